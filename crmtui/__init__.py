@@ -1,0 +1,3 @@
+"""crmtui: a keyboard-first terminal app for your CRM, online and offline."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,86 @@
+"""Typed errors: every failure the client can meet, with the vendor's own words.
+
+``str(error)`` is what the user reads: the vendor, what happened (the vendor's message
+when it gave one) and what to do. Secrets never appear in these texts: the session
+redacts them before an error is built.
+"""
+
+from __future__ import annotations
+
+
+class CrmError(Exception):
+    """Base of every error the client raises."""
+
+    retryable: bool = False
+    default_hint: str = ""
+
+    def __init__(
+        self,
+        vendor: str,
+        message: str,
+        *,
+        status: int | None = None,
+        hint: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.vendor = vendor
+        self.message = message
+        self.status = status
+        self.hint = self.default_hint if hint is None else hint
+        self.retry_after = retry_after
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        status = f" (HTTP {self.status})" if self.status else ""
+        hint = f" {self.hint}" if self.hint else ""
+        return f"{self.vendor}: {self.message}{status}.{hint}".replace("..", ".")
+
+
+class AuthError(CrmError):
+    default_hint = "Check the profile's credentials in config.toml."
+
+
+class PermissionDenied(CrmError):
+    default_hint = "Your user may not have access to this record."
+
+
+class NotFound(CrmError):
+    default_hint = "It may have been deleted on the server."
+
+
+class Rejected(CrmError):
+    """The vendor refused the request (400, 422 and other 4xx): fix the input."""
+
+    default_hint = "Correct the value and save again."
+
+
+class ConflictError(CrmError):
+    default_hint = "The record changed on the server; review both versions."
+
+
+class RateLimited(CrmError):
+    retryable = True
+    default_hint = "The vendor's rate limit was reached; crmtui will retry."
+
+
+class ServerError(CrmError):
+    retryable = True
+    default_hint = "The vendor had a problem; crmtui will retry."
+
+
+class Offline(CrmError):
+    """The vendor could not be reached: connection refused, reset, or timed out."""
+
+    retryable = True
+    default_hint = "You appear to be offline; edits are queued and sent when back online."
+
+
+class BadResponse(CrmError):
+    """The vendor answered with something that is not what its API documents."""
+
+    retryable = True
+    default_hint = "The vendor sent an unreadable reply; crmtui will retry."
+
+
+class InsecureURL(ValueError):
+    """A non-loopback URL that is not https."""

@@ -1,0 +1,97 @@
+"""A token-bucket rate limiter, one per profile, that keeps a vendor under its budget.
+
+The bucket holds ``capacity`` tokens and refills at ``rate`` tokens a second. A request
+takes ``cost`` tokens (1 for most vendors; Salesloft charges more for deep pages) and
+waits, without blocking the event loop, until they are there. A vendor that reports its
+own remaining budget in headers can correct the bucket with ``observe``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RateBudget:
+    """A documented limit: ``requests`` per ``seconds`` (cost units for cost-based APIs)."""
+
+    requests: float
+    seconds: float
+    burst: float | None = None  # how many may go at once; default: the whole budget
+    note: str = ""
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    def describe(self) -> str:
+        if self.seconds == 1:
+            unit = "second"
+        elif self.seconds == 60:
+            unit = "minute"
+        elif self.seconds == 3600:
+            unit = "hour"
+        elif self.seconds == 86400:
+            unit = "day"
+        else:
+            unit = f"{self.seconds:g} s"
+        return f"{self.requests:g} per {unit}"
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        budget: RateBudget,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.budget = budget
+        self.capacity = budget.burst if budget.burst is not None else budget.requests
+        self._rate = budget.per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = self.capacity
+        self._stamp = clock()
+        self._lock = asyncio.Lock()
+        self.waited = 0.0  # seconds spent waiting, for the status bar and benchmarks
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self._rate)
+        self._stamp = now
+
+    @property
+    def remaining(self) -> float:
+        self._refill()
+        return max(0.0, self._tokens)
+
+    def wait_time(self, cost: float = 1) -> float:
+        """Seconds a request of ``cost`` would wait now."""
+        self._refill()
+        missing = min(cost, self.capacity) - self._tokens
+        return max(0.0, missing / self._rate)
+
+    async def acquire(self, cost: float = 1) -> None:
+        cost = min(cost, self.capacity)
+        async with self._lock:
+            while True:
+                delay = self.wait_time(cost)
+                if delay <= 0:
+                    self._tokens -= cost
+                    return
+                self.waited += delay
+                await self._sleep(delay)
+
+    def observe(self, remaining: float) -> None:
+        """The vendor says only ``remaining`` is left: never believe we have more."""
+        self._refill()
+        self._tokens = min(self._tokens, remaining)
+
+    def penalise(self, seconds: float) -> None:
+        """After a 429: hold every request of this profile for ``seconds``."""
+        self._refill()
+        self._tokens = min(self._tokens, 0.0) - seconds * self._rate

@@ -1,0 +1,243 @@
+"""The neutral model every layer speaks: records, activities, field specs, edits, pages.
+
+Field values inside ``Record.fields`` are JSON primitives so that the cache, the outbox
+and the UI all agree on one representation:
+
+=============  ===========================================  ==================
+FieldType      value in ``fields``                          example
+=============  ===========================================  ==================
+text           ``str``                                      ``"Acme renewal"``
+number         ``int | float``                              ``12``
+money          ``str`` holding a Decimal in major units     ``"1250.00"``
+date           ``str`` ISO date                             ``"2026-12-01"``
+datetime       ``str`` ISO 8601 in UTC with offset          ``"2026-11-23T09:30:00.123+00:00"``
+bool           ``bool``                                     ``True``
+choice         ``str`` (the choice's value, e.g. a stage id)  ``"1002"``
+multi_choice   ``list[str]``                                ``["vip", "renewal"]``
+user           ``str`` (a user id)                          ``"7"``
+=============  ===========================================  ==================
+
+``crmtui.fields`` parses, validates and formats values by their ``FieldSpec``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Kind(StrEnum):
+    """What a record is. The core kinds first, then vendor-specific ones."""
+
+    CONTACT = "contact"
+    COMPANY = "company"
+    DEAL = "deal"
+    TASK = "task"
+    ACTIVITY = "activity"
+    USER = "user"
+    # Vendor-specific kinds (each vendor says which it has in ``Vendor.kinds()``).
+    LEAD = "lead"
+    APPOINTMENT = "appointment"
+    PIPELINE = "pipeline"
+    CADENCE = "cadence"
+    LIST = "list"
+    LIST_ITEM = "list_item"
+    GROUP = "group"
+    CAMPAIGN = "campaign"
+    CALL = "call"
+    EMAIL = "email"
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    MONEY = "money"
+    DATE = "date"
+    DATETIME = "datetime"
+    BOOL = "bool"
+    CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"
+    USER = "user"
+
+
+class ActivityType(StrEnum):
+    NOTE = "note"
+    CALL = "call"
+    EMAIL = "email"
+    MEETING = "meeting"
+    TASK_EVENT = "task_event"
+    STAGE_CHANGE = "stage_change"
+    OTHER = "other"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=False, extra="forbid")
+
+
+class Choice(_Model):
+    """One option of a choice field: the value sent to the vendor and the label shown."""
+
+    value: str
+    label: str
+    color: str | None = None  # a theme colour name for stages and statuses, when known
+    group: str | None = None  # e.g. the pipeline a stage belongs to
+
+
+class FieldSpec(_Model):
+    """A field of a kind: how to show it, whether it can be written, and its choices."""
+
+    key: str
+    label: str
+    type: FieldType = FieldType.TEXT
+    writable: bool = False
+    required: bool = False
+    custom: bool = False
+    choices: list[Choice] = Field(default_factory=list)
+    # For number/money: bounds; for text: max length. None means unbounded.
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = None
+
+    def choice_label(self, value: Any) -> str | None:
+        for choice in self.choices:
+            if choice.value == str(value):
+                return choice.label
+        return None
+
+
+class RecordRef(_Model):
+    """Which record: unique across the whole app."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    profile: str
+    kind: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.profile}/{self.kind}/{self.id}"
+
+
+class Record(_Model):
+    """One record of any kind, from any vendor."""
+
+    vendor: str
+    profile: str
+    kind: str
+    id: str
+    title: str
+    subtitle: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    remote_url: str | None = None
+    fields: dict[str, Any] = Field(default_factory=dict)
+    # Related records shown on the record screen: label -> references (with titles).
+    related: dict[str, list[RelatedRef]] = Field(default_factory=dict)
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def ref(self) -> RecordRef:
+        return RecordRef(profile=self.profile, kind=self.kind, id=self.id)
+
+
+class RelatedRef(_Model):
+    kind: str
+    id: str
+    title: str
+
+
+class Activity(_Model):
+    """One entry of a record's timeline."""
+
+    id: str
+    type: ActivityType = ActivityType.OTHER
+    occurred_at: datetime
+    summary: str
+    body: str = ""
+    who: str = ""
+    # Vendor-specific family used by timeline filters (e.g. SalesSeek "communication").
+    family: str = ""
+    links: list[RelatedRef] = Field(default_factory=list)
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class KindInfo(_Model):
+    """A kind as a vendor offers it, in the vendor's own words."""
+
+    kind: str
+    label: str  # the tab's name, e.g. "Sales Accounts"
+    singular: str  # e.g. "Sales Account"
+    columns: list[str] = Field(default_factory=lambda: ["title"])
+    sortable: list[str] = Field(default_factory=lambda: ["title", "updated_at"])
+    searchable: bool = True
+    editable: bool = False
+    creatable: bool = False
+    deletable: bool = False
+    has_timeline: bool = False
+    # Vendor views/filters offered as quick filters: value -> label.
+    views: dict[str, str] = Field(default_factory=dict)
+
+
+class Query(_Model):
+    """What a list asks the vendor for."""
+
+    search: str = ""
+    sort: str | None = None
+    descending: bool = False
+    view: str | None = None
+    filters: dict[str, str] = Field(default_factory=dict)
+    cursor: str | None = None  # opaque, from the previous Page.next_cursor
+    per_page: int = 100
+    updated_since: datetime | None = None
+
+
+class Page(_Model):
+    records: list[Record]
+    total: int | None = None
+    next_cursor: str | None = None
+
+
+class ChangeOp(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class ChangeState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    DONE = "done"
+    FAILED = "failed"  # transient; retried at next_retry_at
+    REJECTED = "rejected"  # the vendor said no; the user edits or discards
+    CONFLICT = "conflict"  # the server moved since the edit was based
+
+
+class Change(_Model):
+    """One queued edit of one record (see the outbox rules in the README)."""
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    ref: RecordRef
+    op: ChangeOp = ChangeOp.UPDATE
+    values: dict[str, Any] = Field(default_factory=dict)
+    base: dict[str, Any] = Field(default_factory=dict)
+    base_updated_at: datetime | None = None
+    idempotency_key: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    state: ChangeState = ChangeState.PENDING
+    last_error: str | None = None
+    attempts: int = 0
+    next_retry_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    # For a conflict: the server's current values of the changed fields.
+    theirs: dict[str, Any] = Field(default_factory=dict)
+
+
+Record.model_rebuild()

@@ -1,0 +1,79 @@
+"""Vendor sandboxes: faithful emulators of each vendor's documented HTTP API.
+
+Each vendor module exposes ``create_app(*, seed=0, scale=1, faults=None,
+rate_limit=True) -> Starlette``; the app keeps its data in ``app.state.db`` (tests read it
+to check what really reached the "vendor"), its faults in ``app.state.faults`` and its
+server-side rate limit in ``app.state.limit``. This package imports nothing of the
+client side: the demo and the tests connect the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+from crmtui.sandbox.faults import Faults
+
+
+@dataclass(frozen=True)
+class SandboxInfo:
+    vendor: str
+    factory: str  # "module:function"
+    base_path: str  # the API root under the server, e.g. "/api/"
+    settings: dict[str, str] = field(default_factory=dict)  # profile settings to reach it
+    secrets: dict[str, str] = field(default_factory=dict)  # the default credentials
+
+
+SANDBOXES: dict[str, SandboxInfo] = {
+    "freshsales": SandboxInfo(
+        "freshsales",
+        "crmtui.sandbox.freshsales:create_app",
+        "/api/",
+        settings={"domain": "sandbox"},
+        secrets={"api_key": "sandbox"},
+    ),
+    "salesseek": SandboxInfo(
+        "salesseek",
+        "crmtui.sandbox.salesseek:create_app",
+        "/api/",
+        settings={"client_id": "sandbox", "email": "demo@sandbox.test"},
+        secrets={"password": "sandbox"},
+    ),
+    "salesloft": SandboxInfo(
+        "salesloft",
+        "crmtui.sandbox.salesloft:create_app",
+        "/v2/",
+        secrets={"api_key": "sandbox"},
+    ),
+    "activecampaign": SandboxInfo(
+        "activecampaign",
+        "crmtui.sandbox.activecampaign:create_app",
+        "/api/3/",
+        settings={"account": "sandbox"},
+        secrets={"api_key": "sandbox"},
+    ),
+    "salesforceiq": SandboxInfo(
+        "salesforceiq",
+        "crmtui.sandbox.salesforceiq:create_app",
+        "/v2/",
+        secrets={"api_key": "sandbox", "api_secret": "sandbox"},
+    ),
+}
+
+
+def info(vendor: str) -> SandboxInfo:
+    try:
+        return SANDBOXES[vendor]
+    except KeyError:
+        known = ", ".join(sorted(SANDBOXES))
+        raise KeyError(f"no sandbox for {vendor!r}; sandboxes: {known}") from None
+
+
+def create_app(vendor: str, **options: Any) -> Any:
+    """Build the named vendor's sandbox app (options: seed, scale, faults, rate_limit)."""
+    module, _, attr = info(vendor).factory.partition(":")
+    return getattr(import_module(module), attr)(**options)
+
+
+__all__ = ["SANDBOXES", "Faults", "SandboxInfo", "create_app", "info"]

@@ -1,0 +1,173 @@
+"""Fault injection shared by every vendor sandbox.
+
+Faults are switched on three ways: ``Faults(...)`` when building the app, the
+``crmtui sandbox --fault`` options, and at run time by ``POST /_sandbox/faults`` with a
+JSON body of the same fields (handy over loopback). Two modes:
+
+* rates: each request fails with the given probability (drawn from a seeded RNG, so a
+  run is repeatable);
+* a queue: ``next`` lists the faults the next requests get, one each, in order
+  (``["429", "500", "drop"]``), which is what tests use for exact scenarios.
+
+Fault names: ``latency`` (sleep ``latency`` seconds), ``429`` (with ``Retry-After:
+retry_after`` unless it is None), ``429-bare`` (no Retry-After), ``500``, ``502``,
+``503``, ``drop`` (the connection is reset part-way through the body), ``malformed``
+(a 200 whose JSON is cut short), ``html`` (a 502 HTML page from a "proxy"), ``expire``
+(the session or token is treated as expired: a 401 as the vendor gives it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+CONTROL_PATH = "/_sandbox/faults"
+FAULT_NAMES = ("latency", "429", "429-bare", "500", "502", "503", "drop", "malformed", "html", "expire")
+
+
+class ConnectionDropped(httpx.RemoteProtocolError):
+    """Raised mid-body: uvicorn aborts the connection; in-process, httpx sees it as is."""
+
+
+@dataclass
+class Faults:
+    latency: float = 0.0  # seconds added to every request
+    rate_429: float = 0.0
+    rate_500: float = 0.0
+    rate_503: float = 0.0
+    rate_drop: float = 0.0
+    rate_malformed: float = 0.0
+    retry_after: float | None = 1.0
+    seed: int = 0
+    next: deque[str] = field(default_factory=deque)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self.next = deque(self.next)
+
+    def update(self, values: dict[str, Any]) -> None:
+        names = {f.name for f in fields(self)} - {"counts"}
+        for key, value in values.items():
+            if key not in names:
+                raise ValueError(f"unknown fault setting {key!r}")
+            if key == "next":
+                unknown = [v for v in value if v not in FAULT_NAMES]
+                if unknown:
+                    raise ValueError(f"unknown faults {unknown}; known: {FAULT_NAMES}")
+                self.next = deque(value)
+            else:
+                setattr(self, key, value)
+        if "seed" in values:
+            self._rng = random.Random(self.seed)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["next"] = list(self.next)
+        return out
+
+    def draw(self) -> str | None:
+        """The fault this request gets, if any."""
+        if self.next:
+            return self.next.popleft()
+        roll = self._rng.random()
+        for name, rate in (
+            ("429", self.rate_429),
+            ("500", self.rate_500),
+            ("503", self.rate_503),
+            ("drop", self.rate_drop),
+            ("malformed", self.rate_malformed),
+        ):
+            if roll < rate:
+                return name
+            roll -= rate
+        return None
+
+
+ErrorBody = Callable[[int, str], Response]
+"""Builds the vendor's own error response for a status and message."""
+
+
+class FaultMiddleware:
+    """Wraps a vendor app; ``error`` builds errors in the vendor's own body format."""
+
+    def __init__(self, app: ASGIApp, faults: Faults, error: ErrorBody, expire: Callable[[], None]) -> None:
+        self.app = app
+        self.faults = faults
+        self.error = error
+        self.expire = expire
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == CONTROL_PATH:
+            await self._control(scope, receive, send)
+            return
+        faults = self.faults
+        if faults.latency:
+            await asyncio.sleep(faults.latency)
+        fault = faults.draw()
+        if fault:
+            faults.counts[fault] = faults.counts.get(fault, 0) + 1
+        if fault in (None, "latency"):
+            await self.app(scope, receive, send)
+            return
+        if fault == "expire":
+            self.expire()
+            await self.app(scope, receive, send)
+            return
+        if fault in ("429", "429-bare"):
+            response = self.error(429, "Too many requests, slow down")
+            if fault == "429" and faults.retry_after is not None:
+                response.headers["Retry-After"] = f"{faults.retry_after:g}"
+        elif fault in ("500", "502", "503"):
+            response = self.error(int(fault), "Internal error, please try again later")
+        elif fault == "html":
+            response = Response(
+                "<html><head><title>502 Bad Gateway</title></head><body>"
+                "<h1>502 Bad Gateway</h1><hr>nginx</body></html>",
+                status_code=502,
+                media_type="text/html",
+            )
+        elif fault == "malformed":
+            await self._malformed(scope, receive, send)
+            return
+        else:  # drop
+            await self._drop(send)
+            return
+        await response(scope, receive, send)
+
+    async def _malformed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = b'{"data": [{"id": 1, "name": "trunc'
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _drop(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", b"4096")]})
+        await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
+        raise ConnectionDropped("sandbox dropped the connection mid-body")
+
+    async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if request.method == "POST":
+            try:
+                self.faults.update(json.loads(await request.body() or b"{}"))
+            except (ValueError, TypeError) as exc:
+                await JSONResponse({"error": str(exc)}, status_code=400)(scope, receive, send)
+                return
+        await JSONResponse(self.faults.as_dict())(scope, receive, send)

@@ -1,0 +1,152 @@
+"""The one interface every vendor adapter implements.
+
+A vendor module holds one ``Vendor`` subclass. It declares its settings (what a profile
+must give: a domain, an email, a secret...) and its documented rate budget as class
+attributes; the config, the CLI and the home screen are built from them. Adapters are
+found through the ``crmtui.vendors`` entry-point group, so a new CRM can ship as its own
+package without any change to the app.
+
+Every method speaks the neutral model (``crmtui.model``) and raises only
+``crmtui.http.CrmError`` subclasses. Vendor JSON never leaves the adapter except in
+``Record.raw`` / ``Activity.raw``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from crmtui.http import Http, RateBudget, RateLimiter, VendorSession
+from crmtui.model import (
+    Activity,
+    Change,
+    FieldSpec,
+    KindInfo,
+    Page,
+    Query,
+    Record,
+    RecordRef,
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One thing a profile of this vendor must (or may) give."""
+
+    name: str
+    label: str
+    secret: bool = False
+    required: bool = True
+    help: str = ""
+
+
+@dataclass
+class Profile:
+    """A named connection to one vendor account, as resolved from config.toml.
+
+    ``settings`` holds the non-secret values (domain, email...); ``secrets`` the secret
+    ones, resolved from the environment or keyring and kept in memory only.
+    """
+
+    name: str
+    vendor: str
+    base_url: str | None = None
+    settings: dict[str, str] | None = None
+    secrets: dict[str, str] | None = None
+    rate_scale: float = 1.0  # run under a fraction of the budget (e.g. 0.9) if wanted
+
+    def setting(self, key: str, default: str = "") -> str:
+        return (self.settings or {}).get(key, default)
+
+    def secret(self, key: str) -> str:
+        return (self.secrets or {}).get(key, "")
+
+
+class Vendor(ABC):
+    """One CRM vendor's adapter. Subclasses fill in the class attributes and methods."""
+
+    name: ClassVar[str]  # "freshsales": the key used in config.toml
+    label: ClassVar[str]  # "Freshsales": shown to the user
+    settings: ClassVar[tuple[Setting, ...]] = ()
+    budget: ClassVar[RateBudget]
+
+    def __init__(self, profile: Profile, http: Http) -> None:
+        self.profile = profile
+        self.http = http
+        budget = self.budget
+        if profile.rate_scale != 1.0:
+            budget = RateBudget(
+                budget.requests * profile.rate_scale,
+                budget.seconds,
+                None if budget.burst is None else budget.burst * profile.rate_scale,
+                budget.note,
+            )
+        self.limiter = RateLimiter(budget)
+        self.session: VendorSession = self.connect()
+
+    # -- connection ------------------------------------------------------------
+
+    @classmethod
+    @abstractmethod
+    def default_base_url(cls, profile: Profile) -> str:
+        """The vendor's API root for this profile's account (always https)."""
+
+    def base_url(self) -> str:
+        return self.profile.base_url or self.default_base_url(self.profile)
+
+    @abstractmethod
+    def connect(self) -> VendorSession:
+        """Build the session (auth, error parser) through ``self.http.session``."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Log out or release what the adapter holds (the shared client stays open)."""
+
+    # -- schema -------------------------------------------------------------------
+
+    @abstractmethod
+    async def kinds(self) -> list[KindInfo]:
+        """The kinds this vendor offers, in its own words, in tab order."""
+
+    @abstractmethod
+    async def fields(self, kind: str) -> list[FieldSpec]:
+        """The fields of ``kind``, with choices (stages, owners...) read from the API."""
+
+    # -- reads --------------------------------------------------------------------
+
+    @abstractmethod
+    async def list(self, kind: str, query: Query) -> Page:
+        """One page of ``kind``; ``Page.next_cursor`` is None on the last page."""
+
+    @abstractmethod
+    async def get(self, kind: str, id: str) -> Record:
+        """One record, with its related records filled in ``Record.related``."""
+
+    @abstractmethod
+    async def timeline(self, kind: str, id: str) -> list[Activity]:
+        """The record's activity timeline, newest first ([] if the kind has none)."""
+
+    # -- writes -------------------------------------------------------------------
+
+    @abstractmethod
+    async def update(self, change: Change) -> Record:
+        """Apply ``change.values`` to the record; return the record as the server has it."""
+
+    @abstractmethod
+    async def create(self, kind: str, values: dict[str, Any], idempotency_key: str) -> Record:
+        """Create a record. Where the vendor has no idempotency key, the adapter first
+        looks for a record it created earlier with the same key (see ``find_created``)."""
+
+    @abstractmethod
+    async def delete(self, ref: RecordRef) -> None:
+        """Delete the record on the server."""
+
+    async def add_note(self, ref: RecordRef, text: str) -> Activity:
+        """Add a note to a record's timeline (vendors without notes raise Rejected)."""
+        from crmtui.http import Rejected
+
+        raise Rejected(self.label, f"{self.label} has no notes on this kind of record")
+
+    def record_url(self, kind: str, id: str) -> str | None:
+        """The vendor's own web page for a record, when known."""
+        return None

@@ -79,8 +79,6 @@ def wire() -> Iterator[Callable[..., Wired]]:
             secrets=dict(info.secrets),
         )
         adapter = vendors.load(vendor)(profile, http)
-        if not real_sleep:
-            adapter.limiter._sleep = _no_sleep  # rate waits are not slept in tests
         return Wired(adapter=adapter, app=app, http=http, origin=origin)
 
     yield make

@@ -1,7 +1,9 @@
 """Vendor sandboxes: faithful emulators of each vendor's documented HTTP API.
 
 Each vendor module exposes ``create_app(*, seed=0, scale=1, faults=None,
-rate_limit=True) -> Starlette``; the app keeps its data in ``app.state.db`` (tests read it
+rate_limit=True, now=None) -> Starlette``. Its data is anchored at ``now`` (default: the
+fixed ``Fake.NOW``, so tests and snapshots repeat); the server's clock starts there and
+runs in real time (``SandboxClock``). The app keeps its data in ``app.state.db`` (tests read it
 to check what really reached the "vendor"), its faults in ``app.state.faults`` and its
 server-side rate limit in ``app.state.limit``. This package imports nothing of the
 client side: the demo and the tests connect the two.
@@ -9,11 +11,25 @@ client side: the demo and the tests connect the two.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from importlib import import_module
 from typing import Any
 
+from crmtui.sandbox.fake import Fake
 from crmtui.sandbox.faults import Faults
+
+
+class SandboxClock:
+    """The sandbox's "now": the data's anchor plus the real time elapsed since start."""
+
+    def __init__(self, anchor: datetime | None = None) -> None:
+        self.anchor = anchor or Fake.NOW
+        self._started = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.anchor + timedelta(seconds=time.monotonic() - self._started)
 
 
 @dataclass(frozen=True)
@@ -76,4 +92,4 @@ def create_app(vendor: str, **options: Any) -> Any:
     return getattr(import_module(module), attr)(**options)
 
 
-__all__ = ["SANDBOXES", "Faults", "SandboxInfo", "create_app", "info"]
+__all__ = ["SANDBOXES", "Fake", "Faults", "SandboxClock", "SandboxInfo", "create_app", "info"]

@@ -10,57 +10,290 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-FIRST = (
-    "Olivia Liam Emma Noah Amelia Oliver Ava Elijah Sophia Lucas Mia Mateo Isabella Levi "
-    "Charlotte Asher Harper James Evelyn Leo Luna Ethan Aria Henry Ella Benjamin Nora "
-    "Priya Arjun Ananya Rohan Mei Wei Hiroshi Yuki Sofia Diego Lucia Javier Fatima Omar "
-    "Amara Kwame Ingrid Lars Freya Sven Chloe Jack Grace Samuel Zoe Daniel Hannah Owen "
-    "Isla Theo Maya Felix Ruby Hugo Clara Max Nina Adam Lea Jonas Emil Aisha Tariq"
-).split()
-LAST = (
-    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez "
-    "Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson "
-    "White Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright "
-    "Scott Torres Nguyen Hill Flores Green Adams Nelson Baker Hall Rivera Campbell Mitchell "
-    "Carter Roberts Patel Shah Kumar Chen Wang Tanaka Sato Müller Schmidt Novak Larsen "
-    "Okafor Mensah Haddad Costa Silva Rossi Dubois Moreau Kowalski Andersson O'Brien"
-).split()
-COMPANY_A = (
-    "Acme Globex Initech Umbrella Stark Wayne Wonka Hooli Vandelay Soylent Cyberdyne "
-    "Tyrell Aperture Massive Dynamic Northwind Contoso Fabrikam Blue Sky Redwood Pinnacle "
-    "Summit Harbor Granite Cobalt Evergreen Lighthouse Meridian Atlas Nimbus Vertex Orion "
-    "Polar Silverline Bright Keystone Crescent Falcon Juniper Maple Quantum Sterling"
-).split()
-COMPANY_B = (
-    "Labs Systems Logistics Foods Analytics Health Robotics Energy Partners Software "
-    "Media Capital Networks Dynamics Solutions Manufacturing Retail Bio Works Group"
-).split()
+FIRST = [
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Amelia",
+    "Oliver",
+    "Ava",
+    "Elijah",
+    "Sophia",
+    "Lucas",
+    "Mia",
+    "Mateo",
+    "Isabella",
+    "Levi",
+    "Charlotte",
+    "Asher",
+    "Harper",
+    "James",
+    "Evelyn",
+    "Leo",
+    "Luna",
+    "Ethan",
+    "Aria",
+    "Henry",
+    "Ella",
+    "Benjamin",
+    "Nora",
+    "Priya",
+    "Arjun",
+    "Ananya",
+    "Rohan",
+    "Mei",
+    "Wei",
+    "Hiroshi",
+    "Yuki",
+    "Sofia",
+    "Diego",
+    "Lucia",
+    "Javier",
+    "Fatima",
+    "Omar",
+    "Amara",
+    "Kwame",
+    "Ingrid",
+    "Lars",
+    "Freya",
+    "Sven",
+    "Chloe",
+    "Jack",
+    "Grace",
+    "Samuel",
+    "Zoe",
+    "Daniel",
+    "Hannah",
+    "Owen",
+    "Isla",
+    "Theo",
+    "Maya",
+    "Felix",
+    "Ruby",
+    "Hugo",
+    "Clara",
+    "Max",
+    "Nina",
+    "Adam",
+    "Lea",
+    "Jonas",
+    "Emil",
+    "Aisha",
+    "Tariq",
+]
+LAST = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Patel",
+    "Shah",
+    "Kumar",
+    "Chen",
+    "Wang",
+    "Tanaka",
+    "Sato",
+    "Müller",
+    "Schmidt",
+    "Novak",
+    "Larsen",
+    "Okafor",
+    "Mensah",
+    "Haddad",
+    "Costa",
+    "Silva",
+    "Rossi",
+    "Dubois",
+    "Moreau",
+    "Kowalski",
+    "Andersson",
+    "O'Brien",
+]
+COMPANY_A = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Hooli",
+    "Vandelay",
+    "Soylent",
+    "Cyberdyne",
+    "Tyrell",
+    "Aperture",
+    "Massive",
+    "Dynamic",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Blue",
+    "Sky",
+    "Redwood",
+    "Pinnacle",
+    "Summit",
+    "Harbor",
+    "Granite",
+    "Cobalt",
+    "Evergreen",
+    "Lighthouse",
+    "Meridian",
+    "Atlas",
+    "Nimbus",
+    "Vertex",
+    "Orion",
+    "Polar",
+    "Silverline",
+    "Bright",
+    "Keystone",
+    "Crescent",
+    "Falcon",
+    "Juniper",
+    "Maple",
+    "Quantum",
+    "Sterling",
+]
+COMPANY_B = [
+    "Labs",
+    "Systems",
+    "Logistics",
+    "Foods",
+    "Analytics",
+    "Health",
+    "Robotics",
+    "Energy",
+    "Partners",
+    "Software",
+    "Media",
+    "Capital",
+    "Networks",
+    "Dynamics",
+    "Solutions",
+    "Manufacturing",
+    "Retail",
+    "Bio",
+    "Works",
+    "Group",
+]
 COMPANY_SUFFIX = ("Inc", "Ltd", "GmbH", "LLC", "plc", "Co", "SA", "BV")
 INDUSTRIES = (
-    "Software", "Manufacturing", "Retail", "Healthcare", "Financial Services", "Logistics",
-    "Education", "Energy", "Media", "Hospitality", "Telecommunications", "Biotech",
+    "Software",
+    "Manufacturing",
+    "Retail",
+    "Healthcare",
+    "Financial Services",
+    "Logistics",
+    "Education",
+    "Energy",
+    "Media",
+    "Hospitality",
+    "Telecommunications",
+    "Biotech",
 )
 CITIES = (
-    ("London", "United Kingdom"), ("Manchester", "United Kingdom"), ("Berlin", "Germany"),
-    ("Munich", "Germany"), ("Paris", "France"), ("Amsterdam", "Netherlands"),
-    ("New York", "United States"), ("Austin", "United States"), ("Chicago", "United States"),
-    ("San Francisco", "United States"), ("Toronto", "Canada"), ("Sydney", "Australia"),
-    ("Bangalore", "India"), ("Singapore", "Singapore"), ("Dublin", "Ireland"),
+    ("London", "United Kingdom"),
+    ("Manchester", "United Kingdom"),
+    ("Berlin", "Germany"),
+    ("Munich", "Germany"),
+    ("Paris", "France"),
+    ("Amsterdam", "Netherlands"),
+    ("New York", "United States"),
+    ("Austin", "United States"),
+    ("Chicago", "United States"),
+    ("San Francisco", "United States"),
+    ("Toronto", "Canada"),
+    ("Sydney", "Australia"),
+    ("Bangalore", "India"),
+    ("Singapore", "Singapore"),
+    ("Dublin", "Ireland"),
 )
 TITLES = (
-    "CEO", "CTO", "CFO", "VP Sales", "Head of Operations", "Procurement Manager",
-    "IT Director", "Marketing Manager", "Office Manager", "Product Lead", "Founder",
-    "Finance Director", "Sales Operations Analyst", "Head of People",
+    "CEO",
+    "CTO",
+    "CFO",
+    "VP Sales",
+    "Head of Operations",
+    "Procurement Manager",
+    "IT Director",
+    "Marketing Manager",
+    "Office Manager",
+    "Product Lead",
+    "Founder",
+    "Finance Director",
+    "Sales Operations Analyst",
+    "Head of People",
 )
 DEAL_KINDS = (
-    "annual licence", "renewal", "expansion", "pilot", "onboarding package",
-    "enterprise upgrade", "support contract", "multi-year agreement", "add-on seats",
+    "annual licence",
+    "renewal",
+    "expansion",
+    "pilot",
+    "onboarding package",
+    "enterprise upgrade",
+    "support contract",
+    "multi-year agreement",
+    "add-on seats",
 )
 TASK_SUBJECTS = (
-    "Call {first} about pricing", "Send proposal to {company}", "Follow up with {first}",
-    "Book demo for {company}", "Prepare quote for {company}", "Check in after trial",
-    "Send contract to {first}", "Intro call with {first}", "Review security questionnaire",
-    "Confirm budget with {first}", "Share case study with {company}",
+    "Call {first} about pricing",
+    "Send proposal to {company}",
+    "Follow up with {first}",
+    "Book demo for {company}",
+    "Prepare quote for {company}",
+    "Check in after trial",
+    "Send contract to {first}",
+    "Intro call with {first}",
+    "Review security questionnaire",
+    "Confirm budget with {first}",
+    "Share case study with {company}",
 )
 NOTE_BODIES = (
     "{first} confirmed budget is approved for Q{q}. Decision expected by end of month.",
@@ -108,13 +341,17 @@ class Company:
 
 
 class Fake:
-    """A seeded source of realistic values. ``now`` is fixed so data sets are repeatable."""
+    """A seeded source of realistic values, anchored at ``now``.
+
+    ``now`` defaults to a fixed moment so that data sets (and snapshots) are repeatable;
+    the demo passes the real time so that "today" and "overdue" mean what they say.
+    """
 
     NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, now: datetime | None = None) -> None:
         self.rng = random.Random(seed)
-        self.now = self.NOW
+        self.now = now or self.NOW
         self._companies: set[str] = set()
 
     def pick(self, seq):  # type: ignore[no-untyped-def]
@@ -135,15 +372,24 @@ class Fake:
         full = f"{name} {self.pick(COMPANY_SUFFIX)}"
         domain = name.lower().replace(" ", "") + self.pick((".com", ".io", ".co.uk", ".de", ".net"))
         city, country = self.pick(CITIES)
-        return Company(full, domain, self.pick(INDUSTRIES), self.pick((8, 25, 60, 150, 400, 1200, 5000)),
-                       city, country, self.phone())
+        return Company(
+            full,
+            domain,
+            self.pick(INDUSTRIES),
+            self.pick((8, 25, 60, 150, 400, 1200, 5000)),
+            city,
+            country,
+            self.phone(),
+        )
 
     def person(self, company: Company | None = None) -> Person:
         first, last = self.pick(FIRST), self.pick(LAST)
         domain = company.domain if company else self.pick(("gmail.com", "outlook.com", "proton.me"))
         local = f"{first}.{last}".lower().replace("'", "").replace("ü", "u")
         city, country = (company.city, company.country) if company else self.pick(CITIES)
-        return Person(first, last, f"{local}@{domain}", self.phone(), self.pick(TITLES), city, country)
+        return Person(
+            first, last, f"{local}@{domain}", self.phone(), self.pick(TITLES), city, country
+        )
 
     def deal_name(self, company: Company) -> str:
         short = company.name.rsplit(" ", 1)[0]
@@ -158,7 +404,9 @@ class Fake:
         return self.pick(TASK_SUBJECTS).format(first=person.first, company=company.name)
 
     def note(self, person: Person, company: Company) -> str:
-        return self.pick(NOTE_BODIES).format(first=person.first, company=company.name, q=self.rng.randint(1, 4))
+        return self.pick(NOTE_BODIES).format(
+            first=person.first, company=company.name, q=self.rng.randint(1, 4)
+        )
 
     def past(self, days: int = 365) -> datetime:
         """A moment in the last ``days`` days, with sub-second precision."""

@@ -32,7 +32,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 CONTROL_PATH = "/_sandbox/faults"
-FAULT_NAMES = ("latency", "429", "429-bare", "500", "502", "503", "drop", "malformed", "html", "expire")
+FAULT_NAMES = (
+    "latency",
+    "429",
+    "429-bare",
+    "500",
+    "502",
+    "503",
+    "drop",
+    "malformed",
+    "html",
+    "expire",
+)
 
 
 class ConnectionDropped(httpx.RemoteProtocolError):
@@ -101,7 +112,9 @@ ErrorBody = Callable[[int, str], Response]
 class FaultMiddleware:
     """Wraps a vendor app; ``error`` builds errors in the vendor's own body format."""
 
-    def __init__(self, app: ASGIApp, faults: Faults, error: ErrorBody, expire: Callable[[], None]) -> None:
+    def __init__(
+        self, app: ASGIApp, faults: Faults, error: ErrorBody, expire: Callable[[], None]
+    ) -> None:
         self.app = app
         self.faults = faults
         self.error = error
@@ -150,15 +163,26 @@ class FaultMiddleware:
 
     async def _malformed(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = b'{"data": [{"id": 1, "name": "trunc'
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def _drop(self, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", b"4096")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+            }
+        )
         await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
         raise ConnectionDropped("sandbox dropped the connection mid-body")
 

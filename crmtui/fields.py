@@ -99,7 +99,7 @@ def money_to_cents(amount: Any) -> int | None:
 
 
 class _TextExtractor(HTMLParser):
-    _BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"}
+    _BLOCK = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -139,7 +139,8 @@ def html_to_text(value: str | None) -> str:
         return re.sub(r"<[^>]+>", " ", value).strip()
     text = "".join(parts for parts in parser.parts)
     lines = [re.sub(r"[ \t\xa0]+", " ", line).strip() for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    return re.sub(r"\n+(?=• )", "\n", text).strip()
 
 
 # -- what users type -------------------------------------------------------------

@@ -236,8 +236,9 @@ class Change(_Model):
     attempts: int = 0
     next_retry_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
-    # For a conflict: the server's current values of the changed fields.
+    # For a conflict: the server's current values of the changed fields, and its version.
     theirs: dict[str, Any] = Field(default_factory=dict)
+    theirs_updated_at: datetime | None = None
 
 
 Record.model_rebuild()

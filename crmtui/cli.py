@@ -1,0 +1,174 @@
+"""The `crmtui` command: the app, the demo, sandboxes, the browser, sync and forget."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from crmtui import __version__, locations, sandbox
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crmtui",
+        description="A keyboard-first terminal app for your CRM: browse, search and edit "
+        "Freshsales, SalesSeek, Salesloft, ActiveCampaign and SalesforceIQ, online and offline.",
+        epilog="With no command, crmtui opens the profiles in "
+        f"{locations.config_file()}. Try `crmtui demo` first: no account, no network.",
+    )
+    parser.add_argument("--version", action="version", version=f"crmtui {__version__}")
+    parser.add_argument("--config", type=Path, help="the config file to use")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="the app on built-in sandboxes of every vendor")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the demo data (default 0)")
+    demo.add_argument(
+        "--vendor", action="append", choices=sorted(sandbox.SANDBOXES), help="only these vendors"
+    )
+
+    box = sub.add_parser("sandbox", help="serve one vendor's sandbox API over HTTP on loopback")
+    box.add_argument("vendor", choices=sorted(sandbox.SANDBOXES))
+    box.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
+    box.add_argument("--port", type=int, default=8000)
+    box.add_argument("--seed", type=int, default=0, help="seed of the generated data")
+    box.add_argument("--scale", type=int, default=1, help="multiply the data (125 ≈ 100k records)")
+    box.add_argument("--latency", type=float, default=0.0, help="seconds added to every reply")
+    box.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="share of replies that fail (429/500/503/drop/malformed)",
+    )
+    box.add_argument(
+        "--no-rate-limit", action="store_true", help="switch off the vendor's rate limit"
+    )
+
+    serve = sub.add_parser("serve", help="the app in a web browser (textual-serve)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8566)
+    serve.add_argument(
+        "--demo", action="store_true", help="serve the demo instead of your profiles"
+    )
+
+    forget = sub.add_parser("forget", help="remove a profile's cached data and stored secret")
+    forget.add_argument("profile")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "sandbox":
+        return run_sandbox(args)
+    if args.command == "demo":
+        return run_demo(args.seed, args.vendor)
+    if args.command == "serve":
+        return run_serve(args)
+    if args.command == "forget":
+        return run_forget(args.profile, args.config)
+    return run_profiles(args.config)
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    from crmtui.http.urls import is_loopback_host
+    from crmtui.sandbox.faults import Faults
+    from crmtui.sandbox.serve import run
+
+    if not is_loopback_host(args.host):
+        print(
+            f"crmtui sandbox: {args.host} is not a loopback address; use 127.0.0.1", file=sys.stderr
+        )
+        return 2
+    rate = args.fault_rate / 5
+    faults = Faults(
+        latency=args.latency,
+        rate_429=rate,
+        rate_500=rate,
+        rate_503=rate,
+        rate_drop=rate,
+        rate_malformed=rate,
+        seed=args.seed,
+    )
+    app = sandbox.create_app(
+        args.vendor,
+        seed=args.seed,
+        scale=args.scale,
+        faults=faults,
+        rate_limit=not args.no_rate_limit,
+    )
+    info = sandbox.info(args.vendor)
+    creds = ", ".join(f"{k}={v}" for k, v in {**info.settings, **info.secrets}.items())
+    print(f"{args.vendor} sandbox on http://{args.host}:{args.port}{info.base_path}  ({creds})")
+    run(app, host=args.host, port=args.port)
+    return 0
+
+
+def run_demo(seed: int = 0, only: list[str] | None = None) -> int:
+    from crmtui.ui.launch import demo_app
+
+    demo_app(seed=seed, vendors=only).run()
+    return 0
+
+
+def run_profiles(config_path: Path | None) -> int:
+    from crmtui.config import Config, ConfigError, how_to
+    from crmtui.ui.launch import profiles_app
+
+    try:
+        config = Config.load(config_path)
+    except ConfigError as exc:
+        print(f"crmtui: {exc}", file=sys.stderr)
+        return 2
+    if not config.profiles:
+        print(how_to(config.path))
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            answer = input("Open the demo now? [Y/n] ").strip().lower()
+            if answer in ("", "y", "yes"):
+                return run_demo()
+        return 0
+    try:
+        app = profiles_app(config)
+    except ConfigError as exc:
+        print(f"crmtui: {exc}", file=sys.stderr)
+        return 2
+    app.run()
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from textual_serve.server import Server
+
+    command = f"{sys.executable} -m crmtui" + (" demo" if args.demo else "")
+    print(f"Serving crmtui on http://{args.host}:{args.port}")
+    Server(command, host=args.host, port=args.port, title="crmtui").serve()
+    return 0
+
+
+def run_forget(profile: str, config_path: Path | None) -> int:
+    from crmtui.config import Config, keyring_delete
+    from crmtui.store import Store
+
+    config = Config.load(config_path)
+    db = locations.cache_db()
+    if db.exists():
+        store = Store(db)
+        store.delete_profile(profile)
+        store.close()
+    removed = []
+    entry = config.profiles.get(profile)
+    if entry is not None:
+        from crmtui import vendors
+
+        for setting in vendors.load(entry.vendor).settings:
+            if setting.secret and keyring_delete(f"{profile}:{setting.name}"):
+                removed.append(setting.name)
+    print(
+        f"Forgot the cached data of {profile!r}"
+        + (f" and its stored {', '.join(removed)}" if removed else "")
+    )
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

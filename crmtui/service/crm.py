@@ -1,0 +1,373 @@
+"""The service: one object the UI and notebooks share for browse, search, edit and sync.
+
+Reads are stale-while-revalidate: the cache answers at once, the network refreshes it
+and listeners hear ``ListChanged``/``RecordChanged``. Every edit is validated against the
+field specs, written to the outbox with the optimistic record in one transaction, and
+sent by ``Outbox`` (``crmtui.service.outbox``) when the vendor can be reached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from crmtui import vendors
+from crmtui.fields import FieldError, same_value, validate
+from crmtui.http import CrmError, Http, Offline
+from crmtui.model import (
+    Activity,
+    Change,
+    ChangeOp,
+    ChangeState,
+    FieldSpec,
+    KindInfo,
+    Page,
+    Query,
+    Record,
+    RecordRef,
+    utcnow,
+)
+from crmtui.service.events import (
+    Event,
+    ListChanged,
+    Listener,
+    Notice,
+    OutboxChanged,
+    RecordChanged,
+    StatusChanged,
+)
+from crmtui.service.outbox import NOTE_KIND, Outbox
+from crmtui.store import Store
+from crmtui.vendors.base import Profile, Vendor
+
+T = TypeVar("T")
+
+
+@dataclass
+class ProfileState:
+    """What the home screen shows of a profile."""
+
+    profile: Profile
+    adapter: Vendor | None = None
+    online: bool | None = None
+    message: str = ""
+    kinds: list[KindInfo] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    @property
+    def vendor_label(self) -> str:
+        return self.adapter.label if self.adapter else self.profile.vendor
+
+
+class Crm:
+    """Browse, search and edit every profile through one cache and one HTTP client."""
+
+    def __init__(self, store: Store, http: Http, profiles: Iterable[Profile]) -> None:
+        self.store = store
+        self.http = http
+        self.states: dict[str, ProfileState] = {}
+        self._listeners: list[Listener] = []
+        self._fields: dict[tuple[str, str], list[FieldSpec]] = {}
+        for profile in profiles:
+            state = ProfileState(profile)
+            try:
+                state.adapter = vendors.load(profile.vendor)(profile, http)
+            except Exception as exc:  # a broken profile must not stop the others
+                state.online = False
+                state.message = str(exc)
+            self.states[profile.name] = state
+        self.outbox = Outbox(self)
+
+    # -- events -------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def emit(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    # -- profiles -----------------------------------------------------------------
+
+    def adapter(self, profile: str) -> Vendor:
+        state = self.states[profile]
+        if state.adapter is None:
+            raise CrmError(profile, state.message or "this profile could not be opened")
+        return state.adapter
+
+    async def call(self, profile: str, work: Awaitable[T]) -> T:
+        """Run an adapter call, tracking whether the profile is online."""
+        state = self.states[profile]
+        try:
+            result = await work
+        except Offline as exc:
+            self._set_status(state, False, str(exc))
+            raise
+        except CrmError:
+            self._set_status(state, True, state.message)
+            raise
+        except Exception as exc:  # an adapter bug or an unexpected reply: never a traceback
+            raise CrmError(
+                state.vendor_label,
+                f"unexpected problem ({type(exc).__name__}: {exc})",
+                hint="Try again; if it persists, the request log (ctrl+l) shows what was sent.",
+            ) from exc
+        was_offline = state.online is False
+        self._set_status(state, True, "")
+        if was_offline:
+            self.outbox.kick(profile)
+        return result
+
+    def _set_status(self, state: ProfileState, online: bool, message: str) -> None:
+        if state.online != online or state.message != message:
+            state.online = online
+            state.message = message
+            self.emit(StatusChanged(state.name, online, message))
+
+    # -- schema -------------------------------------------------------------------
+
+    async def kinds(self, profile: str, *, refresh: bool = False) -> list[KindInfo]:
+        """The profile's kinds: from the cache when known, else from the vendor."""
+        state = self.states[profile]
+        cached = None if refresh else self.store.get_kinds(profile)
+        if cached:
+            state.kinds = cached
+            return cached
+        try:
+            kinds = await self.call(profile, self.adapter(profile).kinds())
+        except CrmError:
+            if cached is None and (fallback := self.store.get_kinds(profile)):
+                return fallback
+            raise
+        self.store.put_kinds(profile, kinds)
+        state.kinds = kinds
+        return kinds
+
+    async def fields(self, profile: str, kind: str, *, refresh: bool = False) -> list[FieldSpec]:
+        key = (profile, kind)
+        if not refresh and key in self._fields:
+            return self._fields[key]
+        cached = None if refresh else self.store.get_fields(profile, kind)
+        if cached is None:
+            try:
+                cached = await self.call(profile, self.adapter(profile).fields(kind))
+            except CrmError:
+                cached = self.store.get_fields(profile, kind)
+                if cached is None:
+                    raise
+            else:
+                self.store.put_fields(profile, kind, cached)
+        self._fields[key] = cached
+        return cached
+
+    def cached_fields(self, profile: str, kind: str) -> list[FieldSpec]:
+        key = (profile, kind)
+        if key not in self._fields:
+            self._fields[key] = self.store.get_fields(profile, kind) or []
+        return self._fields[key]
+
+    # -- lists ----------------------------------------------------------------------
+
+    def count(self, profile: str, kind: str, **options: Any) -> int:
+        return self.store.count(profile, kind, **options)
+
+    def window(self, profile: str, kind: str, **options: Any) -> list[Record]:
+        return self.store.window(profile, kind, **options)
+
+    async def refresh(self, profile: str, kind: str, query: Query | None = None) -> Page:
+        """Fetch one page from the vendor into the cache; listeners re-read their window."""
+        page = await self.call(profile, self.adapter(profile).list(kind, query or Query()))
+        self.store.upsert_records(page.records, synced_at=utcnow())
+        self.emit(ListChanged(profile, kind))
+        return page
+
+    def search(
+        self, text: str, *, limit: int = 50, profiles: list[str] | None = None
+    ) -> list[Record]:
+        """Search every cached record of every profile (works offline)."""
+        return self.store.search(text, limit=limit, profiles=profiles)
+
+    # -- records --------------------------------------------------------------------
+
+    def cached(self, ref: RecordRef) -> Record | None:
+        return self.store.get_record(ref)
+
+    async def get(self, ref: RecordRef) -> Record:
+        """The record from the vendor (cached for next time); the cache when offline."""
+        if ref.id.startswith("local:"):
+            record = self.store.get_record(ref)
+            if record is None:
+                raise CrmError(ref.profile, "this record is not created yet")
+            return record
+        try:
+            record = await self.call(ref.profile, self.adapter(ref.profile).get(ref.kind, ref.id))
+        except Offline:
+            cached = self.store.get_record(ref)
+            if cached is None:
+                raise
+            return cached
+        self.store.upsert_records([record], synced_at=utcnow())
+        self.emit(RecordChanged(ref))
+        return self.store.get_record(ref) or record
+
+    def cached_timeline(self, ref: RecordRef) -> list[Activity] | None:
+        return self.store.get_timeline(ref)
+
+    async def timeline(self, ref: RecordRef) -> list[Activity]:
+        if ref.id.startswith("local:"):
+            return self.store.get_timeline(ref) or []
+        try:
+            activities = await self.call(
+                ref.profile, self.adapter(ref.profile).timeline(ref.kind, ref.id)
+            )
+        except Offline:
+            cached = self.store.get_timeline(ref)
+            if cached is None:
+                raise
+            return cached
+        pending = [a for a in self.store.get_timeline(ref) or [] if a.id.startswith("local:")]
+        activities = sorted(pending + activities, key=lambda a: a.occurred_at, reverse=True)
+        self.store.put_timeline(ref, activities)
+        return activities
+
+    # -- edits ------------------------------------------------------------------------
+
+    async def validate(self, ref: RecordRef, texts: dict[str, Any]) -> dict[str, Any]:
+        """Typed values for what the user typed, or ``FieldError`` naming the field."""
+        specs = {spec.key: spec for spec in await self.fields(ref.profile, ref.kind)}
+        values: dict[str, Any] = {}
+        for key, text in texts.items():
+            spec = specs.get(key)
+            if spec is None or not spec.writable:
+                label = spec.label if spec else key
+                raise FieldError(f"{label} cannot be changed in {self.adapter(ref.profile).label}")
+            values[key] = validate(spec, text)
+        return values
+
+    async def edit(self, ref: RecordRef, texts: dict[str, Any]) -> Change | None:
+        """Queue an edit (validated first). None when nothing actually changes."""
+        values = await self.validate(ref, texts)
+        record = self.store.get_record(ref)
+        if record is None:
+            raise CrmError(ref.profile, "this record is not in the cache; open it first")
+        values = {k: v for k, v in values.items() if not same_value(record.fields.get(k), v)}
+        if not values:
+            return None
+        change = Change(
+            ref=ref,
+            values=values,
+            base={key: record.fields.get(key) for key in values},
+            base_updated_at=record.updated_at,
+        )
+        return self._enqueue(change)
+
+    async def create(self, profile: str, kind: str, texts: dict[str, Any]) -> Change:
+        ref = RecordRef(profile=profile, kind=kind, id="new")
+        values = await self.validate(ref, texts)
+        change = Change(ref=ref, op=ChangeOp.CREATE, values=values)
+        change = change.model_copy(
+            update={"ref": RecordRef(profile=profile, kind=kind, id=f"local:{change.id}")}
+        )
+        return self._enqueue(change)
+
+    async def delete(self, ref: RecordRef) -> Change:
+        return self._enqueue(Change(ref=ref, op=ChangeOp.DELETE))
+
+    async def add_note(self, ref: RecordRef, text: str) -> Change:
+        """Queue a note on a record's timeline; it shows at once, marked as queued."""
+        text = text.strip()
+        if not text:
+            raise FieldError("A note needs some text")
+        change = Change(
+            ref=RecordRef(profile=ref.profile, kind=NOTE_KIND, id="new"),
+            op=ChangeOp.CREATE,
+            values={"text": text, "target_kind": ref.kind, "target_id": ref.id},
+        )
+        change = change.model_copy(
+            update={"ref": RecordRef(profile=ref.profile, kind=NOTE_KIND, id=f"local:{change.id}")}
+        )
+        self.store.add_activity(
+            ref,
+            Activity(
+                id=f"local:{change.id}",
+                occurred_at=utcnow(),
+                summary=text.splitlines()[0][:80],
+                body=text,
+                who="you (queued)",
+                type="note",
+            ),
+        )
+        return self._enqueue(change, timeline_of=ref)
+
+    def _enqueue(self, change: Change, timeline_of: RecordRef | None = None) -> Change:
+        self.store.enqueue(change)
+        self.emit(RecordChanged(timeline_of or change.ref))
+        self.emit(ListChanged(change.ref.profile, change.ref.kind))
+        self._outbox_changed(change.ref.profile)
+        self.outbox.kick(change.ref.profile)
+        return change
+
+    def _outbox_changed(self, profile: str) -> None:
+        self.emit(OutboxChanged(profile, self.store.queued_count(profile)))
+
+    # -- the queue as the user sees it ----------------------------------------------
+
+    def queued(self, profile: str | None = None) -> int:
+        return self.store.queued_count(profile)
+
+    def changes(self, profile: str | None = None) -> list[Change]:
+        states = [s for s in ChangeState if s is not ChangeState.DONE]
+        return self.store.changes(profile=profile, states=states)
+
+    def discard(self, change_id: str) -> None:
+        change = self.store.get_change(change_id)
+        self.store.discard(change_id)
+        if change is not None:
+            self.emit(RecordChanged(change.ref))
+            self.emit(ListChanged(change.ref.profile, change.ref.kind))
+            self._outbox_changed(change.ref.profile)
+
+    def retry(self, change_id: str) -> None:
+        change = self.store.get_change(change_id)
+        if change is None:
+            return
+        self.store.set_state(change_id, ChangeState.PENDING)
+        self._outbox_changed(change.ref.profile)
+        self.outbox.kick(change.ref.profile)
+
+    def resolve(self, change_id: str, choices: dict[str, str]) -> None:
+        """Settle a conflict field by field: ``{"amount": "mine", "stage": "theirs"}``.
+
+        Fields kept as "mine" are sent again on top of the server's current version;
+        fields taken as "theirs" leave the change. If none is kept, it is discarded.
+        """
+        change = self.store.get_change(change_id)
+        if change is None or change.state is not ChangeState.CONFLICT:
+            return
+        mine = {k: v for k, v in change.values.items() if choices.get(k, "mine") == "mine"}
+        if not mine:
+            self.discard(change_id)
+            return
+        self.store.rebase_change(
+            change_id,
+            values=mine,
+            base=dict(change.theirs),
+            base_updated_at=change.theirs_updated_at,
+        )
+        self.retry(change_id)
+
+    def notice(self, text: str, severity: str = "information", profile: str = "") -> None:
+        self.emit(Notice(text, severity, profile))
+
+    async def close(self) -> None:
+        await self.outbox.stop()
+        for state in self.states.values():
+            if state.adapter is not None:
+                with contextlib.suppress(Exception):
+                    await state.adapter.close()

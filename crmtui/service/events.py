@@ -1,0 +1,47 @@
+"""What the service tells its listeners (the UI, a notebook) as things change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from crmtui.model import RecordRef
+
+
+@dataclass(frozen=True)
+class ListChanged:
+    """Rows of a kind changed in the cache: re-read the window."""
+
+    profile: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class RecordChanged:
+    ref: RecordRef
+
+
+@dataclass(frozen=True)
+class OutboxChanged:
+    profile: str
+    queued: int
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    profile: str
+    online: bool | None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should read (an error, a conflict, a sent edit)."""
+
+    text: str
+    severity: str = "information"  # information | warning | error
+    profile: str = ""
+
+
+Event = ListChanged | RecordChanged | OutboxChanged | StatusChanged | Notice
+Listener = Callable[[Event], None]

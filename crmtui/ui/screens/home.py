@@ -1,0 +1,101 @@
+"""Home: every profile with its vendor, online state, last sync and queued edits."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from crmtui.service import Crm
+from crmtui.ui.messages import CrmEvent
+from crmtui.ui.widgets.status import StatusBar
+
+
+class HomeScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open profile"),
+        Binding("slash", "app.search", "Search", key_display="/"),
+        Binding("r", "check", "Reconnect"),
+    ]
+
+    def __init__(self, crm: Crm) -> None:
+        super().__init__()
+        self.crm = crm
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.app.title} — your CRM profiles", classes="screen-title")
+        yield DataTable(id="profiles", cursor_type="row", zebra_stripes=True)
+        yield Static(
+            "enter opens a profile · / or ctrl+k searches every cached record · "
+            "ctrl+o shows queued edits · ? lists every key",
+            classes="hint",
+        )
+        yield StatusBar(self.crm)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Profile", "Vendor", "Status", "Cached", "Last sync", "Queued edits")
+        self.fill()
+        table.focus()
+        self.action_check()
+
+    def fill(self) -> None:
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for name, state in self.crm.states.items():
+            if state.online is None:
+                status = "◌ not checked"
+            elif state.online:
+                status = "● online"
+            else:
+                status = "○ offline"
+            if state.message and state.online is not True:
+                status += f" — {state.message[:60]}"
+            synced = self.crm.store.last_synced(name)
+            cached = (
+                self.crm.store.count_profile(name)
+                if hasattr(self.crm.store, "count_profile")
+                else ""
+            )
+            table.add_row(
+                name,
+                state.vendor_label,
+                status,
+                f"{cached:,}" if isinstance(cached, int) else "",
+                synced.strftime("%Y-%m-%d %H:%M") if synced else "never",
+                str(self.crm.queued(name)),
+                key=name,
+            )
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
+
+    def on_crm_event(self, message: CrmEvent) -> None:
+        self.fill()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.open_profile(event.row_key.value)  # type: ignore[attr-defined]
+
+    def action_open(self) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            if key:
+                self.app.open_profile(key)  # type: ignore[attr-defined]
+
+    def action_check(self) -> None:
+        """Reach every profile (loads its kinds), so the status column tells the truth."""
+        for name in self.crm.states:
+            self.run_worker(self._check(name), group="check", exit_on_error=False)
+
+    async def _check(self, profile: str) -> None:
+        try:
+            await self.crm.kinds(profile, refresh=True)
+        except Exception:
+            pass  # the status column shows the failure
+        self.fill()

@@ -1,0 +1,53 @@
+"""The request log: method, path, status and milliseconds, secrets already redacted."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from crmtui.http.log import LogEntry
+from crmtui.service import Crm
+
+
+class RequestLogScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
+
+    def __init__(self, crm: Crm) -> None:
+        super().__init__()
+        self.crm = crm
+
+    def compose(self) -> ComposeResult:
+        yield Static("Request log — the most recent requests, newest last", classes="screen-title")
+        yield DataTable(cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Time", "Profile", "Method", "Path", "Status", "ms", "Try")
+        for entry in self.crm.http.log.entries:
+            self._add(entry)
+        self.crm.http.log.listeners.append(self._live)
+        table.move_cursor(row=table.row_count - 1)
+
+    def on_unmount(self) -> None:
+        if self._live in self.crm.http.log.listeners:
+            self.crm.http.log.listeners.remove(self._live)
+
+    def _live(self, entry: LogEntry) -> None:
+        self._add(entry)
+
+    def _add(self, entry: LogEntry) -> None:
+        status = str(entry.status) if entry.status else entry.error or "—"
+        self.query_one(DataTable).add_row(
+            entry.at.strftime("%H:%M:%S"),
+            entry.profile,
+            entry.method,
+            entry.path[:80],
+            status,
+            f"{entry.ms:.0f}",
+            str(entry.attempt),
+        )

@@ -1,0 +1,111 @@
+"""The outbox: every queued edit with its state; retry, discard, or resolve a conflict."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from crmtui.model import Change, ChangeState
+from crmtui.service import Crm
+from crmtui.ui.messages import CrmEvent
+from crmtui.ui.widgets.status import StatusBar
+
+STATE_TEXT = {
+    ChangeState.PENDING: "queued",
+    ChangeState.SENDING: "sending…",
+    ChangeState.FAILED: "will retry",
+    ChangeState.REJECTED: "refused",
+    ChangeState.CONFLICT: "conflict",
+}
+
+
+def describe(change: Change) -> str:
+    values = ", ".join(
+        f"{k} → {v}" for k, v in change.values.items() if not k.startswith("target_")
+    )
+    return f"{change.op.value}: {values}"
+
+
+class OutboxScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("enter", "resolve", "Compare / open"),
+        Binding("r", "retry", "Retry now"),
+        Binding("d", "discard", "Discard"),
+    ]
+
+    def __init__(self, crm: Crm) -> None:
+        super().__init__()
+        self.crm = crm
+
+    def compose(self) -> ComposeResult:
+        yield Static("Outbox — edits waiting for the vendor, oldest first", classes="screen-title")
+        yield DataTable(id="outbox", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="outbox-detail", classes="hint")
+        yield StatusBar(self.crm)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Profile", "Record", "Change", "State", "Tries", "Last error")
+        self.fill()
+        table.focus()
+
+    def fill(self) -> None:
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for change in self.crm.changes():
+            record = self.crm.cached(change.ref)
+            title = record.title if record else f"{change.ref.kind} {change.ref.id}"
+            table.add_row(
+                change.ref.profile,
+                title[:40],
+                describe(change)[:60],
+                STATE_TEXT.get(change.state, change.state.value),
+                str(change.attempts),
+                (change.last_error or "")[:80],
+                key=change.id,
+            )
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
+        empty = "Nothing queued: every edit has reached its vendor." if not table.row_count else ""
+        self.query_one("#outbox-detail", Static).update(empty)
+
+    def _selected(self) -> Change | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.crm.store.get_change(key) if key else None
+
+    def on_crm_event(self, message: CrmEvent) -> None:
+        self.fill()
+
+    def action_retry(self) -> None:
+        change = self._selected()
+        if change is not None:
+            self.crm.retry(change.id)
+            self.fill()
+
+    def action_discard(self) -> None:
+        change = self._selected()
+        if change is not None:
+            self.crm.discard(change.id)
+            self.notify("Edit discarded; the record shows the server's value again")
+            self.fill()
+
+    def action_resolve(self) -> None:
+        change = self._selected()
+        if change is None:
+            return
+        if change.state is ChangeState.CONFLICT:
+            from crmtui.ui.screens.conflict import ConflictScreen
+
+            self.app.push_screen(ConflictScreen(self.crm, change))
+        elif not change.ref.id.startswith("local:") or change.ref.kind != "note":
+            self.app.open_record(change.ref)  # type: ignore[attr-defined]

@@ -1,0 +1,337 @@
+"""A record: its fields (edited in place), related records and activity timeline.
+
+`e` or enter edits the highlighted field right where it is: choices complete as you type
+(tab accepts), numbers and dates are checked before anything is queued, and a refused
+value stays in the box with the reason under it. enter on a done/not-done field flips it.
+Saved edits go through the outbox and show at once here, in the list and the timeline.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.suggester import SuggestFromList
+from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, TextArea
+
+from crmtui.fields import FieldError, display, edit_text
+from crmtui.http import CrmError
+from crmtui.model import ChangeState, FieldSpec, FieldType, Record, RecordRef
+from crmtui.service import Crm, ListChanged, OutboxChanged, RecordChanged
+from crmtui.ui.messages import CrmEvent
+from crmtui.ui.widgets.status import StatusBar
+from crmtui.ui.widgets.timeline import Timeline
+
+
+class FieldItem(ListItem):
+    """One field: label, value, and an editor that opens in place."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel edit", show=False)]
+
+    def __init__(self, spec: FieldSpec, value: object, currency: str | None) -> None:
+        super().__init__(classes="field-item")
+        self.spec = spec
+        self.value = value
+        self.currency = currency
+        self.editing = False
+
+    def compose(self) -> ComposeResult:
+        mark = " ✎" if self.spec.writable else ""
+        with Horizontal(classes="field-row"):
+            yield Label(f"{self.spec.label}{mark}", classes="field-label")
+            yield Label(self._shown(), classes="field-value")
+
+    def _shown(self) -> str:
+        return display(self.spec, self.value, currency=self.currency) or "—"
+
+    def set_value(self, value: object, currency: str | None) -> None:
+        self.value, self.currency = value, currency
+        if not self.editing:
+            self.query_one(".field-value", Label).update(self._shown())
+
+    def open_editor(self) -> None:
+        if self.editing:
+            return
+        self.editing = True
+        choices = [c.label for c in self.spec.choices]
+        text = edit_text(self.spec, self.value)
+        if self.spec.type in (FieldType.CHOICE, FieldType.USER):
+            text = self.spec.choice_label(self.value) or text
+        placeholder = {
+            FieldType.DATE: "YYYY-MM-DD",
+            FieldType.DATETIME: "YYYY-MM-DD HH:MM",
+            FieldType.MONEY: "amount, e.g. 12500.00",
+            FieldType.NUMBER: "a number",
+            FieldType.BOOL: "yes or no",
+        }.get(self.spec.type, self.spec.label)
+        editor = Input(
+            text,
+            placeholder=placeholder,
+            suggester=SuggestFromList(choices, case_sensitive=False) if choices else None,
+            classes="field-editor",
+        )
+        hint = ""
+        if choices:
+            hint = "choices: " + " · ".join(choices[:12]) + (" …" if len(choices) > 12 else "")
+        self.mount(editor)
+        self.mount(Static(hint, classes="field-hint"))
+        self.mount(Static("", classes="field-error"))
+        self.query_one(".field-value", Label).display = False
+        editor.focus()
+
+    def close_editor(self) -> None:
+        if not self.editing:
+            return
+        self.editing = False
+        for widget in self.query(".field-editor, .field-hint, .field-error"):
+            widget.remove()
+        value = self.query_one(".field-value", Label)
+        value.display = True
+        value.update(self._shown())
+
+    def show_error(self, message: str) -> None:
+        for error in self.query(".field-error"):
+            error.update(f"⚠ {message}")
+
+    def action_cancel(self) -> None:
+        self.close_editor()
+        parent = self.parent
+        if isinstance(parent, ListView):
+            parent.focus()
+
+
+class NoteScreen(ModalScreen[str | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save note"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="note-dialog"):
+            yield Static("New note — ctrl+s saves, escape cancels", classes="screen-title")
+            yield TextArea(id="note-text")
+
+    def action_save(self) -> None:
+        self.dismiss(self.query_one(TextArea).text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class RecordScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("e", "edit", "Edit field"),
+        Binding("n", "note", "Add note"),
+        Binding("f", "filter", "Filter timeline"),
+        Binding("r", "reload", "Refresh"),
+        Binding("tab", "app.focus_next", "Next pane", show=False),
+    ]
+
+    def __init__(self, crm: Crm, ref: RecordRef) -> None:
+        super().__init__()
+        self.crm = crm
+        self.ref = ref
+        self.record: Record | None = crm.cached(ref)
+        self.specs: list[FieldSpec] = crm.cached_fields(ref.profile, ref.kind)
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="record-title", classes="screen-title")
+        yield Static("", id="record-pending")
+        with Horizontal(id="record-body"):
+            with VerticalScroll(id="record-left"):
+                yield ListView(id="fields")
+                yield Static("Related", classes="section-title")
+                yield ListView(id="related")
+            yield Timeline(id="timeline")
+        yield StatusBar(self.crm, self.ref.profile)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.render_record()
+        self.timeline.show(self.crm.cached_timeline(self.ref), loading=True)
+        self.query_one("#fields", ListView).focus()
+        self.load()
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.query_one(Timeline)
+
+    # -- loading -------------------------------------------------------------------------
+
+    @work(group="load", exclusive=True, exit_on_error=False)
+    async def load(self) -> None:
+        try:
+            self.specs = await self.crm.fields(self.ref.profile, self.ref.kind)
+            self.record = await self.crm.get(self.ref)
+        except CrmError as exc:
+            self.notify(str(exc), severity="warning")
+        self.render_record()
+        try:
+            activities = await self.crm.timeline(self.ref)
+        except CrmError as exc:
+            self.timeline.show(None)
+            self.notify(str(exc), severity="warning")
+            return
+        self.timeline.show(activities)
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def _specs(self) -> list[FieldSpec]:
+        record = self.record
+        if self.specs:
+            return self.specs
+        if record is None:
+            return []
+        return [FieldSpec(key=k, label=k.replace("_", " ").title()) for k in record.fields]
+
+    def render_record(self) -> None:
+        record = self.record
+        title = self.query_one("#record-title", Static)
+        if record is None:
+            title.update("Loading…")
+            return
+        kind_label = next(
+            (
+                k.singular
+                for k in self.crm.states[self.ref.profile].kinds
+                if k.kind == self.ref.kind
+            ),
+            self.ref.kind.title(),
+        )
+        sub = f" — {record.subtitle}" if record.subtitle else ""
+        title.update(f"{kind_label}: {record.title}{sub}")
+        self._render_pending()
+        fields = self.query_one("#fields", ListView)
+        items = {item.spec.key: item for item in fields.query(FieldItem)}
+        currency = record.fields.get("currency")
+        specs = self._specs()
+        if set(items) == {s.key for s in specs}:
+            for spec in specs:
+                items[spec.key].set_value(record.fields.get(spec.key), currency)
+        else:
+            index = fields.index
+            fields.clear()
+            fields.extend(FieldItem(s, record.fields.get(s.key), currency) for s in specs)
+            if index is not None:
+                fields.index = min(index, len(specs) - 1)
+        related = self.query_one("#related", ListView)
+        related.clear()
+        for label, refs in record.related.items():
+            for ref in refs:
+                item = ListItem(Label(f"{label}: {ref.title}"), classes="related-item")
+                item.target = RecordRef(profile=self.ref.profile, kind=ref.kind, id=ref.id)  # type: ignore[attr-defined]
+                related.append(item)
+        if not record.related:
+            related.append(ListItem(Label("—")))
+
+    def _render_pending(self) -> None:
+        changes = [c for c in self.crm.changes(self.ref.profile) if c.ref == self.ref]
+        text = ""
+        if changes:
+            states = {c.state for c in changes}
+            if ChangeState.CONFLICT in states:
+                text = "⚠ this record changed on the server since your edit — ctrl+o to compare and choose"
+            elif ChangeState.REJECTED in states:
+                error = next(c.last_error for c in changes if c.state is ChangeState.REJECTED)
+                text = f"⚠ edit refused: {error} — ctrl+o to fix or discard"
+            else:
+                text = f"⇅ {len(changes)} edit{'s' if len(changes) > 1 else ''} queued — will be sent when {self.crm.adapter(self.ref.profile).label} answers"
+        self.query_one("#record-pending", Static).update(text)
+
+    # -- events --------------------------------------------------------------------------
+
+    def on_crm_event(self, message: CrmEvent) -> None:
+        event = message.event
+        if isinstance(event, RecordChanged) and event.ref == self.ref:
+            self.record = self.crm.cached(self.ref) or self.record
+            self.render_record()
+            cached = self.crm.cached_timeline(self.ref)
+            if cached is not None:
+                self.timeline.show(cached)
+        elif isinstance(event, OutboxChanged | ListChanged) and event.profile == self.ref.profile:
+            self._render_pending()
+
+    @on(ListView.Selected, "#fields")
+    def _field_selected(self, event: ListView.Selected) -> None:
+        self.action_edit()
+
+    @on(ListView.Selected, "#related")
+    def _related_selected(self, event: ListView.Selected) -> None:
+        target = getattr(event.item, "target", None)
+        if target is not None:
+            self.app.open_record(target)  # type: ignore[attr-defined]
+
+    def _current_item(self) -> FieldItem | None:
+        fields = self.query_one("#fields", ListView)
+        item = fields.highlighted_child
+        return item if isinstance(item, FieldItem) else None
+
+    def action_edit(self) -> None:
+        item = self._current_item()
+        if item is None:
+            return
+        if not item.spec.writable:
+            vendor = self.crm.adapter(self.ref.profile).label
+            self.notify(f"{item.spec.label} cannot be changed in {vendor}", severity="warning")
+            return
+        if item.spec.type is FieldType.BOOL:
+            self.save(item, "no" if item.value else "yes")
+            return
+        item.open_editor()
+
+    @on(Input.Submitted, ".field-editor")
+    def _editor_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        item = next((a for a in event.input.ancestors if isinstance(a, FieldItem)), None)
+        if item is not None:
+            self.save(item, event.value)
+
+    @work(group="save", exit_on_error=False)
+    async def save(self, item: FieldItem, text: str) -> None:
+        try:
+            change = await self.crm.edit(self.ref, {item.spec.key: text})
+        except FieldError as exc:
+            if item.editing:
+                item.show_error(str(exc))
+            else:
+                self.notify(str(exc), severity="error")
+            return
+        except CrmError as exc:
+            item.show_error(str(exc)) if item.editing else self.notify(str(exc), severity="error")
+            return
+        item.close_editor()
+        self.query_one("#fields", ListView).focus()
+        self.record = self.crm.cached(self.ref) or self.record
+        self.render_record()
+        if change is not None:
+            self.notify(
+                f"{item.spec.label} saved — sending to {self.crm.adapter(self.ref.profile).label}"
+            )
+
+    def action_note(self) -> None:
+        def done(text: str | None) -> None:
+            if text and text.strip():
+                self.add_note(text)
+
+        self.app.push_screen(NoteScreen(), done)
+
+    @work(group="note", exit_on_error=False)
+    async def add_note(self, text: str) -> None:
+        try:
+            await self.crm.add_note(self.ref, text)
+        except (FieldError, CrmError) as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.timeline.show(self.crm.cached_timeline(self.ref))
+
+    def action_filter(self) -> None:
+        family = self.timeline.cycle_family()
+        self.notify(f"Timeline: {family or 'everything'}", timeout=2)
+
+    def action_reload(self) -> None:
+        self.load()

@@ -1,0 +1,313 @@
+"""A vendor's screen: one tab per kind, in the vendor's own words, each a virtual list.
+
+A list shows the cache at once and refreshes it from the vendor in the background; the
+next page is fetched as the cursor nears the end of what is cached. `/` searches the
+cache instantly and the vendor in the background; `s` cycles the sort column and `S`
+reverses it; `v` cycles the vendor's views (quick filters such as "Overdue").
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, LoadingIndicator, Static, TabbedContent, TabPane
+
+from crmtui.http import CrmError
+from crmtui.model import FieldSpec, KindInfo, Query, Record
+from crmtui.service import Crm, ListChanged
+from crmtui.ui.messages import CrmEvent
+from crmtui.ui.widgets.record_table import Column, RecordTable
+from crmtui.ui.widgets.status import StatusBar
+
+PAGE = 100
+
+
+def columns_for(info: KindInfo, specs: list[FieldSpec]) -> list[Column]:
+    by_key = {spec.key: spec for spec in specs}
+    columns = []
+    for key in info.columns:
+        spec = by_key.get(key)
+        label = (
+            "Name"
+            if key == "title"
+            else ("Updated" if key == "updated_at" else (spec.label if spec else key))
+        )
+        columns.append(Column(key, label, spec))
+    return columns
+
+
+class KindView(Vertical):
+    """One tab: search box, view name, the virtual table and a line of facts."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("s", "sort", "Sort"),
+        Binding("S", "reverse", "Reverse", show=False),
+        Binding("v", "view", "View"),
+        Binding("r", "refresh", "Refresh"),
+    ]
+
+    def __init__(self, crm: Crm, profile: str, info: KindInfo) -> None:
+        super().__init__(classes="kind-view")
+        self.crm = crm
+        self.profile = profile
+        self.info = info
+        self.search_text = ""
+        self.sort: str | None = None
+        self.descending = False
+        self.view: str | None = None
+        self.view_rows: list[Record] | None = None  # a vendor view's members, when one is on
+        self.next_cursor: str | None = None
+        self.vendor_total: int | None = None
+        self.loading = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="list-bar"):
+            yield Input(placeholder=f"/ search {self.info.label.lower()}", classes="list-search")
+            yield Static("", classes="list-view-name")
+        yield RecordTable(self._fetch, self._count, [Column("title", "Name")])
+        with Horizontal(classes="list-facts"):
+            yield LoadingIndicator()
+            yield Static("", classes="facts")
+
+    @property
+    def table(self) -> RecordTable:
+        return self.query_one(RecordTable)
+
+    def on_mount(self) -> None:
+        self.query_one(LoadingIndicator).display = False
+        specs = self.crm.cached_fields(self.profile, self.info.kind)
+        self.table.columns = columns_for(self.info, specs)
+        self.table.reload()
+        self._show_facts()
+        self.load_fields()
+        self.fetch_page(first=True)
+
+    # -- the window source ----------------------------------------------------------
+
+    def _options(self) -> dict:
+        return {"sort": self.sort, "descending": self.descending, "search": self.search_text}
+
+    def _fetch(self, offset: int, limit: int) -> list[Record]:
+        if self.view_rows is not None:
+            return self.view_rows[offset : offset + limit]
+        return self.crm.window(
+            self.profile, self.info.kind, offset=offset, limit=limit, **self._options()
+        )
+
+    def _count(self) -> int:
+        if self.view_rows is not None:
+            return len(self.view_rows)
+        return self.crm.count(self.profile, self.info.kind, search=self.search_text)
+
+    # -- loading ------------------------------------------------------------------------
+
+    @work(group="fields", exclusive=True, exit_on_error=False)
+    async def load_fields(self) -> None:
+        try:
+            specs = await self.crm.fields(self.profile, self.info.kind)
+        except CrmError:
+            return
+        self.table.columns = columns_for(self.info, specs)
+        self.table.refresh()
+
+    def _query(self, cursor: str | None) -> Query:
+        return Query(
+            search=self.search_text,
+            sort=self.sort,
+            descending=self.descending,
+            view=self.view,
+            cursor=cursor,
+            per_page=PAGE,
+        )
+
+    @work(group="page", exclusive=True, exit_on_error=False)
+    async def fetch_page(self, first: bool = False) -> None:
+        if not first and self.next_cursor is None:
+            return
+        self._set_loading(True)
+        try:
+            page = await self.crm.refresh(
+                self.profile, self.info.kind, self._query(None if first else self.next_cursor)
+            )
+        except CrmError as exc:
+            self._set_loading(False)
+            self._show_facts(str(exc))
+            return
+        self.next_cursor = page.next_cursor
+        if page.total is not None and not self.search_text:
+            self.vendor_total = page.total
+        if self.view_rows is not None:
+            self.view_rows = (self.view_rows if not first else []) + page.records
+            self.table.reload()
+        self._set_loading(False)
+        self._show_facts()
+
+    def _set_loading(self, on: bool) -> None:
+        self.loading = on
+        self.query_one(LoadingIndicator).display = on
+
+    def _show_facts(self, error: str = "") -> None:
+        shown = self.table.row_count
+        total = (
+            f" of {self.vendor_total:,}"
+            if self.vendor_total is not None and self.view_rows is None
+            else ""
+        )
+        parts = [f"{shown:,}{total} {self.info.label.lower()}"]
+        if self.search_text:
+            parts.append(f"matching “{self.search_text}”")
+        if self.sort:
+            label = next((c.label for c in self.table.columns if c.key == self.sort), self.sort)
+            parts.append(f"sorted by {label} {'▼' if self.descending else '▲'}")
+        if self.loading:
+            parts.append("loading…")
+        if error:
+            parts.append(f"⚠ {error}")
+        self.query_one(".facts", Static).update(" · ".join(parts))
+        view = self.info.views.get(self.view or "", "") if self.view else ""
+        self.query_one(".list-view-name", Static).update(f"view: {view}" if view else "")
+
+    # -- events --------------------------------------------------------------------------
+
+    def on_crm_event(self, message: CrmEvent) -> None:
+        event = message.event
+        if (
+            isinstance(event, ListChanged)
+            and event.profile == self.profile
+            and event.kind == self.info.kind
+        ):
+            if self.view_rows is None:
+                self.table.reload()
+            self._show_facts()
+
+    @on(RecordTable.NearEnd)
+    def _near_end(self) -> None:
+        if self.next_cursor is not None and not self.loading:
+            self.fetch_page()
+
+    @on(RecordTable.Opened)
+    def _open(self, event: RecordTable.Opened) -> None:
+        self.app.open_record(event.record.ref)  # type: ignore[attr-defined]
+
+    @on(Input.Changed, ".list-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.search_text = event.value.strip()
+        self.table.reload(keep_cursor=False)
+        self._show_facts()
+
+    @on(Input.Submitted, ".list-search")
+    def _search_submitted(self) -> None:
+        self.table.focus()
+        self.fetch_page(first=True)
+
+    def action_search(self) -> None:
+        self.query_one(".list-search", Input).focus()
+
+    def action_sort(self) -> None:
+        keys = [
+            c.key for c in self.table.columns if c.key in self.info.sortable or c.key == "title"
+        ]
+        if not keys:
+            return
+        self.sort = keys[(keys.index(self.sort) + 1) % len(keys)] if self.sort in keys else keys[0]
+        self._resort()
+
+    def action_reverse(self) -> None:
+        self.descending = not self.descending
+        self.sort = self.sort or "title"
+        self._resort()
+
+    def _resort(self) -> None:
+        self.table.sort_by(self.sort, self.descending)
+        self.table.reload(keep_cursor=False)
+        self._show_facts()
+        self.fetch_page(first=True)
+
+    def action_view(self) -> None:
+        views = list(self.info.views)
+        if not views:
+            self.app.notify(f"{self.info.label} have no views to choose from")
+            return
+        order = [None, *views]
+        self.view = (
+            order[(order.index(self.view) + 1) % len(order)] if self.view in order else views[0]
+        )
+        self.view_rows = None if self.view is None else []
+        self.table.reload(keep_cursor=False)
+        self._show_facts()
+        self.fetch_page(first=True)
+
+    def action_refresh(self) -> None:
+        self.fetch_page(first=True)
+
+
+class VendorScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("left,h", "tab(-1)", "Prev tab", show=False),
+        Binding("right,l", "tab(1)", "Next tab", show=False),
+    ]
+
+    def __init__(self, crm: Crm, profile: str) -> None:
+        super().__init__()
+        self.crm = crm
+        self.profile = profile
+
+    def compose(self) -> ComposeResult:
+        state = self.crm.states[self.profile]
+        yield Static(f"{state.vendor_label} — {self.profile}", classes="screen-title")
+        yield LoadingIndicator(id="kinds-loading")
+        yield TabbedContent(id="kinds")
+        yield StatusBar(self.crm, self.profile)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load_kinds()
+
+    @work(exclusive=True, exit_on_error=False)
+    async def load_kinds(self) -> None:
+        try:
+            kinds = await self.crm.kinds(self.profile)
+        except CrmError as exc:
+            self.query_one("#kinds-loading").display = False
+            self.mount(Static(f"⚠ {exc}", classes="error"), before=self.query_one(TabbedContent))
+            return
+        tabs = self.query_one(TabbedContent)
+        for info in kinds:
+            await tabs.add_pane(
+                TabPane(
+                    info.label,
+                    KindView(self.crm, self.profile, info),
+                    id=f"tab-{info.kind.replace(':', '-')}",
+                )
+            )
+        self.query_one("#kinds-loading").display = False
+        if kinds:
+            self.focus_table()
+
+    def focus_table(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.active_pane is not None:
+            for table in tabs.active_pane.query(RecordTable):
+                table.focus()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self) -> None:
+        self.call_after_refresh(self.focus_table)
+
+    def action_tab(self, delta: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        panes = [pane.id for pane in tabs.query(TabPane) if pane.id]
+        if not panes or tabs.active not in panes:
+            return
+        tabs.active = panes[(panes.index(tabs.active) + delta) % len(panes)]
+
+    def on_crm_event(self, message: CrmEvent) -> None:
+        for view in self.query(KindView):
+            view.post_message(CrmEvent(message.event))

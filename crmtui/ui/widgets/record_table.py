@@ -1,0 +1,297 @@
+"""A virtual table of records: it asks for the rows on screen and nothing more.
+
+Rows come from a ``fetch(offset, limit)`` callback (a window read from SQLite) in blocks
+of ``BLOCK`` rows, with a few blocks kept; the row count comes from ``count()``. A list
+of a million cached records costs the same to show as a list of fifty.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from crmtui.fields import display
+from crmtui.model import FieldSpec, FieldType, Record
+
+BLOCK = 128
+KEEP_BLOCKS = 12
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    spec: FieldSpec | None = None
+    width: int = 0  # 0: share the free width
+
+    @property
+    def right(self) -> bool:
+        return self.spec is not None and self.spec.type in (FieldType.MONEY, FieldType.NUMBER)
+
+    def cell(self, record: Record) -> str:
+        if self.key == "title":
+            return record.title
+        if self.key == "subtitle":
+            return record.subtitle
+        if self.key == "updated_at":
+            return record.updated_at.strftime("%Y-%m-%d %H:%M") if record.updated_at else ""
+        value = record.fields.get(self.key)
+        currency = (
+            record.fields.get("currency")
+            if self.spec and self.spec.type is FieldType.MONEY
+            else None
+        )
+        return display(self.spec, value, currency=currency)
+
+
+def natural_width(column: Column) -> int:
+    if column.width:
+        return column.width
+    if column.key == "title":
+        return 0
+    kind = column.spec.type if column.spec else FieldType.TEXT
+    return {
+        FieldType.MONEY: 16,
+        FieldType.NUMBER: 9,
+        FieldType.DATE: 11,
+        FieldType.DATETIME: 17,
+        FieldType.BOOL: 5,
+        FieldType.CHOICE: 16,
+        FieldType.USER: 16,
+    }.get(kind, 22 if column.key != "updated_at" else 17)
+
+
+def fit(text: str, width: int, right: bool = False) -> str:
+    if width <= 0:
+        return ""
+    text = " ".join(text.split())
+    if len(text) > width:
+        text = text[: max(0, width - 1)] + "…"
+    return text.rjust(width) if right else text.ljust(width)
+
+
+class RecordTable(ScrollView, can_focus=True):
+    """A keyboard-driven table over a window source."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "move(-1)", "Up", show=False),
+        Binding("down,j", "move(1)", "Down", show=False),
+        Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False),
+        Binding("pagedown,ctrl+f", "page(1)", "Page down", show=False),
+        Binding("home,g", "jump(0)", "First", show=False),
+        Binding("end,G", "jump(-1)", "Last", show=False),
+        Binding("enter", "open", "Open"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "record-table--header",
+        "record-table--cursor",
+        "record-table--odd",
+        "record-table--pending",
+    }
+
+    DEFAULT_CSS = """
+    RecordTable { height: 1fr; }
+    RecordTable > .record-table--header { text-style: bold; background: $panel; color: $text; }
+    RecordTable > .record-table--cursor { background: $accent 40%; }
+    RecordTable:focus > .record-table--cursor { background: $accent; color: $text; }
+    RecordTable > .record-table--odd { background: $surface-lighten-1 20%; }
+    """
+
+    cursor: reactive[int] = reactive(0)
+
+    class Opened(Message):
+        def __init__(self, table: RecordTable, record: Record) -> None:
+            super().__init__()
+            self.table = table
+            self.record = record
+
+    class Highlighted(Message):
+        def __init__(self, table: RecordTable, record: Record | None) -> None:
+            super().__init__()
+            self.table = table
+            self.record = record
+
+    class NearEnd(Message):
+        """The cursor is close to the last cached row: time to fetch the next page."""
+
+        def __init__(self, table: RecordTable) -> None:
+            super().__init__()
+            self.table = table
+
+    def __init__(
+        self,
+        fetch: Callable[[int, int], list[Record]],
+        count: Callable[[], int],
+        columns: list[Column],
+        *,
+        sort_key: str | None = None,
+        descending: bool = False,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._fetch = fetch
+        self._count = count
+        self.columns = columns
+        self.sort_key = sort_key
+        self.descending = descending
+        self._blocks: OrderedDict[int, list[Record]] = OrderedDict()
+        self.row_count = 0
+        self.fetches = 0  # windows read, for benchmarks
+
+    # -- data --------------------------------------------------------------------------
+
+    def reload(self, *, keep_cursor: bool = True) -> None:
+        """Re-read the count and drop cached rows (after the cache changed)."""
+        self._blocks.clear()
+        self.row_count = self._count()
+        self.virtual_size = Size(self.size.width, self.row_count + 1)
+        if not keep_cursor:
+            self.cursor = 0
+        self.cursor = max(0, min(self.cursor, self.row_count - 1))
+        self.refresh()
+        self.post_message(self.Highlighted(self, self.record_at(self.cursor)))
+
+    def set_source(
+        self,
+        fetch: Callable[[int, int], list[Record]],
+        count: Callable[[], int],
+    ) -> None:
+        self._fetch, self._count = fetch, count
+        self.reload(keep_cursor=False)
+        self.scroll_to(y=0, animate=False)
+
+    def record_at(self, index: int) -> Record | None:
+        if index < 0 or index >= self.row_count:
+            return None
+        block, offset = divmod(index, BLOCK)
+        rows = self._blocks.get(block)
+        if rows is None:
+            rows = self._fetch(block * BLOCK, BLOCK)
+            self.fetches += 1
+            self._blocks[block] = rows
+            while len(self._blocks) > KEEP_BLOCKS:
+                self._blocks.popitem(last=False)
+        else:
+            self._blocks.move_to_end(block)
+        return rows[offset] if offset < len(rows) else None
+
+    @property
+    def current(self) -> Record | None:
+        return self.record_at(self.cursor)
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def _widths(self, total: int) -> list[int]:
+        widths = [natural_width(c) for c in self.columns]
+        gaps = len(self.columns)  # one space after each column
+        fixed = sum(w for w in widths if w)
+        flexible = [i for i, w in enumerate(widths) if not w]
+        free = max(10, total - fixed - gaps)
+        if not flexible:
+            flexible = [0]
+            free += widths[0]
+        for i in flexible:
+            widths[i] = max(10, free // len(flexible))
+        # shrink the widest fixed columns when the screen is narrow
+        while sum(widths) + gaps > total and max(widths) > 6:
+            widest = widths.index(max(widths))
+            widths[widest] -= 1
+        return widths
+
+    def _line_text(self, cells: list[str], widths: list[int]) -> str:
+        parts = []
+        for column, cell, width in zip(self.columns, cells, widths, strict=True):
+            parts.append(fit(cell, width, column.right))
+        return " " + " ".join(parts)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        widths = self._widths(width - 1)
+        if y == 0:
+            labels = []
+            for column in self.columns:
+                arrow = ""
+                if column.key == self.sort_key:
+                    arrow = " ▼" if self.descending else " ▲"
+                labels.append(column.label + arrow)
+            style = self.get_component_rich_style("record-table--header")
+            return Strip([Segment(self._line_text(labels, widths).ljust(width)[:width], style)])
+        index = int(self.scroll_offset.y) + y - 1
+        record = self.record_at(index)
+        if record is None:
+            return Strip.blank(width, self.rich_style)
+        text = self._line_text([c.cell(record) for c in self.columns], widths).ljust(width)[:width]
+        style: Style = self.rich_style
+        if index == self.cursor:
+            style = style + self.get_component_rich_style("record-table--cursor")
+        elif index % 2:
+            style = style + self.get_component_rich_style("record-table--odd")
+        if record.id.startswith("local:"):
+            style = style + Style(italic=True)
+        return Strip([Segment(text, style)])
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, self.row_count + 1)
+
+    # -- movement --------------------------------------------------------------------------
+
+    @property
+    def page_rows(self) -> int:
+        return max(1, self.size.height - 1)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        top = int(self.scroll_offset.y)
+        if new < top:
+            self.scroll_to(y=new, animate=False)
+        elif new >= top + self.page_rows:
+            self.scroll_to(y=new - self.page_rows + 1, animate=False)
+        self.refresh()
+        self.post_message(self.Highlighted(self, self.record_at(new)))
+        if self.row_count and new >= self.row_count - self.page_rows * 2:
+            self.post_message(self.NearEnd(self))
+
+    def action_move(self, delta: int) -> None:
+        if self.row_count:
+            self.cursor = max(0, min(self.row_count - 1, self.cursor + delta))
+
+    def action_page(self, direction: int) -> None:
+        self.action_move(direction * self.page_rows)
+
+    def action_jump(self, where: int) -> None:
+        if self.row_count:
+            self.cursor = 0 if where == 0 else self.row_count - 1
+
+    def action_open(self) -> None:
+        record = self.current
+        if record is not None:
+            self.post_message(self.Opened(self, record))
+
+    async def _on_click(self, event: events.Click) -> None:
+        if event.y == 0 or not self.row_count:
+            return
+        index = int(self.scroll_offset.y) + event.y - 1
+        if 0 <= index < self.row_count:
+            if index == self.cursor and event.chain > 1:
+                self.action_open()
+            self.cursor = index
+
+    def sort_by(self, key: str | None, descending: bool) -> None:
+        self.sort_key, self.descending = key, descending
+
+    def state(self) -> dict[str, Any]:
+        return {"rows": self.row_count, "cursor": self.cursor, "fetches": self.fetches}

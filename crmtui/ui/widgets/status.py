@@ -1,0 +1,53 @@
+"""The status line: online or offline, queued edits, rate budget and the last request."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from crmtui.service import Crm
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    StatusBar.-offline { background: $warning 30%; color: $text; }
+    """
+
+    def __init__(self, crm: Crm, profile: str | None = None) -> None:
+        super().__init__("")
+        self.crm = crm
+        self.profile = profile
+
+    def on_mount(self) -> None:
+        self.update_status()
+        self.set_interval(1.0, self.update_status)
+
+    def update_status(self) -> None:
+        crm = self.crm
+        names = [self.profile] if self.profile else list(crm.states)
+        states = [crm.states[n] for n in names if n in crm.states]
+        offline = [s.name for s in states if s.online is False]
+        if not states:
+            online = "no profiles"
+        elif offline and len(states) == 1:
+            online = "○ offline — browsing the cache"
+        elif offline:
+            online = f"○ offline: {', '.join(offline)}"
+        elif any(s.online for s in states):
+            online = "● online"
+        else:
+            online = "◌ connecting…"
+        queued = crm.queued(self.profile)
+        parts = [online, f"⇅ {queued} queued edit{'s' if queued != 1 else ''}"]
+        if self.profile and (adapter := crm.states[self.profile].adapter) is not None:
+            budget = adapter.limiter
+            parts.append(
+                f"budget {budget.remaining:,.0f}/{budget.capacity:,.0f} ({budget.budget.describe()})"
+            )
+        entries = crm.http.log.entries
+        if entries:
+            last = entries[-1]
+            status = last.status or last.error or "…"
+            parts.append(f"last: {last.method} {last.path[:40]} {status} {last.ms:.0f} ms")
+        self.set_class(bool(offline), "-offline")
+        self.update("  ·  ".join(parts))

@@ -1,0 +1,57 @@
+"""The crmtui command line as a newcomer meets it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crmtui import __version__
+from crmtui.cli import main
+
+
+def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "crmtui", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"CRMTUI_HOME": str(home), "PATH": "/usr/bin:/bin"},
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_version(tmp_path: Path) -> None:
+    result = run("--version", home=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"crmtui {__version__}"
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = run("--help", home=tmp_path)
+    assert result.returncode == 0
+    for command in ("demo", "sandbox", "serve", "forget"):
+        assert command in result.stdout
+
+
+def test_sandbox_help_has_the_documented_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["sandbox", "--help"])
+    out = capsys.readouterr().out
+    for option in ("--host", "--port", "--seed", "--scale", "freshsales"):
+        assert option in out
+
+
+def test_no_config_explains_and_offers_the_demo(tmp_path: Path) -> None:
+    result = run(home=tmp_path)
+    assert result.returncode == 0
+    assert "config.toml" in result.stdout
+    assert "crmtui demo" in result.stdout
+
+
+def test_sandbox_refuses_a_non_loopback_host(tmp_path: Path) -> None:
+    result = run("sandbox", "freshsales", "--host", "0.0.0.0", home=tmp_path)
+    assert result.returncode == 2
+    assert "loopback" in result.stderr

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 from typing import Any
@@ -34,11 +34,11 @@ def parse_datetime(value: str | int | float | datetime | None) -> datetime | Non
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
+        return _from_epoch_ms(value)
     else:
         text = str(value).strip()
-        if text.isdigit():
-            return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+        if text.isascii() and text.isdigit():
+            return _from_epoch_ms(int(text))
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
         try:
@@ -47,7 +47,21 @@ def parse_datetime(value: str | int | float | datetime | None) -> datetime | Non
             return None
     if dt.tzinfo is None:
         return dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+        return None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _from_epoch_ms(ms: int | float) -> datetime | None:
+    """Epoch milliseconds as a UTC datetime (exact for ints); None when out of range."""
+    try:
+        return _EPOCH + timedelta(milliseconds=ms)
+    except (OverflowError, ValueError):
+        return None
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -81,11 +95,11 @@ def money(value: Any) -> str | None:
         return None
     try:
         amount = Decimal(str(value))
-    except InvalidOperation:
+        if not amount.is_finite():
+            return None
+        return str(amount.quantize(Decimal("0.01")))
+    except InvalidOperation:  # not a number, or too many digits to keep the cents
         return None
-    if not amount.is_finite():
-        return None
-    return str(amount.quantize(Decimal("0.01")))
 
 
 def cents_to_money(cents: Any) -> str | None:
@@ -113,6 +127,11 @@ class _TextExtractor(HTMLParser):
             self.parts.append("\n")
         if tag == "li":
             self.parts.append("• ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)  # <br/> breaks the line once, like <br>
+        if tag not in self._BLOCK:
+            self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
@@ -194,7 +213,10 @@ def validate(spec: FieldSpec, text: Any) -> Any:
         case FieldType.CHOICE | FieldType.USER:
             return _choice(spec, raw)
         case FieldType.MULTI_CHOICE:
-            return [_choice(spec, part.strip()) for part in raw.split(",") if part.strip()]
+            picked = [_choice(spec, part.strip()) for part in raw.split(",") if part.strip()]
+            if not picked and spec.required:
+                raise FieldError(f"{spec.label} is required")
+            return picked
     return raw  # pragma: no cover - every FieldType is matched above
 
 
@@ -207,7 +229,8 @@ def _number(spec: FieldSpec, raw: str) -> Decimal:
         raise FieldError(f"{spec.label}: {raw!r} is not a number") from None
     if not number.is_finite():
         raise FieldError(f"{spec.label}: {raw!r} is not a number")
-    if spec.type is FieldType.MONEY and abs(number) >= Decimal("1e13"):
+    limit = Decimal("1e13") if spec.type is FieldType.MONEY else Decimal("1e15")
+    if abs(number) >= limit:  # also keeps int() away from huge exponents like 1e999999
         raise FieldError(f"{spec.label}: {raw!r} is too large")
     if spec.min is not None and number < Decimal(str(spec.min)):
         raise FieldError(f"{spec.label} must be at least {spec.min:g}")
@@ -223,7 +246,7 @@ def _user_datetime(raw: str) -> datetime | None:
             dt = datetime.fromisoformat(candidate)
         except ValueError:
             continue
-        return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+        return parse_datetime(dt)  # None when out of range in UTC
     try:
         return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
     except ValueError:
@@ -249,6 +272,20 @@ def _choice(spec: FieldSpec, raw: str) -> str:
             f"{spec.label}: {raw!r} matches several choices; pick one of {options}{more}"
         )
     raise FieldError(f"{spec.label}: {raw!r} is not one of {options}{more}")
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal as field values: "1250.00" == 1250, None == ""."""
+    if a in (None, "") and b in (None, ""):
+        return True
+    if a == b:
+        return True
+    if isinstance(a, bool) or isinstance(b, bool):
+        return False
+    try:
+        return Decimal(str(a)) == Decimal(str(b))
+    except (InvalidOperation, ValueError):
+        return str(a) == str(b)
 
 
 # -- what lists show ---------------------------------------------------------------
@@ -291,7 +328,10 @@ def edit_text(spec: FieldSpec, value: Any) -> str:
         return "yes" if value else "no"
     if spec.type is FieldType.DATETIME:
         dt = parse_datetime(value)
-        return dt.strftime("%Y-%m-%d %H:%M") if dt else str(value)
+        if dt is None:
+            return str(value)
+        precision = "minutes" if not (dt.second or dt.microsecond) else "auto"
+        return dt.replace(tzinfo=None).isoformat(sep=" ", timespec=precision)
     if spec.type is FieldType.MULTI_CHOICE and isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)

@@ -22,6 +22,7 @@ import json as jsonlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -54,8 +55,16 @@ class RoutingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         origin = f"{request.url.scheme}://{request.url.netloc.decode()}".lower()
-        transport = self._mounts.get(origin, self._default)
-        return await transport.handle_async_request(request)
+        transport = self._mounts.get(origin)
+        if transport is None:
+            return await self._default.handle_async_request(request)
+        # ASGITransport ignores timeouts; enforce the read timeout as a server would.
+        read = request.extensions.get("timeout", {}).get("read")
+        try:
+            async with asyncio.timeout(read):
+                return await transport.handle_async_request(request)
+        except TimeoutError:
+            raise httpx.ReadTimeout("the in-process app did not answer", request=request) from None
 
     async def aclose(self) -> None:
         await self._default.aclose()
@@ -138,6 +147,8 @@ def parse_retry_after(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # "-0000": HTTP dates are always GMT
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - time.time())
 
 
@@ -175,7 +186,7 @@ class VendorSession:
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
-            return path
+            return check_base_url(path)  # e.g. a vendor's "next" link: same https rule
         return self.base_url + path.lstrip("/")
 
     async def json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -231,6 +242,9 @@ class VendorSession:
                     timeout=self.timeout if self.timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
                 await response.aread()
+            except httpx.DecodingError as exc:  # e.g. says gzip but is not
+                self._log(method, url, None, started, attempt, type(exc).__name__)
+                raise errors.BadResponse(self.vendor, "the reply could not be decoded") from None
             except httpx.TransportError as exc:
                 self._log(method, url, None, started, attempt, type(exc).__name__)
                 error = self._transport_error(exc)

@@ -92,6 +92,9 @@ class RateLimiter:
         self._tokens = min(self._tokens, remaining)
 
     def penalise(self, seconds: float) -> None:
-        """After a 429: hold every request of this profile for ``seconds``."""
+        """After a 429: hold every request of this profile for ``seconds``.
+
+        Not cumulative: several 429s that say "wait 7 s" hold for 7 s, not 7 s each.
+        """
         self._refill()
-        self._tokens = min(self._tokens, 0.0) - seconds * self._rate
+        self._tokens = min(self._tokens, min(1.0, self.capacity) - seconds * self._rate)

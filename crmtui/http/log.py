@@ -8,6 +8,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import quote, quote_plus
 
 from crmtui.model import utcnow
 
@@ -28,7 +29,8 @@ class Redactor:
     def add(self, *secrets: str | None) -> None:
         for secret in secrets:
             if secret and len(secret) >= 3:
-                self._secrets.add(secret)
+                # As typed, and as it appears percent-encoded in a logged query string.
+                self._secrets.update({secret, quote(secret, safe=""), quote_plus(secret)})
 
     def __call__(self, text: str) -> str:
         for secret in sorted(self._secrets, key=len, reverse=True):

@@ -30,7 +30,7 @@ def test_profile_reads_its_secret_from_the_named_variable(tmp_path: Path) -> Non
 
 def test_missing_variable_is_explained_without_a_secret(tmp_path: Path) -> None:
     entry = ProfileConfig("acme", "freshsales", {"domain": "acme", "api_key_env": "ACME_KEY"})
-    with pytest.raises(ConfigError, match="ACME_KEY.*not set"):
+    with pytest.raises(ConfigError, match=r"ACME_KEY.*not set"):
         entry.resolve({})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -9,6 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from crmtui.http import CrmError
 from crmtui.service import Crm
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
@@ -94,8 +96,6 @@ class HomeScreen(Screen[None]):
             self.run_worker(self._check(name), group="check", exit_on_error=False)
 
     async def _check(self, profile: str) -> None:
-        try:
+        with contextlib.suppress(CrmError):  # the status column shows the failure
             await self.crm.kinds(profile, refresh=True)
-        except Exception:
-            pass  # the status column shows the failure
         self.fill()

@@ -223,6 +223,7 @@ COMPANY_B = [
     "Works",
     "Group",
 ]
+_NAME_PAIRS = len(COMPANY_A) * len(COMPANY_B)
 COMPANY_SUFFIX = ("Inc", "Ltd", "GmbH", "LLC", "plc", "Co", "SA", "BV")
 INDUSTRIES = (
     "Software",
@@ -362,12 +363,13 @@ class Fake:
         return f"+1 {r.randint(200, 989)}-{r.randint(200, 999)}-{r.randint(1000, 9999)}"
 
     def company(self) -> Company:
-        for _ in range(50):
+        name = f"{self.pick(COMPANY_A)} {self.pick(COMPANY_B)}"
+        tries = 0 if len(self._companies) > _NAME_PAIRS // 2 else 20
+        while name in self._companies and tries:
             name = f"{self.pick(COMPANY_A)} {self.pick(COMPANY_B)}"
-            if name not in self._companies:
-                break
-        else:
-            name = f"{name} {self.rng.randint(2, 999)}"
+            tries -= 1
+        if name in self._companies:  # the pairs are used up: number the branches
+            name = f"{name} {len(self._companies) + 2}"
         self._companies.add(name)
         full = f"{name} {self.pick(COMPANY_SUFFIX)}"
         domain = name.lower().replace(" ", "") + self.pick((".com", ".io", ".co.uk", ".de", ".net"))

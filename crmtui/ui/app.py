@@ -29,9 +29,18 @@ class CrmApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, crm: Crm, *, title: str = "crmtui", config: Config | None = None) -> None:
+    def __init__(
+        self,
+        crm: Crm,
+        *,
+        title: str = "crmtui",
+        config: Config | None = None,
+        steady_status: bool = False,
+    ) -> None:
         super().__init__()
         self.crm = crm
+        # Snapshots: leave out figures that drift with the wall clock (budget, ms).
+        self.steady_status = steady_status
         self.config = config
         self.title = title
         self._unsubscribe = crm.subscribe(self._on_service_event)

@@ -39,13 +39,14 @@ class StatusBar(Static):
             online = "◌ connecting…"
         queued = crm.queued(self.profile)
         parts = [online, f"⇅ {queued} queued edit{'s' if queued != 1 else ''}"]
-        if self.profile and (adapter := crm.states[self.profile].adapter) is not None:
+        steady = getattr(self.app, "steady_status", False)
+        if self.profile and not steady and (adapter := crm.states[self.profile].adapter) is not None:
             budget = adapter.limiter
             parts.append(
                 f"budget {budget.remaining:,.0f}/{budget.capacity:,.0f} ({budget.budget.describe()})"
             )
         entries = crm.http.log.entries
-        if entries:
+        if entries and not steady:
             last = entries[-1]
             status = last.status or last.error or "…"
             parts.append(f"last: {last.method} {last.path[:40]} {status} {last.ms:.0f} ms")

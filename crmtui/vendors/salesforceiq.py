@@ -1,0 +1,937 @@
+"""SalesforceIQ (API v2, ex-RelateIQ): Lists of deals, Accounts and Contacts.
+
+SalesforceIQ has no deal object: a pipeline is a List, whose columns (field metadata:
+``dataType``, ``listOptions``, ``isMultiSelect``, ``isEditable``...) are defined per list,
+and a deal is a List Item with ``fieldValues`` (``{"<fieldId>": [{"raw": "..."}]}``).
+
+Decisions:
+
+- Kinds: one kind per list, ``list:<listId>`` (label = the list's title), then
+  "Accounts" (``company``) and "Contacts" (``contact``). A list item's id is its own id;
+  the list id travels in the kind.
+- Field keys of a list: the neutral key where the column maps — ``stage`` (the
+  single-select "Status" List field, else id ``0``), ``amount`` ("Revenue"/"Amount"
+  Numeric, else id ``3``; money), ``expected_close`` (``process_close_date``; an ISO date,
+  written as midnight UTC in ms), ``owner`` ("Owner" User, else id ``1``) — and
+  ``f_<fieldId>`` otherwise. Types by ``dataType``: List → choice / multi_choice with
+  the ``listOptions`` ids, Numeric → number, DateTime → datetime, Date → date, User →
+  user, everything else → text (multi-valued text joined with ", "). Writable when
+  ``isEditable`` and not linked and not a File. Also ``name``, ``status``
+  (open|won|lost from the stage's label), ``pipeline`` (list id), ``company``
+  (``accountId``), ``contact`` (first of ``contactIds``) and ``version``.
+- Owners: the API lists no users; the adapter resolves the User ids it meets in list
+  items (the first page of each list when none seen yet) with ``GET /users/{id}``.
+- Paging: ``_start``/``_limit`` (≤ 200); the cursor is the next ``_start``; the last
+  page is the one shorter than ``_limit`` (``nextPage`` is not read: the doc only shows
+  it null). ``updated_since`` → ``modifiedDate`` (ms, at or after; ascending).
+- No server search or sort: contacts search by email / phone through
+  ``properties.email`` / ``properties.phone``; other searches, sorts and the
+  open/won/lost views apply to the page fetched (the cache sorts and searches whole
+  kinds).
+- Timeline: the API has no tasks and no readable activity feed (events are write-only).
+  ``timeline()`` shows what the API does give, as ``other`` activities: when the record
+  (or its list items) were added to a list and last modified, with the stage and
+  version; plus the events this adapter logged through ``PUT /events`` (``add_note``),
+  kept in memory because the API cannot read them back (family ``event``).
+- ``add_note`` logs an event whose participants are the emails (else phones) of the
+  record's contacts (the contact itself, an item's contacts, an account's contacts).
+- Creates of list items use ``_upsert`` (``accountId`` on account lists,
+  ``contactIds`` on contact lists): a replayed create updates instead of duplicating —
+  SalesforceIQ keeps one relationship per account/contact per list anyway. Contacts
+  with an email are created with ``_upsert=email``. Accounts have no natural key: a
+  create is remembered by its idempotency key for the adapter's lifetime.
+- Conflicts: ``Record.updated_at`` is ``modifiedDate``; list items also carry
+  ``fields["version"]``. Account and contact PUTs answer partial objects, so the
+  adapter re-reads the record after writing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import httpx
+
+from crmtui.fields import iso, money, parse_date, parse_datetime
+from crmtui.http import Http, NotFound, RateBudget, Rejected, VendorSession
+from crmtui.http.auth import basic
+from crmtui.model import (
+    Activity,
+    ActivityType,
+    Change,
+    Choice,
+    FieldSpec,
+    FieldType,
+    KindInfo,
+    Page,
+    Query,
+    Record,
+    RecordRef,
+    RelatedRef,
+)
+from crmtui.vendors.base import Profile, Setting, Vendor
+
+Json = dict[str, Any]
+MAX_LIMIT = 200
+LIST_PREFIX = "list:"
+NEUTRAL_ORDER = ("stage", "amount", "expected_close", "owner")
+ACCOUNT_KEYS = {
+    "address": "address",
+    "address_city": "city",
+    "address_state": "state",
+    "address_postal_code": "postal_code",
+    "address_country": "country",
+}
+CONTACT_KEYS = {  # neutral key -> contact property
+    "name": "name",
+    "email": "email",
+    "phone": "phone",
+    "job_title": "title",
+    "company_name": "company",
+    "address": "address",
+    "linkedin": "liurl",
+    "twitter": "twhan",
+}
+CONTACT_LABELS = {
+    "name": "Name",
+    "email": "Email",
+    "phone": "Phone",
+    "job_title": "Title",
+    "company_name": "Company",
+    "address": "Address",
+    "linkedin": "LinkedIn URL",
+    "twitter": "Twitter",
+}
+
+
+def parse_error(response: httpx.Response) -> str | None:
+    """The error object's ``userMessage``, with ``errorMessage`` when it says more."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    user = str(body.get("userMessage") or "").strip()
+    detail = str(body.get("errorMessage") or "").strip()
+    if user and detail and detail.lower() != user.lower():
+        return f"{user} ({detail})"
+    return user or detail or None
+
+
+def _type_name(meta: Json) -> str:
+    return str(meta.get("dataType", "")).lower()
+
+
+def _raws(entries: Any) -> list[str]:
+    return [str(e.get("raw", "")) for e in entries or [] if str(e.get("raw", "")) != ""]
+
+
+def _ms(dt: datetime) -> int:
+    return int(dt.timestamp() * 1000)
+
+
+def _when(value: Any) -> datetime | None:
+    return parse_datetime(value) if value else None
+
+
+def _neutral_keys(fields: list[Json]) -> dict[str, str]:
+    """Field id -> neutral key for the columns that map to a deal's neutral fields."""
+
+    def find(named: tuple[str, ...], data_type: str, fallback: str) -> str | None:
+        for meta in fields:
+            single = data_type != "list" or not meta["isMultiSelect"]
+            if meta["name"].lower() in named and _type_name(meta) == data_type and single:
+                return meta["id"]
+        return next(
+            (m["id"] for m in fields if m["id"] == fallback and _type_name(m) == data_type), None
+        )
+
+    found = {
+        "stage": find(("status", "stage"), "list", "0"),
+        "amount": find(("revenue", "amount", "value", "deal value"), "numeric", "3"),
+        "expected_close": find(("close date",), "datetime", "process_close_date"),
+        "owner": find(("owner",), "user", "1"),
+    }
+    return {fid: key for key, fid in found.items() if fid is not None}
+
+
+def _status_of(label: str | None) -> str:
+    lowered = (label or "").lower()
+    if "won" in lowered:
+        return "won"
+    if "lost" in lowered:
+        return "lost"
+    return "open"
+
+
+@dataclass
+class ListSchema:
+    """One List: its metadata and the field keys its columns get."""
+
+    id: str
+    title: str
+    list_type: str
+    fields: list[Json]
+    keys: dict[str, str] = field(default_factory=dict)  # field id -> key
+
+    @classmethod
+    def from_json(cls, data: Json) -> ListSchema:
+        fields = list(data.get("fields") or [])
+        neutral = _neutral_keys(fields)
+        keys = {m["id"]: neutral.get(m["id"], f"f_{m['id']}") for m in fields}
+        return cls(
+            data["id"], data.get("title") or data["id"], data.get("listType", ""), fields, keys
+        )
+
+    @property
+    def kind(self) -> str:
+        return LIST_PREFIX + self.id
+
+    def meta(self, key: str) -> Json | None:
+        return next((m for m in self.fields if self.keys[m["id"]] == key), None)
+
+    def ordered(self) -> list[Json]:
+        """Field metadata with the neutral columns first (stage first)."""
+        rank = {key: i for i, key in enumerate(NEUTRAL_ORDER)}
+        return sorted(self.fields, key=lambda m: rank.get(self.keys[m["id"]], len(rank)))
+
+    def stage_label(self, option: str | None) -> str | None:
+        meta = self.meta("stage")
+        options = {o["id"]: o["display"] for o in (meta or {}).get("listOptions", [])}
+        return options.get(option or "")
+
+
+def _singular(title: str) -> str:
+    if title.endswith("ies"):
+        return title[:-3] + "y"
+    return title[:-1] if title.endswith("s") and not title.endswith("ss") else title
+
+
+def read_value(meta: Json, key: str, entries: Any) -> Any:
+    """A field's ``[{"raw": ...}]`` as the neutral value for its key and data type."""
+    raws = _raws(entries)
+    kind = _type_name(meta)
+    if kind == "list":
+        return raws if meta.get("isMultiSelect") else (raws[0] if raws else None)
+    if not raws:
+        return None
+    first = raws[0]
+    if kind == "numeric":
+        if key == "amount":
+            return money(first)
+        number = float(first)
+        return int(number) if number.is_integer() else number
+    if kind == "datetime":
+        moment = parse_datetime(first)
+        return (
+            (moment.date().isoformat() if key == "expected_close" else iso(moment))
+            if moment
+            else None
+        )
+    if kind == "date":
+        day = parse_date(first)
+        return day.isoformat() if day else None
+    return ", ".join(raws) if len(raws) > 1 else first
+
+
+def write_value(meta: Json, value: Any) -> list[dict[str, str]]:
+    """A neutral value as the ``[{"raw": ...}]`` SalesforceIQ takes ([] clears).
+
+    DateTime fields take epoch milliseconds (an ISO date alone means midnight UTC).
+    """
+    if value is None or value == "" or value == []:
+        return []
+    kind = _type_name(meta)
+    values = value if isinstance(value, list) else [value]
+    if kind in ("datetime", "date"):
+        moments = [parse_datetime(v) for v in values]
+        if None in moments:
+            raise Rejected("SalesforceIQ", f"{meta['name']}: {value!r} is not a date")
+        values = [
+            str(_ms(m)) if kind == "datetime" else m.date().isoformat()
+            for m in moments
+            if m is not None
+        ]
+    return [{"raw": str(v)} for v in values]
+
+
+def field_type(meta: Json, key: str) -> FieldType:
+    kind = _type_name(meta)
+    if kind == "list":
+        return FieldType.MULTI_CHOICE if meta.get("isMultiSelect") else FieldType.CHOICE
+    if kind == "numeric":
+        return FieldType.MONEY if key == "amount" else FieldType.NUMBER
+    if kind == "datetime":
+        return FieldType.DATE if key == "expected_close" else FieldType.DATETIME
+    return {"date": FieldType.DATE, "user": FieldType.USER}.get(kind, FieldType.TEXT)
+
+
+def is_writable(meta: Json) -> bool:
+    """What crmtui lets the user edit: editable, not linked, not a file upload."""
+    linked = bool(meta.get("isLinkedField"))
+    return bool(meta.get("isEditable")) and not linked and _type_name(meta) != "file"
+
+
+def _primary(entries: list[Json] | None) -> Json | None:
+    entries = entries or []
+    return next((e for e in entries if e.get("metadata", {}).get("primary") == "true"), None) or (
+        entries[0] if entries else None
+    )
+
+
+def _prop(contact: Json, name: str) -> str | None:
+    entry = _primary(contact.get("properties", {}).get(name))
+    return str(entry["value"]) if entry else None
+
+
+class SalesforceIQ(Vendor):
+    """The SalesforceIQ adapter (HTTP basic auth with an API key and secret)."""
+
+    name: ClassVar[str] = "salesforceiq"
+    label: ClassVar[str] = "SalesforceIQ"
+    settings: ClassVar[tuple[Setting, ...]] = (
+        Setting("api_key", "API key", secret=True, help="SalesforceIQ settings → API"),
+        Setting("api_secret", "API secret", secret=True),
+    )
+    budget: ClassVar[RateBudget] = RateBudget(
+        100_000, 86400, note="100k requests per API key per calendar day"
+    )
+
+    def __init__(self, profile: Profile, http: Http) -> None:
+        self._lists: dict[str, ListSchema] = {}
+        self._users: dict[str, Json] = {}
+        self._user_ids: set[str] = set()
+        self._account_fields: list[Json] | None = None
+        self._logged: dict[str, list[Activity]] = {}
+        self._created: dict[str, Record] = {}
+        super().__init__(profile, http)
+
+    @classmethod
+    def default_base_url(cls, profile: Profile) -> str:
+        return "https://api.salesforceiq.com/v2/"
+
+    def connect(self) -> VendorSession:
+        key, secret = self.profile.secret("api_key"), self.profile.secret("api_secret")
+        return self.http.session(
+            profile=self.profile.name,
+            vendor=self.label,
+            base_url=self.base_url(),
+            auth=basic(key, secret),
+            limiter=self.limiter,
+            parse_error=parse_error,
+            secrets=(key, secret),
+        )
+
+    # -- schema ----------------------------------------------------------------------
+
+    async def _collect(self, path: str, params: Json | None = None) -> list[Json]:
+        """Every object of a collection, page by page."""
+        out: list[Json] = []
+        while True:
+            page = await self._page(path, len(out), MAX_LIMIT, params)
+            out.extend(page)
+            if len(page) < MAX_LIMIT:
+                return out
+
+    async def _page(self, path: str, start: int, limit: int, params: Json | None) -> list[Json]:
+        query = {**(params or {}), "_start": start, "_limit": limit}
+        data = await self.session.json("GET", path, params=query)
+        return list((data or {}).get("objects") or [])
+
+    async def lists(self, refresh: bool = False) -> dict[str, ListSchema]:
+        if refresh or not self._lists:
+            self._lists = {d["id"]: ListSchema.from_json(d) for d in await self._collect("lists")}
+        return self._lists
+
+    async def schema(self, kind: str) -> ListSchema:
+        list_id = kind.removeprefix(LIST_PREFIX)
+        schema = (await self.lists()).get(list_id)
+        if schema is None:
+            schema = ListSchema.from_json(await self.session.json("GET", f"lists/{list_id}"))
+            self._lists[list_id] = schema
+        return schema
+
+    async def account_fields(self) -> list[Json]:
+        if self._account_fields is None:
+            data = await self.session.json("GET", "accounts/fields")
+            self._account_fields = list((data or {}).get("fields") or [])
+        return self._account_fields
+
+    def _account_key(self, meta: Json) -> str:
+        if meta["id"] in ACCOUNT_KEYS:
+            return ACCOUNT_KEYS[meta["id"]]
+        return "industry" if meta["name"].lower() == "industry" else f"f_{meta['id']}"
+
+    async def kinds(self) -> list[KindInfo]:
+        out = []
+        for schema in (await self.lists(refresh=True)).values():
+            keys = [schema.keys[m["id"]] for m in schema.ordered() if _type_name(m) != "file"]
+            out.append(
+                KindInfo(
+                    kind=schema.kind,
+                    label=schema.title,
+                    singular=_singular(schema.title),
+                    columns=["title", *keys],
+                    sortable=["title", "updated_at", *keys],
+                    editable=True,
+                    creatable=True,
+                    deletable=True,
+                    has_timeline=False,
+                    views={"open": "Open", "won": "Won", "lost": "Lost"},
+                )
+            )
+        return [
+            *out,
+            KindInfo(
+                kind="company",
+                label="Accounts",
+                singular="Account",
+                columns=["title", "city", "industry", "updated_at"],
+                editable=True,
+                creatable=True,
+                deletable=True,
+            ),
+            KindInfo(
+                kind="contact",
+                label="Contacts",
+                singular="Contact",
+                columns=["title", "email", "phone", "company_name", "job_title"],
+                editable=True,
+                creatable=True,
+                deletable=True,
+                has_timeline=True,
+            ),
+        ]
+
+    async def fields(self, kind: str) -> list[FieldSpec]:
+        if kind.startswith(LIST_PREFIX):
+            return await self._list_fields(await self.schema(kind))
+        if kind == "company":
+            return await self._account_specs()
+        if kind == "contact":
+            return [
+                FieldSpec(key=key, label=label, writable=True, required=key == "name")
+                for key, label in CONTACT_LABELS.items()
+            ]
+        raise NotFound(self.label, f"no kind {kind!r}")
+
+    async def _list_fields(self, schema: ListSchema) -> list[FieldSpec]:
+        users = await self.user_choices()
+        specs = [self._spec(schema, meta, users) for meta in schema.ordered()]
+        editable = [s for s in specs if s.writable]
+        fixed = [
+            FieldSpec(key="name", label="Name", writable=True),
+            FieldSpec(
+                key="status",
+                label="Status (open/won/lost)",
+                type=FieldType.CHOICE,
+                choices=[Choice(value=v, label=v.title()) for v in ("open", "won", "lost")],
+            ),
+            FieldSpec(key="pipeline", label="List"),
+            FieldSpec(key="company", label="Account", writable=schema.list_type == "account"),
+            FieldSpec(key="contact", label="Contact", writable=schema.list_type == "contact"),
+            FieldSpec(key="version", label="Version", type=FieldType.NUMBER),
+        ]
+        return [*editable, *fixed, *(s for s in specs if not s.writable)]
+
+    def _spec(self, schema: ListSchema, meta: Json, users: list[Choice]) -> FieldSpec:
+        key = schema.keys[meta["id"]]
+        kind = field_type(meta, key)
+        choices = [
+            Choice(
+                value=o["id"], label=o["display"], group=schema.title if key == "stage" else None
+            )
+            for o in meta.get("listOptions") or []
+        ]
+        return FieldSpec(
+            key=key,
+            label=meta["name"],
+            type=kind,
+            writable=is_writable(meta),
+            custom=key.startswith("f_"),
+            choices=users if kind is FieldType.USER else choices,
+        )
+
+    async def _account_specs(self) -> list[FieldSpec]:
+        users = await self.user_choices()
+        specs = [FieldSpec(key="name", label="Name", writable=True, required=True)]
+        for meta in await self.account_fields():
+            key = self._account_key(meta)
+            kind = field_type(meta, key)
+            choices = [Choice(value=o["id"], label=o["display"]) for o in meta["listOptions"]]
+            specs.append(
+                FieldSpec(
+                    key=key,
+                    label=meta["name"],
+                    type=kind,
+                    writable=bool(meta.get("isEditable")),
+                    custom=key.startswith("f_"),
+                    choices=users if kind is FieldType.USER else choices,
+                )
+            )
+        return specs
+
+    async def user_choices(self) -> list[Choice]:
+        """Users found in list items' User fields, resolved with ``GET /users/{id}``."""
+        if not self._user_ids:
+            for schema in (await self.lists()).values():
+                for item in await self._page(f"lists/{schema.id}/listitems", 0, MAX_LIMIT, None):
+                    self._note_users(schema, item)
+        for user_id in sorted(self._user_ids - set(self._users)):
+            try:
+                self._users[user_id] = await self.session.json("GET", f"users/{user_id}")
+            except NotFound:
+                self._users[user_id] = {"id": user_id, "name": user_id, "email": ""}
+        return [
+            Choice(value=u["id"], label=u.get("name") or u.get("email") or u["id"])
+            for u in sorted(self._users.values(), key=lambda u: u.get("name") or "")
+        ]
+
+    # -- records -----------------------------------------------------------------------
+
+    def _item_record(self, schema: ListSchema, item: Json) -> Record:
+        values = item.get("fieldValues") or {}
+        fields: Json = {}
+        for meta in schema.fields:
+            key = schema.keys[meta["id"]]
+            fields[key] = read_value(meta, key, values.get(meta["id"]))
+        self._note_users(schema, item)
+        stage = schema.stage_label(fields.get("stage"))
+        contact_ids = list(item.get("contactIds") or [])
+        fields |= {
+            "name": item.get("name") or "",
+            "status": _status_of(stage),
+            "pipeline": schema.id,
+            "company": item.get("accountId"),
+            "contact": contact_ids[0] if contact_ids else None,
+            "version": item.get("version"),
+        }
+        amount = fields.get("amount")
+        return Record(
+            vendor=self.name,
+            profile=self.profile.name,
+            kind=schema.kind,
+            id=item["id"],
+            title=item.get("name") or item["id"],
+            subtitle=" · ".join(p for p in (stage, amount) if p),
+            created_at=_when(item.get("createdDate")),
+            updated_at=_when(item.get("modifiedDate")),
+            fields=fields,
+            raw=item,
+        )
+
+    def _note_users(self, schema: ListSchema, item: Json) -> None:
+        """Remember the user ids in an item's User fields (the API lists no users)."""
+        values = item.get("fieldValues") or {}
+        for meta in schema.fields:
+            if _type_name(meta) == "user":
+                self._user_ids.update(_raws(values.get(meta["id"])))
+
+    def _account_record(self, account: Json, fields_meta: list[Json]) -> Record:
+        values = account.get("fieldValues") or {}
+        fields: Json = {"name": account.get("name") or ""}
+        for meta in fields_meta:
+            key = self._account_key(meta)
+            fields[key] = read_value(meta, key, values.get(meta["id"]))
+        fields["contacts"] = _raws(values.get("person_ids"))
+        place = ", ".join(p for p in (fields.get("city"), fields.get("country")) if p)
+        return Record(
+            vendor=self.name,
+            profile=self.profile.name,
+            kind="company",
+            id=account["id"],
+            title=account.get("name") or account["id"],
+            subtitle=place,
+            updated_at=_when(account.get("modifiedDate")),
+            fields=fields,
+            raw=account,
+        )
+
+    def _contact_record(self, contact: Json) -> Record:
+        fields: Json = {key: _prop(contact, prop) for key, prop in CONTACT_KEYS.items()}
+        experience = _primary(contact.get("properties", {}).get("experience"))
+        job = (experience or {}).get("metadata", {})
+        fields["job_title"] = fields["job_title"] or job.get("job_title")
+        fields["company_name"] = fields["company_name"] or job.get("company_name")
+        phone = _primary(contact.get("properties", {}).get("phone"))
+        if phone:
+            fields["phone"] = phone.get("metadata", {}).get("raw_val") or phone["value"]
+        fields["state"] = contact.get("state")
+        role = " at ".join(p for p in (fields["job_title"], fields["company_name"]) if p)
+        return Record(
+            vendor=self.name,
+            profile=self.profile.name,
+            kind="contact",
+            id=contact["id"],
+            title=fields["name"] or fields["email"] or contact["id"],
+            subtitle=role,
+            updated_at=_when(contact.get("modifiedDate")),
+            fields=fields,
+            raw=contact,
+        )
+
+    async def _records(self, kind: str, objects: list[Json]) -> list[Record]:
+        if kind.startswith(LIST_PREFIX):
+            schema = await self.schema(kind)
+            return [self._item_record(schema, o) for o in objects]
+        if kind == "company":
+            meta = await self.account_fields()
+            return [self._account_record(o, meta) for o in objects]
+        return [self._contact_record(o) for o in objects]
+
+    # -- reads -------------------------------------------------------------------------
+
+    def _path(self, kind: str) -> str:
+        if kind.startswith(LIST_PREFIX):
+            return f"lists/{kind.removeprefix(LIST_PREFIX)}/listitems"
+        if kind == "company":
+            return "accounts"
+        if kind == "contact":
+            return "contacts"
+        raise NotFound(self.label, f"no kind {kind!r}")
+
+    def _params(self, kind: str, query: Query) -> Json:
+        params: Json = {}
+        if query.updated_since is not None:
+            params["modifiedDate"] = _ms(query.updated_since)
+        if kind.startswith(LIST_PREFIX):
+            if query.filters.get("company"):
+                params["accountIds"] = query.filters["company"]
+            if query.filters.get("contact"):
+                params["contactIds"] = query.filters["contact"]
+        elif kind == "contact":
+            search = query.search.strip()
+            digits = "".join(ch for ch in search if ch.isdigit())
+            if "@" in search:
+                params["properties.email"] = f'"{search}"'
+            elif len(digits) >= 7 and len(digits) >= len(search.replace(" ", "")) - 4:
+                params["properties.phone"] = f'"{digits}"'
+        return params
+
+    async def list(self, kind: str, query: Query) -> Page:
+        start = int(query.cursor or 0)
+        limit = max(1, min(MAX_LIMIT, query.per_page))
+        params = self._params(kind, query)
+        objects = await self._page(self._path(kind), start, limit, params)
+        records = await self._records(kind, objects)
+        searched_server = any(k.startswith("properties.") for k in params)
+        records = _refine(records, query, search=not searched_server)
+        next_cursor = str(start + len(objects)) if len(objects) == limit else None
+        return Page(records=records, next_cursor=next_cursor)
+
+    async def get(self, kind: str, id: str) -> Record:
+        if kind.startswith(LIST_PREFIX):
+            return await self._get_item(kind, id)
+        data = await self.session.json("GET", f"{self._path(kind)}/{id}")
+        record = (await self._records(kind, [data]))[0]
+        if kind == "company":
+            contacts = await self._contacts(record.fields["contacts"])
+            record.related["Contacts"] = [_ref(r) for r in contacts]
+            record.related["Deals"] = await self._deals({"accountIds": id})
+        else:
+            record.related["Deals"] = await self._deals({"contactIds": id})
+        return record
+
+    async def _get_item(self, kind: str, id: str) -> Record:
+        schema = await self.schema(kind)
+        item = await self.session.json("GET", f"{self._path(kind)}/{id}")
+        record = self._item_record(schema, item)
+        if item.get("accountId"):
+            account = await self.session.json("GET", f"accounts/{item['accountId']}")
+            record.related["Account"] = [
+                RelatedRef(kind="company", id=account["id"], title=account.get("name") or "")
+            ]
+        contacts = await self._contacts(item.get("contactIds") or [])
+        record.related["Contacts"] = [_ref(r) for r in contacts]
+        return record
+
+    async def _contacts(self, ids: list[str]) -> list[Record]:
+        out: list[Record] = []
+        for i in range(0, len(ids), MAX_LIMIT):
+            chunk = ids[i : i + MAX_LIMIT]
+            objects = await self._page("contacts", 0, MAX_LIMIT, {"_ids": ",".join(chunk)})
+            out.extend(self._contact_record(o) for o in objects)
+        return out
+
+    async def _items_by(self, params: Json) -> list[tuple[ListSchema, Json]]:
+        out = []
+        for schema in (await self.lists()).values():
+            for item in await self._collect(f"lists/{schema.id}/listitems", params):
+                out.append((schema, item))
+        return out
+
+    async def _deals(self, params: Json) -> list[RelatedRef]:
+        return [
+            RelatedRef(
+                kind=schema.kind, id=item["id"], title=f"{item.get('name')} ({schema.title})"
+            )
+            for schema, item in await self._items_by(params)
+        ]
+
+    async def timeline(self, kind: str, id: str) -> list[Activity]:
+        if kind.startswith(LIST_PREFIX):
+            schema = await self.schema(kind)
+            item = await self.session.json("GET", f"{self._path(kind)}/{id}")
+            pairs = [(schema, item)]
+            contact_ids = list(item.get("contactIds") or [])
+            own: list[Activity] = []
+        elif kind == "company":
+            pairs = await self._items_by({"accountIds": id})
+            account = await self.session.json("GET", f"accounts/{id}")
+            contact_ids = _raws((account.get("fieldValues") or {}).get("person_ids"))
+            own = [_modified(account, "Account", account.get("name") or "")]
+        else:
+            pairs = await self._items_by({"contactIds": id})
+            contact = await self.session.json("GET", f"contacts/{id}")
+            contact_ids = [id]
+            own = [_modified(contact, "Contact", _prop(contact, "name") or "")]
+        activities = own + [a for schema, item in pairs for a in self._membership(schema, item)]
+        activities += [a for cid in contact_ids for a in self._logged.get(cid, [])]
+        unique = {a.id: a for a in activities}
+        return sorted(unique.values(), key=lambda a: a.occurred_at, reverse=True)
+
+    def _membership(self, schema: ListSchema, item: Json) -> list[Activity]:
+        stage = self._stage_of(schema, item)
+        links = [RelatedRef(kind=schema.kind, id=item["id"], title=item.get("name") or "")]
+        out = []
+        created = _when(item.get("createdDate"))
+        if created:
+            out.append(
+                Activity(
+                    id=f"added-{item['id']}",
+                    occurred_at=created,
+                    summary=f"Added to {schema.title}: {item.get('name')}",
+                    family="list",
+                    links=links,
+                    raw=item,
+                )
+            )
+        modified = _when(item.get("modifiedDate"))
+        if modified and modified != created:
+            status = f" — {stage}" if stage else ""
+            out.append(
+                Activity(
+                    id=f"modified-{item['id']}-{item.get('version')}",
+                    occurred_at=modified,
+                    summary=f"{schema.title}: {item.get('name')} updated{status}",
+                    body=f"Version {item.get('version')}",
+                    family="list",
+                    links=links,
+                    raw=item,
+                )
+            )
+        return out
+
+    @staticmethod
+    def _stage_of(schema: ListSchema, item: Json) -> str | None:
+        meta = schema.meta("stage")
+        if meta is None:
+            return None
+        raws = _raws((item.get("fieldValues") or {}).get(meta["id"]))
+        return schema.stage_label(raws[0]) if raws else None
+
+    # -- writes ------------------------------------------------------------------------
+
+    async def update(self, change: Change) -> Record:
+        kind, id = change.ref.kind, change.ref.id
+        if kind.startswith(LIST_PREFIX):
+            schema = await self.schema(kind)
+            body = self._item_body(schema, change.values)
+            item = await self.session.json("PUT", f"{self._path(kind)}/{id}", json=body)
+            return self._item_record(schema, item)
+        if kind == "company":
+            await self._put_account(id, change.values)
+        elif kind == "contact":
+            await self._put_contact(id, change.values)
+        else:
+            raise NotFound(self.label, f"no kind {kind!r}")
+        return await self.get(kind, id)
+
+    def _item_body(self, schema: ListSchema, values: Json) -> Json:
+        body: Json = {}
+        field_values: Json = {}
+        for key, value in values.items():
+            if key == "name":
+                body["name"] = value or ""
+            elif key == "company" and schema.list_type == "account":
+                body["accountId"] = value
+            elif key == "contact":
+                body["contactIds"] = [value] if value else []
+            elif key == "contacts":
+                body["contactIds"] = list(value or [])
+            else:
+                meta = schema.meta(key)
+                if meta is None or not is_writable(meta):
+                    raise Rejected(self.label, f"{schema.title}: {key!r} cannot be changed")
+                field_values[meta["id"]] = write_value(meta, value)
+        if field_values:
+            body["fieldValues"] = field_values
+        return body
+
+    async def _account_body(self, values: Json) -> Json:
+        by_key = {self._account_key(m): m for m in await self.account_fields()}
+        field_values: Json = {}
+        for key, value in values.items():
+            if key == "name":
+                continue
+            meta = by_key.get(key)
+            if key == "contacts":
+                meta = {"id": "person_ids", "name": "Contacts", "dataType": "Contact"}
+            elif meta is None or not meta.get("isEditable"):
+                raise Rejected(self.label, f"Accounts: {key!r} cannot be changed")
+            field_values[meta["id"]] = write_value(meta, value)
+        return field_values
+
+    async def _put_account(self, id: str, values: Json) -> None:
+        name = values.get("name")
+        if not name:  # the API wants the name on every update
+            current = await self.session.json("GET", f"accounts/{id}")
+            name = current.get("name")
+        body = {"id": id, "name": name, "fieldValues": await self._account_body(values)}
+        await self.session.json("PUT", f"accounts/{id}", json=body)
+
+    def _contact_properties(self, current: Json, values: Json) -> Json:
+        props: Json = {}
+        for key, value in values.items():
+            prop = CONTACT_KEYS.get(key)
+            if prop is None:
+                raise Rejected(self.label, f"Contacts: {key!r} cannot be changed")
+            entries = [dict(e) for e in (current.get("properties") or {}).get(prop) or []]
+            primary = _primary(entries)
+            if not value:
+                entries = [e for e in entries if e is not primary]
+            elif primary is not None and prop in ("email", "phone"):
+                primary["value"] = str(value)
+                primary["metadata"] = {
+                    k: v for k, v in (primary.get("metadata") or {}).items() if k != "raw_val"
+                }
+            else:
+                entries = [{"value": str(value), "metadata": {}}]
+            props[prop] = entries
+        return props
+
+    async def _put_contact(self, id: str, values: Json) -> None:
+        current = await self.session.json("GET", f"contacts/{id}")
+        body = {"id": id, "properties": self._contact_properties(current, values)}
+        await self.session.json("PUT", f"contacts/{id}", json=body)
+
+    async def create(self, kind: str, values: dict[str, Any], idempotency_key: str) -> Record:
+        if idempotency_key in self._created:
+            return self._created[idempotency_key]
+        if kind.startswith(LIST_PREFIX):
+            record = await self._create_item(kind, values)
+        elif kind == "company":
+            body = {"name": values.get("name"), "fieldValues": await self._account_body(values)}
+            created = await self.session.json("POST", "accounts", json=body)
+            record = await self.get("company", created["id"])
+        elif kind == "contact":
+            props = self._contact_properties({}, values)
+            params = {"_upsert": "email"} if props.get("email") else None
+            created = await self.session.json(
+                "POST", "contacts", params=params, json={"properties": props}
+            )
+            record = self._contact_record(created)
+        else:
+            raise NotFound(self.label, f"no kind {kind!r}")
+        self._created[idempotency_key] = record
+        return record
+
+    async def _create_item(self, kind: str, values: Json) -> Record:
+        schema = await self.schema(kind)
+        body = self._item_body(schema, values)
+        upsert = "accountId" if schema.list_type == "account" else "contactIds"
+        if not body.get(upsert):
+            needed = "an account" if upsert == "accountId" else "a contact"
+            raise Rejected(self.label, f"A {schema.title} item needs {needed}")
+        item = await self.session.json(
+            "POST", self._path(kind), params={"_upsert": upsert}, json=body
+        )
+        return self._item_record(schema, item)
+
+    async def delete(self, ref: RecordRef) -> None:
+        await self.session.json("DELETE", f"{self._path(ref.kind)}/{ref.id}")
+
+    async def add_note(self, ref: RecordRef, text: str) -> Activity:
+        """Log an event (``PUT /events``) with the record's contacts as participants."""
+        contact_ids = await self._contact_ids_of(ref)
+        contacts = await self._contacts(contact_ids)
+        participants = [
+            {"type": kind, "value": value}
+            for record in contacts
+            for kind, value in (
+                ("email", record.fields["email"]),
+                ("phone", record.fields["phone"]),
+            )
+            if value
+        ]
+        emails = [p for p in participants if p["type"] == "email"]
+        if not participants:
+            raise Rejected(self.label, "This record has no contact with an email or a phone")
+        body = text.strip()
+        subject = body.splitlines()[0][:80] if body else "Note"
+        event = {"subject": subject, "body": body, "participantIds": emails or participants}
+        await self.session.request("PUT", "events", json=event, expect_json=False)
+        activity = Activity(
+            id=f"event-{uuid.uuid4().hex}",
+            type=ActivityType.NOTE,
+            occurred_at=datetime.now(UTC),
+            summary=subject,
+            body=body,
+            who="crmtui",
+            family="event",
+            links=[_ref(r) for r in contacts],
+            raw=event,
+        )
+        for contact_id in contact_ids:
+            self._logged.setdefault(contact_id, []).append(activity)
+        return activity
+
+    async def _contact_ids_of(self, ref: RecordRef) -> list[str]:
+        if ref.kind == "contact":
+            return [ref.id]
+        if ref.kind == "company":
+            account = await self.session.json("GET", f"accounts/{ref.id}")
+            return _raws((account.get("fieldValues") or {}).get("person_ids"))
+        item = await self.session.json("GET", f"{self._path(ref.kind)}/{ref.id}")
+        return list(item.get("contactIds") or [])
+
+
+def _ref(record: Record) -> RelatedRef:
+    return RelatedRef(kind=record.kind, id=record.id, title=record.title)
+
+
+def _modified(obj: Json, what: str, name: str) -> Activity:
+    return Activity(
+        id=f"modified-{obj['id']}",
+        occurred_at=_when(obj.get("modifiedDate")) or datetime.now(UTC),
+        summary=f"{what} {name} last modified",
+        family="modified",
+        raw={"id": obj["id"], "modifiedDate": obj.get("modifiedDate")},
+    )
+
+
+def _refine(records: list[Record], query: Query, *, search: bool) -> list[Record]:
+    """The page's records with the view, search and sort applied (no server support)."""
+    if query.view in ("open", "won", "lost"):
+        records = [r for r in records if r.fields.get("status") == query.view]
+    needle = query.search.strip().lower() if search else ""
+    if needle:
+        records = [r for r in records if needle in f"{r.title} {r.subtitle}".lower()]
+    if query.sort:
+        key = query.sort
+
+        def sort_key(record: Record) -> tuple[int, float, str]:
+            value = getattr(record, key, None) if key in ("title", "updated_at") else None
+            value = value if value is not None else record.fields.get(key)
+            if value is None or value == "":
+                return (2, 0.0, "")
+            try:
+                return (0, float(value), "")
+            except (TypeError, ValueError):
+                return (1, 0.0, str(value).lower())
+
+        records = sorted(records, key=sort_key, reverse=query.descending)
+    return records

@@ -1,0 +1,1615 @@
+"""A Salesloft REST API v2 sandbox (``/v2/...``, ``Authorization: Bearer <token>``).
+
+Follows the v2 documentation as sampled in the seed (response bodies) and the vendor
+notes. Decisions where the documentation is silent:
+
+- Tokens: ``sandbox`` acts as user 1 (a team admin). The ``expire`` fault revokes every
+  token; afterwards requests get 401 ``{"error": "Invalid Bearer Token"}``.
+- Every path also answers with a ``.json`` suffix; unknown paths and records give 404
+  ``{"error": "Not Found"}``; validation errors 422 ``{"errors": {field: [msg]}}``; a body
+  that is not JSON 400 ``{"error": ...}``; DELETE answers 204 with no body.
+- Rate limit: 600 cost per minute for the team (fixed window from the first request).
+  A request costs 1, or 3/8/10/30 for ``page`` 101-150/151-250/251-500/501+. Every
+  authenticated response carries ``x-ratelimit-endpoint-cost``,
+  ``x-ratelimit-remaining-minute`` and ``x-ratelimit-limit-minute`` (plus
+  ``X-RateLimit-Limit``/``X-RateLimit-Remaining``); past the budget 429
+  ``{"error": "Rate limit exceeded"}`` with ``Retry-After`` (seconds to the next window).
+- Filters: arrays as ``x[]=1&x[]=2``, repeated ``x=`` or ``x=1,2``; ranges as
+  ``updated_at[gt|gte|lt|lte]=<iso8601>`` compared at microseconds; unknown filters
+  ignored; applied ones echoed as strings in ``metadata.filtering``. People and accounts
+  have no free-text search (as in v2): exact ``email_addresses[]``, ``name[]``, ``domain``.
+- Tasks: ``time_interval_filter`` (overdue, today, tomorrow, this_week, next_week) and the
+  ``metadata.counts`` buckets count only incomplete tasks, by ``due_date`` in the caller's
+  time zone (weeks start on Monday); ``counts.all`` is every task matching the other
+  filters. ``next_page`` is an integer on every list, tasks included.
+- Completing a task sets ``completed_at``/``completed_by``; a completed task cannot go
+  back to ``scheduled`` (422). Logging a call with ``notes`` creates a linked note; calls
+  and notes on a person move its (and its account's) ``last_contacted_*``.
+- Person stage, owner and account stage/tier changes are not timeline entries in v2
+  (no activity is written for them).
+- Bulk jobs run synchronously when marked ``ready_to_execute`` (``person/upsert`` only);
+  imports are plain records.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from crmtui.fields import parse_date, parse_datetime
+from crmtui.sandbox import SandboxClock
+from crmtui.sandbox.faults import FaultMiddleware, Faults
+from crmtui.sandbox.ratelimit import WindowLimit
+from crmtui.sandbox.salesloft.data import Db, build, render, today_in
+
+LIMIT_PER_MINUTE = 600
+NO_TOKEN = (
+    "No Bearer Token attached to request, please see documentation at developers.salesloft.com"
+)
+BAD_TOKEN = "Invalid Bearer Token"
+INTERVALS = ("overdue", "today", "tomorrow", "this_week", "next_week")
+TASK_TYPES = ("call", "email", "general")
+
+
+def page_cost(page: int) -> int:
+    """What a request for ``page`` costs against the per-minute budget."""
+    if page >= 501:
+        return 30
+    if page >= 251:
+        return 10
+    if page >= 151:
+        return 8
+    if page >= 101:
+        return 3
+    return 1
+
+
+class ApiError(Exception):
+    """Stops a handler with the v2 error body for ``status``."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+def error_response(status: int, message: str) -> JSONResponse:
+    """The v2 error body for a status and message (also used by the fault middleware)."""
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def not_found() -> ApiError:
+    return ApiError(404, {"error": "Not Found"})
+
+
+def invalid(errors: dict[str, list[str]]) -> ApiError:
+    return ApiError(422, {"errors": errors})
+
+
+# -- request parameters -------------------------------------------------------------
+
+
+class Params:
+    """Query parameters in v2's Rails style: ``x[]=``, ``x[op]=``, repeated keys."""
+
+    def __init__(self, items: list[tuple[str, str]]) -> None:
+        self.items = items
+
+    def values(self, name: str) -> list[str] | None:
+        found = [v for k, v in self.items if k in (name, f"{name}[]")]
+        if not found:
+            return None
+        return [part.strip() for v in found for part in v.split(",") if part.strip()]
+
+    def scalar(self, name: str) -> str | None:
+        found = [v for k, v in self.items if k == name]
+        return found[-1] if found else None
+
+    def range(self, name: str) -> dict[str, str]:
+        out = {}
+        for key, value in self.items:
+            match = re.fullmatch(rf"{re.escape(name)}\[(gt|gte|lt|lte)\]", key)
+            if match:
+                out[match.group(1)] = value
+        return out
+
+    def integer(self, name: str, default: int) -> int:
+        try:
+            return int(self.scalar(name) or default)
+        except ValueError:
+            return default
+
+
+def parse_bool(name: str, value: str) -> bool:
+    low = value.strip().lower()
+    if low in ("true", "1", "t"):
+        return True
+    if low in ("false", "0", "f"):
+        return False
+    raise invalid({name: ["is invalid"]})
+
+
+def parse_ints(name: str, values: list[str]) -> set[int]:
+    try:
+        return {int(v) for v in values}
+    except ValueError:
+        raise invalid({name: ["is invalid"]}) from None
+
+
+# -- list machinery -------------------------------------------------------------------
+
+Pred = Callable[["Ctx", dict[str, Any], Any], bool]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One documented filter: query ``param`` on record ``field`` of a ``kind``."""
+
+    param: str
+    field: str = ""
+    kind: str = "ints"  # arrays: ints | strs | tags | custom; once: int | str | bool; range
+    pred: Pred | None = None
+
+
+def _ids() -> Filter:
+    return Filter("ids", "id")
+
+
+def _ranges(*names: str) -> tuple[Filter, ...]:
+    return tuple(Filter(n, n, "range") for n in names)
+
+
+SortKey = Callable[["Ctx", dict[str, Any]], Any]
+
+
+def _by(key: str) -> SortKey:
+    def value(ctx: Ctx, record: dict[str, Any]) -> Any:
+        found = record.get(key)
+        return found.lower() if isinstance(found, str) else found
+
+    return value
+
+
+def _by_order(key: str, table: str) -> SortKey:
+    def value(ctx: Ctx, record: dict[str, Any]) -> Any:
+        row = ctx.db[table].get(record.get(key))
+        return row["order"] if row else None
+
+    return value
+
+
+def _dated() -> dict[str, SortKey]:
+    return {"updated_at": _by("updated_at"), "created_at": _by("created_at")}
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A listable table: its path, filters and sort keys."""
+
+    table: str
+    filters: tuple[Filter, ...] = ()
+    sorts: dict[str, SortKey] = field(default_factory=_dated)
+    default_sort: str = "updated_at"
+    default_direction: str = "DESC"
+
+
+@dataclass
+class Ctx:
+    """One authenticated request."""
+
+    request: Request
+    db: Db
+    user: dict[str, Any]
+    now: datetime
+    params: Params
+    match: dict[str, str]
+    body: dict[str, Any]
+
+    @property
+    def base(self) -> str:
+        return str(self.request.base_url).rstrip("/") + "/v2/"
+
+    def id(self) -> int:
+        return int(self.match["id"])
+
+    def render(self, table: str, record: dict[str, Any]) -> dict[str, Any]:
+        return render(table, record, self.base)
+
+    def find(self, table: str, id: int | None = None) -> dict[str, Any]:
+        record = self.db[table].get(self.id() if id is None else id)
+        if record is None:
+            raise not_found()
+        return record
+
+    def stamp(self) -> datetime:
+        return self.db.stamp(self.now)
+
+
+def _filter_one(ctx: Ctx, f: Filter, records: list[dict[str, Any]]) -> tuple[list, Any]:
+    """Apply one filter if present in the query; return the kept records and the echo."""
+    p = ctx.params
+    if f.kind == "range":
+        ops = p.range(f.param)
+        if not ops:
+            return records, None
+        for op, raw in ops.items():
+            when = parse_datetime(raw) if "T" in raw or ":" in raw else None
+            if when is None:
+                day = parse_date(raw)
+                if day is None:
+                    raise invalid({f.param: ["is invalid"]})
+                when = datetime(day.year, day.month, day.day, tzinfo=ctx.now.tzinfo)
+            records = [r for r in records if _compare(r.get(f.field), op, when)]
+        return records, ops
+    if f.kind in ("bool", "str", "int") or f.param in _SCALARS:
+        raw = p.scalar(f.param)
+        if raw is None:
+            return records, None
+        if f.kind == "bool":
+            want = parse_bool(f.param, raw)
+            return [r for r in records if bool(r.get(f.field)) == want], raw
+        if f.pred is not None:
+            return [r for r in records if f.pred(ctx, r, raw)], raw
+        if f.kind == "int":
+            wanted_ints = parse_ints(f.param, [raw])
+            return [r for r in records if r.get(f.field) in wanted_ints], raw
+        return [r for r in records if str(r.get(f.field)).lower() == raw.lower()], raw
+    values = p.values(f.param)
+    if values is None:
+        return records, None
+    if f.pred is not None:
+        return [r for r in records if f.pred(ctx, r, values)], values
+    if f.kind == "ints":
+        wanted_ints = parse_ints(f.param, values)
+        return [r for r in records if r.get(f.field) in wanted_ints], values
+    wanted = {v.lower() for v in values}
+    if f.kind == "tags":
+        return [r for r in records if wanted & {t.lower() for t in r.get(f.field) or ()}], values
+    return [r for r in records if str(r.get(f.field) or "").lower() in wanted], values
+
+
+# Filters given once (not arrays) even though their kind is custom.
+_SCALARS = {"time_interval_filter", "associated_with_type", "associated_with_id", "search"}
+
+
+def _compare(value: Any, op: str, when: datetime) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        day = parse_date(value)
+        if day is None:
+            return False
+        value = datetime(day.year, day.month, day.day, tzinfo=when.tzinfo)
+    if op == "gt":
+        return bool(value > when)
+    if op == "gte":
+        return bool(value >= when)
+    if op == "lt":
+        return bool(value < when)
+    return bool(value <= when)
+
+
+def select(
+    ctx: Ctx,
+    res: Resource,
+    records: list[dict[str, Any]],
+    only: set[str] | None = None,
+    skip: frozenset[str] = frozenset(),
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The records matching the query's filters, and the ``filtering`` echo."""
+    echo: dict[str, Any] = {}
+    for f in res.filters:
+        if f.param in skip or (only is not None and f.param not in only):
+            continue
+        records, shown = _filter_one(ctx, f, records)
+        if shown is not None:
+            echo[f.param] = shown
+    return records, echo
+
+
+def sort(ctx: Ctx, res: Resource, records: list[dict[str, Any]]) -> tuple[list, dict[str, str]]:
+    sort_by = ctx.params.scalar("sort_by") or res.default_sort
+    direction = (ctx.params.scalar("sort_direction") or res.default_direction).upper()
+    if sort_by not in res.sorts:
+        raise invalid({"sort_by": ["is invalid"]})
+    if direction not in ("ASC", "DESC"):
+        raise invalid({"sort_direction": ["is invalid"]})
+    key = res.sorts[sort_by]
+
+    def order(record: dict[str, Any]) -> tuple[Any, ...]:
+        value = key(ctx, record)
+        return (value is not None, value if value is not None else 0, record["id"])
+
+    records = sorted(records, key=order, reverse=direction == "DESC")
+    return records, {"sort_by": sort_by, "sort_direction": direction}
+
+
+def paginate(ctx: Ctx, records: list[Any]) -> tuple[list[Any], dict[str, Any]]:
+    per_page = min(100, max(1, ctx.params.integer("per_page", 25)))
+    page = max(1, ctx.params.integer("page", 1))
+    start = (page - 1) * per_page
+    chunk = records[start : start + per_page]
+    paging: dict[str, Any] = {
+        "per_page": per_page,
+        "current_page": page,
+        "next_page": page + 1 if start + per_page < len(records) else None,
+        "prev_page": page - 1 if page > 1 else None,
+    }
+    if (ctx.params.scalar("include_paging_counts") or "").lower() == "true":
+        paging["total_pages"] = math.ceil(len(records) / per_page)
+        paging["total_count"] = len(records)
+    return chunk, paging
+
+
+def listing(
+    ctx: Ctx,
+    res: Resource,
+    records: list[dict[str, Any]] | None = None,
+    echo: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A v2 list response: filter (unless given), sort, page, render."""
+    if records is None:
+        records, echo = select(ctx, res, list(ctx.db[res.table].values()))
+    records, sorting = sort(ctx, res, records)
+    chunk, paging = paginate(ctx, records)
+    metadata: dict[str, Any] = {"filtering": echo or {}, "paging": paging, "sorting": sorting}
+    metadata.update(extra or {})
+    return {"metadata": metadata, "data": [ctx.render(res.table, r) for r in chunk]}
+
+
+# -- filters needing more than a field ------------------------------------------------
+
+
+def _person_on_cadence(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
+    cadences = parse_ints("cadence_id", values)
+    return any(
+        m["person"] == record["id"] and m["cadence"] in cadences and m["currently_on_cadence"]
+        for m in ctx.db["cadence_memberships"].values()
+    )
+
+
+def _account_archived(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+    return (record.get("archived_at") is not None) == parse_bool("archived", raw)
+
+
+def _task_account(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
+    person = ctx.db["people"].get(record.get("person"))
+    return bool(person) and person["account"] in parse_ints("account_id", values)
+
+
+def _email_account(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
+    return record.get("_account") in parse_ints("account_id", values)
+
+
+def _user_search(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+    text = str(raw).lower()
+    return text in record["name"].lower() or text in (record.get("email") or "").lower()
+
+
+def _name_search(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+    return str(raw).lower() in record["name"].lower()
+
+
+def _idempotency(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+    return record.get("_idempotency_key") == raw
+
+
+def week_bounds(today: date) -> tuple[date, date]:
+    monday = today - timedelta(days=today.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def in_interval(record: dict[str, Any], interval: str, today: date) -> bool:
+    """Whether an incomplete task falls in a ``time_interval_filter`` bucket."""
+    if record.get("current_state") == "completed" or not record.get("due_date"):
+        return False
+    due = date.fromisoformat(record["due_date"])
+    monday, sunday = week_bounds(today)
+    if interval == "overdue":
+        return due < today
+    if interval == "today":
+        return due == today
+    if interval == "tomorrow":
+        return due == today + timedelta(days=1)
+    if interval == "this_week":
+        return monday <= due <= sunday
+    return monday + timedelta(days=7) <= due <= sunday + timedelta(days=7)
+
+
+def _task_interval(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+    if raw not in INTERVALS:
+        raise invalid({"time_interval_filter": ["is not included in the list"]})
+    return in_interval(record, raw, today_in(ctx.user["time_zone"], ctx.now))
+
+
+def _note_type(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+    if raw not in ("person", "account"):
+        raise invalid({"associated_with_type": ["is not included in the list"]})
+    return bool(record["_associated_with_type"] == raw)
+
+
+def _note_target(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+    return record["associated_with"] in parse_ints("associated_with_id", [raw])
+
+
+RESOURCES: dict[str, Resource] = {
+    "accounts": Resource(
+        "accounts",
+        (
+            _ids(),
+            Filter("tag", "tags", "tags"),
+            Filter("account_tier_id", "account_tier"),
+            Filter("account_stage_id", "company_stage"),
+            Filter("owner_id", "owner"),
+            Filter("domain", "domain", "strs"),
+            Filter("name", "name", "strs"),
+            Filter("crm_id", "crm_id", "strs"),
+            Filter("archived", kind="str", pred=_account_archived),
+            *_ranges("updated_at", "created_at", "last_contacted_at"),
+        ),
+        {
+            **_dated(),
+            "last_contacted_at": _by("last_contacted_at"),
+            "name": _by("name"),
+            "account_stage": _by_order("company_stage", "account_stages"),
+            "account_tier": _by_order("account_tier", "account_tiers"),
+            "counts_people": lambda ctx, r: r["counts"]["people"],
+        },
+    ),
+    "people": Resource(
+        "people",
+        (
+            _ids(),
+            Filter("email_addresses", "email_address", "strs"),
+            Filter("account_id", "account"),
+            Filter("owner_id", "owner"),
+            Filter("person_stage_id", "person_stage"),
+            Filter("cadence_id", kind="custom", pred=_person_on_cadence),
+            Filter("do_not_contact", "do_not_contact", "bool"),
+            Filter("city", "city", "strs"),
+            Filter("country", "country", "strs"),
+            Filter("crm_id", "crm_id", "strs"),
+            *_ranges("updated_at", "created_at", "last_contacted_at"),
+        ),
+        {
+            **_dated(),
+            "last_contacted_at": _by("last_contacted_at"),
+            "name": _by("display_name"),
+            "title": _by("title"),
+        },
+    ),
+    "tasks": Resource(
+        "tasks",
+        (
+            _ids(),
+            Filter("user_id", "user"),
+            Filter("person_id", "person"),
+            Filter("account_id", kind="custom", pred=_task_account),
+            Filter("current_state", "current_state", "strs"),
+            Filter("task_type", "task_type", "strs"),
+            Filter("time_interval_filter", kind="custom", pred=_task_interval),
+            Filter("idempotency_key", kind="str", pred=_idempotency),
+            *_ranges("updated_at", "created_at", "completed_at"),
+        ),
+        {**_dated(), "due_date": _by("due_date"), "due_at": _by("due_at")},
+    ),
+    "notes": Resource(
+        "notes",
+        (
+            _ids(),
+            Filter("associated_with_type", kind="custom", pred=_note_type),
+            Filter("associated_with_id", kind="custom", pred=_note_target),
+            *_ranges("updated_at", "created_at"),
+        ),
+    ),
+    "calls": Resource(
+        "calls",
+        (
+            _ids(),
+            Filter("person_id", "called_person"),
+            Filter("user_id", "user"),
+            Filter("sentiment", "sentiment", "strs"),
+            Filter("disposition", "disposition", "strs"),
+            *_ranges("updated_at", "created_at"),
+        ),
+    ),
+    "emails": Resource(
+        "emails",
+        (
+            _ids(),
+            Filter("person_id", "recipient"),
+            Filter("account_id", kind="custom", pred=_email_account),
+            Filter("user_id", "user"),
+            Filter("cadence_id", "cadence"),
+            Filter("step_id", "step"),
+            Filter("crm_activity_id", "crm_activity"),
+            Filter("action_id", "action"),
+            Filter("bounced", "bounced", "bool"),
+            Filter("status", "status", "strs"),
+            *_ranges("updated_at", "created_at", "sent_at"),
+        ),
+        {**_dated(), "sent_at": _by("sent_at")},
+    ),
+    "crm_activities": Resource("crm_activities", (_ids(), *_ranges("updated_at", "created_at"))),
+    "call_data_records": Resource(
+        "call_data_records",
+        (_ids(), Filter("has_call", "call", "bool"), *_ranges("updated_at", "created_at")),
+    ),
+    "users": Resource(
+        "users",
+        (
+            _ids(),
+            Filter("guid", "guid", "strs"),
+            Filter("group_id", "group"),
+            Filter("active", "active", "bool"),
+            Filter("search", kind="custom", pred=_user_search),
+        ),
+        {**_dated(), "name": _by("name")},
+        default_sort="name",
+        default_direction="ASC",
+    ),
+    "groups": Resource(
+        "groups", (_ids(),), {"name": _by("name")}, default_sort="name", default_direction="ASC"
+    ),
+    "tags": Resource(
+        "tags",
+        (_ids(), Filter("search", kind="custom", pred=_name_search)),
+        {"name": _by("name")},
+        default_sort="name",
+        default_direction="ASC",
+    ),
+    "person_stages": Resource(
+        "person_stages",
+        (_ids(), *_ranges("updated_at")),
+        {**_dated(), "order": _by("order"), "name": _by("name")},
+    ),
+    "account_stages": Resource(
+        "account_stages",
+        (_ids(), *_ranges("updated_at")),
+        {**_dated(), "order": _by("order"), "name": _by("name")},
+    ),
+    "account_tiers": Resource(
+        "account_tiers",
+        (_ids(), Filter("name", "name", "strs")),
+        {**_dated(), "order": _by("order"), "name": _by("name")},
+    ),
+    "custom_fields": Resource(
+        "custom_fields",
+        (_ids(), Filter("field_type", "field_type", "strs"), *_ranges("updated_at")),
+    ),
+    "call_dispositions": Resource(
+        "call_dispositions", (_ids(),), {**_dated(), "name": _by("name")}
+    ),
+    "call_sentiments": Resource("call_sentiments", (_ids(),), {**_dated(), "name": _by("name")}),
+    "cadences": Resource(
+        "cadences",
+        (
+            _ids(),
+            Filter("team_cadence", "team_cadence", "bool"),
+            Filter("shared", "shared", "bool"),
+            Filter("name", "name", "strs"),
+            *_ranges("updated_at"),
+        ),
+        {**_dated(), "name": _by("name")},
+    ),
+    "cadence_memberships": Resource(
+        "cadence_memberships",
+        (
+            _ids(),
+            Filter("person_id", "person", "int"),
+            Filter("cadence_id", "cadence", "int"),
+            Filter("currently_on_cadence", "currently_on_cadence", "bool"),
+            *_ranges("updated_at"),
+        ),
+        {**_dated(), "added_at": _by("added_at")},
+    ),
+    "steps": Resource(
+        "steps",
+        (
+            _ids(),
+            Filter("cadence_id", "cadence", "int"),
+            Filter("type", "type", "strs"),
+        ),
+        {**_dated(), "step_number": _by("step_number")},
+    ),
+    "imports": Resource("imports", (_ids(), *_ranges("updated_at"))),
+    "bulk_jobs": Resource("bulk_jobs", (_ids(), Filter("state", "state", "strs"))),
+}
+
+
+# -- generic handlers -------------------------------------------------------------------
+
+
+def list_handler(table: str) -> Callable[[Ctx], Any]:
+    def handler(ctx: Ctx) -> Any:
+        return listing(ctx, RESOURCES[table])
+
+    return handler
+
+
+def get_handler(table: str) -> Callable[[Ctx], Any]:
+    def handler(ctx: Ctx) -> Any:
+        return {"data": ctx.render(table, ctx.find(table))}
+
+    return handler
+
+
+def delete_handler(table: str) -> Callable[[Ctx], Any]:
+    def handler(ctx: Ctx) -> Any:
+        ctx.find(table)
+        del ctx.db[table][ctx.id()]
+        return None
+
+    return handler
+
+
+def list_tasks(ctx: Ctx) -> Any:
+    """Tasks, with ``metadata.counts`` over the tasks matching every filter but the interval."""
+    res = RESOURCES["tasks"]
+    base, echo = select(
+        ctx, res, list(ctx.db["tasks"].values()), skip=frozenset({"time_interval_filter"})
+    )
+    today = today_in(ctx.user["time_zone"], ctx.now)
+    counts = {"all": len(base)}
+    for interval in INTERVALS:
+        counts[interval] = sum(1 for r in base if in_interval(r, interval, today))
+    records, more = select(ctx, res, base, only={"time_interval_filter"})
+    return listing(ctx, res, records, {**echo, **more}, {"counts": counts})
+
+
+def me(ctx: Ctx) -> Any:
+    return {"data": ctx.render("users", ctx.user)}
+
+
+def caller_ids(ctx: Ctx) -> Any:
+    number = re.sub(r"\D", "", ctx.params.scalar("phone_number") or "")
+    found = []
+    for person in ctx.db["people"].values():
+        phones = (person.get("phone"), person.get("mobile_phone"), person.get("home_phone"))
+        if number and any(p and re.sub(r"\D", "", p) == number for p in phones):
+            account = ctx.db["accounts"].get(person["account"])
+            found.append(
+                {
+                    "display_name": person["display_name"],
+                    "title": person["title"],
+                    "account_name": account["name"] if account else None,
+                    "person": {"_href": f"{ctx.base}people/{person['id']}", "id": person["id"]},
+                }
+            )
+    return {"data": found}
+
+
+# -- writes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Writable:
+    """What a create/update body may set on a table."""
+
+    text: tuple[str, ...] = ()
+    bools: tuple[str, ...] = ()
+    lists: tuple[str, ...] = ()
+    refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # param -> (key, table)
+    custom_fields: bool = False
+
+
+PERSON_COUNTS = (
+    "emails_sent",
+    "emails_viewed",
+    "emails_clicked",
+    "emails_replied_to",
+    "emails_bounced",
+    "calls",
+)
+PERSON = Writable(
+    text=tuple(
+        [
+            "first_name",
+            "last_name",
+            "email_address",
+            "secondary_email_address",
+            "personal_email_address",
+            "phone",
+            "phone_extension",
+            "home_phone",
+            "mobile_phone",
+            "linkedin_url",
+            "title",
+            "city",
+            "state",
+            "country",
+            "work_city",
+            "work_state",
+            "work_country",
+            "crm_id",
+            "person_company_name",
+            "person_company_website",
+            "person_company_industry",
+            "locale",
+            "personal_website",
+            "twitter_handle",
+            "job_seniority",
+        ]
+    ),
+    bools=("do_not_contact", "eu_resident"),
+    lists=("tags", "contact_restrictions"),
+    refs={
+        "account_id": ("account", "accounts"),
+        "owner_id": ("owner", "users"),
+        "person_stage_id": ("person_stage", "person_stages"),
+        "import_id": ("import", "imports"),
+    },
+    custom_fields=True,
+)
+ACCOUNT = Writable(
+    text=tuple(
+        [
+            "name",
+            "domain",
+            "conversational_name",
+            "description",
+            "phone",
+            "website",
+            "linkedin_url",
+            "twitter_handle",
+            "street",
+            "city",
+            "state",
+            "postal_code",
+            "country",
+            "locale",
+            "industry",
+            "company_type",
+            "founded",
+            "revenue_range",
+            "size",
+            "crm_id",
+        ]
+    ),
+    bools=("do_not_contact",),
+    lists=("tags",),
+    refs={
+        "owner_id": ("owner", "users"),
+        "company_stage_id": ("company_stage", "account_stages"),
+        "account_tier_id": ("account_tier", "account_tiers"),
+    },
+    custom_fields=True,
+)
+
+
+def apply(ctx: Ctx, spec: Writable, record: dict[str, Any], body: dict[str, Any]) -> None:
+    """Set what ``body`` gives (partial update); 422 with every bad field at once."""
+    errors: dict[str, list[str]] = {}
+    for key in spec.text:
+        if key in body:
+            value = body[key]
+            if value is not None and not isinstance(value, str | int | float):
+                errors[key] = ["is invalid"]
+            else:
+                record[key] = None if value in (None, "") else str(value)
+    for key in spec.bools:
+        if key in body:
+            if not isinstance(body[key], bool):
+                errors[key] = ["is invalid"]
+            else:
+                record[key] = body[key]
+    for key in spec.lists:
+        if key in body:
+            if not isinstance(body[key], list):
+                errors[key] = ["is invalid"]
+            else:
+                record[key] = [str(v) for v in body[key]]
+    for param, (key, table) in spec.refs.items():
+        if param in body:
+            value = body[param]
+            if value in (None, ""):
+                record[key] = None
+                continue
+            try:
+                ref = int(value)
+            except (TypeError, ValueError):
+                ref = -1
+            if ref not in ctx.db[table]:
+                errors[param] = ["is invalid"]
+            else:
+                record[key] = ref
+    if spec.custom_fields and "custom_fields" in body:
+        values = body["custom_fields"]
+        if not isinstance(values, dict):
+            errors["custom_fields"] = ["is invalid"]
+        else:
+            merged = dict(record.get("custom_fields") or {})
+            for name, value in values.items():
+                if value is None:
+                    merged.pop(name, None)
+                else:
+                    merged[name] = value
+            record["custom_fields"] = merged
+    if errors:
+        raise invalid(errors)
+
+
+def _person_derived(ctx: Ctx, person: dict[str, Any]) -> None:
+    email = person.get("email_address")
+    if email is not None and "@" not in email:
+        raise invalid({"email_address": ["is invalid"]})
+    if email:
+        clash = [
+            p
+            for p in ctx.db["people"].values()
+            if p is not person and (p.get("email_address") or "").lower() == email.lower()
+        ]
+        if clash:
+            raise invalid({"email_address": ["is already taken"]})
+    name = " ".join(x for x in (person.get("first_name"), person.get("last_name")) if x)
+    person["display_name"] = name or email or ""
+    person["full_email_address"] = f"{name} <{email}>" if email and name else email
+
+
+def _new_person(ctx: Ctx, now: datetime) -> dict[str, Any]:
+    person = {key: None for key in PERSON.text}
+    person.update(
+        created_at=now,
+        updated_at=now,
+        last_contacted_at=None,
+        last_replied_at=None,
+        display_name="",
+        full_email_address=None,
+        crm_url=None,
+        crm_object_type=None,
+        owner_crm_id=None,
+        do_not_contact=False,
+        bouncing=False,
+        last_contacted_type=None,
+        eu_resident=False,
+        custom_fields={},
+        tags=[],
+        contact_restrictions=[],
+        counts=dict.fromkeys(PERSON_COUNTS, 0),
+        account=None,
+        owner=ctx.user["id"],
+        last_contacted_by=None,
+        person_stage=None,
+    )
+    person["import"] = None
+    return person
+
+
+def create_person(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+    if not body.get("email_address") and not (body.get("phone") and body.get("last_name")):
+        raise invalid({"email_address": ["is required"]})
+    now = ctx.stamp()
+    person = _new_person(ctx, now)
+    apply(ctx, PERSON, person, body)
+    _person_derived(ctx, person)
+    person = ctx.db.insert("people", person)
+    _recount_account(ctx, person.get("account"))
+    return person
+
+
+def update_person(ctx: Ctx, person: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    before = dict(person)
+    try:
+        apply(ctx, PERSON, person, body)
+        _person_derived(ctx, person)
+    except ApiError:
+        person.clear()
+        person.update(before)
+        raise
+    person["updated_at"] = ctx.stamp()
+    _recount_account(ctx, before.get("account"))
+    _recount_account(ctx, person.get("account"))
+    return person
+
+
+def _recount_account(ctx: Ctx, account_id: int | None) -> None:
+    account = ctx.db["accounts"].get(account_id)
+    if account is not None:
+        people = sum(1 for p in ctx.db["people"].values() if p.get("account") == account_id)
+        account["counts"] = {**account.get("counts", {}), "people": people}
+
+
+def post_person(ctx: Ctx) -> Any:
+    return {"data": ctx.render("people", create_person(ctx, ctx.body))}
+
+
+def put_person(ctx: Ctx) -> Any:
+    return {"data": ctx.render("people", update_person(ctx, ctx.find("people"), ctx.body))}
+
+
+def delete_person(ctx: Ctx) -> Any:
+    person = ctx.find("people")
+    del ctx.db["people"][person["id"]]
+    _recount_account(ctx, person.get("account"))
+    return None
+
+
+def person_upsert(ctx: Ctx) -> Any:
+    """``POST /v2/person_upserts``: find by ``upsert_key`` (id, crm_id, email_address)."""
+    key = ctx.body.get("upsert_key") or "email_address"
+    if key not in ("id", "crm_id", "email_address"):
+        raise invalid({"upsert_key": ["is not included in the list"]})
+    found = _find_person(ctx, key, ctx.body.get(key))
+    if found is None:
+        person, kind = create_person(ctx, ctx.body), "create"
+    else:
+        person, kind = update_person(ctx, found, ctx.body), "update"
+    return {"data": {"person": ctx.render("people", person), "upsert_type": kind}}
+
+
+def _find_person(ctx: Ctx, key: str, value: Any) -> dict[str, Any] | None:
+    if value in (None, ""):
+        return None
+    for person in ctx.db["people"].values():
+        if str(person.get(key) or "").lower() == str(value).lower():
+            return person
+    return None
+
+
+def _account_checks(ctx: Ctx, account: dict[str, Any]) -> None:
+    domain = (account.get("domain") or "").lower()
+    account["domain"] = domain or None
+    clash = [
+        a for a in ctx.db["accounts"].values() if a is not account and a.get("domain") == domain
+    ]
+    if domain and clash:
+        raise invalid({"domain": ["has already been taken"]})
+
+
+def post_account(ctx: Ctx) -> Any:
+    missing = {k: ["can't be blank"] for k in ("name", "domain") if not ctx.body.get(k)}
+    if missing:
+        raise invalid(missing)
+    now = ctx.stamp()
+    account: dict[str, Any] = {key: None for key in ACCOUNT.text}
+    account.update(
+        created_at=now,
+        updated_at=now,
+        archived_at=None,
+        crm_url=None,
+        crm_object_type=None,
+        owner_crm_id=None,
+        last_contacted_at=None,
+        last_contacted_type=None,
+        do_not_contact=False,
+        custom_fields={},
+        tags=[],
+        counts={"people": 0},
+        owner=ctx.user["id"],
+        creator=ctx.user["id"],
+        last_contacted_by=None,
+        last_contacted_person=None,
+        company_stage=None,
+        account_tier=None,
+    )
+    apply(ctx, ACCOUNT, account, ctx.body)
+    _account_checks(ctx, account)
+    return {"data": ctx.render("accounts", ctx.db.insert("accounts", account))}
+
+
+def put_account(ctx: Ctx) -> Any:
+    account = ctx.find("accounts")
+    before = dict(account)
+    try:
+        apply(ctx, ACCOUNT, account, ctx.body)
+        _account_checks(ctx, account)
+        if "archived" in ctx.body:
+            archived = ctx.body["archived"]
+            if not isinstance(archived, bool):
+                raise invalid({"archived": ["is invalid"]})
+            account["archived_at"] = (account["archived_at"] or ctx.now) if archived else None
+    except ApiError:
+        account.clear()
+        account.update(before)
+        raise
+    account["updated_at"] = ctx.stamp()
+    return {"data": ctx.render("accounts", account)}
+
+
+# -- tasks -------------------------------------------------------------------------------
+
+
+def _task_fields(ctx: Ctx, task: dict[str, Any], body: dict[str, Any]) -> dict[str, list[str]]:
+    """Apply task fields from ``body``; return the field errors found."""
+    errors: dict[str, list[str]] = {}
+    if "subject" in body:
+        if not str(body["subject"] or "").strip():
+            errors["subject"] = ["can't be blank"]
+        else:
+            task["subject"] = str(body["subject"])
+    if "task_type" in body:
+        if body["task_type"] not in TASK_TYPES:
+            errors["task_type"] = ["is not included in the list"]
+        else:
+            task["task_type"] = body["task_type"]
+    if "description" in body:
+        task["description"] = body["description"]
+    if "due_at" in body:
+        due_at = parse_datetime(body["due_at"]) if body["due_at"] else None
+        if body["due_at"] and due_at is None:
+            errors["due_at"] = ["is invalid"]
+        else:
+            task["due_at"] = due_at
+            if due_at is not None and "due_date" not in body:
+                task["due_date"] = due_at.date().isoformat()
+    if "due_date" in body:
+        due = parse_date(body["due_date"]) if body["due_date"] else None
+        if due is None:
+            errors["due_date"] = ["is invalid"]
+        else:
+            task["due_date"] = due.isoformat()
+    if "remind_at" in body:
+        remind = parse_datetime(body["remind_at"]) if body["remind_at"] else None
+        if body["remind_at"] and remind is None:
+            errors["remind_at"] = ["is invalid"]
+        else:
+            task["remind_at"] = remind
+    for param, key, table in (("person_id", "person", "people"), ("user_id", "user", "users")):
+        if param in body:
+            try:
+                ref = int(body[param])
+            except (TypeError, ValueError):
+                ref = -1
+            if ref not in ctx.db[table]:
+                errors[param] = ["is invalid"]
+            else:
+                task[key] = ref
+    if "current_state" in body:
+        _task_state(ctx, task, body["current_state"], errors)
+    return errors
+
+
+def _task_state(ctx: Ctx, task: dict[str, Any], state: Any, errors: dict[str, list[str]]) -> None:
+    if state not in ("scheduled", "completed"):
+        errors["current_state"] = ["is not included in the list"]
+    elif state == "completed" and task.get("current_state") != "completed":
+        task.update(current_state="completed", completed_at=ctx.now, completed_by=ctx.user["id"])
+    elif state == "scheduled" and task.get("current_state") == "completed":
+        errors["current_state"] = ["cannot be changed from completed"]
+    elif state == "scheduled":
+        task["current_state"] = "scheduled"
+
+
+def post_task(ctx: Ctx) -> Any:
+    body = ctx.body
+    key = body.get("idempotency_key")
+    if key:
+        for task in ctx.db["tasks"].values():
+            if task.get("_idempotency_key") == key:
+                return {"data": ctx.render("tasks", task)}
+    required = ("subject", "person_id", "task_type", "due_date", "current_state")
+    missing = {k: ["can't be blank"] for k in required if not body.get(k)}
+    if missing:
+        raise invalid(missing)
+    now = ctx.stamp()
+    task: dict[str, Any] = {
+        "created_at": now,
+        "updated_at": now,
+        "due_date": None,
+        "due_at": None,
+        "subject": "",
+        "current_state": None,
+        "task_type": "general",
+        "remind_at": None,
+        "completed_at": None,
+        "description": None,
+        "person": None,
+        "user": ctx.user["id"],
+        "created_by_user": ctx.user["id"],
+        "completed_by": None,
+        "_idempotency_key": key,
+    }
+    errors = _task_fields(ctx, task, body)
+    if errors:
+        raise invalid(errors)
+    return {"data": ctx.render("tasks", ctx.db.insert("tasks", task))}
+
+
+def put_task(ctx: Ctx) -> Any:
+    task = ctx.find("tasks")
+    draft = dict(task)
+    errors = _task_fields(ctx, draft, ctx.body)
+    if errors:
+        raise invalid(errors)
+    draft["updated_at"] = ctx.stamp()
+    task.update(draft)
+    return {"data": ctx.render("tasks", task)}
+
+
+# -- notes and calls ---------------------------------------------------------------------
+
+
+def _touch_contacted(ctx: Ctx, person: dict[str, Any] | None, how: str) -> None:
+    if person is None:
+        return
+    person.update(last_contacted_at=ctx.now, last_contacted_type=how)
+    person["last_contacted_by"] = ctx.user["id"]
+    person["updated_at"] = ctx.stamp()
+    account = ctx.db["accounts"].get(person.get("account"))
+    if account is not None:
+        account.update(
+            last_contacted_at=ctx.now,
+            last_contacted_type=how,
+            last_contacted_by=ctx.user["id"],
+            last_contacted_person=person["id"],
+        )
+
+
+def _target(ctx: Ctx, kind: Any, raw_id: Any) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    if kind not in ("person", "account"):
+        errors["associated_with_type"] = ["is not included in the list"]
+    try:
+        target = ctx.db["people" if kind == "person" else "accounts"].get(int(raw_id))
+    except (TypeError, ValueError):
+        target = None
+    if target is None:
+        errors["associated_with_id"] = ["is invalid"]
+    if errors:
+        raise invalid(errors)
+    assert target is not None
+    return target
+
+
+def create_note(
+    ctx: Ctx, content: str, kind: str, target_id: int, call: int | None = None
+) -> dict[str, Any]:
+    now = ctx.stamp()
+    return ctx.db.insert(
+        "notes",
+        {
+            "content": content,
+            "created_at": now,
+            "updated_at": now,
+            "user": ctx.user["id"],
+            "associated_with": target_id,
+            "call": call,
+            "_associated_with_type": kind,
+        },
+    )
+
+
+def post_note(ctx: Ctx) -> Any:
+    body = ctx.body
+    if not str(body.get("content") or "").strip():
+        raise invalid({"content": ["can't be blank"]})
+    kind = body.get("associated_with_type")
+    target = _target(ctx, kind, body.get("associated_with_id"))
+    call = body.get("call_id")
+    if call is not None and int(call) not in ctx.db["calls"]:
+        raise invalid({"call_id": ["is invalid"]})
+    note = create_note(ctx, str(body["content"]), kind, target["id"], call)
+    if kind == "person":
+        _touch_contacted(ctx, target, "note")
+    return {"data": ctx.render("notes", note)}
+
+
+def put_note(ctx: Ctx) -> Any:
+    note = ctx.find("notes")
+    if "content" in ctx.body:
+        if not str(ctx.body["content"] or "").strip():
+            raise invalid({"content": ["can't be blank"]})
+        note["content"] = str(ctx.body["content"])
+    if "call_id" in ctx.body:
+        note["call"] = ctx.body["call_id"]
+    note["updated_at"] = ctx.stamp()
+    return {"data": ctx.render("notes", note)}
+
+
+def post_call(ctx: Ctx) -> Any:
+    body = ctx.body
+    try:
+        person = ctx.db["people"].get(int(body.get("person_id")))
+    except (TypeError, ValueError):
+        person = None
+    if person is None:
+        raise invalid({"person_id": ["is invalid"]})
+    now = ctx.stamp()
+    duration = body.get("duration")
+    call = ctx.db.insert(
+        "calls",
+        {
+            "to": body.get("to") or person.get("phone"),
+            "duration": int(duration) if isinstance(duration, int | float) else None,
+            "sentiment": body.get("sentiment"),
+            "disposition": body.get("disposition"),
+            "created_at": now,
+            "updated_at": now,
+            "recordings": [],
+            "user": ctx.user["id"],
+            "action": body.get("action_id"),
+            "called_person": person["id"],
+            "crm_activity": None,
+            "note": None,
+            "cadence": None,
+            "step": None,
+        },
+    )
+    if str(body.get("notes") or "").strip():
+        call["note"] = create_note(ctx, str(body["notes"]), "person", person["id"], call["id"])[
+            "id"
+        ]
+    person["counts"]["calls"] += 1
+    _touch_contacted(ctx, person, "call")
+    return {"data": ctx.render("calls", call)}
+
+
+# -- cadence memberships, config lists, imports, bulk jobs -------------------------------
+
+
+def post_membership(ctx: Ctx) -> Any:
+    """Adds a person to a cadence; parameters from the query (as documented) or the body."""
+    given = {**{k: v for k, v in ctx.params.items}, **ctx.body}
+    errors: dict[str, list[str]] = {}
+    refs = {}
+    for param, table in (("person_id", "people"), ("cadence_id", "cadences")):
+        try:
+            refs[param] = int(given.get(param))
+        except (TypeError, ValueError):
+            refs[param] = -1
+        if refs[param] not in ctx.db[table]:
+            errors[param] = ["is invalid"]
+    if errors:
+        raise invalid(errors)
+    on = [
+        m
+        for m in ctx.db["cadence_memberships"].values()
+        if m["person"] == refs["person_id"]
+        and m["cadence"] == refs["cadence_id"]
+        and m["currently_on_cadence"]
+    ]
+    if on:
+        raise invalid({"person_id": ["is already on this cadence"]})
+    now = ctx.stamp()
+    membership = ctx.db.insert(
+        "cadence_memberships",
+        {
+            "added_at": now,
+            "created_at": now,
+            "updated_at": now,
+            "person_deleted": False,
+            "currently_on_cadence": True,
+            "current_state": "active",
+            "cadence": refs["cadence_id"],
+            "person": refs["person_id"],
+            "user": int(given.get("user_id") or ctx.user["id"]),
+            "latest_action": None,
+            "counts": dict.fromkeys(
+                ("views", "clicks", "replies", "calls", "sent_emails", "bounces"), 0
+            ),
+        },
+    )
+    ctx.db["cadences"][refs["cadence_id"]]["counts"]["cadence_people"] += 1
+    return {"data": ctx.render("cadence_memberships", membership)}
+
+
+def named_create(table: str, extra: Callable[[Ctx], dict[str, Any]]) -> Callable[[Ctx], Any]:
+    """POST for a record that needs a ``name`` (person stages, custom fields, imports)."""
+
+    def handler(ctx: Ctx) -> Any:
+        if not str(ctx.body.get("name") or "").strip():
+            raise invalid({"name": ["can't be blank"]})
+        now = ctx.stamp()
+        record = {"name": str(ctx.body["name"]), "created_at": now, "updated_at": now}
+        record.update(extra(ctx))
+        return {"data": ctx.render(table, ctx.db.insert(table, record))}
+
+    return handler
+
+
+def named_update(table: str) -> Callable[[Ctx], Any]:
+    def handler(ctx: Ctx) -> Any:
+        record = ctx.find(table)
+        if "name" in ctx.body:
+            if not str(ctx.body["name"] or "").strip():
+                raise invalid({"name": ["can't be blank"]})
+            record["name"] = str(ctx.body["name"])
+        record["updated_at"] = ctx.stamp()
+        return {"data": ctx.render(table, record)}
+
+    return handler
+
+
+def _stage_extra(ctx: Ctx) -> dict[str, Any]:
+    return {"order": len(ctx.db["person_stages"]) + 1}
+
+
+def _custom_field_extra(ctx: Ctx) -> dict[str, Any]:
+    kind = ctx.body.get("field_type") or "person"
+    if kind not in ("person", "company", "opportunity"):
+        raise invalid({"field_type": ["is not included in the list"]})
+    return {"field_type": kind, "value_type": ctx.body.get("value_type") or "text"}
+
+
+def _import_extra(ctx: Ctx) -> dict[str, Any]:
+    return {"current_people_count": 0, "imported_people_count": 0}
+
+
+def post_bulk_job(ctx: Ctx) -> Any:
+    kind = ctx.body.get("type")
+    if kind not in ("person/upsert", "account/upsert", "person/add_to_cadence"):
+        raise invalid({"type": ["is not included in the list"]})
+    job = ctx.db.insert(
+        "bulk_jobs",
+        {
+            "created_at": ctx.stamp(),
+            "errors": 0,
+            "name": ctx.body.get("name"),
+            "processed": 0,
+            "ready_to_execute": False,
+            "scopes": ["person_write" if kind.startswith("person") else "account_write"],
+            "state": "open",
+            "total": 0,
+            "type": kind,
+            "_data": [],
+        },
+    )
+    return {"data": ctx.render("bulk_jobs", job)}
+
+
+def post_job_data(ctx: Ctx) -> Any:
+    job = ctx.find("bulk_jobs")
+    rows = ctx.body.get("data")
+    if job["state"] != "open":
+        raise invalid({"state": ["job data can only be added to an open job"]})
+    if not isinstance(rows, list) or not 1 <= len(rows) <= 5000:
+        raise invalid({"data": ["must be a list of 1 to 5000 records"]})
+    job["_data"].extend(rows)
+    job["total"] = len(job["_data"])
+    return {"data": {"records": len(rows)}}
+
+
+def put_bulk_job(ctx: Ctx) -> Any:
+    job = ctx.find("bulk_jobs")
+    if "name" in ctx.body:
+        job["name"] = ctx.body["name"]
+    if ctx.body.get("ready_to_execute") is True and job["state"] == "open":
+        job["ready_to_execute"] = True
+        _run_bulk_job(ctx, job)
+    return {"data": ctx.render("bulk_jobs", job)}
+
+
+def _run_bulk_job(ctx: Ctx, job: dict[str, Any]) -> None:
+    for row in job["_data"]:
+        result: dict[str, Any] = {"status": "success", "record": row, "_job": job["id"]}
+        try:
+            if job["type"] != "person/upsert":
+                raise invalid({"type": ["is not supported by the sandbox"]})
+            found = _find_person(ctx, "email_address", row.get("email_address"))
+            person = update_person(ctx, found, row) if found else create_person(ctx, row)
+            result["resource"] = {
+                "person": ctx.render("people", person),
+                "upsert_type": "update" if found else "create",
+            }
+        except ApiError as exc:
+            errors = exc.body.get("errors") or {}
+            result.update(status="error", error="; ".join(f"{k} {v[0]}" for k, v in errors.items()))
+            job["errors"] += 1
+        ctx.db.insert("bulk_job_results", result)
+        job["processed"] += 1
+    job["state"] = "done"
+
+
+def bulk_results(ctx: Ctx) -> Any:
+    job = ctx.find("bulk_jobs")
+    after = ctx.params.integer("cursor_id", 0)
+    per_page = min(100, max(1, ctx.params.integer("per_page", 25)))
+    statuses = set(ctx.params.values("status") or ("success", "error"))
+    rows = [
+        r
+        for r in ctx.db["bulk_job_results"].values()
+        if r["_job"] == job["id"] and r["id"] > after and r["status"] in statuses
+    ]
+    chunk = sorted(rows, key=lambda r: r["id"])[:per_page]
+    return {
+        "data": [ctx.render("bulk_job_results", r) for r in chunk],
+        "metadata": {"filtering": {}, "paging": {"per_page": per_page}},
+    }
+
+
+# -- routing -----------------------------------------------------------------------------
+
+Handler = Callable[[Ctx], Any]
+
+
+def _routes() -> list[tuple[str, re.Pattern[str], Handler]]:
+    table: list[tuple[str, str, Handler]] = [
+        ("GET", "me", me),
+        ("GET", "tasks", list_tasks),
+        ("POST", "tasks", post_task),
+        ("PUT", "tasks/{id}", put_task),
+        ("POST", "people", post_person),
+        ("PUT", "people/{id}", put_person),
+        ("DELETE", "people/{id}", delete_person),
+        ("POST", "person_upserts", person_upsert),
+        ("POST", "accounts", post_account),
+        ("PUT", "accounts/{id}", put_account),
+        ("POST", "notes", post_note),
+        ("PUT", "notes/{id}", put_note),
+        ("POST", "activities/calls", post_call),
+        ("POST", "cadence_memberships", post_membership),
+        ("POST", "person_stages", named_create("person_stages", _stage_extra)),
+        ("PUT", "person_stages/{id}", named_update("person_stages")),
+        ("POST", "custom_fields", named_create("custom_fields", _custom_field_extra)),
+        ("PUT", "custom_fields/{id}", named_update("custom_fields")),
+        ("POST", "imports", named_create("imports", _import_extra)),
+        ("PUT", "imports/{id}", named_update("imports")),
+        ("POST", "bulk_jobs", post_bulk_job),
+        ("PUT", "bulk_jobs/{id}", put_bulk_job),
+        ("POST", "bulk_jobs/{id}/job_data", post_job_data),
+        ("GET", "bulk_jobs/{id}/results", bulk_results),
+        ("GET", "phone_numbers/caller_ids", caller_ids),
+    ]
+    paths = {
+        "accounts": "accounts",
+        "people": "people",
+        "notes": "notes",
+        "calls": "activities/calls",
+        "emails": "activities/emails",
+        "crm_activities": "crm_activities",
+        "call_data_records": "call_data_records",
+        "users": "users",
+        "groups": "groups",
+        "tags": "tags",
+        "person_stages": "person_stages",
+        "account_stages": "account_stages",
+        "account_tiers": "account_tiers",
+        "custom_fields": "custom_fields",
+        "call_dispositions": "call_dispositions",
+        "call_sentiments": "call_sentiments",
+        "cadences": "cadences",
+        "cadence_memberships": "cadence_memberships",
+        "steps": "steps",
+        "imports": "imports",
+        "bulk_jobs": "bulk_jobs",
+    }
+    for name, path in paths.items():
+        if name != "tasks":
+            table.append(("GET", path, list_handler(name)))
+        table.append(("GET", f"{path}/{{id}}", get_handler(name)))
+    table += [
+        ("GET", "tasks/{id}", get_handler("tasks")),
+        ("GET", "calls/{id}", get_handler("calls")),  # the href notes use
+        ("GET", "company_stages/{id}", get_handler("account_stages")),  # accounts' href
+        ("GET", "cadence_steps/{id}", get_handler("steps")),  # emails' href
+    ]
+    for name in ("accounts", "notes", "person_stages", "custom_fields", "imports"):
+        table.append(("DELETE", f"{name}/{{id}}", delete_handler(name)))
+    table.append(("DELETE", "cadence_memberships/{id}", _leave_cadence))
+    return [
+        (method, re.compile(pattern.replace("{id}", r"(?P<id>\d+)") + "$"), handler)
+        for method, pattern, handler in table
+    ]
+
+
+def _leave_cadence(ctx: Ctx) -> Any:
+    membership = ctx.find("cadence_memberships")
+    membership.update(currently_on_cadence=False, current_state="removed", updated_at=ctx.stamp())
+    return None
+
+
+ROUTES = _routes()
+
+
+def _rate_headers(limit: WindowLimit, cost: int) -> dict[str, str]:
+    remaining = str(int(limit.remaining))
+    return {
+        "x-ratelimit-endpoint-cost": str(cost),
+        "x-ratelimit-remaining-minute": remaining,
+        "x-ratelimit-limit-minute": str(LIMIT_PER_MINUTE),
+        "X-RateLimit-Limit": str(LIMIT_PER_MINUTE),
+        "X-RateLimit-Remaining": remaining,
+    }
+
+
+def _authenticate(request: Request, db: Db) -> dict[str, Any]:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, {"error": NO_TOKEN})
+    user_id = db.tokens.get(token.strip())
+    if user_id is None or user_id not in db["users"]:
+        raise ApiError(401, {"error": BAD_TOKEN})
+    return db["users"][user_id]
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    if request.method not in ("POST", "PUT"):
+        return {}
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return dict((await request.form()).items())
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, {"error": "The request body is not valid JSON"}) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, {"error": "The request body must be a JSON object"})
+    return body
+
+
+def _match(method: str, path: str) -> tuple[Handler, dict[str, str]]:
+    for route_method, pattern, handler in ROUTES:
+        found = pattern.match(path)
+        if found and route_method == method:
+            return handler, found.groupdict()
+    raise not_found()
+
+
+async def dispatch(request: Request) -> Response:
+    """Every ``/v2/...`` request: auth, rate limit, route, and the v2 envelope."""
+    state = request.app.state
+    path = request.path_params["path"].strip("/").removesuffix(".json")
+    try:
+        user = _authenticate(request, state.db)
+    except ApiError as exc:
+        return JSONResponse(exc.body, status_code=exc.status)
+    params = Params(list(request.query_params.multi_items()))
+    cost = page_cost(params.integer("page", 1))
+    if not state.limit.take(cost):
+        headers = _rate_headers(state.limit, cost)
+        headers["Retry-After"] = str(max(1, math.ceil(state.limit.reset_in)))
+        return JSONResponse({"error": "Rate limit exceeded"}, status_code=429, headers=headers)
+    headers = _rate_headers(state.limit, cost)
+    try:
+        handler, match = _match(request.method, path)
+        ctx = Ctx(request, state.db, user, state.clock(), params, match, await _body(request))
+        result = handler(ctx)
+        if isinstance(result, Awaitable):
+            result = await result
+    except ApiError as exc:
+        return JSONResponse(exc.body, status_code=exc.status, headers=headers)
+    if result is None:
+        return Response(status_code=204, headers=headers)
+    return JSONResponse(result, headers=headers, media_type="application/json; charset=utf-8")
+
+
+async def not_v2(request: Request) -> Response:
+    return JSONResponse({"error": "Not Found"}, status_code=404)
+
+
+def create_app(
+    *,
+    seed: int = 0,
+    scale: int = 1,
+    faults: Faults | None = None,
+    rate_limit: bool = True,
+    now: datetime | None = None,
+) -> Starlette:
+    """The Salesloft v2 sandbox (see the module docstring for its decisions)."""
+    clock = SandboxClock(now)
+    db = build(seed, scale, clock.anchor)
+    faults = faults or Faults()
+    limit = WindowLimit(LIMIT_PER_MINUTE, 60.0, enabled=rate_limit)
+
+    def expire() -> None:
+        db.tokens.clear()
+
+    app = Starlette(
+        routes=[
+            Route("/v2/{path:path}", dispatch, methods=["GET", "POST", "PUT", "DELETE"]),
+            Route("/{path:path}", not_v2, methods=["GET", "POST", "PUT", "DELETE"]),
+        ],
+        middleware=[
+            Middleware(FaultMiddleware, faults=faults, error=error_response, expire=expire)
+        ],
+    )
+    app.state.db = db
+    app.state.faults = faults
+    app.state.limit = limit
+    app.state.clock = clock
+    return app

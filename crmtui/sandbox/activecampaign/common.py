@@ -1,0 +1,209 @@
+"""What every ActiveCampaign sandbox endpoint shares: the request context, v3 error
+bodies, ``limit``/``offset`` paging, ``filters[...]``/``orders[...]`` parsing, links."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from crmtui.sandbox.activecampaign.data import Db, Row, parse_stamp
+
+API = "/api/3"
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class ApiError(Exception):
+    """Raised by a handler to answer with ``response`` (an AC error body)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def message(status: int, text: str) -> JSONResponse:
+    """AC's plain error body: ``{"message": "..."}``."""
+    return JSONResponse({"message": text}, status_code=status)
+
+
+def not_found(entity: str, id: str) -> ApiError:
+    return ApiError(message(404, f"No Result found for {entity} with id {id}"))
+
+
+def meta_not_found() -> ApiError:
+    """The custom-field endpoints' own 404 body."""
+    return ApiError(JSONResponse({"errors": [{"status": 404, "title": "Not Found"}]}, 404))
+
+
+def bad_request() -> ApiError:
+    return ApiError(message(400, "Bad Request"))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One item of a v3 ``errors`` array."""
+
+    title: str
+    code: str  # field_missing | field_invalid | related_missing
+    field: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "detail": "",
+            "code": self.code,
+            "source": {"pointer": f"/data/attributes/{self.field}"},
+        }
+
+
+def invalid(problems: Iterable[Problem], status: int = 422) -> ApiError:
+    body = {"errors": [p.as_dict() for p in problems]}
+    return ApiError(JSONResponse(body, status_code=status))
+
+
+def check(problems: list[Problem], status: int = 422) -> None:
+    if problems:
+        raise invalid(problems, status)
+
+
+def ok(body: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
+
+
+def empty() -> Response:
+    """AC's reply to a delete: 200 with an empty body."""
+    return Response(status_code=200)
+
+
+@dataclass
+class Ctx:
+    """One request as a handler sees it."""
+
+    request: Request
+    db: Db
+    now: datetime
+    user: str  # the id of the user the Api-Token belongs to
+
+    @property
+    def id(self) -> str:
+        return str(self.request.path_params.get("id", ""))
+
+    def param(self, name: str) -> str | None:
+        return self.request.query_params.get(name)
+
+    async def body(self, wrapper: str | None = None) -> Any:
+        """The JSON body (400 if it is not JSON), unwrapped from ``{wrapper: {...}}``."""
+        raw = await self.request.body()
+        try:
+            data = json.loads(raw or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise bad_request() from None
+        if wrapper is None:
+            return data
+        inner = data.get(wrapper) if isinstance(data, dict) else None
+        return inner if isinstance(inner, dict) else {}
+
+    def filters(self) -> dict[str, str]:
+        """``filters[name]=value`` (also AC's documented ``Fitlers[...]`` typo)."""
+        out: dict[str, str] = {}
+        for key, value in self.request.query_params.multi_items():
+            lowered = key.lower()
+            if lowered.startswith(("filters[", "fitlers[")) and key.endswith("]"):
+                out[key[8:-1]] = value
+        return out
+
+    def orders(self) -> list[tuple[str, bool]]:
+        """``orders[name]=ASC|DESC`` in query order: (name, descending)."""
+        out = []
+        for key, value in self.request.query_params.multi_items():
+            if key.startswith("orders[") and key.endswith("]"):
+                out.append((key[7:-1], value.strip().upper() == "DESC"))
+        return out
+
+    def page(self, rows: list[Row]) -> tuple[list[Row], int]:
+        """The ``limit``/``offset`` slice of ``rows`` and the total."""
+        limit = min(max(as_int(self.param("limit"), DEFAULT_LIMIT), 1), MAX_LIMIT)
+        offset = max(as_int(self.param("offset"), 0), 0)
+        return rows[offset : offset + limit], len(rows)
+
+
+def as_int(value: Any, default: int | None = None) -> int:
+    """An integer parameter; a bad one is a 400 (or ``default`` when absent)."""
+    if value is None or value == "":
+        if default is None:
+            raise bad_request()
+        return default
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise bad_request() from None
+
+
+def int_text(value: Any) -> str | None:
+    """An id or number as v3 stores it (a string), or None if it is not an integer."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return str(int(str(value).strip()))
+    except ValueError:
+        return None
+
+
+def when(value: str | None) -> datetime:
+    """A stored timestamp for comparisons (missing ones sort first)."""
+    return parse_stamp(value) or datetime.min.replace(tzinfo=UTC)
+
+
+def filter_time(value: str) -> datetime:
+    moment = parse_stamp(value)
+    if moment is None:
+        raise bad_request()
+    return moment
+
+
+def contains(needle: str) -> Callable[[Any], bool]:
+    lowered = needle.lower()
+    return lambda text: lowered in str(text or "").lower()
+
+
+def equals(key: str, value: str) -> Callable[[Row], bool]:
+    """A filter: ``row[key]`` (as text) is ``value``."""
+    return lambda row: str(row[key]) == value
+
+
+def field_contains(key: str, needle: str) -> Callable[[Row], bool]:
+    """A filter: ``row[key]`` contains ``needle``, ignoring case."""
+    hit = contains(needle)
+    return lambda row: hit(row[key])
+
+
+SortKey = Callable[[Row], Any]
+
+
+def ordered(rows: list[Row], orders: list[tuple[str, bool]], keys: dict[str, SortKey]) -> list[Row]:
+    """``rows`` by id, then by each known order (the first order wins)."""
+    out = sorted(rows, key=lambda r: int(r["id"]))
+    for name, descending in reversed(orders):
+        key = keys.get(name)
+        if key is not None:
+            out.sort(key=key, reverse=descending)
+    return out
+
+
+def links(kind: str, id: str, names: Iterable[str]) -> dict[str, str]:
+    return {name: f"{API}/{kind}/{id}/{name}" for name in names}
+
+
+def with_links(row: Row, kind: str, names: Iterable[str]) -> Row:
+    return {**row, "links": links(kind, row["id"], names)}
+
+
+def listing(plural: str, rows: list[Row], total: int, **extra: Any) -> JSONResponse:
+    """A v3 collection: the records and ``meta.total`` (a string, as most lists send)."""
+    return ok({plural: rows, **extra, "meta": {"total": str(total)}})

@@ -1,0 +1,201 @@
+"""Secondary contacts (``/contactDeals``), deal roles (``/dealRoles``) and the minimal
+users, contacts and accounts (public v3, outside the seed) that deals point at."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from crmtui.sandbox.activecampaign.common import (
+    Ctx,
+    Problem,
+    check,
+    contains,
+    empty,
+    int_text,
+    listing,
+    not_found,
+    ok,
+    with_links,
+)
+from crmtui.sandbox.activecampaign.data import Db, Row, add_contact_deal, plain_stamp, stamp
+from crmtui.sandbox.activecampaign.deals import find_deal, render_deal
+
+
+def _by_id(rows: Any) -> list[Row]:
+    return sorted(rows, key=lambda r: int(r["id"]))
+
+
+# -- /contactDeals ------------------------------------------------------------------------
+
+
+def render_contact_deal(row: Row) -> Row:
+    return with_links(row, "contactDeals", ("deal", "contact", "role"))
+
+
+def _contact_deal(db: Db, id: str) -> Row:
+    row = db.contact_deals.get(id)
+    if row is None:
+        raise not_found("SubscriberDeal", id)
+    return row
+
+
+async def list_contact_deals(c: Ctx) -> Response:
+    page, total = c.page(_by_id(c.db.contact_deals.values()))
+    return listing("contactDeals", [render_contact_deal(r) for r in page], total)
+
+
+def _role_problem(db: Db, body: dict[str, Any]) -> list[Problem]:
+    role = body.get("role")
+    if role not in (None, "") and int_text(role) not in db.roles:
+        return [Problem("The contactDeal role was not found.", "related_missing", "role")]
+    return []
+
+
+async def create_contact_deal(c: Ctx) -> Response:
+    body = await c.body("contactDeal")
+    db, problems = c.db, []
+    for name, table in (("contact", db.contacts), ("deal", db.deals)):
+        if body.get(name) in (None, ""):
+            title = f"The contactDeal {name} was not provided."
+            problems.append(Problem(title, "field_missing", name))
+        elif int_text(body[name]) not in table:
+            problems.append(Problem(f"The {name} was not found.", "related_missing", name))
+    problems.extend(_role_problem(db, body))
+    check(problems)
+    contact, deal = str(int_text(body["contact"])), str(int_text(body["deal"]))
+    if any(r["contact"] == contact and r["deal"] == deal for r in db.contact_deals.values()):
+        title = "The contact is already a secondary contact of this deal."
+        check([Problem(title, "field_invalid", "contact")])
+    row = add_contact_deal(db, deal, contact, int_text(body.get("role")), c.now)
+    db.deals[deal]["mdate"] = stamp(c.now)
+    return ok({"deals": [render_deal(db.deals[deal])], "contactDeal": render_contact_deal(row)})
+
+
+async def get_contact_deal(c: Ctx) -> Response:
+    return ok({"contactDeal": render_contact_deal(_contact_deal(c.db, c.id))})
+
+
+async def update_contact_deal(c: Ctx) -> Response:
+    row = _contact_deal(c.db, c.id)
+    body = await c.body("contactDeal")
+    check(_role_problem(c.db, body))
+    if "role" in body:
+        row["role"] = int_text(body["role"])
+    row["udate"] = stamp(c.now)
+    return ok({"contactDeal": render_contact_deal(row)})
+
+
+async def delete_contact_deal(c: Ctx) -> Response:
+    row = _contact_deal(c.db, c.id)
+    del c.db.contact_deals[row["id"]]
+    return empty()
+
+
+async def contact_deals_of_contact(c: Ctx) -> Response:
+    """``GET /contacts/{id}/contactDeals``."""
+    if c.id not in c.db.contacts:
+        raise not_found("Subscriber", c.id)
+    rows = _by_id(r for r in c.db.contact_deals.values() if r["contact"] == c.id)
+    page, total = c.page(rows)
+    return listing("contactDeals", [render_contact_deal(r) for r in page], total)
+
+
+async def contact_deals_of_deal(c: Ctx) -> Response:
+    """``GET /deals/{id}/contactDeals`` (the deal's ``links``), with the contacts."""
+    find_deal(c.db, c.id)
+    rows = _by_id(r for r in c.db.contact_deals.values() if r["deal"] == c.id)
+    page, total = c.page(rows)
+    contacts = [render_contact(c.db.contacts[r["contact"]]) for r in page]
+    return listing("contactDeals", [render_contact_deal(r) for r in page], total, contacts=contacts)
+
+
+# -- /dealRoles ---------------------------------------------------------------------------
+
+
+async def list_roles(c: Ctx) -> Response:
+    rows = _by_id(c.db.roles.values())
+    if c.param("search"):
+        hit = contains(c.param("search") or "")
+        rows = [r for r in rows if hit(r["title"])]
+    page, total = c.page(rows)
+    return listing("dealRoles", page, total)
+
+
+async def create_role(c: Ctx) -> Response:
+    title = str((await c.body("dealRole")).get("title") or "").strip()
+    check(
+        [] if title else [Problem("The role title was not provided.", "field_missing", "title")],
+        400,
+    )
+    rid = c.db.next_id("roles")
+    row = {"id": rid, "title": title}
+    row.update(created_timestamp=plain_stamp(c.now), updated_timestamp=plain_stamp(c.now))
+    c.db.roles[rid] = row
+    return ok({"dealRole": row})
+
+
+async def delete_role(c: Ctx) -> Response:
+    if c.id not in c.db.roles:
+        raise not_found("DealRole", c.id)
+    del c.db.roles[c.id]
+    return empty()
+
+
+# -- users, contacts, accounts (read-only extensions) ---------------------------------------
+
+
+def render_user(row: Row) -> Row:
+    return with_links(row, "users", ("lists", "userGroup", "dealGroupTotals", "configs"))
+
+
+def render_contact(row: Row) -> Row:
+    return with_links(row, "contacts", ("contactDeals", "deals", "notes", "organization"))
+
+
+async def list_users(c: Ctx) -> Response:
+    page, total = c.page(_by_id(c.db.users.values()))
+    return listing("users", [render_user(u) for u in page], total)
+
+
+async def get_user(c: Ctx) -> Response:
+    uid = c.user if c.id == "me" else c.id
+    if uid not in c.db.users:
+        raise not_found("User", uid)
+    return ok({"user": render_user(c.db.users[uid])})
+
+
+async def list_contacts(c: Ctx) -> Response:
+    """``search`` (name or email) and ``email``, id order."""
+    rows = _by_id(c.db.contacts.values())
+    if c.param("email"):
+        rows = [r for r in rows if r["email"].lower() == (c.param("email") or "").lower()]
+    if c.param("search"):
+        hit = contains(c.param("search") or "")
+        rows = [r for r in rows if hit(f"{r['firstName']} {r['lastName']} {r['email']}")]
+    page, total = c.page(rows)
+    return listing("contacts", [render_contact(r) for r in page], total)
+
+
+async def get_contact(c: Ctx) -> Response:
+    row = c.db.contacts.get(c.id)
+    if row is None:
+        raise not_found("Subscriber", c.id)
+    return ok({"contact": render_contact(row)})
+
+
+async def list_accounts(c: Ctx) -> Response:
+    rows = _by_id(c.db.accounts.values())
+    if c.param("search"):
+        hit = contains(c.param("search") or "")
+        rows = [r for r in rows if hit(r["name"])]
+    page, total = c.page(rows)
+    return listing("accounts", page, total)
+
+
+async def get_account(c: Ctx) -> Response:
+    row = c.db.accounts.get(c.id)
+    if row is None:
+        raise not_found("Account", c.id)
+    return ok({"account": row})

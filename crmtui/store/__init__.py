@@ -1,0 +1,64 @@
+"""The local store: SQLite cache of records, full-text search index, and the outbox.
+
+``Store(path)`` opens (or creates, mode 0600) the cache file; ``Store(":memory:")`` is
+for tests. Each part lives in its own module:
+
+- ``db``: connection, pragmas, versioned schema, write lock, datetime text
+- ``rows`` / ``records``: the records cache, windows, counts, search
+- ``fts``: what is indexed and how user input becomes a safe FTS5 query
+- ``optimistic``: queued changes applied on top of the server's version of a record
+- ``outbox``: the durable queue of edits and its states
+- ``cache``: timelines, kinds and field specs, sync state
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crmtui.model import utcnow
+from crmtui.store import rows
+from crmtui.store.cache import CacheMixin
+from crmtui.store.db import MEMORY, Database, SchemaTooNew
+from crmtui.store.optimistic import PLACEHOLDER_PREFIX
+from crmtui.store.outbox import ChangeBusy, OutboxMixin, recover
+from crmtui.store.records import RecordsMixin
+
+__all__ = ["MEMORY", "PLACEHOLDER_PREFIX", "ChangeBusy", "SchemaTooNew", "Store"]
+
+_PROFILE_TABLES = ("outbox", "activities", "timelines", "kinds", "field_specs", "sync_state")
+
+
+class Store(RecordsMixin, OutboxMixin, CacheMixin):
+    """Everything crmtui keeps on disk, behind one thread-safe object."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._db = Database(path)
+        with self._db.transaction() as conn:
+            recover(conn, utcnow())
+
+    def close(self) -> None:
+        self._db.close()
+
+    def integrity_check(self) -> str:
+        """SQLite's own check of the file and the search index ("ok" when sound)."""
+        with self._db.read() as conn:
+            conn.execute("INSERT INTO records_fts (records_fts) VALUES ('integrity-check')")
+            return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+    def delete_profile(self, profile: str) -> None:
+        """Forget a profile: its records, timelines, schema, sync state and outbox.
+
+        Freed pages are zeroed (``secure_delete``) and the WAL is truncated, so the
+        forgotten data does not linger in the file.
+        """
+        with self._db.read() as conn:
+            conn.execute("PRAGMA secure_delete = ON")
+            try:
+                with self._db.transaction():
+                    rows.delete_profile(conn, profile)
+                    for table in (*_PROFILE_TABLES, "profiles"):
+                        conn.execute(f"DELETE FROM {table} WHERE profile = ?", (profile,))
+                if str(self._db.path) != MEMORY:
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                conn.execute("PRAGMA secure_delete = OFF")

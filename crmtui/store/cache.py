@@ -1,0 +1,129 @@
+"""Small caches beside the records: timelines, kinds and field specs, sync bookkeeping.
+
+A timeline that was never fetched reads as None (the service then fetches it); one
+fetched empty reads as []. ``put_timeline`` replaces the whole timeline.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from crmtui.model import Activity, FieldSpec, KindInfo, RecordRef, utcnow
+from crmtui.store import rows
+from crmtui.store.db import HasDatabase, dumps, from_text, to_text
+
+_KINDS = TypeAdapter(list[KindInfo])
+_SPECS = TypeAdapter(list[FieldSpec])
+
+_PUT_ACTIVITY = """
+INSERT OR REPLACE INTO activities (profile, kind, record_id, id, occurred_at, data)
+VALUES (?, ?, ?, ?, ?, ?)
+"""
+
+
+def _activity_row(ref: RecordRef, activity: Activity) -> tuple[str, ...]:
+    occurred = to_text(activity.occurred_at) or ""
+    return (*rows.key(ref), activity.id, occurred, activity.model_dump_json())
+
+
+class CacheMixin(HasDatabase):
+    """Timelines, the schema cache and sync state."""
+
+    def put_timeline(self, ref: RecordRef, activities: list[Activity]) -> None:
+        """Replace the cached timeline of a record with what the server sent."""
+        with self._db.transaction() as conn:
+            conn.execute(
+                "DELETE FROM activities WHERE profile = ? AND kind = ? AND record_id = ?",
+                rows.key(ref),
+            )
+            conn.executemany(_PUT_ACTIVITY, [_activity_row(ref, a) for a in activities])
+            conn.execute(
+                "INSERT OR REPLACE INTO timelines (profile, kind, record_id, fetched_at)"
+                " VALUES (?, ?, ?, ?)",
+                (*rows.key(ref), to_text(utcnow())),
+            )
+
+    def get_timeline(self, ref: RecordRef) -> list[Activity] | None:
+        """The cached timeline, newest first; None when it was never fetched."""
+        with self._db.read() as conn:
+            fetched = conn.execute(
+                "SELECT 1 FROM timelines WHERE profile = ? AND kind = ? AND record_id = ?",
+                rows.key(ref),
+            ).fetchone()
+            if fetched is None:
+                return None
+            found = conn.execute(
+                "SELECT data FROM activities WHERE profile = ? AND kind = ? AND record_id = ?"
+                " ORDER BY occurred_at DESC, id DESC",
+                rows.key(ref),
+            ).fetchall()
+        return [Activity.model_validate_json(data) for (data,) in found]
+
+    def add_activity(self, ref: RecordRef, activity: Activity) -> None:
+        """Add (or replace, by id) one entry, e.g. a note the user just wrote."""
+        with self._db.transaction() as conn:
+            conn.execute(_PUT_ACTIVITY, _activity_row(ref, activity))
+
+    def put_kinds(self, profile: str, kinds: list[KindInfo]) -> None:
+        with self._db.transaction() as conn:
+            data = _KINDS.dump_json(kinds).decode()
+            conn.execute(
+                "INSERT OR REPLACE INTO kinds (profile, data) VALUES (?, ?)", (profile, data)
+            )
+
+    def get_kinds(self, profile: str) -> list[KindInfo] | None:
+        with self._db.read() as conn:
+            found = conn.execute("SELECT data FROM kinds WHERE profile = ?", (profile,)).fetchone()
+        return _KINDS.validate_json(found[0]) if found else None
+
+    def put_fields(self, profile: str, kind: str, specs: list[FieldSpec]) -> None:
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO field_specs (profile, kind, data) VALUES (?, ?, ?)",
+                (profile, kind, _SPECS.dump_json(specs).decode()),
+            )
+
+    def get_fields(self, profile: str, kind: str) -> list[FieldSpec] | None:
+        with self._db.read() as conn:
+            found = conn.execute(
+                "SELECT data FROM field_specs WHERE profile = ? AND kind = ?", (profile, kind)
+            ).fetchone()
+        return _SPECS.validate_json(found[0]) if found else None
+
+    def get_sync_state(self, profile: str, kind: str) -> dict[str, Any] | None:
+        """What the service saved about the last sync of a kind (cursor, counts...)."""
+        with self._db.read() as conn:
+            found = conn.execute(
+                "SELECT data FROM sync_state WHERE profile = ? AND kind = ?", (profile, kind)
+            ).fetchone()
+        return dict(json.loads(found[0])) if found else None
+
+    def put_sync_state(self, profile: str, kind: str, state: dict[str, Any]) -> None:
+        """Save sync bookkeeping (JSON-able; datetimes are written as ISO text)."""
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO sync_state (profile, kind, data) VALUES (?, ?, ?)",
+                (profile, kind, dumps(_jsonable(state))),
+            )
+
+    def last_synced(self, profile: str) -> datetime | None:
+        """When records of the profile were last written from the server."""
+        with self._db.read() as conn:
+            found = conn.execute(
+                "SELECT last_synced FROM profiles WHERE profile = ?", (profile,)
+            ).fetchone()
+        return from_text(found[0]) if found else None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return to_text(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value

@@ -1,0 +1,220 @@
+"""The SQLite file: opening it safely, its versioned schema, and the write lock.
+
+- WAL journal, ``synchronous=NORMAL`` (durable across an app crash, at worst the last
+  transaction lost on a power cut), ``busy_timeout`` for a second process.
+- The file is created with mode 0600 before SQLite opens it, and the process umask is
+  0o077 while SQLite creates its ``-wal``/``-shm`` files: nobody else reads the cache.
+- ``PRAGMA user_version`` holds the schema version; ``MIGRATIONS[n]`` brings version n
+  to n+1. A file from a newer crmtui is refused rather than damaged.
+- One connection (``check_same_thread=False``) and one re-entrant lock around every
+  statement: enough for one asyncio app whose workers run in threads.
+- Datetimes are stored as ISO text in UTC with microseconds, so text order is time order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+MEMORY = ":memory:"
+
+# Records: one row per (profile, kind, id). ``server`` holds the server's version of a
+# record (JSON) while it has unfinished changes; the row itself shows the optimistic one.
+# ``search_text`` is the text-like field values, indexed by the external-content FTS
+# table ``records_fts``, which ``rows`` (the only writer of records) keeps in step.
+_V1 = """
+CREATE TABLE records (
+    rowid INTEGER PRIMARY KEY,
+    profile TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    vendor TEXT NOT NULL,
+    title TEXT NOT NULL,
+    subtitle TEXT NOT NULL DEFAULT '',
+    created_at TEXT,
+    updated_at TEXT,
+    remote_url TEXT,
+    fields TEXT NOT NULL DEFAULT '{}',
+    related TEXT NOT NULL DEFAULT '{}',
+    search_text TEXT NOT NULL DEFAULT '',
+    synced_at TEXT,
+    is_deleted INTEGER NOT NULL DEFAULT 0,
+    server TEXT,
+    UNIQUE (profile, kind, id)
+);
+CREATE INDEX records_by_title
+    ON records (profile, kind, is_deleted, title COLLATE NOCASE, id);
+CREATE INDEX records_by_updated ON records (profile, kind, is_deleted, updated_at, id);
+CREATE INDEX records_by_created ON records (profile, kind, is_deleted, created_at, id);
+
+CREATE TABLE records_raw (
+    rec INTEGER PRIMARY KEY REFERENCES records (rowid) ON DELETE CASCADE,
+    raw TEXT NOT NULL
+);
+
+CREATE VIRTUAL TABLE records_fts USING fts5 (
+    title, subtitle, search_text,
+    content = 'records', content_rowid = 'rowid',
+    tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+);
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    profile TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    next_retry_at TEXT,
+    maybe_sent INTEGER NOT NULL DEFAULT 0,
+    done_at TEXT,
+    data TEXT NOT NULL
+);
+CREATE INDEX outbox_by_record ON outbox (profile, kind, record_id, seq);
+CREATE INDEX outbox_by_state ON outbox (profile, state);
+
+CREATE TABLE timelines (
+    profile TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (profile, kind, record_id)
+);
+CREATE TABLE activities (
+    profile TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (profile, kind, record_id, id)
+);
+
+CREATE TABLE kinds (profile TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE field_specs (
+    profile TEXT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (profile, kind)
+);
+CREATE TABLE sync_state (
+    profile TEXT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (profile, kind)
+);
+CREATE TABLE profiles (profile TEXT PRIMARY KEY, vendor TEXT, last_synced TEXT);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(RuntimeError):
+    """The cache file was written by a newer crmtui."""
+
+
+def to_text(dt: datetime | None) -> str | None:
+    """A datetime as sortable ISO text in UTC with microseconds (naive means UTC)."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_text(text: str | None) -> datetime | None:
+    """The inverse of ``to_text``."""
+    return datetime.fromisoformat(text) if text else None
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON (values are JSON primitives; anything else is written as text)."""
+    return _ENCODER.encode(value)
+
+
+def _create_private(path: Path) -> None:
+    """Create the file (and its folder) readable by the owner only, before SQLite does."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+@contextmanager
+def _private_umask() -> Iterator[None]:
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(f"cache schema {version} is newer than this crmtui ({SCHEMA_VERSION})")
+    for number in range(version, SCHEMA_VERSION):
+        # executescript commits first; each migration is its own transaction.
+        conn.executescript(
+            f"BEGIN; {MIGRATIONS[number]}; PRAGMA user_version = {number + 1}; COMMIT;"
+        )
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open (creating if needed) the cache file with safe modes and the current schema."""
+    memory = str(path) == MEMORY
+    if not memory:
+        path = Path(path)
+        _create_private(path)
+    with _private_umask():
+        conn = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, timeout=5.0
+        )
+        conn.execute("PRAGMA busy_timeout = 5000")
+        if not memory:
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        _migrate(conn)
+    return conn
+
+
+class Database:
+    """The one connection and its lock; ``transaction()`` for writes, ``read()`` for reads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+        self.conn = connect(path)
+        self.lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (nested calls join the outer one)."""
+        with self.lock:
+            if self.conn.in_transaction:
+                yield self.conn
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            yield self.conn
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+
+class HasDatabase:
+    """What the store's parts share: the database."""
+
+    _db: Database

@@ -1,0 +1,46 @@
+"""Full-text search: what is indexed for a record, and a safe FTS5 query from user input.
+
+The index is an external-content FTS5 table over ``records`` (title, subtitle and
+``search_text``), kept in step by triggers, so no write path can forget it and the text
+is stored once. ``search_text`` is every text-like value of ``fields`` (names, emails,
+phones, domains, tags...) except dates and timestamps.
+
+User input never reaches FTS5 syntax: each whitespace-separated word becomes a quoted
+phrase (``"`` doubled), words with no letter or digit are dropped, and the last word is
+a prefix (``acm`` finds ``Acme``). Words are ANDed; bm25 ranks, title weighing most.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+# bm25 weights for (title, subtitle, search_text).
+WEIGHTS = (10.0, 4.0, 1.0)
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}.*)?$")
+
+
+def _texts(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        if value and not _DATE.match(value):
+            yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+
+
+def search_text(fields: dict[str, Any]) -> str:
+    """The text-like values of a record's fields, one per line."""
+    return "\n".join(text for value in fields.values() for text in _texts(value))
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query for what the user typed, or None when nothing is searchable."""
+    words = [word for word in text.split() if any(ch.isalnum() for ch in word)]
+    if not words:
+        return None
+    phrases = ['"' + word.replace('"', '""') + '"' for word in words]
+    phrases[-1] += "*"
+    return " ".join(phrases)

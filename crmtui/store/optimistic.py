@@ -1,0 +1,139 @@
+"""Optimistic rows: the server's version of a record with its unfinished changes applied.
+
+While a record has changes that are not done, its ``server`` column keeps what the server
+last said (captured at the first enqueue, replaced by every refresh) and the row shows
+that version with each unfinished change applied in order. Every event (enqueue, edit,
+discard, refresh, completion) recomputes the row with ``rebuild``, so a refresh never
+hides the user's edit, and a discard shows the server's latest values (the base values
+when the server has not moved). When no change is left, the row is the server's version.
+
+Titles follow edits where they can be inferred: a title (or subtitle) equal to the old
+value of an edited field, or to "first_name last_name", takes the new value.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from crmtui.model import Change, ChangeOp, ChangeState, Record, RecordRef
+from crmtui.store import rows
+
+PLACEHOLDER_PREFIX = "local:"
+
+_TITLE_KEYS = ("name", "title", "subject", "email")
+
+
+def placeholder_id(change: Change) -> str:
+    return f"{PLACEHOLDER_PREFIX}{change.id}"
+
+
+def unfinished(conn: sqlite3.Connection, ref: RecordRef) -> list[Change]:
+    """The changes of one record that are not done, oldest first."""
+    found = conn.execute(
+        "SELECT data FROM outbox WHERE profile = ? AND kind = ? AND record_id = ?"
+        " AND state != ? ORDER BY seq",
+        (*rows.key(ref), ChangeState.DONE.value),
+    ).fetchall()
+    return [Change.model_validate_json(data) for (data,) in found]
+
+
+def _full_name(fields: dict[str, Any]) -> str:
+    return " ".join(str(fields[k]) for k in ("first_name", "last_name") if fields.get(k)).strip()
+
+
+def _follow(text: str, old: dict[str, Any], new: dict[str, Any], changed: dict[str, Any]) -> str:
+    """``text`` (a title or subtitle) updated when it shows an edited value."""
+    for field, value in changed.items():
+        if field in old and text == str(old[field]) and value is not None:
+            return str(value)
+    if text and text == _full_name(old) and _full_name(new):
+        return _full_name(new)
+    return text
+
+
+def _guess_title(kind: str, values: dict[str, Any]) -> str:
+    for field in _TITLE_KEYS:
+        if values.get(field):
+            return str(values[field])
+    return _full_name(values) or f"New {kind}"
+
+
+def placeholder(change: Change, vendor: str) -> rows.Version:
+    """The record a queued create shows until the server gives the real one."""
+    ref = change.ref
+    record = Record(
+        vendor=vendor,
+        profile=ref.profile,
+        kind=ref.kind,
+        id=ref.id,
+        title=_guess_title(ref.kind, change.values),
+        fields=dict(change.values),
+        created_at=change.created_at,
+        updated_at=change.created_at,
+    )
+    return rows.Version(record)
+
+
+def apply(version: rows.Version | None, change: Change, vendor: str) -> rows.Version | None:
+    """``version`` with ``change`` applied (None: no record yet)."""
+    if change.op is ChangeOp.CREATE:
+        return placeholder(change, vendor)
+    if version is None:
+        return None
+    if change.op is ChangeOp.DELETE:
+        return version.deleted_as(True)
+    old = version.record
+    fields = {**old.fields, **change.values}
+    record = old.model_copy(
+        update={
+            "fields": fields,
+            "title": _follow(old.title, old.fields, fields, change.values),
+            "subtitle": _follow(old.subtitle, old.fields, fields, change.values),
+        }
+    )
+    return rows.Version(record, version.deleted)
+
+
+def vendor_of(conn: sqlite3.Connection, profile: str) -> str:
+    """The vendor of a profile, as seen on its records (the profile name if unknown)."""
+    found = conn.execute("SELECT vendor FROM profiles WHERE profile = ?", (profile,)).fetchone()
+    if found and found[0]:
+        return str(found[0])
+    found = conn.execute("SELECT vendor FROM records WHERE profile = ? LIMIT 1", (profile,))
+    row = found.fetchone()
+    return str(row[0]) if row else profile
+
+
+def rebuild(
+    conn: sqlite3.Connection,
+    ref: RecordRef,
+    *,
+    server: rows.Version | None = None,
+    synced_at: datetime | None = None,
+) -> None:
+    """Recompute the row of ``ref`` from its server version and its unfinished changes.
+
+    ``server``: a newer server version to keep (a refresh or a completed change);
+    otherwise the one already kept, or the row itself when nothing was queued.
+    """
+    current = rows.read(conn, ref)
+    if server is None and current is not None:
+        shown, kept = current
+        server = kept if kept is not None or ref.id.startswith(PLACEHOLDER_PREFIX) else shown
+    changes = unfinished(conn, ref)
+    if not changes:
+        if server is None:
+            rows.delete(conn, ref)
+        else:
+            rows.write(conn, server, synced_at=synced_at)
+        return
+    vendor = server.record.vendor if server else vendor_of(conn, ref.profile)
+    version = server
+    for change in changes:
+        version = apply(version, change, vendor)
+    if version is None:
+        rows.delete(conn, ref)
+    else:
+        rows.write(conn, version, server=server, synced_at=synced_at)

@@ -1,0 +1,242 @@
+"""Record rows: a ``Record`` to the columns of ``records`` and back.
+
+A row is a record as the user sees it (the server's version with any unfinished
+changes applied). ``Version`` is a record plus its deleted flag: what the server says
+(kept in the ``server`` column while changes are queued) or what a row shows.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from crmtui.model import Record, RecordRef
+from crmtui.store.db import dumps, from_text, to_text
+from crmtui.store.fts import search_text
+
+COLUMNS = (
+    "vendor, profile, kind, id, title, subtitle, created_at, updated_at, remote_url,"
+    " fields, related"
+)
+_PREFIXED = ", ".join(f"r.{name.strip()}" for name in COLUMNS.split(","))
+
+UPSERT = """
+INSERT INTO records (vendor, profile, kind, id, title, subtitle, created_at, updated_at,
+    remote_url, fields, related, search_text, synced_at, is_deleted, server)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (profile, kind, id) DO UPDATE SET
+    vendor = excluded.vendor, title = excluded.title, subtitle = excluded.subtitle,
+    created_at = excluded.created_at, updated_at = excluded.updated_at,
+    remote_url = excluded.remote_url, fields = excluded.fields, related = excluded.related,
+    search_text = excluded.search_text,
+    synced_at = COALESCE(excluded.synced_at, records.synced_at),
+    is_deleted = excluded.is_deleted, server = excluded.server
+"""
+
+UPSERT_RAW = """
+INSERT INTO records_raw (rec, raw)
+SELECT rowid, ? FROM records WHERE profile = ? AND kind = ? AND id = ?
+ON CONFLICT (rec) DO UPDATE SET raw = excluded.raw
+"""
+
+
+@dataclass(frozen=True)
+class Version:
+    """A record (without its raw payload) and whether it is deleted or hidden."""
+
+    record: Record
+    deleted: bool = False
+
+    def to_json(self) -> str:
+        data = self.record.model_dump(mode="json", exclude={"raw"})
+        return dumps({"record": data, "deleted": self.deleted})
+
+    @classmethod
+    def from_json(cls, text: str) -> Version:
+        data = json.loads(text)
+        return cls(Record.model_validate(data["record"]), bool(data["deleted"]))
+
+    def deleted_as(self, deleted: bool) -> Version:
+        return replace(self, deleted=deleted)
+
+
+def key(ref: RecordRef | Record) -> tuple[str, str, str]:
+    return (ref.profile, ref.kind, ref.id)
+
+
+def _related(record: Record) -> str:
+    related = record.related
+    if not related:
+        return "{}"
+    return dumps({label: [ref.model_dump() for ref in refs] for label, refs in related.items()})
+
+
+def row_params(
+    version: Version, *, synced_at: datetime | None, server: Version | None
+) -> tuple[Any, ...]:
+    """The parameters of ``UPSERT`` for one record."""
+    r = version.record
+    return (
+        r.vendor,
+        r.profile,
+        r.kind,
+        r.id,
+        r.title,
+        r.subtitle,
+        to_text(r.created_at),
+        to_text(r.updated_at),
+        r.remote_url,
+        dumps(r.fields),
+        _related(r),
+        search_text(r.fields),
+        to_text(synced_at),
+        int(version.deleted),
+        server.to_json() if server else None,
+    )
+
+
+def write(
+    conn: sqlite3.Connection,
+    version: Version,
+    *,
+    synced_at: datetime | None = None,
+    server: Version | None = None,
+) -> None:
+    """Insert or replace one row (raw untouched)."""
+    write_many(conn, [row_params(version, synced_at=synced_at, server=server)])
+
+
+def _grouped(keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str], list[str]]:
+    groups: dict[tuple[str, str], list[str]] = {}
+    for profile, kind, id_ in keys:
+        groups.setdefault((profile, kind), []).append(id_)
+    return groups
+
+
+def _indexed(
+    conn: sqlite3.Connection, keys: Iterable[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], tuple[Any, ...]]:
+    """(rowid, title, subtitle, search_text) of the existing rows among ``keys``."""
+    found: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+    for (profile, kind), ids in _grouped(keys).items():
+        cursor = conn.execute(
+            "SELECT id, rowid, title, subtitle, search_text FROM records"
+            " WHERE profile = ? AND kind = ? AND id IN (SELECT value FROM json_each(?))",
+            (profile, kind, dumps(ids)),
+        )
+        for id_, *rest in cursor:
+            found[(profile, kind, id_)] = tuple(rest)
+    return found
+
+
+def write_many(
+    conn: sqlite3.Connection,
+    params: Iterable[tuple[Any, ...]],
+    raws: dict[tuple[str, str, str], str] | None = None,
+) -> None:
+    """Insert or replace rows (``row_params`` tuples) and keep the search index in step.
+
+    ``raws``: raw payloads (JSON text) to store beside the rows, by key.
+
+    Only rows whose indexed text changed are re-indexed. The index is written with
+    plain VALUES statements: FTS5 flushes its buffer at every statement savepoint,
+    which made trigger- or INSERT...SELECT-based upkeep about five times slower.
+    """
+    batch = {(p[1], p[2], p[3]): p for p in params}  # the last version of a key wins
+    if not batch:
+        return
+    old = _indexed(conn, batch)
+    stale = {
+        key: entry
+        for key, entry in old.items()
+        if entry[1:] != (batch[key][4], batch[key][5], batch[key][11])
+    }
+    conn.executemany(
+        "INSERT INTO records_fts (records_fts, rowid, title, subtitle, search_text)"
+        " VALUES ('delete', ?, ?, ?, ?)",
+        stale.values(),
+    )
+    conn.executemany(UPSERT, batch.values())
+    fresh = [key for key in batch if key not in old or key in stale]
+    rowids = {key: entry[0] for key, entry in _indexed(conn, fresh).items()}
+    conn.executemany(
+        "INSERT INTO records_fts (rowid, title, subtitle, search_text) VALUES (?, ?, ?, ?)",
+        ((rowids[k], batch[k][4], batch[k][5], batch[k][11]) for k in fresh),
+    )
+    if raws:
+        rowids.update((k, entry[0]) for k, entry in old.items())
+        conn.executemany(
+            "INSERT OR REPLACE INTO records_raw (rec, raw) VALUES (?, ?)",
+            ((rowids[k], raw) for k, raw in raws.items() if k in rowids),
+        )
+
+
+def write_raw(conn: sqlite3.Connection, records: Iterable[Record]) -> None:
+    conn.executemany(UPSERT_RAW, ((dumps(r.raw), r.profile, r.kind, r.id) for r in records))
+
+
+def to_record(row: Sequence[Any], raw: str | None = None) -> Record:
+    """A ``Record`` from the columns in ``COLUMNS`` order (validated by pydantic)."""
+    vendor, profile, kind, id_, title, subtitle, created, updated, url, fields, related = row
+    return Record.model_validate(
+        {
+            "vendor": vendor,
+            "profile": profile,
+            "kind": kind,
+            "id": id_,
+            "title": title,
+            "subtitle": subtitle,
+            "created_at": from_text(created),
+            "updated_at": from_text(updated),
+            "remote_url": url,
+            "fields": json.loads(fields),
+            "related": json.loads(related),
+            "raw": json.loads(raw) if raw else {},
+        }
+    )
+
+
+def read(conn: sqlite3.Connection, ref: RecordRef) -> tuple[Version, Version | None] | None:
+    """The row of ``ref`` (with raw) and the server version kept beside it, if any."""
+    row = conn.execute(
+        f"SELECT {_PREFIXED}, r.is_deleted, r.server, x.raw FROM records r"
+        " LEFT JOIN records_raw x ON x.rec = r.rowid"
+        " WHERE r.profile = ? AND r.kind = ? AND r.id = ?",
+        key(ref),
+    ).fetchone()
+    if row is None:
+        return None
+    *columns, deleted, server, raw = row
+    version = Version(to_record(columns, raw), bool(deleted))
+    return version, Version.from_json(server) if server else None
+
+
+def delete(conn: sqlite3.Connection, ref: RecordRef) -> None:
+    """Remove a row and its index entry (raw goes with it)."""
+    for entry in _indexed(conn, [key(ref)]).values():
+        conn.execute(
+            "INSERT INTO records_fts (records_fts, rowid, title, subtitle, search_text)"
+            " VALUES ('delete', ?, ?, ?, ?)",
+            entry,
+        )
+    conn.execute("DELETE FROM records WHERE profile = ? AND kind = ? AND id = ?", key(ref))
+
+
+def delete_profile(conn: sqlite3.Connection, profile: str) -> None:
+    """Remove every row of a profile and its index entries (one statement each)."""
+    conn.execute(
+        "INSERT INTO records_fts (records_fts, rowid, title, subtitle, search_text)"
+        " SELECT 'delete', rowid, title, subtitle, search_text FROM records WHERE profile = ?",
+        (profile,),
+    )
+    conn.execute("DELETE FROM records WHERE profile = ?", (profile,))
+
+
+def select_records(conn: sqlite3.Connection, tail: str, params: Sequence[Any]) -> list[Record]:
+    """Records (without raw) from ``records r`` followed by ``tail`` (joins, where, order)."""
+    rows = conn.execute(f"SELECT {_PREFIXED} FROM records r {tail}", params).fetchall()
+    return [to_record(row) for row in rows]

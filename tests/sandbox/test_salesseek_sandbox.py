@@ -1,0 +1,349 @@
+"""The SalesSeek sandbox speaks the documented API: cookie login, paging headers, PATCH."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from crmtui.sandbox.faults import Faults
+from crmtui.sandbox.ratelimit import WindowLimit
+from crmtui.sandbox.salesseek import create_app
+
+LOGIN = {"email_address": "demo@sandbox.test", "password": "sandbox"}
+
+
+def _client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sandbox.salesseek.localhost/api/"
+    )
+
+
+@pytest.fixture
+def app() -> Any:
+    return create_app()
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with _client(app) as c:
+        response = await c.post("login", data=LOGIN)
+        assert response.status_code == 200
+        yield c
+
+
+async def test_requests_without_the_cookie_are_refused(app: Any) -> None:
+    async with _client(app) as c:
+        response = await c.get("organizations")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Not authenticated"}
+
+
+async def test_login_sets_the_salesseek_cookie_and_returns_the_user(app: Any) -> None:
+    async with _client(app) as c:
+        response = await c.post("login", data=LOGIN)
+        assert response.status_code == 200
+        assert response.headers["set-cookie"].startswith("salesseek=")
+        assert response.headers["set-cookie"].endswith("; Path=/")
+        body = response.json()
+        assert body["email_address"] == "demo@sandbox.test"
+        assert body["client"]["default_currency"] == "GBP"
+        assert (await c.get("organizations", params={"rows": 1})).status_code == 200
+
+
+async def test_login_refusals(app: Any) -> None:
+    async with _client(app) as c:
+        bad = await c.post("login", data={**LOGIN, "password": "nope"})
+        as_json = await c.post("login", json=LOGIN)
+        sample_key = await c.post(
+            "login", data={"email": LOGIN["email_address"], "password": "sandbox"}
+        )
+    assert bad.status_code == 401
+    assert bad.json() == {"detail": "Invalid email address or password"}
+    assert "set-cookie" not in bad.headers
+    assert as_json.status_code == 400
+    assert sample_key.status_code == 200  # the doc's sample body says "email"
+
+
+async def test_logout_ends_the_session(client: httpx.AsyncClient) -> None:
+    response = await client.delete("logout")
+    assert response.status_code == 200
+    assert response.json() is None
+    client.cookies.clear()
+    assert (await client.get("tasks")).status_code == 401
+
+
+async def test_paging_headers(client: httpx.AsyncClient) -> None:
+    response = await client.get("organizations", params={"rows": 10, "start": 95})
+    assert response.headers["Records-Rows"] == "5"
+    assert response.headers["Records-Start"] == "95"
+    assert response.headers["Records-Total"] == "100"
+    assert len(response.json()) == 5
+    everything = await client.get("organizations", params={"rows": -1})
+    assert len(everything.json()) == 100
+    past = await client.get("organizations", params={"start": 500, "rows": 10})
+    assert past.json() == [] and past.headers["Records-Rows"] == "0"
+
+
+@pytest.mark.parametrize("order_by", ['"name asc"', "name asc", "name+asc", "name"])
+async def test_order_by_spellings(client: httpx.AsyncClient, order_by: str) -> None:
+    response = await client.get(f"organizations?rows=-1&order_by={order_by}")
+    names = [o["name"].casefold() for o in response.json()]
+    assert names == sorted(names)
+
+
+async def test_order_by_descending_and_nulls_last(client: httpx.AsyncClient) -> None:
+    response = await client.get("tasks?rows=-1&order_by=due_date%20desc")
+    dues = [t["due_date"] for t in response.json()]
+    assert dues == sorted(dues, reverse=True)
+    deals = (await client.get("opportunities?rows=-1&order_by=phase_name%20asc")).json()
+    assert [d["phase_name"].casefold() for d in deals] == sorted(
+        d["phase_name"].casefold() for d in deals
+    )
+
+
+async def test_search_is_reduced(client: httpx.AsyncClient, app: Any) -> None:
+    someone = next(iter(app.state.db.individuals.values()))
+    response = await client.get("individuals", params={"search": someone["last_name"].upper()})
+    rows = response.json()
+    assert someone["id"] in {r["id"] for r in rows}
+    assert all(someone["last_name"].lower() in r["full_name"].lower() for r in rows)
+    assert int(response.headers["Records-Total"]) == len(rows)
+    assert "owner" not in rows[0] and "communication" not in rows[0]
+    tasks = (await client.get("tasks", params={"search": "proposal"})).json()
+    assert tasks and all("proposal" in t["text"].lower() for t in tasks)
+
+
+async def test_deal_patch_is_partial_and_moves_the_phase(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    db = app.state.db
+    deal = next(d for d in db.opportunities.values() if db.phases[d["phase_id"]]["order"] == 0)
+    target = next(p for p in db.funnel_phases(deal["funnel_id"]) if p["order"] == 2)
+    before = dict(deal)
+    response = await client.patch(f"opportunities/{deal['id']}", json={"phase_id": target["id"]})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["phase_name"] == target["name"] and body["weight"] == target["default_weight"]
+    assert body["name"] == before["name"] and body["value"] == before["value"]
+    assert body["modified"] > before["modified"]
+    moves = (
+        await client.get(
+            "activities",
+            params={
+                "item_type": "opportunities",
+                "item_id": deal["id"],
+                "deals": "true",
+                "order_by": "created desc",
+                "rows": 1,
+            },
+        )
+    ).json()
+    assert moves[0]["activity_type"] == "auto:opportunity_movement"
+    assert moves[0]["params"]["to"] == target["name"]
+    assert moves[0]["params"]["from_id"] == before["phase_id"]
+
+
+async def test_deal_patch_validation(client: httpx.AsyncClient, app: Any) -> None:
+    deal_id = next(iter(app.state.db.opportunities))
+    bad = await client.patch(f"opportunities/{deal_id}", json={"phase_id": "nope"})
+    assert bad.status_code == 400
+    assert "phase_id" in bad.json()["detail"]
+    value = await client.patch(f"opportunities/{deal_id}", json={"value": 1000})
+    assert value.json()["weighted_value"] == round(1000 * value.json()["weight"], 2)
+    missing = await client.get("opportunities/not-a-deal")
+    assert missing.status_code == 404 and missing.json() == {"detail": "Not found"}
+
+
+async def test_individuals_update_by_post_not_patch(client: httpx.AsyncClient, app: Any) -> None:
+    person_id = next(iter(app.state.db.individuals))
+    patched = await client.patch(f"individuals/{person_id}", json={"last_name": "Seek"})
+    assert patched.status_code == 405
+    assert patched.json() == {"detail": "Method not allowed"}
+    posted = await client.post(f"individuals/{person_id}", json={"last_name": "Seek"})
+    assert posted.status_code == 200
+    assert posted.json()["last_name"] == "Seek"
+    assert posted.json()["full_name"].endswith(" Seek")
+
+
+async def test_create_and_complete_a_task(client: httpx.AsyncClient, app: Any) -> None:
+    deal_id = next(iter(app.state.db.opportunities))
+    created = await client.post(
+        "tasks",
+        json={
+            "text": "Follow up in one week",
+            "due_date": "Jul 26, 2027 11:00",
+            "related_type": "opportunity",
+            "related_id": deal_id,
+            "tags": [],
+        },
+    )
+    assert created.status_code == 201
+    task = created.json()
+    assert task["due_date"] == "2027-07-26T11:00:00"
+    assert task["related"]["type"] == "opportunities"
+    done = (await client.patch(f"tasks/{task['id']}", json={"completed": True})).json()
+    assert done["completed"] is True and done["complete_date"]
+    notes = (
+        await client.get(
+            "activities", params={"item_type": "opportunities", "item_id": deal_id, "notes": "true"}
+        )
+    ).json()
+    completed = [a for a in notes if a["activity_type"] == "task:completed"]
+    assert any(a["params"]["description"] == "Follow up in one week" for a in completed)
+
+
+async def test_activity_category_and_include_flags(client: httpx.AsyncClient, app: Any) -> None:
+    db = app.state.db
+    org_id = next(
+        o
+        for o in db.organizations
+        if any(i["organization_id"] == o for i in db.individuals.values())
+    )
+    own = (
+        await client.get("activities", params={"item_type": "organizations", "item_id": org_id})
+    ).json()
+    assert own and all(a["organization_id"] == org_id and a["target_is_parent"] for a in own)
+    wide = (
+        await client.get(
+            "activities",
+            params={"item_type": "organizations", "item_id": org_id, "include_ind_related": "true"},
+        )
+    ).json()
+    pulled = [a for a in wide if not a["target_is_parent"]]
+    assert pulled and all(a["individual_id"] for a in pulled)
+    notes = (
+        await client.get(
+            "activities",
+            params={"notes": "true", "communications": "false", "deals": "false", "rows": -1},
+        )
+    ).json()
+    assert {a["activity_type"] for a in notes} <= {"note", "task:completed"}
+    every = (await client.get("activities", params={"rows": -1})).json()
+    assert {a["activity_type"] for a in every} >= {
+        "note",
+        "auto:call",
+        "archive:email",
+        "auto:opportunity_movement",
+        "task:completed",
+        "archive:mailshot_sent",
+        "automation:archive:mailshot_sent",
+    }
+
+
+async def test_add_a_note(client: httpx.AsyncClient, app: Any) -> None:
+    deal_id = next(iter(app.state.db.opportunities))
+    response = await client.post(
+        "activities",
+        json={
+            "note": "<p>Called today and agreed on deal terms.</p>",
+            "created": None,
+            "target_date": None,
+            "activity_type": "note",
+            "item_type": "opportunities",
+            "item_id": deal_id,
+            "tags": [],
+        },
+    )
+    assert response.status_code == 201
+    note = response.json()
+    assert note["opportunity_id"] == deal_id and note["organization_id"] is None
+    assert note["target_type"] == "opportunities"
+    empty = await client.post(
+        "activities",
+        json={"activity_type": "note", "item_type": "opportunities", "item_id": deal_id},
+    )
+    assert empty.status_code == 400
+
+
+async def test_groups_items_and_pages(client: httpx.AsyncClient, app: Any) -> None:
+    groups = (await client.get("groups", params={"element_type": "organizations"})).json()
+    key = next(g for g in groups if g["group_type"] == "static")
+    page = await client.get(
+        "group_pages",
+        params={
+            "item_type": "organizations",
+            "group_id": key["id"],
+            "rows": 5,
+            "columns": "name,phone",
+            "order_by": "name asc",
+        },
+    )
+    body = page.json()
+    assert body["columns"] == ["name", "phone"] and len(body["rows"]) == 5
+    assert body["order_by"] == ["name", "asc"] and body["totals"] is None
+    outsider = next(
+        o for o in app.state.db.organizations if o not in app.state.db.group_items[key["id"]]
+    )
+    assert (await client.put(f"groups/{key['id']}/items/{outsider}")).status_code == 200
+    assert outsider in app.state.db.group_items[key["id"]]
+    default = (await client.get("groups")).json()
+    assert {g["element_type"] for g in default} == {"individuals", "opportunities"}
+
+
+async def test_custom_fields_tags_users_campaigns(client: httpx.AsyncClient) -> None:
+    fields = (await client.get("custom_fields?start=0&rows=-1&filter=view%3Dindividuals")).json()
+    assert fields and {f["view"] for f in fields} == {"individuals"}
+    deals = (await client.get("custom_fields", params={"filter": "view=deals"})).json()
+    assert {f["view"] for f in deals} == {"opportunities"}
+    tag = (await client.post("tags", json={"name": "Renewal 2027"})).json()
+    renamed = await client.patch(f"tags/{tag['id']}", json={"name": "Renewal 2028"})
+    assert renamed.json()["name"] == "Renewal 2028"
+    users = (await client.get("users")).json()
+    assert "demo@sandbox.test" in {u["email_address"] for u in users}
+    sent = (await client.get("campaigns", params={"status": "sent"})).json()
+    assert sent and {c["status"] for c in sent} == {"sent"}
+
+
+async def test_rate_limit_answers_429_with_retry_after(app: Any) -> None:
+    app.state.limit = WindowLimit(2, 60)
+    async with _client(app) as c:
+        await c.post("login", data=LOGIN)
+        await c.get("tags")
+        response = await c.get("tags")
+    assert response.status_code == 429
+    assert response.json() == {"detail": "Too many requests"}
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+async def test_expire_fault_ends_every_session() -> None:
+    app = create_app(faults=Faults())
+    async with _client(app) as c:
+        await c.post("login", data=LOGIN)
+        app.state.faults.update({"next": ["expire"]})
+        response = await c.get("tags")
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Not authenticated"}
+        assert (await c.post("login", data=LOGIN)).status_code == 200
+        assert (await c.get("tags")).status_code == 200
+
+
+async def test_429_fault_in_salesseek_format() -> None:
+    app = create_app(faults=Faults(next=deque(["429"])))
+    async with _client(app) as c:
+        response = await c.get("tags")
+    assert response.status_code == 429 and "detail" in response.json()
+
+
+def test_seeded_sizes_and_speed() -> None:
+    started = time.perf_counter()
+    app = create_app(seed=3)
+    assert time.perf_counter() - started < 1.0
+    db = app.state.db
+    assert (len(db.organizations), len(db.individuals), len(db.opportunities), len(db.tasks)) == (
+        100,
+        300,
+        150,
+        250,
+    )
+    phases = [db.phases[d["phase_id"]]["name"] for d in db.opportunities.values()]
+    assert phases.count("Won") > 5 and phases.count("Lost") > 5
+    now = db.now()
+    open_tasks = [t for t in db.tasks.values() if not t["completed"]]
+    assert any(t["due_date"] < now for t in open_tasks)
+    assert any(t["due_date"][:10] == now[:10] for t in open_tasks)
+    assert create_app(seed=3).state.db.organizations.keys() == db.organizations.keys()

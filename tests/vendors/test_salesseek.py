@@ -1,0 +1,279 @@
+"""The SalesSeek adapter against its sandbox: cookie login, paging, edits, timelines."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from crmtui.http import AuthError, Rejected
+from crmtui.model import ActivityType, Change, Query, RecordRef
+from crmtui.sandbox.faults import Faults
+from crmtui.vendors.salesseek import SalesSeek
+
+
+def ref(kind: str, id: str) -> RecordRef:
+    return RecordRef(profile="salesseek-test", kind=kind, id=id)
+
+
+def change(kind: str, id: str, **values: Any) -> Change:
+    return Change(ref=ref(kind, id), values=values)
+
+
+async def test_logs_in_once_with_the_profile_credentials(wire: Any) -> None:
+    wired = wire("salesseek")
+    adapter = wired.adapter
+    assert isinstance(adapter, SalesSeek)
+    await adapter.list("company", Query(per_page=5))
+    await adapter.list("contact", Query(per_page=5))
+    assert adapter.auth.logins == 1
+    assert adapter.auth.cookie in wired.db.sessions
+    assert adapter.me["email_address"] == "demo@sandbox.test"
+
+
+async def test_expired_session_logs_in_again_transparently(wire: Any) -> None:
+    wired = wire("salesseek")
+    await wired.adapter.list("company", Query(per_page=5))
+    old = wired.adapter.auth.cookie
+    wired.faults.update({"next": ["expire"]})
+    page = await wired.adapter.list("deal", Query(per_page=5))
+    assert len(page.records) == 5
+    assert wired.adapter.auth.logins == 2
+    assert wired.adapter.auth.cookie != old and old not in wired.db.sessions
+
+
+async def test_expire_before_the_first_request(wire: Any) -> None:
+    wired = wire("salesseek", faults=Faults(next=deque(["expire"])))
+    page = await wired.adapter.list("task", Query(per_page=3))
+    assert len(page.records) == 3
+
+
+async def test_wrong_password_is_an_auth_error_without_the_password(wire: Any) -> None:
+    wired = wire("salesseek")
+    wired.adapter.auth._password = "hunter2-secret"
+    wired.http.redact.add("hunter2-secret")
+    with pytest.raises(AuthError) as caught:
+        await wired.adapter.list("company", Query())
+    assert "Invalid email address or password" in str(caught.value)
+    assert "hunter2-secret" not in str(caught.value)
+    assert "sandbox" not in caught.value.message
+
+
+async def test_paging_follows_the_records_headers(wire: Any) -> None:
+    wired = wire("salesseek")
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = await wired.adapter.list("company", Query(per_page=40, cursor=cursor))
+        assert page.total == 100
+        seen += [r.id for r in page.records]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert len(seen) == 100 == len(set(seen))
+    assert set(seen) == set(wired.db.organizations)
+
+
+async def test_search_and_sort(wire: Any) -> None:
+    wired = wire("salesseek")
+    person = next(iter(wired.db.individuals.values()))
+    page = await wired.adapter.list("contact", Query(search=person["last_name"].lower()))
+    assert person["id"] in {r.id for r in page.records}
+    assert all(person["last_name"].lower() in r.title.lower() for r in page.records)
+    deals = await wired.adapter.list("deal", Query(sort="amount", descending=True, per_page=20))
+    amounts = [float(r.fields["amount"]) for r in deals.records]
+    assert amounts == sorted(amounts, reverse=True)
+    deal = next(iter(wired.db.opportunities.values()))
+    word = deal["name"].split()[0]
+    found = await wired.adapter.list("deal", Query(search=word, per_page=200))
+    assert deal["id"] in {r.id for r in found.records}
+    assert all(word.lower() in r.title.lower() for r in found.records)
+
+
+async def test_views_filter_pages(wire: Any) -> None:
+    wired = wire("salesseek")
+    won = await wired.adapter.list("deal", Query(view="won", per_page=200))
+    assert won.records and {r.fields["status"] for r in won.records} == {"won"}
+    mine = await wired.adapter.list("task", Query(view="mine", per_page=300))
+    me = wired.adapter.me["id"]
+    assert mine.records and {r.fields["assignee"] for r in mine.records} == {me}
+
+
+async def test_mapping_and_custom_fields(wire: Any) -> None:
+    wired = wire("salesseek")
+    deal = next(iter(wired.db.opportunities.values()))
+    record = await wired.adapter.get("deal", deal["id"])
+    assert record.fields["amount"] == f"{deal['value']:.2f}"
+    assert record.fields["stage"] == deal["phase_id"]
+    assert record.related["Organization"][0].id == deal["organization_id"]
+    specs = {s.key: s for s in await wired.adapter.fields("deal")}
+    assert specs["stage"].writable and record.fields["stage"] in {
+        c.value for c in specs["stage"].choices
+    }
+    assert specs["cf_lead_source"].custom and specs["cf_lead_source"].choices
+    assert "cf_lead_source" in record.fields
+    contact_specs = {s.key for s in await wired.adapter.fields("contact")}
+    assert {"cf_data_status", "cf_linkedin"} <= contact_specs
+
+
+async def test_deal_edits_round_trip(wire: Any) -> None:
+    wired = wire("salesseek")
+    deal_id = next(iter(wired.db.opportunities))
+    other_user = [u for u in wired.db.users][-1]
+    updated = await wired.adapter.update(
+        change(
+            "deal",
+            deal_id,
+            name="Bigger deal",
+            amount="2500.00",
+            expected_close="2027-02-15",
+            owner=other_user,
+        )
+    )
+    stored = wired.db.opportunities[deal_id]
+    assert (stored["name"], stored["value"], stored["owner_id"]) == (
+        "Bigger deal",
+        2500.0,
+        other_user,
+    )
+    assert stored["expected_close_date"] == "2027-02-15T00:00:00"
+    assert (
+        updated.fields["amount"] == "2500.00" and updated.fields["expected_close"] == "2027-02-15"
+    )
+
+
+async def test_phase_move_shows_in_the_timeline(wire: Any) -> None:
+    wired = wire("salesseek")
+    db = wired.db
+    deal = next(d for d in db.opportunities.values() if db.phases[d["phase_id"]]["order"] == 0)
+    target = db.funnel_phases(deal["funnel_id"])[1]
+    record = await wired.adapter.update(change("deal", deal["id"], stage=target["id"]))
+    assert record.fields["stage"] == target["id"]
+    moves = [
+        a
+        for a in db.activities.values()
+        if a["target_id"] == deal["id"] and a["activity_type"] == "auto:opportunity_movement"
+    ]
+    assert moves and moves[-1]["params"]["to"] == target["name"]
+    timeline = await wired.adapter.timeline("deal", deal["id"])
+    newest = timeline[0]
+    assert newest.type is ActivityType.STAGE_CHANGE and newest.family == "deals"
+    assert newest.summary.endswith(f"to {target['name']}")
+
+
+async def test_unknown_phase_carries_the_vendor_message(wire: Any) -> None:
+    wired = wire("salesseek")
+    deal_id = next(iter(wired.db.opportunities))
+    with pytest.raises(Rejected) as caught:
+        await wired.adapter.update(change("deal", deal_id, stage="no-such-phase"))
+    assert "unknown phase" in str(caught.value)
+    with pytest.raises(Rejected):
+        await wired.adapter.update(change("deal", deal_id, status="won"))
+
+
+async def test_task_edits_round_trip(wire: Any) -> None:
+    wired = wire("salesseek")
+    task = next(t for t in wired.db.tasks.values() if not t["completed"] and t["related_id"])
+    due = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    record = await wired.adapter.update(
+        change(
+            "task", task["id"], subject="Call back about pricing", due_at=due.isoformat(), done=True
+        )
+    )
+    stored = wired.db.tasks[task["id"]]
+    assert stored["text"] == "Call back about pricing" and stored["completed"] is True
+    assert stored["due_date"] == due.replace(tzinfo=None).isoformat()
+    assert record.fields["done"] is True and record.fields["due_at"] == due.isoformat()
+    completed = [
+        a
+        for a in wired.db.activities.values()
+        if a["activity_type"] == "task:completed" and a["target_id"] == task["related_id"]
+    ]
+    assert any(a["params"]["description"] == "Call back about pricing" for a in completed)
+
+
+async def test_add_note_and_timeline_families(wire: Any) -> None:
+    wired = wire("salesseek")
+    person_id = next(iter(wired.db.individuals))
+    note = await wired.adapter.add_note(
+        ref("contact", person_id), "Agreed terms <today>\nSend contract"
+    )
+    stored = wired.db.activities[note.id]
+    assert stored["note"] == "<p>Agreed terms &lt;today&gt;</p><p>Send contract</p>"
+    assert note.type is ActivityType.NOTE and note.body.splitlines()[0] == "Agreed terms <today>"
+    assert note.body.splitlines()[-1] == "Send contract"
+    timeline = await wired.adapter.timeline("contact", person_id)
+    assert timeline[0].id == note.id
+    assert [a.occurred_at for a in timeline] == sorted(
+        (a.occurred_at for a in timeline), reverse=True
+    )
+    notes_only = await wired.adapter.timeline("contact", person_id, families=["notes"])
+    assert notes_only and {a.family for a in notes_only} == {"notes"}
+
+
+async def test_company_timeline_pulls_in_people_and_deals(wire: Any) -> None:
+    wired = wire("salesseek")
+    db = wired.db
+    org_id = next(d["organization_id"] for d in db.opportunities.values())
+    timeline = await wired.adapter.timeline("company", org_id)
+    kinds = {link.kind for a in timeline for link in a.links}
+    assert "deal" in kinds and "company" in kinds
+    assert await wired.adapter.timeline("task", next(iter(db.tasks))) == []
+
+
+async def test_groups_and_members(wire: Any) -> None:
+    wired = wire("salesseek")
+    groups = await wired.adapter.list("group", Query(view="individuals"))
+    static = next(g for g in groups.records if g.fields["group_type"] == "static")
+    members = await wired.adapter.list(
+        "group_member", Query(filters={"group": static.id}, per_page=15)
+    )
+    assert members.total == len(wired.db.group_items[static.id])
+    assert members.next_cursor == "15"
+    assert {r.kind for r in members.records} == {"contact"}
+    assert {r.id for r in members.records} <= set(wired.db.group_items[static.id])
+    record = await wired.adapter.get("group", static.id)
+    assert record.related["Members"]
+
+
+async def test_create_and_delete(wire: Any) -> None:
+    wired = wire("salesseek")
+    org = await wired.adapter.create("company", {"name": "Chiswick Marketing"}, "key-1")
+    assert wired.db.organizations[org.id]["name"] == "Chiswick Marketing"
+    task = await wired.adapter.create("task", {"subject": "Intro call", "company": org.id}, "key-2")
+    assert wired.db.tasks[task.id]["related_type"] == "organization"
+    await wired.adapter.delete(ref("task", task.id))
+    assert task.id not in wired.db.tasks
+
+
+async def test_429_and_500_are_retried(wire: Any) -> None:
+    wired = wire("salesseek", faults=Faults(next=deque(["429", "500"])))
+    page = await wired.adapter.list("company", Query(per_page=5))
+    assert len(page.records) == 5
+    assert wired.faults.counts == {"429": 1, "500": 1}
+
+
+async def test_updated_since_stops_at_older_records(wire: Any) -> None:
+    wired = wire("salesseek")
+    deal_id = next(iter(wired.db.opportunities))
+    await wired.adapter.update(change("deal", deal_id, name="Fresh"))
+    since = wired.app.state.clock() - timedelta(minutes=5)  # the sandbox's anchored "now"
+    page = await wired.adapter.list("deal", Query(updated_since=since))
+    assert deal_id in {r.id for r in page.records}
+    assert all(r.updated_at and r.updated_at >= since for r in page.records)
+    assert page.next_cursor is None
+
+
+@pytest.mark.loopback
+async def test_over_loopback_login_paging_and_relogin(wire: Any) -> None:
+    wired = wire("salesseek", transport="loopback")
+    page = await wired.adapter.list("contact", Query(per_page=50))
+    assert page.total == 300 and page.next_cursor == "50"
+    wired.faults.update({"next": ["expire"]})
+    second = await wired.adapter.list("contact", Query(per_page=50, cursor=page.next_cursor))
+    assert len(second.records) == 50 and wired.adapter.auth.logins == 2
+    deal_id = next(iter(wired.db.opportunities))
+    await wired.adapter.update(change("deal", deal_id, amount="999.00"))
+    assert wired.db.opportunities[deal_id]["value"] == 999.0

@@ -1,0 +1,1099 @@
+"""The Freshsales sandbox's routes (see the package docstring for the decisions)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from crmtui.sandbox import SandboxClock
+from crmtui.sandbox.faults import FaultMiddleware, Faults
+from crmtui.sandbox.freshsales import render
+from crmtui.sandbox.freshsales.data import (
+    DEFAULT_VIEWS,
+    FIELD_GROUPS,
+    KIND_TARGET,
+    LEAD_STAGES,
+    MODEL_CLASS,
+    OUTCOMES_OF,
+    PIPELINE_STAGES,
+    PIPELINES,
+    SELECTORS,
+    STAGE,
+    VIEWS,
+    Db,
+    Row,
+    build,
+    field_settings,
+    ts,
+)
+from crmtui.sandbox.freshsales.writes import (
+    ApiError,
+    base_amount,
+    invalid,
+    read_body,
+    stage_for,
+)
+from crmtui.sandbox.ratelimit import WindowLimit
+
+RECORD_KINDS = ("leads", "contacts", "sales_accounts", "deals")
+WRAPPER = {
+    "leads": "lead",
+    "contacts": "contact",
+    "sales_accounts": "sales_account",
+    "deals": "deal",
+    "tasks": "task",
+    "appointments": "appointment",
+    "notes": "note",
+    "sales_activities": "sales_activity",
+}
+SORTABLE = {
+    "leads": ("lead_score", "created_at", "updated_at", "lead_stage", "last_contacted"),
+    "contacts": ("lead_score", "created_at", "updated_at", "open_deals_amount", "last_contacted"),
+    "sales_accounts": ("open_deals_amount", "created_at", "updated_at", "last_contacted"),
+    "deals": ("amount", "expected_close", "created_at", "updated_at", "last_contacted"),
+}
+PER_PAGE, MAX_PER_PAGE = 25, 100
+RATE_LIMIT, RATE_WINDOW = 1000, 3600.0
+Handler = Callable[[Request], Awaitable[Any]]
+
+
+def error(status: int, message: str) -> JSONResponse:
+    """The documented error body: ``{"errors": {"code": <status>, "message": ...}}``."""
+    return JSONResponse({"errors": {"code": status, "message": message}}, status_code=status)
+
+
+class Api:
+    """The handlers, sharing the data, the clock and the token check."""
+
+    def __init__(self, db: Db, clock: SandboxClock) -> None:
+        self.db = db
+        self.clock = clock
+        self.expired = False
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def expire(self) -> None:
+        """The fault ``expire``: the next request is refused as with a wrong key."""
+        self.expired = True
+
+    def user_of(self, request: Request) -> int:
+        header = request.headers.get("authorization", "")
+        scheme, _, rest = header.partition(" ")
+        key = None
+        if scheme.lower() == "token" and rest.strip().startswith("token="):
+            key = rest.strip()[len("token=") :].strip().strip('"')
+        user = self.db.api_keys.get(key or "")
+        if self.expired:
+            self.expired = False
+            user = None
+        if user is None:
+            raise ApiError(
+                401, "Authentication Failure: the Authorization header is missing or incorrect"
+            )
+        return user
+
+    def endpoint(
+        self, handler: Handler, status: int = 200
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            try:
+                request.state.user = self.user_of(request)
+                limit: WindowLimit = request.app.state.limit  # tests may swap or shrink it
+                if not limit.take():
+                    response = error(
+                        429,
+                        "Too many requests: the limit is 1000 API requests per hour per account",
+                    )
+                    response.headers["Retry-After"] = str(max(1, math.ceil(limit.reset_in)))
+                    return response
+                result = await handler(request)
+            except ApiError as exc:
+                return error(exc.status, exc.message)
+            if isinstance(result, Response):
+                return result
+            code = status if request.method == "POST" else 200
+            return JSONResponse(result, status_code=code)
+
+        return run
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def now_text(self) -> str:
+        return ts(self.now()) or ""
+
+    @staticmethod
+    async def body(request: Request) -> Any:
+        raw = await request.body()
+        try:
+            return json.loads(raw or b"{}")
+        except ValueError:
+            raise invalid("Request body is not valid JSON") from None
+
+    @staticmethod
+    def kind(request: Request) -> str:
+        kind = request.path_params.get("kind", "")
+        if kind not in RECORD_KINDS:
+            raise ApiError(404, "The requested resource was not found")
+        return kind
+
+    def row(self, kind: str, request: Request) -> Row:
+        id_ = request.path_params["id"]
+        table = self.db.table(kind)
+        row = (
+            table.get(id_)
+            if kind not in ("notes", "sales_activities")
+            else self.db.get_item(kind, id_)
+        )
+        if row is None:
+            raise ApiError(
+                404, f"{WRAPPER[kind].replace('_', ' ').capitalize()} with id {id_} not found"
+            )
+        return row
+
+    # -- configuration -------------------------------------------------------------------
+
+    async def selector(self, request: Request) -> Any:
+        name = request.path_params["name"]
+        if name == "owners":
+            return {"users": [render.user_brief(u) for u in self.db.users.values()]}
+        if name == "deal_stages":
+            default = next(p for p in PIPELINES if p["is_default"])
+            return {"deal_stages": PIPELINE_STAGES[default["id"]]}
+        if name not in SELECTORS:
+            raise ApiError(404, "The requested resource was not found")
+        key, rows = SELECTORS[name]
+        return {key: rows}
+
+    async def pipeline_stages(self, request: Request) -> Any:
+        stages = PIPELINE_STAGES.get(request.path_params["id"])
+        if stages is None:
+            raise ApiError(404, "Deal pipeline not found")
+        return {"deal_stages": stages}
+
+    async def type_outcomes(self, request: Request) -> Any:
+        outcomes = OUTCOMES_OF.get(request.path_params["id"])
+        if outcomes is None:
+            raise ApiError(404, "Sales activity type not found")
+        return {"sales_activity_outcomes": outcomes}
+
+    async def fields(self, request: Request) -> Any:
+        kind = self.kind(request)
+        fields = field_settings(kind, list(self.db.users.values()))
+        if "field_group" in render.includes(request.query_params.get("include")):
+            return {"fields": fields, "field_groups": FIELD_GROUPS}
+        return {"fields": [{k: v for k, v in f.items() if k != "field_group_id"} for f in fields]}
+
+    # -- views ---------------------------------------------------------------------------
+
+    async def filters(self, request: Request) -> Any:
+        kind = self.kind(request)
+        model = MODEL_CLASS[kind]
+        return {
+            "filters": [
+                {
+                    "id": i,
+                    "name": name,
+                    "model_class_name": model,
+                    "user_id": -1,
+                    "is_default": i <= DEFAULT_VIEWS[kind],
+                    "is_public": True,
+                    "updated_at": "2025-01-06T10:00:00Z",
+                }
+                for i, name in enumerate(VIEWS[kind], 1)
+            ]
+        }
+
+    def in_view(self, kind: str, view_id: int, me: int) -> Callable[[Row], bool]:
+        names = VIEWS[kind]
+        if not 1 <= view_id <= len(names):
+            raise ApiError(404, f"View with id {view_id} not found")
+        name = names[view_id - 1]
+        now = self.now()
+        recent = ts(now - timedelta(days=30)) or ""
+        stale = ts(now - timedelta(days=90)) or ""
+        territory = self.db.users[me].get("territory_id")
+        stage_open = {s["id"]: s["forecast_type"] for s in STAGE.values()}
+        new_lead = LEAD_STAGES[0]["id"]
+        tests: dict[str, Callable[[Row], bool]] = {
+            "My Leads": lambda r: r["owner_id"] == me,
+            "My Contacts": lambda r: r["owner_id"] == me,
+            "My Accounts": lambda r: r["owner_id"] == me,
+            "My Deals": lambda r: r["owner_id"] == me,
+            "New Leads": lambda r: r["lead_stage_id"] == new_lead,
+            "Unassigned Leads": lambda r: r["owner_id"] is None,
+            "My Territory Leads": lambda r: r["territory_id"] == territory,
+            "My Territory Contacts": lambda r: r["territory_id"] == territory,
+            "MY Territory Accounts": lambda r: r["territory_id"] == territory,
+            "My Territory Deals": lambda r: r["territory_id"] == territory,
+            "New Contacts": lambda r: r["created_at"] >= recent,
+            "Recently Modified": lambda r: r["updated_at"] >= recent,
+            "Never Contacted": lambda r: r["last_contacted"] is None,
+            "Needs Followup": lambda r: (
+                r["last_contacted"] is not None and r["last_contacted"] < recent
+            ),
+            "Slipping Away": lambda r: (
+                r["last_contacted"] is not None and r["last_contacted"] < stale
+            ),
+            "Active": lambda r: r["contact_status_id"] in (69300002, 69300003, 69300004),
+            "Inactive": lambda r: r["contact_status_id"] == 69300005,
+            "Hot Leads": lambda r: r["lead_score"] >= 70,
+            "Warm Leads": lambda r: 40 <= r["lead_score"] < 70,
+            "Cold Leads": lambda r: r["lead_score"] < 40,
+            "Open Deals": lambda r: stage_open[r["deal_stage_id"]] == "Open",
+            "Won Deals": lambda r: stage_open[r["deal_stage_id"]] == "Won",
+            "Lost Deals": lambda r: stage_open[r["deal_stage_id"]] == "Lost",
+            "Hot Deals": lambda r: (
+                stage_open[r["deal_stage_id"]] == "Open" and (r["probability"] or 0) >= 60
+            ),
+            "Cold Deals": lambda r: (
+                stage_open[r["deal_stage_id"]] == "Open" and (r["probability"] or 0) <= 25
+            ),
+        }
+        return tests.get(name, lambda r: True)  # All Leads/Contacts/Accounts, Recent Deals
+
+    @staticmethod
+    def paging(request: Request) -> tuple[int, int]:
+        try:
+            page = int(request.query_params.get("page", 1))
+            per_page = int(request.query_params.get("per_page", PER_PAGE))
+        except ValueError:
+            raise invalid("page and per_page must be numbers") from None
+        if page < 1 or per_page < 1:
+            raise invalid("page and per_page must be positive")
+        return page, min(per_page, MAX_PER_PAGE)
+
+    @staticmethod
+    def sort_key(kind: str, field: str) -> Callable[[Row], Any]:
+        if field in ("amount", "open_deals_amount"):
+            return lambda r: float(r[field]) if r.get(field) is not None else None
+        if field == "lead_stage":
+            positions = {s["id"]: s["position"] for s in LEAD_STAGES}
+            return lambda r: positions.get(r["lead_stage_id"])
+        return lambda r: r.get(field)
+
+    def sorted_rows(self, kind: str, rows: list[Row], request: Request) -> list[Row]:
+        field = request.query_params.get("sort", "updated_at")
+        direction = request.query_params.get("sort_type", "desc")
+        if field not in SORTABLE[kind]:
+            raise invalid(f"Invalid sort field {field}; sortable: {', '.join(SORTABLE[kind])}")
+        if direction not in ("asc", "desc"):
+            raise invalid("sort_type must be asc or desc")
+        key = self.sort_key(kind, field)
+        present = [r for r in rows if key(r) is not None]
+        missing = [r for r in rows if key(r) is None]
+        present.sort(key=lambda r: (key(r), r["id"]), reverse=direction == "desc")
+        missing.sort(key=lambda r: r["id"], reverse=direction == "desc")
+        return present + missing  # blanks last either way
+
+    async def view(self, request: Request) -> Any:
+        kind = self.kind(request)
+        test = self.in_view(kind, request.path_params["view_id"], request.state.user)
+        rows = [r for r in self.db.table(kind).values() if test(r)]
+        rows = self.sorted_rows(kind, rows, request)
+        page, per_page = self.paging(request)
+        chosen = rows[(page - 1) * per_page : page * per_page]
+        out = self.bodies(kind, chosen, request)
+        out["meta"] = {"total_pages": math.ceil(len(rows) / per_page), "total": len(rows)}
+        return out
+
+    async def scroll(self, request: Request) -> Any:
+        kind = self.kind(request)
+        test = self.in_view(kind, request.path_params["view_id"], request.state.user)
+        try:
+            limit = min(int(request.query_params.get("limit", PER_PAGE)), MAX_PER_PAGE)
+            after = int(request.query_params.get("last_fetched_id", 0))
+        except ValueError:
+            raise invalid("limit and last_fetched_id must be numbers") from None
+        ids = sorted(i for i, r in self.db.table(kind).items() if i > after and test(r))
+        chosen = [self.db.table(kind)[i] for i in ids[: max(limit, 1)]]
+        out = self.bodies(kind, chosen, request)
+        last = chosen[-1]["id"] if chosen else after
+        out["meta"] = {
+            "last_fetched_id": last,
+            "has_next_page": len(ids) > len(chosen),
+            "avatar_data": {MODEL_CLASS[kind]: {str(r["id"]): r.get("avatar") for r in chosen}},
+        }
+        return out
+
+    def bodies(self, kind: str, rows: list[Row], request: Request) -> Row:
+        handles = render.includes(request.query_params.get("include"))
+        side = render.Sideload(self.db)
+        bodies = []
+        for row in rows:
+            body = render.record(kind, row)
+            side.record(kind, body, row, handles)
+            bodies.append(body)
+        return {**side.out(), kind: bodies}
+
+    def one(self, kind: str, row: Row, request: Request, extra: tuple[str, ...] = ()) -> Row:
+        handles = render.includes(request.query_params.get("include")) + list(extra)
+        side = render.Sideload(self.db)
+        body = render.record(kind, row)
+        side.record(kind, body, row, handles)
+        return {**side.out(), WRAPPER[kind]: body}
+
+    # -- records: leads, contacts, sales accounts, deals ------------------------------------
+
+    async def get_record(self, request: Request) -> Any:
+        kind = self.kind(request)
+        return self.one(kind, self.row(kind, request), request)
+
+    async def create_record(self, request: Request) -> Any:
+        kind = self.kind(request)
+        body = await self.body(request)
+        values = read_body(self.db, kind, body, WRAPPER[kind], None)
+        given = body[WRAPPER[kind]]
+        row = self.blank(kind)
+        row["owner_id"] = request.state.user
+        row["creater_id"] = request.state.user
+        self.apply(kind, row, values, given, request.state.user)
+        self.db.table(kind)[row["id"]] = row
+        self.after_write(kind, row, None)
+        extra = ("creater",) if kind == "deals" else ()
+        return self.one(kind, row, request, extra)
+
+    async def update_record(self, request: Request) -> Any:
+        kind = self.kind(request)
+        row = self.row(kind, request)
+        body = await self.body(request)
+        values = read_body(self.db, kind, body, WRAPPER[kind], row)
+        before = dict(row)
+        if kind == "deals":
+            self.db.unlink_deal(row)
+        elif kind == "contacts":
+            self.db.unlink_contact(row)
+        try:
+            self.apply(kind, row, values, body[WRAPPER[kind]], request.state.user)
+        finally:
+            self.after_write(kind, row, before)
+        row["updater_id"] = request.state.user
+        extra = ("updater",) if kind == "deals" else ()
+        return self.one(kind, row, request, extra)
+
+    async def delete_record(self, request: Request) -> Any:
+        kind = self.kind(request)
+        row = self.row(kind, request)
+        self.remove(kind, row)
+        return True
+
+    async def bulk_destroy(self, request: Request) -> Any:
+        kind = self.kind(request)
+        body = await self.body(request)
+        ids = body.get("selected_ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list):
+            raise invalid("selected_ids must be a list of ids")
+        out = []
+        for raw in ids:
+            row = self.db.table(kind).get(int(raw))
+            if row is not None:
+                self.remove(kind, row)
+            out.append({str(raw): row is not None})
+        return {kind: out}
+
+    def remove(self, kind: str, row: Row) -> None:
+        db = self.db
+        del db.table(kind)[row["id"]]
+        if kind == "deals":
+            db.unlink_deal(row)
+            self.refresh_totals(row)
+        elif kind == "contacts":
+            db.unlink_contact(row)
+        for item_kind in ("tasks", "appointments", "notes", "sales_activities", "events"):
+            for item in db.items(KIND_TARGET[kind], row["id"], item_kind):
+                db.detach(item_kind, item)
+                db.table(item_kind).pop(item["id"], None)
+
+    def blank(self, kind: str) -> Row:
+        """A new record with every documented attribute (blank fields are null)."""
+        now = self.now_text()
+        row: Row = {
+            "id": self.db.new_id(kind),
+            "owner_id": None,
+            "creater_id": None,
+            "created_at": now,
+            "updated_at": now,
+            "custom_field": {},
+        }
+        person = dict.fromkeys(
+            [
+                "first_name",
+                "last_name",
+                "display_name",
+                "avatar",
+                "job_title",
+                "email",
+                "work_number",
+                "mobile_number",
+                "address",
+                "city",
+                "state",
+                "zipcode",
+                "country",
+                "time_zone",
+                "territory_id",
+                "lead_source_id",
+                "campaign_id",
+                "medium",
+                "keyword",
+                "facebook",
+                "twitter",
+                "linkedin",
+                "last_seen",
+                "last_contacted",
+                "last_contacted_mode",
+                "updater_id",
+            ]
+        )
+        if kind in ("contacts", "leads"):
+            row.update(person, emails=[], lead_score=0)
+        if kind == "contacts":
+            row.update(
+                contact_status_id=None, sales_account_id=None, open_deals_amount="0.0", _accounts=[]
+            )
+        if kind == "leads":
+            row.update(
+                lead_stage_id=LEAD_STAGES[0]["id"],
+                lead_reason_id=None,
+                stage_updated_time=now,
+                company=None,
+                deal=None,
+            )
+        if kind == "sales_accounts":
+            row.update(
+                dict.fromkeys(
+                    [
+                        "name",
+                        "address",
+                        "city",
+                        "state",
+                        "zipcode",
+                        "country",
+                        "industry_type_id",
+                        "business_type_id",
+                        "number_of_employees",
+                        "annual_revenue",
+                        "website",
+                        "phone",
+                        "territory_id",
+                        "parent_sales_account_id",
+                        "facebook",
+                        "twitter",
+                        "linkedin",
+                        "last_contacted",
+                        "last_contacted_mode",
+                        "avatar",
+                        "updater_id",
+                    ]
+                ),
+                open_deals_amount="0.0",
+                open_deals_count=0,
+            )
+        if kind == "deals":
+            pipeline = next(p for p in PIPELINES if p["is_default"])
+            first = PIPELINE_STAGES[pipeline["id"]][0]
+            row.update(
+                dict.fromkeys(
+                    [
+                        "name",
+                        "amount",
+                        "base_currency_amount",
+                        "expected_close",
+                        "closed_date",
+                        "deal_reason_id",
+                        "deal_type_id",
+                        "deal_product_id",
+                        "deal_payment_status_id",
+                        "lead_source_id",
+                        "campaign_id",
+                        "territory_id",
+                        "sales_account_id",
+                        "updater_id",
+                    ]
+                ),
+                currency_id=61000001,
+                deal_pipeline_id=pipeline["id"],
+                deal_stage_id=first["id"],
+                probability=first["probability"],
+                stage_updated_time=now,
+                contact_ids=[],
+            )
+        return row
+
+    def apply(self, kind: str, row: Row, values: Row, given: Row, user: int) -> None:
+        """Write checked ``values`` (and the relation keys of ``given``) into ``row``."""
+        if kind == "deals":
+            stage_for(row, values)
+            self.deal_relations(row, values, given)
+        if kind in ("contacts", "leads"):
+            self.person_values(kind, row, values, given)
+        if kind == "contacts":
+            self.contact_accounts(row, given)
+        if kind == "leads" and isinstance(given.get("company"), dict):
+            row["company"] = {**(row.get("company") or {"id": row["id"]}), **given["company"]}
+        old_stage = row.get("deal_stage_id")
+        row.update(values)
+        if kind == "deals":
+            self.deal_derived(row, values, old_stage, user)
+        if kind in ("contacts", "leads"):
+            row["display_name"] = " ".join(p for p in (row["first_name"], row["last_name"]) if p)
+        row["updated_at"] = self.now_text()
+
+    def person_values(self, kind: str, row: Row, values: Row, given: Row) -> None:
+        """``email`` (deprecated) and ``emails``: one primary address, unique per kind."""
+        if "emails" in values:
+            primary = next((e["value"] for e in values["emails"] if e["is_primary"]), None)
+            values["email"] = primary
+            for entry in values["emails"]:
+                entry["id"] = entry["id"] or self.db.new_id("attendees")
+        elif "email" in values:
+            email = values["email"]
+            values["emails"] = (
+                [
+                    {
+                        "id": self.db.new_id("attendees"),
+                        "value": email,
+                        "is_primary": True,
+                        "label": None,
+                    }
+                ]
+                if email
+                else []
+            )
+        email = values.get("email")
+        if email:
+            for other in self.db.table(kind).values():
+                if other["id"] != row["id"] and other.get("email") == email:
+                    raise invalid(f"Email {email} already exists")
+        merged = {**row, **values}
+        if not any(merged.get(k) for k in ("email", "mobile_number", "twitter")):
+            raise invalid("Either email, mobile number or twitter is required")
+
+    def contact_accounts(self, row: Row, given: Row) -> None:
+        links = None
+        if "sales_accounts" in given:
+            links = given["sales_accounts"] or []
+            if not isinstance(links, list) or len(links) > 10:
+                raise invalid("sales_accounts must be a list of at most 10 accounts")
+            links = [
+                {"id": int(link["id"]), "is_primary": bool(link.get("is_primary"))}
+                for link in links
+            ]
+            if links and sum(link["is_primary"] for link in links) != 1:
+                raise invalid("Exactly one of the sales accounts must be primary")
+        elif given.get("sales_account_id") is not None:
+            links = [{"id": int(given["sales_account_id"]), "is_primary": True}]
+        elif isinstance(given.get("sales_account"), dict):
+            links = [
+                {
+                    "id": self.new_account(given["sales_account"], row["creater_id"])["id"],
+                    "is_primary": True,
+                }
+            ]
+        if links is None:
+            return
+        for link in links:
+            if link["id"] not in self.db.sales_accounts:
+                raise invalid(f"Invalid sales account: {link['id']} does not exist")
+        row["_accounts"] = links
+        row["sales_account_id"] = next((link["id"] for link in links if link["is_primary"]), None)
+
+    def new_account(self, given: Row, user: int | None) -> Row:
+        """An account made on the fly (``"sales_account": {"name": ...}``)."""
+        values = read_body(
+            self.db, "sales_accounts", {"sales_account": given}, "sales_account", None
+        )
+        account = self.blank("sales_accounts")
+        account.update(owner_id=user, creater_id=user, **values)
+        self.db.sales_accounts[account["id"]] = account
+        return account
+
+    def deal_relations(self, row: Row, values: Row, given: Row) -> None:
+        if isinstance(given.get("sales_account"), dict) and "sales_account_id" not in values:
+            values["sales_account_id"] = self.new_account(
+                given["sales_account"], row["creater_id"]
+            )["id"]
+        if not row.get("sales_account_id") and not values.get("sales_account_id"):
+            raise invalid("Sales account can't be blank")
+        contact_ids = list(row.get("contact_ids") or [])
+        for key, adding in (("contacts_added_list", True), ("contacts_removed_list", False)):
+            for raw in given.get(key) or []:
+                contact_id = int(raw)
+                if adding and contact_id not in self.db.contacts:
+                    raise invalid(f"Invalid contact: {contact_id} does not exist")
+                if adding and contact_id not in contact_ids:
+                    contact_ids.append(contact_id)
+                elif not adding and contact_id in contact_ids:
+                    contact_ids.remove(contact_id)
+        values["contact_ids"] = contact_ids
+
+    def deal_derived(self, row: Row, values: Row, old_stage: int | None, user: int) -> None:
+        row["base_currency_amount"] = base_amount(row["amount"], row["currency_id"])
+        stage = STAGE[row["deal_stage_id"]]
+        if row["deal_stage_id"] != old_stage and row["id"] in self.db.deals:
+            row["stage_updated_time"] = self.now_text()
+            if "probability" not in values:
+                row["probability"] = stage["probability"]
+            self.stage_event(row, stage, user)
+        if stage["forecast_type"] == "Open":
+            row["closed_date"] = None
+        elif row.get("closed_date") is None:
+            row["closed_date"] = self.now().date().isoformat()
+
+    def stage_event(self, deal: Row, stage: Row, user: int) -> None:
+        event_id = self.db.new_id("events")
+        event = {
+            "id": event_id,
+            "action_type": "STAGE_CHANGE",
+            "action_data": {"stage_id": stage["id"], "stage_name": stage["name"]},
+            "created_at": self.now_text(),
+            "user_activity": True,
+            "targetable_type": "Deal",
+            "targetable_id": deal["id"],
+            "actionable_type": None,
+            "actionable_id": None,
+            "targetable_name": deal["name"],
+            "user_id": user,
+        }
+        self.db.events[event_id] = event
+        self.db.attach("events", event)
+
+    def after_write(self, kind: str, row: Row, before: Row | None) -> None:
+        if kind == "deals":
+            self.db.link_deal(row)
+            self.refresh_totals(row, before)
+        elif kind == "contacts":
+            self.db.link_contact(row)
+
+    def refresh_totals(self, row: Row, before: Row | None = None) -> None:
+        for deal in (row, before or {}):
+            self.db.refresh_account_totals(deal.get("sales_account_id"))
+            for contact_id in deal.get("contact_ids") or []:
+                self.db.refresh_contact_total(contact_id)
+
+    async def record_activities(self, request: Request) -> Any:
+        kind = self.kind(request)
+        row = self.row(kind, request)
+        feed = render.activities(self.db, kind, row)
+        limit = request.query_params.get("limit")
+        if limit is not None:
+            try:
+                size = max(1, int(limit))
+                page = max(1, int(request.query_params.get("page", 1)))
+            except ValueError:
+                raise invalid("limit must be a number") from None
+            feed = feed[(page - 1) * size : page * size]
+        out: Row = {}
+        if "user" in render.includes(request.query_params.get("include")):
+            side = render.Sideload(self.db)
+            for entry in feed:
+                side.user(entry["user_id"])
+            out.update(side.out())
+            out.setdefault("users", [])
+        out["activities"] = feed
+        return out
+
+    async def convert_lead(self, request: Request) -> Any:
+        lead = self.row("leads", request)
+        body = await self.body(request)
+        given = body.get("lead") if isinstance(body, dict) else None
+        if (
+            not isinstance(given, dict)
+            or not given.get("last_name")
+            or not (given.get("company") or {}).get("name")
+        ):
+            raise invalid("last_name and company[name] are mandatory to convert a lead")
+        account = self.new_account({"name": given["company"]["name"]}, request.state.user)
+        contact = self.blank("contacts")
+        keep = {
+            k: v
+            for k, v in lead.items()
+            if k in contact and k not in ("id", "created_at", "updated_at")
+        }
+        contact.update(keep)
+        values = read_body(
+            self.db, "contacts", {"contact": {**given, "sales_account_id": None}}, "contact", None
+        )
+        contact.update(values)
+        contact["display_name"] = " ".join(
+            p for p in (contact["first_name"], contact["last_name"]) if p
+        )
+        contact["_accounts"] = [{"id": account["id"], "is_primary": True}]
+        contact["sales_account_id"] = account["id"]
+        self.db.contacts[contact["id"]] = contact
+        self.db.link_contact(contact)
+        self.remove("leads", lead)
+        return {
+            "contact": render.record("contacts", contact),
+            "meta": {"success_msg": "Lead converted successfully"},
+        }
+
+    # -- tasks, appointments, notes, sales activities ---------------------------------------
+
+    def item_apply(self, kind: str, row: Row, values: Row) -> None:
+        if "targetable_id" in values or "targetable_type" in values:
+            self.db.detach(kind, row) if row.get("targetable_type") else None
+        row.update(values)
+        row["updated_at"] = self.now_text()
+        if row.get("targetable_type"):
+            self.db.attach(kind, row)
+
+    async def create_item(self, request: Request) -> Any:
+        kind = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        body = await self.body(request)
+        values = read_body(self.db, kind, body, WRAPPER[kind], None)
+        now = self.now_text()
+        user = request.state.user
+        row: Row = {"id": self.db.new_id(kind), "created_at": now, "updated_at": now}
+        row.update(dict.fromkeys(w for w in _ATTRS[kind]))
+        row.update({"creater_id": user, **_DEFAULTS[kind]})
+        given = body[WRAPPER[kind]]
+        if kind == "tasks":
+            row["user_ids"] = self.task_users(given)
+        if kind == "appointments":
+            row["_attendees"] = self.attendees(given, [])
+        if kind in ("appointments", "sales_activities"):
+            self.check_span(kind, {**row, **values})
+        self.item_apply(kind, row, values)
+        if kind == "tasks" and row["status"] == 1:
+            row["completed_date"] = now
+        self.db.table(kind)[row["id"]] = row
+        return self.item_body(kind, row, request, single=True)
+
+    async def update_item(self, request: Request) -> Any:
+        kind = request.url.path.split("/")[2]
+        row = self.row(kind, request)
+        body = await self.body(request)
+        values = read_body(self.db, kind, body, WRAPPER[kind], row)
+        given = body[WRAPPER[kind]]
+        if kind in ("appointments", "sales_activities"):
+            self.check_span(kind, {**row, **values})
+        if kind == "tasks":
+            if "task_users_attributes" in given:
+                row["user_ids"] = self.task_users(given)
+            if values.get("status") == 1 and row["status"] != 1:
+                row["completed_date"] = self.now_text()
+            elif values.get("status") == 0:
+                row["completed_date"] = None
+        if kind == "appointments" and "appointment_attendees_attributes" in given:
+            row["_attendees"] = self.attendees(given, row["_attendees"])
+        row["updater_id"] = request.state.user if "updater_id" in row else None
+        self.item_apply(kind, row, values)
+        return self.item_body(kind, row, request, single=True)
+
+    async def get_item(self, request: Request) -> Any:
+        kind = request.url.path.split("/")[2]
+        return self.item_body(kind, self.row(kind, request), request, single=True)
+
+    async def delete_item(self, request: Request) -> Any:
+        kind = request.url.path.split("/")[2]
+        row = self.row(kind, request)
+        body = self.item_body(kind, row, request, single=True)
+        self.db.detach(kind, row)
+        del self.db.table(kind)[row["id"]]
+        if kind in ("appointments", "sales_activities"):
+            return {"success": "200"}
+        return {WRAPPER[kind]: body[WRAPPER[kind]]}
+
+    def task_users(self, given: Row) -> list[int]:
+        users = []
+        for entry in given.get("task_users_attributes") or []:
+            user_id = int(entry.get("user_id"))
+            if user_id not in self.db.users:
+                raise invalid(f"Invalid user: {user_id} does not exist")
+            users.append(user_id)
+        return users
+
+    def attendees(self, given: Row, current: list[Row]) -> list[Row]:
+        known = {(a["attendee"]["type"], a["attendee"]["id"]): a for a in current}
+        out = []
+        for entry in given.get("appointment_attendees_attributes") or []:
+            kind = {"FdMultitenant::User": "user", "Lead": "lead", "Contact": "contact"}.get(
+                entry.get("attendee_type")
+            )
+            if kind is None:
+                raise invalid("attendee_type must be FdMultitenant::User, Lead or Contact")
+            attendee_id = int(entry.get("attendee_id"))
+            exists = self.db.users if kind == "user" else self.db.table(f"{kind}s")
+            if attendee_id not in exists:
+                raise invalid(f"Invalid attendee: {kind} {attendee_id} does not exist")
+            if entry.get("_destroy"):
+                continue
+            out.append(
+                known.get((kind, attendee_id))
+                or {
+                    "id": self.db.new_id("attendees"),
+                    "attendee": {"type": kind, "id": attendee_id},
+                }
+            )
+        return out
+
+    @staticmethod
+    def check_span(kind: str, row: Row) -> None:
+        start, end = (
+            ("from_date", "end_date") if kind == "appointments" else ("start_date", "end_date")
+        )
+        if row.get(start) and row.get(end) and row[end] < row[start]:
+            raise invalid("End date must be after the start date")
+
+    def item_body(self, kind: str, row: Row, request: Request, single: bool) -> Row:
+        handles = render.includes(request.query_params.get("include"))
+        side = render.Sideload(self.db)
+        body = self.item(kind, row, handles, side, single)
+        return {**side.out(), WRAPPER[kind]: body}
+
+    def item(
+        self, kind: str, row: Row, handles: list[str], side: render.Sideload, single: bool
+    ) -> Row:
+        if kind == "appointments":
+            body = render.appointment(row)
+            if single or "appointment_attendees" in handles:
+                side.attendees(row)
+        else:
+            body = render.public(row)
+        if "targetable" in handles and row.get("targetable_type"):
+            side.targetable(body, row)
+        if "owner" in handles:
+            side.user(row.get("owner_id"))
+        if "creater" in handles:
+            side.user(row.get("creater_id"))
+        if "users" in handles:
+            for user_id in row.get("user_ids") or []:
+                side.user(user_id)
+        return body
+
+    async def list_tasks(self, request: Request) -> Any:
+        filter_ = (request.query_params.get("filter") or "").replace("_", " ").strip().lower()
+        now = self.now()
+        now_text = ts(now) or ""
+        today = now.date().isoformat()
+        tomorrow = (now + timedelta(days=1)).date().isoformat()
+        tests: dict[str, Callable[[Row], bool]] = {
+            "open": lambda t: t["status"] == 0,
+            "due today": lambda t: t["status"] == 0 and t["due_date"][:10] == today,
+            "due tomorrow": lambda t: t["status"] == 0 and t["due_date"][:10] == tomorrow,
+            "overdue": lambda t: t["status"] == 0 and t["due_date"] < now_text,
+            "completed": lambda t: t["status"] == 1,
+        }
+        if filter_ not in tests:
+            raise invalid(
+                "The filter parameter is mandatory: open, due today, due tomorrow, overdue or completed"
+            )
+        rows = sorted(
+            (t for t in self.db.tasks.values() if tests[filter_](t)),
+            key=lambda t: (t["due_date"], t["id"]),
+        )
+        if filter_ == "completed":
+            rows.reverse()
+        return self.item_list("tasks", rows, request)
+
+    async def list_appointments(self, request: Request) -> Any:
+        filter_ = (request.query_params.get("filter") or "").strip().lower()
+        now_text = self.now_text()
+        tests: dict[str, Callable[[Row], bool]] = {
+            "open": lambda a: a["end_date"] >= now_text,
+            "upcoming": lambda a: a["end_date"] >= now_text,
+            "overdue": lambda a: a["end_date"] < now_text and a["outcome_id"] is None,
+            "complete": lambda a: a["end_date"] < now_text and a["outcome_id"] is not None,
+            "past": lambda a: a["end_date"] < now_text,
+        }
+        if filter_ not in tests:
+            raise invalid("The filter parameter is mandatory: open, overdue or complete")
+        rows = sorted(
+            (a for a in self.db.appointments.values() if tests[filter_](a)),
+            key=lambda a: (a["from_date"], a["id"]),
+        )
+        if filter_ != "open" and filter_ != "upcoming":
+            rows.reverse()
+        return self.item_list("appointments", rows, request)
+
+    async def list_sales_activities(self, request: Request) -> Any:
+        self.db.materialize_all()
+        rows = sorted(
+            self.db.sales_activities.values(),
+            key=lambda r: (r["start_date"], r["id"]),
+            reverse=True,
+        )
+        return self.item_list("sales_activities", rows, request)
+
+    def item_list(self, kind: str, rows: list[Row], request: Request) -> Row:
+        page, per_page = self.paging(request)
+        chosen = rows[(page - 1) * per_page : page * per_page]
+        handles = render.includes(request.query_params.get("include"))
+        side = render.Sideload(self.db)
+        bodies = [self.item(kind, row, handles, side, single=False) for row in chosen]
+        return {
+            **side.out(),
+            kind: bodies,
+            "meta": {"total_pages": math.ceil(len(rows) / per_page), "total": len(rows)},
+        }
+
+    # -- search (undocumented in the reference; the real /api/search) ----------------------
+
+    async def search(self, request: Request) -> Any:
+        query = (request.query_params.get("q") or "").strip().lower()
+        if len(query) < 2:
+            raise invalid("Search query must have at least 2 characters")
+        wanted = render.includes(request.query_params.get("include")) or [
+            "contact",
+            "lead",
+            "sales_account",
+            "deal",
+        ]
+        out = []
+        for entity in wanted:
+            kind = f"{entity}s"
+            if kind not in RECORD_KINDS:
+                continue
+            for row in self.db.table(kind).values():
+                name = row.get("display_name") or row.get("name") or ""
+                if query in name.lower() or query in (row.get("email") or "").lower():
+                    out.append(
+                        {
+                            "id": str(row["id"]),
+                            "name": name,
+                            "email": row.get("email"),
+                            "type": entity,
+                        }
+                    )
+                    if len(out) >= 100:
+                        return out
+        return out
+
+
+_ATTRS = {
+    "tasks": [
+        "title",
+        "description",
+        "due_date",
+        "owner_id",
+        "status",
+        "targetable_type",
+        "targetable_id",
+        "outcome_id",
+        "task_type_id",
+        "completed_date",
+        "updater_id",
+    ],
+    "appointments": [
+        "title",
+        "description",
+        "location",
+        "time_zone",
+        "from_date",
+        "end_date",
+        "is_allday",
+        "targetable_type",
+        "targetable_id",
+        "outcome_id",
+        "latitude",
+        "longitude",
+        "checkedin_at",
+    ],
+    "notes": ["description", "targetable_type", "targetable_id"],
+    "sales_activities": [
+        "title",
+        "notes",
+        "sales_activity_type_id",
+        "sales_activity_outcome_id",
+        "start_date",
+        "end_date",
+        "owner_id",
+        "targetable_type",
+        "targetable_id",
+        "location",
+        "latitude",
+        "longitude",
+        "checkedin_at",
+        "remote_id",
+        "import_id",
+        "updater_id",
+        "conversation_time",
+    ],
+}
+_DEFAULTS: dict[str, Row] = {
+    "tasks": {"status": 0, "user_ids": []},
+    "appointments": {"is_allday": False, "time_zone": "UTC", "_attendees": []},
+    "notes": {},
+    "sales_activities": {"custom_field": {}},
+}
+
+
+def _not_found(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 404)
+    if status == 405:
+        status = 404  # an invalid URL for this method: the documented 404
+    return error(status, "The requested resource was not found")
+
+
+def create_app(
+    *,
+    seed: int = 0,
+    scale: int = 1,
+    faults: Faults | None = None,
+    rate_limit: bool = True,
+    now: datetime | None = None,
+) -> Starlette:
+    """The Freshsales sandbox: ``/api/...`` as documented, over seeded data."""
+    clock = SandboxClock(now)
+    db = build(seed, scale, clock.anchor)
+    limit = WindowLimit(RATE_LIMIT, RATE_WINDOW, enabled=rate_limit)
+    api = Api(db, clock)
+    ep = api.endpoint
+    kinds = "{kind}"
+    routes = [
+        Route("/api/selector/deal_pipelines/{id:int}/deal_stages", ep(api.pipeline_stages)),
+        Route(
+            "/api/selector/sales_activity_types/{id:int}/sales_activity_outcomes",
+            ep(api.type_outcomes),
+        ),
+        Route("/api/selector/{name}", ep(api.selector)),
+        Route(f"/api/settings/{kinds}/fields", ep(api.fields)),
+        Route("/api/search", ep(api.search)),
+        Route("/api/tasks", ep(api.list_tasks), methods=["GET"]),
+        Route("/api/appointments", ep(api.list_appointments), methods=["GET"]),
+        Route("/api/sales_activities", ep(api.list_sales_activities), methods=["GET"]),
+    ]
+    for item_kind in ("tasks", "appointments", "notes", "sales_activities"):
+        routes.append(Route(f"/api/{item_kind}", ep(api.create_item, 201), methods=["POST"]))
+        if item_kind != "notes":
+            routes.append(Route(f"/api/{item_kind}/{{id:int}}", ep(api.get_item), methods=["GET"]))
+        routes.append(Route(f"/api/{item_kind}/{{id:int}}", ep(api.update_item), methods=["PUT"]))
+        routes.append(
+            Route(f"/api/{item_kind}/{{id:int}}", ep(api.delete_item), methods=["DELETE"])
+        )
+    routes += [
+        Route(f"/api/{kinds}/filters", ep(api.filters), methods=["GET"]),
+        Route(f"/api/{kinds}/view/{{view_id:int}}", ep(api.view), methods=["GET"]),
+        Route(f"/api/{kinds}/scroll/{{view_id:int}}", ep(api.scroll), methods=["GET"]),
+        Route(f"/api/{kinds}/bulk_destroy", ep(api.bulk_destroy), methods=["POST"]),
+        Route("/api/leads/{id:int}/convert", ep(api.convert_lead), methods=["POST"]),
+        Route(f"/api/{kinds}/{{id:int}}/activities", ep(api.record_activities), methods=["GET"]),
+        Route(
+            f"/api/{kinds}/{{id:int}}/activities.json", ep(api.record_activities), methods=["GET"]
+        ),
+        Route(f"/api/{kinds}", ep(api.create_record, 201), methods=["POST"]),
+        Route(f"/api/{kinds}/{{id:int}}", ep(api.get_record), methods=["GET"]),
+        Route(f"/api/{kinds}/{{id:int}}", ep(api.update_record), methods=["PUT"]),
+        Route(f"/api/{kinds}/{{id:int}}", ep(api.delete_record), methods=["DELETE"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
+    app.state.db = db
+    app.state.faults = faults or Faults()
+    app.state.limit = limit
+    app.state.clock = clock
+    app.state.api = api
+    app.add_middleware(FaultMiddleware, faults=app.state.faults, error=error, expire=api.expire)
+    return app
+
+
+__all__ = ["create_app", "error"]

@@ -121,7 +121,7 @@ class Crm:
         was_offline = state.online is False
         self._set_status(state, True, "")
         if was_offline:
-            self.outbox.kick(profile)
+            self.outbox.wake(profile)
         return result
 
     def _set_status(self, state: ProfileState, online: bool, message: str) -> None:

@@ -69,6 +69,13 @@ class Outbox:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def wake(self, profile: str) -> None:
+        """The vendor answers again: failed changes are due now, not at their backoff."""
+        store = self.crm.store
+        for change in store.changes(profile=profile, states=[ChangeState.FAILED]):
+            store.set_state(change.id, ChangeState.FAILED, last_error=change.last_error)
+        self.kick(profile)
+
     async def flush_all(self) -> int:
         sent = 0
         for profile in self.crm.states:
@@ -110,6 +117,7 @@ class Outbox:
                     and not same_value(current.fields.get(key), mine)
                 }
                 if clashing:
+                    store.upsert_records([current], synced_at=utcnow())  # theirs, kept
                     store.set_state(
                         change.id,
                         ChangeState.CONFLICT,

@@ -229,8 +229,8 @@ def _number(spec: FieldSpec, raw: str) -> Decimal:
         raise FieldError(f"{spec.label}: {raw!r} is not a number") from None
     if not number.is_finite():
         raise FieldError(f"{spec.label}: {raw!r} is not a number")
-    limit = Decimal("1e13") if spec.type is FieldType.MONEY else Decimal("1e15")
-    if abs(number) >= limit:  # also keeps int() away from huge exponents like 1e999999
+    digits = 13 if spec.type is FieldType.MONEY else 15  # |number| < 10**digits
+    if number and number.adjusted() >= digits:  # no arithmetic: 1E1000000 would overflow
         raise FieldError(f"{spec.label}: {raw!r} is too large")
     if spec.min is not None and number < Decimal(str(spec.min)):
         raise FieldError(f"{spec.label} must be at least {spec.min:g}")

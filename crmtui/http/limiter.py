@@ -73,7 +73,8 @@ class RateLimiter:
         """Seconds a request of ``cost`` would wait now."""
         self._refill()
         missing = min(cost, self.capacity) - self._tokens
-        return max(0.0, missing / self._rate)
+        # Ignore float residue: a clock cannot advance by 1e-13 s, so waiting for it spins.
+        return missing / self._rate if missing > 1e-6 else 0.0
 
     async def acquire(self, cost: float = 1) -> None:
         cost = min(cost, self.capacity)

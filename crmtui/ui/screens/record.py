@@ -51,7 +51,8 @@ class FieldItem(ListItem):
     def set_value(self, value: object, currency: str | None) -> None:
         self.value, self.currency = value, currency
         if not self.editing:
-            self.query_one(".field-value", Label).update(self._shown())
+            for label in self.query(".field-value").results(Label):
+                label.update(self._shown())
 
     def open_editor(self) -> None:
         if self.editing:
@@ -210,7 +211,9 @@ class RecordScreen(Screen[None]):
         items = {item.spec.key: item for item in fields.query(FieldItem)}
         currency = record.fields.get("currency")
         specs = self._specs()
-        if set(items) == {s.key for s in specs}:
+        if all(items.get(s.key) is not None and items[s.key].spec is s for s in specs) and len(
+            items
+        ) == len(specs):
             for spec in specs:
                 items[spec.key].set_value(record.fields.get(spec.key), currency)
         else:

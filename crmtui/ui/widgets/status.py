@@ -40,7 +40,11 @@ class StatusBar(Static):
         queued = crm.queued(self.profile)
         parts = [online, f"⇅ {queued} queued edit{'s' if queued != 1 else ''}"]
         steady = getattr(self.app, "steady_status", False)
-        if self.profile and not steady and (adapter := crm.states[self.profile].adapter) is not None:
+        if (
+            self.profile
+            and not steady
+            and (adapter := crm.states[self.profile].adapter) is not None
+        ):
             budget = adapter.limiter
             parts.append(
                 f"budget {budget.remaining:,.0f}/{budget.capacity:,.0f} ({budget.budget.describe()})"

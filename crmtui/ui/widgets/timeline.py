@@ -75,7 +75,8 @@ class Timeline(VerticalScroll, can_focus=True):
             text.append(f"{ICONS.get(activity.type, '•')} ", style="bold")
             text.append(activity.occurred_at.strftime("%Y-%m-%d %H:%M"), style="dim")
             if activity.who:
-                text.append(f"  {activity.who}", style="italic")
+                text.append(" · ", style="dim")
+                text.append(activity.who, style="italic")
             text.append(f"\n{activity.summary}")
             body = activity.body.strip()
             if body and body != activity.summary:

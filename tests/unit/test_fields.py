@@ -1,0 +1,395 @@
+"""Value helpers: vendor timestamps and money, user input validation, display."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmtui.fields import (
+    FieldError,
+    cents_to_money,
+    display,
+    edit_text,
+    html_to_text,
+    iso,
+    money,
+    money_to_cents,
+    parse_date,
+    parse_datetime,
+    validate,
+)
+from crmtui.model import Choice, FieldSpec, FieldType
+
+STAGES = [
+    Choice(value="10", label="New"),
+    Choice(value="11", label="Negotiation"),
+    Choice(value="12", label="Won"),
+    Choice(value="13", label="Won back"),
+    Choice(value="14", label="Lost"),
+    Choice(value="15", label="Lost to competitor"),
+]
+
+
+def spec(kind: FieldType, **extra: Any) -> FieldSpec:
+    return FieldSpec(key=kind.value, label=kind.value.replace("_", " ").title(), type=kind, **extra)
+
+
+STAGE = spec(FieldType.CHOICE, choices=STAGES)
+EVERY_SPEC = [
+    spec(FieldType.TEXT, max_length=20),
+    spec(FieldType.NUMBER, min=0, max=100),
+    spec(FieldType.MONEY),
+    spec(FieldType.DATE),
+    spec(FieldType.DATETIME),
+    spec(FieldType.BOOL),
+    STAGE,
+    spec(FieldType.MULTI_CHOICE, choices=STAGES),
+    spec(FieldType.USER, choices=[Choice(value="u1", label="Ann Lee")]),
+]
+
+
+# -- parse_datetime / iso / parse_date -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-05T14:30:00Z", datetime(2024, 3, 5, 14, 30, tzinfo=UTC)),
+        ("2024-03-05T14:30:00z", datetime(2024, 3, 5, 14, 30, tzinfo=UTC)),
+        ("2024-03-05T14:30:00+05:30", datetime(2024, 3, 5, 9, 0, tzinfo=UTC)),
+        ("2024-03-05T14:30:00-0400", datetime(2024, 3, 5, 18, 30, tzinfo=UTC)),
+        ("2024-03-05T14:30:00", datetime(2024, 3, 5, 14, 30, tzinfo=UTC)),  # naive = UTC
+        ("2024-03-05 14:30:00", datetime(2024, 3, 5, 14, 30, tzinfo=UTC)),
+        ("2024-03-05T14:30:00.123456Z", datetime(2024, 3, 5, 14, 30, 0, 123456, tzinfo=UTC)),
+        ("2024-03-05T14:30:00.123-02:00", datetime(2024, 3, 5, 16, 30, 0, 123000, tzinfo=UTC)),
+        ("2024-03-05", datetime(2024, 3, 5, tzinfo=UTC)),
+        (1709649000123, datetime(2024, 3, 5, 14, 30, 0, 123000, tzinfo=UTC)),  # epoch ms
+        ("1709649000123", datetime(2024, 3, 5, 14, 30, 0, 123000, tzinfo=UTC)),
+        (1709649000123.0, datetime(2024, 3, 5, 14, 30, 0, 123000, tzinfo=UTC)),
+        (0, datetime(1970, 1, 1, tzinfo=UTC)),
+        (datetime(2024, 3, 5, 14, 30), datetime(2024, 3, 5, 14, 30, tzinfo=UTC)),
+    ],
+)
+def test_parse_datetime(value: Any, expected: datetime) -> None:
+    parsed = parse_datetime(value)
+    assert parsed == expected
+    assert parsed is not None and parsed.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "",
+        "garbage",
+        "2024-13-45",
+        "yesterday",
+        True,
+        "²",  # a digit to str.isdigit, not to int()
+        "99999999999999999999",  # epoch ms far out of range
+        10**20,
+        float("nan"),
+        "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
+    ],
+)
+def test_parse_datetime_garbage_is_none(value: Any) -> None:
+    assert parse_datetime(value) is None
+
+
+def test_iso_is_utc_text() -> None:
+    offset = datetime(2024, 3, 5, 14, 30, tzinfo=timezone(timedelta(hours=2)))
+    assert iso(offset) == "2024-03-05T12:30:00+00:00"
+    assert iso(datetime(2024, 3, 5, 14, 30)) == "2024-03-05T14:30:00+00:00"
+    assert iso(None) is None
+    assert parse_datetime(iso(offset)) == offset
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-05", date(2024, 3, 5)),
+        ("2024-03-05T23:30:00-05:00", date(2024, 3, 5)),
+        (1709649000123, date(2024, 3, 5)),
+        (datetime(2024, 3, 5, 1, 0), date(2024, 3, 5)),
+        (date(2024, 3, 5), date(2024, 3, 5)),
+        ("", None),
+        (None, None),
+        ("soon", None),
+    ],
+)
+def test_parse_date(value: Any, expected: date | None) -> None:
+    assert parse_date(value) == expected
+
+
+# -- money -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1250", "1250.00"),
+        (1250, "1250.00"),
+        (1250.5, "1250.50"),
+        ("  99.9 ", "99.90"),
+        (Decimal("0.005"), "0.00"),  # half to even
+        ("-12.345", "-12.34"),
+        ("1E+3", "1000.00"),
+        ("", None),
+        (None, None),
+        ("a lot", None),
+        ("NaN", None),
+        ("Infinity", None),
+        ("1e30", None),  # too many digits to keep the cents: not a crash
+    ],
+)
+def test_money(value: Any, expected: str | None) -> None:
+    assert money(value) == expected
+
+
+def test_cents() -> None:
+    assert cents_to_money(125000) == "1250.00"
+    assert cents_to_money("99") == "0.99"
+    assert cents_to_money(None) is None
+    assert money_to_cents("1250.5") == 125050
+    assert money_to_cents(19.99) == 1999
+    assert money_to_cents("x") is None
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_cents_round_trip(cents: int) -> None:
+    assert money_to_cents(cents_to_money(cents)) == cents
+
+
+@given(st.decimals(min_value=-(10**12), max_value=10**12, allow_nan=False, places=2))
+def test_money_round_trip(amount: Decimal) -> None:
+    text = money(amount)
+    assert text is not None
+    assert Decimal(text) == amount
+    assert money(text) == text
+    assert cents_to_money(money_to_cents(text)) == text
+
+
+# -- validate ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "expected"),
+    [
+        (spec(FieldType.TEXT), "  Acme Ltd  ", "Acme Ltd"),
+        (spec(FieldType.TEXT, max_length=4), "Acme", "Acme"),
+        (spec(FieldType.NUMBER), "42", 42),
+        (spec(FieldType.NUMBER), "1,234", 1234),
+        (spec(FieldType.NUMBER), "2.5", 2.5),
+        (spec(FieldType.NUMBER), "-3", -3),
+        (spec(FieldType.NUMBER, min=0, max=100), "100", 100),
+        (spec(FieldType.NUMBER, min=0, max=100), "0", 0),
+        (spec(FieldType.MONEY), "$1,250.5", "1250.50"),
+        (spec(FieldType.MONEY), "€ 99", "99.00"),
+        (spec(FieldType.MONEY), "0", "0.00"),
+        (spec(FieldType.DATE), "2024-03-05", "2024-03-05"),
+        (spec(FieldType.DATE), " 2024-02-29 ", "2024-02-29"),
+        (spec(FieldType.DATETIME), "2024-03-05 14:30", "2024-03-05T14:30:00+00:00"),
+        (spec(FieldType.DATETIME), "2024-03-05T14:30:15", "2024-03-05T14:30:15+00:00"),
+        (spec(FieldType.DATETIME), "2024-03-05 14:30+02:00", "2024-03-05T12:30:00+00:00"),
+        (spec(FieldType.DATETIME), "2024-03-05", "2024-03-05T00:00:00+00:00"),
+        (spec(FieldType.BOOL), "yes", True),
+        (spec(FieldType.BOOL), "Done", True),
+        (spec(FieldType.BOOL), "✓", True),
+        (spec(FieldType.BOOL), "no", False),
+        (spec(FieldType.BOOL), "", False),
+        (spec(FieldType.BOOL), True, True),
+        (STAGE, "11", "11"),  # by value
+        (STAGE, "negotiation", "11"),  # by label, any case
+        (STAGE, "neg", "11"),  # by unique prefix
+        (STAGE, "won", "12"),  # an exact label wins over the prefix of "Won back"
+        (STAGE, "won b", "13"),
+        (spec(FieldType.CHOICE), "anything", "anything"),  # no choices known: free text
+        (spec(FieldType.USER, choices=[Choice(value="u1", label="Ann Lee")]), "ann", "u1"),
+        (spec(FieldType.MULTI_CHOICE, choices=STAGES), "new, 14", ["10", "14"]),
+        (spec(FieldType.MULTI_CHOICE, choices=STAGES), "", None),
+        (spec(FieldType.TEXT), "", None),
+        (spec(FieldType.NUMBER), None, None),
+    ],
+)
+def test_validate_accepts(field: FieldSpec, text: Any, expected: Any) -> None:
+    assert validate(field, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "says"),
+    [
+        (spec(FieldType.TEXT, max_length=4), "Acme Ltd", "at most 4 characters"),
+        (spec(FieldType.NUMBER), "forty", "is not a number"),
+        (spec(FieldType.NUMBER), "NaN", "is not a number"),
+        (spec(FieldType.NUMBER), "inf", "is not a number"),
+        (spec(FieldType.NUMBER), "1e999999", "too large"),  # was a 30 s hang, then ValueError
+        (spec(FieldType.NUMBER, min=0, max=100), "101", "at most 100"),
+        (spec(FieldType.NUMBER, min=0, max=100), "-1", "at least 0"),
+        (spec(FieldType.MONEY), "12 dollars", "is not a number"),
+        (spec(FieldType.MONEY), "1e13", "too large"),
+        (spec(FieldType.DATE), "05/03/2024", "use YYYY-MM-DD"),
+        (spec(FieldType.DATE), "2023-02-29", "use YYYY-MM-DD"),
+        (spec(FieldType.DATETIME), "tomorrow 9am", "use YYYY-MM-DD HH:MM"),
+        (spec(FieldType.DATETIME), "0001-01-01 00:00+05:00", "use YYYY-MM-DD HH:MM"),
+        (spec(FieldType.DATETIME), "9999-12-31 23:59-05:00", "use YYYY-MM-DD HH:MM"),
+        (spec(FieldType.BOOL), "maybe", "answer yes or no"),
+        (STAGE, "Pending", "is not one of New, Negotiation"),
+        (STAGE, "lo", "matches several choices"),
+        (STAGE, "n", "matches several choices"),
+        (spec(FieldType.MULTI_CHOICE, choices=STAGES), "new, bogus", "'bogus' is not one of"),
+    ],
+)
+def test_validate_refuses(field: FieldSpec, text: str, says: str) -> None:
+    with pytest.raises(FieldError) as caught:
+        validate(field, text)
+    assert says in str(caught.value)
+    assert str(caught.value).startswith(field.label)
+
+
+@pytest.mark.parametrize("field", EVERY_SPEC, ids=lambda f: f.type.value)
+@pytest.mark.parametrize("text", ["", "   ", None])
+def test_required_refuses_empty(field: FieldSpec, text: str | None) -> None:
+    required = field.model_copy(update={"required": True})
+    with pytest.raises(FieldError, match="is required"):
+        validate(required, text)
+
+
+def test_required_multi_choice_refuses_only_commas() -> None:
+    field = spec(FieldType.MULTI_CHOICE, choices=STAGES, required=True)
+    with pytest.raises(FieldError, match="is required"):
+        validate(field, " , ,")
+
+
+def test_many_choices_are_listed_with_an_ellipsis() -> None:
+    field = spec(FieldType.CHOICE, choices=[Choice(value=str(n), label=f"S{n}") for n in range(12)])
+    with pytest.raises(FieldError, match="S7…"):
+        validate(field, "zzz")
+
+
+@given(field=st.sampled_from(EVERY_SPEC), text=st.text(max_size=40))
+def test_validate_raises_only_field_error(field: FieldSpec, text: str) -> None:
+    with contextlib.suppress(FieldError):
+        validate(field, text)
+
+
+@given(
+    field=st.sampled_from([spec(FieldType.DATETIME), spec(FieldType.DATE)]),
+    text=st.datetimes(timezones=st.timezones() | st.none()).map(str),
+)
+def test_validate_datetimes_raise_only_field_error(field: FieldSpec, text: str) -> None:
+    with contextlib.suppress(FieldError):
+        validate(field, text)
+
+
+@given(
+    field=st.sampled_from([spec(FieldType.NUMBER), spec(FieldType.MONEY)]),
+    text=st.from_regex(r"-?[0-9]{1,3}(\.[0-9]*)?[eE][+-]?[0-9]{1,12}", fullmatch=True),
+)
+def test_validate_numbers_raise_only_field_error(field: FieldSpec, text: str) -> None:
+    with contextlib.suppress(FieldError):
+        validate(field, text)
+
+
+# -- display and edit_text -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "shown"),
+    [
+        (spec(FieldType.MONEY), "1250000.5", "1,250,000.50"),
+        (spec(FieldType.MONEY), "oops", "oops"),
+        (spec(FieldType.BOOL), True, "✓"),
+        (spec(FieldType.BOOL), False, "·"),
+        (STAGE, "11", "Negotiation"),
+        (STAGE, 12, "Won"),
+        (STAGE, "99", "99"),  # an unknown stage still shows
+        (spec(FieldType.MULTI_CHOICE, choices=STAGES), ["10", "14"], "New, Lost"),
+        (spec(FieldType.DATETIME), "2024-03-05T14:30:00+02:00", "2024-03-05 12:30"),
+        (spec(FieldType.DATETIME), "not a date", "not a date"),
+        (spec(FieldType.NUMBER), 1234567, "1,234,567"),
+        (spec(FieldType.NUMBER), 2.5, "2.5"),
+        (spec(FieldType.NUMBER), 0, "0"),
+        (spec(FieldType.DATE), "2024-03-05", "2024-03-05"),
+        (spec(FieldType.TEXT), None, ""),
+        (spec(FieldType.TEXT), "", ""),
+        (spec(FieldType.MULTI_CHOICE), [], ""),
+        (None, 42, "42"),
+    ],
+)
+def test_display(field: FieldSpec | None, value: Any, shown: str) -> None:
+    assert display(field, value) == shown
+
+
+def test_display_money_with_currency() -> None:
+    assert display(spec(FieldType.MONEY), "99", currency="EUR") == "99.00 EUR"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        (spec(FieldType.TEXT), "Acme Ltd"),
+        (spec(FieldType.NUMBER), 42),
+        (spec(FieldType.NUMBER), 2.5),
+        (spec(FieldType.MONEY), "1250.00"),
+        (spec(FieldType.DATE), "2024-03-05"),
+        (spec(FieldType.DATETIME), "2024-03-05T14:30:00+00:00"),
+        (spec(FieldType.DATETIME), "2024-03-05T14:30:15+00:00"),  # seconds kept
+        (spec(FieldType.DATETIME), "2024-03-05T14:30:15.250000+00:00"),
+        (spec(FieldType.BOOL), True),
+        (spec(FieldType.BOOL), False),
+        (STAGE, "13"),
+        (spec(FieldType.MULTI_CHOICE, choices=STAGES), ["10", "14"]),
+        (spec(FieldType.USER, choices=[Choice(value="u1", label="Ann Lee")]), "u1"),
+    ],
+)
+def test_edit_text_round_trips_through_validate(field: FieldSpec, value: Any) -> None:
+    assert validate(field, edit_text(field, value)) == value
+
+
+def test_edit_text_shapes() -> None:
+    assert edit_text(spec(FieldType.DATETIME), "2024-03-05T14:30:00Z") == "2024-03-05 14:30"
+    assert edit_text(spec(FieldType.BOOL), True) == "yes"
+    assert edit_text(spec(FieldType.TEXT), None) == ""
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1)))
+def test_datetime_edit_round_trip(moment: datetime) -> None:
+    field = spec(FieldType.DATETIME)
+    value = iso(moment)
+    assert validate(field, edit_text(field, value)) == value
+
+
+# -- html_to_text ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        (None, ""),
+        ("", ""),
+        ("Plain &amp; simple ", "Plain & simple"),
+        ("<p>Hi&nbsp;Ann,</p><p>Thanks   for the call.</p>", "Hi Ann,\n\nThanks for the call."),
+        ("line one<br>line two", "line one\nline two"),
+        ("line one<br/>line two", "line one\nline two"),
+        ("line one<br />line two", "line one\nline two"),
+        ("<ul><li>price</li><li>terms</li></ul>", "• price\n• terms"),
+        ("<p>Agenda:</p><ul><li>price</li></ul>", "Agenda:\n• price"),
+        ("<style>p{color:red}</style><script>alert(1)</script><b>Bold</b> move", "Bold move"),
+        ("<div>a</div>\n\n\n\n<div>b</div>", "a\n\nb"),
+        ("5 < 6 and 7 > 3", "5 < 6 and 7 > 3"),
+        ("<p>Caf&eacute; &#8212; ok</p>", "Café — ok"),
+    ],
+)
+def test_html_to_text(html: str | None, text: str) -> None:
+    assert html_to_text(html) == text
+
+
+@given(st.text(max_size=200))
+def test_html_to_text_never_raises(html: str) -> None:
+    assert isinstance(html_to_text(html), str)

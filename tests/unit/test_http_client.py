@@ -1,0 +1,633 @@
+"""The shared HTTP client against a tiny fake "vendor" (a real Starlette app).
+
+Requests go through ``Http.mount_app`` in-process, a few over real loopback HTTP. Waits
+are recorded, never slept: ``Http(sleep=...)`` records the client's retry waits and the
+rate limiter runs on a fake clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email.utils
+import logging
+import socket
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from crmtui.http import (
+    AuthError,
+    BadResponse,
+    ConflictError,
+    CrmError,
+    Http,
+    InsecureURL,
+    NotFound,
+    Offline,
+    PermissionDenied,
+    RateBudget,
+    RateLimited,
+    RateLimiter,
+    Rejected,
+    ServerError,
+    VendorSession,
+    parse_retry_after,
+)
+from crmtui.http.auth import HeaderTokenAuth, basic, bearer
+from crmtui.model import utcnow
+from crmtui.sandbox.serve import serving
+
+ORIGIN = "http://vendor.localhost"
+TOKEN = "tok-Sup3rSecret-42"
+MAX_RETRIES = 3
+
+
+# -- the fake vendor -----------------------------------------------------------------
+
+
+def vendor_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """The vendor's own error body."""
+    return JSONResponse({"errors": {"code": status, "message": message}}, status, headers)
+
+
+def parse_vendor_error(response: httpx.Response) -> str | None:
+    """The adapter-side reader of that body (raises on anything else, e.g. HTML)."""
+    return response.json()["errors"]["message"]
+
+
+class CountHits:
+    """Counts the requests that reached each path."""
+
+    def __init__(self, app: ASGIApp, hits: Counter[str]) -> None:
+        self.app = app
+        self.hits = hits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.hits[scope["path"]] += 1
+        await self.app(scope, receive, send)
+
+
+def create_vendor() -> Starlette:
+    """Routes for every answer a vendor gives; ``app.state.hits`` counts each path."""
+    hits: Counter[str] = Counter()
+
+    async def ok(request: Request) -> Response:
+        return JSONResponse(
+            {"ok": True, "method": request.method}, 201 if request.method == "POST" else 200
+        )
+
+    async def echo(request: Request) -> Response:
+        return JSONResponse({"headers": dict(request.headers), "query": request.url.query})
+
+    async def error(request: Request) -> Response:
+        status = int(request.path_params["status"])
+        return vendor_error(status, f"Vendor says no ({status})")
+
+    async def leaky(request: Request) -> Response:
+        return vendor_error(401, f"Invalid token {request.headers.get('authorization')}")
+
+    async def limited(request: Request) -> Response:
+        after = request.query_params.get("after")
+        return vendor_error(429, "Slow down", {"Retry-After": after} if after else None)
+
+    async def limited_until(request: Request) -> Response:
+        when = utcnow() + timedelta(seconds=30)
+        return vendor_error(
+            429, "Slow down", {"Retry-After": email.utils.format_datetime(when, usegmt=True)}
+        )
+
+    async def flaky(request: Request) -> Response:
+        """Fails ``fail`` times with ``status`` (500 unless given), then answers."""
+        fail = int(request.query_params.get("fail", "1"))
+        status = int(request.query_params.get("status", "500"))
+        if hits[request.url.path] <= fail:
+            return vendor_error(status, "Temporary glitch")
+        return await ok(request)
+
+    async def unavailable(request: Request) -> Response:
+        return vendor_error(503, "Down for maintenance")
+
+    async def slow(request: Request) -> Response:
+        await asyncio.sleep(1)
+        return await ok(request)
+
+    async def malformed(request: Request) -> Response:
+        return Response('{"ok": tr', media_type="application/json")
+
+    async def proxy(request: Request) -> Response:
+        return HTMLResponse("<html><body><h1>502 Bad Gateway</h1>nginx</body></html>", 502)
+
+    async def bad_gzip(request: Request) -> Response:
+        return Response(b"not gzip at all", headers={"Content-Encoding": "gzip"})
+
+    app = Starlette(
+        routes=[
+            Route("/ok", ok, methods=["GET", "POST", "PATCH"]),
+            Route("/echo", echo),
+            Route("/error/{status}", error, methods=["GET", "POST"]),
+            Route("/leaky", leaky),
+            Route("/limited", limited, methods=["GET", "POST"]),
+            Route("/limited-until", limited_until),
+            Route("/flaky/{name}", flaky, methods=["GET", "POST", "PATCH"]),
+            Route("/unavailable", unavailable, methods=["GET", "POST"]),
+            Route("/slow", slow, methods=["GET", "POST"]),
+            Route("/malformed", malformed, methods=["GET", "POST"]),
+            Route("/proxy", proxy),
+            Route("/bad-gzip", bad_gzip),
+        ],
+        middleware=[Middleware(CountHits, hits=hits)],
+    )
+    app.state.hits = hits
+    return app
+
+
+# -- the rig -----------------------------------------------------------------------
+
+
+@dataclass
+class FakeClock:
+    """A monotonic clock that only moves when the limiter sleeps on it."""
+
+    now: float = 1000.0
+    waits: list[float] = field(default_factory=list)
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+@dataclass
+class Rig:
+    http: Http
+    session: VendorSession
+    app: Starlette
+    waits: list[float]  # what the client asked to sleep
+    clock: FakeClock  # the limiter's clock
+
+    @property
+    def hits(self) -> Counter[str]:
+        return self.app.state.hits
+
+
+def make_rig(
+    *,
+    base_url: str = ORIGIN,
+    auth: httpx.Auth | None = None,
+    max_wait: float = 60.0,
+    secrets: tuple[str, ...] = (TOKEN,),
+) -> Rig:
+    waits: list[float] = []
+
+    async def recorder(seconds: float) -> None:
+        waits.append(seconds)
+
+    http = Http(
+        sleep=recorder,
+        timeout=httpx.Timeout(0.1, connect=0.5),
+        max_retries=MAX_RETRIES,
+        backoff=0.5,
+        backoff_cap=20.0,
+        max_wait=max_wait,
+    )
+    app = create_vendor()
+    http.mount_app(ORIGIN, app)
+    clock = FakeClock()
+    session = http.session(
+        profile="work",
+        vendor="Acme CRM",
+        base_url=base_url,
+        auth=auth or HeaderTokenAuth("Authorization", "Token token={secret}", TOKEN),
+        limiter=RateLimiter(RateBudget(100, 1), clock=clock, sleep=clock.sleep),
+        parse_error=parse_vendor_error,
+        secrets=secrets,
+    )
+    return Rig(http, session, app, waits, clock)
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    rig = make_rig()
+    yield rig
+    await rig.http.aclose()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def assert_jittered_backoff(waits: list[float], base: float = 0.5, cap: float = 20.0) -> None:
+    """Each wait is in [ceiling/2, ceiling] with ceiling = min(cap, base * 2**n)."""
+    for n, wait in enumerate(waits):
+        ceiling = min(cap, base * 2**n)
+        assert ceiling / 2 <= wait <= ceiling
+
+
+# -- auth --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("auth", "expected"),
+    [
+        (HeaderTokenAuth("Authorization", "Token token={secret}", TOKEN), f"Token token={TOKEN}"),
+        (bearer(TOKEN), f"Bearer {TOKEN}"),
+        (
+            basic("rep@acme.test", TOKEN),
+            "Basic " + base64.b64encode(f"rep@acme.test:{TOKEN}".encode()).decode(),
+        ),
+    ],
+    ids=["freshsales-token", "bearer", "basic"],
+)
+async def test_auth_header_reaches_the_vendor(auth: httpx.Auth, expected: str) -> None:
+    rig = make_rig(auth=auth)
+    body = await rig.session.json("GET", "/echo")
+    assert body["headers"]["authorization"] == expected
+    assert body["headers"]["user-agent"] == "crmtui"
+    await rig.http.aclose()
+
+
+async def test_custom_header_auth(rig: Rig) -> None:
+    rig.session.auth = HeaderTokenAuth("Api-Token", "{secret}", TOKEN)
+    body = await rig.session.json("GET", "/echo")
+    assert body["headers"]["api-token"] == TOKEN
+
+
+async def test_sessions_share_one_client() -> None:
+    rig = make_rig()
+    other = rig.http.session(
+        profile="home",
+        vendor="Other",
+        base_url="https://api.other.test",
+        auth=None,
+        limiter=RateLimiter(RateBudget(1, 1)),
+    )
+    assert other.http.client is rig.session.http.client
+    await rig.http.aclose()
+
+
+# -- success -----------------------------------------------------------------------
+
+
+async def test_json_body_and_online_flag(rig: Rig) -> None:
+    assert rig.session.online is None
+    assert await rig.session.json("GET", "ok") == {"ok": True, "method": "GET"}
+    assert rig.session.online is True
+    assert rig.session.requests_sent == 1
+    assert rig.waits == []
+
+
+# -- error mapping -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (400, Rejected),
+        (401, AuthError),
+        (403, PermissionDenied),
+        (404, NotFound),
+        (409, ConflictError),
+        (422, Rejected),
+    ],
+)
+async def test_4xx_maps_to_a_typed_error_with_the_vendor_message(
+    rig: Rig, status: int, kind: type[CrmError]
+) -> None:
+    with pytest.raises(kind) as caught:
+        await rig.session.json("GET", f"/error/{status}")
+    error = caught.value
+    assert error.status == status
+    assert error.message == f"Vendor says no ({status})"
+    assert str(error).startswith(f"Acme CRM: Vendor says no ({status}) (HTTP {status}).")
+    assert error.hint and error.hint in str(error)
+    assert rig.hits[f"/error/{status}"] == 1  # a 4xx is never retried
+    assert rig.waits == []
+
+
+async def test_persistent_500_retries_up_to_the_bound_then_raises(rig: Rig) -> None:
+    with pytest.raises(ServerError) as caught:
+        await rig.session.json("GET", "/error/500")
+    assert caught.value.message == "Vendor says no (500)"
+    assert caught.value.retryable
+    assert rig.hits["/error/500"] == MAX_RETRIES + 1
+    assert len(rig.waits) == MAX_RETRIES
+    assert_jittered_backoff(rig.waits)
+
+
+async def test_backoff_is_jittered_and_capped() -> None:
+    waits: list[float] = []
+
+    async def recorder(seconds: float) -> None:
+        waits.append(seconds)
+
+    http = Http(sleep=recorder, max_retries=8, backoff=1.0, backoff_cap=4.0)
+    http.mount_app(ORIGIN, create_vendor())
+    session = http.session(
+        profile="p",
+        vendor="Acme CRM",
+        base_url=ORIGIN,
+        auth=None,
+        limiter=RateLimiter(RateBudget(1000, 1)),
+        parse_error=parse_vendor_error,
+    )
+    with pytest.raises(ServerError):
+        await session.json("GET", "/error/500")
+    await http.aclose()
+    assert len(waits) == 8
+    assert_jittered_backoff(waits, base=1.0, cap=4.0)
+    assert max(waits) <= 4.0
+    ratios = {round(wait / min(4.0, 2.0**n), 6) for n, wait in enumerate(waits)}
+    assert len(ratios) > 1  # jittered, not a fixed schedule
+
+
+async def test_500_then_200_recovers(rig: Rig) -> None:
+    body = await rig.session.json("GET", "/flaky/a", params={"fail": 2})
+    assert body["ok"] is True
+    assert rig.hits["/flaky/a"] == 3
+    assert len(rig.waits) == 2
+    assert_jittered_backoff(rig.waits)
+    assert [e.status for e in rig.http.log.entries] == [500, 500, 200]
+    assert [e.attempt for e in rig.http.log.entries] == [1, 2, 3]
+
+
+async def test_503_is_a_server_error(rig: Rig) -> None:
+    with pytest.raises(ServerError, match="Down for maintenance") as caught:
+        await rig.session.json("GET", "/unavailable")
+    assert caught.value.status == 503
+    assert rig.hits["/unavailable"] == MAX_RETRIES + 1
+
+
+async def test_html_502_page_becomes_a_server_error_without_the_html(rig: Rig) -> None:
+    with pytest.raises(ServerError) as caught:
+        await rig.session.json("GET", "/proxy")
+    assert caught.value.status == 502
+    assert "<" not in str(caught.value)
+    assert "nginx" not in str(caught.value)
+    assert rig.hits["/proxy"] == MAX_RETRIES + 1
+
+
+async def test_malformed_json_get_is_retried_then_bad_response(rig: Rig) -> None:
+    with pytest.raises(BadResponse, match="not valid JSON"):
+        await rig.session.json("GET", "/malformed")
+    assert rig.hits["/malformed"] == MAX_RETRIES + 1
+
+
+async def test_malformed_json_post_is_not_retried(rig: Rig) -> None:
+    with pytest.raises(BadResponse):
+        await rig.session.json("POST", "/malformed", json={"name": "Acme"})
+    assert rig.hits["/malformed"] == 1
+
+
+async def test_undecodable_body_is_a_bad_response(rig: Rig) -> None:
+    with pytest.raises(BadResponse):
+        await rig.session.json("GET", "/bad-gzip")
+
+
+async def test_slow_vendor_times_out_as_offline(rig: Rig) -> None:
+    with pytest.raises(Offline, match="did not answer in time"):
+        await rig.session.json("GET", "/slow")
+    assert rig.hits["/slow"] == MAX_RETRIES + 1
+    assert rig.session.online is False
+    assert [e.error for e in rig.http.log.entries] == ["ReadTimeout"] * (MAX_RETRIES + 1)
+
+
+async def test_connect_error_retries_then_offline() -> None:
+    rig = make_rig(base_url=f"http://127.0.0.1:{closed_port()}")
+    with pytest.raises(Offline, match="could not connect") as caught:
+        await rig.session.json("GET", "/ok")
+    await rig.http.aclose()
+    assert caught.value.retryable
+    assert len(rig.waits) == MAX_RETRIES
+    assert_jittered_backoff(rig.waits)
+    entries = list(rig.http.log.entries)
+    assert len(entries) == MAX_RETRIES + 1
+    assert all(e.status is None and e.error == "ConnectError" for e in entries)
+    assert rig.session.online is False
+
+
+# -- POST and retries --------------------------------------------------------------
+
+
+async def test_post_is_not_retried_after_a_500(rig: Rig) -> None:
+    with pytest.raises(ServerError):
+        await rig.session.json("POST", "/flaky/p", json={"name": "Acme"})
+    assert rig.hits["/flaky/p"] == 1
+    assert rig.waits == []
+
+
+async def test_post_is_not_retried_after_a_timeout(rig: Rig) -> None:
+    """It may have reached the vendor: the outbox, not the transport, decides."""
+    with pytest.raises(Offline):
+        await rig.session.json("POST", "/slow", json={"name": "Acme"})
+    assert rig.hits["/slow"] == 1
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_post_is_retried_after_429_and_503(rig: Rig, status: int) -> None:
+    body = await rig.session.json("POST", "/flaky/q", params={"status": status}, json={"n": 1})
+    assert body == {"ok": True, "method": "POST"}
+    assert rig.hits["/flaky/q"] == 2
+
+
+async def test_post_is_retried_after_a_connect_error() -> None:
+    rig = make_rig(base_url=f"http://127.0.0.1:{closed_port()}")
+    with pytest.raises(Offline):
+        await rig.session.json("POST", "/ok", json={"name": "Acme"})
+    await rig.http.aclose()
+    assert len(rig.http.log.entries) == MAX_RETRIES + 1
+
+
+async def test_patch_is_retried_after_a_500(rig: Rig) -> None:
+    body = await rig.session.json("PATCH", "/flaky/r", json={"n": 1})
+    assert body["ok"] is True
+    assert rig.hits["/flaky/r"] == 2
+
+
+# -- Retry-After and the limiter ---------------------------------------------------
+
+
+async def test_429_without_retry_after_holds_the_limiter_a_second(rig: Rig) -> None:
+    body = await rig.session.json("GET", "/flaky/s", params={"status": 429})
+    assert body["ok"] is True
+    # /flaky answers 429 without Retry-After: a jittered backoff, limiter held 1 s.
+    assert len(rig.waits) == 1
+    assert rig.clock.waits == [pytest.approx(1.0)]
+
+
+async def test_retry_after_7_waits_7_seconds(rig: Rig) -> None:
+    with pytest.raises(RateLimited, match="Slow down") as caught:
+        await rig.session.json("GET", "/limited", params={"after": "7"})
+    assert rig.waits == [7.0] * MAX_RETRIES
+    assert caught.value.retry_after == 7.0
+    assert caught.value.status == 429
+    # The limiter held the profile 7 s before each retry (on its own clock).
+    assert rig.clock.waits == [pytest.approx(7.0)] * MAX_RETRIES
+    assert rig.session.limiter.wait_time() == pytest.approx(7.0)
+
+
+async def test_429_without_retry_after_backs_off(rig: Rig) -> None:
+    with pytest.raises(RateLimited) as caught:
+        await rig.session.json("GET", "/limited")
+    assert caught.value.retry_after is None
+    assert len(rig.waits) == MAX_RETRIES
+    assert_jittered_backoff(rig.waits)
+
+
+async def test_retry_after_as_http_date(rig: Rig) -> None:
+    with pytest.raises(RateLimited):
+        await rig.session.json("GET", "/limited-until")
+    assert len(rig.waits) == MAX_RETRIES
+    assert all(28 <= wait <= 30.5 for wait in rig.waits)
+
+
+async def test_retry_after_beyond_max_wait_raises_at_once(rig: Rig) -> None:
+    with pytest.raises(RateLimited) as caught:
+        await rig.session.json("POST", "/limited", params={"after": "3600"}, json={})
+    assert caught.value.retry_after == 3600.0
+    assert caught.value.retryable
+    assert rig.waits == []
+    assert rig.hits["/limited"] == 1
+    assert rig.session.limiter.wait_time() == pytest.approx(3600.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("7", 7.0),
+        (" 1.5 ", 1.5),
+        ("-3", 0.0),
+        ("soon", None),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # in the past: go now
+        ("Wed, 21 Oct 2015 07:28:00 -0000", 0.0),
+    ],
+)
+def test_parse_retry_after(value: str | None, expected: float | None) -> None:
+    assert parse_retry_after(value) == expected
+
+
+def test_parse_retry_after_future_date() -> None:
+    when = utcnow() + timedelta(seconds=90)
+    for text in (
+        email.utils.format_datetime(when, usegmt=True),
+        email.utils.format_datetime(when.replace(tzinfo=None)),
+    ):
+        assert 88 <= (parse_retry_after(text) or 0) <= 90.5
+
+
+# -- the request log and secrets ----------------------------------------------------
+
+
+async def test_log_records_method_path_status_and_ms(rig: Rig) -> None:
+    await rig.session.json("POST", "/ok", json={"a": 1})
+    with pytest.raises(NotFound):
+        await rig.session.json("GET", "/error/404", params={"page": 2})
+    first, second = rig.http.log.entries
+    assert (first.profile, first.method, first.path, first.status) == ("work", "POST", "/ok", 201)
+    assert (second.method, second.path, second.status) == ("GET", "/error/404?page=2", 404)
+    assert all(0 <= e.ms < 5000 and e.attempt == 1 for e in (first, second))
+    assert list(rig.http.log.recent("work")) == [first, second]
+    assert list(rig.http.log.recent("other")) == []
+
+
+async def test_log_never_contains_a_secret(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[str] = []
+    rig.http.log.listeners.append(lambda entry: seen.append(repr(entry)))
+    odd = "k+y/Zz=="  # a secret that is percent-encoded in a query string
+    rig.http.redact.add(odd)
+    with caplog.at_level(logging.DEBUG, logger="crmtui.http"):
+        await rig.session.json("GET", "/echo")  # the token travels in a header
+        await rig.session.json("GET", "/echo", params={"api_key": "unregistered-key-123"})
+        await rig.session.json("GET", "/echo", params={"key": TOKEN})
+        await rig.session.json("GET", "/echo", params={"key": odd})
+        with pytest.raises(AuthError):
+            await rig.session.json("GET", "/leaky", params={"access_token": TOKEN})
+    paths = [e.path for e in rig.http.log.entries]
+    assert paths == [
+        "/echo",
+        "/echo?api_key=•••",
+        "/echo?key=•••",
+        "/echo?key=•••",
+        "/leaky?access_token=•••",
+    ]
+    text = "\n".join([*seen, caplog.text])
+    for secret in (TOKEN, "unregistered-key-123", odd, "k%2By%2FZz%3D%3D"):
+        assert secret not in text
+
+
+async def test_error_text_never_contains_the_secret(rig: Rig) -> None:
+    with pytest.raises(AuthError) as caught:
+        await rig.session.json("GET", "/leaky")
+    assert TOKEN not in str(caught.value)
+    assert TOKEN not in caught.value.message
+    assert caught.value.message == "Invalid token Token token=•••"
+
+
+# -- URL policy ----------------------------------------------------------------------
+
+
+def test_session_refuses_plain_http_to_a_remote_host() -> None:
+    http = Http()
+    with pytest.raises(InsecureURL, match="https"):
+        http.session(
+            profile="p",
+            vendor="V",
+            base_url="http://crm.example.com/api",
+            auth=None,
+            limiter=RateLimiter(RateBudget(1, 1)),
+        )
+
+
+async def test_absolute_url_follows_the_same_rule(rig: Rig) -> None:
+    with pytest.raises(InsecureURL):
+        await rig.session.json("GET", "http://crm.example.com/next?page=2")
+    assert len(rig.http.log.entries) == 0
+    assert await rig.session.json("GET", f"{ORIGIN}/ok") == {"ok": True, "method": "GET"}
+
+
+# -- over real loopback HTTP ---------------------------------------------------------
+
+
+@pytest.mark.loopback
+async def test_loopback_auth_and_retry() -> None:
+    app = create_vendor()
+    with serving(app) as origin:
+        rig = make_rig(base_url=origin)
+        rig.http.client.timeout = httpx.Timeout(5.0)
+        body = await rig.session.json("GET", "/echo", params={"api_key": TOKEN})
+        assert body["headers"]["authorization"] == f"Token token={TOKEN}"
+        assert body["query"] == f"api_key={TOKEN}"
+        recovered = await rig.session.json("GET", "/flaky/x", params={"fail": 1})
+        await rig.http.aclose()
+    assert recovered["ok"] is True
+    assert app.state.hits["/flaky/x"] == 2
+    assert [e.status for e in rig.http.log.entries] == [200, 500, 200]
+    assert all(TOKEN not in e.path for e in rig.http.log.entries)
+
+
+@pytest.mark.loopback
+async def test_loopback_vendor_error_message() -> None:
+    with serving(create_vendor()) as origin:
+        rig = make_rig(base_url=origin)
+        rig.http.client.timeout = httpx.Timeout(5.0)
+        with pytest.raises(Rejected, match=r"Vendor says no \(422\)"):
+            await rig.session.json("POST", "/error/422", json={"amount": "lots"})
+        await rig.http.aclose()

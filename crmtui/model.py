@@ -107,11 +107,15 @@ class FieldSpec(_Model):
     max: float | None = None
     max_length: int | None = None
 
-    def choice_label(self, value: Any) -> str | None:
+    def choice(self, value: Any) -> Choice | None:
         for choice in self.choices:
             if choice.value == str(value):
-                return choice.label
+                return choice
         return None
+
+    def choice_label(self, value: Any) -> str | None:
+        choice = self.choice(value)
+        return choice.label if choice else None
 
 
 class RecordRef(_Model):

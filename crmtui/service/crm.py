@@ -167,9 +167,13 @@ class Crm:
         return cached
 
     def cached_fields(self, profile: str, kind: str) -> list[FieldSpec]:
+        """The specs known without a request ([] when never fetched)."""
         key = (profile, kind)
         if key not in self._fields:
-            self._fields[key] = self.store.get_fields(profile, kind) or []
+            cached = self.store.get_fields(profile, kind)
+            if cached is None:
+                return []
+            self._fields[key] = cached
         return self._fields[key]
 
     # -- lists ----------------------------------------------------------------------
@@ -186,6 +190,23 @@ class Crm:
         self.store.upsert_records(page.records, synced_at=utcnow())
         self.emit(ListChanged(profile, kind))
         return page
+
+    async def sync(
+        self,
+        profile: str,
+        kinds: list[str] | None = None,
+        progress: Callable[[Any], Any] | None = None,
+        *,
+        per_page: int | None = None,
+    ) -> list[Any]:
+        """Pull whole kinds into the cache: incremental, resumable, within the rate budget.
+
+        ``progress`` gets a ``crmtui.service.sync.SyncProgress`` before the first page
+        (with the ``SyncPlan``) and after each page; returns one ``SyncResult`` a kind.
+        """
+        from crmtui.service.sync import PER_PAGE, Sync
+
+        return await Sync(self, per_page=per_page or PER_PAGE).run(profile, kinds, progress)
 
     def search(
         self, text: str, *, limit: int = 50, profiles: list[str] | None = None

@@ -111,6 +111,19 @@ class RecordsMixin(HasDatabase):
             return None
         return found[0].record
 
+    def updated_stamps(self, profile: str, kind: str, ids: list[str]) -> dict[str, str | None]:
+        """``updated_at`` (as stored text) of the cached, not deleted, records among ``ids``.
+
+        A sync skips records the cache already holds at the same version.
+        """
+        with self._db.read() as conn:
+            found = conn.execute(
+                "SELECT id, updated_at FROM records WHERE profile = ? AND kind = ?"
+                " AND is_deleted = 0 AND id IN (SELECT value FROM json_each(?))",
+                (profile, kind, dumps(ids)),
+            )
+            return dict(found.fetchall())
+
     def server_version(self, ref: RecordRef) -> Record | None:
         """The server's last known version of a record that has unfinished changes."""
         with self._db.read() as conn:
@@ -146,6 +159,14 @@ class RecordsMixin(HasDatabase):
             return int(
                 conn.execute(f"SELECT count(*) FROM records r {where}", params).fetchone()[0]
             )
+
+    def count_profile(self, profile: str) -> int:
+        """How many records of a profile are cached (every kind)."""
+        with self._db.read() as conn:
+            found = conn.execute(
+                "SELECT count(*) FROM records WHERE profile = ? AND is_deleted = 0", (profile,)
+            ).fetchone()
+        return int(found[0])
 
     def window(
         self,

@@ -13,6 +13,7 @@ from crmtui.service import Crm, Notice
 from crmtui.service.events import Event
 from crmtui.ui.commands import CrmCommands
 from crmtui.ui.messages import CrmEvent
+from crmtui.ui.widgets.status import StatusBar
 
 RETRY_EVERY = 5.0  # seconds between looks for queued edits whose retry time has come
 
@@ -50,6 +51,8 @@ class CrmApp(App[None]):
             self.notify(event.text, severity=event.severity, timeout=8)  # type: ignore[arg-type]
         for screen in self.screen_stack:
             screen.post_message(CrmEvent(event))
+        for bar in self.screen.query(StatusBar):
+            bar.update_status()
 
     def on_mount(self) -> None:
         from crmtui.ui.screens.home import HomeScreen

@@ -59,16 +59,12 @@ class HomeScreen(Screen[None]):
             if state.message and state.online is not True:
                 status += f" — {state.message[:60]}"
             synced = self.crm.store.last_synced(name)
-            cached = (
-                self.crm.store.count_profile(name)
-                if hasattr(self.crm.store, "count_profile")
-                else ""
-            )
+            cached = self.crm.store.count_profile(name)
             table.add_row(
                 name,
                 state.vendor_label,
                 status,
-                f"{cached:,}" if isinstance(cached, int) else "",
+                f"{cached:,}",
                 synced.strftime("%Y-%m-%d %H:%M") if synced else "never",
                 str(self.crm.queued(name)),
                 key=name,

@@ -1,0 +1,47 @@
+"""The app on the Freshsales demo sandbox, driven by Pilot."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from crmtui.service import Crm
+from crmtui.ui.app import CrmApp
+from crmtui.ui.launch import demo_crm
+
+
+@dataclass
+class Demo:
+    app: CrmApp
+    crm: Crm
+    sandbox: Any  # the Freshsales sandbox app; .state.db is the vendor's own data
+
+    @property
+    def db(self) -> Any:
+        return self.sandbox.state.db
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Demo:
+    """A fresh app on the Freshsales sandbox (fixed data and clock, steady status line)."""
+    crm, demos = demo_crm(vendors=["freshsales"], store_path=str(tmp_path / "cache.sqlite3"))
+    app = CrmApp(crm, title="crmtui demo", steady_status=True)
+    return Demo(app=app, crm=crm, sandbox=demos[0].app)
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], Any], timeout: float = 10.0) -> None:
+    """Let the app work until ``condition()`` holds (fails the test after ``timeout``)."""
+    waited = 0.0
+    while not condition():
+        if waited >= timeout:
+            raise AssertionError(f"timed out waiting for {condition}")
+        await pilot.pause(0.05)
+        waited += 0.05
+
+
+Waiter = Callable[[Pilot, Callable[[], Any]], Awaitable[None]]

@@ -147,6 +147,8 @@ class Record(_Model):
     # Related records shown on the record screen: label -> references (with titles).
     related: dict[str, list[RelatedRef]] = Field(default_factory=dict)
     raw: dict[str, Any] = Field(default_factory=dict)
+    # Only some fields (e.g. a search hit): never replaces a fuller cached record.
+    partial: bool = False
 
     @property
     def ref(self) -> RecordRef:
@@ -189,6 +191,17 @@ class KindInfo(_Model):
     has_timeline: bool = False
     # Vendor views/filters offered as quick filters: value -> label.
     views: dict[str, str] = Field(default_factory=dict)
+    # The choice field whose choices are a board's columns, one board per ``Choice.group``
+    # (e.g. deal stages grouped by pipeline). None: the kind has no board.
+    board_field: str | None = None
+    # The ``Query.filters`` the vendor's list takes, as specs (label, type; empty choices
+    # mean "the choices of the kind's field with the same key"). A key that is also a
+    # field key filters the cache by exact value too; others are vendor-side only.
+    filters: list[FieldSpec] = Field(default_factory=list)
+    # Timeline filters the vendor documents, in its order: ``Activity.family`` -> label.
+    families: dict[str, str] = Field(default_factory=dict)
+    # Shown in the timeline pane when ``has_timeline`` is False: why, in the vendor's words.
+    timeline_note: str = ""
 
 
 class Query(_Model):
@@ -208,6 +221,8 @@ class Page(_Model):
     records: list[Record]
     total: int | None = None
     next_cursor: str | None = None
+    # How many records each of the kind's views holds, when the vendor says (view -> n).
+    view_counts: dict[str, int] = Field(default_factory=dict)
 
 
 class ChangeOp(StrEnum):

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from crmtui import vendors
 from crmtui.fields import FieldError, same_value, validate
-from crmtui.http import CrmError, Http, Offline
+from crmtui.http import BadResponse, CrmError, Http, Offline
 from crmtui.model import (
     Activity,
     Change,
@@ -43,6 +43,13 @@ from crmtui.store import Store
 from crmtui.vendors.base import Profile, Vendor
 
 T = TypeVar("T")
+
+
+class UnexpectedReply(BadResponse):
+    """The adapter could not map what the vendor sent (or has a bug): not retried by
+    itself, since the same reply would fail the same way; the edit waits in the outbox."""
+
+    retryable = False
 
 
 @dataclass
@@ -113,9 +120,10 @@ class Crm:
             self._set_status(state, True, state.message)
             raise
         except Exception as exc:  # an adapter bug or an unexpected reply: never a traceback
-            raise CrmError(
+            detail = self.http.redact(f"{type(exc).__name__}: {exc}")[:200]
+            raise UnexpectedReply(
                 state.vendor_label,
-                f"unexpected problem ({type(exc).__name__}: {exc})",
+                f"unexpected problem ({detail})",
                 hint="Try again; if it persists, the request log (ctrl+l) shows what was sent.",
             ) from exc
         was_offline = state.online is False
@@ -187,7 +195,9 @@ class Crm:
     async def refresh(self, profile: str, kind: str, query: Query | None = None) -> Page:
         """Fetch one page from the vendor into the cache; listeners re-read their window."""
         page = await self.call(profile, self.adapter(profile).list(kind, query or Query()))
-        self.store.upsert_records(page.records, synced_at=utcnow())
+        # A partial record (a search hit) only adds what the cache does not know yet.
+        fresh = [r for r in page.records if not r.partial or self.store.get_record(r.ref) is None]
+        self.store.upsert_records(fresh, synced_at=utcnow())
         self.emit(ListChanged(profile, kind))
         return page
 

@@ -14,7 +14,7 @@ Every method speaks the neutral model (``crmtui.model``) and raises only
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from crmtui.http import Http, RateBudget, RateLimiter, VendorSession
@@ -53,7 +53,7 @@ class Profile:
     vendor: str
     base_url: str | None = None
     settings: dict[str, str] | None = None
-    secrets: dict[str, str] | None = None
+    secrets: dict[str, str] | None = field(default=None, repr=False)  # never shown
     rate_scale: float = 1.0  # run under a fraction of the budget (e.g. 0.9) if wanted
 
     def setting(self, key: str, default: str = "") -> str:

@@ -648,7 +648,8 @@ class Freshsales(Vendor):
                 continue
             if str(hit.get("type", entity)).lower().replace(" ", "_") not in (entity, ""):
                 continue
-            records.append(self._record(resource, hit, {}))
+            record = self._record(resource, hit, {})
+            records.append(record.model_copy(update={"partial": True}))
         return Page(records=records, total=len(records), next_cursor=None)
 
     async def _prepare(self, kind: str) -> None:

@@ -1,0 +1,524 @@
+"""The notebook API: the app's own service (``crmtui.service.Crm``) as a small async client.
+
+Works with top-level ``await`` in Jupyter and IPython::
+
+    import crmtui
+
+    crm = await crmtui.open_demo("freshsales")        # or: await crmtui.open_profile("acme")
+    page = await crm.list("deal", search="keystone", sort="amount", descending=True)
+    deal = await crm.get("deal", page[0].id)
+    await crm.timeline(deal)
+    await crm.edit(deal, amount="12500", stage="Won")  # queued in the outbox
+    await crm.sync_outbox()                            # sent; crm.queued == 0
+    crm.search("omar")                                 # the cache, offline
+    page.to_pandas()
+
+Decisions:
+
+* ``open_demo``/``open_profile`` return a ``Client`` at once; awaiting it loads the
+  profile's kinds (checking the connection). Both spellings work.
+* ``list`` refreshes from the vendor (up to ``limit`` records, paging as needed) and then
+  reads the cache, so queued edits show and sorting/search match what the app shows.
+  Offline, it answers from the cache and says so (``page.stale``). With a vendor
+  ``view`` the vendor's own selection and order are kept.
+* Kinds may be named by key (``"company"``) or in the vendor's words (``"Accounts"``).
+* Edits and notes go through the outbox exactly as in the app: validated against the
+  field specs (choices by label, e.g. ``stage="Won"``) and sent in the background when
+  the event loop runs; ``sync_outbox()`` sends what is due now, retrying failed edits.
+* The demo's cache is a fresh temporary file, deleted by ``close()``; a profile uses the
+  app's cache, so the notebook and the terminal app share what they fetched.
+* Nothing renders a profile's settings: secrets never reach a cell or a repr.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import PrivateAttr
+
+from crmtui import locations
+from crmtui.config import Config, ConfigError
+from crmtui.demo import demo_profiles, mount
+from crmtui.http import Http, Offline
+from crmtui.model import (
+    Activity,
+    Change,
+    ChangeState,
+    FieldSpec,
+    KindInfo,
+    Query,
+    Record,
+    RecordRef,
+    utcnow,
+)
+from crmtui.notebook_html import (
+    changes_html,
+    record_html,
+    records_frame,
+    records_html,
+    table_html,
+    timeline_frame,
+    timeline_html,
+)
+from crmtui.service import Crm
+from crmtui.store import Store
+
+__all__ = [
+    "Changes",
+    "Client",
+    "Fields",
+    "Kinds",
+    "RecordList",
+    "RecordView",
+    "SyncResults",
+    "Timeline",
+    "open_demo",
+    "open_profile",
+]
+
+MAX_PER_PAGE = 100
+RecordLike = Record | RecordRef | tuple[str, str]
+
+
+def _text_list(head: str, lines: Sequence[str], most: int = 20) -> str:
+    """What a terminal (plain IPython, print) shows of a list: a head and a few lines."""
+    more = [f"  … {len(lines) - most} more"] if len(lines) > most else []
+    return "\n".join([head, *(f"  {line}" for line in lines[:most]), *more])
+
+
+class RecordView(Record):
+    """A record that knows its field specs: renders as a table, converts to pandas."""
+
+    _specs: dict[str, FieldSpec] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def of(cls, record: Record, specs: Mapping[str, FieldSpec]) -> RecordView:
+        view = cls.model_construct(**dict(record))
+        view._specs = dict(specs)
+        return view
+
+    @property
+    def specs(self) -> dict[str, FieldSpec]:
+        """The kind's field specs by key (labels, types, choices)."""
+        return self._specs
+
+    def _repr_html_(self) -> str:
+        return record_html(self, self._specs)
+
+    def to_pandas(self) -> Any:
+        """A one-row DataFrame (see ``RecordList.to_pandas``)."""
+        return records_frame([self], {self.kind: self._specs})
+
+
+class RecordList(list[RecordView]):
+    """Records of a list or a search, with what is needed to show them."""
+
+    def __init__(
+        self,
+        records: Iterable[RecordView],
+        *,
+        columns: Sequence[str],
+        caption: str,
+        total: int | None = None,
+        stale: str = "",
+    ) -> None:
+        super().__init__(records)
+        self.columns = list(columns)
+        self.caption = caption
+        self.total = total  # matching records in the cache (None for a vendor view)
+        self.stale = stale  # why the vendor was not asked ("" when it was)
+
+    def _specs(self) -> dict[str, dict[str, FieldSpec]]:
+        return {r.kind: r.specs for r in self}
+
+    def _repr_html_(self) -> str:
+        merged: dict[str, FieldSpec] = {}
+        for specs in self._specs().values():
+            merged = {**specs, **merged}
+        return records_html(self, self.columns, merged, self.caption)
+
+    def to_pandas(self) -> Any:
+        """A DataFrame indexed by id: field keys as columns, choices as labels."""
+        return records_frame(self, self._specs())
+
+    def __repr__(self) -> str:
+        lines = [
+            f"{r.kind} {r.id}: {r.title}" + (f" — {r.subtitle}" if r.subtitle else "") for r in self
+        ]
+        return _text_list(self.caption, lines)
+
+
+class Timeline(list[Activity]):
+    """A record's timeline, newest first."""
+
+    def __init__(self, activities: Iterable[Activity], *, title: str) -> None:
+        super().__init__(activities)
+        self.title = title
+
+    def _repr_html_(self) -> str:
+        return timeline_html(self, f"{self.title}: {len(self)} entries")
+
+    def to_pandas(self) -> Any:
+        return timeline_frame(self)
+
+    def __repr__(self) -> str:
+        lines = [f"{a.occurred_at:%Y-%m-%d %H:%M} {a.type}: {a.summary}" for a in self]
+        return _text_list(f"{self.title}: {len(self)} entries", lines)
+
+
+class Changes(list[Change]):
+    """Edits in the outbox that are not done yet (and, after a sync, how many went)."""
+
+    def __init__(self, changes: Iterable[Change], *, sent: int | None = None) -> None:
+        super().__init__(changes)
+        self.sent = sent
+
+    def summary(self) -> str:
+        head = "" if self.sent is None else f"{self.sent} sent; "
+        if not self:
+            return head + "nothing queued"
+        states = sorted({str(c.state) for c in self})
+        return head + f"{len(self)} not sent yet ({', '.join(states)})"
+
+    def _repr_html_(self) -> str:
+        return changes_html(self, self.summary())
+
+    def __repr__(self) -> str:
+        return f"<Changes: {self.summary()}>"
+
+
+class SyncResults(list[Any]):
+    """One ``crmtui.service.sync.SyncResult`` per kind synced."""
+
+    def _repr_html_(self) -> str:
+        headers = ["Kind", "Records", "New/changed", "Requests", "Seconds", "Mode", "Error"]
+        rows = (
+            [
+                r.label,
+                str(r.records),
+                str(r.changed),
+                str(r.requests),
+                f"{r.seconds:.1f}",
+                "incremental" if r.incremental else "full",
+                r.error,
+            ]
+            for r in self
+        )
+        return table_html(headers, rows)
+
+
+class Kinds(list[KindInfo]):
+    def _repr_html_(self) -> str:
+        rows = ([k.kind, k.label, ", ".join(k.columns), ", ".join(k.sortable)] for k in self)
+        return table_html(["Kind", "Label", "Columns", "Sortable"], rows)
+
+
+class Fields(list[FieldSpec]):
+    def _repr_html_(self) -> str:
+        rows = (
+            [
+                s.key,
+                s.label,
+                str(s.type),
+                "yes" if s.writable else "",
+                ", ".join(c.label for c in s.choices[:12]) + ("…" if len(s.choices) > 12 else ""),
+            ]
+            for s in self
+        )
+        return table_html(["Key", "Label", "Type", "Writable", "Choices"], rows)
+
+
+class Client:
+    """One profile of the service, for notebooks and scripts. Await it to connect."""
+
+    def __init__(
+        self, service: Crm, profile: str, *, cleanup: Sequence[Callable[[], None]] = ()
+    ) -> None:
+        if profile not in service.states:
+            raise KeyError(f"no profile {profile!r}; known: {', '.join(service.states)}")
+        self.service = service
+        self.profile = profile
+        self._cleanup = list(cleanup)
+
+    def __repr__(self) -> str:
+        state = self.service.states[self.profile]
+        status = {True: "online", False: "offline", None: "not contacted yet"}[state.online]
+        return f"<crmtui.Client {self.profile} ({state.vendor_label}), {status}>"
+
+    def __await__(self) -> Generator[Any, None, Client]:
+        return self.connect().__await__()
+
+    async def connect(self) -> Client:
+        """Load the profile's kinds (from the cache when known, else from the vendor)."""
+        await self.service.kinds(self.profile)
+        return self
+
+    async def __aenter__(self) -> Client:
+        return await self.connect()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop background sends and release the HTTP client and the cache."""
+        await self.service.close()
+        await self.service.http.aclose()
+        self.service.store.close()
+        for step in self._cleanup:
+            step()
+        self._cleanup.clear()
+
+    # -- schema ---------------------------------------------------------------------
+
+    async def kinds(self, *, refresh: bool = False) -> Kinds:
+        return Kinds(await self.service.kinds(self.profile, refresh=refresh))
+
+    async def kind(self, name: str) -> KindInfo:
+        """A kind by key (``"company"``) or by the vendor's words (``"Accounts"``)."""
+        infos = await self.service.kinds(self.profile)
+        wanted = name.strip().lower()
+        for info in infos:
+            if wanted in (info.kind.lower(), info.label.lower(), info.singular.lower()):
+                return info
+        known = ", ".join(f"{i.kind} ({i.label})" for i in infos)
+        raise ValueError(f"{self.profile} has no kind {name!r}; it has {known}")
+
+    async def fields(self, kind: str, *, refresh: bool = False) -> Fields:
+        info = await self.kind(kind)
+        return Fields(await self.service.fields(self.profile, info.kind, refresh=refresh))
+
+    async def _specs(self, kind: str) -> dict[str, FieldSpec]:
+        return {spec.key: spec for spec in await self.service.fields(self.profile, kind)}
+
+    def _cached_specs(self, kind: str) -> dict[str, FieldSpec]:
+        return {spec.key: spec for spec in self.service.cached_fields(self.profile, kind)}
+
+    # -- lists and search -------------------------------------------------------------
+
+    async def list(
+        self,
+        kind: str,
+        *,
+        search: str = "",
+        sort: str | None = None,
+        descending: bool = False,
+        limit: int = 50,
+        view: str | None = None,
+        filters: Mapping[str, str] | None = None,
+        refresh: bool = True,
+    ) -> RecordList:
+        """Up to ``limit`` records of ``kind``: fetched from the vendor, read from the cache.
+
+        ``sort`` is a field key or title/updated_at/created_at; ``filters`` match field
+        values exactly; ``view`` is one of the kind's vendor views (``KindInfo.views``).
+        ``refresh=False`` reads the cache only.
+        """
+        info = await self.kind(kind)
+        specs = await self._specs(info.kind)
+        query = Query(
+            search=search,
+            sort=sort if sort in info.sortable else None,
+            descending=descending,
+            view=view,
+            filters=dict(filters or {}),
+            per_page=max(1, min(limit, MAX_PER_PAGE)),
+        )
+        fetched: list[Record] = []
+        stale = "" if refresh else "read from the cache only"
+        if refresh:
+            try:
+                fetched = await self._fetch(info.kind, query, limit)
+            except Offline as exc:
+                stale = f"offline, showing the cache: {exc}"
+        if view is not None and not stale:
+            records = [self.service.cached(r.ref) or r for r in fetched][:limit]
+            total = None
+        else:
+            options: dict[str, Any] = {"search": search, "filters": dict(filters or {})}
+            records = self.service.window(
+                self.profile,
+                info.kind,
+                offset=0,
+                limit=limit,
+                sort=sort,
+                descending=descending,
+                **options,
+            )
+            total = self.service.count(self.profile, info.kind, **options)
+        shown = f"{len(records)} of {total}" if total is not None else str(len(records))
+        caption = f"{info.label}: {shown}" + (f" ({stale})" if stale else "")
+        return RecordList(
+            (RecordView.of(r, specs) for r in records),
+            columns=info.columns,
+            caption=caption,
+            total=total,
+            stale=stale,
+        )
+
+    async def _fetch(self, kind: str, query: Query, limit: int) -> list[Record]:
+        if query.search.strip():
+            return await self._fetch_search(kind, query)
+        fetched: list[Record] = []
+        while True:
+            page = await self.service.refresh(self.profile, kind, query)
+            fetched += page.records
+            if len(fetched) >= limit or not page.next_cursor or not page.records:
+                return fetched
+            query = query.model_copy(update={"cursor": page.next_cursor})
+
+    async def _fetch_search(self, kind: str, query: Query) -> list[Record]:
+        """The vendor's search hits (partial hits never overwrite fuller cached records)."""
+        page = await self.service.refresh(self.profile, kind, query)
+        return page.records
+
+    def search(self, text: str, *, limit: int = 50, kind: str | None = None) -> RecordList:
+        """Search every cached record of this profile (works offline; no request)."""
+        found = self.service.store.search(
+            text, limit=limit, profiles=[self.profile], kinds=[kind] if kind else None
+        )
+        specs = {k: self._cached_specs(k) for k in {r.kind for r in found}}
+        return RecordList(
+            (RecordView.of(r, specs[r.kind]) for r in found),
+            columns=["kind", "title", "subtitle", "updated_at"],
+            caption=f"{len(found)} cached records matching {text!r}",
+        )
+
+    # -- records ----------------------------------------------------------------------
+
+    def ref(self, record: RecordLike, id: str | None = None) -> RecordRef:
+        """Which record: a Record, a RecordRef, ``(kind, id)`` or ``kind, id``."""
+        if isinstance(record, Record):
+            return record.ref
+        if isinstance(record, RecordRef):
+            return record
+        if isinstance(record, tuple):
+            kind, id = record
+        else:
+            kind = record
+        if id is None:
+            raise TypeError("give a record, or a kind and an id")
+        return RecordRef(profile=self.profile, kind=str(kind), id=str(id))
+
+    async def get(self, kind: RecordLike, id: str | int | None = None) -> RecordView:
+        """The record from the vendor (cached for next time); the cache when offline."""
+        ref = await self._resolve(self.ref(kind, None if id is None else str(id)))
+        record = await self.service.get(ref)
+        return RecordView.of(record, await self._specs(ref.kind))
+
+    async def _resolve(self, ref: RecordRef) -> RecordRef:
+        info = await self.kind(ref.kind)
+        return ref if info.kind == ref.kind else ref.model_copy(update={"kind": info.kind})
+
+    async def timeline(self, record: RecordLike, id: str | None = None) -> Timeline:
+        ref = self.ref(record, id)
+        title = record.title if isinstance(record, Record) else f"{ref.kind} {ref.id}"
+        return Timeline(await self.service.timeline(ref), title=title)
+
+    # -- edits ------------------------------------------------------------------------
+
+    async def edit(self, record: RecordLike, **values: Any) -> Change | None:
+        """Queue an edit of some fields (as a user would type them); None if nothing changes."""
+        ref = self.ref(record)
+        if self.service.cached(ref) is None:
+            await self.service.get(ref)
+        return await self.service.edit(ref, values)
+
+    async def create(self, kind: str, **values: Any) -> Change:
+        info = await self.kind(kind)
+        return await self.service.create(self.profile, info.kind, values)
+
+    async def delete(self, record: RecordLike) -> Change:
+        return await self.service.delete(self.ref(record))
+
+    async def add_note(self, record: RecordLike, text: str) -> Change:
+        return await self.service.add_note(self.ref(record), text)
+
+    @property
+    def queued(self) -> int:
+        """How many edits of this profile are not confirmed by the vendor yet."""
+        return self.service.queued(self.profile)
+
+    @property
+    def outbox(self) -> Changes:
+        return Changes(self.service.changes(self.profile))
+
+    async def sync_outbox(self) -> Changes:
+        """Send every queued edit now (failed ones retried); returns what is left."""
+        store = self.service.store
+        for change in store.changes(profile=self.profile, states=[ChangeState.FAILED]):
+            store.set_state(change.id, ChangeState.FAILED, last_error=change.last_error)
+        sent = await self.service.outbox.flush(self.profile)
+        await self.service.outbox.wait_idle()
+        return Changes(self.service.changes(self.profile), sent=sent)
+
+    def discard(self, change: Change | str) -> None:
+        self.service.discard(change if isinstance(change, str) else change.id)
+
+    def retry(self, change: Change | str) -> None:
+        self.service.retry(change if isinstance(change, str) else change.id)
+
+    def resolve(self, change: Change | str, **choices: str) -> None:
+        """Settle a conflict field by field: ``resolve(change, amount="mine", stage="theirs")``."""
+        self.service.resolve(change if isinstance(change, str) else change.id, choices)
+
+    # -- sync -------------------------------------------------------------------------
+
+    async def sync(self, *kinds: str, progress: Callable[[Any], Any] | None = None) -> SyncResults:
+        """Bring whole kinds (default: all) into the cache, incrementally after the first time.
+
+        Paced within the vendor's rate budget; ``progress`` gets a ``SyncProgress`` after
+        each page (``print(p.bar())`` shows a bar). ``search`` then finds everything.
+        """
+        results = await self.service.sync(self.profile, list(kinds) or None, progress)
+        return SyncResults(results)
+
+
+# -- opening --------------------------------------------------------------------------
+
+
+def open_demo(
+    vendor: str = "freshsales",
+    *,
+    seed: int = 0,
+    now: datetime | None = None,
+    store_path: str | Path | None = None,
+    http: Http | None = None,
+) -> Client:
+    """A client over one vendor's in-process sandbox (no account, no network).
+
+    The cache is a fresh temporary file unless ``store_path`` is given.
+    """
+    demos = demo_profiles(seed=seed, now=now or utcnow(), vendors=[vendor])
+    if not demos:
+        raise ValueError(f"no demo sandbox named {vendor!r}")
+    cleanup: list[Callable[[], None]] = []
+    if store_path is None:
+        folder = tempfile.mkdtemp(prefix="crmtui-demo-")
+        store_path = Path(folder) / "cache.sqlite3"
+        cleanup.append(lambda: shutil.rmtree(folder, ignore_errors=True))
+    http = http or Http()
+    profiles = mount(http, demos)
+    return Client(Crm(Store(store_path), http, profiles), profiles[0].name, cleanup=cleanup)
+
+
+def open_profile(
+    name: str,
+    *,
+    config_path: str | Path | None = None,
+    store_path: str | Path | None = None,
+    http: Http | None = None,
+) -> Client:
+    """A client for the profile ``name`` of config.toml (secrets from env or keyring)."""
+    config = Config.load(Path(config_path) if config_path else None)
+    entry = config.profiles.get(name)
+    if entry is None:
+        known = ", ".join(sorted(config.profiles)) or "none"
+        raise ConfigError(f"{config.path}: no profile {name!r} (profiles: {known})")
+    profile = entry.resolve()
+    store = Store(store_path or locations.cache_db())
+    return Client(Crm(store, http or Http(), [profile]), profile.name)

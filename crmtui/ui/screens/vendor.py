@@ -3,13 +3,16 @@
 A list shows the cache at once and refreshes it from the vendor in the background; the
 next page is fetched as the cursor nears the end of what is cached. `/` searches the
 cache instantly and the vendor in the background; `s` cycles the sort column and `S`
-reverses it; `v` cycles the vendor's views (quick filters such as "Overdue").
+reverses it; `v` cycles the vendor's views (quick filters such as "Overdue"); `F`
+filters by the vendor's list filters (the cache too where they are exact field values);
+`b` opens the board of a kind that has one.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,6 +24,7 @@ from crmtui.http import CrmError
 from crmtui.model import FieldSpec, KindInfo, Query, Record
 from crmtui.service import Crm, ListChanged
 from crmtui.ui.messages import CrmEvent
+from crmtui.ui.screens.filters import FilterScreen, describe, filter_specs
 from crmtui.ui.widgets.record_table import Column, RecordTable
 from crmtui.ui.widgets.status import StatusBar
 
@@ -50,6 +54,8 @@ class KindView(Vertical):
         Binding("S", "reverse", "Reverse", show=False),
         Binding("v", "view", "View"),
         Binding("r", "refresh", "Refresh"),
+        Binding("F", "filter", "Filter"),
+        Binding("b", "board", "Board"),
     ]
 
     def __init__(self, crm: Crm, profile: str, info: KindInfo) -> None:
@@ -62,9 +68,12 @@ class KindView(Vertical):
         self.descending = False
         self.view: str | None = None
         self.view_rows: list[Record] | None = None  # a vendor view's members, when one is on
+        self.filters: dict[str, str] = {}  # Query.filters set with `F`
+        self.view_counts: dict[str, int] = {}  # each view's size, when the vendor says
         self.next_cursor: str | None = None
         self.vendor_total: int | None = None
         self.loading = False
+        self.activated = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="list-bar"):
@@ -85,13 +94,32 @@ class KindView(Vertical):
         self.table.columns = columns_for(self.info, specs)
         self.table.reload()
         self._show_facts()
-        self.load_fields()
-        self.fetch_page(first=True)
+
+    def activate(self) -> None:
+        """First shown: ask the vendor (hidden tabs cost no requests of the budget)."""
+        if not self.activated:
+            self.activated = True
+            self.load_fields()
+            self.fetch_page(first=True)
 
     # -- the window source ----------------------------------------------------------
 
     def _options(self) -> dict:
-        return {"sort": self.sort, "descending": self.descending, "search": self.search_text}
+        return {
+            "sort": self.sort,
+            "descending": self.descending,
+            "search": self.search_text,
+            "filters": self._cache_filters(),
+        }
+
+    def _cache_filters(self) -> dict[str, str]:
+        """The filters the cache can apply too: exact values of the kind's fields."""
+        keys = {spec.key for spec in self.crm.cached_fields(self.profile, self.info.kind)}
+        return {k: v for k, v in self.filters.items() if k in keys}
+
+    def _vendor_side(self) -> bool:
+        """Rows only the vendor can pick (a view, a value range): shown as its pages."""
+        return self.view is not None or len(self._cache_filters()) < len(self.filters)
 
     def _fetch(self, offset: int, limit: int) -> list[Record]:
         if self.view_rows is not None:
@@ -103,7 +131,9 @@ class KindView(Vertical):
     def _count(self) -> int:
         if self.view_rows is not None:
             return len(self.view_rows)
-        return self.crm.count(self.profile, self.info.kind, search=self.search_text)
+        return self.crm.count(
+            self.profile, self.info.kind, search=self.search_text, filters=self._cache_filters()
+        )
 
     # -- loading ------------------------------------------------------------------------
 
@@ -122,6 +152,7 @@ class KindView(Vertical):
             sort=self.sort,
             descending=self.descending,
             view=self.view,
+            filters=dict(self.filters),
             cursor=cursor,
             per_page=PAGE,
         )
@@ -140,6 +171,8 @@ class KindView(Vertical):
             self._show_facts(str(exc))
             return
         self.next_cursor = page.next_cursor
+        if page.view_counts:
+            self.view_counts = dict(page.view_counts)
         if page.total is not None and not self.search_text:
             self.vendor_total = page.total
         if self.view_rows is not None:
@@ -165,13 +198,28 @@ class KindView(Vertical):
         if self.sort:
             label = next((c.label for c in self.table.columns if c.key == self.sort), self.sort)
             parts.append(f"sorted by {label} {'▼' if self.descending else '▲'}")
+        if self.filters:
+            specs = filter_specs(self.info, self.crm.cached_fields(self.profile, self.info.kind))
+            parts.append(f"filter: {describe(specs, self.filters)}")
         if self.loading:
             parts.append("loading…")
         if error:
             parts.append(f"⚠ {error}")
         self.query_one(".facts", Static).update(" · ".join(parts))
-        view = self.info.views.get(self.view or "", "") if self.view else ""
-        self.query_one(".list-view-name", Static).update(f"view: {view}" if view else "")
+        self.query_one(".list-view-name", Static).update(self._views_line())
+
+    def _views_line(self) -> Text:
+        """The view on; with the vendor's counts, every view and its count (v cycles)."""
+        if not self.view_counts:
+            label = self.info.views.get(self.view or "", "")
+            return Text(f"view: {label}" if label else "")
+        line = Text("v: ")
+        for i, (view, label) in enumerate(self.info.views.items()):
+            count = self.view_counts.get(view)
+            text = label if count is None else f"{label} ({count:,})"
+            line.append(" · " if i else "")
+            line.append(text, style="bold reverse" if view == self.view else "")
+        return line
 
     # -- events --------------------------------------------------------------------------
 
@@ -238,13 +286,40 @@ class KindView(Vertical):
         self.view = (
             order[(order.index(self.view) + 1) % len(order)] if self.view in order else views[0]
         )
-        self.view_rows = None if self.view is None else []
+        self._requery()
+
+    def _requery(self) -> None:
+        self.view_rows = [] if self._vendor_side() else None
         self.table.reload(keep_cursor=False)
         self._show_facts()
         self.fetch_page(first=True)
 
     def action_refresh(self) -> None:
         self.fetch_page(first=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "board":
+            return self.info.board_field is not None
+        if action == "filter":
+            return bool(self.info.filters)
+        return True
+
+    def action_board(self) -> None:
+        from crmtui.ui.screens.board import BoardScreen
+
+        if self.info.board_field:
+            self.app.push_screen(BoardScreen(self.crm, self.profile, self.info))
+
+    def action_filter(self) -> None:
+        specs = filter_specs(self.info, self.crm.cached_fields(self.profile, self.info.kind))
+
+        def done(filters: dict[str, str] | None) -> None:
+            if filters is not None and filters != self.filters:
+                self.filters = filters
+                self._requery()
+
+        title = f"Filter {self.info.label.lower()}"
+        self.app.push_screen(FilterScreen(title, specs, self.filters), done)
 
 
 class VendorScreen(Screen[None]):
@@ -294,6 +369,8 @@ class VendorScreen(Screen[None]):
     def focus_table(self) -> None:
         tabs = self.query_one(TabbedContent)
         if tabs.active_pane is not None:
+            for view in tabs.active_pane.query(KindView):
+                view.activate()
             for table in tabs.active_pane.query(RecordTable):
                 table.focus()
 

@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from crmtui import vendors
-from crmtui.fields import FieldError, same_value, validate
+from crmtui.fields import FieldError, display, same_value, validate
 from crmtui.http import BadResponse, CrmError, Http, Offline
 from crmtui.model import (
     Activity,
+    ActivityType,
     Change,
     ChangeOp,
     ChangeState,
     FieldSpec,
+    FieldType,
     KindInfo,
     Page,
     Query,
@@ -262,10 +264,18 @@ class Crm:
             if cached is None:
                 raise
             return cached
-        pending = [a for a in self.store.get_timeline(ref) or [] if a.id.startswith("local:")]
+        pending = [
+            a
+            for a in self.store.get_timeline(ref) or []
+            if a.id.startswith("local:") and self._still_queued(a.id.removeprefix("local:"))
+        ]
         activities = sorted(pending + activities, key=lambda a: a.occurred_at, reverse=True)
         self.store.put_timeline(ref, activities)
         return activities
+
+    def _still_queued(self, change_id: str) -> bool:
+        change = self.store.get_change(change_id)
+        return change is not None and change.state is not ChangeState.DONE
 
     # -- edits ------------------------------------------------------------------------
 
@@ -296,7 +306,30 @@ class Crm:
             base={key: record.fields.get(key) for key in values},
             base_updated_at=record.updated_at,
         )
+        self.store.add_activity(ref, self._queued_entry(change))
         return self._enqueue(change)
+
+    def _queued_entry(self, change: Change) -> Activity:
+        """The edit as a timeline entry, shown until the vendor's own timeline has it."""
+        specs = {s.key: s for s in self.cached_fields(change.ref.profile, change.ref.kind)}
+        parts = []
+        for key, value in change.values.items():
+            spec = specs.get(key)
+            label = spec.label if spec else key
+            old, new = display(spec, change.base.get(key)), display(spec, value)
+            parts.append(f"{label}: {old or '—'} → {new or '—'}")
+        stage = any(
+            s.type is FieldType.CHOICE and k == "stage"
+            for k, s in specs.items()
+            if k in change.values
+        )
+        return Activity(
+            id=f"local:{change.id}",
+            type=ActivityType.STAGE_CHANGE if stage else ActivityType.OTHER,
+            occurred_at=change.created_at,
+            summary="; ".join(parts),
+            who="you (queued)",
+        )
 
     async def create(self, profile: str, kind: str, texts: dict[str, Any]) -> Change:
         ref = RecordRef(profile=profile, kind=kind, id="new")

@@ -136,6 +136,11 @@ class Outbox:
                 result = await crm.call(profile, adapter.update(change))
                 store.complete(change.id, result)
                 self._rebase_followers(change.ref, result.updated_at, result.fields)
+                timeline = store.get_timeline(change.ref)
+                if timeline is not None:  # the queued entry leaves; the vendor's comes next
+                    store.put_timeline(
+                        change.ref, [a for a in timeline if a.id != f"local:{change.id}"]
+                    )
             elif change.op is ChangeOp.CREATE and change.ref.kind == NOTE_KIND:
                 target = RecordRef(
                     profile=profile,

@@ -1,0 +1,263 @@
+"""Nothing leaked: no token, password or session cookie in logs, the cache, error texts or
+the screen; real vendors only over verified https; private files; `crmtui forget`.
+
+Each sandbox is told to accept a long random secret (``grant``), so a hit is a leak and
+not a common word.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import ssl
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.soak import PLANS, VENDORS, no_sleep, profile_for, unpace
+from crmtui import cli, locations, sandbox, vendors
+from crmtui.config import Config, write_private
+from crmtui.http import CrmError, Http, InsecureURL
+from crmtui.http.urls import check_base_url
+from crmtui.model import Query
+from crmtui.service import Crm
+from crmtui.store import Store
+from crmtui.ui.app import CrmApp
+from tests.reliability.conftest import Rig, build, close, grant
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def random_secrets(vendor: str) -> dict[str, str]:
+    return {key: f"s3cr3t{secrets.token_hex(16)}" for key in sandbox.info(vendor).secrets}
+
+
+def cookies(app: Any) -> list[str]:
+    """Session cookies the sandbox handed out (SalesSeek logs in with a cookie)."""
+    return list(getattr(app.state.db, "sessions", {}) or {})
+
+
+def store_bytes(path: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+def leaks(values: list[str], haystacks: dict[str, str | bytes]) -> list[str]:
+    found = []
+    for where, text in haystacks.items():
+        for value in values:
+            needle: str | bytes = value.encode() if isinstance(text, bytes) else value
+            if needle in text:  # type: ignore[operator]
+                found.append(f"{where} holds {value[:8]}…")
+    return found
+
+
+async def exercise(rig: Rig) -> tuple[list[str], str]:
+    """Browse, edit, meet faults and a refused key: the error texts seen on the way, and
+    the refused key (a secret too)."""
+    crm, vendor, plan = rig.crm, rig.vendor, rig.plan
+    texts: list[str] = []
+    ref = await rig.some(plan.browse)
+    await crm.get(ref)
+    await crm.timeline(ref)
+    rig.fault("500", "429", "expire", "malformed")
+    try:
+        await crm.refresh(vendor, plan.browse, Query(per_page=3))
+    except CrmError as exc:
+        texts.append(str(exc))
+    rig.repair()
+    edit_ref = await rig.some()
+    rig.fault("expire", "500", "500", "500", "500", "500")
+    await crm.edit(edit_ref, {plan.edit_field: "Head of leaks"})
+    await rig.settle()
+    texts += [c.last_error or "" for c in crm.changes()]
+    rig.repair()
+    refused = f"wrong{secrets.token_hex(12)}"
+    profile = profile_for(vendor, f"http://{vendor}.localhost", name="wrong")
+    profile.secrets = dict.fromkeys(profile.secrets or {}, refused)
+    other = vendors.load(vendor)(profile, crm.http)
+    with pytest.raises(CrmError) as caught:
+        await other.list(plan.browse, Query(per_page=1))
+    texts.append(str(caught.value))
+    return texts, refused
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_no_secret_in_logs_cache_or_errors(
+    tmp_path: Path, vendor: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret_values = random_secrets(vendor)
+    path = tmp_path / "cache.sqlite3"
+    rig = build(vendor, path, secrets=secret_values)
+    try:
+        texts, wrong = await exercise(rig)
+        values = [*secret_values.values(), wrong, *cookies(rig.app)]
+        log = "\n".join(
+            f"{e.method} {e.path} {e.status} {e.error}" for e in rig.crm.http.log.entries
+        )
+        assert rig.crm.http.log.entries and any(
+            e.status in (401, 403) for e in rig.crm.http.log.entries
+        )
+        haystacks: dict[str, str | bytes] = {
+            "the request log": log,
+            "python logging": caplog.text,
+            "error texts": "\n".join(texts),
+        }
+    finally:
+        await close(rig)
+    haystacks["the cache file"] = store_bytes(path)
+    assert caplog.text and texts
+    assert leaks(values, haystacks) == []
+
+
+def many(tmp_path: Path) -> tuple[Crm, dict[str, Any], list[str]]:
+    """One service over all five sandboxes, each with its own random secrets."""
+    http = Http(sleep=no_sleep)
+    profiles, apps, values = [], {}, []
+    for vendor in VENDORS:
+        app = sandbox.create_app(vendor, rate_limit=False)
+        origin = f"http://{vendor}.localhost"
+        http.mount_app(origin, app)
+        profile = profile_for(vendor, origin)
+        profile.secrets = random_secrets(vendor)
+        grant(vendor, app, profile.secrets, profile.settings or {})
+        profiles.append(profile)
+        apps[vendor] = app
+        values += profile.secrets.values()
+    crm = Crm(Store(tmp_path / "ui.sqlite3"), http, profiles)
+    unpace(crm, virtual=True)
+    return crm, apps, values
+
+
+async def test_the_request_log_screen_shows_no_secret(tmp_path: Path) -> None:
+    from crmtui.ui.screens.log import RequestLogScreen
+
+    crm, apps, values = many(tmp_path)
+    app = CrmApp(crm, steady_status=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        for vendor in VENDORS:
+            await crm.refresh(vendor, PLANS[vendor].browse, Query(per_page=3))
+        apps["salesforceiq"].state.faults.update({"next": ["expire"]})
+        with pytest.raises(CrmError):
+            await crm.refresh("salesforceiq", PLANS["salesforceiq"].browse, Query(per_page=3))
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert isinstance(app.screen, RequestLogScreen)
+        shot = Path(app.save_screenshot(path=str(tmp_path), filename="log.svg"))
+        svg = shot.read_text(encoding="utf-8")
+        values += cookies(apps["salesseek"])
+        assert "GET" in svg and "401" in svg
+        assert (
+            leaks(values, {"the request log screen": svg, "live svg": app.export_screenshot()})
+            == []
+        )
+
+
+def test_stored_snapshots_show_no_credential_header() -> None:
+    shots = list((ROOT / "tests").rglob("*.svg")) + list((ROOT / "tests").rglob("*.ambr"))
+    for shot in shots:
+        text = shot.read_text(encoding="utf-8", errors="replace")
+        for header in ("Token token=", "Api-Token", "Authorization", "Bearer ", "Cookie:"):
+            assert header not in text, f"{shot.name} shows {header}"
+
+
+# -- transport policy --------------------------------------------------------------------
+
+
+async def test_the_client_verifies_certificates() -> None:
+    http = Http()
+    try:
+        pool = http.transport._default._pool  # type: ignore[attr-defined]
+        context: ssl.SSLContext = pool._ssl_context
+        assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
+    finally:
+        await http.aclose()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://acme.freshsales.io/api/", "http://10.0.0.5/api/", "ftp://x/", "http:///api"],
+)
+def test_plain_http_to_the_world_is_refused(url: str) -> None:
+    with pytest.raises(InsecureURL):
+        check_base_url(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000/api/", "http://[::1]/v2/", "http://localhost/"]
+)
+def test_loopback_sandboxes_may_use_http(url: str) -> None:
+    assert check_base_url(url) == url
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_real_vendors_are_https_and_next_links_too(vendor: str) -> None:
+    cls = vendors.load(vendor)
+    info = sandbox.info(vendor)
+    profile = profile_for(vendor, "http://unused.localhost")
+    profile.base_url = None
+    profile.settings = dict(info.settings) or {"domain": "acme", "account": "acme"}
+    assert cls.default_base_url(profile).startswith("https://")
+    http = Http()
+    try:
+        adapter = cls(profile, http)
+        with pytest.raises(InsecureURL):
+            adapter.session.url("http://evil.example.com/api/contacts?page=2")
+    finally:
+        await http.aclose()
+
+
+# -- files ----------------------------------------------------------------------------
+
+
+def private(path: Path) -> bool:
+    return stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_config_and_cache_files_are_private(tmp_path: Path) -> None:
+    write_private(tmp_path / "x" / "config.toml", "theme = 'a'\n")
+    assert private(tmp_path / "x" / "config.toml")
+    config = Config(path=tmp_path / "y" / "config.toml")
+    config.save()
+    assert private(config.path)
+    store = Store(tmp_path / "cache.sqlite3")
+    store.put_kinds("p", [])
+    assert private(tmp_path / "cache.sqlite3")
+    for extra in (tmp_path / "cache.sqlite3-wal", tmp_path / "cache.sqlite3-shm"):
+        if extra.exists():
+            assert stat.S_IMODE(extra.stat().st_mode) & 0o077 == 0
+    store.close()
+
+
+async def test_forget_removes_a_profiles_cached_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CRMTUI_HOME", str(tmp_path / "home"))
+    path = locations.cache_db()
+    path.parent.mkdir(parents=True)
+    kept, gone = build("activecampaign", path), None
+    await kept.crm.refresh("activecampaign", "deal", Query(per_page=20))
+    await close(kept)
+    gone = build("freshsales", path)
+    gone.crm.states["zz-forget-me"] = gone.crm.states.pop("freshsales")
+    gone.crm.states["zz-forget-me"].profile.name = "zz-forget-me"
+    page = await gone.crm.adapter("zz-forget-me").list("contact", Query(per_page=20))
+    gone.crm.store.upsert_records(
+        [r.model_copy(update={"profile": "zz-forget-me"}) for r in page.records]
+    )
+    assert gone.crm.count("zz-forget-me", "contact") == 20
+    await close(gone)
+
+    assert cli.main(["forget", "zz-forget-me"]) == 0
+    assert "zz-forget-me" in capsys.readouterr().out
+    store = Store(path)
+    try:
+        assert store.count("zz-forget-me", "contact") == 0
+        assert store.count("activecampaign", "deal") == 20
+    finally:
+        store.close()
+    assert b"zz-forget-me" not in store_bytes(path)
+    assert os.environ["CRMTUI_HOME"] in str(path)

@@ -54,6 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     forget = sub.add_parser("forget", help="remove a profile's cached data and stored secret")
     forget.add_argument("profile")
+
+    sync = sub.add_parser(
+        "sync",
+        help="pull whole kinds into the cache (incremental after the first time, resumable)",
+    )
+    sync.add_argument("profile", help="a profile of config.toml (with --demo: a vendor)")
+    sync.add_argument("kinds", nargs="*", help="kinds to sync, e.g. deal or Deals (default: all)")
+    sync.add_argument(
+        "--demo", action="store_true", help="sync the vendor's demo sandbox, in-process"
+    )
+    sync.add_argument("--db", type=Path, help="the cache file (default: the app's cache)")
     return parser
 
 
@@ -67,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_serve(args)
     if args.command == "forget":
         return run_forget(args.profile, args.config)
+    if args.command == "sync":
+        from crmtui.service.sync import run_cli
+
+        return run_cli(args.profile, args.kinds, demo=args.demo, db=args.db, config=args.config)
     return run_profiles(args.config)
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks of crmtui at scale (``python benchmarks/run.py --help``)."""

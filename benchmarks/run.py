@@ -1,0 +1,220 @@
+"""A million records at the speed of a keystroke: the list, search and sync benchmarks.
+
+    python benchmarks/run.py [--records N] [--repeat R] [--json]
+
+Builds N deals (default 1,000,000) in a temporary cache through ``Store.upsert_records``,
+then measures, each timed figure over repeated runs (median, p95, min, max):
+
+- ``list_open_ms``: count + the first window (what opening a list reads)
+- ``deep_window_ms``: a window at the very end of the list (OFFSET paging)
+- ``page_down_ms``: page-down in a real ``RecordTable`` under ``App.run_test()``, key
+  press to refreshed screen
+- ``sort_ms``: count + first window sorted by a JSON field (amount, as numbers)
+- ``filter_ms``: count + first window of a field filter (stage)
+- ``search_ms``: ``Store.search`` of everyday words
+- ``first_paint_s`` / ``rss_mb``: a new process opening the cache and painting the list
+- ``sync_rate_ratio``: a sync's request rate over a shrunk Freshsales limit (see
+  ``benchmarks/syncrate.py``); ``sync_429`` the 429s it met
+- ``datatable_ratio``: Textual's ``DataTable`` time to show 100k rows over ours
+
+With ``--json`` the last line is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import data, syncrate, tables
+from crmtui.store import Store
+from crmtui.ui.widgets.record_table import BLOCK
+
+SEARCHES = ("acme", "tariq", "renewal", "allen expansion", "northwind", "sso")
+DATATABLE_ROWS = 100_000
+
+
+def stats(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "median": round(statistics.median(ordered), 3),
+        "p95": round(p95, 3),
+        "min": round(ordered[0], 3),
+        "max": round(ordered[-1], 3),
+        "n": len(ordered),
+    }
+
+
+def timed_ms(work: Callable[[], Any], repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def list_queries(store: Store, count: int, repeat: int) -> dict[str, list[float]]:
+    p, k = data.PROFILE, data.KIND
+
+    def opened(**options: Any) -> Callable[[], None]:
+        filters = options.get("filters")
+        return lambda: (
+            store.count(p, k, filters=filters),
+            store.window(p, k, offset=0, limit=BLOCK, **options),
+        )
+
+    words = iter(SEARCHES * repeat)
+    return {
+        "list_open_ms": timed_ms(opened(), repeat),
+        "deep_window_ms": timed_ms(
+            lambda: store.window(p, k, offset=max(0, count - BLOCK), limit=BLOCK), repeat
+        ),
+        "sort_ms": timed_ms(opened(sort="amount", descending=True), repeat),
+        "filter_ms": timed_ms(opened(filters={"stage": "3"}), repeat),
+        "search_ms": timed_ms(lambda: store.search(next(words)), repeat * len(SEARCHES)),
+    }
+
+
+def cold_starts(db: Path, repeat: int) -> tuple[list[float], list[float]]:
+    """(first paint seconds, peak RSS MB) of ``repeat`` new processes."""
+    paints, rss = [], []
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    for _ in range(repeat):
+        started = time.time()
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.first_paint", str(db), repr(started)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=root,
+            env=env,
+        )
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+        paints.append(figures["first_paint_s"])
+        rss.append(figures["rss_mb"])
+    return paints, rss
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with open("/proc/cpuinfo", encoding="utf-8") as info:
+        model = next((line.split(":", 1)[1].strip() for line in info if "model name" in line), "")
+    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version()}
+
+
+async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    db = folder / "bench.sqlite3"
+    store = Store(db)
+
+    def built(done: int, seconds: float) -> None:
+        if done % 100_000 == 0 or done == args.records:
+            print(f"  built {done:,} records in {seconds:.0f} s", file=sys.stderr)
+
+    build_s = data.build(store, args.records, progress=built)
+    print(f"  {args.records:,} records written in {build_s:.1f} s", file=sys.stderr)
+    samples = list_queries(store, args.records, args.repeat)
+    samples["page_down_ms"] = await tables.page_downs(store, args.presses)
+    stock, ours = [], []
+    rows = min(DATATABLE_ROWS, args.records)
+    for _ in range(args.datatable_repeat):
+        s, o = await tables.datatable_vs_recordtable(store, rows)
+        stock.append(s)
+        ours.append(o)
+    store.close()
+    paints, rss = cold_starts(db, args.cold_repeat)
+    rate = await syncrate.measure()
+    ratios = [s / o for s, o in zip(stock, ours, strict=True)]
+    return {
+        "records": args.records,
+        "build_s": round(build_s, 1),
+        "db_mb": round(sum(f.stat().st_size for f in folder.iterdir()) / 2**20, 1),
+        "samples": samples,
+        "first_paint": paints,
+        "rss": rss,
+        "datatable_s": stock,
+        "recordtable_s": ours,
+        "datatable_ratios": ratios,
+        "sync": rate,
+    }
+
+
+def summary(raw: dict[str, Any]) -> dict[str, Any]:
+    s = {name: stats(values) for name, values in raw["samples"].items()}
+    sync = raw["sync"]
+    return {
+        "records": raw["records"],
+        "first_paint_s": stats(raw["first_paint"])["median"],
+        "list_open_ms": s["list_open_ms"]["median"],
+        "page_down_ms_p50": s["page_down_ms"]["median"],
+        "page_down_ms_p95": s["page_down_ms"]["p95"],
+        "sort_ms_p50": s["sort_ms"]["median"],
+        "filter_ms_p50": s["filter_ms"]["median"],
+        "deep_window_ms_p50": s["deep_window_ms"]["median"],
+        "search_ms_p50": s["search_ms"]["median"],
+        "rss_mb": round(max(raw["rss"]), 1),
+        "sync_rate_ratio": round(sync.ratio, 3),
+        "sync_429": sync.rejected,
+        "sync_requests": sync.requests,
+        "datatable_ratio": round(statistics.median(raw["datatable_ratios"]), 2),
+        "datatable_s": stats(raw["datatable_s"]),
+        "recordtable_s": stats(raw["recordtable_s"]),
+        "build_s": raw["build_s"],
+        "db_mb": raw["db_mb"],
+        "stats": {
+            **s,
+            "first_paint_s": stats(raw["first_paint"]),
+            "rss_mb": stats(raw["rss"]),
+            "datatable_ratio": stats(raw["datatable_ratios"]),
+        },
+        "machine": machine(),
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = [f"{'metric':<20} {'median':>10} {'p95':>10} {'min':>10} {'max':>10} {'n':>4}"]
+    for name, figures in result["stats"].items():
+        cells = " ".join(f"{figures[k]:>10.2f}" for k in ("median", "p95", "min", "max"))
+        lines.append(f"{name:<20} {cells} {figures['n']:>4}")
+    lines.append(
+        f"sync_rate_ratio {result['sync_rate_ratio']:.3f} ({result['sync_requests']} requests,"
+        f" {result['sync_429']} × 429) · datatable_ratio {result['datatable_ratio']:.2f}"
+        f" · records {result['records']:,} · build {result['build_s']} s · db {result['db_mb']} MB"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=7, help="samples of each store query")
+    parser.add_argument("--presses", type=int, default=60, help="page-down key presses")
+    parser.add_argument("--cold-repeat", type=int, default=3, help="cold starts")
+    parser.add_argument("--datatable-repeat", type=int, default=2)
+    parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="crmtui-bench-") as folder:
+        result = summary(asyncio.run(measure(args, Path(folder))))
+    print(table(result))
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,447 @@
+"""Sync whole kinds into the cache: planned, paced, incremental and resumable.
+
+``await Sync(crm).run(profile, kinds=None, progress=callback)`` (or ``crm.sync(...)``)
+pulls every record of each kind into the store, page by page.
+
+- **Incremental**: the first sync of a kind is full; later ones ask the adapter only for
+  what changed since the last one (``Query.updated_since``; each adapter's docstring
+  says how its vendor honours it). The mark is the newest ``updated_at`` the vendor
+  sent (the vendor's clock, not ours), re-asked with ``OVERLAP`` of slack; records the
+  cache already holds at the same ``updated_at`` are skipped, not rewritten or counted.
+  A full sync is a sync "changed since 1970": every vendor then reads in update order,
+  so records edited while a long sync runs move to pages already read rather than
+  being skipped, and their new version comes with the next sync.
+- **Resumable**: after each page the cursor, the counts and the mark so far are saved
+  with ``store.put_sync_state(profile, kind, {..., "run": {...}})``; a sync that was
+  interrupted (offline, Ctrl+C, a crash) continues from the next page.
+- **Paced**: a sync never bursts. While it runs, the adapter's limiter is replaced by a
+  steady one at ``PACE`` of the vendor's documented budget with a burst of at most the
+  remaining ``1 - PACE`` share, so that even a vendor's fixed window (N per window,
+  counted from the window's first request) never sees more than N. The plan shown
+  before a full sync (``SyncPlan``) gives the budget and the requests it will take.
+- **Offline**: the vendor unreachable stops the sync with ``Offline`` naming what was
+  kept; records already stored stay, and the next sync continues from there.
+
+Deletions on the server are not seen by an incremental sync (no vendor lists them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import math
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from crmtui.fields import parse_datetime
+from crmtui.http import CrmError, Offline, RateBudget, RateLimiter
+from crmtui.model import KindInfo, Page, Query, Record, utcnow
+from crmtui.service.events import ListChanged
+from crmtui.store.db import to_text
+from crmtui.vendors.base import Vendor
+
+if TYPE_CHECKING:
+    from crmtui.service.crm import Crm
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+PER_PAGE = 100
+OVERLAP = timedelta(minutes=5)
+PACE = 0.97  # share of the documented budget a sync uses: the rest absorbs timing jitter
+
+
+@dataclass
+class SyncPlan:
+    """What a sync of one kind will cost, shown before it starts."""
+
+    profile: str
+    kind: str
+    label: str
+    incremental: bool
+    budget: RateBudget
+    records: int | None  # how many records to fetch (None: unknown)
+    requests: int | None  # how many list requests that takes
+
+    @property
+    def seconds(self) -> float | None:
+        """The least time the requests take at the pace a sync keeps."""
+        if self.requests is None:
+            return None
+        steady = steady_budget(self.budget)
+        return max(0.0, self.requests - (steady.burst or 1)) / steady.per_second
+
+    def describe(self) -> str:
+        if self.incremental:
+            what = "changes since the last sync"
+        elif self.records is None:
+            what = "full sync (size unknown)"
+        else:
+            what = f"full sync of {self.records:,} records in ~{self.requests:,} requests"
+        seconds = self.seconds or 0
+        eta = f", at least {_duration(seconds)} at that pace" if seconds >= 1 else ""
+        return f"{self.label}: {what}; budget {self.budget.describe()}{eta}"
+
+
+@dataclass
+class SyncProgress:
+    """Where a sync of one kind stands; the progress callback gets one after each page."""
+
+    profile: str
+    kind: str
+    label: str
+    records: int  # records received in this run (a resumed run counts what came before)
+    changed: int  # of those, new or changed (written to the cache)
+    pages: int
+    requests: int  # requests sent to the vendor by this process for this kind
+    total: int | None  # records expected in all (full syncs), when the vendor says
+    elapsed: float  # seconds since this process started the kind
+    incremental: bool
+    resumed: bool
+    done: bool = False
+    plan: SyncPlan | None = None  # set on the first report, before any page
+
+    records_here: int = 0  # records received by this process (for the rate)
+
+    @property
+    def rate(self) -> float:
+        """Records a second in this process."""
+        return self.records_here / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left, from the measured rate (None when unknown)."""
+        if self.done:
+            return 0.0
+        if self.total is None or self.rate <= 0:
+            return None
+        return max(0, self.total - self.records) / self.rate
+
+    def bar(self, width: int = 24) -> str:
+        """A one-line progress bar: ``Deals [#####.....] 500/1,000 · 5 pages · ...``."""
+        if self.total:
+            filled = min(width, round(width * self.records / self.total))
+            gauge = f"[{'#' * filled}{'.' * (width - filled)}] {self.records:,}/{self.total:,}"
+        else:
+            gauge = f"{self.records:,} records"
+        eta = self.eta
+        tail = "done" if self.done else f"ETA {_duration(eta)}" if eta is not None else "…"
+        return (
+            f"{self.label} {gauge} · {self.changed:,} new/changed · {self.pages} pages"
+            f" · {self.requests} requests · {self.rate:,.0f} rec/s · {tail}"
+        )
+
+
+@dataclass
+class SyncResult:
+    profile: str
+    kind: str
+    label: str
+    records: int
+    changed: int
+    pages: int
+    requests: int
+    seconds: float
+    incremental: bool
+    resumed: bool
+    error: str = ""
+
+
+Progress = Callable[[SyncProgress], Awaitable[None] | None]
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = round(seconds)
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def steady_budget(budget: RateBudget) -> RateBudget:
+    """The budget a sync keeps: ``PACE`` of the rate, a burst the window can absorb."""
+    burst = max(1.0, math.floor(budget.requests * (1 - PACE)))
+    return RateBudget(budget.requests * PACE, budget.seconds, burst, budget.note)
+
+
+@contextmanager
+def steady(adapter: Vendor) -> Iterator[RateBudget]:
+    """Pace every request of the adapter steadily while a sync runs (see module doc).
+
+    Yields the budget the adapter had before (the documented one, or its scaled share).
+    """
+    original = adapter.limiter
+    limiter = RateLimiter(steady_budget(original.budget))
+    adapter.limiter = adapter.session.limiter = limiter
+    try:
+        yield original.budget
+    finally:
+        adapter.limiter = adapter.session.limiter = original
+
+
+class Sync:
+    """Sync kinds of a profile into the cache through the service (see module doc)."""
+
+    def __init__(self, crm: Crm, *, per_page: int = PER_PAGE) -> None:
+        self.crm = crm
+        self.per_page = per_page
+        self.budget: RateBudget | None = None  # the profile's budget, while a sync runs
+
+    async def run(
+        self,
+        profile: str,
+        kinds: list[str] | None = None,
+        progress: Progress | None = None,
+    ) -> list[SyncResult]:
+        """Sync ``kinds`` (default: every kind the vendor offers), one after the other.
+
+        A kind the vendor refuses to list is reported in its ``SyncResult.error`` and the
+        others go on; ``Offline`` stops the sync (what was stored is kept).
+        """
+        adapter = self.crm.adapter(profile)
+        results = []
+        with steady(adapter) as self.budget:
+            for info in await self.resolve_kinds(profile, kinds):
+                try:
+                    results.append(await self._kind(adapter, profile, info, progress))
+                except Offline:
+                    raise
+                except CrmError as exc:
+                    results.append(
+                        SyncResult(profile, info.kind, info.label, 0, 0, 0, 0, 0.0, False, False)
+                    )
+                    results[-1].error = str(exc)
+        return results
+
+    async def resolve_kinds(self, profile: str, wanted: list[str] | None) -> list[KindInfo]:
+        """The kinds to sync: all of them, or those named by kind or label."""
+        infos = await self.crm.kinds(profile)
+        if not wanted:
+            return infos
+        chosen = []
+        for name in wanted:
+            key = name.strip().lower()
+            match = next(
+                (i for i in infos if key in (i.kind.lower(), i.label.lower(), i.singular.lower())),
+                None,
+            )
+            if match is None:
+                offered = ", ".join(i.kind for i in infos)
+                raise CrmError(profile, f"no kind {name!r} here (there are: {offered})")
+            chosen.append(match)
+        return chosen
+
+    async def plan(self, adapter: Vendor, profile: str, info: KindInfo) -> SyncPlan:
+        """What a full sync of a kind will cost: one request of one record asks the size."""
+        page = await self._list(profile, adapter, info.kind, Query(per_page=1))
+        total = page.total
+        if total is None:
+            total = self.crm.store.count(profile, info.kind) or None
+        requests = None if total is None else max(1, math.ceil(total / self.per_page))
+        budget = self.budget or adapter.limiter.budget
+        return SyncPlan(profile, info.kind, info.label, False, budget, total, requests)
+
+    # -- one kind ------------------------------------------------------------------------
+
+    async def _kind(
+        self, adapter: Vendor, profile: str, info: KindInfo, progress: Progress | None
+    ) -> SyncResult:
+        store = self.crm.store
+        state = store.get_sync_state(profile, info.kind) or {}
+        started, sent_before = time.perf_counter(), adapter.session.requests_sent
+        run: dict[str, Any] | None = state.get("run")
+        resumed = run is not None
+        plan = None
+        if run is None:
+            run = {"since": state.get("since"), "cursor": None, "mark": state.get("since")}
+            run.update(records=0, changed=0, pages=0, total=None)
+            if run["since"] is None:
+                try:
+                    plan = await self.plan(adapter, profile, info)
+                except Offline as exc:
+                    raise _kept(exc, run, info) from exc
+                run["total"] = plan.records
+            else:
+                budget = self.budget or adapter.limiter.budget
+                plan = SyncPlan(profile, info.kind, info.label, True, budget, None, None)
+        incremental = run["since"] is not None
+        since = parse_datetime(run["since"]) - OVERLAP if incremental else EPOCH
+        here = 0
+
+        def report(done: bool = False, first: bool = False) -> SyncProgress:
+            return SyncProgress(
+                profile,
+                info.kind,
+                info.label,
+                records=run["records"],
+                changed=run["changed"],
+                pages=run["pages"],
+                requests=adapter.session.requests_sent - sent_before,
+                total=run["total"],
+                elapsed=time.perf_counter() - started,
+                incremental=incremental,
+                resumed=resumed,
+                done=done,
+                plan=plan if first else None,
+                records_here=here,
+            )
+
+        await _tell(progress, report(first=True))
+        while True:
+            query = Query(per_page=self.per_page, cursor=run["cursor"], updated_since=since)
+            try:
+                page = await self._list(profile, adapter, info.kind, query)
+            except Offline as exc:
+                raise _kept(exc, run, info) from exc
+            here += len(page.records)
+            self._absorb(profile, info.kind, page, run)
+            if page.next_cursor is None:
+                break
+            store.put_sync_state(profile, info.kind, {**state, "run": run})
+            self.crm.emit(ListChanged(profile, info.kind))
+            await _tell(progress, report())
+        store.put_sync_state(
+            profile,
+            info.kind,
+            {
+                "since": run["mark"],
+                "synced_at": utcnow(),
+                "last": {k: run[k] for k in ("records", "changed", "pages")},
+            },
+        )
+        self.crm.emit(ListChanged(profile, info.kind))
+        final = report(done=True)
+        await _tell(progress, final)
+        return SyncResult(
+            profile,
+            info.kind,
+            info.label,
+            final.records,
+            final.changed,
+            final.pages,
+            final.requests,
+            final.elapsed,
+            incremental,
+            resumed,
+        )
+
+    async def _list(self, profile: str, adapter: Vendor, kind: str, query: Query) -> Page:
+        return await self.crm.call(profile, adapter.list(kind, query))
+
+    def _absorb(self, profile: str, kind: str, page: Page, run: dict[str, Any]) -> None:
+        """Store the page's new or changed records and move the run's counters on."""
+        store = self.crm.store
+        stamps = store.updated_stamps(profile, kind, [r.id for r in page.records])
+        fresh = [r for r in page.records if _changed(r, stamps)]
+        store.upsert_records(fresh, synced_at=utcnow())
+        run["records"] += len(page.records)
+        run["changed"] += len(fresh)
+        run["pages"] += 1
+        run["cursor"] = page.next_cursor
+        run["mark"] = _newest(page.records, run["mark"])
+
+
+def _changed(record: Record, stamps: dict[str, str | None]) -> bool:
+    if record.updated_at is None or record.id not in stamps:
+        return True
+    return stamps[record.id] != to_text(record.updated_at)
+
+
+def _newest(records: list[Record], mark: str | None) -> str | None:
+    stamps = [to_text(r.updated_at) for r in records if r.updated_at is not None]
+    return max([s for s in (*stamps, mark) if s is not None], default=None)
+
+
+def _kept(exc: Offline, run: dict[str, Any], info: KindInfo) -> Offline:
+    """The offline error, saying what the cache kept and that the next sync resumes."""
+    kept = run["records"]
+    hint = (
+        f"{kept:,} {info.label} received before that are kept; the next sync continues there."
+        if kept
+        else "The cache keeps what it had; sync again when the vendor can be reached."
+    )
+    return Offline(exc.vendor, f"sync of {info.label} stopped: {exc.message}", hint=hint)
+
+
+async def _tell(progress: Progress | None, report: SyncProgress) -> None:
+    if progress is None:
+        return
+    outcome = progress(report)
+    if inspect.isawaitable(outcome):
+        await outcome
+
+
+# -- the `crmtui sync` command ----------------------------------------------------------
+
+
+def run_cli(
+    target: str,
+    kinds: list[str],
+    *,
+    demo: bool = False,
+    db: Path | None = None,
+    config: Path | None = None,
+) -> int:
+    """``crmtui sync PROFILE [KIND...]`` / ``crmtui sync --demo VENDOR [KIND...]``."""
+    try:
+        crm, profile = _open(target, demo=demo, db=db, config=config)
+    except Exception as exc:  # a bad config, an unknown vendor: one line, no traceback
+        print(f"crmtui sync: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(_cli(crm, profile, kinds))
+
+
+def _open(target: str, *, demo: bool, db: Path | None, config: Path | None) -> tuple[Crm, str]:
+    from crmtui import locations
+    from crmtui.service.crm import Crm
+    from crmtui.store import Store
+
+    if demo:
+        from crmtui.ui.launch import demo_crm
+
+        path = db or locations.cache_db("demo")
+        crm, demos = demo_crm(vendors=[target], now=utcnow(), store_path=str(path))
+        if not demos:
+            raise CrmError(target, "there is no demo sandbox of that vendor")
+        return crm, demos[0].profile.name
+    from crmtui.config import Config, ConfigError
+    from crmtui.http import Http
+
+    loaded = Config.load(config)
+    entry = loaded.profiles.get(target)
+    if entry is None:
+        raise ConfigError(f"no profile {target!r} in {loaded.path}")
+    crm = Crm(Store(db or locations.cache_db()), Http(), [entry.resolve()])
+    return crm, target
+
+
+async def _cli(crm: Crm, profile: str, kinds: list[str]) -> int:
+    def show(report: SyncProgress) -> None:
+        if report.plan is not None:
+            print(report.plan.describe(), flush=True)
+        end = "\n" if report.done else ""
+        print(f"\r{report.bar()}\x1b[K", end=end, flush=True)
+
+    try:
+        results = await crm.sync(profile, kinds or None, show)
+    except CrmError as exc:
+        print(f"\ncrmtui sync: {exc}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("\ninterrupted: what was fetched is kept; the next sync continues from there")
+        return 130
+    finally:
+        await crm.close()
+        await crm.http.aclose()
+        crm.store.close()
+    failed = [r for r in results if r.error]
+    for result in failed:
+        print(f"{result.label}: {result.error}", file=sys.stderr)
+    return 1 if failed else 0

@@ -91,7 +91,20 @@ DEAL_VIEWS: dict[str, tuple[str, dict[str, str]]] = {
     "upcoming": ("Tasks this week", {"filters[nextdate_range]": "upcoming"}),
     "no-task": ("No next task", {"filters[status]": "0", "filters[nextdate_range]": "no-task"}),
 }
+DEAL_FILTER_SPECS = [
+    FieldSpec(key="pipeline", label="Pipeline", type=FieldType.CHOICE),
+    FieldSpec(key="stage", label="Stage", type=FieldType.CHOICE),
+    FieldSpec(key="status", label="Status", type=FieldType.CHOICE),
+    FieldSpec(key="owner", label="Owner", type=FieldType.USER),
+    FieldSpec(key="min_value", label="Value from", type=FieldType.MONEY, min=0),
+    FieldSpec(key="max_value", label="Value up to", type=FieldType.MONEY, min=0),
+]
 TASK_FILTERS = {"owner": "assignee_userid", "type": "d_tasktypeid", "status": "status"}
+TASK_FILTER_SPECS = [
+    FieldSpec(key="owner", label="Assignee", type=FieldType.USER),
+    FieldSpec(key="type", label="Type", type=FieldType.CHOICE),
+    FieldSpec(key="done", label="Done", type=FieldType.BOOL),
+]
 TASK_VIEWS: dict[str, tuple[str, dict[str, str]]] = {
     "open": ("Open", {"filters[status]": "0"}),
     "overdue": ("Overdue", {"filters[duedate_range]": "overdue"}),
@@ -267,6 +280,8 @@ class ActiveCampaign(Vendor):
                 deletable=True,
                 has_timeline=True,
                 views={k: label for k, (label, _) in DEAL_VIEWS.items()},
+                board_field="stage",
+                filters=DEAL_FILTER_SPECS,
             ),
             KindInfo(
                 kind=Kind.TASK,
@@ -279,6 +294,7 @@ class ActiveCampaign(Vendor):
                 deletable=True,
                 has_timeline=True,
                 views={k: label for k, (label, _) in TASK_VIEWS.items()},
+                filters=TASK_FILTER_SPECS,
             ),
             KindInfo(
                 kind=Kind.CONTACT,

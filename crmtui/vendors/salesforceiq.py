@@ -106,6 +106,13 @@ CONTACT_LABELS = {
 }
 
 
+NO_TIMELINE = (
+    "SalesforceIQ's API has no tasks and cannot read the Stream: its events (calls, "
+    "meetings, emails) can be logged but not read back. Shown here is what the API does "
+    "give: list membership, modified dates and the events logged from crmtui (n logs one)."
+)
+
+
 def parse_error(response: httpx.Response) -> str | None:
     """The error object's ``userMessage``, with ``errorMessage`` when it says more."""
     try:
@@ -269,6 +276,15 @@ def field_type(meta: Json, key: str) -> FieldType:
     return {"date": FieldType.DATE, "user": FieldType.USER}.get(kind, FieldType.TEXT)
 
 
+def _is_column(schema: ListSchema, meta: Json) -> bool:
+    """Whether a list field earns a column: the neutral ones and the team's own editable
+    fields (not system dates, computed counts, linked values, contact ids or files)."""
+    key = schema.keys[meta["id"]]
+    if key in NEUTRAL_ORDER:
+        return True
+    return key.startswith("f_") and is_writable(meta) and _type_name(meta) != "contact"
+
+
 def is_writable(meta: Json) -> bool:
     """What crmtui lets the user edit: editable, not linked, not a file upload."""
     linked = bool(meta.get("isLinkedField"))
@@ -368,7 +384,7 @@ class SalesforceIQ(Vendor):
     async def kinds(self) -> list[KindInfo]:
         out = []
         for schema in (await self.lists(refresh=True)).values():
-            keys = [schema.keys[m["id"]] for m in schema.ordered() if _type_name(m) != "file"]
+            keys = [schema.keys[m["id"]] for m in schema.ordered() if _is_column(schema, m)]
             out.append(
                 KindInfo(
                     kind=schema.kind,
@@ -380,6 +396,7 @@ class SalesforceIQ(Vendor):
                     creatable=True,
                     deletable=True,
                     has_timeline=False,
+                    timeline_note=NO_TIMELINE,
                     views={"open": "Open", "won": "Won", "lost": "Lost"},
                 )
             )
@@ -393,6 +410,7 @@ class SalesforceIQ(Vendor):
                 editable=True,
                 creatable=True,
                 deletable=True,
+                timeline_note=NO_TIMELINE,
             ),
             KindInfo(
                 kind="contact",
@@ -420,22 +438,32 @@ class SalesforceIQ(Vendor):
 
     async def _list_fields(self, schema: ListSchema) -> list[FieldSpec]:
         users = await self.user_choices()
-        specs = [self._spec(schema, meta, users) for meta in schema.ordered()]
+        metas = schema.ordered()
+        specs, contact_ids = _by_name([self._spec(schema, m, users) for m in metas], metas)
         editable = [s for s in specs if s.writable]
         fixed = [
             FieldSpec(key="name", label="Name", writable=True),
             FieldSpec(
                 key="status",
-                label="Status (open/won/lost)",
+                label="Outcome",
                 type=FieldType.CHOICE,
                 choices=[Choice(value=v, label=v.title()) for v in ("open", "won", "lost")],
             ),
-            FieldSpec(key="pipeline", label="List"),
-            FieldSpec(key="company", label="Account", writable=schema.list_type == "account"),
-            FieldSpec(key="contact", label="Contact", writable=schema.list_type == "contact"),
+            FieldSpec(
+                key="pipeline",
+                label="List",
+                type=FieldType.CHOICE,
+                choices=[Choice(value=schema.id, label=schema.title)],
+            ),
+            FieldSpec(key="company_name", label="Account"),
+            FieldSpec(key="contact_name", label="Contacts"),
             FieldSpec(key="version", label="Version", type=FieldType.NUMBER),
         ]
-        return [*editable, *fixed, *(s for s in specs if not s.writable)]
+        ids = [
+            FieldSpec(key="company", label="Account id", writable=schema.list_type == "account"),
+            FieldSpec(key="contact", label="Contact id", writable=schema.list_type == "contact"),
+        ]
+        return [*editable, *fixed, *(s for s in specs if not s.writable), *ids, *contact_ids]
 
     def _spec(self, schema: ListSchema, meta: Json, users: list[Choice]) -> FieldSpec:
         key = schema.keys[meta["id"]]
@@ -457,8 +485,9 @@ class SalesforceIQ(Vendor):
 
     async def _account_specs(self) -> list[FieldSpec]:
         users = await self.user_choices()
-        specs = [FieldSpec(key="name", label="Name", writable=True, required=True)]
-        for meta in await self.account_fields():
+        specs = []
+        metas = await self.account_fields()
+        for meta in metas:
             key = self._account_key(meta)
             kind = field_type(meta, key)
             choices = [Choice(value=o["id"], label=o["display"]) for o in meta["listOptions"]]
@@ -472,7 +501,8 @@ class SalesforceIQ(Vendor):
                     choices=users if kind is FieldType.USER else choices,
                 )
             )
-        return specs
+        shown, ids = _by_name(specs, metas)
+        return [FieldSpec(key="name", label="Name", writable=True, required=True), *shown, *ids]
 
     async def user_choices(self) -> list[Choice]:
         """Users found in list items' User fields, resolved with ``GET /users/{id}``."""
@@ -631,6 +661,8 @@ class SalesforceIQ(Vendor):
             contacts = await self._contacts(record.fields["contacts"])
             record.related["Contacts"] = [_ref(r) for r in contacts]
             record.related["Deals"] = await self._deals({"accountIds": id})
+            metas = await self.account_fields()
+            await self._name_contacts(record, [(self._account_key(m), m) for m in metas], contacts)
         else:
             record.related["Deals"] = await self._deals({"contactIds": id})
         return record
@@ -644,9 +676,28 @@ class SalesforceIQ(Vendor):
             record.related["Account"] = [
                 RelatedRef(kind="company", id=account["id"], title=account.get("name") or "")
             ]
+            record.fields["company_name"] = account.get("name") or None
         contacts = await self._contacts(item.get("contactIds") or [])
         record.related["Contacts"] = [_ref(r) for r in contacts]
+        record.fields["contact_name"] = ", ".join(r.title for r in contacts) or None
+        await self._name_contacts(
+            record, [(schema.keys[m["id"]], m) for m in schema.fields], contacts
+        )
         return record
+
+    async def _name_contacts(
+        self, record: Record, keyed: list[tuple[str, Json]], known: list[Record]
+    ) -> None:
+        """Fill ``<key>_name`` with the contacts' names for each Contact field of a record."""
+        names = {r.id: r.title for r in known}
+        for key, meta in keyed:
+            if _type_name(meta) != "contact":
+                continue
+            ids = [i for i in str(record.fields.get(key) or "").split(", ") if i]
+            missing = [i for i in ids if i not in names]
+            if missing:
+                names |= {r.id: r.title for r in await self._contacts(missing)}
+            record.fields[f"{key}_name"] = ", ".join(names.get(i, i) for i in ids) or None
 
     async def _contacts(self, ids: list[str]) -> list[Record]:
         out: list[Record] = []
@@ -897,6 +948,19 @@ class SalesforceIQ(Vendor):
             return _raws((account.get("fieldValues") or {}).get("person_ids"))
         item = await self.session.json("GET", f"{self._path(ref.kind)}/{ref.id}")
         return list(item.get("contactIds") or [])
+
+
+def _by_name(specs: list[FieldSpec], metas: list[Json]) -> tuple[list[FieldSpec], list[FieldSpec]]:
+    """Contact fields shown by name (``<key>_name``); their ids, what is written, go last."""
+    shown: list[FieldSpec] = []
+    ids: list[FieldSpec] = []
+    for spec, meta in zip(specs, metas, strict=True):
+        if _type_name(meta) == "contact":
+            shown.append(FieldSpec(key=f"{spec.key}_name", label=spec.label))
+            ids.append(spec.model_copy(update={"label": f"{spec.label} id"}))
+        else:
+            shown.append(spec)
+    return shown, ids
 
 
 def _ref(record: Record) -> RelatedRef:

@@ -83,6 +83,23 @@ TASK_VIEWS = {
     "this_week": "This week",
     "next_week": "Next week",
 }
+# Timeline filters: Activity.family (the source of the entry) -> label.
+FAMILY_LABELS = {
+    "note": "Notes",
+    "call": "Calls",
+    "email": "Emails",
+    "task": "Completed tasks",
+    "crm_activity": "CRM activities",
+}
+# Why a kind has no timeline of its own, and where its history shows instead.
+NO_TIMELINE = {
+    "task": "Salesloft keeps no history on a task: once completed it shows on its"
+    " person's timeline (under Related).",
+    "cadence": "Salesloft has no activity feed for a cadence: its members and steps are"
+    " under Related, and each touch shows on the person's timeline.",
+    "activity": "This is itself an activity: it shows on its person's timeline (under"
+    " Related), merged with their notes, calls, emails and tasks.",
+}
 TASK_TYPES = {"call": "call", "email": "email", "general": "todo"}  # v2 -> neutral
 # Neutral sort key -> v2 sort_by, per kind.
 SORTS: dict[str, dict[str, str]] = {
@@ -339,12 +356,10 @@ class Salesloft(Vendor):
                 singular="Person",
                 columns=[
                     "title",
-                    "job_title",
                     "company_name",
                     "email",
-                    "phone",
-                    "owner",
                     "person_stage",
+                    "owner",
                     "last_contacted_at",
                 ],
                 sortable=list(SORTS[Kind.CONTACT]),
@@ -352,6 +367,7 @@ class Salesloft(Vendor):
                 creatable=True,
                 deletable=True,
                 has_timeline=True,
+                families=FAMILY_LABELS,
             ),
             KindInfo(
                 kind=Kind.COMPANY,
@@ -372,6 +388,7 @@ class Salesloft(Vendor):
                 creatable=True,
                 deletable=True,
                 has_timeline=True,
+                families=FAMILY_LABELS,
             ),
             KindInfo(
                 kind=Kind.TASK,
@@ -383,6 +400,7 @@ class Salesloft(Vendor):
                 editable=True,
                 creatable=True,
                 views=dict(TASK_VIEWS),
+                timeline_note=NO_TIMELINE["task"],
             ),
             KindInfo(
                 kind=Kind.CADENCE,
@@ -390,6 +408,7 @@ class Salesloft(Vendor):
                 singular="Cadence",
                 columns=["title", "owner", "people", "team_cadence", "shared"],
                 sortable=list(SORTS[Kind.CADENCE]),
+                timeline_note=NO_TIMELINE["cadence"],
             ),
             KindInfo(
                 kind=Kind.CALL,
@@ -405,6 +424,7 @@ class Salesloft(Vendor):
                 ],
                 sortable=list(SORTS[Kind.CALL]),
                 searchable=False,
+                timeline_note=NO_TIMELINE["activity"],
             ),
             KindInfo(
                 kind=Kind.EMAIL,
@@ -421,6 +441,7 @@ class Salesloft(Vendor):
                 ],
                 sortable=list(SORTS[Kind.EMAIL]),
                 searchable=False,
+                timeline_note=NO_TIMELINE["activity"],
             ),
         ]
 
@@ -469,7 +490,6 @@ class Salesloft(Vendor):
             FieldSpec(key="phone", label="Phone", writable=True),
             FieldSpec(key="mobile_phone", label="Mobile", writable=True),
             FieldSpec(key="job_title", label="Title", type=text, writable=True),
-            FieldSpec(key="company", label="Account id"),
             FieldSpec(key="company_name", label="Company"),
             FieldSpec(key="city", label="City", writable=True),
             FieldSpec(key="country", label="Country", writable=True),
@@ -662,7 +682,14 @@ class Salesloft(Vendor):
             records=await self._records(kind, body.get("data") or []),
             total=paging.get("total_count"),
             next_cursor=f"p:{more}" if more else None,
+            view_counts=self._view_counts(kind, metadata),
         )
+
+    @staticmethod
+    def _view_counts(kind: str, metadata: dict[str, Any]) -> dict[str, int]:
+        """The task views' sizes from ``metadata.counts`` (open tasks per time bucket)."""
+        counts = (metadata.get("counts") or {}) if kind == Kind.TASK else {}
+        return {view: int(counts[view]) for view in TASK_VIEWS if view in counts}
 
     async def fetch_task_counts(self, query: Query | None = None) -> dict[str, int]:
         """v2's task counts (all, overdue, today, tomorrow, this_week, next_week)."""

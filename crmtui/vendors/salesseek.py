@@ -86,14 +86,16 @@ KIND_OF = {
     "opportunities": "deal",
     "opportunity": "deal",
 }
-FAMILIES = (
-    "notes",
-    "communications",
-    "contact_updates",
-    "deals",
-    "campaign_emails",
-    "automation_emails",
-)
+# The activity list's documented filters, as the timeline offers them.
+FAMILY_LABELS = {
+    "notes": "Notes",
+    "communications": "Communications",
+    "contact_updates": "Contact updates",
+    "deals": "Deals",
+    "campaign_emails": "Campaign emails",
+    "automation_emails": "Automation emails",
+}
+FAMILIES = tuple(FAMILY_LABELS)
 MEMBER_COLUMNS = {
     "individuals": ["first_name", "last_name", "organization.name", "email", "phone"],
     "organizations": ["name", "website", "phone"],
@@ -333,6 +335,7 @@ class SalesSeek(Vendor):
                 creatable=True,
                 deletable=True,
                 has_timeline=True,
+                families=FAMILY_LABELS,
                 views={"mine": "My organizations"},
             ),
             KindInfo(
@@ -345,27 +348,20 @@ class SalesSeek(Vendor):
                 creatable=True,
                 deletable=True,
                 has_timeline=True,
+                families=FAMILY_LABELS,
                 views={"mine": "My individuals", "leads": "Leads"},
             ),
             KindInfo(
                 kind="deal",
                 label="Deals",
                 singular="Deal",
-                columns=[
-                    "title",
-                    "company_name",
-                    "stage",
-                    "amount",
-                    "currency",
-                    "expected_close",
-                    "owner",
-                    "status",
-                ],
+                columns=["title", "company_name", "stage", "amount", "expected_close", "owner"],
                 sortable=sortable("deal"),
                 editable=True,
                 creatable=True,
                 deletable=True,
                 has_timeline=True,
+                families=FAMILY_LABELS,
                 views={"open": "Open deals", "won": "Won", "lost": "Lost", "mine": "My deals"},
             ),
             KindInfo(
@@ -377,6 +373,10 @@ class SalesSeek(Vendor):
                 editable=True,
                 creatable=True,
                 deletable=True,
+                timeline_note=(
+                    'SalesSeek has no timeline on a task: completing it logs "Task completed"'
+                    " on the record it is about (under Related)."
+                ),
                 views={
                     "open": "Open tasks",
                     "overdue": "Overdue",
@@ -392,6 +392,10 @@ class SalesSeek(Vendor):
                 sortable=sortable("group"),
                 searchable=False,
                 editable=True,
+                timeline_note=(
+                    "SalesSeek keeps activity on organizations, individuals and deals, not on"
+                    " groups: open a member (under Related) for theirs."
+                ),
                 views={
                     "individuals": "Individual groups",
                     "organizations": "Organization groups",
@@ -500,9 +504,7 @@ class SalesSeek(Vendor):
                 writable=True,
                 choices=[Choice(value=k, label=v) for k, v in FORECAST.items()],
             ),
-            FieldSpec(
-                key="expected_close", label="Expected close", type=FieldType.DATE, writable=True
-            ),
+            FieldSpec(key="expected_close", label="Close date", type=FieldType.DATE, writable=True),
             user("owner", "Owner"),
             FieldSpec(key="company_name", label="Organization"),
             FieldSpec(key="weighted_amount", label="Weighted value", type=FieldType.MONEY),

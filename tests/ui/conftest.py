@@ -26,12 +26,23 @@ class Demo:
         return self.sandbox.state.db
 
 
+def build_demo(vendor: str, store_path: Path) -> Demo:
+    """The app on one vendor's sandbox (fixed data and clock, steady status line)."""
+    crm, demos = demo_crm(vendors=[vendor], store_path=str(store_path))
+    app = CrmApp(crm, title="crmtui demo", steady_status=True)
+    return Demo(app=app, crm=crm, sandbox=demos[0].app)
+
+
 @pytest.fixture
 def demo(tmp_path: Path) -> Demo:
     """A fresh app on the Freshsales sandbox (fixed data and clock, steady status line)."""
-    crm, demos = demo_crm(vendors=["freshsales"], store_path=str(tmp_path / "cache.sqlite3"))
-    app = CrmApp(crm, title="crmtui demo", steady_status=True)
-    return Demo(app=app, crm=crm, sandbox=demos[0].app)
+    return build_demo("freshsales", tmp_path / "cache.sqlite3")
+
+
+@pytest.fixture
+def vendor_demo(tmp_path: Path) -> Callable[[str], Demo]:
+    """Builds a fresh app on any one vendor's sandbox: ``vendor_demo("salesloft")``."""
+    return lambda vendor: build_demo(vendor, tmp_path / f"{vendor}.sqlite3")
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], Any], timeout: float = 10.0) -> None:

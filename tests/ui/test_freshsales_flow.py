@@ -30,7 +30,7 @@ async def open_deals(pilot: Pilot) -> KindView:
     view = app.screen.query_one("#tab-deal KindView", KindView)
     await wait_for(
         pilot,
-        lambda: view.table.row_count > 0 and not view.loading and view.table.region.height > 0,
+        lambda: view.table.row_count > 0 and not view.fetching and view.table.region.height > 0,
     )
     view.table.focus()
     return view
@@ -94,7 +94,8 @@ async def test_open_deals_search_open_and_edit_stage_and_amount(demo: Demo) -> N
             c for c in stage_spec.choices if c.group == current.group and c.value != current.value
         )
 
-        # change the stage by typing its name, and the amount
+        # change the stage by typing its name, and the amount (held in the outbox for now)
+        demo.crm.outbox.paused = True
         item = await open_field(pilot, "stage")
         await type_into(pilot, item, new_stage.label)
         await wait_for(pilot, lambda: not item.editing)
@@ -102,21 +103,31 @@ async def test_open_deals_search_open_and_edit_stage_and_amount(demo: Demo) -> N
         await type_into(pilot, item, "12345.67")
         await wait_for(pilot, lambda: not item.editing)
 
-        # shown at once, then sent: the sandbox's own data has both values
+        # shown at once in the record, the list and the timeline, then sent
         assert demo.crm.cached(screen.ref).fields["amount"] == "12345.67"
+        listed = demo.crm.window(PROFILE, "deal", offset=0, limit=200)
+        assert any(r.id == screen.ref.id and r.fields["amount"] == "12345.67" for r in listed)
+        timeline = screen.query_one(Timeline)
+        await wait_for(
+            pilot,
+            lambda: any(
+                "12,345.67" in a.summary for a in timeline.activities if a.id.startswith("local:")
+            ),
+        )
+        assert demo.crm.queued(PROFILE) == 2
+        demo.crm.outbox.paused = False
+        await demo.crm.outbox.flush(PROFILE)
         await demo.crm.outbox.wait_idle()
         await wait_for(pilot, lambda: demo.crm.queued(PROFILE) == 0)
         row = sandbox_deal(demo, screen.ref.id)
         assert Decimal(str(row["amount"])) == Decimal("12345.67")
         assert str(row["deal_stage_id"]) == new_stage.value
 
-        # the timeline shows the stage change
-        await pilot.press("r")
-        timeline = screen.query_one(Timeline)
+        # the timeline shows the vendor's own stage change entry, the queued ones gone
         await wait_for(
             pilot,
             lambda: (
-                not timeline.loading
+                not timeline.fetching
                 and any(
                     a.type is ActivityType.STAGE_CHANGE and new_stage.label in a.summary + a.body
                     for a in timeline.activities
@@ -163,7 +174,7 @@ async def test_task_done_toggles_with_enter_and_reaches_the_vendor(demo: Demo) -
         view = pilot.app.screen.query_one("#tab-task KindView", KindView)
         await wait_for(
             pilot,
-            lambda: view.table.row_count > 0 and not view.loading and view.table.region.height > 0,
+            lambda: view.table.row_count > 0 and not view.fetching and view.table.region.height > 0,
         )
         view.table.focus()
         task = view.table.current

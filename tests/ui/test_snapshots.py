@@ -47,7 +47,7 @@ async def _open_first_deal(pilot: Pilot) -> RecordScreen:
     screen = pilot.app.screen
     assert isinstance(screen, RecordScreen)
     timeline = screen.query_one(Timeline)
-    await wait_for(pilot, lambda: not timeline.loading and timeline.activities)
+    await wait_for(pilot, lambda: not timeline.fetching and timeline.activities)
     return screen
 
 

@@ -20,7 +20,7 @@ from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, Te
 
 from crmtui.fields import FieldError, display, edit_text
 from crmtui.http import CrmError
-from crmtui.model import ChangeState, FieldSpec, FieldType, Record, RecordRef
+from crmtui.model import ChangeState, FieldSpec, FieldType, KindInfo, Record, RecordRef
 from crmtui.service import Crm, ListChanged, OutboxChanged, RecordChanged
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
@@ -38,12 +38,14 @@ class FieldItem(ListItem):
         self.value = value
         self.currency = currency
         self.editing = False
+        # Kept at hand: a value that arrives before the row is mounted still shows.
+        self.value_label = Label(self._shown(), classes="field-value")
 
     def compose(self) -> ComposeResult:
         mark = " ✎" if self.spec.writable else ""
         with Horizontal(classes="field-row"):
             yield Label(f"{self.spec.label}{mark}", classes="field-label")
-            yield Label(self._shown(), classes="field-value")
+            yield self.value_label
 
     def _shown(self) -> str:
         return display(self.spec, self.value, currency=self.currency) or "—"
@@ -51,8 +53,7 @@ class FieldItem(ListItem):
     def set_value(self, value: object, currency: str | None) -> None:
         self.value, self.currency = value, currency
         if not self.editing:
-            for label in self.query(".field-value").results(Label):
-                label.update(self._shown())
+            self.value_label.update(self._shown())
 
     def open_editor(self) -> None:
         if self.editing:
@@ -154,6 +155,10 @@ class RecordScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.render_record()
+        info = self._kind_info()
+        if info is not None:
+            note = "" if info.has_timeline else info.timeline_note
+            self.timeline.configure(info.families, note)
         self.timeline.show(self.crm.cached_timeline(self.ref), loading=True)
         self.query_one("#fields", ListView).focus()
         self.load()
@@ -161,6 +166,10 @@ class RecordScreen(Screen[None]):
     @property
     def timeline(self) -> Timeline:
         return self.query_one(Timeline)
+
+    def _kind_info(self) -> KindInfo | None:
+        kinds = self.crm.states[self.ref.profile].kinds
+        return next((k for k in kinds if k.kind == self.ref.kind), None)
 
     # -- loading -------------------------------------------------------------------------
 
@@ -172,6 +181,13 @@ class RecordScreen(Screen[None]):
         except CrmError as exc:
             self.notify(str(exc), severity="warning")
         self.render_record()
+        await self._load_timeline()
+
+    @work(group="timeline", exclusive=True, exit_on_error=False)
+    async def load_timeline(self) -> None:
+        await self._load_timeline()
+
+    async def _load_timeline(self) -> None:
         try:
             activities = await self.crm.timeline(self.ref)
         except CrmError as exc:
@@ -196,14 +212,8 @@ class RecordScreen(Screen[None]):
         if record is None:
             title.update("Loading…")
             return
-        kind_label = next(
-            (
-                k.singular
-                for k in self.crm.states[self.ref.profile].kinds
-                if k.kind == self.ref.kind
-            ),
-            self.ref.kind.title(),
-        )
+        info = self._kind_info()
+        kind_label = info.singular if info else self.ref.kind.title()
         sub = f" — {record.subtitle}" if record.subtitle else ""
         title.update(f"{kind_label}: {record.title}{sub}")
         self._render_pending()
@@ -256,6 +266,8 @@ class RecordScreen(Screen[None]):
             cached = self.crm.cached_timeline(self.ref)
             if cached is not None:
                 self.timeline.show(cached)
+            if not any(c.ref == self.ref for c in self.crm.changes(self.ref.profile)):
+                self.load_timeline()  # sent: the vendor's timeline now has the edit
         elif isinstance(event, OutboxChanged | ListChanged) and event.profile == self.ref.profile:
             self._render_pending()
 
@@ -334,7 +346,7 @@ class RecordScreen(Screen[None]):
 
     def action_filter(self) -> None:
         family = self.timeline.cycle_family()
-        self.notify(f"Timeline: {family or 'everything'}", timeout=2)
+        self.notify(f"Timeline: {self.timeline.label(family)}", timeout=2)
 
     def action_reload(self) -> None:
         self.load()

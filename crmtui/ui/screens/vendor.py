@@ -72,7 +72,7 @@ class KindView(Vertical):
         self.view_counts: dict[str, int] = {}  # each view's size, when the vendor says
         self.next_cursor: str | None = None
         self.vendor_total: int | None = None
-        self.loading = False
+        self.fetching = False
         self.activated = False
 
     def compose(self) -> ComposeResult:
@@ -182,7 +182,7 @@ class KindView(Vertical):
         self._show_facts()
 
     def _set_loading(self, on: bool) -> None:
-        self.loading = on
+        self.fetching = on
         self.query_one(LoadingIndicator).display = on
 
     def _show_facts(self, error: str = "") -> None:
@@ -201,7 +201,7 @@ class KindView(Vertical):
         if self.filters:
             specs = filter_specs(self.info, self.crm.cached_fields(self.profile, self.info.kind))
             parts.append(f"filter: {describe(specs, self.filters)}")
-        if self.loading:
+        if self.fetching:
             parts.append("loading…")
         if error:
             parts.append(f"⚠ {error}")
@@ -236,7 +236,7 @@ class KindView(Vertical):
 
     @on(RecordTable.NearEnd)
     def _near_end(self) -> None:
-        if self.next_cursor is not None and not self.loading:
+        if self.next_cursor is not None and not self.fetching:
             self.fetch_page()
 
     @on(RecordTable.Opened)

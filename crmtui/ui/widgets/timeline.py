@@ -1,4 +1,8 @@
-"""A record's activity timeline, newest first, with a filter by activity family."""
+"""A record's activity timeline, newest first, with a filter by activity family.
+
+The vendor names its families (``KindInfo.families``: the documented filters, in order)
+and, for kinds without a timeline, says why (``KindInfo.timeline_note``).
+"""
 
 from __future__ import annotations
 
@@ -28,16 +32,30 @@ class Timeline(VerticalScroll, can_focus=True):
     Timeline { height: 1fr; }
     Timeline > .entry { padding: 0 1 1 1; }
     Timeline > .entry.-queued { color: $text-muted; text-style: italic; }
+    Timeline > .timeline-filters { padding: 0 1 1 1; color: $text-muted; }
+    Timeline > .timeline-note { padding: 0 1 1 1; color: $warning; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.activities: list[Activity] = []
         self.family: str | None = None
-        self.loading = True
+        self.fetching = True
+        self.labels: dict[str, str] = {}  # family -> the vendor's name for the filter
+        self.note = ""  # why the vendor gives no timeline for this kind
+
+    def configure(self, labels: dict[str, str], note: str = "") -> None:
+        """Take the vendor's filter names and, for kinds without a timeline, its note."""
+        self.labels, self.note = dict(labels), note
+        self.render_entries()
+
+    def label(self, family: str | None) -> str:
+        """A family as the vendor names it ("everything" for no filter)."""
+        return "everything" if family is None else self.labels.get(family, family)
 
     def families(self) -> list[str]:
-        seen: list[str] = []
+        """The vendor's documented families, then any other family met in the entries."""
+        seen: list[str] = list(self.labels)
         for activity in self.activities:
             family = family_of(activity)
             if family not in seen:
@@ -45,7 +63,7 @@ class Timeline(VerticalScroll, can_focus=True):
         return seen
 
     def show(self, activities: list[Activity] | None, *, loading: bool = False) -> None:
-        self.loading = loading
+        self.fetching = loading
         if activities is not None:
             self.activities = sorted(activities, key=lambda a: a.occurred_at, reverse=True)
         self.render_entries()
@@ -62,13 +80,18 @@ class Timeline(VerticalScroll, can_focus=True):
         shown = [a for a in self.activities if self.family is None or family_of(a) == self.family]
         heading = f"Timeline — {len(shown)} entr{'y' if len(shown) == 1 else 'ies'}"
         if self.family:
-            heading += f" · only {self.family} (f: next filter)"
-        elif self.activities:
+            heading += f" · only {self.label(self.family)}"
+            heading += "" if self.labels else " (f: next filter)"
+        elif self.activities or self.labels:
             heading += " · f filters by kind"
-        if self.loading:
+        if self.fetching:
             heading += " · loading…"
         entries: list[Static] = [Static(Text(heading, style="bold"), classes="timeline-heading")]
-        if not shown and not self.loading:
+        if self.note:
+            entries.append(Static(Text(self.note), classes="timeline-note"))
+        if self.labels:
+            entries.append(Static(self._filters_line(), classes="timeline-filters"))
+        if not shown and not self.fetching and not self.note:
             entries.append(Static("Nothing here yet.", classes="entry"))
         for activity in shown[:300]:
             text = Text()
@@ -77,10 +100,29 @@ class Timeline(VerticalScroll, can_focus=True):
             if activity.who:
                 text.append(" · ", style="dim")
                 text.append(activity.who, style="italic")
-            text.append(f"\n{activity.summary}")
-            body = activity.body.strip()
-            if body and body != activity.summary:
+            summary, body = activity.summary, activity.body.strip()
+            if body and body.startswith(summary.rstrip("…").rstrip()):
+                summary, body = body, ""  # the summary is the body's first words: show it once
+            if len(summary) > 600:
+                summary = summary[:600] + "…"
+            text.append(f"\n{summary}")
+            if body and body != summary:
                 text.append("\n" + (body if len(body) < 600 else body[:600] + "…"), style="dim")
             classes = "entry -queued" if activity.id.startswith("local:") else "entry"
             entries.append(Static(text, classes=classes))
         self.mount_all(entries)
+
+    def _filters_line(self) -> Text:
+        """Every filter with its count; the one on is highlighted."""
+        counts: dict[str, int] = {}
+        for activity in self.activities:
+            counts[family_of(activity)] = counts.get(family_of(activity), 0) + 1
+        line = Text("f: ")
+        options: list[tuple[str | None, int]] = [(None, len(self.activities))]
+        options += [(family, counts.get(family, 0)) for family in self.families()]
+        for i, (family, count) in enumerate(options):
+            if i:
+                line.append(" · ")
+            name = "All" if family is None else self.label(family)
+            line.append(f"{name} {count}", style="bold reverse" if family == self.family else "")
+        return line

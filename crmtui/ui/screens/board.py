@@ -1,0 +1,471 @@
+"""A board: one column per choice of a kind's ``board_field`` (deal stages), cards below.
+
+Generic over any kind with ``KindInfo.board_field``: the field's choices are the
+columns, one board per ``Choice.group`` (a pipeline); the group's own field is the choice
+field whose values are those groups (e.g. ``pipeline``). Cards come from the cache at
+once (one window read per board) and the vendor is paged through in the background.
+
+Keys: ←/→ (h/l) columns, ↑/↓ (k/j) cards, shift+→/shift+← (or > / <) move the card to the
+next/previous column through the outbox, enter opens it, p/P cycle the boards, a shows
+all cards or only open ones, r refreshes from the vendor.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from crmtui.fields import FieldError, display
+from crmtui.http import CrmError
+from crmtui.model import ChangeState, Choice, FieldSpec, FieldType, KindInfo, Query, Record
+from crmtui.service import Crm, ListChanged, OutboxChanged
+from crmtui.ui.messages import CrmEvent
+from crmtui.ui.widgets.record_table import fit
+from crmtui.ui.widgets.status import StatusBar
+
+CARD_LINES = 4  # three lines of card and one of space
+HEADER_LINES = 3
+MAX_CARDS = 5000  # cards read from the cache per board
+PAGE = 100
+MIN_WIDTH = 20  # a column's narrowest
+MARKS = {
+    ChangeState.PENDING: "⇅ queued",
+    ChangeState.SENDING: "⇅ sending",
+    ChangeState.FAILED: "⇅ queued (retrying)",
+    ChangeState.REJECTED: "⚠ refused",
+    ChangeState.CONFLICT: "⚠ conflict",
+}
+
+
+def board_groups(spec: FieldSpec) -> list[str | None]:
+    """The boards of a board field: its choices' groups, in the choices' order."""
+    groups: list[str | None] = []
+    for choice in spec.choices:
+        if choice.group not in groups:
+            groups.append(choice.group)
+    return groups or [None]
+
+
+def group_field(specs: list[FieldSpec], board: FieldSpec) -> FieldSpec | None:
+    """The choice field whose values are the board field's groups (e.g. the pipeline)."""
+    groups = {g for g in board_groups(board) if g is not None}
+    if not groups:
+        return None
+    for spec in specs:
+        values = {c.value for c in spec.choices}
+        if spec.key != board.key and spec.type is FieldType.CHOICE and groups <= values:
+            return spec
+    return None
+
+
+def total_text(records: list[Record]) -> str:
+    """The sum of the cards' ``amount``, per currency: "12,500.00 USD"."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for record in records:
+        try:
+            sums[str(record.fields.get("currency") or "")] += Decimal(
+                str(record.fields.get("amount") or 0)
+            )
+        except InvalidOperation:
+            continue
+    parts = [f"{amount:,.2f} {currency}".strip() for currency, amount in sorted(sums.items())]
+    return " + ".join(parts) or "0.00"
+
+
+class StageColumn(Widget):
+    """One column: its heading (name, count, total) and the cards that fit."""
+
+    DEFAULT_CSS = """
+    StageColumn { height: 1fr; padding: 0 1; }
+    StageColumn.-current { background: $boost; }
+    """
+
+    def __init__(self, choice: Choice, card: CardText) -> None:
+        super().__init__()
+        self.choice = choice
+        self.card = card
+        self.records: list[Record] = []
+        self.marks: dict[str, str] = {}
+        self.selected: int | None = None  # the highlighted card, on the current column
+        self.top = 0
+
+    def show(self, records: list[Record], marks: dict[str, str]) -> None:
+        self.records, self.marks = records, marks
+        self.refresh()
+
+    def select(self, index: int | None) -> None:
+        self.selected = index
+        self.set_class(index is not None, "-current")
+        self.refresh()
+
+    @property
+    def fits(self) -> int:
+        return max(1, (self.size.height - HEADER_LINES) // CARD_LINES)
+
+    def _scroll(self) -> None:
+        if self.selected is None:
+            self.top = min(self.top, max(0, len(self.records) - self.fits))
+            return
+        if self.selected < self.top:
+            self.top = self.selected
+        elif self.selected >= self.top + self.fits:
+            self.top = self.selected - self.fits + 1
+
+    def render(self) -> Text:
+        width = max(4, self.size.width)
+        self._scroll()
+        count = len(self.records)
+        text = Text(no_wrap=True, overflow="crop")
+        text.append(fit(self.choice.label, width) + "\n", style="bold")
+        facts = f"{count} · {total_text(self.records)}" if count else "empty"
+        text.append(fit(facts, width) + "\n", style="dim")
+        text.append("─" * width + "\n", style="dim")
+        shown = self.records[self.top : self.top + self.fits]
+        for offset, record in enumerate(shown):
+            index = self.top + offset
+            chosen = index == self.selected
+            lines = self.card(record, self.marks.get(record.id, ""), width - 1)
+            for number, line in enumerate(lines):
+                style = "bold" if number == 0 else ""
+                if chosen:
+                    style += " reverse"
+                if number == 2 and record.id in self.marks:
+                    style += " italic"
+                text.append("▌" if chosen else "│", style="bold" if chosen else "dim")
+                text.append(line + "\n", style=style.strip())
+            text.append("\n")
+        hidden = count - self.top - len(shown)
+        more = [f"↑ {self.top} more"] if self.top else []
+        more += [f"↓ {hidden} more"] if hidden > 0 else []
+        text.append(fit(" · ".join(more), width), style="dim")
+        return text
+
+
+class CardText:
+    """The three lines of a card: title; amount; owner and state."""
+
+    def __init__(self, specs: dict[str, FieldSpec]) -> None:
+        self.specs = specs
+
+    def __call__(self, record: Record, mark: str, width: int) -> list[str]:
+        fields = record.fields
+        amount = display(self.specs.get("amount"), fields.get("amount"))
+        currency = str(fields.get("currency") or "")
+        money = f"{amount} {currency}".strip() if amount else "—"
+        owner = display(self.specs.get("owner"), fields.get("owner")) or "no owner"
+        status = str(fields.get("status") or "")
+        state = mark or (display(self.specs.get("status"), status) if status != "open" else "")
+        tail = f"  {state}" if state else ""
+        return [
+            fit(record.title, width),
+            fit(money, width),
+            fit(owner, max(0, width - len(tail))) + tail,
+        ]
+
+
+class BoardScreen(Screen[None]):
+    """One board of a kind: columns of cards, moved from column to column with the keys."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("left,h", "column(-1)", "Column", show=False),
+        Binding("right,l", "column(1)", "Column", show=False),
+        Binding("up,k", "card(-1)", "Card", show=False),
+        Binding("down,j", "card(1)", "Card", show=False),
+        Binding("home,g", "card(-100000)", "First card", show=False),
+        Binding("end,G", "card(100000)", "Last card", show=False),
+        Binding("shift+right,greater_than_sign", "move(1)", "Move →", key_display=">"),
+        Binding("shift+left,less_than_sign", "move(-1)", "Move ←", key_display="<"),
+        Binding("enter", "open", "Open"),
+        Binding("p", "board(1)", "Next pipeline"),
+        Binding("P", "board(-1)", "Previous pipeline", show=False),
+        Binding("a", "all", "Open/all"),
+        Binding("r", "refresh", "Refresh", show=False),
+    ]
+
+    def __init__(self, crm: Crm, profile: str, info: KindInfo) -> None:
+        super().__init__()
+        assert info.board_field, f"{info.kind} has no board"
+        self.crm = crm
+        self.profile = profile
+        self.info = info
+        self.specs: dict[str, FieldSpec] = {}
+        self.groups: list[str | None] = []
+        self.group = 0
+        self.column = 0
+        self.card = 0
+        self.selected_id: str | None = None
+        self.open_only = True
+        self.refreshing = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="board-title", classes="screen-title")
+        yield Static("", id="board-facts", classes="hint")
+        yield Horizontal(id="board")
+        yield StatusBar(self.crm, self.profile)
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self._set_specs(self.crm.cached_fields(self.profile, self.info.kind))
+        await self.build()
+        self.load()
+
+    # -- what the board is made of ----------------------------------------------------
+
+    @property
+    def board_spec(self) -> FieldSpec | None:
+        return self.specs.get(self.info.board_field or "")
+
+    @property
+    def group_spec(self) -> FieldSpec | None:
+        board = self.board_spec
+        return group_field(list(self.specs.values()), board) if board else None
+
+    @property
+    def group_value(self) -> str | None:
+        return self.groups[self.group] if self.groups else None
+
+    def _set_specs(self, specs: list[FieldSpec]) -> None:
+        self.specs = {spec.key: spec for spec in specs}
+        board = self.board_spec
+        self.groups = board_groups(board) if board else []
+        self.group = min(self.group, max(0, len(self.groups) - 1))
+
+    def stages(self) -> list[Choice]:
+        board = self.board_spec
+        if board is None:
+            return []
+        return [c for c in board.choices if c.group == self.group_value]
+
+    @property
+    def can_filter_open(self) -> bool:
+        status = self.specs.get("status")
+        return status is not None and status.choice("open") is not None
+
+    def _cache_filters(self) -> dict[str, str]:
+        filters: dict[str, str] = {}
+        group, value = self.group_spec, self.group_value
+        if group is not None and value is not None:
+            filters[group.key] = value
+        if self.open_only and self.can_filter_open:
+            filters["status"] = "open"
+        return filters
+
+    @property
+    def columns(self) -> list[StageColumn]:
+        return list(self.query(StageColumn))
+
+    # -- building and filling ---------------------------------------------------------
+
+    async def build(self) -> None:
+        """(Re)make the columns for the current board, then fill them from the cache."""
+        board = self.query_one("#board", Horizontal)
+        await board.remove_children()
+        card = CardText(self.specs)
+        await board.mount_all([StageColumn(choice, card) for choice in self.stages()])
+        self._size_columns()
+        board.refresh(layout=True)
+        self._show_title()
+        self.fill()
+
+    def fill(self) -> None:
+        """Read the board's cards from the cache and put each in its column."""
+        columns = self.columns
+        if not columns:
+            self._show_facts([])
+            return
+        key = self.info.board_field or ""
+        records = self.crm.window(
+            self.profile,
+            self.info.kind,
+            offset=0,
+            limit=MAX_CARDS,
+            sort="amount" if "amount" in self.specs else None,
+            descending=True,
+            filters=self._cache_filters(),
+        )
+        by_stage: dict[str, list[Record]] = {c.choice.value: [] for c in columns}
+        for record in records:
+            cards = by_stage.get(str(record.fields.get(key)))
+            if cards is not None:
+                cards.append(record)
+        marks = self._marks()
+        for column in columns:
+            column.show(by_stage[column.choice.value], marks)
+        self._place_cursor()
+        self._show_facts([r for cards in by_stage.values() for r in cards])
+
+    def _marks(self) -> dict[str, str]:
+        return {
+            change.ref.id: MARKS.get(change.state, "")
+            for change in self.crm.changes(self.profile)
+            if change.ref.kind == self.info.kind
+        }
+
+    def _place_cursor(self) -> None:
+        """Keep the highlighted card (wherever it went), else the same place."""
+        columns = self.columns
+        if self.selected_id is not None:
+            for number, column in enumerate(columns):
+                ids = [r.id for r in column.records]
+                if self.selected_id in ids:
+                    self.column, self.card = number, ids.index(self.selected_id)
+                    break
+        self._select()
+
+    def _select(self) -> None:
+        columns = self.columns
+        if not columns:
+            return
+        self.column = max(0, min(self.column, len(columns) - 1))
+        current = columns[self.column]
+        self.card = max(0, min(self.card, len(current.records) - 1))
+        for number, column in enumerate(columns):
+            column.select(self.card if number == self.column and column.records else None)
+        record = self.current
+        self.selected_id = record.id if record else None
+        self.query_one("#board", Horizontal).scroll_to_widget(current, animate=False)
+
+    @property
+    def current(self) -> Record | None:
+        columns = self.columns
+        if not columns or self.column >= len(columns):
+            return None
+        records = columns[self.column].records
+        return records[self.card] if 0 <= self.card < len(records) else None
+
+    def _show_title(self) -> None:
+        group = self.group_spec
+        value = self.group_value
+        name = (group.choice_label(value) if group else None) or (value or "")
+        where = f" — {group.label if group else 'Board'}: {name}" if value is not None else ""
+        position = f" ({self.group + 1} of {len(self.groups)})" if len(self.groups) > 1 else ""
+        self.query_one("#board-title", Static).update(f"{self.info.label} board{where}{position}")
+
+    def _show_facts(self, records: list[Record]) -> None:
+        which = "open " if self.open_only and self.can_filter_open else ""
+        parts = [f"{len(records)} {which}{self.info.label.lower()}", f"Σ {total_text(records)}"]
+        if self.refreshing:
+            parts.append("refreshing…")
+        if not self.columns:
+            parts = [f"{self.info.label} have no stages to show yet"]
+        self.query_one("#board-facts", Static).update(" · ".join(parts))
+
+    # -- loading from the vendor --------------------------------------------------------
+
+    @work(group="board", exclusive=True, exit_on_error=False)
+    async def load(self) -> None:
+        """Fresh specs, then every page of the board's records from the vendor."""
+        self.refreshing = True
+        try:
+            specs = await self.crm.fields(self.profile, self.info.kind)
+            if {s.key: s for s in specs} != self.specs or not self.columns:
+                self._set_specs(specs)
+                await self.build()
+            filters = {}
+            group, value = self.group_spec, self.group_value
+            if group is not None and value is not None:
+                filters[group.key] = value
+            cursor: str | None = None
+            while True:
+                query = Query(filters=filters, cursor=cursor, per_page=PAGE)
+                page = await self.crm.refresh(self.profile, self.info.kind, query)
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+        except CrmError as exc:
+            self.notify(str(exc), severity="warning")
+        finally:
+            self.refreshing = False
+            self.fill()
+
+    # -- events ---------------------------------------------------------------------------
+
+    def on_crm_event(self, message: CrmEvent) -> None:
+        event = message.event
+        mine = isinstance(event, ListChanged) and event.kind == self.info.kind
+        if (mine or isinstance(event, OutboxChanged)) and event.profile == self.profile:  # type: ignore[union-attr]
+            self.fill()
+
+    def on_screen_resume(self) -> None:
+        self.fill()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._size_columns()
+        self.call_after_refresh(self._select)
+
+    def _size_columns(self) -> None:
+        """Share the width; past ``MIN_WIDTH`` a column each the board scrolls sideways."""
+        columns = self.columns
+        if columns:
+            width = max(MIN_WIDTH, self.size.width // len(columns))
+            for column in columns:
+                column.styles.width = width
+
+    # -- actions --------------------------------------------------------------------------
+
+    def action_column(self, delta: int) -> None:
+        self.column += delta
+        self._select()
+
+    def action_card(self, delta: int) -> None:
+        self.card += delta
+        self._select()
+
+    async def action_board(self, delta: int) -> None:
+        if len(self.groups) < 2:
+            return
+        self.group = (self.group + delta) % len(self.groups)
+        self.column = self.card = 0
+        self.selected_id = None
+        await self.build()
+        self.load()
+
+    def action_all(self) -> None:
+        if not self.can_filter_open:
+            return
+        self.open_only = not self.open_only
+        self.fill()
+        self.notify("Showing open ones only" if self.open_only else "Showing all, won and lost too")
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def action_open(self) -> None:
+        record = self.current
+        if record is not None:
+            self.app.open_record(record.ref)  # type: ignore[attr-defined]
+
+    def action_move(self, delta: int) -> None:
+        record = self.current
+        columns = self.columns
+        if record is None:
+            return
+        target = self.column + delta
+        if not 0 <= target < len(columns):
+            self.notify(
+                f"{record.title} is already in the {'last' if delta > 0 else 'first'} stage"
+            )
+            return
+        self.move(record, columns[target].choice)
+
+    @work(group="move", exit_on_error=False)
+    async def move(self, record: Record, choice: Choice) -> None:
+        key = self.info.board_field or ""
+        self.selected_id = record.id
+        try:
+            await self.crm.edit(record.ref, {key: choice.value})
+        except (FieldError, CrmError) as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.fill()

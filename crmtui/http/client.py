@@ -36,6 +36,16 @@ from crmtui.http.urls import check_base_url
 ErrorParser = Callable[[httpx.Response], str | None]
 """Reads the vendor's own error message from an error response (None if it has none)."""
 
+
+def json_object(response: httpx.Response) -> dict[str, Any] | None:
+    """The body as a JSON object, or None (for error parsers: bodies may be anything)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 USER_AGENT = "crmtui"
 

@@ -43,6 +43,7 @@ from crmtui.fields import (
 )
 from crmtui.http import PermissionDenied, RateBudget, Rejected, VendorSession
 from crmtui.http.auth import HeaderTokenAuth
+from crmtui.http.client import json_object
 from crmtui.model import (
     Activity,
     ActivityType,
@@ -126,11 +127,8 @@ TASK_ACTIVITY = {"call": ActivityType.CALL, "email": ActivityType.EMAIL}
 
 def parse_error(response: httpx.Response) -> str | None:
     """AC's ``{"message": ...}`` or the titles of a v3 ``errors`` array."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
+    body = json_object(response)
+    if body is None:
         return None
     if body.get("message"):
         return str(body["message"])

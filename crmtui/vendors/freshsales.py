@@ -46,6 +46,7 @@ import httpx
 from crmtui.fields import html_to_text, iso, money, parse_date, parse_datetime
 from crmtui.http import BadResponse, Http, NotFound, RateBudget, Rejected, VendorSession
 from crmtui.http.auth import HeaderTokenAuth
+from crmtui.http.client import json_object
 from crmtui.model import (
     Activity,
     ActivityType,
@@ -335,11 +336,8 @@ _STAGE_STATUS = {"won": "won", "lost": "lost", "closed won": "won", "closed lost
 
 def parse_error(response: httpx.Response) -> str | None:
     """The message of a Freshsales error body: ``{"errors": {"code", "message"}}``."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
+    body = json_object(response)
+    if body is None:
         return None
     errors = body.get("errors", body)
     if isinstance(errors, list):

@@ -57,6 +57,7 @@ import httpx
 from crmtui.fields import iso, money, parse_date, parse_datetime
 from crmtui.http import Http, NotFound, RateBudget, Rejected, VendorSession
 from crmtui.http.auth import basic
+from crmtui.http.client import json_object
 from crmtui.model import (
     Activity,
     ActivityType,
@@ -115,11 +116,8 @@ NO_TIMELINE = (
 
 def parse_error(response: httpx.Response) -> str | None:
     """The error object's ``userMessage``, with ``errorMessage`` when it says more."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
+    body = json_object(response)
+    if body is None:
         return None
     user = str(body.get("userMessage") or "").strip()
     detail = str(body.get("errorMessage") or "").strip()

@@ -43,6 +43,7 @@ import httpx
 from crmtui.fields import html_to_text, iso, parse_datetime
 from crmtui.http import NotFound, RateBudget, Rejected, VendorSession
 from crmtui.http.auth import bearer
+from crmtui.http.client import json_object
 from crmtui.model import (
     Activity,
     ActivityType,
@@ -209,11 +210,8 @@ def page_cost(page: int) -> int:
 
 def parse_error(response: httpx.Response) -> str | None:
     """v2 errors: ``{"error": "..."}`` or ``{"errors": {"field": ["msg", ...]}}``."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
+    body = json_object(response)
+    if body is None:
         return None
     if isinstance(body.get("error"), str):
         return str(body["error"])

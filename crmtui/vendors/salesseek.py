@@ -53,6 +53,7 @@ import httpx
 
 from crmtui import fields as fv
 from crmtui.http import NotFound, RateBudget, Rejected, VendorSession
+from crmtui.http.client import json_object
 from crmtui.model import (
     Activity,
     ActivityType,
@@ -168,8 +169,8 @@ def family(activity_type: str) -> str:
 
 def parse_error(response: httpx.Response) -> str | None:
     """SalesSeek's error body: ``{"detail": "..."}``."""
-    body = response.json()
-    return str(body["detail"]) if isinstance(body, dict) and body.get("detail") else None
+    body = json_object(response)
+    return str(body["detail"]) if body and body.get("detail") else None
 
 
 class CookieLogin(httpx.Auth):

@@ -174,6 +174,8 @@ class Activity(_Model):
     family: str = ""
     links: list[RelatedRef] = Field(default_factory=list)
     raw: dict[str, Any] = Field(default_factory=dict)
+    # The vendor cannot list it back (e.g. a SalesforceIQ event): the cache keeps it.
+    kept: bool = False
 
 
 class KindInfo(_Model):

@@ -264,10 +264,12 @@ class Crm:
             if cached is None:
                 raise
             return cached
+        fresh = {a.id for a in activities}
         pending = [
             a
             for a in self.store.get_timeline(ref) or []
-            if a.id.startswith("local:") and self._still_queued(a.id.removeprefix("local:"))
+            if (a.id.startswith("local:") and self._still_queued(a.id.removeprefix("local:")))
+            or (a.kept and a.id not in fresh)
         ]
         activities = sorted(pending + activities, key=lambda a: a.occurred_at, reverse=True)
         self.store.put_timeline(ref, activities)

@@ -32,7 +32,8 @@ Decisions:
   ``timeline()`` shows what the API does give, as ``other`` activities: when the record
   (or its list items) were added to a list and last modified, with the stage and
   version; plus the events this adapter logged through ``PUT /events`` (``add_note``),
-  kept in memory because the API cannot read them back (family ``event``).
+  kept (``Activity.kept``: the app's cache holds them across restarts) because the API
+  cannot read them back (family ``event``).
 - ``add_note`` logs an event whose participants are the emails (else phones) of the
   record's contacts (the contact itself, an item's contacts, an account's contacts).
 - Creates of list items use ``_upsert`` (``accountId`` on account lists,
@@ -933,6 +934,7 @@ class SalesforceIQ(Vendor):
             family="event",
             links=[_ref(r) for r in contacts],
             raw=event,
+            kept=True,  # the API cannot read events back: the app's cache keeps them
         )
         for contact_id in contact_ids:
             self._logged.setdefault(contact_id, []).append(activity)

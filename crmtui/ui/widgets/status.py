@@ -39,6 +39,9 @@ class StatusBar(Static):
             online = "◌ connecting…"
         queued = crm.queued(self.profile)
         parts = [online, f"⇅ {queued} queued edit{'s' if queued != 1 else ''}"]
+        for state in states:  # after a 429 the client holds requests: say so, briefly
+            if state.adapter is not None and (wait := state.adapter.limiter.wait_time(1)) > 0.5:
+                parts.append(f"⏳ {state.vendor_label} rate limit: next request in {wait:.0f} s")
         steady = getattr(self.app, "steady_status", False)
         if (
             self.profile

@@ -1,7 +1,8 @@
 """Soak: thousands of random browses, edits and creates against all five sandboxes.
 
 Every sandbox is served over real loopback HTTP (uvicorn, 127.0.0.1) with faults at
-10% (429, 500, 503, dropped connections, malformed JSON, drawn from a seeded RNG). One
+10% (429, 500, 503, dropped connections, malformed JSON, and lost replies: the write is
+applied, then the connection drops before the answer; drawn from a seeded RNG). One
 ``Crm`` (one ``Http``, one SQLite cache) drives them all, as the app does. Afterwards:
 
 * every edit the outbox acknowledged (``DONE``) is in the sandbox's own data;
@@ -11,7 +12,7 @@ Every sandbox is served over real loopback HTTP (uvicorn, 127.0.0.1) with faults
 Then the faults are switched off and the outbox drained: every edit and create must
 land exactly once. Exit status 1 if any check fails.
 
-    python benchmarks/soak.py --ops 3000 --seconds 120 --seed 1
+    python benchmarks/soak.py --ops 3000 --seconds 150 --seed 1
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Any
 
 from crmtui import sandbox
 from crmtui.http import CrmError, Http, RateBudget, RateLimiter
-from crmtui.model import Change, ChangeOp, ChangeState, Query, RecordRef
+from crmtui.model import Change, ChangeOp, ChangeState, Query, RecordRef, utcnow
 from crmtui.sandbox.faults import Faults
 from crmtui.sandbox.serve import serving
 from crmtui.service import Crm
@@ -357,25 +358,27 @@ def duplicates(apps: dict[str, Any], tally: Tally) -> int:
 # -- wiring ---------------------------------------------------------------------------
 
 
+RATES = ("rate_429", "rate_500", "rate_503", "rate_drop", "rate_malformed", "rate_lost")
+
+
 def soak_faults(seed: int, rate: float = 0.10) -> Faults:
-    share = rate / 5
-    return Faults(
-        rate_429=share,
-        rate_500=share,
-        rate_503=share,
-        rate_drop=share,
-        rate_malformed=share,
-        retry_after=0.01,
-        seed=seed,
-    )
+    """Faults at ``rate`` in all, shared equally by the kinds in ``RATES``."""
+    share = rate / len(RATES)
+    faults = Faults(retry_after=0.01, seed=seed)
+    faults.update(dict.fromkeys(RATES, share))
+    return faults
 
 
 def serve_all(stack: ExitStack, seed: int, rate: float) -> dict[str, tuple[Any, str]]:
     """Every sandbox on its own loopback port: vendor -> (app, origin)."""
     served: dict[str, tuple[Any, str]] = {}
     for index, vendor in enumerate(VENDORS):
-        app = sandbox.create_app(
-            vendor, seed=seed, faults=soak_faults(seed + index, rate), rate_limit=False
+        app = sandbox.create_app(  # anchored at the real time, as a vendor's clock is
+            vendor,
+            seed=seed,
+            faults=soak_faults(seed + index, rate),
+            rate_limit=False,
+            now=utcnow(),
         )
         served[vendor] = (app, stack.enter_context(serving(app)))
     return served
@@ -412,8 +415,7 @@ async def soak(
                 faulted.update(app.state.faults.counts)
             queued = [c for c, _ in run.tally.edits if state(crm, c) is not ChangeState.DONE]
             for app in apps.values():  # the faults stop: everything must land, once
-                app.state.faults.update({"rate_429": 0, "rate_500": 0, "rate_503": 0})
-                app.state.faults.update({"rate_drop": 0, "rate_malformed": 0})
+                app.state.faults.update(dict.fromkeys(RATES, 0))
             await run.drain(rounds=10, seconds=max(10.0, seconds / 2))
             problems += check(crm, apps, run.tally, all_done=True)
             figures = {
@@ -422,6 +424,7 @@ async def soak(
                 "requests": sum(a.session.requests_sent for a in map(crm.adapter, crm.states)),
                 "faults injected": sum(faulted.values()),
                 "faults by kind": dict(sorted(faulted.items())),
+                "lost replies": faulted["lost"],
                 "errors shown": dict(run.tally.errors),
                 "edits": len(run.tally.edits),
                 "edits acknowledged": len(run.tally.edits) - len(queued),

@@ -30,7 +30,7 @@ import httpx
 
 from crmtui.http import errors
 from crmtui.http.limiter import RateLimiter
-from crmtui.http.log import LogEntry, Redactor, RequestLog
+from crmtui.http.log import LogEntry, Redactor, RequestLog, guard_library_logs
 from crmtui.http.urls import check_base_url
 
 ErrorParser = Callable[[httpx.Response], str | None]
@@ -105,6 +105,7 @@ class Http:
         )
         self.log = RequestLog()
         self.redact = Redactor()
+        guard_library_logs(self.redact)  # httpx logs full URLs at INFO
         self.max_retries = max_retries
         self.backoff = backoff
         self.backoff_cap = backoff_cap

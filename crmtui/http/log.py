@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ REDACTED = "•••"
 _SECRET_PARAMS = re.compile(
     r"(?i)((?:api[_-]?key|token|password|secret|access_token|auth)=)[^&\s]+"
 )
+
+# A cookie's value in a header as httpcore's trace logs it: (b'Set-Cookie', b'name=value;...').
+_COOKIE_VALUES = re.compile(r"(?i)((?:set-)?cookie'?,\s*b?'[^=;']+=)[^;'\s]+")
 
 
 class Redactor:
@@ -35,7 +39,52 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for secret in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(secret, REDACTED)
+        text = _COOKIE_VALUES.sub(rf"\1{REDACTED}", text)
         return _SECRET_PARAMS.sub(rf"\1{REDACTED}", text)
+
+
+# Loggers of the HTTP libraries that may print a URL (query strings included) or headers.
+LIBRARY_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+
+
+class RedactingFilter(logging.Filter):
+    """Runs every record of a library logger through each live ``Redactor``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.redactors: weakref.WeakSet[Redactor] = weakref.WeakSet()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = original = record.getMessage()
+        for redact in list(self.redactors):
+            text = redact(text)
+        if text != original:
+            record.msg, record.args = text, None
+        return True
+
+
+_LIBRARY_FILTER = RedactingFilter()
+
+
+def guard_library_logs(redactor: Redactor) -> None:
+    """Make httpx's and httpcore's own log lines pass through ``redactor`` (idempotent).
+
+    A logger's filters see only the records logged on that very logger, so each one
+    that can print a URL or headers gets the filter.
+    """
+    _LIBRARY_FILTER.redactors.add(redactor)
+    for name in LIBRARY_LOGGERS:
+        library = logging.getLogger(name)
+        if _LIBRARY_FILTER not in library.filters:
+            library.addFilter(_LIBRARY_FILTER)
 
 
 @dataclass

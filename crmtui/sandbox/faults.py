@@ -13,7 +13,9 @@ Fault names: ``latency`` (sleep ``latency`` seconds), ``429`` (with ``Retry-Afte
 retry_after`` unless it is None), ``429-bare`` (no Retry-After), ``500``, ``502``,
 ``503``, ``drop`` (the connection is reset part-way through the body), ``malformed``
 (a 200 whose JSON is cut short), ``html`` (a 502 HTML page from a "proxy"), ``expire``
-(the session or token is treated as expired: a 401 as the vendor gives it).
+(the session or token is treated as expired: a 401 as the vendor gives it), ``lost``
+(the request is applied by the vendor app, then the connection is dropped before the
+reply: the client sees a transport error after the write happened).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTROL_PATH = "/_sandbox/faults"
 FAULT_NAMES = (
@@ -43,6 +45,7 @@ FAULT_NAMES = (
     "malformed",
     "html",
     "expire",
+    "lost",
 )
 
 
@@ -58,6 +61,7 @@ class Faults:
     rate_503: float = 0.0
     rate_drop: float = 0.0
     rate_malformed: float = 0.0
+    rate_lost: float = 0.0
     retry_after: float | None = 1.0
     seed: int = 0
     next: deque[str] = field(default_factory=deque)
@@ -98,6 +102,7 @@ class Faults:
             ("503", self.rate_503),
             ("drop", self.rate_drop),
             ("malformed", self.rate_malformed),
+            ("lost", self.rate_lost),
         ):
             if roll < rate:
                 return name
@@ -139,6 +144,9 @@ class FaultMiddleware:
         if fault == "expire":
             self.expire()
             await self.app(scope, receive, send)
+            return
+        if fault == "lost":
+            await self._lost(scope, receive, send)
             return
         if fault in ("429", "429-bare"):
             response = self.error(429, "Too many requests, slow down")
@@ -185,6 +193,15 @@ class FaultMiddleware:
         )
         await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
         raise ConnectionDropped("sandbox dropped the connection mid-body")
+
+    async def _lost(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app handles the request in full; its reply never reaches the client."""
+
+        async def swallow(message: Message) -> None:
+            return None
+
+        await self.app(scope, receive, swallow)
+        await self._drop(send)
 
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)

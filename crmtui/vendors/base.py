@@ -14,9 +14,11 @@ Every method speaks the neutral model (``crmtui.model``) and raises only
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from crmtui.fields import parse_datetime, same_value
 from crmtui.http import Http, RateBudget, RateLimiter, VendorSession
 from crmtui.model import (
     Activity,
@@ -61,6 +63,27 @@ class Profile:
 
     def secret(self, key: str) -> str:
         return (self.secrets or {}).get(key, "")
+
+
+def holds(record: Record, values: Mapping[str, Any]) -> bool:
+    """Whether ``record`` has every one of ``values``: a replayed create's earlier result.
+
+    Values compare as field values (``"1250.00" == 1250``); two texts that both read as
+    datetimes compare as instants (``...Z`` == ``...+00:00``).
+    """
+    for key, wanted in values.items():
+        have = record.fields.get(key)
+        if same_value(have, wanted):
+            continue
+        if isinstance(have, str) and isinstance(wanted, str):
+            try:
+                when = parse_datetime(have), parse_datetime(wanted)
+            except ValueError:
+                return False
+            if when[0] is not None and when[0] == when[1]:
+                continue
+        return False
+    return True
 
 
 class Vendor(ABC):

@@ -29,8 +29,16 @@ Decisions (where the documentation is silent or ambiguous):
   ``currency`` (an ISO code) as ``currency_id`` via ``/api/selector/currencies``.
 - A contact's ``company`` (its primary sales account) is read-only here: the doc
   deprecates ``sales_account_id`` and ``sales_accounts`` replaces the whole list.
-- Freshsales has no idempotency key and no field to hold one, so ``create`` posts once;
-  the outbox's retry rules (no POST retried after it may have arrived) prevent doubles.
+- Freshsales has no idempotency key (and tasks have no custom fields or tags to hold
+  one), so ``create`` first looks for its own earlier result and posts only when there
+  is none: a reply lost after the write (a dropped connection, the app killed) must
+  not make a second record. A task is looked for among its record's tasks
+  (``GET /api/<kind>/<id>?include=tasks``); a contact, lead, account or deal among the
+  ``/api/search`` hits whose email or name is exactly the one given (the newest
+  ``LOOKALIKES``, read in full). A match must hold every value of the create. The
+  adapter cannot tell a first try from a replay, so the look-up runs on every create
+  (one or two requests more); the price is that a create identical in every value to a
+  record already there (the same open task twice on one contact) returns that record.
 """
 
 from __future__ import annotations
@@ -62,7 +70,7 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
 )
-from crmtui.vendors.base import Profile, Setting, Vendor
+from crmtui.vendors.base import Profile, Setting, Vendor, holds
 
 Json = dict[str, Any]
 
@@ -330,6 +338,8 @@ _SETTINGS_TYPES = {
     "datetime": FieldType.DATETIME,
     "date_time": FieldType.DATETIME,
 }
+
+LOOKALIKES = 10  # exact search hits read in full when a replayed create looks for itself
 
 _STAGE_STATUS = {"won": "won", "lost": "lost", "closed won": "won", "closed lost": "lost"}
 
@@ -783,12 +793,49 @@ class Freshsales(Vendor):
     async def create(self, kind: str, values: dict[str, Any], idempotency_key: str) -> Record:
         resource = self._resource(kind)
         payload = await self._payload(resource, values)
+        await self._prepare(resource.kind)
+        earlier = await self._find_created(resource, values)
+        if earlier is not None:
+            return earlier
         path = resource.path
         body = self._object(
             await self.session.json("POST", path, json={resource.wrapper: payload}), path
         )
         await self._prepare(resource.kind)
         return self._record(resource, self._take(body, resource.wrapper, path), body)
+
+    async def _find_created(self, resource: _Resource, values: Mapping[str, Any]) -> Record | None:
+        """The record an earlier try of this create made, if its reply was lost."""
+        for candidate in await self._lookalikes(resource, values):
+            if holds(candidate, values):
+                return candidate
+        return None
+
+    async def _lookalikes(self, resource: _Resource, values: Mapping[str, Any]) -> list[Record]:
+        """Records that may be this create's: a task's siblings, or exact search hits."""
+        if resource.kind == Kind.TASK:
+            target = next(((k, values[f]) for k, f in _TARGET_FIELD.items() if values.get(f)), None)
+            if target is None:
+                return []
+            path = f"{RESOURCES[target[0]].path}/{target[1]}"
+            body = await self._get(path, {"include": "tasks"})
+            tasks = body.get("tasks") or []
+            return [self._record(resource, t, body) for t in tasks if isinstance(t, dict)]
+        full_name = " ".join(str(values.get(k) or "") for k in ("first_name", "last_name"))
+        term = str(values.get("email") or values.get("name") or full_name).strip()
+        if len(term) < 2:
+            return []
+        hits = await self.session.json(
+            "GET", "search", params={"q": term, "include": resource.wrapper}
+        )
+        exact = [
+            str(hit["id"])
+            for hit in (hits if isinstance(hits, list) else _items(hits))
+            if isinstance(hit, dict)
+            and "id" in hit
+            and term.lower() in (str(hit.get("name")).lower(), str(hit.get("email")).lower())
+        ]
+        return [await self.get(resource.kind, id) for id in exact[-LOOKALIKES:]]
 
     async def delete(self, ref: RecordRef) -> None:
         resource = self._resource(ref.kind)

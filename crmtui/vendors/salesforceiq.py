@@ -34,6 +34,11 @@ Decisions:
   version; plus the events this adapter logged through ``PUT /events`` (``add_note``),
   kept (``Activity.kept``: the app's cache holds them across restarts) because the API
   cannot read them back (family ``event``).
+- Creates have no idempotency key. List items upsert (by contact or account); a contact
+  with an email upserts by email. Otherwise, before posting, ``create`` looks among the
+  records modified in the last 15 minutes (``modifiedDate``, by the vendor's clock,
+  which is the real time) for one holding every value, so a create whose reply was
+  lost is not made twice. An identical record made minutes earlier is taken as it.
 - ``add_note`` logs an event whose participants are the emails (else phones) of the
   record's contacts (the contact itself, an item's contacts, an account's contacts).
 - Creates of list items use ``_upsert`` (``accountId`` on account lists,
@@ -50,7 +55,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -73,11 +78,13 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
 )
-from crmtui.vendors.base import Profile, Setting, Vendor
+from crmtui.vendors.base import Profile, Setting, Vendor, holds
 
 Json = dict[str, Any]
 MAX_LIMIT = 200
 LIST_PREFIX = "list:"
+# A create whose reply was lost is found among records modified this recently.
+REPLAY_WINDOW = timedelta(minutes=15)
 NEUTRAL_ORDER = ("stage", "amount", "expected_close", "owner")
 ACCOUNT_KEYS = {
     "address": "address",
@@ -871,6 +878,9 @@ class SalesforceIQ(Vendor):
     async def create(self, kind: str, values: dict[str, Any], idempotency_key: str) -> Record:
         if idempotency_key in self._created:
             return self._created[idempotency_key]
+        if kind in ("company", "contact") and (earlier := await self._earlier_result(kind, values)):
+            self._created[idempotency_key] = earlier
+            return earlier
         if kind.startswith(LIST_PREFIX):
             record = await self._create_item(kind, values)
         elif kind == "company":
@@ -888,6 +898,21 @@ class SalesforceIQ(Vendor):
             raise NotFound(self.label, f"no kind {kind!r}")
         self._created[idempotency_key] = record
         return record
+
+    async def _earlier_result(self, kind: str, values: Json) -> Record | None:
+        """A record this create already made (its reply lost): modified in the last
+        minutes and holding every value. List items need none (they upsert)."""
+        since = datetime.now(UTC) - REPLAY_WINDOW
+        query = Query(updated_since=since, per_page=200)
+        for _ in range(3):  # at most 600 recently modified records
+            page = await self.list(kind, query)
+            for record in page.records:
+                if holds(record, values):
+                    return await self.get(kind, record.id)
+            if not page.next_cursor:
+                return None
+            query = query.model_copy(update={"cursor": page.next_cursor})
+        return None
 
     async def _create_item(self, kind: str, values: Json) -> Record:
         schema = await self.schema(kind)

@@ -36,15 +36,23 @@ Mapping and decisions (the documentation is silent on these):
   ``campaign_emails``, ``automation_emails``); ``timeline(..., families=...)`` asks the
   server for those only. Tasks and groups have no timeline.
 - Rate budget: none documented; a polite 300 requests a minute (the sandbox allows 600).
-- Creates carry no idempotency key (SalesSeek has none); record pages are
-  ``https://<client_id>.salesseek.net/#<type>/<id>`` (the web app's routes).
+- Creates: SalesSeek has no idempotency key, so ``create`` first looks for its own
+  earlier result and posts only when there is none (a reply lost after the write, or
+  the app killed mid-send, must not make a second record): the list searched by the
+  new record's name (a task's text, a deal's or organization's name, an individual's
+  last name), newest ``created`` first; the ``LOOKALIKES`` newest hits are read in full
+  and one holding every value of the create is the earlier result. The adapter cannot
+  tell a first try from a replay, so this runs on every create (two to six requests);
+  a create identical in every value to a record already there returns that record.
+- Record pages are ``https://<client_id>.salesseek.net/#<type>/<id>`` (the web app's
+  routes).
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from datetime import datetime
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, ClassVar
@@ -69,9 +77,10 @@ from crmtui.model import (
     RelatedRef,
     utcnow,
 )
-from crmtui.vendors.base import Profile, Setting, Vendor
+from crmtui.vendors.base import Profile, Setting, Vendor, holds
 
 COOKIE = "salesseek"
+LOOKALIKES = 5  # newest search hits read in full when a replayed create looks for itself
 PATHS = {
     "company": "organizations",
     "contact": "individuals",
@@ -178,8 +187,15 @@ class CookieLogin(httpx.Auth):
 
     requires_response_body = True
 
-    def __init__(self, login_url: str, email: str, password: str) -> None:
+    def __init__(
+        self,
+        login_url: str,
+        email: str,
+        password: str,
+        on_cookie: Callable[[str], None] | None = None,
+    ) -> None:
         self._login_url = login_url
+        self._on_cookie = on_cookie  # e.g. the redactor: the cookie is a secret too
         self._email = email
         self._password = password
         self.cookie: str | None = None  # in memory only
@@ -227,6 +243,8 @@ class CookieLogin(httpx.Auth):
                 continue
             if COOKIE in jar and jar[COOKIE].value:
                 self.cookie = jar[COOKIE].value
+                if self._on_cookie is not None:
+                    self._on_cookie(self.cookie)
         try:
             self.me = response.json()
         except ValueError:
@@ -295,7 +313,10 @@ class SalesSeek(Vendor):
     def connect(self) -> VendorSession:
         password = self.profile.secret("password")
         self.auth = CookieLogin(
-            self.base_url().rstrip("/") + "/login", self.profile.setting("email"), password
+            self.base_url().rstrip("/") + "/login",
+            self.profile.setting("email"),
+            password,
+            on_cookie=self.http.redact.add,
         )
         return self.http.session(
             profile=self.profile.name,
@@ -1014,9 +1035,25 @@ class SalesSeek(Vendor):
         if kind == "group":
             raise Rejected(self.label, "groups are created in SalesSeek itself")
         body = await self._payload(kind, values)
+        earlier = await self._find_created(kind, values)
+        if earlier is not None:
+            return earlier
         path = self._path(kind) + ("/" if kind in ("contact", "deal") else "")
         raw = await self.session.json("POST", path, json=body)
         return await self._record(kind, raw)
+
+    async def _find_created(self, kind: str, values: dict[str, Any]) -> Record | None:
+        """The record an earlier try of this create made, if its reply was lost."""
+        names = (values.get(k) for k in ("subject", "name", "last_name", "first_name"))
+        term = next((str(n).strip() for n in names if n and str(n).strip()), "")
+        if not term:
+            return None
+        query = Query(search=term, sort="created_at", descending=True, per_page=LOOKALIKES)
+        for hit in (await self.list(kind, query)).records:
+            record = await self.get(kind, hit.id)  # search answers are reduced: read it all
+            if holds(record, values):
+                return record
+        return None
 
     async def delete(self, ref: RecordRef) -> None:
         await self.session.request("DELETE", f"{self._path(ref.kind)}/{ref.id}", expect_json=False)

@@ -12,9 +12,13 @@ import pytest
 from benchmarks.soak import PLANS, Plan, no_sleep, profile_for, unpace
 from crmtui import sandbox
 from crmtui.http import Http
-from crmtui.model import Query, RecordRef
+from crmtui.model import Query, RecordRef, utcnow
 from crmtui.service import Crm
 from crmtui.store import Store
+
+# Vendors whose create a lost reply still duplicates (strict xfails: they flip when fixed).
+# None now: SalesforceIQ looks among recently modified records before posting again.
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def grant(vendor: str, app: Any, secrets: dict[str, str], settings: dict[str, str]) -> None:
@@ -83,6 +87,7 @@ def build(
     **sandbox_options: Any,
 ) -> Rig:
     """The sandbox mounted at ``http://<vendor>.localhost``, a cache file at ``path``."""
+    sandbox_options.setdefault("now", utcnow())  # a vendor's clock is the real time
     app = sandbox.create_app(vendor, rate_limit=False, **sandbox_options)
     http = http or Http(sleep=no_sleep)
     origin = f"http://{vendor}.localhost"

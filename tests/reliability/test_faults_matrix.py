@@ -19,9 +19,9 @@ from benchmarks.soak import VENDORS, row_of, rows_with
 from crmtui.http import CrmError
 from crmtui.model import ChangeState, Query
 from crmtui.sandbox.faults import FAULT_NAMES
-from tests.reliability.conftest import Rig
+from tests.reliability.conftest import KNOWN_GAPS, Rig
 
-TRANSIENT = {"429", "429-bare", "500", "502", "503", "drop", "malformed", "html"}
+TRANSIENT = {"429", "429-bare", "500", "502", "503", "drop", "malformed", "html", "lost"}
 SLOW = 0.05  # seconds a request may take while the sandbox is slowed down...
 LATENCY = 0.2  # ...by this much
 
@@ -124,8 +124,10 @@ async def write(rig: Rig, writes: ArmWrites, path: str, fault: str) -> None:
 @pytest.mark.parametrize("fault", FAULT_NAMES)
 @pytest.mark.parametrize("vendor", VENDORS)
 async def test_every_path_survives_the_fault(
-    rigs: Callable[..., Rig], vendor: str, fault: str
+    rigs: Callable[..., Rig], vendor: str, fault: str, request: pytest.FixtureRequest
 ) -> None:
+    if fault == "lost" and vendor in KNOWN_GAPS:  # its create lands twice: see that module
+        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[vendor]))
     rig = rigs(vendor)
     writes = ArmWrites(rig.app)
     rig.crm.http.mount_app(f"http://{vendor}.localhost", writes)

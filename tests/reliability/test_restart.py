@@ -75,9 +75,9 @@ async def _child(job: dict[str, Any]) -> None:
 
 
 @contextmanager
-def running(job: dict[str, Any]) -> Iterator[subprocess.Popen[str]]:
-    """The child process doing ``job``; killed with SIGKILL at the latest on exit."""
-    entry = "from tests.reliability.test_restart import child; child()"
+def running(job: dict[str, Any], module: str = __name__) -> Iterator[subprocess.Popen[str]]:
+    """``module``'s ``child()`` doing ``job``; killed with SIGKILL at the latest on exit."""
+    entry = f"from {module} import child; child()"
     proc = subprocess.Popen(
         [sys.executable, "-c", entry, json.dumps(job)],
         cwd=ROOT,

@@ -14,7 +14,7 @@ async def test_a_small_soak_loses_nothing_and_duplicates_nothing() -> None:
     assert problems == []
     assert figures["operations"] == 300
     assert figures["faults injected"] > 0
-    assert set(figures["faults by kind"]) >= {"429", "500", "503", "drop", "malformed"}
+    assert set(figures["faults by kind"]) >= {"429", "500", "503", "drop", "malformed", "lost"}
     assert figures["duplicates found"] == 0
     assert figures["edits"] > 50 and figures["creates"] > 10
     assert figures["edits acknowledged"] + figures["edits still queued"] == figures["edits"]

@@ -1,16 +1,20 @@
 """A million records at the speed of a keystroke: the list, search and sync benchmarks.
 
-    python benchmarks/run.py [--records N] [--repeat R] [--json]
+    python benchmarks/run.py [--records N] [--repeat R] [--db PATH] [--json]
 
-Builds N deals (default 1,000,000) in a temporary cache through ``Store.upsert_records``,
+Builds N deals (default 1,000,000) in a temporary cache through ``Store.upsert_records``
+(``--db PATH`` keeps the built file and reuses it when it already holds N deals),
 then measures, each timed figure over repeated runs (median, p95, min, max):
 
 - ``list_open_ms``: count + the first window (what opening a list reads)
 - ``deep_window_ms``: a window at the very end of the list (OFFSET paging)
 - ``page_down_ms``: page-down in a real ``RecordTable`` under ``App.run_test()``, key
-  press to refreshed screen
-- ``sort_ms``: count + first window sorted by a JSON field (amount, as numbers)
-- ``filter_ms``: count + first window of a field filter (stage)
+  event to the refreshed screen (``tables.ScreenWatch``); ``pilot_page_down_ms`` the
+  same through ``Pilot.press`` + ``pause``, whose 20 ms idle polls dominate it, and
+  ``pilot_bare_ms`` that figure for a bare app with one ``Static`` (the control)
+- ``sort_ms``: count + first window sorted by a JSON field (amount, as numbers); the
+  first sample of a fresh cache includes building the field's index (see ``max``)
+- ``filter_ms``: count + first window of a field filter (stage), same note
 - ``search_ms``: ``Store.search`` of everyday words
 - ``first_paint_s`` / ``rss_mb``: a new process opening the cache and painting the list
 - ``sync_rate_ratio``: a sync's request rate over a shrunk Freshsales limit (see
@@ -118,18 +122,29 @@ def machine() -> dict[str, Any]:
     return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version()}
 
 
-async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    db = folder / "bench.sqlite3"
+def open_built(db: Path, records: int) -> tuple[Store, float]:
+    """The store at ``db`` holding ``records`` deals (built unless it already holds them)."""
     store = Store(db)
+    if store.count(data.PROFILE, data.KIND) == records:
+        print(f"  reusing {records:,} records in {db.name}", file=sys.stderr)
+        return store, 0.0
+    store.delete_profile(data.PROFILE)
 
     def built(done: int, seconds: float) -> None:
-        if done % 100_000 == 0 or done == args.records:
+        if done % 100_000 == 0 or done == records:
             print(f"  built {done:,} records in {seconds:.0f} s", file=sys.stderr)
 
-    build_s = data.build(store, args.records, progress=built)
-    print(f"  {args.records:,} records written in {build_s:.1f} s", file=sys.stderr)
+    build_s = data.build(store, records, progress=built)
+    print(f"  {records:,} records written in {build_s:.1f} s", file=sys.stderr)
+    return store, build_s
+
+
+async def measure(args: argparse.Namespace, db: Path) -> dict[str, Any]:
+    store, build_s = open_built(db, args.records)
     samples = list_queries(store, args.records, args.repeat)
     samples["page_down_ms"] = await tables.page_downs(store, args.presses)
+    pilot, bare = await tables.pilot_page_downs(store, max(1, args.presses // 3))
+    samples["pilot_page_down_ms"], samples["pilot_bare_ms"] = pilot, bare
     stock, ours = [], []
     rows = min(DATATABLE_ROWS, args.records)
     for _ in range(args.datatable_repeat):
@@ -143,7 +158,7 @@ async def measure(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     return {
         "records": args.records,
         "build_s": round(build_s, 1),
-        "db_mb": round(sum(f.stat().st_size for f in folder.iterdir()) / 2**20, 1),
+        "db_mb": round(sum(f.stat().st_size for f in db.parent.glob(db.name + "*")) / 2**20, 1),
         "samples": samples,
         "first_paint": paints,
         "rss": rss,
@@ -167,6 +182,9 @@ def summary(raw: dict[str, Any]) -> dict[str, Any]:
         "filter_ms_p50": s["filter_ms"]["median"],
         "deep_window_ms_p50": s["deep_window_ms"]["median"],
         "search_ms_p50": s["search_ms"]["median"],
+        "search_ms_p95": s["search_ms"]["p95"],
+        "pilot_page_down_ms_p50": s["pilot_page_down_ms"]["median"],
+        "pilot_bare_ms_p50": s["pilot_bare_ms"]["median"],
         "rss_mb": round(max(raw["rss"]), 1),
         "sync_rate_ratio": round(sync.ratio, 3),
         "sync_429": sync.rejected,
@@ -206,10 +224,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--presses", type=int, default=60, help="page-down key presses")
     parser.add_argument("--cold-repeat", type=int, default=3, help="cold starts")
     parser.add_argument("--datatable-repeat", type=int, default=2)
+    parser.add_argument("--db", type=Path, help="cache file to build once and reuse")
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="crmtui-bench-") as folder:
-        result = summary(asyncio.run(measure(args, Path(folder))))
+    if args.db is not None:
+        result = summary(asyncio.run(measure(args, args.db)))
+    else:
+        with tempfile.TemporaryDirectory(prefix="crmtui-bench-") as folder:
+            result = summary(asyncio.run(measure(args, Path(folder) / "bench.sqlite3")))
     print(table(result))
     if args.json:
         print(json.dumps(result))

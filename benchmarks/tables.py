@@ -1,17 +1,25 @@
 """Headless Textual measurements: first paint, page-down, and the stock DataTable.
 
-Each measurement runs a small ``App`` under ``App.run_test()`` (no terminal needed); a
-"paint" is a key press or mount followed by ``pilot.pause()``, which returns once the
-app has processed the messages and refreshed the screen.
+Each measurement runs a small ``App`` under ``App.run_test()`` (no terminal needed).
+
+Page-down is timed from the key event entering the app to the screen update that
+shows the moved cursor, rendered to the terminal's bytes as ``App._display`` would
+(``page_downs``). ``Pilot.press`` + ``pause`` cannot time that: Textual's
+``wait_for_idle`` sleeps in 20 ms steps (three of them per press), so it measures about
+60 ms even for a bare app with one ``Static``; ``pilot_page_downs`` keeps that figure,
+with the bare app as its control, to show the split.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
+from textual import events
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from benchmarks.data import COLUMNS, KIND, PROFILE, SPECS
 from crmtui.model import Record
@@ -53,8 +61,38 @@ def record_table(store: Store, count: int | None = None) -> RecordTable:
     return RecordTable(fetch, rows, columns())
 
 
+class ScreenWatch:
+    """Times from a key event to the next screen update, rendered as a terminal's bytes."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self.app = app
+        self.painted = asyncio.Event()
+        self.ready: Callable[[], bool] = lambda: False
+        self._display = app._display
+        app._display = self._paint  # type: ignore[method-assign]
+
+    def _paint(self, screen: Any, renderable: Any) -> None:
+        self._display(screen, renderable)
+        if renderable is not None and not self.painted.is_set() and self.ready():
+            render = getattr(renderable, "render_segments", None)
+            if render is not None:
+                render(self.app.console)  # what the terminal driver would be sent
+            self.painted.set()
+
+    async def key(self, key: str, ready: Callable[[], bool]) -> float:
+        """Milliseconds from sending ``key`` to the first update after ``ready()``."""
+        self.painted.clear()
+        self.ready = ready
+        driver = self.app._driver
+        assert driver is not None
+        started = time.perf_counter()
+        driver.send_message(events.Key(key, None))
+        await asyncio.wait_for(self.painted.wait(), 5)
+        return (time.perf_counter() - started) * 1000
+
+
 async def page_downs(store: Store, presses: int) -> list[float]:
-    """Milliseconds from each page-down key press to the refreshed screen."""
+    """Milliseconds from each page-down key to the refreshed screen (``ScreenWatch``)."""
     table = record_table(store)
     app = TableApp(table)
     samples = []
@@ -62,13 +100,41 @@ async def page_downs(store: Store, presses: int) -> list[float]:
         table.reload()
         table.focus()
         await pilot.pause()
+        watch = ScreenWatch(app)
         for _ in range(presses):
-            started = time.perf_counter()
-            await pilot.press("pagedown")
-            await pilot.pause()
-            samples.append((time.perf_counter() - started) * 1000)
+            before = table.cursor
+            samples.append(await watch.key("pagedown", lambda b=before: table.cursor != b))
+            await pilot.pause()  # let the app settle: presses are a person's, not a flood
         assert table.cursor > 0, "the table did not move"
     return samples
+
+
+class BareApp(App[None]):
+    """The control: one ``Static`` and nothing else."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("page down")
+
+
+async def pilot_page_downs(store: Store, presses: int) -> tuple[list[float], list[float]]:
+    """(RecordTable, bare app) milliseconds of ``Pilot.press`` + ``pause`` per page-down."""
+
+    async def timed(app: App[Any], table: RecordTable | None) -> list[float]:
+        samples = []
+        async with app.run_test(size=SIZE) as pilot:
+            if table is not None:
+                table.reload()
+                table.focus()
+            await pilot.pause()
+            for _ in range(presses):
+                started = time.perf_counter()
+                await pilot.press("pagedown")
+                await pilot.pause()
+                samples.append((time.perf_counter() - started) * 1000)
+        return samples
+
+    table = record_table(store)
+    return await timed(TableApp(table), table), await timed(BareApp(), None)
 
 
 async def time_to_paint(

@@ -7,6 +7,10 @@ system keyring (``api_key_keyring = true``, service ``crmtui``, user
 
     theme = "crmtui-dark"
 
+    [keys]                              # binding id = key(s); `?` in the app lists them
+    my_day = "t"
+    cursor_down = "down,j,n"
+
     [profiles.acme]
     vendor = "freshsales"
     domain = "acme"                     # https://acme.freshsales.io/api/
@@ -154,7 +158,10 @@ class Config:
             values = dict(values)
             profiles[name] = ProfileConfig(name, str(values.pop("vendor")), values)
         theme = data.get("theme")
-        keys = {str(k): str(v) for k, v in (data.get("keys") or {}).items()}
+        keys = {  # action (binding id) -> key(s): "n" , "down,n" or ["down", "n"]
+            str(k): ",".join(map(str, v)) if isinstance(v, list) else str(v)
+            for k, v in (data.get("keys") or {}).items()
+        }
         return cls(path=path, profiles=profiles, theme=theme, keys=keys, exists=True)
 
     def save(self) -> None:

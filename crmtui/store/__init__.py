@@ -25,7 +25,15 @@ from crmtui.store.records import RecordsMixin
 
 __all__ = ["MEMORY", "PLACEHOLDER_PREFIX", "ChangeBusy", "SchemaTooNew", "Store"]
 
-_PROFILE_TABLES = ("outbox", "activities", "timelines", "kinds", "field_specs", "sync_state")
+_PROFILE_TABLES = (
+    "outbox",
+    "activities",
+    "timelines",
+    "kinds",
+    "field_specs",
+    "sync_state",
+    "record_counts",
+)
 
 
 class Store(RecordsMixin, OutboxMixin, CacheMixin):

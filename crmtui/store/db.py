@@ -104,7 +104,35 @@ CREATE TABLE sync_state (
 CREATE TABLE profiles (profile TEXT PRIMARY KEY, vendor TEXT, last_synced TEXT);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# The size of every list, kept by triggers so that no write path can forget it: opening
+# a list of a million records must not count them.
+_V2 = """
+CREATE TABLE record_counts (
+    profile TEXT NOT NULL, kind TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (profile, kind)
+) WITHOUT ROWID;
+INSERT INTO record_counts (profile, kind, n)
+    SELECT profile, kind, count(*) FROM records WHERE is_deleted = 0 GROUP BY profile, kind;
+CREATE TRIGGER records_count_insert AFTER INSERT ON records WHEN new.is_deleted = 0 BEGIN
+    INSERT INTO record_counts (profile, kind, n) VALUES (new.profile, new.kind, 1)
+        ON CONFLICT (profile, kind) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER records_count_delete AFTER DELETE ON records WHEN old.is_deleted = 0 BEGIN
+    UPDATE record_counts SET n = n - 1 WHERE profile = old.profile AND kind = old.kind;
+END;
+CREATE TRIGGER records_count_update AFTER UPDATE OF profile, kind, is_deleted ON records
+    WHEN old.is_deleted != new.is_deleted OR old.profile != new.profile
+        OR old.kind != new.kind
+BEGIN
+    UPDATE record_counts SET n = n - 1
+        WHERE old.is_deleted = 0 AND profile = old.profile AND kind = old.kind;
+    INSERT INTO record_counts (profile, kind, n)
+        SELECT new.profile, new.kind, 1 WHERE new.is_deleted = 0
+        ON CONFLICT (profile, kind) DO UPDATE SET n = n + 1;
+END;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,9 +1,11 @@
 """The records cache: upserts from the server, single reads, windows of a list, search.
 
 Lists are read as windows (``LIMIT``/``OFFSET`` over an index), never whole. Sorting by
-title or a date walks an index of (profile, kind, is_deleted, column, id); sorting by a
-field key uses ``json_extract`` (numbers, money and numeric text compare as numbers,
-empty values last). Ties are broken by id, so a window never shuffles between reads.
+title or a date walks an index of (profile, kind, is_deleted, column, id); sorting or
+filtering by a field key walks an expression index built the first time it is needed
+(see ``indexes``: numbers, money and numeric text compare as numbers, empty values
+last). Ties are broken by id, so a window never shuffles between reads. A whole list's
+size comes from ``record_counts``, which triggers keep exact.
 
 Windows and search results carry no ``raw`` (it lives in its own table so list rows stay
 small); ``get_record`` includes it. A record hidden by a queued delete, or gone on the
@@ -17,37 +19,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from crmtui.model import ChangeState, FieldType, Record, RecordRef, utcnow
-from crmtui.store import optimistic, rows
+from crmtui.model import ChangeState, Record, RecordRef, utcnow
+from crmtui.store import indexes, optimistic, rows
 from crmtui.store.db import HasDatabase, dumps, to_text
 from crmtui.store.fts import WEIGHTS, fts_query
 
-_COLUMN_SORTS = {
-    "title": "r.title COLLATE NOCASE",
-    "subtitle": "r.subtitle COLLATE NOCASE",
-    "updated_at": "r.updated_at",
-    "created_at": "r.created_at",
-}
-_NUMERIC_TYPES = (FieldType.NUMBER, FieldType.MONEY)
-
-# A field's value as a sort key: numbers and numeric text as numbers, other text as is.
-_GENERIC_SORT = """CASE
-    WHEN typeof(json_extract(r.fields, ?)) IN ('integer', 'real') THEN json_extract(r.fields, ?)
-    WHEN json_extract(r.fields, ?) GLOB '[0-9-]*'
-        AND json_extract(r.fields, ?) GLOB '*[0-9]*'
-        AND NOT substr(json_extract(r.fields, ?), 2) GLOB '*[^0-9.]*'
-        THEN CAST(json_extract(r.fields, ?) AS REAL)
-    ELSE json_extract(r.fields, ?) END"""
-_FILTER = (
-    "(json_extract(r.fields, ?) IN ({marks})"
-    " OR (json_type(r.fields, ?) = 'array'"
-    " AND EXISTS (SELECT 1 FROM json_each(r.fields, ?) WHERE value = ?)))"
-)
-
-
-def json_path(field: str) -> str:
-    """The JSON path of a field key (quoted, so any key is safe)."""
-    return '$."' + field.replace('"', "") + '"'
+SEARCH_CAP = 2_000
+_BM25 = f"bm25(records_fts, {', '.join(str(w) for w in WEIGHTS)})"
+_RANKED = f"SELECT rowid, {_BM25} AS score FROM records_fts WHERE records_fts MATCH ?"
+_PAIRS = "SELECT value ->> 0 AS rowid, value ->> 1 AS score FROM json_each(?)"
+_ARRAY_TEXT = " >= '[' AND {v} < '\\'"  # json_extract of an array: '[...]' text
 
 
 def _candidates(value: str) -> list[Any]:
@@ -65,11 +46,39 @@ def _candidates(value: str) -> list[Any]:
     return found
 
 
-def _filter_clause(field: str, value: str) -> tuple[str, list[Any]]:
-    path = json_path(field)
+def _any(conn: sqlite3.Connection, profile: str, kind: str, clause: str, params: list[Any]) -> bool:
+    """Whether a live record of the list meets ``clause`` (one probe of an index)."""
+    found = conn.execute(
+        f"SELECT 1 FROM records WHERE profile = ? AND kind = ? AND is_deleted = 0 AND {clause}"
+        " LIMIT 1",
+        [profile, kind, *params],
+    ).fetchone()
+    return found is not None
+
+
+def _filter_clause(
+    conn: sqlite3.Connection, profile: str, kind: str, field: str, value: str
+) -> tuple[str, list[Any]]:
+    """The WHERE term of a filter, shaped so its index can answer it.
+
+    The candidate values and the array (tags) branch that no live record can meet are
+    left out (each checked with one index probe), so the usual filter is one equality
+    and a title-ordered window walks the index without sorting.
+    """
+    name, definition = indexes.filter_index(field)
+    indexes.ensure(conn, name, definition)
+    v = indexes.extract(field)
     candidates = _candidates(value)
-    marks = ", ".join("?" * len(candidates))
-    return _FILTER.format(marks=marks), [path, *candidates, path, path, value]
+    present = [c for c in candidates[1:] if _any(conn, profile, kind, f"{v} = ?", [c])]
+    candidates = [candidates[0], *present]
+    clause = f"{v} = ?" if len(candidates) == 1 else f"{v} IN ({', '.join('?' * len(candidates))})"
+    params: list[Any] = list(candidates)
+    arrays = f"{v}{_ARRAY_TEXT.format(v=v)}"
+    if _any(conn, profile, kind, arrays, []):
+        member = "EXISTS (SELECT 1 FROM json_each(r.fields, ?) WHERE value = ?)"
+        clause = f"({clause} OR ({arrays} AND {member}))"
+        params += [indexes.json_path(field), value]
+    return clause, params
 
 
 class RecordsMixin(HasDatabase):
@@ -153,9 +162,15 @@ class RecordsMixin(HasDatabase):
         search: str = "",
         filters: dict[str, str] | None = None,
     ) -> int:
-        """How many records a list shows (deleted ones excluded)."""
-        where, params = _where(profile, kind, search, filters)
+        """How many records a list shows (deleted ones excluded).
+
+        A whole list's size is read from ``record_counts`` (kept by triggers), not
+        counted; a filtered one is counted from its filter's index.
+        """
         with self._db.read() as conn:
+            if not search and not filters:
+                return _cached_count(conn, profile, kind)
+            where, params = _where(conn, profile, kind, search, filters)
             return int(
                 conn.execute(f"SELECT count(*) FROM records r {where}", params).fetchone()[0]
             )
@@ -164,7 +179,7 @@ class RecordsMixin(HasDatabase):
         """How many records of a profile are cached (every kind)."""
         with self._db.read() as conn:
             found = conn.execute(
-                "SELECT count(*) FROM records WHERE profile = ? AND is_deleted = 0", (profile,)
+                "SELECT coalesce(sum(n), 0) FROM record_counts WHERE profile = ?", (profile,)
             ).fetchone()
         return int(found[0])
 
@@ -180,15 +195,37 @@ class RecordsMixin(HasDatabase):
         search: str = "",
         filters: dict[str, str] | None = None,
     ) -> list[Record]:
-        """``limit`` records of a list from ``offset``, in a stable order (title by default)."""
-        where, params = _where(profile, kind, search, filters)
+        """``limit`` records of a list from ``offset``, in a stable order (title by default).
+
+        A window past the middle of a whole list is read backwards from its end (the
+        same index walked the other way), so the last page costs what the first does.
+        """
+        offset, limit = max(offset, 0), max(limit, 0)
         with self._db.read() as conn:
-            order, order_params = self._order_by(conn, profile, kind, sort, descending)
-            return rows.select_records(
-                conn,
-                f"{where} ORDER BY {order} LIMIT ? OFFSET ?",
-                [*params, *order_params, max(limit, 0), max(offset, 0)],
-            )
+            where, params = _where(conn, profile, kind, search, filters)
+            order = _order(conn, profile, kind, sort, descending)
+            total = None if search or filters else _cached_count(conn, profile, kind)
+            if total is None or offset + limit // 2 <= total // 2:
+                tail = f"{where} ORDER BY {order.sql()} LIMIT ? OFFSET ?"
+                return rows.select_records(conn, tail, [*params, limit, offset])
+            limit = max(0, min(limit, total - offset))
+            tail = f"{where} ORDER BY {order.sql(reverse=True)} LIMIT ? OFFSET ?"
+            found = rows.select_records(conn, tail, [*params, limit, total - offset - limit])
+            return found[::-1]
+
+    def ensure_sort_index(self, profile: str, kind: str, field: str) -> None:
+        """Build the indexes that sort a list by ``field`` both ways (else built lazily).
+
+        Worth calling in the background for a kind's sortable columns: the first sort
+        of a large list otherwise pays for the index (seconds at a million records).
+        """
+        with self._db.read() as conn:
+            field_type = _field_type(conn, profile, kind, field)
+        for descending in (False, True):
+            index = indexes.order(field, descending, field_type).index
+            if index is not None:
+                with self._db.transaction() as conn:
+                    indexes.ensure(conn, *index)
 
     def search(
         self,
@@ -198,48 +235,84 @@ class RecordsMixin(HasDatabase):
         profiles: list[str] | None = None,
         kinds: list[str] | None = None,
     ) -> list[Record]:
-        """Records matching ``text`` (last word as a prefix), best match first (bm25)."""
+        """Records matching ``text`` (last word as a prefix), best match first (bm25).
+
+        bm25 costs a few microseconds per match, too much for a word that a fifth of a
+        million records contain. Up to ``SEARCH_CAP`` matches every one is ranked; past
+        that (a very common word) the candidates are the first ``SEARCH_CAP`` title
+        matches, ranked, else the first ``SEARCH_CAP`` matches anywhere; the full
+        ranking runs only when those leave fewer than ``limit`` in scope.
+        """
         query = fts_query(text)
         if query is None:
             return []
-        clauses = ["records_fts MATCH ?", "r.is_deleted = 0"]
-        params: list[Any] = [query]
+        clauses = ["r.is_deleted = 0"]
+        scope: list[Any] = []
         for column, values in (("profile", profiles), ("kind", kinds)):
             if values is not None:
                 clauses.append(f"r.{column} IN ({', '.join('?' * len(values))})")
-                params.extend(values)
-        weights = ", ".join(str(w) for w in WEIGHTS)
-        tail = (
-            "JOIN records_fts f ON f.rowid = r.rowid WHERE "
-            + " AND ".join(clauses)
-            + f" ORDER BY bm25(records_fts, {weights}), r.title COLLATE NOCASE, r.id LIMIT ?"
-        )
+                scope.extend(values)
+        where = " AND ".join(clauses)
+
+        def ranked(pairs: list[tuple[int, float]]) -> list[Record]:
+            tail = (
+                f"JOIN ({_PAIRS}) f ON f.rowid = r.rowid WHERE {where}"
+                " ORDER BY f.score, r.title COLLATE NOCASE, r.id LIMIT ?"
+            )
+            return rows.select_records(conn, tail, [dumps(pairs), *scope, limit])
+
         with self._db.read() as conn:
             try:
-                return rows.select_records(conn, tail, [*params, limit])
+                found = conn.execute(f"{_RANKED} LIMIT ?", (query, SEARCH_CAP + 1)).fetchall()
+                if len(found) <= SEARCH_CAP:  # every match, ranked
+                    return ranked(found)
+                titled = conn.execute(f"{_RANKED} LIMIT ?", (f"title : ({query})", SEARCH_CAP))
+                for pairs in (titled.fetchall(), found[:SEARCH_CAP]):
+                    hits = ranked(pairs)
+                    if len(hits) == limit:
+                        return hits
+                tail = f"JOIN ({_RANKED}) f ON f.rowid = r.rowid WHERE {where}"
+                tail += " ORDER BY f.score, r.title COLLATE NOCASE, r.id LIMIT ?"
+                return rows.select_records(conn, tail, [query, *scope, limit])
             except sqlite3.OperationalError:  # input the tokenizer reads as nothing
                 return []
 
-    def _order_by(
-        self, conn: sqlite3.Connection, profile: str, kind: str, sort: str | None, desc: bool
-    ) -> tuple[str, list[Any]]:
-        direction = " DESC" if desc else ""
-        column = _COLUMN_SORTS.get(sort or "title")
-        if column is not None:
-            return f"{column}{direction}, r.id{direction}", []
-        assert sort is not None
-        path = json_path(sort)
-        if _field_type(conn, profile, kind, sort) in _NUMERIC_TYPES:
-            expr, params = "CAST(json_extract(r.fields, ?) AS REAL)", [path]
-        else:
-            expr, params = _GENERIC_SORT, [path] * _GENERIC_SORT.count("?")
-        value = f"({expr})"
-        order = f"{value} IS NULL, {value}{direction}, r.id{direction}"
-        return order, [*params, *params]
+
+def _order(
+    conn: sqlite3.Connection, profile: str, kind: str, sort: str | None, descending: bool
+) -> indexes.Order:
+    """The order of a list, its index built first when it is a field's."""
+    field_type = None
+    if sort and sort not in indexes.COLUMN_SORTS:
+        field_type = _field_type(conn, profile, kind, sort)
+    order = indexes.order(sort, descending, field_type)
+    if order.index is not None:
+        indexes.ensure(conn, *order.index)
+    return order
+
+
+def _matches_over(conn: sqlite3.Connection, query: str, cap: int) -> bool:
+    """Whether the FTS query matches more than ``cap`` records (stops at ``cap + 1``)."""
+    found = conn.execute(
+        "SELECT count(*) FROM (SELECT rowid FROM records_fts WHERE records_fts MATCH ? LIMIT ?)",
+        (query, cap + 1),
+    ).fetchone()
+    return int(found[0]) > cap
+
+
+def _cached_count(conn: sqlite3.Connection, profile: str, kind: str) -> int:
+    found = conn.execute(
+        "SELECT n FROM record_counts WHERE profile = ? AND kind = ?", (profile, kind)
+    ).fetchone()
+    return int(found[0]) if found else 0
 
 
 def _where(
-    profile: str, kind: str, search: str, filters: dict[str, str] | None
+    conn: sqlite3.Connection,
+    profile: str,
+    kind: str,
+    search: str,
+    filters: dict[str, str] | None,
 ) -> tuple[str, list[Any]]:
     clauses = ["r.profile = ?", "r.kind = ?", "r.is_deleted = 0"]
     params: list[Any] = [profile, kind]
@@ -248,7 +321,7 @@ def _where(
         clauses.append("r.rowid IN (SELECT rowid FROM records_fts WHERE records_fts MATCH ?)")
         params.append(query)
     for field, value in (filters or {}).items():
-        clause, clause_params = _filter_clause(field, value)
+        clause, clause_params = _filter_clause(conn, profile, kind, field, value)
         clauses.append(clause)
         params.extend(clause_params)
     return "WHERE " + " AND ".join(clauses), params

@@ -6,11 +6,13 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.theme import Theme
 
 from crmtui.config import Config
-from crmtui.model import RecordRef
+from crmtui.model import RecordRef, utcnow
 from crmtui.service import Crm, Notice
 from crmtui.service.events import Event
+from crmtui.ui import themes
 from crmtui.ui.commands import CrmCommands
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
@@ -23,11 +25,11 @@ class CrmApp(App[None]):
     TITLE = "crmtui"
     COMMANDS: ClassVar = App.COMMANDS | {CrmCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("ctrl+k", "search", "Search all", priority=True),
-        Binding("ctrl+o", "outbox", "Outbox"),
-        Binding("ctrl+l", "request_log", "Requests", show=False),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("ctrl+k", "search", "Search all", priority=True, id="search"),
+        Binding("ctrl+o", "outbox", "Outbox", id="outbox"),
+        Binding("ctrl+l", "request_log", "Requests", show=False, id="request_log"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
     ]
 
     def __init__(
@@ -45,6 +47,49 @@ class CrmApp(App[None]):
         self.config = config
         self.title = title
         self._unsubscribe = crm.subscribe(self._on_service_event)
+        self.theme_files = themes.register(self)
+        self.clock = utcnow  # "now" for My day (tests and screenshots pin it)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(themes.VARIABLE_DEFAULTS)
+
+    def _apply_preferences(self) -> None:
+        """The config's theme and ``[keys]``; a theme chosen later is saved back to it."""
+        wanted = self.config.theme if self.config else None
+        if wanted and wanted not in self.available_themes:
+            self.notify(f"Theme {wanted!r} not found; using {themes.DEFAULT_THEME}", timeout=8)
+            wanted = None
+        self.theme = wanted or themes.DEFAULT_THEME
+        if self.config and self.config.keys:
+            known = binding_ids()
+            unknown = sorted(set(self.config.keys) - known)
+            if unknown:
+                self.notify(
+                    f"[keys]: no binding named {', '.join(unknown)} (known: {', '.join(sorted(known))})",
+                    severity="warning",
+                    timeout=12,
+                )
+            self.set_keymap(self.config.keys)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+
+    def _remember_theme(self, theme: Theme) -> None:
+        config = self.config
+        if config is None or config.theme == theme.name:
+            return
+        if config.theme is None and theme.name == themes.DEFAULT_THEME:
+            return  # the default, applied at startup: nothing to write
+        config.theme = theme.name
+        try:
+            config.save()
+        except OSError as exc:
+            self.notify(f"Theme not saved: {exc}", severity="warning")
+
+    def use_theme(self, name: str) -> None:
+        """Switch to a registered theme (remembered in the config, when there is one)."""
+        self.theme = name
+        label = next((t.label for t in self.theme_files if t.name == name), name)
+        where = f" — saved in {self.config.path.name}" if self.config else ""
+        self.notify(f"Theme: {label}{where}", timeout=3)
 
     def _on_service_event(self, event: Event) -> None:
         if isinstance(event, Notice):
@@ -57,6 +102,7 @@ class CrmApp(App[None]):
     def on_mount(self) -> None:
         from crmtui.ui.screens.home import HomeScreen
 
+        self._apply_preferences()
         self.push_screen(HomeScreen(self.crm))
         self.set_interval(RETRY_EVERY, self._retry_due)
         for profile in self.crm.states:
@@ -84,6 +130,12 @@ class CrmApp(App[None]):
 
         self.push_screen(RecordScreen(self.crm, ref))
 
+    def action_my_day(self) -> None:
+        from crmtui.ui.screens.my_day import MyDayScreen
+
+        if not isinstance(self.screen, MyDayScreen):
+            self.push_screen(MyDayScreen(self.crm, now=self.clock))
+
     def action_help(self) -> None:
         from crmtui.ui.screens.help import HelpScreen
 
@@ -107,3 +159,28 @@ class CrmApp(App[None]):
 
         if not isinstance(self.screen, RequestLogScreen):
             self.push_screen(RequestLogScreen(self.crm))
+
+
+def binding_ids() -> set[str]:
+    """The ids a ``[keys]`` table of config.toml can rebind (every screen's and list's)."""
+    from crmtui.ui.screens import board, home, my_day, outbox, record, vendor
+    from crmtui.ui.widgets import record_table, vim
+
+    owners = [
+        CrmApp,
+        home.HomeScreen,
+        my_day.MyDayScreen,
+        outbox.OutboxScreen,
+        vendor.VendorScreen,
+        vendor.KindView,
+        record.RecordScreen,
+        board.BoardScreen,
+        record_table.RecordTable,
+        vim.VimDataTable,
+    ]
+    return {
+        b.id
+        for owner in owners
+        for b in owner.BINDINGS
+        if isinstance(b, Binding) and b.id is not None
+    }

@@ -19,7 +19,17 @@ class CrmCommands(Provider):
             ("Outbox", "Queued edits: retry, discard, resolve conflicts", app.action_outbox),
             ("Request log", "Recent requests with status and timing", app.action_request_log),
             ("Help", "Key bindings of this screen", app.action_help),
+            ("My day", "Overdue and today's tasks of every profile", app.action_my_day),
         ]
+        for theme in app.theme_files:
+            current = " (current)" if theme.name == app.theme else ""
+            actions.append(
+                (
+                    f"Theme: {theme.label}",
+                    f"{theme.description}{current}",
+                    partial(app.use_theme, theme.name),
+                )
+            )
         for name, state in app.crm.states.items():
             actions.append(
                 (f"Open {name}", f"{state.vendor_label} profile", partial(app.open_profile, name))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from crmtui import locations
-from crmtui.config import Config
+from crmtui.config import Config, ConfigError
 from crmtui.demo import demo_profiles, mount
 from crmtui.http import Http
 from crmtui.model import utcnow
@@ -35,9 +35,22 @@ def demo_crm(
     return Crm(Store(store_path), http, profiles), demos
 
 
+def demo_config() -> Config:
+    """The demo's own preferences (theme, ``[keys]``): ``demo.toml`` beside config.toml.
+
+    The demo never writes the user's config.toml; a theme chosen in the demo is kept in
+    this file (created on the first change) and used by the next demo.
+    """
+    path = locations.config_dir() / "demo.toml"
+    try:
+        return Config.load(path)
+    except ConfigError:
+        return Config(path=path)
+
+
 def demo_app(*, seed: int = 0, vendors: list[str] | None = None) -> CrmApp:
     crm, _ = demo_crm(seed=seed, vendors=vendors, now=utcnow())
-    return CrmApp(crm, title="crmtui demo", config=None)
+    return CrmApp(crm, title="crmtui demo", config=demo_config())
 
 
 def profiles_app(config: Config) -> CrmApp:

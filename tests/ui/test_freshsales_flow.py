@@ -237,3 +237,32 @@ async def test_the_table_reads_windows_and_fetches_the_next_page_near_the_end(de
         # being near the end fetches the vendor's next page into the cache
         await wait_for(pilot, lambda: table.row_count > cached)
         assert table.row_count == len(demo.db.table("deals"))
+
+
+async def test_arrow_keys_move_between_tabs_from_the_list(demo: Demo) -> None:
+    async with demo.app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: isinstance(pilot.app.screen, VendorScreen) and pilot.app.screen.query(KindView),
+        )
+        tabs = pilot.app.screen.query_one(TabbedContent)
+        await wait_for(pilot, lambda: isinstance(pilot.app.focused, RecordTable))
+        assert tabs.active == "tab-contact"
+        await pilot.press("right", "right")
+        await wait_for(pilot, lambda: tabs.active == "tab-company")
+        await pilot.press("h")
+        await wait_for(pilot, lambda: tabs.active == "tab-lead")
+
+
+async def test_a_rate_limit_wait_shows_as_a_status_hint(demo: Demo) -> None:
+    from crmtui.ui.widgets.status import StatusBar
+
+    async with demo.app.run_test(size=(140, 40)) as pilot:
+        await open_deals(pilot)
+        bar = pilot.app.screen.query_one(StatusBar)
+        assert "rate limit" not in str(bar.render())
+        demo.crm.adapter(PROFILE).limiter.penalise(30)  # what a 429 with Retry-After: 30 does
+        bar.update_status()
+        assert "Freshsales rate limit: next request in 30 s" in str(bar.render())

@@ -16,6 +16,7 @@ from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
@@ -30,6 +31,7 @@ from crmtui.http import CrmError
 from crmtui.model import ChangeState, Choice, FieldSpec, FieldType, KindInfo, Query, Record
 from crmtui.service import Crm, ListChanged, OutboxChanged
 from crmtui.ui.messages import CrmEvent
+from crmtui.ui.themes import choice_tone, record_tone, tone_style
 from crmtui.ui.widgets.record_table import fit
 from crmtui.ui.widgets.status import StatusBar
 
@@ -126,7 +128,8 @@ class StageColumn(Widget):
         self._scroll()
         count = len(self.records)
         text = Text(no_wrap=True, overflow="crop")
-        text.append(fit(self.choice.label, width) + "\n", style="bold")
+        heading = tone_style(self.app, choice_tone(self.choice), bold=True)
+        text.append(fit(self.choice.label, width) + "\n", style=heading)
         facts = f"{count} · {total_text(self.records)}" if count else "empty"
         text.append(fit(facts, width) + "\n", style="dim")
         text.append("─" * width + "\n", style="dim")
@@ -141,7 +144,8 @@ class StageColumn(Widget):
                     style += " reverse"
                 if number == 2 and record.id in self.marks:
                     style += " italic"
-                text.append("▌" if chosen else "│", style="bold" if chosen else "dim")
+                bar = tone_style(self.app, record_tone(record), bold=chosen)
+                text.append("▌" if chosen else "│", style=bar if chosen else bar + Style(dim=True))
                 text.append(line + "\n", style=style.strip())
             text.append("\n")
         hidden = count - self.top - len(shown)

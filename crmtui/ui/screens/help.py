@@ -9,6 +9,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+from crmtui.ui.widgets.vim import VimDataTable
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -24,20 +26,21 @@ class HelpScreen(ModalScreen[None]):
             f"Keys on this screen ({type(self.under).__name__.removesuffix('Screen')})",
             id="help-title",
         )
-        yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
+        yield VimDataTable(id="help-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Key", "Action")
-        seen: set[tuple[str, str]] = set()
-        for key, active in self.under.active_bindings.items():
+        keys: dict[tuple[str, str], list[str]] = {}  # one row per action, all its keys
+        for active in self.under.active_bindings.values():
             binding = active.binding
             label = binding.description or binding.action
             shown = binding.key_display or self.app.get_key_display(binding)
-            if (shown, label) in seen:
-                continue
-            seen.add((shown, label))
-            table.add_row(shown, label, key=f"{key}:{label}")
+            row = keys.setdefault((label, binding.action), [])
+            if shown not in row:
+                row.append(shown)
+        for (label, action), shown in keys.items():
+            table.add_row(" ".join(shown), label, key=f"{action}:{label}")
         table.add_row("ctrl+p", "Command palette")
 
     async def action_dismiss(self, result: None = None) -> None:

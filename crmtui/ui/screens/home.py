@@ -14,13 +14,15 @@ from crmtui.http import CrmError
 from crmtui.service import Crm
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
+from crmtui.ui.widgets.vim import VimDataTable
 
 
 class HomeScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Open profile"),
-        Binding("slash", "app.search", "Search", key_display="/"),
-        Binding("r", "check", "Reconnect"),
+        Binding("enter", "open", "Open profile", id="open"),
+        Binding("slash", "app.search", "Search", key_display="/", id="find"),
+        Binding("d", "app.my_day", "My day", id="my_day"),
+        Binding("r", "check", "Reconnect", id="refresh"),
     ]
 
     def __init__(self, crm: Crm) -> None:
@@ -29,9 +31,9 @@ class HomeScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(f"{self.app.title} — your CRM profiles", classes="screen-title")
-        yield DataTable(id="profiles", cursor_type="row", zebra_stripes=True)
+        yield VimDataTable(id="profiles", cursor_type="row", zebra_stripes=True)
         yield Static(
-            "enter opens a profile · / or ctrl+k searches every cached record · "
+            "enter opens a profile · d: my day · / or ctrl+k searches every cached record · "
             "ctrl+o shows queued edits · ? lists every key",
             classes="hint",
         )

@@ -13,6 +13,7 @@ from crmtui.model import Change, ChangeState
 from crmtui.service import Crm
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
+from crmtui.ui.widgets.vim import VimDataTable
 
 STATE_TEXT = {
     ChangeState.PENDING: "queued",
@@ -32,10 +33,10 @@ def describe(change: Change) -> str:
 
 class OutboxScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("enter", "resolve", "Compare / open"),
-        Binding("r", "retry", "Retry now"),
-        Binding("d", "discard", "Discard"),
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("enter", "resolve", "Compare / open", id="open"),
+        Binding("r", "retry", "Retry now", id="retry"),
+        Binding("d", "discard", "Discard", id="discard"),
     ]
 
     def __init__(self, crm: Crm) -> None:
@@ -44,7 +45,7 @@ class OutboxScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("Outbox — edits waiting for the vendor, oldest first", classes="screen-title")
-        yield DataTable(id="outbox", cursor_type="row", zebra_stripes=True)
+        yield VimDataTable(id="outbox", cursor_type="row", zebra_stripes=True)
         yield Static("", id="outbox-detail", classes="hint")
         yield StatusBar(self.crm)
         yield Footer()
@@ -98,6 +99,9 @@ class OutboxScreen(Screen[None]):
             self.crm.discard(change.id)
             self.notify("Edit discarded; the record shows the server's value again")
             self.fill()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_resolve()  # enter on the table: the table's own enter comes first
 
     def action_resolve(self) -> None:
         change = self._selected()

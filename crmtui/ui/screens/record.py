@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
 from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, TextArea
@@ -23,6 +24,7 @@ from crmtui.http import CrmError
 from crmtui.model import ChangeState, FieldSpec, FieldType, KindInfo, Record, RecordRef
 from crmtui.service import Crm, ListChanged, OutboxChanged, RecordChanged
 from crmtui.ui.messages import CrmEvent
+from crmtui.ui.themes import record_tone, tone_badge
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.timeline import Timeline
 
@@ -215,7 +217,9 @@ class RecordScreen(Screen[None]):
         info = self._kind_info()
         kind_label = info.singular if info else self.ref.kind.title()
         sub = f" — {record.subtitle}" if record.subtitle else ""
-        title.update(f"{kind_label}: {record.title}{sub}")
+        heading = escape(f"{kind_label}: {record.title}{sub}")
+        tone = record_tone(record)
+        title.update(f"{heading}  {tone_badge(tone)}" if tone else heading)
         self._render_pending()
         fields = self.query_one("#fields", ListView)
         items = {item.spec.key: item for item in fields.query(FieldItem)}

@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from crmtui.model import RecordRef
 from crmtui.service import Crm
+from crmtui.ui.widgets.vim import VimOptionList
 
 
 class SearchScreen(ModalScreen[None]):
@@ -33,7 +34,7 @@ class SearchScreen(ModalScreen[None]):
                 placeholder="Search names, emails, companies, deals… (every profile)",
                 id="search-input",
             )
-            yield OptionList(id="search-results")
+            yield VimOptionList(id="search-results")
             yield Static("", id="search-facts", classes="hint")
 
     def on_mount(self) -> None:

@@ -378,6 +378,10 @@ class VendorScreen(Screen[None]):
     def _tab_activated(self) -> None:
         self.call_after_refresh(self.focus_table)
 
+    @on(RecordTable.TabRequested)
+    def _tab_requested(self, event: RecordTable.TabRequested) -> None:
+        self.action_tab(event.delta)
+
     def action_tab(self, delta: int) -> None:
         tabs = self.query_one(TabbedContent)
         panes = [pane.id for pane in tabs.query(TabPane) if pane.id]

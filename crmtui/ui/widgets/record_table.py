@@ -16,7 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -24,8 +24,10 @@ from textual.strip import Strip
 
 from crmtui.fields import display
 from crmtui.model import FieldSpec, FieldType, Record
+from crmtui.ui.themes import record_tone, tone_style
 
 BLOCK = 128
+TONED_COLUMNS = ("status", "stage")  # cells drawn in the theme's stage-open/won/lost colour
 KEEP_BLOCKS = 12
 
 
@@ -86,13 +88,15 @@ class RecordTable(ScrollView, can_focus=True):
     """A keyboard-driven table over a window source."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "move(-1)", "Up", show=False),
-        Binding("down,j", "move(1)", "Down", show=False),
-        Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False),
-        Binding("pagedown,ctrl+f", "page(1)", "Page down", show=False),
-        Binding("home,g", "jump(0)", "First", show=False),
-        Binding("end,G", "jump(-1)", "Last", show=False),
-        Binding("enter", "open", "Open"),
+        Binding("up,k", "move(-1)", "Up", show=False, id="cursor_up"),
+        Binding("down,j", "move(1)", "Down", show=False, id="cursor_down"),
+        Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False, id="page_up"),
+        Binding("pagedown,ctrl+f", "page(1)", "Page down", show=False, id="page_down"),
+        Binding("home,g", "jump(0)", "First", show=False, id="first"),
+        Binding("end,G", "jump(-1)", "Last", show=False, id="last"),
+        Binding("enter", "open", "Open", id="open"),
+        Binding("left,h", "switch_tab(-1)", "Prev tab", show=False),
+        Binding("right,l", "switch_tab(1)", "Next tab", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -124,6 +128,13 @@ class RecordTable(ScrollView, can_focus=True):
             self.table = table
             self.record = record
 
+    class TabRequested(Message):
+        """left/right on a list: the screen moves to the neighbouring tab."""
+
+        def __init__(self, delta: int) -> None:
+            super().__init__()
+            self.delta = delta
+
     class NearEnd(Message):
         """The cursor is close to the last cached row: time to fetch the next page."""
 
@@ -152,12 +163,19 @@ class RecordTable(ScrollView, can_focus=True):
         self._blocks: OrderedDict[int, list[Record]] = OrderedDict()
         self.row_count = 0
         self.fetches = 0  # windows read, for benchmarks
+        # Rendering caches: column widths per width, each row's text per widths, and
+        # the widget's base style during one paint (Textual computes it on every read).
+        self._widths_for: tuple[Any, list[int]] = ((), [])
+        self._texts: dict[int, str] = {}
+        self._texts_for: tuple[int, ...] = ()
+        self._base_style: Style | None = None
 
     # -- data --------------------------------------------------------------------------
 
     def reload(self, *, keep_cursor: bool = True) -> None:
         """Re-read the count and drop cached rows (after the cache changed)."""
         self._blocks.clear()
+        self._texts.clear()
         self.row_count = self._count()
         self.virtual_size = Size(self.size.width, self.row_count + 1)
         if not keep_cursor:
@@ -197,6 +215,12 @@ class RecordTable(ScrollView, can_focus=True):
     # -- rendering -----------------------------------------------------------------------
 
     def _widths(self, total: int) -> list[int]:
+        key = (total, *map(id, self.columns))
+        if self._widths_for[0] != key:
+            self._widths_for = (key, self._compute_widths(total))
+        return self._widths_for[1]
+
+    def _compute_widths(self, total: int) -> list[int]:
         widths = [natural_width(c) for c in self.columns]
         gaps = len(self.columns)  # one space after each column
         fixed = sum(w for w in widths if w)
@@ -219,6 +243,25 @@ class RecordTable(ScrollView, can_focus=True):
             parts.append(fit(cell, width, column.right))
         return " " + " ".join(parts)
 
+    def _row_text(self, index: int, record: Record, widths: list[int], width: int) -> str:
+        """A row's text at these widths (cached: a row is formatted once, not per paint)."""
+        key = (width, *widths, *map(id, self.columns))
+        if self._texts_for != key or len(self._texts) > KEEP_BLOCKS * BLOCK:
+            self._texts.clear()
+            self._texts_for = key
+        text = self._texts.get(index)
+        if text is None:
+            cells = [c.cell(record) for c in self.columns]
+            text = self._texts[index] = self._line_text(cells, widths).ljust(width)[:width]
+        return text
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base_style = self.rich_style  # once per paint, not once per line
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._base_style = None
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         widths = self._widths(width - 1)
@@ -233,17 +276,36 @@ class RecordTable(ScrollView, can_focus=True):
             return Strip([Segment(self._line_text(labels, widths).ljust(width)[:width], style)])
         index = int(self.scroll_offset.y) + y - 1
         record = self.record_at(index)
+        base = self._base_style or self.rich_style
         if record is None:
-            return Strip.blank(width, self.rich_style)
-        text = self._line_text([c.cell(record) for c in self.columns], widths).ljust(width)[:width]
-        style: Style = self.rich_style
+            return Strip.blank(width, base)
+        text = self._row_text(index, record, widths, width)
+        style: Style = base
         if index == self.cursor:
             style = style + self.get_component_rich_style("record-table--cursor")
         elif index % 2:
             style = style + self.get_component_rich_style("record-table--odd")
         if record.id.startswith("local:"):
             style = style + Style(italic=True)
-        return Strip([Segment(text, style)])
+        if index == self.cursor:
+            return Strip([Segment(text, style)])
+        return Strip(self._toned(text, record, widths, style))
+
+    def _toned(self, text: str, record: Record, widths: list[int], style: Style) -> list[Segment]:
+        """The row, its status/stage cells in the theme's stage colour (open/won/lost)."""
+        tone = record_tone(record)
+        if tone is None:
+            return [Segment(text, style)]
+        toned = style + tone_style(self.app, tone)
+        segments, start, offset = [], 0, 1
+        for column, width in zip(self.columns, widths, strict=True):
+            if column.key in TONED_COLUMNS:
+                segments += [Segment(text[start:offset], style)]
+                segments += [Segment(text[offset : offset + width], toned)]
+                start = offset + width
+            offset += width + 1
+        segments.append(Segment(text[start:], style))
+        return [segment for segment in segments if segment.text]
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, self.row_count + 1)
@@ -262,8 +324,20 @@ class RecordTable(ScrollView, can_focus=True):
             self.scroll_to(y=new - self.page_rows + 1, animate=False)
         self.refresh()
         self.post_message(self.Highlighted(self, self.record_at(new)))
+        self.call_after_refresh(self._warm, new)
         if self.row_count and new >= self.row_count - self.page_rows * 2:
             self.post_message(self.NearEnd(self))
+
+    def _warm(self, cursor: int) -> None:
+        """After a paint: fetch and format the pages around ``cursor`` ahead of the keys."""
+        if self.size.width <= 1:
+            return
+        widths = self._widths(self.size.width - 1)
+        top, rows = int(self.scroll_offset.y), self.page_rows
+        for index in (*range(top + rows, top + 2 * rows), *range(max(0, top - rows), top)):
+            record = self.record_at(index)
+            if record is not None:
+                self._row_text(index, record, widths, self.size.width)
 
     def action_move(self, delta: int) -> None:
         if self.row_count:
@@ -275,6 +349,9 @@ class RecordTable(ScrollView, can_focus=True):
     def action_jump(self, where: int) -> None:
         if self.row_count:
             self.cursor = 0 if where == 0 else self.row_count - 1
+
+    def action_switch_tab(self, delta: int) -> None:
+        self.post_message(self.TabRequested(delta))
 
     def action_open(self) -> None:
         record = self.current

@@ -1,0 +1,102 @@
+"""Sort and filter expressions over record fields, and the indexes that serve them.
+
+A field's value lives in the ``fields`` JSON, so sorting or filtering by it at a million
+rows needs an index on the expression itself. SQLite uses an expression index only when
+the query spells the same expression, and index expressions cannot hold parameters, so
+the JSON path is written into the SQL as an escaped string literal.
+
+- Sorting by a field: ascending puts empty values last with a leading ``(v) IS NULL``
+  term, descending gets them last for free (NULL is the smallest value). Each direction
+  has its own index, ``(profile, kind, is_deleted, [(v) IS NULL,] v, id)``, built the
+  first time the list is sorted that way (``ensure_sort_index`` builds both up front).
+  Either index read backwards serves the exact reverse order (used for deep windows).
+- Filtering by a field: ``(profile, kind, is_deleted, json_extract(..), title, id)``
+  answers counts from the index alone and walks title-ordered windows without sorting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+
+from crmtui.model import FieldType
+
+NUMERIC_TYPES = (FieldType.NUMBER, FieldType.MONEY)
+
+# A field's value as a sort key: numbers and numeric text as numbers, other text as is.
+_GENERIC_SORT = """(CASE
+    WHEN typeof({v}) IN ('integer', 'real') THEN {v}
+    WHEN {v} GLOB '[0-9-]*' AND {v} GLOB '*[0-9]*'
+        AND NOT substr({v}, 2) GLOB '*[^0-9.]*' THEN CAST({v} AS REAL)
+    ELSE {v} END)"""
+
+# Built-in sorts on real columns, walked through the indexes of the schema.
+COLUMN_SORTS = {
+    "title": "title COLLATE NOCASE",
+    "subtitle": "subtitle COLLATE NOCASE",
+    "updated_at": "updated_at",
+    "created_at": "created_at",
+}
+
+
+def json_path(field: str) -> str:
+    """The JSON path of a field key (quoted, so any key is safe)."""
+    return '$."' + field.replace('"', "") + '"'
+
+
+def literal(text: str) -> str:
+    """``text`` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def extract(field: str) -> str:
+    """``json_extract`` of a field with its path as a literal (index-matchable)."""
+    return f"json_extract(fields, {literal(json_path(field))})"
+
+
+def _name(prefix: str, expression: str) -> str:
+    return f"{prefix}_{hashlib.sha1(expression.encode()).hexdigest()[:16]}"
+
+
+def ensure(conn: sqlite3.Connection, name: str, definition: str) -> None:
+    """Create the index ``name`` (``definition`` follows ``ON records``) if missing."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
+    ).fetchone()
+    if found is None:
+        conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON records {definition}")
+
+
+@dataclass(frozen=True)
+class Order:
+    """An ORDER BY over ``records`` and the index that serves it (None: a schema index)."""
+
+    terms: tuple[tuple[str, bool], ...]  # (expression, descending)
+    index: tuple[str, str] | None = None  # (name, definition)
+
+    def sql(self, *, reverse: bool = False) -> str:
+        return ", ".join(f"{expr}{' DESC' if desc != reverse else ''}" for expr, desc in self.terms)
+
+
+def order(field: str | None, descending: bool, field_type: str | None) -> Order:
+    """The order of a list sorted by ``field`` (title by default), ties broken by id."""
+    column = COLUMN_SORTS.get(field or "title")
+    if column is not None:
+        return Order(((column, descending), ("id", descending)))
+    assert field is not None
+    raw = extract(field)
+    value = f"CAST({raw} AS REAL)" if field_type in NUMERIC_TYPES else _GENERIC_SORT.format(v=raw)
+    if descending:
+        terms: tuple[tuple[str, bool], ...] = ((value, True), ("id", True))
+        definition = f"(profile, kind, is_deleted, {value}, id)"
+    else:
+        terms = ((f"{value} IS NULL", False), (value, False), ("id", False))
+        definition = f"(profile, kind, is_deleted, {value} IS NULL, {value}, id)"
+    return Order(terms, (_name("records_sort", definition), definition))
+
+
+def filter_index(field: str) -> tuple[str, str]:
+    """(name, definition) of the index that answers filters on ``field``."""
+    definition = f"(profile, kind, is_deleted, {extract(field)}, title COLLATE NOCASE, id)"
+    return _name("records_filter", definition), definition

@@ -1,0 +1,239 @@
+"""My day: the overdue and today's tasks of every profile, grouped, from the cache.
+
+The list shows what the cache knows at once (offline too) and refreshes each profile's
+open tasks from its vendor in the background (the vendor's "overdue" and "today" views
+where it has them, else its open tasks): a handful of requests per profile. "Overdue" is
+a task whose due time has passed (or whose due date is before today); "Today" is the
+rest of what is due today, in the local time zone. enter opens the task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from crmtui.fields import parse_date, parse_datetime
+from crmtui.http import CrmError
+from crmtui.model import KindInfo, Query, Record, RecordRef, utcnow
+from crmtui.service import Crm, ListChanged
+from crmtui.ui.messages import CrmEvent
+from crmtui.ui.widgets.status import StatusBar
+from crmtui.ui.widgets.vim import VimDataTable
+
+TASK = "task"
+READ = 500  # cached tasks read per window
+MAX_READ = 20_000  # per profile: My day never reads a whole huge cache
+REFRESH_VIEWS = (("overdue", "due_today", "today"), ("open",))  # first group found wins
+DONE_WORDS = {"done", "completed", "complete", "finished"}
+
+
+@dataclass(frozen=True)
+class DayTask:
+    record: Record
+    due: datetime | date
+    overdue: bool
+
+    @property
+    def has_time(self) -> bool:
+        return isinstance(self.due, datetime)
+
+
+def is_done(record: Record) -> bool:
+    fields = record.fields
+    return fields.get("done") is True or str(fields.get("status") or "").lower() in DONE_WORDS
+
+
+def due_of(record: Record) -> datetime | date | None:
+    """The task's due time (aware, local) or due date, from ``due_at`` or ``due_date``."""
+    moment = parse_datetime(record.fields.get("due_at") or None)
+    if moment is not None:
+        return moment.astimezone()
+    return parse_date(record.fields.get("due_date") or None)
+
+
+def classify(record: Record, now: datetime) -> DayTask | None:
+    """A ``DayTask`` when the open task is overdue or due today, else None."""
+    if is_done(record):
+        return None
+    due = due_of(record)
+    today = now.astimezone().date()
+    if isinstance(due, datetime):
+        if due < now:
+            return DayTask(record, due, True)
+        return DayTask(record, due, False) if due.date() == today else None
+    if isinstance(due, date):
+        return DayTask(record, due, due < today) if due <= today else None
+    return None
+
+
+def cached_tasks(crm: Crm, profile: str, now: datetime) -> list[DayTask]:
+    """The profile's overdue and today's tasks in the cache, soonest due first."""
+    keys = {spec.key for spec in crm.cached_fields(profile, TASK)}
+    sort = next((key for key in ("due_at", "due_date") if key in keys), None)
+    horizon = (now.astimezone() + timedelta(days=2)).date()
+    found: list[DayTask] = []
+    for offset in range(0, MAX_READ, READ):
+        batch = crm.window(profile, TASK, offset=offset, limit=READ, sort=sort)
+        found += [task for task in (classify(r, now) for r in batch) if task is not None]
+        last = due_of(batch[-1]) if batch else None
+        if len(batch) < READ or (sort and last and _day(last) > horizon):
+            break  # sorted by due: the rest is due later
+    return found
+
+
+def _day(due: datetime | date) -> date:
+    return due.date() if isinstance(due, datetime) else due
+
+
+def _sort_key(task: DayTask) -> tuple[date, str, str]:
+    time = task.due.strftime("%H:%M") if isinstance(task.due, datetime) else "99:99"
+    return (_day(task.due), time, task.record.title.lower())
+
+
+def due_text(task: DayTask, now: datetime) -> str:
+    """ "14:30", "all day", "yesterday 16:00", "3 days ago"."""
+    days = (now.astimezone().date() - _day(task.due)).days
+    time = task.due.strftime("%H:%M") if isinstance(task.due, datetime) else ""
+    if days <= 0:
+        return time or "all day"
+    if days == 1:
+        return f"yesterday {time}".strip()
+    return f"{days} days ago" if days < 14 else _day(task.due).strftime("%d %b %Y")
+
+
+class MyDayScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("enter", "open", "Open task", id="open"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+    ]
+
+    def __init__(self, crm: Crm, now: Callable[[], datetime] = utcnow) -> None:
+        super().__init__()
+        self.crm = crm
+        self.now = now
+        self.refs: dict[str, RecordRef] = {}
+        self.tasks: list[DayTask] = []
+        self.refreshing: set[str] = set()
+        self.problems: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("My day — overdue and today's tasks, every profile", classes="screen-title")
+        yield VimDataTable(id="my-day", cursor_type="row")
+        yield Static("", id="my-day-facts", classes="hint")
+        yield StatusBar(self.crm)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Due", "Task", "About", "Profile")
+        self.fill()
+        table.focus()
+        self.action_refresh()
+
+    # -- showing -------------------------------------------------------------------------
+
+    def fill(self) -> None:
+        now = self.now()
+        self.tasks = [t for p in self.crm.states for t in cached_tasks(self.crm, p, now)]
+        table = self.query_one(DataTable)
+        current = self._current_key()
+        table.clear()
+        self.refs.clear()
+        for overdue, heading in ((True, "Overdue"), (False, "Today")):
+            group = sorted((t for t in self.tasks if t.overdue is overdue), key=_sort_key)
+            color = self._color("error" if overdue else "accent")
+            table.add_row(Text(f"{heading} ({len(group)})", style=f"bold {color}"), key=heading)
+            for task in group:
+                record = task.record
+                key = f"{record.profile}/{record.kind}/{record.id}"
+                self.refs[key] = record.ref
+                when = Text(due_text(task, now), style=color if overdue else "")
+                table.add_row(when, record.title, record.subtitle, record.profile, key=key)
+        if current in self.refs:
+            table.move_cursor(row=table.get_row_index(current))
+        elif self.refs:  # the first task, not a heading
+            first = next(key for key in table.rows if key.value in self.refs)
+            table.move_cursor(row=table.get_row_index(first))
+        self._show_facts()
+
+    def _color(self, variable: str) -> str:
+        return self.app.theme_variables.get(variable, "")
+
+    def _current_key(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def _show_facts(self) -> None:
+        overdue = sum(t.overdue for t in self.tasks)
+        parts = [f"{overdue} overdue · {len(self.tasks) - overdue} due today"]
+        if self.refreshing:
+            parts.append(f"refreshing {', '.join(sorted(self.refreshing))}…")
+        parts += [f"⚠ {name}: {text}" for name, text in sorted(self.problems.items())]
+        parts.append("enter opens · r refreshes")
+        self.query_one("#my-day-facts", Static).update(" · ".join(parts))
+
+    # -- refreshing ----------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        for profile in self.crm.states:
+            self.run_worker(self._refresh(profile), group=f"refresh-{profile}", exclusive=True)
+
+    async def _refresh(self, profile: str) -> None:
+        self.refreshing.add(profile)
+        self._show_facts()
+        try:
+            kinds = await self.crm.kinds(profile)
+            for info in (k for k in kinds if k.kind == TASK):
+                for query in refresh_queries(info):
+                    await self.crm.refresh(profile, TASK, query)
+            self.problems.pop(profile, None)
+        except CrmError as exc:
+            self.problems[profile] = str(exc)[:80]
+        finally:
+            self.refreshing.discard(profile)
+        self._refill()
+
+    def on_crm_event(self, message: CrmEvent) -> None:
+        event = message.event
+        if not isinstance(event, ListChanged) or event.kind == TASK:
+            self._refill()
+
+    @work(group="fill", exclusive=True, exit_on_error=False)
+    async def _refill(self) -> None:
+        """Re-read the cache once after a burst of changes."""
+        self.fill()
+
+    # -- opening -------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self._open(event.row_key.value)
+
+    def action_open(self) -> None:
+        self._open(self._current_key())
+
+    def _open(self, key: str | None) -> None:
+        ref = self.refs.get(key or "")
+        if ref is not None:
+            self.app.open_record(ref)  # type: ignore[attr-defined]
+
+
+def refresh_queries(info: KindInfo) -> list[Query]:
+    """The pages to fetch for a task kind: its overdue/today views, else its open view."""
+    for views in REFRESH_VIEWS:
+        found = [view for view in views if view in info.views]
+        if found:
+            return [Query(view=view, per_page=100) for view in found]
+    return [Query(per_page=100)]

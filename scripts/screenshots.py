@@ -2,9 +2,9 @@
 
     python scripts/screenshots.py [--out screenshots] [--only NAME ...]
 
-Each picture is an SVG saved by Textual; the ones the README shows (``PNG``, or all of
-them with ``--all-png``) get a PNG too when ``rsvg-convert`` is installed (Debian:
-librsvg2-bin); the folder stays under 3 MB. The data and clock are the sandboxes' fixed
+Each picture is an SVG saved by Textual, and a PNG of it when ``rsvg-convert`` is
+installed (Debian: librsvg2-bin; ``--readme-png-only`` keeps PNGs to the pictures the
+README shows). The data and clock are the sandboxes' fixed
 ones, so the pictures change only when the app does. Nothing leaves the machine.
 """
 
@@ -219,14 +219,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
     parser.add_argument("--only", nargs="*", help="only these pictures (names without .svg)")
-    parser.add_argument("--all-png", action="store_true", help="a PNG of every picture")
+    parser.add_argument(
+        "--readme-png-only", action="store_true", help="PNGs only of the pictures the README shows"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, (vendors, steps, theme) in shots().items():
         if args.only and name not in args.only:
             continue
         svg = asyncio.run(take(name, vendors, steps, theme, args.out))
-        png = to_png(svg) if args.all_png or name in PNG else None
+        png = to_png(svg) if not args.readme_png_only or name in PNG else None
         print(f"{svg.name}" + (f" + {png.name}" if png else ""), file=sys.stderr)
     return 0
 

@@ -15,6 +15,12 @@ then measures, each timed figure over repeated runs (median, p95, min, max):
 - ``sort_ms``: count + first window sorted by a JSON field (amount, as numbers); the
   first sample of a fresh cache includes building the field's index (see ``max``)
 - ``filter_ms``: count + first window of a field filter (stage), same note
+- ``first_sort_ms``: the first sort by a shown column (expected close, both ways: the
+  slower) after ``Crm.prepare`` built the list's indexes in the background (the run
+  drops that column's sort indexes first, so each run builds them again);
+  ``ui_stall_ms_max`` the longest window read while that build ran (a UI reading
+  windows every 20 ms, at offsets all over the list), ``ui_quiet_ms_max`` the same reads
+  with no build running (OFFSET paging alone), ``index_build_s`` how long it took
 - ``search_ms``: ``Store.search`` of everyday words
 - ``first_paint_s`` / ``rss_mb``: a new process opening the cache and painting the list
 - ``sync_rate_ratio``: a sync's request rate over a shrunk Freshsales limit (see
@@ -44,11 +50,24 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import data, syncrate, tables
-from crmtui.store import Store
+from crmtui.http import Http
+from crmtui.model import KindInfo
+from crmtui.service import Crm
+from crmtui.store import Store, indexes
 from crmtui.ui.widgets.record_table import BLOCK
 
 SEARCHES = ("acme", "tariq", "renewal", "allen expansion", "northwind", "sso")
 DATATABLE_ROWS = 100_000
+LIST = (data.PROFILE, data.KIND)
+REBUILT = "expected_close"  # the shown column whose sort indexes each run builds again
+INFO = KindInfo(
+    kind=data.KIND,
+    label="Deals",
+    singular="Deal",
+    columns=data.COLUMNS,
+    sortable=data.COLUMNS,
+    filters=[spec for spec in data.SPECS if spec.key in ("stage", "owner")],
+)
 
 
 def stats(samples: list[float]) -> dict[str, float]:
@@ -91,6 +110,55 @@ def list_queries(store: Store, count: int, repeat: int) -> dict[str, list[float]
         "sort_ms": timed_ms(opened(sort="amount", descending=True), repeat),
         "filter_ms": timed_ms(opened(filters={"stage": "3"}), repeat),
         "search_ms": timed_ms(lambda: store.search(next(words)), repeat * len(SEARCHES)),
+    }
+
+
+def drop_sort_indexes(store: Store, field: str) -> None:
+    """Forget ``field``'s sort indexes, so the next ``Crm.prepare`` builds them again."""
+    with store._db.read() as conn:
+        for name, _ in indexes.for_list([field], [], {}):
+            conn.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+async def prepared_sorts(store: Store) -> dict[str, Any]:
+    """Build the list's indexes in the background while windows are read every 20 ms;
+    then time the first sort by the rebuilt column, both ways."""
+    drop_sort_indexes(store, REBUILT)
+    http = Http()
+    crm = Crm(store, http, [])
+    stalls: list[float] = []
+    total = store.count(*LIST)
+    spots = [(i * max(1, total // 97) * 13) % max(1, total - BLOCK) for i in range(97)]
+
+    def read(i: int) -> float:
+        spot = spots[i % len(spots)]
+        return timed_ms(lambda: store.window(*LIST, offset=spot, limit=BLOCK), 1)[0]
+
+    started = time.perf_counter()
+    build = crm.prepare(data.PROFILE, INFO)
+    assert build is not None, "nothing to build"
+    while not build.done():
+        stalls.append(read(len(stalls)))
+        await asyncio.sleep(0.02)
+    built = await build
+    build_s = time.perf_counter() - started
+    quiet = [read(i) for i in range(min(len(stalls), 200))]  # the same reads, no build
+    firsts = []
+    for descending in (False, True):
+        firsts += timed_ms(
+            lambda d=descending: (
+                store.count(*LIST),
+                store.window(*LIST, offset=0, limit=BLOCK, sort=REBUILT, descending=d),
+            ),
+            1,
+        )
+    await http.aclose()
+    print(f"  {built} indexes built in {build_s:.1f} s", file=sys.stderr)
+    return {
+        "stalls": stalls or [0.0],
+        "quiet": quiet or [0.0],
+        "firsts": firsts,
+        "build_s": build_s,
     }
 
 
@@ -141,7 +209,11 @@ def open_built(db: Path, records: int) -> tuple[Store, float]:
 
 async def measure(args: argparse.Namespace, db: Path) -> dict[str, Any]:
     store, build_s = open_built(db, args.records)
+    prepared = await prepared_sorts(store)
     samples = list_queries(store, args.records, args.repeat)
+    samples["ui_stall_ms"] = prepared["stalls"]
+    samples["ui_quiet_ms"] = prepared["quiet"]
+    samples["first_sort_ms"] = prepared["firsts"]
     samples["page_down_ms"] = await tables.page_downs(store, args.presses)
     pilot, bare = await tables.pilot_page_downs(store, max(1, args.presses // 3))
     samples["pilot_page_down_ms"], samples["pilot_bare_ms"] = pilot, bare
@@ -158,6 +230,7 @@ async def measure(args: argparse.Namespace, db: Path) -> dict[str, Any]:
     return {
         "records": args.records,
         "build_s": round(build_s, 1),
+        "index_build_s": round(prepared["build_s"], 1),
         "db_mb": round(sum(f.stat().st_size for f in db.parent.glob(db.name + "*")) / 2**20, 1),
         "samples": samples,
         "first_paint": paints,
@@ -180,6 +253,10 @@ def summary(raw: dict[str, Any]) -> dict[str, Any]:
         "page_down_ms_p95": s["page_down_ms"]["p95"],
         "sort_ms_p50": s["sort_ms"]["median"],
         "filter_ms_p50": s["filter_ms"]["median"],
+        "first_sort_ms": s["first_sort_ms"]["max"],
+        "ui_stall_ms_max": s["ui_stall_ms"]["max"],
+        "ui_quiet_ms_max": s["ui_quiet_ms"]["max"],
+        "index_build_s": raw["index_build_s"],
         "deep_window_ms_p50": s["deep_window_ms"]["median"],
         "search_ms_p50": s["search_ms"]["median"],
         "search_ms_p95": s["search_ms"]["p95"],

@@ -8,6 +8,7 @@ sent by ``Outbox`` (``crmtui.service.outbox``) when the vendor can be reached.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -46,6 +47,10 @@ from crmtui.vendors.base import Profile, Vendor
 
 T = TypeVar("T")
 
+# A list this long gets its sort and filter indexes built ahead of the user; below it a
+# lazily built index costs a few tens of milliseconds at most.
+PREPARE_ROWS = 10_000
+
 
 class UnexpectedReply(BadResponse):
     """The adapter could not map what the vendor sent (or has a bug): not retried by
@@ -76,12 +81,15 @@ class ProfileState:
 class Crm:
     """Browse, search and edit every profile through one cache and one HTTP client."""
 
+    prepare_rows = PREPARE_ROWS  # lists this long get their indexes ahead (``prepare``)
+
     def __init__(self, store: Store, http: Http, profiles: Iterable[Profile]) -> None:
         self.store = store
         self.http = http
         self.states: dict[str, ProfileState] = {}
         self._listeners: list[Listener] = []
         self._fields: dict[tuple[str, str], list[FieldSpec]] = {}
+        self._preparing: dict[tuple[str, str], asyncio.Future[int]] = {}
         for profile in profiles:
             state = ProfileState(profile)
             try:
@@ -218,7 +226,42 @@ class Crm:
         """
         from crmtui.service.sync import PER_PAGE, Sync
 
-        return await Sync(self, per_page=per_page or PER_PAGE).run(profile, kinds, progress)
+        results = await Sync(self, per_page=per_page or PER_PAGE).run(profile, kinds, progress)
+        infos = {info.kind: info for info in self.states[profile].kinds}
+        for result in results:
+            if not result.error and result.kind in infos:
+                self.prepare(profile, infos[result.kind])
+        return results
+
+    def prepare(self, profile: str, info: KindInfo) -> asyncio.Future[int] | None:
+        """Build the indexes a list of ``info`` sorts and filters by, in a thread, when it
+        holds ``prepare_rows`` records or more.
+
+        The first sort or filter by a field then costs what the next ones do instead of
+        seconds. The build uses its own connection, so the list reads on meanwhile.
+        Returns the running build (how many indexes it built), or None: nothing to do.
+        """
+        running = self._preparing.get((profile, info.kind))
+        if running is not None and not running.done():
+            return running
+        if self.store.count(profile, info.kind) < self.prepare_rows:
+            return None
+        wanted = self.store.list_indexes(profile, info)
+        if not wanted:
+            return None
+        build = asyncio.ensure_future(asyncio.to_thread(self.store.build_indexes, wanted))
+        build.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._preparing[(profile, info.kind)] = build
+        return build
+
+    @property
+    def preparing(self) -> bool:
+        """Whether an index build (``prepare``) is under way."""
+        return any(not build.done() for build in self._preparing.values())
+
+    async def prepared(self) -> None:
+        """Wait for the index builds under way (e.g. before a command-line sync exits)."""
+        await asyncio.gather(*self._preparing.values(), return_exceptions=True)
 
     def search(
         self, text: str, *, limit: int = 50, profiles: list[str] | None = None

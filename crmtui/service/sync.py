@@ -431,6 +431,9 @@ async def _cli(crm: Crm, profile: str, kinds: list[str]) -> int:
 
     try:
         results = await crm.sync(profile, kinds or None, show)
+        if crm.preparing:
+            print("indexing the lists for sorting and filtering…", flush=True)
+            await crm.prepared()
     except CrmError as exc:
         print(f"\ncrmtui sync: {exc}", file=sys.stderr)
         return 1

@@ -216,6 +216,7 @@ class Database:
         self.path = path
         self.conn = connect(path)
         self.lock = threading.RLock()
+        self.side_lock = threading.Lock()  # one long side write at a time
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -236,6 +237,24 @@ class Database:
     def read(self) -> Iterator[sqlite3.Connection]:
         with self.lock:
             yield self.conn
+
+    @contextmanager
+    def side(self) -> Iterator[sqlite3.Connection]:
+        """A second connection for long writes (index builds) off the UI's lock.
+
+        In WAL mode its write transaction does not block the main connection's reads;
+        an in-memory database has no second connection, so the main one is lent.
+        """
+        with self.side_lock:
+            if str(self.path) == MEMORY:
+                with self.lock:
+                    yield self.conn
+                return
+            conn = connect(self.path)
+            try:
+                yield conn
+            finally:
+                conn.close()
 
     def close(self) -> None:
         with self.lock:

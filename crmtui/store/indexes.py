@@ -100,3 +100,21 @@ def filter_index(field: str) -> tuple[str, str]:
     """(name, definition) of the index that answers filters on ``field``."""
     definition = f"(profile, kind, is_deleted, {extract(field)}, title COLLATE NOCASE, id)"
     return _name("records_filter", definition), definition
+
+
+def for_list(
+    sorts: list[str], filters: list[str], types: dict[str, str | None]
+) -> list[tuple[str, str]]:
+    """(name, definition) of every index that sorts (both ways) and filters a list."""
+    found: dict[str, tuple[str, str]] = {}
+    for field in sorts:
+        if field in COLUMN_SORTS:
+            continue
+        for descending in (False, True):
+            index = order(field, descending, types.get(field)).index
+            if index is not None:
+                found[index[0]] = index
+    for field in filters:
+        index = filter_index(field)
+        found[index[0]] = index
+    return list(found.values())

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from crmtui.model import ChangeState, Record, RecordRef, utcnow
+from crmtui.model import ChangeState, KindInfo, Record, RecordRef, utcnow
 from crmtui.store import indexes, optimistic, rows
 from crmtui.store.db import HasDatabase, dumps, to_text
 from crmtui.store.fts import WEIGHTS, fts_query
@@ -216,16 +216,44 @@ class RecordsMixin(HasDatabase):
     def ensure_sort_index(self, profile: str, kind: str, field: str) -> None:
         """Build the indexes that sort a list by ``field`` both ways (else built lazily).
 
-        Worth calling in the background for a kind's sortable columns: the first sort
-        of a large list otherwise pays for the index (seconds at a million records).
+        Built like ``build_indexes``: on a side connection, so list reads go on.
         """
         with self._db.read() as conn:
-            field_type = _field_type(conn, profile, kind, field)
-        for descending in (False, True):
-            index = indexes.order(field, descending, field_type).index
-            if index is not None:
-                with self._db.transaction() as conn:
-                    indexes.ensure(conn, *index)
+            types = {field: _field_type(conn, profile, kind, field)}
+        self.build_indexes(indexes.for_list([field], [], types))
+
+    def list_indexes(self, profile: str, info: KindInfo) -> list[tuple[str, str]]:
+        """The indexes a list of ``info`` sorts and filters by that are not built yet.
+
+        Sorts: the shown columns the vendor lets the user sort by (``columns`` and
+        ``sortable``), both ways; filters: the filter keys that are field keys (the ones
+        the cache applies). (name, definition) pairs for ``build_indexes``.
+        """
+        with self._db.read() as conn:
+            types = _field_types(conn, profile, info.kind)
+            built = {
+                name
+                for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+            }
+        sorts = [key for key in info.columns if key in info.sortable]
+        filters = [spec.key for spec in info.filters if not types or spec.key in types]
+        return [ix for ix in indexes.for_list(sorts, filters, types) if ix[0] not in built]
+
+    def build_indexes(self, wanted: list[tuple[str, str]]) -> int:
+        """Build indexes (``list_indexes``) and return how many were built. Blocking:
+        run it in a thread. Each index is its own transaction on a second connection
+        (WAL: the UI's reads go on meanwhile; a write waits for at most one index).
+        A database too busy to take the write is left for the next time.
+        """
+        done = 0
+        with self._db.side() as conn:
+            for name, definition in wanted:
+                try:
+                    indexes.ensure(conn, name, definition)
+                except sqlite3.OperationalError:
+                    break
+                done += 1
+        return done
 
     def search(
         self,
@@ -335,6 +363,16 @@ def _field_type(conn: sqlite3.Connection, profile: str, kind: str, field: str) -
         (profile, kind, field),
     ).fetchone()
     return found[0] if found else None
+
+
+def _field_types(conn: sqlite3.Connection, profile: str, kind: str) -> dict[str, str | None]:
+    """Every cached field spec's key and type ({} when the specs were never stored)."""
+    found = conn.execute(
+        "SELECT json_extract(value, '$.key'), json_extract(value, '$.type')"
+        " FROM field_specs, json_each(field_specs.data) WHERE profile = ? AND kind = ?",
+        (profile, kind),
+    )
+    return {key: type_ for key, type_ in found}
 
 
 def _locked_keys(conn: sqlite3.Connection, profiles: set[str]) -> set[tuple[str, str, str]]:

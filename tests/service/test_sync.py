@@ -109,3 +109,16 @@ async def test_going_offline_mid_sync_keeps_the_pages_and_resumes(rig: Rig) -> N
     rig.online()
     result = await sync_deals(rig)
     assert result.resumed and rig.crm.count(PROFILE, "deal") == len(rig.db.deals)
+
+
+async def test_a_synced_kind_gets_its_sort_and_filter_indexes_in_the_background(
+    rig: Rig,
+) -> None:
+    rig.crm.prepare_rows = 1  # the sandbox's lists stand in for long ones
+    await sync_deals(rig)
+    info = next(i for i in rig.crm.states[PROFILE].kinds if i.kind == "deal")
+    assert rig.store.list_indexes(PROFILE, info), "nothing to build: the test proves nothing"
+    assert rig.crm.preparing
+    await rig.crm.prepared()
+    assert rig.store.list_indexes(PROFILE, info) == []
+    assert rig.crm.prepare(PROFILE, info) is None  # built once, not again

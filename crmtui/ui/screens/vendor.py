@@ -99,6 +99,7 @@ class KindView(Vertical):
         """First shown: ask the vendor (hidden tabs cost no requests of the budget)."""
         if not self.activated:
             self.activated = True
+            self.crm.prepare(self.profile, self.info)  # a long list: its indexes, ahead
             self.load_fields()
             self.fetch_page(first=True)
 

@@ -114,7 +114,7 @@ class RecordTable(ScrollView, can_focus=True):
     RecordTable > .record-table--odd { background: $surface-lighten-1 20%; }
     """
 
-    cursor: reactive[int] = reactive(0)
+    cursor: reactive[int] = reactive(0, repaint=False)
 
     class Opened(Message):
         def __init__(self, table: RecordTable, record: Record) -> None:
@@ -169,6 +169,15 @@ class RecordTable(ScrollView, can_focus=True):
         self._texts: dict[int, str] = {}
         self._texts_for: tuple[int, ...] = ()
         self._base_style: Style | None = None
+        self._paint_styles: tuple[Style, Style, Style] | None = None
+        # Each row's finished strip (by index and whether the cursor is on it) and the
+        # header's, for the styles they were drawn with: a page down re-draws nothing
+        # ``_warm`` prepared, a cursor move re-draws two lines.
+        self._strips: dict[tuple[int, bool], Strip] = {}
+        self._strips_for: tuple[Any, ...] = ()
+        self._header: tuple[tuple[Any, ...], Strip] | None = None
+        self._highlighted: Record | None = None
+        self._near_end_at = -1  # the row count NearEnd was last posted for
 
     # -- data --------------------------------------------------------------------------
 
@@ -176,13 +185,15 @@ class RecordTable(ScrollView, can_focus=True):
         """Re-read the count and drop cached rows (after the cache changed)."""
         self._blocks.clear()
         self._texts.clear()
+        self._strips.clear()
+        self._near_end_at = -1
         self.row_count = self._count()
         self.virtual_size = Size(self.size.width, self.row_count + 1)
         if not keep_cursor:
             self.cursor = 0
         self.cursor = max(0, min(self.cursor, self.row_count - 1))
         self.refresh()
-        self.post_message(self.Highlighted(self, self.record_at(self.cursor)))
+        self._highlight(self.cursor, force=True)
 
     def set_source(
         self,
@@ -248,6 +259,7 @@ class RecordTable(ScrollView, can_focus=True):
         key = (width, *widths, *map(id, self.columns))
         if self._texts_for != key or len(self._texts) > KEEP_BLOCKS * BLOCK:
             self._texts.clear()
+            self._strips.clear()
             self._texts_for = key
         text = self._texts.get(index)
         if text is None:
@@ -257,39 +269,63 @@ class RecordTable(ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._base_style = self.rich_style  # once per paint, not once per line
+        self._paint_styles = self._row_styles(self._base_style)
         try:
             return super().render_lines(crop)
         finally:
-            self._base_style = None
+            self._base_style = self._paint_styles = None
+
+    def _row_styles(self, base: Style) -> tuple[Style, Style, Style]:
+        """(base, cursor row, odd row) styles."""
+        cursor = self.get_component_rich_style("record-table--cursor")
+        return base, cursor, self.get_component_rich_style("record-table--odd")
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         widths = self._widths(width - 1)
         if y == 0:
+            return self._header_strip(width, widths)
+        index = int(self.scroll_offset.y) + y - 1
+        record = self.record_at(index)
+        base = self._base_style or self.rich_style
+        if record is None:
+            return Strip.blank(width, base)
+        return self._row_strip(index, record, widths, width, base)
+
+    def _header_strip(self, width: int, widths: list[int]) -> Strip:
+        style = self.get_component_rich_style("record-table--header")
+        key = (width, *widths, self.sort_key, self.descending, style, *map(id, self.columns))
+        if self._header is None or self._header[0] != key:
             labels = []
             for column in self.columns:
                 arrow = ""
                 if column.key == self.sort_key:
                     arrow = " ▼" if self.descending else " ▲"
                 labels.append(column.label + arrow)
-            style = self.get_component_rich_style("record-table--header")
-            return Strip([Segment(self._line_text(labels, widths).ljust(width)[:width], style)])
-        index = int(self.scroll_offset.y) + y - 1
-        record = self.record_at(index)
-        base = self._base_style or self.rich_style
-        if record is None:
-            return Strip.blank(width, base)
-        text = self._row_text(index, record, widths, width)
-        style: Style = base
-        if index == self.cursor:
-            style = style + self.get_component_rich_style("record-table--cursor")
-        elif index % 2:
-            style = style + self.get_component_rich_style("record-table--odd")
-        if record.id.startswith("local:"):
-            style = style + Style(italic=True)
-        if index == self.cursor:
-            return Strip([Segment(text, style)])
-        return Strip(self._toned(text, record, widths, style))
+            text = self._line_text(labels, widths).ljust(width)[:width]
+            self._header = (key, Strip([Segment(text, style)]))
+        return self._header[1]
+
+    def _row_strip(
+        self, index: int, record: Record, widths: list[int], width: int, base: Style
+    ) -> Strip:
+        """A row's strip, cached for the styles of this paint (theme, focus)."""
+        text = self._row_text(index, record, widths, width)  # clears strips on new widths
+        styles = self._paint_styles or self._row_styles(base)
+        base, cursor, odd = styles
+        if self._strips_for != styles:
+            self._strips.clear()
+            self._strips_for = styles
+        on_cursor = index == self.cursor
+        strip = self._strips.get((index, on_cursor))
+        if strip is None:
+            style = base + cursor if on_cursor else (base + odd if index % 2 else base)
+            if record.id.startswith("local:"):
+                style = style + Style(italic=True)
+            segments = [Segment(text, style)] if on_cursor else None
+            strip = Strip(segments or self._toned(text, record, widths, style), width)
+            self._strips[(index, on_cursor)] = strip
+        return strip
 
     def _toned(self, text: str, record: Record, widths: list[int], style: Style) -> list[Segment]:
         """The row, its status/stage cells in the theme's stage colour (open/won/lost)."""
@@ -319,25 +355,37 @@ class RecordTable(ScrollView, can_focus=True):
     def watch_cursor(self, old: int, new: int) -> None:
         top = int(self.scroll_offset.y)
         if new < top:
-            self.scroll_to(y=new, animate=False)
+            self.scroll_to(y=new, animate=False)  # the scroll repaints the whole table
         elif new >= top + self.page_rows:
             self.scroll_to(y=new - self.page_rows + 1, animate=False)
-        self.refresh()
-        self.post_message(self.Highlighted(self, self.record_at(new)))
+        else:  # the page stays: repaint the two rows the cursor left and reached
+            for index in (old, new):
+                self.refresh(Region(0, index - top + 1, self.size.width, 1))
+        self._highlight(new)
         self.call_after_refresh(self._warm, new)
-        if self.row_count and new >= self.row_count - self.page_rows * 2:
+        near = self.row_count - self.page_rows * 2
+        if self.row_count and new >= near and self._near_end_at != self.row_count:
+            self._near_end_at = self.row_count  # once until more rows arrive
             self.post_message(self.NearEnd(self))
+
+    def _highlight(self, index: int, *, force: bool = False) -> None:
+        """Post ``Highlighted`` when the record under the cursor is another one."""
+        record = self.record_at(index)
+        if force or record is not self._highlighted:
+            self._highlighted = record
+            self.post_message(self.Highlighted(self, record))
 
     def _warm(self, cursor: int) -> None:
         """After a paint: fetch and format the pages around ``cursor`` ahead of the keys."""
         if self.size.width <= 1:
             return
         widths = self._widths(self.size.width - 1)
+        base = self.rich_style
         top, rows = int(self.scroll_offset.y), self.page_rows
         for index in (*range(top + rows, top + 2 * rows), *range(max(0, top - rows), top)):
             record = self.record_at(index)
             if record is not None:
-                self._row_text(index, record, widths, self.size.width)
+                self._row_strip(index, record, widths, self.size.width, base)
 
     def action_move(self, delta: int) -> None:
         if self.row_count:

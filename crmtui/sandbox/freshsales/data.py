@@ -228,23 +228,7 @@ DEAL_TYPES = _named(
 LEAD_SOURCES = _named(
     66000000, ["Web", "Email", "Phone", "Referral", "Trade show", "Chat", "Partner"]
 )
-INDUSTRY_TYPES = _named(
-    67000000,
-    [
-        "Software",
-        "Manufacturing",
-        "Retail",
-        "Healthcare",
-        "Financial Services",
-        "Logistics",
-        "Education",
-        "Energy",
-        "Media",
-        "Hospitality",
-        "Telecommunications",
-        "Biotech",
-    ],
-)
+INDUSTRY_TYPES = _named(67000000, list(INDUSTRIES))
 BUSINESS_TYPES = _named(68000000, ["Prospect", "Customer", "Partner", "Vendor", "Competitor"])
 CAMPAIGNS = _named(69000000, ["Spring webinar", "Q3 outbound", "Partner summit", "Product launch"])
 PAYMENT_STATUSES = _named(69100000, ["Pending", "Partially paid", "Paid", "Overdue"])

@@ -18,12 +18,12 @@ from pathlib import Path
 from crmtui.model import utcnow
 from crmtui.store import rows
 from crmtui.store.cache import CacheMixin
-from crmtui.store.db import MEMORY, Database, SchemaTooNew
+from crmtui.store.db import MEMORY, CacheWriteError, Database, SchemaTooNew
 from crmtui.store.optimistic import PLACEHOLDER_PREFIX
 from crmtui.store.outbox import ChangeBusy, OutboxMixin, recover
 from crmtui.store.records import RecordsMixin
 
-__all__ = ["MEMORY", "PLACEHOLDER_PREFIX", "ChangeBusy", "SchemaTooNew", "Store"]
+__all__ = ["MEMORY", "PLACEHOLDER_PREFIX", "CacheWriteError", "ChangeBusy", "SchemaTooNew", "Store"]
 
 _PROFILE_TABLES = (
     "outbox",

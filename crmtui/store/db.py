@@ -140,6 +140,14 @@ class SchemaTooNew(RuntimeError):
     """The cache file was written by a newer crmtui."""
 
 
+class CacheWriteError(RuntimeError):
+    """A write to the cache failed (disk full, read-only, locked): nothing of it was kept.
+
+    Its text is one line a user can act on (what happened, which file, what to do); the
+    UI shows it where the edit was typed and keeps the typed text.
+    """
+
+
 def to_text(dt: datetime | None) -> str | None:
     """A datetime as sortable ISO text in UTC with microseconds (naive means UTC)."""
     if dt is None:

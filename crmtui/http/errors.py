@@ -13,6 +13,10 @@ class CrmError(Exception):
 
     retryable: bool = False
     default_hint: str = ""
+    maybe_applied: bool = False
+    """True when the request was sent and its outcome is unknown (a timeout or a dropped
+    connection after sending, a 5xx from a proxy): a write may have reached the vendor, so
+    it must be checked with the vendor before it is sent again, never blindly retried."""
 
     def __init__(
         self,
@@ -22,7 +26,10 @@ class CrmError(Exception):
         status: int | None = None,
         hint: str | None = None,
         retry_after: float | None = None,
+        maybe_applied: bool | None = None,
     ) -> None:
+        if maybe_applied is not None:
+            self.maybe_applied = maybe_applied
         self.vendor = vendor
         self.message = message
         self.status = status

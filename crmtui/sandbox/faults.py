@@ -15,7 +15,11 @@ retry_after`` unless it is None), ``429-bare`` (no Retry-After), ``500``, ``502`
 (a 200 whose JSON is cut short), ``html`` (a 502 HTML page from a "proxy"), ``expire``
 (the session or token is treated as expired: a 401 as the vendor gives it), ``lost``
 (the request is applied by the vendor app, then the connection is dropped before the
-reply: the client sees a transport error after the write happened).
+reply: the client sees a transport error after the write happened), ``late`` (the
+request waits ``late_delay`` seconds, then is applied and answered: a client with a
+shorter timeout gives up before the write lands), ``301`` ``302`` ``303`` ``307``
+``308`` (a redirect to ``redirect_to`` + the request's path; nothing is applied, as a
+misconfigured domain or a captive portal would answer).
 """
 
 from __future__ import annotations
@@ -46,7 +50,14 @@ FAULT_NAMES = (
     "html",
     "expire",
     "lost",
+    "late",
+    "301",
+    "302",
+    "303",
+    "307",
+    "308",
 )
+REDIRECTS = ("301", "302", "303", "307", "308")
 
 
 class ConnectionDropped(httpx.RemoteProtocolError):
@@ -62,6 +73,10 @@ class Faults:
     rate_drop: float = 0.0
     rate_malformed: float = 0.0
     rate_lost: float = 0.0
+    rate_late: float = 0.0
+    rate_redirect: float = 0.0  # drawn as a 302
+    late_delay: float = 2.0  # seconds a ``late`` request waits before it is applied
+    redirect_to: str = "https://login.elsewhere.example"
     retry_after: float | None = 1.0
     seed: int = 0
     next: deque[str] = field(default_factory=deque)
@@ -103,6 +118,8 @@ class Faults:
             ("drop", self.rate_drop),
             ("malformed", self.rate_malformed),
             ("lost", self.rate_lost),
+            ("late", self.rate_late),
+            ("302", self.rate_redirect),
         ):
             if roll < rate:
                 return name
@@ -147,6 +164,16 @@ class FaultMiddleware:
             return
         if fault == "lost":
             await self._lost(scope, receive, send)
+            return
+        if fault == "late":
+            await asyncio.sleep(faults.late_delay)
+            await self.app(scope, receive, send)
+            return
+        if fault in REDIRECTS:
+            target = faults.redirect_to.rstrip("/") + scope["path"]
+            await Response(
+                status_code=int(fault), headers={"Location": target}, media_type="text/html"
+            )(scope, receive, send)
             return
         if fault in ("429", "429-bare"):
             response = self.error(429, "Too many requests, slow down")

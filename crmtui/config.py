@@ -24,21 +24,213 @@ system keyring (``api_key_keyring = true``, service ``crmtui``, user
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
+import stat
 import tomllib
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic_core import ErrorDetails
 
 from crmtui import locations, vendors
 from crmtui.http.urls import check_base_url
-from crmtui.vendors.base import Profile
+from crmtui.vendors.base import Profile, Setting
 
 KEYRING_SERVICE = "crmtui"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ConfigError(Exception):
-    """The config cannot be used as written; the text says what to change."""
+    """The config cannot be used as written; the text says what to change.
+
+    One line per problem, each naming the key, the value and what is expected.
+    """
+
+
+# -- the schema: pydantic models checked strictly (types, unknown keys) ------------------
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError('an IANA time zone name, e.g. "Europe/Berlin"') from None
+    return value
+
+
+def _check_base_url(value: str) -> str:
+    """A vendor API root: parsed, http(s) with a host and nothing that could move it."""
+    expected = 'an https URL of the API root, e.g. "https://acme.freshsales.io/api/"'
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 or c == "\\" for c in value):
+        raise ValueError(expected + " (no spaces, control characters or backslashes)")
+    if "@" in urlsplit(value).netloc or "?" in value or "#" in value:
+        raise ValueError(expected + " (no user@, ?query or #fragment)")
+    try:
+        check_base_url(value)
+    except ValueError as exc:
+        raise ValueError(f"{expected}; {exc}") from None
+    return value
+
+
+def _check_env_name(value: str) -> str:
+    if not _ENV_NAME.fullmatch(value):
+        raise ValueError('the name of an environment variable, e.g. "ACME_API_KEY"')
+    return value
+
+
+class _File(BaseModel):
+    """The top level of config.toml."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    theme: str | None = Field(None, description='a theme name, e.g. "crmtui-dark"')
+    timezone: Annotated[str, AfterValidator(_check_timezone)] | None = Field(
+        None, description='an IANA time zone name, e.g. "Europe/Berlin"'
+    )
+    keys: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description='a [keys] table of binding = "key(s)", e.g. quit = "ctrl+q"',
+    )
+    profiles: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='[profiles.NAME] tables, e.g. [profiles.acme] with vendor = "freshsales"',
+    )
+
+
+class _ProfileBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    vendor: str = Field(description="a vendor name")
+    base_url: Annotated[str, AfterValidator(_check_base_url)] | None = Field(
+        None, description='an https URL of the API root, e.g. "https://acme.freshsales.io/api/"'
+    )
+    rate_scale: float = Field(
+        1.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="a number above 0: the share of the vendor's rate budget to use, e.g. 0.9",
+    )
+
+
+def _setting_check(setting: Setting) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        return setting.check(value)
+
+    return check
+
+
+@cache
+def _profile_model(vendor: str) -> type[BaseModel]:
+    """The keys a profile of ``vendor`` may have, from the vendor's declared settings."""
+    cls = vendors.load(vendor)
+    fields: dict[str, Any] = {}
+    for setting in cls.settings:
+        if setting.secret:
+            fields[f"{setting.name}_env"] = (
+                Annotated[str, AfterValidator(_check_env_name)] | None,
+                Field(None, description=f"the environment variable holding the {setting.label}"),
+            )
+            fields[f"{setting.name}_keyring"] = (
+                bool,
+                Field(False, description="true or false (read the secret from the keyring)"),
+            )
+        else:
+            fields[setting.name] = (
+                Annotated[str, AfterValidator(_setting_check(setting))] | None,
+                Field(None, description=setting.expected()),
+            )
+    return create_model(f"{cls.__name__}Profile", __base__=_ProfileBase, **fields)
+
+
+def _show(value: Any) -> str:
+    text = _toml(value) if isinstance(value, str | int | float | bool) else type(value).__name__
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    text = re.sub(r"//[^/@]*@", "//…@", text)  # a user:password@ part is never shown
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _nearest(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]}?"
+    return f"; known keys: {', '.join(known)}"
+
+
+def _explain(
+    error: ErrorDetails, model: type[BaseModel], data: Mapping[str, Any], where: str
+) -> str:
+    """One pydantic error as one line a person can act on."""
+    key = str(error["loc"][0]) if error["loc"] else ""
+    known = list(model.model_fields)
+    if error["type"] == "extra_forbidden":
+        return f"{where}unknown key {key}{_nearest(key, known)}"  # value not shown: a secret?
+    info = model.model_fields.get(key)
+    expected = info.description if info is not None and info.description else "another value"
+    if error["type"] == "missing":
+        return f"{where}needs {key} ({expected})"
+    if error["type"] == "value_error":
+        expected = str(error.get("ctx", {}).get("error", expected))
+    shown = key
+    if len(error["loc"]) > 1 and key in ("keys", "profiles"):
+        inner = str(error["loc"][1])
+        shown = f"{key}.{_toml_key(inner)}"
+        value = data[key][inner] if isinstance(data.get(key), dict) else data.get(key)
+        expected = (
+            'a key or a list of keys, e.g. "ctrl+q" or ["down", "j"]'
+            if key == "keys"
+            else f'a table [profiles.{_toml_key(inner)}] with vendor = "..."'
+        )
+    else:
+        value = error.get("input", data.get(key))
+    return f"{where}{shown} = {_show(value)}: expected {expected}"
+
+
+def _check(model: type[BaseModel], data: Mapping[str, Any], where: str) -> list[str]:
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        lines = [_explain(e, model, data, where) for e in exc.errors()]
+        return list(dict.fromkeys(lines))  # a union's two errors read as one
+    return []
+
+
+def profile_errors(name: str, vendor: Any, values: Mapping[str, Any]) -> list[str]:
+    """What is wrong with the profile ``name`` (one line each); [] when it can be used."""
+    where = f"[profiles.{_toml_key(name)}] "
+    known = sorted(vendors.available())
+    if not isinstance(vendor, str) or vendor not in known:
+        hint = difflib.get_close_matches(str(vendor), known, n=1)
+        mean = f" (did you mean {hint[0]}?)" if hint else ""
+        return [f"{where}vendor = {_show(vendor)}: expected one of {' | '.join(known)}{mean}"]
+    try:
+        cls = vendors.load(vendor)
+        model = _profile_model(vendor)
+    except (KeyError, ImportError) as exc:
+        return [f"{where}vendor = {_show(vendor)}: {exc}"]
+    lines: list[str] = []
+    rest = dict(values)
+    for setting in cls.settings:
+        if setting.secret and rest.pop(setting.name, None) not in (None, ""):
+            lines.append(
+                f"{where}do not write the {setting.name} in config.toml; use "
+                f'{setting.name}_env = "SOME_VARIABLE" (an environment variable) or '
+                f"{setting.name}_keyring = true"
+            )
+    lines += _check(model, {"vendor": vendor, **rest}, where)
+    if not lines and not values.get("base_url"):
+        for setting in cls.settings:
+            if not setting.secret and setting.required and values.get(setting.name) in (None, ""):
+                lines.append(f"{where}needs {setting.name} ({setting.expected()})")
+    return lines
 
 
 @dataclass
@@ -50,10 +242,10 @@ class ProfileConfig:
     def resolve(self, environ: dict[str, str] | None = None) -> Profile:
         """The profile with its secrets read from the environment or the keyring."""
         environ = dict(os.environ) if environ is None else environ
-        try:
-            cls = vendors.load(self.vendor)
-        except (KeyError, ImportError) as exc:
-            raise ConfigError(f"profile {self.name!r}: {exc}") from None
+        problems = profile_errors(self.name, self.vendor, self.values)
+        if problems:
+            raise ConfigError("\n".join(problems))
+        cls = vendors.load(self.vendor)
         settings: dict[str, str] = {}
         secrets: dict[str, str] = {}
         for setting in cls.settings:
@@ -70,17 +262,8 @@ class ProfileConfig:
             else:
                 value = self.values.get(setting.name)
                 if value not in (None, ""):
-                    settings[setting.name] = str(value)
-                elif setting.required and not self.values.get("base_url"):
-                    raise ConfigError(
-                        f"profile {self.name!r} needs {setting.name} ({setting.label})"
-                    )
+                    settings[setting.name] = setting.check(str(value))
         base_url = self.values.get("base_url")
-        if base_url:
-            try:
-                check_base_url(str(base_url))
-            except ValueError as exc:
-                raise ConfigError(f"profile {self.name!r}: {exc}") from None
         return Profile(
             name=self.name,
             vendor=self.vendor,
@@ -91,11 +274,6 @@ class ProfileConfig:
         )
 
     def _secret(self, name: str, environ: dict[str, str]) -> str:
-        if self.values.get(name):
-            raise ConfigError(
-                f"profile {self.name!r}: do not write the {name} in config.toml; "
-                f"use {name}_env (an environment variable) or {name}_keyring = true"
-            )
         variable = self.values.get(f"{name}_env")
         if variable:
             value = environ.get(str(variable), "")
@@ -141,34 +319,72 @@ class Config:
     theme: str | None = None
     keys: dict[str, str] = field(default_factory=dict)
     exists: bool = False
+    timezone: str | None = None  # IANA name (e.g. "Europe/Berlin"); None: the system's
+    warnings: list[str] = field(default_factory=list)  # e.g. the file is readable by others
 
     @classmethod
     def load(cls, path: Path | None = None) -> Config:
+        """Read and check the whole file: every problem is one line of the ``ConfigError``."""
         path = path or locations.config_file()
         if not path.exists():
             return cls(path=path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise ConfigError(
+                f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); "
+                "save it as UTF-8"
+            ) from None
+        try:
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        problems = _check(_File, data, "")
         profiles: dict[str, ProfileConfig] = {}
-        for name, values in (data.get("profiles") or {}).items():
-            if not isinstance(values, dict) or "vendor" not in values:
-                raise ConfigError(f'{path}: [profiles.{name}] needs vendor = "..."')
-            values = dict(values)
-            profiles[name] = ProfileConfig(name, str(values.pop("vendor")), values)
-        theme = data.get("theme")
+        if not problems:
+            for name, values in data.get("profiles", {}).items():
+                values = dict(values)
+                vendor = values.pop("vendor", None)
+                if vendor is None:
+                    known = " | ".join(sorted(vendors.available()))
+                    problems.append(f'[profiles.{_toml_key(name)}] needs vendor = "{known}"')
+                    continue
+                problems += profile_errors(name, vendor, values)
+                profiles[name] = ProfileConfig(name, str(vendor), values)
+        if problems:
+            raise ConfigError("\n".join(f"{path}: {line}" for line in problems))
         keys = {  # action (binding id) -> key(s): "n" , "down,n" or ["down", "n"]
             str(k): ",".join(map(str, v)) if isinstance(v, list) else str(v)
-            for k, v in (data.get("keys") or {}).items()
+            for k, v in data.get("keys", {}).items()
         }
-        return cls(path=path, profiles=profiles, theme=theme, keys=keys, exists=True)
+        return cls(
+            path=path,
+            profiles=profiles,
+            theme=data.get("theme"),
+            keys=keys,
+            exists=True,
+            timezone=data.get("timezone"),
+            warnings=_loose_mode(path),
+        )
+
+    def warn(self) -> None:
+        """Issue ``warnings`` as Python warnings (for the notebook API)."""
+        for text in self.warnings:
+            warnings.warn(text, UserWarning, stacklevel=3)
 
     def save(self) -> None:
         """Write the file with mode 0600 (it names where secrets live)."""
         lines = ["# crmtui configuration: see `crmtui --help` and the README.", ""]
         if self.theme:
             lines.append(f"theme = {_toml(self.theme)}")
+        if self.timezone:
+            lines.append(f"timezone = {_toml(self.timezone)}")
+        if self.theme or self.timezone:
             lines.append("")
         if self.keys:
             lines.append("[keys]")
@@ -180,6 +396,18 @@ class Config:
             lines += [f"{_toml_key(k)} = {_toml(v)}" for k, v in profile.values.items()]
             lines.append("")
         write_private(self.path, "\n".join(lines))
+        self.warnings = [w for w in self.warnings if not w.startswith(f"{self.path} can be")]
+
+
+def _loose_mode(path: Path) -> list[str]:
+    """A warning when others may read the file (it names where secrets live)."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if os.name != "posix" or not mode & 0o077:
+        return []
+    return [
+        f"{path} can be read by other users (mode {mode:04o}); run `chmod 600 {path}` "
+        "(crmtui writes it 0600)"
+    ]
 
 
 def write_private(path: Path, text: str) -> None:

@@ -50,6 +50,24 @@ class CrmApp(App[None]):
         self.theme_files = themes.register(self)
         self.clock = utcnow  # "now" for My day (tests and screenshots pin it)
 
+    def _fatal_error(self) -> None:
+        """A crash: the traceback without local variables (they hold customer records).
+
+        Textual prints tracebacks with ``show_locals=True``; a record's field values in a
+        crash report would leak into terminals, logs and bug reports. The exit status is
+        1 (``return_code``), which the command returns.
+        """
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
+
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(themes.VARIABLE_DEFAULTS)
 
@@ -60,6 +78,8 @@ class CrmApp(App[None]):
             self.notify(f"Theme {wanted!r} not found; using {themes.DEFAULT_THEME}", timeout=8)
             wanted = None
         self.theme = wanted or themes.DEFAULT_THEME
+        for warning in self.config.warnings if self.config else []:
+            self.notify(warning, severity="warning", timeout=12, markup=False)
         if self.config and self.config.keys:
             known = binding_ids()
             unknown = sorted(set(self.config.keys) - known)

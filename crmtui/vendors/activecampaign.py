@@ -59,9 +59,18 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
 )
-from crmtui.vendors.base import Setting, Vendor
+from crmtui.vendors.base import Setting, SettingKind, Vendor, https_url
 
 Row = dict[str, Any]
+# The <account> of https://<account>.api-us1.com (another host: set base_url instead).
+ACCOUNT = Setting(
+    "account",
+    "Account name",
+    help="The <account> of https://<account>.api-us1.com",
+    kind=SettingKind.HOST_LABEL,
+    domains=("api-us1.com",),
+    example="acme",
+)
 STATUS = {"0": "open", "1": "won", "2": "lost"}
 STATUS_CODE = {label: code for code, label in STATUS.items()}
 FORECAST = "Forecasted Close Date"
@@ -153,14 +162,14 @@ class ActiveCampaign(Vendor):
     name = "activecampaign"
     label = "ActiveCampaign"
     settings = (
-        Setting("account", "Account name", help="The <account> of https://<account>.api-us1.com"),
+        ACCOUNT,
         Setting("api_key", "API key", secret=True, help="Settings → Developer"),
     )
     budget = RateBudget(5, 1, burst=1, note="per account; 429 (sometimes 503) past it")
 
     @classmethod
     def default_base_url(cls, profile: Any) -> str:
-        return f"https://{profile.setting('account')}.api-us1.com/api/3/"
+        return https_url(ACCOUNT.host(profile.setting("account")), "/api/3/", ACCOUNT.domains)
 
     def connect(self) -> VendorSession:
         key = self.profile.secret("api_key")
@@ -1002,4 +1011,9 @@ class ActiveCampaign(Vendor):
         pages = {Kind.DEAL: "deals", Kind.CONTACT: "contacts"}
         if not account or kind not in pages:
             return None
-        return f"https://{account}.activehosted.com/app/{pages[Kind(kind)]}/{id}"
+        try:
+            name = ACCOUNT.host(account).removesuffix(".api-us1.com")
+            path = f"/app/{pages[Kind(kind)]}/{id}"
+            return https_url(f"{name}.activehosted.com", path, ("activehosted.com",))
+        except ValueError:
+            return None

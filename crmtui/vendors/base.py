@@ -13,10 +13,14 @@ Every method speaks the neutral model (``crmtui.model``) and raises only
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar
+
+import httpx
 
 from crmtui.fields import parse_datetime, same_value
 from crmtui.http import Http, RateBudget, RateLimiter, VendorSession
@@ -31,16 +35,93 @@ from crmtui.model import (
     RecordRef,
 )
 
+# One DNS label: what a vendor's account sub-domain may be (ASCII letters, digits,
+# inner hyphens; 63 at most). Anything else (".", "/", "@", "#", "?", "%", spaces,
+# unicode dots) could move the host a secret is sent to.
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
+
+
+class SettingKind(StrEnum):
+    """How a setting's value is checked when the config loads."""
+
+    TEXT = "text"  # any single line of text
+    HOST_LABEL = "host_label"  # an account sub-domain: becomes <label>.<vendor host>
+    EMAIL = "email"
+
 
 @dataclass(frozen=True)
 class Setting:
-    """One thing a profile of this vendor must (or may) give."""
+    """One thing a profile of this vendor must (or may) give.
+
+    ``kind`` says how the value is checked when the config loads (``check``). A
+    ``HOST_LABEL`` setting becomes part of the host that secrets are sent to: it must be
+    one DNS label (``acme``), or that label followed by one of the vendor's own
+    ``domains`` (``acme.freshsales.io``); ``host`` gives the full host name, the first
+    of ``domains`` by default.
+    """
 
     name: str
     label: str
     secret: bool = False
     required: bool = True
     help: str = ""
+    kind: SettingKind = SettingKind.TEXT
+    domains: tuple[str, ...] = ()  # HOST_LABEL: the vendor's parent domains
+    example: str = ""  # a good value, shown when a value is refused
+
+    def expected(self) -> str:
+        """What a good value looks like, for error messages."""
+        example = f', e.g. "{self.example}"' if self.example else ""
+        if self.kind is SettingKind.HOST_LABEL:
+            forms = " or ".join(f"NAME.{domain}" for domain in self.domains)
+            return (
+                f"your account's sub-domain NAME (letters, digits and inner hyphens)"
+                f"{' or ' + forms if forms else ''}{example}"
+            )
+        if self.kind is SettingKind.EMAIL:
+            return f"an email address{example}"
+        return f"one line of text{example}"
+
+    def check(self, value: str) -> str:
+        """The value as it will be used; ``ValueError`` (saying what is expected) if bad."""
+        if self.kind is SettingKind.HOST_LABEL:
+            self.host(value)
+            return value.strip().lower()
+        if self.kind is SettingKind.EMAIL:
+            if not _EMAIL.fullmatch(value.strip()):
+                raise ValueError(self.expected())
+            return value.strip()
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError(self.expected())
+        return value
+
+    def host(self, value: str) -> str:
+        """The host name a ``HOST_LABEL`` value names (``acme`` -> ``acme.freshsales.io``)."""
+        text = value.strip().lower()
+        if not text.isascii():
+            raise ValueError(self.expected())
+        for domain in self.domains:
+            if text.endswith("." + domain):
+                text, parent = text.removesuffix("." + domain), domain
+                break
+        else:
+            parent = self.domains[0] if self.domains else ""
+        if not parent or not _LABEL.fullmatch(text):
+            raise ValueError(self.expected())
+        return f"{text}.{parent}"
+
+
+def https_url(host: str, path: str, domains: tuple[str, ...]) -> str:
+    """``https://host/path``, built by a URL parser and checked to be on the vendor's domains.
+
+    The last guard before a secret is sent: whatever a setting held, the request goes to
+    a host under one of ``domains`` or nowhere.
+    """
+    url = httpx.URL(scheme="https", host=host, path=path)
+    if not any(url.host == d or url.host.endswith("." + d) for d in domains):
+        raise ValueError(f"{url.host!r} is not a host of {' or '.join(domains)}")
+    return str(url)
 
 
 @dataclass

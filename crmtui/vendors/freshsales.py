@@ -70,9 +70,19 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
 )
-from crmtui.vendors.base import Profile, Setting, Vendor, holds
+from crmtui.vendors.base import Profile, Setting, SettingKind, Vendor, holds, https_url
 
 Json = dict[str, Any]
+
+# The account's host: NAME.freshsales.io (classic) or NAME.myfreshworks.com (suite).
+DOMAIN = Setting(
+    "domain",
+    "Domain",
+    help="the NAME in https://NAME.freshsales.io (or NAME.myfreshworks.com)",
+    kind=SettingKind.HOST_LABEL,
+    domains=("freshsales.io", "myfreshworks.com"),
+    example="acme",
+)
 
 
 @dataclass(frozen=True)
@@ -369,7 +379,7 @@ class Freshsales(Vendor):
     name = "freshsales"
     label = "Freshsales"
     settings = (
-        Setting("domain", "Domain", help="the NAME in https://NAME.freshsales.io"),
+        DOMAIN,
         Setting("api_key", "API key", secret=True, help="Profile Settings > API Settings"),
     )
     budget = RateBudget(1000, 3600, note="1000 requests per hour per account")
@@ -386,10 +396,11 @@ class Freshsales(Vendor):
 
     @classmethod
     def default_base_url(cls, profile: Profile) -> str:
-        domain = profile.setting("domain").strip().removesuffix(".freshsales.io")
-        if not domain:
-            raise ValueError("a Freshsales profile needs its domain (NAME.freshsales.io)")
-        return f"https://{domain}.freshsales.io/api/"
+        host = DOMAIN.host(profile.setting("domain"))
+        # Freshworks-suite accounts (NAME.myfreshworks.com) serve the same API under
+        # /crm/sales/api/; classic accounts (NAME.freshsales.io) under /api/.
+        path = "/crm/sales/api/" if host.endswith(".myfreshworks.com") else "/api/"
+        return https_url(host, path, DOMAIN.domains)
 
     def connect(self) -> VendorSession:
         key = self.profile.secret("api_key")
@@ -408,7 +419,10 @@ class Freshsales(Vendor):
         domain = self.profile.setting("domain")
         if resource is None or resource.web is None or not domain:
             return None
-        return f"https://{domain}.freshsales.io/{resource.web}/{id}"
+        try:
+            return https_url(DOMAIN.host(domain), f"/{resource.web}/{id}", DOMAIN.domains)
+        except ValueError:
+            return None
 
     # -- requests -----------------------------------------------------------------
 

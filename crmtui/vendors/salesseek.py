@@ -77,9 +77,17 @@ from crmtui.model import (
     RelatedRef,
     utcnow,
 )
-from crmtui.vendors.base import Profile, Setting, Vendor, holds
+from crmtui.vendors.base import Profile, Setting, SettingKind, Vendor, holds, https_url
 
 COOKIE = "salesseek"
+CLIENT_ID = Setting(
+    "client_id",
+    "Account sub-domain",
+    help="the <client_id> of <client_id>.salesseek.net",
+    kind=SettingKind.HOST_LABEL,
+    domains=("salesseek.net",),
+    example="acme",
+)
 LOOKALIKES = 5  # newest search hits read in full when a replayed create looks for itself
 PATHS = {
     "company": "organizations",
@@ -286,10 +294,8 @@ class SalesSeek(Vendor):
     name: ClassVar[str] = "salesseek"
     label: ClassVar[str] = "SalesSeek"
     settings: ClassVar[tuple[Setting, ...]] = (
-        Setting(
-            "client_id", "Account sub-domain", help="the <client_id> of <client_id>.salesseek.net"
-        ),
-        Setting("email", "Email address"),
+        CLIENT_ID,
+        Setting("email", "Email address", kind=SettingKind.EMAIL, example="ann@example.com"),
         Setting("password", "Password", secret=True),
     )
     budget: ClassVar[RateBudget] = RateBudget(
@@ -308,7 +314,7 @@ class SalesSeek(Vendor):
 
     @classmethod
     def default_base_url(cls, profile: Profile) -> str:
-        return f"https://{profile.setting('client_id')}.salesseek.net/api/"
+        return https_url(CLIENT_ID.host(profile.setting("client_id")), "/api/", CLIENT_ID.domains)
 
     def connect(self) -> VendorSession:
         password = self.profile.secret("password")
@@ -1076,4 +1082,8 @@ class SalesSeek(Vendor):
         client_id = self.profile.setting("client_id")
         if kind not in PATHS or not client_id:
             return None
-        return f"https://{client_id}.salesseek.net/#{PATHS[kind]}/{id}"
+        try:
+            root = https_url(CLIENT_ID.host(client_id), "/", CLIENT_ID.domains)
+        except ValueError:
+            return None
+        return f"{root}#{PATHS[kind]}/{id}"

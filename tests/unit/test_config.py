@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
@@ -87,3 +88,136 @@ def test_broken_toml_says_where(tmp_path: Path) -> None:
 def test_how_to_offers_the_demo(tmp_path: Path) -> None:
     text = how_to(tmp_path / "config.toml")
     assert "crmtui demo" in text and "api_key_env" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[profiles.acme]\nvendor = "freshsales"\ndomain = "acme"\nrate_scale = "fast"\n',
+            r'\[profiles\.acme\] rate_scale = "fast": expected a number above 0',
+        ),
+        ('profiles = "x"\n', r'profiles = "x": expected \[profiles\.NAME\] tables'),
+        ("keys = 5\n", r"keys = 5: expected a \[keys\] table"),
+        ("[keys]\nquit = 5\n", r'keys\.quit = 5: expected a key or a list of keys, e.g. "ctrl\+q"'),
+        ("theme = 3\n", r'theme = 3: expected a theme name, e.g. "crmtui-dark"'),
+        ('timezone = "Mars/Base"\n', r'timezone = "Mars/Base": expected an IANA time zone'),
+        (
+            '[profiles.acme]\nvendor = "freshsales"\ndomain = "acme"\napi_key_evn = "K"\n',
+            r"\[profiles\.acme\] unknown key api_key_evn; did you mean api_key_env\?",
+        ),
+        ('them = "crmtui-dark"\n', r"unknown key them; did you mean theme\?"),
+        (
+            '[profiles.acme]\nvendor = "freshsale"\n',
+            r'vendor = "freshsale": expected one of .*\(did you mean freshsales\?\)',
+        ),
+        ('[profiles.acme]\ndomain = "acme"\n', r'\[profiles\.acme\] needs vendor = "'),
+        (
+            '[profiles.acme]\nvendor = "freshsales"\napi_key_env = "K"\n',
+            r'\[profiles\.acme\] needs domain \(.*e\.g\. "acme"\)',
+        ),
+        (
+            '[profiles.acme]\nvendor = "freshsales"\ndomain = "acme"\napi_key_keyring = "yes"\n',
+            r'api_key_keyring = "yes": expected true or false',
+        ),
+        (
+            '[profiles.acme]\nvendor = "freshsales"\ndomain = "acme"\napi_key_env = "MY KEY"\n',
+            r'api_key_env = "MY KEY": expected the name of an environment variable',
+        ),
+    ],
+)
+def test_each_config_mistake_is_one_line_naming_key_value_and_expectation(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = write(tmp_path / "config.toml", text)
+    with pytest.raises(ConfigError) as info:
+        Config.load(path)
+    message = str(info.value)
+    assert len(message.splitlines()) == 1, message
+    assert message.startswith(f"{path}: ")
+    assert re.search(expected, message), message
+
+
+def test_several_mistakes_give_one_line_each(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "config.toml",
+        '[profiles.acme]\nvendor = "freshsales"\ndomain = "acme"\n'
+        'rate_scale = "fast"\napi_key_evn = "K"\n',
+    )
+    with pytest.raises(ConfigError) as info:
+        Config.load(path)
+    lines = str(info.value).splitlines()
+    assert len(lines) == 2
+    assert any("rate_scale" in line for line in lines)
+    assert any("api_key_evn" in line for line in lines)
+
+
+def test_an_unknown_key_never_echoes_its_value(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "config.toml",
+        '[profiles.acme]\nvendor = "freshsales"\ndomain = "acme"\napi_kye = "s3cret-value"\n',
+    )
+    with pytest.raises(ConfigError, match="unknown key api_kye") as info:
+        Config.load(path)
+    assert "s3cret-value" not in str(info.value)
+
+
+def test_a_file_that_is_not_utf8_says_so_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'theme = "crmtui-dark"\n[profiles.caf\xe9]\n')
+    with pytest.raises(ConfigError) as info:
+        Config.load(path)
+    message = str(info.value)
+    assert "not UTF-8" in message and "line 2" in message and "0xe9" in message
+    assert len(message.splitlines()) == 1
+
+
+def test_a_toml_syntax_error_gives_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", 'theme = "a"\n[profiles.acme\n')
+    with pytest.raises(ConfigError, match=r"line 2") as info:
+        Config.load(path)
+    assert len(str(info.value).splitlines()) == 1
+
+
+def test_the_documented_forms_load(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "config.toml",
+        'theme = "crmtui-dark"\ntimezone = "Europe/Berlin"\n'
+        '[keys]\nmy_day = "t"\ncursor_down = ["down", "j"]\n'
+        '[profiles.acme]\nvendor = "freshsales"\ndomain = "acme"\n'
+        'api_key_env = "ACME_KEY"\nrate_scale = 1\n'
+        '[profiles.suite]\nvendor = "freshsales"\ndomain = "acme.myfreshworks.com"\n'
+        "api_key_keyring = true\n"
+        '[profiles.local]\nvendor = "salesseek"\nbase_url = "http://127.0.0.1:8001/api/"\n'
+        'email = "ann@example.com"\npassword_env = "PW"\nrate_scale = 0.5\n',
+    )
+    path.chmod(0o600)
+    config = Config.load(path)
+    assert config.timezone == "Europe/Berlin"
+    assert config.keys["cursor_down"] == "down,j"
+    assert set(config.profiles) == {"acme", "suite", "local"}
+    assert config.warnings == []
+    profile = config.profiles["local"].resolve({"PW": "pw"})
+    assert profile.rate_scale == 0.5 and profile.base_url == "http://127.0.0.1:8001/api/"
+
+
+def test_a_config_readable_by_others_is_warned_about_and_tightened_on_save(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path / "config.toml", 'theme = "crmtui-dark"\n')
+    path.chmod(0o644)
+    config = Config.load(path)
+    assert len(config.warnings) == 1
+    assert "read by other users" in config.warnings[0] and "chmod 600" in config.warnings[0]
+    config.theme = "crmtui-light"
+    config.save()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert Config.load(path).warnings == []
+
+
+def test_the_cli_prints_each_config_error_and_exits_2(tmp_path: Path) -> None:
+    from crmtui.cli import main
+
+    path = write(tmp_path / "config.toml", 'rate_scale = "fast"\nprofiles = "x"\n')
+    code = main(["--config", str(path)])
+    assert code == 2

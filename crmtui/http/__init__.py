@@ -1,6 +1,6 @@
 """The shared async HTTP client (see ``client``), auth, rate limits and typed errors."""
 
-from crmtui.http.client import Http, VendorSession, parse_retry_after
+from crmtui.http.client import Http, VendorSession, WriteTrace, parse_retry_after
 from crmtui.http.errors import (
     AuthError,
     BadResponse,
@@ -11,7 +11,9 @@ from crmtui.http.errors import (
     Offline,
     PermissionDenied,
     RateLimited,
+    Redirected,
     Rejected,
+    ReplyTooLarge,
     ServerError,
 )
 from crmtui.http.limiter import RateBudget, RateLimiter
@@ -29,8 +31,11 @@ __all__ = [
     "RateBudget",
     "RateLimited",
     "RateLimiter",
+    "Redirected",
     "Rejected",
+    "ReplyTooLarge",
     "ServerError",
     "VendorSession",
+    "WriteTrace",
     "parse_retry_after",
 ]

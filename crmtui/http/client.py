@@ -4,25 +4,59 @@
 Each profile gets a ``VendorSession`` (base URL, auth, rate limiter, error parser) that
 sends requests through the shared client and turns every failure into a typed error.
 
+Success
+    Only a 2xx is success. A 3xx is never taken as an answer (see Redirects).
+
 Retries
-    Transient faults retry with jittered exponential backoff, up to ``max_retries``:
-    connection errors, timeouts, dropped connections, malformed bodies of a GET, 5xx,
-    and 429. ``Retry-After`` (seconds or an HTTP date) wins over the backoff when present;
-    a wait longer than ``max_wait`` is not slept through but raised, so the outbox can
-    schedule the retry instead of freezing a worker. A POST is only retried when the
-    request surely did not reach the vendor (connect errors, 429, 503) so that a create
-    is never applied twice by the transport; the outbox handles the rest.
+    Transient faults of a read (GET) retry with jittered exponential backoff, up to
+    ``max_retries``: connection errors, timeouts, dropped connections, garbled bodies, 5xx,
+    408 and 429. ``Retry-After`` (seconds or an HTTP date) wins over the backoff when
+    present; a wait longer than ``max_wait`` is not slept through but raised, so the outbox
+    can schedule the retry instead of freezing a worker.
+
+    A write (POST, PUT, PATCH, DELETE) is retried by the transport only when it surely did
+    not reach the vendor: the connection was never made (connect error or timeout, no free
+    connection), or the vendor answered 408, 429 or 503, which it does before processing.
+    Every other failure of a write is raised at once, and when its outcome is unknown
+    (timeout or dropped connection after sending, another 5xx, a 2xx whose body cannot be
+    read, a 303) with ``maybe_applied=True``, so the outbox checks with the vendor before
+    it sends the write again. No write is ever sent twice by this module.
+
+Redirects
+    Decision: the client never lets httpx follow redirects. A session follows one only
+    when its adapter says the vendor documents redirects (``follow_redirects=True``:
+    Freshsales, whose API docs say a 301/302 may send an http request to https; none of
+    the other four vendors' docs mention a redirect), only for a GET, only to the same
+    host (same scheme and port, or http to https on the same host), at most
+    ``MAX_REDIRECTS`` times. The credentials then go only where they were meant to go.
+    Any other 3xx raises ``Redirected`` naming the host the server pointed to; for a
+    write nothing is followed and nothing is assumed applied, except 303 ("See Other"),
+    which by RFC 9110 answers a request that was processed, so it is ``maybe_applied``.
+
+Size
+    A reply larger than ``Http.max_reply_bytes`` (20 MB by default) is refused with
+    ``ReplyTooLarge`` before it is read whole: a ``Content-Length`` over the limit is
+    refused before the body is read, and the body is counted while it streams in, both
+    as sent and after decompression.
+
+Cookies
+    The shared client keeps no cookie jar: a cookie set by one profile's server would
+    otherwise go to any other server on the same host (cookies ignore ports). An adapter
+    that needs a session cookie keeps it in its own auth (SalesSeek's ``CookieLogin``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import email.utils
 import json as jsonlib
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,14 +82,126 @@ def json_object(response: httpx.Response) -> dict[str, Any] | None:
 
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 USER_AGENT = "crmtui"
+DEFAULT_MAX_REPLY_BYTES = 20_000_000
+MAX_REDIRECTS = 5
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class _NoCookies(DefaultCookiePolicy):
+    """Cookies are never stored nor sent by the shared client (see the module notes)."""
+
+    def set_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+
+class _TooLarge(Exception):
+    """Internal signal: a reply passed the size limit (``size`` bytes so far, or claimed)."""
+
+    def __init__(self, size: int, limit: int, claimed: bool = False) -> None:
+        super().__init__(f"{size} > {limit}")
+        self.size = size
+        self.limit = limit
+        self.claimed = claimed
+
+
+class _LimitedStream(httpx.AsyncByteStream):
+    """A response body that raises ``_TooLarge`` once more than ``limit`` bytes came in."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        size = 0
+        async for chunk in self._stream:
+            size += len(chunk)
+            if size > self._limit:
+                await self._stream.aclose()
+                raise _TooLarge(size, self._limit)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+class WriteTrace:
+    """Whether a write of the current operation reached the vendor (or may have).
+
+    An adapter's operation may be several requests: a create that posts, then reads the
+    new record back. If the read fails after the post was applied, the operation's error
+    must still say ``maybe_applied``. ``with WriteTrace():`` around the operation (the
+    service's ``Crm.call`` does it) marks every ``CrmError`` leaving it accordingly;
+    sessions record into the innermost trace (and so every enclosing one).
+    """
+
+    def __init__(self) -> None:
+        self.maybe_applied = False
+        self._parent: WriteTrace | None = None
+        self._token: contextvars.Token[WriteTrace | None] | None = None
+
+    def mark(self) -> None:
+        trace: WriteTrace | None = self
+        while trace is not None:
+            trace.maybe_applied = True
+            trace = trace._parent
+
+    def __enter__(self) -> WriteTrace:
+        self._parent = _TRACE.get()
+        self._token = _TRACE.set(self)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._token is not None:
+            _TRACE.reset(self._token)
+            self._token = None
+        if isinstance(exc, errors.CrmError) and self.maybe_applied:
+            exc.maybe_applied = True
+
+
+_TRACE: contextvars.ContextVar[WriteTrace | None] = contextvars.ContextVar(
+    "crmtui_write_trace", default=None
+)
+
+
+def _mark_write() -> None:
+    trace = _TRACE.get()
+    if trace is not None:
+        trace.mark()
+
+
+class _NonFinite(ValueError):
+    """NaN or Infinity in a JSON body: not JSON (RFC 8259), so not what a vendor sends."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NonFinite(name)
+
+
+def loads(content: bytes | str) -> Any:
+    """Strict JSON: refuses ``NaN``, ``Infinity`` and ``-Infinity`` (``_NonFinite``)."""
+    return jsonlib.loads(content, parse_constant=_refuse_constant)
 
 
 class RoutingTransport(httpx.AsyncBaseTransport):
     """Sends requests for mounted origins to in-process ASGI apps, the rest to the network."""
 
-    def __init__(self, default: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        default: httpx.AsyncBaseTransport | None = None,
+        *,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
+    ) -> None:
         self._default = default or httpx.AsyncHTTPTransport(retries=0)
         self._mounts: dict[str, httpx.AsyncBaseTransport] = {}
+        self.max_reply_bytes = max_reply_bytes
 
     def mount(self, origin: str, transport: httpx.AsyncBaseTransport) -> None:
         self._mounts[origin.rstrip("/").lower()] = transport
@@ -64,6 +210,9 @@ class RoutingTransport(httpx.AsyncBaseTransport):
         self.mount(origin, httpx.ASGITransport(app=app))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._limit(await self._route(request))
+
+    async def _route(self, request: httpx.Request) -> httpx.Response:
         origin = f"{request.url.scheme}://{request.url.netloc.decode()}".lower()
         transport = self._mounts.get(origin)
         if transport is None:
@@ -75,6 +224,18 @@ class RoutingTransport(httpx.AsyncBaseTransport):
                 return await transport.handle_async_request(request)
         except TimeoutError:
             raise httpx.ReadTimeout("the in-process app did not answer", request=request) from None
+
+    async def _limit(self, response: httpx.Response) -> httpx.Response:
+        """Refuse a claimed size over the limit now; count the rest as it streams in."""
+        limit = self.max_reply_bytes
+        claimed = response.headers.get("Content-Length", "").strip()
+        if claimed.isdigit() and int(claimed) > limit:
+            await response.aclose()
+            raise _TooLarge(int(claimed), limit, claimed=True)
+        stream = response.stream
+        if isinstance(stream, httpx.AsyncByteStream):
+            response.stream = _LimitedStream(stream, limit)
+        return response
 
     async def aclose(self) -> None:
         await self._default.aclose()
@@ -95,13 +256,15 @@ class Http:
         max_wait: float = 60.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         network: httpx.AsyncBaseTransport | None = None,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
     ) -> None:
-        self.transport = RoutingTransport(network)
+        self.transport = RoutingTransport(network, max_reply_bytes=max_reply_bytes)
         self.client = httpx.AsyncClient(
             transport=self.transport,
             timeout=timeout,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            follow_redirects=False,
+            follow_redirects=False,  # sessions decide (see the module notes)
+            cookies=CookieJar(policy=_NoCookies()),  # no shared jar: cookies are per profile
         )
         self.log = RequestLog()
         self.redact = Redactor()
@@ -111,6 +274,15 @@ class Http:
         self.backoff_cap = backoff_cap
         self.max_wait = max_wait
         self.sleep = sleep
+
+    @property
+    def max_reply_bytes(self) -> int:
+        """Replies larger than this are refused (``ReplyTooLarge``) before they are read."""
+        return self.transport.max_reply_bytes
+
+    @max_reply_bytes.setter
+    def max_reply_bytes(self, value: int) -> None:
+        self.transport.max_reply_bytes = value
 
     def mount_app(self, origin: str, app: Any) -> None:
         """Route ``origin`` (e.g. ``http://freshsales.localhost``) to an in-process app."""
@@ -127,7 +299,10 @@ class Http:
         parse_error: ErrorParser | None = None,
         secrets: tuple[str | None, ...] = (),
         timeout: httpx.Timeout | float | None = None,
+        follow_redirects: bool = False,
     ) -> VendorSession:
+        """A profile's session. ``follow_redirects``: only for a vendor whose API docs say
+        it redirects (reads only, same host only; see the module notes)."""
         check_base_url(base_url)
         self.redact.add(*secrets)
         return VendorSession(
@@ -139,6 +314,7 @@ class Http:
             limiter=limiter,
             parse_error=parse_error,
             timeout=timeout,
+            follow_redirects=follow_redirects,
         )
 
     async def aclose(self) -> None:
@@ -164,7 +340,11 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 _TRANSIENT_STATUS = {500, 502, 503, 504, 429, 408}
-# Exceptions after which a request surely did not reach the server.
+# Answers a server gives before it processes a request: a write may be sent again.
+_NOT_PROCESSED = {408, 429, 503}
+# Exceptions after which a request surely did not reach the server: no connection was
+# made. Anything later (a write or read error, a read timeout, a dropped connection) may
+# come after the server got the whole request.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
@@ -182,6 +362,7 @@ class VendorSession:
         limiter: RateLimiter,
         parse_error: ErrorParser | None,
         timeout: httpx.Timeout | float | None,
+        follow_redirects: bool = False,
     ) -> None:
         self.http = http
         self.profile = profile
@@ -191,6 +372,7 @@ class VendorSession:
         self.limiter = limiter
         self.parse_error = parse_error
         self.timeout = timeout
+        self.follow_redirects = follow_redirects
         self.on_response: list[Callable[[httpx.Response], None]] = []
         self.requests_sent = 0
         self.online: bool | None = None  # None until the first request
@@ -206,17 +388,23 @@ class VendorSession:
         return self.decode(response)
 
     def decode(self, response: httpx.Response) -> Any:
+        """The body as strict JSON, or ``BadResponse`` (``maybe_applied`` for a write)."""
         if not response.content.strip():
             return None
+        method = response.request.method
+        where = f"the reply to {method} {self._path(response.request.url)}"
         try:
-            return response.json()
-        except (jsonlib.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise errors.BadResponse(
-                self.vendor,
-                f"the reply to {response.request.method} "
-                f"{self._path(response.request.url)} was not valid JSON",
-                status=response.status_code,
-            ) from exc
+            return loads(response.content)
+        except _NonFinite as exc:
+            what = f"{where} held {exc}, which JSON does not allow"
+        except (jsonlib.JSONDecodeError, UnicodeDecodeError):
+            what = f"{where} was not valid JSON"
+        raise errors.BadResponse(
+            self.vendor,
+            what,
+            status=response.status_code,
+            maybe_applied=method in WRITE_METHODS,
+        ) from None
 
     async def request(
         self,
@@ -232,69 +420,142 @@ class VendorSession:
     ) -> httpx.Response:
         """Send one request with rate limiting and retries; return a 2xx response.
 
-        Raises a ``CrmError`` subclass for everything else.
+        Raises a ``CrmError`` subclass for everything else, with ``maybe_applied`` set
+        when a write may have reached the vendor (see the module notes).
         """
         method = method.upper()
+        write = method in WRITE_METHODS
         url = self.url(path)
         attempt = 0
+        hops = 0
         while True:
             attempt += 1
             await self.limiter.acquire(cost)
             started = time.perf_counter()
             try:
-                response = await self.http.client.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    data=data,
-                    headers=headers,
-                    auth=self.auth if self.auth is not None else httpx.USE_CLIENT_DEFAULT,
-                    timeout=self.timeout if self.timeout is not None else httpx.USE_CLIENT_DEFAULT,
-                )
-                await response.aread()
+                response = await self._send(method, url, params, json, data, headers)
+            except _TooLarge as exc:
+                self._log(method, url, None, started, attempt, "ReplyTooLarge")
+                if write:
+                    _mark_write()
+                raise self._too_large(method, url, exc, write) from None
             except httpx.DecodingError as exc:  # e.g. says gzip but is not
                 self._log(method, url, None, started, attempt, type(exc).__name__)
-                raise errors.BadResponse(self.vendor, "the reply could not be decoded") from None
+                if write:
+                    _mark_write()
+                raise errors.BadResponse(
+                    self.vendor, "the reply could not be decoded", maybe_applied=write
+                ) from None
             except httpx.TransportError as exc:
                 self._log(method, url, None, started, attempt, type(exc).__name__)
-                error = self._transport_error(exc)
-                if attempt <= self.http.max_retries and (
-                    method != "POST" or isinstance(exc, _NOT_SENT)
-                ):
+                not_sent = isinstance(exc, _NOT_SENT)
+                if attempt <= self.http.max_retries and (not write or not_sent):
                     await self.http.sleep(self._backoff(attempt))
                     continue
                 self.online = False
-                raise error from None
+                if write and not not_sent:
+                    _mark_write()
+                raise self._transport_error(exc, maybe_applied=write and not not_sent) from None
             self.requests_sent += 1
             self.online = True
             self._log(method, response.request.url, response.status_code, started, attempt)
             for hook in self.on_response:
                 hook(response)
             status = response.status_code
-            if status < 400:
-                if expect_json and method == "GET" and status == 200:
-                    # A GET whose body is not JSON is a transient fault (e.g. a proxy page).
+            if 200 <= status < 300:
+                if write:
+                    _mark_write()
+                elif expect_json and status == 200:
+                    # A GET whose body is garbled is a transient fault (e.g. a proxy page).
                     try:
                         self.decode(response)
                     except errors.BadResponse:
-                        if attempt <= self.http.max_retries:
+                        if attempt <= self.http.max_retries and self._garbled(response):
                             await self.http.sleep(self._backoff(attempt))
                             continue
                         raise
                 return response
-            error = self._status_error(response)
+            if 300 <= status < 400:
+                target = self._redirect_target(response)
+                if (
+                    not write
+                    and self.follow_redirects
+                    and target is not None
+                    and self._same_host(response.request.url, target)
+                    and hops < MAX_REDIRECTS
+                ):
+                    hops += 1
+                    attempt -= 1  # a documented hop is not a failed try
+                    url, params = str(target), None  # the Location holds the query
+                    continue
+                maybe = write and status == 303
+                if maybe:
+                    _mark_write()
+                raise self._redirect_error(response, target, maybe_applied=maybe)
+            error = self._status_error(response, write=write)
+            if error.maybe_applied:
+                _mark_write()
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if status == 429:
                 self.limiter.penalise(retry_after if retry_after is not None else 1.0)
             transient = status in _TRANSIENT_STATUS
-            may_retry = method != "POST" or status in (429, 503)
+            may_retry = not write or status in _NOT_PROCESSED
             if transient and may_retry and attempt <= self.http.max_retries:
                 wait = retry_after if retry_after is not None else self._backoff(attempt)
                 if wait <= self.http.max_wait:
                     await self.http.sleep(wait)
                     continue
             raise error
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None,
+        json: Any,
+        data: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        """One exchange, its body read with the size limit (also after decompression)."""
+        client = self.http.client
+        request = client.build_request(
+            method,
+            url,
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            timeout=self.timeout if self.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        )
+        response = await client.send(
+            request,
+            auth=self.auth if self.auth is not None else httpx.USE_CLIENT_DEFAULT,
+            stream=True,
+        )
+        try:
+            limit = self.http.max_reply_bytes
+            size = 0
+            chunks: list[bytes] = []
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:  # a compressed body that grows past the limit
+                    raise _TooLarge(size, limit)
+                chunks.append(chunk)
+            # httpx keeps a read body here (``Response.aread`` does the same).
+            response._content = b"".join(chunks)
+        finally:
+            await response.aclose()
+        return response
+
+    def _garbled(self, response: httpx.Response) -> bool:
+        """A body cut short or mangled (worth another try), not a whole strange one."""
+        try:
+            loads(response.content)
+        except _NonFinite:
+            return False
+        except (ValueError, UnicodeDecodeError):
+            return True
+        return False
 
     # -- helpers -------------------------------------------------------------
 
@@ -329,14 +590,71 @@ class VendorSession:
             )
         )
 
-    def _transport_error(self, exc: httpx.TransportError) -> errors.CrmError:
+    def _transport_error(
+        self, exc: httpx.TransportError, *, maybe_applied: bool
+    ) -> errors.CrmError:
         if isinstance(exc, httpx.TimeoutException):
             what = "the server did not answer in time"
         elif isinstance(exc, httpx.ConnectError):
             what = "could not connect to the server"
         else:
             what = "the connection was dropped"
-        return errors.Offline(self.vendor, what)
+        if maybe_applied:
+            what += " after the request was sent, so it may have been applied"
+        return errors.Offline(self.vendor, what, maybe_applied=maybe_applied)
+
+    def _too_large(
+        self, method: str, url: str, exc: _TooLarge, write: bool
+    ) -> errors.ReplyTooLarge:
+        limit = f"{exc.limit / 1e6:.3g} MB"
+        size = f"claimed to be {exc.size / 1e6:.3g} MB" if exc.claimed else f"was over {limit}"
+        return errors.ReplyTooLarge(
+            self.vendor,
+            f"the reply to {method} {self._path(url)} {size}, more than the limit of "
+            f"{limit}, and was not read",
+            maybe_applied=write,
+        )
+
+    @staticmethod
+    def _redirect_target(response: httpx.Response) -> httpx.URL | None:
+        location = response.headers.get("Location")
+        if not location:
+            return None
+        try:
+            return response.request.url.join(location.strip())
+        except (httpx.InvalidURL, ValueError):
+            return None
+
+    @staticmethod
+    def _same_host(origin: httpx.URL, target: httpx.URL) -> bool:
+        """Same scheme, host and port, or an upgrade from http to https of the same host."""
+        if target.host.lower() != origin.host.lower() or target.userinfo:
+            return False
+        if (target.scheme, target.port) == (origin.scheme, origin.port):
+            return True
+        return origin.scheme == "http" and target.scheme == "https" and target.port is None
+
+    def _redirect_error(
+        self, response: httpx.Response, target: httpx.URL | None, *, maybe_applied: bool
+    ) -> errors.Redirected:
+        request = response.request
+        what = f"{request.method} {self._path(request.url)} was answered with a redirect"
+        if target is None:
+            what += " to no valid address"
+        elif target.host.lower() == request.url.host.lower():
+            what += f" to {self._path(target)} on the same host ({target.host})"
+        else:
+            what += f" to another host, {target.host}"
+        if request.method in WRITE_METHODS:
+            what += "; crmtui does not send an edit elsewhere"
+            if maybe_applied:
+                what += " (HTTP 303 says it may have been applied)"
+        return errors.Redirected(
+            self.vendor,
+            self.http.redact(what),
+            status=response.status_code,
+            maybe_applied=maybe_applied,
+        )
 
     def _vendor_message(self, response: httpx.Response) -> str | None:
         if self.parse_error is not None:
@@ -348,7 +666,7 @@ class VendorSession:
                 return self.http.redact(str(message).strip())
         return None
 
-    def _status_error(self, response: httpx.Response) -> errors.CrmError:
+    def _status_error(self, response: httpx.Response, *, write: bool) -> errors.CrmError:
         status = response.status_code
         message = self._vendor_message(response)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -368,4 +686,13 @@ class VendorSession:
             kind, default = errors.ServerError, "server error"
         else:
             kind, default = errors.Rejected, "the request was refused"
-        return kind(self.vendor, message or default, status=status, retry_after=retry_after)
+        # A 5xx may come after the vendor applied the write (or from a proxy after it
+        # passed the request on); 408, 429 and 503 come before it is processed.
+        maybe = write and status >= 500 and status not in _NOT_PROCESSED
+        return kind(
+            self.vendor,
+            message or default,
+            status=status,
+            retry_after=retry_after,
+            maybe_applied=maybe,
+        )

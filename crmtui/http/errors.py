@@ -89,5 +89,29 @@ class BadResponse(CrmError):
     default_hint = "The vendor sent an unreadable reply; crmtui will retry."
 
 
+class Redirected(CrmError):
+    """The server answered with a redirect (3xx) where crmtui does not follow one.
+
+    Only a 2xx is success: a redirected write was not applied where it was meant to go
+    (a wrong domain or base URL, an http->https upgrade, a network's sign-in page), and a
+    read is followed only where the vendor documents redirects, to its own host. The
+    message names the host the server pointed to; crmtui retries later, as the cause may
+    be a network's sign-in page that goes away.
+    """
+
+    retryable = True
+    default_hint = (
+        "Check the profile's domain and base_url in config.toml (or sign in to the "
+        "network, if it asks you to); crmtui will retry."
+    )
+
+
+class ReplyTooLarge(BadResponse):
+    """The reply was larger than ``Http(max_reply_bytes=...)``: refused before it was read."""
+
+    retryable = False
+    default_hint = "crmtui refuses replies this large; ask for fewer records at a time."
+
+
 class InsecureURL(ValueError):
     """A non-loopback URL that is not https."""

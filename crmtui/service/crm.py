@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from crmtui import vendors
 from crmtui.fields import FieldError, display, same_value, validate
-from crmtui.http import BadResponse, CrmError, Http, Offline
+from crmtui.http import BadResponse, CrmError, Http, Offline, WriteTrace
 from crmtui.model import (
     Activity,
     ActivityType,
@@ -121,8 +121,10 @@ class Crm:
     async def call(self, profile: str, work: Awaitable[T]) -> T:
         """Run an adapter call, tracking whether the profile is online."""
         state = self.states[profile]
-        try:
-            result = await work
+        trace = WriteTrace()  # an error after a write of this call reached the vendor
+        try:  # ...is marked maybe_applied (the outbox checks before sending again)
+            with trace:
+                result = await work
         except Offline as exc:
             self._set_status(state, False, str(exc))
             raise
@@ -135,6 +137,7 @@ class Crm:
                 state.vendor_label,
                 f"unexpected problem ({detail})",
                 hint="Try again; if it persists, the request log (ctrl+l) shows what was sent.",
+                maybe_applied=trace.maybe_applied,
             ) from exc
         was_offline = state.online is False
         self._set_status(state, True, "")

@@ -412,6 +412,9 @@ class Freshsales(Vendor):
             limiter=self.limiter,
             parse_error=parse_error,
             secrets=(key,),
+            # The API docs list "301/302 HTTP Redirect ... ensure that your API client
+            # follows redirects": reads follow them, to the same host only (never writes).
+            follow_redirects=True,
         )
 
     def record_url(self, kind: str, id: str) -> str | None:

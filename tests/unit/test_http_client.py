@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import email.utils
+import gzip
 import logging
 import socket
+import tracemalloc
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -39,9 +42,12 @@ from crmtui.http import (
     RateBudget,
     RateLimited,
     RateLimiter,
+    Redirected,
     Rejected,
+    ReplyTooLarge,
     ServerError,
     VendorSession,
+    WriteTrace,
     parse_retry_after,
 )
 from crmtui.http.auth import HeaderTokenAuth, basic, bearer
@@ -51,6 +57,7 @@ from crmtui.sandbox.serve import serving
 ORIGIN = "http://vendor.localhost"
 TOKEN = "tok-Sup3rSecret-42"
 MAX_RETRIES = 3
+WRITES = ["POST", "PUT", "PATCH", "DELETE"]
 
 
 # -- the fake vendor -----------------------------------------------------------------
@@ -132,19 +139,34 @@ def create_vendor() -> Starlette:
     async def bad_gzip(request: Request) -> Response:
         return Response(b"not gzip at all", headers={"Content-Encoding": "gzip"})
 
+    async def drop(request: Request) -> Response:
+        """The request arrived; the connection dies before the reply (a lost reply)."""
+        raise httpx.RemoteProtocolError("peer closed connection without sending a response")
+
+    async def redirect(request: Request) -> Response:
+        status = int(request.path_params["status"])
+        to = request.query_params.get("to", "https://login.elsewhere.example/portal")
+        return Response(status_code=status, headers={"Location": to})
+
+    async def nan(request: Request) -> Response:
+        return Response('{"amount": NaN, "other": Infinity}', media_type="application/json")
+
     app = Starlette(
         routes=[
-            Route("/ok", ok, methods=["GET", "POST", "PATCH"]),
+            Route("/ok", ok, methods=["GET", *WRITES]),
             Route("/echo", echo),
-            Route("/error/{status}", error, methods=["GET", "POST"]),
+            Route("/error/{status}", error, methods=["GET", *WRITES]),
             Route("/leaky", leaky),
             Route("/limited", limited, methods=["GET", "POST"]),
             Route("/limited-until", limited_until),
-            Route("/flaky/{name}", flaky, methods=["GET", "POST", "PATCH"]),
-            Route("/unavailable", unavailable, methods=["GET", "POST"]),
-            Route("/slow", slow, methods=["GET", "POST"]),
-            Route("/malformed", malformed, methods=["GET", "POST"]),
-            Route("/proxy", proxy),
+            Route("/flaky/{name}", flaky, methods=["GET", *WRITES]),
+            Route("/unavailable", unavailable, methods=["GET", *WRITES]),
+            Route("/slow", slow, methods=["GET", *WRITES]),
+            Route("/malformed", malformed, methods=["GET", *WRITES]),
+            Route("/drop", drop, methods=["GET", *WRITES]),
+            Route("/redirect/{status}", redirect, methods=["GET", *WRITES]),
+            Route("/nan", nan, methods=["GET", *WRITES]),
+            Route("/proxy", proxy, methods=["GET", *WRITES]),
             Route("/bad-gzip", bad_gzip),
         ],
         middleware=[Middleware(CountHits, hits=hits)],
@@ -454,10 +476,300 @@ async def test_post_is_retried_after_a_connect_error() -> None:
     assert len(rig.http.log.entries) == MAX_RETRIES + 1
 
 
-async def test_patch_is_retried_after_a_500(rig: Rig) -> None:
-    body = await rig.session.json("PATCH", "/flaky/r", json={"n": 1})
+@pytest.mark.parametrize("method", WRITES)
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/error/500", ServerError),
+        ("/error/502", ServerError),
+        ("/error/504", ServerError),
+        ("/proxy", ServerError),
+        ("/slow", Offline),  # the read timed out after the request was sent
+        ("/drop", Offline),  # the connection died before the reply
+        ("/malformed", BadResponse),  # a 2xx whose body cannot be read
+        ("/nan", BadResponse),
+        ("/redirect/303", CrmError),  # "See Other": the request was processed
+    ],
+)
+async def test_a_write_of_unknown_outcome_is_sent_once_and_maybe_applied(
+    rig: Rig, method: str, path: str, kind: type[CrmError]
+) -> None:
+    """No write is sent twice by the transport; the outbox must check with the vendor."""
+    with pytest.raises(kind) as caught:
+        await rig.session.json(method, path, json={"name": "Acme"})
+    assert rig.hits[path] == 1
+    assert rig.waits == []
+    assert caught.value.maybe_applied is True
+    assert str(caught.value).startswith("Acme CRM: ")
+
+
+@pytest.mark.parametrize("method", WRITES)
+@pytest.mark.parametrize("status", [408, 429, 503])
+async def test_a_write_answered_before_processing_is_retried(
+    rig: Rig, method: str, status: int
+) -> None:
+    path = f"/flaky/{method}{status}"
+    body = await rig.session.json(method, path, params={"status": status}, json={"n": 1})
     assert body["ok"] is True
-    assert rig.hits["/flaky/r"] == 2
+    assert rig.hits[path] == 2
+
+
+@pytest.mark.parametrize("method", WRITES)
+async def test_a_write_still_refused_before_processing_was_not_applied(
+    rig: Rig, method: str
+) -> None:
+    with pytest.raises(ServerError) as caught:
+        await rig.session.json(method, "/unavailable", json={"n": 1})
+    assert rig.hits["/unavailable"] == MAX_RETRIES + 1
+    assert caught.value.maybe_applied is False
+
+
+@pytest.mark.parametrize("method", WRITES)
+async def test_a_write_that_never_connected_is_retried_and_not_applied(method: str) -> None:
+    rig = make_rig(base_url=f"http://127.0.0.1:{closed_port()}")
+    with pytest.raises(Offline) as caught:
+        await rig.session.json(method, "/ok", json={"name": "Acme"})
+    await rig.http.aclose()
+    assert len(rig.http.log.entries) == MAX_RETRIES + 1
+    assert caught.value.maybe_applied is False
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422])
+@pytest.mark.parametrize("method", WRITES)
+async def test_a_write_the_vendor_refused_was_not_applied(
+    rig: Rig, method: str, status: int
+) -> None:
+    with pytest.raises(CrmError) as caught:
+        await rig.session.json(method, f"/error/{status}", json={"n": 1})
+    assert caught.value.maybe_applied is False
+    assert rig.hits[f"/error/{status}"] == 1
+
+
+@pytest.mark.parametrize(
+    "path", ["/error/500", "/slow", "/drop", "/malformed", "/nan", "/redirect/302"]
+)
+async def test_a_read_never_counts_as_maybe_applied(rig: Rig, path: str) -> None:
+    with pytest.raises(CrmError) as caught:
+        await rig.session.json("GET", path)
+    assert caught.value.maybe_applied is False
+
+
+async def test_an_error_after_a_write_of_the_same_operation_is_maybe_applied(rig: Rig) -> None:
+    """A create that posts, then reads back: if the read fails, the post still landed."""
+    with pytest.raises(Offline) as caught, WriteTrace():
+        await rig.session.json("POST", "/ok", json={"name": "Acme"})
+        await rig.session.json("GET", "/drop")
+    assert caught.value.maybe_applied is True
+    with pytest.raises(Offline) as before, WriteTrace():
+        await rig.session.json("GET", "/drop")  # a look-up before anything was written
+        await rig.session.json("POST", "/ok", json={"name": "Acme"})
+    assert before.value.maybe_applied is False
+    with pytest.raises(Rejected) as refused, WriteTrace():
+        await rig.session.json("POST", "/error/422", json={"name": "Acme"})
+    assert refused.value.maybe_applied is False
+
+
+async def test_nan_and_infinity_are_not_json(rig: Rig) -> None:
+    with pytest.raises(BadResponse, match="NaN") as caught:
+        await rig.session.json("GET", "/nan")
+    assert not isinstance(caught.value, Redirected)
+    assert rig.hits["/nan"] == 1  # the same reply would come again: not retried
+
+
+# -- size: a huge reply is refused before it is read whole --------------------------
+
+
+MB = 1024 * 1024
+CHUNK = 64 * 1024
+
+
+class Endless(httpx.AsyncByteStream):
+    """``total`` bytes in fresh 64 KiB chunks, made only as they are read (counted)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.made = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while self.made < self.total:
+            self.made += CHUNK
+            yield bytes(CHUNK)
+
+
+class HugeVendor(httpx.AsyncBaseTransport):
+    """A "vendor" on the network that answers every request with a huge body."""
+
+    def __init__(self, total: int, *, claim: bool, encoding: str | None = None) -> None:
+        self.body = Endless(total)
+        self.headers = {"Content-Type": "application/json"}
+        if claim:
+            self.headers["Content-Length"] = str(total)
+        if encoding:
+            self.headers["Content-Encoding"] = encoding
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=self.headers, stream=self.body)
+
+
+def bare_session(http: Http, base_url: str) -> VendorSession:
+    """A session without auth or error parser."""
+    return http.session(
+        profile="p",
+        vendor="Acme CRM",
+        base_url=base_url,
+        auth=None,
+        limiter=RateLimiter(RateBudget(100, 1)),
+    )
+
+
+async def fetch_huge(vendor: HugeVendor, **options: Any) -> tuple[BaseException, int]:
+    """The error and the peak memory (bytes) of one GET against ``vendor``."""
+    http = Http(network=vendor, max_retries=0, **options)
+    session = bare_session(http, "https://huge.example/api")
+    tracemalloc.start()
+    try:
+        with pytest.raises(ReplyTooLarge) as caught:
+            await session.json("GET", "/contacts")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        await http.aclose()
+    return caught.value, peak
+
+
+async def test_a_reply_claiming_200_mb_is_refused_unread() -> None:
+    vendor = HugeVendor(200 * MB, claim=True)
+    error, peak = await fetch_huge(vendor)
+    assert vendor.body.made == 0
+    assert peak < 2 * MB, f"peak {peak / MB:.1f} MB"
+    assert "claimed to be 210 MB" in str(error) and "limit of 20 MB" in str(error)
+    assert str(error).startswith("Acme CRM: ")
+    assert error.hint
+
+
+async def test_a_streamed_200_mb_reply_is_cut_at_the_limit() -> None:
+    vendor = HugeVendor(200 * MB, claim=False)
+    error, peak = await fetch_huge(vendor)  # the default limit: 20 MB
+    assert vendor.body.made <= 20_000_000 + CHUNK
+    assert peak < 30 * MB, f"peak {peak / MB:.1f} MB"
+    assert "over 20 MB" in str(error)
+
+
+async def test_the_limit_is_a_setting_of_http() -> None:
+    vendor = HugeVendor(200 * MB, claim=False)
+    _error, peak = await fetch_huge(vendor, max_reply_bytes=MB)
+    assert vendor.body.made <= MB + CHUNK
+    assert peak < 4 * MB, f"peak {peak / MB:.1f} MB"
+
+
+async def test_a_compressed_reply_is_counted_as_it_unpacks() -> None:
+    bomb = gzip.compress(bytes(8 * MB))  # 8 MiB of zeros in a few KiB
+    http = Http(max_reply_bytes=MB)
+    http.mount_app(
+        ORIGIN,
+        lambda scope, receive, send: Response(bomb, headers={"Content-Encoding": "gzip"})(
+            scope, receive, send
+        ),
+    )
+    session = bare_session(http, ORIGIN)
+    with pytest.raises(ReplyTooLarge):
+        await session.json("GET", "/bomb")
+    await http.aclose()
+
+
+async def test_a_write_whose_reply_is_too_large_may_have_been_applied() -> None:
+    vendor = HugeVendor(200 * MB, claim=True)
+    http = Http(network=vendor)
+    session = bare_session(http, "https://huge.example/api")
+    with pytest.raises(ReplyTooLarge) as caught:
+        await session.json("POST", "/contacts", json={"name": "Acme"})
+    await http.aclose()
+    assert caught.value.maybe_applied is True
+
+
+# -- redirects: only a 2xx is success ----------------------------------------------
+
+
+OTHER = "https://login.elsewhere.example"
+
+
+@pytest.mark.parametrize("method", WRITES)
+@pytest.mark.parametrize("status", [301, 302, 303, 304, 307, 308])
+async def test_a_redirected_write_is_an_error_naming_the_host(
+    rig: Rig, method: str, status: int
+) -> None:
+    elsewhere = create_vendor()
+    rig.http.mount_app(OTHER, elsewhere)
+    path = f"/redirect/{status}"
+    with pytest.raises(Redirected) as caught:
+        await rig.session.request(method, path, params={"to": f"{OTHER}/ok"}, json={"n": 1})
+    error = caught.value
+    assert not isinstance(error, BadResponse)  # not "an unreadable reply"
+    assert "login.elsewhere.example" in str(error)
+    assert "config.toml" in str(error) and "base_url" in str(error)
+    assert error.status == status
+    assert error.maybe_applied is (status == 303)
+    assert rig.hits[path] == 1  # not retried by the transport...
+    assert sum(elsewhere.state.hits.values()) == 0  # ...and not followed
+
+
+async def test_a_redirect_without_a_location_is_still_an_error(rig: Rig) -> None:
+    rig.app.router.routes.append(
+        Route("/bare", lambda request: Response(status_code=302), methods=["DELETE"])
+    )
+    with pytest.raises(Redirected, match="no valid address"):
+        await rig.session.request("DELETE", "/bare")
+
+
+async def test_reads_follow_no_redirect_unless_the_vendor_documents_them(rig: Rig) -> None:
+    with pytest.raises(Redirected, match="same host"):
+        await rig.session.json("GET", "/redirect/301", params={"to": f"{ORIGIN}/ok"})
+    assert rig.hits["/ok"] == 0
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+async def test_a_documented_redirect_is_followed_on_the_same_host_only(status: int) -> None:
+    rig = make_rig()
+    rig.session.follow_redirects = True  # e.g. Freshsales documents 301/302
+    body = await rig.session.json("GET", f"/redirect/{status}", params={"to": "/echo?page=2"})
+    assert body["query"] == "page=2"
+    assert body["headers"]["authorization"] == f"Token token={TOKEN}"
+    elsewhere = create_vendor()
+    rig.http.mount_app(OTHER, elsewhere)
+    with pytest.raises(Redirected, match=r"another host, login\.elsewhere\.example"):
+        await rig.session.json("GET", f"/redirect/{status}", params={"to": f"{OTHER}/echo"})
+    assert sum(elsewhere.state.hits.values()) == 0  # the credentials never went there
+    other_port = "http://vendor.localhost:8080/echo"
+    with pytest.raises(Redirected):
+        await rig.session.json("GET", f"/redirect/{status}", params={"to": other_port})
+    with pytest.raises(Redirected):  # credentials in the Location are refused too
+        await rig.session.json(
+            "GET", f"/redirect/{status}", params={"to": "http://u:p@vendor.localhost/echo"}
+        )
+    await rig.http.aclose()
+
+
+async def test_a_redirect_loop_ends(rig: Rig) -> None:
+    rig.session.follow_redirects = True
+    rig.app.router.routes.append(
+        Route("/loop", lambda request: Response(status_code=302, headers={"Location": "/loop"}))
+    )
+    with pytest.raises(Redirected):
+        await rig.session.json("GET", "/loop")
+    assert rig.hits["/loop"] == 6  # the first answer and five hops
+
+
+async def test_the_shared_client_keeps_no_cookie(rig: Rig) -> None:
+    async def set_cookie(request: Request) -> Response:
+        response = JSONResponse({})
+        response.set_cookie("session", "abc-secret-cookie")
+        return response
+
+    rig.app.router.routes.append(Route("/login", set_cookie))
+    await rig.session.json("GET", "/login")
+    body = await rig.session.json("GET", "/echo")
+    assert "cookie" not in body["headers"]
+    assert len(rig.http.client.cookies.jar) == 0
 
 
 # -- Retry-After and the limiter ---------------------------------------------------

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "CacheUnusable",
     "Changes",
     "Client",
+    "ConfigError",
     "RecordList",
     "RecordView",
     "Timeline",
@@ -29,8 +31,10 @@ _API = frozenset(__all__) - {"__version__"}
 
 if TYPE_CHECKING:
     from crmtui.api import (
+        CacheUnusable,
         Changes,
         Client,
+        ConfigError,
         RecordList,
         RecordView,
         Timeline,

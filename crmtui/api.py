@@ -66,11 +66,13 @@ from crmtui.notebook_html import (
     timeline_html,
 )
 from crmtui.service import Crm
-from crmtui.store import Store
+from crmtui.store import CacheUnusable, Store
 
 __all__ = [
+    "CacheUnusable",
     "Changes",
     "Client",
+    "ConfigError",
     "Fields",
     "Kinds",
     "RecordList",
@@ -513,8 +515,14 @@ def open_profile(
     store_path: str | Path | None = None,
     http: Http | None = None,
 ) -> Client:
-    """A client for the profile ``name`` of config.toml (secrets from env or keyring)."""
+    """A client for the profile ``name`` of config.toml (secrets from env or keyring).
+
+    Raises ``ConfigError`` (one line per problem of the config) or ``CacheUnusable``
+    (the cache file is damaged, too new or cannot be written: which file, what to do).
+    A config file readable by others gives a ``UserWarning``.
+    """
     config = Config.load(Path(config_path) if config_path else None)
+    config.warn()
     entry = config.profiles.get(name)
     if entry is None:
         known = ", ".join(sorted(config.profiles)) or "none"

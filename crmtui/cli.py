@@ -6,8 +6,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crmtui import __version__, locations, sandbox
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from crmtui.config import Config
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,12 +51,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-rate-limit", action="store_true", help="switch off the vendor's rate limit"
     )
 
-    serve = sub.add_parser("serve", help="the app in a web browser (textual-serve)")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve = sub.add_parser(
+        "serve",
+        help="the app in a web browser (textual-serve), on loopback, behind a secret token",
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; others need --allow-remote)",
+    )
     serve.add_argument("--port", type=int, default=8566)
+    serve.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="really listen on a non-loopback --host: your CRM over plain http to the network",
+    )
     serve.add_argument(
         "--demo", action="store_true", help="serve the demo instead of your profiles"
     )
+
+    cache = sub.add_parser("cache", help="check the cache file, or salvage a damaged one")
+    cache_sub = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
+    for name, text in (
+        ("check", "say whether the cache is sound and how many edits are queued in it"),
+        (
+            "salvage",
+            "keep a damaged cache aside (renamed, never deleted) and recover its queued "
+            "edits into a fresh one",
+        ),
+    ):
+        action = cache_sub.add_parser(name, help=text)
+        action.add_argument("--db", type=Path, help="the cache file (default: the app's cache)")
 
     forget = sub.add_parser("forget", help="remove a profile's cached data and stored secret")
     forget.add_argument("profile")
@@ -78,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_serve(args)
     if args.command == "forget":
         return run_forget(args.profile, args.config)
+    if args.command == "cache":
+        return run_cache(args.cache_command, args.db)
     if args.command == "sync":
         from crmtui.service.sync import run_cli
 
@@ -119,21 +152,54 @@ def run_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_app(app: App[object], *, headless: bool = False) -> int:
+    """Run a Textual app; its exit status (1 after a crash, whose report shows no data)."""
+    app.run(headless=headless)
+    return app.return_code or 0
+
+
+def say(error: BaseException | str, prefix: str = "crmtui") -> None:
+    """Print an error to stderr, each of its lines as ``crmtui: ...``."""
+    for line in str(error).splitlines() or [""]:
+        print(f"{prefix}: {line}", file=sys.stderr)
+
+
+def load_config(path: Path | None) -> Config | None:
+    """The config, its warnings printed; None (its errors printed) if it cannot be used."""
+    from crmtui.config import Config, ConfigError
+
+    try:
+        config = Config.load(path)
+    except ConfigError as exc:
+        say(exc)
+        return None
+    for warning in config.warnings:
+        say(warning, "crmtui: warning")
+    return config
+
+
 def run_demo(seed: int = 0, only: list[str] | None = None) -> int:
+    from crmtui.store import CacheUnusable
     from crmtui.ui.launch import demo_app
 
-    demo_app(seed=seed, vendors=only).run()
-    return 0
+    try:
+        app = demo_app(seed=seed, vendors=only)
+    except CacheUnusable as exc:
+        say(exc)
+        return 1
+    except OSError as exc:  # the demo's cache folder: read-only, a file in its place...
+        say(f"the demo cannot start its cache in {locations.cache_dir()}: {exc.strerror or exc}")
+        return 1
+    return run_app(app)
 
 
 def run_profiles(config_path: Path | None) -> int:
-    from crmtui.config import Config, ConfigError, how_to
+    from crmtui.config import ConfigError, how_to
+    from crmtui.store import CacheUnusable
     from crmtui.ui.launch import profiles_app
 
-    try:
-        config = Config.load(config_path)
-    except ConfigError as exc:
-        print(f"crmtui: {exc}", file=sys.stderr)
+    config = load_config(config_path)
+    if config is None:
         return 2
     if not config.profiles:
         print(how_to(config.path))
@@ -145,29 +211,57 @@ def run_profiles(config_path: Path | None) -> int:
     try:
         app = profiles_app(config)
     except ConfigError as exc:
-        print(f"crmtui: {exc}", file=sys.stderr)
+        say(exc)
         return 2
-    app.run()
-    return 0
+    except CacheUnusable as exc:
+        say(exc)
+        return 1
+    return run_app(app)
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from textual_serve.server import Server
+    from crmtui.http.urls import is_loopback_host
+    from crmtui.serve import serve
 
-    command = f"{sys.executable} -m crmtui" + (" demo" if args.demo else "")
-    print(f"Serving crmtui on http://{args.host}:{args.port}")
-    Server(command, host=args.host, port=args.port, title="crmtui").serve()
-    return 0
+    if not is_loopback_host(args.host) and not args.allow_remote:
+        say(
+            f"serve: {args.host} is not a loopback address; the app would be open to the "
+            "network over plain http. Use --host 127.0.0.1, or add --allow-remote if you "
+            "really mean it (anyone who has the printed link can use your CRM)"
+        )
+        return 2
+    command = [sys.executable, "-m", "crmtui"]
+    if args.config:
+        command += ["--config", str(args.config)]
+    if args.demo:
+        command.append("demo")
+    return serve(command, host=args.host, port=args.port)
+
+
+def run_cache(action: str, db: Path | None) -> int:
+    from crmtui.store import health
+
+    path = (db or locations.cache_db()).absolute()
+    report = health.check(path) if action == "check" else health.salvage(path)
+    for line in report.lines:
+        print(line, file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
 
 
 def run_forget(profile: str, config_path: Path | None) -> int:
-    from crmtui.config import Config, keyring_delete
-    from crmtui.store import Store
+    from crmtui.config import keyring_delete
+    from crmtui.store import CacheUnusable, Store
 
-    config = Config.load(config_path)
+    config = load_config(config_path)
+    if config is None:
+        return 2
     db = locations.cache_db()
     if db.exists():
-        store = Store(db)
+        try:
+            store = Store(db)
+        except CacheUnusable as exc:
+            say(exc)
+            return 1
         store.delete_profile(profile)
         store.close()
     removed = []

@@ -13,17 +13,27 @@ for tests. Each part lives in its own module:
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from crmtui.model import utcnow
-from crmtui.store import rows
+from crmtui.store import health, rows
 from crmtui.store.cache import CacheMixin
 from crmtui.store.db import MEMORY, CacheWriteError, Database, SchemaTooNew
+from crmtui.store.health import CacheUnusable
 from crmtui.store.optimistic import PLACEHOLDER_PREFIX
 from crmtui.store.outbox import ChangeBusy, OutboxMixin, recover
 from crmtui.store.records import RecordsMixin
 
-__all__ = ["MEMORY", "PLACEHOLDER_PREFIX", "CacheWriteError", "ChangeBusy", "SchemaTooNew", "Store"]
+__all__ = [
+    "MEMORY",
+    "PLACEHOLDER_PREFIX",
+    "CacheUnusable",
+    "CacheWriteError",
+    "ChangeBusy",
+    "SchemaTooNew",
+    "Store",
+]
 
 _PROFILE_TABLES = (
     "outbox",
@@ -40,9 +50,24 @@ class Store(RecordsMixin, OutboxMixin, CacheMixin):
     """Everything crmtui keeps on disk, behind one thread-safe object."""
 
     def __init__(self, path: str | Path) -> None:
-        self._db = Database(path)
-        with self._db.transaction() as conn:
-            recover(conn, utcnow())
+        """Open the cache; ``CacheUnusable`` (one line: file, problem, what to do) if it
+        cannot be used. A damaged file is never changed here (see ``store.health``)."""
+        file = None if str(path) == MEMORY else Path(path)
+        problem = health.probe(file) if file is not None else None
+        if problem is not None:
+            raise problem
+        db: Database | None = None
+        try:
+            db = Database(path)
+            with db.transaction() as conn:
+                recover(conn, utcnow())
+        except (sqlite3.Error, SchemaTooNew, OSError) as exc:
+            if db is not None:
+                db.close()
+            if file is None:
+                raise
+            raise health.unusable(file, exc) from None
+        self._db = db
 
     def close(self) -> None:
         self._db.close()

@@ -55,10 +55,12 @@ def wait_port(port: int, timeout: float = 20.0) -> None:
 
 
 @contextlib.contextmanager
-def running(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+def running(
+    command: list[str], env: dict[str, str], stdout: int = subprocess.DEVNULL
+) -> Iterator[subprocess.Popen[bytes]]:
     """A child process in its own group, ended (with its children) afterwards."""
     proc = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        command, env=env, stdout=stdout, stderr=subprocess.PIPE, start_new_session=True
     )
     try:
         yield proc
@@ -153,12 +155,15 @@ async def test_serve_demo_shows_the_home_screen_in_a_browser(tmp_path: Path) -> 
     port = free_port()
     env = {**os.environ, "CRMTUI_HOME": str(tmp_path / "home")}
     command = [sys.executable, "-m", "crmtui", "serve", "--demo", "--port", str(port)]
-    with running(command, env):
+    with running(command, env, stdout=subprocess.PIPE) as server:
+        assert server.stdout is not None
+        link = server.stdout.readline().decode().split()[-1]  # the link with its token
+        assert link.startswith(f"http://127.0.0.1:{port}/?token=")
         wait_port(port)
         async with browser(tmp_path) as cdp:
             await cdp.send("Network.enable")
             await cdp.send("Page.enable")
-            await cdp.send("Page.navigate", url=f"http://127.0.0.1:{port}/")
+            await cdp.send("Page.navigate", url=link)
             deadline = time.monotonic() + 60
             while HOME_TEXT.encode() not in cdp.frames():
                 assert time.monotonic() < deadline, "the home screen never reached the page"

@@ -1,0 +1,250 @@
+"""A damaged or unusable cache never hides queued edits.
+
+Case by case (garbage header, truncated file, schema from a newer crmtui, read-only
+folder, a folder or a dangling link in its place): the app, `crmtui sync` and the notebook
+API say in one line which file and what to do, and exit non-zero or raise
+``CacheUnusable``; `crmtui cache check` reports the queued edits, `crmtui cache salvage`
+keeps the damaged file aside (renamed, byte for byte) and recovers them into a fresh cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from crmtui import api, locations
+from crmtui.cli import main
+from crmtui.model import Change, ChangeOp, ChangeState, RecordRef
+from crmtui.store import CacheUnusable, Store
+
+NAMES = ["Zebulon Quartzfield", "Ottoline Brackenbury", "Perpetua Wolfsbane"]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CRMTUI_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ACME_KEY", "k3y")
+    config = locations.config_file()
+    config.parent.mkdir(parents=True)
+    config.write_text(
+        '[profiles.acme]\nvendor = "freshsales"\ndomain = "acme"\napi_key_env = "ACME_KEY"\n',
+        encoding="utf-8",
+    )
+    config.chmod(0o600)
+    return tmp_path / "home"
+
+
+def queue_edits(path: Path, *, filler: int = 300) -> list[str]:
+    """A cache holding three queued creates (and enough other pages to be truncated)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = Store(path)
+    ids = []
+    for name in NAMES:
+        change = Change(
+            ref=RecordRef(profile="acme", kind="contact", id="new"),
+            op=ChangeOp.CREATE,
+            values={"first_name": name},
+        )
+        ids.append(store.enqueue(change, vendor="freshsales").id)
+    with store._db.transaction() as conn:
+        conn.execute("CREATE TABLE filler (x TEXT)")
+        conn.executemany("INSERT INTO filler VALUES (?)", [("x" * 3000,)] * filler)
+    store.close()
+    return ids
+
+
+def cache() -> Path:
+    return locations.cache_db()
+
+
+def garbage_header(path: Path) -> None:
+    with path.open("r+b") as handle:
+        handle.write(os.urandom(100))
+
+
+def truncated(path: Path) -> None:
+    os.truncate(path, path.stat().st_size * 2 // 3 + 100)
+
+
+def newer_schema(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 999")
+    conn.commit()
+    conn.close()
+
+
+DAMAGE: dict[str, Callable[[Path], None]] = {
+    "garbage header": garbage_header,
+    "truncated": truncated,
+    "newer schema": newer_schema,
+}
+
+
+def recovered(path: Path) -> list[Change]:
+    """The queued edits of the (fresh) cache at ``path``."""
+    store = Store(path)
+    try:
+        assert store.integrity_check() == "ok"
+        return store.changes(profile="acme")
+    finally:
+        store.close()
+
+
+def one_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+def assert_refused_everywhere(path: Path, capsys: pytest.CaptureFixture[str], *words: str) -> None:
+    assert main([]) == 1  # the app
+    line = one_line(capsys.readouterr().err)
+    assert str(path) in line and all(w in line for w in words), line
+    assert main(["sync", "acme"]) != 0  # crmtui sync
+    line = one_line(capsys.readouterr().err)
+    assert str(path) in line and all(w in line for w in words), line
+    with pytest.raises(CacheUnusable) as info:  # the notebook API
+        api.open_profile("acme")
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+    assert all(w in str(info.value) for w in words)
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_a_damaged_cache_is_named_kept_and_its_edits_recovered(
+    home: Path, capsys: pytest.CaptureFixture[str], damage: str
+) -> None:
+    path = cache()
+    ids = queue_edits(path)
+    DAMAGE[damage](path)
+    damaged = path.read_bytes()
+
+    assert_refused_everywhere(path, capsys, "crmtui cache salvage")
+    assert path.read_bytes() == damaged  # refusing changed nothing
+
+    assert main(["cache", "check"]) == 1
+    report = capsys.readouterr()
+    assert str(path) in report.err and "3 queued edit(s)" in report.err
+    assert path.read_bytes() == damaged
+
+    assert main(["cache", "salvage"]) == 0
+    out = capsys.readouterr().out
+    assert "recovered 3 queued edit(s)" in out
+    aside = [
+        p
+        for p in path.parent.iterdir()
+        if ".damaged-" in p.name and not p.name.endswith(("-wal", "-shm"))
+    ]
+    assert len(aside) == 1 and aside[0].name.startswith("cache.sqlite3.damaged-")
+    assert aside[0].read_bytes() == damaged  # kept, byte for byte
+    assert str(aside[0]) in out
+
+    changes = recovered(path)  # a fresh, sound cache with the edits
+    assert sorted(c.id for c in changes) == sorted(ids)
+    assert sorted(str(c.values["first_name"]) for c in changes) == sorted(NAMES)
+    assert all(c.state is not ChangeState.DONE for c in changes)
+    assert main(["cache", "check"]) == 0
+    assert "sound; 3 queued edit(s)" in capsys.readouterr().out
+
+
+def test_edits_read_from_raw_pages_wait_for_the_user(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = cache()
+    queue_edits(path)
+    garbage_header(path)  # SQLite cannot read it at all: the pages are read directly
+    assert main(["cache", "salvage"]) == 0
+    assert "uncertain" in capsys.readouterr().out
+    changes = recovered(path)
+    assert {c.state for c in changes} == {ChangeState.UNCERTAIN}
+    assert all("damaged cache" in (c.last_error or "") for c in changes)
+
+
+def test_a_newer_schema_keeps_its_edits_pending(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = cache()
+    queue_edits(path)
+    newer_schema(path)
+    assert main([]) == 1
+    assert "newer crmtui" in capsys.readouterr().err
+    assert main(["cache", "salvage"]) == 0
+    assert {c.state for c in recovered(path)} == {ChangeState.PENDING}
+
+
+def test_a_folder_in_place_of_the_cache(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = cache()
+    path.mkdir(parents=True)
+    assert_refused_everywhere(path, capsys, "is a folder")
+    assert main(["cache", "salvage"]) == 1
+    assert "is a folder" in capsys.readouterr().err
+    assert path.is_dir()
+
+
+def test_a_dangling_link_in_place_of_the_cache(
+    home: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = cache()
+    path.parent.mkdir(parents=True)
+    target = tmp_path / "unmounted" / "cache.sqlite3"
+    path.symlink_to(target)
+    assert_refused_everywhere(path, capsys, "is a link to", str(target))
+    assert not target.exists()  # nothing was created behind the link
+    assert main(["cache", "check"]) == 1
+    assert "is a link to" in capsys.readouterr().err
+
+
+@contextlib.contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """``folder`` made read-only, also for root (the immutable flag), or the test skips."""
+    if os.geteuid() != 0:
+        folder.chmod(0o500)
+        try:
+            yield
+        finally:
+            folder.chmod(0o700)
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("root ignores folder modes and chattr is not installed")
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+        pytest.skip("root ignores folder modes and this filesystem has no immutable flag")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_a_read_only_folder(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = cache()
+    queue_edits(path, filler=0)
+    for side in ("-wal", "-shm"):
+        Path(f"{path}{side}").unlink(missing_ok=True)
+    before = path.read_bytes()
+    with read_only(path.parent):
+        assert_refused_everywhere(path, capsys, "read-only", str(path.parent))
+        assert main(["cache", "salvage"]) == 1
+        assert "read-only" in capsys.readouterr().err
+    assert path.read_bytes() == before
+
+
+def test_a_read_only_folder_for_a_new_cache(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = cache().parent
+    folder.mkdir(parents=True)
+    with read_only(folder):
+        assert main([]) == 1
+        line = one_line(capsys.readouterr().err)
+        assert "read-only" in line and str(folder) in line
+
+
+def test_a_sound_cache_is_left_alone(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = cache()
+    queue_edits(path, filler=0)
+    assert main(["cache", "salvage"]) == 0
+    assert "nothing to salvage" in capsys.readouterr().out
+    assert [p.name for p in path.parent.iterdir() if "damaged" in p.name] == []

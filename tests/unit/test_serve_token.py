@@ -1,0 +1,132 @@
+"""`crmtui serve`: loopback only unless confirmed, and nothing without the printed token."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import httpx
+import pytest
+
+from crmtui.cli import main
+
+pytestmark = pytest.mark.loopback
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def served(home: Path) -> Iterator[tuple[int, str]]:
+    """`crmtui serve --demo` in a child process: its port and the link it printed."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crmtui", "serve", "--demo", "--port", str(port)],
+        env={**os.environ, "CRMTUI_HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "token=" in line, line + (proc.stderr.read() if proc.stderr else "")
+        link = line.split()[-1]
+        deadline = time.monotonic() + 20
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            assert time.monotonic() < deadline, "nothing listens"
+            time.sleep(0.1)
+        yield port, link
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "::", "example.com"])
+def test_serve_refuses_a_non_loopback_host_without_allow_remote(
+    host: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--host", host, "--port", str(free_port())]) == 2
+    err = capsys.readouterr().err
+    assert host in err and "--allow-remote" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_serve_refuses_a_non_loopback_host_from_the_command_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "crmtui", "serve", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "CRMTUI_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 2
+    assert "--allow-remote" in result.stderr and "token" not in result.stdout
+
+
+async def test_the_app_opens_only_with_the_printed_token(tmp_path: Path) -> None:
+    with served(tmp_path) as (port, link):
+        root = f"http://127.0.0.1:{port}"
+        assert link.startswith(f"{root}/?token=")
+        token = link.split("token=", 1)[1]
+        assert len(token) >= 32
+        async with httpx.AsyncClient() as client:
+            for url in (
+                f"{root}/",
+                f"{root}/?token=",
+                f"{root}/?token=wrong",
+                f"{root}/?token={token[:-1]}",
+                f"{root}/?token={token}x",
+                f"{root}/static/js/textual.js",
+                f"{root}/ws",
+            ):
+                reply = await client.get(url)
+                assert reply.status_code == 403, url
+                assert "textual" not in reply.text.lower(), url
+            async with httpx.AsyncClient(cookies={"crmtui_token": "nope"}) as other:
+                assert (await other.get(f"{root}/")).status_code == 403
+
+            page = await client.get(link)
+            assert page.status_code == 200
+            assert "data-session-websocket-url" in page.text
+            cookie = page.cookies.get("crmtui_token")
+            assert cookie == token
+            assert "httponly" in page.headers["set-cookie"].lower()
+            assert "samesite=strict" in page.headers["set-cookie"].lower()
+            static = await client.get(f"{root}/static/js/textual.js")  # the cookie now
+            assert static.status_code == 200
+
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await session.ws_connect(f"ws://127.0.0.1:{port}/ws")
+            assert refused.value.status == 403
+            with pytest.raises(aiohttp.WSServerHandshakeError) as foreign:
+                await session.ws_connect(
+                    f"ws://127.0.0.1:{port}/ws",
+                    headers={"Cookie": f"crmtui_token={token}", "Origin": "http://evil.example"},
+                )
+            assert foreign.value.status == 403
+            ws = await session.ws_connect(
+                f"ws://127.0.0.1:{port}/ws",
+                headers={"Cookie": f"crmtui_token={token}", "Origin": root},
+            )
+            await ws.close()

@@ -1,7 +1,9 @@
 """How records, lists, timelines and the outbox look in a notebook, and as DataFrames.
 
-Everything shown is HTML-escaped: record titles and notes come from the CRM and may hold
-markup. Links are only made for ``http``/``https`` addresses. Nothing here reads a
+Everything shown is HTML-escaped, after ``crmtui.text.clean`` made control characters and
+bidi overrides visible placeholders (as on the terminal): record titles and notes come
+from the CRM and may hold markup or escape sequences. Links are only made for
+``http``/``https`` addresses. Nothing here reads a
 profile, so no secret can reach a rendered cell.
 
 DataFrames (``to_pandas``) use field keys as column names and the record id as index;
@@ -13,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from html import escape
+from html import escape as html_escape
 from types import ModuleType
 from typing import Any
 
 from crmtui.fields import display
 from crmtui.model import Activity, Change, FieldSpec, FieldType, Record
+from crmtui.text import clean
 
 PANDAS_HINT = "pandas is not installed; install it with: pip install 'crmtui[pandas]'"
 _BUILTIN_COLUMNS = {
@@ -47,6 +50,11 @@ def require_pandas() -> ModuleType:
 
 
 # -- cells ----------------------------------------------------------------------------
+
+
+def escape(text: str, *, multiline: bool = False) -> str:
+    """Vendor text for HTML: inert (``clean``), then HTML-escaped; never cut."""
+    return html_escape(clean(text, multiline=multiline, limit=None))
 
 
 def _when(dt: datetime | None) -> str:
@@ -172,7 +180,7 @@ def timeline_html(activities: Sequence[Activity], caption: str = "") -> str:
     for activity in activities:
         who = f" · {escape(activity.who)}" if activity.who else ""
         body = (
-            f'<div style="white-space:pre-wrap">{escape(activity.body)}</div>'
+            f'<div style="white-space:pre-wrap">{escape(activity.body, multiline=True)}</div>'
             if activity.body and activity.body != activity.summary
             else ""
         )

@@ -6,18 +6,21 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.theme import Theme
 
 from crmtui.config import Config
 from crmtui.model import RecordRef, utcnow
 from crmtui.service import Crm, Notice
 from crmtui.service.events import Event
+from crmtui.text import clean
 from crmtui.ui import themes
 from crmtui.ui.commands import CrmCommands
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
 
 RETRY_EVERY = 5.0  # seconds between looks for queued edits whose retry time has come
+NOTICE_LIMIT = 2_000  # characters of a notification (a vendor's error page can be long)
 
 
 class CrmApp(App[None]):
@@ -110,6 +113,28 @@ class CrmApp(App[None]):
         label = next((t.label for t in self.theme_files if t.name == name), name)
         where = f" — saved in {self.config.path.name}" if self.config else ""
         self.notify(f"Theme: {label}{where}", timeout=3)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification is plain text: messages carry vendor text (a 422's words).
+
+        ``markup`` is accepted for Textual's signature and ignored: no notification of
+        crmtui is markup, so ``[/]`` or ``[@click=…]`` in an error shows as typed.
+        """
+        super().notify(
+            clean(message, multiline=True, limit=NOTICE_LIMIT),
+            title=clean(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def _on_service_event(self, event: Event) -> None:
         if isinstance(event, Notice):

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from crmtui.text import inert, markup_literal
+
 if TYPE_CHECKING:
     from crmtui.ui.app import CrmApp
 
@@ -38,16 +40,20 @@ class CrmCommands(Provider):
 
     async def discover(self) -> Hits:
         for title, help_text, action in self._actions():
-            yield DiscoveryHit(title, action, help=help_text)  # type: ignore[arg-type]
+            # profile names and theme labels are the user's files' words: never markup
+            yield DiscoveryHit(inert(title), action, help=markup_literal(help_text))  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, help_text, action in self._actions():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), action, help=help_text)  # type: ignore[arg-type]
+                shown = matcher.highlight(markup_literal(title))
+                yield Hit(score, shown, action, help=markup_literal(help_text))  # type: ignore[arg-type]
         app = cast("CrmApp", self.app)
         if len(query) >= 2:
             for record in app.crm.search(query, limit=8):
-                label = f"{record.title} — {record.kind} in {record.profile}"
-                yield Hit(0.5, label, partial(app.open_record, record.ref), help=record.subtitle)
+                # vendor text: a Text label is never markup; help is, so it is escaped
+                label = inert(f"{record.title} — {record.kind} in {record.profile}")
+                help_text = markup_literal(record.subtitle)
+                yield Hit(0.5, label, partial(app.open_record, record.ref), help=help_text)

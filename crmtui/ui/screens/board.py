@@ -30,6 +30,7 @@ from crmtui.fields import FieldError, display
 from crmtui.http import CrmError
 from crmtui.model import ChangeState, Choice, FieldSpec, FieldType, KindInfo, Query, Record
 from crmtui.service import Crm, ListChanged, OutboxChanged
+from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.themes import choice_tone, record_tone, tone_style
 from crmtui.ui.widgets.record_table import fit
@@ -354,7 +355,8 @@ class BoardScreen(Screen[None]):
         name = (group.choice_label(value) if group else None) or (value or "")
         where = f" — {group.label if group else 'Board'}: {name}" if value is not None else ""
         position = f" ({self.group + 1} of {len(self.groups)})" if len(self.groups) > 1 else ""
-        self.query_one("#board-title", Static).update(f"{self.info.label} board{where}{position}")
+        title = inert(f"{self.info.label} board{where}{position}")  # a pipeline's name
+        self.query_one("#board-title", Static).update(title)
 
     def _show_facts(self, records: list[Record]) -> None:
         which = "open " if self.open_only and self.can_filter_open else ""
@@ -363,7 +365,7 @@ class BoardScreen(Screen[None]):
             parts.append("refreshing…")
         if not self.columns:
             parts = [f"{self.info.label} have no stages to show yet"]
-        self.query_one("#board-facts", Static).update(" · ".join(parts))
+        self.query_one("#board-facts", Static).update(inert(" · ".join(parts)))
 
     # -- loading from the vendor --------------------------------------------------------
 

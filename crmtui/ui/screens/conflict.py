@@ -12,6 +12,9 @@ from textual.widgets import DataTable, Footer, Static
 from crmtui.fields import display
 from crmtui.model import Change
 from crmtui.service import Crm
+from crmtui.text import inert
+
+CELL_LIMIT = 200  # characters of a value in the comparison (a long note is cut)
 
 
 class ConflictScreen(Screen[None]):
@@ -33,7 +36,8 @@ class ConflictScreen(Screen[None]):
         record = self.crm.cached(self.change.ref)
         title = record.title if record else self.change.ref.id
         yield Static(
-            f"Conflict — {title} changed on the server since your edit", classes="screen-title"
+            inert(f"Conflict — {title} changed on the server since your edit"),
+            classes="screen-title",
         )
         yield Static(
             "Pick per field: mine is sent on top of the server's version; theirs drops my value. "
@@ -60,10 +64,10 @@ class ConflictScreen(Screen[None]):
             spec = specs.get(key)
             keep = self.choices[key]
             table.add_row(
-                spec.label if spec else key,
-                display(spec, self.change.base.get(key)),
-                display(spec, self.change.theirs.get(key)),
-                display(spec, mine),
+                inert(spec.label if spec else key),
+                inert(display(spec, self.change.base.get(key)), limit=CELL_LIMIT),
+                inert(display(spec, self.change.theirs.get(key)), limit=CELL_LIMIT),
+                inert(display(spec, mine), limit=CELL_LIMIT),
                 "▶ mine" if keep == "mine" else "▶ theirs",
                 key=key,
             )

@@ -18,6 +18,7 @@ from textual.widgets import Input, Label, Static
 
 from crmtui.fields import FieldError, edit_text, validate
 from crmtui.model import Choice, FieldSpec, FieldType, KindInfo
+from crmtui.text import clean, inert
 from crmtui.ui.screens.board import group_field
 
 Filters = dict[str, str]
@@ -89,7 +90,7 @@ class FilterScreen(ModalScreen[Filters | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="filter-dialog"):
-            yield Static(self.title_text, classes="screen-title")
+            yield Static(inert(self.title_text), classes="screen-title")
             for spec in self.specs:
                 yield self._row(spec)
             yield Static("", id="filter-error", classes="field-error")
@@ -104,16 +105,17 @@ class FilterScreen(ModalScreen[Filters | None]):
             text = spec.choice_label(value) or edit_text(spec, value)
             if spec.type is FieldType.BOOL:
                 text = "yes" if value == "true" else "no"
-        labels = [c.label for c in spec.choices]
+        labels = [clean(c.label) for c in spec.choices]  # vendor text, shown in the box
         hint = {FieldType.BOOL: "yes or no", FieldType.MONEY: "an amount"}.get(spec.type, "any")
         editor = Input(
-            text,
+            clean(text),
             placeholder=" · ".join(labels[:4]) + (" …" if len(labels) > 4 else "") or hint,
             suggester=SuggestFromList(labels, case_sensitive=False) if labels else None,
             id=f"filter-{spec.key}",
             classes="filter-input",
         )
-        return Horizontal(Label(spec.label, classes="field-label"), editor, classes="filter-row")
+        label = Label(inert(spec.label), classes="field-label")
+        return Horizontal(label, editor, classes="filter-row")
 
     def on_mount(self) -> None:
         inputs = list(self.query(".filter-input").results(Input))
@@ -138,7 +140,7 @@ class FilterScreen(ModalScreen[Filters | None]):
         try:
             filters = self.chosen()
         except FieldError as exc:
-            self.query_one("#filter-error", Static).update(f"⚠ {exc}")
+            self.query_one("#filter-error", Static).update(inert(f"⚠ {exc}"))
             return
         self.dismiss(filters)
 

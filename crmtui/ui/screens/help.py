@@ -9,6 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+from crmtui.text import inert
 from crmtui.ui.widgets.vim import VimDataTable
 
 
@@ -23,7 +24,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            f"Keys on this screen ({type(self.under).__name__.removesuffix('Screen')})",
+            inert(f"Keys on this screen ({type(self.under).__name__.removesuffix('Screen')})"),
             id="help-title",
         )
         yield VimDataTable(id="help-table", cursor_type="row", zebra_stripes=True)
@@ -40,7 +41,7 @@ class HelpScreen(ModalScreen[None]):
             if shown not in row:
                 row.append(shown)
         for (label, action), shown in keys.items():
-            table.add_row(" ".join(shown), label, key=f"{action}:{label}")
+            table.add_row(inert(" ".join(shown)), inert(label), key=f"{action}:{label}")
         table.add_row("ctrl+p", "Command palette")
 
     async def action_dismiss(self, result: None = None) -> None:

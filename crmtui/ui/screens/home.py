@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from crmtui.http import CrmError
 from crmtui.service import Crm
+from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.vim import VimDataTable
@@ -30,7 +31,7 @@ class HomeScreen(Screen[None]):
         self.crm = crm
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{self.app.title} — your CRM profiles", classes="screen-title")
+        yield Static(inert(f"{self.app.title} — your CRM profiles"), classes="screen-title")
         yield VimDataTable(id="profiles", cursor_type="row", zebra_stripes=True)
         yield Static(
             "enter opens a profile · d: my day · / or ctrl+k searches every cached record · "
@@ -63,9 +64,9 @@ class HomeScreen(Screen[None]):
             synced = self.crm.store.last_synced(name)
             cached = self.crm.store.count_profile(name)
             table.add_row(
-                name,
-                state.vendor_label,
-                status,
+                inert(name),
+                inert(state.vendor_label),
+                inert(status),  # the vendor's words when it refused
                 f"{cached:,}",
                 synced.strftime("%Y-%m-%d %H:%M") if synced else "never",
                 str(self.crm.queued(name)),

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from crmtui.http.log import LogEntry
 from crmtui.service import Crm
+from crmtui.text import inert
 
 
 class RequestLogScreen(Screen[None]):
@@ -44,10 +45,10 @@ class RequestLogScreen(Screen[None]):
         status = str(entry.status) if entry.status else entry.error or "—"
         self.query_one(DataTable).add_row(
             entry.at.strftime("%H:%M:%S"),
-            entry.profile,
-            entry.method,
-            entry.path[:80],
-            status,
+            inert(entry.profile),
+            inert(entry.method),
+            inert(entry.path, limit=80),
+            inert(status),
             f"{entry.ms:.0f}",
             str(entry.attempt),
         )

@@ -25,6 +25,7 @@ from crmtui.fields import parse_date, parse_datetime
 from crmtui.http import CrmError
 from crmtui.model import KindInfo, Query, Record, RecordRef, utcnow
 from crmtui.service import Crm, ListChanged
+from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.vim import VimDataTable
@@ -158,7 +159,8 @@ class MyDayScreen(Screen[None]):
                 key = f"{record.profile}/{record.kind}/{record.id}"
                 self.refs[key] = record.ref
                 when = Text(due_text(task, now), style=color if overdue else "")
-                table.add_row(when, record.title, record.subtitle, record.profile, key=key)
+                cells = (inert(record.title), inert(record.subtitle), inert(record.profile))
+                table.add_row(when, *cells, key=key)
         if current in self.refs:
             table.move_cursor(row=table.get_row_index(current))
         elif self.refs:  # the first task, not a heading
@@ -182,7 +184,7 @@ class MyDayScreen(Screen[None]):
             parts.append(f"refreshing {', '.join(sorted(self.refreshing))}…")
         parts += [f"⚠ {name}: {text}" for name, text in sorted(self.problems.items())]
         parts.append("enter opens · r refreshes")
-        self.query_one("#my-day-facts", Static).update(" · ".join(parts))
+        self.query_one("#my-day-facts", Static).update(inert(" · ".join(parts)))
 
     # -- refreshing ----------------------------------------------------------------------
 

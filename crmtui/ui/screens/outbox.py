@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from crmtui.model import Change, ChangeState
 from crmtui.service import Crm
+from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.vim import VimDataTable
@@ -26,7 +27,7 @@ STATE_TEXT = {
 
 def describe(change: Change) -> str:
     values = ", ".join(
-        f"{k} → {v}" for k, v in change.values.items() if not k.startswith("target_")
+        f"{k} → {str(v)[:80]}" for k, v in change.values.items() if not k.startswith("target_")
     )
     return f"{change.op.value}: {values}"
 
@@ -64,12 +65,12 @@ class OutboxScreen(Screen[None]):
             record = self.crm.cached(change.ref)
             title = record.title if record else f"{change.ref.kind} {change.ref.id}"
             table.add_row(
-                change.ref.profile,
-                title[:40],
-                describe(change)[:60],
+                inert(change.ref.profile),
+                inert(title, limit=40),
+                inert(describe(change), limit=60),
                 STATE_TEXT.get(change.state, change.state.value),
                 str(change.attempts),
-                (change.last_error or "")[:80],
+                inert(change.last_error or "", limit=80),  # the vendor's words
                 key=change.id,
             )
         if table.row_count:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.markup import escape
+from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, TextArea
@@ -23,6 +24,7 @@ from crmtui.fields import FieldError, display, edit_text
 from crmtui.http import CrmError
 from crmtui.model import ChangeState, FieldSpec, FieldType, KindInfo, Record, RecordRef
 from crmtui.service import Crm, ListChanged, OutboxChanged, RecordChanged
+from crmtui.text import clean, inert, more_marker, preview
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.themes import record_tone, tone_badge
 from crmtui.ui.widgets.status import StatusBar
@@ -46,11 +48,20 @@ class FieldItem(ListItem):
     def compose(self) -> ComposeResult:
         mark = " ✎" if self.spec.writable else ""
         with Horizontal(classes="field-row"):
-            yield Label(f"{self.spec.label}{mark}", classes="field-label")
+            yield Label(inert(f"{self.spec.label}{mark}"), classes="field-label")
             yield self.value_label
 
-    def _shown(self) -> str:
-        return display(self.spec, self.value, currency=self.currency) or "—"
+    def _shown(self) -> Text:
+        """The value, inert; a long one cut to a few lines with a marker (v shows it all)."""
+        shown = preview(self.full_text() or "—")
+        text = Text(shown.text, end="")
+        if shown.cut:
+            text.append("\n" + more_marker(shown.hidden), style="italic dim")
+        return text
+
+    def full_text(self) -> str:
+        """The whole value as shown (not cleaned: the viewer cleans what it draws)."""
+        return display(self.spec, self.value, currency=self.currency)
 
     def set_value(self, value: object, currency: str | None) -> None:
         self.value, self.currency = value, currency
@@ -82,7 +93,7 @@ class FieldItem(ListItem):
         if choices:
             hint = "choices: " + " · ".join(choices[:12]) + (" …" if len(choices) > 12 else "")
         self.mount(editor)
-        self.mount(Static(hint, classes="field-hint"))
+        self.mount(Static(inert(hint), classes="field-hint"))
         self.mount(Static("", classes="field-error"))
         self.query_one(".field-value", Label).display = False
         editor.focus()
@@ -99,7 +110,7 @@ class FieldItem(ListItem):
 
     def show_error(self, message: str) -> None:
         for error in self.query(".field-error"):
-            error.update(f"⚠ {message}")
+            error.update(inert(f"⚠ {message}", multiline=True))  # a vendor's 422
 
     def action_cancel(self) -> None:
         self.close_editor()
@@ -133,6 +144,7 @@ class RecordScreen(Screen[None]):
         Binding("n", "note", "Add note"),
         Binding("f", "filter", "Filter timeline"),
         Binding("r", "reload", "Refresh"),
+        Binding("v", "view_field", "View whole field", show=False),  # the cut value says so
         Binding("tab", "app.focus_next", "Next pane", show=False),
     ]
 
@@ -217,9 +229,9 @@ class RecordScreen(Screen[None]):
         info = self._kind_info()
         kind_label = info.singular if info else self.ref.kind.title()
         sub = f" — {record.subtitle}" if record.subtitle else ""
-        heading = escape(f"{kind_label}: {record.title}{sub}")
+        heading = Content(clean(f"{kind_label}: {record.title}{sub}"))  # never markup
         tone = record_tone(record)
-        title.update(f"{heading}  {tone_badge(tone)}" if tone else heading)
+        title.update(heading + Content.from_markup(f"  {tone_badge(tone)}") if tone else heading)
         self._render_pending()
         fields = self.query_one("#fields", ListView)
         items = {item.spec.key: item for item in fields.query(FieldItem)}
@@ -240,7 +252,7 @@ class RecordScreen(Screen[None]):
         related.clear()
         for label, refs in record.related.items():
             for ref in refs:
-                item = ListItem(Label(f"{label}: {ref.title}"), classes="related-item")
+                item = ListItem(Label(inert(f"{label}: {ref.title}")), classes="related-item")
                 item.target = RecordRef(profile=self.ref.profile, kind=ref.kind, id=ref.id)  # type: ignore[attr-defined]
                 related.append(item)
         if not record.related:
@@ -258,7 +270,7 @@ class RecordScreen(Screen[None]):
                 text = f"⚠ edit refused: {error} — ctrl+o to fix or discard"
             else:
                 text = f"⇅ {len(changes)} edit{'s' if len(changes) > 1 else ''} queued — will be sent when {self.crm.adapter(self.ref.profile).label} answers"
-        self.query_one("#record-pending", Static).update(text)
+        self.query_one("#record-pending", Static).update(inert(text))  # the vendor's refusal
 
     # -- events --------------------------------------------------------------------------
 
@@ -351,6 +363,14 @@ class RecordScreen(Screen[None]):
     def action_filter(self) -> None:
         family = self.timeline.cycle_family()
         self.notify(f"Timeline: {self.timeline.label(family)}", timeout=2)
+
+    def action_view_field(self) -> None:
+        """The highlighted field's whole value, however long, in a scrollable view."""
+        from crmtui.ui.screens.text_view import TextViewScreen
+
+        item = self._current_item()
+        if item is not None:
+            self.app.push_screen(TextViewScreen(item.spec.label, item.full_text()))
 
     def action_reload(self) -> None:
         self.load()

@@ -14,7 +14,10 @@ from textual.widgets.option_list import Option
 
 from crmtui.model import RecordRef
 from crmtui.service import Crm
+from crmtui.text import inert
 from crmtui.ui.widgets.vim import VimOptionList
+
+LABEL_LIMIT = 300  # characters of a result's title and summary
 
 
 class SearchScreen(ModalScreen[None]):
@@ -56,7 +59,8 @@ class SearchScreen(ModalScreen[None]):
             self.refs[key] = record.ref
             sub = f" — {record.subtitle}" if record.subtitle else ""
             where = f"  [{labels.get(record.profile, record.profile)} · {record.kind}]"
-            results.add_option(Option(f"{record.title}{sub}{where}", id=key))
+            label = inert(f"{record.title}{sub}", limit=LABEL_LIMIT)
+            results.add_option(Option(label.append_text(inert(where)), id=key))
         self.query_one("#search-facts", Static).update(
             f"{len(records)} result{'s' if len(records) != 1 else ''} · ↓ to choose · enter opens"
         )

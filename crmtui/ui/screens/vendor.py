@@ -17,12 +17,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, LoadingIndicator, Static, TabbedContent, TabPane
 
 from crmtui.http import CrmError
 from crmtui.model import FieldSpec, KindInfo, Query, Record
 from crmtui.service import Crm, ListChanged
+from crmtui.text import clean, inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.screens.filters import FilterScreen, describe, filter_specs
 from crmtui.ui.widgets.record_table import Column, RecordTable
@@ -77,7 +79,9 @@ class KindView(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="list-bar"):
-            yield Input(placeholder=f"/ search {self.info.label.lower()}", classes="list-search")
+            yield Input(
+                placeholder=clean(f"/ search {self.info.label.lower()}"), classes="list-search"
+            )
             yield Static("", classes="list-view-name")
         yield RecordTable(self._fetch, self._count, [Column("title", "Name")])
         with Horizontal(classes="list-facts"):
@@ -206,20 +210,20 @@ class KindView(Vertical):
             parts.append("loading…")
         if error:
             parts.append(f"⚠ {error}")
-        self.query_one(".facts", Static).update(" · ".join(parts))
+        self.query_one(".facts", Static).update(inert(" · ".join(parts)))  # search, errors
         self.query_one(".list-view-name", Static).update(self._views_line())
 
     def _views_line(self) -> Text:
         """The view on; with the vendor's counts, every view and its count (v cycles)."""
         if not self.view_counts:
             label = self.info.views.get(self.view or "", "")
-            return Text(f"view: {label}" if label else "")
+            return inert(f"view: {label}" if label else "")
         line = Text("v: ")
         for i, (view, label) in enumerate(self.info.views.items()):
             count = self.view_counts.get(view)
             text = label if count is None else f"{label} ({count:,})"
             line.append(" · " if i else "")
-            line.append(text, style="bold reverse" if view == self.view else "")
+            line.append_text(inert(text, style="bold reverse" if view == self.view else ""))
         return line
 
     # -- events --------------------------------------------------------------------------
@@ -337,7 +341,7 @@ class VendorScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         state = self.crm.states[self.profile]
-        yield Static(f"{state.vendor_label} — {self.profile}", classes="screen-title")
+        yield Static(inert(f"{state.vendor_label} — {self.profile}"), classes="screen-title")
         yield LoadingIndicator(id="kinds-loading")
         yield TabbedContent(id="kinds")
         yield StatusBar(self.crm, self.profile)
@@ -352,13 +356,14 @@ class VendorScreen(Screen[None]):
             kinds = await self.crm.kinds(self.profile)
         except CrmError as exc:
             self.query_one("#kinds-loading").display = False
-            self.mount(Static(f"⚠ {exc}", classes="error"), before=self.query_one(TabbedContent))
+            error = Static(inert(f"⚠ {exc}"), classes="error")
+            self.mount(error, before=self.query_one(TabbedContent))
             return
         tabs = self.query_one(TabbedContent)
         for info in kinds:
             await tabs.add_pane(
                 TabPane(
-                    info.label,
+                    Content(clean(info.label)),  # not markup: a list's name on SalesforceIQ
                     KindView(self.crm, self.profile, info),
                     id=f"tab-{info.kind.replace(':', '-')}",
                 )

@@ -24,6 +24,7 @@ from textual.strip import Strip
 
 from crmtui.fields import display
 from crmtui.model import FieldSpec, FieldType, Record
+from crmtui.text import clean
 from crmtui.ui.themes import record_tone, tone_style
 
 BLOCK = 128
@@ -78,7 +79,7 @@ def natural_width(column: Column) -> int:
 def fit(text: str, width: int, right: bool = False) -> str:
     if width <= 0:
         return ""
-    text = " ".join(text.split())
+    text = " ".join(clean(text, limit=width * 4 + 64).split())  # vendor text: inert, cut first
     if len(text) > width:
         text = text[: max(0, width - 1)] + "…"
     return text.rjust(width) if right else text.ljust(width)

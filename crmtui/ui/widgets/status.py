@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from crmtui.service import Crm
+from crmtui.text import inert
 
 
 class StatusBar(Static):
@@ -58,4 +59,4 @@ class StatusBar(Static):
             status = last.status or last.error or "…"
             parts.append(f"last: {last.method} {last.path[:40]} {status} {last.ms:.0f} ms")
         self.set_class(bool(offline), "-offline")
-        self.update("  ·  ".join(parts))
+        self.update(inert("  ·  ".join(parts)))  # profile names, paths, transport errors

@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from crmtui.model import Activity, ActivityType
+from crmtui.text import clean
 
 ICONS = {
     ActivityType.NOTE: "✎",
@@ -21,6 +22,9 @@ ICONS = {
     ActivityType.STAGE_CHANGE: "⇢",
     ActivityType.OTHER: "•",
 }
+
+
+ENTRY_LIMIT = 601  # characters of an entry's summary or body shown (then "…")
 
 
 def family_of(activity: Activity) -> str:
@@ -86,9 +90,10 @@ class Timeline(VerticalScroll, can_focus=True):
             heading += " · f filters by kind"
         if self.fetching:
             heading += " · loading…"
+        heading = clean(heading)  # a family's name is the vendor's
         entries: list[Static] = [Static(Text(heading, style="bold"), classes="timeline-heading")]
         if self.note:
-            entries.append(Static(Text(self.note), classes="timeline-note"))
+            entries.append(Static(Text(clean(self.note, multiline=True)), classes="timeline-note"))
         if self.labels:
             entries.append(Static(self._filters_line(), classes="timeline-filters"))
         if not shown and not self.fetching and not self.note:
@@ -99,15 +104,13 @@ class Timeline(VerticalScroll, can_focus=True):
             text.append(activity.occurred_at.strftime("%Y-%m-%d %H:%M"), style="dim")
             if activity.who:
                 text.append(" · ", style="dim")
-                text.append(activity.who, style="italic")
+                text.append(clean(activity.who), style="italic")
             summary, body = activity.summary, activity.body.strip()
             if body and body.startswith(summary.rstrip("…").rstrip()):
                 summary, body = body, ""  # the summary is the body's first words: show it once
-            if len(summary) > 600:
-                summary = summary[:600] + "…"
-            text.append(f"\n{summary}")
+            text.append("\n" + clean(summary, multiline=True, limit=ENTRY_LIMIT))
             if body and body != summary:
-                text.append("\n" + (body if len(body) < 600 else body[:600] + "…"), style="dim")
+                text.append("\n" + clean(body, multiline=True, limit=ENTRY_LIMIT), style="dim")
             classes = "entry -queued" if activity.id.startswith("local:") else "entry"
             entries.append(Static(text, classes=classes))
         self.mount_all(entries)
@@ -124,5 +127,6 @@ class Timeline(VerticalScroll, can_focus=True):
             if i:
                 line.append(" · ")
             name = "All" if family is None else self.label(family)
-            line.append(f"{name} {count}", style="bold reverse" if family == self.family else "")
+            shown = f"{clean(name)} {count}"
+            line.append(shown, style="bold reverse" if family == self.family else "")
         return line

@@ -7,6 +7,8 @@ not a common word.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import os
 import secrets
@@ -14,8 +16,11 @@ import ssl
 import stat
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
 
 from benchmarks.soak import PLANS, VENDORS, no_sleep, profile_for, unpace
 from crmtui import cli, locations, sandbox, vendors
@@ -23,6 +28,7 @@ from crmtui.config import Config, write_private
 from crmtui.http import CrmError, Http, InsecureURL
 from crmtui.http.urls import check_base_url
 from crmtui.model import Query
+from crmtui.sandbox.faults import FaultMiddleware
 from crmtui.service import Crm
 from crmtui.store import Store
 from crmtui.ui.app import CrmApp
@@ -111,6 +117,105 @@ async def test_no_secret_in_logs_cache_or_errors(
     haystacks["the cache file"] = store_bytes(path)
     assert caplog.text and texts
     assert leaks(values, haystacks) == []
+
+
+def every_form(values: list[str], user: str) -> list[str]:
+    """Each secret as a vendor or proxy may echo it: as is, HTTP Basic of every pair the
+    vendors build (``key:secret``, ``key:``, ``key:X``, ``user:password``), URL-encoded
+    (once, form-style, lower-case hex, twice) and JSON-escaped."""
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    forms = []
+    for value in values:
+        encoded = quote(value, safe="")
+        forms += [
+            value,
+            b64(f"{value}:"),
+            b64(f"{value}:X"),
+            b64(f"{user}:{value}"),
+            base64.urlsafe_b64encode(f"{value}:".encode()).decode(),
+            encoded,
+            quote_plus(value),
+            encoded.lower(),
+            quote(encoded, safe=""),
+            "".join(f"%{byte:02X}" for byte in value.encode()),  # every byte escaped
+        ]
+        forms += [b64(f"{value}:{other}") for other in values if other != value]
+    return forms
+
+
+class EchoCredentials:
+    """A proxy (or a careless vendor) in front of a sandbox: it answers each write with
+    the vendor's own error body, quoting the request's credentials in every form."""
+
+    def __init__(self, app: Any, forms: list[str]) -> None:
+        self.app = app
+        self.forms = forms
+        self.echoed = 0
+        middleware = next(m for m in app.user_middleware if m.cls is FaultMiddleware)
+        self.error = middleware.kwargs["error"]  # the vendor's own error body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        if (
+            scope["type"] != "http"
+            or request.method == "GET"
+            or request.url.path.endswith("/login")
+        ):
+            await self.app(scope, receive, send)
+            return
+        self.echoed += 1
+        headers = "; ".join(f"{k}: {v}" for k, v in request.headers.items())
+        quoted = json.dumps(dict(request.headers))
+        echo = " ".join(
+            [
+                f"Invalid request. You sent {headers}.",
+                f"Headers {quoted}.",
+                *(f"Authorization: Basic {form} / token {form}" for form in self.forms),
+            ]
+        )
+        await self.error(422, echo)(scope, receive, send)
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_echoed_credentials_never_reach_the_user_nor_the_cache(
+    tmp_path: Path, vendor: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 422 quoting ``Authorization: Basic <base64(key:secret)>`` and every other form:
+    the error shown and the outbox's ``last_error`` in the SQLite file hold none."""
+    caplog.set_level(logging.DEBUG)
+    secret_values = random_secrets(vendor)
+    path = tmp_path / "cache.sqlite3"
+    rig = build(vendor, path, secrets=secret_values)
+    notices: list[str] = []
+    try:
+        ref = await rig.some()
+        settings = rig.crm.adapter(vendor).profile.settings or {}
+        values = [*secret_values.values(), *cookies(rig.app)]
+        forms = every_form(values, settings.get("email", "rep@example.com"))
+        echo = EchoCredentials(rig.app, forms)
+        rig.crm.http.mount_app(f"http://{vendor}.localhost", echo)
+        rig.crm.subscribe(lambda event: notices.append(repr(event)))
+        change = await rig.crm.edit(ref, {rig.plan.edit_field: "Head of leaks"})
+        await rig.settle()
+        values += cookies(rig.app)  # a login on the way made a new session
+        forms = every_form(values, settings.get("email", "rep@example.com"))
+        failed = rig.crm.store.get_change(change.id)
+        assert echo.echoed and failed is not None and failed.last_error
+        assert "Invalid request" in failed.last_error  # the vendor's words still show
+        log = "\n".join(repr(e) for e in rig.crm.http.log.entries)
+        texts = {
+            "the error": failed.last_error,
+            "notices": "\n".join(notices),
+            "the request log": log,
+            "python logging": caplog.text,
+        }
+        assert leaks(forms, dict(texts)) == []
+    finally:
+        await close(rig)
+    assert leaks(forms, {"the cache file": store_bytes(path)}) == []
 
 
 def many(tmp_path: Path) -> tuple[Crm, dict[str, Any], list[str]]:

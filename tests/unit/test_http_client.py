@@ -11,6 +11,7 @@ import asyncio
 import base64
 import email.utils
 import gzip
+import json
 import logging
 import socket
 import tracemalloc
@@ -891,6 +892,65 @@ async def test_error_text_never_contains_the_secret(rig: Rig) -> None:
     assert TOKEN not in str(caught.value)
     assert TOKEN not in caught.value.message
     assert caught.value.message == "Invalid token Token token=•••"
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+ECHOES = {
+    "basic key:secret": f"Authorization: Basic {b64(f'rep@acme.test:{TOKEN}')}",
+    "basic key:": f"Authorization: Basic {b64(f'{TOKEN}:')}",
+    "basic key:X": f"authorization=Basic {b64(f'{TOKEN}:X')}",
+    "bare base64": f"credentials {b64(f'{TOKEN}:X')} refused",
+    "url-safe base64": f"cred {base64.urlsafe_b64encode(f'ab:{TOKEN}'.encode()).decode()}",
+    "url-encoded": f"key={TOKEN.replace('-', '%2D')}&x=1",
+    "twice url-encoded": f"/x/{TOKEN.replace('-', '%252D')}/y",
+    "json": json.dumps({"headers": {"Authorization": f"Token token={TOKEN}"}}),
+    "bearer": "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.unregistered.sig",
+    "api-token": "Api-Token: 0123456789abcdef-unregistered",
+    "cookie": "Cookie: salesseek=unregistered-session-value; theme=dark",
+    "set-cookie": "(b'Set-Cookie', b'salesseek=unregistered-session-value; Path=/')",
+}
+LEAKED = [
+    TOKEN,
+    *(value.split()[-1] for value in ECHOES.values() if "Basic" in value),
+    b64(f"{TOKEN}:X"),
+    "eyJhbGciOiJIUzI1NiJ9",
+    "0123456789abcdef-unregistered",
+    "unregistered-session-value",
+    "%2D",
+]
+
+
+@pytest.mark.parametrize("echo", ECHOES.values(), ids=ECHOES.keys())
+async def test_a_vendor_echoing_a_credential_in_any_form_is_redacted(
+    rig: Rig, echo: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def echoing(request: Request) -> Response:
+        return vendor_error(400, f"Bad request: {echo}")
+
+    rig.app.router.routes.append(Route("/echoing", echoing, methods=["POST"]))
+    with caplog.at_level(logging.DEBUG), pytest.raises(Rejected) as caught:
+        await rig.session.json("POST", "/echoing", json={"n": 1})
+    text = str(caught.value)
+    assert text.startswith("Acme CRM: Bad request: ")
+    assert "•••" in text
+    for leaked in LEAKED:
+        assert leaked not in text and leaked not in caplog.text, leaked
+
+
+def test_ordinary_vendor_words_are_not_redacted() -> None:
+    http = Http()
+    http.redact.add(TOKEN)
+    for text in (
+        "You lack authorization, ask your admin",
+        "Basic plan accounts cannot do this",
+        "Bearer tokens expire after an hour",
+        "name=Acme%20Corp is taken",
+        "Expecting value: line 1 column 1 (char 0)",
+    ):
+        assert http.redact(text) == text
 
 
 # -- URL policy ----------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import ClassVar
 
 from textual.app import App
@@ -85,12 +86,16 @@ class CrmApp(App[None]):
             self.notify(warning, severity="warning", timeout=12, markup=False)
         if self.config and self.config.keys:
             known = binding_ids()
-            unknown = sorted(set(self.config.keys) - known)
-            if unknown:
+            for name in sorted(set(self.config.keys) - known):
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                hint = (
+                    f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(known))}"
+                )
                 self.notify(
-                    f"[keys]: no binding named {', '.join(unknown)} (known: {', '.join(sorted(known))})",
+                    f"{self.config.path.name} [keys]: no binding named {name}; {hint}",
                     severity="warning",
                     timeout=12,
+                    markup=False,
                 )
             self.set_keymap(self.config.keys)
         self.theme_changed_signal.subscribe(self, self._remember_theme)

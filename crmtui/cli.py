@@ -230,6 +230,11 @@ def run_serve(args: argparse.Namespace) -> int:
             "really mean it (anyone who has the printed link can use your CRM)"
         )
         return 2
+    if not is_loopback_host(args.host):
+        say(
+            f"warning: serving on {args.host} over plain http: anyone on the network path "
+            "can read the page; prefer an SSH tunnel to 127.0.0.1"
+        )
     command = [sys.executable, "-m", "crmtui"]
     if args.config:
         command += ["--config", str(args.config)]

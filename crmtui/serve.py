@@ -44,6 +44,8 @@ class TokenServer(Server):
     def __init__(self, command: str, *, host: str, port: int, token: str) -> None:
         super().__init__(command, host=host, port=port, title="crmtui")
         self.token = token
+        if ":" in host:  # an IPv6 address: in brackets inside a URL
+            self.public_url = f"http://[{host.strip('[]')}]:{port}"
 
     @property
     def link(self) -> str:

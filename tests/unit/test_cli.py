@@ -32,7 +32,7 @@ def test_version(tmp_path: Path) -> None:
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = run("--help", home=tmp_path)
     assert result.returncode == 0
-    for command in ("demo", "sandbox", "serve", "forget"):
+    for command in ("demo", "sandbox", "serve", "forget", "sync", "cache"):
         assert command in result.stdout
 
 

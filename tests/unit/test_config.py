@@ -215,9 +215,15 @@ def test_a_config_readable_by_others_is_warned_about_and_tightened_on_save(
     assert Config.load(path).warnings == []
 
 
-def test_the_cli_prints_each_config_error_and_exits_2(tmp_path: Path) -> None:
+def test_the_cli_prints_each_config_error_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from crmtui.cli import main
 
-    path = write(tmp_path / "config.toml", 'rate_scale = "fast"\nprofiles = "x"\n')
+    path = write(tmp_path / "config.toml", 'them = "crmtui-dark"\nprofiles = "x"\n')
     code = main(["--config", str(path)])
     assert code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all(line.startswith(f"crmtui: {path}: ") for line in err)
+    assert any("unknown key them; did you mean theme?" in line for line in err)
+    assert any('profiles = "x": expected' in line for line in err)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -29,6 +29,51 @@ from crmtui.ui.messages import CrmEvent
 from crmtui.ui.themes import record_tone, tone_badge
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.timeline import Timeline
+
+
+class FieldEditor(Input):
+    """The in-place editor: its own keys act in the order they were typed.
+
+    Textual runs a focused widget's (non-priority) bindings only once the key has bubbled
+    back up to the App, and by then the keys typed after it have already been delivered
+    to the widget and handled: in a burst (a paste, a fast typist) ``ctrl+u`` wiped the
+    text typed after it and ``enter`` submitted before that text had arrived. Here each
+    key that one of the editor's bindings takes runs its action as the key arrives, in the
+    editor's own queue, between the characters typed around it.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "accept_suggestion", "Accept suggestion", show=False),
+        Binding("escape", "cancel", "Cancel edit", show=False),
+    ]
+
+    async def _on_key(self, event: events.Key) -> None:
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if await self.run_action(binding.action):
+                event.stop()
+                event.prevent_default()
+                return
+        await super()._on_key(event)
+
+    async def action_accept_suggestion(self) -> None:
+        """tab: complete the text to the suggested choice's full name.
+
+        Asked of the suggester here rather than read from the suggestion shown, which a
+        worker fills in later: a tab typed right after the letters still completes them.
+        """
+        suggester = self.suggester
+        if suggester is None or not self.value:
+            return
+        typed = self.value if suggester.case_sensitive else self.value.casefold()
+        suggestion = await suggester.get_suggestion(typed)
+        if suggestion:
+            self.value = suggestion
+            self.cursor_position = len(suggestion)
+
+    def action_cancel(self) -> None:
+        item = next((a for a in self.ancestors if isinstance(a, FieldItem)), None)
+        if item is not None:
+            item.action_cancel()
 
 
 class FieldItem(ListItem):
@@ -83,7 +128,7 @@ class FieldItem(ListItem):
             FieldType.NUMBER: "a number",
             FieldType.BOOL: "yes or no",
         }.get(self.spec.type, self.spec.label)
-        editor = Input(
+        editor = FieldEditor(
             text,
             placeholder=placeholder,
             suggester=SuggestFromList(choices, case_sensitive=False) if choices else None,
@@ -96,7 +141,10 @@ class FieldItem(ListItem):
         self.mount(Static(inert(hint), classes="field-hint"))
         self.mount(Static("", classes="field-error"))
         self.query_one(".field-value", Label).display = False
-        editor.focus()
+        # Focus now, not later: ``Widget.focus()`` only schedules it (``call_later``), and
+        # the keys typed right after ``e`` would still go to the list (``n`` opening the
+        # note dialog, ``f`` cycling the timeline filter) instead of into the editor.
+        self.screen.set_focus(editor)
 
     def close_editor(self) -> None:
         if not self.editing:
@@ -140,7 +188,10 @@ class NoteScreen(ModalScreen[str | None]):
 class RecordScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("e", "edit", "Edit field"),
+        # Priority: run as the key arrives, before the keys typed after it are delivered,
+        # so that they land in the editor this opens (see ``FieldEditor``).
+        Binding("e", "edit", "Edit field", priority=True),
+        Binding("enter", "edit_highlighted", "Edit field", show=False, priority=True),
         Binding("n", "note", "Add note"),
         Binding("f", "filter", "Filter timeline"),
         Binding("r", "reload", "Refresh"),
@@ -237,10 +288,13 @@ class RecordScreen(Screen[None]):
         items = {item.spec.key: item for item in fields.query(FieldItem)}
         currency = record.fields.get("currency")
         specs = self._specs()
-        if all(items.get(s.key) is not None and items[s.key].spec is s for s in specs) and len(
-            items
-        ) == len(specs):
+        same_fields = list(items) == [s.key for s in specs]
+        if same_fields and (
+            all(items[s.key].spec == s for s in specs)
+            or any(i.editing for i in items.values())  # never drop an open editor's text
+        ):
             for spec in specs:
+                items[spec.key].spec = spec
                 items[spec.key].set_value(record.fields.get(spec.key), currency)
         else:
             index = fields.index
@@ -301,6 +355,16 @@ class RecordScreen(Screen[None]):
         fields = self.query_one("#fields", ListView)
         item = fields.highlighted_child
         return item if isinstance(item, FieldItem) else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "edit_highlighted":  # enter edits a field only from the fields list
+            return self.focused is self.query_one("#fields", ListView)
+        if action == "edit":
+            return not isinstance(self.focused, Input | TextArea)
+        return True
+
+    def action_edit_highlighted(self) -> None:
+        self.action_edit()
 
     def action_edit(self) -> None:
         item = self._current_item()

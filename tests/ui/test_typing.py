@@ -1,0 +1,143 @@
+"""Fast typing in the record screen: every key reaches the editor, in order.
+
+Pilot presses ``e``, ``ctrl+u``, the new value and ``enter`` with no pause between
+keys (as a fast typist or a paste does), on a text field and a choice field of each
+vendor; what the vendor's sandbox then holds must be exactly what was typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from textual import events
+from textual.keys import _character_to_key
+from textual.pilot import Pilot
+from textual.widgets import ListView
+
+from crmtui.model import FieldSpec, FieldType, RecordRef
+from crmtui.ui.screens.record import FieldItem, RecordScreen
+from tests.ui.conftest import Demo, wait_for
+
+SIZE = (130, 40)
+
+# vendor -> (kind, or a prefix of it, a text field, a choice field)
+CASES = {
+    "salesseek": ("deal", "name", "stage"),
+    "salesloft": ("company", "name", "account_stage"),
+    "activecampaign": ("deal", "name", "status"),
+    "freshsales": ("deal", "name", "stage"),
+    "salesforceiq": ("list:", "name", "stage"),
+}
+
+
+async def open_record(pilot: Pilot, demo: Demo, vendor: str, kind: str) -> RecordScreen:
+    """The record screen of the first record of ``kind`` (a prefix for SalesforceIQ lists)."""
+    profile = f"demo-{vendor}"
+    kinds = await demo.crm.kinds(profile)
+    kind = next(k.kind for k in kinds if k.kind.startswith(kind))
+    page = await demo.crm.refresh(profile, kind)
+    record = page.records[0]
+    pilot.app.open_record(RecordRef(profile=profile, kind=kind, id=record.id))  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RecordScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, RecordScreen)
+    await wait_for(
+        pilot,
+        lambda: screen.is_mounted and screen.record is not None and not screen.timeline.fetching,
+    )
+    return screen
+
+
+async def highlight(pilot: Pilot, screen: RecordScreen, key: str) -> FieldItem:
+    """Move the fields list to the writable field ``key`` (once the vendor's specs are in)."""
+    fields = screen.query_one("#fields", ListView)
+
+    def rows() -> list[FieldItem]:
+        return list(fields.query(FieldItem))
+
+    def ready() -> list[int]:
+        return [n for n, i in enumerate(rows()) if i.spec.key == key and i.spec.writable]
+
+    await wait_for(pilot, ready)
+    fields.focus()
+    fields.index = ready()[0]
+    await pilot.pause()
+    return rows()[fields.index]
+
+
+def other_choice(spec: FieldSpec, current: object) -> str:
+    """The label of a choice other than the current one that no other label starts with."""
+    labels = [c.label for c in spec.choices]
+    return next(
+        c.label
+        for c in spec.choices
+        if c.value != current
+        and c.label.strip()
+        and sum(label.lower().startswith(c.label.lower()) for label in labels) == 1
+    )
+
+
+async def burst(pilot: Pilot, *keys: str) -> None:
+    """Keys as a terminal delivers a paste or a fast typist: all at once, no idle between."""
+    app = pilot.app
+    for key in keys:
+        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+        char = key if len(key) == 1 else {"enter": "\r", "tab": "\t"}.get(key)
+        app.post_message(events.Key(name, char))
+    await pilot.pause()
+
+
+async def sent(pilot: Pilot, demo: Demo, ref: RecordRef, key: str) -> object:
+    """The field's value as the vendor holds it, once the outbox is empty."""
+    await wait_for(pilot, lambda: not demo.crm.changes(ref.profile), timeout=20)
+    record = await demo.crm.get(ref)
+    return record.fields.get(key)
+
+
+def unique_prefix(spec: FieldSpec, label: str) -> str:
+    """The shortest start of ``label`` that no other choice's label starts with."""
+    others = [c.label.lower() for c in spec.choices if c.label != label]
+    return next(
+        label[:n]
+        for n in range(1, len(label) + 1)
+        if not any(o.startswith(label[:n].lower()) for o in others)
+    )
+
+
+@pytest.mark.parametrize("vendor", list(CASES))
+async def test_keys_typed_with_no_pause_all_reach_the_vendor(
+    vendor: str, vendor_demo: Callable[[str], Demo]
+) -> None:
+    demo = vendor_demo(vendor)
+    kind, text_key, choice_key = CASES[vendor]
+    async with demo.app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, demo, vendor, kind)
+
+        # Pilot, every key pressed with no pause: a text field, then a choice field
+        item = await highlight(pilot, screen, text_key)
+        typed = "Quick brown fox 42"
+        await pilot.press("e", "ctrl+u", *typed, "enter")
+        await wait_for(pilot, lambda: not item.editing)
+        assert await sent(pilot, demo, screen.ref, text_key) == typed
+
+        item = await highlight(pilot, screen, choice_key)
+        assert item.spec.type is FieldType.CHOICE
+        label = other_choice(item.spec, item.value)
+        await pilot.press("e", "ctrl+u", *label, "enter")
+        await wait_for(pilot, lambda: not item.editing)
+        assert item.spec.choice_label(await sent(pilot, demo, screen.ref, choice_key)) == label
+
+        # a paste: every key delivered at once; tab completes a choice from its start
+        item = await highlight(pilot, screen, text_key)
+        typed = "Pasted name, n f e"  # n (note), f (filter), e (edit) are the screen's keys
+        await burst(pilot, "e", "ctrl+u", *typed, "enter")
+        await wait_for(pilot, lambda: not item.editing)
+        assert await sent(pilot, demo, screen.ref, text_key) == typed
+
+        item = await highlight(pilot, screen, choice_key)
+        label = other_choice(item.spec, item.value)
+        await burst(pilot, "e", "ctrl+u", *unique_prefix(item.spec, label), "tab", "enter")
+        await wait_for(pilot, lambda: not item.editing)
+        assert item.spec.choice_label(await sent(pilot, demo, screen.ref, choice_key)) == label
+        assert isinstance(pilot.app.screen, RecordScreen)  # no key opened a dialog

@@ -248,3 +248,61 @@ def test_a_sound_cache_is_left_alone(home: Path, capsys: pytest.CaptureFixture[s
     assert main(["cache", "salvage"]) == 0
     assert "nothing to salvage" in capsys.readouterr().out
     assert [p.name for p in path.parent.iterdir() if "damaged" in p.name] == []
+
+
+def copy_cache(source: Path, target: Path) -> None:
+    """The cache files as a crash would leave them (main file and write-ahead log)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+
+
+async def test_a_salvaged_edit_is_sent_afterwards(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    live, copy = tmp_path / "live" / "cache.sqlite3", tmp_path / "copy" / "cache.sqlite3"
+    client = await api.open_demo("freshsales", store_path=live)
+    deal = (await client.list("deal", limit=1))[0]
+    change = await client.edit(deal, amount="4242")
+    assert change is not None
+    copy_cache(live, copy)  # before the event loop could send it
+    await client.close()
+    newer_schema(copy)
+
+    assert main(["cache", "salvage", "--db", str(copy)]) == 0
+    assert "recovered 1 queued edit(s)" in capsys.readouterr().out
+    again = await api.open_demo("freshsales", store_path=copy)
+    try:
+        assert again.queued == 1
+        left = await again.sync_outbox()
+        assert left.sent == 1 and again.queued == 0
+        assert float((await again.get(deal)).fields["amount"]) == 4242
+    finally:
+        await again.close()
+
+
+def test_edits_only_in_the_write_ahead_log_are_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    live, copy = tmp_path / "live" / "cache.sqlite3", tmp_path / "copy" / "cache.sqlite3"
+    live.parent.mkdir(parents=True)
+    store = Store(live)  # left open: its edits are in the -wal file only
+    try:
+        for name in NAMES:
+            store.enqueue(
+                Change(
+                    ref=RecordRef(profile="acme", kind="contact", id="new"),
+                    op=ChangeOp.CREATE,
+                    values={"first_name": name},
+                ),
+                vendor="freshsales",
+            )
+        copy_cache(live, copy)
+    finally:
+        store.close()
+    assert Path(f"{copy}-wal").stat().st_size > 0
+    garbage_header(copy)
+    assert main(["cache", "salvage", "--db", str(copy)]) == 0
+    assert "recovered 3 queued edit(s)" in capsys.readouterr().out
+    assert sorted(str(c.values["first_name"]) for c in recovered(copy)) == sorted(NAMES)

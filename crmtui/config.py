@@ -6,6 +6,7 @@ system keyring (``api_key_keyring = true``, service ``crmtui``, user
 ``<profile>:<setting>``) when the ``keyring`` package is installed. Example::
 
     theme = "crmtui-dark"
+    timezone = "Europe/Berlin"          # how times are shown (default: the system's)
 
     [keys]                              # binding id = key(s); `?` in the app lists them
     my_day = "t"
@@ -20,6 +21,13 @@ system keyring (``api_key_keyring = true``, service ``crmtui``, user
     vendor = "freshsales"
     base_url = "http://127.0.0.1:8001/api/"   # a `crmtui sandbox freshsales --port 8001`
     api_key_env = "SANDBOX_KEY"
+
+``Config.load`` checks the whole file at once (pydantic models built from each vendor's
+declared ``Setting``s): types, unknown keys (with the nearest known name), settings that
+become part of a URL (one DNS label such as ``acme``, or ``acme.freshsales.io``), and
+``base_url`` (parsed: https, or http to loopback; no user@, ?query or #fragment). Each
+problem is one line of the ``ConfigError``, naming the key, the value and what is
+expected; a secret's value is never repeated.
 """
 
 from __future__ import annotations

@@ -427,9 +427,9 @@ def check(path: Path) -> Report:
     problem = probe(path)
     if problem is None:
         problem = _sqlite_check(path)
-    if problem is not None and problem.kind == "blocked":
+    if problem is not None and problem.kind in ("blocked", "locked"):
         return Report(False, [str(problem)])
-    found = read_outbox(path) if problem is None or problem.kind != "blocked" else Found()
+    found = read_outbox(path)
     edits = _counts(found)
     if found.unreadable:
         edits += f"; {found.unreadable} more could not be read"

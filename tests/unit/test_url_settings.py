@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmtui import vendors
 from crmtui.config import Config, ConfigError
@@ -187,3 +189,27 @@ async def test_a_profile_built_past_the_config_never_reaches_another_host(
     own = {d for s in vendors.load(vendor).settings for d in s.domains}
     assert all(any(h.endswith("." + d) for d in own) for h in recorder.hosts), recorder.hosts
     assert not [h for h in recorder.hosts if "attacker" in h]
+
+
+HOST_CHARS = st.characters(codec="utf-8") | st.sampled_from(list("./@#?%:\\[] \t\n-"))
+
+
+@pytest.mark.parametrize(("vendor", "key"), url_settings())
+@given(value=st.text(HOST_CHARS, max_size=40) | st.from_regex(r"[a-z]{1,8}[./@#?%:][a-z.]{0,20}"))
+@settings(max_examples=150, deadline=None)
+def test_any_value_gives_a_vendor_host_or_a_refusal(vendor: str, key: str, value: str) -> None:
+    setting = next(s for s in vendors.load(vendor).settings if s.name == key)
+    try:
+        host = setting.host(value)
+    except ValueError as exc:
+        assert "e.g." in str(exc)
+        return
+    url = httpx.URL(
+        vendors.load(vendor).default_base_url(
+            Profile(name="p", vendor=vendor, settings={key: value})
+        )
+    )
+    assert url.host == host
+    assert any(host.endswith("." + d) for d in setting.domains)
+    assert host.count(".") == 1 + min(d.count(".") for d in setting.domains if host.endswith(d))
+    assert not (url.userinfo or url.query or url.fragment)

@@ -160,7 +160,12 @@ def _profile_model(vendor: str) -> type[BaseModel]:
 
 
 def _show(value: Any) -> str:
-    text = _toml(value) if isinstance(value, str | int | float | bool) else type(value).__name__
+    if isinstance(value, str | int | float | bool):
+        text = _toml(value)
+    elif isinstance(value, list):
+        text = "[" + ", ".join(_show(v) for v in value) + "]"
+    else:
+        text = "a table" if isinstance(value, dict) else type(value).__name__
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     text = re.sub(r"//[^/@]*@", "//…@", text)  # a user:password@ part is never shown
     return text if len(text) <= 60 else text[:57] + "…"
@@ -354,8 +359,11 @@ class Config:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         problems = _check(_File, data, "")
         profiles: dict[str, ProfileConfig] = {}
-        if not problems:
-            for name, values in data.get("profiles", {}).items():
+        tables = data.get("profiles")
+        if isinstance(tables, dict):  # each profile is checked even when other keys are wrong
+            for name, values in tables.items():
+                if not isinstance(values, dict):
+                    continue  # reported above
                 values = dict(values)
                 vendor = values.pop("vendor", None)
                 if vendor is None:

@@ -227,3 +227,17 @@ def test_the_cli_prints_each_config_error_and_exits_2(
     assert len(err) == 2 and all(line.startswith(f"crmtui: {path}: ") for line in err)
     assert any("unknown key them; did you mean theme?" in line for line in err)
     assert any('profiles = "x": expected' in line for line in err)
+
+
+def test_profiles_are_checked_even_when_a_top_level_key_is_wrong(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "config.toml",
+        '[keys]\ncursor_down = ["down", 5]\n'
+        '[profiles.acme]\nvendor = "freshsales"\ndomain = "evil.example/"\n',
+    )
+    with pytest.raises(ConfigError) as info:
+        Config.load(path)
+    lines = str(info.value).splitlines()
+    assert len(lines) == 2
+    assert 'keys.cursor_down = ["down", 5]: expected a key or a list of keys' in lines[0]
+    assert '[profiles.acme] domain = "evil.example/": expected' in lines[1]

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from html.parser import HTMLParser
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import tzlocal
+from iso4217 import Currency
 
 from crmtui.model import FieldSpec, FieldType
 
@@ -162,24 +166,99 @@ def html_to_text(value: str | None) -> str:
     return re.sub(r"\n+(?=• )", "\n", text).strip()
 
 
+# -- the user's time zone ------------------------------------------------------------
+#
+# Every datetime the UI shows or reads goes through ``local_text`` and ``validate`` (My
+# day, the record screen, lists, the timeline): shown and typed in the user's zone (the
+# system's, or ``timezone`` in config.toml), kept and sent in UTC. Dates stay dates.
+
+_zone: tzinfo | None = None  # None: the system's zone (TZ, /etc/localtime), via tzlocal
+
+
+def use_timezone(name: str | None) -> None:
+    """Show and read datetimes in the IANA zone ``name``; None: the system's zone (re-read)."""
+    global _zone
+    if name:
+        _zone = ZoneInfo(name)
+    else:
+        _zone = None
+        tzlocal.reload_localzone()
+
+
+def local_zone() -> tzinfo:
+    """The zone datetimes are shown and typed in."""
+    if _zone is not None:
+        return _zone
+    try:
+        return tzlocal.get_localzone()
+    except (ZoneInfoNotFoundError, ValueError, LookupError):  # an unknown system zone
+        return UTC
+
+
+def _zone_is_utc(zone: tzinfo) -> bool:
+    return zone is UTC or getattr(zone, "key", None) in {"UTC", "Etc/UTC", "Etc/UCT", "UCT"}
+
+
+def zone_mark(dt: datetime) -> str:
+    """The zone of a local datetime as a reader would name it: "EST", "CET" or "+05:30"."""
+    name = dt.tzname() or ""
+    if name.isalpha():
+        return name
+    offset = dt.utcoffset() or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def to_local(dt: datetime) -> datetime:
+    """An aware datetime in the user's zone (naive means UTC, as vendors' are)."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(local_zone())
+
+
+def local_text(dt: datetime | None, *, exact: bool = False) -> str:
+    """A moment as the UI shows it: local time, marked with its zone ("2026-12-01 09:00 EST").
+
+    ``exact`` adds the seconds (and microseconds) when there are any, as the editor needs
+    to give back the same moment. The mark is left out only when the user's zone is UTC
+    itself, where the two readings agree.
+    """
+    if dt is None:
+        return ""
+    local = to_local(dt)
+    timespec = "minutes"
+    if exact and (local.second or local.microsecond):
+        timespec = "auto"
+    text = local.replace(tzinfo=None).isoformat(sep=" ", timespec=timespec)
+    return text if _zone_is_utc(local_zone()) else f"{text} {zone_mark(local)}"
+
+
 # -- what users type -------------------------------------------------------------
 
 _TRUE = {"y", "yes", "true", "1", "done", "x", "on", "✓"}
 _FALSE = {"n", "no", "false", "0", "", "open", "off", "not done"}
 
 
-def validate(spec: FieldSpec, text: Any) -> Any:
+def validate(spec: FieldSpec, text: Any, *, currency: str | None = None) -> Any:
     """Turn what the user typed into the field's value, or raise ``FieldError``.
 
-    Nothing is sent before this passes: numbers must be numbers, dates real dates,
-    choices one of the field's choices.
+    Nothing is sent before this passes, and nothing is changed on the way: numbers must be
+    numbers written one way only (see ``parse_number``), money has no more decimals than
+    its ``currency`` (ISO 4217 code; unknown: 2), dates are real dates, datetimes are read
+    in the user's zone (see ``local_zone``), choices are one of the field's choices.
+    Empty clears the field, except a required field or a single choice, which refuse it.
     """
     if isinstance(text, bool) and spec.type is FieldType.BOOL:
         return text
+    if isinstance(text, datetime) and spec.type is FieldType.DATETIME:
+        return iso(text if text.tzinfo else _localize(spec, text))
     raw = "" if text is None else str(text).strip()
     if raw == "":
         if spec.required:
             raise FieldError(f"{spec.label} is required")
+        if spec.type in (FieldType.CHOICE, FieldType.USER) and spec.choices:
+            raise FieldError(f"{spec.label} cannot be left empty: pick one of {_options(spec)}")
         return False if spec.type is FieldType.BOOL else None
     match spec.type:
         case FieldType.TEXT:
@@ -188,21 +267,20 @@ def validate(spec: FieldSpec, text: Any) -> Any:
             return raw
         case FieldType.NUMBER:
             number = _number(spec, raw)
-            return int(number) if number == number.to_integral_value() else float(number)
+            if number == number.to_integral_value():
+                return int(number)
+            if Decimal(repr(float(number))) != number:  # a float would change it
+                raise FieldError(f"{spec.label}: {raw!r} has more digits than can be kept")
+            return float(number)
         case FieldType.MONEY:
-            return money(_number(spec, raw))
+            return _money(spec, raw, currency)
         case FieldType.DATE:
             try:
                 return date.fromisoformat(raw).isoformat()
             except ValueError:
                 raise FieldError(f"{spec.label}: {raw!r} is not a date; use YYYY-MM-DD") from None
         case FieldType.DATETIME:
-            dt = _user_datetime(raw)
-            if dt is None:
-                raise FieldError(
-                    f"{spec.label}: {raw!r} is not a date and time; use YYYY-MM-DD HH:MM"
-                )
-            return iso(dt)
+            return iso(_user_datetime(spec, raw))
         case FieldType.BOOL:
             lowered = raw.lower()
             if lowered in _TRUE:
@@ -220,15 +298,71 @@ def validate(spec: FieldSpec, text: Any) -> Any:
     return raw  # pragma: no cover - every FieldType is matched above
 
 
+# -- numbers: one reading or none ----------------------------------------------------------
+
+_SYMBOLS = "$€£¥₹"
+_GROUP_MARKS = " _'\u00a0\u202f"  # spaces (plain, no-break, narrow), underscore, apostrophe
+_PLAIN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_GROUPED = re.compile(r"[1-9]\d{0,2}(,\d{3})+")  # English thousands: 1,000 or 12,400,000
+
+
+def parse_number(raw: str) -> Decimal:
+    """The number a user typed, read one way only; ``ValueError`` says why not and what to write.
+
+    The dot is the decimal point. Other separators are accepted only where they can be
+    read one way:
+
+    - spaces, underscores and apostrophes group digits (``1 000 000``, ``1_000``);
+    - commas group thousands English-style only where a comma cannot be a decimal comma:
+      with a decimal point after them (``1,000.50``) or two or more of them
+      (``1,000,000``), in groups of three digits;
+    - anything else is refused with a suggestion: ``1.000,50`` (write 1000.50),
+      ``1.000.000`` (1000000), ``12,5`` (12.5), and ``12,400``, which is 12400 in English
+      and 12.4 in German (write 12400 or 12.4).
+
+    A leading currency symbol ($ € £ ¥ ₹) is ignored; the exponent form (1e3) is accepted.
+    """
+    text = raw.strip().lstrip(_SYMBOLS).strip()
+    sign = ""
+    if text[:1] in "+-":
+        sign, text = text[0], text[1:].strip()
+    for mark in _GROUP_MARKS:
+        text = text.replace(mark, "")
+    shown = sign + text
+    if "," in text:
+        whole, dot, fraction = text.partition(".")
+        if "," in fraction:  # 1.000,50: the comma after the dot is the decimal comma
+            suggestion = sign + text.replace(".", "").replace(",", ".")
+            raise ValueError(f"{shown!r} can be read two ways; write {suggestion}")
+        if not _GROUPED.fullmatch(whole):
+            if whole.count(",") == 1 and not dot:  # 12,5: a decimal comma
+                suggestion = sign + whole.replace(",", ".")
+                raise ValueError(f"{shown!r}: use a dot for decimals; write {suggestion}")
+            raise ValueError(f"{shown!r}: commas may only group thousands (1,000,000.50)")
+        if whole.count(",") == 1 and not dot:  # 12,400: 12400 or 12.4?
+            english, german = whole.replace(",", ""), whole.replace(",", ".").rstrip("0")
+            raise ValueError(
+                f"{shown!r} can be read two ways; write {sign}{english} or {sign}{german.rstrip('.')}"
+            )
+        text = whole.replace(",", "") + dot + fraction
+    elif text.count(".") > 1:  # 1.000.000: dots grouping thousands
+        if re.fullmatch(r"[1-9]\d{0,2}(\.\d{3})+", text):
+            raise ValueError(
+                f"{shown!r}: use a dot only for decimals; write {sign}{text.replace('.', '')}"
+            )
+        raise ValueError(f"{shown!r} is not a number")
+    if not _PLAIN.fullmatch(sign + text):
+        raise ValueError(f"{shown!r} is not a number")
+    return Decimal(sign + text)
+
+
 def _number(spec: FieldSpec, raw: str) -> Decimal:
-    cleaned = raw.replace(",", "").replace("_", "").replace(" ", "")
-    cleaned = cleaned.lstrip("$€£¥")
     try:
-        number = Decimal(cleaned)
-    except InvalidOperation:
+        number = parse_number(raw)
+    except ValueError as exc:
+        raise FieldError(f"{spec.label}: {exc}") from None
+    except InvalidOperation:  # pragma: no cover - _PLAIN only lets Decimal's syntax through
         raise FieldError(f"{spec.label}: {raw!r} is not a number") from None
-    if not number.is_finite():
-        raise FieldError(f"{spec.label}: {raw!r} is not a number")
     digits = 13 if spec.type is FieldType.MONEY else 15  # |number| < 10**digits
     if number and number.adjusted() >= digits:  # no arithmetic: 1E1000000 would overflow
         raise FieldError(f"{spec.label}: {raw!r} is too large")
@@ -239,18 +373,137 @@ def _number(spec: FieldSpec, raw: str) -> Decimal:
     return number
 
 
-def _user_datetime(raw: str) -> datetime | None:
-    text = raw.replace("T", " ").strip()
-    for candidate in (text, text + ":00" if text.count(":") == 1 else text):
-        try:
-            dt = datetime.fromisoformat(candidate)
-        except ValueError:
-            continue
-        return parse_datetime(dt)  # None when out of range in UTC
+def minor_units(currency: str | None) -> int:
+    """How many decimals an amount in ``currency`` has (ISO 4217: USD 2, JPY 0, KWD 3).
+
+    Unknown or missing codes, and codes with no minor unit defined (gold, XAU), have 2.
+    """
     try:
-        return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
+        exponent = Currency(str(currency or "").strip().upper()).exponent
     except ValueError:
-        return None
+        return 2
+    return 2 if exponent is None else exponent
+
+
+def _money(spec: FieldSpec, raw: str, currency: str | None) -> str:
+    """Money as Decimal text with at least two decimals ("1250.00", KWD "1.005"), exact."""
+    number = _number(spec, raw)
+    places = minor_units(currency)
+    if number.is_zero():
+        number = abs(number)  # -0 is 0
+    exact = number.quantize(Decimal(1).scaleb(-places))
+    if exact != number:
+        code = str(currency).upper() if currency else "this amount"
+        whole = "no decimals" if places == 0 else f"{places} decimal{'s' if places > 1 else ''}"
+        lower = number.quantize(exact, rounding=ROUND_FLOOR)
+        higher = number.quantize(exact, rounding=ROUND_CEILING)
+        grouped = ""
+        if re.fullmatch(r"\s*[$€£¥₹]?\s*[+-]?[1-9]\d{0,2}\.\d{3}\s*", raw):  # 12.345: 12345?
+            grouped = f", or {raw.strip().replace('.', '')} if the dot groups thousands"
+        raise FieldError(
+            f"{spec.label}: {raw!r} has more decimals than {code} has ({whole}); "
+            f"write {lower} or {higher}{grouped}"
+        )
+    return str(number.quantize(Decimal(1).scaleb(-max(2, places))))
+
+
+# -- datetimes: typed in the user's zone -------------------------------------------------
+
+_TYPED_MOMENT = re.compile(
+    r"(?P<day>\d{4}-\d{2}-\d{2})(?:[ T]+(?P<time>\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?))?"
+    r"\s*(?P<zone>.*)"
+)
+
+
+def _user_datetime(spec: FieldSpec, raw: str) -> datetime:
+    """A typed date and time, read in the user's zone unless it names its own.
+
+    A zone may follow the time: ``Z``/``UTC``/``GMT``, an offset (``+01:00``, ``-0500``,
+    ``+01``), an IANA name (``Europe/Paris``) or the user's zone's own abbreviation
+    (``EST``/``EDT``), which also picks the reading of a time the clocks show twice.
+    A date alone is midnight, local.
+    """
+    hint = f"{spec.label}: {raw!r} is not a date and time; use YYYY-MM-DD HH:MM"
+    match = _TYPED_MOMENT.fullmatch(raw.strip())
+    if match is None:
+        raise FieldError(hint)
+    clock = match["time"] or "00:00"
+    if len(clock.split(":")[0]) == 1:
+        clock = "0" + clock
+    try:
+        naive = datetime.fromisoformat(f"{match['day']} {clock}")
+    except ValueError:
+        raise FieldError(hint) from None
+    name = match["zone"].strip()
+    zone: tzinfo | None = None
+    if re.fullmatch(r"[+-]\d{2}(:?\d{2})?", name):
+        zone = _offset_zone(name)
+    elif name.upper() in ("Z", "UTC", "GMT"):
+        zone = UTC
+    elif "/" in name:
+        try:
+            zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise FieldError(f"{spec.label}: {name!r} is not a time zone") from None
+    elif name and not name.isalpha():
+        raise FieldError(hint)
+    try:
+        if zone is not None:
+            return naive.replace(tzinfo=zone).astimezone(UTC)
+        return _localize(spec, naive, name.upper()).astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01 00:00+05:00 is before year 1 in UTC
+        raise FieldError(hint) from None
+
+
+def _offset_zone(text: str) -> tzinfo:
+    from datetime import timezone
+
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if text[0] == "-" else delta)
+
+
+def _localize(spec: FieldSpec, naive: datetime, abbreviation: str = "") -> datetime:
+    """A wall-clock time in the user's zone; refused when the clocks skip it or show it twice.
+
+    ``abbreviation`` (EST, EDT...) picks the reading of a time shown twice; it must be one
+    the user's zone uses at that time.
+    """
+    zone = local_zone()
+    readings = [naive.replace(tzinfo=zone, fold=fold) for fold in (0, 1)]
+    shown = naive.strftime("%Y-%m-%d %H:%M")
+    where = getattr(zone, "key", None) or str(zone)
+    if abbreviation:
+        matching = [r for r in readings if zone_mark(r).upper() == abbreviation]
+        if not matching:
+            marks = " or ".join(sorted({zone_mark(r) for r in readings}))
+            raise FieldError(
+                f"{spec.label}: {abbreviation} is not the zone of {shown} in {where} ({marks}); "
+                "write the time with no zone, or an offset such as +01:00"
+            )
+        readings = matching[:1]
+    exists = [
+        r for r in readings if r.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive
+    ]
+    if not exists:
+        later = (readings[0].astimezone(UTC).astimezone(zone)).strftime("%H:%M")
+        raise FieldError(
+            f"{spec.label}: {shown} does not exist in {where} (the clocks go forward); "
+            f"write {later}"
+        )
+    offsets = {r.utcoffset() for r in exists}
+    if len(offsets) > 1:
+        marks = " or ".join(f"{naive:%H:%M} {zone_mark(r)}" for r in exists)
+        raise FieldError(
+            f"{spec.label}: {shown} happens twice in {where} (the clocks go back); write {marks}"
+        )
+    return exists[0]
+
+
+def _options(spec: FieldSpec) -> str:
+    options = ", ".join(c.label for c in spec.choices[:8])
+    return options + ("…" if len(spec.choices) > 8 else "")
 
 
 def _choice(spec: FieldSpec, raw: str) -> str:
@@ -265,13 +518,11 @@ def _choice(spec: FieldSpec, raw: str) -> str:
         matches = [c for c in spec.choices if c.label.lower().startswith(lowered)]
     if len(matches) == 1:
         return matches[0].value
-    options = ", ".join(c.label for c in spec.choices[:8])
-    more = "…" if len(spec.choices) > 8 else ""
     if matches:
         raise FieldError(
-            f"{spec.label}: {raw!r} matches several choices; pick one of {options}{more}"
+            f"{spec.label}: {raw!r} matches several choices; pick one of {_options(spec)}"
         )
-    raise FieldError(f"{spec.label}: {raw!r} is not one of {options}{more}")
+    raise FieldError(f"{spec.label}: {raw!r} is not one of {_options(spec)}")
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -303,7 +554,11 @@ def display(spec: FieldSpec | None, value: Any, *, currency: str | None = None) 
                 amount = Decimal(str(value))
             except InvalidOperation:
                 return str(value)
-            text = f"{amount:,.2f}"
+            if not amount.is_finite():
+                return str(value)
+            places = minor_units(currency)
+            places = max(places, -amount.normalize().as_tuple().exponent)  # type: ignore[operator]
+            text = f"{amount:,.{places}f}"
             return f"{text} {currency}" if currency else text
         case FieldType.BOOL:
             return "✓" if value else "·"
@@ -314,7 +569,7 @@ def display(spec: FieldSpec | None, value: Any, *, currency: str | None = None) 
             return ", ".join(spec.choice_label(v) or str(v) for v in values)
         case FieldType.DATETIME:
             dt = parse_datetime(value)
-            return dt.strftime("%Y-%m-%d %H:%M") if dt else str(value)
+            return local_text(dt) if dt else str(value)
         case FieldType.NUMBER:
             return f"{value:,}" if isinstance(value, int) else str(value)
     return str(value)
@@ -330,8 +585,7 @@ def edit_text(spec: FieldSpec, value: Any) -> str:
         dt = parse_datetime(value)
         if dt is None:
             return str(value)
-        precision = "minutes" if not (dt.second or dt.microsecond) else "auto"
-        return dt.replace(tzinfo=None).isoformat(sep=" ", timespec=precision)
+        return local_text(dt, exact=True)
     if spec.type is FieldType.MULTI_CHOICE and isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)

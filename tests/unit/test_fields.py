@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -18,10 +19,13 @@ from crmtui.fields import (
     edit_text,
     html_to_text,
     iso,
+    minor_units,
     money,
     money_to_cents,
     parse_date,
     parse_datetime,
+    parse_number,
+    use_timezone,
     validate,
 )
 from crmtui.model import Choice, FieldSpec, FieldType
@@ -41,6 +45,16 @@ def spec(kind: FieldType, **extra: Any) -> FieldSpec:
 
 
 STAGE = spec(FieldType.CHOICE, choices=STAGES)
+
+
+@pytest.fixture(autouse=True)
+def utc_user() -> Iterator[None]:
+    """These tests read and show times as a user whose zone is UTC (see test_timezone.py)."""
+    use_timezone("UTC")
+    yield
+    use_timezone(None)
+
+
 EVERY_SPEC = [
     spec(FieldType.TEXT, max_length=20),
     spec(FieldType.NUMBER, min=0, max=100),
@@ -184,7 +198,9 @@ def test_money_round_trip(amount: Decimal) -> None:
         (spec(FieldType.TEXT), "  Acme Ltd  ", "Acme Ltd"),
         (spec(FieldType.TEXT, max_length=4), "Acme", "Acme"),
         (spec(FieldType.NUMBER), "42", 42),
-        (spec(FieldType.NUMBER), "1,234", 1234),
+        (spec(FieldType.NUMBER), "1,234,567", 1234567),
+        (spec(FieldType.NUMBER), "1,234.5", 1234.5),
+        (spec(FieldType.NUMBER), "0.1", 0.1),
         (spec(FieldType.NUMBER), "2.5", 2.5),
         (spec(FieldType.NUMBER), "-3", -3),
         (spec(FieldType.NUMBER, min=0, max=100), "100", 100),
@@ -198,6 +214,8 @@ def test_money_round_trip(amount: Decimal) -> None:
         (spec(FieldType.DATETIME), "2024-03-05T14:30:15", "2024-03-05T14:30:15+00:00"),
         (spec(FieldType.DATETIME), "2024-03-05 14:30+02:00", "2024-03-05T12:30:00+00:00"),
         (spec(FieldType.DATETIME), "2024-03-05", "2024-03-05T00:00:00+00:00"),
+        (spec(FieldType.DATETIME), "2024-03-05 9:05 UTC", "2024-03-05T09:05:00+00:00"),
+        (spec(FieldType.DATETIME), "2024-03-05 14:30 -0500", "2024-03-05T19:30:00+00:00"),
         (spec(FieldType.BOOL), "yes", True),
         (spec(FieldType.BOOL), "Done", True),
         (spec(FieldType.BOOL), "✓", True),
@@ -293,6 +311,143 @@ def test_validate_datetimes_raise_only_field_error(field: FieldSpec, text: str) 
 )
 def test_validate_numbers_raise_only_field_error(field: FieldSpec, text: str) -> None:
     with contextlib.suppress(FieldError):
+        validate(field, text)
+
+
+# -- numbers and money: one reading or refused, never rounded --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("1000.50", Decimal("1000.50")),
+        ("1,000.50", Decimal("1000.50")),  # English grouping: a dot follows
+        ("1,000,000", Decimal("1000000")),  # two commas cannot be a decimal comma
+        ("12,400,000.5", Decimal("12400000.5")),
+        ("1 000 000", Decimal("1000000")),
+        ("1\u00a0000.5", Decimal("1000.5")),
+        ("1_000", Decimal("1000")),
+        ("1'000.25", Decimal("1000.25")),
+        ("$ 12.5", Decimal("12.5")),
+        ("-12.345", Decimal("-12.345")),
+        ("+7", Decimal("7")),
+        (".5", Decimal("0.5")),
+        ("1e3", Decimal("1000")),
+    ],
+)
+def test_parse_number_accepts_one_reading(text: str, number: Decimal) -> None:
+    assert parse_number(text) == number
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("1.000,50", "'1.000,50' can be read two ways; write 1000.50"),
+        ("-1.000,50", "write -1000.50"),
+        ("12,5", "use a dot for decimals; write 12.5"),
+        ("0,125", "write 0.125"),
+        ("12,400", "'12,400' can be read two ways; write 12400 or 12.4"),
+        ("1,000", "write 1000 or 1"),
+        ("1.000.000", "write 1000000"),
+        ("1,00.5", "commas may only group thousands"),
+        ("1,0000.5", "commas may only group thousands"),
+        ("12..5", "is not a number"),
+        ("twelve", "is not a number"),
+        ("1.2.3", "is not a number"),
+    ],
+)
+def test_parse_number_refuses_what_reads_two_ways(text: str, says: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_number(text)
+    assert says in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "value"),
+    [
+        ("1,000.50", "USD", "1000.50"),
+        ("12.5", "EUR", "12.50"),
+        ("12.50", "USD", "12.50"),
+        ("12.500", "USD", "12.50"),  # trailing zeros change nothing
+        ("1250", "JPY", "1250.00"),
+        ("1.005", "KWD", "1.005"),
+        ("0.125", "BHD", "0.125"),
+        ("-0", "USD", "0.00"),
+        ("12.34", None, "12.34"),  # no currency known: 2 decimals
+        ("12.34", "usd", "12.34"),
+    ],
+)
+def test_money_is_exact_for_its_currency(text: str, currency: str | None, value: str) -> None:
+    assert validate(spec(FieldType.MONEY), text, currency=currency) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "says"),
+    [
+        ("1.000,50", "EUR", "can be read two ways; write 1000.50"),
+        ("12,5", "USD", "write 12.5"),
+        ("12.345", "USD", "more decimals than USD has (2 decimals); write 12.34 or 12.35"),
+        ("12.345", "USD", "or 12345 if the dot groups thousands"),
+        ("0.005", "USD", "write 0.00 or 0.01"),
+        ("12.5", "JPY", "more decimals than JPY has (no decimals); write 12 or 13"),
+        ("1.0005", "KWD", "(3 decimals)"),
+        ("0.001", None, "more decimals than this amount has"),
+    ],
+)
+def test_money_with_more_decimals_than_its_currency_is_refused(
+    text: str, currency: str | None, says: str
+) -> None:
+    with pytest.raises(FieldError) as caught:
+        validate(spec(FieldType.MONEY), text, currency=currency)
+    assert says in str(caught.value)
+
+
+def test_minor_units_follow_iso_4217() -> None:
+    assert [minor_units(c) for c in ("USD", "EUR", "JPY", "KWD", "BHD", "CLF")] == [
+        2,
+        2,
+        0,
+        3,
+        3,
+        4,
+    ]
+    assert minor_units(None) == minor_units("") == minor_units("???") == minor_units("XAU") == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("12.345", None),  # numbers keep their decimals
+        ("12,5", "write 12.5"),
+        ("1.000,50", "write 1000.50"),
+        ("0.12345678901234567891", "more digits than can be kept"),  # a float would round it
+    ],
+)
+def test_number_is_never_rounded(text: str, says: str | None) -> None:
+    field = spec(FieldType.NUMBER)
+    if says is None:
+        assert Decimal(str(validate(field, text))) == Decimal(text)
+        return
+    with pytest.raises(FieldError, match=says):
+        validate(field, text)
+
+
+def test_display_money_shows_the_currency_decimals() -> None:
+    money_spec = spec(FieldType.MONEY)
+    assert display(money_spec, "1250.00", currency="JPY") == "1,250 JPY"
+    assert display(money_spec, "1.005", currency="KWD") == "1.005 KWD"
+    assert display(money_spec, "12.345") == "12.345"  # more than 2 decimals: all shown
+
+
+# -- empty values -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "field", [STAGE, spec(FieldType.USER, choices=[Choice(value="u1", label="Ann Lee")])]
+)
+@pytest.mark.parametrize("text", ["", "  ", None])
+def test_a_choice_refuses_empty(field: FieldSpec, text: str | None) -> None:
+    with pytest.raises(FieldError, match="cannot be left empty: pick one of"):
         validate(field, text)
 
 

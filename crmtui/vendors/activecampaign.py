@@ -59,7 +59,7 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
 )
-from crmtui.vendors.base import Setting, SettingKind, Vendor, https_url
+from crmtui.vendors.base import Setting, SettingKind, Vendor, https_url, record_id
 
 Row = dict[str, Any]
 # The <account> of https://<account>.api-us1.com (another host: set base_url instead).
@@ -538,9 +538,9 @@ class ActiveCampaign(Vendor):
             vendor=self.name,
             profile=self.profile.name,
             kind=kind,
-            id=txt(row["id"]),
+            id=(rid := record_id(self.label, row.get("id"), kind)),
             title=title,
-            remote_url=self.record_url(kind, txt(row["id"])),
+            remote_url=self.record_url(kind, rid),
             raw=row,
             **extra,
         )
@@ -766,7 +766,7 @@ class ActiveCampaign(Vendor):
     def _activity(self, row: Row, notes: dict[str, Row], tasks: dict[str, Row]) -> Activity:
         kind, summary, body, family, links = self._describe(row, notes, tasks)
         return Activity(
-            id=txt(row["id"]),
+            id=record_id(self.label, row.get("id"), "timeline entry"),
             type=kind,
             occurred_at=parse_datetime(row.get("cdate")) or datetime.now(UTC),
             summary=summary,

@@ -13,6 +13,7 @@ Every method speaks the neutral model (``crmtui.model``) and raises only
 
 from __future__ import annotations
 
+import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -23,7 +24,7 @@ from typing import Any, ClassVar
 import httpx
 
 from crmtui.fields import parse_datetime, same_value
-from crmtui.http import Http, RateBudget, RateLimiter, VendorSession
+from crmtui.http import BadResponse, Http, RateBudget, RateLimiter, VendorSession
 from crmtui.model import (
     Activity,
     Change,
@@ -144,6 +145,40 @@ class Profile:
 
     def secret(self, key: str) -> str:
         return (self.secrets or {}).get(key, "")
+
+
+# What a record id may be once it is text. Every documented id is digits, hex or a UUID;
+# an id is also put into request paths (``contacts/<id>``), so text that would change a
+# path (``/``, ``?``, ``#``, ``%``, ``\``), blanks, control characters or an empty or
+# overlong id is refused rather than stored (decision: no vendor documents such ids).
+_GOOD_ID = re.compile(r"[^\s/?#%\\\x00-\x1f\x7f]{1,200}")
+
+
+def record_id(vendor: str, value: Any, what: str = "record") -> str:
+    """A vendor's id for a record (or activity) as text: the one way adapters read ids.
+
+    Only a string or an integer is an id: ``null``, an object, a list, a float or a
+    boolean is refused with ``BadResponse`` naming the vendor, so no record "None" or
+    "{'a': 1}" is ever stored.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and _GOOD_ID.fullmatch(value):
+        return value
+    shown = "no id" if value is None else f"the id {json_text(value)[:40]}"
+    raise BadResponse(
+        vendor,
+        f"the reply held a {what} with {shown}, which is not a usable id; it was not stored",
+        hint="This looks like a fault on the vendor's side; report it to the vendor.",
+    )
+
+
+def json_text(value: Any) -> str:
+    """``value`` as JSON text (for messages), whatever it is."""
+    try:
+        return json.dumps(value, default=repr)
+    except ValueError:  # NaN, circular...
+        return repr(value)
 
 
 def holds(record: Record, values: Mapping[str, Any]) -> bool:

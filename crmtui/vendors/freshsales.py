@@ -70,7 +70,7 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
 )
-from crmtui.vendors.base import Profile, Setting, SettingKind, Vendor, holds, https_url
+from crmtui.vendors.base import Profile, Setting, SettingKind, Vendor, holds, https_url, record_id
 
 Json = dict[str, Any]
 
@@ -710,7 +710,7 @@ class Freshsales(Vendor):
             vendor=self.name,
             profile=self.profile.name,
             kind=resource.kind,
-            id=str(item["id"]),
+            id=record_id(self.label, item.get("id"), resource.kind),
             title=_title(resource, item),
             subtitle=self._subtitle(resource, item, fields, related),
             created_at=parse_datetime(item.get("created_at")),

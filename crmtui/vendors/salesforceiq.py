@@ -78,7 +78,7 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
 )
-from crmtui.vendors.base import Profile, Setting, Vendor, holds
+from crmtui.vendors.base import Profile, Setting, Vendor, holds, record_id
 
 Json = dict[str, Any]
 MAX_LIMIT = 200
@@ -550,8 +550,8 @@ class SalesforceIQ(Vendor):
             vendor=self.name,
             profile=self.profile.name,
             kind=schema.kind,
-            id=item["id"],
-            title=item.get("name") or item["id"],
+            id=(rid := record_id(self.label, item.get("id"), schema.kind)),
+            title=item.get("name") or rid,
             subtitle=" · ".join(p for p in (stage, amount) if p),
             created_at=_when(item.get("createdDate")),
             updated_at=_when(item.get("modifiedDate")),
@@ -578,8 +578,8 @@ class SalesforceIQ(Vendor):
             vendor=self.name,
             profile=self.profile.name,
             kind="company",
-            id=account["id"],
-            title=account.get("name") or account["id"],
+            id=(rid := record_id(self.label, account.get("id"), "company")),
+            title=account.get("name") or rid,
             subtitle=place,
             updated_at=_when(account.get("modifiedDate")),
             fields=fields,
@@ -601,8 +601,8 @@ class SalesforceIQ(Vendor):
             vendor=self.name,
             profile=self.profile.name,
             kind="contact",
-            id=contact["id"],
-            title=fields["name"] or fields["email"] or contact["id"],
+            id=(rid := record_id(self.label, contact.get("id"), "contact")),
+            title=fields["name"] or fields["email"] or rid,
             subtitle=role,
             updated_at=_when(contact.get("modifiedDate")),
             fields=fields,

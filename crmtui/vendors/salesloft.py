@@ -59,7 +59,7 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
 )
-from crmtui.vendors.base import Profile, Setting, Vendor
+from crmtui.vendors.base import Profile, Setting, Vendor, record_id
 
 API = "https://api.salesloft.com/v2/"
 APP = "https://app.salesloft.com/app/"
@@ -722,7 +722,7 @@ class Salesloft(Vendor):
     def _record(
         self, kind: str, raw: dict[str, Any], title: str, subtitle: str, fields: dict[str, Any]
     ) -> Record:
-        id = str(raw["id"])
+        id = record_id(self.label, raw.get("id"), kind)
         return Record(
             vendor=self.name,
             profile=self.profile.name,

@@ -77,7 +77,7 @@ from crmtui.model import (
     RelatedRef,
     utcnow,
 )
-from crmtui.vendors.base import Profile, Setting, SettingKind, Vendor, holds, https_url
+from crmtui.vendors.base import Profile, Setting, SettingKind, Vendor, holds, https_url, record_id
 
 COOKIE = "salesseek"
 CLIENT_ID = Setting(
@@ -762,12 +762,12 @@ class SalesSeek(Vendor):
             vendor=self.name,
             profile=self.profile.name,
             kind=kind,
-            id=row["id"],
-            title=title or row["id"],
+            id=(rid := record_id(self.label, row.get("id"), kind)),
+            title=title or rid,
             subtitle=subtitle,
             fields=fields,
             raw=row,
-            remote_url=self.record_url(kind, row["id"]),
+            remote_url=self.record_url(kind, rid),
         )
 
     # -- records -----------------------------------------------------------------------
@@ -783,8 +783,8 @@ class SalesSeek(Vendor):
             vendor=self.name,
             profile=self.profile.name,
             kind=kind,
-            id=raw["id"],
-            title=title or raw["id"],
+            id=(rid := record_id(self.label, raw.get("id"), kind)),
+            title=title or rid,
             subtitle=subtitle,
             created_at=fv.parse_datetime(raw.get("created")),
             updated_at=fv.parse_datetime(raw.get("modified")),
@@ -963,7 +963,7 @@ class SalesSeek(Vendor):
         ]
         when = fv.parse_datetime(raw.get("user_created") or raw.get("created"))
         return Activity(
-            id=raw["id"],
+            id=record_id(self.label, raw.get("id"), "timeline entry"),
             type=atype,
             occurred_at=when or utcnow(),
             summary=summary,

@@ -1,0 +1,117 @@
+"""Garbage ids are refused, never stored: every adapter reads ids through one helper.
+
+A middleware in front of each vendor's sandbox spoils the first record of a list reply
+(its id becomes ``null``, an object, a float, a boolean, empty or a path), or puts a
+``NaN`` into it. The adapter must raise a typed error naming the vendor, and the cache
+must hold no record "None" or "{'a': 1}".
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.types import Message, Receive, Scope, Send
+
+from benchmarks.soak import PLANS, VENDORS
+from crmtui.http import BadResponse, CrmError
+from crmtui.model import Query
+from tests.reliability.conftest import build, close
+
+BAD_IDS = {
+    "null": None,
+    "object": {"a": 1},
+    "float": 1.5,
+    "bool": True,
+    "empty": "",
+    "path": "../../users/1",
+}
+
+
+def records_in(body: Any) -> list[dict[str, Any]]:
+    """The longest list of objects with an ``id`` in a list reply (any vendor's shape)."""
+    lists = [body] if isinstance(body, list) else []
+    if isinstance(body, dict):
+        lists += [v for v in body.values() if isinstance(v, list)]
+    lists = [[r for r in items if isinstance(r, dict) and "id" in r] for items in lists]
+    return max(lists, key=len, default=[])
+
+
+class Spoil:
+    """Rewrites the first record of every GET reply that lists records."""
+
+    def __init__(self, app: Any, spoil: Any) -> None:
+        self.app = app
+        self.spoil = spoil
+        self.spoiled = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, keep)
+        start, *parts = messages
+        body = b"".join(m.get("body", b"") for m in parts)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        found = records_in(data)
+        if found:
+            self.spoil(found[0])
+            self.spoiled += 1
+            body = json.dumps(data).encode()  # allow_nan: NaN goes out as the vendor's
+            start["headers"] = [
+                (k, v) for k, v in start["headers"] if k.lower() != b"content-length"
+            ] + [(b"content-length", str(len(body)).encode())]
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+
+
+async def browse_spoiled(tmp_path: Path, vendor: str, spoil: Any) -> CrmError:
+    """Browse once (the adapter reads its settings: users, stages...), then again with
+    the first record spoiled: the error, and nothing more in the cache."""
+    rig = build(vendor, tmp_path / "cache.sqlite3")
+    kind = PLANS[vendor].browse
+    try:
+        await rig.crm.refresh(vendor, kind, Query(per_page=5))
+        before = rig.crm.store.count(vendor, kind)
+        spoiler = Spoil(rig.app, spoil)
+        rig.crm.http.mount_app(f"http://{vendor}.localhost", spoiler)
+        with pytest.raises(CrmError) as caught:
+            await rig.crm.refresh(vendor, kind, Query(per_page=7))
+        assert spoiler.spoiled
+        after = rig.crm.store.count(vendor, kind)
+    finally:
+        await close(rig)
+    assert after == before
+    return caught.value
+
+
+@pytest.mark.parametrize("bad", BAD_IDS.values(), ids=BAD_IDS.keys())
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_a_record_whose_id_is_not_a_string_or_integer_is_refused(
+    tmp_path: Path, vendor: str, bad: Any
+) -> None:
+    error = await browse_spoiled(tmp_path, vendor, lambda record: record.update(id=bad))
+    assert isinstance(error, BadResponse), repr(error)
+    text = str(error)
+    label = text.split(":")[0]
+    assert label and label.lower().replace(" ", "") in vendor
+    assert "not a usable id" in text and "not stored" in text
+    assert "None" not in text
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_nan_in_a_reply_is_refused(tmp_path: Path, vendor: str) -> None:
+    error = await browse_spoiled(
+        tmp_path, vendor, lambda record: record.update(nan_value=float("nan"))
+    )
+    assert isinstance(error, BadResponse) and "NaN" in str(error)

@@ -240,7 +240,11 @@ def run_serve(args: argparse.Namespace) -> int:
         command += ["--config", str(args.config)]
     if args.demo:
         command.append("demo")
-    return serve(command, host=args.host, port=args.port)
+    try:
+        return serve(command, host=args.host, port=args.port)
+    except OSError as exc:  # the port is taken, the address is not this machine's...
+        say(f"serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+        return 1
 
 
 def run_cache(action: str, db: Path | None) -> int:

@@ -130,3 +130,20 @@ async def test_the_app_opens_only_with_the_printed_token(tmp_path: Path) -> None
                 headers={"Cookie": f"crmtui_token={token}", "Origin": root},
             )
             await ws.close()
+
+
+def test_a_taken_port_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "crmtui", "serve", "--demo", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "CRMTUI_HOME": str(tmp_path)},
+        )
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"crmtui: serve: cannot listen on 127.0.0.1:{port}")

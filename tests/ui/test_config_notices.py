@@ -13,23 +13,25 @@ def notices(demo: Demo) -> list[str]:
     return [str(n.message) for n in demo.app._notifications]
 
 
-async def test_a_misspelt_binding_gets_the_nearest_name(demo: Demo, tmp_path: Path) -> None:
-    path = tmp_path / "config.toml"
-    path.write_text('[keys]\nmy_dya = "t"\n', encoding="utf-8")
-    path.chmod(0o600)
+async def shown_at_start(demo: Demo, path: Path, text: str, mode: int, needle: str) -> str:
+    """The notice containing ``needle`` that the app shows when it starts with ``text``."""
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
     demo.app.config = Config.load(path)
     async with demo.app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
-        await wait_for(pilot, lambda: any("my_dya" in n for n in notices(demo)))
-        (line,) = [n for n in notices(demo) if "my_dya" in n]
-        assert "did you mean my_day?" in line
+        await wait_for(pilot, lambda: any(needle in n for n in notices(demo)))
+        (line,) = [n for n in notices(demo) if needle in n]
+        return line
+
+
+async def test_a_misspelt_binding_gets_the_nearest_name(demo: Demo, tmp_path: Path) -> None:
+    text = '[keys]\nmy_dya = "t"\n'
+    line = await shown_at_start(demo, tmp_path / "config.toml", text, 0o600, "my_dya")
+    assert "did you mean my_day?" in line
 
 
 async def test_a_config_readable_by_others_is_shown(demo: Demo, tmp_path: Path) -> None:
-    path = tmp_path / "config.toml"
-    path.write_text('theme = "crmtui-dark"\n', encoding="utf-8")
-    path.chmod(0o644)
-    demo.app.config = Config.load(path)
-    async with demo.app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
-        await wait_for(pilot, lambda: any("read by other users" in n for n in notices(demo)))
+    text = 'theme = "crmtui-dark"\n'
+    line = await shown_at_start(demo, tmp_path / "config.toml", text, 0o644, "read by other")
+    assert "chmod 600" in line

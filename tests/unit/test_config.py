@@ -138,15 +138,19 @@ def test_each_config_mistake_is_one_line_naming_key_value_and_expectation(
     assert re.search(expected, message), message
 
 
+def problems(tmp_path: Path, text: str) -> list[str]:
+    """The lines of the ConfigError that loading ``text`` as config.toml raises."""
+    with pytest.raises(ConfigError) as info:
+        Config.load(write(tmp_path / "config.toml", text))
+    return str(info.value).splitlines()
+
+
 def test_several_mistakes_give_one_line_each(tmp_path: Path) -> None:
-    path = write(
-        tmp_path / "config.toml",
+    lines = problems(
+        tmp_path,
         '[profiles.acme]\nvendor = "freshsales"\ndomain = "acme"\n'
         'rate_scale = "fast"\napi_key_evn = "K"\n',
     )
-    with pytest.raises(ConfigError) as info:
-        Config.load(path)
-    lines = str(info.value).splitlines()
     assert len(lines) == 2
     assert any("rate_scale" in line for line in lines)
     assert any("api_key_evn" in line for line in lines)
@@ -230,14 +234,11 @@ def test_the_cli_prints_each_config_error_and_exits_2(
 
 
 def test_profiles_are_checked_even_when_a_top_level_key_is_wrong(tmp_path: Path) -> None:
-    path = write(
-        tmp_path / "config.toml",
+    lines = problems(
+        tmp_path,
         '[keys]\ncursor_down = ["down", 5]\n'
         '[profiles.acme]\nvendor = "freshsales"\ndomain = "evil.example/"\n',
     )
-    with pytest.raises(ConfigError) as info:
-        Config.load(path)
-    lines = str(info.value).splitlines()
     assert len(lines) == 2
     assert 'keys.cursor_down = ["down", 5]: expected a key or a list of keys' in lines[0]
     assert '[profiles.acme] domain = "evil.example/": expected' in lines[1]

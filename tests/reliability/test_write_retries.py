@@ -1,0 +1,85 @@
+"""No write is sent twice by the transport: a note, an edit or a delete whose outcome is
+unknown reaches the vendor once and comes back as an error with ``maybe_applied``.
+
+SalesforceIQ's note is ``PUT /events``, a create: the HTTP layer used to retry it after a
+lost reply, as it did every PUT, PATCH and DELETE. Each vendor's sandbox is armed so the
+next write gets the fault; a counter in front of it sees how many writes arrived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from benchmarks.soak import VENDORS
+from crmtui.http import CrmError
+from crmtui.model import Change, ChangeOp
+from tests.reliability.conftest import Rig
+
+UNKNOWN = ["lost", "drop", "500", "502", "html", "malformed"]
+
+
+class CountWrites:
+    """In front of a sandbox: counts writes (not a login) and arms the next one's fault."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.writes = 0
+        self.armed: str | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] != "GET"
+            and not scope["path"].endswith("/login")
+        ):
+            self.writes += 1
+            if self.armed:
+                self.app.state.faults.next.appendleft(self.armed)
+                self.armed = None
+        await self.app(scope, receive, send)
+
+
+async def send_once(rig: Rig, fault: str, work: Coroutine[Any, Any, Any]) -> None:
+    """Run an adapter write through the service with ``fault`` on its first write."""
+    counter = CountWrites(rig.app)
+    rig.crm.http.mount_app(f"http://{rig.vendor}.localhost", counter)
+    counter.armed = fault
+    where = f"{rig.vendor} under {fault}"
+    try:
+        await rig.crm.call(rig.vendor, work)
+    except CrmError as exc:
+        assert exc.maybe_applied, f"{where}: {exc} does not say it may have been applied"
+        assert str(exc).startswith(f"{rig.label}: ")
+    else:  # a 2xx with a cut body, where the adapter needs nothing of the body: done
+        assert fault == "malformed", f"{where}: no error"
+    assert counter.writes == 1, f"{where}: the write was sent {counter.writes} times"
+
+
+@pytest.mark.parametrize("fault", UNKNOWN)
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_a_note_is_sent_once(rigs: Callable[..., Rig], vendor: str, fault: str) -> None:
+    rig = rigs(vendor)
+    ref = await rig.some(rig.plan.browse)
+    await send_once(rig, fault, rig.crm.adapter(vendor).add_note(ref, f"note {fault}"))
+
+
+@pytest.mark.parametrize("fault", UNKNOWN)
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_an_edit_is_sent_once(rigs: Callable[..., Rig], vendor: str, fault: str) -> None:
+    rig = rigs(vendor)
+    ref = await rig.some()
+    record = rig.crm.store.get_record(ref)
+    assert record is not None
+    field = rig.plan.edit_field
+    change = Change(
+        ref=ref,
+        op=ChangeOp.UPDATE,
+        values={field: f"edit {fault}"},
+        base={field: record.fields.get(field)},
+        base_updated_at=record.updated_at,
+    )
+    await send_once(rig, fault, rig.crm.adapter(vendor).update(change))

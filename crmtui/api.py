@@ -48,7 +48,6 @@ from crmtui.http import Http, Offline
 from crmtui.model import (
     Activity,
     Change,
-    ChangeState,
     FieldSpec,
     KindInfo,
     Query,
@@ -451,9 +450,7 @@ class Client:
 
     async def sync_outbox(self) -> Changes:
         """Send every queued edit now (failed ones retried); returns what is left."""
-        store = self.service.store
-        for change in store.changes(profile=self.profile, states=[ChangeState.FAILED]):
-            store.set_state(change.id, ChangeState.FAILED, last_error=change.last_error)
+        self.service.store.make_due(self.profile)
         sent = await self.service.outbox.flush(self.profile)
         await self.service.outbox.wait_idle()
         return Changes(self.service.changes(self.profile), sent=sent)
@@ -462,7 +459,13 @@ class Client:
         self.service.discard(change if isinstance(change, str) else change.id)
 
     def retry(self, change: Change | str) -> None:
+        """Send a change again now; for an ``uncertain`` one: "send again" (you checked that
+        it did not arrive). ``ChangeBusy`` says why not for a done change or one being sent."""
         self.service.retry(change if isinstance(change, str) else change.id)
+
+    def mark_arrived(self, change: Change | str) -> None:
+        """An ``uncertain`` change you saw in the CRM: done, never sent again."""
+        self.service.mark_arrived(change if isinstance(change, str) else change.id)
 
     def resolve(self, change: Change | str, **choices: str) -> None:
         """Settle a conflict field by field: ``resolve(change, amount="mine", stage="theirs")``."""

@@ -240,6 +240,7 @@ class ChangeState(StrEnum):
     FAILED = "failed"  # transient; retried at next_retry_at
     REJECTED = "rejected"  # the vendor said no; the user edits or discards
     CONFLICT = "conflict"  # the server moved since the edit was based
+    UNCERTAIN = "uncertain"  # may have reached the vendor, no check can tell: the user decides
 
 
 class Change(_Model):

@@ -41,7 +41,7 @@ from crmtui.service.events import (
     RecordChanged,
     StatusChanged,
 )
-from crmtui.service.outbox import NOTE_KIND, Outbox
+from crmtui.service.outbox import NOTE_KIND, Outbox, note_target
 from crmtui.store import Store
 from crmtui.vendors.base import Profile, Vendor
 
@@ -354,8 +354,7 @@ class Crm:
             base={key: record.fields.get(key) for key in values},
             base_updated_at=record.updated_at,
         )
-        self.store.add_activity(ref, self._queued_entry(change))
-        return self._enqueue(change)
+        return self._enqueue(change, entry=(ref, self._queued_entry(change)))
 
     def _queued_entry(self, change: Change) -> Activity:
         """The edit as a timeline entry, shown until the vendor's own timeline has it."""
@@ -404,21 +403,27 @@ class Crm:
         change = change.model_copy(
             update={"ref": RecordRef(profile=ref.profile, kind=NOTE_KIND, id=f"local:{change.id}")}
         )
-        self.store.add_activity(
-            ref,
-            Activity(
-                id=f"local:{change.id}",
-                occurred_at=utcnow(),
-                summary=text.splitlines()[0][:80],
-                body=text,
-                who="you (queued)",
-                type="note",
-            ),
+        entry = Activity(
+            id=f"local:{change.id}",
+            occurred_at=utcnow(),
+            summary=text.splitlines()[0][:80],
+            body=text,
+            who="you (queued)",
+            type="note",
         )
-        return self._enqueue(change, timeline_of=ref)
+        return self._enqueue(change, timeline_of=ref, entry=(ref, entry), what="your note")
 
-    def _enqueue(self, change: Change, timeline_of: RecordRef | None = None) -> Change:
-        self.store.enqueue(change)
+    def _enqueue(
+        self,
+        change: Change,
+        timeline_of: RecordRef | None = None,
+        *,
+        entry: tuple[RecordRef, Activity] | None = None,
+        what: str = "your edit",
+    ) -> Change:
+        """Queue ``change`` with its optimistic record and timeline ``entry``, all or none
+        (``CacheWriteError`` when the cache cannot be written: nothing shows as queued)."""
+        self.store.enqueue(change, entry=entry, what=what)
         self.emit(RecordChanged(timeline_of or change.ref))
         self.emit(ListChanged(change.ref.profile, change.ref.kind))
         self._outbox_changed(change.ref.profile)
@@ -438,6 +443,7 @@ class Crm:
         return self.store.changes(profile=profile, states=states)
 
     def discard(self, change_id: str) -> None:
+        """Drop a queued change (``ChangeBusy``: it is being sent; wait or retry later)."""
         change = self.store.get_change(change_id)
         self.store.discard(change_id)
         if change is not None:
@@ -446,12 +452,32 @@ class Crm:
             self._outbox_changed(change.ref.profile)
 
     def retry(self, change_id: str) -> None:
+        """Send a change again now ("send again" for an uncertain one: the user checked
+        that it did not arrive). One that may have arrived is checked with the vendor
+        first. ``ChangeBusy`` (with the reason) for a done change or one being sent."""
         change = self.store.get_change(change_id)
         if change is None:
             return
-        self.store.set_state(change_id, ChangeState.PENDING)
+        self.store.requeue(change_id, checked=change.state is ChangeState.UNCERTAIN)
         self._outbox_changed(change.ref.profile)
         self.outbox.kick(change.ref.profile)
+
+    def mark_arrived(self, change_id: str) -> None:
+        """The user saw the change on the vendor's side ("it arrived"): done, not sent.
+
+        For an uncertain change, whose outcome crmtui could not check. ``ChangeBusy``
+        when it is being sent.
+        """
+        change = self.store.confirm(change_id)
+        target = change.ref
+        if change.op is ChangeOp.CREATE and change.ref.kind == NOTE_KIND:
+            target = note_target(change)
+        timeline = self.store.get_timeline(target)
+        if timeline is not None:  # the queued entry leaves; the vendor's comes on refresh
+            self.store.put_timeline(target, [a for a in timeline if a.id != f"local:{change.id}"])
+        self.emit(RecordChanged(target))
+        self.emit(ListChanged(change.ref.profile, change.ref.kind))
+        self._outbox_changed(change.ref.profile)
 
     def resolve(self, change_id: str, choices: dict[str, str]) -> None:
         """Settle a conflict field by field: ``{"amount": "mine", "stage": "theirs"}``.

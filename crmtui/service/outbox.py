@@ -5,20 +5,36 @@ Rules (README "Offline and the outbox"):
 * Changes of one record go in order (the store hands out only the oldest unfinished
   change of a record); different records go one after another within the profile's
   rate budget.
+* **One sender per change**, across processes (the app, notebooks, ``crmtui sync``
+  sharing one cache): a change is sent only by the ``Outbox`` that claimed it in the
+  store (``Store.claim``: owner and lease in the same UPDATE that moves it to
+  ``sending``); the lease is renewed while the request runs. Claims of senders that died
+  are recovered as *maybe sent* (see below), never as a plain retry.
 * **Leave if changed**, field by field: before an update is sent the record is read from
   the server. If a field being changed has moved on the server since the edit was based
   (it is neither the base value nor already the new value), the change becomes a
   *conflict* with the server's values kept beside it, and nothing is sent. Fields the
   server changed that the edit does not touch are not a conflict: they are left alone.
   (MODEL.md says any move of ``updated_at`` is a conflict; that made every second edit of
-  the same record conflict with our own first one, so the check is per field.)
+  the same record conflict with our own first one, so the check is per field.) When the
+  server already holds every new value, the update is done without sending.
 * After a change is done, later queued changes of the same record are rebased on the
-  server's new version, so they do not conflict with their own predecessor.
+  server's new version (by the store, as it completes it), so they do not conflict with
+  their own predecessor.
 * Transient failures (offline, timeouts, 5xx, 429, unreadable replies) retry with
   backoff, ``Retry-After`` first; the vendor saying no (a 4xx) marks the change rejected
   with the vendor's message; a 401 waits for the user to fix credentials.
-* A create whose reply was lost (the app died between sending and the answer) is not
-  posted blindly again: the adapter's ``create`` is given the same idempotency key.
+* **Unknown outcomes are checked, never guessed.** A write whose outcome is unknown (the
+  error says ``maybe_applied``: a lost reply, a timeout after sending; or its sender died
+  mid-send) is *maybe sent*, and before it is sent again the vendor is asked whether it
+  arrived: an update by its values (new values: done; base values: send; others:
+  conflict), a delete by whether the record is gone, a create by the adapter's
+  ``find_created`` (the idempotency key, or a look-up by its values), a note by its text
+  on the record's timeline, made at or after it was queued and not already the result
+  of another change. A write may land after our timeout, so a check that finds nothing
+  looks again after each of ``check_delays`` before it decides "not there, send". Where
+  the adapter cannot look (``CannotTell``, or ``notes_listed`` False), the change waits
+  as ``uncertain`` and the user decides in the outbox: send again, it arrived, discard.
 """
 
 from __future__ import annotations
@@ -26,21 +42,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from crmtui.fields import same_value
 from crmtui.http import AuthError, CrmError, NotFound, Offline
-from crmtui.model import Change, ChangeOp, ChangeState, RecordRef, utcnow
+from crmtui.model import Activity, Change, ChangeOp, ChangeState, Record, RecordRef, utcnow
 from crmtui.service.events import ListChanged, RecordChanged
+from crmtui.store import ChangeBusy
+from crmtui.store.outbox import owner_id
+from crmtui.vendors.base import CannotTell, Vendor
 
 if TYPE_CHECKING:
     from crmtui.service.crm import Crm
+
+T = TypeVar("T")
 
 NOTE_KIND = "note"  # outbox creates of this kind are notes added to a record's timeline
 RETRY_BASE = 5.0  # seconds before the first retry of a transient failure
 RETRY_CAP = 600.0
 AUTH_RETRY = 300.0
+LEASE = 60.0  # seconds a claim holds without renewal; renewed every third of it
+CHECK_DELAYS = (2.0, 8.0)  # seconds before looking again for a write that may land late
+# A note found on the timeline counts as ours when made at most this long before the
+# change was queued (the vendor's clock may differ from ours).
+NOTE_CLOCK_SKEW = timedelta(minutes=2)
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> float:
@@ -50,12 +77,33 @@ def retry_delay(attempts: int, retry_after: float | None = None) -> float:
     return ceiling * (0.5 + random.random() / 2)
 
 
+def _plain(text: str) -> str:
+    """Text as compared with a vendor's copy: whitespace runs as one space."""
+    return " ".join(text.split())
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def note_target(change: Change) -> RecordRef:
+    """The record a queued note is written on."""
+    return RecordRef(
+        profile=change.ref.profile,
+        kind=str(change.values["target_kind"]),
+        id=str(change.values["target_id"]),
+    )
+
+
 class Outbox:
     def __init__(self, crm: Crm) -> None:
         self.crm = crm
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[int]] = set()
         self.paused = False  # e.g. while the user works offline on purpose
+        self.owner = owner_id()  # this sender's name in the claims it makes
+        self.lease = LEASE
+        self.check_delays: tuple[float, ...] = CHECK_DELAYS
 
     def kick(self, profile: str) -> None:
         """Send what can be sent, in the background (no-op without a running loop)."""
@@ -71,9 +119,7 @@ class Outbox:
 
     def wake(self, profile: str) -> None:
         """The vendor answers again: failed changes are due now, not at their backoff."""
-        store = self.crm.store
-        for change in store.changes(profile=profile, states=[ChangeState.FAILED]):
-            store.set_state(change.id, ChangeState.FAILED, last_error=change.last_error)
+        self.crm.store.make_due(profile)
         self.kick(profile)
 
     async def flush_all(self) -> int:
@@ -87,6 +133,8 @@ class Outbox:
         lock = self._locks.setdefault(profile, asyncio.Lock())
         sent = 0
         async with lock:
+            if self.crm.store.recover_stale():  # claims of senders that died
+                self.crm._outbox_changed(profile)
             while not self.paused:
                 due = self.crm.store.sendable(profile, utcnow())
                 if not due:
@@ -102,129 +150,275 @@ class Outbox:
                     break
         return sent
 
+    # -- one change -------------------------------------------------------------------
+
     async def _send(self, change: Change) -> bool:
+        """Claim ``change`` and deliver it; False when another sender has it."""
+        lease = timedelta(seconds=self.lease)
+        claimed = self.crm.store.claim(change.id, self.owner, lease, utcnow())
+        if claimed is None:
+            return False
+        renewal = asyncio.ensure_future(self._renew(claimed.id))
+        try:
+            return await self._deliver(claimed)
+        except asyncio.CancelledError:  # stopped mid-send (the app closes): unknown outcome
+            self._settle(claimed, ChangeState.PENDING, last_error=None, maybe_sent=True)
+            raise
+        finally:
+            renewal.cancel()
+
+    async def _renew(self, change_id: str) -> None:
+        """Keep the claim while the request runs (another process would recover it)."""
+        lease = timedelta(seconds=self.lease)
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                if not self.crm.store.renew(change_id, self.owner, lease):
+                    return
+            except Exception:  # a locked or full disk: try again at the next turn
+                continue
+
+    async def _deliver(self, change: Change) -> bool:
         crm, store = self.crm, self.crm.store
         profile = change.ref.profile
-        store.set_state(change.id, ChangeState.SENDING)
+        unsure = store.maybe_sent(change.id)
         try:
             adapter = crm.adapter(profile)
             if change.op is ChangeOp.UPDATE:
-                current = await crm.call(profile, adapter.get(change.ref.kind, change.ref.id))
-                clashing = {
-                    key
-                    for key, mine in change.values.items()
-                    if not same_value(current.fields.get(key), change.base.get(key))
-                    and not same_value(current.fields.get(key), mine)
-                }
-                if clashing:
-                    store.upsert_records([current], synced_at=utcnow())  # theirs, kept
-                    store.set_state(
-                        change.id,
-                        ChangeState.CONFLICT,
-                        last_error="changed on the server since you edited it",
-                        theirs={k: current.fields.get(k) for k in change.values},
-                        theirs_updated_at=current.updated_at,
-                    )
-                    crm.notice(
-                        f"{current.title}: {', '.join(sorted(clashing))} changed on the server "
-                        "since your edit. Open the outbox to compare and choose.",
-                        "warning",
-                        profile,
-                    )
-                    crm._outbox_changed(profile)
-                    return False
-                result = await crm.call(profile, adapter.update(change))
-                store.complete(change.id, result)
-                self._rebase_followers(change.ref, result.updated_at, result.fields)
-                timeline = store.get_timeline(change.ref)
-                if timeline is not None:  # the queued entry leaves; the vendor's comes next
-                    store.put_timeline(
-                        change.ref, [a for a in timeline if a.id != f"local:{change.id}"]
-                    )
+                done = await self._update(adapter, change, unsure)
             elif change.op is ChangeOp.CREATE and change.ref.kind == NOTE_KIND:
-                target = RecordRef(
-                    profile=profile,
-                    kind=str(change.values["target_kind"]),
-                    id=str(change.values["target_id"]),
-                )
-                activity = await crm.call(
-                    profile, adapter.add_note(target, str(change.values["text"]))
-                )
-                store.complete(change.id, None)
-                timeline = [
-                    a for a in store.get_timeline(target) or [] if a.id != f"local:{change.id}"
-                ]
-                store.put_timeline(target, [activity, *timeline])
-                crm.emit(RecordChanged(target))
+                done = await self._note(adapter, change, unsure)
             elif change.op is ChangeOp.CREATE:
-                record = await crm.call(
-                    profile, adapter.create(change.ref.kind, change.values, change.idempotency_key)
-                )
-                store.complete(change.id, record)
+                done = await self._create(adapter, change, unsure)
             else:
-                with contextlib.suppress(NotFound):
-                    await crm.call(profile, adapter.delete(change.ref))
-                store.complete(change.id, None)
-                store.mark_deleted(change.ref)
+                done = await self._delete(adapter, change, unsure)
+        except CannotTell as exc:
+            self._uncertain(change, exc)
+            return False
         except CrmError as exc:
             self._failed(change, exc)
             return False
         except Exception as exc:  # an adapter bug must not lose the edit nor kill the app
-            store.set_state(
-                change.id,
+            self._settle(
+                change,
                 ChangeState.FAILED,
                 last_error=f"unexpected error: {exc}",
                 next_retry_at=utcnow() + timedelta(seconds=RETRY_CAP),
+                maybe_sent=True,  # the write may have gone out before the bug struck
             )
             crm.notice(f"Could not send an edit: {exc}", "error", profile)
             crm._outbox_changed(profile)
+            return False
+        if not done:
             return False
         crm.emit(RecordChanged(change.ref))
         crm.emit(ListChanged(profile, change.ref.kind))
         crm._outbox_changed(profile)
         return True
 
-    def _failed(self, change: Change, exc: CrmError) -> None:
+    async def _look(self, probe: Callable[[], Awaitable[T | None]]) -> T | None:
+        """What ``probe`` finds; while nothing, looked for again after each of
+        ``check_delays`` (a write that timed out may land after our timeout)."""
+        for delay in (0.0, *self.check_delays):
+            if delay:
+                await asyncio.sleep(delay)
+            found = await probe()
+            if found is not None:
+                return found
+        return None
+
+    # -- per operation ------------------------------------------------------------------
+
+    @staticmethod
+    def _clashing(change: Change, current: Record) -> set[str]:
+        """Fields moved on the server since the edit was based (neither base nor mine)."""
+        return {
+            key
+            for key, mine in change.values.items()
+            if not same_value(current.fields.get(key), change.base.get(key))
+            and not same_value(current.fields.get(key), mine)
+        }
+
+    @staticmethod
+    def _arrived(change: Change, current: Record) -> bool:
+        return all(same_value(current.fields.get(k), v) for k, v in change.values.items())
+
+    async def _update(self, adapter: Vendor, change: Change, unsure: bool) -> bool:
         crm, store = self.crm, self.crm.store
+        profile, ref = change.ref.profile, change.ref
+
+        async def read() -> Record:
+            return await crm.call(profile, adapter.get(ref.kind, ref.id))
+
+        current = await read()
+        if unsure:  # an earlier try may still land: look again before sending
+            for delay in self.check_delays:
+                if self._arrived(change, current) or self._clashing(change, current):
+                    break
+                await asyncio.sleep(delay)
+                current = await read()
+        clashing = self._clashing(change, current)
+        if clashing:
+            store.upsert_records([current], synced_at=utcnow())  # theirs, kept
+            self._settle(
+                change,
+                ChangeState.CONFLICT,
+                last_error="changed on the server since you edited it",
+                theirs={k: current.fields.get(k) for k in change.values},
+                theirs_updated_at=current.updated_at,
+            )
+            crm.notice(
+                f"{current.title}: {', '.join(sorted(clashing))} changed on the server "
+                "since your edit. Open the outbox to compare and choose.",
+                "warning",
+                profile,
+            )
+            crm._outbox_changed(profile)
+            return False
+        if self._arrived(change, current):
+            result = current  # the server has every new value already: nothing to send
+        else:
+            result = await crm.call(profile, adapter.update(change))
+        store.complete(change.id, result)  # later updates of the record are rebased on it
+        timeline = store.get_timeline(ref)
+        if timeline is not None:  # the queued entry leaves; the vendor's comes next
+            store.put_timeline(ref, [a for a in timeline if a.id != f"local:{change.id}"])
+        return True
+
+    async def _create(self, adapter: Vendor, change: Change, unsure: bool) -> bool:
+        crm = self.crm
+        profile, kind = change.ref.profile, change.ref.kind
+        record: Record | None = None
+        if unsure:
+            record = await self._look(
+                lambda: crm.call(
+                    profile, adapter.find_created(kind, change.values, change.idempotency_key)
+                )
+            )
+        if record is None:
+            record = await crm.call(
+                profile, adapter.create(kind, change.values, change.idempotency_key)
+            )
+        crm.store.complete(change.id, record)
+        return True
+
+    async def _note(self, adapter: Vendor, change: Change, unsure: bool) -> bool:
+        crm, store = self.crm, self.crm.store
+        target, text = note_target(change), str(change.values["text"])
+        activity: Activity | None = None
+        if unsure:
+            if not adapter.notes_listed:
+                raise CannotTell(adapter.label, f"{adapter.label} cannot list its notes back")
+            activity = await self._look(lambda: self._find_note(adapter, change, target, text))
+        if activity is None:
+            activity = await crm.call(target.profile, adapter.add_note(target, text))
+        store.complete(change.id, None, result_id=activity.id)
+        gone = {f"local:{change.id}", activity.id}
+        timeline = [a for a in store.get_timeline(target) or [] if a.id not in gone]
+        store.put_timeline(target, [activity, *timeline])
+        crm.emit(RecordChanged(target))
+        return True
+
+    async def _find_note(
+        self, adapter: Vendor, change: Change, target: RecordRef, text: str
+    ) -> Activity | None:
+        """The note ``change`` made, on the target's timeline: the same text, made at or
+        after it was queued, and not the note of another change (the same text twice)."""
+        activities = await self.crm.call(target.profile, adapter.timeline(target.kind, target.id))
+        taken = self.crm.store.note_results(target.profile)
+        since = _aware(change.created_at) - NOTE_CLOCK_SKEW
+        wanted = _plain(text)
+        mine = [
+            a
+            for a in activities
+            if a.id not in taken
+            and _aware(a.occurred_at) >= since
+            and _plain(a.body or a.summary) == wanted
+        ]
+        return min(mine, key=lambda a: _aware(a.occurred_at)) if mine else None
+
+    async def _delete(self, adapter: Vendor, change: Change, unsure: bool) -> bool:
+        crm, store, ref = self.crm, self.crm.store, change.ref
+
+        async def gone() -> bool | None:
+            try:
+                await crm.call(ref.profile, adapter.get(ref.kind, ref.id))
+            except NotFound:
+                return True
+            return None
+
+        if not (unsure and await self._look(gone)):
+            with contextlib.suppress(NotFound):
+                await crm.call(ref.profile, adapter.delete(ref))
+        store.complete(change.id, None)
+        store.mark_deleted(ref)
+        return True
+
+    # -- outcomes -----------------------------------------------------------------------
+
+    def _settle(self, change: Change, state: ChangeState, **details: Any) -> None:
+        """End this sender's claim with ``state`` (unless another sender took it over)."""
+        with contextlib.suppress(ChangeBusy):
+            self.crm.store.set_state(change.id, state, owner=self.owner, **details)
+
+    def _uncertain(self, change: Change, exc: CrmError) -> None:
+        """It may have arrived and there is no way to check: the user decides."""
+        crm, profile = self.crm, change.ref.profile
+        vendor = exc.vendor
+        what = "note" if change.ref.kind == NOTE_KIND else f"new {change.ref.kind}"
+        self._settle(
+            change,
+            ChangeState.UNCERTAIN,
+            last_error=(
+                f"Its reply never came, so it may have reached {vendor}, and crmtui cannot "
+                f"check ({exc.message}). Look in {vendor}, then choose: send again, it "
+                "arrived, or discard."
+            ),
+        )
+        crm.notice(
+            f"{vendor}: your {what} may or may not have arrived (the reply never came) and "
+            "crmtui cannot check. Open the outbox to decide: send again, it arrived, or "
+            "discard.",
+            "warning",
+            profile,
+        )
+        crm._outbox_changed(profile)
+
+    def _failed(self, change: Change, exc: CrmError) -> None:
+        crm = self.crm
         profile = change.ref.profile
-        attempts = change.attempts + 1
-        if exc.retryable:
+        attempts = change.attempts
+        maybe = True if exc.maybe_applied else None  # then checked before it is sent again
+        if exc.retryable or exc.maybe_applied:
             delay = retry_delay(attempts, exc.retry_after)
-            store.set_state(
-                change.id,
+            self._settle(
+                change,
                 ChangeState.FAILED,
                 last_error=str(exc),
                 next_retry_at=utcnow() + timedelta(seconds=delay),
+                maybe_sent=maybe,
             )
-            if not isinstance(exc, Offline):
+            if exc.maybe_applied:
+                crm.notice(
+                    f"{exc} It may have arrived: crmtui checks with the vendor before "
+                    f"sending it again (in {delay:.0f} s).",
+                    "warning",
+                    profile,
+                )
+            elif not isinstance(exc, Offline):
                 crm.notice(f"{exc} Will retry in {delay:.0f} s.", "warning", profile)
         elif isinstance(exc, AuthError):
-            store.set_state(
-                change.id,
+            self._settle(
+                change,
                 ChangeState.FAILED,
                 last_error=str(exc),
                 next_retry_at=utcnow() + timedelta(seconds=AUTH_RETRY),
             )
             crm.notice(str(exc), "error", profile)
         else:
-            store.set_state(change.id, ChangeState.REJECTED, last_error=str(exc))
+            self._settle(change, ChangeState.REJECTED, last_error=str(exc))
             crm.notice(f"{exc} Your edit is kept in the outbox.", "error", profile)
         crm._outbox_changed(profile)
-
-    def _rebase_followers(
-        self, ref: RecordRef, updated_at: datetime | None, fields: dict[str, Any]
-    ) -> None:
-        store = self.crm.store
-        for other in store.changes(
-            profile=ref.profile, states=[ChangeState.PENDING, ChangeState.FAILED]
-        ):
-            if other.ref == ref and other.op is ChangeOp.UPDATE:
-                store.rebase_change(
-                    other.id,
-                    values=other.values,
-                    base={k: fields.get(k) for k in other.values},
-                    base_updated_at=updated_at,
-                )
 
     async def stop(self) -> None:
         self.paused = True

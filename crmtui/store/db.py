@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -132,7 +133,18 @@ BEGIN
 END;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# Outbox claims across processes: a change is sent by the one process (``owner``) that
+# moved it to ``sending``, which renews ``lease_until`` while the request runs; a claim
+# whose lease ran out (its owner died) is recovered as possibly sent. ``result_id``: the
+# vendor's id of what a done change made (a note), so that a later check for a note
+# with the same text does not take it for its own.
+_V3 = """
+ALTER TABLE outbox ADD COLUMN owner TEXT;
+ALTER TABLE outbox ADD COLUMN lease_until TEXT;
+ALTER TABLE outbox ADD COLUMN result_id TEXT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -146,6 +158,39 @@ class CacheWriteError(RuntimeError):
     Its text is one line a user can act on (what happened, which file, what to do); the
     UI shows it where the edit was typed and keeps the typed text.
     """
+
+    @classmethod
+    def of(cls, exc: sqlite3.Error | OSError, path: str | Path, what: str) -> CacheWriteError:
+        """The error for ``exc`` raised while saving ``what`` ("your edit") to ``path``."""
+        code = getattr(exc, "sqlite_errorcode", None)
+        primary = code & 0xFF if isinstance(code, int) else None
+        where = _shown(path)
+        if primary == sqlite3.SQLITE_FULL or (
+            isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+        ):
+            reason, todo = "the disk is full", "free some disk space"
+        elif primary == sqlite3.SQLITE_READONLY:
+            reason, todo = "the cache file is read-only", "check its permissions"
+        elif primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            reason = "another program holds the cache file locked"
+            todo = "close other crmtui windows or notebooks using it"
+        elif primary == sqlite3.SQLITE_IOERR or isinstance(exc, OSError):
+            reason, todo = "the disk could not be written", "check the disk"
+        else:
+            reason, todo = f"the cache could not be written ({exc})", "check the disk"
+        return cls(
+            f"Could not save {what}: {reason} ({where}). Nothing was queued; {todo}, "
+            "then save again."
+        )
+
+
+def _shown(path: str | Path) -> str:
+    """The cache file's name as shown to its user (the home folder as ``~``)."""
+    if str(path) == MEMORY:
+        return "in-memory cache"
+    text = str(path)
+    home = str(Path.home())
+    return "~" + text[len(home) :] if home != "/" and text.startswith(home + os.sep) else text
 
 
 def to_text(dt: datetime | None) -> str | None:
@@ -236,10 +281,13 @@ class Database:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
+                self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                # Also when COMMIT itself failed (disk full): the transaction stays open
+                # until rolled back, and the next BEGIN would fail.
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
                 raise
-            self.conn.execute("COMMIT")
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

@@ -8,8 +8,18 @@
   the server's record and re-points later changes (and values naming the placeholder,
   e.g. a new contact's company) to the real id.
 - Done changes stay a week as history, then are pruned on open.
-- On open, a change left in ``sending`` (the app died mid-request) is pending again, with
-  ``maybe_sent`` set: the service checks the vendor before sending it again.
+- Any number of processes may share the file. A change is sent by the one that
+  claims it (``claim``): the same UPDATE that moves it to ``sending`` writes the claimant
+  (``owner``) and a lease, and only succeeds when the change is still due and still the
+  oldest unfinished one of its record. The sender renews the lease while the request
+  runs; nobody else may change a claimed change (``ChangeBusy``).
+- A claim whose owner died (a process of this host that no longer runs, or a lease run
+  out) is recovered, on open and before each flush, as pending with ``maybe_sent`` set:
+  the service checks the vendor before it sends it again, never a plain retry. A live
+  claim is never touched.
+- ``maybe_sent``: the change may have reached the vendor (an interrupted claim, or a
+  reply that never came); it stays set until the change is done or the user says "send
+  again". ``uncertain``: a check could not tell; the user decides.
 - Discarding a create discards the later changes of its placeholder too.
 - ``edit_change`` replaces the change's values; resolving a conflict rebases the change
   on the server version the user saw (``base`` takes ``theirs``).
@@ -17,22 +27,65 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from crmtui.model import Change, ChangeOp, ChangeState, Record, RecordRef, utcnow
+from crmtui.model import Activity, Change, ChangeOp, ChangeState, Record, RecordRef, utcnow
 from crmtui.store import optimistic, rows
-from crmtui.store.db import HasDatabase, to_text
+from crmtui.store.cache import _PUT_ACTIVITY, _activity_row
+from crmtui.store.db import CacheWriteError, HasDatabase, to_text
 
 DONE_KEPT_FOR = timedelta(days=7)
 INTERRUPTED = "Interrupted while sending; it may have reached the vendor."
+BEING_SENT = "it is being sent; wait or retry later"
 _DONE = ChangeState.DONE.value
+_SENDING = ChangeState.SENDING.value
 
 
 class ChangeBusy(ValueError):
     """The change is being sent or is done, so it cannot be edited or discarded now."""
+
+
+def owner_id() -> str:
+    """A claimant's name: this host, this process, and a token of the ``Outbox``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _dead(owner: str) -> bool:
+    """Whether ``owner`` was a process of this host that no longer runs (or is a zombie).
+
+    A process elsewhere, or a pid that cannot be read, counts as alive: its lease decides.
+    """
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # e.g. another user's process: it exists
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rpartition(")")[2].split()[:1] == ["Z"]
+    except OSError:
+        return False
+
+
+def _stale(owner: str | None, lease_until: str | None, now: datetime) -> bool:
+    """Whether a claim is over: no owner, a lease run out, or an owner that died."""
+    if not owner or not lease_until or lease_until < (to_text(now) or ""):
+        return True
+    return _dead(owner)
 
 
 _SAVE = """
@@ -41,7 +94,21 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     profile = excluded.profile, kind = excluded.kind, record_id = excluded.record_id,
     state = excluded.state, next_retry_at = excluded.next_retry_at,
-    done_at = excluded.done_at, data = excluded.data
+    done_at = excluded.done_at, data = excluded.data,
+    owner = CASE WHEN excluded.state = 'sending' THEN owner END,
+    lease_until = CASE WHEN excluded.state = 'sending' THEN lease_until END
+"""
+
+# The claim: due, still the oldest unfinished change of its record, and not claimed.
+_CLAIM = """
+UPDATE outbox SET state = 'sending', owner = ?, lease_until = ?
+WHERE id = ?
+  AND (state = 'pending'
+       OR (state = 'failed' AND (next_retry_at IS NULL OR next_retry_at <= ?)))
+  AND NOT EXISTS (
+      SELECT 1 FROM outbox p
+      WHERE p.profile = outbox.profile AND p.kind = outbox.kind
+        AND p.record_id = outbox.record_id AND p.seq < outbox.seq AND p.state != 'done')
 """
 
 _SENDABLE = """
@@ -86,13 +153,33 @@ def _select(conn: sqlite3.Connection, sql: str, params: Iterable[Any]) -> list[C
     return [Change.model_validate_json(data) for (data,) in conn.execute(sql, tuple(params))]
 
 
+def _claim_of(conn: sqlite3.Connection, change_id: str) -> tuple[str | None, str | None]:
+    found = conn.execute("SELECT owner, lease_until FROM outbox WHERE id = ?", (change_id,))
+    row = found.fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def recover_stale(conn: sqlite3.Connection, now: datetime) -> int:
+    """Claims whose owner died are pending again, marked as maybe sent; live ones stay.
+
+    Returns how many were recovered.
+    """
+    found = conn.execute("SELECT id, owner, lease_until FROM outbox WHERE state = ?", (_SENDING,))
+    recovered = 0
+    for change_id, owner, lease_until in found.fetchall():
+        if not _stale(owner, lease_until, now):
+            continue
+        change = _load(conn, change_id)
+        update = {"state": ChangeState.PENDING, "last_error": INTERRUPTED, "next_retry_at": None}
+        _save(conn, change.model_copy(update=update))
+        conn.execute("UPDATE outbox SET maybe_sent = 1 WHERE id = ?", (change_id,))
+        recovered += 1
+    return recovered
+
+
 def recover(conn: sqlite3.Connection, now: datetime) -> None:
-    """After a restart: changes caught mid-send are pending again; old history goes."""
-    for change in _select(conn, "SELECT data FROM outbox WHERE state = 'sending'", ()):
-        _save(
-            conn,
-            change.model_copy(update={"state": ChangeState.PENDING, "last_error": INTERRUPTED}),
-        )
+    """On open: interrupted claims of dead processes are recovered; old history goes."""
+    recover_stale(conn, now)
     conn.execute(
         "DELETE FROM outbox WHERE state = ? AND done_at < ?", (_DONE, to_text(now - DONE_KEPT_FOR))
     )
@@ -128,14 +215,41 @@ def _repoint(conn: sqlite3.Connection, old: RecordRef, new: RecordRef) -> None:
         optimistic.rebuild(conn, ref)
 
 
+def _rebase_followers(conn: sqlite3.Connection, ref: RecordRef, server: Record) -> None:
+    """Later updates of ``ref`` not sent yet are based on the server's new version, so
+    they do not conflict with their own predecessor (in the transaction of its completion,
+    before another sender can take them)."""
+    sql = (
+        "SELECT data FROM outbox WHERE profile = ? AND kind = ? AND record_id = ?"
+        " AND state IN ('pending', 'failed') ORDER BY seq"
+    )
+    for other in _select(conn, sql, rows.key(ref)):
+        if other.op is ChangeOp.UPDATE:
+            base = {k: server.fields.get(k) for k in other.values}
+            _save(
+                conn, other.model_copy(update={"base": base, "base_updated_at": server.updated_at})
+            )
+
+
 class OutboxMixin(HasDatabase):
     """Queued edits: enqueue, state changes, completion, discard and edit."""
 
-    def enqueue(self, change: Change, *, vendor: str | None = None) -> Change:
+    def enqueue(
+        self,
+        change: Change,
+        *,
+        vendor: str | None = None,
+        entry: tuple[RecordRef, Activity] | None = None,
+        what: str = "your edit",
+    ) -> Change:
         """Queue ``change`` and show it in the cached record at once; returns it as stored.
 
         A create gets the placeholder id ``local:<change.id>`` (``vendor`` names the
         vendor of the placeholder record when the profile has no records yet).
+        ``entry``: a timeline entry (``record, activity``) showing the change as queued.
+        The change, its optimistic record and the entry are written in one transaction:
+        if it fails (disk full, read-only, locked) none of them is, and
+        ``CacheWriteError`` says so (``what`` names the change in its text).
         """
         update: dict[str, Any] = {"state": ChangeState.PENDING}
         if change.op is ChangeOp.CREATE:
@@ -144,16 +258,77 @@ class OutboxMixin(HasDatabase):
                 profile=ref.profile, kind=ref.kind, id=optimistic.placeholder_id(change)
             )
         stored = change.model_copy(update=update, deep=True)
-        with self._db.transaction() as conn:
-            if vendor:
-                conn.execute(
-                    "INSERT INTO profiles (profile, vendor) VALUES (?, ?)"
-                    " ON CONFLICT (profile) DO UPDATE SET vendor = excluded.vendor",
-                    (stored.ref.profile, vendor),
-                )
-            _save(conn, stored)
-            optimistic.rebuild(conn, stored.ref)
+        try:
+            with self._db.transaction() as conn:
+                if vendor:
+                    conn.execute(
+                        "INSERT INTO profiles (profile, vendor) VALUES (?, ?)"
+                        " ON CONFLICT (profile) DO UPDATE SET vendor = excluded.vendor",
+                        (stored.ref.profile, vendor),
+                    )
+                if entry is not None:
+                    conn.execute(_PUT_ACTIVITY, _activity_row(*entry))
+                _save(conn, stored)
+                optimistic.rebuild(conn, stored.ref)
+        except (sqlite3.Error, OSError) as exc:
+            raise CacheWriteError.of(exc, self._db.path, what) from exc
         return stored
+
+    def claim(
+        self, change_id: str, owner: str, lease: timedelta, now: datetime | None = None
+    ) -> Change | None:
+        """Take a due change to send it: ``sending``, owned by ``owner`` for ``lease``.
+
+        None when it is not due at ``now`` any more, not the oldest of its record, or
+        claimed by another sender (in this process or another). Counts an attempt.
+        """
+        now = now or utcnow()
+        with self._db.transaction() as conn:
+            done = conn.execute(
+                _CLAIM, (owner, to_text(now + lease), change_id, to_text(now))
+            ).rowcount
+            if done != 1:
+                return None
+            change = _load(conn, change_id)
+            update = {"state": ChangeState.SENDING, "attempts": change.attempts + 1}
+            claimed = change.model_copy(update=update)
+            _save(conn, claimed)
+        return claimed
+
+    def renew(self, change_id: str, owner: str, lease: timedelta) -> bool:
+        """Extend ``owner``'s claim (while its request runs); False if it has none now."""
+        with self._db.transaction() as conn:
+            return (
+                conn.execute(
+                    "UPDATE outbox SET lease_until = ? WHERE id = ? AND owner = ? AND state = ?",
+                    (to_text(utcnow() + lease), change_id, owner, _SENDING),
+                ).rowcount
+                == 1
+            )
+
+    def recover_stale(self) -> int:
+        """Claims of senders that died are pending again, as maybe sent (see the module)."""
+        with self._db.read() as conn:
+            if conn.execute("SELECT 1 FROM outbox WHERE state = ? LIMIT 1", (_SENDING,)).fetchone():
+                with self._db.transaction():
+                    return recover_stale(conn, utcnow())
+        return 0
+
+    def _guard(self, conn: sqlite3.Connection, change: Change, owner: str | None) -> None:
+        """``ChangeBusy`` when a change is claimed by a live sender other than ``owner``.
+
+        ``owner`` None: the user acting on the change, for whom an unowned claim (see
+        ``set_state``) counts as live too.
+        """
+        if change.state is not ChangeState.SENDING:
+            return
+        claimant, lease_until = _claim_of(conn, change.id)
+        if claimant is None:
+            if owner is None:
+                raise ChangeBusy(BEING_SENT)
+            return
+        if claimant != owner and not _stale(claimant, lease_until, utcnow()):
+            raise ChangeBusy(BEING_SENT)
 
     def get_change(self, change_id: str) -> Change | None:
         with self._db.read() as conn:
@@ -199,10 +374,16 @@ class OutboxMixin(HasDatabase):
         next_retry_at: datetime | None = None,
         theirs: dict[str, Any] | None = None,
         theirs_updated_at: datetime | None = None,
+        owner: str | None = None,
+        maybe_sent: bool | None = None,
     ) -> None:
         """Move a change to ``state``; ``sending`` counts an attempt (done: see ``complete``).
 
         ``theirs``/``theirs_updated_at``: for a conflict, the server's values and version.
+        ``owner``: the sender ending its claim; a change another sender has claimed
+        raises ``ChangeBusy``. ``sending`` here is a claim without an owner (what a
+        crashed sender of an older crmtui left): ``claim`` is how senders take changes.
+        ``maybe_sent``: whether it may have reached the vendor (None: as it was).
         """
         state = ChangeState(state)
         if state is ChangeState.DONE:
@@ -210,6 +391,11 @@ class OutboxMixin(HasDatabase):
             return
         with self._db.transaction() as conn:
             change = _load(conn, change_id)
+            self._guard(conn, change, owner or "")
+            if maybe_sent is not None:
+                conn.execute(
+                    "UPDATE outbox SET maybe_sent = ? WHERE id = ?", (int(maybe_sent), change_id)
+                )
             update: dict[str, Any] = {
                 "state": state,
                 "last_error": last_error,
@@ -221,16 +407,66 @@ class OutboxMixin(HasDatabase):
                 update["theirs_updated_at"] = theirs_updated_at
             if state is ChangeState.SENDING:
                 update["attempts"] = change.attempts + 1
-                conn.execute("UPDATE outbox SET maybe_sent = 1 WHERE id = ?", (change_id,))
             _save(conn, change.model_copy(update=update))
 
-    def complete(self, change_id: str, server_record: Record | None) -> None:
+    def requeue(self, change_id: str, *, checked: bool = False) -> Change:
+        """Send a change again as soon as possible ("retry now"); returns it as it was.
+
+        ``checked``: the user checked with the vendor that it did not arrive, so it is
+        sent without a check first. A done change, or one being sent, raises ``ChangeBusy``.
+        """
+        with self._db.transaction() as conn:
+            change = _load(conn, change_id)
+            if change.state is ChangeState.DONE:
+                raise ChangeBusy(
+                    "this change is done: the vendor confirmed it, so there is nothing to "
+                    "send again (edit the record to change it once more)"
+                )
+            self._guard(conn, change, None)
+            if checked:
+                conn.execute("UPDATE outbox SET maybe_sent = 0 WHERE id = ?", (change_id,))
+            update = {"state": ChangeState.PENDING, "next_retry_at": None}
+            _save(conn, change.model_copy(update=update))
+        return change
+
+    def confirm(self, change_id: str) -> Change:
+        """The user says the change arrived (e.g. an uncertain one): done, nothing sent.
+
+        Returns it as it was; ``ChangeBusy`` when it is being sent.
+        """
+        with self._db.transaction() as conn:
+            change = _load(conn, change_id)
+            if change.state is not ChangeState.DONE:
+                self._guard(conn, change, None)
+                self.complete(change_id, None)
+        return change
+
+    def make_due(self, profile: str) -> None:
+        """Failed changes of ``profile`` are due now, not at their backoff."""
+        with self._db.transaction() as conn:
+            sql = "SELECT data FROM outbox WHERE profile = ? AND state = 'failed'"
+            for change in _select(conn, sql, (profile,)):
+                if change.next_retry_at is not None:
+                    _save(conn, change.model_copy(update={"next_retry_at": None}))
+
+    def note_results(self, profile: str) -> set[str]:
+        """The vendor ids of the notes done changes made (kept a week)."""
+        with self._db.read() as conn:
+            found = conn.execute(
+                "SELECT result_id FROM outbox WHERE profile = ? AND result_id IS NOT NULL",
+                (profile,),
+            )
+            return {str(row[0]) for row in found}
+
+    def complete(
+        self, change_id: str, server_record: Record | None, *, result_id: str | None = None
+    ) -> None:
         """The vendor confirmed the change: mark it done and cache the server's record.
 
         ``server_record`` is the record as the server has it afterwards;
         None when there is none (a delete) or the adapter did not return it, in which
         case the change's values are taken as the server's (a create without it just
-        drops its placeholder).
+        drops its placeholder). ``result_id``: the vendor's id of what it made (a note).
         """
         with self._db.transaction() as conn:
             change = _load(conn, change_id)
@@ -238,6 +474,10 @@ class OutboxMixin(HasDatabase):
                 update={"state": ChangeState.DONE, "last_error": None, "next_retry_at": None}
             )
             _save(conn, done)
+            conn.execute(
+                "UPDATE outbox SET maybe_sent = 0, result_id = ? WHERE id = ?",
+                (result_id, change_id),
+            )
             ref = change.ref
             if change.op is ChangeOp.CREATE:
                 rows.delete(conn, ref)
@@ -246,6 +486,8 @@ class OutboxMixin(HasDatabase):
                 _repoint(conn, ref, server_record.ref)
                 ref = server_record.ref
             if server_record is not None:
+                if change.op is ChangeOp.UPDATE:
+                    _rebase_followers(conn, ref, server_record)
                 optimistic.rebuild(conn, ref, server=rows.Version(server_record))
                 rows.write_raw(conn, [server_record])
                 return
@@ -263,8 +505,7 @@ class OutboxMixin(HasDatabase):
                 change = _load(conn, change_id)
             except KeyError:
                 return
-            if change.state is ChangeState.SENDING:
-                raise ChangeBusy("the change is being sent")
+            self._guard(conn, change, None)
             conn.execute("DELETE FROM outbox WHERE id = ?", (change_id,))
             if change.op is ChangeOp.CREATE:
                 conn.execute(

@@ -59,7 +59,14 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
 )
-from crmtui.vendors.base import Setting, SettingKind, Vendor, https_url, record_id
+from crmtui.vendors.base import (
+    CannotTell,
+    Setting,
+    SettingKind,
+    Vendor,
+    https_url,
+    record_id,
+)
 
 Row = dict[str, Any]
 # The <account> of https://<account>.api-us1.com (another host: set base_url instead).
@@ -166,6 +173,7 @@ class ActiveCampaign(Vendor):
         Setting("api_key", "API key", secret=True, help="Settings → Developer"),
     )
     budget = RateBudget(5, 1, burst=1, note="per account; 429 (sometimes 503) past it")
+    notes_listed = True  # deal notes show on the deal's timeline
 
     @classmethod
     def default_base_url(cls, profile: Any) -> str:
@@ -923,7 +931,30 @@ class ActiveCampaign(Vendor):
             return await self._create_task(values)
         raise Rejected(self.label, f"{kind} records cannot be created from crmtui")
 
+    async def find_created(
+        self, kind: str, values: dict[str, Any], idempotency_key: str
+    ) -> Record | None:
+        await self._config()
+        if kind == Kind.DEAL and values.get("name"):
+            existing = await self._created_deal(self._new_deal_body(values))
+            return await self.get(Kind.DEAL, existing) if existing else None
+        if kind == Kind.TASK and values.get("due_at"):
+            body = self._new_task_body(values)
+            return await self._created_task(body)
+        # A deal without a title has nothing to match it by, nor a task without a due
+        # date (each try gets "tomorrow").
+        raise CannotTell(self.label, f"a {kind} like this cannot be looked up")
+
     async def _create_deal(self, values: dict[str, Any]) -> Record:
+        body = self._new_deal_body(values)
+        existing = await self._created_deal(body)
+        if existing:
+            return await self.get(Kind.DEAL, existing)
+        created = await self._call("POST", "deals", json={"deal": body})
+        return await self.get(Kind.DEAL, txt(created["deal"]["id"]))
+
+    def _new_deal_body(self, values: dict[str, Any]) -> Row:
+        """The body of a new deal, with the pipeline and currency defaults filled in."""
         values = dict(values)
         extra = {k: values.pop(k) for k in ("contact", "company") if k in values}
         body = self._deal_body(values)
@@ -936,11 +967,7 @@ class ActiveCampaign(Vendor):
             body["contact"] = extra["contact"]
         if extra.get("company"):
             body["account"] = extra["company"]
-        existing = await self._created_deal(body)
-        if existing:
-            return await self.get(Kind.DEAL, existing)
-        created = await self._call("POST", "deals", json={"deal": body})
-        return await self.get(Kind.DEAL, txt(created["deal"]["id"]))
+        return body
 
     async def _created_deal(self, body: Row) -> str | None:
         """A deal this create already made: same title, value and contact."""
@@ -958,6 +985,14 @@ class ActiveCampaign(Vendor):
         return None
 
     async def _create_task(self, values: dict[str, Any]) -> Record:
+        body = self._new_task_body(values)
+        earlier = await self._created_task(body)
+        if earlier is not None:
+            return earlier
+        created = await self._call("POST", "dealTasks", json={"dealTask": body})
+        return await self.get(Kind.TASK, txt(created["dealTask"]["id"]))
+
+    def _new_task_body(self, values: dict[str, Any]) -> Row:
         values = dict(values)
         deal, contact = values.pop("deal", None), values.pop("contact", None)
         if not deal and not contact:
@@ -968,6 +1003,10 @@ class ActiveCampaign(Vendor):
         active = [t["id"] for t in self._types.values() if txt(t.get("status")) != "1"]
         body.setdefault("dealTasktype", active[0] if active else "1")
         body.setdefault("duedate", iso(datetime.now(UTC) + timedelta(days=1)))
+        return body
+
+    async def _created_task(self, body: Row) -> Record | None:
+        """A task this create already made: same title and due date on the same record."""
         params = {
             "filters[relid]": body["relid"],
             "filters[title]": body.get("title") or "",
@@ -978,8 +1017,7 @@ class ActiveCampaign(Vendor):
         for task in found.get("dealTasks") or []:
             if task.get("title") == body.get("title") and parse_datetime(task["duedate"]) == due:
                 return await self.get(Kind.TASK, txt(task["id"]))
-        created = await self._call("POST", "dealTasks", json={"dealTask": body})
-        return await self.get(Kind.TASK, txt(created["dealTask"]["id"]))
+        return None
 
     async def delete(self, ref: RecordRef) -> None:
         paths = {Kind.DEAL: "deals", Kind.TASK: "dealTasks"}

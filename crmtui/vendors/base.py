@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import httpx
 
 from crmtui.fields import parse_datetime, same_value
-from crmtui.http import BadResponse, Http, RateBudget, RateLimiter, VendorSession
+from crmtui.http import BadResponse, CrmError, Http, RateBudget, RateLimiter, VendorSession
 from crmtui.model import (
     Activity,
     Change,
@@ -202,6 +202,10 @@ def holds(record: Record, values: Mapping[str, Any]) -> bool:
     return True
 
 
+class CannotTell(CrmError):
+    """The adapter has no way to look for what an earlier try of a write made."""
+
+
 class Vendor(ABC):
     """One CRM vendor's adapter. Subclasses fill in the class attributes and methods."""
 
@@ -209,6 +213,9 @@ class Vendor(ABC):
     label: ClassVar[str]  # "Freshsales": shown to the user
     settings: ClassVar[tuple[Setting, ...]] = ()
     budget: ClassVar[RateBudget]
+    # Whether a note ``add_note`` made shows on ``timeline`` with its text, so that the
+    # outbox can tell whether a note whose reply was lost arrived (else the user decides).
+    notes_listed: ClassVar[bool] = False
 
     def __init__(self, profile: Profile, http: Http) -> None:
         self.profile = profile
@@ -279,6 +286,16 @@ class Vendor(ABC):
     @abstractmethod
     async def delete(self, ref: RecordRef) -> None:
         """Delete the record on the server."""
+
+    async def find_created(
+        self, kind: str, values: dict[str, Any], idempotency_key: str
+    ) -> Record | None:
+        """The record an earlier try of this create made (its reply was lost), or None
+        when there is none, so the create can be sent again without making a second one.
+
+        ``CannotTell`` when the vendor offers no way to look (the user then decides).
+        """
+        raise CannotTell(self.label, f"there is no way to look for a {kind} made earlier")
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:
         """Add a note to a record's timeline (vendors without notes raise Rejected)."""

@@ -70,7 +70,16 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
 )
-from crmtui.vendors.base import Profile, Setting, SettingKind, Vendor, holds, https_url, record_id
+from crmtui.vendors.base import (
+    CannotTell,
+    Profile,
+    Setting,
+    SettingKind,
+    Vendor,
+    holds,
+    https_url,
+    record_id,
+)
 
 Json = dict[str, Any]
 
@@ -373,6 +382,16 @@ def parse_error(response: httpx.Response) -> str | None:
     return None
 
 
+def _lookup(resource: _Resource, values: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """How an earlier create of ``values`` is found: a task by its target record
+    (``(kind, id)``), others by an exact search term (``("search", term)``); None: no way."""
+    if resource.kind == Kind.TASK:
+        return next(((k, values[f]) for k, f in _TARGET_FIELD.items() if values.get(f)), None)
+    full_name = " ".join(str(values.get(k) or "") for k in ("first_name", "last_name"))
+    term = str(values.get("email") or values.get("name") or full_name).strip()
+    return ("search", term) if len(term) >= 2 else None
+
+
 class Freshsales(Vendor):
     """Freshsales through its documented REST API (see the module docstring)."""
 
@@ -383,6 +402,7 @@ class Freshsales(Vendor):
         Setting("api_key", "API key", secret=True, help="Profile Settings > API Settings"),
     )
     budget = RateBudget(1000, 3600, note="1000 requests per hour per account")
+    notes_listed = True  # notes show on the record's timeline, text and time
 
     def __init__(self, profile: Profile, http: Http) -> None:
         self._views: dict[str, list[Json]] = {}
@@ -821,6 +841,15 @@ class Freshsales(Vendor):
         await self._prepare(resource.kind)
         return self._record(resource, self._take(body, resource.wrapper, path), body)
 
+    async def find_created(
+        self, kind: str, values: dict[str, Any], idempotency_key: str
+    ) -> Record | None:
+        resource = self._resource(kind)
+        if _lookup(resource, values) is None:
+            raise CannotTell(self.label, f"a {resource.singular} like this cannot be looked up")
+        await self._prepare(resource.kind)
+        return await self._find_created(resource, values)
+
     async def _find_created(self, resource: _Resource, values: Mapping[str, Any]) -> Record | None:
         """The record an earlier try of this create made, if its reply was lost."""
         for candidate in await self._lookalikes(resource, values):
@@ -830,18 +859,16 @@ class Freshsales(Vendor):
 
     async def _lookalikes(self, resource: _Resource, values: Mapping[str, Any]) -> list[Record]:
         """Records that may be this create's: a task's siblings, or exact search hits."""
+        how = _lookup(resource, values)
+        if how is None:
+            return []
         if resource.kind == Kind.TASK:
-            target = next(((k, values[f]) for k, f in _TARGET_FIELD.items() if values.get(f)), None)
-            if target is None:
-                return []
+            target = how
             path = f"{RESOURCES[target[0]].path}/{target[1]}"
             body = await self._get(path, {"include": "tasks"})
             tasks = body.get("tasks") or []
             return [self._record(resource, t, body) for t in tasks if isinstance(t, dict)]
-        full_name = " ".join(str(values.get(k) or "") for k in ("first_name", "last_name"))
-        term = str(values.get("email") or values.get("name") or full_name).strip()
-        if len(term) < 2:
-            return []
+        term = how[1]
         hits = await self.session.json(
             "GET", "search", params={"q": term, "include": resource.wrapper}
         )

@@ -78,7 +78,7 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
 )
-from crmtui.vendors.base import Profile, Setting, Vendor, holds, record_id
+from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, holds, record_id
 
 Json = dict[str, Any]
 MAX_LIMIT = 200
@@ -321,6 +321,9 @@ class SalesforceIQ(Vendor):
     budget: ClassVar[RateBudget] = RateBudget(
         100_000, 86400, note="100k requests per API key per calendar day"
     )
+    # Events (``add_note``) are write-only in the API (``PUT /events``; no GET): a note
+    # whose reply was lost cannot be looked for, so the user decides whether it arrived.
+    notes_listed: ClassVar[bool] = False
 
     def __init__(self, profile: Profile, http: Http) -> None:
         self._lists: dict[str, ListSchema] = {}
@@ -898,6 +901,17 @@ class SalesforceIQ(Vendor):
             raise NotFound(self.label, f"no kind {kind!r}")
         self._created[idempotency_key] = record
         return record
+
+    async def find_created(
+        self, kind: str, values: dict[str, Any], idempotency_key: str
+    ) -> Record | None:
+        if idempotency_key in self._created:
+            return self._created[idempotency_key]
+        if kind.startswith(LIST_PREFIX):
+            return None  # list items are posted with ``_upsert``: a second post updates
+        if kind in ("company", "contact"):
+            return await self._earlier_result(kind, values)
+        raise CannotTell(self.label, f"a {kind} made earlier cannot be looked up")
 
     async def _earlier_result(self, kind: str, values: Json) -> Record | None:
         """A record this create already made (its reply lost): modified in the last

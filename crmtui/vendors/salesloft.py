@@ -59,7 +59,7 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
 )
-from crmtui.vendors.base import Profile, Setting, Vendor, record_id
+from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, record_id
 
 API = "https://api.salesloft.com/v2/"
 APP = "https://app.salesloft.com/app/"
@@ -275,6 +275,7 @@ class Salesloft(Vendor):
     budget = RateBudget(
         600, 60, note="600 cost per minute per team; pages past 100 cost 3, 8, 10 or 30"
     )
+    notes_listed = True  # notes show on the person's or account's timeline
 
     def __init__(self, profile: Profile, http: Any) -> None:
         self._config: dict[str, list[dict[str, Any]]] = {}
@@ -1092,6 +1093,19 @@ class Salesloft(Vendor):
             raise Rejected(self.label, f"{kind} records cannot be created from crmtui")
         response = await self.session.json("POST", self._path(kind), json=body)
         return (await self._records(kind, [response["data"]]))[0]
+
+    async def find_created(
+        self, kind: str, values: dict[str, Any], idempotency_key: str
+    ) -> Record | None:
+        if kind == Kind.TASK:
+            # A task is posted with its idempotency key: Salesloft answers a second post
+            # of the same key with the first task, so sending it again makes no second one.
+            return None
+        if not (kind == Kind.CONTACT and values.get("email")) and not (
+            kind == Kind.COMPANY and values.get("domain")
+        ):
+            raise CannotTell(self.label, f"a {kind} is found only by its email or domain")
+        return await self._find_created(kind, values)
 
     async def _find_created(self, kind: str, values: dict[str, Any]) -> Record | None:
         """A replayed create: the person (by e-mail) or account (by domain) already there."""

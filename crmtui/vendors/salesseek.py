@@ -77,7 +77,16 @@ from crmtui.model import (
     RelatedRef,
     utcnow,
 )
-from crmtui.vendors.base import Profile, Setting, SettingKind, Vendor, holds, https_url, record_id
+from crmtui.vendors.base import (
+    CannotTell,
+    Profile,
+    Setting,
+    SettingKind,
+    Vendor,
+    holds,
+    https_url,
+    record_id,
+)
 
 COOKIE = "salesseek"
 CLIENT_ID = Setting(
@@ -290,6 +299,12 @@ def _html(text: str) -> str:
     return "".join(f"<p>{html.escape(line)}</p>" for line in text.splitlines() if line.strip())
 
 
+def _search_term(values: dict[str, Any]) -> str:
+    """What an earlier create of ``values`` is searched by (its subject or name)."""
+    names = (values.get(k) for k in ("subject", "name", "last_name", "first_name"))
+    return next((str(n).strip() for n in names if n and str(n).strip()), "")
+
+
 class SalesSeek(Vendor):
     name: ClassVar[str] = "salesseek"
     label: ClassVar[str] = "SalesSeek"
@@ -301,6 +316,7 @@ class SalesSeek(Vendor):
     budget: ClassVar[RateBudget] = RateBudget(
         300, 60, note="not documented: a polite default of 5 requests a second"
     )
+    notes_listed: ClassVar[bool] = True  # notes are activities on the record's timeline
 
     def __init__(self, profile: Profile, http: Any) -> None:
         self._custom: dict[str, list[dict[str, Any]]] = {}
@@ -1048,10 +1064,16 @@ class SalesSeek(Vendor):
         raw = await self.session.json("POST", path, json=body)
         return await self._record(kind, raw)
 
+    async def find_created(
+        self, kind: str, values: dict[str, Any], idempotency_key: str
+    ) -> Record | None:
+        if not _search_term(values):
+            raise CannotTell(self.label, f"a {kind} without a name cannot be looked up")
+        return await self._find_created(kind, values)
+
     async def _find_created(self, kind: str, values: dict[str, Any]) -> Record | None:
         """The record an earlier try of this create made, if its reply was lost."""
-        names = (values.get(k) for k in ("subject", "name", "last_name", "first_name"))
-        term = next((str(n).strip() for n in names if n and str(n).strip()), "")
+        term = _search_term(values)
         if not term:
             return None
         query = Query(search=term, sort="created_at", descending=True, per_page=LOOKALIKES)

@@ -1,4 +1,8 @@
-"""The outbox: every queued edit with its state; retry, discard, or resolve a conflict."""
+"""The outbox: every queued edit with its state; retry, discard, or resolve a conflict.
+
+An *uncertain* change may have reached the vendor and crmtui could not check: the user
+looks in the vendor's app and chooses send again (``r``), it arrived (``m``) or discard.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from crmtui.model import Change, ChangeState
 from crmtui.service import Crm
+from crmtui.store import ChangeBusy
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
@@ -22,6 +27,7 @@ STATE_TEXT = {
     ChangeState.FAILED: "will retry",
     ChangeState.REJECTED: "refused",
     ChangeState.CONFLICT: "conflict",
+    ChangeState.UNCERTAIN: "arrived? you decide",
 }
 
 
@@ -38,6 +44,7 @@ class OutboxScreen(Screen[None]):
         Binding("enter", "resolve", "Compare / open", id="open"),
         Binding("r", "retry", "Retry now", id="retry"),
         Binding("d", "discard", "Discard", id="discard"),
+        Binding("m", "arrived", "It arrived", id="arrived"),
     ]
 
     def __init__(self, crm: Crm) -> None:
@@ -91,15 +98,42 @@ class OutboxScreen(Screen[None]):
     def action_retry(self) -> None:
         change = self._selected()
         if change is not None:
-            self.crm.retry(change.id)
+            try:
+                self.crm.retry(change.id)
+            except ChangeBusy as exc:
+                self.notify(f"Not sent again: {exc}", severity="warning")
             self.fill()
 
     def action_discard(self) -> None:
         change = self._selected()
         if change is not None:
-            self.crm.discard(change.id)
-            self.notify("Edit discarded; the record shows the server's value again")
+            try:
+                self.crm.discard(change.id)
+            except ChangeBusy as exc:
+                self.notify(f"Not discarded: {exc}", severity="warning")
+            else:
+                self.notify("Edit discarded; the record shows the server's value again")
             self.fill()
+
+    def action_arrived(self) -> None:
+        """The user saw an uncertain change in the vendor's app: done, not sent again."""
+        change = self._selected()
+        if change is None:
+            return
+        if change.state is not ChangeState.UNCERTAIN:
+            self.notify(
+                "Only a change marked 'arrived? you decide' is marked done by hand; "
+                "crmtui checks the others with the vendor itself.",
+                severity="warning",
+            )
+            return
+        try:
+            self.crm.mark_arrived(change.id)
+        except ChangeBusy as exc:
+            self.notify(f"Not marked: {exc}", severity="warning")
+        else:
+            self.notify("Marked as arrived; it will not be sent again")
+        self.fill()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_resolve()  # enter on the table: the table's own enter comes first

@@ -65,7 +65,7 @@ import httpx
 from crmtui.http import errors
 from crmtui.http.limiter import RateLimiter
 from crmtui.http.log import LogEntry, Redactor, RequestLog, guard_library_logs
-from crmtui.http.urls import check_base_url
+from crmtui.http.urls import check_base_url, check_url, same_origin, shown
 
 ErrorParser = Callable[[httpx.Response], str | None]
 """Reads the vendor's own error message from an error response (None if it has none)."""
@@ -378,8 +378,16 @@ class VendorSession:
         self.online: bool | None = None  # None until the first request
 
     def url(self, path: str) -> str:
+        """The URL of ``path`` under the base URL; an absolute URL (a vendor's "next"
+        link) must be https (or loopback http) on the base URL's own origin."""
         if path.startswith(("http://", "https://")):
-            return check_base_url(path)  # e.g. a vendor's "next" link: same https rule
+            check_url(path)
+            if not same_origin(path, self.base_url):
+                raise errors.InsecureURL(
+                    f"{shown(path)!r} is not on {shown(self.base_url)!r}; the profile's "
+                    "credentials are sent to its own vendor only"
+                )
+            return path
         return self.base_url + path.lstrip("/")
 
     async def json(self, method: str, path: str, **kwargs: Any) -> Any:

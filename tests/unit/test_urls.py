@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from crmtui.http import InsecureURL
-from crmtui.http.urls import check_base_url, is_loopback_host
+from crmtui.http import Http, InsecureURL, RateBudget, RateLimiter
+from crmtui.http.auth import bearer
+from crmtui.http.urls import check_base_url, is_loopback_host, shown
 
 
 @pytest.mark.parametrize(
@@ -69,3 +71,52 @@ def test_not_a_web_url_is_refused(url: str) -> None:
 )
 def test_is_loopback_host(host: str, loopback: bool) -> None:
     assert is_loopback_host(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://rep:hunter2-secret@acme.freshsales.io/api", "user name or password"),
+        ("https://hunter2-secret@acme.freshsales.io/api", "user name or password"),
+        ("https://acme.freshsales.io/api?api_key=hunter2-secret", "query"),
+        ("https://acme.freshsales.io/api#hunter2-secret", "fragment"),
+    ],
+)
+def test_a_base_url_is_the_api_root_only(url: str, why: str) -> None:
+    with pytest.raises(InsecureURL, match=why) as caught:
+        check_base_url(url)
+    assert "hunter2" not in str(caught.value)  # the message never shows the secret
+
+
+def test_shown_drops_what_may_be_secret() -> None:
+    assert shown("https://u:p@h.example:8443/a/b?k=v#f") == "https://h.example:8443/a/b"
+
+
+async def test_a_session_fetches_absolute_urls_only_on_its_own_origin() -> None:
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    http = Http(network=httpx.MockTransport(answer))
+    session = http.session(
+        profile="p",
+        vendor="Acme CRM",
+        base_url="https://acme.example/api/",
+        auth=bearer("tok-secret-123"),
+        limiter=RateLimiter(RateBudget(10, 1)),
+    )
+    try:
+        assert await session.json("GET", "https://acme.example/api/contacts?page=2") == {}
+        for elsewhere in (
+            "https://evil.example/api/contacts?page=3",
+            "https://acme.example:8443/api/contacts",
+            "https://acme.example.evil.example/api/contacts",
+            "https://x:y@acme.example/api/contacts",
+        ):
+            with pytest.raises(InsecureURL):
+                await session.json("GET", elsewhere)
+    finally:
+        await http.aclose()
+    assert [str(r.url) for r in sent] == ["https://acme.example/api/contacts?page=2"]

@@ -30,9 +30,10 @@ Rules (README "Offline and the outbox"):
   arrived: an update by its values (new values: done; base values: send; others:
   conflict), a delete by whether the record is gone, a create by the adapter's
   ``find_created`` (the idempotency key, or a look-up by its values), a note by its text
-  on the record's timeline, made at or after it was queued and not already the result
-  of another change. A write may land after our timeout, so a check that finds nothing
-  looks again after each of ``check_delays`` before it decides "not there, send". Where
+  on the record's timeline, made at or after it was queued, beyond those of other
+  changes with the same text done since (the same note posted twice on purpose). A
+  write may land after our timeout, so a check that finds nothing looks again after
+  each of ``check_delays`` before it decides "not there, send". Where
   the adapter cannot look (``CannotTell``, or ``notes_listed`` False), the change waits
   as ``uncertain`` and the user decides in the outbox: send again, it arrived, discard.
 """
@@ -323,19 +324,21 @@ class Outbox:
         self, adapter: Vendor, change: Change, target: RecordRef, text: str
     ) -> Activity | None:
         """The note ``change`` made, on the target's timeline: the same text, made at or
-        after it was queued, and not the note of another change (the same text twice)."""
+        after it was queued. The same text may be posted twice on purpose: the notes of
+        other changes like it done since then are theirs, so one more must be there."""
         activities = await self.crm.call(target.profile, adapter.timeline(target.kind, target.id))
-        taken = self.crm.store.note_results(target.profile)
         since = _aware(change.created_at) - NOTE_CLOCK_SKEW
         wanted = _plain(text)
-        mine = [
-            a
-            for a in activities
-            if a.id not in taken
-            and _aware(a.occurred_at) >= since
-            and _plain(a.body or a.summary) == wanted
-        ]
-        return min(mine, key=lambda a: _aware(a.occurred_at)) if mine else None
+        found = sorted(
+            (
+                a
+                for a in activities
+                if _aware(a.occurred_at) >= since and _plain(a.body or a.summary) == wanted
+            ),
+            key=lambda a: _aware(a.occurred_at),
+        )
+        theirs = len(self.crm.store.done_like(change, since))
+        return found[theirs] if len(found) > theirs else None
 
     async def _delete(self, adapter: Vendor, change: Change, unsure: bool) -> bool:
         crm, store, ref = self.crm, self.crm.store, change.ref

@@ -136,8 +136,7 @@ END;
 # Outbox claims across processes: a change is sent by the one process (``owner``) that
 # moved it to ``sending``, which renews ``lease_until`` while the request runs; a claim
 # whose lease ran out (its owner died) is recovered as possibly sent. ``result_id``: the
-# vendor's id of what a done change made (a note), so that a later check for a note
-# with the same text does not take it for its own.
+# vendor's id of what a done change made (a note), for the record.
 _V3 = """
 ALTER TABLE outbox ADD COLUMN owner TEXT;
 ALTER TABLE outbox ADD COLUMN lease_until TEXT;

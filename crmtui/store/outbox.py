@@ -449,14 +449,17 @@ class OutboxMixin(HasDatabase):
                 if change.next_retry_at is not None:
                     _save(conn, change.model_copy(update={"next_retry_at": None}))
 
-    def note_results(self, profile: str) -> set[str]:
-        """The vendor ids of the notes done changes made (kept a week)."""
+    def done_like(self, change: Change, since: datetime) -> list[Change]:
+        """Other changes done at or after ``since`` with the same op, kind and values as
+        ``change`` (e.g. the same note on the same record, posted twice on purpose)."""
+        sql = (
+            "SELECT data FROM outbox WHERE profile = ? AND kind = ? AND state = ?"
+            " AND done_at >= ? AND id != ? ORDER BY seq"
+        )
+        params = (change.ref.profile, change.ref.kind, _DONE, to_text(since), change.id)
         with self._db.read() as conn:
-            found = conn.execute(
-                "SELECT result_id FROM outbox WHERE profile = ? AND result_id IS NOT NULL",
-                (profile,),
-            )
-            return {str(row[0]) for row in found}
+            found = _select(conn, sql, params)
+        return [c for c in found if c.op is change.op and c.values == change.values]
 
     def complete(
         self, change_id: str, server_record: Record | None, *, result_id: str | None = None

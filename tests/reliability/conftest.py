@@ -16,6 +16,8 @@ from crmtui.model import Query, RecordRef, utcnow
 from crmtui.service import Crm
 from crmtui.store import Store
 
+CHECKS = (0.1, 0.4)  # seconds before a check for a write of unknown outcome looks again
+
 # Vendors whose create a lost reply still duplicates (strict xfails: they flip when fixed).
 # None now: SalesforceIQ looks among recently modified records before posting again.
 KNOWN_GAPS: dict[str, str] = {}
@@ -98,6 +100,7 @@ def build(
         grant(vendor, app, secrets, profile.settings or {})
     crm = Crm(Store(path), http, [profile])
     unpace(crm, virtual=True)
+    crm.outbox.check_delays = CHECKS
     return Rig(vendor, app, crm)
 
 

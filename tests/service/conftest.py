@@ -25,6 +25,7 @@ from crmtui.vendors.base import Profile
 VENDOR = "activecampaign"
 ORIGIN = f"http://{VENDOR}.localhost"
 PROFILE = "ac-test"
+CHECKS = (0.05, 0.2)  # seconds before a check for a write of unknown outcome looks again
 
 
 async def no_sleep(seconds: float) -> None:
@@ -65,6 +66,7 @@ def build_crm(store: Store, app: Any, *, origin: str = ORIGIN, mount: bool = Tru
         http.mount_app(origin, app)
     crm = Crm(store, http, [make_profile(origin)])
     unpaced(crm)
+    crm.outbox.check_delays = CHECKS
     app.state.limit.enabled = False
     return crm
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
 import stat
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -288,3 +290,138 @@ def test_delete_profile_forgets_everything_of_it(deals: Store) -> None:
     assert deals.last_synced("acme-fs") is None
     assert deals.count("beta-sl", "deal") == 1
     assert deals.integrity_check() == "ok"
+
+
+# -- claims across processes ---------------------------------------------------------------
+
+MINUTE = timedelta(minutes=1)
+
+
+def on_disk(path: Path) -> dict[str, tuple[str, str | None, int]]:
+    """Each change's state, owner and maybe_sent as a fresh connection reads them."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        found = conn.execute("SELECT id, state, owner, maybe_sent FROM outbox").fetchall()
+    finally:
+        conn.close()
+    return {row[0]: (row[1], row[2], row[3]) for row in found}
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended (and was reaped)."""
+    import subprocess
+    import sys
+
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(child.stdout)
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Iterator[tuple[Path, Store, Store]]:
+    """One cache file opened twice, as two processes would."""
+    path = tmp_path / "cache.sqlite3"
+    first = Store(path)
+    first.upsert_records([rec("1", "Acme renewal", kind="deal", amount="1250.00")])
+    second = Store(path)
+    yield path, first, second
+    first.close()
+    second.close()
+
+
+def test_a_change_is_claimed_by_one_sender_only(shared: tuple[Path, Store, Store]) -> None:
+    path, first, second = shared
+    change = edit(first, ACME, amount="9000.00")
+    assert [c.id for c in second.sendable("acme-fs", utcnow())] == [change.id]
+    claimed = first.claim(change.id, "app", MINUTE)
+    assert claimed is not None and claimed.state is ChangeState.SENDING and claimed.attempts == 1
+    assert second.claim(change.id, "notebook", MINUTE) is None  # the same UPDATE, lost
+    assert first.claim(change.id, "app", MINUTE) is None  # not twice by the same one either
+    assert second.sendable("acme-fs", utcnow()) == []
+    assert on_disk(path)[change.id][:2] == ("sending", "app")
+    with pytest.raises(ChangeBusy, match="it is being sent; wait or retry later"):
+        second.discard(change.id)
+    with pytest.raises(ChangeBusy, match="being sent"):
+        second.requeue(change.id)
+    with pytest.raises(ChangeBusy, match="being sent"):
+        second.set_state(change.id, ChangeState.FAILED, owner="notebook")
+    second.make_due("acme-fs")
+    assert on_disk(path)[change.id][:2] == ("sending", "app")
+    first.set_state(change.id, ChangeState.FAILED, owner="app", last_error="503")
+    assert on_disk(path)[change.id][:2] == ("failed", None)  # the claim ended with it
+
+
+def test_opening_the_cache_leaves_a_live_claim_alone(shared: tuple[Path, Store, Store]) -> None:
+    path, first, _ = shared
+    change = edit(first, ACME, amount="9000.00")
+    me = f"{socket.gethostname()}:{os.getpid()}:token"
+    assert first.claim(change.id, me, MINUTE) is not None
+    third = Store(path)  # e.g. a notebook opening the app's cache
+    try:
+        assert third.recover_stale() == 0
+        again = third.get_change(change.id)
+        assert again is not None and again.state is ChangeState.SENDING
+        assert on_disk(path)[change.id] == ("sending", me, 0)
+    finally:
+        third.close()
+
+
+@pytest.mark.parametrize("how", ["dead process", "lease run out"])
+def test_a_dead_senders_claim_comes_back_as_maybe_sent(
+    shared: tuple[Path, Store, Store], how: str
+) -> None:
+    path, first, second = shared
+    change = edit(first, ACME, amount="9000.00")
+    if how == "dead process":  # on this host: known at once, whatever the lease
+        owner, lease = f"{socket.gethostname()}:{dead_pid()}:token", MINUTE
+    else:  # elsewhere: only the lease tells
+        owner, lease = "another-host:1:token", -MINUTE
+    assert first.claim(change.id, owner, lease) is not None
+    assert second.recover_stale() == 1
+    again = second.get_change(change.id)
+    assert again is not None and again.state is ChangeState.PENDING
+    assert second.maybe_sent(change.id)  # checked with the vendor before it is sent again
+    assert on_disk(path)[change.id] == ("pending", None, 1)
+    assert second.claim(change.id, "notebook", MINUTE) is not None
+
+
+def test_maybe_sent_stays_until_done_or_the_user_says_send_again(deals: Store) -> None:
+    change = edit(deals, ACME, amount="9000.00")
+    assert deals.claim(change.id, "app", MINUTE) is not None
+    deals.set_state(change.id, ChangeState.FAILED, owner="app", maybe_sent=True)
+    assert deals.claim(change.id, "app", MINUTE) is not None
+    deals.set_state(change.id, ChangeState.FAILED, owner="app", last_error="429")
+    assert deals.maybe_sent(change.id)  # a later failure that surely did not land
+    deals.set_state(change.id, ChangeState.UNCERTAIN, last_error="cannot tell")
+    assert deals.sendable("acme-fs", utcnow()) == []  # waits for the user
+    deals.requeue(change.id, checked=True)  # "send again"
+    assert not deals.maybe_sent(change.id)
+    assert [c.id for c in deals.sendable("acme-fs", utcnow())] == [change.id]
+
+
+def test_retry_of_a_done_change_is_refused(deals: Store) -> None:
+    change = edit(deals, ACME, amount="9000.00")
+    deals.complete(change.id, None)
+    with pytest.raises(ChangeBusy, match="done: the vendor confirmed it"):
+        deals.requeue(change.id)
+    done = deals.get_change(change.id)
+    assert done is not None and done.state is ChangeState.DONE
+
+
+def test_a_completed_update_rebases_the_next_one_before_anyone_can_send_it(
+    deals: Store,
+) -> None:
+    first = edit(deals, ACME, amount="2000.00")
+    second = edit(deals, ACME, amount="3000.00")
+    assert deals.claim(second.id, "app", MINUTE) is None  # not before the first is done
+    server = rec("1", "Acme renewal", kind="deal", amount="2000.00", minutes=5)
+    deals.complete(first.id, server)
+    rebased = deals.get_change(second.id)
+    assert rebased is not None and rebased.base == {"amount": "2000.00"}
+    assert rebased.base_updated_at == server.updated_at

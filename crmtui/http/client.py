@@ -37,7 +37,8 @@ Size
     A reply larger than ``Http.max_reply_bytes`` (20 MB by default) is refused with
     ``ReplyTooLarge`` before it is read whole: a ``Content-Length`` over the limit is
     refused before the body is read, and the body is counted while it streams in, both
-    as sent and after decompression.
+    as sent and as it is unpacked (gzip and deflate are unpacked by the transport, a
+    step at a time, so a small body that unpacks to gigabytes is refused at the limit).
 
 Cookies
     The shared client keeps no cookie jar: a cookie set by one profile's server would
@@ -53,7 +54,8 @@ import email.utils
 import json as jsonlib
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import UTC
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
@@ -108,23 +110,58 @@ class _TooLarge(Exception):
 
 
 class _LimitedStream(httpx.AsyncByteStream):
-    """A response body that raises ``_TooLarge`` once more than ``limit`` bytes came in."""
+    """A response body that raises ``_TooLarge`` once more than ``limit`` bytes came in.
 
-    def __init__(self, stream: httpx.AsyncByteStream, limit: int) -> None:
+    With ``unpack`` (a gzip or deflate body) it also unpacks the body, at most
+    ``_UNPACK_STEP`` bytes at a time, so a small compressed body that unpacks to
+    gigabytes is refused after ``limit`` bytes, not after it was unpacked whole.
+    """
+
+    def __init__(self, stream: httpx.AsyncByteStream, limit: int, *, unpack: bool) -> None:
         self._stream = stream
         self._limit = limit
+        # wbits MAX_WBITS | 32: a gzip or a zlib header, found from the first bytes.
+        self._unpacker = zlib.decompressobj(zlib.MAX_WBITS | 32) if unpack else None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        size = 0
+        received = size = 0
         async for chunk in self._stream:
-            size += len(chunk)
-            if size > self._limit:
+            received += len(chunk)
+            if received > self._limit:
                 await self._stream.aclose()
-                raise _TooLarge(size, self._limit)
+                raise _TooLarge(received, self._limit)
+            for part in self._unpack(chunk):
+                size += len(part)
+                if size > self._limit:
+                    await self._stream.aclose()
+                    raise _TooLarge(size, self._limit)
+                yield part
+        if self._unpacker is not None:
+            tail = self._unpacker.flush()
+            if size + len(tail) > self._limit:
+                raise _TooLarge(size + len(tail), self._limit)
+            if tail:
+                yield tail
+
+    def _unpack(self, chunk: bytes) -> Iterator[bytes]:
+        if self._unpacker is None:
             yield chunk
+            return
+        try:
+            while chunk:
+                part = self._unpacker.decompress(chunk, _UNPACK_STEP)
+                chunk = self._unpacker.unconsumed_tail
+                if part:
+                    yield part
+        except zlib.error as exc:
+            raise httpx.DecodingError(f"the body is not valid gzip or deflate: {exc}") from None
 
     async def aclose(self) -> None:
         await self._stream.aclose()
+
+
+_UNPACK_STEP = 64 * 1024
+_PACKED = {"gzip", "x-gzip", "deflate"}
 
 
 class WriteTrace:
@@ -234,7 +271,11 @@ class RoutingTransport(httpx.AsyncBaseTransport):
             raise _TooLarge(int(claimed), limit, claimed=True)
         stream = response.stream
         if isinstance(stream, httpx.AsyncByteStream):
-            response.stream = _LimitedStream(stream, limit)
+            encoding = response.headers.get("Content-Encoding", "").strip().lower()
+            unpack = encoding in _PACKED
+            if unpack:  # unpacked here, within the limit, so httpx must not do it again
+                del response.headers["Content-Encoding"]
+            response.stream = _LimitedStream(stream, limit, unpack=unpack)
         return response
 
     async def aclose(self) -> None:

@@ -15,6 +15,7 @@ import json
 import logging
 import socket
 import tracemalloc
+import zlib
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -663,19 +664,43 @@ async def test_the_limit_is_a_setting_of_http() -> None:
     assert peak < 4 * MB, f"peak {peak / MB:.1f} MB"
 
 
-async def test_a_compressed_reply_is_counted_as_it_unpacks() -> None:
-    bomb = gzip.compress(bytes(8 * MB))  # 8 MiB of zeros in a few KiB
+def packed(total: int, wbits: int) -> bytes:
+    """``total`` zero bytes, compressed a MiB at a time (gzip: wbits 31; zlib: 15)."""
+    packer = zlib.compressobj(wbits=wbits)
+    return b"".join([*(packer.compress(bytes(MB)) for _ in range(total // MB)), packer.flush()])
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_a_compressed_reply_is_counted_as_it_unpacks(encoding: str) -> None:
+    body = packed(100 * MB, 31 if encoding == "gzip" else 15)  # about 100 KiB
     http = Http(max_reply_bytes=MB)
     http.mount_app(
         ORIGIN,
-        lambda scope, receive, send: Response(bomb, headers={"Content-Encoding": "gzip"})(
+        lambda scope, receive, send: Response(body, headers={"Content-Encoding": encoding})(
             scope, receive, send
         ),
     )
     session = bare_session(http, ORIGIN)
-    with pytest.raises(ReplyTooLarge):
-        await session.json("GET", "/bomb")
-    await http.aclose()
+    tracemalloc.start()
+    try:
+        with pytest.raises(ReplyTooLarge, match=r"over 1\.05 MB"):
+            await session.json("GET", "/bomb")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        await http.aclose()
+    assert peak < 5 * MB + 2 * len(body), f"peak {peak / MB:.1f} MB"
+
+
+async def test_a_small_compressed_reply_is_read_as_json(rig: Rig) -> None:
+    payload = json.dumps({"ok": True, "items": list(range(1000))}).encode()
+    rig.app.router.routes.append(
+        Route(
+            "/packed",
+            lambda request: Response(gzip.compress(payload), headers={"Content-Encoding": "gzip"}),
+        )
+    )
+    assert (await rig.session.json("GET", "/packed"))["items"][-1] == 999
 
 
 async def test_a_write_whose_reply_is_too_large_may_have_been_applied() -> None:

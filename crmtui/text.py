@@ -41,8 +41,8 @@ from rich.text import Text
 
 REPLACEMENT: Final = "\ufffd"
 LINE_LIMIT: Final = 1_000  # characters of one-line text kept (no screen is wider)
-PREVIEW_CHARS: Final = 2_000  # characters of a long value shown before the "more" marker
-PREVIEW_LINES: Final = 10  # lines of a long value shown before the "more" marker
+PREVIEW_CHARS: Final = 600  # characters of a long value shown before the "more" marker
+PREVIEW_LINES: Final = 6  # lines of a long value shown before the "more" marker
 
 _DROP: Final = {"\u00ad"}  # soft hyphen
 _BREAKS: Final = "\r\n|[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]"

@@ -11,6 +11,7 @@ from textual.content import Content
 
 from crmtui.text import (
     LINE_LIMIT,
+    PREVIEW_CHARS,
     clean,
     inert,
     markup_literal,
@@ -135,8 +136,8 @@ def test_preview_keeps_the_start_and_counts_the_rest(text: str, chars: int, line
 def test_preview_of_a_huge_value_and_its_marker() -> None:
     big = "word " * 4_000_000  # 20 MB
     shown = preview(big)
-    assert shown.cut and len(shown.text) == 2_000
-    assert shown.hidden == len(big) - 2_000
+    assert shown.cut and len(shown.text) == PREVIEW_CHARS
+    assert shown.hidden == len(big) - PREVIEW_CHARS
     assert more_marker(shown.hidden) == "… 20.0 million more characters — v shows it all"
     assert more_marker(950) == "… 950 more characters — v shows it all"
     assert not preview("short\n").cut

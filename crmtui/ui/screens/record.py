@@ -30,6 +30,8 @@ from crmtui.ui.themes import record_tone, tone_badge
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.timeline import Timeline
 
+TITLE_LIMIT = 300  # characters of the heading (title and summary are vendor text: cut, inert)
+
 
 class FieldEditor(Input):
     """The in-place editor: its own keys act in the order they were typed.
@@ -88,6 +90,7 @@ class FieldItem(ListItem):
         self.currency = currency
         self.editing = False
         # Kept at hand: a value that arrives before the row is mounted still shows.
+        self.more_label = Label("", classes="field-more")  # under a value cut short
         self.value_label = Label(self._shown(), classes="field-value")
 
     def compose(self) -> ComposeResult:
@@ -95,14 +98,15 @@ class FieldItem(ListItem):
         with Horizontal(classes="field-row"):
             yield Label(inert(f"{self.spec.label}{mark}"), classes="field-label")
             yield self.value_label
+        yield self.more_label
 
     def _shown(self) -> Text:
-        """The value, inert; a long one cut to a few lines with a marker (v shows it all)."""
-        shown = preview(self.full_text() or "—")
-        text = Text(shown.text, end="")
-        if shown.cut:
-            text.append("\n" + more_marker(shown.hidden), style="italic dim")
-        return text
+        """The value's first line, inert; when there is more, the marker line says how
+        much and that v shows it all (a 20 MB note costs what its first line costs)."""
+        shown = preview(self.full_text() or "—", lines=1)
+        self.more_label.update(more_marker(shown.hidden) if shown.cut else "")
+        self.more_label.display = shown.cut
+        return Text(shown.text, end="")
 
     def full_text(self) -> str:
         """The whole value as shown (not cleaned: the viewer cleans what it draws)."""
@@ -280,7 +284,7 @@ class RecordScreen(Screen[None]):
         info = self._kind_info()
         kind_label = info.singular if info else self.ref.kind.title()
         sub = f" — {record.subtitle}" if record.subtitle else ""
-        heading = Content(clean(f"{kind_label}: {record.title}{sub}"))  # never markup
+        heading = Content(clean(f"{kind_label}: {record.title}{sub}", limit=TITLE_LIMIT))
         tone = record_tone(record)
         title.update(heading + Content.from_markup(f"  {tone_badge(tone)}") if tone else heading)
         self._render_pending()

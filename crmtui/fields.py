@@ -234,6 +234,11 @@ def local_text(dt: datetime | None, *, exact: bool = False) -> str:
     return text if _zone_is_utc(local_zone()) else f"{text} {zone_mark(local)}"
 
 
+def local_width() -> int:
+    """How many cells ``local_text`` takes in the user's zone (winter or summer): a column fits it."""
+    return max(len(local_text(datetime(2026, month, 15, tzinfo=UTC))) for month in (1, 7))
+
+
 # -- what users type -------------------------------------------------------------
 
 _TRUE = {"y", "yes", "true", "1", "done", "x", "on", "✓"}

@@ -331,13 +331,16 @@ class Crm:
         """Typed values for what the user typed, or ``FieldError`` naming the field."""
         specs = {spec.key: spec for spec in await self.fields(ref.profile, ref.kind)}
         values: dict[str, Any] = {}
-        for key, text in texts.items():
+        record = self.store.get_record(ref)
+        currency = record.fields.get("currency") if record else None
+        # the currency first: money is checked against the currency it will have
+        for key, text in sorted(texts.items(), key=lambda item: item[0] != "currency"):
             spec = specs.get(key)
             if spec is None or not spec.writable:
                 label = spec.label if spec else key
                 raise FieldError(f"{label} cannot be changed in {self.adapter(ref.profile).label}")
-            values[key] = validate(spec, text)
-        return values
+            values[key] = validate(spec, text, currency=values.get("currency") or currency)
+        return {key: values[key] for key in texts}
 
     async def edit(self, ref: RecordRef, texts: dict[str, Any]) -> Change | None:
         """Queue an edit (validated first). None when nothing actually changes."""

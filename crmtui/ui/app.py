@@ -11,6 +11,7 @@ from textual.notifications import SeverityLevel
 from textual.theme import Theme
 
 from crmtui.config import Config
+from crmtui.fields import use_timezone
 from crmtui.model import RecordRef, utcnow
 from crmtui.service import Crm, Notice
 from crmtui.service.events import Event
@@ -49,6 +50,7 @@ class CrmApp(App[None]):
         # Snapshots: leave out figures that drift with the wall clock (budget, ms).
         self.steady_status = steady_status
         self.config = config
+        use_timezone(config.timezone if config else None)  # times shown and typed in it
         self.title = title
         self._unsubscribe = crm.subscribe(self._on_service_event)
         self.theme_files = themes.register(self)

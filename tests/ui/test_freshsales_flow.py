@@ -23,7 +23,12 @@ async def open_deals(pilot: Pilot) -> KindView:
     await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
     await pilot.press("enter")
     await wait_for(
-        pilot, lambda: isinstance(app.screen, VendorScreen) and app.screen.query(KindView)
+        pilot,
+        lambda: (
+            isinstance(app.screen, VendorScreen)
+            and app.screen.query(KindView)
+            and not app.screen.query_one("#kinds-loading").display  # every tab is in
+        ),
     )
     tabs = app.screen.query_one(TabbedContent)
     tabs.active = "tab-deal"
@@ -168,7 +173,11 @@ async def test_task_done_toggles_with_enter_and_reaches_the_vendor(demo: Demo) -
         await pilot.press("enter")
         await wait_for(
             pilot,
-            lambda: isinstance(pilot.app.screen, VendorScreen) and pilot.app.screen.query(KindView),
+            lambda: (
+                isinstance(pilot.app.screen, VendorScreen)
+                and pilot.app.screen.query(KindView)
+                and not pilot.app.screen.query_one("#kinds-loading").display  # every tab is in
+            ),
         )
         pilot.app.screen.query_one(TabbedContent).active = "tab-task"
         view = pilot.app.screen.query_one("#tab-task KindView", KindView)

@@ -34,18 +34,26 @@ CASES = {
 async def open_record(pilot: Pilot, demo: Demo, vendor: str, kind: str) -> RecordScreen:
     """The record screen of the first record of ``kind`` (a prefix for SalesforceIQ lists)."""
     profile = f"demo-{vendor}"
+    await wait_for(pilot, lambda: pilot.app.screen_stack)
     kinds = await demo.crm.kinds(profile)
     kind = next(k.kind for k in kinds if k.kind.startswith(kind))
     page = await demo.crm.refresh(profile, kind)
-    record = page.records[0]
+    await wait_for(pilot, lambda: page.records or demo.crm.window(profile, kind, limit=1))
+    record = (page.records or demo.crm.window(profile, kind, limit=1))[0]
     pilot.app.open_record(RecordRef(profile=profile, kind=kind, id=record.id))  # type: ignore[attr-defined]
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, RecordScreen))
     screen = pilot.app.screen
     assert isinstance(screen, RecordScreen)
-    await wait_for(
-        pilot,
-        lambda: screen.is_mounted and screen.record is not None and not screen.timeline.fetching,
-    )
+
+    def loaded() -> bool:  # the fields as the vendor has them, not those of the cache
+        loading = [w for w in pilot.app.workers if w.node is screen and w.group == "load"]
+        return (
+            screen.is_mounted
+            and screen.record is not None
+            and not any(not w.is_finished for w in loading)
+        )
+
+    await wait_for(pilot, loaded)
     return screen
 
 

@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from crmtui.fields import local_text
 from crmtui.http import CrmError
 from crmtui.service import Crm
 from crmtui.text import inert
@@ -68,7 +69,7 @@ class HomeScreen(Screen[None]):
                 inert(state.vendor_label),
                 inert(status),  # the vendor's words when it refused
                 f"{cached:,}",
-                synced.strftime("%Y-%m-%d %H:%M") if synced else "never",
+                local_text(synced) if synced else "never",
                 str(self.crm.queued(name)),
                 key=name,
             )

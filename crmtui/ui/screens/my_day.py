@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from crmtui.fields import parse_date, parse_datetime
+from crmtui.fields import parse_date, parse_datetime, to_local
 from crmtui.http import CrmError
 from crmtui.model import KindInfo, Query, Record, RecordRef, utcnow
 from crmtui.service import Crm, ListChanged
@@ -57,7 +57,7 @@ def due_of(record: Record) -> datetime | date | None:
     """The task's due time (aware, local) or due date, from ``due_at`` or ``due_date``."""
     moment = parse_datetime(record.fields.get("due_at") or None)
     if moment is not None:
-        return moment.astimezone()
+        return to_local(moment)
     return parse_date(record.fields.get("due_date") or None)
 
 
@@ -66,7 +66,7 @@ def classify(record: Record, now: datetime) -> DayTask | None:
     if is_done(record):
         return None
     due = due_of(record)
-    today = now.astimezone().date()
+    today = to_local(now).date()
     if isinstance(due, datetime):
         if due < now:
             return DayTask(record, due, True)
@@ -80,7 +80,7 @@ def cached_tasks(crm: Crm, profile: str, now: datetime) -> list[DayTask]:
     """The profile's overdue and today's tasks in the cache, soonest due first."""
     keys = {spec.key for spec in crm.cached_fields(profile, TASK)}
     sort = next((key for key in ("due_at", "due_date") if key in keys), None)
-    horizon = (now.astimezone() + timedelta(days=2)).date()
+    horizon = (to_local(now) + timedelta(days=2)).date()
     found: list[DayTask] = []
     for offset in range(0, MAX_READ, READ):
         batch = crm.window(profile, TASK, offset=offset, limit=READ, sort=sort)
@@ -102,7 +102,7 @@ def _sort_key(task: DayTask) -> tuple[date, str, str]:
 
 def due_text(task: DayTask, now: datetime) -> str:
     """ "14:30", "all day", "yesterday 16:00", "3 days ago"."""
-    days = (now.astimezone().date() - _day(task.due)).days
+    days = (to_local(now).date() - _day(task.due)).days
     time = task.due.strftime("%H:%M") if isinstance(task.due, datetime) else ""
     if days <= 0:
         return time or "all day"

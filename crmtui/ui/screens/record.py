@@ -20,10 +20,11 @@ from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, TextArea
 
-from crmtui.fields import FieldError, display, edit_text
+from crmtui.fields import FieldError, display, edit_text, local_zone
 from crmtui.http import CrmError
 from crmtui.model import ChangeState, FieldSpec, FieldType, KindInfo, Record, RecordRef
 from crmtui.service import Crm, ListChanged, OutboxChanged, RecordChanged
+from crmtui.store import CacheWriteError
 from crmtui.text import clean, inert, more_marker, preview
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.themes import record_tone, tone_badge
@@ -141,6 +142,10 @@ class FieldItem(ListItem):
         hint = ""
         if choices:
             hint = "choices: " + " · ".join(choices[:12]) + (" …" if len(choices) > 12 else "")
+            hint += " — tab completes"
+        elif self.spec.type is FieldType.DATETIME:
+            zone = local_zone()
+            hint = f"in your time zone, {getattr(zone, 'key', zone)}, or add one: +01:00, UTC"
         self.mount(editor)
         self.mount(Static(inert(hint), classes="field-hint"))
         self.mount(Static("", classes="field-error"))
@@ -177,10 +182,16 @@ class NoteScreen(ModalScreen[str | None]):
         Binding("ctrl+s", "save", "Save note"),
     ]
 
+    def __init__(self, text: str = "", error: str = "") -> None:
+        super().__init__()
+        self.text, self.error = text, error  # a note that could not be saved, and why
+
     def compose(self) -> ComposeResult:
         with Vertical(id="note-dialog"):
             yield Static("New note — ctrl+s saves, escape cancels", classes="screen-title")
-            yield TextArea(id="note-text")
+            yield TextArea(self.text, id="note-text")
+            if self.error:
+                yield Static(inert(f"⚠ {self.error}", multiline=True), classes="field-error")
 
     def action_save(self) -> None:
         self.dismiss(self.query_one(TextArea).text)
@@ -302,9 +313,14 @@ class RecordScreen(Screen[None]):
                 items[spec.key].set_value(record.fields.get(spec.key), currency)
         else:
             index = fields.index
+            highlighted = fields.highlighted_child
+            key = highlighted.spec.key if isinstance(highlighted, FieldItem) else None
             fields.clear()
             fields.extend(FieldItem(s, record.fields.get(s.key), currency) for s in specs)
-            if index is not None:
+            keys = [s.key for s in specs]
+            if key in keys:  # the same field stays highlighted, wherever it moved
+                fields.index = keys.index(key)
+            elif index is not None:
                 fields.index = min(index, len(specs) - 1)
         related = self.query_one("#related", ListView)
         related.clear()
@@ -394,14 +410,13 @@ class RecordScreen(Screen[None]):
     async def save(self, item: FieldItem, text: str) -> None:
         try:
             change = await self.crm.edit(self.ref, {item.spec.key: text})
-        except FieldError as exc:
+        except (FieldError, CrmError, CacheWriteError) as exc:
+            # refused, or the cache could not be written (disk full, read-only, locked):
+            # the editor stays open with the typed text, the reason under it
             if item.editing:
                 item.show_error(str(exc))
             else:
                 self.notify(str(exc), severity="error")
-            return
-        except CrmError as exc:
-            item.show_error(str(exc)) if item.editing else self.notify(str(exc), severity="error")
             return
         item.close_editor()
         self.query_one("#fields", ListView).focus()
@@ -412,19 +427,19 @@ class RecordScreen(Screen[None]):
                 f"{item.spec.label} saved — sending to {self.crm.adapter(self.ref.profile).label}"
             )
 
-    def action_note(self) -> None:
+    def action_note(self, text: str = "", error: str = "") -> None:
         def done(text: str | None) -> None:
             if text and text.strip():
                 self.add_note(text)
 
-        self.app.push_screen(NoteScreen(), done)
+        self.app.push_screen(NoteScreen(text, error), done)
 
     @work(group="note", exit_on_error=False)
     async def add_note(self, text: str) -> None:
         try:
             await self.crm.add_note(self.ref, text)
-        except (FieldError, CrmError) as exc:
-            self.notify(str(exc), severity="error")
+        except (FieldError, CrmError, CacheWriteError) as exc:
+            self.action_note(text, str(exc))  # the note is not lost: back in the dialog
             return
         self.timeline.show(self.crm.cached_timeline(self.ref))
 

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from crmtui.fields import local_text
 from crmtui.model import Activity, ActivityType
 from crmtui.text import clean
 
@@ -101,7 +102,7 @@ class Timeline(VerticalScroll, can_focus=True):
         for activity in shown[:300]:
             text = Text()
             text.append(f"{ICONS.get(activity.type, '•')} ", style="bold")
-            text.append(activity.occurred_at.strftime("%Y-%m-%d %H:%M"), style="dim")
+            text.append(local_text(activity.occurred_at), style="dim")
             if activity.who:
                 text.append(" · ", style="dim")
                 text.append(clean(activity.who), style="italic")

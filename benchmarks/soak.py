@@ -24,6 +24,7 @@ import logging
 import random
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -35,7 +36,7 @@ from typing import Any
 from crmtui import sandbox
 from crmtui.http import CrmError, Http, RateBudget, RateLimiter
 from crmtui.model import Change, ChangeOp, ChangeState, Query, RecordRef, utcnow
-from crmtui.sandbox.faults import Faults
+from crmtui.sandbox.faults import CONTROL_PATH, Faults
 from crmtui.sandbox.serve import serving
 from crmtui.service import Crm
 from crmtui.store import Store
@@ -180,6 +181,55 @@ def row_of(rows: dict[Any, Any], id: str) -> Any:
         if str(key) == id or (isinstance(row, dict) and str(row.get("id")) == id):
             return row
     return None
+
+
+class Witness:
+    """In front of a sandbox: every write request it receives, in order, with its body.
+
+    ``slow``: seconds each write waits before it reaches the sandbox (a slow vendor);
+    ``armed``: faults for the next writes (not GETs), one each, in order. The sandbox's
+    own fault middleware (inside) applies them, so a ``late`` or ``lost`` write is still
+    counted here once per request that reached the vendor.
+    """
+
+    def __init__(self, app: Any, slow: float = 0.0) -> None:
+        self.app = app
+        self.slow = slow
+        self.armed: list[str] = []
+        self.writes: list[tuple[str, str, str]] = []  # (method, path, body)
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] == "GET" or scope["path"] == CONTROL_PATH:
+            await self.app(scope, receive, send)
+            return
+        messages: list[dict[str, Any]] = []
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+        body = b"".join(m.get("body", b"") for m in messages).decode("utf-8", "replace")
+        with self._lock:
+            self.writes.append((scope["method"], scope["path"], body))
+            if self.armed:
+                self.app.state.faults.next.appendleft(self.armed.pop(0))
+        if self.slow:
+            await asyncio.sleep(self.slow)
+        replay = iter(messages)
+
+        async def again() -> Any:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, again, send)
+
+    def count(self, marker: str, method: str | None = None) -> int:
+        """Writes whose path or body holds ``marker`` (of ``method`` only, if given)."""
+        with self._lock:
+            return sum(
+                (method is None or m == method) and (marker in path or marker in body)
+                for m, path, body in self.writes
+            )
 
 
 # -- the run --------------------------------------------------------------------------

@@ -28,7 +28,7 @@ Rules (README "Offline and the outbox"):
   error says ``maybe_applied``: a lost reply, a timeout after sending; or its sender died
   mid-send) is *maybe sent*, and before it is sent again the vendor is asked whether it
   arrived: an update by its values (new values: done; base values: send; others:
-  conflict), a delete by whether the record is gone, a create by the adapter's
+  conflict), a delete by whether the record is gone (``is_deleted``), a create by the adapter's
   ``find_created`` (the idempotency key, or a look-up by its values), a note by its text
   on the record's timeline, made at or after it was queued, beyond those of other
   changes with the same text done since (the same note posted twice on purpose). A
@@ -344,11 +344,7 @@ class Outbox:
         crm, store, ref = self.crm, self.crm.store, change.ref
 
         async def gone() -> bool | None:
-            try:
-                await crm.call(ref.profile, adapter.get(ref.kind, ref.id))
-            except NotFound:
-                return True
-            return None
+            return await crm.call(ref.profile, adapter.is_deleted(ref)) or None
 
         if not (unsure and await self._look(gone)):
             with contextlib.suppress(NotFound):

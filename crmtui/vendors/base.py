@@ -24,7 +24,15 @@ from typing import Any, ClassVar
 import httpx
 
 from crmtui.fields import parse_datetime, same_value
-from crmtui.http import BadResponse, CrmError, Http, RateBudget, RateLimiter, VendorSession
+from crmtui.http import (
+    BadResponse,
+    CrmError,
+    Http,
+    NotFound,
+    RateBudget,
+    RateLimiter,
+    VendorSession,
+)
 from crmtui.model import (
     Activity,
     Change,
@@ -296,6 +304,14 @@ class Vendor(ABC):
         ``CannotTell`` when the vendor offers no way to look (the user then decides).
         """
         raise CannotTell(self.label, f"there is no way to look for a {kind} made earlier")
+
+    async def is_deleted(self, ref: RecordRef) -> bool:
+        """Whether the record is gone on the server (a delete of it arrived)."""
+        try:
+            await self.get(ref.kind, ref.id)
+        except NotFound:
+            return True
+        return False
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:
         """Add a note to a record's timeline (vendors without notes raise Rejected)."""

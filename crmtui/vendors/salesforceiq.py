@@ -913,6 +913,16 @@ class SalesforceIQ(Vendor):
             return await self._earlier_result(kind, values)
         raise CannotTell(self.label, f"a {kind} made earlier cannot be looked up")
 
+    async def is_deleted(self, ref: RecordRef) -> bool:
+        """A deleted contact is archived: ``GET /contacts/{id}`` still answers [doc]."""
+        if ref.kind != "contact":
+            return await super().is_deleted(ref)
+        try:
+            record = await self.get(ref.kind, ref.id)
+        except NotFound:
+            return True
+        return record.fields.get("state") == "ARCHIVED"
+
     async def _earlier_result(self, kind: str, values: Json) -> Record | None:
         """A record this create already made (its reply lost): modified in the last
         minutes and holding every value. List items need none (they upsert)."""

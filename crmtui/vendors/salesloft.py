@@ -1097,10 +1097,10 @@ class Salesloft(Vendor):
     async def find_created(
         self, kind: str, values: dict[str, Any], idempotency_key: str
     ) -> Record | None:
-        if kind == Kind.TASK:
-            # A task is posted with its idempotency key: Salesloft answers a second post
-            # of the same key with the first task, so sending it again makes no second one.
-            return None
+        if kind == Kind.TASK:  # posted with its idempotency key, which lists filter by
+            body = await self._get(self._path(kind), [("idempotency_key", idempotency_key)])
+            rows = body.get("data") or []
+            return (await self._records(kind, rows[:1]))[0] if rows else None
         if not (kind == Kind.CONTACT and values.get("email")) and not (
             kind == Kind.COMPANY and values.get("domain")
         ):

@@ -1,0 +1,297 @@
+"""Exactly once: every write reaches the vendor once, whoever sends it and whatever the reply.
+
+- Two real OS processes flush one cache file against a loopback sandbox whose writes
+  are slow (and a third opens the file meanwhile): each queued change reaches the
+  sandbox exactly once (counted in front of it, by the change's marker).
+- On all five vendors, a note, an update, a delete and a create whose reply is lost (the
+  vendor applied it) or comes after the client's timeout (``late``: applied after we
+  gave up) are checked with the vendor before anything is sent again: one write each,
+  done, and applied. Where no check can tell (SalesforceIQ's write-only events), the
+  change waits as uncertain until the user decides, and is never sent by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.soak import PLANS, VENDORS, Witness, no_sleep, profile_for, unpace
+from crmtui import sandbox
+from crmtui.http import Http
+from crmtui.model import Change, ChangeState, Query, RecordRef, utcnow
+from crmtui.sandbox.serve import serving
+from crmtui.service import Crm
+from crmtui.store import Store
+from tests.reliability.conftest import CHECKS
+from tests.reliability.test_lost_replies import queue_create
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIT = 60.0  # seconds a child may take before the test gives up
+TIMEOUT = 0.5  # the client's timeout in the late/lost tests...
+LATE = 1.2  # ...a late write lands this long after it reached the vendor...
+LOOKS = (1.0, 2.0)  # ...and the check looks again after these (past LATE)
+
+
+def open_crm(path: Path, vendor: str, origin: str, *, timeout: float | None = None) -> Crm:
+    http = Http(sleep=no_sleep, timeout=timeout) if timeout else Http(sleep=no_sleep)
+    crm = Crm(Store(path), http, [profile_for(vendor, origin)])
+    unpace(crm)
+    crm.outbox.check_delays = CHECKS
+    return crm
+
+
+async def close(crm: Crm) -> None:
+    await crm.close()
+    await crm.http.aclose()
+    crm.store.close()
+
+
+# -- two processes ---------------------------------------------------------------------
+
+
+def child() -> None:
+    """Subprocess: open the cache, say ready, wait for the go file, flush, print the count."""
+    asyncio.run(_child(json.loads(sys.argv[1])))
+
+
+async def _child(job: dict[str, Any]) -> None:
+    crm = open_crm(Path(job["path"]), job["vendor"], job["origin"])
+    try:
+        print("ready", flush=True)
+        go = Path(job["go"])
+        while not go.exists():
+            await asyncio.sleep(0.01)
+        sent = await crm.outbox.flush(job["vendor"])
+        await crm.outbox.wait_idle()
+        print(json.dumps({"sent": sent}), flush=True)
+    finally:
+        await close(crm)
+
+
+@contextmanager
+def children(job: dict[str, Any], count: int) -> Iterator[list[subprocess.Popen[str]]]:
+    entry = f"from {__name__} import child; child()"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", entry, json.dumps(job)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
+    try:
+        yield procs
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(WAIT)
+            for stream in (proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
+
+
+def line_of(proc: subprocess.Popen[str]) -> str:
+    assert proc.stdout is not None and proc.stderr is not None
+    line = proc.stdout.readline()
+    if not line:
+        raise AssertionError(f"the child failed: {proc.stderr.read()}")
+    return line.strip()
+
+
+async def queue_work(crm: Crm, vendor: str, app: Any) -> dict[str, Change]:
+    """Edits of three records, two notes and a create, each with its own marker."""
+    plan = PLANS[vendor]
+    page = await crm.refresh(vendor, plan.edit_kind, Query(per_page=10))
+    await crm.fields(vendor, plan.edit_kind)
+    target = (await crm.refresh(vendor, plan.browse, Query(per_page=3))).records[0].ref
+    queued: dict[str, Change] = {}
+    for record in page.records[:3]:
+        marker = f"two-{uuid.uuid4().hex[:10]}"
+        change = await crm.edit(record.ref, {plan.edit_field: marker})
+        assert change is not None
+        queued[marker] = change
+    for _ in range(2):
+        marker = f"two-{uuid.uuid4().hex[:10]}"
+        queued[marker] = await crm.add_note(target, f"Called them {marker}")
+    marker = f"two-{uuid.uuid4().hex[:10]}"
+    queued[marker] = await queue_create(crm, vendor, app.state.db, marker)
+    return queued
+
+
+@pytest.mark.loopback
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_two_processes_on_one_cache_send_each_change_once(
+    tmp_path: Path, vendor: str
+) -> None:
+    app = sandbox.create_app(vendor, rate_limit=False, now=utcnow())
+    witness = Witness(app, slow=0.25)
+    logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+    path, go = tmp_path / "cache.sqlite3", tmp_path / "go"
+    with serving(witness) as origin:
+        crm = open_crm(path, vendor, origin)
+        crm.outbox.paused = True  # queued by "the app", sent by the two children
+        try:
+            queued = await queue_work(crm, vendor, app)
+        finally:
+            await close(crm)
+        job = {"path": str(path), "vendor": vendor, "origin": origin, "go": str(go)}
+        with children(job, 2) as procs:
+            assert [line_of(p) for p in procs] == ["ready", "ready"]
+            go.touch()
+            await asyncio.sleep(0.4)  # mid-send: a third process opens the file
+            Store(path).close()
+            sent = [json.loads(line_of(p))["sent"] for p in procs]
+            for proc in procs:
+                assert proc.wait(WAIT) == 0
+    assert sum(sent) == len(queued), sent
+    assert min(sent) > 0, f"one process sent everything ({sent}): they did not compete"
+    for marker, change in queued.items():
+        assert witness.count(marker) == 1, f"{vendor}: {change.op} {marker} sent twice"
+    store = Store(path)
+    try:
+        assert all(c.state is ChangeState.DONE for c in store.changes()), store.changes()
+    finally:
+        store.close()
+
+
+# -- lost replies and late writes ---------------------------------------------------------
+
+
+class Case:
+    """One write of one vendor under one fault, and how to see that it landed once."""
+
+    def __init__(self, crm: Crm, app: Any, witness: Witness, vendor: str) -> None:
+        self.crm, self.app, self.witness, self.vendor = crm, app, witness, vendor
+        self.plan = PLANS[vendor]
+        self.used: set[str] = set()
+
+    def deletable(self, id: str) -> bool:
+        """SalesforceIQ refuses to delete a contact that is on a list item [doc]."""
+        db = self.app.state.db
+        return self.vendor != "salesforceiq" or not db.items_of_contact(id)
+
+    async def fresh(self, kind: str, *, delete: bool = False) -> RecordRef:
+        """A record of ``kind`` no earlier case touched."""
+        page = await self.crm.refresh(self.vendor, kind, Query(per_page=50))
+        await self.crm.fields(self.vendor, kind)
+        record = next(
+            r
+            for r in page.records
+            if r.id not in self.used and (not delete or self.deletable(r.id))
+        )
+        self.used.add(record.id)
+        return record.ref
+
+    async def queue(self, op: str, marker: str) -> tuple[Change, RecordRef | None]:
+        crm, plan = self.crm, self.plan
+        if op == "update":
+            ref = await self.fresh(plan.edit_kind)
+            change = await crm.edit(ref, {plan.edit_field: marker})
+            assert change is not None
+            return change, ref
+        if op == "note":
+            ref = await self.fresh(plan.browse)
+            await crm.timeline(ref)
+            return await crm.add_note(ref, f"Spoke with them {marker}"), ref
+        if op == "delete":
+            ref = await self.fresh(plan.edit_kind, delete=True)
+            return await crm.delete(ref), ref
+        return await queue_create(crm, self.vendor, self.app.state.db, marker), None
+
+    def writes(self, op: str, marker: str, ref: RecordRef | None) -> int:
+        if op == "delete":
+            assert ref is not None
+            return sum(
+                m == "DELETE" and path.rstrip("/").endswith(f"/{ref.id}")
+                for m, path, _ in self.witness.writes
+            )
+        return self.witness.count(marker)
+
+    async def landed(self, op: str, marker: str, ref: RecordRef | None) -> None:
+        """The write is in the sandbox (acknowledged means applied)."""
+        adapter = self.crm.adapter(self.vendor)
+        if op == "update":
+            assert ref is not None
+            record = await adapter.get(ref.kind, ref.id)
+            assert record.fields.get(self.plan.edit_field) == marker
+        elif op == "delete":
+            assert ref is not None
+            assert await adapter.is_deleted(ref)
+        elif op == "create":
+            found = [
+                r
+                for r in self.plan.create_rows(self.app.state.db).values()
+                if marker in json.dumps(r, default=str)
+            ]
+            assert len(found) == 1, f"{self.vendor}: {len(found)} records made"
+        elif adapter.notes_listed:
+            assert ref is not None
+            timeline = await adapter.timeline(ref.kind, ref.id)
+            assert sum(marker in a.body for a in timeline) == 1
+
+
+async def run_case(case: Case, op: str, fault: str) -> None:
+    crm, vendor = case.crm, case.vendor
+    where = f"{vendor} {op} under {fault}"
+    marker = f"xo{op}{fault}{uuid.uuid4().hex[:8]}"
+    change, ref = await case.queue(op, marker)
+    case.witness.armed.append(fault)  # before the outbox's background send starts
+    await crm.outbox.flush(vendor)
+    await crm.outbox.wait_idle()
+    first = crm.store.get_change(change.id)
+    assert first is not None and first.state is ChangeState.FAILED, (where, first)
+    assert crm.store.maybe_sent(change.id), where
+    assert not case.witness.armed, f"{where}: the write was never sent"
+
+    crm.outbox.wake(vendor)
+    await crm.outbox.flush(vendor)
+    await crm.outbox.wait_idle()
+    after = crm.store.get_change(change.id)
+    assert after is not None
+    adapter = crm.adapter(vendor)
+    if op == "note" and not adapter.notes_listed:
+        assert after.state is ChangeState.UNCERTAIN, (where, after)
+        crm.outbox.wake(vendor)
+        await crm.outbox.flush(vendor)
+        assert case.writes(op, marker, ref) == 1, f"{where}: sent again by itself"
+        await asyncio.sleep(LATE)  # a late one lands; the user sees it and says so
+        crm.mark_arrived(change.id)
+        after = crm.store.get_change(change.id)
+        assert after is not None
+    assert after.state is ChangeState.DONE, (where, after)
+    assert case.writes(op, marker, ref) == 1, f"{where}: {case.writes(op, marker, ref)} writes"
+    await case.landed(op, marker, ref)
+
+
+@pytest.mark.loopback
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_lost_and_late_writes_land_once_on_every_vendor(tmp_path: Path, vendor: str) -> None:
+    app = sandbox.create_app(vendor, rate_limit=False, now=utcnow())
+    app.state.faults.update({"late_delay": LATE})
+    witness = Witness(app)
+    logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+    with serving(witness) as origin:
+        crm = open_crm(tmp_path / "cache.sqlite3", vendor, origin, timeout=TIMEOUT)
+        crm.outbox.check_delays = LOOKS
+        case = Case(crm, app, witness, vendor)
+        try:
+            for fault in ("lost", "late"):
+                for op in ("update", "note", "delete", "create"):
+                    await run_case(case, op, fault)
+        finally:
+            await close(crm)

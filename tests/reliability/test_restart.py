@@ -65,6 +65,9 @@ async def _child(job: dict[str, Any]) -> None:
         change = await crm.edit(ref, {"amount": amount})
         assert change is not None
         ids.append(change.id)
+    for deal_id, text in job.get("notes", []):
+        ref = RecordRef(profile=PROFILE, kind="deal", id=deal_id)
+        ids.append((await crm.add_note(ref, text)).id)
     if job.get("create"):
         new = RecordRef(profile=PROFILE, kind="deal", id="new")
         created = crm.store.enqueue(Change(ref=new, op=ChangeOp.CREATE, values=job["create"]))
@@ -257,6 +260,35 @@ async def test_an_update_killed_while_sending_is_applied_once(cache: Path, app: 
         assert crm.store.get_change(change_id).state is ChangeState.DONE  # type: ignore[union-attr]
         assert app.state.db.deals[deal]["value"] == "424200"
         assert len(value_moves(app, deal)) == moves + 1
+        assert [e for e in crm.http.log.recent(PROFILE) if e.method == "PUT"] == []  # checked
+    finally:
+        await close_crm(crm)
+
+
+@pytest.mark.loopback
+async def test_a_note_killed_while_sending_is_found_not_posted_again(cache: Path) -> None:
+    """The check reads the deal's timeline: the note is there, made after it was queued."""
+    live = sandbox.create_app(VENDOR, seed=0, now=utcnow())  # the vendor's clock: now
+    live.state.limit.enabled = False
+    (deal,) = open_deals(live, 1)
+    text = "Agreed on a pilot; contract next week"
+    stall = Stall(live, "POST", f"/api/3/deals/{deal}/notes")
+    job = {"path": str(cache), "edits": [], "notes": [(deal, text)]}
+    (change_id,) = killed_while_sending(live, stall, job)
+    made = [n for n in live.state.db.notes.values() if n.get("note") == text]
+    assert len(made) == 1  # it landed; the reply was lost
+    assert states_on_disk(cache) == {change_id: "sending"}
+
+    crm = await reopened(cache, live)
+    try:
+        assert crm.store.maybe_sent(change_id)
+        await crm.outbox.flush(PROFILE)
+        await crm.outbox.wait_idle()
+        assert crm.store.get_change(change_id).state is ChangeState.DONE  # type: ignore[union-attr]
+        assert len([n for n in live.state.db.notes.values() if n.get("note") == text]) == 1
+        assert [e for e in crm.http.log.recent(PROFILE) if e.method == "POST"] == []
+        ref = RecordRef(profile=PROFILE, kind="deal", id=deal)
+        assert [a.who for a in await crm.timeline(ref)].count("you (queued)") == 0
     finally:
         await close_crm(crm)
 

@@ -159,7 +159,7 @@ def create_vendor() -> Starlette:
             Route("/echo", echo),
             Route("/error/{status}", error, methods=["GET", *WRITES]),
             Route("/leaky", leaky),
-            Route("/limited", limited, methods=["GET", "POST"]),
+            Route("/limited", limited, methods=["GET", *WRITES]),
             Route("/limited-until", limited_until),
             Route("/flaky/{name}", flaky, methods=["GET", *WRITES]),
             Route("/unavailable", unavailable, methods=["GET", *WRITES]),
@@ -517,12 +517,15 @@ async def test_a_write_answered_before_processing_is_retried(
 
 
 @pytest.mark.parametrize("method", WRITES)
+@pytest.mark.parametrize(
+    ("path", "kind"), [("/unavailable", ServerError), ("/limited", RateLimited)]
+)
 async def test_a_write_still_refused_before_processing_was_not_applied(
-    rig: Rig, method: str
+    rig: Rig, method: str, path: str, kind: type[CrmError]
 ) -> None:
-    with pytest.raises(ServerError) as caught:
-        await rig.session.json(method, "/unavailable", json={"n": 1})
-    assert rig.hits["/unavailable"] == MAX_RETRIES + 1
+    with pytest.raises(kind) as caught:
+        await rig.session.json(method, path, json={"n": 1})
+    assert rig.hits[path] == MAX_RETRIES + 1
     assert caught.value.maybe_applied is False
 
 

@@ -16,7 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from benchmarks.soak import VENDORS
 from crmtui.http import CrmError
-from crmtui.model import Change, ChangeOp
+from crmtui.model import Change, ChangeOp, RecordRef
 from tests.reliability.conftest import Rig
 
 UNKNOWN = ["lost", "drop", "500", "502", "html", "malformed"]
@@ -83,3 +83,49 @@ async def test_an_edit_is_sent_once(rigs: Callable[..., Rig], vendor: str, fault
         base_updated_at=record.updated_at,
     )
     await send_once(rig, fault, rig.crm.adapter(vendor).update(change))
+
+
+class FailAfterWrite:
+    """In front of a sandbox: once a write has been answered, every request fails (500)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.written = False
+        self.after = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.written:
+            self.after += 1
+            self.app.state.faults.next.appendleft("500")
+        await self.app(scope, receive, send)
+        if (
+            scope["type"] == "http"
+            and scope["method"] != "GET"
+            and not scope["path"].endswith("/login")
+        ):
+            self.written = True
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_a_create_whose_read_back_fails_may_have_been_applied(
+    rigs: Callable[..., Rig], vendor: str
+) -> None:
+    """The post landed; reading the new record back failed: the error must say the create
+    may have been applied, or the outbox would post it again."""
+    rig = rigs(vendor)
+    plan = rig.plan
+    if plan.direct:
+        pytest.skip("the create needs a field the user cannot set")
+    await rig.crm.fields(vendor, plan.create_kind)
+    ref = RecordRef(profile=vendor, kind=plan.create_kind, id="new")
+    values = await rig.crm.validate(ref, plan.create_values("read back", rig.app.state.db))
+    gate = FailAfterWrite(rig.app)
+    rig.crm.http.mount_app(f"http://{vendor}.localhost", gate)
+    adapter = rig.crm.adapter(vendor)
+    try:
+        await rig.crm.call(vendor, adapter.create(plan.create_kind, values, "key-read-back"))
+    except CrmError as exc:
+        assert gate.after, f"{vendor}: failed before the write: {exc}"
+        assert exc.maybe_applied, f"{vendor}: {exc} does not say it may have been applied"
+    else:
+        assert not gate.after, f"{vendor}: a request after the write failed, yet no error"

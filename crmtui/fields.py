@@ -264,6 +264,11 @@ def validate(spec: FieldSpec, text: Any, *, currency: str | None = None) -> Any:
             raise FieldError(f"{spec.label} is required")
         if spec.type in (FieldType.CHOICE, FieldType.USER) and spec.choices:
             raise FieldError(f"{spec.label} cannot be left empty: pick one of {_options(spec)}")
+        if not spec.clearable and spec.type is not FieldType.BOOL:
+            raise FieldError(
+                f"{spec.label} cannot be emptied in this CRM (it would keep its old value); "
+                "type a new value, or escape to keep it"
+            )
         return False if spec.type is FieldType.BOOL else None
     match spec.type:
         case FieldType.TEXT:

@@ -100,6 +100,9 @@ class FieldSpec(_Model):
     type: FieldType = FieldType.TEXT
     writable: bool = False
     required: bool = False
+    # False: sent empty, the vendor keeps the old value (or refuses it), so emptying the
+    # field is refused before it is queued rather than "saved" and silently reverted.
+    clearable: bool = True
     custom: bool = False
     choices: list[Choice] = Field(default_factory=list)
     # For number/money: bounds; for text: max length. None means unbounded.

@@ -353,7 +353,15 @@ class ActiveCampaign(Vendor):
         forecast = self._forecast()
         specs = [
             FieldSpec(key="name", label="Title", writable=True, required=True, max_length=255),
-            FieldSpec(key="amount", label="Value", type=FieldType.MONEY, writable=True, min=0),
+            # sent empty, a deal's value stays as it was: refused instead (type 0)
+            FieldSpec(
+                key="amount",
+                label="Value",
+                type=FieldType.MONEY,
+                writable=True,
+                min=0,
+                clearable=False,
+            ),
             FieldSpec(key="currency", label="Currency", writable=True, max_length=3),
             FieldSpec(
                 key="pipeline",
@@ -393,6 +401,7 @@ class ActiveCampaign(Vendor):
                 writable=True,
                 min=0,
                 max=100,
+                clearable=False,  # ActiveCampaign: "The deal percent is not valid"
             ),
             FieldSpec(
                 key="expected_close",
@@ -427,9 +436,12 @@ class ActiveCampaign(Vendor):
     def _task_specs(self) -> list[FieldSpec]:
         active = [t for t in self._types.values() if txt(t.get("status")) != "1"]
         return [
-            FieldSpec(key="subject", label="Title", writable=True),
+            # sent empty, a task's title and due date stay as they were: refused instead
+            FieldSpec(key="subject", label="Title", writable=True, clearable=False),
             FieldSpec(key="body", label="Note", writable=True),
-            FieldSpec(key="due_at", label="Due", type=FieldType.DATETIME, writable=True),
+            FieldSpec(
+                key="due_at", label="Due", type=FieldType.DATETIME, writable=True, clearable=False
+            ),
             FieldSpec(key="done", label="Done", type=FieldType.BOOL, writable=True),
             FieldSpec(
                 key="type",

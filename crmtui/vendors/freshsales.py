@@ -232,6 +232,7 @@ class _Field:
     writable: bool = True
     selector: str | None = None  # /api/selector/<name> giving the choices
     codec: str = ""  # "currency" | "status01" | "status" | "target" | "email"
+    required: bool = False  # required though no settings say so (tasks have none)
 
 
 _OWNER = _Field("owner", "owner_id", "Owner", FieldType.USER, selector="owners")
@@ -322,9 +323,9 @@ FIELDS: dict[str, tuple[_Field, ...]] = {
         ),
     ),
     Kind.TASK: (
-        _Field("subject", "title", "Title"),
+        _Field("subject", "title", "Title", required=True),  # "Title can't be blank"
         _Field("body", "description", "Description"),
-        _Field("due_at", "due_date", "Due", FieldType.DATETIME),
+        _Field("due_at", "due_date", "Due", FieldType.DATETIME, required=True),
         _Field("done", "status", "Done", FieldType.BOOL, codec="status01"),
         _OWNER,
         _Field(
@@ -518,7 +519,9 @@ class Freshsales(Vendor):
                     label=str(setting.get("label") or field.label),
                     type=field.type,
                     writable=field.writable,
-                    required=bool(setting.get("required")) and field.writable,
+                    required=(bool(setting.get("required")) or field.required) and field.writable,
+                    # a task's link (targetable) sent empty stays as it was: refused instead
+                    clearable=field.codec != "target",
                     choices=await self._choices(field, setting),
                 )
             )

@@ -440,7 +440,14 @@ class SalesforceIQ(Vendor):
             return await self._account_specs()
         if kind == "contact":
             return [
-                FieldSpec(key=key, label=label, writable=True, required=key == "name")
+                FieldSpec(
+                    key=key,
+                    label=label,
+                    writable=True,
+                    required=key == "name",
+                    # emptied, these come back (from the contact's experience): refused
+                    clearable=key not in ("job_title", "company_name"),
+                )
                 for key, label in CONTACT_LABELS.items()
             ]
         raise NotFound(self.label, f"no kind {kind!r}")
@@ -451,7 +458,8 @@ class SalesforceIQ(Vendor):
         specs, contact_ids = _by_name([self._spec(schema, m, users) for m in metas], metas)
         editable = [s for s in specs if s.writable]
         fixed = [
-            FieldSpec(key="name", label="Name", writable=True),
+            # a list item's name sent empty stays as it was: refused instead
+            FieldSpec(key="name", label="Name", writable=True, clearable=False),
             FieldSpec(
                 key="status",
                 label="Outcome",
@@ -470,7 +478,12 @@ class SalesforceIQ(Vendor):
         ]
         ids = [
             FieldSpec(key="company", label="Account id", writable=schema.list_type == "account"),
-            FieldSpec(key="contact", label="Contact id", writable=schema.list_type == "contact"),
+            FieldSpec(  # "A contact-based list item needs one contact"
+                key="contact",
+                label="Contact id",
+                writable=schema.list_type == "contact",
+                clearable=False,
+            ),
         ]
         return [*editable, *fixed, *(s for s in specs if not s.writable), *ids, *contact_ids]
 

@@ -549,7 +549,13 @@ class Salesloft(Vendor):
             FieldSpec(
                 key="type", label="Type", type=FieldType.CHOICE, writable=True, choices=types
             ),
-            FieldSpec(key="due_date", label="Due date", type=FieldType.DATE, writable=True),
+            FieldSpec(  # Salesloft: an empty due_date "is invalid" (422)
+                key="due_date",
+                label="Due date",
+                type=FieldType.DATE,
+                writable=True,
+                clearable=False,
+            ),
             FieldSpec(key="due_at", label="Due at", type=FieldType.DATETIME, writable=True),
             FieldSpec(key="remind_at", label="Remind at", type=FieldType.DATETIME, writable=True),
             FieldSpec(key="done", label="Done", type=FieldType.BOOL, writable=True),
@@ -564,7 +570,7 @@ class Salesloft(Vendor):
             ),
             FieldSpec(key="completed_at", label="Completed", type=FieldType.DATETIME),
             await self._owner_spec("owner", "Assignee"),
-            FieldSpec(key="contact", label="Person id", writable=True),
+            FieldSpec(key="contact", label="Person id", writable=True, clearable=False),
             FieldSpec(key="contact_name", label="Person"),
         ]
 

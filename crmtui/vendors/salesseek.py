@@ -522,7 +522,14 @@ class SalesSeek(Vendor):
         currencies = [client.get("default_currency") or "GBP", *(client.get("currencies") or {})]
         return [
             FieldSpec(key="name", label="Name", writable=True, required=True),
-            FieldSpec(key="amount", label="Value", type=FieldType.MONEY, writable=True, min=0),
+            FieldSpec(  # SalesSeek refuses an empty value: "value must be a number"
+                key="amount",
+                label="Value",
+                type=FieldType.MONEY,
+                writable=True,
+                min=0,
+                clearable=False,
+            ),
             FieldSpec(
                 key="currency",
                 label="Currency",

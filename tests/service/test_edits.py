@@ -67,7 +67,7 @@ async def test_a_good_edit_shows_at_once_and_reaches_the_vendor(rig: Rig) -> Non
     ref = rig.ref(deal.id)
     old_cents = rig.db.deals[deal.id]["value"]
     rig.events.clear()
-    change = await rig.crm.edit(ref, {"amount": "1,250"})
+    change = await rig.crm.edit(ref, {"amount": "1,250.00"})
     assert change is not None and change.values == {"amount": "1250.00"}
     assert change.base == {"amount": deal.fields["amount"]}
     assert rig.crm.queued(PROFILE) == 1

@@ -442,6 +442,14 @@ def test_display_money_shows_the_currency_decimals() -> None:
 # -- empty values -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("field", [f for f in EVERY_SPEC if f.type is not FieldType.BOOL])
+def test_a_field_the_vendor_cannot_clear_refuses_empty(field: FieldSpec) -> None:
+    kept = field.model_copy(update={"clearable": False})
+    with pytest.raises(FieldError, match="cannot be"):
+        validate(kept, "")
+    assert validate(field.model_copy(update={"choices": []}), "") in (None, [])  # clearable
+
+
 @pytest.mark.parametrize(
     "field", [STAGE, spec(FieldType.USER, choices=[Choice(value="u1", label="Ann Lee")])]
 )

@@ -44,6 +44,7 @@ from pydantic import PrivateAttr
 from crmtui import locations
 from crmtui.config import Config, ConfigError
 from crmtui.demo import demo_profiles, mount
+from crmtui.fields import use_timezone
 from crmtui.http import Http, Offline
 from crmtui.model import (
     Activity,
@@ -526,6 +527,7 @@ def open_profile(
     """
     config = Config.load(Path(config_path) if config_path else None)
     config.warn()
+    use_timezone(config.timezone)  # times typed as text are read in it, as in the app
     entry = config.profiles.get(name)
     if entry is None:
         known = ", ".join(sorted(config.profiles)) or "none"

@@ -9,6 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from crmtui.fields import to_local
 from crmtui.http.log import LogEntry
 from crmtui.service import Crm
 from crmtui.text import inert
@@ -44,7 +45,7 @@ class RequestLogScreen(Screen[None]):
     def _add(self, entry: LogEntry) -> None:
         status = str(entry.status) if entry.status else entry.error or "—"
         self.query_one(DataTable).add_row(
-            entry.at.strftime("%H:%M:%S"),
+            to_local(entry.at).strftime("%H:%M:%S"),
             inert(entry.profile),
             inert(entry.method),
             inert(entry.path, limit=80),

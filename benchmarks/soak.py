@@ -1,4 +1,4 @@
-"""Soak: thousands of random browses, edits and creates against all five sandboxes.
+"""Soak: thousands of random browses, edits, notes and creates against all five sandboxes.
 
 Every sandbox is served over real loopback HTTP (uvicorn, 127.0.0.1) with faults at
 10% (429, 500, 503, dropped connections, malformed JSON, and lost replies: the write is
@@ -7,12 +7,24 @@ applied, then the connection drops before the answer; drawn from a seeded RNG). 
 
 * every edit the outbox acknowledged (``DONE``) is in the sandbox's own data;
 * every edit not acknowledged is still in the outbox;
-* no create was applied twice (each carries a unique marker; the sandbox holds it once).
+* no create or note was applied twice (each carries a unique marker; the sandbox holds
+  it once).
 
-Then the faults are switched off and the outbox drained: every edit and create must
-land exactly once. Exit status 1 if any check fails.
+Then the faults are switched off and the outbox drained (an uncertain change is decided
+as its user would: looked up in the vendor's data): every change must land exactly once.
+Exit status 1 if any check fails.
 
     python benchmarks/soak.py --ops 3000 --seconds 150 --seed 1
+
+``--processes N`` (2 or more): N worker processes share one cache file, each doing
+``--ops`` operations, while the parent serves the sandboxes and kills a random worker
+with SIGKILL every 0.5-3 s (``--kills`` at most), starting it again as a user would.
+The faults add late writes (applied after the client's 2 s timeout gave up) and 3xx
+answers. Every worker journals each change it was told is queued; the final audit
+counts duplicates (a create or note in the sandbox twice), edits lost (told queued,
+then gone or never done) and changes acknowledged but not applied. All three must be 0.
+
+    python benchmarks/soak.py --processes 3 --ops 2000 --seconds 900 --seed 1
 """
 
 from __future__ import annotations
@@ -21,7 +33,11 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import random
+import re
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -39,7 +55,8 @@ from crmtui.model import Change, ChangeOp, ChangeState, Query, RecordRef, utcnow
 from crmtui.sandbox.faults import CONTROL_PATH, Faults
 from crmtui.sandbox.serve import serving
 from crmtui.service import Crm
-from crmtui.store import Store
+from crmtui.service.outbox import NOTE_KIND
+from crmtui.store import CacheWriteError, Store
 from crmtui.vendors.base import Profile
 
 Rows = Callable[[Any], dict[Any, Any]]
@@ -57,6 +74,7 @@ class Plan:
     create_values: Callable[[str, Any], dict[str, Any]]  # (marker, sandbox db) -> values
     create_rows: Rows
     direct: bool = False  # queue the create as is: a field it needs is not writable
+    note_rows: Rows = lambda db: {}  # where the sandbox keeps notes on ``browse`` records
 
 
 def _task(about: Rows | None = None) -> Callable[[str, Any], dict[str, Any]]:
@@ -82,6 +100,7 @@ PLANS: dict[str, Plan] = {
         "task",
         _task(lambda db: db.contacts),
         lambda db: db.tasks,
+        note_rows=lambda db: db.notes,
     ),
     "salesseek": Plan(
         "contact",
@@ -91,6 +110,7 @@ PLANS: dict[str, Plan] = {
         "task",
         _task(),
         lambda db: db.tasks,
+        note_rows=lambda db: db.activities,
     ),
     "salesloft": Plan(
         "contact",
@@ -100,6 +120,7 @@ PLANS: dict[str, Plan] = {
         "task",
         _task(lambda db: db.tables["people"]),
         lambda db: db.tables["tasks"],
+        note_rows=lambda db: db.tables["notes"],
     ),
     "activecampaign": Plan(
         "deal",
@@ -110,6 +131,7 @@ PLANS: dict[str, Plan] = {
         lambda marker, db: {"name": marker, "amount": "1200.00", "contact": "1"},
         lambda db: db.deals,
         direct=True,  # the deal's contact is required, and not a writable field
+        note_rows=lambda db: db.notes,
     ),
     "salesforceiq": Plan(
         "contact",
@@ -119,6 +141,7 @@ PLANS: dict[str, Plan] = {
         "contact",
         lambda marker, db: {"name": marker},
         lambda db: db.contacts,
+        note_rows=lambda db: dict(enumerate(db.events)),
     ),
 }
 
@@ -234,6 +257,23 @@ class Witness:
 
 # -- the run --------------------------------------------------------------------------
 
+TEMPLATE = "<<marker>>"
+MARKER = re.compile(r"soak\w*-(?:edit|new|note)-\d+-[0-9a-f]{6}")
+
+
+def templates(apps: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each vendor's create values with a placeholder marker (ids read from its sandbox),
+    so that a process without the sandbox's data can make them."""
+    return {
+        vendor: PLANS[vendor].create_values(TEMPLATE, app.state.db) for vendor, app in apps.items()
+    }
+
+
+def filled(template: dict[str, Any], marker: str) -> dict[str, Any]:
+    return {
+        k: v.replace(TEMPLATE, marker) if isinstance(v, str) else v for k, v in template.items()
+    }
+
 
 @dataclass
 class Tally:
@@ -244,19 +284,27 @@ class Tally:
     raw: list[str] = field(default_factory=list)  # anything that was not a CrmError
     edits: list[tuple[Change, str]] = field(default_factory=list)  # (change, marker)
     creates: list[tuple[Change, str]] = field(default_factory=list)
+    notes: list[tuple[Change, str]] = field(default_factory=list)
+
+
+Queued = Callable[[str, Change, str], None]
+"""Told of every change a user queued: (operation, change, marker)."""
 
 
 @dataclass
 class Soak:
     crm: Crm
-    apps: dict[str, Any]
+    templates: dict[str, dict[str, Any]]
     rng: random.Random
     tally: Tally = field(default_factory=Tally)
     serial: int = 0
+    prefix: str = "soak"  # markers: <prefix>-<what>-<serial>-<random>
+    on_queued: Queued | None = None
+    on_op: Callable[[str], None] | None = None
 
     def marker(self, what: str) -> str:
         self.serial += 1
-        return f"soak-{what}-{self.serial:05d}-{self.rng.randrange(16**6):06x}"
+        return f"{self.prefix}-{what}-{self.serial:05d}-{self.rng.randrange(16**6):06x}"
 
     async def one(self, vendor: str) -> None:
         """One random operation on one vendor, as a user would do it."""
@@ -264,13 +312,15 @@ class Soak:
         roll = self.rng.random()
         op = (
             "list"
-            if roll < 0.25
+            if roll < 0.22
             else "get"
-            if roll < 0.45
+            if roll < 0.40
             else "timeline"
-            if roll < 0.55
+            if roll < 0.48
             else "edit"
-            if roll < 0.9
+            if roll < 0.80
+            else "note"
+            if roll < 0.90
             else "create"
         )
         self.tally.ops[op] += 1
@@ -280,8 +330,19 @@ class Soak:
             self.tally.errors[type(exc).__name__] += 1
             if not str(exc).startswith(self.crm.adapter(vendor).label):
                 self.tally.raw.append(f"{vendor} {op}: error text without the vendor: {exc}")
+        except CacheWriteError as exc:  # e.g. the cache locked by another process: told
+            self.tally.errors[type(exc).__name__] += 1
         except Exception as exc:
             self.tally.raw.append(f"{vendor} {op}: {type(exc).__name__}: {exc}")
+        if self.on_op is not None:
+            self.on_op(op)
+
+    def _queued(self, op: str, change: Change, marker: str) -> None:
+        {"edit": self.tally.edits, "note": self.tally.notes, "create": self.tally.creates}[
+            op
+        ].append((change, marker))
+        if self.on_queued is not None:
+            self.on_queued(op, change, marker)
 
     def _pick(self, vendor: str, kind: str) -> RecordRef | None:
         total = self.crm.count(vendor, kind)
@@ -320,19 +381,27 @@ class Soak:
         marker = self.marker("edit")
         change = await self.crm.edit(ref, {plan.edit_field: marker})
         if change is not None:
-            self.tally.edits.append((change, marker))
+            self._queued("edit", change, marker)
+
+    async def note(self, vendor: str, plan: Plan) -> None:
+        ref = self._pick(vendor, plan.browse)
+        if ref is None:
+            await self.crm.refresh(vendor, plan.browse, Query(per_page=50))
+            return
+        marker = self.marker("note")
+        self._queued("note", await self.crm.add_note(ref, f"Called about {marker}"), marker)
 
     async def create(self, vendor: str, plan: Plan) -> None:
         await self.crm.fields(vendor, plan.create_kind)
         marker = self.marker("new")
-        values = plan.create_values(marker, self.apps[vendor].state.db)
+        values = filled(self.templates[vendor], marker)
         if plan.direct:
             ref = RecordRef(profile=vendor, kind=plan.create_kind, id="new")
             change = self.crm.store.enqueue(Change(ref=ref, op=ChangeOp.CREATE, values=values))
             self.crm.outbox.kick(vendor)
         else:
             change = await self.crm.create(vendor, plan.create_kind, values)
-        self.tally.creates.append((change, marker))
+        self._queued("create", change, marker)
 
     async def run(self, ops: int, seconds: float, workers: int = 5) -> None:
         deadline = time.monotonic() + seconds
@@ -346,16 +415,53 @@ class Soak:
 
         await asyncio.gather(*(worker() for _ in range(workers)))
 
-    async def drain(self, rounds: int, seconds: float) -> None:
-        """Send what is queued: failed changes are made due now, ``rounds`` times."""
-        deadline = time.monotonic() + seconds
-        for _ in range(rounds):
-            if not self.crm.queued() or time.monotonic() > deadline:
-                break
-            for vendor in self.crm.states:
-                self.crm.outbox.wake(vendor)
-            await self.crm.outbox.wait_idle()
-            await self.crm.outbox.flush_all()
+    async def drain(self, rounds: int, seconds: float, apps: dict[str, Any] | None = None) -> None:
+        """Send what is queued: failed changes are made due now, ``rounds`` times.
+
+        ``apps``: the sandboxes, for deciding uncertain changes as their user would.
+        """
+        await drain(self.crm, rounds, seconds, apps)
+
+
+async def drain(crm: Crm, rounds: int, seconds: float, apps: dict[str, Any] | None) -> None:
+    deadline = time.monotonic() + seconds
+    for _ in range(rounds):
+        if not crm.queued() or time.monotonic() > deadline:
+            break
+        if apps is not None:
+            decide_uncertain(crm, apps)
+        for vendor in crm.states:
+            crm.outbox.wake(vendor)
+        await crm.outbox.wait_idle()
+        await crm.outbox.flush_all()
+
+
+def marker_of(change: Change) -> str | None:
+    found = MARKER.search(json.dumps(change.values, default=str))
+    return found.group(0) if found else None
+
+
+def landed(change: Change, apps: dict[str, Any]) -> int:
+    """How many times the note or create ``change`` is in its sandbox's data."""
+    plan, db = PLANS[change.ref.profile], apps[change.ref.profile].state.db
+    marker = marker_of(change)
+    if marker is None:
+        return 0
+    rows = plan.note_rows(db) if change.ref.kind == NOTE_KIND else plan.create_rows(db)
+    return len(rows_with(rows, marker))
+
+
+def decide_uncertain(crm: Crm, apps: dict[str, Any]) -> int:
+    """As their user would: each uncertain change looked up in the vendor's own data (its
+    app); there, "it arrived"; not there, "send again". Returns how many were decided."""
+    decided = 0
+    for change in crm.store.changes(states=[ChangeState.UNCERTAIN]):
+        if change.op is ChangeOp.CREATE and landed(change, apps):
+            crm.mark_arrived(change.id)
+        else:
+            crm.retry(change.id)
+        decided += 1
+    return decided
 
 
 # -- the checks ------------------------------------------------------------------------
@@ -383,50 +489,108 @@ def check(crm: Crm, apps: dict[str, Any], tally: Tally, *, all_done: bool) -> li
             row = row_of(plan.edit_rows(apps[vendor].state.db), change.ref.id)
             if row is None or marker not in json.dumps(row, default=str):
                 problems.append(f"{vendor} edit {marker}: acknowledged but not in the sandbox")
-    for change, marker in tally.creates:
-        vendor, plan = change.ref.profile, PLANS[change.ref.profile]
-        found = rows_with(plan.create_rows(apps[vendor].state.db), marker)
+    for change, marker in tally.creates + tally.notes:
+        vendor = change.ref.profile
+        what = "note" if change.ref.kind == NOTE_KIND else "create"
+        found = landed(change, apps)
         now = state(crm, change)
-        if len(found) > 1:
-            problems.append(f"{vendor} create {marker}: applied {len(found)} times")
+        if found > 1:
+            problems.append(f"{vendor} {what} {marker}: applied {found} times")
         if now is ChangeState.DONE and not found:
-            problems.append(f"{vendor} create {marker}: acknowledged but not in the sandbox")
+            problems.append(f"{vendor} {what} {marker}: acknowledged but not in the sandbox")
         if now is None:
-            problems.append(f"{vendor} create {marker}: left the outbox without being sent")
+            problems.append(f"{vendor} {what} {marker}: left the outbox without being sent")
         elif now is not ChangeState.DONE and all_done:
-            problems.append(f"{vendor} create {marker}: still {now} after the final drain")
+            problems.append(f"{vendor} {what} {marker}: still {now} after the final drain")
     return problems
 
 
 def duplicates(apps: dict[str, Any], tally: Tally) -> int:
-    return sum(
-        len(rows_with(PLANS[c.ref.profile].create_rows(apps[c.ref.profile].state.db), m)) > 1
-        for c, m in tally.creates
-    )
+    return sum(landed(c, apps) > 1 for c, _ in tally.creates + tally.notes)
+
+
+@dataclass
+class Audit:
+    """The shared cache's outbox against the sandboxes' data, after the final drain."""
+
+    changes: int = 0
+    done: int = 0
+    duplicates: int = 0
+    lost: int = 0  # queued (the user was told so), then gone or never sent
+    unapplied: int = 0  # done (acknowledged), yet not in the sandbox
+    refused: int = 0  # rejected or in conflict: kept in the outbox, the user told
+    problems: list[str] = field(default_factory=list)
+
+
+def audit(store: Store, apps: dict[str, Any], journal: list[dict[str, Any]]) -> Audit:
+    """Every change in the cache (done ones stay a week) and every one a user was told
+    was queued (``journal``): landed once, acknowledged only when applied, none lost."""
+    result = Audit()
+    changes = store.changes()
+    by_id = {c.id: c for c in changes}
+    result.changes = len(changes)
+    for entry in journal:
+        if entry["id"] not in by_id:
+            result.lost += 1
+            result.problems.append(f"{entry['vendor']} {entry['op']} {entry['marker']}: gone")
+    latest: dict[RecordRef, Change] = {}
+    for change in changes:
+        marker = marker_of(change) or change.id
+        where = f"{change.ref.profile} {change.op.value} {change.ref.kind} {marker}"
+        if change.state in (ChangeState.REJECTED, ChangeState.CONFLICT):
+            result.refused += 1
+            continue
+        if change.state is not ChangeState.DONE:
+            result.lost += 1
+            result.problems.append(f"{where}: still {change.state.value} after the drain")
+            continue
+        result.done += 1
+        if change.op is ChangeOp.CREATE:
+            found = landed(change, apps)
+            if found > 1:
+                result.duplicates += 1
+                result.problems.append(f"{where}: applied {found} times")
+            elif found == 0:
+                result.unapplied += 1
+                result.problems.append(f"{where}: acknowledged but not in the sandbox")
+        elif change.op is ChangeOp.UPDATE:
+            latest[change.ref] = change
+    for ref, change in latest.items():
+        plan = PLANS[ref.profile]
+        row = row_of(plan.edit_rows(apps[ref.profile].state.db), ref.id)
+        marker = marker_of(change) or ""
+        if row is None or marker not in json.dumps(row, default=str):
+            result.unapplied += 1
+            result.problems.append(f"{ref.profile} edit {marker}: acknowledged, not applied")
+    return result
 
 
 # -- wiring ---------------------------------------------------------------------------
 
 
 RATES = ("rate_429", "rate_500", "rate_503", "rate_drop", "rate_malformed", "rate_lost")
+# The shared soak adds writes that land after the client gave up, and 3xx answers.
+SHARED_RATES = (*RATES, "rate_late", "rate_redirect")
 
 
-def soak_faults(seed: int, rate: float = 0.10) -> Faults:
-    """Faults at ``rate`` in all, shared equally by the kinds in ``RATES``."""
-    share = rate / len(RATES)
+def soak_faults(seed: int, rate: float = 0.10, kinds: tuple[str, ...] = RATES) -> Faults:
+    """Faults at ``rate`` in all, shared equally by the kinds in ``kinds``."""
+    share = rate / len(kinds)
     faults = Faults(retry_after=0.01, seed=seed)
-    faults.update(dict.fromkeys(RATES, share))
+    faults.update(dict.fromkeys(kinds, share))
     return faults
 
 
-def serve_all(stack: ExitStack, seed: int, rate: float) -> dict[str, tuple[Any, str]]:
+def serve_all(
+    stack: ExitStack, seed: int, rate: float, kinds: tuple[str, ...] = RATES
+) -> dict[str, tuple[Any, str]]:
     """Every sandbox on its own loopback port: vendor -> (app, origin)."""
     served: dict[str, tuple[Any, str]] = {}
     for index, vendor in enumerate(VENDORS):
         app = sandbox.create_app(  # anchored at the real time, as a vendor's clock is
             vendor,
             seed=seed,
-            faults=soak_faults(seed + index, rate),
+            faults=soak_faults(seed + index, rate, kinds),
             rate_limit=False,
             now=utcnow(),
         )
@@ -437,7 +601,7 @@ def serve_all(stack: ExitStack, seed: int, rate: float) -> dict[str, tuple[Any, 
 def report(figures: dict[str, Any], out: Any = sys.stdout) -> None:
     width = max(len(key) for key in figures)
     for key, value in figures.items():
-        print(f"{key:<{width}}  {value}", file=out)
+        print(f"{key:<{width}}  {value}", file=out, flush=True)
 
 
 async def soak(
@@ -454,7 +618,8 @@ async def soak(
         profiles = [profile_for(vendor, origin) for vendor, (_, origin) in served.items()]
         crm = Crm(Store(Path(tmp) / "cache.sqlite3"), http, profiles)
         unpace(crm)
-        run = Soak(crm, apps, random.Random(seed))
+        crm.outbox.check_delays = (0.5, 1.0)  # no late writes here: a lost reply is there
+        run = Soak(crm, templates(apps), random.Random(seed))
         try:
             await run.run(ops, seconds)
             await crm.outbox.wait_idle()
@@ -466,7 +631,7 @@ async def soak(
             queued = [c for c, _ in run.tally.edits if state(crm, c) is not ChangeState.DONE]
             for app in apps.values():  # the faults stop: everything must land, once
                 app.state.faults.update(dict.fromkeys(RATES, 0))
-            await run.drain(rounds=10, seconds=max(10.0, seconds / 2))
+            await run.drain(rounds=10, seconds=max(10.0, seconds / 2), apps=apps)
             problems += check(crm, apps, run.tally, all_done=True)
             figures = {
                 "operations": sum(run.tally.ops.values()),
@@ -480,6 +645,7 @@ async def soak(
                 "edits acknowledged": len(run.tally.edits) - len(queued),
                 "edits still queued": len(queued),
                 "creates": len(run.tally.creates),
+                "notes": len(run.tally.notes),
                 "duplicates found": duplicates(apps, run.tally),
                 "queued after drain": crm.queued(),
                 "elapsed s": round(time.monotonic() - started, 1),
@@ -495,14 +661,236 @@ async def soak(
     return figures, problems
 
 
+# -- many processes on one cache ---------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 2.0  # the workers' client timeout...
+LATE = 3.0  # ...a late write lands this long after it reached the sandbox...
+CHECKS = (2.0, 3.0)  # ...and a check looks again after these (past LATE)
+
+
+def worker() -> None:
+    """A worker process of the shared soak: ``sys.argv[1]`` is its job (JSON)."""
+    asyncio.run(_worker(json.loads(sys.argv[1])))
+
+
+async def _worker(job: dict[str, Any]) -> None:
+    """Random operations on the shared cache, each written to the journal once done (a
+    queued change with its marker: the user was told it is queued); then its outbox."""
+    profiles = [profile_for(vendor, origin) for vendor, origin in job["origins"].items()]
+    http = Http(sleep=no_sleep, timeout=TIMEOUT)
+    crm = Crm(Store(job["path"]), http, profiles)
+    unpace(crm)
+    crm.outbox.check_delays = CHECKS
+    journal = open(job["journal"], "a", buffering=1)  # noqa: SIM115 - lives as long as we do
+
+    def queued(op: str, change: Change, marker: str) -> None:
+        line = {"id": change.id, "op": op, "vendor": change.ref.profile, "marker": marker}
+        journal.write(json.dumps(line) + "\n")
+
+    def done(op: str) -> None:
+        journal.write(json.dumps({"op": op}) + "\n")
+
+    run = Soak(
+        crm,
+        job["templates"],
+        random.Random(job["seed"]),
+        prefix=f"soak{job['slot']}x{job['round']}",
+        on_queued=queued,
+        on_op=done,
+    )
+    left = job["deadline"] - time.time()
+    try:
+        await run.run(job["ops"], left, workers=2)
+        await crm.outbox.wait_idle()
+        await drain(crm, rounds=3, seconds=max(1.0, job["deadline"] - time.time()), apps=None)
+        for line in run.tally.raw:
+            journal.write(json.dumps({"raw": line}) + "\n")
+        for name, count in run.tally.errors.items():
+            journal.write(json.dumps({"error": name, "count": count}) + "\n")
+    finally:
+        await crm.close()
+        await http.aclose()
+        crm.store.close()
+        journal.close()
+
+
+@dataclass
+class Slot:
+    """One of the N worker processes, restarted after each kill until its ops are done."""
+
+    index: int
+    journal: Path
+    ops: int
+    proc: subprocess.Popen[bytes] | None = None
+    round: int = 0
+
+    def ops_done(self) -> int:
+        return sum('"op"' in line and '"id"' not in line for line in self._lines())
+
+    def _lines(self) -> list[str]:
+        return self.journal.read_text().splitlines() if self.journal.exists() else []
+
+    def entries(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self._lines()]
+
+    def start(self, job: dict[str, Any], seed: int) -> None:
+        self.round += 1
+        job = {
+            **job,
+            "journal": str(self.journal),
+            "slot": self.index,
+            "round": self.round,
+            "seed": seed * 1000 + self.index * 100 + self.round,
+            "ops": self.ops - self.ops_done(),
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from benchmarks.soak import worker; worker()", json.dumps(job)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+async def prime(path: Path, origins: dict[str, str]) -> None:
+    """The cache as the app leaves it: the soak's kinds listed, their fields known."""
+    http = Http(sleep=no_sleep)
+    crm = Crm(Store(path), http, [profile_for(v, o) for v, o in origins.items()])
+    unpace(crm)
+    try:
+        for vendor, plan in PLANS.items():
+            for kind in {plan.browse, plan.edit_kind, plan.create_kind}:
+                await crm.refresh(vendor, kind, Query(per_page=100))
+                await crm.fields(vendor, kind)
+    finally:
+        await crm.close()
+        await http.aclose()
+        crm.store.close()
+
+
+async def shared_soak(
+    processes: int, ops: int, seconds: float, seed: int, *, rate: float = 0.10, kills: int = 10
+) -> tuple[dict[str, Any], list[str]]:
+    """N processes share one cache against the five loopback sandboxes; SIGKILLs at
+    random moments; faults include lost replies, late writes and 3xx. Then the faults
+    stop, the outbox is drained (uncertain changes decided as their user would), and the
+    cache is audited against the sandboxes' data."""
+    started = time.monotonic()
+    rng = random.Random(seed)
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        served = serve_all(stack, seed, 0.0, SHARED_RATES)
+        logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+        apps = {vendor: app for vendor, (app, _) in served.items()}
+        origins = {vendor: origin for vendor, (_, origin) in served.items()}
+        path = Path(tmp) / "cache.sqlite3"
+        await prime(path, origins)
+        for app in apps.values():  # the faults start once the cache is primed
+            app.state.faults.update({**dict.fromkeys(SHARED_RATES, rate / len(SHARED_RATES))})
+            app.state.faults.update({"late_delay": LATE, "seed": seed})
+        job = {
+            "path": str(path),
+            "origins": origins,
+            "templates": templates(apps),
+            "deadline": time.time() + seconds,
+        }
+        slots = [Slot(i, Path(tmp) / f"journal-{i}.jsonl", ops) for i in range(processes)]
+        for slot in slots:
+            slot.start(job, seed)
+        killed = 0
+        while any(slot.running() for slot in slots):
+            await asyncio.sleep(rng.uniform(0.5, 3.0))
+            alive = [slot for slot in slots if slot.running()]
+            if alive and killed < kills and time.time() < job["deadline"] - 5:
+                victim = rng.choice(alive)
+                victim.kill()  # kill -9 at a random moment, mid-send or not
+                killed += 1
+                if victim.ops_done() < victim.ops:
+                    victim.start(job, seed)  # the user starts it again
+        run_s = round(time.monotonic() - started, 1)
+        for app in apps.values():  # the faults stop: everything must land, once
+            app.state.faults.update(dict.fromkeys(SHARED_RATES, 0))
+        http = Http(sleep=no_sleep)
+        crm = Crm(Store(path), http, [profile_for(v, o) for v, o in origins.items()])
+        unpace(crm)
+        crm.outbox.check_delays = CHECKS
+        try:
+            uncertain = len(crm.store.changes(states=[ChangeState.UNCERTAIN]))
+            await drain(crm, rounds=10, seconds=max(30.0, seconds / 2), apps=apps)
+            journal = [e for slot in slots for e in slot.entries()]
+            queued_by_users = [e for e in journal if "id" in e]
+            result = audit(crm.store, apps, queued_by_users)
+            raw = [e["raw"] for e in journal if "raw" in e]
+            errors: Counter[str] = Counter()
+            for entry in journal:
+                if "error" in entry:
+                    errors[entry["error"]] += entry["count"]
+            faulted = Counter[str]()
+            for app in apps.values():
+                faulted.update(app.state.faults.counts)
+            problems = raw + result.problems
+            figures = {
+                "processes": processes,
+                "operations": sum(slot.ops_done() for slot in slots),
+                "kill -9": killed,
+                "faults injected": sum(faulted.values()),
+                "faults by kind": dict(sorted(faulted.items())),
+                "errors shown (finished workers)": dict(errors),
+                "changes queued": result.changes,
+                "told queued (journal)": len(queued_by_users),
+                "uncertain, decided by the user": uncertain,
+                "done": result.done,
+                "refused or conflict (kept, told)": result.refused,
+                "duplicates found": result.duplicates,
+                "edits lost": result.lost,
+                "acknowledged but not applied": result.unapplied,
+                "queued after drain": crm.queued(),
+                "run s": run_s,
+                "elapsed s": round(time.monotonic() - started, 1),
+                "checks": "ok" if not problems else f"{len(problems)} FAILED",
+            }
+            report(figures)
+            for problem in problems[:20]:
+                print("  -", problem)
+        finally:
+            for slot in slots:
+                slot.kill()
+            await crm.close()
+            await http.aclose()
+            crm.store.close()
+    return figures, problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ops", type=int, default=3000, help="operations at most")
+    parser.add_argument("--ops", type=int, default=3000, help="operations at most (a process)")
     parser.add_argument("--seconds", type=float, default=120.0, help="time limit of the run")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fault-rate", type=float, default=0.10)
+    parser.add_argument(
+        "--processes", type=int, default=1, help="OS processes sharing one cache (2+: kill -9s)"
+    )
+    parser.add_argument("--kills", type=int, default=10, help="kill -9s at most (shared mode)")
     args = parser.parse_args(argv)
-    _, problems = asyncio.run(soak(args.ops, args.seconds, args.seed, rate=args.fault_rate))
+    if args.processes > 1:
+        run = shared_soak(
+            args.processes,
+            args.ops,
+            args.seconds,
+            args.seed,
+            rate=args.fault_rate,
+            kills=args.kills,
+        )
+    else:
+        run = soak(args.ops, args.seconds, args.seed, rate=args.fault_rate)
+    _, problems = asyncio.run(run)
     return 1 if problems else 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.soak import main, soak
+from benchmarks.soak import main, shared_soak, soak
 
 
 @pytest.mark.slow
@@ -25,3 +25,19 @@ def test_the_command_line_is_bounded_and_says_what_it_does() -> None:
     with pytest.raises(SystemExit) as done:
         main(["--help"])
     assert done.value.code == 0
+
+
+@pytest.mark.slow
+@pytest.mark.loopback
+async def test_processes_sharing_a_cache_and_killed_lose_nothing_and_duplicate_nothing() -> None:
+    figures, problems = await shared_soak(
+        processes=2, ops=50, seconds=90, seed=5, rate=0.2, kills=3
+    )
+    assert problems == []
+    assert figures["kill -9"] == 3
+    assert set(figures["faults by kind"]) >= {"late", "lost", "302", "500"}
+    assert figures["told queued (journal)"] > 20
+    assert figures["duplicates found"] == 0
+    assert figures["edits lost"] == 0
+    assert figures["acknowledged but not applied"] == 0
+    assert figures["queued after drain"] == 0

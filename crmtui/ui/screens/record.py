@@ -294,8 +294,9 @@ class RecordScreen(Screen[None]):
             return
         info = self._kind_info()
         kind_label = info.singular if info else self.ref.kind.title()
-        sub = f" — {record.subtitle}" if record.subtitle else ""
-        heading = Content(clean(f"{kind_label}: {record.title}{sub}", limit=TITLE_LIMIT))
+        sub = f" — {record.subtitle[:TITLE_LIMIT]}" if record.subtitle else ""
+        words = f"{kind_label}: {record.title[:TITLE_LIMIT]}{sub}"
+        heading = Content(clean(words, limit=TITLE_LIMIT))  # inert, never markup
         tone = record_tone(record)
         title.update(heading + Content.from_markup(f"  {tone_badge(tone)}") if tone else heading)
         self._render_pending()

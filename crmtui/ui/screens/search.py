@@ -57,7 +57,7 @@ class SearchScreen(ModalScreen[None]):
         for i, record in enumerate(records):
             key = str(i)
             self.refs[key] = record.ref
-            sub = f" — {record.subtitle}" if record.subtitle else ""
+            sub = f" — {record.subtitle[:LABEL_LIMIT]}" if record.subtitle else ""
             where = f"  [{labels.get(record.profile, record.profile)} · {record.kind}]"
             label = inert(f"{record.title}{sub}", limit=LABEL_LIMIT)
             results.add_option(Option(label.append_text(inert(where)), id=key))

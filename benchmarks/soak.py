@@ -18,7 +18,8 @@ Exit status 1 if any check fails.
 
 ``--processes N`` (2 or more): N worker processes share one cache file, each doing
 ``--ops`` operations, while the parent serves the sandboxes and kills a random worker
-with SIGKILL every 0.5-3 s (``--kills`` at most), starting it again as a user would.
+with SIGKILL at random moments (every ``--kill-every`` seconds on average), starting it
+again as a user would.
 The faults add late writes (applied after the client's 2 s timeout gave up) and 3xx
 answers. Every worker journals each change it was told is queued; the final audit
 counts duplicates (a create or note in the sandbox twice), edits lost (told queued,
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -732,7 +734,11 @@ class Slot:
         return self.journal.read_text().splitlines() if self.journal.exists() else []
 
     def entries(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self._lines()]
+        found = []
+        for line in self._lines():
+            with contextlib.suppress(ValueError):  # a line cut short by the kill
+                found.append(json.loads(line))
+        return found
 
     def start(self, job: dict[str, Any], seed: int) -> None:
         self.round += 1
@@ -777,7 +783,14 @@ async def prime(path: Path, origins: dict[str, str]) -> None:
 
 
 async def shared_soak(
-    processes: int, ops: int, seconds: float, seed: int, *, rate: float = 0.10, kills: int = 10
+    processes: int,
+    ops: int,
+    seconds: float,
+    seed: int,
+    *,
+    rate: float = 0.10,
+    kills: int = 1000,
+    kill_every: float = 5.0,
 ) -> tuple[dict[str, Any], list[str]]:
     """N processes share one cache against the five loopback sandboxes; SIGKILLs at
     random moments; faults include lost replies, late writes and 3xx. Then the faults
@@ -806,7 +819,7 @@ async def shared_soak(
             slot.start(job, seed)
         killed = 0
         while any(slot.running() for slot in slots):
-            await asyncio.sleep(rng.uniform(0.5, 3.0))
+            await asyncio.sleep(rng.uniform(0.2, 2 * kill_every))
             alive = [slot for slot in slots if slot.running()]
             if alive and killed < kills and time.time() < job["deadline"] - 5:
                 victim = rng.choice(alive)
@@ -877,7 +890,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--processes", type=int, default=1, help="OS processes sharing one cache (2+: kill -9s)"
     )
-    parser.add_argument("--kills", type=int, default=10, help="kill -9s at most (shared mode)")
+    parser.add_argument("--kills", type=int, default=1000, help="kill -9s at most (shared mode)")
+    parser.add_argument(
+        "--kill-every", type=float, default=5.0, help="mean seconds between kill -9s"
+    )
     args = parser.parse_args(argv)
     if args.processes > 1:
         run = shared_soak(
@@ -887,6 +903,7 @@ def main(argv: list[str] | None = None) -> int:
             args.seed,
             rate=args.fault_rate,
             kills=args.kills,
+            kill_every=args.kill_every,
         )
     else:
         run = soak(args.ops, args.seconds, args.seed, rate=args.fault_rate)

@@ -388,10 +388,10 @@ class Crm:
         change = change.model_copy(
             update={"ref": RecordRef(profile=profile, kind=kind, id=f"local:{change.id}")}
         )
-        return self._enqueue(change)
+        return self._enqueue(change, what=f"the new {kind}")
 
     async def delete(self, ref: RecordRef) -> Change:
-        return self._enqueue(Change(ref=ref, op=ChangeOp.DELETE))
+        return self._enqueue(Change(ref=ref, op=ChangeOp.DELETE), what="the delete")
 
     async def add_note(self, ref: RecordRef, text: str) -> Change:
         """Queue a note on a record's timeline; it shows at once, marked as queued."""

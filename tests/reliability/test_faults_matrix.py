@@ -12,18 +12,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from benchmarks.soak import VENDORS, row_of, rows_with
-from crmtui.http import CrmError
+from crmtui.http import CrmError, Redirected
 from crmtui.model import ChangeState, Query
-from crmtui.sandbox.faults import FAULT_NAMES
+from crmtui.sandbox.faults import FAULT_NAMES, REDIRECTS, Faults
 from tests.reliability.conftest import KNOWN_GAPS, Rig
 
 TRANSIENT = {"429", "429-bare", "500", "502", "503", "drop", "malformed", "html", "lost"}
 SLOW = 0.05  # seconds a request may take while the sandbox is slowed down...
 LATENCY = 0.2  # ...by this much
+REDIRECT_HOST = str(httpx.URL(Faults().redirect_to).host)  # where a 3xx fault points
 
 
 class ArmWrites:
@@ -78,8 +80,13 @@ async def read(
     except Exception as exc:
         assert_clear(rig, path, fault, exc)
         assert fault not in TRANSIENT, f"{rig.vendor} {path}: {fault} was not retried: {exc}"
+        if fault in REDIRECTS:  # no vendor documents a redirect to another host
+            assert isinstance(exc, Redirected), f"{rig.vendor} {path}: {exc!r}"
+            assert REDIRECT_HOST in str(exc), f"{rig.vendor} {path}: {exc}"
         disarm(rig, writes)
         result = await call()
+    else:
+        assert fault not in REDIRECTS, f"{rig.vendor} {path}: a {fault} was taken as an answer"
     assert not rig.app.state.faults.next, f"{rig.vendor} {path}: {fault} was never served"
     disarm(rig, writes)
     assert result is not None
@@ -104,6 +111,10 @@ async def write(rig: Rig, writes: ArmWrites, path: str, fault: str) -> None:
     assert not rig.app.state.faults.next, f"{rig.vendor} {path}: {fault} was never served"
     first = rig.crm.store.get_change(change.id)
     assert first is not None, f"{rig.vendor} {path} under {fault}: the change was lost"
+    if fault in REDIRECTS:  # only a 2xx is success; nothing was applied
+        assert first.state is not ChangeState.DONE, f"{path}: a {fault} counted as done"
+        assert first.last_error and REDIRECT_HOST in first.last_error
+        assert "config.toml" in first.last_error and "unreadable" not in first.last_error
     if first.state is not ChangeState.DONE:
         assert first.state is ChangeState.FAILED, f"{path} under {fault}: {first.state}"
         assert first.last_error and first.last_error.startswith(f"{rig.label}: ")

@@ -163,7 +163,9 @@ class Outbox:
         try:
             return await self._deliver(claimed)
         except asyncio.CancelledError:  # stopped mid-send (the app closes): unknown outcome
-            self._settle(claimed, ChangeState.PENDING, last_error=None, maybe_sent=True)
+            now = self.crm.store.get_change(claimed.id)
+            if now is not None and now.state is ChangeState.SENDING:
+                self._settle(claimed, ChangeState.PENDING, last_error=None, maybe_sent=True)
             raise
         finally:
             renewal.cancel()

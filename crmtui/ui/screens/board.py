@@ -47,6 +47,7 @@ MARKS = {
     ChangeState.FAILED: "⇅ queued (retrying)",
     ChangeState.REJECTED: "⚠ refused",
     ChangeState.CONFLICT: "⚠ conflict",
+    ChangeState.UNCERTAIN: "⚠ arrived?",
 }
 
 

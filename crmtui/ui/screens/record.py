@@ -28,13 +28,14 @@ from crmtui.store import CacheWriteError
 from crmtui.text import clean, inert, more_marker, preview
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.themes import record_tone, tone_badge
+from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.timeline import Timeline
 
 TITLE_LIMIT = 300  # characters of the heading (title and summary are vendor text: cut, inert)
 
 
-class FieldEditor(Input):
+class FieldEditor(InertInput):  # a vendor's value, drawn inert
     """The in-place editor: its own keys act in the order they were typed.
 
     Textual runs a focused widget's (non-priority) bindings only once the key has bubbled
@@ -343,6 +344,9 @@ class RecordScreen(Screen[None]):
             elif ChangeState.REJECTED in states:
                 error = next(c.last_error for c in changes if c.state is ChangeState.REJECTED)
                 text = f"⚠ edit refused: {error} — ctrl+o to fix or discard"
+            elif ChangeState.UNCERTAIN in states:
+                label = self.crm.adapter(self.ref.profile).label
+                text = f"⚠ it is not known whether your edit reached {label} — ctrl+o to decide"
             else:
                 text = f"⇅ {len(changes)} edit{'s' if len(changes) > 1 else ''} queued — will be sent when {self.crm.adapter(self.ref.profile).label} answers"
         self.query_one("#record-pending", Static).update(inert(text))  # the vendor's refusal

@@ -206,16 +206,19 @@ async def test_echoed_credentials_never_reach_the_user_nor_the_cache(
         assert echo.echoed and failed is not None and failed.last_error
         assert "Invalid request" in failed.last_error  # the vendor's words still show
         log = "\n".join(repr(e) for e in rig.crm.http.log.entries)
-        texts = {
+        texts: dict[str, str | bytes] = {
             "the error": failed.last_error,
             "notices": "\n".join(notices),
             "the request log": log,
             "python logging": caplog.text,
+            "the open cache and its -wal": store_bytes(path),
         }
-        assert leaks(forms, dict(texts)) == []
+        assert Path(f"{path}-wal").exists()
+        assert b"Invalid request" in store_bytes(path)  # the error is in the file...
+        assert leaks(forms, texts) == []  # ...and no form of a secret
     finally:
         await close(rig)
-    assert leaks(forms, {"the cache file": store_bytes(path)}) == []
+    assert leaks(forms, {"the closed cache file": store_bytes(path)}) == []
 
 
 def many(tmp_path: Path) -> tuple[Crm, dict[str, Any], list[str]]:

@@ -32,7 +32,7 @@ _COOKIE_VALUES = re.compile(r"(?i)((?:set-)?cookie'?,\s*b?'[^=;']+=)[^;'\s]+")
 # The value runs to the end of the line or to the quote that closes it.
 _HEADERS = re.compile(
     r"(?i)\b(proxy-authorization|authorization|api-token|x-api-key|x-auth-token|"
-    r"set-cookie|cookie)\b(\\?[\"']?\s*[:=]\s*\\?[\"']?|[\"']\s*,\s*(?-i:b)?[\"'])([^\r\n\"'\\]*)"
+    r"set-cookie|cookie)\b(\\?[\"']?\s*[:=]\s*\\?[\"']?|[\"']\s*,\s*(?-i:b)?[\"'])((?:[^\r\n\"'\\]|\\/)*)"
 )
 _SCHEME = re.compile(r"(?i)^(\s*(?:basic|bearer|token|digest|negotiate)\b\s*)")
 _COOKIE_PAIR = re.compile(r"(=)[^;,\s]+")
@@ -56,6 +56,7 @@ def _forms(secret: str) -> set[str]:
         quote(encoded, safe=""),
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
+        json.dumps(secret)[1:-1].replace("/", "\\/"),  # as PHP writes JSON
         html.escape(secret),
     }
     return {form for form in forms if form}

@@ -103,6 +103,35 @@ def clean(text: object, *, multiline: bool = False, limit: int | None = LINE_LIM
     return _UNSAFE.sub(lambda run: run.group().translate(_PLACEHOLDERS), value)
 
 
+class _Visible(dict[int, str]):
+    """``visible``'s table: one placeholder per character, so positions do not move."""
+
+    def __missing__(self, code: int) -> str:
+        if code < 0x20:
+            shown = chr(0x2400 + code)  # ␀ … ␟, tab ␉, line feed ␊, carriage return ␍
+        elif code == 0x7F:
+            shown = "\u2421"  # ␡
+        else:
+            shown = REPLACEMENT
+        self[code] = shown
+        return shown
+
+
+_VISIBLE: Final = _Visible()
+_NOT_ONE_CELL: Final = re.compile(f"[\x00-\x1f\x85\u2028\u2029{_UNSAFE_CLASS[1:-1]}]+")
+
+
+def visible(text: str) -> str:
+    """``text`` with each character ``clean`` would change replaced by one placeholder.
+
+    For an editor showing vendor text: the value keeps its length, so the cursor and the
+    selection stay where they are, and the terminal still gets nothing to act on.
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    return _NOT_ONE_CELL.sub(lambda run: run.group().translate(_VISIBLE), text)
+
+
 def inert(
     text: object, *, multiline: bool = False, limit: int | None = LINE_LIMIT, style: str = ""
 ) -> Text:

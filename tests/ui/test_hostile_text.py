@@ -209,6 +209,18 @@ async def test_hostile_freshsales_text_is_inert_on_every_screen(
         await pilot.press("escape")
         await wait_screen(pilot, RecordScreen)
 
+        # e: the editor shows the value inert, and holds it unchanged
+        fields.focus()
+        await pilot.press("e")
+        item = next(i for i in record.query(FieldItem) if i.spec.key == "job_title")
+        await wait_for(pilot, lambda: item.editing and item.query(Input))
+        await pilot.pause()
+        assert item.query_one(Input).value == JOB
+        assert_inert(app, JOB)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not item.editing)
+        assert app.screen is record  # escape closed the editor, not the record
+
         # ctrl+k: search every profile
         await pilot.press("ctrl+k")
         search = await wait_screen(pilot, SearchScreen)

@@ -18,8 +18,9 @@ from textual.widgets import Input, Label, Static
 
 from crmtui.fields import FieldError, edit_text, validate
 from crmtui.model import Choice, FieldSpec, FieldType, KindInfo
-from crmtui.text import clean, inert
+from crmtui.text import inert
 from crmtui.ui.screens.board import group_field
+from crmtui.ui.widgets.inert_input import InertInput
 
 Filters = dict[str, str]
 
@@ -105,10 +106,10 @@ class FilterScreen(ModalScreen[Filters | None]):
             text = spec.choice_label(value) or edit_text(spec, value)
             if spec.type is FieldType.BOOL:
                 text = "yes" if value == "true" else "no"
-        labels = [clean(c.label) for c in spec.choices]  # vendor text, shown in the box
+        labels = [c.label for c in spec.choices]
         hint = {FieldType.BOOL: "yes or no", FieldType.MONEY: "an amount"}.get(spec.type, "any")
-        editor = Input(
-            clean(text),
+        editor = InertInput(  # the labels are vendor text: drawn inert
+            text,
             placeholder=" · ".join(labels[:4]) + (" …" if len(labels) > 4 else "") or hint,
             suggester=SuggestFromList(labels, case_sensitive=False) if labels else None,
             id=f"filter-{spec.key}",

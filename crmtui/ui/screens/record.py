@@ -53,10 +53,12 @@ class FieldEditor(InertInput):  # a vendor's value, drawn inert
 
     async def _on_key(self, event: events.Key) -> None:
         for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            if await self.run_action(binding.action):
-                event.stop()
-                event.prevent_default()
-                return
+            # ``Widget.run_action`` returns None: the key is the editor's once it has run
+            # (escape went on to the screen and closed the record too)
+            await self.run_action(binding.action)
+            event.stop()
+            event.prevent_default()
+            return
         await super()._on_key(event)
 
     async def action_accept_suggestion(self) -> None:

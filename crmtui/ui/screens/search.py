@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from crmtui.model import RecordRef
 from crmtui.service import Crm
 from crmtui.text import inert
+from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.vim import VimOptionList
 
 LABEL_LIMIT = 300  # characters of a result's title and summary
@@ -33,7 +34,7 @@ class SearchScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-dialog"):
-            yield Input(
+            yield InertInput(
                 placeholder="Search names, emails, companies, deals… (every profile)",
                 id="search-input",
             )

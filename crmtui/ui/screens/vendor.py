@@ -27,6 +27,7 @@ from crmtui.service import Crm, ListChanged
 from crmtui.text import clean, inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.screens.filters import FilterScreen, describe, filter_specs
+from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.record_table import Column, RecordTable
 from crmtui.ui.widgets.status import StatusBar
 
@@ -79,8 +80,8 @@ class KindView(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="list-bar"):
-            yield Input(
-                placeholder=clean(f"/ search {self.info.label.lower()}"), classes="list-search"
+            yield InertInput(
+                placeholder=f"/ search {self.info.label.lower()}", classes="list-search"
             )
             yield Static("", classes="list-view-name")
         yield RecordTable(self._fetch, self._count, [Column("title", "Name")])

@@ -17,6 +17,7 @@ from crmtui.text import (
     markup_literal,
     more_marker,
     preview,
+    visible,
 )
 
 KEPT_FORMAT = {"\u200c", "\u200d"}  # ZWNJ, ZWJ
@@ -141,3 +142,13 @@ def test_preview_of_a_huge_value_and_its_marker() -> None:
     assert more_marker(shown.hidden) == "… 20.0 million more characters — v shows it all"
     assert more_marker(950) == "… 950 more characters — v shows it all"
     assert not preview("short\n").cut
+
+
+@given(HOSTILE)
+def test_visible_keeps_every_position(text: str) -> None:
+    shown = visible(text)
+    assert len(shown) == len(text)  # a cursor at n stays on the same character
+    assert not [c for c in shown if unsafe(c)]
+    assert [a for a, b in zip(text, shown, strict=True) if a != b] == [
+        c for c in text if unsafe(c) or c in "\x85\u00ad"
+    ]

@@ -726,6 +726,7 @@ class Slot:
     ops: int
     proc: subprocess.Popen[bytes] | None = None
     round: int = 0
+    crashes: list[str] = field(default_factory=list)
 
     def ops_done(self) -> int:
         return sum('"op"' in line and '"id"' not in line for line in self._lines())
@@ -750,15 +751,28 @@ class Slot:
             "seed": seed * 1000 + self.index * 100 + self.round,
             "ops": self.ops - self.ops_done(),
         }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from benchmarks.soak import worker; worker()", json.dumps(job)],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with self.log.open("ab") as log:  # what a worker that crashed said
+            entry = "from benchmarks.soak import worker; worker()"
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", entry, json.dumps(job)],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+
+    @property
+    def log(self) -> Path:
+        return self.journal.with_suffix(".log")
 
     def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        """Whether the worker runs; a worker that ended with an error is a problem."""
+        if self.proc is None or self.proc.poll() is None:
+            return self.proc is not None
+        if self.proc.returncode not in (0, -signal.SIGKILL):
+            last = (self.log.read_text(errors="replace").strip().splitlines() or ["?"])[-1]
+            self.crashes.append(f"worker {self.index} exited {self.proc.returncode}: {last}")
+        self.proc = None
+        return False
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -848,7 +862,13 @@ async def shared_soak(
             faulted = Counter[str]()
             for app in apps.values():
                 faulted.update(app.state.faults.counts)
-            problems = raw + result.problems
+            crashes = [crash for slot in slots for crash in slot.crashes]
+            refused = [
+                f"{c.ref.profile} {c.op.value} {c.ref.kind}: {c.state.value}: {c.last_error}"
+                for c in crm.store.changes()
+                if c.state is not ChangeState.DONE
+            ]
+            problems = crashes + raw + result.problems
             figures = {
                 "processes": processes,
                 "operations": sum(slot.ops_done() for slot in slots),
@@ -872,6 +892,8 @@ async def shared_soak(
             report(figures)
             for problem in problems[:20]:
                 print("  -", problem)
+            for line in refused[:10]:
+                print("  not done:", line)
         finally:
             for slot in slots:
                 slot.kill()

@@ -295,3 +295,40 @@ async def test_lost_and_late_writes_land_once_on_every_vendor(tmp_path: Path, ve
                     await run_case(case, op, fault)
         finally:
             await close(crm)
+
+
+# -- a long send keeps its claim ------------------------------------------------------------
+
+
+async def test_a_send_longer_than_the_lease_keeps_its_claim(tmp_path: Path) -> None:
+    """The sender renews its lease while the request runs: another process that flushes
+    meanwhile finds a live claim, recovers nothing and sends nothing."""
+    vendor = "freshsales"
+    app = sandbox.create_app(vendor, rate_limit=False, now=utcnow())
+    witness = Witness(app, slow=1.5)  # five leases long
+    origin = f"http://{vendor}.localhost"
+    path = tmp_path / "cache.sqlite3"
+    sender, other = (open_crm(path, vendor, origin) for _ in range(2))
+    for crm in (sender, other):
+        crm.http.mount_app(origin, witness)
+        crm.outbox.lease = 0.3
+    try:
+        sender.outbox.paused = True
+        ref = (await sender.refresh(vendor, "contact", Query(per_page=5))).records[0].ref
+        await sender.fields(vendor, "contact")
+        change = await sender.add_note(ref, "A long call about the renewal")
+        sender.outbox.paused = False
+        sending = asyncio.ensure_future(sender.outbox.flush(vendor))
+        while not witness.writes:
+            await asyncio.sleep(0.02)
+        for _ in range(8):  # ~1.2 s: four leases without renewal
+            assert other.store.recover_stale() == 0
+            assert await other.outbox.flush(vendor) == 0
+            await asyncio.sleep(0.15)
+        assert await sending == 1
+        assert witness.count("A long call about the renewal") == 1
+        done = other.store.get_change(change.id)
+        assert done is not None and done.state is ChangeState.DONE
+    finally:
+        await close(sender)
+        await close(other)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crmtui import __version__, locations, sandbox
+from crmtui.text import clean
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -159,8 +160,9 @@ def run_app(app: App[object], *, headless: bool = False) -> int:
 
 
 def say(error: BaseException | str, prefix: str = "crmtui") -> None:
-    """Print an error to stderr, each of its lines as ``crmtui: ...``."""
-    for line in str(error).splitlines() or [""]:
+    """Print an error to stderr, each of its lines as ``crmtui: ...`` (vendor words in it
+    are inert: no escape sequence reaches the terminal)."""
+    for line in clean(error, multiline=True, limit=None).splitlines() or [""]:
         print(f"{prefix}: {line}", file=sys.stderr)
 
 
@@ -252,8 +254,8 @@ def run_cache(action: str, db: Path | None) -> int:
 
     path = (db or locations.cache_db()).absolute()
     report = health.check(path) if action == "check" else health.salvage(path)
-    for line in report.lines:
-        print(line, file=sys.stdout if report.ok else sys.stderr)
+    for line in report.lines:  # queued edits' values: vendor text, printed inert
+        print(clean(line, limit=None), file=sys.stdout if report.ok else sys.stderr)
     return 0 if report.ok else 1
 
 

@@ -44,6 +44,7 @@ from crmtui.http import CrmError, Offline, RateBudget, RateLimiter
 from crmtui.model import KindInfo, Page, Query, Record, utcnow
 from crmtui.service.events import ListChanged
 from crmtui.store.db import to_text
+from crmtui.text import clean
 from crmtui.vendors.base import Vendor
 
 if TYPE_CHECKING:
@@ -393,7 +394,7 @@ def run_cli(
     try:
         crm, profile = _open(target, demo=demo, db=db, config=config)
     except Exception as exc:  # a bad config, an unknown vendor: one line, no traceback
-        print(f"crmtui sync: {exc}", file=sys.stderr)
+        print(f"crmtui sync: {clean(exc, multiline=True, limit=None)}", file=sys.stderr)
         return 2
     return asyncio.run(_cli(crm, profile, kinds))
 
@@ -435,7 +436,7 @@ async def _cli(crm: Crm, profile: str, kinds: list[str]) -> int:
             print("indexing the lists for sorting and filtering…", flush=True)
             await crm.prepared()
     except CrmError as exc:
-        print(f"\ncrmtui sync: {exc}", file=sys.stderr)
+        print(f"\ncrmtui sync: {clean(exc, multiline=True, limit=None)}", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, asyncio.CancelledError):
         print("\ninterrupted: what was fetched is kept; the next sync continues from there")
@@ -446,5 +447,5 @@ async def _cli(crm: Crm, profile: str, kinds: list[str]) -> int:
         crm.store.close()
     failed = [r for r in results if r.error]
     for result in failed:
-        print(f"{result.label}: {result.error}", file=sys.stderr)
+        print(f"{result.label}: {clean(result.error, multiline=True, limit=None)}", file=sys.stderr)
     return 1 if failed else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual.content import Content
@@ -152,3 +153,11 @@ def test_visible_keeps_every_position(text: str) -> None:
     assert [a for a, b in zip(text, shown, strict=True) if a != b] == [
         c for c in text if unsafe(c) or c in "\x85\u00ad"
     ]
+
+
+def test_cli_errors_print_vendor_words_inert(capsys: pytest.CaptureFixture[str]) -> None:
+    from crmtui.cli import say
+
+    say("Freshsales refused: [/] \x1b]52;c;aGk=\x07\nsecond \x9b2J line")
+    err = capsys.readouterr().err
+    assert err == "crmtui: Freshsales refused: [/] ␛]52;c;aGk=␇\ncrmtui: second \ufffd2J line\n"

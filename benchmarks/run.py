@@ -7,7 +7,15 @@ Builds N deals (default 1,000,000) in a temporary cache through ``Store.upsert_r
 then measures, each timed figure over repeated runs (median, p95, min, max):
 
 - ``list_open_ms``: count + the first window (what opening a list reads)
-- ``deep_window_ms``: a window at the very end of the list (OFFSET paging)
+- ``deep_window_ms``: a window at the very end of the list
+- ``window_any_ms``: a window of ``BLOCK`` rows anywhere: the top, the middle, the end
+  and random offsets of the list as it comes, sorted by every shown column both ways,
+  filtered (``stage``), filtered and sorted, and searched, each list's order built first
+  (``Store.prepare_list``; ``positions_build_s`` the time those builds took)
+- ``page_down_mid_ms`` / ``page_down_sorted_ms`` / ``page_down_filtered_ms``: page-down
+  as ``page_down_ms`` but from the middle of the list, of the list sorted by amount
+  (descending) and of the list filtered by stage; ``jump_ms``: ``G``/``g`` or a jump to
+  a random row (a scrollbar drag, a percentage) until that page's rows are painted
 - ``page_down_ms``: page-down in a real ``RecordTable`` under ``App.run_test()``, key
   event to the refreshed screen (``tables.ScreenWatch``); ``pilot_page_down_ms`` the
   same through ``Pilot.press`` + ``pause``, whose 20 ms idle polls dominate it, and
@@ -21,7 +29,9 @@ then measures, each timed figure over repeated runs (median, p95, min, max):
   ``ui_stall_ms_max`` the longest window read while that build ran (a UI reading
   windows every 20 ms, at offsets all over the list), ``ui_quiet_ms_max`` the same reads
   with no build running (OFFSET paging alone), ``index_build_s`` how long it took
-- ``search_ms``: ``Store.search`` of everyday words
+- ``search_ms``: ``Store.search`` of everyday words, common and rare
+- ``bytes_per_record``: the cache's pages in use (after the benchmark built every index
+  the list needs) over the number of deals
 - ``first_paint_s`` / ``rss_mb``: a new process opening the cache and painting the list
 - ``sync_rate_ratio``: a sync's request rate over a shrunk Freshsales limit (see
   ``benchmarks/syncrate.py``); ``sync_429`` the 429s it met
@@ -37,6 +47,8 @@ import asyncio
 import json
 import os
 import platform
+import random
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -57,6 +69,14 @@ from crmtui.store import Store, indexes
 from crmtui.ui.widgets.record_table import BLOCK
 
 SEARCHES = ("acme", "tariq", "renewal", "allen expansion", "northwind", "sso")
+SHOWN_LISTS: list[dict[str, Any]] = [
+    *({"sort": key, "descending": down} for key in data.COLUMNS for down in (False, True)),
+    {"filters": {"stage": "3"}},
+    {"filters": {"stage": "3"}, "sort": "amount", "descending": True},
+    {"search": "renewal"},
+]
+SORTED = {"sort": "amount", "descending": True}
+FILTERED = {"filters": {"stage": "3"}}
 DATATABLE_ROWS = 100_000
 LIST = (data.PROFILE, data.KIND)
 REBUILT = "expected_close"  # the shown column whose sort indexes each run builds again
@@ -111,6 +131,37 @@ def list_queries(store: Store, count: int, repeat: int) -> dict[str, list[float]
         "filter_ms": timed_ms(opened(filters={"stage": "3"}), repeat),
         "search_ms": timed_ms(lambda: store.search(next(words)), repeat * len(SEARCHES)),
     }
+
+
+def any_windows(store: Store, randoms: int) -> tuple[list[float], float]:
+    """(milliseconds of windows all over every shown list, seconds to build the lists'
+    orders)."""
+    p, k = data.PROFILE, data.KIND
+    rng = random.Random(16)
+    samples: list[float] = []
+    build_s = 0.0
+    for options in SHOWN_LISTS:
+        started = time.perf_counter()
+        total = store.prepare_list(p, k, **options)
+        build_s += time.perf_counter() - started
+        ends = [0, total // 2, max(0, total - BLOCK)]
+        for offset in [*ends, *(rng.randrange(max(1, total)) for _ in range(randoms))]:
+            samples += timed_ms(
+                lambda o=offset, opts=options: store.window(p, k, offset=o, limit=BLOCK, **opts), 1
+            )
+    return samples, build_s
+
+
+def bytes_per_record(db: Path, records: int) -> float:
+    """The cache's pages in use over the number of deals."""
+    conn = sqlite3.connect(db)
+    try:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        conn.close()
+    return (pages - free) * size / max(1, records)
 
 
 def drop_sort_indexes(store: Store, field: str) -> None:
@@ -211,10 +262,19 @@ async def measure(args: argparse.Namespace, db: Path) -> dict[str, Any]:
     store, build_s = open_built(db, args.records)
     prepared = await prepared_sorts(store)
     samples = list_queries(store, args.records, args.repeat)
+    samples["window_any_ms"], positions_s = any_windows(store, args.repeat)
     samples["ui_stall_ms"] = prepared["stalls"]
     samples["ui_quiet_ms"] = prepared["quiet"]
     samples["first_sort_ms"] = prepared["firsts"]
     samples["page_down_ms"] = await tables.page_downs(store, args.presses)
+    samples["page_down_mid_ms"] = await tables.page_downs(store, args.presses, middle=True)
+    samples["page_down_sorted_ms"] = await tables.page_downs(
+        store, args.presses, middle=True, **SORTED
+    )
+    samples["page_down_filtered_ms"] = await tables.page_downs(
+        store, args.presses, middle=True, **FILTERED
+    )
+    samples["jump_ms"] = await tables.jumps(store, max(8, args.presses // 3))
     pilot, bare = await tables.pilot_page_downs(store, max(1, args.presses // 3))
     samples["pilot_page_down_ms"], samples["pilot_bare_ms"] = pilot, bare
     stock, ours = [], []
@@ -224,13 +284,17 @@ async def measure(args: argparse.Namespace, db: Path) -> dict[str, Any]:
         stock.append(s)
         ours.append(o)
     store.close()
+    per_record = bytes_per_record(db, args.records)
     paints, rss = cold_starts(db, args.cold_repeat)
     rate = await syncrate.measure()
     ratios = [s / o for s, o in zip(stock, ours, strict=True)]
     return {
         "records": args.records,
         "build_s": round(build_s, 1),
+        "load_average": os.getloadavg(),  # the machine is shared: figures under load
         "index_build_s": round(prepared["build_s"], 1),
+        "positions_build_s": round(positions_s, 2),
+        "bytes_per_record": round(per_record),
         "db_mb": round(sum(f.stat().st_size for f in db.parent.glob(db.name + "*")) / 2**20, 1),
         "samples": samples,
         "first_paint": paints,
@@ -260,6 +324,14 @@ def summary(raw: dict[str, Any]) -> dict[str, Any]:
         "deep_window_ms_p50": s["deep_window_ms"]["median"],
         "search_ms_p50": s["search_ms"]["median"],
         "search_ms_p95": s["search_ms"]["p95"],
+        "window_any_ms_p95": s["window_any_ms"]["p95"],
+        "page_down_mid_ms_p95": s["page_down_mid_ms"]["p95"],
+        "page_down_sorted_ms_p95": s["page_down_sorted_ms"]["p95"],
+        "page_down_filtered_ms_p95": s["page_down_filtered_ms"]["p95"],
+        "jump_ms_p95": s["jump_ms"]["p95"],
+        "bytes_per_record": raw["bytes_per_record"],
+        "positions_build_s": raw["positions_build_s"],
+        "load_average": raw["load_average"],
         "pilot_page_down_ms_p50": s["pilot_page_down_ms"]["median"],
         "pilot_bare_ms_p50": s["pilot_bare_ms"]["median"],
         "rss_mb": round(max(raw["rss"]), 1),
@@ -290,6 +362,11 @@ def table(result: dict[str, Any]) -> str:
         f"sync_rate_ratio {result['sync_rate_ratio']:.3f} ({result['sync_requests']} requests,"
         f" {result['sync_429']} × 429) · datatable_ratio {result['datatable_ratio']:.2f}"
         f" · records {result['records']:,} · build {result['build_s']} s · db {result['db_mb']} MB"
+    )
+    lines.append(
+        f"bytes_per_record {result['bytes_per_record']} · positions built in"
+        f" {result['positions_build_s']} s · load average"
+        f" {' '.join(f'{x:.2f}' for x in result['load_average'])} (at the end)"
     )
     return "\n".join(lines)
 

@@ -13,6 +13,7 @@ with the bare app as its control, to show the split.
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -48,17 +49,47 @@ class TableApp(App[None]):
             yield self.table
 
 
-def record_table(store: Store, count: int | None = None) -> RecordTable:
-    """A ``RecordTable`` over the benchmark deals (the first ``count`` of them)."""
+def record_table(store: Store, count: int | None = None, **options: Any) -> RecordTable:
+    """A ``RecordTable`` over the benchmark deals (the first ``count`` of them), sorted,
+    filtered or searched by ``options`` (those of ``Store.window``)."""
 
     def fetch(offset: int, limit: int) -> list[Record]:
-        return store.window(PROFILE, KIND, offset=offset, limit=limit)
+        return store.window(PROFILE, KIND, offset=offset, limit=limit, **options)
 
     def rows() -> int:
-        total = store.count(PROFILE, KIND)
+        total = store.count(
+            PROFILE, KIND, search=options.get("search", ""), filters=options.get("filters")
+        )
         return total if count is None else min(count, total)
 
-    return RecordTable(fetch, rows, columns())
+    return RecordTable(
+        fetch,
+        rows,
+        columns(),
+        sort_key=options.get("sort"),
+        descending=bool(options.get("descending")),
+    )
+
+
+def painted(table: RecordTable, cursor: int | None = None) -> Callable[[], bool]:
+    """Whether the screen shows the rows (not blanks waiting for a read), with the cursor
+    moved off ``cursor`` (when given) and on screen."""
+
+    def ready() -> bool:
+        top = int(table.scroll_offset.y)
+        moved = cursor is None or table.cursor != cursor
+        return moved and top <= table.cursor < top + table.page_rows and table.showing()
+
+    return ready
+
+
+async def settle(pilot: Any, table: RecordTable) -> None:
+    """Wait until the table's screen and the pages around it are read."""
+    for _ in range(500):
+        await pilot.pause()
+        if painted(table)() and not table._loading:
+            return
+    raise RuntimeError("the table's rows never arrived")
 
 
 class ScreenWatch:
@@ -81,31 +112,67 @@ class ScreenWatch:
 
     async def key(self, key: str, ready: Callable[[], bool]) -> float:
         """Milliseconds from sending ``key`` to the first update after ``ready()``."""
-        self.painted.clear()
-        self.ready = ready
         driver = self.app._driver
         assert driver is not None
+        return await self.act(lambda: driver.send_message(events.Key(key, None)), ready)
+
+    async def act(self, action: Callable[[], Any], ready: Callable[[], bool]) -> float:
+        """Milliseconds from ``action()`` (a key, a jump) to the first update after
+        ``ready()``."""
+        self.painted.clear()
+        self.ready = ready
         started = time.perf_counter()
-        driver.send_message(events.Key(key, None))
+        action()
         await asyncio.wait_for(self.painted.wait(), 5)
         return (time.perf_counter() - started) * 1000
 
 
-async def page_downs(store: Store, presses: int) -> list[float]:
-    """Milliseconds from each page-down key to the refreshed screen (``ScreenWatch``)."""
-    table = record_table(store)
+async def page_downs(
+    store: Store, presses: int, *, middle: bool = False, **options: Any
+) -> list[float]:
+    """Milliseconds from each page-down key to the screen showing the next page's rows
+    (``ScreenWatch``), from the top of the list or from its ``middle``; ``options``
+    sort, filter or search the list (``Store.window``'s)."""
+    table = record_table(store, **options)
     app = TableApp(table)
     samples = []
     async with app.run_test(size=SIZE) as pilot:
         table.reload()
         table.focus()
-        await pilot.pause()
+        await settle(pilot, table)
+        if middle:
+            table.jump_to(table.row_count // 2)
+            await settle(pilot, table)
         watch = ScreenWatch(app)
         for _ in range(presses):
-            before = table.cursor
-            samples.append(await watch.key("pagedown", lambda b=before: table.cursor != b))
+            samples.append(await watch.key("pagedown", painted(table, table.cursor)))
             await pilot.pause()  # let the app settle: presses are a person's, not a flood
         assert table.cursor > 0, "the table did not move"
+    return samples
+
+
+async def jumps(store: Store, count: int, *, seed: int = 16) -> list[float]:
+    """Milliseconds from a jump (``G``, ``g``, or to a random row as a scrollbar drag or
+    a typed percentage lands) to the screen showing that page's rows."""
+    table = record_table(store)
+    app = TableApp(table)
+    samples = []
+    rng = random.Random(seed)
+    async with app.run_test(size=SIZE) as pilot:
+        table.reload()
+        table.focus()
+        await settle(pilot, table)
+        watch = ScreenWatch(app)
+        for i in range(count):
+            before = table.cursor
+            if i % 4 == 0:
+                samples.append(await watch.key("G" if before == 0 else "g", painted(table, before)))
+            else:
+                target = rng.randrange(table.row_count)
+                target += int(target == before)
+                jump = lambda t=target: table.jump_to(t)  # noqa: E731
+                samples.append(await watch.act(jump, painted(table, before)))
+            await settle(pilot, table)
     return samples
 
 

@@ -1,9 +1,11 @@
 """Full-text search: what is indexed for a record, and a safe FTS5 query from user input.
 
-The index is an external-content FTS5 table over ``records`` (title, subtitle and
-``search_text``), kept in step by triggers, so no write path can forget it and the text
-is stored once. ``search_text`` is every text-like value of ``fields`` (names, emails,
-phones, domains, tags...) except dates and timestamps.
+The index is a contentless FTS5 table of (title, subtitle, ``search_text``) by the rowid
+of ``records``, kept in step by ``rows`` (the only writer of records). ``search_text`` is
+every text-like value of ``fields`` (names, emails, phones, domains, tags...) except
+dates and timestamps; it is not stored, but derived from the stored fields whenever a
+row enters or leaves the index, so this function must stay what it is (a change to it
+needs a migration that re-indexes).
 
 User input never reaches FTS5 syntax: each whitespace-separated word becomes a quoted
 phrase (``"`` doubled), words with no letter or digit are dropped, and the last word is

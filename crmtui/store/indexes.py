@@ -39,6 +39,12 @@ COLUMN_SORTS = {
     "created_at": "created_at",
 }
 
+# Column sorts whose index is built the first time a list is sorted so (not every cache
+# needs it).
+LAZY_COLUMN_INDEXES = {
+    "created_at": ("records_by_created", "(profile, kind, is_deleted, created_at, id)"),
+}
+
 
 def json_path(field: str) -> str:
     """The JSON path of a field key (quoted, so any key is safe)."""
@@ -83,7 +89,7 @@ def order(field: str | None, descending: bool, field_type: str | None) -> Order:
     """The order of a list sorted by ``field`` (title by default), ties broken by id."""
     column = COLUMN_SORTS.get(field or "title")
     if column is not None:
-        return Order(((column, descending), ("id", descending)))
+        return Order(((column, descending), ("id", descending)), LAZY_COLUMN_INDEXES.get(column))
     assert field is not None
     raw = extract(field)
     value = f"CAST({raw} AS REAL)" if field_type in NUMERIC_TYPES else _GENERIC_SORT.format(v=raw)

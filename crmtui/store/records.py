@@ -20,14 +20,13 @@ from datetime import datetime
 from typing import Any
 
 from crmtui.model import ChangeState, KindInfo, Record, RecordRef, utcnow
-from crmtui.store import indexes, optimistic, rows
+from crmtui.store import indexes, optimistic, positions, rows
 from crmtui.store.db import HasDatabase, dumps, to_text
 from crmtui.store.fts import WEIGHTS, fts_query
 
-SEARCH_CAP = 2_000
+SEARCH_CAP = 250
 _BM25 = f"bm25(records_fts, {', '.join(str(w) for w in WEIGHTS)})"
 _RANKED = f"SELECT rowid, {_BM25} AS score FROM records_fts WHERE records_fts MATCH ?"
-_PAIRS = "SELECT value ->> 0 AS rowid, value ->> 1 AS score FROM json_each(?)"
 _ARRAY_TEXT = " >= '[' AND {v} < '\\'"  # json_extract of an array: '[...]' text
 
 
@@ -171,6 +170,9 @@ class RecordsMixin(HasDatabase):
             if not search and not filters:
                 return _cached_count(conn, profile, kind)
             where, params = _where(conn, profile, kind, search, filters)
+            built = self._positions.count(conn, (profile, kind, where, tuple(params), ""))
+            if built is not None:
+                return built
             return int(
                 conn.execute(f"SELECT count(*) FROM records r {where}", params).fetchone()[0]
             )
@@ -197,14 +199,21 @@ class RecordsMixin(HasDatabase):
     ) -> list[Record]:
         """``limit`` records of a list from ``offset``, in a stable order (title by default).
 
-        A window past the middle of a whole list is read backwards from its end (the
-        same index walked the other way), so the last page costs what the first does.
+        A long list's order is built once in the background (``positions``), then any
+        window is a slice of it: the middle costs what the top does. Until then (and
+        while a change is being caught up), a window past the middle of a whole list is
+        read backwards from its end, so the last page costs what the first does.
         """
         offset, limit = max(offset, 0), max(limit, 0)
         with self._db.read() as conn:
-            where, params = _where(conn, profile, kind, search, filters)
-            order = _order(conn, profile, kind, sort, descending)
+            spec, order = _spec(conn, profile, kind, sort, descending, search, filters)
+            built = self._positions.get(conn, spec)
+            if built is not None:
+                return rows.select_rowids(conn, built[offset : offset + limit])
             total = None if search or filters else _cached_count(conn, profile, kind)
+            if total is None or total >= positions.BUILD_FROM:
+                self._positions.request(spec)
+            where, params = spec[2], list(spec[3])
             if total is None or offset + limit // 2 <= total // 2:
                 tail = f"{where} ORDER BY {order.sql()} LIMIT ? OFFSET ?"
                 return rows.select_records(conn, tail, [*params, limit, offset])
@@ -212,6 +221,34 @@ class RecordsMixin(HasDatabase):
             tail = f"{where} ORDER BY {order.sql(reverse=True)} LIMIT ? OFFSET ?"
             found = rows.select_records(conn, tail, [*params, limit, total - offset - limit])
             return found[::-1]
+
+    def prepare_list(
+        self,
+        profile: str,
+        kind: str,
+        *,
+        sort: str | None = None,
+        descending: bool = False,
+        search: str = "",
+        filters: dict[str, str] | None = None,
+    ) -> int:
+        """Build a list's order now (blocking: run it in a thread); returns its length.
+
+        ``window`` starts the same build in the background by itself; this is for
+        callers that want every window of the list quick before they start.
+        """
+        with self._db.read() as conn:
+            spec, _ = _spec(conn, profile, kind, sort, descending, search, filters)
+            built = self._positions.get(conn, spec)
+        return len(built) if built is not None else self._positions.build(spec)
+
+    @property
+    def _positions(self) -> positions.Positions:
+        with self._db.lock:
+            found: positions.Positions | None = self.__dict__.get("_built_positions")
+            if found is None:
+                found = self.__dict__["_built_positions"] = positions.Positions(self._db)
+            return found
 
     def ensure_sort_index(self, profile: str, kind: str, field: str) -> None:
         """Build the indexes that sort a list by ``field`` both ways (else built lazily).
@@ -282,28 +319,43 @@ class RecordsMixin(HasDatabase):
                 scope.extend(values)
         where = " AND ".join(clauses)
 
-        def ranked(pairs: list[tuple[int, float]]) -> list[Record]:
+        def ranked(match: str, cap: int | None) -> list[Record]:
+            """The best ``limit`` in scope among the (first ``cap``) matches of ``match``:
+            bm25 runs once per candidate, inside SQLite."""
+            candidates = f"{_RANKED} LIMIT ?" if cap is not None else _RANKED
             tail = (
-                f"JOIN ({_PAIRS}) f ON f.rowid = r.rowid WHERE {where}"
+                f"JOIN ({candidates}) f ON f.rowid = r.rowid WHERE {where}"
                 " ORDER BY f.score, r.title COLLATE NOCASE, r.id LIMIT ?"
             )
-            return rows.select_records(conn, tail, [dumps(pairs), *scope, limit])
+            capped = [cap] if cap is not None else []
+            return rows.select_records(conn, tail, [match, *capped, *scope, limit])
 
         with self._db.read() as conn:
             try:
-                found = conn.execute(f"{_RANKED} LIMIT ?", (query, SEARCH_CAP + 1)).fetchall()
-                if len(found) <= SEARCH_CAP:  # every match, ranked
-                    return ranked(found)
-                titled = conn.execute(f"{_RANKED} LIMIT ?", (f"title : ({query})", SEARCH_CAP))
-                for pairs in (titled.fetchall(), found[:SEARCH_CAP]):
-                    hits = ranked(pairs)
+                if not _matches_over(conn, query, SEARCH_CAP):  # every match, ranked
+                    return ranked(query, None)
+                for match in (f"title : ({query})", query):
+                    hits = ranked(match, SEARCH_CAP)
                     if len(hits) == limit:
                         return hits
-                tail = f"JOIN ({_RANKED}) f ON f.rowid = r.rowid WHERE {where}"
-                tail += " ORDER BY f.score, r.title COLLATE NOCASE, r.id LIMIT ?"
-                return rows.select_records(conn, tail, [query, *scope, limit])
+                return ranked(query, None)
             except sqlite3.OperationalError:  # input the tokenizer reads as nothing
                 return []
+
+
+def _spec(
+    conn: sqlite3.Connection,
+    profile: str,
+    kind: str,
+    sort: str | None,
+    descending: bool,
+    search: str,
+    filters: dict[str, str] | None,
+) -> tuple[positions.Spec, indexes.Order]:
+    """A list as ``positions`` knows it, and its order."""
+    where, params = _where(conn, profile, kind, search, filters)
+    order = _order(conn, profile, kind, sort, descending)
+    return (profile, kind, where, tuple(params), order.sql()), order
 
 
 def _order(

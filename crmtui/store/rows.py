@@ -8,6 +8,7 @@ changes applied). ``Version`` is a record plus its deleted flag: what the server
 from __future__ import annotations
 
 import json
+import json.scanner
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -26,13 +27,12 @@ _PREFIXED = ", ".join(f"r.{name.strip()}" for name in COLUMNS.split(","))
 
 UPSERT = """
 INSERT INTO records (vendor, profile, kind, id, title, subtitle, created_at, updated_at,
-    remote_url, fields, related, search_text, synced_at, is_deleted, server)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    remote_url, fields, related, synced_at, is_deleted, server)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (profile, kind, id) DO UPDATE SET
     vendor = excluded.vendor, title = excluded.title, subtitle = excluded.subtitle,
     created_at = excluded.created_at, updated_at = excluded.updated_at,
     remote_url = excluded.remote_url, fields = excluded.fields, related = excluded.related,
-    search_text = excluded.search_text,
     synced_at = COALESCE(excluded.synced_at, records.synced_at),
     is_deleted = excluded.is_deleted, server = excluded.server
 """
@@ -78,8 +78,13 @@ def _related(record: Record) -> str:
 def row_params(
     version: Version, *, synced_at: datetime | None, server: Version | None
 ) -> tuple[Any, ...]:
-    """The parameters of ``UPSERT`` for one record."""
+    """The parameters of ``UPSERT`` for one record, and its search text (index 11).
+
+    The search text is derived from the fields as stored (JSON), the same way it is
+    derived again to take a row out of the contentless search index (``_indexed``).
+    """
     r = version.record
+    fields = dumps(r.fields)
     return (
         r.vendor,
         r.profile,
@@ -90,9 +95,9 @@ def row_params(
         to_text(r.created_at),
         to_text(r.updated_at),
         r.remote_url,
-        dumps(r.fields),
+        fields,
         _related(r),
-        search_text(r.fields),
+        stored_search_text(fields),
         to_text(synced_at),
         int(version.deleted),
         server.to_json() if server else None,
@@ -117,19 +122,25 @@ def _grouped(keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str], list
     return groups
 
 
+def stored_search_text(fields: str) -> str:
+    """The indexed text of a row from its ``fields`` column."""
+    return search_text(json.loads(fields))
+
+
 def _indexed(
     conn: sqlite3.Connection, keys: Iterable[tuple[str, str, str]]
 ) -> dict[tuple[str, str, str], tuple[Any, ...]]:
-    """(rowid, title, subtitle, search_text) of the existing rows among ``keys``."""
+    """(rowid, title, subtitle, search text) of the existing rows among ``keys``: what
+    the contentless search index holds for them, to take them out of it."""
     found: dict[tuple[str, str, str], tuple[Any, ...]] = {}
     for (profile, kind), ids in _grouped(keys).items():
         cursor = conn.execute(
-            "SELECT id, rowid, title, subtitle, search_text FROM records"
+            "SELECT id, rowid, title, subtitle, fields FROM records"
             " WHERE profile = ? AND kind = ? AND id IN (SELECT value FROM json_each(?))",
             (profile, kind, dumps(ids)),
         )
-        for id_, *rest in cursor:
-            found[(profile, kind, id_)] = tuple(rest)
+        for id_, rowid, title, subtitle, fields in cursor:
+            found[(profile, kind, id_)] = (rowid, title, subtitle, stored_search_text(fields))
     return found
 
 
@@ -160,7 +171,7 @@ def write_many(
         " VALUES ('delete', ?, ?, ?, ?)",
         stale.values(),
     )
-    conn.executemany(UPSERT, batch.values())
+    conn.executemany(UPSERT, (p[:11] + p[12:] for p in batch.values()))
     fresh = [key for key in batch if key not in old or key in stale]
     rowids = {key: entry[0] for key, entry in _indexed(conn, fresh).items()}
     conn.executemany(
@@ -195,21 +206,65 @@ def to_record(row: Sequence[Any], raw: str | None = None) -> Record:
     window of 128 rows costs a fraction of a millisecond instead of a few.
     """
     vendor, profile, kind, id_, title, subtitle, created, updated, url, fields, related = row
-    return Record.model_construct(
-        vendor=vendor,
-        profile=profile,
-        kind=kind,
-        id=id_,
-        title=title,
-        subtitle=subtitle,
-        created_at=from_text(created),
-        updated_at=from_text(updated),
-        remote_url=url,
-        fields=json.loads(fields),
-        related=_related_refs(related),
-        raw=json.loads(raw) if raw else {},
-        partial=False,
+    values = {
+        "vendor": vendor,
+        "profile": profile,
+        "kind": kind,
+        "id": id_,
+        "title": title,
+        "subtitle": subtitle,
+        "created_at": from_text(created),
+        "updated_at": from_text(updated),
+        "remote_url": url,
+        "fields": _json(fields),
+        "related": _related_refs(related),
+        "raw": json.loads(raw) if raw else {},
+        "partial": False,
+    }
+    if not _FAST:
+        return Record.model_construct(**values)
+    # What ``model_construct`` does when every field is given, without its per-field
+    # bookkeeping, which cost most of a window's time (25 µs a record).
+    record = object.__new__(Record)
+    _set(record, "__dict__", values)
+    _set(record, "__pydantic_fields_set__", set(values))
+    _set(record, "__pydantic_extra__", None)
+    _set(record, "__pydantic_private__", None)
+    return record
+
+
+_set = object.__setattr__
+_SCAN = json.scanner.make_scanner(json.JSONDecoder())
+
+
+def _json(text: str) -> Any:
+    """``json.loads`` of text this module wrote (valid JSON, no surrounding space),
+    without its checks around the C scanner: a third of a window's parse time."""
+    return _SCAN(text, 0)[0]
+
+
+# The fast path holds while a record's fields are exactly these (in this order), and the
+# model has no private attributes or post-init hook to set up.
+_FAST = (
+    tuple(Record.model_fields)
+    == (
+        "vendor",
+        "profile",
+        "kind",
+        "id",
+        "title",
+        "subtitle",
+        "created_at",
+        "updated_at",
+        "remote_url",
+        "fields",
+        "related",
+        "raw",
+        "partial",
     )
+    and not Record.__private_attributes__
+    and Record.__pydantic_post_init__ is None
+)
 
 
 def read(conn: sqlite3.Connection, ref: RecordRef) -> tuple[Version, Version | None] | None:
@@ -240,12 +295,29 @@ def delete(conn: sqlite3.Connection, ref: RecordRef) -> None:
 
 def delete_profile(conn: sqlite3.Connection, profile: str) -> None:
     """Remove every row of a profile and its index entries (one statement each)."""
-    conn.execute(
+    found = conn.execute(
+        "SELECT rowid, title, subtitle, fields FROM records WHERE profile = ?", (profile,)
+    )
+    conn.executemany(
         "INSERT INTO records_fts (records_fts, rowid, title, subtitle, search_text)"
-        " SELECT 'delete', rowid, title, subtitle, search_text FROM records WHERE profile = ?",
-        (profile,),
+        " VALUES ('delete', ?, ?, ?, ?)",
+        ((r, t, s, stored_search_text(f)) for r, t, s, f in found.fetchall()),
     )
     conn.execute("DELETE FROM records WHERE profile = ?", (profile,))
+
+
+def select_rowids(conn: sqlite3.Connection, rowids: Sequence[int]) -> list[Record]:
+    """Records (without raw) by rowid, in the order of ``rowids`` (primary-key lookups)."""
+    if not rowids:
+        return []
+    ids = list(rowids)
+    if len(ids) <= 500:
+        where, params = f"r.rowid IN ({', '.join('?' * len(ids))})", ids
+    else:
+        where, params = "r.rowid IN (SELECT value FROM json_each(?))", [dumps(ids)]
+    found = conn.execute(f"SELECT r.rowid, {_PREFIXED} FROM records r WHERE {where}", params)
+    by_rowid = {row[0]: row[1:] for row in found}
+    return [to_record(by_rowid[rowid]) for rowid in ids if rowid in by_rowid]
 
 
 def select_records(conn: sqlite3.Connection, tail: str, params: Sequence[Any]) -> list[Record]:

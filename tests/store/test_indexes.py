@@ -4,12 +4,13 @@ end, the kept list sizes, and search of very common words."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
 from crmtui.model import Change, ChangeOp, FieldSpec, FieldType, Record, RecordRef
-from crmtui.store import Store, records
+from crmtui.store import Store, positions, records
 from crmtui.store.db import MIGRATIONS
 from tests.store.factory import rec
 
@@ -177,3 +178,108 @@ def test_search_of_a_very_common_word_ranks_title_matches_first(
     tasks = store.search("renewal", limit=10, kinds=["task"])
     assert len(tasks) == 10 and {r.kind for r in tasks} == {"task"}
     assert len(store.search("renewal", limit=100)) == 90  # every match when asked for
+
+
+# -- any window of a long list: built orders (positions) -----------------------------
+
+LISTS = [
+    {},
+    {"descending": True},
+    {"sort": "amount"},
+    {"sort": "amount", "descending": True},
+    {"sort": "updated_at", "descending": True},
+    {"sort": "created_at"},
+    {"filters": {"stage": "2"}},
+    {"sort": "amount", "filters": {"stage": "1"}},
+    {"search": "deal"},
+    {"search": "deal 3", "descending": True},
+]
+
+
+def _window(store: Store, offset: int, limit: int, options: dict) -> list[str]:
+    return ids(store.window(P, K, offset=offset, limit=limit, **options))
+
+
+@pytest.mark.parametrize("options", LISTS)
+def test_a_built_order_reads_the_same_windows_as_offset_paging(many: Store, options: dict) -> None:
+    search, filters = options.get("search", ""), options.get("filters")
+    whole = _window(many, 0, 1000, options)  # read before the order is built
+    assert len(whole) == many.count(P, K, search=search, filters=filters) > 0
+    assert many.prepare_list(P, K, **options) == len(whole)
+    for offset in (0, 1, 17, len(whole) // 2, len(whole) - 3, len(whole), len(whole) + 5):
+        for limit in (1, 7, 128):
+            assert _window(many, offset, limit, options) == whole[offset : offset + limit]
+    assert many.count(P, K, search=search, filters=filters) == len(whole)
+
+
+def test_a_built_order_follows_every_change_of_its_list(many: Store) -> None:
+    many.prepare_list(P, K)
+    before = _window(many, 0, 1000, {})
+    many.upsert_records([rec("500", "Aaa first", kind=K), rec("3", "Zzz last", kind=K)])
+    after = _window(many, 0, 1000, {})
+    assert after[0] == "500" and after[-1] == "3" and len(after) == len(before) + 1
+    many.prepare_list(P, K)
+    assert _window(many, 0, 1000, {}) == after
+    many.mark_deleted(RecordRef(profile=P, kind=K, id="500"))
+    assert _window(many, 0, 2, {})[0] != "500"
+    assert many.count(P, K, search="aaa") == 0
+    new = RecordRef(profile=P, kind=K, id="")
+    many.enqueue(Change(id="c1", ref=new, op=ChangeOp.CREATE, values={"name": "Aaaa new"}))
+    assert many.window(P, K, offset=0, limit=1)[0].title == "Aaaa new"
+
+
+def test_a_long_list_builds_its_order_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(positions, "BUILD_FROM", 50)
+    store = Store(tmp_path / "cache.sqlite3")
+    try:
+        store.upsert_records([rec(str(i), f"Deal {i:03}", kind=K) for i in range(200)])
+        built: list[positions.Spec] = []
+        store._positions.on_built = built.append
+        assert _window(store, 150, 3, {}) == ["150", "151", "152"]  # read the old way
+        for _ in range(500):
+            if built:
+                break
+            time.sleep(0.01)
+        assert built, "the order was not built"
+        with store._db.read() as conn:
+            assert store._positions.get(conn, built[0]) is not None
+        assert _window(store, 150, 3, {}) == ["150", "151", "152"]  # through the order
+    finally:
+        store.close()
+
+
+def test_a_cache_of_the_previous_version_keeps_its_edits_and_search(tmp_path: Path) -> None:
+    path = tmp_path / "v3.sqlite3"
+    conn = sqlite3.connect(path)
+    for number, script in enumerate(MIGRATIONS[:3]):
+        conn.executescript(f"BEGIN; {script}; PRAGMA user_version = {number + 1}; COMMIT;")
+    conn.execute(
+        "INSERT INTO records (profile, kind, id, vendor, title, fields, search_text)"
+        " VALUES ('p', 'deal', '1', 'v', 'Acme renewal', '{\"city\":\"Lisbon\"}', 'Lisbon')"
+    )
+    conn.execute(
+        "INSERT INTO records_fts (rowid, title, subtitle, search_text)"
+        " VALUES (1, 'Acme renewal', '', 'Lisbon')"
+    )
+    ref = RecordRef(profile="p", kind="deal", id="1")
+    change = Change(id="c1", ref=ref, op=ChangeOp.UPDATE, values={"stage": "won"})
+    conn.execute(
+        "INSERT INTO outbox (id, profile, kind, record_id, state, data)"
+        " VALUES ('c1', 'p', 'deal', '1', 'queued', ?)",
+        (change.model_dump_json(),),
+    )
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    try:
+        assert [c.id for c in store.changes()] == ["c1"]
+        assert ids(store.search("lisbon")) == ids(store.search("acme")) == ["1"]
+        store.upsert_records([rec("1", "Beta renewal", kind="deal", profile="p", city="Porto")])
+        assert store.search("lisbon") == [] and ids(store.search("porto")) == ["1"]
+        shown = store.get_record(ref)
+        assert shown is not None and shown.fields == {"city": "Porto", "stage": "won"}
+        assert store.integrity_check() == "ok"
+    finally:
+        store.close()

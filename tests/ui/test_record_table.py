@@ -3,6 +3,8 @@ no row it prepared, and its messages go out only when something changed."""
 
 from __future__ import annotations
 
+import threading
+
 from textual.app import App, ComposeResult
 
 from crmtui.model import Record
@@ -102,3 +104,133 @@ async def test_messages_only_when_something_changed() -> None:
         await pilot.press("end")  # already there: nothing changes
         await pilot.pause()
         assert "Highlighted" not in table.posted
+
+
+# -- a long list: painting reads nothing, a worker reads ahead -----------------------
+
+LONG = 5_000
+
+
+class Watched(RecordTable):
+    """A table over ``LONG`` rows that notes every read and whether a paint made it."""
+
+    def __init__(self) -> None:
+        self.reads: list[tuple[int, bool]] = []  # (offset, while painting)
+        self.painting = False
+        self.source: list[Record] = [
+            Record(vendor="x", profile="p", kind="deal", id=str(i), title=f"Deal {i:05}")
+            for i in range(LONG)
+        ]
+        super().__init__(self._read, lambda: len(self.source), [Column("title", "Name")])
+
+    def _read(self, offset: int, limit: int) -> list[Record]:
+        in_paint = self.painting and threading.current_thread() is threading.main_thread()
+        self.reads.append((offset, in_paint))
+        return self.source[offset : offset + limit]
+
+    def render_line(self, y: int):  # type: ignore[no-untyped-def]
+        self.painting = True
+        try:
+            return super().render_line(y)
+        finally:
+            self.painting = False
+
+
+class LongApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.table = Watched()
+        self.reloaded: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        yield self.table
+
+    def on_record_table_reloaded(self, message: RecordTable.Reloaded) -> None:
+        self.reloaded.append(message.table.row_count)
+
+
+def screen_titles(table: RecordTable) -> list[str | None]:
+    top = int(table.scroll_offset.y)
+    found = [table.cached_at(i) for i in range(top, top + table.page_rows)]
+    return [r.title if r else None for r in found]
+
+
+async def settle(pilot, table: RecordTable, *, cursor: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the screen (with the cursor on it, unless scrolled away) shows rows."""
+    for _ in range(100):
+        await pilot.pause()
+        top = int(table.scroll_offset.y)
+        on_screen = not cursor or top <= table.cursor < top + table.page_rows
+        if on_screen and table.showing() and not table._loading:
+            return
+    raise AssertionError("the rows never arrived")
+
+
+async def shown(pilot, app: LongApp) -> Watched:  # type: ignore[no-untyped-def]
+    """The long table loaded, focused, its first page on screen."""
+    app.table.reload()
+    app.table.focus()
+    await settle(pilot, app.table)
+    return app.table
+
+
+async def test_no_read_while_painting_and_rows_are_read_ahead_both_ways() -> None:
+    app = LongApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = await shown(pilot, app)
+        for move in ("end", "home", "pagedown", "pagedown", "pageup"):
+            await pilot.press(move)
+            await settle(pilot, table)
+        table.jump_to(LONG // 2)
+        await settle(pilot, table)
+        table.scroll_to(y=3_210, animate=False)  # the scrollbar, not the cursor
+        await settle(pilot, table, cursor=False)
+        assert screen_titles(table) == [f"Deal {i:05}" for i in range(3_210, 3_210 + 19)]
+        table.jump_to(LONG // 2)
+        await settle(pilot, table)
+        top, page = int(table.scroll_offset.y), table.page_rows
+        assert table.current is not None and table.current.title == f"Deal {LONG // 2:05}"
+        assert table.cached_at(top - page) is not None  # the page above
+        assert table.cached_at(top + 2 * page) is not None  # and the pages below
+        assert table.reads and not any(painting for _, painting in table.reads)
+
+
+async def test_page_down_finds_its_rows_read_before_the_key() -> None:
+    app = LongApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = await shown(pilot, app)
+        table.jump_to(LONG // 3)
+        await settle(pilot, table)
+        for _ in range(20):
+            reads = len(table.reads)
+            await pilot.press("pagedown")
+            assert table.showing()  # the new page was there when the key came
+            await settle(pilot, table)
+            assert len(table.reads) - reads <= 1  # at most the next block, ahead
+
+
+async def test_a_long_list_counts_in_the_background_and_drops_stale_counts(
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from crmtui.ui.widgets import record_table
+
+    monkeypatch.setattr(record_table, "COUNT_LATER_FROM", 100)
+    app = LongApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.table
+        table.reload()
+        await settle(pilot, table)
+        table.source = table.source[:1_000]
+        table.reload(keep_cursor=False, background=True)
+        table.source = table.source[:10]  # typed on: the first count is stale
+        table.reload(keep_cursor=False, background=True)
+        assert table.row_count == LONG  # nothing waited for a count
+        for _ in range(100):
+            await pilot.pause()
+            if table.row_count == 10:
+                break
+        await settle(pilot, table)
+        assert table.row_count == 10 and screen_titles(table)[:10] == [
+            f"Deal {i:05}" for i in range(10)
+        ]
+        assert app.reloaded == [10]  # the stale count was never applied nor announced

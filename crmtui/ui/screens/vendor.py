@@ -252,7 +252,11 @@ class KindView(Vertical):
     @on(Input.Changed, ".list-search")
     def _search_changed(self, event: Input.Changed) -> None:
         self.search_text = event.value.strip()
-        self.table.reload(keep_cursor=False)
+        self.table.reload(keep_cursor=False, background=True)  # a long list counts later
+        self._show_facts()
+
+    @on(RecordTable.Reloaded)
+    def _reloaded(self) -> None:
         self._show_facts()
 
     @on(Input.Submitted, ".list-search")

@@ -3,13 +3,22 @@
 Rows come from a ``fetch(offset, limit)`` callback (a window read from SQLite) in blocks
 of ``BLOCK`` rows, with a few blocks kept; the row count comes from ``count()``. A list
 of a million cached records costs the same to show as a list of fifty.
+
+Painting never reads: ``render_line`` draws what the block cache holds (a blank row for
+a block not read yet, and asks for it). A worker thread fills the cache ahead of the
+cursor in both directions (the page above, the two below) after every move, so a page
+down finds its rows ready; a jump (``G``, the scrollbar, ``jump_to``) paints at once
+and its rows follow within a read. ``reload(background=True)`` counts in the worker too,
+so a search typed into a long list never waits for its count (older answers dropped).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.segment import Segment
@@ -28,8 +37,11 @@ from crmtui.text import clean
 from crmtui.ui.themes import record_tone, tone_style
 
 BLOCK = 128
+AHEAD_PAGES = 2  # pages read ahead of the cursor (and one behind it)
+COUNT_LATER_FROM = 20_000  # rows of a list whose reload may count in the background
 TONED_COLUMNS = ("status", "stage")  # cells drawn in the theme's stage-open/won/lost colour
 KEEP_BLOCKS = 12
+_UNSET = object()  # nothing highlighted yet
 
 
 @dataclass
@@ -136,6 +148,13 @@ class RecordTable(ScrollView, can_focus=True):
             super().__init__()
             self.delta = delta
 
+    class Reloaded(Message):
+        """A background reload (``reload(background=True)``) has its row count."""
+
+        def __init__(self, table: RecordTable) -> None:
+            super().__init__()
+            self.table = table
+
     class NearEnd(Message):
         """The cursor is close to the last cached row: time to fetch the next page."""
 
@@ -162,6 +181,9 @@ class RecordTable(ScrollView, can_focus=True):
         self.sort_key = sort_key
         self.descending = descending
         self._blocks: OrderedDict[int, list[Record]] = OrderedDict()
+        self._loading: set[int] = set()  # blocks a worker is reading
+        self._ahead_asked = False  # a paint met a row not read yet
+        self._epoch = 0  # moves on every reload: reads of an older source are dropped
         self.row_count = 0
         self.fetches = 0  # windows read, for benchmarks
         # Rendering caches: column widths per width, each row's text per widths, and
@@ -177,24 +199,52 @@ class RecordTable(ScrollView, can_focus=True):
         self._strips: dict[tuple[int, bool], Strip] = {}
         self._strips_for: tuple[Any, ...] = ()
         self._header: tuple[tuple[Any, ...], Strip] | None = None
-        self._highlighted: Record | None = None
+        self._highlighted: object = _UNSET
         self._near_end_at = -1  # the row count NearEnd was last posted for
 
     # -- data --------------------------------------------------------------------------
 
-    def reload(self, *, keep_cursor: bool = True) -> None:
-        """Re-read the count and drop cached rows (after the cache changed)."""
+    def reload(self, *, keep_cursor: bool = True, background: bool = False) -> None:
+        """Re-read the count and drop cached rows (after the cache changed).
+
+        ``background``: when the list is long (``COUNT_LATER_FROM`` rows), count in a
+        worker thread and post ``Reloaded`` when done (a newer reload drops the older
+        count); the rows on screen are re-read meanwhile. A short list is counted now.
+        """
+        background = background and self.row_count >= COUNT_LATER_FROM
+        self._epoch += 1
         self._blocks.clear()
+        self._loading.clear()
         self._texts.clear()
         self._strips.clear()
         self._near_end_at = -1
-        self.row_count = self._count()
-        self.virtual_size = Size(self.size.width, self.row_count + 1)
         if not keep_cursor:
             self.cursor = 0
+        if background:
+            self.refresh()
+            count_later = partial(self._count_later, self._epoch)  # not started: no coroutine
+            self.run_worker(count_later, group="count", exclusive=True)
+            return
+        self._counted(self._count(), read_screen=True)
+
+    async def _count_later(self, epoch: int) -> None:
+        count = await asyncio.to_thread(self._count)
+        if epoch == self._epoch:
+            self._counted(count)
+            self.post_message(self.Reloaded(self))
+
+    def _counted(self, count: int, *, read_screen: bool = False) -> None:
+        self.row_count = count
+        self.virtual_size = Size(self.size.width, self.row_count + 1)
         self.cursor = max(0, min(self.cursor, self.row_count - 1))
+        if read_screen:  # the screen's rows now, as the count was (not while painting)
+            top = int(self.scroll_offset.y)
+            end = min(self.row_count, top + self.page_rows)
+            for index in (*range(top, end, BLOCK), end - 1):
+                self.record_at(index)
         self.refresh()
         self._highlight(self.cursor, force=True)
+        self._read_ahead()
 
     def set_source(
         self,
@@ -206,19 +256,81 @@ class RecordTable(ScrollView, can_focus=True):
         self.scroll_to(y=0, animate=False)
 
     def record_at(self, index: int) -> Record | None:
+        """The record at ``index``, read now if its block is not cached (not for painting:
+        ``cached_at`` is)."""
+        if index < 0 or index >= self.row_count:
+            return None
+        block = index // BLOCK
+        if block not in self._blocks:
+            self.fetches += 1
+            self._keep(block, self._fetch(block * BLOCK, BLOCK))
+        return self.cached_at(index)
+
+    def cached_at(self, index: int) -> Record | None:
+        """The record at ``index`` if its block is cached (None: not read yet, or none)."""
         if index < 0 or index >= self.row_count:
             return None
         block, offset = divmod(index, BLOCK)
         rows = self._blocks.get(block)
         if rows is None:
-            rows = self._fetch(block * BLOCK, BLOCK)
-            self.fetches += 1
-            self._blocks[block] = rows
-            while len(self._blocks) > KEEP_BLOCKS:
-                self._blocks.popitem(last=False)
-        else:
-            self._blocks.move_to_end(block)
+            return None
+        self._blocks.move_to_end(block)
         return rows[offset] if offset < len(rows) else None
+
+    def showing(self) -> bool:
+        """Whether every row on screen is cached (painted as a row, not a blank)."""
+        top = int(self.scroll_offset.y)
+        end = min(self.row_count, top + self.page_rows)
+        return all(i // BLOCK in self._blocks for i in range(top, end, BLOCK)) and (
+            end <= top or (end - 1) // BLOCK in self._blocks
+        )
+
+    def _keep(self, block: int, rows: list[Record]) -> None:
+        self._blocks[block] = rows
+        self._blocks.move_to_end(block)
+        while len(self._blocks) > KEEP_BLOCKS:
+            self._blocks.popitem(last=False)
+
+    def _read_ahead(self) -> None:
+        """Have a worker read the blocks of the screen, the page above it and the pages
+        below it that are not cached yet."""
+        self._ahead_asked = False
+        if not self.row_count:
+            return
+        top, rows = int(self.scroll_offset.y), self.page_rows
+        first = max(0, top - rows) // BLOCK
+        last = min(self.row_count - 1, top + (1 + AHEAD_PAGES) * rows) // BLOCK
+        self._want(range(first, last + 1))
+
+    def _want(self, blocks: Iterable[int]) -> None:
+        # the screen's blocks first, then the ones below, then above
+        top = int(self.scroll_offset.y) // BLOCK
+        missing = sorted(
+            (b for b in blocks if b not in self._blocks and b not in self._loading),
+            key=lambda b: (b < top, abs(b - top)),
+        )
+        if missing:
+            self._loading.update(missing)
+            self.run_worker(partial(self._load, self._epoch, missing), group="rows")
+
+    async def _load(self, epoch: int, blocks: list[int]) -> None:
+        fetch = self._fetch
+        try:
+            for block in blocks:
+                rows = await asyncio.to_thread(fetch, block * BLOCK, BLOCK)
+                if epoch != self._epoch:
+                    return
+                self.fetches += 1
+                self._loading.discard(block)
+                self._keep(block, rows)
+                top = int(self.scroll_offset.y)
+                if block * BLOCK < top + self.page_rows and (block + 1) * BLOCK > top:
+                    self.refresh()  # rows of the screen arrived
+                    self._highlight(self.cursor)
+            self._warm(self.cursor)
+        finally:
+            if epoch == self._epoch:
+                self._loading.difference_update(blocks)
 
     @property
     def current(self) -> Record | None:
@@ -287,9 +399,12 @@ class RecordTable(ScrollView, can_focus=True):
         if y == 0:
             return self._header_strip(width, widths)
         index = int(self.scroll_offset.y) + y - 1
-        record = self.record_at(index)
+        record = self.cached_at(index)  # painting never reads the cache file
         base = self._base_style or self.rich_style
         if record is None:
+            if 0 <= index < self.row_count and not self._ahead_asked:
+                self._ahead_asked = True
+                self.call_later(self._read_ahead)
             return Strip.blank(width, base)
         return self._row_strip(index, record, widths, width, base)
 
@@ -363,6 +478,7 @@ class RecordTable(ScrollView, can_focus=True):
             for index in (old, new):
                 self.refresh(Region(0, index - top + 1, self.size.width, 1))
         self._highlight(new)
+        self._read_ahead()
         self.call_after_refresh(self._warm, new)
         near = self.row_count - self.page_rows * 2
         if self.row_count and new >= near and self._near_end_at != self.row_count:
@@ -370,21 +486,26 @@ class RecordTable(ScrollView, can_focus=True):
             self.post_message(self.NearEnd(self))
 
     def _highlight(self, index: int, *, force: bool = False) -> None:
-        """Post ``Highlighted`` when the record under the cursor is another one."""
-        record = self.record_at(index)
-        if force or record is not self._highlighted:
+        """Post ``Highlighted`` when the record under the cursor is another one (once its
+        block is read, when it is not cached yet)."""
+        if force:
+            self._highlighted = _UNSET
+        record = self.cached_at(index)
+        if record is None and 0 <= index < self.row_count:
+            return  # posted when its block arrives (``_load``)
+        if record is not self._highlighted:
             self._highlighted = record
             self.post_message(self.Highlighted(self, record))
 
     def _warm(self, cursor: int) -> None:
-        """After a paint: fetch and format the pages around ``cursor`` ahead of the keys."""
+        """After a paint: format the cached pages around ``cursor`` ahead of the keys."""
         if self.size.width <= 1:
             return
         widths = self._widths(self.size.width - 1)
         base = self.rich_style
         top, rows = int(self.scroll_offset.y), self.page_rows
         for index in (*range(top + rows, top + 2 * rows), *range(max(0, top - rows), top)):
-            record = self.record_at(index)
+            record = self.cached_at(index)
             if record is not None:
                 self._row_strip(index, record, widths, self.size.width, base)
 
@@ -398,6 +519,18 @@ class RecordTable(ScrollView, can_focus=True):
     def action_jump(self, where: int) -> None:
         if self.row_count:
             self.cursor = 0 if where == 0 else self.row_count - 1
+
+    def jump_to(self, index: int) -> None:
+        """Put the cursor on row ``index`` (clamped), its page on screen."""
+        if self.row_count:
+            index = max(0, min(self.row_count - 1, index))
+            if index == self.cursor:
+                self.watch_cursor(index, index)  # scrolled away: bring it back
+            self.cursor = index
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._read_ahead()  # the scrollbar or the wheel moved the page, not the cursor
 
     def action_switch_tab(self, delta: int) -> None:
         self.post_message(self.TabRequested(delta))

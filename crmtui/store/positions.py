@@ -1,0 +1,145 @@
+"""Where any row of a long list is: the list's whole order as an array of rowids.
+
+``LIMIT/OFFSET`` walks every row before a window, so the middle of a million-row list
+cost half a million steps. Instead the first read of a long list (``BUILD_FROM`` rows or
+more) starts a background build of its order (one walk of its index, rowids only, on a
+second connection so the app's reads go on) into an ``array``; a window at any offset is
+then a slice of it and ``limit`` primary-key lookups, wherever it is (top, middle, end,
+sorted either way, filtered, searched).
+
+A built order is stamped with its list's change counter (``record_versions``, kept by
+triggers on ``records``: every writer, every connection and process, moves it). When the
+counter moved the order is stale: windows are read the old way (``OFFSET`` from the
+nearer end) and the read asks for a rebuild. ``KEEP`` orders are kept (8 bytes a row).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from crmtui.store.db import MEMORY, Database, connect
+
+BUILD_FROM = 5_000  # shorter lists read fine with OFFSET
+KEEP = 6  # orders kept (a million-row order is 8 MB)
+
+# (profile, kind, WHERE ..., its parameters, ORDER BY ...): one list as the user sees it.
+Spec = tuple[str, str, str, tuple[Any, ...], str]
+
+
+def version(conn: sqlite3.Connection, profile: str, kind: str) -> int:
+    """The change counter of a (profile, kind): moves with every change of its rows."""
+    found = conn.execute(
+        "SELECT v FROM record_versions WHERE profile = ? AND kind = ?", (profile, kind)
+    ).fetchone()
+    return int(found[0]) if found else 0
+
+
+class Positions:
+    """Built orders of lists, and the builds under way."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._built: OrderedDict[Spec, tuple[int, array[int]]] = OrderedDict()
+        self._building: set[Spec] = set()
+        self._next: Spec | None = None
+        self._builder: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self.on_built: Callable[[Spec], None] | None = None
+
+    def get(self, conn: sqlite3.Connection, spec: Spec) -> array[int] | None:
+        """The order of ``spec`` if built and current (``conn``: the store's, locked)."""
+        with self._lock:
+            found = self._built.get(spec)
+            if found is not None:
+                self._built.move_to_end(spec)
+        if found is None or found[0] != version(conn, spec[0], spec[1]):
+            return None
+        return found[1]
+
+    def count(self, conn: sqlite3.Connection, rows: Spec) -> int | None:
+        """The length of a built, current order of the same rows in any order, if any."""
+        with self._lock:
+            lengths = [(v, len(a)) for s, (v, a) in self._built.items() if s[:4] == rows[:4]]
+        if not lengths:
+            return None
+        current = version(conn, rows[0], rows[1])
+        return next((n for v, n in lengths if v == current), None)
+
+    def request(self, spec: Spec) -> None:
+        """Build the order of ``spec`` in the background.
+
+        One builder thread, one build at a time; a request waiting for it is replaced by
+        a newer one (a search typed letter by letter builds the last list asked for).
+        """
+        if str(self._db.path) == MEMORY:
+            return  # no second connection; ``build`` is called directly
+        with self._lock:
+            if self._closed or spec in self._building or spec == self._next:
+                return
+            self._next = spec
+            if self._builder is None or not self._builder.is_alive():
+                self._builder = threading.Thread(target=self._run, daemon=True)
+                self._builder.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                spec, self._next = self._next, None
+                if spec is None or self._closed:
+                    self._builder = None
+                    return
+                self._building.add(spec)
+            try:
+                self.build(spec)
+            except sqlite3.Error:
+                pass  # the cache closed or is busy: the next read asks again
+            finally:
+                with self._lock:
+                    self._building.discard(spec)
+
+    def build(self, spec: Spec) -> int:
+        """Build the order of ``spec`` now (blocking); returns its length."""
+        profile, kind, where, params, order = spec
+        with self._reader() as conn:
+            conn.execute("BEGIN")  # one snapshot for the counter and the rows
+            try:
+                stamp = version(conn, profile, kind)
+                found = conn.execute(
+                    f"SELECT r.rowid FROM records r {where} ORDER BY {order}", params
+                )
+                rowids = array("q", (rowid for (rowid,) in found))
+            finally:
+                conn.execute("COMMIT")
+        with self._lock:
+            self._built[spec] = (stamp, rowids)
+            self._built.move_to_end(spec)
+            while len(self._built) > KEEP:
+                self._built.popitem(last=False)
+        if self.on_built is not None:
+            self.on_built(spec)
+        return len(rowids)
+
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        """A connection of its own (WAL: the app's reads and writes go on meanwhile)."""
+        if str(self._db.path) == MEMORY:
+            with self._db.read() as conn:
+                yield conn
+            return
+        conn = connect(self._db.path)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._built.clear()

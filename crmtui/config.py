@@ -32,10 +32,12 @@ expected; a secret's value is never repeated.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
 import stat
+import tempfile
 import tomllib
 import warnings
 from collections.abc import Callable, Mapping
@@ -43,18 +45,21 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import tomlkit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import ErrorDetails
 
-from crmtui import locations, vendors
+from crmtui import files, locations, vendors
 from crmtui.http.urls import check_base_url
 from crmtui.vendors.base import Profile, Setting
 
 KEYRING_SERVICE = "crmtui"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+# Keys whose value may be a secret pasted in the wrong place: never shown in a message.
+_SECRET_KEY = re.compile(r"(_env|_keyring)$|(^|_)(api_?key|key|secret|password|passwd|token)($|_)")
 
 
 class ConfigError(Exception):
@@ -80,7 +85,7 @@ def _check_base_url(value: str) -> str:
     expected = 'an https URL of the API root, e.g. "https://acme.freshsales.io/api/"'
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 or c == "\\" for c in value):
         raise ValueError(expected + " (no spaces, control characters or backslashes)")
-    if "@" in urlsplit(value).netloc or "?" in value or "#" in value:
+    if "@" in value or "?" in value or "#" in value:
         raise ValueError(expected + " (no user@, ?query or #fragment)")
     try:
         check_base_url(value)
@@ -127,6 +132,11 @@ class _ProfileBase(BaseModel):
         allow_inf_nan=False,
         description="a number above 0: the share of the vendor's rate budget to use, e.g. 0.9",
     )
+    allow_other_host: bool = Field(
+        False,
+        description="true or false: whether base_url may be on a host outside the vendor's "
+        "own domains (the credentials are sent there)",
+    )
 
 
 def _setting_check(setting: Setting) -> Callable[[str], str]:
@@ -167,7 +177,7 @@ def _show(value: Any) -> str:
     else:
         text = "a table" if isinstance(value, dict) else type(value).__name__
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    text = re.sub(r"//[^/@]*@", "//…@", text)  # a user:password@ part is never shown
+    text = re.sub(r"//[^@]*@", "//…@", text)  # a user:password@ part is never shown
     return text if len(text) <= 60 else text[:57] + "…"
 
 
@@ -185,7 +195,8 @@ def _explain(
     key = str(error["loc"][0]) if error["loc"] else ""
     known = list(model.model_fields)
     if error["type"] == "extra_forbidden":
-        return f"{where}unknown key {key}{_nearest(key, known)}"  # value not shown: a secret?
+        # the value is not shown (a secret?); the key is escaped (it may hold anything)
+        return f"{where}unknown key {_toml_key(key)}{_nearest(key, known)}"
     info = model.model_fields.get(key)
     expected = info.description if info is not None and info.description else "another value"
     if error["type"] == "missing":
@@ -204,7 +215,15 @@ def _explain(
         )
     else:
         value = error.get("input", data.get(key))
-    return f"{where}{shown} = {_show(value)}: expected {expected}"
+    shown_value = _hidden(value) if _SECRET_KEY.search(key) else _show(value)
+    return f"{where}{shown} = {shown_value}: expected {expected}"
+
+
+def _hidden(value: Any) -> str:
+    """A value of a secret-ish key (``api_key_env``: someone may paste the key itself)."""
+    if isinstance(value, str):
+        return f"(not shown: {len(value)} characters)"
+    return _show(value) if isinstance(value, bool | int | float) else "(not shown)"
 
 
 def _check(model: type[BaseModel], data: Mapping[str, Any], where: str) -> list[str]:
@@ -239,6 +258,12 @@ def profile_errors(name: str, vendor: Any, values: Mapping[str, Any]) -> list[st
                 f"{setting.name}_keyring = true"
             )
     lines += _check(model, {"vendor": vendor, **rest}, where)
+    base_url = values.get("base_url")
+    if not lines and isinstance(base_url, str) and base_url:  # on the vendor's own hosts?
+        try:
+            cls.check_base_url(base_url, allow_other_host=values.get("allow_other_host") is True)
+        except ValueError as exc:
+            lines.append(f"{where}base_url = {_show(base_url)}: {exc}")
     if not lines and not values.get("base_url"):
         for setting in cls.settings:
             if not setting.secret and setting.required and values.get(setting.name) in (None, ""):
@@ -284,6 +309,7 @@ class ProfileConfig:
             settings=settings,
             secrets=secrets,
             rate_scale=float(self.values.get("rate_scale", 1.0)),
+            allow_other_host=self.values.get("allow_other_host") is True,
         )
 
     def _secret(self, name: str, environ: dict[str, str]) -> str:
@@ -292,13 +318,21 @@ class ProfileConfig:
             value = environ.get(str(variable), "")
             if not value:
                 raise ConfigError(
-                    f"profile {self.name!r}: the environment variable {variable} "
+                    f"profile {self.name!r}: the environment variable {_env_shown(variable)} "
                     f"(its {name}) is not set"
                 )
             return value
         if self.values.get(f"{name}_keyring"):
             return keyring_get(f"{self.name}:{name}")
         return ""
+
+
+def _env_shown(variable: object) -> str:
+    """An environment variable's name, unless it looks like a key pasted in its place."""
+    text = str(variable)
+    if len(text) < 16 or re.fullmatch(r"[A-Z_][A-Z0-9_]*", text):
+        return text
+    return f"named in {_hidden(text)[1:-1]} (is it the secret itself? name the variable)"
 
 
 def keyring_get(user: str) -> str:
@@ -342,21 +376,27 @@ class Config:
         if not path.exists():
             return cls(path=path)
         try:
-            raw = path.read_bytes()
+            raw = files.read_regular(path)
+        except files.NotAFile as exc:
+            raise ConfigError(f"{path}: cannot be used: it is {exc.what}") from None
         except OSError as exc:
             raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
         try:
-            text = raw.decode("utf-8")
+            text = raw.decode("utf-8-sig")  # a byte-order mark (some editors write one) is fine
         except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
+            at = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
+            line = raw[:at].count(b"\n") + 1
             raise ConfigError(
-                f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); "
-                "save it as UTF-8"
+                f"{path}: not UTF-8 text (byte 0x{raw[at]:02x} on line {line}); save it as UTF-8"
             ) from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except RecursionError:  # theme = [[[[...]]]]: tomllib recurses once per level
+            raise ConfigError(
+                f"{path}: not valid TOML for crmtui: arrays or tables nested too deeply"
+            ) from None
         problems = _check(_File, data, "")
         profiles: dict[str, ProfileConfig] = {}
         tables = data.get("profiles")
@@ -394,25 +434,62 @@ class Config:
             warnings.warn(text, UserWarning, stacklevel=3)
 
     def save(self) -> None:
-        """Write the file with mode 0600 (it names where secrets live)."""
-        lines = ["# crmtui configuration: see `crmtui --help` and the README.", ""]
-        if self.theme:
-            lines.append(f"theme = {_toml(self.theme)}")
-        if self.timezone:
-            lines.append(f"timezone = {_toml(self.timezone)}")
-        if self.theme or self.timezone:
-            lines.append("")
-        if self.keys:
-            lines.append("[keys]")
-            lines += [f"{_toml_key(k)} = {_toml(v)}" for k, v in sorted(self.keys.items())]
-            lines.append("")
-        for profile in self.profiles.values():
-            lines.append(f"[profiles.{_toml_key(profile.name)}]")
-            lines.append(f"vendor = {_toml(profile.vendor)}")
-            lines += [f"{_toml_key(k)} = {_toml(v)}" for k, v in profile.values.items()]
-            lines.append("")
-        write_private(self.path, "\n".join(lines))
+        """Write the file with mode 0600 (it names where secrets live).
+
+        The file is edited in place as a TOML document (tomlkit): the user's comments,
+        order and layout stay; only changed values are rewritten, escaped as TOML needs
+        (a profile name with a newline reads back as written). See ``write_private`` for
+        how it is written (and what a symbolic link in its place gets).
+        """
+        wanted: dict[str, Any] = {
+            "theme": self.theme or None,
+            "timezone": self.timezone or None,
+            "keys": dict(self.keys) or None,
+            "profiles": {p.name: {"vendor": p.vendor, **p.values} for p in self.profiles.values()}
+            or None,
+        }
+        write_private(self.path, tomlkit.dumps(_merge(self._document(), wanted)))
         self.warnings = [w for w in self.warnings if not w.startswith(f"{self.path} can be")]
+
+    def _document(self) -> tomlkit.TOMLDocument:
+        """The file as it is now (to keep its comments), or a new document."""
+        try:
+            return tomlkit.parse(files.read_regular(self.path).decode("utf-8-sig"))
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, RecursionError):  # unreadable or not TOML: write anew
+            pass
+        doc = tomlkit.document()
+        doc.add(tomlkit.comment("crmtui configuration: see `crmtui --help` and the README."))
+        doc.add(tomlkit.nl())
+        return doc
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Whether a value in the file already says ``new`` (``keys`` may be a list there)."""
+    if isinstance(old, list) and isinstance(new, str):
+        return ",".join(map(str, old)) == new
+    return bool(old == new and type(old) is type(new))
+
+
+def _merge(table: Any, wanted: Mapping[str, Any]) -> Any:
+    """Make the tomlkit ``table`` say ``wanted`` (None: no such key), touching only what
+    differs, so comments and layout around unchanged values are kept."""
+    for key in list(table.keys()):
+        if wanted.get(key) is None:
+            del table[key]
+    for key, value in wanted.items():
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            inner = table.get(key)
+            if not isinstance(inner, dict):
+                inner = tomlkit.table(is_super_table=key == "profiles")
+                table[key] = inner
+            _merge(inner, value)
+        elif key not in table or not _same(table[key], value):
+            table[key] = value
+    return table
 
 
 def _loose_mode(path: Path) -> list[str]:
@@ -427,27 +504,57 @@ def _loose_mode(path: Path) -> list[str]:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only (0600), atomically."""
+    """Write ``text`` to ``path`` readable by its owner only (0600), atomically.
+
+    The text goes to a new file made by ``mkstemp`` (0600, a name nobody could plant a
+    link at) in the same folder, then replaces ``path`` in one step (``os.replace``).
+    A symbolic link at ``path`` (a dotfiles repository links config.toml) is written
+    through: its target is replaced and stays a link's target, provided it is a regular
+    file owned by this user; a link to anything else is refused (``files.NotAFile``)
+    rather than followed, so crmtui never rewrites or chmods another user's file.
+    """
+    if path.is_symlink():
+        target = path.resolve()
+        if target.exists():
+            files.check_regular(path, target.stat(), own=True)
+        path = target
+    elif path.exists():
+        files.check_regular(path, path.stat(), own=True)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _toml(value: Any) -> str:
+    """``value`` as TOML (for messages): a string quoted with every control or invisible
+    character escaped (``\\n``, ``\\u001b``), so a message stays one inert line."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    text = "".join(_escape(c) for c in str(value))
     return f'"{text}"'
 
 
+def _escape(char: str) -> str:
+    if char in '"\\':
+        return "\\" + char
+    if char.isprintable():
+        return char
+    return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
+
+
 def _toml_key(key: str) -> str:
-    return key if key.replace("_", "").replace("-", "").isalnum() else _toml(key)
+    return key if _BARE_KEY.fullmatch(key) else _toml(key)
 
 
 HOW_TO = """\

@@ -118,11 +118,11 @@ def test_how_to_offers_the_demo(tmp_path: Path) -> None:
         ),
         (
             '[profiles.acme]\nvendor = "freshsales"\ndomain = "acme"\napi_key_keyring = "yes"\n',
-            r'api_key_keyring = "yes": expected true or false',
+            r"api_key_keyring = \(not shown: 3 characters\): expected true or false",
         ),
         (
             '[profiles.acme]\nvendor = "freshsales"\ndomain = "acme"\napi_key_env = "MY KEY"\n',
-            r'api_key_env = "MY KEY": expected the name of an environment variable',
+            r"api_key_env = \(not shown: 6 characters\): expected the name of an environment",
         ),
     ],
 )
@@ -242,3 +242,158 @@ def test_profiles_are_checked_even_when_a_top_level_key_is_wrong(tmp_path: Path)
     assert len(lines) == 2
     assert 'keys.cursor_down = ["down", 5]: expected a key or a list of keys' in lines[0]
     assert '[profiles.acme] domain = "evil.example/": expected' in lines[1]
+
+
+# -- what an attacker (or an accident) puts in place of config.toml ----------------------
+
+
+def load_in_thread(path: Path) -> str:
+    """Config.load's error text, loaded in a thread so that a hang fails the test."""
+    import threading
+
+    said: list[str] = []
+
+    def run() -> None:
+        try:
+            Config.load(path)
+            said.append("loaded")
+        except ConfigError as exc:
+            said.append(str(exc))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(20)
+    assert said, "Config.load did not return (it waits on the file)"
+    return said[0]
+
+
+def test_a_fifo_in_place_of_the_config_is_one_line_not_a_hang(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "config.toml"
+    os.mkfifo(path)
+    message = load_in_thread(path)
+    assert message == f"{path}: cannot be used: it is a FIFO (named pipe), not a file"
+
+
+def test_deeply_nested_toml_is_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", "theme = " + "[" * 3000 + "]" * 3000 + "\n")
+    message = load_in_thread(path)
+    assert message == f"{path}: not valid TOML for crmtui: arrays or tables nested too deeply"
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'\xef\xbb\xbftheme = "crmtui-dark"\n')
+    assert Config.load(path).theme == "crmtui-dark"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'api_key_env = "sk-live-SUPERSECRET123"',
+        'api_key_keyring = "sk-live-SUPERSECRET123"',
+    ],
+)
+def test_a_secret_pasted_into_a_secret_setting_is_never_echoed(tmp_path: Path, line: str) -> None:
+    lines = problems(tmp_path, f'[profiles.a]\nvendor = "freshsales"\ndomain = "acme"\n{line}\n')
+    assert len(lines) == 1 and "(not shown: 22 characters)" in lines[0], lines
+    assert "SUPERSECRET" not in lines[0]
+
+
+def test_a_secret_named_as_a_variable_is_not_echoed_when_unset() -> None:
+    entry = ProfileConfig(
+        "acme", "freshsales", {"domain": "acme", "api_key_env": "sk_live_SUPERSECRET123"}
+    )
+    with pytest.raises(ConfigError, match="not set") as info:
+        entry.resolve({})
+    assert "SUPERSECRET" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            '[profiles."a\\nb"]\nvendor = "freshsales"\ndomain = 1\napi_key_env = "K"\n',
+            '[profiles."a\\u000ab"] domain = 1',
+        ),
+        (
+            '[profiles."\\u001b[2J\\u001b]0;x\\u0007"]\nvendor = "freshsales"\ndomain = 1\n',
+            '[profiles."\\u001b[2J\\u001b]0;x\\u0007"] domain = 1',
+        ),
+        (
+            '[profiles.a]\nvendor = "freshsales"\ndomain = "acme"\n"\\u001b[31mred\\nx" = 1\n',
+            'unknown key "\\u001b[31mred\\u000ax"',
+        ),
+    ],
+)
+def test_names_and_keys_in_messages_are_escaped(tmp_path: Path, text: str, shown: str) -> None:
+    lines = problems(tmp_path, text)
+    assert len(lines) == 1 and shown in lines[0], lines
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in lines[0])
+
+
+def test_save_writes_what_it_can_read_back_and_keeps_the_users_comments(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path / "config.toml",
+        '# my settings\ntheme = "crmtui-dark"  # dark at night\n\n'
+        '[profiles."acme\\nsecond"]\nvendor = "freshsales"  # work\ndomain = "acme"\n'
+        'api_key_env = "K"\n',
+    )
+    config = Config.load(path)
+    config.theme = 'crmtui-"light"\nx'
+    config.save()
+    text = path.read_text()
+    assert "# my settings" in text and "# dark at night" in text and "# work" in text
+    again = Config.load(path)
+    assert again.theme == 'crmtui-"light"\nx'
+    assert list(again.profiles) == ["acme\nsecond"]
+
+
+def test_save_never_follows_a_planted_temporary_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", 'theme = "crmtui-dark"\n')
+    victim = write(tmp_path / "victim.txt", "IMPORTANT\n")
+    victim.chmod(0o644)
+    for name in ("config.toml.tmp", ".config.toml.tmp"):
+        (tmp_path / name).symlink_to(victim)
+    config = Config.load(path)
+    config.theme = "crmtui-light"
+    config.save()
+    assert victim.read_text() == "IMPORTANT\n"
+    assert stat.S_IMODE(victim.stat().st_mode) == 0o644
+    assert not path.is_symlink() and Config.load(path).theme == "crmtui-light"
+
+
+def test_a_linked_config_is_written_through_to_its_target_0600(tmp_path: Path) -> None:
+    (tmp_path / "dotfiles").mkdir()
+    target = write(tmp_path / "dotfiles" / "crmtui.toml", 'theme = "crmtui-dark"\n')
+    target.chmod(0o644)
+    path = tmp_path / "config.toml"
+    path.symlink_to(target)
+    config = Config.load(path)
+    config.theme = "crmtui-light"
+    config.save()
+    assert path.is_symlink() and path.resolve() == target.resolve()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert Config.load(path).theme == "crmtui-light"
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "geteuid"), reason="POSIX owners")
+def test_a_link_to_another_users_file_is_not_written(tmp_path: Path) -> None:
+    import os
+
+    from crmtui.files import NotAFile
+
+    target = write(tmp_path / "theirs.toml", 'theme = "crmtui-dark"\n')
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the file to another user")
+    os.chown(target, 65534, -1)
+    path = tmp_path / "config.toml"
+    path.symlink_to(target)
+    config = Config.load(path)
+    config.theme = "crmtui-light"
+    with pytest.raises(NotAFile, match="owned by another user"):
+        config.save()
+    assert target.read_text() == 'theme = "crmtui-dark"\n'

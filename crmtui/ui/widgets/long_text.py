@@ -1,8 +1,9 @@
 """A read-only view of a long text (a 20 MB note) that draws only the lines on screen.
 
 The text is split into its lines once; each line is wrapped at the widget's width by
-counting characters, so finding row ``n`` is a binary search over the lines' row counts
-and drawing a screen cleans (``crmtui.text.clean``) and styles only the rows shown. A
+counting characters (half the width for a line with non-ASCII characters, which may be
+two cells wide), so finding row ``n`` is a binary search over the lines' row counts and
+drawing a screen cleans (``crmtui.text.clean``) and styles only the rows shown. A
 ``TextArea`` or a ``Log`` take seconds to open a text of that size.
 """
 
@@ -49,18 +50,29 @@ class LongText(ScrollView, can_focus=True):
     def rows(self) -> int:
         return self._ends[-1] if self._ends else 0
 
+    def _chunk(self, line: str) -> int:
+        """Characters per row: the width, or half of it where a character may be wide."""
+        return self._width if line.isascii() else max(1, self._width // 2)
+
     def _wrap(self, width: int) -> None:
         width = max(1, width)
         if width != self._width:
             self._width = width
-            self._ends = list(accumulate(max(1, -(-len(line) // width)) for line in self.lines))
+            self._ends = list(
+                accumulate(max(1, -(-len(line) // self._chunk(line))) for line in self.lines)
+            )
         self.virtual_size = Size(width, self.rows)
 
+    def _text_width(self) -> int:
+        """The width rows are wrapped at: the scrollbar's room is kept whether or not it
+        shows, so its coming does not crop rows already wrapped."""
+        return self.content_region.width - self.styles.scrollbar_size_vertical
+
     def on_mount(self) -> None:
-        self._wrap(self.scrollable_content_region.width)
+        self._wrap(self._text_width())
 
     def on_resize(self, event: events.Resize) -> None:
-        self._wrap(self.scrollable_content_region.width)
+        self._wrap(self._text_width())
 
     def row_text(self, row: int) -> str:
         """The (cleaned) text of display row ``row``; "" past the end."""
@@ -68,8 +80,10 @@ class LongText(ScrollView, can_focus=True):
             return ""
         index = bisect_right(self._ends, row)
         first = self._ends[index - 1] if index else 0
-        start = (row - first) * self._width
-        return clean(self.lines[index][start : start + self._width], limit=None)
+        line = self.lines[index]
+        chunk = self._chunk(line)
+        start = (row - first) * chunk
+        return clean(line[start : start + chunk], limit=None)
 
     def render_line(self, y: int) -> Strip:
         style = self.rich_style

@@ -61,7 +61,7 @@ from typing import Any, ClassVar
 import httpx
 
 from crmtui.fields import iso, money, parse_date, parse_datetime
-from crmtui.http import Http, NotFound, RateBudget, Rejected, VendorSession
+from crmtui.http import BadResponse, Http, NotFound, RateBudget, Rejected, VendorSession
 from crmtui.http.auth import basic
 from crmtui.http.client import json_object
 from crmtui.model import (
@@ -985,7 +985,18 @@ class SalesforceIQ(Vendor):
         body = text.strip()
         subject = body.splitlines()[0][:80] if body else "Note"
         event = {"subject": subject, "body": body, "participantIds": emails or participants}
-        await self.session.request("PUT", "events", json=event, expect_json=False)
+        response = await self.session.request("PUT", "events", json=event, expect_json=False)
+        if response.content.strip():
+            # The doc answers PUT /events with "204 NO CONTENT" and nothing else. A success
+            # that carries a body is not that answer (a proxy's page, a reply cut short):
+            # whether the event was logged is unknown, so the outbox lets the user decide
+            # (events cannot be read back) instead of taking it as done.
+            raise BadResponse(
+                self.label,
+                f"PUT /events was answered with HTTP {response.status_code} and a body, "
+                "not the documented 204 No Content",
+                maybe_applied=True,
+            )
         activity = Activity(
             id=f"event-{uuid.uuid4().hex}",
             type=ActivityType.NOTE,

@@ -20,7 +20,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,8 @@ from crmtui.model import Change, ChangeState, Query, RecordRef, utcnow
 from crmtui.sandbox.serve import serving
 from crmtui.service import Crm
 from crmtui.store import Store
-from tests.reliability.conftest import CHECKS
+from tests.reliability.conftest import CHECKS, Rig
+from tests.reliability.test_faults_matrix import ArmWrites
 from tests.reliability.test_lost_replies import queue_create
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -332,3 +333,25 @@ async def test_a_send_longer_than_the_lease_keeps_its_claim(tmp_path: Path) -> N
     finally:
         await close(sender)
         await close(other)
+
+
+async def test_a_salesforceiq_event_answered_with_a_body_is_not_taken_as_logged(
+    rigs: Callable[..., Rig],
+) -> None:
+    """PUT /events is documented to answer 204 and nothing else: a 200 with a (cut) body
+    did not say the event was logged, and events cannot be read back: the user decides."""
+    rig = rigs("salesforceiq")
+    writes = ArmWrites(rig.app)
+    rig.crm.http.mount_app("http://salesforceiq.localhost", writes)
+    ref = await rig.some(PLANS["salesforceiq"].browse)
+    writes.armed.append("malformed")  # a 200 whose body is cut short; nothing applied
+    change = await rig.crm.add_note(ref, "Renewal call booked")
+    await rig.settle()
+    failed = rig.crm.store.get_change(change.id)
+    assert failed is not None and failed.state is ChangeState.FAILED
+    assert rig.crm.store.maybe_sent(change.id)
+    rig.crm.outbox.wake(rig.vendor)
+    await rig.settle()
+    waiting = rig.crm.store.get_change(change.id)
+    assert waiting is not None and waiting.state is ChangeState.UNCERTAIN
+    assert rig.app.state.db.events == []

@@ -16,22 +16,32 @@ Retries
 
     A write (POST, PUT, PATCH, DELETE) is retried by the transport only when it surely did
     not reach the vendor: the connection was never made (connect error or timeout, no free
-    connection), or the vendor answered 408, 429 or 503, which it does before processing.
+    connection), or the vendor answered 429 (its rate limit refuses before processing).
     Every other failure of a write is raised at once, and when its outcome is unknown
-    (timeout or dropped connection after sending, another 5xx, a 2xx whose body cannot be
-    read, a 303) with ``maybe_applied=True``, so the outbox checks with the vendor before
-    it sends the write again. No write is ever sent twice by this module.
+    (timeout or dropped connection after sending, 408 or any 5xx, a 2xx whose body cannot
+    be read, a 303) with ``maybe_applied=True``, so the outbox checks with the vendor before
+    it sends the write again. Decision: a 503 or 408 on a write is not retried, as some
+    proxies answer them after passing the request on. No write is ever sent twice by this
+    module.
 
 Redirects
     Decision: the client never lets httpx follow redirects. A session follows one only
     when its adapter says the vendor documents redirects (``follow_redirects=True``:
     Freshsales, whose API docs say a 301/302 may send an http request to https; none of
-    the other four vendors' docs mention a redirect), only for a GET, only to the same
-    host (same scheme and port, or http to https on the same host), at most
-    ``MAX_REDIRECTS`` times. The credentials then go only where they were meant to go.
-    Any other 3xx raises ``Redirected`` naming the host the server pointed to; for a
-    write nothing is followed and nothing is assumed applied, except 303 ("See Other"),
-    which by RFC 9110 answers a request that was processed, so it is ``maybe_applied``.
+    the other four vendors' docs mention a redirect), only for a GET, only to the exact
+    same origin: scheme, host and port (decision: an http->https "upgrade" would send the
+    credentials to another port, i.e. another server, so it is reported, not followed;
+    crmtui's Freshsales URLs are https already), at most ``MAX_REDIRECTS`` times. The
+    credentials then go only where they were meant to go. Any other 3xx raises
+    ``Redirected`` naming the host the server pointed to (or "no valid address" when its
+    Location cannot be parsed); for a write nothing is followed and nothing is assumed
+    applied, except 303 ("See Other"), which by RFC 9110 answers a request that was
+    processed, so it is ``maybe_applied``.
+
+Plain http to ``NAME.localhost``
+    Served only when the origin is mounted in-process (``Http.mount_app``); otherwise it
+    is refused, both when a session is made and when a request is routed, since the
+    system resolver would ask DNS for the name (see ``crmtui.http.urls``).
 
 Size
     A reply larger than ``Http.max_reply_bytes`` (20 MB by default) is refused with
@@ -67,7 +77,16 @@ import httpx
 from crmtui.http import errors
 from crmtui.http.limiter import RateLimiter
 from crmtui.http.log import LogEntry, Redactor, RequestLog, guard_library_logs
-from crmtui.http.urls import check_base_url, check_url, same_origin, shown
+from crmtui.http.urls import (
+    LOOPBACK_EXAMPLE,
+    check_base_url,
+    check_url,
+    is_local_name,
+    origin,
+    same_origin,
+    shown,
+    valid_address,
+)
 
 ErrorParser = Callable[[httpx.Response], str | None]
 """Reads the vendor's own error message from an error response (None if it has none)."""
@@ -246,13 +265,20 @@ class RoutingTransport(httpx.AsyncBaseTransport):
     def mount_app(self, origin: str, app: Any) -> None:
         self.mount(origin, httpx.ASGITransport(app=app))
 
+    def mounted(self, url: str | httpx.URL) -> bool:
+        """Whether ``url``'s origin is served by an in-process app."""
+        return origin(url) in self._mounts
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._limit(await self._route(request))
+        response = await self._limit(await self._route(request))
+        _hide_bad_location(request, response)
+        return response
 
     async def _route(self, request: httpx.Request) -> httpx.Response:
-        origin = f"{request.url.scheme}://{request.url.netloc.decode()}".lower()
-        transport = self._mounts.get(origin)
+        transport = self._mounts.get(origin(request.url))
         if transport is None:
+            if request.url.scheme == "http" and is_local_name(request.url.host):
+                raise _NotMounted(request.url)  # never to DNS in cleartext
             return await self._default.handle_async_request(request)
         # ASGITransport ignores timeouts; enforce the read timeout as a server would.
         read = request.extensions.get("timeout", {}).get("read")
@@ -282,6 +308,50 @@ class RoutingTransport(httpx.AsyncBaseTransport):
         await self._default.aclose()
         for transport in self._mounts.values():
             await transport.aclose()
+
+
+class _NotMounted(httpx.ConnectError):
+    """A plain-http ``NAME.localhost`` origin that no in-process app serves: not sent."""
+
+    def __init__(self, url: httpx.URL | str) -> None:
+        super().__init__(_not_mounted(str(url)))
+
+
+def _not_mounted(url: str) -> str:
+    return (
+        f"{shown(url)!r} is not an in-process sandbox, and crmtui does not send plain http "
+        f"to a .localhost name that DNS may answer; for a sandbox you run, use its loopback "
+        f'address, e.g. "{LOOPBACK_EXAMPLE}"'
+    )
+
+
+def location(request: httpx.Request, response: httpx.Response) -> httpx.URL | None:
+    """Where a 3xx points (as httpx works it out), or None: absent or unparsable."""
+    value = response.headers.get("Location")
+    if value is None:
+        return None
+    try:
+        url = httpx.URL(value.strip())
+        if url.scheme and not url.host:
+            url = url.copy_with(host=request.url.host)
+        if url.is_relative_url:
+            url = request.url.join(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return None
+    return url if valid_address(str(url)) else None
+
+
+def _hide_bad_location(request: httpx.Request, response: httpx.Response) -> None:
+    """Drop a redirect's Location that cannot be parsed.
+
+    httpx works out the next request of every redirect, even one it is told not to
+    follow, and raises ``RemoteProtocolError`` (or ``InvalidURL``) for a Location it
+    cannot parse: the answer would be lost and look like a dropped connection. Without
+    the header the session sees the 3xx and reports it ("to no valid address").
+    """
+    redirect = 300 <= response.status_code < 400 and "Location" in response.headers
+    if redirect and location(request, response) is None:
+        del response.headers["Location"]
 
 
 class Http:
@@ -343,8 +413,19 @@ class Http:
         follow_redirects: bool = False,
     ) -> VendorSession:
         """A profile's session. ``follow_redirects``: only for a vendor whose API docs say
-        it redirects (reads only, same host only; see the module notes)."""
+        it redirects (reads only, same origin only; see the module notes).
+
+        ``InsecureURL`` for a base URL that may not be used, including a plain-http
+        ``NAME.localhost`` origin that is not mounted in-process.
+        """
         check_base_url(base_url)
+        parts = urlsplit(base_url)
+        if (
+            parts.scheme == "http"
+            and is_local_name(parts.hostname or "")
+            and not self.transport.mounted(base_url)
+        ):
+            raise errors.InsecureURL(_not_mounted(base_url))
         self.redact.add(*secrets)
         return VendorSession(
             self,
@@ -360,6 +441,10 @@ class Http:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _port(url: httpx.URL) -> int | None:
+    return url.port if url.port is not None else {"http": 80, "https": 443}.get(url.scheme)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -381,8 +466,9 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 _TRANSIENT_STATUS = {500, 502, 503, 504, 429, 408}
-# Answers a server gives before it processes a request: a write may be sent again.
-_NOT_PROCESSED = {408, 429, 503}
+# The answer a vendor gives before it processes a request, never a proxy after passing
+# it on: a write refused so may be sent again (see the module notes: not 503 nor 408).
+_NOT_PROCESSED = {429}
 # Exceptions after which a request surely did not reach the server: no connection was
 # made. Anything later (a write or read error, a read timeout, a dropped connection) may
 # come after the server got the whole request.
@@ -498,6 +584,8 @@ class VendorSession:
             except httpx.TransportError as exc:
                 self._log(method, url, None, started, attempt, type(exc).__name__)
                 not_sent = isinstance(exc, _NOT_SENT)
+                if isinstance(exc, _NotMounted):
+                    raise errors.Offline(self.vendor, str(exc), hint="") from None
                 if attempt <= self.http.max_retries and (not write or not_sent):
                     await self.http.sleep(self._backoff(attempt))
                     continue
@@ -525,12 +613,12 @@ class VendorSession:
                         raise
                 return response
             if 300 <= status < 400:
-                target = self._redirect_target(response)
+                target = location(response.request, response)
                 if (
                     not write
                     and self.follow_redirects
                     and target is not None
-                    and self._same_host(response.request.url, target)
+                    and self._same_origin(response.request.url, target)
                     and hops < MAX_REDIRECTS
                 ):
                     hops += 1
@@ -665,23 +753,15 @@ class VendorSession:
         )
 
     @staticmethod
-    def _redirect_target(response: httpx.Response) -> httpx.URL | None:
-        location = response.headers.get("Location")
-        if not location:
-            return None
-        try:
-            return response.request.url.join(location.strip())
-        except (httpx.InvalidURL, ValueError):
-            return None
-
-    @staticmethod
-    def _same_host(origin: httpx.URL, target: httpx.URL) -> bool:
-        """Same scheme, host and port, or an upgrade from http to https of the same host."""
-        if target.host.lower() != origin.host.lower() or target.userinfo:
+    def _same_origin(here: httpx.URL, target: httpx.URL) -> bool:
+        """Same scheme, host and port (the default port written or not), no user@."""
+        if target.userinfo:
             return False
-        if (target.scheme, target.port) == (origin.scheme, origin.port):
-            return True
-        return origin.scheme == "http" and target.scheme == "https" and target.port is None
+        return (here.scheme, here.host.lower(), _port(here)) == (
+            target.scheme,
+            target.host.lower(),
+            _port(target),
+        )
 
     def _redirect_error(
         self, response: httpx.Response, target: httpx.URL | None, *, maybe_applied: bool
@@ -735,9 +815,9 @@ class VendorSession:
             kind, default = errors.ServerError, "server error"
         else:
             kind, default = errors.Rejected, "the request was refused"
-        # A 5xx may come after the vendor applied the write (or from a proxy after it
-        # passed the request on); 408, 429 and 503 come before it is processed.
-        maybe = write and status >= 500 and status not in _NOT_PROCESSED
+        # A 5xx or 408 may come after the vendor applied the write (or from a proxy
+        # after it passed the request on); a 429 comes before it is processed.
+        maybe = write and (status >= 500 or status == 408)
         return kind(
             self.vendor,
             message or default,

@@ -3,7 +3,7 @@
 - Auth: ``Api-Token: <key>`` on every request; the profile gives ``account`` (the API
   URL ``https://<account>.api-us1.com/api/3``; ``base_url`` overrides it) and the secret
   ``api_key``. AC answers a bad key with 403; it also sends stray 403s under load, so
-  one 403 is retried once before it is reported.
+  one 403 on a read is retried once before it is reported (a write never is).
 - Budget: 5 requests/second per account, sent evenly (burst 1) so that the server's
   one-second window is never exceeded; 429 and 503 are retried by the shared client.
 - Paging: ``limit``/``offset``; the cursor is the next offset as text. Numbers and ids
@@ -201,10 +201,16 @@ class ActiveCampaign(Vendor):
     # -- transport ------------------------------------------------------------------
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One request; a single stray 403 is retried once."""
+        """One request; a single stray 403 on a read is retried once.
+
+        A write is never sent again here: the outbox decides (no automatic re-send of a
+        write, even after a refusal that suggests nothing was applied).
+        """
         try:
             return await self.session.json(method, path, **kwargs)
         except PermissionDenied:
+            if method.upper() != "GET":
+                raise
             return await self.session.json(method, path, **kwargs)
 
     async def _all(self, path: str, plural: str, params: dict[str, Any] | None = None) -> list[Row]:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -28,11 +29,13 @@ from crmtui.http import (
     BadResponse,
     CrmError,
     Http,
+    InsecureURL,
     NotFound,
     RateBudget,
     RateLimiter,
     VendorSession,
 )
+from crmtui.http.urls import check_url, is_local_name, is_loopback_host
 from crmtui.model import (
     Activity,
     Change,
@@ -128,9 +131,15 @@ def https_url(host: str, path: str, domains: tuple[str, ...]) -> str:
     a host under one of ``domains`` or nowhere.
     """
     url = httpx.URL(scheme="https", host=host, path=path)
-    if not any(url.host == d or url.host.endswith("." + d) for d in domains):
+    if not on_domains(url.host, domains):
         raise ValueError(f"{url.host!r} is not a host of {' or '.join(domains)}")
     return str(url)
+
+
+def on_domains(host: str, domains: tuple[str, ...]) -> bool:
+    """Whether ``host`` is one of ``domains`` or a name under one of them."""
+    host = host.lower()
+    return any(host == d or host.endswith("." + d) for d in domains)
 
 
 @dataclass
@@ -147,6 +156,9 @@ class Profile:
     settings: dict[str, str] | None = None
     secrets: dict[str, str] | None = field(default=None, repr=False)  # never shown
     rate_scale: float = 1.0  # run under a fraction of the budget (e.g. 0.9) if wanted
+    # base_url may be on a host outside the vendor's own domains (a proxy, a regional
+    # host): the user said so in config.toml (``allow_other_host = true``).
+    allow_other_host: bool = False
 
     def setting(self, key: str, default: str = "") -> str:
         return (self.settings or {}).get(key, default)
@@ -224,6 +236,9 @@ class Vendor(ABC):
     # Whether a note ``add_note`` made shows on ``timeline`` with its text, so that the
     # outbox can tell whether a note whose reply was lost arrived (else the user decides).
     notes_listed: ClassVar[bool] = False
+    # The domains the vendor's API is served from, besides those of its ``HOST_LABEL``
+    # settings (``domains()`` gives all): a base_url elsewhere needs allow_other_host.
+    api_domains: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, profile: Profile, http: Http) -> None:
         self.profile = profile
@@ -246,8 +261,52 @@ class Vendor(ABC):
     def default_base_url(cls, profile: Profile) -> str:
         """The vendor's API root for this profile's account (always https)."""
 
+    @classmethod
+    def domains(cls) -> tuple[str, ...]:
+        """The vendor's own domains (``freshsales.io``...), where its API lives."""
+        found = list(cls.api_domains)
+        for setting in cls.settings:
+            found += setting.domains
+        return tuple(dict.fromkeys(found))
+
+    @classmethod
+    def check_base_url(cls, url: str, *, allow_other_host: bool = False) -> str:
+        """``url`` if this vendor's credentials may go there, else ``InsecureURL``.
+
+        Decision: a base_url is on one of the vendor's own ``domains()`` or on loopback
+        (a sandbox); any other host only when the profile says ``allow_other_host =
+        true`` (a proxy, a regional host), so a typo or a pasted link never sends a key
+        to a stranger. The message names the key and shows a good value.
+        """
+        check_url(url)
+        host = (urlsplit(url).hostname or "").lower()
+        if allow_other_host or on_domains(host, cls.domains()):
+            return url
+        if is_loopback_host(host) or is_local_name(host):
+            return url
+        example = cls.example_base_url()
+        good = f'e.g. base_url = "{example}"' if example else "a loopback sandbox URL"
+        raise InsecureURL(
+            f"{host} is not a host of {cls.label} ({' or '.join(cls.domains()) or 'none'}) "
+            f"nor loopback: {good}; to send this profile's credentials to {host} anyway "
+            "(a proxy or a regional host), add allow_other_host = true to the profile"
+        )
+
+    @classmethod
+    def example_base_url(cls) -> str:
+        """The API root of an example account (for messages), or "" when unknown."""
+        settings = {s.name: s.example for s in cls.settings if s.example and not s.secret}
+        try:
+            return cls.default_base_url(Profile(name="example", vendor=cls.name, settings=settings))
+        except Exception:
+            return ""
+
     def base_url(self) -> str:
-        return self.profile.base_url or self.default_base_url(self.profile)
+        if self.profile.base_url:
+            return self.check_base_url(
+                self.profile.base_url, allow_other_host=self.profile.allow_other_host
+            )
+        return self.default_base_url(self.profile)
 
     @abstractmethod
     def connect(self) -> VendorSession:

@@ -314,6 +314,7 @@ class SalesforceIQ(Vendor):
 
     name: ClassVar[str] = "salesforceiq"
     label: ClassVar[str] = "SalesforceIQ"
+    api_domains: ClassVar[tuple[str, ...]] = ("salesforceiq.com",)  # api.salesforceiq.com
     settings: ClassVar[tuple[Setting, ...]] = (
         Setting("api_key", "API key", secret=True, help="SalesforceIQ settings → API"),
         Setting("api_secret", "API secret", secret=True),

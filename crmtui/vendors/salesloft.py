@@ -264,6 +264,7 @@ class Salesloft(Vendor):
 
     name = "salesloft"
     label = "Salesloft"
+    api_domains = ("salesloft.com",)  # API: https://api.salesloft.com/v2/
     settings = (
         Setting(
             "api_key",

@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+import httpx
 import pytest
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from benchmarks.soak import PLANS, VENDORS, no_sleep, profile_for, unpace
 from crmtui import cli, locations, sandbox, vendors
-from crmtui.config import Config, write_private
+from crmtui.config import Config, ConfigError, write_private
 from crmtui.http import CrmError, Http, InsecureURL
 from crmtui.http.urls import check_base_url
 from crmtui.model import Query
@@ -299,6 +300,51 @@ def test_plain_http_to_the_world_is_refused(url: str) -> None:
 )
 def test_loopback_sandboxes_may_use_http(url: str) -> None:
     assert check_base_url(url) == url
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_a_base_url_off_the_vendors_domains_needs_an_explicit_opt_in(
+    vendor: str, tmp_path: Path
+) -> None:
+    """``base_url = "https://evil.example/api/"`` would send the key there: refused when
+    the config loads (the key named, a good value shown) and by the adapter for a
+    notebook's own ``Profile``; accepted only with ``allow_other_host = true``."""
+    cls = vendors.load(vendor)
+    secret_keys = [s.name for s in cls.settings if s.secret]
+    extra = "".join(f'{key}_env = "K_{key.upper()}"\n' for key in secret_keys)
+    environ = {f"K_{key.upper()}": "s3cr3t-value-1234" for key in secret_keys}
+    settings = "".join(
+        f'{s.name} = "{s.example or "rep@example.com"}"\n'
+        for s in cls.settings
+        if not s.secret and s.required
+    )
+    config = tmp_path / "config.toml"
+    profile = f'[profiles.p]\nvendor = "{vendor}"\n{settings}{extra}'
+    config.write_text(profile + 'base_url = "https://evil.example/api/"\n')
+    with pytest.raises(ConfigError) as caught:
+        Config.load(config).profiles["p"].resolve(environ)
+    message = str(caught.value)
+    assert "base_url" in message and "allow_other_host = true" in message
+    assert f'e.g. base_url = "{cls.example_base_url()}"' in message
+    assert cls.example_base_url().startswith("https://")
+    config.write_text(profile + 'base_url = "https://evil.example/api/"\nallow_other_host = true\n')
+    resolved = Config.load(config).profiles["p"].resolve(environ)
+    assert resolved.allow_other_host and resolved.base_url == "https://evil.example/api/"
+    for own in (cls.example_base_url(), "http://127.0.0.1:8001/api/"):
+        config.write_text(profile + f'base_url = "{own}"\n')
+        assert Config.load(config).profiles["p"].resolve(environ).base_url == own
+
+    sent: list[str] = []
+    http = Http(
+        network=httpx.MockTransport(lambda r: sent.append(str(r.url)) or httpx.Response(401))
+    )
+    notebook = profile_for(vendor, "https://evil.example/api/")
+    try:
+        with pytest.raises(InsecureURL, match="allow_other_host"):
+            cls(notebook, http)
+    finally:
+        await http.aclose()
+    assert sent == []
 
 
 @pytest.mark.parametrize("vendor", VENDORS)

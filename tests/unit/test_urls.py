@@ -7,7 +7,7 @@ import pytest
 
 from crmtui.http import Http, InsecureURL, RateBudget, RateLimiter
 from crmtui.http.auth import bearer
-from crmtui.http.urls import check_base_url, is_loopback_host, shown
+from crmtui.http.urls import check_base_url, is_local_name, is_loopback_host, shown
 
 
 @pytest.mark.parametrize(
@@ -63,14 +63,99 @@ def test_not_a_web_url_is_refused(url: str) -> None:
         ("::1", True),
         ("[::1]", True),
         ("localhost", True),
-        ("a.b.localhost", True),
+        ("LOCALHOST", True),
+        ("127.5.6.7", True),
+        ("a.b.localhost", False),  # DNS may answer it (nsswitch "hosts: files dns")
+        ("crm.localhost", False),
+        ("localhost.", False),
         ("example.com", False),
         ("notlocalhost", False),
         ("192.168.1.2", False),
+        ("::ffff:127.0.0.1", False),
     ],
 )
 def test_is_loopback_host(host: str, loopback: bool) -> None:
+    """Loopback means no DNS answer can move it: a literal address or exactly localhost."""
     assert is_loopback_host(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [
+        ("freshsales.localhost", True),
+        ("a.b.localhost", True),
+        ("localhost", False),
+        ("evil.com%2f.localhost", False),
+        (".localhost", False),
+        ("localhost.evil.example", False),
+    ],
+)
+def test_is_local_name(host: str, local: bool) -> None:
+    assert is_local_name(host) is local
+
+
+async def test_an_unmounted_localhost_name_is_never_sent_to_the_network() -> None:
+    """``http://NAME.localhost`` is only for in-process sandboxes: the system resolver
+    would ask DNS for it, and a DNS answer must not decide where a key goes in clear."""
+    sent: list[httpx.Request] = []
+
+    def network(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    http = Http(network=httpx.MockTransport(network), max_retries=0)
+
+    def session(base_url: str) -> object:
+        return http.session(
+            profile="p",
+            vendor="Acme CRM",
+            base_url=base_url,
+            auth=bearer("tok-secret-123"),
+            limiter=RateLimiter(RateBudget(10, 1)),
+        )
+
+    try:
+        with pytest.raises(InsecureURL, match=r"127\.0\.0\.1:8001") as caught:
+            session("http://crm.localhost:18569/api/")
+        assert "not an in-process sandbox" in str(caught.value)
+        with pytest.raises(httpx.ConnectError, match="not an in-process sandbox"):
+            await http.client.get("http://crm.localhost:18569/api/contacts")
+        assert sent == []  # nothing went to the network (nor to DNS)
+        http.mount_app("http://crm.localhost:18569", _answering_app())
+        reached = session("http://crm.localhost:18569/api/")
+        assert await reached.json("GET", "contacts") == {"in": "process"}  # type: ignore[attr-defined]
+        assert sent == []
+    finally:
+        await http.aclose()
+
+
+def _answering_app() -> object:
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    return Starlette(routes=[Route("/api/contacts", lambda r: JSONResponse({"in": "process"}))])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:80:81/",
+        "http://127.0.0.1:99999/",
+        "https://acme.freshsales.io:port/api/",
+        "https://u:SUPER/SECRET123@acme.freshsales.io/api/",
+        "http://[::1%25eth0]/",
+        "http://evil.com%2f.localhost/api/",
+        "https://acme.freshsales.io%40evil.com/",
+        "http://localhost%09/",
+    ],
+)
+def test_a_url_with_a_bad_port_or_host_is_refused_with_an_example(url: str) -> None:
+    with pytest.raises(InsecureURL) as caught:
+        check_base_url(url)
+    message = str(caught.value)
+    assert "e.g." in message or "profile's secret settings" in message
+    assert "SECRET123" not in message
 
 
 @pytest.mark.parametrize(

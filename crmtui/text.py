@@ -37,6 +37,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
 REPLACEMENT: Final = "\ufffd"
@@ -149,6 +150,26 @@ def markup_literal(text: object, *, limit: int | None = LINE_LIMIT) -> str:
     # other backslashes are text. (``textual.markup.escape`` leaves some "[" alone and
     # adds a backslash to text that ends in one, which the parser then shows.)
     return clean(text, limit=limit).replace("[", "\\[")
+
+
+def fit_width(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` in exactly ``width`` terminal cells: cut with "…", or padded with spaces.
+
+    Counted in cells, not characters: a CJK character or an emoji takes two, a combining
+    accent none; a row of a list never runs past its column (nor a line past the screen).
+    """
+    if width <= 0:
+        return ""
+    if text.isascii():  # the common case: a character is a cell
+        if len(text) > width:
+            text = text[: width - 1] + "…"
+        return text.rjust(width) if right else text.ljust(width)
+    size = cell_len(text)
+    if size > width:
+        text = set_cell_size(text, width - 1) + "…"
+        size = width
+    padding = " " * (width - size)
+    return padding + text if right else text + padding
 
 
 @dataclass(frozen=True)

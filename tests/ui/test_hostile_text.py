@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.cells import cell_len
 from rich.console import Console
 from starlette.responses import JSONResponse
 from textual.app import App
@@ -50,14 +51,14 @@ FS = "demo-freshsales"
 AC = "demo-activecampaign"
 
 FIRST = "[bold red]Ananya[/]"
-LAST = "Shah\x1b]52;c;aGFja2Vk\x07"
+LAST = "Shah 漢字e\u0301\x1b]52;c;aGFja2Vk\x07"
 JOB = "[@click=app.hostile]Click me[/] \x1b[2J\x9b31m\u202eevil"
 ACCOUNT = "Bright [/] Mfg\x1b]0;pwned\x07"
 NOTE = "Line one [/]\n\x1b]52;c;bm90ZQ==\x07 two [@click=app.hostile]x[/]"
 TASK = "[/] Call [b]now\x1b[5m"
 REFUSAL = "[/] is not valid for [@click=app.hostile]job[/] \x1b[31mred\u2066"
 STAGE = "[reverse]To Contact[/]\x1b[1m"
-DEAL = "[link=https://evil.example]Big deal[/link]\x00\x7f"
+DEAL = "[link=https://evil.example]Big deal[/link]\x00\x7f 漢字漢字漢字漢字漢字漢字漢字漢字"
 NASTY = [FIRST, LAST, JOB, ACCOUNT, NOTE, TASK, REFUSAL, STAGE, DEAL]
 
 # What no terminal may receive as text (written out here, not taken from crmtui.text).
@@ -93,6 +94,8 @@ def assert_inert(app: App[Any], *literals: str) -> str:
     lines = screen_lines(app)
     bad = {f"U+{ord(c):04X}" for line in lines for c in UNSAFE.findall(line)}
     assert not bad, type(app.screen).__name__
+    # wide characters counted as two cells: no line runs past the screen's edge
+    assert {cell_len(line) for line in lines} == {SIZE[0]}, type(app.screen).__name__
     text = "\n".join(lines)
     output = terminal_output(app)
     for bad in ("\x1b]", "\x07", "\x9b", "\x1b[2J", "\x1b[5m"):

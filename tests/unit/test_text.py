@@ -14,6 +14,7 @@ from crmtui.text import (
     LINE_LIMIT,
     PREVIEW_CHARS,
     clean,
+    fit_width,
     inert,
     markup_literal,
     more_marker,
@@ -161,3 +162,20 @@ def test_cli_errors_print_vendor_words_inert(capsys: pytest.CaptureFixture[str])
     say("Freshsales refused: [/] \x1b]52;c;aGk=\x07\nsecond \x9b2J line")
     err = capsys.readouterr().err
     assert err == "crmtui: Freshsales refused: [/] ␛]52;c;aGk=␇\ncrmtui: second \ufffd2J line\n"
+
+
+@given(st.text(max_size=60), st.integers(0, 40), st.booleans())
+def test_fit_width_fills_exactly_the_cells_given(text: str, width: int, right: bool) -> None:
+    from rich.cells import cell_len
+
+    text = clean(text, limit=None)
+    shown = fit_width(text, width, right=right)
+    assert cell_len(shown) == width
+    if cell_len(text) <= width:
+        assert shown.strip(" ") == text.strip(" ")
+
+
+def test_fit_width_counts_wide_characters_as_two_cells() -> None:
+    assert fit_width("漢字漢字", 5) == "漢字…"
+    assert fit_width("漢字", 6, right=True) == "  漢字"
+    assert fit_width("abcdef", 4) == "abc…"

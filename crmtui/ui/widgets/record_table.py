@@ -33,7 +33,7 @@ from textual.strip import Strip
 
 from crmtui.fields import display
 from crmtui.model import FieldSpec, FieldType, Record
-from crmtui.text import clean
+from crmtui.text import clean, fit_width
 from crmtui.ui.themes import record_tone, tone_style
 
 BLOCK = 128
@@ -92,9 +92,7 @@ def fit(text: str, width: int, right: bool = False) -> str:
     if width <= 0:
         return ""
     text = " ".join(clean(text, limit=width * 4 + 64).split())  # vendor text: inert, cut first
-    if len(text) > width:
-        text = text[: max(0, width - 1)] + "…"
-    return text.rjust(width) if right else text.ljust(width)
+    return fit_width(text, width, right=right)  # in cells: a wide character takes two
 
 
 class RecordTable(ScrollView, can_focus=True):
@@ -377,7 +375,7 @@ class RecordTable(ScrollView, can_focus=True):
         text = self._texts.get(index)
         if text is None:
             cells = [c.cell(record) for c in self.columns]
-            text = self._texts[index] = self._line_text(cells, widths).ljust(width)[:width]
+            text = self._texts[index] = fit_width(self._line_text(cells, widths), width)
         return text
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -418,7 +416,7 @@ class RecordTable(ScrollView, can_focus=True):
                 if column.key == self.sort_key:
                     arrow = " ▼" if self.descending else " ▲"
                 labels.append(column.label + arrow)
-            text = self._line_text(labels, widths).ljust(width)[:width]
+            text = fit_width(self._line_text(labels, widths), width)
             self._header = (key, Strip([Segment(text, style)]))
         return self._header[1]
 

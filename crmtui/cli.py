@@ -113,10 +113,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "cache":
         return run_cache(args.cache_command, args.db)
     if args.command == "sync":
-        from crmtui.service.sync import run_cli
-
-        return run_cli(args.profile, args.kinds, demo=args.demo, db=args.db, config=args.config)
+        return run_sync(args)
     return run_profiles(args.config)
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    """``crmtui sync``: the config's warnings first (as the app shows them); an SQLite
+    error while syncing (a page found corrupt) is the cache's one line, not a traceback."""
+    from crmtui.service.sync import run_cli
+    from crmtui.store import health
+
+    if not args.demo and load_config(args.config) is None:
+        return 2
+    try:
+        return run_cli(args.profile, args.kinds, demo=args.demo, db=args.db, config=args.config)
+    except Exception as exc:
+        error = health.cache_error(exc)
+        if error is None:
+            raise
+        path = args.db or locations.cache_db("demo" if args.demo else "cache")
+        say(health.at_run_time(path, error), "crmtui sync")
+        return 1
 
 
 def run_sandbox(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 from crmtui.model import utcnow
 from crmtui.store import health, rows
 from crmtui.store.cache import CacheMixin
-from crmtui.store.db import MEMORY, CacheWriteError, Database, SchemaTooNew
+from crmtui.store.db import MEMORY, CacheWriteError, Database, NotACache, SchemaTooNew
 from crmtui.store.health import CacheUnusable
 from crmtui.store.optimistic import PLACEHOLDER_PREFIX
 from crmtui.store.outbox import ChangeBusy, OutboxMixin, recover
@@ -61,13 +61,26 @@ class Store(RecordsMixin, OutboxMixin, CacheMixin):
             db = Database(path)
             with db.transaction() as conn:
                 recover(conn, utcnow())
-        except (sqlite3.Error, SchemaTooNew, OSError) as exc:
+        except (sqlite3.Error, SchemaTooNew, NotACache, OSError) as exc:
             if db is not None:
                 db.close()
             if file is None:
                 raise
             raise health.unusable(file, exc) from None
         self._db = db
+
+    @property
+    def path(self) -> Path | None:
+        """The cache file (None: in memory), as named in its error messages."""
+        return None if str(self._db.path) == MEMORY else Path(self._db.path)
+
+    def unusable(self, exc: BaseException) -> CacheUnusable | None:
+        """The one-line ``CacheUnusable`` for an SQLite error raised while in use (None:
+        ``exc`` is not the cache's error, or the cache is in memory)."""
+        error = health.cache_error(exc)
+        if error is None or self.path is None:
+            return None
+        return health.at_run_time(self.path, error)
 
     def close(self) -> None:
         self._db.close()

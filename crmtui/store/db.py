@@ -17,12 +17,16 @@ import errno
 import json
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+from crmtui import files
 
 MEMORY = ":memory:"
 
@@ -257,11 +261,27 @@ def dumps(value: Any) -> str:
 
 
 def _create_private(path: Path) -> None:
-    """Create the file (and its folder) readable by the owner only, before SQLite does."""
+    """Create the file (and its folder) readable by the owner only, before SQLite does.
+
+    Never through a symbolic link (``O_NOFOLLOW``); an existing link is used only when it
+    leads to a regular file of this user, and no other file is opened, written or
+    chmodded (``files.NotAFile``): a link to another user's file or to a device is refused.
+    """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
+    flags = os.O_RDWR | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        fd = os.open(path, flags)  # a link: no O_CREAT, so a dangling one makes nothing
+    try:
+        st = os.fstat(fd)
+        files.check_regular(path, st, own=True)
+        if st.st_size == 0 and stat.S_IMODE(st.st_mode) != 0o600:
+            os.fchmod(fd, 0o600)  # a new cache; an existing file is tightened once known
+    finally:
+        os.close(fd)
 
 
 @contextmanager
@@ -273,10 +293,54 @@ def _private_umask() -> Iterator[None]:
         os.umask(old)
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+class NotACache(RuntimeError):
+    """The file is an SQLite database but not (or no longer) a crmtui cache.
+
+    ``foreign``: another program's database (no crmtui version, tables of its own): it is
+    never migrated or changed. Otherwise a crmtui cache that lost tables of its schema.
+    """
+
+    def __init__(self, reason: str, *, foreign: bool) -> None:
+        super().__init__(reason)
+        self.foreign = foreign
+
+
+_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
+
+
+@cache
+def _tables_at(version: int) -> frozenset[str]:
+    """The tables a cache of schema ``version`` has (built once, in memory)."""
+    conn = sqlite3.connect(MEMORY)
+    try:
+        for script in MIGRATIONS[:version]:
+            conn.executescript(script)
+        return frozenset(r[0] for r in conn.execute(_TABLES))
+    finally:
+        conn.close()
+
+
+def check_schema(conn: sqlite3.Connection) -> int:
+    """The cache's schema version; ``SchemaTooNew`` or ``NotACache`` if it cannot be used
+    as one (read before anything is written to the file)."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise SchemaTooNew(f"cache schema {version} is newer than this crmtui ({SCHEMA_VERSION})")
+    names = {r[0] for r in conn.execute(_TABLES)}
+    if version == 0 and names:
+        shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
+        raise NotACache(
+            f"not a crmtui cache: it holds another program's tables ({shown})", foreign=True
+        )
+    missing = sorted(_tables_at(version) - names)
+    if missing:
+        shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+        raise NotACache(f"tables of its schema are missing: {shown}", foreign=False)
+    return version
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    version = check_schema(conn)
     for number in range(version, SCHEMA_VERSION):
         # executescript commits first; each migration is its own transaction.
         conn.executescript(
@@ -295,6 +359,9 @@ def connect(path: str | Path) -> sqlite3.Connection:
             str(path), check_same_thread=False, isolation_level=None, timeout=5.0
         )
         conn.execute("PRAGMA busy_timeout = 5000")
+        check_schema(conn)  # before WAL mode is written into another program's file
+        if not memory and stat.S_IMODE(os.stat(path).st_mode) != 0o600:
+            os.chmod(path, 0o600)  # a crmtui cache (checked above): its owner only
         if not memory:
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")

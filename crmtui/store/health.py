@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from crmtui import files
 from crmtui.model import Change, ChangeState
 
 MAGIC = b"SQLite format 3\x00"
@@ -38,7 +40,9 @@ class CacheUnusable(Exception):
     """The cache file cannot be used; ``str()`` is one line saying which file and what to do.
 
     ``kind``: ``damaged`` (unreadable; salvage it), ``newer`` (written by a newer crmtui),
-    ``blocked`` (a folder, a dangling link, no permission, a read-only place) or ``locked``.
+    ``blocked`` (a folder, a FIFO or device, a dangling link or a link to another user's
+    file, no permission, a read-only place), ``foreign`` (another program's database: left
+    as it is, never salvaged) or ``locked``.
     """
 
     def __init__(self, path: Path, kind: str, reason: str, todo: str) -> None:
@@ -60,29 +64,102 @@ def _salvage_hint(path: Path, *, newer: bool = False) -> str:
     )
 
 
+def _foreign_hint(path: Path) -> str:
+    from crmtui import locations
+
+    where = (
+        "move it away or set CRMTUI_HOME to another folder"
+        if path == locations.cache_db()
+        else "give --db a file of crmtui's own (or a new name)"
+    )
+    return f"crmtui leaves it as it is: {where}"
+
+
 def _damaged(path: Path, why: str) -> CacheUnusable:
     return CacheUnusable(path, "damaged", f"is damaged ({why})", _salvage_hint(path))
 
 
 def _header(path: Path) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(100)
+    return files.read_regular(path, 100)
+
+
+# SQLite's files beside the cache: they hold committed edits (-wal) or locks; SQLite opens
+# them by name, following links, so each must be a plain file of this user or absent.
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _not_a_file(path: Path, shown: Path | str, what: str) -> CacheUnusable:
+    return CacheUnusable(
+        path,
+        "blocked",
+        f"cannot be used: {shown} is {what}",
+        f"move {shown} away (crmtui makes its own files there), then start crmtui again",
+    )
+
+
+def _file_problem(path: Path) -> CacheUnusable | None:
+    """The cache path and SQLite's files beside it: regular files of this user only.
+
+    Decision: a symbolic link as the cache is followed only to a regular file owned by
+    this user (someone may keep the cache on another disk); a link to anything else (a
+    device, another user's file) is refused, never opened, written or chmodded. The
+    ``-wal``/``-shm``/``-journal`` files beside it must not be links at all (SQLite
+    makes them itself).
+    """
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            return CacheUnusable(
+                path,
+                "blocked",
+                f"is a link to {os.readlink(path)}, which does not exist",
+                "restore its target (a disk not mounted?) or remove the link",
+            )
+        st = None
+    except OSError as exc:  # a loop of links, a name too long...
+        return CacheUnusable(
+            path, "blocked", f"cannot be opened ({exc.strerror or exc})", "check the path"
+        )
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            return CacheUnusable(
+                path, "blocked", "is a folder, not a file", "move it away and start crmtui again"
+            )
+        try:
+            files.check_regular(path, st, own=True)
+        except files.NotAFile as exc:
+            if not path.is_symlink():
+                return _not_a_file(path, "it", exc.what)
+            return CacheUnusable(
+                path,
+                "blocked",
+                f"is a link to {path.resolve()}, which is {exc.what}; crmtui does not "
+                "open or change it",
+                "remove the link (crmtui then makes its own cache file there)",
+            )
+    for suffix in _SIDE_FILES:
+        side = Path(f"{path}{suffix}")
+        try:
+            side_st = side.lstat()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            continue
+        if stat.S_ISLNK(side_st.st_mode):
+            return _not_a_file(path, side, "a symbolic link (SQLite does not make links)")
+        try:
+            files.check_regular(side, side_st, own=True)
+        except files.NotAFile as exc:
+            return _not_a_file(path, side, exc.what)
+    return None
 
 
 def probe(path: Path) -> CacheUnusable | None:
     """What is wrong with the file at ``path`` before SQLite opens it (None: try it)."""
-    if path.is_symlink() and not path.exists():
-        target = os.readlink(path)
-        return CacheUnusable(
-            path,
-            "blocked",
-            f"is a link to {target}, which does not exist",
-            "restore its target (a disk not mounted?) or remove the link",
-        )
-    if path.is_dir():
-        return CacheUnusable(
-            path, "blocked", "is a folder, not a file", "move it away and start crmtui again"
-        )
+    problem = _file_problem(path)
+    if problem is not None:
+        return problem
     if not path.exists():
         folder = path.parent
         while not folder.exists() and folder != folder.parent:
@@ -102,6 +179,8 @@ def probe(path: Path) -> CacheUnusable | None:
         return CacheUnusable(
             path, "blocked", "cannot be read (permission denied)", f"run chmod 600 {path}"
         )
+    except files.NotAFile as exc:  # replaced since it was looked at
+        return _not_a_file(path, "it", exc.what)
     if size == 0:
         return None  # SQLite makes an empty file a new database
     if len(head) < 100 or not head.startswith(MAGIC):
@@ -127,10 +206,16 @@ def _page_size(head: bytes) -> int | None:
 
 def unusable(path: Path, exc: BaseException) -> CacheUnusable:
     """The ``CacheUnusable`` for an error raised while opening the cache at ``path``."""
-    from crmtui.store.db import SchemaTooNew
+    from crmtui.store.db import NotACache, SchemaTooNew
 
     if isinstance(exc, CacheUnusable):
         return exc
+    if isinstance(exc, files.NotAFile):
+        return _not_a_file(path, "it" if exc.path == path else exc.path, exc.what)
+    if isinstance(exc, NotACache) and exc.foreign:
+        return CacheUnusable(path, "foreign", f"is {exc}", _foreign_hint(path))
+    if isinstance(exc, NotACache):
+        return _damaged(path, str(exc))
     if isinstance(exc, SchemaTooNew):
         return CacheUnusable(
             path,
@@ -182,6 +267,36 @@ def unusable(path: Path, exc: BaseException) -> CacheUnusable:
             path, "blocked", f"cannot be opened ({exc.strerror or exc})", "check the disk"
         )
     return _damaged(path, str(exc))
+
+
+def cache_error(exc: BaseException | None) -> BaseException | None:
+    """The cache's own error behind ``exc`` (an SQLite error raised while the app ran,
+    possibly wrapped by a worker or another error), or None if there is none."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, sqlite3.Error | CacheUnusable):
+            return exc
+        inner = getattr(exc, "error", None)  # textual's WorkerFailed
+        exc = inner if isinstance(inner, BaseException) else exc.__cause__ or exc.__context__
+    return None
+
+
+def at_run_time(path: Path, exc: BaseException) -> CacheUnusable:
+    """The one line for an SQLite error raised while the cache was in use (a page found
+    corrupt, its ``-wal`` replaced...): which file, what happened, what to do, and how
+    many queued edits it holds when they can still be read."""
+    problem = probe(path)  # a FIFO or link put in place of the file or its -wal
+    if problem is None or problem.kind == "damaged":
+        problem = unusable(path, exc)
+    if problem.kind not in ("damaged", "newer"):
+        return problem
+    try:
+        edits = _counts(read_outbox(path))
+    except (OSError, ValueError, sqlite3.Error):
+        return problem
+    todo = problem.todo.replace("queued edits may be inside it", f"it holds {edits}", 1)
+    return CacheUnusable(path, problem.kind, problem.reason, todo)
 
 
 # -- reading what can be read --------------------------------------------------------------
@@ -427,7 +542,7 @@ def check(path: Path) -> Report:
     problem = probe(path)
     if problem is None:
         problem = _sqlite_check(path)
-    if problem is not None and problem.kind in ("blocked", "locked"):
+    if problem is not None and problem.kind in ("blocked", "locked", "foreign"):
         return Report(False, [str(problem)])
     found = read_outbox(path)
     edits = _counts(found)
@@ -439,25 +554,38 @@ def check(path: Path) -> Report:
 
 
 def _sqlite_check(path: Path) -> CacheUnusable | None:
-    from crmtui.store.db import SCHEMA_VERSION
+    from crmtui.store.db import SCHEMA_VERSION, NotACache, SchemaTooNew, check_schema
 
     try:
         uri = f"{path.resolve().as_uri()}?mode=ro"
         conn = sqlite3.connect(uri, uri=True)
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise SchemaTooNew(f"schema {version}; this crmtui knows {SCHEMA_VERSION}")
             result = conn.execute("PRAGMA integrity_check(5)").fetchall()
+            if [r[0] for r in result] == ["ok"]:
+                check_schema(conn)  # the tables the app needs, as opening it checks them
         finally:
             conn.close()
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, SchemaTooNew, NotACache) as exc:
         return unusable(path, exc)
     if [r[0] for r in result] != ["ok"]:
-        return _damaged(path, "; ".join(str(r[0]) for r in result))
-    if version > SCHEMA_VERSION:
-        from crmtui.store.db import SchemaTooNew
-
-        return unusable(path, SchemaTooNew(f"schema {version}; this crmtui knows {SCHEMA_VERSION}"))
+        return _damaged(path, _integrity_reason(result))
     return None
+
+
+def _integrity_reason(rows: list[tuple[object, ...]]) -> str:
+    """SQLite's integrity_check rows (each may span lines) as one short phrase."""
+    problems = [
+        line.strip()
+        for row in rows
+        for line in str(row[0]).splitlines()
+        if line.strip() and not line.startswith("***")
+    ]
+    first = problems[0] if problems else "integrity check failed"
+    more = f" and {len(problems) - 1} more problem(s)" if len(problems) > 1 else ""
+    return f"SQLite's integrity check: {first}{more}"
 
 
 def _aside_name(path: Path, now: datetime) -> Path:
@@ -485,7 +613,7 @@ def salvage(path: Path, now: datetime | None = None) -> Report:
     problem = probe(path) or _sqlite_check(path)
     if problem is None:
         return Report(True, [f"{path}: sound; nothing to salvage"])
-    if problem.kind in ("blocked", "locked"):
+    if problem.kind in ("blocked", "locked", "foreign"):
         return Report(False, [str(problem)])
     aside = _aside_name(path, now)
     os.replace(path, aside)

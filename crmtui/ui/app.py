@@ -61,13 +61,22 @@ class CrmApp(App[None]):
 
         Textual prints tracebacks with ``show_locals=True``; a record's field values in a
         crash report would leak into terminals, logs and bug reports. The exit status is
-        1 (``return_code``), which the command returns.
+        1 (``return_code``), which the command returns. An SQLite error of the cache
+        (a page found corrupt while in use) is one line instead: the file, what to do, and
+        the queued edits in it (``Store.unusable``).
         """
         import rich
         from rich.segment import Segments
+        from rich.text import Text
         from rich.traceback import Traceback
 
         self.bell()
+        problem = self.crm.store.unusable(self._exception) if self._exception else None
+        if problem is not None:  # the cache failed while in use: its one line, no traceback
+            self.error_console.soft_wrap = True  # one line (the terminal wraps it), not cut
+            self._exit_renderables.append(Text(f"crmtui: {problem}"))
+            self._close_messages_no_wait()
+            return
         traceback = Traceback(show_locals=False, width=None, suppress=[rich])
         self._exit_renderables.append(
             Segments(self.console.render(traceback, self.console.options))

@@ -306,3 +306,226 @@ def test_edits_only_in_the_write_ahead_log_are_found(
     assert main(["cache", "salvage", "--db", str(copy)]) == 0
     assert "recovered 3 queued edit(s)" in capsys.readouterr().out
     assert sorted(str(c.values["first_name"]) for c in recovered(copy)) == sorted(NAMES)
+
+
+# -- what an attacker (or an accident) puts in place of the cache --------------------------
+
+
+def finishes(step: Callable[[], None]) -> None:
+    """Run ``step`` in a thread, so that a wait on a FIFO fails the test instead of hanging."""
+    import threading
+
+    errors: list[BaseException] = []
+    done: list[bool] = []
+
+    def run() -> None:
+        try:
+            step()
+            done.append(True)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(60)
+    if errors:
+        raise errors[0]
+    assert done, "it waited on the file (a FIFO) instead of refusing it"
+
+
+def test_a_fifo_in_place_of_the_cache_is_refused_not_waited_on(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = cache()
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+
+    def everywhere() -> None:
+        assert_refused_everywhere(path, capsys, "a FIFO (named pipe), not a file")
+        for action in ("check", "salvage"):
+            assert main(["cache", action]) == 1
+            assert "a FIFO (named pipe)" in one_line(capsys.readouterr().err)
+
+    finishes(everywhere)
+
+
+def test_a_fifo_in_place_of_the_write_ahead_log_is_refused(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = cache()
+    queue_edits(path)
+    os.mkfifo(f"{path}-wal")
+    finishes(lambda: assert_refused_everywhere(path, capsys, "-wal is a FIFO (named pipe)"))
+
+
+@pytest.mark.parametrize("what", ["link", "folder"])
+def test_a_linked_or_folder_write_ahead_log_is_named(
+    home: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, what: str
+) -> None:
+    path = cache()
+    queue_edits(path)
+    wal = Path(f"{path}-wal")
+    victim = tmp_path / "victim"
+    victim.write_text("IMPORTANT\n")
+    if what == "link":
+        wal.symlink_to(victim)
+    else:
+        wal.mkdir()
+    words = "-wal is a symbolic link" if what == "link" else "-wal is a folder"
+    assert_refused_everywhere(path, capsys, words)
+    assert main(["cache", "salvage"]) == 1
+    assert words in one_line(capsys.readouterr().err)
+    assert victim.read_text() == "IMPORTANT\n"
+
+
+def drop_outbox(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE outbox")
+    conn.commit()
+    conn.close()
+
+
+def test_a_cache_that_lost_a_table_is_damaged_for_open_check_and_salvage_alike(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = cache()
+    queue_edits(path)
+    drop_outbox(path)
+    assert_refused_everywhere(path, capsys, "tables of its schema are missing: outbox")
+    assert main(["cache", "check"]) == 1
+    assert "tables of its schema are missing: outbox" in capsys.readouterr().err
+    assert main(["cache", "salvage"]) == 0
+    assert "kept the damaged cache as" in capsys.readouterr().out
+    recovered(path)  # a sound fresh cache
+    assert main(["cache", "check"]) == 0
+    assert "sound" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("table", ["records", "bookmarks"])
+def test_another_programs_database_is_never_migrated_or_salvaged(
+    home: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, table: str
+) -> None:
+    theirs = tmp_path / "places.sqlite"
+    conn = sqlite3.connect(theirs)
+    conn.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, url TEXT)")
+    conn.execute(f"INSERT INTO {table} (url) VALUES ('https://example.com')")
+    conn.commit()
+    conn.close()
+    theirs.chmod(0o644)
+    before = theirs.read_bytes()
+    assert main(["sync", "--demo", "freshsales", "contact", "--db", str(theirs)]) != 0
+    line = one_line(capsys.readouterr().err)
+    assert f"not a crmtui cache: it holds another program's tables ({table})" in line
+    with pytest.raises(CacheUnusable, match="not a crmtui cache"):
+        Store(theirs)
+    for action, code in (("check", 1), ("salvage", 1)):
+        assert main(["cache", action, "--db", str(theirs)]) == code
+        assert "not a crmtui cache" in one_line(capsys.readouterr().err)
+    assert theirs.read_bytes() == before and oct(theirs.stat().st_mode & 0o777) == "0o644"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("places")) == [
+        "places.sqlite"
+    ]
+
+
+def corrupt_records(path: Path) -> None:
+    """Garbage over the pages of the records table and its indexes; the header stays good."""
+    conn = sqlite3.connect(path)
+    pages = [
+        r[0]
+        for r in conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE tbl_name = 'records' AND rootpage > 0"
+        )
+    ]
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    with path.open("r+b") as handle:
+        for page in pages:
+            handle.seek((page - 1) * size)
+            handle.write(b"\xa5" * size)
+
+
+def test_corruption_found_while_syncing_is_one_line_naming_the_queued_edits(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = cache()
+    queue_edits(path)
+    corrupt_records(path)
+    code = main(["sync", "--demo", "freshsales", "contact", "--db", str(path)])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err, err
+    line = one_line(err)
+    assert str(path) in line and "is damaged" in line and "crmtui cache salvage" in line
+    assert "3 queued edit(s)" in line
+    assert main(["cache", "check"]) == 1
+    report = capsys.readouterr().err.splitlines()
+    assert len(report) == 2 and "is damaged" in report[0], report  # and the edits readable
+
+
+def test_a_multi_line_integrity_report_is_one_line(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = cache()
+    queue_edits(path)
+    with path.open("r+b") as handle:  # pages of the filler table: SQLite reports each
+        for page in (4, 11, 18, 25, 32):
+            handle.seek((page - 1) * 4096)
+            handle.write(b"\xa5" * 4096)
+    assert main(["cache", "check"]) == 1
+    report = capsys.readouterr().err.splitlines()
+    assert len(report) == 2, report
+    assert "is damaged (SQLite's integrity check: " in report[0], report
+    assert "***" not in report[0]
+
+
+async def test_corruption_found_while_the_app_runs_is_one_line_and_exit_1(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from textual.worker import WorkerFailed
+
+    from crmtui.ui.app import CrmApp
+    from crmtui.ui.launch import demo_crm
+
+    path = cache()
+    queue_edits(path)
+    crm, _ = demo_crm(vendors=["freshsales"], store_path=str(path))
+    app = CrmApp(crm)
+    corrupt_records(path)
+    error = sqlite3.DatabaseError("database disk image is malformed")
+    with contextlib.suppress(WorkerFailed):
+        async with app.run_test() as pilot:
+            app._handle_exception(WorkerFailed(error))  # as a worker's failure reaches it
+            await pilot.pause()
+    assert app.return_code == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    line = one_line(err)
+    assert str(path) in line and "is damaged" in line and "crmtui cache salvage" in line
+    assert "3 queued edit(s)" in line
+
+
+@pytest.mark.parametrize("target", ["another user's file", "a device"])
+def test_a_link_to_something_not_the_users_own_is_refused_untouched(
+    home: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, target: str
+) -> None:
+    path = cache()
+    path.parent.mkdir(parents=True)
+    if target == "a device":
+        victim = Path("/dev/null")
+        words = "a device, not a file"
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("needs root to give a file to another user")
+        victim = tmp_path / "theirs"
+        victim.write_text("THEIRS\n")
+        os.chown(victim, 65534, -1)
+        words = "owned by another user"
+    victim.chmod(0o666) if target == "a device" else victim.chmod(0o644)
+    mode = victim.stat().st_mode
+    path.symlink_to(victim)
+    assert_refused_everywhere(path, capsys, "is a link to", words)
+    for action in ("check", "salvage"):
+        assert main(["cache", action]) == 1
+        assert words in one_line(capsys.readouterr().err)
+    assert victim.stat().st_mode == mode
+    assert target == "a device" or victim.read_text() == "THEIRS\n"
+    assert path.is_symlink()

@@ -439,6 +439,29 @@ class Http:
             follow_redirects=follow_redirects,
         )
 
+    def scrub(self, error: errors.CrmError) -> errors.CrmError:
+        """``error`` with every secret redacted from its text, and from the errors
+        chained to it (``raise ... from exc``), which a traceback prints too.
+
+        For every boundary where an error leaves for the user, a log or the cache (the
+        service's ``Crm.call``): whatever an adapter built from a reply is redacted there.
+        A chained error whose text held a secret is cut from the chain.
+        """
+        error.message = self.redact(error.message)
+        error.hint = self.redact(error.hint) if error.hint else error.hint
+        error.args = (str(error),)
+        chained: BaseException | None = error.__cause__ or error.__context__
+        seen = 0
+        while chained is not None and seen < 20:
+            if self.redact(str(chained)) != str(chained):
+                error.__cause__ = None
+                error.__suppress_context__ = True
+                error.__context__ = None
+                break
+            chained = chained.__cause__ or chained.__context__
+            seen += 1
+        return error
+
     async def aclose(self) -> None:
         await self.client.aclose()
 

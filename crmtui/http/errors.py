@@ -40,7 +40,9 @@ class CrmError(Exception):
     def __str__(self) -> str:
         status = f" (HTTP {self.status})" if self.status else ""
         hint = f" {self.hint}" if self.hint else ""
-        return f"{self.vendor}: {self.message}{status}.{hint}".replace("..", ".")
+        text = f"{self.vendor}: {self.message}{status}"
+        end = "" if text.endswith((".", "!", "?")) else "."  # no "..", nor a changed ".."
+        return f"{text}{end}{hint}"
 
 
 class AuthError(CrmError):

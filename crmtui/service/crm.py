@@ -126,19 +126,20 @@ class Crm:
             with trace:
                 result = await work
         except Offline as exc:
-            self._set_status(state, False, str(exc))
+            self._set_status(state, False, str(self.http.scrub(exc)))
             raise
-        except CrmError:
+        except CrmError as exc:  # its text may quote a reply: redacted here, for all
+            self.http.scrub(exc)
             self._set_status(state, True, state.message)
             raise
         except Exception as exc:  # an adapter bug or an unexpected reply: never a traceback
-            detail = self.http.redact(f"{type(exc).__name__}: {exc}")[:200]
-            raise UnexpectedReply(
+            detail = self.http.redact(f"{type(exc).__name__}: {exc}")[:200]  # redact, then cut
+            raise UnexpectedReply(  # not "from exc": its text may hold a secret unredacted
                 state.vendor_label,
                 f"unexpected problem ({detail})",
                 hint="Try again; if it persists, the request log (ctrl+l) shows what was sent.",
                 maybe_applied=trace.maybe_applied,
-            ) from exc
+            ) from None
         was_offline = state.online is False
         self._set_status(state, True, "")
         if was_offline:

@@ -169,28 +169,49 @@ class Profile:
 
 # What a record id may be once it is text. Every documented id is digits, hex or a UUID;
 # an id is also put into request paths (``contacts/<id>``), so text that would change a
-# path (``/``, ``?``, ``#``, ``%``, ``\``), blanks, control characters or an empty or
+# path (``/``, ``?``, ``#``, ``%``, ``\\``, a ``.`` or ``..`` segment, which httpx
+# resolves: ``contacts/..`` is the API root), blanks, control characters or an empty or
 # overlong id is refused rather than stored (decision: no vendor documents such ids).
 _GOOD_ID = re.compile(r"[^\s/?#%\\\x00-\x1f\x7f]{1,200}")
+# An integer id fits in 64 bits (every vendor's ids do); a 300-digit number is not an id.
+_ID_BITS = 64
+_SHOWN_ID = 40  # an id this long (as JSON) is quoted in the error; a longer one is not
 
 
 def record_id(vendor: str, value: Any, what: str = "record") -> str:
-    """A vendor's id for a record (or activity) as text: the one way adapters read ids.
+    """A vendor's id for a record (or activity, or a record it refers to) as text: the
+    one way adapters read ids.
 
-    Only a string or an integer is an id: ``null``, an object, a list, a float or a
-    boolean is refused with ``BadResponse`` naming the vendor, so no record "None" or
-    "{'a': 1}" is ever stored.
+    Only a string or an integer is an id: ``null``, an object, a list, a float, a
+    boolean, an integer beyond 64 bits or text that would move a request path (``.``,
+    ``..``, ``a/b``) is refused with ``BadResponse`` naming the vendor, so no record
+    "None" or "{'a': 1}" is ever stored. The error quotes a short refused id whole (the
+    service redacts it: it may echo a secret) and never a cut piece of a long one, which
+    the redactor could not recognise.
     """
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, str) and _GOOD_ID.fullmatch(value):
+        if value.bit_length() <= _ID_BITS:
+            return str(value)
+    elif isinstance(value, str) and _GOOD_ID.fullmatch(value) and value not in (".", ".."):
         return value
-    shown = "no id" if value is None else f"the id {json_text(value)[:40]}"
     raise BadResponse(
         vendor,
-        f"the reply held a {what} with {shown}, which is not a usable id; it was not stored",
+        f"the reply held a {what} with {_described(value)}, which is not a usable id; "
+        "it was not stored",
         hint="This looks like a fault on the vendor's side; report it to the vendor.",
     )
+
+
+def _described(value: Any) -> str:
+    if value is None:
+        return "no id"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"an id that is a {value.bit_length()}-bit number"
+    text = json_text(value)
+    if len(text) <= _SHOWN_ID:
+        return f"the id {text}"
+    kind = {dict: "an object", list: "a list", str: "text"}.get(type(value), type(value).__name__)
+    return f"an id that is {kind} of {len(text)} characters (not shown)"
 
 
 def json_text(value: Any) -> str:

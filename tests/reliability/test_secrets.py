@@ -8,25 +8,31 @@ not a common word.
 from __future__ import annotations
 
 import base64
+import html
 import json
 import logging
 import os
+import re
 import secrets
 import ssl
 import stat
+import traceback
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from benchmarks.soak import PLANS, VENDORS, no_sleep, profile_for, unpace
 from crmtui import cli, locations, sandbox, vendors
 from crmtui.config import Config, ConfigError, write_private
-from crmtui.http import CrmError, Http, InsecureURL
+from crmtui.http import BadResponse, CrmError, Http, InsecureURL
+from crmtui.http.log import REDACTED, Redactor
 from crmtui.http.urls import check_base_url
 from crmtui.model import Query
 from crmtui.sandbox.faults import FaultMiddleware
@@ -142,9 +148,75 @@ def every_form(values: list[str], user: str) -> list[str]:
             encoded.lower(),
             quote(encoded, safe=""),
             "".join(f"%{byte:02X}" for byte in value.encode()),  # every byte escaped
+            quote(value),  # "/" kept, as quote() does by default
+            "".join(f"\\u{ord(c):04X}" for c in value),  # JSON, every character escaped
+            b64(f"{value}:")[:6] + "\n" + b64(f"{value}:")[6:],  # base64 split by a line
+            base64.encodebytes(f"{user}:{value}:{value}{value}".encode()).decode(),  # MIME
         ]
         forms += [b64(f"{value}:{other}") for other in values if other != value]
     return forms
+
+
+_SECRET_TEXT = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x17F, blacklist_categories=("Cc", "Cs")),
+    min_size=8,
+    max_size=40,
+).filter(lambda text: text.strip() == text and len(set(text)) > 3)
+
+
+def _encodings(secret: str, other: str, cut: int) -> dict[str, str]:
+    """``secret`` written in each way a vendor, a proxy or a log may write it."""
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    basic = b64(f"{secret}:{other}")
+    cut = cut % len(basic)
+    escaped = json.dumps(secret)[1:-1]
+    return {
+        "raw": secret,
+        "quote, / kept": quote(secret),
+        "quote, nothing kept": quote(secret, safe=""),
+        "quote, :@+= kept": quote(secret, safe="/:@+="),
+        "quote, lower-case hex": re.sub("%[0-9A-F]{2}", lambda m: m.group().lower(), quote(secret)),
+        "quote_plus": quote_plus(secret),
+        "quoted twice": quote(quote(secret, safe=""), safe=""),
+        "JSON": escaped,
+        "JSON, upper-case hex": re.sub(
+            r"\\u[0-9a-f]{4}", lambda m: m.group().upper().replace("\\U", "\\u"), escaped
+        ),
+        "JSON, every character": "".join(f"\\u{ord(c):04x}" for c in secret),
+        "JSON, every character, upper": "".join(f"\\u{ord(c):04X}" for c in secret),
+        "JSON, PHP slashes": escaped.replace("/", "\\/"),
+        "HTML": html.escape(secret),
+        "HTML numeric": "".join(f"&#{ord(c)};" for c in secret),
+        "Basic": basic,
+        "Basic, URL-safe": base64.urlsafe_b64encode(f"{secret}:{other}".encode()).decode(),
+        "Basic of key:": b64(f"{secret}:"),
+        "base64 split by a line break": basic[:cut] + "\n" + basic[cut:],
+        "base64 split by a blank": basic[:cut] + " " + basic[cut:],
+        "base64, MIME lines of 76": base64.encodebytes(
+            f"{secret}:{other}:{secret}".encode()
+        ).decode(),
+        "base64 of base64": b64(basic),
+        "base64 of UTF-16": base64.b64encode(secret.encode("utf-16-le")).decode(),
+    }
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(secret=_SECRET_TEXT, other=_SECRET_TEXT, cut=st.integers(1, 200))
+def test_every_encoding_of_a_random_secret_is_redacted(secret: str, other: str, cut: int) -> None:
+    """Whatever the secret, however it is encoded (URL with any safe set, JSON with every
+    character escaped or upper-case hex, base64 wrapped or split across lines...), the
+    redacted text holds neither the secret nor its encoding, and little else is lost."""
+    redact = Redactor()
+    redact.add(secret, other)
+    for name, form in _encodings(secret, other, cut).items():
+        text = f"Refused [{form}] here"
+        out = redact(text)
+        assert secret not in out and form not in out, (name, form, out)
+        assert out.startswith("Refused [") and out.endswith("] here"), (name, form, out)
+        assert len(out) <= len(text) and REDACTED in out, (name, form, out)
 
 
 class EchoCredentials:
@@ -220,6 +292,33 @@ async def test_echoed_credentials_never_reach_the_user_nor_the_cache(
     finally:
         await close(rig)
     assert leaks(forms, {"the closed cache file": store_bytes(path)}) == []
+
+
+@pytest.mark.parametrize("how", ["adapter bug", "typed error from a cause"])
+async def test_a_traceback_a_notebook_prints_holds_no_secret(tmp_path: Path, how: str) -> None:
+    """``raise ... from exc`` keeps the cause, and a traceback prints it: an error leaving
+    the service never carries a secret in its chain (``from None`` or the chain cut)."""
+    vendor = "freshsales"
+    secret_values = random_secrets(vendor)
+    key = next(iter(secret_values.values()))
+    rig = build(vendor, tmp_path / "cache.sqlite3", secrets=secret_values)
+    adapter = rig.crm.adapter(vendor)
+
+    async def broken(kind: str, query: Query) -> Any:
+        cause = ValueError(f"invalid literal for int() with base 10: {key!r}")
+        if how == "adapter bug":
+            raise cause
+        raise BadResponse(adapter.label, f"the total was {key}") from cause
+
+    adapter.list = broken  # type: ignore[method-assign]
+    try:
+        with pytest.raises(CrmError) as caught:
+            await rig.crm.refresh(vendor, "contact", Query(per_page=3))
+    finally:
+        await close(rig)
+    shown = "".join(traceback.format_exception(caught.value))
+    assert "Traceback" in shown and caught.value.vendor == "Freshsales"
+    assert key not in shown and key not in repr(caught.value.args)
 
 
 def many(tmp_path: Path) -> tuple[Crm, dict[str, Any], list[str]]:

@@ -27,6 +27,9 @@ BAD_IDS = {
     "bool": True,
     "empty": "",
     "path": "../../users/1",
+    "dot": ".",  # httpx resolves "contacts/." and "contacts/.." (the API root)
+    "dot-dot": "..",
+    "300 digits": 10**300,
 }
 
 
@@ -107,6 +110,40 @@ async def test_a_record_whose_id_is_not_a_string_or_integer_is_refused(
     assert label and label.lower().replace(" ", "") in vendor
     assert "not a usable id" in text and "not stored" in text
     assert "None" not in text
+
+
+@pytest.mark.parametrize(
+    "bad", [{"token": "{secret}"}, ["{secret}"], "{secret}/x", "{secret}" * 8], ids=str
+)
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_a_refused_id_never_shows_a_secret(tmp_path: Path, vendor: str, bad: Any) -> None:
+    """The error quotes a short refused id (it may echo the key): redacted at the
+    service's boundary, and a long one is never cut into a piece the redactor misses."""
+    secret = "s3cr3t-" + "9f" * 12
+    rig = build(vendor, tmp_path / "cache.sqlite3", secrets=_secrets_for(vendor, secret))
+    spoilt = json.loads(json.dumps(bad).replace("{secret}", secret))
+    kind = PLANS[vendor].browse
+    try:
+        await rig.crm.refresh(vendor, kind, Query(per_page=5))
+        rig.crm.http.mount_app(
+            f"http://{vendor}.localhost", Spoil(rig.app, lambda record: record.update(id=spoilt))
+        )
+        with pytest.raises(BadResponse) as caught:
+            await rig.crm.refresh(vendor, kind, Query(per_page=7))
+        status = rig.crm.states[vendor].message
+    finally:
+        await close(rig)
+    text = f"{caught.value} {caught.value.args} {status}"
+    assert "not a usable id" in text
+    assert secret not in text and secret[:20] not in text
+
+
+def _secrets_for(vendor: str, secret: str) -> dict[str, str]:
+    from crmtui import sandbox
+
+    return {
+        key: f"{secret}{i}" if i else secret for i, key in enumerate(sandbox.info(vendor).secrets)
+    }
 
 
 @pytest.mark.parametrize("vendor", VENDORS)

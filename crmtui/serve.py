@@ -16,9 +16,12 @@ The page drives the user's authenticated CRM, so:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 import shlex
+import signal
 from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
 
@@ -95,12 +98,39 @@ class TokenServer(Server):
         return urlsplit(origin).netloc.lower() == request.host.lower()
 
     async def on_startup(self, app: web.Application) -> None:
+        """Nothing yet: the link is printed once the socket listens (``_listening``)."""
+
+    def _listening(self, *_: object) -> None:
         print(f"crmtui in your browser:  {self.link}", flush=True)
         print("Anyone with this link can use your CRM profiles. Press Ctrl+C to stop.", flush=True)
 
+    def serve(self, debug: bool = False) -> None:
+        """textual-serve's ``serve``, but the link is printed only after every socket is
+        bound (aiohttp calls ``print`` then): a port taken or an address not this
+        machine's fails with no link shown."""
+        self.debug = debug
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signal.SIGINT, self.request_exit)
+            loop.add_signal_handler(signal.SIGTERM, self.request_exit)
+        web.run_app(
+            self._make_app(),
+            host=self.host,
+            port=self.port,
+            handle_signals=False,
+            loop=loop,
+            print=self._listening,
+        )
+
 
 def serve(command: Sequence[str], *, host: str, port: int, token: str | None = None) -> int:
-    """Serve ``command`` (the crmtui app) until interrupted."""
+    """Serve ``command`` (the crmtui app) until interrupted.
+
+    ``localhost`` is bound as ``127.0.0.1``: the address comes from no resolver.
+    """
+    host = "127.0.0.1" if host.lower() == "localhost" else host
     server = TokenServer(shlex.join(command), host=host, port=port, token=token or new_token())
     server.serve()
     return 0

@@ -55,3 +55,24 @@ def test_sandbox_refuses_a_non_loopback_host(tmp_path: Path) -> None:
     result = run("sandbox", "freshsales", "--host", "0.0.0.0", home=tmp_path)
     assert result.returncode == 2
     assert "loopback" in result.stderr
+
+
+def test_sync_prints_the_configs_warnings_like_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CRMTUI_HOME", str(tmp_path))
+    monkeypatch.delenv("UNSET_KEY_FOR_TEST", raising=False)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[profiles.acme]\nvendor = "freshsales"\ndomain = "acme"\n'
+        'api_key_env = "UNSET_KEY_FOR_TEST"\n',
+        encoding="utf-8",
+    )
+    config.chmod(0o644)
+    assert main(["--config", str(config), "sync", "acme"]) == 2  # its key is not set
+    err = capsys.readouterr().err.splitlines()
+    assert any(
+        line.startswith("crmtui: warning: ") and "can be read by other users" in line
+        for line in err
+    ), err
+    assert any("UNSET_KEY_FOR_TEST" in line and "not set" in line for line in err), err

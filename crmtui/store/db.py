@@ -151,9 +151,10 @@ ALTER TABLE outbox ADD COLUMN result_id TEXT;
 # kind), moved by triggers on every change a list can show, so a list's order built in
 # memory knows when it is stale (``positions``). The search index becomes contentless:
 # the text it indexes is derived from ``fields`` when a row is re-indexed, so
-# ``search_text`` is no longer stored twice; no prefix indexes (they tripled the index and
-# did not speed up the searches typed). ``records_by_created`` is built when a list is
-# first sorted by creation date instead of for every cache.
+# ``search_text`` is no longer stored twice (its 2- and 3-letter prefix indexes stay: the
+# first letters typed into a search would otherwise merge every word they begin).
+# ``records_by_created`` is built when a list is first sorted by creation date instead of
+# for every cache.
 _V4 = """
 CREATE TABLE record_versions (
     profile TEXT NOT NULL, kind TEXT NOT NULL, v INTEGER NOT NULL,
@@ -181,7 +182,7 @@ END;
 DROP TABLE records_fts;
 CREATE VIRTUAL TABLE records_fts USING fts5 (
     title, subtitle, search_text,
-    content = '', tokenize = 'unicode61 remove_diacritics 2'
+    content = '', tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
 );
 INSERT INTO records_fts (rowid, title, subtitle, search_text)
     SELECT rowid, title, subtitle, search_text FROM records;

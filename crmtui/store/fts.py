@@ -38,11 +38,15 @@ def search_text(fields: dict[str, Any]) -> str:
     return "\n".join(text for value in fields.values() for text in _texts(value))
 
 
-def fts_query(text: str) -> str | None:
-    """A safe FTS5 query for what the user typed, or None when nothing is searchable."""
+def fts_query(text: str, *, prefix: bool = True) -> str | None:
+    """A safe FTS5 query for what the user typed, or None when nothing is searchable.
+
+    ``prefix=False``: the last word too is a whole word (no ``*``).
+    """
     words = [word for word in text.split() if any(ch.isalnum() for ch in word)]
     if not words:
         return None
     phrases = ['"' + word.replace('"', '""') + '"' for word in words]
-    phrases[-1] += "*"
+    if prefix:
+        phrases[-1] += "*"
     return " ".join(phrases)

@@ -10,7 +10,7 @@ sorted either way, filtered, searched).
 A built order is stamped with its list's change counter (``record_versions``, kept by
 triggers on ``records``: every writer, every connection and process, moves it). When the
 counter moved the order is stale: windows are read the old way (``OFFSET`` from the
-nearer end) and the read asks for a rebuild. ``KEEP`` orders are kept (8 bytes a row).
+nearer end) and the read asks for a rebuild. ``KEEP`` orders are kept (4 bytes a row).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 from crmtui.store.db import MEMORY, Database, connect
 
 BUILD_FROM = 5_000  # shorter lists read fine with OFFSET
-KEEP = 6  # orders kept (a million-row order is 8 MB)
+KEEP = 6  # orders kept (a million-row order is 4 MB)
 
 # (profile, kind, WHERE ..., its parameters, ORDER BY ...): one list as the user sees it.
 Spec = tuple[str, str, str, tuple[Any, ...], str]
@@ -38,6 +38,14 @@ def version(conn: sqlite3.Connection, profile: str, kind: str) -> int:
         "SELECT v FROM record_versions WHERE profile = ? AND kind = ?", (profile, kind)
     ).fetchone()
     return int(found[0]) if found else 0
+
+
+def _packed(rowids: Iterator[int]) -> array[int]:
+    """The rowids in 4 bytes each while they fit (below two billion rows they do)."""
+    wide = array("q", rowids)
+    if not wide or max(wide) < 2**31:
+        return array("i", wide)
+    return wide
 
 
 class Positions:
@@ -114,7 +122,7 @@ class Positions:
                 found = conn.execute(
                     f"SELECT r.rowid FROM records r {where} ORDER BY {order}", params
                 )
-                rowids = array("q", (rowid for (rowid,) in found))
+                rowids = _packed(rowid for (rowid,) in found)
             finally:
                 conn.execute("COMMIT")
         with self._lock:

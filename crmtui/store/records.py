@@ -307,6 +307,13 @@ class RecordsMixin(HasDatabase):
         that (a very common word) the candidates are the first ``SEARCH_CAP`` title
         matches, ranked, else the first ``SEARCH_CAP`` matches anywhere; the full
         ranking runs only when those leave fewer than ``limit`` in scope.
+
+        A prefix makes SQLite merge the match lists of every word it begins before the
+        first match comes out (20 ms for a word in a fifth of a million records). So
+        when the last word is itself a common whole word (more than ``SEARCH_CAP``
+        matches, which the index tells without that merge), the candidates are the
+        records with that word: "renewal" ranks records saying "renewal", not also
+        "renewals", which only a rarer word would reach.
         """
         query = fts_query(text)
         if query is None:
@@ -332,13 +339,17 @@ class RecordsMixin(HasDatabase):
 
         with self._db.read() as conn:
             try:
-                if not _matches_over(conn, query, SEARCH_CAP):  # every match, ranked
+                typed = query
+                whole = fts_query(text, prefix=False)
+                if whole is not None and _matches_over(conn, whole, SEARCH_CAP):
+                    query = whole  # a common whole word: no prefix merge
+                elif not _matches_over(conn, query, SEARCH_CAP):  # every match, ranked
                     return ranked(query, None)
                 for match in (f"title : ({query})", query):
                     hits = ranked(match, SEARCH_CAP)
                     if len(hits) == limit:
                         return hits
-                return ranked(query, None)
+                return ranked(typed, None)
             except sqlite3.OperationalError:  # input the tokenizer reads as nothing
                 return []
 

@@ -283,3 +283,19 @@ def test_a_cache_of_the_previous_version_keeps_its_edits_and_search(tmp_path: Pa
         assert store.integrity_check() == "ok"
     finally:
         store.close()
+
+
+def test_search_of_a_common_whole_word_and_of_what_is_still_being_typed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(records, "SEARCH_CAP", 20)
+    store.upsert_records(
+        [rec(f"d{i}", f"Renewal {i}", kind=K) for i in range(30)]
+        + [rec("s1", "Renewals desk", kind=K), rec("s2", "Quiet", kind=K, note="renewals")]
+    )
+    common = store.search("renewal", limit=10)
+    assert len(common) == 10 and all(r.title.startswith("Renewal ") for r in common)
+    assert ids(store.search("renewals")) == ["s1", "s2"]  # a rarer word: every match, ranked
+    typed = store.search("renew", limit=100)  # a prefix still finds every word it begins
+    assert len(typed) == 32 and typed[-1].id == "s2"
+    assert len(store.search("renewal", limit=100)) == 32  # all, when all are asked for

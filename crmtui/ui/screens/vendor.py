@@ -237,7 +237,7 @@ class KindView(Vertical):
             and event.kind == self.info.kind
         ):
             if self.view_rows is None:
-                self.table.reload()
+                self.table.reload(background=True)  # a sync writing a long list: no hitch
             self._show_facts()
 
     @on(RecordTable.NearEnd)

@@ -235,9 +235,11 @@ class RecordTable(ScrollView, can_focus=True):
         self.row_count = count
         self.virtual_size = Size(self.size.width, self.row_count + 1)
         self.cursor = max(0, min(self.cursor, self.row_count - 1))
-        if read_screen:  # the screen's rows now, as the count was (not while painting)
-            top = int(self.scroll_offset.y)
-            end = min(self.row_count, top + self.page_rows)
+        top = int(self.scroll_offset.y)
+        end = min(self.row_count, top + self.page_rows)
+        if read_screen and (end <= 2 * BLOCK or self.row_count < COUNT_LATER_FROM):
+            # the screen's rows now, as the count was, where that read is quick whatever
+            # the cache holds (the top, a short list); else the worker reads them
             for index in (*range(top, end, BLOCK), end - 1):
                 self.record_at(index)
         self.refresh()

@@ -9,12 +9,15 @@ check; the record is still there on the vendor's side and the note was never cre
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from benchmarks.soak import VENDORS
 from crmtui.http import CrmError, Redirected
-from crmtui.model import Change, ChangeState
+from crmtui.model import Change, ChangeOp, ChangeState, Query
 from crmtui.sandbox.faults import REDIRECTS
 from tests.reliability.conftest import Rig
 from tests.reliability.test_faults_matrix import ArmWrites
@@ -84,3 +87,90 @@ async def test_the_error_is_typed_and_says_where_it_went(rigs: Callable[..., Rig
     assert isinstance(caught.value, Redirected)
     assert caught.value.maybe_applied is False
     assert "another host, portal.elsewhere.example" in str(caught.value)
+
+
+class Redirect:
+    """In front of a sandbox: answers the first request of ``method`` (``"write"``: any
+    but GET) with a redirect."""
+
+    def __init__(self, app: Any, method: str, location: str, status: int = 302) -> None:
+        self.app, self.method, self.location, self.status = app, method, location, status
+        self.sent = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        login = str(scope.get("path", "")).endswith("/login")
+        method = scope.get("method")
+        wanted = method != "GET" if self.method == "write" else method == self.method
+        if scope["type"] == "http" and wanted and not login:
+            self.sent += 1
+            if self.sent == 1:
+                headers = {"Location": self.location}
+                await Response(status_code=self.status, headers=headers)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class Witness:
+    """Another server: records what reached it (it must be nothing)."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, str]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.seen.append({k.decode(): v.decode() for k, v in scope["headers"]})
+            await JSONResponse({})(scope, receive, send)
+
+
+@pytest.mark.parametrize(
+    "where", ["https://freshsales.localhost", "http://freshsales.localhost:8080"]
+)
+async def test_a_documented_read_redirect_goes_to_the_same_origin_only(
+    rigs: Callable[..., Rig], where: str
+) -> None:
+    """Freshsales documents 301/302 on reads; crmtui follows them only to the same scheme,
+    host and port: an http->https "upgrade" is port 443, another server, and the
+    Authorization header must not go there."""
+    rig = rigs("freshsales")
+    await rig.some()
+    other = Witness()
+    rig.crm.http.mount_app(where, other)
+    rig.crm.http.mount_app(
+        "http://freshsales.localhost",
+        Redirect(rig.app, "GET", f"{where}/api/contacts/view/1", status=301),
+    )
+    with pytest.raises(Redirected, match="was answered with a redirect"):
+        await rig.crm.refresh("freshsales", "contact", Query(per_page=3))
+    assert other.seen == []
+
+
+@pytest.mark.parametrize(
+    "where", ["https://evil.example:99999/", "http://[evil/", "https://evil.example:port/"]
+)
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_a_write_redirected_to_no_valid_address_is_redirected_not_dropped(
+    rigs: Callable[..., Rig], vendor: str, where: str
+) -> None:
+    """httpx raises on a Location it cannot parse, even when it does not follow it: that
+    read as "the connection was dropped after sending" (maybe applied). It is a redirect,
+    the write was not applied, and the error says so."""
+    rig = rigs(vendor)
+    ref = await rig.some()
+    record = rig.crm.store.get_record(ref)
+    assert record is not None
+    field = rig.plan.edit_field
+    change = Change(
+        ref=ref,
+        op=ChangeOp.UPDATE,
+        values={field: "redirected"},
+        base={field: record.fields.get(field)},
+        base_updated_at=record.updated_at,
+    )
+    gate = Redirect(rig.app, "write", where)
+    rig.crm.http.mount_app(f"http://{vendor}.localhost", gate)
+    with pytest.raises(CrmError) as caught:
+        await rig.crm.call(vendor, rig.crm.adapter(vendor).update(change))
+    assert gate.sent == 1, f"{vendor}: no write, or more than one, was sent"
+    assert isinstance(caught.value, Redirected), str(caught.value)
+    assert "no valid address" in str(caught.value) and "dropped" not in str(caught.value)
+    assert caught.value.maybe_applied is False

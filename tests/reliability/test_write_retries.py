@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
+from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from benchmarks.soak import VENDORS
@@ -19,7 +20,9 @@ from crmtui.http import CrmError
 from crmtui.model import Change, ChangeOp, RecordRef
 from tests.reliability.conftest import Rig
 
-UNKNOWN = ["lost", "drop", "500", "502", "html", "malformed"]
+# "503": some proxies answer it after passing the request on, so it is not proof that
+# the write was not applied (only a 429 is; a connect error sends nothing).
+UNKNOWN = ["lost", "drop", "500", "502", "503", "html", "malformed"]
 
 
 class CountWrites:
@@ -83,6 +86,52 @@ async def test_an_edit_is_sent_once(rigs: Callable[..., Rig], vendor: str, fault
         base_updated_at=record.updated_at,
     )
     await send_once(rig, fault, rig.crm.adapter(vendor).update(change))
+
+
+class Forbid:
+    """In front of a sandbox: every write (not a login) is refused 403, as ActiveCampaign
+    does now and then under load."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.writes = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] != "GET"
+            and not scope["path"].endswith("/login")
+        ):
+            self.writes += 1
+            await JSONResponse({"message": "Forbidden"}, status_code=403)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_a_write_refused_with_403_is_not_sent_again(
+    rigs: Callable[..., Rig], vendor: str
+) -> None:
+    """A stray 403 may be retried on a read, never on a write: the edit is sent once and
+    the outbox decides (ActiveCampaign sent it twice)."""
+    rig = rigs(vendor)
+    ref = await rig.some()
+    record = rig.crm.store.get_record(ref)
+    assert record is not None
+    field = rig.plan.edit_field
+    change = Change(
+        ref=ref,
+        op=ChangeOp.UPDATE,
+        values={field: "forbidden"},
+        base={field: record.fields.get(field)},
+        base_updated_at=record.updated_at,
+    )
+    gate = Forbid(rig.app)
+    rig.crm.http.mount_app(f"http://{vendor}.localhost", gate)
+    with pytest.raises(CrmError) as caught:
+        await rig.crm.call(vendor, rig.crm.adapter(vendor).update(change))
+    assert gate.writes == 1, f"{vendor}: the write was sent {gate.writes} times"
+    assert caught.value.maybe_applied is False
 
 
 class FailAfterWrite:

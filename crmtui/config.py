@@ -53,6 +53,7 @@ from pydantic_core import ErrorDetails
 
 from crmtui import files, locations, vendors
 from crmtui.http.urls import check_base_url
+from crmtui.http.urls import shown as shown_url
 from crmtui.vendors.base import Profile, Setting
 
 KEYRING_SERVICE = "crmtui"
@@ -215,6 +216,8 @@ def _explain(
         )
     else:
         value = error.get("input", data.get(key))
+    if key == "base_url" and isinstance(value, str):  # a token in ?query or user:pass@
+        value = shown_url(value) + ("?…" if "?" in value else "") + ("#…" if "#" in value else "")
     shown_value = _hidden(value) if _SECRET_KEY.search(key) else _show(value)
     return f"{where}{shown} = {shown_value}: expected {expected}"
 

@@ -397,3 +397,19 @@ def test_a_link_to_another_users_file_is_not_written(tmp_path: Path) -> None:
     with pytest.raises(NotAFile, match="owned by another user"):
         config.save()
     assert target.read_text() == 'theme = "crmtui-dark"\n'
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://acme.freshsales.io/api/?token=SUPERSECRET123",
+        "https://u:SUPER/SECRET123@acme.freshsales.io/api/",
+        "https://acme.freshsales.io/api/#SUPERSECRET123",
+    ],
+)
+def test_a_refused_base_url_never_shows_its_credentials(tmp_path: Path, url: str) -> None:
+    lines = problems(
+        tmp_path, f'[profiles.a]\nvendor = "freshsales"\nbase_url = "{url}"\napi_key_env = "K"\n'
+    )
+    assert len(lines) == 1 and "base_url = " in lines[0], lines
+    assert "SECRET" not in lines[0]

@@ -32,7 +32,10 @@ Decisions:
 
 from __future__ import annotations
 
+import functools
+import inspect
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -482,6 +485,39 @@ class Client:
         """
         results = await self.service.sync(self.profile, list(kinds) or None, progress)
         return SyncResults(results)
+
+
+def _cache_errors(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` raising ``CacheUnusable`` (one line: the file, what to do, the queued edits
+    in it) where the cache's SQLite failed while in use (a page found corrupt)."""
+
+    def unusable(client: Client, exc: sqlite3.Error) -> BaseException:
+        return client.service.store.unusable(exc) or exc
+
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def run_async(self: Client, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                raise unusable(self, exc) from None
+
+        return run_async
+
+    @functools.wraps(method)
+    def run(self: Client, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise unusable(self, exc) from None
+
+    return run
+
+
+for _name, _method in list(vars(Client).items()):
+    if not _name.startswith("_") and inspect.isfunction(_method):
+        setattr(Client, _name, _cache_errors(_method))
 
 
 # -- opening --------------------------------------------------------------------------

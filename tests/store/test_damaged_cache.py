@@ -503,6 +503,25 @@ async def test_corruption_found_while_the_app_runs_is_one_line_and_exit_1(
     assert "3 queued edit(s)" in line
 
 
+async def test_corruption_found_by_the_notebook_api_is_cache_unusable(home: Path) -> None:
+    from crmtui.ui.launch import demo_crm
+
+    path = cache()
+    queue_edits(path)
+    crm, demos = demo_crm(vendors=["freshsales"], store_path=str(path))
+    client = api.Client(crm, demos[0].profile.name)
+    corrupt_records(path)
+    try:
+        with pytest.raises(CacheUnusable) as info:
+            await client.sync("contact")
+    finally:
+        with contextlib.suppress(Exception):
+            await client.close()
+    text = str(info.value)
+    assert "\n" not in text and str(path) in text and "is damaged" in text
+    assert "3 queued edit(s)" in text and "crmtui cache salvage" in text
+
+
 @pytest.mark.parametrize("target", ["another user's file", "a device"])
 def test_a_link_to_something_not_the_users_own_is_refused_untouched(
     home: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, target: str

@@ -782,6 +782,8 @@ class Freshsales(Vendor):
             return bool(_int(value))
         if value is None:
             return None
+        if field.vendor.endswith("_id"):  # a reference (owner, account, stage...): an id
+            _ref_id(value)
         if field.codec == "currency":
             return self._currency_codes().get(str(value), str(value))
         if field.codec == "status":
@@ -1113,12 +1115,18 @@ def _target(item: Json) -> tuple[str | None, str | None]:
         kind, tid = item.get("targetable_type"), item.get("targetable_id")
     if kind is None or tid is None:
         return None, None
-    return _TARGET_KINDS.get(str(kind).lower()), str(tid)
+    return _TARGET_KINDS.get(str(kind).lower()), _ref_id(tid)
+
+
+def _ref_id(value: Any) -> str:
+    """The id of a record a record refers to: checked as record ids are (``record_id``),
+    so ``{"evil": 1}``, ``1.5`` or ``..`` is refused, never stored as text."""
+    return record_id("Freshsales", value, "reference to a record")
 
 
 def _refs(kind: str, items: Any) -> list[RelatedRef]:
     return [
-        RelatedRef(kind=kind, id=str(i["id"]), title=_name(i))
+        RelatedRef(kind=kind, id=_ref_id(i["id"]), title=_name(i))
         for i in items or []
         if isinstance(i, dict) and i.get("id") is not None
     ]
@@ -1180,7 +1188,7 @@ def _owner_ref(item: Json, body: Json) -> RelatedRef | None:
         owner = _by_id(body.get("users")).get(str(owner_id))
     if owner is None:
         return None
-    return RelatedRef(kind=Kind.USER, id=str(owner.get("id", owner_id)), title=_name(owner))
+    return RelatedRef(kind=Kind.USER, id=_ref_id(owner.get("id", owner_id)), title=_name(owner))
 
 
 # -- helpers: timeline ---------------------------------------------------------------------------
@@ -1302,7 +1310,9 @@ def _task_activity(item: Json, users: Mapping[str, Json], fallback: datetime | N
         who=_name(users.get(str(item.get("owner_id")))) if item.get("owner_id") else "",
         family="task",
         links=[
-            RelatedRef(kind=Kind.TASK, id=str(item.get("id")), title=str(item.get("title") or ""))
+            RelatedRef(
+                kind=Kind.TASK, id=_ref_id(item.get("id")), title=str(item.get("title") or "")
+            )
         ],
         raw=item,
     )

@@ -232,6 +232,9 @@ def ref_id(raw: dict[str, Any], key: str) -> int | None:
     value = raw.get(key)
     if isinstance(value, dict):
         value = value.get("id")
+    if value is None:
+        return None
+    record_id("Salesloft", value, "reference to a record")  # refuses 1.5, true, {...}, 10**300
     return value if isinstance(value, int) else None
 
 

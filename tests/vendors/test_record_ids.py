@@ -146,6 +146,29 @@ def _secrets_for(vendor: str, secret: str) -> dict[str, str]:
     }
 
 
+REFERENCES = [
+    ("freshsales", {"owner_id": 1.5}),
+    ("freshsales", {"sales_account_id": {"evil": 1}}),
+    ("freshsales", {"owner_id": True}),
+    ("freshsales", {"sales_account_id": "../../x"}),
+    ("freshsales", {"sales_account_id": 10**300}),
+    ("salesloft", {"owner": {"id": 1.5}}),
+    ("salesloft", {"account": {"id": {"evil": 1}}}),
+    ("salesloft", {"owner": True}),
+]
+
+
+@pytest.mark.parametrize(("vendor", "spoilt"), REFERENCES, ids=str)
+async def test_a_reference_to_another_record_is_checked_like_an_id(
+    tmp_path: Path, vendor: str, spoilt: dict[str, Any]
+) -> None:
+    """An owner or account id is read through ``record_id`` too: ``1.5`` or ``{"evil":
+    1}`` is refused, never stored as the text "1.5" or "{'evil': 1}"."""
+    error = await browse_spoiled(tmp_path, vendor, lambda record: record.update(spoilt))
+    assert isinstance(error, BadResponse), repr(error)
+    assert "not a usable id" in str(error) and "reference" in str(error)
+
+
 @pytest.mark.parametrize("vendor", VENDORS)
 async def test_nan_in_a_reply_is_refused(tmp_path: Path, vendor: str) -> None:
     error = await browse_spoiled(

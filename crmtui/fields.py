@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tzlocal
 from iso4217 import Currency
 
-from crmtui.model import FieldSpec, FieldType
+from crmtui.model import Choice, FieldSpec, FieldType
 
 
 class FieldError(ValueError):
@@ -94,13 +94,18 @@ def parse_date(value: str | date | datetime | int | None) -> date | None:
 
 
 def money(value: Any) -> str | None:
-    """A money amount as Decimal text with two decimals ("1250.00"), or None."""
+    """A money amount as exact Decimal text, at least two decimals ("1250.00", "1.005"), or None.
+
+    Never rounded: an amount a vendor holds with more decimals keeps them.
+    """
     if value is None or value == "":
         return None
     try:
         amount = Decimal(str(value))
         if not amount.is_finite():
             return None
+        if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+            return format(amount, "f")
         return str(amount.quantize(Decimal("0.01")))
     except InvalidOperation:  # not a number, or too many digits to keep the cents
         return None
@@ -108,12 +113,19 @@ def money(value: Any) -> str | None:
 
 def cents_to_money(cents: Any) -> str | None:
     amount = money(cents)
-    return None if amount is None else money(Decimal(amount) / 100)
+    return None if amount is None else money(Decimal(amount).scaleb(-2).normalize())
 
 
 def money_to_cents(amount: Any) -> int | None:
+    """An amount in hundredths (ActiveCampaign's ``value``), exactly; ``FieldError`` when the
+    amount has a fraction of a hundredth (KWD 1.005), which integer cents cannot hold."""
     value = money(amount)
-    return None if value is None else int(Decimal(value) * 100)
+    if value is None:
+        return None
+    cents = Decimal(value).scaleb(2)
+    if cents != cents.to_integral_value():
+        raise FieldError(f"{value} has more than 2 decimals, which this CRM cannot keep")
+    return int(cents)
 
 
 class _TextExtractor(HTMLParser):
@@ -173,26 +185,36 @@ def html_to_text(value: str | None) -> str:
 # system's, or ``timezone`` in config.toml), kept and sent in UTC. Dates stay dates.
 
 _zone: tzinfo | None = None  # None: the system's zone (TZ, /etc/localtime), via tzlocal
+_not_iana = False  # the system's zone is no IANA name (a POSIX TZ): the C library's offset
 
 
 def use_timezone(name: str | None) -> None:
     """Show and read datetimes in the IANA zone ``name``; None: the system's zone (re-read)."""
-    global _zone
+    global _zone, _not_iana
     if name:
         _zone = ZoneInfo(name)
-    else:
-        _zone = None
+        return
+    _zone, _not_iana = None, False
+    try:
         tzlocal.reload_localzone()
+    except (ZoneInfoNotFoundError, ValueError, LookupError):
+        _not_iana = True
 
 
 def local_zone() -> tzinfo:
-    """The zone datetimes are shown and typed in."""
+    """The zone datetimes are shown and typed in.
+
+    A system zone that is not an IANA name (a POSIX TZ such as "CET-1CEST,M3.5.0,M10.5.0/3"
+    or "IST-5:30") is the C library's offset now, marked on every time: never UTC.
+    """
     if _zone is not None:
         return _zone
-    try:
-        return tzlocal.get_localzone()
-    except (ZoneInfoNotFoundError, ValueError, LookupError):  # an unknown system zone
-        return UTC
+    if not _not_iana:
+        try:
+            return tzlocal.get_localzone()
+        except (ZoneInfoNotFoundError, ValueError, LookupError):
+            pass
+    return datetime.now().astimezone().tzinfo or UTC
 
 
 def _zone_is_utc(zone: tzinfo) -> bool:
@@ -200,10 +222,21 @@ def _zone_is_utc(zone: tzinfo) -> bool:
 
 
 def zone_mark(dt: datetime) -> str:
-    """The zone of a local datetime as a reader would name it: "EST", "CET" or "+05:30"."""
+    """The zone of a local datetime as a reader would name it: "EST", "CET" or "+05:30".
+
+    A time the clocks show twice under one name (Moscow 2014-10-26 01:30, "MSK" both
+    times) gets its offset too ("MSK +03:00"), so the two moments never look the same.
+    """
     name = dt.tzname() or ""
     if name.isalpha():
-        return name
+        other = dt.replace(fold=1 - dt.fold)
+        if other.utcoffset() == dt.utcoffset() or other.tzname() != name:
+            return name
+        return f"{name} {_offset_text(dt)}"
+    return _offset_text(dt)
+
+
+def _offset_text(dt: datetime) -> str:
     offset = dt.utcoffset() or timedelta(0)
     sign = "-" if offset < timedelta(0) else "+"
     minutes = abs(int(offset.total_seconds())) // 60
@@ -245,31 +278,38 @@ _TRUE = {"y", "yes", "true", "1", "done", "x", "on", "✓"}
 _FALSE = {"n", "no", "false", "0", "", "open", "off", "not done"}
 
 
-def validate(spec: FieldSpec, text: Any, *, currency: str | None = None) -> Any:
+def validate(
+    spec: FieldSpec, text: Any, *, currency: str | None = None, group: set[str] | None = None
+) -> Any:
     """Turn what the user typed into the field's value, or raise ``FieldError``.
 
     Nothing is sent before this passes, and nothing is changed on the way: numbers must be
     numbers written one way only (see ``parse_number``), money has no more decimals than
-    its ``currency`` (ISO 4217 code; unknown: 2), dates are real dates, datetimes are read
+    its ``currency`` (ISO 4217 code; unknown: 2) or the vendor keeps (``spec.decimals``)
+    and no symbol or code of another currency, dates are real dates, datetimes are read
     in the user's zone (see ``local_zone``), choices are one of the field's choices.
     Empty clears the field, except a required field or a single choice, which refuse it.
+    ``group`` (the record's pipeline, by id and name) narrows grouped choices (stages) to
+    that group's: a stage of another pipeline is refused, never a move to that pipeline.
+
+    Any other error reading the value is a ``FieldError`` too: the user always sees why.
     """
+    try:
+        return _validate(spec, text, currency, group)
+    except FieldError:
+        raise
+    except (ValueError, ArithmeticError) as exc:
+        raise FieldError(f"{spec.label}: {str(text)!r} cannot be read ({exc})") from None
+
+
+def _validate(spec: FieldSpec, text: Any, currency: str | None, group: set[str] | None) -> Any:
     if isinstance(text, bool) and spec.type is FieldType.BOOL:
         return text
     if isinstance(text, datetime) and spec.type is FieldType.DATETIME:
         return iso(text if text.tzinfo else _localize(spec, text))
     raw = "" if text is None else str(text).strip()
     if raw == "":
-        if spec.required:
-            raise FieldError(f"{spec.label} is required")
-        if spec.type in (FieldType.CHOICE, FieldType.USER) and spec.choices:
-            raise FieldError(f"{spec.label} cannot be left empty: pick one of {_options(spec)}")
-        if not spec.clearable and spec.type is not FieldType.BOOL:
-            raise FieldError(
-                f"{spec.label} cannot be emptied in this CRM (it would keep its old value); "
-                "type a new value, or escape to keep it"
-            )
-        return False if spec.type is FieldType.BOOL else None
+        return _empty(spec)
     match spec.type:
         case FieldType.TEXT:
             if spec.max_length is not None and len(raw) > spec.max_length:
@@ -277,6 +317,7 @@ def validate(spec: FieldSpec, text: Any, *, currency: str | None = None) -> Any:
             return raw
         case FieldType.NUMBER:
             number = _number(spec, raw)
+            _vendor_decimals(spec, raw, number)
             if number == number.to_integral_value():
                 return int(number)
             if Decimal(repr(float(number))) != number:  # a float would change it
@@ -299,13 +340,39 @@ def validate(spec: FieldSpec, text: Any, *, currency: str | None = None) -> Any:
                 return False
             raise FieldError(f"{spec.label}: answer yes or no")
         case FieldType.CHOICE | FieldType.USER:
-            return _choice(spec, raw)
+            return _choice(spec, raw, group)
         case FieldType.MULTI_CHOICE:
-            picked = [_choice(spec, part.strip()) for part in raw.split(",") if part.strip()]
-            if not picked and spec.required:
-                raise FieldError(f"{spec.label} is required")
-            return picked
+            parts = [part.strip() for part in raw.split(",") if part.strip()]
+            if not parts:  # "," is as empty as ""
+                return _empty(spec)
+            return [_choice(spec, part, group) for part in parts]
     return raw  # pragma: no cover - every FieldType is matched above
+
+
+def _empty(spec: FieldSpec) -> Any:
+    """The empty value of ``spec``, or ``FieldError`` when it cannot be emptied."""
+    if spec.required:
+        raise FieldError(f"{spec.label} is required")
+    if spec.type in (FieldType.CHOICE, FieldType.USER) and spec.choices:
+        raise FieldError(f"{spec.label} cannot be left empty: pick one of {_options(spec)}")
+    if not spec.clearable and spec.type is not FieldType.BOOL:
+        raise FieldError(
+            f"{spec.label} cannot be emptied in this CRM (it would keep its old value); "
+            "type a new value, or escape to keep it"
+        )
+    return False if spec.type is FieldType.BOOL else None
+
+
+def _vendor_decimals(spec: FieldSpec, raw: str, number: Decimal) -> None:
+    """Refuse more decimals than the vendor keeps (``spec.decimals``; 0: whole numbers)."""
+    places = spec.decimals
+    if places is None or number == number.quantize(Decimal(1).scaleb(-places), ROUND_FLOOR):
+        return
+    step = Decimal(1).scaleb(-places)
+    lower = number.quantize(step, rounding=ROUND_FLOOR)
+    higher = number.quantize(step, rounding=ROUND_CEILING)
+    what = "a whole number" if places == 0 else f"at most {places} decimals"
+    raise FieldError(f"{spec.label}: {raw!r}: this CRM keeps {what}; write {lower} or {higher}")
 
 
 # -- numbers: one reading or none ----------------------------------------------------------
@@ -395,10 +462,61 @@ def minor_units(currency: str | None) -> int:
     return 2 if exponent is None else exponent
 
 
+# A symbol names the currencies it is written for; one that is not the record's is refused.
+_SYMBOL_CURRENCIES = {
+    "€": {"EUR"},
+    "£": {"GBP", "GIP", "FKP", "SHP", "EGP", "LBP", "SYP", "SSP", "SDG"},
+    "¥": {"JPY", "CNY"},
+    "₹": {"INR"},
+    # the dollars, pesos and others written with "$"
+    "$": {
+        *("USD", "CAD", "AUD", "NZD", "SGD", "HKD", "TWD", "MXN", "ARS", "CLP", "COP"),
+        *("UYU", "BRL", "NAD", "BSD", "BBD", "BZD", "BMD", "BND", "KYD", "FJD", "GYD"),
+        *("JMD", "LRD", "SBD", "SRD", "TTD", "XCD", "CUP", "DOP", "TVD", "KID", "ZWL"),
+    },
+}
+_CURRENCY_MARKS = re.compile(
+    r"\s*(?P<lead>[A-Za-z]{3}(?![A-Za-z]))?\s*(?P<number>.*?)\s*(?P<trail>(?<![A-Za-z])[A-Za-z]{3})?\s*"
+)
+
+
+def _currency_marks(spec: FieldSpec, raw: str, currency: str | None) -> str:
+    """``raw`` without a currency code ("EUR 100", "100 eur"); a symbol or code that is not
+    the record's ``currency`` ("£100" on a deal in EUR) is refused, never ignored."""
+    match = _CURRENCY_MARKS.fullmatch(raw)
+    text = raw
+    codes: list[str] = []
+    if match and (match["lead"] or match["trail"]) and not (match["lead"] and match["trail"]):
+        code = (match["lead"] or match["trail"]).upper()
+        try:
+            Currency(code)
+        except ValueError:
+            raise FieldError(f"{spec.label}: {raw!r} is not an amount") from None
+        codes.append(code)
+        text = match["number"]
+    stripped = text.strip().lstrip("+-").strip()
+    symbol = stripped[:1] if stripped[:1] in _SYMBOLS else ""
+    own = str(currency or "").strip().upper()
+    for code in codes:
+        if own and code != own:
+            raise FieldError(
+                f"{spec.label}: {raw!r} is in {code}, but this record is in {own}; "
+                f"write the amount in {own}, or change the currency first"
+            )
+    if symbol and own and own not in _SYMBOL_CURRENCIES.get(symbol, set()):
+        raise FieldError(
+            f"{spec.label}: {raw!r} is not in {own}, the currency of this record; "
+            f"write the amount in {own} with no symbol, or change the currency first"
+        )
+    return text
+
+
 def _money(spec: FieldSpec, raw: str, currency: str | None) -> str:
     """Money as Decimal text with at least two decimals ("1250.00", KWD "1.005"), exact."""
-    number = _number(spec, raw)
+    number = _number(spec, _currency_marks(spec, raw, currency))
     places = minor_units(currency)
+    if spec.decimals is not None and spec.decimals < places:
+        _vendor_decimals(spec, raw, number)
     if number.is_zero():
         number = abs(number)  # -0 is 0
     exact = number.quantize(Decimal(1).scaleb(-places))
@@ -446,8 +564,9 @@ def _user_datetime(spec: FieldSpec, raw: str) -> datetime:
         raise FieldError(hint) from None
     name = match["zone"].strip()
     zone: tzinfo | None = None
-    if re.fullmatch(r"[+-]\d{2}(:?\d{2})?", name):
-        zone = _offset_zone(name)
+    offset = re.fullmatch(r"(?:[A-Za-z]+ ?)?(?P<offset>[+-]\d{2}(:?\d{2})?)", name)
+    if offset:  # "+03:00", or "MSK +03:00" as a time shown twice is marked
+        zone = _offset_zone(spec, offset["offset"])
     elif name.upper() in ("Z", "UTC", "GMT"):
         zone = UTC
     elif "/" in name:
@@ -465,11 +584,16 @@ def _user_datetime(spec: FieldSpec, raw: str) -> datetime:
         raise FieldError(hint) from None
 
 
-def _offset_zone(text: str) -> tzinfo:
+def _offset_zone(spec: FieldSpec, text: str) -> tzinfo:
     from datetime import timezone
 
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    if hours > 23 or minutes > 59:
+        raise FieldError(
+            f"{spec.label}: {text} is not a UTC offset; write one from -23:59 to +23:59, "
+            "such as +05:30"
+        )
     delta = timedelta(hours=hours, minutes=minutes)
     return timezone(-delta if text[0] == "-" else delta)
 
@@ -485,14 +609,18 @@ def _localize(spec: FieldSpec, naive: datetime, abbreviation: str = "") -> datet
     shown = naive.strftime("%Y-%m-%d %H:%M")
     where = getattr(zone, "key", None) or str(zone)
     if abbreviation:
-        matching = [r for r in readings if zone_mark(r).upper() == abbreviation]
+        matching = [
+            r
+            for r in readings
+            if abbreviation in {zone_mark(r).upper(), (r.tzname() or "").upper()}
+        ]
         if not matching:
             marks = " or ".join(sorted({zone_mark(r) for r in readings}))
             raise FieldError(
                 f"{spec.label}: {abbreviation} is not the zone of {shown} in {where} ({marks}); "
                 "write the time with no zone, or an offset such as +01:00"
             )
-        readings = matching[:1]
+        readings = matching  # both, when the name is the same: refused as twice below
     exists = [
         r for r in readings if r.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive
     ]
@@ -516,23 +644,34 @@ def _options(spec: FieldSpec) -> str:
     return options + ("…" if len(spec.choices) > 8 else "")
 
 
-def _choice(spec: FieldSpec, raw: str) -> str:
+def _match_choice(choices: list[Choice], raw: str) -> list[Choice]:
+    exact = [c for c in choices if raw == c.value]
+    if exact:
+        return exact[:1]
+    lowered = raw.lower()
+    matches = [c for c in choices if c.label.lower() == lowered]
+    return matches or [c for c in choices if c.label.lower().startswith(lowered)]
+
+
+def _choice(spec: FieldSpec, raw: str, group: set[str] | None = None) -> str:
     if not spec.choices:
         return raw
-    for choice in spec.choices:
-        if raw == choice.value:
-            return choice.value
-    lowered = raw.lower()
-    matches = [c for c in spec.choices if c.label.lower() == lowered]
-    if not matches:
-        matches = [c for c in spec.choices if c.label.lower().startswith(lowered)]
+    choices = spec.choices
+    if group and any(c.group for c in choices):  # a stage: the record's pipeline's only
+        choices = [c for c in choices if c.group in group]
+    matches = _match_choice(choices, raw)
     if len(matches) == 1:
         return matches[0].value
+    options = _options(spec.model_copy(update={"choices": choices}))
     if matches:
+        raise FieldError(f"{spec.label}: {raw!r} matches several choices; pick one of {options}")
+    elsewhere = sorted({str(c.group) for c in _match_choice(spec.choices, raw) if c.group})
+    if choices is not spec.choices and elsewhere:
         raise FieldError(
-            f"{spec.label}: {raw!r} matches several choices; pick one of {_options(spec)}"
+            f"{spec.label}: {raw!r} is in {', '.join(elsewhere)}, not this record's pipeline; "
+            f"pick one of {options}, or change the pipeline first"
         )
-    raise FieldError(f"{spec.label}: {raw!r} is not one of {_options(spec)}")
+    raise FieldError(f"{spec.label}: {raw!r} is not one of {options}")
 
 
 def same_value(a: Any, b: Any) -> bool:

@@ -109,6 +109,9 @@ class FieldSpec(_Model):
     min: float | None = None
     max: float | None = None
     max_length: int | None = None
+    # For number/money: the most decimals the vendor keeps (0: whole numbers only; money:
+    # on top of the currency's own). None: no limit of the vendor's.
+    decimals: int | None = None
 
     def choice(self, value: Any) -> Choice | None:
         for choice in self.choices:

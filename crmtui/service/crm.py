@@ -333,14 +333,41 @@ class Crm:
         specs = {spec.key: spec for spec in await self.fields(ref.profile, ref.kind)}
         values: dict[str, Any] = {}
         record = self.store.get_record(ref)
-        currency = record.fields.get("currency") if record else None
-        # the currency first: money is checked against the currency it will have
-        for key, text in sorted(texts.items(), key=lambda item: item[0] != "currency"):
+        fields = record.fields if record else {}
+        currency = fields.get("currency")
+        # the currency and pipeline first: money is checked against the currency it will
+        # have, a stage against the pipeline it will be in
+        first = {"currency": 0, "pipeline": 1}
+        for key, text in sorted(texts.items(), key=lambda item: first.get(item[0], 2)):
             spec = specs.get(key)
             if spec is None or not spec.writable:
                 label = spec.label if spec else key
                 raise FieldError(f"{label} cannot be changed in {self.adapter(ref.profile).label}")
-            values[key] = validate(spec, text, currency=values.get("currency") or currency)
+            pipeline = values.get("pipeline", fields.get("pipeline"))
+            group = None
+            if pipeline not in (None, ""):  # a pipeline by id and by name, as choices name it
+                pipeline_spec = specs.get("pipeline")
+                label = pipeline_spec.choice_label(pipeline) if pipeline_spec else None
+                group = {str(pipeline), *([label] if label else [])}
+            values[key] = validate(
+                spec, text, currency=values.get("currency") or currency, group=group
+            )
+        if values.get("currency") and not same_value(values["currency"], currency):
+            # a new currency alone: the amounts kept must fit it (1250.75 cannot be JPY)
+            for spec in specs.values():
+                amount = fields.get(spec.key)
+                if (
+                    spec.type is FieldType.MONEY
+                    and spec.writable
+                    and spec.key not in texts
+                    and amount
+                ):
+                    try:
+                        validate(spec, str(amount), currency=values["currency"])
+                    except FieldError as exc:
+                        raise FieldError(
+                            f"{exc} — change {spec.label} in the same edit as the currency"
+                        ) from None
         return {key: values[key] for key in texts}
 
     async def edit(self, ref: RecordRef, texts: dict[str, Any]) -> Change | None:

@@ -367,6 +367,7 @@ class ActiveCampaign(Vendor):
                 writable=True,
                 min=0,
                 clearable=False,
+                decimals=2,  # `value` is integer cents: KWD 1.005 cannot be kept
             ),
             FieldSpec(key="currency", label="Currency", writable=True, max_length=3),
             FieldSpec(
@@ -407,6 +408,7 @@ class ActiveCampaign(Vendor):
                 writable=True,
                 min=0,
                 max=100,
+                decimals=0,  # `percent` is an integer
                 clearable=False,  # ActiveCampaign: "The deal percent is not valid"
             ),
             FieldSpec(
@@ -437,6 +439,7 @@ class ActiveCampaign(Vendor):
             required=bool(int(meta.get("isRequired") or 0)),
             custom=True,
             choices=[Choice(value=o, label=o) for o in options],
+            decimals=2 if meta["fieldType"] == "currency" else None,  # cents, as `value`
         )
 
     def _task_specs(self) -> list[FieldSpec]:

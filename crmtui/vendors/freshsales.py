@@ -342,6 +342,8 @@ FIELDS: dict[str, tuple[_Field, ...]] = {
     ),
 }
 
+_WHOLE_NUMBERS = {"number_of_employees", "annual_revenue", "probability"}  # integers
+
 _SETTINGS_TYPES = {
     "text": FieldType.TEXT,
     "textarea": FieldType.TEXT,
@@ -522,6 +524,8 @@ class Freshsales(Vendor):
                     required=(bool(setting.get("required")) or field.required) and field.writable,
                     # a task's link (targetable) sent empty stays as it was: refused instead
                     clearable=field.codec != "target",
+                    # whole numbers only: Freshsales refuses 12.5 employees or 40.5 %
+                    decimals=0 if field.vendor in _WHOLE_NUMBERS else None,
                     choices=await self._choices(field, setting),
                 )
             )

@@ -478,7 +478,13 @@ class SalesforceIQ(Vendor):
             FieldSpec(key="version", label="Version", type=FieldType.NUMBER),
         ]
         ids = [
-            FieldSpec(key="company", label="Account id", writable=schema.list_type == "account"),
+            FieldSpec(  # an account list's item is tied to one account (accountId): the
+                # seed documents no way to untie it, and an empty accountId is refused
+                key="company",
+                label="Account id",
+                writable=schema.list_type == "account",
+                clearable=False,
+            ),
             FieldSpec(  # "A contact-based list item needs one contact"
                 key="contact",
                 label="Contact id",

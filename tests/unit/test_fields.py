@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -151,8 +152,8 @@ def test_parse_date(value: Any, expected: date | None) -> None:
         (1250, "1250.00"),
         (1250.5, "1250.50"),
         ("  99.9 ", "99.90"),
-        (Decimal("0.005"), "0.00"),  # half to even
-        ("-12.345", "-12.34"),
+        (Decimal("0.005"), "0.005"),  # never rounded
+        ("-12.345", "-12.345"),
         ("1E+3", "1000.00"),
         ("", None),
         (None, None),
@@ -173,6 +174,13 @@ def test_cents() -> None:
     assert money_to_cents("1250.5") == 125050
     assert money_to_cents(19.99) == 1999
     assert money_to_cents("x") is None
+
+
+@pytest.mark.parametrize("amount", ["1.005", "1.235", "0.001"])
+def test_cents_refuse_a_fraction_of_a_cent(amount: str) -> None:
+    """ActiveCampaign keeps integer cents: KWD 1.005 is refused, never sent as 1.00."""
+    with pytest.raises(FieldError, match="more than 2 decimals"):
+        money_to_cents(amount)
 
 
 @given(st.integers(min_value=-(10**15), max_value=10**15))
@@ -556,3 +564,105 @@ def test_html_to_text(html: str | None, text: str) -> None:
 @given(st.text(max_size=200))
 def test_html_to_text_never_raises(html: str) -> None:
     assert isinstance(html_to_text(html), str)
+
+
+# -- what the vendor keeps, the record's currency and pipeline -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("1.005", "'1.005': this CRM keeps at most 2 decimals; write 1.00 or 1.01"),
+        ("1.235", "write 1.23 or 1.24"),
+    ],
+)
+def test_money_with_more_decimals_than_the_vendor_keeps_is_refused(text: str, says: str) -> None:
+    """ActiveCampaign keeps integer cents: KWD 1.005 was sent as 1.00."""
+    cents = spec(FieldType.MONEY, decimals=2)
+    with pytest.raises(FieldError) as caught:
+        validate(cents, text, currency="KWD")
+    assert says in str(caught.value)
+    assert validate(cents, "1.01", currency="KWD") == "1.010"
+
+
+@pytest.mark.parametrize("text", ["12.5", "99.01", "1e-1"])
+def test_a_whole_number_field_refuses_decimals(text: str) -> None:
+    whole = spec(FieldType.NUMBER, decimals=0, min=0, max=100)
+    with pytest.raises(FieldError, match="this CRM keeps a whole number; write"):
+        validate(whole, text)
+    assert validate(whole, "40") == 40
+
+
+@pytest.mark.parametrize(
+    ("text", "currency"),
+    [("£100", "EUR"), ("$100", "EUR"), ("€100", "USD"), ("100 GBP", "EUR"), ("usd 5", "EUR")],
+)
+def test_a_symbol_or_code_of_another_currency_is_refused(text: str, currency: str) -> None:
+    with pytest.raises(FieldError, match=f"this record is in {currency}|not in {currency}"):
+        validate(spec(FieldType.MONEY), text, currency=currency)
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "value"),
+    [
+        ("€100", "EUR", "100.00"),
+        ("$100", "CAD", "100.00"),
+        ("100 EUR", "EUR", "100.00"),
+        ("eur 1,250.50", "EUR", "1250.50"),
+        ("¥1200", "JPY", "1200.00"),
+        ("£5", None, "5.00"),  # no currency known: nothing to contradict
+    ],
+)
+def test_the_record_currency_symbol_or_code_is_accepted(
+    text: str, currency: str | None, value: str
+) -> None:
+    assert validate(spec(FieldType.MONEY), text, currency=currency) == value
+
+
+PIPELINES = [
+    Choice(value="s1", label="Won", group="Sales"),
+    Choice(value="s2", label="Lost", group="Sales"),
+    Choice(value="r1", label="Won", group="Renewals"),
+    Choice(value="r2", label="Lost", group="Renewals"),
+    Choice(value="r3", label="Quoted", group="Renewals"),
+]
+
+
+def test_a_stage_is_picked_in_the_record_pipeline() -> None:
+    """Stage names repeat across pipelines: 'Won' was refused as matching several."""
+    stage = spec(FieldType.CHOICE, choices=PIPELINES)
+    assert validate(stage, "Won", group={"p1", "Sales"}) == "s1"
+    assert validate(stage, "lost", group={"p2", "Renewals"}) == "r2"
+    # a stage of another pipeline is refused, never a silent move to that pipeline
+    with pytest.raises(FieldError, match="'Quoted' is in Renewals, not this record's pipeline"):
+        validate(stage, "Quoted", group={"p1", "Sales"})
+    with pytest.raises(FieldError, match="matches several choices"):
+        validate(stage, "Won")  # no pipeline known: still never a guess
+
+
+@pytest.mark.parametrize("text", [",", " , ,", ""])
+def test_a_multi_choice_that_cannot_be_emptied_refuses_only_commas(text: str) -> None:
+    tags = spec(FieldType.MULTI_CHOICE, choices=STAGES, clearable=False)
+    with pytest.raises(FieldError, match="cannot be emptied"):
+        validate(tags, text)
+
+
+@pytest.mark.parametrize("text", ["+05:99", "+05:60", "+24:00", "-99", "+2400", "-24"])
+def test_an_offset_out_of_range_is_refused_with_a_reason(text: str) -> None:
+    """+05:99 was read as +06:39; +24:00 raised a bare ValueError (an empty error line)."""
+    with pytest.raises(FieldError, match=f"{re.escape(text)} is not a UTC offset"):
+        validate(spec(FieldType.DATETIME), f"2026-01-01 10:00 {text}")
+    assert validate(spec(FieldType.DATETIME), "2026-01-01 10:00 +23:59") == (
+        "2025-12-31T10:01:00+00:00"
+    )
+
+
+def test_any_error_reading_a_value_is_a_field_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crmtui.fields as fields
+
+    def broken(*args: object) -> object:
+        raise ValueError("offset must be a timedelta")
+
+    monkeypatch.setattr(fields, "_user_datetime", broken)
+    with pytest.raises(FieldError, match="Due: '2026-01-01' cannot be read"):
+        validate(spec(FieldType.DATETIME).model_copy(update={"label": "Due"}), "2026-01-01")

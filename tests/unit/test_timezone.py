@@ -7,7 +7,8 @@ York (system) and Berlin (config), on ordinary days and on the days the clocks c
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -143,3 +144,63 @@ def test_my_day_counts_days_in_the_users_zone(new_york: None) -> None:
         "America/New_York"
     ).utcoffset(datetime(2026, 11, 19))
     assert due_text(task, now) == "23:30"
+
+
+@pytest.fixture
+def system_tz() -> Iterator[Callable[[str], None]]:
+    """Set the system's TZ (any form the C library reads), no timezone in config.toml."""
+    before = os.environ.get("TZ")
+
+    def set_tz(value: str) -> None:
+        os.environ["TZ"] = value
+        time.tzset()
+        use_timezone(None)
+
+    yield set_tz
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+    use_timezone(None)
+
+
+@pytest.mark.parametrize(
+    ("tz", "typed_utc", "mark"),
+    [
+        # the wall time now decides the offset (these are fixed offsets all year)
+        ("IST-5:30", "2026-07-01T04:30:00+00:00", "IST"),
+        ("<+0530>-5:30", "2026-07-01T04:30:00+00:00", "+05:30"),
+    ],
+)
+def test_a_posix_tz_is_the_system_offset_never_utc(
+    system_tz: Callable[[str], None], tz: str, typed_utc: str, mark: str
+) -> None:
+    """TZ="IST-5:30" (not an IANA name) was read as UTC, with no zone mark."""
+    system_tz(tz)
+    assert validate(DUE, "2026-07-01 10:00") == typed_utc
+    assert display(DUE, "2026-07-01T04:30:00Z") == f"2026-07-01 10:00 {mark}"
+
+
+def test_a_posix_tz_with_summer_time_uses_the_offset_of_now(
+    system_tz: Callable[[str], None],
+) -> None:
+    system_tz("CET-1CEST,M3.5.0,M10.5.0/3")
+    offset = datetime.now().astimezone().utcoffset()
+    assert offset in (timedelta(hours=1), timedelta(hours=2))
+    assert local_zone().utcoffset(None) == offset
+    assert display(DUE, "2026-07-01T12:00:00Z").endswith(("CET", "CEST"))
+
+
+def test_two_moments_with_one_name_are_told_apart(system_tz: Callable[[str], None]) -> None:
+    """Moscow 2014-10-26 01:30 happened twice, both "MSK": marked with the offset too, and
+    the editor's text gives back the same moment (it shifted by an hour)."""
+    system_tz("Europe/Moscow")
+    first, second = "2014-10-25T21:30:00+00:00", "2014-10-25T22:30:00+00:00"
+    assert display(DUE, first) == "2014-10-26 01:30 MSK +04:00"
+    assert display(DUE, second) == "2014-10-26 01:30 MSK +03:00"
+    for moment in (first, second):
+        assert validate(DUE, edit_text(DUE, moment)) == moment
+    with pytest.raises(FieldError, match="happens twice"):
+        validate(DUE, "2014-10-26 01:30 MSK")  # the name alone cannot tell
+    assert display(DUE, "2014-12-01T09:00:00Z") == "2014-12-01 12:00 MSK"  # once: the name

@@ -157,6 +157,15 @@ def txt(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def ref(value: Any) -> str:
+    """A v3 reference to another record (owner, contact, account, stage...) as text, ""
+    for none: checked as record ids are (``record_id``), so ``{"evil": 1}`` or ``1.5``
+    is refused, never stored as text."""
+    if value is None or value == "":
+        return ""
+    return record_id("ActiveCampaign", value, "reference to a record")
+
+
 def slug(label: str) -> str:
     return "cf_" + re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
 
@@ -582,13 +591,13 @@ class ActiveCampaign(Vendor):
             "name": row.get("title"),
             "amount": amount,
             "currency": currency,
-            "pipeline": txt(row.get("group")),
-            "stage": txt(row.get("stage")),
+            "pipeline": ref(row.get("group")),
+            "stage": ref(row.get("stage")),
             "status": STATUS.get(txt(row.get("status")), "open"),
             "probability": int(txt(row.get("percent")) or 0),
-            "owner": txt(row.get("owner")) or None,
-            "contact": txt(row.get("contact")) or None,
-            "company": txt(row.get("account")) or None,
+            "owner": ref(row.get("owner")) or None,
+            "contact": ref(row.get("contact")) or None,
+            "company": ref(row.get("account")) or None,
             "description": row.get("description") or "",
             "next_task_due": iso(parse_datetime(row.get("nextdate"))),
             "win_probability": row.get("winProbability"),
@@ -616,9 +625,9 @@ class ActiveCampaign(Vendor):
             "due_at": iso(due),
             "done": int(txt(row.get("status")) or 0) == 1,
             "type": txt(row.get("dealTasktype")),
-            "owner": txt(row.get("assignee")) or None,
-            "deal": txt(row.get("relid")) if is_deal else None,
-            "contact": None if is_deal else txt(row.get("relid")),
+            "owner": ref(row.get("assignee")) or None,
+            "deal": ref(row.get("relid")) if is_deal else None,
+            "contact": None if is_deal else ref(row.get("relid")),
             "completed_at": iso(parse_datetime(row.get("donedate"))),
         }
         subtitle = f"{kind_title} · due {due:%Y-%m-%d %H:%M}" if due else kind_title
@@ -708,7 +717,7 @@ class ActiveCampaign(Vendor):
             )
         for link in secondary.get("contactDeals") or []:
             person = self._person(self._contacts.get(txt(link["contact"])))
-            contacts.append(RelatedRef(kind=Kind.CONTACT, id=txt(link["contact"]), title=person))
+            contacts.append(RelatedRef(kind=Kind.CONTACT, id=ref(link["contact"]), title=person))
         record.related["Contacts"] = contacts
         pipeline = self._groups.get(record.fields["pipeline"])
         if pipeline:

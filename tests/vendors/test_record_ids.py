@@ -155,6 +155,9 @@ REFERENCES = [
     ("salesloft", {"owner": {"id": 1.5}}),
     ("salesloft", {"account": {"id": {"evil": 1}}}),
     ("salesloft", {"owner": True}),
+    ("activecampaign", {"owner": 1.5}),
+    ("activecampaign", {"account": {"evil": 1}}),
+    ("activecampaign", {"stage": "../../x"}),
 ]
 
 

@@ -290,8 +290,16 @@ def run_forget(profile: str, config_path: Path | None) -> int:
         except CacheUnusable as exc:
             say(exc)
             return 1
-        store.delete_profile(profile)
-        store.close()
+        try:
+            store.delete_profile(profile)
+        except Exception as exc:  # a page found corrupt: the cache's one line
+            problem = store.unusable(exc)
+            if problem is None:
+                raise
+            say(problem)
+            return 1
+        finally:
+            store.close()
     removed = []
     entry = config.profiles.get(profile)
     if entry is not None:

@@ -548,3 +548,16 @@ def test_a_link_to_something_not_the_users_own_is_refused_untouched(
     assert victim.stat().st_mode == mode
     assert target == "a device" or victim.read_text() == "THEIRS\n"
     assert path.is_symlink()
+
+
+def test_corruption_found_by_forget_is_one_line(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = cache()
+    queue_edits(path)
+    corrupt_records(path)  # forget deletes the profile's records
+    assert main(["forget", "acme"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    line = one_line(err)
+    assert str(path) in line and "is damaged" in line and "3 queued edit(s)" in line

@@ -302,7 +302,7 @@ class Soak:
     serial: int = 0
     prefix: str = "soak"  # markers: <prefix>-<what>-<serial>-<random>
     on_queued: Queued | None = None
-    on_op: Callable[[str], None] | None = None
+    on_op: Callable[[str, str | None], None] | None = None  # (operation, error shown)
 
     def marker(self, what: str) -> str:
         self.serial += 1
@@ -326,18 +326,25 @@ class Soak:
             else "create"
         )
         self.tally.ops[op] += 1
+        shown: str | None = None
         try:
             await getattr(self, op)(vendor, plan)
         except CrmError as exc:
-            self.tally.errors[type(exc).__name__] += 1
+            shown = type(exc).__name__
             if not str(exc).startswith(self.crm.adapter(vendor).label):
                 self.tally.raw.append(f"{vendor} {op}: error text without the vendor: {exc}")
         except CacheWriteError as exc:  # e.g. the cache locked by another process: told
-            self.tally.errors[type(exc).__name__] += 1
+            shown = type(exc).__name__
         except Exception as exc:
             self.tally.raw.append(f"{vendor} {op}: {type(exc).__name__}: {exc}")
+            if self.on_op is not None:  # a worker: journaled now, it may be killed later
+                self.on_op(op, None)
+                self.on_op("raw", self.tally.raw[-1])
+                return
+        if shown is not None:
+            self.tally.errors[shown] += 1
         if self.on_op is not None:
-            self.on_op(op)
+            self.on_op(op, shown)
 
     def _queued(self, op: str, change: Change, marker: str) -> None:
         {"edit": self.tally.edits, "note": self.tally.notes, "create": self.tally.creates}[
@@ -690,8 +697,11 @@ async def _worker(job: dict[str, Any]) -> None:
         line = {"id": change.id, "op": op, "vendor": change.ref.profile, "marker": marker}
         journal.write(json.dumps(line) + "\n")
 
-    def done(op: str) -> None:
-        journal.write(json.dumps({"op": op}) + "\n")
+    def done(op: str, shown: str | None) -> None:
+        if op == "raw":
+            journal.write(json.dumps({"raw": shown}) + "\n")
+        else:
+            journal.write(json.dumps({"op": op, "error": shown}) + "\n")
 
     run = Soak(
         crm,
@@ -706,10 +716,6 @@ async def _worker(job: dict[str, Any]) -> None:
         await run.run(job["ops"], left, workers=2)
         await crm.outbox.wait_idle()
         await drain(crm, rounds=3, seconds=max(1.0, job["deadline"] - time.time()), apps=None)
-        for line in run.tally.raw:
-            journal.write(json.dumps({"raw": line}) + "\n")
-        for name, count in run.tally.errors.items():
-            journal.write(json.dumps({"error": name, "count": count}) + "\n")
     finally:
         await crm.close()
         await http.aclose()
@@ -857,8 +863,8 @@ async def shared_soak(
             raw = [e["raw"] for e in journal if "raw" in e]
             errors: Counter[str] = Counter()
             for entry in journal:
-                if "error" in entry:
-                    errors[entry["error"]] += entry["count"]
+                if entry.get("error"):
+                    errors[entry["error"]] += 1
             faulted = Counter[str]()
             for app in apps.values():
                 faulted.update(app.state.faults.counts)
@@ -875,7 +881,7 @@ async def shared_soak(
                 "kill -9": killed,
                 "faults injected": sum(faulted.values()),
                 "faults by kind": dict(sorted(faulted.items())),
-                "errors shown (finished workers)": dict(errors),
+                "errors shown": dict(sorted(errors.items())),
                 "changes queued": result.changes,
                 "told queued (journal)": len(queued_by_users),
                 "uncertain, decided by the user": uncertain,

@@ -513,13 +513,15 @@ def write_private(path: Path, text: str) -> None:
     link at) in the same folder, then replaces ``path`` in one step (``os.replace``).
     A symbolic link at ``path`` (a dotfiles repository links config.toml) is written
     through: its target is replaced and stays a link's target, provided it is a regular
-    file owned by this user; a link to anything else is refused (``files.NotAFile``)
-    rather than followed, so crmtui never rewrites or chmods another user's file.
+    file owned by this user; a link to anything else (or to nothing) is refused
+    (``files.NotAFile``) rather than followed, so crmtui never rewrites or chmods another
+    user's file, nor creates one behind a dangling link.
     """
     if path.is_symlink():
         target = path.resolve()
-        if target.exists():
-            files.check_regular(path, target.stat(), own=True)
+        if not target.exists():  # nothing is created behind a dangling link
+            raise files.NotAFile(path, f"a link to {target}, which does not exist")
+        files.check_regular(path, target.stat(), own=True)
         path = target
     elif path.exists():
         files.check_regular(path, path.stat(), own=True)

@@ -413,3 +413,15 @@ def test_a_refused_base_url_never_shows_its_credentials(tmp_path: Path, url: str
     )
     assert len(lines) == 1 and "base_url = " in lines[0], lines
     assert "SECRET" not in lines[0]
+
+
+def test_nothing_is_created_behind_a_dangling_linked_config(tmp_path: Path) -> None:
+    from crmtui.files import NotAFile
+
+    path = tmp_path / "config.toml"
+    target = tmp_path / "elsewhere" / "planted.toml"
+    path.symlink_to(target)
+    config = Config(path=path, theme="crmtui-light")
+    with pytest.raises(NotAFile, match="does not exist"):
+        config.save()
+    assert not target.exists() and not target.parent.exists()

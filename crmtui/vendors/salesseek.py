@@ -199,6 +199,14 @@ def parse_error(response: httpx.Response) -> str | None:
     return str(body["detail"]) if body and body.get("detail") else None
 
 
+def ref(value: Any) -> Any:
+    """A reference to another record (owner, organization, phase...): checked as record
+    ids are (``record_id``), so ``{"evil": 1}`` or ``1.5`` is refused, never stored."""
+    if value is None or value == "":
+        return value
+    return record_id("SalesSeek", value, "reference to a record")
+
+
 class CookieLogin(httpx.Auth):
     """Cookie-session auth: logs in when needed, and once more after a 401."""
 
@@ -823,7 +831,7 @@ class SalesSeek(Vendor):
 
     @staticmethod
     def _org_ref(raw: dict[str, Any]) -> dict[str, list[RelatedRef]]:
-        org_id = raw.get("organization_id")
+        org_id = ref(raw.get("organization_id"))
         if not org_id:
             return {}
         name = raw.get("organization_name") or (raw.get("organization") or {}).get("name") or org_id
@@ -838,7 +846,7 @@ class SalesSeek(Vendor):
             "website": _first(comm, "website"),
             "email": _first(comm, "email"),
             "city": locations[0].get("address") if locations else None,
-            "owner": raw.get("owner_id"),
+            "owner": ref(raw.get("owner_id")),
             "comments": raw.get("comments"),
             "tags": self._tags(raw),
         }
@@ -856,13 +864,13 @@ class SalesSeek(Vendor):
             "last_name": raw.get("last_name"),
             "name": name,
             "job_title": raw.get("role"),
-            "company": raw.get("organization_id"),
+            "company": ref(raw.get("organization_id")),
             "company_name": company_name,
             "email": _first(comm, "email"),
             "phone": _first(comm, "phone"),
-            "owner": raw.get("owner_id"),
+            "owner": ref(raw.get("owner_id")),
             "comments": raw.get("comments"),
-            "lead": bool(raw.get("source_id")),
+            "lead": bool(ref(raw.get("source_id"))),
             "tags": self._tags(raw),
         }
         subtitle = " · ".join(p for p in (raw.get("role"), company_name) if p)
@@ -879,15 +887,15 @@ class SalesSeek(Vendor):
             "name": raw.get("name"),
             "amount": amount,
             "currency": raw.get("currency"),
-            "stage": raw.get("phase_id"),
+            "stage": ref(raw.get("phase_id")),
             "stage_name": phase,
-            "pipeline": raw.get("funnel_id"),
+            "pipeline": ref(raw.get("funnel_id")),
             "status": status,
             "probability": round(weight * 100) if isinstance(weight, int | float) else None,
             "forecast_status": raw.get("status"),
             "expected_close": close.isoformat() if close else None,
-            "owner": raw.get("owner_id"),
-            "company": raw.get("organization_id"),
+            "owner": ref(raw.get("owner_id")),
+            "company": ref(raw.get("organization_id")),
             "company_name": company_name,
             "weighted_amount": fv.money(raw.get("weighted_value")),
             "stage_changed_at": fv.iso(fv.parse_datetime(raw.get("phase_last_changed"))),
@@ -906,19 +914,19 @@ class SalesSeek(Vendor):
             "due_at": fv.iso(fv.parse_datetime(raw.get("due_date"))),
             "done": bool(raw.get("completed")),
             "completed_at": fv.iso(fv.parse_datetime(raw.get("complete_date"))),
-            "assignee": raw.get("assignee_id"),
-            "owner": raw.get("owner_id"),
+            "assignee": ref(raw.get("assignee_id")),
+            "owner": ref(raw.get("owner_id")),
             "related_name": related.get("name"),
             "contact": None,
             "company": None,
             "deal": None,
         }
         refs: dict[str, list[RelatedRef]] = {}
-        if kind and raw.get("related_id"):
-            fields[kind] = raw["related_id"]
+        if kind and ref(raw.get("related_id")):
+            fields[kind] = ref(raw["related_id"])
             label = {"contact": "Individual", "company": "Organization", "deal": "Deal"}[kind]
             title = related.get("name") or raw["related_id"]
-            refs[label] = [RelatedRef(kind=kind, id=raw["related_id"], title=title)]
+            refs[label] = [RelatedRef(kind=kind, id=ref(raw["related_id"]), title=title)]
         title = (text.splitlines() or [""])[0][:80]
         return title, related.get("name") or "", fields, refs
 
@@ -930,7 +938,7 @@ class SalesSeek(Vendor):
             "group_type": raw.get("group_type"),
             "element_type": raw.get("element_type"),
             "mailing_list": bool(raw.get("mailing_list")),
-            "owner": raw.get("owner_id"),
+            "owner": ref(raw.get("owner_id")),
             "comments": raw.get("comments"),
         }
         subtitle = f"{raw.get('group_type') or ''} group of {raw.get('element_type') or ''}"
@@ -980,7 +988,9 @@ class SalesSeek(Vendor):
             atype = ActivityType.EMAIL if "mailshot" in kind else ActivityType.OTHER
             summary = first or LABELS.get(kind, kind)
         links = [
-            RelatedRef(kind=KIND_OF[key], id=raw[f"{key}_id"], title=raw.get(f"{key}_name") or "")
+            RelatedRef(
+                kind=KIND_OF[key], id=ref(raw[f"{key}_id"]), title=raw.get(f"{key}_name") or ""
+            )
             for key in ("individual", "organization", "opportunity")
             if raw.get(f"{key}_id")
         ]

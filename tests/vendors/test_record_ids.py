@@ -158,6 +158,9 @@ REFERENCES = [
     ("activecampaign", {"owner": 1.5}),
     ("activecampaign", {"account": {"evil": 1}}),
     ("activecampaign", {"stage": "../../x"}),
+    ("salesseek", {"owner_id": 1.5}),
+    ("salesseek", {"organization_id": {"evil": 1}}),
+    ("salesseek", {"owner_id": ".."}),
 ]
 
 

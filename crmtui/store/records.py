@@ -1,11 +1,15 @@
 """The records cache: upserts from the server, single reads, windows of a list, search.
 
-Lists are read as windows (``LIMIT``/``OFFSET`` over an index), never whole. Sorting by
-title or a date walks an index of (profile, kind, is_deleted, column, id); sorting or
-filtering by a field key walks an expression index built the first time it is needed
-(see ``indexes``: numbers, money and numeric text compare as numbers, empty values
-last). Ties are broken by id, so a window never shuffles between reads. A whole list's
-size comes from ``record_counts``, which triggers keep exact.
+Lists are read as windows, never whole. A long list's order is built once in the
+background (``positions``: its rowids in order), then a window anywhere is a slice of it;
+until then, and while a change is caught up, a window is read with ``LIMIT``/``OFFSET``
+over an index from the nearer end. Sorting by title or a date walks an index of
+(profile, kind, is_deleted, column, id); sorting or filtering by a field key walks an
+expression index built the first time it is needed (see ``indexes``: numbers, money and
+numeric text compare as numbers, empty values last). Ties are broken by id, so a window
+never shuffles between reads. A whole list's size comes from ``record_counts``, which
+triggers keep exact; a filtered or searched list's from its built order when there is
+one.
 
 Windows and search results carry no ``raw`` (it lives in its own table so list rows stay
 small); ``get_record`` includes it. A record hidden by a queued delete, or gone on the

@@ -82,6 +82,26 @@ from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, holds, rec
 
 Json = dict[str, Any]
 MAX_LIMIT = 200
+
+
+def _ref_id(value: Any) -> str | None:
+    """A reference to another record (an account, a contact): checked as record ids are
+    (``record_id``), so ``{"evil": 1}``, ``1.5`` or ``..`` is refused, never stored nor
+    put into a request path; None for none."""
+    if value is None or value == "":
+        return None
+    return record_id("SalesforceIQ", value, "reference to a record")
+
+
+def _ref_ids(values: Any) -> list[str]:
+    """A list of references (``contactIds``), each checked; a non-list is refused."""
+    if values is None:
+        return []
+    if not isinstance(values, list):
+        return [record_id("SalesforceIQ", values, "list of references")]
+    return [ref for value in values if (ref := _ref_id(value)) is not None]
+
+
 LIST_PREFIX = "list:"
 # A create whose reply was lost is found among records modified this recently.
 REPLAY_WINDOW = timedelta(minutes=15)
@@ -559,12 +579,12 @@ class SalesforceIQ(Vendor):
             fields[key] = read_value(meta, key, values.get(meta["id"]))
         self._note_users(schema, item)
         stage = schema.stage_label(fields.get("stage"))
-        contact_ids = list(item.get("contactIds") or [])
+        contact_ids = _ref_ids(item.get("contactIds"))
         fields |= {
             "name": item.get("name") or "",
             "status": _status_of(stage),
             "pipeline": schema.id,
-            "company": item.get("accountId"),
+            "company": _ref_id(item.get("accountId")),
             "contact": contact_ids[0] if contact_ids else None,
             "version": item.get("version"),
         }
@@ -700,13 +720,16 @@ class SalesforceIQ(Vendor):
         schema = await self.schema(kind)
         item = await self.session.json("GET", f"{self._path(kind)}/{id}")
         record = self._item_record(schema, item)
-        if item.get("accountId"):
-            account = await self.session.json("GET", f"accounts/{item['accountId']}")
+        account_id = _ref_id(item.get("accountId"))
+        if account_id:
+            account = await self.session.json("GET", f"accounts/{account_id}")
             record.related["Account"] = [
-                RelatedRef(kind="company", id=account["id"], title=account.get("name") or "")
+                RelatedRef(
+                    kind="company", id=_ref_id(account["id"]), title=account.get("name") or ""
+                )
             ]
             record.fields["company_name"] = account.get("name") or None
-        contacts = await self._contacts(item.get("contactIds") or [])
+        contacts = await self._contacts(_ref_ids(item.get("contactIds")))
         record.related["Contacts"] = [_ref(r) for r in contacts]
         record.fields["contact_name"] = ", ".join(r.title for r in contacts) or None
         await self._name_contacts(
@@ -756,7 +779,7 @@ class SalesforceIQ(Vendor):
             schema = await self.schema(kind)
             item = await self.session.json("GET", f"{self._path(kind)}/{id}")
             pairs = [(schema, item)]
-            contact_ids = list(item.get("contactIds") or [])
+            contact_ids = _ref_ids(item.get("contactIds"))
             own: list[Activity] = []
         elif kind == "company":
             pairs = await self._items_by({"accountIds": id})

@@ -78,12 +78,17 @@ class Spoil:
         await send({"type": "http.response.body", "body": body})
 
 
-async def browse_spoiled(tmp_path: Path, vendor: str, spoil: Any) -> CrmError:
+async def browse_spoiled(
+    tmp_path: Path, vendor: str, spoil: Any, *, lists: bool = False
+) -> CrmError:
     """Browse once (the adapter reads its settings: users, stages...), then again with
-    the first record spoiled: the error, and nothing more in the cache."""
+    the first record spoiled: the error, and nothing more in the cache. ``lists``: browse
+    the vendor's first kind (a SalesforceIQ list) rather than its plan's."""
     rig = build(vendor, tmp_path / "cache.sqlite3")
     kind = PLANS[vendor].browse
     try:
+        if lists:
+            kind = (await rig.crm.kinds(vendor))[0].kind
         await rig.crm.refresh(vendor, kind, Query(per_page=5))
         before = rig.crm.store.count(vendor, kind)
         spoiler = Spoil(rig.app, spoil)
@@ -161,6 +166,9 @@ REFERENCES = [
     ("salesseek", {"owner_id": 1.5}),
     ("salesseek", {"organization_id": {"evil": 1}}),
     ("salesseek", {"owner_id": ".."}),
+    ("salesforceiq", {"accountId": {"evil": 1}}),
+    ("salesforceiq", {"contactIds": [1.5]}),
+    ("salesforceiq", {"accountId": ".."}),
 ]
 
 
@@ -170,7 +178,9 @@ async def test_a_reference_to_another_record_is_checked_like_an_id(
 ) -> None:
     """An owner or account id is read through ``record_id`` too: ``1.5`` or ``{"evil":
     1}`` is refused, never stored as the text "1.5" or "{'evil': 1}"."""
-    error = await browse_spoiled(tmp_path, vendor, lambda record: record.update(spoilt))
+    error = await browse_spoiled(
+        tmp_path, vendor, lambda record: record.update(spoilt), lists=vendor == "salesforceiq"
+    )
     assert isinstance(error, BadResponse), repr(error)
     assert "not a usable id" in str(error) and "reference" in str(error)
 

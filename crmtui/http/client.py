@@ -793,8 +793,11 @@ class VendorSession:
         what = f"{request.method} {self._path(request.url)} was answered with a redirect"
         if target is None:
             what += " to no valid address"
-        elif target.host.lower() == request.url.host.lower():
+        elif self._same_origin(request.url, target):
             what += f" to {self._path(target)} on the same host ({target.host})"
+        elif target.host.lower() == request.url.host.lower():
+            where = f"{target.scheme}://{target.netloc.decode('ascii')}{self._path(target)}"
+            what += f" to {where} (the same host, another scheme or port)"
         else:
             what += f" to another host, {target.host}"
         if request.method in WRITE_METHODS:

@@ -818,7 +818,11 @@ async def test_a_documented_redirect_to_https_or_another_port_is_not_followed() 
             with pytest.raises(Redirected):
                 await session.json("GET", "start", params={"to": target})
         assert [r.url.port for r in seen] == [9, 9, 9, 9]  # nothing went elsewhere
+        with pytest.raises(Redirected, match=r"to https://127\.0\.0\.1/api/x \(the same host"):
+            await session.json("GET", "start", params={"to": "https://127.0.0.1/api/x"})
+        seen.clear()
         assert await session.json("GET", "start", params={"to": "http://127.0.0.1:9/x"})
+        assert [r.url.port for r in seen] == [9, 9]
         assert seen[-1].headers["Authorization"] == f"Token token={TOKEN}"
     finally:
         await http.aclose()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from typing import Any
 from crmtui.store.db import MEMORY, Database, connect
 
 BUILD_FROM = 5_000  # shorter lists read fine with OFFSET
+SETTLE_S = 0.3  # a build starts this long after it is asked for (the latest request)
 KEEP = 6  # orders kept (a million-row order is 4 MB)
 
 # (profile, kind, WHERE ..., its parameters, ORDER BY ...): one list as the user sees it.
@@ -83,8 +85,9 @@ class Positions:
     def request(self, spec: Spec) -> None:
         """Build the order of ``spec`` in the background.
 
-        One builder thread, one build at a time; a request waiting for it is replaced by
-        a newer one (a search typed letter by letter builds the last list asked for).
+        One builder thread, one build at a time, started ``SETTLE_S`` after the request
+        (the list's first reads go first); a request waiting for it is replaced by a
+        newer one (a search typed letter by letter builds the last list asked for).
         """
         if str(self._db.path) == MEMORY:
             return  # no second connection; ``build`` is called directly
@@ -98,6 +101,7 @@ class Positions:
 
     def _run(self) -> None:
         while True:
+            time.sleep(SETTLE_S)  # the list just opened reads its first page unhindered
             with self._lock:
                 spec, self._next = self._next, None
                 if spec is None or self._closed:

@@ -429,7 +429,10 @@ class Client:
     async def edit(self, record: RecordLike, **values: Any) -> Change | None:
         """Queue an edit of some fields (as a user would type them); None if nothing changes."""
         ref = self.ref(record)
-        if self.service.cached(ref) is None:
+        cached = self.service.cached(ref)
+        # A list row may lack fields (ActiveCampaign's has no custom fields): the edit's
+        # base must be the vendor's value, not "absent", or it looks like a conflict.
+        if cached is None or cached.partial or any(k not in cached.fields for k in values):
             await self.service.get(ref)
         return await self.service.edit(ref, values)
 

@@ -19,7 +19,7 @@ from html import escape as html_escape
 from types import ModuleType
 from typing import Any
 
-from crmtui.fields import display
+from crmtui.fields import display, local_text
 from crmtui.model import Activity, Change, FieldSpec, FieldType, Record
 from crmtui.text import clean
 
@@ -58,7 +58,8 @@ def escape(text: str, *, multiline: bool = False) -> str:
 
 
 def _when(dt: datetime | None) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M") if dt else ""
+    """A moment as the app shows it: local time, marked with its zone (``local_text``)."""
+    return local_text(dt)
 
 
 def cell_text(record: Record, key: str, specs: Specs) -> str:

@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import ListView
 
 from crmtui.model import FieldSpec, FieldType, RecordRef
-from crmtui.ui.screens.record import FieldItem, RecordScreen
+from crmtui.ui.screens.record import FieldEditor, FieldItem, RecordScreen
 from tests.ui.conftest import Demo, wait_for
 
 SIZE = (130, 40)
@@ -67,20 +67,32 @@ async def highlight(pilot: Pilot, screen: RecordScreen, key: str) -> FieldItem:
     def ready() -> list[int]:
         return [n for n, i in enumerate(rows()) if i.spec.key == key and i.spec.writable]
 
-    await wait_for(pilot, ready)
+    def highlighted() -> bool:  # the list may be rebuilt meanwhile (the vendor's specs)
+        at = ready()
+        if not at:
+            return False
+        if fields.index != at[0]:
+            fields.index = at[0]
+            return False
+        return True
+
     fields.focus()
-    fields.index = ready()[0]
+    await wait_for(pilot, highlighted)
     await pilot.pause()
-    return rows()[fields.index]
+    await wait_for(pilot, highlighted)
+    return rows()[ready()[0]]
 
 
 def other_choice(spec: FieldSpec, current: object) -> str:
-    """The label of a choice other than the current one that no other label starts with."""
+    """The label of a choice other than the current one that no other label starts with,
+    in the current one's group (a stage of the record's pipeline)."""
     labels = [c.label for c in spec.choices]
+    now = spec.choice(current)
     return next(
         c.label
         for c in spec.choices
         if c.value != current
+        and (now is None or c.group == now.group)
         and c.label.strip()
         and sum(label.lower().startswith(c.label.lower()) for label in labels) == 1
     )
@@ -149,3 +161,77 @@ async def test_keys_typed_with_no_pause_all_reach_the_vendor(
         await wait_for(pilot, lambda: not item.editing)
         assert item.spec.choice_label(await sent(pilot, demo, screen.ref, choice_key)) == label
         assert isinstance(pilot.app.screen, RecordScreen)  # no key opened a dialog
+
+
+async def burst_events(pilot: Pilot, *keys: str | events.Event) -> None:
+    """Like ``burst``, with events (a ``Paste``) among the keys."""
+    app = pilot.app
+    for key in keys:
+        if isinstance(key, events.Event):
+            app.post_message(key)
+            continue
+        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+        char = key if len(key) == 1 else {"enter": "\r", "tab": "\t"}.get(key)
+        app.post_message(events.Key(name, char))
+    await pilot.pause()
+
+
+async def test_a_burst_acts_in_the_order_typed(vendor_demo: Callable[[str], Demo]) -> None:
+    """Pasted lines, ``down e``, keys after ``enter``, two quick flips: each as typed."""
+    demo = vendor_demo("freshsales")
+    async with demo.app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, demo, "freshsales", "contact")
+        ref = screen.ref
+
+        # a paste of two lines: both kept, on one line (only "Head of" was saved)
+        item = await highlight(pilot, screen, "job_title")
+        await burst_events(pilot, "e", "ctrl+u", events.Paste("Head of\nSales EMEA"), "enter")
+        await wait_for(pilot, lambda: not item.editing)
+        assert await sent(pilot, demo, ref, "job_title") == "Head of Sales EMEA"
+
+        # down then e: the next field is edited (it was the one highlighted before down)
+        fields = screen.query_one("#fields", ListView)
+        rows = list(fields.query(FieldItem))
+        first = await highlight(pilot, screen, "job_title")
+        below = rows[rows.index(first) + 1]
+        assert below.spec.writable and below.spec.type is FieldType.TEXT
+        await burst(pilot, "down", "e", "ctrl+u", *"Paris", "enter")
+        await wait_for(pilot, lambda: not below.editing and not first.editing)
+        assert await sent(pilot, demo, ref, below.spec.key) == "Paris"
+        assert (await demo.crm.get(ref)).fields["job_title"] == "Head of Sales EMEA"
+
+        # the keys after enter: a note typed right after saving a field (it was lost)
+        item = await highlight(pilot, screen, "job_title")
+        await burst(pilot, "e", "ctrl+u", *"CTO", "enter", "n", *"Call back", "ctrl+s")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, RecordScreen))
+        assert await sent(pilot, demo, ref, "job_title") == "CTO"
+        notes = [a.body or a.summary for a in await demo.crm.timeline(ref)]
+        assert "Call back" in notes
+
+        # two quick enters on a yes/no field flip it twice (it flipped once)
+        item = next(i for i in fields.query(FieldItem) if i.spec.type is FieldType.BOOL)
+        item = await highlight(pilot, screen, item.spec.key)
+        before = bool(item.value)
+        await burst(pilot, "enter", "enter")
+        assert bool(await sent(pilot, demo, ref, item.spec.key)) is before
+        await burst(pilot, "enter", "enter", "enter")
+        assert bool(await sent(pilot, demo, ref, item.spec.key)) is not before
+
+
+async def test_an_unexpected_error_saving_shows_its_reason(
+    vendor_demo: Callable[[str], Demo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any error, not only a refused value, is shown under the editor (it was an empty line)."""
+    demo = vendor_demo("freshsales")
+    async with demo.app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, demo, "freshsales", "contact")
+        item = await highlight(pilot, screen, "job_title")
+
+        async def broken(*args: object) -> None:
+            raise ValueError("offset must be a timedelta")
+
+        monkeypatch.setattr(demo.crm, "edit", broken)
+        await burst(pilot, "e", "ctrl+u", *"CTO", "enter")
+        error = str(item.query_one(".field-error").render())
+        assert "offset must be a timedelta" in error and "not saved" in error
+        assert item.editing and screen.query_one(FieldEditor).value == "CTO"

@@ -8,6 +8,8 @@ Saved edits go through the outbox and show at once here, in the list and the tim
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,6 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, TextArea
 
 from crmtui.fields import FieldError, display, edit_text, local_zone
@@ -35,15 +38,54 @@ from crmtui.ui.widgets.timeline import Timeline
 TITLE_LIMIT = 300  # characters of the heading (title and summary are vendor text: cut, inert)
 
 
-class FieldEditor(InertInput):  # a vendor's value, drawn inert
-    """The in-place editor: its own keys act in the order they were typed.
+class InOrderKeys:
+    """A widget whose own bindings act in the order the keys were typed.
 
     Textual runs a focused widget's (non-priority) bindings only once the key has bubbled
     back up to the App, and by then the keys typed after it have already been delivered
     to the widget and handled: in a burst (a paste, a fast typist) ``ctrl+u`` wiped the
-    text typed after it and ``enter`` submitted before that text had arrived. Here each
-    key that one of the editor's bindings takes runs its action as the key arrives, in the
-    editor's own queue, between the characters typed around it.
+    text typed after it, ``enter`` submitted before that text had arrived, and ``down``
+    moved the list after the ``e`` typed after it had opened the previous field. Here each
+    key that one of the widget's bindings takes runs its action as the key arrives, in the
+    widget's own queue, between the keys typed around it.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        widget: Widget = self  # type: ignore[assignment]
+        for binding in widget._bindings.key_to_bindings.get(event.key, ()):
+            # ``Widget.run_action`` returns None: the key is the widget's once it has run
+            # (escape went on to the screen and closed the record too)
+            await widget.run_action(binding.action)
+            event.stop()
+            event.prevent_default()
+            return
+        await super()._on_key(event)  # type: ignore[misc]
+
+
+async def caught_up(widget: Widget) -> None:
+    """Wait until ``widget`` has handled every key delivered to it so far.
+
+    The screen's own keys (``e``, ``enter``, ``n``) run in the App as they arrive, before
+    the keys typed ahead of them reach the focused widget; waiting here (the App takes no
+    other key meanwhile) makes them act in the order typed: ``down e`` edits the next field.
+    """
+    done = asyncio.Event()
+    if widget.is_attached and widget.call_later(done.set):
+        # a widget too busy to answer: act rather than hang the app
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), timeout=2)
+
+
+class FieldList(InOrderKeys, ListView):
+    """The fields: ``up``/``down`` move in the order typed (see ``InOrderKeys``)."""
+
+
+class FieldEditor(InOrderKeys, InertInput):  # a vendor's value, drawn inert
+    """The in-place editor: its own keys act in the order they were typed (``InOrderKeys``).
+
+    ``enter`` is the screen's (``RecordScreen.action_enter``): it saves once the keys
+    typed before it are in, and hands the keys typed after it to whatever comes next.
+    A paste of several lines is one line here, the lines joined by spaces.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -51,15 +93,18 @@ class FieldEditor(InertInput):  # a vendor's value, drawn inert
         Binding("escape", "cancel", "Cancel edit", show=False),
     ]
 
-    async def _on_key(self, event: events.Key) -> None:
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            # ``Widget.run_action`` returns None: the key is the editor's once it has run
-            # (escape went on to the screen and closed the record too)
-            await self.run_action(binding.action)
-            event.stop()
-            event.prevent_default()
-            return
-        await super()._on_key(event)
+    def _on_paste(self, event: events.Paste) -> None:
+        # Input keeps only the first line ("Head of\nSales EMEA" saved "Head of")
+        lines = [line.strip() for line in event.text.splitlines()]
+        text = " ".join(line for line in lines if line)
+        if text:
+            selection = self.selection
+            if selection.is_empty:
+                self.insert_text_at_cursor(text)
+            else:
+                self.replace(text, *selection)
+        event.stop()
+        event.prevent_default()
 
     async def action_accept_suggestion(self) -> None:
         """tab: complete the text to the suggested choice's full name.
@@ -208,9 +253,10 @@ class RecordScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back"),
         # Priority: run as the key arrives, before the keys typed after it are delivered,
         # so that they land in the editor this opens (see ``FieldEditor``).
+        # Each waits for the keys typed before it (``caught_up``): they act in order.
         Binding("e", "edit", "Edit field", priority=True),
-        Binding("enter", "edit_highlighted", "Edit field", show=False, priority=True),
-        Binding("n", "note", "Add note"),
+        Binding("enter", "enter", "Edit field", show=False, priority=True),
+        Binding("n", "note", "Add note", priority=True),
         Binding("f", "filter", "Filter timeline"),
         Binding("r", "reload", "Refresh"),
         Binding("v", "view_field", "View whole field", show=False),  # the cut value says so
@@ -229,7 +275,7 @@ class RecordScreen(Screen[None]):
         yield Static("", id="record-pending")
         with Horizontal(id="record-body"):
             with VerticalScroll(id="record-left"):
-                yield ListView(id="fields")
+                yield FieldList(id="fields")
                 yield Static("Related", classes="section-title")
                 yield ListView(id="related")
             yield Timeline(id="timeline")
@@ -369,8 +415,8 @@ class RecordScreen(Screen[None]):
             self._render_pending()
 
     @on(ListView.Selected, "#fields")
-    def _field_selected(self, event: ListView.Selected) -> None:
-        self.action_edit()
+    async def _field_selected(self, event: ListView.Selected) -> None:
+        await self.action_edit()
 
     @on(ListView.Selected, "#related")
     def _related_selected(self, event: ListView.Selected) -> None:
@@ -384,16 +430,26 @@ class RecordScreen(Screen[None]):
         return item if isinstance(item, FieldItem) else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "edit_highlighted":  # enter edits a field only from the fields list
-            return self.focused is self.query_one("#fields", ListView)
-        if action == "edit":
+        if action == "enter":  # edits from the fields list, saves from a field's editor
+            return self.focused is self.query_one("#fields", ListView) or isinstance(
+                self.focused, FieldEditor
+            )
+        if action in ("edit", "note"):  # typed into a box, they are letters
             return not isinstance(self.focused, Input | TextArea)
         return True
 
-    def action_edit_highlighted(self) -> None:
-        self.action_edit()
+    async def action_enter(self) -> None:
+        focused = self.focused
+        if isinstance(focused, FieldEditor):
+            await caught_up(focused)  # the text typed before enter is in
+            item = next((a for a in focused.ancestors if isinstance(a, FieldItem)), None)
+            if item is not None and item.editing:
+                await self.save(item, focused.value)
+            return
+        await self.action_edit()
 
-    def action_edit(self) -> None:
+    async def action_edit(self) -> None:
+        await caught_up(self.query_one("#fields", ListView))  # ``down e``: the next field
         item = self._current_item()
         if item is None:
             return
@@ -402,31 +458,32 @@ class RecordScreen(Screen[None]):
             self.notify(f"{item.spec.label} cannot be changed in {vendor}", severity="warning")
             return
         if item.spec.type is FieldType.BOOL:
-            self.save(item, "no" if item.value else "yes")
+            # flipped from the value shown now, which the save shows at once: two quick
+            # enters flip it twice
+            await self.save(item, "no" if item.value else "yes")
             return
         item.open_editor()
 
-    @on(Input.Submitted, ".field-editor")
-    def _editor_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        item = next((a for a in event.input.ancestors if isinstance(a, FieldItem)), None)
-        if item is not None:
-            self.save(item, event.value)
-
-    @work(group="save", exit_on_error=False)
     async def save(self, item: FieldItem, text: str) -> None:
+        """Validate and queue ``text`` now: the App takes the keys typed after it only once
+        this is done, so they reach the list (or the editor, if refused) in order."""
         try:
             change = await self.crm.edit(self.ref, {item.spec.key: text})
-        except (FieldError, CrmError, CacheWriteError) as exc:
+        except Exception as exc:  # whatever it is, the user is told why
             # refused, or the cache could not be written (disk full, read-only, locked):
             # the editor stays open with the typed text, the reason under it
+            known = isinstance(exc, FieldError | CrmError | CacheWriteError)
+            reason = str(exc) if known and str(exc) else f"{item.spec.label}: {exc!r}"
+            if not known:
+                reason += " — not saved; correct the value, or escape to keep the old one"
             if item.editing:
-                item.show_error(str(exc))
+                item.show_error(reason)
             else:
-                self.notify(str(exc), severity="error")
+                self.notify(reason, severity="error")
             return
         item.close_editor()
         self.query_one("#fields", ListView).focus()
+        self.screen.set_focus(self.query_one("#fields", ListView))  # now, for the next key
         self.record = self.crm.cached(self.ref) or self.record
         self.render_record()
         if change is not None:
@@ -434,19 +491,24 @@ class RecordScreen(Screen[None]):
                 f"{item.spec.label} saved — sending to {self.crm.adapter(self.ref.profile).label}"
             )
 
-    def action_note(self, text: str = "", error: str = "") -> None:
+    async def action_note(self, text: str = "", error: str = "") -> None:
         def done(text: str | None) -> None:
             if text and text.strip():
                 self.add_note(text)
 
-        self.app.push_screen(NoteScreen(text, error), done)
+        if self.focused is not None:
+            await caught_up(self.focused)
+        screen = NoteScreen(text, error)
+        await self.app.push_screen(screen, done)
+        # focused now, not when the dialog is shown: the keys typed after ``n`` are the note
+        screen.set_focus(screen.query_one(TextArea))
 
     @work(group="note", exit_on_error=False)
     async def add_note(self, text: str) -> None:
         try:
             await self.crm.add_note(self.ref, text)
         except (FieldError, CrmError, CacheWriteError) as exc:
-            self.action_note(text, str(exc))  # the note is not lost: back in the dialog
+            await self.action_note(text, str(exc))  # the note is not lost: back in the dialog
             return
         self.timeline.show(self.crm.cached_timeline(self.ref))
 

@@ -524,8 +524,13 @@ class Freshsales(Vendor):
                     required=(bool(setting.get("required")) or field.required) and field.writable,
                     # a task's link (targetable) sent empty stays as it was: refused instead
                     clearable=field.codec != "target",
-                    # whole numbers only: Freshsales refuses 12.5 employees or 40.5 %
-                    decimals=0 if field.vendor in _WHOLE_NUMBERS else None,
+                    # whole numbers only: Freshsales refuses 12.5 employees or 40.5 %;
+                    # a deal's amount is "decimal (15,2)": KWD 1.005 cannot be kept
+                    decimals=0
+                    if field.vendor in _WHOLE_NUMBERS
+                    else 2
+                    if field.type is FieldType.MONEY
+                    else None,
                     choices=await self._choices(field, setting),
                 )
             )

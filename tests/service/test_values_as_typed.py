@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crmtui.fields import FieldError
+from crmtui.fields import FieldError, validate
 from crmtui.model import RecordRef
 from crmtui.ui.launch import demo_crm
 
@@ -50,5 +50,21 @@ async def test_a_stage_name_shared_by_pipelines_is_the_record_pipelines(tmp_path
         other = next(c for c in stage.choices if c.label not in here)
         with pytest.raises(FieldError, match="not this record's pipeline"):
             await crm.validate(ref, {"stage": other.label})
+    finally:
+        await crm.close()
+
+
+@pytest.mark.parametrize("vendor", ["activecampaign", "freshsales"])
+async def test_what_the_vendor_cannot_keep_is_refused_up_front(vendor: str, tmp_path: Path) -> None:
+    """ActiveCampaign keeps integer cents, Freshsales "decimal (15,2)" and integer
+    probabilities: KWD 1.005 was kept as 1.00, 12.5 % refused by the vendor after queuing."""
+    crm, _ = demo_crm(vendors=[vendor], store_path=str(tmp_path / "c.sqlite3"))
+    try:
+        specs = {s.key: s for s in await crm.fields(f"demo-{vendor}", "deal")}
+        with pytest.raises(FieldError, match="this CRM keeps at most 2 decimals"):
+            validate(specs["amount"], "1.005", currency="KWD")
+        assert validate(specs["amount"], "1.01", currency="KWD") == "1.010"
+        with pytest.raises(FieldError, match="this CRM keeps a whole number"):
+            validate(specs["probability"], "12.5")
     finally:
         await crm.close()

@@ -450,17 +450,24 @@ class Http:
         error.message = self.redact(error.message)
         error.hint = self.redact(error.hint) if error.hint else error.hint
         error.args = (str(error),)
-        chained: BaseException | None = error.__cause__ or error.__context__
-        seen = 0
-        while chained is not None and seen < 20:
-            if self.redact(str(chained)) != str(chained):
-                error.__cause__ = None
-                error.__suppress_context__ = True
-                error.__context__ = None
-                break
-            chained = chained.__cause__ or chained.__context__
-            seen += 1
+        chained = error.__cause__ or error.__context__
+        if chained is not None and not self.clean(chained):
+            error.__cause__ = None
+            error.__context__ = None
+            error.__suppress_context__ = True
         return error
+
+    def clean(self, exc: BaseException) -> bool:
+        """Whether ``exc`` and every error chained to it hold no secret in their text
+        (so it may be kept as a cause: ``raise ... from (exc if clean else None)``)."""
+        seen: BaseException | None = exc
+        for _ in range(20):
+            if seen is None:
+                return True
+            if self.redact(str(seen)) != str(seen):
+                return False
+            seen = seen.__cause__ or seen.__context__
+        return False
 
     async def aclose(self) -> None:
         await self.client.aclose()

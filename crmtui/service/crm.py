@@ -134,12 +134,12 @@ class Crm:
             raise
         except Exception as exc:  # an adapter bug or an unexpected reply: never a traceback
             detail = self.http.redact(f"{type(exc).__name__}: {exc}")[:200]  # redact, then cut
-            raise UnexpectedReply(  # not "from exc": its text may hold a secret unredacted
+            raise UnexpectedReply(  # its cause only when no secret is in it (tracebacks)
                 state.vendor_label,
                 f"unexpected problem ({detail})",
                 hint="Try again; if it persists, the request log (ctrl+l) shows what was sent.",
                 maybe_applied=trace.maybe_applied,
-            ) from None
+            ) from (exc if self.http.clean(exc) else None)
         was_offline = state.online is False
         self._set_status(state, True, "")
         if was_offline:

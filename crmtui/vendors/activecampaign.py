@@ -212,13 +212,16 @@ class ActiveCampaign(Vendor):
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         """One request; a single stray 403 on a read is retried once.
 
-        A write is never sent again here: the outbox decides (no automatic re-send of a
-        write, even after a refusal that suggests nothing was applied).
+        A write is never sent again here (no automatic re-send of a write): its 403 is
+        raised as retryable, so the outbox sends it again later, after its delay. A 403
+        proves nothing was applied, so that later try is safe; a 403 that persists shows
+        in the outbox with each try.
         """
         try:
             return await self.session.json(method, path, **kwargs)
-        except PermissionDenied:
+        except PermissionDenied as exc:
             if method.upper() != "GET":
+                exc.retryable = True  # maybe a stray one: the outbox tries again later
                 raise
             return await self.session.json(method, path, **kwargs)
 

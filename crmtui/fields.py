@@ -7,7 +7,9 @@ table in ``crmtui.model``).
 from __future__ import annotations
 
 import html
+import os
 import re
+import time
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from html.parser import HTMLParser
@@ -214,7 +216,66 @@ def local_zone() -> tzinfo:
             return tzlocal.get_localzone()
         except (ZoneInfoNotFoundError, ValueError, LookupError):
             pass
-    return datetime.now().astimezone().tzinfo or UTC
+    return _C_ZONE
+
+
+class _CLibraryZone(tzinfo):
+    """The system's zone as the C library reads ``TZ`` (any POSIX rule), moment by moment.
+
+    For a ``TZ`` that is no IANA name ("CET-1CEST,M3.5.0,M10.5.0/3", "IST-5:30"):
+    ``time.localtime`` and ``time.mktime`` apply its rules, summer time included, so a
+    July time is CEST even in December. ``fold`` picks the reading of a time shown twice.
+    """
+
+    def _stamps(self, wall: datetime) -> list[int]:
+        """The moments (epoch seconds) whose local wall time is ``wall``, earliest first."""
+        found: set[int] = set()
+        for isdst in (0, 1):
+            try:
+                stamp = int(time.mktime((*wall.timetuple()[:6], 0, 0, isdst)))
+            except (OverflowError, ValueError):
+                continue
+            if datetime(*time.localtime(stamp)[:6]) == wall.replace(microsecond=0):
+                found.add(stamp)
+        return sorted(found)
+
+    def _local(self, dt: datetime | None) -> time.struct_time:
+        if dt is None:
+            return time.localtime()
+        wall = dt.replace(tzinfo=None)
+        stamps = self._stamps(wall)
+        if not stamps:  # skipped by the clocks (or out of range): the offset just before
+            try:
+                return time.localtime(time.mktime((*wall.timetuple()[:6], 0, 0, -1)))
+            except (OverflowError, ValueError):
+                return time.localtime()
+        return time.localtime(stamps[-1] if dt.fold and len(stamps) > 1 else stamps[0])
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return timedelta(seconds=self._local(dt).tm_gmtoff)
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str:
+        return self._local(dt).tm_zone
+
+    def fromutc(self, dt: datetime) -> datetime:
+        naive = dt.replace(tzinfo=None)
+        try:
+            local = time.localtime((naive - _EPOCH.replace(tzinfo=None)) // timedelta(seconds=1))
+        except (OverflowError, ValueError, OSError):
+            local = time.localtime()
+        wall = naive + timedelta(seconds=local.tm_gmtoff)
+        stamps = self._stamps(wall)
+        later = len(stamps) > 1 and local.tm_gmtoff != time.localtime(stamps[0]).tm_gmtoff
+        return wall.replace(tzinfo=self, fold=int(later))
+
+    def __repr__(self) -> str:
+        return os.environ.get("TZ") or "the system's zone"
+
+
+_C_ZONE = _CLibraryZone()
 
 
 def _zone_is_utc(zone: tzinfo) -> bool:

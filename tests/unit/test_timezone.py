@@ -182,14 +182,24 @@ def test_a_posix_tz_is_the_system_offset_never_utc(
     assert display(DUE, "2026-07-01T04:30:00Z") == f"2026-07-01 10:00 {mark}"
 
 
-def test_a_posix_tz_with_summer_time_uses_the_offset_of_now(
+def test_a_posix_tz_with_summer_time_follows_its_rules(
     system_tz: Callable[[str], None],
 ) -> None:
+    """The C library's rules, moment by moment: July is CEST even in December."""
     system_tz("CET-1CEST,M3.5.0,M10.5.0/3")
-    offset = datetime.now().astimezone().utcoffset()
-    assert offset in (timedelta(hours=1), timedelta(hours=2))
-    assert local_zone().utcoffset(None) == offset
-    assert display(DUE, "2026-07-01T12:00:00Z").endswith(("CET", "CEST"))
+    assert display(DUE, "2026-07-01T12:00:00Z") == "2026-07-01 14:00 CEST"
+    assert display(DUE, "2026-01-15T12:00:00Z") == "2026-01-15 13:00 CET"
+    assert validate(DUE, "2026-07-01 10:00") == "2026-07-01T08:00:00+00:00"
+    assert validate(DUE, "2026-01-15 10:00") == "2026-01-15T09:00:00+00:00"
+    # the clocks go back at 03:00 CEST on 2026-10-25: 02:30 happens twice
+    with pytest.raises(FieldError, match="happens twice"):
+        validate(DUE, "2026-10-25 02:30")
+    for moment in ("2026-10-25T00:30:00+00:00", "2026-10-25T01:30:00+00:00"):
+        assert validate(DUE, edit_text(DUE, moment)) == moment
+    assert display(DUE, "2026-10-25T01:30:00Z") == "2026-10-25 02:30 CET"
+    # and forward at 02:00 CET on 2026-03-29: 02:30 does not exist
+    with pytest.raises(FieldError, match="does not exist"):
+        validate(DUE, "2026-03-29 02:30")
 
 
 def test_two_moments_with_one_name_are_told_apart(system_tz: Callable[[str], None]) -> None:

@@ -267,6 +267,10 @@ class Change(_Model):
     # For a conflict: the server's current values of the changed fields, and its version.
     theirs: dict[str, Any] = Field(default_factory=dict)
     theirs_updated_at: datetime | None = None
+    # For a note: the vendor's ids of the notes with its text already on the record before
+    # it was first posted (None: not looked yet), so a check after a lost reply knows ours
+    # without comparing the vendor's clock with ours.
+    seen_notes: list[str] | None = None
 
 
 Record.model_rebuild()

@@ -47,11 +47,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from crmtui.fields import same_value
+from crmtui.fields import html_to_text, same_value
 from crmtui.http import AuthError, CrmError, NotFound, Offline
 from crmtui.model import Activity, Change, ChangeOp, ChangeState, Record, RecordRef, utcnow
 from crmtui.service.events import ListChanged, RecordChanged
-from crmtui.store import ChangeBusy
+from crmtui.store import ChangeBusy, ClaimLost
 from crmtui.store.outbox import owner_id
 from crmtui.vendors.base import CannotTell, Vendor
 
@@ -79,8 +79,10 @@ def retry_delay(attempts: int, retry_after: float | None = None) -> float:
 
 
 def _plain(text: str) -> str:
-    """Text as compared with a vendor's copy: whitespace runs as one space."""
-    return " ".join(text.split())
+    """Note text as compared with a vendor's copy, both read the same way: as the adapters
+    read a vendor's note (``html_to_text``: typed ``<b>bold</b>`` comes back as ``bold``),
+    with whitespace runs as one space."""
+    return " ".join(html_to_text(text).split())
 
 
 def _aware(when: datetime) -> datetime:
@@ -195,6 +197,9 @@ class Outbox:
                 done = await self._create(adapter, change, unsure)
             else:
                 done = await self._delete(adapter, change, unsure)
+        except ClaimLost:  # another sender took it over (or the user settled it): theirs
+            crm._outbox_changed(profile)
+            return False
         except CannotTell as exc:
             self._uncertain(change, exc)
             return False
@@ -218,6 +223,13 @@ class Outbox:
         crm.emit(ListChanged(profile, change.ref.kind))
         crm._outbox_changed(profile)
         return True
+
+    def _confirm_claim(self, change: Change) -> None:
+        """Right before a write request: this sender still holds the claim (renewed), or
+        ``ClaimLost`` and nothing is sent (e.g. it was paused past its lease on another
+        host and the change was taken over)."""
+        if not self.crm.store.renew(change.id, self.owner, timedelta(seconds=self.lease)):
+            raise ClaimLost("the change was taken over by another sender")
 
     async def _look(self, probe: Callable[[], Awaitable[T | None]]) -> T | None:
         """What ``probe`` finds; while nothing, looked for again after each of
@@ -261,28 +273,48 @@ class Outbox:
                 await asyncio.sleep(delay)
                 current = await read()
         clashing = self._clashing(change, current)
-        if clashing:
+        arrived = self._arrived(change, current)
+        # ABA: it may have landed and someone then set the old value back. The server
+        # shows the base value but a newer version than the edit's: sending would undo
+        # their change, so the user decides (theirs shown), nothing is sent.
+        moved = (
+            unsure
+            and not clashing
+            and not arrived
+            and change.base_updated_at is not None
+            and current.updated_at is not None
+            and _aware(current.updated_at) > _aware(change.base_updated_at)
+        )
+        if clashing or moved:
             store.upsert_records([current], synced_at=utcnow())  # theirs, kept
             self._settle(
                 change,
                 ChangeState.CONFLICT,
-                last_error="changed on the server since you edited it",
+                last_error=(
+                    "changed on the server since you edited it"
+                    if clashing
+                    else "it may have arrived, and the record changed on the server since "
+                    "(the old value is back): compare and choose"
+                ),
                 theirs={k: current.fields.get(k) for k in change.values},
                 theirs_updated_at=current.updated_at,
             )
+            what = ", ".join(sorted(clashing or change.values))
             crm.notice(
-                f"{current.title}: {', '.join(sorted(clashing))} changed on the server "
+                f"{current.title}: {what} changed on the server "
                 "since your edit. Open the outbox to compare and choose.",
                 "warning",
                 profile,
             )
             crm._outbox_changed(profile)
             return False
-        if self._arrived(change, current):
+        if arrived:
             result = current  # the server has every new value already: nothing to send
         else:
+            self._confirm_claim(change)
             result = await crm.call(profile, adapter.update(change))
-        store.complete(change.id, result)  # later updates of the record are rebased on it
+        # later updates of the record are rebased on it
+        store.complete(change.id, result, owner=self.owner)
         timeline = store.get_timeline(ref)
         if timeline is not None:  # the queued entry leaves; the vendor's comes next
             store.put_timeline(ref, [a for a in timeline if a.id != f"local:{change.id}"])
@@ -293,16 +325,23 @@ class Outbox:
         profile, kind = change.ref.profile, change.ref.kind
         record: Record | None = None
         if unsure:
-            record = await self._look(
-                lambda: crm.call(
+
+            async def earlier() -> Record | None:
+                found = await crm.call(
                     profile, adapter.find_created(kind, change.values, change.idempotency_key)
                 )
-            )
+                # one another done change made (the same create made twice on purpose)
+                if found is not None and crm.store.made_by_other(change, found.id):
+                    return None
+                return found
+
+            record = await self._look(earlier)
         if record is None:
+            self._confirm_claim(change)
             record = await crm.call(
                 profile, adapter.create(kind, change.values, change.idempotency_key)
             )
-        crm.store.complete(change.id, record)
+        crm.store.complete(change.id, record, result_id=record.id, owner=self.owner)
         return True
 
     async def _note(self, adapter: Vendor, change: Change, unsure: bool) -> bool:
@@ -313,9 +352,18 @@ class Outbox:
             if not adapter.notes_listed:
                 raise CannotTell(adapter.label, f"{adapter.label} cannot list its notes back")
             activity = await self._look(lambda: self._find_note(adapter, change, target, text))
+        elif adapter.notes_listed:
+            # Not posted yet (not maybe sent): the notes like it already there are not
+            # ours, kept with the change (durably, before the post) for the check after a
+            # lost reply.
+            wanted = _plain(text)
+            before = await crm.call(target.profile, adapter.timeline(target.kind, target.id))
+            seen = [a.id for a in before if _plain(a.body or a.summary) == wanted]
+            change = store.note_seen(change.id, self.owner, seen)
         if activity is None:
+            self._confirm_claim(change)
             activity = await crm.call(target.profile, adapter.add_note(target, text))
-        store.complete(change.id, None, result_id=activity.id)
+        store.complete(change.id, None, result_id=activity.id, owner=self.owner)
         gone = {f"local:{change.id}", activity.id}
         timeline = [a for a in store.get_timeline(target) or [] if a.id not in gone]
         store.put_timeline(target, [activity, *timeline])
@@ -325,12 +373,22 @@ class Outbox:
     async def _find_note(
         self, adapter: Vendor, change: Change, target: RecordRef, text: str
     ) -> Activity | None:
-        """The note ``change`` made, on the target's timeline: the same text, made at or
-        after it was queued. The same text may be posted twice on purpose: the notes of
-        other changes like it done since then are theirs, so one more must be there."""
+        """The note ``change`` made, on the target's timeline: the same text, not among
+        the notes like it seen there before it was first posted (``seen_notes``) nor made
+        by another done change (the same note posted twice on purpose). No clock is
+        compared: the vendor's may differ from ours.
+
+        A change queued by an older crmtui (no ``seen_notes``): the same text made at or
+        after it was queued, beyond those of other changes like it done since."""
         activities = await self.crm.call(target.profile, adapter.timeline(target.kind, target.id))
-        since = _aware(change.created_at) - NOTE_CLOCK_SKEW
         wanted = _plain(text)
+        if change.seen_notes is not None:
+            taken = set(change.seen_notes) | self.crm.store.done_like_results(change)
+            ours = [
+                a for a in activities if a.id not in taken and _plain(a.body or a.summary) == wanted
+            ]
+            return min(ours, key=lambda a: _aware(a.occurred_at)) if ours else None
+        since = _aware(change.created_at) - NOTE_CLOCK_SKEW
         found = sorted(
             (
                 a
@@ -349,9 +407,10 @@ class Outbox:
             return await crm.call(ref.profile, adapter.is_deleted(ref)) or None
 
         if not (unsure and await self._look(gone)):
+            self._confirm_claim(change)
             with contextlib.suppress(NotFound):
                 await crm.call(ref.profile, adapter.delete(ref))
-        store.complete(change.id, None)
+        store.complete(change.id, None, owner=self.owner)
         store.mark_deleted(ref)
         return True
 

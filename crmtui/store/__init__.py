@@ -22,7 +22,7 @@ from crmtui.store.cache import CacheMixin
 from crmtui.store.db import MEMORY, CacheWriteError, Database, NotACache, SchemaTooNew
 from crmtui.store.health import CacheUnusable
 from crmtui.store.optimistic import PLACEHOLDER_PREFIX
-from crmtui.store.outbox import ChangeBusy, OutboxMixin, recover
+from crmtui.store.outbox import ChangeBusy, ClaimLost, OutboxMixin, recover
 from crmtui.store.records import RecordsMixin
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "CacheUnusable",
     "CacheWriteError",
     "ChangeBusy",
+    "ClaimLost",
     "SchemaTooNew",
     "Store",
 ]

@@ -51,6 +51,11 @@ class ChangeBusy(ValueError):
     """The change is being sent or is done, so it cannot be edited or discarded now."""
 
 
+class ClaimLost(ChangeBusy):
+    """A sender's claim on a change is over (another sender took it over, or the user
+    settled it): the sender stops and records nothing over the change's newer state."""
+
+
 def owner_id() -> str:
     """A claimant's name: this host, this process, and a token of the ``Outbox``."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -81,11 +86,29 @@ def _dead(owner: str) -> bool:
         return False
 
 
+def _alive_here(owner: str) -> bool:
+    """Whether ``owner`` is another process of this host that still runs."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    return not _dead(owner)
+
+
 def _stale(owner: str | None, lease_until: str | None, now: datetime) -> bool:
-    """Whether a claim is over: no owner, a lease run out, or an owner that died."""
-    if not owner or not lease_until or lease_until < (to_text(now) or ""):
+    """Whether a claim is over: no owner, an owner that died, or a lease run out.
+
+    A lease running out does not end the claim of a process of this host that still runs:
+    it may only be paused (SIGSTOP, Ctrl-Z) or waiting for a very slow reply, and it will
+    carry on where it was; taking its change over would send it twice.
+    """
+    if not owner:
         return True
-    return _dead(owner)
+    if _dead(owner):
+        return True
+    if _alive_here(owner):
+        return False
+    return not lease_until or lease_until < (to_text(now) or "")
 
 
 _SAVE = """
@@ -99,8 +122,19 @@ ON CONFLICT (id) DO UPDATE SET
     lease_until = CASE WHEN excluded.state = 'sending' THEN lease_until END
 """
 
-# The claim: due, still the oldest unfinished change of its record, and not claimed.
-_CLAIM = """
+# An unfinished create whose placeholder id (``local:<its id>``) the change names, in its
+# record or its values (e.g. a note's ``target_id``, a contact's company): the change
+# waits until the create is done and the placeholder re-pointed to the vendor's id.
+_WAITS_FOR_CREATE = """
+      SELECT 1 FROM outbox c
+      WHERE c.profile = {o}.profile AND c.id != {o}.id AND c.state != 'done'
+        AND json_extract(c.data, '$.op') = 'create'
+        AND instr({o}.data, '"local:' || c.id || '"') > 0"""
+
+# The claim: due, still the oldest unfinished change of its record, not waiting for a
+# create it names, and not claimed.
+_CLAIM = (
+    """
 UPDATE outbox SET state = 'sending', owner = ?, lease_until = ?
 WHERE id = ?
   AND (state = 'pending'
@@ -109,9 +143,14 @@ WHERE id = ?
       SELECT 1 FROM outbox p
       WHERE p.profile = outbox.profile AND p.kind = outbox.kind
         AND p.record_id = outbox.record_id AND p.seq < outbox.seq AND p.state != 'done')
+  AND NOT EXISTS ("""
+    + _WAITS_FOR_CREATE.format(o="outbox")
+    + """)
 """
+)
 
-_SENDABLE = """
+_SENDABLE = (
+    """
 SELECT o.data FROM outbox o
 WHERE o.profile = ?
   AND (o.state = 'pending'
@@ -120,8 +159,12 @@ WHERE o.profile = ?
       SELECT 1 FROM outbox p
       WHERE p.profile = o.profile AND p.kind = o.kind AND p.record_id = o.record_id
         AND p.seq < o.seq AND p.state != 'done')
+  AND NOT EXISTS ("""
+    + _WAITS_FOR_CREATE.format(o="o")
+    + """)
 ORDER BY o.seq
 """
+)
 
 
 def _save(conn: sqlite3.Connection, change: Change) -> None:
@@ -296,7 +339,8 @@ class OutboxMixin(HasDatabase):
         return claimed
 
     def renew(self, change_id: str, owner: str, lease: timedelta) -> bool:
-        """Extend ``owner``'s claim (while its request runs); False if it has none now."""
+        """Extend ``owner``'s claim (while its request runs, and right before each write
+        request, to confirm it still holds the claim); False if it has none now."""
         with self._db.transaction() as conn:
             return (
                 conn.execute(
@@ -305,6 +349,42 @@ class OutboxMixin(HasDatabase):
                 ).rowcount
                 == 1
             )
+
+    def note_seen(self, change_id: str, owner: str, ids: Iterable[str]) -> Change:
+        """Keep, before ``owner`` posts the note, the ids of the notes like it already
+        there (see ``Change.seen_notes``); ``ClaimLost`` when the claim is over."""
+        with self._db.transaction() as conn:
+            change = _load(conn, change_id)
+            self._guard(conn, change, owner)
+            kept = change.model_copy(update={"seen_notes": list(ids)})
+            _save(conn, kept)
+        return kept
+
+    def done_like_results(self, change: Change) -> set[str]:
+        """The vendor's ids of what other done changes like ``change`` made (notes)."""
+        sql = (
+            "SELECT data, result_id FROM outbox WHERE profile = ? AND kind = ? AND state = ?"
+            " AND id != ? AND result_id IS NOT NULL"
+        )
+        params = (change.ref.profile, change.ref.kind, _DONE, change.id)
+        with self._db.read() as conn:
+            found = conn.execute(sql, params).fetchall()
+        return {
+            result
+            for data, result in found
+            if (other := Change.model_validate_json(data)).op is change.op
+            and other.values == change.values
+        }
+
+    def made_by_other(self, change: Change, result_id: str) -> bool:
+        """Whether another done change of ``change``'s profile made ``result_id``."""
+        sql = (
+            "SELECT 1 FROM outbox WHERE profile = ? AND state = ? AND id != ? AND result_id = ?"
+            " LIMIT 1"
+        )
+        params = (change.ref.profile, _DONE, change.id, result_id)
+        with self._db.read() as conn:
+            return conn.execute(sql, params).fetchone() is not None
 
     def recover_stale(self) -> int:
         """Claims of senders that died are pending again, as maybe sent (see the module)."""
@@ -318,8 +398,14 @@ class OutboxMixin(HasDatabase):
         """``ChangeBusy`` when a change is claimed by a live sender other than ``owner``.
 
         ``owner`` None: the user acting on the change, for whom an unowned claim (see
-        ``set_state``) counts as live too.
+        ``set_state``) counts as live too. A sender (``owner`` given) may only end its own
+        claim: ``ClaimLost`` when the change is not ``sending`` by it any more.
         """
+        if owner:
+            claimant, _ = _claim_of(conn, change.id)
+            if change.state is not ChangeState.SENDING or claimant != owner:
+                raise ClaimLost(BEING_SENT)
+            return
         if change.state is not ChangeState.SENDING:
             return
         claimant, lease_until = _claim_of(conn, change.id)
@@ -462,7 +548,12 @@ class OutboxMixin(HasDatabase):
         return [c for c in found if c.op is change.op and c.values == change.values]
 
     def complete(
-        self, change_id: str, server_record: Record | None, *, result_id: str | None = None
+        self,
+        change_id: str,
+        server_record: Record | None,
+        *,
+        result_id: str | None = None,
+        owner: str | None = None,
     ) -> None:
         """The vendor confirmed the change: mark it done and cache the server's record.
 
@@ -470,9 +561,13 @@ class OutboxMixin(HasDatabase):
         None when there is none (a delete) or the adapter did not return it, in which
         case the change's values are taken as the server's (a create without it just
         drops its placeholder). ``result_id``: the vendor's id of what it made (a note).
+        ``owner``: the sender completing its claim; ``ClaimLost`` (nothing written) when
+        the change is not ``sending`` by it any more.
         """
         with self._db.transaction() as conn:
             change = _load(conn, change_id)
+            if owner:
+                self._guard(conn, change, owner)
             done = change.model_copy(
                 update={"state": ChangeState.DONE, "last_error": None, "next_retry_at": None}
             )

@@ -1074,9 +1074,8 @@ class SalesSeek(Vendor):
         if kind == "group":
             raise Rejected(self.label, "groups are created in SalesSeek itself")
         body = await self._payload(kind, values)
-        earlier = await self._find_created(kind, values)
-        if earlier is not None:
-            return earlier
+        # No look-up first: the outbox looks (``find_created``) only when an earlier try
+        # may have arrived, so a second identical create made on purpose is sent.
         path = self._path(kind) + ("/" if kind in ("contact", "deal") else "")
         raw = await self.session.json("POST", path, json=body)
         return await self._record(kind, raw)

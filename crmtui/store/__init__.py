@@ -44,6 +44,7 @@ _PROFILE_TABLES = (
     "field_specs",
     "sync_state",
     "record_counts",
+    "record_versions",
 )
 
 

@@ -31,7 +31,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from crmtui.fields import display
+from crmtui.fields import display, local_text, local_width
 from crmtui.model import FieldSpec, FieldType, Record
 from crmtui.text import clean, fit_width
 from crmtui.ui.themes import record_tone, tone_style
@@ -61,7 +61,7 @@ class Column:
         if self.key == "subtitle":
             return record.subtitle
         if self.key == "updated_at":
-            return record.updated_at.strftime("%Y-%m-%d %H:%M") if record.updated_at else ""
+            return local_text(record.updated_at)
         value = record.fields.get(self.key)
         currency = (
             record.fields.get("currency")
@@ -81,11 +81,11 @@ def natural_width(column: Column) -> int:
         FieldType.MONEY: 16,
         FieldType.NUMBER: 9,
         FieldType.DATE: 11,
-        FieldType.DATETIME: 17,
+        FieldType.DATETIME: local_width() + 1,
         FieldType.BOOL: 5,
         FieldType.CHOICE: 16,
         FieldType.USER: 16,
-    }.get(kind, 22 if column.key != "updated_at" else 17)
+    }.get(kind, 22 if column.key != "updated_at" else local_width() + 1)
 
 
 def fit(text: str, width: int, right: bool = False) -> str:

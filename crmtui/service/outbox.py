@@ -28,10 +28,14 @@ Rules (README "Offline and the outbox"):
   error says ``maybe_applied``: a lost reply, a timeout after sending; or its sender died
   mid-send) is *maybe sent*, and before it is sent again the vendor is asked whether it
   arrived: an update by its values (new values: done; base values: send; others:
-  conflict), a delete by whether the record is gone (``is_deleted``), a create by the adapter's
-  ``find_created`` (the idempotency key, or a look-up by its values), a note by its text
-  on the record's timeline, made at or after it was queued, beyond those of other
-  changes with the same text done since (the same note posted twice on purpose). A
+  conflict; base values on a newer version than the edit's: conflict too, as it may
+  have landed and been set back by someone), a delete by whether the record is gone
+  (``is_deleted``), a create by the adapter's ``find_created`` (the idempotency key, or a
+  look-up by its values; never a record another done change made), a note by its text
+  on the record's timeline: before a note is posted, the ids of the notes with its text
+  already there are kept with the change, and a later one with its text (read the same
+  way on both sides, ``html_to_text``) not made by another done change is ours; no clock
+  is compared. A
   write may land after our timeout, so a check that finds nothing looks again after
   each of ``check_delays`` before it decides "not there, send". Where
   the adapter cannot look (``CannotTell``, or ``notes_listed`` False), the change waits
@@ -66,8 +70,8 @@ RETRY_CAP = 600.0
 AUTH_RETRY = 300.0
 LEASE = 60.0  # seconds a claim holds without renewal; renewed every third of it
 CHECK_DELAYS = (2.0, 8.0)  # seconds before looking again for a write that may land late
-# A note found on the timeline counts as ours when made at most this long before the
-# change was queued (the vendor's clock may differ from ours).
+# Only for a note queued by an older crmtui (no ``seen_notes``): one found on the timeline
+# counts as ours when made at most this long before the change was queued.
 NOTE_CLOCK_SKEW = timedelta(minutes=2)
 
 

@@ -11,12 +11,19 @@
 - Any number of processes may share the file. A change is sent by the one that
   claims it (``claim``): the same UPDATE that moves it to ``sending`` writes the claimant
   (``owner``) and a lease, and only succeeds when the change is still due and still the
-  oldest unfinished one of its record. The sender renews the lease while the request
-  runs; nobody else may change a claimed change (``ChangeBusy``).
-- A claim whose owner died (a process of this host that no longer runs, or a lease run
-  out) is recovered, on open and before each flush, as pending with ``maybe_sent`` set:
-  the service checks the vendor before it sends it again, never a plain retry. A live
-  claim is never touched.
+  oldest unfinished one of its record, and no unfinished create it names by its
+  placeholder (a note on a new contact waits for the contact). The sender renews the
+  lease while the request runs, and right before each write request (``renew`` False:
+  its claim is over, it sends nothing); nobody else may change a claimed change
+  (``ChangeBusy``). A sender may only end its own claim: every state change and the
+  completion it makes is conditional on ``state = 'sending' AND owner = it``, so a sender
+  whose claim was taken over records nothing over the newer state (``ClaimLost``).
+- A claim whose owner died (a process of this host that no longer runs; elsewhere, a
+  lease run out) is recovered, on open and before each flush, as pending with
+  ``maybe_sent`` set: the service checks the vendor before it sends it again, never a
+  plain retry. A live claim is never touched: the claim of a process of this host that
+  still runs is not taken on its lease alone (it may be stopped with Ctrl-Z or waiting
+  for a very slow reply, and would carry on).
 - ``maybe_sent``: the change may have reached the vendor (an interrupted claim, or a
   reply that never came); it stays set until the change is done or the user says "send
   again". ``uncertain``: a check could not tell; the user decides.

@@ -95,8 +95,10 @@ class FieldEditor(InOrderKeys, InertInput):  # a vendor's value, drawn inert
 
     def _on_paste(self, event: events.Paste) -> None:
         # Input keeps only the first line ("Head of\nSales EMEA" saved "Head of")
-        lines = [line.strip() for line in event.text.splitlines()]
-        text = " ".join(line for line in lines if line)
+        text = event.text
+        lines = text.splitlines()
+        if len(lines) > 1:  # one line, the lines joined by one space ("Head of Sales EMEA")
+            text = " ".join(line.strip() for line in lines if line.strip())
         if text:
             selection = self.selection
             if selection.is_empty:

@@ -361,8 +361,9 @@ def connect(path: str | Path) -> sqlite3.Connection:
         )
         conn.execute("PRAGMA busy_timeout = 5000")
         check_schema(conn)  # before WAL mode is written into another program's file
-        if not memory and stat.S_IMODE(os.stat(path).st_mode) != 0o600:
-            os.chmod(path, 0o600)  # a crmtui cache (checked above): its owner only
+        mode = 0 if memory else stat.S_IMODE(os.stat(path).st_mode)
+        if mode & 0o077:  # a crmtui cache (checked above): its owner only, never loosened
+            os.chmod(path, mode & 0o700)  # (a 0400 the user chose stays 0400)
         if not memory:
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")

@@ -271,6 +271,10 @@ class Change(_Model):
     # it was first posted (None: not looked yet), so a check after a lost reply knows ours
     # without comparing the vendor's clock with ours.
     seen_notes: list[str] | None = None
+    # For an update: the server's version read right before it was last sent (None: never
+    # sent). A later check that finds the old value on a newer version than this knows
+    # someone else wrote after our send (it may have landed and been set back).
+    sent_on_updated_at: datetime | None = None
 
 
 Record.model_rebuild()

@@ -279,15 +279,19 @@ class Outbox:
         clashing = self._clashing(change, current)
         arrived = self._arrived(change, current)
         # ABA: it may have landed and someone then set the old value back. The server
-        # shows the base value but a newer version than the edit's: sending would undo
-        # their change, so the user decides (theirs shown), nothing is sent.
+        # shows the base value on a newer version than the one our last send was read at:
+        # someone wrote after that send, and sending again could undo their change, so the
+        # user decides (theirs shown), nothing is sent. (Compared with the version read
+        # right before the send, not the one the edit was based on: records move for
+        # other reasons, e.g. a note bumps an ActiveCampaign deal, and the soak showed
+        # the wider rule holding back edits that had never landed.)
         moved = (
             unsure
             and not clashing
             and not arrived
-            and change.base_updated_at is not None
+            and change.sent_on_updated_at is not None
             and current.updated_at is not None
-            and _aware(current.updated_at) > _aware(change.base_updated_at)
+            and _aware(current.updated_at) > _aware(change.sent_on_updated_at)
         )
         if clashing or moved:
             store.upsert_records([current], synced_at=utcnow())  # theirs, kept
@@ -316,6 +320,7 @@ class Outbox:
             result = current  # the server has every new value already: nothing to send
         else:
             self._confirm_claim(change)
+            change = store.sending_on(change.id, self.owner, current.updated_at)
             result = await crm.call(profile, adapter.update(change))
         # later updates of the record are rebased on it
         store.complete(change.id, result, owner=self.owner)

@@ -360,10 +360,18 @@ class OutboxMixin(HasDatabase):
     def note_seen(self, change_id: str, owner: str, ids: Iterable[str]) -> Change:
         """Keep, before ``owner`` posts the note, the ids of the notes like it already
         there (see ``Change.seen_notes``); ``ClaimLost`` when the claim is over."""
+        return self._remember(change_id, owner, seen_notes=list(ids))
+
+    def sending_on(self, change_id: str, owner: str, updated_at: datetime | None) -> Change:
+        """Keep, before ``owner`` sends the update, the server version it was read at
+        (see ``Change.sent_on_updated_at``); ``ClaimLost`` when the claim is over."""
+        return self._remember(change_id, owner, sent_on_updated_at=updated_at)
+
+    def _remember(self, change_id: str, owner: str, **update: Any) -> Change:
         with self._db.transaction() as conn:
             change = _load(conn, change_id)
             self._guard(conn, change, owner)
-            kept = change.model_copy(update={"seen_notes": list(ids)})
+            kept = change.model_copy(update=update)
             _save(conn, kept)
         return kept
 

@@ -124,3 +124,32 @@ async def test_the_same_create_made_twice_on_purpose_makes_two_records(
     assert len(made) == 3, f"{vendor}: {len(made)} records for 3 creates"
     states = [rig.crm.store.get_change(c.id) for c in (first, second, third)]
     assert all(c is not None and c.state is ChangeState.DONE for c in states), states
+
+
+@pytest.mark.parametrize("vendor", ["freshsales", "salesseek", "salesloft", "activecampaign"])
+async def test_an_update_on_a_record_that_moved_before_it_was_sent_is_sent_after_a_500(
+    rigs: Callable[..., Rig], vendor: str
+) -> None:
+    """Records move for reasons of their own between an edit and its send (a note, a
+    workflow, someone saving the same value). An update whose send failed in a way that
+    may have landed (a 500) but did not is checked and sent again: not a false conflict."""
+    rig = rigs(vendor)
+    writes = armed(rig)
+    ref = await rig.some()
+    field, adapter = rig.plan.edit_field, rig.crm.adapter(vendor)
+    cached = rig.crm.cached(ref)
+    assert cached is not None
+    rig.crm.outbox.paused = True  # queued while the record moves on the server
+    change = await rig.crm.edit(ref, {field: "Mine"})
+    assert change is not None
+    await adapter.update(Change(ref=ref, values={field: cached.fields.get(field)}))
+    rig.crm.outbox.paused = False
+    writes.armed.append("500")  # the vendor failed and applied nothing; we cannot know
+    await rig.crm.outbox.flush(vendor)
+    failed = rig.crm.store.get_change(change.id)
+    assert failed is not None and failed.state is not ChangeState.DONE, failed
+    await retried(rig)
+
+    kept = rig.crm.store.get_change(change.id)
+    assert kept is not None and kept.state is ChangeState.DONE, kept
+    assert (await adapter.get(ref.kind, ref.id)).fields[field] == "Mine"

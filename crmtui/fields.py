@@ -461,8 +461,10 @@ def parse_number(raw: str) -> Decimal:
     A leading currency symbol ($ € £ ¥ ₹) is ignored; the exponent form (1e3) is accepted.
     """
     text = raw.strip().lstrip(_SYMBOLS).strip()
+    if not text:  # nothing but a currency symbol (or nothing at all)
+        raise ValueError(f"{raw.strip()!r} is not a number")
     sign = ""
-    if text[:1] in "+-":
+    if text[0] in "+-":
         sign, text = text[0], text[1:].strip()
     for mark in _GROUP_MARKS:
         text = text.replace(mark, "")

@@ -362,6 +362,9 @@ def test_parse_number_accepts_one_reading(text: str, number: Decimal) -> None:
         ("12..5", "is not a number"),
         ("twelve", "is not a number"),
         ("1.2.3", "is not a number"),
+        ("€", "'€' is not a number"),  # a symbol alone: was an IndexError (hypothesis)
+        ("$ -", "'-' is not a number"),
+        ("+", "'+' is not a number"),
     ],
 )
 def test_parse_number_refuses_what_reads_two_ways(text: str, says: str) -> None:

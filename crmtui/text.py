@@ -49,18 +49,20 @@ _DROP: Final = {"\u00ad"}  # soft hyphen
 _BREAKS: Final = "\r\n|[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]"
 
 
+def _placeholder(code: int) -> str:
+    """The visible stand-in of one unsafe character."""
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␀ … ␟, tab ␉, line feed ␊, carriage return ␍
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return REPLACEMENT
+
+
 class _Placeholders(dict[int, str]):
     """``str.translate``'s table: each unsafe character's placeholder, made when first met."""
 
     def __missing__(self, code: int) -> str:
-        if chr(code) in _DROP:
-            shown = ""
-        elif code < 0x20:
-            shown = chr(0x2400 + code)  # ␀ … ␟
-        elif code == 0x7F:
-            shown = "\u2421"  # ␡
-        else:
-            shown = REPLACEMENT
+        shown = "" if chr(code) in _DROP else _placeholder(code)
         self[code] = shown
         return shown
 
@@ -108,12 +110,7 @@ class _Visible(dict[int, str]):
     """``visible``'s table: one placeholder per character, so positions do not move."""
 
     def __missing__(self, code: int) -> str:
-        if code < 0x20:
-            shown = chr(0x2400 + code)  # ␀ … ␟, tab ␉, line feed ␊, carriage return ␍
-        elif code == 0x7F:
-            shown = "\u2421"  # ␡
-        else:
-            shown = REPLACEMENT
+        shown = _placeholder(code)
         self[code] = shown
         return shown
 

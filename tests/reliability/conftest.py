@@ -12,7 +12,7 @@ import pytest
 from benchmarks.soak import PLANS, Plan, no_sleep, profile_for, unpace
 from crmtui import sandbox
 from crmtui.http import Http
-from crmtui.model import Query, RecordRef, utcnow
+from crmtui.model import Change, ChangeOp, Query, RecordRef, utcnow
 from crmtui.service import Crm
 from crmtui.store import Store
 
@@ -64,6 +64,20 @@ class Rig:
         self.app.state.faults.update({"next": [], "latency": 0.0})
         profile = self.crm.adapter(self.vendor).profile
         grant(self.vendor, self.app, profile.secrets or {}, profile.settings or {})
+
+    def update_of(self, ref: RecordRef, value: Any) -> Change:
+        """An update of the plan's edit field of cached ``ref`` to ``value``, based on the
+        cached version (as an edit in the app would be)."""
+        record = self.crm.store.get_record(ref)
+        assert record is not None
+        field = self.plan.edit_field
+        return Change(
+            ref=ref,
+            op=ChangeOp.UPDATE,
+            values={field: value},
+            base={field: record.fields.get(field)},
+            base_updated_at=record.updated_at,
+        )
 
     def ref(self, id: str, kind: str | None = None) -> RecordRef:
         return RecordRef(profile=self.vendor, kind=kind or self.plan.edit_kind, id=id)

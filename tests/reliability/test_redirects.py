@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from benchmarks.soak import VENDORS
 from crmtui.http import CrmError, Redirected
-from crmtui.model import Change, ChangeOp, ChangeState, Query
+from crmtui.model import Change, ChangeState, Query
 from crmtui.sandbox.faults import REDIRECTS
 from tests.reliability.conftest import Rig
 from tests.reliability.test_faults_matrix import ArmWrites
@@ -156,16 +156,7 @@ async def test_a_write_redirected_to_no_valid_address_is_redirected_not_dropped(
     the write was not applied, and the error says so."""
     rig = rigs(vendor)
     ref = await rig.some()
-    record = rig.crm.store.get_record(ref)
-    assert record is not None
-    field = rig.plan.edit_field
-    change = Change(
-        ref=ref,
-        op=ChangeOp.UPDATE,
-        values={field: "redirected"},
-        base={field: record.fields.get(field)},
-        base_updated_at=record.updated_at,
-    )
+    change = rig.update_of(ref, "redirected")
     gate = Redirect(rig.app, "write", where)
     rig.crm.http.mount_app(f"http://{vendor}.localhost", gate)
     with pytest.raises(CrmError) as caught:

@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from benchmarks.soak import VENDORS
 from crmtui.http import CrmError
-from crmtui.model import Change, ChangeOp, RecordRef
+from crmtui.model import RecordRef
 from tests.reliability.conftest import Rig
 
 # "503": some proxies answer it after passing the request on, so it is not proof that
@@ -75,16 +75,7 @@ async def test_a_note_is_sent_once(rigs: Callable[..., Rig], vendor: str, fault:
 async def test_an_edit_is_sent_once(rigs: Callable[..., Rig], vendor: str, fault: str) -> None:
     rig = rigs(vendor)
     ref = await rig.some()
-    record = rig.crm.store.get_record(ref)
-    assert record is not None
-    field = rig.plan.edit_field
-    change = Change(
-        ref=ref,
-        op=ChangeOp.UPDATE,
-        values={field: f"edit {fault}"},
-        base={field: record.fields.get(field)},
-        base_updated_at=record.updated_at,
-    )
+    change = rig.update_of(ref, f"edit {fault}")
     await send_once(rig, fault, rig.crm.adapter(vendor).update(change))
 
 
@@ -116,16 +107,7 @@ async def test_a_write_refused_with_403_is_not_sent_again(
     the outbox decides (ActiveCampaign sent it twice)."""
     rig = rigs(vendor)
     ref = await rig.some()
-    record = rig.crm.store.get_record(ref)
-    assert record is not None
-    field = rig.plan.edit_field
-    change = Change(
-        ref=ref,
-        op=ChangeOp.UPDATE,
-        values={field: "forbidden"},
-        base={field: record.fields.get(field)},
-        base_updated_at=record.updated_at,
-    )
+    change = rig.update_of(ref, "forbidden")
     gate = Forbid(rig.app)
     rig.crm.http.mount_app(f"http://{vendor}.localhost", gate)
     with pytest.raises(CrmError) as caught:

@@ -208,7 +208,7 @@ class Crm:
 
     async def refresh(self, profile: str, kind: str, query: Query | None = None) -> Page:
         """Fetch one page from the vendor into the cache; listeners re-read their window."""
-        page = await self.call(profile, self.adapter(profile).list(kind, query or Query()))
+        page = await self.call(profile, self.adapter(profile).list_page(kind, query or Query()))
         # A partial record (a search hit) only adds what the cache does not know yet.
         fresh = [r for r in page.records if not r.partial or self.store.get_record(r.ref) is None]
         self.store.upsert_records(fresh, synced_at=utcnow())

@@ -334,7 +334,7 @@ class Sync:
         )
 
     async def _list(self, profile: str, adapter: Vendor, kind: str, query: Query) -> Page:
-        return await self.crm.call(profile, adapter.list(kind, query))
+        return await self.crm.call(profile, adapter.list_page(kind, query))
 
     def _absorb(self, profile: str, kind: str, page: Page, run: dict[str, Any]) -> None:
         """Store the page's new or changed records and move the run's counters on."""

@@ -485,7 +485,7 @@ class ActiveCampaign(Vendor):
 
     # -- reads ------------------------------------------------------------------------
 
-    async def list(self, kind: str, query: Query) -> Page:
+    async def list_page(self, kind: str, query: Query) -> Page:
         await self._config()
         offset = int(query.cursor or 0)
         params: dict[str, Any] = {"limit": min(max(query.per_page, 1), PAGE_MAX), "offset": offset}

@@ -349,7 +349,7 @@ class Vendor(ABC):
     # -- reads --------------------------------------------------------------------
 
     @abstractmethod
-    async def list(self, kind: str, query: Query) -> Page:
+    async def list_page(self, kind: str, query: Query) -> Page:
         """One page of ``kind``; ``Page.next_cursor`` is None on the last page."""
 
     @abstractmethod

@@ -657,7 +657,7 @@ class Freshsales(Vendor):
         )
         return str(chosen["id"])
 
-    async def list(self, kind: str, query: Query) -> Page:
+    async def list_page(self, kind: str, query: Query) -> Page:
         resource = self._resource(kind)
         if query.search.strip() and kind != Kind.TASK:
             return await self._search(resource, query.search.strip())

@@ -690,7 +690,7 @@ class SalesforceIQ(Vendor):
                 params["properties.phone"] = f'"{digits}"'
         return params
 
-    async def list(self, kind: str, query: Query) -> Page:
+    async def list_page(self, kind: str, query: Query) -> Page:
         start = int(query.cursor or 0)
         limit = max(1, min(MAX_LIMIT, query.per_page))
         params = self._params(kind, query)
@@ -972,7 +972,7 @@ class SalesforceIQ(Vendor):
         since = datetime.now(UTC) - REPLAY_WINDOW
         query = Query(updated_since=since, per_page=200)
         for _ in range(3):  # at most 600 recently modified records
-            page = await self.list(kind, query)
+            page = await self.list_page(kind, query)
             for record in page.records:
                 if holds(record, values):
                     return await self.get(kind, record.id)

@@ -654,7 +654,7 @@ class Salesloft(Vendor):
             raise Rejected(self.label, f"cannot sort {kind} by {query.sort}")
         return [("sort_by", sort_by), ("sort_direction", "DESC" if query.descending else "ASC")]
 
-    async def list(self, kind: str, query: Query) -> Page:
+    async def list_page(self, kind: str, query: Query) -> Page:
         path = self._path(kind)
         params = self._params(kind, query)
         per_page = max(1, min(100, query.per_page))
@@ -959,10 +959,10 @@ class Salesloft(Vendor):
         return {"Person": [RelatedRef(kind=Kind.CONTACT, id=str(person), title=title)]}
 
     async def _cadence_related(self, raw: dict[str, Any]) -> dict[str, list[RelatedRef]]:
-        members = await self.list(
+        members = await self.list_page(
             MEMBERSHIP, Query(filters={"cadence": str(raw["id"]), "current": "true"}, per_page=25)
         )
-        steps = await self.list(STEP, Query(filters={"cadence": str(raw["id"])}))
+        steps = await self.list_page(STEP, Query(filters={"cadence": str(raw["id"])}))
         return {
             "Members": [
                 RelatedRef(kind=Kind.CONTACT, id=str(m.fields["contact"]), title=m.title)

@@ -658,7 +658,7 @@ class SalesSeek(Vendor):
 
     # -- reads ------------------------------------------------------------------------
 
-    async def list(self, kind: str, query: Query) -> Page:
+    async def list_page(self, kind: str, query: Query) -> Page:
         if kind == "group_member":
             return await self._members(query)
         path = self._path(kind)
@@ -1093,7 +1093,7 @@ class SalesSeek(Vendor):
         if not term:
             return None
         query = Query(search=term, sort="created_at", descending=True, per_page=LOOKALIKES)
-        for hit in (await self.list(kind, query)).records:
+        for hit in (await self.list_page(kind, query)).records:
             record = await self.get(kind, hit.id)  # search answers are reduced: read it all
             if holds(record, values):
                 return record

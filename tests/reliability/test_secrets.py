@@ -92,7 +92,7 @@ async def exercise(rig: Rig) -> tuple[list[str], str]:
     profile.secrets = dict.fromkeys(profile.secrets or {}, refused)
     other = vendors.load(vendor)(profile, crm.http)
     with pytest.raises(CrmError) as caught:
-        await other.list(plan.browse, Query(per_page=1))
+        await other.list_page(plan.browse, Query(per_page=1))
     texts.append(str(caught.value))
     return texts, refused
 
@@ -497,7 +497,7 @@ async def test_forget_removes_a_profiles_cached_data(
     gone = build("freshsales", path)
     gone.crm.states["zz-forget-me"] = gone.crm.states.pop("freshsales")
     gone.crm.states["zz-forget-me"].profile.name = "zz-forget-me"
-    page = await gone.crm.adapter("zz-forget-me").list("contact", Query(per_page=20))
+    page = await gone.crm.adapter("zz-forget-me").list_page("contact", Query(per_page=20))
     gone.crm.store.upsert_records(
         [r.model_copy(update={"profile": "zz-forget-me"}) for r in page.records]
     )

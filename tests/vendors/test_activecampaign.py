@@ -32,7 +32,7 @@ def change(kind: str, id: str, **values: Any) -> Change:
 async def test_deal_filters_reach_the_api(wire: Wire) -> None:
     w = ac(wire)
     query = Query(filters={"pipeline": "1", "status": "open", "owner": "2"}, per_page=100)
-    page = await w.adapter.list("deal", query)
+    page = await w.adapter.list_page("deal", query)
     expected = {
         d["id"]
         for d in w.db.deals.values()
@@ -41,26 +41,26 @@ async def test_deal_filters_reach_the_api(wire: Wire) -> None:
     assert {r.id for r in page.records} == expected and page.total == len(expected)
     assert all(r.fields["status"] == "open" for r in page.records)
     query = Query(filters={"min_value": "20000", "max_value": "40000"}, per_page=100)
-    ranged = await w.adapter.list("deal", query)
+    ranged = await w.adapter.list_page("deal", query)
     amounts = [float(r.fields["amount"]) for r in ranged.records]
     assert amounts and all(20000 <= a <= 40000 for a in amounts)
-    staged = await w.adapter.list("deal", Query(filters={"stage": "3"}, per_page=100))
+    staged = await w.adapter.list_page("deal", Query(filters={"stage": "3"}, per_page=100))
     assert staged.records and {r.fields["stage"] for r in staged.records} == {"3"}
     with pytest.raises(Rejected):
-        await w.adapter.list("deal", Query(filters={"colour": "red"}))
+        await w.adapter.list_page("deal", Query(filters={"colour": "red"}))
 
 
 async def test_deal_sort_paging_and_search(wire: Wire) -> None:
     w = ac(wire)
     query = Query(sort="amount", descending=True, per_page=40)
-    first = await w.adapter.list("deal", query)
-    second = await w.adapter.list("deal", query.model_copy(update={"cursor": first.next_cursor}))
+    first = await w.adapter.list_page("deal", query)
+    second = await w.adapter.list_page("deal", query.model_copy(update={"cursor": first.next_cursor}))
     amounts = [float(r.fields["amount"]) for r in first.records + second.records]
     assert amounts == sorted(amounts, reverse=True)
     assert first.total == len(w.db.deals) and first.next_cursor == "40"
     assert not {r.id for r in first.records} & {r.id for r in second.records}
     title = w.db.deals["12"]["title"]
-    found = await w.adapter.list("deal", Query(search=title))
+    found = await w.adapter.list_page("deal", Query(search=title))
     assert "12" in [r.id for r in found.records]
 
 
@@ -158,9 +158,9 @@ async def test_task_edits_and_timeline(wire: Wire) -> None:
 async def test_task_views_and_filters(wire: Wire) -> None:
     w = ac(wire)
     deal = next(t["relid"] for t in w.db.tasks.values() if t["reltype"] == "Deal")
-    page = await w.adapter.list("task", Query(filters={"deal": deal}, per_page=100))
+    page = await w.adapter.list_page("task", Query(filters={"deal": deal}, per_page=100))
     assert {r.fields["deal"] for r in page.records} == {deal}
-    overdue = await w.adapter.list("task", Query(view="overdue", per_page=100))
+    overdue = await w.adapter.list_page("task", Query(view="overdue", per_page=100))
     assert overdue.records and not any(r.fields["done"] for r in overdue.records)
 
 
@@ -190,7 +190,7 @@ async def test_create_deal_task_and_note(wire: Wire) -> None:
 
 async def test_pipelines_and_contacts(wire: Wire) -> None:
     w = ac(wire)
-    pipelines = await w.adapter.list("pipeline", Query(sort="title"))
+    pipelines = await w.adapter.list_page("pipeline", Query(sort="title"))
     assert [r.title for r in pipelines.records] == ["EMEA Partners", "Renewals", "Sales Pipeline"]
     assert pipelines.records[1].fields["stages"].startswith("Upcoming → In Review")
     contact = await w.adapter.get("contact", w.db.deals["1"]["contact"])
@@ -199,7 +199,7 @@ async def test_pipelines_and_contacts(wire: Wire) -> None:
 
 async def test_429_and_500_are_recovered(wire: Wire) -> None:
     w = ac(wire, faults=Faults(next=deque(["429", "500", "503"])))
-    page = await w.adapter.list("deal", Query(per_page=5))
+    page = await w.adapter.list_page("deal", Query(per_page=5))
     assert len(page.records) == 5
     assert w.faults.counts == {"429": 1, "500": 1, "503": 1}
 
@@ -213,7 +213,7 @@ async def test_a_stray_403_is_retried_once(wire: Wire) -> None:
 async def test_client_pacing_keeps_under_five_a_second(wire: Wire) -> None:
     w = wire("activecampaign")
     for _ in range(3):
-        await w.adapter.list("deal", Query(per_page=5))
+        await w.adapter.list_page("deal", Query(per_page=5))
     await w.adapter.get("deal", "2")  # after the configuration, 11 requests in all
     assert w.app.state.limit.rejected == 0
 
@@ -221,7 +221,7 @@ async def test_client_pacing_keeps_under_five_a_second(wire: Wire) -> None:
 @pytest.mark.loopback
 async def test_over_loopback(wire: Wire) -> None:
     w = ac(wire, transport="loopback", faults=Faults(next=deque(["429"])))
-    page = await w.adapter.list("deal", Query(filters={"status": "lost"}, per_page=100))
+    page = await w.adapter.list_page("deal", Query(filters={"status": "lost"}, per_page=100))
     assert page.records and all(r.fields["status"] == "lost" for r in page.records)
     assert w.faults.counts["429"] == 1
     deal = page.records[0]

@@ -87,7 +87,7 @@ async def test_list_pages_through_the_all_view(wire: Wire) -> None:
     cursor = None
     pages = 0
     while True:
-        page = await wired.adapter.list("contact", Query(per_page=100, cursor=cursor))
+        page = await wired.adapter.list_page("contact", Query(per_page=100, cursor=cursor))
         pages += 1
         assert page.total == len(wired.db.contacts)
         seen += [r.id for r in page.records]
@@ -97,7 +97,7 @@ async def test_list_pages_through_the_all_view(wire: Wire) -> None:
         assert cursor == str(pages + 1)
     assert pages == 3
     assert sorted(seen) == sorted(str(i) for i in wired.db.contacts)
-    first = (await wired.adapter.list("contact", Query(per_page=5))).records[0]
+    first = (await wired.adapter.list_page("contact", Query(per_page=5))).records[0]
     row = wired.db.contacts[int(first.id)]
     assert first.title == row["display_name"]
     assert first.fields["email"] == row["email"]
@@ -107,23 +107,23 @@ async def test_filtered_view_lists_only_won_deals(wire: Wire) -> None:
     wired = fresh(wire)
     views = {k.kind: k.views for k in await wired.adapter.kinds()}["deal"]
     won = next(v for v, label in views.items() if label == "Won Deals")
-    page = await wired.adapter.list("deal", Query(view=won, per_page=100))
+    page = await wired.adapter.list_page("deal", Query(view=won, per_page=100))
     assert page.records
     assert {r.fields["status"] for r in page.records} == {"won"}
 
 
 async def test_tasks_list_by_their_filter(wire: Wire) -> None:
     wired = fresh(wire)
-    page = await wired.adapter.list("task", Query(view="completed", per_page=100))
+    page = await wired.adapter.list_page("task", Query(view="completed", per_page=100))
     assert page.records and all(r.fields["done"] for r in page.records)
-    open_page = await wired.adapter.list("task", Query(per_page=100))
+    open_page = await wired.adapter.list_page("task", Query(per_page=100))
     assert open_page.records and not any(r.fields["done"] for r in open_page.records)
 
 
 async def test_search_finds_a_seeded_contact(wire: Wire) -> None:
     wired = fresh(wire)
     row = next(iter(wired.db.contacts.values()))
-    page = await wired.adapter.list("contact", Query(search=row["display_name"]))
+    page = await wired.adapter.list_page("contact", Query(search=row["display_name"]))
     assert str(row["id"]) in [r.id for r in page.records]
     hit = next(r for r in page.records if r.id == str(row["id"]))
     assert hit.title == row["display_name"]
@@ -131,20 +131,20 @@ async def test_search_finds_a_seeded_contact(wire: Wire) -> None:
 
 async def test_sort_deals_by_amount(wire: Wire) -> None:
     wired = fresh(wire)
-    page = await wired.adapter.list("deal", Query(sort="amount", descending=True, per_page=50))
+    page = await wired.adapter.list_page("deal", Query(sort="amount", descending=True, per_page=50))
     amounts = [Decimal(r.fields["amount"]) for r in page.records]
     assert amounts == sorted(amounts, reverse=True)
-    page = await wired.adapter.list("deal", Query(sort="amount", per_page=50))
+    page = await wired.adapter.list_page("deal", Query(sort="amount", per_page=50))
     amounts = [Decimal(r.fields["amount"]) for r in page.records]
     assert amounts == sorted(amounts)
 
 
 async def test_updated_since_reads_only_newer_records(wire: Wire) -> None:
     wired = fresh(wire)
-    newest = await wired.adapter.list("company", Query(sort="updated_at", descending=True))
+    newest = await wired.adapter.list_page("company", Query(sort="updated_at", descending=True))
     mark = newest.records[9].updated_at
     assert mark is not None
-    page = await wired.adapter.list("company", Query(updated_since=mark, per_page=100))
+    page = await wired.adapter.list_page("company", Query(updated_since=mark, per_page=100))
     assert 10 <= len(page.records) < len(wired.db.sales_accounts)
     assert all(r.updated_at is not None and r.updated_at >= mark for r in page.records)
     assert page.next_cursor is None
@@ -297,7 +297,7 @@ async def test_wrong_key_is_an_auth_error_without_the_key(wire: Wire) -> None:
     )
     adapter = Freshsales(profile, wired.http)
     with pytest.raises(AuthError) as caught:
-        await adapter.list("deal", Query())
+        await adapter.list_page("deal", Query())
     assert caught.value.status == 401
     assert "zz-wrong-key-4711" not in str(caught.value)
     assert all("zz-wrong-key-4711" not in e.path for e in wired.http.log.recent())
@@ -310,10 +310,10 @@ async def test_500_and_429_with_retry_after_are_retried(wire: Wire) -> None:
         waits.append(seconds)
 
     wired = fresh(wire, http_options={"sleep": record})
-    await wired.adapter.list("deal", Query(per_page=10))  # views and lookups read once
+    await wired.adapter.list_page("deal", Query(per_page=10))  # views and lookups read once
     # The 429 comes last: after it the limiter holds this profile to the hourly pace.
     wired.faults.next.extend(["500", "429"])
-    page = await wired.adapter.list("deal", Query(per_page=10, cursor="2"))
+    page = await wired.adapter.list_page("deal", Query(per_page=10, cursor="2"))
     assert len(page.records) == 10
     assert wired.faults.counts == {"500": 1, "429": 1}
     assert waits[-1] == 1.0  # the sandbox's Retry-After
@@ -324,7 +324,7 @@ async def test_malformed_body_is_a_bad_response(wire: Wire) -> None:
     await wired.adapter.kinds()
     wired.faults.next.extend(["malformed"] * 6)
     with pytest.raises(BadResponse):
-        await wired.adapter.list("contact", Query(per_page=10))
+        await wired.adapter.list_page("contact", Query(per_page=10))
 
 
 # -- over real loopback HTTP ----------------------------------------------------------------
@@ -333,10 +333,10 @@ async def test_malformed_body_is_a_bad_response(wire: Wire) -> None:
 @pytest.mark.loopback
 async def test_loopback_list_update_and_retry(wire: Wire) -> None:
     wired = fresh(wire, transport="loopback")
-    page = await wired.adapter.list("deal", Query(per_page=25))
+    page = await wired.adapter.list_page("deal", Query(per_page=25))
     assert len(page.records) == 25 and page.next_cursor == "2"
     wired.faults.next.append("500")
-    second = await wired.adapter.list("deal", Query(per_page=25, cursor="2"))
+    second = await wired.adapter.list_page("deal", Query(per_page=25, cursor="2"))
     assert wired.faults.counts == {"500": 1}
     assert not {r.id for r in page.records} & {r.id for r in second.records}
     row = open_deal(wired)

@@ -79,7 +79,7 @@ async def test_list_fields_follow_the_field_metadata(wire: Wire) -> None:
 async def test_list_items_are_deals(wire: Wire) -> None:
     wired = wire("salesforceiq")
     kind = list_kind(wired, "Customers")
-    page = await wired.adapter.list(kind, Query(per_page=10))
+    page = await wired.adapter.list_page(kind, Query(per_page=10))
     record = page.records[0]
     raw = wired.db.items[kind.removeprefix("list:")][record.id]
     stage_raw = raw["fieldValues"]["0"][0]["raw"]
@@ -102,13 +102,13 @@ async def test_paging_walks_every_item_with_the_200_cap(wire: Wire) -> None:
     seen: list[str] = []
     cursor = None
     while True:
-        page = await wired.adapter.list(kind, Query(per_page=70, cursor=cursor))
+        page = await wired.adapter.list_page(kind, Query(per_page=70, cursor=cursor))
         seen += [r.id for r in page.records]
         cursor = page.next_cursor
         if cursor is None:
             break
     assert len(seen) == len(set(seen)) == 180
-    big = await wired.adapter.list("contact", Query(per_page=1000))
+    big = await wired.adapter.list_page("contact", Query(per_page=1000))
     assert len(big.records) == 200 and big.next_cursor == "200"
 
 
@@ -118,7 +118,7 @@ async def test_updated_since_uses_modified_date(wire: Wire) -> None:
     item = first_item(wired, "Leads")
     await update(wired, kind, item["id"], f_14="Changed just now")
     since = datetime.fromtimestamp(item["modifiedDate"] / 1000, UTC)
-    page = await wired.adapter.list(kind, Query(updated_since=since))
+    page = await wired.adapter.list_page(kind, Query(updated_since=since))
     assert [r.id for r in page.records] == [item["id"]]
 
 
@@ -126,12 +126,12 @@ async def test_contact_search_by_email_and_local_sort(wire: Wire) -> None:
     wired = wire("salesforceiq")
     contact = list(wired.db.contacts.values())[5]
     email = contact["properties"]["email"][0]["value"]
-    page = await wired.adapter.list("contact", Query(search=email))
+    page = await wired.adapter.list_page("contact", Query(search=email))
     assert [r.id for r in page.records] == [contact["id"]]
-    sorted_page = await wired.adapter.list("contact", Query(sort="title", per_page=50))
+    sorted_page = await wired.adapter.list_page("contact", Query(sort="title", per_page=50))
     titles = [r.title.lower() for r in sorted_page.records]
     assert titles == sorted(titles)
-    won = await wired.adapter.list(list_kind(wired, "Customers"), Query(view="won", per_page=200))
+    won = await wired.adapter.list_page(list_kind(wired, "Customers"), Query(view="won", per_page=200))
     assert won.records and all(r.fields["status"] == "won" for r in won.records)
 
 
@@ -217,14 +217,14 @@ async def test_wrong_secret_is_an_auth_error(wire: Wire) -> None:
     wired.adapter.profile.secrets = {"api_key": "sandbox", "api_secret": "wrong"}
     wired.adapter.session = wired.adapter.connect()
     with pytest.raises(AuthError) as caught:
-        await wired.adapter.list("contact", Query())
+        await wired.adapter.list_page("contact", Query())
     assert "Invalid API key or secret" in str(caught.value)
     assert "wrong" not in str(caught.value)
 
 
 async def test_429_is_recovered_from(wire: Wire) -> None:
     wired = wire("salesforceiq", faults=Faults(next=deque(["429", "500"])))
-    page = await wired.adapter.list("company", Query(per_page=5))
+    page = await wired.adapter.list_page("company", Query(per_page=5))
     assert len(page.records) == 5
     assert wired.faults.counts == {"429": 1, "500": 1}
 
@@ -233,7 +233,7 @@ async def test_daily_quota_429_carries_the_message(wire: Wire) -> None:
     wired = wire("salesforceiq", http_options={"max_retries": 1})
     wired.app.state.limit.limit = 0
     with pytest.raises(Exception) as caught:
-        await wired.adapter.list("company", Query())
+        await wired.adapter.list_page("company", Query())
     assert "Too Many Requests" in str(caught.value)
 
 
@@ -317,8 +317,8 @@ async def test_conflict_markers_move_on_every_write(wire: Wire) -> None:
 async def test_over_loopback_basic_auth_paging_and_stage(wire: Wire) -> None:
     wired = wire("salesforceiq", transport="loopback")
     kind = list_kind(wired, "Opportunities")
-    first = await wired.adapter.list(kind, Query(per_page=40))
-    second = await wired.adapter.list(kind, Query(per_page=40, cursor=first.next_cursor))
+    first = await wired.adapter.list_page(kind, Query(per_page=40))
+    second = await wired.adapter.list_page(kind, Query(per_page=40, cursor=first.next_cursor))
     assert first.next_cursor == "40" and len(second.records) == 20 and second.next_cursor is None
     item = first_item(wired, "Opportunities")
     await update(wired, kind, item["id"], stage="6", expected_close="2026-11-19")

@@ -36,22 +36,22 @@ async def test_kinds_offer_no_deals_and_task_views(wire: Wire) -> None:
 async def test_people_paging_search_and_sort(wire: Wire) -> None:
     wired = wire("salesloft")
     adapter = wired.adapter
-    first = await adapter.list("contact", Query(per_page=100))
+    first = await adapter.list_page("contact", Query(per_page=100))
     assert first.total == 300 and first.next_cursor
     seen = [r.id for r in first.records]
     cursor = first.next_cursor
     while cursor:
-        page = await adapter.list("contact", Query(per_page=100, cursor=cursor))
+        page = await adapter.list_page("contact", Query(per_page=100, cursor=cursor))
         seen += [r.id for r in page.records]
         cursor = page.next_cursor
     assert len(set(seen)) == 300
     person = wired.db["people"][1001]
-    found = await adapter.list("contact", Query(search=person["email_address"]))
+    found = await adapter.list_page("contact", Query(search=person["email_address"]))
     assert [r.title for r in found.records] == [person["display_name"]]
-    accounts = await adapter.list("company", Query(sort="title", per_page=20))
+    accounts = await adapter.list_page("company", Query(sort="title", per_page=20))
     names = [r.title.lower() for r in accounts.records]
     assert names == sorted(names)
-    by_domain = await adapter.list("company", Query(search=wired.db["accounts"][501]["domain"]))
+    by_domain = await adapter.list_page("company", Query(search=wired.db["accounts"][501]["domain"]))
     assert [r.id for r in by_domain.records] == ["501"]
 
 
@@ -59,7 +59,7 @@ async def test_deep_pages_are_charged_their_cost(wire: Wire) -> None:
     wired = wire("salesloft")
     await wired.adapter.config("users")  # read once per adapter; not part of the page
     used = wired.app.state.limit.used
-    page = await wired.adapter.list("contact", Query(cursor="p:151", per_page=100))
+    page = await wired.adapter.list_page("contact", Query(cursor="p:151", per_page=100))
     assert page.records == [] and page.next_cursor is None
     assert wired.app.state.limit.used - used == page_cost(151) == 8
     # the limiter believes the server's remaining budget
@@ -69,7 +69,7 @@ async def test_deep_pages_are_charged_their_cost(wire: Wire) -> None:
 async def test_task_views_and_counts(wire: Wire) -> None:
     wired = wire("salesloft")
     adapter = wired.adapter
-    page = await adapter.list("task", Query(view="today", per_page=100))
+    page = await adapter.list_page("task", Query(view="today", per_page=100))
     me = wired.db["users"][1]
     today = today_in(me["time_zone"], wired.app.state.clock())
     assert page.records and page.total == len(page.records)
@@ -77,7 +77,7 @@ async def test_task_views_and_counts(wire: Wire) -> None:
     assert all(r.fields["status"] == "open" and r.fields["contact_name"] for r in page.records)
     counts = await adapter.fetch_task_counts()
     assert counts["today"] == len(page.records)
-    tomorrow = await adapter.list("task", Query(view="tomorrow", per_page=100))
+    tomorrow = await adapter.list_page("task", Query(view="tomorrow", per_page=100))
     assert counts["tomorrow"] == len(tomorrow.records)
     assert {r.fields["due_date"] for r in tomorrow.records} == {
         (today + timedelta(days=1)).isoformat()
@@ -87,14 +87,14 @@ async def test_task_views_and_counts(wire: Wire) -> None:
 async def test_cadence_members_and_steps(wire: Wire) -> None:
     wired = wire("salesloft")
     adapter = wired.adapter
-    cadence = (await adapter.list("cadence", Query())).records[0]
-    members = await adapter.list("cadence_membership", Query(filters={"cadence": cadence.id}))
+    cadence = (await adapter.list_page("cadence", Query())).records[0]
+    members = await adapter.list_page("cadence_membership", Query(filters={"cadence": cadence.id}))
     expected = [
         m for m in wired.db["cadence_memberships"].values() if m["cadence"] == int(cadence.id)
     ]
     assert members.total == len(expected)
     assert all(m.fields["cadence"] == cadence.id and m.title for m in members.records)
-    steps = await adapter.list("step", Query(filters={"cadence": cadence.id}))
+    steps = await adapter.list_page("step", Query(filters={"cadence": cadence.id}))
     assert [s.fields["step_number"] for s in steps.records] == list(
         range(1, len(steps.records) + 1)
     )
@@ -218,11 +218,11 @@ async def test_incremental_read_by_updated_at(wire: Wire) -> None:
     wired = wire("salesloft")
     adapter = wired.adapter
     since = wired.app.state.clock() - timedelta(days=30)
-    page = await adapter.list("company", Query(updated_since=since, per_page=10))
+    page = await adapter.list_page("company", Query(updated_since=since, per_page=10))
     stamps = [r.updated_at for r in page.records]
     assert stamps == sorted(stamps) and all(s and s > since for s in stamps)
     assert page.next_cursor and page.next_cursor.startswith("u:")
-    nxt = await adapter.list(
+    nxt = await adapter.list_page(
         "company", Query(updated_since=since, per_page=10, cursor=page.next_cursor)
     )
     assert nxt.records[0].updated_at > stamps[-1]
@@ -230,7 +230,7 @@ async def test_incremental_read_by_updated_at(wire: Wire) -> None:
 
 async def test_429_is_recovered_and_500_retried(wire: Wire) -> None:
     wired = wire("salesloft", faults=Faults(next=deque(["429", "500"])))
-    page = await wired.adapter.list("company", Query(per_page=5))
+    page = await wired.adapter.list_page("company", Query(per_page=5))
     assert len(page.records) == 5
     assert wired.faults.counts == {"429": 1, "500": 1}
 
@@ -238,7 +238,7 @@ async def test_429_is_recovered_and_500_retried(wire: Wire) -> None:
 async def test_revoked_token_gives_the_vendor_401_message(wire: Wire) -> None:
     wired = wire("salesloft", faults=Faults(next=deque(["expire"])))
     with pytest.raises(AuthError) as caught:
-        await wired.adapter.list("contact", Query())
+        await wired.adapter.list_page("contact", Query())
     assert "Invalid Bearer Token" in str(caught.value) and "sandbox" not in caught.value.message
 
 
@@ -246,7 +246,7 @@ async def test_revoked_token_gives_the_vendor_401_message(wire: Wire) -> None:
 async def test_over_loopback(wire: Wire) -> None:
     wired = wire("salesloft", transport="loopback")
     adapter = wired.adapter
-    page = await adapter.list("task", Query(view="overdue", per_page=10))
+    page = await adapter.list_page("task", Query(view="overdue", per_page=10))
     assert page.records and all(r.fields["status"] == "open" for r in page.records)
     task = page.records[0]
     await adapter.update(Change(ref=ref(wired, "task", task.id), values={"done": True}))

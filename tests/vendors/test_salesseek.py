@@ -26,8 +26,8 @@ async def test_logs_in_once_with_the_profile_credentials(wire: Any) -> None:
     wired = wire("salesseek")
     adapter = wired.adapter
     assert isinstance(adapter, SalesSeek)
-    await adapter.list("company", Query(per_page=5))
-    await adapter.list("contact", Query(per_page=5))
+    await adapter.list_page("company", Query(per_page=5))
+    await adapter.list_page("contact", Query(per_page=5))
     assert adapter.auth.logins == 1
     assert adapter.auth.cookie in wired.db.sessions
     assert adapter.me["email_address"] == "demo@sandbox.test"
@@ -35,10 +35,10 @@ async def test_logs_in_once_with_the_profile_credentials(wire: Any) -> None:
 
 async def test_expired_session_logs_in_again_transparently(wire: Any) -> None:
     wired = wire("salesseek")
-    await wired.adapter.list("company", Query(per_page=5))
+    await wired.adapter.list_page("company", Query(per_page=5))
     old = wired.adapter.auth.cookie
     wired.faults.update({"next": ["expire"]})
-    page = await wired.adapter.list("deal", Query(per_page=5))
+    page = await wired.adapter.list_page("deal", Query(per_page=5))
     assert len(page.records) == 5
     assert wired.adapter.auth.logins == 2
     assert wired.adapter.auth.cookie != old and old not in wired.db.sessions
@@ -46,7 +46,7 @@ async def test_expired_session_logs_in_again_transparently(wire: Any) -> None:
 
 async def test_expire_before_the_first_request(wire: Any) -> None:
     wired = wire("salesseek", faults=Faults(next=deque(["expire"])))
-    page = await wired.adapter.list("task", Query(per_page=3))
+    page = await wired.adapter.list_page("task", Query(per_page=3))
     assert len(page.records) == 3
 
 
@@ -55,7 +55,7 @@ async def test_wrong_password_is_an_auth_error_without_the_password(wire: Any) -
     wired.adapter.auth._password = "hunter2-secret"
     wired.http.redact.add("hunter2-secret")
     with pytest.raises(AuthError) as caught:
-        await wired.adapter.list("company", Query())
+        await wired.adapter.list_page("company", Query())
     assert "Invalid email address or password" in str(caught.value)
     assert "hunter2-secret" not in str(caught.value)
     assert "sandbox" not in caught.value.message
@@ -66,7 +66,7 @@ async def test_paging_follows_the_records_headers(wire: Any) -> None:
     seen: list[str] = []
     cursor = None
     while True:
-        page = await wired.adapter.list("company", Query(per_page=40, cursor=cursor))
+        page = await wired.adapter.list_page("company", Query(per_page=40, cursor=cursor))
         assert page.total == 100
         seen += [r.id for r in page.records]
         cursor = page.next_cursor
@@ -79,24 +79,24 @@ async def test_paging_follows_the_records_headers(wire: Any) -> None:
 async def test_search_and_sort(wire: Any) -> None:
     wired = wire("salesseek")
     person = next(iter(wired.db.individuals.values()))
-    page = await wired.adapter.list("contact", Query(search=person["last_name"].lower()))
+    page = await wired.adapter.list_page("contact", Query(search=person["last_name"].lower()))
     assert person["id"] in {r.id for r in page.records}
     assert all(person["last_name"].lower() in r.title.lower() for r in page.records)
-    deals = await wired.adapter.list("deal", Query(sort="amount", descending=True, per_page=20))
+    deals = await wired.adapter.list_page("deal", Query(sort="amount", descending=True, per_page=20))
     amounts = [float(r.fields["amount"]) for r in deals.records]
     assert amounts == sorted(amounts, reverse=True)
     deal = next(iter(wired.db.opportunities.values()))
     word = deal["name"].split()[0]
-    found = await wired.adapter.list("deal", Query(search=word, per_page=200))
+    found = await wired.adapter.list_page("deal", Query(search=word, per_page=200))
     assert deal["id"] in {r.id for r in found.records}
     assert all(word.lower() in r.title.lower() for r in found.records)
 
 
 async def test_views_filter_pages(wire: Any) -> None:
     wired = wire("salesseek")
-    won = await wired.adapter.list("deal", Query(view="won", per_page=200))
+    won = await wired.adapter.list_page("deal", Query(view="won", per_page=200))
     assert won.records and {r.fields["status"] for r in won.records} == {"won"}
-    mine = await wired.adapter.list("task", Query(view="mine", per_page=300))
+    mine = await wired.adapter.list_page("task", Query(view="mine", per_page=300))
     me = wired.adapter.me["id"]
     assert mine.records and {r.fields["assignee"] for r in mine.records} == {me}
 
@@ -225,9 +225,9 @@ async def test_company_timeline_pulls_in_people_and_deals(wire: Any) -> None:
 
 async def test_groups_and_members(wire: Any) -> None:
     wired = wire("salesseek")
-    groups = await wired.adapter.list("group", Query(view="individuals"))
+    groups = await wired.adapter.list_page("group", Query(view="individuals"))
     static = next(g for g in groups.records if g.fields["group_type"] == "static")
-    members = await wired.adapter.list(
+    members = await wired.adapter.list_page(
         "group_member", Query(filters={"group": static.id}, per_page=15)
     )
     assert members.total == len(wired.db.group_items[static.id])
@@ -250,7 +250,7 @@ async def test_create_and_delete(wire: Any) -> None:
 
 async def test_429_and_500_are_retried(wire: Any) -> None:
     wired = wire("salesseek", faults=Faults(next=deque(["429", "500"])))
-    page = await wired.adapter.list("company", Query(per_page=5))
+    page = await wired.adapter.list_page("company", Query(per_page=5))
     assert len(page.records) == 5
     assert wired.faults.counts == {"429": 1, "500": 1}
 
@@ -260,7 +260,7 @@ async def test_updated_since_stops_at_older_records(wire: Any) -> None:
     deal_id = next(iter(wired.db.opportunities))
     await wired.adapter.update(change("deal", deal_id, name="Fresh"))
     since = wired.app.state.clock() - timedelta(minutes=5)  # the sandbox's anchored "now"
-    page = await wired.adapter.list("deal", Query(updated_since=since))
+    page = await wired.adapter.list_page("deal", Query(updated_since=since))
     assert deal_id in {r.id for r in page.records}
     assert all(r.updated_at and r.updated_at >= since for r in page.records)
     assert page.next_cursor is None
@@ -269,10 +269,10 @@ async def test_updated_since_stops_at_older_records(wire: Any) -> None:
 @pytest.mark.loopback
 async def test_over_loopback_login_paging_and_relogin(wire: Any) -> None:
     wired = wire("salesseek", transport="loopback")
-    page = await wired.adapter.list("contact", Query(per_page=50))
+    page = await wired.adapter.list_page("contact", Query(per_page=50))
     assert page.total == 300 and page.next_cursor == "50"
     wired.faults.update({"next": ["expire"]})
-    second = await wired.adapter.list("contact", Query(per_page=50, cursor=page.next_cursor))
+    second = await wired.adapter.list_page("contact", Query(per_page=50, cursor=page.next_cursor))
     assert len(second.records) == 50 and wired.adapter.auth.logins == 2
     deal_id = next(iter(wired.db.opportunities))
     await wired.adapter.update(change("deal", deal_id, amount="999.00"))

@@ -54,7 +54,9 @@ async def test_deal_sort_paging_and_search(wire: Wire) -> None:
     w = ac(wire)
     query = Query(sort="amount", descending=True, per_page=40)
     first = await w.adapter.list_page("deal", query)
-    second = await w.adapter.list_page("deal", query.model_copy(update={"cursor": first.next_cursor}))
+    second = await w.adapter.list_page(
+        "deal", query.model_copy(update={"cursor": first.next_cursor})
+    )
     amounts = [float(r.fields["amount"]) for r in first.records + second.records]
     assert amounts == sorted(amounts, reverse=True)
     assert first.total == len(w.db.deals) and first.next_cursor == "40"

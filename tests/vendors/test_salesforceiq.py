@@ -131,7 +131,9 @@ async def test_contact_search_by_email_and_local_sort(wire: Wire) -> None:
     sorted_page = await wired.adapter.list_page("contact", Query(sort="title", per_page=50))
     titles = [r.title.lower() for r in sorted_page.records]
     assert titles == sorted(titles)
-    won = await wired.adapter.list_page(list_kind(wired, "Customers"), Query(view="won", per_page=200))
+    won = await wired.adapter.list_page(
+        list_kind(wired, "Customers"), Query(view="won", per_page=200)
+    )
     assert won.records and all(r.fields["status"] == "won" for r in won.records)
 
 

@@ -51,7 +51,9 @@ async def test_people_paging_search_and_sort(wire: Wire) -> None:
     accounts = await adapter.list_page("company", Query(sort="title", per_page=20))
     names = [r.title.lower() for r in accounts.records]
     assert names == sorted(names)
-    by_domain = await adapter.list_page("company", Query(search=wired.db["accounts"][501]["domain"]))
+    by_domain = await adapter.list_page(
+        "company", Query(search=wired.db["accounts"][501]["domain"])
+    )
     assert [r.id for r in by_domain.records] == ["501"]
 
 

@@ -82,7 +82,9 @@ async def test_search_and_sort(wire: Any) -> None:
     page = await wired.adapter.list_page("contact", Query(search=person["last_name"].lower()))
     assert person["id"] in {r.id for r in page.records}
     assert all(person["last_name"].lower() in r.title.lower() for r in page.records)
-    deals = await wired.adapter.list_page("deal", Query(sort="amount", descending=True, per_page=20))
+    deals = await wired.adapter.list_page(
+        "deal", Query(sort="amount", descending=True, per_page=20)
+    )
     amounts = [float(r.fields["amount"]) for r in deals.records]
     assert amounts == sorted(amounts, reverse=True)
     deal = next(iter(wired.db.opportunities.values()))

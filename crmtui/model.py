@@ -184,6 +184,27 @@ class Activity(_Model):
     kept: bool = False
 
 
+class Role(StrEnum):
+    """What a field means to the app, whatever the vendor calls it.
+
+    A kind declares its roles in ``KindInfo.roles`` (role -> field key); the board, the
+    row colours, My day and the record screen read a field through its role only, so a
+    vendor naming its fields its own way keeps them. ``tests/vendors/test_roles.py``
+    checks every declared role names a field of the kind, of the type below.
+    """
+
+    TITLE = "title"  # text: what the record's title is made of (a name, a subject)
+    AMOUNT = "amount"  # money or number: the value a board column sums
+    CURRENCY = "currency"  # choice or text: the ISO code of the kind's money fields
+    PIPELINE = "pipeline"  # choice: the group the STAGE choices belong to
+    STAGE = "stage"  # choice: the step of the pipeline (a board's columns)
+    STATUS = "status"  # choice: "open" / "won" / "lost" colour the row (other values don't)
+    OWNER = "owner"  # user: who owns the record
+    DUE = "due"  # datetime or date: when a task is due (My day lists the kind)
+    DUE_DATE = "due_date"  # date: read when DUE is empty (a vendor keeping both)
+    DONE = "done"  # bool, or a choice whose ``KindInfo.done_values`` mean done
+
+
 class KindInfo(_Model):
     """A kind as a vendor offers it, in the vendor's own words."""
 
@@ -210,6 +231,29 @@ class KindInfo(_Model):
     families: dict[str, str] = Field(default_factory=dict)
     # Shown in the timeline pane when ``has_timeline`` is False: why, in the vendor's words.
     timeline_note: str = ""
+    # What the app reads by meaning: role -> the key of the kind's field playing it.
+    roles: dict[Role, str] = Field(default_factory=dict)
+    # When ``Role.DONE`` is a choice field: its values that mean done.
+    done_values: list[str] = Field(default_factory=list)
+    # Fields holding another record's id: field key -> the kind it points at.
+    references: dict[str, str] = Field(default_factory=dict)
+    # The views My day refreshes for a kind with ``Role.DUE`` (its overdue and due-today
+    # views); empty: it refreshes the kind's first page.
+    day_views: list[str] = Field(default_factory=list)
+
+    def role(self, role: Role) -> str | None:
+        """The key of the field playing ``role`` (None: the kind has no such field)."""
+        return self.roles.get(role)
+
+    def is_done(self, fields: dict[str, Any]) -> bool:
+        """Whether a record's ``fields`` say it is done, by the kind's ``Role.DONE``."""
+        key = self.roles.get(Role.DONE)
+        if key is None:
+            return False
+        value = fields.get(key)
+        if self.done_values:
+            return value is not None and str(value) in self.done_values
+        return value is True
 
 
 class Query(_Model):

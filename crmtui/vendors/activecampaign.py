@@ -58,6 +58,7 @@ from crmtui.model import (
     Record,
     RecordRef,
     RelatedRef,
+    Role,
 )
 from crmtui.vendors.base import (
     CannotTell,
@@ -293,6 +294,7 @@ class ActiveCampaign(Vendor):
                 singular="Pipeline",
                 columns=["title", "currency", "stages"],
                 sortable=["title"],
+                roles={Role.TITLE: "name", Role.CURRENCY: "currency"},
             ),
             KindInfo(
                 kind=Kind.DEAL,
@@ -308,6 +310,16 @@ class ActiveCampaign(Vendor):
                     "next_task_due",
                 ],
                 sortable=list(DEAL_ORDERS),
+                roles={
+                    Role.TITLE: "name",
+                    Role.AMOUNT: "amount",
+                    Role.CURRENCY: "currency",
+                    Role.PIPELINE: "pipeline",
+                    Role.STAGE: "stage",
+                    Role.STATUS: "status",
+                    Role.OWNER: "owner",
+                },
+                references={"contact": Kind.CONTACT},
                 editable=True,
                 creatable=True,
                 deletable=True,
@@ -322,6 +334,14 @@ class ActiveCampaign(Vendor):
                 singular="Task",
                 columns=["title", "type", "due_at", "done", "owner"],
                 sortable=[],
+                roles={
+                    Role.TITLE: "subject",
+                    Role.DUE: "due_at",
+                    Role.DONE: "done",
+                    Role.OWNER: "owner",
+                },
+                references={"deal": Kind.DEAL, "contact": Kind.CONTACT},
+                day_views=["overdue"],
                 editable=True,
                 creatable=True,
                 deletable=True,
@@ -335,6 +355,7 @@ class ActiveCampaign(Vendor):
                 singular="Contact",
                 columns=["title", "email", "phone"],
                 sortable=[],
+                roles={Role.TITLE: "name"},
             ),
         ]
 

@@ -43,6 +43,7 @@ Decisions (where the documentation is silent or ambiguous):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,6 +70,7 @@ from crmtui.model import (
     Record,
     RecordRef,
     RelatedRef,
+    Role,
 )
 from crmtui.vendors.base import (
     CannotTell,
@@ -109,9 +111,13 @@ class _Resource:
     sorts: Mapping[str, str]  # neutral key -> documented sort field
     include: str  # embeds for get()
     timeline_include: str  # embeds that carry timeline entries
+    roles: Mapping[Role, str] = dataclasses.field(default_factory=dict)
+    references: Mapping[str, str] = dataclasses.field(default_factory=dict)  # field key -> kind
+    day_views: tuple[str, ...] = ()  # the views My day refreshes
 
 
 _SORT_COMMON = {"created_at": "created_at", "updated_at": "updated_at"}
+_NAMED = {Role.TITLE: "name", Role.OWNER: "owner"}
 
 RESOURCES: dict[str, _Resource] = {
     r.kind: r
@@ -133,6 +139,8 @@ RESOURCES: dict[str, _Resource] = {
             },
             "owner,sales_accounts,deals",
             "notes,tasks,appointments",
+            roles=_NAMED,
+            references={"company": Kind.COMPANY},
         ),
         _Resource(
             Kind.LEAD,
@@ -151,6 +159,7 @@ RESOURCES: dict[str, _Resource] = {
             },
             "owner",
             "notes,tasks,appointments",
+            roles=_NAMED,
         ),
         _Resource(
             Kind.COMPANY,
@@ -168,6 +177,7 @@ RESOURCES: dict[str, _Resource] = {
             },
             "owner,contacts,deals",
             "tasks,appointments",
+            roles=_NAMED,
         ),
         _Resource(
             Kind.DEAL,
@@ -186,6 +196,15 @@ RESOURCES: dict[str, _Resource] = {
             },
             "owner,contacts,sales_account",
             "",
+            roles={
+                **_NAMED,
+                Role.AMOUNT: "amount",
+                Role.CURRENCY: "currency",
+                Role.PIPELINE: "pipeline",
+                Role.STAGE: "stage",
+                Role.STATUS: "status",
+            },
+            references={"company": Kind.COMPANY},
         ),
         _Resource(
             Kind.TASK,
@@ -199,6 +218,19 @@ RESOURCES: dict[str, _Resource] = {
             {},
             "owner,users,targetable",
             "",
+            roles={
+                Role.TITLE: "subject",
+                Role.DUE: "due_at",
+                Role.DONE: "done",
+                Role.OWNER: "owner",
+            },
+            references={
+                "contact": Kind.CONTACT,
+                "lead": Kind.LEAD,
+                "company": Kind.COMPANY,
+                "deal": Kind.DEAL,
+            },
+            day_views=("overdue", "due_today"),
         ),
     )
 }
@@ -496,6 +528,9 @@ class Freshsales(Vendor):
                     deletable=True,
                     has_timeline=resource.kind != Kind.TASK,
                     views=views,
+                    roles=dict(resource.roles),
+                    references=dict(resource.references),
+                    day_views=list(resource.day_views),
                 )
             )
         return infos

@@ -77,6 +77,7 @@ from crmtui.model import (
     Record,
     RecordRef,
     RelatedRef,
+    Role,
 )
 from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, holds, record_id
 
@@ -189,6 +190,18 @@ def _neutral_keys(fields: list[Json]) -> dict[str, str]:
         "owner": find(("owner",), "user", "1"),
     }
     return {fid: key for key, fid in found.items() if fid is not None}
+
+
+def _list_roles(schema: ListSchema) -> dict[Role, str]:
+    """A list's roles: its fixed fields, and the neutral columns the list has."""
+    present = set(schema.keys.values())
+    found = ((Role.STAGE, "stage"), (Role.AMOUNT, "amount"), (Role.OWNER, "owner"))
+    return {
+        Role.TITLE: "name",
+        Role.STATUS: "status",
+        Role.PIPELINE: "pipeline",
+        **{role: key for role, key in found if key in present},
+    }
 
 
 def _status_of(label: str | None) -> str:
@@ -428,6 +441,8 @@ class SalesforceIQ(Vendor):
                     has_timeline=False,
                     timeline_note=NO_TIMELINE,
                     views={"open": "Open", "won": "Won", "lost": "Lost"},
+                    roles=_list_roles(schema),
+                    references={"company": "company", "contact": "contact"},
                 )
             )
         return [
@@ -437,6 +452,7 @@ class SalesforceIQ(Vendor):
                 label="Accounts",
                 singular="Account",
                 columns=["title", "city", "industry", "updated_at"],
+                roles={Role.TITLE: "name"},
                 editable=True,
                 creatable=True,
                 deletable=True,
@@ -447,6 +463,7 @@ class SalesforceIQ(Vendor):
                 label="Contacts",
                 singular="Contact",
                 columns=["title", "email", "phone", "company_name", "job_title"],
+                roles={Role.TITLE: "name"},
                 editable=True,
                 creatable=True,
                 deletable=True,

@@ -30,6 +30,7 @@ from crmtui.model import (
     Query,
     Record,
     RecordRef,
+    Role,
     utcnow,
 )
 from crmtui.service.events import (
@@ -188,6 +189,17 @@ class Crm:
         self._fields[key] = cached
         return cached
 
+    def cached_kinds(self, profile: str) -> list[KindInfo]:
+        """The kinds known without a request ([] when never fetched)."""
+        state = self.states[profile]
+        if not state.kinds:
+            state.kinds = self.store.get_kinds(profile) or []
+        return state.kinds
+
+    def kind_info(self, profile: str, kind: str) -> KindInfo | None:
+        """A kind's ``KindInfo`` (its roles, views...) when known without a request."""
+        return next((info for info in self.cached_kinds(profile) if info.kind == kind), None)
+
     def cached_fields(self, profile: str, kind: str) -> list[FieldSpec]:
         """The specs known without a request ([] when never fetched)."""
         key = (profile, kind)
@@ -334,25 +346,30 @@ class Crm:
         values: dict[str, Any] = {}
         record = self.store.get_record(ref)
         fields = record.fields if record else {}
-        currency = fields.get("currency")
+        if self.kind_info(ref.profile, ref.kind) is None:  # its roles: known once asked
+            with contextlib.suppress(CrmError):
+                await self.kinds(ref.profile)
+        info = self.kind_info(ref.profile, ref.kind)
+        money = info.role(Role.CURRENCY) if info else None  # the key of the currency
+        pipe = info.role(Role.PIPELINE) if info else None  # the key of the pipeline
+        currency = fields.get(money) if money else None
         # the currency and pipeline first: money is checked against the currency it will
         # have, a stage against the pipeline it will be in
-        first = {"currency": 0, "pipeline": 1}
+        first = {key: n for n, key in enumerate((money, pipe)) if key}
         for key, text in sorted(texts.items(), key=lambda item: first.get(item[0], 2)):
             spec = specs.get(key)
             if spec is None or not spec.writable:
                 label = spec.label if spec else key
                 raise FieldError(f"{label} cannot be changed in {self.adapter(ref.profile).label}")
-            pipeline = values.get("pipeline", fields.get("pipeline"))
+            pipeline = values.get(pipe, fields.get(pipe)) if pipe else None
             group = None
             if pipeline not in (None, ""):  # a pipeline by id and by name, as choices name it
-                pipeline_spec = specs.get("pipeline")
+                pipeline_spec = specs.get(pipe) if pipe else None
                 label = pipeline_spec.choice_label(pipeline) if pipeline_spec else None
                 group = {str(pipeline), *([label] if label else [])}
-            values[key] = validate(
-                spec, text, currency=values.get("currency") or currency, group=group
-            )
-        if values.get("currency") and not same_value(values["currency"], currency):
+            new_currency = values.get(money) if money else None
+            values[key] = validate(spec, text, currency=new_currency or currency, group=group)
+        if money and values.get(money) and not same_value(values[money], currency):
             # a new currency alone: the amounts kept must fit it (1250.75 cannot be JPY)
             for spec in specs.values():
                 amount = fields.get(spec.key)
@@ -363,7 +380,7 @@ class Crm:
                     and amount
                 ):
                     try:
-                        validate(spec, str(amount), currency=values["currency"])
+                        validate(spec, str(amount), currency=values[money])
                     except FieldError as exc:
                         raise FieldError(
                             f"{exc} — change {spec.label} in the same edit as the currency"
@@ -396,14 +413,13 @@ class Crm:
             label = spec.label if spec else key
             old, new = display(spec, change.base.get(key)), display(spec, value)
             parts.append(f"{label}: {old or '—'} → {new or '—'}")
-        stage = any(
-            s.type is FieldType.CHOICE and k == "stage"
-            for k, s in specs.items()
-            if k in change.values
-        )
+        info = self.kind_info(change.ref.profile, change.ref.kind)
+        stage = info.role(Role.STAGE) if info else None
+        stage_spec = specs.get(stage) if stage in change.values else None
+        moved = stage_spec is not None and stage_spec.type is FieldType.CHOICE
         return Activity(
             id=f"local:{change.id}",
-            type=ActivityType.STAGE_CHANGE if stage else ActivityType.OTHER,
+            type=ActivityType.STAGE_CHANGE if moved else ActivityType.OTHER,
             occurred_at=change.created_at,
             summary="; ".join(parts),
             who="you (queued)",

@@ -100,11 +100,15 @@ class RecordView(Record):
     """A record that knows its field specs: renders as a table, converts to pandas."""
 
     _specs: dict[str, FieldSpec] = PrivateAttr(default_factory=dict)
+    _info: KindInfo | None = PrivateAttr(default=None)
 
     @classmethod
-    def of(cls, record: Record, specs: Mapping[str, FieldSpec]) -> RecordView:
+    def of(
+        cls, record: Record, specs: Mapping[str, FieldSpec], info: KindInfo | None = None
+    ) -> RecordView:
         view = cls.model_construct(**dict(record))
         view._specs = dict(specs)
+        view._info = info  # the kind's roles: which field is the money's currency
         return view
 
     @property
@@ -113,7 +117,7 @@ class RecordView(Record):
         return self._specs
 
     def _repr_html_(self) -> str:
-        return record_html(self, self._specs)
+        return record_html(self, self._specs, self._info)
 
     def to_pandas(self) -> Any:
         """A one-row DataFrame (see ``RecordList.to_pandas``)."""
@@ -145,7 +149,8 @@ class RecordList(list[RecordView]):
         merged: dict[str, FieldSpec] = {}
         for specs in self._specs().values():
             merged = {**specs, **merged}
-        return records_html(self, self.columns, merged, self.caption)
+        infos = {r.kind: r._info for r in self if r._info is not None}
+        return records_html(self, self.columns, merged, self.caption, infos)
 
     def to_pandas(self) -> Any:
         """A DataFrame indexed by id: field keys as columns, choices as labels."""
@@ -358,7 +363,7 @@ class Client:
         shown = f"{len(records)} of {total}" if total is not None else str(len(records))
         caption = f"{info.label}: {shown}" + (f" ({stale})" if stale else "")
         return RecordList(
-            (RecordView.of(r, specs) for r in records),
+            (RecordView.of(r, specs, info) for r in records),
             columns=info.columns,
             caption=caption,
             total=total,
@@ -388,7 +393,10 @@ class Client:
         )
         specs = {k: self._cached_specs(k) for k in {r.kind for r in found}}
         return RecordList(
-            (RecordView.of(r, specs[r.kind]) for r in found),
+            (
+                RecordView.of(r, specs[r.kind], self.service.kind_info(self.profile, r.kind))
+                for r in found
+            ),
             columns=["kind", "title", "subtitle", "updated_at"],
             caption=f"{len(found)} cached records matching {text!r}",
         )
@@ -413,7 +421,8 @@ class Client:
         """The record from the vendor (cached for next time); the cache when offline."""
         ref = await self._resolve(self.ref(kind, None if id is None else str(id)))
         record = await self.service.get(ref)
-        return RecordView.of(record, await self._specs(ref.kind))
+        info = self.service.kind_info(ref.profile, ref.kind)
+        return RecordView.of(record, await self._specs(ref.kind), info)
 
     async def _resolve(self, ref: RecordRef) -> RecordRef:
         info = await self.kind(ref.kind)

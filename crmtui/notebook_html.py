@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from crmtui.fields import display, local_text
-from crmtui.model import Activity, Change, FieldSpec, FieldType, Record
+from crmtui.model import Activity, Change, FieldSpec, FieldType, KindInfo, Record, Role
 from crmtui.text import clean
 
 PANDAS_HINT = "pandas is not installed; install it with: pip install 'crmtui[pandas]'"
@@ -62,14 +62,16 @@ def _when(dt: datetime | None) -> str:
     return local_text(dt)
 
 
-def cell_text(record: Record, key: str, specs: Specs) -> str:
-    """What a list shows for ``key`` of ``record`` (plain text, not yet escaped)."""
+def cell_text(record: Record, key: str, specs: Specs, info: KindInfo | None = None) -> str:
+    """What a list shows for ``key`` of ``record`` (plain text, not yet escaped); money
+    with the currency of the kind's ``Role.CURRENCY`` field (``info``: the record's kind)."""
     if key in ("title", "subtitle", "kind", "id"):
         return str(getattr(record, key))
     if key in ("created_at", "updated_at"):
         return _when(getattr(record, key))
     value = record.fields.get(key)
-    currency = record.fields.get("currency")
+    money = info.role(Role.CURRENCY) if info else None
+    currency = record.fields.get(money) if money else None
     return display(specs.get(key), value, currency=currency if isinstance(currency, str) else None)
 
 
@@ -99,21 +101,27 @@ def _link(url: str | None, text: str) -> str:
 
 
 def records_html(
-    records: Sequence[Record], columns: Sequence[str], specs: Specs, caption: str = ""
+    records: Sequence[Record],
+    columns: Sequence[str],
+    specs: Specs,
+    caption: str = "",
+    infos: Mapping[str, KindInfo] | None = None,
 ) -> str:
+    """A list as a table; ``infos``: the records' kinds (kind -> ``KindInfo``)."""
+    infos = infos or {}
     headers = [column_label(key, specs) for key in columns]
-    rows = ([cell_text(r, key, specs) for key in columns] for r in records)
+    rows = ([cell_text(r, key, specs, infos.get(r.kind)) for key in columns] for r in records)
     return table_html(headers, rows, caption)
 
 
-def record_html(record: Record, specs: Specs) -> str:
+def record_html(record: Record, specs: Specs, info: KindInfo | None = None) -> str:
     """One record: its title, then every field with its label, then related records."""
     rows = [("Kind", record.kind), ("Id", record.id)]
     if record.subtitle:
         rows.append(("Summary", record.subtitle))
     ordered = [key for key in specs if key in record.fields]
     ordered += [key for key in record.fields if key not in specs]
-    rows += [(column_label(key, specs), cell_text(record, key, specs)) for key in ordered]
+    rows += [(column_label(key, specs), cell_text(record, key, specs, info)) for key in ordered]
     rows += [
         (label, ", ".join(ref.title for ref in refs))
         for label, refs in record.related.items()

@@ -52,6 +52,14 @@ _ESCAPE = re.compile(
     r"(?:%[0-9A-Fa-f]{2})+|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|\\[/\\\"'bfnrt]"
     r"|&#[0-9]{1,7};|&#[xX][0-9A-Fa-f]{1,6};|&(?:amp|lt|gt|quot|apos);"
 )
+# Each family of escapes alone: a writer applies one family to text that may already hold
+# another's look-alikes (a secret holding "%01", JSON-escaped with "\u00A1"): undoing every
+# family at once would turn that "%01" into a byte the secret does not have.
+_FAMILIES = (
+    re.compile(r"(?:%[0-9A-Fa-f]{2})+"),
+    re.compile(r"\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|\\[/\\\"'bfnrt]"),
+    re.compile(r"&#[0-9]{1,7};|&#[xX][0-9A-Fa-f]{1,6};|&(?:amp|lt|gt|quot|apos);"),
+)
 _SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
 
@@ -136,9 +144,9 @@ class _View:
             "".join(self.text[i] for i in kept), [a for a, _ in spans], [b for _, b in spans]
         )
 
-    def unescaped(self) -> _View | None:
-        """The text with one layer of escapes undone, or None when it holds none."""
-        if not _ESCAPE.search(self.text):
+    def unescaped(self, escapes: re.Pattern[str] = _ESCAPE) -> _View | None:
+        """The text with one layer of ``escapes`` undone, or None when it holds none."""
+        if not escapes.search(self.text):
             return None
         chars: list[str] = []
         starts: list[int] = []
@@ -157,7 +165,7 @@ class _View:
             ends.append(b)
 
         at = 0
-        for match in _ESCAPE.finditer(self.text):
+        for match in escapes.finditer(self.text):
             for i in range(at, match.start()):
                 put(self.text[i], i, i + 1)
             token, start = match.group(), match.start()
@@ -295,6 +303,11 @@ class Redactor:
                     spans += [joined.span(a, b) for a, b in self._found(joined.text, long=True)]
             if level < max(wanted):
                 view = view.unescaped()
+        if sum(bool(family.search(text)) for family in _FAMILIES) > 1:
+            for family in _FAMILIES:
+                alone = _View(text).unescaped(family)
+                if alone is not None and self._may_hold(alone.text):
+                    spans += [alone.span(a, b) for a, b in self._found(alone.text)]
         for start, end in sorted(_merged(spans), reverse=True):
             text = text[:start] + REDACTED + text[end:]
         return text

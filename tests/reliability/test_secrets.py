@@ -310,7 +310,7 @@ async def test_a_traceback_a_notebook_prints_holds_no_secret(tmp_path: Path, how
             raise cause
         raise BadResponse(adapter.label, f"the total was {key}") from cause
 
-    adapter.list = broken  # type: ignore[method-assign]
+    adapter.list_page = broken  # type: ignore[method-assign]
     try:
         with pytest.raises(CrmError) as caught:
             await rig.crm.refresh(vendor, "contact", Query(per_page=3))
@@ -514,3 +514,20 @@ async def test_forget_removes_a_profiles_cached_data(
         store.close()
     assert b"zz-forget-me" not in store_bytes(path)
     assert os.environ["CRMTUI_HOME"] in str(path)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "0000%01\\u00A1",  # JSON-escaped by a writer, the secret's own "%01" left as is
+        "0000%01&#161;",  # HTML numeric escape, "%01" left as is
+        "0000%2501%C2%A1",  # URL-encoded: its "%" escaped too
+    ],
+)
+def test_a_secret_holding_escape_look_alikes_is_redacted_in_one_family(written: str) -> None:
+    """A secret that itself holds "%01" and is written with one family of escapes (JSON,
+    HTML, URL) is found: undoing every family at once would turn its "%01" into a byte."""
+    redact = Redactor()
+    redact.add("0000%01¡")
+    out = redact(f"Refused [{written}] here")
+    assert out == "Refused [•••] here"

@@ -1,26 +1,15 @@
 """SalesSeek (REST API, 2017 docs): Organizations, Individuals, Deals, Tasks and Groups.
 
-Auth is a cookie session: ``CookieLogin`` posts the profile's email and password
-(form-encoded) to ``/api/login`` when it has no cookie, keeps the ``salesseek`` cookie in
-memory only, and on a 401 logs in once more and retries the request once, so an expired
-session never reaches the user.
+The package: ``auth`` (the cookie session), ``resources`` (each kind's paths, sorts and
+fields), ``paging`` (``start``/``rows``, views applied on the client, group members),
+``timeline`` (the activity list). Decisions where the documentation is silent:
 
-Mapping and decisions (the documentation is silent on these):
-
-- Kinds: ``company`` = Organizations, ``contact`` = Individuals, ``deal`` = Opportunities
-  (shown as "Deals"), ``task`` = Tasks, ``group`` = Groups. A group's members are browsed
-  with ``list("group_member", Query(filters={"group": <group id>}))`` (Group Pages API);
-  they come back as records of their own kind (contact, company or deal). ``get("group")``
-  also lists the first members under ``related["Members"]``.
-- Paging: ``start``/``rows`` (100 a page); the cursor is the next ``start``; the total is
-  the ``Records-Total`` header. Sorting: ``order_by=<field> <asc|desc>``.
+- A group's members are browsed with ``list_page("group_member", Query(filters={"group":
+  <group id>}))`` (Group Pages API); they come back as records of their own kind
+  (contact, company or deal). ``get("group")`` also lists the first members under
+  ``related["Members"]``.
 - Search: the server's ``search`` for organizations, individuals and tasks; deals have no
   documented search, so the adapter sends it and also filters each page by name itself.
-- Views and ``filters`` (mine, open/won/lost, done/overdue, field equality) are applied to
-  each page on the client: SalesSeek has no list filters outside smart groups. Pages may
-  then hold fewer rows than asked; the cursor still moves on by the server's page.
-- Incremental sync (``updated_since``): there is no "modified since" parameter; the list
-  is read ``order_by=modified desc`` and stops at the first record older than the mark.
 - Deals: ``stage`` is the phase id (choices: the phases of every funnel, grouped by
   funnel, from ``/api/funnels``; fallback: phases seen in deals), ``pipeline`` the funnel
   id, ``status`` open/won/lost from the phase name (SalesSeek's own ``status`` is the
@@ -28,43 +17,25 @@ Mapping and decisions (the documentation is silent on these):
 - Tasks: ``subject`` is the task's ``text`` (SalesSeek has no separate subject),
   ``due_at`` its ``due_date`` (naive UTC), ``done`` its ``completed``, ``assignee`` and
   ``owner`` users; the related record fills ``contact``/``company``/``deal``.
-- Custom fields are keyed ``cf_<name>`` (lower-case, underscores) from their definitions
-  (``/api/custom_fields?filter=view=<type>``); dropDown values are option ids (choices).
-- Timelines: ``/api/activities`` with every category flag (companies also pull in their
-  individuals' and deals' activities); ``Activity.family`` is the flag that selects the
-  entry (``notes``, ``communications``, ``contact_updates``, ``deals``,
-  ``campaign_emails``, ``automation_emails``); ``timeline(..., families=...)`` asks the
-  server for those only. Tasks and groups have no timeline.
 - Rate budget: none documented; a polite 300 requests a minute (the sandbox allows 600).
-- Creates: SalesSeek has no idempotency key, so ``create`` first looks for its own
-  earlier result and posts only when there is none (a reply lost after the write, or
-  the app killed mid-send, must not make a second record): the list searched by the
-  new record's name (a task's text, a deal's or organization's name, an individual's
-  last name), newest ``created`` first; the ``LOOKALIKES`` newest hits are read in full
-  and one holding every value of the create is the earlier result. The adapter cannot
-  tell a first try from a replay, so this runs on every create (two to six requests);
-  a create identical in every value to a record already there returns that record.
+- Creates: SalesSeek has no idempotency key. ``create`` posts at once; ``find_created``
+  (asked by the outbox only when an earlier try may have arrived) searches the list by
+  the new record's name (a task's text, a deal's or organization's name, an
+  individual's last name), newest ``created`` first; the ``LOOKALIKES`` newest hits are
+  read in full and one holding every value of the create is the earlier result.
 - Record pages are ``https://<client_id>.salesseek.net/#<type>/<id>`` (the web app's
   routes).
 """
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Callable, Generator, Iterable
-from datetime import datetime
-from http.cookies import CookieError, SimpleCookie
+from collections.abc import Iterable
 from typing import Any, ClassVar
-
-import httpx
 
 from crmtui import fields as fv
 from crmtui.http import NotFound, RateBudget, Rejected, VendorSession
-from crmtui.http.client import json_object
 from crmtui.model import (
     Activity,
-    ActivityType,
     Change,
     Choice,
     FieldSpec,
@@ -76,7 +47,6 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
     Role,
-    utcnow,
 )
 from crmtui.vendors.base import (
     CannotTell,
@@ -88,8 +58,28 @@ from crmtui.vendors.base import (
     https_url,
     record_id,
 )
+from crmtui.vendors.salesseek import paging
+from crmtui.vendors.salesseek.auth import CookieLogin, parse_error
+from crmtui.vendors.salesseek.resources import (
+    CUSTOM_KINDS,
+    FORECAST,
+    PATHS,
+    READERS,
+    SORTS,
+    custom_out,
+    custom_spec,
+    custom_value,
+    naive,
+    slug,
+)
+from crmtui.vendors.salesseek.timeline import (
+    FAMILY_LABELS,
+    TIMELINE_KINDS,
+    activity,
+    note_body,
+    timeline_params,
+)
 
-COOKIE = "salesseek"
 CLIENT_ID = Setting(
     "client_id",
     "Account sub-domain",
@@ -99,213 +89,6 @@ CLIENT_ID = Setting(
     example="acme",
 )
 LOOKALIKES = 5  # newest search hits read in full when a replayed create looks for itself
-PATHS = {
-    "company": "organizations",
-    "contact": "individuals",
-    "deal": "opportunities",
-    "task": "tasks",
-    "group": "groups",
-}
-KIND_OF = {
-    "organizations": "company",
-    "organization": "company",
-    "individuals": "contact",
-    "individual": "contact",
-    "opportunities": "deal",
-    "opportunity": "deal",
-}
-# The activity list's documented filters, as the timeline offers them.
-FAMILY_LABELS = {
-    "notes": "Notes",
-    "communications": "Communications",
-    "contact_updates": "Contact updates",
-    "deals": "Deals",
-    "campaign_emails": "Campaign emails",
-    "automation_emails": "Automation emails",
-}
-FAMILIES = tuple(FAMILY_LABELS)
-MEMBER_COLUMNS = {
-    "individuals": ["first_name", "last_name", "organization.name", "email", "phone"],
-    "organizations": ["name", "website", "phone"],
-    "opportunities": ["name", "organization.name", "phase_name", "value", "currency"],
-}
-SORTS: dict[str, dict[str, str]] = {
-    "company": {"title": "name", "name": "name", "updated_at": "modified", "created_at": "created"},
-    "contact": {
-        "title": "full_name",
-        "name": "full_name",
-        "first_name": "first_name",
-        "last_name": "last_name",
-        "job_title": "role",
-        "updated_at": "modified",
-        "created_at": "created",
-    },
-    "deal": {
-        "title": "name",
-        "name": "name",
-        "amount": "value",
-        "stage": "phase_name",
-        "expected_close": "expected_close_date",
-        "updated_at": "modified",
-        "created_at": "created",
-    },
-    "task": {
-        "title": "text",
-        "subject": "text",
-        "due_at": "due_date",
-        "done": "completed",
-        "updated_at": "modified",
-        "created_at": "created",
-    },
-    "group": {"title": "name", "name": "name", "updated_at": "modified"},
-}
-FORECAST = {
-    "none": "None",
-    "none_upside": "None Upside",
-    "committed_downside": "Committed Downside",
-    "committed": "Committed",
-}
-LABELS = {
-    "auto:organization_import": "Organization imported",
-    "auto:individual_import": "Individual imported",
-    "auto:opportunity_import": "Deal imported",
-    "auto:organization_creation": "Organization created",
-    "auto:individual_creation": "Individual created",
-    "auto:opportunity_creation": "Deal created",
-    "archive:mailshot_sent": "Campaign sent",
-    "archive:mailshot_opened": "Campaign opened",
-    "automation:archive:mailshot_url_clicked": "Campaign link clicked",
-    "automation:archive:mailshot_sent": "Automated email sent",
-}
-
-
-def family(activity_type: str) -> str:
-    """The activity list flag that selects an activity type (see the docstring)."""
-    if activity_type in ("note", "task:completed"):
-        return "notes"
-    if activity_type in ("archive:email", "auto:call"):
-        return "communications"
-    if activity_type.startswith("automation:"):
-        return "automation_emails"
-    if activity_type.startswith("archive:mailshot"):
-        return "campaign_emails"
-    if activity_type.startswith("auto:opportunity"):
-        return "deals"
-    return "contact_updates"
-
-
-def parse_error(response: httpx.Response) -> str | None:
-    """SalesSeek's error body: ``{"detail": "..."}``."""
-    body = json_object(response)
-    return str(body["detail"]) if body and body.get("detail") else None
-
-
-def ref(value: Any) -> Any:
-    """A reference to another record (owner, organization, phase...): checked as record
-    ids are (``record_id``), so ``{"evil": 1}`` or ``1.5`` is refused, never stored."""
-    if value is None or value == "":
-        return value
-    return record_id("SalesSeek", value, "reference to a record")
-
-
-class CookieLogin(httpx.Auth):
-    """Cookie-session auth: logs in when needed, and once more after a 401."""
-
-    requires_response_body = True
-
-    def __init__(
-        self,
-        login_url: str,
-        email: str,
-        password: str,
-        on_cookie: Callable[[str], None] | None = None,
-    ) -> None:
-        self._login_url = login_url
-        self._on_cookie = on_cookie  # e.g. the redactor: the cookie is a secret too
-        self._email = email
-        self._password = password
-        self.cookie: str | None = None  # in memory only
-        self.me: dict[str, Any] | None = None  # the login answer: the user and the account
-        self.logins = 0
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self.cookie is None:
-            login = yield self._login()
-            if not self._accept(login):
-                return  # the login's own refusal is the answer
-        sent = self._sign(request)
-        response = yield request
-        if response.status_code != 401:
-            return
-        if self.cookie == sent:  # nobody has logged in again since: do it
-            self.cookie = None
-            login = yield self._login()
-            if not self._accept(login):
-                return
-        self._sign(request)
-        yield request
-
-    def _login(self) -> httpx.Request:
-        self.logins += 1
-        return httpx.Request(
-            "POST",
-            self._login_url,
-            data={"email_address": self._email, "password": self._password},
-            headers={"Accept": "application/json"},
-        )
-
-    def _sign(self, request: httpx.Request) -> str | None:
-        request.headers["Cookie"] = f"{COOKIE}={self.cookie}"
-        return self.cookie
-
-    def _accept(self, response: httpx.Response) -> bool:
-        if response.status_code != 200:
-            return False
-        for header in response.headers.get_list("set-cookie"):
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(header)
-            except CookieError:
-                continue
-            if COOKIE in jar and jar[COOKIE].value:
-                self.cookie = jar[COOKIE].value
-                if self._on_cookie is not None:
-                    self._on_cookie(self.cookie)
-        try:
-            self.me = response.json()
-        except ValueError:
-            self.me = None
-        return self.cookie is not None
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-
-
-def _first(items: Any, medium: str) -> str | None:
-    """The first ``communication`` value of a medium (or, failing that, of that name)."""
-    for item in items or []:
-        if item.get("medium") == medium:
-            return item.get("value")
-    for item in items or []:
-        if str(item.get("name", "")).lower() == medium:
-            return item.get("value")
-    return None
-
-
-def _naive(value: Any) -> str | None:
-    """A neutral datetime (ISO, aware) as SalesSeek's naive UTC timestamp."""
-    dt = fv.parse_datetime(value)
-    return None if dt is None else dt.replace(tzinfo=None).isoformat(timespec="seconds")
-
-
-def _before_now(value: Any) -> bool:
-    due = fv.parse_datetime(value)
-    return due is not None and due < utcnow()
-
-
-def _html(text: str) -> str:
-    return "".join(f"<p>{html.escape(line)}</p>" for line in text.splitlines() if line.strip())
 
 
 def _search_term(values: dict[str, Any]) -> str:
@@ -536,7 +319,7 @@ class SalesSeek(Vendor):
             case _:
                 raise Rejected(self.label, f"SalesSeek has no {kind!r} records")
         if kind in ("company", "contact", "deal"):
-            specs += [self._custom_spec(d) for d in await self._custom_defs(PATHS[kind])]
+            specs += [custom_spec(d) for d in await self._custom_defs(PATHS[kind])]
         return specs
 
     async def _deal_fields(self, user: Any) -> list[FieldSpec]:
@@ -624,120 +407,25 @@ class SalesSeek(Vendor):
             self._custom[view] = await self.session.json("GET", "custom_fields", params=params)
         return self._custom[view]
 
-    def _custom_spec(self, d: dict[str, Any]) -> FieldSpec:
-        kind = {
-            "dropDown": FieldType.CHOICE,
-            "checkbox": FieldType.BOOL,
-            "number": FieldType.NUMBER,
-            "currency": FieldType.MONEY,
-            "date": FieldType.DATE,
-        }.get(d["type"], FieldType.TEXT)
-        choices = [Choice(value=o["id"], label=str(o["value"])) for o in d.get("options") or []]
-        return FieldSpec(
-            key=f"cf_{_slug(d['name'])}",
-            label=d["name"],
-            type=kind,
-            writable=True,
-            required=bool(d.get("required")),
-            custom=True,
-            choices=choices,
-        )
-
-    def _custom_value(self, d: dict[str, Any], value: Any) -> Any:
-        if value is None or value == "":
-            return None
-        match d["type"]:
-            case "checkbox":
-                return str(value).lower() == "true"
-            case "number":
-                try:
-                    number = float(value)
-                except ValueError:
-                    return None
-                return int(number) if number.is_integer() else number
-            case "currency":
-                return fv.money(value)
-            case "date":
-                try:
-                    return datetime.strptime(str(value), "%m/%d/%Y").date().isoformat()
-                except ValueError:
-                    parsed = fv.parse_date(value)
-                    return parsed.isoformat() if parsed else None
-        return value
-
-    def _custom_out(self, d: dict[str, Any], value: Any) -> Any:
-        if value is None:
-            return None
-        match d["type"]:
-            case "checkbox":
-                return "true" if value else "false"
-            case "date":
-                parsed = fv.parse_date(value)
-                return parsed.strftime("%m/%d/%Y") if parsed else None
-        return str(value)
-
     # -- reads ------------------------------------------------------------------------
 
     async def list_page(self, kind: str, query: Query) -> Page:
         if kind == "group_member":
             return await self._members(query)
-        path = self._path(kind)
-        start = int(query.cursor or 0)
-        params: dict[str, Any] = {"start": start, "rows": query.per_page}
-        order = self._order(kind, query)
-        if order:
-            params["order_by"] = order
-        if query.search and kind != "group":
-            params["search"] = query.search
-        if kind == "group" and query.view:
-            params["element_type"] = query.view
-        response = await self.session.request("GET", path, params=params)
-        rows = self.session.decode(response) or []
-        total = int(response.headers.get("Records-Total", start + len(rows)))
-        more = bool(rows) and start + len(rows) < total
-        if query.updated_since is not None:
-            mark = query.updated_since
-            fresh = [r for r in rows if (fv.parse_datetime(r.get("modified")) or mark) >= mark]
-            more = more and len(fresh) == len(rows)
-            rows = fresh
-        records = [await self._record(kind, r) for r in rows]
-        records = [r for r in records if self._keep(kind, r, query)]
-        return Page(
-            records=records, total=total, next_cursor=str(start + len(rows)) if more else None
+        response = await self.session.request(
+            "GET", self._path(kind), params=paging.list_params(kind, query)
         )
+        rows, total, cursor = paging.page_rows(response, self.session.decode(response) or [], query)
+        records = [await self._record(kind, r) for r in rows]
+        me = self.me.get("id")
+        records = [r for r in records if paging.keep(kind, r, query, me)]
+        return Page(records=records, total=total, next_cursor=cursor)
 
     def _path(self, kind: str) -> str:
         try:
             return PATHS[kind]
         except KeyError:
             raise Rejected(self.label, f"SalesSeek has no {kind!r} records") from None
-
-    def _order(self, kind: str, query: Query) -> str | None:
-        if query.updated_since is not None:
-            return "modified desc"
-        if not query.sort:
-            return None
-        field = SORTS.get(kind, {}).get(query.sort, query.sort)
-        return f"{field} {'desc' if query.descending else 'asc'}"
-
-    def _keep(self, kind: str, record: Record, query: Query) -> bool:
-        f = record.fields
-        me = self.me.get("id")
-        view = query.view if kind != "group" else None
-        checks = {
-            "mine": lambda: (f.get("assignee") if kind == "task" else f.get("owner")) == me,
-            "open": lambda: not f.get("done") if kind == "task" else f.get("status") == "open",
-            "won": lambda: f.get("status") == "won",
-            "lost": lambda: f.get("status") == "lost",
-            "done": lambda: bool(f.get("done")),
-            "leads": lambda: bool(f.get("lead")),
-            "overdue": lambda: not f.get("done") and _before_now(f.get("due_at")),
-        }
-        if view and view in checks and not checks[view]():
-            return False
-        if kind == "deal" and query.search and query.search.lower() not in record.title.lower():
-            return False
-        return all(str(f.get(k)) == str(v) for k, v in query.filters.items())
 
     async def get(self, kind: str, id: str) -> Record:
         raw = await self.session.json("GET", f"{self._path(kind)}/{id}")
@@ -757,58 +445,16 @@ class SalesSeek(Vendor):
         if element is None:
             group = await self.session.json("GET", f"groups/{group_id}")
             element = self._groups[group_id] = group["element_type"]
-        start = int(query.cursor or 0)
-        columns = MEMBER_COLUMNS[element]
-        params: dict[str, Any] = {
-            "item_type": element,
-            "group_id": group_id,
-            "start": start,
-            "rows": query.per_page,
-            "columns": ",".join(columns),
-        }
-        if query.sort:
-            field = SORTS[KIND_OF[element]].get(query.sort, query.sort)
-            params["order_by"] = f"{field} {'desc' if query.descending else 'asc'}"
+        params = paging.member_params(element, group_id, query)
         response = await self.session.request("GET", "group_pages", params=params)
         body = self.session.decode(response) or {}
         rows = body.get("rows") or []
-        records = [self._member(element, columns, row) for row in rows]
-        total_header = response.headers.get("Records-Total")
-        total = int(total_header) if total_header else None
-        more = len(rows) == query.per_page if total is None else start + len(rows) < total
-        return Page(
-            records=records, total=total, next_cursor=str(start + len(rows)) if more else None
-        )
+        records = [self._member(element, row) for row in rows]
+        total, cursor = paging.member_next(response, len(rows), query)
+        return Page(records=records, total=total, next_cursor=cursor)
 
-    def _member(self, element: str, columns: list[str], row: dict[str, Any]) -> Record:
-        cells = dict(zip(columns, row.get("cells") or [], strict=False))
-        for key in ("email", "phone", "website"):
-            if isinstance(cells.get(key), list):
-                cells[key] = next((c.get("value") for c in cells[key]), None)
-        kind = KIND_OF[element]
-        if kind == "contact":
-            title = f"{cells.get('first_name') or ''} {cells.get('last_name') or ''}".strip()
-            fields = {
-                "first_name": cells.get("first_name"),
-                "last_name": cells.get("last_name"),
-                "company_name": cells.get("organization.name") or None,
-                "email": cells.get("email"),
-                "phone": cells.get("phone"),
-            }
-            subtitle = fields["company_name"] or ""
-        elif kind == "company":
-            title = str(cells.get("name") or "")
-            fields = {"name": title, "website": cells.get("website"), "phone": cells.get("phone")}
-            subtitle = fields["website"] or ""
-        else:
-            title = str(cells.get("name") or "")
-            fields = {
-                "name": title,
-                "company_name": cells.get("organization.name") or None,
-                "amount": fv.money(cells.get("value")),
-                "currency": cells.get("currency"),
-            }
-            subtitle = f"{fields['amount'] or ''} {fields['currency'] or ''}".strip()
+    def _member(self, element: str, row: dict[str, Any]) -> Record:
+        kind, title, subtitle, fields = paging.member_fields(element, row)
         return Record(
             vendor=self.name,
             profile=self.profile.name,
@@ -824,12 +470,13 @@ class SalesSeek(Vendor):
     # -- records -----------------------------------------------------------------------
 
     async def _record(self, kind: str, raw: dict[str, Any]) -> Record:
-        mapper = getattr(self, f"_map_{kind}")
-        title, subtitle, fields, related = mapper(raw)
-        if kind in ("company", "contact", "deal"):
+        title, subtitle, fields, related = READERS[kind](raw)
+        if kind == "group" and raw.get("id") and raw.get("element_type"):
+            self._groups[raw["id"]] = raw["element_type"]
+        if kind in CUSTOM_KINDS:
             values = raw.get("custom_fields") or {}
             for d in await self._custom_defs(PATHS[kind]):
-                fields[f"cf_{_slug(d['name'])}"] = self._custom_value(d, values.get(d["id"]))
+                fields[f"cf_{slug(d['name'])}"] = custom_value(d, values.get(d["id"]))
         return Record(
             vendor=self.name,
             profile=self.profile.name,
@@ -845,187 +492,18 @@ class SalesSeek(Vendor):
             raw=raw,
         )
 
-    @staticmethod
-    def _tags(raw: dict[str, Any]) -> list[str]:
-        return [t.get("name", "") for t in raw.get("tags") or [] if isinstance(t, dict)]
-
-    @staticmethod
-    def _org_ref(raw: dict[str, Any]) -> dict[str, list[RelatedRef]]:
-        org_id = ref(raw.get("organization_id"))
-        if not org_id:
-            return {}
-        name = raw.get("organization_name") or (raw.get("organization") or {}).get("name") or org_id
-        return {"Organization": [RelatedRef(kind="company", id=org_id, title=name)]}
-
-    def _map_company(self, raw: dict[str, Any]) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
-        comm = raw.get("communication")
-        locations = raw.get("locations") or []
-        fields = {
-            "name": raw.get("name"),
-            "phone": _first(comm, "phone"),
-            "website": _first(comm, "website"),
-            "email": _first(comm, "email"),
-            "city": locations[0].get("address") if locations else None,
-            "owner": ref(raw.get("owner_id")),
-            "comments": raw.get("comments"),
-            "tags": self._tags(raw),
-        }
-        return raw.get("name") or "", fields["website"] or fields["phone"] or "", fields, {}
-
-    def _map_contact(self, raw: dict[str, Any]) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
-        comm = raw.get("communication")
-        name = (
-            raw.get("full_name")
-            or f"{raw.get('first_name') or ''} {raw.get('last_name') or ''}".strip()
-        )
-        company_name = raw.get("organization_name") or (raw.get("organization") or {}).get("name")
-        fields = {
-            "first_name": raw.get("first_name"),
-            "last_name": raw.get("last_name"),
-            "name": name,
-            "job_title": raw.get("role"),
-            "company": ref(raw.get("organization_id")),
-            "company_name": company_name,
-            "email": _first(comm, "email"),
-            "phone": _first(comm, "phone"),
-            "owner": ref(raw.get("owner_id")),
-            "comments": raw.get("comments"),
-            "lead": bool(ref(raw.get("source_id"))),
-            "tags": self._tags(raw),
-        }
-        subtitle = " · ".join(p for p in (raw.get("role"), company_name) if p)
-        return name or fields["email"] or "", subtitle, fields, self._org_ref(raw)
-
-    def _map_deal(self, raw: dict[str, Any]) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
-        phase = raw.get("phase_name") or (raw.get("phase") or {}).get("name") or ""
-        status = {"won": "won", "lost": "lost"}.get(phase.lower(), "open")
-        amount = fv.money(raw.get("value"))
-        close = fv.parse_date(raw.get("expected_close_date"))
-        company_name = (raw.get("organization") or {}).get("name")
-        weight = raw.get("weight")
-        fields = {
-            "name": raw.get("name"),
-            "amount": amount,
-            "currency": raw.get("currency"),
-            "stage": ref(raw.get("phase_id")),
-            "stage_name": phase,
-            "pipeline": ref(raw.get("funnel_id")),
-            "status": status,
-            "probability": round(weight * 100) if isinstance(weight, int | float) else None,
-            "forecast_status": raw.get("status"),
-            "expected_close": close.isoformat() if close else None,
-            "owner": ref(raw.get("owner_id")),
-            "company": ref(raw.get("organization_id")),
-            "company_name": company_name,
-            "weighted_amount": fv.money(raw.get("weighted_value")),
-            "stage_changed_at": fv.iso(fv.parse_datetime(raw.get("phase_last_changed"))),
-            "tags": self._tags(raw),
-        }
-        money_text = f"{amount} {raw.get('currency') or ''}".strip() if amount else ""
-        subtitle = " · ".join(p for p in (company_name, phase, money_text) if p)
-        return raw.get("name") or "", subtitle, fields, self._org_ref(raw)
-
-    def _map_task(self, raw: dict[str, Any]) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
-        text = raw.get("text") or ""
-        related = raw.get("related") or {}
-        kind = KIND_OF.get(str(raw.get("related_type") or related.get("type") or ""))
-        fields: dict[str, Any] = {
-            "subject": text,
-            "due_at": fv.iso(fv.parse_datetime(raw.get("due_date"))),
-            "done": bool(raw.get("completed")),
-            "completed_at": fv.iso(fv.parse_datetime(raw.get("complete_date"))),
-            "assignee": ref(raw.get("assignee_id")),
-            "owner": ref(raw.get("owner_id")),
-            "related_name": related.get("name"),
-            "contact": None,
-            "company": None,
-            "deal": None,
-        }
-        refs: dict[str, list[RelatedRef]] = {}
-        if kind and ref(raw.get("related_id")):
-            fields[kind] = ref(raw["related_id"])
-            label = {"contact": "Individual", "company": "Organization", "deal": "Deal"}[kind]
-            title = related.get("name") or raw["related_id"]
-            refs[label] = [RelatedRef(kind=kind, id=ref(raw["related_id"]), title=title)]
-        title = (text.splitlines() or [""])[0][:80]
-        return title, related.get("name") or "", fields, refs
-
-    def _map_group(self, raw: dict[str, Any]) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
-        if raw.get("id") and raw.get("element_type"):
-            self._groups[raw["id"]] = raw["element_type"]
-        fields = {
-            "name": raw.get("name"),
-            "group_type": raw.get("group_type"),
-            "element_type": raw.get("element_type"),
-            "mailing_list": bool(raw.get("mailing_list")),
-            "owner": ref(raw.get("owner_id")),
-            "comments": raw.get("comments"),
-        }
-        subtitle = f"{raw.get('group_type') or ''} group of {raw.get('element_type') or ''}"
-        return raw.get("name") or "", subtitle, fields, {}
-
     # -- timeline -------------------------------------------------------------------------
 
     async def timeline(
         self, kind: str, id: str, *, families: Iterable[str] | None = None
     ) -> list[Activity]:
         """Newest first; ``families`` limits it to some of ``FAMILIES`` (server-side)."""
-        if kind not in ("company", "contact", "deal"):
+        if kind not in TIMELINE_KINDS:
             return []
-        wanted = set(FAMILIES if families is None else families)
-        params: dict[str, Any] = {
-            "start": 0,
-            "rows": 100,
-            "order_by": "created desc",
-            **{flag: "true" if flag in wanted else "false" for flag in FAMILIES},
-            "item_type": PATHS[kind],
-            "item_id": id,
-        }
-        if kind == "company":
-            params.update(include_ind_related="true", include_deal_related="true")
+        params = timeline_params(kind, id, families)
         rows = await self.session.json("GET", "activities", params=params) or []
-        activities = [self._activity(r) for r in rows]
+        activities = [activity(r) for r in rows]
         return sorted(activities, key=lambda a: a.occurred_at, reverse=True)
-
-    def _activity(self, raw: dict[str, Any]) -> Activity:
-        kind = raw.get("activity_type") or ""
-        params = raw.get("params") or {}
-        body = fv.html_to_text(raw.get("note"))
-        first = (body.splitlines() or [""])[0][:80]
-        if kind == "note":
-            atype, summary = ActivityType.NOTE, first or "Note"
-        elif kind == "auto:call":
-            atype, summary = ActivityType.CALL, first or "Call logged"
-        elif kind == "archive:email":
-            atype, summary = ActivityType.EMAIL, params.get("subject") or first or "Email"
-        elif kind == "auto:opportunity_movement":
-            atype = ActivityType.STAGE_CHANGE
-            summary = f"Moved from {params.get('from')} to {params.get('to')}"
-        elif kind == "task:completed":
-            atype = ActivityType.TASK_EVENT
-            summary = f"Task completed: {params.get('description') or first}"[:80]
-        else:
-            atype = ActivityType.EMAIL if "mailshot" in kind else ActivityType.OTHER
-            summary = first or LABELS.get(kind, kind)
-        links = [
-            RelatedRef(
-                kind=KIND_OF[key], id=ref(raw[f"{key}_id"]), title=raw.get(f"{key}_name") or ""
-            )
-            for key in ("individual", "organization", "opportunity")
-            if raw.get(f"{key}_id")
-        ]
-        when = fv.parse_datetime(raw.get("user_created") or raw.get("created"))
-        return Activity(
-            id=record_id(self.label, raw.get("id"), "timeline entry"),
-            type=atype,
-            occurred_at=when or utcnow(),
-            summary=summary,
-            body=body,
-            who=(raw.get("creator") or {}).get("name") or params.get("who") or "",
-            family=family(kind),
-            links=links,
-            raw=raw,
-        )
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -1058,8 +536,8 @@ class SalesSeek(Vendor):
             "group": {"name": "name", "comments": "comments"},
         }.get(kind, {})
         defs = (
-            {f"cf_{_slug(d['name'])}": d for d in await self._custom_defs(PATHS[kind])}
-            if kind in ("company", "contact", "deal")
+            {f"cf_{slug(d['name'])}": d for d in await self._custom_defs(PATHS[kind])}
+            if kind in CUSTOM_KINDS
             else {}
         )
         body: dict[str, Any] = {}
@@ -1072,13 +550,13 @@ class SalesSeek(Vendor):
                 close = fv.parse_date(value)
                 body["expected_close_date"] = f"{close.isoformat()}T00:00:00" if close else None
             elif kind == "task" and key == "due_at":
-                body["due_date"] = _naive(value)
+                body["due_date"] = naive(value)
             elif kind == "task" and key in ("contact", "company", "deal") and value:
                 body["related_type"] = PATHS[key]
                 body["related_id"] = value
             elif key in defs:
                 custom = body.setdefault("custom_fields", {})
-                custom[defs[key]["id"]] = self._custom_out(defs[key], value)
+                custom[defs[key]["id"]] = custom_out(defs[key], value)
             else:
                 raise Rejected(self.label, f"{key!r} cannot be changed on a SalesSeek {kind}")
         return body
@@ -1123,18 +601,10 @@ class SalesSeek(Vendor):
         await self.session.request("DELETE", f"{self._path(ref.kind)}/{ref.id}", expect_json=False)
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:
-        if ref.kind not in ("company", "contact", "deal"):
+        if ref.kind not in TIMELINE_KINDS:
             return await super().add_note(ref, text)
-        body = {
-            "note": _html(text),
-            "created": None,
-            "target_date": None,
-            "activity_type": "note",
-            "item_type": PATHS[ref.kind],
-            "item_id": ref.id,
-            "tags": [],
-        }
-        return self._activity(await self.session.json("POST", "activities", json=body))
+        body = note_body(ref.kind, ref.id, text)
+        return activity(await self.session.json("POST", "activities", json=body))
 
     def record_url(self, kind: str, id: str) -> str | None:
         client_id = self.profile.setting("client_id")

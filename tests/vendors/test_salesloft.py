@@ -13,7 +13,7 @@ from crmtui.http import AuthError, Rejected
 from crmtui.model import ActivityType, Change, Query, RecordRef
 from crmtui.sandbox.faults import Faults
 from crmtui.sandbox.salesloft.data import today_in
-from crmtui.vendors.salesloft.adapter import page_cost
+from crmtui.vendors.salesloft.paging import page_cost
 
 Wire = Callable[..., Any]
 

@@ -31,22 +31,16 @@ Conventions:
 
 from __future__ import annotations
 
-import asyncio
-import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from crmtui.fields import html_to_text, iso, parse_datetime
+from crmtui.fields import iso, parse_datetime
 from crmtui.http import NotFound, RateBudget, Rejected, VendorSession
 from crmtui.http.auth import bearer
-from crmtui.http.client import json_object
 from crmtui.model import (
     Activity,
-    ActivityType,
     Change,
     Choice,
     FieldSpec,
@@ -58,209 +52,43 @@ from crmtui.model import (
     Record,
     RecordRef,
     RelatedRef,
-    Role,
 )
 from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, record_id
+from crmtui.vendors.salesloft.auth import observe_remaining, parse_error
+from crmtui.vendors.salesloft.paging import list_params, next_page, page_cost, sort_params
+from crmtui.vendors.salesloft.resources import (
+    COMPANY_WRITES,
+    CONTACT_WRITES,
+    INT_PARAMS,
+    MEMBERSHIP,
+    PATHS,
+    SIMPLE,
+    STEP,
+    TASK_TYPES,
+    TASK_VIEWS,
+    kind_infos,
+    ref_id,
+    sid,
+    slug,
+    when,
+)
+from crmtui.vendors.salesloft.timeline import (
+    call_summary,
+    email_summary,
+    note_activity,
+    read_timeline,
+    users_of,
+)
 
 API = "https://api.salesloft.com/v2/"
 APP = "https://app.salesloft.com/app/"
-MEMBERSHIP = "cadence_membership"
-STEP = "step"
-
-PATHS = {
+WRITES: dict[str, dict[str, str]] = {Kind.CONTACT: CONTACT_WRITES, Kind.COMPANY: COMPANY_WRITES}
+NOTE_TARGETS: dict[str, str] = {Kind.CONTACT: "person", Kind.COMPANY: "account"}
+WEB_PAGES: dict[str, str] = {
     Kind.CONTACT: "people",
-    Kind.COMPANY: "accounts",
-    Kind.TASK: "tasks",
-    Kind.CADENCE: "cadences",
-    MEMBERSHIP: "cadence_memberships",
-    STEP: "steps",
-    Kind.CALL: "activities/calls",
-    Kind.EMAIL: "activities/emails",
-    Kind.USER: "users",
+    Kind.COMPANY: "company",
+    Kind.CADENCE: "cadence",
 }
-TASK_VIEWS = {
-    "overdue": "Overdue",
-    "today": "Today",
-    "tomorrow": "Tomorrow",
-    "this_week": "This week",
-    "next_week": "Next week",
-}
-# Timeline filters: Activity.family (the source of the entry) -> label.
-FAMILY_LABELS = {
-    "note": "Notes",
-    "call": "Calls",
-    "email": "Emails",
-    "task": "Completed tasks",
-    "crm_activity": "CRM activities",
-}
-# Why a kind has no timeline of its own, and where its history shows instead.
-NO_TIMELINE = {
-    "task": "Salesloft keeps no history on a task: once completed it shows on its"
-    " person's timeline (under Related).",
-    "cadence": "Salesloft has no activity feed for a cadence: its members and steps are"
-    " under Related, and each touch shows on the person's timeline.",
-    "activity": "This is itself an activity: it shows on its person's timeline (under"
-    " Related), merged with their notes, calls, emails and tasks.",
-}
-TASK_TYPES = {"call": "call", "email": "email", "general": "todo"}  # v2 -> neutral
-# Neutral sort key -> v2 sort_by, per kind.
-SORTS: dict[str, dict[str, str]] = {
-    Kind.CONTACT: {
-        "title": "name",
-        "job_title": "title",
-        "last_contacted_at": "last_contacted_at",
-        "updated_at": "updated_at",
-        "created_at": "created_at",
-    },
-    Kind.COMPANY: {
-        "title": "name",
-        "account_stage": "account_stage",
-        "account_tier": "account_tier",
-        "people_count": "counts_people",
-        "last_contacted_at": "last_contacted_at",
-        "updated_at": "updated_at",
-        "created_at": "created_at",
-    },
-    Kind.TASK: {
-        "due_date": "due_date",
-        "due_at": "due_at",
-        "updated_at": "updated_at",
-        "created_at": "created_at",
-    },
-    Kind.CADENCE: {"title": "name", "updated_at": "updated_at", "created_at": "created_at"},
-    MEMBERSHIP: {"added_at": "added_at", "updated_at": "updated_at"},
-    STEP: {"step_number": "step_number", "updated_at": "updated_at"},
-    Kind.CALL: {"created_at": "created_at", "updated_at": "updated_at"},
-    Kind.EMAIL: {"sent_at": "sent_at", "updated_at": "updated_at", "created_at": "created_at"},
-    Kind.USER: {"title": "name", "updated_at": "updated_at"},
-}
-DEFAULT_SORT = {Kind.TASK: ("due_date", "ASC"), STEP: ("step_number", "ASC")}
-# Neutral filter key -> v2 query parameter, per kind ("[]" marks arrays).
-FILTERS: dict[str, dict[str, str]] = {
-    Kind.CONTACT: {
-        "company": "account_id[]",
-        "owner": "owner_id[]",
-        "person_stage": "person_stage_id[]",
-        "cadence": "cadence_id[]",
-        "email": "email_addresses[]",
-    },
-    Kind.COMPANY: {
-        "owner": "owner_id[]",
-        "account_stage": "account_stage_id[]",
-        "account_tier": "account_tier_id[]",
-        "tag": "tag[]",
-    },
-    Kind.TASK: {
-        "contact": "person_id[]",
-        "company": "account_id[]",
-        "owner": "user_id[]",
-        "status": "current_state[]",
-        "type": "task_type[]",
-    },
-    MEMBERSHIP: {
-        "cadence": "cadence_id",
-        "contact": "person_id",
-        "current": "currently_on_cadence",
-    },
-    STEP: {"cadence": "cadence_id", "type": "type[]"},
-    Kind.CALL: {"contact": "person_id[]"},
-    Kind.EMAIL: {"contact": "person_id[]", "company": "account_id[]", "owner": "user_id[]"},
-}
-CONTACT_WRITES = {
-    "first_name": "first_name",
-    "last_name": "last_name",
-    "email": "email_address",
-    "phone": "phone",
-    "mobile_phone": "mobile_phone",
-    "job_title": "title",
-    "city": "city",
-    "country": "country",
-    "do_not_contact": "do_not_contact",
-    "owner": "owner_id",
-    "person_stage": "person_stage_id",
-    "company": "account_id",
-}
-COMPANY_WRITES = {
-    "name": "name",
-    "domain": "domain",
-    "website": "website",
-    "industry": "industry",
-    "size": "size",
-    "phone": "phone",
-    "city": "city",
-    "country": "country",
-    "owner": "owner_id",
-    "account_stage": "company_stage_id",
-    "account_tier": "account_tier_id",
-}
-INT_PARAMS = {"owner_id", "person_stage_id", "account_id", "company_stage_id", "account_tier_id"}
-CRM_TYPES = {
-    "call": ActivityType.CALL,
-    "meeting": ActivityType.MEETING,
-    "email": ActivityType.EMAIL,
-}
-
-
-def page_cost(page: int) -> int:
-    """Salesloft's documented cost of a request for ``page``."""
-    for first, cost in ((501, 30), (251, 10), (151, 8), (101, 3)):
-        if page >= first:
-            return cost
-    return 1
-
-
-def parse_error(response: httpx.Response) -> str | None:
-    """v2 errors: ``{"error": "..."}`` or ``{"errors": {"field": ["msg", ...]}}``."""
-    body = json_object(response)
-    if body is None:
-        return None
-    if isinstance(body.get("error"), str):
-        return str(body["error"])
-    errors = body.get("errors")
-    if isinstance(errors, dict):
-        parts = []
-        for name, messages in errors.items():
-            text = ", ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
-            parts.append(f"{name} {text}")
-        return "; ".join(parts) or None
-    if isinstance(errors, list):
-        return "; ".join(map(str, errors)) or None
-    return None
-
-
-def ref_id(raw: dict[str, Any], key: str) -> int | None:
-    """The id of a v2 reference (``{"_href", "id"}``, ``{"id"}`` or a bare int)."""
-    value = raw.get(key)
-    if isinstance(value, dict):
-        value = value.get("id")
-    if value is None:
-        return None
-    record_id("Salesloft", value, "reference to a record")  # refuses 1.5, true, {...}, 10**300
-    return value if isinstance(value, int) else None
-
-
-def sid(value: int | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def slug(name: str) -> str:
-    return "cf_" + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-
-
-def next_page(value: Any) -> int | None:
-    """``metadata.paging.next_page``: an integer, or (one sample) a URL with ``page=``."""
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value:
-        if value.isdigit():
-            return int(value)
-        pages = parse_qs(urlsplit(value).query).get("page")
-        return int(pages[0]) if pages and pages[0].isdigit() else None
-    return None
-
-
-def when(value: Any) -> str | None:
-    return iso(parse_datetime(value))
 
 
 class Salesloft(Vendor):
@@ -308,16 +136,7 @@ class Salesloft(Vendor):
         return session
 
     def _observe(self, response: httpx.Response) -> None:
-        """Believe the server about the budget left this minute."""
-        headers = response.headers
-        remaining = headers.get("x-ratelimit-remaining-minute") or headers.get(
-            "x-ratelimit-remaining"
-        )
-        try:
-            if remaining is not None:
-                self.limiter.observe(float(remaining))
-        except ValueError:
-            pass
+        observe_remaining(self.limiter, response)
 
     async def _get(self, path: str, params: list[tuple[str, Any]] | None = None) -> Any:
         params = list(params or [])
@@ -353,117 +172,7 @@ class Salesloft(Vendor):
     # -- schema -------------------------------------------------------------------------
 
     async def kinds(self) -> list[KindInfo]:
-        return [
-            KindInfo(
-                kind=Kind.CONTACT,
-                label="People",
-                singular="Person",
-                columns=[
-                    "title",
-                    "company_name",
-                    "email",
-                    "person_stage",
-                    "owner",
-                    "last_contacted_at",
-                ],
-                sortable=list(SORTS[Kind.CONTACT]),
-                roles={Role.TITLE: "name", Role.OWNER: "owner"},
-                editable=True,
-                creatable=True,
-                deletable=True,
-                has_timeline=True,
-                families=FAMILY_LABELS,
-            ),
-            KindInfo(
-                kind=Kind.COMPANY,
-                label="Accounts",
-                singular="Account",
-                columns=[
-                    "title",
-                    "domain",
-                    "industry",
-                    "owner",
-                    "account_stage",
-                    "account_tier",
-                    "people_count",
-                    "last_contacted_at",
-                ],
-                sortable=list(SORTS[Kind.COMPANY]),
-                roles={Role.TITLE: "name", Role.OWNER: "owner"},
-                editable=True,
-                creatable=True,
-                deletable=True,
-                has_timeline=True,
-                families=FAMILY_LABELS,
-            ),
-            KindInfo(
-                kind=Kind.TASK,
-                label="Tasks",
-                singular="Task",
-                columns=["title", "type", "due_date", "status", "contact_name", "owner"],
-                sortable=list(SORTS[Kind.TASK]),
-                roles={
-                    Role.TITLE: "subject",
-                    Role.DUE: "due_at",
-                    Role.DUE_DATE: "due_date",
-                    Role.DONE: "done",
-                    Role.STATUS: "status",
-                    Role.OWNER: "owner",
-                },
-                references={"contact": Kind.CONTACT},
-                day_views=["overdue", "today"],
-                searchable=False,
-                editable=True,
-                creatable=True,
-                views=dict(TASK_VIEWS),
-                timeline_note=NO_TIMELINE["task"],
-            ),
-            KindInfo(
-                kind=Kind.CADENCE,
-                label="Cadences",
-                singular="Cadence",
-                columns=["title", "owner", "people", "team_cadence", "shared"],
-                sortable=list(SORTS[Kind.CADENCE]),
-                roles={Role.TITLE: "name"},
-                timeline_note=NO_TIMELINE["cadence"],
-            ),
-            KindInfo(
-                kind=Kind.CALL,
-                label="Calls",
-                singular="Call",
-                columns=[
-                    "title",
-                    "contact_name",
-                    "disposition",
-                    "sentiment",
-                    "duration",
-                    "called_at",
-                ],
-                sortable=list(SORTS[Kind.CALL]),
-                roles={Role.OWNER: "owner"},
-                references={"contact": Kind.CONTACT},
-                searchable=False,
-                timeline_note=NO_TIMELINE["activity"],
-            ),
-            KindInfo(
-                kind=Kind.EMAIL,
-                label="Emails",
-                singular="Email",
-                columns=[
-                    "title",
-                    "contact_name",
-                    "status",
-                    "views",
-                    "clicks",
-                    "replies",
-                    "sent_at",
-                ],
-                sortable=list(SORTS[Kind.EMAIL]),
-                references={"contact": Kind.CONTACT},
-                searchable=False,
-                timeline_note=NO_TIMELINE["activity"],
-            ),
-        ]
+        return kind_infos()
 
     async def fields(self, kind: str) -> list[FieldSpec]:
         builders: dict[str, Callable[[], Awaitable[list[FieldSpec]]]] = {
@@ -631,49 +340,9 @@ class Salesloft(Vendor):
         except KeyError:
             raise Rejected(self.label, f"Salesloft has no {kind} records") from None
 
-    def _params(self, kind: str, query: Query) -> list[tuple[str, Any]]:
-        params: list[tuple[str, Any]] = []
-        names = FILTERS.get(kind, {})
-        for key, value in query.filters.items():
-            param = names.get(key, key)
-            if kind == Kind.TASK and key == "status":
-                value = "scheduled" if value == "open" else value
-            if kind == Kind.TASK and key == "type":
-                value = "general" if value == "todo" else value
-            params.append((param, value))
-        if query.view and kind == Kind.TASK:
-            if query.view not in TASK_VIEWS:
-                raise Rejected(self.label, f"unknown task view {query.view!r}")
-            params += [("time_interval_filter", query.view), ("current_state[]", "scheduled")]
-        if query.search:
-            params += self._search(kind, query.search.strip())
-        return params
-
-    def _search(self, kind: str, text: str) -> list[tuple[str, Any]]:
-        if kind == Kind.CONTACT:
-            return [("email_addresses[]", text)]
-        if kind == Kind.COMPANY:
-            if "." in text and " " not in text:
-                return [("domain", text.lower())]
-            return [("name[]", text)]
-        if kind in (Kind.CADENCE,):
-            return [("name[]", text)]
-        if kind == Kind.USER:
-            return [("search", text)]
-        return []
-
-    def _sorting(self, kind: str, query: Query) -> list[tuple[str, Any]]:
-        if query.sort is None:
-            default = DEFAULT_SORT.get(kind)
-            return [("sort_by", default[0]), ("sort_direction", default[1])] if default else []
-        sort_by = SORTS.get(kind, {}).get(query.sort)
-        if sort_by is None:
-            raise Rejected(self.label, f"cannot sort {kind} by {query.sort}")
-        return [("sort_by", sort_by), ("sort_direction", "DESC" if query.descending else "ASC")]
-
     async def list_page(self, kind: str, query: Query) -> Page:
         path = self._path(kind)
-        params = self._params(kind, query)
+        params = list_params(kind, query)
         per_page = max(1, min(100, query.per_page))
         cursor = query.cursor or ""
         if query.updated_since is not None:
@@ -694,7 +363,7 @@ class Salesloft(Vendor):
                 next_cursor=f"u:{last}" if more and last else None,
             )
         page = int(cursor[2:]) if cursor.startswith("p:") else 1
-        params += self._sorting(kind, query)
+        params += sort_params(kind, query)
         params += [("per_page", per_page), ("page", page)]
         if page == 1:
             params.append(("include_paging_counts", "true"))
@@ -719,7 +388,7 @@ class Salesloft(Vendor):
 
     async def fetch_task_counts(self, query: Query | None = None) -> dict[str, int]:
         """v2's task counts (all, overdue, today, tomorrow, this_week, next_week)."""
-        params = self._params(Kind.TASK, (query or Query()).model_copy(update={"view": None}))
+        params = list_params(Kind.TASK, (query or Query()).model_copy(update={"view": None}))
         body = await self._get("tasks", [*params, ("per_page", 1)])
         self.task_counts = dict((body.get("metadata") or {}).get("counts") or {})
         return self.task_counts
@@ -825,7 +494,7 @@ class Salesloft(Vendor):
         person = ref_id(raw, "person")
         done = raw.get("current_state") == "completed" or raw.get("completed_at") is not None
         kind = TASK_TYPES.get(str(raw.get("task_type")), "other")
-        fields = {
+        fields: dict[str, Any] = {
             "subject": raw.get("subject"),
             "body": raw.get("description"),
             "type": kind,
@@ -865,7 +534,7 @@ class Salesloft(Vendor):
     ) -> Record:
         person = ref_id(raw, "person")
         counts = raw.get("counts") or {}
-        fields = {
+        fields: dict[str, Any] = {
             "contact": sid(person),
             "contact_name": people.get(person) if person is not None else None,
             "cadence": sid(ref_id(raw, "cadence")),
@@ -992,51 +661,7 @@ class Salesloft(Vendor):
     # -- timeline ----------------------------------------------------------------------------
 
     async def timeline(self, kind: str, id: str) -> list[Activity]:
-        if kind not in (Kind.CONTACT, Kind.COMPANY):
-            return []
-        key = int(id)
-        if kind == Kind.CONTACT:
-            sources = (
-                self._get(
-                    "notes",
-                    [("associated_with_type", "person"), ("associated_with_id", key), *RECENT],
-                ),
-                self._get("activities/calls", [("person_id[]", key), *RECENT]),
-                self._get("activities/emails", [("person_id[]", key), *RECENT]),
-                self._get("tasks", [("person_id[]", key), *DONE]),
-            )
-        else:
-            sources = (
-                self._get(
-                    "notes",
-                    [("associated_with_type", "account"), ("associated_with_id", key), *RECENT],
-                ),
-                self._empty(),
-                self._get("activities/emails", [("account_id[]", key), *RECENT]),
-                self._get("tasks", [("account_id[]", key), *DONE]),
-            )
-        notes, calls, emails, tasks = [b.get("data") or [] for b in await asyncio.gather(*sources)]
-        emails = [e for e in emails if e.get("sent_at")]
-        crm_ids = {i for r in (*calls, *emails) if (i := ref_id(r, "crm_activity")) is not None}
-        crm: list[dict[str, Any]] = []
-        if crm_ids:
-            body = await self._get(
-                "crm_activities", [*(("ids[]", i) for i in sorted(crm_ids)), ("per_page", 100)]
-            )
-            crm = body.get("data") or []
-        users = await self._names("users")
-        activities = [
-            *(note_activity(n, users) for n in notes),
-            *(call_activity(c, users) for c in calls),
-            *(email_activity(e, users) for e in emails),
-            *(task_activity(t, users) for t in tasks),
-            *(crm_activity(a, users) for a in crm),
-        ]
-        return sorted(activities, key=lambda a: a.occurred_at, reverse=True)
-
-    @staticmethod
-    async def _empty() -> dict[str, Any]:
-        return {"data": []}
+        return await read_timeline(self._get, lambda: self._names("users"), kind, id)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -1051,7 +676,7 @@ class Salesloft(Vendor):
     async def _body(self, kind: str, values: dict[str, Any]) -> dict[str, Any]:
         if kind == Kind.TASK:
             return self._task_body(values)
-        writes = {Kind.CONTACT: CONTACT_WRITES, Kind.COMPANY: COMPANY_WRITES}.get(kind)
+        writes = WRITES.get(kind)
         if writes is None:
             raise Rejected(self.label, f"{kind} records cannot be edited in Salesloft")
         body: dict[str, Any] = {}
@@ -1154,7 +779,7 @@ class Salesloft(Vendor):
         )
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:
-        target = {Kind.CONTACT: "person", Kind.COMPANY: "account"}.get(ref.kind)
+        target = NOTE_TARGETS.get(ref.kind)
         if target is None:
             raise Rejected(self.label, "Salesloft notes belong to people and accounts")
         body = {"content": text, "associated_with_type": target, "associated_with_id": int(ref.id)}
@@ -1162,102 +787,8 @@ class Salesloft(Vendor):
         return note_activity(response["data"], await self._names("users"))
 
     def record_url(self, kind: str, id: str) -> str | None:
-        page = {Kind.CONTACT: "people", Kind.COMPANY: "company", Kind.CADENCE: "cadence"}.get(kind)
+        page = WEB_PAGES.get(kind)
         return f"{APP}{page}/{id}" if page else None
-
-
-# -- activities -----------------------------------------------------------------------------
-
-RECENT = (("sort_by", "created_at"), ("sort_direction", "DESC"), ("per_page", 25))
-DONE = (
-    ("current_state[]", "completed"),
-    ("sort_by", "updated_at"),
-    ("sort_direction", "DESC"),
-    ("per_page", 25),
-)
-
-
-def users_of(raw: dict[str, Any], users: dict[int, str]) -> str:
-    user = ref_id(raw, "user")
-    return users.get(user, "") if user is not None else ""
-
-
-def call_summary(raw: dict[str, Any], name: str | None = None) -> str:
-    summary = f"Call to {name or raw.get('to') or 'unknown number'}"
-    return f"{summary} — {raw['disposition']}" if raw.get("disposition") else summary
-
-
-def email_summary(raw: dict[str, Any]) -> str:
-    return f"Email to {raw.get('recipient_email_address') or 'unknown'} ({raw.get('status')})"
-
-
-def _activity(
-    prefix: str,
-    raw: dict[str, Any],
-    type: ActivityType,
-    at: Any,
-    summary: str,
-    body: str,
-    users: dict[int, str],
-) -> Activity:
-    return Activity(
-        id=f"{prefix}:{raw['id']}",
-        type=type,
-        occurred_at=parse_datetime(at) or datetime.fromtimestamp(0, UTC),
-        summary=summary,
-        body=body,
-        who=users_of(raw, users),
-        family=prefix,
-        raw=raw,
-    )
-
-
-def note_activity(raw: dict[str, Any], users: dict[int, str]) -> Activity:
-    text = html_to_text(raw.get("content") or "")
-    first = text.splitlines()[0] if text else "Note"
-    summary = first if len(first) <= 80 else first[:79] + "…"
-    return _activity("note", raw, ActivityType.NOTE, raw.get("created_at"), summary, text, users)
-
-
-def call_activity(raw: dict[str, Any], users: dict[int, str]) -> Activity:
-    parts = []
-    if raw.get("duration") is not None:
-        minutes, seconds = divmod(int(raw["duration"]), 60)
-        parts.append(f"{minutes}m {seconds:02d}s")
-    if raw.get("sentiment"):
-        parts.append(f"sentiment {raw['sentiment']}")
-    return _activity(
-        "call",
-        raw,
-        ActivityType.CALL,
-        raw.get("created_at"),
-        call_summary(raw),
-        ", ".join(parts),
-        users,
-    )
-
-
-def email_activity(raw: dict[str, Any], users: dict[int, str]) -> Activity:
-    counts = raw.get("counts") or {}
-    body = (
-        ", ".join(f"{counts[k]} {k}" for k in ("views", "clicks", "replies") if counts.get(k))
-        or "No opens yet"
-    )
-    at = raw.get("sent_at") or raw.get("send_after") or raw.get("created_at")
-    return _activity("email", raw, ActivityType.EMAIL, at, email_summary(raw), body, users)
-
-
-def task_activity(raw: dict[str, Any], users: dict[int, str]) -> Activity:
-    at = raw.get("completed_at") or raw.get("updated_at")
-    summary = f"Completed task: {raw.get('subject') or ''}".strip()
-    return _activity("task", raw, ActivityType.TASK_EVENT, at, summary, "", users)
-
-
-def crm_activity(raw: dict[str, Any], users: dict[int, str]) -> Activity:
-    type = CRM_TYPES.get(str(raw.get("activity_type") or "").lower(), ActivityType.OTHER)
-    body = html_to_text(raw.get("description") or "")
-    summary = str(raw.get("subject") or raw.get("activity_type") or "CRM activity")
-    return _activity("crm_activity", raw, type, raw.get("created_at"), summary, body, users)
 
 
 Mapper = Callable[[Salesloft, dict[str, Any], dict[int, str], dict[int, str]], Record]
@@ -1281,34 +812,4 @@ RELATED: dict[str, Related] = {
     MEMBERSHIP: lambda self, raw: self._person_related(raw, "person"),
     Kind.CALL: lambda self, raw: self._person_related(raw, "called_person"),
     Kind.EMAIL: lambda self, raw: self._person_related(raw, "recipient"),
-}
-# Kinds whose fields are just the keys their mapper fills.
-SIMPLE: dict[str, tuple[str, ...]] = {
-    Kind.CADENCE: ("name", "owner", "people", "team_cadence", "shared", "archived", "tags"),
-    MEMBERSHIP: (
-        "contact",
-        "contact_name",
-        "cadence",
-        "state",
-        "current",
-        "added_at",
-        "owner",
-        "sent_emails",
-        "replies",
-        "calls",
-    ),
-    STEP: ("type", "day", "step_number", "disabled", "cadence"),
-    Kind.EMAIL: (
-        "to",
-        "contact",
-        "contact_name",
-        "status",
-        "bounced",
-        "views",
-        "clicks",
-        "replies",
-        "owner",
-        "sent_at",
-    ),
-    Kind.USER: ("name", "email", "job_role", "active"),
 }

@@ -1,0 +1,77 @@
+"""How Salesloft lists: v2's query parameters for filters, views, search and sort; pages
+by number, each charged its documented cost; ``metadata.paging.next_page``."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from crmtui.http import Rejected
+from crmtui.model import Kind, Query
+from crmtui.vendors.salesloft.resources import DEFAULT_SORT, FILTERS, LABEL, SORTS, TASK_VIEWS
+
+
+def page_cost(page: int) -> int:
+    """Salesloft's documented cost of a request for ``page``."""
+    for first, cost in ((501, 30), (251, 10), (151, 8), (101, 3)):
+        if page >= first:
+            return cost
+    return 1
+
+
+def next_page(value: Any) -> int | None:
+    """``metadata.paging.next_page``: an integer, or (one sample) a URL with ``page=``."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value:
+        if value.isdigit():
+            return int(value)
+        pages = parse_qs(urlsplit(value).query).get("page")
+        return int(pages[0]) if pages and pages[0].isdigit() else None
+    return None
+
+
+def list_params(kind: str, query: Query) -> list[tuple[str, Any]]:
+    """v2 query parameters for the filters (neutral keys mapped), a task view and a search."""
+    params: list[tuple[str, Any]] = []
+    names = FILTERS.get(kind, {})
+    for key, value in query.filters.items():
+        param = names.get(key, key)
+        if kind == Kind.TASK and key == "status":
+            value = "scheduled" if value == "open" else value
+        if kind == Kind.TASK and key == "type":
+            value = "general" if value == "todo" else value
+        params.append((param, value))
+    if query.view and kind == Kind.TASK:
+        if query.view not in TASK_VIEWS:
+            raise Rejected(LABEL, f"unknown task view {query.view!r}")
+        params += [("time_interval_filter", query.view), ("current_state[]", "scheduled")]
+    if query.search:
+        params += search_params(kind, query.search.strip())
+    return params
+
+
+def search_params(kind: str, text: str) -> list[tuple[str, Any]]:
+    """v2 has no free text search: exact e-mail, domain or name, per kind."""
+    if kind == Kind.CONTACT:
+        return [("email_addresses[]", text)]
+    if kind == Kind.COMPANY:
+        if "." in text and " " not in text:
+            return [("domain", text.lower())]
+        return [("name[]", text)]
+    if kind in (Kind.CADENCE,):
+        return [("name[]", text)]
+    if kind == Kind.USER:
+        return [("search", text)]
+    return []
+
+
+def sort_params(kind: str, query: Query) -> list[tuple[str, Any]]:
+    """``sort_by``/``sort_direction`` for the query's sort (the kind's default when none)."""
+    if query.sort is None:
+        default = DEFAULT_SORT.get(kind)
+        return [("sort_by", default[0]), ("sort_direction", default[1])] if default else []
+    sort_by = SORTS.get(kind, {}).get(query.sort)
+    if sort_by is None:
+        raise Rejected(LABEL, f"cannot sort {kind} by {query.sort}")
+    return [("sort_by", sort_by), ("sort_direction", "DESC" if query.descending else "ASC")]

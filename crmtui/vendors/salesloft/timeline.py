@@ -1,0 +1,163 @@
+"""Salesloft timelines: a person's (or an account's) notes, calls, sent emails, completed
+tasks and the CRM activities those calls and emails were logged as, merged newest first."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from crmtui.fields import html_to_text, parse_datetime
+from crmtui.model import Activity, ActivityType, Kind
+from crmtui.vendors.salesloft.resources import ref_id
+
+Get = Callable[[str, list[tuple[str, Any]]], Awaitable[Any]]
+
+CRM_TYPES = {
+    "call": ActivityType.CALL,
+    "meeting": ActivityType.MEETING,
+    "email": ActivityType.EMAIL,
+}
+
+RECENT = (("sort_by", "created_at"), ("sort_direction", "DESC"), ("per_page", 25))
+DONE = (
+    ("current_state[]", "completed"),
+    ("sort_by", "updated_at"),
+    ("sort_direction", "DESC"),
+    ("per_page", 25),
+)
+
+
+def users_of(raw: dict[str, Any], users: dict[int, str]) -> str:
+    user = ref_id(raw, "user")
+    return users.get(user, "") if user is not None else ""
+
+
+def call_summary(raw: dict[str, Any], name: str | None = None) -> str:
+    summary = f"Call to {name or raw.get('to') or 'unknown number'}"
+    return f"{summary} — {raw['disposition']}" if raw.get("disposition") else summary
+
+
+def email_summary(raw: dict[str, Any]) -> str:
+    return f"Email to {raw.get('recipient_email_address') or 'unknown'} ({raw.get('status')})"
+
+
+def _activity(
+    prefix: str,
+    raw: dict[str, Any],
+    type: ActivityType,
+    at: Any,
+    summary: str,
+    body: str,
+    users: dict[int, str],
+) -> Activity:
+    return Activity(
+        id=f"{prefix}:{raw['id']}",
+        type=type,
+        occurred_at=parse_datetime(at) or datetime.fromtimestamp(0, UTC),
+        summary=summary,
+        body=body,
+        who=users_of(raw, users),
+        family=prefix,
+        raw=raw,
+    )
+
+
+def note_activity(raw: dict[str, Any], users: dict[int, str]) -> Activity:
+    text = html_to_text(raw.get("content") or "")
+    first = text.splitlines()[0] if text else "Note"
+    summary = first if len(first) <= 80 else first[:79] + "…"
+    return _activity("note", raw, ActivityType.NOTE, raw.get("created_at"), summary, text, users)
+
+
+def call_activity(raw: dict[str, Any], users: dict[int, str]) -> Activity:
+    parts = []
+    if raw.get("duration") is not None:
+        minutes, seconds = divmod(int(raw["duration"]), 60)
+        parts.append(f"{minutes}m {seconds:02d}s")
+    if raw.get("sentiment"):
+        parts.append(f"sentiment {raw['sentiment']}")
+    return _activity(
+        "call",
+        raw,
+        ActivityType.CALL,
+        raw.get("created_at"),
+        call_summary(raw),
+        ", ".join(parts),
+        users,
+    )
+
+
+def email_activity(raw: dict[str, Any], users: dict[int, str]) -> Activity:
+    counts = raw.get("counts") or {}
+    body = (
+        ", ".join(f"{counts[k]} {k}" for k in ("views", "clicks", "replies") if counts.get(k))
+        or "No opens yet"
+    )
+    at = raw.get("sent_at") or raw.get("send_after") or raw.get("created_at")
+    return _activity("email", raw, ActivityType.EMAIL, at, email_summary(raw), body, users)
+
+
+def task_activity(raw: dict[str, Any], users: dict[int, str]) -> Activity:
+    at = raw.get("completed_at") or raw.get("updated_at")
+    summary = f"Completed task: {raw.get('subject') or ''}".strip()
+    return _activity("task", raw, ActivityType.TASK_EVENT, at, summary, "", users)
+
+
+def crm_activity(raw: dict[str, Any], users: dict[int, str]) -> Activity:
+    type = CRM_TYPES.get(str(raw.get("activity_type") or "").lower(), ActivityType.OTHER)
+    body = html_to_text(raw.get("description") or "")
+    summary = str(raw.get("subject") or raw.get("activity_type") or "CRM activity")
+    return _activity("crm_activity", raw, type, raw.get("created_at"), summary, body, users)
+
+
+async def read_timeline(
+    get: Get, users_of_team: Callable[[], Awaitable[dict[int, str]]], kind: str, id: str
+) -> list[Activity]:
+    """The timeline of a person or an account (``[]`` for other kinds), newest first."""
+    if kind not in (Kind.CONTACT, Kind.COMPANY):
+        return []
+    key = int(id)
+    if kind == Kind.CONTACT:
+        sources = (
+            get(
+                "notes",
+                [("associated_with_type", "person"), ("associated_with_id", key), *RECENT],
+            ),
+            get("activities/calls", [("person_id[]", key), *RECENT]),
+            get("activities/emails", [("person_id[]", key), *RECENT]),
+            get("tasks", [("person_id[]", key), *DONE]),
+        )
+    else:
+        sources = (
+            get(
+                "notes",
+                [("associated_with_type", "account"), ("associated_with_id", key), *RECENT],
+            ),
+            _empty(),
+            get("activities/emails", [("account_id[]", key), *RECENT]),
+            get("tasks", [("account_id[]", key), *DONE]),
+        )
+    notes, calls, emails, tasks = [b.get("data") or [] for b in await asyncio.gather(*sources)]
+    emails = [e for e in emails if e.get("sent_at")]
+    crm_ids = {i for r in (*calls, *emails) if (i := ref_id(r, "crm_activity")) is not None}
+    crm: list[dict[str, Any]] = []
+    if crm_ids:
+        body = await get(
+            "crm_activities", [*(("ids[]", i) for i in sorted(crm_ids)), ("per_page", 100)]
+        )
+        crm = body.get("data") or []
+    users = await users_of_team()
+    activities = [
+        *(note_activity(n, users) for n in notes),
+        *(call_activity(c, users) for c in calls),
+        *(email_activity(e, users) for e in emails),
+        *(task_activity(t, users) for t in tasks),
+        *(crm_activity(a, users) for a in crm),
+    ]
+    return sorted(activities, key=lambda a: a.occurred_at, reverse=True)
+
+
+async def _empty() -> dict[str, Any]:
+    return {"data": []}

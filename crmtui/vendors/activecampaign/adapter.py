@@ -1,49 +1,29 @@
 """ActiveCampaign (API v3, deals): pipelines, deals, deal tasks and read-only contacts.
 
+The package: ``transport`` (error bodies, the stray 403 retried once on a read, whole
+collections), ``resources`` (the kinds' values and custom fields), ``queries`` (filters,
+sorts and views), ``timeline`` (deal activities).
+
 - Auth: ``Api-Token: <key>`` on every request; the profile gives ``account`` (the API
   URL ``https://<account>.api-us1.com/api/3``; ``base_url`` overrides it) and the secret
-  ``api_key``. AC answers a bad key with 403; it also sends stray 403s under load, so
-  one 403 on a read is retried once before it is reported (a write never is).
+  ``api_key``.
 - Budget: 5 requests/second per account, sent evenly (burst 1) so that the server's
   one-second window is never exceeded; 429 and 503 are retried by the shared client.
-- Paging: ``limit``/``offset``; the cursor is the next offset as text. Numbers and ids
-  come as strings (``meta.total`` sometimes a number): everything is coerced.
-- Deals: ``value`` is cents → ``amount`` money text; currency upper-cased; ``status``
-  0/1/2 → open/won/lost; pipeline = ``group``; the close date is the built-in
-  "Forecasted Close Date" custom field (``expected_close``); other custom fields are
-  ``cf_<label>``. Custom fields and secondary contacts are read by ``get`` only (lists
-  would cost one request per deal).
-- Deal filters: ``query.filters`` keys pipeline, stage, status, owner, company,
-  min_value, max_value (whole dollars, as AC takes them), task_type → ``filters[...]``;
-  sorts title, amount, created_at, contact, company, next_task_due → ``orders[...]``.
-  ``updated_since`` → ``filters[updated_after]`` (AC has no order by update time, so a
-  sync dedupes by id).
-- Timeline: ``/dealActivities?deal=ID`` with the deal's notes and tasks for the text,
-  newest first. A task's timeline is its deal's ``task`` activities for that task.
+- Paging: ``limit``/``offset``; the cursor is the next offset as text.
+- Custom fields and secondary contacts are read by ``get`` only (lists would cost one
+  request per deal).
 - Creates have no idempotency key: a create first looks for the same deal (title,
   value, contact) or task (deal, title, due) and returns it instead of a duplicate.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-import httpx
-
-from crmtui.fields import (
-    cents_to_money,
-    html_to_text,
-    iso,
-    money_to_cents,
-    parse_date,
-    parse_datetime,
-)
-from crmtui.http import PermissionDenied, RateBudget, Rejected, VendorSession
+from crmtui.fields import cents_to_money, html_to_text, iso, money_to_cents, parse_datetime
+from crmtui.http import RateBudget, Rejected, VendorSession
 from crmtui.http.auth import HeaderTokenAuth
-from crmtui.http.client import json_object
 from crmtui.model import (
     Activity,
     ActivityType,
@@ -59,6 +39,35 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
     Role,
+)
+from crmtui.vendors.activecampaign.queries import (
+    DEAL_FILTER_SPECS,
+    DEAL_ORDERS,
+    DEAL_VIEWS,
+    TASK_FILTER_SPECS,
+    TASK_VIEWS,
+    deal_params,
+    task_params,
+)
+from crmtui.vendors.activecampaign.resources import (
+    FORECAST,
+    STATUS,
+    STATUS_CODE,
+    custom_item,
+    custom_spec,
+    custom_value,
+    person_name,
+    ref,
+    slug,
+    txt,
+)
+from crmtui.vendors.activecampaign.timeline import DealTimeline
+from crmtui.vendors.activecampaign.transport import (
+    PAGE_MAX,
+    call,
+    parse_error,
+    read_all,
+    total_of,
 )
 from crmtui.vendors.base import (
     CannotTell,
@@ -79,103 +88,9 @@ ACCOUNT = Setting(
     domains=("api-us1.com",),
     example="acme",
 )
-STATUS = {"0": "open", "1": "won", "2": "lost"}
-STATUS_CODE = {label: code for code, label in STATUS.items()}
-FORECAST = "Forecasted Close Date"
-PAGE_MAX = 100
-DEAL_FILTERS = {
-    "pipeline": "group",
-    "stage": "stage",
-    "status": "status",
-    "owner": "owner",
-    "company": "organization",
-    "min_value": "minimum_value",
-    "max_value": "maximum_value",
-    "task_type": "tasktype",
-}
-DEAL_ORDERS = {
-    "title": "title",
-    "amount": "value",
-    "created_at": "cdate",
-    "contact": "contact_name",
-    "company": "contact_orgname",
-    "next_task_due": "next-action",
-}
-DEAL_VIEWS: dict[str, tuple[str, dict[str, str]]] = {
-    "open": ("Open deals", {"filters[status]": "0"}),
-    "won": ("Won", {"filters[status]": "1"}),
-    "lost": ("Lost", {"filters[status]": "2"}),
-    "overdue": ("Overdue tasks", {"filters[status]": "0", "filters[nextdate_range]": "overdue"}),
-    "upcoming": ("Tasks this week", {"filters[nextdate_range]": "upcoming"}),
-    "no-task": ("No next task", {"filters[status]": "0", "filters[nextdate_range]": "no-task"}),
-}
-DEAL_FILTER_SPECS = [
-    FieldSpec(key="pipeline", label="Pipeline", type=FieldType.CHOICE),
-    FieldSpec(key="stage", label="Stage", type=FieldType.CHOICE),
-    FieldSpec(key="status", label="Status", type=FieldType.CHOICE),
-    FieldSpec(key="owner", label="Owner", type=FieldType.USER),
-    FieldSpec(key="min_value", label="Value from", type=FieldType.MONEY, min=0),
-    FieldSpec(key="max_value", label="Value up to", type=FieldType.MONEY, min=0),
-]
-TASK_FILTERS = {"owner": "assignee_userid", "type": "d_tasktypeid", "status": "status"}
-TASK_FILTER_SPECS = [
-    FieldSpec(key="owner", label="Assignee", type=FieldType.USER),
-    FieldSpec(key="type", label="Type", type=FieldType.CHOICE),
-    FieldSpec(key="done", label="Done", type=FieldType.BOOL),
-]
-TASK_VIEWS: dict[str, tuple[str, dict[str, str]]] = {
-    "open": ("Open", {"filters[status]": "0"}),
-    "overdue": ("Overdue", {"filters[duedate_range]": "overdue"}),
-    "upcoming": ("Due this week", {"filters[duedate_range]": "upcoming"}),
-    "done": ("Done", {"filters[status]": "1"}),
-}
-CF_TYPES = {
-    "date": FieldType.DATE,
-    "datetime": FieldType.DATETIME,
-    "dropdown": FieldType.CHOICE,
-    "radio": FieldType.CHOICE,
-    "multiselect": FieldType.MULTI_CHOICE,
-    "checkbox": FieldType.MULTI_CHOICE,
-    "currency": FieldType.MONEY,
-    "number": FieldType.NUMBER,
-}
-TASK_ACTIVITY = {"call": ActivityType.CALL, "email": ActivityType.EMAIL}
 
 
-def parse_error(response: httpx.Response) -> str | None:
-    """AC's ``{"message": ...}`` or the titles of a v3 ``errors`` array."""
-    body = json_object(response)
-    if body is None:
-        return None
-    if body.get("message"):
-        return str(body["message"])
-    titles = [str(e.get("title")) for e in body.get("errors") or [] if isinstance(e, dict)]
-    return "; ".join(t for t in titles if t) or None
-
-
-def txt(value: Any) -> str:
-    """A v3 value (string, number or null) as text."""
-    return "" if value is None else str(value)
-
-
-def ref(value: Any) -> str:
-    """A v3 reference to another record (owner, contact, account, stage...) as text, ""
-    for none: checked as record ids are (``record_id``), so ``{"evil": 1}`` or ``1.5``
-    is refused, never stored as text."""
-    if value is None or value == "":
-        return ""
-    return record_id("ActiveCampaign", value, "reference to a record")
-
-
-def slug(label: str) -> str:
-    return "cf_" + re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
-
-
-def total_of(body: Row) -> int:
-    return int(str((body.get("meta") or {}).get("total") or 0))
-
-
-class ActiveCampaign(Vendor):
+class ActiveCampaign(DealTimeline, Vendor):
     name = "activecampaign"
     label = "ActiveCampaign"
     settings = (
@@ -208,50 +123,22 @@ class ActiveCampaign(Vendor):
             secrets=(key,),
         )
 
-    # -- transport ------------------------------------------------------------------
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One request; a single stray 403 on a read is retried once.
-
-        A write is never sent again here (no automatic re-send of a write): its 403 is
-        raised as retryable, so the outbox sends it again later, after its delay. A 403
-        proves nothing was applied, so that later try is safe; a 403 that persists shows
-        in the outbox with each try.
-        """
-        try:
-            return await self.session.json(method, path, **kwargs)
-        except PermissionDenied as exc:
-            if method.upper() != "GET":
-                exc.retryable = True  # maybe a stray one: the outbox tries again later
-                raise
-            return await self.session.json(method, path, **kwargs)
-
-    async def _all(self, path: str, plural: str, params: dict[str, Any] | None = None) -> list[Row]:
-        """Every page of a collection."""
-        rows: list[Row] = []
-        while True:
-            query = {**(params or {}), "limit": PAGE_MAX, "offset": len(rows)}
-            body = await self._call("GET", path, params=query)
-            batch = body.get(plural) or []
-            rows.extend(batch)
-            if not batch or len(rows) >= total_of(body):
-                return rows
-
     # -- configuration (cached) -----------------------------------------------------
 
     async def _config(self) -> None:
         """Pipelines with their stages, task types, users and deal custom fields."""
         if self._config_loaded:
             return
-        body = await self._call("GET", "dealGroups", params={"limit": PAGE_MAX})
+        body = await call(self.session, "GET", "dealGroups", params={"limit": PAGE_MAX})
         self._groups = {g["id"]: g for g in body.get("dealGroups") or []}
         self._stages = {s["id"]: s for s in body.get("dealStages") or []}
-        types = await self._all("dealTasktypes", "dealTasktypes")
+        types = await read_all(self.session, "dealTasktypes", "dealTasktypes")
         self._types = {t["id"]: t for t in types}
         self._meta = {
-            m["id"]: m for m in await self._all("dealCustomFieldMeta", "dealCustomFieldMeta")
+            m["id"]: m
+            for m in await read_all(self.session, "dealCustomFieldMeta", "dealCustomFieldMeta")
         }
-        self._users = {u["id"]: u for u in await self._all("users", "users")}
+        self._users = {u["id"]: u for u in await read_all(self.session, "users", "users")}
         self._config_loaded = True
 
     def _stage_order(self) -> list[Row]:
@@ -274,15 +161,8 @@ class ActiveCampaign(Vendor):
         if not cid or cid == "0":
             return None
         if cid not in self._contacts:
-            self._contacts[cid] = (await self._call("GET", f"contacts/{cid}"))["contact"]
+            self._contacts[cid] = (await call(self.session, "GET", f"contacts/{cid}"))["contact"]
         return self._contacts[cid]
-
-    @staticmethod
-    def _person(contact: Row | None) -> str:
-        if not contact:
-            return ""
-        name = f"{contact.get('firstName') or ''} {contact.get('lastName') or ''}".strip()
-        return name or txt(contact.get("email"))
 
     # -- schema -----------------------------------------------------------------------
 
@@ -458,22 +338,8 @@ class ActiveCampaign(Vendor):
         ]
         for meta in self._meta.values():
             if meta["fieldLabel"] != FORECAST:
-                specs.append(self._custom_spec(meta))
+                specs.append(custom_spec(meta))
         return specs
-
-    @staticmethod
-    def _custom_spec(meta: Row) -> FieldSpec:
-        options = meta.get("fieldOptions") or []
-        return FieldSpec(
-            key=slug(meta["fieldLabel"]),
-            label=meta["fieldLabel"],
-            type=CF_TYPES.get(meta["fieldType"], FieldType.TEXT),
-            writable=True,
-            required=bool(int(meta.get("isRequired") or 0)),
-            custom=True,
-            choices=[Choice(value=o, label=o) for o in options],
-            decimals=2 if meta["fieldType"] == "currency" else None,  # cents, as `value`
-        )
 
     def _task_specs(self) -> list[FieldSpec]:
         active = [t for t in self._types.values() if txt(t.get("status")) != "1"]
@@ -512,10 +378,10 @@ class ActiveCampaign(Vendor):
         params: dict[str, Any] = {"limit": min(max(query.per_page, 1), PAGE_MAX), "offset": offset}
         if kind == Kind.DEAL:
             path, plural = "deals", "deals"
-            params.update(self._deal_params(query))
+            params.update(deal_params(query))
         elif kind == Kind.TASK:
             path, plural = "dealTasks", "dealTasks"
-            params.update(self._task_params(query))
+            params.update(task_params(query))
         elif kind == Kind.PIPELINE:
             path, plural = "dealGroups", "dealGroups"
             if query.search:
@@ -528,7 +394,7 @@ class ActiveCampaign(Vendor):
                 params["search"] = query.search
         else:
             raise Rejected(self.label, f"ActiveCampaign has no {kind} records here")
-        body = await self._call("GET", path, params=params)
+        body = await call(self.session, "GET", path, params=params)
         rows = body.get(plural) or []
         if kind == Kind.PIPELINE:
             self._stages.update({s["id"]: s for s in body.get("dealStages") or []})
@@ -540,51 +406,6 @@ class ActiveCampaign(Vendor):
             total=total,
             next_cursor=str(following) if rows and following < total else None,
         )
-
-    def _deal_params(self, query: Query) -> dict[str, Any]:
-        params: dict[str, Any] = {}
-        if query.view:
-            params.update(self._view(DEAL_VIEWS, query.view))
-        if query.search:
-            params["filters[search]"] = query.search
-        for key, value in query.filters.items():
-            if key not in DEAL_FILTERS:
-                raise Rejected(self.label, f"deals cannot be filtered by {key}")
-            if key == "status":
-                value = STATUS_CODE.get(value, value)
-            elif key in ("min_value", "max_value"):
-                value = str(int(Decimal(str(value))))
-            params[f"filters[{DEAL_FILTERS[key]}]"] = value
-        if query.updated_since:
-            params["filters[updated_after]"] = iso(query.updated_since)
-        if query.sort:
-            if query.sort not in DEAL_ORDERS:
-                raise Rejected(self.label, f"deals cannot be sorted by {query.sort}")
-            params[f"orders[{DEAL_ORDERS[query.sort]}]"] = "DESC" if query.descending else "ASC"
-        return params
-
-    def _task_params(self, query: Query) -> dict[str, Any]:
-        params: dict[str, Any] = {}
-        if query.view:
-            params.update(self._view(TASK_VIEWS, query.view))
-        if query.search:
-            params["filters[title]"] = query.search
-        for key, value in query.filters.items():
-            if key in ("deal", "contact"):
-                params["filters[reltype]"] = "Deal" if key == "deal" else "Subscriber"
-                params["filters[relid]"] = value
-            elif key == "done":
-                params["filters[status]"] = "1" if str(value).lower() in ("1", "true") else "0"
-            elif key in TASK_FILTERS:
-                params[f"filters[{TASK_FILTERS[key]}]"] = value
-            else:
-                raise Rejected(self.label, f"tasks cannot be filtered by {key}")
-        return params
-
-    def _view(self, views: dict[str, tuple[str, dict[str, str]]], view: str) -> dict[str, str]:
-        if view not in views:
-            raise Rejected(self.label, f"there is no view {view!r}")
-        return views[view][1]
 
     def _record(self, kind: str, row: Row) -> Record:
         if kind == Kind.DEAL:
@@ -687,7 +508,7 @@ class ActiveCampaign(Vendor):
         fields = {
             "first_name": row.get("firstName"),
             "last_name": row.get("lastName"),
-            "name": self._person(row),
+            "name": person_name(row),
             "email": row.get("email"),
             "phone": row.get("phone"),
             "company": txt(row.get("orgid")) or None,
@@ -695,7 +516,7 @@ class ActiveCampaign(Vendor):
         return self._base(
             Kind.CONTACT,
             row,
-            self._person(row),
+            person_name(row),
             subtitle=txt(row.get("email")),
             created_at=parse_datetime(row.get("cdate")),
             updated_at=parse_datetime(row.get("udate")),
@@ -707,16 +528,22 @@ class ActiveCampaign(Vendor):
         if kind == Kind.DEAL:
             return await self._get_deal(id)
         if kind == Kind.TASK:
-            record = self._task_record((await self._call("GET", f"dealTasks/{id}"))["dealTask"])
+            record = self._task_record(
+                (await call(self.session, "GET", f"dealTasks/{id}"))["dealTask"]
+            )
             await self._relate_task(record)
             return record
         if kind == Kind.PIPELINE:
-            body = await self._call("GET", f"dealGroups/{id}")
+            body = await call(self.session, "GET", f"dealGroups/{id}")
             self._stages.update({s["id"]: s for s in body.get("dealStages") or []})
             return self._pipeline_record(body["dealGroup"])
         if kind == Kind.CONTACT:
-            record = self._contact_record((await self._call("GET", f"contacts/{id}"))["contact"])
-            deals = await self._call("GET", f"contacts/{id}/deals", params={"limit": PAGE_MAX})
+            record = self._contact_record(
+                (await call(self.session, "GET", f"contacts/{id}"))["contact"]
+            )
+            deals = await call(
+                self.session, "GET", f"contacts/{id}/deals", params={"limit": PAGE_MAX}
+            )
             record.related["Deals"] = [
                 RelatedRef(kind=Kind.DEAL, id=d["id"], title=d["title"])
                 for d in deals.get("deals") or []
@@ -725,22 +552,24 @@ class ActiveCampaign(Vendor):
         raise Rejected(self.label, f"ActiveCampaign has no {kind} records here")
 
     async def _get_deal(self, id: str) -> Record:
-        record = self._deal_record((await self._call("GET", f"deals/{id}"))["deal"])
-        data = await self._all(
-            "dealCustomFieldData", "dealCustomFieldData", {"filters[dealId]": id}
+        record = self._deal_record((await call(self.session, "GET", f"deals/{id}"))["deal"])
+        data = await read_all(
+            self.session, "dealCustomFieldData", "dealCustomFieldData", {"filters[dealId]": id}
         )
         record.fields.update(self._custom_values(data))
-        secondary = await self._call("GET", f"deals/{id}/contactDeals", params={"limit": PAGE_MAX})
+        secondary = await call(
+            self.session, "GET", f"deals/{id}/contactDeals", params={"limit": PAGE_MAX}
+        )
         for contact in secondary.get("contacts") or []:
             self._contacts[contact["id"]] = contact
         contacts = []
         primary = await self._contact(record.fields["contact"])
         if primary:
             contacts.append(
-                RelatedRef(kind=Kind.CONTACT, id=primary["id"], title=self._person(primary))
+                RelatedRef(kind=Kind.CONTACT, id=primary["id"], title=person_name(primary))
             )
         for link in secondary.get("contactDeals") or []:
-            person = self._person(self._contacts.get(txt(link["contact"])))
+            person = person_name(self._contacts.get(txt(link["contact"])))
             contacts.append(RelatedRef(kind=Kind.CONTACT, id=ref(link["contact"]), title=person))
         record.related["Contacts"] = contacts
         pipeline = self._groups.get(record.fields["pipeline"])
@@ -760,142 +589,20 @@ class ActiveCampaign(Vendor):
             meta = self._meta.get(txt(datum.get("customFieldId")))
             if meta is None:
                 continue
-            value = self._custom_value(meta, datum.get("fieldValue"))
+            value = custom_value(meta, datum.get("fieldValue"))
             key = "expected_close" if meta["fieldLabel"] == FORECAST else slug(meta["fieldLabel"])
             out[key] = value
         return out
 
-    @staticmethod
-    def _custom_value(meta: Row, value: Any) -> Any:
-        if value in (None, ""):
-            return None
-        kind = meta["fieldType"]
-        if kind == "date":
-            day = parse_date(value)
-            return day.isoformat() if day else None
-        if kind == "datetime":
-            return iso(parse_datetime(value))
-        if kind == "currency":
-            return cents_to_money(value)
-        if kind == "number":
-            number = Decimal(str(value))
-            return int(number) if number == number.to_integral_value() else float(number)
-        if kind in ("multiselect", "checkbox"):
-            return value if isinstance(value, list) else txt(value).strip("|").split("||")
-        return txt(value)
-
     async def _relate_task(self, record: Record) -> None:
         deal_id = record.fields["deal"]
         if deal_id:
-            deal = (await self._call("GET", f"deals/{deal_id}"))["deal"]
+            deal = (await call(self.session, "GET", f"deals/{deal_id}"))["deal"]
             record.related["Deal"] = [RelatedRef(kind=Kind.DEAL, id=deal_id, title=deal["title"])]
         contact = await self._contact(record.fields["contact"])
         if contact:
-            ref = RelatedRef(kind=Kind.CONTACT, id=contact["id"], title=self._person(contact))
+            ref = RelatedRef(kind=Kind.CONTACT, id=contact["id"], title=person_name(contact))
             record.related["Contact"] = [ref]
-
-    # -- timeline -----------------------------------------------------------------------
-
-    async def timeline(self, kind: str, id: str) -> list[Activity]:
-        await self._config()
-        if kind == Kind.DEAL:
-            activities = await self._all("dealActivities", "dealActivities", {"deal": id})
-            notes = await self._all(f"deals/{id}/notes", "notes")
-            tasks = await self._all(
-                "dealTasks", "dealTasks", {"filters[reltype]": "Deal", "filters[relid]": id}
-            )
-        elif kind == Kind.TASK:
-            task = (await self._call("GET", f"dealTasks/{id}"))["dealTask"]
-            if task.get("reltype") != "Deal":
-                return []
-            params = {"deal": task["relid"], "filters[data_type]": "task", "filters[data_id]": id}
-            activities = await self._all("dealActivities", "dealActivities", params)
-            notes, tasks = [], [task]
-        else:
-            return []
-        await self._name_contacts(activities)
-        by_note = {txt(n["id"]): n for n in notes}
-        by_task = {txt(t["id"]): t for t in tasks}
-        out = [self._activity(a, by_note, by_task) for a in activities]
-        out.sort(key=lambda a: (a.occurred_at, int(a.id)), reverse=True)
-        return out
-
-    async def _name_contacts(self, activities: list[Row]) -> None:
-        for activity in activities:
-            if activity.get("dataType") in ("contact", "email"):
-                await self._contact(activity.get("dataId"))
-
-    def _activity(self, row: Row, notes: dict[str, Row], tasks: dict[str, Row]) -> Activity:
-        kind, summary, body, family, links = self._describe(row, notes, tasks)
-        return Activity(
-            id=record_id(self.label, row.get("id"), "timeline entry"),
-            type=kind,
-            occurred_at=parse_datetime(row.get("cdate")) or datetime.now(UTC),
-            summary=summary,
-            body=body,
-            who=self._user_name(row.get("userid")),
-            family=family,
-            links=links,
-            raw=row,
-        )
-
-    def _describe(
-        self, row: Row, notes: dict[str, Row], tasks: dict[str, Row]
-    ) -> tuple[ActivityType, str, str, str, list[RelatedRef]]:
-        """(type, summary, body, family, links) of one deal activity."""
-        data_type, action = txt(row.get("dataType")), txt(row.get("dataAction"))
-        new, old = txt(row.get("dataId")), txt(row.get("dataOldval"))
-        if data_type == "" and action == "add":
-            return ActivityType.OTHER, "Deal created", "", "changes", []
-        if data_type == "d_stageid":
-            summary = f"Stage: {self._stage_title(old)} → {self._stage_title(new)}"
-            return ActivityType.STAGE_CHANGE, summary, "", "changes", []
-        if data_type == "status":
-            summary = f"Marked {STATUS.get(new, new)}" if new != "0" else "Reopened"
-            return ActivityType.STAGE_CHANGE, summary, "", "changes", []
-        if data_type == "userid":
-            summary = f"Owner: {self._user_name(old) or '—'} → {self._user_name(new)}"
-            return ActivityType.OTHER, summary, "", "changes", []
-        if data_type == "value":
-            summary = f"Value: {cents_to_money(old or 0)} → {cents_to_money(new or 0)}"
-            return ActivityType.OTHER, summary, "", "changes", []
-        if data_type == "title":
-            return ActivityType.OTHER, f"Renamed to {new}", f"Was: {old}", "changes", []
-        if data_type == "note":
-            body = html_to_text(txt(notes.get(new, {}).get("note")))
-            first = body.splitlines()[0] if body else "Note"
-            return ActivityType.NOTE, first[:80], body, "notes", []
-        if data_type == "task":
-            return self._task_activity(action, tasks.get(new), new)
-        if data_type in ("contact", "email", "connection_email"):
-            person = self._person(self._contacts.get(new))
-            ref = [RelatedRef(kind=Kind.CONTACT, id=new, title=person)] if person else []
-            if data_type == "contact":
-                return ActivityType.OTHER, f"Contact added: {person}", "", "contacts", ref
-            return ActivityType.EMAIL, f"Email sent to {person}".strip(), "", "emails", ref
-        return ActivityType.OTHER, f"{data_type or 'deal'} {action}".strip(), "", "other", []
-
-    def _task_activity(
-        self, action: str, task: Row | None, task_id: str
-    ) -> tuple[ActivityType, str, str, str, list[RelatedRef]]:
-        record = self._task_record(task) if task else None
-        title = record.title if record else f"task {task_id}"
-        kind_title = record.subtitle.split(" · ")[0] if record else "Task"
-        links = [RelatedRef(kind=Kind.TASK, id=task_id, title=title)]
-        body = record.fields["body"] if record else ""
-        if action == "complete":
-            lowered = kind_title.lower()
-            if lowered in ("meeting", "lunch"):
-                kind = ActivityType.MEETING
-            else:
-                kind = TASK_ACTIVITY.get(lowered, ActivityType.TASK_EVENT)
-            return kind, f"{kind_title} done: {title}", body, "tasks", links
-        verbs = {"add": "added", "update": "updated", "delete": "deleted"}
-        summary = f"{kind_title} {verbs.get(action, action)}: {title}"
-        return ActivityType.TASK_EVENT, summary, body, "tasks", links
-
-    def _stage_title(self, sid: str) -> str:
-        return self._stages.get(sid, {}).get("title", f"stage {sid}" if sid else "—")
 
     # -- writes -------------------------------------------------------------------------
 
@@ -904,10 +611,10 @@ class ActiveCampaign(Vendor):
         ref = change.ref
         if ref.kind == Kind.DEAL:
             body = {"deal": self._deal_body(change.values)}
-            await self._call("PUT", f"deals/{ref.id}", json=body)
+            await call(self.session, "PUT", f"deals/{ref.id}", json=body)
         elif ref.kind == Kind.TASK:
             body = {"dealTask": self._task_body(change.values)}
-            await self._call("PUT", f"dealTasks/{ref.id}", json=body)
+            await call(self.session, "PUT", f"dealTasks/{ref.id}", json=body)
         else:
             raise Rejected(self.label, f"{ref.kind} records cannot be edited in ActiveCampaign")
         return await self.get(ref.kind, ref.id)
@@ -939,24 +646,14 @@ class ActiveCampaign(Vendor):
             elif key == "description":
                 body["description"] = value or ""
             elif key == "expected_close" and self._forecast():
-                custom.append(self._custom_item(self._forecast(), value))  # type: ignore[arg-type]
+                custom.append(custom_item(self._forecast(), value))  # type: ignore[arg-type]
             elif key in metas:
-                custom.append(self._custom_item(metas[key], value))
+                custom.append(custom_item(metas[key], value))
             else:
                 raise Rejected(self.label, f"a deal's {key} cannot be changed in ActiveCampaign")
         if custom:
             body["fields"] = custom
         return body
-
-    @staticmethod
-    def _custom_item(meta: Row, value: Any) -> Row:
-        if meta["fieldType"] == "currency":
-            value = money_to_cents(value)
-        elif value is None:
-            value = ""
-        elif not isinstance(value, list):
-            value = str(value)
-        return {"customFieldId": int(meta["id"]), "fieldValue": value}
 
     def _task_body(self, values: dict[str, Any]) -> Row:
         body: Row = {}
@@ -1004,7 +701,7 @@ class ActiveCampaign(Vendor):
         existing = await self._created_deal(body)
         if existing:
             return await self.get(Kind.DEAL, existing)
-        created = await self._call("POST", "deals", json={"deal": body})
+        created = await call(self.session, "POST", "deals", json={"deal": body})
         return await self.get(Kind.DEAL, txt(created["deal"]["id"]))
 
     def _new_deal_body(self, values: dict[str, Any]) -> Row:
@@ -1028,7 +725,7 @@ class ActiveCampaign(Vendor):
         if not body.get("title"):
             return None
         params = {"filters[title]": body["title"]}
-        found = await self._call("GET", "deals", params={**params, "limit": PAGE_MAX})
+        found = await call(self.session, "GET", "deals", params={**params, "limit": PAGE_MAX})
         for deal in found.get("deals") or []:
             if (
                 deal["title"] == body["title"]
@@ -1043,7 +740,7 @@ class ActiveCampaign(Vendor):
         earlier = await self._created_task(body)
         if earlier is not None:
             return earlier
-        created = await self._call("POST", "dealTasks", json={"dealTask": body})
+        created = await call(self.session, "POST", "dealTasks", json={"dealTask": body})
         return await self.get(Kind.TASK, txt(created["dealTask"]["id"]))
 
     def _new_task_body(self, values: dict[str, Any]) -> Row:
@@ -1066,7 +763,7 @@ class ActiveCampaign(Vendor):
             "filters[title]": body.get("title") or "",
             "limit": PAGE_MAX,
         }
-        found = await self._call("GET", "dealTasks", params=params)
+        found = await call(self.session, "GET", "dealTasks", params=params)
         due = parse_datetime(body["duedate"])
         for task in found.get("dealTasks") or []:
             if task.get("title") == body.get("title") and parse_datetime(task["duedate"]) == due:
@@ -1077,15 +774,15 @@ class ActiveCampaign(Vendor):
         paths = {Kind.DEAL: "deals", Kind.TASK: "dealTasks"}
         if ref.kind not in paths:
             raise Rejected(self.label, f"{ref.kind} records cannot be deleted from crmtui")
-        await self._call("DELETE", f"{paths[Kind(ref.kind)]}/{ref.id}")
+        await call(self.session, "DELETE", f"{paths[Kind(ref.kind)]}/{ref.id}")
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:
         if ref.kind != Kind.DEAL:
             return await super().add_note(ref, text)
         await self._config()
-        note = (await self._call("POST", f"deals/{ref.id}/notes", json={"note": {"note": text}}))[
-            "note"
-        ]
+        note = (
+            await call(self.session, "POST", f"deals/{ref.id}/notes", json={"note": {"note": text}})
+        )["note"]
         body = html_to_text(txt(note.get("note")))
         return Activity(
             id=f"note-{note['id']}",

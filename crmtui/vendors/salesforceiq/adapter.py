@@ -54,16 +54,11 @@ Decisions:
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-import httpx
-
-from crmtui.fields import iso, money, parse_date, parse_datetime
 from crmtui.http import BadResponse, Http, NotFound, RateBudget, Rejected, VendorSession
 from crmtui.http.auth import basic
-from crmtui.http.client import json_object
 from crmtui.model import (
     Activity,
     ActivityType,
@@ -77,269 +72,38 @@ from crmtui.model import (
     Record,
     RecordRef,
     RelatedRef,
-    Role,
 )
 from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, holds, record_id
+from crmtui.vendors.salesforceiq.auth import parse_error
+from crmtui.vendors.salesforceiq.lists import (
+    ListSchema,
+    by_name,
+    field_type,
+    is_writable,
+    list_kind_info,
+    parse_when,
+    raw_values,
+    read_value,
+    status_of,
+    type_name,
+    write_value,
+)
+from crmtui.vendors.salesforceiq.paging import MAX_LIMIT, list_params, refine
+from crmtui.vendors.salesforceiq.resources import (
+    CONTACT_KEYS,
+    CONTACT_LABELS,
+    LIST_PREFIX,
+    REPLAY_WINDOW,
+    account_key,
+    fixed_kind_infos,
+    primary_entry,
+    property_value,
+    ref_id,
+    ref_ids,
+)
+from crmtui.vendors.salesforceiq.timeline import membership_activities, modified_activity
 
 Json = dict[str, Any]
-MAX_LIMIT = 200
-
-
-def _ref_id(value: Any) -> str | None:
-    """A reference to another record (an account, a contact): checked as record ids are
-    (``record_id``), so ``{"evil": 1}``, ``1.5`` or ``..`` is refused, never stored nor
-    put into a request path; None for none."""
-    if value is None or value == "":
-        return None
-    return record_id("SalesforceIQ", value, "reference to a record")
-
-
-def _ref_ids(values: Any) -> list[str]:
-    """A list of references (``contactIds``), each checked; a non-list is refused."""
-    if values is None:
-        return []
-    if not isinstance(values, list):
-        return [record_id("SalesforceIQ", values, "list of references")]
-    return [ref for value in values if (ref := _ref_id(value)) is not None]
-
-
-LIST_PREFIX = "list:"
-# A create whose reply was lost is found among records modified this recently.
-REPLAY_WINDOW = timedelta(minutes=15)
-NEUTRAL_ORDER = ("stage", "amount", "expected_close", "owner")
-ACCOUNT_KEYS = {
-    "address": "address",
-    "address_city": "city",
-    "address_state": "state",
-    "address_postal_code": "postal_code",
-    "address_country": "country",
-}
-CONTACT_KEYS = {  # neutral key -> contact property
-    "name": "name",
-    "email": "email",
-    "phone": "phone",
-    "job_title": "title",
-    "company_name": "company",
-    "address": "address",
-    "linkedin": "liurl",
-    "twitter": "twhan",
-}
-CONTACT_LABELS = {
-    "name": "Name",
-    "email": "Email",
-    "phone": "Phone",
-    "job_title": "Title",
-    "company_name": "Company",
-    "address": "Address",
-    "linkedin": "LinkedIn URL",
-    "twitter": "Twitter",
-}
-
-
-NO_TIMELINE = (
-    "SalesforceIQ's API has no tasks and cannot read the Stream: its events (calls, "
-    "meetings, emails) can be logged but not read back. Shown here is what the API does "
-    "give: list membership, modified dates and the events logged from crmtui (n logs one)."
-)
-
-
-def parse_error(response: httpx.Response) -> str | None:
-    """The error object's ``userMessage``, with ``errorMessage`` when it says more."""
-    body = json_object(response)
-    if body is None:
-        return None
-    user = str(body.get("userMessage") or "").strip()
-    detail = str(body.get("errorMessage") or "").strip()
-    if user and detail and detail.lower() != user.lower():
-        return f"{user} ({detail})"
-    return user or detail or None
-
-
-def _type_name(meta: Json) -> str:
-    return str(meta.get("dataType", "")).lower()
-
-
-def _raws(entries: Any) -> list[str]:
-    return [str(e.get("raw", "")) for e in entries or [] if str(e.get("raw", "")) != ""]
-
-
-def _ms(dt: datetime) -> int:
-    return int(dt.timestamp() * 1000)
-
-
-def _when(value: Any) -> datetime | None:
-    return parse_datetime(value) if value else None
-
-
-def _neutral_keys(fields: list[Json]) -> dict[str, str]:
-    """Field id -> neutral key for the columns that map to a deal's neutral fields."""
-
-    def find(named: tuple[str, ...], data_type: str, fallback: str) -> str | None:
-        for meta in fields:
-            single = data_type != "list" or not meta["isMultiSelect"]
-            if meta["name"].lower() in named and _type_name(meta) == data_type and single:
-                return meta["id"]
-        return next(
-            (m["id"] for m in fields if m["id"] == fallback and _type_name(m) == data_type), None
-        )
-
-    found = {
-        "stage": find(("status", "stage"), "list", "0"),
-        "amount": find(("revenue", "amount", "value", "deal value"), "numeric", "3"),
-        "expected_close": find(("close date",), "datetime", "process_close_date"),
-        "owner": find(("owner",), "user", "1"),
-    }
-    return {fid: key for key, fid in found.items() if fid is not None}
-
-
-def _list_roles(schema: ListSchema) -> dict[Role, str]:
-    """A list's roles: its fixed fields, and the neutral columns the list has."""
-    present = set(schema.keys.values())
-    found = ((Role.STAGE, "stage"), (Role.AMOUNT, "amount"), (Role.OWNER, "owner"))
-    return {
-        Role.TITLE: "name",
-        Role.STATUS: "status",
-        Role.PIPELINE: "pipeline",
-        **{role: key for role, key in found if key in present},
-    }
-
-
-def _status_of(label: str | None) -> str:
-    lowered = (label or "").lower()
-    if "won" in lowered:
-        return "won"
-    if "lost" in lowered:
-        return "lost"
-    return "open"
-
-
-@dataclass
-class ListSchema:
-    """One List: its metadata and the field keys its columns get."""
-
-    id: str
-    title: str
-    list_type: str
-    fields: list[Json]
-    keys: dict[str, str] = field(default_factory=dict)  # field id -> key
-
-    @classmethod
-    def from_json(cls, data: Json) -> ListSchema:
-        fields = list(data.get("fields") or [])
-        neutral = _neutral_keys(fields)
-        keys = {m["id"]: neutral.get(m["id"], f"f_{m['id']}") for m in fields}
-        return cls(
-            data["id"], data.get("title") or data["id"], data.get("listType", ""), fields, keys
-        )
-
-    @property
-    def kind(self) -> str:
-        return LIST_PREFIX + self.id
-
-    def meta(self, key: str) -> Json | None:
-        return next((m for m in self.fields if self.keys[m["id"]] == key), None)
-
-    def ordered(self) -> list[Json]:
-        """Field metadata with the neutral columns first (stage first)."""
-        rank = {key: i for i, key in enumerate(NEUTRAL_ORDER)}
-        return sorted(self.fields, key=lambda m: rank.get(self.keys[m["id"]], len(rank)))
-
-    def stage_label(self, option: str | None) -> str | None:
-        meta = self.meta("stage")
-        options = {o["id"]: o["display"] for o in (meta or {}).get("listOptions", [])}
-        return options.get(option or "")
-
-
-def _singular(title: str) -> str:
-    if title.endswith("ies"):
-        return title[:-3] + "y"
-    return title[:-1] if title.endswith("s") and not title.endswith("ss") else title
-
-
-def read_value(meta: Json, key: str, entries: Any) -> Any:
-    """A field's ``[{"raw": ...}]`` as the neutral value for its key and data type."""
-    raws = _raws(entries)
-    kind = _type_name(meta)
-    if kind == "list":
-        return raws if meta.get("isMultiSelect") else (raws[0] if raws else None)
-    if not raws:
-        return None
-    first = raws[0]
-    if kind == "numeric":
-        if key == "amount":
-            return money(first)
-        number = float(first)
-        return int(number) if number.is_integer() else number
-    if kind == "datetime":
-        moment = parse_datetime(first)
-        return (
-            (moment.date().isoformat() if key == "expected_close" else iso(moment))
-            if moment
-            else None
-        )
-    if kind == "date":
-        day = parse_date(first)
-        return day.isoformat() if day else None
-    return ", ".join(raws) if len(raws) > 1 else first
-
-
-def write_value(meta: Json, value: Any) -> list[dict[str, str]]:
-    """A neutral value as the ``[{"raw": ...}]`` SalesforceIQ takes ([] clears).
-
-    DateTime fields take epoch milliseconds (an ISO date alone means midnight UTC).
-    """
-    if value is None or value == "" or value == []:
-        return []
-    kind = _type_name(meta)
-    values = value if isinstance(value, list) else [value]
-    if kind in ("datetime", "date"):
-        moments = [parse_datetime(v) for v in values]
-        if None in moments:
-            raise Rejected("SalesforceIQ", f"{meta['name']}: {value!r} is not a date")
-        values = [
-            str(_ms(m)) if kind == "datetime" else m.date().isoformat()
-            for m in moments
-            if m is not None
-        ]
-    return [{"raw": str(v)} for v in values]
-
-
-def field_type(meta: Json, key: str) -> FieldType:
-    kind = _type_name(meta)
-    if kind == "list":
-        return FieldType.MULTI_CHOICE if meta.get("isMultiSelect") else FieldType.CHOICE
-    if kind == "numeric":
-        return FieldType.MONEY if key == "amount" else FieldType.NUMBER
-    if kind == "datetime":
-        return FieldType.DATE if key == "expected_close" else FieldType.DATETIME
-    return {"date": FieldType.DATE, "user": FieldType.USER}.get(kind, FieldType.TEXT)
-
-
-def _is_column(schema: ListSchema, meta: Json) -> bool:
-    """Whether a list field earns a column: the neutral ones and the team's own editable
-    fields (not system dates, computed counts, linked values, contact ids or files)."""
-    key = schema.keys[meta["id"]]
-    if key in NEUTRAL_ORDER:
-        return True
-    return key.startswith("f_") and is_writable(meta) and _type_name(meta) != "contact"
-
-
-def is_writable(meta: Json) -> bool:
-    """What crmtui lets the user edit: editable, not linked, not a file upload."""
-    linked = bool(meta.get("isLinkedField"))
-    return bool(meta.get("isEditable")) and not linked and _type_name(meta) != "file"
-
-
-def _primary(entries: list[Json] | None) -> Json | None:
-    entries = entries or []
-    return next((e for e in entries if e.get("metadata", {}).get("primary") == "true"), None) or (
-        entries[0] if entries else None
-    )
-
-
-def _prop(contact: Json, name: str) -> str | None:
-    entry = _primary(contact.get("properties", {}).get(name))
-    return str(entry["value"]) if entry else None
 
 
 class SalesforceIQ(Vendor):
@@ -419,57 +183,9 @@ class SalesforceIQ(Vendor):
             self._account_fields = list((data or {}).get("fields") or [])
         return self._account_fields
 
-    def _account_key(self, meta: Json) -> str:
-        if meta["id"] in ACCOUNT_KEYS:
-            return ACCOUNT_KEYS[meta["id"]]
-        return "industry" if meta["name"].lower() == "industry" else f"f_{meta['id']}"
-
     async def kinds(self) -> list[KindInfo]:
-        out = []
-        for schema in (await self.lists(refresh=True)).values():
-            keys = [schema.keys[m["id"]] for m in schema.ordered() if _is_column(schema, m)]
-            out.append(
-                KindInfo(
-                    kind=schema.kind,
-                    label=schema.title,
-                    singular=_singular(schema.title),
-                    columns=["title", *keys],
-                    sortable=["title", "updated_at", *keys],
-                    editable=True,
-                    creatable=True,
-                    deletable=True,
-                    has_timeline=False,
-                    timeline_note=NO_TIMELINE,
-                    views={"open": "Open", "won": "Won", "lost": "Lost"},
-                    roles=_list_roles(schema),
-                    references={"company": "company", "contact": "contact"},
-                )
-            )
-        return [
-            *out,
-            KindInfo(
-                kind="company",
-                label="Accounts",
-                singular="Account",
-                columns=["title", "city", "industry", "updated_at"],
-                roles={Role.TITLE: "name"},
-                editable=True,
-                creatable=True,
-                deletable=True,
-                timeline_note=NO_TIMELINE,
-            ),
-            KindInfo(
-                kind="contact",
-                label="Contacts",
-                singular="Contact",
-                columns=["title", "email", "phone", "company_name", "job_title"],
-                roles={Role.TITLE: "name"},
-                editable=True,
-                creatable=True,
-                deletable=True,
-                has_timeline=True,
-            ),
-        ]
+        lists = (await self.lists(refresh=True)).values()
+        return [*(list_kind_info(schema) for schema in lists), *fixed_kind_infos()]
 
     async def fields(self, kind: str) -> list[FieldSpec]:
         if kind.startswith(LIST_PREFIX):
@@ -493,7 +209,7 @@ class SalesforceIQ(Vendor):
     async def _list_fields(self, schema: ListSchema) -> list[FieldSpec]:
         users = await self.user_choices()
         metas = schema.ordered()
-        specs, contact_ids = _by_name([self._spec(schema, m, users) for m in metas], metas)
+        specs, contact_ids = by_name([self._spec(schema, m, users) for m in metas], metas)
         editable = [s for s in specs if s.writable]
         fixed = [
             # a list item's name sent empty stays as it was: refused instead
@@ -554,7 +270,7 @@ class SalesforceIQ(Vendor):
         specs = []
         metas = await self.account_fields()
         for meta in metas:
-            key = self._account_key(meta)
+            key = account_key(meta)
             kind = field_type(meta, key)
             choices = [Choice(value=o["id"], label=o["display"]) for o in meta["listOptions"]]
             specs.append(
@@ -567,7 +283,7 @@ class SalesforceIQ(Vendor):
                     choices=users if kind is FieldType.USER else choices,
                 )
             )
-        shown, ids = _by_name(specs, metas)
+        shown, ids = by_name(specs, metas)
         return [FieldSpec(key="name", label="Name", writable=True, required=True), *shown, *ids]
 
     async def user_choices(self) -> list[Choice]:
@@ -596,12 +312,12 @@ class SalesforceIQ(Vendor):
             fields[key] = read_value(meta, key, values.get(meta["id"]))
         self._note_users(schema, item)
         stage = schema.stage_label(fields.get("stage"))
-        contact_ids = _ref_ids(item.get("contactIds"))
+        contact_ids = ref_ids(item.get("contactIds"))
         fields |= {
             "name": item.get("name") or "",
-            "status": _status_of(stage),
+            "status": status_of(stage),
             "pipeline": schema.id,
-            "company": _ref_id(item.get("accountId")),
+            "company": ref_id(item.get("accountId")),
             "contact": contact_ids[0] if contact_ids else None,
             "version": item.get("version"),
         }
@@ -613,8 +329,8 @@ class SalesforceIQ(Vendor):
             id=(rid := record_id(self.label, item.get("id"), schema.kind)),
             title=item.get("name") or rid,
             subtitle=" · ".join(p for p in (stage, amount) if p),
-            created_at=_when(item.get("createdDate")),
-            updated_at=_when(item.get("modifiedDate")),
+            created_at=parse_when(item.get("createdDate")),
+            updated_at=parse_when(item.get("modifiedDate")),
             fields=fields,
             raw=item,
         )
@@ -623,16 +339,16 @@ class SalesforceIQ(Vendor):
         """Remember the user ids in an item's User fields (the API lists no users)."""
         values = item.get("fieldValues") or {}
         for meta in schema.fields:
-            if _type_name(meta) == "user":
-                self._user_ids.update(_raws(values.get(meta["id"])))
+            if type_name(meta) == "user":
+                self._user_ids.update(raw_values(values.get(meta["id"])))
 
     def _account_record(self, account: Json, fields_meta: list[Json]) -> Record:
         values = account.get("fieldValues") or {}
         fields: Json = {"name": account.get("name") or ""}
         for meta in fields_meta:
-            key = self._account_key(meta)
+            key = account_key(meta)
             fields[key] = read_value(meta, key, values.get(meta["id"]))
-        fields["contacts"] = _raws(values.get("person_ids"))
+        fields["contacts"] = raw_values(values.get("person_ids"))
         place = ", ".join(p for p in (fields.get("city"), fields.get("country")) if p)
         return Record(
             vendor=self.name,
@@ -641,18 +357,18 @@ class SalesforceIQ(Vendor):
             id=(rid := record_id(self.label, account.get("id"), "company")),
             title=account.get("name") or rid,
             subtitle=place,
-            updated_at=_when(account.get("modifiedDate")),
+            updated_at=parse_when(account.get("modifiedDate")),
             fields=fields,
             raw=account,
         )
 
     def _contact_record(self, contact: Json) -> Record:
-        fields: Json = {key: _prop(contact, prop) for key, prop in CONTACT_KEYS.items()}
-        experience = _primary(contact.get("properties", {}).get("experience"))
+        fields: Json = {key: property_value(contact, prop) for key, prop in CONTACT_KEYS.items()}
+        experience = primary_entry(contact.get("properties", {}).get("experience"))
         job = (experience or {}).get("metadata", {})
         fields["job_title"] = fields["job_title"] or job.get("job_title")
         fields["company_name"] = fields["company_name"] or job.get("company_name")
-        phone = _primary(contact.get("properties", {}).get("phone"))
+        phone = primary_entry(contact.get("properties", {}).get("phone"))
         if phone:
             fields["phone"] = phone.get("metadata", {}).get("raw_val") or phone["value"]
         fields["state"] = contact.get("state")
@@ -664,7 +380,7 @@ class SalesforceIQ(Vendor):
             id=(rid := record_id(self.label, contact.get("id"), "contact")),
             title=fields["name"] or fields["email"] or rid,
             subtitle=role,
-            updated_at=_when(contact.get("modifiedDate")),
+            updated_at=parse_when(contact.get("modifiedDate")),
             fields=fields,
             raw=contact,
         )
@@ -689,32 +405,14 @@ class SalesforceIQ(Vendor):
             return "contacts"
         raise NotFound(self.label, f"no kind {kind!r}")
 
-    def _params(self, kind: str, query: Query) -> Json:
-        params: Json = {}
-        if query.updated_since is not None:
-            params["modifiedDate"] = _ms(query.updated_since)
-        if kind.startswith(LIST_PREFIX):
-            if query.filters.get("company"):
-                params["accountIds"] = query.filters["company"]
-            if query.filters.get("contact"):
-                params["contactIds"] = query.filters["contact"]
-        elif kind == "contact":
-            search = query.search.strip()
-            digits = "".join(ch for ch in search if ch.isdigit())
-            if "@" in search:
-                params["properties.email"] = f'"{search}"'
-            elif len(digits) >= 7 and len(digits) >= len(search.replace(" ", "")) - 4:
-                params["properties.phone"] = f'"{digits}"'
-        return params
-
     async def list_page(self, kind: str, query: Query) -> Page:
         start = int(query.cursor or 0)
         limit = max(1, min(MAX_LIMIT, query.per_page))
-        params = self._params(kind, query)
+        params = list_params(kind, query)
         objects = await self._page(self._path(kind), start, limit, params)
         records = await self._records(kind, objects)
         searched_server = any(k.startswith("properties.") for k in params)
-        records = _refine(records, query, search=not searched_server)
+        records = refine(records, query, search=not searched_server)
         next_cursor = str(start + len(objects)) if len(objects) == limit else None
         return Page(records=records, next_cursor=next_cursor)
 
@@ -725,10 +423,10 @@ class SalesforceIQ(Vendor):
         record = (await self._records(kind, [data]))[0]
         if kind == "company":
             contacts = await self._contacts(record.fields["contacts"])
-            record.related["Contacts"] = [_ref(r) for r in contacts]
+            record.related["Contacts"] = [related_ref(r) for r in contacts]
             record.related["Deals"] = await self._deals({"accountIds": id})
             metas = await self.account_fields()
-            await self._name_contacts(record, [(self._account_key(m), m) for m in metas], contacts)
+            await self._name_contacts(record, [(account_key(m), m) for m in metas], contacts)
         else:
             record.related["Deals"] = await self._deals({"contactIds": id})
         return record
@@ -737,17 +435,19 @@ class SalesforceIQ(Vendor):
         schema = await self.schema(kind)
         item = await self.session.json("GET", f"{self._path(kind)}/{id}")
         record = self._item_record(schema, item)
-        account_id = _ref_id(item.get("accountId"))
+        account_id = ref_id(item.get("accountId"))
         if account_id:
             account = await self.session.json("GET", f"accounts/{account_id}")
             record.related["Account"] = [
                 RelatedRef(
-                    kind="company", id=_ref_id(account["id"]), title=account.get("name") or ""
+                    kind="company",
+                    id=record_id(self.label, account["id"], "company"),
+                    title=account.get("name") or "",
                 )
             ]
             record.fields["company_name"] = account.get("name") or None
-        contacts = await self._contacts(_ref_ids(item.get("contactIds")))
-        record.related["Contacts"] = [_ref(r) for r in contacts]
+        contacts = await self._contacts(ref_ids(item.get("contactIds")))
+        record.related["Contacts"] = [related_ref(r) for r in contacts]
         record.fields["contact_name"] = ", ".join(r.title for r in contacts) or None
         await self._name_contacts(
             record, [(schema.keys[m["id"]], m) for m in schema.fields], contacts
@@ -760,7 +460,7 @@ class SalesforceIQ(Vendor):
         """Fill ``<key>_name`` with the contacts' names for each Contact field of a record."""
         names = {r.id: r.title for r in known}
         for key, meta in keyed:
-            if _type_name(meta) != "contact":
+            if type_name(meta) != "contact":
                 continue
             ids = [i for i in str(record.fields.get(key) or "").split(", ") if i]
             missing = [i for i in ids if i not in names]
@@ -796,62 +496,24 @@ class SalesforceIQ(Vendor):
             schema = await self.schema(kind)
             item = await self.session.json("GET", f"{self._path(kind)}/{id}")
             pairs = [(schema, item)]
-            contact_ids = _ref_ids(item.get("contactIds"))
+            contact_ids = ref_ids(item.get("contactIds"))
             own: list[Activity] = []
         elif kind == "company":
             pairs = await self._items_by({"accountIds": id})
             account = await self.session.json("GET", f"accounts/{id}")
-            contact_ids = _raws((account.get("fieldValues") or {}).get("person_ids"))
-            own = [_modified(account, "Account", account.get("name") or "")]
+            contact_ids = raw_values((account.get("fieldValues") or {}).get("person_ids"))
+            own = [modified_activity(account, "Account", account.get("name") or "")]
         else:
             pairs = await self._items_by({"contactIds": id})
             contact = await self.session.json("GET", f"contacts/{id}")
             contact_ids = [id]
-            own = [_modified(contact, "Contact", _prop(contact, "name") or "")]
-        activities = own + [a for schema, item in pairs for a in self._membership(schema, item)]
+            own = [modified_activity(contact, "Contact", property_value(contact, "name") or "")]
+        activities = own + [
+            a for schema, item in pairs for a in membership_activities(schema, item)
+        ]
         activities += [a for cid in contact_ids for a in self._logged.get(cid, [])]
         unique = {a.id: a for a in activities}
         return sorted(unique.values(), key=lambda a: a.occurred_at, reverse=True)
-
-    def _membership(self, schema: ListSchema, item: Json) -> list[Activity]:
-        stage = self._stage_of(schema, item)
-        links = [RelatedRef(kind=schema.kind, id=item["id"], title=item.get("name") or "")]
-        out = []
-        created = _when(item.get("createdDate"))
-        if created:
-            out.append(
-                Activity(
-                    id=f"added-{item['id']}",
-                    occurred_at=created,
-                    summary=f"Added to {schema.title}: {item.get('name')}",
-                    family="list",
-                    links=links,
-                    raw=item,
-                )
-            )
-        modified = _when(item.get("modifiedDate"))
-        if modified and modified != created:
-            status = f" — {stage}" if stage else ""
-            out.append(
-                Activity(
-                    id=f"modified-{item['id']}-{item.get('version')}",
-                    occurred_at=modified,
-                    summary=f"{schema.title}: {item.get('name')} updated{status}",
-                    body=f"Version {item.get('version')}",
-                    family="list",
-                    links=links,
-                    raw=item,
-                )
-            )
-        return out
-
-    @staticmethod
-    def _stage_of(schema: ListSchema, item: Json) -> str | None:
-        meta = schema.meta("stage")
-        if meta is None:
-            return None
-        raws = _raws((item.get("fieldValues") or {}).get(meta["id"]))
-        return schema.stage_label(raws[0]) if raws else None
 
     # -- writes ------------------------------------------------------------------------
 
@@ -892,7 +554,7 @@ class SalesforceIQ(Vendor):
         return body
 
     async def _account_body(self, values: Json) -> Json:
-        by_key = {self._account_key(m): m for m in await self.account_fields()}
+        by_key = {account_key(m): m for m in await self.account_fields()}
         field_values: Json = {}
         for key, value in values.items():
             if key == "name":
@@ -920,7 +582,7 @@ class SalesforceIQ(Vendor):
             if prop is None:
                 raise Rejected(self.label, f"Contacts: {key!r} cannot be changed")
             entries = [dict(e) for e in (current.get("properties") or {}).get(prop) or []]
-            primary = _primary(entries)
+            primary = primary_entry(entries)
             if not value:
                 entries = [e for e in entries if e is not primary]
             elif primary is not None and prop in ("email", "phone"):
@@ -1052,7 +714,7 @@ class SalesforceIQ(Vendor):
             body=body,
             who="crmtui",
             family="event",
-            links=[_ref(r) for r in contacts],
+            links=[related_ref(r) for r in contacts],
             raw=event,
             kept=True,  # the API cannot read events back: the app's cache keeps them
         )
@@ -1065,57 +727,10 @@ class SalesforceIQ(Vendor):
             return [ref.id]
         if ref.kind == "company":
             account = await self.session.json("GET", f"accounts/{ref.id}")
-            return _raws((account.get("fieldValues") or {}).get("person_ids"))
+            return raw_values((account.get("fieldValues") or {}).get("person_ids"))
         item = await self.session.json("GET", f"{self._path(ref.kind)}/{ref.id}")
         return list(item.get("contactIds") or [])
 
 
-def _by_name(specs: list[FieldSpec], metas: list[Json]) -> tuple[list[FieldSpec], list[FieldSpec]]:
-    """Contact fields shown by name (``<key>_name``); their ids, what is written, go last."""
-    shown: list[FieldSpec] = []
-    ids: list[FieldSpec] = []
-    for spec, meta in zip(specs, metas, strict=True):
-        if _type_name(meta) == "contact":
-            shown.append(FieldSpec(key=f"{spec.key}_name", label=spec.label))
-            ids.append(spec.model_copy(update={"label": f"{spec.label} id"}))
-        else:
-            shown.append(spec)
-    return shown, ids
-
-
-def _ref(record: Record) -> RelatedRef:
+def related_ref(record: Record) -> RelatedRef:
     return RelatedRef(kind=record.kind, id=record.id, title=record.title)
-
-
-def _modified(obj: Json, what: str, name: str) -> Activity:
-    return Activity(
-        id=f"modified-{obj['id']}",
-        occurred_at=_when(obj.get("modifiedDate")) or datetime.now(UTC),
-        summary=f"{what} {name} last modified",
-        family="modified",
-        raw={"id": obj["id"], "modifiedDate": obj.get("modifiedDate")},
-    )
-
-
-def _refine(records: list[Record], query: Query, *, search: bool) -> list[Record]:
-    """The page's records with the view, search and sort applied (no server support)."""
-    if query.view in ("open", "won", "lost"):
-        records = [r for r in records if r.fields.get("status") == query.view]
-    needle = query.search.strip().lower() if search else ""
-    if needle:
-        records = [r for r in records if needle in f"{r.title} {r.subtitle}".lower()]
-    if query.sort:
-        key = query.sort
-
-        def sort_key(record: Record) -> tuple[int, float, str]:
-            value = getattr(record, key, None) if key in ("title", "updated_at") else None
-            value = value if value is not None else record.fields.get(key)
-            if value is None or value == "":
-                return (2, 0.0, "")
-            try:
-                return (0, float(value), "")
-            except (TypeError, ValueError):
-                return (1, 0.0, str(value).lower())
-
-        records = sorted(records, key=sort_key, reverse=query.descending)
-    return records

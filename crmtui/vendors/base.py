@@ -13,20 +13,18 @@ Every method speaks the neutral model (``crmtui.model``) and raises only
 
 from __future__ import annotations
 
-import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, cast
 from urllib.parse import urlsplit
 
 import httpx
 
 from crmtui.fields import parse_datetime, same_value
 from crmtui.http import (
-    BadResponse,
     CrmError,
     Http,
     InsecureURL,
@@ -39,6 +37,7 @@ from crmtui.http.urls import check_url, is_local_name, is_loopback_host
 from crmtui.model import (
     Activity,
     Change,
+    Choice,
     FieldSpec,
     KindInfo,
     Page,
@@ -46,6 +45,20 @@ from crmtui.model import (
     Record,
     RecordRef,
 )
+from crmtui.vendors.auth import Connection, Credentials
+from crmtui.vendors.mapping import (
+    MAX_PAGES,
+    Context,
+    Json,
+    Paging,
+    Resource,
+    dig,
+    fetch_all,
+)
+from crmtui.vendors.mapping import json_text as json_text  # re-exported
+from crmtui.vendors.mapping import record_id as record_id  # re-exported
+
+T = TypeVar("T")
 
 # One DNS label: what a vendor's account sub-domain may be (ASCII letters, digits,
 # inner hyphens; 63 at most). Anything else (".", "/", "@", "#", "?", "%", spaces,
@@ -167,61 +180,6 @@ class Profile:
         return (self.secrets or {}).get(key, "")
 
 
-# What a record id may be once it is text. Every documented id is digits, hex or a UUID;
-# an id is also put into request paths (``contacts/<id>``), so text that would change a
-# path (``/``, ``?``, ``#``, ``%``, ``\\``, a ``.`` or ``..`` segment, which httpx
-# resolves: ``contacts/..`` is the API root), blanks, control characters or an empty or
-# overlong id is refused rather than stored (decision: no vendor documents such ids).
-_GOOD_ID = re.compile(r"[^\s/?#%\\\x00-\x1f\x7f]{1,200}")
-# An integer id fits in 64 bits (every vendor's ids do); a 300-digit number is not an id.
-_ID_BITS = 64
-_SHOWN_ID = 40  # an id this long (as JSON) is quoted in the error; a longer one is not
-
-
-def record_id(vendor: str, value: Any, what: str = "record") -> str:
-    """A vendor's id for a record (or activity, or a record it refers to) as text: the
-    one way adapters read ids.
-
-    Only a string or an integer is an id: ``null``, an object, a list, a float, a
-    boolean, an integer beyond 64 bits or text that would move a request path (``.``,
-    ``..``, ``a/b``) is refused with ``BadResponse`` naming the vendor, so no record
-    "None" or "{'a': 1}" is ever stored. The error quotes a short refused id whole (the
-    service redacts it: it may echo a secret) and never a cut piece of a long one, which
-    the redactor could not recognise.
-    """
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value.bit_length() <= _ID_BITS:
-            return str(value)
-    elif isinstance(value, str) and _GOOD_ID.fullmatch(value) and value not in (".", ".."):
-        return value
-    raise BadResponse(
-        vendor,
-        f"the reply held a {what} with {_described(value)}, which is not a usable id; "
-        "it was not stored",
-        hint="This looks like a fault on the vendor's side; report it to the vendor.",
-    )
-
-
-def _described(value: Any) -> str:
-    if value is None:
-        return "no id"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"an id that is a {value.bit_length()}-bit number"
-    text = json_text(value)
-    if len(text) <= _SHOWN_ID:
-        return f"the id {text}"
-    kind = {dict: "an object", list: "a list", str: "text"}.get(type(value), type(value).__name__)
-    return f"an id that is {kind} of {len(text)} characters (not shown)"
-
-
-def json_text(value: Any) -> str:
-    """``value`` as JSON text (for messages), whatever it is."""
-    try:
-        return json.dumps(value, default=repr)
-    except ValueError:  # NaN, circular...
-        return repr(value)
-
-
 def holds(record: Record, values: Mapping[str, Any]) -> bool:
     """Whether ``record`` has every one of ``values``: a replayed create's earlier result.
 
@@ -261,7 +219,16 @@ class Vendor(ABC):
     # settings (``domains()`` gives all): a base_url elsewhere needs allow_other_host.
     api_domains: ClassVar[tuple[str, ...]] = ()
 
+    # How the session authenticates (see ``crmtui.vendors.auth``): the base builds the
+    # session from it on first use. None only for an adapter that still overrides
+    # ``connect`` (built eagerly, as before, until it declares its connection).
+    connection: ClassVar[Connection | None] = None
+    # The kinds declared on the mapping (``crmtui.vendors.mapping``), kind -> resource,
+    # in tab order; ``fields``, ``resource`` and the record readers/writers use them.
+    resources: ClassVar[Mapping[str, Resource]] = {}
+
     def __init__(self, profile: Profile, http: Http) -> None:
+        """Nothing overridable runs here: the session is built on first use."""
         self.profile = profile
         self.http = http
         budget = self.budget
@@ -273,7 +240,32 @@ class Vendor(ABC):
                 budget.note,
             )
         self.limiter = RateLimiter(budget)
-        self.session: VendorSession = self.connect()
+        # Lookups the adapter loads once (stages, users, views...): name -> value, see
+        # ``cached``; field specs per kind, see ``fields``.
+        self.lookups: dict[str, Any] = {}
+        self._specs: dict[str, list[FieldSpec]] = {}
+        self._session: VendorSession | None = None
+        if type(self).connect is not Vendor.connect:
+            # Transition: an adapter that writes its own ``connect`` (and may set its
+            # caches there) gets its session now, as before the declared connection.
+            self._session = self.connect()
+
+    @property
+    def session(self) -> VendorSession:
+        """The profile's session, built from ``connection`` on first use."""
+        if self._session is None:
+            self._session = self.connect()
+            self.session_ready(self._session)
+        return self._session
+
+    @session.setter
+    def session(self, session: VendorSession) -> None:
+        self._session = session
+
+    @property
+    def has_session(self) -> bool:
+        """Whether the session was built (``close`` need not log out of one never used)."""
+        return self._session is not None
 
     # -- connection ------------------------------------------------------------
 
@@ -329,9 +321,71 @@ class Vendor(ABC):
             )
         return self.default_base_url(self.profile)
 
-    @abstractmethod
     def connect(self) -> VendorSession:
-        """Build the session (auth, error parser) through ``self.http.session``."""
+        """The session, from the declared ``connection`` (auth, error parser, redirects).
+        Runs on first use of ``session``; its secrets are redacted everywhere."""
+        connection = self.connection
+        if connection is None:
+            raise TypeError(f"{type(self).__name__} declares no connection")
+        profile, base_url = self.profile, self.base_url()
+        creds = Credentials(profile.setting, profile.secret, base_url, self.http.redact.add)
+        return self.http.session(
+            profile=profile.name,
+            vendor=self.label,
+            base_url=base_url,
+            auth=connection.auth.flow(creds),
+            limiter=self.limiter,
+            parse_error=connection.errors,
+            secrets=tuple(profile.secret(name) for name in connection.auth.secret_names()),
+            follow_redirects=connection.follow_redirects,
+        )
+
+    def session_ready(self, session: VendorSession) -> None:  # noqa: B027 - optional hook
+        """Called once the session is built (e.g. to watch rate-limit headers)."""
+
+    # -- shared helpers ----------------------------------------------------------------
+
+    async def cached(self, name: str, load: Callable[[], Awaitable[T]]) -> T:
+        """``load()`` once per adapter (a lookup: stages, users, views...), kept under
+        ``name`` in ``lookups``; a failed load is tried again next time."""
+        if name not in self.lookups:
+            self.lookups[name] = await load()
+        return cast(T, self.lookups[name])
+
+    async def fetch_all(
+        self,
+        path: str,
+        paging: Paging,
+        items: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        per_page: int = 100,
+        max_pages: int = MAX_PAGES,
+    ) -> list[Json]:
+        """Every object of a collection (``items``: where a page's list is in the reply,
+        dotted), page by page as ``paging`` says; bounded (see ``mapping.fetch_all``)."""
+
+        async def page(cursor: str | None) -> tuple[list[Json], str | None]:
+            query = {**(params or {}), **paging.params(cursor, per_page)}
+            body = await self.session.json("GET", path, params=query)
+            found = dig(body, items) if isinstance(body, dict) else body
+            batch = [i for i in found if isinstance(i, dict)] if isinstance(found, list) else []
+            return batch, paging.next_cursor(cursor, per_page, len(batch), body)
+
+        return await fetch_all(page, max_pages=max_pages)
+
+    def resource(self, kind: str) -> Resource:
+        """The declared resource of ``kind``; ``Rejected`` for a kind the vendor lacks."""
+        try:
+            return self.resources[kind]
+        except KeyError:
+            from crmtui.http import Rejected
+
+            raise Rejected(self.label, f"{self.label} has no {kind!r} records here") from None
+
+    def context(self, tables: Mapping[str, Mapping[str, str]] | None = None) -> Context:
+        """What the mapping's codecs need: the vendor's name and loaded lookup tables."""
+        return Context(self.label, tables or {})
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Log out or release what the adapter holds (the shared client stays open)."""
@@ -342,9 +396,28 @@ class Vendor(ABC):
     async def kinds(self) -> list[KindInfo]:
         """The kinds this vendor offers, in its own words, in tab order."""
 
-    @abstractmethod
     async def fields(self, kind: str) -> list[FieldSpec]:
-        """The fields of ``kind``, with choices (stages, owners...) read from the API."""
+        """The fields of ``kind``, with choices (stages, owners...) read from the API:
+        built once (``build_fields``), a fresh copy each call."""
+        if kind not in self._specs:
+            self._specs[kind] = await self.build_fields(self.resource(kind))
+        return [spec.model_copy(deep=True) for spec in self._specs[kind]]
+
+    async def build_fields(self, resource: Resource) -> list[FieldSpec]:
+        """The declared fields' specs with their choices (``choices``), then the custom
+        fields (``custom_fields``)."""
+        choices = {
+            f.key: await self.choices(f.choices) for f in resource.fields if f.choices is not None
+        }
+        return resource.specs(choices) + await self.custom_fields(resource)
+
+    async def choices(self, source: str) -> list[Choice]:
+        """The choices a field's ``choices`` source names (a vendor's stages, owners...)."""
+        raise NotImplementedError(f"{self.label} has no choice source {source!r}")
+
+    async def custom_fields(self, resource: Resource) -> list[FieldSpec]:
+        """The specs of the kind's custom fields (see ``mapping.custom_spec``)."""
+        return []
 
     # -- reads --------------------------------------------------------------------
 
@@ -379,10 +452,21 @@ class Vendor(ABC):
         self, kind: str, values: dict[str, Any], idempotency_key: str
     ) -> Record | None:
         """The record an earlier try of this create made (its reply was lost), or None
-        when there is none, so the create can be sent again without making a second one.
+        when there is none, so the create can be sent again without making a second one:
+        the first of ``lookalikes`` that ``holds`` every value of the create.
 
         ``CannotTell`` when the vendor offers no way to look (the user then decides).
         """
+        for candidate in await self.lookalikes(kind, values, idempotency_key):
+            if holds(candidate, values):
+                return candidate
+        return None
+
+    async def lookalikes(
+        self, kind: str, values: dict[str, Any], idempotency_key: str
+    ) -> list[Record]:
+        """Records (read in full) that may be an earlier try of this create, e.g. exact
+        search hits; ``CannotTell`` when the vendor offers no way to look."""
         raise CannotTell(self.label, f"there is no way to look for a {kind} made earlier")
 
     async def is_deleted(self, ref: RecordRef) -> bool:

@@ -1,0 +1,703 @@
+"""A vendor's records, declared: resources, fields and codecs, and what is derived from them.
+
+A vendor adapter declares each kind once, as a ``Resource`` (its API paths, its paging
+style and its ``Field`` s); from that declaration come the kind's ``FieldSpec`` s
+(``Resource.specs``), the reader (vendor JSON -> ``Record.fields``, ``Resource.read``)
+and the writer (neutral values -> request body, ``Resource.write``). A field is its
+neutral key, the vendor's (dotted) path, its type, whether it may be written, its codec
+(vendor value <-> neutral value), where its choices come from, and, for a reference, the
+kind it points at.
+
+What stays hand-written per vendor is what is truly that vendor's: how its lookups
+(stages, currencies, owners...) are loaded, titles and related records, timelines, and
+paging quirks. A field whose value needs more than one vendor attribute subclasses
+``Field`` (overriding ``read``/``write``).
+
+Nothing here does I/O: ``fetch_all`` walks pages through a function the adapter gives.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from crmtui.fields import cents_to_money, iso, money, money_to_cents, parse_date, parse_datetime
+from crmtui.http import BadResponse, Rejected
+from crmtui.model import Choice, FieldSpec, FieldType, Role
+
+Json = dict[str, Any]
+T = TypeVar("T")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# -- paths -------------------------------------------------------------------------------------
+
+
+def dig(item: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted ``path`` ("company.name") of vendor JSON, None when absent."""
+    value: Any = item
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def put(body: Json, path: str, value: Any) -> None:
+    """Set the value at a dotted ``path`` of a request body, making the nested objects."""
+    *parents, last = path.split(".")
+    for part in parents:
+        nested = body.get(part)
+        if not isinstance(nested, dict):
+            nested = body[part] = {}
+        body = nested
+    body[last] = value
+
+
+# -- ids ---------------------------------------------------------------------------------------
+
+# What a record id may be once it is text. Every documented id is digits, hex or a UUID;
+# an id is also put into request paths (``contacts/<id>``), so text that would change a
+# path (``/``, ``?``, ``#``, ``%``, ``\\``, a ``.`` or ``..`` segment, which httpx
+# resolves: ``contacts/..`` is the API root), blanks, control characters or an empty or
+# overlong id is refused rather than stored (decision: no vendor documents such ids).
+_GOOD_ID = re.compile(r"[^\s/?#%\\\x00-\x1f\x7f]{1,200}")
+# An integer id fits in 64 bits (every vendor's ids do); a 300-digit number is not an id.
+_ID_BITS = 64
+_SHOWN_ID = 40  # an id this long (as JSON) is quoted in the error; a longer one is not
+
+
+def record_id(vendor: str, value: Any, what: str = "record") -> str:
+    """A vendor's id for a record (or activity, or a record it refers to) as text: the
+    one way adapters read ids.
+
+    Only a string or an integer is an id: ``null``, an object, a list, a float, a
+    boolean, an integer beyond 64 bits or text that would move a request path (``.``,
+    ``..``, ``a/b``) is refused with ``BadResponse`` naming the vendor, so no record
+    "None" or "{'a': 1}" is ever stored. The error quotes a short refused id whole (the
+    service redacts it: it may echo a secret) and never a cut piece of a long one, which
+    the redactor could not recognise.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() <= _ID_BITS:
+            return str(value)
+    elif isinstance(value, str) and _GOOD_ID.fullmatch(value) and value not in (".", ".."):
+        return value
+    raise BadResponse(
+        vendor,
+        f"the reply held a {what} with {_described(value)}, which is not a usable id; "
+        "it was not stored",
+        hint="This looks like a fault on the vendor's side; report it to the vendor.",
+    )
+
+
+def _described(value: Any) -> str:
+    if value is None:
+        return "no id"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"an id that is a {value.bit_length()}-bit number"
+    text = json_text(value)
+    if len(text) <= _SHOWN_ID:
+        return f"the id {text}"
+    kinds: dict[type, str] = {dict: "an object", list: "a list", str: "text"}
+    kind = kinds.get(type(value), type(value).__name__)
+    return f"an id that is {kind} of {len(text)} characters (not shown)"
+
+
+def json_text(value: Any) -> str:
+    """``value`` as JSON text (for messages), whatever it is."""
+    try:
+        return json.dumps(value, default=repr)
+    except ValueError:  # NaN, circular...
+        return repr(value)
+
+
+# -- codecs ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a codec may need besides the value: the vendor's name (for errors) and the
+    lookup tables the adapter loaded (table name -> vendor value -> neutral value)."""
+
+    vendor: str
+    tables: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+
+class Codec(ABC):
+    """A vendor value <-> the neutral value (see ``crmtui.model`` for the neutral forms).
+
+    ``read`` receives None when the vendor sent nothing; ``write`` receives what the user
+    set (None or "" to empty the field).
+    """
+
+    @abstractmethod
+    def read(self, raw: Any, ctx: Context) -> Any: ...
+
+    @abstractmethod
+    def write(self, value: Any, ctx: Context) -> Any: ...
+
+
+def number(value: Any) -> int | float | None:
+    """A finite number as an int when whole, else a float; None for anything else."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        exact = Decimal(str(value))
+    except (ArithmeticError, ValueError):
+        return None
+    if not exact.is_finite():
+        return None
+    return int(exact) if exact == exact.to_integral_value() else float(exact)
+
+
+def vendor_id(value: Any) -> int | str:
+    """An id as the vendor takes it: an integer when it is all digits, else the text."""
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() else text
+
+
+class _Simple(Codec):
+    """A codec whose empty value is None both ways."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return None if raw is None else self.decode(raw, ctx)
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return None if value is None or value == "" else self.encode(value, ctx)
+
+    @abstractmethod
+    def decode(self, raw: Any, ctx: Context) -> Any: ...
+
+    @abstractmethod
+    def encode(self, value: Any, ctx: Context) -> Any: ...
+
+
+class Text(_Simple):
+    def decode(self, raw: Any, ctx: Context) -> Any:
+        return raw if isinstance(raw, str) else str(raw)
+
+    def encode(self, value: Any, ctx: Context) -> Any:
+        return value
+
+
+class Number(_Simple):
+    """Numbers both ways (``12``, ``12.5``); text that is no number reads as None."""
+
+    def decode(self, raw: Any, ctx: Context) -> Any:
+        return number(raw)
+
+    def encode(self, value: Any, ctx: Context) -> Any:
+        return number(value)
+
+
+class MoneyNumber(_Simple):
+    """An amount the vendor holds as a JSON number (or decimal text): read as exact
+    Decimal text ("1250.00"), written as a number."""
+
+    def decode(self, raw: Any, ctx: Context) -> Any:
+        return money(raw)
+
+    def encode(self, value: Any, ctx: Context) -> Any:
+        amount = money(value)
+        return None if amount is None else number(Decimal(amount))
+
+
+class DecimalText(_Simple):
+    """An amount the vendor holds as decimal text ("1250.00") both ways, never a float."""
+
+    def decode(self, raw: Any, ctx: Context) -> Any:
+        return money(raw)
+
+    def encode(self, value: Any, ctx: Context) -> Any:
+        return money(value)
+
+
+class Cents(_Simple):
+    """An amount in hundredths (``125000``) <-> "1250.00". Writing an amount with a
+    fraction of a cent raises ``FieldError`` (integer cents cannot hold it)."""
+
+    def decode(self, raw: Any, ctx: Context) -> Any:
+        return cents_to_money(raw)
+
+    def encode(self, value: Any, ctx: Context) -> Any:
+        return money_to_cents(value)
+
+
+class IsoDate(_Simple):
+    def decode(self, raw: Any, ctx: Context) -> Any:
+        day = parse_date(raw)
+        return day.isoformat() if day else None
+
+    def encode(self, value: Any, ctx: Context) -> Any:
+        day = parse_date(value)
+        return day.isoformat() if day else None
+
+
+@dataclass(frozen=True)
+class IsoDatetime(_Simple):
+    """ISO 8601 text; written in UTC with ``fmt`` (default ``2026-12-01T09:30:00Z``)."""
+
+    fmt: str = "%Y-%m-%dT%H:%M:%SZ"
+
+    def decode(self, raw: Any, ctx: Context) -> Any:
+        return iso(parse_datetime(raw))
+
+    def encode(self, value: Any, ctx: Context) -> Any:
+        moment = parse_datetime(value)
+        return moment.astimezone(UTC).strftime(self.fmt) if moment else None
+
+
+@dataclass(frozen=True)
+class Epoch(_Simple):
+    """Seconds (or, with ``scale=1000``, milliseconds) since 1970 <-> ISO 8601 UTC text."""
+
+    scale: int = 1
+
+    def decode(self, raw: Any, ctx: Context) -> Any:
+        count = number(raw)
+        if count is None:
+            return None
+        return iso(parse_datetime(number(Decimal(str(count)) * 1000 / self.scale)))
+
+    def encode(self, value: Any, ctx: Context) -> Any:
+        moment = parse_datetime(value)
+        if moment is None:
+            return None
+        millis = (moment - _EPOCH) // timedelta(milliseconds=1)
+        return number(Decimal(millis) * self.scale / 1000)
+
+
+class Bool(Codec):
+    """JSON booleans; ``None`` reads as None."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return None if raw is None else bool(raw)
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return None if value is None or value == "" else bool(value)
+
+
+class Bool01(Codec):
+    """A flag the vendor keeps as 1/0 (or "1"/"0"): absent reads as False, written 1/0."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return bool(number(raw))
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return 1 if value else 0
+
+
+class Id(_Simple):
+    """A reference or choice the vendor names by id: read as checked id text (``7``;
+    ``{"a": 1}``, ``1.5`` or ``..`` is refused as ``record_id`` refuses it), written as
+    an integer when it is all digits."""
+
+    def decode(self, raw: Any, ctx: Context) -> Any:
+        return record_id(ctx.vendor, raw, "reference to a record")
+
+    def encode(self, value: Any, ctx: Context) -> Any:
+        return vendor_id(value)
+
+
+class TextId(Id):
+    """An id the vendor takes back as text (``"7"``)."""
+
+    def encode(self, value: Any, ctx: Context) -> Any:
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Multi(_Simple):
+    """Several choices: a JSON list or text joined by ``sep`` <-> ``list[str]``; written
+    as a list when ``sep`` is empty, else as joined text."""
+
+    sep: str = ";"
+
+    def decode(self, raw: Any, ctx: Context) -> Any:
+        parts = raw if isinstance(raw, list) else str(raw).split(self.sep or ",")
+        return [str(p).strip() for p in parts if str(p).strip()]
+
+    def encode(self, value: Any, ctx: Context) -> Any:
+        items = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        return self.sep.join(items) if self.sep else items
+
+
+@dataclass(frozen=True)
+class Mapped(_Simple):
+    """A vendor value shown as another through a lookup table the adapter loads (a
+    currency id -> its ISO code). An unknown vendor value reads as itself; writing a
+    value the table lacks is refused (``Rejected``) when ``strict``."""
+
+    table: str
+    strict: bool = True
+    write_as: Codec = field(default_factory=Id)  # how the vendor value is sent
+
+    def decode(self, raw: Any, ctx: Context) -> Any:
+        return ctx.tables.get(self.table, {}).get(str(raw), str(raw))
+
+    def encode(self, value: Any, ctx: Context) -> Any:
+        inverse = {shown: raw for raw, shown in ctx.tables.get(self.table, {}).items()}
+        if str(value) not in inverse:
+            if self.strict:
+                raise Rejected(ctx.vendor, f"{ctx.vendor} has no {value} here")
+            return self.write_as.write(value, ctx)
+        return self.write_as.write(inverse[str(value)], ctx)
+
+
+#: The codec a field of each type uses unless it (or its resource) names another.
+DEFAULT_CODECS: Mapping[FieldType, Codec] = {
+    FieldType.TEXT: Text(),
+    FieldType.NUMBER: Number(),
+    FieldType.MONEY: MoneyNumber(),
+    FieldType.DATE: IsoDate(),
+    FieldType.DATETIME: IsoDatetime(),
+    FieldType.BOOL: Bool(),
+    FieldType.CHOICE: Text(),
+    FieldType.MULTI_CHOICE: Multi(),
+    FieldType.USER: Text(),
+}
+
+
+# -- fields ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Field:
+    """One neutral field and the vendor attribute behind it.
+
+    ``path``: the vendor's attribute, dotted for a nested object ("company.name").
+    ``choices``: the name of a choice source the adapter resolves (``Vendor.choices``),
+    or the fixed ``options``. ``refers_to``: the kind a reference field points at.
+    ``omit_empty``: the reader leaves the key out when the vendor sent nothing.
+    ``role``: what the field means to the app (``KindInfo.roles``, see ``Resource.roles``).
+    """
+
+    key: str
+    path: str
+    label: str
+    type: FieldType = FieldType.TEXT
+    writable: bool = True
+    codec: Codec | None = None  # None: the resource's codec for ``type``
+    choices: str | None = None
+    options: tuple[Choice, ...] = ()
+    refers_to: str | None = None
+    required: bool = False
+    clearable: bool = True
+    decimals: int | None = None
+    max_length: int | None = None
+    omit_empty: bool = False
+    role: Role | None = None
+
+    def codec_in(self, codecs: Mapping[FieldType, Codec]) -> Codec:
+        return self.codec or codecs.get(self.type) or DEFAULT_CODECS[self.type]
+
+    def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
+        """The neutral value of this field in the vendor's ``item``."""
+        return codec.read(dig(item, self.path), ctx)
+
+    def write(self, body: Json, value: Any, codec: Codec, ctx: Context) -> None:
+        """Put ``value`` (neutral) into the request ``body``."""
+        put(body, self.path, codec.write(value, ctx))
+
+    def spec(
+        self,
+        *,
+        label: str | None = None,
+        required: bool | None = None,
+        choices: Iterable[Choice] | None = None,
+    ) -> FieldSpec:
+        """The ``FieldSpec``; ``label``/``required``/``choices`` as the vendor's schema
+        says at run time (a renamed label, a field made required, the loaded stages)."""
+        return FieldSpec(
+            key=self.key,
+            label=label or self.label,
+            type=self.type,
+            writable=self.writable,
+            required=(self.required if required is None else required) and self.writable,
+            clearable=self.clearable,
+            choices=list(self.options if choices is None else choices),
+            decimals=self.decimals,
+            max_length=self.max_length,
+        )
+
+
+# -- paging ------------------------------------------------------------------------------------
+
+
+class Paging(ABC):
+    """How a vendor's list pages: the query of one page and the cursor of the next.
+
+    A cursor is opaque text (``Page.next_cursor``); None asks for the first page.
+    """
+
+    @abstractmethod
+    def params(self, cursor: str | None, per_page: int) -> Json: ...
+
+    @abstractmethod
+    def next_cursor(self, cursor: str | None, per_page: int, count: int, body: Any) -> str | None:
+        """The cursor after a page that held ``count`` items in ``body``; None at the end."""
+
+
+def _int(value: Any) -> int | None:
+    found = number(value)
+    return None if found is None else int(found)
+
+
+@dataclass(frozen=True)
+class PageNumber(Paging):
+    """``?page=N&per_page=M``; the end is told by ``total_pages`` or ``total`` (dotted
+    paths in the body) when given, else by a short page."""
+
+    page: str = "page"
+    size: str = "per_page"
+    total_pages: str | None = None
+    total: str | None = None
+    first: int = 1
+
+    def params(self, cursor: str | None, per_page: int) -> Json:
+        return {self.page: int(cursor or self.first), self.size: per_page}
+
+    def next_cursor(self, cursor: str | None, per_page: int, count: int, body: Any) -> str | None:
+        page = int(cursor or self.first)
+        done = page - self.first + 1
+        pages = _int(dig(body, self.total_pages)) if self.total_pages and body else None
+        total = _int(dig(body, self.total)) if self.total and body else None
+        if pages is not None:
+            more = done < pages
+        elif total is not None:
+            more = done * per_page < total
+        else:
+            more = count >= per_page
+        return str(page + 1) if more and count else None
+
+
+@dataclass(frozen=True)
+class Offset(Paging):
+    """``?offset=N&limit=M``; the end by ``total`` (a dotted path) or a short page."""
+
+    offset: str = "offset"
+    limit: str = "limit"
+    total: str | None = None
+
+    def params(self, cursor: str | None, per_page: int) -> Json:
+        return {self.offset: int(cursor or 0), self.limit: per_page}
+
+    def next_cursor(self, cursor: str | None, per_page: int, count: int, body: Any) -> str | None:
+        seen = int(cursor or 0) + count
+        total = _int(dig(body, self.total)) if self.total and body else None
+        more = seen < total if total is not None else count >= per_page
+        return str(seen) if more and count else None
+
+
+@dataclass(frozen=True)
+class NextToken(Paging):
+    """The vendor names the next page (a token or a page number at ``next`` in the body)."""
+
+    next: str
+    param: str = "cursor"
+    size: str = "limit"
+
+    def params(self, cursor: str | None, per_page: int) -> Json:
+        return {self.size: per_page} | ({self.param: cursor} if cursor else {})
+
+    def next_cursor(self, cursor: str | None, per_page: int, count: int, body: Any) -> str | None:
+        token = dig(body, self.next) if body else None
+        return None if token in (None, "") else str(token)
+
+
+MAX_PAGES = 100
+
+
+async def fetch_all(
+    page: Callable[[str | None], Awaitable[tuple[list[T], str | None]]],
+    *,
+    max_pages: int = MAX_PAGES,
+) -> list[T]:
+    """Every item of a collection: ``page(cursor)`` gives one page's items and the next
+    cursor. Stops at the last page, at a cursor already seen (a vendor that loops) and
+    after ``max_pages`` pages (a collection that never ends), keeping what was read."""
+    items: list[T] = []
+    cursor: str | None = None
+    seen: set[str | None] = set()
+    for _ in range(max_pages):
+        seen.add(cursor)
+        batch, cursor = await page(cursor)
+        items.extend(batch)
+        if cursor is None or cursor in seen:
+            break
+    return items
+
+
+# -- resources ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomFields:
+    """Where a resource keeps its custom fields: an object at ``path`` of the record
+    (key -> value), whose keys start with ``prefix`` (``cf_``); read and written as is."""
+
+    path: str
+    prefix: str = ""
+
+    def owns(self, key: str) -> bool:
+        return key.startswith(self.prefix)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resource:
+    """One vendor resource behind one neutral kind.
+
+    ``path``: the collection ("sales_accounts"); ``item_path``: one record, with ``{id}``
+    (default ``<path>/{id}``); ``wrapper``: the key the vendor wraps one record in, in
+    replies and request bodies ("sales_account"), "" for none. A vendor with more to
+    say about a resource subclasses it (a frozen dataclass, ``kw_only``).
+    """
+
+    kind: str
+    path: str
+    fields: tuple[Field, ...]
+    label: str = ""
+    singular: str = ""
+    item_path: str = ""
+    wrapper: str = ""
+    paging: Paging = field(default_factory=PageNumber)
+    codecs: Mapping[FieldType, Codec] = field(default_factory=dict)
+    custom: CustomFields | None = None
+
+    def field(self, key: str) -> Field | None:
+        return next((f for f in self.fields if f.key == key), None)
+
+    def roles(self) -> dict[Role, str]:
+        """``KindInfo.roles`` as the fields declare them (role -> field key)."""
+        return {f.role: f.key for f in self.fields if f.role is not None}
+
+    def references(self) -> dict[str, str]:
+        """``KindInfo.references``: field key -> the kind its id points at."""
+        return {f.key: f.refers_to for f in self.fields if f.refers_to is not None}
+
+    def item(self, id: str) -> str:
+        return (self.item_path or f"{self.path}/{{id}}").format(id=id)
+
+    def specs(
+        self,
+        choices: Mapping[str, Iterable[Choice]] | None = None,
+        labels: Mapping[str, str] | None = None,
+        required: Mapping[str, bool] | None = None,
+    ) -> list[FieldSpec]:
+        """The kind's ``FieldSpec`` s, in declared order; ``choices``/``labels``/``required``
+        by field key, as loaded from the vendor (see ``Field.spec``)."""
+        choices, labels, required = choices or {}, labels or {}, required or {}
+        return [
+            f.spec(
+                label=labels.get(f.key), required=required.get(f.key), choices=choices.get(f.key)
+            )
+            for f in self.fields
+        ]
+
+    def read(self, item: Mapping[str, Any], ctx: Context) -> Json:
+        """``Record.fields`` of one vendor record: every declared field, then the custom
+        fields (as the vendor holds them)."""
+        out: Json = {}
+        for f in self.fields:
+            value = f.read(item, f.codec_in(self.codecs), ctx)
+            if value is not None or not f.omit_empty:
+                out[f.key] = value
+        if self.custom is not None:
+            extra = dig(item, self.custom.path)
+            if isinstance(extra, Mapping):
+                out.update({str(k): v for k, v in extra.items()})
+        return out
+
+    def write(self, values: Mapping[str, Any], ctx: Context) -> Json:
+        """The request body of ``values`` (neutral): only the keys given, each through its
+        field's codec; a custom field as is. ``Rejected`` for a key that is unknown or not
+        writable, naming the field."""
+        body: Json = {}
+        for key, value in values.items():
+            f = self.field(key)
+            if f is None:
+                if self.custom is None or not self.custom.owns(key):
+                    what = self.singular or self.kind
+                    raise Rejected(ctx.vendor, f"{what} has no field {key!r}")
+                put(body, f"{self.custom.path}.{key}", value)
+                continue
+            if not f.writable:
+                raise Rejected(ctx.vendor, f"{f.label} cannot be changed in {ctx.vendor}")
+            f.write(body, value, f.codec_in(self.codecs), ctx)
+        return body
+
+    def wrap(self, body: Json) -> Json:
+        return {self.wrapper: body} if self.wrapper else body
+
+
+def by_kind(*resources: Resource) -> Mapping[str, Resource]:
+    """``Vendor.resources``: kind -> resource, in the order given (the tab order), read-only."""
+    return MappingProxyType({r.kind: r for r in resources})
+
+
+def custom_spec(
+    key: str,
+    label: str,
+    vendor_type: str,
+    types: Mapping[str, FieldType],
+    *,
+    required: bool = False,
+    choices: Iterable[Choice] = (),
+    writable: bool = True,
+) -> FieldSpec:
+    """The spec of a custom field the vendor describes at run time: its type through
+    ``types`` (the vendor's type names; unknown ones are text); choices only for choice
+    types."""
+    kind = types.get(vendor_type, FieldType.TEXT)
+    listed = kind in (FieldType.CHOICE, FieldType.MULTI_CHOICE)
+    return FieldSpec(
+        key=key,
+        label=label or key,
+        type=kind,
+        writable=writable,
+        required=required,
+        custom=True,
+        choices=list(choices) if listed else [],
+    )
+
+
+__all__ = [
+    "DEFAULT_CODECS",
+    "Bool",
+    "Bool01",
+    "Cents",
+    "Codec",
+    "Context",
+    "CustomFields",
+    "DecimalText",
+    "Epoch",
+    "Field",
+    "Id",
+    "IsoDate",
+    "IsoDatetime",
+    "Json",
+    "Mapped",
+    "MoneyNumber",
+    "Multi",
+    "NextToken",
+    "Number",
+    "Offset",
+    "PageNumber",
+    "Paging",
+    "Resource",
+    "Text",
+    "TextId",
+    "by_kind",
+    "custom_spec",
+    "dig",
+    "fetch_all",
+    "number",
+    "put",
+    "vendor_id",
+]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crmtui import __version__, locations, sandbox
 from crmtui.text import clean
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from crmtui.config import Config
+    from crmtui.service import Crm
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,15 +120,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    """``crmtui sync``: the config's warnings first (as the app shows them); an SQLite
-    error while syncing (a page found corrupt) is the cache's one line, not a traceback."""
-    from crmtui.service.sync import run_cli
+    """``crmtui sync PROFILE [KIND...]`` / ``crmtui sync --demo VENDOR [KIND...]``.
+
+    The config's warnings first (as the app shows them); a bad config or an unknown
+    vendor is one line; an SQLite error while syncing (a page found corrupt) is the
+    cache's one line, not a traceback."""
     from crmtui.store import health
 
-    if not args.demo and load_config(args.config) is None:
+    config = None
+    if not args.demo and (config := load_config(args.config)) is None:
         return 2
     try:
-        return run_cli(args.profile, args.kinds, demo=args.demo, db=args.db, config=args.config)
+        crm, profile = open_sync(args.profile, config=config, db=args.db)
+    except Exception as exc:  # a bad config, an unknown vendor: one line, no traceback
+        print(f"crmtui sync: {clean(exc, multiline=True, limit=None)}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(sync_kinds(crm, profile, args.kinds))
     except Exception as exc:
         error = health.cache_error(exc)
         if error is None:
@@ -134,6 +144,56 @@ def run_sync(args: argparse.Namespace) -> int:
         path = args.db or locations.cache_db("demo" if args.demo else "cache")
         say(health.at_run_time(path, error), "crmtui sync")
         return 1
+
+
+def open_sync(target: str, *, config: Config | None, db: Path | None) -> tuple[Crm, str]:
+    """The service for ``crmtui sync`` (``open_crm``) and the profile to sync: the
+    config's profile ``target``, or with no config the demo sandbox of vendor ``target``."""
+    from crmtui.config import ConfigError
+    from crmtui.http import CrmError
+    from crmtui.service import open_crm
+
+    if config is None:
+        from crmtui.demo import demo_crm
+
+        crm, demos = demo_crm(vendors=[target], store_path=db or locations.cache_db("demo"))
+        if not demos:
+            asyncio.run(crm.close())
+            raise CrmError(target, "there is no demo sandbox of that vendor")
+        return crm, demos[0].profile.name
+    entry = config.profiles.get(target)
+    if entry is None:
+        raise ConfigError(f"no profile {target!r} in {config.path}")
+    return open_crm([entry.resolve()], store=db or locations.cache_db()), target
+
+
+async def sync_kinds(crm: Crm, profile: str, kinds: list[str]) -> int:
+    """Sync ``kinds`` of ``profile`` with a progress bar; the service is closed after."""
+    from crmtui.http import CrmError
+    from crmtui.service.sync import SyncProgress
+
+    def show(report: SyncProgress) -> None:
+        if report.plan is not None:
+            print(report.plan.describe(), flush=True)
+        end = "\n" if report.done else ""
+        print(f"\r{report.bar()}\x1b[K", end=end, flush=True)
+
+    async with crm:
+        try:
+            results = await crm.sync(profile, kinds or None, show)
+            if crm.preparing:
+                print("indexing the lists for sorting and filtering…", flush=True)
+                await crm.prepared()
+        except CrmError as exc:
+            print(f"\ncrmtui sync: {clean(exc, multiline=True, limit=None)}", file=sys.stderr)
+            return 1
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            print("\ninterrupted: what was fetched is kept; the next sync continues from there")
+            return 130
+    failed = [r for r in results if r.error]
+    for result in failed:
+        print(f"{result.label}: {clean(result.error, multiline=True, limit=None)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
@@ -170,7 +230,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_app(app: App[object], *, headless: bool = False) -> int:
+def run_app(app: App[Any], *, headless: bool = False) -> int:
     """Run a Textual app; its exit status (1 after a crash, whose report shows no data)."""
     app.run(headless=headless)
     return app.return_code or 0

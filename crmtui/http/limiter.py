@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -58,6 +59,28 @@ class RateLimiter:
         self._stamp = clock()
         self._lock = asyncio.Lock()
         self.waited = 0.0  # seconds spent waiting, for the status bar and benchmarks
+        self._held: list[RateLimiter] = []  # the buckets of ``holding`` blocks, newest last
+
+    @property
+    def current(self) -> RateLimiter:
+        """The bucket requests draw from now: this one, or that of a ``holding`` block."""
+        return self._held[-1] if self._held else self
+
+    @contextmanager
+    def holding(self, budget: RateBudget) -> Iterator[RateBudget]:
+        """Keep every request to ``budget`` while the block runs (a sync paces steadily
+        below the documented budget), in a bucket of its own that starts full; this
+        limiter's own bucket is left as it was. Yields this limiter's own budget.
+
+        Blocks may overlap (two syncs of one profile): the newest one's budget holds,
+        and each block ends only its own.
+        """
+        held = RateLimiter(budget, clock=self._clock, sleep=self._sleep)
+        self._held.append(held)
+        try:
+            yield self.budget
+        finally:
+            self._held.remove(held)
 
     def _refill(self) -> None:
         now = self._clock()
@@ -66,17 +89,24 @@ class RateLimiter:
 
     @property
     def remaining(self) -> float:
+        if self._held:
+            return self._held[-1].remaining
         self._refill()
         return max(0.0, self._tokens)
 
     def wait_time(self, cost: float = 1) -> float:
         """Seconds a request of ``cost`` would wait now."""
+        if self._held:
+            return self._held[-1].wait_time(cost)
         self._refill()
         missing = min(cost, self.capacity) - self._tokens
         # Ignore float residue: a clock cannot advance by 1e-13 s, so waiting for it spins.
         return missing / self._rate if missing > 1e-6 else 0.0
 
     async def acquire(self, cost: float = 1) -> None:
+        if self._held:
+            await self._held[-1].acquire(cost)
+            return
         cost = min(cost, self.capacity)
         async with self._lock:
             while True:
@@ -89,6 +119,9 @@ class RateLimiter:
 
     def observe(self, remaining: float) -> None:
         """The vendor says only ``remaining`` is left: never believe we have more."""
+        if self._held:
+            self._held[-1].observe(remaining)
+            return
         self._refill()
         self._tokens = min(self._tokens, remaining)
 
@@ -97,5 +130,8 @@ class RateLimiter:
 
         Not cumulative: several 429s that say "wait 7 s" hold for 7 s, not 7 s each.
         """
+        if self._held:
+            self._held[-1].penalise(seconds)
+            return
         self._refill()
         self._tokens = min(self._tokens, min(1.0, self.capacity) - seconds * self._rate)

@@ -1,6 +1,6 @@
 """The service layer: browse, search, edit and sync, shared by the UI and notebooks."""
 
-from crmtui.service.crm import Crm, ProfileState
+from crmtui.service.crm import Budget, Crm, ProfileState, ProfileSummary, open_crm
 from crmtui.service.events import (
     Event,
     ListChanged,
@@ -11,12 +11,15 @@ from crmtui.service.events import (
 )
 
 __all__ = [
+    "Budget",
     "Crm",
     "Event",
     "ListChanged",
     "Notice",
     "OutboxChanged",
     "ProfileState",
+    "ProfileSummary",
     "RecordChanged",
     "StatusChanged",
+    "open_crm",
 ]

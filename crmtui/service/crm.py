@@ -12,11 +12,14 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from crmtui import vendors
 from crmtui.fields import FieldError, display, same_value, validate
-from crmtui.http import BadResponse, CrmError, Http, Offline, WriteTrace
+from crmtui.http import BadResponse, CrmError, Http, Offline, RateBudget, WriteTrace
+from crmtui.http.log import LogEntry
 from crmtui.model import (
     Activity,
     ActivityType,
@@ -38,12 +41,13 @@ from crmtui.service.events import (
     ListChanged,
     Listener,
     Notice,
-    OutboxChanged,
     RecordChanged,
     StatusChanged,
 )
 from crmtui.service.outbox import NOTE_KIND, Outbox, note_target
-from crmtui.store import Store
+from crmtui.service.ports import Ports
+from crmtui.service.sync import PER_PAGE, Sync, SyncResult, choose_kinds
+from crmtui.store import CacheUnusable, Store
 from crmtui.vendors.base import Profile, Vendor
 
 T = TypeVar("T")
@@ -79,14 +83,46 @@ class ProfileState:
         return self.adapter.label if self.adapter else self.profile.vendor
 
 
+@dataclass(frozen=True)
+class ProfileSummary:
+    """One profile as the home screen and a notebook show it."""
+
+    name: str
+    vendor_label: str
+    online: bool | None  # None: not contacted yet
+    message: str  # why it is offline or refused ("" when fine)
+    cached: int  # records in the cache
+    last_synced: datetime | None
+    queued: int  # edits not confirmed by the vendor yet
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Where a profile stands in its vendor's rate budget (the status line)."""
+
+    budget: RateBudget  # the budget requests keep to now (a sync's steady one while it runs)
+    remaining: float  # requests that may go at once
+    capacity: float
+    wait: float  # seconds the next request waits (after a 429, the vendor's Retry-After)
+
+
 class Crm:
-    """Browse, search and edit every profile through one cache and one HTTP client."""
+    """Browse, search and edit every profile through one cache and one HTTP client.
+
+    Get one with ``open_crm``: it owns the HTTP client and the cache and closes them
+    (``close``, or the end of ``async with``). A ``Crm`` built directly leaves them to
+    whoever made them.
+    """
 
     prepare_rows = PREPARE_ROWS  # lists this long get their indexes ahead (``prepare``)
 
-    def __init__(self, store: Store, http: Http, profiles: Iterable[Profile]) -> None:
+    def __init__(
+        self, store: Store, http: Http, profiles: Iterable[Profile], *, owned: bool = False
+    ) -> None:
         self.store = store
         self.http = http
+        self._owned = owned  # close() closes the HTTP client and the cache too
+        self._closed = False
         self.states: dict[str, ProfileState] = {}
         self._listeners: list[Listener] = []
         self._fields: dict[tuple[str, str], list[FieldSpec]] = {}
@@ -99,7 +135,14 @@ class Crm:
                 state.online = False
                 state.message = str(exc)
             self.states[profile.name] = state
-        self.outbox = Outbox(self)
+        self.ports = Ports(
+            store=store,
+            adapter=self.adapter,
+            call=self.call,
+            emit=self.emit,
+            online=lambda name: self.states[name].online,
+        )
+        self.outbox = Outbox(self.ports)
 
     # -- events -------------------------------------------------------------------
 
@@ -234,15 +277,16 @@ class Crm:
         progress: Callable[[Any], Any] | None = None,
         *,
         per_page: int | None = None,
-    ) -> list[Any]:
-        """Pull whole kinds into the cache: incremental, resumable, within the rate budget.
+    ) -> list[SyncResult]:
+        """Pull whole kinds (named by key or label; default: all) into the cache:
+        incremental, resumable, within the rate budget.
 
         ``progress`` gets a ``crmtui.service.sync.SyncProgress`` before the first page
         (with the ``SyncPlan``) and after each page; returns one ``SyncResult`` a kind.
         """
-        from crmtui.service.sync import PER_PAGE, Sync
-
-        results = await Sync(self, per_page=per_page or PER_PAGE).run(profile, kinds, progress)
+        chosen = choose_kinds(profile, await self.kinds(profile), kinds)
+        sync = Sync(self.ports, per_page=per_page or PER_PAGE)
+        results = await sync.run(profile, chosen, progress)
         infos = {info.kind: info for info in self.states[profile].kinds}
         for result in results:
             if not result.error and result.kind in infos:
@@ -280,10 +324,15 @@ class Crm:
         await asyncio.gather(*self._preparing.values(), return_exceptions=True)
 
     def search(
-        self, text: str, *, limit: int = 50, profiles: list[str] | None = None
+        self,
+        text: str,
+        *,
+        limit: int = 50,
+        profiles: list[str] | None = None,
+        kinds: list[str] | None = None,
     ) -> list[Record]:
         """Search every cached record of every profile (works offline)."""
-        return self.store.search(text, limit=limit, profiles=profiles)
+        return self.store.search(text, limit=limit, profiles=profiles, kinds=kinds)
 
     # -- records --------------------------------------------------------------------
 
@@ -456,7 +505,7 @@ class Crm:
             summary=text.splitlines()[0][:80],
             body=text,
             who="you (queued)",
-            type="note",
+            type=ActivityType.NOTE,
         )
         return self._enqueue(change, timeline_of=ref, entry=(ref, entry), what="your note")
 
@@ -473,12 +522,9 @@ class Crm:
         self.store.enqueue(change, entry=entry, what=what)
         self.emit(RecordChanged(timeline_of or change.ref))
         self.emit(ListChanged(change.ref.profile, change.ref.kind))
-        self._outbox_changed(change.ref.profile)
+        self.outbox.changed(change.ref.profile)
         self.outbox.kick(change.ref.profile)
         return change
-
-    def _outbox_changed(self, profile: str) -> None:
-        self.emit(OutboxChanged(profile, self.store.queued_count(profile)))
 
     # -- the queue as the user sees it ----------------------------------------------
 
@@ -496,7 +542,7 @@ class Crm:
         if change is not None:
             self.emit(RecordChanged(change.ref))
             self.emit(ListChanged(change.ref.profile, change.ref.kind))
-            self._outbox_changed(change.ref.profile)
+            self.outbox.changed(change.ref.profile)
 
     def retry(self, change_id: str) -> None:
         """Send a change again now ("send again" for an uncertain one: the user checked
@@ -506,7 +552,7 @@ class Crm:
         if change is None:
             return
         self.store.requeue(change_id, checked=change.state is ChangeState.UNCERTAIN)
-        self._outbox_changed(change.ref.profile)
+        self.outbox.changed(change.ref.profile)
         self.outbox.kick(change.ref.profile)
 
     def mark_arrived(self, change_id: str) -> None:
@@ -524,7 +570,7 @@ class Crm:
             self.store.put_timeline(target, [a for a in timeline if a.id != f"local:{change.id}"])
         self.emit(RecordChanged(target))
         self.emit(ListChanged(change.ref.profile, change.ref.kind))
-        self._outbox_changed(change.ref.profile)
+        self.outbox.changed(change.ref.profile)
 
     def resolve(self, change_id: str, choices: dict[str, str]) -> None:
         """Settle a conflict field by field: ``{"amount": "mine", "stage": "theirs"}``.
@@ -547,12 +593,118 @@ class Crm:
         )
         self.retry(change_id)
 
+    def change(self, change_id: str) -> Change | None:
+        """A queued (or done) change by id."""
+        return self.store.get_change(change_id)
+
+    def send_due(self, profile: str | None = None) -> None:
+        """Send what is due in the background (every profile by default)."""
+        for name in [profile] if profile else self.states:
+            self.outbox.kick(name)
+
+    async def send_now(self, profile: str) -> int:
+        """Send every queued edit of ``profile`` now, failed ones too; how many went."""
+        self.store.make_due(profile)
+        sent = await self.outbox.flush(profile)
+        await self.outbox.wait_idle()
+        return sent
+
     def notice(self, text: str, severity: str = "information", profile: str = "") -> None:
         self.emit(Notice(text, severity, profile))
 
+    # -- what the screens show of the profiles, the budget and the requests ---------------
+
+    @property
+    def profile_names(self) -> list[str]:
+        return list(self.states)
+
+    def summary(self, profile: str) -> ProfileSummary:
+        state = self.states[profile]
+        return ProfileSummary(
+            name=profile,
+            vendor_label=state.vendor_label,
+            online=state.online,
+            message=state.message,
+            cached=self.store.count_profile(profile),
+            last_synced=self.store.last_synced(profile),
+            queued=self.store.queued_count(profile),
+        )
+
+    def vendor_label(self, profile: str) -> str:
+        """The profile's vendor in the vendor's own words (``Freshsales``)."""
+        return self.states[profile].vendor_label
+
+    def budget(self, profile: str) -> Budget | None:
+        """The profile's rate budget now; None when the profile could not be opened."""
+        adapter = self.states[profile].adapter
+        if adapter is None:
+            return None
+        bucket = adapter.limiter.current
+        return Budget(bucket.budget, bucket.remaining, bucket.capacity, bucket.wait_time(1))
+
+    def request_log(self) -> list[LogEntry]:
+        """The most recent requests, oldest first (secrets already redacted)."""
+        return list(self.http.log.entries)
+
+    def watch_requests(self, listener: Callable[[LogEntry], None]) -> Callable[[], None]:
+        """Call ``listener`` with each new request log entry; returns how to stop."""
+        listeners = self.http.log.listeners
+        listeners.append(listener)
+
+        def stop() -> None:
+            if listener in listeners:
+                listeners.remove(listener)
+
+        return stop
+
+    def unusable(self, error: BaseException) -> CacheUnusable | None:
+        """The cache's one-line error when ``error`` is its SQLite failing in use."""
+        return self.store.unusable(error)
+
+    # -- closing ---------------------------------------------------------------------------
+
     async def close(self) -> None:
-        await self.outbox.stop()
-        for state in self.states.values():
-            if state.adapter is not None:
-                with contextlib.suppress(Exception):
-                    await state.adapter.close()
+        """Stop background sends and close the adapters; then, when made by ``open_crm``,
+        the HTTP client and the cache, in that order, each even if a step before it
+        failed or was cancelled. Closing again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self.outbox.stop()
+            for state in self.states.values():
+                if state.adapter is not None:
+                    with contextlib.suppress(Exception):
+                        await state.adapter.close()
+        finally:
+            if self._owned:
+                try:
+                    await self.http.aclose()
+                finally:
+                    self.store.close()
+
+    async def __aenter__(self) -> Crm:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def open_crm(
+    profiles: Iterable[Profile], *, store: Store | str | Path, http: Http | None = None
+) -> Crm:
+    """The service over ``profiles``, owning its cache and HTTP client: the one way the
+    app, the CLI, the demo and the notebook API get one.
+
+    ``async with open_crm(profiles, store=path) as crm: ...`` closes the client and the
+    cache when the block ends, even on an error or a cancel; or hand it to an owner (the
+    app, a notebook ``Client``) that calls ``close()``. ``store`` is a path (the cache is
+    opened: ``CacheUnusable`` if it cannot be) or an open ``Store``; ``http`` one that
+    already has apps mounted (the demo), else a new one.
+    """
+    cache = store if isinstance(store, Store) else Store(store)
+    try:
+        return Crm(cache, http or Http(), profiles, owned=True)
+    except BaseException:
+        cache.close()
+        raise

@@ -49,18 +49,16 @@ import contextlib
 import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from crmtui.fields import html_to_text, same_value
 from crmtui.http import AuthError, CrmError, NotFound, Offline
 from crmtui.model import Activity, Change, ChangeOp, ChangeState, Record, RecordRef, utcnow
-from crmtui.service.events import ListChanged, RecordChanged
+from crmtui.service.events import ListChanged, Notice, OutboxChanged, RecordChanged
+from crmtui.service.ports import Ports
 from crmtui.store import ChangeBusy, ClaimLost
 from crmtui.store.outbox import owner_id
 from crmtui.vendors.base import CannotTell, Vendor
-
-if TYPE_CHECKING:
-    from crmtui.service.crm import Crm
 
 T = TypeVar("T")
 
@@ -103,8 +101,11 @@ def note_target(change: Change) -> RecordRef:
 
 
 class Outbox:
-    def __init__(self, crm: Crm) -> None:
-        self.crm = crm
+    """Sends the queued changes of the profiles, through the service's ``Ports``."""
+
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+        self.store = ports.store
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[int]] = set()
         self.paused = False  # e.g. while the user works offline on purpose
@@ -126,12 +127,19 @@ class Outbox:
 
     def wake(self, profile: str) -> None:
         """The vendor answers again: failed changes are due now, not at their backoff."""
-        self.crm.store.make_due(profile)
+        self.store.make_due(profile)
         self.kick(profile)
 
-    async def flush_all(self) -> int:
+    def changed(self, profile: str) -> None:
+        """Tell the listeners how many changes of ``profile`` are queued now."""
+        self.ports.emit(OutboxChanged(profile, self.store.queued_count(profile)))
+
+    def _notice(self, text: str, severity: str, profile: str) -> None:
+        self.ports.emit(Notice(text, severity, profile))
+
+    async def flush_all(self, profiles: list[str]) -> int:
         sent = 0
-        for profile in self.crm.states:
+        for profile in profiles:
             sent += await self.flush(profile)
         return sent
 
@@ -140,10 +148,10 @@ class Outbox:
         lock = self._locks.setdefault(profile, asyncio.Lock())
         sent = 0
         async with lock:
-            if self.crm.store.recover_stale():  # claims of senders that died
-                self.crm._outbox_changed(profile)
+            if self.store.recover_stale():  # claims of senders that died
+                self.changed(profile)
             while not self.paused:
-                due = self.crm.store.sendable(profile, utcnow())
+                due = self.store.sendable(profile, utcnow())
                 if not due:
                     break
                 progressed = False
@@ -151,7 +159,7 @@ class Outbox:
                     ok = await self._send(change)
                     sent += ok
                     progressed = progressed or ok
-                    if self.crm.states[profile].online is False:
+                    if self.ports.online(profile) is False:
                         return sent  # offline: stop and wait for the next retry
                 if not progressed:
                     break
@@ -162,14 +170,14 @@ class Outbox:
     async def _send(self, change: Change) -> bool:
         """Claim ``change`` and deliver it; False when another sender has it."""
         lease = timedelta(seconds=self.lease)
-        claimed = self.crm.store.claim(change.id, self.owner, lease, utcnow())
+        claimed = self.store.claim(change.id, self.owner, lease, utcnow())
         if claimed is None:
             return False
         renewal = asyncio.ensure_future(self._renew(claimed.id))
         try:
             return await self._deliver(claimed)
         except asyncio.CancelledError:  # stopped mid-send (the app closes): unknown outcome
-            now = self.crm.store.get_change(claimed.id)
+            now = self.store.get_change(claimed.id)
             if now is not None and now.state is ChangeState.SENDING:
                 self._settle(claimed, ChangeState.PENDING, last_error=None, maybe_sent=True)
             raise
@@ -182,17 +190,16 @@ class Outbox:
         while True:
             await asyncio.sleep(self.lease / 3)
             try:
-                if not self.crm.store.renew(change_id, self.owner, lease):
+                if not self.store.renew(change_id, self.owner, lease):
                     return
             except Exception:  # a locked or full disk: try again at the next turn
                 continue
 
     async def _deliver(self, change: Change) -> bool:
-        crm, store = self.crm, self.crm.store
         profile = change.ref.profile
-        unsure = store.maybe_sent(change.id)
+        unsure = self.store.maybe_sent(change.id)
         try:
-            adapter = crm.adapter(profile)
+            adapter = self.ports.adapter(profile)
             if change.op is ChangeOp.UPDATE:
                 done = await self._update(adapter, change, unsure)
             elif change.op is ChangeOp.CREATE and change.ref.kind == NOTE_KIND:
@@ -202,7 +209,7 @@ class Outbox:
             else:
                 done = await self._delete(adapter, change, unsure)
         except ClaimLost:  # another sender took it over (or the user settled it): theirs
-            crm._outbox_changed(profile)
+            self.changed(profile)
             return False
         except CannotTell as exc:
             self._uncertain(change, exc)
@@ -218,21 +225,21 @@ class Outbox:
                 next_retry_at=utcnow() + timedelta(seconds=RETRY_CAP),
                 maybe_sent=True,  # the write may have gone out before the bug struck
             )
-            crm.notice(f"Could not send an edit: {exc}", "error", profile)
-            crm._outbox_changed(profile)
+            self._notice(f"Could not send an edit: {exc}", "error", profile)
+            self.changed(profile)
             return False
         if not done:
             return False
-        crm.emit(RecordChanged(change.ref))
-        crm.emit(ListChanged(profile, change.ref.kind))
-        crm._outbox_changed(profile)
+        self.ports.emit(RecordChanged(change.ref))
+        self.ports.emit(ListChanged(profile, change.ref.kind))
+        self.changed(profile)
         return True
 
     def _confirm_claim(self, change: Change) -> None:
         """Right before a write request: this sender still holds the claim (renewed), or
         ``ClaimLost`` and nothing is sent (e.g. it was paused past its lease on another
         host and the change was taken over)."""
-        if not self.crm.store.renew(change.id, self.owner, timedelta(seconds=self.lease)):
+        if not self.store.renew(change.id, self.owner, timedelta(seconds=self.lease)):
             raise ClaimLost("the change was taken over by another sender")
 
     async def _look(self, probe: Callable[[], Awaitable[T | None]]) -> T | None:
@@ -263,11 +270,11 @@ class Outbox:
         return all(same_value(current.fields.get(k), v) for k, v in change.values.items())
 
     async def _update(self, adapter: Vendor, change: Change, unsure: bool) -> bool:
-        crm, store = self.crm, self.crm.store
+        store = self.store
         profile, ref = change.ref.profile, change.ref
 
         async def read() -> Record:
-            return await crm.call(profile, adapter.get(ref.kind, ref.id))
+            return await self.ports.call(profile, adapter.get(ref.kind, ref.id))
 
         current = await read()
         if unsure:  # an earlier try may still land: look again before sending
@@ -308,20 +315,20 @@ class Outbox:
                 theirs_updated_at=current.updated_at,
             )
             what = ", ".join(sorted(clashing or change.values))
-            crm.notice(
+            self._notice(
                 f"{current.title}: {what} changed on the server "
                 "since your edit. Open the outbox to compare and choose.",
                 "warning",
                 profile,
             )
-            crm._outbox_changed(profile)
+            self.changed(profile)
             return False
         if arrived:
             result = current  # the server has every new value already: nothing to send
         else:
             self._confirm_claim(change)
             change = store.sending_on(change.id, self.owner, current.updated_at)
-            result = await crm.call(profile, adapter.update(change))
+            result = await self.ports.call(profile, adapter.update(change))
         # later updates of the record are rebased on it
         store.complete(change.id, result, owner=self.owner)
         timeline = store.get_timeline(ref)
@@ -330,31 +337,30 @@ class Outbox:
         return True
 
     async def _create(self, adapter: Vendor, change: Change, unsure: bool) -> bool:
-        crm = self.crm
         profile, kind = change.ref.profile, change.ref.kind
         record: Record | None = None
         if unsure:
 
             async def earlier() -> Record | None:
-                found = await crm.call(
+                found = await self.ports.call(
                     profile, adapter.find_created(kind, change.values, change.idempotency_key)
                 )
                 # one another done change made (the same create made twice on purpose)
-                if found is not None and crm.store.made_by_other(change, found.id):
+                if found is not None and self.store.made_by_other(change, found.id):
                     return None
                 return found
 
             record = await self._look(earlier)
         if record is None:
             self._confirm_claim(change)
-            record = await crm.call(
+            record = await self.ports.call(
                 profile, adapter.create(kind, change.values, change.idempotency_key)
             )
-        crm.store.complete(change.id, record, result_id=record.id, owner=self.owner)
+        self.store.complete(change.id, record, result_id=record.id, owner=self.owner)
         return True
 
     async def _note(self, adapter: Vendor, change: Change, unsure: bool) -> bool:
-        crm, store = self.crm, self.crm.store
+        store = self.store
         target, text = note_target(change), str(change.values["text"])
         activity: Activity | None = None
         if unsure:
@@ -366,17 +372,17 @@ class Outbox:
             # ours, kept with the change (durably, before the post) for the check after a
             # lost reply.
             wanted = _plain(text)
-            before = await crm.call(target.profile, adapter.timeline(target.kind, target.id))
+            before = await self.ports.call(target.profile, adapter.timeline(target.kind, target.id))
             seen = [a.id for a in before if _plain(a.body or a.summary) == wanted]
             change = store.note_seen(change.id, self.owner, seen)
         if activity is None:
             self._confirm_claim(change)
-            activity = await crm.call(target.profile, adapter.add_note(target, text))
+            activity = await self.ports.call(target.profile, adapter.add_note(target, text))
         store.complete(change.id, None, result_id=activity.id, owner=self.owner)
         gone = {f"local:{change.id}", activity.id}
         timeline = [a for a in store.get_timeline(target) or [] if a.id not in gone]
         store.put_timeline(target, [activity, *timeline])
-        crm.emit(RecordChanged(target))
+        self.ports.emit(RecordChanged(target))
         return True
 
     async def _find_note(
@@ -389,10 +395,10 @@ class Outbox:
 
         A change queued by an older crmtui (no ``seen_notes``): the same text made at or
         after it was queued, beyond those of other changes like it done since."""
-        activities = await self.crm.call(target.profile, adapter.timeline(target.kind, target.id))
+        activities = await self.ports.call(target.profile, adapter.timeline(target.kind, target.id))
         wanted = _plain(text)
         if change.seen_notes is not None:
-            taken = set(change.seen_notes) | self.crm.store.done_like_results(change)
+            taken = set(change.seen_notes) | self.store.done_like_results(change)
             ours = [
                 a for a in activities if a.id not in taken and _plain(a.body or a.summary) == wanted
             ]
@@ -406,19 +412,19 @@ class Outbox:
             ),
             key=lambda a: _aware(a.occurred_at),
         )
-        theirs = len(self.crm.store.done_like(change, since))
+        theirs = len(self.store.done_like(change, since))
         return found[theirs] if len(found) > theirs else None
 
     async def _delete(self, adapter: Vendor, change: Change, unsure: bool) -> bool:
-        crm, store, ref = self.crm, self.crm.store, change.ref
+        store, ref = self.store, change.ref
 
         async def gone() -> bool | None:
-            return await crm.call(ref.profile, adapter.is_deleted(ref)) or None
+            return await self.ports.call(ref.profile, adapter.is_deleted(ref)) or None
 
         if not (unsure and await self._look(gone)):
             self._confirm_claim(change)
             with contextlib.suppress(NotFound):
-                await crm.call(ref.profile, adapter.delete(ref))
+                await self.ports.call(ref.profile, adapter.delete(ref))
         store.complete(change.id, None, owner=self.owner)
         store.mark_deleted(ref)
         return True
@@ -428,11 +434,11 @@ class Outbox:
     def _settle(self, change: Change, state: ChangeState, **details: Any) -> None:
         """End this sender's claim with ``state`` (unless another sender took it over)."""
         with contextlib.suppress(ChangeBusy):
-            self.crm.store.set_state(change.id, state, owner=self.owner, **details)
+            self.store.set_state(change.id, state, owner=self.owner, **details)
 
     def _uncertain(self, change: Change, exc: CrmError) -> None:
         """It may have arrived and there is no way to check: the user decides."""
-        crm, profile = self.crm, change.ref.profile
+        profile = change.ref.profile
         vendor = exc.vendor
         what = "note" if change.ref.kind == NOTE_KIND else f"new {change.ref.kind}"
         self._settle(
@@ -444,17 +450,16 @@ class Outbox:
                 "arrived, or discard."
             ),
         )
-        crm.notice(
+        self._notice(
             f"{vendor}: your {what} may or may not have arrived (the reply never came) and "
             "crmtui cannot check. Open the outbox to decide: send again, it arrived, or "
             "discard.",
             "warning",
             profile,
         )
-        crm._outbox_changed(profile)
+        self.changed(profile)
 
     def _failed(self, change: Change, exc: CrmError) -> None:
-        crm = self.crm
         profile = change.ref.profile
         attempts = change.attempts
         maybe = True if exc.maybe_applied else None  # then checked before it is sent again
@@ -468,14 +473,14 @@ class Outbox:
                 maybe_sent=maybe,
             )
             if exc.maybe_applied:
-                crm.notice(
+                self._notice(
                     f"{exc} It may have arrived: crmtui checks with the vendor before "
                     f"sending it again (in {delay:.0f} s).",
                     "warning",
                     profile,
                 )
             elif not isinstance(exc, Offline):
-                crm.notice(f"{exc} Will retry in {delay:.0f} s.", "warning", profile)
+                self._notice(f"{exc} Will retry in {delay:.0f} s.", "warning", profile)
         elif isinstance(exc, AuthError):
             self._settle(
                 change,
@@ -483,11 +488,11 @@ class Outbox:
                 last_error=str(exc),
                 next_retry_at=utcnow() + timedelta(seconds=AUTH_RETRY),
             )
-            crm.notice(str(exc), "error", profile)
+            self._notice(str(exc), "error", profile)
         else:
             self._settle(change, ChangeState.REJECTED, last_error=str(exc))
-            crm.notice(f"{exc} Your edit is kept in the outbox.", "error", profile)
-        crm._outbox_changed(profile)
+            self._notice(f"{exc} Your edit is kept in the outbox.", "error", profile)
+        self.changed(profile)
 
     async def stop(self) -> None:
         self.paused = True

@@ -1,7 +1,7 @@
 """Sync whole kinds into the cache: planned, paced, incremental and resumable.
 
-``await Sync(crm).run(profile, kinds=None, progress=callback)`` (or ``crm.sync(...)``)
-pulls every record of each kind into the store, page by page.
+``await crm.sync(profile, kinds=None, progress=callback)`` pulls every record of each
+kind into the store, page by page (``Sync`` does it through the service's ``Ports``).
 
 - **Incremental**: the first sync of a kind is full; later ones ask the adapter only for
   what changed since the last one (``Query.updated_since``; each adapter's docstring
@@ -14,8 +14,8 @@ pulls every record of each kind into the store, page by page.
 - **Resumable**: after each page the cursor, the counts and the mark so far are saved
   with ``store.put_sync_state(profile, kind, {..., "run": {...}})``; a sync that was
   interrupted (offline, Ctrl+C, a crash) continues from the next page.
-- **Paced**: a sync never bursts. While it runs, the adapter's limiter is replaced by a
-  steady one at ``PACE`` of the vendor's documented budget with a burst of at most the
+- **Paced**: a sync never bursts. While it runs, the adapter's limiter holds a steady
+  budget (``RateLimiter.holding``) at ``PACE`` of the vendor's documented budget with a burst of at most the
   remaining ``1 - PACE`` share, so that even a vendor's fixed window (N per window,
   counted from the window's first request) never sees more than N. The plan shown
   before a full sync (``SyncPlan``) gives the budget and the requests it will take.
@@ -27,28 +27,21 @@ Deletions on the server are not seen by an incremental sync (no vendor lists the
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import math
-import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from crmtui.fields import parse_datetime
-from crmtui.http import CrmError, Offline, RateBudget, RateLimiter
+from crmtui.http import CrmError, Offline, RateBudget
 from crmtui.model import KindInfo, Page, Query, Record, utcnow
 from crmtui.service.events import ListChanged
+from crmtui.service.ports import Ports
 from crmtui.store.db import to_text
-from crmtui.text import clean
 from crmtui.vendors.base import Vendor
-
-if TYPE_CHECKING:
-    from crmtui.service.crm import Crm
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PER_PAGE = 100
@@ -172,44 +165,44 @@ def steady_budget(budget: RateBudget) -> RateBudget:
     return RateBudget(budget.requests * PACE, budget.seconds, burst, budget.note)
 
 
-@contextmanager
-def steady(adapter: Vendor) -> Iterator[RateBudget]:
-    """Pace every request of the adapter steadily while a sync runs (see module doc).
-
-    Yields the budget the adapter had before (the documented one, or its scaled share).
-    """
-    original = adapter.limiter
-    limiter = RateLimiter(steady_budget(original.budget))
-    adapter.limiter = adapter.session.limiter = limiter
-    try:
-        yield original.budget
-    finally:
-        adapter.limiter = adapter.session.limiter = original
+def choose_kinds(profile: str, infos: list[KindInfo], wanted: list[str] | None) -> list[KindInfo]:
+    """The kinds to sync: all of them, or those named by kind or label."""
+    if not wanted:
+        return infos
+    chosen = []
+    for name in wanted:
+        key = name.strip().lower()
+        match = next(
+            (i for i in infos if key in (i.kind.lower(), i.label.lower(), i.singular.lower())),
+            None,
+        )
+        if match is None:
+            offered = ", ".join(i.kind for i in infos)
+            raise CrmError(profile, f"no kind {name!r} here (there are: {offered})")
+        chosen.append(match)
+    return chosen
 
 
 class Sync:
-    """Sync kinds of a profile into the cache through the service (see module doc)."""
+    """Sync kinds of a profile into the cache through the service's ports (see module doc)."""
 
-    def __init__(self, crm: Crm, *, per_page: int = PER_PAGE) -> None:
-        self.crm = crm
+    def __init__(self, ports: Ports, *, per_page: int = PER_PAGE) -> None:
+        self.ports = ports
         self.per_page = per_page
         self.budget: RateBudget | None = None  # the profile's budget, while a sync runs
 
     async def run(
-        self,
-        profile: str,
-        kinds: list[str] | None = None,
-        progress: Progress | None = None,
+        self, profile: str, kinds: list[KindInfo], progress: Progress | None = None
     ) -> list[SyncResult]:
-        """Sync ``kinds`` (default: every kind the vendor offers), one after the other.
+        """Sync ``kinds`` one after the other, paced steadily (see module doc).
 
         A kind the vendor refuses to list is reported in its ``SyncResult.error`` and the
         others go on; ``Offline`` stops the sync (what was stored is kept).
         """
-        adapter = self.crm.adapter(profile)
+        adapter = self.ports.adapter(profile)
         results = []
-        with steady(adapter) as self.budget:
-            for info in await self.resolve_kinds(profile, kinds):
+        with adapter.limiter.holding(steady_budget(adapter.limiter.budget)) as self.budget:
+            for info in kinds:
                 try:
                     results.append(await self._kind(adapter, profile, info, progress))
                 except Offline:
@@ -221,30 +214,12 @@ class Sync:
                     results[-1].error = str(exc)
         return results
 
-    async def resolve_kinds(self, profile: str, wanted: list[str] | None) -> list[KindInfo]:
-        """The kinds to sync: all of them, or those named by kind or label."""
-        infos = await self.crm.kinds(profile)
-        if not wanted:
-            return infos
-        chosen = []
-        for name in wanted:
-            key = name.strip().lower()
-            match = next(
-                (i for i in infos if key in (i.kind.lower(), i.label.lower(), i.singular.lower())),
-                None,
-            )
-            if match is None:
-                offered = ", ".join(i.kind for i in infos)
-                raise CrmError(profile, f"no kind {name!r} here (there are: {offered})")
-            chosen.append(match)
-        return chosen
-
     async def plan(self, adapter: Vendor, profile: str, info: KindInfo) -> SyncPlan:
         """What a full sync of a kind will cost: one request of one record asks the size."""
         page = await self._list(profile, adapter, info.kind, Query(per_page=1))
         total = page.total
         if total is None:
-            total = self.crm.store.count(profile, info.kind) or None
+            total = self.ports.store.count(profile, info.kind) or None
         requests = None if total is None else max(1, math.ceil(total / self.per_page))
         budget = self.budget or adapter.limiter.budget
         return SyncPlan(profile, info.kind, info.label, False, budget, total, requests)
@@ -254,14 +229,18 @@ class Sync:
     async def _kind(
         self, adapter: Vendor, profile: str, info: KindInfo, progress: Progress | None
     ) -> SyncResult:
-        store = self.crm.store
+        store = self.ports.store
         state = store.get_sync_state(profile, info.kind) or {}
         started, sent_before = time.perf_counter(), adapter.session.requests_sent
         run: dict[str, Any] | None = state.get("run")
+        if run is not None and parse_datetime(run.get("since")) is None and run.get("since"):
+            run = None  # a run whose mark cannot be read (a damaged sync state): start over
         resumed = run is not None
         plan = None
         if run is None:
-            run = {"since": state.get("since"), "cursor": None, "mark": state.get("since")}
+            # a mark that cannot be read means a full sync, never a crash
+            known = state.get("since") if parse_datetime(state.get("since")) else None
+            run = {"since": known, "cursor": None, "mark": known}
             run.update(records=0, changed=0, pages=0, total=None)
             if run["since"] is None:
                 try:
@@ -272,8 +251,9 @@ class Sync:
             else:
                 budget = self.budget or adapter.limiter.budget
                 plan = SyncPlan(profile, info.kind, info.label, True, budget, None, None)
-        incremental = run["since"] is not None
-        since = parse_datetime(run["since"]) - OVERLAP if incremental else EPOCH
+        mark = parse_datetime(run["since"])
+        incremental = mark is not None
+        since = mark - OVERLAP if mark is not None else EPOCH
         here = 0
 
         def report(done: bool = False, first: bool = False) -> SyncProgress:
@@ -306,7 +286,7 @@ class Sync:
             if page.next_cursor is None:
                 break
             store.put_sync_state(profile, info.kind, {**state, "run": run})
-            self.crm.emit(ListChanged(profile, info.kind))
+            self.ports.emit(ListChanged(profile, info.kind))
             await _tell(progress, report())
         store.put_sync_state(
             profile,
@@ -317,7 +297,7 @@ class Sync:
                 "last": {k: run[k] for k in ("records", "changed", "pages")},
             },
         )
-        self.crm.emit(ListChanged(profile, info.kind))
+        self.ports.emit(ListChanged(profile, info.kind))
         final = report(done=True)
         await _tell(progress, final)
         return SyncResult(
@@ -334,11 +314,11 @@ class Sync:
         )
 
     async def _list(self, profile: str, adapter: Vendor, kind: str, query: Query) -> Page:
-        return await self.crm.call(profile, adapter.list_page(kind, query))
+        return await self.ports.call(profile, adapter.list_page(kind, query))
 
     def _absorb(self, profile: str, kind: str, page: Page, run: dict[str, Any]) -> None:
         """Store the page's new or changed records and move the run's counters on."""
-        store = self.crm.store
+        store = self.ports.store
         stamps = store.updated_stamps(profile, kind, [r.id for r in page.records])
         fresh = [r for r in page.records if _changed(r, stamps)]
         store.upsert_records(fresh, synced_at=utcnow())
@@ -377,75 +357,3 @@ async def _tell(progress: Progress | None, report: SyncProgress) -> None:
     outcome = progress(report)
     if inspect.isawaitable(outcome):
         await outcome
-
-
-# -- the `crmtui sync` command ----------------------------------------------------------
-
-
-def run_cli(
-    target: str,
-    kinds: list[str],
-    *,
-    demo: bool = False,
-    db: Path | None = None,
-    config: Path | None = None,
-) -> int:
-    """``crmtui sync PROFILE [KIND...]`` / ``crmtui sync --demo VENDOR [KIND...]``."""
-    try:
-        crm, profile = _open(target, demo=demo, db=db, config=config)
-    except Exception as exc:  # a bad config, an unknown vendor: one line, no traceback
-        print(f"crmtui sync: {clean(exc, multiline=True, limit=None)}", file=sys.stderr)
-        return 2
-    return asyncio.run(_cli(crm, profile, kinds))
-
-
-def _open(target: str, *, demo: bool, db: Path | None, config: Path | None) -> tuple[Crm, str]:
-    from crmtui import locations
-    from crmtui.service.crm import Crm
-    from crmtui.store import Store
-
-    if demo:
-        from crmtui.ui.launch import demo_crm
-
-        path = db or locations.cache_db("demo")
-        crm, demos = demo_crm(vendors=[target], now=utcnow(), store_path=str(path))
-        if not demos:
-            raise CrmError(target, "there is no demo sandbox of that vendor")
-        return crm, demos[0].profile.name
-    from crmtui.config import Config, ConfigError
-    from crmtui.http import Http
-
-    loaded = Config.load(config)
-    entry = loaded.profiles.get(target)
-    if entry is None:
-        raise ConfigError(f"no profile {target!r} in {loaded.path}")
-    crm = Crm(Store(db or locations.cache_db()), Http(), [entry.resolve()])
-    return crm, target
-
-
-async def _cli(crm: Crm, profile: str, kinds: list[str]) -> int:
-    def show(report: SyncProgress) -> None:
-        if report.plan is not None:
-            print(report.plan.describe(), flush=True)
-        end = "\n" if report.done else ""
-        print(f"\r{report.bar()}\x1b[K", end=end, flush=True)
-
-    try:
-        results = await crm.sync(profile, kinds or None, show)
-        if crm.preparing:
-            print("indexing the lists for sorting and filtering…", flush=True)
-            await crm.prepared()
-    except CrmError as exc:
-        print(f"\ncrmtui sync: {clean(exc, multiline=True, limit=None)}", file=sys.stderr)
-        return 1
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        print("\ninterrupted: what was fetched is kept; the next sync continues from there")
-        return 130
-    finally:
-        await crm.close()
-        await crm.http.aclose()
-        crm.store.close()
-    failed = [r for r in results if r.error]
-    for result in failed:
-        print(f"{result.label}: {clean(result.error, multiline=True, limit=None)}", file=sys.stderr)
-    return 1 if failed else 0

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.theme import Theme
 
@@ -71,7 +72,7 @@ class CrmApp(App[None]):
         from rich.traceback import Traceback
 
         self.bell()
-        problem = self.crm.store.unusable(self._exception) if self._exception else None
+        problem = self.crm.unusable(self._exception) if self._exception else None
         if problem is not None:  # the cache failed while in use: its one line, no traceback
             self.error_console.soft_wrap = True  # one line (the terminal wraps it), not cut
             self._exit_renderables.append(Text(f"crmtui: {problem}"))
@@ -165,19 +166,13 @@ class CrmApp(App[None]):
 
         self._apply_preferences()
         self.push_screen(HomeScreen(self.crm))
-        self.set_interval(RETRY_EVERY, self._retry_due)
-        for profile in self.crm.states:
-            self.crm.outbox.kick(profile)
-
-    def _retry_due(self) -> None:
-        for profile in self.crm.states:
-            self.crm.outbox.kick(profile)
+        self.set_interval(RETRY_EVERY, self.crm.send_due)  # queued edits whose time has come
+        self.crm.send_due()
 
     async def on_unmount(self) -> None:
+        """The app owns its service (``open_crm``): closed as the app ends."""
         self._unsubscribe()
         await self.crm.close()
-        await self.crm.http.aclose()
-        self.crm.store.close()
 
     # -- navigation used by screens and commands ----------------------------------
 
@@ -227,7 +222,7 @@ def binding_ids() -> set[str]:
     from crmtui.ui.screens import board, home, my_day, outbox, record, vendor
     from crmtui.ui.widgets import record_table, vim
 
-    owners = [
+    owners: list[type[DOMNode]] = [
         CrmApp,
         home.HomeScreen,
         my_day.MyDayScreen,

@@ -2,37 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from crmtui import locations
 from crmtui.config import Config, ConfigError
-from crmtui.demo import demo_profiles, mount
-from crmtui.http import Http
+from crmtui.demo import demo_crm
 from crmtui.model import utcnow
-from crmtui.service import Crm
-from crmtui.store import Store
+from crmtui.service import open_crm
 from crmtui.ui.app import CrmApp
 
-
-def demo_crm(
-    *,
-    seed: int = 0,
-    vendors: list[str] | None = None,
-    now: datetime | None = None,
-    store_path: str | None = None,
-    http: Http | None = None,
-) -> tuple[Crm, list]:
-    """A service over in-process sandboxes; returns it and the demo profiles (with apps)."""
-    http = http or Http()
-    demos = demo_profiles(seed=seed, now=now, vendors=vendors)
-    profiles = mount(http, demos)
-    if store_path is None:
-        path = locations.cache_db("demo")
-        for suffix in ("", "-wal", "-shm"):
-            path.with_name(path.name + suffix).unlink(missing_ok=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        store_path = str(path)
-    return Crm(Store(store_path), http, profiles), demos
+__all__ = ["demo_app", "demo_config", "demo_crm", "profiles_app"]
 
 
 def demo_config() -> Config:
@@ -49,11 +26,12 @@ def demo_config() -> Config:
 
 
 def demo_app(*, seed: int = 0, vendors: list[str] | None = None) -> CrmApp:
+    """The app on the demo sandboxes; the app closes the service as it ends."""
     crm, _ = demo_crm(seed=seed, vendors=vendors, now=utcnow())
     return CrmApp(crm, title="crmtui demo", config=demo_config())
 
 
 def profiles_app(config: Config) -> CrmApp:
+    """The app on the config's profiles; the app closes the service as it ends."""
     profiles = [entry.resolve() for entry in config.profiles.values()]
-    crm = Crm(Store(locations.cache_db()), Http(), profiles)
-    return CrmApp(crm, title="crmtui", config=config)
+    return CrmApp(open_crm(profiles, store=locations.cache_db()), title="crmtui", config=config)

@@ -9,7 +9,7 @@ import pytest
 
 from crmtui.http import Offline
 from crmtui.model import Change
-from crmtui.service.sync import SyncProgress
+from crmtui.service.sync import PACE, SyncProgress
 from tests.service.conftest import PROFILE, Rig
 
 PER_PAGE = 20
@@ -122,3 +122,50 @@ async def test_a_synced_kind_gets_its_sort_and_filter_indexes_in_the_background(
     await rig.crm.prepared()
     assert rig.store.list_indexes(PROFILE, info) == []
     assert rig.crm.prepare(PROFILE, info) is None  # built once, not again
+
+
+@pytest.mark.parametrize("damaged", ["not a time", "2026-13-45T99:00:00Z"])
+async def test_a_sync_mark_that_cannot_be_read_means_a_full_sync_not_a_crash(
+    rig: Rig, damaged: str
+) -> None:
+    """A sync state whose mark is not a time (a damaged or hand-edited cache): the next
+    sync is a full one that puts a readable mark back, never a TypeError."""
+    await sync_deals(rig)
+    state = rig.store.get_sync_state(PROFILE, "deal")
+    rig.store.put_sync_state(PROFILE, "deal", {**state, "since": damaged})
+
+    result = await sync_deals(rig)
+
+    assert not result.incremental and result.records == len(rig.db.deals)
+    assert rig.store.get_sync_state(PROFILE, "deal")["since"] != damaged
+    assert (await sync_deals(rig)).incremental  # the mark it put back is read next time
+
+
+async def test_a_resumed_run_with_a_mark_that_cannot_be_read_starts_over(rig: Rig) -> None:
+    rig.store.put_sync_state(
+        PROFILE, "deal", {"run": {"since": "garbage", "cursor": "40", "mark": "garbage"}}
+    )
+    result = await sync_deals(rig)
+    assert not result.resumed and not result.incremental
+    assert rig.crm.count(PROFILE, "deal") == len(rig.db.deals) == result.records
+
+
+async def test_a_sync_paces_steadily_and_leaves_the_profiles_own_budget_as_it_was(
+    rig: Rig,
+) -> None:
+    """While a sync runs, requests keep to PACE of the budget; after it, the profile's
+    own bucket is untouched (full), so the next request does not wait for the sync's."""
+    seen: list[float] = []
+
+    def budget_now(report: SyncProgress) -> None:
+        budget = rig.crm.budget(PROFILE)
+        assert budget is not None
+        seen.append(budget.budget.requests)
+
+    own = rig.crm.budget(PROFILE)
+    assert own is not None
+    await sync_deals(rig, budget_now)
+    assert seen and all(requests == pytest.approx(own.budget.requests * PACE) for requests in seen)
+    after = rig.crm.budget(PROFILE)
+    assert after is not None and after.budget == own.budget
+    assert after.remaining == pytest.approx(own.capacity) and after.wait == 0

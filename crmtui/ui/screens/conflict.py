@@ -20,7 +20,7 @@ CELL_LIMIT = 200  # characters of a value in the comparison (a long note is cut)
 class ConflictScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("space,enter", "toggle", "Mine ⇄ theirs"),
+        Binding("space,enter", "flip", "Mine ⇄ theirs"),
         Binding("m", "all('mine')", "All mine"),
         Binding("t", "all('theirs')", "All theirs"),
         Binding("ctrl+s", "apply", "Apply choice"),
@@ -73,7 +73,7 @@ class ConflictScreen(Screen[None]):
             )
         table.move_cursor(row=min(row, max(0, table.row_count - 1)))
 
-    def action_toggle(self) -> None:
+    def action_flip(self) -> None:
         table = self.query_one(DataTable)
         if not table.row_count:
             return

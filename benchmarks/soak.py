@@ -442,7 +442,7 @@ async def drain(crm: Crm, rounds: int, seconds: float, apps: dict[str, Any] | No
         for vendor in crm.states:
             crm.outbox.wake(vendor)
         await crm.outbox.wait_idle()
-        await crm.outbox.flush_all()
+        await crm.outbox.flush_all(crm.profile_names)
 
 
 def marker_of(change: Change) -> str | None:

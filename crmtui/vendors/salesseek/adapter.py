@@ -29,48 +29,46 @@ fields), ``paging`` (``start``/``rows``, views applied on the client, group memb
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, ClassVar
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, cast
 
 from crmtui import fields as fv
-from crmtui.http import NotFound, RateBudget, Rejected, VendorSession
+from crmtui.http import NotFound, RateBudget, Rejected
 from crmtui.model import (
     Activity,
     Change,
     Choice,
     FieldSpec,
-    FieldType,
     KindInfo,
     Page,
     Query,
     Record,
     RecordRef,
     RelatedRef,
-    Role,
 )
+from crmtui.vendors.auth import Connection, Login
 from crmtui.vendors.base import (
     CannotTell,
     Profile,
     Setting,
     SettingKind,
     Vendor,
-    holds,
     https_url,
     record_id,
 )
+from crmtui.vendors.mapping import Resource
 from crmtui.vendors.salesseek import paging
-from crmtui.vendors.salesseek.auth import CookieLogin, parse_error
+from crmtui.vendors.salesseek.auth import CookieLogin, cookie_login, parse_error
 from crmtui.vendors.salesseek.resources import (
     CUSTOM_KINDS,
-    FORECAST,
     PATHS,
-    READERS,
+    RESOURCES,
     SORTS,
+    custom_field_spec,
+    custom_key,
     custom_out,
-    custom_spec,
     custom_value,
-    naive,
-    slug,
+    describe,
 )
 from crmtui.vendors.salesseek.timeline import (
     FAMILY_LABELS,
@@ -109,14 +107,10 @@ class SalesSeek(Vendor):
         300, 60, note="not documented: a polite default of 5 requests a second"
     )
     notes_listed: ClassVar[bool] = True  # notes are activities on the record's timeline
-
-    def __init__(self, profile: Profile, http: Any) -> None:
-        self._custom: dict[str, list[dict[str, Any]]] = {}
-        self._users: list[dict[str, Any]] | None = None
-        self._phases: list[dict[str, Any]] | None = None
-        self._funnels: dict[str, str] = {}
-        self._groups: dict[str, str] = {}  # group id -> element type
-        super().__init__(profile, http)
+    connection: ClassVar[Connection] = Connection(
+        auth=Login(build=cookie_login, secrets=("password",)), errors=parse_error
+    )
+    resources: ClassVar[Mapping[str, Resource]] = RESOURCES
 
     # -- connection ----------------------------------------------------------------
 
@@ -124,26 +118,13 @@ class SalesSeek(Vendor):
     def default_base_url(cls, profile: Profile) -> str:
         return https_url(CLIENT_ID.host(profile.setting("client_id")), "/api/", CLIENT_ID.domains)
 
-    def connect(self) -> VendorSession:
-        password = self.profile.secret("password")
-        self.auth = CookieLogin(
-            self.base_url().rstrip("/") + "/login",
-            self.profile.setting("email"),
-            password,
-            on_cookie=self.http.redact.add,
-        )
-        return self.http.session(
-            profile=self.profile.name,
-            vendor=self.label,
-            base_url=self.base_url(),
-            auth=self.auth,
-            limiter=self.limiter,
-            parse_error=parse_error,
-            secrets=(password,),
-        )
+    @property
+    def auth(self) -> CookieLogin:
+        """The cookie session's login (``logins``, ``cookie``, ``me``)."""
+        return cast(CookieLogin, self.session.auth)
 
     async def close(self) -> None:
-        if self.auth.cookie is None:
+        if not self.has_session or self.auth.cookie is None:
             return
         try:
             await self.session.request("DELETE", "logout")
@@ -157,17 +138,21 @@ class SalesSeek(Vendor):
     # -- schema -----------------------------------------------------------------------
 
     async def kinds(self) -> list[KindInfo]:
-        def sortable(kind: str) -> list[str]:
-            return list(SORTS[kind])
+        def info(kind: str, **more: Any) -> KindInfo:
+            resource = RESOURCES[kind]
+            return KindInfo(
+                kind=kind,
+                label=resource.label,
+                singular=resource.singular,
+                sortable=list(SORTS[kind]),
+                roles=resource.roles(),
+                **more,
+            )
 
         return [
-            KindInfo(
-                kind="company",
-                label="Organizations",
-                singular="Organization",
+            info(
+                "company",
                 columns=["title", "phone", "website", "city", "owner"],
-                sortable=sortable("company"),
-                roles={Role.TITLE: "name", Role.OWNER: "owner"},
                 editable=True,
                 creatable=True,
                 deletable=True,
@@ -175,13 +160,9 @@ class SalesSeek(Vendor):
                 families=FAMILY_LABELS,
                 views={"mine": "My organizations"},
             ),
-            KindInfo(
-                kind="contact",
-                label="Individuals",
-                singular="Individual",
+            info(
+                "contact",
                 columns=["title", "job_title", "company_name", "email", "phone", "owner"],
-                sortable=sortable("contact"),
-                roles={Role.TITLE: "name", Role.OWNER: "owner"},
                 editable=True,
                 creatable=True,
                 deletable=True,
@@ -189,21 +170,9 @@ class SalesSeek(Vendor):
                 families=FAMILY_LABELS,
                 views={"mine": "My individuals", "leads": "Leads"},
             ),
-            KindInfo(
-                kind="deal",
-                label="Deals",
-                singular="Deal",
+            info(
+                "deal",
                 columns=["title", "company_name", "stage", "amount", "expected_close", "owner"],
-                sortable=sortable("deal"),
-                roles={
-                    Role.TITLE: "name",
-                    Role.AMOUNT: "amount",
-                    Role.CURRENCY: "currency",
-                    Role.PIPELINE: "pipeline",
-                    Role.STAGE: "stage",
-                    Role.STATUS: "status",
-                    Role.OWNER: "owner",
-                },
                 editable=True,
                 creatable=True,
                 deletable=True,
@@ -211,18 +180,9 @@ class SalesSeek(Vendor):
                 families=FAMILY_LABELS,
                 views={"open": "Open deals", "won": "Won", "lost": "Lost", "mine": "My deals"},
             ),
-            KindInfo(
-                kind="task",
-                label="Tasks",
-                singular="Task",
+            info(
+                "task",
                 columns=["title", "due_at", "done", "assignee", "related_name"],
-                sortable=sortable("task"),
-                roles={
-                    Role.TITLE: "subject",
-                    Role.DUE: "due_at",
-                    Role.DONE: "done",
-                    Role.OWNER: "owner",
-                },
                 day_views=["overdue"],
                 editable=True,
                 creatable=True,
@@ -238,13 +198,9 @@ class SalesSeek(Vendor):
                     "mine": "My tasks",
                 },
             ),
-            KindInfo(
-                kind="group",
-                label="Groups",
-                singular="Group",
+            info(
+                "group",
                 columns=["title", "group_type", "element_type", "owner"],
-                sortable=sortable("group"),
-                roles={Role.TITLE: "name", Role.OWNER: "owner"},
                 searchable=False,
                 editable=True,
                 timeline_note=(
@@ -259,135 +215,50 @@ class SalesSeek(Vendor):
             ),
         ]
 
-    async def fields(self, kind: str) -> list[FieldSpec]:
-        users = await self._user_choices()
+    async def build_fields(self, resource: Resource) -> list[FieldSpec]:
+        await self._users()  # logs in first: the account's currencies come with the login
+        return await super().build_fields(resource)
 
-        def user(key: str, label: str, writable: bool = True) -> FieldSpec:
-            return FieldSpec(
-                key=key, label=label, type=FieldType.USER, writable=writable, choices=users
-            )
+    async def choices(self, source: str) -> list[Choice]:
+        if source == "users":
+            return [Choice(value=u["id"], label=u["name"]) for u in await self._users()]
+        if source == "currencies":
+            client = self.me.get("client") or {}
+            codes = [client.get("default_currency") or "GBP", *(client.get("currencies") or {})]
+            return [Choice(value=c, label=c) for c in dict.fromkeys(codes)]
+        phases, funnels = await self._phases()
+        if source == "phases":
+            return [
+                Choice(value=p["id"], label=p["name"], group=funnels.get(p["funnel_id"]))
+                for p in phases
+            ]
+        if source == "funnels":
+            return [Choice(value=i, label=n) for i, n in funnels.items()]
+        return await super().choices(source)
 
-        def text(key: str, label: str, writable: bool = False, **kw: Any) -> FieldSpec:
-            return FieldSpec(key=key, label=label, writable=writable, **kw)
+    async def custom_fields(self, resource: Resource) -> list[FieldSpec]:
+        if resource.kind not in CUSTOM_KINDS:
+            return []
+        return [custom_field_spec(d) for d in await self._custom_defs(resource.path)]
 
-        match kind:
-            case "company":
-                specs = [
-                    text("name", "Name", True, required=True),
-                    text("phone", "Phone"),
-                    text("website", "Website"),
-                    text("city", "Location"),
-                    user("owner", "Owner"),
-                    text("comments", "Comments", True),
-                    FieldSpec(key="tags", label="Tags", type=FieldType.MULTI_CHOICE),
-                ]
-            case "contact":
-                specs = [
-                    text("first_name", "First name", True),
-                    text("last_name", "Last name", True),
-                    text("name", "Name"),
-                    text("job_title", "Role", True),
-                    text("company_name", "Organization"),
-                    text("email", "Email"),
-                    text("phone", "Phone"),
-                    user("owner", "Owner"),
-                    text("comments", "Comments", True),
-                    FieldSpec(key="lead", label="Lead", type=FieldType.BOOL),
-                    FieldSpec(key="tags", label="Tags", type=FieldType.MULTI_CHOICE),
-                ]
-            case "deal":
-                specs = await self._deal_fields(user)
-            case "task":
-                specs = [
-                    text("subject", "Task", True, required=True),
-                    FieldSpec(key="due_at", label="Due", type=FieldType.DATETIME, writable=True),
-                    FieldSpec(key="done", label="Completed", type=FieldType.BOOL, writable=True),
-                    user("assignee", "Assignee"),
-                    user("owner", "Owner", writable=False),
-                    text("related_name", "Related to"),
-                    FieldSpec(key="completed_at", label="Completed at", type=FieldType.DATETIME),
-                ]
-            case "group":
-                specs = [
-                    text("name", "Name", True, required=True),
-                    text("group_type", "Type"),
-                    text("element_type", "Contains"),
-                    FieldSpec(key="mailing_list", label="Mailing list", type=FieldType.BOOL),
-                    user("owner", "Owner", writable=False),
-                    text("comments", "Comments", True),
-                ]
-            case _:
-                raise Rejected(self.label, f"SalesSeek has no {kind!r} records")
-        if kind in ("company", "contact", "deal"):
-            specs += [custom_spec(d) for d in await self._custom_defs(PATHS[kind])]
-        return specs
-
-    async def _deal_fields(self, user: Any) -> list[FieldSpec]:
-        phases = await self._phase_list()
-        stages = [
-            Choice(value=p["id"], label=p["name"], group=self._funnels.get(p["funnel_id"]))
-            for p in phases
-        ]
-        funnels = [Choice(value=i, label=n) for i, n in self._funnels.items()]
-        client = self.me.get("client") or {}
-        currencies = [client.get("default_currency") or "GBP", *(client.get("currencies") or {})]
-        return [
-            FieldSpec(key="name", label="Name", writable=True, required=True),
-            FieldSpec(  # SalesSeek refuses an empty value: "value must be a number"
-                key="amount",
-                label="Value",
-                type=FieldType.MONEY,
-                writable=True,
-                min=0,
-                clearable=False,
-            ),
-            FieldSpec(
-                key="currency",
-                label="Currency",
-                type=FieldType.CHOICE,
-                writable=True,
-                choices=[Choice(value=c, label=c) for c in dict.fromkeys(currencies)],
-            ),
-            FieldSpec(
-                key="stage", label="Phase", type=FieldType.CHOICE, writable=True, choices=stages
-            ),
-            FieldSpec(key="pipeline", label="Funnel", type=FieldType.CHOICE, choices=funnels),
-            FieldSpec(
-                key="status",
-                label="Status",
-                type=FieldType.CHOICE,
-                choices=[Choice(value=v, label=v.title()) for v in ("open", "won", "lost")],
-            ),
-            FieldSpec(key="probability", label="Weight %", type=FieldType.NUMBER),
-            FieldSpec(
-                key="forecast_status",
-                label="Forecast",
-                type=FieldType.CHOICE,
-                writable=True,
-                choices=[Choice(value=k, label=v) for k, v in FORECAST.items()],
-            ),
-            FieldSpec(key="expected_close", label="Close date", type=FieldType.DATE, writable=True),
-            user("owner", "Owner"),
-            FieldSpec(key="company_name", label="Organization"),
-            FieldSpec(key="weighted_amount", label="Weighted value", type=FieldType.MONEY),
-        ]
-
-    async def _user_choices(self) -> list[Choice]:
-        if self._users is None:
+    async def _users(self) -> list[dict[str, Any]]:
+        async def load() -> list[dict[str, Any]]:
             try:
-                self._users = await self.session.json(
-                    "GET", "users", params={"start": 0, "rows": -1}
-                )
+                users = await self.session.json("GET", "users", params={"start": 0, "rows": -1})
             except NotFound:  # not documented: fall back to the logged-in user
-                self._users = [self.me] if self.me else []
-        return [Choice(value=u["id"], label=u["name"]) for u in self._users or []]
+                return [self.me] if self.me else []
+            return list(users or [])
 
-    async def _phase_list(self) -> list[dict[str, Any]]:
-        if self._phases is None:
+        return await self.cached("users", load)
+
+    async def _phases(self) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """Every funnel's phases (funnel by funnel, in order) and the funnels' names."""
+
+        async def load() -> tuple[list[dict[str, Any]], dict[str, str]]:
             try:
                 funnels = await self.session.json("GET", "funnels", params={"start": 0, "rows": -1})
                 phases = [p for f in funnels for p in f.get("phases", [])]
-                self._funnels = {f["id"]: f["name"] for f in funnels}
+                names = {f["id"]: f["name"] for f in funnels}
             except NotFound:  # not documented: the phases seen in deals
                 deals = await self.session.json(
                     "GET", "opportunities", params={"start": 0, "rows": 100}
@@ -395,17 +266,24 @@ class SalesSeek(Vendor):
                 phases = list(
                     {d["phase"]["id"]: d["phase"] for d in deals if d.get("phase")}.values()
                 )
-                self._funnels = {
-                    d["funnel"]["id"]: d["funnel"]["name"] for d in deals if d.get("funnel")
-                }
-            self._phases = sorted(phases, key=lambda p: (p["funnel_id"], p["order"]))
-        return self._phases
+                names = {d["funnel"]["id"]: d["funnel"]["name"] for d in deals if d.get("funnel")}
+            return sorted(phases, key=lambda p: (p["funnel_id"], p["order"])), names
+
+        return await self.cached("phases", load)
 
     async def _custom_defs(self, view: str) -> list[dict[str, Any]]:
-        if view not in self._custom:
-            params = {"start": 0, "rows": -1, "filter": f"view={view}"}
-            self._custom[view] = await self.session.json("GET", "custom_fields", params=params)
-        return self._custom[view]
+        params = {"start": 0, "rows": -1, "filter": f"view={view}"}
+
+        async def load() -> list[dict[str, Any]]:
+            return list(await self.session.json("GET", "custom_fields", params=params) or [])
+
+        return await self.cached(f"custom_fields:{view}", load)
+
+    @property
+    def _groups(self) -> dict[str, str]:
+        """Group id -> the type of its elements, as groups were read."""
+        groups: dict[str, str] = self.lookups.setdefault("group_elements", {})
+        return groups
 
     # -- reads ------------------------------------------------------------------------
 
@@ -413,7 +291,7 @@ class SalesSeek(Vendor):
         if kind == "group_member":
             return await self._members(query)
         response = await self.session.request(
-            "GET", self._path(kind), params=paging.list_params(kind, query)
+            "GET", self.resource(kind).path, params=paging.list_params(kind, query)
         )
         rows, total, cursor = paging.page_rows(response, self.session.decode(response) or [], query)
         records = [await self._record(kind, r) for r in rows]
@@ -421,14 +299,8 @@ class SalesSeek(Vendor):
         records = [r for r in records if paging.keep(kind, r, query, me)]
         return Page(records=records, total=total, next_cursor=cursor)
 
-    def _path(self, kind: str) -> str:
-        try:
-            return PATHS[kind]
-        except KeyError:
-            raise Rejected(self.label, f"SalesSeek has no {kind!r} records") from None
-
     async def get(self, kind: str, id: str) -> Record:
-        raw = await self.session.json("GET", f"{self._path(kind)}/{id}")
+        raw = await self.session.json("GET", f"{self.resource(kind).path}/{id}")
         record = await self._record(kind, raw)
         if kind == "group":
             page = await self._members(Query(filters={"group": id}, per_page=50))
@@ -470,13 +342,15 @@ class SalesSeek(Vendor):
     # -- records -----------------------------------------------------------------------
 
     async def _record(self, kind: str, raw: dict[str, Any]) -> Record:
-        title, subtitle, fields, related = READERS[kind](raw)
+        resource = self.resource(kind)
+        fields = resource.read(raw, self.context())
         if kind == "group" and raw.get("id") and raw.get("element_type"):
             self._groups[raw["id"]] = raw["element_type"]
         if kind in CUSTOM_KINDS:
             values = raw.get("custom_fields") or {}
-            for d in await self._custom_defs(PATHS[kind]):
-                fields[f"cf_{slug(d['name'])}"] = custom_value(d, values.get(d["id"]))
+            for d in await self._custom_defs(resource.path):
+                fields[custom_key(d)] = custom_value(d, values.get(d["id"]))
+        title, subtitle, related = describe(kind, raw, fields)
         return Record(
             vendor=self.name,
             profile=self.profile.name,
@@ -508,64 +382,25 @@ class SalesSeek(Vendor):
     # -- writes ----------------------------------------------------------------------------
 
     async def _payload(self, kind: str, values: dict[str, Any]) -> dict[str, Any]:
-        simple = {
-            "company": {"name": "name", "owner": "owner_id", "comments": "comments"},
-            "contact": {
-                "first_name": "first_name",
-                "last_name": "last_name",
-                "job_title": "role",
-                "owner": "owner_id",
-                "comments": "comments",
-                "company": "organization_id",
-            },
-            "deal": {
-                "name": "name",
-                "currency": "currency",
-                "stage": "phase_id",
-                "pipeline": "funnel_id",
-                "forecast_status": "status",
-                "owner": "owner_id",
-                "company": "organization_id",
-            },
-            "task": {
-                "subject": "text",
-                "done": "completed",
-                "assignee": "assignee_id",
-                "owner": "owner_id",
-            },
-            "group": {"name": "name", "comments": "comments"},
-        }.get(kind, {})
-        defs = (
-            {f"cf_{slug(d['name'])}": d for d in await self._custom_defs(PATHS[kind])}
-            if kind in CUSTOM_KINDS
-            else {}
-        )
-        body: dict[str, Any] = {}
+        """The request body of ``values``: declared fields through the mapping, custom
+        fields under ``custom_fields`` by definition id."""
+        resource = self.resource(kind)
+        defs = {}
+        if kind in CUSTOM_KINDS:
+            defs = {custom_key(d): d for d in await self._custom_defs(resource.path)}
+        declared = {k: v for k, v in values.items() if k not in defs or resource.field(k)}
+        body = resource.write(declared, self.context())
         for key, value in values.items():
-            if key in simple:
-                body[simple[key]] = value
-            elif kind == "deal" and key == "amount":
-                body["value"] = None if value is None else float(fv.money(value) or 0)
-            elif kind == "deal" and key == "expected_close":
-                close = fv.parse_date(value)
-                body["expected_close_date"] = f"{close.isoformat()}T00:00:00" if close else None
-            elif kind == "task" and key == "due_at":
-                body["due_date"] = naive(value)
-            elif kind == "task" and key in ("contact", "company", "deal") and value:
-                body["related_type"] = PATHS[key]
-                body["related_id"] = value
-            elif key in defs:
+            if key not in declared:
                 custom = body.setdefault("custom_fields", {})
                 custom[defs[key]["id"]] = custom_out(defs[key], value)
-            else:
-                raise Rejected(self.label, f"{key!r} cannot be changed on a SalesSeek {kind}")
         return body
 
     async def update(self, change: Change) -> Record:
         kind, id = change.ref.kind, change.ref.id
         body = await self._payload(kind, change.values)
         method = "POST" if kind == "contact" else "PATCH"  # individuals update by POST [doc]
-        raw = await self.session.json(method, f"{self._path(kind)}/{id}", json=body)
+        raw = await self.session.json(method, f"{self.resource(kind).path}/{id}", json=body)
         return await self._record(kind, raw)
 
     async def create(self, kind: str, values: dict[str, Any], idempotency_key: str) -> Record:
@@ -574,31 +409,25 @@ class SalesSeek(Vendor):
         body = await self._payload(kind, values)
         # No look-up first: the outbox looks (``find_created``) only when an earlier try
         # may have arrived, so a second identical create made on purpose is sent.
-        path = self._path(kind) + ("/" if kind in ("contact", "deal") else "")
+        path = self.resource(kind).path + ("/" if kind in ("contact", "deal") else "")
         raw = await self.session.json("POST", path, json=body)
         return await self._record(kind, raw)
 
-    async def find_created(
+    async def lookalikes(
         self, kind: str, values: dict[str, Any], idempotency_key: str
-    ) -> Record | None:
-        if not _search_term(values):
-            raise CannotTell(self.label, f"a {kind} without a name cannot be looked up")
-        return await self._find_created(kind, values)
-
-    async def _find_created(self, kind: str, values: dict[str, Any]) -> Record | None:
-        """The record an earlier try of this create made, if its reply was lost."""
+    ) -> list[Record]:
+        """The newest records found by the create's name, read in full (search answers
+        are reduced)."""
         term = _search_term(values)
         if not term:
-            return None
+            raise CannotTell(self.label, f"a {kind} without a name cannot be looked up")
         query = Query(search=term, sort="created_at", descending=True, per_page=LOOKALIKES)
-        for hit in (await self.list_page(kind, query)).records:
-            record = await self.get(kind, hit.id)  # search answers are reduced: read it all
-            if holds(record, values):
-                return record
-        return None
+        return [await self.get(kind, hit.id) for hit in (await self.list_page(kind, query)).records]
 
     async def delete(self, ref: RecordRef) -> None:
-        await self.session.request("DELETE", f"{self._path(ref.kind)}/{ref.id}", expect_json=False)
+        await self.session.request(
+            "DELETE", f"{self.resource(ref.kind).path}/{ref.id}", expect_json=False
+        )
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:
         if ref.kind not in TIMELINE_KINDS:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from crmtui.http.client import json_object
+from crmtui.vendors.auth import Credentials
 
 COOKIE = "salesseek"
 
@@ -93,3 +94,14 @@ class CookieLogin(httpx.Auth):
         except ValueError:
             self.me = None
         return self.cookie is not None
+
+
+def cookie_login(creds: Credentials) -> CookieLogin:
+    """The login of a profile: its email and password, posted to ``<api>/login``; the
+    cookie it gets is given to the redactor."""
+    return CookieLogin(
+        creds.base_url.rstrip("/") + "/login",
+        creds.settings("email"),
+        creds.secrets("password"),
+        on_cookie=creds.redact,
+    )

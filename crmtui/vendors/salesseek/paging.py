@@ -71,20 +71,29 @@ def _before_now(value: Any) -> bool:
     return due is not None and due < utcnow()
 
 
+def _in_view(kind: str, view: str, f: dict[str, Any], me: Any) -> bool:
+    """Whether a record's fields are in a view (a view of another kind keeps all)."""
+    match view:
+        case "mine":
+            return bool((f.get("assignee") if kind == "task" else f.get("owner")) == me)
+        case "open":
+            return not f.get("done") if kind == "task" else f.get("status") == "open"
+        case "won" | "lost":
+            return bool(f.get("status") == view)
+        case "done":
+            return bool(f.get("done"))
+        case "leads":
+            return bool(f.get("lead"))
+        case "overdue":
+            return not f.get("done") and _before_now(f.get("due_at"))
+    return True
+
+
 def keep(kind: str, record: Record, query: Query, me: Any) -> bool:
     """Whether a record of a page is in the query's view and filters (client-side)."""
     f = record.fields
     view = query.view if kind != "group" else None
-    checks = {
-        "mine": lambda: (f.get("assignee") if kind == "task" else f.get("owner")) == me,
-        "open": lambda: not f.get("done") if kind == "task" else f.get("status") == "open",
-        "won": lambda: f.get("status") == "won",
-        "lost": lambda: f.get("status") == "lost",
-        "done": lambda: bool(f.get("done")),
-        "leads": lambda: bool(f.get("lead")),
-        "overdue": lambda: not f.get("done") and _before_now(f.get("due_at")),
-    }
-    if view and view in checks and not checks[view]():
+    if view and not _in_view(kind, view, f, me):
         return False
     if kind == "deal" and query.search and query.search.lower() not in record.title.lower():
         return False

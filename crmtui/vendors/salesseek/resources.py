@@ -1,26 +1,40 @@
-"""SalesSeek's kinds: where each lives in the API, and its records read as neutral fields.
+"""SalesSeek's kinds, declared: where each lives in the API and its fields, once each.
 
 Kinds: ``company`` = Organizations, ``contact`` = Individuals, ``deal`` = Opportunities
-(shown as "Deals"), ``task`` = Tasks, ``group`` = Groups. Custom fields are keyed
-``cf_<name>`` (lower-case, underscores) from their definitions; dropDown values are option
-ids (choices).
+(shown as "Deals"), ``task`` = Tasks, ``group`` = Groups. From each ``Resource`` come the
+kind's specs, its reader and its writer (``crmtui.vendors.mapping``); what a field reads
+from several attributes (a phone among ``communication``, a deal's status from its
+phase's name) is a ``Field`` with a ``reader``.
+
+Custom fields are keyed ``cf_<name>`` (lower-case, underscores) from their definitions
+(``/api/custom_fields?filter=view=<type>``), read from and written to
+``custom_fields[<definition id>]``; dropDown values are option ids (choices).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from crmtui import fields as fv
-from crmtui.model import Choice, FieldSpec, FieldType, RelatedRef
+from crmtui.http import Rejected
+from crmtui.model import Choice, FieldSpec, FieldType, RelatedRef, Role
 from crmtui.vendors.base import record_id
+from crmtui.vendors.mapping import (
+    Codec,
+    Context,
+    Field,
+    IsoDatetime,
+    Json,
+    Resource,
+    by_kind,
+    custom_spec,
+)
 
 Row = dict[str, Any]
-Mapped = tuple[
-    str, str, dict[str, Any], dict[str, list[RelatedRef]]
-]  # title, subtitle, fields, related
 
 PATHS = {
     "company": "organizations",
@@ -73,6 +87,15 @@ FORECAST = {
     "committed_downside": "Committed Downside",
     "committed": "Committed",
 }
+CUSTOM_KINDS = ("company", "contact", "deal")  # the kinds with custom fields
+CUSTOM_TYPES = {
+    "dropDown": FieldType.CHOICE,
+    "checkbox": FieldType.BOOL,
+    "number": FieldType.NUMBER,
+    "currency": FieldType.MONEY,
+    "date": FieldType.DATE,
+}
+LINK_LABELS = {"contact": "Individual", "company": "Organization", "deal": "Deal"}
 
 
 def ref(value: Any) -> Any:
@@ -89,13 +112,16 @@ def slug(name: str) -> str:
 
 def first(items: Any, medium: str) -> str | None:
     """The first ``communication`` value of a medium (or, failing that, of that name)."""
+    found: str | None = None
     for item in items or []:
         if item.get("medium") == medium:
-            return item.get("value")
+            found = item.get("value")
+            return found
     for item in items or []:
         if str(item.get("name", "")).lower() == medium:
-            return item.get("value")
-    return None
+            found = item.get("value")
+            return found
+    return found
 
 
 def naive(value: Any) -> str | None:
@@ -104,162 +130,421 @@ def naive(value: Any) -> str | None:
     return None if dt is None else dt.replace(tzinfo=None).isoformat(timespec="seconds")
 
 
-def tags(raw: dict[str, Any]) -> list[str]:
+# -- codecs: SalesSeek takes values back as it sends them ------------------------------------
+
+
+class AsIs(Codec):
+    """A value read and sent as it is (text, a forecast status, a currency code)."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return raw
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return value
+
+
+class Ref(AsIs):
+    """A reference (an owner, an organization, a phase): a checked id, sent as given."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return ref(raw)
+
+
+class Flag(AsIs):
+    """A JSON boolean; absent reads as False."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return bool(raw)
+
+
+class Value(Codec):
+    """A deal's ``value``: a JSON number, read as exact money text, sent as a float."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return fv.money(raw)
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return None if value is None else float(fv.money(value) or 0)
+
+
+class CloseDate(Codec):
+    """``expected_close_date``: a naive midnight timestamp <-> an ISO date."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        close = fv.parse_date(raw)
+        return close.isoformat() if close else None
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        close = fv.parse_date(value)
+        return f"{close.isoformat()}T00:00:00" if close else None
+
+
+class NaiveUtc(IsoDatetime):
+    """A task's ``due_date``: naive UTC, sent without a zone."""
+
+    def encode(self, value: Any, ctx: Context) -> Any:
+        return naive(value)
+
+
+ASIS, REF, FLAG, VALUE = AsIs(), Ref(), Flag(), Value()
+FORECASTS = tuple(Choice(value=k, label=v) for k, v in FORECAST.items())
+
+
+# -- fields ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeekField(Field):
+    """A SalesSeek field. ``reader``: the value made of several attributes (read only);
+    ``listed`` False: read (and, when writable, sent: a create's link to a record) but not
+    among the kind's specs; ``min``: the least number the vendor takes."""
+
+    codec: Codec | None = ASIS
+    reader: Callable[[Row], Any] | None = None
+    listed: bool = True
+    min: float | None = None
+
+    def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
+        if self.reader is not None:
+            return self.reader(dict(item))
+        return super().read(item, codec, ctx)
+
+    def spec(
+        self,
+        *,
+        label: str | None = None,
+        required: bool | None = None,
+        choices: Iterable[Choice] | None = None,
+    ) -> FieldSpec:
+        spec = super().spec(label=label, required=required, choices=choices)
+        return spec if self.min is None else spec.model_copy(update={"min": self.min})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Link(SeekField):
+    """A task's related record of one kind (``contact``, ``company``, ``deal``): read from
+    ``related_type``/``related_id``, written as both (a link cannot be emptied)."""
+
+    path: str = "related_id"
+    listed: bool = False
+
+    def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
+        related = item.get("related") or {}
+        kind = KIND_OF.get(str(item.get("related_type") or related.get("type") or ""))
+        return (
+            ref(item.get("related_id"))
+            if kind == self.key and ref(item.get("related_id"))
+            else None
+        )
+
+    def write(self, body: Json, value: Any, codec: Codec, ctx: Context) -> None:
+        if not value:
+            raise Rejected(ctx.vendor, f"{self.key!r} cannot be changed on a SalesSeek task")
+        body["related_type"] = PATHS[self.key]
+        body["related_id"] = value
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeekResource(Resource):
+    """A SalesSeek resource: its specs leave out the fields not ``listed``."""
+
+    def specs(
+        self,
+        choices: Mapping[str, Iterable[Choice]] | None = None,
+        labels: Mapping[str, str] | None = None,
+        required: Mapping[str, bool] | None = None,
+    ) -> list[FieldSpec]:
+        specs = super().specs(choices, labels, required)
+        return [s for f, s in zip(self.fields, specs, strict=True) if getattr(f, "listed", True)]
+
+
+def _tags(raw: Row) -> list[str]:
     return [t.get("name", "") for t in raw.get("tags") or [] if isinstance(t, dict)]
 
 
-def org_ref(raw: dict[str, Any]) -> dict[str, list[RelatedRef]]:
-    org_id = ref(raw.get("organization_id"))
-    if not org_id:
-        return {}
-    name = raw.get("organization_name") or (raw.get("organization") or {}).get("name") or org_id
-    return {"Organization": [RelatedRef(kind="company", id=org_id, title=name)]}
+def _medium(medium: str) -> Callable[[Row], Any]:
+    return lambda raw: first(raw.get("communication"), medium)
 
 
-def read_company(raw: Row) -> Mapped:
-    comm = raw.get("communication")
-    locations = raw.get("locations") or []
-    fields = {
-        "name": raw.get("name"),
-        "phone": first(comm, "phone"),
-        "website": first(comm, "website"),
-        "email": first(comm, "email"),
-        "city": locations[0].get("address") if locations else None,
-        "owner": ref(raw.get("owner_id")),
-        "comments": raw.get("comments"),
-        "tags": tags(raw),
-    }
-    return raw.get("name") or "", fields["website"] or fields["phone"] or "", fields, {}
-
-
-def read_contact(raw: Row) -> Mapped:
-    comm = raw.get("communication")
-    name = (
+def _full_name(raw: Row) -> str:
+    return (
         raw.get("full_name")
         or f"{raw.get('first_name') or ''} {raw.get('last_name') or ''}".strip()
     )
-    company_name = raw.get("organization_name") or (raw.get("organization") or {}).get("name")
-    fields = {
-        "first_name": raw.get("first_name"),
-        "last_name": raw.get("last_name"),
-        "name": name,
-        "job_title": raw.get("role"),
-        "company": ref(raw.get("organization_id")),
-        "company_name": company_name,
-        "email": first(comm, "email"),
-        "phone": first(comm, "phone"),
-        "owner": ref(raw.get("owner_id")),
-        "comments": raw.get("comments"),
-        "lead": bool(ref(raw.get("source_id"))),
-        "tags": tags(raw),
-    }
-    subtitle = " · ".join(p for p in (raw.get("role"), company_name) if p)
-    return name or fields["email"] or "", subtitle, fields, org_ref(raw)
 
 
-def read_deal(raw: Row) -> Mapped:
-    phase = raw.get("phase_name") or (raw.get("phase") or {}).get("name") or ""
-    status = {"won": "won", "lost": "lost"}.get(phase.lower(), "open")
-    amount = fv.money(raw.get("value"))
-    close = fv.parse_date(raw.get("expected_close_date"))
-    company_name = (raw.get("organization") or {}).get("name")
+def _organization_name(raw: Row) -> Any:
+    return raw.get("organization_name") or (raw.get("organization") or {}).get("name")
+
+
+def _phase_name(raw: Row) -> str:
+    return raw.get("phase_name") or (raw.get("phase") or {}).get("name") or ""
+
+
+def _status(raw: Row) -> str:
+    return {"won": "won", "lost": "lost"}.get(_phase_name(raw).lower(), "open")
+
+
+def _weight(raw: Row) -> int | None:
     weight = raw.get("weight")
-    fields = {
-        "name": raw.get("name"),
-        "amount": amount,
-        "currency": raw.get("currency"),
-        "stage": ref(raw.get("phase_id")),
-        "stage_name": phase,
-        "pipeline": ref(raw.get("funnel_id")),
-        "status": status,
-        "probability": round(weight * 100) if isinstance(weight, int | float) else None,
-        "forecast_status": raw.get("status"),
-        "expected_close": close.isoformat() if close else None,
-        "owner": ref(raw.get("owner_id")),
-        "company": ref(raw.get("organization_id")),
-        "company_name": company_name,
-        "weighted_amount": fv.money(raw.get("weighted_value")),
-        "stage_changed_at": fv.iso(fv.parse_datetime(raw.get("phase_last_changed"))),
-        "tags": tags(raw),
-    }
-    money_text = f"{amount} {raw.get('currency') or ''}".strip() if amount else ""
-    subtitle = " · ".join(p for p in (company_name, phase, money_text) if p)
-    return raw.get("name") or "", subtitle, fields, org_ref(raw)
+    return round(weight * 100) if isinstance(weight, int | float) else None
 
 
-def read_task(raw: Row) -> Mapped:
-    text = raw.get("text") or ""
-    related = raw.get("related") or {}
-    kind = KIND_OF.get(str(raw.get("related_type") or related.get("type") or ""))
-    fields: dict[str, Any] = {
-        "subject": text,
-        "due_at": fv.iso(fv.parse_datetime(raw.get("due_date"))),
-        "done": bool(raw.get("completed")),
-        "completed_at": fv.iso(fv.parse_datetime(raw.get("complete_date"))),
-        "assignee": ref(raw.get("assignee_id")),
-        "owner": ref(raw.get("owner_id")),
-        "related_name": related.get("name"),
-        "contact": None,
-        "company": None,
-        "deal": None,
-    }
-    refs: dict[str, list[RelatedRef]] = {}
-    if kind and ref(raw.get("related_id")):
-        fields[kind] = ref(raw["related_id"])
-        label = {"contact": "Individual", "company": "Organization", "deal": "Deal"}[kind]
-        title = related.get("name") or raw["related_id"]
-        refs[label] = [RelatedRef(kind=kind, id=ref(raw["related_id"]), title=title)]
-    title = (text.splitlines() or [""])[0][:80]
-    return title, related.get("name") or "", fields, refs
+def _lead(raw: Row) -> bool:
+    return bool(ref(raw.get("source_id")))
 
 
-def read_group(raw: Row) -> Mapped:
-    fields = {
-        "name": raw.get("name"),
-        "group_type": raw.get("group_type"),
-        "element_type": raw.get("element_type"),
-        "mailing_list": bool(raw.get("mailing_list")),
-        "owner": ref(raw.get("owner_id")),
-        "comments": raw.get("comments"),
-    }
+def _deal_organization(raw: Row) -> Any:
+    return (raw.get("organization") or {}).get("name")
+
+
+def _related_name(raw: Row) -> Any:
+    return (raw.get("related") or {}).get("name")
+
+
+def _task_text(raw: Row) -> str:
+    return raw.get("text") or ""
+
+
+def _location(raw: Row) -> Any:
+    locations = raw.get("locations") or []
+    return locations[0].get("address") if locations else None
+
+
+def _f(key: str, path: str, label: str, type: FieldType = FieldType.TEXT, **kw: Any) -> SeekField:
+    return SeekField(key=key, path=path, label=label, type=type, **kw)
+
+
+def _shown(key: str, label: str, reader: Callable[[Row], Any], **kw: Any) -> SeekField:
+    """A value SalesSeek derives or shows, never written."""
+    return SeekField(key=key, path="", label=label, writable=False, reader=reader, **kw)
+
+
+def _user(key: str, path: str, label: str, **kw: Any) -> SeekField:
+    return _f(key, path, label, FieldType.USER, codec=REF, choices="users", **kw)
+
+
+CHOICE, DATETIME, MONEY = FieldType.CHOICE, FieldType.DATETIME, FieldType.MONEY
+STATUSES = tuple(Choice(value=v, label=v.title()) for v in ("open", "won", "lost"))
+TAGS = _shown("tags", "Tags", _tags, type=FieldType.MULTI_CHOICE)
+OWNER = _user("owner", "owner_id", "Owner", role=Role.OWNER)
+COMMENTS = _f("comments", "comments", "Comments")
+ORGANIZATION = _f("company", "organization_id", "Organization", codec=REF, listed=False)
+NAME = _f("name", "name", "Name", required=True, role=Role.TITLE)
+
+RESOURCES = by_kind(
+    SeekResource(
+        kind="company",
+        path="organizations",
+        label="Organizations",
+        singular="Organization",
+        fields=(
+            NAME,
+            _shown("phone", "Phone", _medium("phone")),
+            _shown("website", "Website", _medium("website")),
+            _shown("email", "Email", _medium("email"), listed=False),
+            _shown("city", "Location", _location),
+            OWNER,
+            COMMENTS,
+            TAGS,
+        ),
+    ),
+    SeekResource(
+        kind="contact",
+        path="individuals",
+        label="Individuals",
+        singular="Individual",
+        fields=(
+            _f("first_name", "first_name", "First name"),
+            _f("last_name", "last_name", "Last name"),
+            _shown("name", "Name", _full_name, role=Role.TITLE),
+            _f("job_title", "role", "Role"),
+            ORGANIZATION,
+            _shown("company_name", "Organization", _organization_name),
+            _shown("email", "Email", _medium("email")),
+            _shown("phone", "Phone", _medium("phone")),
+            OWNER,
+            COMMENTS,
+            _shown("lead", "Lead", _lead, type=FieldType.BOOL),
+            TAGS,
+        ),
+    ),
+    SeekResource(
+        kind="deal",
+        path="opportunities",
+        label="Deals",
+        singular="Deal",
+        fields=(
+            NAME,
+            # SalesSeek refuses an empty value: "value must be a number"
+            _f(
+                "amount",
+                "value",
+                "Value",
+                MONEY,
+                codec=VALUE,
+                min=0,
+                clearable=False,
+                role=Role.AMOUNT,
+            ),
+            _f(
+                "currency", "currency", "Currency", CHOICE, choices="currencies", role=Role.CURRENCY
+            ),
+            _f("stage", "phase_id", "Phase", CHOICE, codec=REF, choices="phases", role=Role.STAGE),
+            _shown("stage_name", "Phase name", _phase_name, listed=False),
+            _f(
+                "pipeline",
+                "funnel_id",
+                "Funnel",
+                CHOICE,
+                codec=REF,
+                writable=False,
+                choices="funnels",
+                role=Role.PIPELINE,
+            ),
+            _shown("status", "Status", _status, type=CHOICE, options=STATUSES, role=Role.STATUS),
+            _shown("probability", "Weight %", _weight, type=FieldType.NUMBER),
+            _f("forecast_status", "status", "Forecast", CHOICE, options=FORECASTS),
+            _f(
+                "expected_close",
+                "expected_close_date",
+                "Close date",
+                FieldType.DATE,
+                codec=CloseDate(),
+            ),
+            OWNER,
+            ORGANIZATION,
+            _shown("company_name", "Organization", _deal_organization),
+            _f(
+                "weighted_amount",
+                "weighted_value",
+                "Weighted value",
+                MONEY,
+                codec=VALUE,
+                writable=False,
+            ),
+            _f(
+                "stage_changed_at",
+                "phase_last_changed",
+                "Phase changed",
+                DATETIME,
+                codec=IsoDatetime(),
+                writable=False,
+                listed=False,
+            ),
+            _shown("tags", "Tags", _tags, type=FieldType.MULTI_CHOICE, listed=False),
+        ),
+    ),
+    SeekResource(
+        kind="task",
+        path="tasks",
+        label="Tasks",
+        singular="Task",
+        fields=(
+            _f("subject", "text", "Task", required=True, role=Role.TITLE, reader=_task_text),
+            _f("due_at", "due_date", "Due", DATETIME, codec=NaiveUtc(), role=Role.DUE),
+            _f("done", "completed", "Completed", FieldType.BOOL, codec=FLAG, role=Role.DONE),
+            _user("assignee", "assignee_id", "Assignee"),
+            _user("owner", "owner_id", "Owner", writable=False, role=Role.OWNER),
+            _shown("related_name", "Related to", _related_name),
+            _f(
+                "completed_at",
+                "complete_date",
+                "Completed at",
+                DATETIME,
+                codec=IsoDatetime(),
+                writable=False,
+            ),
+            Link(key="contact", label="Individual"),
+            Link(key="company", label="Organization"),
+            Link(key="deal", label="Deal"),
+        ),
+    ),
+    SeekResource(
+        kind="group",
+        path="groups",
+        label="Groups",
+        singular="Group",
+        fields=(
+            NAME,
+            _f("group_type", "group_type", "Type", writable=False),
+            _f("element_type", "element_type", "Contains", writable=False),
+            _f(
+                "mailing_list",
+                "mailing_list",
+                "Mailing list",
+                FieldType.BOOL,
+                codec=FLAG,
+                writable=False,
+            ),
+            _user("owner", "owner_id", "Owner", writable=False, role=Role.OWNER),
+            COMMENTS,
+        ),
+    ),
+)
+
+
+# -- titles and related records ----------------------------------------------------------------
+
+
+def org_ref(raw: Row) -> dict[str, list[RelatedRef]]:
+    org_id = ref(raw.get("organization_id"))
+    if not org_id:
+        return {}
+    name = _organization_name(raw) or org_id
+    return {"Organization": [RelatedRef(kind="company", id=org_id, title=name)]}
+
+
+def describe(kind: str, raw: Row, fields: Json) -> tuple[str, str, dict[str, list[RelatedRef]]]:
+    """A record's title, subtitle and related records."""
+    name = raw.get("name") or ""
+    if kind == "company":
+        return name, fields["website"] or fields["phone"] or "", {}
+    if kind == "contact":
+        subtitle = " · ".join(p for p in (raw.get("role"), fields["company_name"]) if p)
+        return fields["name"] or fields["email"] or "", subtitle, org_ref(raw)
+    if kind == "deal":
+        amount = fields["amount"]
+        money_text = f"{amount} {raw.get('currency') or ''}".strip() if amount else ""
+        parts = (fields["company_name"], fields["stage_name"], money_text)
+        return name, " · ".join(p for p in parts if p), org_ref(raw)
+    if kind == "task":
+        text = raw.get("text") or ""
+        related = raw.get("related") or {}
+        refs: dict[str, list[RelatedRef]] = {}
+        for link in LINK_LABELS:
+            if fields[link]:
+                title = related.get("name") or raw["related_id"]
+                refs[LINK_LABELS[link]] = [RelatedRef(kind=link, id=fields[link], title=title)]
+        return (text.splitlines() or [""])[0][:80], related.get("name") or "", refs
     subtitle = f"{raw.get('group_type') or ''} group of {raw.get('element_type') or ''}"
-    return raw.get("name") or "", subtitle, fields, {}
+    return name, subtitle, {}
 
 
-READERS: dict[str, Callable[[Row], Mapped]] = {
-    "company": read_company,
-    "contact": read_contact,
-    "deal": read_deal,
-    "task": read_task,
-    "group": read_group,
-}
-CUSTOM_KINDS = ("company", "contact", "deal")  # the kinds with custom fields
+# -- custom fields -----------------------------------------------------------------------------
 
 
-def custom_spec(d: Row) -> FieldSpec:
-    kind = {
-        "dropDown": FieldType.CHOICE,
-        "checkbox": FieldType.BOOL,
-        "number": FieldType.NUMBER,
-        "currency": FieldType.MONEY,
-        "date": FieldType.DATE,
-    }.get(d["type"], FieldType.TEXT)
-    choices = [Choice(value=o["id"], label=str(o["value"])) for o in d.get("options") or []]
-    return FieldSpec(
-        key=f"cf_{slug(d['name'])}",
-        label=d["name"],
-        type=kind,
-        writable=True,
-        required=bool(d.get("required")),
-        custom=True,
-        choices=choices,
+def custom_key(definition: Row) -> str:
+    return f"cf_{slug(definition['name'])}"
+
+
+def custom_field_spec(definition: Row) -> FieldSpec:
+    options = definition.get("options") or []
+    return custom_spec(
+        custom_key(definition),
+        definition["name"],
+        definition["type"],
+        CUSTOM_TYPES,
+        required=bool(definition.get("required")),
+        choices=[Choice(value=o["id"], label=str(o["value"])) for o in options],
     )
 
 
-def custom_value(d: Row, value: Any) -> Any:
+def custom_value(definition: Row, value: Any) -> Any:
+    """A custom field's value as SalesSeek sends it -> the neutral value."""
     if value is None or value == "":
         return None
-    match d["type"]:
+    match definition["type"]:
         case "checkbox":
             return str(value).lower() == "true"
         case "number":
@@ -279,10 +564,11 @@ def custom_value(d: Row, value: Any) -> Any:
     return value
 
 
-def custom_out(d: Row, value: Any) -> Any:
+def custom_out(definition: Row, value: Any) -> Any:
+    """A neutral custom field value as SalesSeek takes it (text; dates ``MM/DD/YYYY``)."""
     if value is None:
         return None
-    match d["type"]:
+    match definition["type"]:
         case "checkbox":
             return "true" if value else "false"
         case "date":

@@ -38,13 +38,11 @@ import httpx
 
 from crmtui.fields import iso, parse_datetime
 from crmtui.http import NotFound, RateBudget, Rejected, VendorSession
-from crmtui.http.auth import bearer
 from crmtui.model import (
     Activity,
     Change,
     Choice,
     FieldSpec,
-    FieldType,
     Kind,
     KindInfo,
     Page,
@@ -53,42 +51,31 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
 )
+from crmtui.vendors.auth import Connection, HeaderToken
 from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, record_id
+from crmtui.vendors.mapping import Context, Resource, by_kind, custom_spec
 from crmtui.vendors.salesloft.auth import observe_remaining, parse_error
-from crmtui.vendors.salesloft.paging import list_params, next_page, page_cost, sort_params
+from crmtui.vendors.salesloft.codecs import person_title, ref_id, slug
+from crmtui.vendors.salesloft.paging import NextPage, list_params, next_page, page_cost, sort_params
 from crmtui.vendors.salesloft.resources import (
-    COMPANY_WRITES,
-    CONTACT_WRITES,
-    INT_PARAMS,
     MEMBERSHIP,
-    PATHS,
-    SIMPLE,
+    RESOURCES,
     STEP,
-    TASK_TYPES,
     TASK_VIEWS,
+    LoftResource,
     kind_infos,
-    ref_id,
-    sid,
-    slug,
-    when,
 )
-from crmtui.vendors.salesloft.timeline import (
-    call_summary,
-    email_summary,
-    note_activity,
-    read_timeline,
-    users_of,
-)
+from crmtui.vendors.salesloft.timeline import note_activity, read_timeline
 
 API = "https://api.salesloft.com/v2/"
 APP = "https://app.salesloft.com/app/"
-WRITES: dict[str, dict[str, str]] = {Kind.CONTACT: CONTACT_WRITES, Kind.COMPANY: COMPANY_WRITES}
 NOTE_TARGETS: dict[str, str] = {Kind.CONTACT: "person", Kind.COMPANY: "account"}
 WEB_PAGES: dict[str, str] = {
     Kind.CONTACT: "people",
     Kind.COMPANY: "company",
     Kind.CADENCE: "cadence",
 }
+CONFIG_PAGES = 20  # a config list (users, stages...) is read up to this many pages of 100
 
 
 class Salesloft(Vendor):
@@ -109,11 +96,9 @@ class Salesloft(Vendor):
         600, 60, note="600 cost per minute per team; pages past 100 cost 3, 8, 10 or 30"
     )
     notes_listed = True  # notes show on the person's or account's timeline
-
-    def __init__(self, profile: Profile, http: Any) -> None:
-        self._config: dict[str, list[dict[str, Any]]] = {}
-        self.task_counts: dict[str, int] = {}
-        super().__init__(profile, http)
+    connection = Connection(auth=HeaderToken(), errors=parse_error)
+    resources = by_kind(*RESOURCES.values())
+    _task_counts: dict[str, int] | None = None
 
     # -- connection ----------------------------------------------------------------
 
@@ -121,19 +106,8 @@ class Salesloft(Vendor):
     def default_base_url(cls, profile: Profile) -> str:
         return API
 
-    def connect(self) -> VendorSession:
-        key = self.profile.secret("api_key")
-        session = self.http.session(
-            profile=self.profile.name,
-            vendor=self.label,
-            base_url=self.base_url(),
-            auth=bearer(key),
-            limiter=self.limiter,
-            parse_error=parse_error,
-            secrets=(key,),
-        )
+    def session_ready(self, session: VendorSession) -> None:
         session.on_response.append(self._observe)
-        return session
 
     def _observe(self, response: httpx.Response) -> None:
         observe_remaining(self.limiter, response)
@@ -145,19 +119,13 @@ class Salesloft(Vendor):
 
     async def _all(self, path: str, params: list[tuple[str, Any]] | None = None) -> list[Any]:
         """Every record of a small list (config lists: stages, users...)."""
-        out: list[Any] = []
-        page: int | None = 1
-        while page is not None and page <= 20:
-            body = await self._get(path, [*(params or []), ("per_page", 100), ("page", page)])
-            out.extend(body.get("data") or [])
-            page = next_page((body.get("metadata") or {}).get("paging", {}).get("next_page"))
-        return out
+        return await self.fetch_all(
+            path, NextPage(), "data", dict(params or []), max_pages=CONFIG_PAGES
+        )
 
     async def config(self, path: str) -> list[dict[str, Any]]:
         """A config list (users, stages, tiers...), read once per adapter."""
-        if path not in self._config:
-            self._config[path] = await self._all(path)
-        return self._config[path]
+        return await self.cached(path, lambda: self._all(path))
 
     async def _names(self, path: str, key: str = "name") -> dict[int, str]:
         return {row["id"]: str(row.get(key) or "") for row in await self.config(path)}
@@ -167,178 +135,64 @@ class Salesloft(Vendor):
             return {}
         params = [("ids[]", i) for i in sorted(ids)[:100]] + [("per_page", 100)]
         body = await self._get("people", params)
-        return {p["id"]: self._person_title(p) for p in body.get("data") or []}
+        return {p["id"]: person_title(p) for p in body.get("data") or []}
+
+    @property
+    def task_counts(self) -> dict[str, int]:
+        """The latest ``metadata.counts`` of tasks (empty before tasks were read)."""
+        return self._task_counts or {}
 
     # -- schema -------------------------------------------------------------------------
 
     async def kinds(self) -> list[KindInfo]:
         return kind_infos()
 
-    async def fields(self, kind: str) -> list[FieldSpec]:
-        builders: dict[str, Callable[[], Awaitable[list[FieldSpec]]]] = {
-            Kind.CONTACT: self._contact_fields,
-            Kind.COMPANY: self._company_fields,
-            Kind.TASK: self._task_fields,
-            Kind.CALL: self._call_fields,
-        }
-        if kind in builders:
-            return await builders[kind]()
-        self._path(kind)
-        return [
-            FieldSpec(key=k, label=k.replace("_", " ").capitalize()) for k in SIMPLE.get(kind, ())
-        ]
-
-    async def _choices(self, path: str) -> list[Choice]:
-        rows = await self.config(path)
+    async def choices(self, source: str) -> list[Choice]:
+        """Users (active first), and the config lists choices name (``person_stages``,
+        ``account_stages``...); call dispositions and sentiments are chosen by name."""
+        if source == "users":
+            users = await self.config("users")
+            return [
+                Choice(
+                    value=str(u["id"]),
+                    label=u["name"] + ("" if u.get("active") else " (inactive)"),
+                )
+                for u in sorted(users, key=lambda u: (not u.get("active"), u["name"]))
+            ]
+        rows = await self.config(source)
         rows = sorted(rows, key=lambda r: (r.get("order") or 0, str(r.get("name"))))
-        return [Choice(value=str(r["id"]), label=str(r.get("name") or r["id"])) for r in rows]
+        choices = [Choice(value=str(r["id"]), label=str(r.get("name") or r["id"])) for r in rows]
+        if source in ("call_dispositions", "call_sentiments"):
+            return [Choice(value=c.label, label=c.label) for c in choices]
+        return choices
 
-    async def _owner_spec(self, key: str = "owner", label: str = "Owner") -> FieldSpec:
-        users = await self.config("users")
-        choices = [
-            Choice(value=str(u["id"]), label=u["name"] + ("" if u.get("active") else " (inactive)"))
-            for u in sorted(users, key=lambda u: (not u.get("active"), u["name"]))
-        ]
-        return FieldSpec(key=key, label=label, type=FieldType.USER, writable=True, choices=choices)
-
-    async def _custom_specs(self, field_type: str) -> list[FieldSpec]:
+    async def custom_fields(self, resource: Resource) -> list[FieldSpec]:
+        """People's and accounts' custom fields: text, writable, keyed by name's slug."""
+        field_type = self._resource(resource.kind).custom_type
+        if not field_type:
+            return []
         rows = await self._all("custom_fields", [("field_type", field_type)])
-        self._config[f"custom_fields:{field_type}"] = rows
-        return [
-            FieldSpec(key=slug(r["name"]), label=r["name"], writable=True, custom=True)
-            for r in rows
-        ]
+        self.lookups[f"custom_fields:{field_type}"] = rows
+        return [custom_spec(slug(r["name"]), r["name"], "text", {}) for r in rows]
 
-    async def _contact_fields(self) -> list[FieldSpec]:
-        text = FieldType.TEXT
-        return [
-            FieldSpec(key="name", label="Name"),
-            FieldSpec(key="first_name", label="First name", writable=True),
-            FieldSpec(key="last_name", label="Last name", writable=True),
-            FieldSpec(key="email", label="Email", writable=True),
-            FieldSpec(key="phone", label="Phone", writable=True),
-            FieldSpec(key="mobile_phone", label="Mobile", writable=True),
-            FieldSpec(key="job_title", label="Title", type=text, writable=True),
-            FieldSpec(key="company_name", label="Company"),
-            FieldSpec(key="city", label="City", writable=True),
-            FieldSpec(key="country", label="Country", writable=True),
-            await self._owner_spec(),
-            FieldSpec(
-                key="person_stage",
-                label="Stage",
-                type=FieldType.CHOICE,
-                writable=True,
-                choices=await self._choices("person_stages"),
-            ),
-            FieldSpec(
-                key="do_not_contact", label="Do not contact", type=FieldType.BOOL, writable=True
-            ),
-            FieldSpec(key="last_contacted_at", label="Last contacted", type=FieldType.DATETIME),
-            FieldSpec(key="tags", label="Tags", type=FieldType.MULTI_CHOICE),
-            FieldSpec(key="emails_sent", label="Emails sent", type=FieldType.NUMBER),
-            FieldSpec(key="calls", label="Calls", type=FieldType.NUMBER),
-            *await self._custom_specs("person"),
-        ]
-
-    async def _company_fields(self) -> list[FieldSpec]:
-        return [
-            FieldSpec(key="name", label="Name", writable=True, required=True),
-            FieldSpec(key="domain", label="Domain", writable=True, required=True),
-            FieldSpec(key="website", label="Website", writable=True),
-            FieldSpec(key="industry", label="Industry", writable=True),
-            FieldSpec(key="size", label="Size", writable=True),
-            FieldSpec(key="phone", label="Phone", writable=True),
-            FieldSpec(key="city", label="City", writable=True),
-            FieldSpec(key="country", label="Country", writable=True),
-            await self._owner_spec(),
-            FieldSpec(
-                key="account_stage",
-                label="Stage",
-                type=FieldType.CHOICE,
-                writable=True,
-                choices=await self._choices("account_stages"),
-            ),
-            FieldSpec(
-                key="account_tier",
-                label="Tier",
-                type=FieldType.CHOICE,
-                writable=True,
-                choices=await self._choices("account_tiers"),
-            ),
-            FieldSpec(key="people_count", label="People", type=FieldType.NUMBER),
-            FieldSpec(key="last_contacted_at", label="Last contacted", type=FieldType.DATETIME),
-            FieldSpec(key="tags", label="Tags", type=FieldType.MULTI_CHOICE),
-            *await self._custom_specs("company"),
-        ]
-
-    async def _task_fields(self) -> list[FieldSpec]:
-        types = [Choice(value=v, label=v.capitalize()) for v in ("call", "email", "todo")]
-        return [
-            FieldSpec(key="subject", label="Subject", writable=True, required=True),
-            FieldSpec(key="body", label="Description", writable=True),
-            FieldSpec(
-                key="type", label="Type", type=FieldType.CHOICE, writable=True, choices=types
-            ),
-            FieldSpec(  # Salesloft: an empty due_date "is invalid" (422)
-                key="due_date",
-                label="Due date",
-                type=FieldType.DATE,
-                writable=True,
-                clearable=False,
-            ),
-            FieldSpec(key="due_at", label="Due at", type=FieldType.DATETIME, writable=True),
-            FieldSpec(key="remind_at", label="Remind at", type=FieldType.DATETIME, writable=True),
-            FieldSpec(key="done", label="Done", type=FieldType.BOOL, writable=True),
-            FieldSpec(
-                key="status",
-                label="Status",
-                type=FieldType.CHOICE,
-                choices=[
-                    Choice(value="open", label="Open"),
-                    Choice(value="completed", label="Completed"),
-                ],
-            ),
-            FieldSpec(key="completed_at", label="Completed", type=FieldType.DATETIME),
-            await self._owner_spec("owner", "Assignee"),
-            FieldSpec(key="contact", label="Person id", writable=True, clearable=False),
-            FieldSpec(key="contact_name", label="Person"),
-        ]
-
-    async def _call_fields(self) -> list[FieldSpec]:
-        return [
-            FieldSpec(key="to", label="To"),
-            FieldSpec(key="contact", label="Person id"),
-            FieldSpec(key="contact_name", label="Person"),
-            FieldSpec(key="duration", label="Duration (s)", type=FieldType.NUMBER),
-            FieldSpec(
-                key="disposition",
-                label="Disposition",
-                type=FieldType.CHOICE,
-                choices=[
-                    Choice(value=c.label, label=c.label)
-                    for c in await self._choices("call_dispositions")
-                ],
-            ),
-            FieldSpec(
-                key="sentiment",
-                label="Sentiment",
-                type=FieldType.CHOICE,
-                choices=[
-                    Choice(value=c.label, label=c.label)
-                    for c in await self._choices("call_sentiments")
-                ],
-            ),
-            await self._owner_spec("owner", "User"),
-            FieldSpec(key="called_at", label="Called at", type=FieldType.DATETIME),
-        ]
+    async def _custom_names(self, field_type: str) -> dict[str, str]:
+        """Custom field key -> its name, which v2 takes in ``custom_fields``."""
+        rows = await self.cached(
+            f"custom_fields:{field_type}",
+            lambda: self._all("custom_fields", [("field_type", field_type)]),
+        )
+        return {slug(r["name"]): r["name"] for r in rows}
 
     # -- reads --------------------------------------------------------------------------
 
-    def _path(self, kind: str) -> str:
+    def _resource(self, kind: str) -> LoftResource:
         try:
-            return PATHS[kind]
+            return RESOURCES[kind]
         except KeyError:
             raise Rejected(self.label, f"Salesloft has no {kind} records") from None
+
+    def _path(self, kind: str) -> str:
+        return self._resource(kind).path
 
     async def list_page(self, kind: str, query: Query) -> Page:
         path = self._path(kind)
@@ -370,7 +224,7 @@ class Salesloft(Vendor):
         body = await self._get(path, params)
         metadata = body.get("metadata") or {}
         if kind == Kind.TASK and "counts" in metadata:
-            self.task_counts = dict(metadata["counts"])
+            self._task_counts = dict(metadata["counts"])
         paging = metadata.get("paging") or {}
         more = next_page(paging.get("next_page"))
         return Page(
@@ -390,217 +244,49 @@ class Salesloft(Vendor):
         """v2's task counts (all, overdue, today, tomorrow, this_week, next_week)."""
         params = list_params(Kind.TASK, (query or Query()).model_copy(update={"view": None}))
         body = await self._get("tasks", [*params, ("per_page", 1)])
-        self.task_counts = dict((body.get("metadata") or {}).get("counts") or {})
+        self._task_counts = dict((body.get("metadata") or {}).get("counts") or {})
         return self.task_counts
 
     async def get(self, kind: str, id: str) -> Record:
-        body = await self._get(f"{self._path(kind)}/{int(id)}")
+        resource = self._resource(kind)
+        body = await self._get(f"{resource.path}/{int(id)}")
         record = (await self._records(kind, [body["data"]]))[0]
         related = RELATED.get(kind)
         if related is not None:
             record.related = await related(self, body["data"])
+        elif resource.person:
+            record.related = await self._person_related(body["data"], resource.person)
         return record
 
     async def _records(self, kind: str, rows: list[dict[str, Any]]) -> list[Record]:
+        """The records of a page: the declared fields read, people and users named."""
+        resource = self._resource(kind)
         users = await self._names("users")
-        person_keys = {
-            "task": "person",
-            MEMBERSHIP: "person",
-            "call": "called_person",
-            "email": "recipient",
-        }
         people: dict[int, str] = {}
-        if kind in person_keys:
-            ids = {i for r in rows if (i := ref_id(r, person_keys[kind])) is not None}
+        if resource.person:
+            ids = {i for r in rows if (i := ref_id(r, resource.person)) is not None}
             people = await self._people_names(ids)
-        mapper = MAPPERS[kind]
-        return [mapper(self, row, users, people) for row in rows]
+        ctx = self.context({"people": {str(k): v for k, v in people.items()}})
+        return [self._record(resource, row, ctx, users) for row in rows]
 
     def _record(
-        self, kind: str, raw: dict[str, Any], title: str, subtitle: str, fields: dict[str, Any]
+        self, resource: LoftResource, raw: dict[str, Any], ctx: Context, users: dict[int, str]
     ) -> Record:
-        id = record_id(self.label, raw.get("id"), kind)
+        fields = resource.read(raw, ctx)
+        title, subtitle = resource.headline(raw, fields, users)
+        id = record_id(self.label, raw.get("id"), resource.kind)
         return Record(
             vendor=self.name,
             profile=self.profile.name,
-            kind=kind,
+            kind=resource.kind,
             id=id,
             title=title or f"#{id}",
             subtitle=subtitle,
             created_at=parse_datetime(raw.get("created_at")),
             updated_at=parse_datetime(raw.get("updated_at")),
-            remote_url=self.record_url(kind, id),
+            remote_url=self.record_url(resource.kind, id),
             fields=fields,
             raw=raw,
-        )
-
-    @staticmethod
-    def _person_title(raw: dict[str, Any]) -> str:
-        name = " ".join(x for x in (raw.get("first_name"), raw.get("last_name")) if x)
-        return str(raw.get("display_name") or name or raw.get("email_address") or "")
-
-    def _custom(self, raw: dict[str, Any]) -> dict[str, Any]:
-        return {slug(k): v for k, v in (raw.get("custom_fields") or {}).items()}
-
-    def _contact(self, raw: dict[str, Any], users: dict[int, str], _: dict[int, str]) -> Record:
-        counts = raw.get("counts") or {}
-        company = raw.get("person_company_name") or ""
-        fields = {
-            "name": self._person_title(raw),
-            "first_name": raw.get("first_name"),
-            "last_name": raw.get("last_name"),
-            "email": raw.get("email_address"),
-            "phone": raw.get("phone"),
-            "mobile_phone": raw.get("mobile_phone"),
-            "job_title": raw.get("title"),
-            "company": sid(ref_id(raw, "account")),
-            "company_name": company or None,
-            "city": raw.get("city"),
-            "country": raw.get("country"),
-            "owner": sid(ref_id(raw, "owner")),
-            "person_stage": sid(ref_id(raw, "person_stage")),
-            "do_not_contact": bool(raw.get("do_not_contact")),
-            "last_contacted_at": when(raw.get("last_contacted_at")),
-            "tags": list(raw.get("tags") or []),
-            "emails_sent": counts.get("emails_sent"),
-            "calls": counts.get("calls"),
-            **self._custom(raw),
-        }
-        subtitle = " · ".join(x for x in (raw.get("title"), company) if x)
-        return self._record(Kind.CONTACT, raw, self._person_title(raw), subtitle, fields)
-
-    def _company(self, raw: dict[str, Any], users: dict[int, str], _: dict[int, str]) -> Record:
-        fields = {
-            "name": raw.get("name"),
-            "domain": raw.get("domain"),
-            "website": raw.get("website"),
-            "industry": raw.get("industry"),
-            "size": raw.get("size"),
-            "phone": raw.get("phone"),
-            "city": raw.get("city"),
-            "country": raw.get("country"),
-            "owner": sid(ref_id(raw, "owner")),
-            "account_stage": sid(ref_id(raw, "company_stage")),
-            "account_tier": sid(ref_id(raw, "account_tier")),
-            "people_count": (raw.get("counts") or {}).get("people"),
-            "last_contacted_at": when(raw.get("last_contacted_at")),
-            "tags": list(raw.get("tags") or []),
-            **self._custom(raw),
-        }
-        subtitle = " · ".join(x for x in (raw.get("domain"), raw.get("industry")) if x)
-        return self._record(Kind.COMPANY, raw, str(raw.get("name") or ""), subtitle, fields)
-
-    def _task(self, raw: dict[str, Any], users: dict[int, str], people: dict[int, str]) -> Record:
-        person = ref_id(raw, "person")
-        done = raw.get("current_state") == "completed" or raw.get("completed_at") is not None
-        kind = TASK_TYPES.get(str(raw.get("task_type")), "other")
-        fields: dict[str, Any] = {
-            "subject": raw.get("subject"),
-            "body": raw.get("description"),
-            "type": kind,
-            "due_date": raw.get("due_date"),
-            "due_at": when(raw.get("due_at")),
-            "remind_at": when(raw.get("remind_at")),
-            "done": done,
-            "status": "completed" if done else "open",
-            "completed_at": when(raw.get("completed_at")),
-            "owner": sid(ref_id(raw, "user")),
-            "contact": sid(person),
-            "contact_name": people.get(person) if person is not None else None,
-        }
-        subtitle = " · ".join(
-            x
-            for x in (kind.capitalize(), f"due {raw.get('due_date')}", fields["contact_name"])
-            if x
-        )
-        return self._record(Kind.TASK, raw, str(raw.get("subject") or ""), subtitle, fields)
-
-    def _cadence(self, raw: dict[str, Any], users: dict[int, str], _: dict[int, str]) -> Record:
-        owner = ref_id(raw, "owner")
-        fields = {
-            "name": raw.get("name"),
-            "owner": sid(owner),
-            "people": (raw.get("counts") or {}).get("cadence_people"),
-            "team_cadence": bool(raw.get("team_cadence")),
-            "shared": bool(raw.get("shared")),
-            "archived": raw.get("archived_at") is not None,
-            "tags": list(raw.get("tags") or []),
-        }
-        subtitle = users.get(owner, "") if owner is not None else ""
-        return self._record(Kind.CADENCE, raw, str(raw.get("name") or ""), subtitle, fields)
-
-    def _membership(
-        self, raw: dict[str, Any], users: dict[int, str], people: dict[int, str]
-    ) -> Record:
-        person = ref_id(raw, "person")
-        counts = raw.get("counts") or {}
-        fields: dict[str, Any] = {
-            "contact": sid(person),
-            "contact_name": people.get(person) if person is not None else None,
-            "cadence": sid(ref_id(raw, "cadence")),
-            "state": raw.get("current_state"),
-            "current": bool(raw.get("currently_on_cadence")),
-            "added_at": when(raw.get("added_at")),
-            "owner": sid(ref_id(raw, "user")),
-            "sent_emails": counts.get("sent_emails"),
-            "replies": counts.get("replies"),
-            "calls": counts.get("calls"),
-        }
-        title = fields["contact_name"] or f"Person #{person}"
-        return self._record(MEMBERSHIP, raw, title, str(raw.get("current_state") or ""), fields)
-
-    def _step(self, raw: dict[str, Any], users: dict[int, str], _: dict[int, str]) -> Record:
-        fields = {
-            "type": raw.get("type"),
-            "day": raw.get("day"),
-            "step_number": raw.get("step_number"),
-            "disabled": bool(raw.get("disabled")),
-            "cadence": sid(ref_id(raw, "cadence")),
-        }
-        subtitle = f"Step {raw.get('step_number')} · day {raw.get('day')} · {raw.get('type')}"
-        return self._record(STEP, raw, str(raw.get("display_name") or ""), subtitle, fields)
-
-    def _call(self, raw: dict[str, Any], users: dict[int, str], people: dict[int, str]) -> Record:
-        person = ref_id(raw, "called_person")
-        name = people.get(person) if person is not None else None
-        fields = {
-            "to": raw.get("to"),
-            "contact": sid(person),
-            "contact_name": name,
-            "duration": raw.get("duration"),
-            "disposition": raw.get("disposition"),
-            "sentiment": raw.get("sentiment"),
-            "owner": sid(ref_id(raw, "user")),
-            "called_at": when(raw.get("created_at")),
-        }
-        return self._record(Kind.CALL, raw, call_summary(raw, name), users_of(raw, users), fields)
-
-    def _email(self, raw: dict[str, Any], users: dict[int, str], people: dict[int, str]) -> Record:
-        person = ref_id(raw, "recipient")
-        counts = raw.get("counts") or {}
-        fields = {
-            "to": raw.get("recipient_email_address"),
-            "contact": sid(person),
-            "contact_name": people.get(person) if person is not None else None,
-            "status": raw.get("status"),
-            "bounced": bool(raw.get("bounced")),
-            "views": counts.get("views"),
-            "clicks": counts.get("clicks"),
-            "replies": counts.get("replies"),
-            "owner": sid(ref_id(raw, "user")),
-            "sent_at": when(raw.get("sent_at") or raw.get("send_after")),
-        }
-        return self._record(Kind.EMAIL, raw, email_summary(raw), users_of(raw, users), fields)
-
-    def _user(self, raw: dict[str, Any], users: dict[int, str], _: dict[int, str]) -> Record:
-        fields = {
-            "name": raw.get("name"),
-            "email": raw.get("email"),
-            "job_role": raw.get("job_role"),
-            "active": bool(raw.get("active")),
-        }
-        return self._record(
-            Kind.USER, raw, str(raw.get("name") or ""), raw.get("email") or "", fields
         )
 
     # -- related records ------------------------------------------------------------------
@@ -631,7 +317,7 @@ class Salesloft(Vendor):
         body = await self._get("people", [("account_id[]", raw["id"]), ("per_page", 25)])
         return {
             "People": [
-                RelatedRef(kind=Kind.CONTACT, id=str(p["id"]), title=self._person_title(p))
+                RelatedRef(kind=Kind.CONTACT, id=str(p["id"]), title=person_title(p))
                 for p in body.get("data") or []
             ]
         }
@@ -674,70 +360,28 @@ class Salesloft(Vendor):
         return (await self._records(kind, [response["data"]]))[0]
 
     async def _body(self, kind: str, values: dict[str, Any]) -> dict[str, Any]:
-        if kind == Kind.TASK:
-            return self._task_body(values)
-        writes = WRITES.get(kind)
-        if writes is None:
+        """The request body of ``values``: the declared fields, then ``custom_fields``."""
+        resource = RESOURCES.get(kind)
+        if resource is None or not resource.changeable:
             raise Rejected(self.label, f"{kind} records cannot be edited in Salesloft")
-        body: dict[str, Any] = {}
-        custom: dict[str, Any] = {}
-        names = await self._custom_names(kind)
-        for key, value in values.items():
-            if key in writes:
-                param = writes[key]
-                body[param] = (
-                    int(value) if param in INT_PARAMS and value not in (None, "") else value
-                )
-            elif key in names:
-                custom[names[key]] = value
-            else:
-                raise Rejected(self.label, f"{key} cannot be changed in Salesloft")
+        names = await self._custom_names(resource.custom_type) if resource.custom_type else {}
+        declared = {k: v for k, v in values.items() if k not in names}
+        body = resource.write(declared, self.context())
+        custom = {names[k]: v for k, v in values.items() if k in names}
         if custom:
             body["custom_fields"] = custom
         return body
 
-    async def _custom_names(self, kind: str) -> dict[str, str]:
-        field_type = "person" if kind == Kind.CONTACT else "company"
-        cache = f"custom_fields:{field_type}"
-        if cache not in self._config:
-            await self._custom_specs(field_type)
-        return {slug(r["name"]): r["name"] for r in self._config[cache]}
-
-    def _task_body(self, values: dict[str, Any]) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        for key, value in values.items():
-            if key == "subject":
-                body["subject"] = value
-            elif key == "body":
-                body["description"] = value
-            elif key == "type":
-                body["task_type"] = "general" if value in ("todo", "other") else value
-            elif key == "due_date":
-                body["due_date"] = value
-            elif key == "due_at":
-                body["due_at"] = value
-                due = parse_datetime(value)
-                if due is not None and "due_date" not in values:
-                    body["due_date"] = due.date().isoformat()
-            elif key == "remind_at":
-                body["remind_at"] = value
-            elif key in ("done", "status"):
-                done = value is True or value == "completed"
-                body["current_state"] = "completed" if done else "scheduled"
-            elif key == "owner":
-                body["user_id"] = int(value)
-            elif key == "contact":
-                body["person_id"] = int(value)
-            else:
-                raise Rejected(self.label, f"{key} cannot be changed on a Salesloft task")
-        return body
-
     async def create(self, kind: str, values: dict[str, Any], idempotency_key: str) -> Record:
         if kind == Kind.TASK:
-            body = {"current_state": "scheduled", "task_type": "general", **self._task_body(values)}
+            body = {
+                "current_state": "scheduled",
+                "task_type": "general",
+                **await self._body(kind, values),
+            }
             body["idempotency_key"] = idempotency_key
         elif kind in (Kind.CONTACT, Kind.COMPANY):
-            earlier = await self._find_created(kind, values)
+            earlier = await self._by_natural_key(kind, values)
             if earlier is not None:
                 return earlier
             body = await self._body(kind, values)
@@ -749,7 +393,10 @@ class Salesloft(Vendor):
     async def find_created(
         self, kind: str, values: dict[str, Any], idempotency_key: str
     ) -> Record | None:
-        if kind == Kind.TASK:  # posted with its idempotency key, which lists filter by
+        """A task by its idempotency key (lists filter by it); a person by e-mail and an
+        account by domain, which Salesloft keeps unique: the one found is the earlier
+        try (not compared value by value: Salesloft normalises what it keeps)."""
+        if kind == Kind.TASK:
             body = await self._get(self._path(kind), [("idempotency_key", idempotency_key)])
             rows = body.get("data") or []
             return (await self._records(kind, rows[:1]))[0] if rows else None
@@ -757,9 +404,9 @@ class Salesloft(Vendor):
             kind == Kind.COMPANY and values.get("domain")
         ):
             raise CannotTell(self.label, f"a {kind} is found only by its email or domain")
-        return await self._find_created(kind, values)
+        return await self._by_natural_key(kind, values)
 
-    async def _find_created(self, kind: str, values: dict[str, Any]) -> Record | None:
+    async def _by_natural_key(self, kind: str, values: dict[str, Any]) -> Record | None:
         """A replayed create: the person (by e-mail) or account (by domain) already there."""
         if kind == Kind.CONTACT and values.get("email"):
             params = [("email_addresses[]", values["email"])]
@@ -791,25 +438,10 @@ class Salesloft(Vendor):
         return f"{APP}{page}/{id}" if page else None
 
 
-Mapper = Callable[[Salesloft, dict[str, Any], dict[int, str], dict[int, str]], Record]
-MAPPERS: dict[str, Mapper] = {
-    Kind.CONTACT: Salesloft._contact,
-    Kind.COMPANY: Salesloft._company,
-    Kind.TASK: Salesloft._task,
-    Kind.CADENCE: Salesloft._cadence,
-    MEMBERSHIP: Salesloft._membership,
-    STEP: Salesloft._step,
-    Kind.CALL: Salesloft._call,
-    Kind.EMAIL: Salesloft._email,
-    Kind.USER: Salesloft._user,
-}
 Related = Callable[[Salesloft, dict[str, Any]], Awaitable[dict[str, list[RelatedRef]]]]
+# The related records of a kind besides the person a task, member, call or email is about.
 RELATED: dict[str, Related] = {
     Kind.CONTACT: Salesloft._contact_related,
     Kind.COMPANY: Salesloft._company_related,
     Kind.CADENCE: Salesloft._cadence_related,
-    Kind.TASK: lambda self, raw: self._person_related(raw, "person"),
-    MEMBERSHIP: lambda self, raw: self._person_related(raw, "person"),
-    Kind.CALL: lambda self, raw: self._person_related(raw, "called_person"),
-    Kind.EMAIL: lambda self, raw: self._person_related(raw, "recipient"),
 }

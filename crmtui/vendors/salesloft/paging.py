@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from crmtui.http import Rejected
 from crmtui.model import Kind, Query
-from crmtui.vendors.salesloft.resources import DEFAULT_SORT, FILTERS, LABEL, SORTS, TASK_VIEWS
+from crmtui.vendors.mapping import Paging, dig
+from crmtui.vendors.salesloft.resources import LABEL, RESOURCES, TASK_VIEWS
 
 
 def page_cost(page: int) -> int:
@@ -31,10 +32,22 @@ def next_page(value: Any) -> int | None:
     return None
 
 
+class NextPage(Paging):
+    """Config lists (users, stages...): ``?per_page=&page=``; the next page is the one
+    ``metadata.paging.next_page`` names."""
+
+    def params(self, cursor: str | None, per_page: int) -> dict[str, Any]:
+        return {"per_page": per_page, "page": int(cursor or 1)}
+
+    def next_cursor(self, cursor: str | None, per_page: int, count: int, body: Any) -> str | None:
+        more = next_page(dig(body, "metadata.paging.next_page"))
+        return None if more is None else str(more)
+
+
 def list_params(kind: str, query: Query) -> list[tuple[str, Any]]:
     """v2 query parameters for the filters (neutral keys mapped), a task view and a search."""
     params: list[tuple[str, Any]] = []
-    names = FILTERS.get(kind, {})
+    names = RESOURCES[kind].filters if kind in RESOURCES else {}
     for key, value in query.filters.items():
         param = names.get(key, key)
         if kind == Kind.TASK and key == "status":
@@ -69,9 +82,9 @@ def search_params(kind: str, text: str) -> list[tuple[str, Any]]:
 def sort_params(kind: str, query: Query) -> list[tuple[str, Any]]:
     """``sort_by``/``sort_direction`` for the query's sort (the kind's default when none)."""
     if query.sort is None:
-        default = DEFAULT_SORT.get(kind)
+        default = RESOURCES[kind].default_sort if kind in RESOURCES else None
         return [("sort_by", default[0]), ("sort_direction", default[1])] if default else []
-    sort_by = SORTS.get(kind, {}).get(query.sort)
+    sort_by = RESOURCES[kind].sorts.get(query.sort) if kind in RESOURCES else None
     if sort_by is None:
         raise Rejected(LABEL, f"cannot sort {kind} by {query.sort}")
     return [("sort_by", sort_by), ("sort_direction", "DESC" if query.descending else "ASC")]

@@ -1,30 +1,46 @@
-"""What Salesloft offers, declared: the kinds and their paths, sorts, filters and
-writable attributes, and how v2 references and custom fields read."""
+"""What Salesloft offers, declared once per kind: its v2 path, sorts, filters and fields
+(from which the kind's specs, its reader and its writer are derived), its title, and
+its tab.
+
+Cadence members and steps are kinds (``cadence_membership``, ``step``) but not tabs;
+users are a kind for lookups.
+"""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from crmtui.fields import iso, parse_datetime
-from crmtui.model import Kind, KindInfo, Role
-from crmtui.vendors.base import record_id
+from crmtui.model import Choice, FieldSpec, FieldType, Kind, KindInfo, Role
+from crmtui.vendors.mapping import Codec, Context, Json, Resource
+from crmtui.vendors.salesloft.codecs import (
+    AsIs,
+    Attr,
+    Done,
+    DueAt,
+    FirstOf,
+    Flag,
+    IsSet,
+    Items,
+    OrNone,
+    PersonTitle,
+    Ref,
+    Status,
+    Table,
+    TaskState,
+    TaskType,
+    When,
+    person_title,
+    ref_id,
+    slug,
+)
+from crmtui.vendors.salesloft.timeline import call_summary, email_summary, users_of
 
 LABEL = "Salesloft"
 MEMBERSHIP = "cadence_membership"
 STEP = "step"
 
-PATHS = {
-    Kind.CONTACT: "people",
-    Kind.COMPANY: "accounts",
-    Kind.TASK: "tasks",
-    Kind.CADENCE: "cadences",
-    MEMBERSHIP: "cadence_memberships",
-    STEP: "steps",
-    Kind.CALL: "activities/calls",
-    Kind.EMAIL: "activities/emails",
-    Kind.USER: "users",
-}
 TASK_VIEWS = {
     "overdue": "Overdue",
     "today": "Today",
@@ -49,183 +65,461 @@ NO_TIMELINE = {
     "activity": "This is itself an activity: it shows on its person's timeline (under"
     " Related), merged with their notes, calls, emails and tasks.",
 }
-TASK_TYPES = {"call": "call", "email": "email", "general": "todo"}  # v2 -> neutral
-# Neutral sort key -> v2 sort_by, per kind.
-SORTS: dict[str, dict[str, str]] = {
-    Kind.CONTACT: {
+
+# v2 sends values as it holds them and takes them back as given: the codec of a type
+# unless a field names another.
+CODECS: Mapping[FieldType, Codec] = {
+    FieldType.TEXT: AsIs(),
+    FieldType.NUMBER: AsIs(),
+    FieldType.MONEY: AsIs(),
+    FieldType.DATE: AsIs(),
+    FieldType.DATETIME: When(),
+    FieldType.BOOL: Flag(),
+    FieldType.CHOICE: Ref(),
+    FieldType.MULTI_CHOICE: Items(),
+    FieldType.USER: Ref(),
+}
+TEXT, NUMBER, DATE, DATETIME = FieldType.TEXT, FieldType.NUMBER, FieldType.DATE, FieldType.DATETIME
+BOOL, CHOICE, USER = FieldType.BOOL, FieldType.CHOICE, FieldType.USER
+# A headline: (vendor record, its fields, user id -> name) -> (title, subtitle).
+Headline = Callable[[Json, Json, Mapping[int, str]], tuple[str, str]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoftResource(Resource):
+    """A v2 resource: besides its path and fields, the neutral sort keys (-> ``sort_by``)
+    and filter keys (-> query parameter, ``[]`` marks arrays) it takes, its default sort,
+    its custom fields' ``field_type`` ("" for none), the attribute naming the person a
+    record is about (their names are read per page) and whether crmtui may change it."""
+
+    headline: Headline
+    sorts: Mapping[str, str] = field(default_factory=dict)
+    default_sort: tuple[str, str] | None = None
+    filters: Mapping[str, str] = field(default_factory=dict)
+    custom_type: str = ""
+    person: str = ""
+    changeable: bool = False
+    codecs: Mapping[FieldType, Codec] = field(default_factory=lambda: CODECS)
+
+    def specs(
+        self,
+        choices: Mapping[str, Iterable[Choice]] | None = None,
+        labels: Mapping[str, str] | None = None,
+        required: Mapping[str, bool] | None = None,
+    ) -> list[FieldSpec]:
+        """The specs of the fields offered (not those kept off with ``shown=False``)."""
+        shown = tuple(f for f in self.fields if not isinstance(f, Attr) or f.shown)
+        return Resource.specs(replace(self, fields=shown), choices, labels, required)
+
+    def read(self, item: Mapping[str, Any], ctx: Context) -> Json:
+        """The declared fields, then the custom fields as ``cf_<slug of name>``."""
+        out = super().read(item, ctx)
+        if self.custom_type:
+            custom = item.get("custom_fields") or {}
+            out.update({slug(name): value for name, value in custom.items()})
+        return out
+
+
+def _a(key: str, label: str, path: str = "", **more: Any) -> Attr:
+    """A field read at ``path`` (default: its key) and written there (or ``write_path``)."""
+    return Attr(key=key, path=path or key, label=label, **more)
+
+
+def _ro(key: str, label: str, path: str = "", **more: Any) -> Attr:
+    """A read-only field."""
+    return _a(key, label, path, writable=False, **more)
+
+
+def _joined(*parts: Any) -> str:
+    return " · ".join(str(p) for p in parts if p)
+
+
+def _person(raw: Json, fields: Json, users: Mapping[int, str]) -> tuple[str, str]:
+    return person_title(raw), _joined(raw.get("title"), raw.get("person_company_name") or "")
+
+
+def _company(raw: Json, fields: Json, users: Mapping[int, str]) -> tuple[str, str]:
+    return str(raw.get("name") or ""), _joined(raw.get("domain"), raw.get("industry"))
+
+
+def _task(raw: Json, fields: Json, users: Mapping[int, str]) -> tuple[str, str]:
+    kind = str(fields["type"])
+    due = f"due {raw.get('due_date')}"
+    return str(raw.get("subject") or ""), _joined(kind.capitalize(), due, fields["contact_name"])
+
+
+def _cadence(raw: Json, fields: Json, users: Mapping[int, str]) -> tuple[str, str]:
+    owner = ref_id(raw, "owner")
+    return str(raw.get("name") or ""), users.get(owner, "") if owner is not None else ""
+
+
+def _membership(raw: Json, fields: Json, users: Mapping[int, str]) -> tuple[str, str]:
+    title = fields["contact_name"] or f"Person #{ref_id(raw, 'person')}"
+    return str(title), str(raw.get("current_state") or "")
+
+
+def _step(raw: Json, fields: Json, users: Mapping[int, str]) -> tuple[str, str]:
+    step = f"Step {raw.get('step_number')} · day {raw.get('day')} · {raw.get('type')}"
+    return str(raw.get("display_name") or ""), step
+
+
+def _call(raw: Json, fields: Json, users: Mapping[int, str]) -> tuple[str, str]:
+    return call_summary(raw, fields["contact_name"]), users_of(raw, users)
+
+
+def _email(raw: Json, fields: Json, users: Mapping[int, str]) -> tuple[str, str]:
+    return email_summary(raw), users_of(raw, users)
+
+
+def _user(raw: Json, fields: Json, users: Mapping[int, str]) -> tuple[str, str]:
+    return str(raw.get("name") or ""), str(raw.get("email") or "")
+
+
+_CREATED = {"updated_at": "updated_at", "created_at": "created_at"}
+_PLACE = (_a("city", "City"), _a("country", "Country"))
+_LAST_CONTACTED = _ro("last_contacted_at", "Last contacted", type=DATETIME)
+_TAGS = _ro("tags", "Tags", type=FieldType.MULTI_CHOICE)
+
+CONTACT = LoftResource(
+    kind=Kind.CONTACT,
+    path="people",
+    label="People",
+    singular="Person",
+    headline=_person,
+    sorts={
         "title": "name",
         "job_title": "title",
         "last_contacted_at": "last_contacted_at",
-        "updated_at": "updated_at",
-        "created_at": "created_at",
+        **_CREATED,
     },
-    Kind.COMPANY: {
-        "title": "name",
-        "account_stage": "account_stage",
-        "account_tier": "account_tier",
-        "people_count": "counts_people",
-        "last_contacted_at": "last_contacted_at",
-        "updated_at": "updated_at",
-        "created_at": "created_at",
-    },
-    Kind.TASK: {
-        "due_date": "due_date",
-        "due_at": "due_at",
-        "updated_at": "updated_at",
-        "created_at": "created_at",
-    },
-    Kind.CADENCE: {"title": "name", "updated_at": "updated_at", "created_at": "created_at"},
-    MEMBERSHIP: {"added_at": "added_at", "updated_at": "updated_at"},
-    STEP: {"step_number": "step_number", "updated_at": "updated_at"},
-    Kind.CALL: {"created_at": "created_at", "updated_at": "updated_at"},
-    Kind.EMAIL: {"sent_at": "sent_at", "updated_at": "updated_at", "created_at": "created_at"},
-    Kind.USER: {"title": "name", "updated_at": "updated_at"},
-}
-DEFAULT_SORT = {Kind.TASK: ("due_date", "ASC"), STEP: ("step_number", "ASC")}
-# Neutral filter key -> v2 query parameter, per kind ("[]" marks arrays).
-FILTERS: dict[str, dict[str, str]] = {
-    Kind.CONTACT: {
+    filters={
         "company": "account_id[]",
         "owner": "owner_id[]",
         "person_stage": "person_stage_id[]",
         "cadence": "cadence_id[]",
         "email": "email_addresses[]",
     },
-    Kind.COMPANY: {
+    custom_type="person",
+    changeable=True,
+    fields=(
+        PersonTitle(key="name", path="display_name", label="Name", writable=False, role=Role.TITLE),
+        _a("first_name", "First name"),
+        _a("last_name", "Last name"),
+        _a("email", "Email", "email_address"),
+        _a("phone", "Phone"),
+        _a("mobile_phone", "Mobile"),
+        _a("job_title", "Title", "title"),
+        _a("company", "Account", "account", write_path="account_id", codec=Ref(), shown=False),
+        _ro("company_name", "Company", "person_company_name", codec=OrNone()),
+        *_PLACE,
+        _a("owner", "Owner", write_path="owner_id", type=USER, choices="users", role=Role.OWNER),
+        _a(
+            "person_stage",
+            "Stage",
+            write_path="person_stage_id",
+            type=CHOICE,
+            choices="person_stages",
+        ),
+        _a("do_not_contact", "Do not contact", type=BOOL),
+        _LAST_CONTACTED,
+        _TAGS,
+        _ro("emails_sent", "Emails sent", "counts.emails_sent", type=NUMBER),
+        _ro("calls", "Calls", "counts.calls", type=NUMBER),
+    ),
+)
+
+COMPANY = LoftResource(
+    kind=Kind.COMPANY,
+    path="accounts",
+    label="Accounts",
+    singular="Account",
+    headline=_company,
+    sorts={
+        "title": "name",
+        "account_stage": "account_stage",
+        "account_tier": "account_tier",
+        "people_count": "counts_people",
+        "last_contacted_at": "last_contacted_at",
+        **_CREATED,
+    },
+    filters={
         "owner": "owner_id[]",
         "account_stage": "account_stage_id[]",
         "account_tier": "account_tier_id[]",
         "tag": "tag[]",
     },
-    Kind.TASK: {
+    custom_type="company",
+    changeable=True,
+    fields=(
+        _a("name", "Name", required=True, role=Role.TITLE),
+        _a("domain", "Domain", required=True),
+        _a("website", "Website"),
+        _a("industry", "Industry"),
+        _a("size", "Size"),
+        _a("phone", "Phone"),
+        *_PLACE,
+        _a("owner", "Owner", write_path="owner_id", type=USER, choices="users", role=Role.OWNER),
+        _a(
+            "account_stage",
+            "Stage",
+            "company_stage",
+            write_path="company_stage_id",
+            type=CHOICE,
+            choices="account_stages",
+        ),
+        _a(
+            "account_tier",
+            "Tier",
+            write_path="account_tier_id",
+            type=CHOICE,
+            choices="account_tiers",
+        ),
+        _ro("people_count", "People", "counts.people", type=NUMBER),
+        _LAST_CONTACTED,
+        _TAGS,
+    ),
+)
+
+_TASK_TYPES = tuple(Choice(value=v, label=v.capitalize()) for v in ("call", "email", "todo"))
+_TASK_STATUSES = (Choice(value="open", label="Open"), Choice(value="completed", label="Completed"))
+
+TASK = LoftResource(
+    kind=Kind.TASK,
+    path="tasks",
+    label="Tasks",
+    singular="Task",
+    headline=_task,
+    sorts={"due_date": "due_date", "due_at": "due_at", **_CREATED},
+    default_sort=("due_date", "ASC"),
+    filters={
         "contact": "person_id[]",
         "company": "account_id[]",
         "owner": "user_id[]",
         "status": "current_state[]",
         "type": "task_type[]",
     },
-    MEMBERSHIP: {
-        "cadence": "cadence_id",
-        "contact": "person_id",
-        "current": "currently_on_cadence",
-    },
-    STEP: {"cadence": "cadence_id", "type": "type[]"},
-    Kind.CALL: {"contact": "person_id[]"},
-    Kind.EMAIL: {"contact": "person_id[]", "company": "account_id[]", "owner": "user_id[]"},
+    person="person",
+    changeable=True,
+    fields=(
+        _a("subject", "Subject", required=True, role=Role.TITLE),
+        _a("body", "Description", "description"),
+        _a("type", "Type", "task_type", type=CHOICE, options=_TASK_TYPES, codec=TaskType()),
+        # Salesloft: an empty due_date "is invalid" (422)
+        _a("due_date", "Due date", type=DATE, clearable=False, role=Role.DUE_DATE),
+        DueAt(key="due_at", path="due_at", label="Due at", type=DATETIME, role=Role.DUE),
+        _a("remind_at", "Remind at", type=DATETIME),
+        Done(
+            key="done",
+            path="current_state",
+            label="Done",
+            type=BOOL,
+            codec=TaskState(),
+            role=Role.DONE,
+        ),
+        Status(
+            key="status",
+            path="current_state",
+            label="Status",
+            type=CHOICE,
+            options=_TASK_STATUSES,
+            codec=TaskState(),
+            role=Role.STATUS,
+        ),
+        _ro("completed_at", "Completed", type=DATETIME),
+        _a(
+            "owner",
+            "Assignee",
+            "user",
+            write_path="user_id",
+            type=USER,
+            choices="users",
+            role=Role.OWNER,
+        ),
+        _a(
+            "contact",
+            "Person id",
+            "person",
+            write_path="person_id",
+            codec=Ref(),
+            clearable=False,
+            refers_to=Kind.CONTACT,
+        ),
+        _ro("contact_name", "Person", "person", codec=Table("people")),
+    ),
+)
+
+CADENCE = LoftResource(
+    kind=Kind.CADENCE,
+    path="cadences",
+    label="Cadences",
+    singular="Cadence",
+    headline=_cadence,
+    sorts={"title": "name", **_CREATED},
+    fields=(
+        _ro("name", "Name", role=Role.TITLE),
+        _ro("owner", "Owner", codec=Ref()),
+        _ro("people", "People", "counts.cadence_people"),
+        _ro("team_cadence", "Team cadence", codec=Flag()),
+        _ro("shared", "Shared", codec=Flag()),
+        _ro("archived", "Archived", "archived_at", codec=IsSet()),
+        _ro("tags", "Tags", codec=Items()),
+    ),
+)
+
+_PERSON_NAME = _ro("contact_name", "Contact name", "person", codec=Table("people"))
+
+CADENCE_MEMBERSHIP = LoftResource(
+    kind=MEMBERSHIP,
+    path="cadence_memberships",
+    headline=_membership,
+    sorts={"added_at": "added_at", "updated_at": "updated_at"},
+    filters={"cadence": "cadence_id", "contact": "person_id", "current": "currently_on_cadence"},
+    person="person",
+    fields=(
+        _ro("contact", "Contact", "person", codec=Ref()),
+        _PERSON_NAME,
+        _ro("cadence", "Cadence", codec=Ref()),
+        _ro("state", "State", "current_state"),
+        _ro("current", "Current", "currently_on_cadence", codec=Flag()),
+        _ro("added_at", "Added at", codec=When()),
+        _ro("owner", "Owner", "user", codec=Ref()),
+        _ro("sent_emails", "Sent emails", "counts.sent_emails"),
+        _ro("replies", "Replies", "counts.replies"),
+        _ro("calls", "Calls", "counts.calls"),
+    ),
+)
+
+CADENCE_STEP = LoftResource(
+    kind=STEP,
+    path="steps",
+    headline=_step,
+    sorts={"step_number": "step_number", "updated_at": "updated_at"},
+    default_sort=("step_number", "ASC"),
+    filters={"cadence": "cadence_id", "type": "type[]"},
+    fields=(
+        _ro("type", "Type"),
+        _ro("day", "Day"),
+        _ro("step_number", "Step number"),
+        _ro("disabled", "Disabled", codec=Flag()),
+        _ro("cadence", "Cadence", codec=Ref()),
+    ),
+)
+
+CALL = LoftResource(
+    kind=Kind.CALL,
+    path="activities/calls",
+    label="Calls",
+    singular="Call",
+    headline=_call,
+    sorts={"created_at": "created_at", "updated_at": "updated_at"},
+    filters={"contact": "person_id[]"},
+    person="called_person",
+    fields=(
+        _ro("to", "To"),
+        _ro("contact", "Person id", "called_person", codec=Ref(), refers_to=Kind.CONTACT),
+        _ro("contact_name", "Person", "called_person", codec=Table("people")),
+        _ro("duration", "Duration (s)", type=NUMBER),
+        _ro("disposition", "Disposition", type=CHOICE, choices="call_dispositions", codec=AsIs()),
+        _ro("sentiment", "Sentiment", type=CHOICE, choices="call_sentiments", codec=AsIs()),
+        # offered as the owner (writable, as every owner), though a call is never changed
+        _a(
+            "owner",
+            "User",
+            "user",
+            write_path="user_id",
+            type=USER,
+            choices="users",
+            role=Role.OWNER,
+        ),
+        _ro("called_at", "Called at", "created_at", type=DATETIME),
+    ),
+)
+
+EMAIL = LoftResource(
+    kind=Kind.EMAIL,
+    path="activities/emails",
+    label="Emails",
+    singular="Email",
+    headline=_email,
+    sorts={"sent_at": "sent_at", **_CREATED},
+    filters={"contact": "person_id[]", "company": "account_id[]", "owner": "user_id[]"},
+    person="recipient",
+    fields=(
+        _ro("to", "To", "recipient_email_address"),
+        _ro("contact", "Contact", "recipient", codec=Ref(), refers_to=Kind.CONTACT),
+        _ro("contact_name", "Contact name", "recipient", codec=Table("people")),
+        _ro("status", "Status"),
+        _ro("bounced", "Bounced", codec=Flag()),
+        _ro("views", "Views", "counts.views"),
+        _ro("clicks", "Clicks", "counts.clicks"),
+        _ro("replies", "Replies", "counts.replies"),
+        _ro("owner", "Owner", "user", codec=Ref()),
+        FirstOf(
+            key="sent_at",
+            path="sent_at",
+            paths=("sent_at", "send_after"),
+            label="Sent at",
+            writable=False,
+            codec=When(),
+        ),
+    ),
+)
+
+USER_ = LoftResource(
+    kind=Kind.USER,
+    path="users",
+    headline=_user,
+    sorts={"title": "name", "updated_at": "updated_at"},
+    fields=(
+        _ro("name", "Name"),
+        _ro("email", "Email"),
+        _ro("job_role", "Job role"),
+        _ro("active", "Active", codec=Flag()),
+    ),
+)
+
+RESOURCES: dict[str, LoftResource] = {
+    r.kind: r
+    for r in (CONTACT, COMPANY, TASK, CADENCE, CALL, EMAIL, CADENCE_MEMBERSHIP, CADENCE_STEP, USER_)
 }
-CONTACT_WRITES = {
-    "first_name": "first_name",
-    "last_name": "last_name",
-    "email": "email_address",
-    "phone": "phone",
-    "mobile_phone": "mobile_phone",
-    "job_title": "title",
-    "city": "city",
-    "country": "country",
-    "do_not_contact": "do_not_contact",
-    "owner": "owner_id",
-    "person_stage": "person_stage_id",
-    "company": "account_id",
-}
-COMPANY_WRITES = {
-    "name": "name",
-    "domain": "domain",
-    "website": "website",
-    "industry": "industry",
-    "size": "size",
-    "phone": "phone",
-    "city": "city",
-    "country": "country",
-    "owner": "owner_id",
-    "account_stage": "company_stage_id",
-    "account_tier": "account_tier_id",
-}
-INT_PARAMS = {"owner_id", "person_stage_id", "account_id", "company_stage_id", "account_tier_id"}
 
 
-def ref_id(raw: dict[str, Any], key: str) -> int | None:
-    """The id of a v2 reference (``{"_href", "id"}``, ``{"id"}`` or a bare int)."""
-    value = raw.get(key)
-    if isinstance(value, dict):
-        value = value.get("id")
-    if value is None:
-        return None
-    record_id("Salesloft", value, "reference to a record")  # refuses 1.5, true, {...}, 10**300
-    return value if isinstance(value, int) else None
-
-
-def sid(value: int | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def slug(name: str) -> str:
-    return "cf_" + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-
-
-def when(value: Any) -> str | None:
-    return iso(parse_datetime(value))
+def _tab(resource: LoftResource, columns: str, **more: Any) -> KindInfo:
+    """A kind's tab: its label, sorts, roles and references as declared; ``columns`` are
+    the field keys shown, space separated."""
+    return KindInfo(
+        kind=resource.kind,
+        label=resource.label,
+        singular=resource.singular,
+        columns=columns.split(),
+        sortable=list(resource.sorts),
+        roles=resource.roles(),
+        references=resource.references(),
+        **more,
+    )
 
 
 def kind_infos() -> list[KindInfo]:
     """The tabs, in Salesloft's words and order (a fresh list each call)."""
+    changed = {"editable": True, "creatable": True, "deletable": True}
     return [
-        KindInfo(
-            kind=Kind.CONTACT,
-            label="People",
-            singular="Person",
-            columns=[
-                "title",
-                "company_name",
-                "email",
-                "person_stage",
-                "owner",
-                "last_contacted_at",
-            ],
-            sortable=list(SORTS[Kind.CONTACT]),
-            roles={Role.TITLE: "name", Role.OWNER: "owner"},
-            editable=True,
-            creatable=True,
-            deletable=True,
+        _tab(
+            CONTACT,
+            "title company_name email person_stage owner last_contacted_at",
+            **changed,
             has_timeline=True,
             families=FAMILY_LABELS,
         ),
-        KindInfo(
-            kind=Kind.COMPANY,
-            label="Accounts",
-            singular="Account",
-            columns=[
-                "title",
-                "domain",
-                "industry",
-                "owner",
-                "account_stage",
-                "account_tier",
-                "people_count",
-                "last_contacted_at",
-            ],
-            sortable=list(SORTS[Kind.COMPANY]),
-            roles={Role.TITLE: "name", Role.OWNER: "owner"},
-            editable=True,
-            creatable=True,
-            deletable=True,
+        _tab(
+            COMPANY,
+            "title domain industry owner account_stage account_tier people_count last_contacted_at",
+            **changed,
             has_timeline=True,
             families=FAMILY_LABELS,
         ),
-        KindInfo(
-            kind=Kind.TASK,
-            label="Tasks",
-            singular="Task",
-            columns=["title", "type", "due_date", "status", "contact_name", "owner"],
-            sortable=list(SORTS[Kind.TASK]),
-            roles={
-                Role.TITLE: "subject",
-                Role.DUE: "due_at",
-                Role.DUE_DATE: "due_date",
-                Role.DONE: "done",
-                Role.STATUS: "status",
-                Role.OWNER: "owner",
-            },
-            references={"contact": Kind.CONTACT},
+        _tab(
+            TASK,
+            "title type due_date status contact_name owner",
             day_views=["overdue", "today"],
             searchable=False,
             editable=True,
@@ -233,81 +527,19 @@ def kind_infos() -> list[KindInfo]:
             views=dict(TASK_VIEWS),
             timeline_note=NO_TIMELINE["task"],
         ),
-        KindInfo(
-            kind=Kind.CADENCE,
-            label="Cadences",
-            singular="Cadence",
-            columns=["title", "owner", "people", "team_cadence", "shared"],
-            sortable=list(SORTS[Kind.CADENCE]),
-            roles={Role.TITLE: "name"},
-            timeline_note=NO_TIMELINE["cadence"],
+        _tab(
+            CADENCE, "title owner people team_cadence shared", timeline_note=NO_TIMELINE["cadence"]
         ),
-        KindInfo(
-            kind=Kind.CALL,
-            label="Calls",
-            singular="Call",
-            columns=[
-                "title",
-                "contact_name",
-                "disposition",
-                "sentiment",
-                "duration",
-                "called_at",
-            ],
-            sortable=list(SORTS[Kind.CALL]),
-            roles={Role.OWNER: "owner"},
-            references={"contact": Kind.CONTACT},
+        _tab(
+            CALL,
+            "title contact_name disposition sentiment duration called_at",
             searchable=False,
             timeline_note=NO_TIMELINE["activity"],
         ),
-        KindInfo(
-            kind=Kind.EMAIL,
-            label="Emails",
-            singular="Email",
-            columns=[
-                "title",
-                "contact_name",
-                "status",
-                "views",
-                "clicks",
-                "replies",
-                "sent_at",
-            ],
-            sortable=list(SORTS[Kind.EMAIL]),
-            references={"contact": Kind.CONTACT},
+        _tab(
+            EMAIL,
+            "title contact_name status views clicks replies sent_at",
             searchable=False,
             timeline_note=NO_TIMELINE["activity"],
         ),
     ]
-
-
-# Kinds whose fields are just the keys their mapper fills.
-SIMPLE: dict[str, tuple[str, ...]] = {
-    Kind.CADENCE: ("name", "owner", "people", "team_cadence", "shared", "archived", "tags"),
-    MEMBERSHIP: (
-        "contact",
-        "contact_name",
-        "cadence",
-        "state",
-        "current",
-        "added_at",
-        "owner",
-        "sent_emails",
-        "replies",
-        "calls",
-    ),
-    STEP: ("type", "day", "step_number", "disabled", "cadence"),
-    Kind.EMAIL: (
-        "to",
-        "contact",
-        "contact_name",
-        "status",
-        "bounced",
-        "views",
-        "clicks",
-        "replies",
-        "owner",
-        "sent_at",
-    ),
-    Kind.USER: ("name", "email", "job_role", "active"),
-}

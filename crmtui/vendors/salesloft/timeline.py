@@ -4,13 +4,13 @@ tasks and the CRM activities those calls and emails were logged as, merged newes
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from crmtui.fields import html_to_text, parse_datetime
 from crmtui.model import Activity, ActivityType, Kind
-from crmtui.vendors.salesloft.resources import ref_id
+from crmtui.vendors.salesloft.codecs import ref_id
 
 Get = Callable[[str, list[tuple[str, Any]]], Awaitable[Any]]
 
@@ -29,7 +29,7 @@ DONE = (
 )
 
 
-def users_of(raw: dict[str, Any], users: dict[int, str]) -> str:
+def users_of(raw: dict[str, Any], users: Mapping[int, str]) -> str:
     user = ref_id(raw, "user")
     return users.get(user, "") if user is not None else ""
 

@@ -1,0 +1,212 @@
+"""How Salesloft's v2 values read and write, for the declared fields (``resources.py``).
+
+v2 sends what it holds as it is: text and numbers are kept as sent and written back as
+given (an emptied field is sent as ``""``), references arrive as ``{"_href", "id"}`` (or a
+bare id) and are written as integer ids under another name (``owner`` is read,
+``owner_id`` written), and a task's state is two attributes (``current_state``,
+``completed_at``) behind two neutral keys (``done``, ``status``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from crmtui.fields import iso, parse_datetime
+from crmtui.model import FieldSpec
+from crmtui.vendors.mapping import Codec, Context, Field, Json, dig, put, record_id
+
+
+def ref_value(value: Any) -> int | None:
+    """The id of a v2 reference (``{"_href", "id"}``, ``{"id"}`` or a bare int); a bad id
+    (``1.5``, ``true``, ``{...}``, ``10**300``) is refused as ``record_id`` refuses it."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    if value is None:
+        return None
+    record_id("Salesloft", value, "reference to a record")
+    return value if isinstance(value, int) else None
+
+
+def ref_id(raw: Mapping[str, Any], key: str) -> int | None:
+    """The id of the reference at ``raw[key]`` (see ``ref_value``)."""
+    return ref_value(raw.get(key))
+
+
+def slug(name: str) -> str:
+    """A custom field's key: ``cf_`` and the slug of its name."""
+    return "cf_" + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+class AsIs(Codec):
+    """The value as v2 sent it, and as the user gave it (``""`` empties the field)."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return raw
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return value
+
+
+class OrNone(AsIs):
+    """Text that reads as None when v2 sends it empty."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return raw or None
+
+
+class Flag(AsIs):
+    """A flag: absent or null reads as False."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return bool(raw)
+
+
+class IsSet(AsIs):
+    """Whether v2 gave the attribute a value (an ``archived_at`` means archived)."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return raw is not None
+
+
+class Items(Codec):
+    """A list (tags): absent or null reads as []."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return list(raw or [])
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return value
+
+
+class When(Codec):
+    """A v2 timestamp, read as ISO 8601 (microseconds kept); written as given."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return iso(parse_datetime(raw))
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return value
+
+
+class Ref(Codec):
+    """A reference (``{"_href", "id"}`` or a bare id), read as its checked integer id as
+    text; written as an integer (``""``/None as given)."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        found = ref_value(raw)
+        return None if found is None else str(found)
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return value if value in (None, "") else int(value)
+
+
+@dataclass(frozen=True)
+class Table(Codec):
+    """A reference shown by name: the referred id looked up in ``ctx.tables[table]``
+    (the people named on this page); None when unknown."""
+
+    table: str
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        found = ref_value(raw)
+        return None if found is None else ctx.tables.get(self.table, {}).get(str(found))
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        raise NotImplementedError("a name looked up is never written")
+
+
+TASK_TYPES = {"call": "call", "email": "email", "general": "todo"}  # v2 -> neutral
+
+
+class TaskType(Codec):
+    """v2's ``task_type`` (``general`` is the neutral ``todo``; others are ``other``)."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return TASK_TYPES.get(str(raw), "other")
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return "general" if value in ("todo", "other") else value
+
+
+class TaskState(Codec):
+    """``done`` (True) or ``status`` ("completed") written as ``current_state``."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return raw
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return "completed" if value is True or value == "completed" else "scheduled"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attr(Field):
+    """A declared field whose written attribute may differ from the one read (``owner``
+    is read, ``owner_id`` written), and which may be kept off the kind's specs
+    (``shown=False``: read and written, never offered as a field)."""
+
+    write_path: str = ""
+    shown: bool = True
+
+    def write(self, body: Json, value: Any, codec: Codec, ctx: Context) -> None:
+        put(body, self.write_path or self.path, codec.write(value, ctx))
+
+
+@dataclass(frozen=True, kw_only=True)
+class FirstOf(Attr):
+    """Read from the first of ``paths`` v2 filled (an email's ``sent_at`` or, unsent,
+    ``send_after``)."""
+
+    paths: tuple[str, ...] = ()
+
+    def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
+        raw = next((v for p in self.paths if (v := dig(item, p))), None)
+        return codec.read(raw, ctx)
+
+
+def person_title(raw: Mapping[str, Any]) -> str:
+    """A person's name: ``display_name``, else first and last name, else the email."""
+    name = " ".join(x for x in (raw.get("first_name"), raw.get("last_name")) if x)
+    return str(raw.get("display_name") or name or raw.get("email_address") or "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonTitle(Attr):
+    """A person's shown name (read only)."""
+
+    def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
+        return person_title(item)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Done(Attr):
+    """Whether a task is done: completed, or given a completion time."""
+
+    def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
+        return item.get("current_state") == "completed" or item.get("completed_at") is not None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Status(Done):
+    """A task's status, ``completed`` or ``open``: offered read only (``done`` is the
+    field the user edits), yet written when given (as ``current_state``)."""
+
+    def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
+        return "completed" if super().read(item, codec, ctx) else "open"
+
+    def spec(self, **kwargs: Any) -> FieldSpec:
+        return super().spec(**kwargs).model_copy(update={"writable": False})
+
+
+@dataclass(frozen=True, kw_only=True)
+class DueAt(Attr):
+    """A task's due time; v2 wants its ``due_date`` too, so the day is sent with it
+    unless the change gives its own."""
+
+    def write(self, body: Json, value: Any, codec: Codec, ctx: Context) -> None:
+        super().write(body, value, codec, ctx)
+        due = parse_datetime(value)
+        if due is not None:
+            body.setdefault("due_date", due.date().isoformat())

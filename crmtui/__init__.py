@@ -4,7 +4,7 @@ From Python or Jupyter (top-level ``await``)::
 
     import crmtui
     crm = await crmtui.open_demo("freshsales")
-    await crm.list("deal", sort="amount", descending=True)
+    await crm.records("deal", sort="amount", descending=True)
 
 The notebook API (``crmtui.api``) is imported on first use, so ``import crmtui`` stays fast.
 """

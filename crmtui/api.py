@@ -5,7 +5,7 @@ Works with top-level ``await`` in Jupyter and IPython::
     import crmtui
 
     crm = await crmtui.open_demo("freshsales")        # or: await crmtui.open_profile("acme")
-    page = await crm.list("deal", search="keystone", sort="amount", descending=True)
+    page = await crm.records("deal", search="keystone", sort="amount", descending=True)
     deal = await crm.get("deal", page[0].id)
     await crm.timeline(deal)
     await crm.edit(deal, amount="12500", stage="Won")  # queued in the outbox
@@ -17,7 +17,7 @@ Decisions:
 
 * ``open_demo``/``open_profile`` return a ``Client`` at once; awaiting it loads the
   profile's kinds (checking the connection). Both spellings work.
-* ``list`` refreshes from the vendor (up to ``limit`` records, paging as needed) and then
+* ``records`` refreshes from the vendor (up to ``limit`` records, paging as needed) and then
   reads the cache, so queued edits show and sorting/search match what the app shows.
   Offline, it answers from the cache and says so (``page.stale``). With a vendor
   ``view`` the vendor's own selection and order are kept.
@@ -68,8 +68,7 @@ from crmtui.notebook_html import (
     timeline_frame,
     timeline_html,
 )
-from crmtui.service import Crm
-from crmtui.store import CacheUnusable, Store
+from crmtui.service import CacheUnusable, Crm, open_crm
 
 __all__ = [
     "CacheUnusable",
@@ -87,7 +86,7 @@ __all__ = [
 ]
 
 MAX_PER_PAGE = 100
-RecordLike = Record | RecordRef | tuple[str, str]
+RecordLike = Record | RecordRef | tuple[str, str] | str  # a kind, with the id apart
 
 
 def _text_list(head: str, lines: Sequence[str], most: int = 20) -> str:
@@ -249,14 +248,15 @@ class Client:
     def __init__(
         self, service: Crm, profile: str, *, cleanup: Sequence[Callable[[], None]] = ()
     ) -> None:
-        if profile not in service.states:
-            raise KeyError(f"no profile {profile!r}; known: {', '.join(service.states)}")
+        if profile not in service.profile_names:
+            known = ", ".join(service.profile_names)
+            raise KeyError(f"no profile {profile!r}; known: {known}")
         self.service = service
         self.profile = profile
         self._cleanup = list(cleanup)
 
     def __repr__(self) -> str:
-        state = self.service.states[self.profile]
+        state = self.service.status(self.profile)
         status = {True: "online", False: "offline", None: "not contacted yet"}[state.online]
         return f"<crmtui.Client {self.profile} ({state.vendor_label}), {status}>"
 
@@ -276,12 +276,12 @@ class Client:
 
     async def close(self) -> None:
         """Stop background sends and release the HTTP client and the cache."""
-        await self.service.close()
-        await self.service.http.aclose()
-        self.service.store.close()
-        for step in self._cleanup:
-            step()
-        self._cleanup.clear()
+        try:
+            await self.service.close()
+        finally:
+            for step in self._cleanup:
+                step()
+            self._cleanup.clear()
 
     # -- schema ---------------------------------------------------------------------
 
@@ -310,7 +310,7 @@ class Client:
 
     # -- lists and search -------------------------------------------------------------
 
-    async def list(
+    async def records(
         self,
         kind: str,
         *,
@@ -388,7 +388,7 @@ class Client:
 
     def search(self, text: str, *, limit: int = 50, kind: str | None = None) -> RecordList:
         """Search every cached record of this profile (works offline; no request)."""
-        found = self.service.store.search(
+        found = self.service.search(
             text, limit=limit, profiles=[self.profile], kinds=[kind] if kind else None
         )
         specs = {k: self._cached_specs(k) for k in {r.kind for r in found}}
@@ -466,9 +466,7 @@ class Client:
 
     async def sync_outbox(self) -> Changes:
         """Send every queued edit now (failed ones retried); returns what is left."""
-        self.service.store.make_due(self.profile)
-        sent = await self.service.outbox.flush(self.profile)
-        await self.service.outbox.wait_idle()
+        sent = await self.service.send_now(self.profile)
         return Changes(self.service.changes(self.profile), sent=sent)
 
     def discard(self, change: Change | str) -> None:
@@ -504,7 +502,7 @@ def _cache_errors(method: Callable[..., Any]) -> Callable[..., Any]:
     in it) where the cache's SQLite failed while in use (a page found corrupt)."""
 
     def unusable(client: Client, exc: sqlite3.Error) -> BaseException:
-        return client.service.store.unusable(exc) or exc
+        return client.service.unusable(exc) or exc
 
     if inspect.iscoroutinefunction(method):
 
@@ -557,7 +555,8 @@ def open_demo(
         cleanup.append(lambda: shutil.rmtree(folder, ignore_errors=True))
     http = http or Http()
     profiles = mount(http, demos)
-    return Client(Crm(Store(store_path), http, profiles), profiles[0].name, cleanup=cleanup)
+    service = open_crm(profiles, store=store_path, http=http)
+    return Client(service, profiles[0].name, cleanup=cleanup)
 
 
 def open_profile(
@@ -581,5 +580,5 @@ def open_profile(
         known = ", ".join(sorted(config.profiles)) or "none"
         raise ConfigError(f"{config.path}: no profile {name!r} (profiles: {known})")
     profile = entry.resolve()
-    store = Store(store_path or locations.cache_db())
-    return Client(Crm(store, http or Http(), [profile]), profile.name)
+    service = open_crm([profile], store=store_path or locations.cache_db(), http=http)
+    return Client(service, profile.name)

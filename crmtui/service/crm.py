@@ -84,13 +84,19 @@ class ProfileState:
 
 
 @dataclass(frozen=True)
-class ProfileSummary:
-    """One profile as the home screen and a notebook show it."""
+class ProfileStatus:
+    """Whether a profile answers (the status line; no query of the cache)."""
 
     name: str
     vendor_label: str
     online: bool | None  # None: not contacted yet
     message: str  # why it is offline or refused ("" when fine)
+
+
+@dataclass(frozen=True)
+class ProfileSummary(ProfileStatus):
+    """One profile as the home screen and a notebook show it."""
+
     cached: int  # records in the cache
     last_synced: datetime | None
     queued: int  # edits not confirmed by the vendor yet
@@ -414,8 +420,8 @@ class Crm:
             group = None
             if pipeline not in (None, ""):  # a pipeline by id and by name, as choices name it
                 pipeline_spec = specs.get(pipe) if pipe else None
-                label = pipeline_spec.choice_label(pipeline) if pipeline_spec else None
-                group = {str(pipeline), *([label] if label else [])}
+                named = pipeline_spec.choice_label(pipeline) if pipeline_spec else None
+                group = {str(pipeline), *([named] if named else [])}
             new_currency = values.get(money) if money else None
             values[key] = validate(spec, text, currency=new_currency or currency, group=group)
         if money and values.get(money) and not same_value(values[money], currency):
@@ -618,7 +624,12 @@ class Crm:
     def profile_names(self) -> list[str]:
         return list(self.states)
 
+    def status(self, profile: str) -> ProfileStatus:
+        state = self.states[profile]
+        return ProfileStatus(profile, state.vendor_label, state.online, state.message)
+
     def summary(self, profile: str) -> ProfileSummary:
+        """The profile's status with what its cache holds (counts: a query each)."""
         state = self.states[profile]
         return ProfileSummary(
             name=profile,

@@ -76,7 +76,7 @@ NOTE_CLOCK_SKEW = timedelta(minutes=2)
 def retry_delay(attempts: int, retry_after: float | None = None) -> float:
     if retry_after is not None:
         return retry_after
-    ceiling = min(RETRY_CAP, RETRY_BASE * 2 ** max(0, attempts - 1))
+    ceiling = min(RETRY_CAP, RETRY_BASE * 2.0 ** max(0, attempts - 1))
     return ceiling * (0.5 + random.random() / 2)
 
 

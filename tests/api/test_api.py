@@ -81,7 +81,7 @@ async def test_client_over_the_apps_own_demo_service(tmp_path: Path) -> None:
 
     service, _ = demo_crm(vendors=["freshsales"], store_path=str(tmp_path / "c.sqlite3"))
     async with Client(service, "demo-freshsales") as crm:
-        page = await crm.list("company", limit=10)
+        page = await crm.records("company", limit=10)
         assert len(page) == 10 and page.total == 10
 
 
@@ -104,7 +104,7 @@ async def test_open_profile_from_config_never_shows_the_secret(
         "acme", config_path=config, store_path=tmp_path / "cache.sqlite3", http=http
     )
     try:
-        page = await crm.list("deal", limit=5)
+        page = await crm.records("deal", limit=5)
         deal = await crm.get(page[0])
         shown = [
             repr(crm),
@@ -126,11 +126,11 @@ async def test_open_profile_from_config_never_shows_the_secret(
 
 
 async def test_list_sorts_by_amount_from_the_vendor_through_the_cache(crm: Client) -> None:
-    page = await crm.list("deal", sort="amount", descending=True, limit=50)
+    page = await crm.records("deal", sort="amount", descending=True, limit=50)
     amounts = [Decimal(r.fields["amount"]) for r in page]
     assert len(page) == 50 and page.total == 50 and not page.stale
     assert amounts == sorted(amounts, reverse=True)
-    everything = await crm.list("Deals", sort="amount", descending=True, limit=150)
+    everything = await crm.records("Deals", sort="amount", descending=True, limit=150)
     top = max(Decimal(d["amount"]) for d in db(crm).deals.values())
     assert len(everything) == len(db(crm).deals) == 150
     assert Decimal(everything[0].fields["amount"]) == top
@@ -138,8 +138,8 @@ async def test_list_sorts_by_amount_from_the_vendor_through_the_cache(crm: Clien
 
 
 async def test_search_keeps_the_full_records_a_list_cached(crm: Client) -> None:
-    await crm.list("deal", limit=150)
-    hits = await crm.list("deal", search="keystone", sort="amount", descending=True)
+    await crm.records("deal", limit=150)
+    hits = await crm.records("deal", search="keystone", sort="amount", descending=True)
     expected = {str(d["id"]) for d in db(crm).deals.values() if "keystone" in d["name"].lower()}
     assert {r.id for r in hits} == expected
     amounts = [Decimal(r.fields["amount"]) for r in hits]  # not blanked by the search hits
@@ -149,18 +149,18 @@ async def test_search_keeps_the_full_records_a_list_cached(crm: Client) -> None:
 async def test_a_vendor_view_keeps_the_vendors_selection(crm: Client) -> None:
     info = await crm.kind("deal")
     view = next(iter(info.views))
-    page = await crm.list("deal", view=view, limit=10)
+    page = await crm.records("deal", view=view, limit=10)
     assert len(page) == 10 and page.total is None
     assert all(r.kind == "deal" for r in page)
 
 
 async def test_unknown_kind_names_the_kinds_there_are(crm: Client) -> None:
     with pytest.raises(ValueError, match=r"company \(Accounts\)"):
-        await crm.list("organisation")
+        await crm.records("organisation")
 
 
 async def test_get_shows_labels_and_timeline_is_newest_first(crm: Client) -> None:
-    page = await crm.list("deal", limit=5)
+    page = await crm.records("deal", limit=5)
     deal = await crm.get("deal", page[0].id)
     assert isinstance(deal, RecordView) and isinstance(deal, Record)
     html = deal._repr_html_()
@@ -178,12 +178,12 @@ def _td() -> str:
 
 
 async def test_search_works_offline_and_lists_fall_back_to_the_cache(crm: Client) -> None:
-    await crm.list("contact", limit=300)
+    await crm.records("contact", limit=300)
     omars = [c for c in db(crm).contacts.values() if c["first_name"] == "Omar"]
     unplug(crm)
     found = crm.search("omar")
     assert omars and {str(c["id"]) for c in omars} <= {r.id for r in found}
-    page = await crm.list("contact", limit=20)
+    page = await crm.records("contact", limit=20)
     assert len(page) == 20 and page.stale.startswith("offline")
     assert "offline" in page._repr_html_()
 
@@ -192,7 +192,7 @@ async def test_search_works_offline_and_lists_fall_back_to_the_cache(crm: Client
 
 
 async def test_edit_goes_through_the_outbox_to_the_vendor(crm: Client) -> None:
-    page = await crm.list("deal", limit=20)
+    page = await crm.records("deal", limit=20)
     deal = next(r for r in page if r.fields["status"] == "open")
     app = sandbox_app(crm)
     unplug(crm)  # queued, not sent
@@ -200,7 +200,7 @@ async def test_edit_goes_through_the_outbox_to_the_vendor(crm: Client) -> None:
     assert change is not None and change.values["amount"] == "12500.00"
     await asyncio.sleep(0)
     assert crm.queued == 1 and "12500" in crm.outbox._repr_html_()
-    shown = await crm.list("deal", limit=20, refresh=False)
+    shown = await crm.records("deal", limit=20, refresh=False)
     assert next(r for r in shown if r.id == deal.id).fields["amount"] == "12500.00"
     crm.service.http.mount_app(ORIGIN, app)
     left = await crm.sync_outbox()
@@ -213,7 +213,7 @@ async def test_edit_goes_through_the_outbox_to_the_vendor(crm: Client) -> None:
 
 
 async def test_a_bad_value_is_refused_before_anything_is_queued(crm: Client) -> None:
-    deal = (await crm.list("deal", limit=1))[0]
+    deal = (await crm.records("deal", limit=1))[0]
     with pytest.raises(FieldError, match="not a number"):
         await crm.edit(deal, amount="lots")
     with pytest.raises(FieldError, match="not one of"):
@@ -222,7 +222,7 @@ async def test_a_bad_value_is_refused_before_anything_is_queued(crm: Client) -> 
 
 
 async def test_a_note_reaches_the_vendor_and_the_timeline(crm: Client) -> None:
-    deal = (await crm.list("deal", limit=1))[0]
+    deal = (await crm.records("deal", limit=1))[0]
     await crm.add_note(deal, "Signed today")
     await crm.sync_outbox()
     assert any(n["description"] == "Signed today" for n in db(crm).notes.values())
@@ -244,7 +244,7 @@ async def test_sync_brings_a_whole_kind_into_the_cache(crm: Client) -> None:
 async def test_html_escapes_what_the_crm_sends(crm: Client) -> None:
     row = next(iter(db(crm).deals.values()))
     row["name"] = "<script>alert('x')</script> & Co"
-    page = await crm.list("deal", search="alert", limit=5)
+    page = await crm.records("deal", search="alert", limit=5)
     assert page and page[0].title.startswith("<script>")
     for html in (page._repr_html_(), page[0]._repr_html_(), crm.search("alert")._repr_html_()):
         assert "<script>" not in html
@@ -262,7 +262,7 @@ async def test_html_escapes_what_the_crm_sends(crm: Client) -> None:
 
 async def test_to_pandas(crm: Client) -> None:
     pytest.importorskip("pandas")
-    page = await crm.list("deal", sort="amount", descending=True, limit=30)
+    page = await crm.records("deal", sort="amount", descending=True, limit=30)
     frame = page.to_pandas()
     assert list(frame.index) == [r.id for r in page]
     assert frame["amount"].dtype.kind == "f"
@@ -278,7 +278,7 @@ async def test_to_pandas(crm: Client) -> None:
 async def test_to_pandas_without_pandas_says_how_to_install_it(
     crm: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    page = await crm.list("deal", limit=3)
+    page = await crm.records("deal", limit=3)
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(ImportError, match=r"pip install 'crmtui\[pandas\]'"):
         page.to_pandas()

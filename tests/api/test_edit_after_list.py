@@ -13,7 +13,7 @@ from crmtui.model import ChangeState
 async def test_an_edit_after_list_of_a_field_the_row_lacks_is_sent(tmp_path: Path) -> None:
     crm = await open_demo("activecampaign", store_path=tmp_path / "cache.sqlite3")
     try:
-        row = (await crm.list("deal", limit=1))[0]
+        row = (await crm.records("deal", limit=1))[0]
         assert "cf_contract_term_months" not in row.fields  # the list row lacks it
         change = await crm.edit(row, cf_contract_term_months="24")
         assert change is not None

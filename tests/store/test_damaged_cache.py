@@ -263,7 +263,7 @@ async def test_a_salvaged_edit_is_sent_afterwards(
 ) -> None:
     live, copy = tmp_path / "live" / "cache.sqlite3", tmp_path / "copy" / "cache.sqlite3"
     client = await api.open_demo("freshsales", store_path=live)
-    deal = (await client.list("deal", limit=1))[0]
+    deal = (await client.records("deal", limit=1))[0]
     change = await client.edit(deal, amount="4242")
     assert change is not None
     copy_cache(live, copy)  # before the event loop could send it

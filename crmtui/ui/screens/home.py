@@ -53,24 +53,23 @@ class HomeScreen(Screen[None]):
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
-        for name, state in self.crm.states.items():
-            if state.online is None:
+        for name in self.crm.profile_names:
+            profile = self.crm.summary(name)
+            if profile.online is None:
                 status = "◌ not checked"
-            elif state.online:
+            elif profile.online:
                 status = "● online"
             else:
                 status = "○ offline"
-            if state.message and state.online is not True:
-                status += f" — {state.message[:60]}"
-            synced = self.crm.store.last_synced(name)
-            cached = self.crm.store.count_profile(name)
+            if profile.message and profile.online is not True:
+                status += f" — {profile.message[:60]}"
             table.add_row(
                 inert(name),
-                inert(state.vendor_label),
+                inert(profile.vendor_label),
                 inert(status),  # the vendor's words when it refused
-                f"{cached:,}",
-                local_text(synced) if synced else "never",
-                str(self.crm.queued(name)),
+                f"{profile.cached:,}",
+                local_text(profile.last_synced) if profile.last_synced else "never",
+                str(profile.queued),
                 key=name,
             )
         if table.row_count:
@@ -92,7 +91,7 @@ class HomeScreen(Screen[None]):
 
     def action_check(self) -> None:
         """Reach every profile (loads its kinds), so the status column tells the truth."""
-        for name in self.crm.states:
+        for name in self.crm.profile_names:
             self.run_worker(self._check(name), group="check", exit_on_error=False)
 
     async def _check(self, profile: str) -> None:

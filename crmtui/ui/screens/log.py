@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -21,6 +22,7 @@ class RequestLogScreen(Screen[None]):
     def __init__(self, crm: Crm) -> None:
         super().__init__()
         self.crm = crm
+        self._unwatch: Callable[[], None] = lambda: None
 
     def compose(self) -> ComposeResult:
         yield Static("Request log — the most recent requests, newest last", classes="screen-title")
@@ -30,17 +32,13 @@ class RequestLogScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Time", "Profile", "Method", "Path", "Status", "ms", "Try")
-        for entry in self.crm.http.log.entries:
+        for entry in self.crm.request_log():
             self._add(entry)
-        self.crm.http.log.listeners.append(self._live)
+        self._unwatch = self.crm.watch_requests(self._add)
         table.move_cursor(row=table.row_count - 1)
 
     def on_unmount(self) -> None:
-        if self._live in self.crm.http.log.listeners:
-            self.crm.http.log.listeners.remove(self._live)
-
-    def _live(self, entry: LogEntry) -> None:
-        self._add(entry)
+        self._unwatch()
 
     def _add(self, entry: LogEntry) -> None:
         status = str(entry.status) if entry.status else entry.error or "—"

@@ -14,8 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from crmtui.model import Change, ChangeState
-from crmtui.service import Crm
-from crmtui.store import ChangeBusy
+from crmtui.service import ChangeBusy, Crm
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
@@ -90,7 +89,7 @@ class OutboxScreen(Screen[None]):
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.crm.store.get_change(key) if key else None
+        return self.crm.change(key) if key else None
 
     def on_crm_event(self, message: CrmEvent) -> None:
         self.fill()

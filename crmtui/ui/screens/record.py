@@ -26,8 +26,7 @@ from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, Te
 from crmtui.fields import FieldError, display, edit_text, local_zone
 from crmtui.http import CrmError
 from crmtui.model import ChangeState, FieldSpec, FieldType, KindInfo, Record, RecordRef
-from crmtui.service import Crm, ListChanged, OutboxChanged, RecordChanged
-from crmtui.store import CacheWriteError
+from crmtui.service import CacheWriteError, Crm, ListChanged, OutboxChanged, RecordChanged
 from crmtui.text import clean, inert, more_marker, preview
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.themes import record_tone, tone_badge

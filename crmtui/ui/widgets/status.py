@@ -25,8 +25,9 @@ class StatusBar(Static):
 
     def update_status(self) -> None:
         crm = self.crm
-        names = [self.profile] if self.profile else list(crm.states)
-        states = [crm.states[n] for n in names if n in crm.states]
+        known = crm.profile_names
+        names = [n for n in ([self.profile] if self.profile else known) if n in known]
+        states = [crm.status(n) for n in names]
         offline = [s.name for s in states if s.online is False]
         if not states:
             online = "no profiles"
@@ -41,19 +42,16 @@ class StatusBar(Static):
         queued = crm.queued(self.profile)
         parts = [online, f"⇅ {queued} queued edit{'s' if queued != 1 else ''}"]
         for state in states:  # after a 429 the client holds requests: say so, briefly
-            if state.adapter is not None and (wait := state.adapter.limiter.wait_time(1)) > 0.5:
-                parts.append(f"⏳ {state.vendor_label} rate limit: next request in {wait:.0f} s")
+            if (budget := crm.budget(state.name)) is not None and budget.wait > 0.5:
+                parts.append(
+                    f"⏳ {state.vendor_label} rate limit: next request in {budget.wait:.0f} s"
+                )
         steady = getattr(self.app, "steady_status", False)
-        if (
-            self.profile
-            and not steady
-            and (adapter := crm.states[self.profile].adapter) is not None
-        ):
-            budget = adapter.limiter
+        if self.profile and not steady and (budget := crm.budget(self.profile)) is not None:
             parts.append(
                 f"budget {budget.remaining:,.0f}/{budget.capacity:,.0f} ({budget.budget.describe()})"
             )
-        entries = crm.http.log.entries
+        entries = crm.request_log()
         if entries and not steady:
             last = entries[-1]
             status = last.status or last.error or "…"

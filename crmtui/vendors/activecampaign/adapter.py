@@ -21,16 +21,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from crmtui.fields import cents_to_money, html_to_text, iso, money_to_cents, parse_datetime
-from crmtui.http import RateBudget, Rejected, VendorSession
-from crmtui.http.auth import HeaderTokenAuth
+from crmtui.fields import html_to_text, iso, parse_datetime
+from crmtui.http import RateBudget, Rejected
 from crmtui.model import (
     Activity,
     ActivityType,
     Change,
     Choice,
     FieldSpec,
-    FieldType,
     Kind,
     KindInfo,
     Page,
@@ -38,7 +36,6 @@ from crmtui.model import (
     Record,
     RecordRef,
     RelatedRef,
-    Role,
 )
 from crmtui.vendors.activecampaign.queries import (
     DEAL_FILTER_SPECS,
@@ -51,11 +48,11 @@ from crmtui.vendors.activecampaign.queries import (
 )
 from crmtui.vendors.activecampaign.resources import (
     FORECAST,
-    STATUS,
-    STATUS_CODE,
+    RESOURCES,
+    custom_field_spec,
     custom_item,
-    custom_spec,
     custom_value,
+    describe,
     person_name,
     ref,
     slug,
@@ -69,6 +66,7 @@ from crmtui.vendors.activecampaign.transport import (
     read_all,
     total_of,
 )
+from crmtui.vendors.auth import Connection, HeaderToken
 from crmtui.vendors.base import (
     CannotTell,
     Setting,
@@ -77,6 +75,7 @@ from crmtui.vendors.base import (
     https_url,
     record_id,
 )
+from crmtui.vendors.mapping import Context, Resource
 
 Row = dict[str, Any]
 # The <account> of https://<account>.api-us1.com (another host: set base_url instead).
@@ -99,47 +98,52 @@ class ActiveCampaign(DealTimeline, Vendor):
     )
     budget = RateBudget(5, 1, burst=1, note="per account; 429 (sometimes 503) past it")
     notes_listed = True  # deal notes show on the deal's timeline
+    connection = Connection(
+        auth=HeaderToken("api_key", "Api-Token", "{secret}"), errors=parse_error
+    )
+    resources = RESOURCES
+
+    # The account's configuration, loaded once (``_config``) before anything is read.
+    _groups: dict[str, Row]  # pipeline id -> pipeline
+    _stages: dict[str, Row]  # stage id -> stage (more are learnt as pipelines are read)
+    _types: dict[str, Row]  # task type id -> task type
+    _meta: dict[str, Row]  # custom field id -> its definition
+    _users: dict[str, Row]  # user id -> user
+    _contacts: dict[str, Row]  # contact id -> contact, as read
 
     @classmethod
     def default_base_url(cls, profile: Any) -> str:
         return https_url(ACCOUNT.host(profile.setting("account")), "/api/3/", ACCOUNT.domains)
 
-    def connect(self) -> VendorSession:
-        key = self.profile.secret("api_key")
-        self._users: dict[str, Row] | None = None
-        self._groups: dict[str, Row] = {}
-        self._stages: dict[str, Row] = {}
-        self._types: dict[str, Row] = {}
-        self._meta: dict[str, Row] = {}
-        self._contacts: dict[str, Row] = {}
-        self._config_loaded = False
-        return self.http.session(
-            profile=self.profile.name,
-            vendor=self.label,
-            base_url=self.base_url(),
-            auth=HeaderTokenAuth("Api-Token", "{secret}", key),
-            limiter=self.limiter,
-            parse_error=parse_error,
-            secrets=(key,),
-        )
-
     # -- configuration (cached) -----------------------------------------------------
 
     async def _config(self) -> None:
-        """Pipelines with their stages, task types, users and deal custom fields."""
-        if self._config_loaded:
-            return
+        """Pipelines with their stages, task types, users and deal custom fields (once)."""
+        await self.cached("config", self._load_config)
+
+    async def _load_config(self) -> bool:
         body = await call(self.session, "GET", "dealGroups", params={"limit": PAGE_MAX})
         self._groups = {g["id"]: g for g in body.get("dealGroups") or []}
         self._stages = {s["id"]: s for s in body.get("dealStages") or []}
         types = await read_all(self.session, "dealTasktypes", "dealTasktypes")
         self._types = {t["id"]: t for t in types}
-        self._meta = {
-            m["id"]: m
-            for m in await read_all(self.session, "dealCustomFieldMeta", "dealCustomFieldMeta")
-        }
+        metas = await read_all(self.session, "dealCustomFieldMeta", "dealCustomFieldMeta")
+        self._meta = {m["id"]: m for m in metas}
         self._users = {u["id"]: u for u in await read_all(self.session, "users", "users")}
-        self._config_loaded = True
+        self._contacts = {}
+        return True
+
+    def _tables(self) -> Context:
+        """The lookups the readers and writers use (see ``resources``)."""
+        stages = self._stages
+        return self.context(
+            {
+                "stage_group": {sid: txt(s["group"]) for sid, s in stages.items()},
+                "stage_title": {sid: txt(s["title"]) for sid, s in stages.items()},
+                "stage_order": {sid: txt(s["order"]) for sid, s in stages.items()},
+                "task_types": {tid: txt(t["title"]) for tid, t in self._types.items()},
+            }
+        )
 
     def _stage_order(self) -> list[Row]:
         """Stages in board order: pipeline by pipeline, each by its ``order``."""
@@ -167,19 +171,25 @@ class ActiveCampaign(DealTimeline, Vendor):
     # -- schema -----------------------------------------------------------------------
 
     async def kinds(self) -> list[KindInfo]:
+        def info(kind: Kind, **more: Any) -> KindInfo:
+            resource = RESOURCES[kind]
+            return KindInfo(
+                kind=kind,
+                label=resource.label,
+                singular=resource.singular,
+                roles=resource.roles(),
+                references=resource.references(),
+                **more,
+            )
+
         return [
-            KindInfo(
-                kind=Kind.PIPELINE,
-                label="Pipelines",
-                singular="Pipeline",
+            info(
+                Kind.PIPELINE,
                 columns=["title", "currency", "stages"],
                 sortable=["title"],
-                roles={Role.TITLE: "name", Role.CURRENCY: "currency"},
             ),
-            KindInfo(
-                kind=Kind.DEAL,
-                label="Deals",
-                singular="Deal",
+            info(
+                Kind.DEAL,
                 columns=[
                     "title",
                     "amount",
@@ -190,16 +200,6 @@ class ActiveCampaign(DealTimeline, Vendor):
                     "next_task_due",
                 ],
                 sortable=list(DEAL_ORDERS),
-                roles={
-                    Role.TITLE: "name",
-                    Role.AMOUNT: "amount",
-                    Role.CURRENCY: "currency",
-                    Role.PIPELINE: "pipeline",
-                    Role.STAGE: "stage",
-                    Role.STATUS: "status",
-                    Role.OWNER: "owner",
-                },
-                references={"contact": Kind.CONTACT},
                 editable=True,
                 creatable=True,
                 deletable=True,
@@ -208,19 +208,10 @@ class ActiveCampaign(DealTimeline, Vendor):
                 board_field="stage",
                 filters=DEAL_FILTER_SPECS,
             ),
-            KindInfo(
-                kind=Kind.TASK,
-                label="Tasks",
-                singular="Task",
+            info(
+                Kind.TASK,
                 columns=["title", "type", "due_at", "done", "owner"],
                 sortable=[],
-                roles={
-                    Role.TITLE: "subject",
-                    Role.DUE: "due_at",
-                    Role.DONE: "done",
-                    Role.OWNER: "owner",
-                },
-                references={"deal": Kind.DEAL, "contact": Kind.CONTACT},
                 day_views=["overdue"],
                 editable=True,
                 creatable=True,
@@ -229,299 +220,92 @@ class ActiveCampaign(DealTimeline, Vendor):
                 views={k: label for k, (label, _) in TASK_VIEWS.items()},
                 filters=TASK_FILTER_SPECS,
             ),
-            KindInfo(
-                kind=Kind.CONTACT,
-                label="Contacts",
-                singular="Contact",
+            info(
+                Kind.CONTACT,
                 columns=["title", "email", "phone"],
                 sortable=[],
-                roles={Role.TITLE: "name"},
             ),
         ]
 
-    async def fields(self, kind: str) -> list[FieldSpec]:
+    async def build_fields(self, resource: Resource) -> list[FieldSpec]:
         await self._config()
-        if kind == Kind.DEAL:
-            return self._deal_specs()
-        if kind == Kind.TASK:
-            return self._task_specs()
-        if kind == Kind.PIPELINE:
-            return [
-                FieldSpec(key="name", label="Title"),
-                FieldSpec(key="currency", label="Currency"),
-                FieldSpec(key="stages", label="Stages"),
+        specs = await super().build_fields(resource)
+        if self._forecast() is None:  # no "Forecasted Close Date" field to write it to
+            specs = [
+                s.model_copy(update={"writable": False}) if s.key == "expected_close" else s
+                for s in specs
             ]
-        if kind == Kind.CONTACT:
-            return [
-                FieldSpec(key=key, label=label)
-                for key, label in (
-                    ("first_name", "First name"),
-                    ("last_name", "Last name"),
-                    ("name", "Name"),
-                    ("email", "Email"),
-                    ("phone", "Phone"),
-                    ("company", "Account"),
-                )
-            ]
-        raise Rejected(self.label, f"ActiveCampaign has no {kind} records here")
-
-    def _user_choices(self) -> list[Choice]:
-        return [Choice(value=uid, label=self._user_name(uid)) for uid in (self._users or {})]
-
-    def _deal_specs(self) -> list[FieldSpec]:
-        forecast = self._forecast()
-        specs = [
-            FieldSpec(key="name", label="Title", writable=True, required=True, max_length=255),
-            # sent empty, a deal's value stays as it was: refused instead (type 0)
-            FieldSpec(
-                key="amount",
-                label="Value",
-                type=FieldType.MONEY,
-                writable=True,
-                min=0,
-                clearable=False,
-                decimals=2,  # `value` is integer cents: KWD 1.005 cannot be kept
-            ),
-            FieldSpec(key="currency", label="Currency", writable=True, max_length=3),
-            FieldSpec(
-                key="pipeline",
-                label="Pipeline",
-                type=FieldType.CHOICE,
-                writable=True,
-                choices=[Choice(value=g["id"], label=g["title"]) for g in self._groups.values()],
-            ),
-            FieldSpec(
-                key="stage",
-                label="Stage",
-                type=FieldType.CHOICE,
-                writable=True,
-                choices=[
-                    Choice(value=s["id"], label=s["title"], group=s["group"])
-                    for s in self._stage_order()
-                ],
-            ),
-            FieldSpec(
-                key="status",
-                label="Status",
-                type=FieldType.CHOICE,
-                writable=True,
-                choices=[Choice(value=v, label=v.title()) for v in STATUS.values()],
-            ),
-            FieldSpec(
-                key="owner",
-                label="Owner",
-                type=FieldType.USER,
-                writable=True,
-                choices=self._user_choices(),
-            ),
-            FieldSpec(
-                key="probability",
-                label="Probability (%)",
-                type=FieldType.NUMBER,
-                writable=True,
-                min=0,
-                max=100,
-                decimals=0,  # `percent` is an integer
-                clearable=False,  # ActiveCampaign: "The deal percent is not valid"
-            ),
-            FieldSpec(
-                key="expected_close",
-                label="Forecasted close date",
-                type=FieldType.DATE,
-                writable=forecast is not None,
-            ),
-            FieldSpec(key="description", label="Description", writable=True),
-            FieldSpec(key="contact", label="Primary contact"),
-            FieldSpec(key="company", label="Account"),
-            FieldSpec(key="next_task_due", label="Next task due", type=FieldType.DATETIME),
-            FieldSpec(key="win_probability", label="Win probability", type=FieldType.NUMBER),
-        ]
-        for meta in self._meta.values():
-            if meta["fieldLabel"] != FORECAST:
-                specs.append(custom_spec(meta))
         return specs
 
-    def _task_specs(self) -> list[FieldSpec]:
-        active = [t for t in self._types.values() if txt(t.get("status")) != "1"]
-        return [
-            # sent empty, a task's title and due date stay as they were: refused instead
-            FieldSpec(key="subject", label="Title", writable=True, clearable=False),
-            FieldSpec(key="body", label="Note", writable=True),
-            FieldSpec(
-                key="due_at", label="Due", type=FieldType.DATETIME, writable=True, clearable=False
-            ),
-            FieldSpec(key="done", label="Done", type=FieldType.BOOL, writable=True),
-            FieldSpec(
-                key="type",
-                label="Type",
-                type=FieldType.CHOICE,
-                writable=True,
-                choices=[Choice(value=t["id"], label=t["title"]) for t in active],
-            ),
-            FieldSpec(
-                key="owner",
-                label="Assignee",
-                type=FieldType.USER,
-                writable=True,
-                choices=self._user_choices(),
-            ),
-            FieldSpec(key="deal", label="Deal"),
-            FieldSpec(key="contact", label="Contact"),
-            FieldSpec(key="completed_at", label="Done at", type=FieldType.DATETIME),
-        ]
+    async def choices(self, source: str) -> list[Choice]:
+        if source == "users":
+            return [Choice(value=uid, label=self._user_name(uid)) for uid in self._users]
+        if source == "pipelines":
+            return [Choice(value=g["id"], label=g["title"]) for g in self._groups.values()]
+        if source == "stages":
+            return [
+                Choice(value=s["id"], label=s["title"], group=s["group"])
+                for s in self._stage_order()
+            ]
+        if source == "task_types":
+            active = [t for t in self._types.values() if txt(t.get("status")) != "1"]
+            return [Choice(value=t["id"], label=t["title"]) for t in active]
+        return await super().choices(source)
+
+    async def custom_fields(self, resource: Resource) -> list[FieldSpec]:
+        if resource.kind != Kind.DEAL:
+            return []
+        return [custom_field_spec(m) for m in self._meta.values() if m["fieldLabel"] != FORECAST]
 
     # -- reads ------------------------------------------------------------------------
 
     async def list_page(self, kind: str, query: Query) -> Page:
         await self._config()
-        offset = int(query.cursor or 0)
-        params: dict[str, Any] = {"limit": min(max(query.per_page, 1), PAGE_MAX), "offset": offset}
+        resource = self.resource(kind)
+        per_page = min(max(query.per_page, 1), PAGE_MAX)
+        params = resource.paging.params(query.cursor, per_page)
         if kind == Kind.DEAL:
-            path, plural = "deals", "deals"
             params.update(deal_params(query))
         elif kind == Kind.TASK:
-            path, plural = "dealTasks", "dealTasks"
             params.update(task_params(query))
         elif kind == Kind.PIPELINE:
-            path, plural = "dealGroups", "dealGroups"
             if query.search:
                 params["filters[title]"] = query.search
             if query.sort == "title":
                 params["orders[title]"] = "DESC" if query.descending else "ASC"
-        elif kind == Kind.CONTACT:
-            path, plural = "contacts", "contacts"
-            if query.search:
-                params["search"] = query.search
-        else:
-            raise Rejected(self.label, f"ActiveCampaign has no {kind} records here")
-        body = await call(self.session, "GET", path, params=params)
-        rows = body.get(plural) or []
+        elif query.search:
+            params["search"] = query.search
+        body = await call(self.session, "GET", resource.path, params=params)
+        rows = body.get(resource.path) or []
         if kind == Kind.PIPELINE:
             self._stages.update({s["id"]: s for s in body.get("dealStages") or []})
-        total = total_of(body)
-        records = [self._record(kind, row) for row in rows]
-        following = offset + len(rows)
+        ctx = self._tables()
         return Page(
-            records=records,
-            total=total,
-            next_cursor=str(following) if rows and following < total else None,
+            records=[self._record(kind, row, ctx) for row in rows],
+            total=total_of(body),
+            next_cursor=resource.paging.next_cursor(query.cursor, per_page, len(rows), body),
         )
 
-    def _record(self, kind: str, row: Row) -> Record:
-        if kind == Kind.DEAL:
-            return self._deal_record(row)
-        if kind == Kind.TASK:
-            return self._task_record(row)
-        if kind == Kind.PIPELINE:
-            return self._pipeline_record(row)
-        return self._contact_record(row)
-
-    def _base(self, kind: str, row: Row, title: str, **extra: Any) -> Record:
+    def _record(self, kind: str, row: Row, ctx: Context | None = None) -> Record:
+        ctx = ctx or self._tables()
+        fields = self.resource(kind).read(row, ctx)
+        title, subtitle = describe(kind, row, fields, ctx)
         return Record(
             vendor=self.name,
             profile=self.profile.name,
             kind=kind,
             id=(rid := record_id(self.label, row.get("id"), kind)),
             title=title,
-            remote_url=self.record_url(kind, rid),
-            raw=row,
-            **extra,
-        )
-
-    def _deal_record(self, row: Row) -> Record:
-        amount = cents_to_money(row.get("value") or 0)
-        currency = txt(row.get("currency")).upper()
-        stage = self._stages.get(txt(row.get("stage")), {})
-        fields = {
-            "name": row.get("title"),
-            "amount": amount,
-            "currency": currency,
-            "pipeline": ref(row.get("group")),
-            "stage": ref(row.get("stage")),
-            "status": STATUS.get(txt(row.get("status")), "open"),
-            "probability": int(txt(row.get("percent")) or 0),
-            "owner": ref(row.get("owner")) or None,
-            "contact": ref(row.get("contact")) or None,
-            "company": ref(row.get("account")) or None,
-            "description": row.get("description") or "",
-            "next_task_due": iso(parse_datetime(row.get("nextdate"))),
-            "win_probability": row.get("winProbability"),
-        }
-        subtitle = " · ".join(p for p in (f"{amount} {currency}", stage.get("title", "")) if p)
-        return self._base(
-            Kind.DEAL,
-            row,
-            txt(row.get("title")),
             subtitle=subtitle,
             created_at=parse_datetime(row.get("cdate")),
-            updated_at=parse_datetime(row.get("mdate")),
+            updated_at=parse_datetime(row.get("mdate" if kind == Kind.DEAL else "udate")),
+            remote_url=self.record_url(kind, rid),
             fields=fields,
+            raw=row,
         )
 
     def _task_record(self, row: Row) -> Record:
-        kind_title = self._types.get(txt(row.get("dealTasktype")), {}).get("title", "Task")
-        note = txt(row.get("note"))
-        subject = txt(row.get("title")) or (note.splitlines()[0] if note else kind_title)
-        is_deal = row.get("reltype") == "Deal"
-        due = parse_datetime(row.get("duedate"))
-        fields = {
-            "subject": subject,
-            "body": html_to_text(note),
-            "due_at": iso(due),
-            "done": int(txt(row.get("status")) or 0) == 1,
-            "type": txt(row.get("dealTasktype")),
-            "owner": ref(row.get("assignee")) or None,
-            "deal": ref(row.get("relid")) if is_deal else None,
-            "contact": None if is_deal else ref(row.get("relid")),
-            "completed_at": iso(parse_datetime(row.get("donedate"))),
-        }
-        subtitle = f"{kind_title} · due {due:%Y-%m-%d %H:%M}" if due else kind_title
-        return self._base(
-            Kind.TASK,
-            row,
-            subject,
-            subtitle=subtitle,
-            created_at=parse_datetime(row.get("cdate")),
-            updated_at=parse_datetime(row.get("udate")),
-            fields=fields,
-        )
-
-    def _pipeline_record(self, row: Row) -> Record:
-        stages = [self._stages[s] for s in row.get("stages") or [] if s in self._stages]
-        stages.sort(key=lambda s: int(s["order"]))
-        fields = {
-            "name": row.get("title"),
-            "currency": txt(row.get("currency")).upper(),
-            "stages": " → ".join(s["title"] for s in stages),
-        }
-        return self._base(
-            Kind.PIPELINE,
-            row,
-            txt(row.get("title")),
-            subtitle=f"{len(stages)} stages",
-            created_at=parse_datetime(row.get("cdate")),
-            updated_at=parse_datetime(row.get("udate")),
-            fields=fields,
-        )
-
-    def _contact_record(self, row: Row) -> Record:
-        fields = {
-            "first_name": row.get("firstName"),
-            "last_name": row.get("lastName"),
-            "name": person_name(row),
-            "email": row.get("email"),
-            "phone": row.get("phone"),
-            "company": txt(row.get("orgid")) or None,
-        }
-        return self._base(
-            Kind.CONTACT,
-            row,
-            person_name(row),
-            subtitle=txt(row.get("email")),
-            created_at=parse_datetime(row.get("cdate")),
-            updated_at=parse_datetime(row.get("udate")),
-            fields=fields,
-        )
+        return self._record(Kind.TASK, row)
 
     async def get(self, kind: str, id: str) -> Record:
         await self._config()
@@ -536,10 +320,10 @@ class ActiveCampaign(DealTimeline, Vendor):
         if kind == Kind.PIPELINE:
             body = await call(self.session, "GET", f"dealGroups/{id}")
             self._stages.update({s["id"]: s for s in body.get("dealStages") or []})
-            return self._pipeline_record(body["dealGroup"])
+            return self._record(kind, body["dealGroup"])
         if kind == Kind.CONTACT:
-            record = self._contact_record(
-                (await call(self.session, "GET", f"contacts/{id}"))["contact"]
+            record = self._record(
+                kind, (await call(self.session, "GET", f"contacts/{id}"))["contact"]
             )
             deals = await call(
                 self.session, "GET", f"contacts/{id}/deals", params={"limit": PAGE_MAX}
@@ -552,7 +336,7 @@ class ActiveCampaign(DealTimeline, Vendor):
         raise Rejected(self.label, f"ActiveCampaign has no {kind} records here")
 
     async def _get_deal(self, id: str) -> Record:
-        record = self._deal_record((await call(self.session, "GET", f"deals/{id}"))["deal"])
+        record = self._record(Kind.DEAL, (await call(self.session, "GET", f"deals/{id}"))["deal"])
         data = await read_all(
             self.session, "dealCustomFieldData", "dealCustomFieldData", {"filters[dealId]": id}
         )
@@ -610,69 +394,31 @@ class ActiveCampaign(DealTimeline, Vendor):
         await self._config()
         ref = change.ref
         if ref.kind == Kind.DEAL:
-            body = {"deal": self._deal_body(change.values)}
-            await call(self.session, "PUT", f"deals/{ref.id}", json=body)
+            body = self._deal_body(change.values)
         elif ref.kind == Kind.TASK:
-            body = {"dealTask": self._task_body(change.values)}
-            await call(self.session, "PUT", f"dealTasks/{ref.id}", json=body)
+            body = self._task_body(change.values)
         else:
             raise Rejected(self.label, f"{ref.kind} records cannot be edited in ActiveCampaign")
+        resource = self.resource(ref.kind)
+        await call(self.session, "PUT", resource.item(ref.id), json=resource.wrap(body))
         return await self.get(ref.kind, ref.id)
 
     def _deal_body(self, values: dict[str, Any]) -> Row:
-        body: Row = {}
-        custom: list[Row] = []
+        """A deal's attributes through the mapping; its custom fields (the close date's
+        among them) as ``fields`` items."""
         metas = {slug(m["fieldLabel"]): m for m in self._meta.values()}
-        for key, value in values.items():
-            if key == "name":
-                body["title"] = value
-            elif key == "amount":
-                body["value"] = money_to_cents(value)
-            elif key == "currency":
-                body["currency"] = txt(value).lower()
-            elif key == "stage":
-                body["stage"] = value
-                stage = self._stages.get(txt(value))
-                if stage:
-                    body["group"] = stage["group"]
-            elif key == "pipeline":
-                body.setdefault("group", value)
-            elif key == "status":
-                body["status"] = int(STATUS_CODE.get(txt(value), txt(value)))
-            elif key == "owner":
-                body["owner"] = value
-            elif key == "probability":
-                body["percent"] = value
-            elif key == "description":
-                body["description"] = value or ""
-            elif key == "expected_close" and self._forecast():
-                custom.append(custom_item(self._forecast(), value))  # type: ignore[arg-type]
-            elif key in metas:
-                custom.append(custom_item(metas[key], value))
-            else:
-                raise Rejected(self.label, f"a deal's {key} cannot be changed in ActiveCampaign")
+        forecast = self._forecast()
+        if forecast is not None:
+            metas["expected_close"] = forecast
+        custom = [custom_item(metas[k], v) for k, v in values.items() if k in metas]
+        declared = {k: v for k, v in values.items() if k not in metas}
+        body = self.resource(Kind.DEAL).write(declared, self._tables())
         if custom:
             body["fields"] = custom
         return body
 
     def _task_body(self, values: dict[str, Any]) -> Row:
-        body: Row = {}
-        for key, value in values.items():
-            if key == "subject":
-                body["title"] = value
-            elif key == "body":
-                body["note"] = value or ""
-            elif key == "due_at":
-                body["duedate"] = value
-            elif key == "done":
-                body["status"] = 1 if value else 0
-            elif key == "type":
-                body["dealTasktype"] = value
-            elif key == "owner":
-                body["assignee"] = value
-            else:
-                raise Rejected(self.label, f"a task's {key} cannot be changed in ActiveCampaign")
-        return body
+        return self.resource(Kind.TASK).write(values, self._tables())
 
     async def create(self, kind: str, values: dict[str, Any], idempotency_key: str) -> Record:
         await self._config()
@@ -771,10 +517,9 @@ class ActiveCampaign(DealTimeline, Vendor):
         return None
 
     async def delete(self, ref: RecordRef) -> None:
-        paths = {Kind.DEAL: "deals", Kind.TASK: "dealTasks"}
-        if ref.kind not in paths:
+        if ref.kind not in (Kind.DEAL, Kind.TASK):
             raise Rejected(self.label, f"{ref.kind} records cannot be deleted from crmtui")
-        await call(self.session, "DELETE", f"{paths[Kind(ref.kind)]}/{ref.id}")
+        await call(self.session, "DELETE", self.resource(ref.kind).item(ref.id))
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:
         if ref.kind != Kind.DEAL:

@@ -1,21 +1,48 @@
-"""ActiveCampaign's kinds: pipelines, deals, deal tasks and contacts, and their values.
+"""ActiveCampaign's kinds, declared: pipelines, deals, deal tasks and read-only contacts.
 
-Numbers and ids come as strings (``meta.total`` sometimes a number): everything is
-coerced. Deals: ``value`` is cents -> ``amount`` money text; currency upper-cased;
-``status`` 0/1/2 -> open/won/lost; pipeline = ``group``; the close date is the built-in
-"Forecasted Close Date" custom field (``expected_close``); other custom fields are
-``cf_<label>``.
+From each ``Resource`` come the kind's specs, reader and writer
+(``crmtui.vendors.mapping``). Numbers and ids come as strings (``meta.total`` sometimes a
+number): everything is coerced. Deals: ``value`` is cents -> ``amount`` money text;
+currency upper-cased; ``status`` 0/1/2 -> open/won/lost; pipeline = ``group`` (a stage
+sent carries its pipeline); the close date is the built-in "Forecasted Close Date"
+custom field (``expected_close``); other custom fields are ``cf_<label>``, read by
+``get`` only and written as ``fields`` items.
+
+The lookups a reader needs come as ``Context.tables``: ``stage_group`` and
+``stage_title``/``stage_order`` (stage id -> its pipeline, title, place) and
+``task_types`` (task type id -> title).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from crmtui.fields import cents_to_money, iso, money_to_cents, parse_date, parse_datetime
-from crmtui.model import Choice, FieldSpec, FieldType
+from crmtui.fields import (
+    cents_to_money,
+    html_to_text,
+    iso,
+    money_to_cents,
+    parse_date,
+    parse_datetime,
+)
+from crmtui.http import Rejected
+from crmtui.model import Choice, FieldSpec, FieldType, Kind, Role
 from crmtui.vendors.base import record_id
+from crmtui.vendors.mapping import (
+    Codec,
+    Context,
+    Field,
+    IsoDatetime,
+    Json,
+    Offset,
+    Resource,
+    by_kind,
+    custom_spec,
+)
 
 Row = dict[str, Any]
 STATUS = {"0": "open", "1": "won", "2": "lost"}
@@ -58,18 +85,18 @@ def person_name(contact: Row | None) -> str:
     return name or txt(contact.get("email"))
 
 
-def custom_spec(meta: Row) -> FieldSpec:
-    options = meta.get("fieldOptions") or []
-    return FieldSpec(
-        key=slug(meta["fieldLabel"]),
-        label=meta["fieldLabel"],
-        type=CF_TYPES.get(meta["fieldType"], FieldType.TEXT),
-        writable=True,
+def custom_field_spec(meta: Row) -> FieldSpec:
+    spec = custom_spec(
+        slug(meta["fieldLabel"]),
+        meta["fieldLabel"],
+        meta["fieldType"],
+        CF_TYPES,
         required=bool(int(meta.get("isRequired") or 0)),
-        custom=True,
-        choices=[Choice(value=o, label=o) for o in options],
-        decimals=2 if meta["fieldType"] == "currency" else None,  # cents, as `value`
+        choices=[Choice(value=o, label=o) for o in meta.get("fieldOptions") or []],
     )
+    if meta["fieldType"] == "currency":  # cents, as `value`
+        spec = spec.model_copy(update={"decimals": 2})
+    return spec
 
 
 def custom_value(meta: Row, value: Any) -> Any:
@@ -99,3 +126,398 @@ def custom_item(meta: Row, value: Any) -> Row:
     elif not isinstance(value, list):
         value = str(value)
     return {"customFieldId": int(meta["id"]), "fieldValue": value}
+
+
+# -- codecs ------------------------------------------------------------------------------------
+
+
+class AsIs(Codec):
+    """A value read and sent as it is."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return raw
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return value
+
+
+class Ref(AsIs):
+    """A reference (owner, contact, account): checked id text, None for none."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return ref(raw) or None
+
+
+class Choice_(AsIs):
+    """A pipeline, stage or task type id: checked id text, "" for none."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return ref(raw)
+
+
+class Value(Codec):
+    """A deal's ``value``: integer cents (none reads as 0.00)."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return cents_to_money(raw or 0)
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return money_to_cents(value)
+
+
+class Currency(Codec):
+    """An ISO code: AC keeps it lower-case."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return txt(raw).upper()
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return txt(value).lower()
+
+
+class Status(Codec):
+    """A deal's status 0/1/2 <-> open/won/lost."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return STATUS.get(txt(raw), "open")
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return int(STATUS_CODE.get(txt(value), txt(value)))
+
+
+class Percent(AsIs):
+    """A deal's ``percent``: an integer (none reads as 0)."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return int(txt(raw) or 0)
+
+
+class OrEmpty(Codec):
+    """Text AC empties with "" (a deal's description, a task's note)."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return raw or ""
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return value or ""
+
+
+class Html(OrEmpty):
+    """A task's note: HTML read as text."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return html_to_text(txt(raw))
+
+
+class Done(Codec):
+    """A task's status: 1 is done."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return int(txt(raw) or 0) == 1
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return 1 if value else 0
+
+
+class Moment(AsIs):
+    """A task's due date: ISO 8601 read, sent as given."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return iso(parse_datetime(raw))
+
+
+class Txt(AsIs):
+    """A value read as text ("" for none), sent as given."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return txt(raw)
+
+
+ASIS, REF = AsIs(), Ref()
+
+
+# -- fields ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AcField(Field):
+    """An ActiveCampaign field: read and sent as is unless a codec says otherwise;
+    ``min``/``max``: the bounds AC takes."""
+
+    codec: Codec | None = ASIS
+    min: float | None = None
+    max: float | None = None
+
+    def spec(
+        self,
+        *,
+        label: str | None = None,
+        required: bool | None = None,
+        choices: Iterable[Choice] | None = None,
+    ) -> FieldSpec:
+        spec = super().spec(label=label, required=required, choices=choices)
+        return spec.model_copy(update={"min": self.min, "max": self.max})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stage(AcField):
+    """A deal's stage: sending one also sends its pipeline (``group``)."""
+
+    def write(self, body: Json, value: Any, codec: Codec, ctx: Context) -> None:
+        body["stage"] = value
+        group = ctx.tables.get("stage_group", {}).get(txt(value))
+        if group:
+            body["group"] = group
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pipeline(AcField):
+    """A deal's pipeline: the stage's own pipeline wins when both are sent."""
+
+    def write(self, body: Json, value: Any, codec: Codec, ctx: Context) -> None:
+        body.setdefault("group", value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForecastDate(AcField):
+    """The close date: the "Forecasted Close Date" custom field (``get`` reads it; sent as
+    a custom field item, see ``custom_item``), so never sent as an attribute."""
+
+    path: str = ""
+    omit_empty: bool = True
+
+    def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
+        return None
+
+    def write(self, body: Json, value: Any, codec: Codec, ctx: Context) -> None:
+        raise Rejected(ctx.vendor, "a deal's expected_close cannot be changed in ActiveCampaign")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Derived(AcField):
+    """A value made of several attributes (or a lookup): read only."""
+
+    path: str = ""
+    writable: bool = False
+    reader: Callable[[Row, Context], Any]
+
+    def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
+        return self.reader(dict(item), ctx)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subject(AcField):
+    """A task's title: its first note line, else its type's name, when it has none."""
+
+    def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
+        note = txt(item.get("note"))
+        kind_title = task_type(item, ctx)
+        return txt(item.get("title")) or (note.splitlines()[0] if note else kind_title)
+
+
+def task_type(row: Mapping[str, Any], ctx: Context) -> str:
+    """The title of a task's type ("Call", "Email"...), "Task" when unknown."""
+    return ctx.tables.get("task_types", {}).get(txt(row.get("dealTasktype")), "Task")
+
+
+def _task_deal(row: Row, ctx: Context) -> Any:
+    return ref(row.get("relid")) if row.get("reltype") == "Deal" else None
+
+
+def _task_contact(row: Row, ctx: Context) -> Any:
+    return None if row.get("reltype") == "Deal" else ref(row.get("relid"))
+
+
+def _stages(row: Row, ctx: Context) -> str:
+    titles, order = ctx.tables.get("stage_title", {}), ctx.tables.get("stage_order", {})
+    known = [s for s in row.get("stages") or [] if s in titles]
+    return " → ".join(titles[s] for s in sorted(known, key=lambda s: int(order[s])))
+
+
+def _person(row: Row, ctx: Context) -> str:
+    return person_name(row)
+
+
+def _org(row: Row, ctx: Context) -> str | None:
+    return txt(row.get("orgid")) or None
+
+
+CHOICE, DATETIME, MONEY, NUMBER = (
+    FieldType.CHOICE,
+    FieldType.DATETIME,
+    FieldType.MONEY,
+    FieldType.NUMBER,
+)
+STATUSES = tuple(Choice(value=v, label=v.title()) for v in STATUS.values())
+NEXT = IsoDatetime()
+
+
+def _f(key: str, path: str, label: str, type: FieldType = FieldType.TEXT, **kw: Any) -> AcField:
+    return AcField(key=key, path=path, label=label, type=type, **kw)
+
+
+def _read(key: str, path: str, label: str, type: FieldType = FieldType.TEXT, **kw: Any) -> AcField:
+    return AcField(key=key, path=path, label=label, type=type, writable=False, **kw)
+
+
+RESOURCES = by_kind(
+    Resource(
+        kind=Kind.PIPELINE,
+        path="dealGroups",
+        wrapper="dealGroup",
+        label="Pipelines",
+        singular="Pipeline",
+        paging=Offset(total="meta.total"),
+        fields=(
+            _read("name", "title", "Title", role=Role.TITLE),
+            _read("currency", "currency", "Currency", codec=Currency(), role=Role.CURRENCY),
+            Derived(key="stages", label="Stages", reader=_stages),
+        ),
+    ),
+    Resource(
+        kind=Kind.DEAL,
+        path="deals",
+        wrapper="deal",
+        label="Deals",
+        singular="Deal",
+        paging=Offset(total="meta.total"),
+        fields=(
+            _f("name", "title", "Title", required=True, max_length=255, role=Role.TITLE),
+            # sent empty, a deal's value stays as it was: refused instead (type 0)
+            _f(
+                "amount",
+                "value",
+                "Value",
+                MONEY,
+                codec=Value(),
+                min=0,
+                clearable=False,
+                decimals=2,
+                role=Role.AMOUNT,
+            ),  # `value` is integer cents: KWD 1.005 cannot be kept
+            _f(
+                "currency",
+                "currency",
+                "Currency",
+                codec=Currency(),
+                max_length=3,
+                role=Role.CURRENCY,
+            ),
+            Pipeline(
+                key="pipeline",
+                path="group",
+                label="Pipeline",
+                type=CHOICE,
+                codec=Choice_(),
+                choices="pipelines",
+                role=Role.PIPELINE,
+            ),
+            Stage(
+                key="stage",
+                path="stage",
+                label="Stage",
+                type=CHOICE,
+                codec=Choice_(),
+                choices="stages",
+                role=Role.STAGE,
+            ),
+            _f(
+                "status",
+                "status",
+                "Status",
+                CHOICE,
+                codec=Status(),
+                options=STATUSES,
+                role=Role.STATUS,
+            ),
+            _f(
+                "owner",
+                "owner",
+                "Owner",
+                FieldType.USER,
+                codec=REF,
+                choices="users",
+                role=Role.OWNER,
+            ),
+            # `percent` is an integer; ActiveCampaign: "The deal percent is not valid"
+            _f(
+                "probability",
+                "percent",
+                "Probability (%)",
+                NUMBER,
+                codec=Percent(),
+                min=0,
+                max=100,
+                decimals=0,
+                clearable=False,
+            ),
+            ForecastDate(key="expected_close", label="Forecasted close date", type=FieldType.DATE),
+            _f("description", "description", "Description", codec=OrEmpty()),
+            _read("contact", "contact", "Primary contact", codec=REF, refers_to=Kind.CONTACT),
+            _read("company", "account", "Account", codec=REF),
+            _read("next_task_due", "nextdate", "Next task due", DATETIME, codec=NEXT),
+            _read("win_probability", "winProbability", "Win probability", NUMBER),
+        ),
+    ),
+    Resource(
+        kind=Kind.TASK,
+        path="dealTasks",
+        wrapper="dealTask",
+        label="Tasks",
+        singular="Task",
+        paging=Offset(total="meta.total"),
+        fields=(
+            # sent empty, a task's title and due date stay as they were: refused instead
+            Subject(key="subject", path="title", label="Title", clearable=False, role=Role.TITLE),
+            _f("body", "note", "Note", codec=Html()),
+            _f(
+                "due_at", "duedate", "Due", DATETIME, codec=Moment(), clearable=False, role=Role.DUE
+            ),
+            _f("done", "status", "Done", FieldType.BOOL, codec=Done(), role=Role.DONE),
+            _f("type", "dealTasktype", "Type", CHOICE, codec=Txt(), choices="task_types"),
+            _f(
+                "owner",
+                "assignee",
+                "Assignee",
+                FieldType.USER,
+                codec=REF,
+                choices="users",
+                role=Role.OWNER,
+            ),
+            Derived(key="deal", label="Deal", reader=_task_deal, refers_to=Kind.DEAL),
+            Derived(key="contact", label="Contact", reader=_task_contact, refers_to=Kind.CONTACT),
+            _read("completed_at", "donedate", "Done at", DATETIME, codec=NEXT),
+        ),
+    ),
+    Resource(
+        kind=Kind.CONTACT,
+        path="contacts",
+        wrapper="contact",
+        label="Contacts",
+        singular="Contact",
+        paging=Offset(total="meta.total"),
+        fields=(
+            _read("first_name", "firstName", "First name"),
+            _read("last_name", "lastName", "Last name"),
+            Derived(key="name", label="Name", reader=_person, role=Role.TITLE),
+            _read("email", "email", "Email"),
+            _read("phone", "phone", "Phone"),
+            Derived(key="company", label="Account", reader=_org),
+        ),
+    ),
+)
+
+
+def describe(kind: str, row: Row, fields: Json, ctx: Context) -> tuple[str, str]:
+    """A record's title and subtitle."""
+    if kind == Kind.DEAL:
+        stage = ctx.tables.get("stage_title", {}).get(txt(row.get("stage")), "")
+        money = f"{fields['amount']} {fields['currency']}"
+        return txt(row.get("title")), " · ".join(p for p in (money, stage) if p)
+    if kind == Kind.TASK:
+        kind_title, due = task_type(row, ctx), parse_datetime(row.get("duedate"))
+        return fields["subject"], f"{kind_title} · due {due:%Y-%m-%d %H:%M}" if due else kind_title
+    if kind == Kind.PIPELINE:
+        known = [s for s in row.get("stages") or [] if s in ctx.tables.get("stage_title", {})]
+        return txt(row.get("title")), f"{len(known)} stages"
+    return person_name(row), txt(row.get("email"))

@@ -144,4 +144,5 @@ class DealTimeline:
         return ActivityType.TASK_EVENT, summary, body, "tasks", links
 
     def _stage_title(self, sid: str) -> str:
-        return self._stages.get(sid, {}).get("title", f"stage {sid}" if sid else "—")
+        title: str = self._stages.get(sid, {}).get("title", f"stage {sid}" if sid else "—")
+        return title

@@ -13,6 +13,7 @@ import httpx
 
 from crmtui.http import PermissionDenied, VendorSession
 from crmtui.http.client import json_object
+from crmtui.vendors.mapping import Offset, fetch_all
 
 Row = dict[str, Any]
 PAGE_MAX = 100
@@ -53,12 +54,13 @@ async def call(session: VendorSession, method: str, path: str, **kwargs: Any) ->
 async def read_all(
     session: VendorSession, path: str, plural: str, params: dict[str, Any] | None = None
 ) -> list[Row]:
-    """Every page of a collection."""
-    rows: list[Row] = []
-    while True:
-        query = {**(params or {}), "limit": PAGE_MAX, "offset": len(rows)}
+    """Every page of a collection (each read through ``call``: a stray 403 is retried)."""
+    paging = Offset(total="meta.total")
+
+    async def page(cursor: str | None) -> tuple[list[Row], str | None]:
+        query = {**(params or {}), **paging.params(cursor, PAGE_MAX)}
         body = await call(session, "GET", path, params=query)
         batch = body.get(plural) or []
-        rows.extend(batch)
-        if not batch or len(rows) >= total_of(body):
-            return rows
+        return batch, paging.next_cursor(cursor, PAGE_MAX, len(batch), body)
+
+    return await fetch_all(page)

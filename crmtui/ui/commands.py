@@ -32,10 +32,9 @@ class CrmCommands(Provider):
                     partial(app.use_theme, theme.name),
                 )
             )
-        for name, state in app.crm.states.items():
-            actions.append(
-                (f"Open {name}", f"{state.vendor_label} profile", partial(app.open_profile, name))
-            )
+        for name in app.crm.profile_names:
+            vendor = app.crm.vendor_label(name)
+            actions.append((f"Open {name}", f"{vendor} profile", partial(app.open_profile, name)))
         return actions
 
     async def discover(self) -> Hits:

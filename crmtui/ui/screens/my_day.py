@@ -145,7 +145,7 @@ class MyDayScreen(Screen[None]):
 
     def fill(self) -> None:
         now = self.now()
-        self.tasks = [t for p in self.crm.states for t in cached_tasks(self.crm, p, now)]
+        self.tasks = [t for p in self.crm.profile_names for t in cached_tasks(self.crm, p, now)]
         table = self.query_one(DataTable)
         current = self._current_key()
         table.clear()
@@ -189,7 +189,7 @@ class MyDayScreen(Screen[None]):
     # -- refreshing ----------------------------------------------------------------------
 
     def action_refresh(self) -> None:
-        for profile in self.crm.states:
+        for profile in self.crm.profile_names:
             self.run_worker(self._refresh(profile), group=f"refresh-{profile}", exclusive=True)
 
     async def _refresh(self, profile: str) -> None:

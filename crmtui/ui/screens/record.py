@@ -394,10 +394,10 @@ class RecordScreen(Screen[None]):
                 error = next(c.last_error for c in changes if c.state is ChangeState.REJECTED)
                 text = f"⚠ edit refused: {error} — ctrl+o to fix or discard"
             elif ChangeState.UNCERTAIN in states:
-                label = self.crm.adapter(self.ref.profile).label
+                label = self.crm.vendor_label(self.ref.profile)
                 text = f"⚠ it is not known whether your edit reached {label} — ctrl+o to decide"
             else:
-                text = f"⇅ {len(changes)} edit{'s' if len(changes) > 1 else ''} queued — will be sent when {self.crm.adapter(self.ref.profile).label} answers"
+                text = f"⇅ {len(changes)} edit{'s' if len(changes) > 1 else ''} queued — will be sent when {self.crm.vendor_label(self.ref.profile)} answers"
         self.query_one("#record-pending", Static).update(inert(text))  # the vendor's refusal
 
     # -- events --------------------------------------------------------------------------
@@ -455,7 +455,7 @@ class RecordScreen(Screen[None]):
         if item is None:
             return
         if not item.spec.writable:
-            vendor = self.crm.adapter(self.ref.profile).label
+            vendor = self.crm.vendor_label(self.ref.profile)
             self.notify(f"{item.spec.label} cannot be changed in {vendor}", severity="warning")
             return
         if item.spec.type is FieldType.BOOL:
@@ -489,7 +489,7 @@ class RecordScreen(Screen[None]):
         self.render_record()
         if change is not None:
             self.notify(
-                f"{item.spec.label} saved — sending to {self.crm.adapter(self.ref.profile).label}"
+                f"{item.spec.label} saved — sending to {self.crm.vendor_label(self.ref.profile)}"
             )
 
     async def action_note(self, text: str = "", error: str = "") -> None:

@@ -54,7 +54,7 @@ class SearchScreen(ModalScreen[None]):
             self.query_one("#search-facts", Static).update("")
             return
         records = self.crm.search(text, limit=50)
-        labels = {n: s.vendor_label for n, s in self.crm.states.items()}
+        labels = {n: self.crm.vendor_label(n) for n in self.crm.profile_names}
         for i, record in enumerate(records):
             key = str(i)
             self.refs[key] = record.ref

@@ -345,8 +345,8 @@ class VendorScreen(Screen[None]):
         self.profile = profile
 
     def compose(self) -> ComposeResult:
-        state = self.crm.states[self.profile]
-        yield Static(inert(f"{state.vendor_label} — {self.profile}"), classes="screen-title")
+        vendor = self.crm.vendor_label(self.profile)
+        yield Static(inert(f"{vendor} — {self.profile}"), classes="screen-title")
         yield LoadingIndicator(id="kinds-loading")
         yield TabbedContent(id="kinds")
         yield StatusBar(self.crm, self.profile)

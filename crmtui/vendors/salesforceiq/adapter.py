@@ -54,11 +54,12 @@ Decisions:
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, ClassVar
 
-from crmtui.http import BadResponse, Http, NotFound, RateBudget, Rejected, VendorSession
-from crmtui.http.auth import basic
+from crmtui.http import BadResponse, NotFound, RateBudget, Rejected
 from crmtui.model import (
     Activity,
     ActivityType,
@@ -73,30 +74,31 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
 )
+from crmtui.vendors.auth import Basic, Connection
 from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, holds, record_id
+from crmtui.vendors.mapping import Resource, Text
 from crmtui.vendors.salesforceiq.auth import parse_error
 from crmtui.vendors.salesforceiq.lists import (
+    CONTACTS_OF_ACCOUNT,
     ListSchema,
+    MetaField,
+    accounts_resource,
     by_name,
-    field_type,
-    is_writable,
     list_kind_info,
     parse_when,
     raw_values,
-    read_value,
     status_of,
     type_name,
-    write_value,
 )
-from crmtui.vendors.salesforceiq.paging import MAX_LIMIT, list_params, refine
+from crmtui.vendors.salesforceiq.paging import MAX_LIMIT, PAGING, list_params, refine
 from crmtui.vendors.salesforceiq.resources import (
-    CONTACT_KEYS,
-    CONTACT_LABELS,
+    CONTACT,
     LIST_PREFIX,
     REPLAY_WINDOW,
     account_key,
+    contact_properties,
+    contact_specs,
     fixed_kind_infos,
-    primary_entry,
     property_value,
     ref_id,
     ref_ids,
@@ -104,6 +106,19 @@ from crmtui.vendors.salesforceiq.resources import (
 from crmtui.vendors.salesforceiq.timeline import membership_activities, modified_activity
 
 Json = dict[str, Any]
+
+
+@dataclass
+class AdapterState:
+    """What the adapter learns as it goes: the lists, the users met in list items (the
+    API lists none), the events it logged (the API cannot read them back) and the
+    records its creates made (by idempotency key)."""
+
+    lists: dict[str, ListSchema] = field(default_factory=dict)
+    users: dict[str, Json] = field(default_factory=dict)
+    user_ids: set[str] = field(default_factory=set)
+    logged: dict[str, list[Activity]] = field(default_factory=dict)
+    created: dict[str, Record] = field(default_factory=dict)
 
 
 class SalesforceIQ(Vendor):
@@ -123,65 +138,56 @@ class SalesforceIQ(Vendor):
     # whose reply was lost cannot be looked for, so the user decides whether it arrived.
     notes_listed: ClassVar[bool] = False
 
-    def __init__(self, profile: Profile, http: Http) -> None:
-        self._lists: dict[str, ListSchema] = {}
-        self._users: dict[str, Json] = {}
-        self._user_ids: set[str] = set()
-        self._account_fields: list[Json] | None = None
-        self._logged: dict[str, list[Activity]] = {}
-        self._created: dict[str, Record] = {}
-        super().__init__(profile, http)
+    connection: ClassVar[Connection] = Connection(
+        auth=Basic("api_key", "api_secret"), errors=parse_error
+    )
+
+    @cached_property
+    def state(self) -> AdapterState:
+        """What the adapter learns as it goes (made on first use)."""
+        return AdapterState()
 
     @classmethod
     def default_base_url(cls, profile: Profile) -> str:
         return "https://api.salesforceiq.com/v2/"
 
-    def connect(self) -> VendorSession:
-        key, secret = self.profile.secret("api_key"), self.profile.secret("api_secret")
-        return self.http.session(
-            profile=self.profile.name,
-            vendor=self.label,
-            base_url=self.base_url(),
-            auth=basic(key, secret),
-            limiter=self.limiter,
-            parse_error=parse_error,
-            secrets=(key, secret),
-        )
-
     # -- schema ----------------------------------------------------------------------
 
     async def _collect(self, path: str, params: Json | None = None) -> list[Json]:
         """Every object of a collection, page by page."""
-        out: list[Json] = []
-        while True:
-            page = await self._page(path, len(out), MAX_LIMIT, params)
-            out.extend(page)
-            if len(page) < MAX_LIMIT:
-                return out
+        return await self.fetch_all(path, PAGING, "objects", params, per_page=MAX_LIMIT)
 
     async def _page(self, path: str, start: int, limit: int, params: Json | None) -> list[Json]:
-        query = {**(params or {}), "_start": start, "_limit": limit}
+        query = {**(params or {}), **PAGING.params(str(start), limit)}
         data = await self.session.json("GET", path, params=query)
         return list((data or {}).get("objects") or [])
 
     async def lists(self, refresh: bool = False) -> dict[str, ListSchema]:
-        if refresh or not self._lists:
-            self._lists = {d["id"]: ListSchema.from_json(d) for d in await self._collect("lists")}
-        return self._lists
+        state = self.state
+        if refresh or not state.lists:
+            state.lists = {d["id"]: ListSchema.from_json(d) for d in await self._collect("lists")}
+        return state.lists
 
     async def schema(self, kind: str) -> ListSchema:
         list_id = kind.removeprefix(LIST_PREFIX)
         schema = (await self.lists()).get(list_id)
         if schema is None:
             schema = ListSchema.from_json(await self.session.json("GET", f"lists/{list_id}"))
-            self._lists[list_id] = schema
+            self.state.lists[list_id] = schema
         return schema
 
     async def account_fields(self) -> list[Json]:
-        if self._account_fields is None:
+        """The accounts' field metadata (``GET /accounts/fields``), read once."""
+
+        async def load() -> list[Json]:
             data = await self.session.json("GET", "accounts/fields")
-            self._account_fields = list((data or {}).get("fields") or [])
-        return self._account_fields
+            return list((data or {}).get("fields") or [])
+
+        return await self.cached("accounts/fields", load)
+
+    async def accounts(self) -> Resource:
+        """Accounts as a resource: one field per account field's metadata."""
+        return accounts_resource(await self.account_fields())
 
     async def kinds(self) -> list[KindInfo]:
         lists = (await self.lists(refresh=True)).values()
@@ -193,23 +199,14 @@ class SalesforceIQ(Vendor):
         if kind == "company":
             return await self._account_specs()
         if kind == "contact":
-            return [
-                FieldSpec(
-                    key=key,
-                    label=label,
-                    writable=True,
-                    required=key == "name",
-                    # emptied, these come back (from the contact's experience): refused
-                    clearable=key not in ("job_title", "company_name"),
-                )
-                for key, label in CONTACT_LABELS.items()
-            ]
+            return contact_specs()
         raise NotFound(self.label, f"no kind {kind!r}")
 
     async def _list_fields(self, schema: ListSchema) -> list[FieldSpec]:
         users = await self.user_choices()
         metas = schema.ordered()
-        specs, contact_ids = by_name([self._spec(schema, m, users) for m in metas], metas)
+        fields = [schema.field(m) for m in metas]
+        specs, contact_ids = by_name([f.spec(choices=users) for f in fields], metas)
         editable = [s for s in specs if s.writable]
         fixed = [
             # a list item's name sent empty stays as it was: refused instead
@@ -247,69 +244,35 @@ class SalesforceIQ(Vendor):
         ]
         return [*editable, *fixed, *(s for s in specs if not s.writable), *ids, *contact_ids]
 
-    def _spec(self, schema: ListSchema, meta: Json, users: list[Choice]) -> FieldSpec:
-        key = schema.keys[meta["id"]]
-        kind = field_type(meta, key)
-        choices = [
-            Choice(
-                value=o["id"], label=o["display"], group=schema.title if key == "stage" else None
-            )
-            for o in meta.get("listOptions") or []
-        ]
-        return FieldSpec(
-            key=key,
-            label=meta["name"],
-            type=kind,
-            writable=is_writable(meta),
-            custom=key.startswith("f_"),
-            choices=users if kind is FieldType.USER else choices,
-        )
-
     async def _account_specs(self) -> list[FieldSpec]:
         users = await self.user_choices()
-        specs = []
         metas = await self.account_fields()
-        for meta in metas:
-            key = account_key(meta)
-            kind = field_type(meta, key)
-            choices = [Choice(value=o["id"], label=o["display"]) for o in meta["listOptions"]]
-            specs.append(
-                FieldSpec(
-                    key=key,
-                    label=meta["name"],
-                    type=kind,
-                    writable=bool(meta.get("isEditable")),
-                    custom=key.startswith("f_"),
-                    choices=users if kind is FieldType.USER else choices,
-                )
-            )
-        shown, ids = by_name(specs, metas)
+        resource = await self.accounts()
+        fields = [f for f in resource.fields if isinstance(f, MetaField)]
+        shown, ids = by_name([f.spec(choices=users) for f in fields], metas)
         return [FieldSpec(key="name", label="Name", writable=True, required=True), *shown, *ids]
 
     async def user_choices(self) -> list[Choice]:
         """Users found in list items' User fields, resolved with ``GET /users/{id}``."""
-        if not self._user_ids:
+        state = self.state
+        if not state.user_ids:
             for schema in (await self.lists()).values():
                 for item in await self._page(f"lists/{schema.id}/listitems", 0, MAX_LIMIT, None):
                     self._note_users(schema, item)
-        for user_id in sorted(self._user_ids - set(self._users)):
+        for user_id in sorted(state.user_ids - set(state.users)):
             try:
-                self._users[user_id] = await self.session.json("GET", f"users/{user_id}")
+                state.users[user_id] = await self.session.json("GET", f"users/{user_id}")
             except NotFound:
-                self._users[user_id] = {"id": user_id, "name": user_id, "email": ""}
+                state.users[user_id] = {"id": user_id, "name": user_id, "email": ""}
         return [
             Choice(value=u["id"], label=u.get("name") or u.get("email") or u["id"])
-            for u in sorted(self._users.values(), key=lambda u: u.get("name") or "")
+            for u in sorted(state.users.values(), key=lambda u: u.get("name") or "")
         ]
 
     # -- records -----------------------------------------------------------------------
 
     def _item_record(self, schema: ListSchema, item: Json) -> Record:
-        values = item.get("fieldValues") or {}
-        fields: Json = {}
-        for meta in schema.fields:
-            key = schema.keys[meta["id"]]
-            fields[key] = read_value(meta, key, values.get(meta["id"]))
+        fields = schema.resource.read(item, self.context())
         self._note_users(schema, item)
         stage = schema.stage_label(fields.get("stage"))
         contact_ids = ref_ids(item.get("contactIds"))
@@ -340,14 +303,12 @@ class SalesforceIQ(Vendor):
         values = item.get("fieldValues") or {}
         for meta in schema.fields:
             if type_name(meta) == "user":
-                self._user_ids.update(raw_values(values.get(meta["id"])))
+                self.state.user_ids.update(raw_values(values.get(meta["id"])))
 
-    def _account_record(self, account: Json, fields_meta: list[Json]) -> Record:
+    def _account_record(self, account: Json, resource: Resource) -> Record:
         values = account.get("fieldValues") or {}
         fields: Json = {"name": account.get("name") or ""}
-        for meta in fields_meta:
-            key = account_key(meta)
-            fields[key] = read_value(meta, key, values.get(meta["id"]))
+        fields |= resource.read(account, self.context())
         fields["contacts"] = raw_values(values.get("person_ids"))
         place = ", ".join(p for p in (fields.get("city"), fields.get("country")) if p)
         return Record(
@@ -363,15 +324,7 @@ class SalesforceIQ(Vendor):
         )
 
     def _contact_record(self, contact: Json) -> Record:
-        fields: Json = {key: property_value(contact, prop) for key, prop in CONTACT_KEYS.items()}
-        experience = primary_entry(contact.get("properties", {}).get("experience"))
-        job = (experience or {}).get("metadata", {})
-        fields["job_title"] = fields["job_title"] or job.get("job_title")
-        fields["company_name"] = fields["company_name"] or job.get("company_name")
-        phone = primary_entry(contact.get("properties", {}).get("phone"))
-        if phone:
-            fields["phone"] = phone.get("metadata", {}).get("raw_val") or phone["value"]
-        fields["state"] = contact.get("state")
+        fields = CONTACT.read(contact, self.context())
         role = " at ".join(p for p in (fields["job_title"], fields["company_name"]) if p)
         return Record(
             vendor=self.name,
@@ -390,8 +343,8 @@ class SalesforceIQ(Vendor):
             schema = await self.schema(kind)
             return [self._item_record(schema, o) for o in objects]
         if kind == "company":
-            meta = await self.account_fields()
-            return [self._account_record(o, meta) for o in objects]
+            resource = await self.accounts()
+            return [self._account_record(o, resource) for o in objects]
         return [self._contact_record(o) for o in objects]
 
     # -- reads -------------------------------------------------------------------------
@@ -511,7 +464,7 @@ class SalesforceIQ(Vendor):
         activities = own + [
             a for schema, item in pairs for a in membership_activities(schema, item)
         ]
-        activities += [a for cid in contact_ids for a in self._logged.get(cid, [])]
+        activities += [a for cid in contact_ids for a in self.state.logged.get(cid, [])]
         unique = {a.id: a for a in activities}
         return sorted(unique.values(), key=lambda a: a.occurred_at, reverse=True)
 
@@ -534,7 +487,7 @@ class SalesforceIQ(Vendor):
 
     def _item_body(self, schema: ListSchema, values: Json) -> Json:
         body: Json = {}
-        field_values: Json = {}
+        field_values: Json = {}  # {"fieldValues": ...}, sent after the item's own keys
         for key, value in values.items():
             if key == "name":
                 body["name"] = value or ""
@@ -545,27 +498,26 @@ class SalesforceIQ(Vendor):
             elif key == "contacts":
                 body["contactIds"] = list(value or [])
             else:
-                meta = schema.meta(key)
-                if meta is None or not is_writable(meta):
+                f = schema.resource.field(key)
+                if f is None or not f.writable:
                     raise Rejected(self.label, f"{schema.title}: {key!r} cannot be changed")
-                field_values[meta["id"]] = write_value(meta, value)
+                f.write(field_values, value, Text(), self.context())
         if field_values:
-            body["fieldValues"] = field_values
+            body |= field_values
         return body
 
     async def _account_body(self, values: Json) -> Json:
-        by_key = {account_key(m): m for m in await self.account_fields()}
-        field_values: Json = {}
+        """An account's ``fieldValues`` for ``values`` (its name is sent apart)."""
+        resource = await self.accounts()
+        body: Json = {}
         for key, value in values.items():
             if key == "name":
                 continue
-            meta = by_key.get(key)
-            if key == "contacts":
-                meta = {"id": "person_ids", "name": "Contacts", "dataType": "Contact"}
-            elif meta is None or not meta.get("isEditable"):
+            f = CONTACTS_OF_ACCOUNT if key == "contacts" else resource.field(key)
+            if f is None or not f.writable:
                 raise Rejected(self.label, f"Accounts: {key!r} cannot be changed")
-            field_values[meta["id"]] = write_value(meta, value)
-        return field_values
+            f.write(body, value, Text(), self.context())
+        return dict(body.get("fieldValues") or {})
 
     async def _put_account(self, id: str, values: Json) -> None:
         name = values.get("name")
@@ -575,36 +527,16 @@ class SalesforceIQ(Vendor):
         body = {"id": id, "name": name, "fieldValues": await self._account_body(values)}
         await self.session.json("PUT", f"accounts/{id}", json=body)
 
-    def _contact_properties(self, current: Json, values: Json) -> Json:
-        props: Json = {}
-        for key, value in values.items():
-            prop = CONTACT_KEYS.get(key)
-            if prop is None:
-                raise Rejected(self.label, f"Contacts: {key!r} cannot be changed")
-            entries = [dict(e) for e in (current.get("properties") or {}).get(prop) or []]
-            primary = primary_entry(entries)
-            if not value:
-                entries = [e for e in entries if e is not primary]
-            elif primary is not None and prop in ("email", "phone"):
-                primary["value"] = str(value)
-                primary["metadata"] = {
-                    k: v for k, v in (primary.get("metadata") or {}).items() if k != "raw_val"
-                }
-            else:
-                entries = [{"value": str(value), "metadata": {}}]
-            props[prop] = entries
-        return props
-
     async def _put_contact(self, id: str, values: Json) -> None:
         current = await self.session.json("GET", f"contacts/{id}")
-        body = {"id": id, "properties": self._contact_properties(current, values)}
+        body = {"id": id, "properties": contact_properties(current, values)}
         await self.session.json("PUT", f"contacts/{id}", json=body)
 
     async def create(self, kind: str, values: dict[str, Any], idempotency_key: str) -> Record:
-        if idempotency_key in self._created:
-            return self._created[idempotency_key]
+        if idempotency_key in self.state.created:
+            return self.state.created[idempotency_key]
         if kind in ("company", "contact") and (earlier := await self._earlier_result(kind, values)):
-            self._created[idempotency_key] = earlier
+            self.state.created[idempotency_key] = earlier
             return earlier
         if kind.startswith(LIST_PREFIX):
             record = await self._create_item(kind, values)
@@ -613,7 +545,7 @@ class SalesforceIQ(Vendor):
             created = await self.session.json("POST", "accounts", json=body)
             record = await self.get("company", created["id"])
         elif kind == "contact":
-            props = self._contact_properties({}, values)
+            props = contact_properties({}, values)
             params = {"_upsert": "email"} if props.get("email") else None
             created = await self.session.json(
                 "POST", "contacts", params=params, json={"properties": props}
@@ -621,14 +553,14 @@ class SalesforceIQ(Vendor):
             record = self._contact_record(created)
         else:
             raise NotFound(self.label, f"no kind {kind!r}")
-        self._created[idempotency_key] = record
+        self.state.created[idempotency_key] = record
         return record
 
     async def find_created(
         self, kind: str, values: dict[str, Any], idempotency_key: str
     ) -> Record | None:
-        if idempotency_key in self._created:
-            return self._created[idempotency_key]
+        if idempotency_key in self.state.created:
+            return self.state.created[idempotency_key]
         if kind.startswith(LIST_PREFIX):
             return None  # list items are posted with ``_upsert``: a second post updates
         if kind in ("company", "contact"):
@@ -719,7 +651,7 @@ class SalesforceIQ(Vendor):
             kept=True,  # the API cannot read events back: the app's cache keeps them
         )
         for contact_id in contact_ids:
-            self._logged.setdefault(contact_id, []).append(activity)
+            self.state.logged.setdefault(contact_id, []).append(activity)
         return activity
 
     async def _contact_ids_of(self, ref: RecordRef) -> list[str]:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from crmtui.fields import iso, money, parse_date, parse_datetime
 from crmtui.http import Rejected
-from crmtui.model import FieldSpec, FieldType, KindInfo, Role
-from crmtui.vendors.salesforceiq.resources import LIST_PREFIX, NO_TIMELINE
+from crmtui.model import Choice, FieldSpec, FieldType, KindInfo, Role
+from crmtui.vendors.mapping import Codec, Context, Field, Resource
+from crmtui.vendors.salesforceiq.resources import LIST_PREFIX, NO_TIMELINE, account_key
 
 Json = dict[str, Any]
 NEUTRAL_ORDER = ("stage", "amount", "expected_close", "owner")
@@ -41,7 +43,8 @@ def neutral_keys(fields: list[Json]) -> dict[str, str]:
         for meta in fields:
             single = data_type != "list" or not meta["isMultiSelect"]
             if meta["name"].lower() in named and type_name(meta) == data_type and single:
-                return meta["id"]
+                found: str = meta["id"]
+                return found
         return next(
             (m["id"] for m in fields if m["id"] == fallback and type_name(m) == data_type), None
         )
@@ -76,9 +79,66 @@ def status_of(label: str | None) -> str:
     return "open"
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)
+class MetaField(Field):
+    """A field SalesforceIQ describes at run time by its metadata (a list's column, an
+    account field): read from and written to ``fieldValues.<id>`` as ``[{"raw": ...}]``
+    (see ``read_value``/``write_value``); its spec's type and choices come from the
+    metadata (``group``: the board the choices belong to)."""
+
+    meta: Json
+    group: str | None = None
+
+    def read(self, item: Any, codec: Codec, ctx: Context) -> Any:
+        return read_value(self.meta, self.key, (item.get("fieldValues") or {}).get(self.meta["id"]))
+
+    def write(self, body: Json, value: Any, codec: Codec, ctx: Context) -> None:
+        body.setdefault("fieldValues", {})[self.meta["id"]] = write_value(self.meta, value)
+
+    def spec(
+        self,
+        *,
+        label: str | None = None,
+        required: bool | None = None,
+        choices: Any = None,
+    ) -> FieldSpec:
+        """The spec; ``choices``: the users, for a User field."""
+        options = [
+            Choice(value=o["id"], label=o["display"], group=self.group)
+            for o in self.meta.get("listOptions") or []
+        ]
+        return FieldSpec(
+            key=self.key,
+            label=label or self.label,
+            type=self.type,
+            writable=self.writable,
+            custom=self.key.startswith("f_"),
+            choices=list(choices or []) if self.type is FieldType.USER else options,
+        )
+
+
+def meta_field(meta: Json, key: str, writable: bool, group: str | None = None) -> MetaField:
+    """The field a metadata entry describes, under ``key``."""
+    return MetaField(
+        key=key,
+        path=f"fieldValues.{meta['id']}",
+        label=meta["name"],
+        type=field_type(meta, key),
+        writable=writable,
+        meta=meta,
+        group=group,
+    )
+
+
+def metadata_resource(kind: str, path: str, fields: list[MetaField]) -> Resource:
+    """A kind whose fields SalesforceIQ describes at run time."""
+    return Resource(kind=kind, path=path, fields=tuple(fields))
+
+
 @dataclass
 class ListSchema:
-    """One List: its metadata and the field keys its columns get."""
+    """One List: its metadata, the field keys its columns get and the resource (the
+    list's fields, declared from the metadata) its items are read and written with."""
 
     id: str
     title: str
@@ -95,9 +155,29 @@ class ListSchema:
             data["id"], data.get("title") or data["id"], data.get("listType", ""), fields, keys
         )
 
+    @cached_property
+    def resource(self) -> Resource:
+        """The list's items as a resource: one ``MetaField`` per column, in list order."""
+        return metadata_resource(
+            self.kind,
+            f"lists/{self.id}/listitems",
+            [
+                meta_field(m, key, is_writable(m), self.title if key == "stage" else None)
+                for m in self.fields
+                if (key := self.keys[m["id"]])
+            ],
+        )
+
     @property
     def kind(self) -> str:
         return LIST_PREFIX + self.id
+
+    def field(self, meta: Json) -> MetaField:
+        """The list's field of a metadata entry."""
+        return next(f for f in self.fields_of() if f.meta is meta)
+
+    def fields_of(self) -> list[MetaField]:
+        return [f for f in self.resource.fields if isinstance(f, MetaField)]
 
     def meta(self, key: str) -> Json | None:
         return next((m for m in self.fields if self.keys[m["id"]] == key), None)
@@ -232,3 +312,16 @@ def list_kind_info(schema: ListSchema) -> KindInfo:
         roles=list_roles(schema),
         references={"company": "company", "contact": "contact"},
     )
+
+
+def accounts_resource(metas: list[Json]) -> Resource:
+    """Accounts as a resource: a field per account field's metadata (editable when the
+    metadata says so)."""
+    fields = [meta_field(m, account_key(m), bool(m.get("isEditable"))) for m in metas]
+    return metadata_resource("company", "accounts", fields)
+
+
+# An account's contacts: written as the Contact field ``person_ids`` (read as ids).
+CONTACTS_OF_ACCOUNT = meta_field(
+    {"id": "person_ids", "name": "Contacts", "dataType": "Contact"}, "contacts", True
+)

@@ -6,11 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from crmtui.model import Query, Record
+from crmtui.vendors.mapping import Offset
 from crmtui.vendors.salesforceiq.lists import epoch_ms
 from crmtui.vendors.salesforceiq.resources import LIST_PREFIX
 
 Json = dict[str, Any]
 MAX_LIMIT = 200
+# ``_start``/``_limit``; the last page is the one shorter than ``_limit`` (``nextPage`` is
+# not read: the doc only shows it null).
+PAGING = Offset(offset="_start", limit="_limit")
 
 
 def list_params(kind: str, query: Query) -> Json:

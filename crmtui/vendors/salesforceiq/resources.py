@@ -3,11 +3,14 @@ and the checked references they carry (``accountId``, ``contactIds``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from crmtui.model import KindInfo, Role
-from crmtui.vendors.base import record_id
+from crmtui.http import Rejected
+from crmtui.model import FieldSpec, KindInfo, Role
+from crmtui.vendors.mapping import Codec, Context, Field, Resource, record_id
 
 Json = dict[str, Any]
 LIST_PREFIX = "list:"
@@ -19,26 +22,6 @@ ACCOUNT_KEYS = {
     "address_state": "state",
     "address_postal_code": "postal_code",
     "address_country": "country",
-}
-CONTACT_KEYS = {  # neutral key -> contact property
-    "name": "name",
-    "email": "email",
-    "phone": "phone",
-    "job_title": "title",
-    "company_name": "company",
-    "address": "address",
-    "linkedin": "liurl",
-    "twitter": "twhan",
-}
-CONTACT_LABELS = {
-    "name": "Name",
-    "email": "Email",
-    "phone": "Phone",
-    "job_title": "Title",
-    "company_name": "Company",
-    "address": "Address",
-    "linkedin": "LinkedIn URL",
-    "twitter": "Twitter",
 }
 
 
@@ -74,7 +57,7 @@ def primary_entry(entries: list[Json] | None) -> Json | None:
     )
 
 
-def property_value(contact: Json, name: str) -> str | None:
+def property_value(contact: Mapping[str, Any], name: str) -> str | None:
     entry = primary_entry(contact.get("properties", {}).get(name))
     return str(entry["value"]) if entry else None
 
@@ -106,10 +89,96 @@ def fixed_kind_infos() -> list[KindInfo]:
             label="Contacts",
             singular="Contact",
             columns=["title", "email", "phone", "company_name", "job_title"],
-            roles={Role.TITLE: "name"},
+            roles=CONTACT.roles(),
             editable=True,
             creatable=True,
             deletable=True,
             has_timeline=True,
         ),
     ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Property(Field):
+    """A contact property: the value of its primary entry (``properties.<path>``), as
+    text. Written by ``contact_properties``, which keeps the property's other entries."""
+
+    def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
+        return property_value(item, self.path)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Experience(Property):
+    """A property the contact's ``experience`` fills when the property itself is empty
+    (``title`` from ``job_title``, ``company`` from ``company_name``)."""
+
+    def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
+        experience = primary_entry((item.get("properties") or {}).get("experience"))
+        job = (experience or {}).get("metadata", {})
+        return super().read(item, codec, ctx) or job.get(self.key)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Phone(Property):
+    """A phone as the user typed it (``metadata.raw_val``), else as kept."""
+
+    def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
+        phone = primary_entry((item.get("properties") or {}).get("phone"))
+        return (phone.get("metadata", {}).get("raw_val") or phone["value"]) if phone else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class State(Field):
+    """A contact's state (``ARCHIVED`` once deleted): read, never offered nor written."""
+
+    writable: bool = False
+
+
+# emptied, job title and company come back (from the contact's experience): refused
+CONTACT = Resource(
+    kind="contact",
+    path="contacts",
+    label="Contacts",
+    singular="Contact",
+    fields=(
+        Property(key="name", path="name", label="Name", required=True, role=Role.TITLE),
+        Property(key="email", path="email", label="Email"),
+        Phone(key="phone", path="phone", label="Phone"),
+        Experience(key="job_title", path="title", label="Title", clearable=False),
+        Experience(key="company_name", path="company", label="Company", clearable=False),
+        Property(key="address", path="address", label="Address"),
+        Property(key="linkedin", path="liurl", label="LinkedIn URL"),
+        Property(key="twitter", path="twhan", label="Twitter"),
+        State(key="state", path="state", label="State"),
+    ),
+)
+
+
+def contact_specs() -> list[FieldSpec]:
+    """The contact fields offered (its state is not)."""
+    return [f.spec() for f in CONTACT.fields if not isinstance(f, State)]
+
+
+def contact_properties(current: Json, values: Json) -> Json:
+    """The ``properties`` of a contact PUT/POST setting ``values``: a property's primary
+    entry changes (an email's or phone's metadata kept but its ``raw_val``), an empty
+    value removes it; the property's other entries stay."""
+    props: Json = {}
+    for key, value in values.items():
+        f = CONTACT.field(key)
+        if f is None or not f.writable:
+            raise Rejected("SalesforceIQ", f"Contacts: {key!r} cannot be changed")
+        prop = f.path
+        entries = [dict(e) for e in (current.get("properties") or {}).get(prop) or []]
+        primary = primary_entry(entries)
+        if not value:
+            entries = [e for e in entries if e is not primary]
+        elif primary is not None and prop in ("email", "phone"):
+            primary["value"] = str(value)
+            primary["metadata"] = {
+                k: v for k, v in (primary.get("metadata") or {}).items() if k != "raw_val"
+            }
+        else:
+            entries = [{"value": str(value), "metadata": {}}]
+        props[prop] = entries
+    return props

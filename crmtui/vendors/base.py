@@ -245,6 +245,10 @@ class Vendor(ABC):
         self.lookups: dict[str, Any] = {}
         self._specs: dict[str, list[FieldSpec]] = {}
         self._session: VendorSession | None = None
+        # Where the profile's secrets would go, checked now (a pure function of the
+        # profile and the class's declarations): a base_url off the vendor's domains is
+        # refused when the adapter is made, not at its first request.
+        self.base_url()
         if type(self).connect is not Vendor.connect:
             # Transition: an adapter that writes its own ``connect`` (and may set its
             # caches there) gets its session now, as before the declared connection.

@@ -287,7 +287,8 @@ class Bool01(Codec):
     """A flag the vendor keeps as 1/0 (or "1"/"0"): absent reads as False, written 1/0."""
 
     def read(self, raw: Any, ctx: Context) -> Any:
-        return bool(number(raw))
+        found = number(raw)
+        return found is not None and int(found) != 0
 
     def write(self, value: Any, ctx: Context) -> Any:
         return 1 if value else 0
@@ -331,23 +332,29 @@ class Multi(_Simple):
 @dataclass(frozen=True)
 class Mapped(_Simple):
     """A vendor value shown as another through a lookup table the adapter loads (a
-    currency id -> its ISO code). An unknown vendor value reads as itself; writing a
-    value the table lacks is refused (``Rejected``) when ``strict``."""
+    currency id -> its ISO code). The vendor's own value is read and written through
+    ``via`` (a checked id by default). An unknown vendor value reads as itself (None
+    when not ``keep_unknown``); writing a value the table lacks is refused (``Rejected``,
+    "<vendor> has no <what> <value>") when ``strict``, else sent through ``via``."""
 
     table: str
+    what: str = "value"
     strict: bool = True
-    write_as: Codec = field(default_factory=Id)  # how the vendor value is sent
+    keep_unknown: bool = True
+    via: Codec = field(default_factory=lambda: Id())
 
     def decode(self, raw: Any, ctx: Context) -> Any:
-        return ctx.tables.get(self.table, {}).get(str(raw), str(raw))
+        own = self.via.read(raw, ctx)
+        shown = ctx.tables.get(self.table, {}).get(str(own))
+        return shown if shown is not None or not self.keep_unknown else str(own)
 
     def encode(self, value: Any, ctx: Context) -> Any:
-        inverse = {shown: raw for raw, shown in ctx.tables.get(self.table, {}).items()}
-        if str(value) not in inverse:
-            if self.strict:
-                raise Rejected(ctx.vendor, f"{ctx.vendor} has no {value} here")
-            return self.write_as.write(value, ctx)
-        return self.write_as.write(inverse[str(value)], ctx)
+        inverse = {shown: own for own, shown in ctx.tables.get(self.table, {}).items()}
+        if str(value) in inverse:
+            return self.via.write(inverse[str(value)], ctx)
+        if self.strict:
+            raise Rejected(ctx.vendor, f"{ctx.vendor} has no {self.what} {value}")
+        return self.via.write(value, ctx)
 
 
 #: The codec a field of each type uses unless it (or its resource) names another.
@@ -474,7 +481,7 @@ class PageNumber(Paging):
             more = done * per_page < total
         else:
             more = count >= per_page
-        return str(page + 1) if more and count else None
+        return str(page + 1) if more else None
 
 
 @dataclass(frozen=True)
@@ -554,7 +561,8 @@ class Resource:
     """One vendor resource behind one neutral kind.
 
     ``path``: the collection ("sales_accounts"); ``item_path``: one record, with ``{id}``
-    (default ``<path>/{id}``); ``wrapper``: the key the vendor wraps one record in, in
+    (default ``<path>/{id}``); ``items``: where a page's records are in a list reply
+    (default ``path``); ``wrapper``: the key the vendor wraps one record in, in
     replies and request bodies ("sales_account"), "" for none. A vendor with more to
     say about a resource subclasses it (a frozen dataclass, ``kw_only``).
     """
@@ -566,6 +574,7 @@ class Resource:
     singular: str = ""
     item_path: str = ""
     wrapper: str = ""
+    items: str = ""  # where a list reply holds the records (dotted); default: ``path``
     paging: Paging = field(default_factory=PageNumber)
     codecs: Mapping[FieldType, Codec] = field(default_factory=dict)
     custom: CustomFields | None = None

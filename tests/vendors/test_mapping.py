@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from crmtui.fields import FieldError
-from crmtui.http import BadResponse, Http, RateBudget, Rejected
+from crmtui.http import BadResponse, Http, InsecureURL, RateBudget, Rejected
 from crmtui.model import (
     Activity,
     Change,
@@ -96,9 +96,12 @@ def test_a_flag_kept_as_1_or_0_and_an_emptied_value() -> None:
 
 
 def test_a_mapped_value_the_table_lacks_is_refused_by_name() -> None:
-    with pytest.raises(Rejected, match="GBP"):
-        Mapped("currencies").write("GBP", CTX)
+    with pytest.raises(Rejected, match="Acme CRM has no currency GBP"):
+        Mapped("currencies", "currency").write("GBP", CTX)
     assert Mapped("currencies").read(9, CTX) == "9"  # unknown to us: shown as it is
+    assert Mapped("currencies", keep_unknown=False).read(9, CTX) is None
+    with pytest.raises(BadResponse):
+        Mapped("currencies").read({"id": 3}, CTX)  # the vendor's own value is checked
 
 
 # -- resources -------------------------------------------------------------------------------
@@ -352,6 +355,14 @@ async def test_each_declared_auth_signs_requests(auth: Any, check: Any) -> None:
     vendor, seen, http = _toy(auth)
     await vendor.session.json("GET", "things")
     assert check(seen[0])
+    await http.aclose()
+
+
+async def test_a_base_url_off_the_vendors_hosts_is_refused_when_the_adapter_is_made() -> None:
+    profile = Profile(name="p", vendor="toy", base_url="https://evil.example/api/")
+    http = Http()
+    with pytest.raises(InsecureURL, match="allow_other_host"):
+        Toy(profile, http)
     await http.aclose()
 
 

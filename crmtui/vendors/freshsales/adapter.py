@@ -1,0 +1,524 @@
+"""Freshsales adapter (``https://{domain}.freshsales.io/api/``, ``Authorization: Token token=<key>``).
+
+Kinds, in Freshsales's words and tab order: Contacts, Leads, Accounts (the API's
+"sales accounts"), Deals and Tasks; appointments, notes and activities show in timelines.
+The kinds and their fields are declared in ``resources``; this module keeps what the
+mapping cannot say.
+
+Decisions (where the documentation is silent or ambiguous):
+
+- Lists go through views: ``GET /api/<resource>/view/<view_id>`` with ``page``,
+  ``per_page``, ``sort``, ``sort_type`` and ``include=owner``; the views come from
+  ``GET /api/<resource>/filters``. With no view asked for, the filter named "All ..."
+  is used (for deals, which have no such filter, the doc's "To fetch all deals" view:
+  the default filter whose name holds "All", else "Recent Deals", else the first).
+- ``Page.next_cursor`` is the next page number as text; ``Page.total`` is ``meta.total``.
+- Sorting accepts only the fields the doc lists per kind; any other sort key is ignored
+  (the view's own order is kept) rather than failing the list.
+- ``Query.updated_since``: the "All" view sorted by ``updated_at`` descending; records
+  older than the mark are dropped and paging stops at the first page that reaches it.
+- Search: the doc has no search endpoint; the public ``GET /api/search?q=&include=<entity>``
+  is used (one page, no cursor); hits become records with the title and the id only.
+- Tasks list with the documented ``filter`` (open, due_today, due_tomorrow, overdue,
+  completed) offered as views, ``open`` by default; paging as for views.
+- Timelines: ``GET /api/<resource>/<id>/activities?include=user`` merged with the notes,
+  tasks and appointments embedded by ``GET /api/<resource>/<id>?include=...`` that the
+  activities do not already cover (by actionable type and id). Kinds whose activities
+  endpoint answers 404 (the doc documents it for leads and contacts only) show the
+  embedded entries alone.
+- Freshsales has no idempotency key (and tasks have no custom fields or tags to hold
+  one). When an earlier try of a create may have arrived, the outbox asks
+  ``find_created``: a task is looked for among its record's tasks
+  (``GET /api/<kind>/<id>?include=tasks``); a contact, lead, account or deal among the
+  ``/api/search`` hits whose email or name is exactly the one given (the newest
+  ``LOOKALIKES``, read in full). A match must hold every value of the create.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from crmtui.fields import parse_datetime
+from crmtui.http import BadResponse, NotFound, RateBudget, Rejected
+from crmtui.model import (
+    Activity,
+    Change,
+    Choice,
+    FieldSpec,
+    FieldType,
+    Kind,
+    KindInfo,
+    Page,
+    Query,
+    Record,
+    RecordRef,
+    RelatedRef,
+)
+from crmtui.vendors.base import CannotTell, Profile, Vendor, record_id
+from crmtui.vendors.freshsales import paging, records, timeline
+from crmtui.vendors.freshsales.auth import API_KEY, CONNECTION, DOMAIN, api_root, web_url
+from crmtui.vendors.freshsales.records import by_id, items, name
+from crmtui.vendors.freshsales.resources import (
+    CURRENCIES,
+    CURRENCY_TABLE,
+    OUTCOMES,
+    OWN_SOURCES,
+    OWNERS,
+    PIPELINES,
+    RESOURCES,
+    SETTINGS_TYPES,
+    STAGES,
+    STATUS_TABLE,
+    TARGET_FIELD,
+    TARGETABLE,
+    TASK_VIEWS,
+    FsResource,
+    resource_of,
+)
+from crmtui.vendors.mapping import Context, Json, Resource, custom_spec, number, vendor_id
+
+_LISTED = (FieldType.CHOICE, FieldType.MULTI_CHOICE)  # types whose settings list choices
+LOOKALIKES = 10  # exact search hits read in full when a replayed create looks for itself
+
+
+class Freshsales(Vendor):
+    """Freshsales through its documented REST API (see the module docstring)."""
+
+    name = "freshsales"
+    label = "Freshsales"
+    settings = (DOMAIN, API_KEY)
+    budget = RateBudget(1000, 3600, note="1000 requests per hour per account")
+    notes_listed = True  # notes show on the record's timeline, text and time
+    connection = CONNECTION
+    resources = RESOURCES
+
+    @classmethod
+    def default_base_url(cls, profile: Profile) -> str:
+        return api_root(profile.setting("domain"))
+
+    def record_url(self, kind: str, id: str) -> str | None:
+        resource = RESOURCES.get(kind)
+        domain = self.profile.setting("domain")
+        if not isinstance(resource, FsResource) or resource.web is None or not domain:
+            return None
+        return web_url(domain, f"/{resource.web}/{id}")
+
+    def resource(self, kind: str) -> FsResource:
+        found = super().resource(kind)
+        assert isinstance(found, FsResource)
+        return found
+
+    # -- requests -----------------------------------------------------------------
+
+    async def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Json:
+        return self._object(await self.session.json("GET", path, params=params), path)
+
+    def _object(self, body: Any, path: str) -> Json:
+        if not isinstance(body, dict):
+            raise BadResponse(self.label, f"the reply to {path} was not a JSON object")
+        return body
+
+    def _take(self, body: Json, key: str, path: str, kind: type = dict) -> Any:
+        value = body.get(key)
+        if not isinstance(value, kind):
+            raise BadResponse(self.label, f"the reply to {path} had no {key!r}")
+        return value
+
+    # -- schema ---------------------------------------------------------------------
+
+    async def kinds(self) -> list[KindInfo]:
+        infos = []
+        for resource in map(self.resource, RESOURCES):
+            if resource.kind == Kind.TASK:
+                views = dict(TASK_VIEWS)
+            else:
+                views = {
+                    str(f["id"]): str(f.get("name", f["id"])) for f in await self._filters(resource)
+                }
+            infos.append(
+                KindInfo(
+                    kind=resource.kind,
+                    label=resource.label,
+                    singular=resource.singular,
+                    columns=list(resource.columns),
+                    sortable=list(resource.sorts),
+                    searchable=resource.kind != Kind.TASK,
+                    editable=True,
+                    creatable=True,
+                    deletable=True,
+                    has_timeline=resource.kind != Kind.TASK,
+                    views=views,
+                    roles=resource.roles(),
+                    references=resource.references(),
+                    day_views=list(resource.day_views),
+                )
+            )
+        return infos
+
+    async def build_fields(self, resource: Resource) -> list[FieldSpec]:
+        """The declared fields, relabelled and made required as the account's field
+        settings say (``/api/settings/<resource>/fields``; tasks have none), then the
+        settings' custom fields."""
+        settings: dict[str, Json] = {}
+        if resource.kind != Kind.TASK:
+            path = f"settings/{resource.path}/fields"
+            for item in self._take(await self._get(path), "fields", path, list):
+                if isinstance(item, dict) and item.get("name"):
+                    settings[str(item["name"])] = item
+        labels, required, choices = {}, {}, {}
+        for field in resource.fields:
+            setting = settings.pop(field.path, {})  # the first field of a path takes it
+            labels[field.key] = str(setting.get("label") or "")
+            required[field.key] = bool(setting.get("required")) or field.required
+            if field.options:
+                continue
+            found = await self.choices(field.choices) if field.choices else []
+            if not found and field.choices not in OWN_SOURCES and field.type in _LISTED:
+                found = _setting_choices(setting)
+            choices[field.key] = found
+        customs = [
+            custom_spec(
+                str(item["name"]),
+                str(item.get("label") or ""),
+                str(item.get("type")),
+                SETTINGS_TYPES,
+                required=bool(item.get("required")),
+                choices=_setting_choices(item),
+            )
+            for item in settings.values()
+            if _is_custom(item)
+        ]
+        return resource.specs(choices, labels, required) + customs
+
+    async def choices(self, source: str) -> list[Choice]:
+        if source == OWNERS:
+            owners = await self._selector(OWNERS)
+            return [Choice(value=str(u["id"]), label=name(u)) for u in owners if "id" in u]
+        if source == CURRENCIES:
+            return [Choice(value=c, label=c) for c in (await self._currencies()).values()]
+        if source == STAGES:
+            stages = await self._stage_map()
+            names = {str(p["id"]): name(p) for p in await self._pipeline_list()}
+            return [
+                Choice(
+                    value=sid,
+                    label=name(stage),
+                    group=names.get(str(stage.get("deal_pipeline_id"))),
+                    color=records.stage_color(stage),
+                )
+                for sid, stage in stages.items()
+            ]
+        if source == PIPELINES:
+            return [Choice(value=str(p["id"]), label=name(p)) for p in await self._pipeline_list()]
+        if source == OUTCOMES:
+            return [Choice(value=str(o["id"]), label=name(o)) for o in await self._task_outcomes()]
+        listed = await self._selector(source)
+        return [Choice(value=str(i["id"]), label=name(i)) for i in listed if "id" in i]
+
+    async def _selector(self, source: str) -> list[Json]:
+        async def load() -> list[Json]:
+            try:
+                body = await self.session.json("GET", f"selector/{source}")
+            except NotFound:
+                body = []
+            return items(body)
+
+        return await self.cached(f"selector:{source}", load)
+
+    async def _task_outcomes(self) -> list[Json]:
+        """The outcomes of the "Task" sales activity type (all outcomes if it has none)."""
+        outcomes = [o for o in await self._selector("sales_activity_outcomes") if "id" in o]
+        types = await self._selector("sales_activity_types")
+        task = next((t for t in types if name(t).lower() == "task"), None)
+        if task is None:
+            return outcomes
+        mine = [o for o in outcomes if str(o.get("sales_activity_type_id")) == str(task["id"])]
+        return mine or outcomes
+
+    async def _currencies(self) -> dict[str, str]:
+        """Currency id -> ISO code (loaded once)."""
+        await self._selector(CURRENCIES)
+        return self._currency_codes()
+
+    def _currency_codes(self) -> dict[str, str]:
+        out = {}
+        for item in self.lookups.get(f"selector:{CURRENCIES}", []):
+            code = item.get("currency_code") or item.get("code") or item.get("name")
+            if "id" in item and code:
+                out[str(item["id"])] = str(code).upper()
+        return out
+
+    async def _pipeline_list(self) -> list[Json]:
+        async def load() -> list[Json]:
+            return [p for p in await self._selector("deal_pipelines") if "id" in p]
+
+        return await self.cached(PIPELINES, load)
+
+    async def _stage_map(self) -> dict[str, Json]:
+        """Every deal stage by id, read per pipeline so each knows its pipeline."""
+
+        async def load() -> dict[str, Json]:
+            stages: dict[str, Json] = {}
+            for pipeline in await self._pipeline_list():
+                path = f"selector/deal_pipelines/{pipeline['id']}/deal_stages"
+                for stage in items(await self.session.json("GET", path)):
+                    stages[str(stage["id"])] = {"deal_pipeline_id": pipeline["id"], **stage}
+            if not stages:
+                for stage in items(await self.session.json("GET", "selector/deal_stages")):
+                    stages[str(stage["id"])] = stage
+            return stages
+
+        return await self.cached(STAGES, load)
+
+    def _context(self) -> Context:
+        """The lookup tables loaded so far (``_prepare`` loads those a kind needs)."""
+        stages: dict[str, Json] = self.lookups.get(STAGES, {})
+        statuses = {sid: records.stage_status(stage) or "" for sid, stage in stages.items()}
+        return self.context({CURRENCY_TABLE: self._currency_codes(), STATUS_TABLE: statuses})
+
+    # -- lists ------------------------------------------------------------------------
+
+    async def _filters(self, resource: FsResource) -> list[Json]:
+        async def load() -> list[Json]:
+            path = f"{resource.path}/filters"
+            filters = self._take(await self._get(path), "filters", path, list)
+            return [f for f in filters if isinstance(f, dict) and "id" in f]
+
+        return await self.cached(f"views:{resource.path}", load)
+
+    async def list_page(self, kind: str, query: Query) -> Page:
+        resource = self.resource(kind)
+        if query.search.strip() and kind != Kind.TASK:
+            return await self._search(resource, query.search.strip())
+        if kind == Kind.TASK:
+            path = "tasks"
+        else:
+            view = query.view or await self._default_view(resource)
+            path = f"{resource.path}/view/{view}"
+        body = await self._get(path, paging.list_params(resource, query))
+        found = self._take(body, resource.path, path, list)
+        await self._prepare(kind)
+        page = [self._record(resource, item, body) for item in found]
+        meta = body.get("meta")
+        meta = meta if isinstance(meta, dict) else {}
+        total = number(meta.get("total"))
+        cursor = resource.paging.next_cursor(query.cursor, query.per_page, len(found), body)
+        if query.updated_since is not None:
+            since = query.updated_since
+            fresh = [r for r in page if r.updated_at is None or r.updated_at >= since]
+            if resource.sorts and len(fresh) < len(page):  # newest first: an older one ends it
+                cursor = None
+            page = fresh
+        return Page(records=page, total=None if total is None else int(total), next_cursor=cursor)
+
+    async def _default_view(self, resource: FsResource) -> str:
+        chosen = paging.default_view(resource, await self._filters(resource))
+        if chosen is None:
+            raise BadResponse(self.label, f"Freshsales offered no views of {resource.label}")
+        return str(chosen["id"])
+
+    async def _search(self, resource: FsResource, text: str) -> Page:
+        entity = resource.wrapper
+        body = await self.session.json("GET", "search", params={"q": text, "include": entity})
+        hits = body if isinstance(body, list) else items(body)
+        found = []
+        for hit in hits:
+            if not isinstance(hit, dict) or "id" not in hit:
+                continue
+            if str(hit.get("type", entity)).lower().replace(" ", "_") not in (entity, ""):
+                continue
+            record = self._record(resource, hit, {})
+            found.append(record.model_copy(update={"partial": True}))
+        return Page(records=found, total=len(found), next_cursor=None)
+
+    async def _prepare(self, kind: str) -> None:
+        """Load the lookups that reading a record of ``kind`` needs (cached)."""
+        if kind == Kind.DEAL:
+            await self._currencies()
+            await self._stage_map()
+
+    # -- one record ----------------------------------------------------------------------
+
+    async def get(self, kind: str, id: str) -> Record:
+        resource = self.resource(kind)
+        path = resource.item(id)
+        body = await self._get(path, {"include": resource.include})
+        await self._prepare(kind)
+        return self._record(resource, self._take(body, resource.wrapper, path), body)
+
+    def _record(self, resource: FsResource, item: Json, body: Json) -> Record:
+        fields = resource.read(item, self._context())
+        related = records.related(resource, item, body)
+        if resource.kind == Kind.CONTACT and fields.get("company") is None:
+            accounts = related.get("Accounts") or []
+            fields["company"] = accounts[0].id if accounts else None
+        owner = records.owner_ref(item, body)
+        if owner is not None:
+            related["Owner"] = [owner]
+        return Record(
+            vendor=self.name,
+            profile=self.profile.name,
+            kind=resource.kind,
+            id=record_id(self.label, item.get("id"), resource.kind),
+            title=records.title(resource, item),
+            subtitle=self._subtitle(resource, fields, related),
+            created_at=parse_datetime(item.get("created_at")),
+            updated_at=parse_datetime(item.get("updated_at")),
+            remote_url=self.record_url(resource.kind, str(item["id"])),
+            fields=fields,
+            related=related,
+            raw=item,
+        )
+
+    def _subtitle(
+        self, resource: FsResource, fields: Json, related: dict[str, list[RelatedRef]]
+    ) -> str:
+        parts: list[str | None] = []
+        if resource.kind == Kind.CONTACT:
+            accounts = related.get("Accounts") or []
+            parts = [fields.get("job_title"), accounts[0].title if accounts else None]
+        elif resource.kind == Kind.LEAD:
+            parts = [fields.get("job_title"), fields.get("company")]
+        elif resource.kind == Kind.COMPANY:
+            parts = [fields.get("city"), fields.get("website")]
+        elif resource.kind == Kind.DEAL:
+            amount = fields.get("amount")
+            account = related.get("Account") or []
+            stage = self.lookups.get(STAGES, {}).get(str(fields.get("stage")))
+            parts = [
+                f"{fields.get('currency') or ''} {amount}".strip() if amount else None,
+                name(stage) if stage else None,
+                account[0].title if account else None,
+            ]
+        elif resource.kind == Kind.TASK:
+            due = parse_datetime(fields.get("due_at"))
+            parts = ["done" if fields.get("done") else None, f"due {due:%Y-%m-%d}" if due else None]
+        return " · ".join(p for p in parts if p)
+
+    # -- timeline ---------------------------------------------------------------------------
+
+    async def timeline(self, kind: str, id: str) -> list[Activity]:
+        resource = self.resource(kind)
+        if kind == Kind.TASK:
+            return []
+        activities: list[Activity] = []
+        covered: set[tuple[str, str]] = set()
+        path = f"{resource.item(id)}/activities"
+        try:
+            body = self._object(
+                await self.session.json("GET", path, params={"include": "user"}), path
+            )
+        except NotFound:
+            body = {}
+        users = by_id(body.get("users"))
+        types = {str(t["id"]): name(t) for t in await self._selector("sales_activity_types")}
+        for item in body.get("activities") or []:
+            if isinstance(item, dict):
+                activities.append(timeline.activity(item, users, types))
+                if item.get("actionable_type") and item.get("actionable_id") is not None:
+                    covered.add((str(item["actionable_type"]).lower(), str(item["actionable_id"])))
+        if resource.timeline_include:
+            path = resource.item(id)
+            record_body = await self._get(path, {"include": resource.timeline_include})
+            record = self._take(record_body, resource.wrapper, path)
+            activities.extend(timeline.embedded(record, record_body, covered))
+        activities.sort(key=lambda a: a.occurred_at, reverse=True)
+        return activities
+
+    # -- writes --------------------------------------------------------------------------------
+
+    async def update(self, change: Change) -> Record:
+        resource = self.resource(change.ref.kind)
+        payload = await self._payload(resource, change.values)
+        path = resource.item(change.ref.id)
+        body = self._object(await self.session.json("PUT", path, json=resource.wrap(payload)), path)
+        await self._prepare(resource.kind)
+        return self._record(resource, self._take(body, resource.wrapper, path), body)
+
+    async def create(self, kind: str, values: dict[str, Any], idempotency_key: str) -> Record:
+        resource = self.resource(kind)
+        payload = await self._payload(resource, values)
+        await self._prepare(resource.kind)
+        # No look-up first: the outbox looks (``find_created``) only when an earlier try
+        # may have arrived, so a second identical create made on purpose is sent.
+        path = resource.path
+        body = self._object(
+            await self.session.json("POST", path, json=resource.wrap(payload)), path
+        )
+        await self._prepare(resource.kind)
+        return self._record(resource, self._take(body, resource.wrapper, path), body)
+
+    async def _payload(self, resource: FsResource, values: Mapping[str, Any]) -> Json:
+        """Neutral values -> the Freshsales attributes, only for the keys given."""
+        if values.get("currency") not in (None, "") and resource.field("currency"):
+            await self._currencies()
+        return resource.write(values, self._context())
+
+    async def lookalikes(
+        self, kind: str, values: dict[str, Any], idempotency_key: str
+    ) -> list[Record]:
+        """A task's siblings on its record, or the exact search hits of a name or email."""
+        resource = self.resource(kind)
+        how = _lookup(resource, values)
+        if how is None:
+            raise CannotTell(self.label, f"a {resource.singular} like this cannot be looked up")
+        await self._prepare(resource.kind)
+        if resource.kind == Kind.TASK:
+            path = resource_of(how[0]).item(str(how[1]))
+            body = await self._get(path, {"include": "tasks"})
+            tasks = body.get("tasks") or []
+            return [self._record(resource, t, body) for t in tasks if isinstance(t, dict)]
+        term = str(how[1])
+        hits = await self.session.json(
+            "GET", "search", params={"q": term, "include": resource.wrapper}
+        )
+        exact = [
+            str(hit["id"])
+            for hit in (hits if isinstance(hits, list) else items(hits))
+            if isinstance(hit, dict)
+            and "id" in hit
+            and term.lower() in (str(hit.get("name")).lower(), str(hit.get("email")).lower())
+        ]
+        return [await self.get(resource.kind, id) for id in exact[-LOOKALIKES:]]
+
+    async def delete(self, ref: RecordRef) -> None:
+        resource = self.resource(ref.kind)
+        await self.session.request("DELETE", resource.item(ref.id), expect_json=False)
+
+    async def add_note(self, ref: RecordRef, text: str) -> Activity:
+        self.resource(ref.kind)
+        if ref.kind not in TARGETABLE:
+            raise Rejected(
+                self.label, "Freshsales notes belong to leads, contacts, accounts and deals"
+            )
+        note = {
+            "description": text,
+            "targetable_type": TARGETABLE[ref.kind],
+            "targetable_id": vendor_id(ref.id),
+        }
+        body = self._object(await self.session.json("POST", "notes", json={"note": note}), "notes")
+        return timeline.note_activity(self._take(body, "note", "notes"), {}, fallback=None)
+
+
+def _lookup(resource: FsResource, values: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """How an earlier create of ``values`` is found: a task by its target record
+    (``(kind, id)``), others by an exact search term (``("search", term)``); None: no way."""
+    if resource.kind == Kind.TASK:
+        return next(((k, values[f]) for k, f in TARGET_FIELD.items() if values.get(f)), None)
+    full_name = " ".join(str(values.get(k) or "") for k in ("first_name", "last_name"))
+    term = str(values.get("email") or values.get("name") or full_name).strip()
+    return ("search", term) if len(term) >= 2 else None
+
+
+def _is_custom(item: Json) -> bool:
+    return str(item.get("name", "")).startswith("cf_") or item.get("default") is False
+
+
+def _setting_choices(item: Json) -> list[Choice]:
+    """A field setting's own choices (``custom_spec`` keeps them for choice types only)."""
+    return [
+        Choice(value=str(c.get("id", c.get("value"))), label=str(c.get("value", c.get("id"))))
+        for c in item.get("choices") or []
+        if isinstance(c, dict)
+    ]

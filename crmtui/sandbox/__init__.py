@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import import_module
+from importlib.metadata import entry_points
 from typing import Any
 
 from crmtui.sandbox.fake import Fake
@@ -78,9 +79,31 @@ SANDBOXES: dict[str, SandboxInfo] = {
 }
 
 
+def register(sandbox: SandboxInfo) -> SandboxInfo:
+    """Make a sandbox known (a vendor shipped as its own package, or defined by a test):
+    ``info``, ``create_app`` and the demo find it. A vendor's name is taken once."""
+    taken = SANDBOXES.get(sandbox.vendor)
+    if taken is not None and taken != sandbox:
+        raise ValueError(f"a sandbox for {sandbox.vendor!r} is already known")
+    SANDBOXES[sandbox.vendor] = sandbox
+    return sandbox
+
+
+def available() -> dict[str, SandboxInfo]:
+    """Every sandbox: built in, registered, and those of installed packages (the
+    ``crmtui.sandboxes`` entry-point group, each naming a ``SandboxInfo``)."""
+    for ep in entry_points(group="crmtui.sandboxes"):
+        if ep.name not in SANDBOXES:
+            found = ep.load()
+            if not isinstance(found, SandboxInfo) or found.vendor != ep.name:
+                raise TypeError(f"{ep.value} is not the SandboxInfo of {ep.name!r}")
+            register(found)
+    return SANDBOXES
+
+
 def info(vendor: str) -> SandboxInfo:
     try:
-        return SANDBOXES[vendor]
+        return SANDBOXES[vendor] if vendor in SANDBOXES else available()[vendor]
     except KeyError:
         known = ", ".join(sorted(SANDBOXES))
         raise KeyError(f"no sandbox for {vendor!r}; sandboxes: {known}") from None
@@ -92,4 +115,14 @@ def create_app(vendor: str, **options: Any) -> Any:
     return getattr(import_module(module), attr)(**options)
 
 
-__all__ = ["SANDBOXES", "Fake", "Faults", "SandboxClock", "SandboxInfo", "create_app", "info"]
+__all__ = [
+    "SANDBOXES",
+    "Fake",
+    "Faults",
+    "SandboxClock",
+    "SandboxInfo",
+    "available",
+    "create_app",
+    "info",
+    "register",
+]

@@ -1,4 +1,5 @@
-"""Vendor adapters, found through the ``crmtui.vendors`` entry-point group."""
+"""Vendor adapters: the five built in, those of the ``crmtui.vendors`` entry-point group
+(a CRM shipped as its own package), and those ``register`` ed at run time."""
 
 from __future__ import annotations
 
@@ -18,16 +19,42 @@ BUILTIN = {
 }
 
 
+# Registered at run time (``register``): name -> the adapter class.
+_REGISTERED: dict[str, type[Vendor]] = {}
+
+
 @cache
-def available() -> dict[str, str]:
-    """Vendor name -> "module:Class" for every installed adapter."""
+def _installed() -> dict[str, str]:
     found = dict(BUILTIN)
     for ep in entry_points(group="crmtui.vendors"):
         found[ep.name] = ep.value
     return found
 
 
+def available() -> dict[str, str]:
+    """Vendor name -> "module:Class" for every adapter: built in, installed (entry points)
+    or registered at run time."""
+    found = dict(_installed())
+    for name, cls in _REGISTERED.items():
+        found[name] = f"{cls.__module__}:{cls.__qualname__}"
+    return found
+
+
+def register(cls: type[Vendor]) -> type[Vendor]:
+    """Make an adapter known under ``cls.name`` (e.g. a CRM a notebook or a test defines;
+    usable as a class decorator). A name already taken by another adapter is refused."""
+    if not (isinstance(cls, type) and issubclass(cls, Vendor)):
+        raise TypeError(f"{cls!r} is not a crmtui Vendor")
+    taken = _REGISTERED.get(cls.name)
+    if (taken is not None and taken is not cls) or (taken is None and cls.name in _installed()):
+        raise ValueError(f"a vendor named {cls.name!r} is already known")
+    _REGISTERED[cls.name] = cls
+    return cls
+
+
 def load(name: str) -> type[Vendor]:
+    if name in _REGISTERED:
+        return _REGISTERED[name]
     try:
         target = available()[name]
     except KeyError:
@@ -40,4 +67,4 @@ def load(name: str) -> type[Vendor]:
     return cls
 
 
-__all__ = ["Profile", "Setting", "Vendor", "available", "load"]
+__all__ = ["Profile", "Setting", "Vendor", "available", "load", "register"]

@@ -481,6 +481,7 @@ class Crm:
         )
 
     async def create(self, profile: str, kind: str, texts: dict[str, Any]) -> Change:
+        self._offered(profile, kind, ChangeOp.CREATE)
         ref = RecordRef(profile=profile, kind=kind, id="new")
         values = await self.validate(ref, texts)
         change = Change(ref=ref, op=ChangeOp.CREATE, values=values)
@@ -490,7 +491,21 @@ class Crm:
         return self._enqueue(change, what=f"the new {kind}")
 
     async def delete(self, ref: RecordRef) -> Change:
+        self._offered(ref.profile, ref.kind, ChangeOp.DELETE)
         return self._enqueue(Change(ref=ref, op=ChangeOp.DELETE), what="the delete")
+
+    def _offered(self, profile: str, kind: str, op: ChangeOp) -> None:
+        """Refuse, before anything is queued, a create or delete the kind says its vendor
+        does not offer (``KindInfo.creatable`` / ``deletable``)."""
+        info = self.kind_info(profile, kind)
+        if info is None or (info.creatable if op is ChangeOp.CREATE else info.deletable):
+            return
+        what = "create" if op is ChangeOp.CREATE else "delete"
+        raise CrmError(
+            self.vendor_label(profile),
+            f"{self.vendor_label(profile)} offers no way to {what} {info.label.lower()};"
+            " nothing was queued",
+        )
 
     async def add_note(self, ref: RecordRef, text: str) -> Change:
         """Queue a note on a record's timeline; it shows at once, marked as queued."""

@@ -285,6 +285,30 @@ async def test_groups_items_and_pages(client: httpx.AsyncClient, app: Any) -> No
     assert {g["element_type"] for g in default} == {"individuals", "opportunities"}
 
 
+async def test_filter_rules_are_checked_when_the_filter_is_created(
+    client: httpx.AsyncClient,
+) -> None:
+    """A rule the account could never evaluate is a 400 at creation, not a crash on listing."""
+    for rule in (
+        {"field": "value", "operator": "greater_than", "values": {"value": "lots"}},
+        {"field": "value", "operator": "less_than"},
+        {"operator": "equal", "values": {"id": "x"}},
+        "value > 40000",
+    ):
+        refused = await client.post("opportunities/filters", json={"rules": [[rule]]})
+        assert refused.status_code == 400, rule
+    big = {"field": "value", "operator": "greater_than", "values": {"value": 40000}}
+    flt = (await client.post("opportunities/filters", json={"rules": [[big]]})).json()
+    body = {"name": "Big", "group_type": "smart", "element_type": "opportunities"}
+    group = (await client.post("groups", json=body | {"filter_id": flt["id"]})).json()
+    page = await client.get(
+        "group_pages",
+        params={"item_type": "opportunities", "group_id": group["id"], "columns": "value"},
+    )
+    values = [row["cells"][0] for row in page.json()["rows"]]
+    assert values and all(v > 40000 for v in values)
+
+
 async def test_custom_fields_tags_users_campaigns(client: httpx.AsyncClient) -> None:
     fields = (await client.get("custom_fields?start=0&rows=-1&filter=view%3Dindividuals")).json()
     assert fields and {f["view"] for f in fields} == {"individuals"}

@@ -69,6 +69,7 @@ from crmtui.sandbox.salesseek.data import (
     SalesSeekDB,
     build,
     category,
+    check_rules,
 )
 
 COOKIE = "salesseek"
@@ -447,8 +448,7 @@ def filter_routes() -> list[BaseRoute]:
     async def create(request: Request, ctx: Ctx) -> Response:
         body = await body_of(request)
         rules = body.get("rules", [])
-        if not isinstance(rules, list) or not all(isinstance(r, list) for r in rules):
-            raise ApiError(400, "rules must be a list of lists of rules")
+        check_rules(rules)
         kind = request.path_params["record_type"]
         flt = {"id": ctx.db.new_id(), "filter_type": kind, "rules": rules}
         ctx.db.filters[flt["id"]] = flt
@@ -550,7 +550,9 @@ def _writer(method: str) -> Writer:
     def write(
         db: SalesSeekDB, rec: dict[str, Any] | None, body: dict[str, Any], user_id: str
     ) -> dict[str, Any]:
-        return getattr(db, method)(rec, body, user_id)
+        write_one: Callable[[dict[str, Any] | None, dict[str, Any], str], dict[str, Any]]
+        write_one = getattr(db, method)
+        return write_one(rec, body, user_id)
 
     return write
 

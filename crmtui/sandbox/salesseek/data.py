@@ -210,7 +210,9 @@ class SalesSeekDB:
         return stamp(self.clock())
 
     def store(self, kind: str) -> dict[str, dict[str, Any]]:
-        return getattr(self, kind)
+        """The records of one kind (an attribute named as the API's plural)."""
+        records: dict[str, dict[str, Any]] = getattr(self, kind)
+        return records
 
     def find(self, kind: str, id: str) -> dict[str, Any]:
         try:
@@ -365,6 +367,7 @@ class SalesSeekDB:
     def related_ids(self, item_type: str, item_id: str, flags: set[str]) -> list[str]:
         """Records whose activities a timeline pulls in through the ``include_*`` flags."""
         out: list[str] = []
+        org_id: str | None
         if item_type == "organizations":
             org_id = item_id
         else:
@@ -382,7 +385,7 @@ class SalesSeekDB:
     def _owner(self, value: Any, what: str = "owner_id") -> str:
         if value not in self.users:
             raise ApiError(400, f"{what}: unknown user {value!r}")
-        return value
+        return str(value)
 
     def _tags(self, value: Any, user_id: str) -> list[dict[str, str]]:
         if not isinstance(value, list):
@@ -770,22 +773,58 @@ def _any_rule(rec: dict[str, Any], rules: list[dict[str, Any]]) -> bool:
     return any(_rule(rec, rule) for rule in rules)
 
 
-def _rule(rec: dict[str, Any], rule: dict[str, Any]) -> bool:
-    """One filter rule: ``equal``, ``not_equal``, ``contains``, ``greater``/``less``."""
+_COMPARISONS = ("greater", "greater_than", "less", "less_than")
+
+
+def _wanted(rule: dict[str, Any]) -> object:
     values = rule.get("values")
-    wanted = values.get("id", values.get("value")) if isinstance(values, dict) else values
-    have = rec.get(rule.get("field", ""))
-    match rule.get("operator"):
+    return values.get("id", values.get("value")) if isinstance(values, dict) else values
+
+
+def _number(value: object) -> float | None:
+    """A comparison's operand: a JSON number, or text that reads as one."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def check_rules(rules: Any) -> None:
+    """A filter's ``rules`` as the docs give them: a list (AND) of lists (OR) of rule
+    objects, each naming a ``field`` and an ``operator``. The docs list no operators, so
+    any is kept (one this account does not know matches nothing); a comparison
+    (``greater``/``less``) needs a number to compare with. SalesSeek validates a filter
+    when it is saved, so a rule it could never evaluate is a 400 here, not later."""
+    if not isinstance(rules, list) or not all(isinstance(ors, list) for ors in rules):
+        raise ApiError(400, "rules must be a list of lists of rules")
+    for rule in (rule for ors in rules for rule in ors):
+        if not isinstance(rule, dict):
+            raise ApiError(400, f"rules: {rule!r} is not a rule object")
+        if not isinstance(rule.get("field"), str) or not isinstance(rule.get("operator"), str):
+            raise ApiError(400, "rules: every rule needs a field and an operator")
+        if rule["operator"] in _COMPARISONS and _number(_wanted(rule)) is None:
+            raise ApiError(400, f"rules: {rule['field']} {rule['operator']} needs a number")
+
+
+def _rule(rec: dict[str, Any], rule: dict[str, Any]) -> bool:
+    """One filter rule (checked by ``check_rules``): ``equal``, ``not_equal``, ``contains``,
+    ``greater``/``less``, ``any``."""
+    wanted = _wanted(rule)
+    have: object = rec.get(rule["field"])
+    match rule["operator"]:
         case "equal":
             return have == wanted
         case "not_equal":
             return have != wanted
         case "contains":
             return str(wanted).lower() in str(have or "").lower()
-        case "greater" | "greater_than":
-            return isinstance(have, int | float) and have > float(wanted)
-        case "less" | "less_than":
-            return isinstance(have, int | float) and have < float(wanted)
+        case "greater" | "greater_than" | "less" | "less_than" as operator:
+            bound = _number(wanted)
+            if bound is None or not isinstance(have, int | float):
+                return False
+            return have > bound if operator.startswith("greater") else have < bound
         case "any":
             return have in (wanted if isinstance(wanted, list) else [wanted])
     return False
@@ -1211,7 +1250,8 @@ class _Seeder:
         db = self.db
         kind = self.rng.choice(("organizations", "individuals", "individuals", "opportunities"))
         rec = self.pick(kind)
-        org_id = rec["id"] if kind == "organizations" else rec.get("organization_id")
+        # every seeded individual and deal belongs to an organization
+        org_id: str = rec["id"] if kind == "organizations" else rec["organization_id"]
         company = self.companies[org_id]
         person = self.people.get(rec["id"]) or self.fake.person(company)
         created = self.after(rec["created"])
@@ -1350,7 +1390,7 @@ class _Seeder:
                 [[{"field": "value", "operator": "greater_than", "values": {"value": 40000}}]],
             ),
         ):
-            flt = {"id": db.new_id(), "filter_type": element, "rules": rules}
+            flt: dict[str, Any] = {"id": db.new_id(), "filter_type": element, "rules": rules}
             db.filters[flt["id"]] = flt
             group(name, "smart", element, filter_id=flt["id"])
 

@@ -301,9 +301,9 @@ class ProfileConfig:
                         f"or {setting.name}_keyring = true"
                     )
             else:
-                value = self.values.get(setting.name)
-                if value not in (None, ""):
-                    settings[setting.name] = setting.check(str(value))
+                given = self.values.get(setting.name)
+                if given not in (None, ""):
+                    settings[setting.name] = setting.check(str(given))
         base_url = self.values.get("base_url")
         return Profile(
             name=self.name,
@@ -340,7 +340,7 @@ def _env_shown(variable: object) -> str:
 
 def keyring_get(user: str) -> str:
     try:
-        import keyring  # type: ignore[import-not-found]
+        import keyring
     except ImportError:
         raise ConfigError(
             "a profile reads its secret from the system keyring, but the keyring "
@@ -351,8 +351,8 @@ def keyring_get(user: str) -> str:
 
 def keyring_delete(user: str) -> bool:
     try:
-        import keyring  # type: ignore[import-not-found]
-        from keyring.errors import PasswordDeleteError  # type: ignore[import-not-found]
+        import keyring
+        from keyring.errors import PasswordDeleteError
     except ImportError:
         return False
     try:

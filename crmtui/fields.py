@@ -13,7 +13,7 @@ import time
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, assert_never
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tzlocal
@@ -95,6 +95,12 @@ def parse_date(value: str | date | datetime | int | None) -> date | None:
         return dt.date() if dt else None
 
 
+def decimals(amount: Decimal) -> int:
+    """The digits a Decimal holds after the point: "1.005" has 3, "1E+2" and NaN have 0."""
+    exponent = amount.as_tuple().exponent  # "n"/"N"/"F" for NaN and infinities
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
 def money(value: Any) -> str | None:
     """A money amount as exact Decimal text, at least two decimals ("1250.00", "1.005"), or None.
 
@@ -106,7 +112,7 @@ def money(value: Any) -> str | None:
         amount = Decimal(str(value))
         if not amount.is_finite():
             return None
-        if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        if decimals(amount) > 2:
             return format(amount, "f")
         return str(amount.quantize(Decimal("0.01")))
     except InvalidOperation:  # not a number, or too many digits to keep the cents
@@ -407,7 +413,8 @@ def _validate(spec: FieldSpec, text: Any, currency: str | None, group: set[str] 
             if not parts:  # "," is as empty as ""
                 return _empty(spec)
             return [_choice(spec, part, group) for part in parts]
-    return raw  # pragma: no cover - every FieldType is matched above
+        case _:  # mypy proves every FieldType is matched above
+            assert_never(spec.type)
 
 
 def _empty(spec: FieldSpec) -> Any:
@@ -769,7 +776,7 @@ def display(spec: FieldSpec | None, value: Any, *, currency: str | None = None) 
             if not amount.is_finite():
                 return str(value)
             places = minor_units(currency)
-            places = max(places, -amount.normalize().as_tuple().exponent)  # type: ignore[operator]
+            places = max(places, decimals(amount.normalize()))
             text = f"{amount:,.{places}f}"
             return f"{text} {currency}" if currency else text
         case FieldType.BOOL:

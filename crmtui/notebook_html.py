@@ -13,6 +13,7 @@ become pandas timestamps (UTC for date-times), so the frame is ready for analysi
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from html import escape as html_escape
@@ -43,10 +44,9 @@ Specs = Mapping[str, FieldSpec]
 def require_pandas() -> ModuleType:
     """The pandas module, or an ImportError that says how to install it."""
     try:
-        import pandas
+        return importlib.import_module("pandas")
     except ImportError as exc:
         raise ImportError(PANDAS_HINT) from exc
-    return pandas
 
 
 # -- cells ----------------------------------------------------------------------------

@@ -727,7 +727,7 @@ class VendorSession:
     # -- helpers -------------------------------------------------------------
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(self.http.backoff_cap, self.http.backoff * 2 ** (attempt - 1))
+        ceiling = min(self.http.backoff_cap, self.http.backoff * 2.0 ** (attempt - 1))
         return ceiling * (0.5 + random.random() / 2)
 
     def _path(self, url: httpx.URL | str) -> str:

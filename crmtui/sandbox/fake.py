@@ -7,8 +7,12 @@ name what they expect and the demo looks the same every time.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
+
+T = TypeVar("T")
 
 FIRST = [
     "Olivia",
@@ -355,7 +359,7 @@ class Fake:
         self.now = now or self.NOW
         self._companies: set[str] = set()
 
-    def pick(self, seq):  # type: ignore[no-untyped-def]
+    def pick(self, seq: Sequence[T]) -> T:
         return self.rng.choice(seq)
 
     def phone(self) -> str:

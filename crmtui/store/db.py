@@ -385,7 +385,8 @@ class Database:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction (nested calls join the outer one)."""
         with self.lock:
-            if self.conn.in_transaction:
+            nested = self.conn.in_transaction
+            if nested:
                 yield self.conn
                 return
             self.conn.execute("BEGIN IMMEDIATE")

@@ -15,6 +15,7 @@ from crmtui.sandbox.activecampaign.common import (
     check,
     empty,
     int_text,
+    invalid,
     listing,
     meta_not_found,
     ok,
@@ -224,8 +225,9 @@ async def create_datum(c: Ctx) -> Response:
 def _items(body: Any) -> list[dict[str, Any]]:
     items = body.get("dealCustomFieldData") if isinstance(body, dict) else body
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        check([Problem("No field values were provided.", "field_missing", "dealCustomFieldData")])
-    return items  # type: ignore[return-value]
+        problem = Problem("No field values were provided.", "field_missing", "dealCustomFieldData")
+        raise invalid([problem])
+    return items
 
 
 async def bulk_create(c: Ctx) -> Response:

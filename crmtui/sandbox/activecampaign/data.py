@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 from crmtui.sandbox.fake import Company, Fake, Person
@@ -39,6 +39,12 @@ LEAD_SOURCES = ["Website", "Referral", "Partner", "Event", "Outbound"]
 TAGS = ("vip", "newsletter", "trial")
 
 
+@overload
+def stamp(dt: datetime) -> str: ...
+@overload
+def stamp(dt: None) -> None: ...
+@overload
+def stamp(dt: datetime | None) -> str | None: ...
 def stamp(dt: datetime | None) -> str | None:
     """A timestamp as AC writes it: ISO 8601, whole seconds, in the account's zone."""
     if dt is None:
@@ -122,7 +128,7 @@ class Db:
     ) -> Row:
         """Append one deal activity (the deal's timeline) and count it on the deal."""
         deal = self.deals[deal_id]
-        row = {
+        row: Row = {
             "id": self.next_id("activities"),
             "deal": deal_id,
             "d_id": deal_id,
@@ -185,9 +191,9 @@ def build(seed: int = 0, scale: int = 1, now: datetime | None = None) -> Db:
     for account in db.accounts.values():
         account["dealCount"] = "0"
     for deal in db.deals.values():
-        account = db.accounts.get(deal["account"] or "")
-        if account:
-            account["dealCount"] = str(int(account["dealCount"]) + 1)
+        owner = db.accounts.get(deal["account"] or "")
+        if owner:
+            owner["dealCount"] = str(int(owner["dealCount"]) + 1)
     return db
 
 
@@ -265,7 +271,7 @@ def _config(db: Db, fake: Fake) -> None:
     created = fake.now - timedelta(days=720)
     for title, currency, stage_titles in PIPELINES:
         gid = db.next_id("groups")
-        group = {
+        group: Row = {
             "id": gid,
             "title": title,
             "currency": currency,

@@ -4,7 +4,7 @@ contact's deals, deal activities and deal notes."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.responses import Response
@@ -21,6 +21,7 @@ from crmtui.sandbox.activecampaign.common import (
     field_contains,
     filter_time,
     int_text,
+    invalid,
     listing,
     not_found,
     ok,
@@ -75,6 +76,13 @@ def find_deal(db: Db, id: str) -> Row:
 # -- filters and orders --------------------------------------------------------------
 
 
+def _time_bound(key: str, bound: datetime, *, after: bool) -> Predicate:
+    """``created_after``/``updated_before`` and the like: ``after`` includes the bound."""
+    if after:
+        return lambda d: when(d[key]) >= bound
+    return lambda d: when(d[key]) < bound
+
+
 def deal_filters(c: Ctx) -> list[Predicate]:
     """The documented ``filters[...]`` of ``GET /deals`` as predicates (unknown ignored)."""
     db, f = c.db, c.filters()
@@ -100,10 +108,7 @@ def deal_filters(c: Ctx) -> list[Predicate]:
         ("updated_after", "mdate", True),
     ):
         if name in f:
-            bound = filter_time(f[name])
-            out.append(
-                lambda d, k=field, b=bound, a=after: (when(d[k]) >= b) if a else (when(d[k]) < b)
-            )
+            out.append(_time_bound(field, filter_time(f[name]), after=after))
     if "organization" in f:
         org = str(as_int(f["organization"]))
         out.append(lambda d: db.contacts.get(d["contact"] or "", {}).get("orgid") == org)
@@ -373,7 +378,8 @@ def apply_deal(c: Ctx, deal: Row, body: dict[str, Any]) -> None:
         deal[name] = new
         data_type = "d_stageid" if name == "stage" else LOGGED.get(name)
         if data_type:
-            c.db.log(deal["id"], data_type, "update", at=c.now, user=c.user, data_id=new, old=old)
+            was = "" if old is None else str(old)
+            c.db.log(deal["id"], data_type, "update", at=c.now, user=c.user, data_id=new, old=was)
     for item in body.get("fields") or []:
         set_value(c, deal["id"], item["customFieldId"], item.get("fieldValue"))
     deal["mdate"] = stamp(c.now)
@@ -415,9 +421,9 @@ async def bulk_update(c: Ctx) -> Response:
     body = await c.body()
     items = body.get("deals") if isinstance(body, dict) else None
     if not isinstance(items, list) or not items:
-        check([Problem("No deals were provided.", "field_missing", "deals")])
+        raise invalid([Problem("No deals were provided.", "field_missing", "deals")])
     problems = []
-    for item in items:  # type: ignore[union-attr]
+    for item in items:
         owner = int_text(item.get("ownerId")) if isinstance(item, dict) else None
         if owner is None:
             problems.append(Problem("The owner was not provided.", "field_missing", "ownerId"))
@@ -425,7 +431,7 @@ async def bulk_update(c: Ctx) -> Response:
             problems.append(Problem("The owner was not found.", "related_missing", "ownerId"))
     check(problems)
     result: dict[str, list[str]] = {"success": [], "nochange": [], "failed": []}
-    for item in items:  # type: ignore[union-attr]
+    for item in items:
         did = int_text(item.get("id")) or ""
         deal = c.db.deals.get(did)
         if deal is None:

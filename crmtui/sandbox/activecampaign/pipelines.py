@@ -14,6 +14,7 @@ from crmtui.sandbox.activecampaign.common import (
     contains,
     empty,
     int_text,
+    invalid,
     listing,
     not_found,
     ok,
@@ -152,11 +153,11 @@ async def move_stage_deals(c: Ctx) -> Response:
     target_id = int_text((await c.body("deal")).get("stage"))
     target = c.db.stages.get(target_id or "")
     if target is None:
-        check([Problem("The target stage was not found.", "related_missing", "stage")])
-    elif target["group"] != source["group"]:
+        raise invalid([Problem("The target stage was not found.", "related_missing", "stage")])
+    if target["group"] != source["group"]:
         title = "Target stage does not belong to same pipeline"
-        check([Problem(title, "field_invalid", "stage")])
-    moved = move_deals(c, source, target)  # type: ignore[arg-type]
+        raise invalid([Problem(title, "field_invalid", "stage")])
+    moved = move_deals(c, source, target)
     return ok({"deals": [render_deal(d) for d in moved]})
 
 
@@ -212,7 +213,7 @@ async def create_group(c: Ctx) -> Response:
     body = await c.body("dealGroup")
     check(_group_problems(body, True), 400)
     gid = c.db.next_id("groups")
-    group = {
+    group: Row = {
         "id": gid,
         "title": "",
         "currency": "usd",

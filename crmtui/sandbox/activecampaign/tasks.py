@@ -158,12 +158,13 @@ async def create_task(c: Ctx) -> Response:
     check(_task_problems(c, body, True), 400)
     reltype = RELTYPES[str(body.get("ownerType") or "deal").lower()]
     due = parse_stamp(str(body["duedate"]))
+    assert due is not None  # _task_problems refused a missing or unreadable duedate
     task = new_task(
         c.db,
         reltype,
         str(int_text(body["relid"])),
         str(int_text(body["dealTasktype"])),
-        due,  # type: ignore[arg-type]
+        due,
         c.user,
         c.now,
         body.get("title"),
@@ -220,11 +221,11 @@ def _apply_task(task: Row, body: dict[str, Any]) -> bool:
         "type": "deal" if task["reltype"] == "Deal" else "contact",
         "id": task["relid"],
     }
-    if body.get("duedate"):
+    # _task_problems refused a duedate that is not a date
+    if body.get("duedate") and (due := parse_stamp(str(body["duedate"]))):
         old_due, old_end = when(task["duedate"]), when(task["edate"])
-        due = parse_stamp(str(body["duedate"]))
         task["duedate"] = stamp(due)
-        task["edate"] = stamp(due + (old_end - old_due))  # type: ignore[operator]
+        task["edate"] = stamp(due + (old_end - old_due))
     if body.get("edate"):
         task["edate"] = stamp(parse_stamp(str(body["edate"])))
     return task != before

@@ -141,7 +141,7 @@ class Api:
 
     @staticmethod
     def kind(request: Request) -> str:
-        kind = request.path_params.get("kind", "")
+        kind: str = request.path_params.get("kind", "")
         if kind not in RECORD_KINDS:
             raise ApiError(404, "The requested resource was not found")
         return kind

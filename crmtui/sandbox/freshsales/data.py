@@ -537,7 +537,9 @@ class Db:
         return value
 
     def table(self, kind: str) -> dict[int, Row]:
-        return getattr(self, kind)
+        """The rows of one kind (an attribute named as the API's plural)."""
+        rows: dict[int, Row] = getattr(self, kind)
+        return rows
 
     def target(self, type_: str, id_: int) -> Row | None:
         """The record a task/note/... points at (``targetable_type``, ``targetable_id``)."""
@@ -603,8 +605,8 @@ class Db:
 
     def refresh_account_totals(self, account_id: int | None) -> None:
         """``open_deals_amount``/``open_deals_count`` of an account (and its contacts)."""
-        account = self.sales_accounts.get(account_id or 0)
-        if account is None:
+        account = None if account_id is None else self.sales_accounts.get(account_id)
+        if account_id is None or account is None:
             return
         open_deals = [self.deals[d] for d in self.deals_by_account[account_id] if d in self.deals]
         open_deals = [d for d in open_deals if STAGE[d["deal_stage_id"]]["forecast_type"] == "Open"]
@@ -1045,8 +1047,8 @@ class _Builder:
         if type_ == "SalesAccount":
             return fake.person(self.companies[row["id"]]), self.companies[row["id"]]
         person = self.people[row["id"]]
-        company = self.companies.get(row.get("sales_account_id") or 0)
-        return person, company or Company(
+        account = self.companies.get(row.get("sales_account_id") or 0)
+        return person, account or Company(
             row.get("company", {}).get("name") or "their company", "example.com", "", 0, "", "", ""
         )
 

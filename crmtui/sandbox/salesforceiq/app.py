@@ -46,7 +46,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
@@ -87,6 +87,7 @@ REASONS = {
     503: "Service Unavailable",
 }
 Json = dict[str, Any]
+T = TypeVar("T")
 
 
 def error_response(status: int, user_message: str, error_message: str = "") -> JSONResponse:
@@ -190,8 +191,10 @@ def _select(rows: dict[str, Json], ids: list[str] | None) -> list[Json]:
     return [rows[i] for i in dict.fromkeys(ids) if i in rows]
 
 
-def _copy(obj: Any) -> Any:
-    return json.loads(json.dumps(obj))
+def _copy(obj: T) -> T:
+    """A deep copy of JSON data (what the wire would carry): the same shape back."""
+    copied: T = json.loads(json.dumps(obj))
+    return copied
 
 
 # -- field values ----------------------------------------------------------------------
@@ -273,7 +276,8 @@ def merge_values(target: Json, changes: dict[str, list[dict[str, str]]]) -> None
 
 # -- the API ---------------------------------------------------------------------------
 
-Handler = Callable[[Request], Awaitable[Any]]
+Handler = Callable[[Request], Awaitable[Any]]  # JSON data or a Response
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class Api:
@@ -295,7 +299,7 @@ class Api:
 
     # -- plumbing --
 
-    def endpoint(self, handler: Handler) -> Handler:
+    def endpoint(self, handler: Handler) -> Endpoint:
         async def run(request: Request) -> Response:
             try:
                 key = self.authenticate(request)
@@ -533,7 +537,7 @@ class Api:
             raise ApiError(400, "An account needs a name", "Missing name")
         values = self.account_values(body)
         now = self.clock()
-        account = {
+        account: Json = {
             "id": self.db.new_id(now),
             "modifiedDate": ms(now),
             "name": str(body["name"]).strip(),
@@ -656,7 +660,7 @@ class Api:
         if "title" not in props and first_job.get("job_title"):
             props["title"] = [{"value": first_job["job_title"], "metadata": {}}]
         now = self.clock()
-        contact = {
+        contact: Json = {
             "id": self.db.new_id(now),
             "modifiedDate": ms(now),
             "requestedIds": None,
@@ -801,7 +805,7 @@ def routes(api: Api) -> list[Route]:
     return out
 
 
-def _dispatch(api: Api, handlers: dict[str, Handler]) -> Handler:
+def _dispatch(api: Api, handlers: dict[str, Handler]) -> Endpoint:
     wrapped = {method: api.endpoint(handler) for method, handler in handlers.items()}
 
     async def run(request: Request) -> Response:

@@ -231,10 +231,10 @@ class Db:
         if ref in self.contacts:
             return ref
         lowered = ref.lower()
-        for contact in self.contacts.values():
+        for contact_id, contact in self.contacts.items():
             emails = contact["properties"].get("email", [])
             if any(e["value"].lower() == lowered for e in emails):
-                return contact["id"]
+                return contact_id
         return None
 
     def items_of_contact(self, contact_id: str) -> list[dict[str, Any]]:

@@ -140,6 +140,14 @@ def parse_bool(name: str, value: str) -> bool:
     raise invalid({name: ["is invalid"]})
 
 
+def _id(value: Any) -> int | None:
+    """An id from the query or a JSON body (a number or its digits), or None."""
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
 def parse_ints(name: str, values: list[str]) -> set[int]:
     try:
         return {int(v) for v in values}
@@ -183,7 +191,7 @@ def _by(key: str) -> SortKey:
 
 def _by_order(key: str, table: str) -> SortKey:
     def value(ctx: Ctx, record: dict[str, Any]) -> Any:
-        row = ctx.db[table].get(record.get(key))
+        row = ctx.db.row(table, record.get(key))
         return row["order"] if row else None
 
     return value
@@ -236,17 +244,19 @@ class Ctx:
         return self.db.stamp(self.now)
 
 
-def _filter_one(ctx: Ctx, f: Filter, records: list[dict[str, Any]]) -> tuple[list, Any]:
+def _filter_one(
+    ctx: Ctx, f: Filter, records: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], Any]:
     """Apply one filter if present in the query; return the kept records and the echo."""
     p = ctx.params
     if f.kind == "range":
         ops = p.range(f.param)
         if not ops:
             return records, None
-        for op, raw in ops.items():
-            when = parse_datetime(raw) if "T" in raw or ":" in raw else None
+        for op, text in ops.items():
+            when = parse_datetime(text) if "T" in text or ":" in text else None
             if when is None:
-                day = parse_date(raw)
+                day = parse_date(text)
                 if day is None:
                     raise invalid({f.param: ["is invalid"]})
                 when = datetime(day.year, day.month, day.day, tzinfo=ctx.now.tzinfo)
@@ -318,7 +328,9 @@ def select(
     return records, echo
 
 
-def sort(ctx: Ctx, res: Resource, records: list[dict[str, Any]]) -> tuple[list, dict[str, str]]:
+def sort(
+    ctx: Ctx, res: Resource, records: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
     sort_by = ctx.params.scalar("sort_by") or res.default_sort
     direction = (ctx.params.scalar("sort_direction") or res.default_direction).upper()
     if sort_by not in res.sorts:
@@ -385,8 +397,8 @@ def _account_archived(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
 
 
 def _task_account(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
-    person = ctx.db["people"].get(record.get("person"))
-    return bool(person) and person["account"] in parse_ints("account_id", values)
+    person = ctx.db.row("people", record.get("person"))
+    return person is not None and person["account"] in parse_ints("account_id", values)
 
 
 def _email_account(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
@@ -403,7 +415,8 @@ def _name_search(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
 
 
 def _idempotency(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
-    return record.get("_idempotency_key") == raw
+    same: bool = record.get("_idempotency_key") == raw
+    return same
 
 
 def week_bounds(today: date) -> tuple[date, date]:
@@ -859,7 +872,7 @@ def _person_derived(ctx: Ctx, person: dict[str, Any]) -> None:
 
 
 def _new_person(ctx: Ctx, now: datetime) -> dict[str, Any]:
-    person = {key: None for key in PERSON.text}
+    person: dict[str, Any] = {key: None for key in PERSON.text}
     person.update(
         created_at=now,
         updated_at=now,
@@ -915,7 +928,7 @@ def update_person(ctx: Ctx, person: dict[str, Any], body: dict[str, Any]) -> dic
 
 
 def _recount_account(ctx: Ctx, account_id: int | None) -> None:
-    account = ctx.db["accounts"].get(account_id)
+    account = ctx.db.row("accounts", account_id)
     if account is not None:
         people = sum(1 for p in ctx.db["people"].values() if p.get("account") == account_id)
         account["counts"] = {**account.get("counts", {}), "people": people}
@@ -1086,9 +1099,9 @@ def post_task(ctx: Ctx) -> Any:
     body = ctx.body
     key = body.get("idempotency_key")
     if key:
-        for task in ctx.db["tasks"].values():
-            if task.get("_idempotency_key") == key:
-                return {"data": ctx.render("tasks", task)}
+        for existing in ctx.db["tasks"].values():
+            if existing.get("_idempotency_key") == key:
+                return {"data": ctx.render("tasks", existing)}
     required = ("subject", "person_id", "task_type", "due_date", "current_state")
     missing = {k: ["can't be blank"] for k in required if not body.get(k)}
     if missing:
@@ -1137,7 +1150,7 @@ def _touch_contacted(ctx: Ctx, person: dict[str, Any] | None, how: str) -> None:
     person.update(last_contacted_at=ctx.now, last_contacted_type=how)
     person["last_contacted_by"] = ctx.user["id"]
     person["updated_at"] = ctx.stamp()
-    account = ctx.db["accounts"].get(person.get("account"))
+    account = ctx.db.row("accounts", person.get("account"))
     if account is not None:
         account.update(
             last_contacted_at=ctx.now,
@@ -1151,10 +1164,7 @@ def _target(ctx: Ctx, kind: Any, raw_id: Any) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     if kind not in ("person", "account"):
         errors["associated_with_type"] = ["is not included in the list"]
-    try:
-        target = ctx.db["people" if kind == "person" else "accounts"].get(int(raw_id))
-    except (TypeError, ValueError):
-        target = None
+    target = ctx.db.row("people" if kind == "person" else "accounts", _id(raw_id))
     if target is None:
         errors["associated_with_id"] = ["is invalid"]
     if errors:
@@ -1185,7 +1195,7 @@ def post_note(ctx: Ctx) -> Any:
     body = ctx.body
     if not str(body.get("content") or "").strip():
         raise invalid({"content": ["can't be blank"]})
-    kind = body.get("associated_with_type")
+    kind = str(body.get("associated_with_type"))  # _target refuses all but two kinds
     target = _target(ctx, kind, body.get("associated_with_id"))
     call = body.get("call_id")
     if call is not None and int(call) not in ctx.db["calls"]:
@@ -1210,10 +1220,7 @@ def put_note(ctx: Ctx) -> Any:
 
 def post_call(ctx: Ctx) -> Any:
     body = ctx.body
-    try:
-        person = ctx.db["people"].get(int(body.get("person_id")))
-    except (TypeError, ValueError):
-        person = None
+    person = ctx.db.row("people", _id(body.get("person_id")))
     if person is None:
         raise invalid({"person_id": ["is invalid"]})
     now = ctx.stamp()
@@ -1253,12 +1260,10 @@ def post_membership(ctx: Ctx) -> Any:
     """Adds a person to a cadence; parameters from the query (as documented) or the body."""
     given = {**{k: v for k, v in ctx.params.items}, **ctx.body}
     errors: dict[str, list[str]] = {}
-    refs = {}
+    refs: dict[str, int] = {}
     for param, table in (("person_id", "people"), ("cadence_id", "cadences")):
-        try:
-            refs[param] = int(given.get(param))
-        except (TypeError, ValueError):
-            refs[param] = -1
+        found = _id(given.get(param))
+        refs[param] = -1 if found is None else found
         if refs[param] not in ctx.db[table]:
             errors[param] = ["is invalid"]
     if errors:

@@ -168,6 +168,10 @@ class Db:
     def __getitem__(self, table: str) -> dict[int, dict[str, Any]]:
         return self.tables[table]
 
+    def row(self, table: str, id_: int | None) -> dict[str, Any] | None:
+        """A record of ``table`` by id; None when there is no id or no such record."""
+        return None if id_ is None else self.tables[table].get(id_)
+
     def new_id(self, table: str) -> int:
         base = {"people": 1000, "accounts": 500, "tasks": 5000, "notes": 9000}.get(table, 100)
         self._ids[table] = self._ids.get(table, base) + 1

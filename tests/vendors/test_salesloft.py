@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from crmtui.fields import parse_datetime
 from crmtui.http import AuthError, Rejected
-from crmtui.model import ActivityType, Change, Query, RecordRef
+from crmtui.model import ActivityType, Change, FieldType, Query, RecordRef
 from crmtui.sandbox.faults import Faults
 from crmtui.sandbox.salesloft.data import today_in
 from crmtui.vendors.salesloft.paging import page_cost
@@ -258,3 +259,49 @@ async def test_over_loopback(wire: Wire) -> None:
     assert {"note", "call", "email"} <= {a.family for a in timeline}
     person = await adapter.get("contact", str(pid))
     assert person.related["Account"][0].kind == "company"
+
+
+def _value_for(spec: Any, n: int, now: Any) -> Any:
+    """A good value for a writable field other than ``now``, by its type."""
+    if spec.choices:
+        return next(c.value for c in reversed(spec.choices) if c.value != now)
+    if spec.type is FieldType.BOOL:
+        return not now
+    return {
+        FieldType.DATE: "2026-12-03",
+        FieldType.DATETIME: "2026-12-03T15:00:00.000000Z",
+    }.get(spec.type, f"Round trip {n}")
+
+
+@pytest.mark.parametrize(("kind", "id"), [("contact", 1001), ("company", 501)])
+async def test_every_offered_field_edit_reads_back(wire: Wire, kind: str, id: int) -> None:
+    """Each writable field of a person or an account (custom fields too) is written
+    where Salesloft keeps it: the value sent is the value read back, on the record
+    returned and on a fresh read."""
+    wired = wire("salesloft")
+    specs = [s for s in await wired.adapter.fields(kind) if s.writable]
+    assert any(s.custom for s in specs)
+    before = await wired.adapter.get(kind, str(id))
+    for n, spec in enumerate(specs):
+        special = {"email": "round.trip@example.com", "domain": "round-trip.example.com"}
+        value = special.get(spec.key, _value_for(spec, n, before.fields.get(spec.key)))
+        assert value != before.fields.get(spec.key)
+        change = Change(ref=ref(wired, kind, id), values={spec.key: value})
+        record = await wired.adapter.update(change)
+        again = await wired.adapter.get(kind, str(id))
+        expected = parse_datetime(value) if spec.type is FieldType.DATETIME else value
+        for got in (record.fields[spec.key], again.fields[spec.key]):
+            read = parse_datetime(got) if spec.type is FieldType.DATETIME else got
+            assert read == expected, spec.key
+
+
+async def test_a_persons_account_is_written_though_not_offered(wire: Wire) -> None:
+    """A person's account id is read and written (``account_id``) but not offered as a
+    field of its own (the Account shows under Related)."""
+    wired = wire("salesloft")
+    assert "company" not in {s.key for s in await wired.adapter.fields("contact")}
+    other = next(a for a in wired.db["accounts"] if a != wired.db["people"][1001]["account"])
+    change = Change(ref=ref(wired, "contact", 1001), values={"company": str(other)})
+    record = await wired.adapter.update(change)
+    assert record.fields["company"] == str(other) == str(wired.db["people"][1001]["account"])
+    assert (await wired.adapter.get("contact", "1001")).related["Account"][0].id == str(other)

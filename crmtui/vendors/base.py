@@ -220,8 +220,7 @@ class Vendor(ABC):
     api_domains: ClassVar[tuple[str, ...]] = ()
 
     # How the session authenticates (see ``crmtui.vendors.auth``): the base builds the
-    # session from it on first use. None only for an adapter that still overrides
-    # ``connect`` (built eagerly, as before, until it declares its connection).
+    # session from it on first use (``connect``).
     connection: ClassVar[Connection | None] = None
     # The kinds declared on the mapping (``crmtui.vendors.mapping``), kind -> resource,
     # in tab order; ``fields``, ``resource`` and the record readers/writers use them.
@@ -249,10 +248,6 @@ class Vendor(ABC):
         # profile and the class's declarations): a base_url off the vendor's domains is
         # refused when the adapter is made, not at its first request.
         self.base_url()
-        if type(self).connect is not Vendor.connect:
-            # Transition: an adapter that writes its own ``connect`` (and may set its
-            # caches there) gets its session now, as before the declared connection.
-            self._session = self.connect()
 
     @property
     def session(self) -> VendorSession:

@@ -358,6 +358,27 @@ async def test_each_declared_auth_signs_requests(auth: Any, check: Any) -> None:
     await http.aclose()
 
 
+async def test_nothing_overridable_runs_when_an_adapter_is_made() -> None:
+    calls: list[str] = []
+
+    class Watched(Toy):
+        def connect(self) -> Any:
+            calls.append("connect")
+            return super().connect()
+
+        def session_ready(self, session: Any) -> None:
+            calls.append("session_ready")
+
+    http = Http()
+    http.mount_app("http://toy.localhost", _echo_app([]))
+    vendor = Watched(Profile(name="p", vendor="toy", base_url="http://toy.localhost/api/"), http)
+    assert calls == [] and vendor.lookups == {}
+    await vendor.session.json("GET", "things")
+    await vendor.session.json("GET", "things")
+    assert calls == ["connect", "session_ready"]  # once, on first use
+    await http.aclose()
+
+
 async def test_a_base_url_off_the_vendors_hosts_is_refused_when_the_adapter_is_made() -> None:
     profile = Profile(name="p", vendor="toy", base_url="https://evil.example/api/")
     http = Http()

@@ -337,3 +337,19 @@ async def test_over_loopback_missing_credentials(wire: Wire) -> None:
     with pytest.raises(AuthError) as caught:
         await wired.adapter.kinds()
     assert "Unauthorized" in str(caught.value)
+
+
+async def test_every_contact_field_edit_reads_back(wire: Wire) -> None:
+    """Each field offered on a contact is written to the property it is read from: the
+    value sent is the value read back (the contact's state is read, never offered)."""
+    wired = wire("salesforceiq")
+    specs = await wired.adapter.fields("contact")
+    assert "state" not in {s.key for s in specs} and all(s.writable for s in specs)
+    contact_id = next(iter(wired.db.contacts))
+    values = {s.key: f"Round trip {n}" for n, s in enumerate(specs)}
+    values |= {"email": "round.trip@example.com", "phone": "+1 415 555 0100"}
+    for key, value in values.items():
+        record = await update(wired, "contact", contact_id, **{key: value})
+        again = await wired.adapter.get("contact", contact_id)
+        assert record.fields[key] == again.fields[key] == value, key
+    assert again.fields["state"] != "ARCHIVED"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
-from textual.pilot import Pilot
-from textual.widgets import Input, ListView, TabbedContent
+from textual.widgets import ListView, OptionList, TabbedContent
 
 from crmtui.model import ActivityType
 from crmtui.ui.screens.home import HomeScreen
@@ -13,55 +13,9 @@ from crmtui.ui.screens.record import FieldItem, RecordScreen
 from crmtui.ui.screens.vendor import KindView, VendorScreen
 from crmtui.ui.widgets.record_table import RecordTable
 from crmtui.ui.widgets.timeline import Timeline
-from tests.ui.conftest import Demo, wait_for
+from tests.helpers.ui import Demo, build_demo, open_deals, open_field, type_into, wait_for
 
 PROFILE = "demo-freshsales"
-
-
-async def open_deals(pilot: Pilot) -> KindView:
-    app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
-    await pilot.press("enter")
-    await wait_for(
-        pilot,
-        lambda: (
-            isinstance(app.screen, VendorScreen)
-            and app.screen.query(KindView)
-            and not app.screen.query_one("#kinds-loading").display  # every tab is in
-        ),
-    )
-    tabs = app.screen.query_one(TabbedContent)
-    tabs.active = "tab-deal"
-    view = app.screen.query_one("#tab-deal KindView", KindView)
-    await wait_for(
-        pilot,
-        lambda: view.table.row_count > 0 and not view.fetching and view.table.region.height > 0,
-    )
-    view.table.focus()
-    return view
-
-
-async def open_field(pilot: Pilot, key: str) -> FieldItem:
-    screen = pilot.app.screen
-    assert isinstance(screen, RecordScreen)
-    fields = screen.query_one("#fields", ListView)
-    await wait_for(
-        pilot, lambda: any(i.spec.key == key and i.spec.writable for i in fields.query(FieldItem))
-    )
-    items = list(fields.query(FieldItem))
-    fields.focus()
-    fields.index = next(i for i, item in enumerate(items) if item.spec.key == key)
-    await pilot.press("e")
-    item = items[fields.index]
-    await wait_for(pilot, lambda: item.editing and item.query(Input))
-    return item
-
-
-async def type_into(pilot: Pilot, item: FieldItem, text: str) -> None:
-    editor = item.query_one(Input)
-    editor.value = ""
-    await pilot.press(*list(text))
-    await pilot.press("enter")
 
 
 def sandbox_deal(demo: Demo, deal_id: str) -> dict:
@@ -152,7 +106,7 @@ async def test_a_bad_amount_is_refused_in_place_and_nothing_is_sent(demo: Demo) 
 
         item = await open_field(pilot, "amount")
         await type_into(pilot, item, "12x")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: str(item.query_one(".field-error").render()))
 
         assert item.editing, "the editor stays open with the bad value"
         error = str(item.query_one(".field-error").render())
@@ -225,7 +179,8 @@ async def test_global_search_finds_a_cached_record_and_opens_it(demo: Demo) -> N
         await pilot.press("ctrl+k")
         await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "SearchScreen")
         await pilot.press(*list(deal.title[:12]))
-        await pilot.pause(0.1)
+        results = pilot.app.screen.query_one("#search-results", OptionList)
+        await wait_for(pilot, lambda: results.option_count > 0)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, RecordScreen))
         assert pilot.app.screen.ref.kind == "deal"
@@ -239,8 +194,7 @@ async def test_the_table_reads_windows_and_fetches_the_next_page_near_the_end(de
         assert cached < demo.crm.count(PROFILE, "deal") or view.next_cursor is not None
         fetched_before = table.fetches
         await pilot.press("end")
-        await pilot.pause(0.1)
-        assert table.cursor == cached - 1
+        await wait_for(pilot, lambda: table.cursor == cached - 1)
         # a jump to the end reads the last block, not everything in between
         assert table.fetches - fetched_before <= 2
         # being near the end fetches the vendor's next page into the cache
@@ -265,9 +219,10 @@ async def test_arrow_keys_move_between_tabs_from_the_list(demo: Demo) -> None:
         await wait_for(pilot, lambda: tabs.active == "tab-lead")
 
 
-async def test_a_rate_limit_wait_shows_as_a_status_hint(demo: Demo) -> None:
+async def test_a_rate_limit_wait_shows_as_a_status_hint(tmp_path: Path) -> None:
     from crmtui.ui.widgets.status import StatusBar
 
+    demo = build_demo("freshsales", tmp_path / "cache.sqlite3", rate_limits=True)
     async with demo.app.run_test(size=(140, 40)) as pilot:
         await open_deals(pilot)
         bar = pilot.app.screen.query_one(StatusBar)

@@ -17,9 +17,16 @@ from textual.widgets import ListView
 
 from crmtui.ui.screens.record import FieldItem, RecordScreen
 from crmtui.ui.widgets.timeline import Timeline
-from tests.ui.conftest import Demo, wait_for
-from tests.ui.test_freshsales_flow import open_field, type_into
-from tests.ui.test_salesseek import open_current, open_kind, tab_labels
+from tests.helpers.ui import (
+    Demo,
+    open_current,
+    open_field,
+    open_kind,
+    settle,
+    tab_labels,
+    type_into,
+    wait_for,
+)
 
 PROFILE = "demo-salesforceiq"
 SIZE = (130, 40)
@@ -36,8 +43,8 @@ def sandbox_list(demo: Demo, title: str) -> dict[str, Any]:
 
 def shown(screen: RecordScreen, key: str) -> str:
     """The text the record screen shows for a field."""
-    item = next(i for i in screen.query(FieldItem) if i.spec.key == key)
-    return str(item.query_one(".field-value").render())
+    item = next((i for i in screen.query(FieldItem) if i.spec.key == key), None)
+    return "" if item is None else str(item.query_one(".field-value").render())
 
 
 async def test_every_list_is_a_tab_with_its_own_columns(iq: Demo) -> None:
@@ -66,9 +73,9 @@ async def test_a_list_item_shows_values_by_data_type_and_says_why_no_timeline(
         record = view.table.current
         assert record is not None
         screen = await open_current(pilot)
-        await wait_for(pilot, lambda: screen.record and screen.record.fields.get("company_name"))
-        await pilot.pause(0.1)
         item = iq.db.items[lst["id"]][record.id]
+        account = iq.db.accounts[item["accountId"]]
+        await wait_for(pilot, lambda: shown(screen, "company_name") == account["name"])
         metas = {m["name"]: m for m in lst["fields"]}
 
         options = {o["id"]: o["display"] for o in metas["Status"]["listOptions"]}
@@ -79,7 +86,6 @@ async def test_a_list_item_shows_values_by_data_type_and_says_why_no_timeline(
         close = datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
         assert shown(screen, "expected_close") == close
         assert shown(screen, "pipeline") == "Opportunities"
-        account = iq.db.accounts[item["accountId"]]
         assert shown(screen, "company_name") == account["name"]
 
         timeline = screen.query_one(Timeline)
@@ -117,11 +123,6 @@ async def test_a_stage_change_reaches_salesforceiq(iq: Demo) -> None:
 
 
 # -- snapshots ----------------------------------------------------------------------------
-
-
-async def settle(pilot: Pilot) -> None:
-    await pilot.pause(0.2)
-    await pilot.wait_for_scheduled_animations()
 
 
 def test_snapshot_opportunities_list(snap_compare, iq: Demo) -> None:

@@ -16,8 +16,7 @@ from textual.widgets import ListView, Static
 from crmtui.ui.screens.record import FieldItem
 from crmtui.ui.screens.vendor import KindView, VendorScreen
 from crmtui.ui.widgets.timeline import Timeline
-from tests.ui.conftest import Demo, wait_for
-from tests.ui.test_salesseek import open_current, open_kind, tab_labels
+from tests.helpers.ui import Demo, open_current, open_kind, settle, tab_labels, wait_for
 
 PROFILE = "demo-salesloft"
 SIZE = (130, 40)
@@ -127,11 +126,6 @@ async def test_a_person_has_one_merged_timeline(loft: Demo) -> None:
 
 
 # -- snapshots ----------------------------------------------------------------------------
-
-
-async def settle(pilot: Pilot) -> None:
-    await pilot.pause(0.2)
-    await pilot.wait_for_scheduled_animations()
 
 
 def test_snapshot_people_list(snap_compare, loft: Demo) -> None:

@@ -10,15 +10,21 @@ from collections.abc import Callable
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import ListView, Tab, TabbedContent
+from textual.widgets import ListView
 
 from crmtui.model import ActivityType
-from crmtui.ui.screens.home import HomeScreen
 from crmtui.ui.screens.record import RecordScreen
-from crmtui.ui.screens.vendor import KindView, VendorScreen
 from crmtui.ui.widgets.timeline import Timeline
-from tests.ui.conftest import Demo, wait_for
-from tests.ui.test_freshsales_flow import open_field, type_into
+from tests.helpers.ui import (
+    Demo,
+    open_current,
+    open_field,
+    open_kind,
+    settle,
+    tab_labels,
+    type_into,
+    wait_for,
+)
 
 PROFILE = "demo-salesseek"
 SIZE = (130, 40)
@@ -27,51 +33,6 @@ SIZE = (130, 40)
 @pytest.fixture
 def seek(vendor_demo: Callable[[str], Demo]) -> Demo:
     return vendor_demo("salesseek")
-
-
-async def open_kind(pilot: Pilot, kind: str) -> KindView:
-    """Open the only profile (unless open) and the tab of ``kind``, its table focused."""
-    app = pilot.app
-    if not isinstance(app.screen, VendorScreen):
-        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
-        await pilot.press("enter")
-    await wait_for(
-        pilot,
-        lambda: (
-            isinstance(app.screen, VendorScreen)
-            and app.screen.query(KindView)
-            and not app.screen.query_one("#kinds-loading").display  # every tab is in
-        ),
-    )
-    tab = f"tab-{kind.replace(':', '-')}"
-    tabs = app.screen.query_one(TabbedContent)
-    for _ in range(20):  # a tab bar message still in flight may switch back: insist
-        tabs.active = tab
-        await pilot.pause(0.1)
-        if tabs.active == tab:
-            break
-    view = app.screen.query_one(f"#{tab} KindView", KindView)
-    await wait_for(
-        pilot,
-        lambda: view.table.row_count > 0 and not view.fetching and view.table.region.height > 0,
-    )
-    view.table.focus()
-    return view
-
-
-async def open_current(pilot: Pilot, *, timeline: bool = True) -> RecordScreen:
-    """Open the highlighted row; wait for the record and (if asked) its timeline."""
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RecordScreen))
-    screen = pilot.app.screen
-    assert isinstance(screen, RecordScreen)
-    pane = screen.query_one(Timeline)
-    await wait_for(pilot, lambda: not pane.fetching and (pane.activities or not timeline))
-    return screen
-
-
-def tab_labels(pilot: Pilot) -> list[str]:
-    return [str(tab.label) for tab in pilot.app.screen.query_one(TabbedContent).query(Tab)]
 
 
 async def test_tabs_search_and_sort_organizations(seek: Demo) -> None:
@@ -195,11 +156,6 @@ async def test_a_deal_phase_move_reaches_salesseek_and_its_timeline(seek: Demo) 
 
 
 # -- snapshots ----------------------------------------------------------------------------
-
-
-async def settle(pilot: Pilot) -> None:
-    await pilot.pause(0.2)
-    await pilot.wait_for_scheduled_animations()
 
 
 def test_snapshot_deals_list(snap_compare, seek: Demo) -> None:

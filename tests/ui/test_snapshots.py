@@ -12,15 +12,9 @@ from textual.widgets import Input
 from crmtui.ui.screens.home import HomeScreen
 from crmtui.ui.screens.record import RecordScreen
 from crmtui.ui.widgets.timeline import Timeline
-from tests.ui.conftest import Demo, wait_for
-from tests.ui.test_freshsales_flow import open_deals, open_field
+from tests.helpers.ui import Demo, open_deals, open_field, settle, wait_for
 
 SIZE = (130, 40)
-
-
-async def settle(pilot: Pilot) -> None:
-    await pilot.pause(0.2)
-    await pilot.wait_for_scheduled_animations()
 
 
 def test_home(snap_compare, demo: Demo) -> None:

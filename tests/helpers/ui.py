@@ -1,0 +1,238 @@
+"""Driving the app with Pilot: the demo on one vendor's sandbox, and the steps tests share.
+
+Every wait here waits for a condition (with a timeout that fails the test), never for a
+fixed time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input, ListView, Tab, TabbedContent
+from textual.worker import WorkerState
+
+from crmtui.config import Config
+from crmtui.http import Http
+from crmtui.model import RecordRef
+from crmtui.service import Crm
+from crmtui.ui.app import CrmApp
+from crmtui.ui.launch import demo_crm
+from crmtui.ui.screens.home import HomeScreen
+from crmtui.ui.screens.record import FieldItem, RecordScreen
+from crmtui.ui.screens.vendor import KindView, VendorScreen
+from crmtui.ui.widgets.timeline import Timeline
+
+POLL = 0.02  # seconds between two looks at a condition
+
+
+async def no_sleep(seconds: float) -> None:
+    """The client's retry backoff, not slept through in tests."""
+    return None
+
+
+@dataclass
+class Demo:
+    app: CrmApp
+    crm: Crm
+    sandbox: Any  # the vendor's sandbox app; .state.db is the vendor's own data
+
+    @property
+    def db(self) -> Any:
+        return self.sandbox.state.db
+
+
+def build_demo(
+    vendor: str, store_path: Path, *, rate_limits: bool = False, config: Config | None = None
+) -> Demo:
+    """The app on one vendor's sandbox (fixed data and clock, steady status line).
+
+    ``rate_limits``: whether the vendor's rate limits hold (the sandbox's, the client's
+    pacing and its retry waits), as in the real demo; off unless a test is about them.
+    """
+    crm, demos = demo_crm(
+        vendors=[vendor],
+        store_path=str(store_path),
+        rate_limits=rate_limits,
+        http=None if rate_limits else Http(sleep=no_sleep),
+    )
+    app = CrmApp(crm, title="crmtui demo", config=config, steady_status=True)
+    return Demo(app=app, crm=crm, sandbox=demos[0].app)
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], Any], timeout: float = 10.0) -> None:
+    """Let the app work until ``condition()`` holds (fails the test after ``timeout``)."""
+    waited = 0.0
+    while not condition():
+        if waited >= timeout:
+            raise AssertionError(f"timed out waiting for {condition}")
+        await pilot.pause(POLL)
+        waited += POLL
+
+
+def busy(pilot: Pilot) -> bool:
+    """Whether a worker of the app (a fetch, a page of rows, a timeline) still runs."""
+    return any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let the app finish what it started (workers, animations) and paint the result: what
+    a snapshot or an eye would see once the screen stops moving."""
+    await wait_for(pilot, lambda: not busy(pilot))
+    await pilot.wait_for_scheduled_animations()
+    await wait_for(pilot, lambda: not busy(pilot))
+    await pilot.pause()
+
+
+# -- the vendor screen -----------------------------------------------------------------
+
+
+async def open_vendor(pilot: Pilot) -> VendorScreen:
+    """From the home screen, the only profile's screen with every tab in."""
+    app = pilot.app
+    if not isinstance(app.screen, VendorScreen):
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await pilot.press("enter")
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(app.screen, VendorScreen)
+            and app.screen.query(KindView)
+            and not app.screen.query_one("#kinds-loading").display  # every tab is in
+        ),
+    )
+    screen = app.screen
+    assert isinstance(screen, VendorScreen)
+    return screen
+
+
+async def open_kind(pilot: Pilot, kind: str) -> KindView:
+    """Open the only profile (unless open) and the tab of ``kind``, its table focused."""
+    screen = await open_vendor(pilot)
+    tab = f"tab-{kind.replace(':', '-')}"
+    tabs = screen.query_one(TabbedContent)
+
+    def on_tab() -> bool:  # a tab bar message still in flight may switch back: insist
+        if tabs.active != tab:
+            tabs.active = tab
+            return False
+        return True
+
+    await wait_for(pilot, on_tab)
+    await pilot.pause()
+    await wait_for(pilot, on_tab)
+    view = screen.query_one(f"#{tab} KindView", KindView)
+    await wait_for(
+        pilot,
+        lambda: view.table.row_count > 0 and not view.fetching and view.table.region.height > 0,
+    )
+    view.table.focus()
+    return view
+
+
+async def open_deals(pilot: Pilot) -> KindView:
+    return await open_kind(pilot, "deal")
+
+
+def tab_labels(pilot: Pilot) -> list[str]:
+    return [str(tab.label) for tab in pilot.app.screen.query_one(TabbedContent).query(Tab)]
+
+
+# -- the record screen -----------------------------------------------------------------
+
+
+async def open_current(pilot: Pilot, *, timeline: bool = True) -> RecordScreen:
+    """Open the highlighted row; wait for the record and (if asked) its timeline."""
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RecordScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, RecordScreen)
+    pane = screen.query_one(Timeline)
+    await wait_for(pilot, lambda: not pane.fetching and (pane.activities or not timeline))
+    return screen
+
+
+async def open_record(pilot: Pilot, demo: Demo, vendor: str, kind: str) -> RecordScreen:
+    """The record screen of the first record of ``kind`` (a prefix for SalesforceIQ lists)."""
+    profile = f"demo-{vendor}"
+    await wait_for(pilot, lambda: pilot.app.screen_stack)
+    kinds = await demo.crm.kinds(profile)
+    kind = next(k.kind for k in kinds if k.kind.startswith(kind))
+    page = await demo.crm.refresh(profile, kind)
+    await wait_for(pilot, lambda: page.records or demo.crm.window(profile, kind, limit=1))
+    record = (page.records or demo.crm.window(profile, kind, limit=1))[0]
+    pilot.app.open_record(RecordRef(profile=profile, kind=kind, id=record.id))  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RecordScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, RecordScreen)
+
+    def loaded() -> bool:  # the fields as the vendor has them, not those of the cache
+        loading = [w for w in pilot.app.workers if w.node is screen and w.group == "load"]
+        return (
+            screen.is_mounted
+            and screen.record is not None
+            and not any(not w.is_finished for w in loading)
+        )
+
+    await wait_for(pilot, loaded)
+    return screen
+
+
+async def open_field(pilot: Pilot, key: str) -> FieldItem:
+    """Open the editor of the writable field ``key`` on the record screen."""
+    screen = pilot.app.screen
+    assert isinstance(screen, RecordScreen)
+    fields = screen.query_one("#fields", ListView)
+    await wait_for(
+        pilot, lambda: any(i.spec.key == key and i.spec.writable for i in fields.query(FieldItem))
+    )
+    items = list(fields.query(FieldItem))
+    fields.focus()
+    fields.index = next(i for i, item in enumerate(items) if item.spec.key == key)
+    await pilot.press("e")
+    item = items[fields.index]
+    await wait_for(pilot, lambda: item.editing and item.query(Input))
+    return item
+
+
+async def type_into(pilot: Pilot, item: FieldItem, text: str) -> None:
+    editor = item.query_one(Input)
+    editor.value = ""
+    await pilot.press(*list(text))
+    await pilot.press("enter")
+
+
+async def highlight(pilot: Pilot, screen: RecordScreen, key: str) -> FieldItem:
+    """Move the fields list to the writable field ``key`` (once the vendor's specs are in)."""
+    fields = screen.query_one("#fields", ListView)
+
+    def rows() -> list[FieldItem]:
+        return list(fields.query(FieldItem))
+
+    def ready() -> list[int]:
+        return [n for n, i in enumerate(rows()) if i.spec.key == key and i.spec.writable]
+
+    def highlighted() -> bool:  # the list may be rebuilt meanwhile (the vendor's specs)
+        at = ready()
+        if not at:
+            return False
+        if fields.index != at[0]:
+            fields.index = at[0]
+            return False
+        return True
+
+    fields.focus()
+    await wait_for(pilot, highlighted)
+    await pilot.pause()
+    await wait_for(pilot, highlighted)
+    return rows()[ready()[0]]
+
+
+async def sent(pilot: Pilot, demo: Demo, ref: RecordRef, key: str) -> object:
+    """The field's value as the vendor holds it, once the outbox is empty."""
+    await wait_for(pilot, lambda: not demo.crm.changes(ref.profile), timeout=20)
+    record = await demo.crm.get(ref)
+    return record.fields.get(key)

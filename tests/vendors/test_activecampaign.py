@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -237,3 +238,23 @@ async def test_over_loopback(wire: Wire) -> None:
     assert ActivityType.STAGE_CHANGE in [a.type for a in timeline[:3]]
     with pytest.raises(Rejected, match="The deal value is not valid"):
         await w.adapter.update(change("deal", deal.id, amount="-5"))
+
+
+@pytest.mark.parametrize(("kind", "table"), [("deal", "deals"), ("task", "tasks")])
+async def test_what_the_specs_show_read_only_the_adapter_refuses(
+    wire: Wire, kind: str, table: str
+) -> None:
+    """Each field is declared once: the writer takes no field the record screen shows as
+    read-only (refused before anything is sent), and the record stays as it was."""
+    w = ac(wire)
+    record = (await w.adapter.list_page(kind, Query(per_page=1))).records[0]
+    rows = getattr(w.db, table)
+    before = dict(rows[record.id])
+    read_only = [s for s in await w.adapter.fields(kind) if not s.writable]
+    assert read_only
+    for spec in read_only:
+        with pytest.raises(Rejected, match=re.escape(spec.label)):
+            await w.adapter.update(
+                change(kind, record.id, **{spec.key: record.fields.get(spec.key)})
+            )
+    assert rows[record.id] == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -279,3 +280,38 @@ async def test_over_loopback_login_paging_and_relogin(wire: Any) -> None:
     deal_id = next(iter(wired.db.opportunities))
     await wired.adapter.update(change("deal", deal_id, amount="999.00"))
     assert wired.db.opportunities[deal_id]["value"] == 999.0
+
+
+async def test_a_profile_never_used_neither_logs_in_nor_out(wire: Any) -> None:
+    """The session is built on first use: closing an unused adapter sends nothing."""
+    wired = wire("salesseek")
+    await wired.adapter.close()
+    assert not wired.db.sessions
+    assert wired.adapter.auth.logins == 0
+
+
+@pytest.mark.parametrize("kind", ["company", "contact", "deal", "task", "group"])
+async def test_what_the_specs_show_read_only_the_adapter_refuses(wire: Any, kind: str) -> None:
+    """Each field is declared once: the writer takes no field the record screen shows as
+    read-only (refused before anything is sent), and the record stays as it was."""
+    wired = wire("salesseek")
+    record = (await wired.adapter.list_page(kind, Query(per_page=1))).records[0]
+    table = getattr(wired.db, PATH_OF[kind])
+    before = dict(table[record.id])
+    read_only = [s for s in await wired.adapter.fields(kind) if not s.writable]
+    assert read_only
+    for spec in read_only:
+        with pytest.raises(Rejected, match=re.escape(spec.label)):
+            await wired.adapter.update(
+                change(kind, record.id, **{spec.key: record.fields.get(spec.key)})
+            )
+    assert table[record.id] == before
+
+
+PATH_OF = {
+    "company": "organizations",
+    "contact": "individuals",
+    "deal": "opportunities",
+    "task": "tasks",
+    "group": "groups",
+}

@@ -131,109 +131,39 @@ def custom_item(meta: Row, value: Any) -> Row:
 # -- codecs ------------------------------------------------------------------------------------
 
 
-class AsIs(Codec):
-    """A value read and sent as it is."""
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Via(Codec):
+    """A codec of two functions (vendor value -> neutral, neutral -> vendor value); by
+    default the value is read and sent as it is."""
+
+    decode: Callable[[Any], Any] = _same
+    encode: Callable[[Any], Any] = _same
 
     def read(self, raw: Any, ctx: Context) -> Any:
-        return raw
+        return self.decode(raw)
 
     def write(self, value: Any, ctx: Context) -> Any:
-        return value
+        return self.encode(value)
 
 
-class Ref(AsIs):
-    """A reference (owner, contact, account): checked id text, None for none."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return ref(raw) or None
-
-
-class Choice_(AsIs):
-    """A pipeline, stage or task type id: checked id text, "" for none."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return ref(raw)
-
-
-class Value(Codec):
-    """A deal's ``value``: integer cents (none reads as 0.00)."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return cents_to_money(raw or 0)
-
-    def write(self, value: Any, ctx: Context) -> Any:
-        return money_to_cents(value)
-
-
-class Currency(Codec):
-    """An ISO code: AC keeps it lower-case."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return txt(raw).upper()
-
-    def write(self, value: Any, ctx: Context) -> Any:
-        return txt(value).lower()
-
-
-class Status(Codec):
-    """A deal's status 0/1/2 <-> open/won/lost."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return STATUS.get(txt(raw), "open")
-
-    def write(self, value: Any, ctx: Context) -> Any:
-        return int(STATUS_CODE.get(txt(value), txt(value)))
-
-
-class Percent(AsIs):
-    """A deal's ``percent``: an integer (none reads as 0)."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return int(txt(raw) or 0)
-
-
-class OrEmpty(Codec):
-    """Text AC empties with "" (a deal's description, a task's note)."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return raw or ""
-
-    def write(self, value: Any, ctx: Context) -> Any:
-        return value or ""
-
-
-class Html(OrEmpty):
-    """A task's note: HTML read as text."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return html_to_text(txt(raw))
-
-
-class Done(Codec):
-    """A task's status: 1 is done."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return int(txt(raw) or 0) == 1
-
-    def write(self, value: Any, ctx: Context) -> Any:
-        return 1 if value else 0
-
-
-class Moment(AsIs):
-    """A task's due date: ISO 8601 read, sent as given."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return iso(parse_datetime(raw))
-
-
-class Txt(AsIs):
-    """A value read as text ("" for none), sent as given."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return txt(raw)
-
-
-ASIS, REF = AsIs(), Ref()
+ASIS = Via()
+REF = Via(lambda raw: ref(raw) or None)  # owner, contact, account: None for none
+ID = Via(ref)  # pipeline, stage: "" for none
+VALUE = Via(lambda raw: cents_to_money(raw or 0), money_to_cents)  # cents; none is 0.00
+CURRENCY = Via(lambda raw: txt(raw).upper(), lambda value: txt(value).lower())
+STATUS_ = Via(
+    lambda raw: STATUS.get(txt(raw), "open"), lambda v: int(STATUS_CODE.get(txt(v), txt(v)))
+)
+PERCENT = Via(lambda raw: int(txt(raw) or 0))
+OR_EMPTY = Via(lambda raw: raw or "", lambda value: value or "")  # AC empties text with ""
+HTML = Via(lambda raw: html_to_text(txt(raw)), lambda value: value or "")
+DONE = Via(lambda raw: int(txt(raw) or 0) == 1, lambda value: 1 if value else 0)
+MOMENT = Via(lambda raw: iso(parse_datetime(raw)))  # sent as given
+TXT = Via(txt)
 
 
 # -- fields ------------------------------------------------------------------------------------
@@ -370,7 +300,7 @@ RESOURCES = by_kind(
         paging=Offset(total="meta.total"),
         fields=(
             _read("name", "title", "Title", role=Role.TITLE),
-            _read("currency", "currency", "Currency", codec=Currency(), role=Role.CURRENCY),
+            _read("currency", "currency", "Currency", codec=CURRENCY, role=Role.CURRENCY),
             Derived(key="stages", label="Stages", reader=_stages),
         ),
     ),
@@ -389,7 +319,7 @@ RESOURCES = by_kind(
                 "value",
                 "Value",
                 MONEY,
-                codec=Value(),
+                codec=VALUE,
                 min=0,
                 clearable=False,
                 decimals=2,
@@ -399,7 +329,7 @@ RESOURCES = by_kind(
                 "currency",
                 "currency",
                 "Currency",
-                codec=Currency(),
+                codec=CURRENCY,
                 max_length=3,
                 role=Role.CURRENCY,
             ),
@@ -408,7 +338,7 @@ RESOURCES = by_kind(
                 path="group",
                 label="Pipeline",
                 type=CHOICE,
-                codec=Choice_(),
+                codec=ID,
                 choices="pipelines",
                 role=Role.PIPELINE,
             ),
@@ -417,7 +347,7 @@ RESOURCES = by_kind(
                 path="stage",
                 label="Stage",
                 type=CHOICE,
-                codec=Choice_(),
+                codec=ID,
                 choices="stages",
                 role=Role.STAGE,
             ),
@@ -426,7 +356,7 @@ RESOURCES = by_kind(
                 "status",
                 "Status",
                 CHOICE,
-                codec=Status(),
+                codec=STATUS_,
                 options=STATUSES,
                 role=Role.STATUS,
             ),
@@ -445,14 +375,14 @@ RESOURCES = by_kind(
                 "percent",
                 "Probability (%)",
                 NUMBER,
-                codec=Percent(),
+                codec=PERCENT,
                 min=0,
                 max=100,
                 decimals=0,
                 clearable=False,
             ),
             ForecastDate(key="expected_close", label="Forecasted close date", type=FieldType.DATE),
-            _f("description", "description", "Description", codec=OrEmpty()),
+            _f("description", "description", "Description", codec=OR_EMPTY),
             _read("contact", "contact", "Primary contact", codec=REF, refers_to=Kind.CONTACT),
             _read("company", "account", "Account", codec=REF),
             _read("next_task_due", "nextdate", "Next task due", DATETIME, codec=NEXT),
@@ -469,12 +399,10 @@ RESOURCES = by_kind(
         fields=(
             # sent empty, a task's title and due date stay as they were: refused instead
             Subject(key="subject", path="title", label="Title", clearable=False, role=Role.TITLE),
-            _f("body", "note", "Note", codec=Html()),
-            _f(
-                "due_at", "duedate", "Due", DATETIME, codec=Moment(), clearable=False, role=Role.DUE
-            ),
-            _f("done", "status", "Done", FieldType.BOOL, codec=Done(), role=Role.DONE),
-            _f("type", "dealTasktype", "Type", CHOICE, codec=Txt(), choices="task_types"),
+            _f("body", "note", "Note", codec=HTML),
+            _f("due_at", "duedate", "Due", DATETIME, codec=MOMENT, clearable=False, role=Role.DUE),
+            _f("done", "status", "Done", FieldType.BOOL, codec=DONE, role=Role.DONE),
+            _f("type", "dealTasktype", "Type", CHOICE, codec=TXT, choices="task_types"),
             _f(
                 "owner",
                 "assignee",

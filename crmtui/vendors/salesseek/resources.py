@@ -133,50 +133,41 @@ def naive(value: Any) -> str | None:
 # -- codecs: SalesSeek takes values back as it sends them ------------------------------------
 
 
-class AsIs(Codec):
-    """A value read and sent as it is (text, a forecast status, a currency code)."""
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Via(Codec):
+    """A codec of two functions (vendor value -> neutral, neutral -> vendor value); by
+    default the value is read and sent as it is."""
+
+    decode: Callable[[Any], Any] = _same
+    encode: Callable[[Any], Any] = _same
 
     def read(self, raw: Any, ctx: Context) -> Any:
-        return raw
+        return self.decode(raw)
 
     def write(self, value: Any, ctx: Context) -> Any:
-        return value
+        return self.encode(value)
 
 
-class Ref(AsIs):
-    """A reference (an owner, an organization, a phase): a checked id, sent as given."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return ref(raw)
+def _day(raw: Any) -> str | None:
+    day = fv.parse_date(raw)
+    return day.isoformat() if day else None
 
 
-class Flag(AsIs):
-    """A JSON boolean; absent reads as False."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return bool(raw)
+def _midnight(value: Any) -> str | None:
+    day = _day(value)
+    return f"{day}T00:00:00" if day else None
 
 
-class Value(Codec):
-    """A deal's ``value``: a JSON number, read as exact money text, sent as a float."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return fv.money(raw)
-
-    def write(self, value: Any, ctx: Context) -> Any:
-        return None if value is None else float(fv.money(value) or 0)
-
-
-class CloseDate(Codec):
-    """``expected_close_date``: a naive midnight timestamp <-> an ISO date."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        close = fv.parse_date(raw)
-        return close.isoformat() if close else None
-
-    def write(self, value: Any, ctx: Context) -> Any:
-        close = fv.parse_date(value)
-        return f"{close.isoformat()}T00:00:00" if close else None
+ASIS = Via()  # text, a forecast status, a currency code
+REF = Via(ref)  # an owner, an organization, a phase: a checked id, sent as given
+FLAG = Via(bool)  # a JSON boolean; absent reads as False
+# A deal's ``value``: a JSON number, read as exact money text, sent as a float.
+VALUE = Via(fv.money, lambda value: None if value is None else float(fv.money(value) or 0))
+CLOSE_DATE = Via(_day, _midnight)  # ``expected_close_date``: a naive midnight timestamp
 
 
 class NaiveUtc(IsoDatetime):
@@ -186,7 +177,6 @@ class NaiveUtc(IsoDatetime):
         return naive(value)
 
 
-ASIS, REF, FLAG, VALUE = AsIs(), Ref(), Flag(), Value()
 FORECASTS = tuple(Choice(value=k, label=v) for k, v in FORECAST.items())
 
 
@@ -410,7 +400,7 @@ RESOURCES = by_kind(
                 "expected_close_date",
                 "Close date",
                 FieldType.DATE,
-                codec=CloseDate(),
+                codec=CLOSE_DATE,
             ),
             OWNER,
             ORGANIZATION,

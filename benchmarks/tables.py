@@ -23,17 +23,27 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Static
 
 from benchmarks.data import COLUMNS, KIND, PROFILE, SPECS
-from crmtui.model import Record
+from crmtui.model import KindInfo, Record, Role
 from crmtui.store import Store
 from crmtui.ui.widgets.record_table import Column, RecordTable
 
 SIZE = (120, 40)
+# the roles the vendor screen's table reads (currency of money cells, stage and status tone)
+INFO = KindInfo(
+    kind=KIND,
+    label="Deals",
+    singular="Deal",
+    roles={Role.CURRENCY: "currency", Role.STAGE: "stage", Role.STATUS: "status"},
+)
 
 
 def columns() -> list[Column]:
     specs = {spec.key: spec for spec in SPECS}
     return [
-        Column(key, specs[key].label if key in specs else "Deal", specs.get(key)) for key in COLUMNS
+        Column(
+            key, specs[key].label if key in specs else "Deal", specs.get(key), currency="currency"
+        )
+        for key in COLUMNS
     ]
 
 
@@ -68,6 +78,7 @@ def record_table(store: Store, count: int | None = None, **options: Any) -> Reco
         columns(),
         sort_key=options.get("sort"),
         descending=bool(options.get("descending")),
+        info=INFO,
     )
 
 

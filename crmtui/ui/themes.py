@@ -25,11 +25,12 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from crmtui import locations
+from crmtui.model import Role
 
 if TYPE_CHECKING:
     from textual.app import App
 
-    from crmtui.model import Choice, Record
+    from crmtui.model import Choice, KindInfo, Record
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +125,17 @@ def register(app: App[Any], folders: list[Path] | None = None) -> list[ThemeFile
 # -- stage and status colours ------------------------------------------------------------
 
 
-def record_tone(record: Record) -> str | None:
-    """``open``/``won``/``lost`` from the neutral ``status`` field, when the record has one."""
-    status = str(record.fields.get("status") or "").lower()
+def record_tone(record: Record, info: KindInfo | None) -> str | None:
+    """``open``/``won``/``lost`` from the field of the kind's ``Role.STATUS``, if any."""
+    key = info.role(Role.STATUS) if info else None
+    status = str(record.fields.get(key) or "").lower() if key else ""
     return status if status in TONES else None
+
+
+def toned_keys(info: KindInfo | None) -> frozenset[str]:
+    """The fields drawn in a record's tone: the kind's status and stage."""
+    roles = (Role.STATUS, Role.STAGE)
+    return frozenset(key for role in roles if info and (key := info.role(role)))
 
 
 def choice_tone(choice: Choice) -> str:

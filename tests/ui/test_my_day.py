@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from textual.widgets import DataTable
 
-from crmtui.model import Record
+from crmtui.model import KindInfo, Record, Role
 from crmtui.sandbox.fake import Fake
 from crmtui.ui.screens.home import HomeScreen
 from crmtui.ui.screens.my_day import MyDayScreen, classify
@@ -16,19 +16,46 @@ from tests.ui.conftest import Demo, wait_for
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
+# A task kind as Salesloft declares it: a due time, else a due date; done a bool.
+TASKS = KindInfo(
+    kind="task",
+    label="Tasks",
+    singular="Task",
+    roles={Role.DUE: "due_at", Role.DUE_DATE: "due_date", Role.DONE: "done"},
+)
+# The same meaning under other names: done is a status choice.
+TODOS = KindInfo(
+    kind="todo",
+    label="To-dos",
+    singular="To-do",
+    roles={Role.DUE: "deadline", Role.DONE: "state"},
+    done_values=["completed", "cancelled"],
+)
+
+
 def task(**fields: object) -> Record:
     return Record(vendor="x", profile="p", kind="task", id="1", title="T", fields=fields)
 
 
 def test_overdue_today_and_later() -> None:
-    assert classify(task(due_at="2026-11-19T16:00:00Z"), NOW).overdue is True
-    assert classify(task(due_at="2026-11-20T08:00:00Z"), NOW).overdue is True  # passed
-    assert classify(task(due_at="2026-11-20T23:00:00Z", done=False), NOW).overdue is False
-    assert classify(task(due_at="2026-11-25T10:00:00Z"), NOW) is None
-    assert classify(task(due_at="2026-11-19T16:00:00Z", done=True), NOW) is None
-    assert classify(task(due_date="2026-11-20"), NOW).overdue is False
-    assert classify(task(due_date="2026-11-18", status="completed"), NOW) is None
-    assert classify(task(subject="no due date"), NOW) is None
+    assert classify(task(due_at="2026-11-19T16:00:00Z"), TASKS, NOW).overdue is True
+    assert classify(task(due_at="2026-11-20T08:00:00Z"), TASKS, NOW).overdue is True  # passed
+    assert classify(task(due_at="2026-11-20T23:00:00Z", done=False), TASKS, NOW).overdue is False
+    assert classify(task(due_at="2026-11-25T10:00:00Z"), TASKS, NOW) is None
+    assert classify(task(due_at="2026-11-19T16:00:00Z", done=True), TASKS, NOW) is None
+    assert classify(task(due_date="2026-11-20"), TASKS, NOW).overdue is False
+    assert classify(task(due_date="2026-11-18", done=True), TASKS, NOW) is None
+    assert classify(task(subject="no due date"), TASKS, NOW) is None
+
+
+def test_due_and_done_are_read_by_role_whatever_the_fields_are_called() -> None:
+    assert classify(task(deadline="2026-11-19T16:00:00Z"), TODOS, NOW).overdue is True
+    assert classify(task(deadline="2026-11-20"), TODOS, NOW).overdue is False  # a date: today
+    assert classify(task(deadline="2026-11-19", state="completed"), TODOS, NOW) is None
+    assert classify(task(deadline="2026-11-19", state="open"), TODOS, NOW).overdue is True
+    # the names My day used to guess mean nothing to a kind that declares others
+    assert classify(task(due_at="2026-11-19T16:00:00Z"), TODOS, NOW) is None
+    assert classify(task(deadline="2026-11-19", done=True), TODOS, NOW).overdue is True
 
 
 async def test_my_day_lists_an_overdue_freshsales_task_and_opens_it(demo: Demo) -> None:

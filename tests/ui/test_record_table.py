@@ -4,11 +4,16 @@ no row it prepared, and its messages go out only when something changed."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
+from typing import Any
 
+import pytest
 from textual.app import App, ComposeResult
 
+from benchmarks.data import deals
 from crmtui.model import Record
 from crmtui.ui.widgets.record_table import Column, RecordTable
+from tests.helpers.ui import build_demo, open_kind, wait_for
 
 ROWS = 500
 
@@ -234,3 +239,49 @@ async def test_a_long_list_counts_in_the_background_and_drops_stale_counts(
             f"Deal {i:05}" for i in range(10)
         ]
         assert app.reloaded == [10]  # the stale count was never applied nor announced
+
+
+async def test_the_vendor_screen_paints_its_rows_without_touching_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the real path (vendor screen, service, SQLite cache) a paint never runs a
+    statement: rows come from the table's block cache, filled by its worker threads."""
+    demo = build_demo("freshsales", tmp_path / "cache.sqlite3")
+    profile = next(iter(demo.crm.states))
+    more = [
+        r.model_copy(update={"profile": profile, "id": f"b{r.id}"}) for r in deals(4 * LONG // 5)
+    ]  # enough rows that jumping about leaves blocks to read
+    demo.crm.store.upsert_records(more)
+    painting = threading.local()
+    in_paint: list[str] = []
+    statements: list[str] = []
+
+    def trace(sql: str) -> None:
+        statements.append(sql)
+        if getattr(painting, "on", False):
+            in_paint.append(sql)
+
+    for name in ("render_line", "render_lines"):
+        original = getattr(RecordTable, name)
+
+        def watched(self: RecordTable, *args: Any, _original: Any = original) -> Any:
+            painting.on = True
+            try:
+                return _original(self, *args)
+            finally:
+                painting.on = False
+
+        monkeypatch.setattr(RecordTable, name, watched)
+    demo.crm.store._db.conn.set_trace_callback(trace)  # every statement of the cache file
+    async with demo.app.run_test(size=(120, 30)) as pilot:
+        view = await open_kind(pilot, "deal")
+        table = view.table
+        await wait_for(pilot, lambda: table.row_count >= len(more))
+        for key in ("end", "home", "pagedown", "pagedown", "s", "S", "end", "pageup"):
+            await pilot.press(key)
+            await settle(pilot, table)
+        table.jump_to(table.row_count // 2)
+        await settle(pilot, table)
+        assert table.current is not None
+    assert statements  # the trace sees the cache's reads (from the worker threads)
+    assert in_paint == []

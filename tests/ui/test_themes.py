@@ -9,7 +9,7 @@ import pytest
 from textual.pilot import Pilot
 
 from crmtui.config import Config
-from crmtui.model import Record
+from crmtui.model import KindInfo, Record, Role
 from crmtui.ui import themes
 from crmtui.ui.screens.home import HomeScreen
 from tests.ui.conftest import Demo, wait_for
@@ -38,10 +38,14 @@ def test_a_broken_theme_file_is_refused_with_its_name(tmp_path: Path) -> None:
     assert themes.load_themes([tmp_path]) == []  # skipped, the app still starts
 
 
-def test_stage_tones() -> None:
+def test_stage_tones_come_from_the_kinds_status_role() -> None:
     deal = Record(vendor="x", profile="p", kind="deal", id="1", title="D", fields={})
-    assert themes.record_tone(deal) is None
-    assert themes.record_tone(deal.model_copy(update={"fields": {"status": "won"}})) == "won"
+    info = KindInfo(kind="deal", label="Deals", singular="Deal", roles={Role.STATUS: "outcome"})
+    assert themes.record_tone(deal, info) is None
+    assert themes.record_tone(deal.model_copy(update={"fields": {"outcome": "won"}}), info) == "won"
+    # a field merely named "status" is not the kind's status: no tone
+    assert themes.record_tone(deal.model_copy(update={"fields": {"status": "won"}}), info) is None
+    assert themes.record_tone(deal.model_copy(update={"fields": {"outcome": "won"}}), None) is None
 
 
 async def choose_theme(pilot: Pilot, label: str) -> None:

@@ -28,7 +28,7 @@ from crmtui.fields import (
     use_timezone,
     validate,
 )
-from crmtui.model import FieldSpec, FieldType, Record
+from crmtui.model import FieldSpec, FieldType, KindInfo, Record, Role
 from crmtui.ui.screens.my_day import classify, due_text
 
 DUE = FieldSpec(key="due_at", label="Due", type=FieldType.DATETIME, writable=True)
@@ -138,7 +138,8 @@ def test_my_day_counts_days_in_the_users_zone(new_york: None) -> None:
         title="T",
         fields={"due_at": "2026-11-20T04:30:00Z"},  # 23:30 on the 19th in New York
     )
-    task = classify(late, now)
+    info = KindInfo(kind="task", label="Tasks", singular="Task", roles={Role.DUE: "due_at"})
+    task = classify(late, info, now)
     assert task is not None and not task.overdue  # due today, local: not tomorrow (UTC)
     assert task.due.tzinfo is not None and task.due.utcoffset() == ZoneInfo(
         "America/New_York"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -28,7 +28,16 @@ from textual.widgets import Footer, Static
 
 from crmtui.fields import FieldError, display
 from crmtui.http import CrmError
-from crmtui.model import ChangeState, Choice, FieldSpec, FieldType, KindInfo, Query, Record
+from crmtui.model import (
+    ChangeState,
+    Choice,
+    FieldSpec,
+    FieldType,
+    KindInfo,
+    Query,
+    Record,
+    Role,
+)
 from crmtui.service import Crm, ListChanged, OutboxChanged
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
@@ -72,16 +81,17 @@ def group_field(specs: list[FieldSpec], board: FieldSpec) -> FieldSpec | None:
     return None
 
 
-def total_text(records: list[Record]) -> str:
-    """The sum of the cards' ``amount``, per currency: "12,500.00 USD"."""
+def total_text(records: list[Record], info: KindInfo) -> str:
+    """The sum of the cards' amounts (``Role.AMOUNT``), per currency: "12,500.00 USD"."""
+    amount, currency = info.role(Role.AMOUNT), info.role(Role.CURRENCY)
     sums: dict[str, Decimal] = defaultdict(Decimal)
     for record in records:
+        fields = record.fields
         try:
-            sums[str(record.fields.get("currency") or "")] += Decimal(
-                str(record.fields.get("amount") or 0)
-            )
+            value = Decimal(str((fields.get(amount) if amount else None) or 0))
         except InvalidOperation:
             continue
+        sums[str((fields.get(currency) if currency else None) or "")] += value
     parts = [f"{amount:,.2f} {currency}".strip() for currency, amount in sorted(sums.items())]
     return " + ".join(parts) or "0.00"
 
@@ -132,7 +142,7 @@ class StageColumn(Widget):
         text = Text(no_wrap=True, overflow="crop")
         heading = tone_style(self.app, choice_tone(self.choice), bold=True)
         text.append(fit(self.choice.label, width) + "\n", style=heading)
-        facts = f"{count} · {total_text(self.records)}" if count else "empty"
+        facts = f"{count} · {total_text(self.records, self.card.info)}" if count else "empty"
         text.append(fit(facts, width) + "\n", style="dim")
         text.append("─" * width + "\n", style="dim")
         shown = self.records[self.top : self.top + self.fits]
@@ -146,7 +156,7 @@ class StageColumn(Widget):
                     style += " reverse"
                 if number == 2 and record.id in self.marks:
                     style += " italic"
-                bar = tone_style(self.app, record_tone(record), bold=chosen)
+                bar = tone_style(self.app, record_tone(record, self.card.info), bold=chosen)
                 text.append("▌" if chosen else "│", style=bar if chosen else bar + Style(dim=True))
                 text.append(line + "\n", style=style.strip())
             text.append("\n")
@@ -158,19 +168,24 @@ class StageColumn(Widget):
 
 
 class CardText:
-    """The three lines of a card: title; amount; owner and state."""
+    """The three lines of a card: title; amount; owner and state (by the kind's roles)."""
 
-    def __init__(self, specs: dict[str, FieldSpec]) -> None:
+    def __init__(self, specs: dict[str, FieldSpec], info: KindInfo) -> None:
         self.specs = specs
+        self.info = info
+
+    def _field(self, role: Role, record: Record) -> tuple[FieldSpec | None, Any]:
+        key = self.info.role(role)
+        return (self.specs.get(key), record.fields.get(key)) if key else (None, None)
 
     def __call__(self, record: Record, mark: str, width: int) -> list[str]:
-        fields = record.fields
-        amount = display(self.specs.get("amount"), fields.get("amount"))
-        currency = str(fields.get("currency") or "")
+        amount = display(*self._field(Role.AMOUNT, record))
+        currency = str(self._field(Role.CURRENCY, record)[1] or "")
         money = f"{amount} {currency}".strip() if amount else "—"
-        owner = display(self.specs.get("owner"), fields.get("owner")) or "no owner"
-        status = str(fields.get("status") or "")
-        state = mark or (display(self.specs.get("status"), status) if status != "open" else "")
+        owner = display(*self._field(Role.OWNER, record)) or "no owner"
+        status_spec, value = self._field(Role.STATUS, record)
+        status = str(value or "")
+        state = mark or (display(status_spec, status) if status != "open" else "")
         tail = f"  {state}" if state else ""
         return [
             fit(record.title, width),
@@ -254,8 +269,13 @@ class BoardScreen(Screen[None]):
         return [c for c in board.choices if c.group == self.group_value]
 
     @property
+    def status_spec(self) -> FieldSpec | None:
+        """The kind's ``Role.STATUS`` field, whose "open" value a board shows by default."""
+        return self.specs.get(self.info.role(Role.STATUS) or "")
+
+    @property
     def can_filter_open(self) -> bool:
-        status = self.specs.get("status")
+        status = self.status_spec
         return status is not None and status.choice("open") is not None
 
     def _cache_filters(self) -> dict[str, str]:
@@ -263,8 +283,9 @@ class BoardScreen(Screen[None]):
         group, value = self.group_spec, self.group_value
         if group is not None and value is not None:
             filters[group.key] = value
-        if self.open_only and self.can_filter_open:
-            filters["status"] = "open"
+        status = self.status_spec
+        if self.open_only and status is not None and self.can_filter_open:
+            filters[status.key] = "open"
         return filters
 
     @property
@@ -277,7 +298,7 @@ class BoardScreen(Screen[None]):
         """(Re)make the columns for the current board, then fill them from the cache."""
         board = self.query_one("#board", Horizontal)
         await board.remove_children()
-        card = CardText(self.specs)
+        card = CardText(self.specs, self.info)
         await board.mount_all([StageColumn(choice, card) for choice in self.stages()])
         self._size_columns()
         board.refresh(layout=True)
@@ -296,7 +317,7 @@ class BoardScreen(Screen[None]):
             self.info.kind,
             offset=0,
             limit=MAX_CARDS,
-            sort="amount" if "amount" in self.specs else None,
+            sort=amount if (amount := self.info.role(Role.AMOUNT)) in self.specs else None,
             descending=True,
             filters=self._cache_filters(),
         )
@@ -361,7 +382,8 @@ class BoardScreen(Screen[None]):
 
     def _show_facts(self, records: list[Record]) -> None:
         which = "open " if self.open_only and self.can_filter_open else ""
-        parts = [f"{len(records)} {which}{self.info.label.lower()}", f"Σ {total_text(records)}"]
+        total = total_text(records, self.info)
+        parts = [f"{len(records)} {which}{self.info.label.lower()}", f"Σ {total}"]
         if self.refreshing:
             parts.append("refreshing…")
         if not self.columns:

@@ -1,10 +1,12 @@
 """My day: the overdue and today's tasks of every profile, grouped, from the cache.
 
+A task is a record of a kind declaring ``Role.DUE`` (whatever the vendor names the
+field); ``Role.DONE`` (a bool, or a choice with ``KindInfo.done_values``) says it is done.
 The list shows what the cache knows at once (offline too) and refreshes each profile's
-open tasks from its vendor in the background (the vendor's "overdue" and "today" views
-where it has them, else its open tasks): a handful of requests per profile. "Overdue" is
-a task whose due time has passed (or whose due date is before today); "Today" is the
-rest of what is due today, in the local time zone. enter opens the task.
+tasks from its vendor in the background (the kind's ``day_views``, e.g. "overdue" and
+"today", else its first page): a handful of requests per profile. "Overdue" is a task
+whose due time has passed (or whose due date is before today); "Today" is the rest of
+what is due today, in the local time zone. enter opens the task.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -23,18 +25,15 @@ from textual.widgets import DataTable, Footer, Static
 
 from crmtui.fields import parse_date, parse_datetime, to_local
 from crmtui.http import CrmError
-from crmtui.model import KindInfo, Query, Record, RecordRef, utcnow
+from crmtui.model import KindInfo, Query, Record, RecordRef, Role, utcnow
 from crmtui.service import Crm, ListChanged
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.vim import VimDataTable
 
-TASK = "task"
 READ = 500  # cached tasks read per window
 MAX_READ = 20_000  # per profile: My day never reads a whole huge cache
-REFRESH_VIEWS = (("overdue", "due_today", "today"), ("open",))  # first group found wins
-DONE_WORDS = {"done", "completed", "complete", "finished"}
 
 
 @dataclass(frozen=True)
@@ -48,24 +47,36 @@ class DayTask:
         return isinstance(self.due, datetime)
 
 
-def is_done(record: Record) -> bool:
-    fields = record.fields
-    return fields.get("done") is True or str(fields.get("status") or "").lower() in DONE_WORDS
+def task_kinds(kinds: list[KindInfo]) -> list[KindInfo]:
+    """The kinds My day lists: those with a due date (``Role.DUE``)."""
+    return [info for info in kinds if info.role(Role.DUE)]
 
 
-def due_of(record: Record) -> datetime | date | None:
-    """The task's due time (aware, local) or due date, from ``due_at`` or ``due_date``."""
-    moment = parse_datetime(record.fields.get("due_at") or None)
-    if moment is not None:
-        return to_local(moment)
-    return parse_date(record.fields.get("due_date") or None)
+def due_of(record: Record, info: KindInfo) -> datetime | date | None:
+    """The task's due time (aware, local) or due date: ``Role.DUE``, else ``DUE_DATE``."""
+    for role in (Role.DUE, Role.DUE_DATE):
+        key = info.role(role)
+        due = _due(record.fields.get(key) if key else None)
+        if due is not None:
+            return due
+    return None
 
 
-def classify(record: Record, now: datetime) -> DayTask | None:
-    """A ``DayTask`` when the open task is overdue or due today, else None."""
-    if is_done(record):
+def _due(value: Any) -> datetime | date | None:
+    """A date field's value ("2026-11-20", as ``crmtui.model`` keeps it) or a datetime's."""
+    if not isinstance(value, str) or not value:
         return None
-    due = due_of(record)
+    if len(value) <= len("2026-11-20"):  # a date: the day, no time
+        return parse_date(value)
+    moment = parse_datetime(value)
+    return to_local(moment) if moment is not None else None
+
+
+def classify(record: Record, info: KindInfo, now: datetime) -> DayTask | None:
+    """A ``DayTask`` when the open task is overdue or due today, else None."""
+    if info.is_done(record.fields):
+        return None
+    due = due_of(record, info)
     today = to_local(now).date()
     if isinstance(due, datetime):
         if due < now:
@@ -76,16 +87,17 @@ def classify(record: Record, now: datetime) -> DayTask | None:
     return None
 
 
-def cached_tasks(crm: Crm, profile: str, now: datetime) -> list[DayTask]:
-    """The profile's overdue and today's tasks in the cache, soonest due first."""
-    keys = {spec.key for spec in crm.cached_fields(profile, TASK)}
-    sort = next((key for key in ("due_at", "due_date") if key in keys), None)
+def cached_tasks(crm: Crm, profile: str, info: KindInfo, now: datetime) -> list[DayTask]:
+    """The overdue and today's tasks of a kind in the cache, soonest due first."""
+    keys = {spec.key for spec in crm.cached_fields(profile, info.kind)}
+    roles = (info.role(Role.DUE), info.role(Role.DUE_DATE))
+    sort = next((key for key in roles if key in keys), None)
     horizon = (to_local(now) + timedelta(days=2)).date()
     found: list[DayTask] = []
     for offset in range(0, MAX_READ, READ):
-        batch = crm.window(profile, TASK, offset=offset, limit=READ, sort=sort)
-        found += [task for task in (classify(r, now) for r in batch) if task is not None]
-        last = due_of(batch[-1]) if batch else None
+        batch = crm.window(profile, info.kind, offset=offset, limit=READ, sort=sort)
+        found += [task for task in (classify(r, info, now) for r in batch) if task is not None]
+        last = due_of(batch[-1], info) if batch else None
         if len(batch) < READ or (sort and last and _day(last) > horizon):
             break  # sorted by due: the rest is due later
     return found
@@ -145,7 +157,12 @@ class MyDayScreen(Screen[None]):
 
     def fill(self) -> None:
         now = self.now()
-        self.tasks = [t for p in self.crm.profile_names for t in cached_tasks(self.crm, p, now)]
+        self.tasks = [
+            task
+            for profile in self.crm.profile_names
+            for info in task_kinds(self.crm.cached_kinds(profile))
+            for task in cached_tasks(self.crm, profile, info, now)
+        ]
         table = self.query_one(DataTable)
         current = self._current_key()
         table.clear()
@@ -196,10 +213,9 @@ class MyDayScreen(Screen[None]):
         self.refreshing.add(profile)
         self._show_facts()
         try:
-            kinds = await self.crm.kinds(profile)
-            for info in (k for k in kinds if k.kind == TASK):
+            for info in task_kinds(await self.crm.kinds(profile)):
                 for query in refresh_queries(info):
-                    await self.crm.refresh(profile, TASK, query)
+                    await self.crm.refresh(profile, info.kind, query)
             self.problems.pop(profile, None)
         except CrmError as exc:
             self.problems[profile] = str(exc)[:80]
@@ -209,8 +225,12 @@ class MyDayScreen(Screen[None]):
 
     def on_crm_event(self, message: CrmEvent) -> None:
         event = message.event
-        if not isinstance(event, ListChanged) or event.kind == TASK:
+        if not isinstance(event, ListChanged) or self._lists(event):
             self._refill()
+
+    def _lists(self, event: ListChanged) -> bool:
+        info = self.crm.kind_info(event.profile, event.kind)
+        return info is not None and info.role(Role.DUE) is not None
 
     @work(group="fill", exclusive=True, exit_on_error=False)
     async def _refill(self) -> None:
@@ -233,9 +253,6 @@ class MyDayScreen(Screen[None]):
 
 
 def refresh_queries(info: KindInfo) -> list[Query]:
-    """The pages to fetch for a task kind: its overdue/today views, else its open view."""
-    for views in REFRESH_VIEWS:
-        found = [view for view in views if view in info.views]
-        if found:
-            return [Query(view=view, per_page=100) for view in found]
-    return [Query(per_page=100)]
+    """The pages to fetch for a task kind: its ``day_views``, else its first page."""
+    views = [view for view in info.day_views if view in info.views]
+    return [Query(view=view, per_page=100) for view in views] or [Query(per_page=100)]

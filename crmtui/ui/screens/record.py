@@ -25,7 +25,7 @@ from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, Te
 
 from crmtui.fields import FieldError, display, edit_text, local_zone
 from crmtui.http import CrmError
-from crmtui.model import ChangeState, FieldSpec, FieldType, KindInfo, Record, RecordRef
+from crmtui.model import ChangeState, FieldSpec, FieldType, KindInfo, Record, RecordRef, Role
 from crmtui.service import CacheWriteError, Crm, ListChanged, OutboxChanged, RecordChanged
 from crmtui.text import clean, inert, more_marker, preview
 from crmtui.ui.messages import CrmEvent
@@ -215,7 +215,7 @@ class FieldItem(ListItem):
         value.update(self._shown())
 
     def show_error(self, message: str) -> None:
-        for error in self.query(".field-error"):
+        for error in self.query(".field-error").results(Static):
             error.update(inert(f"⚠ {message}", multiline=True))  # a vendor's 422
 
     def action_cancel(self) -> None:
@@ -298,13 +298,15 @@ class RecordScreen(Screen[None]):
         return self.query_one(Timeline)
 
     def _kind_info(self) -> KindInfo | None:
-        kinds = self.crm.states[self.ref.profile].kinds
-        return next((k for k in kinds if k.kind == self.ref.kind), None)
+        return self.crm.kind_info(self.ref.profile, self.ref.kind)
 
     # -- loading -------------------------------------------------------------------------
 
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load(self) -> None:
+        if self._kind_info() is None:  # opened before its vendor's tabs: roles, labels
+            with contextlib.suppress(CrmError):
+                await self.crm.kinds(self.ref.profile)
         try:
             self.specs = await self.crm.fields(self.ref.profile, self.ref.kind)
             self.record = await self.crm.get(self.ref)
@@ -347,12 +349,13 @@ class RecordScreen(Screen[None]):
         sub = f" — {record.subtitle[:TITLE_LIMIT]}" if record.subtitle else ""
         words = f"{kind_label}: {record.title[:TITLE_LIMIT]}{sub}"
         heading = Content(clean(words, limit=TITLE_LIMIT))  # inert, never markup
-        tone = record_tone(record)
+        tone = record_tone(record, info)
         title.update(heading + Content.from_markup(f"  {tone_badge(tone)}") if tone else heading)
         self._render_pending()
         fields = self.query_one("#fields", ListView)
         items = {item.spec.key: item for item in fields.query(FieldItem)}
-        currency = record.fields.get("currency")
+        currency_key = info.role(Role.CURRENCY) if info else None
+        currency = record.fields.get(currency_key) if currency_key else None
         specs = self._specs()
         same_fields = list(items) == [s.key for s in specs]
         if same_fields and (

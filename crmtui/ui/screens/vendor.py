@@ -10,7 +10,7 @@ filters by the vendor's list filters (the cache too where they are exact field v
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -18,11 +18,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input, LoadingIndicator, Static, TabbedContent, TabPane
 
 from crmtui.http import CrmError
-from crmtui.model import FieldSpec, KindInfo, Query, Record
+from crmtui.model import FieldSpec, KindInfo, Query, Record, Role
 from crmtui.service import Crm, ListChanged
 from crmtui.text import clean, inert
 from crmtui.ui.messages import CrmEvent
@@ -36,6 +37,7 @@ PAGE = 100
 
 def columns_for(info: KindInfo, specs: list[FieldSpec]) -> list[Column]:
     by_key = {spec.key: spec for spec in specs}
+    currency = info.role(Role.CURRENCY)
     columns = []
     for key in info.columns:
         spec = by_key.get(key)
@@ -44,12 +46,17 @@ def columns_for(info: KindInfo, specs: list[FieldSpec]) -> list[Column]:
             if key == "title"
             else ("Updated" if key == "updated_at" else (spec.label if spec else key))
         )
-        columns.append(Column(key, label, spec))
+        columns.append(Column(key, label, spec, currency=currency))
     return columns
 
 
 class KindView(Vertical):
-    """One tab: search box, view name, the virtual table and a line of facts."""
+    """One tab: search box, view name, the virtual table and a line of facts.
+
+    The list's state (search, sort, view, filters) is reactive: an action sets it, the
+    watchers re-read the cache and ask the vendor, once per burst of changes (``S`` sets
+    the sort and its direction: one reload, one request).
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search", key_display="/"),
@@ -61,22 +68,27 @@ class KindView(Vertical):
         Binding("b", "board", "Board"),
     ]
 
+    # what the list shows: each change re-reads the cache and asks the vendor
+    search_text: reactive[str] = reactive("", init=False)
+    sort: reactive[str | None] = reactive(None, init=False)
+    descending: reactive[bool] = reactive(False, init=False)
+    view: reactive[str | None] = reactive(None, init=False)  # a vendor view (quick filter)
+    filters: reactive[dict[str, str]] = reactive(dict, init=False)  # Query.filters (`F`)
+    # what the vendor said, shown in the facts line
+    fetching: reactive[bool] = reactive(False, init=False)
+    view_counts: reactive[dict[str, int]] = reactive(dict, init=False)  # view -> its size
+    vendor_total: reactive[int | None] = reactive(None, init=False)
+    problem: reactive[str] = reactive("", init=False)  # the last page's error
+
     def __init__(self, crm: Crm, profile: str, info: KindInfo) -> None:
         super().__init__(classes="kind-view")
         self.crm = crm
         self.profile = profile
         self.info = info
-        self.search_text = ""
-        self.sort: str | None = None
-        self.descending = False
-        self.view: str | None = None
         self.view_rows: list[Record] | None = None  # a vendor view's members, when one is on
-        self.filters: dict[str, str] = {}  # Query.filters set with `F`
-        self.view_counts: dict[str, int] = {}  # each view's size, when the vendor says
         self.next_cursor: str | None = None
-        self.vendor_total: int | None = None
-        self.fetching = False
         self.activated = False
+        self._changed: set[str] = set()  # "order" / "query": state changed, not applied yet
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="list-bar"):
@@ -84,7 +96,7 @@ class KindView(Vertical):
                 placeholder=f"/ search {self.info.label.lower()}", classes="list-search"
             )
             yield Static("", classes="list-view-name")
-        yield RecordTable(self._fetch, self._count, [Column("title", "Name")])
+        yield RecordTable(self._fetch, self._count, [Column("title", "Name")], info=self.info)
         with Horizontal(classes="list-facts"):
             yield LoadingIndicator()
             yield Static("", classes="facts")
@@ -108,9 +120,56 @@ class KindView(Vertical):
             self.load_fields()
             self.fetch_page(first=True)
 
+    # -- the state's watchers --------------------------------------------------------
+
+    def watch_search_text(self) -> None:
+        self.table.reload(keep_cursor=False, background=True)  # a long list counts later
+        self._show_facts()
+
+    def watch_sort(self) -> None:
+        self._apply_later("order")
+
+    def watch_descending(self) -> None:
+        self._apply_later("order")
+
+    def watch_view(self) -> None:
+        self._apply_later("query")
+
+    def watch_filters(self) -> None:
+        self._apply_later("query")
+
+    def watch_fetching(self, on: bool) -> None:
+        self.query_one(LoadingIndicator).display = on
+        self._show_facts()
+
+    def watch_view_counts(self) -> None:
+        self._show_facts()
+
+    def watch_vendor_total(self) -> None:
+        self._show_facts()
+
+    def watch_problem(self) -> None:
+        self._show_facts()
+
+    def _apply_later(self, what: str) -> None:
+        if not self._changed:
+            self.call_later(self._apply)
+        self._changed.add(what)
+
+    def _apply(self) -> None:
+        """The sort, view or filters changed: re-read the cache, then ask the vendor."""
+        changed, self._changed = self._changed, set()
+        if "query" in changed:
+            self.view_rows = [] if self._vendor_side() else None
+        if "order" in changed:
+            self.table.sort_by(self.sort, self.descending)
+        self.table.reload(keep_cursor=False)
+        self._show_facts()
+        self.fetch_page(first=True)
+
     # -- the window source ----------------------------------------------------------
 
-    def _options(self) -> dict:
+    def _options(self) -> dict[str, Any]:
         return {
             "sort": self.sort,
             "descending": self.descending,
@@ -154,7 +213,8 @@ class KindView(Vertical):
 
     def _query(self, cursor: str | None) -> Query:
         return Query(
-            search=self.search_text,
+            # a kind the vendor cannot search: its pages, searched in the cache
+            search=self.search_text if self.info.searchable else "",
             sort=self.sort,
             descending=self.descending,
             view=self.view,
@@ -167,14 +227,14 @@ class KindView(Vertical):
     async def fetch_page(self, first: bool = False) -> None:
         if not first and self.next_cursor is None:
             return
-        self._set_loading(True)
+        self.fetching, self.problem = True, ""
         try:
             page = await self.crm.refresh(
                 self.profile, self.info.kind, self._query(None if first else self.next_cursor)
             )
         except CrmError as exc:
-            self._set_loading(False)
-            self._show_facts(str(exc))
+            self.problem = str(exc)
+            self.fetching = False
             return
         self.next_cursor = page.next_cursor
         if page.view_counts:
@@ -184,14 +244,9 @@ class KindView(Vertical):
         if self.view_rows is not None:
             self.view_rows = (self.view_rows if not first else []) + page.records
             self.table.reload()
-        self._set_loading(False)
-        self._show_facts()
+        self.fetching = False
 
-    def _set_loading(self, on: bool) -> None:
-        self.fetching = on
-        self.query_one(LoadingIndicator).display = on
-
-    def _show_facts(self, error: str = "") -> None:
+    def _show_facts(self) -> None:
         shown = self.table.row_count
         total = (
             f" of {self.vendor_total:,}"
@@ -200,7 +255,8 @@ class KindView(Vertical):
         )
         parts = [f"{shown:,}{total} {self.info.label.lower()}"]
         if self.search_text:
-            parts.append(f"matching “{self.search_text}”")
+            cached = "" if self.info.searchable else " (cached only)"
+            parts.append(f"matching “{self.search_text}”{cached}")
         if self.sort:
             label = next((c.label for c in self.table.columns if c.key == self.sort), self.sort)
             parts.append(f"sorted by {label} {'▼' if self.descending else '▲'}")
@@ -209,8 +265,8 @@ class KindView(Vertical):
             parts.append(f"filter: {describe(specs, self.filters)}")
         if self.fetching:
             parts.append("loading…")
-        if error:
-            parts.append(f"⚠ {error}")
+        if self.problem:
+            parts.append(f"⚠ {self.problem}")
         self.query_one(".facts", Static).update(inert(" · ".join(parts)))  # search, errors
         self.query_one(".list-view-name", Static).update(self._views_line())
 
@@ -252,8 +308,6 @@ class KindView(Vertical):
     @on(Input.Changed, ".list-search")
     def _search_changed(self, event: Input.Changed) -> None:
         self.search_text = event.value.strip()
-        self.table.reload(keep_cursor=False, background=True)  # a long list counts later
-        self._show_facts()
 
     @on(RecordTable.Reloaded)
     def _reloaded(self) -> None:
@@ -262,9 +316,16 @@ class KindView(Vertical):
     @on(Input.Submitted, ".list-search")
     def _search_submitted(self) -> None:
         self.table.focus()
-        self.fetch_page(first=True)
+        if self.info.searchable:
+            self.fetch_page(first=True)
 
     def action_search(self) -> None:
+        if not self.info.searchable:
+            vendor = self.crm.vendor_label(self.profile)
+            self.app.notify(
+                f"{vendor} cannot search {self.info.label.lower()}: "
+                "this searches the ones in the cache only (r fetches more)"
+            )
         self.query_one(".list-search", Input).focus()
 
     def action_sort(self) -> None:
@@ -274,18 +335,10 @@ class KindView(Vertical):
         if not keys:
             return
         self.sort = keys[(keys.index(self.sort) + 1) % len(keys)] if self.sort in keys else keys[0]
-        self._resort()
 
     def action_reverse(self) -> None:
         self.descending = not self.descending
         self.sort = self.sort or "title"
-        self._resort()
-
-    def _resort(self) -> None:
-        self.table.sort_by(self.sort, self.descending)
-        self.table.reload(keep_cursor=False)
-        self._show_facts()
-        self.fetch_page(first=True)
 
     def action_view(self) -> None:
         views = list(self.info.views)
@@ -296,13 +349,6 @@ class KindView(Vertical):
         self.view = (
             order[(order.index(self.view) + 1) % len(order)] if self.view in order else views[0]
         )
-        self._requery()
-
-    def _requery(self) -> None:
-        self.view_rows = [] if self._vendor_side() else None
-        self.table.reload(keep_cursor=False)
-        self._show_facts()
-        self.fetch_page(first=True)
 
     def action_refresh(self) -> None:
         self.fetch_page(first=True)
@@ -324,9 +370,8 @@ class KindView(Vertical):
         specs = filter_specs(self.info, self.crm.cached_fields(self.profile, self.info.kind))
 
         def done(filters: dict[str, str] | None) -> None:
-            if filters is not None and filters != self.filters:
-                self.filters = filters
-                self._requery()
+            if filters is not None:
+                self.filters = filters  # the watcher applies it when it differs
 
         title = f"Filter {self.info.label.lower()}"
         self.app.push_screen(FilterScreen(title, specs, self.filters), done)

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -30,16 +29,16 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.worker import WorkType
 
 from crmtui.fields import display, local_text, local_width
-from crmtui.model import FieldSpec, FieldType, Record
+from crmtui.model import FieldSpec, FieldType, KindInfo, Record
 from crmtui.text import clean, fit_width
-from crmtui.ui.themes import record_tone, tone_style
+from crmtui.ui.themes import record_tone, tone_style, toned_keys
 
 BLOCK = 128
 AHEAD_PAGES = 2  # pages read ahead of the cursor (and one behind it)
 COUNT_LATER_FROM = 20_000  # rows of a list whose reload may count in the background
-TONED_COLUMNS = ("status", "stage")  # cells drawn in the theme's stage-open/won/lost colour
 KEEP_BLOCKS = 12
 _UNSET = object()  # nothing highlighted yet
 
@@ -50,6 +49,7 @@ class Column:
     label: str
     spec: FieldSpec | None = None
     width: int = 0  # 0: share the free width
+    currency: str | None = None  # the key of the field holding a money cell's currency
 
     @property
     def right(self) -> bool:
@@ -63,12 +63,16 @@ class Column:
         if self.key == "updated_at":
             return local_text(record.updated_at)
         value = record.fields.get(self.key)
-        currency = (
-            record.fields.get("currency")
-            if self.spec and self.spec.type is FieldType.MONEY
-            else None
-        )
+        currency = None
+        if self.currency and self.spec and self.spec.type is FieldType.MONEY:
+            currency = record.fields.get(self.currency)
         return display(self.spec, value, currency=currency)
+
+
+def _work(job: Callable[[], Coroutine[Any, Any, None]]) -> WorkType[None]:
+    """An async job for ``run_worker``, typed so (mypy cannot pick from its union alone);
+    a function, not a coroutine: a worker cancelled before it starts leaves none behind."""
+    return cast("WorkType[None]", job)
 
 
 def natural_width(column: Column) -> int:
@@ -126,6 +130,9 @@ class RecordTable(ScrollView, can_focus=True):
     """
 
     cursor: reactive[int] = reactive(0, repaint=False)
+    # the list's order, shown in the header (the source sorts: ``sort_by`` then ``reload``)
+    sort_key: reactive[str | None] = reactive(None)
+    descending: reactive[bool] = reactive(False)
 
     class Opened(Message):
         def __init__(self, table: RecordTable, record: Record) -> None:
@@ -168,6 +175,7 @@ class RecordTable(ScrollView, can_focus=True):
         *,
         sort_key: str | None = None,
         descending: bool = False,
+        info: KindInfo | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -178,6 +186,7 @@ class RecordTable(ScrollView, can_focus=True):
         self.columns = columns
         self.sort_key = sort_key
         self.descending = descending
+        self.info = info  # the rows' kind: its roles tone the status and stage cells
         self._blocks: OrderedDict[int, list[Record]] = OrderedDict()
         self._loading: set[int] = set()  # blocks a worker is reading
         self._ahead_asked = False  # a paint met a row not read yet
@@ -220,8 +229,12 @@ class RecordTable(ScrollView, can_focus=True):
             self.cursor = 0
         if background:
             self.refresh()
-            count_later = partial(self._count_later, self._epoch)  # not started: no coroutine
-            self.run_worker(count_later, group="count", exclusive=True)
+            epoch = self._epoch
+
+            async def count_later() -> None:  # not started yet: no coroutine left over
+                await self._count_later(epoch)
+
+            self.run_worker(_work(count_later), group="count", exclusive=True)
             return
         self._counted(self._count(), read_screen=True)
 
@@ -311,7 +324,12 @@ class RecordTable(ScrollView, can_focus=True):
         )
         if missing:
             self._loading.update(missing)
-            self.run_worker(partial(self._load, self._epoch, missing), group="rows")
+            epoch = self._epoch
+
+            async def load() -> None:
+                await self._load(epoch, missing)
+
+            self.run_worker(_work(load), group="rows")
 
     async def _load(self, epoch: int, blocks: list[int]) -> None:
         fetch = self._fetch
@@ -445,13 +463,14 @@ class RecordTable(ScrollView, can_focus=True):
 
     def _toned(self, text: str, record: Record, widths: list[int], style: Style) -> list[Segment]:
         """The row, its status/stage cells in the theme's stage colour (open/won/lost)."""
-        tone = record_tone(record)
+        tone = record_tone(record, self.info)
         if tone is None:
             return [Segment(text, style)]
         toned = style + tone_style(self.app, tone)
+        keys = toned_keys(self.info)
         segments, start, offset = [], 0, 1
         for column, width in zip(self.columns, widths, strict=True):
-            if column.key in TONED_COLUMNS:
+            if column.key in keys:
                 segments += [Segment(text[start:offset], style)]
                 segments += [Segment(text[offset : offset + width], toned)]
                 start = offset + width

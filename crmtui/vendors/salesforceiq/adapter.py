@@ -53,7 +53,6 @@ Decisions:
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -62,7 +61,6 @@ from typing import Any, ClassVar
 from crmtui.http import BadResponse, NotFound, RateBudget, Rejected
 from crmtui.model import (
     Activity,
-    ActivityType,
     Change,
     Choice,
     FieldSpec,
@@ -103,7 +101,12 @@ from crmtui.vendors.salesforceiq.resources import (
     ref_id,
     ref_ids,
 )
-from crmtui.vendors.salesforceiq.timeline import membership_activities, modified_activity
+from crmtui.vendors.salesforceiq.timeline import (
+    event_of,
+    logged_activity,
+    merged,
+    modified_activity,
+)
 
 Json = dict[str, Any]
 
@@ -461,12 +464,8 @@ class SalesforceIQ(Vendor):
             contact = await self.session.json("GET", f"contacts/{id}")
             contact_ids = [id]
             own = [modified_activity(contact, "Contact", property_value(contact, "name") or "")]
-        activities = own + [
-            a for schema, item in pairs for a in membership_activities(schema, item)
-        ]
-        activities += [a for cid in contact_ids for a in self.state.logged.get(cid, [])]
-        unique = {a.id: a for a in activities}
-        return sorted(unique.values(), key=lambda a: a.occurred_at, reverse=True)
+        logged = [a for cid in contact_ids for a in self.state.logged.get(cid, [])]
+        return merged(own, pairs, logged)
 
     # -- writes ------------------------------------------------------------------------
 
@@ -611,21 +610,9 @@ class SalesforceIQ(Vendor):
         """Log an event (``PUT /events``) with the record's contacts as participants."""
         contact_ids = await self._contact_ids_of(ref)
         contacts = await self._contacts(contact_ids)
-        participants = [
-            {"type": kind, "value": value}
-            for record in contacts
-            for kind, value in (
-                ("email", record.fields["email"]),
-                ("phone", record.fields["phone"]),
-            )
-            if value
-        ]
-        emails = [p for p in participants if p["type"] == "email"]
-        if not participants:
+        event = event_of(text, contacts)
+        if event is None:
             raise Rejected(self.label, "This record has no contact with an email or a phone")
-        body = text.strip()
-        subject = body.splitlines()[0][:80] if body else "Note"
-        event = {"subject": subject, "body": body, "participantIds": emails or participants}
         response = await self.session.request("PUT", "events", json=event, expect_json=False)
         if response.content.strip():
             # The doc answers PUT /events with "204 NO CONTENT" and nothing else. A success
@@ -638,18 +625,7 @@ class SalesforceIQ(Vendor):
                 "not the documented 204 No Content",
                 maybe_applied=True,
             )
-        activity = Activity(
-            id=f"event-{uuid.uuid4().hex}",
-            type=ActivityType.NOTE,
-            occurred_at=datetime.now(UTC),
-            summary=subject,
-            body=body,
-            who="crmtui",
-            family="event",
-            links=[related_ref(r) for r in contacts],
-            raw=event,
-            kept=True,  # the API cannot read events back: the app's cache keeps them
-        )
+        activity = logged_activity(event, contacts)
         for contact_id in contact_ids:
             self.state.logged.setdefault(contact_id, []).append(activity)
         return activity

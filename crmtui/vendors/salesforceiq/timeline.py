@@ -1,13 +1,14 @@
 """SalesforceIQ timelines: the API has no readable activity feed, so a record's timeline
 is what the API does give (list membership, modified dates) and the events logged from
-crmtui."""
+crmtui (kept: the API cannot read them back)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from crmtui.model import Activity, RelatedRef
+from crmtui.model import Activity, ActivityType, Record, RelatedRef
 from crmtui.vendors.salesforceiq.lists import ListSchema, parse_when, stage_of
 
 Json = dict[str, Any]
@@ -54,4 +55,51 @@ def modified_activity(obj: Json, what: str, name: str) -> Activity:
         summary=f"{what} {name} last modified",
         family="modified",
         raw={"id": obj["id"], "modifiedDate": obj.get("modifiedDate")},
+    )
+
+
+def merged(
+    own: list[Activity], pairs: list[tuple[ListSchema, Json]], logged: list[Activity]
+) -> list[Activity]:
+    """A record's timeline: its own modified date, its list items' membership, the
+    events logged from crmtui; each once, newest first."""
+    activities = own + [a for schema, item in pairs for a in membership_activities(schema, item)]
+    unique = {a.id: a for a in activities + logged}
+    return sorted(unique.values(), key=lambda a: a.occurred_at, reverse=True)
+
+
+def event_of(text: str, contacts: list[Record]) -> Json | None:
+    """The event (``PUT /events``) logging a note: its first line as the subject, the
+    contacts' emails (else phones) as participants; None when there are none."""
+    participants = [
+        {"type": kind, "value": value}
+        for record in contacts
+        for kind, value in (
+            ("email", record.fields["email"]),
+            ("phone", record.fields["phone"]),
+        )
+        if value
+    ]
+    emails = [p for p in participants if p["type"] == "email"]
+    if not participants:
+        return None
+    body = text.strip()
+    subject = body.splitlines()[0][:80] if body else "Note"
+    return {"subject": subject, "body": body, "participantIds": emails or participants}
+
+
+def logged_activity(event: Json, contacts: list[Record]) -> Activity:
+    """The note an event logged, as the timeline shows it (kept: the app's cache holds
+    it, since the API cannot read events back)."""
+    return Activity(
+        id=f"event-{uuid.uuid4().hex}",
+        type=ActivityType.NOTE,
+        occurred_at=datetime.now(UTC),
+        summary=event["subject"],
+        body=event["body"],
+        who="crmtui",
+        family="event",
+        links=[RelatedRef(kind=r.kind, id=r.id, title=r.title) for r in contacts],
+        raw=event,
+        kept=True,
     )

@@ -378,7 +378,8 @@ DEFAULT_CODECS: Mapping[FieldType, Codec] = {
 class Field:
     """One neutral field and the vendor attribute behind it.
 
-    ``path``: the vendor's attribute, dotted for a nested object ("company.name").
+    ``path``: the vendor's attribute, dotted for a nested object ("company.name"); by
+    default the key itself.
     ``choices``: the name of a choice source the adapter resolves (``Vendor.choices``),
     or the fixed ``options``. ``refers_to``: the kind a reference field points at.
     ``omit_empty``: the reader leaves the key out when the vendor sent nothing.
@@ -386,8 +387,8 @@ class Field:
     """
 
     key: str
-    path: str
     label: str
+    path: str = ""  # "": the vendor's attribute is named like the key
     type: FieldType = FieldType.TEXT
     writable: bool = True
     codec: Codec | None = None  # None: the resource's codec for ``type``
@@ -401,16 +402,21 @@ class Field:
     omit_empty: bool = False
     role: Role | None = None
 
+    @property
+    def at(self) -> str:
+        """The vendor's attribute (dotted path)."""
+        return self.path or self.key
+
     def codec_in(self, codecs: Mapping[FieldType, Codec]) -> Codec:
         return self.codec or codecs.get(self.type) or DEFAULT_CODECS[self.type]
 
     def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
         """The neutral value of this field in the vendor's ``item``."""
-        return codec.read(dig(item, self.path), ctx)
+        return codec.read(dig(item, self.at), ctx)
 
     def write(self, body: Json, value: Any, codec: Codec, ctx: Context) -> None:
         """Put ``value`` (neutral) into the request ``body``."""
-        put(body, self.path, codec.write(value, ctx))
+        put(body, self.at, codec.write(value, ctx))
 
     def spec(
         self,

@@ -70,10 +70,10 @@ from crmtui.vendors.freshsales.resources import (
     SETTINGS_TYPES,
     STAGES,
     STATUS_TABLE,
-    TARGET_FIELD,
     TARGETABLE,
     TASK_VIEWS,
     FsResource,
+    Target,
     resource_of,
 )
 from crmtui.vendors.mapping import Context, Json, Resource, custom_spec, number, vendor_id
@@ -168,7 +168,7 @@ class Freshsales(Vendor):
                     settings[str(item["name"])] = item
         labels, required, choices = {}, {}, {}
         for field in resource.fields:
-            setting = settings.pop(field.path, {})  # the first field of a path takes it
+            setting = settings.pop(field.at, {})  # the first field of a path takes it
             labels[field.key] = str(setting.get("label") or "")
             required[field.key] = bool(setting.get("required")) or field.required
             if field.options:
@@ -505,7 +505,8 @@ def _lookup(resource: FsResource, values: Mapping[str, Any]) -> tuple[str, Any] 
     """How an earlier create of ``values`` is found: a task by its target record
     (``(kind, id)``), others by an exact search term (``("search", term)``); None: no way."""
     if resource.kind == Kind.TASK:
-        return next(((k, values[f]) for k, f in TARGET_FIELD.items() if values.get(f)), None)
+        links = [f for f in resource.fields if isinstance(f, Target) and values.get(f.key)]
+        return (str(links[0].refers_to), values[links[0].key]) if links else None
     full_name = " ".join(str(values.get(k) or "") for k in ("first_name", "last_name"))
     term = str(values.get("email") or values.get("name") or full_name).strip()
     return ("search", term) if len(term) >= 2 else None

@@ -42,13 +42,6 @@ TARGET_KINDS = {
     "sales_account": Kind.COMPANY,
     "deal": Kind.DEAL,
 }
-# The kind a task points at -> the task's field holding that record's id.
-TARGET_FIELD: dict[str, str] = {
-    Kind.LEAD: "lead",
-    Kind.CONTACT: "contact",
-    Kind.COMPANY: "company",
-    Kind.DEAL: "deal",
-}
 # The kind -> its ``targetable_type`` (what notes, tasks and appointments point at).
 TARGETABLE: dict[str, str] = {
     Kind.LEAD: "Lead",
@@ -100,7 +93,7 @@ class Email(Field):
     """``email``, or the primary address of ``emails`` (``[{"value", "is_primary"}]``)."""
 
     def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
-        value = dig(item, self.path) or primary_email(item.get("emails"))
+        value = dig(item, self.at) or primary_email(item.get("emails"))
         return codec.read(value, ctx)
 
 
@@ -153,32 +146,28 @@ class FsResource(Resource):
     custom: CustomFields | None = field(default_factory=lambda: CustomFields("custom_field", "cf_"))
 
 
-def _f(key: str, path: str, label: str, type: FieldType = FieldType.TEXT, **more: Any) -> Field:
-    return Field(key=key, path=path, label=label, type=type, **more)
+def _f(
+    key: str, label: str, type: FieldType = FieldType.TEXT, path: str = "", **more: Any
+) -> Field:
+    return Field(key=key, label=label, type=type, path=path, **more)
 
 
-_OWNER = _f("owner", "owner_id", "Owner", FieldType.USER, choices=OWNERS, role=Role.OWNER)
-_SCORE = _f("lead_score", "lead_score", "Score", FieldType.NUMBER, writable=False)
-_LAST = _f("last_contacted", "last_contacted", "Last contacted", FieldType.DATETIME, writable=False)
-_OPEN_DEALS = _f(
-    "open_deals_amount",
-    "open_deals_amount",
-    "Open deals",
-    FieldType.MONEY,
-    writable=False,
-    decimals=2,
-)
+T, N, M, C = FieldType.TEXT, FieldType.NUMBER, FieldType.MONEY, FieldType.CHOICE
+_OWNER = _f("owner", "Owner", FieldType.USER, "owner_id", choices=OWNERS, role=Role.OWNER)
+_SCORE = _f("lead_score", "Score", N, writable=False)
+_LAST = _f("last_contacted", "Last contacted", FieldType.DATETIME, writable=False)
+_OPEN_DEALS = _f("open_deals_amount", "Open deals", M, writable=False, decimals=2)
 _PERSON = (
-    _f("first_name", "first_name", "First name"),
-    _f("last_name", "last_name", "Last name"),
-    _f("name", "display_name", "Name", writable=False, role=Role.TITLE),
-    Email(key="email", path="email", label="Email"),
-    _f("phone", "work_number", "Work"),
-    _f("mobile_number", "mobile_number", "Mobile"),
-    _f("job_title", "job_title", "Job title"),
-    _f("city", "city", "City"),
-    _f("state", "state", "State"),
-    _f("country", "country", "Country"),
+    _f("first_name", "First name"),
+    _f("last_name", "Last name"),
+    _f("name", "Name", T, "display_name", writable=False, role=Role.TITLE),
+    Email(key="email", label="Email"),
+    _f("phone", "Work", T, "work_number"),
+    _f("mobile_number", "Mobile"),
+    _f("job_title", "Job title"),
+    _f("city", "City"),
+    _f("state", "State"),
+    _f("country", "Country"),
     _OWNER,
     _SCORE,
     _LAST,
@@ -207,19 +196,14 @@ RESOURCES = by_kind(
             *_PERSON,
             _f(
                 "company",
-                "sales_account_id",
                 "Account",
+                T,
+                "sales_account_id",
                 writable=False,
                 codec=_ACCOUNT_ID,
                 refers_to=Kind.COMPANY,
             ),
-            _f(
-                "contact_status_id",
-                "contact_status_id",
-                "Status",
-                FieldType.CHOICE,
-                choices="contact_statuses",
-            ),
+            _f("contact_status_id", "Status", C, choices="contact_statuses"),
             _OPEN_DEALS,
         ),
     ),
@@ -241,8 +225,8 @@ RESOURCES = by_kind(
         timeline_include="notes,tasks,appointments",
         fields=(
             *_PERSON,
-            _f("company", "company.name", "Company"),
-            _f("lead_stage_id", "lead_stage_id", "Lead stage", FieldType.CHOICE),
+            _f("company", "Company", T, "company.name"),
+            _f("lead_stage_id", "Lead stage", C),
         ),
     ),
     FsResource(
@@ -261,30 +245,18 @@ RESOURCES = by_kind(
         include="owner,contacts,deals",
         timeline_include="tasks,appointments",
         fields=(
-            _f("name", "name", "Name", role=Role.TITLE),
-            _f("website", "website", "Website"),
-            _f("phone", "phone", "Phone"),
-            _f("address", "address", "Address"),
-            _f("city", "city", "City"),
-            _f("state", "state", "State"),
-            _f("country", "country", "Country"),
-            _f(
-                "industry",
-                "industry_type_id",
-                "Industry",
-                FieldType.CHOICE,
-                choices="industry_types",
-            ),
-            _f(
-                "business_type_id",
-                "business_type_id",
-                "Business type",
-                FieldType.CHOICE,
-                choices="business_types",
-            ),
+            _f("name", "Name", role=Role.TITLE),
+            _f("website", "Website"),
+            _f("phone", "Phone"),
+            _f("address", "Address"),
+            _f("city", "City"),
+            _f("state", "State"),
+            _f("country", "Country"),
+            _f("industry", "Industry", C, "industry_type_id", choices="industry_types"),
+            _f("business_type_id", "Business type", C, choices="business_types"),
             # whole numbers only: Freshsales refuses 12.5 employees
-            _f("size", "number_of_employees", "Employees", FieldType.NUMBER, decimals=0),
-            _f("annual_revenue", "annual_revenue", "Annual revenue", FieldType.NUMBER, decimals=0),
+            _f("size", "Employees", N, "number_of_employees", decimals=0),
+            _f("annual_revenue", "Annual revenue", N, decimals=0),
             _OWNER,
             _OPEN_DEALS,
             _LAST,
@@ -307,57 +279,46 @@ RESOURCES = by_kind(
         include="owner,contacts,sales_account",
         timeline_include="",
         fields=(
-            _f("name", "name", "Name", role=Role.TITLE),
+            _f("name", "Name", role=Role.TITLE),
             # "decimal (15,2)": KWD 1.005 cannot be kept
-            _f("amount", "amount", "Deal value", FieldType.MONEY, decimals=2, role=Role.AMOUNT),
+            _f("amount", "Deal value", M, decimals=2, role=Role.AMOUNT),
             _f(
                 "currency",
-                "currency_id",
                 "Currency",
-                FieldType.CHOICE,
+                C,
+                "currency_id",
                 choices=CURRENCIES,
                 codec=CurrencyCode(CURRENCY_TABLE, "currency"),
                 role=Role.CURRENCY,
             ),
             _f(
-                "pipeline",
-                "deal_pipeline_id",
-                "Pipeline",
-                FieldType.CHOICE,
-                choices=PIPELINES,
-                role=Role.PIPELINE,
+                "pipeline", "Pipeline", C, "deal_pipeline_id", choices=PIPELINES, role=Role.PIPELINE
             ),
-            _f(
-                "stage",
-                "deal_stage_id",
-                "Deal stage",
-                FieldType.CHOICE,
-                choices=STAGES,
-                role=Role.STAGE,
-            ),
+            _f("stage", "Deal stage", C, "deal_stage_id", choices=STAGES, role=Role.STAGE),
             _f(
                 "status",
-                "deal_stage_id",
                 "Status",
-                FieldType.CHOICE,
+                C,
+                "deal_stage_id",
                 writable=False,
-                codec=Mapped(STATUS_TABLE, keep_unknown=False),
                 options=STATUSES,
+                codec=Mapped(STATUS_TABLE, keep_unknown=False),
                 role=Role.STATUS,
             ),
-            _f("probability", "probability", "Probability", FieldType.NUMBER, decimals=0),
-            _f("expected_close", "expected_close", "Expected close", FieldType.DATE),
-            _f("closed_date", "closed_date", "Closed on", FieldType.DATE, writable=False),
+            _f("probability", "Probability", N, decimals=0),
+            _f("expected_close", "Expected close", FieldType.DATE),
+            _f("closed_date", "Closed on", FieldType.DATE, writable=False),
             _OWNER,
-            _f("company", "sales_account_id", "Account", codec=_ACCOUNT_ID, refers_to=Kind.COMPANY),
-            _f("deal_type_id", "deal_type_id", "Type", FieldType.CHOICE, choices="deal_types"),
             _f(
-                "deal_reason_id",
-                "deal_reason_id",
-                "Lost reason",
-                FieldType.CHOICE,
-                choices="deal_reasons",
+                "company",
+                "Account",
+                T,
+                "sales_account_id",
+                codec=_ACCOUNT_ID,
+                refers_to=Kind.COMPANY,
             ),
+            _f("deal_type_id", "Type", C, choices="deal_types"),
+            _f("deal_reason_id", "Lost reason", C, choices="deal_reasons"),
         ),
     ),
     FsResource(
@@ -374,12 +335,12 @@ RESOURCES = by_kind(
         day_views=("overdue", "due_today"),
         fields=(
             # "Title can't be blank": required though no field settings say so
-            _f("subject", "title", "Title", required=True, role=Role.TITLE),
-            _f("body", "description", "Description"),
-            _f("due_at", "due_date", "Due", FieldType.DATETIME, required=True, role=Role.DUE),
-            _f("done", "status", "Done", FieldType.BOOL, codec=Bool01(), role=Role.DONE),
+            _f("subject", "Title", T, "title", required=True, role=Role.TITLE),
+            _f("body", "Description", T, "description"),
+            _f("due_at", "Due", FieldType.DATETIME, "due_date", required=True, role=Role.DUE),
+            _f("done", "Done", FieldType.BOOL, "status", codec=Bool01(), role=Role.DONE),
             _OWNER,
-            _f("outcome", "outcome_id", "Outcome", FieldType.CHOICE, choices=OUTCOMES),
+            _f("outcome", "Outcome", C, "outcome_id", choices=OUTCOMES),
             Target(key="contact", label="Contact", refers_to=Kind.CONTACT),
             Target(key="lead", label="Lead", refers_to=Kind.LEAD),
             Target(key="company", label="Account", refers_to=Kind.COMPANY),

@@ -158,15 +158,12 @@ class ListSchema:
     @cached_property
     def resource(self) -> Resource:
         """The list's items as a resource: one ``MetaField`` per column, in list order."""
-        return metadata_resource(
-            self.kind,
-            f"lists/{self.id}/listitems",
-            [
-                meta_field(m, key, is_writable(m), self.title if key == "stage" else None)
-                for m in self.fields
-                if (key := self.keys[m["id"]])
-            ],
-        )
+        fields = []
+        for meta in self.fields:
+            key = self.keys[meta["id"]]
+            group = self.title if key == "stage" else None  # a board's columns, per list
+            fields.append(meta_field(meta, key, is_writable(meta), group))
+        return metadata_resource(self.kind, f"lists/{self.id}/listitems", fields)
 
     @property
     def kind(self) -> str:

@@ -34,11 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the app on built-in sandboxes of every vendor")
     demo.add_argument("--seed", type=int, default=0, help="seed of the demo data (default 0)")
     demo.add_argument(
-        "--vendor", action="append", choices=sorted(sandbox.SANDBOXES), help="only these vendors"
+        "--vendor", action="append", choices=sorted(sandbox.available()), help="only these vendors"
     )
 
     box = sub.add_parser("sandbox", help="serve one vendor's sandbox API over HTTP on loopback")
-    box.add_argument("vendor", choices=sorted(sandbox.SANDBOXES))
+    box.add_argument("vendor", choices=sorted(sandbox.available()))
     box.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
     box.add_argument("--port", type=int, default=8000)
     box.add_argument("--seed", type=int, default=0, help="seed of the generated data")

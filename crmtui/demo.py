@@ -41,7 +41,7 @@ def demo_profiles(
     pace the client far above the vendor's budget, so nothing waits on the wall clock.
     """
     out = []
-    for name in vendors or list(sandbox.SANDBOXES):
+    for name in vendors or list(sandbox.available()):
         info = sandbox.info(name)
         try:
             app = sandbox.create_app(name, seed=seed, now=now, rate_limit=rate_limits)

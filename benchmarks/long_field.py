@@ -1,26 +1,78 @@
-"""A record with one huge field: how long the record screen and the whole-value view take.
+"""A record with one huge field: how long the record screen and the whole-value view take,
+and how long the event loop is blocked meanwhile.
 
 ``python -m benchmarks.long_field [MB]`` (default 19: a reply must stay under the 20 MB
 limit) gives a Freshsales sandbox contact a job title of that size, reads it into the
-cache, then prints one JSON line: ``open_record_s`` (``open_record`` until the screen
-has drawn the field with its "more" marker, from the cache, the screen's background
-refresh from the vendor left out), ``open_with_refresh_s`` (the same with that refresh:
-it fetches the record again and writes it to the cache, blocking the event loop while
-it does), ``view_all_s`` (``v`` until the whole-value view has drawn its first screen)
-and ``view_end_s`` (``G`` until the view has drawn the value's last rows).
+cache, then prints one JSON line:
+
+- ``open_record_s``: ``open_record`` until the screen has drawn the field with its "more"
+  marker, from the cache (the screen's background refresh from the vendor left out);
+  ``open_record_small_s`` the same for the same contact with a short job title, so the
+  difference is what the large value costs (the ``_small_`` figures are all that short
+  title's); ``open_stall_s``: the longest time the event
+  loop was blocked while the screen opened (a task that ticks every millisecond or so
+  measures the longest gap between its ticks, less the tick itself).
+- ``open_with_refresh_s``: the same with that refresh (it fetches the record again and
+  writes it to the cache); ``refresh_s``: until the refresh has landed (the screen's
+  load worker is done); ``refresh_stall_s``: the longest loop stall from the open until
+  the refresh landed, the record unchanged on the vendor; ``changed_refresh_stall_s`` the
+  same when the vendor's value changed since it was cached (the cache is written again).
+  The sandbox runs in the app's own event loop: its own work (encoding the 19 MB reply,
+  which a real vendor does on its server) is counted in these stalls too, so
+  ``sandbox_encode_s`` says what that part costs.
+- ``view_all_s``: ``v`` until the whole-value view has drawn its first screen;
+  ``view_end_s``: ``G`` until the view has drawn the value's last rows.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 PROFILE = "demo-freshsales"
 CONTACT = 16000001
+TICK = 0.001
+ENCODED: dict[int, tuple[str, str]] = {}  # the sandbox's long strings by id: (it, its JSON)
+
+
+def pre_encode(value: str) -> str:
+    """``value``, encoded once for the sandbox's replies (see ``demo_with``)."""
+    ENCODED[id(value)] = (value, json.dumps(value, ensure_ascii=False))
+    return value
+
+
+class Stalls:
+    """The longest gap between the ticks of a task on the event loop, while ``watch`` runs."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._on = False
+
+    async def _tick(self) -> None:
+        last = time.perf_counter()
+        while self._on:
+            await asyncio.sleep(TICK)
+            now = time.perf_counter()
+            self.longest = max(self.longest, now - last - TICK)
+            last = now
+
+    @contextlib.asynccontextmanager
+    async def watch(self) -> Any:
+        self._on = True
+        task = asyncio.create_task(self._tick())
+        await asyncio.sleep(0)  # the ticker has started
+        try:
+            yield self
+        finally:
+            self._on = False
+            await task
 
 
 async def main(megabytes: float) -> dict[str, float]:
@@ -29,45 +81,136 @@ async def main(megabytes: float) -> dict[str, float]:
     load = RecordScreen.load
     RecordScreen.load = lambda self: None  # type: ignore[assignment,method-assign]
     try:
+        small = await measure(0, views=False)
         quiet = await measure(megabytes)
     finally:
         RecordScreen.load = load  # type: ignore[method-assign]
-    busy = await measure(megabytes)
-    return {**quiet, "open_with_refresh_s": busy["open_record_s"]}
+    small_busy = await measure(0, views=False)
+    busy = await measure(megabytes, views=False)
+    changed = await measure(megabytes, views=False, change=True)
+    return {
+        **quiet,
+        "open_record_small_s": small["open_record_s"],
+        "open_stall_small_s": small["open_stall_s"],
+        "refresh_stall_small_s": small_busy["refresh_stall_s"],
+        "open_with_refresh_s": busy["open_record_s"],
+        "refresh_s": busy["refresh_s"],
+        "refresh_stall_s": busy["refresh_stall_s"],
+        "changed_refresh_stall_s": changed["refresh_stall_s"],
+        "sandbox_encode_s": quiet["sandbox_encode_s"],
+    }
 
 
-async def measure(megabytes: float) -> dict[str, float]:
+@contextlib.contextmanager
+def demo_with(value: str) -> Iterator[Any]:
+    """The demo app with the contact's job title ``value``.
+
+    The sandbox encodes each reply in the app's event loop (a real vendor does it on its
+    server): here a long value is encoded once, not at every reply, so the stalls
+    measured are crmtui's own (``sandbox_encode_s`` says what that encoding costs).
+    """
+    from starlette.responses import JSONResponse
+
+    from crmtui.sandbox.freshsales import app as sandbox
+    from tests.ui.conftest import build_demo
+
+    encoded = ENCODED
+
+    class Reply(JSONResponse):
+        def render(self, content: Any) -> bytes:
+            def swap(item: Any) -> Any:
+                if isinstance(item, str) and len(item) > 100_000:
+                    if id(item) not in encoded:
+                        encoded[id(item)] = (item, json.dumps(item, ensure_ascii=False))
+                    return f"\x00{id(item)}\x00"
+                if isinstance(item, dict):
+                    return {k: swap(v) for k, v in item.items()}
+                if isinstance(item, list):
+                    return [swap(v) for v in item]
+                return item
+
+            text = json.dumps(swap(content), ensure_ascii=False, separators=(",", ":"))
+            for key, (_, json_text) in encoded.items():
+                text = text.replace(f'"\\u0000{key}\\u0000"', json_text)
+            return text.encode()
+
+    plain, sandbox.JSONResponse = sandbox.JSONResponse, Reply  # type: ignore[misc]
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            demo = build_demo("freshsales", Path(folder) / "cache.sqlite3")
+            demo.db.contacts[CONTACT]["job_title"] = value
+            yield demo
+    finally:
+        sandbox.JSONResponse = plain  # type: ignore[misc]
+
+
+async def measure(megabytes: float, *, views: bool = True, change: bool = False) -> dict[str, Any]:
+    """The figures of one run; ``views=False``: the refresh's instead of the viewer's."""
+    from crmtui.ui.screens.record import RecordScreen
+
+    loads: list[Any] = []  # the screen's background refreshes (``RecordScreen.load``)
+    load = RecordScreen.load
+    if not views:
+
+        def watched(screen: RecordScreen) -> Any:
+            worker = load(screen)  # type: ignore[func-returns-value]
+            loads.append(worker)
+            return worker
+
+        RecordScreen.load = watched  # type: ignore[assignment,method-assign]
+    try:
+        return await _measure(megabytes, views, change, loads)
+    finally:
+        RecordScreen.load = load  # type: ignore[method-assign]
+
+
+async def _measure(megabytes: float, views: bool, change: bool, loads: list[Any]) -> dict[str, Any]:
     from textual.widgets import ListView
 
     from crmtui.model import RecordRef
     from crmtui.ui.screens.record import FieldItem, RecordScreen
     from crmtui.ui.screens.text_view import TextViewScreen
     from crmtui.ui.widgets.long_text import LongText
-    from tests.ui.conftest import build_demo
 
     line = "The quick brown fox jumps over the lazy dog. " * 20 + "\n"
-    value = line * int(megabytes * 1_000_000 / len(line))
-    with tempfile.TemporaryDirectory() as folder:
-        demo = build_demo("freshsales", Path(folder) / "cache.sqlite3")
-        demo.db.contacts[CONTACT]["job_title"] = value
+    value = line * int(megabytes * 1_000_000 / len(line)) or "Head of Sales"
+    figures: dict[str, Any] = {"field_mb": round(len(value) / 1e6, 1)}
+    with demo_with(value) as demo:
         ref = RecordRef(profile=PROFILE, kind="contact", id=str(CONTACT))
         app = demo.app
         async with app.run_test(size=(150, 45)) as pilot:
             await demo.crm.get(ref)  # in the cache, as after a sync
+            if change:  # the vendor's value changed since: the refresh writes it again
+                demo.db.contacts[CONTACT]["job_title"] = pre_encode("Changed. " + value)
+            started = time.perf_counter()
+            json.dumps(demo.db.contacts[CONTACT])
+            figures["sandbox_encode_s"] = round(time.perf_counter() - started, 3)
 
             def marker_shown() -> bool:
                 screen = app.screen
                 if not isinstance(screen, RecordScreen):
                     return False
                 items = [i for i in screen.query(FieldItem) if i.spec.key == "job_title"]
+                if not megabytes:
+                    return bool(items) and "Head" in str(items[0].value_label.render())
                 return bool(items) and "more" in str(items[0].more_label.render())
 
-            started = time.perf_counter()
-            app.open_record(ref)
-            while not marker_shown():
-                await pilot.pause(0.001)
-            await pilot.pause()  # the paint
-            opened = time.perf_counter() - started
+            async with Stalls().watch() as opening:
+                started = time.perf_counter()
+                app.open_record(ref)
+                while not marker_shown():
+                    await pilot.pause(0.001)
+                await pilot.pause()  # the paint
+                figures["open_record_s"] = round(time.perf_counter() - started, 3)
+            figures["open_stall_s"] = round(opening.longest, 3)
+            if not views:
+                async with Stalls().watch() as refreshing:
+                    for worker in loads:
+                        if worker is not None:  # None: the refresh is left out
+                            await worker.wait()
+                figures["refresh_s"] = round(time.perf_counter() - started, 3)
+                figures["refresh_stall_s"] = round(max(opening.longest, refreshing.longest), 3)
+                return figures
 
             screen = app.screen
             fields = screen.query_one("#fields", ListView)
@@ -81,20 +224,15 @@ async def measure(megabytes: float) -> dict[str, float]:
             while not isinstance(app.screen, TextViewScreen) or not app.screen.query(LongText):
                 await pilot.pause(0.001)
             await pilot.pause()
-            viewed = time.perf_counter() - started
+            figures["view_all_s"] = round(time.perf_counter() - started, 3)
 
             viewer = app.screen.query_one(LongText)
             started = time.perf_counter()
             await pilot.press("G")
             await pilot.pause()
-            ended = time.perf_counter() - started
+            figures["view_end_s"] = round(time.perf_counter() - started, 3)
             assert viewer.scroll_offset.y > 0 or viewer.rows < 40
-    return {
-        "field_mb": round(len(value) / 1e6, 1),
-        "open_record_s": round(opened, 3),
-        "view_all_s": round(viewed, 3),
-        "view_end_s": round(ended, 3),
-    }
+    return figures
 
 
 if __name__ == "__main__":

@@ -104,6 +104,8 @@ def json_object(response: httpx.Response) -> dict[str, Any] | None:
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 USER_AGENT = "crmtui"
 DEFAULT_MAX_REPLY_BYTES = 20_000_000
+LARGE_BODY = 1_000_000  # bytes of a reply from which it is decoded in a thread
+_DECODED = "_crmtui_decoded"  # a checked response's decoded body (see ``_check``)
 MAX_REDIRECTS = 5
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -554,6 +556,9 @@ class VendorSession:
 
     def decode(self, response: httpx.Response) -> Any:
         """The body as strict JSON, or ``BadResponse`` (``maybe_applied`` for a write)."""
+        decoded = response.__dict__.pop(_DECODED, _DECODED)  # once, by ``_check``
+        if decoded is not _DECODED:
+            return decoded
         if not response.content.strip():
             return None
         method = response.request.method
@@ -570,6 +575,15 @@ class VendorSession:
             status=response.status_code,
             maybe_applied=method in WRITE_METHODS,
         ) from None
+
+    async def _check(self, response: httpx.Response) -> None:
+        """Decode a body (in a thread when large: a 19 MB reply held the event loop a
+        fifth of a second); the next ``decode`` of the response returns it, not a copy."""
+        if len(response.content) < LARGE_BODY:
+            decoded = self.decode(response)
+        else:
+            decoded = await asyncio.to_thread(self.decode, response)
+        response.__dict__[_DECODED] = decoded
 
     async def request(
         self,
@@ -635,7 +649,7 @@ class VendorSession:
                 elif expect_json and status == 200:
                     # A GET whose body is garbled is a transient fault (e.g. a proxy page).
                     try:
-                        self.decode(response)
+                        await self._check(response)
                     except errors.BadResponse:
                         if attempt <= self.http.max_retries and self._garbled(response):
                             await self.http.sleep(self._backoff(attempt))

@@ -147,6 +147,7 @@ class Crm:
             call=self.call,
             emit=self.emit,
             online=lambda name: self.states[name].online,
+            redact=http.redact,
         )
         self.outbox = Outbox(self.ports)
 
@@ -359,9 +360,12 @@ class Crm:
             if cached is None:
                 raise
             return cached
-        self.store.upsert_records([record], synced_at=utcnow())
+        # In a thread: a record with a 20 MB field takes a while to store and to read
+        # back, and the event loop goes on meanwhile (the store locks its connection).
+        await asyncio.to_thread(self.store.upsert_records, [record], synced_at=utcnow())
+        stored = await asyncio.to_thread(self.store.get_record, ref)
         self.emit(RecordChanged(ref))
-        return self.store.get_record(ref) or record
+        return stored or record
 
     def cached_timeline(self, ref: RecordRef) -> list[Activity] | None:
         return self.store.get_timeline(ref)

@@ -218,14 +218,15 @@ class Outbox:
             self._failed(change, exc)
             return False
         except Exception as exc:  # an adapter bug must not lose the edit nor kill the app
+            detail = self.ports.redact(str(exc))  # shown, and kept in the cache
             self._settle(
                 change,
                 ChangeState.FAILED,
-                last_error=f"unexpected error: {exc}",
+                last_error=f"unexpected error: {detail}",
                 next_retry_at=utcnow() + timedelta(seconds=RETRY_CAP),
                 maybe_sent=True,  # the write may have gone out before the bug struck
             )
-            self._notice(f"Could not send an edit: {exc}", "error", profile)
+            self._notice(f"Could not send an edit: {detail}", "error", profile)
             self.changed(profile)
             return False
         if not done:

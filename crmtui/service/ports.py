@@ -31,3 +31,4 @@ class Ports:
     call: Call
     emit: Listener  # tell the service's listeners (the UI, a notebook)
     online: Callable[[str], bool | None]  # None: not contacted yet
+    redact: Callable[[str], str]  # every secret out of a text shown or stored (``Redactor``)

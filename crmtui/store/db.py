@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from crmtui import files
+from crmtui.store.fts import INDEXED_CHARS
 
 MEMORY = ":memory:"
 
@@ -190,7 +191,19 @@ ALTER TABLE records DROP COLUMN search_text;
 DROP INDEX records_by_created;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# The search index holds the first ``fts.INDEXED_CHARS`` characters of each value (issue
+# 12: indexing a 20 MB field took most of a second). A row indexed before, with a longer
+# value, must leave the contentless index with the very text it was indexed with (the
+# whole value): ``records_fts_whole`` lists every row that may have one (its fields' JSON
+# is longer than the bound), and ``rows`` takes such a row out with the whole text and
+# off this list, which then empties as those records are written again.
+_V5 = f"""
+CREATE TABLE records_fts_whole (rec INTEGER PRIMARY KEY);
+INSERT INTO records_fts_whole (rec)
+    SELECT rowid FROM records WHERE length(CAST(fields AS BLOB)) > {INDEXED_CHARS};
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

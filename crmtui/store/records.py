@@ -18,17 +18,23 @@ server, is left out of lists and ``get_record`` returns None for it.
 
 from __future__ import annotations
 
+import copy
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from crmtui.model import ChangeState, KindInfo, Record, RecordRef, utcnow
 from crmtui.store import indexes, optimistic, positions, rows
-from crmtui.store.db import HasDatabase, dumps, to_text
+from crmtui.store.db import MEMORY, Database, HasDatabase, dumps, to_text
 from crmtui.store.fts import WEIGHTS, fts_query
 
 SEARCH_CAP = 250
+# Characters of JSON from which a write of records goes through a second connection (see
+# ``_writing``) and a row read is kept decoded (see ``RecordsMixin._decoded``): a record
+# with a field of a few megabytes or more.
+LARGE = 1_000_000
 _BM25 = f"bm25(records_fts, {', '.join(str(w) for w in WEIGHTS)})"
 _RANKED = f"SELECT rowid, {_BM25} AS score FROM records_fts WHERE records_fts MATCH ?"
 _ARRAY_TEXT = " >= '[' AND {v} < '\\'"  # json_extract of an array: '[...]' text
@@ -99,14 +105,18 @@ class RecordsMixin(HasDatabase):
         if not batch:
             return 0
         synced = synced_at or utcnow()
-        with self._db.transaction() as conn:
+        # Encoded before the write lock is taken: a 20 MB field takes a while, and the
+        # UI's reads go on meanwhile when this runs in a thread.
+        params = {
+            rows.key(r): rows.row_params(rows.Version(r), synced_at=synced, server=None)
+            for r in batch
+        }
+        raws = {rows.key(r): rows.encode(r.raw) for r in batch}
+        size = sum(len(p[9]) for p in params.values()) + sum(map(len, raws.values()))
+        with _writing(self._db, large=size >= LARGE) as conn:
             locked = _locked_keys(conn, {r.profile for r in batch})
-            plain = [r for r in batch if rows.key(r) not in locked]
-            rows.write_many(
-                conn,
-                (rows.row_params(rows.Version(r), synced_at=synced, server=None) for r in plain),
-                {rows.key(r): dumps(r.raw) for r in plain},
-            )
+            plain = [rows.key(r) for r in batch if rows.key(r) not in locked]
+            rows.write_many(conn, (params[k] for k in plain), {k: raws[k] for k in plain})
             refreshed = [r for r in batch if rows.key(r) in locked]
             for record in refreshed:
                 server = rows.Version(record)
@@ -116,9 +126,25 @@ class RecordsMixin(HasDatabase):
         return len(batch)
 
     def get_record(self, ref: RecordRef) -> Record | None:
-        """One record as the user sees it (queued edits applied), with its raw payload."""
+        """One record as the user sees it (queued edits applied), with its raw payload.
+
+        A large row (``LARGE``) is decoded after the connection's lock is let go, and
+        its decoded form is kept while nothing in the file changed: the record screen
+        reads a record with a 20 MB field again right after its refresh read it.
+        """
+        kept: tuple[Any, Any] | None = self.__dict__.get("_large_row")
         with self._db.read() as conn:
-            found = rows.read(conn, ref)
+            # nothing written by this connection (total_changes) or another one
+            # (data_version, which a commit elsewhere moves) since: the row is the same
+            state = (ref, conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+            row = None if kept is not None and kept[0] == state else rows.fetch(conn, ref)
+        found: tuple[rows.Version, rows.Version | None] | None
+        if kept is not None and kept[0] == state:
+            found = copy.deepcopy(kept[1])
+        else:
+            found = rows.decode(row)
+            if row is not None and sum(len(c) for c in row if isinstance(c, str)) >= LARGE:
+                self.__dict__["_large_row"] = (state, copy.deepcopy(found))
         if found is None or found[0].deleted:
             return None
         return found[0].record
@@ -356,6 +382,38 @@ class RecordsMixin(HasDatabase):
                 return ranked(typed, None)
             except sqlite3.OperationalError:  # input the tokenizer reads as nothing
                 return []
+
+
+@contextmanager
+def _writing(db: Database, *, large: bool) -> Iterator[sqlite3.Connection]:
+    """A write transaction: ``db.transaction()``, or, for a ``large`` write, one on a
+    second connection (``db.side()``), so the UI's reads on the main connection go on
+    while a thread writes a 20 MB field (WAL: readers are not blocked by a writer).
+
+    The side transaction is ``BEGIN IMMEDIATE`` like the main one: it reads the queued
+    edits it must not overwrite (``_locked_keys``) and writes in one transaction, as a
+    second crmtui process does, so the outbox's rules hold the same way. A write nested
+    in a transaction this thread holds on the main connection stays in it.
+    """
+    nested = False
+    if db.lock.acquire(blocking=False):  # free, or held by this very thread
+        try:
+            nested = db.conn.in_transaction
+        finally:
+            db.lock.release()
+    if not large or nested or str(db.path) == MEMORY:
+        with db.transaction() as conn:
+            yield conn
+        return
+    with db.side() as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
 
 def _spec(

@@ -8,16 +8,43 @@ changes applied). ``Version`` is a record plus its deleted flag: what the server
 from __future__ import annotations
 
 import json
+import json.encoder
 import json.scanner
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from crmtui.model import Record, RecordRef, RelatedRef
+from crmtui.store import fts
 from crmtui.store.db import dumps, from_text, to_text
 from crmtui.store.fts import search_text
+
+# A string this long is escaped in slices of this many characters: a thread that stores a
+# 20 MB field then lets the event loop run between slices (one ``json.dumps`` of it held
+# the interpreter a third of a second).
+SLICE = 1 << 18
+
+
+def _string(text: str) -> str:
+    escape = json.encoder.encode_basestring
+    if len(text) <= SLICE:
+        return escape(text)
+    parts = (escape(text[i : i + SLICE])[1:-1] for i in range(0, len(text), SLICE))
+    return '"' + "".join(parts) + '"'
+
+
+_MAKE_ENCODER = json.encoder.c_make_encoder  # type: ignore[attr-defined]
+_ENCODER = _MAKE_ENCODER and _MAKE_ENCODER(None, str, _string, None, ":", ",", False, False, True)
+
+
+def encode(value: Any) -> str:
+    """``dumps`` (the same text), a long string escaped a slice at a time (``SLICE``)."""
+    if _ENCODER is None:  # a Python without json's C encoder
+        return dumps(value)
+    return "".join(_ENCODER(value, 0))
+
 
 COLUMNS = (
     "vendor, profile, kind, id, title, subtitle, created_at, updated_at, remote_url,"
@@ -53,7 +80,7 @@ class Version:
 
     def to_json(self) -> str:
         data = self.record.model_dump(mode="json", exclude={"raw"})
-        return dumps({"record": data, "deleted": self.deleted})
+        return encode({"record": data, "deleted": self.deleted})
 
     @classmethod
     def from_json(cls, text: str) -> Version:
@@ -78,13 +105,11 @@ def _related(record: Record) -> str:
 def row_params(
     version: Version, *, synced_at: datetime | None, server: Version | None
 ) -> tuple[Any, ...]:
-    """The parameters of ``UPSERT`` for one record, and its search text (index 11).
-
-    The search text is derived from the fields as stored (JSON), the same way it is
-    derived again to take a row out of the contentless search index (``_indexed``).
-    """
+    """The parameters of ``UPSERT`` for one record, and a place for its search text
+    (index 11, None: ``write_many`` derives it from the fields as stored, JSON, the same
+    way it is derived again to take a row out of the contentless search index, and only
+    when the row is indexed anew)."""
     r = version.record
-    fields = dumps(r.fields)
     return (
         r.vendor,
         r.profile,
@@ -95,9 +120,9 @@ def row_params(
         to_text(r.created_at),
         to_text(r.updated_at),
         r.remote_url,
-        fields,
+        encode(r.fields),
         _related(r),
-        stored_search_text(fields),
+        None,
         to_text(synced_at),
         int(version.deleted),
         server.to_json() if server else None,
@@ -122,26 +147,82 @@ def _grouped(keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str], list
     return groups
 
 
-def stored_search_text(fields: str) -> str:
-    """The indexed text of a row from its ``fields`` column."""
-    return search_text(json.loads(fields))
+def stored_search_text(fields: str, *, whole: bool = False) -> str:
+    """The indexed text of a row from its ``fields`` column (``whole``: of a row indexed
+    before values were cut to ``fts.INDEXED_CHARS``, listed in ``records_fts_whole``)."""
+    return search_text(json.loads(fields), limit=None if whole else fts.INDEXED_CHARS)
 
 
-def _indexed(
-    conn: sqlite3.Connection, keys: Iterable[tuple[str, str, str]]
-) -> dict[tuple[str, str, str], tuple[Any, ...]]:
-    """(rowid, title, subtitle, search text) of the existing rows among ``keys``: what
-    the contentless search index holds for them, to take them out of it."""
-    found: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+# The columns ``UPSERT`` writes but ``synced_at``, in its order (a row's own, to compare).
+_STORED = (
+    "r.vendor, r.profile, r.kind, r.id, r.title, r.subtitle, r.created_at, r.updated_at,"
+    " r.remote_url, r.fields, r.related, r.is_deleted, r.server"
+)
+
+
+def _stored(params: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What ``params`` (``row_params``) would store, as ``_STORED`` reads it back."""
+    return params[:11] + params[13:]
+
+
+@dataclass
+class _Row:
+    """An existing row: its rowid, its columns (``_STORED``), and whether it was indexed
+    with its values whole (``records_fts_whole``)."""
+
+    rowid: int
+    columns: tuple[Any, ...]
+    whole: bool
+
+    def index_entry(self) -> tuple[Any, ...]:
+        """(rowid, title, subtitle, search text): what the index holds for the row."""
+        text = stored_search_text(self.columns[9], whole=self.whole)
+        return (self.rowid, self.columns[4], self.columns[5], text)
+
+
+def _by_key(
+    conn: sqlite3.Connection, keys: Iterable[tuple[str, str, str]], columns: str
+) -> Iterator[tuple[tuple[str, str, str], list[Any]]]:
+    """``columns`` of the existing rows among ``keys`` (of ``records r`` and, when it
+    lists them, ``records_fts_whole w``), by key."""
     for (profile, kind), ids in _grouped(keys).items():
         cursor = conn.execute(
-            "SELECT id, rowid, title, subtitle, fields FROM records"
-            " WHERE profile = ? AND kind = ? AND id IN (SELECT value FROM json_each(?))",
+            f"SELECT r.id, {columns} FROM records r"
+            " LEFT JOIN records_fts_whole w ON w.rec = r.rowid"
+            " WHERE r.profile = ? AND r.kind = ? AND r.id IN (SELECT value FROM json_each(?))",
             (profile, kind, dumps(ids)),
         )
-        for id_, rowid, title, subtitle, fields in cursor:
-            found[(profile, kind, id_)] = (rowid, title, subtitle, stored_search_text(fields))
-    return found
+        for id_, *values in cursor:
+            yield (profile, kind, id_), values
+
+
+def _existing(
+    conn: sqlite3.Connection, keys: Iterable[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], _Row]:
+    """The existing rows among ``keys``."""
+    found = _by_key(conn, keys, f"r.rowid, w.rec IS NOT NULL, {_STORED}")
+    return {k: _Row(v[0], tuple(v[2:]), bool(v[1])) for k, v in found}
+
+
+def _rowids(
+    conn: sqlite3.Connection, keys: Iterable[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], int]:
+    """The rowids of the existing rows among ``keys``."""
+    return {k: v[0] for k, v in _by_key(conn, keys, "r.rowid")}
+
+
+def _unindex(conn: sqlite3.Connection, rows: Iterable[_Row]) -> None:
+    """Take rows out of the contentless search index (with the text they were indexed
+    with) and off ``records_fts_whole``."""
+    rows = list(rows)
+    conn.executemany(
+        "INSERT INTO records_fts (records_fts, rowid, title, subtitle, search_text)"
+        " VALUES ('delete', ?, ?, ?, ?)",
+        (row.index_entry() for row in rows),
+    )
+    conn.executemany(
+        "DELETE FROM records_fts_whole WHERE rec = ?", ((r.rowid,) for r in rows if r.whole)
+    )
 
 
 def write_many(
@@ -153,41 +234,71 @@ def write_many(
 
     ``raws``: raw payloads (JSON text) to store beside the rows, by key.
 
-    Only rows whose indexed text changed are re-indexed. The index is written with
-    plain VALUES statements: FTS5 flushes its buffer at every statement savepoint,
-    which made trigger- or INSERT...SELECT-based upkeep about five times slower.
+    A row that would not change is not written again (nor its raw payload, if that is
+    the same): a refresh that brings a record with a 20 MB field as it was costs a
+    comparison, not a rewrite of 20 MB (its ``synced_at`` stays; nothing reads it). Only
+    rows whose indexed text changed are re-indexed. The index is written with plain
+    VALUES statements: FTS5 flushes its buffer at every statement savepoint, which made
+    trigger- or INSERT...SELECT-based upkeep about five times slower.
     """
     batch = {(p[1], p[2], p[3]): p for p in params}  # the last version of a key wins
     if not batch:
         return
-    old = _indexed(conn, batch)
-    stale = {
-        key: entry
-        for key, entry in old.items()
-        if entry[1:] != (batch[key][4], batch[key][5], batch[key][11])
-    }
-    conn.executemany(
-        "INSERT INTO records_fts (records_fts, rowid, title, subtitle, search_text)"
-        " VALUES ('delete', ?, ?, ?, ?)",
-        stale.values(),
-    )
-    conn.executemany(UPSERT, (p[:11] + p[12:] for p in batch.values()))
-    fresh = [key for key in batch if key not in old or key in stale]
-    rowids = {key: entry[0] for key, entry in _indexed(conn, fresh).items()}
+    old = _existing(conn, batch)
+    changed = {k: p for k, p in batch.items() if k not in old or old[k].columns != _stored(p)}
+    texts: dict[tuple[str, str, str], str] = {}
+
+    def text(key: tuple[str, str, str]) -> str:
+        if key not in texts:
+            texts[key] = batch[key][11] or stored_search_text(batch[key][9])
+        return texts[key]
+
+    stale = [
+        row
+        for key, row in old.items()
+        if key in changed
+        and (
+            row.whole
+            or row.columns[4:6] != batch[key][4:6]
+            or (row.columns[9] != batch[key][9] and row.index_entry()[3] != text(key))
+        )
+    ]
+    stale_keys = {(r.columns[1], r.columns[2], r.columns[3]) for r in stale}
+    _unindex(conn, stale)
+    conn.executemany(UPSERT, (p[:11] + p[12:] for p in changed.values()))
+    fresh = [key for key in changed if key not in old or key in stale_keys]
+    rowids = {k: row.rowid for k, row in old.items()}  # an upsert keeps a row's rowid
+    rowids.update(_rowids(conn, [k for k in fresh if k not in old]))
     conn.executemany(
         "INSERT INTO records_fts (rowid, title, subtitle, search_text) VALUES (?, ?, ?, ?)",
-        ((rowids[k], batch[k][4], batch[k][5], batch[k][11]) for k in fresh),
+        ((rowids[k], batch[k][4], batch[k][5], text(k)) for k in fresh),
     )
     if raws:
-        rowids.update((k, entry[0]) for k, entry in old.items())
+        rowids.update(_rowids(conn, [k for k in raws if k not in rowids]))
+        kept = _raws(conn, [rowids[k] for k in raws if k in old])
         conn.executemany(
             "INSERT OR REPLACE INTO records_raw (rec, raw) VALUES (?, ?)",
-            ((rowids[k], raw) for k, raw in raws.items() if k in rowids),
+            (
+                (rowids[k], raw)
+                for k, raw in raws.items()
+                if k in rowids and kept.get(rowids[k]) != raw
+            ),
         )
 
 
+def _raws(conn: sqlite3.Connection, rowids: list[int]) -> dict[int, str]:
+    """The stored raw payloads of ``rowids``."""
+    if not rowids:
+        return {}
+    found = conn.execute(
+        "SELECT rec, raw FROM records_raw WHERE rec IN (SELECT value FROM json_each(?))",
+        (dumps(rowids),),
+    )
+    return dict(found.fetchall())
+
+
 def write_raw(conn: sqlite3.Connection, records: Iterable[Record]) -> None:
-    conn.executemany(UPSERT_RAW, ((dumps(r.raw), r.profile, r.kind, r.id) for r in records))
+    conn.executemany(UPSERT_RAW, ((encode(r.raw), r.profile, r.kind, r.id) for r in records))
 
 
 def _related_refs(text: str) -> dict[str, list[RelatedRef]]:
@@ -234,7 +345,7 @@ def to_record(row: Sequence[Any], raw: str | None = None) -> Record:
 
 
 _set = object.__setattr__
-_SCAN = json.scanner.make_scanner(json.JSONDecoder())
+_SCAN = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
 def _json(text: str) -> Any:
@@ -267,14 +378,20 @@ _FAST = (
 )
 
 
-def read(conn: sqlite3.Connection, ref: RecordRef) -> tuple[Version, Version | None] | None:
-    """The row of ``ref`` (with raw) and the server version kept beside it, if any."""
-    row = conn.execute(
+def fetch(conn: sqlite3.Connection, ref: RecordRef) -> tuple[Any, ...] | None:
+    """The row of ``ref`` as stored, undecoded (``decode`` makes it what ``read`` returns):
+    a caller can decode a large row after it let go of the connection's lock."""
+    row: tuple[Any, ...] | None = conn.execute(
         f"SELECT {_PREFIXED}, r.is_deleted, r.server, x.raw FROM records r"
         " LEFT JOIN records_raw x ON x.rec = r.rowid"
         " WHERE r.profile = ? AND r.kind = ? AND r.id = ?",
         key(ref),
     ).fetchone()
+    return row
+
+
+def decode(row: tuple[Any, ...] | None) -> tuple[Version, Version | None] | None:
+    """The row (``fetch``) and the server version kept beside it, if any."""
     if row is None:
         return None
     *columns, deleted, server, raw = row
@@ -282,26 +399,32 @@ def read(conn: sqlite3.Connection, ref: RecordRef) -> tuple[Version, Version | N
     return version, Version.from_json(server) if server else None
 
 
+def read(conn: sqlite3.Connection, ref: RecordRef) -> tuple[Version, Version | None] | None:
+    """The row of ``ref`` (with raw) and the server version kept beside it, if any."""
+    return decode(fetch(conn, ref))
+
+
 def delete(conn: sqlite3.Connection, ref: RecordRef) -> None:
     """Remove a row and its index entry (raw goes with it)."""
-    for entry in _indexed(conn, [key(ref)]).values():
-        conn.execute(
-            "INSERT INTO records_fts (records_fts, rowid, title, subtitle, search_text)"
-            " VALUES ('delete', ?, ?, ?, ?)",
-            entry,
-        )
+    _unindex(conn, _existing(conn, [key(ref)]).values())
     conn.execute("DELETE FROM records WHERE profile = ? AND kind = ? AND id = ?", key(ref))
 
 
 def delete_profile(conn: sqlite3.Connection, profile: str) -> None:
     """Remove every row of a profile and its index entries (one statement each)."""
     found = conn.execute(
-        "SELECT rowid, title, subtitle, fields FROM records WHERE profile = ?", (profile,)
+        "SELECT r.rowid, r.title, r.subtitle, r.fields, w.rec IS NOT NULL FROM records r"
+        " LEFT JOIN records_fts_whole w ON w.rec = r.rowid WHERE r.profile = ?",
+        (profile,),
     )
     conn.executemany(
         "INSERT INTO records_fts (records_fts, rowid, title, subtitle, search_text)"
         " VALUES ('delete', ?, ?, ?, ?)",
-        ((r, t, s, stored_search_text(f)) for r, t, s, f in found.fetchall()),
+        ((r, t, s, stored_search_text(f, whole=w)) for r, t, s, f, w in found.fetchall()),
+    )
+    conn.execute(
+        "DELETE FROM records_fts_whole WHERE rec IN (SELECT rowid FROM records WHERE profile = ?)",
+        (profile,),
     )
     conn.execute("DELETE FROM records WHERE profile = ?", (profile,))
 
@@ -311,6 +434,7 @@ def select_rowids(conn: sqlite3.Connection, rowids: Sequence[int]) -> list[Recor
     if not rowids:
         return []
     ids = list(rowids)
+    params: list[Any]
     if len(ids) <= 500:
         where, params = f"r.rowid IN ({', '.join('?' * len(ids))})", ids
     else:

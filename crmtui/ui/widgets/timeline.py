@@ -6,13 +6,16 @@ and, for kinds without a timeline, says why (``KindInfo.timeline_note``).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from crmtui.fields import local_text
 from crmtui.model import Activity, ActivityType
-from crmtui.text import clean
+from crmtui.text import clean, more_marker, preview
 
 ICONS = {
     ActivityType.NOTE: "✎",
@@ -25,11 +28,48 @@ ICONS = {
 }
 
 
-ENTRY_LIMIT = 601  # characters of an entry's summary or body shown (then "…")
-
-
 def family_of(activity: Activity) -> str:
     return activity.family or activity.type.value.replace("_", " ")
+
+
+class TimelineEntry(Static):
+    """One activity. A long one shows its first lines and a marker saying how much more
+    there is; it can then be focused (tab, a click), and ``v`` or ``enter`` shows it
+    whole in the long-text viewer."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("v,enter", "view_whole", "View whole entry"),
+    ]
+
+    def __init__(self, activity: Activity, *, classes: str = "") -> None:
+        self.activity = activity
+        summary, body = activity.summary, activity.body.strip()
+        if body and body.startswith(summary.rstrip("…").rstrip()):
+            summary, body = body, ""  # the summary is the body's first words: show it once
+        self.whole = summary + (f"\n\n{body}" if body and body != summary else "")
+        text = Text()
+        text.append(f"{ICONS.get(activity.type, '•')} ", style="bold")
+        text.append(local_text(activity.occurred_at), style="dim")
+        if activity.who:
+            text.append(" · ", style="dim")
+            text.append(clean(activity.who), style="italic")
+        hidden = 0
+        for part, style in ((summary, ""), (body if body != summary else "", "dim")):
+            if part:
+                shown = preview(part)
+                text.append("\n" + shown.text, style=style)
+                hidden += shown.hidden
+        if hidden:
+            text.append("\n" + more_marker(hidden, "v or enter"), style="italic")
+        super().__init__(text, classes=classes)
+        self.can_focus = hidden > 0
+
+    def action_view_whole(self) -> None:
+        from crmtui.ui.screens.text_view import TextViewScreen
+
+        activity = self.activity
+        title = f"{family_of(activity).capitalize()} · {local_text(activity.occurred_at)}"
+        self.app.push_screen(TextViewScreen(title, self.whole))
 
 
 class Timeline(VerticalScroll, can_focus=True):
@@ -37,6 +77,7 @@ class Timeline(VerticalScroll, can_focus=True):
     Timeline { height: 1fr; }
     Timeline > .entry { padding: 0 1 1 1; }
     Timeline > .entry.-queued { color: $text-muted; text-style: italic; }
+    Timeline > .entry:focus { background: $boost; }
     Timeline > .timeline-filters { padding: 0 1 1 1; color: $text-muted; }
     Timeline > .timeline-note { padding: 0 1 1 1; color: $warning; }
     """
@@ -100,20 +141,8 @@ class Timeline(VerticalScroll, can_focus=True):
         if not shown and not self.fetching and not self.note:
             entries.append(Static("Nothing here yet.", classes="entry"))
         for activity in shown[:300]:
-            text = Text()
-            text.append(f"{ICONS.get(activity.type, '•')} ", style="bold")
-            text.append(local_text(activity.occurred_at), style="dim")
-            if activity.who:
-                text.append(" · ", style="dim")
-                text.append(clean(activity.who), style="italic")
-            summary, body = activity.summary, activity.body.strip()
-            if body and body.startswith(summary.rstrip("…").rstrip()):
-                summary, body = body, ""  # the summary is the body's first words: show it once
-            text.append("\n" + clean(summary, multiline=True, limit=ENTRY_LIMIT))
-            if body and body != summary:
-                text.append("\n" + clean(body, multiline=True, limit=ENTRY_LIMIT), style="dim")
             classes = "entry -queued" if activity.id.startswith("local:") else "entry"
-            entries.append(Static(text, classes=classes))
+            entries.append(TimelineEntry(activity, classes=classes))
         self.mount_all(entries)
 
     def _filters_line(self) -> Text:

@@ -209,13 +209,15 @@ class Crm:
         """The profile's kinds: from the cache when known, else from the vendor."""
         state = self.states[profile]
         cached = None if refresh else self.store.get_kinds(profile)
-        if cached:
+        # kinds cached before they declared roles (an older crmtui): asked again, so the
+        # board, colours and My day find their fields; kept when the vendor is unreachable
+        if cached and any(info.roles for info in cached):
             state.kinds = cached
             return cached
         try:
             kinds = await self.call(profile, self.adapter(profile).kinds())
         except CrmError:
-            if cached is None and (fallback := self.store.get_kinds(profile)):
+            if fallback := cached or self.store.get_kinds(profile):
                 return fallback
             raise
         self.store.put_kinds(profile, kinds)

@@ -16,6 +16,8 @@ import pytest
 from rich.segment import Segment
 
 from crmtui import vendors
+from crmtui.api import open_demo
+from crmtui.http import CrmError, Http
 from crmtui.model import Change, FieldSpec, FieldType, KindInfo, Page, Query, Record, Role
 from crmtui.notebook_html import cell_text
 from crmtui.sandbox.fake import Fake
@@ -24,10 +26,10 @@ from crmtui.ui.screens.home import HomeScreen
 from crmtui.ui.screens.my_day import MyDayScreen
 from crmtui.ui.themes import tone_color
 from crmtui.vendors.base import Vendor
-from tests.helpers.ui import Demo, build_demo, open_kind, wait_for
+from tests.helpers.ui import Demo, build_demo, no_sleep, open_kind, wait_for
 
 SIZE = (140, 40)
-PROFILE = "activecampaign-demo"
+PROFILE = "demo-activecampaign"
 RENAMED = {
     "amount": "value",
     "currency": "money",
@@ -116,7 +118,8 @@ def test_the_wrapper_leaves_no_old_name() -> None:
 async def test_the_board_works_by_roles(renamed_ac: Demo) -> None:
     async with renamed_ac.app.run_test(size=SIZE) as pilot:
         view = await open_kind(pilot, "deal")
-        assert "stage" not in {spec.key for spec in renamed_ac.crm.cached_fields(PROFILE, "deal")}
+        keys = {spec.key for spec in renamed_ac.crm.cached_fields(PROFILE, "deal")}
+        assert "step" in keys and "stage" not in keys
         await pilot.press("b")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, BoardScreen))
         board = pilot.app.screen
@@ -205,3 +208,30 @@ def test_notebook_money_takes_the_currency_of_the_currency_role() -> None:
     text = cell_text(deal, "value", specs, info)
     assert "EUR" in text or "€" in text
     assert "USD" not in text and "$" not in text
+
+
+async def test_kinds_cached_before_roles_existed_are_asked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache written by a crmtui without roles: its kinds are re-read from the vendor
+    (else the board, colours and My day would be lost), and still used when offline."""
+    client = await open_demo(
+        "activecampaign", store_path=tmp_path / "cache.sqlite3", http=Http(sleep=no_sleep)
+    )
+    crm, profile = client.service, client.profile
+    try:
+        kinds = await crm.kinds(profile)
+        assert any(info.roles for info in kinds)
+        old = [info.model_copy(update={"roles": {}, "day_views": []}) for info in kinds]
+        crm.store.put_kinds(profile, old)
+        assert await crm.kinds(profile) == kinds  # asked again
+        assert crm.store.get_kinds(profile) == kinds
+        crm.store.put_kinds(profile, old)
+
+        async def unreachable() -> list[KindInfo]:
+            raise CrmError("ActiveCampaign", "unreachable")
+
+        monkeypatch.setattr(crm.adapter(profile), "kinds", unreachable)
+        assert await crm.kinds(profile) == old  # the vendor unreachable: the old kinds serve
+    finally:
+        await client.close()

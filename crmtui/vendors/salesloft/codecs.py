@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from crmtui.fields import iso, parse_datetime
-from crmtui.model import FieldSpec
+from crmtui.model import FieldSpec, FieldType
 from crmtui.vendors.mapping import Codec, Context, Field, Json, dig, put, record_id
 
 
@@ -182,7 +182,10 @@ class PersonTitle(Attr):
 
 @dataclass(frozen=True, kw_only=True)
 class Done(Attr):
-    """Whether a task is done: completed, or given a completion time."""
+    """Whether a task is done: completed, or given a completion time; written as its
+    ``current_state``."""
+
+    codec: Codec | None = field(default_factory=TaskState)
 
     def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
         return item.get("current_state") == "completed" or item.get("completed_at") is not None
@@ -192,6 +195,8 @@ class Done(Attr):
 class Status(Done):
     """A task's status, ``completed`` or ``open``: offered read only (``done`` is the
     field the user edits), yet written when given (as ``current_state``)."""
+
+    type: FieldType = FieldType.CHOICE
 
     def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
         return "completed" if super().read(item, codec, ctx) else "open"

@@ -28,7 +28,6 @@ from crmtui.vendors.salesloft.codecs import (
     Ref,
     Status,
     Table,
-    TaskState,
     TaskType,
     When,
     person_title,
@@ -125,6 +124,12 @@ def _a(key: str, label: str, path: str = "", **more: Any) -> Attr:
     return Attr(key=key, path=path or key, label=label, **more)
 
 
+def _id(key: str, label: str, path: str = "", **more: Any) -> Attr:
+    """A v2 reference: read at ``path`` (``{"id"}`` or an id), written as ``<path>_id``."""
+    path = path or key
+    return _a(key, label, path, write_path=f"{path}_id", **{"codec": Ref(), **more})
+
+
 def _ro(key: str, label: str, path: str = "", **more: Any) -> Attr:
     """A read-only field."""
     return _a(key, label, path, writable=False, **more)
@@ -209,17 +214,11 @@ CONTACT = LoftResource(
         _a("phone", "Phone"),
         _a("mobile_phone", "Mobile"),
         _a("job_title", "Title", "title"),
-        _a("company", "Account", "account", write_path="account_id", codec=Ref(), shown=False),
+        _id("company", "Account", "account", shown=False),
         _ro("company_name", "Company", "person_company_name", codec=OrNone()),
         *_PLACE,
-        _a("owner", "Owner", write_path="owner_id", type=USER, choices="users", role=Role.OWNER),
-        _a(
-            "person_stage",
-            "Stage",
-            write_path="person_stage_id",
-            type=CHOICE,
-            choices="person_stages",
-        ),
+        _id("owner", "Owner", type=USER, choices="users", role=Role.OWNER),
+        _id("person_stage", "Stage", type=CHOICE, choices="person_stages"),
         _a("do_not_contact", "Do not contact", type=BOOL),
         _LAST_CONTACTED,
         _TAGS,
@@ -258,22 +257,9 @@ COMPANY = LoftResource(
         _a("size", "Size"),
         _a("phone", "Phone"),
         *_PLACE,
-        _a("owner", "Owner", write_path="owner_id", type=USER, choices="users", role=Role.OWNER),
-        _a(
-            "account_stage",
-            "Stage",
-            "company_stage",
-            write_path="company_stage_id",
-            type=CHOICE,
-            choices="account_stages",
-        ),
-        _a(
-            "account_tier",
-            "Tier",
-            write_path="account_tier_id",
-            type=CHOICE,
-            choices="account_tiers",
-        ),
+        _id("owner", "Owner", type=USER, choices="users", role=Role.OWNER),
+        _id("account_stage", "Stage", "company_stage", type=CHOICE, choices="account_stages"),
+        _id("account_tier", "Tier", type=CHOICE, choices="account_tiers"),
         _ro("people_count", "People", "counts.people", type=NUMBER),
         _LAST_CONTACTED,
         _TAGS,
@@ -308,42 +294,17 @@ TASK = LoftResource(
         _a("due_date", "Due date", type=DATE, clearable=False, role=Role.DUE_DATE),
         DueAt(key="due_at", path="due_at", label="Due at", type=DATETIME, role=Role.DUE),
         _a("remind_at", "Remind at", type=DATETIME),
-        Done(
-            key="done",
-            path="current_state",
-            label="Done",
-            type=BOOL,
-            codec=TaskState(),
-            role=Role.DONE,
-        ),
+        Done(key="done", path="current_state", label="Done", type=BOOL, role=Role.DONE),
         Status(
             key="status",
             path="current_state",
             label="Status",
-            type=CHOICE,
             options=_TASK_STATUSES,
-            codec=TaskState(),
             role=Role.STATUS,
         ),
         _ro("completed_at", "Completed", type=DATETIME),
-        _a(
-            "owner",
-            "Assignee",
-            "user",
-            write_path="user_id",
-            type=USER,
-            choices="users",
-            role=Role.OWNER,
-        ),
-        _a(
-            "contact",
-            "Person id",
-            "person",
-            write_path="person_id",
-            codec=Ref(),
-            clearable=False,
-            refers_to=Kind.CONTACT,
-        ),
+        _id("owner", "Assignee", "user", type=USER, choices="users", role=Role.OWNER),
+        _id("contact", "Person id", "person", clearable=False, refers_to=Kind.CONTACT),
         _ro("contact_name", "Person", "person", codec=Table("people")),
     ),
 )
@@ -422,15 +383,7 @@ CALL = LoftResource(
         _ro("disposition", "Disposition", type=CHOICE, choices="call_dispositions", codec=AsIs()),
         _ro("sentiment", "Sentiment", type=CHOICE, choices="call_sentiments", codec=AsIs()),
         # offered as the owner (writable, as every owner), though a call is never changed
-        _a(
-            "owner",
-            "User",
-            "user",
-            write_path="user_id",
-            type=USER,
-            choices="users",
-            role=Role.OWNER,
-        ),
+        _id("owner", "User", "user", type=USER, choices="users", role=Role.OWNER),
         _ro("called_at", "Called at", "created_at", type=DATETIME),
     ),
 )

@@ -155,8 +155,11 @@ def open_sync(target: str, *, config: Config | None, db: Path | None) -> tuple[C
 
     if config is None:
         from crmtui.demo import demo_crm
+        from crmtui.model import utcnow
 
-        crm, demos = demo_crm(vendors=[target], store_path=db or locations.cache_db("demo"))
+        crm, demos = demo_crm(
+            vendors=[target], now=utcnow(), store_path=db or locations.cache_db("demo")
+        )
         if not demos:
             asyncio.run(crm.close())
             raise CrmError(target, "there is no demo sandbox of that vendor")

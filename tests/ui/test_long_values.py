@@ -4,6 +4,7 @@ search box keeps up with fast typing; an unexpected error on the outbox screen i
 from __future__ import annotations
 
 import base64
+import threading
 from typing import Any
 
 from textual.pilot import Pilot
@@ -107,3 +108,58 @@ async def test_an_unexpected_send_error_holding_a_secret_is_redacted_everywhere(
         for text in (error, stored.last_error or "", *notices, shown, app.export_screenshot()):
             assert key not in text and basic not in text
         assert any("Could not send an edit" in n for n in notices)
+
+
+async def test_fast_typing_in_global_search_never_waits_and_shows_the_last_texts_results(
+    demo: Demo, monkeypatch: Any
+) -> None:
+    """The search of "a" is held until the whole word is typed: the keys after it still
+    arrive (the search runs off the event loop), and its results, landing last, are
+    dropped for those of the final text."""
+    from textual.widgets import Input, OptionList
+
+    from crmtui.ui.screens.search import SearchScreen
+
+    app = demo.app
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_screen(pilot, HomeScreen)
+        await demo.crm.refresh(FS, "contact")  # contacts in the cache
+        search = demo.crm.search
+        word = "Ananya"
+        expected = [r.ref for r in search(word, limit=50)]
+        first = [r.ref for r in search(word[0], limit=50)]
+        assert expected and first != expected
+        held, started = threading.Event(), threading.Event()
+        searched: list[str] = []
+        timed_out: list[bool] = []
+
+        def slow(text: str, **options: Any) -> list[Any]:
+            searched.append(text)
+            if text == word[0]:
+                started.set()
+                # ... until the rest has been typed (a search on the event loop would
+                # hold the keys typed after it: this would time out)
+                timed_out.append(not held.wait(timeout=5))
+            return search(text, **options)
+
+        monkeypatch.setattr(demo.crm, "search", slow)
+        await pilot.press("ctrl+k")
+        screen = await wait_screen(pilot, SearchScreen)
+        await pilot.press(word[0])
+        await wait_for(pilot, started.is_set)
+        await pilot.press(*word[1:])  # the search of the first letter still runs
+        assert screen.query_one(Input).value == word
+        held.set()
+        await wait_for(pilot, lambda: list(screen.refs.values()) == expected)
+        await wait_for(pilot, lambda: not any(w.is_running for w in screen.workers))
+        await pilot.pause()
+        assert list(screen.refs.values()) == expected  # not the first letter's, landed last
+        results = screen.query_one(OptionList)
+        assert results.option_count == len(expected)
+        assert searched[-1] == word and timed_out == [False]
+
+        # enter typed before the results arrive opens the first of the final text's
+        await pilot.press("backspace")
+        await pilot.press("a", "enter")
+        await wait_screen(pilot, RecordScreen)
+        assert app.screen.ref == expected[0]

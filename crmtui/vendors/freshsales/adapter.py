@@ -58,7 +58,7 @@ from crmtui.model import (
 from crmtui.vendors.base import CannotTell, Profile, Vendor, record_id
 from crmtui.vendors.freshsales import paging, records, timeline
 from crmtui.vendors.freshsales.auth import API_KEY, CONNECTION, DOMAIN, api_root, web_url
-from crmtui.vendors.freshsales.records import by_id, items, name
+from crmtui.vendors.freshsales.records import items, name
 from crmtui.vendors.freshsales.resources import (
     CURRENCIES,
     CURRENCY_TABLE,
@@ -402,8 +402,6 @@ class Freshsales(Vendor):
         resource = self.resource(kind)
         if kind == Kind.TASK:
             return []
-        activities: list[Activity] = []
-        covered: set[tuple[str, str]] = set()
         path = f"{resource.item(id)}/activities"
         try:
             body = self._object(
@@ -411,20 +409,13 @@ class Freshsales(Vendor):
             )
         except NotFound:
             body = {}
-        users = by_id(body.get("users"))
         types = {str(t["id"]): name(t) for t in await self._selector("sales_activity_types")}
-        for item in body.get("activities") or []:
-            if isinstance(item, dict):
-                activities.append(timeline.activity(item, users, types))
-                if item.get("actionable_type") and item.get("actionable_id") is not None:
-                    covered.add((str(item["actionable_type"]).lower(), str(item["actionable_id"])))
+        record, record_body = None, {}
         if resource.timeline_include:
             path = resource.item(id)
             record_body = await self._get(path, {"include": resource.timeline_include})
             record = self._take(record_body, resource.wrapper, path)
-            activities.extend(timeline.embedded(record, record_body, covered))
-        activities.sort(key=lambda a: a.occurred_at, reverse=True)
-        return activities
+        return timeline.assemble(body, types, record, record_body)
 
     # -- writes --------------------------------------------------------------------------------
 

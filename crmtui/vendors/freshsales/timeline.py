@@ -26,6 +26,27 @@ _ACTION_TYPES = (
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def assemble(
+    body: Json, types: Mapping[str, str], record: Json | None, record_body: Json
+) -> list[Activity]:
+    """A record's timeline, newest first: the entries of its activities reply ``body``
+    (sales activity type id -> name in ``types``), then the notes, tasks and
+    appointments the ``record`` embeds that the activities do not already cover (by
+    actionable type and id)."""
+    users = by_id(body.get("users"))
+    activities: list[Activity] = []
+    covered: set[tuple[str, str]] = set()
+    for item in body.get("activities") or []:
+        if isinstance(item, dict):
+            activities.append(activity(item, users, types))
+            if item.get("actionable_type") and item.get("actionable_id") is not None:
+                covered.add((str(item["actionable_type"]).lower(), str(item["actionable_id"])))
+    if record is not None:
+        activities.extend(embedded(record, record_body, covered))
+    activities.sort(key=lambda a: a.occurred_at, reverse=True)
+    return activities
+
+
 def _activity_type(action: str) -> ActivityType:
     upper = action.upper()
     return next((kind for word, kind in _ACTION_TYPES if word in upper), ActivityType.OTHER)

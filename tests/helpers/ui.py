@@ -25,13 +25,9 @@ from crmtui.ui.screens.home import HomeScreen
 from crmtui.ui.screens.record import FieldItem, RecordScreen
 from crmtui.ui.screens.vendor import KindView, VendorScreen
 from crmtui.ui.widgets.timeline import Timeline
+from tests.helpers.waits import no_sleep as no_sleep  # re-exported for UI tests
 
 POLL = 0.02  # seconds between two looks at a condition
-
-
-async def no_sleep(seconds: float) -> None:
-    """The client's retry backoff, not slept through in tests."""
-    return None
 
 
 @dataclass

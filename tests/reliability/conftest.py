@@ -1,127 +1,16 @@
-"""A ``Crm`` over any one vendor sandbox, in-process, for the reliability tests."""
+"""The ``rigs`` fixture: a ``Crm`` over any one vendor sandbox (``tests.helpers.reliability``)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from benchmarks.soak import PLANS, Plan, no_sleep, profile_for, unpace
-from crmtui import sandbox
+from benchmarks.soak import no_sleep
 from crmtui.http import Http
-from crmtui.model import Change, ChangeOp, Query, RecordRef, utcnow
-from crmtui.service import Crm
-from crmtui.store import Store
-
-CHECKS = (0.1, 0.4)  # seconds before a check for a write of unknown outcome looks again
-
-# Vendors whose create a lost reply still duplicates (strict xfails: they flip when fixed).
-# None now: SalesforceIQ looks among recently modified records before posting again.
-KNOWN_GAPS: dict[str, str] = {}
-
-
-def grant(vendor: str, app: Any, secrets: dict[str, str], settings: dict[str, str]) -> None:
-    """Make the sandbox accept ``secrets`` as well as its defaults (same user)."""
-    db = app.state.db
-    if vendor == "freshsales":
-        db.api_keys[secrets["api_key"]] = db.api_keys["sandbox"]
-    elif vendor == "salesseek":
-        db.passwords[settings["email"].lower()] = secrets["password"]
-    elif vendor == "salesloft":
-        db.tokens[secrets["api_key"]] = 1
-    elif vendor == "activecampaign":
-        db.tokens[secrets["api_key"]] = db.tokens.get("sandbox", "1")
-    elif vendor == "salesforceiq":
-        db.keys[secrets["api_key"]] = secrets["api_secret"]
-    else:
-        raise KeyError(vendor)
-
-
-@dataclass
-class Rig:
-    """One vendor's sandbox, and the service in front of it."""
-
-    vendor: str
-    app: Any
-    crm: Crm
-
-    @property
-    def plan(self) -> Plan:
-        return PLANS[self.vendor]
-
-    @property
-    def label(self) -> str:
-        return self.crm.adapter(self.vendor).label
-
-    def fault(self, *names: str, **settings: Any) -> None:
-        self.app.state.faults.update({"next": list(names), **settings})
-
-    def repair(self) -> None:
-        """Faults off; credentials a fault revoked are given back (as a user would)."""
-        self.app.state.faults.update({"next": [], "latency": 0.0})
-        profile = self.crm.adapter(self.vendor).profile
-        grant(self.vendor, self.app, profile.secrets or {}, profile.settings or {})
-
-    def update_of(self, ref: RecordRef, value: Any) -> Change:
-        """An update of the plan's edit field of cached ``ref`` to ``value``, based on the
-        cached version (as an edit in the app would be)."""
-        record = self.crm.store.get_record(ref)
-        assert record is not None
-        field = self.plan.edit_field
-        return Change(
-            ref=ref,
-            op=ChangeOp.UPDATE,
-            values={field: value},
-            base={field: record.fields.get(field)},
-            base_updated_at=record.updated_at,
-        )
-
-    def ref(self, id: str, kind: str | None = None) -> RecordRef:
-        return RecordRef(profile=self.vendor, kind=kind or self.plan.edit_kind, id=id)
-
-    async def some(self, kind: str | None = None) -> RecordRef:
-        """A record of ``kind`` (default: the edited kind), cached with its fields."""
-        kind = kind or self.plan.edit_kind
-        page = await self.crm.refresh(self.vendor, kind, Query(per_page=5))
-        await self.crm.fields(self.vendor, kind)
-        return self.ref(page.records[0].id, kind)
-
-    async def settle(self) -> None:
-        await self.crm.outbox.flush(self.vendor)
-        await self.crm.outbox.wait_idle()
-
-
-def build(
-    vendor: str,
-    path: Path,
-    *,
-    secrets: dict[str, str] | None = None,
-    http: Http | None = None,
-    **sandbox_options: Any,
-) -> Rig:
-    """The sandbox mounted at ``http://<vendor>.localhost``, a cache file at ``path``."""
-    sandbox_options.setdefault("now", utcnow())  # a vendor's clock is the real time
-    app = sandbox.create_app(vendor, rate_limit=False, **sandbox_options)
-    http = http or Http(sleep=no_sleep)
-    origin = f"http://{vendor}.localhost"
-    http.mount_app(origin, app)
-    profile = profile_for(vendor, origin)
-    if secrets:
-        profile.secrets = dict(secrets)
-        grant(vendor, app, secrets, profile.settings or {})
-    crm = Crm(Store(path), http, [profile])
-    unpace(crm, virtual=True)
-    crm.outbox.check_delays = CHECKS
-    return Rig(vendor, app, crm)
-
-
-async def close(rig: Rig) -> None:
-    await rig.crm.close()
-    await rig.crm.http.aclose()
-    rig.crm.store.close()
+from tests.helpers.reliability import Rig, build, close
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from crmtui.fields import FieldError, validate
 from crmtui.http import CrmError
 from crmtui.model import Choice, FieldSpec, FieldType, Query
 from crmtui.store.db import MEMORY
-from tests.reliability.conftest import Rig, build, close
+from tests.helpers.reliability import Rig, build, close
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),

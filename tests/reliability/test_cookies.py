@@ -18,7 +18,7 @@ from crmtui import sandbox, vendors
 from crmtui.http import Http
 from crmtui.model import Query
 from crmtui.sandbox.serve import serving
-from tests.reliability.conftest import grant
+from tests.helpers.reliability import grant
 
 
 class Cookies:

@@ -34,9 +34,7 @@ from crmtui.model import Change, ChangeState, Query, RecordRef, utcnow
 from crmtui.sandbox.serve import serving
 from crmtui.service import Crm
 from crmtui.store import Store
-from tests.reliability.conftest import CHECKS, Rig
-from tests.reliability.test_faults_matrix import ArmWrites
-from tests.reliability.test_lost_replies import queue_create
+from tests.helpers.reliability import CHECKS, ArmWrites, Rig, queue_create
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 60.0  # seconds a child may take before the test gives up

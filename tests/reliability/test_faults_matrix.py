@@ -14,31 +14,17 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from benchmarks.soak import VENDORS, row_of, rows_with
 from crmtui.http import CrmError, Redirected
 from crmtui.model import ChangeState, Query
 from crmtui.sandbox.faults import FAULT_NAMES, REDIRECTS, Faults
-from tests.reliability.conftest import KNOWN_GAPS, Rig
+from tests.helpers.reliability import KNOWN_GAPS, ArmWrites, Rig
 
 TRANSIENT = {"429", "429-bare", "500", "502", "503", "drop", "malformed", "html", "lost"}
 SLOW = 0.05  # seconds a request may take while the sandbox is slowed down...
 LATENCY = 0.2  # ...by this much
 REDIRECT_HOST = str(httpx.URL(Faults().redirect_to).host)  # where a 3xx fault points
-
-
-class ArmWrites:
-    """In front of a sandbox: the next write request (not GET) gets the armed fault."""
-
-    def __init__(self, app: Any) -> None:
-        self.app: ASGIApp = app
-        self.armed: list[str] = []
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] != "GET" and self.armed:
-            self.app.state.faults.next.appendleft(self.armed.pop(0))  # type: ignore[attr-defined]
-        await self.app(scope, receive, send)
 
 
 def assert_clear(rig: Rig, path: str, fault: str, exc: BaseException) -> None:

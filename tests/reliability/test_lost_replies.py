@@ -19,25 +19,11 @@ import pytest
 from benchmarks.soak import PLANS, VENDORS, no_sleep, profile_for, rows_with, unpace
 from crmtui import sandbox
 from crmtui.http import Http
-from crmtui.model import Change, ChangeOp, ChangeState, Query, RecordRef
+from crmtui.model import ChangeState, Query, RecordRef
 from crmtui.sandbox.serve import serving
 from crmtui.service import Crm
 from crmtui.store import Store
-from tests.reliability.conftest import KNOWN_GAPS, Rig
-from tests.reliability.test_faults_matrix import ArmWrites
-
-
-async def queue_create(crm: Crm, vendor: str, db: Any, marker: str) -> Change:
-    """Queue the vendor's soak create (as the user would, or as is when it must be)."""
-    plan = PLANS[vendor]
-    values = plan.create_values(marker, db)
-    if plan.direct:
-        ref = RecordRef(profile=vendor, kind=plan.create_kind, id="new")
-        change = crm.store.enqueue(Change(ref=ref, op=ChangeOp.CREATE, values=values))
-        crm.outbox.kick(vendor)
-        return change
-    await crm.fields(vendor, plan.create_kind)
-    return await crm.create(vendor, plan.create_kind, values)
+from tests.helpers.reliability import KNOWN_GAPS, ArmWrites, Rig, queue_create
 
 
 async def lost_then_flushed(crm: Crm, vendor: str, app: Any, writes: ArmWrites) -> None:

@@ -19,7 +19,7 @@ from crmtui.store import Store
 from crmtui.store.outbox import BEING_SENT
 from crmtui.ui.screens.home import HomeScreen
 from crmtui.ui.screens.outbox import OutboxScreen
-from tests.ui.conftest import Demo, build_demo, wait_for
+from tests.helpers.ui import Demo, build_demo, wait_for
 
 PROFILE = "demo-freshsales"
 

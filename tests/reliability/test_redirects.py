@@ -19,8 +19,7 @@ from benchmarks.soak import VENDORS
 from crmtui.http import CrmError, Redirected
 from crmtui.model import Change, ChangeState, Query
 from crmtui.sandbox.faults import REDIRECTS
-from tests.reliability.conftest import Rig
-from tests.reliability.test_faults_matrix import ArmWrites
+from tests.helpers.reliability import ArmWrites, Rig
 
 TARGET = "https://portal.elsewhere.example"
 

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +28,8 @@ from crmtui.sandbox.serve import serving
 from crmtui.service import Crm
 from crmtui.store import Store
 from crmtui.store.outbox import INTERRUPTED
-from tests.service.conftest import (
+from tests.helpers.processes import WAIT, kill, running
+from tests.helpers.service import (
     ORIGIN,
     PROFILE,
     VENDOR,
@@ -41,10 +38,6 @@ from tests.service.conftest import (
     make_profile,
     unpaced,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-WAIT = 30.0  # seconds a step may take before the test gives up
-
 
 # -- the subprocess ----------------------------------------------------------------------
 
@@ -77,28 +70,6 @@ async def _child(job: dict[str, Any]) -> None:
     await asyncio.sleep(3600)  # until killed
 
 
-@contextmanager
-def running(job: dict[str, Any], module: str = __name__) -> Iterator[subprocess.Popen[str]]:
-    """``module``'s ``child()`` doing ``job``; killed with SIGKILL at the latest on exit."""
-    entry = f"from {module} import child; child()"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", entry, json.dumps(job)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(WAIT)
-        assert proc.stdout is not None and proc.stderr is not None
-        proc.stdout.close()
-        proc.stderr.close()
-
-
 def queued_ids(proc: subprocess.Popen[str]) -> list[str]:
     """The change ids the child printed once its edits were queued."""
     assert proc.stdout is not None and proc.stderr is not None
@@ -106,11 +77,6 @@ def queued_ids(proc: subprocess.Popen[str]) -> list[str]:
     if not line:
         raise AssertionError(f"the child failed: {proc.stderr.read()}")
     return list(json.loads(line))
-
-
-def kill(proc: subprocess.Popen[str]) -> None:
-    os.kill(proc.pid, signal.SIGKILL)
-    assert proc.wait(WAIT) == -signal.SIGKILL
 
 
 # -- a sandbox that applies a write and then never answers ----------------------------
@@ -147,7 +113,7 @@ def killed_while_sending(app: Any, stall: Stall, job: dict[str, Any]) -> list[st
     """Run ``job`` against ``app`` over loopback; kill the child once the write landed."""
     with serving(stall) as origin:
         try:
-            with running({**job, "origin": origin, "send": True}) as proc:
+            with running({**job, "origin": origin, "send": True}, __name__) as proc:
                 ids = queued_ids(proc)
                 if not stall.reached.wait(WAIT):
                     raise AssertionError("the change was never sent")
@@ -216,7 +182,7 @@ async def test_killed_right_after_queueing_loses_nothing(cache: Path, app: Any) 
     moves = {d: len(value_moves(app, d)) for d in (first, second)}
     # The child never reaches the vendor (it only queues): a loopback port nobody serves.
     job = {"path": str(cache), "origin": "http://127.0.0.1:9", "send": False, "edits": edits}
-    with running(job) as proc:
+    with running(job, __name__) as proc:
         ids = queued_ids(proc)
         kill(proc)
     assert states_on_disk(cache) == dict.fromkeys(ids, "pending")

@@ -39,7 +39,7 @@ from crmtui.sandbox.faults import FaultMiddleware
 from crmtui.service import Crm
 from crmtui.store import Store
 from crmtui.ui.app import CrmApp
-from tests.reliability.conftest import Rig, build, close, grant
+from tests.helpers.reliability import Rig, build, close, grant
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -27,7 +27,7 @@ from crmtui.sandbox.faults import Faults
 from crmtui.sandbox.serve import serving
 from crmtui.service import Crm
 from crmtui.store import Store
-from tests.reliability.test_restart import WAIT, kill, running
+from tests.helpers.processes import WAIT, kill, running
 
 VENDOR, KIND, PER_PAGE = "freshsales", "contact", 10
 KILL_AFTER = 3  # pages saved before the kill

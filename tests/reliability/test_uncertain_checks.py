@@ -19,8 +19,7 @@ import pytest
 
 from benchmarks.soak import PLANS
 from crmtui.model import Change, ChangeState, utcnow
-from tests.reliability.conftest import Rig
-from tests.reliability.test_faults_matrix import ArmWrites
+from tests.helpers.reliability import ArmWrites, Rig
 
 NOTE_VENDORS = ["freshsales", "salesseek", "salesloft", "activecampaign"]  # notes listed
 

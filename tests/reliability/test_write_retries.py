@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 from benchmarks.soak import VENDORS
 from crmtui.http import CrmError
 from crmtui.model import RecordRef
-from tests.reliability.conftest import Rig
+from tests.helpers.reliability import Rig
 
 # "503": some proxies answer it after passing the request on, so it is not proof that
 # the write was not applied (only a 429 is; a connect error sends nothing).

@@ -1,148 +1,15 @@
-"""A ``Crm`` over the ActiveCampaign sandbox, in-process, with the outbox visible.
-
-``rig`` builds the service the way ``crmtui.ui.launch.demo_crm`` does (one ``Http``,
-the sandbox mounted at a ``.localhost`` origin, a SQLite cache file) but with retries
-that do not sleep and neither side pacing at 5 requests/second.
-"""
+"""The ``rig`` fixture: a ``Crm`` over the ActiveCampaign sandbox (``tests.helpers.service``)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from crmtui import sandbox
-from crmtui.http import Http, RateBudget, RateLimiter
-from crmtui.model import Change, ChangeState, Query, Record, RecordRef
-from crmtui.service import Crm, Event
 from crmtui.store import Store
-from crmtui.vendors.base import Profile
-
-VENDOR = "activecampaign"
-ORIGIN = f"http://{VENDOR}.localhost"
-PROFILE = "ac-test"
-CHECKS = (0.05, 0.2)  # seconds before a check for a write of unknown outcome looks again
-
-
-async def no_sleep(seconds: float) -> None:
-    """Retries in tests: not slept."""
-    return None
-
-
-class Unreachable(httpx.AsyncBaseTransport):
-    """The vendor cannot be reached: every request is refused at connect time."""
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-
-def make_profile(origin: str = ORIGIN, name: str = PROFILE) -> Profile:
-    """A profile for the ActiveCampaign sandbox at ``origin``."""
-    info = sandbox.info(VENDOR)
-    return Profile(
-        name=name,
-        vendor=VENDOR,
-        base_url=origin + info.base_path,
-        settings=dict(info.settings),
-        secrets=dict(info.secrets),
-    )
-
-
-def unpaced(crm: Crm, profile: str = PROFILE) -> None:
-    """Lift the adapter's 5/s pacing (the sandbox's own limit is switched off apart)."""
-    adapter = crm.adapter(profile)
-    adapter.limiter = RateLimiter(RateBudget(1000, 1))
-    adapter.session.limiter = adapter.limiter
-
-
-def build_crm(store: Store, app: Any, *, origin: str = ORIGIN, mount: bool = True) -> Crm:
-    """A ``Crm`` with one ActiveCampaign profile; the app mounted in-process at ``origin``."""
-    http = Http(sleep=no_sleep)
-    if mount:
-        http.mount_app(origin, app)
-    crm = Crm(store, http, [make_profile(origin)])
-    unpaced(crm)
-    crm.outbox.check_delays = CHECKS
-    app.state.limit.enabled = False
-    return crm
-
-
-async def close_crm(crm: Crm) -> None:
-    await crm.close()
-    await crm.http.aclose()
-    crm.store.close()
-
-
-@dataclass
-class Rig:
-    """The service, the sandbox behind it, and every event the service emitted."""
-
-    crm: Crm
-    app: Any
-    events: list[Event] = field(default_factory=list)
-
-    @property
-    def db(self) -> Any:
-        """The sandbox's own data: what really reached the vendor."""
-        return self.app.state.db
-
-    @property
-    def store(self) -> Store:
-        return self.crm.store
-
-    def ref(self, id: str, kind: str = "deal") -> RecordRef:
-        return RecordRef(profile=PROFILE, kind=kind, id=id)
-
-    def seen(self, kind: type) -> list[Any]:
-        return [e for e in self.events if isinstance(e, kind)]
-
-    def value_moves(self, deal_id: str) -> list[tuple[str, str]]:
-        """(old, new) cents of every value change the sandbox logged for a deal."""
-        return [
-            (a["dataOldval"], a["dataId"])
-            for a in self.db.activities.values()
-            if a["deal"] == deal_id and a["dataType"] == "value"
-        ]
-
-    def writes(self) -> list[str]:
-        """Every write request the service sent, as "METHOD path"."""
-        return [
-            f"{e.method} {e.path}" for e in self.crm.http.log.recent(PROFILE) if e.method != "GET"
-        ]
-
-    def offline(self) -> None:
-        """Unplug the vendor: connections are refused."""
-        self.crm.http.transport.mount(ORIGIN, Unreachable())
-
-    def online(self) -> None:
-        self.crm.http.mount_app(ORIGIN, self.app)
-
-    async def settle(self) -> None:
-        """Send what is due and wait for the background sends to finish."""
-        await self.crm.outbox.flush(PROFILE)
-        await self.crm.outbox.wait_idle()
-
-    def change(self, change: Change) -> Change:
-        """The change as the store has it now."""
-        stored = self.store.get_change(change.id)
-        assert stored is not None, "the change left the outbox"
-        return stored
-
-    def pending(self) -> list[Change]:
-        return [c for c in self.crm.changes(PROFILE) if c.state is not ChangeState.DONE]
-
-    async def open_deal(self, status: str = "0") -> Record:
-        """Cache the deals (and their fields) and return one open deal, as cached."""
-        await self.crm.refresh(PROFILE, "deal", Query(per_page=100))
-        await self.crm.fields(PROFILE, "deal")
-        deal_id = next(d["id"] for d in self.db.deals.values() if d["status"] == status)
-        record = self.crm.cached(self.ref(deal_id))
-        assert record is not None
-        return record
+from tests.helpers.service import VENDOR, Rig, build_crm, close_crm
 
 
 @pytest.fixture

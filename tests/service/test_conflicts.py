@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crmtui.model import ChangeState, Record
 from crmtui.service import Notice
-from tests.service.conftest import PROFILE, Rig
+from tests.helpers.service import PROFILE, Rig
 
 
 async def conflicted(rig: Rig) -> tuple[Record, str]:

@@ -7,7 +7,7 @@ import pytest
 from crmtui.fields import FieldError
 from crmtui.model import ChangeState, Query
 from crmtui.service import ListChanged, OutboxChanged, RecordChanged
-from tests.service.conftest import PROFILE, Rig
+from tests.helpers.service import PROFILE, Rig
 
 
 async def test_refresh_fills_the_cache_that_lists_read(rig: Rig) -> None:

@@ -11,7 +11,7 @@ from crmtui.http import CrmError
 from crmtui.model import ChangeState, utcnow
 from crmtui.service import Notice
 from crmtui.service import outbox as outbox_module
-from tests.service.conftest import PROFILE, Rig
+from tests.helpers.service import PROFILE, Rig
 
 
 @pytest.mark.parametrize("faults", [["500", "500"], ["429", "503"], ["drop", "502"]])

@@ -9,7 +9,7 @@ import pytest
 
 from crmtui.model import ChangeState, Record
 from crmtui.store.outbox import recover_stale
-from tests.service.conftest import PROFILE, Rig
+from tests.helpers.service import PROFILE, Rig
 
 
 def take_over(rig: Rig, change_id: str) -> None:

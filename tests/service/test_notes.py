@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crmtui.fields import FieldError
-from tests.service.conftest import Rig
+from tests.helpers.service import Rig
 
 TEXT = "Called Dana: wants the pilot in May\nSend the revised quote by Friday"
 

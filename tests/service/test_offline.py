@@ -9,7 +9,7 @@ from crmtui.http import Offline
 from crmtui.model import ChangeState, Query
 from crmtui.sandbox.serve import serving
 from crmtui.service import StatusChanged
-from tests.service.conftest import PROFILE, Rig, build_crm
+from tests.helpers.service import PROFILE, Rig, build_crm
 
 
 async def test_offline_edits_wait_then_go_in_order(rig: Rig) -> None:

@@ -14,7 +14,7 @@ from crmtui.cli import main
 from crmtui.demo import demo_crm
 from crmtui.http import Http
 from crmtui.service import open_crm
-from tests.service.conftest import make_profile
+from tests.helpers.service import make_profile
 
 
 class Closing(Http):

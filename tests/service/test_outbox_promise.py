@@ -26,8 +26,8 @@ from crmtui.model import ChangeState, RecordRef, utcnow
 from crmtui.service import Notice
 from crmtui.store import CacheWriteError, ChangeBusy, Store
 from crmtui.store.outbox import BEING_SENT
-from tests.reliability.test_faults_matrix import ArmWrites
-from tests.service.conftest import ORIGIN, PROFILE, VENDOR, Rig, build_crm, close_crm
+from tests.helpers.reliability import ArmWrites
+from tests.helpers.service import ORIGIN, PROFILE, VENDOR, Rig, build_crm, close_crm
 
 LONG = "x" * 20_000  # needs new pages in the file: a full disk refuses it
 

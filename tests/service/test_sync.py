@@ -10,7 +10,7 @@ import pytest
 from crmtui.http import Offline
 from crmtui.model import Change
 from crmtui.service.sync import PACE, SyncProgress
-from tests.service.conftest import PROFILE, Rig
+from tests.helpers.service import PROFILE, Rig
 
 PER_PAGE = 20
 

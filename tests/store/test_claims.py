@@ -16,8 +16,7 @@ import pytest
 
 from crmtui.model import Change, ChangeOp, ChangeState, RecordRef, utcnow
 from crmtui.store import ChangeBusy, ClaimLost, Store
-from tests.store.factory import rec
-from tests.store.test_outbox import ACME, MINUTE, edit, on_disk
+from tests.store.factory import ACME, MINUTE, edit, on_disk, rec
 
 GONE = -MINUTE  # a lease that has already run out
 

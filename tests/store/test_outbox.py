@@ -13,9 +13,8 @@ import pytest
 
 from crmtui.model import Change, ChangeOp, ChangeState, RecordRef, utcnow
 from crmtui.store import ChangeBusy, Store
-from tests.store.factory import T0, rec
+from tests.store.factory import ACME, MINUTE, T0, edit, on_disk, rec
 
-ACME = RecordRef(profile="acme-fs", kind="deal", id="1")
 BETA = RecordRef(profile="acme-fs", kind="deal", id="2")
 
 
@@ -35,14 +34,6 @@ def deals(store: Store) -> Store:
         ]
     )
     return store
-
-
-def edit(store: Store, ref: RecordRef, **values: object) -> Change:
-    record = store.get_record(ref)
-    assert record is not None
-    base = {key: record.fields.get(key) for key in values}
-    change = Change(ref=ref, values=values, base=base, base_updated_at=record.updated_at)
-    return store.enqueue(change)
 
 
 def test_edit_shows_at_once_in_get_window_and_search(deals: Store) -> None:
@@ -293,20 +284,6 @@ def test_delete_profile_forgets_everything_of_it(deals: Store) -> None:
 
 
 # -- claims across processes ---------------------------------------------------------------
-
-MINUTE = timedelta(minutes=1)
-
-
-def on_disk(path: Path) -> dict[str, tuple[str, str | None, int]]:
-    """Each change's state, owner and maybe_sent as a fresh connection reads them."""
-    import sqlite3
-
-    conn = sqlite3.connect(path)
-    try:
-        found = conn.execute("SELECT id, state, owner, maybe_sent FROM outbox").fetchall()
-    finally:
-        conn.close()
-    return {row[0]: (row[1], row[2], row[3]) for row in found}
 
 
 def dead_pid() -> int:

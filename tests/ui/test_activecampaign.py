@@ -11,17 +11,22 @@ from decimal import Decimal
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, ListView, TabbedContent
+from textual.widgets import Input, ListView
 
 from crmtui.model import ActivityType, ChangeState, Record
 from crmtui.ui.screens.board import BoardScreen
 from crmtui.ui.screens.filters import FilterScreen
-from crmtui.ui.screens.home import HomeScreen
 from crmtui.ui.screens.record import FieldItem, RecordScreen
-from crmtui.ui.screens.vendor import KindView, VendorScreen
-from crmtui.ui.widgets.timeline import Timeline
-from tests.ui.conftest import Demo, wait_for
-from tests.ui.test_freshsales_flow import open_field, type_into
+from crmtui.ui.screens.vendor import KindView
+from tests.helpers.ui import (
+    Demo,
+    open_current,
+    open_field,
+    open_kind,
+    settle,
+    type_into,
+    wait_for,
+)
 
 PROFILE = "demo-activecampaign"
 SIZE = (130, 40)
@@ -33,23 +38,6 @@ def ac(vendor_demo: Callable[[str], Demo]) -> Demo:
     return vendor_demo("activecampaign")
 
 
-async def open_kind(pilot: Pilot, kind: str) -> KindView:
-    app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
-    await pilot.press("enter")
-    await wait_for(
-        pilot, lambda: isinstance(app.screen, VendorScreen) and app.screen.query(KindView)
-    )
-    app.screen.query_one(TabbedContent).active = f"tab-{kind}"
-    view = app.screen.query_one(f"#tab-{kind} KindView", KindView)
-    await wait_for(
-        pilot,
-        lambda: view.table.row_count > 0 and not view.fetching and view.table.region.height > 0,
-    )
-    view.table.focus()
-    return view
-
-
 async def open_board(pilot: Pilot) -> BoardScreen:
     await open_kind(pilot, "deal")
     await pilot.press("b")
@@ -58,16 +46,6 @@ async def open_board(pilot: Pilot) -> BoardScreen:
     assert isinstance(board, BoardScreen)
     await wait_for(pilot, lambda: not board.refreshing and board.current is not None)
     return board
-
-
-async def open_record(pilot: Pilot) -> RecordScreen:
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RecordScreen))
-    screen = pilot.app.screen
-    assert isinstance(screen, RecordScreen)
-    timeline = screen.query_one(Timeline)
-    await wait_for(pilot, lambda: not timeline.fetching and timeline.activities)
-    return screen
 
 
 async def set_filters(pilot: Pilot, view: KindView, **typed: str) -> None:
@@ -225,7 +203,7 @@ async def test_deals_filter_by_status_pipeline_and_value(ac: Demo) -> None:
 async def test_deal_fields_edit_through_the_record_screen(ac: Demo) -> None:
     async with ac.app.run_test(size=SIZE) as pilot:
         await open_kind(pilot, "deal")
-        screen = await open_record(pilot)
+        screen = await open_current(pilot)
         typed = {
             "name": "Renamed in crmtui",
             "amount": "4321.50",
@@ -296,7 +274,7 @@ async def open_field_without_editor(pilot: Pilot, screen: RecordScreen, key: str
 async def test_a_refused_edit_shows_activecampaigns_message(ac: Demo) -> None:
     async with ac.app.run_test(size=SIZE) as pilot:
         await open_kind(pilot, "deal")
-        screen = await open_record(pilot)
+        screen = await open_current(pilot)
         item = await open_field(pilot, "currency")
         await type_into(pilot, item, "1AB")  # three characters, but not a currency
         await ac.crm.outbox.wait_idle()
@@ -311,11 +289,6 @@ async def test_a_refused_edit_shows_activecampaigns_message(ac: Demo) -> None:
 
 
 # -- snapshots ---------------------------------------------------------------------------
-
-
-async def settle(pilot: Pilot) -> None:
-    await pilot.pause(0.2)
-    await pilot.wait_for_scheduled_animations()
 
 
 def test_snapshot_deals_list(snap_compare, ac: Demo) -> None:
@@ -338,7 +311,7 @@ def test_snapshot_board(snap_compare, ac: Demo) -> None:
 def test_snapshot_deal_record(snap_compare, ac: Demo) -> None:
     async def run_before(pilot: Pilot) -> None:
         await open_kind(pilot, "deal")
-        await open_record(pilot)
+        await open_current(pilot)
         await settle(pilot)
 
     assert snap_compare(ac.app, terminal_size=SIZE, run_before=run_before)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from crmtui.config import Config
 from crmtui.ui.screens.home import HomeScreen
-from tests.ui.conftest import Demo, wait_for
+from tests.helpers.ui import Demo, wait_for
 
 
 def notices(demo: Demo) -> list[str]:

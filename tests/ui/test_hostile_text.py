@@ -23,6 +23,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from starlette.responses import JSONResponse
 from textual.app import App
+from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, ListView, TabbedContent
 
@@ -44,7 +45,7 @@ from crmtui.ui.screens.text_view import TextViewScreen
 from crmtui.ui.screens.vendor import KindView, VendorScreen
 from crmtui.ui.widgets.long_text import LongText
 from crmtui.ui.widgets.timeline import Timeline
-from tests.ui.conftest import Demo, wait_for
+from tests.helpers.ui import Demo, wait_for
 
 SIZE = (150, 45)
 FS = "demo-freshsales"
@@ -103,6 +104,15 @@ def assert_inert(app: App[Any], *literals: str) -> str:
     for literal in literals:
         assert clean(literal) in text, (type(app.screen).__name__, clean(literal))
     return text
+
+
+def palette_hits(app: App[Any]) -> list[str]:
+    """The prompts the command palette lists now (none while it is not open)."""
+    lists = app.screen.query(CommandList)
+    if not lists:
+        return []
+    hits = lists.first()
+    return [str(hits.get_option_at_index(i).prompt) for i in range(hits.option_count)]
 
 
 async def click_on(pilot: Pilot, words: str) -> None:
@@ -239,7 +249,8 @@ async def test_hostile_freshsales_text_is_inert_on_every_screen(
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Ananya")
-        await pilot.pause(0.5)
+        await wait_for(pilot, lambda: any("Ananya" in hit for hit in palette_hits(app)))
+        await pilot.pause()
         assert_inert(app, FIRST)
         await pilot.press("escape")
         await wait_screen(pilot, RecordScreen)
@@ -430,7 +441,7 @@ def test_notebook_html_escapes_and_cleans_vendor_text() -> None:
 def test_any_title_is_inert_on_the_record_screen(tmp_path_factory: Any, title: str) -> None:
     import asyncio
 
-    from tests.ui.conftest import build_demo
+    from tests.helpers.ui import build_demo
 
     demo = build_demo("freshsales", tmp_path_factory.mktemp("hostile") / "cache.sqlite3")
     demo.db.contacts[16000001].update(display_name=title, job_title=title)

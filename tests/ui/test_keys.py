@@ -12,7 +12,7 @@ from crmtui.ui.screens.help import HelpScreen
 from crmtui.ui.screens.home import HomeScreen
 from crmtui.ui.screens.my_day import MyDayScreen
 from crmtui.ui.screens.outbox import OutboxScreen
-from tests.ui.conftest import Demo, wait_for
+from tests.helpers.ui import Demo, wait_for
 
 
 def help_rows(screen: HelpScreen) -> dict[str, str]:
@@ -66,7 +66,7 @@ async def test_a_keys_override_moves_a_binding(demo: Demo, tmp_path: Path) -> No
     async with demo.app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
         await pilot.press("d")  # no longer My day
-        await pilot.pause(0.2)
+        await pilot.pause()
         assert isinstance(pilot.app.screen, HomeScreen)
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))

@@ -11,7 +11,7 @@ from crmtui.sandbox.fake import Fake
 from crmtui.ui.screens.home import HomeScreen
 from crmtui.ui.screens.my_day import MyDayScreen, classify
 from crmtui.ui.screens.record import RecordScreen
-from tests.ui.conftest import Demo, wait_for
+from tests.helpers.ui import Demo, wait_for
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

@@ -19,9 +19,9 @@ from crmtui.ui.screens.search import SearchScreen
 from crmtui.ui.screens.vendor import KindView, VendorScreen
 from crmtui.ui.widgets.record_table import RecordTable
 from crmtui.ui.widgets.status import StatusBar
-from tests.ui.conftest import Demo, wait_for
-from tests.ui.test_freshsales_flow import PROFILE, open_deals, open_field, type_into
+from tests.helpers.ui import Demo, no_sleep, open_deals, open_field, type_into, wait_for
 
+PROFILE = "demo-freshsales"
 ORIGIN = "http://freshsales.localhost"
 SIZE = (140, 42)
 
@@ -31,10 +31,6 @@ class FailingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("network unreachable", request=request)
-
-
-async def no_sleep(seconds: float) -> None:
-    """The client's retry backoff, not slept in tests."""
 
 
 def offline(demo: Demo) -> None:

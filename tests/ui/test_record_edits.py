@@ -16,11 +16,8 @@ from textual.widgets import Input, Static
 
 from crmtui.config import Config
 from crmtui.fields import local_zone, use_timezone
-from crmtui.ui.app import CrmApp
-from crmtui.ui.launch import demo_crm
 from crmtui.ui.screens.record import FieldItem
-from tests.ui.conftest import Demo, wait_for
-from tests.ui.test_typing import highlight, open_record, sent
+from tests.helpers.ui import Demo, build_demo, highlight, open_record, sent, wait_for
 
 SIZE = (130, 40)
 
@@ -73,11 +70,9 @@ async def test_times_are_shown_and_typed_in_the_users_zone_and_sent_in_utc(
         config = Config.load(path)
     else:
         system_zone(zone)
-    crm, demos = demo_crm(vendors=["freshsales"], store_path=str(tmp_path / "cache.sqlite3"))
-    app = CrmApp(crm, title="crmtui demo", config=config, steady_status=True)
-    demo = Demo(app=app, crm=crm, sandbox=demos[0].app)
+    demo = build_demo("freshsales", tmp_path / "cache.sqlite3", config=config)
     assert getattr(local_zone(), "key", None) == zone
-    async with app.run_test(size=SIZE) as pilot:
+    async with demo.app.run_test(size=SIZE) as pilot:
         screen = await open_record(pilot, demo, "freshsales", "task")
         item = await highlight(pilot, screen, "due_at")
         await pilot.press("e", "ctrl+u", *typed, "enter")

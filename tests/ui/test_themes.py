@@ -12,7 +12,7 @@ from crmtui.config import Config
 from crmtui.model import KindInfo, Record, Role
 from crmtui.ui import themes
 from crmtui.ui.screens.home import HomeScreen
-from tests.ui.conftest import Demo, wait_for
+from tests.helpers.ui import Demo, wait_for
 
 
 def test_the_bundled_themes_load_and_cover_the_four_needs() -> None:

@@ -15,9 +15,9 @@ from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import ListView
 
-from crmtui.model import FieldSpec, FieldType, RecordRef
+from crmtui.model import FieldSpec, FieldType
 from crmtui.ui.screens.record import FieldEditor, FieldItem, RecordScreen
-from tests.ui.conftest import Demo, wait_for
+from tests.helpers.ui import Demo, highlight, open_record, sent, wait_for
 
 SIZE = (130, 40)
 
@@ -29,58 +29,6 @@ CASES = {
     "freshsales": ("deal", "name", "stage"),
     "salesforceiq": ("list:", "name", "stage"),
 }
-
-
-async def open_record(pilot: Pilot, demo: Demo, vendor: str, kind: str) -> RecordScreen:
-    """The record screen of the first record of ``kind`` (a prefix for SalesforceIQ lists)."""
-    profile = f"demo-{vendor}"
-    await wait_for(pilot, lambda: pilot.app.screen_stack)
-    kinds = await demo.crm.kinds(profile)
-    kind = next(k.kind for k in kinds if k.kind.startswith(kind))
-    page = await demo.crm.refresh(profile, kind)
-    await wait_for(pilot, lambda: page.records or demo.crm.window(profile, kind, limit=1))
-    record = (page.records or demo.crm.window(profile, kind, limit=1))[0]
-    pilot.app.open_record(RecordRef(profile=profile, kind=kind, id=record.id))  # type: ignore[attr-defined]
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RecordScreen))
-    screen = pilot.app.screen
-    assert isinstance(screen, RecordScreen)
-
-    def loaded() -> bool:  # the fields as the vendor has them, not those of the cache
-        loading = [w for w in pilot.app.workers if w.node is screen and w.group == "load"]
-        return (
-            screen.is_mounted
-            and screen.record is not None
-            and not any(not w.is_finished for w in loading)
-        )
-
-    await wait_for(pilot, loaded)
-    return screen
-
-
-async def highlight(pilot: Pilot, screen: RecordScreen, key: str) -> FieldItem:
-    """Move the fields list to the writable field ``key`` (once the vendor's specs are in)."""
-    fields = screen.query_one("#fields", ListView)
-
-    def rows() -> list[FieldItem]:
-        return list(fields.query(FieldItem))
-
-    def ready() -> list[int]:
-        return [n for n, i in enumerate(rows()) if i.spec.key == key and i.spec.writable]
-
-    def highlighted() -> bool:  # the list may be rebuilt meanwhile (the vendor's specs)
-        at = ready()
-        if not at:
-            return False
-        if fields.index != at[0]:
-            fields.index = at[0]
-            return False
-        return True
-
-    fields.focus()
-    await wait_for(pilot, highlighted)
-    await pilot.pause()
-    await wait_for(pilot, highlighted)
-    return rows()[ready()[0]]
 
 
 def other_choice(spec: FieldSpec, current: object) -> str:
@@ -106,13 +54,6 @@ async def burst(pilot: Pilot, *keys: str) -> None:
         char = key if len(key) == 1 else {"enter": "\r", "tab": "\t"}.get(key)
         app.post_message(events.Key(name, char))
     await pilot.pause()
-
-
-async def sent(pilot: Pilot, demo: Demo, ref: RecordRef, key: str) -> object:
-    """The field's value as the vendor holds it, once the outbox is empty."""
-    await wait_for(pilot, lambda: not demo.crm.changes(ref.profile), timeout=20)
-    record = await demo.crm.get(ref)
-    return record.fields.get(key)
 
 
 def unique_prefix(spec: FieldSpec, label: str) -> str:

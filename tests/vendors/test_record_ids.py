@@ -18,7 +18,7 @@ from starlette.types import Message, Receive, Scope, Send
 from benchmarks.soak import PLANS, VENDORS
 from crmtui.http import BadResponse, CrmError
 from crmtui.model import Query
-from tests.reliability.conftest import build, close
+from tests.helpers.reliability import build, close
 
 BAD_IDS = {
     "null": None,

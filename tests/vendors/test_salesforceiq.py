@@ -12,7 +12,7 @@ import pytest
 from crmtui.http import AuthError, Rejected
 from crmtui.model import ActivityType, Change, FieldType, Query, RecordRef
 from crmtui.sandbox.faults import Faults
-from tests.conftest import Wired
+from tests.helpers.wiring import Wired
 
 Wire = Callable[..., Wired]
 

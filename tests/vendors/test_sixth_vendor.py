@@ -15,8 +15,8 @@ from crmtui import sandbox, vendors
 from crmtui.http import Rejected
 from crmtui.model import Change, FieldType, Query, RecordRef, Role
 from crmtui.vendors.rest import RestVendor
-from tests.conftest import Wired
 from tests.helpers.ui import build_demo, open_field, open_kind, type_into, wait_for
+from tests.helpers.wiring import Wired
 from tests.toyvendor.vendor import Toy
 
 

@@ -47,7 +47,7 @@ from crmtui.service.events import (
 from crmtui.service.outbox import NOTE_KIND, Outbox, note_target
 from crmtui.service.ports import Ports
 from crmtui.service.sync import PER_PAGE, Sync, SyncResult, choose_kinds
-from crmtui.store import CacheUnusable, Store
+from crmtui.store import CacheUnusable, CacheWriteError, Store
 from crmtui.vendors.base import Profile, Vendor
 
 T = TypeVar("T")
@@ -220,7 +220,8 @@ class Crm:
             if fallback := cached or self.store.get_kinds(profile):
                 return fallback
             raise
-        self.store.put_kinds(profile, kinds)
+        with contextlib.suppress(CacheWriteError):  # a read-only cache: known for this run
+            self.store.put_kinds(profile, kinds)
         state.kinds = kinds
         return kinds
 
@@ -237,7 +238,8 @@ class Crm:
                 if cached is None:
                     raise
             else:
-                self.store.put_fields(profile, kind, cached)
+                with contextlib.suppress(CacheWriteError):  # a read-only cache: kept in memory
+                    self.store.put_fields(profile, kind, cached)
         self._fields[key] = cached
         return cached
 

@@ -7,6 +7,7 @@ fetched empty reads as []. ``put_timeline`` replaces the whole timeline.
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from pydantic import TypeAdapter
 
 from crmtui.model import Activity, FieldSpec, KindInfo, RecordRef, utcnow
 from crmtui.store import rows
-from crmtui.store.db import HasDatabase, dumps, from_text, to_text
+from crmtui.store.db import CacheWriteError, HasDatabase, dumps, from_text, to_text
 
 _KINDS = TypeAdapter(list[KindInfo])
 _SPECS = TypeAdapter(list[FieldSpec])
@@ -69,11 +70,15 @@ class CacheMixin(HasDatabase):
             conn.execute(_PUT_ACTIVITY, _activity_row(ref, activity))
 
     def put_kinds(self, profile: str, kinds: list[KindInfo]) -> None:
-        with self._db.transaction() as conn:
-            data = _KINDS.dump_json(kinds).decode()
-            conn.execute(
-                "INSERT OR REPLACE INTO kinds (profile, data) VALUES (?, ?)", (profile, data)
-            )
+        """Remember a profile's kinds (``CacheWriteError`` when the cache cannot be written)."""
+        data = _KINDS.dump_json(kinds).decode()
+        try:
+            with self._db.transaction() as conn:
+                conn.execute(
+                    "INSERT OR REPLACE INTO kinds (profile, data) VALUES (?, ?)", (profile, data)
+                )
+        except (sqlite3.Error, OSError) as exc:
+            raise CacheWriteError.of(exc, self._db.path, "the kinds it offers") from exc
 
     def get_kinds(self, profile: str) -> list[KindInfo] | None:
         with self._db.read() as conn:
@@ -81,11 +86,15 @@ class CacheMixin(HasDatabase):
         return _KINDS.validate_json(found[0]) if found else None
 
     def put_fields(self, profile: str, kind: str, specs: list[FieldSpec]) -> None:
-        with self._db.transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO field_specs (profile, kind, data) VALUES (?, ?, ?)",
-                (profile, kind, _SPECS.dump_json(specs).decode()),
-            )
+        """Remember a kind's fields (``CacheWriteError`` when the cache cannot be written)."""
+        try:
+            with self._db.transaction() as conn:
+                conn.execute(
+                    "INSERT OR REPLACE INTO field_specs (profile, kind, data) VALUES (?, ?, ?)",
+                    (profile, kind, _SPECS.dump_json(specs).decode()),
+                )
+        except (sqlite3.Error, OSError) as exc:
+            raise CacheWriteError.of(exc, self._db.path, "the fields of a kind") from exc
 
     def get_fields(self, profile: str, kind: str) -> list[FieldSpec] | None:
         with self._db.read() as conn:

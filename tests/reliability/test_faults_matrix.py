@@ -24,6 +24,7 @@ from tests.helpers.reliability import KNOWN_GAPS, ArmWrites, Rig
 TRANSIENT = {"429", "429-bare", "500", "502", "503", "drop", "malformed", "html", "lost"}
 SLOW = 0.05  # seconds a request may take while the sandbox is slowed down...
 LATENCY = 0.2  # ...by this much
+LATE = 0.1  # seconds a ``late`` reply comes after (no timeout here: it is simply waited for)
 REDIRECT_HOST = str(httpx.URL(Faults().redirect_to).host)  # where a 3xx fault points
 
 
@@ -126,6 +127,7 @@ async def test_every_path_survives_the_fault(
     if fault == "lost" and vendor in KNOWN_GAPS:  # its create lands twice: see that module
         request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[vendor]))
     rig = rigs(vendor)
+    rig.app.state.faults.update({"late_delay": LATE})
     writes = ArmWrites(rig.app)
     rig.crm.http.mount_app(f"http://{vendor}.localhost", writes)
     plan = rig.plan

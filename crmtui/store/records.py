@@ -129,22 +129,24 @@ class RecordsMixin(HasDatabase):
         """One record as the user sees it (queued edits applied), with its raw payload.
 
         A large row (``LARGE``) is decoded after the connection's lock is let go, and
-        its decoded form is kept while nothing in the file changed: the record screen
-        reads a record with a 20 MB field again right after its refresh read it.
+        its decoded form is kept: read again while nothing in the file changed, or while
+        the row's text is the same (a refresh that brought the record as it was), it is
+        not decoded again (the record screen reads a record with a 20 MB field right
+        after its refresh read it). Each caller gets its own copy.
         """
-        kept: tuple[Any, Any] | None = self.__dict__.get("_large_row")
+        kept: tuple[Any, Any, Any] | None = self.__dict__.get("_large_row")
         with self._db.read() as conn:
             # nothing written by this connection (total_changes) or another one
             # (data_version, which a commit elsewhere moves) since: the row is the same
             state = (ref, conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
-            row = None if kept is not None and kept[0] == state else rows.fetch(conn, ref)
+            same = kept is not None and kept[0] == state
+            row = kept[1] if same and kept is not None else rows.fetch(conn, ref)
         found: tuple[rows.Version, rows.Version | None] | None
-        if kept is not None and kept[0] == state:
-            found = copy.deepcopy(kept[1])
-        else:
-            found = rows.decode(row)
-            if row is not None and sum(len(c) for c in row if isinstance(c, str)) >= LARGE:
-                self.__dict__["_large_row"] = (state, copy.deepcopy(found))
+        reuse = kept is not None and kept[0][0] == ref and kept[1] == row  # texts compared
+        found = copy.deepcopy(kept[2]) if reuse and kept is not None else rows.decode(row)
+        if row is not None and sum(len(c) for c in row if isinstance(c, str)) >= LARGE:
+            decoded = kept[2] if reuse and kept is not None else copy.deepcopy(found)
+            self.__dict__["_large_row"] = (state, row, decoded)
         if found is None or found[0].deleted:
             return None
         return found[0].record

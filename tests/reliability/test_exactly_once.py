@@ -35,6 +35,7 @@ from crmtui.sandbox.serve import serving
 from crmtui.service import Crm
 from crmtui.store import Store
 from tests.helpers.reliability import CHECKS, ArmWrites, Rig, queue_create
+from tests.helpers.waits import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 60.0  # seconds a child may take before the test gives up
@@ -73,8 +74,7 @@ async def _child(job: dict[str, Any]) -> None:
     try:
         print("ready", flush=True)
         go = Path(job["go"])
-        while not go.exists():
-            await asyncio.sleep(0.01)
+        await eventually(go.exists, timeout=WAIT)
         sent = await crm.outbox.flush(job["vendor"])
         await crm.outbox.wait_idle()
         print(json.dumps({"sent": sent}), flush=True)
@@ -155,8 +155,8 @@ async def test_two_processes_on_one_cache_send_each_change_once(
         with children(job, 2) as procs:
             assert [line_of(p) for p in procs] == ["ready", "ready"]
             go.touch()
-            await asyncio.sleep(0.4)  # mid-send: a third process opens the file
-            Store(path).close()
+            await eventually(lambda: witness.writes, timeout=WAIT)
+            Store(path).close()  # mid-send: a third process opens the file
             sent = [json.loads(line_of(p))["sent"] for p in procs]
             for proc in procs:
                 assert proc.wait(WAIT) == 0
@@ -276,7 +276,8 @@ async def run_case(case: Case, op: str, fault: str) -> None:
         crm.outbox.wake(vendor)
         await crm.outbox.flush(vendor)
         assert case.writes(op, marker, ref) == 1, f"{where}: sent again by itself"
-        await asyncio.sleep(LATE)  # a late one lands; the user sees it and says so
+        # a late one lands (its text is in the vendor's data); the user sees it and says so
+        await eventually(lambda: marker in json.dumps(vars(case.app.state.db), default=str))
         crm.mark_arrived(change.id)
         after = crm.store.get_change(change.id)
         assert after is not None
@@ -324,13 +325,16 @@ async def test_a_send_longer_than_the_lease_keeps_its_claim(tmp_path: Path) -> N
         await sender.fields(vendor, "contact")
         change = await sender.add_note(ref, "A long call about the renewal")
         sender.outbox.paused = False
+        loop = asyncio.get_running_loop()
         sending = asyncio.ensure_future(sender.outbox.flush(vendor))
-        while not witness.writes:
-            await asyncio.sleep(0.02)
-        for _ in range(8):  # ~1.2 s: four leases without renewal
+        await eventually(lambda: witness.writes)
+        started, looks = loop.time(), 0
+        while not sending.done():  # the whole send: five leases long
             assert other.store.recover_stale() == 0
             assert await other.outbox.flush(vendor) == 0
-            await asyncio.sleep(0.15)
+            looks += 1
+            await asyncio.wait({sending}, timeout=0.05)
+        assert loop.time() - started > 3 * sender.outbox.lease and looks > 3
         assert await sending == 1
         assert witness.count("A long call about the renewal") == 1
         done = other.store.get_change(change.id)

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,8 +25,12 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.helpers.net import free_port, wait_port
+from tests.helpers.waits import eventually
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOME_TEXT = "your CRM profiles"
+DRAWN = 20_000  # bytes: a screenshot of a blank page is far smaller
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 
 pytestmark = [
@@ -37,21 +40,6 @@ pytestmark = [
         CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)"
     ),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"nothing listens on 127.0.0.1:{port}")
 
 
 @contextlib.contextmanager
@@ -132,10 +120,7 @@ async def browser(tmp_path: Path) -> AsyncIterator[Cdp]:
     ]
     with running(command, dict(os.environ)):
         active = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not active.exists() or len(active.read_text().split()) < 2:
-            assert time.monotonic() < deadline, "chromium did not start"
-            await asyncio.sleep(0.1)
+        await eventually(lambda: active.exists() and len(active.read_text().split()) >= 2, 30)
         port = int(active.read_text().split()[0])
         async with aiohttp.ClientSession() as session:
             async with session.get(f"http://127.0.0.1:{port}/json/list") as reply:
@@ -164,12 +149,13 @@ async def test_serve_demo_shows_the_home_screen_in_a_browser(tmp_path: Path) -> 
             await cdp.send("Network.enable")
             await cdp.send("Page.enable")
             await cdp.send("Page.navigate", url=link)
-            deadline = time.monotonic() + 60
-            while HOME_TEXT.encode() not in cdp.frames():
-                assert time.monotonic() < deadline, "the home screen never reached the page"
-                await asyncio.sleep(0.2)
-            await asyncio.sleep(1.0)  # let xterm draw the frames it has
-            shot = await cdp.send("Page.captureScreenshot", format="png")
-    png = base64.b64decode(shot["data"])
+            await eventually(lambda: HOME_TEXT.encode() in cdp.frames(), 60)
+            # xterm draws the frames it has: screenshots until one is not blank
+            shots: list[bytes] = []
+            deadline = time.monotonic() + 30
+            while not shots or (len(shots[-1]) <= DRAWN and time.monotonic() < deadline):
+                shot = await cdp.send("Page.captureScreenshot", format="png")
+                shots.append(base64.b64decode(shot["data"]))
+    png = shots[-1]
     (tmp_path / "serve.png").write_bytes(png)
-    assert png.startswith(b"\x89PNG") and len(png) > 20_000, "the page looks blank"
+    assert png.startswith(b"\x89PNG") and len(png) > DRAWN, "the page looks blank"

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,14 +16,9 @@ import httpx
 import pytest
 
 from crmtui.cli import main
+from tests.helpers.net import free_port, wait_port
 
 pytestmark = pytest.mark.loopback
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -44,12 +38,7 @@ def served(home: Path) -> Iterator[tuple[int, str]]:
         line = proc.stdout.readline()
         assert "token=" in line, line + (proc.stderr.read() if proc.stderr else "")
         link = line.split()[-1]
-        deadline = time.monotonic() + 20
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            assert time.monotonic() < deadline, "nothing listens"
-            time.sleep(0.1)
+        wait_port(port)
         yield port, link
     finally:
         with contextlib.suppress(ProcessLookupError):

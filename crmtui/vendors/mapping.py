@@ -178,6 +178,27 @@ class _Simple(Codec):
     def encode(self, value: Any, ctx: Context) -> Any: ...
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Via(Codec):
+    """A codec of two plain functions, ``decode`` (vendor value -> neutral) and ``encode``
+    (neutral -> vendor value); each passes the value through as it is by default, so
+    ``Via()`` reads what the vendor sent and sends what the user gave (``""`` included,
+    where ``Text`` sends None). ``Via(bool)`` reads a flag, absent as False."""
+
+    decode: Callable[[Any], Any] = _same
+    encode: Callable[[Any], Any] = _same
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return self.decode(raw)
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return self.encode(value)
+
+
 class Text(_Simple):
     def decode(self, raw: Any, ctx: Context) -> Any:
         return raw if isinstance(raw, str) else str(raw)
@@ -379,11 +400,17 @@ class Field:
     """One neutral field and the vendor attribute behind it.
 
     ``path``: the vendor's attribute, dotted for a nested object ("company.name"); by
-    default the key itself.
+    default the key itself. ``write_path``: where a write puts it when the vendor takes it
+    under another name (``owner`` read, ``owner_id`` written); by default ``path``.
+    ``reader``: the value made of several attributes (or of a lookup in ``Context``),
+    ``reader(item, ctx)``, instead of the codec's read of ``path``.
     ``choices``: the name of a choice source the adapter resolves (``Vendor.choices``),
     or the fixed ``options``. ``refers_to``: the kind a reference field points at.
     ``omit_empty``: the reader leaves the key out when the vendor sent nothing.
     ``role``: what the field means to the app (``KindInfo.roles``, see ``Resource.roles``).
+    ``offered``: False for a value that is read (and, when writable, sent: a create's link
+    to another record) but not offered among the kind's specs.
+    ``min``/``max``: the bounds of a number the vendor takes (``FieldSpec.min``/``max``).
     """
 
     key: str
@@ -401,22 +428,34 @@ class Field:
     max_length: int | None = None
     omit_empty: bool = False
     role: Role | None = None
+    offered: bool = True
+    min: float | None = None
+    max: float | None = None
+    write_path: str = ""
+    reader: Callable[[Mapping[str, Any], Context], Any] | None = None
 
     @property
     def at(self) -> str:
         """The vendor's attribute (dotted path)."""
         return self.path or self.key
 
+    @property
+    def written_at(self) -> str:
+        """The vendor's attribute a write sets (dotted path)."""
+        return self.write_path or self.at
+
     def codec_in(self, codecs: Mapping[FieldType, Codec]) -> Codec:
         return self.codec or codecs.get(self.type) or DEFAULT_CODECS[self.type]
 
     def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
         """The neutral value of this field in the vendor's ``item``."""
+        if self.reader is not None:
+            return self.reader(item, ctx)
         return codec.read(dig(item, self.at), ctx)
 
     def write(self, body: Json, value: Any, codec: Codec, ctx: Context) -> None:
         """Put ``value`` (neutral) into the request ``body``."""
-        put(body, self.at, codec.write(value, ctx))
+        put(body, self.written_at, codec.write(value, ctx))
 
     def spec(
         self,
@@ -437,6 +476,8 @@ class Field:
             choices=list(self.options if choices is None else choices),
             decimals=self.decimals,
             max_length=self.max_length,
+            min=self.min,
+            max=self.max,
         )
 
 
@@ -605,14 +646,16 @@ class Resource:
         labels: Mapping[str, str] | None = None,
         required: Mapping[str, bool] | None = None,
     ) -> list[FieldSpec]:
-        """The kind's ``FieldSpec`` s, in declared order; ``choices``/``labels``/``required``
-        by field key, as loaded from the vendor (see ``Field.spec``)."""
+        """The ``FieldSpec`` s of the fields ``offered``, in declared order;
+        ``choices``/``labels``/``required`` by field key, as loaded from the vendor (see
+        ``Field.spec``)."""
         choices, labels, required = choices or {}, labels or {}, required or {}
         return [
             f.spec(
                 label=labels.get(f.key), required=required.get(f.key), choices=choices.get(f.key)
             )
             for f in self.fields
+            if f.offered
         ]
 
     def read(self, item: Mapping[str, Any], ctx: Context) -> Json:
@@ -708,6 +751,7 @@ __all__ = [
     "Resource",
     "Text",
     "TextId",
+    "Via",
     "by_kind",
     "custom_spec",
     "dig",

@@ -14,7 +14,7 @@ Custom fields are keyed ``cf_<name>`` (lower-case, underscores) from their defin
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +30,7 @@ from crmtui.vendors.mapping import (
     IsoDatetime,
     Json,
     Resource,
+    Via,
     by_kind,
     custom_spec,
 )
@@ -133,25 +134,6 @@ def naive(value: Any) -> str | None:
 # -- codecs: SalesSeek takes values back as it sends them ------------------------------------
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
-@dataclass(frozen=True)
-class Via(Codec):
-    """A codec of two functions (vendor value -> neutral, neutral -> vendor value); by
-    default the value is read and sent as it is."""
-
-    decode: Callable[[Any], Any] = _same
-    encode: Callable[[Any], Any] = _same
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return self.decode(raw)
-
-    def write(self, value: Any, ctx: Context) -> Any:
-        return self.encode(value)
-
-
 def _day(raw: Any) -> str | None:
     day = fv.parse_date(raw)
     return day.isoformat() if day else None
@@ -163,6 +145,7 @@ def _midnight(value: Any) -> str | None:
 
 
 ASIS = Via()  # text, a forecast status, a currency code
+OR_EMPTY = Via(lambda raw: raw or "")  # a task's text: "" when it has none
 REF = Via(ref)  # an owner, an organization, a phase: a checked id, sent as given
 FLAG = Via(bool)  # a JSON boolean; absent reads as False
 # A deal's ``value``: a JSON number, read as exact money text, sent as a float.
@@ -184,39 +167,12 @@ FORECASTS = tuple(Choice(value=k, label=v) for k, v in FORECAST.items())
 
 
 @dataclass(frozen=True, kw_only=True)
-class SeekField(Field):
-    """A SalesSeek field. ``reader``: the value made of several attributes (read only);
-    ``listed`` False: read (and, when writable, sent: a create's link to a record) but not
-    among the kind's specs; ``min``: the least number the vendor takes."""
-
-    codec: Codec | None = ASIS
-    reader: Callable[[Row], Any] | None = None
-    listed: bool = True
-    min: float | None = None
-
-    def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
-        if self.reader is not None:
-            return self.reader(dict(item))
-        return super().read(item, codec, ctx)
-
-    def spec(
-        self,
-        *,
-        label: str | None = None,
-        required: bool | None = None,
-        choices: Iterable[Choice] | None = None,
-    ) -> FieldSpec:
-        spec = super().spec(label=label, required=required, choices=choices)
-        return spec if self.min is None else spec.model_copy(update={"min": self.min})
-
-
-@dataclass(frozen=True, kw_only=True)
-class Link(SeekField):
+class Link(Field):
     """A task's related record of one kind (``contact``, ``company``, ``deal``): read from
     ``related_type``/``related_id``, written as both (a link cannot be emptied)."""
 
     path: str = "related_id"
-    listed: bool = False
+    offered: bool = False
 
     def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
         related = item.get("related") or {}
@@ -232,20 +188,6 @@ class Link(SeekField):
             raise Rejected(ctx.vendor, f"{self.key!r} cannot be changed on a SalesSeek task")
         body["related_type"] = PATHS[self.key]
         body["related_id"] = value
-
-
-@dataclass(frozen=True, kw_only=True)
-class SeekResource(Resource):
-    """A SalesSeek resource: its specs leave out the fields not ``listed``."""
-
-    def specs(
-        self,
-        choices: Mapping[str, Iterable[Choice]] | None = None,
-        labels: Mapping[str, str] | None = None,
-        required: Mapping[str, bool] | None = None,
-    ) -> list[FieldSpec]:
-        specs = super().specs(choices, labels, required)
-        return [s for f, s in zip(self.fields, specs, strict=True) if getattr(f, "listed", True)]
 
 
 def _tags(raw: Row) -> list[str]:
@@ -292,25 +234,29 @@ def _related_name(raw: Row) -> Any:
     return (raw.get("related") or {}).get("name")
 
 
-def _task_text(raw: Row) -> str:
-    return raw.get("text") or ""
-
-
 def _location(raw: Row) -> Any:
     locations = raw.get("locations") or []
     return locations[0].get("address") if locations else None
 
 
-def _f(key: str, path: str, label: str, type: FieldType = FieldType.TEXT, **kw: Any) -> SeekField:
-    return SeekField(key=key, path=path, label=label, type=type, **kw)
+def _f(
+    key: str,
+    path: str,
+    label: str,
+    type: FieldType = FieldType.TEXT,
+    codec: Codec = ASIS,
+    **kw: Any,
+) -> Field:
+    """A field SalesSeek sends as it takes it back (unless ``codec`` says otherwise)."""
+    return Field(key=key, path=path, label=label, type=type, codec=codec, **kw)
 
 
-def _shown(key: str, label: str, reader: Callable[[Row], Any], **kw: Any) -> SeekField:
+def _shown(key: str, label: str, reader: Callable[[Row], Any], **kw: Any) -> Field:
     """A value SalesSeek derives or shows, never written."""
-    return SeekField(key=key, path="", label=label, writable=False, reader=reader, **kw)
+    return _f(key, "", label, writable=False, reader=lambda item, _: reader(dict(item)), **kw)
 
 
-def _user(key: str, path: str, label: str, **kw: Any) -> SeekField:
+def _user(key: str, path: str, label: str, **kw: Any) -> Field:
     return _f(key, path, label, FieldType.USER, codec=REF, choices="users", **kw)
 
 
@@ -319,11 +265,11 @@ STATUSES = tuple(Choice(value=v, label=v.title()) for v in ("open", "won", "lost
 TAGS = _shown("tags", "Tags", _tags, type=FieldType.MULTI_CHOICE)
 OWNER = _user("owner", "owner_id", "Owner", role=Role.OWNER)
 COMMENTS = _f("comments", "comments", "Comments")
-ORGANIZATION = _f("company", "organization_id", "Organization", codec=REF, listed=False)
+ORGANIZATION = _f("company", "organization_id", "Organization", codec=REF, offered=False)
 NAME = _f("name", "name", "Name", required=True, role=Role.TITLE)
 
 RESOURCES = by_kind(
-    SeekResource(
+    Resource(
         kind="company",
         path="organizations",
         label="Organizations",
@@ -332,14 +278,14 @@ RESOURCES = by_kind(
             NAME,
             _shown("phone", "Phone", _medium("phone")),
             _shown("website", "Website", _medium("website")),
-            _shown("email", "Email", _medium("email"), listed=False),
+            _shown("email", "Email", _medium("email"), offered=False),
             _shown("city", "Location", _location),
             OWNER,
             COMMENTS,
             TAGS,
         ),
     ),
-    SeekResource(
+    Resource(
         kind="contact",
         path="individuals",
         label="Individuals",
@@ -359,7 +305,7 @@ RESOURCES = by_kind(
             TAGS,
         ),
     ),
-    SeekResource(
+    Resource(
         kind="deal",
         path="opportunities",
         label="Deals",
@@ -381,7 +327,7 @@ RESOURCES = by_kind(
                 "currency", "currency", "Currency", CHOICE, choices="currencies", role=Role.CURRENCY
             ),
             _f("stage", "phase_id", "Phase", CHOICE, codec=REF, choices="phases", role=Role.STAGE),
-            _shown("stage_name", "Phase name", _phase_name, listed=False),
+            _shown("stage_name", "Phase name", _phase_name, offered=False),
             _f(
                 "pipeline",
                 "funnel_id",
@@ -420,18 +366,18 @@ RESOURCES = by_kind(
                 DATETIME,
                 codec=IsoDatetime(),
                 writable=False,
-                listed=False,
+                offered=False,
             ),
-            _shown("tags", "Tags", _tags, type=FieldType.MULTI_CHOICE, listed=False),
+            _shown("tags", "Tags", _tags, type=FieldType.MULTI_CHOICE, offered=False),
         ),
     ),
-    SeekResource(
+    Resource(
         kind="task",
         path="tasks",
         label="Tasks",
         singular="Task",
         fields=(
-            _f("subject", "text", "Task", required=True, role=Role.TITLE, reader=_task_text),
+            _f("subject", "text", "Task", required=True, role=Role.TITLE, codec=OR_EMPTY),
             _f("due_at", "due_date", "Due", DATETIME, codec=NaiveUtc(), role=Role.DUE),
             _f("done", "completed", "Completed", FieldType.BOOL, codec=FLAG, role=Role.DONE),
             _user("assignee", "assignee_id", "Assignee"),
@@ -450,7 +396,7 @@ RESOURCES = by_kind(
             Link(key="deal", label="Deal"),
         ),
     ),
-    SeekResource(
+    Resource(
         kind="group",
         path="groups",
         label="Groups",

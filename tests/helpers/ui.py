@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from textual.app import App
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input, ListView, Tab, TabbedContent
 from textual.worker import WorkerState
@@ -232,3 +234,30 @@ async def sent(pilot: Pilot, demo: Demo, ref: RecordRef, key: str) -> object:
     await wait_for(pilot, lambda: not demo.crm.changes(ref.profile), timeout=20)
     record = await demo.crm.get(ref)
     return record.fields.get(key)
+
+
+# -- the command palette ---------------------------------------------------------------
+
+
+def palette_hits(app: App[Any]) -> list[str]:
+    """The prompts the command palette lists now (none while it is not open)."""
+    lists = app.screen.query(CommandList)
+    if not lists:
+        return []
+    hits = lists.first()
+    return [str(hits.get_option_at_index(i).prompt) for i in range(hits.option_count)]
+
+
+async def palette_search(pilot: Pilot, text: str) -> None:
+    """Open the command palette and type ``text``, until a hit shows it."""
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
+    await pilot.press(*text)
+    await wait_for(pilot, lambda: any(text in hit for hit in palette_hits(pilot.app)))
+
+
+async def run_command(pilot: Pilot, text: str) -> None:
+    """Run the command palette's first hit for ``text`` (the palette closes)."""
+    await palette_search(pilot, text)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: not isinstance(pilot.app.screen, CommandPalette))

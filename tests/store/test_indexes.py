@@ -4,7 +4,6 @@ end, the kept list sizes, and search of very common words."""
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from crmtui.model import Change, ChangeOp, FieldSpec, FieldType, Record, RecordRef
 from crmtui.store import Store, positions, records
 from crmtui.store.db import MIGRATIONS
+from tests.helpers.waits import eventually_sync
 from tests.store.factory import rec
 
 P, K = "acme-fs", "deal"
@@ -238,11 +238,7 @@ def test_a_long_list_builds_its_order_in_the_background(
         built: list[positions.Spec] = []
         store._positions.on_built = built.append
         assert _window(store, 150, 3, {}) == ["150", "151", "152"]  # read the old way
-        for _ in range(500):
-            if built:
-                break
-            time.sleep(0.01)
-        assert built, "the order was not built"
+        eventually_sync(lambda: built, timeout=5)  # the order is built in the background
         with store._db.read() as conn:
             assert store._positions.get(conn, built[0]) is not None
         assert _window(store, 150, 3, {}) == ["150", "151", "152"]  # through the order

@@ -23,7 +23,6 @@ from rich.cells import cell_len
 from rich.console import Console
 from starlette.responses import JSONResponse
 from textual.app import App
-from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, ListView, TabbedContent
 
@@ -45,7 +44,7 @@ from crmtui.ui.screens.text_view import TextViewScreen
 from crmtui.ui.screens.vendor import KindView, VendorScreen
 from crmtui.ui.widgets.long_text import LongText
 from crmtui.ui.widgets.timeline import Timeline
-from tests.helpers.ui import Demo, wait_for
+from tests.helpers.ui import Demo, palette_search, wait_for
 
 SIZE = (150, 45)
 FS = "demo-freshsales"
@@ -104,15 +103,6 @@ def assert_inert(app: App[Any], *literals: str) -> str:
     for literal in literals:
         assert clean(literal) in text, (type(app.screen).__name__, clean(literal))
     return text
-
-
-def palette_hits(app: App[Any]) -> list[str]:
-    """The prompts the command palette lists now (none while it is not open)."""
-    lists = app.screen.query(CommandList)
-    if not lists:
-        return []
-    hits = lists.first()
-    return [str(hits.get_option_at_index(i).prompt) for i in range(hits.option_count)]
 
 
 async def click_on(pilot: Pilot, words: str) -> None:
@@ -246,10 +236,7 @@ async def test_hostile_freshsales_text_is_inert_on_every_screen(
         await wait_screen(pilot, RecordScreen)
 
         # ctrl+p: the command palette's record hits (label and help line)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"Ananya")
-        await wait_for(pilot, lambda: any("Ananya" in hit for hit in palette_hits(app)))
+        await palette_search(pilot, "Ananya")
         await pilot.pause()
         assert_inert(app, FIRST)
         await pilot.press("escape")

@@ -11,7 +11,7 @@ from crmtui.sandbox.fake import Fake
 from crmtui.ui.screens.home import HomeScreen
 from crmtui.ui.screens.my_day import MyDayScreen, classify
 from crmtui.ui.screens.record import RecordScreen
-from tests.helpers.ui import Demo, wait_for
+from tests.helpers.ui import Demo, run_command, wait_for
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -88,9 +88,5 @@ async def test_my_day_lists_an_overdue_freshsales_task_and_opens_it(demo: Demo) 
 async def test_my_day_from_the_palette(demo: Demo) -> None:
     async with demo.app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.3)
-        await pilot.press(*"My day")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
+        await run_command(pilot, "My day")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, MyDayScreen))

@@ -12,7 +12,7 @@ from crmtui.config import Config
 from crmtui.model import KindInfo, Record, Role
 from crmtui.ui import themes
 from crmtui.ui.screens.home import HomeScreen
-from tests.helpers.ui import Demo, wait_for
+from tests.helpers.ui import Demo, run_command, wait_for
 
 
 def test_the_bundled_themes_load_and_cover_the_four_needs() -> None:
@@ -49,12 +49,7 @@ def test_stage_tones_come_from_the_kinds_status_role() -> None:
 
 
 async def choose_theme(pilot: Pilot, label: str) -> None:
-    await pilot.press("ctrl+p")
-    await pilot.pause(0.3)
-    await pilot.press(*f"Theme: {label}")
-    await pilot.pause(0.5)
-    await pilot.press("enter")
-    await pilot.pause(0.3)
+    await run_command(pilot, f"Theme: {label}")
 
 
 async def test_palette_switches_the_theme_and_saves_it(demo: Demo, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ The lookups a reader needs come as ``Context.tables``: ``stage_group`` and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -40,6 +40,7 @@ from crmtui.vendors.mapping import (
     Json,
     Offset,
     Resource,
+    Via,
     by_kind,
     custom_spec,
 )
@@ -131,25 +132,6 @@ def custom_item(meta: Row, value: Any) -> Row:
 # -- codecs ------------------------------------------------------------------------------------
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
-@dataclass(frozen=True)
-class Via(Codec):
-    """A codec of two functions (vendor value -> neutral, neutral -> vendor value); by
-    default the value is read and sent as it is."""
-
-    decode: Callable[[Any], Any] = _same
-    encode: Callable[[Any], Any] = _same
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return self.decode(raw)
-
-    def write(self, value: Any, ctx: Context) -> Any:
-        return self.encode(value)
-
-
 ASIS = Via()
 REF = Via(lambda raw: ref(raw) or None)  # owner, contact, account: None for none
 ID = Via(ref)  # pipeline, stage: "" for none
@@ -170,27 +152,7 @@ TXT = Via(txt)
 
 
 @dataclass(frozen=True, kw_only=True)
-class AcField(Field):
-    """An ActiveCampaign field: read and sent as is unless a codec says otherwise;
-    ``min``/``max``: the bounds AC takes."""
-
-    codec: Codec | None = ASIS
-    min: float | None = None
-    max: float | None = None
-
-    def spec(
-        self,
-        *,
-        label: str | None = None,
-        required: bool | None = None,
-        choices: Iterable[Choice] | None = None,
-    ) -> FieldSpec:
-        spec = super().spec(label=label, required=required, choices=choices)
-        return spec.model_copy(update={"min": self.min, "max": self.max})
-
-
-@dataclass(frozen=True, kw_only=True)
-class Stage(AcField):
+class Stage(Field):
     """A deal's stage: sending one also sends its pipeline (``group``)."""
 
     def write(self, body: Json, value: Any, codec: Codec, ctx: Context) -> None:
@@ -201,7 +163,7 @@ class Stage(AcField):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Pipeline(AcField):
+class Pipeline(Field):
     """A deal's pipeline: the stage's own pipeline wins when both are sent."""
 
     def write(self, body: Json, value: Any, codec: Codec, ctx: Context) -> None:
@@ -209,7 +171,7 @@ class Pipeline(AcField):
 
 
 @dataclass(frozen=True, kw_only=True)
-class ForecastDate(AcField):
+class ForecastDate(Field):
     """The close date: the "Forecasted Close Date" custom field (``get`` reads it; sent as
     a custom field item, see ``custom_item``), so never sent as an attribute."""
 
@@ -224,19 +186,7 @@ class ForecastDate(AcField):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Derived(AcField):
-    """A value made of several attributes (or a lookup): read only."""
-
-    path: str = ""
-    writable: bool = False
-    reader: Callable[[Row, Context], Any]
-
-    def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
-        return self.reader(dict(item), ctx)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Subject(AcField):
+class Subject(Field):
     """A task's title: its first note line, else its type's name, when it has none."""
 
     def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
@@ -282,12 +232,27 @@ STATUSES = tuple(Choice(value=v, label=v.title()) for v in STATUS.values())
 NEXT = IsoDatetime()
 
 
-def _f(key: str, path: str, label: str, type: FieldType = FieldType.TEXT, **kw: Any) -> AcField:
-    return AcField(key=key, path=path, label=label, type=type, **kw)
+def _f(
+    key: str,
+    path: str,
+    label: str,
+    type: FieldType = FieldType.TEXT,
+    codec: Codec = ASIS,
+    **kw: Any,
+) -> Field:
+    """A field read and sent as is unless ``codec`` says otherwise."""
+    return Field(key=key, path=path, label=label, type=type, codec=codec, **kw)
 
 
-def _read(key: str, path: str, label: str, type: FieldType = FieldType.TEXT, **kw: Any) -> AcField:
-    return AcField(key=key, path=path, label=label, type=type, writable=False, **kw)
+def _read(key: str, path: str, label: str, type: FieldType = FieldType.TEXT, **kw: Any) -> Field:
+    return _f(key, path, label, type, writable=False, **kw)
+
+
+def _derived(key: str, label: str, reader: Callable[[Row, Context], Any], **kw: Any) -> Field:
+    """A value made of several attributes (or a lookup): read only."""
+    return Field(
+        key=key, label=label, writable=False, reader=lambda item, ctx: reader(dict(item), ctx), **kw
+    )
 
 
 RESOURCES = by_kind(
@@ -301,7 +266,7 @@ RESOURCES = by_kind(
         fields=(
             _read("name", "title", "Title", role=Role.TITLE),
             _read("currency", "currency", "Currency", codec=CURRENCY, role=Role.CURRENCY),
-            Derived(key="stages", label="Stages", reader=_stages),
+            _derived("stages", "Stages", _stages),
         ),
     ),
     Resource(
@@ -398,7 +363,14 @@ RESOURCES = by_kind(
         paging=Offset(total="meta.total"),
         fields=(
             # sent empty, a task's title and due date stay as they were: refused instead
-            Subject(key="subject", path="title", label="Title", clearable=False, role=Role.TITLE),
+            Subject(
+                key="subject",
+                path="title",
+                label="Title",
+                codec=ASIS,
+                clearable=False,
+                role=Role.TITLE,
+            ),
             _f("body", "note", "Note", codec=HTML),
             _f("due_at", "duedate", "Due", DATETIME, codec=MOMENT, clearable=False, role=Role.DUE),
             _f("done", "status", "Done", FieldType.BOOL, codec=DONE, role=Role.DONE),
@@ -412,8 +384,8 @@ RESOURCES = by_kind(
                 choices="users",
                 role=Role.OWNER,
             ),
-            Derived(key="deal", label="Deal", reader=_task_deal, refers_to=Kind.DEAL),
-            Derived(key="contact", label="Contact", reader=_task_contact, refers_to=Kind.CONTACT),
+            _derived("deal", "Deal", _task_deal, refers_to=Kind.DEAL),
+            _derived("contact", "Contact", _task_contact, refers_to=Kind.CONTACT),
             _read("completed_at", "donedate", "Done at", DATETIME, codec=NEXT),
         ),
     ),
@@ -427,10 +399,10 @@ RESOURCES = by_kind(
         fields=(
             _read("first_name", "firstName", "First name"),
             _read("last_name", "lastName", "Last name"),
-            Derived(key="name", label="Name", reader=_person, role=Role.TITLE),
+            _derived("name", "Name", _person, role=Role.TITLE),
             _read("email", "email", "Email"),
             _read("phone", "phone", "Phone"),
-            Derived(key="company", label="Account", reader=_org),
+            _derived("company", "Account", _org),
         ),
     ),
 )

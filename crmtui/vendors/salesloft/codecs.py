@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from crmtui.fields import iso, parse_datetime
 from crmtui.model import FieldSpec, FieldType
-from crmtui.vendors.mapping import Codec, Context, Field, Json, dig, put, record_id
+from crmtui.vendors.mapping import Codec, Context, Field, Json, Via, dig, record_id
 
 
 def ref_value(value: Any) -> int | None:
@@ -40,55 +40,12 @@ def slug(name: str) -> str:
     return "cf_" + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
-class AsIs(Codec):
-    """The value as v2 sent it, and as the user gave it (``""`` empties the field)."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return raw
-
-    def write(self, value: Any, ctx: Context) -> Any:
-        return value
-
-
-class OrNone(AsIs):
-    """Text that reads as None when v2 sends it empty."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return raw or None
-
-
-class Flag(AsIs):
-    """A flag: absent or null reads as False."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return bool(raw)
-
-
-class IsSet(AsIs):
-    """Whether v2 gave the attribute a value (an ``archived_at`` means archived)."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return raw is not None
-
-
-class Items(Codec):
-    """A list (tags): absent or null reads as []."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return list(raw or [])
-
-    def write(self, value: Any, ctx: Context) -> Any:
-        return value
-
-
-class When(Codec):
-    """A v2 timestamp, read as ISO 8601 (microseconds kept); written as given."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return iso(parse_datetime(raw))
-
-    def write(self, value: Any, ctx: Context) -> Any:
-        return value
+AS_IS = Via()  # as v2 sent it, and as the user gave it ("" empties the field)
+OR_NONE = Via(lambda raw: raw or None)  # text that reads as None when v2 sends it empty
+FLAG = Via(bool)  # a flag: absent or null reads as False
+IS_SET = Via(lambda raw: raw is not None)  # v2 gave it a value (``archived_at``: archived)
+ITEMS = Via(lambda raw: list(raw or []))  # a list (tags): absent or null reads as []
+WHEN = Via(lambda raw: iso(parse_datetime(raw)))  # a timestamp as ISO 8601; sent as given
 
 
 class Ref(Codec):
@@ -131,31 +88,14 @@ class TaskType(Codec):
         return "general" if value in ("todo", "other") else value
 
 
-class TaskState(Codec):
-    """``done`` (True) or ``status`` ("completed") written as ``current_state``."""
-
-    def read(self, raw: Any, ctx: Context) -> Any:
-        return raw
-
-    def write(self, value: Any, ctx: Context) -> Any:
-        return "completed" if value is True or value == "completed" else "scheduled"
+# ``done`` (True) or ``status`` ("completed") written as ``current_state``.
+TASK_STATE = Via(
+    encode=lambda value: "completed" if value is True or value == "completed" else "scheduled"
+)
 
 
 @dataclass(frozen=True, kw_only=True)
-class Attr(Field):
-    """A declared field whose written attribute may differ from the one read (``owner``
-    is read, ``owner_id`` written), and which may be kept off the kind's specs
-    (``shown=False``: read and written, never offered as a field)."""
-
-    write_path: str = ""
-    shown: bool = True
-
-    def write(self, body: Json, value: Any, codec: Codec, ctx: Context) -> None:
-        put(body, self.write_path or self.path, codec.write(value, ctx))
-
-
-@dataclass(frozen=True, kw_only=True)
-class FirstOf(Attr):
+class FirstOf(Field):
     """Read from the first of ``paths`` v2 filled (an email's ``sent_at`` or, unsent,
     ``send_after``)."""
 
@@ -173,7 +113,7 @@ def person_title(raw: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PersonTitle(Attr):
+class PersonTitle(Field):
     """A person's shown name (read only)."""
 
     def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
@@ -181,11 +121,11 @@ class PersonTitle(Attr):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Done(Attr):
+class Done(Field):
     """Whether a task is done: completed, or given a completion time; written as its
     ``current_state``."""
 
-    codec: Codec | None = field(default_factory=TaskState)
+    codec: Codec | None = TASK_STATE
 
     def read(self, item: Mapping[str, Any], codec: Codec, ctx: Context) -> Any:
         return item.get("current_state") == "completed" or item.get("completed_at") is not None
@@ -206,7 +146,7 @@ class Status(Done):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DueAt(Attr):
+class DueAt(Field):
     """A task's due time; v2 wants its ``due_date`` too, so the day is sent with it
     unless the change gives its own."""
 

@@ -8,28 +8,27 @@ users are a kind for lookups.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from crmtui.model import Choice, FieldSpec, FieldType, Kind, KindInfo, Role
-from crmtui.vendors.mapping import Codec, Context, Json, Resource
+from crmtui.model import Choice, FieldType, Kind, KindInfo, Role
+from crmtui.vendors.mapping import Codec, Context, Field, Json, Resource
 from crmtui.vendors.salesloft.codecs import (
-    AsIs,
-    Attr,
+    AS_IS,
+    FLAG,
+    IS_SET,
+    ITEMS,
+    OR_NONE,
+    WHEN,
     Done,
     DueAt,
     FirstOf,
-    Flag,
-    IsSet,
-    Items,
-    OrNone,
     PersonTitle,
     Ref,
     Status,
     Table,
     TaskType,
-    When,
     person_title,
     ref_id,
     slug,
@@ -68,14 +67,14 @@ NO_TIMELINE = {
 # v2 sends values as it holds them and takes them back as given: the codec of a type
 # unless a field names another.
 CODECS: Mapping[FieldType, Codec] = {
-    FieldType.TEXT: AsIs(),
-    FieldType.NUMBER: AsIs(),
-    FieldType.MONEY: AsIs(),
-    FieldType.DATE: AsIs(),
-    FieldType.DATETIME: When(),
-    FieldType.BOOL: Flag(),
+    FieldType.TEXT: AS_IS,
+    FieldType.NUMBER: AS_IS,
+    FieldType.MONEY: AS_IS,
+    FieldType.DATE: AS_IS,
+    FieldType.DATETIME: WHEN,
+    FieldType.BOOL: FLAG,
     FieldType.CHOICE: Ref(),
-    FieldType.MULTI_CHOICE: Items(),
+    FieldType.MULTI_CHOICE: ITEMS,
     FieldType.USER: Ref(),
 }
 TEXT, NUMBER, DATE, DATETIME = FieldType.TEXT, FieldType.NUMBER, FieldType.DATE, FieldType.DATETIME
@@ -100,16 +99,6 @@ class LoftResource(Resource):
     changeable: bool = False
     codecs: Mapping[FieldType, Codec] = field(default_factory=lambda: CODECS)
 
-    def specs(
-        self,
-        choices: Mapping[str, Iterable[Choice]] | None = None,
-        labels: Mapping[str, str] | None = None,
-        required: Mapping[str, bool] | None = None,
-    ) -> list[FieldSpec]:
-        """The specs of the fields offered (not those kept off with ``shown=False``)."""
-        shown = tuple(f for f in self.fields if not isinstance(f, Attr) or f.shown)
-        return Resource.specs(replace(self, fields=shown), choices, labels, required)
-
     def read(self, item: Mapping[str, Any], ctx: Context) -> Json:
         """The declared fields, then the custom fields as ``cf_<slug of name>``."""
         out = super().read(item, ctx)
@@ -119,18 +108,18 @@ class LoftResource(Resource):
         return out
 
 
-def _a(key: str, label: str, path: str = "", **more: Any) -> Attr:
+def _a(key: str, label: str, path: str = "", **more: Any) -> Field:
     """A field read at ``path`` (default: its key) and written there (or ``write_path``)."""
-    return Attr(key=key, path=path or key, label=label, **more)
+    return Field(key=key, path=path or key, label=label, **more)
 
 
-def _id(key: str, label: str, path: str = "", **more: Any) -> Attr:
+def _id(key: str, label: str, path: str = "", **more: Any) -> Field:
     """A v2 reference: read at ``path`` (``{"id"}`` or an id), written as ``<path>_id``."""
     path = path or key
     return _a(key, label, path, write_path=f"{path}_id", **{"codec": Ref(), **more})
 
 
-def _ro(key: str, label: str, path: str = "", **more: Any) -> Attr:
+def _ro(key: str, label: str, path: str = "", **more: Any) -> Field:
     """A read-only field."""
     return _a(key, label, path, writable=False, **more)
 
@@ -214,8 +203,8 @@ CONTACT = LoftResource(
         _a("phone", "Phone"),
         _a("mobile_phone", "Mobile"),
         _a("job_title", "Title", "title"),
-        _id("company", "Account", "account", shown=False),
-        _ro("company_name", "Company", "person_company_name", codec=OrNone()),
+        _id("company", "Account", "account", offered=False),
+        _ro("company_name", "Company", "person_company_name", codec=OR_NONE),
         *_PLACE,
         _id("owner", "Owner", type=USER, choices="users", role=Role.OWNER),
         _id("person_stage", "Stage", type=CHOICE, choices="person_stages"),
@@ -320,10 +309,10 @@ CADENCE = LoftResource(
         _ro("name", "Name", role=Role.TITLE),
         _ro("owner", "Owner", codec=Ref()),
         _ro("people", "People", "counts.cadence_people"),
-        _ro("team_cadence", "Team cadence", codec=Flag()),
-        _ro("shared", "Shared", codec=Flag()),
-        _ro("archived", "Archived", "archived_at", codec=IsSet()),
-        _ro("tags", "Tags", codec=Items()),
+        _ro("team_cadence", "Team cadence", codec=FLAG),
+        _ro("shared", "Shared", codec=FLAG),
+        _ro("archived", "Archived", "archived_at", codec=IS_SET),
+        _ro("tags", "Tags", codec=ITEMS),
     ),
 )
 
@@ -341,8 +330,8 @@ CADENCE_MEMBERSHIP = LoftResource(
         _PERSON_NAME,
         _ro("cadence", "Cadence", codec=Ref()),
         _ro("state", "State", "current_state"),
-        _ro("current", "Current", "currently_on_cadence", codec=Flag()),
-        _ro("added_at", "Added at", codec=When()),
+        _ro("current", "Current", "currently_on_cadence", codec=FLAG),
+        _ro("added_at", "Added at", codec=WHEN),
         _ro("owner", "Owner", "user", codec=Ref()),
         _ro("sent_emails", "Sent emails", "counts.sent_emails"),
         _ro("replies", "Replies", "counts.replies"),
@@ -361,7 +350,7 @@ CADENCE_STEP = LoftResource(
         _ro("type", "Type"),
         _ro("day", "Day"),
         _ro("step_number", "Step number"),
-        _ro("disabled", "Disabled", codec=Flag()),
+        _ro("disabled", "Disabled", codec=FLAG),
         _ro("cadence", "Cadence", codec=Ref()),
     ),
 )
@@ -380,8 +369,8 @@ CALL = LoftResource(
         _ro("contact", "Person id", "called_person", codec=Ref(), refers_to=Kind.CONTACT),
         _ro("contact_name", "Person", "called_person", codec=Table("people")),
         _ro("duration", "Duration (s)", type=NUMBER),
-        _ro("disposition", "Disposition", type=CHOICE, choices="call_dispositions", codec=AsIs()),
-        _ro("sentiment", "Sentiment", type=CHOICE, choices="call_sentiments", codec=AsIs()),
+        _ro("disposition", "Disposition", type=CHOICE, choices="call_dispositions", codec=AS_IS),
+        _ro("sentiment", "Sentiment", type=CHOICE, choices="call_sentiments", codec=AS_IS),
         # offered as the owner (writable, as every owner), though a call is never changed
         _id("owner", "User", "user", type=USER, choices="users", role=Role.OWNER),
         _ro("called_at", "Called at", "created_at", type=DATETIME),
@@ -402,7 +391,7 @@ EMAIL = LoftResource(
         _ro("contact", "Contact", "recipient", codec=Ref(), refers_to=Kind.CONTACT),
         _ro("contact_name", "Contact name", "recipient", codec=Table("people")),
         _ro("status", "Status"),
-        _ro("bounced", "Bounced", codec=Flag()),
+        _ro("bounced", "Bounced", codec=FLAG),
         _ro("views", "Views", "counts.views"),
         _ro("clicks", "Clicks", "counts.clicks"),
         _ro("replies", "Replies", "counts.replies"),
@@ -413,7 +402,7 @@ EMAIL = LoftResource(
             paths=("sent_at", "send_after"),
             label="Sent at",
             writable=False,
-            codec=When(),
+            codec=WHEN,
         ),
     ),
 )
@@ -427,7 +416,7 @@ USER_ = LoftResource(
         _ro("name", "Name"),
         _ro("email", "Email"),
         _ro("job_role", "Job role"),
-        _ro("active", "Active", codec=Flag()),
+        _ro("active", "Active", codec=FLAG),
     ),
 )
 

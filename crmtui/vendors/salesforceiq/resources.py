@@ -127,13 +127,6 @@ class Phone(Property):
         return (phone.get("metadata", {}).get("raw_val") or phone["value"]) if phone else None
 
 
-@dataclass(frozen=True, kw_only=True)
-class State(Field):
-    """A contact's state (``ARCHIVED`` once deleted): read, never offered nor written."""
-
-    writable: bool = False
-
-
 # emptied, job title and company come back (from the contact's experience): refused
 CONTACT = Resource(
     kind="contact",
@@ -149,14 +142,15 @@ CONTACT = Resource(
         Property(key="address", path="address", label="Address"),
         Property(key="linkedin", path="liurl", label="LinkedIn URL"),
         Property(key="twitter", path="twhan", label="Twitter"),
-        State(key="state", path="state", label="State"),
+        # ``ARCHIVED`` once deleted: read, never offered nor written
+        Field(key="state", label="State", writable=False, offered=False),
     ),
 )
 
 
 def contact_specs() -> list[FieldSpec]:
     """The contact fields offered (its state is not)."""
-    return [f.spec() for f in CONTACT.fields if not isinstance(f, State)]
+    return CONTACT.specs()
 
 
 def contact_properties(current: Json, values: Json) -> Json:

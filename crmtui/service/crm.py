@@ -232,7 +232,8 @@ class Crm:
         cached = None if refresh else self.store.get_fields(profile, kind)
         if cached is None:
             try:
-                cached = await self.call(profile, self.adapter(profile).fields(kind))
+                adapter = self.adapter(profile)
+                cached = await self.call(profile, adapter.fields(kind, refresh=refresh))
             except CrmError:
                 cached = self.store.get_fields(profile, kind)
                 if cached is None:

@@ -242,6 +242,7 @@ class Vendor(ABC):
         # Lookups the adapter loads once (stages, users, views...): name -> value, see
         # ``cached``; field specs per kind, see ``fields``.
         self.lookups: dict[str, Any] = {}
+        self._stale: set[str] = set()  # lookups to load again (``reload_lookups``)
         self._specs: dict[str, list[FieldSpec]] = {}
         self._session: VendorSession | None = None
         # Where the profile's secrets would go, checked now (a pure function of the
@@ -346,10 +347,18 @@ class Vendor(ABC):
 
     async def cached(self, name: str, load: Callable[[], Awaitable[T]]) -> T:
         """``load()`` once per adapter (a lookup: stages, users, views...), kept under
-        ``name`` in ``lookups``; a failed load is tried again next time."""
-        if name not in self.lookups:
+        ``name`` in ``lookups``; a failed load is tried again next time. After
+        ``reload_lookups`` it is loaded again once (the old value kept if that fails)."""
+        if name not in self.lookups or name in self._stale:
             self.lookups[name] = await load()
+            self._stale.discard(name)
         return cast(T, self.lookups[name])
+
+    def reload_lookups(self) -> None:
+        """Load every lookup again the next time ``cached`` asks for it (the vendor's
+        schema changed: a custom field added, a stage renamed). Until then, and if the
+        new load fails, readers keep the values they have: nothing is emptied."""
+        self._stale.update(self.lookups)
 
     async def fetch_all(
         self,
@@ -395,9 +404,13 @@ class Vendor(ABC):
     async def kinds(self) -> list[KindInfo]:
         """The kinds this vendor offers, in its own words, in tab order."""
 
-    async def fields(self, kind: str) -> list[FieldSpec]:
+    async def fields(self, kind: str, *, refresh: bool = False) -> list[FieldSpec]:
         """The fields of ``kind``, with choices (stages, owners...) read from the API:
-        built once (``build_fields``), a fresh copy each call."""
+        built once (``build_fields``), a fresh copy each call; ``refresh`` reads them
+        from the vendor again, with the lookups they come from (``reload_lookups``)."""
+        if refresh:
+            self.reload_lookups()
+            self._specs.pop(kind, None)
         if kind not in self._specs:
             self._specs[kind] = await self.build_fields(self.resource(kind))
         return [spec.model_copy(deep=True) for spec in self._specs[kind]]

@@ -74,7 +74,7 @@ def renaming(base: type[Vendor]) -> type[Vendor]:
                 for info in await super().kinds()
             ]
 
-        async def fields(self, kind: str) -> list[Any]:
+        async def fields(self, kind: str, *, refresh: bool = False) -> list[Any]:
             return [s.model_copy(update={"key": out(s.key)}) for s in await super().fields(kind)]
 
         async def list_page(self, kind: str, query: Query) -> Page:

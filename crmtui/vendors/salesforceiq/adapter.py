@@ -196,7 +196,13 @@ class SalesforceIQ(Vendor):
         lists = (await self.lists(refresh=True)).values()
         return [*(list_kind_info(schema) for schema in lists), *fixed_kind_infos()]
 
-    async def fields(self, kind: str) -> list[FieldSpec]:
+    async def fields(self, kind: str, *, refresh: bool = False) -> list[FieldSpec]:
+        """Read from the vendor each call (a list's schema as last read: ``refresh``
+        reads the lists again, and the account fields)."""
+        if refresh:
+            self.reload_lookups()
+            if kind.startswith(LIST_PREFIX):
+                await self.lists(refresh=True)
         if kind.startswith(LIST_PREFIX):
             return await self._list_fields(await self.schema(kind))
         if kind == "company":

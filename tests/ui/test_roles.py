@@ -75,7 +75,8 @@ def renaming(base: type[Vendor]) -> type[Vendor]:
             ]
 
         async def fields(self, kind: str, *, refresh: bool = False) -> list[Any]:
-            return [s.model_copy(update={"key": out(s.key)}) for s in await super().fields(kind)]
+            specs = await super().fields(kind, refresh=refresh)
+            return [s.model_copy(update={"key": out(s.key)}) for s in specs]
 
         async def list_page(self, kind: str, query: Query) -> Page:
             query = query.model_copy(

@@ -392,6 +392,11 @@ DEFAULT_CODECS: Mapping[FieldType, Codec] = {
 }
 
 
+#: Every type read as the vendor sent it and sent as given (``Via()``), for a vendor that
+#: takes its values back as it sends them: ``Resource(codecs=AS_SENT)``.
+AS_SENT: Mapping[FieldType, Codec] = MappingProxyType({kind: Via() for kind in FieldType})
+
+
 # -- fields ------------------------------------------------------------------------------------
 
 
@@ -726,6 +731,7 @@ def custom_spec(
 
 
 __all__ = [
+    "AS_SENT",
     "DEFAULT_CODECS",
     "Bool",
     "Bool01",

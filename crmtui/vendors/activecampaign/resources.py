@@ -33,6 +33,7 @@ from crmtui.http import Rejected
 from crmtui.model import Choice, FieldSpec, FieldType, Kind, Role
 from crmtui.vendors.base import record_id
 from crmtui.vendors.mapping import (
+    AS_SENT,
     Codec,
     Context,
     Field,
@@ -132,7 +133,6 @@ def custom_item(meta: Row, value: Any) -> Row:
 # -- codecs ------------------------------------------------------------------------------------
 
 
-ASIS = Via()
 REF = Via(lambda raw: ref(raw) or None)  # owner, contact, account: None for none
 ID = Via(ref)  # pipeline, stage: "" for none
 VALUE = Via(lambda raw: cents_to_money(raw or 0), money_to_cents)  # cents; none is 0.00
@@ -232,16 +232,8 @@ STATUSES = tuple(Choice(value=v, label=v.title()) for v in STATUS.values())
 NEXT = IsoDatetime()
 
 
-def _f(
-    key: str,
-    path: str,
-    label: str,
-    type: FieldType = FieldType.TEXT,
-    codec: Codec = ASIS,
-    **kw: Any,
-) -> Field:
-    """A field read and sent as is unless ``codec`` says otherwise."""
-    return Field(key=key, path=path, label=label, type=type, codec=codec, **kw)
+def _f(key: str, path: str, label: str, type: FieldType = FieldType.TEXT, **kw: Any) -> Field:
+    return Field(key=key, path=path, label=label, type=type, **kw)
 
 
 def _read(key: str, path: str, label: str, type: FieldType = FieldType.TEXT, **kw: Any) -> Field:
@@ -263,6 +255,7 @@ RESOURCES = by_kind(
         label="Pipelines",
         singular="Pipeline",
         paging=Offset(total="meta.total"),
+        codecs=AS_SENT,
         fields=(
             _read("name", "title", "Title", role=Role.TITLE),
             _read("currency", "currency", "Currency", codec=CURRENCY, role=Role.CURRENCY),
@@ -276,6 +269,7 @@ RESOURCES = by_kind(
         label="Deals",
         singular="Deal",
         paging=Offset(total="meta.total"),
+        codecs=AS_SENT,
         fields=(
             _f("name", "title", "Title", required=True, max_length=255, role=Role.TITLE),
             # sent empty, a deal's value stays as it was: refused instead (type 0)
@@ -361,13 +355,13 @@ RESOURCES = by_kind(
         label="Tasks",
         singular="Task",
         paging=Offset(total="meta.total"),
+        codecs=AS_SENT,
         fields=(
             # sent empty, a task's title and due date stay as they were: refused instead
             Subject(
                 key="subject",
                 path="title",
                 label="Title",
-                codec=ASIS,
                 clearable=False,
                 role=Role.TITLE,
             ),
@@ -396,6 +390,7 @@ RESOURCES = by_kind(
         label="Contacts",
         singular="Contact",
         paging=Offset(total="meta.total"),
+        codecs=AS_SENT,
         fields=(
             _read("first_name", "firstName", "First name"),
             _read("last_name", "lastName", "Last name"),

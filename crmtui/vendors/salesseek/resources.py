@@ -24,6 +24,7 @@ from crmtui.http import Rejected
 from crmtui.model import Choice, FieldSpec, FieldType, RelatedRef, Role
 from crmtui.vendors.base import record_id
 from crmtui.vendors.mapping import (
+    AS_SENT,
     Codec,
     Context,
     Field,
@@ -144,7 +145,6 @@ def _midnight(value: Any) -> str | None:
     return f"{day}T00:00:00" if day else None
 
 
-ASIS = Via()  # text, a forecast status, a currency code
 OR_EMPTY = Via(lambda raw: raw or "")  # a task's text: "" when it has none
 REF = Via(ref)  # an owner, an organization, a phase: a checked id, sent as given
 FLAG = Via(bool)  # a JSON boolean; absent reads as False
@@ -239,16 +239,8 @@ def _location(raw: Row) -> Any:
     return locations[0].get("address") if locations else None
 
 
-def _f(
-    key: str,
-    path: str,
-    label: str,
-    type: FieldType = FieldType.TEXT,
-    codec: Codec = ASIS,
-    **kw: Any,
-) -> Field:
-    """A field SalesSeek sends as it takes it back (unless ``codec`` says otherwise)."""
-    return Field(key=key, path=path, label=label, type=type, codec=codec, **kw)
+def _f(key: str, path: str, label: str, type: FieldType = FieldType.TEXT, **kw: Any) -> Field:
+    return Field(key=key, path=path, label=label, type=type, **kw)
 
 
 def _shown(key: str, label: str, reader: Callable[[Row], Any], **kw: Any) -> Field:
@@ -274,6 +266,7 @@ RESOURCES = by_kind(
         path="organizations",
         label="Organizations",
         singular="Organization",
+        codecs=AS_SENT,
         fields=(
             NAME,
             _shown("phone", "Phone", _medium("phone")),
@@ -290,6 +283,7 @@ RESOURCES = by_kind(
         path="individuals",
         label="Individuals",
         singular="Individual",
+        codecs=AS_SENT,
         fields=(
             _f("first_name", "first_name", "First name"),
             _f("last_name", "last_name", "Last name"),
@@ -310,6 +304,7 @@ RESOURCES = by_kind(
         path="opportunities",
         label="Deals",
         singular="Deal",
+        codecs=AS_SENT,
         fields=(
             NAME,
             # SalesSeek refuses an empty value: "value must be a number"
@@ -376,6 +371,7 @@ RESOURCES = by_kind(
         path="tasks",
         label="Tasks",
         singular="Task",
+        codecs=AS_SENT,
         fields=(
             _f("subject", "text", "Task", required=True, role=Role.TITLE, codec=OR_EMPTY),
             _f("due_at", "due_date", "Due", DATETIME, codec=NaiveUtc(), role=Role.DUE),
@@ -401,6 +397,7 @@ RESOURCES = by_kind(
         path="groups",
         label="Groups",
         singular="Group",
+        codecs=AS_SENT,
         fields=(
             NAME,
             _f("group_type", "group_type", "Type", writable=False),

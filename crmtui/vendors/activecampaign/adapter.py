@@ -431,6 +431,10 @@ class ActiveCampaign(DealTimeline, Vendor):
     async def find_created(
         self, kind: str, values: dict[str, Any], idempotency_key: str
     ) -> Record | None:
+        """The deal or task the create itself looks for before it posts (``_created_deal``,
+        ``_created_task``): not the base's ``lookalikes`` + ``holds``, since AC is matched
+        on the body it was sent (title, value in cents, contact; a task's title and due
+        time on its deal or contact), not on every neutral value of the create."""
         await self._config()
         if kind == Kind.DEAL and values.get("name"):
             existing = await self._created_deal(self._new_deal_body(values))

@@ -564,6 +564,10 @@ class SalesforceIQ(Vendor):
     async def find_created(
         self, kind: str, values: dict[str, Any], idempotency_key: str
     ) -> Record | None:
+        """The record kept under the idempotency key, else (company, contact) the first
+        recently modified one holding every value. Not the base's ``lookalikes``: that
+        reads every candidate in full, here up to 600 recent records are compared as
+        listed and only the match is read in full."""
         if idempotency_key in self.state.created:
             return self.state.created[idempotency_key]
         if kind.startswith(LIST_PREFIX):

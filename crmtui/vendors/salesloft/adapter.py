@@ -395,7 +395,8 @@ class Salesloft(Vendor):
     ) -> Record | None:
         """A task by its idempotency key (lists filter by it); a person by e-mail and an
         account by domain, which Salesloft keeps unique: the one found is the earlier
-        try (not compared value by value: Salesloft normalises what it keeps)."""
+        try (not compared value by value: Salesloft normalises what it keeps, so the
+        base's ``lookalikes`` + ``holds`` would miss it and a replay would make a second)."""
         if kind == Kind.TASK:
             body = await self._get(self._path(kind), [("idempotency_key", idempotency_key)])
             rows = body.get("data") or []

@@ -704,6 +704,13 @@ def by_kind(*resources: Resource) -> Mapping[str, Resource]:
     return MappingProxyType({r.kind: r for r in resources})
 
 
+def slug_key(name: str, prefix: str = "cf_") -> str:
+    """The neutral key of a custom field the vendor knows by its name: ``prefix`` and the
+    name lower-cased, each run of other characters than a-z and 0-9 one ``_`` ("Deal
+    Size (EUR)" -> ``cf_deal_size_eur``)."""
+    return prefix + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
 def custom_spec(
     key: str,
     label: str,
@@ -764,5 +771,6 @@ __all__ = [
     "fetch_all",
     "number",
     "put",
+    "slug_key",
     "vendor_id",
 ]

@@ -55,7 +55,6 @@ from crmtui.vendors.activecampaign.resources import (
     describe,
     person_name,
     ref,
-    slug,
     txt,
 )
 from crmtui.vendors.activecampaign.timeline import DealTimeline
@@ -75,7 +74,7 @@ from crmtui.vendors.base import (
     https_url,
     record_id,
 )
-from crmtui.vendors.mapping import Context, Resource
+from crmtui.vendors.mapping import Context, Resource, slug_key
 
 Row = dict[str, Any]
 # The <account> of https://<account>.api-us1.com (another host: set base_url instead).
@@ -366,7 +365,9 @@ class ActiveCampaign(DealTimeline, Vendor):
     def _custom_values(self, data: list[Row]) -> dict[str, Any]:
         """Custom field values by key; every defined field is present (None if unset)."""
         out: dict[str, Any] = {
-            slug(m["fieldLabel"]): None for m in self._meta.values() if m["fieldLabel"] != FORECAST
+            slug_key(m["fieldLabel"]): None
+            for m in self._meta.values()
+            if m["fieldLabel"] != FORECAST
         }
         out["expected_close"] = None
         for datum in data:
@@ -374,7 +375,9 @@ class ActiveCampaign(DealTimeline, Vendor):
             if meta is None:
                 continue
             value = custom_value(meta, datum.get("fieldValue"))
-            key = "expected_close" if meta["fieldLabel"] == FORECAST else slug(meta["fieldLabel"])
+            key = (
+                "expected_close" if meta["fieldLabel"] == FORECAST else slug_key(meta["fieldLabel"])
+            )
             out[key] = value
         return out
 
@@ -406,7 +409,7 @@ class ActiveCampaign(DealTimeline, Vendor):
     def _deal_body(self, values: dict[str, Any]) -> Row:
         """A deal's attributes through the mapping; its custom fields (the close date's
         among them) as ``fields`` items."""
-        metas = {slug(m["fieldLabel"]): m for m in self._meta.values()}
+        metas = {slug_key(m["fieldLabel"]): m for m in self._meta.values()}
         forecast = self._forecast()
         if forecast is not None:
             metas["expected_close"] = forecast

@@ -15,7 +15,6 @@ The lookups a reader needs come as ``Context.tables``: ``stage_group`` and
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -44,6 +43,7 @@ from crmtui.vendors.mapping import (
     Via,
     by_kind,
     custom_spec,
+    slug_key,
 )
 
 Row = dict[str, Any]
@@ -76,10 +76,6 @@ def ref(value: Any) -> str:
     return record_id("ActiveCampaign", value, "reference to a record")
 
 
-def slug(label: str) -> str:
-    return "cf_" + re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
-
-
 def person_name(contact: Row | None) -> str:
     if not contact:
         return ""
@@ -89,7 +85,7 @@ def person_name(contact: Row | None) -> str:
 
 def custom_field_spec(meta: Row) -> FieldSpec:
     spec = custom_spec(
-        slug(meta["fieldLabel"]),
+        slug_key(meta["fieldLabel"]),
         meta["fieldLabel"],
         meta["fieldType"],
         CF_TYPES,

@@ -53,9 +53,9 @@ from crmtui.model import (
 )
 from crmtui.vendors.auth import Connection, HeaderToken
 from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, record_id
-from crmtui.vendors.mapping import Context, Resource, by_kind, custom_spec
+from crmtui.vendors.mapping import Context, Resource, by_kind, custom_spec, slug_key
 from crmtui.vendors.salesloft.auth import observe_remaining, parse_error
-from crmtui.vendors.salesloft.codecs import person_title, ref_id, slug
+from crmtui.vendors.salesloft.codecs import person_title, ref_id
 from crmtui.vendors.salesloft.paging import NextPage, list_params, next_page, page_cost, sort_params
 from crmtui.vendors.salesloft.resources import (
     MEMBERSHIP,
@@ -173,7 +173,7 @@ class Salesloft(Vendor):
             return []
         rows = await self._all("custom_fields", [("field_type", field_type)])
         self.lookups[f"custom_fields:{field_type}"] = rows
-        return [custom_spec(slug(r["name"]), r["name"], "text", {}) for r in rows]
+        return [custom_spec(slug_key(r["name"]), r["name"], "text", {}) for r in rows]
 
     async def _custom_names(self, field_type: str) -> dict[str, str]:
         """Custom field key -> its name, which v2 takes in ``custom_fields``."""
@@ -181,7 +181,7 @@ class Salesloft(Vendor):
             f"custom_fields:{field_type}",
             lambda: self._all("custom_fields", [("field_type", field_type)]),
         )
-        return {slug(r["name"]): r["name"] for r in rows}
+        return {slug_key(r["name"]): r["name"] for r in rows}
 
     # -- reads --------------------------------------------------------------------------
 

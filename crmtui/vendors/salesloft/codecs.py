@@ -9,7 +9,6 @@ bare id) and are written as integer ids under another name (``owner`` is read,
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,11 +32,6 @@ def ref_value(value: Any) -> int | None:
 def ref_id(raw: Mapping[str, Any], key: str) -> int | None:
     """The id of the reference at ``raw[key]`` (see ``ref_value``)."""
     return ref_value(raw.get(key))
-
-
-def slug(name: str) -> str:
-    """A custom field's key: ``cf_`` and the slug of its name."""
-    return "cf_" + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
 AS_IS = Via()  # as v2 sent it, and as the user gave it ("" empties the field)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crmtui.model import Choice, FieldType, Kind, KindInfo, Role
-from crmtui.vendors.mapping import Codec, Context, Field, Json, Resource
+from crmtui.vendors.mapping import Codec, Context, Field, Json, Resource, slug_key
 from crmtui.vendors.salesloft.codecs import (
     AS_IS,
     FLAG,
@@ -31,7 +31,6 @@ from crmtui.vendors.salesloft.codecs import (
     TaskType,
     person_title,
     ref_id,
-    slug,
 )
 from crmtui.vendors.salesloft.timeline import call_summary, email_summary, users_of
 
@@ -104,7 +103,7 @@ class LoftResource(Resource):
         out = super().read(item, ctx)
         if self.custom_type:
             custom = item.get("custom_fields") or {}
-            out.update({slug(name): value for name, value in custom.items()})
+            out.update({slug_key(name): value for name, value in custom.items()})
         return out
 
 

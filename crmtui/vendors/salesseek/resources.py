@@ -13,7 +13,6 @@ Custom fields are keyed ``cf_<name>`` (lower-case, underscores) from their defin
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +33,7 @@ from crmtui.vendors.mapping import (
     Via,
     by_kind,
     custom_spec,
+    slug_key,
 )
 
 Row = dict[str, Any]
@@ -106,10 +106,6 @@ def ref(value: Any) -> Any:
     if value is None or value == "":
         return value
     return record_id("SalesSeek", value, "reference to a record")
-
-
-def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
 def first(items: Any, medium: str) -> str | None:
@@ -458,7 +454,7 @@ def describe(kind: str, raw: Row, fields: Json) -> tuple[str, str, dict[str, lis
 
 
 def custom_key(definition: Row) -> str:
-    return f"cf_{slug(definition['name'])}"
+    return slug_key(definition["name"])
 
 
 def custom_field_spec(definition: Row) -> FieldSpec:

@@ -29,6 +29,7 @@ from crmtui.model import (
 from crmtui.vendors.auth import Basic, Connection, HeaderToken, Login, QueryToken
 from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor
 from crmtui.vendors.mapping import (
+    AS_SENT,
     Bool01,
     Cents,
     Context,
@@ -45,9 +46,11 @@ from crmtui.vendors.mapping import (
     PageNumber,
     Resource,
     TextId,
+    Via,
     by_kind,
     custom_spec,
     fetch_all,
+    slug_key,
 )
 
 CTX = Context("Acme CRM", {"currencies": {"3": "EUR", "4": "USD"}})
@@ -194,6 +197,57 @@ def test_specs_come_from_the_declaration_with_what_the_vendor_says_at_run_time()
 def test_roles_and_references_are_declared_on_the_fields() -> None:
     assert DEAL.roles() == {Role.TITLE: "name", Role.OWNER: "owner"}
     assert DEAL.references() == {"lead": "lead"}
+
+
+def test_via_reads_and_sends_through_two_functions_as_is_by_default() -> None:
+    assert Via().read("", CTX) == "" and Via().write("", CTX) == ""  # "" kept, not None
+    assert Via(bool).read(None, CTX) is False
+    doubled = Via(lambda raw: raw * 2, lambda value: value // 2)
+    assert doubled.read(4, CTX) == 8 and doubled.write(8, CTX) == 4
+    assert AS_SENT[FieldType.DATE].write("", CTX) == ""
+
+
+def _task(**extra: Any) -> Resource:
+    return Resource(
+        kind="task",
+        path="tasks",
+        codecs=AS_SENT,
+        fields=(
+            Field(key="subject", label="Subject"),
+            Field(key="owner", path="owner", write_path="owner_id", label="Owner"),
+            Field(key="deal", path="deal_id", label="Deal", offered=False),
+            Field(key="weight", label="Weight", type=FieldType.NUMBER, min=0, max=100),
+            Field(
+                key="full",
+                label="Full name",
+                writable=False,
+                reader=lambda item, ctx: f"{item['first']} {item['last']} ({ctx.vendor})",
+            ),
+        ),
+        **extra,
+    )
+
+
+def test_offered_min_max_write_path_and_reader_of_a_field() -> None:
+    task = _task()
+    specs = {s.key: s for s in task.specs()}
+    assert "deal" not in specs  # read and written, not offered
+    assert (specs["weight"].min, specs["weight"].max) == (0, 100)
+    assert (specs["subject"].min, specs["subject"].max) == (None, None)
+    item = {"subject": "", "owner": "7", "deal_id": "3", "first": "Ann", "last": "Lee"}
+    read = task.read(item, CTX)
+    assert read["owner"] == "7" and read["deal"] == "3" and read["subject"] == ""
+    assert read["full"] == "Ann Lee (Acme CRM)"
+    body = task.write({"owner": "8", "deal": "4", "subject": ""}, CTX)
+    assert body == {"owner_id": "8", "deal_id": "4", "subject": ""}
+    with pytest.raises(Rejected, match="Full name cannot be changed"):
+        task.write({"full": "x"}, CTX)
+
+
+def test_a_custom_fields_key_from_its_name() -> None:
+    assert slug_key("Deal Size (EUR)") == "cf_deal_size_eur"
+    assert slug_key("  Région / Zone ") == "cf_r_gion_zone"
+    assert slug_key("Tier", prefix="") == "tier"
 
 
 def test_a_custom_field_spec_from_the_vendors_own_type_names() -> None:
@@ -420,6 +474,29 @@ async def test_cached_lookups_load_once() -> None:
     assert await vendor.cached("stages", load) == [1, 2]
     assert await vendor.cached("stages", load) == [1, 2]
     assert calls == [1]
+    await http.aclose()
+
+
+async def test_reloaded_lookups_load_again_once_and_keep_the_old_value_on_failure() -> None:
+    vendor, _, http = _toy()
+    answers: list[Any] = [[1], [1, 2], RuntimeError("vendor down"), [1, 2, 3]]
+
+    async def load() -> Any:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert await vendor.cached("stages", load) == [1]
+    vendor.reload_lookups()
+    assert vendor.lookups["stages"] == [1]  # nothing emptied until it is asked for
+    assert await vendor.cached("stages", load) == [1, 2]
+    assert await vendor.cached("stages", load) == [1, 2]  # once
+    vendor.reload_lookups()
+    with pytest.raises(RuntimeError):
+        await vendor.cached("stages", load)
+    assert vendor.lookups["stages"] == [1, 2]  # a failed reload keeps what was read
+    assert await vendor.cached("stages", load) == [1, 2, 3]  # and is tried again
     await http.aclose()
 
 

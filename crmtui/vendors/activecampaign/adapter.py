@@ -74,7 +74,7 @@ from crmtui.vendors.base import (
     https_url,
     record_id,
 )
-from crmtui.vendors.mapping import Context, Resource, slug_key
+from crmtui.vendors.mapping import Context, Resource, number, slug_key
 
 Row = dict[str, Any]
 # The <account> of https://<account>.api-us1.com (another host: set base_url instead).
@@ -86,6 +86,27 @@ ACCOUNT = Setting(
     domains=("api-us1.com",),
     example="acme",
 )
+
+
+# What a stage must hold to be used: its pipeline, title and place (numbers where sorted).
+STAGE_KEYS = ("group", "title", "order")
+
+
+def usable(rows: Any, *needed: str) -> dict[str, Row]:
+    """A lookup reply's rows by id text, leaving out a row that is not an object, has no
+    usable id or lacks one of ``needed`` (``group``/``order`` must be numbers): one
+    malformed stage or user must not break every list of the session (decision: a
+    deal in a stage left out shows its stage id, as an unknown stage does)."""
+    found: dict[str, Row] = {}
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, dict) or not isinstance(row.get("id"), str | int):
+            continue
+        if any(row.get(key) is None for key in needed):
+            continue
+        if any(number(row.get(key)) is None for key in ("group", "order") if key in needed):
+            continue
+        found[txt(row["id"])] = row
+    return found
 
 
 class ActiveCampaign(DealTimeline, Vendor):
@@ -122,13 +143,13 @@ class ActiveCampaign(DealTimeline, Vendor):
 
     async def _load_config(self) -> bool:
         body = await call(self.session, "GET", "dealGroups", params={"limit": PAGE_MAX})
-        self._groups = {g["id"]: g for g in body.get("dealGroups") or []}
-        self._stages = {s["id"]: s for s in body.get("dealStages") or []}
+        self._groups = usable(body.get("dealGroups"), "title")
+        self._stages = usable(body.get("dealStages"), *STAGE_KEYS)
         types = await read_all(self.session, "dealTasktypes", "dealTasktypes")
-        self._types = {t["id"]: t for t in types}
+        self._types = usable(types, "title")
         metas = await read_all(self.session, "dealCustomFieldMeta", "dealCustomFieldMeta")
-        self._meta = {m["id"]: m for m in metas}
-        self._users = {u["id"]: u for u in await read_all(self.session, "users", "users")}
+        self._meta = usable(metas, "fieldLabel")
+        self._users = usable(await read_all(self.session, "users", "users"))
         self._contacts = {}
         return True
 
@@ -154,7 +175,8 @@ class ActiveCampaign(DealTimeline, Vendor):
         user = (self._users or {}).get(txt(uid))
         if not user:
             return ""
-        return f"{user['firstName']} {user['lastName']}".strip() or user["username"]
+        name = f"{txt(user.get('firstName'))} {txt(user.get('lastName'))}".strip()
+        return name or txt(user.get("username"))
 
     def _forecast(self) -> Row | None:
         return next((m for m in self._meta.values() if m["fieldLabel"] == FORECAST), None)
@@ -277,7 +299,7 @@ class ActiveCampaign(DealTimeline, Vendor):
         body = await call(self.session, "GET", resource.path, params=params)
         rows = body.get(resource.path) or []
         if kind == Kind.PIPELINE:
-            self._stages.update({s["id"]: s for s in body.get("dealStages") or []})
+            self._stages.update(usable(body.get("dealStages"), *STAGE_KEYS))
         ctx = self._tables()
         return Page(
             records=[self._record(kind, row, ctx) for row in rows],
@@ -318,7 +340,7 @@ class ActiveCampaign(DealTimeline, Vendor):
             return record
         if kind == Kind.PIPELINE:
             body = await call(self.session, "GET", f"dealGroups/{id}")
-            self._stages.update({s["id"]: s for s in body.get("dealStages") or []})
+            self._stages.update(usable(body.get("dealStages"), *STAGE_KEYS))
             return self._record(kind, body["dealGroup"])
         if kind == Kind.CONTACT:
             record = self._record(

@@ -1,0 +1,87 @@
+"""One odd value in a vendor's reply never breaks a list (or the session).
+
+A middleware in front of a vendor's sandbox rewrites its GET replies (a stage without
+its pipeline, a flag sent as the text "false", a null where a number belongs...). The
+list must still show: the odd value reads as empty/unknown, never as a wrong value and
+never as "unexpected problem (KeyError...)".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.types import Message, Receive, Scope, Send
+
+from crmtui.model import Query
+from tests.helpers.reliability import Rig, build, close
+
+Edit = Callable[[str, Any], None]  # (request path, reply JSON) -> rewrites it in place
+
+
+class Rewrite:
+    """Rewrites every GET reply (JSON) through ``edit`` while ``on``."""
+
+    def __init__(self, app: Any, edit: Edit) -> None:
+        self.app = app
+        self.edit = edit
+        self.on = True
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not self.on:
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, keep)
+        start, *parts = messages
+        body = b"".join(m.get("body", b"") for m in parts)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if data is not None:
+            self.edit(scope["path"], data)
+            body = json.dumps(data).encode()
+            start["headers"] = [
+                (k, v) for k, v in start["headers"] if k.lower() != b"content-length"
+            ] + [(b"content-length", str(len(body)).encode())]
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+
+
+def rewrite(rig: Rig, edit: Edit) -> Rewrite:
+    rewriter = Rewrite(rig.app, edit)
+    rig.crm.http.mount_app(f"http://{rig.vendor}.localhost", rewriter)
+    return rewriter
+
+
+# -- ActiveCampaign: a malformed deal stage --------------------------------------------
+
+
+def _spoil_first_stage(path: str, data: Any) -> None:
+    if path.endswith("dealGroups") and isinstance(data, dict) and data.get("dealStages"):
+        del data["dealStages"][0]["group"]
+
+
+async def test_activecampaign_a_stage_without_its_pipeline_breaks_no_list(
+    tmp_path: Path,
+) -> None:
+    """A stage missing "group" once broke every ActiveCampaign list of the session with
+    "unexpected problem (KeyError: 'group')"; it is left out, every list still shows."""
+    rig = build("activecampaign", tmp_path / "cache.sqlite3")
+    try:
+        rewrite(rig, _spoil_first_stage)
+        for kind in ("pipeline", "deal", "task", "contact"):
+            page = await rig.crm.refresh("activecampaign", kind, Query(per_page=5))
+            assert page.records, kind
+        stages = await rig.crm.fields("activecampaign", "deal")
+        stage = next(s for s in stages if s.key == "stage")
+        assert stage.choices and all(c.label for c in stage.choices)
+    finally:
+        await close(rig)

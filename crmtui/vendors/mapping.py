@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from crmtui.fields import cents_to_money, iso, money, money_to_cents, parse_date, parse_datetime
 from crmtui.http import BadResponse, Rejected
-from crmtui.model import Choice, FieldSpec, FieldType, Role
+from crmtui.model import Choice, FieldSpec, FieldType, KindInfo, Role
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -294,25 +294,47 @@ class Epoch(_Simple):
         return number(Decimal(millis) * self.scale / 1000)
 
 
+_TRUE = frozenset({"true", "1", "yes", "y", "on", "t"})
+_FALSE = frozenset({"false", "0", "no", "n", "off", "f", ""})
+
+
+def truth(raw: Any) -> bool | None:
+    """A vendor's flag as a bool: a JSON boolean, 1/0, or the text "true"/"1"/"yes" and
+    "false"/"0"/"no"/"" (any case); None (unknown) for anything else (2, "maybe", an
+    object), never a guess: ``bool("false")`` is True."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int | float) and raw in (0, 1):
+        return bool(raw)
+    if isinstance(raw, str):
+        text = raw.strip().lower()
+        return True if text in _TRUE else False if text in _FALSE else None
+    return None
+
+
+def flag(raw: Any) -> bool | None:
+    """A flag whose absence means False (``truth`` otherwise): ``Via(flag)``."""
+    return False if raw is None else truth(raw)
+
+
 class Bool(Codec):
-    """JSON booleans; ``None`` reads as None."""
+    """Booleans (``truth``: "false" is False, an odd value unknown); ``None`` reads as None."""
 
     def read(self, raw: Any, ctx: Context) -> Any:
-        return None if raw is None else bool(raw)
+        return truth(raw)
 
     def write(self, value: Any, ctx: Context) -> Any:
-        return None if value is None or value == "" else bool(value)
+        return None if value is None or value == "" else truth(value)
 
 
 class Bool01(Codec):
     """A flag the vendor keeps as 1/0 (or "1"/"0"): absent reads as False, written 1/0."""
 
     def read(self, raw: Any, ctx: Context) -> Any:
-        found = number(raw)
-        return found is not None and int(found) != 0
+        return flag(raw)
 
     def write(self, value: Any, ctx: Context) -> Any:
-        return 1 if value else 0
+        return 1 if truth(value) else 0
 
 
 class Id(_Simple):
@@ -645,6 +667,18 @@ class Resource:
     def item(self, id: str) -> str:
         return (self.item_path or f"{self.path}/{{id}}").format(id=id)
 
+    def kind_info(self, **more: Any) -> KindInfo:
+        """The kind's ``KindInfo`` as declared (kind, label, singular, the fields' roles
+        and references); ``more`` gives the rest (columns, views, editable...)."""
+        return KindInfo(
+            kind=self.kind,
+            label=self.label or self.kind,
+            singular=self.singular or self.kind,
+            roles=self.roles(),
+            references=self.references(),
+            **more,
+        )
+
     def specs(
         self,
         choices: Mapping[str, Iterable[Choice]] | None = None,
@@ -769,8 +803,10 @@ __all__ = [
     "custom_spec",
     "dig",
     "fetch_all",
+    "flag",
     "number",
     "put",
     "slug_key",
+    "truth",
     "vendor_id",
 ]

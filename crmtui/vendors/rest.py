@@ -29,17 +29,12 @@ class RestVendor(Vendor):
 
     async def kinds(self) -> list[KindInfo]:
         return [
-            KindInfo(
-                kind=r.kind,
-                label=r.label or r.kind,
-                singular=r.singular or r.kind,
+            r.kind_info(
                 columns=["title", *[f.key for f in r.fields if f.role is not Role.TITLE][:4]],
                 searchable=False,
                 editable=any(f.writable for f in r.fields),
                 creatable=True,
                 deletable=True,
-                roles=r.roles(),
-                references=r.references(),
             )
             for r in self.resources.values()
         ]

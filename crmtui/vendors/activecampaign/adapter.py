@@ -193,15 +193,7 @@ class ActiveCampaign(DealTimeline, Vendor):
 
     async def kinds(self) -> list[KindInfo]:
         def info(kind: Kind, **more: Any) -> KindInfo:
-            resource = RESOURCES[kind]
-            return KindInfo(
-                kind=kind,
-                label=resource.label,
-                singular=resource.singular,
-                roles=resource.roles(),
-                references=resource.references(),
-                **more,
-            )
+            return RESOURCES[kind].kind_info(**more)
 
         return [
             info(

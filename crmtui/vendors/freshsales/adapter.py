@@ -137,10 +137,7 @@ class Freshsales(Vendor):
                     str(f["id"]): str(f.get("name", f["id"])) for f in await self._filters(resource)
                 }
             infos.append(
-                KindInfo(
-                    kind=resource.kind,
-                    label=resource.label,
-                    singular=resource.singular,
+                resource.kind_info(
                     columns=list(resource.columns),
                     sortable=list(resource.sorts),
                     searchable=resource.kind != Kind.TASK,
@@ -149,8 +146,6 @@ class Freshsales(Vendor):
                     deletable=True,
                     has_timeline=resource.kind != Kind.TASK,
                     views=views,
-                    roles=resource.roles(),
-                    references=resource.references(),
                     day_views=list(resource.day_views),
                 )
             )

@@ -428,16 +428,7 @@ RESOURCES: dict[str, LoftResource] = {
 def _tab(resource: LoftResource, columns: str, **more: Any) -> KindInfo:
     """A kind's tab: its label, sorts, roles and references as declared; ``columns`` are
     the field keys shown, space separated."""
-    return KindInfo(
-        kind=resource.kind,
-        label=resource.label,
-        singular=resource.singular,
-        columns=columns.split(),
-        sortable=list(resource.sorts),
-        roles=resource.roles(),
-        references=resource.references(),
-        **more,
-    )
+    return resource.kind_info(columns=columns.split(), sortable=list(resource.sorts), **more)
 
 
 def kind_infos() -> list[KindInfo]:

@@ -139,15 +139,7 @@ class SalesSeek(Vendor):
 
     async def kinds(self) -> list[KindInfo]:
         def info(kind: str, **more: Any) -> KindInfo:
-            resource = RESOURCES[kind]
-            return KindInfo(
-                kind=kind,
-                label=resource.label,
-                singular=resource.singular,
-                sortable=list(SORTS[kind]),
-                roles=resource.roles(),
-                **more,
-            )
+            return RESOURCES[kind].kind_info(sortable=list(SORTS[kind]), **more)
 
         return [
             info(

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from crmtui.model import Query
+from benchmarks.soak import VENDORS
+from crmtui.model import FieldType, Query
 from tests.helpers.reliability import Rig, build, close
 
 Edit = Callable[[str, Any], None]  # (request path, reply JSON) -> rewrites it in place
@@ -85,3 +87,58 @@ async def test_activecampaign_a_stage_without_its_pipeline_breaks_no_list(
         assert stage.choices and all(c.label for c in stage.choices)
     finally:
         await close(rig)
+
+
+# -- flags sent as text ----------------------------------------------------------------
+
+
+def _flags_as(text: Callable[[bool], Any]) -> Edit:
+    def edit(path: str, data: Any) -> None:
+        def walk(node: Any) -> None:
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, value in list(items):
+                if isinstance(value, bool):
+                    node[key] = text(value)
+                elif isinstance(value, dict | list):
+                    walk(value)
+
+        if isinstance(data, dict | list):
+            walk(data)
+
+    return edit
+
+
+async def _flags(rig: Rig, kinds: list[str]) -> dict[tuple[str, str, str], Any]:
+    found: dict[tuple[str, str, str], Any] = {}
+    for kind in kinds:
+        page = await rig.crm.refresh(rig.vendor, kind, Query(per_page=5))
+        specs = {s.key: s for s in await rig.crm.fields(rig.vendor, kind)}
+        for record in page.records:
+            for key, value in record.fields.items():
+                spec = specs.get(key)
+                if spec is not None and spec.type == FieldType.BOOL and not spec.custom:
+                    found[kind, record.id, key] = value
+    return found
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_a_flag_sent_as_text_reads_as_the_flag_never_the_opposite(
+    tmp_path: Path, vendor: str
+) -> None:
+    """``bool("false")`` is True: Salesloft's do_not_contact, SalesSeek's mailing_list...
+    sent as "false" read as set. "true"/"false" read as the flag; a value that is no flag
+    ("maybe") reads as unknown (None), never as a guess."""
+    rig = build(vendor, tmp_path / "cache.sqlite3")
+    try:
+        kinds = [k.kind for k in await rig.crm.kinds(vendor)]
+        clean = await _flags(rig, kinds)
+        # the test sees flags where the vendor sends JSON booleans (AC sends 1/0 text)
+        assert clean or vendor in ("activecampaign", "salesforceiq")
+        rewriter = rewrite(rig, _flags_as(lambda flag: "true" if flag else "false"))
+        assert await _flags(rig, kinds) == clean
+        rewriter.edit = _flags_as(lambda flag: "maybe")
+        odd = await _flags(rig, kinds)
+    finally:
+        await close(rig)
+    assert odd.keys() == clean.keys()
+    assert all(odd[key] in (None, clean[key]) for key in clean), odd

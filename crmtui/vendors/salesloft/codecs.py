@@ -15,7 +15,7 @@ from typing import Any
 
 from crmtui.fields import iso, parse_datetime
 from crmtui.model import FieldSpec, FieldType
-from crmtui.vendors.mapping import Codec, Context, Field, Json, Via, dig, record_id
+from crmtui.vendors.mapping import Codec, Context, Field, Json, Via, dig, flag, record_id
 
 
 def ref_value(value: Any) -> int | None:
@@ -36,7 +36,7 @@ def ref_id(raw: Mapping[str, Any], key: str) -> int | None:
 
 AS_IS = Via()  # as v2 sent it, and as the user gave it ("" empties the field)
 OR_NONE = Via(lambda raw: raw or None)  # text that reads as None when v2 sends it empty
-FLAG = Via(bool)  # a flag: absent or null reads as False
+FLAG = Via(flag)  # a flag: absent or null reads as False, "false" too, an odd value unknown
 IS_SET = Via(lambda raw: raw is not None)  # v2 gave it a value (``archived_at``: archived)
 ITEMS = Via(lambda raw: list(raw or []))  # a list (tags): absent or null reads as []
 WHEN = Via(lambda raw: iso(parse_datetime(raw)))  # a timestamp as ISO 8601; sent as given

@@ -33,6 +33,7 @@ from crmtui.vendors.mapping import (
     Via,
     by_kind,
     custom_spec,
+    flag,
     slug_key,
 )
 
@@ -143,7 +144,7 @@ def _midnight(value: Any) -> str | None:
 
 OR_EMPTY = Via(lambda raw: raw or "")  # a task's text: "" when it has none
 REF = Via(ref)  # an owner, an organization, a phase: a checked id, sent as given
-FLAG = Via(bool)  # a JSON boolean; absent reads as False
+FLAG = Via(flag)  # a boolean (or "true"/"false"); absent reads as False, an odd value unknown
 # A deal's ``value``: a JSON number, read as exact money text, sent as a float.
 VALUE = Via(fv.money, lambda value: None if value is None else float(fv.money(value) or 0))
 CLOSE_DATE = Via(_day, _midnight)  # ``expected_close_date``: a naive midnight timestamp

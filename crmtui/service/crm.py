@@ -351,6 +351,15 @@ class Crm:
     def cached(self, ref: RecordRef) -> Record | None:
         return self.store.get_record(ref)
 
+    async def cached_async(self, ref: RecordRef) -> Record | None:
+        """``cached``, read in a thread: a record with a 20 MB field takes a while to read
+        and decode, and the event loop (the screens) goes on meanwhile."""
+        return await asyncio.to_thread(self.store.get_record, ref)
+
+    async def cached_timeline_async(self, ref: RecordRef) -> list[Activity] | None:
+        """``cached_timeline``, read in a thread (a 20 MB note takes a while to decode)."""
+        return await asyncio.to_thread(self.store.get_timeline, ref)
+
     async def get(self, ref: RecordRef) -> Record:
         """The record from the vendor (cached for next time); the cache when offline."""
         if ref.id.startswith("local:"):

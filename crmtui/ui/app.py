@@ -181,10 +181,12 @@ class CrmApp(App[None]):
 
         self.push_screen(VendorScreen(self.crm, profile))
 
-    def open_record(self, ref: RecordRef) -> None:
+    def open_record(self, ref: RecordRef, title: str = "") -> None:
+        """``title``: the record's title as the caller shows it (the heading until the
+        record is read)."""
         from crmtui.ui.screens.record import RecordScreen
 
-        self.push_screen(RecordScreen(self.crm, ref))
+        self.push_screen(RecordScreen(self.crm, ref, title))
 
     def action_my_day(self) -> None:
         from crmtui.ui.screens.my_day import MyDayScreen

@@ -55,4 +55,6 @@ class CrmCommands(Provider):
                 # vendor text: a Text label is never markup; help is, so it is escaped
                 label = inert(f"{record.title} — {record.kind} in {record.profile}")
                 help_text = markup_literal(record.subtitle)
-                yield Hit(0.5, label, partial(app.open_record, record.ref), help=help_text)
+                yield Hit(
+                    0.5, label, partial(app.open_record, record.ref, record.title), help=help_text
+                )

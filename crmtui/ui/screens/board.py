@@ -473,7 +473,7 @@ class BoardScreen(Screen[None]):
     def action_open(self) -> None:
         record = self.current
         if record is not None:
-            self.app.open_record(record.ref)  # type: ignore[attr-defined]
+            self.app.open_record(record.ref, record.title)  # type: ignore[attr-defined]
 
     def action_move(self, delta: int) -> None:
         record = self.current

@@ -35,6 +35,7 @@ from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.timeline import Timeline
 
 TITLE_LIMIT = 300  # characters of the heading (title and summary are vendor text: cut, inert)
+HOLD_KEYS = 5.0  # seconds the keys typed at a record being opened wait for it, at most
 
 
 class InOrderKeys:
@@ -264,12 +265,18 @@ class RecordScreen(Screen[None]):
         Binding("tab", "app.focus_next", "Next pane", show=False),
     ]
 
-    def __init__(self, crm: Crm, ref: RecordRef) -> None:
+    def __init__(self, crm: Crm, ref: RecordRef, title: str = "") -> None:
+        """``title``: the record's title as the screen it is opened from shows it, the
+        heading until the record is read (from the cache, in a thread: ``open_cached``)."""
         super().__init__()
         self.crm = crm
         self.ref = ref
-        self.record: Record | None = crm.cached(ref)
+        self.title_hint = title
+        self.record: Record | None = None
         self.specs: list[FieldSpec] = crm.cached_fields(ref.profile, ref.kind)
+        self.opened = asyncio.Event()  # the cached record is in (or there is none)
+        self._reads = 0  # reads of the record started (``_show``: the newest one wins)
+        self._shown = 0  # the read shown last
 
     def compose(self) -> ComposeResult:
         yield Static("", id="record-title", classes="screen-title")
@@ -284,13 +291,15 @@ class RecordScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.render_record()
+        self.render_record()  # the heading the list showed; the fields once they are read
         info = self._kind_info()
         if info is not None:
             note = "" if info.has_timeline else info.timeline_note
             self.timeline.configure(info.families, note)
-        self.timeline.show(self.crm.cached_timeline(self.ref), loading=True)
+        self.timeline.show(None, loading=True)
         self.query_one("#fields", ListView).focus()
+        self.app.call_later(self._hold_keys)
+        self.open_cached()
         self.load()
 
     @property
@@ -302,6 +311,47 @@ class RecordScreen(Screen[None]):
 
     # -- loading -------------------------------------------------------------------------
 
+    async def _hold_keys(self) -> None:
+        """The keys typed while the cached record is read wait for it, in the order typed.
+
+        Run in the App's own queue, where keys arrive: until the record shows, the keys
+        after this wait behind it, then ``j j e`` edits the third field, ``v`` views the
+        value, escape leaves (not before: a cache read is a fraction of a second even for
+        a 20 MB field). A read that takes longer than ``HOLD_KEYS`` lets them go.
+        """
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.opened.wait(), HOLD_KEYS)
+
+    @work(group="cached", exit_on_error=False)
+    async def open_cached(self) -> None:
+        """The record and its timeline as cached, read in a thread: the screen is up at
+        once, and a record with a 20 MB field takes a while to decode."""
+        try:
+            await self._read()
+        except Exception as exc:  # a damaged cache: the vendor's record may still come
+            self.notify(f"Could not read this record from the cache: {exc}", severity="error")
+            return
+        finally:
+            self.opened.set()  # the keys typed meanwhile go on (``_hold_keys``)
+        activities = await self.crm.cached_timeline_async(self.ref)
+        if self.timeline.fetching:  # not yet replaced by the vendor's timeline
+            self.timeline.show(activities, loading=True)
+
+    async def _read(self) -> None:
+        """Show the record as cached now (read in a thread)."""
+        self._reads += 1
+        read = self._reads
+        self._show(await self.crm.cached_async(self.ref), read)
+
+    def _show(self, record: Record | None, read: int) -> None:
+        """Show ``record``, from the ``read``-th read, unless a later read is shown already
+        (reads land in any order; each write to the record starts a new one)."""
+        if read <= self._shown:
+            return
+        self._shown = read
+        self.record = record or self.record
+        self.render_record()
+
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load(self) -> None:
         if self._kind_info() is None:  # opened before its vendor's tabs: roles, labels
@@ -309,10 +359,13 @@ class RecordScreen(Screen[None]):
                 await self.crm.kinds(self.ref.profile)
         try:
             self.specs = await self.crm.fields(self.ref.profile, self.ref.kind)
-            self.record = await self.crm.get(self.ref)
+            record = await self.crm.get(self.ref)
         except CrmError as exc:
             self.notify(str(exc), severity="warning")
-        self.render_record()
+            self.render_record()
+        else:
+            self._reads += 1  # read now: newer than any read started before
+            self._show(record, self._reads)
         await self._load_timeline()
 
     @work(group="timeline", exclusive=True, exit_on_error=False)
@@ -341,11 +394,14 @@ class RecordScreen(Screen[None]):
     def render_record(self) -> None:
         record = self.record
         title = self.query_one("#record-title", Static)
-        if record is None:
-            title.update("Loading…")
-            return
         info = self._kind_info()
         kind_label = info.singular if info else self.ref.kind.title()
+        if record is None:
+            hint = self.title_hint[:TITLE_LIMIT]
+            title.update(
+                Content(clean(f"{kind_label}: {hint}", limit=TITLE_LIMIT)) if hint else "Loading…"
+            )
+            return
         sub = f" — {record.subtitle[:TITLE_LIMIT]}" if record.subtitle else ""
         words = f"{kind_label}: {record.title[:TITLE_LIMIT]}{sub}"
         heading = Content(clean(words, limit=TITLE_LIMIT))  # inert, never markup
@@ -382,6 +438,7 @@ class RecordScreen(Screen[None]):
             for ref in refs:
                 item = ListItem(Label(inert(f"{label}: {ref.title}")), classes="related-item")
                 item.target = RecordRef(profile=self.ref.profile, kind=ref.kind, id=ref.id)  # type: ignore[attr-defined]
+                item.title = ref.title  # type: ignore[attr-defined]
                 related.append(item)
         if not record.related:
             related.append(ListItem(Label("—")))
@@ -408,15 +465,19 @@ class RecordScreen(Screen[None]):
     def on_crm_event(self, message: CrmEvent) -> None:
         event = message.event
         if isinstance(event, RecordChanged) and event.ref == self.ref:
-            self.record = self.crm.cached(self.ref) or self.record
-            self.render_record()
-            cached = self.crm.cached_timeline(self.ref)
-            if cached is not None:
-                self.timeline.show(cached)
-            if not any(c.ref == self.ref for c in self.crm.changes(self.ref.profile)):
-                self.load_timeline()  # sent: the vendor's timeline now has the edit
+            self.record_changed()
         elif isinstance(event, OutboxChanged | ListChanged) and event.profile == self.ref.profile:
             self._render_pending()
+
+    @work(group="cached", exit_on_error=False)
+    async def record_changed(self) -> None:
+        """The record changed in the cache: read again (in a thread) and shown."""
+        await self._read()
+        cached = await self.crm.cached_timeline_async(self.ref)
+        if cached is not None:
+            self.timeline.show(cached)
+        if not any(c.ref == self.ref for c in self.crm.changes(self.ref.profile)):
+            self.load_timeline()  # sent: the vendor's timeline now has the edit
 
     @on(ListView.Selected, "#fields")
     async def _field_selected(self, event: ListView.Selected) -> None:
@@ -426,7 +487,7 @@ class RecordScreen(Screen[None]):
     def _related_selected(self, event: ListView.Selected) -> None:
         target = getattr(event.item, "target", None)
         if target is not None:
-            self.app.open_record(target)  # type: ignore[attr-defined]
+            self.app.open_record(target, getattr(event.item, "title", ""))  # type: ignore[attr-defined]
 
     def _current_item(self) -> FieldItem | None:
         fields = self.query_one("#fields", ListView)
@@ -488,8 +549,7 @@ class RecordScreen(Screen[None]):
         item.close_editor()
         self.query_one("#fields", ListView).focus()
         self.screen.set_focus(self.query_one("#fields", ListView))  # now, for the next key
-        self.record = self.crm.cached(self.ref) or self.record
-        self.render_record()
+        await self._read()  # with the edit, as queued
         if change is not None:
             self.notify(
                 f"{item.spec.label} saved — sending to {self.crm.vendor_label(self.ref.profile)}"

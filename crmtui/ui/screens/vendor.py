@@ -303,7 +303,7 @@ class KindView(Vertical):
 
     @on(RecordTable.Opened)
     def _open(self, event: RecordTable.Opened) -> None:
-        self.app.open_record(event.record.ref)  # type: ignore[attr-defined]
+        self.app.open_record(event.record.ref, event.record.title)  # type: ignore[attr-defined]
 
     @on(Input.Changed, ".list-search")
     def _search_changed(self, event: Input.Changed) -> None:

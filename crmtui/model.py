@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 def utcnow() -> datetime:
@@ -81,6 +81,12 @@ class ActivityType(StrEnum):
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=False, extra="forbid")
+
+
+def _shown_text(value: Any) -> Any:
+    """A title made of a vendor's value: null shows as "", a number or an object as its
+    text, so one odd value never fails a record (or its page)."""
+    return "" if value is None else value if isinstance(value, str) else str(value)
 
 
 class Choice(_Model):
@@ -150,6 +156,7 @@ class Record(_Model):
     updated_at: datetime | None = None
     remote_url: str | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
+    _titles = field_validator("title", "subtitle", mode="before")(_shown_text)
     # Related records shown on the record screen: label -> references (with titles).
     related: dict[str, list[RelatedRef]] = Field(default_factory=dict)
     raw: dict[str, Any] = Field(default_factory=dict)
@@ -165,6 +172,7 @@ class RelatedRef(_Model):
     kind: str
     id: str
     title: str
+    _title = field_validator("title", mode="before")(_shown_text)
 
 
 class Activity(_Model):

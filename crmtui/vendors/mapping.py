@@ -19,6 +19,7 @@ Nothing here does I/O: ``fetch_all`` walks pages through a function the adapter 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -29,12 +30,13 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from crmtui.fields import cents_to_money, iso, money, money_to_cents, parse_date, parse_datetime
-from crmtui.http import BadResponse, Rejected
+from crmtui.http import BadResponse, CrmError, Rejected
 from crmtui.model import Choice, FieldSpec, FieldType, KindInfo, Role
 
 Json = dict[str, Any]
 T = TypeVar("T")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+log = logging.getLogger(__name__)
 
 
 # -- paths -------------------------------------------------------------------------------------
@@ -699,10 +701,28 @@ class Resource:
 
     def read(self, item: Mapping[str, Any], ctx: Context) -> Json:
         """``Record.fields`` of one vendor record: every declared field, then the custom
-        fields (as the vendor holds them)."""
+        fields (as the vendor holds them).
+
+        One odd value never fails the record (nor its page): a field whose value cannot
+        be read (``float("None")``, a property without its value, text where a number
+        belongs) reads as empty (None) and is noted in the log by key and error type
+        (never the value). A refused id (``record_id``'s ``BadResponse``) still fails,
+        as documented there: a wrong reference is never stored."""
         out: Json = {}
         for f in self.fields:
-            value = f.read(item, f.codec_in(self.codecs), ctx)
+            try:
+                value = f.read(item, f.codec_in(self.codecs), ctx)
+            except CrmError:
+                raise
+            except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
+                log.warning(
+                    "%s: %s field %r unreadable (%s)",
+                    ctx.vendor,
+                    self.kind,
+                    f.key,
+                    type(exc).__name__,
+                )
+                value = None
             if value is not None or not f.omit_empty:
                 out[f.key] = value
         if self.custom is not None:

@@ -17,7 +17,7 @@ import pytest
 from starlette.types import Message, Receive, Scope, Send
 
 from benchmarks.soak import VENDORS
-from crmtui.model import FieldType, Query
+from crmtui.model import FieldType, Query, RecordRef
 from tests.helpers.reliability import Rig, build, close
 
 Edit = Callable[[str, Any], None]  # (request path, reply JSON) -> rewrites it in place
@@ -142,3 +142,68 @@ async def test_a_flag_sent_as_text_reads_as_the_flag_never_the_opposite(
         await close(rig)
     assert odd.keys() == clean.keys()
     assert all(odd[key] in (None, clean[key]) for key in clean), odd
+
+
+# -- one odd value never fails a list --------------------------------------------------
+
+
+def _is_id(key: Any) -> bool:
+    text = str(key)
+    return text == "id" or text.endswith(("_id", "Id", "_ids", "Ids"))
+
+
+def _values_as(odd: Callable[[Any], Any]) -> Edit:
+    """Every value but ids (and the containers of records) becomes ``odd(value)``."""
+
+    def edit(path: str, data: Any) -> None:
+        def walk(node: Any) -> None:
+            if isinstance(node, list):
+                for item in node:
+                    walk(item)
+            elif isinstance(node, dict):
+                for key, value in list(node.items()):
+                    if isinstance(value, dict | list):
+                        walk(value)
+                    elif not _is_id(key):
+                        node[key] = odd(value)
+
+        walk(data)
+
+    return edit
+
+
+ODD = {
+    "null": lambda value: None,
+    "text": lambda value: "None" if value is not None else value,
+    # not a digit string: ActiveCampaign's references ("owner": "3") are refused ids
+    "object": lambda value: value if isinstance(value, str) and value.isdigit() else {"x": 1},
+}
+
+
+@pytest.mark.parametrize("odd", ODD.values(), ids=ODD.keys())
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_odd_values_in_a_reply_never_fail_a_list_or_a_record(
+    tmp_path: Path, vendor: str, odd: Callable[[Any], Any]
+) -> None:
+    """Every value of every reply (but ids) null, the text "None" or an object: each
+    list still shows its records and each record opens, the odd values empty or as
+    sent; never "unexpected problem (ValueError: could not convert string to float:
+    'None')" (SalesforceIQ), a Salesloft task view count of null, an ActiveCampaign
+    deal without a title, a SalesSeek group of an unknown element type..."""
+    rig = build(vendor, tmp_path / "cache.sqlite3")
+    try:
+        kinds = [k.kind for k in await rig.crm.kinds(vendor)]
+        firsts: dict[str, str] = {}
+        for kind in kinds:
+            await rig.crm.fields(vendor, kind)
+            page = await rig.crm.refresh(vendor, kind, Query(per_page=3))
+            firsts[kind] = page.records[0].id
+        rewrite(rig, _values_as(odd))
+        for kind in kinds:
+            page = await rig.crm.refresh(vendor, kind, Query(per_page=3))
+            assert page.records, kind
+            ref = RecordRef(profile=vendor, kind=kind, id=firsts[kind])
+            record = await rig.crm.get(ref)
+            assert record.id == firsts[kind]
+    finally:
+        await close(rig)

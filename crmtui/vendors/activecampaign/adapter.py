@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crmtui.fields import html_to_text, iso, parse_datetime
-from crmtui.http import RateBudget, Rejected
+from crmtui.http import NotFound, RateBudget, Rejected
 from crmtui.model import (
     Activity,
     ActivityType,
@@ -186,8 +186,12 @@ class ActiveCampaign(DealTimeline, Vendor):
         if not cid or cid == "0":
             return None
         if cid not in self._contacts:
-            self._contacts[cid] = (await call(self.session, "GET", f"contacts/{cid}"))["contact"]
-        return self._contacts[cid]
+            try:
+                body = await call(self.session, "GET", f"contacts/{cid}")
+            except NotFound:  # a deal's contact deleted (or an odd id): the deal still opens
+                return None
+            self._contacts[cid] = body.get("contact") or {}
+        return self._contacts[cid] or None
 
     # -- schema -----------------------------------------------------------------------
 
@@ -342,8 +346,8 @@ class ActiveCampaign(DealTimeline, Vendor):
                 self.session, "GET", f"contacts/{id}/deals", params={"limit": PAGE_MAX}
             )
             record.related["Deals"] = [
-                RelatedRef(kind=Kind.DEAL, id=d["id"], title=d["title"])
-                for d in deals.get("deals") or []
+                RelatedRef(kind=Kind.DEAL, id=txt(d["id"]), title=txt(d.get("title")) or "—")
+                for d in usable(deals.get("deals")).values()
             ]
             return record
         raise Rejected(self.label, f"ActiveCampaign has no {kind} records here")
@@ -372,7 +376,7 @@ class ActiveCampaign(DealTimeline, Vendor):
         pipeline = self._groups.get(record.fields["pipeline"])
         if pipeline:
             record.related["Pipeline"] = [
-                RelatedRef(kind=Kind.PIPELINE, id=pipeline["id"], title=pipeline["title"])
+                RelatedRef(kind=Kind.PIPELINE, id=txt(pipeline["id"]), title=txt(pipeline["title"]))
             ]
         return record
 
@@ -399,7 +403,8 @@ class ActiveCampaign(DealTimeline, Vendor):
         deal_id = record.fields["deal"]
         if deal_id:
             deal = (await call(self.session, "GET", f"deals/{deal_id}"))["deal"]
-            record.related["Deal"] = [RelatedRef(kind=Kind.DEAL, id=deal_id, title=deal["title"])]
+            title = txt(deal.get("title")) if isinstance(deal, dict) else ""
+            record.related["Deal"] = [RelatedRef(kind=Kind.DEAL, id=deal_id, title=title or "—")]
         contact = await self._contact(record.fields["contact"])
         if contact:
             ref = RelatedRef(kind=Kind.CONTACT, id=contact["id"], title=person_name(contact))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from crmtui.fields import (
@@ -43,6 +42,7 @@ from crmtui.vendors.mapping import (
     Via,
     by_kind,
     custom_spec,
+    number,
     slug_key,
 )
 
@@ -109,8 +109,7 @@ def custom_value(meta: Row, value: Any) -> Any:
     if kind == "currency":
         return cents_to_money(value)
     if kind == "number":
-        number = Decimal(str(value))
-        return int(number) if number == number.to_integral_value() else float(number)
+        return number(value)  # text that is no number reads as empty
     if kind in ("multiselect", "checkbox"):
         return value if isinstance(value, list) else txt(value).strip("|").split("||")
     return txt(value)

@@ -13,7 +13,7 @@ import httpx
 
 from crmtui.http import PermissionDenied, VendorSession
 from crmtui.http.client import json_object
-from crmtui.vendors.mapping import Offset, fetch_all
+from crmtui.vendors.mapping import Offset, dig, fetch_all, number
 
 Row = dict[str, Any]
 PAGE_MAX = 100
@@ -31,7 +31,9 @@ def parse_error(response: httpx.Response) -> str | None:
 
 
 def total_of(body: Row) -> int:
-    return int(str((body.get("meta") or {}).get("total") or 0))
+    """``meta.total``; 0 when it is missing or no number (the pages still show)."""
+    total = number(dig(body, "meta.total"))
+    return max(int(total), 0) if total is not None else 0
 
 
 async def call(session: VendorSession, method: str, path: str, **kwargs: Any) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 from crmtui.fields import iso, money, parse_date, parse_datetime
 from crmtui.http import Rejected
 from crmtui.model import Choice, FieldSpec, FieldType, KindInfo, Role
-from crmtui.vendors.mapping import Codec, Context, Field, Resource
+from crmtui.vendors.mapping import Codec, Context, Field, Resource, number
 from crmtui.vendors.salesforceiq.resources import LIST_PREFIX, NO_TIMELINE, account_key
 
 Json = dict[str, Any]
@@ -208,8 +208,7 @@ def read_value(meta: Json, key: str, entries: Any) -> Any:
     if kind == "numeric":
         if key == "amount":
             return money(first)
-        number = float(first)
-        return int(number) if number.is_integer() else number
+        return number(first)  # text that is no number ("None") reads as empty
     if kind == "datetime":
         moment = parse_datetime(first)
         return (

@@ -59,7 +59,8 @@ def primary_entry(entries: list[Json] | None) -> Json | None:
 
 def property_value(contact: Mapping[str, Any], name: str) -> str | None:
     entry = primary_entry(contact.get("properties", {}).get(name))
-    return str(entry["value"]) if entry else None
+    value = entry.get("value") if isinstance(entry, dict) else None
+    return None if value is None else str(value)
 
 
 def account_key(meta: Json) -> str:

@@ -53,7 +53,7 @@ from crmtui.model import (
 )
 from crmtui.vendors.auth import Connection, HeaderToken
 from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, record_id
-from crmtui.vendors.mapping import Context, Resource, by_kind, custom_spec, slug_key
+from crmtui.vendors.mapping import Context, Resource, by_kind, custom_spec, number, slug_key
 from crmtui.vendors.salesloft.auth import observe_remaining, parse_error
 from crmtui.vendors.salesloft.codecs import person_title, ref_id
 from crmtui.vendors.salesloft.paging import NextPage, list_params, next_page, page_cost, sort_params
@@ -229,7 +229,7 @@ class Salesloft(Vendor):
         more = next_page(paging.get("next_page"))
         return Page(
             records=await self._records(kind, body.get("data") or []),
-            total=paging.get("total_count"),
+            total=int(total) if (total := number(paging.get("total_count"))) is not None else None,
             next_cursor=f"p:{more}" if more else None,
             view_counts=self._view_counts(kind, metadata),
         )
@@ -237,8 +237,11 @@ class Salesloft(Vendor):
     @staticmethod
     def _view_counts(kind: str, metadata: dict[str, Any]) -> dict[str, int]:
         """The task views' sizes from ``metadata.counts`` (open tasks per time bucket)."""
-        counts = (metadata.get("counts") or {}) if kind == Kind.TASK else {}
-        return {view: int(counts[view]) for view in TASK_VIEWS if view in counts}
+        counts = metadata.get("counts") if kind == Kind.TASK else None
+        if not isinstance(counts, dict):
+            return {}
+        found = {view: number(counts.get(view)) for view in TASK_VIEWS}
+        return {view: int(count) for view, count in found.items() if count is not None}
 
     async def fetch_task_counts(self, query: Query | None = None) -> dict[str, int]:
         """v2's task counts (all, overdue, today, tomorrow, this_week, next_week)."""

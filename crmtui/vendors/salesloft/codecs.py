@@ -102,7 +102,7 @@ class FirstOf(Field):
 
 def person_title(raw: Mapping[str, Any]) -> str:
     """A person's name: ``display_name``, else first and last name, else the email."""
-    name = " ".join(x for x in (raw.get("first_name"), raw.get("last_name")) if x)
+    name = " ".join(str(x) for x in (raw.get("first_name"), raw.get("last_name")) if x)
     return str(raw.get("display_name") or name or raw.get("email_address") or "")
 
 

@@ -294,7 +294,8 @@ class SalesSeek(Vendor):
     async def get(self, kind: str, id: str) -> Record:
         raw = await self.session.json("GET", f"{self.resource(kind).path}/{id}")
         record = await self._record(kind, raw)
-        if kind == "group":
+        if kind == "group" and str(raw.get("element_type")) in paging.MEMBER_COLUMNS:
+            # a group of another element type (one SalesSeek added later) shows no members
             page = await self._members(Query(filters={"group": id}, per_page=50))
             record.related["Members"] = [
                 RelatedRef(kind=r.kind, id=r.id, title=r.title) for r in page.records
@@ -308,7 +309,12 @@ class SalesSeek(Vendor):
         element = self._groups.get(group_id)
         if element is None:
             group = await self.session.json("GET", f"groups/{group_id}")
-            element = self._groups[group_id] = group["element_type"]
+            element = self._groups[group_id] = group.get("element_type")
+        if str(element) not in paging.MEMBER_COLUMNS:
+            raise Rejected(
+                self.label,
+                "this SalesSeek group holds a kind of item crmtui cannot list; open it in SalesSeek",
+            )
         params = paging.member_params(element, group_id, query)
         response = await self.session.request("GET", "group_pages", params=params)
         body = self.session.decode(response) or {}

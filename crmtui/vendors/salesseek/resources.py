@@ -34,7 +34,9 @@ from crmtui.vendors.mapping import (
     by_kind,
     custom_spec,
     flag,
+    number,
     slug_key,
+    truth,
 )
 
 Row = dict[str, Any]
@@ -431,16 +433,17 @@ def describe(kind: str, raw: Row, fields: Json) -> tuple[str, str, dict[str, lis
     if kind == "company":
         return name, fields["website"] or fields["phone"] or "", {}
     if kind == "contact":
-        subtitle = " · ".join(p for p in (raw.get("role"), fields["company_name"]) if p)
+        subtitle = " · ".join(str(p) for p in (raw.get("role"), fields["company_name"]) if p)
         return fields["name"] or fields["email"] or "", subtitle, org_ref(raw)
     if kind == "deal":
         amount = fields["amount"]
         money_text = f"{amount} {raw.get('currency') or ''}".strip() if amount else ""
         parts = (fields["company_name"], fields["stage_name"], money_text)
-        return name, " · ".join(p for p in parts if p), org_ref(raw)
+        return name, " · ".join(str(p) for p in parts if p), org_ref(raw)
     if kind == "task":
-        text = raw.get("text") or ""
-        related = raw.get("related") or {}
+        text = str(raw.get("text") or "")
+        linked = raw.get("related")
+        related: Row = linked if isinstance(linked, dict) else {}
         refs: dict[str, list[RelatedRef]] = {}
         for link in LINK_LABELS:
             if fields[link]:
@@ -476,13 +479,9 @@ def custom_value(definition: Row, value: Any) -> Any:
         return None
     match definition["type"]:
         case "checkbox":
-            return str(value).lower() == "true"
+            return truth(value)  # "false" is False; an odd value unknown
         case "number":
-            try:
-                number = float(value)
-            except ValueError:
-                return None
-            return int(number) if number.is_integer() else number
+            return number(value)  # text that is no number reads as empty
         case "currency":
             return fv.money(value)
         case "date":

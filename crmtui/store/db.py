@@ -219,8 +219,18 @@ class CacheWriteError(RuntimeError):
     """
 
     @classmethod
-    def of(cls, exc: sqlite3.Error | OSError, path: str | Path, what: str) -> CacheWriteError:
-        """The error for ``exc`` raised while saving ``what`` ("your edit") to ``path``."""
+    def of(
+        cls,
+        exc: sqlite3.Error | OSError,
+        path: str | Path,
+        what: str,
+        *,
+        outcome: str = "Nothing was queued",
+        again: str = "save again",
+    ) -> CacheWriteError:
+        """The error for ``exc`` raised while saving ``what`` ("your edit") to ``path``;
+        ``outcome`` says what did not happen, ``again`` what to do once fixed (a refresh
+        whose records could not be stored: "The list was not updated", "refresh again")."""
         code = getattr(exc, "sqlite_errorcode", None)
         primary = code & 0xFF if isinstance(code, int) else None
         where = _shown(path)
@@ -237,10 +247,7 @@ class CacheWriteError(RuntimeError):
             reason, todo = "the disk could not be written", "check the disk"
         else:
             reason, todo = f"the cache could not be written ({exc})", "check the disk"
-        return cls(
-            f"Could not save {what}: {reason} ({where}). Nothing was queued; {todo}, "
-            "then save again."
-        )
+        return cls(f"Could not save {what}: {reason} ({where}). {outcome}; {todo}, then {again}.")
 
 
 def _shown(path: str | Path) -> str:

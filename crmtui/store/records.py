@@ -27,7 +27,7 @@ from typing import Any
 
 from crmtui.model import ChangeState, KindInfo, Record, RecordRef, utcnow
 from crmtui.store import indexes, optimistic, positions, rows
-from crmtui.store.db import MEMORY, Database, HasDatabase, dumps, to_text
+from crmtui.store.db import MEMORY, CacheWriteError, Database, HasDatabase, dumps, to_text
 from crmtui.store.fts import WEIGHTS, fts_query
 
 SEARCH_CAP = 250
@@ -113,16 +113,25 @@ class RecordsMixin(HasDatabase):
         }
         raws = {rows.key(r): rows.encode(r.raw) for r in batch}
         size = sum(len(p[9]) for p in params.values()) + sum(map(len, raws.values()))
-        with _writing(self._db, large=size >= LARGE) as conn:
-            locked = _locked_keys(conn, {r.profile for r in batch})
-            plain = [rows.key(r) for r in batch if rows.key(r) not in locked]
-            rows.write_many(conn, (params[k] for k in plain), {k: raws[k] for k in plain})
-            refreshed = [r for r in batch if rows.key(r) in locked]
-            for record in refreshed:
-                server = rows.Version(record)
-                optimistic.rebuild(conn, record.ref, server=server, synced_at=synced)
-            rows.write_raw(conn, refreshed)
-            _note_profiles(conn, {(r.profile, r.vendor) for r in batch}, synced)
+        try:
+            with _writing(self._db, large=size >= LARGE) as conn:
+                locked = _locked_keys(conn, {r.profile for r in batch})
+                plain = [rows.key(r) for r in batch if rows.key(r) not in locked]
+                rows.write_many(conn, (params[k] for k in plain), {k: raws[k] for k in plain})
+                refreshed = [r for r in batch if rows.key(r) in locked]
+                for record in refreshed:
+                    server = rows.Version(record)
+                    optimistic.rebuild(conn, record.ref, server=server, synced_at=synced)
+                rows.write_raw(conn, refreshed)
+                _note_profiles(conn, {(r.profile, r.vendor) for r in batch}, synced)
+        except (sqlite3.Error, OSError) as exc:  # locked by another process, read-only, full
+            raise CacheWriteError.of(
+                exc,
+                self._db.path,
+                "the records read",
+                outcome="The list was not updated",
+                again="refresh again",
+            ) from exc
         return len(batch)
 
     def get_record(self, ref: RecordRef) -> Record | None:

@@ -38,7 +38,7 @@ from crmtui.model import (
     Record,
     Role,
 )
-from crmtui.service import Crm, ListChanged, OutboxChanged
+from crmtui.service import CacheWriteError, Crm, ListChanged, OutboxChanged
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.themes import choice_tone, record_tone, tone_style
@@ -412,7 +412,7 @@ class BoardScreen(Screen[None]):
                 cursor = page.next_cursor
                 if cursor is None:
                     break
-        except CrmError as exc:
+        except (CrmError, CacheWriteError) as exc:  # a locked cache too
             self.notify(str(exc), severity="warning")
         finally:
             self.refreshing = False

@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Footer, Static
 from crmtui.fields import parse_date, parse_datetime, to_local
 from crmtui.http import CrmError
 from crmtui.model import KindInfo, Query, Record, RecordRef, Role, utcnow
-from crmtui.service import Crm, ListChanged
+from crmtui.service import CacheWriteError, Crm, ListChanged
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
@@ -217,7 +217,7 @@ class MyDayScreen(Screen[None]):
                 for query in refresh_queries(info):
                     await self.crm.refresh(profile, info.kind, query)
             self.problems.pop(profile, None)
-        except CrmError as exc:
+        except (CrmError, CacheWriteError) as exc:  # a locked cache too
             self.problems[profile] = str(exc)[:80]
         finally:
             self.refreshing.discard(profile)

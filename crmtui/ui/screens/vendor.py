@@ -24,7 +24,7 @@ from textual.widgets import Footer, Input, LoadingIndicator, Static, TabbedConte
 
 from crmtui.http import CrmError
 from crmtui.model import FieldSpec, KindInfo, Query, Record, Role
-from crmtui.service import Crm, ListChanged
+from crmtui.service import CacheWriteError, Crm, ListChanged
 from crmtui.text import clean, inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.screens.filters import FilterScreen, describe, filter_specs
@@ -232,7 +232,7 @@ class KindView(Vertical):
             page = await self.crm.refresh(
                 self.profile, self.info.kind, self._query(None if first else self.next_cursor)
             )
-        except CrmError as exc:
+        except (CrmError, CacheWriteError) as exc:  # a locked cache too
             self.problem = str(exc)
             self.fetching = False
             return

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
 
 from crmtui.model import FieldSpec, FieldType, RecordRef
-from crmtui.store import Store
+from crmtui.store import Store, positions
 from tests.store.factory import T0, rec
 
 
@@ -204,17 +203,20 @@ def test_sync_state_and_last_synced(store: Store) -> None:
     assert store.last_synced("acme-fs") == T0
 
 
-def test_hundred_thousand_records_stay_quick(store: Store) -> None:
-    """Not a benchmark: a smoke test that big lists do not crawl (a few seconds at most)."""
-    started = time.perf_counter()
+def test_a_big_list_reads_right(store: Store) -> None:
+    """A list longer than ``positions.BUILD_FROM`` (its order is then built in the
+    background): windows deep in it, its count, a sort and a search are right. How fast
+    100k records go is a figure of ``benchmarks/run.py``, not a test."""
+    size = 4 * positions.BUILD_FROM
     batch = (
         rec(str(n), f"Company {n:06d}", minutes=n % 1000, domain=f"c{n}.example", size=n % 500)
-        for n in range(100_000)
+        for n in range(size)
     )
-    assert store.upsert_records(batch) == 100_000
-    window = store.window("acme-fs", "company", offset=50_000, limit=50)
-    assert window[0].title == "Company 050000"
-    assert store.count("acme-fs", "company") == 100_000
-    assert len(store.window("acme-fs", "company", offset=99_990, limit=50, sort="updated_at")) == 10
+    assert store.upsert_records(batch) == size
+    window = store.window("acme-fs", "company", offset=size // 2, limit=50)
+    assert window[0].title == f"Company {size // 2:06d}"
+    assert store.count("acme-fs", "company") == size
+    assert (
+        len(store.window("acme-fs", "company", offset=size - 10, limit=50, sort="updated_at")) == 10
+    )
     assert store.search("c4242.example")[0].id == "4242"
-    print(f"100k upserts + reads: {time.perf_counter() - started:.1f} s")

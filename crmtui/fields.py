@@ -26,6 +26,27 @@ class FieldError(ValueError):
     """A value the user typed that the field cannot take; the text says why."""
 
 
+#: The years a typed date may have. Decision: no vendor documents dates before 1900 or
+#: after 9999, and some cannot carry them (SalesSeek's MM/DD/YYYY, a millisecond epoch
+#: SalesforceIQ reads back as null, ActiveCampaign's date arithmetic overflows), so a
+#: year outside is refused before anything is queued, rather than sent and lost.
+YEARS = range(1900, 10000)
+
+
+def strftime(moment: date, fmt: str) -> str:
+    """``moment.strftime(fmt)`` with ``%Y`` always four digits (the C library writes the
+    year 1 as "1", which no vendor reads as a year)."""
+    return moment.strftime(fmt.replace("%Y", f"{moment.year:04d}"))
+
+
+def _in_years(spec: FieldSpec, raw: Any, *moments: date) -> None:
+    if any(m.year not in YEARS for m in moments):
+        raise FieldError(
+            f"{spec.label}: {str(raw)!r} is out of range; use a year from "
+            f"{YEARS.start} to {YEARS.stop - 1}"
+        )
+
+
 # -- what vendors send -------------------------------------------------------------
 
 
@@ -373,7 +394,9 @@ def _validate(spec: FieldSpec, text: Any, currency: str | None, group: set[str] 
     if isinstance(text, bool) and spec.type is FieldType.BOOL:
         return text
     if isinstance(text, datetime) and spec.type is FieldType.DATETIME:
-        return iso(text if text.tzinfo else _localize(spec, text))
+        moment = text if text.tzinfo else _localize(spec, text)
+        _in_years(spec, text, moment, moment.astimezone(UTC))
+        return iso(moment)
     raw = "" if text is None else str(text).strip()
     if raw == "":
         return _empty(spec)
@@ -394,11 +417,15 @@ def _validate(spec: FieldSpec, text: Any, currency: str | None, group: set[str] 
             return _money(spec, raw, currency)
         case FieldType.DATE:
             try:
-                return date.fromisoformat(raw).isoformat()
+                day = date.fromisoformat(raw)
             except ValueError:
                 raise FieldError(f"{spec.label}: {raw!r} is not a date; use YYYY-MM-DD") from None
+            _in_years(spec, raw, day)
+            return day.isoformat()
         case FieldType.DATETIME:
-            return iso(_user_datetime(spec, raw))
+            moment = _user_datetime(spec, raw)
+            _in_years(spec, raw, moment, moment.astimezone(local_zone()))
+            return iso(moment)
         case FieldType.BOOL:
             lowered = raw.lower()
             if lowered in _TRUE:

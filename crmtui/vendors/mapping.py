@@ -29,7 +29,15 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from crmtui.fields import cents_to_money, iso, money, money_to_cents, parse_date, parse_datetime
+from crmtui.fields import (
+    cents_to_money,
+    iso,
+    money,
+    money_to_cents,
+    parse_date,
+    parse_datetime,
+    strftime,
+)
 from crmtui.http import BadResponse, CrmError, Rejected
 from crmtui.model import Choice, FieldSpec, FieldType, KindInfo, Role
 
@@ -273,7 +281,7 @@ class IsoDatetime(_Simple):
 
     def encode(self, value: Any, ctx: Context) -> Any:
         moment = parse_datetime(value)
-        return moment.astimezone(UTC).strftime(self.fmt) if moment else None
+        return strftime(moment.astimezone(UTC), self.fmt) if moment else None
 
 
 @dataclass(frozen=True)

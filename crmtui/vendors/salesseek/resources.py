@@ -502,5 +502,5 @@ def custom_out(definition: Row, value: Any) -> Any:
             return "true" if value else "false"
         case "date":
             parsed = fv.parse_date(value)
-            return parsed.strftime("%m/%d/%Y") if parsed else None
+            return fv.strftime(parsed, "%m/%d/%Y") if parsed else None
     return str(value)

@@ -67,7 +67,7 @@ async def _child(job: dict[str, Any]) -> None:
         ids.append(created.id)
         crm.outbox.kick(PROFILE)
     print(json.dumps(ids), flush=True)
-    await asyncio.sleep(3600)  # until killed
+    await asyncio.Event().wait()  # until killed
 
 
 def queued_ids(proc: subprocess.Popen[str]) -> list[str]:

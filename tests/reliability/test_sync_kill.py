@@ -44,7 +44,7 @@ async def _child(job: dict[str, Any]) -> None:
     crm = Crm(Store(job["path"]), Http(), [profile])
     print("[]", flush=True)
     await crm.sync(VENDOR, [KIND], per_page=PER_PAGE)
-    await asyncio.sleep(3600)  # the test kills before the sync ends
+    await asyncio.Event().wait()  # the test kills before the sync ends
 
 
 def saved_pages(path: Path) -> int:

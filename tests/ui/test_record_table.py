@@ -160,7 +160,7 @@ def screen_titles(table: RecordTable) -> list[str | None]:
     return [r.title if r else None for r in found]
 
 
-async def settle(pilot, table: RecordTable, *, cursor: bool = True) -> None:  # type: ignore[no-untyped-def]
+async def rows_shown(pilot, table: RecordTable, *, cursor: bool = True) -> None:  # type: ignore[no-untyped-def]
     """Wait until the screen (with the cursor on it, unless scrolled away) shows rows."""
     for _ in range(100):
         await pilot.pause()
@@ -175,7 +175,7 @@ async def shown(pilot, app: LongApp) -> Watched:  # type: ignore[no-untyped-def]
     """The long table loaded, focused, its first page on screen."""
     app.table.reload()
     app.table.focus()
-    await settle(pilot, app.table)
+    await rows_shown(pilot, app.table)
     return app.table
 
 
@@ -185,14 +185,14 @@ async def test_no_read_while_painting_and_rows_are_read_ahead_both_ways() -> Non
         table = await shown(pilot, app)
         for move in ("end", "home", "pagedown", "pagedown", "pageup"):
             await pilot.press(move)
-            await settle(pilot, table)
+            await rows_shown(pilot, table)
         table.jump_to(LONG // 2)
-        await settle(pilot, table)
+        await rows_shown(pilot, table)
         table.scroll_to(y=3_210, animate=False)  # the scrollbar, not the cursor
-        await settle(pilot, table, cursor=False)
+        await rows_shown(pilot, table, cursor=False)
         assert screen_titles(table) == [f"Deal {i:05}" for i in range(3_210, 3_210 + 19)]
         table.jump_to(LONG // 2)
-        await settle(pilot, table)
+        await rows_shown(pilot, table)
         top, page = int(table.scroll_offset.y), table.page_rows
         assert table.current is not None and table.current.title == f"Deal {LONG // 2:05}"
         assert table.cached_at(top - page) is not None  # the page above
@@ -205,12 +205,12 @@ async def test_page_down_finds_its_rows_read_before_the_key() -> None:
     async with app.run_test(size=(60, 20)) as pilot:
         table = await shown(pilot, app)
         table.jump_to(LONG // 3)
-        await settle(pilot, table)
+        await rows_shown(pilot, table)
         for _ in range(20):
             reads = len(table.reads)
             await pilot.press("pagedown")
             assert table.showing()  # the new page was there when the key came
-            await settle(pilot, table)
+            await rows_shown(pilot, table)
             assert len(table.reads) - reads <= 1  # at most the next block, ahead
 
 
@@ -224,7 +224,7 @@ async def test_a_long_list_counts_in_the_background_and_drops_stale_counts(
     async with app.run_test(size=(60, 20)) as pilot:
         table = app.table
         table.reload()
-        await settle(pilot, table)
+        await rows_shown(pilot, table)
         table.source = table.source[:1_000]
         table.reload(keep_cursor=False, background=True)
         table.source = table.source[:10]  # typed on: the first count is stale
@@ -234,7 +234,7 @@ async def test_a_long_list_counts_in_the_background_and_drops_stale_counts(
             await pilot.pause()
             if table.row_count == 10:
                 break
-        await settle(pilot, table)
+        await rows_shown(pilot, table)
         assert table.row_count == 10 and screen_titles(table)[:10] == [
             f"Deal {i:05}" for i in range(10)
         ]
@@ -279,9 +279,9 @@ async def test_the_vendor_screen_paints_its_rows_without_touching_sqlite(
         await wait_for(pilot, lambda: table.row_count >= len(more))
         for key in ("end", "home", "pagedown", "pagedown", "s", "S", "end", "pageup"):
             await pilot.press(key)
-            await settle(pilot, table)
+            await rows_shown(pilot, table)
         table.jump_to(table.row_count // 2)
-        await settle(pilot, table)
+        await rows_shown(pilot, table)
         assert table.current is not None
     assert statements  # the trace sees the cache's reads (from the worker threads)
     assert in_paint == []

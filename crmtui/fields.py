@@ -577,9 +577,16 @@ _CURRENCY_MARKS = re.compile(
 )
 
 
+#: The ``currency`` of an amount its vendor keeps without one (a kind with no currency
+#: field, SalesforceIQ's): a typed symbol or code is refused, not dropped. (None: the
+#: record's currency is not known, and a symbol or code is taken as typed.)
+NO_CURRENCY = "-"
+
+
 def _currency_marks(spec: FieldSpec, raw: str, currency: str | None) -> str:
     """``raw`` without a currency code ("EUR 100", "100 eur"); a symbol or code that is not
-    the record's ``currency`` ("£100" on a deal in EUR) is refused, never ignored."""
+    the record's ``currency`` ("£100" on a deal in EUR) is refused, never ignored, and so
+    is any when the amount has no currency (SalesforceIQ's: "USD 12" is not 12)."""
     match = _CURRENCY_MARKS.fullmatch(raw)
     text = raw
     codes: list[str] = []
@@ -594,6 +601,13 @@ def _currency_marks(spec: FieldSpec, raw: str, currency: str | None) -> str:
     stripped = text.strip().lstrip("+-").strip()
     symbol = stripped[:1] if stripped[:1] in _SYMBOLS else ""
     own = str(currency or "").strip().upper()
+    if currency == NO_CURRENCY:
+        if codes or symbol:
+            raise FieldError(
+                f"{spec.label}: {raw!r} names a currency, but this amount is kept without "
+                "one; write the number alone"
+            )
+        return text
     for code in codes:
         if own and code != own:
             raise FieldError(
@@ -618,7 +632,7 @@ def _money(spec: FieldSpec, raw: str, currency: str | None) -> str:
         number = abs(number)  # -0 is 0
     exact = number.quantize(Decimal(1).scaleb(-places))
     if exact != number:
-        code = str(currency).upper() if currency else "this amount"
+        code = str(currency).upper() if currency and currency != NO_CURRENCY else "this amount"
         whole = "no decimals" if places == 0 else f"{places} decimal{'s' if places > 1 else ''}"
         lower = number.quantize(exact, rounding=ROUND_FLOOR)
         higher = number.quantize(exact, rounding=ROUND_CEILING)

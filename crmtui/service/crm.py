@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from crmtui import vendors
-from crmtui.fields import FieldError, display, same_value, validate
+from crmtui.fields import NO_CURRENCY, FieldError, display, same_value, validate
 from crmtui.http import BadResponse, CrmError, Http, Offline, RateBudget, WriteTrace
 from crmtui.http.log import LogEntry
 from crmtui.model import (
@@ -441,7 +441,10 @@ class Crm:
                 named = pipeline_spec.choice_label(pipeline) if pipeline_spec else None
                 group = {str(pipeline), *([named] if named else [])}
             new_currency = values.get(money) if money else None
-            values[key] = validate(spec, text, currency=new_currency or currency, group=group)
+            shown = new_currency or currency
+            if info is not None and money is None:  # the kind keeps amounts without one
+                shown = NO_CURRENCY
+            values[key] = validate(spec, text, currency=shown, group=group)
         if money and values.get(money) and not same_value(values[money], currency):
             # a new currency alone: the amounts kept must fit it (1250.75 cannot be JPY)
             for spec in specs.values():

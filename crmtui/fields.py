@@ -10,6 +10,7 @@ import html
 import os
 import re
 import time
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from html.parser import HTMLParser
@@ -849,3 +850,31 @@ def edit_text(spec: FieldSpec, value: Any) -> str:
     if spec.type is FieldType.MULTI_CHOICE and isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+# -- references: another record's id -----------------------------------------------------
+
+_ID_SHAPES = (
+    re.compile(r"\d{1,20}"),  # a number (Salesloft, Freshsales, ActiveCampaign)
+    re.compile(r"[0-9a-f]{24}"),  # a 24-digit hex object id (SalesforceIQ)
+    re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),  # a UUID
+)
+_ANY_ID = re.compile(r"[^\s/?#%\\\x00-\x1f\x7f]{1,200}")
+
+
+def check_reference(label: str, value: Any, known: Iterable[str], what: str = "record") -> None:
+    """A reference field takes another record's id: ``value`` must look like the ids
+    ``known`` of that kind (all numbers, all 24-digit hex, all UUIDs), or, when none is
+    known, at least like an id (no blanks, slashes...). Free text ("abc") is refused
+    before it is queued (the vendor would answer 4xx, or the adapter fail), with a
+    ``FieldError`` saying to pick a record."""
+    text = str(value).strip()
+    if text == "":
+        return
+    samples = [k for k in known if k]
+    shapes = [s for s in _ID_SHAPES if samples and all(s.fullmatch(k.lower()) for k in samples)]
+    good = (
+        any(s.fullmatch(text.lower()) for s in shapes) if shapes else bool(_ANY_ID.fullmatch(text))
+    )
+    if not good:
+        raise FieldError(f"{label}: {text!r} is not a {what} id; pick a {what} from the list")

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from crmtui import vendors
-from crmtui.fields import NO_CURRENCY, FieldError, display, same_value, validate
+from crmtui.fields import (
+    NO_CURRENCY,
+    FieldError,
+    check_reference,
+    display,
+    same_value,
+    validate,
+)
 from crmtui.http import BadResponse, CrmError, Http, Offline, RateBudget, WriteTrace
 from crmtui.http.log import LogEntry
 from crmtui.model import (
@@ -445,6 +452,11 @@ class Crm:
             if info is not None and money is None:  # the kind keeps amounts without one
                 shown = NO_CURRENCY
             values[key] = validate(spec, text, currency=shown, group=group)
+            target = info.references.get(key) if info else None
+            if target and isinstance(values[key], str):  # another record's id, not free text
+                cached = self.store.window(ref.profile, target, offset=0, limit=20)
+                known = [r.id for r in cached if not r.id.startswith("local:")]
+                check_reference(spec.label, values[key], [*known, str(fields.get(key) or "")])
         if money and values.get(money) and not same_value(values[money], currency):
             # a new currency alone: the amounts kept must fit it (1250.75 cannot be JPY)
             for spec in specs.values():

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.soak import VENDORS
 from crmtui.fields import FieldError
 from crmtui.model import FieldType, Query, RecordRef
 from tests.helpers.reliability import build, close
@@ -32,3 +33,39 @@ async def test_salesforceiq_refuses_a_currency_its_amounts_cannot_keep(
         assert await rig.crm.validate(ref, {key: "12"}) == {key: "12.00"}
     finally:
         await close(rig)
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_free_text_in_a_reference_field_is_refused_and_an_id_taken(
+    tmp_path: Path, vendor: str
+) -> None:
+    """A task's contact typed as "abc" passed validation, then failed in the Salesloft
+    adapter (int("abc")) or came back 4xx (Freshsales, SalesforceIQ). It is refused
+    before anything is queued, saying to pick a record; a record's id is taken."""
+    rig = build(vendor, tmp_path / "cache.sqlite3")
+    checked = 0
+    try:
+        for info in await rig.crm.kinds(vendor):
+            specs = {s.key: s for s in await rig.crm.fields(vendor, info.kind)}
+            refs = {k: t for k, t in info.references.items() if k in specs and specs[k].writable}
+            if not refs:
+                continue
+            page = await rig.crm.refresh(vendor, info.kind, Query(per_page=2))
+            if not page.records:
+                continue
+            ref = RecordRef(profile=vendor, kind=info.kind, id=page.records[0].id)
+            for key, target in refs.items():
+                if specs[key].type in (FieldType.CHOICE, FieldType.USER):
+                    continue  # picked among its choices (validated as a choice)
+                others = await rig.crm.refresh(vendor, target, Query(per_page=2))
+                with pytest.raises(FieldError) as raised:
+                    await rig.crm.validate(ref, {key: "abc"})
+                assert "pick" in str(raised.value), raised.value
+                if others.records:
+                    some = others.records[0].id
+                    assert await rig.crm.validate(ref, {key: some}) == {key: some}
+                checked += 1
+    finally:
+        await close(rig)
+    # ActiveCampaign's and SalesSeek's writable references are picked among choices
+    assert checked or vendor in ("activecampaign", "salesseek")

@@ -49,6 +49,7 @@ from crmtui.service.events import (
     Listener,
     Notice,
     RecordChanged,
+    Severity,
     StatusChanged,
 )
 from crmtui.service.outbox import NOTE_KIND, Outbox, note_target
@@ -663,7 +664,7 @@ class Crm:
         await self.outbox.wait_idle()
         return sent
 
-    def notice(self, text: str, severity: str = "information", profile: str = "") -> None:
+    def notice(self, text: str, severity: Severity = "information", profile: str = "") -> None:
         self.emit(Notice(text, severity, profile))
 
     # -- what the screens show of the profiles, the budget and the requests ---------------

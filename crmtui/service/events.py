@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from crmtui.model import RecordRef
+
+Severity = Literal["information", "warning", "error"]  # Textual's notification levels
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class Notice:
     """Something the user should read (an error, a conflict, a sent edit)."""
 
     text: str
-    severity: str = "information"  # information | warning | error
+    severity: Severity = "information"
     profile: str = ""
 
 

@@ -54,7 +54,7 @@ from typing import Any, TypeVar
 from crmtui.fields import html_to_text, same_value
 from crmtui.http import AuthError, CrmError, NotFound, Offline
 from crmtui.model import Activity, Change, ChangeOp, ChangeState, Record, RecordRef, utcnow
-from crmtui.service.events import ListChanged, Notice, OutboxChanged, RecordChanged
+from crmtui.service.events import ListChanged, Notice, OutboxChanged, RecordChanged, Severity
 from crmtui.service.ports import Ports
 from crmtui.store import ChangeBusy, ClaimLost
 from crmtui.store.outbox import owner_id
@@ -134,7 +134,7 @@ class Outbox:
         """Tell the listeners how many changes of ``profile`` are queued now."""
         self.ports.emit(OutboxChanged(profile, self.store.queued_count(profile)))
 
-    def _notice(self, text: str, severity: str, profile: str) -> None:
+    def _notice(self, text: str, severity: Severity, profile: str) -> None:
         self.ports.emit(Notice(text, severity, profile))
 
     async def flush_all(self, profiles: list[str]) -> int:

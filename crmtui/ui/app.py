@@ -155,7 +155,7 @@ class CrmApp(App[None]):
 
     def _on_service_event(self, event: Event) -> None:
         if isinstance(event, Notice):
-            self.notify(event.text, severity=event.severity, timeout=8)  # type: ignore[arg-type]
+            self.notify(event.text, severity=event.severity, timeout=8)
         for screen in self.screen_stack:
             screen.post_message(CrmEvent(event))
         for bar in self.screen.query(StatusBar):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
@@ -14,9 +15,9 @@ if TYPE_CHECKING:
 
 
 class CrmCommands(Provider):
-    def _actions(self) -> list[tuple[str, str, object]]:
+    def _actions(self) -> list[tuple[str, str, Callable[[], object]]]:
         app = cast("CrmApp", self.app)
-        actions: list[tuple[str, str, object]] = [
+        actions: list[tuple[str, str, Callable[[], object]]] = [
             ("Search all records", "Search every profile's cached records", app.action_search),
             ("Outbox", "Queued edits: retry, discard, resolve conflicts", app.action_outbox),
             ("Request log", "Recent requests with status and timing", app.action_request_log),
@@ -40,7 +41,7 @@ class CrmCommands(Provider):
     async def discover(self) -> Hits:
         for title, help_text, action in self._actions():
             # profile names and theme labels are the user's files' words: never markup
-            yield DiscoveryHit(inert(title), action, help=markup_literal(help_text))  # type: ignore[arg-type]
+            yield DiscoveryHit(inert(title), action, help=markup_literal(help_text))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -48,7 +49,7 @@ class CrmCommands(Provider):
             score = matcher.match(title)
             if score > 0:
                 shown = matcher.highlight(markup_literal(title))
-                yield Hit(score, shown, action, help=markup_literal(help_text))  # type: ignore[arg-type]
+                yield Hit(score, shown, action, help=markup_literal(help_text))
         app = cast("CrmApp", self.app)
         if len(query) >= 2:
             for record in app.crm.search(query, limit=8):

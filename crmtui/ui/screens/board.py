@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.style import Style
 from rich.text import Text
@@ -44,6 +44,9 @@ from crmtui.ui.messages import CrmEvent
 from crmtui.ui.themes import choice_tone, record_tone, tone_style
 from crmtui.ui.widgets.record_table import fit
 from crmtui.ui.widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from crmtui.ui.app import CrmApp
 
 CARD_LINES = 4  # three lines of card and one of space
 HEADER_LINES = 3
@@ -422,8 +425,11 @@ class BoardScreen(Screen[None]):
 
     def on_crm_event(self, message: CrmEvent) -> None:
         event = message.event
-        mine = isinstance(event, ListChanged) and event.kind == self.info.kind
-        if (mine or isinstance(event, OutboxChanged)) and event.profile == self.profile:  # type: ignore[union-attr]
+        if (
+            isinstance(event, ListChanged | OutboxChanged)
+            and event.profile == self.profile
+            and (isinstance(event, OutboxChanged) or event.kind == self.info.kind)
+        ):
             self.fill()
 
     def on_screen_resume(self) -> None:
@@ -473,7 +479,7 @@ class BoardScreen(Screen[None]):
     def action_open(self) -> None:
         record = self.current
         if record is not None:
-            self.app.open_record(record.ref, record.title)  # type: ignore[attr-defined]
+            cast("CrmApp", self.app).open_record(record.ref, record.title)
 
     def action_move(self, delta: int) -> None:
         record = self.current

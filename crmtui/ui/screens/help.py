@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,7 +18,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "dismiss", "Close"),
     ]
 
-    def __init__(self, under: Screen) -> None:
+    def __init__(self, under: Screen[Any]) -> None:
         super().__init__()
         self.under = under
 
@@ -40,8 +40,8 @@ class HelpScreen(ModalScreen[None]):
             row = keys.setdefault((label, binding.action), [])
             if shown not in row:
                 row.append(shown)
-        for (label, action), shown in keys.items():
-            table.add_row(inert(" ".join(shown)), inert(label), key=f"{action}:{label}")
+        for (label, action), all_keys in keys.items():
+            table.add_row(inert(" ".join(all_keys)), inert(label), key=f"{action}:{label}")
         table.add_row("ctrl+p", "Command palette")
 
     async def action_dismiss(self, result: None = None) -> None:

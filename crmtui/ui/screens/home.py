@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,6 +17,9 @@ from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.vim import VimDataTable
+
+if TYPE_CHECKING:
+    from crmtui.ui.app import CrmApp
 
 
 class HomeScreen(Screen[None]):
@@ -80,14 +83,14 @@ class HomeScreen(Screen[None]):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
-            self.app.open_profile(event.row_key.value)  # type: ignore[attr-defined]
+            cast("CrmApp", self.app).open_profile(event.row_key.value)
 
     def action_open(self) -> None:
         table = self.query_one(DataTable)
         if table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             if key:
-                self.app.open_profile(key)  # type: ignore[attr-defined]
+                cast("CrmApp", self.app).open_profile(key)
 
     def action_check(self) -> None:
         """Reach every profile (loads its kinds), so the status column tells the truth."""

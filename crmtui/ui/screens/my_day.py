@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import on, work
@@ -31,6 +31,9 @@ from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.vim import VimDataTable
+
+if TYPE_CHECKING:
+    from crmtui.ui.app import CrmApp
 
 READ = 500  # cached tasks read per window
 MAX_READ = 20_000  # per profile: My day never reads a whole huge cache
@@ -249,7 +252,7 @@ class MyDayScreen(Screen[None]):
     def _open(self, key: str | None) -> None:
         ref = self.refs.get(key or "")
         if ref is not None:
-            self.app.open_record(ref)  # type: ignore[attr-defined]
+            cast("CrmApp", self.app).open_record(ref)
 
 
 def refresh_queries(info: KindInfo) -> list[Query]:

@@ -6,7 +6,7 @@ looks in the vendor's app and chooses send again (``r``), it arrived (``m``) or 
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -19,6 +19,9 @@ from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.vim import VimDataTable
+
+if TYPE_CHECKING:
+    from crmtui.ui.app import CrmApp
 
 STATE_TEXT = {
     ChangeState.PENDING: "queued",
@@ -146,4 +149,4 @@ class OutboxScreen(Screen[None]):
 
             self.app.push_screen(ConflictScreen(self.crm, change))
         elif not change.ref.id.startswith("local:") or change.ref.kind != "note":
-            self.app.open_record(change.ref)  # type: ignore[attr-defined]
+            cast("CrmApp", self.app).open_record(change.ref)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual import events, on, work
@@ -34,11 +34,20 @@ from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.timeline import Timeline
 
+if TYPE_CHECKING:
+    from crmtui.ui.app import CrmApp
+
 TITLE_LIMIT = 300  # characters of the heading (title and summary are vendor text: cut, inert)
 HOLD_KEYS = 5.0  # seconds the keys typed at a record being opened wait for it, at most
 
 
-class InOrderKeys:
+if TYPE_CHECKING:
+    _Keyed = Widget  # the mixin's methods run on a Widget (FieldList, FieldEditor)
+else:
+    _Keyed = object
+
+
+class InOrderKeys(_Keyed):
     """A widget whose own bindings act in the order the keys were typed.
 
     Textual runs a focused widget's (non-priority) bindings only once the key has bubbled
@@ -51,15 +60,14 @@ class InOrderKeys:
     """
 
     async def _on_key(self, event: events.Key) -> None:
-        widget: Widget = self  # type: ignore[assignment]
-        for binding in widget._bindings.key_to_bindings.get(event.key, ()):
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
             # ``Widget.run_action`` returns None: the key is the widget's once it has run
             # (escape went on to the screen and closed the record too)
-            await widget.run_action(binding.action)
+            await self.run_action(binding.action)
             event.stop()
             event.prevent_default()
             return
-        await super()._on_key(event)  # type: ignore[misc]
+        await super()._on_key(event)
 
 
 async def caught_up(widget: Widget) -> None:
@@ -74,6 +82,15 @@ async def caught_up(widget: Widget) -> None:
         # a widget too busy to answer: act rather than hang the app
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(done.wait(), timeout=2)
+
+
+class RelatedItem(ListItem):
+    """A related record in the list (vendor text, inert); selecting it opens the record."""
+
+    def __init__(self, label: str, target: RecordRef, title: str) -> None:
+        super().__init__(Label(inert(label)), classes="related-item")
+        self.target = target
+        self.title = title  # the heading until the record is read
 
 
 class FieldList(InOrderKeys, ListView):
@@ -436,10 +453,8 @@ class RecordScreen(Screen[None]):
         related.clear()
         for label, refs in record.related.items():
             for ref in refs:
-                item = ListItem(Label(inert(f"{label}: {ref.title}")), classes="related-item")
-                item.target = RecordRef(profile=self.ref.profile, kind=ref.kind, id=ref.id)  # type: ignore[attr-defined]
-                item.title = ref.title  # type: ignore[attr-defined]
-                related.append(item)
+                target = RecordRef(profile=self.ref.profile, kind=ref.kind, id=ref.id)
+                related.append(RelatedItem(f"{label}: {ref.title}", target, ref.title))
         if not record.related:
             related.append(ListItem(Label("—")))
 
@@ -485,9 +500,8 @@ class RecordScreen(Screen[None]):
 
     @on(ListView.Selected, "#related")
     def _related_selected(self, event: ListView.Selected) -> None:
-        target = getattr(event.item, "target", None)
-        if target is not None:
-            self.app.open_record(target, getattr(event.item, "title", ""))  # type: ignore[attr-defined]
+        if isinstance(event.item, RelatedItem):
+            cast("CrmApp", self.app).open_record(event.item.target, event.item.title)
 
     def _current_item(self) -> FieldItem | None:
         fields = self.query_one("#fields", ListView)

@@ -9,7 +9,7 @@ the latest text arrived opens the first of those once they do.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,6 +24,9 @@ from crmtui.service import Crm
 from crmtui.text import inert
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.vim import VimOptionList
+
+if TYPE_CHECKING:
+    from crmtui.ui.app import CrmApp
 
 LABEL_LIMIT = 300  # characters of a result's title and summary
 
@@ -118,7 +121,7 @@ class SearchScreen(ModalScreen[None]):
         ref = self.refs.get(key or "")
         if ref is not None:
             self.dismiss()
-            self.app.open_record(ref)  # type: ignore[attr-defined]
+            cast("CrmApp", self.app).open_record(ref)
 
     def action_results(self) -> None:
         self.query_one(OptionList).focus()

@@ -10,7 +10,7 @@ filters by the vendor's list filters (the cache too where they are exact field v
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import on, work
@@ -31,6 +31,9 @@ from crmtui.ui.screens.filters import FilterScreen, describe, filter_specs
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.record_table import Column, RecordTable
 from crmtui.ui.widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from crmtui.ui.app import CrmApp
 
 PAGE = 100
 
@@ -303,7 +306,7 @@ class KindView(Vertical):
 
     @on(RecordTable.Opened)
     def _open(self, event: RecordTable.Opened) -> None:
-        self.app.open_record(event.record.ref, event.record.title)  # type: ignore[attr-defined]
+        cast("CrmApp", self.app).open_record(event.record.ref, event.record.title)
 
     @on(Input.Changed, ".list-search")
     def _search_changed(self, event: Input.Changed) -> None:

@@ -7,13 +7,15 @@ of config.toml moves the key in every list of the app.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, OptionList
 
+CellType = TypeVar("CellType")
 
-class VimDataTable(DataTable):
+
+class VimDataTable(DataTable[CellType]):
     """A ``DataTable`` (row cursor) with vim movement keys."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

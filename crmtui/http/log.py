@@ -89,7 +89,13 @@ def _forms(secret: str) -> set[str]:
 
 def _raw_forms(secret: str) -> set[bytes]:
     """``secret``'s bytes as text encodings may give them (looked for in base64)."""
-    found = {secret.encode(), secret.encode("utf-16-le")}
+    # URL-encoded too: a form body (``api_key=<quoted secret>``) echoed back in base64
+    found = {
+        secret.encode(),
+        secret.encode("utf-16-le"),
+        quote(secret, safe="").encode(),
+        quote_plus(secret).encode(),
+    }
     with contextlib.suppress(UnicodeEncodeError):
         found.add(secret.encode("latin-1"))
     return found

@@ -531,3 +531,14 @@ def test_a_secret_holding_escape_look_alikes_is_redacted_in_one_family(written: 
     redact.add("0000%01¡")
     out = redact(f"Refused [{written}] here")
     assert out == "Refused [•••] here"
+
+
+def test_a_form_body_holding_the_url_encoded_secret_echoed_in_base64_is_redacted() -> None:
+    """A proxy echoing the request body (``api_key=<URL-encoded secret>``) in base64."""
+    secret = "Xq9#p@ss/w+rd=&%:Zz~"
+    redact = Redactor()
+    redact.add(secret)
+    for body in (f"api_key={quote(secret, safe='')}", f"api_key={quote_plus(secret)}&x=1"):
+        echoed = base64.b64encode(body.encode()).decode()
+        out = redact(f"echo: {echoed}")
+        assert echoed not in out and REDACTED in out, (body, out)

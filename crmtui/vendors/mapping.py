@@ -752,7 +752,7 @@ class Resource:
                     raise Rejected(ctx.vendor, f"{what} has no field {key!r}")
                 put(body, f"{self.custom.path}.{key}", value)
                 continue
-            if not f.writable:
+            if not f.writable or not f.spec().writable:  # a field offered read-only too
                 raise Rejected(ctx.vendor, f"{f.label} cannot be changed in {ctx.vendor}")
             f.write(body, value, f.codec_in(self.codecs), ctx)
         return body

@@ -494,9 +494,14 @@ class SalesforceIQ(Vendor):
         body: Json = {}
         field_values: Json = {}  # {"fieldValues": ...}, sent after the item's own keys
         for key, value in values.items():
+            # the item's account (contact) is written only in an account (contact) list,
+            # as its specs say: another list's refuses it, never sends it
+            tied = {"company": "account", "contact": "contact"}.get(key)
+            if tied is not None and schema.list_type != tied:
+                raise Rejected(self.label, f"{schema.title}: {key!r} cannot be changed")
             if key == "name":
                 body["name"] = value or ""
-            elif key == "company" and schema.list_type == "account":
+            elif key == "company":
                 body["accountId"] = value
             elif key == "contact":
                 body["contactIds"] = [value] if value else []

@@ -8,11 +8,11 @@ users are a kind for lookups.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from crmtui.model import Choice, FieldType, Kind, KindInfo, Role
+from crmtui.model import Choice, FieldSpec, FieldType, Kind, KindInfo, Role
 from crmtui.vendors.mapping import Codec, Context, Field, Json, Resource, slug_key
 from crmtui.vendors.salesloft.codecs import (
     AS_IS,
@@ -97,6 +97,19 @@ class LoftResource(Resource):
     person: str = ""
     changeable: bool = False
     codecs: Mapping[FieldType, Codec] = field(default_factory=lambda: CODECS)
+
+    def specs(
+        self,
+        choices: Mapping[str, Iterable[Choice]] | None = None,
+        labels: Mapping[str, str] | None = None,
+        required: Mapping[str, bool] | None = None,
+    ) -> list[FieldSpec]:
+        """As declared; a kind crmtui may not change (its tab is not ``editable``: calls,
+        emails...) offers every field read only, so no field says otherwise."""
+        found = super().specs(choices, labels, required)
+        if self.changeable:
+            return found
+        return [s.model_copy(update={"writable": False, "required": False}) for s in found]
 
     def read(self, item: Mapping[str, Any], ctx: Context) -> Json:
         """The declared fields, then the custom fields as ``cf_<slug of name>``."""

@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import json
 import os
 import re
 import stat
 import tempfile
 import tomllib
+import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -415,12 +417,17 @@ class Config:
                     continue
                 problems += profile_errors(name, vendor, values)
                 profiles[name] = ProfileConfig(name, str(vendor), values)
-        if problems:
-            raise ConfigError("\n".join(f"{path}: {line}" for line in problems))
         keys = {  # action (binding id) -> key(s): "n" , "down,n" or ["down", "n"]
             str(k): ",".join(map(str, v)) if isinstance(v, list) else str(v)
-            for k, v in data.get("keys", {}).items()
+            for k, v in (data.get("keys") if isinstance(data.get("keys"), dict) else {}).items()
         }
+        problems += [
+            f"[keys] {_toml_key(name)} = {json.dumps(value)}: {problem}"
+            for name, value in keys.items()
+            if (problem := _key_problem(value))
+        ]
+        if problems:
+            raise ConfigError("\n".join(f"{path}: {line}" for line in problems))
         return cls(
             path=path,
             profiles=profiles,
@@ -428,7 +435,7 @@ class Config:
             keys=keys,
             exists=True,
             timezone=data.get("timezone"),
-            warnings=_loose_mode(path),
+            warnings=_loose_mode(path) + _key_clashes(keys),
         )
 
     def warn(self) -> None:
@@ -579,3 +586,52 @@ Or try everything first, with no account and no network:  crmtui demo
 
 def how_to(path: Path) -> str:
     return HOW_TO.format(path=path, vendors=" | ".join(sorted(vendors.available())))
+
+
+_MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
+_KEY_EXAMPLE = 'expected a key such as "ctrl+q", "j", "f5", "pagedown" or several: "down,j"'
+
+
+@cache
+def _key_names() -> frozenset[str]:
+    """Every key name Textual gives a key press (``down``, ``pagedown``, ``f5``...)."""
+    from textual import keys
+
+    names = {key.value.rsplit("+", 1)[-1] for key in keys.Keys}
+    names |= set(keys.KEY_ALIASES) | set(keys.KEY_NAME_REPLACEMENTS.values())
+    return frozenset(names | {"space", "enter", "tab", "backspace"})
+
+
+def _key_problem(value: str) -> str | None:
+    """Why ``value`` (one [keys] entry: keys separated by commas) names no key, or None."""
+    parts = [part.strip() for part in value.split(",")]
+    if not any(parts):
+        return f"no key given; {_KEY_EXAMPLE}"
+    for part in parts:
+        *modifiers, name = part.split("+") if part != "+" else ["+"]
+        if not part or not name or any(m not in _MODIFIERS for m in modifiers):
+            return f"{json.dumps(part)} is not a key; {_KEY_EXAMPLE}"
+        if len(name) == 1 and name.isprintable():
+            continue
+        if name.lower() in _key_names():
+            continue
+        with contextlib.suppress(KeyError):  # a character by its name: question_mark
+            unicodedata.lookup(name.replace("_", " "))
+            continue
+        return f"{json.dumps(part)} is not a key; {_KEY_EXAMPLE}"
+    return None
+
+
+def _key_clashes(keys: dict[str, str]) -> list[str]:
+    """One warning per key that [keys] gives to more than one binding."""
+    owners: dict[str, list[str]] = {}
+    for name, value in keys.items():
+        for part in value.split(","):
+            if part.strip():
+                owners.setdefault(part.strip(), []).append(name)
+    return [
+        f"[keys]: {', '.join(names)} share the key {json.dumps(key)}; where they apply"
+        " together only one of them runs"
+        for key, names in owners.items()
+        if len(names) > 1
+    ]

@@ -425,3 +425,41 @@ def test_nothing_is_created_behind_a_dangling_linked_config(tmp_path: Path) -> N
     with pytest.raises(NotAFile, match="does not exist"):
         config.save()
     assert not target.exists() and not target.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ('"ctrl+definitely+not"', '"ctrl+definitely+not" is not a key'),
+        ('" , "', "no key given"),
+        ('""', "no key given"),
+        ('["down", "hyper+"]', '"hyper+" is not a key'),
+    ],
+)
+def test_a_keys_value_that_names_no_key_is_one_line_naming_it(
+    tmp_path: Path, value: str, shown: str
+) -> None:
+    """A [keys] value that is no key would leave the action with no key (ctrl+q no longer
+    quits): refused in one line with the binding, the value and an example."""
+    path = tmp_path / "config.toml"
+    path.write_text(f"[keys]\nquit = {value}\n")
+    path.chmod(0o600)
+    with pytest.raises(ConfigError) as raised:
+        Config.load(path)
+    (line,) = str(raised.value).splitlines()
+    assert "[keys] quit = " in line and shown in line and '"ctrl+q"' in line
+
+
+def test_keys_that_are_keys_load_and_a_key_given_twice_is_warned_about(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[keys]\nquit = "ctrl+shift+q,f10"\nhelp = "question_mark"\n'
+        'cursor_down = ["down", "j"]\nopen = "j"\n'
+    )
+    path.chmod(0o600)
+    config = Config.load(path)
+    assert config.keys["quit"] == "ctrl+shift+q,f10"
+    assert config.warnings == [
+        '[keys]: cursor_down, open share the key "j"; where they apply together only one'
+        " of them runs"
+    ]

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomlkit
@@ -54,7 +55,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import ErrorDetails
 
 from crmtui import files, locations, vendors
-from crmtui.http.urls import check_base_url
+from crmtui.http.urls import check_base_url, is_local_name
 from crmtui.http.urls import shown as shown_url
 from crmtui.vendors.base import Profile, Setting
 
@@ -94,6 +95,11 @@ def _check_base_url(value: str) -> str:
         check_base_url(value)
     except ValueError as exc:
         raise ValueError(f"{expected}; {exc}") from None
+    parts = urlsplit(value)
+    if parts.scheme.lower() == "http" and is_local_name(parts.hostname or ""):
+        # NAME.localhost over plain http is only ever a sandbox mounted in-process (tests,
+        # the demo): from a config file it would go to whatever the resolver answers
+        raise ValueError(f"{expected}; plain http to {parts.hostname} is for in-process sandboxes")
     return value
 
 

@@ -463,3 +463,18 @@ def test_keys_that_are_keys_load_and_a_key_given_twice_is_warned_about(tmp_path:
         '[keys]: cursor_down, open share the key "j"; where they apply together only one'
         " of them runs"
     ]
+
+
+def test_a_name_localhost_base_url_is_refused_when_the_config_loads(tmp_path: Path) -> None:
+    """``http://NAME.localhost`` is only ever an in-process sandbox: from a file it would go
+    wherever the resolver says, so it is refused at load, not at the first request."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[profiles.acme]\nvendor = "freshsales"\nbase_url = "http://evil.localhost/api/"\n'
+        'api_key_env = "K"\n'
+    )
+    path.chmod(0o600)
+    with pytest.raises(ConfigError) as raised:
+        Config.load(path)
+    (line,) = str(raised.value).splitlines()
+    assert "base_url" in line and "evil.localhost" in line and "https" in line

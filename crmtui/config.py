@@ -423,9 +423,10 @@ class Config:
                     continue
                 problems += profile_errors(name, vendor, values)
                 profiles[name] = ProfileConfig(name, str(vendor), values)
+        table = data.get("keys")
         keys = {  # action (binding id) -> key(s): "n" , "down,n" or ["down", "n"]
             str(k): ",".join(map(str, v)) if isinstance(v, list) else str(v)
-            for k, v in (data.get("keys") if isinstance(data.get("keys"), dict) else {}).items()
+            for k, v in (table if isinstance(table, dict) else {}).items()
         }
         problems += [
             f"[keys] {_toml_key(name)} = {json.dumps(value)}: {problem}"

@@ -69,3 +69,22 @@ async def test_free_text_in_a_reference_field_is_refused_and_an_id_taken(
         await close(rig)
     # ActiveCampaign's and SalesSeek's writable references are picked among choices
     assert checked or vendor in ("activecampaign", "salesseek")
+
+
+async def test_freshsales_a_custom_dropdown_is_saved_as_the_choice_text(tmp_path: Path) -> None:
+    """A Freshsales dropdown custom field could never be saved: its choices were the
+    choices' ids, which the API refuses (400), while records hold the text. It is sent
+    as the doc shows (``"cf_rating": "Excellent"``) and reads back as picked."""
+    rig = build("freshsales", tmp_path / "cache.sqlite3")
+    try:
+        specs = await rig.crm.fields("freshsales", "contact")
+        spec = next(s for s in specs if s.custom and s.type is FieldType.CHOICE and s.writable)
+        assert all(c.value == c.label for c in spec.choices)
+        record = (await rig.crm.refresh("freshsales", "contact", Query(per_page=1))).records[0]
+        ref = RecordRef(profile="freshsales", kind="contact", id=record.id)
+        picked = next(c.label for c in spec.choices if c.label != record.fields.get(spec.key))
+        await rig.crm.edit(ref, {spec.key: picked})
+        await rig.crm.send_now("freshsales")
+        assert (await rig.crm.get(ref)).fields[spec.key] == picked
+    finally:
+        await close(rig)

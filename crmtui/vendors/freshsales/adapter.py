@@ -179,7 +179,7 @@ class Freshsales(Vendor):
                 str(item.get("type")),
                 SETTINGS_TYPES,
                 required=bool(item.get("required")),
-                choices=_setting_choices(item),
+                choices=_custom_choices(item),
             )
             for item in settings.values()
             if _is_custom(item)
@@ -500,6 +500,13 @@ def _lookup(resource: FsResource, values: Mapping[str, Any]) -> tuple[str, Any] 
 
 def _is_custom(item: Json) -> bool:
     return str(item.get("name", "")).startswith("cf_") or item.get("default") is False
+
+
+def _custom_choices(item: Json) -> list[Choice]:
+    """A custom dropdown's choices by their text: a record holds the text and the API
+    takes it back as such (the doc's ``"cf_rating": "Excellent"``), not the choice's id,
+    which it refuses (400)."""
+    return [Choice(value=c.label, label=c.label) for c in _setting_choices(item)]
 
 
 def _setting_choices(item: Json) -> list[Choice]:

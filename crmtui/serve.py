@@ -131,6 +131,8 @@ def serve(command: Sequence[str], *, host: str, port: int, token: str | None = N
     ``localhost`` is bound as ``127.0.0.1``: the address comes from no resolver.
     """
     host = "127.0.0.1" if host.lower() == "localhost" else host
+    if host.startswith("[") and host.endswith("]"):  # [::1] as written in a URL: the address
+        host = host[1:-1]
     server = TokenServer(shlex.join(command), host=host, port=port, token=token or new_token())
     server.serve()
     return 0

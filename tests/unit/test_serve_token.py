@@ -142,3 +142,28 @@ def test_a_taken_port_is_one_line(tmp_path: Path) -> None:
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"crmtui: serve: cannot listen on 127.0.0.1:{port}")
     assert "token=" not in result.stdout  # the link is printed only once it listens
+
+
+def test_an_ipv6_loopback_host_in_brackets_is_bound(tmp_path: Path) -> None:
+    """``--host [::1]`` (as written in a URL) is the address ::1, not a name to resolve."""
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 here")
+    with socket.socket(socket.AF_INET6) as taken:
+        try:
+            taken.bind(("::1", 0))
+        except OSError:
+            pytest.skip("no ::1 here")
+        taken.listen()
+        port = taken.getsockname()[1]
+        port_args = ("--port", str(port))
+        result = subprocess.run(
+            [*(sys.executable, "-m", "crmtui", "serve", "--demo"), "--host", "[::1]", *port_args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "CRMTUI_HOME": str(tmp_path)},
+        )
+    # the port is taken on ::1 itself: binding reached the address (no resolver error)
+    assert result.returncode == 1
+    assert "Name or service not known" not in result.stderr
+    assert f"cannot listen on [::1]:{port}" in result.stderr or f"::1:{port}" in result.stderr

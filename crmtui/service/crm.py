@@ -284,11 +284,17 @@ class Crm:
     async def refresh(self, profile: str, kind: str, query: Query | None = None) -> Page:
         """Fetch one page from the vendor into the cache; listeners re-read their window."""
         page = await self.call(profile, self.adapter(profile).list_page(kind, query or Query()))
-        # A partial record (a search hit) only adds what the cache does not know yet.
-        fresh = [r for r in page.records if not r.partial or self.store.get_record(r.ref) is None]
-        self.store.upsert_records(fresh, synced_at=utcnow())
+        # In a thread: a page holding a record with a 20 MB field takes seconds to store,
+        # and the screens go on meanwhile (the store locks and orders its own writes).
+        await asyncio.to_thread(self._absorb, page.records)
         self.emit(ListChanged(profile, kind))
         return page
+
+    def _absorb(self, records: list[Record]) -> None:
+        """Store a page read from the vendor: a partial record (a search hit) only adds
+        what the cache does not know yet."""
+        fresh = [r for r in records if not r.partial or self.store.get_record(r.ref) is None]
+        self.store.upsert_records(fresh, synced_at=utcnow())
 
     async def sync(
         self,
@@ -390,20 +396,30 @@ class Crm:
         return stored or record
 
     def cached_timeline(self, ref: RecordRef) -> list[Activity] | None:
+        """The cached timeline, read on the caller's thread (``cached_timeline_async`` for
+        a screen: a 20 MB note takes a while to read and decode)."""
         return self.store.get_timeline(ref)
 
     async def timeline(self, ref: RecordRef) -> list[Activity]:
+        """The record's timeline from the vendor (cached for next time); the cache when
+        offline. The cache is read and written in a thread: a timeline holding a 20 MB
+        note takes a second or more to store, and the screens go on meanwhile."""
         if ref.id.startswith("local:"):
-            return self.store.get_timeline(ref) or []
+            return await self.cached_timeline_async(ref) or []
         try:
             activities = await self.call(
                 ref.profile, self.adapter(ref.profile).timeline(ref.kind, ref.id)
             )
         except Offline:
-            cached = self.store.get_timeline(ref)
+            cached = await self.cached_timeline_async(ref)
             if cached is None:
                 raise
             return cached
+        return await asyncio.to_thread(self._merge_timeline, ref, activities)
+
+    def _merge_timeline(self, ref: RecordRef, activities: list[Activity]) -> list[Activity]:
+        """Store the vendor's timeline with the entries it does not have yet (queued
+        notes, entries kept), newest first; returns what is stored."""
         fresh = {a.id for a in activities}
         pending = [
             a

@@ -27,6 +27,7 @@ Deletions on the server are not seen by an incremental sync (no vendor lists the
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import math
 import time
@@ -282,7 +283,10 @@ class Sync:
             except Offline as exc:
                 raise _kept(exc, run, info) from exc
             here += len(page.records)
-            self._absorb(profile, info.kind, page, run)
+            # in a thread: a page holding a 20 MB field takes seconds to store, and the
+            # screens go on meanwhile (pages are stored one after another, in order)
+            fresh = await asyncio.to_thread(self._store, profile, info.kind, page)
+            self._count(page, fresh, run)
             if page.next_cursor is None:
                 break
             store.put_sync_state(profile, info.kind, {**state, "run": run})
@@ -316,14 +320,19 @@ class Sync:
     async def _list(self, profile: str, adapter: Vendor, kind: str, query: Query) -> Page:
         return await self.ports.call(profile, adapter.list_page(kind, query))
 
-    def _absorb(self, profile: str, kind: str, page: Page, run: dict[str, Any]) -> None:
-        """Store the page's new or changed records and move the run's counters on."""
+    def _store(self, profile: str, kind: str, page: Page) -> int:
+        """Store the page's new or changed records; returns how many there were."""
         store = self.ports.store
         stamps = store.updated_stamps(profile, kind, [r.id for r in page.records])
         fresh = [r for r in page.records if _changed(r, stamps)]
         store.upsert_records(fresh, synced_at=utcnow())
+        return len(fresh)
+
+    @staticmethod
+    def _count(page: Page, fresh: int, run: dict[str, Any]) -> None:
+        """Move the run's counters on past a stored page (``fresh``: records written)."""
         run["records"] += len(page.records)
-        run["changed"] += len(fresh)
+        run["changed"] += fresh
         run["pages"] += 1
         run["cursor"] = page.next_cursor
         run["mark"] = _newest(page.records, run["mark"])

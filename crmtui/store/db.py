@@ -203,7 +203,18 @@ INSERT INTO records_fts_whole (rec)
     SELECT rowid FROM records WHERE length(CAST(fields AS BLOB)) > {INDEXED_CHARS};
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+# The same bound for a record's title and subtitle (a 20 MB job title is a contact's
+# subtitle: it was indexed whole, 11 MB of index). A row whose title or subtitle was
+# indexed whole, longer than the bound, is listed in ``records_fts_titles_whole`` and
+# taken out of the index with them whole (as ``records_fts_whole`` above, for the fields).
+_V6 = f"""
+CREATE TABLE records_fts_titles_whole (rec INTEGER PRIMARY KEY);
+INSERT INTO records_fts_titles_whole (rec)
+    SELECT rowid FROM records
+    WHERE length(title) > {INDEXED_CHARS} OR length(subtitle) > {INDEXED_CHARS};
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

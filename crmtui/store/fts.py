@@ -3,10 +3,11 @@
 The index is a contentless FTS5 table of (title, subtitle, ``search_text``) by the rowid
 of ``records``, kept in step by ``rows`` (the only writer of records). ``search_text`` is
 every text-like value of ``fields`` (names, emails, phones, domains, tags...) except
-dates and timestamps, each cut to its first ``INDEXED_CHARS`` characters; it is not
-stored, but derived from the stored fields whenever a row enters or leaves the index, so
-this function must stay what it is (a change to it needs a migration that re-indexes, or
-marks the rows indexed the old way: see ``records_fts_whole`` in ``db``).
+dates and timestamps, each cut to its first ``INDEXED_CHARS`` characters (the title and
+subtitle too: ``indexed``); it is not stored, but derived from the stored fields whenever
+a row enters or leaves the index, so this function must stay what it is (a change to it
+needs a migration that re-indexes, or marks the rows indexed the old way: see
+``records_fts_whole`` and ``records_fts_titles_whole`` in ``db``).
 
 User input never reaches FTS5 syntax: each whitespace-separated word becomes a quoted
 phrase (``"`` doubled), words with no letter or digit are dropped, and the last word is
@@ -40,6 +41,11 @@ def _texts(value: Any, limit: int | None) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from _texts(item, limit)
+
+
+def indexed(text: str | None) -> str | None:
+    """A title or subtitle as the index holds it: its first ``INDEXED_CHARS`` characters."""
+    return text[:INDEXED_CHARS] if text else text
 
 
 def search_text(fields: dict[str, Any], *, limit: int | None = INDEXED_CHARS) -> str:

@@ -52,6 +52,47 @@ COLUMNS = (
 )
 _PREFIXED = ", ".join(f"r.{name.strip()}" for name in COLUMNS.split(","))
 
+# A list, a board, My day and search show a record on one line: their rows carry the
+# first ``PREVIEW_CHARS`` characters of a long title or subtitle, and of each text value
+# of a record whose fields take more than ``PREVIEW_ROW`` bytes of JSON (cut by SQLite,
+# so a 20 MB value is never read whole into a window, on the event loop), and are marked
+# ``partial``. ``get_record`` reads a record whole.
+PREVIEW_CHARS = 1_000
+PREVIEW_ROW = 64 * 1024
+
+
+def _cut(column: str) -> str:
+    return (
+        f"CASE WHEN length(CAST({column} AS BLOB)) > {PREVIEW_CHARS}"
+        f" THEN substr({column}, 1, {PREVIEW_CHARS}) ELSE {column} END"
+    )
+
+
+_LONG_FIELDS = f"length(CAST(r.fields AS BLOB)) > {PREVIEW_ROW}"
+_PREVIEW_FIELDS = (
+    f"CASE WHEN {_LONG_FIELDS} THEN (SELECT json_group_object(key, CASE type"
+    f" WHEN 'text' THEN substr(value, 1, {PREVIEW_CHARS})"
+    " WHEN 'true' THEN json('true') WHEN 'false' THEN json('false')"
+    " WHEN 'array' THEN json(value) WHEN 'object' THEN json(value)"
+    " ELSE value END) FROM json_each(r.fields)) ELSE r.fields END"
+)
+_CUT = (
+    f"{_LONG_FIELDS} OR length(CAST(r.title AS BLOB)) > {PREVIEW_CHARS}"
+    f" OR length(CAST(r.subtitle AS BLOB)) > {PREVIEW_CHARS}"
+)
+# ``COLUMNS`` of ``records r`` as a window carries them, and whether anything was cut.
+_PREVIEWED = (
+    ", ".join(
+        _cut(f"r.{name}")
+        if name in ("title", "subtitle")
+        else _PREVIEW_FIELDS
+        if name == "fields"
+        else f"r.{name}"
+        for name in (name.strip() for name in COLUMNS.split(","))
+    )
+    + f", {_CUT}"
+)
+
 UPSERT = """
 INSERT INTO records (vendor, profile, kind, id, title, subtitle, created_at, updated_at,
     remote_url, fields, related, synced_at, is_deleted, server)
@@ -168,27 +209,36 @@ def _stored(params: tuple[Any, ...]) -> tuple[Any, ...]:
 @dataclass
 class _Row:
     """An existing row: its rowid, its columns (``_STORED``), and whether it was indexed
-    with its values whole (``records_fts_whole``)."""
+    with its values whole (``records_fts_whole``), and its title and subtitle whole
+    (``records_fts_titles_whole``)."""
 
     rowid: int
     columns: tuple[Any, ...]
     whole: bool
+    titles_whole: bool = False
 
     def index_entry(self) -> tuple[Any, ...]:
         """(rowid, title, subtitle, search text): what the index holds for the row."""
         text = stored_search_text(self.columns[9], whole=self.whole)
-        return (self.rowid, self.columns[4], self.columns[5], text)
+        return (self.rowid, *_titles(self.columns[4], self.columns[5], self.titles_whole), text)
+
+
+def _titles(title: str | None, subtitle: str | None, whole: bool) -> tuple[str | None, ...]:
+    """A row's title and subtitle as the index holds them (``whole``: as indexed before
+    they were cut to ``fts.INDEXED_CHARS``)."""
+    return (title, subtitle) if whole else (fts.indexed(title), fts.indexed(subtitle))
 
 
 def _by_key(
     conn: sqlite3.Connection, keys: Iterable[tuple[str, str, str]], columns: str
 ) -> Iterator[tuple[tuple[str, str, str], list[Any]]]:
-    """``columns`` of the existing rows among ``keys`` (of ``records r`` and, when it
-    lists them, ``records_fts_whole w``), by key."""
+    """``columns`` of the existing rows among ``keys`` (of ``records r`` and, when they
+    list them, ``records_fts_whole w`` and ``records_fts_titles_whole t``), by key."""
     for (profile, kind), ids in _grouped(keys).items():
         cursor = conn.execute(
             f"SELECT r.id, {columns} FROM records r"
             " LEFT JOIN records_fts_whole w ON w.rec = r.rowid"
+            " LEFT JOIN records_fts_titles_whole t ON t.rec = r.rowid"
             " WHERE r.profile = ? AND r.kind = ? AND r.id IN (SELECT value FROM json_each(?))",
             (profile, kind, dumps(ids)),
         )
@@ -200,8 +250,8 @@ def _existing(
     conn: sqlite3.Connection, keys: Iterable[tuple[str, str, str]]
 ) -> dict[tuple[str, str, str], _Row]:
     """The existing rows among ``keys``."""
-    found = _by_key(conn, keys, f"r.rowid, w.rec IS NOT NULL, {_STORED}")
-    return {k: _Row(v[0], tuple(v[2:]), bool(v[1])) for k, v in found}
+    found = _by_key(conn, keys, f"r.rowid, w.rec IS NOT NULL, t.rec IS NOT NULL, {_STORED}")
+    return {k: _Row(v[0], tuple(v[3:]), bool(v[1]), bool(v[2])) for k, v in found}
 
 
 def _rowids(
@@ -213,7 +263,7 @@ def _rowids(
 
 def _unindex(conn: sqlite3.Connection, rows: Iterable[_Row]) -> None:
     """Take rows out of the contentless search index (with the text they were indexed
-    with) and off ``records_fts_whole``."""
+    with) and off ``records_fts_whole`` and ``records_fts_titles_whole``."""
     rows = list(rows)
     conn.executemany(
         "INSERT INTO records_fts (records_fts, rowid, title, subtitle, search_text)"
@@ -222,6 +272,10 @@ def _unindex(conn: sqlite3.Connection, rows: Iterable[_Row]) -> None:
     )
     conn.executemany(
         "DELETE FROM records_fts_whole WHERE rec = ?", ((r.rowid,) for r in rows if r.whole)
+    )
+    conn.executemany(
+        "DELETE FROM records_fts_titles_whole WHERE rec = ?",
+        ((r.rowid,) for r in rows if r.titles_whole),
     )
 
 
@@ -259,6 +313,7 @@ def write_many(
         if key in changed
         and (
             row.whole
+            or row.titles_whole
             or row.columns[4:6] != batch[key][4:6]
             or (row.columns[9] != batch[key][9] and row.index_entry()[3] != text(key))
         )
@@ -271,7 +326,7 @@ def write_many(
     rowids.update(_rowids(conn, [k for k in fresh if k not in old]))
     conn.executemany(
         "INSERT INTO records_fts (rowid, title, subtitle, search_text) VALUES (?, ?, ?, ?)",
-        ((rowids[k], batch[k][4], batch[k][5], text(k)) for k in fresh),
+        ((rowids[k], *_titles(batch[k][4], batch[k][5], False), text(k)) for k in fresh),
     )
     if raws:
         rowids.update(_rowids(conn, [k for k in raws if k not in rowids]))
@@ -310,8 +365,8 @@ def _related_refs(text: str) -> dict[str, list[RelatedRef]]:
     }
 
 
-def to_record(row: Sequence[Any], raw: str | None = None) -> Record:
-    """A ``Record`` from the columns in ``COLUMNS`` order.
+def to_record(row: Sequence[Any], raw: str | None = None, *, partial: bool = False) -> Record:
+    """A ``Record`` from the columns in ``COLUMNS`` order (``partial``: values were cut).
 
     Rows were validated when they were written, so they are not validated again: a
     window of 128 rows costs a fraction of a millisecond instead of a few.
@@ -330,7 +385,7 @@ def to_record(row: Sequence[Any], raw: str | None = None) -> Record:
         "fields": _json(fields),
         "related": _related_refs(related),
         "raw": json.loads(raw) if raw else {},
-        "partial": False,
+        "partial": partial,
     }
     if not _FAST:
         return Record.model_construct(**values)
@@ -413,24 +468,30 @@ def delete(conn: sqlite3.Connection, ref: RecordRef) -> None:
 def delete_profile(conn: sqlite3.Connection, profile: str) -> None:
     """Remove every row of a profile and its index entries (one statement each)."""
     found = conn.execute(
-        "SELECT r.rowid, r.title, r.subtitle, r.fields, w.rec IS NOT NULL FROM records r"
-        " LEFT JOIN records_fts_whole w ON w.rec = r.rowid WHERE r.profile = ?",
+        "SELECT r.rowid, r.title, r.subtitle, r.fields, w.rec IS NOT NULL, t.rec IS NOT NULL"
+        " FROM records r LEFT JOIN records_fts_whole w ON w.rec = r.rowid"
+        " LEFT JOIN records_fts_titles_whole t ON t.rec = r.rowid WHERE r.profile = ?",
         (profile,),
     )
     conn.executemany(
         "INSERT INTO records_fts (records_fts, rowid, title, subtitle, search_text)"
         " VALUES ('delete', ?, ?, ?, ?)",
-        ((r, t, s, stored_search_text(f, whole=w)) for r, t, s, f, w in found.fetchall()),
+        (
+            (rowid, *_titles(title, subtitle, whole_titles), stored_search_text(f, whole=whole))
+            for rowid, title, subtitle, f, whole, whole_titles in found.fetchall()
+        ),
     )
-    conn.execute(
-        "DELETE FROM records_fts_whole WHERE rec IN (SELECT rowid FROM records WHERE profile = ?)",
-        (profile,),
-    )
+    for table in ("records_fts_whole", "records_fts_titles_whole"):
+        conn.execute(
+            f"DELETE FROM {table} WHERE rec IN (SELECT rowid FROM records WHERE profile = ?)",
+            (profile,),
+        )
     conn.execute("DELETE FROM records WHERE profile = ?", (profile,))
 
 
 def select_rowids(conn: sqlite3.Connection, rowids: Sequence[int]) -> list[Record]:
-    """Records (without raw) by rowid, in the order of ``rowids`` (primary-key lookups)."""
+    """Records (without raw, long texts previewed: ``PREVIEW_CHARS``) by rowid, in the
+    order of ``rowids`` (primary-key lookups)."""
     if not rowids:
         return []
     ids = list(rowids)
@@ -439,12 +500,18 @@ def select_rowids(conn: sqlite3.Connection, rowids: Sequence[int]) -> list[Recor
         where, params = f"r.rowid IN ({', '.join('?' * len(ids))})", ids
     else:
         where, params = "r.rowid IN (SELECT value FROM json_each(?))", [dumps(ids)]
-    found = conn.execute(f"SELECT r.rowid, {_PREFIXED} FROM records r WHERE {where}", params)
+    found = conn.execute(f"SELECT r.rowid, {_PREVIEWED} FROM records r WHERE {where}", params)
     by_rowid = {row[0]: row[1:] for row in found}
-    return [to_record(by_rowid[rowid]) for rowid in ids if rowid in by_rowid]
+    return [_previewed(by_rowid[rowid]) for rowid in ids if rowid in by_rowid]
 
 
 def select_records(conn: sqlite3.Connection, tail: str, params: Sequence[Any]) -> list[Record]:
-    """Records (without raw) from ``records r`` followed by ``tail`` (joins, where, order)."""
-    rows = conn.execute(f"SELECT {_PREFIXED} FROM records r {tail}", params).fetchall()
-    return [to_record(row) for row in rows]
+    """Records (without raw, long texts previewed: ``PREVIEW_CHARS``) from ``records r``
+    followed by ``tail`` (joins, where, order)."""
+    rows = conn.execute(f"SELECT {_PREVIEWED} FROM records r {tail}", params).fetchall()
+    return [_previewed(row) for row in rows]
+
+
+def _previewed(row: Sequence[Any]) -> Record:
+    """A record from a row of ``_PREVIEWED``."""
+    return to_record(row[:-1], partial=bool(row[-1]))

@@ -74,6 +74,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from crmtui import jsonslices
 from crmtui.http import errors
 from crmtui.http.limiter import RateLimiter
 from crmtui.http.log import LogEntry, Redactor, RequestLog, guard_library_logs
@@ -244,7 +245,13 @@ def _refuse_constant(name: str) -> Any:
 
 
 def loads(content: bytes | str) -> Any:
-    """Strict JSON: refuses ``NaN``, ``Infinity`` and ``-Infinity`` (``_NonFinite``)."""
+    """Strict JSON: refuses ``NaN``, ``Infinity`` and ``-Infinity`` (``_NonFinite``).
+
+    A large body's long strings are decoded a slice at a time (``jsonslices``): the
+    thread decoding a reply with a 20 MB field lets the event loop run meanwhile.
+    """
+    if len(content) >= LARGE_BODY:
+        return jsonslices.loads(content, parse_constant=_refuse_constant)
     return jsonlib.loads(content, parse_constant=_refuse_constant)
 
 

@@ -411,6 +411,8 @@ class Database:
         self.conn = connect(path)
         self.lock = threading.RLock()
         self.side_lock = threading.Lock()  # one long side write at a time
+        self.aside_lock = threading.Lock()  # the connection of ``read_aside``
+        self._aside: sqlite3.Connection | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -437,6 +439,29 @@ class Database:
             yield self.conn
 
     @contextmanager
+    def read_aside(self) -> Iterator[sqlite3.Connection]:
+        """A read on a connection of its own, off the main one's lock: a thread reading a
+        record with a 20 MB field held that lock for a good part of a second, and the
+        UI's reads (the status line's count of queued edits) waited for it on the event
+        loop. The main connection when this thread is inside a transaction on it (its own
+        writes are not committed yet), or for an in-memory database (no second one).
+        """
+        nested = str(self.path) == MEMORY
+        if not nested and self.lock.acquire(blocking=False):  # free, or held by this thread
+            try:
+                nested = self.conn.in_transaction
+            finally:
+                self.lock.release()
+        if nested:
+            with self.read() as conn:
+                yield conn
+            return
+        with self.aside_lock:
+            if self._aside is None:
+                self._aside = connect(self.path)
+            yield self._aside
+
+    @contextmanager
     def side(self) -> Iterator[sqlite3.Connection]:
         """A second connection for long writes (index builds) off the UI's lock.
 
@@ -457,6 +482,10 @@ class Database:
     def close(self) -> None:
         with self.lock:
             self.conn.close()
+        with self.aside_lock:
+            if self._aside is not None:
+                self._aside.close()
+                self._aside = None
 
 
 class HasDatabase:

@@ -144,10 +144,11 @@ class RecordsMixin(HasDatabase):
         after its refresh read it). Each caller gets its own copy.
         """
         kept: tuple[Any, Any, Any] | None = self.__dict__.get("_large_row")
-        with self._db.read() as conn:
+        with self._db.read_aside() as conn:  # a 20 MB row takes a while: off the UI's lock
             # nothing written by this connection (total_changes) or another one
             # (data_version, which a commit elsewhere moves) since: the row is the same
-            state = (ref, conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            state = (ref, id(conn), version, conn.total_changes)  # each connection counts
             same = kept is not None and kept[0] == state
             row = kept[1] if same and kept is not None else rows.fetch(conn, ref)
         found: tuple[rows.Version, rows.Version | None] | None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from crmtui import jsonslices
 from crmtui.model import Record, RecordRef, RelatedRef
 from crmtui.store import fts
 from crmtui.store.db import dumps, from_text, to_text
@@ -125,7 +126,7 @@ class Version:
 
     @classmethod
     def from_json(cls, text: str) -> Version:
-        data = json.loads(text)
+        data = _loads(text)
         return cls(Record.model_validate(data["record"]), bool(data["deleted"]))
 
     def deleted_as(self, deleted: bool) -> Version:
@@ -384,7 +385,7 @@ def to_record(row: Sequence[Any], raw: str | None = None, *, partial: bool = Fal
         "remote_url": url,
         "fields": _json(fields),
         "related": _related_refs(related),
-        "raw": json.loads(raw) if raw else {},
+        "raw": _loads(raw) if raw else {},
         "partial": partial,
     }
     if not _FAST:
@@ -406,7 +407,15 @@ _SCAN = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 def _json(text: str) -> Any:
     """``json.loads`` of text this module wrote (valid JSON, no surrounding space),
     without its checks around the C scanner: a third of a window's parse time."""
+    if len(text) > jsonslices.SLICE:
+        return jsonslices.loads(text)  # a long field: the event loop runs between slices
     return _SCAN(text, 0)[0]
+
+
+def _loads(text: str) -> Any:
+    """``json.loads``; a long text (a 20 MB field) a slice at a time (``jsonslices``), so
+    a thread reading it lets the event loop run."""
+    return jsonslices.loads(text) if len(text) > jsonslices.SLICE else json.loads(text)
 
 
 # The fast path holds while a record's fields are exactly these (in this order), and the

@@ -1,0 +1,155 @@
+"""The record screen is up before its record is read, and keys typed meanwhile act in order.
+
+A record with a field of megabytes takes a while to read from the cache; the screen
+shows the title the list showed at once, reads the record off the event loop, and the
+keys typed before it is in wait for it: they are neither lost nor sent to an empty list.
+Here the cache read waits for an event the test sets, and the vendor's own record (the
+screen's refresh) is held back, so only the cache can fill the screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from textual import events
+from textual.widgets import Static
+
+from crmtui.model import Record, RecordRef
+from crmtui.ui.screens.home import HomeScreen
+from crmtui.ui.screens.record import FieldItem, RecordScreen
+from crmtui.ui.screens.text_view import TextViewScreen
+from crmtui.ui.widgets.long_text import LongText
+from tests.helpers.ui import Demo, wait_for
+
+SIZE = (150, 45)
+FS = "demo-freshsales"
+CONTACT = RecordRef(profile=FS, kind="contact", id="16000001")
+VALUE = ("Budget line for the quarterly review. " * 40 + "\n") * 3000  # about 4.6 MB
+
+
+class Gates:
+    """The screen's cache read and the vendor's record, each held until set."""
+
+    def __init__(self, demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.cache, self.vendor = asyncio.Event(), asyncio.Event()
+        self.reads: list[RecordRef] = []
+        crm = demo.crm
+        cached, get = crm.cached_async, crm.get
+
+        async def held_read(ref: RecordRef) -> Record | None:
+            self.reads.append(ref)
+            await self.cache.wait()
+            return await cached(ref)
+
+        async def held_get(ref: RecordRef) -> Record:
+            await self.vendor.wait()
+            return await get(ref)
+
+        monkeypatch.setattr(crm, "cached_async", held_read)
+        monkeypatch.setattr(crm, "get", held_get)
+
+
+async def opened(pilot: Any, demo: Demo, monkeypatch: pytest.MonkeyPatch) -> tuple[Gates, str]:
+    """The contact (with its long job title) cached, its screen opened from its title,
+    the cache read not landed yet; returns the gates and the title."""
+    demo.db.contacts[int(CONTACT.id)]["job_title"] = VALUE
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
+    await demo.crm.fields(FS, "contact")
+    record = await demo.crm.get(CONTACT)  # cached, as after a sync
+    assert record.fields["job_title"] == VALUE
+    gates = Gates(demo, monkeypatch)
+    pilot.app.open_record(CONTACT, record.title)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RecordScreen))
+    screen = pilot.app.screen
+    await wait_for(pilot, lambda: screen.is_mounted and gates.reads)
+    return gates, record.title
+
+
+def type_ahead(app: Any, *keys: str) -> None:
+    """Keys as a terminal sends them: each posted at once, none waiting for the app
+    (``pilot.press`` waits until the app has taken each key)."""
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+def heading(screen: RecordScreen) -> str:
+    return str(screen.query_one("#record-title", Static).render())
+
+
+def downs(demo: Demo, key: str) -> list[str]:
+    """The keys that highlight field ``key`` (the first down highlights the first field)."""
+    return ["down"] * ([s.key for s in demo.crm.cached_fields(FS, "contact")].index(key) + 1)
+
+
+async def test_the_screen_is_up_with_the_lists_title_before_the_record_is_read(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with demo.app.run_test(size=SIZE) as pilot:
+        gates, title = await opened(pilot, demo, monkeypatch)
+        screen = pilot.app.screen
+        assert isinstance(screen, RecordScreen)
+        await pilot.pause()
+        assert heading(screen) == f"Contact: {title}"  # drawn now, the read still held
+        assert screen.record is None and not screen.query(FieldItem)
+
+        gates.cache.set()  # the cached record lands: its values fill the fields
+        await wait_for(pilot, lambda: screen.query(FieldItem))
+        items = {item.spec.key: item for item in screen.query(FieldItem)}
+        job = items["job_title"]
+        assert job.value == VALUE
+        assert "shows it all" in str(job.more_label.render())  # cut, with its marker
+        assert title in heading(screen)
+        gates.vendor.set()
+
+
+async def test_keys_typed_before_the_record_is_in_act_on_it_in_order(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with demo.app.run_test(size=SIZE) as pilot:
+        gates, _ = await opened(pilot, demo, monkeypatch)
+        # down to the long job title and v, typed with no pause before the record is in
+        type_ahead(pilot.app, *downs(demo, "job_title"), "v")
+        await asyncio.sleep(0.05)  # not pilot.pause: it waits for the app to take the keys
+        assert isinstance(pilot.app.screen, RecordScreen)  # nothing acted on an empty list
+        assert not pilot.app.screen.query(FieldItem)
+        gates.cache.set()
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, TextViewScreen))
+        viewer = pilot.app.screen.query_one(LongText)
+        assert viewer.text == VALUE  # the highlighted field, whole
+        gates.vendor.set()
+
+
+async def test_an_edit_typed_before_the_record_is_in_starts_from_its_value(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with demo.app.run_test(size=SIZE) as pilot:
+        gates, _ = await opened(pilot, demo, monkeypatch)
+        key = "last_name"
+        cached = demo.crm.cached(CONTACT)
+        assert cached is not None
+        before = cached.fields[key]
+        # e, a letter and enter, typed before the record is in: the editor opens on the
+        # field's value (not an empty box), the letter goes into it, enter saves
+        type_ahead(pilot.app, *downs(demo, key), "e", "end", "X", "enter")
+        await asyncio.sleep(0.05)  # not pilot.pause: it waits for the app to take the keys
+        assert not demo.crm.changes(FS)
+        gates.cache.set()
+        gates.vendor.set()  # the edit is sent: the vendor gets the value typed
+        contact = demo.db.contacts[int(CONTACT.id)]
+        await wait_for(pilot, lambda: contact[key] == f"{before}X")
+
+
+async def test_escape_before_the_record_is_in_goes_back(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with demo.app.run_test(size=SIZE) as pilot:
+        gates, _ = await opened(pilot, demo, monkeypatch)
+        type_ahead(pilot.app, "escape")
+        await asyncio.sleep(0.05)  # not pilot.pause: it waits for the app to take the keys
+        gates.cache.set()
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
+        gates.vendor.set()
+        await pilot.press("j", "k")  # the home screen takes keys again; nothing broke
+        assert isinstance(pilot.app.screen, HomeScreen)

@@ -588,7 +588,8 @@ class RecordScreen(Screen[None]):
         except (FieldError, CrmError, CacheWriteError) as exc:
             await self.action_note(text, str(exc))  # the note is not lost: back in the dialog
             return
-        self.timeline.show(self.crm.cached_timeline(self.ref))
+        # read off the loop: the timeline may hold a 20 MB note
+        self.timeline.show(await self.crm.cached_timeline_async(self.ref))
 
     def action_filter(self) -> None:
         family = self.timeline.cycle_family()

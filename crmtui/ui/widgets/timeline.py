@@ -46,7 +46,7 @@ class TimelineEntry(Static):
         summary, body = activity.summary, activity.body.strip()
         if body and body.startswith(summary.rstrip("…").rstrip()):
             summary, body = body, ""  # the summary is the body's first words: show it once
-        self.whole = summary + (f"\n\n{body}" if body and body != summary else "")
+        self._parts = (summary, body)  # ``whole`` joins them when asked (a 20 MB note)
         text = Text()
         text.append(f"{ICONS.get(activity.type, '•')} ", style="bold")
         text.append(local_text(activity.occurred_at), style="dim")
@@ -63,6 +63,12 @@ class TimelineEntry(Static):
             text.append("\n" + more_marker(hidden, "v or enter"), style="italic")
         super().__init__(text, classes=classes)
         self.can_focus = hidden > 0
+
+    @property
+    def whole(self) -> str:
+        """The entry's whole text, as the long-text viewer shows it."""
+        summary, body = self._parts
+        return summary + (f"\n\n{body}" if body and body != summary else "")
 
     def action_view_whole(self) -> None:
         from crmtui.ui.screens.text_view import TextViewScreen

@@ -377,14 +377,14 @@ class Crm:
     async def get(self, ref: RecordRef) -> Record:
         """The record from the vendor (cached for next time); the cache when offline."""
         if ref.id.startswith("local:"):
-            record = self.store.get_record(ref)
+            record = await self.cached_async(ref)
             if record is None:
                 raise CrmError(ref.profile, "this record is not created yet")
             return record
         try:
             record = await self.call(ref.profile, self.adapter(ref.profile).get(ref.kind, ref.id))
         except Offline:
-            cached = self.store.get_record(ref)
+            cached = await self.cached_async(ref)
             if cached is None:
                 raise
             return cached

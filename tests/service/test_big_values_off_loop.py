@@ -134,3 +134,12 @@ async def test_a_timeline_with_a_big_note_is_read_and_stored_off_the_loop(
     assert again == fetched and cached == fetched
     assert watch.big("put_timeline") == [(True, True), (True, True)]
     assert watch.threads("get_timeline") and all(watch.threads("get_timeline"))
+
+
+async def test_an_offline_open_reads_the_cached_record_off_the_loop(rig: Rig, watch: Watch) -> None:
+    deal = await rig.open_deal()
+    rig.offline()
+    with watch.around(rig.store, "get_record"):
+        got = await rig.crm.get(rig.ref(deal.id))
+    assert got == deal
+    assert watch.threads("get_record") and all(watch.threads("get_record"))

@@ -93,13 +93,16 @@ async def test_open_profile_from_config_never_shows_the_secret(
     app = sandbox.create_app("freshsales", seed=0)
     app.state.db.api_keys[SECRET] = next(iter(app.state.db.api_keys.values()))
     config = tmp_path / "config.toml"
+    # a config file may not name http://NAME.localhost (only in-process mounts use it): a
+    # loopback address, here served in-process too
+    loopback = "http://127.0.0.1:9"
     config.write_text(
         '[profiles.acme]\nvendor = "freshsales"\ndomain = "acme"\n'
-        f'base_url = "{ORIGIN}/api/"\napi_key_env = "ACME_FS_KEY"\n'
+        f'base_url = "{loopback}/api/"\napi_key_env = "ACME_FS_KEY"\n'
     )
     monkeypatch.setenv("ACME_FS_KEY", SECRET)
     http = Http()
-    http.mount_app(ORIGIN, app)
+    http.mount_app(loopback, app)
     crm = await open_profile(
         "acme", config_path=config, store_path=tmp_path / "cache.sqlite3", http=http
     )

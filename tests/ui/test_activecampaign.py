@@ -90,11 +90,15 @@ async def test_board_moves_a_deal_to_the_next_stage(ac: Demo) -> None:
 
         deal = board.current
         assert deal is not None and deal.fields["stage"] == "1"
+        # the vendor answers slowly (rate limits are off in UI tests: the send would be
+        # done before the queued mark could be seen)
+        ac.sandbox.state.faults.latency = 1.0
         await pilot.press("shift+right")
         await wait_for(pilot, lambda: ac.crm.cached(deal.ref).fields["stage"] == "2")
         # it shows at once in the next column, highlighted, marked queued until sent
         await wait_for(pilot, lambda: board.column == 1 and board.current.id == deal.id)
         assert board.columns[1].marks.get(deal.id, "").startswith("⇅")
+        ac.sandbox.state.faults.latency = 0.0
         await ac.crm.outbox.wait_idle()
         await wait_for(pilot, lambda: ac.crm.queued(PROFILE) == 0)
         assert ac.db.deals[deal.id]["stage"] == "2"

@@ -115,7 +115,13 @@ async def test_keys_typed_before_the_record_is_in_act_on_it_in_order(
         assert isinstance(pilot.app.screen, RecordScreen)  # nothing acted on an empty list
         assert not pilot.app.screen.query(FieldItem)
         gates.cache.set()
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, TextViewScreen))
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, TextViewScreen)
+                and bool(pilot.app.screen.query(LongText))
+            ),
+        )
         viewer = pilot.app.screen.query_one(LongText)
         assert viewer.text == VALUE  # the highlighted field, whole
         gates.vendor.set()

@@ -9,6 +9,7 @@ from typing import Any
 
 from crmtui.model import Change, Record, RecordRef
 from crmtui.store import Store
+from crmtui.store.fts import INDEXED_CHARS
 
 T0 = datetime(2026, 11, 1, 9, 0, 0, 123456, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -55,3 +56,14 @@ def on_disk(path: Path) -> dict[str, tuple[str, str | None, int]]:
     finally:
         conn.close()
     return {row[0]: (row[1], row[2], row[3]) for row in found}
+
+
+def ids(found: list[Any]) -> list[str]:
+    """The ids of records found, in order."""
+    return [r.id for r in found]
+
+
+def long_value(tail_word: str, size: int = 3 * INDEXED_CHARS) -> str:
+    """Text that starts with "overture" and has ``tail_word`` far past the indexed bound."""
+    filler = "lorem ipsum dolor sit amet " * (size // 27)
+    return f"overture {filler} {tail_word} finale"

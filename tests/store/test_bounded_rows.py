@@ -10,8 +10,7 @@ from pathlib import Path
 from crmtui.model import RecordRef
 from crmtui.store import Store, rows
 from crmtui.store.db import MIGRATIONS, dumps
-from tests.store.factory import rec
-from tests.store.test_long_values import ids, long_value
+from tests.store.factory import ids, long_value, rec
 
 REF = RecordRef(profile="acme-fs", kind="company", id="1")
 

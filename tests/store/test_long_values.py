@@ -13,20 +13,9 @@ from hypothesis import strategies as st
 from crmtui.model import Change, ChangeOp, RecordRef
 from crmtui.store import Store, records, rows
 from crmtui.store.db import MIGRATIONS, dumps
-from crmtui.store.fts import INDEXED_CHARS
-from tests.store.factory import rec
+from tests.store.factory import ids, long_value, rec
 
 REF = RecordRef(profile="acme-fs", kind="company", id="1")
-
-
-def ids(found: list) -> list[str]:
-    return [r.id for r in found]
-
-
-def long_value(tail_word: str, size: int = 3 * INDEXED_CHARS) -> str:
-    """Text that starts with "overture" and has ``tail_word`` far past the indexed bound."""
-    filler = "lorem ipsum dolor sit amet " * (size // 27)
-    return f"overture {filler} {tail_word} finale"
 
 
 def test_a_long_value_is_stored_whole_and_found_by_its_start(store: Store) -> None:

@@ -107,3 +107,17 @@ def test_no_class_of_the_service_calls_another_objects_private_members() -> None
         and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
     ]
     assert reached == []
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    """Shared test code lives in conftest.py fixtures or tests/helpers/, not in a test_*.py
+    another test imports (that runs its tests twice and ties files together)."""
+    tests = Path(__file__).resolve().parents[1]
+    found = [
+        f"{path.relative_to(tests.parent)}:{line} imports {module}"
+        for path in sorted(tests.rglob("*.py"))
+        for line, module in imports(path)
+        if module.startswith("tests.")
+        and any(part.startswith("test_") or part == "conftest" for part in module.split("."))
+    ]
+    assert found == []

@@ -8,57 +8,22 @@ never as "unexpected problem (KeyError...)".
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.types import Message, Receive, Scope, Send
 
 from benchmarks.soak import VENDORS
 from crmtui.model import FieldType, Query, RecordRef
 from tests.helpers.reliability import Rig, build, close
+from tests.helpers.replies import RewriteReplies
 
 Edit = Callable[[str, Any], None]  # (request path, reply JSON) -> rewrites it in place
 
 
-class Rewrite:
-    """Rewrites every GET reply (JSON) through ``edit`` while ``on``."""
-
-    def __init__(self, app: Any, edit: Edit) -> None:
-        self.app = app
-        self.edit = edit
-        self.on = True
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not self.on:
-            await self.app(scope, receive, send)
-            return
-        messages: list[Message] = []
-
-        async def keep(message: Message) -> None:
-            messages.append(message)
-
-        await self.app(scope, receive, keep)
-        start, *parts = messages
-        body = b"".join(m.get("body", b"") for m in parts)
-        try:
-            data = json.loads(body)
-        except ValueError:
-            data = None
-        if data is not None:
-            self.edit(scope["path"], data)
-            body = json.dumps(data).encode()
-            start["headers"] = [
-                (k, v) for k, v in start["headers"] if k.lower() != b"content-length"
-            ] + [(b"content-length", str(len(body)).encode())]
-        await send(start)
-        await send({"type": "http.response.body", "body": body})
-
-
-def rewrite(rig: Rig, edit: Edit) -> Rewrite:
-    rewriter = Rewrite(rig.app, edit)
+def rewrite(rig: Rig, edit: Edit) -> RewriteReplies:
+    rewriter = RewriteReplies(rig.app, edit)
     rig.crm.http.mount_app(f"http://{rig.vendor}.localhost", rewriter)
     return rewriter
 

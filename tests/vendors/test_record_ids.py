@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.types import Message, Receive, Scope, Send
 
 from benchmarks.soak import PLANS, VENDORS
 from crmtui.http import BadResponse, CrmError
 from crmtui.model import Query
 from tests.helpers.reliability import build, close
+from tests.helpers.replies import RewriteReplies
 
 BAD_IDS = {
     "null": None,
@@ -42,40 +42,20 @@ def records_in(body: Any) -> list[dict[str, Any]]:
     return max(lists, key=len, default=[])
 
 
-class Spoil:
+class Spoil(RewriteReplies):
     """Rewrites the first record of every GET reply that lists records."""
 
     def __init__(self, app: Any, spoil: Any) -> None:
-        self.app = app
+        super().__init__(app, self.first)
         self.spoil = spoil
         self.spoiled = 0
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
-            await self.app(scope, receive, send)
-            return
-        messages: list[Message] = []
-
-        async def keep(message: Message) -> None:
-            messages.append(message)
-
-        await self.app(scope, receive, keep)
-        start, *parts = messages
-        body = b"".join(m.get("body", b"") for m in parts)
-        try:
-            data = json.loads(body)
-        except ValueError:
-            data = None
+    def first(self, path: str, data: Any) -> bool:
         found = records_in(data)
         if found:
             self.spoil(found[0])
             self.spoiled += 1
-            body = json.dumps(data).encode()  # allow_nan: NaN goes out as the vendor's
-            start["headers"] = [
-                (k, v) for k, v in start["headers"] if k.lower() != b"content-length"
-            ] + [(b"content-length", str(len(body)).encode())]
-        await send(start)
-        await send({"type": "http.response.body", "body": body})
+        return bool(found)
 
 
 async def browse_spoiled(

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from crmtui import vendors
 from crmtui.fields import (
@@ -25,7 +25,16 @@ from crmtui.fields import (
     same_value,
     validate,
 )
-from crmtui.http import BadResponse, CrmError, Http, Offline, RateBudget, WriteTrace
+from crmtui.http import (
+    AuthError,
+    BadResponse,
+    CrmError,
+    Http,
+    Offline,
+    PermissionDenied,
+    RateBudget,
+    WriteTrace,
+)
 from crmtui.http.log import LogEntry
 from crmtui.model import (
     Activity,
@@ -81,6 +90,10 @@ class ProfileState:
     online: bool | None = None
     message: str = ""
     kinds: list[KindInfo] = field(default_factory=list)
+    # The vendor refused the profile's credentials (a 401; a 403 to the sign-in check):
+    # it answers (``online``), yet nothing can be read or sent until they are fixed.
+    auth_failed: bool = False
+    accepted: int = 0  # replies (2xx) to this profile's requests: the vendor took them
 
     @property
     def name(self) -> str:
@@ -91,6 +104,9 @@ class ProfileState:
         return self.adapter.label if self.adapter else self.profile.vendor
 
 
+ProfileReach = Literal["not checked", "online", "offline", "sign-in failed"]
+
+
 @dataclass(frozen=True)
 class ProfileStatus:
     """Whether a profile answers (the status line; no query of the cache)."""
@@ -99,6 +115,16 @@ class ProfileStatus:
     vendor_label: str
     online: bool | None  # None: not contacted yet
     message: str  # why it is offline or refused ("" when fine)
+    auth_failed: bool = field(default=False, kw_only=True)  # its credentials were refused
+
+    @property
+    def state(self) -> ProfileReach:
+        """One word for what the screens show: ``sign-in failed`` wins over online."""
+        if self.auth_failed:
+            return "sign-in failed"
+        if self.online is None:
+            return "not checked"
+        return "online" if self.online else "offline"
 
 
 @dataclass(frozen=True)
@@ -158,6 +184,14 @@ class Crm:
             redact=http.redact,
         )
         self.outbox = Outbox(self.ports)
+        self._stop_hearing = self.watch_requests(self._heard)
+
+    def _heard(self, entry: LogEntry) -> None:
+        """Count the replies that prove the vendor took a profile's credentials (2xx):
+        a call that made no request (a vendor's kinds are fixed) proves nothing."""
+        state = self.states.get(entry.profile)
+        if state is not None and entry.status is not None and 200 <= entry.status < 300:
+            state.accepted += 1
 
     # -- events -------------------------------------------------------------------
 
@@ -180,6 +214,7 @@ class Crm:
     async def call(self, profile: str, work: Awaitable[T]) -> T:
         """Run an adapter call, tracking whether the profile is online."""
         state = self.states[profile]
+        accepted = state.accepted
         trace = WriteTrace()  # an error after a write of this call reached the vendor
         try:  # ...is marked maybe_applied (the outbox checks before sending again)
             with trace:
@@ -187,9 +222,12 @@ class Crm:
         except Offline as exc:
             self._set_status(state, False, str(self.http.scrub(exc)))
             raise
+        except AuthError as exc:  # a 401: the vendor answers and refuses the credentials
+            self._set_status(state, True, str(self.http.scrub(exc)), auth_failed=True)
+            raise
         except CrmError as exc:  # its text may quote a reply: redacted here, for all
             self.http.scrub(exc)
-            self._set_status(state, True, state.message)
+            self._set_status(state, True, state.message, auth_failed=state.auth_failed)
             raise
         except Exception as exc:  # an adapter bug or an unexpected reply: never a traceback
             detail = self.http.redact(f"{type(exc).__name__}: {exc}")[:200]  # redact, then cut
@@ -199,17 +237,41 @@ class Crm:
                 hint="Try again; if it persists, the request log (ctrl+l) shows what was sent.",
                 maybe_applied=trace.maybe_applied,
             ) from (exc if self.http.clean(exc) else None)
-        was_offline = state.online is False
+        if state.accepted == accepted:  # no reply came (nothing was asked): as it was
+            return result
+        was_offline = state.online is False or state.auth_failed
         self._set_status(state, True, "")
         if was_offline:
             self.outbox.wake(profile)
         return result
 
-    def _set_status(self, state: ProfileState, online: bool, message: str) -> None:
-        if state.online != online or state.message != message:
+    def _set_status(
+        self, state: ProfileState, online: bool, message: str, *, auth_failed: bool = False
+    ) -> None:
+        if (state.online, state.message, state.auth_failed) != (online, message, auth_failed):
             state.online = online
             state.message = message
-            self.emit(StatusChanged(state.name, online, message))
+            state.auth_failed = auth_failed
+            self.emit(StatusChanged(state.name, online, message, auth_failed))
+
+    async def check(self, profile: str) -> ProfileStatus:
+        """Reach the vendor with the profile's credentials: its kinds, and when they took
+        no request (some vendors' kinds are fixed), one row of its first list, so the
+        status says whether the vendor answers *and* accepts them. A 401 anywhere, or a
+        403 to this read of the profile's own list (ActiveCampaign answers a bad key with
+        403), is ``sign-in failed``. ``CrmError`` when it fails; the status says why."""
+        state = self.states[profile]
+        accepted = state.accepted
+        try:
+            kinds = await self.kinds(profile, refresh=True)
+            if state.accepted == accepted and kinds and not state.auth_failed:
+                probe = self.adapter(profile).list_page(kinds[0].kind, Query(per_page=1))
+                await self.call(profile, probe)
+        except PermissionDenied as exc:
+            refused = AuthError(exc.vendor, exc.message, status=exc.status)
+            self._set_status(state, True, str(refused), auth_failed=True)
+            raise refused from None
+        return self.status(profile)
 
     # -- schema -------------------------------------------------------------------
 
@@ -691,7 +753,13 @@ class Crm:
 
     def status(self, profile: str) -> ProfileStatus:
         state = self.states[profile]
-        return ProfileStatus(profile, state.vendor_label, state.online, state.message)
+        return ProfileStatus(
+            profile,
+            state.vendor_label,
+            state.online,
+            state.message,
+            auth_failed=state.auth_failed,
+        )
 
     def summary(self, profile: str) -> ProfileSummary:
         """The profile's status with what its cache holds (counts: a query each)."""
@@ -701,6 +769,7 @@ class Crm:
             vendor_label=state.vendor_label,
             online=state.online,
             message=state.message,
+            auth_failed=state.auth_failed,
             cached=self.store.count_profile(profile),
             last_synced=self.store.last_synced(profile),
             queued=self.store.queued_count(profile),
@@ -746,6 +815,7 @@ class Crm:
         if self._closed:
             return
         self._closed = True
+        self._stop_hearing()
         try:
             await self.outbox.stop()
             for state in self.states.values():

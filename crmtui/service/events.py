@@ -35,6 +35,7 @@ class StatusChanged:
     profile: str
     online: bool | None
     message: str = ""
+    auth_failed: bool = False  # the vendor answered and refused the credentials
 
 
 @dataclass(frozen=True)

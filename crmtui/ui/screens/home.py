@@ -1,4 +1,9 @@
-"""Home: every profile with its vendor, online state, last sync and queued edits."""
+"""Home: every profile with its vendor, online state, last sync and queued edits.
+
+The status column tells the truth: ``● online`` only once the vendor has answered a
+request with the profile's credentials; ``⚠ sign-in failed`` when it refused them (401,
+or 403 to the sign-in check), with the vendor's words and what to do under the table.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from crmtui.fields import local_text
 from crmtui.http import CrmError
-from crmtui.service import Crm
+from crmtui.service import Crm, ProfileSummary
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar
@@ -33,10 +38,12 @@ class HomeScreen(Screen[None]):
     def __init__(self, crm: Crm) -> None:
         super().__init__()
         self.crm = crm
+        self.summaries: dict[str, ProfileSummary] = {}  # as the table shows them
 
     def compose(self) -> ComposeResult:
         yield Static(inert(f"{self.app.title} — your CRM profiles"), classes="screen-title")
         yield VimDataTable(id="profiles", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="profile-problem", classes="hint")
         yield Static(
             "enter opens a profile · d: my day · / or ctrl+k searches every cached record · "
             "ctrl+o shows queued edits · ? lists every key",
@@ -56,20 +63,12 @@ class HomeScreen(Screen[None]):
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
-        for name in self.crm.profile_names:
-            profile = self.crm.summary(name)
-            if profile.online is None:
-                status = "◌ not checked"
-            elif profile.online:
-                status = "● online"
-            else:
-                status = "○ offline"
-            if profile.message and profile.online is not True:
-                status += f" — {profile.message[:60]}"
+        self.summaries = {name: self.crm.summary(name) for name in self.crm.profile_names}
+        for name, profile in self.summaries.items():
             table.add_row(
                 inert(name),
                 inert(profile.vendor_label),
-                inert(status),  # the vendor's words when it refused
+                inert(status_text(profile)),  # the vendor's words when it refused
                 f"{profile.cached:,}",
                 local_text(profile.last_synced) if profile.last_synced else "never",
                 str(profile.queued),
@@ -77,6 +76,23 @@ class HomeScreen(Screen[None]):
             )
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
+        self.show_problem()
+
+    def show_problem(self) -> None:
+        """Under the table: what is wrong with the highlighted profile, whole, and what to
+        do (the column has room for a few words only)."""
+        problem = self.query_one("#profile-problem", Static)
+        table = self.query_one(DataTable)
+        name = None
+        if table.row_count:
+            name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        profile = self.summaries.get(name or "")
+        text = problem_text(profile) if profile else ""
+        problem.update(inert(text, multiline=True))
+        problem.display = bool(text)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_problem()
 
     def on_crm_event(self, message: CrmEvent) -> None:
         self.fill()
@@ -99,5 +115,29 @@ class HomeScreen(Screen[None]):
 
     async def _check(self, profile: str) -> None:
         with contextlib.suppress(CrmError):  # the status column shows the failure
-            await self.crm.kinds(profile, refresh=True)
+            await self.crm.check(profile)
         self.fill()
+
+
+def status_text(profile: ProfileSummary) -> str:
+    """The status column: one state, with the reason when the vendor cannot be used."""
+    match profile.state:
+        case "sign-in failed":
+            return "⚠ sign-in failed"
+        case "online":
+            return "● online"
+        case "offline":
+            text = "○ offline"
+        case _:
+            text = "◌ not checked"
+    return f"{text} — {profile.message[:60]}" if profile.message else text
+
+
+def problem_text(profile: ProfileSummary) -> str:
+    """The line under the table for a profile that cannot be used ("" when it can)."""
+    if profile.state == "sign-in failed":
+        return (
+            f"{profile.name}: sign-in failed — {profile.message} "
+            "Its queued edits wait in the outbox; r checks again."
+        )
+    return ""

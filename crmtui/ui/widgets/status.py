@@ -12,6 +12,7 @@ class StatusBar(Static):
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     StatusBar.-offline { background: $warning 30%; color: $text; }
+    StatusBar.-refused { background: $error 30%; color: $text; }
     """
 
     def __init__(self, crm: Crm, profile: str | None = None) -> None:
@@ -28,13 +29,21 @@ class StatusBar(Static):
         known = crm.profile_names
         names = [n for n in ([self.profile] if self.profile else known) if n in known]
         states = [crm.status(n) for n in names]
+        refused = [s.name for s in states if s.auth_failed]
         offline = [s.name for s in states if s.online is False]
         if not states:
             online = "no profiles"
+        elif refused and len(states) == 1:
+            online = "⚠ sign-in failed — check the profile's credentials in config.toml"
         elif offline and len(states) == 1:
             online = "○ offline — browsing the cache"
-        elif offline:
-            online = f"○ offline: {', '.join(offline)}"
+        elif refused or offline:
+            online = "  ·  ".join(
+                [
+                    *([f"⚠ sign-in failed: {', '.join(refused)}"] if refused else []),
+                    *([f"○ offline: {', '.join(offline)}"] if offline else []),
+                ]
+            )
         elif any(s.online for s in states):
             online = "● online"
         else:
@@ -56,5 +65,6 @@ class StatusBar(Static):
             last = entries[-1]
             status = last.status or last.error or "…"
             parts.append(f"last: {last.method} {last.path[:40]} {status} {last.ms:.0f} ms")
-        self.set_class(bool(offline), "-offline")
+        self.set_class(bool(offline) and not refused, "-offline")
+        self.set_class(bool(refused), "-refused")
         self.update(inert("  ·  ".join(parts)))  # profile names, paths, transport errors

@@ -34,11 +34,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the app on built-in sandboxes of every vendor")
     demo.add_argument("--seed", type=int, default=0, help="seed of the demo data (default 0)")
     demo.add_argument(
-        "--vendor", action="append", choices=sorted(sandbox.available()), help="only these vendors"
+        "--vendor",
+        action="append",
+        type=sandbox_name,
+        choices=sorted(sandbox.available()),
+        help="only these vendors (in any case: FreshSales is freshsales)",
     )
 
     box = sub.add_parser("sandbox", help="serve one vendor's sandbox API over HTTP on loopback")
-    box.add_argument("vendor", choices=sorted(sandbox.available()))
+    box.add_argument(
+        "vendor",
+        type=sandbox_name,
+        choices=sorted(sandbox.available()),
+        help="the vendor, in any case",
+    )
     box.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
     box.add_argument("--port", type=int, default=8000)
     box.add_argument("--seed", type=int, default=0, help="seed of the generated data")
@@ -100,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.add_argument("--db", type=Path, help="the cache file (default: the app's cache)")
     return parser
+
+
+def sandbox_name(typed: str) -> str:
+    """A vendor named on the command line, in any case (``FreshSales``): the sandbox's
+    own name, or ``typed`` as it is (argparse then lists the choices)."""
+    from crmtui import vendors
+
+    return vendors.canonical(typed, sandbox.available()) or typed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -283,13 +300,18 @@ def run_profiles(config_path: Path | None) -> int:
     config = load_config(config_path)
     if config is None:
         return 2
-    if not config.profiles:
-        print(how_to(config.path))
-        if sys.stdin.isatty() and sys.stdout.isatty():
-            answer = input("Open the demo now? [Y/n] ").strip().lower()
+    if not config.profiles:  # nothing to open: how to start, and a failure status
+        print(how_to(config.path, exists=config.exists), file=sys.stderr)
+        if sys.stdin.isatty() and sys.stderr.isatty():
+            print("Open the demo now? [Y/n] ", end="", file=sys.stderr, flush=True)
+            try:
+                answer = input().strip().lower()
+            except (EOFError, KeyboardInterrupt):
+                print(file=sys.stderr)
+                answer = "n"
             if answer in ("", "y", "yes"):
                 return run_demo()
-        return 0
+        return 2
     try:
         app = profiles_app(config)
     except ConfigError as exc:

@@ -33,6 +33,7 @@ expected; a secret's value is never repeated.
 from __future__ import annotations
 
 import contextlib
+import copy
 import difflib
 import json
 import os
@@ -42,7 +43,7 @@ import tempfile
 import tomllib
 import unicodedata
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -190,11 +191,12 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _nearest(key: str, known: list[str]) -> str:
+def _nearest(key: str, known: list[str], what: str = "keys") -> str:
+    """``; did you mean NEAREST?`` (or the list of ``known`` ones) for a misspelt key."""
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if close:
         return f"; did you mean {close[0]}?"
-    return f"; known keys: {', '.join(known)}"
+    return f"; known {what}: {', '.join(known)}"
 
 
 def _explain(
@@ -250,10 +252,14 @@ def profile_errors(name: str, vendor: Any, values: Mapping[str, Any]) -> list[st
     """What is wrong with the profile ``name`` (one line each); [] when it can be used."""
     where = f"[profiles.{_toml_key(name)}] "
     known = sorted(vendors.available())
-    if not isinstance(vendor, str) or vendor not in known:
-        hint = difflib.get_close_matches(str(vendor), known, n=1)
+    typed, vendor = vendor, vendors.canonical(vendor)  # "Freshsales" is freshsales
+    if vendor is None:
+        hint = difflib.get_close_matches(str(typed).strip().casefold(), known, n=1)
         mean = f" (did you mean {hint[0]}?)" if hint else ""
-        return [f"{where}vendor = {_show(vendor)}: expected one of {' | '.join(known)}{mean}"]
+        return [
+            f"{where}vendor = {_show(typed)}: expected one of {' | '.join(known)} "
+            f"(in any case){mean}"
+        ]
     try:
         cls = vendors.load(vendor)
         model = _profile_model(vendor)
@@ -285,8 +291,11 @@ def profile_errors(name: str, vendor: Any, values: Mapping[str, Any]) -> list[st
 @dataclass
 class ProfileConfig:
     name: str
-    vendor: str
+    vendor: str  # as typed, in any case; kept as the vendor's own name ("freshsales")
     values: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.vendor = vendors.canonical(self.vendor) or self.vendor
 
     def resolve(self, environ: dict[str, str] | None = None) -> Profile:
         """The profile with its secrets read from the environment or the keyring."""
@@ -379,6 +388,8 @@ class Config:
     exists: bool = False
     timezone: str | None = None  # IANA name (e.g. "Europe/Berlin"); None: the system's
     warnings: list[str] = field(default_factory=list)  # e.g. the file is readable by others
+    # what the file said when read (or last saved): ``save`` writes only what differs
+    _read: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Config:
@@ -435,7 +446,7 @@ class Config:
         ]
         if problems:
             raise ConfigError("\n".join(f"{path}: {line}" for line in problems))
-        return cls(
+        config = cls(
             path=path,
             profiles=profiles,
             theme=data.get("theme"),
@@ -444,6 +455,19 @@ class Config:
             timezone=data.get("timezone"),
             warnings=_loose_mode(path) + _key_clashes(keys),
         )
+        config._read = config._values()
+        return config
+
+    def unknown_bindings(self, known: Iterable[str]) -> list[str]:
+        """One line per ``[keys]`` id that names none of the ``known`` binding ids (the
+        app's), with the nearest valid id; such an entry changes no key."""
+        ids = sorted(known)
+        return [
+            f"{self.path}: [keys] {_toml_key(name)} = {json.dumps(value)}: no binding has "
+            f"this id{_nearest(name, ids, 'binding ids')}"
+            for name, value in self.keys.items()
+            if name not in ids
+        ]
 
     def warn(self) -> None:
         """Issue ``warnings`` as Python warnings (for the notebook API)."""
@@ -451,61 +475,80 @@ class Config:
             warnings.warn(text, UserWarning, stacklevel=3)
 
     def save(self) -> None:
-        """Write the file with mode 0600 (it names where secrets live).
+        """Write what changed since the file was read (or last saved), mode 0600 (it
+        names where secrets live). This is how crmtui saves a choice (the theme...).
 
-        The file is edited in place as a TOML document (tomlkit): the user's comments,
-        order and layout stay; only changed values are rewritten, escaped as TOML needs
-        (a profile name with a newline reads back as written). See ``write_private`` for
-        how it is written (and what a symbolic link in its place gets).
+        The file is edited, not rewritten: it is read again and parsed as a TOML
+        document (tomlkit), and only the values this ``Config`` changed are set or
+        removed, escaped as TOML needs (a profile name with a newline reads back as
+        written). Everything else stays byte for byte: the user's comments, blank lines,
+        order, quoting, keys crmtui does not know, and whatever was edited in the file
+        since it was read. A file that is no longer valid TOML is not touched
+        (``ConfigError``). See ``write_private`` for how it is written (atomically; what
+        a symbolic link in its place gets).
         """
-        wanted: dict[str, Any] = {
-            "theme": self.theme or None,
-            "timezone": self.timezone or None,
-            "keys": dict(self.keys) or None,
-            "profiles": {p.name: {"vendor": p.vendor, **p.values} for p in self.profiles.values()}
-            or None,
-        }
-        write_private(self.path, tomlkit.dumps(_merge(self._document(), wanted)))
+        wanted = self._values()
+        bom, document = self._document()
+        write_private(self.path, bom + tomlkit.dumps(_merge(document, wanted, self._read)))
+        self._read = wanted
         self.warnings = [w for w in self.warnings if not w.startswith(f"{self.path} can be")]
 
-    def _document(self) -> tomlkit.TOMLDocument:
-        """The file as it is now (to keep its comments), or a new document."""
+    def _values(self) -> dict[str, Any]:
+        """What the file says, as this ``Config`` holds it (None: no such key)."""
+        return copy.deepcopy(
+            {
+                "theme": self.theme or None,
+                "timezone": self.timezone or None,
+                "keys": dict(self.keys) or None,
+                "profiles": {
+                    p.name: {"vendor": p.vendor, **p.values} for p in self.profiles.values()
+                }
+                or None,
+            }
+        )
+
+    def _document(self) -> tuple[str, tomlkit.TOMLDocument]:
+        """The file as it is now (its byte-order mark, if any, and its TOML document),
+        or a new document when there is no file."""
         try:
-            return tomlkit.parse(files.read_regular(self.path).decode("utf-8-sig"))
+            raw = files.read_regular(self.path)
         except FileNotFoundError:
-            pass
-        except (OSError, ValueError, RecursionError):  # unreadable or not TOML: write anew
-            pass
-        doc = tomlkit.document()
-        doc.add(tomlkit.comment("crmtui configuration: see `crmtui --help` and the README."))
-        doc.add(tomlkit.nl())
-        return doc
+            doc = tomlkit.document()
+            doc.add(tomlkit.comment("crmtui configuration: see `crmtui --help` and the README."))
+            doc.add(tomlkit.nl())
+            return "", doc
+        try:
+            bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
+            return bom, tomlkit.parse(raw.decode("utf-8-sig"))
+        except (ValueError, RecursionError) as exc:  # edited into something else meanwhile
+            raise ConfigError(
+                f"{self.path}: not saved: the file is no longer valid TOML ({exc}); "
+                "fix it and choose again"
+            ) from None
 
 
-def _same(old: Any, new: Any) -> bool:
-    """Whether a value in the file already says ``new`` (``keys`` may be a list there)."""
-    if isinstance(old, list) and isinstance(new, str):
-        return ",".join(map(str, old)) == new
-    return bool(old == new and type(old) is type(new))
-
-
-def _merge(table: Any, wanted: Mapping[str, Any]) -> Any:
-    """Make the tomlkit ``table`` say ``wanted`` (None: no such key), touching only what
-    differs, so comments and layout around unchanged values are kept."""
-    for key in list(table.keys()):
-        if wanted.get(key) is None:
-            del table[key]
+def _merge(table: Any, wanted: Mapping[str, Any], before: Mapping[str, Any]) -> Any:
+    """Apply to the tomlkit ``table`` what changed from ``before`` to ``wanted`` (None:
+    no such key). A key that did not change, or that crmtui never read, is left exactly
+    as the file has it (with its comments and layout)."""
     for key, value in wanted.items():
-        if value is None:
+        old = before.get(key)
+        if value == old and type(value) is type(old):
             continue
-        if isinstance(value, dict):
+        if value is None:
+            if key in table:
+                del table[key]
+        elif isinstance(value, dict):
             inner = table.get(key)
             if not isinstance(inner, dict):
                 inner = tomlkit.table(is_super_table=key == "profiles")
                 table[key] = inner
-            _merge(inner, value)
-        elif key not in table or not _same(table[key], value):
+            _merge(inner, value, old if isinstance(old, dict) else {})
+        else:
             table[key] = value
+    for key in before:
+        if key not in wanted and key in table:  # removed by crmtui
+            del table[key]
     return table
 
 
@@ -577,22 +620,27 @@ def _toml_key(key: str) -> str:
 
 
 HOW_TO = """\
-No profiles yet. Write {path} like this (one [profiles.NAME] table per account):
+crmtui: {problem}: nothing to open yet.
+Try it first, with no account and no network:  crmtui demo
+To open your CRM, write one table per account in {path}, e.g.
 
     [profiles.acme]
-    vendor = "freshsales"              # {vendors}
-    domain = "acme"                    # your https://acme.freshsales.io account
+    vendor = "freshsales"                # {vendors}
+    domain = "acme"                      # your https://acme.freshsales.io account
     api_key_env = "ACME_FRESHSALES_KEY"  # the variable that holds your API key
 
-Secrets never go in the file: name an environment variable (<secret>_env) or use the
-system keyring (<secret>_keyring = true). Then run `crmtui` again.
-
-Or try everything first, with no account and no network:  crmtui demo
+then run `crmtui` again. Secrets never go in the file: name an environment variable
+(<secret>_env) or use the system keyring (<secret>_keyring = true). `crmtui --help`
+lists every command.\
 """
 
 
-def how_to(path: Path) -> str:
-    return HOW_TO.format(path=path, vendors=" | ".join(sorted(vendors.available())))
+def how_to(path: Path, *, exists: bool = False) -> str:
+    """What ``crmtui`` says when it has no profile to open: how to start."""
+    problem = f"{path} has no [profiles.NAME] table" if exists else f"no config file at {path}"
+    return HOW_TO.format(
+        problem=problem, path=path, vendors=" | ".join(sorted(vendors.available()))
+    )
 
 
 _MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})

@@ -15,6 +15,7 @@ from typing import Any
 from crmtui import locations, sandbox
 from crmtui.http import Http
 from crmtui.service import Crm, open_crm
+from crmtui.vendors import canonical
 from crmtui.vendors.base import Profile
 
 
@@ -41,7 +42,8 @@ def demo_profiles(
     pace the client far above the vendor's budget, so nothing waits on the wall clock.
     """
     out = []
-    for name in vendors or list(sandbox.available()):
+    for typed in vendors or list(sandbox.available()):
+        name = canonical(typed, sandbox.available()) or typed  # "FreshSales" is freshsales
         info = sandbox.info(name)
         try:
             app = sandbox.create_app(name, seed=seed, now=now, rate_limit=rate_limits)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import ClassVar
 
 from textual.app import App
@@ -11,7 +10,7 @@ from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.theme import Theme
 
-from crmtui.config import Config
+from crmtui.config import Config, ConfigError
 from crmtui.fields import use_timezone
 from crmtui.model import RecordRef, utcnow
 from crmtui.service import Crm, Notice
@@ -97,18 +96,8 @@ class CrmApp(App[None]):
         for warning in self.config.warnings if self.config else []:
             self.notify(warning, severity="warning", timeout=12, markup=False)
         if self.config and self.config.keys:
-            known = binding_ids()
-            for name in sorted(set(self.config.keys) - known):
-                close = difflib.get_close_matches(name, sorted(known), n=1)
-                hint = (
-                    f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(known))}"
-                )
-                self.notify(
-                    f"{self.config.path.name} [keys]: no binding named {name}; {hint}",
-                    severity="warning",
-                    timeout=12,
-                    markup=False,
-                )
+            for line in self.config.unknown_bindings(binding_ids()):  # with the nearest id
+                self.notify(line, severity="warning", timeout=12, markup=False)
             self.set_keymap(self.config.keys)
         self.theme_changed_signal.subscribe(self, self._remember_theme)
 
@@ -121,8 +110,8 @@ class CrmApp(App[None]):
         config.theme = theme.name
         try:
             config.save()
-        except OSError as exc:
-            self.notify(f"Theme not saved: {exc}", severity="warning")
+        except (OSError, ConfigError) as exc:  # ConfigError: the file is no longer TOML
+            self.notify(f"Theme not saved: {exc}", severity="warning", markup=False)
 
     def use_theme(self, name: str) -> None:
         """Switch to a registered theme (remembered in the config, when there is one)."""

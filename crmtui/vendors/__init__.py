@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from importlib import import_module
 from importlib.metadata import entry_points
@@ -52,6 +53,18 @@ def register(cls: type[Vendor]) -> type[Vendor]:
     return cls
 
 
+def canonical(name: object, known: Iterable[str] | None = None) -> str | None:
+    """The vendor a person named, in any case and without surrounding spaces
+    (``"FreshSales "`` -> ``"freshsales"``); None when none of ``known`` (default: every
+    ``available()`` vendor; the CLI passes the sandboxes') is named so."""
+    if not isinstance(name, str):
+        return None
+    wanted = name.strip().casefold()
+    return next(
+        (n for n in (available() if known is None else known) if n.casefold() == wanted), None
+    )
+
+
 def load(name: str) -> type[Vendor]:
     if name in _REGISTERED:
         return _REGISTERED[name]
@@ -67,4 +80,4 @@ def load(name: str) -> type[Vendor]:
     return cls
 
 
-__all__ = ["Profile", "Setting", "Vendor", "available", "load", "register"]
+__all__ = ["Profile", "Setting", "Vendor", "available", "canonical", "load", "register"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from crmtui import __version__
-from crmtui.cli import main
+from crmtui.cli import build_parser, main, open_sync
 
 
 def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -44,11 +44,58 @@ def test_sandbox_help_has_the_documented_options(capsys: pytest.CaptureFixture[s
         assert option in out
 
 
-def test_no_config_explains_and_offers_the_demo(tmp_path: Path) -> None:
+def test_no_config_explains_how_to_start_and_fails(tmp_path: Path) -> None:
     result = run(home=tmp_path)
-    assert result.returncode == 0
-    assert "config.toml" in result.stdout
-    assert "crmtui demo" in result.stdout
+    assert result.returncode == 2
+    assert result.stdout == ""  # the explanation is an error message: stderr
+    path = tmp_path / "config" / "config.toml"
+    assert result.stderr.startswith(f"crmtui: no config file at {path}: nothing to open yet.\n")
+    assert "crmtui demo" in result.stderr
+    assert "[profiles.acme]" in result.stderr and "api_key_env" in result.stderr
+    assert "crmtui --help" in result.stderr
+    assert not path.exists()  # nothing is written for the user
+
+
+def test_a_config_with_no_profile_says_so_and_fails(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text('theme = "crmtui-light"\n', encoding="utf-8")
+    path.chmod(0o600)
+    result = run("--config", str(path), home=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"crmtui: {path} has no [profiles.NAME] table")
+    assert "crmtui demo" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["sandbox", "FreshSales"], "freshsales"),
+        (["sandbox", "SALESLOFT", "--port", "9000"], "salesloft"),
+        (
+            ["demo", "--vendor", "ActiveCampaign", "--vendor", "salesseek"],
+            ["activecampaign", "salesseek"],
+        ),
+    ],
+)
+def test_vendor_arguments_are_read_in_any_case(argv: list[str], expected: object) -> None:
+    args = build_parser().parse_args(argv)
+    assert args.vendor == expected
+
+
+def test_an_unknown_vendor_argument_lists_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["sandbox", "HubSpot"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'HubSpot'" in err and "freshsales" in err
+
+
+def test_sync_demo_takes_a_vendor_in_any_case(tmp_path: Path) -> None:
+    import asyncio
+
+    crm, profile = open_sync("SalesforceIQ", config=None, db=tmp_path / "demo.sqlite3")
+    asyncio.run(crm.close())
+    assert profile == "demo-salesforceiq"
 
 
 def test_sandbox_refuses_a_non_loopback_host(tmp_path: Path) -> None:

@@ -1,0 +1,203 @@
+"""config.toml is edited, not rewritten: a choice crmtui saves changes that value only.
+
+The user's comments, blank lines, order, quoting and keys crmtui does not know stay byte
+for byte; vendor names are read in any case; a misspelt ``[keys]`` id is named with the
+nearest valid one.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from crmtui.config import Config, ConfigError, ProfileConfig
+
+HAND_WRITTEN = """\
+# my crmtui settings, written by hand
+timezone = "Europe/Berlin"   # where I work
+theme = 'crmtui-dark'        # dark at night
+
+[keys]
+future_binding = "f9"        # not known to this version: kept
+quit = [ "ctrl+q",  "f10" ]
+
+# work first, then the side project
+[profiles.zeta]
+vendor = "Freshsales"        # capitalised, as on the vendor's site
+api_key_env = "ZETA_KEY"
+domain   =   "zeta"
+
+[profiles.acme]
+vendor = "SalesLoft"
+api_key_env = "ACME_KEY"
+"""
+
+
+def write(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+def test_a_saved_theme_changes_its_value_only_byte_for_byte(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", HAND_WRITTEN)
+    config = Config.load(path)
+    config.theme = "crmtui-light"
+    config.save()
+    expected = HAND_WRITTEN.replace("'crmtui-dark'", '"crmtui-light"')
+    assert path.read_text(encoding="utf-8") == expected
+    assert Config.load(path).theme == "crmtui-light"
+
+
+def test_a_theme_saved_into_a_file_without_one_adds_one_line(tmp_path: Path) -> None:
+    text = HAND_WRITTEN.replace("theme = 'crmtui-dark'        # dark at night\n", "")
+    path = write(tmp_path / "config.toml", text)
+    config = Config.load(path)
+    config.theme = "crmtui-high-contrast"
+    config.save()
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    added = 'theme = "crmtui-high-contrast"\n'
+    assert lines.count(added) == 1
+    lines.remove(added)
+    assert "".join(lines) == text
+    assert Config.load(path).theme == "crmtui-high-contrast"
+
+
+def test_saving_again_after_a_save_only_changes_the_new_choice(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", HAND_WRITTEN)
+    config = Config.load(path)
+    for theme in ("crmtui-light", "crmtui-colorblind", "crmtui-dark"):
+        config.theme = theme
+        config.save()
+    # back to the first value: only the quotes crmtui writes differ
+    assert path.read_text(encoding="utf-8") == HAND_WRITTEN.replace(
+        "theme = 'crmtui-dark' ", 'theme = "crmtui-dark" '
+    )
+
+
+def test_what_the_user_wrote_while_the_app_ran_is_kept(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", HAND_WRITTEN)
+    config = Config.load(path)  # the app starts
+    edited = HAND_WRITTEN + '\n[profiles.new]\nvendor = "salesseek"  # added meanwhile\n'
+    edited = edited.replace('timezone = "Europe/Berlin"', 'timezone = "Asia/Tokyo"')
+    write(path, edited)
+    config.theme = "crmtui-light"  # then a theme is chosen in the app
+    config.save()
+    assert path.read_text(encoding="utf-8") == edited.replace("'crmtui-dark'", '"crmtui-light"')
+
+
+def test_a_removed_binding_removes_its_line_only(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", HAND_WRITTEN)
+    config = Config.load(path)
+    del config.keys["quit"]
+    config.keys["my_day"] = "t"
+    config.save()
+    text = path.read_text(encoding="utf-8")
+    assert 'quit = [ "ctrl+q",  "f10" ]\n' not in text
+    assert text.replace('my_day = "t"\n', "") == HAND_WRITTEN.replace(
+        'quit = [ "ctrl+q",  "f10" ]\n', ""
+    )
+
+
+def test_a_file_that_is_no_longer_toml_is_not_overwritten(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", HAND_WRITTEN)
+    config = Config.load(path)
+    broken = HAND_WRITTEN + "[profiles.half-typed\n"
+    write(path, broken)
+    config.theme = "crmtui-light"
+    with pytest.raises(ConfigError, match=r"not saved: the file is no longer valid TOML"):
+        config.save()
+    assert path.read_text(encoding="utf-8") == broken
+
+
+def test_a_byte_order_mark_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + HAND_WRITTEN.encode())
+    config = Config.load(path)
+    config.theme = "crmtui-light"
+    config.save()
+    assert path.read_bytes() == b"\xef\xbb\xbf" + HAND_WRITTEN.replace(
+        "'crmtui-dark'", '"crmtui-light"'
+    ).encode("utf-8")
+
+
+def test_the_save_is_0600_and_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path / "config.toml", HAND_WRITTEN, mode=0o644)
+    config = Config.load(path)
+    config.theme = "crmtui-light"
+
+    def crash(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:  # the disk fills up before the rename
+        patch.setattr(os, "replace", crash)
+        with pytest.raises(OSError, match="No space"):
+            config.save()
+    assert path.read_text(encoding="utf-8") == HAND_WRITTEN  # old file whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]  # no temp left
+    config.save()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert Config.load(path).theme == "crmtui-light"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]
+
+
+def test_a_new_config_object_never_removes_what_the_file_has(tmp_path: Path) -> None:
+    # e.g. the demo's own file, which it could not read: choosing a theme adds it only
+    text = "later = 1  # a newer crmtui's key\n" + HAND_WRITTEN
+    path = write(tmp_path / "demo.toml", text)
+    config = Config(path=path, theme="crmtui-light")
+    config.save()
+    assert path.read_text(encoding="utf-8") == text.replace("'crmtui-dark'", '"crmtui-light"')
+
+
+# -- vendor names in any case ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["Freshsales", "FRESHSALES", "FreshSales", " freshsales "])
+def test_a_vendor_name_is_read_in_any_case(tmp_path: Path, typed: str) -> None:
+    path = write(
+        tmp_path / "config.toml",
+        f'[profiles.acme]\nvendor = "{typed}"\ndomain = "acme"\napi_key_env = "K"\n',
+    )
+    config = Config.load(path)
+    profile = config.profiles["acme"].resolve({"K": "key"})
+    assert profile.vendor == "freshsales"
+    assert profile.setting("domain") == "acme"
+    config.theme = "crmtui-light"
+    config.save()
+    assert f'vendor = "{typed}"\n' in path.read_text(encoding="utf-8")  # as the user wrote it
+
+
+def test_a_profile_made_in_code_takes_any_case_too() -> None:
+    entry = ProfileConfig("acme", "ActiveCampaign", {"account": "acme", "api_key_env": "K"})
+    assert entry.vendor == "activecampaign"
+    assert entry.resolve({"K": "key"}).vendor == "activecampaign"
+
+
+def test_an_unknown_vendor_still_names_the_nearest(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", '[profiles.acme]\nvendor = "FreshSale"\n')
+    with pytest.raises(ConfigError) as info:
+        Config.load(path)
+    line = str(info.value)
+    assert 'vendor = "FreshSale": expected one of' in line
+    assert "(in any case) (did you mean freshsales?)" in line
+
+
+# -- [keys] ids ---------------------------------------------------------------------------
+
+
+def test_an_unknown_keys_id_is_named_with_the_nearest_valid_id(tmp_path: Path) -> None:
+    from crmtui.ui.app import binding_ids
+
+    path = write(tmp_path / "config.toml", '[keys]\nmy_dya = "t"\nquit = "ctrl+q"\n')
+    lines = Config.load(path).unknown_bindings(binding_ids())
+    assert lines == [f'{path}: [keys] my_dya = "t": no binding has this id; did you mean my_day?']
+
+
+def test_an_id_like_no_other_lists_the_valid_ones(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", '[keys]\nzzzz = "t"\n')
+    (line,) = Config.load(path).unknown_bindings(["quit", "my_day"])
+    assert line.endswith("no binding has this id; known binding ids: my_day, quit")

@@ -54,6 +54,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tomlkit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import ErrorDetails
+from tomlkit.items import AoT, Comment, Table, Whitespace
 
 from crmtui import files, locations, vendors
 from crmtui.http.urls import check_base_url, is_local_name
@@ -544,12 +545,36 @@ def _merge(table: Any, wanted: Mapping[str, Any], before: Mapping[str, Any]) -> 
                 inner = tomlkit.table(is_super_table=key == "profiles")
                 table[key] = inner
             _merge(inner, value, old if isinstance(old, dict) else {})
+        elif key not in table and isinstance(table, tomlkit.TOMLDocument):
+            _add_top_level(table, key, value)
         else:
             table[key] = value
     for key in before:
         if key not in wanted and key in table:  # removed by crmtui
             del table[key]
     return table
+
+
+def _add_top_level(doc: tomlkit.TOMLDocument, key: str, value: Any) -> None:
+    """Add ``key = value`` above the tables, and above the comment lines written right
+    over the first table (they are about that table: tomlkit alone would put the new
+    key between them and it)."""
+    body = doc.body
+    first = next((i for i, (_, item) in enumerate(body) if isinstance(item, Table | AoT)), None)
+    start = first
+    while start and isinstance(body[start - 1][1], Comment):
+        start -= 1
+    insert_at = getattr(doc, "_insert_at", None)  # tomlkit's own (private) insertion
+    if first is None or start == first or insert_at is None:
+        doc[key] = value
+        return
+    assert start is not None
+    item = tomlkit.item(value)
+    if start > 0 and isinstance(body[start - 1][1], Whitespace):
+        insert_at(start - 1, key, item)  # before the blank line over the comments
+    else:
+        item.trivia.trail = "\n\n"  # a blank line between it and those comments
+        insert_at(start, key, item)
 
 
 def _loose_mode(path: Path) -> list[str]:

@@ -35,6 +35,8 @@ vendor = "SalesLoft"
 api_key_env = "ACME_KEY"
 """
 
+ACME = 'vendor = "freshsales"\ndomain = "acme"\napi_key_env = "ACME_KEY"\n'
+
 
 def write(path: Path, text: str, mode: int = 0o600) -> Path:
     path.write_text(text, encoding="utf-8")
@@ -201,3 +203,26 @@ def test_an_id_like_no_other_lists_the_valid_ones(tmp_path: Path) -> None:
     path = write(tmp_path / "config.toml", '[keys]\nzzzz = "t"\n')
     (line,) = Config.load(path).unknown_bindings(["quit", "my_day"])
     assert line.endswith("no binding has this id; known binding ids: my_day, quit")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # a heading, a blank line, then comments about the first table
+            "# crmtui\n\n# my account\n[profiles.acme]\n" + ACME,
+            '# crmtui\ntheme = "crmtui-light"\n\n# my account\n[profiles.acme]\n' + ACME,
+        ),
+        (  # the comment over the first table is the file's first line
+            "# my account\n[profiles.acme]\n" + ACME,
+            'theme = "crmtui-light"\n\n# my account\n[profiles.acme]\n' + ACME,
+        ),
+    ],
+)
+def test_a_new_theme_goes_above_the_comments_of_the_first_table(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = write(tmp_path / "config.toml", text)
+    config = Config.load(path)
+    config.theme = "crmtui-light"
+    config.save()
+    assert path.read_text(encoding="utf-8") == expected

@@ -79,11 +79,14 @@ class Plan:
     note_rows: Rows = lambda db: {}  # where the sandbox keeps notes on ``browse`` records
 
 
-def _task(about: Rows | None = None) -> Callable[[str, Any], dict[str, Any]]:
-    """A task's values; ``about``: the table whose first row the task is for."""
+def _task(
+    about: Rows | None = None, due: tuple[str, str] = ("due_at", "2031-01-02T10:00:00Z")
+) -> Callable[[str, Any], dict[str, Any]]:
+    """A task's values; ``about``: the table whose first row the task is for; ``due``:
+    the field and value of its due time (Salesloft's API takes a due date only)."""
 
     def values(marker: str, db: Any) -> dict[str, Any]:
-        out = {"subject": marker, "due_at": "2031-01-02T10:00:00Z"}
+        out = {"subject": marker, due[0]: due[1]}
         if about is not None:
             out["contact"] = str(next(iter(about(db))))
             if hasattr(db, "users"):
@@ -120,7 +123,7 @@ PLANS: dict[str, Plan] = {
         "job_title",
         lambda db: db.tables["people"],
         "task",
-        _task(lambda db: db.tables["people"]),
+        _task(lambda db: db.tables["people"], due=("due_date", "2031-01-02")),
         lambda db: db.tables["tasks"],
         note_rows=lambda db: db.tables["notes"],
     ),

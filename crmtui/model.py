@@ -109,6 +109,9 @@ class FieldSpec(_Model):
     # False: sent empty, the vendor keeps the old value (or refuses it), so emptying the
     # field is refused before it is queued rather than "saved" and silently reverted.
     clearable: bool = True
+    # Given when the record is created, never changed after (``writable`` is False): the
+    # vendor takes it only in a create (a Salesloft task's person, owner and type).
+    on_create: bool = False
     custom: bool = False
     choices: list[Choice] = Field(default_factory=list)
     # For number/money: bounds; for text: max length. None means unbounded.

@@ -517,7 +517,8 @@ class Crm:
         first = {key: n for n, key in enumerate((money, pipe)) if key}
         for key, text in sorted(texts.items(), key=lambda item: first.get(item[0], 2)):
             spec = specs.get(key)
-            if spec is None or not spec.writable:
+            creating = ref.id == "new"  # ``create`` validates under this placeholder id
+            if spec is None or not (spec.writable or (creating and spec.on_create)):
                 label = spec.label if spec else key
                 raise FieldError(f"{label} cannot be changed in {self.adapter(ref.profile).label}")
             pipeline = values.get(pipe, fields.get(pipe)) if pipe else None

@@ -155,6 +155,7 @@ async def test_task_create_is_idempotent(client: httpx.AsyncClient) -> None:
     body = {
         "subject": "Call back",
         "person_id": 1001,
+        "user_id": 1,
         "task_type": "call",
         "due_date": "2026-12-01T14:00:00Z",
         "current_state": "scheduled",

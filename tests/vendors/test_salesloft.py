@@ -150,20 +150,24 @@ async def test_task_completion_round_trip(wire: Wire) -> None:
 async def test_task_subject_and_due_date_edit(wire: Wire) -> None:
     wired = wire("salesloft")
     task = next(t for t in wired.db["tasks"].values() if t["current_state"] == "scheduled")
-    values = {"subject": "Send revised quote", "due_at": "2026-12-03T15:00:00+00:00"}
+    values = {"subject": "Send revised quote", "due_date": "2026-12-03"}
     record = await wired.adapter.update(Change(ref=ref(wired, "task", task["id"]), values=values))
     assert record.fields["due_date"] == "2026-12-03" and record.title == "Send revised quote"
     assert wired.db["tasks"][task["id"]]["subject"] == "Send revised quote"
 
 
-async def test_reopening_a_task_carries_the_vendor_message(wire: Wire) -> None:
+async def test_reopening_a_task_is_refused_before_it_is_sent(wire: Wire) -> None:
+    """v2's PUT takes ``current_state=completed`` only: reopening is refused, saying why."""
     wired = wire("salesloft")
     task = next(t for t in wired.db["tasks"].values() if t["current_state"] == "completed")
+    sent: list[str] = []
+    wired.adapter.session.on_response.append(lambda r: sent.append(r.request.method))
     with pytest.raises(Rejected) as caught:
         await wired.adapter.update(
             Change(ref=ref(wired, "task", task["id"]), values={"done": False})
         )
-    assert "cannot be changed from completed" in str(caught.value)
+    assert "cannot reopen a task" in str(caught.value) and "PUT" not in sent
+    assert wired.db["tasks"][task["id"]]["current_state"] == "completed"
 
 
 async def test_person_stage_and_owner_edit_with_api_choices(wire: Wire) -> None:

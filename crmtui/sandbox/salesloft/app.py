@@ -15,15 +15,32 @@ notes. Decisions where the documentation is silent:
   ``X-RateLimit-Limit``/``X-RateLimit-Remaining``); past the budget 429
   ``{"error": "Rate limit exceeded"}`` with ``Retry-After`` (seconds to the next window).
 - Filters: arrays as ``x[]=1&x[]=2``, repeated ``x=`` or ``x=1,2``; ranges as
-  ``updated_at[gt|gte|lt|lte]=<iso8601>`` compared at microseconds; unknown filters
-  ignored; applied ones echoed as strings in ``metadata.filtering``. People and accounts
-  have no free-text search (as in v2): exact ``email_addresses[]``, ``name[]``, ``domain``.
+  ``updated_at[gt|gte|lt|lte]=<iso8601>`` compared at microseconds; applied ones echoed
+  as strings in ``metadata.filtering``. People and accounts have no free-text search (as
+  in v2): exact ``email_addresses[]``, ``name[]``, ``domain``.
+- What a list takes is Salesloft's published API definition (the contract table in the
+  vendor notes, ``salesloft-contract.md`` §1-2), not what crmtui sends. Decision for a
+  query parameter the definition does not list (``updated_at[gt]`` on tasks or users,
+  ``account_id`` on emails): it is **ignored**, as a Rails API ignores a parameter it
+  does not permit, and is not echoed in ``metadata.filtering``: the list comes back
+  unfiltered, as a real account would answer it. A ``sort_by`` outside the documented
+  values is **refused** (422 ``{"errors": {"sort_by": ["is invalid"]}}``): tasks sort
+  by ``due_date``/``due_at`` only (default ``due_date`` ASC), users by
+  ``id``/``email``/``name``/``group``/``role`` (default ``id``), emails by
+  ``updated_at``/``send_time``, steps by ``created_at``/``updated_at``.
+- Users: without ``page`` every user comes back (``per_page`` is applied only with
+  ``page``), as the definition says.
 - Tasks: ``time_interval_filter`` (overdue, today, tomorrow, this_week, next_week) and the
   ``metadata.counts`` buckets count only incomplete tasks, by ``due_date`` in the caller's
   time zone (weeks start on Monday); ``counts.all`` is every task matching the other
   filters. ``next_page`` is an integer on every list, tasks included.
 - Completing a task sets ``completed_at``/``completed_by``; a completed task cannot go
-  back to ``scheduled`` (422). Logging a call with ``notes`` creates a linked note; calls
+  back to ``scheduled`` (422). ``POST /v2/tasks`` requires subject, person_id, user_id,
+  task_type, due_date and current_state (only ``scheduled``); ``PUT /v2/tasks/{id}``
+  takes subject, description, due_date, remind_at, is_logged and current_state (only
+  ``completed``). A body field the definition does not list for the method (``due_at``
+  anywhere; task_type, person_id, user_id on PUT) is ignored, as unpermitted parameters
+  are: the task keeps its value. Logging a call with ``notes`` creates a linked note; calls
   and notes on a person move its (and its account's) ``last_contacted_*``.
 - Person stage, owner and account stage/tier changes are not timeline entries in v2
   (no activity is written for them).
@@ -210,6 +227,7 @@ class Resource:
     sorts: dict[str, SortKey] = field(default_factory=_dated)
     default_sort: str = "updated_at"
     default_direction: str = "DESC"
+    all_without_page: bool = False  # users: no ``page``, no paging
 
 
 @dataclass
@@ -347,7 +365,13 @@ def sort(
     return records, {"sort_by": sort_by, "sort_direction": direction}
 
 
-def paginate(ctx: Ctx, records: list[Any]) -> tuple[list[Any], dict[str, Any]]:
+def paginate(
+    ctx: Ctx, records: list[Any], *, all_without_page: bool = False
+) -> tuple[list[Any], dict[str, Any]]:
+    if all_without_page and ctx.params.scalar("page") is None:
+        # users: "paginated only if page is given; without page, all users come back"
+        return records, {"per_page": len(records), "current_page": 1, "next_page": None,
+                         "prev_page": None}  # fmt: skip
     per_page = min(100, max(1, ctx.params.integer("per_page", 25)))
     page = max(1, ctx.params.integer("page", 1))
     start = (page - 1) * per_page
@@ -375,7 +399,7 @@ def listing(
     if records is None:
         records, echo = select(ctx, res, list(ctx.db[res.table].values()))
     records, sorting = sort(ctx, res, records)
-    chunk, paging = paginate(ctx, records)
+    chunk, paging = paginate(ctx, records, all_without_page=res.all_without_page)
     metadata: dict[str, Any] = {"filtering": echo or {}, "paging": paging, "sorting": sorting}
     metadata.update(extra or {})
     return {"metadata": metadata, "data": [ctx.render(res.table, r) for r in chunk]}
@@ -401,8 +425,15 @@ def _task_account(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
     return person is not None and person["account"] in parse_ints("account_id", values)
 
 
-def _email_account(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
-    return record.get("_account") in parse_ints("account_id", values)
+def _step_due_actions(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+    """Steps with actions due: a current member of the cadence whose next step it is
+    (the sandbox keeps no actions; decision: every step of a cadence with members)."""
+    wanted = parse_bool("has_due_actions", raw)
+    busy = any(
+        m["cadence"] == record.get("cadence") and m["currently_on_cadence"]
+        for m in ctx.db["cadence_memberships"].values()
+    )
+    return busy == wanted
 
 
 def _user_search(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
@@ -514,9 +545,11 @@ RESOURCES: dict[str, Resource] = {
             Filter("task_type", "task_type", "strs"),
             Filter("time_interval_filter", kind="custom", pred=_task_interval),
             Filter("idempotency_key", kind="str", pred=_idempotency),
-            *_ranges("updated_at", "created_at", "completed_at"),
+            # contract §1 tasks: no updated_at / created_at / completed_at filter
         ),
-        {**_dated(), "due_date": _by("due_date"), "due_at": _by("due_at")},
+        {"due_date": _by("due_date"), "due_at": _by("due_at")},
+        default_sort="due_date",
+        default_direction="ASC",
     ),
     "notes": Resource(
         "notes",
@@ -543,7 +576,8 @@ RESOURCES: dict[str, Resource] = {
         (
             _ids(),
             Filter("person_id", "recipient"),
-            Filter("account_id", kind="custom", pred=_email_account),
+            # contract §1 emails: no account_id filter, no created_at range
+            Filter("email_addresses", "recipient_email_address", "strs"),
             Filter("user_id", "user"),
             Filter("cadence_id", "cadence"),
             Filter("step_id", "step"),
@@ -551,9 +585,9 @@ RESOURCES: dict[str, Resource] = {
             Filter("action_id", "action"),
             Filter("bounced", "bounced", "bool"),
             Filter("status", "status", "strs"),
-            *_ranges("updated_at", "created_at", "sent_at"),
+            *_ranges("updated_at", "sent_at"),
         ),
-        {**_dated(), "sent_at": _by("sent_at")},
+        {"updated_at": _by("updated_at"), "send_time": _by("sent_at")},
     ),
     "crm_activities": Resource("crm_activities", (_ids(), *_ranges("updated_at", "created_at"))),
     "call_data_records": Resource(
@@ -568,10 +602,17 @@ RESOURCES: dict[str, Resource] = {
             Filter("group_id", "group"),
             Filter("active", "active", "bool"),
             Filter("search", kind="custom", pred=_user_search),
+            # contract §1 users: no updated_at filter
         ),
-        {**_dated(), "name": _by("name")},
-        default_sort="name",
-        default_direction="ASC",
+        {
+            "id": _by("id"),
+            "email": _by("email"),
+            "name": _by("name"),
+            "group": _by("group"),
+            "role": _by("role"),
+        },
+        default_sort="id",
+        all_without_page=True,
     ),
     "groups": Resource(
         "groups", (_ids(),), {"name": _by("name")}, default_sort="name", default_direction="ASC"
@@ -633,9 +674,10 @@ RESOURCES: dict[str, Resource] = {
         (
             _ids(),
             Filter("cadence_id", "cadence", "int"),
-            Filter("type", "type", "strs"),
+            Filter("type", "type", "str"),
+            Filter("has_due_actions", kind="str", pred=_step_due_actions),
         ),
-        {**_dated(), "step_number": _by("step_number")},
+        _dated(),  # contract §1 steps: created_at, updated_at (not step_number)
     ),
     "imports": Resource("imports", (_ids(), *_ranges("updated_at"))),
     "bulk_jobs": Resource("bulk_jobs", (_ids(), Filter("state", "state", "strs"))),
@@ -1049,14 +1091,6 @@ def _task_fields(ctx: Ctx, task: dict[str, Any], body: dict[str, Any]) -> dict[s
             task["task_type"] = body["task_type"]
     if "description" in body:
         task["description"] = body["description"]
-    if "due_at" in body:
-        due_at = parse_datetime(body["due_at"]) if body["due_at"] else None
-        if body["due_at"] and due_at is None:
-            errors["due_at"] = ["is invalid"]
-        else:
-            task["due_at"] = due_at
-            if due_at is not None and "due_date" not in body:
-                task["due_date"] = due_at.date().isoformat()
     if "due_date" in body:
         due = parse_date(body["due_date"]) if body["due_date"] else None
         if due is None:
@@ -1095,17 +1129,30 @@ def _task_state(ctx: Ctx, task: dict[str, Any], state: Any, errors: dict[str, li
         task["current_state"] = "scheduled"
 
 
+# contract §1 tasks / §2 "Tasks: write restrictions": what each method takes; any other
+# body field is ignored (decision: as Rails drops unpermitted parameters)
+POST_TASK = frozenset(
+    {"subject", "person_id", "user_id", "task_type", "due_date", "current_state",
+     "description", "remind_at", "idempotency_key"}
+)  # fmt: skip
+PUT_TASK = frozenset(
+    {"current_state", "subject", "description", "due_date", "remind_at", "is_logged"}
+)
+
+
 def post_task(ctx: Ctx) -> Any:
-    body = ctx.body
+    body = {k: v for k, v in ctx.body.items() if k in POST_TASK}
     key = body.get("idempotency_key")
     if key:
         for existing in ctx.db["tasks"].values():
             if existing.get("_idempotency_key") == key:
                 return {"data": ctx.render("tasks", existing)}
-    required = ("subject", "person_id", "task_type", "due_date", "current_state")
+    required = ("subject", "person_id", "user_id", "task_type", "due_date", "current_state")
     missing = {k: ["can't be blank"] for k in required if not body.get(k)}
     if missing:
         raise invalid(missing)
+    if body["current_state"] != "scheduled":  # a task is created scheduled, nothing else
+        raise invalid({"current_state": ["is not included in the list"]})
     now = ctx.stamp()
     task: dict[str, Any] = {
         "created_at": now,
@@ -1133,7 +1180,12 @@ def post_task(ctx: Ctx) -> Any:
 def put_task(ctx: Ctx) -> Any:
     task = ctx.find("tasks")
     draft = dict(task)
-    errors = _task_fields(ctx, draft, ctx.body)
+    body = {k: v for k, v in ctx.body.items() if k in PUT_TASK}
+    state = body.get("current_state", "completed")
+    if state != "completed" and task.get("current_state") != "completed":
+        # PUT completes a task; it never sets another state
+        raise invalid({"current_state": ["is not included in the list"]})
+    errors = _task_fields(ctx, draft, body)
     if errors:
         raise invalid(errors)
     draft["updated_at"] = ctx.stamp()

@@ -53,10 +53,17 @@ from crmtui.model import (
 )
 from crmtui.vendors.auth import Connection, HeaderToken
 from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, record_id
-from crmtui.vendors.mapping import Context, Resource, by_kind, custom_spec, number, slug_key
+from crmtui.vendors.mapping import Context, Resource, by_kind, custom_spec, dig, number, slug_key
 from crmtui.vendors.salesloft.auth import observe_remaining, parse_error
-from crmtui.vendors.salesloft.codecs import person_title, ref_id
-from crmtui.vendors.salesloft.paging import NextPage, list_params, next_page, page_cost, sort_params
+from crmtui.vendors.salesloft.codecs import CreateOnly, person_title, ref_id
+from crmtui.vendors.salesloft.paging import (
+    NextPage,
+    list_params,
+    next_page,
+    page_after,
+    page_cost,
+    sort_params,
+)
 from crmtui.vendors.salesloft.resources import (
     MEMBERSHIP,
     RESOURCES,
@@ -65,7 +72,7 @@ from crmtui.vendors.salesloft.resources import (
     LoftResource,
     kind_infos,
 )
-from crmtui.vendors.salesloft.timeline import note_activity, read_timeline
+from crmtui.vendors.salesloft.timeline import account_people, note_activity, read_timeline
 
 API = "https://api.salesloft.com/v2/"
 APP = "https://app.salesloft.com/app/"
@@ -76,6 +83,15 @@ WEB_PAGES: dict[str, str] = {
     Kind.CADENCE: "cadence",
 }
 CONFIG_PAGES = 20  # a config list (users, stages...) is read up to this many pages of 100
+BY_PEOPLE = (Kind.CALL, Kind.EMAIL)  # listed for an account through its people
+
+
+def _later(stamp: Any, since: str) -> bool:
+    """Whether ``stamp`` (a record's updated_at) is after ``since``: a next
+    ``updated_at[gt]`` page only moves forward (a vendor ignoring the filter, or a page
+    of records all at the mark, ends the read rather than asking again forever)."""
+    after, mark = parse_datetime(stamp), parse_datetime(since)
+    return after is not None and mark is not None and after > mark
 
 
 class Salesloft(Vendor):
@@ -195,12 +211,22 @@ class Salesloft(Vendor):
         return self._resource(kind).path
 
     async def list_page(self, kind: str, query: Query) -> Page:
-        path = self._path(kind)
-        params = list_params(kind, query)
+        resource = self._resource(kind)
+        path = resource.path
+        people: list[tuple[str, Any]] = []
+        if kind in BY_PEOPLE and "company" in query.filters:
+            # v2 has no account_id filter on calls and emails: the account's people's
+            found = await account_people(self._get, int(query.filters["company"]))
+            if not found:
+                return Page(records=[], total=0)
+            people = [("person_id[]", p) for p in found]
+            rest = {k: v for k, v in query.filters.items() if k != "company"}
+            query = query.model_copy(update={"filters": rest})
+        params = list_params(kind, query) + people
         per_page = max(1, min(100, query.per_page))
         cursor = query.cursor or ""
-        if query.updated_since is not None:
-            since = cursor[2:] if cursor.startswith("u:") else iso(query.updated_since)
+        if query.updated_since is not None and resource.since_filter:
+            since = cursor[2:] if cursor.startswith("u:") else iso(query.updated_since) or ""
             params += [
                 ("sort_by", "updated_at"),
                 ("sort_direction", "ASC"),
@@ -210,13 +236,15 @@ class Salesloft(Vendor):
             ]
             body = await self._get(path, params)
             rows = body.get("data") or []
-            more = next_page(body["metadata"]["paging"].get("next_page"))
-            last = rows[-1]["updated_at"] if rows else None
+            more = next_page(dig(body, "metadata.paging.next_page"))
+            last = rows[-1].get("updated_at") if rows else None
             return Page(
                 records=await self._records(kind, rows),
-                next_cursor=f"u:{last}" if more and last else None,
+                next_cursor=f"u:{last}" if more and _later(last, since) else None,
             )
-        page = int(cursor[2:]) if cursor.startswith("p:") else 1
+        # no updated_at filter (tasks, users, steps): every record, page by page (the
+        # sync stores only those whose updated_at changed)
+        page = int(cursor[2:]) if cursor.startswith("p:") and cursor[2:].isdigit() else 1
         params += sort_params(kind, query)
         params += [("per_page", per_page), ("page", page)]
         if page == 1:
@@ -226,9 +254,10 @@ class Salesloft(Vendor):
         if kind == Kind.TASK and "counts" in metadata:
             self._task_counts = dict(metadata["counts"])
         paging = metadata.get("paging") or {}
-        more = next_page(paging.get("next_page"))
+        rows = body.get("data") or []
+        more = page_after(page, len(rows), paging.get("next_page"))
         return Page(
-            records=await self._records(kind, body.get("data") or []),
+            records=await self._records(kind, rows),
             total=int(total) if (total := number(paging.get("total_count"))) is not None else None,
             next_cursor=f"p:{more}" if more else None,
             view_counts=self._view_counts(kind, metadata),
@@ -337,14 +366,19 @@ class Salesloft(Vendor):
         members = await self.list_page(
             MEMBERSHIP, Query(filters={"cadence": str(raw["id"]), "current": "true"}, per_page=25)
         )
-        steps = await self.list_page(STEP, Query(filters={"cadence": str(raw["id"])}))
+        steps = await self.list_page(STEP, Query(filters={"cadence": str(raw["id"])}, per_page=100))
+        # v2 cannot sort steps by their number: ordered here (by number, then day)
+        ordered = sorted(
+            steps.records,
+            key=lambda s: (number(s.raw.get("step_number")) or 0, number(s.raw.get("day")) or 0),
+        )
         return {
             "Members": [
                 RelatedRef(kind=Kind.CONTACT, id=str(m.fields["contact"]), title=m.title)
                 for m in members.records
                 if m.fields.get("contact")
             ],
-            "Steps": [RelatedRef(kind=STEP, id=s.id, title=s.title) for s in steps.records],
+            "Steps": [RelatedRef(kind=STEP, id=s.id, title=s.title) for s in ordered],
         }
 
     # -- timeline ----------------------------------------------------------------------------
@@ -362,14 +396,27 @@ class Salesloft(Vendor):
         )
         return (await self._records(kind, [response["data"]]))[0]
 
-    async def _body(self, kind: str, values: dict[str, Any]) -> dict[str, Any]:
-        """The request body of ``values``: the declared fields, then ``custom_fields``."""
+    async def _body(
+        self, kind: str, values: dict[str, Any], *, creating: bool = False
+    ) -> dict[str, Any]:
+        """The request body of ``values``: the declared fields, then ``custom_fields``;
+        a field v2 takes only in a create (``CreateOnly``) only when ``creating``."""
         resource = RESOURCES.get(kind)
         if resource is None or not resource.changeable:
             raise Rejected(self.label, f"{kind} records cannot be edited in Salesloft")
         names = await self._custom_names(resource.custom_type) if resource.custom_type else {}
-        declared = {k: v for k, v in values.items() if k not in names}
-        body = resource.write(declared, self.context())
+        ctx = self.context()
+        first = {
+            k: v
+            for k, v in values.items()
+            if creating and isinstance(f := resource.field(k), CreateOnly)
+        }
+        declared = {k: v for k, v in values.items() if k not in names and k not in first}
+        body = resource.write(declared, ctx)
+        for key, value in first.items():
+            f = resource.field(key)
+            assert f is not None
+            f.write(body, value, f.codec_in(resource.codecs), ctx)
         custom = {names[k]: v for k, v in values.items() if k in names}
         if custom:
             body["custom_fields"] = custom
@@ -377,11 +424,7 @@ class Salesloft(Vendor):
 
     async def create(self, kind: str, values: dict[str, Any], idempotency_key: str) -> Record:
         if kind == Kind.TASK:
-            body = {
-                "current_state": "scheduled",
-                "task_type": "general",
-                **await self._body(kind, values),
-            }
+            body = await self._task_body(values)
             body["idempotency_key"] = idempotency_key
         elif kind in (Kind.CONTACT, Kind.COMPANY):
             earlier = await self._by_natural_key(kind, values)
@@ -392,6 +435,29 @@ class Salesloft(Vendor):
             raise Rejected(self.label, f"{kind} records cannot be created from crmtui")
         response = await self.session.json("POST", self._path(kind), json=body)
         return (await self._records(kind, [response["data"]]))[0]
+
+    async def _task_body(self, values: dict[str, Any]) -> dict[str, Any]:
+        """``POST /v2/tasks`` requires subject, person_id, user_id, task_type, due_date
+        and current_state (``scheduled``, the only state a task is created in): the type
+        is ``general`` and the assignee the caller (``/v2/me``) unless given; a task
+        without its person or due date is refused before anything is sent."""
+        if values.get("done") is True or values.get("status") == "completed":
+            raise Rejected(self.label, "a Salesloft task is created open; complete it after")
+        missing = [k for k in ("subject", "contact", "due_date") if values.get(k) in (None, "")]
+        if missing:
+            labels = {"subject": "Subject", "contact": "Person id", "due_date": "Due date"}
+            raise Rejected(
+                self.label,
+                "a Salesloft task needs " + ", ".join(labels[k] for k in missing),
+            )
+        open_task = {k: v for k, v in values.items() if k not in ("done", "status")}
+        body = await self._body(Kind.TASK, open_task, creating=True)
+        body.setdefault("task_type", "general")
+        if body.get("user_id") in (None, ""):
+            me = await self.cached("me", lambda: self._get("me"))
+            body["user_id"] = int(me["data"]["id"])
+        body["current_state"] = "scheduled"
+        return body
 
     async def find_created(
         self, kind: str, values: dict[str, Any], idempotency_key: str

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from crmtui.fields import iso, parse_datetime
+from crmtui.http import Rejected
 from crmtui.model import FieldSpec, FieldType
-from crmtui.vendors.mapping import Codec, Context, Field, Json, Via, dig, flag, record_id
+from crmtui.vendors.mapping import Codec, Context, Field, Via, dig, flag, record_id
 
 
 def ref_value(value: Any) -> int | None:
@@ -54,6 +55,13 @@ class Ref(Codec):
         return value if value in (None, "") else int(value)
 
 
+class TextRef(Ref):
+    """A reference v2 takes back as text (a task's ``person_id`` in ``POST /v2/tasks``)."""
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        return value if value in (None, "") else str(int(value))
+
+
 @dataclass(frozen=True)
 class Table(Codec):
     """A reference shown by name: the referred id looked up in ``ctx.tables[table]``
@@ -82,10 +90,25 @@ class TaskType(Codec):
         return "general" if value in ("todo", "other") else value
 
 
-# ``done`` (True) or ``status`` ("completed") written as ``current_state``.
-TASK_STATE = Via(
-    encode=lambda value: "completed" if value is True or value == "completed" else "scheduled"
-)
+class TaskState(Codec):
+    """``done`` (True) or ``status`` ("completed") written as ``current_state=completed``,
+    the only state ``PUT /v2/tasks/{id}`` takes: v2 cannot reopen a completed task, so
+    reopening is refused here, before anything is sent."""
+
+    def read(self, raw: Any, ctx: Context) -> Any:
+        return raw
+
+    def write(self, value: Any, ctx: Context) -> Any:
+        if value is True or value == "completed":
+            return "completed"
+        raise Rejected(
+            ctx.vendor,
+            f"{ctx.vendor} cannot reopen a task: its API only completes tasks",
+            hint="Create a new task instead.",
+        )
+
+
+TASK_STATE = TaskState()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,12 +163,11 @@ class Status(Done):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DueAt(Field):
-    """A task's due time; v2 wants its ``due_date`` too, so the day is sent with it
-    unless the change gives its own."""
+class CreateOnly(Field):
+    """A field v2 takes when the record is created and never after (a task's person,
+    owner and type: ``PUT /v2/tasks/{id}`` takes none of them): offered read only, with
+    ``FieldSpec.on_create``; the adapter writes it only in a create."""
 
-    def write(self, body: Json, value: Any, codec: Codec, ctx: Context) -> None:
-        super().write(body, value, codec, ctx)
-        due = parse_datetime(value)
-        if due is not None:
-            body.setdefault("due_date", due.date().isoformat())
+    def spec(self, **kwargs: Any) -> FieldSpec:
+        found = super().spec(**kwargs)
+        return found.model_copy(update={"writable": False, "required": False, "on_create": True})

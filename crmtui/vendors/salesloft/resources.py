@@ -21,14 +21,15 @@ from crmtui.vendors.salesloft.codecs import (
     ITEMS,
     OR_NONE,
     WHEN,
+    CreateOnly,
     Done,
-    DueAt,
     FirstOf,
     PersonTitle,
     Ref,
     Status,
     Table,
     TaskType,
+    TextRef,
     person_title,
     ref_id,
 )
@@ -96,6 +97,7 @@ class LoftResource(Resource):
     custom_type: str = ""
     person: str = ""
     changeable: bool = False
+    since_filter: bool = True  # v2 lists it with ``updated_at[gt]`` and ``sort_by=updated_at``
     codecs: Mapping[FieldType, Codec] = field(default_factory=lambda: CODECS)
 
     def specs(
@@ -276,8 +278,10 @@ TASK = LoftResource(
     label="Tasks",
     singular="Task",
     headline=_task,
-    sorts={"due_date": "due_date", "due_at": "due_at", **_CREATED},
+    # v2 sorts tasks by due_date or due_at only, and has no updated_at filter on them
+    sorts={"due_date": "due_date", "due_at": "due_at"},
     default_sort=("due_date", "ASC"),
+    since_filter=False,
     filters={
         "contact": "person_id[]",
         "company": "account_id[]",
@@ -290,10 +294,21 @@ TASK = LoftResource(
     fields=(
         _a("subject", "Subject", required=True, role=Role.TITLE),
         _a("body", "Description", "description"),
-        _a("type", "Type", "task_type", type=CHOICE, options=_TASK_TYPES, codec=TaskType()),
+        # PUT /v2/tasks/{id} takes only subject, description, due_date, remind_at,
+        # is_logged and current_state=completed: the type, the assignee and the person
+        # are given when the task is created (POST requires them), never changed after
+        CreateOnly(
+            key="type",
+            path="task_type",
+            label="Type",
+            type=CHOICE,
+            options=_TASK_TYPES,
+            codec=TaskType(),
+        ),
         # Salesloft: an empty due_date "is invalid" (422)
         _a("due_date", "Due date", type=DATE, clearable=False, role=Role.DUE_DATE),
-        DueAt(key="due_at", path="due_at", label="Due at", type=DATETIME, role=Role.DUE),
+        # due_at is a response field only (neither POST nor PUT takes it)
+        _ro("due_at", "Due at", type=DATETIME, role=Role.DUE),
         _a("remind_at", "Remind at", type=DATETIME),
         Done(key="done", path="current_state", label="Done", type=BOOL, role=Role.DONE),
         Status(
@@ -304,8 +319,26 @@ TASK = LoftResource(
             role=Role.STATUS,
         ),
         _ro("completed_at", "Completed", type=DATETIME),
-        _id("owner", "Assignee", "user", type=USER, choices="users", role=Role.OWNER),
-        _id("contact", "Person id", "person", clearable=False, refers_to=Kind.CONTACT),
+        CreateOnly(
+            key="owner",
+            path="user",
+            write_path="user_id",
+            label="Assignee",
+            type=USER,
+            choices="users",
+            role=Role.OWNER,
+            codec=Ref(),
+        ),
+        # POST declares person_id a string
+        CreateOnly(
+            key="contact",
+            path="person",
+            write_path="person_id",
+            label="Person id",
+            clearable=False,
+            refers_to=Kind.CONTACT,
+            codec=TextRef(),
+        ),
         _ro("contact_name", "Person", "person", codec=Table("people")),
     ),
 )
@@ -355,9 +388,12 @@ CADENCE_STEP = LoftResource(
     kind=STEP,
     path="steps",
     headline=_step,
-    sorts={"step_number": "step_number", "updated_at": "updated_at"},
-    default_sort=("step_number", "ASC"),
-    filters={"cadence": "cadence_id", "type": "type[]"},
+    # v2 sorts steps by created_at or updated_at (the adapter orders a cadence's steps
+    # by step_number itself); cadence_id and type are single values; no updated_at filter
+    sorts={"created_at": "created_at", "updated_at": "updated_at"},
+    default_sort=("created_at", "ASC"),
+    filters={"cadence": "cadence_id", "type": "type"},
+    since_filter=False,
     fields=(
         _ro("type", "Type"),
         _ro("day", "Day"),
@@ -395,8 +431,10 @@ EMAIL = LoftResource(
     label="Emails",
     singular="Email",
     headline=_email,
-    sorts={"sent_at": "sent_at", **_CREATED},
-    filters={"contact": "person_id[]", "company": "account_id[]", "owner": "user_id[]"},
+    # v2 sorts emails by updated_at or send_time; it has no account_id filter: the
+    # adapter asks for the emails of the account's people (``company`` below)
+    sorts={"sent_at": "send_time", "updated_at": "updated_at"},
+    filters={"contact": "person_id[]", "owner": "user_id[]"},
     person="recipient",
     fields=(
         _ro("to", "To", "recipient_email_address"),
@@ -423,7 +461,10 @@ USER_ = LoftResource(
     kind=Kind.USER,
     path="users",
     headline=_user,
-    sorts={"title": "name", "updated_at": "updated_at"},
+    # v2 sorts users by id, email, name, group or role; no updated_at filter
+    sorts={"title": "name", "email": "email"},
+    default_sort=("id", "ASC"),
+    since_filter=False,
     fields=(
         _ro("name", "Name"),
         _ro("email", "Email"),

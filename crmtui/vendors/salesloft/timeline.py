@@ -1,5 +1,13 @@
 """Salesloft timelines: a person's (or an account's) notes, calls, sent emails, completed
-tasks and the CRM activities those calls and emails were logged as, merged newest first."""
+tasks and the CRM activities those calls and emails were logged as, merged newest first.
+
+Only documented filters are used (``salesloft-contract.md``): notes by
+``associated_with_type``/``associated_with_id``, calls and emails by ``person_id[]``
+(v2 has no ``account_id`` filter on either: an account's are those of its people, the
+``ACCOUNT_PEOPLE`` most recently updated), tasks by ``person_id[]`` or ``account_id[]``
+with ``current_state[]=completed``, sorted by ``due_date`` (the only task sorts besides
+``due_at``), CRM activities by ``ids[]``. Each source is one page of 25.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +29,14 @@ CRM_TYPES = {
 }
 
 RECENT = (("sort_by", "created_at"), ("sort_direction", "DESC"), ("per_page", 25))
+SENT = (("sort_by", "send_time"), ("sort_direction", "DESC"), ("per_page", 25))
 DONE = (
     ("current_state[]", "completed"),
-    ("sort_by", "updated_at"),
+    ("sort_by", "due_date"),
     ("sort_direction", "DESC"),
     ("per_page", 25),
 )
+ACCOUNT_PEOPLE = 100  # an account's timeline: the calls and emails of this many people
 
 
 def users_of(raw: dict[str, Any], users: Mapping[int, str]) -> str:
@@ -120,25 +130,18 @@ async def read_timeline(
         return []
     key = int(id)
     if kind == Kind.CONTACT:
-        sources = (
-            get(
-                "notes",
-                [("associated_with_type", "person"), ("associated_with_id", key), *RECENT],
-            ),
-            get("activities/calls", [("person_id[]", key), *RECENT]),
-            get("activities/emails", [("person_id[]", key), *RECENT]),
-            get("tasks", [("person_id[]", key), *DONE]),
-        )
+        target, people = "person", [key]
+        done = get("tasks", [("person_id[]", key), *DONE])
     else:
-        sources = (
-            get(
-                "notes",
-                [("associated_with_type", "account"), ("associated_with_id", key), *RECENT],
-            ),
-            _empty(),
-            get("activities/emails", [("account_id[]", key), *RECENT]),
-            get("tasks", [("account_id[]", key), *DONE]),
-        )
+        target, people = "account", await account_people(get, key)
+        done = get("tasks", [("account_id[]", key), *DONE])
+    whose = [("person_id[]", p) for p in people]
+    sources = (
+        get("notes", [("associated_with_type", target), ("associated_with_id", key), *RECENT]),
+        get("activities/calls", [*whose, *RECENT]) if people else _empty(),
+        get("activities/emails", [*whose, *SENT]) if people else _empty(),
+        done,
+    )
     notes, calls, emails, tasks = [b.get("data") or [] for b in await asyncio.gather(*sources)]
     emails = [e for e in emails if e.get("sent_at")]
     crm_ids = {i for r in (*calls, *emails) if (i := ref_id(r, "crm_activity")) is not None}
@@ -157,6 +160,21 @@ async def read_timeline(
         *(crm_activity(a, users) for a in crm),
     ]
     return sorted(activities, key=lambda a: a.occurred_at, reverse=True)
+
+
+async def account_people(get: Get, account: int) -> list[int]:
+    """The ids of an account's people (``people?account_id[]=``), the ``ACCOUNT_PEOPLE``
+    most recently updated: v2 filters calls and emails by person, never by account."""
+    body = await get(
+        "people",
+        [
+            ("account_id[]", account),
+            ("sort_by", "updated_at"),
+            ("sort_direction", "DESC"),
+            ("per_page", ACCOUNT_PEOPLE),
+        ],
+    )
+    return [int(p["id"]) for p in body.get("data") or [] if isinstance(p.get("id"), int)]
 
 
 async def _empty() -> dict[str, Any]:

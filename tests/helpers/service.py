@@ -34,6 +34,19 @@ class Unreachable(httpx.AsyncBaseTransport):
         raise httpx.ConnectError("connection refused", request=request)
 
 
+def value_moves(db: Any, deal_id: str) -> list[tuple[str, str]]:
+    """(old, new) cents of every value change the ActiveCampaign sandbox logged for a
+    deal, oldest first. A dealActivity holds the old value only (``dataId`` is the deal's
+    id): the new one is the next change's old value, or the deal's value for the last."""
+    olds = [
+        a["dataOldval"]
+        for a in sorted(db.activities.values(), key=lambda a: int(a["id"]))
+        if a["deal"] == deal_id and a["dataType"] == "value"
+    ]
+    news = [*olds[1:], str(db.deals[deal_id]["value"])] if olds else []
+    return list(zip(olds, news, strict=True))
+
+
 def make_profile(origin: str = ORIGIN, name: str = PROFILE) -> Profile:
     """A profile for the ActiveCampaign sandbox at ``origin``."""
     info = sandbox.info(VENDOR)
@@ -96,11 +109,7 @@ class Rig:
 
     def value_moves(self, deal_id: str) -> list[tuple[str, str]]:
         """(old, new) cents of every value change the sandbox logged for a deal."""
-        return [
-            (a["dataOldval"], a["dataId"])
-            for a in self.db.activities.values()
-            if a["deal"] == deal_id and a["dataType"] == "value"
-        ]
+        return value_moves(self.db, deal_id)
 
     def writes(self) -> list[str]:
         """Every write request the service sent, as "METHOD path"."""

@@ -38,6 +38,7 @@ from tests.helpers.service import (
     make_profile,
     unpaced,
 )
+from tests.helpers.service import value_moves as moves_of
 
 # -- the subprocess ----------------------------------------------------------------------
 
@@ -159,11 +160,7 @@ def open_deals(app: Any, count: int) -> list[str]:
 
 
 def value_moves(app: Any, deal_id: str) -> list[tuple[str, str]]:
-    return [
-        (a["dataOldval"], a["dataId"])
-        for a in app.state.db.activities.values()
-        if a["deal"] == deal_id and a["dataType"] == "value"
-    ]
+    return moves_of(app.state.db, deal_id)
 
 
 async def reopened(path: Path, app: Any) -> Crm:

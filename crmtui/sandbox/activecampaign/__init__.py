@@ -42,8 +42,12 @@ Decisions where the documentation is silent (see the vendor notes):
   ``contact``/add, stage ``d_stageid``/update, owner ``userid``/update, status
   ``status``/update, value ``value``/update, title ``title``/update, note ``note``/add,
   task ``task``/add (``isAddtask`` "1"), ``task``/complete, ``task``/update,
-  ``task``/delete, logged email ``email``/send. For updates ``dataId`` is the new value
-  and ``dataOldval`` the old one; for records ``dataId`` is their id.
+  ``task``/delete, logged email ``email``/send. ``dataId`` is always the id of the
+  related object, as the seed documents it ("291 for a note with ID 291") and public
+  connectors type it (an integer): the note, task or contact; the new stage of a stage
+  change and the new owner (user) of an owner change; the deal itself for a status,
+  value or title change. ``dataOldval`` is the value before the change; the API gives
+  no new value (decision: a client reads it from the next change or the deal).
 - Task writes on a deal bump the deal's ``mdate`` and keep ``nextdate``/``nexttaskid``
   current; a new ``duedate`` without ``edate`` keeps the task's duration. Task
   ``status`` is a number in lists and a string in single-task answers, as v3 does.

@@ -397,7 +397,7 @@ def _deal(db: Db, fake: Fake, by_org: dict[str, list[str]]) -> None:
     _history(db, fake, did, stages[: stage_index + 1], created, updated, owner)
     if status != "0":
         db.deals[did]["status"] = status
-        db.log(did, "status", "update", at=updated, user=owner, data_id=status, old="0")
+        db.log(did, "status", "update", at=updated, user=owner, data_id=did, old="0")
     _deal_fields(db, fake, did, status, updated)
     _secondary(db, fake, did, created, by_org)
     _deal_tasks(db, fake, did, status, created, updated)

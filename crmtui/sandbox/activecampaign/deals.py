@@ -379,7 +379,11 @@ def apply_deal(c: Ctx, deal: Row, body: dict[str, Any]) -> None:
         data_type = "d_stageid" if name == "stage" else LOGGED.get(name)
         if data_type:
             was = "" if old is None else str(old)
-            c.db.log(deal["id"], data_type, "update", at=c.now, user=c.user, data_id=new, old=was)
+            # dataId is the related object's id, never a new value (see __init__)
+            related = new if data_type in ("d_stageid", "userid") else deal["id"]
+            c.db.log(
+                deal["id"], data_type, "update", at=c.now, user=c.user, data_id=related, old=was
+            )
     for item in body.get("fields") or []:
         set_value(c, deal["id"], item["customFieldId"], item.get("fieldValue"))
     deal["mdate"] = stamp(c.now)

@@ -1,6 +1,14 @@
 """ActiveCampaign's timelines: ``/dealActivities?deal=ID`` with the deal's notes and tasks
 for the text, newest first. A task's timeline is its deal's ``task`` activities for that
 task.
+
+What an activity says is read from what the API returns: ``dataId`` is the id of the
+related object (a note, a task, a contact; the seed's "291 for a note with ID 291"; public
+connectors type it as an integer), ``dataOldval`` the value before a change. The API
+gives no new value of a changed title, amount or status: it is the value before the next
+change of the same attribute, or, for the latest, the deal's own value (``GET
+/deals/{id}``). A stage or owner change names the new stage or user by ``dataId`` when it
+is one of theirs, else by the same rule.
 """
 
 from __future__ import annotations
@@ -17,6 +25,34 @@ from crmtui.vendors.base import record_id
 
 Row = dict[str, Any]
 TASK_ACTIVITY = {"call": ActivityType.CALL, "email": ActivityType.EMAIL}
+# A change's dataType -> the deal attribute it changed (whose new value the API omits).
+CHANGED = {"d_stageid": "stage", "userid": "owner", "status": "status", "value": "value",
+           "title": "title"}  # fmt: skip
+
+
+def new_values(activities: list[Row], deal: Row) -> dict[str, str]:
+    """The value each change of ``CHANGED`` left, by activity id: the ``dataOldval`` of the
+    next change of the same attribute, or the deal's own value for the latest (nothing
+    when the deal is not known: a task's timeline)."""
+    order = sorted(activities, key=lambda a: (txt(a.get("cdate")), _number(a.get("id"))))
+    out: dict[str, str] = {}
+    last: dict[str, str] = {}  # dataType -> the id of its latest change so far
+    for row in order:
+        data_type = txt(row.get("dataType"))
+        if data_type not in CHANGED:
+            continue
+        if data_type in last:
+            out[last[data_type]] = txt(row.get("dataOldval"))
+        last[data_type] = txt(row.get("id"))
+    for data_type, id in last.items():
+        if deal.get(CHANGED[data_type]) is not None:
+            out[id] = txt(deal.get(CHANGED[data_type]))
+    return out
+
+
+def _number(value: Any) -> int:
+    text = txt(value)
+    return int(text) if text.isdigit() else 0
 
 
 class DealTimeline:
@@ -42,10 +78,12 @@ class DealTimeline:
 
     async def timeline(self, kind: str, id: str) -> list[Activity]:
         await self._config()
+        deal: Row = {}
         if kind == Kind.DEAL:
             activities = await read_all(
                 self.session, "dealActivities", "dealActivities", {"deal": id}
             )
+            deal = (await call(self.session, "GET", f"deals/{id}")).get("deal") or {}
             notes = await read_all(self.session, f"deals/{id}/notes", "notes")
             tasks = await read_all(
                 self.session,
@@ -65,7 +103,8 @@ class DealTimeline:
         await self._name_contacts(activities)
         by_note = {txt(n["id"]): n for n in notes}
         by_task = {txt(t["id"]): t for t in tasks}
-        out = [self._activity(a, by_note, by_task) for a in activities]
+        after = new_values(activities, deal)
+        out = [self._activity(a, by_note, by_task, after) for a in activities]
         out.sort(key=lambda a: (a.occurred_at, int(a.id)), reverse=True)
         return out
 
@@ -74,8 +113,10 @@ class DealTimeline:
             if activity.get("dataType") in ("contact", "email"):
                 await self._contact(activity.get("dataId"))
 
-    def _activity(self, row: Row, notes: dict[str, Row], tasks: dict[str, Row]) -> Activity:
-        kind, summary, body, family, links = self._describe(row, notes, tasks)
+    def _activity(
+        self, row: Row, notes: dict[str, Row], tasks: dict[str, Row], after: dict[str, str]
+    ) -> Activity:
+        kind, summary, body, family, links = self._describe(row, notes, tasks, after)
         return Activity(
             id=record_id(self.label, row.get("id"), "timeline entry"),
             type=kind,
@@ -89,26 +130,32 @@ class DealTimeline:
         )
 
     def _describe(
-        self, row: Row, notes: dict[str, Row], tasks: dict[str, Row]
+        self, row: Row, notes: dict[str, Row], tasks: dict[str, Row], after: dict[str, str]
     ) -> tuple[ActivityType, str, str, str, list[RelatedRef]]:
-        """(type, summary, body, family, links) of one deal activity."""
+        """(type, summary, body, family, links) of one deal activity; ``after``: the
+        value a change left, by activity id (``new_values``)."""
         data_type, action = txt(row.get("dataType")), txt(row.get("dataAction"))
-        new, old = txt(row.get("dataId")), txt(row.get("dataOldval"))
+        related, old = txt(row.get("dataId")), txt(row.get("dataOldval"))
+        new = after.get(txt(row.get("id")), "") if data_type in CHANGED else related
         if data_type == "" and action == "add":
             return ActivityType.OTHER, "Deal created", "", "changes", []
         if data_type == "d_stageid":
+            new = related if related in self._stages else new
             summary = f"Stage: {self._stage_title(old)} → {self._stage_title(new)}"
             return ActivityType.STAGE_CHANGE, summary, "", "changes", []
         if data_type == "status":
             summary = f"Marked {STATUS.get(new, new)}" if new != "0" else "Reopened"
             return ActivityType.STAGE_CHANGE, summary, "", "changes", []
         if data_type == "userid":
-            summary = f"Owner: {self._user_name(old) or '—'} → {self._user_name(new)}"
+            new = related if self._user_name(related) else new
+            summary = f"Owner: {self._user_name(old) or '—'} → {self._user_name(new) or '—'}"
             return ActivityType.OTHER, summary, "", "changes", []
         if data_type == "value":
             summary = f"Value: {cents_to_money(old or 0)} → {cents_to_money(new or 0)}"
             return ActivityType.OTHER, summary, "", "changes", []
         if data_type == "title":
+            if not new:
+                return ActivityType.OTHER, "Renamed", f"Was: {old}", "changes", []
             return ActivityType.OTHER, f"Renamed to {new}", f"Was: {old}", "changes", []
         if data_type == "note":
             body = html_to_text(txt(notes.get(new, {}).get("note")))

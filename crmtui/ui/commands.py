@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, cast
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from crmtui.text import inert, markup_literal
+from crmtui.ui.open_copy import RecordLinks
 
 if TYPE_CHECKING:
     from crmtui.ui.app import CrmApp
@@ -24,6 +25,7 @@ class CrmCommands(Provider):
             ("Help", "Key bindings of this screen", app.action_help),
             ("My day", "Overdue and today's tasks of every profile", app.action_my_day),
         ]
+        actions += self._record_actions()
         for theme in app.theme_files:
             current = " (current)" if theme.name == app.theme else ""
             actions.append(
@@ -37,6 +39,19 @@ class CrmCommands(Provider):
             vendor = app.crm.vendor_label(name)
             actions.append((f"Open {name}", f"{vendor} profile", partial(app.open_profile, name)))
         return actions
+
+    def _record_actions(self) -> list[tuple[str, str, Callable[[], object]]]:
+        """Open in web app, copy value, copy web link: on a screen showing a record (the
+        record screen, a list's highlighted row), for that record."""
+        focused = self.screen.focused
+        chain = [*focused.ancestors_with_self] if focused is not None else []
+        target = next((n for n in [*chain, self.screen] if isinstance(n, RecordLinks)), None)
+        if target is None:
+            return []
+        return [
+            (title, help_text, getattr(target, f"action_{action}"))
+            for title, help_text, action in target.LINK_COMMANDS
+        ]
 
     async def discover(self) -> Hits:
         for title, help_text, action in self._actions():

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -495,6 +495,23 @@ class Vendor(ABC):
 
         raise Rejected(self.label, f"{self.label} has no notes on this kind of record")
 
-    def record_url(self, kind: str, id: str) -> str | None:
-        """The vendor's own web page for a record, when known."""
+    def web_root(self) -> str | None:
+        """The root of the account's web app (``https://acme.freshsales.io/``), from which
+        each kind's page (``Resource.web``) is reached; None when the vendor has no web
+        app crmtui knows, or the profile does not name the account."""
         return None
+
+    def web_page(self, kind: str) -> str:
+        """The template of a ``kind`` record's page in the web app, relative to
+        ``web_root`` (``"deals/{id}"``); "" when it has none (``Resource.web``)."""
+        resource = self.resources.get(kind)
+        return resource.web if resource is not None else ""
+
+    def record_url(self, kind: str, id: str) -> str | None:
+        """The vendor's own web page for a record (``web_root`` + ``web_page``), None when
+        the vendor has none for the kind. The id is quoted: it never moves the path."""
+        page = self.web_page(kind)
+        root = self.web_root() if page else None
+        if not page or not root:
+            return None
+        return root + page.format(id=quote(id, safe=""))

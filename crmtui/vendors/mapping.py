@@ -649,6 +649,9 @@ class Resource:
     (default ``path``); ``wrapper``: the key the vendor wraps one record in, in
     replies and request bodies ("sales_account"), "" for none. A vendor with more to
     say about a resource subclasses it (a frozen dataclass, ``kw_only``).
+    ``web``: the record's page in the vendor's web app, a template with ``{id}``
+    relative to the account's web root (``Vendor.web_root``): ``"deals/{id}"``; "" when
+    the web app has no page of its own for the kind (``Vendor.record_url`` is then None).
     """
 
     kind: str
@@ -662,6 +665,7 @@ class Resource:
     paging: Paging = field(default_factory=PageNumber)
     codecs: Mapping[FieldType, Codec] = field(default_factory=dict)
     custom: CustomFields | None = None
+    web: str = ""
 
     def field(self, key: str) -> Field | None:
         return next((f for f in self.fields if f.key == key), None)

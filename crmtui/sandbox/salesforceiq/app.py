@@ -24,7 +24,11 @@ Decisions where the documentation is silent or contradicts itself:
 - Every successful write bumps a list item's ``version`` by one and sets
   ``modifiedDate`` to the sandbox clock (the doc's samples disagree on the bump).
   List-item PUT is partial: top-level keys sent replace, each ``fieldValues`` key sent
-  replaces that field (``[]`` or ``[{"raw": ""}]`` clears it).
+  replaces that field (``[]`` or ``[{"raw": ""}]`` clears it). The documented update
+  body is the whole item read, "without the id, modifiedDate, or createdDate fields"
+  (likewise accounts): a read-only or linked field sent back unchanged is accepted and
+  changes nothing; only changing one is a 422. ``listId``, ``version``,
+  ``linkedItemIds`` and (on a contact list) ``accountId`` in the body are ignored.
 - Account and contact PUT answer with only what was sent (as the doc samples do).
   Deletes answer ``true``; deleting an account or contact still on a list item is a 400.
   An archived contact leaves ``GET /contacts`` but still answers ``GET /contacts/{id}``.
@@ -42,7 +46,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -207,11 +211,33 @@ class FieldValues:
         self.db = db
         self.fields = {f["id"]: f for f in fields}
 
-    def normalise(self, values: Any) -> dict[str, list[dict[str, str]]]:
-        """The values sent, normalised; an empty array means "clear the field"."""
+    def normalise(
+        self, values: Any, current: Mapping[str, Any] | None = None
+    ) -> dict[str, list[dict[str, str]]]:
+        """The values sent, normalised; an empty array means "clear the field".
+
+        ``current``: the record's values (an update). The documented update body is the
+        whole record read "without the id, modifiedDate, or createdDate fields", so a
+        read-only or linked field sent back unchanged is accepted and changes nothing
+        (left out of the result); only an attempt to change one is refused (422)."""
         if not isinstance(values, dict):
             raise ApiError(422, "fieldValues must be an object", "Malformed fieldValues")
-        return {str(fid): self._field(str(fid), entries) for fid, entries in values.items()}
+        out: dict[str, list[dict[str, str]]] = {}
+        for fid, entries in values.items():
+            if current is not None and self._unchanged_fixed(str(fid), entries, current):
+                continue
+            out[str(fid)] = self._field(str(fid), entries)
+        return out
+
+    def _unchanged_fixed(self, fid: str, entries: Any, current: Mapping[str, Any]) -> bool:
+        """A field that cannot be written, sent back as the record holds it."""
+        spec = self.fields.get(fid)
+        if spec is None or (spec["isEditable"] and not spec.get("isLinkedField")):
+            return False
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            return False
+        held = [str(e.get("raw")) for e in current.get(fid) or []]
+        return [str(e.get("raw")) for e in entries] == held
 
     def _field(self, fid: str, entries: Any) -> list[dict[str, str]]:
         spec = self.fields.get(fid)
@@ -463,7 +489,9 @@ class Api:
         return item
 
     def update_item(self, lst: Json, item: Json, body: Json) -> Json:
-        changes = FieldValues(self.db, lst["fields"]).normalise(body.get("fieldValues") or {})
+        changes = FieldValues(self.db, lst["fields"]).normalise(
+            body.get("fieldValues") or {}, item["fieldValues"]
+        )
         if "contactIds" in body:
             contact_ids = self.contact_ids(body["contactIds"])
             if lst["listType"] == "contact" and len(contact_ids) != 1:
@@ -511,9 +539,11 @@ class Api:
             raise ApiError(404, "Account not found", request.path_params["account_id"])
         return account
 
-    def account_values(self, body: Json) -> dict[str, list[dict[str, str]]]:
+    def account_values(
+        self, body: Json, current: Mapping[str, Any] | None = None
+    ) -> dict[str, list[dict[str, str]]]:
         checker = FieldValues(self.db, [*self.db.account_fields, PERSON_IDS])
-        values = checker.normalise(body.get("fieldValues") or {})
+        values = checker.normalise(body.get("fieldValues") or {}, current)
         if "address" in values:
             address = values["address"][0]["raw"] if values["address"] else ""
             for fid in ("address_city", "address_state", "address_postal_code", "address_country"):
@@ -554,7 +584,7 @@ class Api:
             raise ApiError(400, "id and name are required", "Missing id or name")
         if body["id"] != account["id"]:
             raise ApiError(400, "The id does not match the URL", str(body["id"]))
-        values = self.account_values(body)
+        values = self.account_values(body, account["fieldValues"])
         if "person_ids" in values:
             self.check_points_of_contact(account, values["person_ids"])
         account["name"] = str(body["name"]).strip()

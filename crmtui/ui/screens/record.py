@@ -29,6 +29,7 @@ from crmtui.model import ChangeState, FieldSpec, FieldType, KindInfo, Record, Re
 from crmtui.service import CacheWriteError, Crm, ListChanged, OutboxChanged, RecordChanged
 from crmtui.text import clean, inert, more_marker, preview
 from crmtui.ui.messages import CrmEvent
+from crmtui.ui.open_copy import LINK_BINDINGS, RecordLinks
 from crmtui.ui.themes import record_tone, tone_badge
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.status import StatusBar
@@ -267,7 +268,7 @@ class NoteScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class RecordScreen(Screen[None]):
+class RecordScreen(RecordLinks, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         # Priority: run as the key arrives, before the keys typed after it are delivered,
@@ -280,6 +281,7 @@ class RecordScreen(Screen[None]):
         Binding("r", "reload", "Refresh"),
         Binding("v", "view_field", "View whole field", show=False),  # the cut value says so
         Binding("tab", "app.focus_next", "Next pane", show=False),
+        *LINK_BINDINGS,  # o opens it in the web app, y copies the field, Y its link
     ]
 
     def __init__(self, crm: Crm, ref: RecordRef, title: str = "") -> None:
@@ -605,3 +607,10 @@ class RecordScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.load()
+
+    def link_ref(self) -> RecordRef:
+        return self.ref
+
+    def copy_target(self) -> tuple[str, str] | None:
+        item = self._current_item()
+        return None if item is None else (item.spec.label, item.full_text())

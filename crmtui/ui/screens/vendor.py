@@ -23,10 +23,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, LoadingIndicator, Static, TabbedContent, TabPane
 
 from crmtui.http import CrmError
-from crmtui.model import FieldSpec, KindInfo, Query, Record, Role
+from crmtui.model import FieldSpec, KindInfo, Query, Record, RecordRef, Role
 from crmtui.service import CacheWriteError, Crm, ListChanged
 from crmtui.text import clean, inert
 from crmtui.ui.messages import CrmEvent
+from crmtui.ui.open_copy import LINK_BINDINGS, RecordLinks
 from crmtui.ui.screens.filters import FilterScreen, describe, filter_specs
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.record_table import Column, RecordTable
@@ -53,7 +54,7 @@ def columns_for(info: KindInfo, specs: list[FieldSpec]) -> list[Column]:
     return columns
 
 
-class KindView(Vertical):
+class KindView(RecordLinks, Vertical):
     """One tab: search box, view name, the virtual table and a line of facts.
 
     The list's state (search, sort, view, filters) is reactive: an action sets it, the
@@ -69,6 +70,7 @@ class KindView(Vertical):
         Binding("r", "refresh", "Refresh"),
         Binding("F", "filter", "Filter"),
         Binding("b", "board", "Board"),
+        *LINK_BINDINGS,  # the row's record: o opens it in the web app, y its name, Y its link
     ]
 
     # what the list shows: each change re-reads the cache and asks the vendor
@@ -355,6 +357,14 @@ class KindView(Vertical):
 
     def action_refresh(self) -> None:
         self.fetch_page(first=True)
+
+    def link_ref(self) -> RecordRef | None:
+        record = self.table.current
+        return None if record is None else record.ref
+
+    def copy_target(self) -> tuple[str, str] | None:
+        record = self.table.current
+        return None if record is None else ("Name", record.title)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "board":

@@ -566,14 +566,15 @@ class ActiveCampaign(DealTimeline, Vendor):
             raw=note,
         )
 
-    def record_url(self, kind: str, id: str) -> str | None:
+    def web_root(self) -> str | None:
+        """``https://<account>.activehosted.com/``: the account's login address, as AC's
+        help documents it ("your login URL would be mynewcompany.activehosted.com"). A
+        record's page under it (``app/deals/<id>``) is a convention, not documented."""
         account = self.profile.setting("account")
-        pages = {Kind.DEAL: "deals", Kind.CONTACT: "contacts"}
-        if not account or kind not in pages:
+        if not account:
             return None
         try:
             name = ACCOUNT.host(account).removesuffix(".api-us1.com")
-            path = f"/app/{pages[Kind(kind)]}/{id}"
-            return https_url(f"{name}.activehosted.com", path, ("activehosted.com",))
+            return https_url(f"{name}.activehosted.com", "/", ("activehosted.com",))
         except ValueError:
             return None

@@ -263,6 +263,7 @@ RESOURCES = by_kind(
         wrapper="deal",
         label="Deals",
         singular="Deal",
+        web="app/deals/{id}",  # the web app's page: a convention (see ActiveCampaign.web_root)
         paging=Offset(total="meta.total"),
         codecs=AS_SENT,
         fields=(
@@ -384,6 +385,7 @@ RESOURCES = by_kind(
         wrapper="contact",
         label="Contacts",
         singular="Contact",
+        web="app/contacts/{id}",
         paging=Offset(total="meta.total"),
         codecs=AS_SENT,
         fields=(

@@ -57,7 +57,7 @@ from crmtui.model import (
 )
 from crmtui.vendors.base import CannotTell, Profile, Vendor, record_id
 from crmtui.vendors.freshsales import paging, records, timeline
-from crmtui.vendors.freshsales.auth import API_KEY, CONNECTION, DOMAIN, api_root, web_url
+from crmtui.vendors.freshsales.auth import API_KEY, CONNECTION, DOMAIN, api_root, web_root
 from crmtui.vendors.freshsales.records import items, name
 from crmtui.vendors.freshsales.resources import (
     CURRENCIES,
@@ -97,12 +97,9 @@ class Freshsales(Vendor):
     def default_base_url(cls, profile: Profile) -> str:
         return api_root(profile.setting("domain"))
 
-    def record_url(self, kind: str, id: str) -> str | None:
-        resource = RESOURCES.get(kind)
+    def web_root(self) -> str | None:
         domain = self.profile.setting("domain")
-        if not isinstance(resource, FsResource) or resource.web is None or not domain:
-            return None
-        return web_url(domain, f"/{resource.web}/{id}")
+        return web_root(domain) if domain else None
 
     def resource(self, kind: str) -> FsResource:
         found = super().resource(kind)

@@ -57,9 +57,16 @@ def api_root(domain: str) -> str:
     return https_url(host, path, DOMAIN.domains)
 
 
-def web_url(domain: str, path: str) -> str | None:
-    """A page of the account's web app, or None when the domain is not usable."""
+def web_root(domain: str) -> str | None:
+    """The root of the account's web app, None when the domain is not usable.
+
+    Not in the API docs: a record's page is ``<root><plural>/<id>`` by convention (the
+    address the web app shows, ``https://acme.freshsales.io/deals/7``); Freshworks-suite
+    accounts serve the CRM under ``/crm/sales/``, as they serve its API.
+    """
     try:
-        return https_url(DOMAIN.host(domain), path, DOMAIN.domains)
+        host = DOMAIN.host(domain)
+        path = "/crm/sales/" if host.endswith(".myfreshworks.com") else "/"
+        return https_url(host, path, DOMAIN.domains)
     except ValueError:
         return None

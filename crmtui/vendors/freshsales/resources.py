@@ -131,7 +131,6 @@ STATUSES = tuple(Choice(value=v, label=v.title()) for v in ("open", "won", "lost
 class FsResource(Resource):
     """What Freshsales says about a resource besides its fields."""
 
-    web: str | None  # the web app's path segment for record_url
     columns: tuple[str, ...]
     sorts: Mapping[str, str]  # neutral key -> documented sort field
     include: str  # embeds for get()
@@ -182,7 +181,7 @@ RESOURCES = by_kind(
         wrapper="contact",
         label="Contacts",
         singular="Contact",
-        web="contacts",
+        web="contacts/{id}",  # the web app's page: a convention (see auth.web_root)
         columns=("title", "email", "phone", "job_title", "city", "owner"),
         sorts={
             **_SORT_COMMON,
@@ -213,7 +212,7 @@ RESOURCES = by_kind(
         wrapper="lead",
         label="Leads",
         singular="Lead",
-        web="leads",
+        web="leads/{id}",
         columns=("title", "email", "company", "lead_score", "owner"),
         sorts={
             **_SORT_COMMON,
@@ -235,7 +234,7 @@ RESOURCES = by_kind(
         wrapper="sales_account",
         label="Accounts",
         singular="Account",
-        web="accounts",
+        web="accounts/{id}",
         columns=("title", "city", "industry", "open_deals_amount", "owner"),
         sorts={
             **_SORT_COMMON,
@@ -268,7 +267,7 @@ RESOURCES = by_kind(
         wrapper="deal",
         label="Deals",
         singular="Deal",
-        web="deals",
+        web="deals/{id}",
         columns=("title", "amount", "stage", "expected_close", "owner"),
         sorts={
             **_SORT_COMMON,
@@ -327,7 +326,6 @@ RESOURCES = by_kind(
         wrapper="task",
         label="Tasks",
         singular="Task",
-        web=None,
         columns=("title", "due_at", "done", "owner"),
         sorts={},
         include="owner,users,targetable",

@@ -93,6 +93,7 @@ from crmtui.vendors.salesforceiq.resources import (
     CONTACT,
     LIST_PREFIX,
     REPLAY_WINDOW,
+    WEB_APP,
     account_key,
     contact_properties,
     contact_specs,
@@ -100,6 +101,7 @@ from crmtui.vendors.salesforceiq.resources import (
     property_value,
     ref_id,
     ref_ids,
+    web_page,
 )
 from crmtui.vendors.salesforceiq.timeline import (
     event_of,
@@ -153,6 +155,12 @@ class SalesforceIQ(Vendor):
     @classmethod
     def default_base_url(cls, profile: Profile) -> str:
         return "https://api.salesforceiq.com/v2/"
+
+    def web_root(self) -> str | None:
+        return WEB_APP
+
+    def web_page(self, kind: str) -> str:
+        return web_page(kind)
 
     # -- schema ----------------------------------------------------------------------
 

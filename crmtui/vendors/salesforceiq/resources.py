@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 from crmtui.http import Rejected
 from crmtui.model import FieldSpec, KindInfo, Role
@@ -23,6 +24,21 @@ ACCOUNT_KEYS = {
     "address_postal_code": "postal_code",
     "address_country": "country",
 }
+
+
+# The web app and each kind's page in it (``Vendor.web_root``/``web_page``). A convention
+# crmtui chose, not documented: SalesforceIQ's help names no record address (the product
+# is retired); the pages mirror the API's own paths. A list item's page names its list.
+WEB_APP = "https://app.salesforceiq.com/"
+WEB_PAGES = {"company": "#/accounts/{id}", "contact": "#/contacts/{id}"}
+LIST_ITEM_PAGE = "#/lists/{list}/listitems/{id}"
+
+
+def web_page(kind: str) -> str:
+    """The template of a ``kind`` record's page under ``WEB_APP``, "" for none."""
+    if kind.startswith(LIST_PREFIX):
+        return LIST_ITEM_PAGE.replace("{list}", quote(kind.removeprefix(LIST_PREFIX), safe=""))
+    return WEB_PAGES.get(kind, "")
 
 
 NO_TIMELINE = (

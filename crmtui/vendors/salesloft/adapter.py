@@ -75,13 +75,10 @@ from crmtui.vendors.salesloft.resources import (
 from crmtui.vendors.salesloft.timeline import account_people, note_activity, read_timeline
 
 API = "https://api.salesloft.com/v2/"
-APP = "https://app.salesloft.com/app/"
+# The web app, where Salesloft's help tells users to sign in ("Go to app.salesloft.com");
+# a record's page under it (``app/people/<id>``) is a convention, not documented.
+WEB_APP = "https://app.salesloft.com/"
 NOTE_TARGETS: dict[str, str] = {Kind.CONTACT: "person", Kind.COMPANY: "account"}
-WEB_PAGES: dict[str, str] = {
-    Kind.CONTACT: "people",
-    Kind.COMPANY: "company",
-    Kind.CADENCE: "cadence",
-}
 CONFIG_PAGES = 20  # a config list (users, stages...) is read up to this many pages of 100
 BY_PEOPLE = (Kind.CALL, Kind.EMAIL)  # listed for an account through its people
 
@@ -503,9 +500,8 @@ class Salesloft(Vendor):
         response = await self.session.json("POST", "notes", json=body)
         return note_activity(response["data"], await self._names("users"))
 
-    def record_url(self, kind: str, id: str) -> str | None:
-        page = WEB_PAGES.get(kind)
-        return f"{APP}{page}/{id}" if page else None
+    def web_root(self) -> str | None:
+        return WEB_APP
 
 
 Related = Callable[[Salesloft, dict[str, Any]], Awaitable[dict[str, list[RelatedRef]]]]

@@ -193,6 +193,7 @@ CONTACT = LoftResource(
     path="people",
     label="People",
     singular="Person",
+    web="app/people/{id}",  # the web app's page: a convention (see Salesloft.web_root)
     headline=_person,
     sorts={
         "title": "name",
@@ -235,6 +236,7 @@ COMPANY = LoftResource(
     path="accounts",
     label="Accounts",
     singular="Account",
+    web="app/company/{id}",
     headline=_company,
     sorts={
         "title": "name",
@@ -348,6 +350,7 @@ CADENCE = LoftResource(
     path="cadences",
     label="Cadences",
     singular="Cadence",
+    web="app/cadence/{id}",
     headline=_cadence,
     sorts={"title": "name", **_CREATED},
     fields=(

@@ -61,7 +61,6 @@ from crmtui.vendors.salesseek import paging
 from crmtui.vendors.salesseek.auth import CookieLogin, cookie_login, parse_error
 from crmtui.vendors.salesseek.resources import (
     CUSTOM_KINDS,
-    PATHS,
     RESOURCES,
     SORTS,
     custom_field_spec,
@@ -433,12 +432,15 @@ class SalesSeek(Vendor):
         body = note_body(ref.kind, ref.id, text)
         return activity(await self.session.json("POST", "activities", json=body))
 
-    def record_url(self, kind: str, id: str) -> str | None:
+    def web_root(self) -> str | None:
+        """``https://<client_id>.salesseek.net/``: the app is served where its API is
+        (the doc: "The SalesSeek application itself is developed using this API") and
+        routes in the fragment (the doc's ``callback_url`` ``…salesseek.net/#reset``); a
+        record's page there (``#individuals/<id>``) is a convention, not documented."""
         client_id = self.profile.setting("client_id")
-        if kind not in PATHS or not client_id:
+        if not client_id:
             return None
         try:
-            root = https_url(CLIENT_ID.host(client_id), "/", CLIENT_ID.domains)
+            return https_url(CLIENT_ID.host(client_id), "/", CLIENT_ID.domains)
         except ValueError:
             return None
-        return f"{root}#{PATHS[kind]}/{id}"

@@ -263,6 +263,7 @@ RESOURCES = by_kind(
     Resource(
         kind="company",
         path="organizations",
+        web="#organizations/{id}",  # the web app's page: a convention (see SalesSeek.web_root)
         label="Organizations",
         singular="Organization",
         codecs=AS_SENT,
@@ -280,6 +281,7 @@ RESOURCES = by_kind(
     Resource(
         kind="contact",
         path="individuals",
+        web="#individuals/{id}",
         label="Individuals",
         singular="Individual",
         codecs=AS_SENT,
@@ -301,6 +303,7 @@ RESOURCES = by_kind(
     Resource(
         kind="deal",
         path="opportunities",
+        web="#opportunities/{id}",
         label="Deals",
         singular="Deal",
         codecs=AS_SENT,
@@ -368,6 +371,7 @@ RESOURCES = by_kind(
     Resource(
         kind="task",
         path="tasks",
+        web="#tasks/{id}",
         label="Tasks",
         singular="Task",
         codecs=AS_SENT,
@@ -394,6 +398,7 @@ RESOURCES = by_kind(
     Resource(
         kind="group",
         path="groups",
+        web="#groups/{id}",
         label="Groups",
         singular="Group",
         codecs=AS_SENT,

@@ -16,7 +16,12 @@ from crmtui.service.events import (
     RecordChanged,
     StatusChanged,
 )
-from crmtui.store import CacheUnusable, CacheWriteError, ChangeBusy  # what the service raises
+from crmtui.store import (  # what the service raises, and its record screen's read
+    CacheUnusable,
+    CacheWriteError,
+    ChangeBusy,
+    RecordPreview,
+)
 
 __all__ = [
     "Budget",
@@ -32,6 +37,7 @@ __all__ = [
     "ProfileStatus",
     "ProfileSummary",
     "RecordChanged",
+    "RecordPreview",
     "StatusChanged",
     "open_crm",
 ]

@@ -64,7 +64,7 @@ from crmtui.service.events import (
 from crmtui.service.outbox import NOTE_KIND, Outbox, note_target
 from crmtui.service.ports import Ports
 from crmtui.service.sync import PER_PAGE, Sync, SyncResult, choose_kinds
-from crmtui.store import CacheUnusable, CacheWriteError, Store
+from crmtui.store import CacheUnusable, CacheWriteError, RecordPreview, Store
 from crmtui.vendors.base import Profile, Vendor
 
 T = TypeVar("T")
@@ -436,26 +436,47 @@ class Crm:
         """``cached_timeline``, read in a thread (a 20 MB note takes a while to decode)."""
         return await asyncio.to_thread(self.store.get_timeline, ref)
 
+    async def cached_preview_async(self, ref: RecordRef) -> RecordPreview | None:
+        """The cached record as the record screen shows it, read in a thread: its long
+        values cut, with their whole lengths (``cached_field_async`` reads one whole)."""
+        return await asyncio.to_thread(self.store.get_record_preview, ref)
+
+    async def cached_field_async(self, ref: RecordRef, key: str) -> Any:
+        """One cached field's whole value (queued edits applied), read in a thread."""
+        return await asyncio.to_thread(self.store.get_field, ref, key)
+
     async def get(self, ref: RecordRef) -> Record:
         """The record from the vendor (cached for next time); the cache when offline."""
+        return await self._get(ref, self.store.get_record, lambda record: record)
+
+    async def get_preview(self, ref: RecordRef) -> RecordPreview:
+        """``get``, the record read back as ``cached_preview_async`` reads it: a record
+        with a 20 MB field is stored whole, and the screen gets its first characters."""
+        return await self._get(ref, self.store.get_record_preview, lambda r: RecordPreview(r, {}))
+
+    async def _get(
+        self, ref: RecordRef, read: Callable[[RecordRef], T | None], fetched: Callable[[Record], T]
+    ) -> T:
+        """``get``: the record ``read`` from the cache once the vendor's is stored
+        (``fetched``: the vendor's own, when the cache has none to show)."""
         if ref.id.startswith("local:"):
-            record = await self.cached_async(ref)
-            if record is None:
+            found = await asyncio.to_thread(read, ref)
+            if found is None:
                 raise CrmError(ref.profile, "this record is not created yet")
-            return record
+            return found
         try:
             record = await self.call(ref.profile, self.adapter(ref.profile).get(ref.kind, ref.id))
         except Offline:
-            cached = await self.cached_async(ref)
+            cached = await asyncio.to_thread(read, ref)
             if cached is None:
                 raise
             return cached
         # In a thread: a record with a 20 MB field takes a while to store and to read
         # back, and the event loop goes on meanwhile (the store locks its connection).
         await asyncio.to_thread(self.store.upsert_records, [record], synced_at=utcnow())
-        stored = await asyncio.to_thread(self.store.get_record, ref)
+        stored = await asyncio.to_thread(read, ref)
         self.emit(RecordChanged(ref))
-        return stored or record
+        return stored if stored is not None else fetched(record)
 
     def cached_timeline(self, ref: RecordRef) -> list[Activity] | None:
         """The cached timeline, read on the caller's thread (``cached_timeline_async`` for

@@ -23,7 +23,7 @@ from crmtui.store.db import MEMORY, CacheWriteError, Database, NotACache, Schema
 from crmtui.store.health import CacheUnusable
 from crmtui.store.optimistic import PLACEHOLDER_PREFIX
 from crmtui.store.outbox import ChangeBusy, ClaimLost, OutboxMixin, recover
-from crmtui.store.records import RecordsMixin
+from crmtui.store.records import RecordPreview, RecordsMixin
 
 __all__ = [
     "MEMORY",
@@ -32,6 +32,7 @@ __all__ = [
     "CacheWriteError",
     "ChangeBusy",
     "ClaimLost",
+    "RecordPreview",
     "SchemaTooNew",
     "Store",
 ]

@@ -19,14 +19,15 @@ server, is left out of lists and ``get_record`` returns None for it.
 from __future__ import annotations
 
 import copy
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from crmtui.model import ChangeState, KindInfo, Record, RecordRef, utcnow
-from crmtui.store import indexes, optimistic, positions, rows
+from crmtui.store import indexes, optimistic, positions, ranking, rows
 from crmtui.store.db import MEMORY, CacheWriteError, Database, HasDatabase, dumps, to_text
 from crmtui.store.fts import WEIGHTS, fts_query
 
@@ -35,6 +36,51 @@ SEARCH_CAP = 250
 # ``_writing``) and a row read is kept decoded (see ``RecordsMixin._decoded``): a record
 # with a field of a few megabytes or more.
 LARGE = 1_000_000
+# A text value (or title) longer than this many characters comes cut in a record read
+# for the record screen (``get_record_preview``): to ``rows.PREVIEW_CHARS``. More than
+# the screen copies (``ui.open_copy.COPY_LIMIT``): a value it has whole is whole.
+LONG_VALUE = 128 * 1024
+_LONG_TEXT = f"type = 'text' AND length(value) > {LONG_VALUE}"
+_LONG_FIELDS = f"length(CAST(r.fields AS BLOB)) > {LONG_VALUE}"  # bytes >= characters
+
+
+def _cut_title(column: str) -> str:
+    return (
+        f"CASE WHEN length({column}) > {LONG_VALUE}"
+        f" THEN substr({column}, 1, {rows.PREVIEW_CHARS}) ELSE {column} END"
+    )
+
+
+# ``rows.COLUMNS`` with long values cut, the whole lengths of the cut values (JSON, or
+# NULL when none is), whether the title or subtitle was cut, and the deleted flag. A row
+# whose fields are short is read as stored; a long one's fields are rebuilt by SQLite
+# (json_each: JSON types kept, text cut), which never hands the long text to Python.
+_PREVIEW_SQL = f"""
+SELECT r.vendor, r.profile, r.kind, r.id, {_cut_title("r.title")}, {_cut_title("r.subtitle")},
+    r.created_at, r.updated_at, r.remote_url,
+    CASE WHEN {_LONG_FIELDS} THEN (SELECT json_group_object(key, CASE
+        WHEN {_LONG_TEXT} THEN substr(value, 1, {rows.PREVIEW_CHARS})
+        WHEN type = 'true' THEN json('true') WHEN type = 'false' THEN json('false')
+        WHEN type IN ('array', 'object') THEN json(value)
+        ELSE value END) FROM json_each(r.fields)) ELSE r.fields END,
+    r.related,
+    CASE WHEN {_LONG_FIELDS} THEN (SELECT json_group_object(key, length(value))
+        FROM json_each(r.fields) WHERE {_LONG_TEXT}) END,
+    length(r.title) > {LONG_VALUE} OR length(r.subtitle) > {LONG_VALUE},
+    r.is_deleted
+FROM records r WHERE r.profile = ? AND r.kind = ? AND r.id = ?
+"""
+
+
+class RecordPreview(NamedTuple):
+    """A record as the record screen shows it (``get_record_preview``): its long text
+    values cut (then ``record.partial``), and each cut value's whole length in
+    characters, by field key."""
+
+    record: Record
+    lengths: dict[str, int]
+
+
 _BM25 = f"bm25(records_fts, {', '.join(str(w) for w in WEIGHTS)})"
 _RANKED = f"SELECT rowid, {_BM25} AS score FROM records_fts WHERE records_fts MATCH ?"
 _ARRAY_TEXT = " >= '[' AND {v} < '\\'"  # json_extract of an array: '[...]' text
@@ -160,6 +206,46 @@ class RecordsMixin(HasDatabase):
         if found is None or found[0].deleted:
             return None
         return found[0].record
+
+    def get_record_preview(self, ref: RecordRef) -> RecordPreview | None:
+        """One record as the record screen shows it: ``get_record`` without its raw
+        payload, each text value longer than ``LONG_VALUE`` characters (and a title or
+        subtitle as long) cut to its first ``rows.PREVIEW_CHARS`` by SQLite, with the
+        whole value's length beside it (``get_field`` reads it whole).
+
+        A record with a 20 MB field costs what a small one does: the long value never
+        becomes a Python string, so a thread reading it leaves the event loop alone
+        (decoding it held the interpreter for a good part of a second).
+        """
+        with self._db.read_aside() as conn:
+            row = conn.execute(_PREVIEW_SQL, rows.key(ref)).fetchone()
+        if row is None or row[-1]:  # none, or hidden (deleted)
+            return None
+        *columns, lengths, cut_titles, _ = row
+        cut = json.loads(lengths) if lengths else {}
+        record = rows.to_record(columns, partial=bool(cut or cut_titles))
+        return RecordPreview(record, {str(k): int(v) for k, v in cut.items()})
+
+    def get_field(self, ref: RecordRef, key: str) -> Any:
+        """One field's whole value as the user sees it (queued edits applied); None when
+        the record or the field is not cached. For a value ``get_record_preview`` cut:
+        SQLite finds it in the row, so only that value is read (in a thread, a 20 MB one
+        takes a few milliseconds of the interpreter's time)."""
+        path = indexes.json_path(key)
+        with self._db.read_aside() as conn:
+            found = conn.execute(
+                "SELECT json_type(fields, ?), json_extract(fields, ?) FROM records"
+                " WHERE profile = ? AND kind = ? AND id = ? AND is_deleted = 0",
+                (path, path, *rows.key(ref)),
+            ).fetchone()
+        if found is None or found[0] is None:
+            return None
+        kind, value = found
+        if kind in ("array", "object"):
+            return json.loads(value)
+        if kind in ("true", "false"):
+            return kind == "true"
+        return value
 
     def updated_stamps(self, profile: str, kind: str, ids: list[str]) -> dict[str, str | None]:
         """``updated_at`` (as stored text) of the cached, not deleted, records among ``ids``.
@@ -387,8 +473,19 @@ class RecordsMixin(HasDatabase):
                     query = whole  # a common whole word: no prefix merge
                 elif not _matches_over(conn, query, SEARCH_CAP):  # every match, ranked
                     return ranked(query, None)
-                for match in (f"title : ({query})", query):
-                    hits = ranked(match, SEARCH_CAP)
+                for title_only in (True, False):  # bm25's order, without its scan
+                    hits = ranking.capped(
+                        conn,
+                        text,
+                        prefix=query == typed,
+                        title_only=title_only,
+                        where=where,
+                        scope=scope,
+                        cap=SEARCH_CAP,
+                        limit=limit,
+                    )
+                    if hits is None:  # text this tokenizing may read otherwise
+                        hits = ranked(f"title : ({query})" if title_only else query, SEARCH_CAP)
                     if len(hits) == limit:
                         return hits
                 return ranked(typed, None)

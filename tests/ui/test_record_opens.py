@@ -14,14 +14,16 @@ from typing import Any
 
 import pytest
 from textual import events
-from textual.widgets import Static
+from textual.widgets import ListView, Static
 
-from crmtui.model import Record, RecordRef
+from crmtui.model import RecordRef
+from crmtui.service import RecordPreview
+from crmtui.text import more_marker
 from crmtui.ui.screens.home import HomeScreen
 from crmtui.ui.screens.record import FieldItem, RecordScreen
 from crmtui.ui.screens.text_view import TextViewScreen
 from crmtui.ui.widgets.long_text import LongText
-from tests.helpers.ui import Demo, wait_for
+from tests.helpers.ui import Demo, settle, wait_for
 
 SIZE = (150, 45)
 FS = "demo-freshsales"
@@ -36,19 +38,19 @@ class Gates:
         self.cache, self.vendor = asyncio.Event(), asyncio.Event()
         self.reads: list[RecordRef] = []
         crm = demo.crm
-        cached, get = crm.cached_async, crm.get
+        cached, get = crm.cached_preview_async, crm.get_preview
 
-        async def held_read(ref: RecordRef) -> Record | None:
+        async def held_read(ref: RecordRef) -> RecordPreview | None:
             self.reads.append(ref)
             await self.cache.wait()
             return await cached(ref)
 
-        async def held_get(ref: RecordRef) -> Record:
+        async def held_get(ref: RecordRef) -> RecordPreview:
             await self.vendor.wait()
             return await get(ref)
 
-        monkeypatch.setattr(crm, "cached_async", held_read)
-        monkeypatch.setattr(crm, "get", held_get)
+        monkeypatch.setattr(crm, "cached_preview_async", held_read)
+        monkeypatch.setattr(crm, "get_preview", held_get)
 
 
 async def opened(pilot: Any, demo: Demo, monkeypatch: pytest.MonkeyPatch) -> tuple[Gates, str]:
@@ -98,8 +100,9 @@ async def test_the_screen_is_up_with_the_lists_title_before_the_record_is_read(
         await wait_for(pilot, lambda: screen.query(FieldItem))
         items = {item.spec.key: item for item in screen.query(FieldItem)}
         job = items["job_title"]
-        assert job.value == VALUE
-        assert "shows it all" in str(job.more_label.render())  # cut, with its marker
+        assert job.length == len(VALUE) and VALUE.startswith(str(job.value))  # its start
+        hidden = len(VALUE) - len(str(job.value_label.render()))
+        assert str(job.more_label.render()) == more_marker(hidden)  # cut, with its marker
         assert title in heading(screen)
         gates.vendor.set()
 
@@ -159,3 +162,52 @@ async def test_escape_before_the_record_is_in_goes_back(
         gates.vendor.set()
         await pilot.press("j", "k")  # the home screen takes keys again; nothing broke
         assert isinstance(pilot.app.screen, HomeScreen)
+
+
+async def test_a_long_value_is_read_whole_only_when_v_asks_for_it(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screen reads the record with its long value cut (from the cache, then after
+    the vendor's refresh): the whole 4.6 MB value is read, by itself, when v asks."""
+    async with demo.app.run_test(size=SIZE) as pilot:
+        demo.db.contacts[int(CONTACT.id)]["job_title"] = VALUE
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
+        await demo.crm.fields(FS, "contact")
+        await demo.crm.get(CONTACT)  # cached, as after a sync
+        store = demo.crm.store
+        whole: list[RecordRef] = []
+        fields: list[tuple[RecordRef, str]] = []
+        get_record, get_field = store.get_record, store.get_field
+
+        def counted_record(ref: RecordRef) -> Any:
+            whole.append(ref)
+            return get_record(ref)
+
+        def counted_field(ref: RecordRef, key: str) -> Any:
+            fields.append((ref, key))
+            return get_field(ref, key)
+
+        monkeypatch.setattr(store, "get_record", counted_record)
+        monkeypatch.setattr(store, "get_field", counted_field)
+        pilot.app.open_record(CONTACT)
+        await settle(pilot)  # the cache read, the vendor's refresh and the timeline done
+        screen = pilot.app.screen
+        assert isinstance(screen, RecordScreen)
+        job = next(i for i in screen.query(FieldItem) if i.spec.key == "job_title")
+        assert job.length == len(VALUE) and len(str(job.value)) < 10_000
+        assert "shows it all" in str(job.more_label.render())
+        assert whole == [] and fields == []  # nothing read the whole value
+
+        fields_list = screen.query_one("#fields", ListView)
+        fields_list.focus()
+        fields_list.index = list(screen.query(FieldItem)).index(job)
+        await pilot.press("v")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, TextViewScreen)
+                and bool(pilot.app.screen.query(LongText))
+            ),
+        )
+        assert pilot.app.screen.query_one(LongText).text == VALUE  # whole
+        assert fields == [(CONTACT, "job_title")] and whole == []

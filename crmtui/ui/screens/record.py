@@ -26,10 +26,16 @@ from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, Te
 from crmtui.fields import FieldError, display, edit_text, local_zone
 from crmtui.http import CrmError
 from crmtui.model import ChangeState, FieldSpec, FieldType, KindInfo, Record, RecordRef, Role
-from crmtui.service import CacheWriteError, Crm, ListChanged, OutboxChanged, RecordChanged
+from crmtui.service import (
+    CacheWriteError,
+    Crm,
+    ListChanged,
+    OutboxChanged,
+    RecordChanged,
+    RecordPreview,
+)
 from crmtui.text import clean, inert, more_marker, preview
 from crmtui.ui.messages import CrmEvent
-from crmtui.ui.open_copy import LINK_BINDINGS, RecordLinks
 from crmtui.ui.themes import record_tone, tone_badge
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.status import StatusBar
@@ -148,15 +154,23 @@ class FieldEditor(InOrderKeys, InertInput):  # a vendor's value, drawn inert
 
 
 class FieldItem(ListItem):
-    """One field: label, value, and an editor that opens in place."""
+    """One field: label, value, and an editor that opens in place.
+
+    ``length``: the whole value's length in characters when ``value`` is only its start
+    (the cache read the screen shows cuts a 20 MB value: ``Crm.cached_preview_async``);
+    v and e read it whole first (``RecordScreen.whole_value``).
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel edit", show=False)]
 
-    def __init__(self, spec: FieldSpec, value: object, currency: str | None) -> None:
+    def __init__(
+        self, spec: FieldSpec, value: object, currency: str | None, length: int | None = None
+    ) -> None:
         super().__init__(classes="field-item")
         self.spec = spec
         self.value = value
         self.currency = currency
+        self.length = length
         self.editing = False
         # Kept at hand: a value that arrives before the row is mounted still shows.
         self.more_label = Label("", classes="field-more")  # under a value cut short
@@ -173,16 +187,25 @@ class FieldItem(ListItem):
         """The value's first line, inert; when there is more, the marker line says how
         much and that v shows it all (a 20 MB note costs what its first line costs)."""
         shown = preview(self.full_text() or "—", lines=1)
-        self.more_label.update(more_marker(shown.hidden) if shown.cut else "")
-        self.more_label.display = shown.cut
+        length, value = self.length, self.value
+        unread = length - len(value) if length is not None and isinstance(value, str) else 0
+        hidden = shown.hidden + max(unread, 0)
+        self.more_label.update(more_marker(hidden) if hidden else "")
+        self.more_label.display = hidden > 0
         return Text(shown.text, end="")
 
+    @property
+    def cut(self) -> bool:
+        """Whether ``value`` is only the start of the field's value (see ``length``)."""
+        return self.length is not None
+
     def full_text(self) -> str:
-        """The whole value as shown (not cleaned: the viewer cleans what it draws)."""
+        """The value as shown (not cleaned: the viewer cleans what it draws); only its
+        start when ``cut``."""
         return display(self.spec, self.value, currency=self.currency)
 
-    def set_value(self, value: object, currency: str | None) -> None:
-        self.value, self.currency = value, currency
+    def set_value(self, value: object, currency: str | None, length: int | None = None) -> None:
+        self.value, self.currency, self.length = value, currency, length
         if not self.editing:
             self.value_label.update(self._shown())
 
@@ -268,7 +291,7 @@ class NoteScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class RecordScreen(RecordLinks, Screen[None]):
+class RecordScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         # Priority: run as the key arrives, before the keys typed after it are delivered,
@@ -281,7 +304,6 @@ class RecordScreen(RecordLinks, Screen[None]):
         Binding("r", "reload", "Refresh"),
         Binding("v", "view_field", "View whole field", show=False),  # the cut value says so
         Binding("tab", "app.focus_next", "Next pane", show=False),
-        *LINK_BINDINGS,  # o opens it in the web app, y copies the field, Y its link
     ]
 
     def __init__(self, crm: Crm, ref: RecordRef, title: str = "") -> None:
@@ -291,7 +313,8 @@ class RecordScreen(RecordLinks, Screen[None]):
         self.crm = crm
         self.ref = ref
         self.title_hint = title
-        self.record: Record | None = None
+        self.record: Record | None = None  # long values cut (``lengths``)
+        self.lengths: dict[str, int] = {}  # the whole lengths of the values cut, by key
         self.specs: list[FieldSpec] = crm.cached_fields(ref.profile, ref.kind)
         self.opened = asyncio.Event()  # the cached record is in (or there is none)
         self._reads = 0  # reads of the record started (``_show``: the newest one wins)
@@ -344,7 +367,8 @@ class RecordScreen(RecordLinks, Screen[None]):
     @work(group="cached", exit_on_error=False)
     async def open_cached(self) -> None:
         """The record and its timeline as cached, read in a thread: the screen is up at
-        once, and a record with a 20 MB field takes a while to decode."""
+        once. A long value comes cut, with its length (``Crm.cached_preview_async``): a
+        record with a 20 MB field opens as a small one does."""
         try:
             await self._read()
         except Exception as exc:  # a damaged cache: the vendor's record may still come
@@ -357,18 +381,19 @@ class RecordScreen(RecordLinks, Screen[None]):
             self.timeline.show(activities, loading=True)
 
     async def _read(self) -> None:
-        """Show the record as cached now (read in a thread)."""
+        """Show the record as cached now (read in a thread, long values cut)."""
         self._reads += 1
         read = self._reads
-        self._show(await self.crm.cached_async(self.ref), read)
+        self._show(await self.crm.cached_preview_async(self.ref), read)
 
-    def _show(self, record: Record | None, read: int) -> None:
-        """Show ``record``, from the ``read``-th read, unless a later read is shown already
+    def _show(self, found: RecordPreview | None, read: int) -> None:
+        """Show ``found``, from the ``read``-th read, unless a later read is shown already
         (reads land in any order; each write to the record starts a new one)."""
         if read <= self._shown:
             return
         self._shown = read
-        self.record = record or self.record
+        if found is not None:
+            self.record, self.lengths = found
         self.render_record()
 
     @work(group="load", exclusive=True, exit_on_error=False)
@@ -378,13 +403,13 @@ class RecordScreen(RecordLinks, Screen[None]):
                 await self.crm.kinds(self.ref.profile)
         try:
             self.specs = await self.crm.fields(self.ref.profile, self.ref.kind)
-            record = await self.crm.get(self.ref)
+            found = await self.crm.get_preview(self.ref)  # long values cut, as cached
         except CrmError as exc:
             self.notify(str(exc), severity="warning")
             self.render_record()
         else:
             self._reads += 1  # read now: newer than any read started before
-            self._show(record, self._reads)
+            self._show(found, self._reads)
         await self._load_timeline()
 
     @work(group="timeline", exclusive=True, exit_on_error=False)
@@ -439,13 +464,17 @@ class RecordScreen(RecordLinks, Screen[None]):
         ):
             for spec in specs:
                 items[spec.key].spec = spec
-                items[spec.key].set_value(record.fields.get(spec.key), currency)
+                value = record.fields.get(spec.key)
+                items[spec.key].set_value(value, currency, self.lengths.get(spec.key))
         else:
             index = fields.index
             highlighted = fields.highlighted_child
             key = highlighted.spec.key if isinstance(highlighted, FieldItem) else None
             fields.clear()
-            fields.extend(FieldItem(s, record.fields.get(s.key), currency) for s in specs)
+            fields.extend(
+                FieldItem(s, record.fields.get(s.key), currency, self.lengths.get(s.key))
+                for s in specs
+            )
             keys = [s.key for s in specs]
             if key in keys:  # the same field stays highlighted, wherever it moved
                 fields.index = keys.index(key)
@@ -543,6 +572,8 @@ class RecordScreen(RecordLinks, Screen[None]):
             # enters flip it twice
             await self.save(item, "no" if item.value else "yes")
             return
+        if item.cut:  # the editor starts from the whole value
+            item.value, item.length = await self.whole_value(item), None
         item.open_editor()
 
     async def save(self, item: FieldItem, text: str) -> None:
@@ -597,20 +628,31 @@ class RecordScreen(RecordLinks, Screen[None]):
         family = self.timeline.cycle_family()
         self.notify(f"Timeline: {self.timeline.label(family)}", timeout=2)
 
-    def action_view_field(self) -> None:
-        """The highlighted field's whole value, however long, in a scrollable view."""
+    async def whole_value(self, item: FieldItem) -> object:
+        """``item``'s whole value, read from the cache in a thread when it is cut (the
+        value shown when the record has gone from the cache meanwhile)."""
+        if not item.cut:
+            return item.value
+        value = await self.crm.cached_field_async(self.ref, item.spec.key)
+        return item.value if value is None else value
+
+    async def action_view_field(self) -> None:
+        """The highlighted field's whole value, however long, in a scrollable view: a cut
+        value is read whole (and split into its lines) in a thread; the keys typed after
+        v wait for it (escape closes the view)."""
         from crmtui.ui.screens.text_view import TextViewScreen
+        from crmtui.ui.widgets.long_text import LongText
 
         item = self._current_item()
-        if item is not None:
+        if item is None:
+            return
+        if not item.cut:
             self.app.push_screen(TextViewScreen(item.spec.label, item.full_text()))
+            return
+        value = await self.whole_value(item)
+        text = value if isinstance(value, str) else display(item.spec, value)
+        lines = await asyncio.to_thread(LongText.split, text)
+        await self.app.push_screen(TextViewScreen(item.spec.label, text, lines=lines))
 
     def action_reload(self) -> None:
         self.load()
-
-    def link_ref(self) -> RecordRef:
-        return self.ref
-
-    def copy_target(self) -> tuple[str, str] | None:
-        item = self._current_item()
-        return None if item is None else (item.spec.label, item.full_text())

@@ -18,17 +18,19 @@ class TextViewScreen(Screen[None]):
         Binding("escape,q,v", "app.pop_screen", "Back"),
     ]
 
-    def __init__(self, title: str, text: str) -> None:
+    def __init__(self, title: str, text: str, *, lines: list[str] | None = None) -> None:
+        """``lines``: ``LongText.split(text)``, when it was made already (in a thread)."""
         super().__init__()
         self.heading = title
         self.text = text
+        self.lines = lines
 
     def compose(self) -> ComposeResult:
         size = len(self.text)
         facts = f"{self.heading} — {amount(size)} character{'s' if size != 1 else ''}"
         yield Static(inert(facts), classes="screen-title")
         yield Static("↑/↓ j/k scroll · g/G top and end · escape goes back", classes="hint")
-        yield LongText(self.text, id="long-text")
+        yield LongText(self.text, lines=self.lines, id="long-text")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -39,12 +39,19 @@ class LongText(ScrollView, can_focus=True):
     LongText { height: 1fr; padding: 0 1; }
     """
 
-    def __init__(self, text: str, *, id: str | None = None) -> None:
+    def __init__(self, text: str, *, lines: list[str] | None = None, id: str | None = None) -> None:
+        """``lines``: ``split(text)`` when it was made already (in a thread: a 20 MB
+        text takes a while to split, and the event loop would wait for it)."""
         super().__init__(id=id)
         self.text = text
-        self.lines = text.split("\n")
+        self.lines = self.split(text) if lines is None else lines
         self._ends: list[int] = []  # rows up to and including each line, at _width
         self._width = 0
+
+    @staticmethod
+    def split(text: str) -> list[str]:
+        """``text``'s lines, as the view holds them."""
+        return text.split("\n")
 
     @property
     def rows(self) -> int:

@@ -36,6 +36,7 @@ from crmtui.service import (
 )
 from crmtui.text import clean, inert, more_marker, preview
 from crmtui.ui.messages import CrmEvent
+from crmtui.ui.open_copy import COPY_LIMIT, LINK_BINDINGS, RecordLinks
 from crmtui.ui.themes import record_tone, tone_badge
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.status import StatusBar
@@ -291,7 +292,7 @@ class NoteScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class RecordScreen(Screen[None]):
+class RecordScreen(RecordLinks, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         # Priority: run as the key arrives, before the keys typed after it are delivered,
@@ -304,6 +305,7 @@ class RecordScreen(Screen[None]):
         Binding("r", "reload", "Refresh"),
         Binding("v", "view_field", "View whole field", show=False),  # the cut value says so
         Binding("tab", "app.focus_next", "Next pane", show=False),
+        *LINK_BINDINGS,  # o opens it in the web app, y copies the field, Y its link
     ]
 
     def __init__(self, crm: Crm, ref: RecordRef, title: str = "") -> None:
@@ -654,5 +656,24 @@ class RecordScreen(Screen[None]):
         lines = await asyncio.to_thread(LongText.split, text)
         await self.app.push_screen(TextViewScreen(item.spec.label, text, lines=lines))
 
+    def action_copy_value(self) -> None:
+        item = self._current_item()
+        if item is not None and item.length is not None and item.length > COPY_LIMIT:
+            # cut: longer than a copy takes, so refused as ``copy_value`` refuses it
+            self.notify(
+                f"{item.spec.label} is too long to copy through the terminal"
+                f" ({item.length:,} characters, {COPY_LIMIT:,} at most); v shows it whole",
+                severity="warning",
+            )
+            return
+        super().action_copy_value()
+
     def action_reload(self) -> None:
         self.load()
+
+    def link_ref(self) -> RecordRef:
+        return self.ref
+
+    def copy_target(self) -> tuple[str, str] | None:
+        item = self._current_item()
+        return None if item is None else (item.spec.label, item.full_text())

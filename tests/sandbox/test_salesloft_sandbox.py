@@ -234,7 +234,7 @@ async def test_config_lists_and_cadence_children(client: httpx.AsyncClient) -> N
     assert steps and all(s["cadence"]["id"] == cadence for s in steps)
     members = await client.get("/v2/cadence_memberships", params={"cadence_id": cadence})
     assert members.json()["metadata"]["filtering"] == {"cadence_id": str(cadence)}
-    stage = (await client.get("/v2/company_stages/1")).json()["data"]
+    stage = (await client.get("/v2/account_stages/1")).json()["data"]  # the documented path
     assert stage["name"] == "Prospecting"
 
 

@@ -23,7 +23,9 @@ from crmtui.sandbox import SandboxClock
 from crmtui.sandbox.activecampaign import customfields as cf
 from crmtui.sandbox.activecampaign import deals, people, pipelines, tasks
 from crmtui.sandbox.activecampaign.common import API, ApiError, Ctx, message
+from crmtui.sandbox.activecampaign.contract import CONTRACT
 from crmtui.sandbox.activecampaign.data import Db, build
+from crmtui.sandbox.contract import enforce
 from crmtui.sandbox.faults import FaultMiddleware, Faults
 from crmtui.sandbox.ratelimit import WindowLimit
 
@@ -160,4 +162,4 @@ def create_app(
     app.state.faults = faults
     app.state.limit = WindowLimit(LIMIT, 1.0, enabled=rate_limit)
     app.state.clock = SandboxClock(now or db.now)
-    return app
+    return enforce(app, CONTRACT)  # held to its documented contract (contract.py)

@@ -15,8 +15,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from crmtui.sandbox import SandboxClock
+from crmtui.sandbox.contract import enforce
 from crmtui.sandbox.faults import FaultMiddleware, Faults
 from crmtui.sandbox.freshsales import render
+from crmtui.sandbox.freshsales.contract import CONTRACT
 from crmtui.sandbox.freshsales.data import (
     DEFAULT_VIEWS,
     FIELD_GROUPS,
@@ -1093,7 +1095,7 @@ def create_app(
     app.state.clock = clock
     app.state.api = api
     app.add_middleware(FaultMiddleware, faults=app.state.faults, error=error, expire=api.expire)
-    return app
+    return enforce(app, CONTRACT)  # held to its documented contract (contract.py)
 
 
 __all__ = ["create_app", "error"]

@@ -61,8 +61,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from crmtui.sandbox import SandboxClock
+from crmtui.sandbox.contract import enforce
 from crmtui.sandbox.faults import FaultMiddleware, Faults
 from crmtui.sandbox.ratelimit import WindowLimit
+from crmtui.sandbox.salesforceiq.contract import CONTRACT
 from crmtui.sandbox.salesforceiq.data import (
     CONTACT_PROPERTIES,
     PERSON_IDS,
@@ -875,4 +877,4 @@ def create_app(
     app.state.limit = limit
     app.state.clock = clock
     app.state.api = api
-    return app
+    return enforce(app, CONTRACT)  # held to its documented contract (contract.py)

@@ -66,8 +66,10 @@ from starlette.routing import Route
 
 from crmtui.fields import parse_date, parse_datetime
 from crmtui.sandbox import SandboxClock
+from crmtui.sandbox.contract import enforce
 from crmtui.sandbox.faults import FaultMiddleware, Faults
 from crmtui.sandbox.ratelimit import WindowLimit
+from crmtui.sandbox.salesloft.contract import CONTRACT
 from crmtui.sandbox.salesloft.data import Db, build, render, today_in
 
 LIMIT_PER_MINUTE = 600
@@ -1669,4 +1671,4 @@ def create_app(
     app.state.faults = faults
     app.state.limit = limit
     app.state.clock = clock
-    return app
+    return enforce(app, CONTRACT)  # held to its documented contract (contract.py)

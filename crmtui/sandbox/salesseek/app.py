@@ -60,8 +60,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from crmtui.sandbox import SandboxClock
+from crmtui.sandbox.contract import enforce
 from crmtui.sandbox.faults import FaultMiddleware, Faults
 from crmtui.sandbox.ratelimit import WindowLimit
+from crmtui.sandbox.salesseek.contract import CONTRACT
 from crmtui.sandbox.salesseek.data import (
     CATEGORY_FLAGS,
     TARGET_KEYS,
@@ -611,4 +613,4 @@ def create_app(
     app.state.faults = faults
     app.state.limit = limit
     app.state.clock = clock
-    return app
+    return enforce(app, CONTRACT)  # held to its documented contract (contract.py)

@@ -33,6 +33,7 @@ Decisions:
 from __future__ import annotations
 
 import functools
+import html
 import inspect
 import shutil
 import sqlite3
@@ -254,6 +255,10 @@ class Client:
         self.service = service
         self.profile = profile
         self._cleanup = list(cleanup)
+        # How ``app()`` opens the app on this profile (``python -m crmtui.serve`` options):
+        # set by ``open_demo``/``open_profile``.
+        self._app_args: list[str] | None = None
+        self._app: AppFrame | None = None
 
     def __repr__(self) -> str:
         state = self.service.status(self.profile)
@@ -455,6 +460,30 @@ class Client:
     async def add_note(self, record: RecordLike, text: str) -> Change:
         return await self.service.add_note(self.ref(record), text)
 
+    def app(self, *, height: int = 640) -> AppFrame:
+        """The whole app in this notebook cell: keyboard, mouse, every screen, on this
+        client's profile and cache file (what either fetches or queues, the other sees).
+
+        textual-serve serves it on loopback behind a secret token, on a thread of this
+        kernel; the cell shows it in a frame (``AppFrame``), each frame shown runs the
+        app in a process of its own, which ends when the frame goes. ``close()`` stops
+        the server. A demo's app runs the same demo data (seed and clock) on its own
+        sandbox: the cache is shared, the sandbox is not.
+        """
+        if self._app is not None and self._app.running:
+            return self._app
+        store = self.service.store.path
+        if self._app_args is None or store is None:
+            raise ValueError(
+                "app() needs a client from open_demo() or open_profile() with a cache file"
+            )
+        from crmtui.serve import app_command, serve_in_background
+
+        served = serve_in_background(app_command(*self._app_args, "--store", str(store)))
+        self._app = AppFrame(served, height=height)
+        self._cleanup.insert(0, served.stop)  # before the demo's cache folder goes
+        return self._app
+
     @property
     def queued(self) -> int:
         """How many edits of this profile are not confirmed by the vendor yet."""
@@ -530,6 +559,39 @@ for _name, _method in list(vars(Client).items()):
         setattr(Client, _name, _cache_errors(_method))
 
 
+class AppFrame:
+    """The app served for a notebook (``Client.app()``): shown, a frame in the cell's
+    output; ``link`` opens it in a browser tab too (it holds the session's token)."""
+
+    def __init__(self, served: Any, *, height: int) -> None:
+        self._served = served  # crmtui.serve.Background
+        self.height = height
+
+    @property
+    def link(self) -> str:
+        return str(self._served.link)
+
+    @property
+    def running(self) -> bool:
+        return bool(self._served.running)
+
+    def stop(self) -> None:
+        """Stop serving (an app shown now ends with it)."""
+        self._served.stop()
+
+    def _repr_html_(self) -> str:
+        if not self.running:
+            return "<p>The crmtui app has stopped: call <code>app()</code> again.</p>"
+        return (
+            f'<iframe src="{html.escape(self.link)}" width="100%" height="{int(self.height)}"'
+            ' style="border: 0" allow="clipboard-read; clipboard-write"></iframe>'
+        )
+
+    def __repr__(self) -> str:  # no token: a text output may be shared
+        state = "served on " + self._served.server.public_url if self.running else "stopped"
+        return f"<crmtui app, {state}>"
+
+
 # -- opening --------------------------------------------------------------------------
 
 
@@ -545,7 +607,8 @@ def open_demo(
 
     The cache is a fresh temporary file unless ``store_path`` is given.
     """
-    demos = demo_profiles(seed=seed, now=now or utcnow(), vendors=[vendor])
+    now = now or utcnow()  # the app (``Client.app``) makes the same data with it
+    demos = demo_profiles(seed=seed, now=now, vendors=[vendor])
     if not demos:
         raise ValueError(f"no demo sandbox named {vendor!r}")
     cleanup: list[Callable[[], None]] = []
@@ -556,7 +619,10 @@ def open_demo(
     http = http or Http()
     profiles = mount(http, demos)
     service = open_crm(profiles, store=store_path, http=http)
-    return Client(service, profiles[0].name, cleanup=cleanup)
+    client = Client(service, profiles[0].name, cleanup=cleanup)
+    vendor_name = demos[0].profile.vendor
+    client._app_args = ["--demo", vendor_name, "--seed", str(seed), "--now", now.isoformat()]
+    return client
 
 
 def open_profile(
@@ -581,4 +647,6 @@ def open_profile(
         raise ConfigError(f"{config.path}: no profile {name!r} (profiles: {known})")
     profile = entry.resolve()
     service = open_crm([profile], store=store_path or locations.cache_db(), http=http)
-    return Client(service, profile.name)
+    client = Client(service, profile.name)
+    client._app_args = ["--profile", profile.name, "--config", str(config.path)]
+    return client

@@ -12,19 +12,33 @@ The page drives the user's authenticated CRM, so:
 - The websocket (which starts the app) also needs an ``Origin`` of this server, so another
   web site open in the same browser cannot drive it.
 - Server logs never print tracebacks with local variables.
+
+``serve_in_background`` runs the same server on a thread of its own for a notebook
+(``Client.app()``): the page is shown in an iframe, where the cookie may not be sent
+(the frame is on another site than the notebook's page: ``127.0.0.1`` under
+``localhost``, and browsers block third-party cookies), so the page's own URLs (its
+websocket and static files) carry the token in their path instead (``token_in_urls``).
+``python -m crmtui.serve`` is the app it serves: one demo vendor or one profile, on the
+notebook's cache file.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
 import secrets
 import shlex
 import signal
+import socket
+import sys
+import threading
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import aiohttp_jinja2
 from aiohttp import web
 from rich.logging import RichHandler
 from textual_serve.server import Server
@@ -44,9 +58,12 @@ def _same(given: str, token: str) -> bool:
 class TokenServer(Server):
     """textual-serve's server behind a secret token (see the module docstring)."""
 
-    def __init__(self, command: str, *, host: str, port: int, token: str) -> None:
+    def __init__(
+        self, command: str, *, host: str, port: int, token: str, token_in_urls: bool = False
+    ) -> None:
         super().__init__(command, host=host, port=port, title="crmtui")
         self.token = token
+        self.token_in_urls = token_in_urls  # the page's URLs carry it (a frame: no cookie)
         if ":" in host:  # an IPv6 address: in brackets inside a URL
             self.public_url = f"http://[{host.strip('[]')}]:{port}"
 
@@ -72,17 +89,49 @@ class TokenServer(Server):
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
         app.middlewares.append(self._guard)
+        if self.token_in_urls:
+            app.add_routes(
+                [
+                    web.get(f"/{self.token}/ws", self.handle_websocket),
+                    web.static(f"/{self.token}/static", self.statics_path),
+                ]
+            )
         return app
+
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
+        """The page; with ``token_in_urls``, its websocket and static URLs hold the token."""
+        if not self.token_in_urls:
+            response: web.StreamResponse = await super().handle_index(request)
+            return response
+        ws_root = "ws:" + self.public_url.split(":", 1)[1]
+        context = {
+            "font_size": 16,
+            "app_websocket_url": f"{ws_root}/{self.token}/ws",
+            "config": {"static": {"url": f"{self.public_url}/{self.token}/static/"}},
+            "application": {"name": self.title},
+        }
+        return aiohttp_jinja2.render_template("app_index.html", request, context)
+
+    def _given(self, request: web.Request) -> str | None:
+        """The token the request carries: in its query, its path (``token_in_urls``) or
+        its cookie."""
+        given = request.query.get("token")
+        if given is not None:
+            return given
+        first = request.path.lstrip("/").split("/", 1)[0]
+        if self.token_in_urls and _same(first, self.token):
+            return first
+        return request.cookies.get(COOKIE)
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         given = request.query.get("token")
-        if not _same(given if given is not None else request.cookies.get(COOKIE, ""), self.token):
+        if not _same(self._given(request) or "", self.token):
             return web.Response(
                 status=403,
                 text="crmtui: open the link with its token, as printed by `crmtui serve`.\n",
             )
-        if request.path == "/ws" and not self._same_origin(request):
+        if request.path in ("/ws", f"/{self.token}/ws") and not self._same_origin(request):
             return web.Response(status=403, text="crmtui: not from this page.\n")
         response = await handler(request)
         if given is not None and not isinstance(response, web.WebSocketResponse):
@@ -136,3 +185,126 @@ def serve(command: Sequence[str], *, host: str, port: int, token: str | None = N
     server = TokenServer(shlex.join(command), host=host, port=port, token=token or new_token())
     server.serve()
     return 0
+
+
+class Background:
+    """A ``TokenServer`` on a thread of its own, for a notebook (``serve_in_background``):
+    its ``link`` opens the app; ``stop`` ends it, and the apps it started."""
+
+    def __init__(self, server: TokenServer, sock: socket.socket) -> None:
+        self.server = server
+        self.loop = asyncio.new_event_loop()
+        self._sock = sock
+        self._runner: web.AppRunner | None = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="crmtui-serve", daemon=True)
+
+    @property
+    def link(self) -> str:
+        return self.server.link
+
+    def start(self) -> Background:
+        self.thread.start()
+        self._started.wait()
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self._runner = self.loop.run_until_complete(self._listen())
+        except BaseException as exc:  # the caller raises it
+            self._error = exc
+            self._started.set()
+            self.loop.close()
+            return
+        self._started.set()
+        try:
+            self.loop.run_forever()
+        finally:
+            self.loop.close()
+
+    async def _listen(self) -> web.AppRunner:
+        runner = web.AppRunner(await self.server._make_app(), handle_signals=False, access_log=None)
+        await runner.setup()
+        await web.SockSite(runner, self._sock).start()
+        return runner
+
+    @property
+    def running(self) -> bool:
+        return self.thread.is_alive()
+
+    def stop(self) -> None:
+        """Close the server (its websockets, so the apps it runs end) and its thread."""
+        if not self.running:
+            return
+        if self._runner is not None:
+            done = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop)
+            with contextlib.suppress(Exception):
+                done.result(timeout=15)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=15)
+
+
+def serve_in_background(command: Sequence[str], *, host: str = "127.0.0.1") -> Background:
+    """Serve ``command`` (the app) on ``host`` (loopback) and a free port, on a thread:
+    for a page shown in a frame (``token_in_urls``), behind a fresh secret token."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.bind((host, 0))
+    port = sock.getsockname()[1]
+    server = TokenServer(
+        shlex.join(command), host=host, port=port, token=new_token(), token_in_urls=True
+    )
+    return Background(server, sock).start()
+
+
+# -- the app a notebook serves ------------------------------------------------------------
+
+
+def app_command(*args: str) -> list[str]:
+    """The command that runs ``app_main`` with ``args``, in this Python."""
+    return [sys.executable, "-m", "crmtui.serve", *args]
+
+
+def app_main(argv: Sequence[str] | None = None) -> int:
+    """``python -m crmtui.serve``: the app on one demo vendor or one profile of a config,
+    on the cache file ``--store`` (the notebook's, so both see what either fetched)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m crmtui.serve",
+        description="the crmtui app a notebook serves (crmtui's Client.app())",
+    )
+    parser.add_argument("--store", type=Path, required=True, help="the cache file")
+    parser.add_argument("--demo", metavar="VENDOR", help="a demo sandbox, in-process")
+    parser.add_argument("--seed", type=int, default=0, help="the demo data's seed")
+    parser.add_argument("--now", help="the demo's clock (ISO 8601), as the notebook's")
+    parser.add_argument("--profile", help="a profile of the config")
+    parser.add_argument("--config", type=Path, help="the config file")
+    args = parser.parse_args(argv)
+
+    from crmtui.config import Config
+    from crmtui.fields import parse_datetime
+    from crmtui.model import utcnow
+    from crmtui.service import open_crm
+    from crmtui.ui.app import CrmApp
+    from crmtui.ui.launch import demo_config, demo_crm
+
+    if args.demo:
+        now = parse_datetime(args.now) if args.now else None
+        crm, _ = demo_crm(
+            vendors=[args.demo], seed=args.seed, now=now or utcnow(), store_path=args.store
+        )
+        app = CrmApp(crm, title="crmtui demo", config=demo_config())
+    else:
+        config = Config.load(args.config)
+        if args.profile not in config.profiles:
+            parser.error(f"{config.path} has no profile {args.profile!r}")
+        profile = config.profiles[args.profile].resolve()
+        app = CrmApp(open_crm([profile], store=args.store), title="crmtui", config=config)
+    app.run()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":
+    sys.exit(app_main())

@@ -89,7 +89,8 @@ async def test_deals_split_across_open_won_lost_views(client: httpx.AsyncClient,
     assert totals["Open Deals"] + totals["Won Deals"] + totals["Lost Deals"] == len(
         app.state.db.deals
     )
-    assert totals["Recent Deals"] == len(app.state.db.deals)
+    # a view is "a defined set of records" (the Scroll API is the route to all of them)
+    assert 0 < totals["Recent Deals"] < len(app.state.db.deals)
     assert min(totals.values()) > 0
 
 
@@ -196,7 +197,9 @@ async def test_validation_errors_are_400_with_the_documented_body(
     assert (r.status_code == 400) == (STAGE[deal_stage]["forecast_type"] != "Lost")
 
 
-async def test_stage_move_writes_an_activity(client: httpx.AsyncClient) -> None:
+async def test_stage_move_sets_its_time_and_deal_feeds_are_not_served(
+    client: httpx.AsyncClient,
+) -> None:
     r = await client.post(
         "/api/deals",
         json={"deal": {"name": "Expansion", "amount": "4800", "sales_account_id": ACCOUNT}},
@@ -206,13 +209,12 @@ async def test_stage_move_writes_an_activity(client: httpx.AsyncClient) -> None:
     r = await client.put(f"/api/deals/{deal['id']}", json={"deal": {"deal_stage_id": won}})
     moved = r.json()["deal"]
     assert moved["probability"] == 100 and moved["closed_date"] is not None
-    feed = (
-        await client.get(f"/api/deals/{deal['id']}/activities", params={"include": "user"})
-    ).json()
-    first = feed["activities"][0]
-    assert first["action_type"] == "STAGE_CHANGE"
-    assert first["action_data"] == {"stage_id": won, "stage_name": "Won"}
-    assert feed["users"][0]["id"] == first["user_id"]
+    assert moved["stage_updated_time"] is not None
+    # the activities feed is documented for leads and contacts only: a deal's is a 404
+    r = await client.get(f"/api/deals/{deal['id']}/activities", params={"include": "user"})
+    assert r.status_code == 404 and r.json()["errors"]["code"] == 404
+    r = await client.get(f"/api/sales_accounts/{ACCOUNT}/activities")
+    assert r.status_code == 404
 
 
 async def test_completing_a_task_and_adding_a_note_show_in_the_contact_feed(

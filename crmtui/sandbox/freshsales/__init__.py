@@ -1,8 +1,8 @@
 """Freshsales sandbox: the documented ``/api/`` of Freshsales over a seeded sales team.
 
 Served: leads, contacts, sales accounts and deals (create, view, update, delete,
-``bulk_destroy``, ``filters``, ``view/<id>``, ``scroll/<id>``, ``<id>/activities``, lead
-``convert``), tasks and appointments (``?filter=``), notes, sales activities, the
+``bulk_destroy``, ``filters``, ``view/<id>``, ``scroll/<id>``, lead ``convert``; leads'
+and contacts' ``<id>/activities``), tasks and appointments (``?filter=``), notes, sales activities, the
 Configuration selectors, ``/api/settings/<kind>/fields`` and ``include=`` side-loading.
 ``data.py`` holds the seeded data, ``render.py`` the bodies, ``writes.py`` the checks.
 
@@ -37,8 +37,10 @@ Decisions where the documentation is silent or ambiguous:
 - Paging: ``page`` (from 1) and ``per_page`` (default 25, at most 100; more is cut to
   100); ``meta`` is ``{"total_pages", "total"}``. Sorting takes only the doc's fields per
   kind (other values are 400); default ``updated_at desc``; ties by id; blanks last.
-- Views: ids 1..n in the doc's order and names. "All Leads/Contacts/Accounts" and, for
-  deals, "Recent Deals" (the doc's "to fetch all deals") hold everything; "My ..." means
+- Views: ids 1..n in the doc's order and names. "All Leads/Contacts/Accounts" hold
+  everything. "Recent Deals" (the doc's "to fetch all deals", but each view API section
+  says views return "a defined set of records" and sends "all available records" to the
+  Scroll API) holds the deals changed in the last 90 days; "My ..." means
   owned by the key's user; "New"/"Recently Modified" the last 30 days; Hot/Warm/Cold
   leads by score (70/40); Hot/Cold deals open with probability >= 60 / <= 25; "Open",
   "Won", "Lost" deals by the stage's ``forecast_type``. Scroll: ids above
@@ -59,8 +61,8 @@ Decisions where the documentation is silent or ambiguous:
   UTC); a missing filter is 400. ``task_type_id`` and ``outcome_id`` are sales activity
   type and outcome ids. Appointment filters: ``open``/``upcoming`` (not ended),
   ``overdue`` (ended, no outcome), ``complete`` (ended with an outcome), ``past``.
-- Activities (``/api/<kind>/<id>/activities``, also for accounts and deals; ``.json``
-  allowed): newest first, ``limit`` (and ``page`` with it), ``include=user``. Action
+- Activities (``/api/<kind>/<id>/activities``, for leads and contacts as documented;
+  accounts and deals answer it 404; ``.json`` allowed): newest first, ``limit`` (and ``page`` with it), ``include=user``. Action
   types: STAGE_CHANGE, NOTE_CREATED, TASK_CREATED, TASK_COMPLETED, APPOINTMENT_CREATED,
   SALES_ACTIVITY_CREATED, EMAIL_SENT, EMAIL_REPLIED, PAGE_VIEWS. A contact's and an
   account's feed include their deals' entries. ``composite_id`` is ``<id>_<TYPE>``.

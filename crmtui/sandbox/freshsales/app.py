@@ -47,6 +47,9 @@ from crmtui.sandbox.freshsales.writes import (
 from crmtui.sandbox.ratelimit import WindowLimit
 
 RECORD_KINDS = ("leads", "contacts", "sales_accounts", "deals")
+# ``/api/<kind>/<id>/activities`` is documented for leads and contacts only: accounts and
+# deals answer it with the documented 404 (an unknown URL), as the vendor would.
+ACTIVITY_FEEDS = ("leads", "contacts")
 WRAPPER = {
     "leads": "lead",
     "contacts": "contact",
@@ -171,6 +174,15 @@ class Api:
         if name == "deal_stages":
             default = next(p for p in PIPELINES if p["is_default"])
             return {"deal_stages": PIPELINE_STAGES[default["id"]]}
+        if name == "deal_pipelines":
+            # The doc shows no body; the real one nests each pipeline's stages (the public
+            # python-freshworks-crm client reads ``pipeline.deal_stages`` and fails
+            # without them), as ``/deal_pipelines/<id>/deal_stages`` lists them.
+            return {
+                "deal_pipelines": [
+                    {**p, "deal_stages": PIPELINE_STAGES[p["id"]]} for p in PIPELINES
+                ]
+            }
         if name not in SELECTORS:
             raise ApiError(404, "The requested resource was not found")
         key, rows = SELECTORS[name]
@@ -251,6 +263,10 @@ class Api:
             "Hot Leads": lambda r: r["lead_score"] >= 70,
             "Warm Leads": lambda r: 40 <= r["lead_score"] < 70,
             "Cold Leads": lambda r: r["lead_score"] < 40,
+            # "Recent Deals" is the doc's "to fetch all deals" view, yet "a defined set
+            # of records" (the Scroll API is the route to all): the deals changed in
+            # the last 90 days (a quarter).
+            "Recent Deals": lambda r: r["updated_at"] >= stale,
             "Open Deals": lambda r: stage_open[r["deal_stage_id"]] == "Open",
             "Won Deals": lambda r: stage_open[r["deal_stage_id"]] == "Won",
             "Lost Deals": lambda r: stage_open[r["deal_stage_id"]] == "Lost",
@@ -261,7 +277,7 @@ class Api:
                 stage_open[r["deal_stage_id"]] == "Open" and (r["probability"] or 0) <= 25
             ),
         }
-        return tests.get(name, lambda r: True)  # All Leads/Contacts/Accounts, Recent Deals
+        return tests.get(name, lambda r: True)  # All Leads/Contacts/Accounts
 
     @staticmethod
     def paging(request: Request) -> tuple[int, int]:
@@ -684,6 +700,8 @@ class Api:
 
     async def record_activities(self, request: Request) -> Any:
         kind = self.kind(request)
+        if kind not in ACTIVITY_FEEDS:  # documented for leads and contacts only
+            raise ApiError(404, "The requested resource was not found")
         row = self.row(kind, request)
         feed = render.activities(self.db, kind, row)
         limit = request.query_params.get("limit")

@@ -60,6 +60,7 @@ from crmtui.vendors.freshsales import paging, records, timeline
 from crmtui.vendors.freshsales.auth import API_KEY, CONNECTION, DOMAIN, api_root, web_root
 from crmtui.vendors.freshsales.records import items, name
 from crmtui.vendors.freshsales.resources import (
+    ACTIVITY_FEEDS,
     CURRENCIES,
     CURRENCY_TABLE,
     OUTCOMES,
@@ -283,6 +284,16 @@ class Freshsales(Vendor):
         resource = self.resource(kind)
         if query.search.strip() and kind != Kind.TASK:
             return await self._search(resource, query.search.strip())
+        if query.updated_since is not None and kind == Kind.TASK and not query.view:
+            return await self._all_tasks(resource, query)
+        if query.updated_since is not None and kind != Kind.TASK and not query.view:
+            views = paging.whole_views(resource, await self._filters(resource))
+            # The view API returns "a defined set of records"; the doc sends "the retrieval
+            # of all available records" to the Scroll API. A full sync (the service asks
+            # for changes since 1970) scrolls; so does every sync of a kind with no "All"
+            # view (deals: their Open, Won and Lost views together).
+            if query.updated_since <= paging.FULL_SYNC or len(views) != 1:
+                return await self._scroll(resource, views, query)
         if kind == Kind.TASK:
             path = "tasks"
         else:
@@ -303,6 +314,50 @@ class Freshsales(Vendor):
                 cursor = None
             page = fresh
         return Page(records=page, total=None if total is None else int(total), next_cursor=cursor)
+
+    async def _scroll(self, resource: FsResource, views: list[str], query: Query) -> Page:
+        """One page of ``GET /api/<resource>/scroll/<view_id>?limit=&last_fetched_id=``
+        over ``views`` in turn (ascending ids; the cursor is ``<view index>:<last id>``).
+        Bounded: a view whose ``last_fetched_id`` does not move on ends there."""
+        if not views:
+            raise BadResponse(self.label, f"Freshsales offered no views of {resource.label}")
+        index, after = paging.scroll_position(query.cursor, len(views))
+        path = f"{resource.path}/scroll/{views[index]}"
+        params = paging.scroll_params(query.per_page, after)
+        body = await self._get(path, params)
+        found = self._take(body, resource.path, path, list)
+        await self._prepare(resource.kind)
+        page = [self._record(resource, item, body) for item in found if isinstance(item, dict)]
+        cursor = paging.scroll_next(index, after, len(views), body)
+        if query.updated_since is not None:
+            since = query.updated_since  # ascending ids: older records are dropped, not an end
+            page = [r for r in page if r.updated_at is None or r.updated_at >= since]
+        return Page(records=page, total=None, next_cursor=cursor)
+
+    async def _all_tasks(self, resource: FsResource, query: Query) -> Page:
+        """Every task for a sync: the documented filters ``open`` and then ``completed``
+        (together every task; the others are parts of ``open``), page by page (the cursor
+        is ``<filter index>:<page>``). Tasks have no documented sort: nothing ends early."""
+        filters = paging.TASK_PARTS
+        index, number = paging.scroll_position(query.cursor, len(filters))
+        page_query = query.model_copy(
+            update={"view": filters[index], "cursor": str(number) if number else None}
+        )
+        page = await self.list_page(
+            Kind.TASK, page_query.model_copy(update={"updated_since": None})
+        )
+        cursor = page.next_cursor
+        if cursor is not None:
+            cursor = f"{index}:{cursor}"
+        elif index + 1 < len(filters):
+            cursor = f"{index + 1}:0"
+        since = query.updated_since
+        records = [
+            r
+            for r in page.records
+            if since is None or r.updated_at is None or r.updated_at >= since
+        ]
+        return Page(records=records, total=None, next_cursor=cursor)
 
     async def _default_view(self, resource: FsResource) -> str:
         chosen = paging.default_view(resource, await self._filters(resource))
@@ -394,20 +449,33 @@ class Freshsales(Vendor):
         resource = self.resource(kind)
         if kind == Kind.TASK:
             return []
-        path = f"{resource.item(id)}/activities"
-        try:
+        body: Json = {}
+        if kind in ACTIVITY_FEEDS:  # the doc has /activities for leads and contacts only
+            path = f"{resource.item(id)}/activities"
             body = self._object(
                 await self.session.json("GET", path, params={"include": "user"}), path
             )
-        except NotFound:
-            body = {}
         types = {str(t["id"]): name(t) for t in await self._selector("sales_activity_types")}
         record, record_body = None, {}
+        outcomes: dict[str, str] = {}
         if resource.timeline_include:
             path = resource.item(id)
             record_body = await self._get(path, {"include": resource.timeline_include})
             record = self._take(record_body, resource.wrapper, path)
-        return timeline.assemble(body, types, record, record_body)
+            # embedded entries name their people by id: the account's users name them
+            users = [*await self._selector(OWNERS), *(record_body.get("users") or [])]
+            record_body = {**record_body, "users": users}
+            if "sales_activities" in resource.timeline_include:
+                listed = await self._selector("sales_activity_outcomes")
+                outcomes = {str(o["id"]): name(o) for o in listed if "id" in o}
+        entries = timeline.assemble(body, types, record, record_body, outcomes)
+        if kind == Kind.DEAL and record is not None:
+            # No documented feed holds a deal's stage history: its current stage, since
+            # its documented stage_updated_time, is shown as the last stage change.
+            stage = (await self._stage_map()).get(str(record.get("deal_stage_id")))
+            moved = timeline.stage_entry(record, name(stage) if stage else "")
+            entries = sorted([*entries, *moved], key=lambda a: a.occurred_at, reverse=True)
+        return entries
 
     # -- writes --------------------------------------------------------------------------------
 

@@ -27,12 +27,16 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def assemble(
-    body: Json, types: Mapping[str, str], record: Json | None, record_body: Json
+    body: Json,
+    types: Mapping[str, str],
+    record: Json | None,
+    record_body: Json,
+    outcomes: Mapping[str, str] | None = None,
 ) -> list[Activity]:
     """A record's timeline, newest first: the entries of its activities reply ``body``
     (sales activity type id -> name in ``types``), then the notes, tasks and
     appointments the ``record`` embeds that the activities do not already cover (by
-    actionable type and id)."""
+    actionable type and id); ``outcomes``: sales activity outcome id -> name."""
     users = by_id(body.get("users"))
     activities: list[Activity] = []
     covered: set[tuple[str, str]] = set()
@@ -42,7 +46,7 @@ def assemble(
             if item.get("actionable_type") and item.get("actionable_id") is not None:
                 covered.add((str(item["actionable_type"]).lower(), str(item["actionable_id"])))
     if record is not None:
-        activities.extend(embedded(record, record_body, covered))
+        activities.extend(embedded(record, record_body, covered, types, outcomes or {}))
     activities.sort(key=lambda a: a.occurred_at, reverse=True)
     return activities
 
@@ -102,11 +106,26 @@ def _action_text(action: str, data: Any) -> tuple[str, str]:
     return (text.splitlines()[0] if text else label), text
 
 
-def embedded(record: Json, body: Json, covered: set[tuple[str, str]]) -> Iterable[Activity]:
-    """Notes, tasks and appointments embedded in a record, unless activities had them."""
+_EMBEDDED = (
+    ("notes", "note"),
+    ("tasks", "task"),
+    ("appointments", "appointment"),
+    ("sales_activities", "sales_activity"),
+)
+
+
+def embedded(
+    record: Json,
+    body: Json,
+    covered: set[tuple[str, str]],
+    types: Mapping[str, str],
+    outcomes: Mapping[str, str],
+) -> Iterable[Activity]:
+    """Notes, tasks, appointments and sales activities embedded in a record, unless
+    activities had them (sales activity type id -> name in ``types``)."""
     users = by_id(body.get("users"))
     fallback = parse_datetime(record.get("updated_at"))
-    for key, kind in (("notes", "note"), ("tasks", "task"), ("appointments", "appointment")):
+    for key, kind in _EMBEDDED:
         for item in embedded_list(record, body, key, f"{kind}_ids"):
             if not isinstance(item, dict) or (kind, str(item.get("id"))) in covered:
                 continue
@@ -114,8 +133,34 @@ def embedded(record: Json, body: Json, covered: set[tuple[str, str]]) -> Iterabl
                 yield note_activity(item, users, fallback)
             elif kind == "task":
                 yield _task_activity(item, users, fallback)
-            else:
+            elif kind == "appointment":
                 yield _appointment_activity(item, users, fallback)
+            else:
+                yield _sales_activity(item, users, types, outcomes, fallback)
+
+
+def _sales_activity(
+    item: Json,
+    users: Mapping[str, Json],
+    types: Mapping[str, str],
+    outcomes: Mapping[str, str],
+    fallback: datetime | None,
+) -> Activity:
+    """An embedded sales activity (``include=sales_activities``): a call, a meeting...
+    as its sales activity type names it, with its outcome."""
+    kind_word = types.get(str(item.get("sales_activity_type_id")), "")
+    summary = str(item.get("title") or kind_word or "Sales activity")
+    outcome = outcomes.get(str(item.get("sales_activity_outcome_id")))
+    return Activity(
+        id=f"sales_activity:{item.get('id')}",
+        type=_activity_type(kind_word),
+        occurred_at=_when(item, ("start_date", "created_at", "updated_at"), fallback),
+        summary=f"{summary} ({outcome})" if outcome else summary,
+        body=html_to_text(str(item.get("notes") or "")),
+        who=name(users.get(str(item.get("owner_id")))) if item.get("owner_id") else "",
+        family="sales_activity",
+        raw=item,
+    )
 
 
 def _when(item: Json, keys: Iterable[str], fallback: datetime | None) -> datetime:
@@ -172,3 +217,21 @@ def _appointment_activity(
         family="appointment",
         raw=item,
     )
+
+
+def stage_entry(deal: Json, stage: str) -> list[Activity]:
+    """A deal's move to its current ``stage`` at its ``stage_updated_time`` (none when
+    either is unknown)."""
+    moved = parse_datetime(deal.get("stage_updated_time"))
+    if moved is None or not stage:
+        return []
+    return [
+        Activity(
+            id=f"stage:{deal.get('id')}:{deal.get('deal_stage_id')}",
+            type=ActivityType.STAGE_CHANGE,
+            occurred_at=moved,
+            summary=f"Stage changed to {stage}",
+            family="stage_change",
+            raw={k: deal.get(k) for k in ("id", "deal_stage_id", "stage_updated_time")},
+        )
+    ]

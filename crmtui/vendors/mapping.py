@@ -625,6 +625,34 @@ async def fetch_all(
     return items
 
 
+def marked_cursor(cursor: str | None, rows: list[Any], key: str = "id") -> str | None:
+    """A list's next ``cursor`` carrying the id of the last record of the page read,
+    ``rows`` (``"<cursor>~<id>"``), so that the next page can tell it came back the same
+    (``repeated``): a vendor that ignores its paging parameter (``offset``,
+    ``_start``) answers the first page again and again, while the cursor moves on."""
+    if cursor is None:
+        return None
+    last = rows[-1].get(key) if rows and isinstance(rows[-1], Mapping) else None
+    return f"{cursor}~{'' if last is None else last}"
+
+
+def unmarked_cursor(cursor: str | None) -> tuple[str | None, str | None]:
+    """(the paging cursor, the last id of the page before) of a ``marked_cursor``; a
+    cursor without a mark (saved by an older version) has no last id."""
+    if cursor is None or "~" not in cursor:
+        return cursor, None
+    inner, _, last = cursor.rpartition("~")
+    return inner, last
+
+
+def repeated(seen: str | None, rows: list[Any], key: str = "id") -> bool:
+    """Whether a page ends on the record the page before ended on (``unmarked_cursor``):
+    the vendor answered the same page again; the read ends there."""
+    if seen is None or not rows or not isinstance(rows[-1], Mapping):
+        return False
+    return str(rows[-1].get(key)) == seen
+
+
 # -- resources ---------------------------------------------------------------------------------
 
 
@@ -836,9 +864,12 @@ __all__ = [
     "dig",
     "fetch_all",
     "flag",
+    "marked_cursor",
     "number",
     "put",
+    "repeated",
     "slug_key",
     "truth",
+    "unmarked_cursor",
     "vendor_id",
 ]

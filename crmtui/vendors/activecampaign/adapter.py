@@ -74,7 +74,15 @@ from crmtui.vendors.base import (
     https_url,
     record_id,
 )
-from crmtui.vendors.mapping import Context, Resource, number, slug_key
+from crmtui.vendors.mapping import (
+    Context,
+    Resource,
+    marked_cursor,
+    number,
+    repeated,
+    slug_key,
+    unmarked_cursor,
+)
 
 Row = dict[str, Any]
 # The <account> of https://<account>.api-us1.com (another host: set base_url instead).
@@ -280,7 +288,8 @@ class ActiveCampaign(DealTimeline, Vendor):
         await self._config()
         resource = self.resource(kind)
         per_page = min(max(query.per_page, 1), PAGE_MAX)
-        params = resource.paging.params(query.cursor, per_page)
+        cursor, seen = unmarked_cursor(query.cursor)
+        params = resource.paging.params(cursor, per_page)
         if kind == Kind.DEAL:
             params.update(deal_params(query))
         elif kind == Kind.TASK:
@@ -297,10 +306,12 @@ class ActiveCampaign(DealTimeline, Vendor):
         if kind == Kind.PIPELINE:
             self._stages.update(usable(body.get("dealStages"), *STAGE_KEYS))
         ctx = self._tables()
+        after = resource.paging.next_cursor(cursor, per_page, len(rows), body)
         return Page(
             records=[self._record(kind, row, ctx) for row in rows],
             total=total_of(body),
-            next_cursor=resource.paging.next_cursor(query.cursor, per_page, len(rows), body),
+            # the same page again (``offset`` ignored): the read ends here
+            next_cursor=None if repeated(seen, rows) else marked_cursor(after, rows),
         )
 
     def _record(self, kind: str, row: Row, ctx: Context | None = None) -> Record:

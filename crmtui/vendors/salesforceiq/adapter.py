@@ -74,7 +74,7 @@ from crmtui.model import (
 )
 from crmtui.vendors.auth import Basic, Connection
 from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, holds, record_id
-from crmtui.vendors.mapping import Resource, Text
+from crmtui.vendors.mapping import Resource, Text, marked_cursor, repeated, unmarked_cursor
 from crmtui.vendors.salesforceiq.auth import parse_error
 from crmtui.vendors.salesforceiq.lists import (
     CONTACTS_OF_ACCOUNT,
@@ -376,14 +376,17 @@ class SalesforceIQ(Vendor):
         raise NotFound(self.label, f"no kind {kind!r}")
 
     async def list_page(self, kind: str, query: Query) -> Page:
-        start = int(query.cursor or 0)
+        cursor, seen = unmarked_cursor(query.cursor)
+        start = int(cursor) if cursor and cursor.isdigit() else 0
         limit = max(1, min(MAX_LIMIT, query.per_page))
         params = list_params(kind, query)
         objects = await self._page(self._path(kind), start, limit, params)
         records = await self._records(kind, objects)
         searched_server = any(k.startswith("properties.") for k in params)
         records = refine(records, query, search=not searched_server)
-        next_cursor = str(start + len(objects)) if len(objects) == limit else None
+        after = str(start + len(objects)) if len(objects) == limit else None
+        # the same page again (``_start`` ignored): the read ends here
+        next_cursor = None if repeated(seen, objects) else marked_cursor(after, objects)
         return Page(records=records, next_cursor=next_cursor)
 
     async def get(self, kind: str, id: str) -> Record:

@@ -133,3 +133,18 @@ def test_contacts_users_and_errors(served: tuple[Any, Any, str]) -> None:
     assert {e["code"] for e in refused["errors"]} >= {"field_missing"}
     stranger = client_module.Client(origin, "not-the-key")
     assert stranger.deals.list_all_deals() == {"message": "Forbidden"}
+
+
+def test_secondary_contacts_carry_the_fields_connectors_read(served: tuple[Any, Any, str]) -> None:
+    """A contactDeal as public connectors' schemas have it (singer-io/tap-activecampaign:
+    integer ids, ``cdate``, ``created_timestamp``/``updated_timestamp``, ``created_by``/
+    ``updated_by``; no ``udate``), read through the library's own request."""
+    ac, _, _ = served
+    rows = ac._get("/contactDeals", params={"limit": 5})["contactDeals"]
+    assert rows
+    for row in rows:
+        assert {"id", "deal", "contact", "cdate", "created_timestamp", "updated_timestamp"} <= set(
+            row
+        )
+        assert "udate" not in row
+        assert all(str(row[k]).isdigit() for k in ("id", "deal", "contact", "created_by"))

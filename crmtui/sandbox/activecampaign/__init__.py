@@ -60,6 +60,9 @@ Decisions where the documentation is silent (see the vendor notes):
   ``/accounts/{id}``, ``/notes/{id}``, ``/deals/{id}/notes`` (GET, POST 201, PUT), and
   ``/deals/{id}/contactDeals`` (from the deal's ``links``; side-loads ``contacts``).
 - Timestamps are ISO 8601 in the account zone (America/Chicago), whole seconds.
+- A contactDeal carries ``cdate``, ``created_timestamp``/``updated_timestamp`` and
+  ``created_by``/``updated_by`` (no ``udate``), as public connectors' schemas of the real
+  one have it (the seed shows no body).
 """
 
 from crmtui.sandbox.activecampaign.app import create_app

@@ -493,16 +493,26 @@ def _secondary(
     add_contact_deal(db, did, fake.pick(colleagues), fake.pick(list(db.roles)), at)
 
 
-def add_contact_deal(db: Db, deal_id: str, contact_id: str, role: str | None, at: datetime) -> Row:
-    """A secondary contact on a deal, with its ``contact``/``add`` activity."""
+def add_contact_deal(
+    db: Db, deal_id: str, contact_id: str, role: str | None, at: datetime, user: str | None = None
+) -> Row:
+    """A secondary contact on a deal, with its ``contact``/``add`` activity.
+
+    Its stamps are ``cdate`` and ``created_timestamp``/``updated_timestamp`` with
+    ``created_by``/``updated_by``, as public connectors' schemas of the real
+    contactDeal have them (singer-io/tap-activecampaign; it has no ``udate``)."""
     rid = db.next_id("contact_deals")
+    by = user or db.deals[deal_id]["owner"]
     row = {
         "id": rid,
         "deal": deal_id,
         "contact": contact_id,
         "role": role,
         "cdate": stamp(at),
-        "udate": stamp(at),
+        "created_timestamp": plain_stamp(at),
+        "updated_timestamp": plain_stamp(at),
+        "created_by": by,
+        "updated_by": by,
     }
     db.contact_deals[rid] = row
     db.log(deal_id, "contact", "add", at=at, user=db.deals[deal_id]["owner"], data_id=contact_id)

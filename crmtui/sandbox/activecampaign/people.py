@@ -68,7 +68,7 @@ async def create_contact_deal(c: Ctx) -> Response:
     if any(r["contact"] == contact and r["deal"] == deal for r in db.contact_deals.values()):
         title = "The contact is already a secondary contact of this deal."
         check([Problem(title, "field_invalid", "contact")])
-    row = add_contact_deal(db, deal, contact, int_text(body.get("role")), c.now)
+    row = add_contact_deal(db, deal, contact, int_text(body.get("role")), c.now, str(c.user))
     db.deals[deal]["mdate"] = stamp(c.now)
     return ok({"deals": [render_deal(db.deals[deal])], "contactDeal": render_contact_deal(row)})
 
@@ -83,7 +83,7 @@ async def update_contact_deal(c: Ctx) -> Response:
     check(_role_problem(c.db, body))
     if "role" in body:
         row["role"] = int_text(body["role"])
-    row["udate"] = stamp(c.now)
+    row.update(updated_timestamp=plain_stamp(c.now), updated_by=str(c.user))
     return ok({"contactDeal": render_contact_deal(row)})
 
 

@@ -54,15 +54,23 @@ def search_text(fields: dict[str, Any], *, limit: int | None = INDEXED_CHARS) ->
     return "\n".join(text for value in fields.values() for text in _texts(value, limit))
 
 
+def words(text: str) -> list[str]:
+    """The searchable words of what the user typed (each one phrase of ``fts_query``)."""
+    return [word for word in text.split() if any(ch.isalnum() for ch in word)]
+
+
+def phrase(word: str, *, prefix: bool = False) -> str:
+    """One word as an FTS5 phrase (``"`` doubled), a prefix when ``prefix``."""
+    return '"' + word.replace('"', '""') + '"' + ("*" if prefix else "")
+
+
 def fts_query(text: str, *, prefix: bool = True) -> str | None:
     """A safe FTS5 query for what the user typed, or None when nothing is searchable.
 
     ``prefix=False``: the last word too is a whole word (no ``*``).
     """
-    words = [word for word in text.split() if any(ch.isalnum() for ch in word)]
-    if not words:
+    found = words(text)
+    if not found:
         return None
-    phrases = ['"' + word.replace('"', '""') + '"' for word in words]
-    if prefix:
-        phrases[-1] += "*"
-    return " ".join(phrases)
+    last = len(found) - 1
+    return " ".join(phrase(word, prefix=prefix and i == last) for i, word in enumerate(found))

@@ -192,7 +192,7 @@ def _grouped(keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str], list
 def stored_search_text(fields: str, *, whole: bool = False) -> str:
     """The indexed text of a row from its ``fields`` column (``whole``: of a row indexed
     before values were cut to ``fts.INDEXED_CHARS``, listed in ``records_fts_whole``)."""
-    return search_text(json.loads(fields), limit=None if whole else fts.INDEXED_CHARS)
+    return search_text(_json(fields), limit=None if whole else fts.INDEXED_CHARS)
 
 
 # The columns ``UPSERT`` writes but ``synced_at``, in its order (a row's own, to compare).
@@ -221,10 +221,10 @@ class _Row:
     def index_entry(self) -> tuple[Any, ...]:
         """(rowid, title, subtitle, search text): what the index holds for the row."""
         text = stored_search_text(self.columns[9], whole=self.whole)
-        return (self.rowid, *_titles(self.columns[4], self.columns[5], self.titles_whole), text)
+        return (self.rowid, *titles(self.columns[4], self.columns[5], self.titles_whole), text)
 
 
-def _titles(title: str | None, subtitle: str | None, whole: bool) -> tuple[str | None, ...]:
+def titles(title: str | None, subtitle: str | None, whole: bool) -> tuple[str | None, ...]:
     """A row's title and subtitle as the index holds them (``whole``: as indexed before
     they were cut to ``fts.INDEXED_CHARS``)."""
     return (title, subtitle) if whole else (fts.indexed(title), fts.indexed(subtitle))
@@ -327,7 +327,7 @@ def write_many(
     rowids.update(_rowids(conn, [k for k in fresh if k not in old]))
     conn.executemany(
         "INSERT INTO records_fts (rowid, title, subtitle, search_text) VALUES (?, ?, ?, ?)",
-        ((rowids[k], *_titles(batch[k][4], batch[k][5], False), text(k)) for k in fresh),
+        ((rowids[k], *titles(batch[k][4], batch[k][5], False), text(k)) for k in fresh),
     )
     if raws:
         rowids.update(_rowids(conn, [k for k in raws if k not in rowids]))
@@ -486,7 +486,7 @@ def delete_profile(conn: sqlite3.Connection, profile: str) -> None:
         "INSERT INTO records_fts (records_fts, rowid, title, subtitle, search_text)"
         " VALUES ('delete', ?, ?, ?, ?)",
         (
-            (rowid, *_titles(title, subtitle, whole_titles), stored_search_text(f, whole=whole))
+            (rowid, *titles(title, subtitle, whole_titles), stored_search_text(f, whole=whole))
             for rowid, title, subtitle, f, whole, whole_titles in found.fetchall()
         ),
     )

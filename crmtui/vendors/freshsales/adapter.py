@@ -15,17 +15,20 @@ Decisions (where the documentation is silent or ambiguous):
 - ``Page.next_cursor`` is the next page number as text; ``Page.total`` is ``meta.total``.
 - Sorting accepts only the fields the doc lists per kind; any other sort key is ignored
   (the view's own order is kept) rather than failing the list.
-- ``Query.updated_since``: the "All" view sorted by ``updated_at`` descending; records
-  older than the mark are dropped and paging stops at the first page that reaches it.
+- ``Query.updated_since`` (a sync): the Scroll API (``GET /api/<resource>/scroll/<view>``,
+  the doc's route to all records) over ``paging.whole_views`` for a full sync and for
+  kinds with no "All" view (deals: Open, Won and Lost); tasks through the filters
+  ``open`` and ``completed``. An incremental sync of a kind with an "All" view reads it
+  sorted by ``updated_at`` descending and stops at the first page reaching the mark.
 - Search: the doc has no search endpoint; the public ``GET /api/search?q=&include=<entity>``
   is used (one page, no cursor); hits become records with the title and the id only.
 - Tasks list with the documented ``filter`` (open, due_today, due_tomorrow, overdue,
   completed) offered as views, ``open`` by default; paging as for views.
-- Timelines: ``GET /api/<resource>/<id>/activities?include=user`` merged with the notes,
-  tasks and appointments embedded by ``GET /api/<resource>/<id>?include=...`` that the
-  activities do not already cover (by actionable type and id). Kinds whose activities
-  endpoint answers 404 (the doc documents it for leads and contacts only) show the
-  embedded entries alone.
+- Timelines: for leads and contacts ``GET /api/<resource>/<id>/activities?include=user``
+  (documented for those two only) merged with the notes, tasks and appointments embedded
+  by ``GET /api/<resource>/<id>?include=...`` that the activities do not already cover
+  (by actionable type and id); accounts and deals show their embeds alone (a deal's
+  sales activities too, and its current stage since ``stage_updated_time``).
 - Freshsales has no idempotency key (and tasks have no custom fields or tags to hold
   one). When an earlier try of a create may have arrived, the outbox asks
   ``find_created``: a task is looked for among its record's tasks

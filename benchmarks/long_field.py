@@ -20,14 +20,19 @@ cache, then prints one JSON line:
 - The ``_small_`` figures are the same for that contact with a short job title: on a
   busy machine the screen's own drawing stalls the loop too, and the difference is what
   the large value costs.
-- The sandbox runs in the app's own event loop: its encoding of a 19 MB reply (which a
-  real vendor does on its server) is done once, before, and ``sandbox_encode_s`` says
-  what it costs.
+- The sandbox runs in a process of its own, served over loopback HTTP (uvicorn,
+  ``crmtui.sandbox.serve``), as a real vendor answers from its server: its encoding of a
+  19 MB reply is not crmtui's work, and in the app's event loop it stalled that loop by
+  itself. It encodes a long value once, not at every reply; ``sandbox_encode_s`` says
+  what one encoding of the record costs.
 - ``service_get_stall_s`` / ``service_changed_get_stall_s``: the longest stalls while
   ``Crm.get`` alone refreshes the record (no app drawing), as cached / changed since;
-  ``cached_read_s``: a first ``Crm.cached`` read of it (what the record screen reads, in a
-  thread, as it opens), ``cached_read_again_s`` a second one with nothing written since.
-  A run on a busy machine prints ``load`` (the 1-minute load average) with the figures.
+  ``cached_read_s``: a first ``Crm.cached`` read of it (the whole record, decoded),
+  ``cached_read_again_s`` a second one with nothing written since;
+  ``cached_preview_read_s``: a ``Crm.cached_preview_async`` read (what the record screen
+  reads, in a thread, as it opens: the long value cut by SQLite, with its length).
+  ``load`` and ``load_after`` are the 1-minute load average before and after the run
+  (the machine's other work stalls the loop too: compare runs at a similar load).
 - ``view_all_s``: ``v`` until the whole-value view has drawn its first screen;
   ``view_end_s``: ``G`` until the view has drawn the value's last rows.
 """
@@ -39,6 +44,7 @@ import contextlib
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,10 +52,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 PROFILE = "demo-freshsales"
 CONTACT = 16000001
+ORIGIN = "http://freshsales.localhost"  # the demo profile's sandbox, served elsewhere here
+SMALL = "Head of Sales"
 TICK = 0.001
 ENCODED: dict[int, tuple[str, bytes]] = {}  # the sandbox's long strings by id: (it, its JSON)
+
+
+def job_title(megabytes: float) -> str:
+    """The contact's job title: ``megabytes`` of lines of text (0: a short one)."""
+    line = "The quick brown fox jumps over the lazy dog. " * 20 + "\n"
+    return line * int(megabytes * 1_000_000 / len(line)) or SMALL
 
 
 def pre_encode(value: str) -> str:
@@ -119,20 +135,19 @@ async def service_figures(megabytes: float) -> dict[str, float]:
     """The data path alone, without the app's drawing (which on a busy machine stalls the
     loop by itself): the longest stalls while ``Crm.get`` refreshes the record (as cached,
     then changed on the vendor), and the time of a first ``Crm.cached`` read of it (the
-    record screen's, from the cache, on the event loop)."""
+    record screen's before it read the record with its long values cut, from the cache, on
+    the event loop), and of a ``Crm.cached_preview_async`` read (the screen's now)."""
     from crmtui.model import RecordRef
 
-    line = "The quick brown fox jumps over the lazy dog. " * 20 + "\n"
-    value = line * int(megabytes * 1_000_000 / len(line))
     figures: dict[str, float] = {}
-    with demo_with(value) as demo:
+    with demo_with(megabytes) as demo:
         ref = RecordRef(profile=PROFILE, kind="contact", id=str(CONTACT))
         async with demo.app.run_test(size=(150, 45)) as pilot:  # on its home screen
             await demo.crm.get(ref)
             await pilot.pause(1.0)
             for name in ("service_get_stall_s", "service_changed_get_stall_s"):
                 if name.startswith("service_changed"):
-                    demo.db.contacts[CONTACT]["job_title"] = pre_encode("Changed. " + value)
+                    await demo.change()
                 async with Stalls().watch() as getting:
                     await demo.crm.get(ref)
                 figures[name] = round(getting.longest, 3)
@@ -144,21 +159,71 @@ async def service_figures(megabytes: float) -> dict[str, float]:
             started = time.perf_counter()
             demo.crm.cached(ref)
             figures["cached_read_again_s"] = round(time.perf_counter() - started, 3)
+            started = time.perf_counter()
+            await demo.crm.cached_preview_async(ref)
+            figures["cached_preview_read_s"] = round(time.perf_counter() - started, 3)
     return figures
 
 
+class Loopback(httpx.AsyncBaseTransport):
+    """The demo profile's requests sent over loopback HTTP to the sandbox's process."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._http = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(scheme="http", host="127.0.0.1", port=self.port)
+        return await self._http.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+class Bench:
+    """The demo app, its profile's sandbox in another process (``serve``)."""
+
+    def __init__(self, demo: Any, port: int) -> None:
+        self.demo, self.app, self.crm, self.port = demo, demo.app, demo.crm, port
+
+    async def change(self) -> None:
+        """The vendor's job title changes (``Changed. `` before it)."""
+        async with httpx.AsyncClient() as client:
+            reply = await client.post(f"http://127.0.0.1:{self.port}/_bench/change")
+            reply.raise_for_status()
+
+
 @contextlib.contextmanager
-def demo_with(value: str) -> Iterator[Any]:
-    """The demo app with the contact's job title ``value``.
-
-    The sandbox encodes each reply in the app's event loop (a real vendor does it on its
-    server): here a long value is encoded once, not at every reply, so the stalls
-    measured are crmtui's own (``sandbox_encode_s`` says what that encoding costs).
-    """
-    from starlette.responses import JSONResponse
-
-    from crmtui.sandbox.freshsales import app as sandbox
+def demo_with(megabytes: float) -> Iterator[Bench]:
+    """The demo app with the contact's job title ``job_title(megabytes)``, its
+    Freshsales sandbox served by a process of its own (``serve``) over loopback."""
+    from tests.helpers.net import free_port, wait_port
     from tests.helpers.ui import build_demo
+
+    port = free_port()
+    command = [sys.executable, "-m", "benchmarks.long_field", "--serve", str(port), str(megabytes)]
+    sandbox = subprocess.Popen(command, cwd=Path(__file__).resolve().parents[1])
+    try:
+        wait_port(port, timeout=120)
+        with tempfile.TemporaryDirectory() as folder:
+            demo = build_demo("freshsales", Path(folder) / "cache.sqlite3")
+            demo.crm.http.transport.mount(ORIGIN, Loopback(port))
+            yield Bench(demo, port)
+    finally:
+        sandbox.terminate()
+        sandbox.wait(30)
+
+
+def serve(port: int, megabytes: float) -> None:
+    """The demo's Freshsales sandbox (as ``build_demo`` makes it) with the contact's job
+    title ``job_title(megabytes)``, on 127.0.0.1:``port`` until terminated. A long value
+    is encoded once, not at every reply (its JSON bytes joined into each reply); POST
+    /_bench/change puts "Changed. " before it."""
+    from starlette.responses import JSONResponse, PlainTextResponse
+
+    from crmtui.demo import demo_profiles
+    from crmtui.sandbox.freshsales import app as module
+    from crmtui.sandbox.serve import run
 
     encoded = ENCODED
 
@@ -182,14 +247,20 @@ def demo_with(value: str) -> Iterator[Any]:
                 encoded[int(part)][1] if n % 2 else part.encode() for n, part in enumerate(parts)
             )
 
-    plain, sandbox.JSONResponse = sandbox.JSONResponse, Reply  # type: ignore[misc]
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            demo = build_demo("freshsales", Path(folder) / "cache.sqlite3")
-            demo.db.contacts[CONTACT]["job_title"] = value
-            yield demo
-    finally:
-        sandbox.JSONResponse = plain  # type: ignore[misc]
+    module.JSONResponse = Reply  # type: ignore[misc]
+    sandbox = demo_profiles(vendors=["freshsales"], rate_limits=False)[0].app
+    value = job_title(megabytes)
+    contact = sandbox.state.db.contacts[CONTACT]
+    contact["job_title"] = pre_encode(value)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/_bench/change":
+            contact["job_title"] = pre_encode("Changed. " + value)
+            await PlainTextResponse("changed")(scope, receive, send)
+            return
+        await sandbox(scope, receive, send)
+
+    run(app, port=port, log_level="warning")
 
 
 async def measure(megabytes: float, *, views: bool = True, change: bool = False) -> dict[str, Any]:
@@ -220,10 +291,9 @@ async def _measure(megabytes: float, views: bool, change: bool, loads: list[Any]
     from crmtui.ui.screens.text_view import TextViewScreen
     from crmtui.ui.widgets.long_text import LongText
 
-    line = "The quick brown fox jumps over the lazy dog. " * 20 + "\n"
-    value = line * int(megabytes * 1_000_000 / len(line)) or "Head of Sales"
+    value = job_title(megabytes)
     figures: dict[str, Any] = {"field_mb": round(len(value) / 1e6, 1)}
-    with demo_with(value) as demo:
+    with demo_with(megabytes) as demo:
         ref = RecordRef(profile=PROFILE, kind="contact", id=str(CONTACT))
         app = demo.app
         async with app.run_test(size=(150, 45)) as pilot:
@@ -231,7 +301,7 @@ async def _measure(megabytes: float, views: bool, change: bool, loads: list[Any]
             await pilot.pause(0.2)
             demo.crm.store.__dict__.pop("_large_row", None)  # not read since: a cold open
             started = time.perf_counter()
-            json.dumps(demo.db.contacts[CONTACT])
+            json.dumps({"id": CONTACT, "job_title": value})  # what the sandbox's process does
             figures["sandbox_encode_s"] = round(time.perf_counter() - started, 3)
 
             def marker_shown() -> bool:
@@ -264,7 +334,7 @@ async def _measure(megabytes: float, views: bool, change: bool, loads: list[Any]
                 # value as cached, or changed since (the cache is written again)
                 await pilot.pause(0.5)
                 if change:
-                    demo.db.contacts[CONTACT]["job_title"] = pre_encode("Changed. " + value)
+                    await demo.change()
                 async with Stalls().watch() as reloading:
                     await pilot.press("r")
                     await loads[-1].wait()
@@ -296,5 +366,9 @@ async def _measure(megabytes: float, views: bool, change: bool, loads: list[Any]
 
 
 if __name__ == "__main__":
-    figures = asyncio.run(main(float(sys.argv[1]) if len(sys.argv) > 1 else 19.0))
-    print(json.dumps({"load": round(os.getloadavg()[0], 2), **figures}))
+    if sys.argv[1:2] == ["--serve"]:
+        serve(int(sys.argv[2]), float(sys.argv[3]))
+    else:
+        load = round(os.getloadavg()[0], 2)
+        figures = asyncio.run(main(float(sys.argv[1]) if len(sys.argv) > 1 else 19.0))
+        print(json.dumps({"load": load, "load_after": round(os.getloadavg()[0], 2), **figures}))

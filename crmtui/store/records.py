@@ -54,21 +54,27 @@ def _cut_title(column: str) -> str:
 # ``rows.COLUMNS`` with long values cut, the whole lengths of the cut values (JSON, or
 # NULL when none is), whether the title or subtitle was cut, and the deleted flag. A row
 # whose fields are short is read as stored; a long one's fields are rebuilt by SQLite
-# (json_each: JSON types kept, text cut), which never hands the long text to Python.
+# (json_each, in one pass: text cut, JSON types kept, its JSON values made JSON again
+# outside the materialized pass, which forgets that they are). The long text never
+# reaches Python, and SQLite runs without the interpreter's lock: the loop goes on.
+_KEY = "r.profile = :profile AND r.kind = :kind AND r.id = :id"
 _PREVIEW_SQL = f"""
+WITH e AS MATERIALIZED (
+    SELECT key, type, CASE WHEN type = 'text' THEN length(value) END AS n,
+        CASE WHEN {_LONG_TEXT} THEN substr(value, 1, {rows.PREVIEW_CHARS})
+            WHEN type IN ('true', 'false') THEN type ELSE value END AS v
+    FROM records r, json_each(r.fields) WHERE {_KEY} AND {_LONG_FIELDS}
+)
 SELECT r.vendor, r.profile, r.kind, r.id, {_cut_title("r.title")}, {_cut_title("r.subtitle")},
     r.created_at, r.updated_at, r.remote_url,
-    CASE WHEN {_LONG_FIELDS} THEN (SELECT json_group_object(key, CASE
-        WHEN {_LONG_TEXT} THEN substr(value, 1, {rows.PREVIEW_CHARS})
-        WHEN type = 'true' THEN json('true') WHEN type = 'false' THEN json('false')
-        WHEN type IN ('array', 'object') THEN json(value)
-        ELSE value END) FROM json_each(r.fields)) ELSE r.fields END,
+    CASE WHEN {_LONG_FIELDS} THEN (SELECT json_group_object(key, CASE WHEN type IN
+        ('true', 'false', 'array', 'object') THEN json(v) ELSE v END) FROM e) ELSE r.fields END,
     r.related,
-    CASE WHEN {_LONG_FIELDS} THEN (SELECT json_group_object(key, length(value))
-        FROM json_each(r.fields) WHERE {_LONG_TEXT}) END,
+    CASE WHEN {_LONG_FIELDS} THEN (SELECT json_group_object(key, n) FROM e
+        WHERE n > {LONG_VALUE}) END,
     length(r.title) > {LONG_VALUE} OR length(r.subtitle) > {LONG_VALUE},
     r.is_deleted
-FROM records r WHERE r.profile = ? AND r.kind = ? AND r.id = ?
+FROM records r WHERE {_KEY}
 """
 
 
@@ -218,7 +224,8 @@ class RecordsMixin(HasDatabase):
         (decoding it held the interpreter for a good part of a second).
         """
         with self._db.read_aside() as conn:
-            row = conn.execute(_PREVIEW_SQL, rows.key(ref)).fetchone()
+            key = dict(zip(("profile", "kind", "id"), rows.key(ref), strict=True))
+            row = conn.execute(_PREVIEW_SQL, key).fetchone()
         if row is None or row[-1]:  # none, or hidden (deleted)
             return None
         *columns, lengths, cut_titles, _ = row

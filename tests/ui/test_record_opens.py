@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from textual import events
-from textual.widgets import ListView, Static
+from textual.widgets import Input, ListView, Static
 
 from crmtui.model import RecordRef
 from crmtui.service import RecordPreview
@@ -211,3 +211,26 @@ async def test_a_long_value_is_read_whole_only_when_v_asks_for_it(
         )
         assert pilot.app.screen.query_one(LongText).text == VALUE  # whole
         assert fields == [(CONTACT, "job_title")] and whole == []
+
+
+async def test_editing_a_cut_value_starts_from_the_whole_value(demo: Demo) -> None:
+    """e on a value the screen shows cut opens the editor on the whole value, so a save
+    never writes its start back in its place."""
+    value = "Head of Sales, " * 10_000  # 150,000 characters: cut on the record screen
+    async with demo.app.run_test(size=SIZE) as pilot:
+        demo.db.contacts[int(CONTACT.id)]["job_title"] = value
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
+        await demo.crm.fields(FS, "contact")
+        await demo.crm.get(CONTACT)
+        pilot.app.open_record(CONTACT)
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, RecordScreen)
+        job = next(i for i in screen.query(FieldItem) if i.spec.key == "job_title")
+        assert job.length == len(value) and len(str(job.value)) < len(value)
+        fields_list = screen.query_one("#fields", ListView)
+        fields_list.focus()
+        fields_list.index = list(screen.query(FieldItem)).index(job)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: job.editing and job.query(Input))
+        assert job.query_one(Input).value == value  # whole

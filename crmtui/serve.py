@@ -187,6 +187,9 @@ def serve(command: Sequence[str], *, host: str, port: int, token: str | None = N
     return 0
 
 
+DRAIN_SECONDS = 10.0  # what an app served in the background has to end once told to
+
+
 class Background:
     """A ``TokenServer`` on a thread of its own, for a notebook (``serve_in_background``):
     its ``link`` opens the app; ``stop`` ends it, and the apps it started."""
@@ -224,7 +227,20 @@ class Background:
         try:
             self.loop.run_forever()
         finally:
+            self._drain()
             self.loop.close()
+
+    def _drain(self) -> None:
+        """Let what the server left running end (the apps' processes being stopped)
+        before the loop closes: their transports close on it."""
+        tasks = asyncio.all_tasks(self.loop)
+        with contextlib.suppress(Exception):
+            if tasks:  # an app told to quit ends within a moment (its process exits)
+                self.loop.run_until_complete(asyncio.wait(tasks, timeout=DRAIN_SECONDS))
+            for task in tasks:
+                task.cancel()
+            self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
 
     async def _listen(self) -> web.AppRunner:
         runner = web.AppRunner(await self.server._make_app(), handle_signals=False, access_log=None)

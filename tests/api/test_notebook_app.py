@@ -7,6 +7,8 @@ the page's own origin, and the terminal output read until the home screen is dra
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import time
 from collections.abc import AsyncIterator
@@ -32,6 +34,19 @@ async def crm(tmp_path: Path) -> AsyncIterator[Client]:
         yield client
     finally:
         await client.close()
+
+
+async def frame_socket(
+    frame: AppFrame, session: aiohttp.ClientSession
+) -> aiohttp.ClientWebSocketResponse:
+    """The frame page's websocket, opened as its script does (no cookie, its origin)."""
+    async with session.get(frame.link) as reply:
+        page = await reply.text()
+    found = re.search(r'data-session-websocket-url="([^"]+)"', page)
+    assert found is not None
+    origin = "http://" + urlsplit(frame.link).netloc
+    url = found.group(1) + "?width=120&height=36"
+    return await session.ws_connect(url, headers={"Origin": origin})
 
 
 async def home_screen_drawn(frame: AppFrame, *, timeout: float = 60) -> bytes:
@@ -109,3 +124,29 @@ async def test_close_stops_the_server(tmp_path: Path) -> None:
     await crm.close()
     assert not frame.running and not listening(port)
     assert "stopped" in frame._repr_html_() and "token" not in frame._repr_html_()
+
+
+@pytest.mark.slow
+async def test_o_in_the_frame_opens_the_record_in_the_users_browser(crm: Client) -> None:
+    """The browser build: ``App.open_url`` reaches the page (textual-serve's "open_url"),
+    which opens it in the user's browser."""
+    frame = crm.app()
+    async with aiohttp.ClientSession() as session:
+        ws = await frame_socket(frame, session)
+        async with ws:
+            seen, opened = b"", None
+            deadline = time.monotonic() + 90
+            while HOME_TEXT not in ANSI.sub(b"", seen):
+                assert time.monotonic() < deadline
+                message = await ws.receive(timeout=60)
+                seen += message.data if isinstance(message.data, bytes) else b""
+            await ws.send_json(["stdin", "\r"])  # the profile: its first tab, a row
+            while opened is None:
+                assert time.monotonic() < deadline, "no open_url reached the page"
+                await ws.send_json(["stdin", "o"])  # o on the home screen: nothing
+                with contextlib.suppress(TimeoutError):
+                    message = await ws.receive(timeout=1)
+                    if message.type == aiohttp.WSMsgType.TEXT and "open_url" in message.data:
+                        opened = json.loads(message.data)
+    assert opened[0] == "open_url"
+    assert opened[1]["url"].startswith("https://sandbox.freshsales.io/contacts/")

@@ -19,7 +19,7 @@ import tests.toyvendor  # noqa: F401 - registers the toy vendor and its sandbox
 from crmtui.model import FieldType, RecordRef
 from crmtui.ui.app import CrmApp
 from crmtui.ui.open_copy import COPY_LIMIT, copy_value
-from crmtui.ui.screens.help import HelpScreen
+from crmtui.ui.screens.help import COPY_NOTE, HelpScreen
 from crmtui.ui.screens.record import FieldItem, RecordScreen
 from tests.helpers.ui import (
     Demo,
@@ -172,6 +172,7 @@ async def test_help_lists_the_keys(demo_of: Callable[[str], Demo]) -> None:
         assert rows.get("Open in web app") == "o", rows
         assert rows.get("Copy value") == "y"
         assert rows.get("Copy web link") == "Y"
+        assert rows.get(COPY_NOTE) == "y Y"  # where the copy goes, and what tmux needs
 
 
 async def test_a_vendor_without_a_web_app_says_so(

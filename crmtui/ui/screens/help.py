@@ -12,6 +12,10 @@ from textual.widgets import DataTable, Static
 from crmtui.text import inert
 from crmtui.ui.widgets.vim import VimDataTable
 
+# A copy is written to the clipboard by the terminal (OSC 52): one that ignores it copies
+# nothing, and crmtui cannot tell.
+COPY_NOTE = "Copies go through your terminal (OSC 52); in tmux: set -g set-clipboard on"
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -43,6 +47,8 @@ class HelpScreen(ModalScreen[None]):
         for (label, action), all_keys in keys.items():
             table.add_row(inert(" ".join(all_keys)), inert(label), key=f"{action}:{label}")
         table.add_row("ctrl+p", "Command palette")
+        if any(key[1] == "copy_value" for key in keys):  # y and Y: the terminal copies
+            table.add_row("y Y", COPY_NOTE, key="copy-note")
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

@@ -258,23 +258,44 @@ def open_built(db: Path, records: int) -> tuple[Store, float]:
     return store, build_s
 
 
+def shown(name: str, samples: list[float]) -> list[float]:
+    """Print a figure as soon as it is measured (stderr, with the load average then: a
+    run that fails later keeps what it measured), and return its samples."""
+    figures = stats(samples)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"  {name}: median {figures['median']:.2f} p95 {figures['p95']:.2f}"
+        f" max {figures['max']:.2f} (n {figures['n']}) · load {load}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return samples
+
+
 async def measure(args: argparse.Namespace, db: Path) -> dict[str, Any]:
     store, build_s = open_built(db, args.records)
     prepared = await prepared_sorts(store)
-    samples = list_queries(store, args.records, args.repeat)
-    samples["window_any_ms"], positions_s = any_windows(store, args.repeat)
-    samples["ui_stall_ms"] = prepared["stalls"]
-    samples["ui_quiet_ms"] = prepared["quiet"]
-    samples["first_sort_ms"] = prepared["firsts"]
-    samples["page_down_ms"] = await tables.page_downs(store, args.presses)
-    samples["page_down_mid_ms"] = await tables.page_downs(store, args.presses, middle=True)
-    samples["page_down_sorted_ms"] = await tables.page_downs(
-        store, args.presses, middle=True, **SORTED
+    samples = {
+        name: shown(name, v) for name, v in list_queries(store, args.records, args.repeat).items()
+    }
+    windows, positions_s = any_windows(store, args.repeat)
+    samples["window_any_ms"] = shown("window_any_ms", windows)
+    samples["ui_stall_ms"] = shown("ui_stall_ms", prepared["stalls"])
+    samples["ui_quiet_ms"] = shown("ui_quiet_ms", prepared["quiet"])
+    samples["first_sort_ms"] = shown("first_sort_ms", prepared["firsts"])
+    samples["page_down_ms"] = shown("page_down_ms", await tables.page_downs(store, args.presses))
+    samples["page_down_mid_ms"] = shown(
+        "page_down_mid_ms", await tables.page_downs(store, args.presses, middle=True)
     )
-    samples["page_down_filtered_ms"] = await tables.page_downs(
-        store, args.presses, middle=True, **FILTERED
+    samples["page_down_sorted_ms"] = shown(
+        "page_down_sorted_ms",
+        await tables.page_downs(store, args.presses, middle=True, **SORTED),
     )
-    samples["jump_ms"] = await tables.jumps(store, max(8, args.presses // 3))
+    samples["page_down_filtered_ms"] = shown(
+        "page_down_filtered_ms",
+        await tables.page_downs(store, args.presses, middle=True, **FILTERED),
+    )
+    samples["jump_ms"] = shown("jump_ms", await tables.jumps(store, max(8, args.presses // 3)))
     pilot, bare = await tables.pilot_page_downs(store, max(1, args.presses // 3))
     samples["pilot_page_down_ms"], samples["pilot_bare_ms"] = pilot, bare
     stock, ours = [], []
@@ -285,8 +306,14 @@ async def measure(args: argparse.Namespace, db: Path) -> dict[str, Any]:
         ours.append(o)
     store.close()
     per_record = bytes_per_record(db, args.records)
+    print(f"  bytes_per_record: {per_record:.0f}", file=sys.stderr, flush=True)
     paints, rss = cold_starts(db, args.cold_repeat)
-    rate = await syncrate.measure()
+    shown("first_paint_s", paints)
+    try:
+        rate: syncrate.SyncRate | None = await syncrate.measure()
+    except Exception as exc:  # a sync broken elsewhere leaves the list's figures
+        print(f"  sync rate not measured: {exc}", file=sys.stderr)
+        rate = None
     ratios = [s / o for s, o in zip(stock, ours, strict=True)]
     return {
         "records": args.records,
@@ -309,6 +336,11 @@ async def measure(args: argparse.Namespace, db: Path) -> dict[str, Any]:
 def summary(raw: dict[str, Any]) -> dict[str, Any]:
     s = {name: stats(values) for name, values in raw["samples"].items()}
     sync = raw["sync"]
+    sync_figures = {
+        "sync_rate_ratio": round(sync.ratio, 3) if sync else None,
+        "sync_429": sync.rejected if sync else None,
+        "sync_requests": sync.requests if sync else None,
+    }
     return {
         "records": raw["records"],
         "first_paint_s": stats(raw["first_paint"])["median"],
@@ -335,9 +367,7 @@ def summary(raw: dict[str, Any]) -> dict[str, Any]:
         "pilot_page_down_ms_p50": s["pilot_page_down_ms"]["median"],
         "pilot_bare_ms_p50": s["pilot_bare_ms"]["median"],
         "rss_mb": round(max(raw["rss"]), 1),
-        "sync_rate_ratio": round(sync.ratio, 3),
-        "sync_429": sync.rejected,
-        "sync_requests": sync.requests,
+        **sync_figures,
         "datatable_ratio": round(statistics.median(raw["datatable_ratios"]), 2),
         "datatable_s": stats(raw["datatable_s"]),
         "recordtable_s": stats(raw["recordtable_s"]),
@@ -359,7 +389,7 @@ def table(result: dict[str, Any]) -> str:
         cells = " ".join(f"{figures[k]:>10.2f}" for k in ("median", "p95", "min", "max"))
         lines.append(f"{name:<20} {cells} {figures['n']:>4}")
     lines.append(
-        f"sync_rate_ratio {result['sync_rate_ratio']:.3f} ({result['sync_requests']} requests,"
+        f"sync_rate_ratio {result['sync_rate_ratio']} ({result['sync_requests']} requests,"
         f" {result['sync_429']} × 429) · datatable_ratio {result['datatable_ratio']:.2f}"
         f" · records {result['records']:,} · build {result['build_s']} s · db {result['db_mb']} MB"
     )

@@ -1,5 +1,7 @@
 """Freshsales on its documented routes only (issue 14): what a real account would serve.
 
+- A create whose reply was lost is found again through documented views, not the
+  undocumented search API.
 - A full sync of tasks reads the ``open`` and the ``completed`` ones.
 - A full sync reads every record through the Scroll API (``/api/<kind>/scroll/<view>``):
   a view is "a defined set of records" (the sandbox's "Recent Deals" holds the deals of
@@ -139,6 +141,27 @@ async def test_timelines_use_documented_feeds_only(rig: Rig) -> None:
     assert any(p.startswith(f"GET /api/contacts/{contact}/activities") for p in asked)
     assert not any("/deals/" in p and "/activities" in p for p in asked), asked
     assert not any("/sales_accounts/" in p and "/activities" in p for p in asked), asked
+
+
+@pytest.mark.parametrize(
+    ("kind", "values"),
+    [
+        ("contact", {"first_name": "Ines", "last_name": "Replay", "email": "ines@replay.example"}),
+        ("company", {"name": "Replay Works"}),
+    ],
+)
+async def test_a_lost_create_is_found_again_without_the_search_api(
+    rig: Rig, kind: str, values: dict[str, Any]
+) -> None:
+    """A create whose reply was lost is found through documented views (newest created
+    first), never ``/api/search`` (not in the doc); a value not held is not a match."""
+    client = rig.crm.adapter(VENDOR)
+    made = await rig.crm.call(VENDOR, client.create(kind, dict(values), "key-1"))
+    found = await rig.crm.call(VENDOR, client.find_created(kind, dict(values), "key-1"))
+    assert found is not None and found.id == made.id
+    other = {**values, "city": "Nowhere"}
+    assert await rig.crm.call(VENDOR, client.find_created(kind, other, "key-2")) is None
+    assert not any("/api/search" in p for p in paths(rig)), paths(rig)
 
 
 class Hop:

@@ -33,8 +33,10 @@ Decisions (where the documentation is silent or ambiguous):
   one). When an earlier try of a create may have arrived, the outbox asks
   ``find_created``: a task is looked for among its record's tasks
   (``GET /api/<kind>/<id>?include=tasks``); a contact, lead, account or deal among the
-  ``/api/search`` hits whose email or name is exactly the one given (the newest
-  ``LOOKALIKES``, read in full). A match must hold every value of the create.
+  ``RECENT`` newest created records of the views holding every record (documented
+  ``sort=created_at``; the search API is not in the doc) whose email or name is exactly
+  the one given (the newest ``LOOKALIKES``, read in full). A match must hold every value
+  of the create.
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ from crmtui.vendors.freshsales.resources import (
 from crmtui.vendors.mapping import Context, Json, Resource, custom_spec, number, vendor_id
 
 _LISTED = (FieldType.CHOICE, FieldType.MULTI_CHOICE)  # types whose settings list choices
-LOOKALIKES = 10  # exact search hits read in full when a replayed create looks for itself
+LOOKALIKES = 10  # exact matches read in full when a replayed create looks for itself
+RECENT = 100  # the newest created records of a view a replayed create is looked for among
 
 
 class Freshsales(Vendor):
@@ -512,7 +515,7 @@ class Freshsales(Vendor):
     async def lookalikes(
         self, kind: str, values: dict[str, Any], idempotency_key: str
     ) -> list[Record]:
-        """A task's siblings on its record, or the exact search hits of a name or email."""
+        """A task's siblings on its record, or the newest records holding its name or email."""
         resource = self.resource(kind)
         how = _lookup(resource, values)
         if how is None:
@@ -523,18 +526,20 @@ class Freshsales(Vendor):
             body = await self._get(path, {"include": "tasks"})
             tasks = body.get("tasks") or []
             return [self._record(resource, t, body) for t in tasks if isinstance(t, dict)]
-        term = str(how[1])
-        hits = await self.session.json(
-            "GET", "search", params={"q": term, "include": resource.wrapper}
-        )
-        exact = [
-            str(hit["id"])
-            for hit in (hits if isinstance(hits, list) else items(hits))
-            if isinstance(hit, dict)
-            and "id" in hit
-            and term.lower() in (str(hit.get("name")).lower(), str(hit.get("email")).lower())
-        ]
-        return [await self.get(resource.kind, id) for id in exact[-LOOKALIKES:]]
+        # Documented routes only (the search API is not in the doc): the newest created
+        # records of the views holding every record (an earlier try of this create is
+        # among them unless RECENT others were created since), whose email or name is
+        # exactly the one given; the LOOKALIKES newest are read in full.
+        term = str(how[1]).lower()
+        exact: list[tuple[str, str]] = []
+        for view in paging.whole_views(resource, await self._filters(resource)):
+            path = f"{resource.path}/view/{view}"
+            params = {"page": 1, "per_page": RECENT, "sort": "created_at", "sort_type": "desc"}
+            for item in self._take(await self._get(path, params), resource.path, path, list):
+                if isinstance(item, dict) and "id" in item and term in _names(item):
+                    exact.append((str(item.get("created_at") or ""), str(item["id"])))
+        exact.sort(reverse=True)
+        return [await self.get(resource.kind, id) for _, id in exact[:LOOKALIKES]]
 
     async def delete(self, ref: RecordRef) -> None:
         resource = self.resource(ref.kind)
@@ -564,6 +569,14 @@ def _lookup(resource: FsResource, values: Mapping[str, Any]) -> tuple[str, Any] 
     full_name = " ".join(str(values.get(k) or "") for k in ("first_name", "last_name"))
     term = str(values.get("email") or values.get("name") or full_name).strip()
     return ("search", term) if len(term) >= 2 else None
+
+
+def _names(item: Json) -> set[str]:
+    """What a listed record may be looked up by: its email, name, display name, or first
+    and last name joined (lower case)."""
+    full = " ".join(str(item.get(k) or "") for k in ("first_name", "last_name")).strip()
+    found = (item.get("email"), item.get("name"), item.get("display_name"), full)
+    return {str(v).lower() for v in found if v}
 
 
 def _is_custom(item: Json) -> bool:

@@ -96,6 +96,9 @@ class Choice(_Model):
     label: str
     color: str | None = None  # a theme colour name for stages and statuses, when known
     group: str | None = None  # e.g. the pipeline a stage belongs to
+    # "won" / "lost": choosing this stage closes the record so (a vendor whose won and
+    # lost are stages of the pipeline declares it on those stages); None: an open step.
+    outcome: str | None = None
 
 
 class FieldSpec(_Model):
@@ -251,6 +254,16 @@ class KindInfo(_Model):
     # The views My day refreshes for a kind with ``Role.DUE`` (its overdue and due-today
     # views); empty: it refreshes the kind's first page.
     day_views: list[str] = Field(default_factory=list)
+    # Won/Lost where the vendor keeps the outcome apart from the stage: outcome ("won",
+    # "lost") -> the values an edit sets (``{"status": "won"}``). Empty: the outcome is
+    # the pipeline's stage whose ``Choice.outcome`` it is.
+    outcome_values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # The field saying why a record was lost (asked when it is marked lost), and whether
+    # the vendor requires it then.
+    lost_reason: str | None = None
+    lost_reason_required: bool = False
+    # Why the board offers no Won/Lost, in the vendor's words ("" when it does).
+    outcome_note: str = ""
 
     def role(self, role: Role) -> str | None:
         """The key of the field playing ``role`` (None: the kind has no such field)."""

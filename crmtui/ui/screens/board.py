@@ -1,4 +1,4 @@
-"""A board: one column per choice of a kind's ``board_field`` (deal stages), cards below.
+"""A board: one column per choice of a kind's stage (``Role.STAGE``, deal stages), cards below.
 
 Generic over any kind with ``KindInfo.board_field``: the field's choices are the
 columns, one board per ``Choice.group`` (a pipeline); the group's own field is the choice
@@ -6,8 +6,13 @@ field whose values are those groups (e.g. ``pipeline``). Cards come from the cac
 once (one window read per board) and the vendor is paged through in the background.
 
 Keys: ←/→ (h/l) columns, ↑/↓ (k/j) cards, shift+→/shift+← (or > / <) move the card to the
-next/previous column through the outbox, enter opens it, p/P cycle the boards, a shows
-all cards or only open ones, r refreshes from the vendor.
+next/previous column through the outbox, w marks it won and x lost (asking the lost reason
+where the kind declares one), enter opens it, p/P cycle the boards, a shows all cards or
+only open ones, r refreshes from the vendor.
+
+Won and lost are what the kind declares: the stage of the board whose ``Choice.outcome``
+it is (a vendor whose won and lost are stages), else ``KindInfo.outcome_values`` (a
+vendor keeping the outcome in a status), else ``KindInfo.outcome_note`` says why not.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
-from textual.screen import Screen
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
 
 from crmtui.fields import FieldError, display
 from crmtui.http import CrmError
@@ -39,7 +45,7 @@ from crmtui.model import (
     Role,
 )
 from crmtui.service import CacheWriteError, Crm, ListChanged, OutboxChanged
-from crmtui.text import inert
+from crmtui.text import clean, inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.themes import choice_tone, record_tone, tone_style
 from crmtui.ui.widgets.record_table import fit
@@ -72,16 +78,28 @@ def board_groups(spec: FieldSpec) -> list[str | None]:
     return groups or [None]
 
 
-def group_field(specs: list[FieldSpec], board: FieldSpec) -> FieldSpec | None:
-    """The choice field whose values are the board field's groups (e.g. the pipeline)."""
+def group_field(
+    specs: list[FieldSpec], board: FieldSpec, pipeline: str | None = None
+) -> FieldSpec | None:
+    """The choice field whose choices are the board field's groups (e.g. the pipeline):
+    the kind's ``Role.PIPELINE`` field (``pipeline``) when its choices name them, else
+    any choice field whose choices do. A group names a choice by value or by label."""
     groups = {g for g in board_groups(board) if g is not None}
     if not groups:
         return None
-    for spec in specs:
-        values = {c.value for c in spec.choices}
-        if spec.key != board.key and spec.type is FieldType.CHOICE and groups <= values:
+    ordered = sorted(specs, key=lambda spec: spec.key != pipeline)
+    for spec in ordered:
+        names = {c.value for c in spec.choices} | {c.label for c in spec.choices}
+        if spec.key != board.key and spec.type is FieldType.CHOICE and groups <= names:
             return spec
     return None
+
+
+def group_choice(spec: FieldSpec | None, group: str | None) -> Choice | None:
+    """The choice of the group field a board's group names (by value, else by label)."""
+    if spec is None or group is None:
+        return None
+    return spec.choice(group) or next((c for c in spec.choices if c.label == group), None)
 
 
 def total_text(records: list[Record], info: KindInfo) -> str:
@@ -210,6 +228,8 @@ class BoardScreen(Screen[None]):
         Binding("end,G", "card(100000)", "Last card", show=False),
         Binding("shift+right,greater_than_sign", "move(1)", "Move →", key_display=">"),
         Binding("shift+left,less_than_sign", "move(-1)", "Move ←", key_display="<"),
+        Binding("w", "outcome('won')", "Won"),
+        Binding("x", "outcome('lost')", "Lost"),
         Binding("enter", "open", "Open"),
         Binding("p", "board(1)", "Next pipeline"),
         Binding("P", "board(-1)", "Previous pipeline", show=False),
@@ -223,6 +243,9 @@ class BoardScreen(Screen[None]):
         self.crm = crm
         self.profile = profile
         self.info = info
+        # the columns' field: the kind's stage (``board_field`` declares the board and is
+        # that same field, tests/vendors/test_roles.py checks it)
+        self.stage_key: str = info.role(Role.STAGE) or info.board_field or ""
         self.specs: dict[str, FieldSpec] = {}
         self.groups: list[str | None] = []
         self.group = 0
@@ -248,16 +271,24 @@ class BoardScreen(Screen[None]):
 
     @property
     def board_spec(self) -> FieldSpec | None:
-        return self.specs.get(self.info.board_field or "")
+        return self.specs.get(self.stage_key)
 
     @property
     def group_spec(self) -> FieldSpec | None:
         board = self.board_spec
-        return group_field(list(self.specs.values()), board) if board else None
+        pipeline = self.info.role(Role.PIPELINE)
+        return group_field(list(self.specs.values()), board, pipeline) if board else None
 
     @property
     def group_value(self) -> str | None:
+        """The current board's group, as the stages' ``Choice.group`` names it."""
         return self.groups[self.group] if self.groups else None
+
+    @property
+    def group_filter(self) -> str | None:
+        """The value of the group field the current board's cards hold (a pipeline id)."""
+        choice = group_choice(self.group_spec, self.group_value)
+        return choice.value if choice else None
 
     def _set_specs(self, specs: list[FieldSpec]) -> None:
         self.specs = {spec.key: spec for spec in specs}
@@ -283,7 +314,7 @@ class BoardScreen(Screen[None]):
 
     def _cache_filters(self) -> dict[str, str]:
         filters: dict[str, str] = {}
-        group, value = self.group_spec, self.group_value
+        group, value = self.group_spec, self.group_filter
         if group is not None and value is not None:
             filters[group.key] = value
         status = self.status_spec
@@ -314,7 +345,7 @@ class BoardScreen(Screen[None]):
         if not columns:
             self._show_facts([])
             return
-        key = self.info.board_field or ""
+        key = self.stage_key
         records = self.crm.window(
             self.profile,
             self.info.kind,
@@ -377,7 +408,8 @@ class BoardScreen(Screen[None]):
     def _show_title(self) -> None:
         group = self.group_spec
         value = self.group_value
-        name = (group.choice_label(value) if group else None) or (value or "")
+        choice = group_choice(group, value)
+        name = choice.label if choice else (value or "")
         where = f" — {group.label if group else 'Board'}: {name}" if value is not None else ""
         position = f" ({self.group + 1} of {len(self.groups)})" if len(self.groups) > 1 else ""
         title = inert(f"{self.info.label} board{where}{position}")  # a pipeline's name
@@ -405,7 +437,7 @@ class BoardScreen(Screen[None]):
                 self._set_specs(specs)
                 await self.build()
             filters = {}
-            group, value = self.group_spec, self.group_value
+            group, value = self.group_spec, self.group_filter
             if group is not None and value is not None:
                 filters[group.key] = value
             cursor: str | None = None
@@ -492,15 +524,110 @@ class BoardScreen(Screen[None]):
                 f"{record.title} is already in the {'last' if delta > 0 else 'first'} stage"
             )
             return
-        self.move(record, columns[target].choice)
+        choice = columns[target].choice
+        if choice.outcome is not None:  # a Won or Lost stage: as w and x do
+            self.action_outcome(choice.outcome)
+            return
+        self.move(record, {self.stage_key: choice.value})
+
+    # -- won and lost ---------------------------------------------------------------------
+
+    def outcome_edit(self, outcome: str) -> dict[str, str] | None:
+        """The values closing a record as ``outcome`` ("won"/"lost"), as the kind declares
+        them: the board's stage of that outcome, else ``KindInfo.outcome_values``."""
+        stage = next((c for c in self.stages() if c.outcome == outcome), None)
+        if stage is not None:
+            return {self.stage_key: stage.value}
+        values = self.info.outcome_values.get(outcome)
+        return dict(values) if values else None
+
+    @property
+    def lost_reason_spec(self) -> FieldSpec | None:
+        spec = self.specs.get(self.info.lost_reason or "")
+        return spec if spec is not None and spec.writable else None
+
+    def action_outcome(self, outcome: str) -> None:
+        record = self.current
+        if record is None:
+            return
+        values = self.outcome_edit(outcome)
+        if values is None:
+            note = self.info.outcome_note or (
+                f"{self.info.label} here have no {outcome} outcome to set from the board"
+            )
+            self.notify(clean(note), severity="warning", markup=False)
+            return
+        reason = self.lost_reason_spec if outcome == "lost" else None
+        if reason is None:
+            self.move(record, values, outcome)
+            return
+        required = self.info.lost_reason_required or reason.required
+
+        def chosen(picked: str | None) -> None:
+            if picked is None:
+                return  # cancelled: nothing queued
+            self.move(record, {**values, **({reason.key: picked} if picked else {})}, outcome)
+
+        self.app.push_screen(LostReasonScreen(record.title, reason, required), chosen)
 
     @work(group="move", exit_on_error=False)
-    async def move(self, record: Record, choice: Choice) -> None:
-        key = self.info.board_field or ""
+    async def move(self, record: Record, values: dict[str, str], outcome: str = "") -> None:
         self.selected_id = record.id
         try:
-            await self.crm.edit(record.ref, {key: choice.value})
+            change = await self.crm.edit(record.ref, values)
         except (FieldError, CrmError) as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(clean(str(exc)), severity="error", markup=False)
             return
+        if outcome and change is not None:
+            self.notify(clean(f"{record.title} marked {outcome} (queued)"), markup=False)
         self.fill()
+
+
+class LostReasonScreen(ModalScreen[str | None]):
+    """Why the record was lost: one of the field's choices (or its text); "" for none
+    when the vendor does not require one; None when cancelled (escape)."""
+
+    DEFAULT_CSS = """
+    LostReasonScreen { align: center middle; }
+    LostReasonScreen > #lost-box { width: 60; height: auto; max-height: 80%;
+        border: round $accent; background: $surface; padding: 0 1; }
+    LostReasonScreen OptionList { height: auto; max-height: 20; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    NONE = "\x00none"  # the option id of "no reason"
+
+    def __init__(self, title: str, spec: FieldSpec, required: bool) -> None:
+        super().__init__()
+        self.record_title = title
+        self.spec = spec
+        self.required = required
+
+    def compose(self) -> ComposeResult:
+        need = "required" if self.required else "optional"
+        with Vertical(id="lost-box"):
+            yield Static(inert(f"Lost: {self.record_title}"), classes="screen-title")
+            yield Static(inert(f"{self.spec.label} ({need})"), classes="hint")
+            if self.spec.choices:
+                options = [Option(inert(c.label), id=c.value) for c in self.spec.choices]
+                if not self.required:
+                    options.append(Option("— no reason —", id=self.NONE))
+                yield OptionList(*options, id="lost-reasons")
+            else:
+                yield Input(placeholder=self.spec.label, id="lost-reason-text")
+
+    def on_mount(self) -> None:
+        self.query_one("#lost-reasons, #lost-reason-text").focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        picked = event.option.id or ""
+        self.dismiss("" if picked == self.NONE else picked)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text and self.required:
+            self.notify(f"{self.spec.label} is required to mark it lost", severity="warning")
+            return
+        self.dismiss(text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -231,6 +231,9 @@ class ActiveCampaign(DealTimeline, Vendor):
                 has_timeline=True,
                 views={k: label for k, (label, _) in DEAL_VIEWS.items()},
                 board_field="stage",
+                # won and lost are the deal's status (0 open, 1 won, 2 lost), not stages;
+                # the deals API documents no lost reason
+                outcome_values={"won": {"status": "won"}, "lost": {"status": "lost"}},
                 filters=DEAL_FILTER_SPECS,
             ),
             info(

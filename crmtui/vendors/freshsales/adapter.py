@@ -89,6 +89,16 @@ LOOKALIKES = 10  # exact matches read in full when a replayed create looks for i
 RECENT = 100  # the newest created records of a view a replayed create is looked for among
 
 
+# The deals board: stages per pipeline. Won and Lost are stages (forecast type Won / Lost),
+# not a status to set; the lost reason (``deal_reason_id``: "Reason for losing the deal.
+# Can be set only if the deal is in "Lost" stage") is asked when a deal is lost, not
+# required (the API takes a Lost deal without one).
+BOARDS: dict[str, dict[str, Any]] = {
+    Kind.DEAL: {"board_field": "stage", "lost_reason": "deal_reason_id"},
+}
+_OUTCOMES = {"won": "won", "lost": "lost"}
+
+
 class Freshsales(Vendor):
     """Freshsales through its documented REST API (see the module docstring)."""
 
@@ -151,6 +161,7 @@ class Freshsales(Vendor):
                     has_timeline=resource.kind != Kind.TASK,
                     views=views,
                     day_views=list(resource.day_views),
+                    **BOARDS.get(resource.kind, {}),
                 )
             )
         return infos
@@ -205,6 +216,7 @@ class Freshsales(Vendor):
                     label=name(stage),
                     group=names.get(str(stage.get("deal_pipeline_id"))),
                     color=records.stage_color(stage),
+                    outcome=_OUTCOMES.get(records.stage_status(stage) or ""),
                 )
                 for sid, stage in stages.items()
             ]

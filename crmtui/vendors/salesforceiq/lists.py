@@ -70,6 +70,11 @@ def list_roles(schema: ListSchema) -> dict[Role, str]:
     }
 
 
+def _outcome(label: str | None) -> str | None:
+    status = status_of(label)
+    return None if status == "open" else status
+
+
 def status_of(label: str | None) -> str:
     lowered = (label or "").lower()
     if "won" in lowered:
@@ -104,7 +109,13 @@ class MetaField(Field):
     ) -> FieldSpec:
         """The spec; ``choices``: the users, for a User field."""
         options = [
-            Choice(value=o["id"], label=o["display"], group=self.group)
+            Choice(
+                value=o["id"],
+                label=o["display"],
+                group=self.group,
+                # a status whose name says won or lost closes the item so (``status_of``)
+                outcome=_outcome(o["display"]) if self.group else None,
+            )
             for o in self.meta.get("listOptions") or []
         ]
         return FieldSpec(
@@ -306,6 +317,9 @@ def list_kind_info(schema: ListSchema) -> KindInfo:
         timeline_note=NO_TIMELINE,
         views={"open": "Open", "won": "Won", "lost": "Lost"},
         roles=list_roles(schema),
+        # a board of the list's statuses (a pipeline list's stages); won and lost are
+        # the statuses so named; no lost reason is documented
+        board_field="stage" if schema.meta("stage") is not None else None,
         references={"company": "company", "contact": "contact"},
     )
 

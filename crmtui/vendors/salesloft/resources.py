@@ -222,7 +222,7 @@ CONTACT = LoftResource(
         _ro("company_name", "Company", "person_company_name", codec=OR_NONE),
         *_PLACE,
         _id("owner", "Owner", type=USER, choices="users", role=Role.OWNER),
-        _id("person_stage", "Stage", type=CHOICE, choices="person_stages"),
+        _id("person_stage", "Stage", type=CHOICE, choices="person_stages", role=Role.STAGE),
         _a("do_not_contact", "Do not contact", type=BOOL),
         _LAST_CONTACTED,
         _TAGS,
@@ -263,7 +263,14 @@ COMPANY = LoftResource(
         _a("phone", "Phone"),
         *_PLACE,
         _id("owner", "Owner", type=USER, choices="users", role=Role.OWNER),
-        _id("account_stage", "Stage", "company_stage", type=CHOICE, choices="account_stages"),
+        _id(
+            "account_stage",
+            "Stage",
+            "company_stage",
+            type=CHOICE,
+            choices="account_stages",
+            role=Role.STAGE,
+        ),
         _id("account_tier", "Tier", type=CHOICE, choices="account_tiers"),
         _ro("people_count", "People", "counts.people", type=NUMBER),
         _LAST_CONTACTED,
@@ -498,6 +505,10 @@ def kind_infos() -> list[KindInfo]:
             **changed,
             has_timeline=True,
             families=FAMILY_LABELS,
+            # Salesloft has no deals: the stage a rep moves is a person's (or an
+            # account's) stage, steps the team names, none of them won or lost
+            board_field="person_stage",
+            outcome_note="Salesloft person stages are steps your team names; none is won or lost",
         ),
         _tab(
             COMPANY,
@@ -505,6 +516,8 @@ def kind_infos() -> list[KindInfo]:
             **changed,
             has_timeline=True,
             families=FAMILY_LABELS,
+            board_field="account_stage",
+            outcome_note="Salesloft account stages are steps your team names; none is won or lost",
         ),
         _tab(
             TASK,

@@ -94,6 +94,11 @@ def _search_term(values: dict[str, Any]) -> str:
     return next((str(n).strip() for n in names if n and str(n).strip()), "")
 
 
+# A phase closing a deal: SalesSeek's funnels end in the phases "Won" and "Lost" (the
+# deal's status is read from its phase name the same way, ``resources._status``).
+_OUTCOMES = {"won": "won", "lost": "lost"}
+
+
 class SalesSeek(Vendor):
     name: ClassVar[str] = "salesseek"
     label: ClassVar[str] = "SalesSeek"
@@ -170,6 +175,9 @@ class SalesSeek(Vendor):
                 has_timeline=True,
                 families=FAMILY_LABELS,
                 views={"open": "Open deals", "won": "Won", "lost": "Lost", "mine": "My deals"},
+                # a board of phases per funnel; won and lost are the phases so named (see
+                # ``_status``), SalesSeek documents no lost reason
+                board_field="stage",
             ),
             info(
                 "task",
@@ -220,7 +228,12 @@ class SalesSeek(Vendor):
         phases, funnels = await self._phases()
         if source == "phases":
             return [
-                Choice(value=p["id"], label=p["name"], group=funnels.get(p["funnel_id"]))
+                Choice(
+                    value=p["id"],
+                    label=p["name"],
+                    group=funnels.get(p["funnel_id"]),
+                    outcome=_OUTCOMES.get(str(p["name"]).strip().lower()),
+                )
                 for p in phases
             ]
         if source == "funnels":

@@ -1,0 +1,186 @@
+"""The board on every vendor with stages: moves, Won and Lost from the keys, pipelines.
+
+Freshsales deals by stage per pipeline (won and lost are stages, the lost reason asked),
+SalesSeek deals by phase per funnel (won and lost are phases), SalesforceIQ list items by
+status per list, Salesloft people by person stage (no won or lost: the board says so in
+Salesloft's words), ActiveCampaign deals by stage per pipeline (won and lost a status).
+Every move goes through the outbox; the vendor's own copy (read back from the sandbox
+through the adapter) holds the new value once the outbox is flushed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import OptionList
+
+from crmtui.model import KindInfo, Record, Role
+from crmtui.ui.screens.board import BoardScreen, LostReasonScreen
+from tests.helpers.ui import Demo, open_kind, open_vendor, wait_for
+
+SIZE = (160, 48)
+
+# vendor -> the kind whose board is tested, and whether it has several pipelines
+BOARDS = {
+    "freshsales": ("deal", True),
+    "salesseek": ("deal", True),
+    "salesforceiq": (None, False),  # the first list with a status (a pipeline list)
+    "salesloft": ("contact", False),
+    "activecampaign": ("deal", True),
+}
+STAGED = ["freshsales", "salesseek", "salesforceiq", "activecampaign"]
+
+
+def board_kind(demo: Demo, vendor: str) -> KindInfo:
+    kind, _ = BOARDS[vendor]
+    infos = demo.crm.cached_kinds(f"demo-{vendor}")
+    found = [i for i in infos if i.board_field and (kind is None or i.kind == kind)]
+    assert found, f"{vendor} declares no board on {kind}"
+    return found[0]
+
+
+async def open_board(pilot: Pilot, demo: Demo, vendor: str) -> BoardScreen:
+    await open_vendor(pilot)
+    info = board_kind(demo, vendor)
+    await open_kind(pilot, info.kind)
+    await pilot.press("b")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, BoardScreen))
+    board = pilot.app.screen
+    assert isinstance(board, BoardScreen)
+    await wait_for(pilot, lambda: not board.refreshing and board.current is not None, 30)
+    return board
+
+
+async def flushed(pilot: Pilot, demo: Demo, vendor: str) -> None:
+    await demo.crm.outbox.wait_idle()
+    await wait_for(pilot, lambda: demo.crm.queued(f"demo-{vendor}") == 0)
+
+
+async def vendor_copy(demo: Demo, record: Record) -> Record:
+    """The record as the vendor holds it now (read from the sandbox, not the cache)."""
+    return await demo.crm.adapter(record.profile).get(record.kind, record.id)
+
+
+def notices(pilot: Pilot) -> list[str]:
+    return [str(n.message) for n in pilot.app._notifications]
+
+
+@pytest.mark.parametrize("vendor", list(BOARDS))
+async def test_a_card_moves_to_the_next_stage_through_the_outbox(
+    vendor_demo: Callable[[str], Demo], vendor: str
+) -> None:
+    demo = vendor_demo(vendor)
+    async with demo.app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot, demo, vendor)
+        stage_key = board.info.board_field or ""
+        # a card whose next column is an open stage
+        for number, column in enumerate(board.columns[:-1]):
+            if column.records and board.columns[number + 1].choice.outcome is None:
+                break
+        else:
+            pytest.fail(f"no card on {vendor}'s board can move to an open stage")
+        board.column, board.card = number, 0
+        board._select()
+        card = board.current
+        assert card is not None
+        target = board.columns[number + 1].choice
+        await pilot.press("greater_than_sign")
+        await wait_for(pilot, lambda: demo.crm.cached(card.ref).fields[stage_key] == target.value)
+        # it shows at once in the next column, highlighted
+        await wait_for(pilot, lambda: board.column == number + 1 and board.current.id == card.id)
+        await flushed(pilot, demo, vendor)
+        assert (await vendor_copy(demo, card)).fields[stage_key] == target.value
+
+
+@pytest.mark.parametrize("vendor", STAGED)
+async def test_won_from_the_board(vendor_demo: Callable[[str], Demo], vendor: str) -> None:
+    demo = vendor_demo(vendor)
+    async with demo.app.run_test(size=SIZE, notifications=True) as pilot:
+        board = await open_board(pilot, demo, vendor)
+        card = board.current
+        assert card is not None
+        status = board.info.role(Role.STATUS)
+        assert status, f"{vendor}: a board with outcomes shows each card's status"
+        await pilot.press("w")
+        await wait_for(pilot, lambda: any("marked won" in n for n in notices(pilot)))
+        await flushed(pilot, demo, vendor)
+        assert (await vendor_copy(demo, card)).fields[status] == "won"
+        # an open-only board no longer shows it
+        await wait_for(
+            pilot, lambda: card.id not in {r.id for c in board.columns for r in c.records}
+        )
+
+
+@pytest.mark.parametrize("vendor", STAGED)
+async def test_lost_from_the_board_with_its_reason_where_asked(
+    vendor_demo: Callable[[str], Demo], vendor: str
+) -> None:
+    demo = vendor_demo(vendor)
+    async with demo.app.run_test(size=SIZE, notifications=True) as pilot:
+        board = await open_board(pilot, demo, vendor)
+        card = board.current
+        assert card is not None
+        reason_key = board.info.lost_reason
+        await pilot.press("x")
+        picked = None
+        if reason_key:  # Freshsales: the lost reason is asked, from the vendor's reasons
+            await wait_for(pilot, lambda: isinstance(pilot.app.screen, LostReasonScreen))
+            options = pilot.app.screen.query_one(OptionList)
+            assert options.option_count > 1
+            await pilot.press("down", "enter")  # the second reason
+            picked = options.get_option_at_index(1).id
+        else:
+            assert not isinstance(pilot.app.screen, LostReasonScreen)
+        await wait_for(pilot, lambda: any("marked lost" in n for n in notices(pilot)))
+        await flushed(pilot, demo, vendor)
+        held = await vendor_copy(demo, card)
+        assert held.fields[board.info.role(Role.STATUS) or ""] == "lost"
+        if reason_key:
+            assert held.fields[reason_key] == picked
+
+
+async def test_lost_reason_cancelled_queues_nothing(vendor_demo: Callable[[str], Demo]) -> None:
+    demo = vendor_demo("freshsales")
+    async with demo.app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot, demo, "freshsales")
+        card = board.current
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, LostReasonScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: pilot.app.screen is board)
+        assert demo.crm.queued("demo-freshsales") == 0
+        assert demo.crm.cached(card.ref).fields == card.fields
+
+
+async def test_salesloft_says_its_stages_have_no_won_or_lost(
+    vendor_demo: Callable[[str], Demo],
+) -> None:
+    demo = vendor_demo("salesloft")
+    async with demo.app.run_test(size=SIZE, notifications=True) as pilot:
+        board = await open_board(pilot, demo, "salesloft")
+        assert "Stage" in str(board.query_one("#board-title").render()) or board.columns
+        await pilot.press("w")
+        await wait_for(pilot, lambda: any("none is won or lost" in n for n in notices(pilot)))
+        assert demo.crm.queued("demo-salesloft") == 0
+
+
+@pytest.mark.parametrize("vendor", [v for v, (_, many) in BOARDS.items() if many])
+async def test_the_pipeline_choice_switches_columns(
+    vendor_demo: Callable[[str], Demo], vendor: str
+) -> None:
+    demo = vendor_demo(vendor)
+    async with demo.app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot, demo, vendor)
+        title = str(board.query_one("#board-title").render())
+        first = [c.choice.value for c in board.columns]
+        pipeline = board.info.role(Role.PIPELINE) or ""
+        await pilot.press("p")
+        await wait_for(pilot, lambda: str(board.query_one("#board-title").render()) != title)
+        await wait_for(pilot, lambda: not board.refreshing)
+        assert [c.choice.value for c in board.columns] != first
+        # every card shown belongs to the pipeline the title names
+        shown = board.group_filter
+        cards = [r for c in board.columns for r in c.records]
+        assert all(str(r.fields.get(pipeline)) == shown for r in cards)

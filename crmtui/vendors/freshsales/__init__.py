@@ -33,8 +33,9 @@ that your API client follows redirects": followed for reads, to the same origin 
 Assumed where the doc is silent: the scroll's largest ``limit`` (100, as pages); that
 Open, Won and Lost deals are every deal (each stage has one of those forecast types);
 notes, tasks and appointments of accounts and deals as embeds (the doc's deal sample
-links them); the duplicate check of a replayed create uses the real, undocumented
-``GET search?q=&include=<entity>`` (a known drift, ``tests/helpers/contract.py``).
+links them); a replayed create is looked for among the 100 newest created records of
+those views; only the search a user types uses the real, undocumented ``GET
+search?q=&include=<entity>`` (a known drift, ``tests/helpers/contract.py``).
 Public connectors read the same way (Airbyte: Open/Won/Lost deal views, open and
 completed tasks, ``/crm/sales/api/``; a Singer tap: the same views, contacts'
 activities only).

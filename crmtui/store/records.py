@@ -40,41 +40,40 @@ LARGE = 1_000_000
 # for the record screen (``get_record_preview``): to ``rows.PREVIEW_CHARS``. More than
 # the screen copies (``ui.open_copy.COPY_LIMIT``): a value it has whole is whole.
 LONG_VALUE = 128 * 1024
-_LONG_TEXT = f"type = 'text' AND length(value) > {LONG_VALUE}"
-_LONG_FIELDS = f"length(CAST(r.fields AS BLOB)) > {LONG_VALUE}"  # bytes >= characters
-
-
-def _cut_title(column: str) -> str:
-    return (
-        f"CASE WHEN length({column}) > {LONG_VALUE}"
-        f" THEN substr({column}, 1, {rows.PREVIEW_CHARS}) ELSE {column} END"
-    )
-
+_CUT = rows.PREVIEW_CHARS
 
 # ``rows.COLUMNS`` with long values cut, the whole lengths of the cut values (JSON, or
 # NULL when none is), whether the title or subtitle was cut, and the deleted flag. A row
-# whose fields are short is read as stored; a long one's fields are rebuilt by SQLite
-# (json_each, in one pass: text cut, JSON types kept, its JSON values made JSON again
-# outside the materialized pass, which forgets that they are). The long text never
+# whose fields are all short is read as stored; a long one's fields are rebuilt by SQLite
+# (json_each: text cut, JSON types kept, its JSON values made JSON again outside the
+# materialized pass, which forgets that they are). Each long column is read once (``e``,
+# ``t``; a 20 MB value takes a while to load and to unescape). The long text never
 # reaches Python, and SQLite runs without the interpreter's lock: the loop goes on.
 _KEY = "r.profile = :profile AND r.kind = :kind AND r.id = :id"
 _PREVIEW_SQL = f"""
 WITH e AS MATERIALIZED (
     SELECT key, type, CASE WHEN type = 'text' THEN length(value) END AS n,
-        CASE WHEN {_LONG_TEXT} THEN substr(value, 1, {rows.PREVIEW_CHARS})
+        CASE WHEN type = 'text' THEN substr(value, 1, {LONG_VALUE + 1})
             WHEN type IN ('true', 'false') THEN type ELSE value END AS v
-    FROM records r, json_each(r.fields) WHERE {_KEY} AND {_LONG_FIELDS}
+    FROM records r, json_each(r.fields) WHERE {_KEY}
+), t AS MATERIALIZED (
+    SELECT length(r.title) AS tn, substr(r.title, 1, {_CUT}) AS th,
+        length(r.subtitle) AS sn, substr(r.subtitle, 1, {_CUT}) AS sh
+    FROM records r WHERE {_KEY}
 )
-SELECT r.vendor, r.profile, r.kind, r.id, {_cut_title("r.title")}, {_cut_title("r.subtitle")},
+SELECT r.vendor, r.profile, r.kind, r.id,
+    CASE WHEN t.tn > {LONG_VALUE} THEN t.th ELSE r.title END,
+    CASE WHEN t.sn > {LONG_VALUE} THEN t.sh ELSE r.subtitle END,
     r.created_at, r.updated_at, r.remote_url,
-    CASE WHEN {_LONG_FIELDS} THEN (SELECT json_group_object(key, CASE WHEN type IN
-        ('true', 'false', 'array', 'object') THEN json(v) ELSE v END) FROM e) ELSE r.fields END,
+    CASE WHEN EXISTS (SELECT 1 FROM e WHERE n > {LONG_VALUE}) THEN (SELECT json_group_object(
+        key, CASE WHEN n > {LONG_VALUE} THEN substr(v, 1, {_CUT})
+            WHEN type IN ('true', 'false', 'array', 'object') THEN json(v) ELSE v END) FROM e)
+        ELSE r.fields END,
     r.related,
-    CASE WHEN {_LONG_FIELDS} THEN (SELECT json_group_object(key, n) FROM e
-        WHERE n > {LONG_VALUE}) END,
-    length(r.title) > {LONG_VALUE} OR length(r.subtitle) > {LONG_VALUE},
+    (SELECT json_group_object(key, n) FROM e WHERE n > {LONG_VALUE}),
+    t.tn > {LONG_VALUE} OR t.sn > {LONG_VALUE},
     r.is_deleted
-FROM records r WHERE {_KEY}
+FROM records r, t WHERE {_KEY}
 """
 
 

@@ -9,10 +9,28 @@ from functools import partial
 import pytest
 
 from crmtui.http import Http
+from tests.helpers.contract import watching
 from tests.helpers.wiring import Wired
 from tests.helpers.wiring import wire as wire_to
 
 __all__ = ["Wired"]  # still importable from here meanwhile
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "off_contract: the test sends requests outside a vendor's contract on purpose"
+    )
+
+
+@pytest.fixture(autouse=True)
+def vendor_contracts(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails any test in which a request to a sandbox leaves its vendor's contract (path,
+    method, parameter, sort key, body field), unless a known drift
+    (``tests.helpers.contract.KNOWN_DRIFTS``) or marked ``off_contract``."""
+    with watching() as watch:
+        yield
+    if watch.broken and request.node.get_closest_marker("off_contract") is None:
+        pytest.fail(watch.report(), pytrace=False)
 
 
 @pytest.fixture

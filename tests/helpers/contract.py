@@ -4,8 +4,8 @@
 through (``RoutingTransport``, in-process or over loopback): each request to a sandbox
 that follows a contract (``crmtui/sandbox/<vendor>/contract.py``) is checked with the
 same :meth:`Contract.check` the sandbox enforces with, and every rule broken is kept.
-The ``contract`` fixture in ``tests/conftest.py`` (autouse) fails the test that sent it,
-naming the vendor, the request and the rule.
+The autouse ``vendor_contracts`` fixture in ``tests/conftest.py`` fails the test that
+sent it, naming the vendor, the request and the rule.
 
 :data:`KNOWN_DRIFTS` is the explicit allowlist of what our adapters still send outside
 the contracts; each names the issue point that removes it. A test that must send an
@@ -108,14 +108,3 @@ def watching() -> Iterator[Watch]:
         yield watch
     finally:
         RoutingTransport.handle_async_request = original  # type: ignore[method-assign]
-
-
-def all_drifts() -> list[tuple[str, Drift]]:
-    """The drifts the sandboxes tolerate, by vendor (each must be in :data:`KNOWN_DRIFTS`)."""
-    from crmtui import sandbox
-
-    found: list[tuple[str, Drift]] = []
-    for vendor in ("salesloft", "salesseek", "activecampaign", "freshsales", "salesforceiq"):
-        app = sandbox.create_app(vendor, rate_limit=False)
-        found.extend((vendor, d) for d in app.state.contract.drifts)
-    return found

@@ -195,3 +195,32 @@ def test_every_contract_documents_its_decisions() -> None:
         assert len(contract.endpoints) >= 15
         paths = [(e.method, e.path) for e in contract.endpoints]
         assert len(paths) == len(set(paths)), f"{vendor}: an endpoint declared twice"
+
+
+@pytest.mark.off_contract
+async def test_body_fields_and_paths_outside_the_contract_are_caught() -> None:
+    """A task PUT may change only what v2 documents: another field is dropped (and the
+    transport names it), reopening is the documented 422; an undocumented path is 404."""
+    async with signed_in(CASES[0]) as http:
+        task = (await http.get("/v2/tasks.json", params={"per_page": "1"})).json()["data"][0]
+        other = "email" if task["task_type"] != "email" else "call"
+        with watching() as watch:
+            put = await http.put(
+                f"/v2/tasks/{task['id']}.json", json={"subject": "Renamed", "task_type": other}
+            )
+            reopen = await http.put(
+                f"/v2/tasks/{task['id']}.json", json={"current_state": "scheduled"}
+            )
+            missing = await http.get("/v2/teams.json")
+    assert put.status_code == 200
+    assert put.json()["data"]["subject"] == "Renamed"
+    assert put.json()["data"]["task_type"] == task["task_type"]
+    assert reopen.status_code == 422
+    assert reopen.json() == {"errors": {"current_state": ["is not included in the list"]}}
+    assert missing.status_code == 404 and missing.json() == {"error": "Not Found"}
+    assert [(v.kind, v.name) for v in watch.broken] == [
+        ("field", "task_type"),
+        ("value", "current_state"),
+        ("path", ""),
+    ]
+    assert "PUT /v2/tasks/" in str(watch.broken[0]) and "task_type" in str(watch.broken[0])

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import secrets
 import shlex
@@ -187,7 +188,7 @@ def serve(command: Sequence[str], *, host: str, port: int, token: str | None = N
     return 0
 
 
-DRAIN_SECONDS = 10.0  # what an app served in the background has to end once told to
+DRAIN_SECONDS = 30.0  # what an app served in the background has to end once told to
 
 
 class Background:
@@ -240,6 +241,10 @@ class Background:
             for task in tasks:
                 task.cancel()
             self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            # textual-serve leaves an ended app's subprocess transport to the collector,
+            # which closes it on its loop: collected while the loop still runs
+            gc.collect()
+            self.loop.run_until_complete(asyncio.sleep(0))
             self.loop.run_until_complete(self.loop.shutdown_asyncgens())
 
     async def _listen(self) -> web.AppRunner:
@@ -261,7 +266,7 @@ class Background:
             with contextlib.suppress(Exception):
                 done.result(timeout=15)
         self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=15)
+        self.thread.join(timeout=DRAIN_SECONDS + 5)
 
 
 def serve_in_background(command: Sequence[str], *, host: str = "127.0.0.1") -> Background:

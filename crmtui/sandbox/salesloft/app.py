@@ -30,6 +30,16 @@ notes. Decisions where the documentation is silent:
   ``updated_at``/``send_time``, steps by ``created_at``/``updated_at``.
 - Users: without ``page`` every user comes back (``per_page`` is applied only with
   ``page``), as the definition says.
+- Documented filters and sorts are applied, not ignored: people ``tag_id``,
+  ``title``, ``job_seniority``, ``owned_by_guid``, ``can_email``/``can_call`` (an
+  address or phone, not do-not-contact, not bouncing, no contact restriction),
+  ``last_contacted[...]``; accounts ``tag_id``, ``industry``, ``website``, place
+  filters, sorts ``account_stage_name``/``account_tier_name``; people sorts
+  ``account``, ``job_seniority``, counts; emails ``one_off`` (no cadence); users
+  ``visible_only`` (no sandbox user is deactivated), ``role_id``.
+- ``GET /v2/actions`` lists the in-progress actions (decision: one per person currently
+  on a cadence, at its first step; the sandbox runs no schedule); ``GET
+  /v2/crm_activity_fields`` the Salesforce Task fields of e-mail and phone logging.
 - Tasks: ``time_interval_filter`` (overdue, today, tomorrow, this_week, next_week) and the
   ``metadata.counts`` buckets count only incomplete tasks, by ``due_date`` in the caller's
   time zone (weeks start on Monday); ``counts.all`` is every task matching the other
@@ -427,6 +437,63 @@ def _task_account(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
     return person is not None and person["account"] in parse_ints("account_id", values)
 
 
+def _tag_ids(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
+    """``tag_id[]``: the record carries a tag of one of these ids (records keep names)."""
+    wanted = parse_ints("tag_id", values)
+    names = {t["name"].lower() for i, t in ctx.db["tags"].items() if i in wanted}
+    return bool(names & {t.lower() for t in record.get("tags") or ()})
+
+
+def _can_email(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+    """Whether v2 may e-mail the person: an address, not do-not-contact, not bouncing,
+    no ``email`` contact restriction (decision: the fields v2 itself shows)."""
+    able = bool(
+        record.get("email_address")
+        and not record.get("do_not_contact")
+        and not record.get("bouncing")
+        and "email" not in (record.get("contact_restrictions") or ())
+    )
+    return able == parse_bool("can_email", raw)
+
+
+def _can_call(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+    able = bool(
+        (record.get("phone") or record.get("mobile_phone"))
+        and not record.get("do_not_contact")
+        and "call" not in (record.get("contact_restrictions") or ())
+    )
+    return able == parse_bool("can_call", raw)
+
+
+def _owned_by_guid(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
+    owner = ctx.db.row("users", record.get("owner"))
+    return owner is not None and owner.get("guid") in set(values)
+
+
+def _user_guid(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
+    user = ctx.db.row("users", record.get("user"))
+    return user is not None and user.get("guid") in set(values)
+
+
+def _visible_user(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+    """``visible_only`` (default true): false includes deactivated users. The sandbox's
+    users are all visible (the inactive one is inactive, not deactivated)."""
+    return not parse_bool("visible_only", raw) or not record.get("_deactivated")
+
+
+def _one_off(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+    """An e-mail sent outside a cadence."""
+    return (record.get("cadence") is None) == parse_bool("one_off", raw)
+
+
+def _by_name_of(key: str, table: str) -> SortKey:
+    def value(ctx: Ctx, record: dict[str, Any]) -> Any:
+        row = ctx.db.row(table, record.get(key))
+        return str(row["name"]).lower() if row else None
+
+    return value
+
+
 def _step_due_actions(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
     """Steps with actions due: a current member of the cadence whose next step it is
     (the sandbox keeps no actions; decision: every step of a cadence with members)."""
@@ -503,14 +570,23 @@ RESOURCES: dict[str, Resource] = {
             Filter("name", "name", "strs"),
             Filter("crm_id", "crm_id", "strs"),
             Filter("archived", kind="str", pred=_account_archived),
-            *_ranges("updated_at", "created_at", "last_contacted_at"),
+            Filter("tag_id", kind="custom", pred=_tag_ids),
+            Filter("industry", "industry", "strs"),
+            Filter("website", "website", "strs"),
+            Filter("country", "country", "strs"),
+            Filter("state", "state", "strs"),
+            Filter("city", "city", "strs"),
+            *_ranges("updated_at", "created_at"),
+            Filter("last_contacted", "last_contacted_at", "range"),
         ),
         {
             **_dated(),
             "last_contacted_at": _by("last_contacted_at"),
             "name": _by("name"),
             "account_stage": _by_order("company_stage", "account_stages"),
+            "account_stage_name": _by_name_of("company_stage", "account_stages"),
             "account_tier": _by_order("account_tier", "account_tiers"),
+            "account_tier_name": _by_name_of("account_tier", "account_tiers"),
             "counts_people": lambda ctx, r: r["counts"]["people"],
         },
     ),
@@ -526,14 +602,31 @@ RESOURCES: dict[str, Resource] = {
             Filter("do_not_contact", "do_not_contact", "bool"),
             Filter("city", "city", "strs"),
             Filter("country", "country", "strs"),
+            Filter("state", "state", "strs"),
             Filter("crm_id", "crm_id", "strs"),
-            *_ranges("updated_at", "created_at", "last_contacted_at"),
+            Filter("tag_id", kind="custom", pred=_tag_ids),
+            Filter("title", "title", "strs"),
+            Filter("job_seniority", "job_seniority", "strs"),
+            Filter("owned_by_guid", kind="custom", pred=_owned_by_guid),
+            Filter("can_email", kind="str", pred=_can_email),
+            Filter("can_call", kind="str", pred=_can_call),
+            Filter("eu_resident", "eu_resident", "bool"),
+            Filter("bounced", "bouncing", "bool"),
+            *_ranges("updated_at", "created_at"),
+            Filter("last_contacted", "last_contacted_at", "range"),
         ),
         {
             **_dated(),
             "last_contacted_at": _by("last_contacted_at"),
             "name": _by("display_name"),
             "title": _by("title"),
+            "job_seniority": _by("job_seniority"),
+            "account": _by_name_of("account", "accounts"),
+            "call_count": lambda ctx, r: r["counts"].get("calls"),
+            "sent_emails": lambda ctx, r: r["counts"].get("emails_sent"),
+            "viewed_emails": lambda ctx, r: r["counts"].get("emails_viewed"),
+            "clicked_emails": lambda ctx, r: r["counts"].get("emails_clicked"),
+            "replied_emails": lambda ctx, r: r["counts"].get("emails_replied_to"),
         },
     ),
     "tasks": Resource(
@@ -586,6 +679,7 @@ RESOURCES: dict[str, Resource] = {
             Filter("crm_activity_id", "crm_activity"),
             Filter("action_id", "action"),
             Filter("bounced", "bounced", "bool"),
+            Filter("one_off", kind="str", pred=_one_off),
             Filter("status", "status", "strs"),
             *_ranges("updated_at", "sent_at"),
         ),
@@ -604,6 +698,8 @@ RESOURCES: dict[str, Resource] = {
             Filter("group_id", "group"),
             Filter("active", "active", "bool"),
             Filter("search", kind="custom", pred=_user_search),
+            Filter("role_id", "role"),
+            Filter("visible_only", kind="str", pred=_visible_user),
             # contract §1 users: no updated_at filter
         ),
         {
@@ -682,6 +778,25 @@ RESOURCES: dict[str, Resource] = {
         _dated(),  # contract §1 steps: created_at, updated_at (not step_number)
     ),
     "imports": Resource("imports", (_ids(), *_ranges("updated_at"))),
+    "actions": Resource(
+        "actions",
+        (
+            _ids(),
+            Filter("step_id", "step", "int"),
+            Filter("type", "type", "str"),
+            Filter("person_id", "person"),
+            Filter("cadence_id", "cadence"),
+            Filter("user_guid", kind="custom", pred=_user_guid),
+            *_ranges("updated_at", "due_on"),
+        ),
+    ),
+    "crm_activity_fields": Resource(
+        "crm_activity_fields",
+        (Filter("source", "source", "str"),),
+        {"title": _by("title"), "updated_at": _by("updated_at")},
+        default_sort="title",
+        default_direction="ASC",
+    ),
     "bulk_jobs": Resource("bulk_jobs", (_ids(), Filter("state", "state", "strs"))),
 }
 
@@ -724,6 +839,88 @@ def list_tasks(ctx: Ctx) -> Any:
         counts[interval] = sum(1 for r in base if in_interval(r, interval, today))
     records, more = select(ctx, res, base, only={"time_interval_filter"})
     return listing(ctx, res, records, {**echo, **more}, {"counts": counts})
+
+
+def current_actions(ctx: Ctx) -> dict[int, dict[str, Any]]:
+    """The ``in_progress`` actions (the only ones v2 lists): one per person currently on
+    a cadence, for the cadence's first step (decision: the sandbox runs no cadence
+    schedule, so every current member is due at their first step from the day they were
+    added); an action's id is its membership's. Non-admins see only their own."""
+    firsts: dict[int, dict[str, Any]] = {}
+    for row in sorted(ctx.db["steps"].values(), key=lambda s: (s["step_number"], s["id"])):
+        firsts.setdefault(row["cadence"], row)
+    out: dict[int, dict[str, Any]] = {}
+    for m in ctx.db["cadence_memberships"].values():
+        step = firsts.get(m["cadence"])
+        if not m["currently_on_cadence"] or step is None:
+            continue
+        if not ctx.user.get("team_admin") and m["user"] != ctx.user["id"]:
+            continue
+        added = m["added_at"]
+        out[m["id"]] = {
+            "id": m["id"],
+            "type": step["type"] if step["type"] in ("email", "phone") else "other",
+            "status": "in_progress",
+            "due": True,
+            "due_on": added.date().isoformat() if isinstance(added, datetime) else added,
+            "multitouch_group_id": None,
+            "created_at": added,
+            "updated_at": m["updated_at"],
+            "action_details": None,
+            "cadence": m["cadence"],
+            "person": m["person"],
+            "step": step["id"],
+            "user": m["user"],
+        }
+    return out
+
+
+def list_actions(ctx: Ctx) -> Any:
+    res = RESOURCES["actions"]
+    records, echo = select(ctx, res, list(current_actions(ctx).values()))
+    return listing(ctx, res, records, echo)
+
+
+def get_action(ctx: Ctx) -> Any:
+    """One in-progress action; a completed one (or none) is 404, as documented."""
+    action = current_actions(ctx).get(ctx.id())
+    if action is None:
+        raise not_found()
+    return {"data": ctx.render("actions", action)}
+
+
+# The CRM activity fields a team synced to Salesforce fills when logging an e-mail or a
+# call (decision: the Salesforce Task fields every org has; sources ``email``/``phone``).
+CRM_ACTIVITY_FIELDS = (
+    ("Subject", "Subject", "string", "email", "Task"),
+    ("Type", "Type", "picklist", "email", "Task"),
+    ("Subject", "Subject", "string", "phone", "Task"),
+    ("CallDisposition", "Call Result", "picklist", "phone", "Task"),
+    ("Description", "Comments", "textarea", "phone", "Task"),
+)
+
+
+def list_crm_activity_fields(ctx: Ctx) -> Any:
+    stamp = ctx.db.now
+    rows = [
+        {
+            "id": i,
+            "field": field,
+            "title": title,
+            "field_type": kind,
+            "source": source,
+            "crm_object_type": crm_type,
+            "salesforce_object_type": crm_type,
+            "picklist_values": {"Call": "Call", "Email": "Email"} if kind == "picklist" else {},
+            "value": None,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        for i, (field, title, kind, source, crm_type) in enumerate(CRM_ACTIVITY_FIELDS, 1)
+    ]
+    res = RESOURCES["crm_activity_fields"]
+    records, echo = select(ctx, res, rows)
+    return listing(ctx, res, records, echo)
 
 
 def me(ctx: Ctx) -> Any:
@@ -1486,6 +1683,9 @@ Handler = Callable[[Ctx], Any]
 def _routes() -> list[tuple[str, re.Pattern[str], Handler]]:
     table: list[tuple[str, str, Handler]] = [
         ("GET", "me", me),
+        ("GET", "actions", list_actions),
+        ("GET", "actions/{id}", get_action),
+        ("GET", "crm_activity_fields", list_crm_activity_fields),
         ("GET", "tasks", list_tasks),
         ("POST", "tasks", post_task),
         ("PUT", "tasks/{id}", put_task),

@@ -88,6 +88,13 @@ REFS: dict[str, dict[str, RefPath]] = {
         "latest_action": None,
     },
     "steps": {"details": "steps", "cadence": "cadences"},
+    "actions": {
+        "cadence": "cadences",
+        "person": "people",
+        "step": "steps",
+        "user": "users",
+        "action_details": None,
+    },
 }
 
 TABLES = (

@@ -65,6 +65,7 @@ from crmtui.service.outbox import NOTE_KIND, Outbox, note_target
 from crmtui.service.ports import Ports
 from crmtui.service.sync import PER_PAGE, Sync, SyncResult, choose_kinds
 from crmtui.store import CacheUnusable, CacheWriteError, RecordPreview, Store
+from crmtui.store.outbox import Discarded
 from crmtui.vendors.base import Profile, Vendor
 
 T = TypeVar("T")
@@ -167,6 +168,7 @@ class Crm:
         self._listeners: list[Listener] = []
         self._fields: dict[tuple[str, str], list[FieldSpec]] = {}
         self._preparing: dict[tuple[str, str], asyncio.Future[int]] = {}
+        self._discarded: list[list[Discarded]] = []  # undo of discards, newest last
         for profile in profiles:
             state = ProfileState(profile)
             try:
@@ -596,12 +598,6 @@ class Crm:
     def _queued_entry(self, change: Change) -> Activity:
         """The edit as a timeline entry, shown until the vendor's own timeline has it."""
         specs = {s.key: s for s in self.cached_fields(change.ref.profile, change.ref.kind)}
-        parts = []
-        for key, value in change.values.items():
-            spec = specs.get(key)
-            label = spec.label if spec else key
-            old, new = display(spec, change.base.get(key)), display(spec, value)
-            parts.append(f"{label}: {old or '—'} → {new or '—'}")
         info = self.kind_info(change.ref.profile, change.ref.kind)
         stage = info.role(Role.STAGE) if info else None
         stage_spec = specs.get(stage) if stage in change.values else None
@@ -610,7 +606,7 @@ class Crm:
             id=f"local:{change.id}",
             type=ActivityType.STAGE_CHANGE if moved else ActivityType.OTHER,
             occurred_at=change.created_at,
-            summary="; ".join(parts),
+            summary=self.describe(change),
             who="you (queued)",
         )
 
@@ -690,14 +686,71 @@ class Crm:
         states = [s for s in ChangeState if s is not ChangeState.DONE]
         return self.store.changes(profile=profile, states=states)
 
-    def discard(self, change_id: str) -> None:
-        """Drop a queued change (``ChangeBusy``: it is being sent; wait or retry later)."""
-        change = self.store.get_change(change_id)
-        self.store.discard(change_id)
-        if change is not None:
-            self.emit(RecordChanged(change.ref))
-            self.emit(ListChanged(change.ref.profile, change.ref.kind))
-            self.outbox.changed(change.ref.profile)
+    def describe(self, change: Change, *, cut: int | None = None) -> str:
+        """A change as a rep reads it: field labels and values as the record shows them
+        (``Amount: 12,400.00 → 8,000.00; Stage: Won``), a note by its first line.
+        ``cut``: each value to this many characters (with …), for a narrow place."""
+
+        def shown(spec: FieldSpec | None, value: Any) -> str:
+            text = display(spec, value) or "—"
+            return text if cut is None or len(text) <= cut else text[: cut - 1] + "…"
+
+        if change.op is ChangeOp.CREATE and change.ref.kind == NOTE_KIND:
+            lines = str(change.values.get("text") or "").strip().splitlines()
+            return f"note: {shown(None, lines[0] if lines else '')}"
+        if change.op is ChangeOp.DELETE:
+            return "delete the record"
+        specs = {s.key: s for s in self.cached_fields(change.ref.profile, change.ref.kind)}
+        parts = []
+        for key, value in change.values.items():
+            if key.startswith("target_"):  # where a note goes, not what it says
+                continue
+            spec = specs.get(key)
+            label = spec.label if spec else key
+            if change.op is ChangeOp.UPDATE:
+                parts.append(f"{label}: {shown(spec, change.base.get(key))} → {shown(spec, value)}")
+            else:
+                parts.append(f"{label}: {shown(spec, value)}")
+        text = "; ".join(parts)
+        return f"new: {text}" if change.op is ChangeOp.CREATE else text
+
+    def discard(self, change_id: str) -> list[Change]:
+        """Drop a queued change (a create: with its record's later changes); returns what
+        was dropped. ``undo_discard`` brings it back while this service runs.
+        ``ChangeBusy``: it is being sent; wait or retry later."""
+        gone = self.store.discard(change_id)
+        if gone:
+            self._discarded.append(gone)
+            self._queue_moved(gone[0].change.ref)
+            self.outbox.kick(gone[0].change.ref.profile)  # what it held back may go now
+        return [g.change for g in gone]
+
+    def undo_discard(self) -> list[Change]:
+        """Bring back the changes of the last discard, exactly as they were (state,
+        values, base, tries, place in their record's order); [] when none is left."""
+        if not self._discarded:
+            return []
+        gone = self._discarded.pop()
+        self.store.restore(gone)
+        self._queue_moved(gone[0].change.ref)
+        self.outbox.kick(gone[0].change.ref.profile)
+        return [g.change for g in gone]
+
+    @property
+    def can_undo_discard(self) -> bool:
+        return bool(self._discarded)
+
+    def _queue_moved(self, ref: RecordRef) -> None:
+        self.emit(RecordChanged(ref))
+        self.emit(ListChanged(ref.profile, ref.kind))
+        self.outbox.changed(ref.profile)
+
+    def waiting(self, profile: str | None = None) -> dict[str, Change]:
+        """Changes held back by an earlier one of their record (or the create they name)
+        that waits for the user (refused, conflict, uncertain): ``{id: holder}``."""
+        held = self.store.held_back(profile)
+        holders = {h: self.store.get_change(h) for h in set(held.values())}
+        return {c: found for c, h in held.items() if (found := holders[h]) is not None}
 
     def retry(self, change_id: str) -> None:
         """Send a change again now ("send again" for an uncertain one: the user checked

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from crmtui.model import RecordRef
+from crmtui.model import Change, RecordRef
 
 Severity = Literal["information", "warning", "error"]  # Textual's notification levels
 
@@ -39,6 +39,13 @@ class StatusChanged:
 
 
 @dataclass(frozen=True)
+class ChangeSent:
+    """The vendor confirmed a queued change (the status line says ``sent ✓`` a while)."""
+
+    change: Change  # as it was sent (a create: with its placeholder ref; ``Crm.describe``)
+
+
+@dataclass(frozen=True)
 class Notice:
     """Something the user should read (an error, a conflict, a sent edit)."""
 
@@ -47,5 +54,5 @@ class Notice:
     profile: str = ""
 
 
-Event = ListChanged | RecordChanged | OutboxChanged | StatusChanged | Notice
+Event = ListChanged | RecordChanged | OutboxChanged | StatusChanged | ChangeSent | Notice
 Listener = Callable[[Event], None]

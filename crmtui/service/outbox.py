@@ -54,7 +54,14 @@ from typing import Any, TypeVar
 from crmtui.fields import html_to_text, same_value
 from crmtui.http import AuthError, CrmError, NotFound, Offline
 from crmtui.model import Activity, Change, ChangeOp, ChangeState, Record, RecordRef, utcnow
-from crmtui.service.events import ListChanged, Notice, OutboxChanged, RecordChanged, Severity
+from crmtui.service.events import (
+    ChangeSent,
+    ListChanged,
+    Notice,
+    OutboxChanged,
+    RecordChanged,
+    Severity,
+)
 from crmtui.service.ports import Ports
 from crmtui.store import ChangeBusy, ClaimLost
 from crmtui.store.outbox import owner_id
@@ -136,6 +143,20 @@ class Outbox:
 
     def _notice(self, text: str, severity: Severity, profile: str) -> None:
         self.ports.emit(Notice(text, severity, profile))
+
+    def _holding(self, change: Change) -> str:
+        """For the notice of a change that now waits for the user: the later edits it
+        holds back (they go once it is fixed, sent again or discarded), or ""."""
+        held = sum(
+            1 for holder in self.store.held_back(change.ref.profile).values() if holder == change.id
+        )
+        if not held:
+            return ""
+        edits = "edit" if held == 1 else "edits"
+        return (
+            f" {held} later {edits} of this record wait behind it: fix it or discard it in "
+            "the outbox (ctrl+o)."
+        )
 
     async def flush_all(self, profiles: list[str]) -> int:
         sent = 0
@@ -234,6 +255,7 @@ class Outbox:
         self.ports.emit(RecordChanged(change.ref))
         self.ports.emit(ListChanged(profile, change.ref.kind))
         self.changed(profile)
+        self.ports.emit(ChangeSent(change))
         return True
 
     def _confirm_claim(self, change: Change) -> None:
@@ -318,7 +340,7 @@ class Outbox:
             what = ", ".join(sorted(clashing or change.values))
             self._notice(
                 f"{current.title}: {what} changed on the server "
-                "since your edit. Open the outbox to compare and choose.",
+                "since your edit. Open the outbox to compare and choose." + self._holding(change),
                 "warning",
                 profile,
             )
@@ -492,7 +514,9 @@ class Outbox:
             self._notice(str(exc), "error", profile)
         else:
             self._settle(change, ChangeState.REJECTED, last_error=str(exc))
-            self._notice(f"{exc} Your edit is kept in the outbox.", "error", profile)
+            self._notice(
+                f"{exc} Your edit is kept in the outbox.{self._holding(change)}", "error", profile
+            )
         self.changed(profile)
 
     async def stop(self) -> None:

@@ -27,7 +27,11 @@
 - ``maybe_sent``: the change may have reached the vendor (an interrupted claim, or a
   reply that never came); it stays set until the change is done or the user says "send
   again". ``uncertain``: a check could not tell; the user decides.
-- Discarding a create discards the later changes of its placeholder too.
+- Discarding a create discards the later changes of its placeholder too. ``discard``
+  returns what it took out (``Discarded``: each change with its place in the order and
+  its maybe-sent mark) and ``restore`` puts it back exactly so (undo, while the app runs).
+- ``held_back``: changes that cannot go because an earlier change of their record (or the
+  create they name) waits for the user (refused, conflict, uncertain).
 - ``edit_change`` replaces the change's values; resolving a conflict rebases the change
   on the server version the user saw (``base`` takes ``theirs``).
 """
@@ -39,6 +43,7 @@ import socket
 import sqlite3
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -56,6 +61,38 @@ _SENDING = ChangeState.SENDING.value
 
 class ChangeBusy(ValueError):
     """The change is being sent or is done, so it cannot be edited or discarded now."""
+
+
+@dataclass(frozen=True)
+class Discarded:
+    """A change as it was in the outbox before a discard (``restore`` puts it back)."""
+
+    change: Change
+    seq: int  # its place in the order of changes
+    maybe_sent: bool
+
+
+# States in which a change waits for the user; the later changes of its record wait too.
+HOLDING = (ChangeState.REJECTED, ChangeState.CONFLICT, ChangeState.UNCERTAIN)
+_HOLDING_SQL = ", ".join(f"'{state.value}'" for state in HOLDING)
+
+# Each pending or failed change held back by a change waiting for the user: the oldest
+# such earlier change of its record, else an unfinished create it names by its placeholder.
+_HELD_BACK = f"""
+SELECT o.id, COALESCE(
+    (SELECT p.id FROM outbox p
+     WHERE p.profile = o.profile AND p.kind = o.kind AND p.record_id = o.record_id
+       AND p.seq < o.seq AND p.state IN ({_HOLDING_SQL})
+     ORDER BY p.seq LIMIT 1),
+    (SELECT c.id FROM outbox c
+     WHERE c.profile = o.profile AND c.id != o.id AND c.state IN ({_HOLDING_SQL})
+       AND json_extract(c.data, '$.op') = 'create'
+       AND instr(o.data, '"local:' || c.id || '"') > 0
+     ORDER BY c.seq LIMIT 1)) AS held_by
+FROM outbox o
+WHERE o.state IN ('pending', 'failed') AND (? IS NULL OR o.profile = ?)
+  AND EXISTS (SELECT 1 FROM outbox h WHERE h.profile = o.profile AND h.state IN ({_HOLDING_SQL}))
+"""
 
 
 class ClaimLost(ChangeBusy):
@@ -279,6 +316,25 @@ def _rebase_followers(conn: sqlite3.Connection, ref: RecordRef, server: Record) 
             _save(
                 conn, other.model_copy(update={"base": base, "base_updated_at": server.updated_at})
             )
+
+
+def _unbase_followers(conn: sqlite3.Connection, gone: Change) -> None:
+    """Later updates of a discarded update's record were based on its values (the record
+    showed them queued): based on what it was based on instead, since its values never
+    reach the vendor (else they would conflict with a value the server never had)."""
+    sql = (
+        "SELECT data FROM outbox WHERE profile = ? AND kind = ? AND record_id = ?"
+        " AND state IN ('pending', 'failed') ORDER BY seq"
+    )
+    for other in _select(conn, sql, rows.key(gone.ref)):
+        if other.op is not ChangeOp.UPDATE:
+            continue
+        base = {
+            key: gone.base.get(key) if key in gone.values and was == gone.values[key] else was
+            for key, was in other.base.items()
+        }
+        if base != other.base:
+            _save(conn, other.model_copy(update={"base": base}))
 
 
 class OutboxMixin(HasDatabase):
@@ -611,21 +667,64 @@ class OutboxMixin(HasDatabase):
             vendor = kept.record.vendor
             optimistic.rebuild(conn, ref, server=optimistic.apply(kept, change, vendor))
 
-    def discard(self, change_id: str) -> None:
-        """Drop a queued change and show the record without it (a create: with its followers)."""
+    def discard(self, change_id: str) -> list[Discarded]:
+        """Drop a queued change and show the record without it (a create: with its
+        followers); returns what was dropped, as it was, for ``restore``."""
         with self._db.transaction() as conn:
             try:
                 change = _load(conn, change_id)
             except KeyError:
-                return
+                return []
             self._guard(conn, change, None)
-            conn.execute("DELETE FROM outbox WHERE id = ?", (change_id,))
+            where, params = "id = ?", [change_id]
             if change.op is ChangeOp.CREATE:
-                conn.execute(
-                    "DELETE FROM outbox WHERE profile = ? AND kind = ? AND record_id = ?",
-                    rows.key(change.ref),
-                )
+                where += " OR (profile = ? AND kind = ? AND record_id = ?)"
+                params.extend(rows.key(change.ref))
+            found = conn.execute(
+                f"SELECT seq, maybe_sent, data FROM outbox WHERE {where} AND state != ?"
+                " ORDER BY seq",
+                [*params, _DONE],
+            ).fetchall()
+            gone = [
+                Discarded(Change.model_validate_json(data), seq, bool(maybe))
+                for seq, maybe, data in found
+            ]
+            conn.execute(f"DELETE FROM outbox WHERE {where}", params)
+            if change.op is ChangeOp.UPDATE:
+                _unbase_followers(conn, change)
             optimistic.rebuild(conn, change.ref)
+        return gone
+
+    def restore(self, discarded: Iterable[Discarded]) -> None:
+        """Put discarded changes back as they were: state, values, base, tries and their
+        place in the order (undo of ``discard``); the records show them again."""
+        with self._db.transaction() as conn:
+            refs = []
+            for gone in discarded:
+                change = gone.change
+                conn.execute(
+                    "INSERT INTO outbox (seq, id, profile, kind, record_id, state,"
+                    " next_retry_at, maybe_sent, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        gone.seq,
+                        change.id,
+                        *rows.key(change.ref),
+                        change.state.value,
+                        to_text(change.next_retry_at),
+                        int(gone.maybe_sent),
+                        change.model_dump_json(),
+                    ),
+                )
+                refs.append(change.ref)
+            for ref in dict.fromkeys(refs):
+                optimistic.rebuild(conn, ref)
+
+    def held_back(self, profile: str | None = None) -> dict[str, str]:
+        """Changes that wait behind a change waiting for the user (refused, conflict,
+        uncertain): ``{waiting change id: id of the change holding it}``."""
+        with self._db.read() as conn:
+            found = conn.execute(_HELD_BACK, (profile, profile)).fetchall()
+        return {waiting: holder for waiting, holder in found if holder is not None}
 
     def edit_change(
         self,

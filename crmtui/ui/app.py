@@ -14,12 +14,12 @@ from crmtui.config import Config, ConfigError
 from crmtui.fields import use_timezone
 from crmtui.model import RecordRef, utcnow
 from crmtui.service import Crm, Notice
-from crmtui.service.events import Event
+from crmtui.service.events import ChangeSent, Event
 from crmtui.text import clean
 from crmtui.ui import themes
 from crmtui.ui.commands import CrmCommands
 from crmtui.ui.messages import CrmEvent
-from crmtui.ui.widgets.status import StatusBar
+from crmtui.ui.widgets.status import SentMarks, StatusBar
 
 RETRY_EVERY = 5.0  # seconds between looks for queued edits whose retry time has come
 NOTICE_LIMIT = 2_000  # characters of a notification (a vendor's error page can be long)
@@ -55,6 +55,7 @@ class CrmApp(App[None]):
         self._unsubscribe = crm.subscribe(self._on_service_event)
         self.theme_files = themes.register(self)
         self.clock = utcnow  # "now" for My day (tests and screenshots pin it)
+        self.sent_marks = SentMarks()  # edits the vendor just confirmed: "sent ✓" a while
 
     def _fatal_error(self) -> None:
         """A crash: the traceback without local variables (they hold customer records).
@@ -145,6 +146,8 @@ class CrmApp(App[None]):
     def _on_service_event(self, event: Event) -> None:
         if isinstance(event, Notice):
             self.notify(event.text, severity=event.severity, timeout=8)
+        elif isinstance(event, ChangeSent):
+            self.sent_marks.add(event.change)
         for screen in self.screen_stack:
             screen.post_message(CrmEvent(event))
         for bar in self.screen.query(StatusBar):

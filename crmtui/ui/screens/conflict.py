@@ -90,6 +90,8 @@ class ConflictScreen(Screen[None]):
         self.crm.resolve(self.change.id, self.choices)
         kept = [k for k, v in self.choices.items() if v == "mine"]
         self.notify(
-            "Sending your values again" if kept else "Kept the server's values; edit dropped"
+            "Sending your values again"
+            if kept
+            else "Kept the server's values; your edit was dropped (u in the outbox brings it back)"
         )
         self.app.pop_screen()

@@ -1,11 +1,64 @@
-"""The status line: online or offline, queued edits, rate budget and the last request."""
+"""The status line: online or offline, queued edits, rate budget and the last request.
+
+It also says ``sent ✓`` for a few seconds when the vendor confirms an edit, and that
+edits wait behind a refused one (with what to do).
+"""
 
 from __future__ import annotations
 
+import time
+from collections import deque
+from collections.abc import Callable
+
 from textual.widgets import Static
 
+from crmtui.model import Change, ChangeOp, ChangeState
 from crmtui.service import Crm
 from crmtui.text import inert
+
+SENT_SHOWN = 4.0  # seconds ``sent ✓`` stays in the status line
+
+HOLDER_WORDS = {
+    ChangeState.REJECTED: "a refused change",
+    ChangeState.CONFLICT: "a conflicting change",
+    ChangeState.UNCERTAIN: "a change that may have arrived",
+}
+
+
+class SentMarks:
+    """Edits the vendor confirmed in the last ``SENT_SHOWN`` seconds (the app keeps one;
+    every status line reads it)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._marks: deque[tuple[float, Change]] = deque()
+
+    def add(self, change: Change) -> None:
+        self._marks.append((self.clock(), change))
+
+    def recent(self, profile: str | None = None) -> list[Change]:
+        """The edits confirmed lately (of ``profile``, or every one), oldest first."""
+        since = self.clock() - SENT_SHOWN
+        while self._marks and self._marks[0][0] < since:
+            self._marks.popleft()
+        return [c for _, c in self._marks if profile is None or c.ref.profile == profile]
+
+
+def waiting_text(crm: Crm, holder: Change) -> str:
+    """``waiting behind a refused change: Amount`` — what holds an edit back."""
+    if holder.op is ChangeOp.UPDATE:
+        specs = {s.key: s for s in crm.cached_fields(holder.ref.profile, holder.ref.kind)}
+        what = ", ".join(specs[k].label if k in specs else k for k in holder.values)
+    else:
+        what = crm.describe(holder)
+    words = HOLDER_WORDS.get(holder.state, "an earlier change")
+    return f"waiting behind {words}: {what}"
+
+
+def sent_text(crm: Crm, sent: list[Change]) -> str:
+    if len(sent) == 1:
+        return f"sent ✓ {crm.describe(sent[0], cut=24)}"
+    return f"sent ✓ {len(sent)} edits"
 
 
 class StatusBar(Static):
@@ -50,6 +103,13 @@ class StatusBar(Static):
             online = "◌ connecting…"
         queued = crm.queued(self.profile)
         parts = [online, f"⇅ {queued} queued edit{'s' if queued != 1 else ''}"]
+        marks = getattr(self.app, "sent_marks", None)
+        if isinstance(marks, SentMarks) and (sent := marks.recent(self.profile)):
+            parts.append(sent_text(crm, sent))
+        if waiting := crm.waiting(self.profile):
+            holder = next(iter(waiting.values()))
+            edits = "1 edit" if len(waiting) == 1 else f"{len(waiting)} edits"
+            parts.append(f"⏸ {edits} {waiting_text(crm, holder)} (ctrl+o)")
         for state in states:  # after a 429 the client holds requests: say so, briefly
             if (budget := crm.budget(state.name)) is not None and budget.wait > 0.5:
                 parts.append(

@@ -326,3 +326,18 @@ async def test_unknown_ids_and_paths_are_404(app: Any, api: httpx.AsyncClient) -
     other = list_id(app, "Customers")
     lead_item = next(iter(app.state.db.items[list_id(app, "Leads")]))
     assert (await api.get(f"/lists/{other}/listitems/{lead_item}")).status_code == 404
+
+
+async def test_the_docs_trailing_slash_paths_answer_without_a_redirect(
+    app: Any, api: httpx.AsyncClient
+) -> None:
+    """The doc writes ``contacts/?_upsert=email`` and ``events/``: answered as the bare
+    paths, never a 307 (a client following the doc would resend to another URL)."""
+    contact = {"properties": {"email": [{"value": "slash@example.com"}]}}
+    created = await api.post("/contacts/", params={"_upsert": "email"}, json=contact)
+    assert created.status_code == 200 and created.json()["id"]
+    event = {"subject": "Call", "body": "Spoke", "participantIds": [{"type": "email",
+             "value": "slash@example.com"}]}  # fmt: skip
+    assert (await api.put("/events/", json=event)).status_code == 204
+    lid = list_id(app, "Leads")
+    assert (await api.get(f"/lists/{lid}/listitems/")).status_code == 200

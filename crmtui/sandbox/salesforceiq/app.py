@@ -805,7 +805,6 @@ def routes(api: Api) -> list[Route]:
         ("/lists", api.get_lists, ["GET"]),
         ("/lists/{list_id}", api.get_list, ["GET"]),
         ("/lists/{list_id}/listitems", api.get_items, ["GET"]),
-        ("/lists/{list_id}/listitems/", api.get_items, ["GET"]),
         ("/lists/{list_id}/listitems", api.post_item, ["POST"]),
         ("/lists/{list_id}/listitems/{item_id}", api.get_item, ["GET"]),
         ("/lists/{list_id}/listitems/{item_id}", api.put_item, ["PUT"]),
@@ -828,10 +827,14 @@ def routes(api: Api) -> list[Route]:
     by_path: dict[str, dict[str, Handler]] = {}
     for path, handler, methods in table:
         for method in methods:
-            by_path.setdefault(path, {})[method] = handler
+            by_path.setdefault(path.rstrip("/"), {})[method] = handler
+    # Each path also answers with a trailing slash, as the doc writes some of them
+    # (``contacts/?_upsert=email``, ``events/``, ``listitems/``): served as the bare path,
+    # never a 307 redirect (decision: a client following the doc must not see one).
     out = [
-        Route(v2 + path, _dispatch(api, handlers), methods=list(handlers))
+        Route(v2 + path + slash, _dispatch(api, handlers), methods=list(handlers))
         for path, handlers in by_path.items()
+        for slash in ("", "/")
     ]
     out.append(Route("/_sandbox/events", api.sandbox_events, methods=["GET"]))
     return out

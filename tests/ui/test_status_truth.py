@@ -184,6 +184,7 @@ async def test_an_edit_held_back_by_a_refused_one_says_so_and_discard_asks_and_u
         words = f"waiting behind a refused change: {spec.label}"
         await wait_for(pilot, lambda: words in status_line(pilot))
         assert "ctrl+o" in status_line(pilot)
+        assert words in status_line(pilot)[: size[0] - 2]  # in sight at 80 columns too
 
         # the outbox: the held edit's state says so; highlighted, what to do
         await pilot.press("ctrl+o")

@@ -171,7 +171,7 @@ class OutboxScreen(Screen[None]):
         elif change is not None and change.last_error:  # whole: the column cuts it
             state = STATE_TEXT.get(change.state, change.state.value)
             todo = UNBLOCK.get(change.state, "")
-            lines.append(f"{state}: {change.last_error}" + (f" ({todo})" if todo else ""))
+            lines.append(f"{state}: {change.last_error}" + (f" — {todo}." if todo else ""))
         if self.crm.can_undo_discard:
             lines.append("u brings back the last discarded change.")
         self.query_one("#outbox-detail", Static).update(inert(" ".join(lines), multiline=True))

@@ -108,8 +108,8 @@ class StatusBar(Static):
             parts.append(sent_text(crm, sent))
         if waiting := crm.waiting(self.profile):
             holder = next(iter(waiting.values()))
-            edits = "1 edit" if len(waiting) == 1 else f"{len(waiting)} edits"
-            parts.append(f"⏸ {edits} {waiting_text(crm, holder)} (ctrl+o)")
+            edits = "" if len(waiting) == 1 else f"{len(waiting)} edits "  # room at 80
+            parts.append(f"{edits}{waiting_text(crm, holder)} (ctrl+o)")
         for state in states:  # after a 429 the client holds requests: say so, briefly
             if (budget := crm.budget(state.name)) is not None and budget.wait > 0.5:
                 parts.append(

@@ -167,6 +167,7 @@ class Crm:
         self.states: dict[str, ProfileState] = {}
         self._listeners: list[Listener] = []
         self._fields: dict[tuple[str, str], list[FieldSpec]] = {}
+        self._me: dict[str, str | None] = {}  # profile -> the signed-in user's id (``me``)
         self._preparing: dict[tuple[str, str], asyncio.Future[int]] = {}
         self._discarded: list[list[Discarded]] = []  # undo of discards, newest last
         for profile in profiles:
@@ -315,6 +316,25 @@ class Crm:
                     self.store.put_fields(profile, kind, cached)
         self._fields[key] = cached
         return cached
+
+    async def me(self, profile: str) -> str | None:
+        """The id of the user ``profile`` signs in as (as ``Role.OWNER`` values hold users),
+        asked of the vendor once per run; None when the vendor does not say, or cannot
+        be asked now (not remembered: asked again next time)."""
+        if profile not in self._me:
+            try:
+                self._me[profile] = await self.call(profile, self.adapter(profile).whoami())
+            except CrmError:
+                return None
+        return self._me[profile]
+
+    def cached_me(self, profile: str) -> str | None:
+        """``me`` when already asked this run, without a request (None otherwise)."""
+        return self._me.get(profile)
+
+    def knows_me(self, profile: str) -> bool:
+        """Whether ``me`` has had the vendor's answer this run (which may be None)."""
+        return profile in self._me
 
     def cached_kinds(self, profile: str) -> list[KindInfo]:
         """The kinds known without a request ([] when never fetched)."""

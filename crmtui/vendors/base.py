@@ -445,6 +445,11 @@ class Vendor(ABC):
     async def timeline(self, kind: str, id: str) -> list[Activity]:
         """The record's activity timeline, newest first ([] if the kind has none)."""
 
+    async def whoami(self) -> str | None:
+        """The id of the user the profile signs in as, as the ``Role.OWNER`` fields hold
+        users (My day shows this user's tasks); None when the vendor does not say."""
+        return None
+
     # -- writes -------------------------------------------------------------------
 
     @abstractmethod

@@ -154,6 +154,7 @@ def poison_freshsales(demo: Demo) -> None:
     db.attach("notes", note)
     task = next(t for t in db.tasks.values() if t["status"] == 0)
     task.update(title=TASK, due_date="2026-10-01T09:00:00Z")  # first of the overdue
+    task["owner_id"] = db.api_keys["sandbox"]  # the demo user's: My day lists it by default
 
 
 async def wait_screen(pilot: Pilot, kind: type) -> Any:

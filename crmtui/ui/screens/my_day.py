@@ -1,4 +1,4 @@
-"""My day: the overdue and today's tasks of every profile, grouped, from the cache.
+"""My day: your overdue and today's tasks in every profile, grouped, from the cache.
 
 A task is a record of a kind declaring ``Role.DUE`` (whatever the vendor names the
 field); ``Role.DONE`` (a bool, or a choice with ``KindInfo.done_values``) says it is done.
@@ -7,6 +7,12 @@ tasks from its vendor in the background (the kind's ``day_views``, e.g. "overdue
 "today", else its first page): a handful of requests per profile. "Overdue" is a task
 whose due time has passed (or whose due date is before today); "Today" is the rest of
 what is due today, in the local time zone. enter opens the task.
+
+Mine by default: a task whose ``Role.OWNER`` is the user the profile signs in as
+(``Crm.me``, each vendor's own answer); ``a`` shows everyone's. A profile whose vendor
+cannot say who that is shows everyone's tasks and says so. Due times are shown as
+everywhere else (``fields.local_text``, dates ISO); "About" names the record the task is
+about (a reference's title, never its id).
 """
 
 from __future__ import annotations
@@ -23,9 +29,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from crmtui.fields import parse_date, parse_datetime, to_local
+from crmtui.fields import display, local_text, parse_date, parse_datetime, to_local
 from crmtui.http import CrmError
-from crmtui.model import KindInfo, Query, Record, RecordRef, Role, utcnow
+from crmtui.model import FieldSpec, KindInfo, Query, Record, RecordRef, Role, utcnow
 from crmtui.service import CacheWriteError, Crm, ListChanged
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
@@ -37,6 +43,7 @@ if TYPE_CHECKING:
 
 READ = 500  # cached tasks read per window
 MAX_READ = 20_000  # per profile: My day never reads a whole huge cache
+NAME_READS = 25  # records a refresh reads from the vendor to name "About" (not cached)
 
 
 @dataclass(frozen=True)
@@ -115,21 +122,60 @@ def _sort_key(task: DayTask) -> tuple[date, str, str]:
     return (_day(task.due), time, task.record.title.lower())
 
 
-def due_text(task: DayTask, now: datetime) -> str:
-    """ "14:30", "all day", "yesterday 16:00", "3 days ago"."""
-    days = (to_local(now).date() - _day(task.due)).days
-    time = task.due.strftime("%H:%M") if isinstance(task.due, datetime) else ""
-    if days <= 0:
-        return time or "all day"
-    if days == 1:
-        return f"yesterday {time}".strip()
-    return f"{days} days ago" if days < 14 else _day(task.due).strftime("%d %b %Y")
+def due_text(task: DayTask) -> str:
+    """The due time as every screen shows a moment ("2026-11-20 14:30", in the user's
+    zone, marked unless it is UTC), a due date alone as a date ("2026-11-20")."""
+    if isinstance(task.due, datetime):
+        return local_text(task.due)
+    return task.due.isoformat()
+
+
+def about(crm: Crm, record: Record, info: KindInfo) -> str:
+    """The record a task is about, by name: its first reference (``KindInfo.references``)
+    holding a value, titled by the task's related records or the cached record; else its
+    first related record; "" when neither is known (never an id, never the subtitle)."""
+    titles = {(r.kind, r.id): r.title for refs in record.related.values() for r in refs}
+    for key, kind in info.references.items():
+        value = record.fields.get(key)
+        if value in (None, "") or isinstance(value, list | dict):
+            continue
+        title = titles.get((kind, str(value)))
+        if not title:
+            cached = crm.cached(RecordRef(profile=record.profile, kind=kind, id=str(value)))
+            title = cached.title if cached is not None else ""
+        if not title:  # a name the vendor sends beside the id (``contact_name``)
+            named = record.fields.get(f"{key}_name")
+            title = named if isinstance(named, str) else ""
+        if title:
+            return title
+    return next(iter(titles.values()), "")
+
+
+def unnamed(crm: Crm, record: Record, info: KindInfo) -> RecordRef | None:
+    """The record a task refers to when ``about`` cannot name it from the cache."""
+    if about(crm, record, info):
+        return None
+    for key, kind in info.references.items():
+        value = record.fields.get(key)
+        if value not in (None, "") and not isinstance(value, list | dict):
+            return RecordRef(profile=record.profile, kind=kind, id=str(value))
+    return None
+
+
+def mine(tasks: list[DayTask], info: KindInfo, me: str | None) -> list[DayTask]:
+    """The tasks whose ``Role.OWNER`` is ``me`` (all of them when ``me`` is unknown or the
+    kind declares no owner)."""
+    owner = info.role(Role.OWNER)
+    if me is None or owner is None:
+        return tasks
+    return [t for t in tasks if str(t.record.fields.get(owner) or "") == me]
 
 
 class MyDayScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("enter", "open", "Open task", id="open"),
+        Binding("a", "everyone", "Mine/everyone's", id="everyone"),
         Binding("r", "refresh", "Refresh", id="refresh"),
     ]
 
@@ -141,9 +187,11 @@ class MyDayScreen(Screen[None]):
         self.tasks: list[DayTask] = []
         self.refreshing: set[str] = set()
         self.problems: dict[str, str] = {}
+        self.everyone = False  # a: everyone's tasks, not only the signed-in user's
+        self.unknown_me: list[str] = []  # profiles whose vendor cannot say who you are
 
     def compose(self) -> ComposeResult:
-        yield Static("My day — overdue and today's tasks, every profile", classes="screen-title")
+        yield Static("", id="my-day-title", classes="screen-title")
         yield VimDataTable(id="my-day", cursor_type="row")
         yield Static("", id="my-day-facts", classes="hint")
         yield StatusBar(self.crm)
@@ -151,7 +199,7 @@ class MyDayScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Due", "Task", "About", "Profile")
+        table.add_columns("Due", "Task", "About", "Owner", "Profile")
         self.fill()
         table.focus()
         self.action_refresh()
@@ -160,12 +208,21 @@ class MyDayScreen(Screen[None]):
 
     def fill(self) -> None:
         now = self.now()
-        self.tasks = [
-            task
-            for profile in self.crm.profile_names
-            for info in task_kinds(self.crm.cached_kinds(profile))
-            for task in cached_tasks(self.crm, profile, info, now)
-        ]
+        self.tasks, self.unknown_me = [], []
+        kinds: dict[tuple[str, str], KindInfo] = {}
+        for profile in self.crm.profile_names:
+            me = self.crm.cached_me(profile)
+            infos = task_kinds(self.crm.cached_kinds(profile))
+            if me is None and self.crm.knows_me(profile) and infos:
+                self.unknown_me.append(profile)
+            for info in infos:
+                kinds[profile, info.kind] = info
+                found = cached_tasks(self.crm, profile, info, now)
+                self.tasks += found if self.everyone else mine(found, info, me)
+        owners = {key: self._owner_spec(*key, info) for key, info in kinds.items()}
+        which = "everyone's" if self.everyone else "your"
+        title = f"My day — {which} overdue and today's tasks, every profile"
+        self.query_one("#my-day-title", Static).update(title)
         table = self.query_one(DataTable)
         current = self._current_key()
         table.clear()
@@ -178,15 +235,23 @@ class MyDayScreen(Screen[None]):
                 record = task.record
                 key = f"{record.profile}/{record.kind}/{record.id}"
                 self.refs[key] = record.ref
-                when = Text(due_text(task, now), style=color if overdue else "")
-                cells = (inert(record.title), inert(record.subtitle), inert(record.profile))
-                table.add_row(when, *cells, key=key)
+                when = Text(due_text(task), style=color if overdue else "")
+                info = kinds[record.profile, record.kind]
+                spec = owners[record.profile, record.kind]
+                owner = display(spec, record.fields.get(spec.key)) if spec else ""
+                cells = (record.title, about(self.crm, record, info), owner, record.profile)
+                table.add_row(when, *map(inert, cells), key=key)
         if current in self.refs:
             table.move_cursor(row=table.get_row_index(current))
         elif self.refs:  # the first task, not a heading
             first = next(key for key in table.rows if key.value in self.refs)
             table.move_cursor(row=table.get_row_index(first))
         self._show_facts()
+
+    def _owner_spec(self, profile: str, kind: str, info: KindInfo) -> FieldSpec | None:
+        key = info.role(Role.OWNER)
+        specs = self.crm.cached_fields(profile, kind) if key else []
+        return next((spec for spec in specs if spec.key == key), None)
 
     def _color(self, variable: str) -> str:
         return self.app.theme_variables.get(variable, "")
@@ -203,10 +268,18 @@ class MyDayScreen(Screen[None]):
         if self.refreshing:
             parts.append(f"refreshing {', '.join(sorted(self.refreshing))}…")
         parts += [f"⚠ {name}: {text}" for name, text in sorted(self.problems.items())]
+        for profile in self.unknown_me:
+            vendor = self.crm.vendor_label(profile)
+            parts.append(f"{profile}: everyone's ({vendor} does not say which user you are)")
+        parts.append("a shows yours only" if self.everyone else "a shows everyone's")
         parts.append("enter opens · r refreshes")
         self.query_one("#my-day-facts", Static).update(inert(" · ".join(parts)))
 
     # -- refreshing ----------------------------------------------------------------------
+
+    def action_everyone(self) -> None:
+        self.everyone = not self.everyone
+        self.fill()
 
     def action_refresh(self) -> None:
         for profile in self.crm.profile_names:
@@ -216,15 +289,35 @@ class MyDayScreen(Screen[None]):
         self.refreshing.add(profile)
         self._show_facts()
         try:
+            await self.crm.me(profile)  # whose tasks are "mine"; None: the vendor won't say
+            self._refill()
             for info in task_kinds(await self.crm.kinds(profile)):
                 for query in refresh_queries(info):
                     await self.crm.refresh(profile, info.kind, query)
+            self.fill()
+            await self._name_abouts(profile)
             self.problems.pop(profile, None)
         except (CrmError, CacheWriteError) as exc:  # a locked cache too
             self.problems[profile] = str(exc)[:80]
         finally:
             self.refreshing.discard(profile)
         self._refill()
+
+    async def _name_abouts(self, profile: str) -> None:
+        """Read the records the listed tasks are about that the cache lacks (a few), so
+        "About" names them."""
+        missing: dict[RecordRef, None] = {}
+        for task in self.tasks:
+            record = task.record
+            info = self.crm.kind_info(profile, record.kind) if record.profile == profile else None
+            ref = unnamed(self.crm, record, info) if info else None
+            if ref is not None:
+                missing[ref] = None
+        for ref in list(missing)[:NAME_READS]:
+            try:
+                await self.crm.get(ref)
+            except CrmError:  # gone, or not allowed: the task shows without it
+                continue
 
     def on_crm_event(self, message: CrmEvent) -> None:
         event = message.event

@@ -145,6 +145,16 @@ class ActiveCampaign(DealTimeline, Vendor):
 
     # -- configuration (cached) -----------------------------------------------------
 
+    async def whoami(self) -> str | None:
+        """The API key's user: ``GET /users/me`` -> ``{"user": {"id": ...}}``."""
+
+        async def load() -> str | None:
+            user = (await call(self.session, "GET", "users/me")).get("user")
+            found = user.get("id") if isinstance(user, dict) else None
+            return None if found is None else record_id(self.label, found, "user")
+
+        return await self.cached("me", load)
+
     async def _config(self) -> None:
         """Pipelines with their stages, task types, users and deal custom fields (once)."""
         await self.cached("config", self._load_config)

@@ -290,6 +290,23 @@ class Freshsales(Vendor):
 
     # -- lists ------------------------------------------------------------------------
 
+    async def whoami(self) -> str | None:
+        """The API key's user. Freshsales documents no route saying who that is; its
+        "My Deals" view (``deals/view/<id>``, the filters' default "My Deals") lists the
+        deals the user owns, so their owner is the user (decision: None when that view
+        is missing or empty, My day then shows everyone's tasks and says why)."""
+
+        async def load() -> str | None:
+            views = await self._filters(self.resource(Kind.DEAL))
+            mine = next((v for v in views if str(v.get("name")) == "My Deals"), None)
+            if mine is None:
+                return None
+            page = await self.list_page(Kind.DEAL, Query(view=str(mine["id"]), per_page=1))
+            owners = [r.fields.get("owner") for r in page.records if r.fields.get("owner")]
+            return str(owners[0]) if owners else None
+
+        return await self.cached("me", load)
+
     async def _filters(self, resource: FsResource) -> list[Json]:
         async def load() -> list[Json]:
             path = f"{resource.path}/filters"

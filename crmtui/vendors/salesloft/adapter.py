@@ -198,6 +198,12 @@ class Salesloft(Vendor):
 
     # -- reads --------------------------------------------------------------------------
 
+    async def whoami(self) -> str | None:
+        """The API key's user: ``GET /v2/me`` -> ``{"data": {"id": ...}}``."""
+        me = await self.cached("me", lambda: self._get("me"))
+        found = (me.get("data") or {}).get("id") if isinstance(me, dict) else None
+        return None if found is None else record_id(self.label, found, "user")
+
     def _resource(self, kind: str) -> LoftResource:
         try:
             return RESOURCES[kind]

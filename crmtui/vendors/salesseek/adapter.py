@@ -245,6 +245,13 @@ class SalesSeek(Vendor):
             return []
         return [custom_field_spec(d) for d in await self._custom_defs(resource.path)]
 
+    async def whoami(self) -> str | None:
+        """The signed-in user: the login answer (``POST /login``) is the user."""
+        if not self.me:
+            await self._users()  # any request logs in first
+        found = self.me.get("id")
+        return None if found is None else record_id(self.label, found, "user")
+
     async def _users(self) -> list[dict[str, Any]]:
         async def load() -> list[dict[str, Any]]:
             try:

@@ -1,0 +1,123 @@
+"""My day is mine: on every vendor it lists the signed-in user's overdue and today's
+tasks (each vendor's own "me"), with an owner column, ``a`` for everyone's, one date
+format, and "About" naming the related record (never an id)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable
+
+from crmtui.model import Role
+from crmtui.sandbox.fake import Fake
+from crmtui.ui.screens.home import HomeScreen
+from crmtui.ui.screens.my_day import MyDayScreen
+from tests.helpers.ui import Demo, wait_for
+
+SIZE = (160, 48)
+VENDORS = ["freshsales", "salesseek", "salesloft", "activecampaign"]  # those with tasks
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}( [A-Z+\-0-9]+)?)?")
+ID_LIKE = re.compile(r"\d+|[0-9a-f]{8}-[0-9a-f-]{27}|[0-9a-f]{24}")
+
+
+async def open_my_day(pilot: Pilot, demo: Demo, profile: str) -> MyDayScreen:
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
+    await pilot.press("d")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, MyDayScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, MyDayScreen)
+    await wait_for(pilot, lambda: demo.crm.knows_me(profile) and not screen.refreshing, 30)
+    await wait_for(pilot, lambda: bool(screen.tasks), 30)
+    return screen
+
+
+def cells(screen: MyDayScreen) -> list[list[str]]:
+    """The task rows (not the headings) as text: due, task, about, owner, profile."""
+    table = screen.query_one(DataTable)
+    rows = []
+    for key in table.rows:
+        if key.value in screen.refs:
+            rows.append([str(cell) for cell in table.get_row(key)])
+    return rows
+
+
+def owner_of(demo: Demo, profile: str, record) -> str:
+    info = demo.crm.kind_info(profile, record.kind)
+    return str(record.fields.get(info.role(Role.OWNER)) or "")
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_my_day_shows_my_tasks_and_a_shows_everyones(
+    vendor_demo: Callable[[str], Demo], vendor: str
+) -> None:
+    demo = vendor_demo(vendor)
+    demo.app.clock = lambda: Fake.NOW
+    profile = f"demo-{vendor}"
+    async with demo.app.run_test(size=SIZE) as pilot:
+        screen = await open_my_day(pilot, demo, profile)
+        me = demo.crm.cached_me(profile)
+        assert me is not None, f"{vendor} should say which user the profile signs in as"
+        mine = list(screen.tasks)
+        assert mine and all(owner_of(demo, profile, t.record) == me for t in mine)
+        title = str(screen.query_one("#my-day-title").render())
+        assert "your overdue" in title
+
+        rows = cells(screen)
+        table = screen.query_one(DataTable)
+        labels = [str(c.label) for c in table.columns.values()]
+        assert labels == ["Due", "Task", "About", "Owner", "Profile"]
+        # the owner column names the user, never the id
+        owners = {row[3] for row in rows}
+        assert len(owners) == 1 and owners != {me} and not ID_LIKE.fullmatch(owners.pop())
+        # one date format, whatever the vendor keeps (a time, or a date alone)
+        assert all(DATE.fullmatch(row[0]) for row in rows), [row[0] for row in rows]
+        # About names a record, never an id or the due date
+        abouts = [row[2] for row in rows]
+        assert any(abouts)
+        assert not any(ID_LIKE.fullmatch(a) or DATE.fullmatch(a) for a in abouts if a)
+
+        await pilot.press("a")
+        await wait_for(pilot, lambda: len(screen.tasks) > len(mine))
+        assert "everyone's" in str(screen.query_one("#my-day-title").render())
+        assert any(owner_of(demo, profile, t.record) != me for t in screen.tasks)
+        assert {t.record.id for t in mine} <= {t.record.id for t in screen.tasks}
+        await pilot.press("a")
+        await wait_for(pilot, lambda: len(screen.tasks) == len(mine))
+
+
+async def test_a_vendor_that_cannot_say_who_you_are_shows_everyones_and_says_so(
+    vendor_demo: Callable[[str], Demo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    demo = vendor_demo("freshsales")
+    demo.app.clock = lambda: Fake.NOW
+
+    async def nobody() -> None:
+        return None
+
+    adapter = demo.crm.adapter("demo-freshsales")
+    monkeypatch.setattr(adapter, "whoami", nobody)
+    async with demo.app.run_test(size=SIZE) as pilot:
+        screen = await open_my_day(pilot, demo, "demo-freshsales")
+        owners = {owner_of(demo, "demo-freshsales", t.record) for t in screen.tasks}
+        assert len(owners) > 1  # everyone's
+        facts = str(screen.query_one("#my-day-facts").render())
+        assert "Freshsales does not say which user you are" in facts
+
+
+async def test_salesforceiq_has_no_tasks_and_my_day_says_nothing_of_it(
+    vendor_demo: Callable[[str], Demo],
+) -> None:
+    demo = vendor_demo("salesforceiq")
+    demo.app.clock = lambda: Fake.NOW
+    async with demo.app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HomeScreen))
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MyDayScreen))
+        screen = pilot.app.screen
+        await wait_for(pilot, lambda: demo.crm.knows_me("demo-salesforceiq"), 30)
+        await wait_for(pilot, lambda: not screen.refreshing)
+        assert screen.tasks == []
+        assert "does not say" not in str(screen.query_one("#my-day-facts").render())

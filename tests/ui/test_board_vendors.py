@@ -11,12 +11,13 @@ through the adapter) holds the new value once the outbox is flushed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
-from crmtui.model import KindInfo, Record, Role
+from crmtui.model import FieldType, KindInfo, Record, Role
 from crmtui.ui.screens.board import BoardScreen, LostReasonScreen
 from tests.helpers.ui import Demo, open_kind, open_vendor, wait_for
 
@@ -184,3 +185,35 @@ async def test_the_pipeline_choice_switches_columns(
         shown = board.group_filter
         cards = [r for c in board.columns for r in c.records]
         assert all(str(r.fields.get(pipeline)) == shown for r in cards)
+
+
+# -- what each vendor declares ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("vendor", list(BOARDS))
+async def test_won_and_lost_are_declared_on_fields_the_vendor_takes(
+    wire: Callable[..., Any], vendor: str
+) -> None:
+    """Every board's Won and Lost resolve, in every pipeline, to writable fields and
+    choices the kind offers; a kind without them says why; the lost reason is a writable
+    field of the kind."""
+    adapter = wire(vendor).adapter
+    boards = [info for info in await adapter.kinds() if info.board_field]
+    assert boards, f"{vendor} offers no board"
+    for info in boards:
+        specs = {spec.key: spec for spec in await adapter.fields(info.kind)}
+        stage = specs[info.role(Role.STAGE) or ""]
+        assert stage.writable and stage.type is FieldType.CHOICE
+        groups = {c.group for c in stage.choices}
+        for outcome in ("won", "lost"):
+            values = info.outcome_values.get(outcome, {})
+            for key, value in values.items():
+                assert specs[key].writable and specs[key].choice(value) is not None
+            for group in groups:
+                closing = [c for c in stage.choices if c.group == group and c.outcome == outcome]
+                assert closing or values or info.outcome_note, (info.kind, group, outcome)
+        if info.lost_reason:
+            reason = specs[info.lost_reason]
+            assert reason.writable and reason.choices
+        if vendor == "salesloft":
+            assert not any(c.outcome for c in stage.choices) and info.outcome_note

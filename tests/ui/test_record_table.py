@@ -12,6 +12,7 @@ from textual.app import App, ComposeResult
 
 from benchmarks.data import deals
 from crmtui.model import Record
+from crmtui.ui.widgets import record_table
 from crmtui.ui.widgets.record_table import Column, RecordTable
 from tests.helpers.ui import build_demo, open_kind, wait_for
 
@@ -88,6 +89,28 @@ async def test_page_down_draws_no_row_that_was_prepared_after_the_last_key() -> 
             assert int(table.scroll_offset.y) > top
             # only the row the cursor left is drawn anew (as a plain row)
             assert len(table.drawn) <= 1
+
+
+async def test_a_long_scroll_keeps_drawing_only_the_row_the_cursor_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The formatted rows are bounded (``KEEP_BLOCKS * BLOCK``): past the bound the rows
+    far from the cursor are forgotten, not all of them (then every row of the next
+    screen was drawn inside its paint)."""
+    monkeypatch.setattr(record_table, "KEEP_BLOCKS", 2)  # 256 formatted rows at most
+    app = TableApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.table
+        table.reload()
+        table.focus()
+        await pilot.pause()
+        for _ in range(20):  # 19 rows a page: 380 rows formatted, the bound passed
+            table.drawn.clear()
+            await pilot.press("pagedown")
+            await pilot.pause()
+            assert len(table.drawn) <= 1
+        assert table.cursor >= 19 * 20 - 1
+        assert len(table._texts) <= 2 * record_table.BLOCK + 1
 
 
 async def test_messages_only_when_something_changed() -> None:

@@ -388,15 +388,29 @@ class RecordTable(ScrollView, can_focus=True):
     def _row_text(self, index: int, record: Record, widths: list[int], width: int) -> str:
         """A row's text at these widths (cached: a row is formatted once, not per paint)."""
         key = (width, *widths, *map(id, self.columns))
-        if self._texts_for != key or len(self._texts) > KEEP_BLOCKS * BLOCK:
+        if self._texts_for != key:
             self._texts.clear()
             self._strips.clear()
             self._texts_for = key
+        elif len(self._texts) > KEEP_BLOCKS * BLOCK:
+            self._forget_far_rows()
         text = self._texts.get(index)
         if text is None:
             cells = [c.cell(record) for c in self.columns]
             text = self._texts[index] = fit_width(self._line_text(cells, widths), width)
         return text
+
+    def _forget_far_rows(self) -> None:
+        """Forget the formatted rows farther from the cursor than half of them are.
+
+        Clearing them all (as this did) made the next paint format every row of the
+        screen, once every dozen page-downs: the slowest presses of a long scroll.
+        """
+        by_distance = sorted(self._texts, key=lambda index: abs(index - self.cursor))
+        for index in by_distance[len(by_distance) // 2 :]:
+            del self._texts[index]
+            self._strips.pop((index, False), None)
+            self._strips.pop((index, True), None)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._base_style = self.rich_style  # once per paint, not once per line

@@ -292,6 +292,7 @@ class MyDayScreen(Screen[None]):
             await self.crm.me(profile)  # whose tasks are "mine"; None: the vendor won't say
             self._refill()
             for info in task_kinds(await self.crm.kinds(profile)):
+                await self.crm.fields(profile, info.kind)  # the owners' names
                 for query in refresh_queries(info):
                     await self.crm.refresh(profile, info.kind, query)
             self.fill()

@@ -31,6 +31,10 @@ cache, then prints one JSON line:
   ``cached_read_again_s`` a second one with nothing written since;
   ``cached_preview_read_s``: a ``Crm.cached_preview_async`` read (what the record screen
   reads, in a thread, as it opens: the long value cut by SQLite, with its length).
+  ``service_preview_read_stall_s``, ``service_whole_read_stall_s``,
+  ``service_get_preview_stall_s``: the longest stalls (no app drawing) while the screen's
+  read (``Crm.cached_preview_async``), the whole record's (``Crm.cached_async``, what the
+  screen read before) and the screen's refresh (``Crm.get_preview``) run.
   ``load`` and ``load_after`` are the 1-minute load average before and after the run
   (the machine's other work stalls the loop too: compare runs at a similar load).
 - ``view_all_s``: ``v`` until the whole-value view has drawn its first screen;
@@ -151,6 +155,17 @@ async def service_figures(megabytes: float) -> dict[str, float]:
                 async with Stalls().watch() as getting:
                     await demo.crm.get(ref)
                 figures[name] = round(getting.longest, 3)
+            await pilot.pause(0.5)
+            reads = {  # the record screen's reads, and the whole record's (as it read it)
+                "service_preview_read_stall_s": demo.crm.cached_preview_async,
+                "service_whole_read_stall_s": demo.crm.cached_async,
+                "service_get_preview_stall_s": demo.crm.get_preview,
+            }
+            for name, read in reads.items():
+                demo.crm.store.__dict__.pop("_large_row", None)  # a cold read
+                async with Stalls().watch() as reading:
+                    await read(ref)
+                figures[name] = round(reading.longest, 3)
             await pilot.pause(0.5)
             demo.crm.store.__dict__.pop("_large_row", None)  # a cold read
             started = time.perf_counter()

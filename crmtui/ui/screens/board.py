@@ -614,6 +614,7 @@ class LostReasonScreen(ModalScreen[str | None]):
                 yield OptionList(*options, id="lost-reasons")
             else:
                 yield Input(placeholder=self.spec.label, id="lost-reason-text")
+            yield Static("enter marks it lost · escape leaves it as it is", classes="hint")
 
     def on_mount(self) -> None:
         self.query_one("#lost-reasons, #lost-reason-text").focus()

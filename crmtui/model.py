@@ -343,6 +343,8 @@ class Change(_Model):
     # sent). A later check that finds the old value on a newer version than this knows
     # someone else wrote after our send (it may have landed and been set back).
     sent_on_updated_at: datetime | None = None
+    # For an undo: the id of the sent change this one takes back (its compensating edit).
+    undoes: str | None = None
 
 
 Record.model_rebuild()

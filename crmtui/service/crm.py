@@ -64,6 +64,7 @@ from crmtui.service.events import (
 from crmtui.service.outbox import NOTE_KIND, Outbox, note_target
 from crmtui.service.ports import Ports
 from crmtui.service.sync import PER_PAGE, Sync, SyncResult, choose_kinds
+from crmtui.service.undo import Undo
 from crmtui.store import CacheUnusable, CacheWriteError, RecordPreview, Store
 from crmtui.store.outbox import Discarded
 from crmtui.vendors.base import Profile, Vendor
@@ -170,6 +171,7 @@ class Crm:
         self._me: dict[str, str | None] = {}  # profile -> the signed-in user's id (``me``)
         self._preparing: dict[tuple[str, str], asyncio.Future[int]] = {}
         self._discarded: list[list[Discarded]] = []  # undo of discards, newest last
+        self.undo = Undo(self)  # u and U: withdraw a queued change, take back a sent one
         for profile in profiles:
             state = ProfileState(profile)
             try:

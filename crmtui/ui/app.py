@@ -34,6 +34,8 @@ class CrmApp(App[None]):
         Binding("ctrl+k", "search", "Search all", priority=True, id="search"),
         Binding("ctrl+o", "outbox", "Outbox", id="outbox"),
         Binding("ctrl+l", "request_log", "Requests", show=False, id="request_log"),
+        Binding("u", "undo", "Undo last change", show=False, id="undo"),
+        Binding("U", "undo_list", "Recent changes (undo)", show=False, id="undo_list"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
     ]
 
@@ -204,6 +206,16 @@ class CrmApp(App[None]):
         if not isinstance(self.screen, OutboxScreen):
             self.push_screen(OutboxScreen(self.crm))
 
+    def action_undo(self) -> None:
+        from crmtui.ui.screens.undo import undo_latest
+
+        undo_latest(self)
+
+    def action_undo_list(self) -> None:
+        from crmtui.ui.screens.undo import open_undo_list
+
+        open_undo_list(self)
+
     def action_request_log(self) -> None:
         from crmtui.ui.screens.log import RequestLogScreen
 
@@ -213,7 +225,7 @@ class CrmApp(App[None]):
 
 def binding_ids() -> set[str]:
     """The ids a ``[keys]`` table of config.toml can rebind (every screen's and list's)."""
-    from crmtui.ui.screens import board, home, my_day, outbox, record, vendor
+    from crmtui.ui.screens import board, home, my_day, outbox, record, undo, vendor
     from crmtui.ui.widgets import record_table, vim
 
     owners: list[type[DOMNode]] = [
@@ -225,6 +237,7 @@ def binding_ids() -> set[str]:
         vendor.KindView,
         record.RecordScreen,
         board.BoardScreen,
+        undo.UndoListScreen,
         record_table.RecordTable,
         vim.VimDataTable,
     ]

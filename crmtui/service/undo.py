@@ -1,0 +1,285 @@
+"""Undo: a change still queued is withdrawn; a sent one is taken back by its compensating
+edit, previewed first and sent through the outbox like any edit.
+
+- **Queued** (pending, failed, refused, conflict, uncertain): withdrawn at once, as a
+  discard (``Crm.discard``: the record shows the vendor's value again, and the outbox's
+  "undo a discard" brings it back while the service runs). A change **being sent** cannot
+  be withdrawn: it says so.
+- **Sent** update: the compensating update sets each field back to the value it had
+  before (``Change.base``) and *expects the value that was sent* (its own ``base`` is the
+  sent ``values``). The outbox reads the vendor's record before it writes: a field someone
+  changed since is a conflict shown in the outbox, never overwritten silently.
+- **Sent** create: the new record is deleted, where its kind offers a delete
+  (``KindInfo.deletable``); otherwise the vendor's words say there is no way.
+- A sent note or delete cannot be taken back from here (no vendor lets crmtui restore a
+  deleted record, and notes are not deleted through crmtui): the plan says so.
+- A sent change whose record has edits still queued is not undone until they are sent or
+  withdrawn: the outbox rebases a queued update on each completed one of its record, so
+  the compensating edit would no longer expect the value that was sent.
+- The compensating change names the change it takes back (``Change.undoes``): ``u``
+  walks back through the history (a sent change already taken back, and its undo, are
+  passed over), and the list of recent changes says which were undone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from crmtui.fields import display, same_value
+from crmtui.http import CrmError
+from crmtui.model import Change, ChangeOp, ChangeState, FieldSpec, Record, RecordRef
+from crmtui.service.outbox import NOTE_KIND, note_target
+from crmtui.store import ChangeBusy
+from crmtui.store.outbox import BEING_SENT
+
+if TYPE_CHECKING:
+    from crmtui.service.crm import Crm
+
+UndoAction = Literal["withdraw", "compensate", "refused"]
+RECENT = 200  # changes the list of recent changes shows at most, newest first
+
+
+class CannotUndo(ValueError):
+    """The change cannot be undone (now): the text says why and what to do."""
+
+
+@dataclass(frozen=True)
+class UndoStep:
+    """One field of a compensating update, as the record shows values."""
+
+    key: str
+    label: str
+    now: str  # the value the record has now
+    back: str  # the value the undo sets back
+    sent: str  # the value the change sent (what the undo expects to find)
+    moved: bool  # the record no longer holds the value sent: someone changed it since
+
+
+@dataclass(frozen=True)
+class UndoPlan:
+    """What undoing ``change`` does: ``withdraw`` it (still queued), send ``compensation``
+    (already sent), or nothing (``refused``, ``reason`` says why)."""
+
+    change: Change
+    action: UndoAction
+    title: str  # the record's title
+    what: str  # the change in field labels (``Crm.describe``)
+    steps: tuple[UndoStep, ...] = ()
+    reason: str = ""
+    compensation: Change | None = field(default=None, compare=False)
+
+    @property
+    def lines(self) -> list[str]:
+        """The preview, one line per field: ``Stage: Won → back to Lost``."""
+        if self.action == "withdraw":
+            return [f"Withdraw (never sent): {self.what}"]
+        if self.action == "refused":
+            return [self.reason]
+        if self.compensation is not None and self.compensation.op is ChangeOp.DELETE:
+            return [f"Delete {self.title} (it was created by this change)"]
+        lines = []
+        for step in self.steps:
+            line = f"{step.label}: {step.now} → back to {step.back}"
+            if step.moved:
+                line += f"  (changed since: you sent {step.sent})"
+            lines.append(line)
+        return lines
+
+    @property
+    def moved(self) -> bool:
+        """Someone changed a field since the change was sent: the undo will conflict."""
+        return any(step.moved for step in self.steps)
+
+
+def _target(change: Change) -> RecordRef:
+    """The record a change is about (a note: the record it is written on)."""
+    if change.op is ChangeOp.CREATE and change.ref.kind == NOTE_KIND:
+        return note_target(change)
+    return change.ref
+
+
+class Undo:
+    """Undo in the service (``Crm.undo``): ``u`` and ``U`` in the app, ``Client.undo`` in
+    notebooks."""
+
+    def __init__(self, crm: Crm) -> None:
+        self.crm = crm
+
+    def recent(
+        self, profile: str | None = None, ref: RecordRef | None = None, limit: int = RECENT
+    ) -> list[Change]:
+        """The changes of ``profile`` (every profile by default), or of one record, newest
+        first: queued, being sent, refused, and sent ones (kept a week)."""
+        found = self.crm.store.changes(profile=ref.profile if ref else profile)
+        if ref is not None:
+            found = [c for c in found if _target(c) == ref]
+        return found[::-1][:limit]
+
+    def undone(self, profile: str | None = None) -> dict[str, Change]:
+        """``{id of a change: the change taking it back}`` (undos still in the outbox)."""
+        return {c.undoes: c for c in self.crm.store.changes(profile=profile) if c.undoes}
+
+    def target(self, profile: str | None = None, ref: RecordRef | None = None) -> Change | None:
+        """The change ``u`` undoes: the latest of the record (``ref``) or of ``profile``,
+        passing over sent changes already taken back and their sent undos."""
+        changes = self.recent(profile, ref)
+        taken_back = {c.undoes for c in changes if c.undoes}
+        for change in changes:
+            sent = change.state is ChangeState.DONE
+            if sent and (change.undoes or change.id in taken_back):
+                continue
+            return change
+        return None
+
+    def title_of(self, change: Change) -> str:
+        """The title of the record ``change`` is about, as cached."""
+        target = _target(change)
+        record = self.crm.cached(target)
+        if record is not None and record.title:
+            return record.title
+        info = self.crm.kind_info(target.profile, target.kind)
+        return f"{info.singular if info else target.kind} {target.id}"
+
+    async def plan(self, change_id: str) -> UndoPlan:
+        """What undoing the change would do, for the user to confirm (nothing is queued).
+
+        A sent update is compared with the record as the vendor has it now (as cached when
+        the vendor cannot be reached; the outbox checks again before it writes)."""
+        change = self.crm.store.get_change(change_id)
+        if change is None:
+            raise CannotUndo("this change is no longer in the outbox: nothing to undo")
+        title, what = self.title_of(change), self.crm.describe(change)
+
+        def refused(reason: str) -> UndoPlan:
+            return UndoPlan(change, "refused", title, what, reason=reason)
+
+        if change.state is ChangeState.SENDING:
+            return refused(f"It cannot be withdrawn: {BEING_SENT}.")
+        if change.state is not ChangeState.DONE:
+            return UndoPlan(change, "withdraw", title, what)
+        vendor = self.crm.vendor_label(change.ref.profile)
+        later = self.undone(change.ref.profile).get(change.id)
+        if later is not None:
+            state = "sent" if later.state is ChangeState.DONE else "in the outbox"
+            return refused(f"It is undone already (the undo is {state}).")
+        if change.op is ChangeOp.CREATE and change.ref.kind == NOTE_KIND:
+            return refused(f"A sent note cannot be taken back from crmtui: remove it in {vendor}.")
+        if change.op is ChangeOp.DELETE:
+            return refused(
+                f"A deleted record cannot be brought back from crmtui: restore it in {vendor}"
+                " if it keeps deleted records."
+            )
+        queued = [c for c in self.crm.changes(change.ref.profile) if c.ref == change.ref]
+        if queued:
+            return refused(
+                f"This record has {len(queued)} edit{'s' if len(queued) > 1 else ''} still "
+                "queued: undo once they are sent, or withdraw them first (u)."
+            )
+        if change.op is ChangeOp.CREATE:
+            return self._plan_delete(change, title, what)
+        return await self._plan_update(change, title, what)
+
+    def _plan_delete(self, change: Change, title: str, what: str) -> UndoPlan:
+        ref = change.ref
+        info = self.crm.kind_info(ref.profile, ref.kind)
+        vendor = self.crm.vendor_label(ref.profile)
+        if ref.id.startswith("local:"):
+            reason = f"{vendor} did not say which record it made: remove it in {vendor}."
+            return UndoPlan(change, "refused", title, what, reason=reason)
+        if info is not None and not info.deletable:
+            reason = (
+                f"{vendor} offers no way to delete {info.label.lower()}: remove it in {vendor}."
+            )
+            return UndoPlan(change, "refused", title, what, reason=reason)
+        compensation = Change(ref=ref, op=ChangeOp.DELETE, undoes=change.id)
+        return UndoPlan(change, "compensate", title, what, compensation=compensation)
+
+    async def _plan_update(self, change: Change, title: str, what: str) -> UndoPlan:
+        ref = change.ref
+        record: Record | None
+        try:
+            record = await self.crm.get(ref)
+        except CrmError:
+            record = self.crm.cached(ref)
+        if record is None:
+            reason = "The record is not in the cache and the vendor cannot be reached now."
+            return UndoPlan(change, "refused", title, what, reason=reason)
+        specs: dict[str, FieldSpec] = {
+            s.key: s for s in self.crm.cached_fields(ref.profile, ref.kind)
+        }
+
+        def shown(key: str, value: Any) -> str:
+            return display(specs.get(key), value) or "—"
+
+        steps = []
+        for key, sent in change.values.items():
+            now, back = record.fields.get(key), change.base.get(key)
+            if same_value(now, back) and not same_value(now, sent):
+                continue  # already back (someone set it back): nothing to send for it
+            spec = specs.get(key)
+            steps.append(
+                UndoStep(
+                    key=key,
+                    label=spec.label if spec else key,
+                    now=shown(key, now),
+                    back=shown(key, back),
+                    sent=shown(key, sent),
+                    moved=not same_value(now, sent),
+                )
+            )
+        if not steps:
+            reason = f"{record.title or title} already has the old values back: nothing to undo."
+            return UndoPlan(change, "refused", record.title or title, what, reason=reason)
+        compensation = Change(
+            ref=ref,
+            values={s.key: change.base.get(s.key) for s in steps},
+            base={s.key: change.values[s.key] for s in steps},  # expects what was sent
+            base_updated_at=record.updated_at,
+            undoes=change.id,
+        )
+        return UndoPlan(
+            change,
+            "compensate",
+            record.title or title,
+            what,
+            steps=tuple(steps),
+            compensation=compensation,
+        )
+
+    def apply(self, plan: UndoPlan) -> list[Change]:
+        """Carry out a confirmed plan: withdraw the change, or queue its compensating
+        edit; returns what was withdrawn or queued.
+
+        ``ChangeBusy``: it is being sent now. ``CannotUndo``: the plan says no, or the
+        change moved on since the plan (e.g. it was sent meanwhile: plan again)."""
+        if plan.action == "refused":
+            raise CannotUndo(plan.reason)
+        now = self.crm.store.get_change(plan.change.id)
+        if now is None:
+            raise CannotUndo("this change is no longer in the outbox: nothing to undo")
+        if now.state is ChangeState.SENDING:
+            raise ChangeBusy(BEING_SENT)
+        if plan.action == "withdraw":
+            if now.state is ChangeState.DONE:
+                raise CannotUndo("it was sent meanwhile: undo it again to take it back")
+            return self.crm.discard(now.id)
+        compensation = plan.compensation
+        if compensation is None or now.state is not ChangeState.DONE:
+            raise CannotUndo("the change moved on since the preview: undo it again")
+        if now.id in self.undone(now.ref.profile):
+            raise CannotUndo("it is undone already")
+        if any(c.ref == now.ref for c in self.crm.changes(now.ref.profile)):
+            raise CannotUndo("this record has edits still queued: undo once they are sent")
+        if compensation.op is ChangeOp.DELETE:
+            return [self.crm._enqueue(compensation, what="the undo")]
+        entry = self.crm._queued_entry(compensation)
+        entry = entry.model_copy(update={"summary": f"Undo: {entry.summary}"})
+        return [self.crm._enqueue(compensation, entry=(compensation.ref, entry), what="the undo")]
+
+    async def now(self, change_id: str) -> UndoPlan:
+        """Undo a change at once (no preview to confirm: notebooks); returns the plan
+        carried out. ``CannotUndo`` (why) when it cannot be undone."""
+        plan = await self.plan(change_id)
+        self.apply(plan)
+        return plan

@@ -1,0 +1,216 @@
+"""Undo (issue 17 point 3), on every vendor: ``u`` withdraws a queued edit (the vendor
+never gets it), takes a sent one back after a preview (the vendor holds the old value
+again), and never overwrites a value someone else changed since (a conflict, shown);
+``U`` lists the recent changes and ``enter`` undoes one the same way.
+
+The vendor's value is read from the vendor through its adapter (not the cache); "someone
+else" writes through the vendor's API the same way, behind the app's back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from crmtui.model import Change, ChangeState, RecordRef
+from crmtui.ui.screens.record import FieldItem, RecordScreen
+from crmtui.ui.screens.undo import UndoListScreen, UndoPreview
+from tests.helpers.ui import Demo, highlight, open_field, open_record, type_into, wait_for
+
+SIZE = (130, 40)
+
+# vendor, kind (a prefix), a writable text field of it
+CASES = [
+    ("salesseek", "deal", "name"),
+    ("salesloft", "company", "name"),
+    ("activecampaign", "deal", "name"),
+    ("freshsales", "deal", "name"),
+    ("salesforceiq", "company", "name"),
+]
+IDS = [case[0] for case in CASES]
+
+
+async def vendor_value(demo: Demo, ref: RecordRef, key: str) -> Any:
+    """The field as the vendor holds it now (read from the vendor, not the cache)."""
+    record = await demo.crm.adapter(ref.profile).get(ref.kind, ref.id)
+    return record.fields.get(key)
+
+
+async def someone_else_sets(demo: Demo, ref: RecordRef, key: str, value: str, was: Any) -> None:
+    """A colleague's edit, through the vendor's API, behind the app's back."""
+    change = Change(ref=ref, values={key: value}, base={key: was})
+    await demo.crm.adapter(ref.profile).update(change)
+
+
+def shown(item: FieldItem) -> str:
+    return str(item.query_one(".field-value", Static).render())
+
+
+def notices(pilot: Pilot) -> list[str]:
+    return [n.message for n in pilot.app._notifications]
+
+
+async def edit(pilot: Pilot, screen: RecordScreen, key: str, text: str) -> Change:
+    """Type ``text`` into the field; the change queued for it."""
+    item = await open_field(pilot, key)
+    await type_into(pilot, item, text)
+    await wait_for(pilot, lambda: not item.editing)
+    crm = screen.crm
+    await wait_for(pilot, lambda: crm.undo.target(ref=screen.ref) is not None)
+    change = crm.undo.target(ref=screen.ref)
+    assert change is not None and change.values
+    return change
+
+
+async def sent(pilot: Pilot, demo: Demo, change: Change) -> None:
+    def done() -> bool:
+        now = demo.crm.change(change.id)
+        return now is not None and now.state is ChangeState.DONE
+
+    await wait_for(pilot, done, timeout=20)
+
+
+async def preview(pilot: Pilot) -> UndoPreview:
+    await pilot.press("u")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, UndoPreview))
+    screen = pilot.app.screen
+    assert isinstance(screen, UndoPreview)
+    return screen
+
+
+def label_of(demo: Demo, ref: RecordRef, key: str) -> str:
+    return next(s.label for s in demo.crm.cached_fields(ref.profile, ref.kind) if s.key == key)
+
+
+@pytest.mark.parametrize(("vendor", "kind", "key"), CASES, ids=IDS)
+async def test_u_withdraws_a_queued_edit_the_vendor_never_gets_it(
+    vendor: str, kind: str, key: str, vendor_demo: Callable[[str], Demo]
+) -> None:
+    demo = vendor_demo(vendor)
+    demo.crm.outbox.paused = True  # the edit stays queued (as offline)
+    async with demo.app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, demo, vendor, kind)
+        ref = screen.ref
+        old = await vendor_value(demo, ref, key)
+        change = await edit(pilot, screen, key, "Withdrawn before it went")
+        assert demo.crm.cached(ref).fields[key] == "Withdrawn before it went"  # type: ignore[union-attr]
+
+        await pilot.press("u")
+        await wait_for(pilot, lambda: demo.crm.change(change.id) is None)
+        await wait_for(pilot, lambda: any("Withdrawn" in n for n in notices(pilot)))
+        assert demo.crm.cached(ref).fields[key] == old  # type: ignore[union-attr]
+        item = await highlight(pilot, screen, key)
+        await wait_for(pilot, lambda: shown(item).strip() == str(old))
+
+        demo.crm.outbox.paused = False
+        assert await demo.crm.send_now(ref.profile) == 0  # nothing left to send
+        assert await vendor_value(demo, ref, key) == old
+
+
+@pytest.mark.parametrize(("vendor", "kind", "key"), CASES, ids=IDS)
+async def test_u_after_send_previews_and_sets_the_old_value_back_when_confirmed(
+    vendor: str, kind: str, key: str, vendor_demo: Callable[[str], Demo]
+) -> None:
+    demo = vendor_demo(vendor)
+    async with demo.app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, demo, vendor, kind)
+        ref = screen.ref
+        old = await vendor_value(demo, ref, key)
+        change = await edit(pilot, screen, key, "Sent then undone")
+        await sent(pilot, demo, change)
+        assert await vendor_value(demo, ref, key) == "Sent then undone"
+
+        dialog = await preview(pilot)
+        text = str(dialog.query_one("#undo-lines", Static).render())
+        label = label_of(demo, ref, key)
+        assert f"{label}: Sent then undone → back to {old}" in text
+        assert not dialog.query("#undo-warning")
+        assert await vendor_value(demo, ref, key) == "Sent then undone"  # nothing sent yet
+
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not demo.crm.changes(ref.profile), timeout=20)
+        assert await vendor_value(demo, ref, key) == old
+        assert demo.crm.cached(ref).fields[key] == old  # type: ignore[union-attr]
+        item = await highlight(pilot, screen, key)
+        await wait_for(pilot, lambda: shown(item).strip() == str(old))
+
+        # u again walks back: the edit and its undo are passed over, nothing else to undo
+        pilot.app.clear_notifications()
+        await pilot.press("u")
+        await wait_for(pilot, lambda: any("Nothing to undo" in n for n in notices(pilot)))
+
+
+@pytest.mark.parametrize(("vendor", "kind", "key"), CASES, ids=IDS)
+async def test_undo_is_a_conflict_when_someone_changed_the_value_since(
+    vendor: str, kind: str, key: str, vendor_demo: Callable[[str], Demo]
+) -> None:
+    demo = vendor_demo(vendor)
+    async with demo.app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, demo, vendor, kind)
+        ref = screen.ref
+        change = await edit(pilot, screen, key, "Mine, sent")
+        await sent(pilot, demo, change)
+        await someone_else_sets(demo, ref, key, "A colleague's name", "Mine, sent")
+
+        dialog = await preview(pilot)
+        assert dialog.query("#undo-warning")  # said before anything is sent
+        await pilot.press("y")
+
+        def conflicted() -> bool:
+            undo = [c for c in demo.crm.changes(ref.profile) if c.undoes == change.id]
+            return bool(undo) and undo[0].state is ChangeState.CONFLICT
+
+        await wait_for(pilot, conflicted, timeout=20)
+        assert await vendor_value(demo, ref, key) == "A colleague's name"  # not overwritten
+        assert any("changed on the server" in n for n in notices(pilot))
+
+
+@pytest.mark.parametrize(("vendor", "kind", "key"), CASES, ids=IDS)
+async def test_U_lists_the_change_in_field_labels_and_enter_undoes_it(
+    vendor: str, kind: str, key: str, vendor_demo: Callable[[str], Demo]
+) -> None:
+    demo = vendor_demo(vendor)
+    async with demo.app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, demo, vendor, kind)
+        ref = screen.ref
+        old = await vendor_value(demo, ref, key)
+        change = await edit(pilot, screen, key, "Listed change")
+        await sent(pilot, demo, change)
+
+        await pilot.press("U")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UndoListScreen))
+        table = pilot.app.screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count > 0)
+        first = [str(cell) for cell in table.get_row_at(0)]
+        assert first[1] == "sent"
+        assert f"{label_of(demo, ref, key)}: " in first[3] and "Listed change" in first[3]
+
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UndoPreview))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not demo.crm.changes(ref.profile), timeout=20)
+        assert await vendor_value(demo, ref, key) == old
+        await wait_for(pilot, lambda: "undone" in str(table.get_row_at(1)[1]))
+
+
+async def test_a_change_being_sent_cannot_be_withdrawn_and_says_so(
+    vendor_demo: Callable[[str], Demo],
+) -> None:
+    demo = vendor_demo("freshsales")
+    demo.crm.outbox.paused = True
+    async with demo.app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, demo, "freshsales", "deal")
+        change = await edit(pilot, screen, "name", "In flight")
+        # another process of another host is sending it right now
+        claimed = demo.crm.store.claim(change.id, "elsewhere:1:x", timedelta(minutes=5))
+        assert claimed is not None
+        await pilot.press("u")
+        await wait_for(pilot, lambda: any("being sent" in n for n in notices(pilot)))
+        now = demo.crm.change(change.id)
+        assert now is not None and now.state is ChangeState.SENDING  # still there, untouched
+        assert isinstance(pilot.app.screen, RecordScreen)  # no crash, no dialog

@@ -345,7 +345,7 @@ class RecordTable(ScrollView, can_focus=True):
                 if block * BLOCK < top + self.page_rows and (block + 1) * BLOCK > top:
                     self.refresh()  # rows of the screen arrived
                     self._highlight(self.cursor)
-            self._warm(self.cursor)
+            self.call_after_refresh(self._warm, self.cursor)  # not before this paint
         finally:
             if epoch == self._epoch:
                 self._loading.difference_update(blocks)

@@ -70,6 +70,7 @@ from crmtui.notebook_html import (
     timeline_html,
 )
 from crmtui.service import CacheUnusable, Crm, open_crm
+from crmtui.service.undo import UndoPlan
 
 __all__ = [
     "CacheUnusable",
@@ -500,6 +501,17 @@ class Client:
 
     def discard(self, change: Change | str) -> None:
         self.service.discard(change if isinstance(change, str) else change.id)
+
+    async def undo(self, change: Change | str, *, preview: bool = False) -> UndoPlan:
+        """Undo a change: one still queued is withdrawn; a sent one is taken back by its
+        compensating edit (old values back; a created record deleted where the vendor
+        allows), queued in the outbox, which sends it only if the vendor still has what
+        was sent (else a conflict, nothing overwritten). ``preview``: only say what it
+        would do (``plan.lines``). Returns the plan; ``CannotUndo`` says why not."""
+        plan = await self.service.undo.plan(change if isinstance(change, str) else change.id)
+        if not preview:
+            self.service.undo.apply(plan)
+        return plan
 
     def retry(self, change: Change | str) -> None:
         """Send a change again now; for an ``uncertain`` one: "send again" (you checked that

@@ -9,18 +9,30 @@ else" writes through the vendor's API the same way, behind the app's back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
+from crmtui.api import Client, open_demo
+from crmtui.http import Http
 from crmtui.model import Change, ChangeState, RecordRef
+from crmtui.service.undo import CannotUndo
 from crmtui.ui.screens.record import FieldItem, RecordScreen
 from crmtui.ui.screens.undo import UndoListScreen, UndoPreview
-from tests.helpers.ui import Demo, highlight, open_field, open_record, type_into, wait_for
+from tests.helpers.ui import (
+    Demo,
+    highlight,
+    no_sleep,
+    open_field,
+    open_record,
+    type_into,
+    wait_for,
+)
 
 SIZE = (130, 40)
 
@@ -214,3 +226,55 @@ async def test_a_change_being_sent_cannot_be_withdrawn_and_says_so(
         now = demo.crm.change(change.id)
         assert now is not None and now.state is ChangeState.SENDING  # still there, untouched
         assert isinstance(pilot.app.screen, RecordScreen)  # no crash, no dialog
+
+
+# -- the notebook API (Client.undo) and what cannot be undone ---------------------------------
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[Client]:
+    crm = await open_demo(
+        "freshsales", store_path=tmp_path / "cache.sqlite3", http=Http(sleep=no_sleep)
+    )
+    yield crm
+    await crm.close()
+
+
+async def test_client_undo_takes_back_a_sent_edit(client: Client) -> None:
+    deal = (await client.records("deal", limit=1))[0]
+    old = deal.fields["name"]
+    change = await client.edit(deal, name="Renamed in a notebook")
+    assert change is not None
+    await client.sync_outbox()
+    plan = await client.undo(change, preview=True)
+    assert plan.lines == [f"Name: Renamed in a notebook → back to {old}"]
+    assert not client.outbox  # a preview queues nothing
+    await client.undo(change)
+    assert not (await client.sync_outbox())
+    vendor = client.service.adapter(client.profile)
+    assert (await vendor.get("deal", deal.id)).fields["name"] == old
+    with pytest.raises(CannotUndo, match="undone already"):
+        await client.undo(change)
+
+
+async def test_undo_of_a_sent_create_deletes_the_record_it_made(client: Client) -> None:
+    change = await client.create("company", name="Made by mistake")
+    await client.sync_outbox()
+    made = client.service.change(change.id)
+    assert made is not None and not made.ref.id.startswith("local:")
+    plan = await client.undo(change, preview=True)
+    assert plan.lines == ["Delete Made by mistake (it was created by this change)"]
+    await client.undo(change)
+    assert not (await client.sync_outbox())
+    assert await client.service.adapter(client.profile).is_deleted(made.ref)
+
+
+async def test_a_sent_note_cannot_be_taken_back_and_says_where_to_remove_it(
+    client: Client,
+) -> None:
+    deal = (await client.records("deal", limit=1))[0]
+    note = await client.add_note(deal, "Called, left a message")
+    await client.sync_outbox()
+    with pytest.raises(CannotUndo, match="remove it in Freshsales"):
+        await client.undo(note)
+    assert not client.outbox

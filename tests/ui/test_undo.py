@@ -278,3 +278,41 @@ async def test_a_sent_note_cannot_be_taken_back_and_says_where_to_remove_it(
     with pytest.raises(CannotUndo, match="remove it in Freshsales"):
         await client.undo(note)
     assert not client.outbox
+
+
+async def test_u_off_a_record_undoes_the_latest_change_and_never_stacks_dialogs(
+    vendor_demo: Callable[[str], Demo],
+) -> None:
+    demo = vendor_demo("freshsales")
+    async with demo.app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, demo, "freshsales", "deal")
+        ref = screen.ref
+        old = await vendor_value(demo, ref, "name")
+        change = await edit(pilot, screen, "name", "Undone from the list")
+        await sent(pilot, demo, change)
+        await pilot.press("escape")  # back to the home screen: every profile
+        await wait_for(pilot, lambda: not isinstance(pilot.app.screen, RecordScreen))
+        dialog = await preview(pilot)
+        assert dialog.plan.change.id == change.id
+        await pilot.press("u")  # u over the dialog does not stack another one
+        await pilot.pause()
+        assert pilot.app.screen is dialog
+        await pilot.press("n")  # kept: nothing queued
+        await wait_for(pilot, lambda: not isinstance(pilot.app.screen, UndoPreview))
+        assert not demo.crm.changes(ref.profile)
+        assert await vendor_value(demo, ref, "name") == "Undone from the list"
+        await preview(pilot)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not demo.crm.changes(ref.profile), timeout=20)
+        assert await vendor_value(demo, ref, "name") == old
+
+
+async def test_undo_withdraws_a_queued_create_and_its_record_goes(client: Client) -> None:
+    client.service.outbox.paused = True
+    change = await client.create("company", name="Never sent")
+    assert client.service.cached(change.ref) is not None  # shown at once, queued
+    plan = await client.undo(change)
+    assert plan.action == "withdraw"
+    assert not client.outbox and client.service.cached(change.ref) is None
+    client.service.outbox.paused = False
+    assert not (await client.sync_outbox()).sent

@@ -147,7 +147,10 @@ def carry_out(app: CrmApp, plan: UndoPlan) -> None:
 
 
 def undo_latest(app: CrmApp) -> None:
-    """``u``: undo the latest change of the screen's record or profile."""
+    """``u``: undo the latest change of the screen's record or profile (not over a
+    dialog: the preview, help, a prompt)."""
+    if isinstance(app.screen, ModalScreen):
+        return
     profile, ref = scope(app.screen)
     change = app.crm.undo.target(profile, ref)
     if change is None:
@@ -236,7 +239,7 @@ class UndoListScreen(Screen[None]):
 
 def open_undo_list(app: CrmApp) -> None:
     """``U``: the list of recent changes of the screen's profile."""
-    if isinstance(app.screen, UndoListScreen):
+    if isinstance(app.screen, UndoListScreen | ModalScreen):
         return
     profile, _ = scope(app.screen)
     app.push_screen(UndoListScreen(app.crm, profile))

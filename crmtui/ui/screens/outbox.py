@@ -235,9 +235,11 @@ class OutboxScreen(Screen[None]):
         self.fill()
 
     def action_undo_discard(self) -> None:
+        """``u`` here: bring back the last discarded change; with none discarded in this
+        run, the app's ``u`` (undo the latest change)."""
         back = self.crm.undo_discard()
         if not back:
-            self.notify("Nothing to bring back: no change was discarded since crmtui started.")
+            cast("CrmApp", self.app).action_undo()
             return
         first = back[0]
         self.notify(

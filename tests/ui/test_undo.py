@@ -22,6 +22,7 @@ from crmtui.api import Client, open_demo
 from crmtui.http import Http
 from crmtui.model import Change, ChangeState, RecordRef
 from crmtui.service.undo import CannotUndo
+from crmtui.ui.screens.help import HelpScreen
 from crmtui.ui.screens.record import FieldItem, RecordScreen
 from crmtui.ui.screens.undo import UndoListScreen, UndoPreview
 from tests.helpers.ui import (
@@ -316,3 +317,22 @@ async def test_undo_withdraws_a_queued_create_and_its_record_goes(client: Client
     assert not client.outbox and client.service.cached(change.ref) is None
     client.service.outbox.paused = False
     assert not (await client.sync_outbox()).sent
+
+
+async def test_help_names_u_and_U(vendor_demo: Callable[[str], Demo]) -> None:
+    demo = vendor_demo("freshsales")
+    async with demo.app.run_test(size=SIZE) as pilot:
+        await open_record(pilot, demo, "freshsales", "deal")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        help_screen = pilot.app.screen
+        await wait_for(
+            pilot,
+            lambda: help_screen.query(DataTable) and help_screen.query_one(DataTable).row_count > 1,
+        )
+        table = help_screen.query_one(DataTable)
+        rows = {
+            str(table.get_row_at(n)[0]): str(table.get_row_at(n)[1]) for n in range(table.row_count)
+        }
+        assert rows.get("u") == "Undo last change"
+        assert rows.get("U") == "Recent changes (undo)"

@@ -156,7 +156,13 @@ def _idf(conn: sqlite3.Connection, match: str, nrow: int) -> float:
 
 
 def _nocase(text: str) -> str:
-    return text.translate(_NOCASE)
+    """``text`` as SQLite's NOCASE compares it (ASCII letters folded, nothing else)."""
+    return text.lower() if text.isascii() else text.translate(_NOCASE)
+
+
+def _size(blob: bytes) -> int:
+    """A row's size in tokens: the sum of its docsize varints."""
+    return sum(blob) if max(blob, default=0) < 0x80 else sum(varints(blob))
 
 
 def _ranked(
@@ -203,7 +209,7 @@ def _ranked(
         texts: list[str | None] = list(rows.titles(title, subtitle, titles_whole))
         if not title_only:
             texts.append(rows.stored_search_text(fields, whole=whole))
-        length = float(sum(varints(bytes(size))))
+        length = float(_size(bytes(size)))
         score = 0.0
         for one, idf in zip(found, idfs, strict=True):
             freq = 0.0

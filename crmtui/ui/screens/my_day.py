@@ -210,17 +210,19 @@ class MyDayScreen(Screen[None]):
         now = self.now()
         self.tasks, self.unknown_me = [], []
         kinds: dict[tuple[str, str], KindInfo] = {}
+        known = False  # some profile's tasks are the user's own
         for profile in self.crm.profile_names:
             me = self.crm.cached_me(profile)
             infos = task_kinds(self.crm.cached_kinds(profile))
-            if me is None and self.crm.knows_me(profile) and infos:
+            if me is None and infos and not self.everyone:  # shown: everyone's of it
                 self.unknown_me.append(profile)
+            known = known or (me is not None and bool(infos))
             for info in infos:
                 kinds[profile, info.kind] = info
                 found = cached_tasks(self.crm, profile, info, now)
                 self.tasks += found if self.everyone else mine(found, info, me)
         owners = {key: self._owner_spec(*key, info) for key, info in kinds.items()}
-        which = "everyone's" if self.everyone else "your"
+        which = "everyone's" if self.everyone or not known else "your"
         title = f"My day — {which} overdue and today's tasks, every profile"
         self.query_one("#my-day-title", Static).update(title)
         table = self.query_one(DataTable)
@@ -270,7 +272,12 @@ class MyDayScreen(Screen[None]):
         parts += [f"⚠ {name}: {text}" for name, text in sorted(self.problems.items())]
         for profile in self.unknown_me:
             vendor = self.crm.vendor_label(profile)
-            parts.append(f"{profile}: everyone's ({vendor} does not say which user you are)")
+            why = (
+                f"{vendor} does not say which user you are"
+                if self.crm.knows_me(profile)
+                else f"until {vendor} says which user you are"  # not asked yet, or offline
+            )
+            parts.append(f"{profile}: everyone's tasks ({why})")
         parts.append("a shows yours only" if self.everyone else "a shows everyone's")
         parts.append("enter opens · r refreshes")
         self.query_one("#my-day-facts", Static).update(inert(" · ".join(parts)))

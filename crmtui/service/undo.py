@@ -66,12 +66,14 @@ class UndoPlan:
     title: str  # the record's title
     what: str  # the change in field labels (``Crm.describe``)
     steps: tuple[UndoStep, ...] = ()
-    reason: str = ""
+    reason: str = ""  # refused: why; withdraw: a caution (it may have arrived)
     compensation: Change | None = field(default=None, compare=False)
 
     @property
     def lines(self) -> list[str]:
         """The preview, one line per field: ``Stage: Won → back to Lost``."""
+        if self.action == "withdraw" and self.reason:
+            return [f"Withdraw: {self.what}", self.reason]
         if self.action == "withdraw":
             return [f"Withdraw (never sent): {self.what}"]
         if self.action == "refused":
@@ -156,9 +158,14 @@ class Undo:
 
         if change.state is ChangeState.SENDING:
             return refused(f"It cannot be withdrawn: {BEING_SENT}.")
-        if change.state is not ChangeState.DONE:
-            return UndoPlan(change, "withdraw", title, what)
         vendor = self.crm.vendor_label(change.ref.profile)
+        if change.state is not ChangeState.DONE:
+            caution = ""  # a lost reply: withdrawing it here does not take it back there
+            if change.state is ChangeState.UNCERTAIN or self.crm.store.maybe_sent(change.id):
+                caution = (
+                    f"It may have reached {vendor} already (its reply never came): check there."
+                )
+            return UndoPlan(change, "withdraw", title, what, reason=caution)
         later = self.undone(change.ref.profile).get(change.id)
         if later is not None:
             state = "sent" if later.state is ChangeState.DONE else "in the outbox"

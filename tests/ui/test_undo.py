@@ -336,3 +336,23 @@ async def test_help_names_u_and_U(vendor_demo: Callable[[str], Demo]) -> None:
         }
         assert rows.get("u") == "Undo last change"
         assert rows.get("U") == "Recent changes (undo)"
+
+
+async def test_withdrawing_an_edit_whose_reply_never_came_says_it_may_have_arrived(
+    client: Client,
+) -> None:
+    client.service.outbox.paused = True
+    deal = (await client.records("deal", limit=1))[0]
+    change = await client.edit(deal, name="Reply lost")
+    assert change is not None
+    store = client.service.store
+    claimed = store.claim(change.id, "gone:1:x", timedelta(minutes=5))
+    assert claimed is not None  # sent, and its reply never came: pending, maybe sent
+    store.set_state(change.id, ChangeState.FAILED, owner="gone:1:x", maybe_sent=True)
+    plan = await client.undo(change)
+    assert plan.action == "withdraw"
+    assert (
+        plan.lines[1]
+        == "It may have reached Freshsales already (its reply never came): check there."
+    )
+    assert not client.outbox

@@ -137,9 +137,11 @@ def carry_out(app: CrmApp, plan: UndoPlan) -> None:
         app.notify(f"Nothing undone ({plan.title}): {exc}", severity="warning")
         return
     if plan.action == "withdraw":
+        caution = f" {plan.reason}" if plan.reason else ""
         app.notify(
-            f"Withdrawn, never sent — {plan.title}: {plan.what}. "
-            "In the outbox (ctrl+o), u brings it back.",
+            f"Withdrawn{'' if caution else ', never sent'} — {plan.title}: {plan.what}."
+            f"{caution} In the outbox (ctrl+o), u brings it back.",
+            severity="warning" if plan.reason else "information",
             timeout=6,
         )
     else:

@@ -217,3 +217,26 @@ async def test_won_and_lost_are_declared_on_fields_the_vendor_takes(
             assert reason.writable and reason.choices
         if vendor == "salesloft":
             assert not any(c.outcome for c in stage.choices) and info.outcome_note
+
+
+async def test_p_goes_to_the_next_salesforceiq_pipeline_list(
+    vendor_demo: Callable[[str], Demo],
+) -> None:
+    """SalesforceIQ keeps each pipeline as a list of its own: p shows the next list's
+    board (its own statuses as columns)."""
+    demo = vendor_demo("salesforceiq")
+    async with demo.app.run_test(size=SIZE) as pilot:
+        board = await open_board(pilot, demo, "salesforceiq")
+        lists = [i for i in demo.crm.cached_kinds("demo-salesforceiq") if i.board_field]
+        assert len(lists) > 1
+        await pilot.press("p")
+        await wait_for(
+            pilot,
+            lambda: isinstance(pilot.app.screen, BoardScreen) and pilot.app.screen is not board,
+        )
+        other = pilot.app.screen
+        assert other.info.kind == lists[(lists.index(board.info) + 1) % len(lists)].kind
+        await wait_for(pilot, lambda: not other.refreshing and other.columns)
+        assert other.info.label in str(other.query_one("#board-title").render())
+        await pilot.press("escape")  # back to the list, not to the first board
+        await wait_for(pilot, lambda: not isinstance(pilot.app.screen, BoardScreen))

@@ -7,7 +7,8 @@ once (one window read per board) and the vendor is paged through in the backgrou
 
 Keys: ←/→ (h/l) columns, ↑/↓ (k/j) cards, shift+→/shift+← (or > / <) move the card to the
 next/previous column through the outbox, w marks it won and x lost (asking the lost reason
-where the kind declares one), enter opens it, p/P cycle the boards, a shows all cards or
+where the kind declares one), enter opens it, p/P cycle the boards (the kind's pipelines;
+for a kind of one pipeline, the profile's other kinds with a board), a shows all cards or
 only open ones, r refreshes from the vendor.
 
 Won and lost are what the kind declares: the stage of the board whose ``Choice.outcome``
@@ -491,12 +492,23 @@ class BoardScreen(Screen[None]):
 
     async def action_board(self, delta: int) -> None:
         if len(self.groups) < 2:
+            self._other_board(delta)
             return
         self.group = (self.group + delta) % len(self.groups)
         self.column = self.card = 0
         self.selected_id = None
         await self.build()
         self.load()
+
+    def _other_board(self, delta: int) -> None:
+        """A kind of one pipeline: p shows the profile's next kind with a board (a vendor
+        keeping each pipeline as a kind of its own: SalesforceIQ's lists)."""
+        boards = [info for info in self.crm.cached_kinds(self.profile) if info.board_field]
+        kinds = [info.kind for info in boards]
+        if len(boards) < 2 or self.info.kind not in kinds:
+            return
+        other = boards[(kinds.index(self.info.kind) + delta) % len(boards)]
+        self.app.switch_screen(BoardScreen(self.crm, self.profile, other))
 
     def action_all(self) -> None:
         if not self.can_filter_open:

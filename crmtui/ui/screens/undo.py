@@ -166,6 +166,10 @@ class UndoListScreen(Screen[None]):
     """``U``: the recent changes of a profile (or of every profile), newest first, with
     their state and what each did in field and choice labels; enter undoes one."""
 
+    DEFAULT_CSS = """
+    UndoListScreen #undo-list { height: 1fr; }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="undo_list_back"),
         Binding("enter", "undo_selected", "Undo", id="undo_selected"),

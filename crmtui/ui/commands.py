@@ -10,6 +10,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from crmtui.text import inert, markup_literal
 from crmtui.ui.open_copy import RecordLinks
+from crmtui.ui.screens.create import create_commands
 
 if TYPE_CHECKING:
     from crmtui.ui.app import CrmApp
@@ -26,6 +27,7 @@ class CrmCommands(Provider):
             ("My day", "Overdue and today's tasks of every profile", app.action_my_day),
         ]
         actions += self._record_actions()
+        actions += create_commands(app, app.crm, self.screen)  # "New task"... on a profile
         for theme in app.theme_files:
             current = " (current)" if theme.name == app.theme else ""
             actions.append(

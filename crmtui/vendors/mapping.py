@@ -447,6 +447,8 @@ class Field:
     ``role``: what the field means to the app (``KindInfo.roles``, see ``Resource.roles``).
     ``offered``: False for a value that is read (and, when writable, sent: a create's link
     to another record) but not offered among the kind's specs.
+    ``on_create``: not ``writable``, but the vendor takes it in a create (a task's record,
+    a deal's contact): ``FieldSpec.on_create``, offered in the create form only.
     ``min``/``max``: the bounds of a number the vendor takes (``FieldSpec.min``/``max``).
     """
 
@@ -466,6 +468,7 @@ class Field:
     omit_empty: bool = False
     role: Role | None = None
     offered: bool = True
+    on_create: bool = False
     min: float | None = None
     max: float | None = None
     write_path: str = ""
@@ -508,8 +511,10 @@ class Field:
             label=label or self.label,
             type=self.type,
             writable=self.writable,
-            required=(self.required if required is None else required) and self.writable,
+            required=(self.required if required is None else required)
+            and (self.writable or self.on_create),
             clearable=self.clearable,
+            on_create=self.on_create and not self.writable,
             choices=list(self.options if choices is None else choices),
             decimals=self.decimals,
             max_length=self.max_length,

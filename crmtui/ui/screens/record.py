@@ -37,6 +37,7 @@ from crmtui.service import (
 from crmtui.text import clean, inert, more_marker, preview
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.open_copy import COPY_LIMIT, LINK_BINDINGS, RecordLinks
+from crmtui.ui.screens.create import choose_kind
 from crmtui.ui.themes import record_tone, tone_badge
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.status import StatusBar
@@ -302,6 +303,7 @@ class RecordScreen(RecordLinks, Screen[None]):
         Binding("enter", "enter", "Edit field", show=False, priority=True),
         Binding("n", "note", "Add note", priority=True),
         Binding("f", "filter", "Filter timeline"),
+        Binding("c", "create", "New…", show=False),  # a task, deal... (this record prefilled)
         Binding("r", "reload", "Refresh"),
         Binding("v", "view_field", "View whole field", show=False),  # the cut value says so
         Binding("tab", "app.focus_next", "Next pane", show=False),
@@ -625,6 +627,14 @@ class RecordScreen(RecordLinks, Screen[None]):
             return
         # read off the loop: the timeline may hold a 20 MB note
         self.timeline.show(await self.crm.cached_timeline_async(self.ref))
+
+    def action_create(self) -> None:
+        choose_kind(self.app, self.crm, self.ref.profile, self.ref)
+
+    def create_context(self) -> tuple[str, RecordRef | None]:
+        """`c` and the palette's "New …" create in this record's profile, with this record
+        prefilled where a field refers to its kind (``CreatesRecords``)."""
+        return self.ref.profile, self.ref
 
     def action_filter(self) -> None:
         family = self.timeline.cycle_family()

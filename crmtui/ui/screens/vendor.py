@@ -28,6 +28,7 @@ from crmtui.service import CacheWriteError, Crm, ListChanged
 from crmtui.text import clean, inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.open_copy import LINK_BINDINGS, RecordLinks
+from crmtui.ui.screens.create import start_create
 from crmtui.ui.screens.filters import FilterScreen, describe, filter_specs
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.record_table import Column, RecordTable
@@ -70,6 +71,7 @@ class KindView(RecordLinks, Vertical):
         Binding("r", "refresh", "Refresh"),
         Binding("F", "filter", "Filter"),
         Binding("b", "board", "Board"),
+        Binding("c", "create", "New", show=False),  # a record of this tab's kind
         *LINK_BINDINGS,  # the row's record: o opens it in the web app, y its name, Y its link
     ]
 
@@ -379,6 +381,9 @@ class KindView(RecordLinks, Vertical):
         if self.info.board_field:
             self.app.push_screen(BoardScreen(self.crm, self.profile, self.info))
 
+    def action_create(self) -> None:
+        start_create(self.app, self.crm, self.profile, self.info)
+
     def action_filter(self) -> None:
         specs = filter_specs(self.info, self.crm.cached_fields(self.profile, self.info.kind))
 
@@ -457,6 +462,10 @@ class VendorScreen(Screen[None]):
         if not panes or tabs.active not in panes:
             return
         tabs.active = panes[(panes.index(tabs.active) + delta) % len(panes)]
+
+    def create_context(self) -> tuple[str, RecordRef | None]:
+        """`c` and the palette's "New …" create in this profile (``CreatesRecords``)."""
+        return self.profile, None
 
     def on_crm_event(self, message: CrmEvent) -> None:
         for view in self.query(KindView):

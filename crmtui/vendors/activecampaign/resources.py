@@ -338,7 +338,16 @@ RESOURCES = by_kind(
             ),
             ForecastDate(key="expected_close", label="Forecasted close date", type=FieldType.DATE),
             _f("description", "description", "Description", codec=OR_EMPTY),
-            _read("contact", "contact", "Primary contact", codec=REF, refers_to=Kind.CONTACT),
+            # taken in a create only (``_new_deal_body``): the deal's contact
+            _read(
+                "contact",
+                "contact",
+                "Primary contact",
+                codec=REF,
+                refers_to=Kind.CONTACT,
+                on_create=True,
+                required=True,  # "The deal contact was not provided" (422) without it
+            ),
             _read("company", "account", "Account", codec=REF),
             _read("next_task_due", "nextdate", "Next task due", DATETIME, codec=NEXT),
             _read("win_probability", "winProbability", "Win probability", NUMBER),
@@ -374,8 +383,9 @@ RESOURCES = by_kind(
                 choices="users",
                 role=Role.OWNER,
             ),
-            _derived("deal", "Deal", _task_deal, refers_to=Kind.DEAL),
-            _derived("contact", "Contact", _task_contact, refers_to=Kind.CONTACT),
+            # taken in a create only, as relid/ownerType (``_new_task_body``)
+            _derived("deal", "Deal", _task_deal, refers_to=Kind.DEAL, on_create=True),
+            _derived("contact", "Contact", _task_contact, refers_to=Kind.CONTACT, on_create=True),
             _read("completed_at", "donedate", "Done at", DATETIME, codec=NEXT),
         ),
     ),

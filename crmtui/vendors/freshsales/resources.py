@@ -11,7 +11,7 @@ A contact's ``company`` (its primary sales account) is read-only here: the doc d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crmtui.model import Choice, FieldType, Kind, Role
@@ -346,7 +346,8 @@ RESOURCES = by_kind(
             _f("body", "Description", T, "description"),
             _f("due_at", "Due", FieldType.DATETIME, "due_date", required=True, role=Role.DUE),
             _f("done", "Done", FieldType.BOOL, "status", codec=Bool01(), role=Role.DONE),
-            _OWNER,
+            # "owner_id*": the doc marks it required in a task's create
+            replace(_OWNER, required=True),
             _f("outcome", "Outcome", C, "outcome_id", choices=OUTCOMES),
             Target(key="contact", label="Contact", refers_to=Kind.CONTACT),
             Target(key="lead", label="Lead", refers_to=Kind.LEAD),

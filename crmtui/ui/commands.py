@@ -25,6 +25,12 @@ class CrmCommands(Provider):
             ("Request log", "Recent requests with status and timing", app.action_request_log),
             ("Help", "Key bindings of this screen", app.action_help),
             ("My day", "Overdue and today's tasks of every profile", app.action_my_day),
+            (
+                "Undo last change",
+                "u: withdraw it if still queued, or take it back (previewed) if sent",
+                app.action_undo,
+            ),
+            ("Recent changes (undo)", "U: recent changes and what each did", app.action_undo_list),
         ]
         actions += self._record_actions()
         actions += create_commands(app, app.crm, self.screen)  # "New task"... on a profile

@@ -31,6 +31,7 @@ from tests.helpers.ui import (
     no_sleep,
     open_field,
     open_record,
+    run_command,
     type_into,
     wait_for,
 )
@@ -356,3 +357,15 @@ async def test_withdrawing_an_edit_whose_reply_never_came_says_it_may_have_arriv
         == "It may have reached Freshsales already (its reply never came): check there."
     )
     assert not client.outbox
+
+
+async def test_the_palette_offers_undo_and_the_recent_changes(
+    vendor_demo: Callable[[str], Demo],
+) -> None:
+    demo = vendor_demo("freshsales")
+    async with demo.app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: pilot.app.screen_stack)
+        await run_command(pilot, "Undo last change")
+        await wait_for(pilot, lambda: any("Nothing to undo" in n for n in notices(pilot)))
+        await run_command(pilot, "Recent changes")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UndoListScreen))

@@ -4,7 +4,8 @@ edit, previewed first and sent through the outbox like any edit.
 - **Queued** (pending, failed, refused, conflict, uncertain): withdrawn at once, as a
   discard (``Crm.discard``: the record shows the vendor's value again, and the outbox's
   "undo a discard" brings it back while the service runs). A change **being sent** cannot
-  be withdrawn: it says so.
+  be withdrawn: it says so. One that may have reached the vendor already (its reply never
+  came, or uncertain) is withdrawn with that caution: withdrawing does not reach the vendor.
 - **Sent** update: the compensating update sets each field back to the value it had
   before (``Change.base``) and *expects the value that was sent* (its own ``base`` is the
   sent ``values``). The outbox reads the vendor's record before it writes: a field someone
@@ -283,10 +284,3 @@ class Undo:
         entry = self.crm._queued_entry(compensation)
         entry = entry.model_copy(update={"summary": f"Undo: {entry.summary}"})
         return [self.crm._enqueue(compensation, entry=(compensation.ref, entry), what="the undo")]
-
-    async def now(self, change_id: str) -> UndoPlan:
-        """Undo a change at once (no preview to confirm: notebooks); returns the plan
-        carried out. ``CannotUndo`` (why) when it cannot be undone."""
-        plan = await self.plan(change_id)
-        self.apply(plan)
-        return plan

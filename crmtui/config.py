@@ -40,6 +40,7 @@ import os
 import re
 import stat
 import tempfile
+import threading
 import tomllib
 import unicodedata
 import warnings
@@ -64,6 +65,8 @@ from crmtui.vendors.base import Profile, Setting
 KEYRING_SERVICE = "crmtui"
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_LONE_LF = re.compile(r"(?<!\r)\n")
+_SAVING = threading.Lock()  # Config.save: one at a time (each reads, edits, replaces)
 # Keys whose value may be a secret pasted in the wrong place: never shown in a message.
 _SECRET_KEY = re.compile(r"(_env|_keyring)$|(^|_)(api_?key|key|secret|password|passwd|token)($|_)")
 
@@ -483,16 +486,28 @@ class Config:
         document (tomlkit), and only the values this ``Config`` changed are set or
         removed, escaped as TOML needs (a profile name with a newline reads back as
         written). Everything else stays byte for byte: the user's comments, blank lines,
-        order, quoting, keys crmtui does not know, and whatever was edited in the file
-        since it was read. A file that is no longer valid TOML is not touched
-        (``ConfigError``). See ``write_private`` for how it is written (atomically; what
-        a symbolic link in its place gets).
+        order, quoting, ``[keys]`` ids this version has no binding for, and whatever the
+        file holds that this ``Config`` did not read: values edited in it since, and keys
+        added since, even ones crmtui does not know (``load`` refuses such keys, so a file
+        that has them cannot be opened again until they are removed; ``save`` does not
+        remove them for the user). A line crmtui adds ends as the file's lines do: CRLF
+        in a file whose every line ends so (Windows editors), else LF. A file that is no longer valid TOML is not touched (``ConfigError``). See
+        ``write_private`` for how it is written (atomically; what a symbolic link in its
+        place gets).
+
+        It parses and writes the whole file (seconds for a file of megabytes): the app
+        calls it in a thread. Saves run one at a time, in this process, each writing
+        the values this ``Config`` holds when it starts.
         """
-        wanted = self._values()
-        bom, document = self._document()
-        write_private(self.path, bom + tomlkit.dumps(_merge(document, wanted, self._read)))
-        self._read = wanted
-        self.warnings = [w for w in self.warnings if not w.startswith(f"{self.path} can be")]
+        with _SAVING:
+            wanted = self._values()
+            bom, newline, document = self._document()
+            text = tomlkit.dumps(_merge(document, wanted, self._read))
+            if newline != "\n":  # tomlkit ends the lines it adds with \n
+                text = _LONE_LF.sub(newline, text)
+            write_private(self.path, bom + text)
+            self._read = wanted
+            self.warnings = [w for w in self.warnings if not w.startswith(f"{self.path} can be")]
 
     def _values(self) -> dict[str, Any]:
         """What the file says, as this ``Config`` holds it (None: no such key)."""
@@ -508,24 +523,34 @@ class Config:
             }
         )
 
-    def _document(self) -> tuple[str, tomlkit.TOMLDocument]:
-        """The file as it is now (its byte-order mark, if any, and its TOML document),
-        or a new document when there is no file."""
+    def _document(self) -> tuple[str, str, tomlkit.TOMLDocument]:
+        """The file as it is now: its byte-order mark (if any), its line ending (see
+        ``_newline``) and its TOML document; a new document when there is no file."""
         try:
             raw = files.read_regular(self.path)
         except FileNotFoundError:
             doc = tomlkit.document()
             doc.add(tomlkit.comment("crmtui configuration: see `crmtui --help` and the README."))
             doc.add(tomlkit.nl())
-            return "", doc
+            return "", "\n", doc
         try:
             bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
-            return bom, tomlkit.parse(raw.decode("utf-8-sig"))
+            text = raw.decode("utf-8-sig")
+            return bom, _newline(text), tomlkit.parse(text)
         except (ValueError, RecursionError) as exc:  # edited into something else meanwhile
             raise ConfigError(
                 f"{self.path}: not saved: the file is no longer valid TOML ({exc}); "
                 "fix it and choose again"
             ) from None
+
+
+def _newline(text: str) -> str:
+    """The line ending of ``text``: CRLF when every line ends so, else LF.
+
+    A file of mixed endings keeps each of its lines as it is, and the lines crmtui adds
+    end with LF (rewriting the user's other lines to one ending is not a save's job)."""
+    crlf = text.count("\r\n")
+    return "\r\n" if crlf and crlf == text.count("\n") else "\n"
 
 
 def _merge(table: Any, wanted: Mapping[str, Any], before: Mapping[str, Any]) -> Any:

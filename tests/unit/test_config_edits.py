@@ -1,18 +1,22 @@
 """config.toml is edited, not rewritten: a choice crmtui saves changes that value only.
 
-The user's comments, blank lines, order, quoting and keys crmtui does not know stay byte
-for byte; vendor names are read in any case; a misspelt ``[keys]`` id is named with the
-nearest valid one.
+The user's comments, blank lines, order, quoting, ``[keys]`` ids this version does not
+know and keys added to the file since it was read stay byte for byte; a line added ends
+as the file's lines do (CRLF or LF); saves run one at a time; vendor names are read in
+any case; a misspelt ``[keys]`` id is named with the nearest valid one.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from crmtui import config as config_module
 from crmtui.config import Config, ConfigError, ProfileConfig
 
 HAND_WRITTEN = """\
@@ -153,6 +157,135 @@ def test_a_new_config_object_never_removes_what_the_file_has(tmp_path: Path) -> 
     config = Config(path=path, theme="crmtui-light")
     config.save()
     assert path.read_text(encoding="utf-8") == text.replace("'crmtui-dark'", '"crmtui-light"')
+
+
+# -- line endings: a line crmtui adds ends as the file's lines do ---------------------
+
+
+def _theme_added(config: Config) -> None:
+    config.theme = None  # read from the file, then saved back: the line goes and comes
+    config.save()
+    config.theme = "crmtui-light"
+
+
+def _profile_added(config: Config) -> None:
+    config.profiles["new"] = ProfileConfig("new", "freshsales", {"domain": "new"})
+
+
+EDITS: dict[str, Callable[[Config], None]] = {
+    "theme changed": lambda c: setattr(c, "theme", "crmtui-light"),
+    "theme removed and added again": _theme_added,
+    "binding added": lambda c: c.keys.update(my_day="t"),
+    "binding removed": lambda c: c.keys.pop("quit"),
+    "keys table added": lambda c: (c.keys.clear(), c.save(), c.keys.update(my_day="t")),
+    "profile added": _profile_added,
+    "profile removed": lambda c: c.profiles.pop("acme"),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+@pytest.mark.parametrize("last_newline", [True, False], ids=["", "no newline at the end"])
+def test_a_crlf_file_gets_crlf_lines_only(tmp_path: Path, edit: str, last_newline: bool) -> None:
+    text = HAND_WRITTEN if last_newline else HAND_WRITTEN.rstrip("\n")
+    results = {}
+    for name, newline in (("lf", "\n"), ("crlf", "\r\n")):
+        path = tmp_path / f"{name}.toml"
+        path.write_bytes(text.replace("\n", newline).encode())
+        config = Config.load(path)
+        EDITS[edit](config)
+        config.save()
+        results[name] = path.read_bytes()
+    assert results["lf"] != text.encode()  # the edit did change the file
+    # the same edit as in the LF file, byte for byte, each line ending CRLF
+    assert results["crlf"] == results["lf"].replace(b"\n", b"\r\n")
+    lines = results["crlf"].splitlines(keepends=True)
+    assert all(line.endswith(b"\r\n") for line in lines[: -1 if not last_newline else None])
+    assert b"\r\r" not in results["crlf"]
+
+
+def test_a_theme_added_to_a_crlf_file_and_its_blank_line_end_crlf(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"# my account\r\n[profiles.acme]\r\n" + ACME.replace("\n", "\r\n").encode())
+    config = Config.load(path)
+    config.theme = "crmtui-light"
+    config.save()
+    assert path.read_bytes() == (
+        b'theme = "crmtui-light"\r\n\r\n# my account\r\n[profiles.acme]\r\n'
+        + ACME.replace("\n", "\r\n").encode()
+    )
+    assert Config.load(path).theme == "crmtui-light"
+
+
+def test_a_file_of_mixed_line_endings_keeps_each_line_as_it_is(tmp_path: Path) -> None:
+    text = HAND_WRITTEN.replace("\n", "\r\n").replace(
+        'domain   =   "zeta"\r\n', 'domain   =   "zeta"\n'
+    )
+    path = tmp_path / "config.toml"
+    path.write_bytes(text.encode())
+    config = Config.load(path)
+    config.keys["my_day"] = "t"
+    config.save()
+    lines = path.read_bytes().splitlines(keepends=True)
+    (added,) = [line for line in lines if line.startswith(b"my_day")]
+    lines.remove(added)
+    assert b"".join(lines) == text.encode()  # not one ending of the user's lines changed
+
+
+def test_saves_run_one_at_a_time_and_the_last_value_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "config.toml", HAND_WRITTEN)
+    config = Config.load(path)
+    dumps = config_module.tomlkit.dumps
+    inside: list[str] = []
+    most = [0]
+    first_inside = threading.Event()
+    second_came = threading.Event()  # at the lock, or (no lock) in the save itself
+
+    class Watched:
+        """The save's lock, saying when the second save waits at it."""
+
+        def __init__(self, lock: threading.Lock) -> None:
+            self.lock = lock
+
+        def __enter__(self) -> bool:
+            if threading.current_thread().name == "second":
+                second_came.set()
+            return self.lock.__enter__()
+
+        def __exit__(self, *exc: object) -> None:
+            self.lock.__exit__(*exc)
+
+    def watched_dumps(document: object) -> str:
+        name = threading.current_thread().name
+        inside.append(name)
+        most[0] = max(most[0], len(inside))
+        first_inside.set()
+        if name == "second":
+            second_came.set()
+        else:  # the first save holds on until the second one has come in
+            assert second_came.wait(10)
+        try:
+            return dumps(document)  # type: ignore[arg-type]
+        finally:
+            inside.remove(name)
+
+    monkeypatch.setattr(config_module, "_SAVING", Watched(threading.Lock()), raising=False)
+    monkeypatch.setattr(config_module.tomlkit, "dumps", watched_dumps)
+    config.theme = "crmtui-light"
+    first = threading.Thread(target=config.save, name="first")
+    first.start()
+    assert first_inside.wait(10)
+    config.theme = "crmtui-colorblind"  # chosen while the first save runs
+    second = threading.Thread(target=config.save, name="second")
+    second.start()
+    first.join(10)
+    second.join(10)
+    assert most[0] == 1  # never two saves at once
+    assert Config.load(path).theme == "crmtui-colorblind"
+    assert path.read_text(encoding="utf-8") == HAND_WRITTEN.replace(
+        "'crmtui-dark'", '"crmtui-colorblind"'
+    )
 
 
 # -- vendor names in any case ------------------------------------------------------------

@@ -7,11 +7,18 @@ The page drives the user's authenticated CRM, so:
 - Every request needs the session's secret token (``secrets.token_urlsafe``), printed at
   start inside the link to open, as Jupyter does. The link's ``?token=`` is traded for an
   HttpOnly, SameSite=Strict cookie on the first page, which the page's own websocket and
-  static files then carry. A request without the token, or with a wrong one (compared in
+  static files then carry. Its name holds the port (``crmtui_token_<port>``, as Jupyter
+  does): browsers do not scope cookies by port, so two servers side by side would
+  otherwise overwrite each other's. A request without the token, or with a wrong one (compared in
   constant time), gets 403 and nothing of the app: no page, no websocket, no static file.
 - The websocket (which starts the app) also needs an ``Origin`` of this server, so another
   web site open in the same browser cannot drive it.
-- Server logs never print tracebacks with local variables.
+- Server logs never print tracebacks with local variables, nor the token: the access log
+  shows each request's path without its query, the token in a path as ``<token>``.
+- No directory listing of the static files; a plain GET of the websocket URL is a 400.
+- Each app runs in a session of its own (``start_new_session``), without a shell; when
+  the server stops, the apps are told to quit, and after ``QUIT_SECONDS`` the ones still
+  running are terminated, then killed, with whatever they started.
 
 ``serve_in_background`` runs the same server on a thread of its own for a notebook
 (``Client.app()``): the page is shown in an iframe, where the cookie may not be sent
@@ -29,23 +36,32 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import secrets
 import shlex
 import signal
 import socket
 import sys
 import threading
+from asyncio.subprocess import Process
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
+import jinja2
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_request import BaseRequest
 from rich.logging import RichHandler
-from textual_serve.server import Server
+from textual_serve.app_service import AppService
+from textual_serve.server import Server, log, to_int
 
-COOKIE = "crmtui_token"
+COOKIE = "crmtui_token"  # the cookie's name is this, "_", and the server's port
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+QUIT_SECONDS = 3.0  # what an app has to quit once told to, before it is terminated
+TERM_SECONDS = 2.0  # what it has to end once terminated, before it is killed
+CLOSE_SECONDS = 2.0  # what a browser has to answer a websocket's close
 
 
 def new_token() -> str:
@@ -54,6 +70,85 @@ def new_token() -> str:
 
 def _same(given: str, token: str) -> bool:
     return secrets.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
+
+
+_TOKEN = web.AppKey("crmtui_token", str)
+
+
+def _logged_path(request: BaseRequest) -> str:
+    """The request's path as the access log shows it: no query (``?token=``), and the
+    server's token, where the path holds it, as ``<token>``."""
+    token = request.app.get(_TOKEN) if isinstance(request, web.Request) else None
+    path = request.path
+    return path.replace(token, "<token>") if token else path
+
+
+class AccessLog(AbstractAccessLogger):
+    """aiohttp's access log without the token: client, method, path (see
+    ``_logged_path``), status and size."""
+
+    def log(self, request: BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %s %s',
+            request.remote,
+            request.method,
+            _logged_path(request),
+            response.status,
+            response.body_length,
+        )
+
+
+class _App(AppService):
+    """textual-serve's app service, its process run without a shell, in a session of its
+    own (so that it and what it starts can be terminated together), and known to the
+    server (``TokenServer.stop_apps``)."""
+
+    def __init__(self, server: TokenServer, websocket: web.WebSocketResponse) -> None:
+        async def close() -> None:
+            await websocket.close()
+
+        super().__init__(
+            server.command,
+            write_bytes=websocket.send_bytes,
+            write_str=websocket.send_str,
+            close=close,
+            download_manager=server.download_manager,
+            debug=server.debug,
+        )
+        self.websocket = websocket
+
+    async def _open_app_process(self, width: int = 80, height: int = 24) -> Process:
+        self._process = process = await asyncio.create_subprocess_exec(
+            *shlex.split(self.command),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=self._build_environment(width=width, height=height),
+            start_new_session=True,
+        )
+        assert process.stdin is not None
+        self._stdin = process.stdin
+        return process
+
+    @property
+    def process(self) -> Process | None:
+        return self._process
+
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` to the app and what it started (its process group), while the
+        app's process is not reaped (its pid not reusable)."""
+        process = self._process
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signum)
+
+
+async def _ended(processes: list[Process], timeout: float) -> list[Process]:
+    """Wait up to ``timeout`` for ``processes`` to end: those still running."""
+    running = [p for p in processes if p.returncode is None]
+    if running:
+        await asyncio.wait([asyncio.ensure_future(p.wait()) for p in running], timeout=timeout)
+    return [p for p in running if p.returncode is None]
 
 
 class TokenServer(Server):
@@ -65,12 +160,18 @@ class TokenServer(Server):
         super().__init__(command, host=host, port=port, title="crmtui")
         self.token = token
         self.token_in_urls = token_in_urls  # the page's URLs carry it (a frame: no cookie)
+        self.apps: set[_App] = set()  # the apps running, each for its websocket
         if ":" in host:  # an IPv6 address: in brackets inside a URL
             self.public_url = f"http://[{host.strip('[]')}]:{port}"
 
     @property
     def link(self) -> str:
         return f"{self.public_url}/?token={self.token}"
+
+    @property
+    def cookie(self) -> str:
+        """The cookie's name, this port's (cookies are shared by every port of a host)."""
+        return f"{COOKIE}_{self.port}"
 
     def initialize_logging(self) -> None:
         logging.basicConfig(
@@ -88,16 +189,72 @@ class TokenServer(Server):
         )
 
     async def _make_app(self) -> web.Application:
-        app = await super()._make_app()
-        app.middlewares.append(self._guard)
+        """textual-serve's routes (its static files without a directory listing), behind
+        ``_guard``."""
+        app = web.Application(middlewares=[self._guard])
+        app[_TOKEN] = self.token
+        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+        routes = [
+            web.get("/", self.handle_index, name="index"),
+            web.get("/ws", self.handle_websocket, name="websocket"),
+            web.get("/download/{key}", self.handle_download, name="download"),
+            web.static("/static", self.statics_path, name="static"),
+        ]
         if self.token_in_urls:
-            app.add_routes(
-                [
-                    web.get(f"/{self.token}/ws", self.handle_websocket),
-                    web.static(f"/{self.token}/static", self.statics_path),
-                ]
-            )
+            routes += [
+                web.get(f"/{self.token}/ws", self.handle_websocket),
+                web.static(f"/{self.token}/static", self.statics_path),
+            ]
+        app.add_routes(routes)
+        app.on_startup.append(self.on_startup)
+        app.on_shutdown.append(self.on_shutdown)
         return app
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """textual-serve's websocket (one app each), a plain GET answered 400, and the
+        app known to ``stop_apps``."""
+        websocket = web.WebSocketResponse(heartbeat=15, timeout=CLOSE_SECONDS)
+        if not websocket.can_prepare(request).ok:
+            raise web.HTTPBadRequest(text="crmtui: this URL is the page's websocket.\n")
+        width = to_int(request.query.get("width", "80"), 80)
+        height = to_int(request.query.get("height", "24"), 24)
+        await websocket.prepare(request)
+        app = _App(self, websocket)
+        self.apps.add(app)
+        try:
+            await app.start(width, height)
+            await self._process_messages(websocket, app)
+        except asyncio.CancelledError:
+            await websocket.close()
+        except Exception as error:  # a message not of the page's protocol
+            log.warning("crmtui: the page's websocket closed: %s", type(error).__name__)
+        finally:
+            await self._end(app)
+        return websocket
+
+    async def _end(self, app: _App) -> None:
+        """End ``app``: told to quit, terminated if it has not after ``QUIT_SECONDS``,
+        then killed; its websocket closed."""
+        with contextlib.suppress(Exception):
+            await app.send_meta({"type": "quit"})
+        processes = [app.process] if app.process is not None else []
+        if await _ended(processes, QUIT_SECONDS):
+            app.signal(signal.SIGTERM)
+            if await _ended(processes, TERM_SECONDS):
+                app.signal(signal.SIGKILL)
+                await _ended(processes, TERM_SECONDS)
+        with contextlib.suppress(Exception):  # its output read to the end (it has ended)
+            await asyncio.wait_for(app.stop(), TERM_SECONDS)
+        with contextlib.suppress(Exception):
+            await app.websocket.close()
+        self.apps.discard(app)
+
+    async def stop_apps(self) -> None:
+        """End every app (``_end``), together."""
+        await asyncio.gather(*(self._end(app) for app in list(self.apps)))
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        await self.stop_apps()
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:
         """The page; with ``token_in_urls``, its websocket and static URLs hold the token."""
@@ -120,9 +277,9 @@ class TokenServer(Server):
         if given is not None:
             return given
         first = request.path.lstrip("/").split("/", 1)[0]
-        if self.token_in_urls and _same(first, self.token):
-            return first
-        return request.cookies.get(COOKIE)
+        if self.token_in_urls:  # no cookie in a frame
+            return first if _same(first, self.token) else None
+        return request.cookies.get(self.cookie)
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -136,7 +293,10 @@ class TokenServer(Server):
             return web.Response(status=403, text="crmtui: not from this page.\n")
         response = await handler(request)
         if given is not None and not isinstance(response, web.WebSocketResponse):
-            response.set_cookie(COOKIE, self.token, httponly=True, samesite="Strict", path="/")
+            if not self.token_in_urls:
+                response.set_cookie(
+                    self.cookie, self.token, httponly=True, samesite="Strict", path="/"
+                )
             response.headers["Referrer-Policy"] = "no-referrer"  # the link holds the token
         return response
 
@@ -172,6 +332,7 @@ class TokenServer(Server):
             handle_signals=False,
             loop=loop,
             print=self._listening,
+            access_log_class=AccessLog,
         )
 
 
@@ -188,7 +349,9 @@ def serve(command: Sequence[str], *, host: str, port: int, token: str | None = N
     return 0
 
 
-DRAIN_SECONDS = 30.0  # what an app served in the background has to end once told to
+# what stopping a server served in the background may take: its apps ended (told to quit,
+# terminated, killed: ``TokenServer._end``), its websockets closed
+STOP_SECONDS = QUIT_SECONDS + 3 * TERM_SECONDS + CLOSE_SECONDS + 2
 
 
 class Background:
@@ -236,8 +399,8 @@ class Background:
         before the loop closes: their transports close on it."""
         tasks = asyncio.all_tasks(self.loop)
         with contextlib.suppress(Exception):
-            if tasks:  # an app told to quit ends within a moment (its process exits)
-                self.loop.run_until_complete(asyncio.wait(tasks, timeout=DRAIN_SECONDS))
+            if tasks:  # the apps have ended (``stop``): what is left ends within a moment
+                self.loop.run_until_complete(asyncio.wait(tasks, timeout=TERM_SECONDS))
             for task in tasks:
                 task.cancel()
             self.loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
@@ -248,7 +411,12 @@ class Background:
             self.loop.run_until_complete(self.loop.shutdown_asyncgens())
 
     async def _listen(self) -> web.AppRunner:
-        runner = web.AppRunner(await self.server._make_app(), handle_signals=False, access_log=None)
+        runner = web.AppRunner(
+            await self.server._make_app(),
+            handle_signals=False,
+            access_log=None,
+            shutdown_timeout=TERM_SECONDS,  # after the apps have ended (``on_shutdown``)
+        )
         await runner.setup()
         await web.SockSite(runner, self._sock).start()
         return runner
@@ -258,15 +426,16 @@ class Background:
         return self.thread.is_alive()
 
     def stop(self) -> None:
-        """Close the server (its websockets, so the apps it runs end) and its thread."""
+        """Close the server, end the apps it runs (told to quit, then terminated, then
+        killed: within ``STOP_SECONDS``) and its thread."""
         if not self.running:
             return
         if self._runner is not None:
             done = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop)
             with contextlib.suppress(Exception):
-                done.result(timeout=15)
+                done.result(timeout=STOP_SECONDS)
         self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=DRAIN_SECONDS + 5)
+        self.thread.join(timeout=TERM_SECONDS + 3)
 
 
 def serve_in_background(command: Sequence[str], *, host: str = "127.0.0.1") -> Background:

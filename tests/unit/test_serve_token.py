@@ -96,13 +96,13 @@ async def test_the_app_opens_only_with_the_printed_token(tmp_path: Path) -> None
                 reply = await client.get(url)
                 assert reply.status_code == 403, url
                 assert "textual" not in reply.text.lower(), url
-            async with httpx.AsyncClient(cookies={"crmtui_token": "nope"}) as other:
+            async with httpx.AsyncClient(cookies={f"crmtui_token_{port}": "nope"}) as other:
                 assert (await other.get(f"{root}/")).status_code == 403
 
             page = await client.get(link)
             assert page.status_code == 200
             assert "data-session-websocket-url" in page.text
-            cookie = page.cookies.get("crmtui_token")
+            cookie = page.cookies.get(f"crmtui_token_{port}")
             assert cookie == token
             assert "httponly" in page.headers["set-cookie"].lower()
             assert "samesite=strict" in page.headers["set-cookie"].lower()
@@ -116,12 +116,15 @@ async def test_the_app_opens_only_with_the_printed_token(tmp_path: Path) -> None
             with pytest.raises(aiohttp.WSServerHandshakeError) as foreign:
                 await session.ws_connect(
                     f"ws://127.0.0.1:{port}/ws",
-                    headers={"Cookie": f"crmtui_token={token}", "Origin": "http://evil.example"},
+                    headers={
+                        "Cookie": f"crmtui_token_{port}={token}",
+                        "Origin": "http://evil.example",
+                    },
                 )
             assert foreign.value.status == 403
             ws = await session.ws_connect(
                 f"ws://127.0.0.1:{port}/ws",
-                headers={"Cookie": f"crmtui_token={token}", "Origin": root},
+                headers={"Cookie": f"crmtui_token_{port}={token}", "Origin": root},
             )
             await ws.close()
 

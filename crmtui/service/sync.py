@@ -21,6 +21,13 @@ kind into the store, page by page (``Sync`` does it through the service's ``Port
   before a full sync (``SyncPlan``) gives the budget and the requests it will take.
 - **Offline**: the vendor unreachable stops the sync with ``Offline`` naming what was
   kept; records already stored stay, and the next sync continues from there.
+- **Bounded**: a vendor whose paging never ends cannot hold a sync forever. A kind's
+  sync stops at a page cursor it was already given (the vendor loops: the next sync
+  starts the kind over) and after ``page_cap`` pages (the vendor keeps sending more
+  than it said it had: the next sync continues from there). What was read is kept, and
+  one line says which vendor and kind stopped and why: the ``SyncResult.error`` (the
+  ``crmtui sync`` output, the notebook's table), the last ``SyncProgress.stopped`` and
+  a warning ``Notice`` (the app's status line).
 
 Deletions on the server are not seen by an incremental sync (no vendor lists them).
 """
@@ -39,15 +46,41 @@ from typing import Any
 from crmtui.fields import parse_datetime
 from crmtui.http import CrmError, Offline, RateBudget
 from crmtui.model import KindInfo, Page, Query, Record, utcnow
-from crmtui.service.events import ListChanged
+from crmtui.service.events import ListChanged, Notice
 from crmtui.service.ports import Ports
 from crmtui.store.db import to_text
 from crmtui.vendors.base import Vendor
+from crmtui.vendors.mapping import MAX_PAGES, PageBound
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PER_PAGE = 100
 OVERLAP = timedelta(minutes=5)
 PACE = 0.97  # share of the documented budget a sync uses: the rest absorbs timing jitter
+# The most records one sync of a kind reads when nobody said how many there are: no
+# account's kind holds more than a million records changed since the last sync that a
+# rep would pull into a terminal's cache at once (10,000 pages of 100: ten hours of
+# Freshsales's 1000 requests an hour). One that does is read over several syncs.
+MOST_RECORDS = 1_000_000
+
+
+def page_cap(per_page: int, expected: int | None) -> int:
+    """The most pages one sync of a kind reads (see the module doc, **Bounded**).
+
+    ``expected``: the records the vendor counted before the sync (a full sync's plan) or
+    the cache holds, whichever is more (None: nobody knows). Twice the pages those take,
+    plus ``MAX_PAGES`` more (records created or moved by an edit while the sync runs, a
+    part-page at the end of each view), and never more than ``MOST_RECORDS`` take.
+
+    Pages are counted at the page size asked for, but at most ``PER_PAGE``: every
+    vendor's documented largest page holds at least 100 records (Freshsales, Salesloft
+    and ActiveCampaign 100, SalesforceIQ 200, SalesSeek names no limit), so no vendor
+    answers a page of ``PER_PAGE`` with fewer records and more pages.
+    """
+    size = max(1, min(per_page, PER_PAGE))
+    most = math.ceil(MOST_RECORDS / size)
+    if not expected:
+        return most
+    return min(most, 2 * math.ceil(expected / size) + MAX_PAGES)
 
 
 @dataclass
@@ -99,6 +132,7 @@ class SyncProgress:
     resumed: bool
     done: bool = False
     plan: SyncPlan | None = None  # set on the first report, before any page
+    stopped: str = ""  # on the last report: why the sync ended before the vendor's last page
 
     records_here: int = 0  # records received by this process (for the rate)
 
@@ -124,7 +158,12 @@ class SyncProgress:
         else:
             gauge = f"{self.records:,} records"
         eta = self.eta
-        tail = "done" if self.done else f"ETA {_duration(eta)}" if eta is not None else "…"
+        if self.stopped:
+            tail = "stopped"
+        elif self.done:
+            tail = "done"
+        else:
+            tail = f"ETA {_duration(eta)}" if eta is not None else "…"
         return (
             f"{self.label} {gauge} · {self.changed:,} new/changed · {self.pages} pages"
             f" · {self.requests} requests · {self.rate:,.0f} rec/s · {tail}"
@@ -257,7 +296,7 @@ class Sync:
         since = mark - OVERLAP if mark is not None else EPOCH
         here = 0
 
-        def report(done: bool = False, first: bool = False) -> SyncProgress:
+        def report(done: bool = False, first: bool = False, stopped: str = "") -> SyncProgress:
             return SyncProgress(
                 profile,
                 info.kind,
@@ -272,9 +311,12 @@ class Sync:
                 resumed=resumed,
                 done=done,
                 plan=plan if first else None,
+                stopped=stopped,
                 records_here=here,
             )
 
+        expected = max(run["total"] or 0, store.count(profile, info.kind)) or None
+        bound = PageBound(page_cap(self.per_page, expected), start=run["cursor"])
         await _tell(progress, report(first=True))
         while True:
             query = Query(per_page=self.per_page, cursor=run["cursor"], updated_since=since)
@@ -287,22 +329,30 @@ class Sync:
             # screens go on meanwhile (pages are stored one after another, in order)
             fresh = await asyncio.to_thread(self._store, profile, info.kind, page)
             self._count(page, fresh, run)
-            if page.next_cursor is None:
+            if bound.ends(page.next_cursor):
                 break
             store.put_sync_state(profile, info.kind, {**state, "run": run})
             self.ports.emit(ListChanged(profile, info.kind))
             await _tell(progress, report())
-        store.put_sync_state(
-            profile,
-            info.kind,
-            {
-                "since": run["mark"],
-                "synced_at": utcnow(),
-                "last": {k: run[k] for k in ("records", "changed", "pages")},
-            },
-        )
+        stopped = _stopped(bound, adapter.label, info, here, expected)
+        if bound.stop == "capped":  # the next sync continues after the last page read
+            store.put_sync_state(profile, info.kind, {**state, "run": run})
+        elif bound.stop == "repeated":  # the next sync reads the kind over (from the mark)
+            store.put_sync_state(profile, info.kind, {k: v for k, v in state.items() if k != "run"})
+        else:
+            store.put_sync_state(
+                profile,
+                info.kind,
+                {
+                    "since": run["mark"],
+                    "synced_at": utcnow(),
+                    "last": {k: run[k] for k in ("records", "changed", "pages")},
+                },
+            )
         self.ports.emit(ListChanged(profile, info.kind))
-        final = report(done=True)
+        if stopped:
+            self.ports.emit(Notice(stopped, "warning", profile))
+        final = report(done=True, stopped=stopped)
         await _tell(progress, final)
         return SyncResult(
             profile,
@@ -315,6 +365,7 @@ class Sync:
             final.elapsed,
             incremental,
             resumed,
+            error=stopped,
         )
 
     async def _list(self, profile: str, adapter: Vendor, kind: str, query: Query) -> Page:
@@ -347,6 +398,24 @@ def _changed(record: Record, stamps: dict[str, str | None]) -> bool:
 def _newest(records: list[Record], mark: str | None) -> str | None:
     stamps = [to_text(r.updated_at) for r in records if r.updated_at is not None]
     return max([s for s in (*stamps, mark) if s is not None], default=None)
+
+
+def _stopped(bound: PageBound, vendor: str, info: KindInfo, read: int, expected: int | None) -> str:
+    """The one line telling why a sync of a kind stopped before the vendor's last page
+    ("" when it did not)."""
+    pages = f"the sync stopped after {bound.pages:,} pages ({read:,} records"
+    if bound.stop == "repeated":
+        return (
+            f"{vendor} named a page of {info.label} it had already sent (its paging loops):"
+            f" {pages}); what was read is kept and the next sync reads {info.label} over."
+        )
+    if bound.stop == "capped":
+        more = f", {expected:,} expected" if expected else ", the most one sync reads"
+        return (
+            f"{vendor} kept sending pages of {info.label}: {pages}{more}); what was read"
+            " is kept and the next sync continues from there."
+        )
+    return ""
 
 
 def _kept(exc: Offline, run: dict[str, Any], info: KindInfo) -> Offline:

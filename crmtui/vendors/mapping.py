@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from crmtui.fields import (
     cents_to_money,
@@ -610,6 +610,30 @@ class NextToken(Paging):
 MAX_PAGES = 100
 
 
+class PageBound:
+    """The bound of a paging loop (``fetch_all``, a sync): after each page, ``ends(next
+    cursor)`` says whether to stop there: at the last page (no cursor), at a cursor
+    already seen (a vendor that loops: ``stop`` is "repeated") and after ``max_pages``
+    pages (a collection that never ends: "capped"). ``start`` is the first page's cursor."""
+
+    def __init__(self, max_pages: int = MAX_PAGES, start: str | None = None) -> None:
+        self.max_pages = max_pages
+        self.pages = 0
+        self.seen: set[str | None] = {start}
+        self.stop: Literal["", "repeated", "capped"] = ""
+
+    def ends(self, cursor: str | None) -> bool:
+        self.pages += 1
+        if cursor is None:
+            return True
+        if cursor in self.seen:
+            self.stop = "repeated"
+        elif self.pages >= self.max_pages:
+            self.stop = "capped"
+        self.seen.add(cursor)
+        return bool(self.stop)
+
+
 async def fetch_all(
     page: Callable[[str | None], Awaitable[tuple[list[T], str | None]]],
     *,
@@ -617,17 +641,16 @@ async def fetch_all(
 ) -> list[T]:
     """Every item of a collection: ``page(cursor)`` gives one page's items and the next
     cursor. Stops at the last page, at a cursor already seen (a vendor that loops) and
-    after ``max_pages`` pages (a collection that never ends), keeping what was read."""
+    after ``max_pages`` pages (a collection that never ends), keeping what was read
+    (``PageBound``)."""
     items: list[T] = []
     cursor: str | None = None
-    seen: set[str | None] = set()
-    for _ in range(max_pages):
-        seen.add(cursor)
+    bound = PageBound(max_pages)
+    while True:
         batch, cursor = await page(cursor)
         items.extend(batch)
-        if cursor is None or cursor in seen:
-            break
-    return items
+        if bound.ends(cursor):
+            return items
 
 
 def marked_cursor(cursor: str | None, rows: list[Any], key: str = "id") -> str | None:
@@ -858,6 +881,7 @@ __all__ = [
     "NextToken",
     "Number",
     "Offset",
+    "PageBound",
     "PageNumber",
     "Paging",
     "Resource",

@@ -171,7 +171,10 @@ async def sent_record(pilot: Pilot, demo: Demo, profile: str, kind: str, title: 
 
 async def choose(pilot: Pilot, kind: str) -> None:
     """In the kind chooser (`c` on a record), the option of ``kind``."""
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, KindChoice))
+    await wait_for(
+        pilot,
+        lambda: isinstance(pilot.app.screen, KindChoice) and pilot.app.screen.query(OptionList),
+    )
     options = pilot.app.screen.query_one(OptionList)
     options.highlighted = next(
         i for i in range(options.option_count) if options.get_option_at_index(i).id == kind
@@ -190,6 +193,10 @@ async def test_a_task_from_a_record_has_the_record_prefilled(tmp_path: Path, cas
         record = await open_record(pilot, demo, case.vendor, case.on_kind)
         on = record.ref
         await pilot.press("c")
+        await wait_for(
+            pilot,
+            lambda: isinstance(pilot.app.screen, KindChoice) and pilot.app.screen.query(OptionList),
+        )
         kinds = pilot.app.screen.query_one(OptionList)
         assert kinds.get_option_at_index(0).id == case.kind or case.link is None
         await choose(pilot, case.kind)

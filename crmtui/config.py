@@ -496,11 +496,14 @@ class Config:
         place gets).
 
         It parses and writes the whole file (seconds for a file of megabytes): the app
-        calls it in a thread. Saves run one at a time, in this process, each writing
-        the values this ``Config`` holds when it starts.
+        calls it in a thread. Saves run one at a time in this process, each writing the
+        values this ``Config`` holds when its turn comes; when they are what the last
+        save wrote (a later choice already saved), it writes nothing.
         """
         with _SAVING:
             wanted = self._values()
+            if self._read and wanted == self._read:
+                return
             bom, newline, document = self._document()
             text = tomlkit.dumps(_merge(document, wanted, self._read))
             if newline != "\n":  # tomlkit ends the lines it adds with \n

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import ClassVar
 
 from textual.app import App
@@ -111,8 +112,15 @@ class CrmApp(App[None]):
         if config.theme is None and theme.name == themes.DEFAULT_THEME:
             return  # the default, applied at startup: nothing to write
         config.theme = theme.name
+        self.run_worker(self._save_config(config), group="config")
+
+    async def _save_config(self, config: Config) -> None:
+        """Save the chosen theme in a thread: a config file of megabytes takes seconds to
+        parse and write, and the screen keeps answering meanwhile. ``Config.save`` runs
+        one save at a time, each writing the latest choice (none when already written):
+        the last theme chosen is the one in the file."""
         try:
-            config.save()
+            await asyncio.to_thread(config.save)
         except (OSError, ConfigError) as exc:  # ConfigError: the file is no longer TOML
             self.notify(f"Theme not saved: {exc}", severity="warning", markup=False)
 

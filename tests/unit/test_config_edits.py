@@ -288,6 +288,20 @@ def test_saves_run_one_at_a_time_and_the_last_value_wins(
     )
 
 
+def test_a_save_with_nothing_new_leaves_the_file_alone(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", HAND_WRITTEN)
+    config = Config.load(path)
+    config.theme = "crmtui-light"
+    config.save()
+    written = path.stat().st_ino
+    config.save()  # e.g. a second choice's save, the first having written it already
+    assert path.stat().st_ino == written  # not replaced
+    config.theme = "crmtui-dark"
+    config.save()
+    assert path.stat().st_ino != written
+    assert Config.load(path).theme == "crmtui-dark"
+
+
 # -- vendor names in any case ------------------------------------------------------------
 
 

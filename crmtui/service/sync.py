@@ -75,6 +75,10 @@ def page_cap(per_page: int, expected: int | None) -> int:
     vendor's documented largest page holds at least 100 records (Freshsales, Salesloft
     and ActiveCampaign 100, SalesforceIQ 200, SalesSeek names no limit), so no vendor
     answers a page of ``PER_PAGE`` with fewer records and more pages.
+
+    A vendor count of part of a kind only (Freshsales counts the deals of its "Recent
+    Deals" view and the open tasks) can stop the first sync of a big account early: the
+    next one continues from there, its cap grown with the records cached.
     """
     size = max(1, min(per_page, PER_PAGE))
     most = math.ceil(MOST_RECORDS / size)

@@ -410,10 +410,8 @@ class Config:
         try:
             text = raw.decode("utf-8-sig")  # a byte-order mark (some editors write one) is fine
         except UnicodeDecodeError as exc:
-            at = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
-            line = raw[:at].count(b"\n") + 1
             raise ConfigError(
-                f"{path}: not UTF-8 text (byte 0x{raw[at]:02x} on line {line}); save it as UTF-8"
+                f"{path}: not UTF-8 text ({_where_not_utf8(raw, exc)}); save it as UTF-8"
             ) from None
         try:
             data = tomllib.loads(text)
@@ -537,14 +535,27 @@ class Config:
             doc.add(tomlkit.nl())
             return "", "\n", doc
         try:
-            bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
             text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:  # saved in another encoding meanwhile
+            raise ConfigError(
+                f"{self.path}: not saved: the file is no longer UTF-8 text "
+                f"({_where_not_utf8(raw, exc)}); save it as UTF-8 and choose again"
+            ) from None
+        try:
+            bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
             return bom, _newline(text), tomlkit.parse(text)
         except (ValueError, RecursionError) as exc:  # edited into something else meanwhile
             raise ConfigError(
                 f"{self.path}: not saved: the file is no longer valid TOML ({exc}); "
                 "fix it and choose again"
             ) from None
+
+
+def _where_not_utf8(raw: bytes, exc: UnicodeDecodeError) -> str:
+    """Where ``raw`` stops being UTF-8: ``byte 0xe9 on line 3``."""
+    at = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
+    line = raw[:at].count(b"\n") + 1
+    return f"byte 0x{raw[at]:02x} on line {line}"
 
 
 def _newline(text: str) -> str:

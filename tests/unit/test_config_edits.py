@@ -119,6 +119,21 @@ def test_a_file_that_is_no_longer_toml_is_not_overwritten(tmp_path: Path) -> Non
     assert path.read_text(encoding="utf-8") == broken
 
 
+def test_a_file_saved_in_another_encoding_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", HAND_WRITTEN)
+    config = Config.load(path)
+    latin1 = b"# caf\xe9\n" + HAND_WRITTEN.encode()  # an editor saved it as Latin-1
+    path.write_bytes(latin1)
+    config.theme = "crmtui-light"
+    with pytest.raises(ConfigError) as info:
+        config.save()
+    assert str(info.value) == (
+        f"{path}: not saved: the file is no longer UTF-8 text (byte 0xe9 on line 1); "
+        "save it as UTF-8 and choose again"
+    )
+    assert path.read_bytes() == latin1
+
+
 def test_a_byte_order_mark_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_bytes(b"\xef\xbb\xbf" + HAND_WRITTEN.encode())

@@ -89,6 +89,19 @@ async def sent(pilot: Pilot, demo: Demo, change: Change) -> None:
     await wait_for(pilot, done, timeout=20)
 
 
+async def sent_edit(
+    pilot: Pilot, demo: Demo, vendor: str, kind: str, key: str, text: str
+) -> tuple[RecordScreen, Any, Change]:
+    """On the first record of ``kind``: ``key`` set to ``text`` and sent; the screen, the
+    value the vendor had before, and the change."""
+    screen = await open_record(pilot, demo, vendor, kind)
+    old = await vendor_value(demo, screen.ref, key)
+    change = await edit(pilot, screen, key, text)
+    await sent(pilot, demo, change)
+    assert await vendor_value(demo, screen.ref, key) == text
+    return screen, old, change
+
+
 async def preview(pilot: Pilot) -> UndoPreview:
     await pilot.press("u")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, UndoPreview))
@@ -132,12 +145,8 @@ async def test_u_after_send_previews_and_sets_the_old_value_back_when_confirmed(
 ) -> None:
     demo = vendor_demo(vendor)
     async with demo.app.run_test(size=SIZE) as pilot:
-        screen = await open_record(pilot, demo, vendor, kind)
+        screen, old, _ = await sent_edit(pilot, demo, vendor, kind, key, "Sent then undone")
         ref = screen.ref
-        old = await vendor_value(demo, ref, key)
-        change = await edit(pilot, screen, key, "Sent then undone")
-        await sent(pilot, demo, change)
-        assert await vendor_value(demo, ref, key) == "Sent then undone"
 
         dialog = await preview(pilot)
         text = str(dialog.query_one("#undo-lines", Static).render())
@@ -165,10 +174,8 @@ async def test_undo_is_a_conflict_when_someone_changed_the_value_since(
 ) -> None:
     demo = vendor_demo(vendor)
     async with demo.app.run_test(size=SIZE) as pilot:
-        screen = await open_record(pilot, demo, vendor, kind)
+        screen, _, change = await sent_edit(pilot, demo, vendor, kind, key, "Mine, sent")
         ref = screen.ref
-        change = await edit(pilot, screen, key, "Mine, sent")
-        await sent(pilot, demo, change)
         await someone_else_sets(demo, ref, key, "A colleague's name", "Mine, sent")
 
         dialog = await preview(pilot)
@@ -190,11 +197,8 @@ async def test_U_lists_the_change_in_field_labels_and_enter_undoes_it(
 ) -> None:
     demo = vendor_demo(vendor)
     async with demo.app.run_test(size=SIZE) as pilot:
-        screen = await open_record(pilot, demo, vendor, kind)
+        screen, old, _ = await sent_edit(pilot, demo, vendor, kind, key, "Listed change")
         ref = screen.ref
-        old = await vendor_value(demo, ref, key)
-        change = await edit(pilot, screen, key, "Listed change")
-        await sent(pilot, demo, change)
 
         await pilot.press("U")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, UndoListScreen))
@@ -287,11 +291,10 @@ async def test_u_off_a_record_undoes_the_latest_change_and_never_stacks_dialogs(
 ) -> None:
     demo = vendor_demo("freshsales")
     async with demo.app.run_test(size=SIZE) as pilot:
-        screen = await open_record(pilot, demo, "freshsales", "deal")
+        screen, old, change = await sent_edit(
+            pilot, demo, "freshsales", "deal", "name", "Undone from the list"
+        )
         ref = screen.ref
-        old = await vendor_value(demo, ref, "name")
-        change = await edit(pilot, screen, "name", "Undone from the list")
-        await sent(pilot, demo, change)
         await pilot.press("escape")  # back to the home screen: every profile
         await wait_for(pilot, lambda: not isinstance(pilot.app.screen, RecordScreen))
         dialog = await preview(pilot)

@@ -588,7 +588,8 @@ class AppFrame:
         return bool(self._served.running)
 
     def stop(self) -> None:
-        """Stop serving (an app shown now ends with it)."""
+        """Stop serving: an app shown now is told to quit, and ended (terminated, then
+        killed, with what it started) if it has not within a few seconds."""
         self._served.stop()
 
     def _repr_html_(self) -> str:

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -21,13 +22,37 @@ from tests.helpers.net import free_port, wait_port
 pytestmark = pytest.mark.loopback
 
 
+@dataclass
+class Served:
+    """`crmtui serve --demo` running in a child process."""
+
+    port: int
+    link: str
+    proc: subprocess.Popen[str]
+
+    @property
+    def token(self) -> str:
+        return self.link.split("token=", 1)[1]
+
+    def stop(self) -> str:
+        """Stop it (SIGTERM, as Ctrl+C does); what it printed after the link."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            out, err = self.proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            out, err = self.proc.communicate(timeout=5)
+        return out + err
+
+
 @contextlib.contextmanager
-def served(home: Path) -> Iterator[tuple[int, str]]:
-    """`crmtui serve --demo` in a child process: its port and the link it printed."""
+def served(home: Path) -> Iterator[Served]:
+    """`crmtui serve --demo` in a child process, until the block ends."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "crmtui", "serve", "--demo", "--port", str(port)],
-        env={**os.environ, "CRMTUI_HOME": str(home)},
+        env={**os.environ, "CRMTUI_HOME": str(home), "COLUMNS": "200"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -37,17 +62,11 @@ def served(home: Path) -> Iterator[tuple[int, str]]:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert "token=" in line, line + (proc.stderr.read() if proc.stderr else "")
-        link = line.split()[-1]
         wait_port(port)
-        yield port, link
+        yield Served(port, line.split()[-1], proc)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+        if proc.poll() is None:
+            Served(port, "", proc).stop()
 
 
 @pytest.mark.parametrize(
@@ -78,7 +97,8 @@ def test_serve_refuses_a_non_loopback_host_from_the_command_line(tmp_path: Path)
 
 
 async def test_the_app_opens_only_with_the_printed_token(tmp_path: Path) -> None:
-    with served(tmp_path) as (port, link):
+    with served(tmp_path) as server:
+        port, link = server.port, server.link
         root = f"http://127.0.0.1:{port}"
         assert link.startswith(f"{root}/?token=")
         token = link.split("token=", 1)[1]
@@ -170,3 +190,37 @@ def test_an_ipv6_loopback_host_in_brackets_is_bound(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Name or service not known" not in result.stderr
     assert f"cannot listen on [::1]:{port}" in result.stderr or f"::1:{port}" in result.stderr
+
+
+async def test_the_access_log_never_holds_the_token(tmp_path: Path) -> None:
+    """Each request is logged, by its path, with no query and no token in it."""
+    with served(tmp_path) as server:
+        root = f"http://127.0.0.1:{server.port}"
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(server.link)).status_code == 200
+            js = f"{root}/static/js/textual.js"
+            assert (await client.get(f"{js}?token={server.token}")).status_code == 200
+            assert (await client.get(f"{root}/?token=wrong")).status_code == 403
+            assert (await client.get(f"{root}/{server.token}/x")).status_code == 404
+        printed = server.stop()
+    assert "/static/js/textual.js" in printed  # the log is there
+    assert "?token" not in printed
+    assert server.token not in "".join(printed.split())  # nor across a wrapped line
+
+
+async def test_two_servers_keep_their_own_login(tmp_path: Path) -> None:
+    """Cookies are shared by every port of 127.0.0.1: each server's has its own name,
+    so opening B's link leaves A's page working."""
+    with served(tmp_path / "a") as a, served(tmp_path / "b") as b:
+        jar = aiohttp.CookieJar(unsafe=True)  # cookies for an IP host, as browsers keep
+        async with aiohttp.ClientSession(cookie_jar=jar) as browser:
+            async with browser.get(a.link) as reply:
+                assert reply.status == 200
+            async with browser.get(b.link) as reply:
+                assert reply.status == 200
+            names = {cookie.key for cookie in jar}
+            assert names == {f"crmtui_token_{a.port}", f"crmtui_token_{b.port}"}
+            for server in (a, b):
+                root = f"http://127.0.0.1:{server.port}"
+                ws = await browser.ws_connect(f"{root}/ws", headers={"Origin": root})
+                await ws.close()

@@ -617,6 +617,16 @@ class Crm:
         )
         return self._enqueue(change, entry=(ref, self._queued_entry(change)))
 
+    def queue(self, change: Change, *, what: str, summary_prefix: str = "") -> Change:
+        """Queue a change built elsewhere in the service (an undo's compensating edit or
+        delete) as ``edit``/``delete`` would: an update shows at once in its record's
+        timeline as queued, with ``summary_prefix`` before its description."""
+        if change.op is not ChangeOp.UPDATE:
+            return self._enqueue(change, what=what)
+        entry = self._queued_entry(change)
+        entry = entry.model_copy(update={"summary": f"{summary_prefix}{entry.summary}"})
+        return self._enqueue(change, entry=(change.ref, entry), what=what)
+
     def _queued_entry(self, change: Change) -> Activity:
         """The edit as a timeline entry, shown until the vendor's own timeline has it."""
         specs = {s.key: s for s in self.cached_fields(change.ref.profile, change.ref.kind)}

@@ -279,8 +279,4 @@ class Undo:
             raise CannotUndo("it is undone already")
         if any(c.ref == now.ref for c in self.crm.changes(now.ref.profile)):
             raise CannotUndo("this record has edits still queued: undo once they are sent")
-        if compensation.op is ChangeOp.DELETE:
-            return [self.crm._enqueue(compensation, what="the undo")]
-        entry = self.crm._queued_entry(compensation)
-        entry = entry.model_copy(update={"summary": f"Undo: {entry.summary}"})
-        return [self.crm._enqueue(compensation, entry=(compensation.ref, entry), what="the undo")]
+        return [self.crm.queue(compensation, what="the undo", summary_prefix="Undo: ")]

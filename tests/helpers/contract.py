@@ -29,12 +29,8 @@ from crmtui.sandbox.contract import Contract, Drift, Violation, parse_body
 
 KNOWN_DRIFTS: tuple[tuple[str, Drift], ...] = (
     # (vendor, Drift(method, endpoint template, parameter/field/path, issue point)); an
-    # empty endpoint means the path itself is undocumented.
-    ("freshsales", Drift("GET", "", "/api/search", "issue 14 point 3: Freshsales duplicate check")),
-    ("salesseek", Drift("GET", "", "/api/users", "issue 14 (SalesSeek): users list, fallback")),
-    ("salesseek", Drift("GET", "", "/api/funnels", "issue 14 (SalesSeek): funnels, fallback")),
-    ("salesseek", Drift("GET", "", "/api/phases", "issue 14 (SalesSeek): phases, fallback")),
-    ("salesseek", Drift("GET", "/api/opportunities", "search", "issue 14 (SalesSeek): fallback")),
+    # empty endpoint means the path itself is undocumented. Empty: every adapter keeps
+    # to its vendor's contract (issue 14).
 )
 """Named allowlist of current adapter drifts: (vendor, Drift(method, endpoint, name, point))."""
 

@@ -351,3 +351,10 @@ def test_over_real_loopback() -> None:
 
     with serving(app) as origin:
         asyncio.run(talk(origin))
+
+
+async def test_the_undocumented_search_api_is_the_documented_404(client: httpx.AsyncClient) -> None:
+    """The seed documents no search route: ``/api/search`` answers as any URL it does not
+    document (crmtui's search of Freshsales searches the cache)."""
+    answer = await client.get("/api/search", params={"q": "a", "include": "contact"})
+    assert answer.status_code == 404 and answer.json()["errors"]["code"] == 404

@@ -120,13 +120,18 @@ async def test_tasks_list_by_their_filter(wire: Wire) -> None:
     assert open_page.records and not any(r.fields["done"] for r in open_page.records)
 
 
-async def test_search_finds_a_seeded_contact(wire: Wire) -> None:
+async def test_no_kind_offers_a_vendor_search(wire: Wire) -> None:
+    """The doc has no search route: no kind is searchable (the app searches the cache),
+    and a search in a query is ignored, never sent to the undocumented ``/api/search``."""
     wired = fresh(wire)
+    infos = await wired.adapter.kinds()
+    assert infos and not any(info.searchable for info in infos)
     row = next(iter(wired.db.contacts.values()))
-    page = await wired.adapter.list_page("contact", Query(search=row["display_name"]))
-    assert str(row["id"]) in [r.id for r in page.records]
-    hit = next(r for r in page.records if r.id == str(row["id"]))
-    assert hit.title == row["display_name"]
+    searched = await wired.adapter.list_page("contact", Query(search=row["display_name"]))
+    plain = await wired.adapter.list_page("contact", Query())
+    assert searched.records and [r.id for r in searched.records] == [r.id for r in plain.records]
+    paths = [e.path for e in wired.http.log.recent()]
+    assert paths and not any("search" in p for p in paths), paths
 
 
 async def test_sort_deals_by_amount(wire: Wire) -> None:

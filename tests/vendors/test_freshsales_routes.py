@@ -1,7 +1,8 @@
 """Freshsales on its documented routes only (issue 14): what a real account would serve.
 
 - A create whose reply was lost is found again through documented views, not the
-  undocumented search API.
+  undocumented search API (which nothing uses: the search a user types searches the
+  cache, ``tests/vendors/test_freshsales.py``).
 - A full sync of tasks reads the ``open`` and the ``completed`` ones.
 - A full sync reads every record through the Scroll API (``/api/<kind>/scroll/<view>``):
   a view is "a defined set of records" (the sandbox's "Recent Deals" holds the deals of

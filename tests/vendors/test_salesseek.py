@@ -13,6 +13,7 @@ from crmtui.http import AuthError, Rejected
 from crmtui.model import ActivityType, Change, Query, RecordRef
 from crmtui.sandbox.faults import Faults
 from crmtui.vendors.salesseek import SalesSeek
+from tests.helpers.replies import RewriteReplies
 
 
 def ref(kind: str, id: str) -> RecordRef:
@@ -315,3 +316,85 @@ PATH_OF = {
     "task": "tasks",
     "group": "groups",
 }
+
+
+# -- documented routes only (issue 14): no list of users, funnels or phases, no deal search --
+
+
+def sent(wired: Any) -> list[str]:
+    """The requests the adapter sent, ``METHOD /path?query``."""
+    return [f"{e.method} {e.path}" for e in wired.http.log.recent()]
+
+
+def undocumented(paths: list[str]) -> list[str]:
+    """Requests to the lists the seed does not document, or a search of deals."""
+    lists = re.compile(r"GET /api/(users|funnels|phases)/?(\?|$)")
+    return [p for p in paths if lists.match(p) or ("/opportunities" in p and "search=" in p)]
+
+
+async def test_users_and_phases_offered_come_from_documented_routes(wire: Any) -> None:
+    """The users offered are the signed-in one first, then those the records name, by
+    name; the phases are those the deals are in, grouped by funnel in the funnel's order."""
+    wired = wire("salesseek")
+    db = wired.db
+    specs = {s.key: s for s in await wired.adapter.fields("deal")}
+    owners = specs["owner"].choices
+    assert owners[0].value == wired.adapter.me["id"]
+    assert [c.label for c in owners[1:]] == sorted(c.label for c in owners[1:])
+    named = {d["owner_id"] for d in db.opportunities.values()}
+    assert named <= {c.value for c in owners}
+    assert all(c.label == db.users[c.value]["name"] for c in owners)
+    stages = specs["stage"].choices
+    assert {c.value for c in stages} == {d["phase_id"] for d in db.opportunities.values()}
+    for choice in stages:
+        phase = db.phases[choice.value]
+        assert (
+            choice.label == phase["name"] and choice.group == db.funnels[phase["funnel_id"]]["name"]
+        )
+    for funnel in {c.group for c in stages}:
+        ordered = [db.phases[c.value]["order"] for c in stages if c.group == funnel]
+        assert ordered == sorted(ordered)
+    assert {"won", "lost"} <= {c.outcome for c in stages}
+    assert not undocumented(sent(wired)), sent(wired)
+
+
+async def test_users_named_by_id_alone_are_read_by_id(wire: Any) -> None:
+    """Records that name a user without embedding it: the user is read with the
+    documented ``GET /api/users/{id}``; one that no longer exists is not offered."""
+    wired = wire("salesseek")
+    db = wired.db
+    me = next(u for u in db.users.values() if u["email_address"] == "demo@sandbox.test")
+    gone = next(u for u in db.users.values() if u["id"] != me["id"])
+    deal = next(iter(db.opportunities.values()))
+    deal["owner_id"] = gone["id"]
+    del db.users[gone["id"]]
+
+    def by_id_only(path: str, body: Any) -> None:
+        for row in body if isinstance(body, list) else []:
+            for key in ("owner", "creator", "assignee"):
+                row.pop(key, None)
+
+    wired.http.mount_app(wired.origin, RewriteReplies(wired.app, by_id_only))
+    choices = await wired.adapter.choices("users")
+    assert {c.value for c in choices} == set(db.users)
+    assert {c.label for c in choices} == {u["name"] for u in db.users.values()}
+    reads = [p for p in sent(wired) if p.startswith("GET /api/users/")]
+    others = {*db.users, gone["id"]} - {me["id"]}  # the signed-in one is the login's answer
+    assert sorted(reads) == sorted(f"GET /api/users/{i}" for i in others)  # each once
+    assert not undocumented(sent(wired)), sent(wired)
+
+
+async def test_a_deal_search_filters_pages_without_a_search_parameter(wire: Any) -> None:
+    """Deals have no documented ``search``: the adapter reads pages and keeps the names
+    holding the text; organizations, individuals and tasks are searched by the server,
+    whose answers are reduced (partial records)."""
+    wired = wire("salesseek")
+    deal = list(wired.db.opportunities.values())[-1]
+    found = await wired.adapter.list_page("deal", Query(search=deal["name"], per_page=200))
+    assert deal["id"] in {r.id for r in found.records}
+    assert not any(r.partial for r in found.records)
+    org = next(iter(wired.db.organizations.values()))
+    hits = await wired.adapter.list_page("company", Query(search=org["name"]))
+    assert org["id"] in {r.id for r in hits.records} and all(r.partial for r in hits.records)
+    assert any("/organizations?" in p and "search=" in p for p in sent(wired))
+    assert not undocumented(sent(wired)), sent(wired)

@@ -67,7 +67,9 @@ Decisions where the documentation is silent or ambiguous:
   SALES_ACTIVITY_CREATED, EMAIL_SENT, EMAIL_REPLIED, PAGE_VIEWS. A contact's and an
   account's feed include their deals' entries. ``composite_id`` is ``<id>_<TYPE>``.
 - Search: ``GET /api/search?q=&include=contact,lead,sales_account,deal`` (the real,
-  undocumented endpoint): a JSON list of ``{"id": "<id>", "name", "email", "type"}``.
+  undocumented endpoint) is not in the seed: the contract answers it the documented 404
+  before the route behind it (a JSON list of ``{"id", "name", "email", "type"}``) is
+  reached; crmtui searches Freshsales records in its cache.
 - Data: six users, ~100 accounts, ~300 contacts, 80 leads, 150 deals, 250 tasks, 60
   appointments per ``scale``; notes, calls/meetings/chats, emails, page visits and stage
   history are made per record on first need from the record's own RNG (so any scale

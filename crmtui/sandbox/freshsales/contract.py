@@ -27,7 +27,7 @@ Decisions where the documentation is silent, and why:
 
 from __future__ import annotations
 
-from crmtui.sandbox.contract import IGNORE, Answer, Contract, Drift, Endpoint, Param, Violation
+from crmtui.sandbox.contract import IGNORE, Answer, Contract, Endpoint, Param, Violation
 
 KINDS = {"leads": "lead", "contacts": "contact", "sales_accounts": "sales_account", "deals": "deal"}
 SORTS = {
@@ -176,6 +176,5 @@ CONTRACT = Contract(
     endpoints=ENDPOINTS,
     answer=answer,
     mounts=("/crm/sales",),
-    drifts=(Drift("GET", "", "/api/search", "issue 14 point 3: Freshsales duplicate check"),),
     notes=__doc__ or "",
 )

@@ -38,9 +38,9 @@ Decisions where the documentation is silent (see the vendor notes):
   ``automation_emails`` (automation:*); no flag sent means every type. Include flags add
   the activities of the item's organization / its individuals / its deals;
   ``target_is_parent`` is false for those.
-- Sandbox extensions: ``GET /api/users`` (list), ``GET /api/funnels`` (with ``phases``),
-  ``GET /api/phases?funnel_id=``, ``GET /api/tags/{id}``; group pages also send the paging
-  headers. Groups are created with ``POST /api/groups`` (the doc's URL is a copy slip).
+- Sandbox extensions: ``GET /api/tags/{id}``; group pages also send the paging headers.
+  ``GET /api/users`` (list), ``/api/funnels`` and ``/api/phases`` are routed here but not
+  in the seed: the contract answers them 405/404 first (``contract.py``). Groups are created with ``POST /api/groups`` (the doc's URL is a copy slip).
 """
 
 from __future__ import annotations

@@ -13,14 +13,16 @@ Decisions where the documentation is silent, and why:
   declares no error for one).
 - An undocumented path answers 404 ``{"detail": "Not found"}``, an undocumented method
   405 ``{"detail": "Method not allowed"}`` (the seed's JSON error body).
-- ``GET /api/users`` (a list), ``/api/funnels``, ``/api/phases`` and ``search`` on
-  opportunities are not in the seed (only ``/api/users/{id}`` is): the adapter reads them
-  with fallbacks, so they are recorded as drifts that the sandbox still serves.
+- ``GET /api/users`` (a list), ``/api/funnels`` and ``/api/phases`` are not in the seed
+  (only ``/api/users/{id}`` is): answered as any undocumented path or method (404; 405
+  for ``GET /api/users``, whose ``POST`` is documented). ``search`` on opportunities is
+  not in the seed either: ignored as any undocumented parameter (the whole list comes
+  back), as the real API would.
 """
 
 from __future__ import annotations
 
-from crmtui.sandbox.contract import IGNORE, Answer, Contract, Drift, Endpoint, Param, Violation
+from crmtui.sandbox.contract import IGNORE, Answer, Contract, Endpoint, Param, Violation
 
 LIST = (Param("rows"), Param("start"), Param("order_by"))
 SEARCH = Param("search")
@@ -100,18 +102,10 @@ def answer(v: Violation) -> Answer:
     return IGNORE
 
 
-DRIFTS = (
-    Drift("GET", "", "/api/users", "issue 14 (SalesSeek): undocumented users list, with fallback"),
-    Drift("GET", "", "/api/funnels", "issue 14 (SalesSeek): undocumented funnels, with fallback"),
-    Drift("GET", "", "/api/phases", "issue 14 (SalesSeek): undocumented phases, with fallback"),
-    Drift("GET", "/api/opportunities", "search", "issue 14 (SalesSeek): deal search, fallback"),
-)
-
 CONTRACT = Contract(
     vendor="salesseek",
     endpoints=ENDPOINTS,
     answer=answer,
     optional_suffixes=("/",),
-    drifts=DRIFTS,
     notes=__doc__ or "",
 )

@@ -34,8 +34,14 @@ Assumed where the doc is silent: the scroll's largest ``limit`` (100, as pages);
 Open, Won and Lost deals are every deal (each stage has one of those forecast types);
 notes, tasks and appointments of accounts and deals as embeds (the doc's deal sample
 links them); a replayed create is looked for among the 100 newest created records of
-those views; only the search a user types uses the real, undocumented ``GET
-search?q=&include=<entity>`` (a known drift, ``tests/helpers/contract.py``).
+those views.
+
+Search: the doc has no search route (the public ``GET search`` and ``lookup`` are not
+in it), and its views are the account's saved filters, which a request cannot narrow;
+so crmtui offers no vendor search on Freshsales (``KindInfo.searchable`` false): the
+search a user types searches the cache (the lists read, and every record once a sync,
+``crmtui sync``, has read them through the Scroll API); the app says "(cached only)".
+``Query.search`` is ignored.
 Public connectors read the same way (Airbyte: Open/Won/Lost deal views, open and
 completed tasks, ``/crm/sales/api/``; a Singer tap: the same views, contacts'
 activities only).

@@ -20,8 +20,9 @@ Decisions (where the documentation is silent or ambiguous):
   kinds with no "All" view (deals: Open, Won and Lost); tasks through the filters
   ``open`` and ``completed``. An incremental sync of a kind with an "All" view reads it
   sorted by ``updated_at`` descending and stops at the first page reaching the mark.
-- Search: the doc has no search endpoint; the public ``GET /api/search?q=&include=<entity>``
-  is used (one page, no cursor); hits become records with the title and the id only.
+- Search: the doc has no search endpoint (and its views are the account's saved ones,
+  with no filter a request can add), so no kind is ``searchable``: the app searches the
+  cache, which a sync fills with every record; ``Query.search`` is ignored.
 - Tasks list with the documented ``filter`` (open, due_today, due_tomorrow, overdue,
   completed) offered as views, ``open`` by default; paging as for views.
 - Timelines: for leads and contacts ``GET /api/<resource>/<id>/activities?include=user``
@@ -154,7 +155,7 @@ class Freshsales(Vendor):
                 resource.kind_info(
                     columns=list(resource.columns),
                     sortable=list(resource.sorts),
-                    searchable=resource.kind != Kind.TASK,
+                    searchable=False,  # no documented search: the cache is searched
                     editable=True,
                     creatable=True,
                     deletable=True,
@@ -317,8 +318,6 @@ class Freshsales(Vendor):
 
     async def list_page(self, kind: str, query: Query) -> Page:
         resource = self.resource(kind)
-        if query.search.strip() and kind != Kind.TASK:
-            return await self._search(resource, query.search.strip())
         if query.updated_since is not None and kind == Kind.TASK and not query.view:
             return await self._all_tasks(resource, query)
         if query.updated_since is not None and kind != Kind.TASK and not query.view:
@@ -399,20 +398,6 @@ class Freshsales(Vendor):
         if chosen is None:
             raise BadResponse(self.label, f"Freshsales offered no views of {resource.label}")
         return str(chosen["id"])
-
-    async def _search(self, resource: FsResource, text: str) -> Page:
-        entity = resource.wrapper
-        body = await self.session.json("GET", "search", params={"q": text, "include": entity})
-        hits = body if isinstance(body, list) else items(body)
-        found = []
-        for hit in hits:
-            if not isinstance(hit, dict) or "id" not in hit:
-                continue
-            if str(hit.get("type", entity)).lower().replace(" ", "_") not in (entity, ""):
-                continue
-            record = self._record(resource, hit, {})
-            found.append(record.model_copy(update={"partial": True}))
-        return Page(records=found, total=len(found), next_cursor=None)
 
     async def _prepare(self, kind: str) -> None:
         """Load the lookups that reading a record of ``kind`` needs (cached)."""

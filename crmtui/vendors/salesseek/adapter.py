@@ -8,12 +8,18 @@ fields), ``paging`` (``start``/``rows``, views applied on the client, group memb
   <group id>}))`` (Group Pages API); they come back as records of their own kind
   (contact, company or deal). ``get("group")`` also lists the first members under
   ``related["Members"]``.
-- Search: the server's ``search`` for organizations, individuals and tasks; deals have no
-  documented search, so the adapter sends it and also filters each page by name itself.
-- Deals: ``stage`` is the phase id (choices: the phases of every funnel, grouped by
-  funnel, from ``/api/funnels``; fallback: phases seen in deals), ``pipeline`` the funnel
-  id, ``status`` open/won/lost from the phase name (SalesSeek's own ``status`` is the
-  forecast status, kept as ``forecast_status``), ``probability`` = weight x 100.
+- Search: the server's ``search`` for organizations, individuals and tasks (documented;
+  its answers are reduced, so the records are partial); deals have no documented search:
+  the adapter reads their pages and keeps the deals whose name holds the text.
+- Users, funnels and phases have no documented list (only ``GET /api/users/{id}``). The
+  users offered are the signed-in user (the login answer) and the users the newest
+  records embed (``owner``, ``creator``, ``assignee``), those named by id alone read with
+  ``GET /api/users/{id}``; funnels and phases are those the newest deals embed
+  (``funnel``, ``phase``), read ``order_by=modified desc``, ``DEAL_PAGES`` pages at most.
+- Deals: ``stage`` is the phase id (choices: the phases seen, grouped by funnel, in the
+  funnels' and phases' ``order``), ``pipeline`` the funnel id, ``status`` open/won/lost
+  from the phase name (SalesSeek's own ``status`` is the forecast status, kept as
+  ``forecast_status``), ``probability`` = weight x 100.
 - Tasks: ``subject`` is the task's ``text`` (SalesSeek has no separate subject),
   ``due_at`` its ``due_date`` (naive UTC), ``done`` its ``completed``, ``assignee`` and
   ``owner`` users; the related record fills ``contact``/``company``/``deal``.
@@ -33,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, cast
 
 from crmtui import fields as fv
-from crmtui.http import NotFound, RateBudget, Rejected
+from crmtui.http import BadResponse, NotFound, RateBudget, Rejected
 from crmtui.model import (
     Activity,
     Change,
@@ -56,7 +62,7 @@ from crmtui.vendors.base import (
     https_url,
     record_id,
 )
-from crmtui.vendors.mapping import Resource
+from crmtui.vendors.mapping import Resource, number
 from crmtui.vendors.salesseek import paging
 from crmtui.vendors.salesseek.auth import CookieLogin, cookie_login, parse_error
 from crmtui.vendors.salesseek.resources import (
@@ -86,6 +92,29 @@ CLIENT_ID = Setting(
     example="acme",
 )
 LOOKALIKES = 5  # newest search hits read in full when a replayed create looks for itself
+RECENT = 100  # newest created deals a replayed deal create looks among (no deal search)
+SAMPLE = 100  # rows a page of the newest records the users and phases are read from
+DEAL_PAGES = 5  # pages of the newest changed deals the funnels and phases are read from
+USER_READS = 20  # users named by id alone read one by one (``GET /api/users/{id}``)
+PEOPLE = ("owner", "creator", "assignee")  # the users a record names (and embeds)
+
+
+def _user(value: Any) -> dict[str, Any] | None:
+    """A user object (embedded in a record, read, or the login answer) with a good id and
+    a name; None for anything else."""
+    if not isinstance(value, dict) or not value.get("name"):
+        return None
+    try:
+        found = record_id("SalesSeek", value.get("id"), "user")
+    except BadResponse:
+        return None
+    return {**value, "id": found, "name": str(value["name"])}
+
+
+def _rank(value: Any) -> float:
+    """An ``order`` as a number to sort by (a missing or odd one last)."""
+    found = number(value)
+    return float("inf") if found is None else float(found)
 
 
 def _search_term(values: dict[str, Any]) -> str:
@@ -253,34 +282,90 @@ class SalesSeek(Vendor):
         return None if found is None else record_id(self.label, found, "user")
 
     async def _users(self) -> list[dict[str, Any]]:
+        """The users to offer: the signed-in user, then the users the newest records name
+        (SalesSeek documents no list of users, only ``GET /api/users/{id}``)."""
+
         async def load() -> list[dict[str, Any]]:
-            try:
-                users = await self.session.json("GET", "users", params={"start": 0, "rows": -1})
-            except NotFound:  # not documented: fall back to the logged-in user
-                return [self.me] if self.me else []
-            return list(users or [])
+            rows = [
+                *await self._deals(),
+                *await self._newest("organizations"),
+                *await self._newest("tasks"),
+            ]
+            found: dict[str, dict[str, Any]] = {}
+            named: list[str] = []  # ids with no embedded user
+            for row in rows:
+                for key in PEOPLE:
+                    user = _user(row.get(key))
+                    if user is not None:
+                        found.setdefault(user["id"], user)
+                    elif row.get(f"{key}_id"):
+                        named.append(str(row[f"{key}_id"]))
+            me = [u for u in [_user(self.me)] if u is not None]
+            for user in me:  # the login answer is the signed-in user, offered first
+                found.pop(user["id"], None)
+            known = {*found, *(user["id"] for user in me)}
+            for id in [i for i in dict.fromkeys(named) if i not in known][:USER_READS]:
+                try:
+                    user = _user(
+                        await self.session.json("GET", f"users/{record_id(self.label, id)}")
+                    )
+                except (NotFound, BadResponse):  # deleted since, or not an id: not offered
+                    continue
+                if user is not None:
+                    found[user["id"]] = user
+            others = sorted(found.values(), key=lambda u: str(u["name"]).casefold())
+            return [*me, *others]
 
         return await self.cached("users", load)
 
     async def _phases(self) -> tuple[list[dict[str, Any]], dict[str, str]]:
-        """Every funnel's phases (funnel by funnel, in order) and the funnels' names."""
+        """The phases the newest deals embed (funnel by funnel, in order) and their
+        funnels' names (SalesSeek documents no list of funnels or phases)."""
 
         async def load() -> tuple[list[dict[str, Any]], dict[str, str]]:
-            try:
-                funnels = await self.session.json("GET", "funnels", params={"start": 0, "rows": -1})
-                phases = [p for f in funnels for p in f.get("phases", [])]
-                names = {f["id"]: f["name"] for f in funnels}
-            except NotFound:  # not documented: the phases seen in deals
-                deals = await self.session.json(
-                    "GET", "opportunities", params={"start": 0, "rows": 100}
-                )
-                phases = list(
-                    {d["phase"]["id"]: d["phase"] for d in deals if d.get("phase")}.values()
-                )
-                names = {d["funnel"]["id"]: d["funnel"]["name"] for d in deals if d.get("funnel")}
-            return sorted(phases, key=lambda p: (p["funnel_id"], p["order"])), names
+            deals = await self._deals()
+            phases: dict[str, dict[str, Any]] = {}
+            funnels: dict[str, dict[str, Any]] = {}
+            for deal in deals:
+                phase, funnel = deal.get("phase"), deal.get("funnel")
+                if isinstance(phase, dict) and all(
+                    phase.get(k) for k in ("id", "name", "funnel_id")
+                ):
+                    phases.setdefault(str(phase["id"]), phase)
+                if isinstance(funnel, dict) and funnel.get("id"):
+                    funnels.setdefault(str(funnel["id"]), funnel)
+
+            def place(phase: dict[str, Any]) -> tuple[float, str, float, str]:
+                funnel_id = str(phase["funnel_id"])
+                funnel = funnels.get(funnel_id) or {}
+                order = _rank(phase.get("order"))
+                return (_rank(funnel.get("order")), funnel_id, order, str(phase["id"]))
+
+            ordered = sorted(funnels.items(), key=lambda f: (_rank(f[1].get("order")), f[0]))
+            names = {i: str(f.get("name") or i) for i, f in ordered}
+            return sorted(phases.values(), key=place), names
 
         return await self.cached("phases", load)
+
+    async def _deals(self) -> list[dict[str, Any]]:
+        """The newest changed deals, ``DEAL_PAGES`` pages at most (cached)."""
+
+        async def load() -> list[dict[str, Any]]:
+            rows: list[dict[str, Any]] = []
+            for page in range(DEAL_PAGES):
+                found = await self._newest("opportunities", start=page * SAMPLE)
+                rows += found
+                if len(found) < SAMPLE:
+                    break
+            return rows
+
+        return await self.cached("deal_sample", load)
+
+    async def _newest(self, path: str, start: int = 0) -> list[dict[str, Any]]:
+        """A page of ``path``'s records, newest changes first (documented list params)."""
+        params = {"start": start, "rows": SAMPLE, "order_by": "modified desc"}
+        rows = await self.session.json("GET", path, params=params) or []
+        return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
 
     async def _custom_defs(self, view: str) -> list[dict[str, Any]]:
         params = {"start": 0, "rows": -1, "filter": f"view={view}"}
@@ -306,6 +391,8 @@ class SalesSeek(Vendor):
         )
         rows, total, cursor = paging.page_rows(response, self.session.decode(response) or [], query)
         records = [await self._record(kind, r) for r in rows]
+        if query.search and kind in paging.SEARCHABLE:  # "reduced" answers: keep the cache's
+            records = [r.model_copy(update={"partial": True}) for r in records]
         me = self.me.get("id")
         records = [r for r in records if paging.keep(kind, r, query, me)]
         return Page(records=records, total=total, next_cursor=cursor)
@@ -438,8 +525,11 @@ class SalesSeek(Vendor):
         term = _search_term(values)
         if not term:
             raise CannotTell(self.label, f"a {kind} without a name cannot be looked up")
-        query = Query(search=term, sort="created_at", descending=True, per_page=LOOKALIKES)
-        return [await self.get(kind, hit.id) for hit in (await self.list_page(kind, query)).records]
+        # deals have no server search: the RECENT newest created, filtered by name
+        rows = LOOKALIKES if kind in paging.SEARCHABLE else RECENT
+        query = Query(search=term, sort="created_at", descending=True, per_page=rows)
+        hits = (await self.list_page(kind, query)).records[:LOOKALIKES]
+        return [await self.get(kind, hit.id) for hit in hits]
 
     async def delete(self, ref: RecordRef) -> None:
         await self.session.request(

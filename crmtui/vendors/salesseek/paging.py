@@ -5,6 +5,9 @@
 - Views and ``filters`` (mine, open/won/lost, done/overdue, field equality) are applied to
   each page on the client: SalesSeek has no list filters outside smart groups. Pages may
   then hold fewer rows than asked; the cursor still moves on by the server's page.
+- Search: ``search`` where the seed documents it (``SEARCHABLE``); its answers are
+  "reduced" (the seed), so their records are partial. Deals are searched by name on the
+  client, page by page.
 - Incremental sync (``updated_since``): there is no "modified since" parameter; the list
   is read ``order_by=modified desc`` and stops at the first record older than the mark.
 - Group members (Group Pages API) come back as cells of the columns asked for.
@@ -19,6 +22,10 @@ import httpx
 from crmtui import fields as fv
 from crmtui.model import Query, Record, utcnow
 from crmtui.vendors.salesseek.resources import KIND_OF, SORTS, Row
+
+SEARCHABLE = ("company", "contact", "task")
+"""Kinds with the documented ``search`` parameter (organizations, individuals, tasks);
+deals have none: a deal search filters each page by name on the client (``keep``)."""
 
 MEMBER_COLUMNS = {
     "individuals": ["first_name", "last_name", "organization.name", "email", "phone"],
@@ -43,7 +50,7 @@ def list_params(kind: str, query: Query) -> dict[str, Any]:
     sort = order(kind, query)
     if sort:
         params["order_by"] = sort
-    if query.search and kind != "group":
+    if query.search and kind in SEARCHABLE:
         params["search"] = query.search
     if kind == "group" and query.view:
         params["element_type"] = query.view

@@ -75,31 +75,28 @@ async def edit(pilot: Pilot, screen: RecordScreen, key: str, text: str) -> Chang
     await type_into(pilot, item, text)
     await wait_for(pilot, lambda: not item.editing)
     crm = screen.crm
-    await wait_for(pilot, lambda: crm.undo.target(ref=screen.ref) is not None)
-    change = crm.undo.target(ref=screen.ref)
-    assert change is not None and change.values
+
+    def queued() -> Change | None:  # this edit's change, not an earlier one of the record
+        change = crm.undo.target(ref=screen.ref)
+        return change if change is not None and change.values.get(key) == text else None
+
+    await wait_for(pilot, lambda: queued() is not None)
+    change = queued()
+    assert change is not None
     return change
 
 
-async def sent(pilot: Pilot, demo: Demo, change: Change) -> None:
+async def sent_edit(pilot: Pilot, demo: Demo, screen: RecordScreen, key: str, text: str) -> Change:
+    """On the record of ``screen``: ``key`` set to ``text`` and sent; the change."""
+    change = await edit(pilot, screen, key, text)
+
     def done() -> bool:
         now = demo.crm.change(change.id)
         return now is not None and now.state is ChangeState.DONE
 
     await wait_for(pilot, done, timeout=20)
-
-
-async def sent_edit(
-    pilot: Pilot, demo: Demo, vendor: str, kind: str, key: str, text: str
-) -> tuple[RecordScreen, Any, Change]:
-    """On the first record of ``kind``: ``key`` set to ``text`` and sent; the screen, the
-    value the vendor had before, and the change."""
-    screen = await open_record(pilot, demo, vendor, kind)
-    old = await vendor_value(demo, screen.ref, key)
-    change = await edit(pilot, screen, key, text)
-    await sent(pilot, demo, change)
     assert await vendor_value(demo, screen.ref, key) == text
-    return screen, old, change
+    return change
 
 
 async def preview(pilot: Pilot) -> UndoPreview:
@@ -115,69 +112,74 @@ def label_of(demo: Demo, ref: RecordRef, key: str) -> str:
 
 
 @pytest.mark.parametrize(("vendor", "kind", "key"), CASES, ids=IDS)
-async def test_u_withdraws_a_queued_edit_the_vendor_never_gets_it(
+async def test_undo_on_every_vendor(
     vendor: str, kind: str, key: str, vendor_demo: Callable[[str], Demo]
 ) -> None:
+    """One app per vendor, on one record, scenario after scenario (each leaves nothing to
+    undo behind it, the conflict comes last): ``u`` withdraws a queued edit; ``u`` after
+    send previews and sets the old value back; ``U`` lists a change and ``enter`` undoes
+    it; an undo never overwrites a value someone else changed since."""
     demo = vendor_demo(vendor)
-    demo.crm.outbox.paused = True  # the edit stays queued (as offline)
     async with demo.app.run_test(size=SIZE) as pilot:
         screen = await open_record(pilot, demo, vendor, kind)
         ref = screen.ref
         old = await vendor_value(demo, ref, key)
+        label = label_of(demo, ref, key)
+
+        # -- u withdraws a queued edit: the vendor never gets it
+        demo.crm.outbox.paused = True  # the edit stays queued (as offline)
         change = await edit(pilot, screen, key, "Withdrawn before it went")
         assert demo.crm.cached(ref).fields[key] == "Withdrawn before it went"  # type: ignore[union-attr]
-
         await pilot.press("u")
         await wait_for(pilot, lambda: demo.crm.change(change.id) is None)
         await wait_for(pilot, lambda: any("Withdrawn" in n for n in notices(pilot)))
         assert demo.crm.cached(ref).fields[key] == old  # type: ignore[union-attr]
         item = await highlight(pilot, screen, key)
         await wait_for(pilot, lambda: shown(item).strip() == str(old))
-
         demo.crm.outbox.paused = False
         assert await demo.crm.send_now(ref.profile) == 0  # nothing left to send
         assert await vendor_value(demo, ref, key) == old
 
-
-@pytest.mark.parametrize(("vendor", "kind", "key"), CASES, ids=IDS)
-async def test_u_after_send_previews_and_sets_the_old_value_back_when_confirmed(
-    vendor: str, kind: str, key: str, vendor_demo: Callable[[str], Demo]
-) -> None:
-    demo = vendor_demo(vendor)
-    async with demo.app.run_test(size=SIZE) as pilot:
-        screen, old, _ = await sent_edit(pilot, demo, vendor, kind, key, "Sent then undone")
-        ref = screen.ref
-
+        # -- u after send previews, and sets the old value back when confirmed
+        await sent_edit(pilot, demo, screen, key, "Sent then undone")
         dialog = await preview(pilot)
         text = str(dialog.query_one("#undo-lines", Static).render())
-        label = label_of(demo, ref, key)
         assert f"{label}: Sent then undone → back to {old}" in text
         assert not dialog.query("#undo-warning")
         assert await vendor_value(demo, ref, key) == "Sent then undone"  # nothing sent yet
-
         await pilot.press("y")
         await wait_for(pilot, lambda: not demo.crm.changes(ref.profile), timeout=20)
         assert await vendor_value(demo, ref, key) == old
         assert demo.crm.cached(ref).fields[key] == old  # type: ignore[union-attr]
         item = await highlight(pilot, screen, key)
         await wait_for(pilot, lambda: shown(item).strip() == str(old))
-
         # u again walks back: the edit and its undo are passed over, nothing else to undo
         pilot.app.clear_notifications()
         await pilot.press("u")
         await wait_for(pilot, lambda: any("Nothing to undo" in n for n in notices(pilot)))
 
+        # -- U lists the change in field labels, and enter undoes it
+        await sent_edit(pilot, demo, screen, key, "Listed change")
+        await pilot.press("U")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UndoListScreen))
+        table = pilot.app.screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count > 0)
+        first = [str(cell) for cell in table.get_row_at(0)]
+        assert first[1] == "sent"
+        assert f"{label}: " in first[3] and "Listed change" in first[3]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UndoPreview))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not demo.crm.changes(ref.profile), timeout=20)
+        assert await vendor_value(demo, ref, key) == old
+        await wait_for(pilot, lambda: "undone" in str(table.get_row_at(1)[1]))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: pilot.app.screen is screen)
 
-@pytest.mark.parametrize(("vendor", "kind", "key"), CASES, ids=IDS)
-async def test_undo_is_a_conflict_when_someone_changed_the_value_since(
-    vendor: str, kind: str, key: str, vendor_demo: Callable[[str], Demo]
-) -> None:
-    demo = vendor_demo(vendor)
-    async with demo.app.run_test(size=SIZE) as pilot:
-        screen, _, change = await sent_edit(pilot, demo, vendor, kind, key, "Mine, sent")
-        ref = screen.ref
+        # -- an undo is a conflict when someone changed the value since
+        pilot.app.clear_notifications()
+        change = await sent_edit(pilot, demo, screen, key, "Mine, sent")
         await someone_else_sets(demo, ref, key, "A colleague's name", "Mine, sent")
-
         dialog = await preview(pilot)
         assert dialog.query("#undo-warning")  # said before anything is sent
         await pilot.press("y")
@@ -191,37 +193,64 @@ async def test_undo_is_a_conflict_when_someone_changed_the_value_since(
         assert any("changed on the server" in n for n in notices(pilot))
 
 
-@pytest.mark.parametrize(("vendor", "kind", "key"), CASES, ids=IDS)
-async def test_U_lists_the_change_in_field_labels_and_enter_undoes_it(
-    vendor: str, kind: str, key: str, vendor_demo: Callable[[str], Demo]
-) -> None:
-    demo = vendor_demo(vendor)
-    async with demo.app.run_test(size=SIZE) as pilot:
-        screen, old, _ = await sent_edit(pilot, demo, vendor, kind, key, "Listed change")
-        ref = screen.ref
-
-        await pilot.press("U")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UndoListScreen))
-        table = pilot.app.screen.query_one(DataTable)
-        await wait_for(pilot, lambda: table.row_count > 0)
-        first = [str(cell) for cell in table.get_row_at(0)]
-        assert first[1] == "sent"
-        assert f"{label_of(demo, ref, key)}: " in first[3] and "Listed change" in first[3]
-
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UndoPreview))
-        await pilot.press("y")
-        await wait_for(pilot, lambda: not demo.crm.changes(ref.profile), timeout=20)
-        assert await vendor_value(demo, ref, key) == old
-        await wait_for(pilot, lambda: "undone" in str(table.get_row_at(1)[1]))
-
-
-async def test_a_change_being_sent_cannot_be_withdrawn_and_says_so(
+async def test_undo_off_a_record_help_palette_and_a_change_being_sent(
     vendor_demo: Callable[[str], Demo],
 ) -> None:
+    """On one Freshsales app: the palette offers undo and the recent changes; help names
+    ``u`` and ``U``; ``u`` off a record undoes the latest change and never stacks dialogs;
+    a change being sent cannot be withdrawn and says so."""
     demo = vendor_demo("freshsales")
-    demo.crm.outbox.paused = True
     async with demo.app.run_test(size=SIZE) as pilot:
+        # -- the palette offers undo and the recent changes
+        await wait_for(pilot, lambda: pilot.app.screen_stack)
+        await run_command(pilot, "Undo last change")
+        await wait_for(pilot, lambda: any("Nothing to undo" in n for n in notices(pilot)))
+        await run_command(pilot, "Recent changes")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UndoListScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(pilot.app.screen, UndoListScreen))
+
+        # -- help names u and U
+        screen = await open_record(pilot, demo, "freshsales", "deal")
+        ref = screen.ref
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        help_screen = pilot.app.screen
+        await wait_for(
+            pilot,
+            lambda: help_screen.query(DataTable) and help_screen.query_one(DataTable).row_count > 1,
+        )
+        table = help_screen.query_one(DataTable)
+        rows = {
+            str(table.get_row_at(n)[0]): str(table.get_row_at(n)[1]) for n in range(table.row_count)
+        }
+        assert rows.get("u") == "Undo last change"
+        assert rows.get("U") == "Recent changes (undo)"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: pilot.app.screen is screen)
+
+        # -- u off a record undoes the latest change, and never stacks dialogs
+        old = await vendor_value(demo, ref, "name")
+        change = await sent_edit(pilot, demo, screen, "name", "Undone from the list")
+        await pilot.press("escape")  # back to the home screen: every profile
+        await wait_for(pilot, lambda: not isinstance(pilot.app.screen, RecordScreen))
+        dialog = await preview(pilot)
+        assert dialog.plan.change.id == change.id
+        await pilot.press("u")  # u over the dialog does not stack another one
+        await pilot.pause()
+        assert pilot.app.screen is dialog
+        await pilot.press("n")  # kept: nothing queued
+        await wait_for(pilot, lambda: not isinstance(pilot.app.screen, UndoPreview))
+        assert not demo.crm.changes(ref.profile)
+        assert await vendor_value(demo, ref, "name") == "Undone from the list"
+        await preview(pilot)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not demo.crm.changes(ref.profile), timeout=20)
+        assert await vendor_value(demo, ref, "name") == old
+
+        # -- a change being sent cannot be withdrawn, and says so
+        demo.crm.outbox.paused = True
+        pilot.app.clear_notifications()
         screen = await open_record(pilot, demo, "freshsales", "deal")
         change = await edit(pilot, screen, "name", "In flight")
         # another process of another host is sending it right now
@@ -286,32 +315,6 @@ async def test_a_sent_note_cannot_be_taken_back_and_says_where_to_remove_it(
     assert not client.outbox
 
 
-async def test_u_off_a_record_undoes_the_latest_change_and_never_stacks_dialogs(
-    vendor_demo: Callable[[str], Demo],
-) -> None:
-    demo = vendor_demo("freshsales")
-    async with demo.app.run_test(size=SIZE) as pilot:
-        screen, old, change = await sent_edit(
-            pilot, demo, "freshsales", "deal", "name", "Undone from the list"
-        )
-        ref = screen.ref
-        await pilot.press("escape")  # back to the home screen: every profile
-        await wait_for(pilot, lambda: not isinstance(pilot.app.screen, RecordScreen))
-        dialog = await preview(pilot)
-        assert dialog.plan.change.id == change.id
-        await pilot.press("u")  # u over the dialog does not stack another one
-        await pilot.pause()
-        assert pilot.app.screen is dialog
-        await pilot.press("n")  # kept: nothing queued
-        await wait_for(pilot, lambda: not isinstance(pilot.app.screen, UndoPreview))
-        assert not demo.crm.changes(ref.profile)
-        assert await vendor_value(demo, ref, "name") == "Undone from the list"
-        await preview(pilot)
-        await pilot.press("y")
-        await wait_for(pilot, lambda: not demo.crm.changes(ref.profile), timeout=20)
-        assert await vendor_value(demo, ref, "name") == old
-
-
 async def test_undo_withdraws_a_queued_create_and_its_record_goes(client: Client) -> None:
     client.service.outbox.paused = True
     change = await client.create("company", name="Never sent")
@@ -321,25 +324,6 @@ async def test_undo_withdraws_a_queued_create_and_its_record_goes(client: Client
     assert not client.outbox and client.service.cached(change.ref) is None
     client.service.outbox.paused = False
     assert not (await client.sync_outbox()).sent
-
-
-async def test_help_names_u_and_U(vendor_demo: Callable[[str], Demo]) -> None:
-    demo = vendor_demo("freshsales")
-    async with demo.app.run_test(size=SIZE) as pilot:
-        await open_record(pilot, demo, "freshsales", "deal")
-        await pilot.press("question_mark")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
-        help_screen = pilot.app.screen
-        await wait_for(
-            pilot,
-            lambda: help_screen.query(DataTable) and help_screen.query_one(DataTable).row_count > 1,
-        )
-        table = help_screen.query_one(DataTable)
-        rows = {
-            str(table.get_row_at(n)[0]): str(table.get_row_at(n)[1]) for n in range(table.row_count)
-        }
-        assert rows.get("u") == "Undo last change"
-        assert rows.get("U") == "Recent changes (undo)"
 
 
 async def test_withdrawing_an_edit_whose_reply_never_came_says_it_may_have_arrived(
@@ -360,15 +344,3 @@ async def test_withdrawing_an_edit_whose_reply_never_came_says_it_may_have_arriv
         == "It may have reached Freshsales already (its reply never came): check there."
     )
     assert not client.outbox
-
-
-async def test_the_palette_offers_undo_and_the_recent_changes(
-    vendor_demo: Callable[[str], Demo],
-) -> None:
-    demo = vendor_demo("freshsales")
-    async with demo.app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: pilot.app.screen_stack)
-        await run_command(pilot, "Undo last change")
-        await wait_for(pilot, lambda: any("Nothing to undo" in n for n in notices(pilot)))
-        await run_command(pilot, "Recent changes")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, UndoListScreen))

@@ -85,13 +85,32 @@ def demo_of(tmp_path: Path) -> Callable[[str], Demo]:
 
 
 @pytest.mark.parametrize("vendor", list(PAGES))
-async def test_record_screen_opens_and_copies(
+async def test_a_list_row_and_the_record_screen_open_and_copy(
     vendor: str, demo_of: Callable[[str], Demo], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """One app per vendor: a list row, then the record screen."""
     demo = demo_of(vendor)
     calls = recorded(demo.app, monkeypatch)
     kind, page = PAGES[vendor]
     async with demo.app.run_test(size=(140, 40)) as pilot:
+        # a list row opens and copies its record
+        await wait_for(pilot, lambda: demo.app.screen_stack)
+        kinds = await demo.crm.kinds(f"demo-{vendor}")
+        view = await open_kind(pilot, next(k.kind for k in kinds if k.kind.startswith(kind)))
+        await pilot.press("down")
+        await wait_for(pilot, lambda: view.table.cursor == 1)
+        record = view.table.current
+        assert record is not None
+
+        await pilot.press("o", "Y", "y")
+        await wait_for(pilot, lambda: len(calls.copied) == 2)
+        assert calls.opened == [page(record.ref)]
+        assert calls.copied == [page(record.ref), record.title]
+        assert f"Copied Name: {record.title}" in notices(demo.app)
+
+        # the record screen: o, Y and y
+        calls.opened.clear()
+        calls.copied.clear()
         screen = await open_record(pilot, demo, vendor, kind)
         url = page(screen.ref)
 
@@ -114,30 +133,7 @@ async def test_record_screen_opens_and_copies(
         assert calls.opened == [url]  # y and Y open nothing
 
 
-@pytest.mark.parametrize("vendor", list(PAGES))
-async def test_a_list_row_opens_and_copies_its_record(
-    vendor: str, demo_of: Callable[[str], Demo], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    demo = demo_of(vendor)
-    calls = recorded(demo.app, monkeypatch)
-    kind, page = PAGES[vendor]
-    async with demo.app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: demo.app.screen_stack)
-        kinds = await demo.crm.kinds(f"demo-{vendor}")
-        view = await open_kind(pilot, next(k.kind for k in kinds if k.kind.startswith(kind)))
-        await pilot.press("down")
-        await wait_for(pilot, lambda: view.table.cursor == 1)
-        record = view.table.current
-        assert record is not None
-
-        await pilot.press("o", "Y", "y")
-        await wait_for(pilot, lambda: len(calls.copied) == 2)
-        assert calls.opened == [page(record.ref)]
-        assert calls.copied == [page(record.ref), record.title]
-        assert f"Copied Name: {record.title}" in notices(demo.app)
-
-
-async def test_the_palette_offers_open_and_copy_on_a_record(
+async def test_the_palette_offers_open_and_copy_on_a_record_and_help_lists_the_keys(
     demo_of: Callable[[str], Demo], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     demo = demo_of("freshsales")
@@ -145,6 +141,7 @@ async def test_the_palette_offers_open_and_copy_on_a_record(
     async with demo.app.run_test(size=(140, 40)) as pilot:
         screen = await open_record(pilot, demo, "freshsales", "deal")
         url = PAGES["freshsales"][1](screen.ref)
+        # the palette offers open and copy on a record
         await run_command(pilot, "Open in web app")
         await wait_for(pilot, lambda: calls.opened)
         assert calls.opened == [url]
@@ -156,11 +153,7 @@ async def test_the_palette_offers_open_and_copy_on_a_record(
         await wait_for(pilot, lambda: len(calls.copied) == 2)
         assert calls.copied[1] == item.full_text()
 
-
-async def test_help_lists_the_keys(demo_of: Callable[[str], Demo]) -> None:
-    demo = demo_of("freshsales")
-    async with demo.app.run_test(size=(140, 40)) as pilot:
-        await open_record(pilot, demo, "freshsales", "deal")
+        # help lists the keys
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(demo.app.screen, HelpScreen))
         table = demo.app.screen.query_one("#help-table", DataTable)
@@ -175,9 +168,11 @@ async def test_help_lists_the_keys(demo_of: Callable[[str], Demo]) -> None:
         assert rows.get(COPY_NOTE) == "y Y"  # where the copy goes, and what tmux needs
 
 
-async def test_a_vendor_without_a_web_app_says_so(
+async def test_a_vendor_without_a_web_app_says_so_and_values_are_copied_inert(
     demo_of: Callable[[str], Demo], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The toy vendor has no web app; then a value with terminal controls is copied inert,
+    a huge one and an empty one refused (one app)."""
     demo = demo_of("toy")
     calls = recorded(demo.app, monkeypatch)
     async with demo.app.run_test(size=(140, 40)) as pilot:
@@ -191,20 +186,14 @@ async def test_a_vendor_without_a_web_app_says_so(
         await pilot.press("y")  # a value is still copied
         await wait_for(pilot, lambda: calls.copied)
 
-
-async def test_a_value_with_terminal_controls_is_copied_inert_and_a_huge_one_refused(
-    demo_of: Callable[[str], Demo], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    demo = demo_of("freshsales")
-    calls = recorded(demo.app, monkeypatch)
-    async with demo.app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: demo.app.screen_stack)
+        calls.copied.clear()
+        before = len(notices(demo.app))
         copy_value(demo.app, "Name", "Acme\x1b]52;c;ZXZpbA==\x07 [b]deal[/b]")
         assert calls.copied == ["Acme␛]52;c;ZXZpbA==␇ [b]deal[/b]"]
         copy_value(demo.app, "Notes", "x" * (COPY_LIMIT + 1))
         copy_value(demo.app, "Phone", "  ")
         assert len(calls.copied) == 1
-        await wait_for(pilot, lambda: len(notices(demo.app)) == 3)
+        await wait_for(pilot, lambda: len(notices(demo.app)) == before + 3)
         assert "Copied Name: Acme␛]52;c;ZXZpbA==␇ [b]deal[/b]" in notices(demo.app)
         assert any(n.startswith("Notes is too long to copy") for n in notices(demo.app))
         assert "Phone is empty: nothing copied" in notices(demo.app)

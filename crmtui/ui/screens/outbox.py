@@ -26,6 +26,15 @@ from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar, waiting_text
 from crmtui.ui.widgets.vim import VimDataTable
 
+
+def selected_change(table: DataTable[object], crm: Crm) -> Change | None:
+    """The change on the table's cursor row (rows are keyed by change id), if any."""
+    if not table.row_count:
+        return None
+    key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    return crm.change(key) if key else None
+
+
 if TYPE_CHECKING:
     from crmtui.ui.app import CrmApp
 
@@ -180,11 +189,7 @@ class OutboxScreen(Screen[None]):
         self.show_detail()
 
     def _selected(self) -> Change | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.crm.change(key) if key else None
+        return selected_change(self.query_one(DataTable), self.crm)
 
     def on_crm_event(self, message: CrmEvent) -> None:
         self.fill()

@@ -26,7 +26,7 @@ from crmtui.service import CacheWriteError, ChangeBusy, Crm
 from crmtui.service.undo import CannotUndo, UndoPlan
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
-from crmtui.ui.screens.outbox import CUT, STATE_TEXT
+from crmtui.ui.screens.outbox import CUT, STATE_TEXT, selected_change
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.vim import VimDataTable
 
@@ -221,11 +221,7 @@ class UndoListScreen(Screen[None]):
             table.move_cursor(row=min(row, table.row_count - 1))
 
     def selected(self) -> Change | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.crm.change(key) if key else None
+        return selected_change(self.query_one(DataTable), self.crm)
 
     def on_crm_event(self, message: CrmEvent) -> None:
         self.fill()

@@ -108,6 +108,7 @@ class RecordView(Record):
         cls, record: Record, specs: Mapping[str, FieldSpec], info: KindInfo | None = None
     ) -> RecordView:
         view = cls.model_construct(**dict(record))
+        view.names.update(record.names)  # references by name, as the service read them
         view._specs = dict(specs)
         view._info = info  # the kind's roles: which field is the money's currency
         return view

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 
 def utcnow() -> datetime:
@@ -168,10 +168,19 @@ class Record(_Model):
     raw: dict[str, Any] = Field(default_factory=dict)
     # Only some fields (e.g. a search hit): never replaces a fuller cached record.
     partial: bool = False
+    # Reference fields (``KindInfo.references``) as shown: field key -> the referenced
+    # record's title, or ``#id (not in cache)``. Filled by the service as it reads records
+    # (``crmtui.service.references``); never stored, never sent.
+    _names: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @property
     def ref(self) -> RecordRef:
         return RecordRef(profile=self.profile, kind=self.kind, id=self.id)
+
+    @property
+    def names(self) -> dict[str, str]:
+        """The reference fields' values by name (see ``_names``); empty until resolved."""
+        return self._names
 
 
 class RelatedRef(_Model):

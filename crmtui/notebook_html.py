@@ -69,6 +69,8 @@ def cell_text(record: Record, key: str, specs: Specs, info: KindInfo | None = No
         return str(getattr(record, key))
     if key in ("created_at", "updated_at"):
         return _when(getattr(record, key))
+    if key in record.names:  # a reference, by the record's name (``Crm`` resolved it)
+        return record.names[key]
     value = record.fields.get(key)
     money = info.role(Role.CURRENCY) if info else None
     currency = record.fields.get(money) if money else None

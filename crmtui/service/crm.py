@@ -21,7 +21,6 @@ from crmtui.fields import (
     NO_CURRENCY,
     FieldError,
     check_reference,
-    display,
     same_value,
     validate,
 )
@@ -63,6 +62,7 @@ from crmtui.service.events import (
 )
 from crmtui.service.outbox import NOTE_KIND, Outbox, note_target
 from crmtui.service.ports import Ports
+from crmtui.service.references import References
 from crmtui.service.sync import PER_PAGE, Sync, SyncResult, choose_kinds
 from crmtui.service.undo import Undo
 from crmtui.store import CacheUnusable, CacheWriteError, RecordPreview, Store
@@ -172,6 +172,7 @@ class Crm:
         self._preparing: dict[tuple[str, str], asyncio.Future[int]] = {}
         self._discarded: list[list[Discarded]] = []  # undo of discards, newest last
         self.undo = Undo(self)  # u and U: withdraw a queued change, take back a sent one
+        self.references = References(store, self.kind_info)  # ids shown by name
         for profile in profiles:
             state = ProfileState(profile)
             try:
@@ -365,7 +366,10 @@ class Crm:
         return self.store.count(profile, kind, **options)
 
     def window(self, profile: str, kind: str, **options: Any) -> list[Record]:
-        return self.store.window(profile, kind, **options)
+        """A window of a list, its reference fields by name (``Record.names``)."""
+        records = self.store.window(profile, kind, **options)
+        self.references.annotate(records)
+        return records
 
     async def refresh(self, profile: str, kind: str, query: Query | None = None) -> Page:
         """Fetch one page from the vendor into the cache; listeners re-read their window."""
@@ -443,18 +447,32 @@ class Crm:
         profiles: list[str] | None = None,
         kinds: list[str] | None = None,
     ) -> list[Record]:
-        """Search every cached record of every profile (works offline)."""
-        return self.store.search(text, limit=limit, profiles=profiles, kinds=kinds)
+        """Search every cached record of every profile (works offline); reference
+        fields by name (``Record.names``)."""
+        records = self.store.search(text, limit=limit, profiles=profiles, kinds=kinds)
+        self.references.annotate(records)
+        return records
 
     # -- records --------------------------------------------------------------------
 
     def cached(self, ref: RecordRef) -> Record | None:
-        return self.store.get_record(ref)
+        return self._named(self.store.get_record(ref))
+
+    def _named(self, record: Record | None) -> Record | None:
+        """``record`` with its reference fields by name (``Record.names``)."""
+        if record is not None:
+            self.references.annotate([record])
+        return record
+
+    def _named_preview(self, found: RecordPreview | None) -> RecordPreview | None:
+        if found is not None:
+            self.references.annotate([found.record])
+        return found
 
     async def cached_async(self, ref: RecordRef) -> Record | None:
         """``cached``, read in a thread: a record with a 20 MB field takes a while to read
         and decode, and the event loop (the screens) goes on meanwhile."""
-        return await asyncio.to_thread(self.store.get_record, ref)
+        return await asyncio.to_thread(self.cached, ref)
 
     async def cached_timeline_async(self, ref: RecordRef) -> list[Activity] | None:
         """``cached_timeline``, read in a thread (a 20 MB note takes a while to decode)."""
@@ -463,7 +481,10 @@ class Crm:
     async def cached_preview_async(self, ref: RecordRef) -> RecordPreview | None:
         """The cached record as the record screen shows it, read in a thread: its long
         values cut, with their whole lengths (``cached_field_async`` reads one whole)."""
-        return await asyncio.to_thread(self.store.get_record_preview, ref)
+        return await asyncio.to_thread(self._preview, ref)
+
+    def _preview(self, ref: RecordRef) -> RecordPreview | None:
+        return self._named_preview(self.store.get_record_preview(ref))
 
     async def cached_field_async(self, ref: RecordRef, key: str) -> Any:
         """One cached field's whole value (queued edits applied), read in a thread."""
@@ -471,12 +492,12 @@ class Crm:
 
     async def get(self, ref: RecordRef) -> Record:
         """The record from the vendor (cached for next time); the cache when offline."""
-        return await self._get(ref, self.store.get_record, lambda record: record)
+        return await self._get(ref, self.cached, lambda record: self._named(record) or record)
 
     async def get_preview(self, ref: RecordRef) -> RecordPreview:
         """``get``, the record read back as ``cached_preview_async`` reads it: a record
         with a 20 MB field is stored whole, and the screen gets its first characters."""
-        return await self._get(ref, self.store.get_record_preview, lambda r: RecordPreview(r, {}))
+        return await self._get(ref, self._preview, lambda r: RecordPreview(self._named(r) or r, {}))
 
     async def _get(
         self, ref: RecordRef, read: Callable[[RecordRef], T | None], fetched: Callable[[Record], T]
@@ -720,11 +741,13 @@ class Crm:
 
     def describe(self, change: Change, *, cut: int | None = None) -> str:
         """A change as a rep reads it: field labels and values as the record shows them
-        (``Amount: 12,400.00 → 8,000.00; Stage: Won``), a note by its first line.
+        (``Amount: 12,400.00 → 8,000.00; Stage: Won``), a reference by the record's
+        name, a missing value as "empty", a note by its first line.
         ``cut``: each value to this many characters (with …), for a narrow place."""
+        profile, kind = change.ref.profile, change.ref.kind
 
         def shown(spec: FieldSpec | None, value: Any) -> str:
-            text = display(spec, value) or "—"
+            text = self.references.describe(profile, kind, spec, value)
             return text if cut is None or len(text) <= cut else text[: cut - 1] + "…"
 
         if change.op is ChangeOp.CREATE and change.ref.kind == NOTE_KIND:

@@ -266,6 +266,17 @@ class RecordsMixin(HasDatabase):
             )
             return dict(found.fetchall())
 
+    def titles(self, profile: str, kind: str, ids: Iterable[str]) -> dict[str, str]:
+        """The titles of the cached, not deleted, records of ``kind`` among ``ids`` (one
+        query however many): what a reference to each is shown as."""
+        with self._db.read() as conn:
+            found = conn.execute(
+                "SELECT id, title FROM records WHERE profile = ? AND kind = ?"
+                " AND is_deleted = 0 AND id IN (SELECT value FROM json_each(?))",
+                (profile, kind, dumps(sorted(set(ids)))),
+            )
+            return dict(found.fetchall())
+
     def server_version(self, ref: RecordRef) -> Record | None:
         """The server's last known version of a record that has unfinished changes."""
         with self._db.read() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
@@ -11,6 +12,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from crmtui.text import inert, markup_literal
 from crmtui.ui.open_copy import RecordLinks
 from crmtui.ui.screens.create import create_commands
+from crmtui.ui.screens.search import kind_name
 
 if TYPE_CHECKING:
     from crmtui.ui.app import CrmApp
@@ -75,9 +77,11 @@ class CrmCommands(Provider):
                 yield Hit(score, shown, action, help=markup_literal(help_text))
         app = cast("CrmApp", self.app)
         if len(query) >= 2:
-            for record in app.crm.search(query, limit=8):
+            # in a thread: the cache's search (and its references' names) off the loop
+            for record in await asyncio.to_thread(app.crm.search, query, limit=8):
                 # vendor text: a Text label is never markup; help is, so it is escaped
-                label = inert(f"{record.title} — {record.kind} in {record.profile}")
+                named = kind_name(app.crm, record.profile, record.kind)  # a list's own name
+                label = inert(f"{record.title} — {named} in {record.profile}")
                 help_text = markup_literal(record.subtitle)
                 yield Hit(
                     0.5, label, partial(app.open_record, record.ref, record.title), help=help_text

@@ -21,6 +21,7 @@ from textual.widgets import Button, DataTable, Footer, Static
 
 from crmtui.model import Change, ChangeState
 from crmtui.service import ChangeBusy, Crm
+from crmtui.service.references import not_cached
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.widgets.status import StatusBar, waiting_text
@@ -59,8 +60,14 @@ UNBLOCK = {
 
 
 def record_title(crm: Crm, change: Change) -> str:
+    """The changed record by its title; one the cache no longer holds by its kind's name
+    and ``#id (not in cache)``, never a bare id that reads like a name."""
     record = crm.cached(change.ref)
-    return record.title if record else f"{change.ref.kind} {change.ref.id}"
+    if record is not None:
+        return record.title
+    info = crm.kind_info(change.ref.profile, change.ref.kind)
+    singular = info.singular if info is not None else change.ref.kind
+    return f"{singular} {not_cached(change.ref.id)}"
 
 
 class ConfirmDiscard(ModalScreen[bool]):

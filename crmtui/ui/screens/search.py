@@ -31,6 +31,13 @@ if TYPE_CHECKING:
 LABEL_LIMIT = 300  # characters of a result's title and summary
 
 
+def kind_name(crm: Crm, profile: str, kind: str) -> str:
+    """A kind as its vendor names one record of it ("Sales Account", a SalesforceIQ
+    list's own name), never the app's key for it (``list:6773f5e0…``)."""
+    info = crm.kind_info(profile, kind)
+    return info.singular if info is not None else kind.replace("_", " ")
+
+
 class SearchScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close"),
@@ -92,7 +99,8 @@ class SearchScreen(ModalScreen[None]):
             key = str(i)
             self.refs[key] = record.ref
             sub = f" — {record.subtitle[:LABEL_LIMIT]}" if record.subtitle else ""
-            where = f"  [{labels.get(record.profile, record.profile)} · {record.kind}]"
+            named = kind_name(self.crm, record.profile, record.kind)
+            where = f"  [{labels.get(record.profile, record.profile)} · {named}]"
             label = inert(f"{record.title}{sub}", limit=LABEL_LIMIT)
             results.add_option(Option(label.append_text(inert(where)), id=key))
         facts.update(

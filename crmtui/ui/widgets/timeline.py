@@ -102,8 +102,11 @@ class Timeline(VerticalScroll, can_focus=True):
         self.render_entries()
 
     def label(self, family: str | None) -> str:
-        """A family as the vendor names it ("everything" for no filter)."""
-        return "everything" if family is None else self.labels.get(family, family)
+        """A family as the vendor names it ("everything" for no filter); one the vendor
+        does not name, as words ("note_created" reads "Note created"), never a key."""
+        if family is None:
+            return "everything"
+        return self.labels.get(family) or family.replace("_", " ").strip().capitalize()
 
     def families(self) -> list[str]:
         """The vendor's documented families, then any other family met in the entries."""

@@ -202,7 +202,13 @@ class SalesforceIQ(Vendor):
 
     async def kinds(self) -> list[KindInfo]:
         lists = (await self.lists(refresh=True)).values()
-        return [*(list_kind_info(schema) for schema in lists), *fixed_kind_infos()]
+        # accounts' Contact fields (the metadata's, read once) are references
+        refs = (await self.accounts()).references()
+        fixed = [
+            info.model_copy(update={"references": refs}) if info.kind == "company" else info
+            for info in fixed_kind_infos()
+        ]
+        return [*(list_kind_info(schema) for schema in lists), *fixed]
 
     async def fields(self, kind: str, *, refresh: bool = False) -> list[FieldSpec]:
         """Read from the vendor each call (a list's schema as last read: ``refresh``

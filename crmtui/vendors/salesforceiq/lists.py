@@ -12,7 +12,7 @@ from typing import Any
 
 from crmtui.fields import iso, money, parse_date, parse_datetime
 from crmtui.http import Rejected
-from crmtui.model import Choice, FieldSpec, FieldType, KindInfo, Role
+from crmtui.model import Choice, FieldSpec, FieldType, Kind, KindInfo, Role
 from crmtui.vendors.mapping import Codec, Context, Field, Resource, number
 from crmtui.vendors.salesforceiq.resources import LIST_PREFIX, NO_TIMELINE, account_key
 
@@ -138,6 +138,8 @@ def meta_field(meta: Json, key: str, writable: bool, group: str | None = None) -
         writable=writable,
         meta=meta,
         group=group,
+        # a Contact field holds contact ids: a reference, shown by the contact's name
+        refers_to=Kind.CONTACT if type_name(meta) == "contact" else None,
     )
 
 
@@ -320,7 +322,11 @@ def list_kind_info(schema: ListSchema) -> KindInfo:
         # a board of the list's statuses (a pipeline list's stages); won and lost are
         # the statuses so named; no lost reason is documented
         board_field="stage" if schema.meta("stage") is not None else None,
-        references={"company": "company", "contact": "contact"},
+        references={
+            "company": "company",
+            "contact": "contact",
+            **schema.resource.references(),  # its Contact fields (``meta_field``)
+        },
     )
 
 

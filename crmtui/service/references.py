@@ -1,0 +1,128 @@
+"""References shown by name: a field holding another record's id (``KindInfo.references``)
+is shown as that record's title, read from the cache.
+
+Resolution is done in batches, one query per referenced kind for a whole window of rows
+(``References.annotate``), by whoever reads the records (in a thread, off the paint path):
+the screens then only draw ``Record.names``. An id the cache does not hold is never shown
+bare as if it were a name: it reads ``#4000093 (not in cache)``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+from crmtui.fields import display
+from crmtui.model import FieldSpec, KindInfo, Record
+
+EMPTY = "empty"  # a value that is not there, as a change describes it (never "None")
+
+
+class Titles(Protocol):
+    """The store's batch read of titles (``Store.titles``)."""
+
+    def titles(self, profile: str, kind: str, ids: Iterable[str]) -> dict[str, str]: ...
+
+
+def not_cached(id: str) -> str:
+    """An id whose record the cache does not hold, said as such (never as a name)."""
+    return f"#{id} (not in cache)"
+
+
+def reference_ids(value: Any) -> list[str]:
+    """The ids a reference field's value holds (one, or a list of them), blanks left out."""
+    values = value if isinstance(value, list | tuple) else [value]
+    return [str(v) for v in values if v not in (None, "")]
+
+
+def shown_reference(value: Any, titles: dict[str, str]) -> str:
+    """A reference field's value by name: each id's title, or ``not_cached``."""
+    return ", ".join(titles.get(i) or not_cached(i) for i in reference_ids(value))
+
+
+def shown(spec: FieldSpec | None, record: Record, currency: str | None = None) -> str:
+    """A field of ``record`` as a rep reads it: a reference by the record's name (as
+    resolved into ``Record.names``), any other value as ``display`` shows it."""
+    if spec is not None and spec.key in record.names:
+        return record.names[spec.key]
+    return display(spec, record.fields.get(spec.key) if spec else None, currency=currency)
+
+
+class References:
+    """Resolves reference fields to the referenced records' titles, from the cache.
+
+    ``kind_info(profile, kind)``: the kind as last read (its ``references``).
+    """
+
+    def __init__(self, store: Titles, kind_info: Callable[[str, str], KindInfo | None]) -> None:
+        self.store = store
+        self.kind_info = kind_info
+
+    def titles(self, profile: str, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The cached titles of (kind, id) pairs, one query per kind."""
+        by_kind: dict[str, set[str]] = defaultdict(set)
+        for kind, id in wanted:
+            by_kind[kind].add(id)
+        found: dict[tuple[str, str], str] = {}
+        for kind, ids in by_kind.items():
+            for id, title in self.store.titles(profile, kind, ids).items():
+                found[(kind, id)] = title
+        return found
+
+    def names(self, profile: str, kind: str, values: dict[str, Any]) -> dict[str, str]:
+        """``values``' reference fields (of a record of ``kind``) by name: key -> text."""
+        info = self.kind_info(profile, kind)
+        refs = info.references if info is not None else {}
+        wanted = {(refs[k], i) for k, v in values.items() if k in refs for i in reference_ids(v)}
+        titles = self.titles(profile, wanted)
+        return {
+            key: shown_reference(
+                value, {i: titles.get((refs[key], i), "") for i in reference_ids(value)}
+            )
+            for key, value in values.items()
+            if key in refs and reference_ids(value)
+        }
+
+    def annotate(self, records: Sequence[Record]) -> Sequence[Record]:
+        """Fill ``Record.names`` of each record: one query per referenced kind for all
+        of them (a window of a list, search results). Returns ``records``."""
+        wanted: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        plans: list[tuple[Record, dict[str, str]]] = []
+        infos: dict[tuple[str, str], KindInfo | None] = {}
+        for record in records:
+            key = (record.profile, record.kind)
+            if key not in infos:
+                infos[key] = self.kind_info(*key)
+            info = infos[key]
+            refs = info.references if info is not None else {}
+            if not refs:
+                continue
+            plans.append((record, refs))
+            for field, target in refs.items():
+                for id in reference_ids(record.fields.get(field)):
+                    wanted[record.profile].add((target, id))
+        titles = {profile: self.titles(profile, pairs) for profile, pairs in wanted.items()}
+        for record, refs in plans:
+            found = titles.get(record.profile, {})
+            names = record.names
+            names.clear()
+            for field, target in refs.items():
+                value = record.fields.get(field)
+                if reference_ids(value):
+                    ids = reference_ids(value)
+                    names[field] = shown_reference(
+                        value, {i: found.get((target, i), "") for i in ids}
+                    )
+        return records
+
+    def describe(self, profile: str, kind: str, spec: FieldSpec | None, value: Any) -> str:
+        """One value of a change as the record shows it: a reference by name, a choice
+        by its label, a missing value as "empty"."""
+        if value in (None, "", []):
+            return EMPTY
+        if spec is not None:
+            named = self.names(profile, kind, {spec.key: value})
+            if spec.key in named:
+                return named[spec.key]
+        return display(spec, value) or EMPTY

@@ -1,0 +1,162 @@
+"""References by name: a field holding another record's id is declared a reference on
+every vendor, read by the service as the cached record's title (in batches), an id the
+cache lacks said as such, and a change described in labels ("empty", never "None")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from crmtui.http import Http
+from crmtui.model import Change, Choice, FieldSpec, FieldType, KindInfo, Record, RecordRef
+from crmtui.service.references import EMPTY, References, not_cached
+from crmtui.ui.launch import demo_crm
+from tests.helpers.waits import no_sleep
+
+
+class Titles:
+    """The store's ``titles``, counting the queries."""
+
+    def __init__(self, titles: dict[tuple[str, str], str]) -> None:
+        self.known, self.queries = titles, 0
+
+    def titles(self, profile: str, kind: str, ids: Iterable[str]) -> dict[str, str]:
+        self.queries += 1
+        return {i: self.known[(kind, i)] for i in ids if (kind, i) in self.known}
+
+
+INFO = KindInfo(
+    kind="deal",
+    label="Deals",
+    singular="Deal",
+    references={"company": "company", "people": "contact"},
+)
+
+
+def deal(id: str, **fields: object) -> Record:
+    return Record(vendor="v", profile="p", kind="deal", id=id, title=f"deal {id}", fields=fields)
+
+
+def test_a_window_is_named_in_one_query_per_kind_and_an_unknown_id_says_so() -> None:
+    store = Titles({("company", "1"): "Acme", ("contact", "7"): "Mei Chen"})
+    refs = References(store, lambda profile, kind: INFO if kind == "deal" else None)
+    rows = [deal(str(n), company="1", people=["7", "8"]) for n in range(40)]
+    rows.append(deal("x", company="4000093", people=None))
+    refs.annotate(rows)
+    assert store.queries == 2  # one per referenced kind, however many rows
+    assert rows[0].names == {"company": "Acme", "people": f"Mei Chen, {not_cached('8')}"}
+    assert rows[-1].names == {"company": "#4000093 (not in cache)"}  # never a bare id
+    assert not_cached("4000093") != "4000093"
+    # the names are never stored nor sent: not part of the record's data
+    assert "names" not in rows[0].model_dump() and "_names" not in rows[0].model_dump()
+
+
+def test_a_change_value_reads_as_the_record_shows_it() -> None:
+    refs = References(Titles({("company", "1"): "Acme"}), lambda p, k: INFO)
+    status = FieldSpec(
+        key="status",
+        label="Status",
+        type=FieldType.CHOICE,
+        choices=[Choice(value="open", label="Open")],
+    )
+    company = FieldSpec(key="company", label="Account")
+    assert refs.describe("p", "deal", status, None) == EMPTY == "empty"
+    assert refs.describe("p", "deal", status, "open") == "Open"
+    assert refs.describe("p", "deal", company, "1") == "Acme"
+    assert refs.describe("p", "deal", company, "2") == not_cached("2")
+
+
+# Every vendor's reference fields, declared as data (``Field.refers_to``): kind prefix ->
+# field key -> the kind it points at.
+DECLARED = {
+    "freshsales": {
+        "deal": {"company": "company"},
+        "contact": {"company": "company"},
+        "task": {"contact": "contact", "deal": "deal", "company": "company", "lead": "lead"},
+    },
+    "activecampaign": {
+        "deal": {"contact": "contact", "company": "company"},
+        "task": {"deal": "deal", "contact": "contact"},
+        "contact": {"company": "company"},
+    },
+    "salesloft": {"task": {"contact": "contact"}, "call": {"contact": "contact"}},
+    "salesforceiq": {"list:": {"company": "company", "contact": "contact"}},
+    "salesseek": {"task": {"contact": "contact", "company": "company", "deal": "deal"}},
+}
+
+
+@pytest.mark.parametrize("vendor", list(DECLARED))
+async def test_every_vendor_declares_its_references_and_the_service_names_them(
+    vendor: str, tmp_path: Path
+) -> None:
+    crm, _ = demo_crm(
+        vendors=[vendor],
+        store_path=tmp_path / "c.sqlite3",
+        http=Http(sleep=no_sleep),
+        rate_limits=False,
+    )
+    profile = f"demo-{vendor}"
+    try:
+        infos = await crm.kinds(profile)
+        for prefix, wanted in DECLARED[vendor].items():
+            info = next(i for i in infos if i.kind.startswith(prefix))
+            assert wanted.items() <= info.references.items(), (vendor, info.kind)
+        for info in infos:  # a field labelled "... id" holds an id: it must be a reference
+            for spec in await crm.fields(profile, info.kind):
+                if spec.label.lower().endswith(" id"):
+                    assert spec.key in info.references, (vendor, info.kind, spec.label)
+        # read: each kind once, then every reference of every cached record is a name
+        # (the cached record's title) or says the record is not cached: never a bare id
+        for info in infos:
+            await crm.refresh(profile, info.kind)
+        named = 0
+        for info in infos:
+            for record in crm.window(profile, info.kind, offset=0, limit=100):
+                for key, target in info.references.items():
+                    value = record.fields.get(key)
+                    if value in (None, "", []):
+                        assert key not in record.names
+                        continue
+                    ids = value if isinstance(value, list) else [value]
+                    titles = crm.store.titles(profile, target, [str(i) for i in ids])
+                    expected = ", ".join(titles.get(str(i)) or not_cached(str(i)) for i in ids)
+                    assert record.names[key] == expected
+                    named += all(str(i) in titles for i in ids)
+                    shown = crm.cached(record.ref)
+                    assert shown is not None and shown.names[key] == expected
+        assert named, f"{vendor}: no reference resolved to a cached name"
+    finally:
+        await crm.close()
+
+
+async def test_an_edit_is_described_in_labels_and_names(tmp_path: Path) -> None:
+    crm, _ = demo_crm(
+        vendors=["freshsales"],
+        store_path=tmp_path / "c.sqlite3",
+        http=Http(sleep=no_sleep),
+        rate_limits=False,
+    )
+    profile = "demo-freshsales"
+    try:
+        await crm.kinds(profile)
+        companies = (await crm.refresh(profile, "company")).records
+        deals = (await crm.refresh(profile, "deal")).records
+        record = next(d for d in deals if d.fields.get("company") == companies[0].id)
+        ref = RecordRef(profile=profile, kind="deal", id=record.id)
+        await crm.fields(profile, "deal")
+        change = await crm.edit(
+            ref, {"company": companies[1].id, "amount": "8000", "expected_close": ""}
+        )
+        assert isinstance(change, Change)
+        text = crm.describe(change)
+        assert f"Account name: {companies[0].title} → {companies[1].title}" in text
+        assert "Deal value: " in text and "→ 8,000.00" in text
+        assert "Expected close date: " in text and "→ empty" in text
+        assert "None" not in text and companies[1].id not in text and "amount" not in text
+        # the record as queued is named at once, everywhere it is read
+        cached = crm.cached(ref)
+        assert cached is not None and cached.names["company"] == companies[1].title
+    finally:
+        await crm.close()

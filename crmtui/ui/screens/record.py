@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, cast
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -23,9 +25,18 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, TextArea
 
-from crmtui.fields import FieldError, display, edit_text, local_zone
+from crmtui.fields import FieldError, display, edit_text, local_zone, same_value
 from crmtui.http import CrmError
-from crmtui.model import ChangeState, FieldSpec, FieldType, KindInfo, Record, RecordRef, Role
+from crmtui.model import (
+    ChangeState,
+    Choice,
+    FieldSpec,
+    FieldType,
+    KindInfo,
+    Record,
+    RecordRef,
+    Role,
+)
 from crmtui.service import (
     CacheWriteError,
     Crm,
@@ -34,7 +45,7 @@ from crmtui.service import (
     RecordChanged,
     RecordPreview,
 )
-from crmtui.text import clean, inert, more_marker, preview
+from crmtui.text import clean, fit_width, inert, more_marker, preview
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.open_copy import COPY_LIMIT, LINK_BINDINGS, RecordLinks
 from crmtui.ui.screens.create import choose_kind
@@ -42,11 +53,13 @@ from crmtui.ui.themes import record_tone, tone_badge
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.timeline import Timeline
+from crmtui.ui.widgets.vim import VimListView
 
 if TYPE_CHECKING:
     from crmtui.ui.app import CrmApp
 
 TITLE_LIMIT = 300  # characters of the heading (title and summary are vendor text: cut, inert)
+LABEL_CELLS = 20  # a field's label column: app.tcss .field-label (width 22, padding 1 each side)
 HOLD_KEYS = 5.0  # seconds the keys typed at a record being opened wait for it, at most
 
 
@@ -102,8 +115,9 @@ class RelatedItem(ListItem):
         self.title = title  # the heading until the record is read
 
 
-class FieldList(InOrderKeys, ListView):
-    """The fields: ``up``/``down`` move in the order typed (see ``InOrderKeys``)."""
+class FieldList(InOrderKeys, VimListView):
+    """The fields: ``up``/``down``, ``j``/``k``, ``g``/``G`` move in the order typed (see
+    ``InOrderKeys``)."""
 
 
 class FieldEditor(InOrderKeys, InertInput):  # a vendor's value, drawn inert
@@ -174,16 +188,24 @@ class FieldItem(ListItem):
         self.currency = currency
         self.length = length
         self.editing = False
+        self.with_values: dict[str, str] = {}  # saved with this field's edit (``open_editor``)
         # Kept at hand: a value that arrives before the row is mounted still shows.
         self.more_label = Label("", classes="field-more")  # under a value cut short
         self.value_label = Label(self._shown(), classes="field-value")
 
     def compose(self) -> ComposeResult:
-        mark = " ✎" if self.spec.writable else ""
         with Horizontal(classes="field-row"):
-            yield Label(inert(f"{self.spec.label}{mark}"), classes="field-label")
+            yield Label(inert(self.label_text()), classes="field-label")
             yield self.value_label
         yield self.more_label
+
+    def label_text(self) -> str:
+        """The label in its column, cut with … so that a writable field's ✎ always shows."""
+        mark = " ✎" if self.spec.writable else ""
+        label = clean(self.spec.label)
+        if cell_len(label) + len(mark) > LABEL_CELLS:
+            label = fit_width(label, LABEL_CELLS - len(mark))
+        return f"{label}{mark}"
 
     def _shown(self) -> Text:
         """The value's first line, inert; when there is more, the marker line says how
@@ -211,14 +233,28 @@ class FieldItem(ListItem):
         if not self.editing:
             self.value_label.update(self._shown())
 
-    def open_editor(self) -> None:
+    def open_editor(
+        self,
+        offered: Sequence[Choice] | None = None,
+        *,
+        note: str = "",
+        text: str | None = None,
+        with_values: dict[str, str] | None = None,
+    ) -> None:
+        """Open the editor in place. ``offered``: the choices to offer (by default all of
+        the field's; a stage's are its pipeline's, ``RecordScreen.offered``), each label
+        once. ``note`` goes before the hint; ``text`` replaces the value as the editor's
+        start. ``with_values``: saved in the same edit (a pipeline moved with its stage)."""
         if self.editing:
             return
         self.editing = True
-        choices = [c.label for c in self.spec.choices]
-        text = edit_text(self.spec, self.value)
-        if self.spec.type in (FieldType.CHOICE, FieldType.USER):
-            text = self.spec.choice_label(self.value) or text
+        self.with_values = dict(with_values or {})
+        offered = self.spec.choices if offered is None else offered
+        choices = list(dict.fromkeys(c.label for c in offered))  # a label once (Won · Lost)
+        if text is None:
+            text = edit_text(self.spec, self.value)
+            if self.spec.type in (FieldType.CHOICE, FieldType.USER):
+                text = self.spec.choice_label(self.value) or text
         placeholder = {
             FieldType.DATE: "YYYY-MM-DD",
             FieldType.DATETIME: "YYYY-MM-DD HH:MM",
@@ -235,12 +271,13 @@ class FieldItem(ListItem):
         hint = ""
         if choices:
             hint = "choices: " + " · ".join(choices[:12]) + (" …" if len(choices) > 12 else "")
-            hint += " — tab completes"
+            hint += " — tab or → completes"
         elif self.spec.type is FieldType.DATETIME:
             zone = local_zone()
             hint = f"in your time zone, {getattr(zone, 'key', zone)}, or add one: +01:00, UTC"
+        hint = f"{note}\n{hint}" if note and hint else note or hint
         self.mount(editor)
-        self.mount(Static(inert(hint), classes="field-hint"))
+        self.mount(Static(inert(hint, multiline=True), classes="field-hint"))
         self.mount(Static("", classes="field-error"))
         self.query_one(".field-value", Label).display = False
         # Focus now, not later: ``Widget.focus()`` only schedules it (``call_later``), and
@@ -252,6 +289,7 @@ class FieldItem(ListItem):
         if not self.editing:
             return
         self.editing = False
+        self.with_values = {}
         for widget in self.query(".field-editor, .field-hint, .field-error"):
             widget.remove()
         value = self.query_one(".field-value", Label)
@@ -484,6 +522,8 @@ class RecordScreen(RecordLinks, Screen[None]):
                 fields.index = keys.index(key)
             elif index is not None:
                 fields.index = min(index, len(specs) - 1)
+            elif specs:  # just opened: the first field that can be edited (e, enter edit it)
+                fields.index = next((n for n, s in enumerate(specs) if s.writable), 0)
         related = self.query_one("#related", ListView)
         related.clear()
         for label, refs in record.related.items():
@@ -578,13 +618,74 @@ class RecordScreen(RecordLinks, Screen[None]):
             return
         if item.cut:  # the editor starts from the whole value
             item.value, item.length = await self.whole_value(item), None
-        item.open_editor()
+        item.open_editor(self.offered(item.spec))
+
+    def _grouping(self) -> tuple[FieldSpec, FieldSpec] | None:
+        """(pipeline, stage) specs when the kind's stages are grouped by its pipeline (the
+        vendor's mapping declares both roles and each stage's ``Choice.group``)."""
+        info = self._kind_info()
+        keys = (info.role(Role.PIPELINE), info.role(Role.STAGE)) if info else (None, None)
+        specs = {s.key: s for s in self._specs()}
+        pipe, stage = (specs.get(k) if k else None for k in keys)
+        if pipe is None or stage is None or not any(c.group for c in stage.choices):
+            return None
+        return pipe, stage
+
+    def offered(self, spec: FieldSpec, pipeline: object = None) -> list[Choice]:
+        """The choices the editor offers for ``spec``: a stage's are those of the record's
+        pipeline (or of ``pipeline``, one being chosen), as the service checks them
+        (``Crm.validate``); moving to another pipeline is the pipeline field's edit."""
+        grouping = self._grouping()
+        if grouping is None or spec.key != grouping[1].key:
+            return list(spec.choices)
+        pipe = grouping[0]
+        if pipeline is None and self.record is not None:
+            pipeline = self.record.fields.get(pipe.key)
+        if pipeline in (None, ""):
+            return list(spec.choices)
+        names = {str(pipeline), pipe.choice_label(pipeline) or str(pipeline)}
+        return [c for c in spec.choices if c.group in names] or list(spec.choices)
+
+    async def _moves_pipeline(self, item: FieldItem, text: str) -> object:
+        """The pipeline ``text`` names when it moves the record to another pipeline whose
+        stage is then to be chosen; None otherwise (``FieldError`` when refused)."""
+        grouping = self._grouping()
+        if grouping is None or item.spec.key != grouping[0].key or not grouping[1].writable:
+            return None
+        value = (await self.crm.validate(self.ref, {item.spec.key: text}))[item.spec.key]
+        before = self.record.fields.get(item.spec.key) if self.record else None
+        return None if value in (None, "") or same_value(value, before) else value
+
+    def _ask_stage(self, item: FieldItem, text: str, pipeline: object) -> None:
+        """A new pipeline chosen: its stage is asked for in the stage field's editor, and
+        both are queued as one edit when it is saved (escape changes neither)."""
+        grouping = self._grouping()
+        fields = self.query_one("#fields", ListView)
+        items = list(fields.query(FieldItem))
+        stage = next((i for i in items if grouping and i.spec.key == grouping[1].key), None)
+        if stage is None:
+            return
+        choices = self.offered(stage.spec, pipeline)
+        item.close_editor()
+        fields.index = items.index(stage)
+        name = item.spec.choice_label(pipeline) or str(pipeline)
+        stage.open_editor(
+            choices,
+            note=f"{item.spec.label} → {name}: pick its {stage.spec.label.lower()}"
+            " (enter moves the record; escape changes neither)",
+            text=choices[0].label if choices else "",
+            with_values={item.spec.key: text},
+        )
 
     async def save(self, item: FieldItem, text: str) -> None:
         """Validate and queue ``text`` now: the App takes the keys typed after it only once
         this is done, so they reach the list (or the editor, if refused) in order."""
         try:
-            change = await self.crm.edit(self.ref, {item.spec.key: text})
+            pipeline = await self._moves_pipeline(item, text)
+            if pipeline is not None:
+                self._ask_stage(item, text, pipeline)
+                return
+            change = await self.crm.edit(self.ref, {**item.with_values, item.spec.key: text})
         except Exception as exc:  # whatever it is, the user is told why
             # refused, or the cache could not be written (disk full, read-only, locked):
             # the editor stays open with the typed text, the reason under it

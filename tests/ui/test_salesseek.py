@@ -45,8 +45,7 @@ async def test_tabs_search_and_sort_organizations(seek: Demo) -> None:
         rows = view.table._fetch(0, 100)
         assert rows and all(word.lower() in r.title.lower() for r in rows)
 
-        await pilot.press("s")  # sort by name ...
-        await pilot.press("S")  # ... descending
+        await pilot.press("s", "down", "enter")  # the sort picker: Name ▼
         await wait_for(pilot, lambda: view.sort == "title" and view.descending)
         await wait_for(pilot, lambda: not view.fetching)
         titles = [r.title for r in view.table._fetch(0, 100)]

@@ -2,14 +2,15 @@
 
 A list shows the cache at once and refreshes it from the vendor in the background; the
 next page is fetched as the cursor nears the end of what is cached. `/` searches the
-cache instantly and the vendor in the background; `s` cycles the sort column and `S`
-reverses it; `v` cycles the vendor's views (quick filters such as "Overdue"); `F`
+cache instantly and the vendor in the background; `s` picks the sort column and its
+direction, `S` reverses it; `G` reads the vendor's pages to the last row; `v` cycles the vendor's views (quick filters such as "Overdue"); `F`
 filters by the vendor's list filters (the cache too where they are exact field values);
 `b` opens the board of a kind that has one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
@@ -55,6 +56,24 @@ def columns_for(info: KindInfo, specs: list[FieldSpec]) -> list[Column]:
     return columns
 
 
+def sort_key(field: str) -> Callable[[Record], tuple[int, float, str]]:
+    """A record's place in a list sorted by ``field`` (numbers as numbers, then text
+    without case, empty values last)."""
+
+    def place(record: Record) -> tuple[int, float, str]:
+        value = record.title if field == "title" else record.fields.get(field)
+        if value is None or value == "":
+            return (2, 0.0, "")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return (0, float(value), "")
+        try:
+            return (0, float(str(value)), "")
+        except ValueError:
+            return (1, 0.0, str(value).casefold())
+
+    return place
+
+
 class KindView(RecordLinks, Vertical):
     """One tab: search box, view name, the virtual table and a line of facts.
 
@@ -84,7 +103,7 @@ class KindView(RecordLinks, Vertical):
     # what the vendor said, shown in the facts line
     fetching: reactive[bool] = reactive(False, init=False)
     view_counts: reactive[dict[str, int]] = reactive(dict, init=False)  # view -> its size
-    vendor_total: reactive[int | None] = reactive(None, init=False)
+    vendor_total: reactive[int | None] = reactive(None, init=False)  # of the query shown
     problem: reactive[str] = reactive("", init=False)  # the last page's error
 
     def __init__(self, crm: Crm, profile: str, info: KindInfo) -> None:
@@ -96,6 +115,11 @@ class KindView(RecordLinks, Vertical):
         self.next_cursor: str | None = None
         self.activated = False
         self._changed: set[str] = set()  # "order" / "query": state changed, not applied yet
+        self.kind_total: int | None = None  # the vendor's count of the whole kind
+        self.answered = False  # the vendor answered the query shown (its first page)
+        self._want_rest = False  # `G`: read the vendor's pages to the end
+        self._whole: bool | None = None  # the cache holds the whole kind (None: not asked)
+        self._sorted_for: tuple[Any, list[Record]] = ((), [])
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="list-bar"):
@@ -116,6 +140,7 @@ class KindView(RecordLinks, Vertical):
         self.query_one(LoadingIndicator).display = False
         specs = self.crm.cached_fields(self.profile, self.info.kind)
         self.table.columns = columns_for(self.info, specs)
+        self.table.more_rows = self.read_rest
         self.table.reload()
         self._show_facts()
 
@@ -130,6 +155,7 @@ class KindView(RecordLinks, Vertical):
     # -- the state's watchers --------------------------------------------------------
 
     def watch_search_text(self) -> None:
+        self._new_query()
         self.table.reload(keep_cursor=False, background=True)  # a long list counts later
         self._show_facts()
 
@@ -168,11 +194,17 @@ class KindView(RecordLinks, Vertical):
         changed, self._changed = self._changed, set()
         if "query" in changed:
             self.view_rows = [] if self._vendor_side() else None
+            self._new_query()
         if "order" in changed:
             self.table.sort_by(self.sort, self.descending)
         self.table.reload(keep_cursor=False)
         self._show_facts()
         self.fetch_page(first=True)
+
+    def _new_query(self) -> None:
+        """Another set of rows: what the vendor said of the last one no longer holds."""
+        self.vendor_total, self.answered, self._want_rest = None, False, False
+        self.next_cursor = None
 
     # -- the window source ----------------------------------------------------------
 
@@ -195,10 +227,21 @@ class KindView(RecordLinks, Vertical):
 
     def _fetch(self, offset: int, limit: int) -> list[Record]:
         if self.view_rows is not None:
-            return self.view_rows[offset : offset + limit]
+            return self._ordered(self.view_rows)[offset : offset + limit]
         return self.crm.window(
             self.profile, self.info.kind, offset=offset, limit=limit, **self._options()
         )
+
+    def _ordered(self, rows: list[Record]) -> list[Record]:
+        """A view's rows in the list's order: the vendor's, or sorted here by a column the
+        vendor cannot sort by (once per set of rows and order)."""
+        sort = self.sort
+        if sort is None or sort in self.info.sortable:
+            return rows
+        key = (id(rows), len(rows), sort, self.descending)
+        if self._sorted_for[0] != key:
+            self._sorted_for = (key, sorted(rows, key=sort_key(sort), reverse=self.descending))
+        return self._sorted_for[1]
 
     def _count(self) -> int:
         if self.view_rows is not None:
@@ -222,7 +265,8 @@ class KindView(RecordLinks, Vertical):
         return Query(
             # a kind the vendor cannot search: its pages, searched in the cache
             search=self.search_text if self.info.searchable else "",
-            sort=self.sort,
+            # a column the vendor cannot sort by: the cache sorts what it sends
+            sort=self.sort if self.sort in self.info.sortable else None,
             descending=self.descending,
             view=self.view,
             filters=dict(self.filters),
@@ -230,37 +274,82 @@ class KindView(RecordLinks, Vertical):
             per_page=PAGE,
         )
 
+    def read_rest(self) -> None:
+        """`G`: read the vendor's pages to the end (the cursor follows the last row)."""
+        self._want_rest = True
+        if not self.fetching and (self.next_cursor is not None or not self.answered):
+            self.fetch_page(first=not self.answered)
+
     @work(group="page", exclusive=True, exit_on_error=False)
     async def fetch_page(self, first: bool = False) -> None:
         if not first and self.next_cursor is None:
             return
         self.fetching, self.problem = True, ""
         try:
-            page = await self.crm.refresh(
-                self.profile, self.info.kind, self._query(None if first else self.next_cursor)
-            )
+            while True:
+                await self._read_page(first)
+                first = False
+                if not (self._want_rest and self.next_cursor is not None):
+                    break
         except (CrmError, CacheWriteError) as exc:  # a locked cache too
             self.problem = str(exc)
+        finally:
+            self._want_rest = self._want_rest and self.next_cursor is not None
             self.fetching = False
-            return
+
+    async def _read_page(self, first: bool) -> None:
+        query = self._query(None if first else self.next_cursor)
+        page = await self.crm.refresh(self.profile, self.info.kind, query)
         self.next_cursor = page.next_cursor
         if page.view_counts:
             self.view_counts = dict(page.view_counts)
-        if page.total is not None and not self.search_text:
-            self.vendor_total = page.total
+        whole_kind = not (self.view or self.filters or self.search_text)
+        if page.total is not None and whole_kind:
+            self.kind_total = page.total
+        if page.total is not None and (self.info.searchable or not self.search_text):
+            self.vendor_total = page.total  # of this query (a search the vendor ran too)
+        self.answered = True
         if self.view_rows is not None:
             self.view_rows = (self.view_rows if not first else []) + page.records
             self.table.reload()
-        self.fetching = False
+        else:
+            self._show_facts()
+
+    def count_text(self) -> str:
+        """How many rows the list holds, as far as is known: "300", "≥100" (more pages to
+        read and no total from the vendor) or "counting…" (nothing known yet); never the
+        rows read so far as if they were all."""
+        rows = self.table.row_count
+        total = self.vendor_total
+        if self.view_rows is not None:  # the vendor's pages of a view or a range
+            if total is None and self.view:
+                total = self.view_counts.get(self.view)
+            if total is not None:
+                return f"{max(rows, total):,}"
+            if self.answered and self.next_cursor is None:
+                return f"{rows:,}"
+        elif self.search_text or self.filters:  # the cache's matches: all, if it is whole
+            if self._cache_whole():
+                return f"{rows:,}"
+        elif total is not None or self.kind_total is not None:
+            return f"{max(rows, total if total is not None else self.kind_total or 0):,}"
+        elif self.answered and self.next_cursor is None:
+            return f"{rows:,}"
+        return f"≥{rows:,}" if rows else "counting…"
+
+    def _cache_whole(self) -> bool:
+        """Whether the cache holds every record of the kind (the vendor said how many)."""
+        if self.kind_total is None:
+            return False
+        if self._whole is None:  # once per change of the cache, not per cursor move
+            self._whole = self.crm.count(self.profile, self.info.kind) >= self.kind_total
+        return self._whole
 
     def _show_facts(self) -> None:
-        shown = self.table.row_count
-        total = (
-            f" of {self.vendor_total:,}"
-            if self.vendor_total is not None and self.view_rows is None
-            else ""
-        )
-        parts = [f"{shown:,}{total} {self.info.label.lower()}"]
+        count = self.count_text()
+        parts = [f"{count} {self.info.label.lower()}"]
+        if self.table.row_count:
+            parts[0] = f"{self.table.cursor + 1:,} of {parts[0]}"
         if self.search_text:
             cached = "" if self.info.searchable else " (cached only)"
             parts.append(f"matching “{self.search_text}”{cached}")
@@ -299,6 +388,7 @@ class KindView(RecordLinks, Vertical):
             and event.profile == self.profile
             and event.kind == self.info.kind
         ):
+            self._whole = None
             if self.view_rows is None:
                 self.table.reload(background=True)  # a sync writing a long list: no hitch
             self._show_facts()
@@ -317,6 +407,7 @@ class KindView(RecordLinks, Vertical):
         self.search_text = event.value.strip()
 
     @on(RecordTable.Reloaded)
+    @on(RecordTable.Highlighted)
     def _reloaded(self) -> None:
         self._show_facts()
 
@@ -336,12 +427,21 @@ class KindView(RecordLinks, Vertical):
         self.query_one(".list-search", Input).focus()
 
     def action_sort(self) -> None:
-        keys = [
-            c.key for c in self.table.columns if c.key in self.info.sortable or c.key == "title"
-        ]
-        if not keys:
+        """Pick any shown column and a direction (the cache sorts by any field; the
+        vendor is asked to when it can)."""
+        from crmtui.ui.screens.sort import Order, SortScreen
+
+        columns = [(c.key, c.label) for c in self.table.columns]
+        if not columns:
             return
-        self.sort = keys[(keys.index(self.sort) + 1) % len(keys)] if self.sort in keys else keys[0]
+
+        def done(order: Order | None) -> None:
+            if order is not None:
+                self.sort, self.descending = order  # one reload: the watchers gather
+
+        current = (self.sort or "title", self.descending)
+        title = f"Sort {self.info.label.lower()} by"
+        self.app.push_screen(SortScreen(title, columns, current), done)
 
     def action_reverse(self) -> None:
         self.descending = not self.descending

@@ -20,6 +20,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -62,6 +63,8 @@ class Column:
             return record.subtitle
         if self.key == "updated_at":
             return local_text(record.updated_at)
+        if self.key in record.names:  # a reference, by the record's name (``Crm.window``)
+            return record.names[self.key]
         value = record.fields.get(self.key)
         currency = None
         if self.currency and self.spec and self.spec.type is FieldType.MONEY:
@@ -92,11 +95,78 @@ def natural_width(column: Column) -> int:
     }.get(kind, 22 if column.key != "updated_at" else local_width() + 1)
 
 
+def flat(text: str, width: int) -> str:
+    """A cell's text on one line, inert (vendor text), cut to a little over ``width``."""
+    return " ".join(clean(text, limit=width * 4 + 64).split())
+
+
 def fit(text: str, width: int, right: bool = False) -> str:
     if width <= 0:
         return ""
-    text = " ".join(clean(text, limit=width * 4 + 64).split())  # vendor text: inert, cut first
+    text = flat(text, width)
+    if cell_len(text) > width:  # cut: "…" ends the words kept, not a space
+        text = set_cell_size(text, width - 1).rstrip() + "…"
     return fit_width(text, width, right=right)  # in cells: a wide character takes two
+
+
+CAP = 40  # a column's width by content at most: a longer value is cut with "…"
+FLOOR = 8  # a column shrinks to this on a narrow screen before the name column does
+TITLE_FLOOR = 18
+
+
+Wanted = tuple[list[int], list[int], list[int]]
+
+
+def content_widths(columns: list[Column], sample: list[Record] | None) -> Wanted:
+    """Each column's widths for ``sample`` (or its type's width without rows): with room
+    for its label and a sort arrow, its longest cell capped at ``CAP``, and uncapped."""
+    wanted, content, longest = [], [], []
+    for column in columns:
+        if column.width:
+            size = column.width
+        elif sample:
+            size = max(cell_len(flat(column.cell(r), CAP * 4)) for r in sample)
+        else:
+            size = natural_width(column) or 24
+        size = max(1, size)
+        content.append(min(CAP, size))
+        longest.append(size)
+        wanted.append(max(content[-1], cell_len(column.label) + 2))  # " ▲"
+    return wanted, content, longest
+
+
+def column_widths(
+    columns: list[Column], wanted: list[int], content: list[int], longest: list[int], total: int
+) -> list[int]:
+    """Widths that fit ``total`` cells (a space after each column).
+
+    Each column as wide as its content and label; spare room goes to the cells cut at
+    ``CAP``. On a narrow screen the labels are cut first (to their column's content), then
+    the widest column narrows a cell at a time (the name to ``TITLE_FLOOR``, the others to
+    ``FLOOR``), so every column keeps the most telling part of its values.
+    """
+    widths = list(wanted)
+    gaps = len(columns)
+    spare = total - gaps - sum(widths)
+    while spare > 0:
+        cut = [i for i, w in enumerate(widths) if w < longest[i]]
+        if not cut:
+            break
+        for i in cut[:spare]:
+            widths[i] += 1
+        spare = total - gaps - sum(widths)
+    floors = [
+        min(w, TITLE_FLOOR if c.key == "title" else FLOOR)
+        for c, w in zip(columns, content, strict=True)
+    ]
+    for least in (content, floors, [3] * len(columns)):
+        while sum(widths) + gaps > total:
+            shrinkable = [i for i, w in enumerate(widths) if w > least[i]]
+            if not shrinkable:
+                break
+            widest = max(shrinkable, key=lambda i: (widths[i] - least[i], -i))
+            widths[widest] -= 1
+    return widths
 
 
 class RecordTable(ScrollView, can_focus=True):
@@ -122,7 +192,7 @@ class RecordTable(ScrollView, can_focus=True):
     }
 
     DEFAULT_CSS = """
-    RecordTable { height: 1fr; }
+    RecordTable { height: 1fr; overflow: hidden hidden; }
     RecordTable > .record-table--header { text-style: bold; background: $panel; color: $text; }
     RecordTable > .record-table--cursor { background: $accent 40%; }
     RecordTable:focus > .record-table--cursor { background: $accent; color: $text; }
@@ -196,6 +266,7 @@ class RecordTable(ScrollView, can_focus=True):
         # Rendering caches: column widths per width, each row's text per widths, and
         # the widget's base style during one paint (Textual computes it on every read).
         self._widths_for: tuple[Any, list[int]] = ((), [])
+        self._wanted_for: tuple[Any, Wanted] = ((), ([], [], []))
         self._texts: dict[int, str] = {}
         self._texts_for: tuple[int, ...] = ()
         self._base_style: Style | None = None
@@ -208,6 +279,10 @@ class RecordTable(ScrollView, can_focus=True):
         self._header: tuple[tuple[Any, ...], Strip] | None = None
         self._highlighted: object = _UNSET
         self._near_end_at = -1  # the row count NearEnd was last posted for
+        # ``G``: the cursor follows the last row while the source reads the rest
+        self._follow_end = False
+        # asks the source for every row it has not read yet (a vendor's further pages)
+        self.more_rows: Callable[[], None] | None = None
 
     # -- data --------------------------------------------------------------------------
 
@@ -247,7 +322,9 @@ class RecordTable(ScrollView, can_focus=True):
     def _counted(self, count: int, *, read_screen: bool = False) -> None:
         self.row_count = count
         self.virtual_size = Size(self.size.width, self.row_count + 1)
-        self.cursor = max(0, min(self.cursor, self.row_count - 1))
+        last = self.row_count - 1
+        self.cursor = max(0, last if self._follow_end else min(self.cursor, last))
+        self._keep_cursor_in_view()
         top = int(self.scroll_offset.y)
         end = min(self.row_count, top + self.page_rows)
         if read_screen and (end <= 2 * BLOCK or self.row_count < COUNT_LATER_FROM):
@@ -266,7 +343,7 @@ class RecordTable(ScrollView, can_focus=True):
     ) -> None:
         self._fetch, self._count = fetch, count
         self.reload(keep_cursor=False)
-        self.scroll_to(y=0, animate=False)
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
 
     def record_at(self, index: int) -> Record | None:
         """The record at ``index``, read now if its block is not cached (not for painting:
@@ -357,27 +434,21 @@ class RecordTable(ScrollView, can_focus=True):
     # -- rendering -----------------------------------------------------------------------
 
     def _widths(self, total: int) -> list[int]:
-        key = (total, *map(id, self.columns))
+        wanted = self._wanted()
+        key = (total, id(wanted), *map(id, self.columns))
         if self._widths_for[0] != key:
-            self._widths_for = (key, self._compute_widths(total))
+            self._widths_for = (key, column_widths(self.columns, *wanted, total))
         return self._widths_for[1]
 
-    def _compute_widths(self, total: int) -> list[int]:
-        widths = [natural_width(c) for c in self.columns]
-        gaps = len(self.columns)  # one space after each column
-        fixed = sum(w for w in widths if w)
-        flexible = [i for i, w in enumerate(widths) if not w]
-        free = max(10, total - fixed - gaps)
-        if not flexible:
-            flexible = [0]
-            free += widths[0]
-        for i in flexible:
-            widths[i] = max(10, free // len(flexible))
-        # shrink the widest fixed columns when the screen is narrow
-        while sum(widths) + gaps > total and max(widths) > 6:
-            widest = widths.index(max(widths))
-            widths[widest] -= 1
-        return widths
+    def _wanted(self) -> Wanted:
+        """Each column's width by its content: (capped at ``CAP``, its longest cell), from
+        the first cached block of rows (once per reload: widths do not jump as the cursor
+        moves). Formatting only: painting never reads the cache file."""
+        key = (self._epoch, bool(self._blocks), *map(id, self.columns))
+        if self._wanted_for[0] != key:
+            sample = self._blocks[min(self._blocks)] if self._blocks else None
+            self._wanted_for = (key, content_widths(self.columns, sample))
+        return self._wanted_for[1]
 
     def _line_text(self, cells: list[str], widths: list[int]) -> str:
         parts = []
@@ -445,11 +516,12 @@ class RecordTable(ScrollView, can_focus=True):
         key = (width, *widths, self.sort_key, self.descending, style, *map(id, self.columns))
         if self._header is None or self._header[0] != key:
             labels = []
-            for column in self.columns:
-                arrow = ""
-                if column.key == self.sort_key:
-                    arrow = " ▼" if self.descending else " ▲"
-                labels.append(column.label + arrow)
+            for column, cell in zip(self.columns, widths, strict=True):
+                label = column.label
+                if column.key == self.sort_key:  # the arrow stays when the label is cut
+                    arrow = "▼" if self.descending else "▲"
+                    label = f"{fit(label, cell - 2).rstrip()} {arrow}" if cell > 2 else arrow
+                labels.append(label)
             text = fit_width(self._line_text(labels, widths), width)
             self._header = (key, Strip([Segment(text, style)]))
         return self._header[1]
@@ -494,6 +566,18 @@ class RecordTable(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, self.row_count + 1)
+        self.call_after_refresh(self._keep_cursor_in_view)
+
+    def _keep_cursor_in_view(self) -> None:
+        """Scroll so the cursor's row is on screen (after a resize or a shorter list)."""
+        top = int(self.scroll_offset.y)
+        top = max(0, min(top, self.row_count - self.page_rows))
+        if self.cursor < top:
+            top = self.cursor
+        elif self.cursor >= top + self.page_rows:
+            top = self.cursor - self.page_rows + 1
+        if top != int(self.scroll_offset.y):
+            self.scroll_to(y=max(0, top), animate=False, immediate=True, force=True)
 
     # -- movement --------------------------------------------------------------------------
 
@@ -503,10 +587,10 @@ class RecordTable(ScrollView, can_focus=True):
 
     def watch_cursor(self, old: int, new: int) -> None:
         top = int(self.scroll_offset.y)
-        if new < top:
-            self.scroll_to(y=new, animate=False)  # the scroll repaints the whole table
+        if new < top:  # the scroll repaints the whole table
+            self.scroll_to(y=new, animate=False, immediate=True, force=True)
         elif new >= top + self.page_rows:
-            self.scroll_to(y=new - self.page_rows + 1, animate=False)
+            self.scroll_to(y=new - self.page_rows + 1, animate=False, immediate=True, force=True)
         else:  # the page stays: repaint the two rows the cursor left and reached
             for index in (old, new):
                 self.refresh(Region(0, index - top + 1, self.size.width, 1))
@@ -543,15 +627,53 @@ class RecordTable(ScrollView, can_focus=True):
                 self._row_strip(index, record, widths, self.size.width, base)
 
     def action_move(self, delta: int) -> None:
+        self._follow_end = False
         if self.row_count:
             self.cursor = max(0, min(self.row_count - 1, self.cursor + delta))
 
     def action_page(self, direction: int) -> None:
-        self.action_move(direction * self.page_rows)
+        """Move the view a page and the cursor with it (at an end: the first/last row)."""
+        self._follow_end = False
+        if not self.row_count:
+            return
+        rows = self.page_rows
+        top = self._scroll_rows(direction * rows)
+        cursor = max(0, min(self.row_count - 1, self.cursor + direction * rows))
+        self.cursor = max(top, min(top + rows - 1, cursor))  # on a row of the new page
+
+    def _scroll_rows(self, delta: int) -> int:
+        """Scroll the view ``delta`` rows (clamped) now; returns its new top row."""
+        top = int(self.scroll_offset.y)
+        new = max(0, min(self.row_count - self.page_rows, top + delta))
+        if new != top:
+            self.scroll_to(y=new, animate=False, immediate=True, force=True)
+        return new
+
+    def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self._wheel(event, 3)
+
+    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self._wheel(event, -3)
+
+    def _wheel(self, event: events.MouseEvent, delta: int) -> None:
+        """The wheel scrolls the view; the cursor stays on a row of it (no scrollbar: the
+        facts line says where the cursor is)."""
+        event.stop()
+        event.prevent_default()
+        if not self.row_count:
+            return
+        self._follow_end = False
+        top = self._scroll_rows(delta)
+        self.cursor = max(top, min(top + self.page_rows - 1, self.cursor, self.row_count - 1))
+        self._read_ahead()
 
     def action_jump(self, where: int) -> None:
         if self.row_count:
+            # the last row: rows the source has not read yet follow (``more_rows``)
+            self._follow_end = where != 0 and self.more_rows is not None
             self.cursor = 0 if where == 0 else self.row_count - 1
+            if self._follow_end and self.more_rows is not None:
+                self.more_rows()
 
     def jump_to(self, index: int) -> None:
         """Put the cursor on row ``index`` (clamped), its page on screen."""
@@ -563,7 +685,15 @@ class RecordTable(ScrollView, can_focus=True):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        self._read_ahead()  # the scrollbar or the wheel moved the page, not the cursor
+        self._read_ahead()  # the page moved, maybe not by the cursor
+        self.call_later(self._cursor_into_view)
+
+    def _cursor_into_view(self) -> None:
+        """The page was scrolled away from the cursor: the cursor moves onto the page (it is
+        always on a row on screen: enter opens what is seen)."""
+        top = int(self.scroll_offset.y)
+        if self.row_count and not top <= self.cursor < top + self.page_rows:
+            self.cursor = max(top, min(top + self.page_rows - 1, self.cursor, self.row_count - 1))
 
     def action_switch_tab(self, delta: int) -> None:
         self.post_message(self.TabRequested(delta))

@@ -2,6 +2,26 @@
 
 One place for every conversion, so adapters, the outbox and the UI agree (see the value
 table in ``crmtui.model``).
+
+One display convention, for every place a rep reads a value (record, title, lists,
+board, search, outbox, My day, timeline, notebook). Decision: one fixed convention, the
+same in every locale, written the way the editor reads it back, so what is shown can be
+typed again as it is:
+
+- **Money** (``money_text``): ``108,600.00 GBP`` -- thousands grouped with ",", "."
+  before the decimals, as many decimals as the currency has (ISO 4217: ``8,000 JPY``,
+  ``1.005 KWD``; more only when the vendor keeps more: never rounded), then the ISO
+  code. The code comes last so that amounts line up on their decimal point in a
+  right-aligned column, and a code (never a symbol: "$" is a dozen currencies) names
+  the currency unambiguously. An amount its vendor keeps with no currency (SalesforceIQ
+  documents none, ``NO_CURRENCY``) is the number alone, never an invented code.
+- **Dates** (``date_text``): ISO 8601, ``2026-11-17``.
+- **Moments** (``local_text``): ``2026-11-17 18:00 EST``, in the user's zone (see
+  ``local_zone``), marked with it unless that zone is UTC.
+- Relative words ("12 days ago", "overdue") only ever beside one of these, never instead.
+
+Vendors build titles and subtitles with these helpers too (never their own format), so
+a queued edit can be followed into them (``crmtui.store.optimistic``).
 """
 
 from __future__ import annotations
@@ -811,16 +831,9 @@ def display(spec: FieldSpec | None, value: Any, *, currency: str | None = None) 
         return str(value)
     match spec.type:
         case FieldType.MONEY:
-            try:
-                amount = Decimal(str(value))
-            except InvalidOperation:
-                return str(value)
-            if not amount.is_finite():
-                return str(value)
-            places = minor_units(currency)
-            places = max(places, decimals(amount.normalize()))
-            text = f"{amount:,.{places}f}"
-            return f"{text} {currency}" if currency else text
+            return money_text(value, currency)
+        case FieldType.DATE:
+            return date_text(value)
         case FieldType.BOOL:
             return "✓" if value else "·"
         case FieldType.CHOICE | FieldType.USER:
@@ -834,6 +847,34 @@ def display(spec: FieldSpec | None, value: Any, *, currency: str | None = None) 
         case FieldType.NUMBER:
             return f"{value:,}" if isinstance(value, int) else str(value)
     return str(value)
+
+
+def money_text(value: Any, currency: str | None = None) -> str:
+    """An amount as every screen shows it: "108,600.00 GBP", "8,000 JPY", or "145,600.00"
+    with no currency (see the module docstring); "" for none, text that is no number as is."""
+    if value is None or value == "" or isinstance(value, bool):
+        return "" if value in (None, "") else str(value)
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        return str(value)
+    if not amount.is_finite():
+        return str(value)
+    code = str(currency or "").strip().upper()
+    if code == NO_CURRENCY:
+        code = ""
+    places = max(minor_units(code), decimals(amount.normalize()))
+    text = f"{amount:,.{places}f}"
+    return f"{text} {code}" if code else text
+
+
+def date_text(value: Any) -> str:
+    """A date as every screen shows it: ISO 8601, "2026-11-17" ("" for none, text that is
+    no date as is)."""
+    if value is None or value == "":
+        return ""
+    day = parse_date(value)
+    return day.isoformat() if day else str(value)
 
 
 def edit_text(spec: FieldSpec, value: Any) -> str:

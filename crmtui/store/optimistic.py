@@ -8,15 +8,22 @@ hides the user's edit, and a discard shows the server's latest values (the base 
 when the server has not moved). When no change is left, the row is the server's version.
 
 Titles follow edits where they can be inferred: a title (or subtitle) equal to the old
-value of an edited field, or to "first_name last_name", takes the new value.
+value of an edited field, or to "first_name last_name", takes the new value; an amount,
+date or moment a vendor wrote into it in the one display format (``fields.money_text``,
+``date_text``, ``local_text``: vendors build titles with nothing else) is replaced by the
+edited one, so a queued amount, currency or due date shows in the title, the list, the
+board and search at once.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from crmtui.fields import date_text, local_text, money_text, parse_datetime
 from crmtui.model import Change, ChangeOp, ChangeState, Record, RecordRef
 from crmtui.store import rows
 
@@ -50,7 +57,54 @@ def _follow(text: str, old: dict[str, Any], new: dict[str, Any], changed: dict[s
             return str(value)
     if text and text == _full_name(old) and _full_name(new):
         return _full_name(new)
+    for before, after in _shown_edits(old, new, changed):
+        text = _replace_shown(text, before, after)
     return text
+
+
+def _is_amount(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        return False
+    try:
+        return Decimal(str(value)).is_finite()
+    except InvalidOperation:
+        return False
+
+
+def _shown_edits(
+    old: dict[str, Any], new: dict[str, Any], changed: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """(as shown before, as shown after) of each value an edit changes, in the one display
+    format vendors write into titles: an amount with the currency of any field holding a
+    code (its amount or its currency edited), else alone; a date; a moment."""
+    codes = [k for k, v in old.items() if isinstance(v, str) and re.fullmatch(r"[A-Za-z]{3}", v)]
+    edits: list[tuple[str, str]] = []
+    for key, value in old.items():
+        if not _is_amount(value) or not (key in changed or any(c in changed for c in codes)):
+            continue
+        for code in [c for c in codes if key in changed or c in changed]:
+            edits.append((money_text(value, old[code]), money_text(new.get(key), new.get(code))))
+        if key in changed:
+            edits.append((money_text(value), money_text(new.get(key))))
+    for key in changed:
+        value = old.get(key)
+        if not isinstance(value, str) or _is_amount(value):
+            continue
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            edits.append((date_text(value), date_text(new.get(key))))
+        elif moment := parse_datetime(value):
+            edits.append((local_text(moment), local_text(parse_datetime(new.get(key)))))
+    return [(before, after) for before, after in edits if before and before != after]
+
+
+def _replace_shown(text: str, before: str, after: str) -> str:
+    """``text`` with ``before`` as a whole value ("8,000.00 GBP", not inside "18,000.00")
+    replaced by ``after``; an emptied value leaves no stray " · "."""
+    shown = re.compile(rf"(?<![\w.,]){re.escape(before)}(?![\w.,])")
+    if not shown.search(text):
+        return text
+    text = shown.sub(lambda _: after, text)
+    return " · ".join(part for part in text.split(" · ") if part.strip())
 
 
 def _guess_title(kind: str, values: dict[str, Any]) -> str:

@@ -33,7 +33,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from crmtui.fields import FieldError, display
+from crmtui.fields import FieldError, display, money_text
 from crmtui.http import CrmError
 from crmtui.model import (
     ChangeState,
@@ -104,7 +104,8 @@ def group_choice(spec: FieldSpec | None, group: str | None) -> Choice | None:
 
 
 def total_text(records: list[Record], info: KindInfo) -> str:
-    """The sum of the cards' amounts (``Role.AMOUNT``), per currency: "12,500.00 USD"."""
+    """The sum of the cards' amounts (``Role.AMOUNT``), per currency, in the one money
+    format (``fields.money_text``): "12,500.00 USD + 8,000 JPY"."""
     amount, currency = info.role(Role.AMOUNT), info.role(Role.CURRENCY)
     sums: dict[str, Decimal] = defaultdict(Decimal)
     for record in records:
@@ -114,8 +115,8 @@ def total_text(records: list[Record], info: KindInfo) -> str:
         except InvalidOperation:
             continue
         sums[str((fields.get(currency) if currency else None) or "")] += value
-    parts = [f"{amount:,.2f} {currency}".strip() for currency, amount in sorted(sums.items())]
-    return " + ".join(parts) or "0.00"
+    parts = [money_text(amount, currency) for currency, amount in sorted(sums.items())]
+    return " + ".join(parts) or money_text(0)
 
 
 class StageColumn(Widget):
@@ -201,9 +202,9 @@ class CardText:
         return (self.specs.get(key), record.fields.get(key)) if key else (None, None)
 
     def __call__(self, record: Record, mark: str, width: int) -> list[str]:
-        amount = display(*self._field(Role.AMOUNT, record))
-        currency = str(self._field(Role.CURRENCY, record)[1] or "")
-        money = f"{amount} {currency}".strip() if amount else "—"
+        currency = self._field(Role.CURRENCY, record)[1]
+        amount = self._field(Role.AMOUNT, record)[1]
+        money = money_text(amount, str(currency or "")) or "—"
         owner = display(*self._field(Role.OWNER, record)) or "no owner"
         status_spec, value = self._field(Role.STATUS, record)
         status = str(value or "")

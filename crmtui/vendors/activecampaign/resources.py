@@ -23,6 +23,8 @@ from crmtui.fields import (
     cents_to_money,
     html_to_text,
     iso,
+    local_text,
+    money_text,
     money_to_cents,
     parse_date,
     parse_datetime,
@@ -416,11 +418,11 @@ def describe(kind: str, row: Row, fields: Json, ctx: Context) -> tuple[str, str]
     """A record's title and subtitle."""
     if kind == Kind.DEAL:
         stage = ctx.tables.get("stage_title", {}).get(txt(row.get("stage")), "")
-        money = f"{fields['amount']} {fields['currency']}"
+        money = money_text(fields["amount"], fields["currency"])  # the one money format
         return txt(row.get("title")), " · ".join(p for p in (money, stage) if p)
     if kind == Kind.TASK:
         kind_title, due = task_type(row, ctx), parse_datetime(row.get("duedate"))
-        return fields["subject"], f"{kind_title} · due {due:%Y-%m-%d %H:%M}" if due else kind_title
+        return fields["subject"], f"{kind_title} · due {local_text(due)}" if due else kind_title
     if kind == Kind.PIPELINE:
         known = [s for s in row.get("stages") or [] if s in ctx.tables.get("stage_title", {})]
         return txt(row.get("title")), f"{len(known)} stages"

@@ -45,7 +45,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from crmtui.fields import parse_datetime
+from crmtui.fields import local_text, money_text, parse_datetime
 from crmtui.http import BadResponse, NotFound, RateBudget, Rejected
 from crmtui.model import (
     Activity,
@@ -454,13 +454,16 @@ class Freshsales(Vendor):
             account = related.get("Account") or []
             stage = self.lookups.get(STAGES, {}).get(str(fields.get("stage")))
             parts = [
-                f"{fields.get('currency') or ''} {amount}".strip() if amount else None,
+                money_text(amount, fields.get("currency")),  # the one money format
                 name(stage) if stage else None,
                 account[0].title if account else None,
             ]
         elif resource.kind == Kind.TASK:
             due = parse_datetime(fields.get("due_at"))
-            parts = ["done" if fields.get("done") else None, f"due {due:%Y-%m-%d}" if due else None]
+            parts = [
+                "done" if fields.get("done") else None,
+                f"due {local_text(due)}" if due else None,
+            ]
         return " · ".join(p for p in parts if p)
 
     # -- timeline ---------------------------------------------------------------------------

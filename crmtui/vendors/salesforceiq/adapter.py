@@ -59,6 +59,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from crmtui.http import BadResponse, NotFound, RateBudget, Rejected
+from crmtui.fields import money_text
 from crmtui.model import (
     Activity,
     Change,
@@ -314,7 +315,9 @@ class SalesforceIQ(Vendor):
             kind=schema.kind,
             id=(rid := record_id(self.label, item.get("id"), schema.kind)),
             title=item.get("name") or rid,
-            subtitle=" · ".join(p for p in (stage, amount) if p),
+            # SalesforceIQ documents no currency (a list's fields have none): the amount
+            # is shown as the number alone, as everywhere (fields.NO_CURRENCY)
+            subtitle=" · ".join(p for p in (stage, money_text(amount)) if p),
             created_at=parse_when(item.get("createdDate")),
             updated_at=parse_when(item.get("modifiedDate")),
             fields=fields,

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from crmtui.fields import date_text
 from crmtui.model import Choice, FieldSpec, FieldType, Kind, KindInfo, Role
 from crmtui.vendors.mapping import Codec, Context, Field, Json, Resource, slug_key
 from crmtui.vendors.salesloft.codecs import (
@@ -152,7 +153,7 @@ def _company(raw: Json, fields: Json, users: Mapping[int, str]) -> tuple[str, st
 
 def _task(raw: Json, fields: Json, users: Mapping[int, str]) -> tuple[str, str]:
     kind = str(fields["type"])
-    due = f"due {raw.get('due_date')}"
+    due = f"due {date_text(fields['due_date'])}" if fields.get("due_date") else ""
     return str(raw.get("subject") or ""), _joined(kind.capitalize(), due, fields["contact_name"])
 
 

@@ -163,5 +163,5 @@ def member_fields(element: str, row: Row) -> tuple[str, str, str, dict[str, Any]
             "amount": fv.money(cells.get("value")),
             "currency": cells.get("currency"),
         }
-        subtitle = f"{fields['amount'] or ''} {fields['currency'] or ''}".strip()
+        subtitle = fv.money_text(fields["amount"], fields["currency"])  # the one money format
     return kind, title, subtitle, fields

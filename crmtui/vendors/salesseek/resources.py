@@ -444,8 +444,8 @@ def describe(kind: str, raw: Row, fields: Json) -> tuple[str, str, dict[str, lis
         return fields["name"] or fields["email"] or "", subtitle, org_ref(raw)
     if kind == "deal":
         amount = fields["amount"]
-        money_text = f"{amount} {raw.get('currency') or ''}".strip() if amount else ""
-        parts = (fields["company_name"], fields["stage_name"], money_text)
+        money = fv.money_text(amount, fields.get("currency"))  # the one money format
+        parts = (fields["company_name"], fields["stage_name"], money)
         return name, " · ".join(str(p) for p in parts if p), org_ref(raw)
     if kind == "task":
         text = str(raw.get("text") or "")

@@ -51,6 +51,7 @@ from crmtui.model import (
     Role,
     utcnow,
 )
+from crmtui.service.bulk import Bulk
 from crmtui.service.events import (
     Event,
     ListChanged,
@@ -172,6 +173,7 @@ class Crm:
         self._preparing: dict[tuple[str, str], asyncio.Future[int]] = {}
         self._discarded: list[list[Discarded]] = []  # undo of discards, newest last
         self.undo = Undo(self)  # u and U: withdraw a queued change, take back a sent one
+        self.bulk = Bulk(self)  # one field set on many records, previewed first
         self.references = References(store, self.kind_info)  # ids shown by name
         for profile in profiles:
             state = ProfileState(profile)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, TypeVar, cast
@@ -455,6 +455,14 @@ class Vendor(ABC):
     @abstractmethod
     async def update(self, change: Change) -> Record:
         """Apply ``change.values`` to the record; return the record as the server has it."""
+
+    def update_requests(self, records: Sequence[Record]) -> int:
+        """How many requests the outbox sends to update each of ``records`` (as cached),
+        one after another: per record its read (``get``), then ``update``. A bulk edit's
+        preview shows it against the rate budget. One request each by default; an
+        adapter whose ``get`` or ``update`` sends more (related records, a lookup not
+        loaded yet, a read back after the write) counts them too."""
+        return 2 * len(records)
 
     @abstractmethod
     async def create(self, kind: str, values: dict[str, Any], idempotency_key: str) -> Record:

@@ -18,6 +18,7 @@ sorts and views), ``timeline`` (deal activities).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -448,6 +449,27 @@ class ActiveCampaign(DealTimeline, Vendor):
         resource = self.resource(ref.kind)
         await call(self.session, "PUT", resource.item(ref.id), json=resource.wrap(body))
         return await self.get(ref.kind, ref.id)
+
+    def update_requests(self, records: Sequence[Record]) -> int:
+        """Per record: its read (a deal: the deal, its custom field data and its contacts;
+        a task: the task and its deal), its primary contact the first time one is met
+        (kept for the run), the PUT, then the same read again (``update`` reads the
+        record back); the pipelines, task types, fields and users once if not loaded."""
+        known = set(self._contacts)
+        total = 0 if "config" in self.lookups else 4
+        for record in records:
+            if record.kind == Kind.DEAL:
+                reads = 3
+            elif record.kind == Kind.TASK:
+                reads = 2 if txt(record.fields.get("deal")) not in ("", "0") else 1
+            else:
+                reads = 1
+            contact = txt(record.fields.get("contact"))
+            if record.kind in (Kind.DEAL, Kind.TASK) and contact not in ("", "0", *known):
+                known.add(contact)
+                total += 1
+            total += reads + 1 + reads
+        return total
 
     def _deal_body(self, values: dict[str, Any]) -> Row:
         """A deal's attributes through the mapping; its custom fields (the close date's

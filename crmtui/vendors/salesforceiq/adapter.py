@@ -53,6 +53,7 @@ Decisions:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -509,6 +510,33 @@ class SalesforceIQ(Vendor):
         else:
             raise NotFound(self.label, f"no kind {kind!r}")
         return await self.get(kind, id)
+
+    def update_requests(self, records: Sequence[Record]) -> int:
+        """Per list item: its read (the item, its account, its contacts, the contacts
+        its Contact fields name that are not among them), then the PUT, whose reply is
+        the item. Accounts and contacts are read back after their write: their read
+        (related deals in every list) is not counted here, so they count as the base
+        does."""
+        total = 0
+        for record in records:
+            schema = self.state.lists.get(record.kind.removeprefix(LIST_PREFIX))
+            if not record.kind.startswith(LIST_PREFIX) or schema is None:
+                total += 2
+                continue
+            fields = record.fields
+            contacts = [str(i) for i in fields.get("contacts") or []] or [
+                i for i in str(fields.get("contact") or "").split(", ") if i
+            ]
+            known = set(contacts)
+            total += 2 + (fields.get("company") not in (None, "")) + -(-len(contacts) // MAX_LIMIT)
+            for meta in schema.fields:
+                if type_name(meta) != "contact":
+                    continue
+                ids = [i for i in str(fields.get(schema.keys[meta["id"]]) or "").split(", ") if i]
+                missing = [i for i in ids if i not in known]
+                known.update(missing)
+                total += -(-len(missing) // MAX_LIMIT)
+        return total
 
     def _item_body(self, schema: ListSchema, values: Json) -> Json:
         body: Json = {}

@@ -31,7 +31,7 @@ Conventions:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
@@ -398,6 +398,33 @@ class Salesloft(Vendor):
             "PUT", f"{self._path(kind)}/{int(change.ref.id)}", json=body
         )
         return (await self._records(kind, [response["data"]]))[0]
+
+    def update_requests(self, records: Sequence[Record]) -> int:
+        """Per record: its read (a person: the person, their account and their cadence
+        memberships; an account: the account and its people; a task: the task and its
+        person's name twice), the PUT (a task's person named again); the cadences' names
+        and the kind's custom fields once, when not loaded yet."""
+        loaded = set(self.lookups) - self._stale
+        total = 0
+        for record in records:
+            resource = RESOURCES.get(record.kind)
+            person = resource is not None and resource.person is not None
+            custom = f"custom_fields:{resource.custom_type}" if resource else ""
+            if resource is not None and resource.custom_type and custom not in loaded:
+                loaded.add(custom)
+                total += 1
+            if record.kind == Kind.CONTACT:
+                total += 3 + (record.fields.get("company") not in (None, ""))
+                if "cadences" not in loaded:
+                    loaded.add("cadences")
+                    total += 1
+            elif record.kind == Kind.COMPANY:
+                total += 3
+            elif person and record.fields.get("contact") not in (None, ""):
+                total += 5
+            else:
+                total += 2
+        return total
 
     async def _body(
         self, kind: str, values: dict[str, Any], *, creating: bool = False

@@ -214,7 +214,101 @@ INSERT INTO records_fts_titles_whole (rec)
     WHERE length(title) > {INDEXED_CHARS} OR length(subtitle) > {INDEXED_CHARS};
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# The record screen's read of a record with a long value (issue 12: no screen takes more
+# than 100 ms to open because of one large value). A text value (or a title, subtitle)
+# longer than ``LONG_VALUE`` characters is shown cut to its first ``PREVIEW_CUT``; cutting
+# it at each read made SQLite parse and unescape the whole 20 MB JSON every time the
+# screen opened (a fifth of a second or more). So it is cut when the row is written:
+# ``records_preview`` holds, for each row with such a value (and only those), the columns
+# the screen reads with the long values cut, and each cut value's whole length in
+# characters (``lengths``, JSON by field key; ``cut_titles``: the title or subtitle was
+# cut). Triggers keep it in step with every write of ``records`` (as ``record_counts``),
+# so no write path can forget it; the work is SQLite's, in the writing thread, without the
+# interpreter's lock. The whole value stays in ``records`` (``get_field`` reads it). These
+# bounds are part of the schema (its triggers): changing them takes a new migration.
+LONG_VALUE = 128 * 1024
+PREVIEW_CUT = 1_000
+_PREVIEW_COLUMNS = (
+    "vendor, profile, kind, id, title, subtitle, created_at, updated_at, remote_url, fields,"
+    " related, is_deleted"
+)
+_TEXT_CUT = (
+    f"CASE WHEN length({{row}}.{{column}}) > {LONG_VALUE}"
+    f" THEN substr({{row}}.{{column}}, 1, {PREVIEW_CUT}) ELSE {{row}}.{{column}} END"
+)
+# Whether a row (``{row}``) may hold a long value: its JSON or a title longer in bytes.
+_MAY_BE_LONG = (
+    f"(length(CAST({{row}}.fields AS BLOB)) > {LONG_VALUE}"
+    f" OR length(CAST({{row}}.title AS BLOB)) > {LONG_VALUE}"
+    f" OR length(CAST({{row}}.subtitle AS BLOB)) > {LONG_VALUE})"
+)
+# ``{row}`` (``new`` in a trigger; ``r`` over ``{source}``, ``records r`` joined with
+# ``json_each(r.fields) e``) as ``records_preview`` holds it, from one pass of json_each
+# over its fields: the values cut (JSON types kept) and the cut ones' lengths. (A trigger
+# deletes the old one first: a statement's OR REPLACE would not hold inside a trigger.)
+_PREVIEW_ROW = f"""
+INSERT INTO records_preview (rec, {_PREVIEW_COLUMNS}, lengths, cut_titles)
+SELECT {{row}}.rowid, {{row}}.vendor, {{row}}.profile, {{row}}.kind, {{row}}.id,
+    {_TEXT_CUT.format(row="{row}", column="title")},
+    {_TEXT_CUT.format(row="{row}", column="subtitle")},
+    {{row}}.created_at, {{row}}.updated_at, {{row}}.remote_url,
+    coalesce(json_group_object(e.key, CASE
+        WHEN e.type = 'text' AND length(e.value) > {LONG_VALUE}
+            THEN substr(e.value, 1, {PREVIEW_CUT})
+        WHEN e.type = 'true' THEN json('true') WHEN e.type = 'false' THEN json('false')
+        WHEN e.type IN ('array', 'object') THEN json(e.value) ELSE e.value END)
+        FILTER (WHERE e.key IS NOT NULL), '{{{{}}}}'),
+    {{row}}.related, {{row}}.is_deleted,
+    coalesce(json_group_object(e.key, length(e.value))
+        FILTER (WHERE e.type = 'text' AND length(e.value) > {LONG_VALUE}), '{{{{}}}}'),
+    length({{row}}.title) > {LONG_VALUE} OR length({{row}}.subtitle) > {LONG_VALUE}
+{{source}}
+"""
+_NOTHING_CUT = "lengths = '{}' AND NOT cut_titles"
+_TEXTS_CHANGED = (
+    "(old.title IS NOT new.title OR old.subtitle IS NOT new.subtitle"
+    " OR old.fields IS NOT new.fields)"
+)
+_FROM_RECORDS = (
+    "FROM records r LEFT JOIN json_each(r.fields) e"
+    f" WHERE {_MAY_BE_LONG.format(row='r')} GROUP BY r.rowid"
+)
+# A trigger's body: the new row's preview (kept only when something in it was cut).
+_PREVIEW_NEW = f"""BEGIN
+    DELETE FROM records_preview WHERE rec = new.rowid;
+    {_PREVIEW_ROW.format(row="new", source="FROM json_each(new.fields) e")};
+    DELETE FROM records_preview WHERE rec = new.rowid AND {_NOTHING_CUT};
+END;"""
+_V7 = f"""
+CREATE TABLE records_preview (
+    rec INTEGER PRIMARY KEY REFERENCES records (rowid) ON DELETE CASCADE,
+    vendor TEXT NOT NULL, profile TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
+    title TEXT NOT NULL, subtitle TEXT NOT NULL, created_at TEXT, updated_at TEXT,
+    remote_url TEXT, fields TEXT NOT NULL, related TEXT NOT NULL, is_deleted INTEGER NOT NULL,
+    lengths TEXT NOT NULL, cut_titles INTEGER NOT NULL
+);
+{_PREVIEW_ROW.format(row="r", source=_FROM_RECORDS)};
+DELETE FROM records_preview WHERE {_NOTHING_CUT};
+CREATE TRIGGER records_preview_insert AFTER INSERT ON records
+    WHEN {_MAY_BE_LONG.format(row="new")}
+{_PREVIEW_NEW}
+CREATE TRIGGER records_preview_long AFTER UPDATE OF title, subtitle, fields ON records
+    WHEN {_TEXTS_CHANGED} AND {_MAY_BE_LONG.format(row="new")}
+{_PREVIEW_NEW}
+CREATE TRIGGER records_preview_short AFTER UPDATE OF title, subtitle, fields ON records
+    WHEN {_TEXTS_CHANGED} AND NOT {_MAY_BE_LONG.format(row="new")}
+BEGIN
+    DELETE FROM records_preview WHERE rec = old.rowid;
+END;
+CREATE TRIGGER records_preview_columns AFTER UPDATE ON records BEGIN
+    UPDATE records_preview SET vendor = new.vendor, profile = new.profile, kind = new.kind,
+        id = new.id, created_at = new.created_at, updated_at = new.updated_at,
+        remote_url = new.remote_url, related = new.related, is_deleted = new.is_deleted
+    WHERE rec = new.rowid;
+END;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

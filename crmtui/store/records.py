@@ -36,44 +36,19 @@ SEARCH_CAP = 250
 # ``_writing``) and a row read is kept decoded (see ``RecordsMixin._decoded``): a record
 # with a field of a few megabytes or more.
 LARGE = 1_000_000
-# A text value (or title) longer than this many characters comes cut in a record read
-# for the record screen (``get_record_preview``): to ``rows.PREVIEW_CHARS``. More than
-# the screen copies (``ui.open_copy.COPY_LIMIT``): a value it has whole is whole.
-LONG_VALUE = 128 * 1024
-_CUT = rows.PREVIEW_CHARS
-
-# ``rows.COLUMNS`` with long values cut, the whole lengths of the cut values (JSON, or
-# NULL when none is), whether the title or subtitle was cut, and the deleted flag. A row
-# whose fields are all short is read as stored; a long one's fields are rebuilt by SQLite
-# (json_each: text cut, JSON types kept, its JSON values made JSON again outside the
-# materialized pass, which forgets that they are). Each long column is read once (``e``,
-# ``t``; a 20 MB value takes a while to load and to unescape). The long text never
-# reaches Python, and SQLite runs without the interpreter's lock: the loop goes on.
+# The record screen's read (``get_record_preview``): a row with a long value as
+# ``records_preview`` holds it (cut when it was written, see ``db.LONG_VALUE``), else the
+# row as stored (nothing in it is long). One statement: one snapshot of the file. The
+# long row itself is not read: its key and rowid come from the key's index.
 _KEY = "r.profile = :profile AND r.kind = :kind AND r.id = :id"
+_PREVIEWED = ", ".join(f"p.{name.strip()}" for name in rows.COLUMNS.split(","))
+_STORED = ", ".join(f"r.{name.strip()}" for name in rows.COLUMNS.split(","))
 _PREVIEW_SQL = f"""
-WITH e AS MATERIALIZED (
-    SELECT key, type, CASE WHEN type = 'text' THEN length(value) END AS n,
-        CASE WHEN type = 'text' THEN substr(value, 1, {LONG_VALUE + 1})
-            WHEN type IN ('true', 'false') THEN type ELSE value END AS v
-    FROM records r, json_each(r.fields) WHERE {_KEY}
-), t AS MATERIALIZED (
-    SELECT length(r.title) AS tn, substr(r.title, 1, {_CUT}) AS th,
-        length(r.subtitle) AS sn, substr(r.subtitle, 1, {_CUT}) AS sh
-    FROM records r WHERE {_KEY}
-)
-SELECT r.vendor, r.profile, r.kind, r.id,
-    CASE WHEN t.tn > {LONG_VALUE} THEN t.th ELSE r.title END,
-    CASE WHEN t.sn > {LONG_VALUE} THEN t.sh ELSE r.subtitle END,
-    r.created_at, r.updated_at, r.remote_url,
-    CASE WHEN EXISTS (SELECT 1 FROM e WHERE n > {LONG_VALUE}) THEN (SELECT json_group_object(
-        key, CASE WHEN n > {LONG_VALUE} THEN substr(v, 1, {_CUT})
-            WHEN type IN ('true', 'false', 'array', 'object') THEN json(v) ELSE v END) FROM e)
-        ELSE r.fields END,
-    r.related,
-    (SELECT json_group_object(key, n) FROM e WHERE n > {LONG_VALUE}),
-    t.tn > {LONG_VALUE} OR t.sn > {LONG_VALUE},
-    r.is_deleted
-FROM records r, t WHERE {_KEY}
+SELECT {_PREVIEWED}, p.lengths, p.cut_titles, p.is_deleted
+FROM records r JOIN records_preview p ON p.rec = r.rowid WHERE {_KEY}
+UNION ALL
+SELECT {_STORED}, '{{}}', 0, r.is_deleted FROM records r
+WHERE {_KEY} AND NOT EXISTS (SELECT 1 FROM records_preview WHERE rec = r.rowid)
 """
 
 
@@ -214,13 +189,13 @@ class RecordsMixin(HasDatabase):
 
     def get_record_preview(self, ref: RecordRef) -> RecordPreview | None:
         """One record as the record screen shows it: ``get_record`` without its raw
-        payload, each text value longer than ``LONG_VALUE`` characters (and a title or
-        subtitle as long) cut to its first ``rows.PREVIEW_CHARS`` by SQLite, with the
-        whole value's length beside it (``get_field`` reads it whole).
+        payload, each text value longer than ``db.LONG_VALUE`` characters (and a title or
+        subtitle as long) cut to its first ``db.PREVIEW_CUT``, with the whole value's
+        length beside it (``get_field`` reads it whole).
 
-        A record with a 20 MB field costs what a small one does: the long value never
-        becomes a Python string, so a thread reading it leaves the event loop alone
-        (decoding it held the interpreter for a good part of a second).
+        A record with a 20 MB field costs what a small one does: its values were cut
+        when it was written (``records_preview``), so this reads a few kilobytes; the
+        long value is neither read, nor parsed, nor made a Python string.
         """
         with self._db.read_aside() as conn:
             key = dict(zip(("profile", "kind", "id"), rows.key(ref), strict=True))
@@ -228,7 +203,7 @@ class RecordsMixin(HasDatabase):
         if row is None or row[-1]:  # none, or hidden (deleted)
             return None
         *columns, lengths, cut_titles, _ = row
-        cut = json.loads(lengths) if lengths else {}
+        cut = json.loads(lengths)
         record = rows.to_record(columns, partial=bool(cut or cut_titles))
         return RecordPreview(record, {str(k): int(v) for k, v in cut.items()})
 

@@ -48,7 +48,7 @@ from pydantic import PrivateAttr
 from crmtui import locations
 from crmtui.config import Config, ConfigError
 from crmtui.demo import demo_profiles, mount
-from crmtui.fields import use_timezone
+from crmtui.fields import local_text, use_timezone
 from crmtui.http import Http, Offline
 from crmtui.model import (
     Activity,
@@ -70,6 +70,7 @@ from crmtui.notebook_html import (
     timeline_html,
 )
 from crmtui.service import CacheUnusable, Crm, open_crm
+from crmtui.service.bulk import BulkPlan
 from crmtui.service.undo import UndoPlan
 
 __all__ = [
@@ -179,7 +180,7 @@ class Timeline(list[Activity]):
         return timeline_frame(self)
 
     def __repr__(self) -> str:
-        lines = [f"{a.occurred_at:%Y-%m-%d %H:%M} {a.type}: {a.summary}" for a in self]
+        lines = [f"{local_text(a.occurred_at)} {a.type}: {a.summary}" for a in self]
         return _text_list(f"{self.title}: {len(self)} entries", lines)
 
 
@@ -502,6 +503,31 @@ class Client:
 
     def discard(self, change: Change | str) -> None:
         self.service.discard(change if isinstance(change, str) else change.id)
+
+    async def bulk_edit(
+        self,
+        kind: str,
+        records: Iterable[Record | RecordRef | str | int],
+        field: str,
+        value: Any,
+        *,
+        preview: bool = False,
+    ) -> BulkPlan:
+        """Set one field (by key or label) to ``value`` (as typed: a choice by label) on
+        many records of ``kind``, as the app's bulk edit does: validated per record as an
+        edit is, records already holding it skipped, one change per record queued in the
+        outbox (each undoable). ``preview``: only the dry run (``plan.rows``,
+        ``plan.summary``, ``plan.cost.text``: the requests it will send against the rate
+        budget); nothing is queued. Returns the plan."""
+        info = await self.kind(kind)
+        specs = await self._specs(info.kind)
+        wanted = field.strip().lower()
+        key = next((k for k, s in specs.items() if wanted in (k.lower(), s.label.lower())), field)
+        ids = [r.id if isinstance(r, Record | RecordRef) else str(r) for r in records]
+        plan = await self.service.bulk.plan(self.profile, info.kind, ids, key, value)
+        if not preview:
+            await self.service.bulk.apply(plan)
+        return plan
 
     async def undo(self, change: Change | str, *, preview: bool = False) -> UndoPlan:
         """Undo a change: one still queued is withdrawn; a sent one is taken back by its

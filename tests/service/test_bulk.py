@@ -169,3 +169,24 @@ def test_duration_reads_as_a_person_says_it() -> None:
         "1 h",
         "1 h 5 min",
     ]
+
+
+async def test_notebook_bulk_edit(tmp_path: Path, crms: list[Crm]) -> None:
+    """``Client.bulk_edit``: the field by its label, a preview that queues nothing, then
+    the same edit queued (one change per record) and sent."""
+    from crmtui.api import Client
+
+    crm = await open_demo("freshsales", tmp_path)
+    crms.append(crm)
+    profile, info, records = await staged(crm)
+    client = Client(crm, profile)
+    chosen = records[:3]
+    plan = await client.bulk_edit("Deals", chosen, "Amount", "4321", preview=True)
+    assert crm.queued(profile) == 0
+    assert len(plan.changes) == 3 and all("4,321" in row.after for row in plan.changes)
+    plan = await client.bulk_edit(info.kind, [r.id for r in chosen], "amount", "4321")
+    assert crm.queued(profile) == len(plan.changes) == 3
+    await client.sync_outbox()
+    for record in chosen:
+        there = await crm.adapter(profile).get("deal", record.id)
+        assert same_value(there.fields["amount"], "4321")

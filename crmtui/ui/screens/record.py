@@ -180,13 +180,19 @@ class FieldItem(ListItem):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel edit", show=False)]
 
     def __init__(
-        self, spec: FieldSpec, value: object, currency: str | None, length: int | None = None
+        self,
+        spec: FieldSpec,
+        value: object,
+        currency: str | None,
+        length: int | None = None,
+        name: str | None = None,
     ) -> None:
         super().__init__(classes="field-item")
         self.spec = spec
         self.value = value
         self.currency = currency
         self.length = length
+        self.ref_name = name  # a reference's value by the record's name (``Record.names``)
         self.editing = False
         self.with_values: dict[str, str] = {}  # saved with this field's edit (``open_editor``)
         # Kept at hand: a value that arrives before the row is mounted still shows.
@@ -226,10 +232,18 @@ class FieldItem(ListItem):
     def full_text(self) -> str:
         """The value as shown (not cleaned: the viewer cleans what it draws); only its
         start when ``cut``."""
+        if self.ref_name is not None:  # a reference: the record's name, never its id
+            return self.ref_name
         return display(self.spec, self.value, currency=self.currency)
 
-    def set_value(self, value: object, currency: str | None, length: int | None = None) -> None:
-        self.value, self.currency, self.length = value, currency, length
+    def set_value(
+        self,
+        value: object,
+        currency: str | None,
+        length: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.value, self.currency, self.length, self.ref_name = value, currency, length, name
         if not self.editing:
             self.value_label.update(self._shown())
 
@@ -507,14 +521,22 @@ class RecordScreen(RecordLinks, Screen[None]):
             for spec in specs:
                 items[spec.key].spec = spec
                 value = record.fields.get(spec.key)
-                items[spec.key].set_value(value, currency, self.lengths.get(spec.key))
+                items[spec.key].set_value(
+                    value, currency, self.lengths.get(spec.key), record.names.get(spec.key)
+                )
         else:
             index = fields.index
             highlighted = fields.highlighted_child
             key = highlighted.spec.key if isinstance(highlighted, FieldItem) else None
             fields.clear()
             fields.extend(
-                FieldItem(s, record.fields.get(s.key), currency, self.lengths.get(s.key))
+                FieldItem(
+                    s,
+                    record.fields.get(s.key),
+                    currency,
+                    self.lengths.get(s.key),
+                    record.names.get(s.key),
+                )
                 for s in specs
             )
             keys = [s.key for s in specs]
@@ -600,7 +622,22 @@ class RecordScreen(RecordLinks, Screen[None]):
             if item is not None and item.editing:
                 await self.save(item, focused.value)
             return
+        await caught_up(self.query_one("#fields", ListView))
+        item = self._current_item()
+        target = self._reference(item)
+        if item is not None and target is not None and isinstance(item.value, str | int):
+            # a reference opens the record it names (``e`` picks another one)
+            ref = RecordRef(profile=self.ref.profile, kind=target, id=str(item.value))
+            cast("CrmApp", self.app).open_record(ref, item.ref_name or "")
+            return
         await self.action_edit()
+
+    def _reference(self, item: FieldItem | None) -> str | None:
+        """The kind ``item``'s field refers to (``KindInfo.references``), if it is one."""
+        info = self._kind_info()
+        if item is None or info is None:
+            return None
+        return info.references.get(item.spec.key)
 
     async def action_edit(self) -> None:
         await caught_up(self.query_one("#fields", ListView))  # ``down e``: the next field
@@ -616,9 +653,25 @@ class RecordScreen(RecordLinks, Screen[None]):
             # enters flip it twice
             await self.save(item, "no" if item.value else "yes")
             return
+        target = self._reference(item)
+        if target is not None:  # picked among the cached records of its kind, by name
+            self._pick(item, target)
+            return
         if item.cut:  # the editor starts from the whole value
             item.value, item.length = await self.whole_value(item), None
         item.open_editor(self.offered(item.spec))
+
+    @work(group="pick", exit_on_error=False)
+    async def _pick(self, item: FieldItem, target: str) -> None:
+        """``e`` on a reference: the picker (search as you type over the cache); the
+        record picked is queued by its id."""
+        from crmtui.ui.widgets.reference_picker import ReferencePicker
+
+        current = "" if item.value in (None, "") else str(item.value)
+        picker = ReferencePicker(self.crm, self.ref.profile, target, item.spec.label, current)
+        picked = await self.app.push_screen_wait(picker)
+        if picked is not None:
+            await self.save(item, picked.id)
 
     def _grouping(self) -> tuple[FieldSpec, FieldSpec] | None:
         """(pipeline, stage) specs when the kind's stages are grouped by its pipeline (the

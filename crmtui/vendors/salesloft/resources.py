@@ -363,7 +363,7 @@ CADENCE = LoftResource(
     sorts={"title": "name", **_CREATED},
     fields=(
         _ro("name", "Name", role=Role.TITLE),
-        _ro("owner", "Owner", codec=Ref()),
+        _ro("owner", "Owner", type=USER, choices="users", codec=Ref()),  # by name
         _ro("people", "People", "counts.cadence_people"),
         _ro("team_cadence", "Team cadence", codec=FLAG),
         _ro("shared", "Shared", codec=FLAG),
@@ -382,13 +382,13 @@ CADENCE_MEMBERSHIP = LoftResource(
     filters={"cadence": "cadence_id", "contact": "person_id", "current": "currently_on_cadence"},
     person="person",
     fields=(
-        _ro("contact", "Contact", "person", codec=Ref()),
+        _ro("contact", "Contact", "person", codec=Ref(), refers_to=Kind.CONTACT),
         _PERSON_NAME,
-        _ro("cadence", "Cadence", codec=Ref()),
+        _ro("cadence", "Cadence", codec=Ref(), refers_to=Kind.CADENCE),
         _ro("state", "State", "current_state"),
         _ro("current", "Current", "currently_on_cadence", codec=FLAG),
         _ro("added_at", "Added at", codec=WHEN),
-        _ro("owner", "Owner", "user", codec=Ref()),
+        _ro("owner", "Owner", "user", type=USER, choices="users", codec=Ref()),
         _ro("sent_emails", "Sent emails", "counts.sent_emails"),
         _ro("replies", "Replies", "counts.replies"),
         _ro("calls", "Calls", "counts.calls"),
@@ -456,7 +456,7 @@ EMAIL = LoftResource(
         _ro("views", "Views", "counts.views"),
         _ro("clicks", "Clicks", "counts.clicks"),
         _ro("replies", "Replies", "counts.replies"),
-        _ro("owner", "Owner", "user", codec=Ref()),
+        _ro("owner", "Owner", "user", type=USER, choices="users", codec=Ref()),
         FirstOf(
             key="sent_at",
             path="sent_at",

@@ -52,6 +52,7 @@ from crmtui.model import (
     utcnow,
 )
 from crmtui.service.bulk import Bulk
+from crmtui.service.calls import LOG_KIND, Calls, log_target
 from crmtui.service.events import (
     Event,
     ListChanged,
@@ -173,6 +174,7 @@ class Crm:
         self._preparing: dict[tuple[str, str], asyncio.Future[int]] = {}
         self._discarded: list[list[Discarded]] = []  # undo of discards, newest last
         self.undo = Undo(self)  # u and U: withdraw a queued change, take back a sent one
+        self.calls = Calls(self)  # L: log a call or meeting on a record
         self.bulk = Bulk(self)  # one field set on many records, previewed first
         self.references = References(store, self.kind_info)  # ids shown by name
         for profile in profiles:
@@ -640,12 +642,21 @@ class Crm:
         )
         return self._enqueue(change, entry=(ref, self._queued_entry(change)))
 
-    def queue(self, change: Change, *, what: str, summary_prefix: str = "") -> Change:
+    def queue(
+        self,
+        change: Change,
+        *,
+        what: str,
+        summary_prefix: str = "",
+        shown: tuple[RecordRef, Activity] | None = None,
+    ) -> Change:
         """Queue a change built elsewhere in the service (an undo's compensating edit or
-        delete) as ``edit``/``delete`` would: an update shows at once in its record's
-        timeline as queued, with ``summary_prefix`` before its description."""
+        delete, a logged call) as ``edit``/``delete`` would: an update shows at once in its
+        record's timeline as queued, with ``summary_prefix`` before its description; any
+        other change with its timeline entry (``shown``: record, entry) when given."""
         if change.op is not ChangeOp.UPDATE:
-            return self._enqueue(change, what=what)
+            timeline_of = shown[0] if shown is not None else None
+            return self._enqueue(change, timeline_of, entry=shown, what=what)
         entry = self._queued_entry(change)
         entry = entry.model_copy(update={"summary": f"{summary_prefix}{entry.summary}"})
         return self._enqueue(change, entry=(change.ref, entry), what=what)
@@ -755,6 +766,9 @@ class Crm:
         if change.op is ChangeOp.CREATE and change.ref.kind == NOTE_KIND:
             lines = str(change.values.get("text") or "").strip().splitlines()
             return f"note: {shown(None, lines[0] if lines else '')}"
+        if change.ref.kind == LOG_KIND:
+            logged = f"logged: {shown(None, self.calls.summary(change))}"
+            return logged if change.op is ChangeOp.CREATE else "delete the logged call"
         if change.op is ChangeOp.DELETE:
             return "delete the record"
         specs = {s.key: s for s in self.cached_fields(change.ref.profile, change.ref.kind)}
@@ -830,6 +844,8 @@ class Crm:
         target = change.ref
         if change.op is ChangeOp.CREATE and change.ref.kind == NOTE_KIND:
             target = note_target(change)
+        elif change.op is ChangeOp.CREATE and change.ref.kind == LOG_KIND:
+            target = log_target(change)
         timeline = self.store.get_timeline(target)
         if timeline is not None:  # the queued entry leaves; the vendor's comes on refresh
             self.store.put_timeline(target, [a for a in timeline if a.id != f"local:{change.id}"])

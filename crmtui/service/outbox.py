@@ -54,6 +54,7 @@ from typing import Any, TypeVar
 from crmtui.fields import html_to_text, same_value
 from crmtui.http import AuthError, CrmError, NotFound, Offline
 from crmtui.model import Activity, Change, ChangeOp, ChangeState, Record, RecordRef, utcnow
+from crmtui.service.calls import LOG_KIND, log_target, logged
 from crmtui.service.events import (
     ChangeSent,
     ListChanged,
@@ -225,8 +226,12 @@ class Outbox:
                 done = await self._update(adapter, change, unsure)
             elif change.op is ChangeOp.CREATE and change.ref.kind == NOTE_KIND:
                 done = await self._note(adapter, change, unsure)
+            elif change.op is ChangeOp.CREATE and change.ref.kind == LOG_KIND:
+                done = await self._log(adapter, change, unsure)
             elif change.op is ChangeOp.CREATE:
                 done = await self._create(adapter, change, unsure)
+            elif change.ref.kind == LOG_KIND:  # the undo of a logged call
+                done = await self._unlog(adapter, change)
             else:
                 done = await self._delete(adapter, change, unsure)
         except ClaimLost:  # another sender took it over (or the user settled it): theirs
@@ -408,6 +413,37 @@ class Outbox:
         self.ports.emit(RecordChanged(target))
         return True
 
+    async def _log(self, adapter: Vendor, change: Change, unsure: bool) -> bool:
+        """A call logged on a record (``Crm.calls``), recorded as the vendor's documented
+        activity kind; its entry takes the queued one's place on the record's timeline.
+        One whose reply was lost is not looked for (a vendor's calls are not told apart by
+        their text as notes are): the user decides."""
+        target = log_target(change)
+        if unsure:
+            raise CannotTell(adapter.label, "crmtui cannot look for a call logged earlier")
+        self._confirm_claim(change)
+        activity = await self.ports.call(
+            target.profile, adapter.log_activity(target, logged(change, adapter.activity_log))
+        )
+        self.store.complete(change.id, None, result_id=activity.id, owner=self.owner)
+        gone = {f"local:{change.id}", activity.id}
+        timeline = [a for a in self.store.get_timeline(target) or [] if a.id not in gone]
+        self.store.put_timeline(target, [activity, *timeline])
+        self.ports.emit(RecordChanged(target))
+        return True
+
+    async def _unlog(self, adapter: Vendor, change: Change) -> bool:
+        """Delete a logged call (its undo); one already gone is taken as deleted."""
+        target = log_target(change)
+        self._confirm_claim(change)
+        with contextlib.suppress(NotFound):
+            await self.ports.call(target.profile, adapter.delete_logged(target, change.ref.id))
+        self.store.complete(change.id, None, owner=self.owner)
+        timeline = [a for a in self.store.get_timeline(target) or [] if a.id != change.ref.id]
+        self.store.put_timeline(target, timeline)
+        self.ports.emit(RecordChanged(target))
+        return True
+
     async def _find_note(
         self, adapter: Vendor, change: Change, target: RecordRef, text: str
     ) -> Activity | None:
@@ -463,7 +499,8 @@ class Outbox:
         """It may have arrived and there is no way to check: the user decides."""
         profile = change.ref.profile
         vendor = exc.vendor
-        what = "note" if change.ref.kind == NOTE_KIND else f"new {change.ref.kind}"
+        named = {NOTE_KIND: "note", LOG_KIND: "logged call"}
+        what = named.get(change.ref.kind, f"new {change.ref.kind}")
         self._settle(
             change,
             ChangeState.UNCERTAIN,

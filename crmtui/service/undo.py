@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from crmtui.fields import display, same_value
 from crmtui.http import CrmError
 from crmtui.model import Change, ChangeOp, ChangeState, FieldSpec, Record, RecordRef
+from crmtui.service.calls import LOG_KIND, log_target
 from crmtui.service.outbox import NOTE_KIND, note_target
 from crmtui.store import ChangeBusy
 from crmtui.store.outbox import BEING_SENT
@@ -79,6 +80,8 @@ class UndoPlan:
             return [f"Withdraw (never sent): {self.what}"]
         if self.action == "refused":
             return [self.reason]
+        if self.compensation is not None and self.compensation.ref.kind == LOG_KIND:
+            return [f"Delete the logged {self.what.removeprefix('logged: ')} from {self.title}"]
         if self.compensation is not None and self.compensation.op is ChangeOp.DELETE:
             return [f"Delete {self.title} (it was created by this change)"]
         lines = []
@@ -96,9 +99,11 @@ class UndoPlan:
 
 
 def _target(change: Change) -> RecordRef:
-    """The record a change is about (a note: the record it is written on)."""
+    """The record a change is about (a note, a logged call: the record it is on)."""
     if change.op is ChangeOp.CREATE and change.ref.kind == NOTE_KIND:
         return note_target(change)
+    if change.ref.kind == LOG_KIND:  # logged, or its undo (a delete naming it too)
+        return log_target(change)
     return change.ref
 
 
@@ -184,6 +189,8 @@ class Undo:
                 f"This record has {len(queued)} edit{'s' if len(queued) > 1 else ''} still "
                 "queued: undo once they are sent, or withdraw them first (u)."
             )
+        if change.op is ChangeOp.CREATE and change.ref.kind == LOG_KIND:
+            return self._plan_unlog(change, title, what)
         if change.op is ChangeOp.CREATE:
             return self._plan_delete(change, title, what)
         return await self._plan_update(change, title, what)
@@ -201,6 +208,25 @@ class Undo:
             )
             return UndoPlan(change, "refused", title, what, reason=reason)
         compensation = Change(ref=ref, op=ChangeOp.DELETE, undoes=change.id)
+        return UndoPlan(change, "compensate", title, what, compensation=compensation)
+
+    def _plan_unlog(self, change: Change, title: str, what: str) -> UndoPlan:
+        """A sent logged call is deleted where its vendor offers it (``ActivityLog.
+        deletable``): the delete names the vendor's id of the call and the record it is on."""
+        vendor = self.crm.vendor_label(change.ref.profile)
+        made = self.crm.store.result_of(change.id)
+        if not self.crm.calls.declared(change.ref.profile).deletable:
+            reason = f"{vendor} offers no way to delete a logged call: remove it in {vendor}."
+            return UndoPlan(change, "refused", title, what, reason=reason)
+        if made is None:
+            reason = f"{vendor} did not say which call it logged: remove it in {vendor}."
+            return UndoPlan(change, "refused", title, what, reason=reason)
+        compensation = Change(
+            ref=change.ref.model_copy(update={"id": made}),
+            op=ChangeOp.DELETE,
+            values={k: change.values[k] for k in ("target_kind", "target_id")},
+            undoes=change.id,
+        )
         return UndoPlan(change, "compensate", title, what, compensation=compensation)
 
     async def _plan_update(self, change: Change, title: str, what: str) -> UndoPlan:

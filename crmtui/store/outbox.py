@@ -447,6 +447,13 @@ class OutboxMixin(HasDatabase):
             and other.values == change.values
         }
 
+    def result_of(self, change_id: str) -> str | None:
+        """The vendor's id of what a done change made (``complete``'s ``result_id``)."""
+        with self._db.read() as conn:
+            found = conn.execute("SELECT result_id FROM outbox WHERE id = ?", (change_id,))
+            row = found.fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
     def made_by_other(self, change: Change, result_id: str) -> bool:
         """Whether another done change of ``change``'s profile made ``result_id``."""
         sql = (

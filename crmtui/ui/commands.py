@@ -12,6 +12,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from crmtui.text import inert, markup_literal
 from crmtui.ui.open_copy import RecordLinks
 from crmtui.ui.screens.create import create_commands
+from crmtui.ui.screens.log_call import log_commands
 from crmtui.ui.screens.search import kind_name
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class CrmCommands(Provider):
         ]
         actions += self._record_actions()
         actions += create_commands(app, app.crm, self.screen)  # "New task"... on a profile
+        actions += log_commands(app, app.crm, self.screen)  # "Log a call..." on a record
         for theme in app.theme_files:
             current = " (current)" if theme.name == app.theme else ""
             actions.append(

@@ -48,8 +48,10 @@ from crmtui.model import (
 from crmtui.vendors.auth import Connection, Credentials
 from crmtui.vendors.mapping import (
     MAX_PAGES,
+    ActivityLog,
     Context,
     Json,
+    Logged,
     Paging,
     Resource,
     dig,
@@ -215,6 +217,10 @@ class Vendor(ABC):
     # Whether a note ``add_note`` made shows on ``timeline`` with its text, so that the
     # outbox can tell whether a note whose reply was lost arrived (else the user decides).
     notes_listed: ClassVar[bool] = False
+    # How a call or meeting logged on a record (``L``) is recorded: the vendor's
+    # documented activity kind, declared in its package (``mapping.ActivityLog``); the
+    # default logs nothing and says so.
+    activity_log: ClassVar[ActivityLog] = ActivityLog()
     # The domains the vendor's API is served from, besides those of its ``HOST_LABEL``
     # settings (``domains()`` gives all): a base_url elsewhere needs allow_other_host.
     api_domains: ClassVar[tuple[str, ...]] = ()
@@ -507,6 +513,24 @@ class Vendor(ABC):
         from crmtui.http import Rejected
 
         raise Rejected(self.label, f"{self.label} has no notes on this kind of record")
+
+    async def log_choices(self, source: str) -> list[Choice]:
+        """The choices of a logged call's ``LogChoice`` (its ``source``)."""
+        return await self.choices(source)
+
+    async def log_activity(self, ref: RecordRef, logged: Logged) -> Activity:
+        """Record a call or meeting logged on ``ref`` as the vendor's documented activity
+        kind (``activity_log``); the activity as its timeline shows it."""
+        from crmtui.http import Rejected
+
+        raise Rejected(self.label, self.activity_log.refusal or f"{self.label} logs no calls")
+
+    async def delete_logged(self, ref: RecordRef, id: str) -> None:
+        """Delete a call ``log_activity`` made on ``ref`` (its ``Activity.id``: ``id``),
+        where ``activity_log.deletable``."""
+        from crmtui.http import Rejected
+
+        raise Rejected(self.label, f"{self.label} offers no way to delete a logged call")
 
     def web_root(self) -> str | None:
         """The root of the account's web app (``https://acme.freshsales.io/``), from which

@@ -821,6 +821,62 @@ class Resource:
         return {self.wrapper: body} if self.wrapper else body
 
 
+@dataclass(frozen=True)
+class LogChoice:
+    """One choice of a logged call or meeting in the vendor's words (a Salesloft call's
+    disposition and sentiment, a Freshsales sales activity's outcome): the neutral key
+    (``outcome``...), its label, and the choice source the adapter resolves
+    (``Vendor.log_choices``). A source whose choices depend on the activity gives each
+    choice the activity as its ``Choice.group`` (a Freshsales call's outcomes are not a
+    meeting's)."""
+
+    key: str
+    label: str
+    source: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActivityLog:
+    """How a vendor records a call or meeting logged on a record (``L``): declared once
+    per vendor, in its package (``Vendor.activity_log``).
+
+    ``on``: the kinds a call may be logged on (``anywhere``: every kind with a timeline,
+    for a vendor whose kinds are named at run time). ``activities``: what may be logged, the
+    neutral activity (``call``, ``meeting``) -> its name in the vendor's words. ``kind``:
+    what the vendor records it as, in its words ("sales activity", "completed task").
+    ``choices``: the outcome-like choices it keeps (``LogChoice``); ``duration``: whether
+    it keeps how long it took. ``unkept``: what it does not keep, said in the form
+    ("SalesSeek keeps no outcome nor duration for a call"). ``follow_up``: the kind a
+    follow-up task is created as ("" when the vendor has no tasks). ``deletable``: a
+    logged call may be deleted (undo). ``refusal``: the vendor's words when it has no
+    way to log a call at all (``on`` empty).
+    """
+
+    on: tuple[str, ...] = ()
+    anywhere: bool = False  # on every kind with a timeline (kinds named at run time)
+    activities: Mapping[str, str] = field(default_factory=dict)
+    kind: str = ""
+    choices: tuple[LogChoice, ...] = ()
+    duration: bool = False
+    unkept: str = ""
+    follow_up: str = ""
+    deletable: bool = False
+    refusal: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Logged:
+    """A call or meeting as the user logged it (neutral): what it was (``activity``, a key
+    of ``ActivityLog.activities``), when, its note, how long it took (whole minutes; None:
+    not given) and the ``LogChoice`` values chosen (key -> the choice's value)."""
+
+    activity: str
+    occurred_at: datetime
+    note: str = ""
+    duration: int | None = None
+    choices: Mapping[str, str] = field(default_factory=dict)
+
+
 def by_kind(*resources: Resource) -> Mapping[str, Resource]:
     """``Vendor.resources``: kind -> resource, in the order given (the tab order), read-only."""
     return MappingProxyType({r.kind: r for r in resources})
@@ -862,6 +918,7 @@ def custom_spec(
 __all__ = [
     "AS_SENT",
     "DEFAULT_CODECS",
+    "ActivityLog",
     "Bool",
     "Bool01",
     "Cents",
@@ -875,6 +932,8 @@ __all__ = [
     "IsoDate",
     "IsoDatetime",
     "Json",
+    "LogChoice",
+    "Logged",
     "Mapped",
     "MoneyNumber",
     "Multi",

@@ -38,6 +38,7 @@ from crmtui.model import (
     RecordRef,
     RelatedRef,
 )
+from crmtui.vendors.activecampaign.calls import CALLS, delete_call, log_call
 from crmtui.vendors.activecampaign.queries import (
     DEAL_FILTER_SPECS,
     DEAL_ORDERS,
@@ -77,6 +78,7 @@ from crmtui.vendors.base import (
 )
 from crmtui.vendors.mapping import (
     Context,
+    Logged,
     Resource,
     marked_cursor,
     number,
@@ -127,6 +129,7 @@ class ActiveCampaign(DealTimeline, Vendor):
     )
     budget = RateBudget(5, 1, burst=1, note="per account; 429 (sometimes 503) past it")
     notes_listed = True  # deal notes show on the deal's timeline
+    activity_log = CALLS  # a call or meeting logged: a done deal task (``calls``)
     connection = Connection(
         auth=HeaderToken("api_key", "Api-Token", "{secret}"), errors=parse_error
     )
@@ -592,6 +595,12 @@ class ActiveCampaign(DealTimeline, Vendor):
         if ref.kind not in (Kind.DEAL, Kind.TASK):
             raise Rejected(self.label, f"{ref.kind} records cannot be deleted from crmtui")
         await call(self.session, "DELETE", self.resource(ref.kind).item(ref.id))
+
+    async def log_activity(self, ref: RecordRef, logged: Logged) -> Activity:
+        return await log_call(self, ref, logged)
+
+    async def delete_logged(self, ref: RecordRef, id: str) -> None:
+        await delete_call(self, id)
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:
         if ref.kind != Kind.DEAL:

@@ -64,6 +64,7 @@ from crmtui.model import (
 from crmtui.vendors.base import CannotTell, Profile, Vendor, record_id
 from crmtui.vendors.freshsales import paging, records, timeline
 from crmtui.vendors.freshsales.auth import API_KEY, CONNECTION, DOMAIN, api_root, web_root
+from crmtui.vendors.freshsales.calls import CALLS, delete_call, log_call, outcome_choices
 from crmtui.vendors.freshsales.records import items, name
 from crmtui.vendors.freshsales.resources import (
     ACTIVITY_FEEDS,
@@ -83,7 +84,15 @@ from crmtui.vendors.freshsales.resources import (
     Target,
     resource_of,
 )
-from crmtui.vendors.mapping import Context, Json, Resource, custom_spec, number, vendor_id
+from crmtui.vendors.mapping import (
+    Context,
+    Json,
+    Logged,
+    Resource,
+    custom_spec,
+    number,
+    vendor_id,
+)
 
 _LISTED = (FieldType.CHOICE, FieldType.MULTI_CHOICE)  # types whose settings list choices
 LOOKALIKES = 10  # exact matches read in full when a replayed create looks for itself
@@ -108,6 +117,7 @@ class Freshsales(Vendor):
     settings = (DOMAIN, API_KEY)
     budget = RateBudget(1000, 3600, note="1000 requests per hour per account")
     notes_listed = True  # notes show on the record's timeline, text and time
+    activity_log = CALLS  # a call or meeting logged: a sales activity (``calls``)
     connection = CONNECTION
     resources = RESOURCES
 
@@ -561,6 +571,17 @@ class Freshsales(Vendor):
     async def delete(self, ref: RecordRef) -> None:
         resource = self.resource(ref.kind)
         await self.session.request("DELETE", resource.item(ref.id), expect_json=False)
+
+    async def log_choices(self, source: str) -> list[Choice]:
+        if source == CALLS.choices[0].source:  # the outcomes of each type logged
+            return await outcome_choices(self)
+        return await super().log_choices(source)
+
+    async def log_activity(self, ref: RecordRef, logged: Logged) -> Activity:
+        return await log_call(self, ref, logged)
+
+    async def delete_logged(self, ref: RecordRef, id: str) -> None:
+        await delete_call(self, id)
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:
         self.resource(ref.kind)

@@ -59,10 +59,11 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, ClassVar
 
-from crmtui.http import BadResponse, NotFound, RateBudget, Rejected
 from crmtui.fields import money_text
+from crmtui.http import BadResponse, NotFound, RateBudget, Rejected
 from crmtui.model import (
     Activity,
+    ActivityType,
     Change,
     Choice,
     FieldSpec,
@@ -76,8 +77,17 @@ from crmtui.model import (
 )
 from crmtui.vendors.auth import Basic, Connection
 from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, holds, record_id
-from crmtui.vendors.mapping import Resource, Text, marked_cursor, repeated, unmarked_cursor
+from crmtui.vendors.mapping import (
+    ActivityLog,
+    Logged,
+    Resource,
+    Text,
+    marked_cursor,
+    repeated,
+    unmarked_cursor,
+)
 from crmtui.vendors.salesforceiq.auth import parse_error
+from crmtui.vendors.salesforceiq.calls import CALLS, log_call
 from crmtui.vendors.salesforceiq.lists import (
     CONTACTS_OF_ACCOUNT,
     ListSchema,
@@ -144,6 +154,7 @@ class SalesforceIQ(Vendor):
     # Events (``add_note``) are write-only in the API (``PUT /events``; no GET): a note
     # whose reply was lost cannot be looked for, so the user decides whether it arrived.
     notes_listed: ClassVar[bool] = False
+    activity_log: ClassVar[ActivityLog] = CALLS  # an event (``calls``)
 
     connection: ClassVar[Connection] = Connection(
         auth=Basic("api_key", "api_secret"), errors=parse_error
@@ -671,6 +682,14 @@ class SalesforceIQ(Vendor):
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:
         """Log an event (``PUT /events``) with the record's contacts as participants."""
+        return await self.log_event(ref, text, ActivityType.NOTE)
+
+    async def log_activity(self, ref: RecordRef, logged: Logged) -> Activity:
+        return await log_call(self, ref, logged)
+
+    async def log_event(self, ref: RecordRef, text: str, type: ActivityType) -> Activity:
+        """``PUT /events`` of ``text`` (its first line the subject) with ``ref``'s contacts
+        as participants; kept as a timeline entry of ``type`` (a note, a call...)."""
         contact_ids = await self._contact_ids_of(ref)
         contacts = await self._contacts(contact_ids)
         event = event_of(text, contacts)
@@ -688,7 +707,7 @@ class SalesforceIQ(Vendor):
                 "not the documented 204 No Content",
                 maybe_applied=True,
             )
-        activity = logged_activity(event, contacts)
+        activity = logged_activity(event, contacts).model_copy(update={"type": type})
         for contact_id in contact_ids:
             self.state.logged.setdefault(contact_id, []).append(activity)
         return activity

@@ -53,8 +53,18 @@ from crmtui.model import (
 )
 from crmtui.vendors.auth import Connection, HeaderToken
 from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, record_id
-from crmtui.vendors.mapping import Context, Resource, by_kind, custom_spec, dig, number, slug_key
+from crmtui.vendors.mapping import (
+    Context,
+    Logged,
+    Resource,
+    by_kind,
+    custom_spec,
+    dig,
+    number,
+    slug_key,
+)
 from crmtui.vendors.salesloft.auth import observe_remaining, parse_error
+from crmtui.vendors.salesloft.calls import CALLS, log_call
 from crmtui.vendors.salesloft.codecs import CreateOnly, person_title, ref_id
 from crmtui.vendors.salesloft.paging import (
     NextPage,
@@ -109,6 +119,7 @@ class Salesloft(Vendor):
         600, 60, note="600 cost per minute per team; pages past 100 cost 3, 8, 10 or 30"
     )
     notes_listed = True  # notes show on the person's or account's timeline
+    activity_log = CALLS  # a call logged on a person: POST activities/calls
     connection = Connection(auth=HeaderToken(), errors=parse_error)
     resources = by_kind(*RESOURCES.values())
     _task_counts: dict[str, int] | None = None
@@ -532,6 +543,9 @@ class Salesloft(Vendor):
         body = {"content": text, "associated_with_type": target, "associated_with_id": int(ref.id)}
         response = await self.session.json("POST", "notes", json=body)
         return note_activity(response["data"], await self._names("users"))
+
+    async def log_activity(self, ref: RecordRef, logged: Logged) -> Activity:
+        return await log_call(self, ref, logged)
 
     def web_root(self) -> str | None:
         return WEB_APP

@@ -62,9 +62,10 @@ from crmtui.vendors.base import (
     https_url,
     record_id,
 )
-from crmtui.vendors.mapping import Resource, number
+from crmtui.vendors.mapping import ActivityLog, Logged, Resource, number
 from crmtui.vendors.salesseek import paging
 from crmtui.vendors.salesseek.auth import CookieLogin, cookie_login, parse_error
+from crmtui.vendors.salesseek.calls import CALLS, delete_call, log_call
 from crmtui.vendors.salesseek.resources import (
     CUSTOM_KINDS,
     RESOURCES,
@@ -140,6 +141,7 @@ class SalesSeek(Vendor):
         300, 60, note="not documented: a polite default of 5 requests a second"
     )
     notes_listed: ClassVar[bool] = True  # notes are activities on the record's timeline
+    activity_log: ClassVar[ActivityLog] = CALLS  # an ``auto:call`` activity (``calls``)
     connection: ClassVar[Connection] = Connection(
         auth=Login(build=cookie_login, secrets=("password",)), errors=parse_error
     )
@@ -535,6 +537,12 @@ class SalesSeek(Vendor):
         await self.session.request(
             "DELETE", f"{self.resource(ref.kind).path}/{ref.id}", expect_json=False
         )
+
+    async def log_activity(self, ref: RecordRef, logged: Logged) -> Activity:
+        return await log_call(self, ref, logged)
+
+    async def delete_logged(self, ref: RecordRef, id: str) -> None:
+        await delete_call(self, id)
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:
         if ref.kind not in TIMELINE_KINDS:

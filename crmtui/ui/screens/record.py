@@ -49,6 +49,7 @@ from crmtui.text import clean, fit_width, inert, more_marker, preview
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.open_copy import COPY_LIMIT, LINK_BINDINGS, RecordLinks
 from crmtui.ui.screens.create import choose_kind
+from crmtui.ui.screens.log_call import start_log
 from crmtui.ui.themes import record_tone, tone_badge
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.status import StatusBar
@@ -356,6 +357,7 @@ class RecordScreen(RecordLinks, Screen[None]):
         Binding("n", "note", "Add note", priority=True),
         Binding("f", "filter", "Filter timeline"),
         Binding("c", "create", "New…", show=False),  # a task, deal... (this record prefilled)
+        Binding("L", "log_call", "Log a call", show=False),  # or a meeting, with a follow-up
         Binding("r", "reload", "Refresh"),
         Binding("v", "view_field", "View whole field", show=False),  # the cut value says so
         Binding("tab", "app.focus_next", "Next pane", show=False),
@@ -784,6 +786,9 @@ class RecordScreen(RecordLinks, Screen[None]):
 
     def action_create(self) -> None:
         choose_kind(self.app, self.crm, self.ref.profile, self.ref)
+
+    def action_log_call(self) -> None:
+        start_log(self.app, self.crm, self.ref)
 
     def create_context(self) -> tuple[str, RecordRef | None]:
         """`c` and the palette's "New …" create in this record's profile, with this record

@@ -21,6 +21,7 @@ from crmtui.fields import (
     NO_CURRENCY,
     FieldError,
     check_reference,
+    money_text,
     same_value,
     validate,
 )
@@ -759,8 +760,12 @@ class Crm:
         ``cut``: each value to this many characters (with …), for a narrow place."""
         profile, kind = change.ref.profile, change.ref.kind
 
-        def shown(spec: FieldSpec | None, value: Any) -> str:
-            text = self.references.describe(profile, kind, spec, value)
+        def shown(spec: FieldSpec | None, value: Any, currency: Any = None) -> str:
+            money = spec is not None and spec.type is FieldType.MONEY
+            if currency and money and value not in (None, ""):
+                text = money_text(value, str(currency))  # "8,000.00 GBP"
+            else:
+                text = self.references.describe(profile, kind, spec, value)
             return text if cut is None or len(text) <= cut else text[: cut - 1] + "…"
 
         if change.op is ChangeOp.CREATE and change.ref.kind == NOTE_KIND:
@@ -772,6 +777,7 @@ class Crm:
         if change.op is ChangeOp.DELETE:
             return "delete the record"
         specs = {s.key: s for s in self.cached_fields(change.ref.profile, change.ref.kind)}
+        after, before = self._currencies(change, specs)
         parts = []
         for key, value in change.values.items():
             if key.startswith("target_"):  # where a note goes, not what it says
@@ -779,11 +785,24 @@ class Crm:
             spec = specs.get(key)
             label = spec.label if spec else key
             if change.op is ChangeOp.UPDATE:
-                parts.append(f"{label}: {shown(spec, change.base.get(key))} → {shown(spec, value)}")
+                was = shown(spec, change.base.get(key), before)
+                parts.append(f"{label}: {was} → {shown(spec, value, after)}")
             else:
-                parts.append(f"{label}: {shown(spec, value)}")
+                parts.append(f"{label}: {shown(spec, value, after)}")
         text = "; ".join(parts)
         return f"new: {text}" if change.op is ChangeOp.CREATE else text
+
+    def _currencies(self, change: Change, specs: dict[str, FieldSpec]) -> tuple[Any, Any]:
+        """The currency (``Role.CURRENCY``) of the amounts a change sets and of those it
+        replaces: its own, else the record's as cached (queued edits applied); None when
+        it sets no amount or the kind has no currency (SalesforceIQ: the number alone)."""
+        info = self.kind_info(change.ref.profile, change.ref.kind)
+        money = info.role(Role.CURRENCY) if info else None
+        amounts = [k for k in change.values if (s := specs.get(k)) and s.type is FieldType.MONEY]
+        if not money or not amounts:
+            return None, None
+        after = change.values.get(money) or self.store.get_field(change.ref, money)
+        return after, change.base.get(money) or after
 
     def discard(self, change_id: str) -> list[Change]:
         """Drop a queued change (a create: with its record's later changes); returns what

@@ -59,5 +59,6 @@ async def test_title_and_amount_changes_read_their_new_values(wire: Wire) -> Non
         ("Renamed to Renewal 2027", f"Was: {old}"),
     ]
     value = next(a.summary for a in timeline if a.summary.startswith("Value:"))
-    assert value.endswith("→ 1234.56")
+    currency = str(wired.db.deals["5"]["currency"]).upper()
+    assert value.endswith(f"→ 1,234.56 {currency}")  # the one money format, with currency
     assert all(a.summary.rsplit(" ", 1)[-1] != "5" for a in timeline)  # never the deal id

@@ -11,7 +11,7 @@ what is due today, in the local time zone. enter opens the task.
 Mine by default: a task whose ``Role.OWNER`` is the user the profile signs in as
 (``Crm.me``, each vendor's own answer); ``a`` shows everyone's. A profile whose vendor
 cannot say who that is shows everyone's tasks and says so. Due times are shown as
-everywhere else (``fields.local_text``, dates ISO); "About" names the record the task is
+everywhere else (``fields.local_text``, ``fields.date_text``); "About" names the record the task is
 about (a reference's title, never its id).
 """
 
@@ -29,7 +29,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from crmtui.fields import display, local_text, parse_date, parse_datetime, to_local
+from crmtui.fields import date_text, display, local_text, parse_date, parse_datetime, to_local
 from crmtui.http import CrmError
 from crmtui.model import FieldSpec, KindInfo, Query, Record, RecordRef, Role, utcnow
 from crmtui.service import CacheWriteError, Crm, ListChanged
@@ -124,10 +124,11 @@ def _sort_key(task: DayTask) -> tuple[date, str, str]:
 
 def due_text(task: DayTask) -> str:
     """The due time as every screen shows a moment ("2026-11-20 14:30", in the user's
-    zone, marked unless it is UTC), a due date alone as a date ("2026-11-20")."""
+    zone, marked unless it is UTC), a due date alone as a date ("2026-11-20"): the one
+    format of ``crmtui.fields``, never "12 days ago" instead."""
     if isinstance(task.due, datetime):
         return local_text(task.due)
-    return task.due.isoformat()
+    return date_text(task.due)
 
 
 def about(crm: Crm, record: Record, info: KindInfo) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from crmtui.fields import cents_to_money, html_to_text, parse_datetime
+from crmtui.fields import cents_to_money, html_to_text, money_text, parse_datetime
 from crmtui.http import VendorSession
 from crmtui.model import Activity, ActivityType, Kind, Record, RelatedRef
 from crmtui.vendors.activecampaign.resources import STATUS, person_name, txt
@@ -104,7 +104,8 @@ class DealTimeline:
         by_note = {txt(n["id"]): n for n in notes}
         by_task = {txt(t["id"]): t for t in tasks}
         after = new_values(activities, deal)
-        out = [self._activity(a, by_note, by_task, after) for a in activities]
+        currency = txt(deal.get("currency")) or None  # a task's timeline: not known
+        out = [self._activity(a, by_note, by_task, after, currency) for a in activities]
         out.sort(key=lambda a: (a.occurred_at, int(a.id)), reverse=True)
         return out
 
@@ -114,9 +115,14 @@ class DealTimeline:
                 await self._contact(activity.get("dataId"))
 
     def _activity(
-        self, row: Row, notes: dict[str, Row], tasks: dict[str, Row], after: dict[str, str]
+        self,
+        row: Row,
+        notes: dict[str, Row],
+        tasks: dict[str, Row],
+        after: dict[str, str],
+        currency: str | None = None,
     ) -> Activity:
-        kind, summary, body, family, links = self._describe(row, notes, tasks, after)
+        kind, summary, body, family, links = self._describe(row, notes, tasks, after, currency)
         return Activity(
             id=record_id(self.label, row.get("id"), "timeline entry"),
             type=kind,
@@ -130,10 +136,16 @@ class DealTimeline:
         )
 
     def _describe(
-        self, row: Row, notes: dict[str, Row], tasks: dict[str, Row], after: dict[str, str]
+        self,
+        row: Row,
+        notes: dict[str, Row],
+        tasks: dict[str, Row],
+        after: dict[str, str],
+        currency: str | None = None,
     ) -> tuple[ActivityType, str, str, str, list[RelatedRef]]:
         """(type, summary, body, family, links) of one deal activity; ``after``: the
-        value a change left, by activity id (``new_values``)."""
+        value a change left, by activity id (``new_values``); ``currency``: the deal's,
+        its amounts shown in the one money format (``fields.money_text``)."""
         data_type, action = txt(row.get("dataType")), txt(row.get("dataAction"))
         related, old = txt(row.get("dataId")), txt(row.get("dataOldval"))
         new = after.get(txt(row.get("id")), "") if data_type in CHANGED else related
@@ -151,7 +163,8 @@ class DealTimeline:
             summary = f"Owner: {self._user_name(old) or '—'} → {self._user_name(new) or '—'}"
             return ActivityType.OTHER, summary, "", "changes", []
         if data_type == "value":
-            summary = f"Value: {cents_to_money(old or 0)} → {cents_to_money(new or 0)}"
+            before, now = (money_text(cents_to_money(v or 0), currency) for v in (old, new))
+            summary = f"Value: {before} → {now}"
             return ActivityType.OTHER, summary, "", "changes", []
         if data_type == "title":
             if not new:

@@ -254,6 +254,9 @@ class KindInfo(_Model):
     families: dict[str, str] = Field(default_factory=dict)
     # Shown in the timeline pane when ``has_timeline`` is False: why, in the vendor's words.
     timeline_note: str = ""
+    # The fields whose changes the vendor's own timeline records (an entry per change);
+    # a sent edit of any other field stays in the record's timeline as sent by crmtui.
+    timeline_fields: list[str] = Field(default_factory=list)
     # What the app reads by meaning: role -> the key of the kind's field playing it.
     roles: dict[Role, str] = Field(default_factory=dict)
     # When ``Role.DONE`` is a choice field: its values that mean done.

@@ -722,6 +722,8 @@ class Resource:
     codecs: Mapping[FieldType, Codec] = field(default_factory=dict)
     custom: CustomFields | None = None
     web: str = ""
+    # ``KindInfo.timeline_fields``: the fields whose changes the vendor's timeline records
+    timeline_fields: tuple[str, ...] = ()
 
     def field(self, key: str) -> Field | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -746,6 +748,7 @@ class Resource:
             singular=self.singular or self.kind,
             roles=self.roles(),
             references=self.references(),
+            timeline_fields=list(self.timeline_fields),
             **more,
         )
 

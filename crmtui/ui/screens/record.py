@@ -24,10 +24,14 @@ from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, TextArea
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from crmtui.fields import FieldError, display, edit_text, local_zone, same_value
 from crmtui.http import CrmError
 from crmtui.model import (
+    Activity,
+    ActivityType,
+    ChangeOp,
     ChangeState,
     Choice,
     FieldSpec,
@@ -377,6 +381,8 @@ class RecordScreen(RecordLinks, Screen[None]):
         self.opened = asyncio.Event()  # the cached record is in (or there is none)
         self._reads = 0  # reads of the record started (``_show``: the newest one wins)
         self._shown = 0  # the read shown last
+        self._sent: set[str] | None = None  # the ids of this record's sent edits (``_show_sent``)
+        self._rereading = False  # the vendor's record is being read after a send (``reread``)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="record-title", classes="screen-title")
@@ -482,6 +488,38 @@ class RecordScreen(RecordLinks, Screen[None]):
             self.notify(str(exc), severity="warning")
             return
         self.timeline.show(activities)
+        self._show_sent()
+
+    def _show_sent(self) -> bool:
+        """The edits of this record sent from crmtui (the outbox history, kept a week) in
+        the timeline, where the vendor's own timeline does not record a change of their
+        fields (``KindInfo.timeline_fields``): queued at once, then sent, never gone.
+        Whether an edit was sent since the last look (not on the first)."""
+        info = self._kind_info()
+        recorded = set(info.timeline_fields) if info else set()
+        done = [
+            change
+            for change in self.crm.undo.recent(self.ref.profile, self.ref)
+            if change.state is ChangeState.DONE
+            and change.op is ChangeOp.UPDATE
+            and change.ref == self.ref
+        ]
+        self.timeline.set_sent(
+            [
+                Activity(
+                    id=f"sent:{change.id}",
+                    type=ActivityType.OTHER,
+                    occurred_at=change.created_at,  # as the queued entry was
+                    summary=self.crm.describe(change),
+                    who="you (sent)",
+                )
+                for change in done
+                if not recorded.issuperset(change.values)
+            ]
+        )
+        ids, before = {c.id for c in done}, self._sent
+        self._sent = ids
+        return before is not None and bool(ids - before)
 
     # -- rendering -----------------------------------------------------------------------
 
@@ -582,16 +620,37 @@ class RecordScreen(RecordLinks, Screen[None]):
             self.record_changed()
         elif isinstance(event, OutboxChanged | ListChanged) and event.profile == self.ref.profile:
             self._render_pending()
+            if self._show_sent():  # an edit sent: its entry stays, as sent
+                self.reread()
 
     @work(group="cached", exit_on_error=False)
     async def record_changed(self) -> None:
         """The record changed in the cache: read again (in a thread) and shown."""
+        if self._show_sent():
+            self.reread()  # an edit sent: the vendor's record, with what it embeds
+            return
+        if self._rereading:  # the vendor's record is coming: the screen keeps what it shows
+            return
         await self._read()
         cached = await self.crm.cached_timeline_async(self.ref)
         if cached is not None:
             self.timeline.show(cached)
         if not any(c.ref == self.ref for c in self.crm.changes(self.ref.profile)):
             self.load_timeline()  # sent: the vendor's timeline now has the edit
+
+    @work(group="reread", exclusive=True, exit_on_error=False)
+    async def reread(self) -> None:
+        """An edit of this record was sent: the record and its timeline as the vendor has
+        them now (``load``). The vendor's reply to an update may leave out what its read
+        embeds (the account in the title, the related records): until the read is in,
+        the screen keeps what it shows, the values edited included."""
+        self._rereading = True
+        try:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await self.load().wait()
+        finally:
+            self._rereading = False
+        await self._read()  # the cache, with the vendor's record (or as the reply left it)
 
     @on(ListView.Selected, "#fields")
     async def _field_selected(self, event: ListView.Selected) -> None:

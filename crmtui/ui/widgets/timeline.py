@@ -1,7 +1,9 @@
 """A record's activity timeline, newest first, with a filter by activity family.
 
 The vendor names its families (``KindInfo.families``: the documented filters, in order)
-and, for kinds without a timeline, says why (``KindInfo.timeline_note``).
+and, for kinds without a timeline, says why (``KindInfo.timeline_note``). The edits sent
+from crmtui that the vendor's timeline does not record show among its entries
+(``Timeline.set_sent``), so an edit never vanishes from the timeline once it is sent.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ class Timeline(VerticalScroll, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.activities: list[Activity] = []
+        self.sent: list[Activity] = []  # edits sent from crmtui the vendor does not record
         self.family: str | None = None
         self.fetching = True
         self.labels: dict[str, str] = {}  # family -> the vendor's name for the filter
@@ -111,11 +114,27 @@ class Timeline(VerticalScroll, can_focus=True):
     def families(self) -> list[str]:
         """The vendor's documented families, then any other family met in the entries."""
         seen: list[str] = list(self.labels)
-        for activity in self.activities:
+        for activity in self.entries():
             family = family_of(activity)
             if family not in seen:
                 seen.append(family)
         return seen
+
+    def entries(self) -> list[Activity]:
+        """The vendor's entries (and those queued) with the sent edits, newest first."""
+        if not self.sent:
+            return self.activities
+        known = {a.id for a in self.activities}
+        extra = [a for a in self.sent if a.id not in known]
+        return sorted([*self.activities, *extra], key=lambda a: a.occurred_at, reverse=True)
+
+    def set_sent(self, sent: list[Activity]) -> None:
+        """The edits sent from crmtui that the vendor's timeline does not record (from
+        the outbox history), shown among the entries as sent."""
+        if [(a.id, a.summary) for a in sent] == [(a.id, a.summary) for a in self.sent]:
+            return
+        self.sent = list(sent)
+        self.render_entries()
 
     def show(self, activities: list[Activity] | None, *, loading: bool = False) -> None:
         self.fetching = loading
@@ -132,12 +151,13 @@ class Timeline(VerticalScroll, can_focus=True):
 
     def render_entries(self) -> None:
         self.remove_children()
-        shown = [a for a in self.activities if self.family is None or family_of(a) == self.family]
+        every = self.entries()
+        shown = [a for a in every if self.family is None or family_of(a) == self.family]
         heading = f"Timeline — {len(shown)} entr{'y' if len(shown) == 1 else 'ies'}"
         if self.family:
             heading += f" · only {self.label(self.family)}"
             heading += "" if self.labels else " (f: next filter)"
-        elif self.activities or self.labels:
+        elif every or self.labels:
             heading += " · f filters by kind"
         if self.fetching:
             heading += " · loading…"
@@ -157,10 +177,11 @@ class Timeline(VerticalScroll, can_focus=True):
     def _filters_line(self) -> Text:
         """Every filter with its count; the one on is highlighted."""
         counts: dict[str, int] = {}
-        for activity in self.activities:
+        every = self.entries()
+        for activity in every:
             counts[family_of(activity)] = counts.get(family_of(activity), 0) + 1
         line = Text("f: ")
-        options: list[tuple[str | None, int]] = [(None, len(self.activities))]
+        options: list[tuple[str | None, int]] = [(None, len(every))]
         options += [(family, counts.get(family, 0)) for family in self.families()]
         for i, (family, count) in enumerate(options):
             if i:

@@ -267,6 +267,8 @@ RESOURCES = by_kind(
         singular="Deal",
         web="app/deals/{id}",  # the web app's page: a convention (see ActiveCampaign.web_root)
         paging=Offset(total="meta.total"),
+        # deal activities: d_stageid, status, value, title and userid changes (timeline.py)
+        timeline_fields=("stage", "status", "amount", "name", "owner"),
         codecs=AS_SENT,
         fields=(
             _f("name", "title", "Title", required=True, max_length=255, role=Role.TITLE),

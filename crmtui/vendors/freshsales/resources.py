@@ -276,6 +276,7 @@ RESOURCES = by_kind(
         label="Deals",
         singular="Deal",
         web="deals/{id}",
+        timeline_fields=("stage", "status"),  # a stage move (the status is the stage's)
         columns=("title", "amount", "stage", "expected_close", "owner"),
         sorts={
             **_SORT_COMMON,

@@ -309,6 +309,7 @@ RESOURCES = by_kind(
         label="Deals",
         singular="Deal",
         codecs=AS_SENT,
+        timeline_fields=("stage",),  # a phase move is an activity ("Moved from … to …")
         fields=(
             NAME,
             # SalesSeek refuses an empty value: "value must be a number"

@@ -1296,6 +1296,15 @@ def _task_fields(ctx: Ctx, task: dict[str, Any], body: dict[str, Any]) -> dict[s
             errors["due_date"] = ["is invalid"]
         else:
             task["due_date"] = due.isoformat()
+            # Decision (the doc says no more): a task is due once. Its answers show due_at
+            # on the day of due_date (2023-06-15 and 2023-06-15T14:00:00Z), and due_at is
+            # no body field of the PUT, so a new due_date moves due_at to that day at the
+            # time of day it had: the two never name different days.
+            at = task.get("due_at")
+            moved = parse_datetime(at) if isinstance(at, str) else at
+            if isinstance(moved, datetime):
+                moved = moved.replace(year=due.year, month=due.month, day=due.day)
+                task["due_at"] = moved.isoformat() if isinstance(at, str) else moved
     if "remind_at" in body:
         remind = parse_datetime(body["remind_at"]) if body["remind_at"] else None
         if body["remind_at"] and remind is None:

@@ -33,12 +33,14 @@ from crmtui.ui.screens.create import start_create
 from crmtui.ui.screens.filters import FilterScreen, describe, filter_specs
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.record_table import Column, RecordTable
+from crmtui.ui.widgets.selection import SELECT_BINDINGS, Selecting
 from crmtui.ui.widgets.status import StatusBar
 
 if TYPE_CHECKING:
     from crmtui.ui.app import CrmApp
 
 PAGE = 100
+FILL_PAGES = 5  # pages read at most in a row while a search or view fills no screen
 
 
 def columns_for(info: KindInfo, specs: list[FieldSpec]) -> list[Column]:
@@ -74,7 +76,7 @@ def sort_key(field: str) -> Callable[[Record], tuple[int, float, str]]:
     return place
 
 
-class KindView(RecordLinks, Vertical):
+class KindView(Selecting, RecordLinks, Vertical):
     """One tab: search box, view name, the virtual table and a line of facts.
 
     The list's state (search, sort, view, filters) is reactive: an action sets it, the
@@ -92,6 +94,7 @@ class KindView(RecordLinks, Vertical):
         Binding("b", "board", "Board"),
         Binding("c", "create", "New", show=False),  # a record of this tab's kind
         *LINK_BINDINGS,  # the row's record: o opens it in the web app, y its name, Y its link
+        *SELECT_BINDINGS,  # space, V, A mark rows; e sets a field on them (bulk edit)
     ]
 
     # what the list shows: each change re-reads the cache and asks the vendor
@@ -141,6 +144,7 @@ class KindView(RecordLinks, Vertical):
         specs = self.crm.cached_fields(self.profile, self.info.kind)
         self.table.columns = columns_for(self.info, specs)
         self.table.more_rows = self.read_rest
+        self.watch_marks()
         self.table.reload()
         self._show_facts()
 
@@ -286,10 +290,16 @@ class KindView(RecordLinks, Vertical):
             return
         self.fetching, self.problem = True, ""
         try:
+            pages = 0
             while True:
                 await self._read_page(first)
-                first = False
-                if not (self._want_rest and self.next_cursor is not None):
+                first, pages = False, pages + 1
+                if self.next_cursor is None:
+                    break
+                # a vendor that picks a view's or a search's rows from each page on its
+                # side (SalesSeek) may answer a page with none: read on to fill a screen
+                short = pages < FILL_PAGES and self._count() < self.table.page_rows
+                if not (self._want_rest or short):
                     break
         except (CrmError, CacheWriteError) as exc:  # a locked cache too
             self.problem = str(exc)
@@ -329,8 +339,9 @@ class KindView(RecordLinks, Vertical):
             if self.answered and self.next_cursor is None:
                 return f"{rows:,}"
         elif self.search_text or self.filters:  # the cache's matches: all, if it is whole
-            if self._cache_whole():
-                return f"{rows:,}"
+            searched = self.info.searchable or not self.search_text  # the vendor's too
+            if self._cache_whole() or (searched and self.answered and not self.next_cursor):
+                return f"{rows:,}"  # or the vendor's matches all read into it
         elif total is not None or self.kind_total is not None:
             return f"{max(rows, total if total is not None else self.kind_total or 0):,}"
         elif self.answered and self.next_cursor is None:
@@ -359,6 +370,8 @@ class KindView(RecordLinks, Vertical):
         if self.filters:
             specs = filter_specs(self.info, self.crm.cached_fields(self.profile, self.info.kind))
             parts.append(f"filter: {describe(specs, self.filters)}")
+        if marks := self.marks_fact():
+            parts.append(marks)
         if self.fetching:
             parts.append("loading…")
         if self.problem:
@@ -459,6 +472,13 @@ class KindView(RecordLinks, Vertical):
 
     def action_refresh(self) -> None:
         self.fetch_page(first=True)
+
+    def shown_rows(self) -> list[Record]:
+        """Every row the list shows (its search, view and filters): ``A`` marks them."""
+        return self._fetch(0, self.table.row_count)
+
+    def marks_shown(self) -> None:
+        self._show_facts()
 
     def link_ref(self) -> RecordRef | None:
         record = self.table.current

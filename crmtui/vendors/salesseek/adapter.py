@@ -397,6 +397,8 @@ class SalesSeek(Vendor):
             records = [r.model_copy(update={"partial": True}) for r in records]
         me = self.me.get("id")
         records = [r for r in records if paging.keep(kind, r, query, me)]
+        if (query.view and kind != "group") or query.filters or (kind == "deal" and query.search):
+            total = None  # SalesSeek's total counts the rows before ``keep`` picked them here
         return Page(records=records, total=total, next_cursor=cursor)
 
     async def get(self, kind: str, id: str) -> Record:

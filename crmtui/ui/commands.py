@@ -14,6 +14,7 @@ from crmtui.ui.open_copy import RecordLinks
 from crmtui.ui.screens.create import create_commands
 from crmtui.ui.screens.log_call import log_commands
 from crmtui.ui.screens.search import kind_name
+from crmtui.ui.widgets.selection import bulk_edit_here
 
 if TYPE_CHECKING:
     from crmtui.ui.app import CrmApp
@@ -34,6 +35,11 @@ class CrmCommands(Provider):
                 app.action_undo,
             ),
             ("Recent changes (undo)", "U: recent changes and what each did", app.action_undo_list),
+            (
+                "Bulk edit…",
+                "e on a list: set a field on the marked rows (space, V, A mark them), previewed",
+                partial(bulk_edit_here, app),
+            ),
         ]
         actions += self._record_actions()
         actions += create_commands(app, app.crm, self.screen)  # "New task"... on a profile

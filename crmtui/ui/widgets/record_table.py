@@ -36,6 +36,7 @@ from crmtui.fields import display, local_text, local_width
 from crmtui.model import FieldSpec, FieldType, KindInfo, Record
 from crmtui.text import clean, fit_width
 from crmtui.ui.themes import record_tone, tone_style, toned_keys
+from crmtui.ui.widgets.selection import marked_text
 
 BLOCK = 128
 AHEAD_PAGES = 2  # pages read ahead of the cursor (and one behind it)
@@ -189,6 +190,7 @@ class RecordTable(ScrollView, can_focus=True):
         "record-table--cursor",
         "record-table--odd",
         "record-table--pending",
+        "record-table--selected",
     }
 
     DEFAULT_CSS = """
@@ -197,6 +199,7 @@ class RecordTable(ScrollView, can_focus=True):
     RecordTable > .record-table--cursor { background: $accent 40%; }
     RecordTable:focus > .record-table--cursor { background: $accent; color: $text; }
     RecordTable > .record-table--odd { background: $surface-lighten-1 20%; }
+    RecordTable > .record-table--selected { text-style: bold; }
     """
 
     cursor: reactive[int] = reactive(0, repaint=False)
@@ -283,6 +286,8 @@ class RecordTable(ScrollView, can_focus=True):
         self._follow_end = False
         # asks the source for every row it has not read yet (a vendor's further pages)
         self.more_rows: Callable[[], None] | None = None
+        # whether a row is marked for a bulk edit (``crmtui.ui.widgets.selection``)
+        self.marked: Callable[[Record], bool] | None = None
 
     # -- data --------------------------------------------------------------------------
 
@@ -542,6 +547,9 @@ class RecordTable(ScrollView, can_focus=True):
             style = base + cursor if on_cursor else (base + odd if index % 2 else base)
             if record.id.startswith("local:"):
                 style = style + Style(italic=True)
+            if self.marked is not None and self.marked(record):  # marked for a bulk edit
+                text = marked_text(text)
+                style = style + self.get_component_rich_style("record-table--selected")
             segments = [Segment(text, style)] if on_cursor else None
             strip = Strip(segments or self._toned(text, record, widths, style), width)
             self._strips[(index, on_cursor)] = strip
@@ -711,6 +719,11 @@ class RecordTable(ScrollView, can_focus=True):
             if index == self.cursor and event.chain > 1:
                 self.action_open()
             self.cursor = index
+
+    def marks_changed(self) -> None:
+        """The rows marked for a bulk edit changed (``marked``): draw them again."""
+        self._strips.clear()
+        self.refresh()
 
     def sort_by(self, key: str | None, descending: bool) -> None:
         self.sort_key, self.descending = key, descending

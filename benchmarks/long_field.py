@@ -118,16 +118,19 @@ class Frames:
 
         app._display = _display
 
+    def _drawn(self) -> float | None:
+        return self.drawn  # set by the next frame drawn (``_display``)
+
     async def until(self, wanted: Callable[[], bool], timeout: float = 120.0) -> float:
         """The time of the first frame drawn from now on while ``wanted()`` holds."""
         self.wanted, self.drawn = wanted, None
         deadline = time.perf_counter() + timeout
-        while self.drawn is None:
+        while (drawn := self._drawn()) is None:
             if time.perf_counter() > deadline:
                 raise TimeoutError("the frame never came")
             await asyncio.sleep(TICK)
         self.wanted = None
-        return self.drawn
+        return drawn
 
 
 async def main(megabytes: float, runs: int) -> None:
@@ -141,16 +144,16 @@ async def main(megabytes: float, runs: int) -> None:
         for name in ("open_stall_s", "refresh_stall_s", "changed_refresh_stall_s", "view_stall_s"):
             cost = round(large[name] - small[name], 3)
             worst[name] = max(worst.get(name, -1.0), cost)
+    opened = worst.pop("open_s")
     summary = {
         "field_mb": round(len(job_title(megabytes)) / 1e6, 1),
         "runs": runs,
         "load_after": round(os.getloadavg()[0], 2),
-        "worst_large_open_s": worst.pop("open_s"),
-        "opens_within_100ms": None,
+        "worst_large_open_s": opened,
+        "opens_within_100ms": opened <= LIMIT,
         "worst_stall_from_value_s": worst,
         "stalls_from_value_within_100ms": max(worst.values()) <= LIMIT,
     }
-    summary["opens_within_100ms"] = summary["worst_large_open_s"] <= LIMIT
     print(json.dumps(summary), flush=True)
 
 
@@ -236,7 +239,7 @@ def serve(port: int, megabytes: float) -> None:
                 encoded[int(part)][1] if n % 2 else part.encode() for n, part in enumerate(parts)
             )
 
-    module.JSONResponse = Reply  # type: ignore[misc]
+    module.JSONResponse = Reply  # type: ignore[attr-defined]
     sandbox = demo_profiles(vendors=["freshsales"], rate_limits=False)[0].app
     value = job_title(megabytes)
     contact = sandbox.state.db.contacts[CONTACT]
@@ -260,11 +263,11 @@ async def measure(megabytes: float) -> dict[str, float]:
     load = RecordScreen.load
 
     def watched(screen: RecordScreen) -> Any:
-        worker = load(screen)  # type: ignore[func-returns-value]
+        worker = load(screen)
         loads.append(worker)
         return worker
 
-    RecordScreen.load = watched  # type: ignore[assignment,method-assign]
+    RecordScreen.load = watched  # type: ignore[method-assign]
     try:
         return await _measure(megabytes, loads)
     finally:

@@ -448,7 +448,10 @@ class RecordScreen(RecordLinks, Screen[None]):
         """Show the record as cached now (read in a thread, long values cut)."""
         self._reads += 1
         read = self._reads
-        self._show(await self.crm.cached_preview_async(self.ref), read)
+        found = await self.crm.cached_preview_async(self.ref)
+        if self._sending_done():  # read as an edit was sent: the vendor's record comes
+            return
+        self._show(found, read)
 
     def _show(self, found: RecordPreview | None, read: int) -> None:
         """Show ``found``, from the ``read``-th read, unless a later read is shown already
@@ -488,7 +491,7 @@ class RecordScreen(RecordLinks, Screen[None]):
             self.notify(str(exc), severity="warning")
             return
         self.timeline.show(activities)
-        self._show_sent()
+        self._sending_done()
 
     def _show_sent(self) -> bool:
         """The edits of this record sent from crmtui (the outbox history, kept a week) in
@@ -620,16 +623,12 @@ class RecordScreen(RecordLinks, Screen[None]):
             self.record_changed()
         elif isinstance(event, OutboxChanged | ListChanged) and event.profile == self.ref.profile:
             self._render_pending()
-            if self._show_sent():  # an edit sent: its entry stays, as sent
-                self.reread()
+            self._sending_done()  # an edit sent: its entry stays, as sent
 
     @work(group="cached", exit_on_error=False)
     async def record_changed(self) -> None:
         """The record changed in the cache: read again (in a thread) and shown."""
-        if self._show_sent():
-            self.reread()  # an edit sent: the vendor's record, with what it embeds
-            return
-        if self._rereading:  # the vendor's record is coming: the screen keeps what it shows
+        if self._sending_done():  # the vendor's record is coming: the screen keeps its own
             return
         await self._read()
         cached = await self.crm.cached_timeline_async(self.ref)
@@ -638,13 +637,21 @@ class RecordScreen(RecordLinks, Screen[None]):
         if not any(c.ref == self.ref for c in self.crm.changes(self.ref.profile)):
             self.load_timeline()  # sent: the vendor's timeline now has the edit
 
+    def _sending_done(self) -> bool:
+        """Whether the vendor's record is being read again after an edit of it was sent
+        (``reread``, started here when one was sent since the last look): the screen
+        keeps what it shows until it is in."""
+        if self._show_sent():
+            self._rereading = True  # now: a cache read landing meanwhile is not shown
+            self.reread()
+        return self._rereading
+
     @work(group="reread", exclusive=True, exit_on_error=False)
     async def reread(self) -> None:
         """An edit of this record was sent: the record and its timeline as the vendor has
         them now (``load``). The vendor's reply to an update may leave out what its read
         embeds (the account in the title, the related records): until the read is in,
         the screen keeps what it shows, the values edited included."""
-        self._rereading = True
         try:
             with contextlib.suppress(WorkerCancelled, WorkerFailed):
                 await self.load().wait()

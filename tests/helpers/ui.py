@@ -261,3 +261,26 @@ async def run_command(pilot: Pilot, text: str) -> None:
     await palette_search(pilot, text)
     await pilot.press("enter")
     await wait_for(pilot, lambda: not isinstance(pilot.app.screen, CommandPalette))
+
+
+async def fill_field(pilot: Pilot, screen: Screen[Any], key: str, text: str) -> None:
+    """Type ``text`` into a form's field ``key`` (``#field-<key>``: the create form, the
+    log-a-call form); a pick or a choice: its option of that value; a flag: ticked when
+    ``text`` is not empty."""
+    widget = screen.query_one(f"#field-{key}")
+    if isinstance(widget, Select):
+        widget.value = text
+    elif isinstance(widget, Checkbox):
+        widget.value = bool(text)
+    else:
+        assert isinstance(widget, Input)
+        widget.focus()
+        widget.value = ""
+        await pilot.press(*text)
+    await pilot.pause()
+
+
+def screen_text(app: App[Any]) -> str:
+    """The text of every cell the current screen draws, line by line (what a user reads)."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)

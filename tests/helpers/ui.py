@@ -14,7 +14,8 @@ from typing import Any
 from textual.app import App
 from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import Input, ListView, Tab, TabbedContent
+from textual.screen import Screen
+from textual.widgets import Checkbox, Input, ListView, Select, Tab, TabbedContent
 from textual.worker import WorkerState
 
 from crmtui.config import Config

@@ -23,6 +23,7 @@ from crmtui.http import CrmError, Http
 from crmtui.model import ActivityType, ChangeState, RecordRef
 from crmtui.service import Crm
 from crmtui.service.calls import LOG_KIND
+from tests.helpers.calls import follow_ups, vendor_calls
 from tests.helpers.service import Unreachable
 from tests.helpers.waits import no_sleep
 
@@ -48,71 +49,6 @@ CASES = [
     Case("salesseek", "contact", duration=False),
     Case("salesforceiq", "contact", duration=False, follow_up=False, deletable=False),
 ]  # fmt: skip
-
-
-def vendor_calls(vendor: str, db: Any) -> list[dict[str, Any]]:
-    """The calls the sandbox holds, as (note, duration in seconds, outcome) rows."""
-    if vendor == "salesloft":
-        notes = db.tables["notes"]
-        return [
-            {
-                "note": notes[c["note"]]["content"] if c.get("note") else "",
-                "seconds": c["duration"],
-                "outcome": (c["disposition"], c["sentiment"]),
-                "on": str(c["called_person"]),
-            }
-            for c in db.tables["calls"].values()
-        ]
-    if vendor == "freshsales":
-        from crmtui.fields import parse_datetime
-
-        out = []
-        for a in db.sales_activities.values():
-            start, end = parse_datetime(a["start_date"]), parse_datetime(a["end_date"])
-            assert start is not None and end is not None
-            out.append(
-                {
-                    "note": a.get("notes") or "",
-                    "seconds": (end - start).total_seconds(),
-                    "outcome": a.get("sales_activity_outcome_id"),
-                    "on": str(a["targetable_id"]),
-                }
-            )
-        return out
-    if vendor == "activecampaign":
-        from crmtui.fields import parse_datetime
-
-        out = []
-        for t in db.tasks.values():
-            if t.get("title") != "Call":  # a follow-up task, or a task of the seed
-                continue
-            start, end = parse_datetime(t["duedate"]), parse_datetime(t.get("edate"))
-            seconds = (end - start).total_seconds() if start and end else None
-            out.append(
-                {"note": t["note"], "seconds": seconds, "outcome": t["status"], "on": t["relid"]}
-            )
-        return out
-    if vendor == "salesseek":
-        rows = db.store("activities").values()
-        return [
-            {"note": a.get("note") or "", "seconds": None, "outcome": None, "on": a["target_id"]}
-            for a in rows
-            if a["activity_type"] == "auto:call"
-        ]
-    return [
-        {"note": e["body"], "seconds": None, "outcome": e["subject"], "on": ""} for e in db.events
-    ]
-
-
-def follow_ups(vendor: str, db: Any) -> list[dict[str, Any]]:
-    tasks = {
-        "salesloft": lambda: db.tables["tasks"].values(),
-        "freshsales": lambda: db.tasks.values(),
-        "activecampaign": lambda: db.tasks.values(),
-        "salesseek": lambda: db.store("tasks").values(),
-    }[vendor]()
-    named = ("subject", "title", "text")
-    return [t for t in tasks if any(FOLLOW_UP in str(t.get(k) or "") for k in named)]
 
 
 @dataclass
@@ -217,7 +153,7 @@ async def test_a_logged_call_reaches_the_vendor_and_the_timeline(opened: Demo) -
     assert not [a for a in after if a.id.startswith("local:")]
     assert after[0].type is ActivityType.CALL
     if case.follow_up:
-        assert len(follow_ups(case.vendor, demo.db)) == 1
+        assert len(follow_ups(case.vendor, demo.db, FOLLOW_UP)) == 1
 
     # undo: the call taken back where the vendor lets crmtui delete it
     plan = await demo.crm.undo.plan(logged.change.id)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, OptionList, Select, Static
+from textual.widgets import Input, OptionList, Select, Static
 
 from crmtui.model import ChangeState, Record
 from crmtui.ui.screens.create import CreateScreen, KindChoice
@@ -24,6 +24,7 @@ from tests.helpers.service import Unreachable
 from tests.helpers.ui import (
     Demo,
     build_demo,
+    fill_field,
     open_kind,
     open_record,
     palette_hits,
@@ -122,17 +123,7 @@ def form(pilot: Pilot) -> CreateScreen:
 
 async def fill(pilot: Pilot, screen: CreateScreen, key: str, text: str) -> None:
     """Type ``text`` into the field ``key`` (a pick: the option of that value)."""
-    widget = screen.query_one(f"#field-{key}")
-    if isinstance(widget, Select):
-        widget.value = text
-    elif isinstance(widget, Checkbox):
-        widget.value = bool(text)
-    else:
-        assert isinstance(widget, Input)
-        widget.focus()
-        widget.value = ""
-        await pilot.press(*text)
-    await pilot.pause()
+    await fill_field(pilot, screen, key, text)
 
 
 async def fill_case(pilot: Pilot, demo: Demo, case: Case, title: str) -> CreateScreen:

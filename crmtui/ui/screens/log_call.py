@@ -20,7 +20,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import on
-from textual.widget import Widget
 from textual.widgets import Select, Static
 
 from crmtui.fields import FieldError
@@ -95,12 +94,14 @@ class LogCallScreen(CreateScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#create-title", Static).update(inert(f"{TITLE} — {self.form.vendor}"))
+        title = f"{TITLE} — {self.form.vendor}"
+        unkept = [self.form.unkept] if self.form.unkept else []  # what the vendor keeps not
         if self.from_record is not None:
-            self.query_one("#create-from", Static).update(inert(f"On: {self.from_record.title}"))
-        box = self.query_one("#create-title").parent
-        if self.form.unkept and isinstance(box, Widget):
-            box.mount(Static(inert(self.form.unkept), id="log-unkept"), after="#create-title")
+            lines = [f"On: {self.from_record.title}", *unkept]
+            self.query_one("#create-from", Static).update(inert("\n".join(lines)))
+        else:
+            title = "\n".join([title, *unkept])
+        self.query_one("#create-title", Static).update(inert(title))
         self._refresh_outcomes()
 
     def _default(self, spec: FieldSpec) -> Any:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from crmtui.fields import display, same_value
 from crmtui.http import CrmError
-from crmtui.model import Change, ChangeOp, ChangeState, FieldSpec, Record, RecordRef
+from crmtui.model import Change, ChangeOp, ChangeState, FieldSpec, Record, RecordRef, Role
 from crmtui.service.calls import LOG_KIND, log_target
 from crmtui.service.outbox import NOTE_KIND, note_target
 from crmtui.store import ChangeBusy
@@ -243,8 +243,12 @@ class Undo:
             s.key: s for s in self.crm.cached_fields(ref.profile, ref.kind)
         }
 
+        info = self.crm.kind_info(ref.profile, ref.kind)
+        money = info.role(Role.CURRENCY) if info else None
+        currency = record.fields.get(money) if money else None  # amounts: "8,000.00 GBP"
+
         def shown(key: str, value: Any) -> str:
-            return display(specs.get(key), value) or "—"
+            return display(specs.get(key), value, currency=str(currency or "") or None) or "—"
 
         steps = []
         for key, sent in change.values.items():

@@ -123,6 +123,8 @@ async def _amount_edits(crm: Crm, profile: str, info: KindInfo) -> None:
     for shown in _everywhere(crm, first):  # queued: shown at once, the old amount gone
         assert new in shown and old not in shown, shown
     assert f"→ {new}" in crm.describe(change)  # the outbox: with the currency
+    await crm.outbox.flush(profile)  # sent: undo's preview names the currency too
+    assert f"{new} → back to {old}" in " ".join((await crm.undo.plan(change.id)).lines)
     if money:  # a queued currency alone: the title's amount is in the new one at once
         spec = next(s for s in await crm.fields(profile, info.kind) if s.key == money)
         offered = [c.value for c in spec.choices] or ["EUR", "USD", "GBP"]  # a text field

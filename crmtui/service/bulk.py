@@ -226,7 +226,7 @@ class Bulk:
             spec=spec,
             text=str(text),
             rows=tuple(rows),
-            cost=self.cost(profile, sending),
+            cost=self.cost(profile, sending, [key]),
             read_requests=read_requests,
             values=values,
         )
@@ -270,10 +270,11 @@ class Bulk:
             stop()
         return found, len(made)
 
-    def cost(self, profile: str, records: Sequence[Record]) -> BulkCost:
-        """What sending an update of each of ``records`` costs (the adapter counts it)."""
+    def cost(self, profile: str, records: Sequence[Record], keys: Sequence[str] = ()) -> BulkCost:
+        """What sending an update of ``keys`` of each of ``records`` costs (the adapter
+        counts it)."""
         try:
-            requests = self.crm.adapter(profile).update_requests(records)
+            requests = self.crm.adapter(profile).update_requests(records, keys)
         except CrmError:
             requests = 2 * len(records)
         budget = self.crm.budget(profile)

@@ -462,9 +462,10 @@ class Vendor(ABC):
     async def update(self, change: Change) -> Record:
         """Apply ``change.values`` to the record; return the record as the server has it."""
 
-    def update_requests(self, records: Sequence[Record]) -> int:
-        """How many requests the outbox sends to update each of ``records`` (as cached),
-        one after another: per record its read (``get``), then ``update``. A bulk edit's
+    def update_requests(self, records: Sequence[Record], keys: Sequence[str] = ()) -> int:
+        """How many requests the outbox sends to update each of ``records`` (as cached)
+        with the fields ``keys``, one after another: per record its read (``get``), then
+        ``update``. A bulk edit's
         preview shows it against the rate budget. One request each by default; an
         adapter whose ``get`` or ``update`` sends more (related records, a lookup not
         loaded yet, a read back after the write) counts them too."""

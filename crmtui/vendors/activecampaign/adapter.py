@@ -453,7 +453,7 @@ class ActiveCampaign(DealTimeline, Vendor):
         await call(self.session, "PUT", resource.item(ref.id), json=resource.wrap(body))
         return await self.get(ref.kind, ref.id)
 
-    def update_requests(self, records: Sequence[Record]) -> int:
+    def update_requests(self, records: Sequence[Record], keys: Sequence[str] = ()) -> int:
         """Per record: its read (a deal: the deal, its custom field data and its contacts;
         a task: the task and its deal), its primary contact the first time one is met
         (kept for the run), the PUT, then the same read again (``update`` reads the

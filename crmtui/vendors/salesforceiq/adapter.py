@@ -522,31 +522,34 @@ class SalesforceIQ(Vendor):
             raise NotFound(self.label, f"no kind {kind!r}")
         return await self.get(kind, id)
 
-    def update_requests(self, records: Sequence[Record]) -> int:
-        """Per list item: its read (the item, its account, its contacts, the contacts
-        its Contact fields name that are not among them), then the PUT, whose reply is
-        the item. Accounts and contacts are read back after their write: their read
-        (related deals in every list) is not counted here, so they count as the base
-        does."""
+    def update_requests(self, records: Sequence[Record], keys: Sequence[str] = ()) -> int:
+        """Per list item: its read (the item, its account, its contacts, the contacts its
+        Contact fields name that are not among them), then the PUT, whose reply is the
+        item. An account or a contact is read (with its contacts and its items in every
+        list), written (a contact, or an account whose name is not set, read first: the
+        PUT needs them whole) and read back."""
+        lists = len(self.state.lists)
+        metas = self.lookups.get("accounts/fields") or []
         total = 0
         for record in records:
-            schema = self.state.lists.get(record.kind.removeprefix(LIST_PREFIX))
-            if not record.kind.startswith(LIST_PREFIX) or schema is None:
-                total += 2
-                continue
             fields = record.fields
-            contacts = [str(i) for i in fields.get("contacts") or []] or [
-                i for i in str(fields.get("contact") or "").split(", ") if i
-            ]
-            known = set(contacts)
-            total += 2 + (fields.get("company") not in (None, "")) + -(-len(contacts) // MAX_LIMIT)
-            for meta in schema.fields:
-                if type_name(meta) != "contact":
-                    continue
-                ids = [i for i in str(fields.get(schema.keys[meta["id"]]) or "").split(", ") if i]
-                missing = [i for i in ids if i not in known]
-                known.update(missing)
-                total += -(-len(missing) // MAX_LIMIT)
+            schema = self.state.lists.get(record.kind.removeprefix(LIST_PREFIX))
+            if record.kind.startswith(LIST_PREFIX) and schema is not None:
+                contacts = [str(i) for i in fields.get("contacts") or []] or [
+                    i for i in str(fields.get("contact") or "").split(", ") if i
+                ]
+                keyed = [(schema.keys[m["id"]], m) for m in schema.fields]
+                read = 1 + (fields.get("company") not in (None, ""))
+                total += read + _chunks(contacts, fields, keyed) + 1
+            elif record.kind == "company":
+                contacts = [str(i) for i in fields.get("contacts") or []]
+                keyed = [(account_key(m), m) for m in metas]
+                read = 1 + _chunks(contacts, fields, keyed) + lists
+                total += read + ("name" not in keys) + 1 + read
+            elif record.kind == "contact":
+                total += (1 + lists) + 2 + (1 + lists)
+            else:
+                total += 2
         return total
 
     def _item_body(self, schema: ListSchema, values: Json) -> Json:
@@ -724,3 +727,18 @@ class SalesforceIQ(Vendor):
 
 def related_ref(record: Record) -> RelatedRef:
     return RelatedRef(kind=record.kind, id=record.id, title=record.title)
+
+
+def _chunks(contacts: list[str], fields: Json, keyed: list[tuple[str, Json]]) -> int:
+    """Reads of contacts a record's read makes: its own, a page per ``MAX_LIMIT``, then
+    for each Contact field those it names that are not among them (``_name_contacts``)."""
+    known = set(contacts)
+    reads = -(-len(contacts) // MAX_LIMIT)
+    for key, meta in keyed:
+        if type_name(meta) != "contact":
+            continue
+        ids = [i for i in str(fields.get(key) or "").split(", ") if i]
+        missing = [i for i in ids if i not in known]
+        known.update(missing)
+        reads += -(-len(missing) // MAX_LIMIT)
+    return reads

@@ -410,7 +410,7 @@ class Salesloft(Vendor):
         )
         return (await self._records(kind, [response["data"]]))[0]
 
-    def update_requests(self, records: Sequence[Record]) -> int:
+    def update_requests(self, records: Sequence[Record], keys: Sequence[str] = ()) -> int:
         """Per record: its read (a person: the person, their account and their cadence
         memberships; an account: the account and its people; a task: the task and its
         person's name twice), the PUT (a task's person named again); the cadences' names

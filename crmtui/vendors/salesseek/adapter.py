@@ -35,7 +35,7 @@ fields), ``paging`` (``start``/``rows``, views applied on the client, group memb
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, cast
 
 from crmtui import fields as fv
@@ -503,6 +503,15 @@ class SalesSeek(Vendor):
                 custom = body.setdefault("custom_fields", {})
                 custom[defs[key]["id"]] = custom_out(defs[key], value)
         return body
+
+    def update_requests(self, records: Sequence[Record], keys: Sequence[str] = ()) -> int:
+        """Per record its read, then the write (whose reply is the record); a group's
+        read lists its members too when they are of a kind crmtui shows."""
+        listed = sum(
+            r.kind == "group" and str(r.fields.get("element_type")) in paging.MEMBER_COLUMNS
+            for r in records
+        )
+        return 2 * len(records) + listed
 
     async def update(self, change: Change) -> Record:
         kind, id = change.ref.kind, change.ref.id

@@ -801,8 +801,16 @@ class Crm:
         amounts = [k for k in change.values if (s := specs.get(k)) and s.type is FieldType.MONEY]
         if not money or not amounts:
             return None, None
-        after = change.values.get(money) or self.store.get_field(change.ref, money)
+        after = change.values.get(money) or self.currency(change.ref)
         return after, change.base.get(money) or after
+
+    def currency(self, ref: RecordRef) -> str | None:
+        """The ISO code of a record's amounts (its ``Role.CURRENCY`` field as cached,
+        queued edits applied), for ``fields.money_text``; None when its kind keeps none."""
+        info = self.kind_info(ref.profile, ref.kind)
+        money = info.role(Role.CURRENCY) if info else None
+        code = self.store.get_field(ref, money) if money else None
+        return str(code) if code not in (None, "") else None
 
     def discard(self, change_id: str) -> list[Change]:
         """Drop a queued change (a create: with its record's later changes); returns what

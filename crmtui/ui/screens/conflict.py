@@ -60,14 +60,16 @@ class ConflictScreen(Screen[None]):
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
+        currency = self.crm.currency(self.change.ref)  # amounts: "8,000.00 GBP"
         for key, mine in self.change.values.items():
             spec = specs.get(key)
             keep = self.choices[key]
+            base, theirs = self.change.base.get(key), self.change.theirs.get(key)
             table.add_row(
                 inert(spec.label if spec else key),
-                inert(display(spec, self.change.base.get(key)), limit=CELL_LIMIT),
-                inert(display(spec, self.change.theirs.get(key)), limit=CELL_LIMIT),
-                inert(display(spec, mine), limit=CELL_LIMIT),
+                inert(display(spec, base, currency=currency), limit=CELL_LIMIT),
+                inert(display(spec, theirs, currency=currency), limit=CELL_LIMIT),
+                inert(display(spec, mine, currency=currency), limit=CELL_LIMIT),
                 "▶ mine" if keep == "mine" else "▶ theirs",
                 key=key,
             )

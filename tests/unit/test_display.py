@@ -12,8 +12,9 @@ import pytest
 
 from crmtui.fields import NO_CURRENCY, date_text, display, local_text, money_text, parse_datetime
 from crmtui.http import Http
-from crmtui.model import Change, FieldSpec, FieldType, KindInfo, Record, Role
+from crmtui.model import Change, FieldSpec, FieldType, KindInfo, Record, RecordRef, Role
 from crmtui.service import Crm
+from crmtui.store import optimistic, rows
 from crmtui.ui.launch import demo_crm
 from tests.helpers.waits import no_sleep
 
@@ -62,6 +63,29 @@ def test_fields_lists_and_forms_show_money_and_dates_by_the_same_helpers() -> No
     moment = datetime(2026, 11, 17, 18, 0, tzinfo=UTC)
     spec = FieldSpec(key="due", label="Due", type=FieldType.DATETIME)
     assert display(spec, moment.isoformat()) == local_text(moment)
+
+
+def _queued(subtitle: str, fields: dict[str, object], values: dict[str, object]) -> str:
+    """The subtitle the cache shows once ``values`` are queued on a record (``optimistic``)."""
+    ref = RecordRef(profile="p", kind="deal", id="1")
+    record = Record(vendor="v", profile="p", kind="deal", id="1", title="Big deal")
+    version = rows.Version(record.model_copy(update={"subtitle": subtitle, "fields": fields}))
+    shown = optimistic.apply(version, Change(ref=ref, values=values), "v")
+    assert shown is not None
+    return shown.record.subtitle
+
+
+def test_a_queued_amount_currency_or_date_replaces_the_one_the_title_shows() -> None:
+    deal = {"amount": "108600.00", "currency": "GBP", "close": "2026-11-17", "n": "4000093"}
+    line = "108,600.00 GBP · Won · due 2026-11-17"
+    assert _queued(line, deal, {"amount": "8000"}) == "8,000.00 GBP · Won · due 2026-11-17"
+    assert _queued(line, deal, {"currency": "JPY"}) == "108,600 JPY · Won · due 2026-11-17"
+    assert _queued(line, deal, {"close": "2026-12-24"}) == "108,600.00 GBP · Won · due 2026-12-24"
+    assert _queued(line, deal, {"amount": None}) == "Won · due 2026-11-17"  # no stray " · "
+    # only a whole amount: 1,108,600.00 GBP is another amount, "108,600.00 GBP" is not in it
+    assert _queued("1,108,600.00 GBP", deal, {"amount": "8000"}) == "1,108,600.00 GBP"
+    # an amount with no currency (SalesforceIQ)
+    assert _queued("Lead · 145,600.00", {"amount": "145600"}, {"amount": "9.5"}) == "Lead · 9.50"
 
 
 # -- each vendor, on its sandbox --------------------------------------------------------

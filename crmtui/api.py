@@ -187,9 +187,17 @@ class Timeline(list[Activity]):
 class Changes(list[Change]):
     """Edits in the outbox that are not done yet (and, after a sync, how many went)."""
 
-    def __init__(self, changes: Iterable[Change], *, sent: int | None = None) -> None:
+    def __init__(
+        self,
+        changes: Iterable[Change],
+        *,
+        sent: int | None = None,
+        described: Callable[[Change], str] | None = None,
+    ) -> None:
         super().__init__(changes)
         self.sent = sent
+        # each edit as the app's outbox says it (labels, names, amounts with currency)
+        self.described = {c.id: described(c) for c in self} if described else {}
 
     def summary(self) -> str:
         head = "" if self.sent is None else f"{self.sent} sent; "
@@ -199,7 +207,7 @@ class Changes(list[Change]):
         return head + f"{len(self)} not sent yet ({', '.join(states)})"
 
     def _repr_html_(self) -> str:
-        return changes_html(self, self.summary())
+        return changes_html(self, self.summary(), self.described)
 
     def __repr__(self) -> str:
         return f"<Changes: {self.summary()}>"
@@ -494,12 +502,13 @@ class Client:
 
     @property
     def outbox(self) -> Changes:
-        return Changes(self.service.changes(self.profile))
+        return Changes(self.service.changes(self.profile), described=self.service.describe)
 
     async def sync_outbox(self) -> Changes:
         """Send every queued edit now (failed ones retried); returns what is left."""
         sent = await self.service.send_now(self.profile)
-        return Changes(self.service.changes(self.profile), sent=sent)
+        changes = self.service.changes(self.profile)
+        return Changes(changes, sent=sent, described=self.service.describe)
 
     def discard(self, change: Change | str) -> None:
         self.service.discard(change if isinstance(change, str) else change.id)

@@ -227,14 +227,18 @@ def _values_text(change: Change) -> str:
     return ", ".join(f"{key}={value!r}" for key, value in change.values.items())
 
 
-def changes_html(changes: Sequence[Change], caption: str = "") -> str:
+def changes_html(
+    changes: Sequence[Change], caption: str = "", described: Mapping[str, str] | None = None
+) -> str:
+    """The outbox; ``described``: each edit as the app says it (``Crm.describe``: labels,
+    names, money and dates in the one display format), else its raw values."""
     headers = ["Queued", "Edit", "Record", "Values", "State", "Message"]
     rows = (
         [
             _when(c.created_at),
             str(c.op),
             f"{c.ref.kind} {c.ref.id}",
-            _values_text(c),
+            (described or {}).get(c.id) or _values_text(c),
             str(c.state),
             c.last_error or "",
         ]

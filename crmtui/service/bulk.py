@@ -197,7 +197,7 @@ class Bulk:
         for ref in refs:
             record = records.get(ref)
             if record is None:
-                rows.append(self._missing(ref))
+                rows.append(self._missing(ref, spec))
                 continue
 
             def shown(value: Any, record: Record = record) -> str:
@@ -231,10 +231,15 @@ class Bulk:
             values=values,
         )
 
-    def _missing(self, ref: RecordRef) -> BulkRow:
+    def _missing(self, ref: RecordRef, spec: FieldSpec) -> BulkRow:
+        """A record whose value is not known here (not cached, or cached without the
+        field) and could not be read from the vendor."""
         vendor = self.crm.vendor_label(ref.profile)
-        reason = f"not in the cache and {vendor} cannot be reached: open it once online"
-        return BulkRow(ref, f"{ref.kind} {ref.id}", "refused", "—", "—", reason)
+        cached = self.crm.cached(ref)
+        what = f"its {spec.label} is not in the cache" if cached else "not in the cache"
+        reason = f"{what} and {vendor} could not be read: try again once it answers"
+        title = cached.title if cached and cached.title else f"{ref.kind} {ref.id}"
+        return BulkRow(ref, title, "refused", "—", "—", reason)
 
     async def _records(
         self, refs: Sequence[RecordRef], key: str

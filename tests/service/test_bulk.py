@@ -15,6 +15,7 @@ from crmtui.http.log import LogEntry
 from crmtui.model import FieldType, KindInfo, Record, Role
 from crmtui.service import Crm
 from crmtui.service.bulk import BulkPlan, duration
+from tests.helpers.service import Unreachable
 from tests.helpers.waits import no_sleep
 
 VENDORS = ["freshsales", "activecampaign", "salesseek", "salesloft", "salesforceiq"]
@@ -224,3 +225,40 @@ async def test_cost_of_other_kinds(vendor: str, kind: str, tmp_path: Path, crms:
     stop()
     assert crm.bulk.progress(changes).sent == 3
     assert len(sent) == plan.cost.requests, [f"{e.method} {e.path}" for e in sent]
+
+
+async def test_offline_preview_and_queue(tmp_path: Path, crms: list[Crm]) -> None:
+    """Offline: the preview works from the cache and the changes wait in the outbox
+    (0 sent) until the vendor answers; a row that lacks the field cannot be previewed
+    and says why."""
+    crm, demos = demo_crm(
+        vendors=["activecampaign"],
+        store_path=tmp_path / "cache.sqlite3",
+        rate_limits=False,
+        http=Http(sleep=no_sleep),
+    )
+    crms.append(crm)
+    profile, info, records = await staged(crm)
+    origin = "http://activecampaign.localhost"
+    crm.http.transport.mount(origin, Unreachable())
+    ids = [r.id for r in records[:3]]
+    lacking = await crm.bulk.plan(profile, "deal", ids, "expected_close", "2031-05-04")
+    assert [row.action for row in lacking.rows] == ["refused"] * 3
+    assert (
+        lacking.rows[0].reason.startswith("its ") and "could not be read" in lacking.rows[0].reason
+    )
+    assert lacking.rows[0].title == records[0].title
+    key = info.role(Role.STAGE)
+    assert key is not None
+    spec = next(s for s in crm.cached_fields(profile, "deal") if s.key == key)
+    target = spec.choice(records[0].fields[key])
+    assert target is not None
+    plan = await crm.bulk.plan(profile, "deal", ids, key, target.label)
+    changes = await crm.bulk.apply(plan)
+    assert changes and crm.queued(profile) == len(changes)
+    await crm.outbox.wait_idle()
+    progress = crm.bulk.progress(changes)
+    assert progress.sent == 0 and not progress.done
+    crm.http.mount_app(origin, demos[0].app)
+    await crm.send_now(profile)
+    assert crm.bulk.progress(changes).text == f"{len(changes)} of {len(changes)} sent"

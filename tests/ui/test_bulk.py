@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import OptionList, Static
+from textual.widgets import DataTable, Input, OptionList, Static
 
 from crmtui.fields import same_value
 from crmtui.http.log import LogEntry
 from crmtui.model import ChangeState, Role
 from crmtui.ui.screens.bulk import BulkEditScreen
+from crmtui.ui.screens.help import HelpScreen
 from crmtui.ui.screens.undo import UndoPreview
 from crmtui.ui.screens.vendor import KindView
 from crmtui.ui.widgets.selection import MARK
@@ -151,6 +152,22 @@ async def test_bulk_edit_from_the_keyboard(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, BulkEditScreen))
         screen = pilot.app.screen
         assert isinstance(screen, BulkEditScreen) and len(screen.ids) == 1
+        # a typed value: y and n are letters there, not the preview's answers
+        fields = screen.query_one("#bulk-fields", OptionList)
+        await wait_for(pilot, lambda: fields.option_count > 0)
+        await pick(pilot, fields, "name")
+        box = screen.query_one("#bulk-input", Input)
+        await wait_for(pilot, lambda: box.has_focus)
+        await pilot.press("N", "y", "n")
+        assert box.value == "Nyn" and pilot.app.screen is screen
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(pilot.app.screen, BulkEditScreen))
         assert crm.queued(profile) == 0
+
+        # the help lists the keys
+        table.focus()
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        help_rows = pilot.app.screen.query_one(DataTable)
+        actions = {str(help_rows.get_row_at(i)[1]) for i in range(help_rows.row_count)}
+        assert {"Mark row", "Mark range", "Mark all shown", "Edit marked"} <= actions

@@ -468,6 +468,9 @@ class RecordScreen(RecordLinks, Screen[None]):
         if self._kind_info() is None:  # opened before its vendor's tabs: roles, labels
             with contextlib.suppress(CrmError):
                 await self.crm.kinds(self.ref.profile)
+        # the cached record shown first: the vendor's (a 20 MB field to download, on the
+        # event loop a chunk at a time) does not hold up the screen's first frame
+        await self.opened.wait()
         try:
             self.specs = await self.crm.fields(self.ref.profile, self.ref.kind)
             found = await self.crm.get_preview(self.ref)  # long values cut, as cached

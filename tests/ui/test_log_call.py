@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from crmtui.model import ActivityType, ChangeState
+from crmtui.ui.screens.help import HelpScreen
 from crmtui.ui.screens.log_call import LogCallScreen
 from crmtui.ui.screens.record import RecordScreen
 from crmtui.ui.widgets.timeline import Timeline, TimelineEntry
@@ -27,6 +28,7 @@ from tests.helpers.ui import (
     Demo,
     build_demo,
     fill_field,
+    open_kind,
     open_record,
     palette_hits,
     palette_search,
@@ -66,6 +68,15 @@ def form(pilot: Pilot) -> LogCallScreen:
     return screen
 
 
+async def opened_form(pilot: Pilot) -> LogCallScreen:
+    """The form `L` (or the palette) opened, once its fields are there."""
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, LogCallScreen))
+    screen = form(pilot)
+    await wait_for(pilot, lambda: screen.is_mounted and screen.query("#field-note"))
+    await pilot.pause()
+    return screen
+
+
 async def fill(pilot: Pilot, key: str, text: str) -> None:
     await fill_field(pilot, form(pilot), key, text)
 
@@ -83,10 +94,7 @@ def queued_entries(pilot: Pilot) -> list[TimelineEntry]:
 async def log_on(pilot: Pilot, demo: Demo, case: Case, note: str, follow_up: str) -> None:
     """`L` on the record shown, the form filled as ``case`` says, saved."""
     await pilot.press("L")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, LogCallScreen))
-    screen = form(pilot)
-    await wait_for(pilot, lambda: screen.is_mounted and screen.query("#field-note"))
-    await pilot.pause()
+    screen = await opened_form(pilot)
     vendor = demo.crm.vendor_label(f"demo-{case.vendor}")
     title = str(screen.query_one("#create-title", Static).render())
     assert title == f"Log a call or meeting — {vendor}"
@@ -113,6 +121,8 @@ async def test_l_logs_a_call_through_the_outbox(case: Case, tmp_path: Path) -> N
     profile = f"demo-{case.vendor}"
     follow_up = f"Send the quote {case.vendor} 17"
     async with demo.app.run_test(size=SIZE, notifications=True) as pilot:
+        if case.vendor == "freshsales":
+            await l_on_a_list_row(pilot)
         record = await open_record(pilot, demo, case.vendor, case.kind)
         pane = timeline(pilot)
         await wait_for(pilot, lambda: not pane.fetching)
@@ -194,8 +204,32 @@ async def offline_it_waits_and_goes_when_back(pilot: Pilot, demo: Demo, case: Ca
 
 
 async def the_palette_logs_a_call(pilot: Pilot) -> None:
-    """On a record, the palette's "Log a call or meeting" opens the form."""
+    """On a record, the palette's "Log a call or meeting" opens the form; help lists L."""
     await run_command(pilot, "Log a call")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, LogCallScreen))
     await pilot.press("escape")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, RecordScreen))
+    await pilot.press("question_mark")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+    table = pilot.app.screen.query_one(DataTable)
+    rows = {
+        str(table.get_row_at(i)[1]): str(table.get_row_at(i)[0]) for i in range(table.row_count)
+    }
+    assert rows["Log a call"] == "L"
+    await pilot.press("escape")
+
+
+async def l_on_a_list_row(pilot: Pilot) -> None:
+    """On a list, `L` and the palette log on the highlighted row's record."""
+    view = await open_kind(pilot, "contact")
+    row = view.table.current
+    assert row is not None
+    for keys in (["L"], None):
+        if keys:
+            await pilot.press(*keys)
+        else:
+            await run_command(pilot, "Log a call")
+        screen = await opened_form(pilot)
+        assert str(screen.query_one("#create-from", Static).render()) == f"On: {row.title}"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(pilot.app.screen, LogCallScreen))

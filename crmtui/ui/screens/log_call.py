@@ -1,5 +1,5 @@
-"""Log a call or meeting on a record (`L` on a record, "Log a call or meeting" in the
-command palette).
+"""Log a call or meeting on a record (`L` on a record or a list's highlighted row, "Log
+a call or meeting" in the command palette).
 
 The form is the service's (``Crm.calls.form``): the activity (call, meeting) in the
 vendor's words, its own outcomes where it has them (a Salesloft disposition and
@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import on
+from textual.widget import Widget
 from textual.widgets import Select, Static
 
 from crmtui.fields import FieldError
@@ -28,6 +29,7 @@ from crmtui.model import Change, FieldSpec, KindInfo, Record, RecordRef
 from crmtui.service import CacheWriteError, Crm
 from crmtui.service.calls import ACTIVITY, LOG_KIND, LogForm, LoggedCall
 from crmtui.text import inert
+from crmtui.ui.open_copy import RecordLinks
 from crmtui.ui.screens.create import CreateScreen, CreatesRecords
 
 if TYPE_CHECKING:
@@ -69,11 +71,13 @@ async def _open_form(app: App[Any], crm: Crm, ref: RecordRef) -> None:
 def log_commands(
     app: App[Any], crm: Crm, screen: object
 ) -> list[tuple[str, str, Callable[[], object]]]:
-    """The palette's "Log a call or meeting" on a record's screen: what it logs there,
-    or, in the vendor's words, why it cannot."""
-    if not isinstance(screen, CreatesRecords):
-        return []
-    _, ref = screen.create_context()
+    """The palette's "Log a call or meeting" on a record's screen or a list's highlighted
+    row: what it logs there, or, in the vendor's words, why it cannot."""
+    ref = screen.create_context()[1] if isinstance(screen, CreatesRecords) else None
+    focused = getattr(screen, "focused", None)
+    chain = [*focused.ancestors_with_self] if isinstance(focused, Widget) else []
+    row = next((n for n in chain if isinstance(n, RecordLinks)), None)
+    ref = ref or (row.link_ref() if row is not None else None)
     if ref is None:
         return []
     why = crm.calls.refusal(ref)

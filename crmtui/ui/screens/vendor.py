@@ -31,6 +31,7 @@ from crmtui.ui.messages import CrmEvent
 from crmtui.ui.open_copy import LINK_BINDINGS, RecordLinks
 from crmtui.ui.screens.create import start_create
 from crmtui.ui.screens.filters import FilterScreen, describe, filter_specs
+from crmtui.ui.screens.log_call import start_log
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.record_table import Column, RecordTable
 from crmtui.ui.widgets.selection import SELECT_BINDINGS, Selecting
@@ -93,6 +94,7 @@ class KindView(Selecting, RecordLinks, Vertical):
         Binding("F", "filter", "Filter"),
         Binding("b", "board", "Board"),
         Binding("c", "create", "New", show=False),  # a record of this tab's kind
+        Binding("L", "log_call", "Log a call", show=False),  # on the highlighted row's record
         *LINK_BINDINGS,  # the row's record: o opens it in the web app, y its name, Y its link
         *SELECT_BINDINGS,  # space, V, A mark rows; e sets a field on them (bulk edit)
     ]
@@ -503,6 +505,13 @@ class KindView(Selecting, RecordLinks, Vertical):
 
     def action_create(self) -> None:
         start_create(self.app, self.crm, self.profile, self.info)
+
+    def action_log_call(self) -> None:
+        ref = self.link_ref()
+        if ref is None:
+            self.notify("No record highlighted to log a call on", severity="warning")
+            return
+        start_log(self.app, self.crm, ref)
 
     def action_filter(self) -> None:
         specs = filter_specs(self.info, self.crm.cached_fields(self.profile, self.info.kind))

@@ -219,3 +219,27 @@ async def test_where_and_what_a_vendor_cannot_log_is_refused(opened: Demo) -> No
             await demo.crm.calls.log(person, texts)
     assert demo.crm.changes(demo.profile) == []  # nothing queued, neither call nor task
     assert form.refusal is None
+
+
+@pytest.mark.parametrize("opened", ["salesloft"], indirect=True)
+async def test_a_logged_call_whose_reply_is_lost_is_not_sent_twice(opened: Demo) -> None:
+    """The vendor took the call but its reply was lost: crmtui cannot tell a logged call
+    apart on the vendor's side, so it is not sent again by itself; the user decides
+    (here: it arrived), and the queued entry leaves the timeline."""
+    demo = opened
+    ref = await first_record(demo, "contact")
+    before = len(vendor_calls("salesloft", demo.db))
+    demo.crm.outbox.paused = True
+    logged = await demo.crm.calls.log(ref, {"activity": "call", "note": NOTE})
+    demo.sandbox.state.faults.next.append("lost")  # the POST lands, its reply never comes
+    demo.crm.outbox.paused = False
+    await demo.crm.send_now(demo.profile)
+    await demo.crm.send_now(demo.profile)  # checked before it is sent again: cannot tell
+    [change] = demo.crm.changes(demo.profile)
+    assert change.state is ChangeState.UNCERTAIN
+    assert "may have reached Salesloft" in (change.last_error or "")
+    assert len(vendor_calls("salesloft", demo.db)) == before + 1  # once, not twice
+    demo.crm.mark_arrived(logged.change.id)
+    assert demo.crm.changes(demo.profile) == []
+    shown = demo.crm.cached_timeline(ref)
+    assert shown is not None and f"local:{logged.change.id}" not in {a.id for a in shown}

@@ -21,6 +21,7 @@ queued (a dry run), then queued as one ordinary change per record.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 from collections.abc import Iterable, Sequence
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from crmtui.service.crm import Crm
 
 RowAction = Literal["change", "skip", "refused"]
+YIELD_EVERY = 50  # records previewed or queued between two turns of the event loop
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,9 @@ class Bulk:
         rows: list[BulkRow] = []
         values: dict[RecordRef, Any] = {}
         sending: list[Record] = []
-        for ref in refs:
+        for n, ref in enumerate(refs):
+            if n % YIELD_EVERY == YIELD_EVERY - 1:  # thousands of rows: the screens go on
+                await asyncio.sleep(0)
             record = records.get(ref)
             if record is None:
                 rows.append(self._missing(ref, spec))
@@ -303,7 +307,9 @@ class Bulk:
         holds the value is not queued; one the value no longer fits is left out (its
         error in the outbox would help no one) and the caller sees fewer changes."""
         queued: list[Change] = []
-        for row in plan.changes:
+        for n, row in enumerate(plan.changes):
+            if n % YIELD_EVERY == YIELD_EVERY - 1:  # one transaction each: let the loop run
+                await asyncio.sleep(0)
             try:
                 change = await self.crm.edit(row.ref, {plan.spec.key: plan.text})
             except (FieldError, CrmError):

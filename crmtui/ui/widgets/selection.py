@@ -14,6 +14,7 @@ bulk edit clears them.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding, BindingType
@@ -139,8 +140,9 @@ class Selecting(_Node):
         self.selection.anchor = table.cursor
         self._marks_changed()
 
-    def action_mark_all(self) -> None:
-        ids = [record.id for record in self.shown_rows()]
+    async def action_mark_all(self) -> None:
+        # in a thread: a list of a million cached rows takes a while to read
+        ids = [record.id for record in await asyncio.to_thread(self.shown_rows)]
         if ids and all(id in self.selection for id in ids):
             self.selection.clear()
             self.app.notify("No row marked")

@@ -243,3 +243,20 @@ async def test_a_logged_call_whose_reply_is_lost_is_not_sent_twice(opened: Demo)
     assert demo.crm.changes(demo.profile) == []
     shown = demo.crm.cached_timeline(ref)
     assert shown is not None and f"local:{logged.change.id}" not in {a.id for a in shown}
+
+
+async def test_a_vendor_that_logs_no_calls_says_so(tmp_path: Path) -> None:
+    """A vendor declaring no activity log (the toy sixth vendor): refused in its words,
+    nothing queued."""
+    import tests.toyvendor  # noqa: F401 - registers the vendor and its sandbox
+
+    crm, _ = demo_crm(vendors=["toy"], store_path=tmp_path / "c.sqlite3", http=Http(sleep=no_sleep))
+    async with crm:
+        kinds = await crm.kinds("demo-toy")
+        page = await crm.refresh("demo-toy", kinds[0].kind)
+        ref = page.records[0].ref
+        assert crm.calls.refusal(ref) == "Toy CRM offers no way to log a call from crmtui"
+        assert (await crm.calls.form(ref)).refusal == crm.calls.refusal(ref)
+        with pytest.raises(CrmError, match="offers no way to log a call"):
+            await crm.calls.log(ref, {"activity": "call"})
+        assert crm.changes("demo-toy") == []

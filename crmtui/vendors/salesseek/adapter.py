@@ -391,7 +391,10 @@ class SalesSeek(Vendor):
         response = await self.session.request(
             "GET", self.resource(kind).path, params=paging.list_params(kind, query)
         )
-        rows, total, cursor = paging.page_rows(response, self.session.decode(response) or [], query)
+        rows, counted, cursor = paging.page_rows(
+            response, self.session.decode(response) or [], query
+        )
+        total: int | None = counted
         records = [await self._record(kind, r) for r in rows]
         if query.search and kind in paging.SEARCHABLE:  # "reduced" answers: keep the cache's
             records = [r.model_copy(update={"partial": True}) for r in records]

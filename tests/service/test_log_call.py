@@ -21,6 +21,7 @@ from crmtui.demo import demo_crm
 from crmtui.fields import FieldError
 from crmtui.http import CrmError, Http
 from crmtui.model import ActivityType, ChangeState, RecordRef
+from crmtui.sandbox.freshsales.data import MEETING
 from crmtui.service import Crm
 from crmtui.service.calls import LOG_KIND
 from tests.helpers.calls import follow_ups, vendor_calls
@@ -260,3 +261,27 @@ async def test_a_vendor_that_logs_no_calls_says_so(tmp_path: Path) -> None:
         with pytest.raises(CrmError, match="offers no way to log a call"):
             await crm.calls.log(ref, {"activity": "call"})
         assert crm.changes("demo-toy") == []
+
+
+@pytest.mark.parametrize("opened", ["freshsales"], indirect=True)
+async def test_a_meeting_takes_the_outcomes_of_meetings(opened: Demo) -> None:
+    """Freshsales outcomes belong to a sales activity type: a meeting is logged as the
+    account's Meeting type with a meeting's outcome; a call's outcome on a meeting is
+    refused before anything is queued."""
+    demo = opened
+    ref = await first_record(demo, "deal")
+    form = await demo.crm.calls.form(ref)
+    outcomes = next(s for s in form.specs if s.key == "outcome").choices
+    call_only = next(c for c in outcomes if c.group == "call" and c.label == "No answer")
+    with pytest.raises(FieldError, match="Outcome"):
+        await demo.crm.calls.log(ref, {"activity": "meeting", "outcome": call_only.value})
+    held = next(c for c in outcomes if c.group == "meeting" and c.label == "Rescheduled")
+    await demo.crm.calls.log(
+        ref, {"activity": "meeting", "outcome": held.value, "duration": "45", "note": NOTE}
+    )
+    await settle(demo)
+    made = list(demo.db.sales_activities.values())[-1]
+    assert made["sales_activity_type_id"] == MEETING  # the sandbox's own Meeting type
+    assert str(made["sales_activity_outcome_id"]) == held.value
+    shown = demo.crm.cached_timeline(ref)
+    assert shown is not None and shown[0].type is ActivityType.MEETING

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Select, Static
 
 from crmtui.model import ActivityType, ChangeState
 from crmtui.ui.screens.help import HelpScreen
@@ -219,6 +219,17 @@ async def the_palette_logs_a_call(pilot: Pilot) -> None:
     await pilot.press("escape")
 
 
+async def meeting_outcomes(pilot: Pilot, screen: LogCallScreen) -> None:
+    select = screen.query_one("#field-outcome", Select)
+
+    def offered() -> set[str]:
+        return {str(prompt) for prompt, _ in select._options if prompt}
+
+    assert "No answer" in offered() and "Rescheduled" not in offered()
+    await fill(pilot, "activity", "meeting")
+    await wait_for(pilot, lambda: "Rescheduled" in offered() and "No answer" not in offered())
+
+
 async def l_on_a_list_row(pilot: Pilot) -> None:
     """On a list, `L` and the palette log on the highlighted row's record."""
     view = await open_kind(pilot, "contact")
@@ -231,5 +242,7 @@ async def l_on_a_list_row(pilot: Pilot) -> None:
             await run_command(pilot, "Log a call")
         screen = await opened_form(pilot)
         assert str(screen.query_one("#create-from", Static).render()) == f"On: {row.title}"
+        if keys:  # a meeting offers the outcomes of meetings, a call those of calls
+            await meeting_outcomes(pilot, screen)
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(pilot.app.screen, LogCallScreen))

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from crmtui.fields import FieldError, display, same_value
 from crmtui.http import CrmError, Offline, RateBudget
 from crmtui.model import Change, ChangeState, FieldSpec, FieldType, Record, RecordRef, Role
+from crmtui.service.references import EMPTY
 
 if TYPE_CHECKING:
     from crmtui.http.log import LogEntry
@@ -47,7 +48,7 @@ class BulkRow:
     ref: RecordRef
     title: str
     action: RowAction
-    before: str  # the value now, as the record shows it ("—" when empty)
+    before: str  # the value now, as the record shows it ("empty" when it has none)
     after: str  # the value it gets (the same as before when skipped or refused)
     reason: str = ""  # skipped: "already Won"; refused: why the value does not fit
 
@@ -138,7 +139,7 @@ class BulkPlan:
         shown = next((row.after for row in self.changes), None)
         if shown is None:
             shown = next((row.before for row in self.skipped), None)
-        return shown or self.text or "—"
+        return shown or self.text or EMPTY
 
 
 @dataclass(frozen=True)
@@ -205,10 +206,11 @@ class Bulk:
                 continue
 
             def shown(value: Any, record: Record = record) -> str:
-                currency = None
-                if money and spec.type is FieldType.MONEY:
-                    currency = record.fields.get(money)
-                return display(spec, value, currency=currency) or "—"
+                """As the record and the outbox show it: an amount in its currency, a
+                reference by the record's name, a choice by its label."""
+                if money and spec.type is FieldType.MONEY and value not in (None, ""):
+                    return display(spec, value, currency=record.fields.get(money)) or EMPTY
+                return self.crm.references.describe(profile, kind, spec, value)
 
             now = record.fields.get(key)
             before = shown(now)
@@ -243,7 +245,7 @@ class Bulk:
         what = f"its {spec.label} is not in the cache" if cached else "not in the cache"
         reason = f"{what} and {vendor} could not be read: try again once it answers"
         title = cached.title if cached and cached.title else f"{ref.kind} {ref.id}"
-        return BulkRow(ref, title, "refused", "—", "—", reason)
+        return BulkRow(ref, title, "refused", EMPTY, EMPTY, reason)
 
     async def _records(
         self, refs: Sequence[RecordRef], key: str

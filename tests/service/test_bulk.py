@@ -182,6 +182,14 @@ async def test_notebook_bulk_edit(tmp_path: Path, crms: list[Crm]) -> None:
     profile, info, records = await staged(crm)
     client = Client(crm, profile)
     chosen = records[:3]
+    # a reference by the name of the record it names, before and after (never its id)
+    await crm.sync(profile, ["company"])
+    account = crm.window(profile, "company", offset=0, limit=1)[0]
+    moved = await client.bulk_edit("deal", chosen, "company", account.id, preview=True)
+    assert {row.after for row in moved.changes} == {account.title}
+    for row in moved.rows:
+        cached = crm.cached(row.ref)
+        assert cached is not None and row.before == cached.names["company"]
     plan = await client.bulk_edit("Deals", chosen, "Amount", "4321", preview=True)
     assert crm.queued(profile) == 0
     assert len(plan.changes) == 3 and all("4,321" in row.after for row in plan.changes)

@@ -22,9 +22,9 @@ Decisions:
   Offline, it answers from the cache and says so (``page.stale``). With a vendor
   ``view`` the vendor's own selection and order are kept.
 * Kinds may be named by key (``"company"``) or in the vendor's words (``"Accounts"``).
-* Edits and notes go through the outbox exactly as in the app: validated against the
-  field specs (choices by label, e.g. ``stage="Won"``) and sent in the background when
-  the event loop runs; ``sync_outbox()`` sends what is due now, retrying failed edits.
+* Edits, notes and logged calls (``log_call``) go through the outbox exactly as in the
+  app: validated against the field specs (choices by label, e.g. ``stage="Won"``) and
+  sent in the background when the event loop runs; ``sync_outbox()`` sends what is due now, retrying failed edits.
 * The demo's cache is a fresh temporary file, deleted by ``close()``; a profile uses the
   app's cache, so the notebook and the terminal app share what they fetched.
 * Nothing renders a profile's settings: secrets never reach a cell or a repr.
@@ -71,6 +71,7 @@ from crmtui.notebook_html import (
 )
 from crmtui.service import CacheUnusable, Crm, open_crm
 from crmtui.service.bulk import BulkPlan
+from crmtui.service.calls import LoggedCall
 from crmtui.service.undo import UndoPlan
 
 __all__ = [
@@ -470,6 +471,33 @@ class Client:
 
     async def add_note(self, record: RecordLike, text: str) -> Change:
         return await self.service.add_note(self.ref(record), text)
+
+    async def log_call(
+        self,
+        record: RecordLike,
+        note: str = "",
+        *,
+        activity: str = "call",
+        duration: int | str | None = None,
+        follow_up: str = "",
+        due: str = "",
+        **choices: str,
+    ) -> LoggedCall:
+        """Log a call (``activity="meeting"``: a meeting) on a record, as ``L`` in the
+        app: queued through the outbox, on the record's timeline at once. ``duration`` in
+        minutes; ``choices`` are the vendor's own, by value or label (``outcome="No
+        answer"``; Salesloft ``disposition=``, ``sentiment=``); ``follow_up`` (and ``due``)
+        queue a follow-up task on the record."""
+        ref = self.ref(record)
+        form = await self.service.calls.form(ref)
+        texts: dict[str, Any] = {"activity": activity, "note": note, **choices}
+        for spec in form.specs:
+            named = next((c for c in spec.choices if c.label == choices.get(spec.key)), None)
+            if named is not None:
+                texts[spec.key] = named.value
+        given = {"duration": duration, "follow_up": follow_up, "follow_up_due": due}
+        texts.update({k: str(v) for k, v in given.items() if v not in (None, "")})
+        return await self.service.calls.log(ref, texts)
 
     def app(self, *, height: int = 640) -> AppFrame:
         """The whole app in this notebook cell: keyboard, mouse, every screen, on this

@@ -136,6 +136,15 @@ def content_widths(columns: list[Column], sample: list[Record] | None) -> Wanted
     return wanted, content, longest
 
 
+WHOLE = (FieldType.MONEY, FieldType.NUMBER, FieldType.DATE, FieldType.DATETIME, FieldType.BOOL)
+
+
+def whole(column: Column) -> bool:
+    """Whether a column's values are cut only when nothing else can give (an amount or a
+    date cut is no amount or date)."""
+    return column.key == "updated_at" or (column.spec is not None and column.spec.type in WHOLE)
+
+
 def column_widths(
     columns: list[Column], wanted: list[int], content: list[int], longest: list[int], total: int
 ) -> list[int]:
@@ -144,7 +153,8 @@ def column_widths(
     Each column as wide as its content and label; spare room goes to the cells cut at
     ``CAP``. On a narrow screen the labels are cut first (to their column's content), then
     the widest column narrows a cell at a time (the name to ``TITLE_FLOOR``, the others to
-    ``FLOOR``), so every column keeps the most telling part of its values.
+    ``FLOOR``; amounts and dates not at all), so every column keeps the most telling part
+    of its values; only then anything, to 3 cells.
     """
     widths = list(wanted)
     gaps = len(columns)
@@ -157,7 +167,7 @@ def column_widths(
             widths[i] += 1
         spare = total - gaps - sum(widths)
     floors = [
-        min(w, TITLE_FLOOR if c.key == "title" else FLOOR)
+        w if whole(c) else min(w, TITLE_FLOOR if c.key == "title" else FLOOR)
         for c, w in zip(columns, content, strict=True)
     ]
     for least in (content, floors, [3] * len(columns)):

@@ -480,7 +480,10 @@ class RecordScreen(RecordLinks, Screen[None]):
         else:
             self._reads += 1  # read now: newer than any read started before
             self._show(found, self._reads)
-        await self._load_timeline()
+        # one timeline fetch: the refresh's RecordChanged starts one too (``record_changed``),
+        # and the later cancels the earlier (a Freshsales timeline brings the record again:
+        # a 20 MB field was downloaded three times at each open)
+        self.load_timeline()
 
     @work(group="timeline", exclusive=True, exit_on_error=False)
     async def load_timeline(self) -> None:

@@ -13,8 +13,8 @@ records and prints one JSON line; a last line sums the runs up. Per record:
 - ``open_stall_s``: the longest time the event loop was blocked meanwhile (a task that
   ticks every millisecond measures the longest gap between its ticks, less the tick).
 - ``refresh_stall_s``: the longest stall from that frame until the screen's refresh
-  has landed (the vendor's record fetched again, as cached; its timeline, which the
-  vendor's documented call embeds the record in, fetched too).
+  has landed (the vendor's record fetched again, as cached; its timeline too, for which
+  Freshsales's documented call brings the record again, with its value).
 - ``changed_refresh_s`` / ``changed_refresh_stall_s``: ``r`` after the vendor's value
   changed ("Changed. " put before it): until the new value is drawn, and the longest
   stall meanwhile (the record downloaded, stored again, read back, drawn).
@@ -317,6 +317,9 @@ async def _measure(megabytes: float, loads: list[Any]) -> dict[str, float]:
                 while not loads:
                     await asyncio.sleep(TICK)
                 await loads[-1].wait()
+                screen = app.screen  # and its timeline, and the reads they started
+                while any(w.node is screen and not w.is_finished for w in app.workers):
+                    await asyncio.sleep(TICK)
 
             first = job_title(megabytes)[:10]
             async with Stalls().watch() as opening:

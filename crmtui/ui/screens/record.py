@@ -382,6 +382,7 @@ class RecordScreen(RecordLinks, Screen[None]):
         self._reads = 0  # reads of the record started (``_show``: the newest one wins)
         self._shown = 0  # the read shown last
         self._sent: set[str] | None = None  # the ids of this record's sent edits (``_show_sent``)
+        self._related: list[tuple[str, str, str, str]] | None = None  # the related listed
         self._rereading = False  # the vendor's record is being read after a send (``reread``)
 
     def compose(self) -> ComposeResult:
@@ -596,6 +597,12 @@ class RecordScreen(RecordLinks, Screen[None]):
             elif specs:  # just opened: the first field that can be edited (e, enter edit it)
                 fields.index = next((n for n, s in enumerate(specs) if s.writable), 0)
         related = self.query_one("#related", ListView)
+        listed = [
+            (label, r.kind, r.id, r.title) for label, refs in record.related.items() for r in refs
+        ]
+        if listed == self._related:  # unchanged: not rebuilt (two quick rebuilds listed twice)
+            return
+        self._related = listed
         related.clear()
         for label, refs in record.related.items():
             for ref in refs:

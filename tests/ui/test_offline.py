@@ -73,7 +73,11 @@ async def back_to_deals(pilot: Pilot) -> KindView:
     await pilot.press("enter")
     await wait_for(
         pilot,
-        lambda: isinstance(pilot.app.screen, VendorScreen) and pilot.app.screen.query(KindView),
+        lambda: (
+            isinstance(pilot.app.screen, VendorScreen)
+            and pilot.app.screen.query(KindView)
+            and not pilot.app.screen.query_one("#kinds-loading").display  # every tab is in
+        ),
     )
     pilot.app.screen.query_one(TabbedContent).active = "tab-deal"
     view = pilot.app.screen.query_one("#tab-deal KindView", KindView)

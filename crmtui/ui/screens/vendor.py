@@ -306,7 +306,7 @@ class KindView(Selecting, RecordLinks, Vertical):
         except (CrmError, CacheWriteError) as exc:  # a locked cache too
             self.problem = str(exc)
         finally:
-            self._want_rest = self._want_rest and self.next_cursor is not None
+            self._want_rest = False  # read to the end, or stopped by an error
             self.fetching = False
 
     async def _read_page(self, first: bool) -> None:

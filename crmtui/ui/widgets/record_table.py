@@ -316,6 +316,7 @@ class RecordTable(ScrollView, can_focus=True):
         self._strips.clear()
         self._near_end_at = -1
         if not keep_cursor:
+            self._follow_end = False
             self.cursor = 0
         if background:
             self.refresh()

@@ -854,18 +854,43 @@ def money_text(value: Any, currency: str | None = None) -> str:
     with no currency (see the module docstring); "" for none, text that is no number as is."""
     if value is None or value == "" or isinstance(value, bool):
         return "" if value in (None, "") else str(value)
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        return str(value)
-    if not amount.is_finite():
+    amount = _shown_amount(value)
+    if amount is None:
         return str(value)
     code = str(currency or "").strip().upper()
     if code == NO_CURRENCY:
         code = ""
-    places = max(minor_units(code), decimals(amount.normalize()))
-    text = f"{amount:,.{places}f}"
+    if amount and not -_SHOWN_DIGITS < amount.adjusted() < _SHOWN_DIGITS:
+        # 1e999999999 (or 1e-999999999) written out is a billion digits: shown as the
+        # vendor's exponent form instead, never computed in full (nor an Overflow)
+        sign, digits, exponent = amount.as_tuple()
+        exponent = int(exponent)  # finite: an int
+        while len(digits) > 1 and digits[-1] == 0:  # not normalize(): it would overflow
+            digits, exponent = digits[:-1], exponent + 1
+        text = f"{Decimal((sign, digits, exponent)):E}"
+    else:
+        places = max(minor_units(code), decimals(amount.normalize()))
+        text = f"{amount:,.{places}f}"
     return f"{text} {code}" if code else text
+
+
+_SHOWN_DIGITS = 30  # an amount with more digits than this is shown in exponent form
+_VENDOR_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
+
+
+def _shown_amount(value: Any) -> Decimal | None:
+    """The finite number a vendor's amount holds, or None (text that is no number, NaN,
+    infinities). Commas grouping thousands are read where they can be read one way only
+    (``1,234.50``, ``1,234,567``, as ``parse_number`` reads what users type); ``12,400``
+    (12400 or 12.4?) is no number."""
+    text = str(value).strip()
+    if _VENDOR_GROUPED.fullmatch(text) and ("." in text or text.count(",") > 1):
+        text = text.replace(",", "")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
 
 
 def date_text(value: Any) -> str:

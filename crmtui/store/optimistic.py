@@ -57,9 +57,15 @@ def _follow(text: str, old: dict[str, Any], new: dict[str, Any], changed: dict[s
             return str(value)
     if text and text == _full_name(old) and _full_name(new):
         return _full_name(new)
-    for before, after in _shown_edits(old, new, changed):
-        text = _replace_shown(text, before, after)
-    return text
+    return _replace_shown(text, _shown_edits(old, new, changed), _own_texts(old, changed))
+
+
+def _own_texts(old: dict[str, Any], changed: dict[str, Any]) -> set[str]:
+    """The text of each field the change leaves alone (a name, a subject, a company): a
+    title or a part of it that is one of them is the user's words, where a date or an
+    amount that looks like the edited one is not the edited value ("Renew 2026-12-01
+    contract" keeps its words when the due date 2026-12-01 moves)."""
+    return {v for k, v in old.items() if k not in changed and isinstance(v, str) and v.strip()}
 
 
 def _is_amount(value: Any) -> bool:
@@ -97,14 +103,23 @@ def _shown_edits(
     return [(before, after) for before, after in edits if before and before != after]
 
 
-def _replace_shown(text: str, before: str, after: str) -> str:
-    """``text`` with ``before`` as a whole value ("8,000.00 GBP", not inside "18,000.00")
-    replaced by ``after``; an emptied value leaves no stray " · "."""
-    shown = re.compile(rf"(?<![\w.,]){re.escape(before)}(?![\w.,])")
-    if not shown.search(text):
+def _replace_shown(text: str, edits: list[tuple[str, str]], own: set[str]) -> str:
+    """``text`` with each ``before`` of ``edits`` as a whole value ("8,000.00 GBP", not
+    inside "18,000.00") replaced by its ``after``, except in the " · " parts that are
+    another field's own text (``own``); an emptied value leaves no stray " · "."""
+    if not edits or text in own:
         return text
-    text = shown.sub(lambda _: after, text)
-    return " · ".join(part for part in text.split(" · ") if part.strip())
+    parts, replaced = [], False
+    for part in text.split(" · "):
+        if part not in own:
+            for before, after in edits:
+                shown = re.compile(rf"(?<![\w.,]){re.escape(before)}(?![\w.,])")
+                part, count = shown.subn(after.replace("\\", "\\\\"), part)
+                replaced = replaced or bool(count)
+        parts.append(part)
+    if not replaced:
+        return text
+    return " · ".join(part for part in parts if part.strip())
 
 
 def _guess_title(kind: str, values: dict[str, Any]) -> str:

@@ -25,9 +25,11 @@ records and prints one JSON line; a last line sums the runs up. Per record:
   stalls the loop too, and slows everything down: compare runs at a similar load).
 
 The summary line: the worst large ``open_s`` of the runs (``opens_within_100ms``: is it
-100 ms or less), and for each stall the worst difference large minus small of a run
-(what the large value costs; on a busy machine the app's own drawing stalls the loop by
-itself), with ``stalls_from_value_within_100ms``: are they all 100 ms or less.
+100 ms or less; the small record's own ``open_s`` says what the screen costs without
+any large value), and for ``open_s`` and each stall what the large value costs: the
+difference large minus small of a run, the worst and the median of the runs (on a busy
+machine the app's own drawing stalls the loop by itself, and runs vary by hundreds of
+milliseconds), with ``value_costs_within_100ms``: are the worst all 100 ms or less.
 
 The sandbox runs in a process of its own, served over loopback HTTP (uvicorn,
 ``crmtui.sandbox.serve``), as a real vendor answers from its server: its encoding of a
@@ -42,6 +44,7 @@ import contextlib
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,6 +62,7 @@ SMALL = "Head of Sales"
 CHANGED = "Changed. "
 TICK = 0.001
 LIMIT = 0.1  # seconds: what the issue allows a screen to take because of one large value
+STALLS = ("open_stall_s", "refresh_stall_s", "changed_refresh_stall_s", "view_stall_s")
 ENCODED: dict[int, tuple[str, bytes]] = {}  # the sandbox's long strings by id: (it, its JSON)
 
 
@@ -134,25 +138,26 @@ class Frames:
 
 
 async def main(megabytes: float, runs: int) -> None:
-    worst: dict[str, float] = {}
+    opens: list[float] = []
+    costs: dict[str, list[float]] = {}  # large minus small, by figure, a run each
     for run in range(1, runs + 1):
         load = round(os.getloadavg()[0], 2)
         small = await measure(0)
         large = await measure(megabytes)
         print(json.dumps({"run": run, "load": load, "large": large, "small": small}), flush=True)
-        worst["open_s"] = max(worst.get("open_s", 0.0), large["open_s"])
-        for name in ("open_stall_s", "refresh_stall_s", "changed_refresh_stall_s", "view_stall_s"):
-            cost = round(large[name] - small[name], 3)
-            worst[name] = max(worst.get(name, -1.0), cost)
-    opened = worst.pop("open_s")
+        opens.append(large["open_s"])
+        for name in ("open_s", *STALLS):
+            costs.setdefault(name, []).append(round(large[name] - small[name], 3))
+    worst = {name: max(values) for name, values in costs.items()}
     summary = {
         "field_mb": round(len(job_title(megabytes)) / 1e6, 1),
         "runs": runs,
         "load_after": round(os.getloadavg()[0], 2),
-        "worst_large_open_s": opened,
-        "opens_within_100ms": opened <= LIMIT,
-        "worst_stall_from_value_s": worst,
-        "stalls_from_value_within_100ms": max(worst.values()) <= LIMIT,
+        "worst_large_open_s": max(opens),
+        "opens_within_100ms": max(opens) <= LIMIT,
+        "worst_cost_of_value_s": worst,
+        "median_cost_of_value_s": {name: statistics.median(v) for name, v in costs.items()},
+        "value_costs_within_100ms": max(worst.values()) <= LIMIT,
     }
     print(json.dumps(summary), flush=True)
 

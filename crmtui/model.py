@@ -182,6 +182,13 @@ class Record(_Model):
         """The reference fields' values by name (see ``_names``); empty until resolved."""
         return self._names
 
+    def __eq__(self, other: object) -> bool:
+        """Equal as data: the names read for display (``names``) are not compared, so a
+        record read for a screen equals the same record read elsewhere."""
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
 
 class RelatedRef(_Model):
     kind: str

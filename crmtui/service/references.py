@@ -36,6 +36,11 @@ def reference_ids(value: Any) -> list[str]:
     return [str(v) for v in values if v not in (None, "")]
 
 
+def related_titles(record: Record) -> dict[tuple[str, str], str]:
+    """The titles the vendor sent with ``record`` for its related records, by (kind, id)."""
+    return {(r.kind, r.id): r.title for refs in record.related.values() for r in refs if r.title}
+
+
 def shown_reference(value: Any, titles: dict[str, str]) -> str:
     """A reference field's value by name: each id's title, or ``not_cached``."""
     return ", ".join(titles.get(i) or not_cached(i) for i in reference_ids(value))
@@ -104,7 +109,9 @@ class References:
                     wanted[record.profile].add((target, id))
         titles = {profile: self.titles(profile, pairs) for profile, pairs in wanted.items()}
         for record, refs in plans:
-            found = titles.get(record.profile, {})
+            # the cache's title first (it follows queued edits), else the title the
+            # vendor sent with the record itself (``Record.related``)
+            found = {**related_titles(record), **titles.get(record.profile, {})}
             names = record.names
             names.clear()
             for field, target in refs.items():

@@ -75,7 +75,7 @@ async def test_a_list_item_shows_values_by_data_type_and_says_why_no_timeline(
         screen = await open_current(pilot)
         item = iq.db.items[lst["id"]][record.id]
         account = iq.db.accounts[item["accountId"]]
-        await wait_for(pilot, lambda: shown(screen, "company_name") == account["name"])
+        await wait_for(pilot, lambda: shown(screen, "company") == account["name"])
         metas = {m["name"]: m for m in lst["fields"]}
 
         options = {o["id"]: o["display"] for o in metas["Status"]["listOptions"]}
@@ -86,7 +86,7 @@ async def test_a_list_item_shows_values_by_data_type_and_says_why_no_timeline(
         close = datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
         assert shown(screen, "expected_close") == close
         assert shown(screen, "pipeline") == "Opportunities"
-        assert shown(screen, "company_name") == account["name"]
+        assert shown(screen, "company") == account["name"]
 
         timeline = screen.query_one(Timeline)
         assert "has no tasks and cannot read the Stream" in timeline.note

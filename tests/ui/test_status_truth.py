@@ -142,6 +142,7 @@ async def text_field(crm: Crm, profile: str) -> tuple[RecordRef, FieldSpec]:
                 and not s.required
                 and (s.max_length is None or s.max_length >= 40)
                 and s.key not in ("email", "emails", "website", "phone", "url")
+                and s.key not in info.references  # another record's id, picked
             ),
             None,
         )

@@ -352,9 +352,7 @@ RESOURCES = by_kind(
                 on_create=True,
                 required=True,  # "The deal contact was not provided" (422) without it
             ),
-            # the deal's account: no kind of the app holds accounts, so it reads
-            # "#id (not in cache)" rather than a bare id passing for a name
-            _read("company", "account", "Account", codec=REF, refers_to=Kind.COMPANY),
+            _read("company", "account", "Account", codec=REF),
             _read("next_task_due", "nextdate", "Next task due", DATETIME, codec=NEXT),
             _read("win_probability", "winProbability", "Win probability", NUMBER),
         ),
@@ -410,7 +408,7 @@ RESOURCES = by_kind(
             _derived("name", "Name", _person, role=Role.TITLE),
             _read("email", "email", "Email"),
             _read("phone", "phone", "Phone"),
-            _derived("company", "Account", _org, refers_to=Kind.COMPANY),
+            _derived("company", "Account", _org),
         ),
     ),
 )

@@ -93,7 +93,6 @@ from crmtui.vendors.salesforceiq.lists import (
     ListSchema,
     MetaField,
     accounts_resource,
-    by_name,
     list_kind_info,
     parse_when,
     raw_values,
@@ -242,7 +241,8 @@ class SalesforceIQ(Vendor):
         users = await self.user_choices()
         metas = schema.ordered()
         fields = [schema.field(m) for m in metas]
-        specs, contact_ids = by_name([f.spec(choices=users) for f in fields], metas)
+        # a Contact field is a reference (``meta_field``): shown by the contact's name
+        specs = [f.spec(choices=users) for f in fields]
         editable = [s for s in specs if s.writable]
         fixed = [
             # a list item's name sent empty stays as it was: refused instead
@@ -259,34 +259,32 @@ class SalesforceIQ(Vendor):
                 type=FieldType.CHOICE,
                 choices=[Choice(value=schema.id, label=schema.title)],
             ),
-            FieldSpec(key="company_name", label="Account"),
-            FieldSpec(key="contact_name", label="Contacts"),
-            FieldSpec(key="version", label="Version", type=FieldType.NUMBER),
-        ]
-        ids = [
+            # references (``list_kind_info``), shown by the record's name; every contact
+            # of the item is under Related
             FieldSpec(  # an account list's item is tied to one account (accountId): the
                 # seed documents no way to untie it, and an empty accountId is refused
                 key="company",
-                label="Account id",
+                label="Account",
                 writable=schema.list_type == "account",
                 clearable=False,
             ),
             FieldSpec(  # "A contact-based list item needs one contact"
                 key="contact",
-                label="Contact id",
+                label="Contact",
                 writable=schema.list_type == "contact",
                 clearable=False,
             ),
+            FieldSpec(key="version", label="Version", type=FieldType.NUMBER),
         ]
-        return [*editable, *fixed, *(s for s in specs if not s.writable), *ids, *contact_ids]
+        return [*editable, *fixed, *(s for s in specs if not s.writable)]
 
     async def _account_specs(self) -> list[FieldSpec]:
         users = await self.user_choices()
-        metas = await self.account_fields()
         resource = await self.accounts()
         fields = [f for f in resource.fields if isinstance(f, MetaField)]
-        shown, ids = by_name([f.spec(choices=users) for f in fields], metas)
-        return [FieldSpec(key="name", label="Name", writable=True, required=True), *shown, *ids]
+        # a Contact field is a reference (``meta_field``): shown by the contact's name
+        shown = [f.spec(choices=users) for f in fields]
+        return [FieldSpec(key="name", label="Name", writable=True, required=True), *shown]
 
     async def user_choices(self) -> list[Choice]:
         """Users found in list items' User fields, resolved with ``GET /users/{id}``."""

@@ -290,19 +290,6 @@ def stage_of(schema: ListSchema, item: Json) -> str | None:
     return schema.stage_label(raws[0]) if raws else None
 
 
-def by_name(specs: list[FieldSpec], metas: list[Json]) -> tuple[list[FieldSpec], list[FieldSpec]]:
-    """Contact fields shown by name (``<key>_name``); their ids, what is written, go last."""
-    shown: list[FieldSpec] = []
-    ids: list[FieldSpec] = []
-    for spec, meta in zip(specs, metas, strict=True):
-        if type_name(meta) == "contact":
-            shown.append(FieldSpec(key=f"{spec.key}_name", label=spec.label))
-            ids.append(spec.model_copy(update={"label": f"{spec.label} id"}))
-        else:
-            shown.append(spec)
-    return shown, ids
-
-
 def list_kind_info(schema: ListSchema) -> KindInfo:
     """A list's tab: its neutral columns first, then the team's own editable fields."""
     keys = [schema.keys[m["id"]] for m in schema.ordered() if is_column(schema, m)]

@@ -20,7 +20,7 @@ from typing import Any
 
 from crmtui import fields as fv
 from crmtui.http import Rejected
-from crmtui.model import Choice, FieldSpec, FieldType, Kind, RelatedRef, Role
+from crmtui.model import Choice, FieldSpec, FieldType, RelatedRef, Role
 from crmtui.vendors.base import record_id
 from crmtui.vendors.mapping import (
     AS_SENT,
@@ -256,9 +256,7 @@ STATUSES = tuple(Choice(value=v, label=v.title()) for v in ("open", "won", "lost
 TAGS = _shown("tags", "Tags", _tags, type=FieldType.MULTI_CHOICE)
 OWNER = _user("owner", "owner_id", "Owner", role=Role.OWNER)
 COMMENTS = _f("comments", "comments", "Comments")
-ORGANIZATION = _f(
-    "company", "organization_id", "Organization", codec=REF, offered=False, refers_to=Kind.COMPANY
-)
+ORGANIZATION = _f("company", "organization_id", "Organization", codec=REF, offered=False)
 NAME = _f("name", "name", "Name", required=True, role=Role.TITLE)
 
 RESOURCES = by_kind(
@@ -393,9 +391,9 @@ RESOURCES = by_kind(
                 codec=IsoDatetime(),
                 writable=False,
             ),
-            Link(key="contact", label="Individual", refers_to=Kind.CONTACT),
-            Link(key="company", label="Organization", refers_to=Kind.COMPANY),
-            Link(key="deal", label="Deal", refers_to=Kind.DEAL),
+            Link(key="contact", label="Individual"),
+            Link(key="company", label="Organization"),
+            Link(key="deal", label="Deal"),
         ),
     ),
     Resource(

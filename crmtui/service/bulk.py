@@ -22,14 +22,13 @@ queued (a dry run), then queued as one ordinary change per record.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from crmtui.fields import FieldError, display, same_value
-from crmtui.http import CrmError, Offline, RateBudget
+from crmtui.http import CrmError, NotFound, Offline, RateBudget
 from crmtui.model import Change, ChangeState, FieldSpec, FieldType, Record, RecordRef, Role
 from crmtui.service.references import EMPTY
 
@@ -193,7 +192,7 @@ class Bulk:
         info = self.crm.kind_info(profile, kind)
         money = info.role(Role.CURRENCY) if info else None
         refs = [RecordRef(profile=profile, kind=kind, id=str(i)) for i in dict.fromkeys(ids)]
-        records, read_requests = await self._records(refs, key)
+        records, gone, read_requests = await self._records(refs, key)
         rows: list[BulkRow] = []
         values: dict[RecordRef, Any] = {}
         sending: list[Record] = []
@@ -202,7 +201,7 @@ class Bulk:
                 await asyncio.sleep(0)
             record = records.get(ref)
             if record is None:
-                rows.append(self._missing(ref, spec))
+                rows.append(self._missing(ref, spec, gone=ref in gone))
                 continue
 
             def shown(value: Any, record: Record = record) -> str:
@@ -237,22 +236,27 @@ class Bulk:
             values=values,
         )
 
-    def _missing(self, ref: RecordRef, spec: FieldSpec) -> BulkRow:
+    def _missing(self, ref: RecordRef, spec: FieldSpec, *, gone: bool = False) -> BulkRow:
         """A record whose value is not known here (not cached, or cached without the
-        field) and could not be read from the vendor."""
+        field) and could not be read from the vendor, or that the vendor has no more
+        (``gone``: deleted there)."""
         vendor = self.crm.vendor_label(ref.profile)
         cached = self.crm.cached(ref)
         what = f"its {spec.label} is not in the cache" if cached else "not in the cache"
         reason = f"{what} and {vendor} could not be read: try again once it answers"
+        if gone:
+            info = self.crm.kind_info(ref.profile, ref.kind)
+            singular = (info.singular if info else ref.kind).lower()
+            reason = f"{vendor} has no such {singular} (deleted there?): nothing to change"
         title = cached.title if cached and cached.title else f"{ref.kind} {ref.id}"
         return BulkRow(ref, title, "refused", EMPTY, EMPTY, reason)
 
     async def _records(
         self, refs: Sequence[RecordRef], key: str
-    ) -> tuple[dict[RecordRef, Record], int]:
+    ) -> tuple[dict[RecordRef, Record], set[RecordRef], int]:
         """The records as cached; those whose row lacks ``key`` (or is partial) read from
-        the vendor first, so an edit is based on the vendor's value. Returns them and
-        how many requests those reads made."""
+        the vendor first, so an edit is based on the vendor's value. Returns them, those
+        the vendor said it has no more (404), and how many requests those reads made."""
         found: dict[RecordRef, Record] = {}
         unread: list[RecordRef] = []
         for ref in refs:
@@ -263,8 +267,9 @@ class Bulk:
                 unread.append(ref)
             elif record is not None:
                 found[ref] = record
+        gone: set[RecordRef] = set()
         if not unread:
-            return found, 0
+            return found, gone, 0
         profile = refs[0].profile
         made: list[LogEntry] = []
         stop = self.crm.watch_requests(
@@ -272,14 +277,19 @@ class Bulk:
         )
         try:
             for ref in unread:
-                with contextlib.suppress(Offline, CrmError):
+                try:
                     await self.crm.get(ref)
+                except NotFound:
+                    gone.add(ref)
+                    continue
+                except (Offline, CrmError):
+                    pass
                 record = self.crm.cached(ref)
                 if record is not None and key in record.fields:
                     found[ref] = record
         finally:
             stop()
-        return found, len(made)
+        return found, gone, len(made)
 
     def cost(self, profile: str, records: Sequence[Record], keys: Sequence[str] = ()) -> BulkCost:
         """What sending an update of ``keys`` of each of ``records`` costs (the adapter

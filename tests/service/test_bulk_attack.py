@@ -1,0 +1,72 @@
+"""Bulk edit, attacked through the notebook client on the Freshsales and Salesloft
+sandboxes: records the vendor no longer has, the vendor unreachable, the same record
+twice, and the preview's cost against what is sent on a kind other than deals."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from crmtui.api import Client, open_demo
+from crmtui.http import Http
+from tests.helpers.service import Unreachable
+from tests.helpers.waits import no_sleep
+
+
+@pytest.fixture
+async def freshsales(tmp_path: Path) -> AsyncIterator[Client]:
+    client = await open_demo(
+        "freshsales", store_path=tmp_path / "cache.sqlite3", http=Http(sleep=no_sleep)
+    )
+    yield client
+    await client.close()
+
+
+async def test_a_record_the_vendor_no_longer_has_is_not_told_to_try_again(
+    freshsales: Client,
+) -> None:
+    """A marked id the vendor answers 404 for (deleted there) is refused as gone, not as
+    "could not be read: try again once it answers"; unplugged, an unread one is the
+    latter. The others are previewed as usual and nothing is queued."""
+    crm = freshsales
+    deals = await crm.records("deal", limit=3)
+    plan = await crm.bulk_edit(
+        "deal", [deals[0].id, "99999999"], "expected_close", "2027-01-15", preview=True
+    )
+    assert [row.action for row in plan.rows] == ["change", "refused"]
+    gone = plan.rows[1].reason
+    assert "Freshsales has no such deal (deleted there?)" in gone
+    assert "try again" not in gone
+
+    origin = next(iter(crm.service.http.transport._mounts))
+    crm.service.http.transport.mount(origin, Unreachable())
+    plan = await crm.bulk_edit("deal", [deals[1].id, "99999998"], "expected_close", "2027-01-15")
+    assert [row.action for row in plan.rows] == ["change", "refused"]
+    assert "could not be read: try again once it answers" in plan.rows[1].reason
+    assert crm.queued == 1  # offline: the one change waits in the outbox
+
+
+async def test_salesloft_tasks_twice_marked_are_edited_once_at_the_previewed_cost(
+    tmp_path: Path,
+) -> None:
+    crm = await open_demo(
+        "salesloft", store_path=tmp_path / "cache.sqlite3", http=Http(sleep=no_sleep)
+    )
+    try:
+        tasks = await crm.records("task", limit=4)
+        ids = [task.id for task in tasks][:3]
+        plan = await crm.bulk_edit("task", [*ids, ids[0]], "Due date", "2027-02-03", preview=True)
+        assert len(plan.changes) == 3
+        sent: list[str] = []
+        stop = crm.service.watch_requests(lambda entry: sent.append(entry.method))
+        await crm.bulk_edit("task", [*ids, ids[0]], "Due date", "2027-02-03")
+        await crm.sync_outbox()
+        stop()
+        assert crm.queued == 0
+        assert len(sent) == plan.cost.requests
+        for id in ids:
+            assert (await crm.get("task", id)).fields["due_date"] == "2027-02-03"
+    finally:
+        await crm.close()

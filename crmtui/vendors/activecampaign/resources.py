@@ -352,7 +352,10 @@ RESOURCES = by_kind(
                 on_create=True,
                 required=True,  # "The deal contact was not provided" (422) without it
             ),
-            _read("company", "account", "Account", codec=REF),
+            # the deal's account id: the seed documents no route naming an account and the
+            # app has no accounts kind, so it is read (filters, sorts) but not shown: a
+            # bare id would pass for a name (issue 15)
+            _read("company", "account", "Account", codec=REF, offered=False),
             _read("next_task_due", "nextdate", "Next task due", DATETIME, codec=NEXT),
             _read("win_probability", "winProbability", "Win probability", NUMBER),
         ),
@@ -408,7 +411,7 @@ RESOURCES = by_kind(
             _derived("name", "Name", _person, role=Role.TITLE),
             _read("email", "email", "Email"),
             _read("phone", "phone", "Phone"),
-            _derived("company", "Account", _org),
+            _derived("company", "Account", _org, offered=False),  # an id: see the deal's
         ),
     ),
 )

@@ -12,6 +12,8 @@ escape closes it (the outbox goes on sending).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on, work
@@ -25,7 +27,7 @@ from textual.widgets.option_list import Option
 
 from crmtui.fields import FieldError
 from crmtui.http import CrmError
-from crmtui.model import Change, FieldSpec, FieldType, KindInfo
+from crmtui.model import Change, FieldSpec, FieldType, KindInfo, Record
 from crmtui.service import CacheWriteError, Crm
 from crmtui.service.bulk import BulkPlan
 from crmtui.text import inert
@@ -75,12 +77,20 @@ class BulkEditScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
         Binding("y", "confirm", "Queue the changes", show=False),
-        Binding("n", "cancel", "Cancel", show=False),
+        Binding("n", "decline", "Cancel", show=False),
     ]
 
-    def __init__(self, crm: Crm, profile: str, info: KindInfo, ids: list[str]) -> None:
+    def __init__(
+        self,
+        crm: Crm,
+        profile: str,
+        info: KindInfo,
+        ids: list[str],
+        shown: Callable[[], list[Record]] | None = None,
+    ) -> None:
         super().__init__()
         self.crm, self.profile, self.info, self.ids = crm, profile, info, ids
+        self.shown = shown  # the rows the list shows now: a marked one it hides is named
         self.step = "field"  # field, value, preview, sending
         self.spec: FieldSpec | None = None
         self.plan: BulkPlan | None = None
@@ -154,13 +164,13 @@ class BulkEditScreen(ModalScreen[bool]):
             values.add_options([Option(inert(prompt), id=value) for value, prompt in choices])
             values.highlighted = 0
             values.display = True
-            values.focus()
+            self.set_focus(values)
             self._hint(f"{spec.label} of {self.what}: pick the new value")
         else:
             box = self.query_one("#bulk-input", Input)
             box.placeholder = HINTS.get(spec.type, "the new value (empty: clear it)")
             box.display = True
-            box.focus()
+            self.set_focus(box)  # at once: the next key typed goes into the box
             self._hint(f"{spec.label} of {self.what}: type the new value, then enter")
 
     @on(OptionList.OptionSelected, "#bulk-values")
@@ -186,10 +196,21 @@ class BulkEditScreen(ModalScreen[bool]):
         except (FieldError, CrmError) as exc:
             self._hint(f"⚠ {exc}")
             return
+        hidden: set[str] = set()
+        if self.shown is not None:
+            shown = await asyncio.to_thread(self.shown)  # a long list: off the screen's loop
+            hidden = set(self.ids) - {record.id for record in shown}
         self.plan, self.step = plan, "preview"
         for selector in ("#bulk-values", "#bulk-input"):
             self.query_one(selector).display = False
-        self.query_one("#bulk-summary", Static).update(inert(plan.summary))
+        summary = plan.summary
+        if hidden:
+            count = len(hidden)
+            summary += (
+                f" · {count:,} of them not in the list as it shows now (marked before a "
+                "search or filter: 'not shown' below)"
+            )
+        self.query_one("#bulk-summary", Static).update(inert(summary))
         self.query_one("#bulk-cost", Static).update(inert(self.cost_line(plan)))
         self.query_one("#bulk-summary").display = self.query_one("#bulk-cost").display = True
         table = self.query_one("#bulk-rows", VimDataTable)
@@ -199,7 +220,8 @@ class BulkEditScreen(ModalScreen[bool]):
             after = {"change": row.after, "skip": f"skipped: {row.reason}"}.get(
                 row.action, f"refused: {row.reason}"
             )
-            table.add_row(inert(row.title), inert(row.before), inert(after))
+            title = f"{row.title} (not shown)" if row.ref.id in hidden else row.title
+            table.add_row(inert(title), inert(row.before), inert(after))
         table.display = True
         table.focus()
         vendor = self.crm.vendor_label(self.profile)
@@ -221,6 +243,17 @@ class BulkEditScreen(ModalScreen[bool]):
             vendor = self.crm.vendor_label(self.profile)
             line += f" · offline: they wait in the outbox until {vendor} answers"
         return line
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``y`` and ``n`` answer the preview only: typed ahead while a value is picked or
+        typed (keys pressed with no pause), they neither queue nor cancel anything."""
+        if action in ("confirm", "decline"):
+            return self.step == "preview"
+        return True
+
+    def action_decline(self) -> None:
+        if self.step == "preview":
+            self.action_cancel()
 
     def action_confirm(self) -> None:
         if self.step == "preview" and self.plan is not None and self.plan.changes:

@@ -10,6 +10,8 @@ filters by the vendor's list filters (the cache too where they are exact field v
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -22,6 +24,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input, LoadingIndicator, Static, TabbedContent, TabPane
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from crmtui.http import CrmError
 from crmtui.model import FieldSpec, KindInfo, Query, Record, RecordRef, Role
@@ -477,7 +480,21 @@ class KindView(Selecting, RecordLinks, Vertical):
 
     def shown_rows(self) -> list[Record]:
         """Every row the list shows (its search, view and filters): ``A`` marks them."""
-        return self._fetch(0, self.table.row_count)
+        return self._fetch(0, self._count())
+
+    async def read_all_rows(self) -> bool:
+        """``A``: the vendor's pages to the end first (as ``G`` reads them), so every row
+        the list matches is marked, not only the first page; False when reading stopped
+        short (offline, an error: ``problem`` says which)."""
+        self._want_rest = True
+        if self.fetching:  # a page on its way: it reads on to the end
+            while self.fetching:
+                await asyncio.sleep(0.05)
+        elif self.next_cursor is not None or not self.answered:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await self.fetch_page(first=not self.answered).wait()
+        self._want_rest = False
+        return self.answered and self.next_cursor is None
 
     def marks_shown(self) -> None:
         self._show_facts()

@@ -2,14 +2,16 @@
 
 On a list: ``space`` marks the row under the cursor (or unmarks it) and moves down,
 ``V`` marks every row from the last one marked to the cursor, ``A`` marks every row the
-list shows (its search, view and filters), or none when they all are; ``e`` sets a field
+list matches (its search, view and filters; the vendor's pages read to the end first,
+as ``G`` reads them), or none when they all are; ``e`` sets a field
 on the marked rows (the row under the cursor when none is marked) through the bulk
 edit's preview (``crmtui.ui.screens.bulk``). A marked row starts with ``MARK`` and is
 drawn in the table's ``record-table--selected`` style (bold), so the mark never rests on
 colour alone.
 
 The marks are record ids, so they survive a re-sort, a reload and a search; a confirmed
-bulk edit clears them.
+bulk edit clears them. The preview names the marked records the list no longer shows
+(marked before a search or a filter), so none is edited unseen.
 """
 
 from __future__ import annotations
@@ -103,6 +105,16 @@ class Selecting(_Node):
         """Every row the list shows now (``A``)."""
         raise NotImplementedError
 
+    async def read_all_rows(self) -> bool:
+        """Read the rows the list matches but has not read yet (``A`` marks them all);
+        False when some could not be read."""
+        return True
+
+    @property
+    def problem(self) -> str:
+        """Why the last rows could not be read ("" when they were)."""
+        return ""
+
     def watch_marks(self) -> None:
         """Draw the marks in the table (call once the table is mounted)."""
         self.selection = getattr(self, "selection", None) or Selection()
@@ -140,18 +152,32 @@ class Selecting(_Node):
         self.selection.anchor = table.cursor
         self._marks_changed()
 
-    async def action_mark_all(self) -> None:
+    def action_mark_all(self) -> None:
+        self.run_worker(self._mark_all(), group="mark-all", exclusive=True, exit_on_error=False)
+
+    async def _mark_all(self) -> None:
+        """Every row the list matches, read to its end first (not only the rows read so
+        far: "all" of a 300-row list is 300); the marks go when they all are."""
+        label = self.info.label.lower()
+        complete = await self.read_all_rows()
         # in a thread: a list of a million cached rows takes a while to read
         ids = [record.id for record in await asyncio.to_thread(self.shown_rows)]
-        if ids and all(id in self.selection for id in ids):
+        if not ids:
+            self.app.notify("This list shows no row to mark")
+            return
+        if all(id in self.selection for id in ids):
             self.selection.clear()
             self.app.notify("No row marked")
         else:
             self.selection.add(ids)
-            self.app.notify(
-                f"Marked all {len(ids):,} {self.info.label.lower()} this list shows"
-                " (A again unmarks them)"
-            )
+            line = f"Marked all {len(ids):,} {label} this list shows (A again unmarks them)"
+            if not complete:
+                why = f": {self.problem}" if self.problem else ""
+                line = (
+                    f"Marked the {len(ids):,} {label} read so far: the rest of the list "
+                    f"could not be read{why}"
+                )
+            self.app.notify(line, severity="information" if complete else "warning")
         self._marks_changed()
 
     def action_bulk_edit(self) -> None:
@@ -170,7 +196,7 @@ class Selecting(_Node):
                 self.selection.clear()
                 self._marks_changed()
 
-        screen = BulkEditScreen(self.crm, self.profile, self.info, ids)
+        screen = BulkEditScreen(self.crm, self.profile, self.info, ids, shown=self.shown_rows)
         self.app.push_screen(screen, done)
 
 

@@ -188,6 +188,7 @@ async def open_field(pilot: Pilot, key: str) -> FieldItem:
     await wait_for(
         pilot, lambda: any(i.spec.key == key and i.spec.writable for i in fields.query(FieldItem))
     )
+    await pilot.pause()  # the rows of a rebuild (the vendor's fields after the cache's) in
     items = list(fields.query(FieldItem))
     fields.focus()
     fields.index = next(i for i, item in enumerate(items) if item.spec.key == key)

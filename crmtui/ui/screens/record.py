@@ -210,6 +210,14 @@ class FieldItem(ListItem):
             yield self.value_label
         yield self.more_label
 
+    def set_spec(self, spec: FieldSpec) -> None:
+        """The field as the vendor now describes it (its label redrawn)."""
+        if spec == self.spec:
+            return
+        self.spec = spec
+        for label in self.query(".field-label").results(Label):
+            label.update(inert(self.label_text()))
+
     def label_text(self) -> str:
         """The label in its column, cut with … so that a writable field's ✎ always shows."""
         mark = " ✎" if self.spec.writable else ""
@@ -563,13 +571,12 @@ class RecordScreen(RecordLinks, Screen[None]):
         currency_key = info.role(Role.CURRENCY) if info else None
         currency = record.fields.get(currency_key) if currency_key else None
         specs = self._specs()
-        same_fields = list(items) == [s.key for s in specs]
-        if same_fields and (
-            all(items[s.key].spec == s for s in specs)
-            or any(i.editing for i in items.values())  # never drop an open editor's text
-        ):
+        # The same fields (the vendor's specs after the cache's: new labels or choices):
+        # updated in place. A rebuild is removed a frame later, so the rows a key typed
+        # meanwhile acts on (and an open editor's text) would be the ones going away.
+        if list(items) == [s.key for s in specs]:
             for spec in specs:
-                items[spec.key].spec = spec
+                items[spec.key].set_spec(spec)
                 value = record.fields.get(spec.key)
                 items[spec.key].set_value(
                     value, currency, self.lengths.get(spec.key), record.names.get(spec.key)

@@ -11,6 +11,9 @@ import pytest
 
 from crmtui.api import Client, open_demo
 from crmtui.http import Http
+from crmtui.model import Role
+from crmtui.ui.screens.board import group_field
+from crmtui.ui.screens.bulk import value_choices
 from tests.helpers.service import Unreachable
 from tests.helpers.waits import no_sleep
 
@@ -68,5 +71,27 @@ async def test_salesloft_tasks_twice_marked_are_edited_once_at_the_previewed_cos
         assert len(sent) == plan.cost.requests
         for id in ids:
             assert (await crm.get("task", id)).fields["due_date"] == "2027-02-03"
+    finally:
+        await crm.close()
+
+
+async def test_a_stage_several_pipelines_share_is_offered_naming_them(tmp_path: Path) -> None:
+    """ActiveCampaign's stages name their pipeline by id: the bulk edit's value list says
+    "Closing  (Sales Pipeline, …)", never "Closing  (1, 3)"."""
+    crm = await open_demo(
+        "activecampaign", store_path=tmp_path / "cache.sqlite3", http=Http(sleep=no_sleep)
+    )
+    try:
+        info = await crm.kind("deal")
+        specs = await crm.service.bulk.fields(crm.profile, info.kind)
+        stage = next(spec for spec in specs if spec.key == "stage")
+        pipelines = next(spec for spec in specs if spec.key == "pipeline")
+        groups = group_field(specs, stage, info.role(Role.PIPELINE))
+        shared = [prompt for _, prompt in value_choices(stage, groups) if "(" in prompt]
+        assert shared, "the demo has a stage label in two pipelines"
+        names = {choice.label for choice in pipelines.choices}
+        for prompt in shared:
+            named = prompt.split("(", 1)[1].rstrip(")").split(", ")
+            assert set(named) <= names, prompt
     finally:
         await crm.close()

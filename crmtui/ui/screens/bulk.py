@@ -27,10 +27,11 @@ from textual.widgets.option_list import Option
 
 from crmtui.fields import FieldError
 from crmtui.http import CrmError
-from crmtui.model import Change, FieldSpec, FieldType, KindInfo, Record
+from crmtui.model import Change, FieldSpec, FieldType, KindInfo, Record, Role
 from crmtui.service import CacheWriteError, Crm
 from crmtui.service.bulk import BulkPlan
 from crmtui.text import inert
+from crmtui.ui.screens.board import group_field
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.vim import VimDataTable, VimOptionList
 
@@ -42,19 +43,21 @@ HINTS = {
 }
 
 
-def value_choices(spec: FieldSpec) -> list[tuple[str, str]]:
+def value_choices(spec: FieldSpec, groups: FieldSpec | None = None) -> list[tuple[str, str]]:
     """(value as typed, prompt) of a choice or yes/no field; [] for a typed value. A
-    label several pipelines share is offered once, naming them."""
+    label several pipelines share is offered once, naming them (by ``groups``' labels:
+    a pipeline's name, where a vendor's stages name it by id)."""
     if spec.type is FieldType.BOOL:
         return [("yes", "Yes"), ("no", "No")]
-    groups: dict[str, list[str]] = {}
+    by_label: dict[str, list[str]] = {}
     for choice in spec.choices:
-        named = groups.setdefault(choice.label, [])
-        if choice.group and choice.group not in named:
-            named.append(choice.group)
+        named = by_label.setdefault(choice.label, [])
+        group = choice.group and ((groups and groups.choice_label(choice.group)) or choice.group)
+        if group and group not in named:
+            named.append(group)
     return [
         (label, f"{label}  ({', '.join(named)})" if len(named) > 1 else label)
-        for label, named in groups.items()
+        for label, named in by_label.items()
     ]
 
 
@@ -157,7 +160,8 @@ class BulkEditScreen(ModalScreen[bool]):
     def pick_value(self, spec: FieldSpec) -> None:
         self.spec, self.step = spec, "value"
         self.query_one("#bulk-fields").display = False
-        choices = value_choices(spec)
+        pipeline = self.info.role(Role.PIPELINE)
+        choices = value_choices(spec, group_field(list(self.specs.values()), spec, pipeline))
         if choices:
             values = self.query_one("#bulk-values", OptionList)
             values.clear_options()

@@ -388,7 +388,12 @@ _FALSE = {"n", "no", "false", "0", "", "open", "off", "not done"}
 
 
 def validate(
-    spec: FieldSpec, text: Any, *, currency: str | None = None, group: set[str] | None = None
+    spec: FieldSpec,
+    text: Any,
+    *,
+    currency: str | None = None,
+    group: set[str] | None = None,
+    groups: FieldSpec | None = None,
 ) -> Any:
     """Turn what the user typed into the field's value, or raise ``FieldError``.
 
@@ -399,19 +404,27 @@ def validate(
     in the user's zone (see ``local_zone``), choices are one of the field's choices.
     Empty clears the field, except a required field or a single choice, which refuse it.
     ``group`` (the record's pipeline, by id and name) narrows grouped choices (stages) to
-    that group's: a stage of another pipeline is refused, never a move to that pipeline.
+    that group's: a stage of another pipeline is refused, never a move to that pipeline,
+    naming the pipelines it is in by ``groups``' labels (the pipeline field: a vendor's
+    stages may name their pipeline by id).
 
     Any other error reading the value is a ``FieldError`` too: the user always sees why.
     """
     try:
-        return _validate(spec, text, currency, group)
+        return _validate(spec, text, currency, group, groups)
     except FieldError:
         raise
     except (ValueError, ArithmeticError) as exc:
         raise FieldError(f"{spec.label}: {str(text)!r} cannot be read ({exc})") from None
 
 
-def _validate(spec: FieldSpec, text: Any, currency: str | None, group: set[str] | None) -> Any:
+def _validate(
+    spec: FieldSpec,
+    text: Any,
+    currency: str | None,
+    group: set[str] | None,
+    groups: FieldSpec | None = None,
+) -> Any:
     if isinstance(text, bool) and spec.type is FieldType.BOOL:
         return text
     if isinstance(text, datetime) and spec.type is FieldType.DATETIME:
@@ -455,12 +468,12 @@ def _validate(spec: FieldSpec, text: Any, currency: str | None, group: set[str] 
                 return False
             raise FieldError(f"{spec.label}: answer yes or no")
         case FieldType.CHOICE | FieldType.USER:
-            return _choice(spec, raw, group)
+            return _choice(spec, raw, group, groups)
         case FieldType.MULTI_CHOICE:
             parts = [part.strip() for part in raw.split(",") if part.strip()]
             if not parts:  # "," is as empty as ""
                 return _empty(spec)
-            return [_choice(spec, part, group) for part in parts]
+            return [_choice(spec, part, group, groups) for part in parts]
         case _:  # mypy proves every FieldType is matched above
             assert_never(spec.type)
 
@@ -785,7 +798,9 @@ def _match_choice(choices: list[Choice], raw: str) -> list[Choice]:
     return matches or [c for c in choices if c.label.lower().startswith(lowered)]
 
 
-def _choice(spec: FieldSpec, raw: str, group: set[str] | None = None) -> str:
+def _choice(
+    spec: FieldSpec, raw: str, group: set[str] | None = None, groups: FieldSpec | None = None
+) -> str:
     if not spec.choices:
         return raw
     choices = spec.choices
@@ -797,7 +812,13 @@ def _choice(spec: FieldSpec, raw: str, group: set[str] | None = None) -> str:
     options = _options(spec.model_copy(update={"choices": choices}))
     if matches:
         raise FieldError(f"{spec.label}: {raw!r} matches several choices; pick one of {options}")
-    elsewhere = sorted({str(c.group) for c in _match_choice(spec.choices, raw) if c.group})
+    elsewhere = sorted(
+        {
+            (groups and groups.choice_label(c.group)) or str(c.group)
+            for c in _match_choice(spec.choices, raw)
+            if c.group
+        }
+    )
     if choices is not spec.choices and elsewhere:
         raise FieldError(
             f"{spec.label}: {raw!r} is in {', '.join(elsewhere)}, not this record's pipeline; "

@@ -602,7 +602,8 @@ class Crm:
             shown = new_currency or currency
             if info is not None and money is None:  # the kind keeps amounts without one
                 shown = NO_CURRENCY
-            values[key] = validate(spec, text, currency=shown, group=group)
+            groups = specs.get(pipe) if pipe else None  # names the pipelines a refusal cites
+            values[key] = validate(spec, text, currency=shown, group=group, groups=groups)
             target = info.references.get(key) if info else None
             if target and isinstance(values[key], str):  # another record's id, not free text
                 cached = self.store.window(ref.profile, target, offset=0, limit=20)

@@ -93,5 +93,16 @@ async def test_a_stage_several_pipelines_share_is_offered_naming_them(tmp_path: 
         for prompt in shared:
             named = prompt.split("(", 1)[1].rstrip(")").split(", ")
             assert set(named) <= names, prompt
+
+        # a stage of one pipeline on deals of others: refused, naming that pipeline
+        deals = await crm.records("deal", limit=40)
+        first = next(c for c in stage.choices if c.group)
+        others = [d.id for d in deals if str(d.fields.get("pipeline")) != first.group][:2]
+        plan = await crm.bulk_edit("deal", others, "stage", first.label, preview=True)
+        home = pipelines.choice_label(first.group)
+        assert len(plan.refused) == 2
+        for row in plan.refused:
+            assert f"is in {home}" in row.reason or f", {home}" in row.reason, row.reason
+            assert f"is in {first.group}," not in row.reason
     finally:
         await crm.close()

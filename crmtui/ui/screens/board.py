@@ -30,7 +30,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from crmtui.fields import FieldError, display, money_text
@@ -49,6 +49,7 @@ from crmtui.service import CacheWriteError, Crm, ListChanged, OutboxChanged
 from crmtui.text import clean, inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.themes import choice_tone, record_tone, tone_style
+from crmtui.ui.widgets.footer import KeysFooter
 from crmtui.ui.widgets.record_table import fit
 from crmtui.ui.widgets.status import StatusBar
 
@@ -262,7 +263,7 @@ class BoardScreen(Screen[None]):
         yield Static("", id="board-facts", classes="hint")
         yield Horizontal(id="board")
         yield StatusBar(self.crm, self.profile)
-        yield Footer()
+        yield KeysFooter()
 
     async def on_mount(self) -> None:
         self._set_specs(self.crm.cached_fields(self.profile, self.info.kind))

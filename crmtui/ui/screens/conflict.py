@@ -7,12 +7,13 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from crmtui.fields import display
 from crmtui.model import Change
 from crmtui.service import Crm
 from crmtui.text import inert
+from crmtui.ui.widgets.footer import KeysFooter
 
 CELL_LIMIT = 200  # characters of a value in the comparison (a long note is cut)
 
@@ -45,7 +46,7 @@ class ConflictScreen(Screen[None]):
             classes="hint",
         )
         yield DataTable(id="conflict", cursor_type="row")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -32,7 +32,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Checkbox, Footer, Input, OptionList, Select, Static
+from textual.widgets import Checkbox, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from crmtui.fields import FieldError
@@ -40,6 +40,7 @@ from crmtui.http import CrmError
 from crmtui.model import Change, FieldSpec, FieldType, KindInfo, Record, RecordRef, Role
 from crmtui.service import CacheWriteError, Crm
 from crmtui.text import clean, inert
+from crmtui.ui.widgets.footer import KeysFooter
 from crmtui.ui.widgets.inert_input import InertInput
 
 if TYPE_CHECKING:
@@ -237,7 +238,7 @@ class CreateScreen(ModalScreen[Change | None]):
                     yield self._widget(spec)
                     yield Static("", id=f"error-{_css(spec.key)}", classes="create-error")
             yield Static("", id="create-problem")
-            yield Footer()
+            yield KeysFooter()
 
     def _widget(self, spec: FieldSpec) -> Widget:
         wid = f"field-{_css(spec.key)}"

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from crmtui.fields import local_text
 from crmtui.http import CrmError
 from crmtui.service import Crm, ProfileSummary
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
+from crmtui.ui.widgets.footer import KeysFooter
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.vim import VimDataTable
 
@@ -50,7 +51,7 @@ class HomeScreen(Screen[None]):
             classes="hint",
         )
         yield StatusBar(self.crm)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

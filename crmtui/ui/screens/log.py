@@ -8,12 +8,13 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from crmtui.fields import to_local
 from crmtui.http.log import LogEntry
 from crmtui.service import Crm
 from crmtui.text import inert
+from crmtui.ui.widgets.footer import KeysFooter
 
 
 class RequestLogScreen(Screen[None]):
@@ -27,7 +28,7 @@ class RequestLogScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("Request log — the most recent requests, newest last", classes="screen-title")
         yield DataTable(cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

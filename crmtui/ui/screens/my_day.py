@@ -27,7 +27,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from crmtui.fields import date_text, display, local_text, parse_date, parse_datetime, to_local
 from crmtui.http import CrmError
@@ -35,6 +35,7 @@ from crmtui.model import FieldSpec, KindInfo, Query, Record, RecordRef, Role, ut
 from crmtui.service import CacheWriteError, Crm, ListChanged
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
+from crmtui.ui.widgets.footer import KeysFooter
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.vim import VimDataTable
 
@@ -196,7 +197,7 @@ class MyDayScreen(Screen[None]):
         yield VimDataTable(id="my-day", cursor_type="row")
         yield Static("", id="my-day-facts", classes="hint")
         yield StatusBar(self.crm)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

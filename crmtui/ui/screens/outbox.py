@@ -17,13 +17,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets import Button, DataTable, Static
 
 from crmtui.model import Change, ChangeState
 from crmtui.service import ChangeBusy, Crm
 from crmtui.service.references import not_cached
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
+from crmtui.ui.widgets.footer import KeysFooter
 from crmtui.ui.widgets.status import StatusBar, waiting_text
 from crmtui.ui.widgets.vim import VimDataTable
 
@@ -140,7 +141,7 @@ class OutboxScreen(Screen[None]):
         yield VimDataTable(id="outbox", cursor_type="row", zebra_stripes=True)
         yield Static("", id="outbox-detail", classes="hint")
         yield StatusBar(self.crm)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

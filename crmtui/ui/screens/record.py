@@ -23,7 +23,7 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Label, ListItem, ListView, Static, TextArea
+from textual.widgets import Input, Label, ListItem, ListView, Static, TextArea
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from crmtui.fields import FieldError, display, edit_text, local_zone, same_value
@@ -55,6 +55,7 @@ from crmtui.ui.open_copy import COPY_LIMIT, LINK_BINDINGS, RecordLinks
 from crmtui.ui.screens.create import choose_kind
 from crmtui.ui.screens.log_call import start_log
 from crmtui.ui.themes import record_tone, tone_badge
+from crmtui.ui.widgets.footer import KeysFooter
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.timeline import Timeline
@@ -403,7 +404,7 @@ class RecordScreen(RecordLinks, Screen[None]):
                 yield ListView(id="related")
             yield Timeline(id="timeline")
         yield StatusBar(self.crm, self.ref.profile)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.render_record()  # the heading the list showed; the fields once they are read

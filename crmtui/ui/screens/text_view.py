@@ -7,9 +7,10 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from crmtui.text import amount, inert
+from crmtui.ui.widgets.footer import KeysFooter
 from crmtui.ui.widgets.long_text import LongText
 
 
@@ -31,7 +32,7 @@ class TextViewScreen(Screen[None]):
         yield Static(inert(facts), classes="screen-title")
         yield Static("↑/↓ j/k scroll · g/G top and end · escape goes back", classes="hint")
         yield LongText(self.text, lines=self.lines, id="long-text")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(LongText).focus()

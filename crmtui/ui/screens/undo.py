@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets import Button, DataTable, Static
 
 from crmtui.fields import local_text
 from crmtui.http import CrmError
@@ -27,6 +27,7 @@ from crmtui.service.undo import CannotUndo, UndoPlan
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.screens.outbox import CUT, STATE_TEXT, selected_change
+from crmtui.ui.widgets.footer import KeysFooter
 from crmtui.ui.widgets.status import StatusBar
 from crmtui.ui.widgets.vim import VimDataTable
 
@@ -189,7 +190,7 @@ class UndoListScreen(Screen[None]):
             classes="hint",
         )
         yield StatusBar(self.crm, self.profile)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -23,7 +23,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Input, LoadingIndicator, Static, TabbedContent, TabPane
+from textual.widgets import Input, LoadingIndicator, Static, TabbedContent, TabPane
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from crmtui.http import CrmError
@@ -35,6 +35,7 @@ from crmtui.ui.open_copy import LINK_BINDINGS, RecordLinks
 from crmtui.ui.screens.create import start_create
 from crmtui.ui.screens.filters import FilterScreen, describe, filter_specs
 from crmtui.ui.screens.log_call import start_log
+from crmtui.ui.widgets.footer import KeysFooter
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.record_table import Column, RecordTable
 from crmtui.ui.widgets.selection import SELECT_BINDINGS, Selecting
@@ -559,7 +560,7 @@ class VendorScreen(Screen[None]):
         yield LoadingIndicator(id="kinds-loading")
         yield TabbedContent(id="kinds")
         yield StatusBar(self.crm, self.profile)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.load_kinds()

@@ -387,9 +387,11 @@ class Crm:
 
     def _absorb(self, records: list[Record]) -> None:
         """Store a page read from the vendor: a partial record (a search hit) only adds
-        what the cache does not know yet."""
+        what the cache does not know yet. The page's references are then named
+        (``Record.names``): a view or a search shows its rows as read."""
         fresh = [r for r in records if not r.partial or self.store.get_record(r.ref) is None]
         self.store.upsert_records(fresh, synced_at=utcnow())
+        self.references.annotate(records)
 
     async def sync(
         self,

@@ -9,6 +9,7 @@ at 5 requests/second.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -146,3 +147,17 @@ class Rig:
         record = self.crm.cached(self.ref(deal_id))
         assert record is not None
         return record
+
+
+def demo_service(vendor: str, tmp_path: Path) -> Crm:
+    """The demo's service for one ``vendor`` (its sandbox, a cache under ``tmp_path``),
+    retries that do not sleep and no rate pacing."""
+    from crmtui.ui.launch import demo_crm  # the demo's wiring lives with the app
+
+    crm, _ = demo_crm(
+        vendors=[vendor],
+        store_path=tmp_path / "c.sqlite3",
+        http=Http(sleep=no_sleep),
+        rate_limits=False,
+    )
+    return crm

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from crmtui.http import Http
 from crmtui.model import (
     Change,
     Choice,
@@ -19,10 +18,11 @@ from crmtui.model import (
     Record,
     RecordRef,
     RelatedRef,
+    Role,
 )
 from crmtui.service.references import EMPTY, References, not_cached
-from crmtui.ui.launch import demo_crm
-from tests.helpers.waits import no_sleep
+from crmtui.service.references import shown as row_text
+from tests.helpers.service import demo_service
 
 
 class Titles:
@@ -96,7 +96,11 @@ DECLARED = {
         "deal": {"contact": "contact"},
         "task": {"deal": "deal", "contact": "contact"},
     },
-    "salesloft": {"task": {"contact": "contact"}, "call": {"contact": "contact"}},
+    "salesloft": {
+        "task": {"contact": "contact"},
+        "call": {"contact": "contact"},
+        "email": {"contact": "contact"},
+    },
     "salesforceiq": {"list:": {"company": "company", "contact": "contact"}},
     # SalesSeek shows what a record is linked to by the names it sends (Organization,
     # Related to); the ids behind them are not offered fields
@@ -108,22 +112,20 @@ DECLARED = {
 async def test_every_vendor_declares_its_references_and_the_service_names_them(
     vendor: str, tmp_path: Path
 ) -> None:
-    crm, _ = demo_crm(
-        vendors=[vendor],
-        store_path=tmp_path / "c.sqlite3",
-        http=Http(sleep=no_sleep),
-        rate_limits=False,
-    )
+    crm = demo_service(vendor, tmp_path)
     profile = f"demo-{vendor}"
     try:
         infos = await crm.kinds(profile)
         for prefix, wanted in DECLARED[vendor].items():
             info = next(i for i in infos if i.kind.startswith(prefix))
             assert wanted.items() <= info.references.items(), (vendor, info.kind)
+        specs = {info.kind: await crm.fields(profile, info.kind) for info in infos}
         for info in infos:  # a field labelled "... id" holds an id: it must be a reference
-            for spec in await crm.fields(profile, info.kind):
+            for spec in specs[info.kind]:
                 if spec.label.lower().endswith(" id"):
                     assert spec.key in info.references, (vendor, info.kind, spec.label)
+                if spec.key in info.references:  # shown by name: labelled as the record
+                    assert not spec.label.lower().endswith(" id"), (vendor, spec.label)
                 if spec.key in ("owner", "assignee"):  # a user: by name, from its choices
                     named = spec.type is FieldType.USER and spec.choices
                     assert named or spec.key in info.references, (vendor, info.kind, spec.key)
@@ -146,6 +148,14 @@ async def test_every_vendor_declares_its_references_and_the_service_names_them(
                         titles.get(str(i)) or sent.get(str(i)) or not_cached(str(i)) for i in ids
                     )
                     assert record.names[key] == expected
+                    # shown once: no other row of the record (but its title) repeats the name
+                    title = info.role(Role.TITLE)
+                    twins = [
+                        s.label
+                        for s in specs[info.kind]
+                        if s.key not in (key, title) and row_text(s, record) == expected
+                    ]
+                    assert not twins, (vendor, info.kind, key, twins)
                     named += all(str(i) in titles for i in ids)
                     shown = crm.cached(record.ref)
                     assert shown is not None and shown.names[key] == expected
@@ -155,12 +165,7 @@ async def test_every_vendor_declares_its_references_and_the_service_names_them(
 
 
 async def test_an_edit_is_described_in_labels_and_names(tmp_path: Path) -> None:
-    crm, _ = demo_crm(
-        vendors=["freshsales"],
-        store_path=tmp_path / "c.sqlite3",
-        http=Http(sleep=no_sleep),
-        rate_limits=False,
-    )
+    crm = demo_service("freshsales", tmp_path)
     profile = "demo-freshsales"
     try:
         await crm.kinds(profile)
@@ -181,5 +186,33 @@ async def test_an_edit_is_described_in_labels_and_names(tmp_path: Path) -> None:
         # the record as queued is named at once, everywhere it is read
         cached = crm.cached(ref)
         assert cached is not None and cached.names["company"] == companies[1].title
+    finally:
+        await crm.close()
+
+
+async def test_salesloft_names_a_person_before_people_are_cached(tmp_path: Path) -> None:
+    """A task's, call's and email's person is one row, "Person", by name from the first
+    read of the list (the vendor names it: ``Record.related``), never "#id (not in
+    cache)"; it is given when a task is created and never changed after (PUT /v2/tasks
+    takes no person_id). A cadence step names its cadence (it is no tab)."""
+    crm = demo_service("salesloft", tmp_path)
+    profile = "demo-salesloft"
+    try:
+        await crm.kinds(profile)
+        for kind in ("task", "call", "email"):  # people never read
+            rows = (await crm.refresh(profile, kind)).records
+            assert crm.store.titles(profile, "contact", [r.fields["contact"] for r in rows]) == {}
+            shown = crm.window(profile, kind, offset=0, limit=50)
+            assert shown and all(r.names["contact"] == r.fields["contact_name"] for r in shown)
+            assert not any("not in cache" in r.names["contact"] for r in shown)
+            person = [s for s in await crm.fields(profile, kind) if "Person" in s.label]
+            assert [s.label for s in person] == ["Person"], kind  # once, not "Person id"
+        task = next(s for s in await crm.fields(profile, "task") if s.key == "contact")
+        assert not task.writable and task.on_create  # required by POST, refused by PUT
+        cadence = (await crm.refresh(profile, "cadence")).records[0]
+        full = await crm.adapter(profile).get("cadence", cadence.id)
+        step = await crm.adapter(profile).get("step", full.related["Steps"][0].id)
+        spec = next(s for s in await crm.fields(profile, "step") if s.key == "cadence")
+        assert row_text(spec, step) == cadence.title != step.fields["cadence"]
     finally:
         await crm.close()

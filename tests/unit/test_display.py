@@ -11,12 +11,10 @@ from pathlib import Path
 import pytest
 
 from crmtui.fields import NO_CURRENCY, date_text, display, local_text, money_text, parse_datetime
-from crmtui.http import Http
 from crmtui.model import Change, FieldSpec, FieldType, KindInfo, Record, RecordRef, Role
 from crmtui.service import Crm
 from crmtui.store import optimistic, rows
-from crmtui.ui.launch import demo_crm
-from tests.helpers.waits import no_sleep
+from tests.helpers.service import demo_service
 
 MONEY = FieldSpec(key="amount", label="Amount", type=FieldType.MONEY)
 DAY = FieldSpec(key="close", label="Close date", type=FieldType.DATE)
@@ -92,13 +90,7 @@ def test_a_queued_amount_currency_or_date_replaces_the_one_the_title_shows() -> 
 
 
 def _open(tmp_path: Path, vendor: str) -> Crm:
-    crm, _ = demo_crm(
-        vendors=[vendor],
-        store_path=tmp_path / "c.sqlite3",
-        http=Http(sleep=no_sleep),
-        rate_limits=False,
-    )
-    return crm
+    return demo_service(vendor, tmp_path)
 
 
 def _row(crm: Crm, record: Record) -> Record:

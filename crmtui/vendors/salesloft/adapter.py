@@ -313,7 +313,16 @@ class Salesloft(Vendor):
             ids = {i for r in rows if (i := ref_id(r, resource.person)) is not None}
             people = await self._people_names(ids)
         ctx = self.context({"people": {str(k): v for k, v in people.items()}})
-        return [self._record(resource, row, ctx, users) for row in rows]
+        records = [self._record(resource, row, ctx, users) for row in rows]
+        if resource.person:  # the person by name, even before (or without) them cached
+            for record, row in zip(records, rows, strict=True):
+                person = ref_id(row, resource.person)
+                if person in people:
+                    title = people[person]
+                    record.related = {
+                        "Person": [RelatedRef(kind=Kind.CONTACT, id=str(person), title=title)]
+                    }
+        return records
 
     def _record(
         self, resource: LoftResource, raw: dict[str, Any], ctx: Context, users: dict[int, str]
@@ -486,11 +495,9 @@ class Salesloft(Vendor):
             raise Rejected(self.label, "a Salesloft task is created open; complete it after")
         missing = [k for k in ("subject", "contact", "due_date") if values.get(k) in (None, "")]
         if missing:
-            labels = {"subject": "Subject", "contact": "Person id", "due_date": "Due date"}
-            raise Rejected(
-                self.label,
-                "a Salesloft task needs " + ", ".join(labels[k] for k in missing),
-            )
+            task = RESOURCES[Kind.TASK]  # the fields by the labels the form shows
+            labels = [f.label for k in missing if (f := task.field(k)) is not None]
+            raise Rejected(self.label, "a Salesloft task needs " + ", ".join(labels))
         open_task = {k: v for k, v in values.items() if k not in ("done", "status")}
         body = await self._body(Kind.TASK, open_task, creating=True)
         body.setdefault("task_type", "general")

@@ -184,6 +184,13 @@ def _user(raw: Json, fields: Json, users: Mapping[int, str]) -> tuple[str, str]:
     return str(raw.get("name") or ""), str(raw.get("email") or "")
 
 
+def _name_of(path: str) -> Field:
+    """The name of the person at ``path`` (looked up per page), for the headline and My
+    day; not offered: the person is shown once, as the reference ``contact``, by name."""
+    return _ro("contact_name", "Person name", path, codec=Table("people"), offered=False)
+
+
+_PERSON_NAME = _name_of("person")
 _CREATED = {"updated_at": "updated_at", "created_at": "created_at"}
 _PLACE = (_a("city", "City"), _a("country", "Country"))
 _LAST_CONTACTED = _ro("last_contacted_at", "Last contacted", type=DATETIME)
@@ -344,12 +351,12 @@ TASK = LoftResource(
             key="contact",
             path="person",
             write_path="person_id",
-            label="Person id",
+            label="Person",
             clearable=False,
             refers_to=Kind.CONTACT,
             codec=TextRef(),
         ),
-        _ro("contact_name", "Person", "person", codec=Table("people")),
+        _PERSON_NAME,
     ),
 )
 
@@ -372,7 +379,6 @@ CADENCE = LoftResource(
     ),
 )
 
-_PERSON_NAME = _ro("contact_name", "Contact name", "person", codec=Table("people"))
 
 CADENCE_MEMBERSHIP = LoftResource(
     kind=MEMBERSHIP,
@@ -382,9 +388,10 @@ CADENCE_MEMBERSHIP = LoftResource(
     filters={"cadence": "cadence_id", "contact": "person_id", "current": "currently_on_cadence"},
     person="person",
     fields=(
-        _ro("contact", "Contact", "person", codec=Ref(), refers_to=Kind.CONTACT),
+        _ro("contact", "Person", "person", codec=Ref(), refers_to=Kind.CONTACT),
         _PERSON_NAME,
-        _ro("cadence", "Cadence", codec=Ref(), refers_to=Kind.CADENCE),
+        # by name from its choices too: a member is no tab, so no ``KindInfo`` names it
+        _ro("cadence", "Cadence", type=CHOICE, choices="cadences", refers_to=Kind.CADENCE),
         _ro("state", "State", "current_state"),
         _ro("current", "Current", "currently_on_cadence", codec=FLAG),
         _ro("added_at", "Added at", codec=WHEN),
@@ -410,7 +417,7 @@ CADENCE_STEP = LoftResource(
         _ro("day", "Day"),
         _ro("step_number", "Step number"),
         _ro("disabled", "Disabled", codec=FLAG),
-        _ro("cadence", "Cadence", codec=Ref()),
+        _ro("cadence", "Cadence", type=CHOICE, choices="cadences"),  # by name
     ),
 )
 
@@ -425,8 +432,8 @@ CALL = LoftResource(
     person="called_person",
     fields=(
         _ro("to", "To"),
-        _ro("contact", "Person id", "called_person", codec=Ref(), refers_to=Kind.CONTACT),
-        _ro("contact_name", "Person", "called_person", codec=Table("people")),
+        _ro("contact", "Person", "called_person", codec=Ref(), refers_to=Kind.CONTACT),
+        _name_of("called_person"),
         _ro("duration", "Duration (s)", type=NUMBER),
         _ro("disposition", "Disposition", type=CHOICE, choices="call_dispositions", codec=AS_IS),
         _ro("sentiment", "Sentiment", type=CHOICE, choices="call_sentiments", codec=AS_IS),
@@ -449,8 +456,8 @@ EMAIL = LoftResource(
     person="recipient",
     fields=(
         _ro("to", "To", "recipient_email_address"),
-        _ro("contact", "Contact", "recipient", codec=Ref(), refers_to=Kind.CONTACT),
-        _ro("contact_name", "Contact name", "recipient", codec=Table("people")),
+        _ro("contact", "Person", "recipient", codec=Ref(), refers_to=Kind.CONTACT),
+        _name_of("recipient"),
         _ro("status", "Status"),
         _ro("bounced", "Bounced", codec=FLAG),
         _ro("views", "Views", "counts.views"),
@@ -522,7 +529,7 @@ def kind_infos() -> list[KindInfo]:
         ),
         _tab(
             TASK,
-            "title type due_date status contact_name owner",
+            "title type due_date status contact owner",
             day_views=["overdue", "today"],
             searchable=False,
             editable=True,
@@ -535,13 +542,13 @@ def kind_infos() -> list[KindInfo]:
         ),
         _tab(
             CALL,
-            "title contact_name disposition sentiment duration called_at",
+            "title contact disposition sentiment duration called_at",
             searchable=False,
             timeline_note=NO_TIMELINE["activity"],
         ),
         _tab(
             EMAIL,
-            "title contact_name status views clicks replies sent_at",
+            "title contact status views clicks replies sent_at",
             searchable=False,
             timeline_note=NO_TIMELINE["activity"],
         ),

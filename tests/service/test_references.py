@@ -4,6 +4,7 @@ cache lacks said as such, and a change described in labels ("empty", never "None
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from crmtui.model import (
 from crmtui.service.references import EMPTY, References, not_cached
 from crmtui.service.references import shown as row_text
 from tests.helpers.service import demo_service
+
+ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:")  # "2026-11-30T08:17", as a vendor sends it
 
 
 class Titles:
@@ -136,6 +139,9 @@ async def test_every_vendor_declares_its_references_and_the_service_names_them(
         named = 0
         for info in infos:
             for record in crm.window(profile, info.kind, offset=0, limit=100):
+                # nor a moment as the vendor's ISO text (a Salesloft email's "Sent at")
+                raw = [s.label for s in specs[info.kind] if ISO.search(row_text(s, record))]
+                assert not raw, (vendor, info.kind, raw)
                 for key, target in info.references.items():
                     value = record.fields.get(key)
                     if value in (None, "", []):

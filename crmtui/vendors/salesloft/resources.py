@@ -469,6 +469,7 @@ EMAIL = LoftResource(
             path="sent_at",
             paths=("sent_at", "send_after"),
             label="Sent at",
+            type=DATETIME,  # shown as every moment is, not as v2's ISO text
             writable=False,
             codec=WHEN,
         ),

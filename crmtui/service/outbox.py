@@ -49,7 +49,7 @@ import contextlib
 import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from crmtui.fields import html_to_text, same_value
 from crmtui.http import AuthError, CrmError, NotFound, Offline
@@ -481,12 +481,64 @@ class Outbox:
             return await self.ports.call(ref.profile, adapter.is_deleted(ref)) or None
 
         if not (unsure and await self._look(gone)):
-            self._confirm_claim(change)
-            with contextlib.suppress(NotFound):
-                await self.ports.call(ref.profile, adapter.delete(ref))
+            verdict = await self._delete_check(adapter, change) if change.base else "delete"
+            if verdict == "conflict":
+                return False
+            if verdict == "delete":
+                self._confirm_claim(change)
+                with contextlib.suppress(NotFound):
+                    await self.ports.call(ref.profile, adapter.delete(ref))
+            else:  # already gone: nothing to send
+                record = store.server_version(ref) or store.get_record(ref)
+                self._notice(
+                    f"{record.title if record else 'The record'} was already deleted in "
+                    f"{adapter.label}: nothing left to delete, the undo is done.",
+                    "information",
+                    ref.profile,
+                )
         store.complete(change.id, None, owner=self.owner)
         store.mark_deleted(ref)
         return True
+
+    async def _delete_check(
+        self, adapter: Vendor, change: Change
+    ) -> Literal["delete", "gone", "conflict"]:
+        """A delete that expects values (``base``: the undo of a create expects what was
+        created) reads the record right before deleting: "gone" when it is deleted
+        already, "conflict" (settled so, theirs kept beside it, nothing deleted) when a
+        field someone changed since, else "delete"."""
+        ref = change.ref
+        try:
+            current = await self.ports.call(ref.profile, adapter.get(ref.kind, ref.id))
+        except NotFound:
+            return "gone"
+        moved = sorted(
+            k for k, v in change.base.items() if not same_value(current.fields.get(k), v)
+        )
+        if not moved:
+            return "delete"
+        specs = {s.key: s.label for s in self.store.get_fields(ref.profile, ref.kind) or []}
+        named = ", ".join(specs.get(key, key) for key in moved)
+        self.store.upsert_records([current], synced_at=utcnow())  # theirs, kept
+        self._settle(
+            change,
+            ChangeState.CONFLICT,
+            last_error=(
+                f"not deleted: {named} changed on the server since crmtui created "
+                "it. Discard this change (d) to keep the record, or delete it in "
+                f"{adapter.label}."
+            ),
+            theirs={k: current.fields.get(k) for k in change.base},
+            theirs_updated_at=current.updated_at,
+        )
+        self._notice(
+            f"{current.title}: {named} changed on the server since crmtui created "
+            "it, so it was not deleted. Open the outbox (ctrl+o) to see it.",
+            "warning",
+            ref.profile,
+        )
+        self.changed(ref.profile)
+        return "conflict"
 
     # -- outcomes -----------------------------------------------------------------------
 

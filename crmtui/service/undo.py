@@ -11,7 +11,13 @@ edit, previewed first and sent through the outbox like any edit.
   sent ``values``). The outbox reads the vendor's record before it writes: a field someone
   changed since is a conflict shown in the outbox, never overwritten silently.
 - **Sent** create: the new record is deleted, where its kind offers a delete
-  (``KindInfo.deletable``); otherwise the vendor's words say there is no way.
+  (``KindInfo.deletable``); otherwise the vendor's words say there is no way. The plan
+  reads the record and names each field changed since crmtui created it; the delete
+  *expects the values created* (its ``base``): the outbox reads the record right before
+  deleting, and a field someone changed since is a conflict shown in the outbox, never
+  deleted silently. A record already gone is taken as deleted (said so).
+- **Sent** logged call: deleted where the vendor offers it, without that check (no
+  vendor's API in crmtui reads one logged call back): the plan says so.
 - A sent note or delete cannot be taken back from here (no vendor lets crmtui restore a
   deleted record, and notes are not deleted through crmtui): the plan says so.
 - A sent change whose record has edits still queued is not undone until they are sent or
@@ -24,11 +30,12 @@ edit, previewed first and sent through the outbox like any edit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from crmtui.fields import display, same_value
-from crmtui.http import CrmError
+from crmtui.http import CrmError, NotFound
 from crmtui.model import Change, ChangeOp, ChangeState, FieldSpec, Record, RecordRef, Role
 from crmtui.service.calls import LOG_KIND, log_target
 from crmtui.service.outbox import NOTE_KIND, note_target
@@ -81,9 +88,15 @@ class UndoPlan:
         if self.action == "refused":
             return [self.reason]
         if self.compensation is not None and self.compensation.ref.kind == LOG_KIND:
-            return [f"Delete the logged {self.what.removeprefix('logged: ')} from {self.title}"]
+            line = f"Delete the logged {self.what.removeprefix('logged: ')} from {self.title}"
+            return [line, self.reason] if self.reason else [line]
         if self.compensation is not None and self.compensation.op is ChangeOp.DELETE:
-            return [f"Delete {self.title} (it was created by this change)"]
+            changed = [
+                f"{step.label} changed since: you created it with {step.sent}, now {step.now}"
+                for step in self.steps
+                if step.moved
+            ]
+            return [f"Delete {self.title} (it was created by this change)", *changed]
         lines = []
         for step in self.steps:
             line = f"{step.label}: {step.now} → back to {step.back}"
@@ -192,10 +205,40 @@ class Undo:
         if change.op is ChangeOp.CREATE and change.ref.kind == LOG_KIND:
             return self._plan_unlog(change, title, what)
         if change.op is ChangeOp.CREATE:
-            return self._plan_delete(change, title, what)
+            return await self._plan_delete(change, title, what)
         return await self._plan_update(change, title, what)
 
-    def _plan_delete(self, change: Change, title: str, what: str) -> UndoPlan:
+    async def _read(self, ref: RecordRef) -> Record | None:
+        """The record as the vendor has it now; as cached when the vendor cannot be
+        reached (the outbox checks again before it writes). ``NotFound``: it is gone."""
+        try:
+            return await self.crm.get(ref)
+        except NotFound:
+            raise
+        except CrmError:
+            return self.crm.cached(ref)
+
+    def _shown(self, ref: RecordRef, record: Record) -> Callable[[str, Any], str]:
+        """A field's value of ``record`` as the record shows it (labels, names, money)."""
+        specs: dict[str, FieldSpec] = {
+            s.key: s for s in self.crm.cached_fields(ref.profile, ref.kind)
+        }
+        info = self.crm.kind_info(ref.profile, ref.kind)
+        money = info.role(Role.CURRENCY) if info else None
+        currency = record.fields.get(money) if money else None  # amounts: "8,000.00 GBP"
+
+        def shown(key: str, value: Any) -> str:
+            return display(specs.get(key), value, currency=str(currency or "") or None) or "—"
+
+        return shown
+
+    def _label(self, ref: RecordRef, key: str) -> str:
+        spec = next(
+            (s for s in self.crm.cached_fields(ref.profile, ref.kind) if s.key == key), None
+        )
+        return spec.label if spec else key
+
+    async def _plan_delete(self, change: Change, title: str, what: str) -> UndoPlan:
         ref = change.ref
         info = self.crm.kind_info(ref.profile, ref.kind)
         vendor = self.crm.vendor_label(ref.profile)
@@ -207,8 +250,38 @@ class Undo:
                 f"{vendor} offers no way to delete {info.label.lower()}: remove it in {vendor}."
             )
             return UndoPlan(change, "refused", title, what, reason=reason)
-        compensation = Change(ref=ref, op=ChangeOp.DELETE, undoes=change.id)
-        return UndoPlan(change, "compensate", title, what, compensation=compensation)
+        try:
+            record = await self._read(ref)
+        except NotFound:
+            reason = f"{title} is already deleted in {vendor}: nothing to undo."
+            return UndoPlan(change, "refused", title, what, reason=reason)
+        if record is None:
+            reason = "The record is not in the cache and the vendor cannot be reached now."
+            return UndoPlan(change, "refused", title, what, reason=reason)
+        shown = self._shown(ref, record)
+        # What crmtui created, as far as the record shows it (a value the vendor keeps
+        # elsewhere, e.g. a contact's related account, cannot be compared).
+        created = {k: v for k, v in change.values.items() if k in record.fields}
+        steps = tuple(
+            UndoStep(
+                key=key,
+                label=self._label(ref, key),
+                now=shown(key, record.fields.get(key)),
+                back="—",
+                sent=shown(key, value),
+                moved=not same_value(record.fields.get(key), value),
+            )
+            for key, value in created.items()
+        )
+        compensation = Change(
+            ref=ref,
+            op=ChangeOp.DELETE,
+            base=created,  # expects what was created: the outbox checks before deleting
+            base_updated_at=record.updated_at,
+            undoes=change.id,
+        )
+        title = record.title or title
+        return UndoPlan(change, "compensate", title, what, steps, compensation=compensation)
 
     def _plan_unlog(self, change: Change, title: str, what: str) -> UndoPlan:
         """A sent logged call is deleted where its vendor offers it (``ActivityLog.
@@ -227,39 +300,34 @@ class Undo:
             values={k: change.values[k] for k in ("target_kind", "target_id")},
             undoes=change.id,
         )
-        return UndoPlan(change, "compensate", title, what, compensation=compensation)
+        unchecked = (
+            f"Deleted without a check: crmtui cannot read a logged call back from {vendor},"
+            " so a change someone made to it since would not be seen."
+        )
+        return UndoPlan(
+            change, "compensate", title, what, reason=unchecked, compensation=compensation
+        )
 
     async def _plan_update(self, change: Change, title: str, what: str) -> UndoPlan:
         ref = change.ref
         record: Record | None
         try:
-            record = await self.crm.get(ref)
-        except CrmError:
+            record = await self._read(ref)
+        except NotFound:
             record = self.crm.cached(ref)
         if record is None:
             reason = "The record is not in the cache and the vendor cannot be reached now."
             return UndoPlan(change, "refused", title, what, reason=reason)
-        specs: dict[str, FieldSpec] = {
-            s.key: s for s in self.crm.cached_fields(ref.profile, ref.kind)
-        }
-
-        info = self.crm.kind_info(ref.profile, ref.kind)
-        money = info.role(Role.CURRENCY) if info else None
-        currency = record.fields.get(money) if money else None  # amounts: "8,000.00 GBP"
-
-        def shown(key: str, value: Any) -> str:
-            return display(specs.get(key), value, currency=str(currency or "") or None) or "—"
-
+        shown = self._shown(ref, record)
         steps = []
         for key, sent in change.values.items():
             now, back = record.fields.get(key), change.base.get(key)
             if same_value(now, back) and not same_value(now, sent):
                 continue  # already back (someone set it back): nothing to send for it
-            spec = specs.get(key)
             steps.append(
                 UndoStep(
                     key=key,
-                    label=spec.label if spec else key,
+                    label=self._label(ref, key),
                     now=shown(key, now),
                     back=shown(key, back),
                     sent=shown(key, sent),

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack
 from functools import partial
 
 import pytest
-import textual.screen
 
 from crmtui.http import Http
 from tests.helpers.contract import watching
@@ -16,15 +14,6 @@ from tests.helpers.wiring import Wired
 from tests.helpers.wiring import wire as wire_to
 
 __all__ = ["Wired"]  # still importable from here meanwhile
-
-# Pilot tests: a screen lays out and paints at most 15 times a second, not Textual's 60
-# (``TEXTUAL_FPS``): the changes of a busy moment (rows, counts, tabs arriving) are drawn
-# together, and layout and paint are most of a Pilot test's CPU (~8% less measured on
-# three UI files). Every wait is for a condition and a snapshot is taken once the app
-# settles, so what a test sees is the same. A TEXTUAL_FPS set by whoever runs the tests
-# wins. (The module's constant is read as each screen starts its update timer.)
-if "TEXTUAL_FPS" not in os.environ:
-    textual.screen.UPDATE_PERIOD = 1 / 15
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -258,9 +258,18 @@ async def palette_search(pilot: Pilot, text: str) -> None:
     await wait_for(pilot, lambda: any(text in hit for hit in palette_hits(pilot.app)))
 
 
+def highlighted_hit(app: App[Any]) -> str:
+    """The prompt of the command palette's highlighted hit ("" when none)."""
+    lists = app.screen.query(CommandList)
+    index = lists.first().highlighted if lists else None
+    return "" if index is None else str(lists.first().get_option_at_index(index).prompt)
+
+
 async def run_command(pilot: Pilot, text: str) -> None:
-    """Run the command palette's first hit for ``text`` (the palette closes)."""
+    """Run the command palette's hit for ``text`` (the palette closes): enter once that
+    hit is highlighted (hits arrive and reorder as the providers answer)."""
     await palette_search(pilot, text)
+    await wait_for(pilot, lambda: text in highlighted_hit(pilot.app))
     await pilot.press("enter")
     await wait_for(pilot, lambda: not isinstance(pilot.app.screen, CommandPalette))
 

@@ -26,6 +26,7 @@ from crmtui.service import Crm
 from crmtui.ui.screens.home import HomeScreen
 from crmtui.ui.screens.outbox import ConfirmDiscard, OutboxScreen
 from crmtui.ui.screens.vendor import VendorScreen
+from crmtui.ui.widgets.fit_table import FitTable
 from crmtui.ui.widgets.status import StatusBar
 from tests.helpers.ui import Demo, build_demo, open_vendor, settle, wait_for
 
@@ -155,8 +156,9 @@ async def text_field(crm: Crm, profile: str) -> tuple[RecordRef, FieldSpec]:
 
 
 def outbox_cells(pilot: Pilot) -> list[list[str]]:
-    table = pilot.app.screen.query_one(DataTable)
-    return [[str(cell) for cell in table.get_row_at(n)] for n in range(table.row_count)]
+    """The outbox's cells as given (uncut: the table cuts them to the screen's width)."""
+    table = pilot.app.screen.query_one(FitTable)
+    return [table.given(row.key) for row in table.ordered_rows]
 
 
 def screen_text(pilot: Pilot) -> str:

@@ -13,6 +13,7 @@ from crmtui.fields import display
 from crmtui.model import Change
 from crmtui.service import Crm
 from crmtui.text import inert
+from crmtui.ui.widgets.fit_table import FitTable
 from crmtui.ui.widgets.footer import KeysFooter
 
 CELL_LIMIT = 200  # characters of a value in the comparison (a long note is cut)
@@ -45,12 +46,13 @@ class ConflictScreen(Screen[None]):
             "space flips a field, m/t pick all, ctrl+s applies.",
             classes="hint",
         )
-        yield DataTable(id="conflict", cursor_type="row")
+        yield FitTable(id="conflict", cursor_type="row")
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(FitTable)
         table.add_columns("Field", "Base (when I edited)", "Theirs (server now)", "Mine", "Keep")
+        table.fit_like(name="Field", whole=["Keep"])
         self.fill()
         table.focus()
 

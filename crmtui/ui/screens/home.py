@@ -20,9 +20,9 @@ from crmtui.http import CrmError
 from crmtui.service import Crm, ProfileSummary
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
+from crmtui.ui.widgets.fit_table import FitTable
 from crmtui.ui.widgets.footer import KeysFooter
 from crmtui.ui.widgets.status import StatusBar
-from crmtui.ui.widgets.vim import VimDataTable
 
 if TYPE_CHECKING:
     from crmtui.ui.app import CrmApp
@@ -43,7 +43,7 @@ class HomeScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(inert(f"{self.app.title} — your CRM profiles"), classes="screen-title")
-        yield VimDataTable(id="profiles", cursor_type="row", zebra_stripes=True)
+        yield FitTable(id="profiles", cursor_type="row", zebra_stripes=True)
         yield Static("", id="profile-problem", classes="hint")
         yield Static(
             "enter opens a profile · d: my day · / or ctrl+k searches every cached record · "
@@ -54,8 +54,9 @@ class HomeScreen(Screen[None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(FitTable)
         table.add_columns("Profile", "Vendor", "Status", "Cached", "Last sync", "Queued edits")
+        table.fit_like(name="Profile", whole=["Cached", "Last sync", "Queued edits"])
         self.fill()
         table.focus()
         self.action_check()

@@ -14,10 +14,15 @@ from crmtui.fields import to_local
 from crmtui.http.log import LogEntry
 from crmtui.service import Crm
 from crmtui.text import inert
+from crmtui.ui.widgets.fit_table import FitTable
 from crmtui.ui.widgets.footer import KeysFooter
 
 
 class RequestLogScreen(Screen[None]):
+    DEFAULT_CSS = """
+    RequestLogScreen FitTable { height: 1fr; }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
 
     def __init__(self, crm: Crm) -> None:
@@ -27,12 +32,13 @@ class RequestLogScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("Request log — the most recent requests, newest last", classes="screen-title")
-        yield DataTable(cursor_type="row", zebra_stripes=True)
+        yield FitTable(cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(FitTable)
         table.add_columns("Time", "Profile", "Method", "Path", "Status", "ms", "Try")
+        table.fit_like(name="Path", whole=["Time", "Method", "Status", "ms", "Try"])
         for entry in self.crm.request_log():
             self._add(entry)
         self._unwatch = self.crm.watch_requests(self._add)

@@ -35,9 +35,9 @@ from crmtui.model import FieldSpec, KindInfo, Query, Record, RecordRef, Role, ut
 from crmtui.service import CacheWriteError, Crm, ListChanged
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
+from crmtui.ui.widgets.fit_table import FitTable
 from crmtui.ui.widgets.footer import KeysFooter
 from crmtui.ui.widgets.status import StatusBar
-from crmtui.ui.widgets.vim import VimDataTable
 
 if TYPE_CHECKING:
     from crmtui.ui.app import CrmApp
@@ -174,6 +174,10 @@ def mine(tasks: list[DayTask], info: KindInfo, me: str | None) -> list[DayTask]:
 
 
 class MyDayScreen(Screen[None]):
+    DEFAULT_CSS = """
+    MyDayScreen #my-day { height: 1fr; }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("enter", "open", "Open task", id="open"),
@@ -194,14 +198,16 @@ class MyDayScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="my-day-title", classes="screen-title")
-        yield VimDataTable(id="my-day", cursor_type="row")
+        yield FitTable(id="my-day", cursor_type="row")
         yield Static("", id="my-day-facts", classes="hint")
         yield StatusBar(self.crm)
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(FitTable)
         table.add_columns("Due", "Task", "About", "Owner", "Profile")
+        # The task and About give way first; a due time, an owner, a profile are kept whole.
+        table.fit_like(name="Task", whole=["Due", "Owner", "Profile"])
         self.fill()
         table.focus()
         self.action_refresh()

@@ -24,9 +24,9 @@ from crmtui.service import ChangeBusy, Crm
 from crmtui.service.references import not_cached
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
+from crmtui.ui.widgets.fit_table import FitTable
 from crmtui.ui.widgets.footer import KeysFooter
 from crmtui.ui.widgets.status import StatusBar, waiting_text
-from crmtui.ui.widgets.vim import VimDataTable
 
 
 def selected_change(table: DataTable[object], crm: Crm) -> Change | None:
@@ -122,6 +122,10 @@ class ConfirmDiscard(ModalScreen[bool]):
 
 
 class OutboxScreen(Screen[None]):
+    DEFAULT_CSS = """
+    OutboxScreen #outbox { height: 1fr; }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("enter", "resolve", "Compare / open", id="open"),
@@ -138,14 +142,15 @@ class OutboxScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("Outbox — edits waiting for the vendor, oldest first", classes="screen-title")
-        yield VimDataTable(id="outbox", cursor_type="row", zebra_stripes=True)
+        yield FitTable(id="outbox", cursor_type="row", zebra_stripes=True)
         yield Static("", id="outbox-detail", classes="hint")
         yield StatusBar(self.crm)
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(FitTable)
         table.add_columns("Profile", "Record", "Change", "State", "Tries", "Last error")
+        table.fit_like(name="Record", whole=["Tries"])
         self.fill()
         table.focus()
 

@@ -27,9 +27,9 @@ from crmtui.service.undo import CannotUndo, UndoPlan
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.screens.outbox import CUT, STATE_TEXT, selected_change
+from crmtui.ui.widgets.fit_table import FitTable
 from crmtui.ui.widgets.footer import KeysFooter
 from crmtui.ui.widgets.status import StatusBar
-from crmtui.ui.widgets.vim import VimDataTable
 
 if TYPE_CHECKING:
     from crmtui.ui.app import CrmApp
@@ -183,7 +183,7 @@ class UndoListScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         where = f" of {self.profile}" if self.profile else ""
         yield Static(inert(f"Recent changes{where} — newest first"), classes="screen-title")
-        yield VimDataTable(id="undo-list", cursor_type="row", zebra_stripes=True)
+        yield FitTable(id="undo-list", cursor_type="row", zebra_stripes=True)
         yield Static(
             "enter undoes the highlighted change: a queued one is withdrawn, a sent one "
             "is shown first as the edit that takes it back.",
@@ -193,8 +193,9 @@ class UndoListScreen(Screen[None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(FitTable)
         table.add_columns("When", "State", "Record", "Change")
+        table.fit_like(name="Record", whole=["When"])
         self.fill()
         table.focus()
 

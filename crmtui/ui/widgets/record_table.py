@@ -124,16 +124,24 @@ def content_widths(columns: list[Column], sample: list[Record] | None) -> Wanted
     wanted, content, longest = [], [], []
     for column in columns:
         if column.width:
-            size = column.width
+            sizes = [column.width]
         elif sample:
-            size = max(cell_len(flat(column.cell(r), CAP * 4)) for r in sample)
+            sizes = [cell_len(flat(column.cell(r), CAP * 4)) for r in sample]
         else:
-            size = natural_width(column) or 24
-        size = max(1, size)
-        content.append(min(CAP, size))
+            sizes = [natural_width(column) or 24]
+        want, most, size = by_content(column.label, sizes, room=2)  # " ▲"
+        wanted.append(want)
+        content.append(most)
         longest.append(size)
-        wanted.append(max(content[-1], cell_len(column.label) + 2))  # " ▲"
     return wanted, content, longest
+
+
+def by_content(label: str, sizes: Iterable[int], room: int = 0) -> tuple[int, int, int]:
+    """A column's (wanted, content, longest) widths from its cells' widths: its longest
+    cell capped at ``CAP``, with room for its label (and ``room`` more, a sort arrow)."""
+    size = max(1, max(sizes, default=1))
+    content = min(CAP, size)
+    return max(content, cell_len(label) + room), content, size
 
 
 WHOLE = (FieldType.MONEY, FieldType.NUMBER, FieldType.DATE, FieldType.DATETIME, FieldType.BOOL)

@@ -841,6 +841,11 @@ class RecordScreen(RecordLinks, Screen[None]):
                 self.notify(reason, severity="error")
             return
         item.close_editor()
+        if item.spec.type is FieldType.BOOL:
+            # shown flipped now, not when a read lands: the cache read below is not shown
+            # when the edit was sent meanwhile (the vendor's read comes), and a second
+            # quick enter flips from the value shown
+            item.set_value(text == "yes", item.currency, item.length, item.ref_name)
         self.query_one("#fields", ListView).focus()
         self.screen.set_focus(self.query_one("#fields", ListView))  # now, for the next key
         await self._read()  # with the edit, as queued

@@ -408,11 +408,15 @@ class CreateScreen(ModalScreen[Change | None]):
             self._focus_first_error()
             return
         try:
-            change = await self.crm.create(self.profile, self.info.kind, texts)
+            change = await self.submit(texts)
         except (FieldError, CrmError, CacheWriteError) as exc:
             problem.update(inert(f"⚠ {exc}"))  # the form stays as typed
             return
         self.dismiss(change)
+
+    async def submit(self, texts: dict[str, str]) -> Change | None:
+        """Queue the checked form (a create; the log-a-call form queues its call)."""
+        return await self.crm.create(self.profile, self.info.kind, texts)
 
     def _focus_first_error(self) -> None:
         for spec in self.specs:

@@ -26,7 +26,7 @@ from textual.widgets import Select, Static
 from crmtui.fields import FieldError
 from crmtui.http import CrmError
 from crmtui.model import Change, FieldSpec, KindInfo, Record, RecordRef
-from crmtui.service import CacheWriteError, Crm
+from crmtui.service import Crm
 from crmtui.service.calls import ACTIVITY, LOG_KIND, LogForm, LoggedCall
 from crmtui.text import inert
 from crmtui.ui.open_copy import RecordLinks
@@ -152,19 +152,7 @@ class LogCallScreen(CreateScreen):
         self._show_error(key, "")
         return True
 
-    async def action_save(self) -> None:
-        problem = self.query_one("#create-problem", Static)
-        problem.update("")
-        texts = self.texts()
-        passed = [await self.check_field(key) for key in texts]
-        if not all(passed):
-            problem.update(inert(f"{len(self.errors)} to fix: nothing was queued"))
-            self._focus_first_error()
-            return
-        try:
-            logged = await self.crm.calls.log(self.form.ref, texts)
-        except (FieldError, CrmError, CacheWriteError) as exc:
-            problem.update(inert(f"⚠ {exc}"))  # the form stays as typed
-            return
-        self.logged = logged
-        self.dismiss(logged.change)
+    async def submit(self, texts: dict[str, str]) -> Change | None:
+        """Queue the call (and its follow-up task): the create form's save does the rest."""
+        self.logged = await self.crm.calls.log(self.form.ref, texts)
+        return self.logged.change

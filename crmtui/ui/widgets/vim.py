@@ -29,30 +29,28 @@ class VimDataTable(DataTable[CellType]):
     ]
 
 
+# The vim movement keys of the option and field lists (actions named first/last, as
+# OptionList and VimListView call them).
+_MOVES: list[BindingType] = [
+    Binding("down,j", "cursor_down", "Down", show=False, id="cursor_down"),
+    Binding("up,k", "cursor_up", "Up", show=False, id="cursor_up"),
+    Binding("home,g", "first", "First", show=False, id="first"),
+    Binding("end,G", "last", "Last", show=False, id="last"),
+    Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="page_down"),
+    Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="page_up"),
+]
+
+
 class VimOptionList(OptionList):
     """An ``OptionList`` with vim movement keys."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down,j", "cursor_down", "Down", show=False, id="cursor_down"),
-        Binding("up,k", "cursor_up", "Up", show=False, id="cursor_up"),
-        Binding("home,g", "first", "First", show=False, id="first"),
-        Binding("end,G", "last", "Last", show=False, id="last"),
-        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="page_down"),
-        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="page_up"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = list(_MOVES)
 
 
 class VimListView(ListView):
     """A ``ListView`` with vim movement keys (a record's fields)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down,j", "cursor_down", "Down", show=False, id="cursor_down"),
-        Binding("up,k", "cursor_up", "Up", show=False, id="cursor_up"),
-        Binding("home,g", "first", "First", show=False, id="first"),
-        Binding("end,G", "last", "Last", show=False, id="last"),
-        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="page_down"),
-        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="page_up"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = list(_MOVES)
 
     def action_first(self) -> None:
         if self._nodes:

@@ -209,3 +209,46 @@ def test_a_cache_from_before_the_cut_values_were_stored_gets_them(tmp_path: Path
         assert store.integrity_check() == "ok"
     finally:
         store.close()
+
+
+def _write_many(path: str, who: int, rounds: int) -> None:
+    """One OS process writing the same record over and over, long and short in turn."""
+    store = Store(path)
+    try:
+        for n in range(rounds):
+            text = f"{who}:{n} " + ("x" * (LONG_VALUE + 10) if n % 2 else "short")
+            store.upsert_records([rec("1", "Acme", description=text)])
+    finally:
+        store.close()
+
+
+def test_two_processes_writing_one_record_leave_its_cut_value_matching_the_whole(
+    tmp_path: Path,
+) -> None:
+    """The cut values are kept by the cache's own triggers, inside each write's
+    transaction: two OS processes writing the same record in turn never leave the
+    preview showing another write than the stored record."""
+    import multiprocessing
+
+    path = str(tmp_path / "cache.sqlite3")
+    Store(path).close()  # schema made once, before the writers race
+    spawn = multiprocessing.get_context("spawn")
+    writers = [spawn.Process(target=_write_many, args=(path, who, 40)) for who in (1, 2)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(120)
+        assert writer.exitcode == 0
+    store = Store(path)
+    try:
+        whole = store.get_field(REF, "description")
+        found = store.get_record_preview(REF)
+        assert isinstance(whole, str) and found is not None
+        record, lengths = found
+        if len(whole) > LONG_VALUE:
+            assert lengths == {"description": len(whole)}
+            assert record.fields["description"] == whole[:PREVIEW_CUT]
+        else:
+            assert lengths == {} and record.fields["description"] == whole
+    finally:
+        store.close()

@@ -72,8 +72,9 @@ class Endpoint:
     ``path`` is a template from the API root on the sandbox server (``/v2/tasks/{id}.json``);
     ``query`` its parameters (``None``: the documentation does not list them, so none is
     checked); ``fields`` the body fields that may be sent (``None``: not listed, not
-    checked), ``required`` those that must be, ``choices`` the values a field may take,
-    ``wrapper`` the key the record sits under (``{"deal": {...}}``); ``status`` the
+    checked), ``required`` those that must be, ``any_of`` groups of which at least one
+    field must be given (``("contact", "account")``), ``choices`` the values a field may
+    take, ``wrapper`` the key the record sits under (``{"deal": {...}}``); ``status`` the
     documented success codes; ``source`` where in the seed it is documented."""
 
     method: str
@@ -81,6 +82,7 @@ class Endpoint:
     query: tuple[Param, ...] | None = ()
     fields: tuple[str, ...] | None = None
     required: tuple[str, ...] = ()
+    any_of: tuple[tuple[str, ...], ...] = ()
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     wrapper: str | None = None
     status: tuple[int, ...] = (200,)
@@ -99,18 +101,22 @@ class Endpoint:
 @dataclass(frozen=True)
 class Answer:
     """How the vendor answers a request that breaks a rule: ``status`` and ``body`` (an
-    error, the request goes no further) or ``ignore`` (the offending parameter or field is
-    dropped and the rest served)."""
+    error, the request goes no further), ``ignore`` (the offending parameter or field is
+    dropped and the rest served) or ``defer`` (the request goes on unchanged: the sandbox
+    app answers it with the vendor's error, e.g. one that lists every problem of a body
+    at once, as ActiveCampaign's does)."""
 
     status: int = 0
     body: Any = None
     ignore: bool = False
+    defer: bool = False
 
     def response(self) -> Response:
         return JSONResponse(self.body, status_code=self.status)
 
 
 IGNORE = Answer(ignore=True)
+DEFER = Answer(defer=True)
 
 
 @dataclass(frozen=True)
@@ -209,7 +215,9 @@ class Contract:
         if endpoint.query is not None:
             for key, value in query:
                 found.extend(_check_param(endpoint, self.common, key, value, broken))
-        if body is not None and (endpoint.fields is not None or endpoint.wrapper):
+        if body is not None and (
+            endpoint.fields is not None or endpoint.wrapper or endpoint.required or endpoint.any_of
+        ):
             found.extend(_check_body(endpoint, body, broken))
         return found
 
@@ -271,6 +279,11 @@ def _check_body(endpoint: Endpoint, body: Any, broken: Callable[..., Violation])
     for name in endpoint.required:
         if name not in names or record.get(name) in (None, ""):
             found.append(broken("required", name, rule="a required field is missing"))
+    for group in endpoint.any_of:
+        if all(record.get(name) in (None, "") for name in group):
+            found.append(
+                broken("required", group[0], rule=f"one of {', '.join(group)} is required")
+            )
     for name, choices in endpoint.choices.items():
         value = record.get(name)
         if value is not None and str(value) not in choices:
@@ -365,6 +378,8 @@ class Enforce:
         drop_fields: set[str] = set()
         for v in violations:
             answer = self.contract.answer(v)
+            if answer.defer:
+                continue
             if not answer.ignore:
                 await answer.response()(scope, receive, send)
                 return
@@ -447,6 +462,7 @@ def enforce(app: Starlette, contract: Contract) -> Starlette:
 
 
 __all__ = [
+    "DEFER",
     "IGNORE",
     "RANGE",
     "SERVED",

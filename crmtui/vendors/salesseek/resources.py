@@ -101,6 +101,9 @@ CUSTOM_TYPES = {
     "date": FieldType.DATE,
 }
 LINK_LABELS = {"contact": "Individual", "company": "Organization", "deal": "Deal"}
+# a task's ``related_type`` as the seed writes it: singular (Task API > Create Task's
+# sample sends ``"opportunity"``; the attribute table lists organization, individual)
+RELATED_TYPE = {"contact": "individual", "company": "organization", "deal": "opportunity"}
 
 
 def ref(value: Any) -> Any:
@@ -185,7 +188,7 @@ class Link(Field):
     def write(self, body: Json, value: Any, codec: Codec, ctx: Context) -> None:
         if not value:
             raise Rejected(ctx.vendor, f"{self.key!r} cannot be changed on a SalesSeek task")
-        body["related_type"] = PATHS[self.key]
+        body["related_type"] = RELATED_TYPE[self.key]
         body["related_id"] = value
 
 

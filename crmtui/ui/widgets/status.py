@@ -72,6 +72,7 @@ class StatusBar(Static):
         super().__init__("")
         self.crm = crm
         self.profile = profile
+        self._text: str | None = None  # the text shown
 
     def on_mount(self) -> None:
         self.update_status()
@@ -127,4 +128,8 @@ class StatusBar(Static):
             parts.append(f"last: {last.method} {last.path[:40]} {status} {last.ms:.0f} ms")
         self.set_class(bool(offline) and not refused, "-offline")
         self.set_class(bool(refused), "-refused")
-        self.update(inert("  ·  ".join(parts)))  # profile names, paths, transport errors
+        text = "  ·  ".join(parts)
+        if text == self._text:  # each second, and at every service event: mostly unchanged,
+            return  # and an update lays out and paints the whole screen again
+        self._text = text
+        self.update(inert(text))  # profile names, paths, transport errors

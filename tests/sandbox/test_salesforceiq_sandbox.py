@@ -285,7 +285,8 @@ async def test_contact_create_upsert_update_archive(app: Any, api: httpx.AsyncCl
 
 async def test_contact_modified_date_filter(app: Any, api: httpx.AsyncClient) -> None:
     contact = next(iter(app.state.db.contacts.values()))
-    await api.put(f"/contacts/{contact['id']}", json={"properties": {"title": [{"value": "COO"}]}})
+    body = {"id": contact["id"], "properties": {"title": [{"value": "COO"}]}}  # id: required
+    await api.put(f"/contacts/{contact['id']}", json=body)
     since = contact["modifiedDate"]
     body = (await api.get("/contacts", params={"modifiedDate": since})).json()
     assert [c["id"] for c in body["objects"]] == [contact["id"]]

@@ -20,8 +20,29 @@ Decisions where the documentation is silent, and why:
   the seed's error table has no code for it).
 - An undocumented path or method answers the documented 404
   ``{"errors": {"code": 404, "message": ...}}`` ("an invalid URL itself").
-- Record bodies sit under the kind's singular name (``{"lead": {...}}``); their fields
-  include any ``cf_*`` custom field, so only the wrapper is part of the contract here.
+- Record bodies sit under the kind's singular name (``{"lead": {...}}``, a body without
+  it is the documented 400). Their fields are each kind's ATTRIBUTE table less what the
+  server keeps (``id``, ``created_at``, ``updated_at``, ``creater_id``), plus what the
+  section's samples send (``custom_field``, one hash of any ``cf_*`` keys; a contact's
+  ``sales_accounts`` and ``sales_account``, a deal's ``sales_account`` and
+  ``contacts_added_list``, an account's ``parent_sales_account``). ``source`` names the
+  section. A field outside the list is **ignored** (a Rails API drops parameters it does
+  not permit; the error table has no code for one).
+- Required on create: what the tables star (an account's ``name``, a deal's ``name`` and
+  ``amount``, a task's ``title``, ``due_date``, ``targetable_id``, ``targetable_type``,
+  ``owner_id``, an appointment's ``title``, ``from_date``, ``end_date``, a sales
+  activity's seven starred fields, a note's three); for leads and contacts the stars
+  were lost in the seed's table, the footnote stands: "Either Email/Mobile/Twitter ID is
+  required" (``any_of``), and ``last_name`` (the sandbox's "Last name can't be blank",
+  as the lead convert requires it). A deal needs an account: "This field is mandatory.
+  Either you must send ID of an existing account or add a new account on the fly"
+  (``sales_account_id`` or ``sales_account``). A lead convert requires ``last_name`` and
+  ``company`` ("It is mandatory to send last_name and company[name]"); a manual call log
+  ``call_direction``. Updates require nothing. A missing one is the documented 400
+  ``{"errors": {"code": 400, "message": "<field> can't be blank"}}``.
+- Enums: ``targetable_type`` "Lead", "Contact", "SalesAccount" or "Deal" (the tables'
+  "Possible values"); a task's ``status`` 0 (Open) or 1 (Completed); a call's
+  ``call_direction`` true (incoming) or false (outgoing). Another value is the 400.
 - Freshworks bundle accounts answer the same API under ``/crm/sales/api/``.
 """
 
@@ -72,15 +93,123 @@ INCLUDE = Param("include")
 PAGE = (Param("page"), Param("per_page"))
 
 
+PERSON = (
+    "first_name",
+    "last_name",
+    "subscription_status",
+    "job_title",
+    "email",
+    "emails",
+    "work_number",
+    "mobile_number",
+    "address",
+    "city",
+    "state",
+    "zipcode",
+    "country",
+    "lead_source_id",
+    "owner_id",
+    "medium",
+    "campaign_id",
+    "keyword",
+    "time_zone",
+    "facebook",
+    "twitter",
+    "linkedin",
+    "territory_id",
+    "custom_field",
+)
+FIELDS = {
+    "leads": (*PERSON, "lead_stage_id", "lead_reason_id", "company", "deal"),
+    "contacts": (
+        *PERSON,
+        "sales_accounts",
+        "sales_account",
+        "sales_account_id",
+        "contact_status_id",
+    ),
+    "sales_accounts": (
+        "name",
+        "address",
+        "city",
+        "state",
+        "zipcode",
+        "country",
+        "industry_type_id",
+        "business_type_id",
+        "number_of_employees",
+        "annual_revenue",
+        "website",
+        "phone",
+        "owner_id",
+        "facebook",
+        "twitter",
+        "linkedin",
+        "territory_id",
+        "parent_sales_account_id",
+        "parent_sales_account",
+        "custom_field",
+    ),
+    "deals": (
+        "name",
+        "amount",
+        "currency_id",
+        "base_currency_amount",
+        "sales_account_id",
+        "sales_account",
+        "contacts_added_list",
+        "deal_stage_id",
+        "deal_reason_id",
+        "deal_type_id",
+        "owner_id",
+        "expected_close",
+        "closed_date",
+        "lead_source_id",
+        "campaign_id",
+        "deal_product_id",
+        "deal_payment_status_id",
+        "probability",
+        "territory_id",
+        "deal_pipeline_id",
+        "custom_field",
+    ),
+}
+REACHABLE = ("email", "emails", "mobile_number", "twitter")  # "Either Email/Mobile/Twitter"
+CREATE: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
+    "leads": (("last_name",), (REACHABLE,)),
+    "contacts": (("last_name",), (REACHABLE,)),
+    "sales_accounts": (("name",), ()),
+    "deals": (("name", "amount"), (("sales_account_id", "sales_account"),)),
+}
+SECTIONS = {
+    "leads": "Leads",
+    "contacts": "Contacts",
+    "sales_accounts": "Accounts",
+    "deals": "Deals",
+}
+TARGETABLE = {"targetable_type": ("Lead", "Contact", "SalesAccount", "Deal")}
+TARGET = ("targetable_id", "targetable_type")
+
+
 def _kind(kind: str) -> tuple[Endpoint, ...]:
     one, api = KINDS[kind], f"/api/{kind}"
     sorts = Param("sort", values=SORTS[kind])
     order = Param("sort_type", values=("asc", "desc"))
     view = (Param("page"), Param("per_page"), sorts, order, INCLUDE)
+    section = f"{SECTIONS[kind]} > ATTRIBUTE table"
+    required, any_of = CREATE[kind]
     endpoints = [
-        Endpoint("POST", api, wrapper=one, fields=None),
+        Endpoint(
+            "POST",
+            api,
+            wrapper=one,
+            fields=FIELDS[kind],
+            required=required,
+            any_of=any_of,
+            source=section,
+        ),
         Endpoint("GET", f"{api}/{{id}}", query=(INCLUDE,)),
-        Endpoint("PUT", f"{api}/{{id}}", wrapper=one),
+        Endpoint("PUT", f"{api}/{{id}}", wrapper=one, fields=FIELDS[kind], source=section),
         Endpoint("DELETE", f"{api}/{{id}}", query=(Param("delete_associated_contacts_deals"),)),
         Endpoint("DELETE", f"{api}/{{id}}/forget"),
         Endpoint("GET", f"{api}/filters"),
@@ -90,34 +219,151 @@ def _kind(kind: str) -> tuple[Endpoint, ...]:
             f"{api}/scroll/{{view_id}}",
             query=(Param("limit"), Param("last_fetched_id"), INCLUDE),
         ),
-        Endpoint("POST", f"{api}/{{id}}/manage_team_members"),
-        Endpoint("POST", f"{api}/upsert"),
-        Endpoint("POST", f"{api}/bulk_upsert"),
-        Endpoint("POST", f"{api}/{{id}}/clone"),
-        Endpoint("POST", f"{api}/bulk_destroy"),
+        Endpoint(
+            "POST",
+            f"{api}/{{id}}/manage_team_members",
+            fields=("team_users",),
+            required=("team_users",),
+            source=f"{SECTIONS[kind]} > Update Team",
+        ),
+        # the record's hash is checked as a create's would be, by the sandbox
+        Endpoint(
+            "POST",
+            f"{api}/upsert",
+            fields=("unique_identifier", one),
+            required=("unique_identifier", one),
+            status=(200, 201),
+            source=f"{SECTIONS[kind]} > Upsert",
+        ),
+        Endpoint(
+            "POST",
+            f"{api}/bulk_upsert",
+            fields=(kind,),
+            required=(kind,),
+            source=f"{SECTIONS[kind]} > Bulk Upsert",
+        ),
+        Endpoint("POST", f"{api}/{{id}}/clone", fields=(), source=f"{SECTIONS[kind]} > Clone"),
+        Endpoint(
+            "POST",
+            f"{api}/bulk_destroy",
+            fields=("selected_ids",),
+            required=("selected_ids",),
+            source=f"{SECTIONS[kind]} > Bulk Delete",
+        ),
         Endpoint("GET", f"/api/settings/{kind}/fields", query=(INCLUDE,)),
     ]
     if kind in ("leads", "contacts", "sales_accounts"):
-        endpoints.append(Endpoint("POST", f"{api}/bulk_assign_owner"))
+        endpoints.append(
+            Endpoint(
+                "POST",
+                f"{api}/bulk_assign_owner",
+                fields=("selected_ids", "owner_id"),
+                required=("selected_ids", "owner_id"),
+                source=f"{SECTIONS[kind]} > Bulk assign Owner",
+            )
+        )
     if kind in ("leads", "contacts"):
         feed = (INCLUDE, Param("limit"), Param("page"))
         endpoints.append(Endpoint("GET", f"{api}/{{id}}/activities", query=feed))
         endpoints.append(Endpoint("GET", f"{api}/{{id}}/activities.json", query=feed))
     if kind == "leads":
-        endpoints.append(Endpoint("POST", "/api/leads/{id}/convert"))
+        endpoints.append(
+            Endpoint(
+                "POST",
+                "/api/leads/{id}/convert",
+                wrapper="lead",
+                fields=FIELDS["leads"],
+                required=("last_name", "company"),
+                source="Leads > Convert a Lead",
+            )
+        )
         endpoints.append(Endpoint("GET", "/api/leads/{id}/document_associations"))
     return tuple(endpoints)
 
 
-def _item(kind: str, wrapper: str, list_query: tuple[Param, ...] | None) -> tuple[Endpoint, ...]:
+def _item(
+    kind: str,
+    wrapper: str,
+    list_query: tuple[Param, ...] | None,
+    fields: tuple[str, ...],
+    required: tuple[str, ...],
+    source: str,
+    choices: dict[str, tuple[str, ...]] | None = None,
+) -> tuple[Endpoint, ...]:
     api = f"/api/{kind}"
+    rules = {**TARGETABLE, **(choices or {})}
     return (
         Endpoint("GET", api, query=list_query),
-        Endpoint("POST", api, wrapper=wrapper),
+        Endpoint(
+            "POST",
+            api,
+            wrapper=wrapper,
+            fields=fields,
+            required=required,
+            choices=rules,
+            source=source,
+        ),
         Endpoint("GET", f"{api}/{{id}}", query=(INCLUDE,)),
-        Endpoint("PUT", f"{api}/{{id}}", wrapper=wrapper),
+        Endpoint(
+            "PUT", f"{api}/{{id}}", wrapper=wrapper, fields=fields, choices=rules, source=source
+        ),
         Endpoint("DELETE", f"{api}/{{id}}"),
     )
+
+
+TASK = (
+    "title",
+    "description",
+    "due_date",
+    *TARGET,
+    "owner_id",
+    "status",
+    "outcome_id",
+    "task_type_id",
+)
+APPOINTMENT = (
+    "from_date",
+    "end_date",
+    "time_zone",
+    "title",
+    "description",
+    *TARGET,
+    "location",
+    "is_allday",
+    "appointment_attendees_attributes",
+    "outcome_id",
+    "latitude",
+    "longitude",
+    "checkedin_at",
+)
+SALES_ACTIVITY = (
+    "title",
+    "sales_activity_type_id",
+    "sales_activity_outcome_id",
+    "start_date",
+    "end_date",
+    "notes",
+    "owner_id",
+    *TARGET,
+    "location",
+    "latitude",
+    "longitude",
+    "checkedin_at",
+    "custom_field",
+)
+NOTE = ("description", *TARGET)
+# the Phone table's attributes and the Manual Call Log samples' keys
+PHONE_CALL = (
+    "call_direction",
+    "targetable_type",
+    "targetable",
+    "note",
+    "outcome_id",
+    "work_number",
+    "mobile_number",
+    "first_name",
+    "last_name",
+)
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -125,17 +371,59 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *(Endpoint("GET", f"/api/selector/{name}") for name in SELECTORS),
     Endpoint("GET", "/api/selector/deal_pipelines/{id}/deal_stages"),
     Endpoint("GET", "/api/selector/sales_activity_types/{id}/sales_activity_outcomes"),
-    *_item("tasks", "task", (Param("filter", values=TASK_FILTERS), INCLUDE, *PAGE)),
+    *_item(
+        "tasks",
+        "task",
+        (Param("filter", values=TASK_FILTERS), INCLUDE, *PAGE),
+        TASK,
+        ("title", "due_date", *TARGET, "owner_id"),
+        "Tasks > ATTRIBUTE table",
+        choices={"status": ("0", "1", "False", "True")},
+    ),
     *_item(
         "appointments",
         "appointment",
         (Param("filter", values=APPOINTMENT_FILTERS), INCLUDE, *PAGE),
+        APPOINTMENT,
+        ("title", "from_date", "end_date"),
+        "Appointments > Attribute table",
     ),
-    *_item("sales_activities", "sales_activity", PAGE),
-    Endpoint("POST", "/api/notes", wrapper="note"),
-    Endpoint("PUT", "/api/notes/{id}", wrapper="note"),
+    *_item(
+        "sales_activities",
+        "sales_activity",
+        PAGE,
+        SALES_ACTIVITY,
+        ("title", "sales_activity_type_id", "start_date", "end_date", "owner_id", *TARGET),
+        "Sales Activities > Attribute table",
+    ),
+    Endpoint(
+        "POST",
+        "/api/notes",
+        wrapper="note",
+        fields=NOTE,
+        required=("description", *TARGET),
+        choices=TARGETABLE,
+        source="Notes > Attribute table",
+    ),
+    Endpoint(
+        "PUT",
+        "/api/notes/{id}",
+        wrapper="note",
+        fields=NOTE,
+        choices=TARGETABLE,
+        source="Notes > Attribute table",
+    ),
     Endpoint("DELETE", "/api/notes/{id}"),
-    Endpoint("POST", "/api/phone_calls"),
+    # the samples write ``targetable_type`` in lower case ("lead"): not checked here
+    Endpoint(
+        "POST",
+        "/api/phone_calls",
+        wrapper="phone_call",
+        fields=PHONE_CALL,
+        required=("call_direction",),
+        choices={"call_direction": ("True", "False", "true", "false")},
+        source="Phone > Manual Call Log",
+    ),
     Endpoint("POST", "/api/documents"),
     Endpoint("GET", "/api/job_statuses/{id}"),
     # CPQ (documented; not used by crmtui): paths known so they are not "unknown"
@@ -164,11 +452,26 @@ def answer(v: Violation) -> Answer:
         return Answer(
             404, {"errors": {"code": 404, "message": "The requested resource was not found"}}
         )
-    if v.kind == "value":  # an undocumented sort key or task filter: a validation error
+    if v.kind == "value":  # a sort key, task filter or body enum outside the documented
         return Answer(400, {"errors": {"code": 400, "message": v.rule}})
-    if v.kind == "field":
+    if v.kind == "field" and v.name == _wrapper(v):  # the record is not under its name
         return Answer(400, {"errors": {"code": 400, "message": v.rule}})
-    return IGNORE
+    if v.kind == "required":
+        message = f"{_humanized(v.name)} can't be blank"  # as Rails words it
+        return Answer(400, {"errors": {"code": 400, "message": message}})
+    return IGNORE  # an undocumented parameter or body field: dropped
+
+
+def _humanized(name: str) -> str:
+    """``last_name`` -> "Last name", ``sales_account_id`` -> "Sales account"."""
+    return name.removesuffix("_id").replace("_", " ").capitalize()
+
+
+def _wrapper(v: Violation) -> str | None:
+    for endpoint in ENDPOINTS:
+        if (endpoint.method, endpoint.path) == (v.method, v.endpoint):
+            return endpoint.wrapper
+    return None
 
 
 CONTRACT = Contract(

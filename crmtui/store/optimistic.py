@@ -29,7 +29,7 @@ from crmtui.store import rows
 
 PLACEHOLDER_PREFIX = "local:"
 
-_TITLE_KEYS = ("name", "title", "subject", "email")
+_TITLE_KEYS = ("name", "title", "subject")
 
 
 def placeholder_id(change: Change) -> str:
@@ -126,7 +126,9 @@ def _guess_title(kind: str, values: dict[str, Any]) -> str:
     for field in _TITLE_KEYS:
         if values.get(field):
             return str(values[field])
-    return _full_name(values) or f"New {kind}"
+    # a person's name before their email, as the vendors title a contact once it is made
+    # (a Freshsales contact created offline showed its email until it was sent)
+    return _full_name(values) or str(values.get("email") or "") or f"New {kind}"
 
 
 def placeholder(change: Change, vendor: str) -> rows.Version:

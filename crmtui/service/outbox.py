@@ -53,7 +53,16 @@ from typing import Any, Literal, TypeVar
 
 from crmtui.fields import html_to_text, same_value
 from crmtui.http import AuthError, CrmError, NotFound, Offline
-from crmtui.model import Activity, Change, ChangeOp, ChangeState, Record, RecordRef, utcnow
+from crmtui.model import (
+    Activity,
+    Change,
+    ChangeOp,
+    ChangeState,
+    Record,
+    RecordRef,
+    Role,
+    utcnow,
+)
 from crmtui.service.calls import LOG_KIND, log_target, logged
 from crmtui.service.events import (
     ChangeSent,
@@ -380,12 +389,29 @@ class Outbox:
 
             record = await self._look(earlier)
         if record is None:
+            values = await self._owned(adapter, change)
             self._confirm_claim(change)
             record = await self.ports.call(
-                profile, adapter.create(kind, change.values, change.idempotency_key)
+                profile, adapter.create(kind, values, change.idempotency_key)
             )
         self.store.complete(change.id, record, result_id=record.id, owner=self.owner)
         return True
+
+    async def _owned(self, adapter: Vendor, change: Change) -> dict[str, Any]:
+        """A create's values, with the signed-in user as its owner where the kind requires
+        one and none was given: a record created (or a call's follow-up task logged)
+        offline, before crmtui could ask who signs in, starts on you as the form says
+        (Freshsales refused such a task: "Owner id can't be blank")."""
+        profile, kind = change.ref.profile, change.ref.kind
+        info = next((i for i in self.store.get_kinds(profile) or [] if i.kind == kind), None)
+        owner = info.role(Role.OWNER) if info else None
+        if not owner or change.values.get(owner) not in (None, ""):
+            return change.values
+        spec = next((s for s in self.store.get_fields(profile, kind) or [] if s.key == owner), None)
+        if spec is None or not spec.required:
+            return change.values
+        me = await self.ports.call(profile, adapter.whoami())
+        return {**change.values, owner: me} if me else change.values
 
     async def _note(self, adapter: Vendor, change: Change, unsure: bool) -> bool:
         store = self.store

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.command import CommandList, CommandPalette
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Checkbox, Input, ListView, Select, Tab, TabbedContent
@@ -20,7 +22,7 @@ from textual.worker import WorkerState
 
 from crmtui.config import Config
 from crmtui.http import Http
-from crmtui.model import RecordRef
+from crmtui.model import Record, RecordRef
 from crmtui.service import Crm
 from crmtui.ui.app import CrmApp
 from crmtui.ui.launch import demo_crm
@@ -154,15 +156,24 @@ async def open_current(pilot: Pilot, *, timeline: bool = True) -> RecordScreen:
     return screen
 
 
-async def open_record(pilot: Pilot, demo: Demo, vendor: str, kind: str) -> RecordScreen:
-    """The record screen of the first record of ``kind`` (a prefix for SalesforceIQ lists)."""
+async def open_record(
+    pilot: Pilot, demo: Demo, vendor: str, kind: str, at: int = 0
+) -> RecordScreen:
+    """The record screen of the first record of ``kind`` (a prefix for SalesforceIQ
+    lists), or of the record ``at`` that place in the cache's order."""
     profile = f"demo-{vendor}"
     await wait_for(pilot, lambda: pilot.app.screen_stack)
     kinds = await demo.crm.kinds(profile)
     kind = next(k.kind for k in kinds if k.kind.startswith(kind))
     page = await demo.crm.refresh(profile, kind)
-    await wait_for(pilot, lambda: page.records or demo.crm.window(profile, kind, limit=1))
-    record = (page.records or demo.crm.window(profile, kind, limit=1))[0]
+
+    def found() -> list[Record]:
+        if at:
+            return demo.crm.window(profile, kind, offset=at, limit=1)
+        return page.records or demo.crm.window(profile, kind, limit=1)
+
+    await wait_for(pilot, found)
+    record = found()[0]
     pilot.app.open_record(RecordRef(profile=profile, kind=kind, id=record.id))  # type: ignore[attr-defined]
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, RecordScreen))
     screen = pilot.app.screen
@@ -236,6 +247,16 @@ async def sent(pilot: Pilot, demo: Demo, ref: RecordRef, key: str) -> object:
     await wait_for(pilot, lambda: not demo.crm.changes(ref.profile), timeout=20)
     record = await demo.crm.get(ref)
     return record.fields.get(key)
+
+
+async def burst(pilot: Pilot, *keys: str) -> None:
+    """Keys as a terminal delivers a paste or a fast typist: all at once, no idle between."""
+    app = pilot.app
+    for key in keys:
+        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+        char = key if len(key) == 1 else {"enter": "\r", "tab": "\t"}.get(key)
+        app.post_message(events.Key(name, char))
+    await pilot.pause()
 
 
 # -- the command palette ---------------------------------------------------------------

@@ -17,7 +17,7 @@ from textual.widgets import ListView
 
 from crmtui.model import FieldSpec, FieldType
 from crmtui.ui.screens.record import FieldEditor, FieldItem, RecordScreen
-from tests.helpers.ui import Demo, highlight, open_record, sent, wait_for
+from tests.helpers.ui import Demo, burst, highlight, open_record, sent, wait_for
 
 SIZE = (130, 40)
 
@@ -44,16 +44,6 @@ def other_choice(spec: FieldSpec, current: object) -> str:
         and c.label.strip()
         and sum(label.lower().startswith(c.label.lower()) for label in labels) == 1
     )
-
-
-async def burst(pilot: Pilot, *keys: str) -> None:
-    """Keys as a terminal delivers a paste or a fast typist: all at once, no idle between."""
-    app = pilot.app
-    for key in keys:
-        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
-        char = key if len(key) == 1 else {"enter": "\r", "tab": "\t"}.get(key)
-        app.post_message(events.Key(name, char))
-    await pilot.pause()
 
 
 def unique_prefix(spec: FieldSpec, label: str) -> str:

@@ -8,6 +8,11 @@ skipped (already there) or refused (the value does not fit it, in the inline edi
 words), and what sending costs against the vendor's rate budget. ``y`` queues one change
 per record in the outbox; the screen then follows the sending, ``n of N sent``, until
 escape closes it (the outbox goes on sending).
+
+``enter`` is the screen's own key (a priority binding): it takes the field or the value
+once the keys typed before it are in, and the keys typed after it wait until the next
+step is up (``record.hold_keys``): ``2027-03-31 enter y`` typed with no pause confirms
+the preview of that date, the ``y`` never lands in the value's box.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from crmtui.service import CacheWriteError, Crm
 from crmtui.service.bulk import BulkPlan
 from crmtui.text import inert
 from crmtui.ui.screens.board import group_field
+from crmtui.ui.screens.record import caught_up, hold_keys
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.vim import VimDataTable, VimOptionList
 
@@ -79,6 +85,8 @@ class BulkEditScreen(ModalScreen[bool]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
+        # in the App's queue as it arrives: the keys after it wait for the next step
+        Binding("enter", "enter", "Pick", show=False, priority=True),
         Binding("y", "confirm", "Queue the changes", show=False),
         Binding("n", "decline", "Cancel", show=False),
     ]
@@ -100,6 +108,7 @@ class BulkEditScreen(ModalScreen[bool]):
         self.specs: dict[str, FieldSpec] = {}
         self.changes: list[Change] = []
         self._ticking: Timer | None = None
+        self.previewed = asyncio.Event()  # the preview asked last is up (or said why not)
 
     @property
     def what(self) -> str:
@@ -148,6 +157,32 @@ class BulkEditScreen(ModalScreen[bool]):
         fields.focus()
         self._hint(f"Set which field on {self.what}? (enter picks, escape cancels)")
 
+    async def action_enter(self) -> None:
+        """enter on the field, the value picked or the value typed: taken once the keys
+        typed before it are in; the keys typed after it go to the next step, the preview's
+        included (held until it is up)."""
+        focused = self.focused
+        if isinstance(focused, OptionList) and focused.id in ("bulk-fields", "bulk-values"):
+            await caught_up(focused)  # ``down enter``: the option moved to
+            option = focused.highlighted_option
+            if option is None:
+                return
+            if focused.id == "bulk-fields":
+                spec = self.specs.get(str(option.id))
+                if spec is not None:
+                    self.pick_value(spec)  # focuses the next step at once
+                return
+            text = str(option.id)
+        elif isinstance(focused, Input) and focused.id == "bulk-input":
+            await caught_up(focused)  # the value typed before enter is in
+            text = focused.value
+        else:
+            return
+        if self.step == "value":
+            self.previewed.clear()
+            self.preview(text)
+            await hold_keys(self.previewed)
+
     @on(OptionList.OptionSelected, "#bulk-fields")
     def _field_picked(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -191,6 +226,12 @@ class BulkEditScreen(ModalScreen[bool]):
 
     @work(exclusive=True, exit_on_error=False)
     async def preview(self, text: str) -> None:
+        try:
+            await self._preview(text)
+        finally:
+            self.previewed.set()  # the keys typed meanwhile go on (``action_enter``)
+
+    async def _preview(self, text: str) -> None:
         spec = self.spec
         if spec is None:
             return

@@ -82,7 +82,8 @@ def log_commands(
         return []
     why = crm.calls.refusal(ref)
     vendor = crm.vendor_label(ref.profile)
-    help_text = why or f"L: log a call on this record in {vendor}, with a follow-up task"
+    task = " with a follow-up task" if crm.calls.declared(ref.profile).follow_up else ""
+    help_text = why or f"L: log a call on this record in {vendor},{task}".rstrip(",")
     return [(TITLE, help_text, lambda: start_log(app, crm, ref))]
 
 
@@ -100,6 +101,8 @@ class LogCallScreen(CreateScreen):
         super().on_mount()
         title = f"{TITLE} — {self.form.vendor}"
         unkept = [self.form.unkept] if self.form.unkept else []  # what the vendor keeps not
+        if self.form.task is None:  # no follow-up field: say why, not leave it missing
+            unkept.append(f"No follow-up task: {self.form.vendor} has no tasks crmtui can create")
         if self.from_record is not None:
             lines = [f"On: {self.from_record.title}", *unkept]
             self.query_one("#create-from", Static).update(inert("\n".join(lines)))

@@ -5,7 +5,10 @@ open and how long the event loop is blocked while it opens, refreshes and shows 
 20 MB limit; 3 runs) gives a Freshsales sandbox contact a job title of that size (the
 *large* record) or a short one (the *small* record, the baseline), reads it into the
 cache as a sync does, and opens its record screen in the app. Each run measures both
-records and prints one JSON line; a last line sums the runs up. Per record:
+records and prints one JSON line; a last line sums the runs up. Each record is measured
+in a process of its own (``--measure MB``), as a user runs one app in one process:
+nothing of the record measured before (its threads still decoding or writing, its app's
+garbage for the collector to walk) weighs on the next. Per record:
 
 - ``open_s``: ``open_record`` until the first frame that shows the job title row (with
   its "more" marker for the large value) is drawn, from the cache; the screen's refresh
@@ -21,6 +24,13 @@ records and prints one JSON line; a last line sums the runs up. Per record:
 - ``view_s`` / ``view_stall_s``: ``v`` on the job title until the whole-value view has
   drawn its first rows (the large value read whole from the cache and split into its
   lines first), and the longest stall meanwhile.
+- ``<phase>_cpu_s`` for ``open``, ``refresh``, ``changed_refresh`` and ``view``: the CPU
+  time the event loop's thread used in that phase (from the same start to the same end
+  as its stall). Unlike the stalls and times, a busy machine hardly changes it: compare
+  it when the load differs.
+- ``<phase>_gc_s``: the CPU time of the longest pass of Python's cyclic garbage collector
+  in that phase (every thread waits for it: a full pass over the app's objects stalled
+  the loop 100 to 300 ms before crmtui froze the objects it makes at start).
 - ``load``: the 1-minute load average when the run starts (the machine's other work
   stalls the loop too, and slows everything down: compare runs at a similar load).
 
@@ -41,6 +51,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import re
@@ -79,11 +90,23 @@ def pre_encode(value: str) -> str:
 
 
 class Stalls:
-    """The longest gap between the ticks of a task on the event loop, while ``watch`` runs."""
+    """The longest gap between the ticks of a task on the event loop, while ``watch`` runs;
+    the CPU time the loop's thread used meanwhile (``cpu``), and the CPU time of the
+    longest pass of Python's cyclic garbage collector (``gc``: it stops every thread)."""
 
     def __init__(self) -> None:
         self.longest = 0.0
+        self.cpu = 0.0
+        self.gc = 0.0
         self._on = False
+        self._gc_start = 0.0
+
+    def _collecting(self, phase: str, info: dict[str, Any]) -> None:
+        # the CPU time of the collecting thread: a busy machine does not inflate it
+        if phase == "start":
+            self._gc_start = time.thread_time()
+        elif self._gc_start:
+            self.gc = max(self.gc, time.thread_time() - self._gc_start)
 
     async def _tick(self) -> None:
         last = time.perf_counter()
@@ -98,9 +121,13 @@ class Stalls:
         self._on = True
         task = asyncio.create_task(self._tick())
         await asyncio.sleep(0)  # the ticker has started
+        gc.callbacks.append(self._collecting)
+        cpu = time.thread_time()  # the loop's thread: this one
         try:
             yield self
         finally:
+            self.cpu = time.thread_time() - cpu
+            gc.callbacks.remove(self._collecting)
             self._on = False
             await task
 
@@ -142,8 +169,8 @@ async def main(megabytes: float, runs: int) -> None:
     costs: dict[str, list[float]] = {}  # large minus small, by figure, a run each
     for run in range(1, runs + 1):
         load = round(os.getloadavg()[0], 2)
-        small = await measure(0)
-        large = await measure(megabytes)
+        small = measure_apart(0)
+        large = measure_apart(megabytes)
         print(json.dumps({"run": run, "load": load, "large": large, "small": small}), flush=True)
         opens.append(large["open_s"])
         for name in ("open_s", *STALLS):
@@ -279,6 +306,25 @@ async def measure(megabytes: float) -> dict[str, float]:
         RecordScreen.load = load  # type: ignore[method-assign]
 
 
+def measure_apart(megabytes: float) -> dict[str, float]:
+    """``measure(megabytes)`` in a process of its own, as a user runs one app in one
+    process: nothing of the record measured before (its threads still decoding or
+    writing, its app's garbage for the collector to walk, Python's garbage collector
+    frozen by the first app only) weighs on this one."""
+    command = [sys.executable, "-m", "benchmarks.long_field", "--measure", str(megabytes)]
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(command, cwd=root, check=True, stdout=subprocess.PIPE, text=True)
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def note(figures: dict[str, float], phase: str, stalls: Stalls) -> None:
+    """``phase``'s figures: its longest stall, the loop thread's CPU, the longest GC pass."""
+    figures[f"{phase}_stall_s"] = round(stalls.longest, 3)
+    figures[f"{phase}_cpu_s"] = round(stalls.cpu, 3)
+    figures[f"{phase}_gc_s"] = round(stalls.gc, 3)
+
+
 async def _measure(megabytes: float, loads: list[Any]) -> dict[str, float]:
     from textual import events
     from textual.widgets import ListView
@@ -298,6 +344,7 @@ async def _measure(megabytes: float, loads: list[Any]) -> dict[str, float]:
             await demo.crm.get(ref)
             await asyncio.sleep(0.5)
             demo.crm.store.__dict__.pop("_large_row", None)  # not read since
+            gc.collect()  # the setup's garbage (its 19 MB download) is not the screen's
 
             def job_title_row() -> FieldItem | None:
                 screen = app.screen
@@ -332,10 +379,10 @@ async def _measure(megabytes: float, loads: list[Any]) -> dict[str, float]:
                 app.open_record(ref)
                 drawn = await frames.until(shown(first))
             figures["open_s"] = round(drawn - started, 3)
-            figures["open_stall_s"] = round(opening.longest, 3)
+            note(figures, "open", opening)
             async with Stalls().watch() as refreshing:
                 await refreshed()
-            figures["refresh_stall_s"] = round(refreshing.longest, 3)
+            note(figures, "refresh", refreshing)
 
             await asyncio.sleep(0.5)
             await demo.change()
@@ -349,7 +396,7 @@ async def _measure(megabytes: float, loads: list[Any]) -> dict[str, float]:
                 while len(loads) == count:
                     await asyncio.sleep(TICK)
                 await refreshed()
-            figures["changed_refresh_stall_s"] = round(changing.longest, 3)
+            note(figures, "changed_refresh", changing)
 
             await asyncio.sleep(0.5)
             screen = app.screen
@@ -369,7 +416,7 @@ async def _measure(megabytes: float, loads: list[Any]) -> dict[str, float]:
                 key("v")
                 drawn = await frames.until(viewing)
             figures["view_s"] = round(drawn - started, 3)
-            figures["view_stall_s"] = round(opening_view.longest, 3)
+            note(figures, "view", opening_view)
             await asyncio.sleep(0.2)
             viewer = app.screen.query_one(LongText)
             assert viewer.text.startswith(CHANGED) and len(viewer.text) > len(first)
@@ -379,6 +426,8 @@ async def _measure(megabytes: float, loads: list[Any]) -> dict[str, float]:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--serve"]:
         serve(int(sys.argv[2]), float(sys.argv[3]))
+    elif sys.argv[1:2] == ["--measure"]:
+        print(json.dumps(asyncio.run(measure(float(sys.argv[2])))), flush=True)
     else:
         size = float(sys.argv[1]) if len(sys.argv) > 1 else 19.0
         asyncio.run(main(size, int(sys.argv[2]) if len(sys.argv) > 2 else 3))

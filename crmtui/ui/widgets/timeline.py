@@ -98,6 +98,8 @@ class Timeline(VerticalScroll, can_focus=True):
         self.fetching = True
         self.labels: dict[str, str] = {}  # family -> the vendor's name for the filter
         self.note = ""  # why the vendor gives no timeline for this kind
+        self._drawn: tuple[object, ...] = ()  # what the entries drawn show (``render_entries``)
+        self._heading: Static | None = None
 
     def configure(self, labels: dict[str, str], note: str = "") -> None:
         """Take the vendor's filter names and, for kinds without a timeline, its note."""
@@ -150,7 +152,10 @@ class Timeline(VerticalScroll, can_focus=True):
         return self.family
 
     def render_entries(self) -> None:
-        self.remove_children()
+        """Draw the entries; the same entries are kept as drawn (only their heading
+        updated): a record screen shows its timeline four or five times as it opens
+        (cached, loading, the vendor's, again after the refresh), and each redraw mounted
+        every entry again and laid the whole screen out anew."""
         every = self.entries()
         shown = [a for a in every if self.family is None or family_of(a) == self.family]
         heading = f"Timeline — {len(shown)} entr{'y' if len(shown) == 1 else 'ies'}"
@@ -162,7 +167,20 @@ class Timeline(VerticalScroll, can_focus=True):
         if self.fetching:
             heading += " · loading…"
         heading = clean(heading)  # a family's name is the vendor's
-        entries: list[Static] = [Static(Text(heading, style="bold"), classes="timeline-heading")]
+        drawn: tuple[object, ...] = (
+            self.note,
+            self.family,
+            tuple(self.labels.items()),
+            self.fetching and not shown,
+        )
+        drawn += (tuple(every), tuple(shown[:300])) if self.labels else (tuple(shown[:300]),)
+        if drawn == self._drawn and self._heading is not None and self._heading.parent is self:
+            self._heading.update(Text(heading, style="bold"))
+            return
+        self._drawn = drawn
+        self.remove_children()
+        self._heading = Static(Text(heading, style="bold"), classes="timeline-heading")
+        entries: list[Static] = [self._heading]
         if self.note:
             entries.append(Static(Text(clean(self.note, multiline=True)), classes="timeline-note"))
         if self.labels:

@@ -888,9 +888,25 @@ class Crm:
 
         Fields kept as "mine" are sent again on top of the server's current version;
         fields taken as "theirs" leave the change. If none is kept, it is discarded.
+        A delete (the undo of a create) is one choice: "mine" deletes the record all the
+        same, "theirs" keeps it (the undo discarded).
         """
         change = self.store.get_change(change_id)
         if change is None or change.state is not ChangeState.CONFLICT:
+            return
+        if change.op is ChangeOp.DELETE:
+            # the undo of a create, the record changed since: "mine" (any field) deletes
+            # it all the same, expecting the values the server has now; else it is kept
+            if "mine" not in choices.values():
+                self.discard(change_id)
+                return
+            self.store.rebase_change(
+                change_id,
+                values={},
+                base=dict(change.theirs),
+                base_updated_at=change.theirs_updated_at,
+            )
+            self.retry(change_id)
             return
         mine = {k: v for k, v in change.values.items() if choices.get(k, "mine") == "mine"}
         if not mine:

@@ -28,15 +28,18 @@ from pathlib import Path
 import httpx
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import OptionList, Static
+from textual.widgets import DataTable, OptionList, Static
 
 from crmtui.fields import same_value
-from crmtui.model import ChangeState, FieldSpec, Record, Role
+from crmtui.model import Change, ChangeOp, ChangeState, FieldSpec, Record, Role
 from crmtui.ui.screens.board import group_field
 from crmtui.ui.screens.bulk import BulkEditScreen, value_choices
+from crmtui.ui.screens.conflict import ConflictScreen
 from crmtui.ui.screens.create import CreateScreen
 from crmtui.ui.screens.log_call import LogCallScreen
+from crmtui.ui.screens.outbox import OutboxScreen
 from crmtui.ui.screens.record import RecordScreen
+from crmtui.ui.screens.undo import UndoPreview
 from crmtui.ui.widgets.timeline import Timeline, TimelineEntry
 from tests.helpers.calls import follow_ups, vendor_calls
 from tests.helpers.service import Unreachable
@@ -209,7 +212,7 @@ async def logs_a_call_with_its_follow_up(pilot: Pilot, rig: Rig, job: Job) -> No
 # -- offline: create and log --------------------------------------------------------------
 
 
-async def creates_offline(pilot: Pilot, rig: Rig, job: Job) -> None:
+async def creates_offline(pilot: Pilot, rig: Rig, job: Job) -> Record:
     """Offline, `c` on a list: the new record at once (a local id, queued); back online
     it goes, its id the vendor's, the vendor holding it."""
     assert job.offline_create is not None
@@ -249,6 +252,47 @@ async def creates_offline(pilot: Pilot, rig: Rig, job: Job) -> None:
     there = await crm.adapter(rig.profile).get(kind, made[0].id)  # the vendor has it
     assert title in there.title
     await wait_for(pilot, lambda: shown() and not shown()[0].id.startswith("local:"))
+    return there
+
+
+async def undoing_a_create_someone_changed_is_settled(pilot: Pilot, rig: Rig, made: Record) -> None:
+    """``u`` after the create was sent, a colleague having renamed the record since: the
+    delete stops as a conflict; its screen shows what changed (the value created beside
+    theirs) and the choice, keep the record first; ``m`` then deletes it all the same."""
+    crm, key = rig.demo.crm, "last_name"
+    created = made.fields[key]
+    colleague = Change(ref=made.ref, values={key: "Renamed by a colleague"}, base={key: created})
+    await crm.adapter(rig.profile).update(colleague)
+    await pilot.press("u")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, UndoPreview))
+    lines = str(pilot.app.screen.query_one("#undo-lines", Static).render())
+    assert f"changed since: you created it with {created}, now Renamed by a colleague" in lines
+    await pilot.press("y")
+
+    def undo() -> Change | None:
+        return next((c for c in crm.changes(rig.profile) if c.op is ChangeOp.DELETE), None)
+
+    await wait_for(pilot, lambda: (u := undo()) is not None and u.state is ChangeState.CONFLICT)
+    assert not await crm.adapter(rig.profile).is_deleted(made.ref)  # not deleted silently
+    await pilot.press("ctrl+o")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, OutboxScreen))
+    outbox = pilot.app.screen
+    table = outbox.query_one(DataTable)
+    await wait_for(pilot, lambda: table.row_count > 0)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConflictScreen))
+    screen = pilot.app.screen
+    rows = screen.query_one(DataTable)
+    await wait_for(pilot, lambda: rows.row_count > 0)
+    first = [str(cell) for cell in rows.get_row_at(0)]
+    assert first == ["Last name", created, "Renamed by a colleague", "changed", "▶ keep the record"]
+    await pilot.press("m")  # delete it all the same
+    await wait_for(pilot, lambda: str(rows.get_row_at(0)[4]) == "▶ delete it")
+    await pilot.press("ctrl+s")
+    await wait_for(pilot, lambda: not crm.changes(rig.profile), timeout=20)
+    assert await crm.adapter(rig.profile).is_deleted(made.ref)
+    await wait_for(pilot, lambda: pilot.app.screen is outbox)
+    await pilot.press("escape")
 
 
 async def logs_offline(pilot: Pilot, rig: Rig, job: Job) -> None:
@@ -358,5 +402,7 @@ async def test_the_whole_job_on_one_app_per_vendor(tmp_path: Path, vendor: str) 
         if job.offline_log_on:
             await logs_offline(pilot, rig, job)
         if job.offline_create:
-            await creates_offline(pilot, rig, job)
+            made = await creates_offline(pilot, rig, job)
+            if vendor == "freshsales":
+                await undoing_a_create_someone_changed_is_settled(pilot, rig, made)
         await bulk_edits_25_at_the_previewed_cost(pilot, rig, job)

@@ -31,7 +31,9 @@ then measures, each timed figure over repeated runs (median, p95, min, max):
   with no build running (OFFSET paging alone), ``index_build_s`` how long it took
 - ``search_ms``: ``Store.search`` of everyday words, common and rare
 - ``bytes_per_record``: the cache's pages in use (after the benchmark built every index
-  the list needs) over the number of deals
+  the list needs) over the number of deals; ``bytes_per_record_by_part`` the same split
+  by what holds them (the records table, the search index, sort and filter indexes...),
+  read from SQLite's ``dbstat``
 - ``first_paint_s`` / ``rss_mb``: a new process opening the cache and painting the list
 - ``sync_rate_ratio``: a sync's request rate over a shrunk Freshsales limit (see
   ``benchmarks/syncrate.py``); ``sync_429`` the 429s it met
@@ -173,6 +175,34 @@ def bytes_per_record(db: Path, records: int) -> float:
     finally:
         conn.close()
     return (pages - free) * size / max(1, records)
+
+
+def _part(name: str) -> str:
+    """What a table or index of the cache is part of, as ``bytes_by_part`` groups them."""
+    for prefix, part in (
+        ("records_fts", "search index"),
+        ("records_sort_", "sort indexes"),
+        ("records_filter_", "filter indexes"),
+    ):
+        if name.startswith(prefix):
+            return part
+    known = ("records", "records_raw", "records_preview", "records_by_title")
+    if name in known or name.startswith("records_by_"):
+        return name
+    return "records key" if name == "sqlite_autoindex_records_1" else "other"
+
+
+def bytes_by_part(db: Path, records: int) -> dict[str, float]:
+    """Bytes per deal of each part of the cache (``dbstat``: its pages, by table or index)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        found = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
+    finally:
+        conn.close()
+    parts: dict[str, float] = {}
+    for name, size in found:
+        parts[_part(name)] = parts.get(_part(name), 0) + size / max(1, records)
+    return {part: round(size, 1) for part, size in sorted(parts.items(), key=lambda p: -p[1])}
 
 
 def drop_sort_indexes(store: Store, field: str) -> None:
@@ -322,7 +352,8 @@ async def measure(args: argparse.Namespace, db: Path) -> dict[str, Any]:
         ours.append(o)
     store.close()
     per_record = bytes_per_record(db, args.records)
-    print(f"  bytes_per_record: {per_record:.0f}", file=sys.stderr, flush=True)
+    by_part = bytes_by_part(db, args.records)
+    print(f"  bytes_per_record: {per_record:.0f} {by_part}", file=sys.stderr, flush=True)
     paints, rss = cold_starts(db, args.cold_repeat)
     shown("first_paint_s", paints)
     try:
@@ -338,6 +369,7 @@ async def measure(args: argparse.Namespace, db: Path) -> dict[str, Any]:
         "index_build_s": round(prepared["build_s"], 1),
         "positions_build_s": round(positions_s, 2),
         "bytes_per_record": round(per_record),
+        "bytes_per_record_by_part": by_part,
         "db_mb": round(sum(f.stat().st_size for f in db.parent.glob(db.name + "*")) / 2**20, 1),
         "samples": samples,
         "first_paint": paints,
@@ -381,6 +413,7 @@ def summary(raw: dict[str, Any]) -> dict[str, Any]:
         "page_down_filtered_ms_p95": s["page_down_filtered_ms"]["p95"],
         "jump_ms_p95": s["jump_ms"]["p95"],
         "bytes_per_record": raw["bytes_per_record"],
+        "bytes_per_record_by_part": raw["bytes_per_record_by_part"],
         "positions_build_s": raw["positions_build_s"],
         "load_average": raw["load_average"],
         "pilot_page_down_ms_p50": s["pilot_page_down_ms"]["median"],

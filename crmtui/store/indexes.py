@@ -5,11 +5,13 @@ rows needs an index on the expression itself. SQLite uses an expression index on
 the query spells the same expression, and index expressions cannot hold parameters, so
 the JSON path is written into the SQL as an escaped string literal.
 
-- Sorting by a field: ascending puts empty values last with a leading ``(v) IS NULL``
-  term, descending gets them last for free (NULL is the smallest value). Each direction
-  has its own index, ``(profile, kind, is_deleted, [(v) IS NULL,] v, id)``, built the
-  first time the list is sorted that way (``ensure_sort_index`` builds both up front).
-  Either index read backwards serves the exact reverse order (used for deep windows).
+- Sorting by a field: empty values last either way. Descending gets them last for free
+  (NULL is the smallest value); ascending is the order ``((v) IS NULL, v, id)``. One
+  index, ``(profile, kind, is_deleted, v, id)``, serves both (issue 16: a second index
+  for the ascending order cost a sixth of the cache): read backwards for descending,
+  and ascending in two parts (``Order.parts``), the rows with a value forwards, then
+  the empty ones by id. It is built the first time the list is sorted by the field
+  (``ensure_sort_index`` builds it up front).
 - Filtering by a field: ``(profile, kind, is_deleted, json_extract(..), title, id)``
   answers counts from the index alone and walks title-ordered windows without sorting.
 """
@@ -74,15 +76,36 @@ def ensure(conn: sqlite3.Connection, name: str, definition: str) -> None:
         conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON records {definition}")
 
 
+# One part of an order as an index walks it: (a condition added to the WHERE clause,
+# " AND ..." or "", and the part's ORDER BY).
+Part = tuple[str, str]
+
+
 @dataclass(frozen=True)
 class Order:
-    """An ORDER BY over ``records`` and the index that serves it (None: a schema index)."""
+    """An ORDER BY over ``records`` and the index that serves it (None: a schema index).
+
+    ``nulls_last``: the value expression of an ascending field sort, whose index holds
+    the empty values first: ``parts`` walks it as two index ranges.
+    """
 
     terms: tuple[tuple[str, bool], ...]  # (expression, descending)
     index: tuple[str, str] | None = None  # (name, definition)
+    nulls_last: str | None = None
 
     def sql(self, *, reverse: bool = False) -> str:
         return ", ".join(f"{expr}{' DESC' if desc != reverse else ''}" for expr, desc in self.terms)
+
+    def parts(self, *, reverse: bool = False) -> tuple[Part, ...]:
+        """The order (``reverse``: its exact reverse) as parts read one after the other,
+        each in the order of the index (so a long list is never sorted)."""
+        value = self.nulls_last
+        if value is None:
+            return (("", self.sql(reverse=reverse)),)
+        way = " DESC" if reverse else ""
+        valued = (f" AND {value} IS NOT NULL", f"{value}{way}, id{way}")
+        empty = (f" AND {value} IS NULL", f"id{way}")
+        return (empty, valued) if reverse else (valued, empty)
 
 
 def order(field: str | None, descending: bool, field_type: str | None) -> Order:
@@ -93,13 +116,12 @@ def order(field: str | None, descending: bool, field_type: str | None) -> Order:
     assert field is not None
     raw = extract(field)
     value = f"CAST({raw} AS REAL)" if field_type in NUMERIC_TYPES else _GENERIC_SORT.format(v=raw)
+    definition = f"(profile, kind, is_deleted, {value}, id)"
+    index = (_name("records_sort", definition), definition)
     if descending:
-        terms: tuple[tuple[str, bool], ...] = ((value, True), ("id", True))
-        definition = f"(profile, kind, is_deleted, {value}, id)"
-    else:
-        terms = ((f"{value} IS NULL", False), (value, False), ("id", False))
-        definition = f"(profile, kind, is_deleted, {value} IS NULL, {value}, id)"
-    return Order(terms, (_name("records_sort", definition), definition))
+        return Order(((value, True), ("id", True)), index)
+    terms = ((f"{value} IS NULL", False), (value, False), ("id", False))
+    return Order(terms, index, nulls_last=value)
 
 
 def filter_index(field: str) -> tuple[str, str]:
@@ -116,10 +138,9 @@ def for_list(
     for field in sorts:
         if field in COLUMN_SORTS:
             continue
-        for descending in (False, True):
-            index = order(field, descending, types.get(field)).index
-            if index is not None:
-                found[index[0]] = index
+        index = order(field, False, types.get(field)).index
+        if index is not None:
+            found[index[0]] = index
     for field in filters:
         index = filter_index(field)
         found[index[0]] = index

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -182,7 +181,6 @@ def rebuild(
     ref: RecordRef,
     *,
     server: rows.Version | None = None,
-    synced_at: datetime | None = None,
 ) -> None:
     """Recompute the row of ``ref`` from its server version and its unfinished changes.
 
@@ -198,7 +196,7 @@ def rebuild(
         if server is None:
             rows.delete(conn, ref)
         else:
-            rows.write(conn, server, synced_at=synced_at)
+            rows.write(conn, server)
         return
     vendor = server.record.vendor if server else vendor_of(conn, ref.profile)
     version = server
@@ -207,4 +205,4 @@ def rebuild(
     if version is None:
         rows.delete(conn, ref)
     else:
-        rows.write(conn, version, server=server, synced_at=synced_at)
+        rows.write(conn, version, server=server)

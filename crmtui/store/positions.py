@@ -25,13 +25,15 @@ from contextlib import contextmanager
 from typing import Any
 
 from crmtui.store.db import MEMORY, Database, connect
+from crmtui.store.indexes import Part
 
 BUILD_FROM = 5_000  # shorter lists read fine with OFFSET
 SETTLE_S = 0.3  # a build starts this long after it is asked for (the latest request)
 KEEP = 6  # orders kept (a million-row order is 4 MB)
 
-# (profile, kind, WHERE ..., its parameters, ORDER BY ...): one list as the user sees it.
-Spec = tuple[str, str, str, tuple[Any, ...], str]
+# (profile, kind, WHERE ..., its parameters, its order's parts: ``indexes.Order.parts``):
+# one list as the user sees it.
+Spec = tuple[str, str, str, tuple[Any, ...], tuple[Part, ...]]
 
 
 def version(conn: sqlite3.Connection, profile: str, kind: str) -> int:
@@ -118,15 +120,20 @@ class Positions:
 
     def build(self, spec: Spec) -> int:
         """Build the order of ``spec`` now (blocking); returns its length."""
-        profile, kind, where, params, order = spec
+        profile, kind, where, params, parts = spec
         with self._reader() as conn:
             conn.execute("BEGIN")  # one snapshot for the counter and the rows
             try:
                 stamp = version(conn, profile, kind)
-                found = conn.execute(
-                    f"SELECT r.rowid FROM records r {where} ORDER BY {order}", params
+                found = (
+                    rowid
+                    for condition, order in parts
+                    for (rowid,) in conn.execute(
+                        f"SELECT r.rowid FROM records r {where}{condition} ORDER BY {order}",
+                        params,
+                    )
                 )
-                rowids = _packed(rowid for (rowid,) in found)
+                rowids = _packed(found)
             finally:
                 conn.execute("COMMIT")
         with self._lock:

@@ -133,10 +133,7 @@ class RecordsMixin(HasDatabase):
         synced = synced_at or utcnow()
         # Encoded before the write lock is taken: a 20 MB field takes a while, and the
         # UI's reads go on meanwhile when this runs in a thread.
-        params = {
-            rows.key(r): rows.row_params(rows.Version(r), synced_at=synced, server=None)
-            for r in batch
-        }
+        params = {rows.key(r): rows.row_params(rows.Version(r), server=None) for r in batch}
         raws = {rows.key(r): rows.encode(r.raw) for r in batch}
         size = sum(len(p[9]) for p in params.values()) + sum(map(len, raws.values()))
         try:
@@ -147,7 +144,7 @@ class RecordsMixin(HasDatabase):
                 refreshed = [r for r in batch if rows.key(r) in locked]
                 for record in refreshed:
                     server = rows.Version(record)
-                    optimistic.rebuild(conn, record.ref, server=server, synced_at=synced)
+                    optimistic.rebuild(conn, record.ref, server=server)
                 rows.write_raw(conn, refreshed)
                 _note_profiles(conn, {(r.profile, r.vendor) for r in batch}, synced)
         except (sqlite3.Error, OSError) as exc:  # locked by another process, read-only, full
@@ -290,7 +287,7 @@ class RecordsMixin(HasDatabase):
             if not search and not filters:
                 return _cached_count(conn, profile, kind)
             where, params = _where(conn, profile, kind, search, filters)
-            built = self._positions.count(conn, (profile, kind, where, tuple(params), ""))
+            built = self._positions.count(conn, (profile, kind, where, tuple(params), ()))
             if built is not None:
                 return built
             return int(
@@ -335,12 +332,10 @@ class RecordsMixin(HasDatabase):
                 self._positions.request(spec)
             where, params = spec[2], list(spec[3])
             if total is None or offset + limit // 2 <= total // 2:
-                tail = f"{where} ORDER BY {order.sql()} LIMIT ? OFFSET ?"
-                return rows.select_records(conn, tail, [*params, limit, offset])
+                return _walked(conn, where, params, order.parts(), limit, offset)
             limit = max(0, min(limit, total - offset))
-            tail = f"{where} ORDER BY {order.sql(reverse=True)} LIMIT ? OFFSET ?"
-            found = rows.select_records(conn, tail, [*params, limit, total - offset - limit])
-            return found[::-1]
+            parts = order.parts(reverse=True)
+            return _walked(conn, where, params, parts, limit, total - offset - limit)[::-1]
 
     def prepare_list(
         self,
@@ -529,7 +524,31 @@ def _spec(
     """A list as ``positions`` knows it, and its order."""
     where, params = _where(conn, profile, kind, search, filters)
     order = _order(conn, profile, kind, sort, descending)
-    return (profile, kind, where, tuple(params), order.sql()), order
+    return (profile, kind, where, tuple(params), order.parts()), order
+
+
+def _walked(
+    conn: sqlite3.Connection,
+    where: str,
+    params: list[Any],
+    parts: tuple[indexes.Part, ...],
+    limit: int,
+    offset: int,
+) -> list[Record]:
+    """``limit`` rows from ``offset`` of ``records r`` ``where``, in the order of
+    ``parts`` (``Order.parts``). An order in two parts (ascending by a field, empty values
+    last) reads the rowids of each part in its index's order, one part after the other
+    (UNION ALL runs its selects in turn), then those rows."""
+    if len(parts) == 1:
+        tail = f"{where} ORDER BY {parts[0][1]} LIMIT ? OFFSET ?"
+        return rows.select_records(conn, tail, [*params, limit, offset])
+    walks = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT r.rowid FROM records r {where}{condition}"
+        f" ORDER BY {order} LIMIT -1)"
+        for condition, order in parts
+    )
+    found = conn.execute(f"{walks} LIMIT ? OFFSET ?", [*params * len(parts), limit, offset])
+    return rows.select_rowids(conn, [rowid for (rowid,) in found])
 
 
 def _order(

@@ -11,9 +11,9 @@ import json
 import json.encoder
 import json.scanner
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from crmtui import jsonslices
@@ -94,23 +94,51 @@ _PREVIEWED = (
     + f", {_CUT}"
 )
 
+# ``synced_at`` is no longer written (nothing read it: a profile's last sync is kept in
+# ``profiles``); a row written again drops the stamp an older crmtui left in it.
 UPSERT = """
 INSERT INTO records (vendor, profile, kind, id, title, subtitle, created_at, updated_at,
-    remote_url, fields, related, synced_at, is_deleted, server)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    remote_url, fields, related, is_deleted, server)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (profile, kind, id) DO UPDATE SET
     vendor = excluded.vendor, title = excluded.title, subtitle = excluded.subtitle,
     created_at = excluded.created_at, updated_at = excluded.updated_at,
     remote_url = excluded.remote_url, fields = excluded.fields, related = excluded.related,
-    synced_at = COALESCE(excluded.synced_at, records.synced_at),
-    is_deleted = excluded.is_deleted, server = excluded.server
+    synced_at = NULL, is_deleted = excluded.is_deleted, server = excluded.server
 """
 
+_RAW_KEY = "SELECT rowid FROM records WHERE profile = ? AND kind = ? AND id = ?"
 UPSERT_RAW = """
-INSERT INTO records_raw (rec, raw)
-SELECT rowid, ? FROM records WHERE profile = ? AND kind = ? AND id = ?
+INSERT INTO records_raw (rec, raw) SELECT rowid, ? FROM records
+    WHERE profile = ? AND kind = ? AND id = ?
 ON CONFLICT (rec) DO UPDATE SET raw = excluded.raw
 """
+
+# A record's raw payload (the vendor's JSON as it came: ``get_record``'s ``raw``, never
+# listed, searched nor sorted) is stored zlib-compressed when that makes it smaller (a
+# vendor's record of 1-3 KB of JSON packs to a third or less: issue 16, the cache's size
+# per record), and not at all when it is empty (``{}``: read back as ``{}``). Packed
+# payloads are BLOBs, plain ones text, so a cache keeps both kinds side by side.
+RAW_PACK_FROM = 100  # bytes of JSON below which packing does not pay
+_EMPTY_RAW = "{}"
+
+
+def pack_raw(text: str) -> str | bytes | None:
+    """A raw payload (JSON text) as ``records_raw`` stores it (None: not stored)."""
+    if text == _EMPTY_RAW:
+        return None
+    data = text.encode()
+    if len(data) < RAW_PACK_FROM:
+        return text
+    packed = zlib.compress(data, 6)  # zlib lets go of the interpreter while it works
+    return packed if len(packed) < len(data) else text
+
+
+def unpack_raw(stored: str | bytes | None) -> str | None:
+    """The JSON text of a stored raw payload (``pack_raw``'s inverse)."""
+    if isinstance(stored, bytes):
+        return zlib.decompress(stored).decode()
+    return stored
 
 
 @dataclass(frozen=True)
@@ -144,9 +172,7 @@ def _related(record: Record) -> str:
     return dumps({label: [ref.model_dump() for ref in refs] for label, refs in related.items()})
 
 
-def row_params(
-    version: Version, *, synced_at: datetime | None, server: Version | None
-) -> tuple[Any, ...]:
+def row_params(version: Version, *, server: Version | None) -> tuple[Any, ...]:
     """The parameters of ``UPSERT`` for one record, and a place for its search text
     (index 11, None: ``write_many`` derives it from the fields as stored, JSON, the same
     way it is derived again to take a row out of the contentless search index, and only
@@ -165,21 +191,14 @@ def row_params(
         encode(r.fields),
         _related(r),
         None,
-        to_text(synced_at),
         int(version.deleted),
         server.to_json() if server else None,
     )
 
 
-def write(
-    conn: sqlite3.Connection,
-    version: Version,
-    *,
-    synced_at: datetime | None = None,
-    server: Version | None = None,
-) -> None:
+def write(conn: sqlite3.Connection, version: Version, *, server: Version | None = None) -> None:
     """Insert or replace one row (raw untouched)."""
-    write_many(conn, [row_params(version, synced_at=synced_at, server=server)])
+    write_many(conn, [row_params(version, server=server)])
 
 
 def _grouped(keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str], list[str]]:
@@ -195,7 +214,7 @@ def stored_search_text(fields: str, *, whole: bool = False) -> str:
     return search_text(_json(fields), limit=None if whole else fts.INDEXED_CHARS)
 
 
-# The columns ``UPSERT`` writes but ``synced_at``, in its order (a row's own, to compare).
+# The columns ``UPSERT`` writes, in its order (a row's own, to compare).
 _STORED = (
     "r.vendor, r.profile, r.kind, r.id, r.title, r.subtitle, r.created_at, r.updated_at,"
     " r.remote_url, r.fields, r.related, r.is_deleted, r.server"
@@ -204,7 +223,7 @@ _STORED = (
 
 def _stored(params: tuple[Any, ...]) -> tuple[Any, ...]:
     """What ``params`` (``row_params``) would store, as ``_STORED`` reads it back."""
-    return params[:11] + params[13:]
+    return params[:11] + params[12:]
 
 
 @dataclass
@@ -291,7 +310,7 @@ def write_many(
 
     A row that would not change is not written again (nor its raw payload, if that is
     the same): a refresh that brings a record with a 20 MB field as it was costs a
-    comparison, not a rewrite of 20 MB (its ``synced_at`` stays; nothing reads it). Only
+    comparison, not a rewrite of 20 MB. Only
     rows whose indexed text changed are re-indexed. The index is written with plain
     VALUES statements: FTS5 flushes its buffer at every statement savepoint, which made
     trigger- or INSERT...SELECT-based upkeep about five times slower.
@@ -332,18 +351,19 @@ def write_many(
     if raws:
         rowids.update(_rowids(conn, [k for k in raws if k not in rowids]))
         kept = _raws(conn, [rowids[k] for k in raws if k in old])
+        packed = {rowids[k]: pack_raw(raw) for k, raw in raws.items() if k in rowids}
         conn.executemany(
             "INSERT OR REPLACE INTO records_raw (rec, raw) VALUES (?, ?)",
-            (
-                (rowids[k], raw)
-                for k, raw in raws.items()
-                if k in rowids and kept.get(rowids[k]) != raw
-            ),
+            ((rec, raw) for rec, raw in packed.items() if raw is not None and kept.get(rec) != raw),
+        )
+        conn.executemany(
+            "DELETE FROM records_raw WHERE rec = ?",
+            ((rec,) for rec, raw in packed.items() if raw is None and rec in kept),
         )
 
 
-def _raws(conn: sqlite3.Connection, rowids: list[int]) -> dict[int, str]:
-    """The stored raw payloads of ``rowids``."""
+def _raws(conn: sqlite3.Connection, rowids: list[int]) -> dict[int, str | bytes]:
+    """The stored raw payloads of ``rowids`` (as stored: ``pack_raw``)."""
     if not rowids:
         return {}
     found = conn.execute(
@@ -354,7 +374,13 @@ def _raws(conn: sqlite3.Connection, rowids: list[int]) -> dict[int, str]:
 
 
 def write_raw(conn: sqlite3.Connection, records: Iterable[Record]) -> None:
-    conn.executemany(UPSERT_RAW, ((encode(r.raw), r.profile, r.kind, r.id) for r in records))
+    """Store the raw payloads of records already written (``pack_raw``)."""
+    for r in records:
+        packed = pack_raw(encode(r.raw))
+        if packed is None:
+            conn.execute(f"DELETE FROM records_raw WHERE rec = ({_RAW_KEY})", key(r))
+        else:
+            conn.execute(UPSERT_RAW, (packed, *key(r)))
 
 
 def _related_refs(text: str) -> dict[str, list[RelatedRef]]:
@@ -459,7 +485,7 @@ def decode(row: tuple[Any, ...] | None) -> tuple[Version, Version | None] | None
     if row is None:
         return None
     *columns, deleted, server, raw = row
-    version = Version(to_record(columns, raw), bool(deleted))
+    version = Version(to_record(columns, unpack_raw(raw)), bool(deleted))
     return version, Version.from_json(server) if server else None
 
 

@@ -50,12 +50,13 @@ def test_the_plan_covers_sortable_shown_columns_both_ways_and_cache_filters(
     store = filled(tmp_path / "c.sqlite3")
     wanted = store.list_indexes(P, INFO)
     definitions = " ".join(d for _, d in wanted)
-    # amount and stage are shown and sortable (two directions each); owner is shown but
-    # not sortable; stage is a cache filter; pipeline_view is a vendor-side filter only.
-    assert len(wanted) == 5
+    # amount and stage are shown and sortable (one index each serves both directions);
+    # owner is shown but not sortable; stage is a cache filter; pipeline_view is a
+    # vendor-side filter only.
+    assert len(wanted) == 3
     assert '"amount"' in definitions and '"stage"' in definitions
     assert '"owner"' not in definitions and "pipeline_view" not in definitions
-    assert store.build_indexes(wanted) == 5
+    assert store.build_indexes(wanted) == 3
     assert store.list_indexes(P, INFO) == []
 
 
@@ -82,4 +83,4 @@ def test_the_build_runs_while_the_lists_lock_is_held(tmp_path: Path) -> None:
         assert not worker.is_alive(), "the index build waited for the list's lock"
         # the main connection reads on while the side connection has written
         assert len(store.window(P, K, offset=0, limit=10, sort="amount")) == 10
-    assert built == [5]
+    assert built == [3]

@@ -70,7 +70,6 @@ from crmtui.vendors.salesseek.resources import (
     CUSTOM_KINDS,
     RESOURCES,
     SORTS,
-    USERS,
     custom_field_spec,
     custom_key,
     custom_out,
@@ -252,7 +251,7 @@ class SalesSeek(Vendor):
 
     async def choices(self, source: str) -> list[Choice]:
         if source == "users":
-            return USERS.choices(await self._users())
+            return [Choice(value=u["id"], label=u["name"]) for u in await self._users()]
         if source == "currencies":
             client = self.me.get("client") or {}
             codes = [client.get("default_currency") or "GBP", *(client.get("currencies") or {})]

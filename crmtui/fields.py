@@ -857,6 +857,9 @@ def display(spec: FieldSpec | None, value: Any, *, currency: str | None = None) 
             return date_text(value)
         case FieldType.BOOL:
             return "✓" if value else "·"
+        case FieldType.USER if spec.choices and spec.choice(value) is None:
+            # a user the vendor's users (as last read) lack: never its id as if a name
+            return f"#{value} (not in cache)"
         case FieldType.CHOICE | FieldType.USER:
             return spec.choice_label(value) or str(value)
         case FieldType.MULTI_CHOICE:

@@ -99,6 +99,10 @@ class Choice(_Model):
     # "won" / "lost": choosing this stage closes the record so (a vendor whose won and
     # lost are stages of the pipeline declares it on those stages); None: an open step.
     outcome: str | None = None
+    # A user's (the choices of a ``FieldType.USER`` field, ``mapping.UserShape``): the
+    # email and the role the vendor gives, shown on the user's card (enter on an owner).
+    email: str | None = None
+    role: str | None = None
 
 
 class FieldSpec(_Model):

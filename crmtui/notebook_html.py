@@ -139,7 +139,8 @@ def record_html(record: Record, specs: Specs, info: KindInfo | None = None) -> s
 
 
 def _frame_value(spec: FieldSpec | None, value: Any) -> Any:
-    if spec is not None and spec.type in _LABELLED and value not in (None, "", []):
+    # choices by label; a field of record ids (several contacts: no choices) keeps them
+    if spec is not None and spec.type in _LABELLED and spec.choices and value not in (None, "", []):
         return display(spec, value)
     return value
 

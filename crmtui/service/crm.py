@@ -65,7 +65,7 @@ from crmtui.service.events import (
 )
 from crmtui.service.outbox import NOTE_KIND, Outbox, note_target
 from crmtui.service.ports import Ports
-from crmtui.service.references import References
+from crmtui.service.references import References, reference_ids
 from crmtui.service.sync import PER_PAGE, Sync, SyncResult, choose_kinds
 from crmtui.service.undo import Undo
 from crmtui.store import CacheUnusable, CacheWriteError, RecordPreview, Store
@@ -607,10 +607,12 @@ class Crm:
             groups = specs.get(pipe) if pipe else None  # names the pipelines a refusal cites
             values[key] = validate(spec, text, currency=shown, group=group, groups=groups)
             target = info.references.get(key) if info else None
-            if target and isinstance(values[key], str):  # another record's id, not free text
+            if target and isinstance(values[key], str | list):  # record ids, not free text
                 cached = self.store.window(ref.profile, target, offset=0, limit=20)
                 known = [r.id for r in cached if not r.id.startswith("local:")]
-                check_reference(spec.label, values[key], [*known, str(fields.get(key) or "")])
+                held = reference_ids(fields.get(key))  # one, or several (a list of them)
+                for id in reference_ids(values[key]):
+                    check_reference(spec.label, id, [*known, *held])
         if money and values.get(money) and not same_value(values[money], currency):
             # a new currency alone: the amounts kept must fit it (1250.75 cannot be JPY)
             for spec in specs.values():

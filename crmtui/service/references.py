@@ -5,16 +5,24 @@ Resolution is done in batches, one query per referenced kind for a whole window 
 (``References.annotate``), by whoever reads the records (in a thread, off the paint path):
 the screens then only draw ``Record.names``. An id the cache does not hold is never shown
 bare as if it were a name: it reads ``#4000093 (not in cache)``.
+
+A user (an owner, an assignee: a ``FieldType.USER`` field) is a reference too, to the
+vendor's users, which are not records: its value is named from the field's choices (the
+vendor's users as ``mapping.UserShape`` declares them, cached with the specs, so offline
+too), picked by name or email (``match_users``) and opened as a card (``user_card``).
+A field holding several records (a SalesforceIQ account's contacts) holds a list of ids,
+shown as their names joined (``Ana Ruiz, Ben Ode``) and checked one by one.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from crmtui.fields import display
-from crmtui.model import FieldSpec, KindInfo, Record
+from crmtui.fields import FieldError, display
+from crmtui.model import Choice, FieldSpec, FieldType, KindInfo, Record
 
 EMPTY = "empty"  # a value that is not there, as a change describes it (never "None")
 
@@ -34,6 +42,86 @@ def reference_ids(value: Any) -> list[str]:
     """The ids a reference field's value holds (one, or a list of them), blanks left out."""
     values = value if isinstance(value, list | tuple) else [value]
     return [str(v) for v in values if v not in (None, "")]
+
+
+def is_user(spec: FieldSpec | None) -> bool:
+    """Whether ``spec`` holds a user of the vendor (an owner, an assignee)."""
+    return spec is not None and spec.type is FieldType.USER
+
+
+def is_multi(spec: FieldSpec | None) -> bool:
+    """Whether a reference field holds several records (a list of ids)."""
+    return spec is not None and spec.type is FieldType.MULTI_CHOICE
+
+
+@dataclass(frozen=True)
+class UserCard:
+    """What a rep sees of a user (enter on an owner): the name, email and role the vendor
+    gives, whether it is the profile's own user, and whether the vendor's users (as last
+    read, cached with the field's specs) hold it at all."""
+
+    id: str
+    name: str
+    email: str = ""
+    role: str = ""
+    you: bool = False
+    known: bool = True
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(label, value) rows of the card, those the vendor gives."""
+        rows = [("Name", self.name + (" (you)" if self.you else ""))]
+        rows += [(label, v) for label, v in (("Email", self.email), ("Role", self.role)) if v]
+        return rows
+
+
+def user_card(spec: FieldSpec, value: Any, me: str | None = None) -> UserCard | None:
+    """The card of the user ``value`` of the field ``spec`` (None when it holds none);
+    ``me``: the profile's own user id (``Crm.me``). A user the choices lack is said so."""
+    ids = reference_ids(value)
+    if not ids:
+        return None
+    uid = ids[0]
+    choice = spec.choice(uid)
+    you = me is not None and str(me) == uid
+    if choice is None:
+        return UserCard(id=uid, name=not_cached(uid), you=you, known=False)
+    return UserCard(
+        id=uid, name=choice.label, email=choice.email or "", role=choice.role or "", you=you
+    )
+
+
+def match_users(choices: Sequence[Choice], text: str, limit: int = 50) -> list[Choice]:
+    """The users whose name or email matches ``text`` (any case), best first: the name
+    starting with it, then a word of the name or the email, then anywhere; all of them
+    (as listed) when ``text`` is blank. Each user once."""
+    wanted = text.strip().casefold()
+    unique = list({c.value: c for c in choices}.values())
+    if not wanted:
+        return unique[:limit]
+
+    def rank(choice: Choice) -> int | None:
+        name, email = choice.label.casefold(), (choice.email or "").casefold()
+        if name.startswith(wanted):
+            return 0
+        words = [*name.split(), *email.replace(".", " ").replace("@", " ").split()]
+        if any(w.startswith(wanted) for w in words) or email.startswith(wanted):
+            return 1
+        return 2 if wanted in name or wanted in email else None
+
+    ranked = [(r, i, c) for i, c in enumerate(unique) if (r := rank(c)) is not None]
+    return [c for _, _, c in sorted(ranked, key=lambda t: (t[0], t[1]))][:limit]
+
+
+def picked_value(spec: FieldSpec, ids: Sequence[str]) -> str:
+    """What an edit of a multi-reference field queues for the records picked, in order
+    (``validate`` reads it back as the list of ids); ``FieldError`` for an id that could
+    move another one (a comma) or a field needing one record at least."""
+    for id in ids:
+        if "," in id or not id.strip():
+            raise FieldError(f"{spec.label}: {id!r} is not a record id; pick from the list")
+    if not ids and spec.required:
+        raise FieldError(f"{spec.label} needs at least one; pick one from the list")
+    return ", ".join(dict.fromkeys(ids))
 
 
 def related_titles(record: Record) -> dict[tuple[str, str], str]:

@@ -824,6 +824,42 @@ class Resource:
         return {self.wrapper: body} if self.wrapper else body
 
 
+@dataclass(frozen=True, kw_only=True)
+class UserShape:
+    """What a vendor's user object (its users list, its owner selector, one user read)
+    holds, declared once per vendor: the dotted paths of its id, name (several joined by
+    a space: ``("firstName", "lastName")``), email and role ("" when the vendor gives
+    none). A ``FieldType.USER`` field's choices are made of it (``choice``): an owner is
+    shown by name everywhere, picked by name or email, and its card (enter on the field)
+    shows the email and role, from the cached specs (offline)."""
+
+    id: str = "id"
+    name: str | tuple[str, ...] = "name"
+    email: str = "email"
+    role: str = ""
+
+    def choice(self, item: Mapping[str, Any], label: str | None = None) -> Choice | None:
+        """The user ``item`` as a choice (``label``: the name as the adapter shows it,
+        e.g. "(inactive)" added); None without an id."""
+        uid = dig(item, self.id)
+        if uid in (None, ""):
+            return None
+        paths = (self.name,) if isinstance(self.name, str) else self.name
+        name = " ".join(str(dig(item, p) or "").strip() for p in paths).strip()
+        email = str(dig(item, self.email) or "").strip() if self.email else ""
+        role = str(dig(item, self.role) or "").strip() if self.role else ""
+        return Choice(
+            value=str(uid),
+            label=label or name or email or str(uid),
+            email=email or None,
+            role=role or None,
+        )
+
+    def choices(self, items: Iterable[Mapping[str, Any]]) -> list[Choice]:
+        """``choice`` of each user object, those without an id left out."""
+        return [c for c in (self.choice(i) for i in items) if c is not None]
+
+
 @dataclass(frozen=True)
 class LogChoice:
     """One choice of a logged call or meeting in the vendor's words (a Salesloft call's
@@ -949,6 +985,7 @@ __all__ = [
     "Resource",
     "Text",
     "TextId",
+    "UserShape",
     "Via",
     "by_kind",
     "custom_spec",

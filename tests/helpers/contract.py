@@ -16,13 +16,15 @@ off-contract request on purpose (a sandbox test probing the vendor's error) says
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from crmtui import sandbox
+from crmtui.http import Http
 from crmtui.http.client import RoutingTransport
 from crmtui.sandbox import contract as contracts
 from crmtui.sandbox.contract import Contract, Drift, Violation, parse_body
@@ -104,3 +106,26 @@ def watching() -> Iterator[Watch]:
         yield watch
     finally:
         RoutingTransport.handle_async_request = original  # type: ignore[method-assign]
+
+
+@asynccontextmanager
+async def signed_in(
+    vendor: str, headers: dict[str, str], login: dict[str, str] | None = None, app: Any = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client reaching ``vendor``'s sandbox (``app``, or a new one without rate limit)
+    through crmtui's own transport, so the contract watch sees every request, signed in
+    with ``headers`` (and ``login`` posted to SalesSeek's ``/api/login``)."""
+    client = Http()
+    origin = f"http://{vendor}.localhost"
+    client.mount_app(origin, app or sandbox.create_app(vendor, rate_limit=False))
+    http = client.client
+    http.base_url = httpx.URL(origin)
+    http.headers.update(headers)
+    if login:  # crmtui's client keeps no cookie jar: the session cookie by hand
+        answer = await http.post("/api/login", data=login)
+        assert answer.status_code == 200
+        http.headers["Cookie"] = answer.headers["set-cookie"].split(";", 1)[0]
+    try:
+        yield http
+    finally:
+        await client.aclose()

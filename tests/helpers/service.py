@@ -152,12 +152,17 @@ class Rig:
 def demo_service(vendor: str, tmp_path: Path) -> Crm:
     """The demo's service for one ``vendor`` (its sandbox, a cache under ``tmp_path``),
     retries that do not sleep and no rate pacing."""
+    return demo_with_data(vendor, tmp_path)[0]
+
+
+def demo_with_data(vendor: str, tmp_path: Path) -> tuple[Crm, Any]:
+    """``demo_service`` and its sandbox's own data (``app.state.db``)."""
     from crmtui.ui.launch import demo_crm  # the demo's wiring lives with the app
 
-    crm, _ = demo_crm(
+    crm, demos = demo_crm(
         vendors=[vendor],
         store_path=tmp_path / "c.sqlite3",
         http=Http(sleep=no_sleep),
         rate_limits=False,
     )
-    return crm
+    return crm, demos[0].app.state.db

@@ -6,7 +6,7 @@ outside the contract fails the test that sent it (naming vendor, request and rul
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from crmtui import sandbox
-from crmtui.http import Http
 from crmtui.sandbox.contract import Contract
 from tests.helpers.contract import KNOWN_DRIFTS, watching
+from tests.helpers.contract import signed_in as signed_in_to
 
 
 @dataclass(frozen=True)
@@ -101,24 +101,9 @@ def case(request: pytest.FixtureRequest) -> Case:
     return request.param  # type: ignore[no-any-return]
 
 
-@asynccontextmanager
-async def signed_in(case: Case) -> AsyncIterator[httpx.AsyncClient]:
-    """A client reaching the vendor's sandbox through crmtui's own transport (so the
-    contract watch sees every request), signed in."""
-    client = Http()
-    origin = f"http://{case.vendor}.localhost"
-    client.mount_app(origin, sandbox.create_app(case.vendor, rate_limit=False))
-    http = client.client
-    http.base_url = httpx.URL(origin)
-    http.headers.update(case.headers)
-    if case.login:  # crmtui's client keeps no cookie jar: the session cookie by hand
-        login = await http.post("/api/login", data=case.login)
-        assert login.status_code == 200
-        http.headers["Cookie"] = login.headers["set-cookie"].split(";", 1)[0]
-    try:
-        yield http
-    finally:
-        await client.aclose()
+def signed_in(case: Case) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+    """A client reaching the vendor's sandbox through crmtui's own transport, signed in."""
+    return signed_in_to(case.vendor, case.headers, case.login)
 
 
 @pytest.fixture

@@ -28,10 +28,10 @@ from pathlib import Path
 import httpx
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, OptionList, Static
+from textual.widgets import DataTable, Input, OptionList, Static
 
 from crmtui.fields import same_value
-from crmtui.model import Change, ChangeOp, ChangeState, FieldSpec, Record, Role
+from crmtui.model import Change, ChangeOp, ChangeState, FieldSpec, FieldType, Record, Role
 from crmtui.ui.screens.board import group_field
 from crmtui.ui.screens.bulk import BulkEditScreen, value_choices
 from crmtui.ui.screens.conflict import ConflictScreen
@@ -390,6 +390,43 @@ async def bulk_edits_25_at_the_previewed_cost(pilot: Pilot, rig: Rig, job: Job) 
         assert same_value(there.fields[stage.key], plan.values[row.ref]), row
 
 
+async def a_typed_value_enter_y_with_no_pause_confirms(pilot: Pilot, rig: Rig, job: Job) -> None:
+    """A date typed, enter and y with no pause: the y confirms the preview of that date
+    (it went into the value's box); both marked records then hold it at the vendor."""
+    crm = rig.demo.crm
+    kind = await rig.kind(job.bulk)
+    view = await open_kind(pilot, kind)
+    date = next(s for s in await crm.bulk.fields(rig.profile, kind) if s.type is FieldType.DATE)
+    view.table.focus()
+    view.table.cursor = MARKED  # records the 25 above left alone
+    await pilot.press("space", "space")
+    await wait_for(pilot, lambda: len(view.selection) == 2)
+    await pilot.press("e")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, BulkEditScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, BulkEditScreen)
+    fields = screen.query_one("#bulk-fields", OptionList)
+    await wait_for(pilot, lambda: fields.option_count > 0)
+    fields.highlighted = next(
+        i for i in range(fields.option_count) if fields.get_option_at_index(i).id == date.key
+    )
+    await pilot.press("enter")
+    box = screen.query_one("#bulk-input", Input)
+    await wait_for(pilot, lambda: box.has_focus)
+    await burst(pilot, *"2027-03-31", "enter", "y")
+    await wait_for(pilot, lambda: screen.step == "sending")
+    assert box.value == "2027-03-31"  # the y confirmed, it is not in the value
+    plan = screen.plan
+    assert plan is not None and len(plan.changes) == 2
+    progress = screen.query_one("#bulk-progress", Static)
+    await wait_for(pilot, lambda: "2 of 2 sent" in str(progress.render()), timeout=20)
+    for row in plan.changes:
+        there = await crm.adapter(rig.profile).get(row.ref.kind, row.ref.id)
+        assert str(there.fields[date.key]).startswith("2027-03-31"), there.fields[date.key]
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: not isinstance(pilot.app.screen, BulkEditScreen))
+
+
 @pytest.mark.parametrize("vendor", list(JOBS))
 async def test_the_whole_job_on_one_app_per_vendor(tmp_path: Path, vendor: str) -> None:
     demo = build_demo(vendor, tmp_path / "cache.sqlite3")
@@ -406,3 +443,5 @@ async def test_the_whole_job_on_one_app_per_vendor(tmp_path: Path, vendor: str) 
             if vendor == "freshsales":
                 await undoing_a_create_someone_changed_is_settled(pilot, rig, made)
         await bulk_edits_25_at_the_previewed_cost(pilot, rig, job)
+        if vendor == "salesseek":
+            await a_typed_value_enter_y_with_no_pause_confirms(pilot, rig, job)

@@ -200,6 +200,8 @@ def _new_problems(c: Ctx, item: dict[str, Any]) -> list[Problem]:
         problems.append(Problem("The deal was not found.", "related_missing", "dealId"))
     field_id = item.get("customFieldId", item.get("dealCustomFieldMetumId"))
     problem = value_problem(c.db, field_id, item.get("fieldValue"))
+    if "fieldValue" not in item:  # required on create (contract.py)
+        problems.append(Problem("The field value was not provided.", "field_missing", "fieldValue"))
     if problem:
         problems.append(problem)
     elif deal_id and any(

@@ -311,6 +311,75 @@ def _item(
     )
 
 
+ADDRESS = ("address", "city", "state", "zipcode", "country")
+PRODUCT = (
+    "name",
+    "description",
+    "category",
+    "is_active",
+    "product_code",
+    "sku_number",
+    "owner_id",
+    "valid_till",
+    "parent_product",
+    "custom_field",
+)
+CPQ_DOCUMENT = (
+    "display_name",
+    "document_type",
+    "cpq_document_template_name",
+    "deal_id",
+    "sales_account_id",
+    "contact_id",
+    "amount",
+    "stage",
+    "valid_till",
+    *(f"{side}_{part}" for side in ("shipping", "billing") for part in ADDRESS),
+    "owner_id",
+    "territory_id",
+    "custom_field",
+)
+
+
+def _cpq(
+    kind: str, one: str, fields: tuple[str, ...], required: tuple[str, ...], section: str
+) -> tuple[Endpoint, ...]:
+    """A CPQ kind's routes and bodies (its ATTRIBUTE table; bulk bodies as documented)."""
+    api, table = f"/api/cpq/{kind}", f"{section} > ATTRIBUTE table"
+    selected = ("selected_ids",)
+    return (
+        Endpoint("POST", api, wrapper=one, fields=fields, required=required, source=table),
+        Endpoint("GET", f"{api}/{{id}}", query=(INCLUDE,)),
+        Endpoint("PUT", f"{api}/{{id}}", wrapper=one, fields=fields, source=table),
+        Endpoint("DELETE", f"{api}/{{id}}"),
+        Endpoint("PUT", f"{api}/{{id}}/restore", fields=(), source=f"{section} > Restore"),
+        Endpoint(
+            "PUT",
+            f"{api}/{kind}_bulk_update",
+            fields=("ids", one),
+            required=("ids", one),
+            source=f"{section} > Bulk-update",
+        ),
+        Endpoint(
+            "POST",
+            f"{api}/{kind}_bulk_assign",
+            fields=(*selected, "owner_id"),
+            required=(*selected, "owner_id"),
+            source=f"{section} > Bulk-assign Owner",
+        ),
+        *(
+            Endpoint(
+                "POST",
+                f"{api}/{kind}_bulk_{verb}",
+                fields=selected,
+                required=selected,
+                source=f"{section} > Bulk-{verb}",
+            )
+            for verb in ("delete", "restore")
+        ),
+    )
+
+
 TASK = (
     "title",
     "description",
@@ -424,23 +493,25 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         choices={"call_direction": ("True", "False", "true", "false")},
         source="Phone > Manual Call Log",
     ),
-    Endpoint("POST", "/api/documents"),
+    # multipart/form-data (Files > Create a File): the fields are declared; the checker
+    # reads JSON and url-encoded bodies only, so the sandbox checks a multipart one
+    Endpoint(
+        "POST",
+        "/api/documents",
+        fields=("file", "file_name", "is_shared", *TARGET),
+        required=("file", *TARGET),
+        choices={"targetable_type": (*TARGETABLE["targetable_type"], "Product")},
+        source="Files > ATTRIBUTE table, Create a File",
+    ),
     Endpoint("GET", "/api/job_statuses/{id}"),
-    # CPQ (documented; not used by crmtui): paths known so they are not "unknown"
-    *(
-        Endpoint(method, f"/api/cpq/{kind}{tail}")
-        for kind in ("products", "cpq_documents")
-        for method, tail in (
-            ("POST", ""),
-            ("GET", "/{id}"),
-            ("PUT", "/{id}"),
-            ("DELETE", "/{id}"),
-            ("PUT", "/{id}/restore"),
-            ("PUT", f"/{kind}_bulk_update"),
-            ("POST", f"/{kind}_bulk_assign"),
-            ("POST", f"/{kind}_bulk_delete"),
-            ("POST", f"/{kind}_bulk_restore"),
-        )
+    # CPQ (documented; not used by crmtui)
+    *_cpq("products", "product", PRODUCT, ("name",), "Products"),
+    *_cpq(
+        "cpq_documents",
+        "cpq_document",
+        (*CPQ_DOCUMENT, "products"),
+        ("display_name", "document_type", "cpq_document_template_name", "deal_id", "contact_id"),
+        "Documents",
     ),
     Endpoint("DELETE", "/api/cpq/cpq_documents/{id}/forget"),
 )

@@ -268,7 +268,7 @@ class BulkEditScreen(ModalScreen[bool]):
             title = f"{row.title} (not shown)" if row.ref.id in hidden else row.title
             table.add_row(inert(title), inert(row.before), inert(after))
         table.display = True
-        table.focus()
+        self.set_focus(table)  # at once (``focus()`` waits its turn behind the held keys)
         vendor = self.crm.vendor_label(self.profile)
         if plan.changes:
             count = len(plan.changes)

@@ -39,6 +39,7 @@ from crmtui.model import (
     KindInfo,
     Record,
     RecordRef,
+    RelatedRef,
     Role,
 )
 from crmtui.service import (
@@ -49,6 +50,7 @@ from crmtui.service import (
     RecordChanged,
     RecordPreview,
 )
+from crmtui.service.references import is_multi, is_user, picked_value, reference_ids
 from crmtui.text import clean, fit_width, inert, more_marker, preview
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.open_copy import COPY_LIMIT, LINK_BINDINGS, RecordLinks
@@ -731,6 +733,16 @@ class RecordScreen(RecordLinks, Screen[None]):
             ref = RecordRef(profile=self.ref.profile, kind=target, id=str(item.value))
             cast("CrmApp", self.app).open_record(ref, item.ref_name or "")
             return
+        if item is not None and target is not None and len(reference_ids(item.value)) > 0:
+            self._open_one_of(item, target)  # several records: which one to open
+            return
+        if item is not None and is_user(item.spec) and reference_ids(item.value):
+            # a user (an owner): its card (``e`` picks another one)
+            from crmtui.ui.screens.user_card import UserCardScreen
+
+            card = UserCardScreen(self.crm, self.ref.profile, self.ref.kind, item.spec, item.value)
+            self.app.push_screen(card)
+            return
         await self.action_edit()
 
     def _reference(self, item: FieldItem | None) -> str | None:
@@ -755,7 +767,10 @@ class RecordScreen(RecordLinks, Screen[None]):
             await self.save(item, "no" if item.value else "yes")
             return
         target = self._reference(item)
-        if target is not None:  # picked among the cached records of its kind, by name
+        if target is not None and is_multi(item.spec):  # several: marked, then confirmed
+            self._pick_several(item, target)
+            return
+        if target is not None or is_user(item.spec):  # picked by name (a user: or email)
             self._pick(item, target)
             return
         if item.cut:  # the editor starts from the whole value
@@ -763,16 +778,63 @@ class RecordScreen(RecordLinks, Screen[None]):
         item.open_editor(self.offered(item.spec))
 
     @work(group="pick", exit_on_error=False)
-    async def _pick(self, item: FieldItem, target: str) -> None:
-        """``e`` on a reference: the picker (search as you type over the cache); the
-        record picked is queued by its id."""
-        from crmtui.ui.widgets.reference_picker import ReferencePicker
+    async def _pick(self, item: FieldItem, target: str | None) -> None:
+        """``e`` on a reference: the picker (search as you type over the cache; a user
+        field's: over the vendor's users its choices hold); the one picked is queued by
+        its id."""
+        from crmtui.ui.widgets.reference_picker import USER_KIND, ReferencePicker
 
         current = "" if item.value in (None, "") else str(item.value)
-        picker = ReferencePicker(self.crm, self.ref.profile, target, item.spec.label, current)
+        users = item.spec.choices if target is None else None
+        kind = target or USER_KIND
+        picker = ReferencePicker(
+            self.crm, self.ref.profile, kind, item.spec.label, current, users=users
+        )
         picked = await self.app.push_screen_wait(picker)
         if picked is not None:
             await self.save(item, picked.id)
+
+    def _held(self, item: FieldItem, target: str) -> list[RelatedRef]:
+        """The records a multi-reference field holds, by name (as the cache has them)."""
+        ids = reference_ids(item.value)
+        titles = self.crm.references.titles(self.ref.profile, [(target, i) for i in ids])
+        return [RelatedRef(kind=target, id=i, title=titles.get((target, i), "")) for i in ids]
+
+    @work(group="pick", exit_on_error=False)
+    async def _pick_several(self, item: FieldItem, target: str) -> None:
+        """``e`` on a field holding several records: those it holds are marked, space
+        marks or unmarks, enter queues the marked ones (validated, through the outbox)."""
+        from crmtui.ui.widgets.reference_picker import MultiReferencePicker
+
+        held = self._held(item, target)
+        picker = MultiReferencePicker(self.crm, self.ref.profile, target, item.spec.label, held)
+        picked = await self.app.push_screen_wait(picker)
+        if picked is None:
+            return
+        try:
+            text = picked_value(item.spec, [r.id for r in picked])
+        except FieldError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        await self.save(item, text)
+
+    @work(group="pick", exit_on_error=False)
+    async def _open_one_of(self, item: FieldItem, target: str) -> None:
+        """enter on a field holding several records: one of them picked, then opened."""
+        from crmtui.ui.widgets.reference_picker import ReferencePicker
+
+        held = self._held(item, target)
+        if len(held) == 1:
+            ref = RecordRef(profile=self.ref.profile, kind=target, id=held[0].id)
+            cast("CrmApp", self.app).open_record(ref, held[0].title)
+            return
+        picker = ReferencePicker(
+            self.crm, self.ref.profile, target, f"{item.spec.label} (open one)", among=held
+        )
+        picked = await self.app.push_screen_wait(picker)
+        if picked is not None:
+            ref = RecordRef(profile=self.ref.profile, kind=target, id=picked.id)
+            cast("CrmApp", self.app).open_record(ref, picked.title)
 
     def _grouping(self) -> tuple[FieldSpec, FieldSpec] | None:
         """(pipeline, stage) specs when the kind's stages are grouped by its pipeline (the

@@ -51,6 +51,7 @@ from crmtui.vendors.activecampaign.queries import (
 from crmtui.vendors.activecampaign.resources import (
     FORECAST,
     RESOURCES,
+    USERS,
     custom_field_spec,
     custom_item,
     custom_value,
@@ -281,7 +282,8 @@ class ActiveCampaign(DealTimeline, Vendor):
 
     async def choices(self, source: str) -> list[Choice]:
         if source == "users":
-            return [Choice(value=uid, label=self._user_name(uid)) for uid in self._users]
+            users = ((self._users[uid], self._user_name(uid)) for uid in self._users)
+            return [c for u, name in users if (c := USERS.choice(u, name)) is not None]
         if source == "pipelines":
             return [Choice(value=g["id"], label=g["title"]) for g in self._groups.values()]
         if source == "stages":

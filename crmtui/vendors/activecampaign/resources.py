@@ -41,6 +41,7 @@ from crmtui.vendors.mapping import (
     Json,
     Offset,
     Resource,
+    UserShape,
     Via,
     by_kind,
     custom_spec,
@@ -52,6 +53,8 @@ Row = dict[str, Any]
 STATUS = {"0": "open", "1": "won", "2": "lost"}
 STATUS_CODE = {label: code for code, label in STATUS.items()}
 FORECAST = "Forecasted Close Date"
+# A user as ``GET /users`` lists it (its user group is a link, not a role: none shown)
+USERS = UserShape(name=("firstName", "lastName"), email="email")
 CF_TYPES = {
     "date": FieldType.DATE,
     "datetime": FieldType.DATETIME,

@@ -80,6 +80,7 @@ from crmtui.vendors.freshsales.resources import (
     STATUS_TABLE,
     TARGETABLE,
     TASK_VIEWS,
+    USERS,
     FsResource,
     Target,
     resource_of,
@@ -215,7 +216,7 @@ class Freshsales(Vendor):
     async def choices(self, source: str) -> list[Choice]:
         if source == OWNERS:
             owners = await self._selector(OWNERS)
-            return [Choice(value=str(u["id"]), label=name(u)) for u in owners if "id" in u]
+            return [c for u in owners if (c := USERS.choice(u, name(u))) is not None]
         if source == CURRENCIES:
             return [Choice(value=c, label=c) for c in (await self._currencies()).values()]
         if source == STAGES:

@@ -28,6 +28,7 @@ from crmtui.vendors.mapping import (
     Paging,
     Resource,
     TextId,
+    UserShape,
     by_kind,
     dig,
     record_id,
@@ -122,6 +123,8 @@ OWNERS, CURRENCIES, STAGES, PIPELINES, OUTCOMES = (
     "outcomes",
 )
 OWN_SOURCES = {OWNERS, CURRENCIES, STAGES, PIPELINES, OUTCOMES}
+# An owner as ``/api/selector/owners`` lists it (id, display_name, email; no role)
+USERS = UserShape(name="display_name", email="email")
 # The kinds with a documented activities feed (``/api/<resource>/<id>/activities``: the
 # doc has it for leads and contacts only). Accounts and deals show what their record
 # embeds instead. Decision where the doc is silent: their notes (and a deal's tasks and

@@ -68,6 +68,7 @@ from crmtui.model import (
     Choice,
     FieldSpec,
     FieldType,
+    Kind,
     KindInfo,
     Page,
     Query,
@@ -90,9 +91,11 @@ from crmtui.vendors.salesforceiq.auth import parse_error
 from crmtui.vendors.salesforceiq.calls import CALLS, log_call
 from crmtui.vendors.salesforceiq.lists import (
     CONTACTS_OF_ACCOUNT,
+    POINTS_OF_CONTACT,
     ListSchema,
     MetaField,
     accounts_resource,
+    held_ids,
     list_kind_info,
     parse_when,
     raw_values,
@@ -104,6 +107,7 @@ from crmtui.vendors.salesforceiq.resources import (
     CONTACT,
     LIST_PREFIX,
     REPLAY_WINDOW,
+    USERS,
     WEB_APP,
     account_key,
     contact_properties,
@@ -216,6 +220,7 @@ class SalesforceIQ(Vendor):
         lists = (await self.lists(refresh=True)).values()
         # accounts' Contact fields (the metadata's, read once) are references
         refs = (await self.accounts()).references()
+        refs[CONTACTS_OF_ACCOUNT.key] = Kind.CONTACT  # its contacts (several)
         fixed = [
             info.model_copy(update={"references": refs}) if info.kind == "company" else info
             for info in fixed_kind_infos()
@@ -268,14 +273,22 @@ class SalesforceIQ(Vendor):
                 writable=schema.list_type == "account",
                 clearable=False,
             ),
-            FieldSpec(  # "A contact-based list item needs one contact"
-                key="contact",
-                label="Contact",
-                writable=schema.list_type == "contact",
-                clearable=False,
-            ),
             FieldSpec(key="version", label="Version", type=FieldType.NUMBER),
         ]
+        if schema.list_type == "contact":  # "A contact-based list item needs one contact"
+            fixed.insert(
+                -1, FieldSpec(key="contact", label="Contact", writable=True, clearable=False)
+            )
+        else:  # an account list's item: several of its account's contacts (contactIds)
+            fixed.insert(
+                -1,
+                FieldSpec(
+                    key="contacts",
+                    label=POINTS_OF_CONTACT,
+                    type=FieldType.MULTI_CHOICE,
+                    writable=True,
+                ),
+            )
         return [*editable, *fixed, *(s for s in specs if not s.writable)]
 
     async def _account_specs(self) -> list[FieldSpec]:
@@ -284,7 +297,8 @@ class SalesforceIQ(Vendor):
         fields = [f for f in resource.fields if isinstance(f, MetaField)]
         # a Contact field is a reference (``meta_field``): shown by the contact's name
         shown = [f.spec(choices=users) for f in fields]
-        return [FieldSpec(key="name", label="Name", writable=True, required=True), *shown]
+        name = FieldSpec(key="name", label="Name", writable=True, required=True)
+        return [name, *shown, CONTACTS_OF_ACCOUNT.spec()]  # its contacts: several, by name
 
     async def user_choices(self) -> list[Choice]:
         """Users found in list items' User fields, resolved with ``GET /users/{id}``."""
@@ -298,10 +312,7 @@ class SalesforceIQ(Vendor):
                 state.users[user_id] = await self.session.json("GET", f"users/{user_id}")
             except NotFound:
                 state.users[user_id] = {"id": user_id, "name": user_id, "email": ""}
-        return [
-            Choice(value=u["id"], label=u.get("name") or u.get("email") or u["id"])
-            for u in sorted(state.users.values(), key=lambda u: u.get("name") or "")
-        ]
+        return USERS.choices(sorted(state.users.values(), key=lambda u: u.get("name") or ""))
 
     # -- records -----------------------------------------------------------------------
 
@@ -318,6 +329,8 @@ class SalesforceIQ(Vendor):
             "contact": contact_ids[0] if contact_ids else None,
             "version": item.get("version"),
         }
+        if schema.list_type != "contact":  # an account list's: all its points of contact
+            fields["contacts"] = contact_ids
         amount = fields.get("amount")
         return Record(
             vendor=self.name,
@@ -454,7 +467,7 @@ class SalesforceIQ(Vendor):
         for key, meta in keyed:
             if type_name(meta) != "contact":
                 continue
-            ids = [i for i in str(record.fields.get(key) or "").split(", ") if i]
+            ids = held_ids(record.fields.get(key))
             missing = [i for i in ids if i not in names]
             if missing:
                 names |= {r.id: r.title for r in await self._contacts(missing)}
@@ -735,7 +748,7 @@ def _chunks(contacts: list[str], fields: Json, keyed: list[tuple[str, Json]]) ->
     for key, meta in keyed:
         if type_name(meta) != "contact":
             continue
-        ids = [i for i in str(fields.get(key) or "").split(", ") if i]
+        ids = held_ids(fields.get(key))
         missing = [i for i in ids if i not in known]
         known.update(missing)
         reads += -(-len(missing) // MAX_LIMIT)

@@ -28,6 +28,14 @@ def raw_values(entries: Any) -> list[str]:
     return [str(e.get("raw", "")) for e in entries or [] if str(e.get("raw", "")) != ""]
 
 
+def held_ids(value: Any) -> list[str]:
+    """The ids a Contact (or User) field's value holds: a list of them (several), or one
+    id; older caches joined several with ", "."""
+    if isinstance(value, list):
+        return [str(v) for v in value if str(v)]
+    return [i for i in str(value or "").split(", ") if i]
+
+
 def epoch_ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
 
@@ -107,7 +115,7 @@ class MetaField(Field):
         required: bool | None = None,
         choices: Any = None,
     ) -> FieldSpec:
-        """The spec; ``choices``: the users, for a User field."""
+        """The spec; ``choices``: the users, for a User field (one user or several)."""
         options = [
             Choice(
                 value=o["id"],
@@ -124,7 +132,7 @@ class MetaField(Field):
             type=self.type,
             writable=self.writable,
             custom=self.key.startswith("f_"),
-            choices=list(choices or []) if self.type is FieldType.USER else options,
+            choices=list(choices or []) if type_name(self.meta) == "user" else options,
         )
 
 
@@ -213,7 +221,8 @@ def read_value(meta: Json, key: str, entries: Any) -> Any:
     """A field's ``[{"raw": ...}]`` as the neutral value for its key and data type."""
     raws = raw_values(entries)
     kind = type_name(meta)
-    if kind == "list":
+    if kind == "list" or (kind in ("contact", "user") and meta.get("isMultiSelect")):
+        # several options, contacts (an account's) or users (its collaborators): a list
         return raws if meta.get("isMultiSelect") else (raws[0] if raws else None)
     if not raws:
         return None
@@ -260,6 +269,8 @@ def field_type(meta: Json, key: str) -> FieldType:
     kind = type_name(meta)
     if kind == "list":
         return FieldType.MULTI_CHOICE if meta.get("isMultiSelect") else FieldType.CHOICE
+    if kind in ("contact", "user") and meta.get("isMultiSelect"):
+        return FieldType.MULTI_CHOICE  # several contacts (ids, a reference) or users
     if kind == "numeric":
         return FieldType.MONEY if key == "amount" else FieldType.NUMBER
     if kind == "datetime":
@@ -311,7 +322,10 @@ def list_kind_info(schema: ListSchema) -> KindInfo:
         board_field="stage" if schema.meta("stage") is not None else None,
         references={
             "company": "company",
-            "contact": "contact",
+            # a contact list's item: its contact; an account list's: its points of
+            # contact (several)
+            **({"contact": "contact"} if schema.list_type == "contact" else {}),
+            **({"contacts": "contact"} if schema.list_type != "contact" else {}),
             **schema.resource.references(),  # its Contact fields (``meta_field``)
         },
     )
@@ -324,7 +338,13 @@ def accounts_resource(metas: list[Json]) -> Resource:
     return metadata_resource("company", "accounts", fields)
 
 
-# An account's contacts: written as the Contact field ``person_ids`` (read as ids).
+# An account's contacts: written as the Contact field ``person_ids`` (read as ids), several
+# of them (``isMultiSelect``): a reference to contacts holding a list of ids.
 CONTACTS_OF_ACCOUNT = meta_field(
-    {"id": "person_ids", "name": "Contacts", "dataType": "Contact"}, "contacts", True
+    {"id": "person_ids", "name": "Contacts", "dataType": "Contact", "isMultiSelect": True},
+    "contacts",
+    True,
 )
+# A list item's Points of Contact (``contactIds``: several contacts, a subset of its
+# account's, which the vendor adds a new one to), read and written by the adapter.
+POINTS_OF_CONTACT = "Points of contact"

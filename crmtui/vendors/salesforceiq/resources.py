@@ -11,10 +11,12 @@ from urllib.parse import quote
 
 from crmtui.http import Rejected
 from crmtui.model import FieldSpec, KindInfo, Role
-from crmtui.vendors.mapping import Codec, Context, Field, Resource, record_id
+from crmtui.vendors.mapping import Codec, Context, Field, Resource, UserShape, record_id
 
 Json = dict[str, Any]
 LIST_PREFIX = "list:"
+# A user as ``GET /users/{id}`` answers it (name, email; no role)
+USERS = UserShape(name="name", email="email")
 # A create whose reply was lost is found among records modified this recently.
 REPLAY_WINDOW = timedelta(minutes=15)
 ACCOUNT_KEYS = {

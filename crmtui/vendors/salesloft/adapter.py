@@ -79,6 +79,7 @@ from crmtui.vendors.salesloft.resources import (
     RESOURCES,
     STEP,
     TASK_VIEWS,
+    USERS,
     LoftResource,
     kind_infos,
 )
@@ -176,13 +177,12 @@ class Salesloft(Vendor):
         ``account_stages``...); call dispositions and sentiments are chosen by name."""
         if source == "users":
             users = await self.config("users")
-            return [
-                Choice(
-                    value=str(u["id"]),
-                    label=u["name"] + ("" if u.get("active") else " (inactive)"),
-                )
-                for u in sorted(users, key=lambda u: (not u.get("active"), u["name"]))
-            ]
+            ordered = sorted(users, key=lambda u: (not u.get("active"), u["name"]))
+            named = (
+                USERS.choice(u, u["name"] + ("" if u.get("active") else " (inactive)"))
+                for u in ordered
+            )
+            return [c for c in named if c is not None]
         rows = await self.config(source)
         rows = sorted(rows, key=lambda r: (r.get("order") or 0, str(r.get("name"))))
         choices = [Choice(value=str(r["id"]), label=str(r.get("name") or r["id"])) for r in rows]

@@ -14,7 +14,7 @@ from typing import Any
 
 from crmtui.fields import date_text
 from crmtui.model import Choice, FieldSpec, FieldType, Kind, KindInfo, Role
-from crmtui.vendors.mapping import Codec, Context, Field, Json, Resource, slug_key
+from crmtui.vendors.mapping import Codec, Context, Field, Json, Resource, UserShape, slug_key
 from crmtui.vendors.salesloft.codecs import (
     AS_IS,
     FLAG,
@@ -37,6 +37,8 @@ from crmtui.vendors.salesloft.codecs import (
 from crmtui.vendors.salesloft.timeline import call_summary, email_summary, users_of
 
 LABEL = "Salesloft"
+# A user as ``GET /v2/users`` lists it: its job role is the role its card shows
+USERS = UserShape(name="name", email="email", role="job_role")
 MEMBERSHIP = "cadence_membership"
 STEP = "step"
 

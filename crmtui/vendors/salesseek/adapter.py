@@ -70,6 +70,7 @@ from crmtui.vendors.salesseek.resources import (
     CUSTOM_KINDS,
     RESOURCES,
     SORTS,
+    USERS,
     custom_field_spec,
     custom_key,
     custom_out,
@@ -251,7 +252,7 @@ class SalesSeek(Vendor):
 
     async def choices(self, source: str) -> list[Choice]:
         if source == "users":
-            return [Choice(value=u["id"], label=u["name"]) for u in await self._users()]
+            return USERS.choices(await self._users())
         if source == "currencies":
             client = self.me.get("client") or {}
             codes = [client.get("default_currency") or "GBP", *(client.get("currencies") or {})]

@@ -30,6 +30,7 @@ from crmtui.vendors.mapping import (
     IsoDatetime,
     Json,
     Resource,
+    UserShape,
     Via,
     by_kind,
     custom_spec,
@@ -40,6 +41,8 @@ from crmtui.vendors.mapping import (
 )
 
 Row = dict[str, Any]
+# A user as ``GET /api/users/{id}`` (and a record's embedded owner) holds it
+USERS = UserShape(name="name", email="email_address")
 
 PATHS = {
     "company": "organizations",

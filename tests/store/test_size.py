@@ -277,3 +277,41 @@ def test_a_previous_cache_keeps_its_queued_edits_and_drops_the_second_sort_index
         assert store.integrity_check() == "ok"
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_a_sort_of_mixed_values_in_parts_is_the_one_order_by(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, descending: bool
+) -> None:
+    """Numbers, numeric text, words, empty text, lists and missing values (no field
+    specs: the generic sort key): the two index walks give what the single ORDER BY
+    over the list gives."""
+    monkeypatch.setattr(positions, "BUILD_FROM", 10**9)
+    store = Store(tmp_path / "c.sqlite3")
+    values: list[Any] = [7, -3, 2.5, "12", "-4.5", "B7", "alpha", "", None, ["x"], "Zed", 0]
+    try:
+        store.upsert_records(
+            rec(
+                str(n),
+                f"Deal {n:03}",
+                kind=K,
+                **({} if (v := values[n % 12]) is None else {"code": v}),
+            )
+            for n in range(120)
+        )
+        order = indexes.order("code", descending, None)
+        with store._db.read() as conn:
+            where = "WHERE r.profile = ? AND r.kind = ? AND r.is_deleted = 0"
+            found = conn.execute(
+                f"SELECT r.id FROM records r {where} ORDER BY {order.sql()}", [P, K]
+            )
+            expected = [id_ for (id_,) in found]
+        total = store.count(P, K)
+        pages = [
+            r.id
+            for offset in range(0, total, 13)
+            for r in store.window(P, K, offset=offset, limit=13, sort="code", descending=descending)
+        ]
+        assert pages == expected and len(expected) == 120
+    finally:
+        store.close()

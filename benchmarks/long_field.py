@@ -39,7 +39,10 @@ The summary line: the worst large ``open_s`` of the runs (``opens_within_100ms``
 any large value), and for ``open_s`` and each stall what the large value costs: the
 difference large minus small of a run, the worst and the median of the runs (on a busy
 machine the app's own drawing stalls the loop by itself, and runs vary by hundreds of
-milliseconds), with ``value_costs_within_100ms``: are the worst all 100 ms or less.
+milliseconds), with ``value_costs_within_100ms``: are the worst all 100 ms or less;
+the median of what the large value costs in loop-thread CPU by phase, which the load
+hardly changes (``median_cpu_cost_of_value_s``); the small record's medians, what the
+screen costs by itself (``median_small_s``).
 
 The sandbox runs in a process of its own, served over loopback HTTP (uvicorn,
 ``crmtui.sandbox.serve``), as a real vendor answers from its server: its encoding of a
@@ -74,6 +77,7 @@ CHANGED = "Changed. "
 TICK = 0.001
 LIMIT = 0.1  # seconds: what the issue allows a screen to take because of one large value
 STALLS = ("open_stall_s", "refresh_stall_s", "changed_refresh_stall_s", "view_stall_s")
+CPUS = ("open_cpu_s", "refresh_cpu_s", "changed_refresh_cpu_s", "view_cpu_s")
 ENCODED: dict[int, tuple[str, bytes]] = {}  # the sandbox's long strings by id: (it, its JSON)
 
 
@@ -167,15 +171,17 @@ class Frames:
 async def main(megabytes: float, runs: int) -> None:
     opens: list[float] = []
     costs: dict[str, list[float]] = {}  # large minus small, by figure, a run each
+    smalls: list[dict[str, float]] = []
     for run in range(1, runs + 1):
         load = round(os.getloadavg()[0], 2)
         small = measure_apart(0)
+        smalls.append(small)
         large = measure_apart(megabytes)
         print(json.dumps({"run": run, "load": load, "large": large, "small": small}), flush=True)
         opens.append(large["open_s"])
-        for name in ("open_s", *STALLS):
+        for name in ("open_s", *STALLS, *CPUS):
             costs.setdefault(name, []).append(round(large[name] - small[name], 3))
-    worst = {name: max(values) for name, values in costs.items()}
+    worst = {name: max(costs[name]) for name in ("open_s", *STALLS)}
     summary = {
         "field_mb": round(len(job_title(megabytes)) / 1e6, 1),
         "runs": runs,
@@ -183,7 +189,11 @@ async def main(megabytes: float, runs: int) -> None:
         "worst_large_open_s": max(opens),
         "opens_within_100ms": max(opens) <= LIMIT,
         "worst_cost_of_value_s": worst,
-        "median_cost_of_value_s": {name: statistics.median(v) for name, v in costs.items()},
+        "median_cost_of_value_s": {name: statistics.median(costs[name]) for name in worst},
+        "median_cpu_cost_of_value_s": {name: statistics.median(costs[name]) for name in CPUS},
+        "median_small_s": {
+            name: statistics.median(s[name] for s in smalls) for name in ("open_s", *STALLS, *CPUS)
+        },
         "value_costs_within_100ms": max(worst.values()) <= LIMIT,
     }
     print(json.dumps(summary), flush=True)

@@ -15,7 +15,7 @@ from crmtui.ui.screens.record import RecordScreen
 from crmtui.ui.screens.text_view import TextViewScreen
 from crmtui.ui.widgets.long_text import LongText
 from crmtui.ui.widgets.timeline import TimelineEntry
-from tests.helpers.ui import Demo, wait_for
+from tests.helpers.ui import Demo, settle, wait_for
 
 SIZE = (150, 45)
 FS = "demo-freshsales"
@@ -72,6 +72,18 @@ async def test_a_long_note_in_the_timeline_has_a_marker_and_v_or_enter_shows_it_
             assert viewer.row_text(viewer.rows - 1).endswith("THE END")
             await pilot.press("escape")
             await wait_screen(pilot, RecordScreen)
+
+        # A refresh that brings the same entries keeps them as they are: the entry the
+        # rep is on stays focused (each show used to mount every entry again)
+        await settle(pilot)
+        entry = long_entries(record)[0]
+        entry.focus()
+        await pilot.pause()
+        entries = list(record.query(TimelineEntry))
+        await pilot.press("r")
+        await settle(pilot)
+        assert list(record.query(TimelineEntry)) == entries
+        assert record.focused is entry
 
 
 async def test_an_unexpected_send_error_holding_a_secret_is_redacted_everywhere(

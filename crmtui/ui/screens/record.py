@@ -218,13 +218,15 @@ class FieldItem(ListItem):
         self.with_values: dict[str, str] = {}  # saved with this field's edit (``open_editor``)
         # Kept at hand: a value that arrives before the row is mounted still shows.
         self.more_label = Label("", classes="field-more")  # under a value cut short
+        self._marker = ""  # the more label's text
         self.value_label = Label(self._shown(), classes="field-value")
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field-row"):
             yield Label(inert(self.label_text()), classes="field-label")
             yield self.value_label
-        yield self.more_label
+        if self.more_label.display:  # mounted for a value cut short only (``_shown``)
+            yield self.more_label
 
     def set_spec(self, spec: FieldSpec) -> None:
         """The field as the vendor now describes it (its label redrawn)."""
@@ -233,6 +235,8 @@ class FieldItem(ListItem):
         self.spec = spec
         for label in self.query(".field-label").results(Label):
             label.update(inert(self.label_text()))
+        if not self.editing:  # its value as the spec shows it (a choice's new label)
+            self.value_label.update(self._shown())
 
     def label_text(self) -> str:
         """The label in its column, cut with … so that a writable field's ✎ always shows."""
@@ -249,8 +253,14 @@ class FieldItem(ListItem):
         length, value = self.length, self.value
         unread = length - len(value) if length is not None and isinstance(value, str) else 0
         hidden = shown.hidden + max(unread, 0)
-        self.more_label.update(more_marker(hidden) if hidden else "")
+        marker = more_marker(hidden) if hidden else ""
+        if marker != self._marker:  # an update lays the whole screen out again
+            self._marker = marker
+            self.more_label.update(marker)
         self.more_label.display = hidden > 0
+        if hidden and self.is_mounted and self.more_label.parent is None:
+            # a widget less for each field shown whole: the screen opens sooner
+            self.mount(self.more_label)
         return Text(shown.text, end="")
 
     @property
@@ -272,7 +282,12 @@ class FieldItem(ListItem):
         length: int | None = None,
         name: str | None = None,
     ) -> None:
-        self.value, self.currency, self.length, self.ref_name = value, currency, length, name
+        new = (value, currency, length, name)
+        if new == (self.value, self.currency, self.length, self.ref_name) and type(value) is type(
+            self.value
+        ):
+            return  # the same (a refresh brings the value shown): nothing drawn again
+        self.value, self.currency, self.length, self.ref_name = new
         if not self.editing:
             self.value_label.update(self._shown())
 

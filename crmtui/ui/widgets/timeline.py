@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from crmtui.fields import local_text
+from crmtui.fields import local_text, local_zone
 from crmtui.model import Activity, ActivityType
 from crmtui.text import clean, more_marker, preview
 
@@ -172,6 +172,7 @@ class Timeline(VerticalScroll, can_focus=True):
             self.family,
             tuple(self.labels.items()),
             self.fetching and not shown,
+            str(local_zone()),  # the entries' times are shown in it
         )
         drawn += (tuple(every), tuple(shown[:300])) if self.labels else (tuple(shown[:300]),)
         if drawn == self._drawn and self._heading is not None and self._heading.parent is self:

@@ -239,6 +239,27 @@ class Role(StrEnum):
     DONE = "done"  # bool, or a choice whose ``KindInfo.done_values`` mean done
 
 
+class FollowRule(StrEnum):
+    """How a field follows an edit of another (``Follow``)."""
+
+    VALUE = "value"  # takes ``Follow.to`` (when the edited value is ``Follow.when``)
+    NAME = "name"  # the name of the record the edited reference now points at
+    DAY = "day"  # a moment moved to the day the edited date now holds, its time of day kept
+
+
+class Follow(_Model):
+    """A field the vendor changes along with an edit of another (a task's status when it
+    is marked done, its due moment when its due date moves, an organization's name when
+    the organization changes): the optimistic record shows it at once while the edit is
+    queued, as the vendor will (it is never sent)."""
+
+    field: str  # the edited field
+    sets: str  # the field the vendor changes with it
+    rule: FollowRule = FollowRule.VALUE
+    when: Any = None  # VALUE: only when ``field`` is given this value (None: any)
+    to: Any = None  # VALUE: the value ``sets`` takes
+
+
 class KindInfo(_Model):
     """A kind as a vendor offers it, in the vendor's own words."""
 
@@ -287,6 +308,8 @@ class KindInfo(_Model):
     lost_reason_required: bool = False
     # Why the board offers no Won/Lost, in the vendor's words ("" when it does).
     outcome_note: str = ""
+    # The fields the vendor changes along with an edit, shown at once while it is queued.
+    follows: list[Follow] = Field(default_factory=list)
 
     def role(self, role: Role) -> str | None:
         """The key of the field playing ``role`` (None: the kind has no such field)."""

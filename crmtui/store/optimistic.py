@@ -13,22 +13,40 @@ date or moment a vendor wrote into it in the one display format (``fields.money_
 ``date_text``, ``local_text``: vendors build titles with nothing else) is replaced by the
 edited one, so a queued amount, currency or due date shows in the title, the list, the
 board and search at once.
+
+Fields the vendor changes along with an edit (``KindInfo.follows``, declared by the
+vendor: a Salesloft task's status when it is completed and its due moment when its due
+date moves, a SalesSeek organization's name when the organization changes) are shown
+with it at once, as the vendor will make them; they are never sent.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from crmtui.fields import date_text, local_text, money_text, parse_datetime
-from crmtui.model import Change, ChangeOp, ChangeState, Record, RecordRef
+from pydantic import TypeAdapter
+
+from crmtui.fields import date_text, local_text, money_text, parse_date, parse_datetime
+from crmtui.model import (
+    Change,
+    ChangeOp,
+    ChangeState,
+    Follow,
+    FollowRule,
+    KindInfo,
+    Record,
+    RecordRef,
+)
 from crmtui.store import rows
 
 PLACEHOLDER_PREFIX = "local:"
 
 _TITLE_KEYS = ("name", "title", "subject")
+_KINDS = TypeAdapter(list[KindInfo])
 
 
 def placeholder_id(change: Change) -> str:
@@ -56,7 +74,16 @@ def _follow(text: str, old: dict[str, Any], new: dict[str, Any], changed: dict[s
             return str(value)
     if text and text == _full_name(old) and _full_name(new):
         return _full_name(new)
-    return _replace_shown(text, _shown_edits(old, new, changed), _own_texts(old, changed))
+    own = _own_texts(old, changed)
+    # a whole " · " part that is an edited text (an organization's name in a subtitle)
+    texts = {
+        str(old[k]): v
+        for k, v in changed.items()
+        if isinstance(old.get(k), str) and old[k].strip() and isinstance(v, str) and v.strip()
+    }
+    if texts and text not in own:
+        text = " · ".join(p if p in own else texts.get(p, p) for p in text.split(" · "))
+    return _replace_shown(text, _shown_edits(old, new, changed), own)
 
 
 def _own_texts(old: dict[str, Any], changed: dict[str, Any]) -> set[str]:
@@ -146,8 +173,44 @@ def placeholder(change: Change, vendor: str) -> rows.Version:
     return rows.Version(record)
 
 
-def apply(version: rows.Version | None, change: Change, vendor: str) -> rows.Version | None:
-    """``version`` with ``change`` applied (None: no record yet)."""
+def followed(
+    follows: list[Follow],
+    fields: dict[str, Any],
+    values: dict[str, Any],
+    name: Callable[[str, str], str | None] = lambda field, id: None,
+) -> dict[str, Any]:
+    """The values the vendor sets along with ``values`` (an edit of a record holding
+    ``fields``), as the kind declares them (``KindInfo.follows``); ``name(field, id)``:
+    the title of the record the reference ``field`` points at by ``id`` (None: unknown,
+    the field it names is left as it is)."""
+    out: dict[str, Any] = {}
+    for rule in follows:
+        if rule.field not in values or rule.sets in values:
+            continue
+        value = values[rule.field]
+        if rule.rule is FollowRule.VALUE:
+            if rule.when is None or value == rule.when:
+                out[rule.sets] = rule.to
+        elif rule.rule is FollowRule.NAME:
+            title = name(rule.field, str(value)) if value not in (None, "") else None
+            if title is not None or value in (None, ""):
+                out[rule.sets] = title
+        else:  # DAY: the moment on the new day, at the time of day it had
+            day, moment = parse_date(value), parse_datetime(fields.get(rule.sets))
+            if day is not None and moment is not None:
+                moved = moment.replace(year=day.year, month=day.month, day=day.day)
+                out[rule.sets] = moved.isoformat()
+    return out
+
+
+def apply(
+    version: rows.Version | None,
+    change: Change,
+    vendor: str,
+    follows: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None,
+) -> rows.Version | None:
+    """``version`` with ``change`` applied (None: no record yet); ``follows(fields,
+    values)``: what the vendor changes along with it (``followed``), shown too."""
     if change.op is ChangeOp.CREATE:
         return placeholder(change, vendor)
     if version is None:
@@ -155,15 +218,36 @@ def apply(version: rows.Version | None, change: Change, vendor: str) -> rows.Ver
     if change.op is ChangeOp.DELETE:
         return version.deleted_as(True)
     old = version.record
-    fields = {**old.fields, **change.values}
+    changed = {**(follows(old.fields, change.values) if follows else {}), **change.values}
+    fields = {**old.fields, **changed}
     record = old.model_copy(
         update={
             "fields": fields,
-            "title": _follow(old.title, old.fields, fields, change.values),
-            "subtitle": _follow(old.subtitle, old.fields, fields, change.values),
+            "title": _follow(old.title, old.fields, fields, changed),
+            "subtitle": _follow(old.subtitle, old.fields, fields, changed),
         }
     )
     return rows.Version(record, version.deleted)
+
+
+def _follows_of(
+    conn: sqlite3.Connection, ref: RecordRef
+) -> Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None:
+    """``followed`` for the records of ``ref``'s kind, as its cached ``KindInfo``
+    declares (None: it declares nothing, or the kinds are not cached)."""
+    found = conn.execute("SELECT data FROM kinds WHERE profile = ?", (ref.profile,)).fetchone()
+    infos = _KINDS.validate_json(found[0]) if found else []
+    info = next((i for i in infos if i.kind == ref.kind), None)
+    if info is None or not info.follows:
+        return None
+    follows, targets = info.follows, info.references
+
+    def name(field: str, id: str) -> str | None:
+        kind = targets.get(field)
+        shown = rows.read(conn, RecordRef(profile=ref.profile, kind=kind, id=id)) if kind else None
+        return shown[0].record.title if shown else None
+
+    return lambda fields, values: followed(follows, fields, values, name)
 
 
 def vendor_of(conn: sqlite3.Connection, profile: str) -> str:
@@ -199,9 +283,10 @@ def rebuild(
             rows.write(conn, server)
         return
     vendor = server.record.vendor if server else vendor_of(conn, ref.profile)
+    follows = _follows_of(conn, ref)
     version = server
     for change in changes:
-        version = apply(version, change, vendor)
+        version = apply(version, change, vendor, follows)
     if version is None:
         rows.delete(conn, ref)
     else:

@@ -17,7 +17,7 @@ from textual.command import CommandList, CommandPalette
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Checkbox, Input, ListView, Select, Tab, TabbedContent
+from textual.widgets import Checkbox, Input, ListView, OptionList, Select, Tab, TabbedContent
 from textual.worker import WorkerState
 
 from crmtui.config import Config
@@ -27,8 +27,10 @@ from crmtui.service import Crm
 from crmtui.ui.app import CrmApp
 from crmtui.ui.launch import demo_crm
 from crmtui.ui.screens.home import HomeScreen
+from crmtui.ui.screens.my_day import MyDayScreen
 from crmtui.ui.screens.record import FieldItem, RecordScreen
 from crmtui.ui.screens.vendor import KindView, VendorScreen
+from crmtui.ui.widgets.reference_picker import ReferencePicker
 from crmtui.ui.widgets.timeline import Timeline
 from tests.helpers.waits import no_sleep as no_sleep  # re-exported for UI tests
 
@@ -257,6 +259,38 @@ async def burst(pilot: Pilot, *keys: str) -> None:
         char = key if len(key) == 1 else {"enter": "\r", "tab": "\t"}.get(key)
         app.post_message(events.Key(name, char))
     await pilot.pause()
+
+
+async def pick_reference(pilot: Pilot, title: str, id: str) -> ReferencePicker:
+    """``e`` on the highlighted reference field, then type ``title`` in the picker until
+    the record ``id`` is its first hit (the cached records listed at once before); the
+    picker, for enter to pick it."""
+    await pilot.press("e")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ReferencePicker))
+    picker = pilot.app.screen
+    assert isinstance(picker, ReferencePicker)
+    await wait_for(pilot, lambda: picker.query_one(OptionList).option_count > 0)
+    await pilot.press(*title)
+    await wait_for(
+        pilot,
+        lambda: (
+            picker.shown == picker.generation and bool(picker.found) and picker.found[0].id == id
+        ),
+    )
+    return picker
+
+
+# -- My day ----------------------------------------------------------------------------
+
+
+async def open_my_day(pilot: Pilot) -> MyDayScreen:
+    """My day from the command palette, once its tasks are in."""
+    await run_command(pilot, "My day")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, MyDayScreen))
+    day = pilot.app.screen
+    assert isinstance(day, MyDayScreen)
+    await wait_for(pilot, lambda: not day.refreshing and day.tasks)
+    return day
 
 
 # -- the command palette ---------------------------------------------------------------

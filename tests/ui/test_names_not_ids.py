@@ -13,13 +13,13 @@ from crmtui.model import ChangeState, FieldSpec, Record, RecordRef
 from crmtui.ui.screens.record import FieldItem, RecordScreen
 from crmtui.ui.screens.search import SearchScreen
 from crmtui.ui.widgets.record_table import Column
-from crmtui.ui.widgets.reference_picker import ReferencePicker
 from crmtui.ui.widgets.timeline import Timeline
 from tests.helpers.ui import (
     build_demo,
     highlight,
     palette_hits,
     palette_search,
+    pick_reference,
     sent,
     settle,
     wait_for,
@@ -76,21 +76,7 @@ async def test_freshsales_reference_shown_opened_and_picked_by_name(tmp_path: Pa
 
         # e: the picker, search as you type over the cached accounts; the id is queued
         item = await highlight(pilot, screen, "company")
-        await pilot.press("e")
-        await wait_for(pilot, lambda: isinstance(demo.app.screen, ReferencePicker))
-        picker = demo.app.screen
-        assert isinstance(picker, ReferencePicker)
-        results = picker.query_one(OptionList)
-        await wait_for(pilot, lambda: results.option_count > 0)  # the cached ones at once
-        await pilot.press(*other.title)
-        await wait_for(
-            pilot,
-            lambda: (
-                picker.shown == picker.generation
-                and bool(picker.found)
-                and picker.found[0].id == other.id
-            ),
-        )
+        picker = await pick_reference(pilot, other.title, other.id)
         assert picker.query_one(Input).value == other.title
         await pilot.press("enter")
         await wait_for(pilot, lambda: demo.app.screen is screen)

@@ -13,7 +13,6 @@ from textual.pilot import Pilot
 from crmtui.fields import money_text
 from crmtui.sandbox.fake import Fake
 from crmtui.ui.screens.board import BoardScreen
-from crmtui.ui.screens.my_day import MyDayScreen
 from crmtui.ui.screens.outbox import OutboxScreen
 from crmtui.ui.screens.record import RecordScreen
 from crmtui.ui.screens.search import SearchScreen
@@ -23,7 +22,7 @@ from tests.helpers.ui import (
     open_current,
     open_field,
     open_kind,
-    run_command,
+    open_my_day,
     screen_text,
     type_into,
     wait_for,
@@ -103,11 +102,7 @@ async def test_freshsales_shows_one_money_format_and_a_queued_amount_everywhere(
 
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, VendorScreen))
-        await run_command(pilot, "My day")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MyDayScreen))
-        day = pilot.app.screen
-        assert isinstance(day, MyDayScreen)
-        await wait_for(pilot, lambda: not day.refreshing and day.tasks)
+        day = await open_my_day(pilot)
         text = screen_text(pilot.app)
         assert "ago" not in text and not MONTH_WORDS.search(text)  # dates, never words
         assert len(ISO_DATE.findall(text)) >= len(day.tasks) > 0, text

@@ -345,15 +345,17 @@ RESOURCES = by_kind(
             ),
             ForecastDate(key="expected_close", label="Forecasted close date", type=FieldType.DATE),
             _f("description", "description", "Description", codec=OR_EMPTY),
-            # taken in a create only (``_new_deal_body``): the deal's contact
-            _read(
+            # the deal's primary contact: required in a create (``_new_deal_body``), and
+            # changed by ``PUT /deals/{id}`` with ``deal.contact`` (never emptied: a deal
+            # keeps a primary contact)
+            _f(
                 "contact",
                 "contact",
                 "Primary contact",
                 codec=REF,
                 refers_to=Kind.CONTACT,
-                on_create=True,
                 required=True,  # "The deal contact was not provided" (422) without it
+                clearable=False,
             ),
             # the deal's account id: the seed documents no route naming an account and the
             # app has no accounts kind, so it is read (filters, sorts) but not shown: a

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crmtui.fields import date_text
-from crmtui.model import Choice, FieldSpec, FieldType, Kind, KindInfo, Role
+from crmtui.model import Choice, FieldSpec, FieldType, Follow, FollowRule, Kind, KindInfo, Role
 from crmtui.vendors.mapping import Codec, Context, Field, Json, Resource, UserShape, slug_key
 from crmtui.vendors.salesloft.codecs import (
     AS_IS,
@@ -534,6 +534,13 @@ def kind_infos() -> list[KindInfo]:
             TASK,
             "title type due_date status contact owner",
             day_views=["overdue", "today"],
+            # shown at once while an edit is queued: completing a task makes it
+            # "completed", and a new due_date moves due_at to that day (the sandbox's
+            # decision, as the API's answers show them: never two days)
+            follows=[
+                Follow(field="done", when=True, sets="status", to="completed"),
+                Follow(field="due_date", sets="due_at", rule=FollowRule.DAY),
+            ],
             searchable=False,
             editable=True,
             creatable=True,

@@ -68,6 +68,7 @@ from crmtui.vendors.salesseek.auth import CookieLogin, cookie_login, parse_error
 from crmtui.vendors.salesseek.calls import CALLS, delete_call, log_call
 from crmtui.vendors.salesseek.resources import (
     CUSTOM_KINDS,
+    ORGANIZATION_NAME,
     RESOURCES,
     SORTS,
     USERS,
@@ -190,7 +191,8 @@ class SalesSeek(Vendor):
             ),
             info(
                 "contact",
-                columns=["title", "job_title", "company_name", "email", "phone", "owner"],
+                columns=["title", "job_title", "company", "email", "phone", "owner"],
+                follows=ORGANIZATION_NAME,
                 editable=True,
                 creatable=True,
                 deletable=True,
@@ -200,7 +202,8 @@ class SalesSeek(Vendor):
             ),
             info(
                 "deal",
-                columns=["title", "company_name", "stage", "amount", "expected_close", "owner"],
+                columns=["title", "company", "stage", "amount", "expected_close", "owner"],
+                follows=ORGANIZATION_NAME,
                 editable=True,
                 creatable=True,
                 deletable=True,

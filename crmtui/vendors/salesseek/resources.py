@@ -20,7 +20,7 @@ from typing import Any
 
 from crmtui import fields as fv
 from crmtui.http import Rejected
-from crmtui.model import Choice, FieldSpec, FieldType, RelatedRef, Role
+from crmtui.model import Choice, FieldSpec, FieldType, Follow, FollowRule, RelatedRef, Role
 from crmtui.vendors.base import record_id
 from crmtui.vendors.mapping import (
     AS_SENT,
@@ -262,8 +262,12 @@ STATUSES = tuple(Choice(value=v, label=v.title()) for v in ("open", "won", "lost
 TAGS = _shown("tags", "Tags", _tags, type=FieldType.MULTI_CHOICE)
 OWNER = _user("owner", "owner_id", "Owner", role=Role.OWNER)
 COMMENTS = _f("comments", "comments", "Comments")
-ORGANIZATION = _f("company", "organization_id", "Organization", codec=REF, offered=False)
+# the organization, a reference (shown by its name, picked by name): the vendor's name
+# of it is kept as ``company_name`` for search and titles, not offered (one field, not two)
+ORGANIZATION = _f("company", "organization_id", "Organization", codec=REF, refers_to="company")
 NAME = _f("name", "name", "Name", required=True, role=Role.TITLE)
+# shown at once while a new organization is queued: SalesSeek names it with the record
+ORGANIZATION_NAME = [Follow(field="company", sets="company_name", rule=FollowRule.NAME)]
 
 RESOURCES = by_kind(
     Resource(
@@ -297,7 +301,7 @@ RESOURCES = by_kind(
             _shown("name", "Name", _full_name, role=Role.TITLE),
             _f("job_title", "role", "Role"),
             ORGANIZATION,
-            _shown("company_name", "Organization", _organization_name),
+            _shown("company_name", "Organization", _organization_name, offered=False),
             _shown("email", "Email", _medium("email")),
             _shown("phone", "Phone", _medium("phone")),
             OWNER,
@@ -354,7 +358,7 @@ RESOURCES = by_kind(
             ),
             OWNER,
             ORGANIZATION,
-            _shown("company_name", "Organization", _deal_organization),
+            _shown("company_name", "Organization", _deal_organization, offered=False),
             _f(
                 "weighted_amount",
                 "weighted_value",

@@ -6,6 +6,7 @@ Freshsales and SalesforceIQ (Salesloft's are in test_contracts.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +14,11 @@ import httpx
 import pytest
 
 from crmtui import sandbox
+from crmtui.http import Rejected
+from crmtui.model import Change, FieldType, Query
 from crmtui.sandbox.contract import Contract
 from tests.helpers.contract import signed_in, watching
+from tests.helpers.wiring import Wired
 
 Request = tuple[str, str, Any]  # method, path, JSON body
 
@@ -221,3 +225,36 @@ async def test_activecampaign_answers_every_required_field_it_declares() -> None
             named = {e["source"]["pointer"].rsplit("/", 1)[-1] for e in answer.json()["errors"]}
             wanted = {*endpoint.required, *(group[0] for group in endpoint.any_of)}
             assert wanted <= named, f"{where}: {wanted - named} not answered"
+
+
+@pytest.mark.parametrize("vendor", ["salesseek", "activecampaign", "freshsales", "salesforceiq"])
+async def test_every_editable_field_is_written_inside_the_contract(
+    wire: Callable[..., Wired], vendor: str
+) -> None:
+    """What crmtui offers as editable is what the vendor documents as writable: each
+    writable field of each editable kind, saved with the value it holds, is sent within
+    the contract (the autouse watch fails the test on any field the vendor does not
+    document, naming it)."""
+    wired = wire(vendor)
+    adapter = wired.adapter
+    sent = 0
+    for info in await adapter.kinds():
+        if not info.editable:
+            continue
+        records = (await adapter.list_page(info.kind, Query(per_page=25))).records
+        specs = [s for s in await adapter.fields(info.kind) if s.writable]
+        for spec in specs:
+            held = [r for r in records if r.fields.get(spec.key) not in (None, "")]
+            if held:  # the value a record holds, sent back
+                record, value = held[0], held[0].fields[spec.key]
+            elif spec.type is FieldType.TEXT and not spec.choices and records:
+                record, value = records[0], "Checked against the contract"
+            else:
+                continue
+            change = Change(ref=record.ref, values={spec.key: value})
+            try:
+                await adapter.update(change)
+            except Rejected:
+                continue  # refused before it was sent, or by the vendor: not a contract matter
+            sent += 1
+    assert sent >= 5  # the check had something to look at

@@ -20,6 +20,7 @@ from crmtui.http import CrmError
 from crmtui.service import Crm, ProfileSummary
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
+from crmtui.ui.widgets import show
 from crmtui.ui.widgets.fit_table import FitTable
 from crmtui.ui.widgets.footer import KeysFooter
 from crmtui.ui.widgets.status import StatusBar
@@ -90,7 +91,7 @@ class HomeScreen(Screen[None]):
             name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         profile = self.summaries.get(name or "")
         text = problem_text(profile) if profile else ""
-        problem.update(inert(text, multiline=True))
+        show(problem, inert(text, multiline=True))
         problem.display = bool(text)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -35,6 +35,7 @@ from crmtui.ui.open_copy import LINK_BINDINGS, RecordLinks
 from crmtui.ui.screens.create import start_create
 from crmtui.ui.screens.filters import FilterScreen, describe, filter_specs
 from crmtui.ui.screens.log_call import start_log
+from crmtui.ui.widgets import show
 from crmtui.ui.widgets.footer import KeysFooter
 from crmtui.ui.widgets.inert_input import InertInput
 from crmtui.ui.widgets.record_table import Column, RecordTable
@@ -382,8 +383,8 @@ class KindView(Selecting, RecordLinks, Vertical):
             parts.append("loading…")
         if self.problem:
             parts.append(f"⚠ {self.problem}")
-        self.query_one(".facts", Static).update(inert(" · ".join(parts)))  # search, errors
-        self.query_one(".list-view-name", Static).update(self._views_line())
+        show(self.query_one(".facts", Static), inert(" · ".join(parts)))  # search, errors
+        show(self.query_one(".list-view-name", Static), self._views_line())
 
     def _views_line(self) -> Text:
         """The view on; with the vendor's counts, every view and its count (v cycles)."""

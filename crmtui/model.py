@@ -391,6 +391,8 @@ class Change(_Model):
     sent_on_updated_at: datetime | None = None
     # For an undo: the id of the sent change this one takes back (its compensating edit).
     undoes: str | None = None
+    # For a change of a bulk edit: the id shared by all its changes (undone as one).
+    batch: str | None = None
 
 
 Record.model_rebuild()

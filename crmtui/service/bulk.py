@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -317,13 +318,16 @@ class Bulk:
 
         Each is validated again on the record as it is now (``Crm.edit``): one that now
         holds the value is not queued; one the value no longer fits is left out (its
-        error in the outbox would help no one) and the caller sees fewer changes."""
+        error in the outbox would help no one) and the caller sees fewer changes. They
+        share one ``Change.batch``: the list of recent changes undoes them as one
+        (``Undo.plan_batch``)."""
         queued: list[Change] = []
+        batch = uuid.uuid4().hex
         for n, row in enumerate(plan.changes):
             if n % YIELD_EVERY == YIELD_EVERY - 1:  # one transaction each: let the loop run
                 await asyncio.sleep(0)
             try:
-                change = await self.crm.edit(row.ref, {plan.spec.key: plan.text})
+                change = await self.crm.edit(row.ref, {plan.spec.key: plan.text}, batch=batch)
             except (FieldError, CrmError):
                 continue
             if change is not None:

@@ -631,8 +631,11 @@ class Crm:
                         ) from None
         return {key: values[key] for key in texts}
 
-    async def edit(self, ref: RecordRef, texts: dict[str, Any]) -> Change | None:
-        """Queue an edit (validated first). None when nothing actually changes."""
+    async def edit(
+        self, ref: RecordRef, texts: dict[str, Any], *, batch: str | None = None
+    ) -> Change | None:
+        """Queue an edit (validated first). None when nothing actually changes. ``batch``:
+        the bulk edit it is part of (``Change.batch``)."""
         values = await self.validate(ref, texts)
         record = self.store.get_record(ref)
         if record is None:
@@ -645,6 +648,7 @@ class Crm:
             values=values,
             base={key: record.fields.get(key) for key in values},
             base_updated_at=record.updated_at,
+            batch=batch,
         )
         return self._enqueue(change, entry=(ref, self._queued_entry(change)))
 

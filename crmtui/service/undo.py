@@ -26,12 +26,16 @@ edit, previewed first and sent through the outbox like any edit.
 - The compensating change names the change it takes back (``Change.undoes``): ``u``
   walks back through the history (a sent change already taken back, and its undo, are
   passed over), and the list of recent changes says which were undone.
+- A bulk edit's changes share one ``Change.batch``: ``plan_batch`` previews undoing them
+  all (each as above: withdrawn, or its compensating edit with the usual conflict check;
+  one that cannot be undone says why and the others go on), ``apply_batch`` does it.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from crmtui.fields import display, same_value
@@ -111,6 +115,41 @@ class UndoPlan:
         return any(step.moved for step in self.steps)
 
 
+@dataclass(frozen=True)
+class BatchUndoPlan:
+    """What undoing a whole bulk edit does: the plan of each of its changes."""
+
+    batch: str
+    plans: tuple[UndoPlan, ...]
+
+    @property
+    def doable(self) -> list[UndoPlan]:
+        """The changes that are withdrawn or taken back (not refused)."""
+        return [plan for plan in self.plans if plan.action != "refused"]
+
+    @property
+    def title(self) -> str:
+        """``Bulk edit: 25 records``."""
+        count = len(self.plans)
+        return f"Bulk edit: {count} record{'s' if count != 1 else ''}"
+
+    @property
+    def lines(self) -> list[str]:
+        """One line per record: ``Keystone: Stage: Won → back to Lost`` (or why not)."""
+        out = [f"{len(self.doable)} of {len(self.plans)} undone:"]
+        for plan in self.plans:
+            if plan.action == "refused":
+                out.append(f"{plan.title}: not undone — {plan.reason}")
+            else:
+                out.extend(f"{plan.title}: {line}" for line in plan.lines)
+        return out
+
+    @property
+    def moved(self) -> bool:
+        """Someone changed a record since: that undo will conflict (the others go on)."""
+        return any(plan.moved for plan in self.plans)
+
+
 def _target(change: Change) -> RecordRef:
     """The record a change is about (a note, a logged call: the record it is on)."""
     if change.op is ChangeOp.CREATE and change.ref.kind == NOTE_KIND:
@@ -152,6 +191,33 @@ class Undo:
                 continue
             return change
         return None
+
+    def batch(self, batch: str, profile: str | None = None) -> list[Change]:
+        """The changes of one bulk edit (``Change.batch``), in the order queued."""
+        return [c for c in self.crm.store.changes(profile=profile) if c.batch == batch]
+
+    async def plan_batch(self, batch: str, profile: str | None = None) -> BatchUndoPlan:
+        """What undoing every change of a bulk edit would do (nothing is queued)."""
+        changes = self.batch(batch, profile)
+        if not changes:
+            raise CannotUndo("this bulk edit is no longer in the outbox: nothing to undo")
+        return BatchUndoPlan(batch, tuple([await self.plan(c.id) for c in changes]))
+
+    def apply_batch(self, plan: BatchUndoPlan) -> tuple[list[Change], list[str]]:
+        """Carry out a confirmed bulk undo, change by change: what was withdrawn or
+        queued, and why any left were not (``apply``'s words, the record named)."""
+        done: list[Change] = []
+        problems: list[str] = []
+        batch = uuid.uuid4().hex  # the undos too are one entry of the list
+        for item in plan.doable:
+            if item.compensation is not None:
+                compensation = item.compensation.model_copy(update={"batch": batch})
+                item = replace(item, compensation=compensation)
+            try:
+                done.extend(self.apply(item))
+            except (CannotUndo, ChangeBusy) as exc:
+                problems.append(f"{item.title}: {exc}")
+        return done, problems
 
     def title_of(self, change: Change) -> str:
         """The title of the record ``change`` is about, as cached."""

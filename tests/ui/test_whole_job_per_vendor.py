@@ -18,6 +18,12 @@ Salesloft, Freshsales, SalesSeek; offline on SalesSeek). Here, per vendor:
 - **offline** create and log where no test does (every vendor but SalesSeek): the new
   record shows at once (a local id, queued), the call on the timeline at once; both go
   when the vendor is back, and the vendor then holds them.
+
+And the gaps of issue 17.3 this found: ``U`` undoes a bulk edit as one entry (Salesloft,
+Freshsales: the service's, the same for every vendor); a typed value, enter and y with
+no pause confirm the preview (SalesSeek); the undo of a sent create that a colleague
+changed since stops as a conflict whose screen shows what changed and the choice
+(Freshsales).
 """
 
 from __future__ import annotations
@@ -31,7 +37,17 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Static
 
 from crmtui.fields import same_value
-from crmtui.model import Change, ChangeOp, ChangeState, FieldSpec, FieldType, Record, Role
+from crmtui.model import (
+    Change,
+    ChangeOp,
+    ChangeState,
+    FieldSpec,
+    FieldType,
+    Record,
+    RecordRef,
+    Role,
+)
+from crmtui.service.bulk import BulkPlan
 from crmtui.ui.screens.board import group_field
 from crmtui.ui.screens.bulk import BulkEditScreen, value_choices
 from crmtui.ui.screens.conflict import ConflictScreen
@@ -39,7 +55,7 @@ from crmtui.ui.screens.create import CreateScreen
 from crmtui.ui.screens.log_call import LogCallScreen
 from crmtui.ui.screens.outbox import OutboxScreen
 from crmtui.ui.screens.record import RecordScreen
-from crmtui.ui.screens.undo import UndoPreview
+from crmtui.ui.screens.undo import UndoListScreen, UndoPreview
 from crmtui.ui.widgets.timeline import Timeline, TimelineEntry
 from tests.helpers.calls import follow_ups, vendor_calls
 from tests.helpers.service import Unreachable
@@ -68,6 +84,7 @@ class Job:
     offline_create: tuple[str, dict[str, str]] | None = None  # kind, values ("" the title)
     picks: dict[str, str] = field(default_factory=dict)  # create's reference -> kind
     offline_log_on: str | None = None  # a call logged offline on a record of this kind
+    undo_bulk: bool = False  # U undoes the bulk edit as one (the service's, any vendor's)
 
 
 JOBS = {
@@ -76,6 +93,7 @@ JOBS = {
         "contact",
         offline_create=("contact", {"first_name": "Ada", "last_name": "", "email": "ada@x.io"}),
         offline_log_on="contact",
+        undo_bulk=True,
     ),
     "activecampaign": Job(
         "deal",
@@ -88,6 +106,7 @@ JOBS = {
         "deal",
         offline_create=("contact", {"first_name": "Ada", "last_name": "", "email": "a@x.io"}),
         offline_log_on="deal",
+        undo_bulk=True,
     ),
     "salesforceiq": Job(
         "list:",
@@ -388,6 +407,46 @@ async def bulk_edits_25_at_the_previewed_cost(pilot: Pilot, rig: Rig, job: Job) 
     for row in plan.changes:  # the vendor holds the new stage on each
         there = await adapter.get(row.ref.kind, row.ref.id)
         assert same_value(there.fields[stage.key], plan.values[row.ref]), row
+
+    if job.undo_bulk:
+        await undo_the_whole_bulk_edit(
+            pilot, rig, plan, {r.ref: r.fields[stage.key] for r in marked}
+        )
+
+
+async def undo_the_whole_bulk_edit(
+    pilot: Pilot, rig: Rig, plan: BulkPlan, was: dict[RecordRef, object]
+) -> None:
+    """``U`` lists the bulk edit as one entry; enter previews undoing all of it, ``y``
+    sends it; the vendor holds each old value back, and the undo is one entry too."""
+    crm, key, total = rig.demo.crm, plan.spec.key, len(plan.changes)
+    adapter = crm.adapter(rig.profile)
+    await pilot.press("U")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, UndoListScreen))
+    table = pilot.app.screen.query_one(DataTable)
+    await wait_for(pilot, lambda: table.row_count > 0)
+    first = [str(cell) for cell in table.get_row_at(0)]
+    assert first[1] == "sent" and first[2].startswith(f"{total} ") and "bulk edit" in first[3]
+    await pilot.press("enter")
+    await wait_for(
+        pilot,
+        lambda: isinstance(pilot.app.screen, UndoPreview) and pilot.app.screen.query("#keep"),
+        timeout=20,
+    )
+    lines = str(pilot.app.screen.query_one("#undo-lines", Static).render())
+    assert lines.startswith(f"{total} of {total} undone:"), lines
+    assert not pilot.app.screen.query("#undo-warning")
+    await pilot.press("y")
+    await wait_for(pilot, lambda: not crm.changes(rig.profile), timeout=30)
+    for row in plan.changes:  # the vendor holds the old stage back on each
+        there = await adapter.get(row.ref.kind, row.ref.id)
+        assert same_value(there.fields[key], was[row.ref]), row
+    # the undo is one entry too, above the bulk edit, now undone
+    await wait_for(pilot, lambda: str(table.get_row_at(1)[1]) == "sent, undone")
+    first = [str(cell) for cell in table.get_row_at(0)]
+    assert first[1] == "sent" and first[3].startswith("bulk edit: undo: "), first
+    await pilot.press("escape")
+    await wait_for(pilot, lambda: not isinstance(pilot.app.screen, UndoListScreen))
 
 
 async def a_typed_value_enter_y_with_no_pause_confirms(pilot: Pilot, rig: Rig, job: Job) -> None:

@@ -274,7 +274,8 @@ class BulkEditScreen(ModalScreen[bool]):
             count = len(plan.changes)
             self._hint(
                 f"y queues {count} change{'s' if count > 1 else ''} in the outbox, one per "
-                f"record, sent to {vendor} paced within its budget (u undoes each); "
+                f"record, sent to {vendor} paced within its budget (u undoes each, U then "
+                "enter all of them); "
                 "escape cancels: nothing is queued."
             )
         else:

@@ -5,6 +5,9 @@ screen's profile (of every profile on the home screen). A change still queued is
 withdrawn at once (the outbox's ``u`` brings it back); a sent one is shown as a preview of
 its compensating edit (``Stage: Won → back to Lost``), queued only when confirmed (``y``),
 and sent through the outbox, which checks first that the vendor still has what was sent.
+A bulk edit is one entry of ``U``'s list (its changes share ``Change.batch``): enter
+previews undoing all of them, record by record, and ``y`` queues them, each with the usual
+conflict check (``Undo.plan_batch``).
 Everything goes through the service (``Crm.undo``); vendor text is shown inert.
 """
 
@@ -23,7 +26,7 @@ from crmtui.fields import local_text
 from crmtui.http import CrmError
 from crmtui.model import Change, ChangeState, RecordRef
 from crmtui.service import CacheWriteError, ChangeBusy, Crm
-from crmtui.service.undo import CannotUndo, UndoPlan
+from crmtui.service.undo import BatchUndoPlan, CannotUndo, UndoPlan
 from crmtui.text import inert
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.screens.outbox import CUT, STATE_TEXT, selected_change
@@ -68,14 +71,16 @@ class UndoPreview(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "Keep it"),
     ]
 
-    def __init__(self, plan: UndoPlan, vendor: str) -> None:
+    def __init__(self, plan: UndoPlan | BatchUndoPlan, vendor: str) -> None:
         super().__init__()
         self.plan, self.vendor = plan, vendor
 
     def compose(self) -> ComposeResult:
         plan = self.plan
         with Vertical(id="undo-dialog"):
-            yield Static("Undo this sent change?", classes="screen-title")
+            bulk = isinstance(plan, BatchUndoPlan)
+            ask = "Undo this bulk edit?" if bulk else "Undo this sent change?"
+            yield Static(ask, classes="screen-title")
             yield Static(inert(plan.title, limit=200), id="undo-record")
             yield Static(inert("\n".join(plan.lines), multiline=True, limit=2000), id="undo-lines")
             if plan.moved:
@@ -149,6 +154,38 @@ def carry_out(app: CrmApp, plan: UndoPlan) -> None:
         app.notify(f"Undo queued — {plan.title}: {'; '.join(plan.lines)}", timeout=6)
 
 
+async def undo_batch(app: CrmApp, batch: str, profile: str | None) -> None:
+    """Undo a whole bulk edit: preview every change's undo, queue them when confirmed."""
+    crm = app.crm
+    try:
+        plan = await crm.undo.plan_batch(batch, profile)
+    except (CannotUndo, CrmError) as exc:
+        app.notify(f"Nothing undone: {exc}", severity="warning")
+        return
+    if not plan.doable:
+        reasons = "; ".join(dict.fromkeys(p.reason for p in plan.plans))
+        app.notify(f"Nothing undone ({plan.title}): {reasons}", severity="warning")
+        return
+    vendor = crm.vendor_label(plan.plans[0].change.ref.profile)
+
+    def answered(undo: bool | None) -> None:
+        if not undo:
+            return
+        try:
+            done, problems = crm.undo.apply_batch(plan)
+        except CacheWriteError as exc:
+            app.notify(f"Nothing more undone ({plan.title}): {exc}", severity="warning")
+            return
+        more = f"; not undone: {'; '.join(problems)}" if problems else ""
+        app.notify(
+            f"Undo queued — {plan.title}: {len(done)} change{'s' if len(done) != 1 else ''}{more}",
+            severity="warning" if problems else "information",
+            timeout=6,
+        )
+
+    app.push_screen(UndoPreview(plan, vendor), answered)
+
+
 def undo_latest(app: CrmApp) -> None:
     """``u``: undo the latest change of the screen's record or profile (not over a
     dialog: the preview, help, a prompt)."""
@@ -205,7 +242,15 @@ class UndoListScreen(Screen[None]):
         table.clear()
         changes = self.crm.undo.recent(self.profile)
         undone = self.crm.undo.undone(self.profile)
+        batches: dict[str, list[Change]] = {}
         for change in changes:
+            if change.batch:
+                batches.setdefault(change.batch, []).append(change)
+        for change in changes:
+            if change.batch:  # a bulk edit: one row, at its newest change
+                if batches[change.batch][0] is change:
+                    self._add_batch(table, batches[change.batch], undone)
+                continue
             state = SHOWN_STATE.get(change.state, change.state.value)
             if change.id in undone:
                 state += ", undone"
@@ -222,8 +267,45 @@ class UndoListScreen(Screen[None]):
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
 
+    def _add_batch(
+        self, table: DataTable[object], changes: list[Change], undone: dict[str, Change]
+    ) -> None:
+        """A bulk edit's row: how many records, its states, what it set."""
+        newest = changes[0]
+        states: dict[str, int] = {}
+        for change in changes:
+            shown = SHOWN_STATE.get(change.state, change.state.value)
+            states[shown] = states.get(shown, 0) + 1
+        state = ", ".join(
+            name if count == len(changes) else f"{count} {name}" for name, count in states.items()
+        )
+        taken_back = sum(change.id in undone for change in changes)
+        if taken_back:
+            state += ", undone" if taken_back == len(changes) else f", {taken_back} undone"
+        info = self.crm.kind_info(newest.ref.profile, newest.ref.kind)
+        count = len(changes)
+        label = (info.label if count > 1 else info.singular) if info else newest.ref.kind
+        what = self.crm.describe(newest, cut=CUT)
+        if newest.undoes:  # the undo of a bulk edit
+            what = f"undo: {what}"
+        table.add_row(
+            local_text(newest.created_at),
+            state,
+            inert(f"{count} {label.lower()}", limit=40),
+            inert(f"bulk edit: {what}", limit=80),
+            key=f"batch:{newest.batch}",
+        )
+
     def selected(self) -> Change | None:
         return selected_change(self.query_one(DataTable), self.crm)
+
+    def selected_batch(self) -> str | None:
+        """The bulk edit on the cursor row (its ``Change.batch``), if it is one."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
+        return key.removeprefix("batch:") if key.startswith("batch:") else None
 
     def on_crm_event(self, message: CrmEvent) -> None:
         self.fill()
@@ -233,6 +315,11 @@ class UndoListScreen(Screen[None]):
         self.action_undo_selected()
 
     def action_undo_selected(self) -> None:
+        batch = self.selected_batch()
+        if batch is not None:
+            app = cast("CrmApp", self.app)
+            app.run_worker(undo_batch(app, batch, self.profile), group="undo", exclusive=True)
+            return
         change = self.selected()
         if change is None:
             self.notify("Nothing to undo: no recent change.", timeout=4)

@@ -484,19 +484,42 @@ def check_schema(conn: sqlite3.Connection) -> int:
     return version
 
 
+def _statements(script: str) -> Iterator[str]:
+    """The statements of an SQL script one by one (a trigger's body stays whole)."""
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \t\n;"):
+                yield buffer
+            buffer = ""
+
+
 def _run(conn: sqlite3.Connection, number: int) -> None:
-    """Bring a cache from version ``number`` to the next, in one transaction."""
-    migration = MIGRATIONS[number]
-    if isinstance(migration, str):  # executescript commits first
-        conn.executescript(f"BEGIN; {migration}; PRAGMA user_version = {number + 1}; COMMIT;")
-        return
-    conn.execute("BEGIN")
+    """Bring a cache from version ``number`` to the next, in one transaction.
+
+    The write lock is taken first (waiting ``busy_timeout`` for another writer) and the
+    version read again under it: two processes opening an old cache at the same moment
+    both read its old version, and the second, once the first has migrated, finds the
+    step done and skips it. A deferred transaction that read the schema before the other
+    process's commit could not write after it ("database is locked"), and a script run
+    a second time would fail on its tables existing. Scripts run statement by statement
+    here (``executescript`` would commit this transaction first).
+    """
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        migration(conn)
-        conn.execute(f"PRAGMA user_version = {number + 1}")
+        if int(conn.execute("PRAGMA user_version").fetchone()[0]) <= number:
+            migration = MIGRATIONS[number]
+            if isinstance(migration, str):
+                for statement in _statements(migration):
+                    conn.execute(statement)
+            else:
+                migration(conn)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
 
 

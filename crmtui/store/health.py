@@ -559,6 +559,7 @@ def _sqlite_check(path: Path) -> CacheUnusable | None:
     try:
         uri = f"{path.resolve().as_uri()}?mode=ro"
         conn = sqlite3.connect(uri, uri=True)
+        packed = 0
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
@@ -566,13 +567,35 @@ def _sqlite_check(path: Path) -> CacheUnusable | None:
             result = conn.execute("PRAGMA integrity_check(5)").fetchall()
             if [r[0] for r in result] == ["ok"]:
                 check_schema(conn)  # the tables the app needs, as opening it checks them
+                packed = _unpackable_raws(conn)
         finally:
             conn.close()
     except (sqlite3.Error, SchemaTooNew, NotACache) as exc:
         return unusable(path, exc)
     if [r[0] for r in result] != ["ok"]:
         return _damaged(path, _integrity_reason(result))
+    if packed:
+        return _damaged(path, f"{packed} record(s)' stored vendor payload does not unpack")
     return None
+
+
+def _unpackable_raws(conn: sqlite3.Connection) -> int:
+    """How many compressed raw payloads (``rows.pack_raw``) do not unpack: SQLite's own
+    check cannot see inside them, and opening such a record says the cache is damaged."""
+    from crmtui.store.rows import unpack_raw
+
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records_raw'"
+    )
+    if found.fetchone() is None:
+        return 0
+    bad = 0
+    for (raw,) in conn.execute("SELECT raw FROM records_raw WHERE typeof(raw) = 'blob'"):
+        try:
+            unpack_raw(raw)
+        except sqlite3.DatabaseError:
+            bad += 1
+    return bad
 
 
 def _integrity_reason(rows: list[tuple[object, ...]]) -> str:

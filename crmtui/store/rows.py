@@ -135,9 +135,18 @@ def pack_raw(text: str) -> str | bytes | None:
 
 
 def unpack_raw(stored: str | bytes | None) -> str | None:
-    """The JSON text of a stored raw payload (``pack_raw``'s inverse)."""
+    """The JSON text of a stored raw payload (``pack_raw``'s inverse).
+
+    Bytes that do not unpack are a damaged cache, as a corrupt page is: raised as
+    SQLite's error so the user is told which file and how to salvage its queued edits
+    (``health.at_run_time``), never a record shown without the payload it was read with.
+    """
     if isinstance(stored, bytes):
-        return zlib.decompress(stored).decode()
+        try:
+            return zlib.decompress(stored).decode()
+        except (zlib.error, UnicodeDecodeError) as exc:
+            error = f"a record's vendor payload in it does not unpack: {exc}"
+            raise sqlite3.DatabaseError(error) from exc
     return stored
 
 

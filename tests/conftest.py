@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack
 from functools import partial
@@ -9,6 +10,7 @@ from functools import partial
 import pytest
 
 from crmtui.http import Http
+from tests.helpers import seeds
 from tests.helpers.contract import watching
 from tests.helpers.wiring import Wired
 from tests.helpers.wiring import wire as wire_to
@@ -20,6 +22,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "off_contract: the test sends requests outside a vendor's contract on purpose"
     )
+    seeds.install()  # each sandbox's seeded account built once per process, then copied
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Less garbage-collector work once every test module is imported (in each xdist
+    worker): what is alive now (Textual, the app's modules) lives to the end, so it leaves
+    the collector's view (``gc.freeze``), and a young generation of 10,000 objects, not
+    700, sweeps an app's many short-lived objects (widgets, strips, styles) less often.
+    Measured on tests/ui/test_snapshots.py: collector CPU 2.1 s -> 0.9 s."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
+@pytest.fixture(autouse=True)
+def seeded_accounts(request: pytest.FixtureRequest) -> None:
+    """A sandbox's account is a copy of one built earlier in the process, except in the
+    sandboxes' own tests, which check the build (``tests.helpers.seeds``)."""
+    seeds.keeping(request.node.path.parent.name != "sandbox")
 
 
 @pytest.fixture(autouse=True)

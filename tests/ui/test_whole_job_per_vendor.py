@@ -356,6 +356,21 @@ async def best_target(rig: Rig, kind: str, ids: list[str], stage: FieldSpec) -> 
     return best
 
 
+async def bulk_edit_field(pilot: Pilot, key: str) -> BulkEditScreen:
+    """``e`` on the marked rows, the field ``key`` picked (enter): the bulk edit screen."""
+    await pilot.press("e")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, BulkEditScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, BulkEditScreen)
+    fields = screen.query_one("#bulk-fields", OptionList)
+    await wait_for(pilot, lambda: fields.option_count > 0)
+    fields.highlighted = next(
+        i for i in range(fields.option_count) if fields.get_option_at_index(i).id == key
+    )
+    await pilot.press("enter")
+    return screen
+
+
 async def bulk_edits_25_at_the_previewed_cost(pilot: Pilot, rig: Rig, job: Job) -> None:
     crm = rig.demo.crm
     kind = await rig.kind(job.bulk)
@@ -371,16 +386,7 @@ async def bulk_edits_25_at_the_previewed_cost(pilot: Pilot, rig: Rig, job: Job) 
     assert len(marked) == MARKED
     target = await best_target(rig, kind, [r.id for r in marked], stage)
 
-    await pilot.press("e")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, BulkEditScreen))
-    screen = pilot.app.screen
-    assert isinstance(screen, BulkEditScreen)
-    fields = screen.query_one("#bulk-fields", OptionList)
-    await wait_for(pilot, lambda: fields.option_count > 0)
-    fields.highlighted = next(
-        i for i in range(fields.option_count) if fields.get_option_at_index(i).id == stage.key
-    )
-    await pilot.press("enter")
+    screen = await bulk_edit_field(pilot, stage.key)
     values = screen.query_one("#bulk-values", OptionList)
     await wait_for(pilot, lambda: values.has_focus and values.option_count > 0)
     values.highlighted = next(
@@ -460,16 +466,7 @@ async def a_typed_value_enter_y_with_no_pause_confirms(pilot: Pilot, rig: Rig, j
     view.table.cursor = MARKED  # records the 25 above left alone
     await pilot.press("space", "space")
     await wait_for(pilot, lambda: len(view.selection) == 2)
-    await pilot.press("e")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, BulkEditScreen))
-    screen = pilot.app.screen
-    assert isinstance(screen, BulkEditScreen)
-    fields = screen.query_one("#bulk-fields", OptionList)
-    await wait_for(pilot, lambda: fields.option_count > 0)
-    fields.highlighted = next(
-        i for i in range(fields.option_count) if fields.get_option_at_index(i).id == date.key
-    )
-    await pilot.press("enter")
+    screen = await bulk_edit_field(pilot, date.key)
     box = screen.query_one("#bulk-input", Input)
     await wait_for(pilot, lambda: box.has_focus)
     await burst(pilot, *"2027-03-31", "enter", "y")

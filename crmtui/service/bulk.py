@@ -15,8 +15,10 @@ queued (a dry run), then queued as one ordinary change per record.
   made by the preview and counted apart (``BulkPlan.read_requests``).
 - **Apply** (``Bulk.apply``): each change queued through ``Crm.edit`` (validated again on
   the record as it is then, so an edit made meanwhile is not overwritten by a stale
-  preview), one change per record, each undoable by ``u`` like any edit. The outbox sends
-  them one after another within the budget; ``Bulk.progress`` says how many are sent.
+  preview), one change per record, each undoable by ``u`` like any edit, and all of
+  them at once from the list of recent changes (``Change.batch``, ``Undo.plan_batch``).
+  The outbox sends them one after another within the budget; ``Bulk.progress`` says how
+  many are sent.
 """
 
 from __future__ import annotations

@@ -310,6 +310,9 @@ class KindInfo(_Model):
     outcome_note: str = ""
     # The fields the vendor changes along with an edit, shown at once while it is queued.
     follows: list[Follow] = Field(default_factory=list)
+    # A create needs at least one field of each group (Freshsales: a contact needs an
+    # email or a mobile number), checked before it is queued.
+    create_needs: list[list[str]] = Field(default_factory=list)
 
     def role(self, role: Role) -> str | None:
         """The key of the field playing ``role`` (None: the kind has no such field)."""

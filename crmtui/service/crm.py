@@ -690,11 +690,27 @@ class Crm:
         self._offered(profile, kind, ChangeOp.CREATE)
         ref = RecordRef(profile=profile, kind=kind, id="new")
         values = await self.validate(ref, texts)
+        await self._create_needs(profile, kind, values)
         change = Change(ref=ref, op=ChangeOp.CREATE, values=values)
         change = change.model_copy(
             update={"ref": RecordRef(profile=profile, kind=kind, id=f"local:{change.id}")}
         )
         return self._enqueue(change, what=f"the new {kind}")
+
+    async def _create_needs(self, profile: str, kind: str, values: dict[str, Any]) -> None:
+        """Refuse, before anything is queued, a create missing every field of one of the
+        kind's ``create_needs`` groups (the vendor would refuse it when sent)."""
+        info = self.kind_info(profile, kind)
+        if info is None:
+            return
+        labels = {spec.key: spec.label for spec in await self.fields(profile, kind)}
+        for group in info.create_needs:
+            if not any(values.get(key) not in (None, "", []) for key in group):
+                named = [labels.get(key, key) for key in group]
+                either = ", ".join(named[:-1]) + f" or {named[-1]}" if len(named) > 1 else named[0]
+                raise FieldError(
+                    f"A new {info.singular.lower()} needs {either}; nothing was queued"
+                )
 
     async def delete(self, ref: RecordRef) -> Change:
         self._offered(ref.profile, ref.kind, ChangeOp.DELETE)

@@ -724,6 +724,8 @@ class Resource:
     web: str = ""
     # ``KindInfo.timeline_fields``: the fields whose changes the vendor's timeline records
     timeline_fields: tuple[str, ...] = ()
+    # ``KindInfo.create_needs``: a create needs at least one field of each group
+    create_needs: tuple[tuple[str, ...], ...] = ()
 
     def field(self, key: str) -> Field | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -749,6 +751,7 @@ class Resource:
             roles=self.roles(),
             references=self.references(),
             timeline_fields=list(self.timeline_fields),
+            create_needs=[list(group) for group in self.create_needs],
             **more,
         )
 

@@ -43,7 +43,8 @@ async def test_the_cache_answers_until_a_refresh_brings_news(rig: Rig) -> None:
         ({"name": ""}, "required"),
         ({"status": "sleeping"}, "not one of"),
         ({"probability": "120"}, "at most"),
-        ({"contact": "3"}, "cannot be changed"),
+        ({"win_probability": "30"}, "cannot be changed"),
+        ({"contact": "no-such-contact"}, "Primary contact"),
     ],
 )
 async def test_a_bad_value_is_refused_before_anything_is_queued(

@@ -181,12 +181,16 @@ _PERSON = (
     _SCORE,
     _LAST,
 )
+# The doc's lead and contact tables: "Either Email/Mobile/Twitter ID is required". crmtui
+# offers no Twitter field, so a new contact or lead needs an email or a mobile number.
+_REACHABLE = (("email", "mobile_number"),)
 _ACCOUNT_ID = TextId()  # a sales account id, written as given
 _SORT_COMMON = {"created_at": "created_at", "updated_at": "updated_at"}
 
 RESOURCES = by_kind(
     FsResource(
         kind=Kind.CONTACT,
+        create_needs=_REACHABLE,
         path="contacts",
         wrapper="contact",
         label="Contacts",
@@ -218,6 +222,7 @@ RESOURCES = by_kind(
     ),
     FsResource(
         kind=Kind.LEAD,
+        create_needs=_REACHABLE,
         path="leads",
         wrapper="lead",
         label="Leads",

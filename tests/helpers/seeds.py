@@ -3,10 +3,10 @@
 A sandbox's ``create_app`` builds its account from ``(seed, scale, now)`` (a pure function:
 ``tests/sandbox`` checks it is deterministic, calling the data modules' ``build`` itself),
 and nearly every test starts a sandbox: the same few accounts were built again for each
-one. ``install()`` makes each sandbox app's ``build`` keep the first account of a key
-pickled and give every later caller its own unpickled copy (a test may change its copy
-at will; no two tests share one). What is not a plain key (an unhashable argument) or
-cannot be pickled is built as before. Each xdist worker keeps its own. The sandboxes'
+one. ``install()`` makes each sandbox app's ``build`` keep, pickled, the account of a key
+built a second time, and give every later caller its own unpickled copy (a test may
+change its copy at will; no two tests share one). What is not a plain key (an unhashable
+argument) or cannot be pickled is built as before. Each xdist worker keeps its own. The sandboxes'
 own tests (``tests/sandbox``) build every account afresh (``keeping(False)``): they check
 the build itself (its speed, the same account twice from one seed).
 """
@@ -30,7 +30,9 @@ def keeping(on: bool) -> None:
 
 def kept(build: Callable[..., Any]) -> Callable[..., Any]:
     """``build``, each account built once per key and copied for every caller."""
-    blobs: dict[object, bytes | None] = {}  # None: cannot be pickled, always built
+    # b"": seen once (a key seen once is often never seen again: an account anchored at
+    # the real time); None: cannot be pickled, always built
+    blobs: dict[object, bytes | None] = {}
 
     def build_copy(*args: Any, **kwargs: Any) -> Any:
         clock = kwargs.pop("clock", None)  # SalesSeek's "now" for writes: the caller's own
@@ -39,7 +41,7 @@ def kept(build: Callable[..., Any]) -> Callable[..., Any]:
         if not _keep[0]:
             return build(*args, **options)
         try:
-            blob = blobs.get(key, b"")
+            blob = blobs.get(key)
         except TypeError:  # an unhashable argument
             return build(*args, **options)
         if blob:
@@ -48,7 +50,9 @@ def kept(build: Callable[..., Any]) -> Callable[..., Any]:
                 db.clock = clock
             return db
         db = build(*args, **options)
-        if blob is not None:
+        if key not in blobs:
+            blobs[key] = b""
+        elif blob is not None:
             try:
                 blobs[key] = pickle.dumps(db)
             except (pickle.PicklingError, TypeError, AttributeError):

@@ -12,6 +12,7 @@ import pytest
 
 from crmtui.model import (
     Change,
+    ChangeState,
     Choice,
     FieldSpec,
     FieldType,
@@ -23,7 +24,7 @@ from crmtui.model import (
 )
 from crmtui.service.references import EMPTY, References, not_cached
 from crmtui.service.references import shown as row_text
-from tests.helpers.service import demo_service
+from tests.helpers.service import demo_service, demo_with_data
 
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:")  # "2026-11-30T08:17", as a vendor sends it
 
@@ -100,6 +101,7 @@ DECLARED = {
         "task": {"deal": "deal", "contact": "contact"},
     },
     "salesloft": {
+        "contact": {"company": "company"},  # a person's Account (issue 15.1)
         "task": {"contact": "contact"},
         "call": {"contact": "contact"},
         "email": {"contact": "contact"},
@@ -109,6 +111,10 @@ DECLARED = {
     # Related to); the ids behind them are not offered fields
     "salesseek": {},
 }
+# Free text a vendor keeps beside a reference, never synced with it, which may read as the
+# referenced record's name: vendor -> kind -> (text field -> reference). Not a repeat of
+# the name but another fact, so it may equal it, labelled for what it is ("as typed").
+ECHOES = {"salesloft": {"contact": {"company_name": "company"}}}
 
 
 @pytest.mark.parametrize("vendor", list(DECLARED))
@@ -156,10 +162,17 @@ async def test_every_vendor_declares_its_references_and_the_service_names_them(
                     assert record.names[key] == expected
                     # shown once: no other row of the record (but its title) repeats the name
                     title = info.role(Role.TITLE)
+                    echoes = {
+                        s.key
+                        for s in specs[info.kind]
+                        if ECHOES.get(vendor, {}).get(info.kind, {}).get(s.key) == key
+                        and s.label.endswith("(as typed)")
+                        and not s.writable
+                    }
                     twins = [
                         s.label
                         for s in specs[info.kind]
-                        if s.key not in (key, title) and row_text(s, record) == expected
+                        if s.key not in (key, title, *echoes) and row_text(s, record) == expected
                     ]
                     assert not twins, (vendor, info.kind, key, twins)
                     named += all(str(i) in titles for i in ids)
@@ -220,5 +233,50 @@ async def test_salesloft_names_a_person_before_people_are_cached(tmp_path: Path)
         step = await crm.adapter(profile).get("step", full.related["Steps"][0].id)
         spec = next(s for s in await crm.fields(profile, "step") if s.key == "cadence")
         assert row_text(spec, step) == cadence.title != step.fields["cadence"]
+    finally:
+        await crm.close()
+
+
+async def test_a_salesloft_persons_account_is_picked_and_sent_as_account_id(
+    tmp_path: Path,
+) -> None:
+    """A person's Account is a reference (issue 15.1): shown by name, picked among the
+    cached accounts as the picker searches them (offline), queued as ``company``,
+    described by names, and sent as ``account_id`` (PUT /v2/people takes it): the
+    sandbox's person then belongs to the picked account, and Related says so too."""
+    crm, db = demo_with_data("salesloft", tmp_path)
+    profile = "demo-salesloft"
+    try:
+        await crm.kinds(profile)
+        accounts = (await crm.refresh(profile, "company")).records
+        people = (await crm.refresh(profile, "contact")).records
+        spec = next(s for s in await crm.fields(profile, "contact") if s.key == "company")
+        assert spec.label == "Account" and spec.writable
+        person = next(p for p in people if p.fields.get("company"))
+        old = next(a for a in accounts if a.id == person.fields["company"])
+        assert crm.window(profile, "contact", offset=0, limit=len(people))
+        shown = next(
+            r
+            for r in crm.window(profile, "contact", offset=0, limit=len(people))
+            if r.id == person.id
+        )
+        assert row_text(spec, shown) == old.title
+        # the picker's search: the cache, by name, accounts only
+        other = next(a for a in accounts if a.id != old.id and a.title != old.title)
+        found = crm.search(other.title, limit=10, profiles=[profile], kinds=["company"])
+        assert other.id in [r.id for r in found]
+        change = await crm.edit(person.ref, {"company": other.id})
+        assert isinstance(change, Change) and change.values == {"company": other.id}
+        text = crm.describe(change)
+        assert f"Account: {old.title} → {other.title}" in text and other.id not in text
+        queued = crm.cached(person.ref)
+        assert queued is not None and queued.names["company"] == other.title
+        await crm.send_now(profile)
+        done = crm.change(change.id)
+        assert done is not None and done.state is ChangeState.DONE, done
+        assert db["people"][int(person.id)]["account"] == int(other.id)  # what Salesloft holds
+        again = await crm.get(person.ref)
+        assert again.fields["company"] == other.id
+        assert [r.id for r in again.related["Account"]] == [other.id]
     finally:
         await crm.close()

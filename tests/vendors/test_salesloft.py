@@ -287,7 +287,14 @@ async def test_every_offered_field_edit_reads_back(wire: Wire, kind: str, id: in
     assert any(s.custom for s in specs)
     before = await wired.adapter.get(kind, str(id))
     for n, spec in enumerate(specs):
-        special = {"email": "round.trip@example.com", "domain": "round-trip.example.com"}
+        # a person's Account is a reference: another account's id
+        account = before.fields.get("company")
+        other = next(str(a) for a in wired.db["accounts"] if str(a) != account)
+        special = {
+            "email": "round.trip@example.com",
+            "domain": "round-trip.example.com",
+            **({"company": other} if kind == "contact" else {}),
+        }
         value = special.get(spec.key, _value_for(spec, n, before.fields.get(spec.key)))
         assert value != before.fields.get(spec.key)
         change = Change(ref=ref(wired, kind, id), values={spec.key: value})
@@ -299,11 +306,17 @@ async def test_every_offered_field_edit_reads_back(wire: Wire, kind: str, id: in
             assert read == expected, spec.key
 
 
-async def test_a_persons_account_is_written_though_not_offered(wire: Wire) -> None:
-    """A person's account id is read and written (``account_id``) but not offered as a
-    field of its own (the Account shows under Related)."""
+async def test_a_persons_account_is_an_offered_reference_written_as_account_id(
+    wire: Wire,
+) -> None:
+    """A person's Account is a field of its own, writable (PUT /v2/people takes
+    ``account_id``) and declared a reference to the accounts (shown by name, picked):
+    the record's row is the reference; Related still lists the account too."""
     wired = wire("salesloft")
-    assert "company" not in {s.key for s in await wired.adapter.fields("contact")}
+    spec = next(s for s in await wired.adapter.fields("contact") if s.key == "company")
+    assert (spec.label, spec.writable) == ("Account", True)
+    info = next(i for i in await wired.adapter.kinds() if i.kind == "contact")
+    assert info.references.get("company") == "company"
     other = next(a for a in wired.db["accounts"] if a != wired.db["people"][1001]["account"])
     change = Change(ref=ref(wired, "contact", 1001), values={"company": str(other)})
     record = await wired.adapter.update(change)

@@ -228,8 +228,16 @@ CONTACT = LoftResource(
         _a("phone", "Phone"),
         _a("mobile_phone", "Mobile"),
         _a("job_title", "Title", "title"),
-        _id("company", "Account", "account", offered=False),
-        _ro("company_name", "Company", "person_company_name", codec=OR_NONE),
+        # The person's account: a reference, shown by name, picked among the accounts and
+        # written as ``account_id`` (PUT /v2/people takes every POST field, account_id too)
+        _id("company", "Account", "account", refers_to=Kind.COMPANY),
+        # ``person_company_name`` is free text the rep (or an import) typed: a field of its
+        # own in POST/PUT /v2/people, which the doc ties to no account (the sandbox keeps
+        # it apart too). It often reads as the account's name, yet it is not the account:
+        # it can differ, or be set with no account at all. Hiding it when it equals the
+        # name would make a blank row look like "nothing typed", so it stays, labelled for
+        # what it is; the account itself is the reference row above (issue 15.1).
+        _ro("company_name", "Company (as typed)", "person_company_name", codec=OR_NONE),
         *_PLACE,
         _id("owner", "Owner", type=USER, choices="users", role=Role.OWNER),
         _id("person_stage", "Stage", type=CHOICE, choices="person_stages", role=Role.STAGE),

@@ -19,8 +19,9 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -467,7 +468,24 @@ def _tables_at(version: int) -> frozenset[str]:
 
 def check_schema(conn: sqlite3.Connection) -> int:
     """The cache's schema version; ``SchemaTooNew`` or ``NotACache`` if it cannot be used
-    as one (read before anything is written to the file)."""
+    as one (read before anything is written to the file).
+
+    The version and the tables are read in one snapshot: read apart, another process
+    migrating the file in between showed version 0 with tables ("another program's")."""
+    if conn.in_transaction:
+        return _schema_of(conn)
+    conn.execute("BEGIN")
+    try:
+        version = _schema_of(conn)
+    except BaseException:
+        with suppress(sqlite3.Error):  # the error read is the one to tell
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return version
+
+
+def _schema_of(conn: sqlite3.Connection) -> int:
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise SchemaTooNew(f"cache schema {version} is newer than this crmtui ({SCHEMA_VERSION})")
@@ -529,6 +547,25 @@ def _migrate(conn: sqlite3.Connection) -> None:
         _run(conn, number)
 
 
+WAL_WAIT_S = 5.0  # as long as busy_timeout
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """Put the cache in WAL mode. Two processes creating it at the same moment: the
+    second's switch finds the file locked by the first's, and SQLite answers that at
+    once ("database is locked", busy_timeout notwithstanding), so it is tried again
+    for a while; a cache already in WAL mode never waits here."""
+    deadline = time.monotonic() + WAL_WAIT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def connect(path: str | Path) -> sqlite3.Connection:
     """Open (creating if needed) the cache file with safe modes and the current schema."""
     memory = str(path) == MEMORY
@@ -545,7 +582,7 @@ def connect(path: str | Path) -> sqlite3.Connection:
         if mode & 0o077:  # a crmtui cache (checked above): its owner only, never loosened
             os.chmod(path, mode & 0o700)  # (a 0400 the user chose stays 0400)
         if not memory:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         _migrate(conn)

@@ -63,6 +63,7 @@ import contextvars
 import email.utils
 import json as jsonlib
 import random
+import re
 import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -78,7 +79,7 @@ import httpx
 from crmtui import jsonslices
 from crmtui.http import errors
 from crmtui.http.limiter import RateLimiter
-from crmtui.http.log import LogEntry, Redactor, RequestLog, guard_library_logs
+from crmtui.http.log import LogEntry, Redactor, RequestLog, guard_library_logs, whole
 from crmtui.http.urls import (
     LOOPBACK_EXAMPLE,
     check_base_url,
@@ -265,8 +266,32 @@ def loads(content: bytes | str) -> Any:
     thread decoding a reply with a 20 MB field lets the event loop run meanwhile.
     """
     if len(content) >= LARGE_BODY:
-        return jsonslices.loads(content, parse_constant=_refuse_constant)
-    return jsonlib.loads(content, parse_constant=_refuse_constant)
+        value = jsonslices.loads(content, parse_constant=_refuse_constant)
+    else:
+        value = jsonlib.loads(content, parse_constant=_refuse_constant)
+    if isinstance(content, str):
+        surrogates = _SURROGATE_ESCAPE_TEXT.search(content) is not None
+    else:
+        surrogates = _SURROGATE_ESCAPE.search(content) is not None
+    return _mended(value) if surrogates else value
+
+
+# A ``\udXXX`` escape (a surrogate): JSON lets a reply carry one alone, which Python keeps
+# as a lone surrogate that no UTF-8 write (the cache, the screen) can take. Decision: such
+# a character reads as U+FFFD, the rest of the text as sent; pairs stay the character.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_TEXT = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _mended(value: Any) -> Any:
+    """``value`` (decoded JSON) with every string made whole (``log.whole``)."""
+    if isinstance(value, str):
+        return whole(value)
+    if isinstance(value, list):
+        return [_mended(item) for item in value]
+    if isinstance(value, dict):
+        return {whole(key): _mended(item) for key, item in value.items()}
+    return value
 
 
 class RoutingTransport(httpx.AsyncBaseTransport):

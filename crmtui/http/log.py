@@ -198,8 +198,13 @@ def _unescaped(text: str) -> str | None:
     """``text`` with one layer of escapes undone (as ``_View.unescaped``), or None."""
     if not _ESCAPE.search(text):
         return None
-    plain = _ESCAPE.sub(_unescape_token, text)
-    return plain.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return whole(_ESCAPE.sub(_unescape_token, text))
+
+
+def whole(text: str) -> str:
+    """``text`` with its surrogate pairs joined and any lone surrogate (a ``\\ud800``
+    escape standing alone) made U+FFFD: text that can be written as UTF-8."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _unescape_token(match: re.Match[str]) -> str:

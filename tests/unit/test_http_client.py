@@ -222,7 +222,9 @@ def make_rig(
 
     http = Http(
         sleep=recorder,
-        timeout=httpx.Timeout(0.1, connect=0.5),
+        # /slow answers after 1 s; any other route must answer well within the read
+        # timeout on a loaded CI machine (at 0.1 s a redirect hop timed out and was retried)
+        timeout=httpx.Timeout(0.5, connect=0.5),
         max_retries=MAX_RETRIES,
         backoff=0.5,
         backoff_cap=20.0,

@@ -510,6 +510,12 @@ class RecordScreen(RecordLinks, Screen[None]):
         # the cached record shown first: the vendor's (a 20 MB field to download, on the
         # event loop a chunk at a time) does not hold up the screen's first frame
         await self.opened.wait()
+        # numbered as it starts, as a cache read is: an edit queued while the vendor's
+        # record downloads is read after it, and that read wins (numbered at the end, the
+        # download showed the value from before a second quick enter on a yes/no field,
+        # and a third flipped from that)
+        self._reads += 1
+        read = self._reads
         try:
             self.specs = await self.crm.fields(self.ref.profile, self.ref.kind)
             found = await self.crm.get_preview(self.ref)  # long values cut, as cached
@@ -517,8 +523,7 @@ class RecordScreen(RecordLinks, Screen[None]):
             self.notify(str(exc), severity="warning")
             self.render_record()
         else:
-            self._reads += 1  # read now: newer than any read started before
-            self._show(found, self._reads)
+            self._show(found, read)
         # one timeline fetch: the refresh's RecordChanged starts one too (``record_changed``),
         # and the later cancels the earlier (a Freshsales timeline brings the record again:
         # a 20 MB field was downloaded three times at each open)

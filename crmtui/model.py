@@ -121,6 +121,9 @@ class FieldSpec(_Model):
     on_create: bool = False
     custom: bool = False
     choices: list[Choice] = Field(default_factory=list)
+    # MULTI_CHOICE: its choices are the vendor's users (a field holding several users,
+    # picked and opened as an owner is)
+    users: bool = False
     # For number/money: bounds; for text: max length. None means unbounded.
     min: float | None = None
     max: float | None = None

@@ -49,6 +49,11 @@ def is_user(spec: FieldSpec | None) -> bool:
     return spec is not None and spec.type is FieldType.USER
 
 
+def holds_users(spec: FieldSpec | None) -> bool:
+    """Whether ``spec`` holds several of the vendor's users (SalesforceIQ's collaborators)."""
+    return spec is not None and spec.type is FieldType.MULTI_CHOICE and spec.users
+
+
 def is_multi(spec: FieldSpec | None) -> bool:
     """Whether a reference field holds several records (a list of ids)."""
     return spec is not None and spec.type is FieldType.MULTI_CHOICE

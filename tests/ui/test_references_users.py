@@ -3,7 +3,9 @@ vendor: ``enter`` on an owner opens the user's card (name, email, "(you)"), ``e`
 another user by name or email (type-ahead over the users the cache keeps) and the new
 owner shows by name, is described by name and goes to the vendor as its id; a SalesforceIQ
 item's points of contact are marked several at once (space marks, enter confirms), shown
-as "Ana Ruiz, Ben Ode", sent as the contacts' ids, and ``enter`` opens one of them."""
+as "Ana Ruiz, Ben Ode", sent as the contacts' ids, and ``enter`` opens one of them; its
+account's Collaborators (several users) are marked the same way, and ``enter`` opens one
+collaborator's card."""
 
 from __future__ import annotations
 
@@ -143,3 +145,40 @@ async def test_salesforceiq_points_of_contact_marked_several_and_opened(tmp_path
                 and demo.app.screen.ref == RecordRef(profile=profile, kind="contact", id=added)
             ),
         )
+
+        # an account's collaborators: several users, marked and opened as an owner is
+        accounts = (await crm.refresh(profile, "company")).records
+        specs = {s.key: s for s in await crm.fields(profile, "company")}
+        spec = next(s for s in specs.values() if s.label == "Collaborators")
+        account = next(r for r in accounts if len(r.fields.get(spec.key) or []) == 1)
+        mate = str(account.fields[spec.key][0])
+        names = {c.value: c.label for c in spec.choices}
+        other = next(c for c in spec.choices if c.value != mate)
+        screen = await shown(pilot, demo, account.ref)
+        row = await highlight(pilot, screen, spec.key)
+        assert row.full_text() == names[mate]
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(demo.app.screen, MultiReferencePicker))
+        users = demo.app.screen
+        assert isinstance(users, MultiReferencePicker)
+        assert list(users.marked) == [mate]
+        assert "mark the users it holds" in users.heading()
+        await pilot.press(*other.label)
+        await wait_for(pilot, lambda: [f.id for f in users.found][:1] == [other.value])
+        results = users.query_one(OptionList)
+        results.focus()
+        results.highlighted = 0
+        await pilot.press("space", "enter")
+        await wait_for(pilot, lambda: demo.app.screen is screen)
+        both = f"{names[mate]}, {other.label}"
+        await wait_for(pilot, lambda: field(screen, spec.key).full_text() == both)
+        assert await sent(pilot, demo, account.ref, spec.key) == [mate, other.value]
+
+        await highlight(pilot, screen, spec.key)
+        await pilot.press("enter")  # two of them: which one's card
+        await wait_for(pilot, lambda: isinstance(demo.app.screen, ReferencePicker))
+        await pilot.press("down", "down", "enter")
+        await wait_for(pilot, lambda: isinstance(demo.app.screen, UserCardScreen))
+        card = demo.app.screen
+        assert isinstance(card, UserCardScreen)
+        assert card.card is not None and card.card.name == other.label

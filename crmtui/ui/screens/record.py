@@ -50,7 +50,13 @@ from crmtui.service import (
     RecordChanged,
     RecordPreview,
 )
-from crmtui.service.references import is_multi, is_user, picked_value, reference_ids
+from crmtui.service.references import (
+    holds_users,
+    is_multi,
+    is_user,
+    picked_value,
+    reference_ids,
+)
 from crmtui.text import clean, fit_width, inert, more_marker, preview
 from crmtui.ui.messages import CrmEvent
 from crmtui.ui.open_copy import COPY_LIMIT, LINK_BINDINGS, RecordLinks
@@ -756,6 +762,9 @@ class RecordScreen(RecordLinks, Screen[None]):
         if item is not None and target is not None and len(reference_ids(item.value)) > 0:
             self._open_one_of(item, target)  # several records: which one to open
             return
+        if item is not None and holds_users(item.spec) and reference_ids(item.value):
+            self._open_user_of(item)  # several users: which one's card
+            return
         if item is not None and is_user(item.spec) and reference_ids(item.value):
             # a user (an owner): its card (``e`` picks another one)
             from crmtui.ui.screens.user_card import UserCardScreen
@@ -787,8 +796,8 @@ class RecordScreen(RecordLinks, Screen[None]):
             await self.save(item, "no" if item.value else "yes")
             return
         target = self._reference(item)
-        if target is not None and is_multi(item.spec):  # several: marked, then confirmed
-            self._pick_several(item, target)
+        if holds_users(item.spec) or (target is not None and is_multi(item.spec)):
+            self._pick_several(item, target)  # several: marked, then confirmed
             return
         if target is not None or is_user(item.spec):  # picked by name (a user: or email)
             self._pick(item, target)
@@ -814,20 +823,31 @@ class RecordScreen(RecordLinks, Screen[None]):
         if picked is not None:
             await self.save(item, picked.id)
 
-    def _held(self, item: FieldItem, target: str) -> list[RelatedRef]:
-        """The records a multi-reference field holds, by name (as the cache has them)."""
+    def _held(self, item: FieldItem, target: str | None) -> list[RelatedRef]:
+        """The records a multi-reference field holds, by name (as the cache has them);
+        ``target`` None: the users a field holding several users holds (named by its
+        choices)."""
         ids = reference_ids(item.value)
+        if target is None:
+            from crmtui.ui.widgets.reference_picker import USER_KIND
+
+            name = item.spec.choice_label
+            return [RelatedRef(kind=USER_KIND, id=i, title=name(i) or "") for i in ids]
         titles = self.crm.references.titles(self.ref.profile, [(target, i) for i in ids])
         return [RelatedRef(kind=target, id=i, title=titles.get((target, i), "")) for i in ids]
 
     @work(group="pick", exit_on_error=False)
-    async def _pick_several(self, item: FieldItem, target: str) -> None:
-        """``e`` on a field holding several records: those it holds are marked, space
-        marks or unmarks, enter queues the marked ones (validated, through the outbox)."""
-        from crmtui.ui.widgets.reference_picker import MultiReferencePicker
+    async def _pick_several(self, item: FieldItem, target: str | None) -> None:
+        """``e`` on a field holding several records (``target`` None: several users):
+        those it holds are marked, space marks or unmarks, enter queues the marked ones
+        (validated, through the outbox)."""
+        from crmtui.ui.widgets.reference_picker import USER_KIND, MultiReferencePicker
 
         held = self._held(item, target)
-        picker = MultiReferencePicker(self.crm, self.ref.profile, target, item.spec.label, held)
+        users = item.spec.choices if target is None else None
+        picker = MultiReferencePicker(
+            self.crm, self.ref.profile, target or USER_KIND, item.spec.label, held, users=users
+        )
         picked = await self.app.push_screen_wait(picker)
         if picked is None:
             return
@@ -837,6 +857,22 @@ class RecordScreen(RecordLinks, Screen[None]):
             self.notify(str(exc), severity="error")
             return
         await self.save(item, text)
+
+    @work(group="pick", exit_on_error=False)
+    async def _open_user_of(self, item: FieldItem) -> None:
+        """enter on a field holding several users: one of them picked, then its card."""
+        from crmtui.ui.screens.user_card import UserCardScreen
+        from crmtui.ui.widgets.reference_picker import USER_KIND, ReferencePicker
+
+        held = self._held(item, None)
+        chosen: RelatedRef | None = held[0] if len(held) == 1 else None
+        if chosen is None:
+            label = f"{item.spec.label} (open one)"
+            chooser = ReferencePicker(self.crm, self.ref.profile, USER_KIND, label, among=held)
+            chosen = await self.app.push_screen_wait(chooser)
+        if chosen is not None:
+            card = UserCardScreen(self.crm, self.ref.profile, self.ref.kind, item.spec, chosen.id)
+            await self.app.push_screen(card)
 
     @work(group="pick", exit_on_error=False)
     async def _open_one_of(self, item: FieldItem, target: str) -> None:

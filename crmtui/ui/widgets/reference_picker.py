@@ -239,12 +239,21 @@ class MultiReferencePicker(_Picker[list[RelatedRef] | None]):
     ]
 
     def __init__(
-        self, crm: Crm, profile: str, kind: str, label: str, chosen: Sequence[RelatedRef] = ()
+        self,
+        crm: Crm,
+        profile: str,
+        kind: str,
+        label: str,
+        chosen: Sequence[RelatedRef] = (),
+        *,
+        users: Sequence[Choice] | None = None,
     ) -> None:
-        super().__init__(crm, profile, kind, label)
+        super().__init__(crm, profile, kind, label, users=users)
         self.marked: dict[str, RelatedRef] = {r.id: r for r in chosen}
 
     def heading(self) -> str:
+        if self.users is not None:
+            return f"{self.label}: mark the users it holds"
         info = self.crm.kind_info(self.profile, self.kind)
         plural = (info.label if info else self.kind).lower()
         return f"{self.label}: mark the cached {plural} it holds"

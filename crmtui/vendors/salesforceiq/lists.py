@@ -133,6 +133,7 @@ class MetaField(Field):
             writable=self.writable,
             custom=self.key.startswith("f_"),
             choices=list(choices or []) if type_name(self.meta) == "user" else options,
+            users=type_name(self.meta) == "user" and bool(self.meta.get("isMultiSelect")),
         )
 
 

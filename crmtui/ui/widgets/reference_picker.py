@@ -191,9 +191,11 @@ class _Picker(ModalScreen[ResultT], Generic[ResultT]):
             if typed:
                 return f"No user matches {typed!r}"
             return "No user known yet; a refresh (r) reads the vendor's users"
+        info = self.crm.kind_info(self.profile, self.kind)
+        tab = info.label if info else self.kind
         if typed:
-            return f"No cached record matches {typed!r}; a sync brings the vendor's"
-        return "Nothing of this kind is cached yet; open its tab to read it"
+            return f"No cached {tab.lower()} match {typed!r}: open the {tab} tab (or sync) to read more"
+        return f"No {tab.lower()} cached yet: open the {tab} tab (or sync) to read them"
 
     @on(Input.Submitted, "#picker-input")
     def _submitted(self) -> None:

@@ -100,14 +100,17 @@ class _Picker(ModalScreen[ResultT], Generic[ResultT]):
         self.shown = -1  # the generation whose results are shown
         self.pick_when_shown = False  # enter came before the latest results
 
+    def tab(self) -> str:
+        """The kind's tab name ("Accounts"): what the picker lists, in its words."""
+        info = self.crm.kind_info(self.profile, self.kind)
+        return info.label if info else self.kind
+
     def heading(self) -> str:
         if self.among is not None:
             return self.label
         if self.users is not None:
             return f"{self.label}: pick one of the users"
-        info = self.crm.kind_info(self.profile, self.kind)
-        plural = (info.label if info else self.kind).lower()
-        return f"{self.label}: pick one of the cached {plural}"
+        return f"{self.label}: pick one of the cached {self.tab().lower()}"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-dialog"):
@@ -191,8 +194,7 @@ class _Picker(ModalScreen[ResultT], Generic[ResultT]):
             if typed:
                 return f"No user matches {typed!r}"
             return "No user known yet; a refresh (r) reads the vendor's users"
-        info = self.crm.kind_info(self.profile, self.kind)
-        tab = info.label if info else self.kind
+        tab = self.tab()
         if typed:
             return f"No cached {tab.lower()} match {typed!r}: open the {tab} tab (or sync) to read more"
         return f"No {tab.lower()} cached yet: open the {tab} tab (or sync) to read them"
@@ -256,9 +258,7 @@ class MultiReferencePicker(_Picker[list[RelatedRef] | None]):
     def heading(self) -> str:
         if self.users is not None:
             return f"{self.label}: mark the users it holds"
-        info = self.crm.kind_info(self.profile, self.kind)
-        plural = (info.label if info else self.kind).lower()
-        return f"{self.label}: mark the cached {plural} it holds"
+        return f"{self.label}: mark the cached {self.tab().lower()} it holds"
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -41,8 +41,10 @@ from crmtui.ui.screens.outbox import OutboxScreen
 from crmtui.ui.screens.record import FieldItem, RecordScreen
 from crmtui.ui.screens.search import SearchScreen
 from crmtui.ui.screens.text_view import TextViewScreen
+from crmtui.ui.screens.user_card import UserCardScreen
 from crmtui.ui.screens.vendor import KindView, VendorScreen
 from crmtui.ui.widgets.long_text import LongText
+from crmtui.ui.widgets.reference_picker import ReferencePicker
 from crmtui.ui.widgets.timeline import Timeline
 from tests.helpers.ui import Demo, palette_search, wait_for
 
@@ -56,6 +58,7 @@ JOB = "[@click=app.hostile]Click me[/] \x1b[2J\x9b31m\u202eevil"
 ACCOUNT = "Bright [/] Mfg\x1b]0;pwned\x07"
 NOTE = "Line one [/]\n\x1b]52;c;bm90ZQ==\x07 two [@click=app.hostile]x[/]"
 TASK = "[/] Call [b]now\x1b[5m"
+OWNER = "[@click=app.hostile]Sam[/] \x1b]0;owner\x07[/]"
 REFUSAL = "[/] is not valid for [@click=app.hostile]job[/] \x1b[31mred\u2066"
 STAGE = "[reverse]To Contact[/]\x1b[1m"
 DEAL = "[link=https://evil.example]Big deal[/link]\x00\x7f 漢字漢字漢字漢字漢字漢字漢字漢字"
@@ -147,6 +150,7 @@ def poison_freshsales(demo: Demo) -> None:
     contact["job_title"] = JOB
     db.sales_accounts[contact["sales_account_id"]]["name"] = ACCOUNT
     db.ensure("Contact", 16000001)
+    db.users[contact["owner_id"]]["display_name"] = OWNER  # the user card and picker
     note = dict(next(iter(db.notes.values())))
     note.update(id=db.new_id("notes"), description=NOTE, targetable_type="Contact")
     note["targetable_id"] = 16000001
@@ -224,6 +228,24 @@ async def test_hostile_freshsales_text_is_inert_on_every_screen(
         await pilot.press("escape")
         await wait_for(pilot, lambda: not item.editing)
         assert app.screen is record  # escape closed the editor, not the record
+
+        # enter on the owner: the user's card; e: the users to pick from
+        fields.focus()
+        fields.index = next(
+            i for i, item in enumerate(record.query(FieldItem)) if item.spec.key == "owner"
+        )
+        await pilot.press("enter")
+        await wait_screen(pilot, UserCardScreen)
+        assert_inert(app, OWNER)
+        await pilot.press("escape")
+        await wait_screen(pilot, RecordScreen)
+        fields.focus()
+        await pilot.press("e")
+        picker = await wait_screen(pilot, ReferencePicker)
+        await wait_for(pilot, lambda: picker.shown == picker.generation)
+        assert_inert(app, OWNER)
+        await pilot.press("escape")
+        await wait_screen(pilot, RecordScreen)
 
         # ctrl+k: search every profile
         await pilot.press("ctrl+k")

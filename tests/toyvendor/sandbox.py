@@ -1,4 +1,4 @@
-"""Toy CRM's API, as its (imaginary) documentation says.
+"""Toy CRM's API, as its (imaginary) documentation says, served on the shared sandbox kit.
 
 ``/api/things`` and ``/api/makers``: ``GET`` pages (``page``, ``per_page``; the reply's
 ``meta.total_pages``), ``POST`` one record; ``GET``/``PUT``/``DELETE`` ``/<id>``. A record
@@ -12,18 +12,112 @@ from datetime import datetime
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from crmtui.sandbox import SandboxClock
+from crmtui.sandbox.contract import DEFER, Answer, Contract, Endpoint, Violation, params
+from crmtui.sandbox.kit import ApiError, Call, HeaderKey, PageNumber, Sandbox, reply
 
 KEY = "sandbox"
 SINGULAR = {"things": "thing", "makers": "maker"}
-FIELDS = {"things": {"name", "price_cents", "due", "done", "maker_id"}, "makers": {"name", "email"}}
+FIELDS = {"things": ("name", "price_cents", "due", "done", "maker_id"), "makers": ("name", "email")}
+PAGES = PageNumber(default=25, maximum=100)
 
 
-def create_app(*, seed: int = 0, now: datetime | None = None, **_: Any) -> Starlette:
+def _answer(v: Violation) -> Answer:
+    if v.kind in ("path", "method"):
+        return DEFER  # the kit's 404 / 405
+    return Answer(422, {"error": f"{v.name}: {v.rule}"})
+
+
+CONTRACT = Contract(
+    vendor="toy",
+    endpoints=tuple(
+        endpoint
+        for kind, one in SINGULAR.items()
+        for endpoint in (
+            Endpoint("GET", f"/api/{kind}", query=params("page", "per_page")),
+            Endpoint("POST", f"/api/{kind}", fields=FIELDS[kind], wrapper=one, status=(201,)),
+            Endpoint("GET", f"/api/{kind}/{{id}}"),
+            Endpoint("PUT", f"/api/{kind}/{{id}}", fields=FIELDS[kind], wrapper=one),
+            Endpoint("DELETE", f"/api/{kind}/{{id}}", status=(204,)),
+        )
+    ),
+    answer=_answer,
+)
+
+
+class ToyCall(Call):
+    """Toy CRM's request helpers: the collection a path names, and a checked body."""
+
+    def kind(self) -> str:
+        return self.request.url.path.split("/")[2]
+
+    def table(self) -> dict[int, dict[str, Any]]:
+        table: dict[int, dict[str, Any]] = self.db[self.kind()]
+        return table
+
+    def row(self) -> dict[str, Any]:
+        row = self.table().get(int(self.params["id"])) if self.params["id"].isdigit() else None
+        if row is None:
+            raise ApiError(404, f"no {SINGULAR[self.kind()]} {self.params['id']}")
+        return row
+
+    async def values(self) -> dict[str, Any]:
+        values: dict[str, Any] = (await self.object())[SINGULAR[self.kind()]]
+        if "maker_id" in values and values["maker_id"] not in self.db["makers"]:
+            raise ApiError(422, "maker_id: no such maker")
+        if not str(values.get("name", "x")).strip():
+            raise ApiError(422, "name can't be blank")
+        return values
+
+
+def list_rows(call: ToyCall) -> Any:
+    page = PAGES.of(call, list(call.table().values()))
+    return {call.kind(): page.rows, "meta": {"total_pages": page.pages}}
+
+
+async def create(call: ToyCall) -> Any:
+    values, table, now = await call.values(), call.table(), call.clock().isoformat()
+    new = max(table, default=0) + 1
+    table[new] = {"id": new, **values, "created_at": now, "updated_at": now}
+    return reply({SINGULAR[call.kind()]: table[new]}, 201)
+
+
+async def update(call: ToyCall) -> Any:
+    row = call.row()
+    row |= await call.values() | {"updated_at": call.clock().isoformat()}
+    return {SINGULAR[call.kind()]: row}
+
+
+def delete(call: ToyCall) -> Any:
+    del call.table()[call.row()["id"]]
+    return reply(status=204)
+
+
+SANDBOX = Sandbox(
+    contract=CONTRACT,
+    handlers={
+        key: handler
+        for kind in SINGULAR
+        for key, handler in {
+            f"GET /api/{kind}": list_rows,
+            f"POST /api/{kind}": create,
+            f"GET /api/{kind}/{{id}}": lambda call: {SINGULAR[call.kind()]: call.row()},
+            f"PUT /api/{kind}/{{id}}": update,
+            f"DELETE /api/{kind}/{{id}}": delete,
+        }.items()
+    },
+    envelope=lambda status, message, detail: {"error": message},
+    auth=HeaderKey("x-toy-key"),
+    who=lambda call, key: "sandbox" if key == KEY else None,
+    unauthorized=lambda reason: ApiError(401, "bad or missing X-Toy-Key"),
+    context=ToyCall,
+)
+
+
+def create_app(
+    *, seed: int = 0, now: datetime | None = None, rate_limit: bool = True, **_: Any
+) -> Starlette:
     clock = SandboxClock(now)
     stamp = clock().isoformat()
     db: dict[str, dict[int, dict[str, Any]]] = {
@@ -45,73 +139,4 @@ def create_app(*, seed: int = 0, now: datetime | None = None, **_: Any) -> Starl
     for table in db.values():
         for row in table.values():
             row |= {"created_at": stamp, "updated_at": stamp}
-
-    def error(status: int, message: str) -> JSONResponse:
-        return JSONResponse({"error": message}, status)
-
-    def check(kind: str, body: Any) -> dict[str, Any] | JSONResponse:
-        values = body.get(SINGULAR[kind]) if isinstance(body, dict) else None
-        if not isinstance(values, dict) or not set(values) <= FIELDS[kind]:
-            return error(422, f"send {{{SINGULAR[kind]!r}: {{...}}}} with known attributes")
-        if "maker_id" in values and values["maker_id"] not in db["makers"]:
-            return error(422, "maker_id: no such maker")
-        if not str(values.get("name", "x")).strip():
-            return error(422, "name can't be blank")
-        return values
-
-    async def collection(request: Request) -> Response:
-        if request.headers.get("x-toy-key") != KEY:
-            return error(401, "bad or missing X-Toy-Key")
-        kind = request.path_params["kind"]
-        if kind not in db:
-            return error(404, f"no such collection {kind!r}")
-        table = db[kind]
-        if request.method == "POST":
-            values = check(kind, await request.json())
-            if isinstance(values, JSONResponse):
-                return values
-            new = max(table, default=0) + 1
-            table[new] = {
-                "id": new,
-                **values,
-                "created_at": clock().isoformat(),
-                "updated_at": clock().isoformat(),
-            }
-            return JSONResponse({SINGULAR[kind]: table[new]}, 201)
-        page, size = (
-            int(request.query_params.get("page", 1)),
-            int(request.query_params.get("per_page", 25)),
-        )
-        rows = list(table.values())
-        return JSONResponse(
-            {
-                kind: rows[(page - 1) * size : page * size],
-                "meta": {"total_pages": -(-len(rows) // size)},
-            }
-        )
-
-    async def item(request: Request) -> Response:
-        if request.headers.get("x-toy-key") != KEY:
-            return error(401, "bad or missing X-Toy-Key")
-        kind, id = request.path_params["kind"], request.path_params["id"]
-        row = db.get(kind, {}).get(id)
-        if row is None:
-            return error(404, f"no {SINGULAR.get(kind, kind)} {id}")
-        if request.method == "DELETE":
-            del db[kind][id]
-            return Response(status_code=204)
-        if request.method == "PUT":
-            values = check(kind, await request.json())
-            if isinstance(values, JSONResponse):
-                return values
-            row |= values | {"updated_at": clock().isoformat()}
-        return JSONResponse({SINGULAR[kind]: row})
-
-    app = Starlette(
-        routes=[
-            Route("/api/{kind:str}", collection, methods=["GET", "POST"]),
-            Route("/api/{kind:str}/{id:int}", item, methods=["GET", "PUT", "DELETE"]),
-        ]
-    )
-    app.state.db = db
-    return app
+    return SANDBOX.app(db, clock=clock, rate_limit=rate_limit)

@@ -331,7 +331,8 @@ class Sandbox(Generic[C]):
     credential belongs to, or ``None`` (401 ``unauthorized``); ``default_account``: the
     seeded account whose rate-limit window is ``app.state.limit``; ``guard`` runs before
     every handler (a read-only key's 403); ``controls``: the sandbox's own routes
-    (``/_sandbox/...``), never the vendor's."""
+    (``/_sandbox/...``), never the vendor's; ``expire(db)``: what the ``expire`` fault
+    also does to the data (SalesSeek's ends every session: the old cookie stays dead)."""
 
     contract: Contract
     handlers: Mapping[str, Handler[C]]
@@ -350,6 +351,7 @@ class Sandbox(Generic[C]):
     reasons: Mapping[int, str] = field(
         default_factory=lambda: {404: "Not Found", 405: "Method Not Allowed"}
     )
+    expire: Callable[[Any], None] | None = None
 
     def __post_init__(self) -> None:
         documented = {f"{e.method} {e.path}" for e in self.contract.endpoints}
@@ -460,6 +462,8 @@ class Running(Generic[C]):
     def revoke(self) -> None:
         """The ``expire`` fault: the next request's credential is refused."""
         self.revoked = True
+        if self.sandbox.expire is not None:
+            self.sandbox.expire(self.db)
 
     def window(self, key: str) -> WindowLimit:
         """The rate-limit window of account ``key`` (the one window when the limit is

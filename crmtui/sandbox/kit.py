@@ -150,7 +150,9 @@ class Limit:
     """A vendor's rate limit: ``count`` cost units per ``window`` seconds (``daily``: per
     UTC calendar day), for each account (``per_key``) or for the whole sandbox.
     ``cost`` prices a call (Salesloft's deep pages cost more), ``refused`` is the
-    vendor's 429 and ``headers`` the limit headers it sends on every answer."""
+    vendor's 429 and ``headers`` the limit headers it sends on every answer;
+    ``call_headers`` those that also depend on the call (Salesloft's
+    ``x-ratelimit-endpoint-cost``), sent on every answer to an identified caller."""
 
     count: float
     window: float
@@ -159,6 +161,7 @@ class Limit:
     cost: Callable[[Call], float] | None = None
     refused: Callable[[WindowLimit], ApiError] | None = None
     headers: Callable[[WindowLimit], Mapping[str, str]] | None = None
+    call_headers: Callable[[WindowLimit, Call], Mapping[str, str]] | None = None
 
     def window_for(self, enabled: bool, clock: Callable[[], float]) -> WindowLimit:
         kind = DayWindow if self.daily else WindowLimit
@@ -483,6 +486,7 @@ class Running(Generic[C]):
         async def run(request: Request) -> Response:
             handler = handlers["GET" if request.method == "HEAD" else request.method]
             window: WindowLimit | None = None  # the caller's, once identified
+            call: C | None = None
             try:
                 call = self._identify(request, f"{request.method} {path}")
                 window = self.window(call.key)
@@ -498,6 +502,9 @@ class Running(Generic[C]):
             limit = sandbox.limit
             if window is not None and limit is not None and limit.headers is not None:
                 response.headers.update(limit.headers(window))
+            if window is not None and limit is not None and limit.call_headers is not None:
+                assert call is not None
+                response.headers.update(limit.call_headers(window, call))
             return response
 
         return run

@@ -323,7 +323,8 @@ async def test_custom_fields_tags_users_campaigns(client: httpx.AsyncClient) -> 
 
 
 async def test_rate_limit_answers_429_with_retry_after(app: Any) -> None:
-    app.state.limit = WindowLimit(2, 60)
+    limit: WindowLimit = app.state.limit
+    limit.limit = 2  # the login and one more
     async with _client(app) as c:
         await c.post("login", data=LOGIN)
         await c.get("tags")
@@ -337,12 +338,19 @@ async def test_expire_fault_ends_every_session() -> None:
     app = create_app(faults=Faults())
     async with _client(app) as c:
         await c.post("login", data=LOGIN)
+        old = dict(c.cookies)
         app.state.faults.update({"next": ["expire"]})
         response = await c.get("tags")
         assert response.status_code == 401
         assert response.json() == {"detail": "Not authenticated"}
+        again = await c.get("tags")  # the session is over, not just one answer refused
+        assert (again.status_code, again.json()) == (401, {"detail": "Not authenticated"})
         assert (await c.post("login", data=LOGIN)).status_code == 200
         assert (await c.get("tags")).status_code == 200
+        c.cookies.clear()
+        c.cookies.set("salesseek", old["salesseek"])
+        stale = await c.get("tags")
+        assert stale.status_code == 401
 
 
 async def test_429_fault_in_salesseek_format() -> None:
@@ -386,3 +394,105 @@ async def test_undocumented_lists_and_deal_search_answer_as_the_vendor(
     every = (await client.get("opportunities", params={"rows": -1})).json()
     searched = await client.get("opportunities", params={"rows": -1, "search": "no such deal"})
     assert [d["id"] for d in searched.json()] == [d["id"] for d in every] != []
+
+
+async def test_paging_refusals_are_detailed(client: httpx.AsyncClient) -> None:
+    """``rows`` is -1 (all) or at least 1; ``start`` a whole number from 0."""
+    for params in ({"rows": 0}, {"rows": -2}, {"start": -1}, {"rows": "ten"}):
+        refused = await client.get("tags", params=params)
+        assert refused.status_code == 400, params
+        assert set(refused.json()) == {"detail"} and next(iter(params)) in refused.text
+    assert len((await client.get("tags/", params={"rows": 2})).json()) == 2  # trailing /
+
+
+async def test_password_reset(app: Any) -> None:
+    """``forgotten`` keeps the emailed token (and says nothing of who has an account);
+    ``reset`` with it sets the password once."""
+    db = app.state.db
+    async with _client(app) as c:
+        unknown = await c.post("forgotten", json={"email_address": "nobody@sandbox.test"})
+        assert (unknown.status_code, unknown.json(), db.resets) == (200, None, {})
+        asked = await c.post(
+            "forgotten/", json={"email_address": "Priya.Shah@sandbox.test", "callback_url": "x"}
+        )
+        assert (asked.status_code, asked.json()) == (200, None)
+        [(user_id, token)] = db.resets.items()
+        wrong = await c.post("reset", json={"user_id": user_id, "token": "0" * 16, "password": "p"})
+        assert (wrong.status_code, wrong.json()) == (
+            400,
+            {"detail": "The reset token is not valid"},
+        )
+        body = {"user_id": user_id, "token": token, "password": "n3w-Passw0rd"}
+        assert (await c.post("reset", json=body)).json() is None
+        assert (await c.post("reset", json=body)).status_code == 400  # spent
+        old = {"email_address": "priya.shah@sandbox.test", "password": "sandbox"}
+        assert (await c.post("login", data=old)).status_code == 401
+        new = await c.post("login", data={**old, "password": "n3w-Passw0rd"})
+        assert new.status_code == 200 and new.json()["id"] == user_id
+
+
+async def test_users_are_created_updated_and_deleted(client: httpx.AsyncClient, app: Any) -> None:
+    """A deleted user's records go to the user deleting them (the doc); their activities
+    stay theirs and their sessions end."""
+    db = app.state.db
+    made = await client.post("users/", json={"email_address": "new@sandbox.test", "name": "New"})
+    assert made.status_code == 201
+    user = made.json()
+    assert user["password_reset_required"] is True and "preferences" in user
+    again = await client.post("users", json={"email_address": "NEW@sandbox.test", "name": "Two"})
+    assert again.status_code == 400 and "email_address" in again.json()["detail"]
+    renamed = await client.patch(f"users/{user['id']}", json={"name": "Newer", "is_admin": True})
+    assert (renamed.json()["name"], renamed.json()["is_admin"]) == ("Newer", True)
+    me = (await client.post("login", data=LOGIN)).json()["id"]
+    priya = next(u for u in db.users.values() if u["name"] == "Priya Shah")
+    owned = [o["id"] for o in db.organizations.values() if o["owner_id"] == priya["id"]]
+    notes = [a["id"] for a in db.activities.values() if a["owner_id"] == priya["id"]]
+    assert owned and notes
+    async with _client(app) as other:
+        await other.post(
+            "login", data={"email_address": priya["email_address"], "password": "sandbox"}
+        )
+        assert (await other.get("tags")).status_code == 200
+        assert (await client.delete(f"users/{priya['id']}")).json() is None
+        assert (await other.get("tags")).status_code == 401
+    assert (await client.get(f"users/{priya['id']}")).status_code == 404
+    for org_id in owned:
+        assert (await client.get(f"organizations/{org_id}")).json()["owner_id"] == me
+    assert all(db.activities[a]["owner_id"] == priya["id"] for a in notes)
+    myself = await client.delete(f"users/{me}")
+    assert myself.status_code == 400 and (await client.get(f"users/{me}")).status_code == 200
+
+
+async def test_campaigns_are_written_tested_and_sent(client: httpx.AsyncClient, app: Any) -> None:
+    group = next(g for g in app.state.db.groups.values() if g["mailing_list"])
+    body = {"name": "Spring news", "subject": "Spring", "to_group": {"id": group["id"]}}
+    made = await client.post("campaigns", json=body)
+    assert made.status_code == 201
+    campaign = made.json()
+    assert campaign["status"] == "draft" and campaign["to_group"]["name"] == group["name"]
+    patched = await client.patch(f"campaigns/{campaign['id']}", json={"subject": "Free Webinar"})
+    assert patched.json()["subject"] == "Free Webinar" and patched.json()["name"] == "Spring news"
+    tested = await client.post("campaigns?test=demo@sandbox.test", json=body)
+    assert (tested.status_code, tested.json()) == (200, None)
+    stranger = await client.post("campaigns?test=someone@example.com", json=body)
+    assert stranger.status_code == 400
+    live = await client.post("campaigns?send", json=body | {"name": "Spring live"})
+    assert live.status_code == 201 and live.json()["status"] == "ready"
+    bad = await client.post("campaigns", json={"name": "X", "status": "burning"})
+    assert bad.status_code == 400 and "status" in bad.json()["detail"]
+    assert (await client.delete(f"campaigns/{campaign['id']}")).json() is None
+    assert (await client.get(f"campaigns/{campaign['id']}")).status_code == 404
+
+
+async def test_filters_of_individuals_are_not_taken_for_an_update(
+    client: httpx.AsyncClient,
+) -> None:
+    """``POST /api/individuals/{id}`` is the documented update: ``filters`` in its place
+    is the documented filter create (its rules kept), as for any other record type."""
+    rule = {"field": "first_name", "operator": "equal", "values": {"value": "Ann"}}
+    made = await client.post("individuals/filters", json={"rules": [[rule]]})
+    assert made.status_code == 201
+    flt = made.json()
+    assert (flt["filter_type"], flt["rules"]) == ("individuals", [[rule]])
+    assert (await client.get(f"individuals/filters/{flt['id']}")).json() == flt
+    assert (await client.get(f"opportunities/filters/{flt['id']}")).status_code == 404

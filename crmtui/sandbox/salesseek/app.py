@@ -1,4 +1,6 @@
-"""The SalesSeek sandbox: the documented REST API (2017 docs) under ``/api/``.
+"""The SalesSeek sandbox: the documented REST API (2017 docs) under ``/api/``, declared on
+the shared sandbox kit (:mod:`crmtui.sandbox.kit`): its routes are the contract's endpoints
+(``contract.py``), each served by one handler below.
 
 Cookie auth (``POST /api/login`` form-encoded, ``salesseek`` cookie), offset paging with
 ``rows``/``start``/``order_by``/``search`` and the ``Records-Rows``/``Records-Start``/
@@ -13,21 +15,43 @@ Decisions where the documentation is silent (see the vendor notes):
 - Login takes ``email_address`` (or the sample's ``email``) and ``password``, form-encoded
   only (a JSON body is a 400); the cookie is ``salesseek=<uuid4>; Path=/`` (no ``Secure``,
   so plain-http loopback works). Sessions never expire unless the ``expire`` fault ends
-  them all. ``DELETE /api/logout`` answers 200 ``null`` and clears the cookie.
+  them all. ``DELETE /api/logout`` answers 200 ``null`` and clears the cookie. Login,
+  logout and the two password-reset calls need no cookie.
+- Password reset: ``POST /api/forgotten`` answers 200 ``null`` whatever the address (a
+  reset must not tell who has an account); for a user's address it keeps a reset token
+  (the one the email would carry: ``db.resets``, by user id). ``POST /api/reset`` with that
+  user id and token sets the password (the token is then spent) and answers 200 ``null``;
+  another token is a 400.
 - Default credentials: ``demo@sandbox.test`` / ``sandbox`` (every seeded user has the
   password ``sandbox``). Single tenant: the Host header (client id) is not checked.
-- Rate limit: none is documented; the sandbox allows a polite 600 requests a minute per
-  account (fixed window) and answers 429 with ``Retry-After`` past it.
+- Rate limit: none is documented; the sandbox allows a polite 600 requests a minute for
+  the account (fixed window, one for the whole sandbox) and answers 429 with
+  ``Retry-After`` past it. A request without a valid cookie is refused before it counts.
 - Paging: ``rows`` absent or ``-1`` means all rows, ``start`` absent means 0;
   ``Records-Rows`` is the number actually returned; a ``start`` past the end gives ``[]``.
+  No largest ``rows``. A ``rows`` below 1 (other than -1), a negative ``start`` or one
+  that is not a whole number is a 400 (``{"detail": "rows must be at least 1"}``).
 - ``order_by``: ``<field> <asc|desc>`` (space, ``+`` or ``%20``; surrounding quotes
   stripped; direction defaults to asc). Default order ``created asc``; nulls sort last;
   text compares case-insensitively; an unknown field keeps the default order.
-- ``search``: case-insensitive substring of the name (``full_name`` for individuals,
-  ``text`` for tasks, ``name`` for deals too); search answers are "reduced": no expanded
-  objects (owner, organization, communication, custom_fields...).
+- ``search`` (where the contract documents it): case-insensitive substring of the name
+  (``full_name``/``first_name``/``last_name`` for individuals, ``text`` for tasks); search
+  answers are "reduced": no expanded objects (owner, organization, communication,
+  custom_fields...).
 - Creates answer 201 with the record; deletes 200 ``null``. Trailing slashes are optional.
   Unknown and read-only keys in a write are ignored; ``custom_fields`` merge key by key.
+- ``POST /api/{record_type}/filters`` is the filter create for every record type, also
+  where a ``POST /api/<type>/{id}`` update is documented (individuals, custom fields):
+  ``filters`` is never an id (ids are UUIDs).
+- Users: a new user gets a temporary password (emailed by the real vendor: kept in
+  ``db.passwords``) and ``password_reset_required``; an address already in use is a 400.
+  Deleting a user hands what they own (records, tasks assigned, groups, campaigns) to the
+  caller, as the doc says, ends their sessions and forgets their password; their
+  activities stay theirs. A user cannot delete themself (400).
+- Campaigns: ``POST /api/campaigns`` creates one (201); with ``?test=<email>`` it only
+  sends a test to that user (200 ``null``, the doc's answer; an address that is no user's
+  is a 400); with ``?send`` the campaign created is live (``status`` ``ready``).
+  ``from_user``/``to_group`` objects name the user and group by ``id``.
 - Side effects: creating a record writes its ``auto:*_creation`` activity; a phase change
   sets ``weight``, ``phase_last_changed`` and writes ``auto:opportunity_movement`` (params
   ``from``/``to``/``*_id``/``*_funnel``/``who``); completing a task sets ``complete_date``
@@ -38,36 +62,34 @@ Decisions where the documentation is silent (see the vendor notes):
   ``automation_emails`` (automation:*); no flag sent means every type. Include flags add
   the activities of the item's organization / its individuals / its deals;
   ``target_is_parent`` is false for those.
-- Sandbox extensions: ``GET /api/tags/{id}``; group pages also send the paging headers.
-  ``GET /api/users`` (list), ``/api/funnels`` and ``/api/phases`` are routed here but not
-  in the seed: the contract answers them 405/404 first (``contract.py``). Groups are created with ``POST /api/groups`` (the doc's URL is a copy slip).
+- Groups are created with ``POST /api/groups`` (the doc's URL is a copy slip); group
+  pages also send the paging headers. The seed has no list of users, funnels or phases:
+  the sandbox serves none (the contract answers them 404, 405 for ``GET /api/users``);
+  the adapter reads users one by one and funnels and phases from the deals.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import inspect
+import secrets
+import sys
+from collections.abc import Callable
 from datetime import datetime
 from math import ceil
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
 
-from crmtui.sandbox import SandboxClock
-from crmtui.sandbox.contract import enforce
-from crmtui.sandbox.faults import FaultMiddleware, Faults
+from crmtui.sandbox import SandboxClock, kit
+from crmtui.sandbox.contract import Endpoint
+from crmtui.sandbox.faults import Faults
+from crmtui.sandbox.kit import ApiError
 from crmtui.sandbox.ratelimit import WindowLimit
-from crmtui.sandbox.salesseek.contract import CONTRACT
+from crmtui.sandbox.salesseek.contract import CATEGORY_FLAGS, CONTRACT, INCLUDE_FLAGS
 from crmtui.sandbox.salesseek.data import (
-    CATEGORY_FLAGS,
     TARGET_KEYS,
-    ApiError,
     SalesSeekDB,
     build,
     category,
@@ -77,80 +99,21 @@ from crmtui.sandbox.salesseek.data import (
 COOKIE = "salesseek"
 RATE_LIMIT = 600  # requests per window (not documented: a polite default)
 RATE_WINDOW = 60.0
-INCLUDE_FLAGS = ("include_ind_related", "include_org_related", "include_deal_related")
 VIEWS = {"individuals", "organizations", "opportunities", "deals"}
+PAGING = kit.Offset(start="start", size="rows", maximum=sys.maxsize, every=-1)
 
 
-@dataclass
-class Ctx:
-    """What a handler gets: the data and the logged-in user (None only for login)."""
-
-    db: SalesSeekDB
-    user_id: str
+def endpoint(method: str, path: str) -> Endpoint:
+    """The contract's endpoint ``method path`` (its fields are the one list of them)."""
+    return next(e for e in CONTRACT.endpoints if (e.method, e.path) == (method, path))
 
 
-Handler = Callable[[Request, Ctx], Awaitable[Any]]
+def writable(method: str, path: str, *, but: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The body fields the contract lets ``method path`` write, less those handled apart."""
+    return tuple(f for f in endpoint(method, path).fields or () if f not in but)
 
 
-def error_response(status: int, detail: str) -> Response:
-    return JSONResponse({"detail": detail}, status_code=status)
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    detail = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, str(exc.detail))
-    return error_response(exc.status_code, detail)
-
-
-def api(fn: Handler, *, auth: bool = True) -> Callable[[Request], Awaitable[Response]]:
-    """Wraps a handler: the rate limit, the session cookie, errors, JSON encoding."""
-
-    async def endpoint(request: Request) -> Response:
-        state = request.app.state
-        if not state.limit.take():
-            response = error_response(429, "Too many requests")
-            response.headers["Retry-After"] = str(max(1, ceil(state.limit.reset_in)))
-            return response
-        db: SalesSeekDB = state.db
-        user_id = db.sessions.get(request.cookies.get(COOKIE, ""))
-        if auth and user_id is None:
-            return error_response(401, "Not authenticated")
-        try:
-            result = await fn(request, Ctx(db, user_id or ""))
-        except ApiError as exc:
-            return error_response(exc.status, exc.detail)
-        return result if isinstance(result, Response) else JSONResponse(result)
-
-    return endpoint
-
-
-def route(path: str, fn: Handler, method: str, *, auth: bool = True) -> list[BaseRoute]:
-    """``path`` with and without a trailing slash."""
-    endpoint = api(fn, auth=auth)
-    return [Route(p, endpoint, methods=[method]) for p in (path, path + "/")]
-
-
-async def body_of(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "The request body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "The request body must be a JSON object")
-    return body
-
-
-# -- paging ------------------------------------------------------------------------
-
-
-def _int(request: Request, key: str, default: int) -> int:
-    raw = request.query_params.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ApiError(400, f"{key} must be a whole number") from None
+# -- order and paging -------------------------------------------------------------------
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
@@ -189,62 +152,81 @@ def ordered(
     return [r for _, r in present] + [r for v, r in values if v is None]
 
 
-def window(request: Request, rows: list[Any]) -> tuple[list[Any], dict[str, str]]:
-    """The ``start``/``rows`` slice of ``rows`` and its ``Records-*`` headers."""
-    start = max(0, _int(request, "start", 0))
-    size = _int(request, "rows", -1)
-    page = rows[start:] if size < 0 else rows[start : start + size]
-    headers = {
-        "Records-Rows": str(len(page)),
-        "Records-Start": str(start),
-        "Records-Total": str(len(rows)),
-    }
-    return page, headers
+View = Callable[[dict[str, Any], bool], dict[str, Any]]
 
 
-def listing(
-    request: Request,
-    db: SalesSeekDB,
-    kind: str,
-    rows: list[dict[str, Any]],
-    *,
-    search: tuple[str, ...] = (),
-    view: Callable[[dict[str, Any], bool], dict[str, Any]] | None = None,
-) -> Response:
-    """A documented list answer: search, order, page, headers, records."""
-    text = request.query_params.get("search", "").strip().casefold()
-    reduced = bool(text and search)
-    if reduced:
-        rows = [r for r in rows if any(text in str(r.get(k) or "").casefold() for k in search)]
+class SalesSeekCall(kit.Call):
+    """A request to the SalesSeek sandbox: its data, the caller (``user_id``) and the
+    list helpers every documented list shares (order, window, paging headers)."""
 
-    def show(rec: dict[str, Any], reduced: bool = False) -> dict[str, Any]:
-        return view(rec, reduced) if view else db.view(kind, rec, reduced=reduced)
+    @property
+    def db(self) -> SalesSeekDB:
+        return cast(SalesSeekDB, self.running.db)
 
-    rows = ordered(rows, parse_order(request.query_params.get("order_by")), show)
-    page, headers = window(request, rows)
-    return JSONResponse([show(r, reduced) for r in page], headers=headers)
+    @property
+    def user_id(self) -> str:
+        return self.key
+
+    def order(self) -> tuple[str, bool] | None:
+        return parse_order(self.query.get("order_by"))
+
+    def window(self, rows: list[Any]) -> tuple[list[Any], dict[str, str]]:
+        """The ``start``/``rows`` slice of ``rows`` and its ``Records-*`` headers."""
+        page = PAGING.of(self, rows)
+        headers = {
+            "Records-Rows": str(len(page.rows)),
+            "Records-Start": str(page.start),
+            "Records-Total": str(page.total),
+        }
+        return page.rows, headers
+
+    def listing(
+        self,
+        kind: str,
+        rows: list[dict[str, Any]],
+        *,
+        search: tuple[str, ...] = (),
+        view: View | None = None,
+    ) -> Response:
+        """A documented list answer: search, order, page, headers, records."""
+        db = self.db
+        text = self.query.get("search", "").strip().casefold()
+        reduced = bool(text and search)
+        if reduced:
+            rows = [r for r in rows if any(text in str(r.get(k) or "").casefold() for k in search)]
+
+        def show(rec: dict[str, Any], reduced: bool = False) -> dict[str, Any]:
+            return view(rec, reduced) if view else db.view(kind, rec, reduced=reduced)
+
+        page, headers = self.window(ordered(rows, self.order(), show))
+        return JSONResponse([show(r, reduced) for r in page], headers=headers)
 
 
-# -- auth ----------------------------------------------------------------------------
+Call = SalesSeekCall
+Handler = Callable[[Call], Any]
 
 
-async def login(request: Request, ctx: Ctx) -> Response:
-    ctype = request.headers.get("content-type", "")
+# -- auth ----------------------------------------------------------------------------------
+
+
+async def login(call: Call) -> Response:
+    ctype = call.request.headers.get("content-type", "")
     if not ctype.startswith("application/x-www-form-urlencoded"):
         raise ApiError(400, "Login must be sent as application/x-www-form-urlencoded")
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    form = parse_qs((await call.raw()).decode("utf-8", "replace"))
     email = (form.get("email_address") or form.get("email") or [""])[0]
     password = (form.get("password") or [""])[0]
     if not email or not password:
         raise ApiError(400, "email_address and password are required")
-    token = ctx.db.login(email, password)
+    db = call.db
+    token = db.login(email, password)
     if token is None:
         raise ApiError(401, "Invalid email address or password")
-    user = ctx.db.users[ctx.db.sessions[token]]
-    client = {k: v for k, v in ctx.db.client.items() if k not in ("id", "sources")}
+    user = db.users[db.sessions[token]]
+    client = {k: v for k, v in db.client.items() if k not in ("id", "sources")}
     body = {
         **{k: v for k, v in user.items() if k not in ("preferences", "quota", "email_signature")},
-        "client_id": ctx.db.client["id"],
+        "client_id": db.client["id"],
         "client": client,
     }
     response = JSONResponse(body)
@@ -252,59 +234,91 @@ async def login(request: Request, ctx: Ctx) -> Response:
     return response
 
 
-async def logout(request: Request, ctx: Ctx) -> Response:
-    ctx.db.sessions.pop(request.cookies.get(COOKIE, ""), None)
+def logout(call: Call) -> Response:
+    call.db.sessions.pop(call.request.cookies.get(COOKIE, ""), None)
     response = JSONResponse(None)
     response.headers.append("set-cookie", f"{COOKIE}=; Max-Age=0; Path=/")
     return response
 
 
-# -- records -------------------------------------------------------------------------
+async def forgotten(call: Call) -> None:
+    email = str((await call.object()).get("email_address") or "").strip().lower()
+    user = next((u for u in call.db.users.values() if u["email_address"].lower() == email), None)
+    if user is not None:
+        call.db.resets[user["id"]] = secrets.token_hex(8)
 
+
+async def reset(call: Call) -> None:
+    body = await call.object()
+    user_id, token = str(body.get("user_id") or ""), str(body.get("token") or "")
+    db = call.db
+    if not token or db.resets.get(user_id) != token:
+        raise ApiError(400, "The reset token is not valid")
+    password = body.get("password")
+    if not isinstance(password, str) or not password:
+        raise ApiError(400, "password must be text")
+    del db.resets[user_id]
+    db.passwords[db.users[user_id]["email_address"].lower()] = password
+
+
+# -- records -----------------------------------------------------------------------------
 
 Writer = Callable[[SalesSeekDB, dict[str, Any] | None, dict[str, Any], str], dict[str, Any]]
 
 
-def collection(
-    kind: str,
-    writer: Writer | None,
-    *,
-    search: tuple[str, ...] = (),
-    update: str = "PATCH",
-    index: Handler | None = None,
-) -> list[BaseRoute]:
-    """List, create, get, update and delete routes of one record type."""
+def _writer(method: str) -> Writer:
+    def write(
+        db: SalesSeekDB, rec: dict[str, Any] | None, body: dict[str, Any], user_id: str
+    ) -> dict[str, Any]:
+        write_one: Callable[[dict[str, Any] | None, dict[str, Any], str], dict[str, Any]]
+        write_one = getattr(db, method)
+        return write_one(rec, body, user_id)
 
-    async def list_all(request: Request, ctx: Ctx) -> Response:
-        return listing(request, ctx.db, kind, list(ctx.db.store(kind).values()), search=search)
+    return write
 
-    async def create(request: Request, ctx: Ctx) -> Response:
+
+def record_handlers(
+    kind: str, writer: Writer | None, search: tuple[str, ...] = ()
+) -> dict[str, Handler]:
+    """List, create, read, update and delete of one record type: one handler for each of
+    those the contract documents (the update's method is the contract's)."""
+    many, one = f"/api/{kind}", f"/api/{kind}/{{id}}"
+
+    def list_all(call: Call) -> Response:
+        return call.listing(kind, list(call.db.store(kind).values()), search=search)
+
+    async def create(call: Call) -> Response:
         assert writer is not None
-        rec = writer(ctx.db, None, await body_of(request), ctx.user_id)
-        return JSONResponse(ctx.db.view(kind, rec), status_code=201)
+        rec = writer(call.db, None, await call.object(), call.user_id)
+        return kit.reply(call.db.view(kind, rec), 201)
 
-    async def read(request: Request, ctx: Ctx) -> Any:
-        return ctx.db.view(kind, ctx.db.find(kind, request.path_params["id"]))
+    def read(call: Call) -> Any:
+        return call.db.view(kind, call.db.find(kind, call.params["id"]))
 
-    async def change(request: Request, ctx: Ctx) -> Any:
+    async def change(call: Call) -> Any:
         assert writer is not None
-        rec = ctx.db.find(kind, request.path_params["id"])
-        return ctx.db.view(kind, writer(ctx.db, rec, await body_of(request), ctx.user_id))
+        rec = call.db.find(kind, call.params["id"])
+        return call.db.view(kind, writer(call.db, rec, await call.object(), call.user_id))
 
-    async def delete(request: Request, ctx: Ctx) -> None:
-        ctx.db.find(kind, request.path_params["id"])
-        ctx.db.remove(kind, request.path_params["id"])
+    def delete(call: Call) -> None:
+        call.db.find(kind, call.params["id"])
+        call.db.remove(kind, call.params["id"])
 
-    routes = [*route(f"/{kind}", index or list_all, "GET"), *route(f"/{kind}/{{id}}", read, "GET")]
-    if writer is not None:
-        routes += route(f"/{kind}", create, "POST")
-        routes += route(f"/{kind}/{{id}}", change, update)
-        routes += route(f"/{kind}/{{id}}", delete, "DELETE")
-    return routes
+    roles: dict[tuple[str, str], Handler] = {
+        ("GET", many): list_all,
+        ("POST", many): create,
+        ("GET", one): read,
+        ("DELETE", one): delete,
+    }
+    out: dict[str, Handler] = {}
+    for e in CONTRACT.endpoints:
+        if e.path in (many, one):
+            out[f"{e.method} {e.path}"] = roles.get((e.method, e.path), change)
+    return out
 
 
-async def list_activities(request: Request, ctx: Ctx) -> Response:
-    db, q = ctx.db, request.query_params
+def list_activities(call: Call) -> Response:
+    db, q = call.db, call.query
     item_type, item_id = q.get("item_type"), q.get("item_id")
     rows = list(db.activities.values())
     if item_type or item_id:
@@ -323,14 +337,22 @@ async def list_activities(request: Request, ctx: Ctx) -> Response:
         out["target_is_parent"] = item_id is None or rec["target_id"] == item_id
         return out
 
-    return listing(request, db, "activities", rows, view=show)
+    return call.listing("activities", rows, view=show)
 
 
-async def list_groups(request: Request, ctx: Ctx) -> Response:
-    element = request.query_params.get("element_type")
+# -- groups and filters ---------------------------------------------------------------------
+
+
+def list_groups(call: Call) -> Response:
+    element = call.query.get("element_type")
     wanted = {element} if element else {"individuals", "opportunities"}
-    rows = [g for g in ctx.db.groups.values() if g["element_type"] in wanted]
-    return listing(request, ctx.db, "groups", rows)
+    rows = [g for g in call.db.groups.values() if g["element_type"] in wanted]
+    return call.listing("groups", rows)
+
+
+GROUP_PLAIN = writable(
+    "PATCH", "/api/groups/{id}", but=("group_type", "element_type", "owner_id", "filter_id")
+)
 
 
 def write_group(
@@ -341,24 +363,12 @@ def write_group(
             raise ApiError(400, "group_type must be static or smart")
         if body.get("element_type") not in TARGET_KEYS:
             raise ApiError(400, "element_type must be individuals, organizations or opportunities")
-        rec = db.base(user_id) | {
-            "name": "",
-            "group_type": body["group_type"],
-            "element_type": body["element_type"],
-            "locked": False,
-            "comments": "",
-            "mailing_list": False,
-            "filter_id": None,
-            "columns": [],
-            "order_by": None,
-            "display_options": {"show_as": "table"},
-        }
         if not str(body.get("name") or "").strip():
             raise ApiError(400, "name is required")
-        db.groups[rec["id"]] = rec
+        rec = db.new_group(body["name"], body["group_type"], body["element_type"], user_id)
     if rec["locked"] and body:
         raise ApiError(400, "This group is locked")
-    for key in ("name", "comments", "columns", "order_by", "display_options", "mailing_list"):
+    for key in GROUP_PLAIN:
         if key in body:
             rec[key] = body[key]
     if "owner_id" in body:
@@ -371,17 +381,18 @@ def write_group(
     return rec
 
 
-async def add_group_item(request: Request, ctx: Ctx) -> Any:
-    group = ctx.db.find("groups", request.path_params["id"])
-    record_id = request.path_params["record_id"]
+def add_group_item(call: Call) -> Any:
+    db = call.db
+    group = db.find("groups", call.params["id"])
+    record_id = call.params["record_id"]
     if group["group_type"] != "static":
         raise ApiError(400, "Records can only be added to static groups")
-    if record_id not in ctx.db.store(group["element_type"]):
+    if record_id not in db.store(group["element_type"]):
         raise ApiError(404, "Not found")
-    items = ctx.db.group_items.setdefault(group["id"], [])
+    items = db.group_items.setdefault(group["id"], [])
     if record_id not in items:
         items.append(record_id)
-    return ctx.db.view("groups", group)
+    return db.view("groups", group)
 
 
 def _cell(rec: dict[str, Any], column: str) -> Any:
@@ -404,20 +415,17 @@ DEFAULT_COLUMNS = {
 }
 
 
-async def group_page(request: Request, ctx: Ctx) -> Response:
-    db, q = ctx.db, request.query_params
+def group_page(call: Call) -> Response:
+    db, q = call.db, call.query
     group = db.find("groups", q.get("group_id", ""))
     kind = group["element_type"]
     if q.get("item_type") and q["item_type"] != kind:
         raise ApiError(400, f"item_type must be {kind} for this group")
     columns = [c for c in q.get("columns", "").split(",") if c] or group["columns"]
     columns = columns or DEFAULT_COLUMNS[kind]
-    order = parse_order(q.get("order_by")) or (
-        "full_name" if kind == "individuals" else "name",
-        False,
-    )
+    order = call.order() or ("full_name" if kind == "individuals" else "name", False)
     members = ordered(db.group_members(group), order, lambda r: db.view(kind, r))
-    page, headers = window(request, members)
+    page, headers = call.window(members)
     rows = []
     for rec in page:
         shown = db.view(kind, rec)
@@ -440,34 +448,51 @@ async def group_page(request: Request, ctx: Ctx) -> Response:
     return JSONResponse(body, headers=headers)
 
 
-def filter_routes() -> list[BaseRoute]:
-    async def read(request: Request, ctx: Ctx) -> Any:
-        flt = ctx.db.find("filters", request.path_params["id"])
-        if flt["filter_type"] != request.path_params["record_type"]:
-            raise ApiError(404, "Not found")
-        return flt
-
-    async def create(request: Request, ctx: Ctx) -> Response:
-        body = await body_of(request)
-        rules = body.get("rules", [])
-        check_rules(rules)
-        kind = request.path_params["record_type"]
-        flt = {"id": ctx.db.new_id(), "filter_type": kind, "rules": rules}
-        ctx.db.filters[flt["id"]] = flt
-        return JSONResponse(flt, status_code=201)
-
-    path = "/{record_type:str}/filters"
-    return [*route(path, create, "POST"), *route(path + "/{id}", read, "GET")]
+def read_filter(call: Call) -> Any:
+    flt = call.db.find("filters", call.params["id"])
+    if flt["filter_type"] != call.params["record_type"]:
+        raise ApiError(404, "Not found")
+    return flt
 
 
-async def list_custom_fields(request: Request, ctx: Ctx) -> Response:
-    raw = request.query_params.get("filter", "")
-    rows = list(ctx.db.custom_fields.values())
+async def create_filter(call: Call) -> Response:
+    rules = (await call.object()).get("rules", [])
+    check_rules(rules)
+    db = call.db
+    flt = {"id": db.new_id(), "filter_type": call.params["record_type"], "rules": rules}
+    db.filters[flt["id"]] = flt
+    return kit.reply(flt, 201)
+
+
+def or_filter(kind: str, update: Handler) -> Handler:
+    """``POST /api/<kind>/{id}`` (an update) that is ``POST /api/<kind>/filters``."""
+
+    async def either(call: Call) -> Any:
+        if call.params["id"] != "filters":
+            result = update(call)
+            return await result if inspect.isawaitable(result) else result
+        call.params = {"record_type": kind}
+        return await create_filter(call)
+
+    return either
+
+
+# -- custom fields, tags, users, campaigns ---------------------------------------------------
+
+
+def list_custom_fields(call: Call) -> Response:
+    raw = call.query.get("filter", "")
+    rows = list(call.db.custom_fields.values())
     if raw.startswith("view="):
         view = raw.removeprefix("view=")
         view = "opportunities" if view == "deals" else view
         rows = [r for r in rows if r["view"] == view]
-    return listing(request, ctx.db, "custom_fields", rows)
+    return call.listing("custom_fields", rows)
+
+
+CUSTOM_FIELD_PLAIN = writable(
+    "POST", "/api/custom_fields/{id}", but=("type", "view", "options", "value")
+)
 
 
 def write_custom_field(
@@ -489,7 +514,7 @@ def write_custom_field(
             "params": None,
         }
         db.custom_fields[rec["id"]] = rec
-    for key in ("name", "required", "order", "default", "params"):
+    for key in CUSTOM_FIELD_PLAIN:
         if key in body:
             rec[key] = body[key]
     options = body.get("options", (body.get("value") or {}).get("options"))
@@ -515,76 +540,143 @@ def write_tag(
     return rec
 
 
+USER_PLAIN = writable("PATCH", "/api/users/{id}", but=("email_address",))
+
+
 def write_user(
     db: SalesSeekDB, rec: dict[str, Any] | None, body: dict[str, Any], user_id: str
 ) -> dict[str, Any]:
+    email = str(body.get("email_address") or "").strip()
+    if "email_address" in body or rec is None:
+        taken = {u["email_address"].lower() for u in db.users.values() if u is not rec}
+        if "@" not in email or email.lower() in taken:
+            raise ApiError(400, "email_address must be an address no other user has")
     if rec is None:
-        raise ApiError(405, "Method not allowed")
-    for key in ("name", "email_address", "email_signature", "notification_settings", "quota"):
+        rec = db.new_user(str(body.get("name") or ""), email)
+    elif "email_address" in body:
+        db.passwords[email.lower()] = db.passwords.pop(rec["email_address"].lower(), "")
+        rec["email_address"] = email
+    for key in USER_PLAIN:
         if key in body:
             rec[key] = body[key]
     rec["modified"] = db.now()
     return rec
 
 
-async def list_campaigns(request: Request, ctx: Ctx) -> Response:
-    statuses = {s for s in request.query_params.get("status", "").split(",") if s}
-    rows = [c for c in ctx.db.campaigns.values() if not statuses or c["status"] in statuses]
-    return listing(request, ctx.db, "campaigns", rows, search=("name",))
+def delete_user(call: Call) -> None:
+    db, gone = call.db, call.params["id"]
+    db.find("users", gone)
+    if gone == call.user_id:
+        raise ApiError(400, "A user cannot delete themself")
+    db.remove_user(gone, heir=call.user_id)
 
 
-async def list_funnels(request: Request, ctx: Ctx) -> Response:
-    rows = sorted(ctx.db.funnels.values(), key=lambda f: f["order"])
-
-    def show(rec: dict[str, Any], reduced: bool) -> dict[str, Any]:
-        return {**rec, "phases": ctx.db.funnel_phases(rec["id"])}
-
-    return listing(request, ctx.db, "funnels", rows, view=show)
+def list_campaigns(call: Call) -> Response:
+    statuses = {s for s in call.query.get("status", "").split(",") if s}
+    rows = [c for c in call.db.campaigns.values() if not statuses or c["status"] in statuses]
+    return call.listing("campaigns", rows)
 
 
-async def list_phases(request: Request, ctx: Ctx) -> Response:
-    funnel_id = request.query_params.get("funnel_id")
-    rows = [p for p in ctx.db.phases.values() if funnel_id in (None, p["funnel_id"])]
-    return listing(request, ctx.db, "phases", rows)
+CAMPAIGN_PLAIN = writable("PATCH", "/api/campaigns/{id}", but=("from_user", "to_group"))
 
 
-def _writer(method: str) -> Writer:
-    def write(
-        db: SalesSeekDB, rec: dict[str, Any] | None, body: dict[str, Any], user_id: str
-    ) -> dict[str, Any]:
-        write_one: Callable[[dict[str, Any] | None, dict[str, Any], str], dict[str, Any]]
-        write_one = getattr(db, method)
-        return write_one(rec, body, user_id)
+def write_campaign(
+    db: SalesSeekDB, rec: dict[str, Any] | None, body: dict[str, Any], user_id: str
+) -> dict[str, Any]:
+    for key in ("from_user", "to_group"):
+        if isinstance(body.get(key), dict) and f"{key}_id" not in body:
+            body = {**body, f"{key}_id": body[key].get("id")}
+    if body.get("from_user_id") not in (None, *db.users):
+        raise ApiError(400, "from_user: unknown user")
+    if body.get("to_group_id") not in (None, *db.groups):
+        raise ApiError(400, "to_group: unknown group")
+    if rec is None:
+        rec = db.new_campaign(user_id)
+        db.campaigns[rec["id"]] = rec
+    for key in CAMPAIGN_PLAIN:
+        if key in body:
+            rec[key] = db._owner(body[key]) if key == "owner_id" else body[key]
+    group = db.groups.get(rec.get("to_group_id") or "")
+    rec["to_group"] = {"id": group["id"], "name": group["name"]} if group else None
+    db.touch(rec, user_id)
+    return rec
 
-    return write
+
+async def create_campaign(call: Call) -> Any:
+    body, db = await call.object(), call.db
+    if "test" in call.query:
+        to = call.query["test"].strip().lower()
+        if not any(u["email_address"].lower() == to for u in db.users.values()):
+            raise ApiError(400, "test: the address of a SalesSeek user is required")
+        return None
+    if "send" in call.query:
+        body = {**body, "status": "ready"}
+    rec = write_campaign(db, None, body, call.user_id)
+    return kit.reply(db.view("campaigns", rec), 201)
 
 
-def routes() -> list[BaseRoute]:
-    out: list[BaseRoute] = [
-        *route("/login", login, "POST", auth=False),
-        *route("/logout", logout, "DELETE", auth=False),
-        *filter_routes(),
-        *collection("organizations", _writer("write_organization"), search=("name",)),
-        *collection(
-            "individuals",
-            _writer("write_individual"),
-            search=("full_name", "first_name", "last_name"),
-            update="POST",
-        ),
-        *collection("opportunities", _writer("write_opportunity"), search=("name",)),
-        *collection("tasks", _writer("write_task"), search=("text",)),
-        *collection("activities", _writer("write_activity"), index=list_activities),
-        *route("/groups/{id}/items/{record_id}", add_group_item, "PUT"),
-        *collection("groups", write_group, index=list_groups),
-        *route("/group_pages", group_page, "GET"),
-        *collection("tags", write_tag, search=("name",)),
-        *collection("custom_fields", write_custom_field, update="POST", index=list_custom_fields),
-        *collection("users", write_user, search=("name", "email_address")),
-        *collection("campaigns", None, index=list_campaigns),
-        *route("/funnels", list_funnels, "GET"),
-        *route("/phases", list_phases, "GET"),
-    ]
-    return out
+# -- the declaration --------------------------------------------------------------------------
+
+
+RECORDS: dict[str, tuple[Writer, tuple[str, ...]]] = {
+    "organizations": (_writer("write_organization"), ("name",)),
+    "individuals": (_writer("write_individual"), ("full_name", "first_name", "last_name")),
+    "opportunities": (_writer("write_opportunity"), ()),
+    "tasks": (_writer("write_task"), ("text",)),
+    "activities": (_writer("write_activity"), ()),
+    "groups": (write_group, ()),
+    "tags": (write_tag, ()),
+    "custom_fields": (write_custom_field, ()),
+    "users": (write_user, ()),
+    "campaigns": (write_campaign, ()),
+}
+HANDLERS: dict[str, Handler] = {
+    key: handler
+    for kind, (writer, search) in RECORDS.items()
+    for key, handler in record_handlers(kind, writer, search).items()
+}
+for _kind in ("individuals", "custom_fields"):  # updated by POST (see the docstring)
+    _key = f"POST /api/{_kind}/{{id}}"
+    HANDLERS[_key] = or_filter(_kind, HANDLERS[_key])
+HANDLERS |= {
+    "POST /api/login": login,
+    "DELETE /api/logout": logout,
+    "POST /api/forgotten": forgotten,
+    "POST /api/reset": reset,
+    "GET /api/{record_type}/filters/{id}": read_filter,
+    "POST /api/{record_type}/filters": create_filter,
+    "GET /api/activities": list_activities,
+    "GET /api/groups": list_groups,
+    "PUT /api/groups/{id}/items/{record_id}": add_group_item,
+    "GET /api/group_pages": group_page,
+    "GET /api/custom_fields": list_custom_fields,
+    "DELETE /api/users/{id}": delete_user,
+    "GET /api/campaigns": list_campaigns,
+    "POST /api/campaigns": create_campaign,
+}
+
+
+def _too_many(window: WindowLimit) -> ApiError:
+    retry = str(max(1, ceil(window.reset_in)))
+    return ApiError(429, "Too many requests", headers={"Retry-After": retry})
+
+
+SANDBOX = kit.Sandbox(
+    contract=CONTRACT,
+    handlers=HANDLERS,
+    envelope=lambda status, message, detail: {"detail": message},
+    auth=kit.Cookie(COOKIE),
+    who=lambda call, cookie: call.db.sessions.get(cookie),
+    context=SalesSeekCall,
+    limit=kit.Limit(RATE_LIMIT, RATE_WINDOW, per_key=False, refused=_too_many),
+    public=frozenset(
+        {"POST /api/login", "DELETE /api/logout", "POST /api/forgotten", "POST /api/reset"}
+    ),
+    unauthorized=lambda reason: ApiError(401, "Not authenticated"),
+    bad_body=lambda: ApiError(400, "The request body must be a JSON object"),
+    reasons={404: "Not found", 405: "Method not allowed"},
+    expire=lambda db: db.expire_sessions(),
+)
 
 
 def create_app(
@@ -598,19 +690,4 @@ def create_app(
     """The SalesSeek sandbox, seeded from ``seed`` (``scale`` multiplies the counts)."""
     clock = SandboxClock(now)
     db = build(seed=seed, scale=scale, now=clock.anchor, clock=clock)
-    faults = faults if faults is not None else Faults()
-    limit = WindowLimit(RATE_LIMIT, RATE_WINDOW, enabled=rate_limit)
-    app = Starlette(
-        routes=[Mount("/api", routes=routes())],
-        middleware=[
-            Middleware(
-                FaultMiddleware, faults=faults, error=error_response, expire=db.expire_sessions
-            )
-        ],
-        exception_handlers={HTTPException: _http_error},
-    )
-    app.state.db = db
-    app.state.faults = faults
-    app.state.limit = limit
-    app.state.clock = clock
-    return enforce(app, CONTRACT)  # held to its documented contract (contract.py)
+    return SANDBOX.app(db, clock=clock, faults=faults, rate_limit=rate_limit)

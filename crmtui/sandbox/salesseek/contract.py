@@ -55,29 +55,30 @@ Body fields (``fields`` per write endpoint), from each section's attribute table
 
 from __future__ import annotations
 
-from crmtui.sandbox.contract import IGNORE, Answer, Contract, Endpoint, Param, Violation
+from crmtui.sandbox.contract import (
+    IGNORE,
+    Answer,
+    Contract,
+    Endpoint,
+    Param,
+    Violation,
+    params,
+)
 
 LIST = (Param("rows"), Param("start"), Param("order_by"))
 SEARCH = Param("search")
-ACTIVITY_QUERY = (
-    *LIST,
-    *(
-        Param(name)
-        for name in (
-            "notes",
-            "communications",
-            "contact_updates",
-            "deals",
-            "campaign_emails",
-            "automation_emails",
-            "include_ind_related",
-            "include_org_related",
-            "include_deal_related",
-            "item_type",
-            "item_id",
-        )
-    ),
+# an activity list's category flags (``notes=true``...) and the flags that add the
+# activities of related records (the Activity API's query parameters)
+CATEGORY_FLAGS = (
+    "notes",
+    "communications",
+    "contact_updates",
+    "deals",
+    "campaign_emails",
+    "automation_emails",
 )
+INCLUDE_FLAGS = ("include_ind_related", "include_org_related", "include_deal_related")
+ACTIVITY_QUERY = (*LIST, *params(*CATEGORY_FLAGS, *INCLUDE_FLAGS, "item_type", "item_id"))
 
 
 def _crud(
@@ -265,6 +266,18 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         required=("user_id", "token", "password"),
         source="Authentication > Complete Password Reset (Request Body Parameters)",
     ),
+    # before the record types: ``POST /api/individuals/filters`` creates a filter, it is
+    # not an update of an individual whose id is "filters" (ids are UUIDs)
+    Endpoint("GET", "/api/{record_type}/filters/{id}", source="Filter API > Get Filter"),
+    Endpoint(
+        "POST",
+        "/api/{record_type}/filters",
+        fields=("filter_type", "rules"),
+        required=("rules",),
+        choices={"filter_type": ELEMENT_TYPES},
+        status=(200, 201),
+        source="Filter API > Filter Attributes, Create Filter",
+    ),
     *_crud(
         "organizations",
         "PATCH",
@@ -298,16 +311,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         required=("text",),
         choices={"related_type": RELATED_TYPES},
         source="Task API > Task Attributes, Create Task",
-    ),
-    Endpoint("GET", "/api/{record_type}/filters/{id}", source="Filter API > Get Filter"),
-    Endpoint(
-        "POST",
-        "/api/{record_type}/filters",
-        fields=("filter_type", "rules"),
-        required=("rules",),
-        choices={"filter_type": ELEMENT_TYPES},
-        status=(200, 201),
-        source="Filter API > Filter Attributes, Create Filter",
     ),
     # created with ``POST /api/groups`` (the seed's URL for it is a copy of the filter's)
     Endpoint("GET", "/api/groups", query=(*LIST, Param("element_type")), source="Group API"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import html
 import re
+import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crmtui.sandbox.fake import CALL_OUTCOMES, Company, Fake, Person
+from crmtui.sandbox.kit import ApiError
+from crmtui.sandbox.salesseek.contract import ACTIVITY_TYPES, FORECAST
 
 PASSWORD = "sandbox"
 USERS = (
@@ -35,7 +38,6 @@ FUNNELS = (
 )
 WON, LOST = ("Won", 1.0), ("Lost", 0.0)
 BUCKETS = ("Licences", "Services")
-FORECAST = ("none", "none_upside", "committed_downside", "committed")
 CURRENCIES = {"EUR": "1.17", "USD": "1.27", "AED": "4.66"}
 TAGS = ("Renewal", "VIP", "Partner", "Newsletter", "Hot lead")
 SOURCES = ("Website", "Referral", "Trade show", "Cold outreach")
@@ -80,40 +82,6 @@ TARGET_KEYS = {
     "individuals": "individual",
     "opportunities": "opportunity",
 }
-ACTIVITY_TYPES = (
-    "note",
-    "auto:organization_import",
-    "auto:individual_import",
-    "auto:opportunity_import",
-    "auto:organization_creation",
-    "auto:individual_creation",
-    "auto:opportunity_creation",
-    "auto:opportunity_movement",
-    "archive:email",
-    "archive:mailshot_sent",
-    "archive:mailshot_opened",
-    "automation:archive:mailshot_url_clicked",
-    "automation:archive:mailshot_sent",
-    "auto:call",
-    "task:completed",
-)
-CATEGORY_FLAGS = (
-    "notes",
-    "communications",
-    "contact_updates",
-    "deals",
-    "campaign_emails",
-    "automation_emails",
-)
-
-
-class ApiError(Exception):
-    """A refusal in SalesSeek's words: ``{"detail": message}`` with ``status``."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
 
 
 def category(activity_type: str) -> str:
@@ -180,6 +148,7 @@ class SalesSeekDB:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     passwords: dict[str, str] = field(default_factory=dict)  # email (lower) -> password
     sessions: dict[str, str] = field(default_factory=dict)  # cookie -> user id
+    resets: dict[str, str] = field(default_factory=dict)  # user id -> password reset token
     funnels: dict[str, dict[str, Any]] = field(default_factory=dict)
     phases: dict[str, dict[str, Any]] = field(default_factory=dict)
     buckets: dict[str, str] = field(default_factory=dict)  # id -> name
@@ -253,6 +222,49 @@ class SalesSeekDB:
 
     def expire_sessions(self) -> None:
         self.sessions.clear()
+
+    def new_user(
+        self, name: str, email: str, *, is_admin: bool = False, when: str | None = None
+    ) -> dict[str, Any]:
+        """A user, who logs in with a temporary password until they set their own."""
+        when = when or self.now()
+        uid = self.new_id()
+        self.users[uid] = {
+            "id": uid,
+            "name": name,
+            "email_address": email,
+            "is_admin": is_admin,
+            "email_signature": "",
+            "ical_url": f"/users/{uid}/icalendar_feed?token={self.new_id()}",
+            "created": when,
+            "modified": when,
+            "password_reset_required": True,
+            "notification_settings": {
+                "instant_email_notifications": "False",
+                "evening_email_notification": "False",
+                "morning_email_notification": "False",
+                "new_lead_email_notification": "False",
+            },
+            "preferences": {},
+            "quota": [],
+        }
+        self.passwords[email.lower()] = secrets.token_urlsafe(12)  # "emailed" to them
+        return self.users[uid]
+
+    def remove_user(self, gone: str, *, heir: str) -> None:
+        """Delete user ``gone``: what they own (or are assigned) goes to ``heir``, their
+        activities stay theirs, their sessions end."""
+        user = self.users.pop(gone)
+        self.passwords.pop(user["email_address"].lower(), None)
+        self.resets.pop(gone, None)
+        for cookie in [c for c, u in self.sessions.items() if u == gone]:
+            del self.sessions[cookie]
+        kinds = ("organizations", "individuals", "opportunities", "tasks", "groups", "campaigns")
+        for kind in kinds:
+            for rec in self.store(kind).values():
+                for key in ("owner_id", "assignee_id", "from_user_id"):
+                    if rec.get(key) == gone:
+                        rec[key] = heir
 
     def name_of(self, kind: str, id: str | None) -> str | None:
         rec = self.store(kind).get(id or "")
@@ -746,7 +758,54 @@ class SalesSeekDB:
             key=lambda p: p["order"],
         )
 
-    # -- groups ------------------------------------------------------------------
+    # -- groups and campaigns -----------------------------------------------------------
+
+    def new_group(
+        self, name: str, group_type: str, element_type: str, user_id: str, when: str | None = None
+    ) -> dict[str, Any]:
+        rec = self.base(user_id, when) | {
+            "name": name,
+            "group_type": group_type,
+            "element_type": element_type,
+            "locked": False,
+            "comments": "",
+            "mailing_list": False,
+            "filter_id": None,
+            "columns": [],
+            "order_by": None,
+            "display_options": {"show_as": "table"},
+        }
+        self.groups[rec["id"]] = rec
+        return rec
+
+    def new_campaign(self, user_id: str, when: str | None = None) -> dict[str, Any]:
+        """A new campaign: a draft, from its creator, to no group yet."""
+        rec = self.base(user_id, when) | {
+            "name": "",
+            "status": "draft",
+            "subject": "",
+            "campaign_type": "campaign",
+            "to_group_id": None,
+            "to_group": None,
+            "sent": None,
+            "used_in_automations": False,
+            "used_in_live_automations": None,
+            "include_signature": False,
+            "campaign_schedule_id": None,
+            "campaign_schedule": None,
+            "track": True,
+            "from_user_id": user_id,
+            "email_status_stats": {
+                "sent": 0,
+                "queued": 0,
+                "in_progress": 0,
+                "failed": 0,
+                "cancelled": 0,
+            },
+            "email_event_stats": {},
+            "content": "",
+        }
+        return rec
 
     def group_members(self, group: dict[str, Any]) -> list[dict[str, Any]]:
         store = self.store(group["element_type"])
@@ -875,28 +934,12 @@ class _Seeder:
     def account(self) -> None:
         db, start = self.db, stamp(self.now - timedelta(days=900))
         for name, email, admin in USERS:
-            uid = db.new_id()
-            db.users[uid] = {
-                "id": uid,
-                "name": name,
-                "email_address": email,
-                "is_admin": admin,
-                "email_signature": f"<p>{name}<br>Demo Co</p>",
-                "ical_url": f"/users/{uid}/icalendar_feed?token={db.new_id()}",
-                "created": start,
-                "modified": start,
-                "password_reset_required": False,
-                "notification_settings": {
-                    "instant_email_notifications": "False",
-                    "evening_email_notification": "False",
-                    "morning_email_notification": "True",
-                    "new_lead_email_notification": "False",
-                },
-                "preferences": {},
-                "quota": [],
-            }
+            user = db.new_user(name, email, is_admin=admin, when=start)
+            user["email_signature"] = f"<p>{name}<br>Demo Co</p>"
+            user["password_reset_required"] = False
+            user["notification_settings"]["morning_email_notification"] = "True"
             db.passwords[email] = PASSWORD
-            self.user_ids.append(uid)
+            self.user_ids.append(user["id"])
         db.client = {
             "id": db.new_id(),
             "created": start,
@@ -1311,30 +1354,16 @@ class _Seeder:
         for name, kind, status, age in rows:
             when = stamp(self.now - timedelta(days=age))
             cid = self.campaign_ids()[name]
-            db.campaigns[cid] = db.base(admin, when) | {
+            db.campaigns[cid] = db.new_campaign(admin, when) | {
                 "id": cid,
                 "name": name,
                 "status": status,
                 "subject": name,
                 "campaign_type": kind,
-                "to_group_id": None,
-                "to_group": None,
                 "sent": when if status == "sent" else None,
                 "used_in_automations": kind == "direct",
                 "used_in_live_automations": kind == "direct" or None,
                 "include_signature": kind == "direct",
-                "campaign_schedule_id": None,
-                "campaign_schedule": None,
-                "track": True,
-                "from_user_id": admin,
-                "email_status_stats": {
-                    "sent": 0,
-                    "queued": 0,
-                    "in_progress": 0,
-                    "failed": 0,
-                    "cancelled": 0,
-                },
-                "email_event_stats": {},
                 "content": f"<!DOCTYPE html><html><h1>{html.escape(name)}</h1></html>",
             }
 
@@ -1343,26 +1372,8 @@ class _Seeder:
         when = stamp(self.now - timedelta(days=120))
 
         def group(name: str, kind: str, element: str, **extra: Any) -> dict[str, Any]:
-            rec = (
-                db.base(admin, when)
-                | {
-                    "name": name,
-                    "group_type": kind,
-                    "element_type": element,
-                    "locked": False,
-                    "comments": "",
-                    "mailing_list": False,
-                    "filter_id": None,
-                    "columns": [],
-                    "order_by": None,
-                    "display_options": {"show_as": "table"},
-                    "cost_basis": "total",
-                    "cost": 0,
-                    "target": None,
-                }
-                | extra
-            )
-            db.groups[rec["id"]] = rec
+            rec = db.new_group(name, kind, element, admin, when)
+            rec.update(cost_basis="total", cost=0, target=None, **extra)
             return rec
 
         orgs, people = list(db.organizations), list(db.individuals)
@@ -1408,4 +1419,4 @@ def build(*, seed: int, scale: int, now: datetime, clock: Callable[[], datetime]
     return db
 
 
-__all__ = ["CATEGORY_FLAGS", "ApiError", "SalesSeekDB", "build", "category"]
+__all__ = ["SalesSeekDB", "build", "category"]

@@ -22,10 +22,11 @@ from textual.worker import WorkerState
 
 from crmtui.config import Config
 from crmtui.http import Http
-from crmtui.model import Record, RecordRef
+from crmtui.model import Record, RecordRef, Role
 from crmtui.service import Crm
 from crmtui.ui.app import CrmApp
 from crmtui.ui.launch import demo_crm
+from crmtui.ui.screens.board import BoardScreen
 from crmtui.ui.screens.home import HomeScreen
 from crmtui.ui.screens.my_day import MyDayScreen
 from crmtui.ui.screens.record import FieldItem, RecordScreen
@@ -138,6 +139,37 @@ async def open_kind(pilot: Pilot, kind: str) -> KindView:
 
 async def open_deals(pilot: Pilot) -> KindView:
     return await open_kind(pilot, "deal")
+
+
+async def open_board_at_start(pilot: Pilot, view: KindView, timeout: float = 10.0) -> BoardScreen:
+    """Highlight an open record of the kind's first board and first stage (the first such
+    row of the list), then press ``b``: the board opens on the highlighted record's
+    pipeline with its card selected, so this is the board's start."""
+    info = view.info
+    specs = {s.key: s for s in view.crm.cached_fields(view.profile, info.kind)}
+    stage = specs[info.role(Role.STAGE) or info.board_field or ""]
+    first = stage.choices[0]
+    status = specs.get(info.role(Role.STATUS) or "")
+    table = view.table
+
+    def fits(record: Record | None) -> bool:
+        if record is None or str(record.fields.get(stage.key)) != first.value:
+            return False
+        return (
+            status is None
+            or status.choice("open") is None
+            or (str(record.fields.get(status.key)) == "open")
+        )
+
+    row = next(i for i in range(table.row_count) if fits(table.record_at(i)))
+    table.cursor = row
+    await wait_for(pilot, lambda: table.current is not None and fits(table.current))
+    await pilot.press("b")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, BoardScreen))
+    board = pilot.app.screen
+    assert isinstance(board, BoardScreen)
+    await wait_for(pilot, lambda: not board.refreshing and board.current is not None, timeout)
+    return board
 
 
 def tab_labels(pilot: Pilot) -> list[str]:

@@ -20,6 +20,7 @@ from crmtui.ui.screens.record import FieldItem, RecordScreen
 from crmtui.ui.screens.vendor import KindView
 from tests.helpers.ui import (
     Demo,
+    open_board_at_start,
     open_current,
     open_field,
     open_kind,
@@ -39,13 +40,7 @@ def ac(vendor_demo: Callable[[str], Demo]) -> Demo:
 
 
 async def open_board(pilot: Pilot) -> BoardScreen:
-    await open_kind(pilot, "deal")
-    await pilot.press("b")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, BoardScreen))
-    board = pilot.app.screen
-    assert isinstance(board, BoardScreen)
-    await wait_for(pilot, lambda: not board.refreshing and board.current is not None)
-    return board
+    return await open_board_at_start(pilot, await open_kind(pilot, "deal"))
 
 
 async def set_filters(pilot: Pilot, view: KindView, **typed: str) -> None:

@@ -19,7 +19,7 @@ from textual.widgets import OptionList
 
 from crmtui.model import FieldType, KindInfo, Record, Role
 from crmtui.ui.screens.board import BoardScreen, LostReasonScreen
-from tests.helpers.ui import Demo, open_kind, open_vendor, wait_for
+from tests.helpers.ui import Demo, open_board_at_start, open_kind, open_vendor, wait_for
 
 SIZE = (160, 48)
 
@@ -45,13 +45,7 @@ def board_kind(demo: Demo, vendor: str) -> KindInfo:
 async def open_board(pilot: Pilot, demo: Demo, vendor: str) -> BoardScreen:
     await open_vendor(pilot)
     info = board_kind(demo, vendor)
-    await open_kind(pilot, info.kind)
-    await pilot.press("b")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, BoardScreen))
-    board = pilot.app.screen
-    assert isinstance(board, BoardScreen)
-    await wait_for(pilot, lambda: not board.refreshing and board.current is not None, 30)
-    return board
+    return await open_board_at_start(pilot, await open_kind(pilot, info.kind), 30)
 
 
 async def flushed(pilot: Pilot, demo: Demo, vendor: str) -> None:

@@ -21,12 +21,11 @@ from crmtui.http import CrmError, Http
 from crmtui.model import Change, FieldSpec, FieldType, KindInfo, Page, Query, Record, Role
 from crmtui.notebook_html import cell_text
 from crmtui.sandbox.fake import Fake
-from crmtui.ui.screens.board import BoardScreen
 from crmtui.ui.screens.home import HomeScreen
 from crmtui.ui.screens.my_day import MyDayScreen
 from crmtui.ui.themes import tone_color
 from crmtui.vendors.base import Vendor
-from tests.helpers.ui import Demo, build_demo, no_sleep, open_kind, wait_for
+from tests.helpers.ui import Demo, build_demo, no_sleep, open_board_at_start, open_kind, wait_for
 
 SIZE = (140, 40)
 PROFILE = "demo-activecampaign"
@@ -121,11 +120,7 @@ async def test_the_board_works_by_roles(renamed_ac: Demo) -> None:
         view = await open_kind(pilot, "deal")
         keys = {spec.key for spec in renamed_ac.crm.cached_fields(PROFILE, "deal")}
         assert "step" in keys and "stage" not in keys
-        await pilot.press("b")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, BoardScreen))
-        board = pilot.app.screen
-        assert isinstance(board, BoardScreen)
-        await wait_for(pilot, lambda: not board.refreshing and board.current is not None)
+        board = await open_board_at_start(pilot, view)
         # columns of open deals only (the status role's "open"), with their totals
         cards = [r for column in board.columns for r in column.records]
         assert cards and all(r.fields["outcome"] == "open" for r in cards)

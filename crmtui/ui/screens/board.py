@@ -240,7 +240,11 @@ class BoardScreen(Screen[None]):
         Binding("r", "refresh", "Refresh", show=False),
     ]
 
-    def __init__(self, crm: Crm, profile: str, info: KindInfo) -> None:
+    def __init__(
+        self, crm: Crm, profile: str, info: KindInfo, around: Record | None = None
+    ) -> None:
+        """``around``: the record the list had highlighted; the board opens on its
+        pipeline with its card selected (closed ones shown too when it is closed)."""
         super().__init__()
         assert info.board_field, f"{info.kind} has no board"
         self.crm = crm
@@ -257,6 +261,7 @@ class BoardScreen(Screen[None]):
         self.selected_id: str | None = None
         self.open_only = True
         self.refreshing = False
+        self.around = around
 
     def compose(self) -> ComposeResult:
         yield Static("", id="board-title", classes="screen-title")
@@ -267,6 +272,7 @@ class BoardScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         self._set_specs(self.crm.cached_fields(self.profile, self.info.kind))
+        self._open_around()
         await self.build()
         self.load()
 
@@ -298,6 +304,19 @@ class BoardScreen(Screen[None]):
         board = self.board_spec
         self.groups = board_groups(board) if board else []
         self.group = min(self.group, max(0, len(self.groups) - 1))
+
+    def _open_around(self) -> None:
+        """Start on the board (pipeline) of the record the list had highlighted."""
+        record, board = self.around, self.board_spec
+        if record is None or board is None:
+            return
+        stage = board.choice(str(record.fields.get(self.stage_key, "")))
+        if stage is not None and stage.group in self.groups:
+            self.group = self.groups.index(stage.group)
+        status = self.status_spec
+        if status is not None and self.can_filter_open:
+            self.open_only = str(record.fields.get(status.key, "")) == "open"
+        self.selected_id = record.id
 
     def stages(self) -> list[Choice]:
         board = self.board_spec

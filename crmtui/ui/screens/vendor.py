@@ -520,7 +520,8 @@ class KindView(Selecting, RecordLinks, Vertical):
         from crmtui.ui.screens.board import BoardScreen
 
         if self.info.board_field:
-            self.app.push_screen(BoardScreen(self.crm, self.profile, self.info))
+            around = self.table.current
+            self.app.push_screen(BoardScreen(self.crm, self.profile, self.info, around))
 
     def action_create(self) -> None:
         start_create(self.app, self.crm, self.profile, self.info)

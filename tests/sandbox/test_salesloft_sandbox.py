@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from crmtui.sandbox.faults import Faults
-from crmtui.sandbox.ratelimit import WindowLimit
 from crmtui.sandbox.salesloft import create_app
 from crmtui.sandbox.salesloft.app import NO_TOKEN
 
@@ -194,7 +193,7 @@ async def test_notes_calls_and_people_writes(app: Any, client: httpx.AsyncClient
 
 async def test_rate_limit_headers_deep_page_cost_and_429(app: Any, client: httpx.AsyncClient):
     now = [0.0]
-    app.state.limit = WindowLimit(600, 60, clock=lambda: now[0])
+    app.state.limit.clock = lambda: now[0]  # the team's window, on a clock the test moves
     r = await client.get("/v2/people")
     assert r.headers["x-ratelimit-endpoint-cost"] == "1"
     assert r.headers["x-ratelimit-remaining-minute"] == "599"
@@ -208,8 +207,12 @@ async def test_rate_limit_headers_deep_page_cost_and_429(app: Any, client: httpx
     assert r.status_code == 429
     assert r.json() == {"error": "Rate limit exceeded"}
     assert int(r.headers["Retry-After"]) > 0 and r.headers["x-ratelimit-endpoint-cost"] == "30"
-    now[0] += 60  # the next minute
-    assert (await client.get("/v2/people")).status_code == 200
+    # the deep page stays refused within the minute; a page costing 1 still fits
+    assert (await client.get("/v2/people", params={"page": 501})).status_code == 429
+    assert (await client.get("/v2/people")).headers["x-ratelimit-remaining-minute"] == "25"
+    now[0] += 60  # the next minute: the whole budget again
+    r = await client.get("/v2/people", params={"page": 501})
+    assert r.status_code == 200 and r.headers["x-ratelimit-remaining-minute"] == "570"
 
 
 async def test_injected_429_uses_the_v2_error_body() -> None:

@@ -60,35 +60,30 @@ notes. Decisions where the documentation is silent:
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from crmtui.fields import parse_date, parse_datetime
-from crmtui.sandbox import SandboxClock
-from crmtui.sandbox.contract import enforce
-from crmtui.sandbox.faults import FaultMiddleware, Faults
+from crmtui.sandbox import SandboxClock, kit
+from crmtui.sandbox.contract import Endpoint
+from crmtui.sandbox.faults import Faults
 from crmtui.sandbox.ratelimit import WindowLimit
-from crmtui.sandbox.salesloft.contract import CONTRACT
-from crmtui.sandbox.salesloft.data import Db, build, render, today_in
+from crmtui.sandbox.salesloft.contract import CONTRACT, INTERVALS, TASK_TYPES
+from crmtui.sandbox.salesloft.data import Db, build, iso, render, today_in
 
 LIMIT_PER_MINUTE = 600
 NO_TOKEN = (
     "No Bearer Token attached to request, please see documentation at developers.salesloft.com"
 )
 BAD_TOKEN = "Invalid Bearer Token"
-INTERVALS = ("overdue", "today", "tomorrow", "this_week", "next_week")
-TASK_TYPES = ("call", "email", "general")
 
 
 def page_cost(page: int) -> int:
@@ -104,26 +99,13 @@ def page_cost(page: int) -> int:
     return 1
 
 
-class ApiError(Exception):
-    """Stops a handler with the v2 error body for ``status``."""
-
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(status)
-        self.status = status
-        self.body = body
+def not_found() -> kit.ApiError:
+    return kit.ApiError(404, "Not Found")
 
 
-def error_response(status: int, message: str) -> JSONResponse:
-    """The v2 error body for a status and message (also used by the fault middleware)."""
-    return JSONResponse({"error": message}, status_code=status)
-
-
-def not_found() -> ApiError:
-    return ApiError(404, {"error": "Not Found"})
-
-
-def invalid(errors: dict[str, list[str]]) -> ApiError:
-    return ApiError(422, {"errors": errors})
+def invalid(errors: dict[str, list[str]]) -> kit.ApiError:
+    """v2's validation error: 422 ``{"errors": {field: [message]}}``."""
+    return kit.ApiError(422, body={"errors": errors})
 
 
 # -- request parameters -------------------------------------------------------------
@@ -186,7 +168,7 @@ def parse_ints(name: str, values: list[str]) -> set[int]:
 
 # -- list machinery -------------------------------------------------------------------
 
-Pred = Callable[["Ctx", dict[str, Any], Any], bool]
+Pred = Callable[["SalesloftCall", dict[str, Any], Any], bool]
 
 
 @dataclass(frozen=True)
@@ -207,11 +189,11 @@ def _ranges(*names: str) -> tuple[Filter, ...]:
     return tuple(Filter(n, n, "range") for n in names)
 
 
-SortKey = Callable[["Ctx", dict[str, Any]], Any]
+SortKey = Callable[["SalesloftCall", dict[str, Any]], Any]
 
 
 def _by(key: str) -> SortKey:
-    def value(ctx: Ctx, record: dict[str, Any]) -> Any:
+    def value(ctx: SalesloftCall, record: dict[str, Any]) -> Any:
         found = record.get(key)
         return found.lower() if isinstance(found, str) else found
 
@@ -219,53 +201,79 @@ def _by(key: str) -> SortKey:
 
 
 def _by_order(key: str, table: str) -> SortKey:
-    def value(ctx: Ctx, record: dict[str, Any]) -> Any:
+    def value(ctx: SalesloftCall, record: dict[str, Any]) -> Any:
         row = ctx.db.row(table, record.get(key))
         return row["order"] if row else None
 
     return value
 
 
-def _dated() -> dict[str, SortKey]:
-    return {"updated_at": _by("updated_at"), "created_at": _by("created_at")}
-
-
 @dataclass(frozen=True)
 class Resource:
-    """A listable table: its path, filters and sort keys."""
+    """A listable table served at ``path`` (a contract list endpoint): its filters, and
+    the sort keys that are not simply the record's field of that name (``sorts``). The
+    sort keys a list takes are the contract's (``sort_by`` of its endpoint)."""
 
     table: str
+    path: str
     filters: tuple[Filter, ...] = ()
-    sorts: dict[str, SortKey] = field(default_factory=_dated)
+    sorts: dict[str, SortKey] = field(default_factory=dict)
     default_sort: str = "updated_at"
     default_direction: str = "DESC"
     all_without_page: bool = False  # users: no ``page``, no paging
 
+    @cached_property
+    def endpoint(self) -> Endpoint:
+        found, _ = CONTRACT.find("GET", self.path)
+        assert found is not None, self.path
+        return found
 
-@dataclass
-class Ctx:
-    """One authenticated request."""
+    @cached_property
+    def sort_keys(self) -> tuple[str, ...]:
+        documented = self.endpoint.param("sort_by")
+        if documented is None or documented.values is None:  # none listed: the dates
+            return (self.default_sort, "created_at", "updated_at")
+        return documented.values
 
-    request: Request
-    db: Db
-    user: dict[str, Any]
-    now: datetime
-    params: Params
-    match: dict[str, str]
-    body: dict[str, Any]
+
+class SalesloftCall(kit.Call):
+    """One request to v2: the caller (``user``), the request time (``now``), the query in
+    v2's Rails style (``args``) and, on a write, the body (``body``, read by
+    :func:`_reads_body` before the handler runs)."""
+
+    def __init__(self, request: Request, running: kit.Running[Any], key: str) -> None:
+        super().__init__(request, running, key)
+        self.now: datetime = running.clock()
+        self.args = Params(list(request.query_params.multi_items()))
+        self.body: dict[str, Any] = {}
+
+    @property
+    def db(self) -> Db:
+        db: Db = self.running.db
+        return db
+
+    @property
+    def user(self) -> dict[str, Any]:
+        """The user the Bearer token belongs to (``key`` is the user's id)."""
+        return self.db["users"][int(self.key)]
 
     @property
     def base(self) -> str:
         return str(self.request.base_url).rstrip("/") + "/v2/"
 
-    def id(self) -> int:
-        return int(self.match["id"])
+    def id(self, name: str = "id") -> int:
+        """The record id in the path; one that is no number is no record (404). A
+        ``.json`` ending belongs to the path, not the id."""
+        found = _id(self.params[name].removesuffix(".json"))
+        if found is None:
+            raise not_found()
+        return found
 
     def render(self, table: str, record: dict[str, Any]) -> dict[str, Any]:
         return render(table, record, self.base)
 
-    def find(self, table: str, id: int | None = None) -> dict[str, Any]:
-        record = self.db[table].get(self.id() if id is None else id)
+    def find(self, table: str, id: int | None = None, name: str = "id") -> dict[str, Any]:
+        record = self.db[table].get(self.id(name) if id is None else id)
         if record is None:
             raise not_found()
         return record
@@ -275,10 +283,10 @@ class Ctx:
 
 
 def _filter_one(
-    ctx: Ctx, f: Filter, records: list[dict[str, Any]]
+    ctx: SalesloftCall, f: Filter, records: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], Any]:
     """Apply one filter if present in the query; return the kept records and the echo."""
-    p = ctx.params
+    p = ctx.args
     if f.kind == "range":
         ops = p.range(f.param)
         if not ops:
@@ -341,7 +349,7 @@ def _compare(value: Any, op: str, when: datetime) -> bool:
 
 
 def select(
-    ctx: Ctx,
+    ctx: SalesloftCall,
     res: Resource,
     records: list[dict[str, Any]],
     only: set[str] | None = None,
@@ -359,15 +367,15 @@ def select(
 
 
 def sort(
-    ctx: Ctx, res: Resource, records: list[dict[str, Any]]
+    ctx: SalesloftCall, res: Resource, records: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    sort_by = ctx.params.scalar("sort_by") or res.default_sort
-    direction = (ctx.params.scalar("sort_direction") or res.default_direction).upper()
-    if sort_by not in res.sorts:
+    sort_by = ctx.args.scalar("sort_by") or res.default_sort
+    direction = (ctx.args.scalar("sort_direction") or res.default_direction).upper()
+    if ctx.args.scalar("sort_by") and sort_by not in res.sort_keys:
         raise invalid({"sort_by": ["is invalid"]})
     if direction not in ("ASC", "DESC"):
         raise invalid({"sort_direction": ["is invalid"]})
-    key = res.sorts[sort_by]
+    key = res.sorts.get(sort_by) or _by(sort_by)
 
     def order(record: dict[str, Any]) -> tuple[Any, ...]:
         value = key(ctx, record)
@@ -377,31 +385,32 @@ def sort(
     return records, {"sort_by": sort_by, "sort_direction": direction}
 
 
+PAGES = kit.PageNumber(default=25, maximum=100)
+
+
 def paginate(
-    ctx: Ctx, records: list[Any], *, all_without_page: bool = False
+    ctx: SalesloftCall, records: list[Any], *, all_without_page: bool = False
 ) -> tuple[list[Any], dict[str, Any]]:
-    if all_without_page and ctx.params.scalar("page") is None:
+    """One page (``page``/``per_page``) and v2's ``metadata.paging``."""
+    if all_without_page and ctx.args.scalar("page") is None:
         # users: "paginated only if page is given; without page, all users come back"
         return records, {"per_page": len(records), "current_page": 1, "next_page": None,
                          "prev_page": None}  # fmt: skip
-    per_page = min(100, max(1, ctx.params.integer("per_page", 25)))
-    page = max(1, ctx.params.integer("page", 1))
-    start = (page - 1) * per_page
-    chunk = records[start : start + per_page]
+    page = PAGES.of(ctx, records)
     paging: dict[str, Any] = {
-        "per_page": per_page,
-        "current_page": page,
-        "next_page": page + 1 if start + per_page < len(records) else None,
-        "prev_page": page - 1 if page > 1 else None,
+        "per_page": page.size,
+        "current_page": page.number,
+        "next_page": page.number + 1 if page.more else None,
+        "prev_page": page.number - 1 if page.number > 1 else None,
     }
-    if (ctx.params.scalar("include_paging_counts") or "").lower() == "true":
-        paging["total_pages"] = math.ceil(len(records) / per_page)
-        paging["total_count"] = len(records)
-    return chunk, paging
+    if (ctx.args.scalar("include_paging_counts") or "").lower() == "true":
+        paging["total_pages"] = page.pages
+        paging["total_count"] = page.total
+    return page.rows, paging
 
 
 def listing(
-    ctx: Ctx,
+    ctx: SalesloftCall,
     res: Resource,
     records: list[dict[str, Any]] | None = None,
     echo: dict[str, Any] | None = None,
@@ -420,7 +429,7 @@ def listing(
 # -- filters needing more than a field ------------------------------------------------
 
 
-def _person_on_cadence(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
+def _person_on_cadence(ctx: SalesloftCall, record: dict[str, Any], values: Any) -> bool:
     cadences = parse_ints("cadence_id", values)
     return any(
         m["person"] == record["id"] and m["cadence"] in cadences and m["currently_on_cadence"]
@@ -428,23 +437,23 @@ def _person_on_cadence(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
     )
 
 
-def _account_archived(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+def _account_archived(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
     return (record.get("archived_at") is not None) == parse_bool("archived", raw)
 
 
-def _task_account(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
+def _task_account(ctx: SalesloftCall, record: dict[str, Any], values: Any) -> bool:
     person = ctx.db.row("people", record.get("person"))
     return person is not None and person["account"] in parse_ints("account_id", values)
 
 
-def _tag_ids(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
+def _tag_ids(ctx: SalesloftCall, record: dict[str, Any], values: Any) -> bool:
     """``tag_id[]``: the record carries a tag of one of these ids (records keep names)."""
     wanted = parse_ints("tag_id", values)
     names = {t["name"].lower() for i, t in ctx.db["tags"].items() if i in wanted}
     return bool(names & {t.lower() for t in record.get("tags") or ()})
 
 
-def _can_email(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+def _can_email(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
     """Whether v2 may e-mail the person: an address, not do-not-contact, not bouncing,
     no ``email`` contact restriction (decision: the fields v2 itself shows)."""
     able = bool(
@@ -456,7 +465,7 @@ def _can_email(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
     return able == parse_bool("can_email", raw)
 
 
-def _can_call(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+def _can_call(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
     able = bool(
         (record.get("phone") or record.get("mobile_phone"))
         and not record.get("do_not_contact")
@@ -465,36 +474,36 @@ def _can_call(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
     return able == parse_bool("can_call", raw)
 
 
-def _owned_by_guid(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
+def _owned_by_guid(ctx: SalesloftCall, record: dict[str, Any], values: Any) -> bool:
     owner = ctx.db.row("users", record.get("owner"))
     return owner is not None and owner.get("guid") in set(values)
 
 
-def _user_guid(ctx: Ctx, record: dict[str, Any], values: Any) -> bool:
+def _user_guid(ctx: SalesloftCall, record: dict[str, Any], values: Any) -> bool:
     user = ctx.db.row("users", record.get("user"))
     return user is not None and user.get("guid") in set(values)
 
 
-def _visible_user(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+def _visible_user(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
     """``visible_only`` (default true): false includes deactivated users. The sandbox's
     users are all visible (the inactive one is inactive, not deactivated)."""
     return not parse_bool("visible_only", raw) or not record.get("_deactivated")
 
 
-def _one_off(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+def _one_off(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
     """An e-mail sent outside a cadence."""
     return (record.get("cadence") is None) == parse_bool("one_off", raw)
 
 
 def _by_name_of(key: str, table: str) -> SortKey:
-    def value(ctx: Ctx, record: dict[str, Any]) -> Any:
+    def value(ctx: SalesloftCall, record: dict[str, Any]) -> Any:
         row = ctx.db.row(table, record.get(key))
         return str(row["name"]).lower() if row else None
 
     return value
 
 
-def _step_due_actions(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+def _step_due_actions(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
     """Steps with actions due: a current member of the cadence whose next step it is
     (the sandbox keeps no actions; decision: every step of a cadence with members)."""
     wanted = parse_bool("has_due_actions", raw)
@@ -505,16 +514,16 @@ def _step_due_actions(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
     return busy == wanted
 
 
-def _user_search(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+def _user_search(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
     text = str(raw).lower()
     return text in record["name"].lower() or text in (record.get("email") or "").lower()
 
 
-def _name_search(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+def _name_search(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
     return str(raw).lower() in record["name"].lower()
 
 
-def _idempotency(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+def _idempotency(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
     same: bool = record.get("_idempotency_key") == raw
     return same
 
@@ -541,25 +550,26 @@ def in_interval(record: dict[str, Any], interval: str, today: date) -> bool:
     return monday + timedelta(days=7) <= due <= sunday + timedelta(days=7)
 
 
-def _task_interval(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+def _task_interval(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
     if raw not in INTERVALS:
         raise invalid({"time_interval_filter": ["is not included in the list"]})
     return in_interval(record, raw, today_in(ctx.user["time_zone"], ctx.now))
 
 
-def _note_type(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+def _note_type(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
     if raw not in ("person", "account"):
         raise invalid({"associated_with_type": ["is not included in the list"]})
     return bool(record["_associated_with_type"] == raw)
 
 
-def _note_target(ctx: Ctx, record: dict[str, Any], raw: Any) -> bool:
+def _note_target(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
     return record["associated_with"] in parse_ints("associated_with_id", [raw])
 
 
 RESOURCES: dict[str, Resource] = {
     "accounts": Resource(
         "accounts",
+        "/v2/accounts",
         (
             _ids(),
             Filter("tag", "tags", "tags"),
@@ -580,9 +590,6 @@ RESOURCES: dict[str, Resource] = {
             Filter("last_contacted", "last_contacted_at", "range"),
         ),
         {
-            **_dated(),
-            "last_contacted_at": _by("last_contacted_at"),
-            "name": _by("name"),
             "account_stage": _by_order("company_stage", "account_stages"),
             "account_stage_name": _by_name_of("company_stage", "account_stages"),
             "account_tier": _by_order("account_tier", "account_tiers"),
@@ -592,6 +599,7 @@ RESOURCES: dict[str, Resource] = {
     ),
     "people": Resource(
         "people",
+        "/v2/people",
         (
             _ids(),
             Filter("email_addresses", "email_address", "strs"),
@@ -616,11 +624,7 @@ RESOURCES: dict[str, Resource] = {
             Filter("last_contacted", "last_contacted_at", "range"),
         ),
         {
-            **_dated(),
-            "last_contacted_at": _by("last_contacted_at"),
             "name": _by("display_name"),
-            "title": _by("title"),
-            "job_seniority": _by("job_seniority"),
             "account": _by_name_of("account", "accounts"),
             "call_count": lambda ctx, r: r["counts"].get("calls"),
             "sent_emails": lambda ctx, r: r["counts"].get("emails_sent"),
@@ -631,6 +635,7 @@ RESOURCES: dict[str, Resource] = {
     ),
     "tasks": Resource(
         "tasks",
+        "/v2/tasks",
         (
             _ids(),
             Filter("user_id", "user"),
@@ -642,12 +647,13 @@ RESOURCES: dict[str, Resource] = {
             Filter("idempotency_key", kind="str", pred=_idempotency),
             # contract §1 tasks: no updated_at / created_at / completed_at filter
         ),
-        {"due_date": _by("due_date"), "due_at": _by("due_at")},
+        {},
         default_sort="due_date",
         default_direction="ASC",
     ),
     "notes": Resource(
         "notes",
+        "/v2/notes",
         (
             _ids(),
             Filter("associated_with_type", kind="custom", pred=_note_type),
@@ -657,6 +663,7 @@ RESOURCES: dict[str, Resource] = {
     ),
     "calls": Resource(
         "calls",
+        "/v2/activities/calls",
         (
             _ids(),
             Filter("person_id", "called_person"),
@@ -668,6 +675,7 @@ RESOURCES: dict[str, Resource] = {
     ),
     "emails": Resource(
         "emails",
+        "/v2/activities/emails",
         (
             _ids(),
             Filter("person_id", "recipient"),
@@ -683,15 +691,19 @@ RESOURCES: dict[str, Resource] = {
             Filter("status", "status", "strs"),
             *_ranges("updated_at", "sent_at"),
         ),
-        {"updated_at": _by("updated_at"), "send_time": _by("sent_at")},
+        {"send_time": _by("sent_at")},
     ),
-    "crm_activities": Resource("crm_activities", (_ids(), *_ranges("updated_at", "created_at"))),
+    "crm_activities": Resource(
+        "crm_activities", "/v2/crm_activities", (_ids(), *_ranges("updated_at", "created_at"))
+    ),
     "call_data_records": Resource(
         "call_data_records",
+        "/v2/call_data_records",
         (_ids(), Filter("has_call", "call", "bool"), *_ranges("updated_at", "created_at")),
     ),
     "users": Resource(
         "users",
+        "/v2/users",
         (
             _ids(),
             Filter("guid", "guid", "strs"),
@@ -702,51 +714,49 @@ RESOURCES: dict[str, Resource] = {
             Filter("visible_only", kind="str", pred=_visible_user),
             # contract §1 users: no updated_at filter
         ),
-        {
-            "id": _by("id"),
-            "email": _by("email"),
-            "name": _by("name"),
-            "group": _by("group"),
-            "role": _by("role"),
-        },
+        {},
         default_sort="id",
         all_without_page=True,
     ),
     "groups": Resource(
-        "groups", (_ids(),), {"name": _by("name")}, default_sort="name", default_direction="ASC"
+        "groups", "/v2/groups", (_ids(),), {}, default_sort="name", default_direction="ASC"
     ),
     "tags": Resource(
         "tags",
+        "/v2/tags",
         (_ids(), Filter("search", kind="custom", pred=_name_search)),
-        {"name": _by("name")},
+        {},
         default_sort="name",
         default_direction="ASC",
     ),
     "person_stages": Resource(
         "person_stages",
+        "/v2/person_stages",
         (_ids(), *_ranges("updated_at")),
-        {**_dated(), "order": _by("order"), "name": _by("name")},
+        {},
     ),
     "account_stages": Resource(
         "account_stages",
+        "/v2/account_stages",
         (_ids(), *_ranges("updated_at")),
-        {**_dated(), "order": _by("order"), "name": _by("name")},
+        {},
     ),
     "account_tiers": Resource(
         "account_tiers",
+        "/v2/account_tiers",
         (_ids(), Filter("name", "name", "strs")),
-        {**_dated(), "order": _by("order"), "name": _by("name")},
+        {},
     ),
     "custom_fields": Resource(
         "custom_fields",
+        "/v2/custom_fields",
         (_ids(), Filter("field_type", "field_type", "strs"), *_ranges("updated_at")),
     ),
-    "call_dispositions": Resource(
-        "call_dispositions", (_ids(),), {**_dated(), "name": _by("name")}
-    ),
-    "call_sentiments": Resource("call_sentiments", (_ids(),), {**_dated(), "name": _by("name")}),
+    "call_dispositions": Resource("call_dispositions", "/v2/call_dispositions", (_ids(),), {}),
+    "call_sentiments": Resource("call_sentiments", "/v2/call_sentiments", (_ids(),), {}),
     "cadences": Resource(
         "cadences",
+        "/v2/cadences",
         (
             _ids(),
             Filter("team_cadence", "team_cadence", "bool"),
@@ -754,10 +764,11 @@ RESOURCES: dict[str, Resource] = {
             Filter("name", "name", "strs"),
             *_ranges("updated_at"),
         ),
-        {**_dated(), "name": _by("name")},
+        {},
     ),
     "cadence_memberships": Resource(
         "cadence_memberships",
+        "/v2/cadence_memberships",
         (
             _ids(),
             Filter("person_id", "person", "int"),
@@ -765,21 +776,23 @@ RESOURCES: dict[str, Resource] = {
             Filter("currently_on_cadence", "currently_on_cadence", "bool"),
             *_ranges("updated_at"),
         ),
-        {**_dated(), "added_at": _by("added_at")},
+        {},
     ),
     "steps": Resource(
         "steps",
+        "/v2/steps",
         (
             _ids(),
             Filter("cadence_id", "cadence", "int"),
             Filter("type", "type", "str"),
             Filter("has_due_actions", kind="str", pred=_step_due_actions),
         ),
-        _dated(),  # contract §1 steps: created_at, updated_at (not step_number)
+        {},  # contract §1 steps: created_at, updated_at (not step_number)
     ),
-    "imports": Resource("imports", (_ids(), *_ranges("updated_at"))),
+    "imports": Resource("imports", "/v2/imports", (_ids(), *_ranges("updated_at"))),
     "actions": Resource(
         "actions",
+        "/v2/actions",
         (
             _ids(),
             Filter("step_id", "step", "int"),
@@ -792,42 +805,86 @@ RESOURCES: dict[str, Resource] = {
     ),
     "crm_activity_fields": Resource(
         "crm_activity_fields",
+        "/v2/crm_activity_fields",
         (Filter("source", "source", "str"),),
-        {"title": _by("title"), "updated_at": _by("updated_at")},
+        {},
         default_sort="title",
         default_direction="ASC",
     ),
-    "bulk_jobs": Resource("bulk_jobs", (_ids(), Filter("state", "state", "strs"))),
+    "bulk_jobs": Resource("bulk_jobs", "/v2/bulk_jobs", (_ids(), Filter("state", "state", "strs"))),
+    # documented lists the sandbox team starts empty (written by their own endpoints)
+    "call_instructions": Resource(
+        "call_instructions", "/v2/action_details/call_instructions", (_ids(),)
+    ),
+    "meetings": Resource(
+        "meetings",
+        "/v2/meetings",
+        (
+            *_ranges("start_time"),
+            _ids(),
+            Filter("person_ids", "person"),
+            Filter("task_ids", "task_id", "strs"),
+            # single values (several people go through person_ids[])
+            Filter("status", "status", "str"),
+            Filter("person_id", "person", "int"),
+            Filter("account_id", "account_id", "str"),
+        ),
+        default_sort="start_time",
+    ),
+    "successes": Resource(
+        "successes",
+        "/v2/successes",
+        (_ids(), Filter("person_id", "person"), *_ranges("updated_at")),
+    ),
+    "activity_histories": Resource(
+        "activity_histories",
+        "/v2/activity_histories",
+        (Filter("type", "type", "str"), *_ranges("occurred_at", "updated_at")),
+        default_sort="occurred_at",
+    ),
+    "crm_users": Resource(
+        "crm_users", "/v2/crm_users", (_ids(), Filter("user_id", "user")), default_sort="id"
+    ),
+    "email_templates": Resource("email_templates", "/v2/email_templates", (_ids(),)),
+    "team_templates": Resource("team_templates", "/v2/team_templates", (_ids(),)),
+    "calendar_events": Resource(
+        "calendar_events", "/v2/calendar/events", (), default_sort="start_time"
+    ),
+    "pending_emails": Resource("pending_emails", "/v2/pending_emails", (_ids(),)),
+    "saved_list_views": Resource("saved_list_views", "/v2/saved_list_views", (_ids(),)),
+    "webhook_subscriptions": Resource(
+        "webhook_subscriptions", "/v2/webhook_subscriptions", (_ids(),)
+    ),
 }
 
 
 # -- generic handlers -------------------------------------------------------------------
 
 
-def list_handler(table: str) -> Callable[[Ctx], Any]:
-    def handler(ctx: Ctx) -> Any:
-        return listing(ctx, RESOURCES[table])
+def list_handler(res: Resource) -> Callable[[SalesloftCall], Any]:
+    def handler(ctx: SalesloftCall) -> Any:
+        return listing(ctx, res)
 
     return handler
 
 
-def get_handler(table: str) -> Callable[[Ctx], Any]:
-    def handler(ctx: Ctx) -> Any:
+def get_handler(table: str) -> Callable[[SalesloftCall], Any]:
+    def handler(ctx: SalesloftCall) -> Any:
         return {"data": ctx.render(table, ctx.find(table))}
 
     return handler
 
 
-def delete_handler(table: str) -> Callable[[Ctx], Any]:
-    def handler(ctx: Ctx) -> Any:
+def delete_handler(table: str) -> Callable[[SalesloftCall], Any]:
+    def handler(ctx: SalesloftCall) -> Any:
         ctx.find(table)
         del ctx.db[table][ctx.id()]
-        return None
+        return kit.reply(status=204)
 
     return handler
 
 
-def list_tasks(ctx: Ctx) -> Any:
+def list_tasks(ctx: SalesloftCall) -> Any:
     """Tasks, with ``metadata.counts`` over the tasks matching every filter but the interval."""
     res = RESOURCES["tasks"]
     base, echo = select(
@@ -841,7 +898,7 @@ def list_tasks(ctx: Ctx) -> Any:
     return listing(ctx, res, records, {**echo, **more}, {"counts": counts})
 
 
-def current_actions(ctx: Ctx) -> dict[int, dict[str, Any]]:
+def current_actions(ctx: SalesloftCall) -> dict[int, dict[str, Any]]:
     """The ``in_progress`` actions (the only ones v2 lists): one per person currently on
     a cadence, for the cadence's first step (decision: the sandbox runs no cadence
     schedule, so every current member is due at their first step from the day they were
@@ -875,13 +932,13 @@ def current_actions(ctx: Ctx) -> dict[int, dict[str, Any]]:
     return out
 
 
-def list_actions(ctx: Ctx) -> Any:
+def list_actions(ctx: SalesloftCall) -> Any:
     res = RESOURCES["actions"]
     records, echo = select(ctx, res, list(current_actions(ctx).values()))
     return listing(ctx, res, records, echo)
 
 
-def get_action(ctx: Ctx) -> Any:
+def get_action(ctx: SalesloftCall) -> Any:
     """One in-progress action; a completed one (or none) is 404, as documented."""
     action = current_actions(ctx).get(ctx.id())
     if action is None:
@@ -900,7 +957,7 @@ CRM_ACTIVITY_FIELDS = (
 )
 
 
-def list_crm_activity_fields(ctx: Ctx) -> Any:
+def list_crm_activity_fields(ctx: SalesloftCall) -> Any:
     stamp = ctx.db.now
     rows = [
         {
@@ -923,12 +980,12 @@ def list_crm_activity_fields(ctx: Ctx) -> Any:
     return listing(ctx, res, records, echo)
 
 
-def me(ctx: Ctx) -> Any:
+def me(ctx: SalesloftCall) -> Any:
     return {"data": ctx.render("users", ctx.user)}
 
 
-def caller_ids(ctx: Ctx) -> Any:
-    number = re.sub(r"\D", "", ctx.params.scalar("phone_number") or "")
+def caller_ids(ctx: SalesloftCall) -> Any:
+    number = re.sub(r"\D", "", ctx.args.scalar("phone_number") or "")
     found = []
     for person in ctx.db["people"].values():
         phones = (person.get("phone"), person.get("mobile_phone"), person.get("home_phone"))
@@ -950,13 +1007,25 @@ def caller_ids(ctx: Ctx) -> Any:
 
 @dataclass(frozen=True)
 class Writable:
-    """What a create/update body may set on a table."""
+    """What a create/update body may set on a table: the fields of the contract's
+    ``endpoint`` (``"POST /v2/people"``), each taken as text unless it is one of the
+    ``bools``, ``lists`` or ``refs`` (a reference by id) or ``custom_fields``; ``skip``
+    the documented fields the sandbox keeps no value for."""
 
-    text: tuple[str, ...] = ()
+    endpoint: str
     bools: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
     refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # param -> (key, table)
-    custom_fields: bool = False
+    custom_fields: bool = True
+    skip: tuple[str, ...] = ()
+
+    @cached_property
+    def text(self) -> tuple[str, ...]:
+        method, _, path = self.endpoint.partition(" ")
+        found, _ = CONTRACT.find(method, path)
+        assert found is not None and found.fields is not None, self.endpoint
+        other = {*self.bools, *self.lists, *self.refs, *self.skip, "custom_fields"}
+        return tuple(name for name in found.fields if name not in other)
 
 
 PERSON_COUNTS = (
@@ -967,37 +1036,10 @@ PERSON_COUNTS = (
     "emails_bounced",
     "calls",
 )
+# crm_id_type only qualifies crm_id (which CRM the id is of): not kept on the record.
 PERSON = Writable(
-    text=tuple(
-        [
-            "first_name",
-            "last_name",
-            "email_address",
-            "secondary_email_address",
-            "personal_email_address",
-            "phone",
-            "phone_extension",
-            "home_phone",
-            "mobile_phone",
-            "linkedin_url",
-            "title",
-            "city",
-            "state",
-            "country",
-            "work_city",
-            "work_state",
-            "work_country",
-            "crm_id",
-            "person_company_name",
-            "person_company_website",
-            "person_company_industry",
-            "locale",
-            "personal_website",
-            "twitter_handle",
-            "job_seniority",
-        ]
-    ),
-    bools=("do_not_contact", "eu_resident"),
+    "PUT /v2/people/{id}",
+    bools=("do_not_contact",),
     lists=("tags", "contact_restrictions"),
     refs={
         "account_id": ("account", "accounts"),
@@ -1005,33 +1047,10 @@ PERSON = Writable(
         "person_stage_id": ("person_stage", "person_stages"),
         "import_id": ("import", "imports"),
     },
-    custom_fields=True,
+    skip=("crm_id_type",),
 )
 ACCOUNT = Writable(
-    text=tuple(
-        [
-            "name",
-            "domain",
-            "conversational_name",
-            "description",
-            "phone",
-            "website",
-            "linkedin_url",
-            "twitter_handle",
-            "street",
-            "city",
-            "state",
-            "postal_code",
-            "country",
-            "locale",
-            "industry",
-            "company_type",
-            "founded",
-            "revenue_range",
-            "size",
-            "crm_id",
-        ]
-    ),
+    "POST /v2/accounts",
     bools=("do_not_contact",),
     lists=("tags",),
     refs={
@@ -1039,11 +1058,11 @@ ACCOUNT = Writable(
         "company_stage_id": ("company_stage", "account_stages"),
         "account_tier_id": ("account_tier", "account_tiers"),
     },
-    custom_fields=True,
+    skip=("crm_id_type",),
 )
 
 
-def apply(ctx: Ctx, spec: Writable, record: dict[str, Any], body: dict[str, Any]) -> None:
+def apply(ctx: SalesloftCall, spec: Writable, record: dict[str, Any], body: dict[str, Any]) -> None:
     """Set what ``body`` gives (partial update); 422 with every bad field at once."""
     errors: dict[str, list[str]] = {}
     for key in spec.text:
@@ -1095,7 +1114,7 @@ def apply(ctx: Ctx, spec: Writable, record: dict[str, Any], body: dict[str, Any]
         raise invalid(errors)
 
 
-def _person_derived(ctx: Ctx, person: dict[str, Any]) -> None:
+def _person_derived(ctx: SalesloftCall, person: dict[str, Any]) -> None:
     email = person.get("email_address")
     if email is not None and "@" not in email:
         raise invalid({"email_address": ["is invalid"]})
@@ -1112,7 +1131,7 @@ def _person_derived(ctx: Ctx, person: dict[str, Any]) -> None:
     person["full_email_address"] = f"{name} <{email}>" if email and name else email
 
 
-def _new_person(ctx: Ctx, now: datetime) -> dict[str, Any]:
+def _new_person(ctx: SalesloftCall, now: datetime) -> dict[str, Any]:
     person: dict[str, Any] = {key: None for key in PERSON.text}
     person.update(
         created_at=now,
@@ -1141,7 +1160,7 @@ def _new_person(ctx: Ctx, now: datetime) -> dict[str, Any]:
     return person
 
 
-def create_person(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+def create_person(ctx: SalesloftCall, body: dict[str, Any]) -> dict[str, Any]:
     if not body.get("email_address") and not (body.get("phone") and body.get("last_name")):
         raise invalid({"email_address": ["is required"]})
     now = ctx.stamp()
@@ -1153,12 +1172,14 @@ def create_person(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
     return person
 
 
-def update_person(ctx: Ctx, person: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+def update_person(
+    ctx: SalesloftCall, person: dict[str, Any], body: dict[str, Any]
+) -> dict[str, Any]:
     before = dict(person)
     try:
         apply(ctx, PERSON, person, body)
         _person_derived(ctx, person)
-    except ApiError:
+    except kit.ApiError:
         person.clear()
         person.update(before)
         raise
@@ -1168,29 +1189,29 @@ def update_person(ctx: Ctx, person: dict[str, Any], body: dict[str, Any]) -> dic
     return person
 
 
-def _recount_account(ctx: Ctx, account_id: int | None) -> None:
+def _recount_account(ctx: SalesloftCall, account_id: int | None) -> None:
     account = ctx.db.row("accounts", account_id)
     if account is not None:
         people = sum(1 for p in ctx.db["people"].values() if p.get("account") == account_id)
         account["counts"] = {**account.get("counts", {}), "people": people}
 
 
-def post_person(ctx: Ctx) -> Any:
+def post_person(ctx: SalesloftCall) -> Any:
     return {"data": ctx.render("people", create_person(ctx, ctx.body))}
 
 
-def put_person(ctx: Ctx) -> Any:
+def put_person(ctx: SalesloftCall) -> Any:
     return {"data": ctx.render("people", update_person(ctx, ctx.find("people"), ctx.body))}
 
 
-def delete_person(ctx: Ctx) -> Any:
+def delete_person(ctx: SalesloftCall) -> Any:
     person = ctx.find("people")
     del ctx.db["people"][person["id"]]
     _recount_account(ctx, person.get("account"))
-    return None
+    return kit.reply(status=204)
 
 
-def person_upsert(ctx: Ctx) -> Any:
+def person_upsert(ctx: SalesloftCall) -> Any:
     """``POST /v2/person_upserts``: find by ``upsert_key`` (id, crm_id, email_address)."""
     key = ctx.body.get("upsert_key") or "email_address"
     if key not in ("id", "crm_id", "email_address"):
@@ -1203,7 +1224,7 @@ def person_upsert(ctx: Ctx) -> Any:
     return {"data": {"person": ctx.render("people", person), "upsert_type": kind}}
 
 
-def _find_person(ctx: Ctx, key: str, value: Any) -> dict[str, Any] | None:
+def _find_person(ctx: SalesloftCall, key: str, value: Any) -> dict[str, Any] | None:
     if value in (None, ""):
         return None
     for person in ctx.db["people"].values():
@@ -1212,7 +1233,7 @@ def _find_person(ctx: Ctx, key: str, value: Any) -> dict[str, Any] | None:
     return None
 
 
-def _account_checks(ctx: Ctx, account: dict[str, Any]) -> None:
+def _account_checks(ctx: SalesloftCall, account: dict[str, Any]) -> None:
     domain = (account.get("domain") or "").lower()
     account["domain"] = domain or None
     clash = [
@@ -1222,7 +1243,7 @@ def _account_checks(ctx: Ctx, account: dict[str, Any]) -> None:
         raise invalid({"domain": ["has already been taken"]})
 
 
-def post_account(ctx: Ctx) -> Any:
+def create_account(ctx: SalesloftCall) -> dict[str, Any]:
     missing = {k: ["can't be blank"] for k in ("name", "domain") if not ctx.body.get(k)}
     if missing:
         raise invalid(missing)
@@ -1250,11 +1271,14 @@ def post_account(ctx: Ctx) -> Any:
     )
     apply(ctx, ACCOUNT, account, ctx.body)
     _account_checks(ctx, account)
-    return {"data": ctx.render("accounts", ctx.db.insert("accounts", account))}
+    return ctx.db.insert("accounts", account)
 
 
-def put_account(ctx: Ctx) -> Any:
-    account = ctx.find("accounts")
+def post_account(ctx: SalesloftCall) -> Any:
+    return {"data": ctx.render("accounts", create_account(ctx))}
+
+
+def update_account(ctx: SalesloftCall, account: dict[str, Any]) -> dict[str, Any]:
     before = dict(account)
     try:
         apply(ctx, ACCOUNT, account, ctx.body)
@@ -1264,18 +1288,24 @@ def put_account(ctx: Ctx) -> Any:
             if not isinstance(archived, bool):
                 raise invalid({"archived": ["is invalid"]})
             account["archived_at"] = (account["archived_at"] or ctx.now) if archived else None
-    except ApiError:
+    except kit.ApiError:
         account.clear()
         account.update(before)
         raise
     account["updated_at"] = ctx.stamp()
-    return {"data": ctx.render("accounts", account)}
+    return account
+
+
+def put_account(ctx: SalesloftCall) -> Any:
+    return {"data": ctx.render("accounts", update_account(ctx, ctx.find("accounts")))}
 
 
 # -- tasks -------------------------------------------------------------------------------
 
 
-def _task_fields(ctx: Ctx, task: dict[str, Any], body: dict[str, Any]) -> dict[str, list[str]]:
+def _task_fields(
+    ctx: SalesloftCall, task: dict[str, Any], body: dict[str, Any]
+) -> dict[str, list[str]]:
     """Apply task fields from ``body``; return the field errors found."""
     errors: dict[str, list[str]] = {}
     if "subject" in body:
@@ -1326,7 +1356,9 @@ def _task_fields(ctx: Ctx, task: dict[str, Any], body: dict[str, Any]) -> dict[s
     return errors
 
 
-def _task_state(ctx: Ctx, task: dict[str, Any], state: Any, errors: dict[str, list[str]]) -> None:
+def _task_state(
+    ctx: SalesloftCall, task: dict[str, Any], state: Any, errors: dict[str, list[str]]
+) -> None:
     if state not in ("scheduled", "completed"):
         errors["current_state"] = ["is not included in the list"]
     elif state == "completed" and task.get("current_state") != "completed":
@@ -1348,7 +1380,7 @@ PUT_TASK = frozenset(
 )
 
 
-def post_task(ctx: Ctx) -> Any:
+def post_task(ctx: SalesloftCall) -> Any:
     body = {k: v for k, v in ctx.body.items() if k in POST_TASK}
     key = body.get("idempotency_key")
     if key:
@@ -1385,7 +1417,7 @@ def post_task(ctx: Ctx) -> Any:
     return {"data": ctx.render("tasks", ctx.db.insert("tasks", task))}
 
 
-def put_task(ctx: Ctx) -> Any:
+def put_task(ctx: SalesloftCall) -> Any:
     task = ctx.find("tasks")
     draft = dict(task)
     body = {k: v for k, v in ctx.body.items() if k in PUT_TASK}
@@ -1404,7 +1436,7 @@ def put_task(ctx: Ctx) -> Any:
 # -- notes and calls ---------------------------------------------------------------------
 
 
-def _touch_contacted(ctx: Ctx, person: dict[str, Any] | None, how: str) -> None:
+def _touch_contacted(ctx: SalesloftCall, person: dict[str, Any] | None, how: str) -> None:
     if person is None:
         return
     person.update(last_contacted_at=ctx.now, last_contacted_type=how)
@@ -1420,7 +1452,7 @@ def _touch_contacted(ctx: Ctx, person: dict[str, Any] | None, how: str) -> None:
         )
 
 
-def _target(ctx: Ctx, kind: Any, raw_id: Any) -> dict[str, Any]:
+def _target(ctx: SalesloftCall, kind: Any, raw_id: Any) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     if kind not in ("person", "account"):
         errors["associated_with_type"] = ["is not included in the list"]
@@ -1434,7 +1466,7 @@ def _target(ctx: Ctx, kind: Any, raw_id: Any) -> dict[str, Any]:
 
 
 def create_note(
-    ctx: Ctx, content: str, kind: str, target_id: int, call: int | None = None
+    ctx: SalesloftCall, content: str, kind: str, target_id: int, call: int | None = None
 ) -> dict[str, Any]:
     now = ctx.stamp()
     return ctx.db.insert(
@@ -1451,7 +1483,7 @@ def create_note(
     )
 
 
-def post_note(ctx: Ctx) -> Any:
+def post_note(ctx: SalesloftCall) -> Any:
     body = ctx.body
     if not str(body.get("content") or "").strip():
         raise invalid({"content": ["can't be blank"]})
@@ -1466,7 +1498,7 @@ def post_note(ctx: Ctx) -> Any:
     return {"data": ctx.render("notes", note)}
 
 
-def put_note(ctx: Ctx) -> Any:
+def put_note(ctx: SalesloftCall) -> Any:
     note = ctx.find("notes")
     if "content" in ctx.body:
         if not str(ctx.body["content"] or "").strip():
@@ -1478,7 +1510,7 @@ def put_note(ctx: Ctx) -> Any:
     return {"data": ctx.render("notes", note)}
 
 
-def post_call(ctx: Ctx) -> Any:
+def post_call(ctx: SalesloftCall) -> Any:
     body = ctx.body
     person = ctx.db.row("people", _id(body.get("person_id")))
     if person is None:
@@ -1516,9 +1548,9 @@ def post_call(ctx: Ctx) -> Any:
 # -- cadence memberships, config lists, imports, bulk jobs -------------------------------
 
 
-def post_membership(ctx: Ctx) -> Any:
+def post_membership(ctx: SalesloftCall) -> Any:
     """Adds a person to a cadence; parameters from the query (as documented) or the body."""
-    given = {**{k: v for k, v in ctx.params.items}, **ctx.body}
+    given = {**{k: v for k, v in ctx.args.items}, **ctx.body}
     errors: dict[str, list[str]] = {}
     refs: dict[str, int] = {}
     for param, table in (("person_id", "people"), ("cadence_id", "cadences")):
@@ -1560,10 +1592,12 @@ def post_membership(ctx: Ctx) -> Any:
     return {"data": ctx.render("cadence_memberships", membership)}
 
 
-def named_create(table: str, extra: Callable[[Ctx], dict[str, Any]]) -> Callable[[Ctx], Any]:
+def named_create(
+    table: str, extra: Callable[[SalesloftCall], dict[str, Any]]
+) -> Callable[[SalesloftCall], Any]:
     """POST for a record that needs a ``name`` (person stages, custom fields, imports)."""
 
-    def handler(ctx: Ctx) -> Any:
+    def handler(ctx: SalesloftCall) -> Any:
         if not str(ctx.body.get("name") or "").strip():
             raise invalid({"name": ["can't be blank"]})
         now = ctx.stamp()
@@ -1574,8 +1608,8 @@ def named_create(table: str, extra: Callable[[Ctx], dict[str, Any]]) -> Callable
     return handler
 
 
-def named_update(table: str) -> Callable[[Ctx], Any]:
-    def handler(ctx: Ctx) -> Any:
+def named_update(table: str) -> Callable[[SalesloftCall], Any]:
+    def handler(ctx: SalesloftCall) -> Any:
         record = ctx.find(table)
         if "name" in ctx.body:
             if not str(ctx.body["name"] or "").strip():
@@ -1587,22 +1621,22 @@ def named_update(table: str) -> Callable[[Ctx], Any]:
     return handler
 
 
-def _stage_extra(ctx: Ctx) -> dict[str, Any]:
+def _stage_extra(ctx: SalesloftCall) -> dict[str, Any]:
     return {"order": len(ctx.db["person_stages"]) + 1}
 
 
-def _custom_field_extra(ctx: Ctx) -> dict[str, Any]:
+def _custom_field_extra(ctx: SalesloftCall) -> dict[str, Any]:
     kind = ctx.body.get("field_type") or "person"
     if kind not in ("person", "company", "opportunity"):
         raise invalid({"field_type": ["is not included in the list"]})
     return {"field_type": kind, "value_type": ctx.body.get("value_type") or "text"}
 
 
-def _import_extra(ctx: Ctx) -> dict[str, Any]:
+def _import_extra(ctx: SalesloftCall) -> dict[str, Any]:
     return {"current_people_count": 0, "imported_people_count": 0}
 
 
-def post_bulk_job(ctx: Ctx) -> Any:
+def post_bulk_job(ctx: SalesloftCall) -> Any:
     kind = ctx.body.get("type")
     if kind not in ("person/upsert", "account/upsert", "person/add_to_cadence"):
         raise invalid({"type": ["is not included in the list"]})
@@ -1624,8 +1658,8 @@ def post_bulk_job(ctx: Ctx) -> Any:
     return {"data": ctx.render("bulk_jobs", job)}
 
 
-def post_job_data(ctx: Ctx) -> Any:
-    job = ctx.find("bulk_jobs")
+def post_job_data(ctx: SalesloftCall) -> Any:
+    job = ctx.find("bulk_jobs", name="bulk_jobs_id")
     rows = ctx.body.get("data")
     if job["state"] != "open":
         raise invalid({"state": ["job data can only be added to an open job"]})
@@ -1636,7 +1670,7 @@ def post_job_data(ctx: Ctx) -> Any:
     return {"data": {"records": len(rows)}}
 
 
-def put_bulk_job(ctx: Ctx) -> Any:
+def put_bulk_job(ctx: SalesloftCall) -> Any:
     job = ctx.find("bulk_jobs")
     if "name" in ctx.body:
         job["name"] = ctx.body["name"]
@@ -1646,7 +1680,7 @@ def put_bulk_job(ctx: Ctx) -> Any:
     return {"data": ctx.render("bulk_jobs", job)}
 
 
-def _run_bulk_job(ctx: Ctx, job: dict[str, Any]) -> None:
+def _run_bulk_job(ctx: SalesloftCall, job: dict[str, Any]) -> None:
     for row in job["_data"]:
         result: dict[str, Any] = {"status": "success", "record": row, "_job": job["id"]}
         try:
@@ -1658,7 +1692,7 @@ def _run_bulk_job(ctx: Ctx, job: dict[str, Any]) -> None:
                 "person": ctx.render("people", person),
                 "upsert_type": "update" if found else "create",
             }
-        except ApiError as exc:
+        except kit.ApiError as exc:
             errors = exc.body.get("errors") or {}
             result.update(status="error", error="; ".join(f"{k} {v[0]}" for k, v in errors.items()))
             job["errors"] += 1
@@ -1667,114 +1701,400 @@ def _run_bulk_job(ctx: Ctx, job: dict[str, Any]) -> None:
     job["state"] = "done"
 
 
-def bulk_results(ctx: Ctx) -> Any:
-    job = ctx.find("bulk_jobs")
-    after = ctx.params.integer("cursor_id", 0)
-    per_page = min(100, max(1, ctx.params.integer("per_page", 25)))
-    statuses = set(ctx.params.values("status") or ("success", "error"))
-    rows = [
-        r
-        for r in ctx.db["bulk_job_results"].values()
-        if r["_job"] == job["id"] and r["id"] > after and r["status"] in statuses
-    ]
-    chunk = sorted(rows, key=lambda r: r["id"])[:per_page]
+def _cursor_page(ctx: SalesloftCall, rows: list[dict[str, Any]], table: str) -> Any:
+    """Bulk paging: ``id[gt]=<last id>`` and ``per_page``, no ``page`` (as documented)."""
+    after = _id(ctx.args.range("id").get("gt")) or 0
+    per_page = min(100, max(1, ctx.args.integer("per_page", 25)))
+    statuses = set(ctx.args.values("status") or ("pending", "success", "error", "retrying"))
+    kept = [r for r in rows if r["id"] > after and r["status"] in statuses]
+    chunk = sorted(kept, key=lambda r: r["id"])[:per_page]
     return {
-        "data": [ctx.render("bulk_job_results", r) for r in chunk],
+        "data": [ctx.render(table, r) for r in chunk],
         "metadata": {"filtering": {}, "paging": {"per_page": per_page}},
     }
 
 
-# -- routing -----------------------------------------------------------------------------
+def bulk_results(ctx: SalesloftCall) -> Any:
+    job = ctx.find("bulk_jobs", name="bulk_jobs_id")
+    rows = [r for r in ctx.db["bulk_job_results"].values() if r["_job"] == job["id"]]
+    return _cursor_page(ctx, rows, "bulk_job_results")
 
-Handler = Callable[[Ctx], Any]
 
-
-def _routes() -> list[tuple[str, re.Pattern[str], Handler]]:
-    table: list[tuple[str, str, Handler]] = [
-        ("GET", "me", me),
-        ("GET", "actions", list_actions),
-        ("GET", "actions/{id}", get_action),
-        ("GET", "crm_activity_fields", list_crm_activity_fields),
-        ("GET", "tasks", list_tasks),
-        ("POST", "tasks", post_task),
-        ("PUT", "tasks/{id}", put_task),
-        ("POST", "people", post_person),
-        ("PUT", "people/{id}", put_person),
-        ("DELETE", "people/{id}", delete_person),
-        ("POST", "person_upserts", person_upsert),
-        ("POST", "accounts", post_account),
-        ("PUT", "accounts/{id}", put_account),
-        ("POST", "notes", post_note),
-        ("PUT", "notes/{id}", put_note),
-        ("POST", "activities/calls", post_call),
-        ("POST", "cadence_memberships", post_membership),
-        ("POST", "person_stages", named_create("person_stages", _stage_extra)),
-        ("PUT", "person_stages/{id}", named_update("person_stages")),
-        ("POST", "custom_fields", named_create("custom_fields", _custom_field_extra)),
-        ("PUT", "custom_fields/{id}", named_update("custom_fields")),
-        ("POST", "imports", named_create("imports", _import_extra)),
-        ("PUT", "imports/{id}", named_update("imports")),
-        ("POST", "bulk_jobs", post_bulk_job),
-        ("PUT", "bulk_jobs/{id}", put_bulk_job),
-        ("POST", "bulk_jobs/{id}/job_data", post_job_data),
-        ("GET", "bulk_jobs/{id}/results", bulk_results),
-        ("GET", "phone_numbers/caller_ids", caller_ids),
+def job_data(ctx: SalesloftCall) -> Any:
+    """The records given to a job, each ``pending`` until the job runs, then its result's
+    status (decision: a job-data id is its position in the job, from 1)."""
+    job = ctx.find("bulk_jobs", name="bulk_jobs_id")
+    results = sorted(
+        (r for r in ctx.db["bulk_job_results"].values() if r["_job"] == job["id"]),
+        key=lambda r: r["id"],
+    )
+    rows = [
+        {
+            "id": n,
+            "status": results[n - 1]["status"] if n <= len(results) else "pending",
+            "record": row,
+            "error": results[n - 1].get("error") if n <= len(results) else None,
+        }
+        for n, row in enumerate(job["_data"], 1)
     ]
-    paths = {
-        "accounts": "accounts",
-        "people": "people",
-        "notes": "notes",
-        "calls": "activities/calls",
-        "emails": "activities/emails",
-        "crm_activities": "crm_activities",
-        "call_data_records": "call_data_records",
-        "users": "users",
-        "groups": "groups",
-        "tags": "tags",
-        "person_stages": "person_stages",
-        "account_stages": "account_stages",
-        "account_tiers": "account_tiers",
-        "custom_fields": "custom_fields",
-        "call_dispositions": "call_dispositions",
-        "call_sentiments": "call_sentiments",
-        "cadences": "cadences",
-        "cadence_memberships": "cadence_memberships",
-        "steps": "steps",
-        "imports": "imports",
-        "bulk_jobs": "bulk_jobs",
+    return _cursor_page(ctx, rows, "bulk_job_data")
+
+
+# -- the rest of the documented API ------------------------------------------------------
+# Resources crmtui does not use, served as the definition describes them so that a client
+# of the sandbox meets no undocumented 404 (issue 14 point 1).
+
+
+def team(ctx: SalesloftCall) -> Any:
+    """``GET /v2/team``: the caller's team (decision: an enterprise team, no limits hit)."""
+    stamp = ctx.db.now
+    return {
+        "data": {
+            "id": ctx.db.team_id,
+            "name": "Sandbox Team",
+            "plan": "enterprise",
+            "plan_features": {},
+            "license_limit": len(ctx.db["users"]),
+            "email_daily_limit": 2000,
+            "group_privacy_setting": "all_public",
+            "team_visibility_default": "public",
+            "custom_tracking_domain": None,
+            "deactivated": False,
+            "allow_automated_email_steps": True,
+            "call_recording_disabled": False,
+            "click_tracking_default": True,
+            "dispositions_required": False,
+            "sentiments_required": False,
+            "local_dial_enabled": False,
+            "record_by_default": False,
+            "_private_fields": {},
+            "created_at": iso(stamp),
+            "updated_at": iso(stamp),
+        }
     }
-    for name, path in paths.items():
-        if name != "tasks":
-            table.append(("GET", path, list_handler(name)))
-        table.append(("GET", f"{path}/{{id}}", get_handler(name)))
-    table += [
-        ("GET", "tasks/{id}", get_handler("tasks")),
-        ("GET", "calls/{id}", get_handler("calls")),  # the href notes use
-        ("GET", "company_stages/{id}", get_handler("account_stages")),  # accounts' href
-        ("GET", "cadence_steps/{id}", get_handler("steps")),  # emails' href
-    ]
-    for name in ("accounts", "notes", "person_stages", "custom_fields", "imports"):
-        table.append(("DELETE", f"{name}/{{id}}", delete_handler(name)))
-    table.append(("DELETE", "cadence_memberships/{id}", _leave_cadence))
-    return [
-        (method, re.compile(pattern.replace("{id}", r"(?P<id>\d+)") + "$"), handler)
-        for method, pattern, handler in table
-    ]
 
 
-def _leave_cadence(ctx: Ctx) -> Any:
+def account_upsert(ctx: SalesloftCall) -> Any:
+    """``POST /v2/account_upserts``: by ``upsert_key`` (id, crm_id, domain); without one an
+    existing account is never updated, as documented (a taken domain is then a 422)."""
+    key = ctx.body.get("upsert_key")
+    value = ctx.body.get(key) if key else None
+    found = None
+    if key and value not in (None, ""):
+        for account in ctx.db["accounts"].values():
+            if str(account.get(key) or "").lower() == str(value).lower():
+                found = account
+    if found is None:
+        account, kind = create_account(ctx), "create"
+    else:
+        account, kind = update_account(ctx, found), "update"
+    return {"data": {"account": ctx.render("accounts", account), "upsert_type": kind}}
+
+
+def ongoing_action(ctx: SalesloftCall) -> Any:
+    """``POST /v2/ongoing_actions``: the action is being worked (``pending_activity``)."""
+    action = current_actions(ctx).get(_id(ctx.body.get("action_id")) or -1)
+    if action is None:
+        raise invalid({"action_id": ["is invalid"]})
+    action["status"] = "pending_activity"
+    return {"data": ctx.render("actions", action)}
+
+
+def complete_activity(ctx: SalesloftCall) -> Any:
+    """``POST /v2/activities``: completes an ``integration`` action or task. The sandbox
+    has none (its steps are e-mail, phone and other), so each id is refused."""
+    for name in ("action_id", "task_id"):
+        if name in ctx.body:
+            raise invalid({name: ["is invalid"]})
+    return {"data": {"updated_at": iso(ctx.stamp())}}
+
+
+def conversation_call(ctx: SalesloftCall) -> Any:
+    """``POST /v2/conversations/calls`` (201): a recording for Conversations."""
+    now = ctx.stamp()
+    given = {k: ctx.body.get(k) for k in _fields("POST /v2/conversations/calls")}
+    record = ctx.db.insert("conversation_calls", {**given, "created_at": now, "updated_at": now})
+    return kit.reply({"data": ctx.render("conversation_calls", record)}, 201)
+
+
+def mime_payload(ctx: SalesloftCall) -> Any:
+    """``GET /v2/mime_email_payloads/{id}``: an e-mail activity as MIME text."""
+    email = ctx.find("emails")
+    person = ctx.db.row("people", email.get("recipient")) or {}
+    raw = (
+        f"To: {email.get('recipient_email_address') or person.get('email_address') or ''}\r\n"
+        f"Subject: {email.get('subject') or ''}\r\n"
+        "Content-Type: text/plain; charset=UTF-8\r\n\r\n"
+        f"{email.get('body') or ''}"
+    )
+    return {"data": {"id": email["id"], "raw": raw, "message_id": f"<{email['id']}@sandbox>"}}
+
+
+def put_meeting(ctx: SalesloftCall) -> Any:
+    meeting = ctx.find("meetings")
+    for name in _fields("PUT /v2/meetings/{id}"):
+        if name in ctx.body:
+            meeting[name] = ctx.body[name]
+    meeting["updated_at"] = ctx.stamp()
+    return {"data": ctx.render("meetings", meeting)}
+
+
+def meeting_settings(ctx: SalesloftCall) -> Any:
+    """``POST /v2/meetings/settings/searches``: 403 without ``manage_team`` (decision:
+    only a team admin has it); the sandbox's users have no meeting settings."""
+    if not ctx.user.get("team_admin"):
+        raise kit.ApiError(403, "Forbidden")
+    records = list(ctx.db["meeting_settings"].values())
+    chunk, paging = paginate(ctx, records)
+    return {
+        "metadata": {"filtering": {}, "paging": paging, "sorting": {}},
+        "data": [ctx.render("meeting_settings", r) for r in chunk],
+    }
+
+
+def cadence_export(ctx: SalesloftCall) -> Any:
+    """``GET /v2/cadence_exports/{id}``: a cadence and its steps as importable content."""
+    cadence = ctx.find("cadences")
+    steps = sorted(
+        (s for s in ctx.db["steps"].values() if s.get("cadence") == cadence["id"]),
+        key=lambda s: (s.get("day"), s.get("step_number"), s["id"]),
+    )
+    return {
+        "data": {
+            "cadence_content": {
+                "cadence": {"name": cadence["name"], "team_cadence": cadence.get("team_cadence")},
+                "steps": [
+                    {"name": s.get("name"), "type": s.get("type"), "day": s.get("day")}
+                    for s in steps
+                ],
+            }
+        }
+    }
+
+
+def cadence_import(ctx: SalesloftCall) -> Any:
+    """``POST /v2/cadence_imports``: a new cadence from exported content (its steps are
+    not created: decision, the sandbox keeps the cadence only)."""
+    content = ctx.body.get("cadence_content")
+    cadence = content.get("cadence") if isinstance(content, dict) else None
+    name = cadence.get("name") if isinstance(cadence, dict) else None
+    if not name:
+        raise invalid({"cadence_content": ["is invalid"]})
+    template = next(iter(ctx.db["cadences"].values()), {})
+    now = ctx.stamp()
+    record = {
+        **{k: v for k, v in template.items() if k != "id"},
+        "name": str(name),
+        "created_at": now,
+        "updated_at": now,
+        "counts": dict.fromkeys(template.get("counts") or {"cadence_people": 0}, 0),
+    }
+    made = ctx.db.insert("cadences", record)
+    return {"data": {"cadence": {"id": made["id"]}}}
+
+
+def external_email(ctx: SalesloftCall) -> Any:
+    """``POST /v2/external_emails`` (201): an e-mail sent outside Salesloft, recorded."""
+    record = ctx.db.insert("external_emails", {**ctx.body, "created_at": ctx.stamp()})
+    return kit.reply({"data": ctx.render("external_emails", record)}, 201)
+
+
+def calendar_upsert(ctx: SalesloftCall) -> Any:
+    """``POST /v2/calendar/events/upsert`` (201), keyed by the event's own ``id``."""
+    required = ("id", "i_cal_uid", "start_time", "end_time", "calendar_id")
+    missing = {k: ["can't be blank"] for k in required if not ctx.body.get(k)}
+    if missing:
+        raise invalid(missing)
+    key = str(ctx.body["id"])
+    found = next((e for e in ctx.db["calendar_events"].values() if e["event_id"] == key), None)
+    record = found or ctx.db.insert("calendar_events", {"event_id": key})
+    record.update({k: v for k, v in ctx.body.items() if k != "id"}, updated_at=ctx.stamp())
+    return kit.reply({"data": ctx.render("calendar_events", record)}, 201)
+
+
+def put_pending_email(ctx: SalesloftCall) -> Any:
+    email = ctx.find("pending_emails")
+    if ctx.body.get("status") not in ("sent", "failed") or not ctx.body.get("message_id"):
+        raise invalid({"status": ["is not included in the list"]})
+    email.update(status=ctx.body["status"], message_id=ctx.body["message_id"])
+    return {"data": ctx.render("pending_emails", email)}
+
+
+def record_create(table: str, endpoint: str, required: tuple[str, ...]) -> Handler:
+    """A create storing the documented fields given (saved list views, webhooks)."""
+
+    def handler(ctx: SalesloftCall) -> Any:
+        missing = {k: ["can't be blank"] for k in required if not ctx.body.get(k)}
+        if missing:
+            raise invalid(missing)
+        now = ctx.stamp()
+        given = {k: v for k, v in ctx.body.items() if k in _writable(endpoint)}
+        record = {**given, "created_at": now, "updated_at": now, "user": ctx.user["id"]}
+        return {"data": ctx.render(table, ctx.db.insert(table, record))}
+
+    return handler
+
+
+def record_update(table: str, endpoint: str) -> Handler:
+    def handler(ctx: SalesloftCall) -> Any:
+        record = ctx.find(table)
+        record.update({k: v for k, v in ctx.body.items() if k in _writable(endpoint)})
+        record["updated_at"] = ctx.stamp()
+        return {"data": ctx.render(table, record)}
+
+    return handler
+
+
+# Decision: the definition lists no body for these (free-form records); the sandbox keeps
+# the fields its schema names.
+_SCHEMA_FIELDS = {
+    "saved_list_views": ("name", "view", "view_params", "is_default"),
+    "webhook_subscriptions": ("callback_url", "callback_token", "event_type", "enabled"),
+}
+
+
+def _fields(key: str) -> tuple[str, ...]:
+    """The body fields the contract documents for ``"METHOD /path"``."""
+    method, _, path = key.partition(" ")
+    found, _ = CONTRACT.find(method, path)
+    return tuple(found.fields or ()) if found is not None else ()
+
+
+def _writable(key: str) -> tuple[str, ...]:
+    table = key.partition(" ")[2].split("/")[2]
+    return _fields(key) or _SCHEMA_FIELDS.get(table, ())
+
+
+def _leave_cadence(ctx: SalesloftCall) -> Any:
     membership = ctx.find("cadence_memberships")
     membership.update(currently_on_cadence=False, current_state="removed", updated_at=ctx.stamp())
-    return None
+    return kit.reply(status=204)
 
 
-ROUTES = _routes()
+# -- the sandbox: routes from the contract -------------------------------------------------
+
+Handler = Callable[[SalesloftCall], Any]
+
+SPECIAL: dict[str, Handler] = {
+    "GET /v2/me": lambda ctx: {"data": ctx.render("users", ctx.user)},
+    "GET /v2/team": team,
+    "GET /v2/actions": list_actions,
+    "GET /v2/actions/{id}": get_action,
+    "GET /v2/crm_activity_fields": list_crm_activity_fields,
+    "GET /v2/tasks": list_tasks,
+    "POST /v2/tasks": post_task,
+    "PUT /v2/tasks/{id}": put_task,
+    "POST /v2/people": post_person,
+    "PUT /v2/people/{id}": put_person,
+    "DELETE /v2/people/{id}": delete_person,
+    "POST /v2/person_upserts": person_upsert,
+    "POST /v2/accounts": post_account,
+    "PUT /v2/accounts/{id}": put_account,
+    "POST /v2/account_upserts": account_upsert,
+    "POST /v2/notes": post_note,
+    "PUT /v2/notes/{id}": put_note,
+    "POST /v2/activities/calls": post_call,
+    "POST /v2/cadence_memberships": post_membership,
+    "DELETE /v2/cadence_memberships/{id}": _leave_cadence,
+    "POST /v2/person_stages": named_create("person_stages", _stage_extra),
+    "PUT /v2/person_stages/{id}": named_update("person_stages"),
+    "POST /v2/custom_fields": named_create("custom_fields", _custom_field_extra),
+    "PUT /v2/custom_fields/{id}": named_update("custom_fields"),
+    "POST /v2/imports": named_create("imports", _import_extra),
+    "PUT /v2/imports/{id}": named_update("imports"),
+    "POST /v2/bulk_jobs": post_bulk_job,
+    "PUT /v2/bulk_jobs/{id}": put_bulk_job,
+    "POST /v2/bulk_jobs/{bulk_jobs_id}/job_data": post_job_data,
+    "GET /v2/bulk_jobs/{bulk_jobs_id}/job_data": job_data,
+    "GET /v2/bulk_jobs/{bulk_jobs_id}/results": bulk_results,
+    "POST /v2/ongoing_actions": ongoing_action,
+    "POST /v2/activities": complete_activity,
+    "POST /v2/conversations/calls": conversation_call,
+    "GET /v2/mime_email_payloads/{id}": mime_payload,
+    "PUT /v2/meetings/{id}": put_meeting,
+    "POST /v2/meetings/settings/searches": meeting_settings,
+    "PUT /v2/meetings/settings/{id}": record_update(
+        "meeting_settings", "PUT /v2/meetings/settings/{id}"
+    ),
+    "GET /v2/cadence_exports/{id}": cadence_export,
+    "POST /v2/cadence_imports": cadence_import,
+    "POST /v2/external_emails": external_email,
+    "POST /v2/calendar/events/upsert": calendar_upsert,
+    "PUT /v2/pending_emails/{id}": put_pending_email,
+    "POST /v2/saved_list_views": record_create(
+        "saved_list_views", "POST /v2/saved_list_views", ("name",)
+    ),
+    "PUT /v2/saved_list_views/{id}": record_update(
+        "saved_list_views", "PUT /v2/saved_list_views/{id}"
+    ),
+    "POST /v2/webhook_subscriptions": record_create(
+        "webhook_subscriptions",
+        "POST /v2/webhook_subscriptions",
+        ("callback_url", "callback_token", "event_type"),
+    ),
+    "PUT /v2/webhook_subscriptions/{id}": record_update(
+        "webhook_subscriptions", "PUT /v2/webhook_subscriptions/{id}"
+    ),
+}
 
 
-def _rate_headers(limit: WindowLimit, cost: int) -> dict[str, str]:
-    remaining = str(int(limit.remaining))
+def _handlers() -> dict[str, Handler]:
+    """One handler per documented endpoint: the special ones, then each resource's list,
+    read by id and delete where the contract documents them."""
+    documented = {f"{e.method} {e.path}" for e in CONTRACT.endpoints}
+    table: dict[str, Handler] = {}
+    for res in RESOURCES.values():
+        for key, handler in (
+            (f"GET {res.path}", list_handler(res)),
+            (f"GET {res.path}/{{id}}", get_handler(res.table)),
+            (f"DELETE {res.path}/{{id}}", delete_handler(res.table)),
+        ):
+            if key in documented:
+                table[key] = handler
+    table.update(SPECIAL)
     return {
-        "x-ratelimit-endpoint-cost": str(cost),
+        key: _reads_body(handler) if key[0] == "P" else handler for key, handler in table.items()
+    }
+
+
+def _reads_body(handler: Handler) -> Handler:
+    """A write: its body (a JSON object or form fields) read into ``ctx.body`` first."""
+
+    async def write(ctx: SalesloftCall) -> Any:
+        raw = await ctx.raw()
+        if raw.strip():
+            kind = ctx.request.headers.get("content-type", "")
+            if kind.startswith("application/x-www-form-urlencoded"):
+                ctx.body = dict((await ctx.request.form()).items())
+            else:
+                body = await ctx.json()
+                if not isinstance(body, dict):
+                    raise kit.ApiError(400, "The request body must be a JSON object")
+                ctx.body = body
+        return handler(ctx)
+
+    return write
+
+
+def _who(ctx: SalesloftCall, token: str) -> str | None:
+    """The user a Bearer token belongs to (as a string: the rate-limit account key)."""
+    user_id = ctx.db.tokens.get(token)
+    return None if user_id is None or user_id not in ctx.db["users"] else str(user_id)
+
+
+def _cost(ctx: kit.Call) -> float:
+    return page_cost(Params(list(ctx.query.multi_items())).integer("page", 1))
+
+
+def _refused(window: WindowLimit) -> kit.ApiError:
+    retry = str(max(1, math.ceil(window.reset_in)))
+    return kit.ApiError(429, "Rate limit exceeded", headers={"Retry-After": retry})
+
+
+def _limit_headers(window: WindowLimit, ctx: kit.Call) -> dict[str, str]:
+    remaining = str(int(window.remaining))
+    return {
+        "x-ratelimit-endpoint-cost": str(int(_cost(ctx))),
         "x-ratelimit-remaining-minute": remaining,
         "x-ratelimit-limit-minute": str(LIMIT_PER_MINUTE),
         "X-RateLimit-Limit": str(LIMIT_PER_MINUTE),
@@ -1782,72 +2102,29 @@ def _rate_headers(limit: WindowLimit, cost: int) -> dict[str, str]:
     }
 
 
-def _authenticate(request: Request, db: Db) -> dict[str, Any]:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, {"error": NO_TOKEN})
-    user_id = db.tokens.get(token.strip())
-    if user_id is None or user_id not in db["users"]:
-        raise ApiError(401, {"error": BAD_TOKEN})
-    return db["users"][user_id]
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    if request.method not in ("POST", "PUT"):
-        return {}
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return dict((await request.form()).items())
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, {"error": "The request body is not valid JSON"}) from None
-    if not isinstance(body, dict):
-        raise ApiError(400, {"error": "The request body must be a JSON object"})
-    return body
-
-
-def _match(method: str, path: str) -> tuple[Handler, dict[str, str]]:
-    for route_method, pattern, handler in ROUTES:
-        found = pattern.match(path)
-        if found and route_method == method:
-            return handler, found.groupdict()
-    raise not_found()
-
-
-async def dispatch(request: Request) -> Response:
-    """Every ``/v2/...`` request: auth, rate limit, route, and the v2 envelope."""
-    state = request.app.state
-    path = request.path_params["path"].strip("/").removesuffix(".json")
-    try:
-        user = _authenticate(request, state.db)
-    except ApiError as exc:
-        return JSONResponse(exc.body, status_code=exc.status)
-    params = Params(list(request.query_params.multi_items()))
-    cost = page_cost(params.integer("page", 1))
-    if not state.limit.take(cost):
-        headers = _rate_headers(state.limit, cost)
-        headers["Retry-After"] = str(max(1, math.ceil(state.limit.reset_in)))
-        return JSONResponse({"error": "Rate limit exceeded"}, status_code=429, headers=headers)
-    headers = _rate_headers(state.limit, cost)
-    try:
-        handler, match = _match(request.method, path)
-        ctx = Ctx(request, state.db, user, state.clock(), params, match, await _body(request))
-        result = handler(ctx)
-        if isinstance(result, Awaitable):
-            result = await result
-    except ApiError as exc:
-        return JSONResponse(exc.body, status_code=exc.status, headers=headers)
-    if result is None:
-        return Response(status_code=204, headers=headers)
-    return JSONResponse(result, headers=headers, media_type="application/json; charset=utf-8")
-
-
-async def not_v2(request: Request) -> Response:
-    return JSONResponse({"error": "Not Found"}, status_code=404)
+SANDBOX = kit.Sandbox(
+    contract=CONTRACT,
+    handlers=_handlers(),
+    envelope=lambda status, message, detail: {"error": message},
+    auth=kit.HeaderKey("authorization", "Bearer "),
+    who=_who,
+    context=SalesloftCall,
+    # 600 cost units a minute for the whole team; deep pages cost more (``page_cost``)
+    limit=kit.Limit(
+        LIMIT_PER_MINUTE,
+        60.0,
+        per_key=False,
+        cost=_cost,
+        refused=_refused,
+        call_headers=_limit_headers,
+    ),
+    unauthorized=lambda reason: kit.ApiError(
+        401, NO_TOKEN if reason == "no credential" else BAD_TOKEN
+    ),
+    bad_body=lambda: kit.ApiError(400, "The request body is not valid JSON"),
+    default_account="1",
+    expire=lambda db: db.tokens.clear(),  # a revoked token stays refused
+)
 
 
 def create_app(
@@ -1861,23 +2138,4 @@ def create_app(
     """The Salesloft v2 sandbox (see the module docstring for its decisions)."""
     clock = SandboxClock(now)
     db = build(seed, scale, clock.anchor)
-    faults = faults or Faults()
-    limit = WindowLimit(LIMIT_PER_MINUTE, 60.0, enabled=rate_limit)
-
-    def expire() -> None:
-        db.tokens.clear()
-
-    app = Starlette(
-        routes=[
-            Route("/v2/{path:path}", dispatch, methods=["GET", "POST", "PUT", "DELETE"]),
-            Route("/{path:path}", not_v2, methods=["GET", "POST", "PUT", "DELETE"]),
-        ],
-        middleware=[
-            Middleware(FaultMiddleware, faults=faults, error=error_response, expire=expire)
-        ],
-    )
-    app.state.db = db
-    app.state.faults = faults
-    app.state.limit = limit
-    app.state.clock = clock
-    return enforce(app, CONTRACT)  # held to its documented contract (contract.py)
+    return SANDBOX.app(db, clock=clock, faults=faults, rate_limit=rate_limit)

@@ -121,6 +121,21 @@ TABLES = (
     "crm_activities",
     "bulk_jobs",
     "bulk_job_results",
+    # documented resources the sandbox team starts with none of
+    "call_instructions",
+    "meetings",
+    "meeting_settings",
+    "successes",
+    "activity_histories",
+    "crm_users",
+    "email_templates",
+    "team_templates",
+    "calendar_events",
+    "pending_emails",
+    "saved_list_views",
+    "webhook_subscriptions",
+    "conversation_calls",
+    "external_emails",
 )
 
 PERSON_STAGES = ("New Lead", "Contacted", "Qualified", "Opportunity", "Customer", "Not Interested")

@@ -43,28 +43,22 @@ Decisions where the documentation is silent or contradicts itself:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from crmtui.sandbox import SandboxClock
-from crmtui.sandbox.contract import enforce
-from crmtui.sandbox.faults import FaultMiddleware, Faults
-from crmtui.sandbox.ratelimit import WindowLimit
-from crmtui.sandbox.salesforceiq.contract import CONTRACT
+from crmtui.sandbox import SandboxClock, kit
+from crmtui.sandbox.contract import Endpoint, Violation
+from crmtui.sandbox.faults import Faults
+from crmtui.sandbox.salesforceiq.contract import CONTRACT, REASONS, envelope
 from crmtui.sandbox.salesforceiq.data import (
     CONTACT_PROPERTIES,
     PERSON_IDS,
@@ -78,123 +72,15 @@ from crmtui.sandbox.salesforceiq.data import (
 )
 
 DAILY_LIMIT = 100_000
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
-REASONS = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    500: "Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
+PAGES = kit.Offset("_start", "_limit", default=50, maximum=200)
+UNAUTHORIZED = {  # the kit's reasons, in SalesforceIQ's words
+    "no credential": "Missing API credentials",
+    "the credential was revoked": "The API key was revoked",
+    "unknown credential": "Invalid API key or secret",
 }
 Json = dict[str, Any]
 T = TypeVar("T")
-
-
-def error_response(status: int, user_message: str, error_message: str = "") -> JSONResponse:
-    """The documented error object."""
-    body = {
-        "statusCode": status,
-        "userMessage": user_message,
-        "errorMessage": error_message or REASONS.get(status, "Error"),
-    }
-    headers = {"WWW-Authenticate": 'Basic realm="SalesforceIQ"'} if status == 401 else None
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
-class ApiError(Exception):
-    """Raised by handlers; answered with the error object."""
-
-    def __init__(self, status: int, user_message: str, error_message: str = "") -> None:
-        super().__init__(user_message)
-        self.status = status
-        self.user_message = user_message
-        self.error_message = error_message
-
-    def response(self) -> JSONResponse:
-        return error_response(self.status, self.user_message, self.error_message)
-
-
-@dataclass
-class DailyLimit(WindowLimit):
-    """A ``WindowLimit`` whose window is the UTC calendar day of ``clock`` (epoch s)."""
-
-    _day: int = field(default=-1, init=False)
-
-    def _roll(self) -> None:
-        day = int(self.clock() // 86400)
-        if day != self._day:
-            self._day, self._start, self.used = day, day * 86400.0, 0.0
-
-
-# -- request helpers ------------------------------------------------------------------
-
-
-def _int_param(request: Request, name: str, default: int | None, minimum: int) -> int | None:
-    text = request.query_params.get(name)
-    if text is None or text == "":
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ApiError(
-            400, f"Invalid parameter {name}", f"{name}={text!r} is not an integer"
-        ) from None
-    if value < minimum:
-        raise ApiError(400, f"Invalid parameter {name}", f"{name} must be at least {minimum}")
-    return value
-
-
-def _ids_param(request: Request, name: str) -> list[str] | None:
-    text = request.query_params.get(name)
-    if text is None:
-        return None
-    return [part.strip().strip('"') for part in text.split(",") if part.strip()]
-
-
-async def _body(request: Request) -> Json:
-    try:
-        body = json.loads(await request.body() or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(422, "The request body is not valid JSON", "Malformed JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(422, "The request body must be a JSON object", "Malformed object")
-    return body
-
-
-@dataclass
-class Paged:
-    rows: list[Json]
-    next_page: str | None
-
-
-def paginate(request: Request, rows: list[Json]) -> Paged:
-    """Apply ``modifiedDate``, ``_start`` and ``_limit``; build ``nextPage``."""
-    since = _int_param(request, "modifiedDate", None, 0)
-    if since is not None:
-        rows = sorted(
-            (r for r in rows if r["modifiedDate"] >= since),
-            key=lambda r: (r["modifiedDate"], r["id"]),
-        )
-    start = _int_param(request, "_start", 0, 0) or 0
-    limit = min(_int_param(request, "_limit", DEFAULT_LIMIT, 1) or DEFAULT_LIMIT, MAX_LIMIT)
-    page = rows[start : start + limit]
-    next_page = None
-    if start + limit < len(rows):
-        params = dict(request.query_params) | {"_start": start + limit, "_limit": limit}
-        next_page = f"{request.url.path}?{urlencode(params)}"
-    return Paged(page, next_page)
-
-
-def _select(rows: dict[str, Json], ids: list[str] | None) -> list[Json]:
-    if ids is None:
-        return list(rows.values())
-    return [rows[i] for i in dict.fromkeys(ids) if i in rows]
+ApiError = kit.ApiError
 
 
 def _copy(obj: T) -> T:
@@ -203,9 +89,110 @@ def _copy(obj: T) -> T:
     return copied
 
 
+def _blank(value: Any) -> bool:
+    return value is None or value == [] or (isinstance(value, str) and not value.strip())
+
+
+# -- the call: SalesforceIQ's request helpers --------------------------------------------
+
+
+class IqCall(kit.Call):
+    """A request to the SalesforceIQ sandbox, with the API's request helpers."""
+
+    @property
+    def db(self) -> Db:
+        db: Db = self.running.db
+        return db
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """The contract's endpoint this request was routed to."""
+        found, _ = CONTRACT.find(self.request.method, self.request.url.path)
+        assert found is not None  # the kit routes documented endpoints only
+        return found
+
+    def now_ms(self) -> int:
+        return ms(self.clock())
+
+    def ids(self, name: str) -> list[str] | None:
+        """A comma-separated id list (``_ids``, ``contactIds``): spaces and quotes
+        around each id are dropped; ``None`` when the parameter is absent."""
+        text = self.query.get(name)
+        if text is None:
+            return None
+        return [part.strip().strip('"') for part in text.split(",") if part.strip()]
+
+    def page(self, rows: list[Json]) -> tuple[list[Json], str | None]:
+        """``modifiedDate`` (at or after, in ms; then ascending ``modifiedDate``),
+        ``_start``/``_limit``, and ``nextPage``: the path of the next page, with the
+        same filters, while more rows remain (else ``None``)."""
+        if self.query.get("modifiedDate") not in (None, ""):
+            since = self.number("modifiedDate", 0)
+            rows = sorted(
+                (r for r in rows if r["modifiedDate"] >= since),
+                key=lambda r: (r["modifiedDate"], r["id"]),
+            )
+        page = PAGES.of(self, rows)
+        if not page.more:
+            return page.rows, None
+        params = dict(self.query) | {PAGES.start: page.start + page.size, PAGES.size: page.size}
+        return page.rows, f"{self.request.url.path}?{urlencode(params)}"
+
+    async def body(self) -> Json:
+        """The body: a JSON object, or the 422 the sandbox answers a malformed one."""
+        body = await self.json()
+        if not isinstance(body, dict):
+            raise ApiError(422, "The request body must be a JSON object", "Malformed object")
+        return body
+
+    def require(self, body: Json) -> None:
+        """The endpoint's required attributes (its contract) sent blank (``" "``,
+        ``[]``) are refused as the contract refuses missing ones."""
+        endpoint = self.endpoint
+        for name in endpoint.required:
+            if _blank(body.get(name)):
+                method, path = self.request.method, self.request.url.path
+                rule = "a required field is missing"
+                violation = Violation(
+                    CONTRACT.vendor,
+                    method,
+                    path,
+                    "required",
+                    name,
+                    endpoint=endpoint.path,
+                    rule=rule,
+                )
+                raise ApiError(400, body=CONTRACT.answer(violation).body)
+
+
+def _bad_body() -> ApiError:
+    return ApiError(422, "The request body is not valid JSON", "Malformed JSON")
+
+
+def _who(call: IqCall, credential: str) -> str | None:
+    """HTTP Basic ``key:secret``: the key, when the secret is its own."""
+    key, _, secret = credential.partition(":")
+    return key if call.db.keys.get(key) == secret else None
+
+
+def _read_only(call: IqCall) -> None:
+    if call.request.method not in ("GET", "HEAD") and call.key in call.db.read_only:
+        raise ApiError(403, "This API key may not write", f"{call.request.method} denied")
+
+
+def _over_the_day(window: Any) -> ApiError:
+    return ApiError(
+        429, "Too Many Requests", f"This API key exceeded its {window.limit:g} requests for today"
+    )
+
+
+def _select(rows: dict[str, Json], ids: list[str] | None) -> list[Json]:
+    if ids is None:
+        return list(rows.values())
+    return [rows[i] for i in dict.fromkeys(ids) if i in rows]
+
+
 # -- field values ----------------------------------------------------------------------
-
-
 class FieldValues:
     """Validates and normalises ``fieldValues`` against field metadata (by ``dataType``)."""
 
@@ -302,477 +289,391 @@ def merge_values(target: Json, changes: dict[str, list[dict[str, str]]]) -> None
             target.pop(fid, None)
 
 
-# -- the API ---------------------------------------------------------------------------
-
-Handler = Callable[[Request], Awaitable[Any]]  # JSON data or a Response
-Endpoint = Callable[[Request], Awaitable[Response]]
+# -- lists -----------------------------------------------------------------------------
 
 
-class Api:
-    """The route handlers over one ``Db``."""
+def list_of(call: IqCall, list_id: str) -> Json:
+    lst = call.db.lists.get(list_id)
+    if lst is None:
+        raise ApiError(404, "List not found", f"No list {list_id!r} shared with this key")
+    return lst
 
-    def __init__(self, db: Db, clock: SandboxClock, limit: DailyLimit) -> None:
-        self.db = db
-        self.clock = clock
-        self.limit = limit
-        self.limits: dict[str, DailyLimit] = {"sandbox": limit}
-        self.revoked = False
 
-    def now_ms(self) -> int:
-        return ms(self.clock())
+def get_lists(call: IqCall) -> Json:
+    rows, next_page = call.page(_select(call.db.lists, call.ids("_ids")))
+    return {"objects": _copy(rows), "nextPage": next_page}
 
-    def expire(self) -> None:
-        """The ``expire`` fault: the next request's credentials are refused."""
-        self.revoked = True
 
-    # -- plumbing --
+def get_list(call: IqCall) -> Json:
+    return _copy(list_of(call, call.params["id"]))
 
-    def endpoint(self, handler: Handler) -> Endpoint:
-        async def run(request: Request) -> Response:
-            try:
-                key = self.authenticate(request)
-                self.count(key)
-                if request.method != "GET" and key in self.db.read_only:
-                    raise ApiError(403, "This API key may not write", f"{request.method} denied")
-                result = await handler(request)
-            except ApiError as exc:
-                return exc.response()
-            return result if isinstance(result, Response) else JSONResponse(result)
 
-        return run
+# -- list items ------------------------------------------------------------------------
 
-    def authenticate(self, request: Request) -> str:
-        header = request.headers.get("authorization", "")
-        scheme, _, encoded = header.partition(" ")
-        if scheme.lower() != "basic" or not encoded:
-            raise ApiError(401, "Unauthorized", "Missing API credentials")
-        try:
-            key, _, secret = base64.b64decode(encoded).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            raise ApiError(401, "Unauthorized", "Malformed API credentials") from None
-        if self.revoked:
-            self.revoked = False
-            raise ApiError(401, "Unauthorized", "The API key was revoked")
-        if self.db.keys.get(key) != secret:
-            raise ApiError(401, "Unauthorized", "Invalid API key or secret")
-        return key
 
-    def count(self, key: str) -> None:
-        limit = self.limits.get(key)
-        if limit is None:
-            limit = self.limits[key] = DailyLimit(
-                self.limit.limit, 86400, enabled=self.limit.enabled, clock=self.limit.clock
-            )
-        if not limit.take():
+def item_of(call: IqCall) -> tuple[Json, Json]:
+    lst = list_of(call, call.params["listId"])
+    item = call.db.items[lst["id"]].get(call.params["listItemId"])
+    if item is None:
+        raise ApiError(404, "List item not found", call.params["listItemId"])
+    return lst, item
+
+
+def get_items(call: IqCall) -> Json:
+    lst = list_of(call, call.params["listId"])
+    rows = _select(call.db.items[lst["id"]], call.ids("_ids"))
+    contacts = call.ids("contactIds")
+    if contacts is not None:
+        wanted = {call.db.aliases.get(c, c) for c in contacts}
+        rows = [r for r in rows if wanted & set(r["contactIds"])]
+    accounts = call.ids("accountIds")
+    if accounts is not None:
+        rows = [r for r in rows if r["accountId"] in accounts]
+    page, _ = call.page(rows)
+    return {
+        "totalSize": 0,
+        "offset": 0,
+        "limit": 0,
+        "queryId": None,
+        "objects": _copy(page),
+        "size": 0,
+        "errorSize": 0,
+    }
+
+
+def get_item(call: IqCall) -> Json:
+    return _copy(item_of(call)[1])
+
+
+async def post_item(call: IqCall) -> Json:
+    lst = list_of(call, call.params["listId"])
+    body = await call.body()
+    upsert = call.query.get("_upsert")
+    if upsert is None:
+        return _copy(create_item(call, lst, body))
+    if upsert not in ("contactIds", "accountId"):
+        raise ApiError(400, "Invalid _upsert", "_upsert must be 'contactIds' or 'accountId'")
+    if not body.get(upsert):
+        raise ApiError(400, f"{upsert} is required to upsert", f"Missing {upsert}")
+    existing = find_for_upsert(call.db, lst, upsert, body[upsert])
+    if existing is None:
+        return _copy(create_item(call, lst, body))
+    return _copy(update_item(call, lst, existing, body))
+
+
+def find_for_upsert(db: Db, lst: Json, key: str, value: Any) -> Json | None:
+    items = db.items[lst["id"]].values()
+    if key == "accountId":
+        return next((i for i in items if i["accountId"] == value), None)
+    wanted = set(contact_ids(db, value))
+    return next((i for i in items if wanted & set(i["contactIds"])), None)
+
+
+def contact_ids(db: Db, value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ApiError(422, "contactIds must be an array", "Malformed contactIds")
+    ids = [db.contact_id(str(v)) for v in value]
+    if None in ids:
+        raise ApiError(422, "Unknown contact in contactIds", str(value))
+    return [i for i in ids if i is not None]
+
+
+def account_id(db: Db, value: Any) -> str:
+    if str(value) not in db.accounts:
+        raise ApiError(422, "Unknown account", f"No account {value!r}")
+    return str(value)
+
+
+def create_item(call: IqCall, lst: Json, body: Json) -> Json:
+    db, now = call.db, call.clock()
+    contacts = contact_ids(db, body.get("contactIds") or [])
+    if lst["listType"] == "contact":
+        if len(contacts) != 1:
+            raise ApiError(400, "A contact-based list item needs one contact", "contactIds")
+        account = None
+        default_name = db.contacts[contacts[0]]["properties"]["name"][0]["value"]
+    else:
+        if not body.get("accountId"):
+            raise ApiError(400, "An account-based list item needs an account", "accountId")
+        account = account_id(db, body["accountId"])
+        default_name = db.accounts[account]["name"]
+    values = FieldValues(db, lst["fields"]).normalise(body.get("fieldValues") or {})
+    item: Json = {
+        "id": db.new_id(now),
+        "listId": lst["id"],
+        "version": 1,
+        "createdDate": ms(now.replace(microsecond=0)),
+        "modifiedDate": ms(now),
+        "name": str(body.get("name") or default_name),
+        "accountId": account,
+        "contactIds": contacts,
+        "fieldValues": {"process_created_date": [{"raw": str(ms(now))}]},
+        "linkedItemIds": {},
+    }
+    merge_values(item["fieldValues"], values)
+    link(db, lst, item)
+    db.items[lst["id"]][item["id"]] = item
+    return item
+
+
+def update_item(call: IqCall, lst: Json, item: Json, body: Json) -> Json:
+    db = call.db
+    changes = FieldValues(db, lst["fields"]).normalise(
+        body.get("fieldValues") or {}, item["fieldValues"]
+    )
+    if "contactIds" in body:
+        contacts = contact_ids(db, body["contactIds"])
+        if lst["listType"] == "contact" and len(contacts) != 1:
+            raise ApiError(400, "A contact-based list item needs one contact", "contactIds")
+        item["contactIds"] = contacts
+    if "accountId" in body and lst["listType"] == "account":
+        item["accountId"] = account_id(db, body["accountId"])
+    if body.get("name"):
+        item["name"] = str(body["name"])
+    merge_values(item["fieldValues"], changes)
+    link(db, lst, item)
+    item["version"] += 1
+    item["modifiedDate"] = max(call.now_ms(), item["modifiedDate"] + 1)
+    return item
+
+
+def link(db: Db, lst: Json, item: Json) -> None:
+    """Linked fields and ids of a contact list item; POCs join the account's contacts."""
+    if lst["listType"] == "contact":
+        contact = db.contacts[item["contactIds"][0]]
+        for spec in lst["fields"]:
+            if spec.get("isLinkedField"):
+                item["fieldValues"].pop(spec["id"], None)
+        item["fieldValues"] |= linked_values(lst, contact)
+        item["linkedItemIds"] = linked_item_ids(db, item["contactIds"])
+        return
+    account = db.accounts[item["accountId"]]
+    people = account["fieldValues"].setdefault("person_ids", [])
+    known = {p["raw"] for p in people}
+    people.extend({"raw": c} for c in item["contactIds"] if c not in known)
+
+
+async def put_item(call: IqCall) -> Json:
+    lst, item = item_of(call)
+    return _copy(update_item(call, lst, item, await call.body()))
+
+
+def delete_item(call: IqCall) -> Any:
+    lst, item = item_of(call)
+    del call.db.items[lst["id"]][item["id"]]
+    return True
+
+
+# -- accounts --------------------------------------------------------------------------
+
+
+def account_of(call: IqCall) -> Json:
+    account = call.db.accounts.get(call.params["id"])
+    if account is None:
+        raise ApiError(404, "Account not found", call.params["id"])
+    return account
+
+
+def account_values(
+    db: Db, body: Json, current: Mapping[str, Any] | None = None
+) -> dict[str, list[dict[str, str]]]:
+    checker = FieldValues(db, [*db.account_fields, PERSON_IDS])
+    values = checker.normalise(body.get("fieldValues") or {}, current)
+    if "address" in values:
+        address = values["address"][0]["raw"] if values["address"] else ""
+        for fid in ("address_city", "address_state", "address_postal_code", "address_country"):
+            values[fid] = []
+        values |= {k: [{"raw": v}] for k, v in address_parts(address).items()}
+    return values
+
+
+def get_accounts(call: IqCall) -> Json:
+    rows, next_page = call.page(_select(call.db.accounts, call.ids("_ids")))
+    return {"objects": _copy(rows), "nextPage": next_page}
+
+
+def get_account(call: IqCall) -> Json:
+    return _copy(account_of(call))
+
+
+def get_account_fields(call: IqCall) -> Json:
+    return {"fields": _copy(call.db.account_fields)}
+
+
+async def post_account(call: IqCall) -> Json:
+    body = await call.body()
+    call.require(body)
+    values = account_values(call.db, body)
+    now = call.clock()
+    account: Json = {
+        "id": call.db.new_id(now),
+        "modifiedDate": ms(now),
+        "name": str(body["name"]).strip(),
+        "fieldValues": {},
+    }
+    merge_values(account["fieldValues"], values)
+    call.db.accounts[account["id"]] = account
+    return _copy(account)
+
+
+async def put_account(call: IqCall) -> Json:
+    account = account_of(call)
+    body = await call.body()
+    call.require(body)
+    if body["id"] != account["id"]:
+        raise ApiError(400, "The id does not match the URL", str(body["id"]))
+    values = account_values(call.db, body, account["fieldValues"])
+    if "person_ids" in values:
+        check_points_of_contact(call.db, account, values["person_ids"])
+    account["name"] = str(body["name"]).strip()
+    merge_values(account["fieldValues"], values)
+    account["modifiedDate"] = max(call.now_ms(), account["modifiedDate"] + 1)
+    sent = {k: v for k, v in values.items() if k in (body.get("fieldValues") or {})}
+    return _copy({**account, "fieldValues": sent})
+
+
+def check_points_of_contact(db: Db, account: Json, people: list[dict[str, str]]) -> None:
+    keep = {p["raw"] for p in people}
+    for item in db.items_of_account(account["id"]):
+        missing = set(item["contactIds"]) - keep
+        if missing:
             raise ApiError(
-                429,
-                "Too Many Requests",
-                f"This API key exceeded its {limit.limit:g} requests for today",
+                400,
+                "A Point of Contact must stay an Account Contact",
+                f"Contact {sorted(missing)[0]} is a Point of Contact on {item['id']}",
             )
 
-    async def not_found(self, request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        detail = f"{request.method} {request.url.path}"
-        return error_response(status, REASONS.get(status, "Error"), detail)
 
-    # -- lists --
+def delete_account(call: IqCall) -> Any:
+    account = account_of(call)
+    if call.db.items_of_account(account["id"]):
+        raise ApiError(400, "The account is on a list item", "Remove its list items first")
+    del call.db.accounts[account["id"]]
+    return True
 
-    def list_of(self, list_id: str) -> Json:
-        lst = self.db.lists.get(list_id)
-        if lst is None:
-            raise ApiError(404, "List not found", f"No list {list_id!r} shared with this key")
-        return lst
 
-    async def get_lists(self, request: Request) -> Json:
-        paged = paginate(request, _select(self.db.lists, _ids_param(request, "_ids")))
-        return {"objects": _copy(paged.rows), "nextPage": paged.next_page}
+# -- contacts --------------------------------------------------------------------------
 
-    async def get_list(self, request: Request) -> Json:
-        return _copy(self.list_of(request.path_params["list_id"]))
 
-    # -- list items --
+def contact_of(call: IqCall) -> tuple[Json, str]:
+    asked = call.params["id"]
+    contact = call.db.contacts.get(call.db.aliases.get(asked, asked))
+    if contact is None:
+        raise ApiError(404, "Contact not found", asked)
+    return contact, asked
 
-    def item_of(self, request: Request) -> tuple[Json, Json]:
-        lst = self.list_of(request.path_params["list_id"])
-        item = self.db.items[lst["id"]].get(request.path_params["item_id"])
-        if item is None:
-            raise ApiError(404, "List item not found", request.path_params["item_id"])
-        return lst, item
 
-    async def get_items(self, request: Request) -> Json:
-        lst = self.list_of(request.path_params["list_id"])
-        rows = _select(self.db.items[lst["id"]], _ids_param(request, "_ids"))
-        contacts = _ids_param(request, "contactIds")
-        if contacts is not None:
-            wanted = {self.db.aliases.get(c, c) for c in contacts}
-            rows = [r for r in rows if wanted & set(r["contactIds"])]
-        accounts = _ids_param(request, "accountIds")
-        if accounts is not None:
-            rows = [r for r in rows if r["accountId"] in accounts]
-        paged = paginate(request, rows)
-        return {
-            "totalSize": 0,
-            "offset": 0,
-            "limit": 0,
-            "queryId": None,
-            "objects": _copy(paged.rows),
-            "size": 0,
-            "errorSize": 0,
-        }
+def show_contact(contact: Json, asked: str | None = None) -> Json:
+    return _copy(contact | {"requestedIds": [asked or contact["id"]]})
 
-    async def get_item(self, request: Request) -> Json:
-        return _copy(self.item_of(request)[1])
 
-    async def post_item(self, request: Request) -> Json:
-        lst = self.list_of(request.path_params["list_id"])
-        body = await _body(request)
-        upsert = request.query_params.get("_upsert")
-        if upsert is None:
-            return _copy(self.create_item(lst, body))
-        if upsert not in ("contactIds", "accountId"):
-            raise ApiError(400, "Invalid _upsert", "_upsert must be 'contactIds' or 'accountId'")
-        if not body.get(upsert):
-            raise ApiError(400, f"{upsert} is required to upsert", f"Missing {upsert}")
-        existing = self.find_for_upsert(lst, upsert, body[upsert])
-        if existing is None:
-            return _copy(self.create_item(lst, body))
-        return _copy(self.update_item(lst, existing, body))
+def get_contacts(call: IqCall) -> Json:
+    db, ids = call.db, call.ids("_ids")
+    if ids is None:
+        rows = [c for c in db.contacts.values() if c["state"] == "ACTIVE"]
+        asked = {c["id"]: c["id"] for c in rows}
+    else:
+        asked = {db.aliases.get(i, i): i for i in ids}
+        rows = _select(db.contacts, list(asked))
+    email = call.ids("properties.email")
+    if email:
+        rows = [c for c in rows if _has_email(c, email[0])]
+    phone = call.ids("properties.phone")
+    if phone:
+        rows = [c for c in rows if _has_phone(c, phone[0])]
+    page, _ = call.page(rows)
+    return {"objects": [show_contact(c, asked.get(c["id"])) for c in page]}
 
-    def find_for_upsert(self, lst: Json, key: str, value: Any) -> Json | None:
-        items = self.db.items[lst["id"]].values()
-        if key == "accountId":
-            return next((i for i in items if i["accountId"] == value), None)
-        wanted = set(self.contact_ids(value))
-        return next((i for i in items if wanted & set(i["contactIds"])), None)
 
-    def contact_ids(self, value: Any) -> list[str]:
-        if not isinstance(value, list):
-            raise ApiError(422, "contactIds must be an array", "Malformed contactIds")
-        ids = [self.db.contact_id(str(v)) for v in value]
-        if None in ids:
-            raise ApiError(422, "Unknown contact in contactIds", str(value))
-        return [i for i in ids if i is not None]
+def get_contact(call: IqCall) -> Json:
+    contact, asked = contact_of(call)
+    return show_contact(contact, asked)
 
-    def account_id(self, value: Any) -> str:
-        if str(value) not in self.db.accounts:
-            raise ApiError(422, "Unknown account", f"No account {value!r}")
-        return str(value)
 
-    def create_item(self, lst: Json, body: Json) -> Json:
-        now = self.clock()
-        contact_ids = self.contact_ids(body.get("contactIds") or [])
-        if lst["listType"] == "contact":
-            if len(contact_ids) != 1:
-                raise ApiError(400, "A contact-based list item needs one contact", "contactIds")
-            account_id = None
-            default_name = self.db.contacts[contact_ids[0]]["properties"]["name"][0]["value"]
-        else:
-            if not body.get("accountId"):
-                raise ApiError(400, "An account-based list item needs an account", "accountId")
-            account_id = self.account_id(body["accountId"])
-            default_name = self.db.accounts[account_id]["name"]
-        values = FieldValues(self.db, lst["fields"]).normalise(body.get("fieldValues") or {})
-        created = ms(now.replace(microsecond=0))
-        item: Json = {
-            "id": self.db.new_id(now),
-            "listId": lst["id"],
-            "version": 1,
-            "createdDate": created,
-            "modifiedDate": ms(now),
-            "name": str(body.get("name") or default_name),
-            "accountId": account_id,
-            "contactIds": contact_ids,
-            "fieldValues": {"process_created_date": [{"raw": str(ms(now))}]},
-            "linkedItemIds": {},
-        }
-        merge_values(item["fieldValues"], values)
-        self.link(lst, item)
-        self.db.items[lst["id"]][item["id"]] = item
-        return item
+def contact_properties(body: Json) -> Json:
+    props = body.get("properties")
+    if not isinstance(props, dict):
+        raise ApiError(400, "properties are required", "Missing properties")
+    out: Json = {}
+    for key, entries in props.items():
+        if key not in CONTACT_PROPERTIES:
+            raise ApiError(422, f"Unknown contact property {key}", key)
+        if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and "value" in e for e in entries
+        ):
+            raise ApiError(422, f"Invalid value for {key}", 'Expected [{"value": ...}]')
+        out[key] = [_property(key, e) for e in entries if str(e["value"]).strip()]
+    return out
 
-    def update_item(self, lst: Json, item: Json, body: Json) -> Json:
-        changes = FieldValues(self.db, lst["fields"]).normalise(
-            body.get("fieldValues") or {}, item["fieldValues"]
+
+async def post_contact(call: IqCall) -> Json:
+    db = call.db
+    body = await call.body()
+    upsert = call.query.get("_upsert")
+    if upsert not in (None, "email"):
+        raise ApiError(400, "Invalid _upsert", "The only allowed value is 'email'")
+    props = contact_properties(body)
+    if upsert == "email":
+        if not props.get("email"):
+            raise ApiError(400, "An email is required to upsert", "Missing email")
+        match = next(
+            (c for e in props["email"] for c in db.contacts.values() if _has_email(c, e["value"])),
+            None,
         )
-        if "contactIds" in body:
-            contact_ids = self.contact_ids(body["contactIds"])
-            if lst["listType"] == "contact" and len(contact_ids) != 1:
-                raise ApiError(400, "A contact-based list item needs one contact", "contactIds")
-            item["contactIds"] = contact_ids
-        if "accountId" in body and lst["listType"] == "account":
-            item["accountId"] = self.account_id(body["accountId"])
-        if body.get("name"):
-            item["name"] = str(body["name"])
-        merge_values(item["fieldValues"], changes)
-        self.link(lst, item)
-        item["version"] += 1
-        item["modifiedDate"] = max(self.now_ms(), item["modifiedDate"] + 1)
-        return item
+        if match is not None:
+            match["properties"] |= props
+            match["modifiedDate"] = max(call.now_ms(), match["modifiedDate"] + 1)
+            return show_contact(match)
+    if not any(props.get(k) for k in ("name", "email", "phone")):
+        raise ApiError(400, "A contact needs a name, an email or a phone", "properties")
+    first_job = (props.get("experience") or [{}])[0].get("metadata", {})
+    if "company" not in props and first_job.get("company_name"):
+        props["company"] = [{"value": first_job["company_name"], "metadata": {}}]
+    if "title" not in props and first_job.get("job_title"):
+        props["title"] = [{"value": first_job["job_title"], "metadata": {}}]
+    now = call.clock()
+    contact: Json = {
+        "id": db.new_id(now),
+        "modifiedDate": ms(now),
+        "requestedIds": None,
+        "mergedIds": None,
+        "properties": props,
+        "state": "ACTIVE",
+    }
+    db.contacts[contact["id"]] = contact
+    return show_contact(contact)
 
-    def link(self, lst: Json, item: Json) -> None:
-        """Linked fields and ids of a contact list item; POCs join the account's contacts."""
-        if lst["listType"] == "contact":
-            contact = self.db.contacts[item["contactIds"][0]]
-            for spec in lst["fields"]:
-                if spec.get("isLinkedField"):
-                    item["fieldValues"].pop(spec["id"], None)
-            item["fieldValues"] |= linked_values(lst, contact)
-            item["linkedItemIds"] = linked_item_ids(self.db, item["contactIds"])
-            return
-        account = self.db.accounts[item["accountId"]]
-        people = account["fieldValues"].setdefault("person_ids", [])
-        known = {p["raw"] for p in people}
-        people.extend({"raw": c} for c in item["contactIds"] if c not in known)
 
-    async def put_item(self, request: Request) -> Json:
-        lst, item = self.item_of(request)
-        return _copy(self.update_item(lst, item, await _body(request)))
-
-    async def delete_item(self, request: Request) -> Response:
-        lst, item = self.item_of(request)
-        del self.db.items[lst["id"]][item["id"]]
-        return JSONResponse(True)
-
-    # -- accounts --
-
-    def account_of(self, request: Request) -> Json:
-        account = self.db.accounts.get(request.path_params["account_id"])
-        if account is None:
-            raise ApiError(404, "Account not found", request.path_params["account_id"])
-        return account
-
-    def account_values(
-        self, body: Json, current: Mapping[str, Any] | None = None
-    ) -> dict[str, list[dict[str, str]]]:
-        checker = FieldValues(self.db, [*self.db.account_fields, PERSON_IDS])
-        values = checker.normalise(body.get("fieldValues") or {}, current)
-        if "address" in values:
-            address = values["address"][0]["raw"] if values["address"] else ""
-            for fid in ("address_city", "address_state", "address_postal_code", "address_country"):
-                values[fid] = []
-            values |= {k: [{"raw": v}] for k, v in address_parts(address).items()}
-        return values
-
-    async def get_accounts(self, request: Request) -> Json:
-        paged = paginate(request, _select(self.db.accounts, _ids_param(request, "_ids")))
-        return {"objects": _copy(paged.rows), "nextPage": paged.next_page}
-
-    async def get_account(self, request: Request) -> Json:
-        return _copy(self.account_of(request))
-
-    async def get_account_fields(self, request: Request) -> Json:
-        return {"fields": _copy(self.db.account_fields)}
-
-    async def post_account(self, request: Request) -> Json:
-        body = await _body(request)
-        if not str(body.get("name") or "").strip():
-            raise ApiError(400, "An account needs a name", "Missing name")
-        values = self.account_values(body)
-        now = self.clock()
-        account: Json = {
-            "id": self.db.new_id(now),
-            "modifiedDate": ms(now),
-            "name": str(body["name"]).strip(),
-            "fieldValues": {},
-        }
-        merge_values(account["fieldValues"], values)
-        self.db.accounts[account["id"]] = account
-        return _copy(account)
-
-    async def put_account(self, request: Request) -> Json:
-        account = self.account_of(request)
-        body = await _body(request)
-        if not body.get("id") or not str(body.get("name") or "").strip():
-            raise ApiError(400, "id and name are required", "Missing id or name")
-        if body["id"] != account["id"]:
-            raise ApiError(400, "The id does not match the URL", str(body["id"]))
-        values = self.account_values(body, account["fieldValues"])
-        if "person_ids" in values:
-            self.check_points_of_contact(account, values["person_ids"])
-        account["name"] = str(body["name"]).strip()
-        merge_values(account["fieldValues"], values)
-        account["modifiedDate"] = max(self.now_ms(), account["modifiedDate"] + 1)
-        sent = {k: v for k, v in values.items() if k in (body.get("fieldValues") or {})}
-        return _copy({**account, "fieldValues": sent})
-
-    def check_points_of_contact(self, account: Json, people: list[dict[str, str]]) -> None:
-        keep = {p["raw"] for p in people}
-        for item in self.db.items_of_account(account["id"]):
-            missing = set(item["contactIds"]) - keep
-            if missing:
-                raise ApiError(
-                    400,
-                    "A Point of Contact must stay an Account Contact",
-                    f"Contact {sorted(missing)[0]} is a Point of Contact on {item['id']}",
-                )
-
-    async def delete_account(self, request: Request) -> Response:
-        account = self.account_of(request)
-        if self.db.items_of_account(account["id"]):
-            raise ApiError(400, "The account is on a list item", "Remove its list items first")
-        del self.db.accounts[account["id"]]
-        return JSONResponse(True)
-
-    # -- contacts --
-
-    def contact_of(self, request: Request) -> tuple[Json, str]:
-        asked = request.path_params["contact_id"]
-        contact = self.db.contacts.get(self.db.aliases.get(asked, asked))
-        if contact is None:
-            raise ApiError(404, "Contact not found", asked)
-        return contact, asked
-
-    @staticmethod
-    def show_contact(contact: Json, asked: str | None = None) -> Json:
-        return _copy(contact | {"requestedIds": [asked or contact["id"]]})
-
-    async def get_contacts(self, request: Request) -> Json:
-        ids = _ids_param(request, "_ids")
-        if ids is None:
-            rows = [c for c in self.db.contacts.values() if c["state"] == "ACTIVE"]
-            asked = {c["id"]: c["id"] for c in rows}
-        else:
-            asked = {self.db.aliases.get(i, i): i for i in ids}
-            rows = _select(self.db.contacts, list(asked))
-        email = _ids_param(request, "properties.email")
-        if email:
-            rows = [c for c in rows if _has_email(c, email[0])]
-        phone = _ids_param(request, "properties.phone")
-        if phone:
-            rows = [c for c in rows if _has_phone(c, phone[0])]
-        paged = paginate(request, rows)
-        return {"objects": [self.show_contact(c, asked.get(c["id"])) for c in paged.rows]}
-
-    async def get_contact(self, request: Request) -> Json:
-        contact, asked = self.contact_of(request)
-        return self.show_contact(contact, asked)
-
-    def contact_properties(self, body: Json) -> Json:
-        props = body.get("properties")
-        if not isinstance(props, dict):
-            raise ApiError(400, "properties are required", "Missing properties")
-        out: Json = {}
-        for key, entries in props.items():
-            if key not in CONTACT_PROPERTIES:
-                raise ApiError(422, f"Unknown contact property {key}", key)
-            if not isinstance(entries, list) or not all(
-                isinstance(e, dict) and "value" in e for e in entries
-            ):
-                raise ApiError(422, f"Invalid value for {key}", 'Expected [{"value": ...}]')
-            out[key] = [_property(key, e) for e in entries if str(e["value"]).strip()]
-        return out
-
-    async def post_contact(self, request: Request) -> Json:
-        body = await _body(request)
-        upsert = request.query_params.get("_upsert")
-        if upsert not in (None, "email"):
-            raise ApiError(400, "Invalid _upsert", "The only allowed value is 'email'")
-        props = self.contact_properties(body)
-        if upsert == "email":
-            if not props.get("email"):
-                raise ApiError(400, "An email is required to upsert", "Missing email")
-            match = next(
-                (
-                    c
-                    for e in props["email"]
-                    for c in self.db.contacts.values()
-                    if _has_email(c, e["value"])
-                ),
-                None,
-            )
-            if match is not None:
-                match["properties"] |= props
-                match["modifiedDate"] = max(self.now_ms(), match["modifiedDate"] + 1)
-                return self.show_contact(match)
-        if not any(props.get(k) for k in ("name", "email", "phone")):
-            raise ApiError(400, "A contact needs a name, an email or a phone", "properties")
-        first_job = (props.get("experience") or [{}])[0].get("metadata", {})
-        if "company" not in props and first_job.get("company_name"):
-            props["company"] = [{"value": first_job["company_name"], "metadata": {}}]
-        if "title" not in props and first_job.get("job_title"):
-            props["title"] = [{"value": first_job["job_title"], "metadata": {}}]
-        now = self.clock()
-        contact: Json = {
-            "id": self.db.new_id(now),
-            "modifiedDate": ms(now),
+async def put_contact(call: IqCall) -> Json:
+    contact, asked = contact_of(call)
+    body = await call.body()
+    call.require(body)
+    if body["id"] not in (contact["id"], asked):
+        raise ApiError(400, "The id does not match the URL", str(body["id"]))
+    props = contact_properties(body)
+    contact["properties"] |= props
+    for key in [k for k, v in contact["properties"].items() if not v]:
+        del contact["properties"][key]
+    contact["modifiedDate"] = max(call.now_ms(), contact["modifiedDate"] + 1)
+    return _copy(
+        {
+            "id": contact["id"],
+            "modifiedDate": contact["modifiedDate"],
             "requestedIds": None,
             "mergedIds": None,
             "properties": props,
-            "state": "ACTIVE",
+            "state": contact["state"],
         }
-        self.db.contacts[contact["id"]] = contact
-        return self.show_contact(contact)
+    )
 
-    async def put_contact(self, request: Request) -> Json:
-        contact, _ = self.contact_of(request)
-        body = await _body(request)
-        if body.get("id") not in (None, contact["id"], request.path_params["contact_id"]):
-            raise ApiError(400, "The id does not match the URL", str(body["id"]))
-        props = self.contact_properties(body)
-        contact["properties"] |= props
-        for key in [k for k, v in contact["properties"].items() if not v]:
-            del contact["properties"][key]
-        contact["modifiedDate"] = max(self.now_ms(), contact["modifiedDate"] + 1)
-        return _copy(
-            {
-                "id": contact["id"],
-                "modifiedDate": contact["modifiedDate"],
-                "requestedIds": None,
-                "mergedIds": None,
-                "properties": props,
-                "state": contact["state"],
-            }
-        )
 
-    async def delete_contact(self, request: Request) -> Response:
-        contact, _ = self.contact_of(request)
-        if self.db.items_of_contact(contact["id"]):
-            raise ApiError(400, "The contact is on a list item", "Remove its list items first")
-        contact["state"] = "ARCHIVED"
-        contact["modifiedDate"] = max(self.now_ms(), contact["modifiedDate"] + 1)
-        return JSONResponse(True)
-
-    # -- events and users --
-
-    async def put_event(self, request: Request) -> Response:
-        body = await _body(request)
-        missing = [k for k in ("subject", "body", "participantIds") if not body.get(k)]
-        if missing:
-            raise ApiError(400, f"{missing[0]} is required", f"Missing {', '.join(missing)}")
-        participants = body["participantIds"]
-        if not isinstance(participants, list) or not all(
-            isinstance(p, dict) and p.get("type") in ("email", "phone") and p.get("value")
-            for p in participants
-        ):
-            raise ApiError(422, "Invalid participantIds", 'Expected [{"type", "value"}]')
-        contact_ids = {
-            c["id"]
-            for p in participants
-            for c in self.db.contacts.values()
-            if (_has_email if p["type"] == "email" else _has_phone)(c, str(p["value"]))
-        }
-        self.db.events.append(
-            {
-                "subject": str(body["subject"]),
-                "body": str(body["body"]),
-                "participantIds": _copy(participants),
-                "createdDate": self.now_ms(),
-                "contactIds": sorted(contact_ids),
-            }
-        )
-        return Response(status_code=204)
-
-    async def get_user(self, request: Request) -> Json:
-        user = self.db.users.get(request.path_params["user_id"])
-        if user is None:
-            raise ApiError(404, "User not found", request.path_params["user_id"])
-        return dict(user)
-
-    async def sandbox_events(self, request: Request) -> Response:
-        """Outside the API: what ``PUT /events`` stored (tests and the curious)."""
-        wanted = request.query_params.get("contactId")
-        events = [e for e in self.db.events if wanted is None or wanted in e["contactIds"]]
-        return JSONResponse({"objects": events[::-1]})
+def delete_contact(call: IqCall) -> Any:
+    contact, _ = contact_of(call)
+    if call.db.items_of_contact(contact["id"]):
+        raise ApiError(400, "The contact is on a list item", "Remove its list items first")
+    contact["state"] = "ARCHIVED"
+    contact["modifiedDate"] = max(call.now_ms(), contact["modifiedDate"] + 1)
+    return True
 
 
 def _property(key: str, entry: Json) -> Json:
@@ -799,54 +700,94 @@ def _has_phone(contact: Json, phone: str) -> bool:
     )
 
 
-def routes(api: Api) -> list[Route]:
-    v2 = "/v2"
-    table: list[tuple[str, Handler, list[str]]] = [
-        ("/lists", api.get_lists, ["GET"]),
-        ("/lists/{list_id}", api.get_list, ["GET"]),
-        ("/lists/{list_id}/listitems", api.get_items, ["GET"]),
-        ("/lists/{list_id}/listitems", api.post_item, ["POST"]),
-        ("/lists/{list_id}/listitems/{item_id}", api.get_item, ["GET"]),
-        ("/lists/{list_id}/listitems/{item_id}", api.put_item, ["PUT"]),
-        ("/lists/{list_id}/listitems/{item_id}", api.delete_item, ["DELETE"]),
-        ("/accounts", api.get_accounts, ["GET"]),
-        ("/accounts", api.post_account, ["POST"]),
-        ("/accounts/fields", api.get_account_fields, ["GET"]),
-        ("/accounts/{account_id}", api.get_account, ["GET"]),
-        ("/accounts/{account_id}", api.put_account, ["PUT"]),
-        ("/accounts/{account_id}", api.delete_account, ["DELETE"]),
-        ("/contacts", api.get_contacts, ["GET"]),
-        ("/contacts", api.post_contact, ["POST"]),
-        ("/contacts/{contact_id}", api.get_contact, ["GET"]),
-        ("/contacts/{contact_id}", api.put_contact, ["PUT"]),
-        ("/contacts/{contact_id}", api.delete_contact, ["DELETE"]),
-        ("/events", api.put_event, ["PUT"]),
-        ("/users/{user_id}", api.get_user, ["GET"]),
-    ]
-    # Group handlers by path so a wrong verb on a known path is a 405, not a 404.
-    by_path: dict[str, dict[str, Handler]] = {}
-    for path, handler, methods in table:
-        for method in methods:
-            by_path.setdefault(path.rstrip("/"), {})[method] = handler
-    # Each path also answers with a trailing slash, as the doc writes some of them
-    # (``contacts/?_upsert=email``, ``events/``, ``listitems/``): served as the bare path,
-    # never a 307 redirect (decision: a client following the doc must not see one).
-    out = [
-        Route(v2 + path + slash, _dispatch(api, handlers), methods=list(handlers))
-        for path, handlers in by_path.items()
-        for slash in ("", "/")
-    ]
-    out.append(Route("/_sandbox/events", api.sandbox_events, methods=["GET"]))
-    return out
+# -- events and users ------------------------------------------------------------------
 
 
-def _dispatch(api: Api, handlers: dict[str, Handler]) -> Endpoint:
-    wrapped = {method: api.endpoint(handler) for method, handler in handlers.items()}
+async def put_event(call: IqCall) -> Response:
+    body = await call.body()
+    call.require(body)
+    participants = body["participantIds"]
+    if not isinstance(participants, list) or not all(
+        isinstance(p, dict) and p.get("type") in ("email", "phone") and p.get("value")
+        for p in participants
+    ):
+        raise ApiError(422, "Invalid participantIds", 'Expected [{"type", "value"}]')
+    found = {
+        c["id"]
+        for p in participants
+        for c in call.db.contacts.values()
+        if (_has_email if p["type"] == "email" else _has_phone)(c, str(p["value"]))
+    }
+    call.db.events.append(
+        {
+            "subject": str(body["subject"]),
+            "body": str(body["body"]),
+            "participantIds": _copy(participants),
+            "createdDate": call.now_ms(),
+            "contactIds": sorted(found),
+        }
+    )
+    return kit.reply(status=204)
 
-    async def run(request: Request) -> Response:
-        return await wrapped[request.method](request)
 
-    return run
+def get_user(call: IqCall) -> Json:
+    user = call.db.users.get(call.params["id"])
+    if user is None:
+        raise ApiError(404, "User not found", call.params["id"])
+    return dict(user)
+
+
+async def sandbox_events(request: Request) -> Response:
+    """Outside the API: what ``PUT /events`` stored (tests and the curious)."""
+    db: Db = request.app.state.db
+    wanted = request.query_params.get("contactId")
+    events = [e for e in db.events if wanted is None or wanted in e["contactIds"]]
+    return JSONResponse({"objects": events[::-1]})
+
+
+# -- the sandbox -----------------------------------------------------------------------
+
+HANDLERS: dict[str, kit.Handler[IqCall]] = {
+    "GET /v2/lists": get_lists,
+    "GET /v2/lists/{id}": get_list,
+    "GET /v2/lists/{listId}/listitems": get_items,
+    "POST /v2/lists/{listId}/listitems": post_item,
+    "GET /v2/lists/{listId}/listitems/{listItemId}": get_item,
+    "PUT /v2/lists/{listId}/listitems/{listItemId}": put_item,
+    "DELETE /v2/lists/{listId}/listitems/{listItemId}": delete_item,
+    "GET /v2/accounts": get_accounts,
+    "POST /v2/accounts": post_account,
+    "GET /v2/accounts/fields": get_account_fields,
+    "GET /v2/accounts/{id}": get_account,
+    "PUT /v2/accounts/{id}": put_account,
+    "DELETE /v2/accounts/{id}": delete_account,
+    "GET /v2/contacts": get_contacts,
+    "POST /v2/contacts": post_contact,
+    "GET /v2/contacts/{id}": get_contact,
+    "PUT /v2/contacts/{id}": put_contact,
+    "DELETE /v2/contacts/{id}": delete_contact,
+    "PUT /v2/events": put_event,
+    "GET /v2/users/{id}": get_user,
+}
+
+SANDBOX = kit.Sandbox(
+    contract=CONTRACT,
+    handlers=HANDLERS,
+    envelope=envelope,
+    auth=kit.BasicKey(),
+    who=_who,
+    context=IqCall,
+    limit=kit.Limit(DAILY_LIMIT, 86400, daily=True, refused=_over_the_day),
+    default_account="sandbox",
+    unauthorized=lambda reason: ApiError(401, "Unauthorized", UNAUTHORIZED.get(reason, reason)),
+    bad_body=_bad_body,
+    error_headers=lambda status: (
+        {"WWW-Authenticate": 'Basic realm="SalesforceIQ"'} if status == 401 else {}
+    ),
+    guard=_read_only,
+    controls=(Route("/_sandbox/events", sandbox_events, methods=["GET"]),),
+    reasons=REASONS,
+)
 
 
 def create_app(
@@ -860,24 +801,4 @@ def create_app(
     """The SalesforceIQ sandbox: ``app.state.db``, ``.faults``, ``.limit``, ``.clock``."""
     clock = SandboxClock(now)
     db = build(seed=seed, scale=scale, now=clock.anchor)
-    faults = faults if faults is not None else Faults()
-    limit = DailyLimit(DAILY_LIMIT, 86400, enabled=rate_limit, clock=lambda: clock().timestamp())
-    api = Api(db, clock, limit)
-    app = Starlette(
-        routes=routes(api),
-        middleware=[
-            Middleware(
-                FaultMiddleware,
-                faults=faults,
-                error=lambda status, message: error_response(status, message),
-                expire=api.expire,
-            )
-        ],
-        exception_handlers={HTTPException: api.not_found},
-    )
-    app.state.db = db
-    app.state.faults = faults
-    app.state.limit = limit
-    app.state.clock = clock
-    app.state.api = api
-    return enforce(app, CONTRACT)  # held to its documented contract (contract.py)
+    return SANDBOX.app(db, clock=clock, faults=faults, rate_limit=rate_limit)

@@ -36,7 +36,18 @@ from crmtui.sandbox.contract import IGNORE, Answer, Contract, Endpoint, Param, V
 
 PAGE = (Param("_ids", array=True), Param("_start"), Param("_limit"))
 MODIFIED = Param("modifiedDate")
-REASONS = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
+REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 
 LIST_ITEM = (
     "id",
@@ -118,10 +129,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )
 
 
+def envelope(status: int, user_message: str, error_message: str = "") -> dict[str, object]:
+    """The documented error object (Errors): ``errorMessage`` defaults to the reason."""
+    return {
+        "statusCode": status,
+        "userMessage": user_message,
+        "errorMessage": error_message or REASONS.get(status, "Error"),
+    }
+
+
 def _error(status: int, message: str) -> Answer:
-    return Answer(
-        status, {"statusCode": status, "userMessage": REASONS[status], "errorMessage": message}
-    )
+    return Answer(status, envelope(status, REASONS[status], message))
 
 
 def answer(v: Violation) -> Answer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -50,6 +51,24 @@ async def test_wrong_secret_is_refused(api: httpx.AsyncClient) -> None:
     response = await api.get("/accounts", auth=("sandbox", "nope"))
     assert response.status_code == 401
     assert response.json()["errorMessage"] == "Invalid API key or secret"
+
+
+async def test_each_401_says_why_and_the_expire_fault_refuses_once(
+    app: Any, api: httpx.AsyncClient
+) -> None:
+    missing = await api.get("/lists", auth=None)
+    malformed = await api.get("/lists", auth=None, headers={"Authorization": "Basic %%%"})
+    unknown = await api.get("/lists", auth=("nobody", "sandbox"))
+    app.state.faults.next = deque(["expire"])
+    revoked = await api.get("/lists")
+    assert [r.json()["errorMessage"] for r in (missing, malformed, unknown, revoked)] == [
+        "Missing API credentials",
+        "Missing API credentials",
+        "Invalid API key or secret",
+        "The API key was revoked",
+    ]
+    assert all(r.headers["WWW-Authenticate"].startswith("Basic") for r in (unknown, revoked))
+    assert (await api.get("/lists")).status_code == 200
 
 
 async def test_read_only_key_may_not_write(api: httpx.AsyncClient) -> None:
@@ -310,6 +329,37 @@ async def test_events_are_put_and_stored(app: Any, api: httpx.AsyncClient) -> No
         "http://sfiq.localhost/_sandbox/events", params={"contactId": contact["id"]}
     )
     assert seen.json()["objects"][0]["subject"] == "Phone Call"
+
+
+async def test_a_blank_required_attribute_is_refused_as_a_missing_one(
+    api: httpx.AsyncClient,
+) -> None:
+    """The contract's required attributes, sent blank, get the contract's own 400."""
+    missing = await api.post("/accounts", json={})
+    blank = await api.post("/accounts", json={"name": "   "})
+    assert blank.status_code == missing.status_code == 400
+    assert blank.json() == missing.json()
+    assert blank.json() == {
+        "statusCode": 400,
+        "userMessage": "Bad Request",
+        "errorMessage": "name is required",
+    }
+    event = {"subject": "Call", "body": "Spoke", "participantIds": []}
+    no_one = await api.put("/events", json=event)
+    assert no_one.status_code == 400
+    assert no_one.json()["errorMessage"] == "participantIds is required"
+    account = (await api.get("/accounts", params={"_limit": 1})).json()["objects"][0]
+    unnamed = await api.put(f"/accounts/{account['id']}", json={"id": account["id"], "name": ""})
+    assert unnamed.json()["errorMessage"] == "name is required"
+    bad_upsert = await api.post("/contacts", params={"_upsert": "phone"}, json={"properties": {}})
+    assert bad_upsert.status_code == 400
+
+
+async def test_each_key_has_its_own_day(app: Any, api: httpx.AsyncClient) -> None:
+    app.state.limit.limit = 1
+    assert (await api.get("/lists")).status_code == 200
+    assert (await api.get("/lists")).status_code == 429
+    assert (await api.get("/lists", auth=("readonly", "sandbox"))).status_code == 200
 
 
 async def test_daily_limit_gives_429_error_object(app: Any, api: httpx.AsyncClient) -> None:

@@ -1,9 +1,14 @@
-"""The SalesforceIQ API v2 sandbox (Starlette), as its documentation describes it.
+"""The SalesforceIQ API v2 sandbox, as its documentation describes it, declared on the
+shared sandbox kit (:mod:`crmtui.sandbox.kit`): ``SANDBOX``.
 
-Routes under ``/v2``: lists (read-only schema), list items (CRUD + ``_upsert``), accounts
-(+ ``/accounts/fields``), contacts (CRUD + ``_upsert=email``, delete archives), ``PUT
-/events`` (204) and ``GET /users/{id}``. HTTP basic auth on every route; errors are the
-documented object ``{"statusCode", "userMessage", "errorMessage"}``.
+Its routes are the contract's endpoints (``contract.py``: lists (read-only schema), list
+items (CRUD + ``_upsert``), accounts (+ ``/accounts/fields``), contacts (CRUD +
+``_upsert=email``, delete archives), ``PUT /events`` (204) and ``GET /users/{id}``, each
+also with a trailing ``/``), one handler each, keyed by the endpoint. HTTP Basic
+``key:secret`` on every route; errors are the documented object ``{"statusCode",
+"userMessage", "errorMessage"}`` (``contract.envelope``). What the contract refuses
+(an undocumented path or verb, an ``_upsert`` value it does not list, a missing
+required attribute) is answered before a handler runs; the handlers check the rest.
 
 Decisions where the documentation is silent or contradicts itself:
 
@@ -17,7 +22,8 @@ Decisions where the documentation is silent or contradicts itself:
   filters) while more rows remain, else null.
 - Order: creation order; with ``modifiedDate`` (at or after, in ms) ascending
   ``modifiedDate``. ``_ids`` accepts spaces after commas; unknown ids are skipped.
-- Status codes: 400 for a missing required key or a bad parameter, 422 for a malformed
+- Status codes: 400 for a missing required key (one sent blank, ``" "`` or ``[]``, is
+  missing too: the same answer as the contract's) or a bad parameter, 422 for a malformed
   body or an invalid value (unknown option id, non-numeric Numeric, unknown user or
   contact, several values in a single-select field, a write to a non-editable field),
   404 for unknown ids and paths, 405 for a wrong verb. Creates answer 200.
@@ -351,8 +357,7 @@ async def post_item(call: IqCall) -> Json:
     upsert = call.query.get("_upsert")
     if upsert is None:
         return _copy(create_item(call, lst, body))
-    if upsert not in ("contactIds", "accountId"):
-        raise ApiError(400, "Invalid _upsert", "_upsert must be 'contactIds' or 'accountId'")
+    # another ``_upsert`` value never gets here: the contract answers it (400)
     if not body.get(upsert):
         raise ApiError(400, f"{upsert} is required to upsert", f"Missing {upsert}")
     existing = find_for_upsert(call.db, lst, upsert, body[upsert])
@@ -609,9 +614,7 @@ def contact_properties(body: Json) -> Json:
 async def post_contact(call: IqCall) -> Json:
     db = call.db
     body = await call.body()
-    upsert = call.query.get("_upsert")
-    if upsert not in (None, "email"):
-        raise ApiError(400, "Invalid _upsert", "The only allowed value is 'email'")
+    upsert = call.query.get("_upsert")  # "email" or absent: the contract answers the rest
     props = contact_properties(body)
     if upsert == "email":
         if not props.get("email"):

@@ -261,3 +261,72 @@ async def test_pipelines_side_load_stages(ac: httpx.AsyncClient) -> None:
     created = await ac.post("dealGroups", json={"dealGroup": {"title": "Upsell"}})
     assert created.status_code == 200 and len(created.json()["dealStages"]) == 3
     assert (await ac.post("dealGroups", json={"dealGroup": {}})).status_code == 400
+
+
+async def test_the_api_root_answers_a_connection_check(app: Any) -> None:
+    """``GET /api/3/`` (AC's authentication example, a client's connection check): 200
+    with a known key, the usual 403 without one; ``/users/me`` names the key's user."""
+    async with client_for(app) as ac:
+        for path in ("", "http://ac.localhost/api/3"):  # with and without the slash
+            root = await ac.get(path)
+            assert (root.status_code, root.json()) == (200, {})
+        assert root.headers["RateLimit-Limit"] == "5"
+        assert (await ac.get("users/me")).json()["user"]["id"] == "1"
+        assert (await ac.post("")).status_code == 405
+    async with client_for(app, headers={"Api-Token": "wrong"}) as stranger:
+        refused = await stranger.get("")
+        assert (refused.status_code, refused.json()) == (403, {"message": "Forbidden"})
+
+
+async def test_a_deals_links_are_served(ac: httpx.AsyncClient, app: Any) -> None:
+    """Each link a deal lists that the contract documents answers with what it names."""
+    db = app.state.db
+    deal = next(d for d in db.deals.values() if d["nexttaskid"] and d["contact"])
+    links = (await ac.get(f"deals/{deal['id']}")).json()["deal"]["links"]
+    documented = {p.rsplit("/", 1)[-1] for p in (e.path for e in app.state.contract.endpoints)}
+    served = {name: url for name, url in links.items() if name in documented}
+    assert {"tasks", "nextTask", "contact", "owner", "group", "stage"} <= set(served)
+    bodies = {}
+    for name, url in served.items():
+        answer = await ac.get(f"http://ac.localhost{url}")  # links are paths from the root
+        assert answer.status_code == 200, (name, answer.text)
+        bodies[name] = answer.json()
+    tasks = [t for t in db.tasks.values() if t["reltype"] == "Deal" and t["relid"] == deal["id"]]
+    assert {t["id"] for t in bodies["tasks"]["dealTasks"]} == {t["id"] for t in tasks}
+    assert bodies["tasks"]["meta"]["total"] == str(len(tasks))
+    assert bodies["nextTask"]["dealTask"]["id"] == deal["nexttaskid"]
+    assert bodies["contact"]["contact"]["id"] == deal["contact"]
+    assert bodies["owner"]["user"]["id"] == deal["owner"]
+    assert bodies["group"]["dealGroup"]["id"] == deal["group"]
+    assert bodies["stage"]["dealStage"]["id"] == deal["stage"]
+    values = bodies["dealCustomFieldData"]["dealCustomFieldData"]
+    assert values and {v["dealId"] for v in values} == {deal["id"]}
+    idle = next(d for d in db.deals.values() if not d["nexttaskid"])
+    assert (await ac.get(f"deals/{idle['id']}/nextTask")).json() == {"dealTask": None}
+    missing = await ac.get("deals/99999/tasks")
+    assert missing.json() == {"message": "No Result found for Deal with id 99999"}
+
+
+async def test_every_key_of_the_account_shares_its_rate_limit() -> None:
+    app = create_app()
+    app.state.db.tokens["second-user"] = "2"
+    async with client_for(app) as first, client_for(app, {"Api-Token": "second-user"}) as second:
+        assert (await second.get("users/me")).json()["user"]["id"] == "2"
+        answers = [await first.get("dealTasktypes") for _ in range(4)]
+        assert [a.status_code for a in answers] == [200] * 4
+        refused = await second.get("dealTasktypes")
+        assert refused.status_code == 429 and refused.json() == {"message": "Too Many Requests"}
+
+
+async def test_paging_parameters_must_be_integers(ac: httpx.AsyncClient) -> None:
+    for params in ({"limit": "ten"}, {"offset": "-1"}, {"limit": "0"}):
+        bad = await ac.get("dealTasktypes", params=params)
+        assert (bad.status_code, bad.json()) == (400, {"message": "Bad Request"}), params
+
+
+async def test_the_expire_fault_refuses_the_next_request_once() -> None:
+    app = create_app(rate_limit=False, faults=Faults(next=deque(["expire"])))
+    async with client_for(app) as ac:
+        refused = await ac.get("deals")
+        assert (refused.status_code, refused.json()) == (403, {"message": "Forbidden"})
+        assert (await ac.get("deals")).status_code == 200

@@ -1,8 +1,10 @@
 """ActiveCampaign sandbox: the deals part of API v3 (``/api/3``), as the seed documents it.
 
-Modules: ``data`` (the account's records and their side effects), ``common`` (request
-context, errors, paging), ``deals``, ``pipelines``, ``tasks``, ``customfields``,
-``people`` (endpoints), ``app`` (routes, auth, rate limit, ``create_app``).
+Modules: ``data`` (the account's records and their side effects), ``common`` (the call a
+handler gets, errors, paging), ``deals``, ``pipelines``, ``tasks``, ``customfields``,
+``people`` (endpoints), ``contract`` (every documented endpoint), ``app`` (the sandbox
+declared on the shared kit: a handler per contract endpoint, auth, rate limit,
+``create_app``).
 
 Decisions where the documentation is silent (see the vendor notes):
 
@@ -11,7 +13,8 @@ Decisions where the documentation is silent (see the vendor notes):
   request once the same way (AC keys do not expire; AC sends stray 403s under load).
 - Rate limit: 5 requests per 1 s fixed window per account; 429 ``{"message": "Too Many
   Requests"}`` with ``Retry-After`` in whole seconds; ``RateLimit-Limit`` and
-  ``RateLimit-Remaining`` on every answer. The 503 some clients report when throttled
+  ``RateLimit-Remaining`` on every answer to a known key. Every key of the account
+  shares the window (AC limits the account, not the user). The 503 some clients report when throttled
   is only a fault (``Faults(next=["503"])``).
 - Paging: ``limit`` (default 20, at most 100) and ``offset``; ``meta.total`` is a
   string except on ``/deals`` and ``/contacts/{id}/deals`` (a number, with
@@ -55,10 +58,12 @@ Decisions where the documentation is silent (see the vendor notes):
   to the pipeline's first remaining stage; deleting a pipeline deletes its stages and
   deals; a new pipeline gets the stages To Contact, In Contact, Follow Up; deleting a
   task type that tasks use is 403.
-- Extensions outside the seed (public v3, read-mostly): ``/users``, ``/users/{id}``
-  (``me``), ``/contacts`` (``search``, ``email``), ``/contacts/{id}``, ``/accounts``,
-  ``/accounts/{id}``, ``/notes/{id}``, ``/deals/{id}/notes`` (GET, POST 201, PUT), and
-  ``/deals/{id}/contactDeals`` (from the deal's ``links``; side-loads ``contacts``).
+- Extensions outside the seed (public v3, read-mostly): ``/users``, ``/users/{id}``,
+  ``/users/me``, ``/contacts`` (``search``, ``email``), ``/contacts/{id}``, ``/accounts``,
+  ``/accounts/{id}``, ``/notes/{id}``, ``/deals/{id}/notes`` (GET, POST 201, PUT), the
+  deal's other ``links`` (``contactDeals``, side-loading ``contacts``; ``tasks``,
+  ``dealCustomFieldData``, ``contact``, ``owner``, ``group``, ``stage``, ``nextTask``)
+  and the API root ``/api/3/`` (a connection check, ``{}``; see ``contract.py``).
 - Timestamps are ISO 8601 in the account zone (America/Chicago), whole seconds.
 - A contactDeal carries ``cdate``, ``created_timestamp``/``updated_timestamp`` and
   ``created_by``/``updated_by`` (no ``udate``), as public connectors' schemas of the real

@@ -1,48 +1,36 @@
-"""What every ActiveCampaign sandbox endpoint shares: the request context, v3 error
-bodies, ``limit``/``offset`` paging, ``filters[...]``/``orders[...]`` parsing, links."""
+"""What every ActiveCampaign sandbox endpoint shares: the call (:class:`AcCall`, the kit's
+:class:`~crmtui.sandbox.kit.Call` with v3's request helpers), v3 error bodies,
+``limit``/``offset`` paging, ``filters[...]``/``orders[...]`` parsing, links."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from crmtui.sandbox import kit
 from crmtui.sandbox.activecampaign.data import Db, Row, parse_stamp
 
 API = "/api/3"
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
-
-
-class ApiError(Exception):
-    """Raised by a handler to answer with ``response`` (an AC error body)."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
-
-
-def message(status: int, text: str) -> JSONResponse:
-    """AC's plain error body: ``{"message": "..."}``."""
-    return JSONResponse({"message": text}, status_code=status)
+PAGES = kit.Offset(default=20, maximum=100)  # ``limit`` (default 20, at most 100), ``offset``
+ApiError = kit.ApiError
 
 
 def not_found(entity: str, id: str) -> ApiError:
-    return ApiError(message(404, f"No Result found for {entity} with id {id}"))
+    return ApiError(404, f"No Result found for {entity} with id {id}")
 
 
 def meta_not_found() -> ApiError:
     """The custom-field endpoints' own 404 body."""
-    return ApiError(JSONResponse({"errors": [{"status": 404, "title": "Not Found"}]}, 404))
+    return ApiError(404, body={"errors": [{"status": 404, "title": "Not Found"}]})
 
 
 def bad_request() -> ApiError:
-    return ApiError(message(400, "Bad Request"))
+    return ApiError(400, "Bad Request")
 
 
 @dataclass(frozen=True)
@@ -63,8 +51,7 @@ class Problem:
 
 
 def invalid(problems: Iterable[Problem], status: int = 422) -> ApiError:
-    body = {"errors": [p.as_dict() for p in problems]}
-    return ApiError(JSONResponse(body, status_code=status))
+    return ApiError(status, body={"errors": [p.as_dict() for p in problems]})
 
 
 def check(problems: list[Problem], status: int = 422) -> None:
@@ -72,38 +59,40 @@ def check(problems: list[Problem], status: int = 422) -> None:
         raise invalid(problems, status)
 
 
-def ok(body: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status)
-
-
 def empty() -> Response:
     """AC's reply to a delete: 200 with an empty body."""
     return Response(status_code=200)
 
 
-@dataclass
-class Ctx:
-    """One request as a handler sees it."""
+class AcCall(kit.Call):
+    """One request as a handler sees it: the kit's call, with the account's data typed,
+    ``now`` read once, the key's ``user`` and v3's query and body helpers."""
 
-    request: Request
-    db: Db
-    now: datetime
-    user: str  # the id of the user the Api-Token belongs to
+    def __init__(self, request: Request, running: kit.Running[Any], key: str) -> None:
+        super().__init__(request, running, key)
+        self.now: datetime = self.clock()
+
+    @property
+    def user(self) -> str:
+        """The id of the user the ``Api-Token`` belongs to."""
+        return self.key
 
     @property
     def id(self) -> str:
-        return str(self.request.path_params.get("id", ""))
+        return self.params.get("id", "")
+
+    @property
+    def db(self) -> Db:
+        return cast(Db, self.running.db)
 
     def param(self, name: str) -> str | None:
-        return self.request.query_params.get(name)
+        value: str | None = self.query.get(name)
+        return value
 
     async def body(self, wrapper: str | None = None) -> Any:
         """The JSON body (400 if it is not JSON), unwrapped from ``{wrapper: {...}}``."""
-        raw = await self.request.body()
-        try:
-            data = json.loads(raw or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise bad_request() from None
+        data = await self.json()
+        data = {} if data is None else data
         if wrapper is None:
             return data
         inner = data.get(wrapper) if isinstance(data, dict) else None
@@ -112,7 +101,7 @@ class Ctx:
     def filters(self) -> dict[str, str]:
         """``filters[name]=value`` (also AC's documented ``Fitlers[...]`` typo)."""
         out: dict[str, str] = {}
-        for key, value in self.request.query_params.multi_items():
+        for key, value in self.query.multi_items():
             lowered = key.lower()
             if lowered.startswith(("filters[", "fitlers[")) and key.endswith("]"):
                 out[key[8:-1]] = value
@@ -121,16 +110,15 @@ class Ctx:
     def orders(self) -> list[tuple[str, bool]]:
         """``orders[name]=ASC|DESC`` in query order: (name, descending)."""
         out = []
-        for key, value in self.request.query_params.multi_items():
+        for key, value in self.query.multi_items():
             if key.startswith("orders[") and key.endswith("]"):
                 out.append((key[7:-1], value.strip().upper() == "DESC"))
         return out
 
     def page(self, rows: list[Row]) -> tuple[list[Row], int]:
         """The ``limit``/``offset`` slice of ``rows`` and the total."""
-        limit = min(max(as_int(self.param("limit"), DEFAULT_LIMIT), 1), MAX_LIMIT)
-        offset = max(as_int(self.param("offset"), 0), 0)
-        return rows[offset : offset + limit], len(rows)
+        page = PAGES.of(self, rows)
+        return page.rows, page.total
 
 
 def as_int(value: Any, default: int | None = None) -> int:
@@ -204,6 +192,6 @@ def with_links(row: Row, kind: str, names: Iterable[str]) -> Row:
     return {**row, "links": links(kind, row["id"], names)}
 
 
-def listing(plural: str, rows: list[Row], total: int, **extra: Any) -> JSONResponse:
+def listing(plural: str, rows: list[Row], total: int, **extra: Any) -> dict[str, Any]:
     """A v3 collection: the records and ``meta.total`` (a string, as most lists send)."""
-    return ok({plural: rows, **extra, "meta": {"total": str(total)}})
+    return {plural: rows, **extra, "meta": {"total": str(total)}}

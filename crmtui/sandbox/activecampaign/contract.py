@@ -38,6 +38,19 @@ Decisions where the documentation is silent, and why:
   each required field declared here.
 - ``Fitlers[due_before]`` on ``/dealTasks`` is spelt as the seed spells it (sic); the
   obvious ``filters[due_before]`` is accepted too (public clients send it).
+- ``limit`` and ``offset`` are integers: another value, a ``limit`` below 1 or a negative
+  ``offset`` is 400 ``{"message": "Bad Request"}`` (as any non-integer where v3 wants one);
+  a ``limit`` above 100 is read as 100.
+- ``GET /api/3/`` (the API root): AC's authentication page shows exactly this request
+  (``curl -H "Api-Token: ..." https://<account>.api-us1.com/api/3/``) and clients send it
+  as a connection check, so it is served: 200 ``{}`` with a known key, 403 ``{"message":
+  "Forbidden"}`` without one, like any endpoint (the reference documents no body for it;
+  the key's user is ``GET /users/me``).
+- A deal's ``links`` are served as the public reference lists them (``/deals/{id}/tasks``,
+  ``.../contact``, ``.../nextTask``...). A link to one record the deal does not have (an
+  account-only deal's ``contact``, ``nextTask`` when no task is open) answers 200 with
+  that record as ``null`` (``{"dealTask": null}``), as the deal's own field is null; an
+  unknown deal is 404 ``{"message": "No Result found for Deal with id <id>"}``.
 """
 
 from __future__ import annotations
@@ -495,7 +508,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _op("GET", "/contacts/{id}", 200),
     _list("/accounts", "search", "filters[name]"),
     _op("GET", "/accounts/{id}", 200),
+    _op("GET", "", 200),  # the API root, a connection check (see the notes above)
 )
+
+BY_KEY: dict[str, Endpoint] = {f"{e.method} {e.path}": e for e in ENDPOINTS}
+
+
+def declared(key: str) -> Endpoint:
+    """The endpoint ``"METHOD /path"`` (the path after ``/api/3``) as declared above."""
+    method, _, path = key.partition(" ")
+    return BY_KEY[f"{method} /api/3{path}"]
 
 
 def answer(v: Violation) -> Answer:

@@ -6,10 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from starlette.responses import Response
-
 from crmtui.sandbox.activecampaign.common import (
-    Ctx,
+    AcCall,
     Problem,
     as_int,
     check,
@@ -18,9 +16,9 @@ from crmtui.sandbox.activecampaign.common import (
     invalid,
     listing,
     meta_not_found,
-    ok,
     with_links,
 )
+from crmtui.sandbox.activecampaign.contract import declared
 from crmtui.sandbox.activecampaign.data import (
     Db,
     Row,
@@ -31,19 +29,7 @@ from crmtui.sandbox.activecampaign.data import (
     stamp,
 )
 
-FIELD_TYPES = (
-    "text",
-    "textarea",
-    "date",
-    "datetime",
-    "dropdown",
-    "multiselect",
-    "radio",
-    "checkbox",
-    "currency",
-    "number",
-    "hidden",
-)
+FIELD_TYPES = declared("POST /dealCustomFieldMeta").choices["fieldType"]
 
 
 def field_value(meta: Row, value: Any) -> Any:
@@ -87,7 +73,7 @@ def value_problem(db: Db, field_id: Any, value: Any, index: int = 0) -> Problem 
     return None
 
 
-def set_value(ctx: Ctx, deal_id: str, field_id: str, value: Any, currency: Any = None) -> Row:
+def set_value(ctx: AcCall, deal_id: str, field_id: str, value: Any, currency: Any = None) -> Row:
     """Create or update a deal's value of one field (validated already)."""
     db, field_id = ctx.db, str(int(str(field_id)))
     stored = field_value(db.cf_meta[field_id], value)
@@ -109,7 +95,7 @@ def set_value(ctx: Ctx, deal_id: str, field_id: str, value: Any, currency: Any =
     return row
 
 
-def touch_deal(ctx: Ctx, deal_id: str) -> None:
+def touch_deal(ctx: AcCall, deal_id: str) -> None:
     deal = ctx.db.deals.get(deal_id)
     if deal is not None:
         deal["mdate"] = stamp(ctx.now)
@@ -126,13 +112,13 @@ def render_datum(row: Row) -> Row:
 # -- /dealCustomFieldMeta ----------------------------------------------------------------
 
 
-async def list_meta(c: Ctx) -> Response:
+async def list_meta(c: AcCall) -> Any:
     rows = sorted(c.db.cf_meta.values(), key=lambda m: int(m["id"]))
     page, total = c.page(rows)
     return listing("dealCustomFieldMeta", [render_meta(r) for r in page], total)
 
 
-async def create_meta(c: Ctx) -> Response:
+async def create_meta(c: AcCall) -> Any:
     body = await c.body("dealCustomFieldMetum")
     problems = []
     if not str(body.get("fieldLabel") or "").strip():
@@ -144,7 +130,7 @@ async def create_meta(c: Ctx) -> Response:
     row = meta_row(mid, body["fieldLabel"].strip(), body["fieldType"], None, c.now)
     _apply_meta(row, body)
     c.db.cf_meta[mid] = row
-    return ok({"dealCustomFieldMetum": render_meta(row)})
+    return {"dealCustomFieldMetum": render_meta(row)}
 
 
 def _apply_meta(row: Row, body: dict[str, Any]) -> None:
@@ -156,25 +142,25 @@ def _apply_meta(row: Row, body: dict[str, Any]) -> None:
             row[key] = as_int(body[key])
 
 
-def _meta(c: Ctx) -> Row:
+def _meta(c: AcCall) -> Row:
     row = c.db.cf_meta.get(c.id)
     if row is None:
         raise meta_not_found()
     return row
 
 
-async def get_meta(c: Ctx) -> Response:
-    return ok({"dealCustomFieldMetum": render_meta(_meta(c))})
+async def get_meta(c: AcCall) -> Any:
+    return {"dealCustomFieldMetum": render_meta(_meta(c))}
 
 
-async def update_meta(c: Ctx) -> Response:
+async def update_meta(c: AcCall) -> Any:
     row = _meta(c)
     _apply_meta(row, await c.body("dealCustomFieldMetum"))
     row["updatedTimestamp"] = plain_stamp(c.now)
-    return ok({"dealCustomFieldMetum": render_meta(row)})
+    return {"dealCustomFieldMetum": render_meta(row)}
 
 
-async def delete_meta(c: Ctx) -> Response:
+async def delete_meta(c: AcCall) -> Any:
     _meta(c)
     del c.db.cf_meta[c.id]
     for rid in [r["id"] for r in c.db.cf_data.values() if r["customFieldId"] == c.id]:
@@ -185,7 +171,7 @@ async def delete_meta(c: Ctx) -> Response:
 # -- /dealCustomFieldData -----------------------------------------------------------------
 
 
-async def list_data(c: Ctx) -> Response:
+async def list_data(c: AcCall) -> Any:
     deal = c.filters().get("dealId")
     rows = [r for r in c.db.cf_data.values() if deal is None or r["dealId"] == int_text(deal)]
     rows.sort(key=lambda r: int(r["id"]))
@@ -193,7 +179,7 @@ async def list_data(c: Ctx) -> Response:
     return listing("dealCustomFieldData", [render_datum(r) for r in page], total)
 
 
-def _new_problems(c: Ctx, item: dict[str, Any]) -> list[Problem]:
+def _new_problems(c: AcCall, item: dict[str, Any]) -> list[Problem]:
     deal_id = int_text(item.get("dealId"))
     problems = []
     if deal_id is None or deal_id not in c.db.deals:
@@ -212,16 +198,16 @@ def _new_problems(c: Ctx, item: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def _create(c: Ctx, item: dict[str, Any]) -> Row:
+def _create(c: AcCall, item: dict[str, Any]) -> Row:
     field_id = item.get("customFieldId", item.get("dealCustomFieldMetumId"))
     deal_id = str(int_text(item["dealId"]))
     return set_value(c, deal_id, str(field_id), item.get("fieldValue"), item.get("fieldCurrency"))
 
 
-async def create_datum(c: Ctx) -> Response:
+async def create_datum(c: AcCall) -> Any:
     item = await c.body("dealCustomFieldDatum")
     check(_new_problems(c, item))
-    return ok({"dealCustomFieldDatum": render_datum(_create(c, item))})
+    return {"dealCustomFieldDatum": render_datum(_create(c, item))}
 
 
 def _items(body: Any) -> list[dict[str, Any]]:
@@ -232,14 +218,14 @@ def _items(body: Any) -> list[dict[str, Any]]:
     return items
 
 
-async def bulk_create(c: Ctx) -> Response:
+async def bulk_create(c: AcCall) -> Any:
     items = _items(await c.body())
     check([p for item in items for p in _new_problems(c, item)])
     rows = [render_datum(_create(c, item)) for item in items]
-    return ok({"dealCustomFieldData": rows})
+    return {"dealCustomFieldData": rows}
 
 
-async def bulk_update(c: Ctx) -> Response:
+async def bulk_update(c: AcCall) -> Any:
     items = _items(await c.body())
     problems = []
     for item in items:
@@ -253,34 +239,34 @@ async def bulk_update(c: Ctx) -> Response:
     for item in items:
         row = c.db.cf_data[str(int_text(item["id"]))]
         rows.append(render_datum(_update(c, row, item)))
-    return ok({"dealCustomFieldData": rows})
+    return {"dealCustomFieldData": rows}
 
 
-def _update(c: Ctx, row: Row, item: dict[str, Any]) -> Row:
+def _update(c: AcCall, row: Row, item: dict[str, Any]) -> Row:
     currency = item.get("fieldCurrency")
     return set_value(c, row["dealId"], row["customFieldId"], item.get("fieldValue"), currency)
 
 
-def _datum(c: Ctx) -> Row:
+def _datum(c: AcCall) -> Row:
     row = c.db.cf_data.get(c.id)
     if row is None:
         raise meta_not_found()
     return row
 
 
-async def get_datum(c: Ctx) -> Response:
-    return ok({"dealCustomFieldDatum": render_datum(_datum(c))})
+async def get_datum(c: AcCall) -> Any:
+    return {"dealCustomFieldDatum": render_datum(_datum(c))}
 
 
-async def update_datum(c: Ctx) -> Response:
+async def update_datum(c: AcCall) -> Any:
     row = _datum(c)
     item = await c.body("dealCustomFieldDatum")
     problem = value_problem(c.db, row["customFieldId"], item.get("fieldValue"))
     check([problem] if problem else [])
-    return ok({"dealCustomFieldDatum": render_datum(_update(c, row, item))})
+    return {"dealCustomFieldDatum": render_datum(_update(c, row, item))}
 
 
-async def delete_datum(c: Ctx) -> Response:
+async def delete_datum(c: AcCall) -> Any:
     row = _datum(c)
     del c.db.cf_data[row["id"]]
     touch_deal(c, row["dealId"])

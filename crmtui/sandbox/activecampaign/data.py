@@ -91,7 +91,6 @@ class Db:
     roles: dict[str, Row] = field(default_factory=dict)
     cf_meta: dict[str, Row] = field(default_factory=dict)
     cf_data: dict[str, Row] = field(default_factory=dict)
-    reject_next: bool = False  # the "expire" fault: the next request gets a 403
     _seq: dict[str, int] = field(default_factory=dict)
 
     def next_id(self, table: str) -> str:

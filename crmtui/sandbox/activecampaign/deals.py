@@ -7,10 +7,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from starlette.responses import Response
-
 from crmtui.sandbox.activecampaign.common import (
-    Ctx,
+    AcCall,
     Problem,
     SortKey,
     as_int,
@@ -24,12 +22,12 @@ from crmtui.sandbox.activecampaign.common import (
     invalid,
     listing,
     not_found,
-    ok,
     ordered,
     when,
     with_links,
 )
-from crmtui.sandbox.activecampaign.customfields import set_value, value_problem
+from crmtui.sandbox.activecampaign.contract import declared
+from crmtui.sandbox.activecampaign.customfields import render_datum, set_value, value_problem
 from crmtui.sandbox.activecampaign.data import (
     EMAIL_TYPES,
     TAGS,
@@ -39,6 +37,7 @@ from crmtui.sandbox.activecampaign.data import (
     plain_stamp,
     stamp,
 )
+from crmtui.sandbox.kit import reply
 
 DEAL_LINKS = (
     "activities",
@@ -58,6 +57,7 @@ DEAL_LINKS = (
     "dealCustomFieldData",
 )
 # Deal attribute -> the dealActivities ``dataType`` an edit of it writes.
+CREATE = declared("POST /deals")  # its required fields and status values
 LOGGED = {"title": "title", "value": "value", "status": "status", "owner": "userid"}
 Predicate = Callable[[Row], bool]
 
@@ -83,7 +83,7 @@ def _time_bound(key: str, bound: datetime, *, after: bool) -> Predicate:
     return lambda d: when(d[key]) < bound
 
 
-def deal_filters(c: Ctx) -> list[Predicate]:
+def deal_filters(c: AcCall) -> list[Predicate]:
     """The documented ``filters[...]`` of ``GET /deals`` as predicates (unknown ignored)."""
     db, f = c.db, c.filters()
     out: list[Predicate] = []
@@ -146,7 +146,7 @@ def _search(db: Db, text: str, field: str) -> Predicate:
     return match
 
 
-def _next_range(c: Ctx, value: str) -> Predicate:
+def _next_range(c: AcCall, value: str) -> Predicate:
     """upcoming: next task due within 7 days; scheduled: due later; overdue; no-task."""
     now = c.now
 
@@ -182,7 +182,7 @@ def _score(db: Db, value: str, test: Callable[[int, int], bool]) -> Predicate:
     )
 
 
-def deal_orders(c: Ctx) -> dict[str, SortKey]:
+def deal_orders(c: AcCall) -> dict[str, SortKey]:
     db, now = c.db, c.now
 
     def contact(d: Row) -> Row:
@@ -221,20 +221,20 @@ def currencies(deals: list[Row]) -> dict[str, Any]:
 # -- /deals -------------------------------------------------------------------------------
 
 
-async def list_deals(c: Ctx) -> Response:
+async def list_deals(c: AcCall) -> Any:
     tests = deal_filters(c)
     rows = [d for d in c.db.deals.values() if all(t(d) for t in tests)]
     rows = ordered(rows, c.orders(), deal_orders(c))
     page, total = c.page(rows)
     meta = {"total": total, "currencies": currencies(rows)}
-    return ok({"deals": [render_deal(d) for d in page], "meta": meta})
+    return {"deals": [render_deal(d) for d in page], "meta": meta}
 
 
-async def get_deal(c: Ctx) -> Response:
-    return ok({"deal": render_deal(find_deal(c.db, c.id))})
+async def get_deal(c: AcCall) -> Any:
+    return {"deal": render_deal(find_deal(c.db, c.id))}
 
 
-def _side(c: Ctx, deal: Row) -> dict[str, Any]:
+def _side(c: AcCall, deal: Row) -> dict[str, Any]:
     """What create and update responses side-load with the deal."""
     contact = c.db.contacts.get(deal["contact"] or "")
     return {
@@ -244,11 +244,11 @@ def _side(c: Ctx, deal: Row) -> dict[str, Any]:
     }
 
 
-def _problems(c: Ctx, body: dict[str, Any], deal: Row | None) -> list[Problem]:
+def _problems(c: AcCall, body: dict[str, Any], deal: Row | None) -> list[Problem]:
     """Validation of a create (``deal`` None) or an update body."""
     db, out = c.db, []
     creating = deal is None
-    for name in ("title", "value", "currency"):
+    for name in CREATE.required:
         if creating and (body.get(name) is None or str(body.get(name)).strip() == ""):
             out.append(Problem(f"The deal {name} was not provided.", "field_missing", name))
     if "title" in body and not creating and not str(body["title"] or "").strip():
@@ -273,7 +273,7 @@ def _problems(c: Ctx, body: dict[str, Any], deal: Row | None) -> list[Problem]:
     ):
         if body.get(name) not in (None, "") and int_text(body[name]) not in table:
             out.append(Problem(f"The deal {name} was not found.", "related_missing", name))
-    if "status" in body and int_text(body["status"]) not in ("0", "1", "2"):
+    if "status" in body and int_text(body["status"]) not in CREATE.choices["status"]:
         out.append(Problem("The deal status is not valid.", "field_invalid", "status"))
     if "percent" in body and not 0 <= int(int_text(body["percent"]) or -1) <= 100:
         out.append(Problem("The deal percent is not valid.", "field_invalid", "percent"))
@@ -285,7 +285,7 @@ def _problems(c: Ctx, body: dict[str, Any], deal: Row | None) -> list[Problem]:
     return out
 
 
-def _placement(c: Ctx, body: dict[str, Any], deal: Row | None) -> tuple[str | None, str | None]:
+def _placement(c: AcCall, body: dict[str, Any], deal: Row | None) -> tuple[str | None, str | None]:
     """The (group, stage) a body puts the deal in: a lone group means its first stage."""
     db = c.db
     group, stage = int_text(body.get("group")), int_text(body.get("stage"))
@@ -301,7 +301,7 @@ def _placement(c: Ctx, body: dict[str, Any], deal: Row | None) -> tuple[str | No
     return group, stage
 
 
-def _placement_problems(c: Ctx, body: dict[str, Any], deal: Row | None) -> list[Problem]:
+def _placement_problems(c: AcCall, body: dict[str, Any], deal: Row | None) -> list[Problem]:
     group, stage = _placement(c, body, deal)
     if not (group and stage) or group not in c.db.groups or stage not in c.db.stages:
         return []
@@ -311,7 +311,7 @@ def _placement_problems(c: Ctx, body: dict[str, Any], deal: Row | None) -> list[
     return []
 
 
-async def create_deal(c: Ctx) -> Response:
+async def create_deal(c: AcCall) -> Any:
     body = await c.body("deal")
     check(_problems(c, body, None))
     db = c.db
@@ -350,10 +350,10 @@ async def create_deal(c: Ctx) -> Response:
     db.log(did, "", "add", at=c.now, user=c.user)
     for item in body.get("fields") or []:
         set_value(c, did, item["customFieldId"], item.get("fieldValue"), item.get("fieldCurrency"))
-    return ok(_side(c, deal), 201)
+    return reply(_side(c, deal), 201)
 
 
-def apply_deal(c: Ctx, deal: Row, body: dict[str, Any]) -> None:
+def apply_deal(c: AcCall, deal: Row, body: dict[str, Any]) -> None:
     """Apply a validated update body, logging what AC's timeline shows."""
     group, stage = _placement(c, body, deal)
     changes: dict[str, Any] = {}
@@ -389,15 +389,15 @@ def apply_deal(c: Ctx, deal: Row, body: dict[str, Any]) -> None:
     deal["mdate"] = stamp(c.now)
 
 
-async def update_deal(c: Ctx) -> Response:
+async def update_deal(c: AcCall) -> Any:
     deal = find_deal(c.db, c.id)
     body = await c.body("deal")
     check(_problems(c, body, deal))
     apply_deal(c, deal, body)
-    return ok(_side(c, deal))
+    return _side(c, deal)
 
 
-async def delete_deal(c: Ctx) -> Response:
+async def delete_deal(c: AcCall) -> Any:
     find_deal(c.db, c.id)
     drop_deals(c.db, {c.id})
     return empty()
@@ -420,7 +420,7 @@ def drop_deals(db: Db, ids: set[str]) -> None:
         del db.tasks[rid]
 
 
-async def bulk_update(c: Ctx) -> Response:
+async def bulk_update(c: AcCall) -> Any:
     """``PATCH /deals/bulkUpdate``: new owners for many deals."""
     body = await c.body()
     items = body.get("deals") if isinstance(body, dict) else None
@@ -445,16 +445,39 @@ async def bulk_update(c: Ctx) -> Response:
         else:
             apply_deal(c, deal, {"owner": item["ownerId"]})
             result["success"].append(did)
-    return ok(result)
+    return result
 
 
-async def contact_deals_of(c: Ctx) -> Response:
+async def contact_deals_of(c: AcCall) -> Any:
     """``GET /contacts/{id}/deals``: deals whose primary contact this is."""
     if c.id not in c.db.contacts:
         raise not_found("Subscriber", c.id)
     rows = sorted((d for d in c.db.deals.values() if d["contact"] == c.id), key=_id)
     page, total = c.page(rows)
-    return ok({"deals": [render_deal(d) for d in page], "meta": {"total": total}})
+    return {"deals": [render_deal(d) for d in page], "meta": {"total": total}}
+
+
+async def deal_field_data(c: AcCall) -> Any:
+    """``GET /deals/{id}/dealCustomFieldData``: the deal's custom field values."""
+    find_deal(c.db, c.id)
+    rows = sorted((r for r in c.db.cf_data.values() if r["dealId"] == c.id), key=_id)
+    page, total = c.page(rows)
+    return listing("dealCustomFieldData", [render_datum(r) for r in page], total)
+
+
+def linked(
+    name: str, field: str, table: str, render: Callable[[Row], Row]
+) -> Callable[[AcCall], Any]:
+    """A deal's link to one record (``/deals/{id}/stage``): ``{name: <the record>}``, the
+    record that the deal's ``field`` names in the ``Db`` table ``table``; ``null`` when the
+    deal has none (an account-only deal's ``contact``, ``nextTask`` with no open task)."""
+
+    def handler(c: AcCall) -> Any:
+        rows: dict[str, Row] = getattr(c.db, table)
+        row = rows.get(find_deal(c.db, c.id)[field] or "")
+        return {name: render(row) if row else None}
+
+    return handler
 
 
 def _id(row: Row) -> int:
@@ -469,10 +492,10 @@ def render_activity(row: Row) -> Row:
     return out
 
 
-async def list_activities(c: Ctx) -> Response:
+async def list_activities(c: AcCall) -> Any:
     """Newest first; ``deal``, ``exclude=email``, ``filters[data_type|data_id]``."""
-    deal = c.request.path_params.get("id") or c.param("deal")
-    if c.request.path_params.get("id"):
+    deal = c.params.get("id") or c.param("deal")
+    if c.params.get("id"):
         find_deal(c.db, c.id)
     f = c.filters()
     exclude = c.param("exclude") == "email"
@@ -496,7 +519,7 @@ def render_note(row: Row) -> Row:
     return with_links(row, "notes", ("activities", "owner", "user", "mentions"))
 
 
-async def list_deal_notes(c: Ctx) -> Response:
+async def list_deal_notes(c: AcCall) -> Any:
     find_deal(c.db, c.id)
     rows = [n for n in c.db.notes.values() if n["relid"] == c.id and n["reltype"] == "Deal"]
     rows.sort(key=_id)
@@ -504,29 +527,29 @@ async def list_deal_notes(c: Ctx) -> Response:
     return listing("notes", [render_note(n) for n in page], total)
 
 
-async def create_deal_note(c: Ctx) -> Response:
+async def create_deal_note(c: AcCall) -> Any:
     deal = find_deal(c.db, c.id)
     text = str((await c.body("note")).get("note") or "").strip()
     check([] if text else [Problem("The note was not provided.", "field_missing", "note")])
     note = add_note(c.db, c.id, text, c.user, c.now)
     deal["mdate"] = stamp(c.now)
-    return ok({"note": render_note(note)}, 201)
+    return reply({"note": render_note(note)}, 201)
 
 
-async def update_deal_note(c: Ctx) -> Response:
+async def update_deal_note(c: AcCall) -> Any:
     find_deal(c.db, c.id)
-    note_id = str(c.request.path_params["note"])
+    note_id = str(c.params["note"])
     note = c.db.notes.get(note_id)
     if note is None or note["relid"] != c.id:
         raise not_found("Note", note_id)
     text = str((await c.body("note")).get("note") or "").strip()
     check([] if text else [Problem("The note was not provided.", "field_missing", "note")])
     note.update(note=text, mdate=stamp(c.now))
-    return ok({"note": render_note(note)})
+    return {"note": render_note(note)}
 
 
-async def get_note(c: Ctx) -> Response:
+async def get_note(c: AcCall) -> Any:
     note = c.db.notes.get(c.id)
     if note is None:
         raise not_found("Note", c.id)
-    return ok({"note": render_note(note)})
+    return {"note": render_note(note)}

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import Response
-
 from crmtui.sandbox.activecampaign.common import (
-    Ctx,
+    AcCall,
     Problem,
     check,
     contains,
@@ -16,7 +14,6 @@ from crmtui.sandbox.activecampaign.common import (
     int_text,
     listing,
     not_found,
-    ok,
     with_links,
 )
 from crmtui.sandbox.activecampaign.data import Db, Row, add_contact_deal, plain_stamp, stamp
@@ -41,7 +38,7 @@ def _contact_deal(db: Db, id: str) -> Row:
     return row
 
 
-async def list_contact_deals(c: Ctx) -> Response:
+async def list_contact_deals(c: AcCall) -> Any:
     page, total = c.page(_by_id(c.db.contact_deals.values()))
     return listing("contactDeals", [render_contact_deal(r) for r in page], total)
 
@@ -53,7 +50,7 @@ def _role_problem(db: Db, body: dict[str, Any]) -> list[Problem]:
     return []
 
 
-async def create_contact_deal(c: Ctx) -> Response:
+async def create_contact_deal(c: AcCall) -> Any:
     body = await c.body("contactDeal")
     db, problems = c.db, []
     for name, table in (("contact", db.contacts), ("deal", db.deals)):
@@ -70,30 +67,30 @@ async def create_contact_deal(c: Ctx) -> Response:
         check([Problem(title, "field_invalid", "contact")])
     row = add_contact_deal(db, deal, contact, int_text(body.get("role")), c.now, str(c.user))
     db.deals[deal]["mdate"] = stamp(c.now)
-    return ok({"deals": [render_deal(db.deals[deal])], "contactDeal": render_contact_deal(row)})
+    return {"deals": [render_deal(db.deals[deal])], "contactDeal": render_contact_deal(row)}
 
 
-async def get_contact_deal(c: Ctx) -> Response:
-    return ok({"contactDeal": render_contact_deal(_contact_deal(c.db, c.id))})
+async def get_contact_deal(c: AcCall) -> Any:
+    return {"contactDeal": render_contact_deal(_contact_deal(c.db, c.id))}
 
 
-async def update_contact_deal(c: Ctx) -> Response:
+async def update_contact_deal(c: AcCall) -> Any:
     row = _contact_deal(c.db, c.id)
     body = await c.body("contactDeal")
     check(_role_problem(c.db, body))
     if "role" in body:
         row["role"] = int_text(body["role"])
     row.update(updated_timestamp=plain_stamp(c.now), updated_by=str(c.user))
-    return ok({"contactDeal": render_contact_deal(row)})
+    return {"contactDeal": render_contact_deal(row)}
 
 
-async def delete_contact_deal(c: Ctx) -> Response:
+async def delete_contact_deal(c: AcCall) -> Any:
     row = _contact_deal(c.db, c.id)
     del c.db.contact_deals[row["id"]]
     return empty()
 
 
-async def contact_deals_of_contact(c: Ctx) -> Response:
+async def contact_deals_of_contact(c: AcCall) -> Any:
     """``GET /contacts/{id}/contactDeals``."""
     if c.id not in c.db.contacts:
         raise not_found("Subscriber", c.id)
@@ -102,7 +99,7 @@ async def contact_deals_of_contact(c: Ctx) -> Response:
     return listing("contactDeals", [render_contact_deal(r) for r in page], total)
 
 
-async def contact_deals_of_deal(c: Ctx) -> Response:
+async def contact_deals_of_deal(c: AcCall) -> Any:
     """``GET /deals/{id}/contactDeals`` (the deal's ``links``), with the contacts."""
     find_deal(c.db, c.id)
     rows = _by_id(r for r in c.db.contact_deals.values() if r["deal"] == c.id)
@@ -114,7 +111,7 @@ async def contact_deals_of_deal(c: Ctx) -> Response:
 # -- /dealRoles ---------------------------------------------------------------------------
 
 
-async def list_roles(c: Ctx) -> Response:
+async def list_roles(c: AcCall) -> Any:
     rows = _by_id(c.db.roles.values())
     if c.param("search"):
         hit = contains(c.param("search") or "")
@@ -123,7 +120,7 @@ async def list_roles(c: Ctx) -> Response:
     return listing("dealRoles", page, total)
 
 
-async def create_role(c: Ctx) -> Response:
+async def create_role(c: AcCall) -> Any:
     title = str((await c.body("dealRole")).get("title") or "").strip()
     check(
         [] if title else [Problem("The role title was not provided.", "field_missing", "title")],
@@ -133,10 +130,10 @@ async def create_role(c: Ctx) -> Response:
     row = {"id": rid, "title": title}
     row.update(created_timestamp=plain_stamp(c.now), updated_timestamp=plain_stamp(c.now))
     c.db.roles[rid] = row
-    return ok({"dealRole": row})
+    return {"dealRole": row}
 
 
-async def delete_role(c: Ctx) -> Response:
+async def delete_role(c: AcCall) -> Any:
     if c.id not in c.db.roles:
         raise not_found("DealRole", c.id)
     del c.db.roles[c.id]
@@ -154,19 +151,27 @@ def render_contact(row: Row) -> Row:
     return with_links(row, "contacts", ("contactDeals", "deals", "notes", "organization"))
 
 
-async def list_users(c: Ctx) -> Response:
+async def list_users(c: AcCall) -> Any:
     page, total = c.page(_by_id(c.db.users.values()))
     return listing("users", [render_user(u) for u in page], total)
 
 
-async def get_user(c: Ctx) -> Response:
-    uid = c.user if c.id == "me" else c.id
-    if uid not in c.db.users:
+def _user(db: Db, uid: str) -> Row:
+    if uid not in db.users:
         raise not_found("User", uid)
-    return ok({"user": render_user(c.db.users[uid])})
+    return render_user(db.users[uid])
 
 
-async def list_contacts(c: Ctx) -> Response:
+async def get_user(c: AcCall) -> Any:
+    return {"user": _user(c.db, c.id)}
+
+
+async def get_me(c: AcCall) -> Any:
+    """``GET /users/me``: the user the ``Api-Token`` belongs to (the connection check)."""
+    return {"user": _user(c.db, c.user)}
+
+
+async def list_contacts(c: AcCall) -> Any:
     """``search`` (name or email) and ``email``, id order."""
     rows = _by_id(c.db.contacts.values())
     if c.param("email"):
@@ -178,14 +183,14 @@ async def list_contacts(c: Ctx) -> Response:
     return listing("contacts", [render_contact(r) for r in page], total)
 
 
-async def get_contact(c: Ctx) -> Response:
+async def get_contact(c: AcCall) -> Any:
     row = c.db.contacts.get(c.id)
     if row is None:
         raise not_found("Subscriber", c.id)
-    return ok({"contact": render_contact(row)})
+    return {"contact": render_contact(row)}
 
 
-async def list_accounts(c: Ctx) -> Response:
+async def list_accounts(c: AcCall) -> Any:
     rows = _by_id(c.db.accounts.values())
     if c.param("search"):
         hit = contains(c.param("search") or "")
@@ -194,8 +199,8 @@ async def list_accounts(c: Ctx) -> Response:
     return listing("accounts", page, total)
 
 
-async def get_account(c: Ctx) -> Response:
+async def get_account(c: AcCall) -> Any:
     row = c.db.accounts.get(c.id)
     if row is None:
         raise not_found("Account", c.id)
-    return ok({"account": row})
+    return {"account": row}

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import Response
-
 from crmtui.sandbox.activecampaign.common import (
-    Ctx,
+    AcCall,
     Problem,
     as_int,
     check,
@@ -17,25 +15,18 @@ from crmtui.sandbox.activecampaign.common import (
     invalid,
     listing,
     not_found,
-    ok,
     ordered,
     when,
     with_links,
 )
+from crmtui.sandbox.activecampaign.contract import declared
 from crmtui.sandbox.activecampaign.data import Db, Row, stage_row, stamp
 from crmtui.sandbox.activecampaign.deals import apply_deal, drop_deals, render_deal
 
 DEFAULT_STAGES = ("To Contact", "In Contact", "Follow Up")
-STAGE_FIELDS = (
-    "title",
-    "color",
-    "width",
-    "dealOrder",
-    "cardRegion1",
-    "cardRegion2",
-    "cardRegion3",
-    "cardRegion4",
-    "cardRegion5",
+# what a stage body writes as given (``group`` and ``order`` are placed apart)
+STAGE_FIELDS = tuple(
+    f for f in declared("PUT /dealStages/{id}").fields or () if f not in ("group", "order")
 )
 
 
@@ -64,7 +55,7 @@ def _group(db: Db, id: str) -> Row:
 # -- /dealStages --------------------------------------------------------------------------
 
 
-async def list_stages(c: Ctx) -> Response:
+async def list_stages(c: AcCall) -> Any:
     f = c.filters()
     rows = list(c.db.stages.values())
     if "title" in f:
@@ -90,7 +81,7 @@ def _place(db: Db, stage: Row, order: int | None, reorder: bool) -> None:
     db.groups[stage["group"]]["stages"] = [s["id"] for s in db.stages_of(stage["group"])]
 
 
-async def create_stage(c: Ctx) -> Response:
+async def create_stage(c: AcCall) -> Any:
     body = await c.body("dealStage")
     problems = []
     if not str(body.get("title") or "").strip():
@@ -105,14 +96,14 @@ async def create_stage(c: Ctx) -> Response:
     c.db.stages[sid] = stage
     order = as_int(body["order"]) if body.get("order") not in (None, "") else None
     _place(c.db, stage, order, as_int(c.param("reorder"), 0) == 1)
-    return ok({"dealStage": render_stage(stage)})
+    return {"dealStage": render_stage(stage)}
 
 
-async def get_stage(c: Ctx) -> Response:
-    return ok({"dealStage": render_stage(_stage(c.db, c.id))})
+async def get_stage(c: AcCall) -> Any:
+    return {"dealStage": render_stage(_stage(c.db, c.id))}
 
 
-async def update_stage(c: Ctx) -> Response:
+async def update_stage(c: AcCall) -> Any:
     stage = _stage(c.db, c.id)
     body = await c.body("dealStage")
     if "title" in body and not str(body["title"] or "").strip():
@@ -121,10 +112,10 @@ async def update_stage(c: Ctx) -> Response:
     if body.get("order") not in (None, ""):
         _place(c.db, stage, as_int(body["order"]), as_int(c.param("reorder"), 0) == 1)
     stage["udate"] = stamp(c.now)
-    return ok({"dealStage": render_stage(stage)})
+    return {"dealStage": render_stage(stage)}
 
 
-def move_deals(c: Ctx, source: Row, target: Row) -> list[Row]:
+def move_deals(c: AcCall, source: Row, target: Row) -> list[Row]:
     """Every deal of ``source`` into ``target`` (each move logged on the deal)."""
     moved = [d for d in c.db.deals.values() if d["stage"] == source["id"]]
     for deal in moved:
@@ -132,7 +123,7 @@ def move_deals(c: Ctx, source: Row, target: Row) -> list[Row]:
     return moved
 
 
-async def delete_stage(c: Ctx) -> Response:
+async def delete_stage(c: AcCall) -> Any:
     """Its deals move to the pipeline's first remaining stage (refused if none is left)."""
     stage = _stage(c.db, c.id)
     rest = [s for s in c.db.stages_of(stage["group"]) if s["id"] != stage["id"]]
@@ -147,7 +138,7 @@ async def delete_stage(c: Ctx) -> Response:
     return empty()
 
 
-async def move_stage_deals(c: Ctx) -> Response:
+async def move_stage_deals(c: AcCall) -> Any:
     """``PUT /dealStages/{id}/deals`` with ``{"deal": {"stage": target}}``."""
     source = _stage(c.db, c.id)
     target_id = int_text((await c.body("deal")).get("stage"))
@@ -158,19 +149,19 @@ async def move_stage_deals(c: Ctx) -> Response:
         title = "Target stage does not belong to same pipeline"
         raise invalid([Problem(title, "field_invalid", "stage")])
     moved = move_deals(c, source, target)
-    return ok({"deals": [render_deal(d) for d in moved]})
+    return {"deals": [render_deal(d) for d in moved]}
 
 
 # -- /dealGroups --------------------------------------------------------------------------
 
 
-def _group_body(c: Ctx, groups: list[Row]) -> dict[str, Any]:
+def _group_body(c: AcCall, groups: list[Row]) -> dict[str, Any]:
     ids = {g["id"] for g in groups}
     stages = [render_stage(s) for s in c.db.stages.values() if s["group"] in ids]
     return {"dealStages": sorted(stages, key=lambda s: int(s["id"]))}
 
 
-async def list_groups(c: Ctx) -> Response:
+async def list_groups(c: AcCall) -> Any:
     f, db = c.filters(), c.db
     rows = list(db.groups.values())
     if "title" in f:
@@ -208,7 +199,7 @@ def _apply_group(group: Row, body: dict[str, Any]) -> None:
     group["currency"] = group["currency"].lower()
 
 
-async def create_group(c: Ctx) -> Response:
+async def create_group(c: AcCall) -> Any:
     """A new pipeline gets AC's default stages."""
     body = await c.body("dealGroup")
     check(_group_problems(body, True), 400)
@@ -230,24 +221,24 @@ async def create_group(c: Ctx) -> Response:
         sid = c.db.next_id("stages")
         c.db.stages[sid] = stage_row(sid, gid, title, order, c.now)
         group["stages"].append(sid)
-    return ok({"dealGroup": render_group(group), **_group_body(c, [group])})
+    return {"dealGroup": render_group(group), **_group_body(c, [group])}
 
 
-async def get_group(c: Ctx) -> Response:
+async def get_group(c: AcCall) -> Any:
     group = _group(c.db, c.id)
-    return ok({"dealGroup": render_group(group), **_group_body(c, [group])})
+    return {"dealGroup": render_group(group), **_group_body(c, [group])}
 
 
-async def update_group(c: Ctx) -> Response:
+async def update_group(c: AcCall) -> Any:
     group = _group(c.db, c.id)
     body = await c.body("dealGroup")
     check(_group_problems(body, False), 400)
     _apply_group(group, body)
     group["udate"] = stamp(c.now)
-    return ok({"dealGroup": render_group(group), **_group_body(c, [group])})
+    return {"dealGroup": render_group(group), **_group_body(c, [group])}
 
 
-async def delete_group(c: Ctx) -> Response:
+async def delete_group(c: AcCall) -> Any:
     """Deletes the pipeline with its stages and deals."""
     group = _group(c.db, c.id)
     drop_deals(c.db, {d["id"] for d in c.db.deals.values() if d["group"] == group["id"]})

@@ -6,13 +6,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from starlette.responses import Response
-
 from crmtui.sandbox.activecampaign.common import (
+    AcCall,
     ApiError,
-    Ctx,
     Problem,
     as_int,
+    bad_request,
     check,
     empty,
     equals,
@@ -20,15 +19,18 @@ from crmtui.sandbox.activecampaign.common import (
     filter_time,
     int_text,
     listing,
-    message,
     not_found,
-    ok,
     when,
     with_links,
 )
+from crmtui.sandbox.activecampaign.contract import declared
 from crmtui.sandbox.activecampaign.data import Db, Row, new_task, parse_stamp, stamp
+from crmtui.sandbox.activecampaign.deals import find_deal
+from crmtui.sandbox.kit import reply
 
 TASK_LINKS = ("notes", "activities", "user", "deal", "dealTasktype", "taskOutcome")
+CREATE = declared("POST /dealTasks")  # its required fields and status values
+TYPE_STATUS = declared("POST /dealTasktypes").choices["status"]
 RELTYPES = {"deal": "Deal", "contact": "Subscriber", "subscriber": "Subscriber"}
 Predicate = Callable[[Row], bool]
 
@@ -48,7 +50,7 @@ def _task(db: Db, id: str) -> Row:
     return row
 
 
-def _log(c: Ctx, task: Row, action: str) -> None:
+def _log(c: AcCall, task: Row, action: str) -> None:
     """Task events on a deal's timeline; the deal's next task and ``mdate`` follow."""
     if task["reltype"] != "Deal" or task["relid"] not in c.db.deals:
         return
@@ -68,7 +70,7 @@ def _log(c: Ctx, task: Row, action: str) -> None:
 # -- /dealTasks ---------------------------------------------------------------------------
 
 
-def task_filters(c: Ctx) -> list[Predicate]:
+def task_filters(c: AcCall) -> list[Predicate]:
     f = c.filters()
     out: list[Predicate] = []
     for name, field in (("title", "title"), ("note", "note")):
@@ -101,7 +103,7 @@ def task_filters(c: Ctx) -> list[Predicate]:
     return out
 
 
-def _range(c: Ctx, value: str) -> Predicate:
+def _range(c: AcCall, value: str) -> Predicate:
     """``YYYY-MM-DD+YYYY-MM-DD`` (inclusive days) or upcoming|scheduled|overdue (open)."""
     now = c.now
     named: dict[str, Predicate] = {
@@ -114,11 +116,11 @@ def _range(c: Ctx, value: str) -> Predicate:
         return lambda t: int(t["status"]) == 0 and test(t)
     start, _, end = value.replace(" ", "+").partition("+")
     if not start or not end:
-        raise ApiError(message(400, "Bad Request"))
+        raise bad_request()
     return lambda t: start <= t["duedate"][:10] <= end
 
 
-async def list_tasks(c: Ctx) -> Response:
+async def list_tasks(c: AcCall) -> Any:
     tests = task_filters(c)
     rows = [t for t in c.db.tasks.values() if all(test(t) for test in tests)]
     rows.sort(key=lambda t: int(t["id"]))
@@ -126,10 +128,19 @@ async def list_tasks(c: Ctx) -> Response:
     return listing("dealTasks", [render_task(t) for t in page], total)
 
 
-def _task_problems(c: Ctx, body: dict[str, Any], creating: bool) -> list[Problem]:
+async def deal_tasks(c: AcCall) -> Any:
+    """``GET /deals/{id}/tasks``: the deal's tasks, in id order."""
+    find_deal(c.db, c.id)
+    rows = [t for t in c.db.tasks.values() if t["reltype"] == "Deal" and t["relid"] == c.id]
+    rows.sort(key=lambda t: int(t["id"]))
+    page, total = c.page(rows)
+    return listing("dealTasks", [render_task(t) for t in page], total)
+
+
+def _task_problems(c: AcCall, body: dict[str, Any], creating: bool) -> list[Problem]:
     db, out = c.db, []
     if creating:
-        for name in ("relid", "duedate", "dealTasktype"):
+        for name in CREATE.required:
             if body.get(name) in (None, ""):
                 out.append(Problem(f"The task {name} was not provided.", "field_missing", name))
     reltype = RELTYPES.get(str(body.get("ownerType") or "deal").lower())
@@ -148,12 +159,12 @@ def _task_problems(c: Ctx, body: dict[str, Any], creating: bool) -> list[Problem
     for name, table in (("dealTasktype", db.tasktypes), ("assignee", db.users)):
         if body.get(name) not in (None, "") and int_text(body[name]) not in table:
             out.append(Problem(f"The task {name} was not found.", "related_missing", name))
-    if "status" in body and int_text(body["status"]) not in ("0", "1"):
+    if "status" in body and int_text(body["status"]) not in CREATE.choices["status"]:
         out.append(Problem("The task status is not valid.", "field_invalid", "status"))
     return out
 
 
-async def create_task(c: Ctx) -> Response:
+async def create_task(c: AcCall) -> Any:
     body = await c.body("dealTask")
     check(_task_problems(c, body, True), 400)
     reltype = RELTYPES[str(body.get("ownerType") or "deal").lower()]
@@ -176,19 +187,19 @@ async def create_task(c: Ctx) -> Response:
     _log(c, task, "add")
     if int_text(body.get("status")) == "1":
         _complete(c, task)
-    return ok({"dealTask": render_task(task, single=True)}, 201)
+    return reply({"dealTask": render_task(task, single=True)}, 201)
 
 
-def _complete(c: Ctx, task: Row) -> None:
+def _complete(c: AcCall, task: Row) -> None:
     task.update(status=1, donedate=stamp(c.now), udate=stamp(c.now))
     _log(c, task, "complete")
 
 
-async def get_task(c: Ctx) -> Response:
-    return ok({"dealTask": render_task(_task(c.db, c.id), single=True)})
+async def get_task(c: AcCall) -> Any:
+    return {"dealTask": render_task(_task(c.db, c.id), single=True)}
 
 
-async def update_task(c: Ctx) -> Response:
+async def update_task(c: AcCall) -> Any:
     """Partial; a new ``duedate`` without ``edate`` keeps the duration."""
     task = _task(c.db, c.id)
     body = await c.body("dealTask")
@@ -204,7 +215,7 @@ async def update_task(c: Ctx) -> Response:
         _log(c, task, "update")
     elif changed:
         _log(c, task, "update")
-    return ok({"dealTask": render_task(task, single=True)})
+    return {"dealTask": render_task(task, single=True)}
 
 
 def _apply_task(task: Row, body: dict[str, Any]) -> bool:
@@ -231,7 +242,7 @@ def _apply_task(task: Row, body: dict[str, Any]) -> bool:
     return task != before
 
 
-async def delete_task(c: Ctx) -> Response:
+async def delete_task(c: AcCall) -> Any:
     task = _task(c.db, c.id)
     del c.db.tasks[task["id"]]
     _log(c, task, "delete")
@@ -252,7 +263,7 @@ def _type(db: Db, id: str) -> Row:
     return row
 
 
-async def list_types(c: Ctx) -> Response:
+async def list_types(c: AcCall) -> Any:
     rows = sorted(c.db.tasktypes.values(), key=lambda t: int(t["id"]))
     page, total = c.page(rows)
     return listing("dealTasktypes", [render_type(t) for t in page], total)
@@ -262,7 +273,7 @@ def _type_problems(body: dict[str, Any], creating: bool) -> list[Problem]:
     out = []
     if (creating or "title" in body) and not str(body.get("title") or "").strip():
         out.append(Problem("The task type title was not provided.", "field_missing", "title"))
-    if "status" in body and int_text(body["status"]) not in ("0", "1"):
+    if "status" in body and int_text(body["status"]) not in TYPE_STATUS:
         out.append(Problem("The task type status is not valid.", "field_invalid", "status"))
     return out
 
@@ -275,7 +286,7 @@ def _apply_type(row: Row, body: dict[str, Any]) -> None:
             row[name] = int_text(body[name]) or "0"
 
 
-async def create_type(c: Ctx) -> Response:
+async def create_type(c: AcCall) -> Any:
     body = await c.body("dealTasktype")
     check(_type_problems(body, True), 400)
     tid = c.db.next_id("tasktypes")
@@ -283,32 +294,32 @@ async def create_type(c: Ctx) -> Response:
     row.update(cdate=stamp(c.now), udate=stamp(c.now))
     _apply_type(row, body)
     c.db.tasktypes[tid] = row
-    return ok({"dealTasktype": render_type(row)})
+    return {"dealTasktype": render_type(row)}
 
 
-async def get_type(c: Ctx) -> Response:
-    return ok({"dealTasktype": render_type(_type(c.db, c.id))})
+async def get_type(c: AcCall) -> Any:
+    return {"dealTasktype": render_type(_type(c.db, c.id))}
 
 
-async def update_type(c: Ctx) -> Response:
+async def update_type(c: AcCall) -> Any:
     row = _type(c.db, c.id)
     body = await c.body("dealTasktype")
     check(_type_problems(body, False), 400)
     _apply_type(row, body)
     row["udate"] = stamp(c.now)
-    return ok({"dealTasktype": render_type(row)})
+    return {"dealTasktype": render_type(row)}
 
 
-async def delete_type(c: Ctx) -> Response:
+async def delete_type(c: AcCall) -> Any:
     """Refused (403) while tasks use the type."""
     row = _type(c.db, c.id)
     if any(t["dealTasktype"] == row["id"] for t in c.db.tasks.values()):
-        return message(403, "Forbidden")
+        raise ApiError(403, "Forbidden")
     del c.db.tasktypes[row["id"]]
     return empty()
 
 
-async def move_type_tasks(c: Ctx) -> Response:
+async def move_type_tasks(c: AcCall) -> Any:
     """``PUT /dealTasktypes/{id}/dealTasks`` with ``{"dealTask": {"dealTasktype": X}}``."""
     source = _type(c.db, c.id)
     target = int_text((await c.body("dealTask")).get("dealTasktype"))

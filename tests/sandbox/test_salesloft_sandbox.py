@@ -13,6 +13,7 @@ import pytest
 from crmtui.sandbox.faults import Faults
 from crmtui.sandbox.salesloft import create_app
 from crmtui.sandbox.salesloft.app import NO_TOKEN
+from crmtui.sandbox.salesloft.contract import CONTRACT
 
 AUTH = {"Authorization": "Bearer sandbox"}
 
@@ -253,6 +254,106 @@ async def test_bulk_person_upsert_job(app: Any, client: httpx.AsyncClient) -> No
     results = (await client.get(f"/v2/bulk_jobs/{job_id}/results")).json()["data"]
     assert [r["status"] for r in results] == ["success", "error"]
     assert results[0]["resource"]["upsert_type"] == "create"
+
+
+async def test_bulk_job_data_pages_by_cursor(client: httpx.AsyncClient) -> None:
+    job = (await client.post("/v2/bulk_jobs", json={"type": "person/upsert"})).json()["data"]
+    rows = [{"email_address": f"bulk{n}@example.com", "first_name": f"B{n}"} for n in range(3)]
+    await client.post(f"/v2/bulk_jobs/{job['id']}/job_data", json={"data": rows})
+    data = (await client.get(f"/v2/bulk_jobs/{job['id']}/job_data")).json()["data"]
+    assert [(d["id"], d["status"]) for d in data] == [
+        (1, "pending"),
+        (2, "pending"),
+        (3, "pending"),
+    ]
+    await client.put(f"/v2/bulk_jobs/{job['id']}", json={"ready_to_execute": True})
+    after = await client.get(
+        f"/v2/bulk_jobs/{job['id']}/job_data", params={"id[gt]": 1, "per_page": 1}
+    )
+    assert [(d["id"], d["status"]) for d in after.json()["data"]] == [(2, "success")]
+
+
+async def test_every_documented_list_answers(app: Any, client: httpx.AsyncClient) -> None:
+    """Routes come from the contract: each documented list (and the singletons) is served,
+    and a documented by-id read of a record that does not exist is a 404 body."""
+    lists = [e.path for e in CONTRACT.endpoints if e.method == "GET" and "{" not in e.path]
+    assert len(lists) == 38
+    for path in lists:
+        r = await client.get(path)
+        assert r.status_code == 200 and "data" in r.json(), path
+    for path in ("/v2/saved_list_views/9", "/v2/webhook_subscriptions/9", "/v2/groups/99"):
+        r = await client.get(path)
+        assert (r.status_code, r.json()) == (404, {"error": "Not Found"}), path
+    # what the contract does not document is no route, even where the old router had one
+    for path in ("/v2/calls/1", "/v2/company_stages/1", "/v2/tags/1", "/v2/teams/1"):
+        assert (await client.get(path)).status_code == 404, path
+    phone = next(p["phone"] for p in app.state.db["people"].values() if p.get("phone"))
+    found = await client.get("/v2/phone_numbers/caller_ids.json", params={"phone_number": phone})
+    assert found.json()["data"][0]["person"]["id"] in app.state.db["people"]
+    team = (await client.get("/v2/team.json")).json()["data"]
+    assert team["plan"] == "enterprise" and isinstance(team["id"], int)
+    r = await client.get("/v2/people", params={"page": 0})
+    assert (r.status_code, r.json()) == (400, {"error": "page must be at least 1"})
+    assert (await client.get("/v2/people/not-a-number")).status_code == 404
+
+
+async def test_account_upserts(client: httpx.AsyncClient) -> None:
+    body = {"name": "Upsert Co", "domain": "upsert.example", "upsert_key": "domain"}
+    made = (await client.post("/v2/account_upserts", json=body)).json()["data"]
+    assert made["upsert_type"] == "create" and made["account"]["domain"] == "upsert.example"
+    again = await client.post("/v2/account_upserts", json=body | {"industry": "Retail"})
+    data = again.json()["data"]
+    assert data["upsert_type"] == "update" and data["account"]["id"] == made["account"]["id"]
+    assert data["account"]["industry"] == "Retail"
+    # without an upsert_key an existing account is never updated: its domain is taken
+    r = await client.post("/v2/account_upserts", json={"name": "Other", "domain": "upsert.example"})
+    assert (r.status_code, r.json()) == (422, {"errors": {"domain": ["has already been taken"]}})
+
+
+async def test_the_rest_of_the_documented_writes(client: httpx.AsyncClient) -> None:
+    hook = {
+        "callback_url": "https://x.example/h",
+        "callback_token": "t",
+        "event_type": "call_created",
+    }
+    made = (await client.post("/v2/webhook_subscriptions", json=hook)).json()["data"]
+    path = f"/v2/webhook_subscriptions/{made['id']}"
+    assert (await client.get(path)).json()["data"]["callback_url"] == hook["callback_url"]
+    changed = await client.put(path, json={"callback_url": "https://y.example/h"})
+    assert changed.json()["data"]["callback_url"] == "https://y.example/h"
+    assert (await client.delete(path)).status_code == 204
+    assert (await client.get(path)).status_code == 404
+    view = await client.post("/v2/saved_list_views", json={"view": "people"})
+    assert (view.status_code, view.json()) == (422, {"errors": {"name": ["can't be blank"]}})
+    view = await client.post("/v2/saved_list_views", json={"name": "Hot", "view": "people"})
+    listed = (await client.get("/v2/saved_list_views")).json()["data"]
+    assert [v["name"] for v in listed] == ["Hot"] and view.json()["data"]["view"] == "people"
+    call = {"to": "+15550100", "from": "+15550101", "duration": 61, "recording": {"url": "u"}}
+    assert (await client.post("/v2/conversations/calls", json=call)).status_code == 201
+    assert (await client.post("/v2/external_emails", json={"subject": "Hi"})).status_code == 201
+    event = {"id": "e1", "i_cal_uid": "u1", "start_time": "2024-01-01T10:00:00Z"}
+    event |= {"end_time": "2024-01-01T11:00:00Z", "calendar_id": "c"}
+    for title in ("One", "Two"):
+        r = await client.post("/v2/calendar/events/upsert", json=event | {"title": title})
+        assert r.status_code == 201
+    events = (await client.get("/v2/calendar/events")).json()["data"]
+    assert [e["title"] for e in events] == ["Two"]
+    cadence = (await client.get("/v2/cadences")).json()["data"][0]
+    export = (await client.get(f"/v2/cadence_exports/{cadence['id']}")).json()["data"]
+    assert export["cadence_content"]["cadence"]["name"] == cadence["name"]
+    imported = await client.post("/v2/cadence_imports", json=export)
+    copy = imported.json()["data"]["cadence"]["id"]
+    assert (await client.get(f"/v2/cadences/{copy}")).json()["data"]["name"] == cadence["name"]
+    email = (await client.get("/v2/activities/emails")).json()["data"][0]
+    mime = (await client.get(f"/v2/mime_email_payloads/{email['id']}.json")).json()["data"]
+    assert mime["id"] == email["id"] and "Subject:" in mime["raw"]
+    action = (await client.get("/v2/actions")).json()["data"][0]
+    ongoing = await client.post("/v2/ongoing_actions", json={"action_id": action["id"]})
+    assert ongoing.json()["data"]["status"] == "pending_activity"
+    r = await client.post("/v2/activities", json={"task_id": 1})
+    assert (r.status_code, r.json()) == (422, {"errors": {"task_id": ["is invalid"]}})
+    searched = await client.post("/v2/meetings/settings/searches")
+    assert searched.status_code == 200 and searched.json()["data"] == []
 
 
 def test_builds_fast_and_scales() -> None:

@@ -1,13 +1,19 @@
 """A Salesloft REST API v2 sandbox (``/v2/...``, ``Authorization: Bearer <token>``).
 
-Follows the v2 documentation as sampled in the seed (response bodies) and the vendor
-notes. Decisions where the documentation is silent:
+Declared on the shared kit (:data:`SANDBOX`, ``crmtui.sandbox.kit``): its routes are the
+contract's endpoints (``contract.py``, every one served), the kit does the Bearer auth,
+the ``{"error": ...}`` envelope, the page-cost rate limit and ``page``/``per_page``
+paging; this module keeps what is Salesloft's own (filters, sorts, writes, the
+``metadata`` of a list). Follows the v2 documentation as sampled in the seed (response
+bodies) and the vendor notes. Decisions where the documentation is silent:
 
 - Tokens: ``sandbox`` acts as user 1 (a team admin). The ``expire`` fault revokes every
   token; afterwards requests get 401 ``{"error": "Invalid Bearer Token"}``.
 - Every path also answers with a ``.json`` suffix; unknown paths and records give 404
   ``{"error": "Not Found"}``; validation errors 422 ``{"errors": {field: [msg]}}``; a body
-  that is not JSON 400 ``{"error": ...}``; DELETE answers 204 with no body.
+  that is not JSON 400 ``{"error": ...}``; DELETE answers 204 with no body. A ``page`` or
+  ``per_page`` that is not a whole number from 1 is 400 ``{"error": "page must be at
+  least 1"}`` (the kit's paging); a ``per_page`` above 100 is taken as 100.
 - Rate limit: 600 cost per minute for the team (fixed window from the first request).
   A request costs 1, or 3/8/10/30 for ``page`` 101-150/151-250/251-500/501+. Every
   authenticated response carries ``x-ratelimit-endpoint-cost``,
@@ -55,7 +61,15 @@ notes. Decisions where the documentation is silent:
 - Person stage, owner and account stage/tier changes are not timeline entries in v2
   (no activity is written for them).
 - Bulk jobs run synchronously when marked ``ready_to_execute`` (``person/upsert`` only);
-  imports are plain records.
+  their job data and results page by ``id[gt]`` (the cursor) and ``per_page``; imports
+  are plain records.
+- The documented resources crmtui does not use are served too (the definition's shapes,
+  under ``data``): ``GET /v2/team``; account upserts; meetings, meeting settings,
+  successes, activity histories, CRM users, e-mail and team templates, calendar events,
+  pending e-mails, call instructions (the sandbox team starts with none of them);
+  saved list views and webhook subscriptions (stored as given); cadence export/import;
+  MIME payloads of e-mail activities; ``POST /v2/activities`` refuses every id (the
+  sandbox has no ``integration`` steps).
 """
 
 from __future__ import annotations
@@ -221,6 +235,14 @@ class Resource:
     default_sort: str = "updated_at"
     default_direction: str = "DESC"
     all_without_page: bool = False  # users: no ``page``, no paging
+
+    def __post_init__(self) -> None:
+        listed = self.endpoint.query is not None
+        undocumented = [
+            f.param for f in self.filters if listed and not self.endpoint.param(f.param)
+        ]
+        if undocumented:  # the contract says what a list takes; the sandbox, how
+            raise ValueError(f"{self.path}: filters the contract does not list: {undocumented}")
 
     @cached_property
     def endpoint(self) -> Endpoint:
@@ -658,7 +680,7 @@ RESOURCES: dict[str, Resource] = {
             _ids(),
             Filter("associated_with_type", kind="custom", pred=_note_type),
             Filter("associated_with_id", kind="custom", pred=_note_target),
-            *_ranges("updated_at", "created_at"),
+            *_ranges("updated_at"),
         ),
     ),
     "calls": Resource(
@@ -667,7 +689,7 @@ RESOURCES: dict[str, Resource] = {
         (
             _ids(),
             Filter("person_id", "called_person"),
-            Filter("user_id", "user"),
+            Filter("user_guid", kind="custom", pred=_user_guid),
             Filter("sentiment", "sentiment", "strs"),
             Filter("disposition", "disposition", "strs"),
             *_ranges("updated_at", "created_at"),
@@ -694,12 +716,18 @@ RESOURCES: dict[str, Resource] = {
         {"send_time": _by("sent_at")},
     ),
     "crm_activities": Resource(
-        "crm_activities", "/v2/crm_activities", (_ids(), *_ranges("updated_at", "created_at"))
+        "crm_activities", "/v2/crm_activities", (_ids(), *_ranges("updated_at"))
     ),
     "call_data_records": Resource(
         "call_data_records",
         "/v2/call_data_records",
-        (_ids(), Filter("has_call", "call", "bool"), *_ranges("updated_at", "created_at")),
+        (
+            _ids(),
+            Filter("has_call", "call", "bool"),
+            Filter("person_id", "called_person"),
+            Filter("user_guid", kind="custom", pred=_user_guid),
+            *_ranges("updated_at", "created_at"),
+        ),
     ),
     "users": Resource(
         "users",
@@ -732,7 +760,7 @@ RESOURCES: dict[str, Resource] = {
     "person_stages": Resource(
         "person_stages",
         "/v2/person_stages",
-        (_ids(), *_ranges("updated_at")),
+        (_ids(),),
         {},
     ),
     "account_stages": Resource(
@@ -750,10 +778,12 @@ RESOURCES: dict[str, Resource] = {
     "custom_fields": Resource(
         "custom_fields",
         "/v2/custom_fields",
-        (_ids(), Filter("field_type", "field_type", "strs"), *_ranges("updated_at")),
+        (_ids(), Filter("field_type", "field_type", "strs")),
     ),
-    "call_dispositions": Resource("call_dispositions", "/v2/call_dispositions", (_ids(),), {}),
-    "call_sentiments": Resource("call_sentiments", "/v2/call_sentiments", (_ids(),), {}),
+    "call_dispositions": Resource("call_dispositions", "/v2/call_dispositions"),
+    "call_sentiments": Resource(
+        "call_sentiments", "/v2/call_sentiments", (Filter("name", "name", "str"),)
+    ),
     "cadences": Resource(
         "cadences",
         "/v2/cadences",
@@ -811,7 +841,7 @@ RESOURCES: dict[str, Resource] = {
         default_sort="title",
         default_direction="ASC",
     ),
-    "bulk_jobs": Resource("bulk_jobs", "/v2/bulk_jobs", (_ids(), Filter("state", "state", "strs"))),
+    "bulk_jobs": Resource("bulk_jobs", "/v2/bulk_jobs", (Filter("state", "state", "strs"),)),
     # documented lists the sandbox team starts empty (written by their own endpoints)
     "call_instructions": Resource(
         "call_instructions", "/v2/action_details/call_instructions", (_ids(),)
@@ -985,6 +1015,7 @@ def me(ctx: SalesloftCall) -> Any:
 
 
 def caller_ids(ctx: SalesloftCall) -> Any:
+    """``GET /v2/phone_numbers/caller_ids``: who a phone number belongs to."""
     number = re.sub(r"\D", "", ctx.args.scalar("phone_number") or "")
     found = []
     for person in ctx.db["people"].values():
@@ -1976,8 +2007,9 @@ def _leave_cadence(ctx: SalesloftCall) -> Any:
 Handler = Callable[[SalesloftCall], Any]
 
 SPECIAL: dict[str, Handler] = {
-    "GET /v2/me": lambda ctx: {"data": ctx.render("users", ctx.user)},
+    "GET /v2/me": me,
     "GET /v2/team": team,
+    "GET /v2/phone_numbers/caller_ids": caller_ids,
     "GET /v2/actions": list_actions,
     "GET /v2/actions/{id}": get_action,
     "GET /v2/crm_activity_fields": list_crm_activity_fields,

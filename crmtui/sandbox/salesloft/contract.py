@@ -576,6 +576,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/v2/imports/{id}", query=None),
     Endpoint("PUT", "/v2/imports/{id}", query=None),
     Endpoint("DELETE", "/v2/imports/{id}", query=(Param("undo", values=("all", "single")),)),
+    Endpoint("GET", "/v2/phone_numbers/caller_ids", query=(Param("phone_number"),)),
     Endpoint("GET", "/v2/email_templates", query=None),
     Endpoint("GET", "/v2/email_templates/{id}", query=None),
     Endpoint("GET", "/v2/calendar/events", query=None),

@@ -68,6 +68,24 @@ async def test_login_refusals(app: Any) -> None:
     assert sample_key.status_code == 200  # the doc's sample body says "email"
 
 
+async def test_login_as_multipart_form_data(app: Any) -> None:
+    """Public clients post the login as ``multipart/form-data``: a form like the doc's."""
+    parts = b"".join(
+        b'--XyZ\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n'
+        % (k.encode(), v.encode())
+        for k, v in LOGIN.items()
+    )
+    headers = {"content-type": "multipart/form-data; boundary=XyZ"}
+    async with _client(app) as c:
+        response = await c.post("login", content=parts + b"--XyZ--\r\n", headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.json()["email_address"] == LOGIN["email_address"]
+        assert (await c.get("tags")).status_code == 200
+        wrong = parts.replace(b"sandbox\r\n", b"nope\r\n") + b"--XyZ--\r\n"
+        refused = await c.post("login", content=wrong, headers=headers)
+    assert refused.status_code == 401 and "set-cookie" not in refused.headers
+
+
 async def test_logout_ends_the_session(client: httpx.AsyncClient) -> None:
     response = await client.delete("logout")
     assert response.status_code == 200

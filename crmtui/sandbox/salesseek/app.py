@@ -12,8 +12,9 @@ Decisions where the documentation is silent (see the vendor notes):
 - Errors are ``{"detail": "<message>"}``: 400 bad input, 401 no/unknown/expired cookie
   (``"Not authenticated"``) or bad credentials, 404 ``"Not found"``, 405 ``"Method not
   allowed"`` (e.g. ``PATCH /api/individuals/{id}``), 429 ``"Too many requests"``.
-- Login takes ``email_address`` (or the sample's ``email``) and ``password``, form-encoded
-  only (a JSON body is a 400); the cookie is ``salesseek=<uuid4>; Path=/`` (no ``Secure``,
+- Login takes ``email_address`` (or the sample's ``email``) and ``password`` as a form:
+  form-encoded (the doc's) or ``multipart/form-data`` (as public clients post it; issue
+  14); a JSON body is a 400; the cookie is ``salesseek=<uuid4>; Path=/`` (no ``Secure``,
   so plain-http loopback works). Sessions never expire unless the ``expire`` fault ends
   them all. ``DELETE /api/logout`` answers 200 ``null`` and clears the cookie. Login,
   logout and the two password-reset calls need no cookie.
@@ -75,6 +76,8 @@ import secrets
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from email.parser import BytesParser
+from email.policy import HTTP
 from math import ceil
 from typing import Any, cast
 from urllib.parse import parse_qs
@@ -209,13 +212,29 @@ Handler = Callable[[Call], Any]
 # -- auth ----------------------------------------------------------------------------------
 
 
+def form_fields(content_type: str, raw: bytes) -> dict[str, str]:
+    """A form's text fields: ``application/x-www-form-urlencoded`` (the doc's) or
+    ``multipart/form-data`` (what public clients post; a form reader takes both)."""
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == "application/x-www-form-urlencoded":
+        return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+    if kind != "multipart/form-data":
+        raise ApiError(400, "Login must be sent as a form (application/x-www-form-urlencoded)")
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + raw)
+    fields: dict[str, str] = {}
+    for part in message.iter_parts() if message.is_multipart() else ():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            fields[name] = payload.decode(part.get_content_charset() or "utf-8", "replace")
+    return fields
+
+
 async def login(call: Call) -> Response:
-    ctype = call.request.headers.get("content-type", "")
-    if not ctype.startswith("application/x-www-form-urlencoded"):
-        raise ApiError(400, "Login must be sent as application/x-www-form-urlencoded")
-    form = parse_qs((await call.raw()).decode("utf-8", "replace"))
-    email = (form.get("email_address") or form.get("email") or [""])[0]
-    password = (form.get("password") or [""])[0]
+    form = form_fields(call.request.headers.get("content-type", ""), await call.raw())
+    email = form.get("email_address") or form.get("email") or ""
+    password = form.get("password") or ""
     if not email or not password:
         raise ApiError(400, "email_address and password are required")
     db = call.db

@@ -8,7 +8,8 @@
   to n+1. A file from a newer crmtui is refused rather than damaged.
 - One connection (``check_same_thread=False``) and one re-entrant lock around every
   statement: enough for one asyncio app whose workers run in threads.
-- Datetimes are stored as ISO text in UTC with microseconds, so text order is time order.
+- Datetimes are stored as ISO text in UTC with microseconds, so text order is time order;
+  a record's own two (created, updated) as integer microseconds (``to_stamp``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -326,9 +327,119 @@ def _v8(conn: sqlite3.Connection) -> None:
         conn.execute(f'DROP INDEX "{name}"')
 
 
+# A record's list, ``(profile, kind)``, by a small number (``lists``): what every index of
+# a list starts with (issue 16: the two texts, repeated in each entry of eight indexes, took
+# ~90 bytes a record). Rows keep their profile and kind (their key, what they read back).
+# A statement that opens a list names it with this subquery, profile and kind its two
+# parameters (run once: an index seeks on its value).
+LIST_OF = "(SELECT list FROM lists WHERE profile = ? AND kind = ?)"
+# Every index of a list: ``records_by_title`` (the default order) and ``records_by_updated``
+# here, sort and filter indexes in ``indexes``.
+_LIST_INDEXES = """
+CREATE INDEX records_by_title ON records (list, is_deleted, title COLLATE NOCASE, id);
+CREATE INDEX records_by_updated ON records (list, is_deleted, updated_at, id);
+"""
+# A row written without its list (``rows`` always gives it; this is for any other writer)
+# gets it here.
+_LIST_TRIGGER = """
+CREATE TRIGGER records_list AFTER INSERT ON records WHEN new.list IS NULL BEGIN
+    INSERT OR IGNORE INTO lists (profile, kind) VALUES (new.profile, new.kind);
+    UPDATE records SET list = (
+        SELECT list FROM lists WHERE profile = new.profile AND kind = new.kind
+    ) WHERE rowid = new.rowid;
+END;
+"""
+
+
+_RECORDS_V9 = """
+CREATE TABLE records_v9 (
+    rowid INTEGER PRIMARY KEY,
+    profile TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    vendor TEXT NOT NULL,
+    title TEXT NOT NULL,
+    subtitle TEXT NOT NULL DEFAULT '',
+    created_at INTEGER,
+    updated_at INTEGER,
+    remote_url TEXT,
+    fields TEXT NOT NULL DEFAULT '{}',
+    related TEXT NOT NULL DEFAULT '{}',
+    synced_at TEXT,
+    is_deleted INTEGER NOT NULL DEFAULT 0,
+    server TEXT,
+    list INTEGER,
+    UNIQUE (profile, kind, id)
+)
+"""
+_KEPT = (
+    "profile, kind, id, vendor, title, subtitle, remote_url, fields, related, synced_at,"
+    " is_deleted, server"
+)
+
+
+def _v9(conn: sqlite3.Connection) -> None:
+    """Smaller rows and indexes (issue 16, <=800 bytes a record at a million): every index
+    of a list starts with its number (``LIST_OF``) instead of its profile and kind, and a
+    record's ``created_at``/``updated_at`` are integers (microseconds since 1970 UTC:
+    ``to_stamp``, 8 bytes) instead of ISO text (32 bytes, in the row and in the indexes
+    that sort by them).
+
+    The columns' type (INTEGER: a TEXT column would store the numbers as text) takes a
+    new table: the indexes of the old columns are dropped first (their pages are free for
+    the new rows, so the file hardly grows), the rows copied with their rowids (the search
+    index, raw payloads and previews are by rowid), the old table dropped (foreign keys
+    are off while migrating, ``_run``: its raw payloads stay) and the new one renamed; its triggers
+    are made again as they were, the list's two indexes built again, and a sort or filter
+    index again the first time it is needed, as in a new cache. A stamp that does not
+    read as ISO text is kept as it was (``from_stamp`` reads it)."""
+    conn.create_function("crmtui_stamp", 1, _stamp_of_text, deterministic=True)
+    conn.execute(
+        "CREATE TABLE lists (list INTEGER PRIMARY KEY, profile TEXT NOT NULL,"
+        " kind TEXT NOT NULL, UNIQUE (profile, kind))"
+    )
+    conn.execute("INSERT INTO lists (profile, kind) SELECT DISTINCT profile, kind FROM records")
+    triggers = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'records'"
+    ).fetchall()
+    found = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'"
+        " AND sql IS NOT NULL"
+    )
+    for (name,) in found.fetchall():
+        conn.execute(f'DROP INDEX "{name}"')
+    conn.execute(_RECORDS_V9)
+    conn.execute(
+        f"INSERT INTO records_v9 (rowid, {_KEPT}, created_at, updated_at, list)"
+        f" SELECT r.rowid, {', '.join(f'r.{c.strip()}' for c in _KEPT.split(','))},"
+        " crmtui_stamp(r.created_at), crmtui_stamp(r.updated_at), l.list"
+        " FROM records r JOIN lists l ON l.profile = r.profile AND l.kind = r.kind"
+        " ORDER BY r.rowid"
+    )
+    conn.execute("DROP TABLE records")
+    conn.execute("ALTER TABLE records_v9 RENAME TO records")
+    for (sql,) in triggers:
+        conn.execute(sql)
+    for statement in _statements(_LIST_INDEXES + _LIST_TRIGGER):
+        conn.execute(statement)
+    broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+    if broken is not None:
+        raise sqlite3.IntegrityError(f"a row refers to no record after migration 9: {broken}")
+
+
+def _stamp_of_text(value: Any) -> Any:
+    """An ISO stamp (``to_text``) as ``to_stamp``; anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return to_stamp(datetime.fromisoformat(value))
+    except ValueError:
+        return value
+
+
 # A migration is a script, or a function given the connection inside its transaction.
 Migration = str | Callable[[sqlite3.Connection], None]
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _v8)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _v8, _v9)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -396,6 +507,33 @@ def to_text(dt: datetime | None) -> str | None:
 def from_text(text: str | None) -> datetime | None:
     """The inverse of ``to_text``."""
     return datetime.fromisoformat(text) if text else None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def to_stamp(dt: datetime | None) -> int | None:
+    """A record's datetime as the cache stores it: microseconds since 1970 UTC (naive
+    means UTC), an integer of 8 bytes that orders as time does (ISO text took 32)."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return (dt - _EPOCH) // _MICROSECOND
+
+
+def from_stamp(value: int | str | None) -> datetime | None:
+    """The inverse of ``to_stamp`` (in UTC). Text is read too: ISO text (``to_text``, a
+    stamp written before schema 9) and the digits of a stamp in a TEXT column (a record
+    screen's preview, ``records_preview``, keeps them so)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        if not value.lstrip("-").isdigit():
+            return from_text(value)
+        value = int(value)
+    return _EPOCH + value * _MICROSECOND
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
@@ -524,6 +662,15 @@ def _run(conn: sqlite3.Connection, number: int) -> None:
     a second time would fail on its tables existing. Scripts run statement by statement
     here (``executescript`` would commit this transaction first).
     """
+    keys = int(conn.execute("PRAGMA foreign_keys").fetchone()[0])
+    conn.execute("PRAGMA foreign_keys = OFF")  # a table made again keeps what refers to it
+    try:
+        _run_step(conn, number)
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {keys}")
+
+
+def _run_step(conn: sqlite3.Connection, number: int) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         if int(conn.execute("PRAGMA user_version").fetchone()[0]) <= number:

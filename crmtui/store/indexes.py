@@ -3,16 +3,17 @@
 A field's value lives in the ``fields`` JSON, so sorting or filtering by it at a million
 rows needs an index on the expression itself. SQLite uses an expression index only when
 the query spells the same expression, and index expressions cannot hold parameters, so
-the JSON path is written into the SQL as an escaped string literal.
+the JSON path is written into the SQL as an escaped string literal. Every index starts
+with the list's number (``db.LIST_OF``), not its profile and kind (issue 16: the bytes).
 
 - Sorting by a field: empty values last either way. Descending gets them last for free
   (NULL is the smallest value); ascending is the order ``((v) IS NULL, v, id)``. One
-  index, ``(profile, kind, is_deleted, v, id)``, serves both (issue 16: a second index
+  index, ``(list, is_deleted, v, id)``, serves both (issue 16: a second index
   for the ascending order cost a sixth of the cache): read backwards for descending,
   and ascending in two parts (``Order.parts``), the rows with a value forwards, then
   the empty ones by id. It is built the first time the list is sorted by the field
   (``ensure_sort_index`` builds it up front).
-- Filtering by a field: ``(profile, kind, is_deleted, json_extract(..), title, id)``
+- Filtering by a field: ``(list, is_deleted, json_extract(..), title, id)``
   answers counts from the index alone and walks title-ordered windows without sorting.
 """
 
@@ -44,7 +45,7 @@ COLUMN_SORTS = {
 # Column sorts whose index is built the first time a list is sorted so (not every cache
 # needs it).
 LAZY_COLUMN_INDEXES = {
-    "created_at": ("records_by_created", "(profile, kind, is_deleted, created_at, id)"),
+    "created_at": ("records_by_created", "(list, is_deleted, created_at, id)"),
 }
 
 
@@ -121,7 +122,7 @@ def order(field: str | None, descending: bool, field_type: str | None) -> Order:
     assert field is not None
     raw = extract(field)
     value = f"CAST({raw} AS REAL)" if field_type in NUMERIC_TYPES else _GENERIC_SORT.format(v=raw)
-    definition = f"(profile, kind, is_deleted, {value}, id)"
+    definition = f"(list, is_deleted, {value}, id)"
     index = (_name("records_sort", definition), definition)
     if descending:
         return Order(((value, True), ("id", True)), index)
@@ -131,7 +132,7 @@ def order(field: str | None, descending: bool, field_type: str | None) -> Order:
 
 def filter_index(field: str) -> tuple[str, str]:
     """(name, definition) of the index that answers filters on ``field``."""
-    definition = f"(profile, kind, is_deleted, {extract(field)}, title COLLATE NOCASE, id)"
+    definition = f"(list, is_deleted, {extract(field)}, title COLLATE NOCASE, id)"
     return _name("records_filter", definition), definition
 
 

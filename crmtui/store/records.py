@@ -4,7 +4,7 @@ Lists are read as windows, never whole. A long list's order is built once in the
 background (``positions``: its rowids in order), then a window anywhere is a slice of it;
 until then, and while a change is caught up, a window is read with ``LIMIT``/``OFFSET``
 over an index from the nearer end. Sorting by title or a date walks an index of
-(profile, kind, is_deleted, column, id); sorting or filtering by a field key walks an
+(list, is_deleted, column, id); sorting or filtering by a field key walks an
 expression index built the first time it is needed (see ``indexes``: numbers, money and
 numeric text compare as numbers, empty values last). Ties are broken by id, so a window
 never shuffles between reads. A whole list's size comes from ``record_counts``, which
@@ -28,7 +28,16 @@ from typing import Any, NamedTuple
 
 from crmtui.model import ChangeState, KindInfo, Record, RecordRef, utcnow
 from crmtui.store import indexes, optimistic, positions, ranking, rows
-from crmtui.store.db import MEMORY, CacheWriteError, Database, HasDatabase, dumps, to_text
+from crmtui.store.db import (
+    LIST_OF,
+    MEMORY,
+    CacheWriteError,
+    Database,
+    HasDatabase,
+    dumps,
+    from_stamp,
+    to_text,
+)
 from crmtui.store.fts import WEIGHTS, fts_query
 
 SEARCH_CAP = 250
@@ -84,8 +93,7 @@ def _candidates(value: str) -> list[Any]:
 def _any(conn: sqlite3.Connection, profile: str, kind: str, clause: str, params: list[Any]) -> bool:
     """Whether a live record of the list meets ``clause`` (one probe of an index)."""
     found = conn.execute(
-        f"SELECT 1 FROM records WHERE profile = ? AND kind = ? AND is_deleted = 0 AND {clause}"
-        " LIMIT 1",
+        f"SELECT 1 FROM records WHERE list = {LIST_OF} AND is_deleted = 0 AND {clause} LIMIT 1",
         [profile, kind, *params],
     ).fetchone()
     return found is not None
@@ -226,7 +234,7 @@ class RecordsMixin(HasDatabase):
         return value
 
     def updated_stamps(self, profile: str, kind: str, ids: list[str]) -> dict[str, str | None]:
-        """``updated_at`` (as stored text) of the cached, not deleted, records among ``ids``.
+        """``updated_at`` (as ``db.to_text``) of the cached, not deleted, records among ``ids``.
 
         A sync skips records the cache already holds at the same version.
         """
@@ -236,7 +244,7 @@ class RecordsMixin(HasDatabase):
                 " AND is_deleted = 0 AND id IN (SELECT value FROM json_each(?))",
                 (profile, kind, dumps(ids)),
             )
-            return dict(found.fetchall())
+            return {id_: to_text(from_stamp(stamp)) for id_, stamp in found.fetchall()}
 
     def titles(self, profile: str, kind: str, ids: Iterable[str]) -> dict[str, str]:
         """The titles of the cached, not deleted, records of ``kind`` among ``ids`` (one
@@ -587,7 +595,7 @@ def _where(
     search: str,
     filters: dict[str, str] | None,
 ) -> tuple[str, list[Any]]:
-    clauses = ["r.profile = ?", "r.kind = ?", "r.is_deleted = 0"]
+    clauses = [f"r.list = {LIST_OF}", "r.is_deleted = 0"]
     params: list[Any] = [profile, kind]
     query = fts_query(search) if search else None
     if query is not None:

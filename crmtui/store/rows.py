@@ -19,7 +19,7 @@ from typing import Any
 from crmtui import jsonslices
 from crmtui.model import Record, RecordRef, RelatedRef
 from crmtui.store import fts
-from crmtui.store.db import dumps, from_text, to_text
+from crmtui.store.db import dumps, from_stamp, to_stamp
 from crmtui.store.fts import search_text
 
 # A string this long is escaped in slices of this many characters: a thread that stores a
@@ -95,11 +95,12 @@ _PREVIEWED = (
 )
 
 # ``synced_at`` is no longer written (nothing read it: a profile's last sync is kept in
-# ``profiles``); a row written again drops the stamp an older crmtui left in it.
+# ``profiles``); a row written again drops the stamp an older crmtui left in it. ``list``:
+# the number of the row's (profile, kind) (``lists``), which its key keeps.
 UPSERT = """
 INSERT INTO records (vendor, profile, kind, id, title, subtitle, created_at, updated_at,
-    remote_url, fields, related, is_deleted, server)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    remote_url, fields, related, is_deleted, server, list)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (profile, kind, id) DO UPDATE SET
     vendor = excluded.vendor, title = excluded.title, subtitle = excluded.subtitle,
     created_at = excluded.created_at, updated_at = excluded.updated_at,
@@ -194,8 +195,8 @@ def row_params(version: Version, *, server: Version | None) -> tuple[Any, ...]:
         r.id,
         r.title,
         r.subtitle,
-        to_text(r.created_at),
-        to_text(r.updated_at),
+        to_stamp(r.created_at),
+        to_stamp(r.updated_at),
         r.remote_url,
         encode(r.fields),
         _related(r),
@@ -349,7 +350,8 @@ def write_many(
     ]
     stale_keys = {(r.columns[1], r.columns[2], r.columns[3]) for r in stale}
     _unindex(conn, stale)
-    conn.executemany(UPSERT, (p[:11] + p[12:] for p in changed.values()))
+    lists = _lists(conn, {(p[1], p[2]) for p in changed.values()})
+    conn.executemany(UPSERT, (p[:11] + p[12:] + (lists[p[1], p[2]],) for p in changed.values()))
     fresh = [key for key in changed if key not in old or key in stale_keys]
     rowids = {k: row.rowid for k, row in old.items()}  # an upsert keeps a row's rowid
     rowids.update(_rowids(conn, [k for k in fresh if k not in old]))
@@ -369,6 +371,13 @@ def write_many(
             "DELETE FROM records_raw WHERE rec = ?",
             ((rec,) for rec, raw in packed.items() if raw is None and rec in kept),
         )
+
+
+def _lists(conn: sqlite3.Connection, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The numbers of lists ``(profile, kind)`` (``db.LIST_OF``), new ones numbered."""
+    conn.executemany("INSERT OR IGNORE INTO lists (profile, kind) VALUES (?, ?)", pairs)
+    find = "SELECT list FROM lists WHERE profile = ? AND kind = ?"
+    return {pair: int(conn.execute(find, pair).fetchone()[0]) for pair in pairs}
 
 
 def _raws(conn: sqlite3.Connection, rowids: list[int]) -> dict[int, str | bytes]:
@@ -415,8 +424,8 @@ def to_record(row: Sequence[Any], raw: str | None = None, *, partial: bool = Fal
         "id": id_,
         "title": title,
         "subtitle": subtitle,
-        "created_at": from_text(created),
-        "updated_at": from_text(updated),
+        "created_at": from_stamp(created),
+        "updated_at": from_stamp(updated),
         "remote_url": url,
         "fields": _json(fields),
         "related": _related_refs(related),
@@ -531,6 +540,7 @@ def delete_profile(conn: sqlite3.Connection, profile: str) -> None:
             (profile,),
         )
     conn.execute("DELETE FROM records WHERE profile = ?", (profile,))
+    conn.execute("DELETE FROM lists WHERE profile = ?", (profile,))
 
 
 def select_rowids(conn: sqlite3.Connection, rowids: Sequence[int]) -> list[Record]:

@@ -10,7 +10,7 @@ import pytest
 
 from crmtui.model import Change, ChangeOp, FieldSpec, FieldType, Record, RecordRef
 from crmtui.store import Store, positions, records
-from crmtui.store.db import MIGRATIONS
+from crmtui.store.db import LIST_OF, MIGRATIONS
 from tests.helpers.waits import eventually_sync
 from tests.store.factory import rec
 
@@ -62,7 +62,7 @@ def test_field_sort_through_its_index_keeps_the_documented_order(
     assert found[-1].fields.get("amount") is None  # empty values last, both ways
     order = records._order(many._db.conn, P, K, "amount", descending)
     assert order.index is not None
-    where = "WHERE r.profile = ? AND r.kind = ? AND r.is_deleted = 0"
+    where = f"WHERE r.list = {LIST_OF} AND r.is_deleted = 0"
     for condition, part in order.parts():  # ascending: the valued rows, then the empty ones
         sql = f"SELECT r.id FROM records r {where}{condition} ORDER BY {part} LIMIT 5"
         plan = _plan(many, sql, [P, K])
@@ -88,7 +88,7 @@ def test_filter_uses_its_index_and_agrees_with_count(many: Store) -> None:
     assert len(numbers) == 60 and {r.fields["n"] for r in numbers} == {3}
     with many._db.read() as conn:
         clause, params = records._filter_clause(conn, P, K, "stage", "2")
-    where = f"WHERE profile = ? AND kind = ? AND is_deleted = 0 AND {clause}"
+    where = f"WHERE list = {LIST_OF} AND is_deleted = 0 AND {clause}"
     plan = _plan(many, f"SELECT count(*) FROM records {where}", [P, K, *params])
     assert "records_filter_" in plan
 

@@ -141,10 +141,13 @@ async def open_deals(pilot: Pilot) -> KindView:
     return await open_kind(pilot, "deal")
 
 
-async def open_board_at_start(pilot: Pilot, view: KindView, timeout: float = 10.0) -> BoardScreen:
+async def open_board_at_start(
+    pilot: Pilot, view: KindView, timeout: float = 10.0, record_id: str | None = None
+) -> BoardScreen:
     """Highlight an open record of the kind's first board and first stage (the first such
-    row of the list), then press ``b``: the board opens on the highlighted record's
-    pipeline with its card selected, so this is the board's start."""
+    row of the list, or the one of ``record_id``), then press ``b``: the board opens on
+    the highlighted record's pipeline with its card selected, so this is the board's
+    start."""
     info = view.info
     specs = {s.key: s for s in view.crm.cached_fields(view.profile, info.kind)}
     stage = specs[info.role(Role.STAGE) or info.board_field or ""]
@@ -154,6 +157,8 @@ async def open_board_at_start(pilot: Pilot, view: KindView, timeout: float = 10.
 
     def fits(record: Record | None) -> bool:
         if record is None or str(record.fields.get(stage.key)) != first.value:
+            return False
+        if record_id is not None and record.id != record_id:
             return False
         return (
             status is None

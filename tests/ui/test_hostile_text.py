@@ -30,7 +30,6 @@ from crmtui.model import Change, ChangeState, RecordRef
 from crmtui.notebook_html import record_html, timeline_html
 from crmtui.text import PREVIEW_CHARS, clean
 from crmtui.ui.app import CrmApp
-from crmtui.ui.screens.board import BoardScreen
 from crmtui.ui.screens.conflict import ConflictScreen
 from crmtui.ui.screens.filters import FilterScreen
 from crmtui.ui.screens.help import HelpScreen
@@ -46,7 +45,7 @@ from crmtui.ui.screens.vendor import KindView, VendorScreen
 from crmtui.ui.widgets.long_text import LongText
 from crmtui.ui.widgets.reference_picker import ReferencePicker
 from crmtui.ui.widgets.timeline import Timeline
-from tests.helpers.ui import Demo, palette_search, wait_for
+from tests.helpers.ui import Demo, open_board_at_start, palette_search, wait_for
 
 SIZE = (150, 45)
 FS = "demo-freshsales"
@@ -347,11 +346,9 @@ async def test_hostile_stage_and_deal_names_on_the_board_and_filters(
         await pilot.pause()
         assert_inert(app)
 
-        await pilot.press("b")
-        board = await wait_screen(pilot, BoardScreen)
-        await wait_for(pilot, lambda: not board.refreshing and board.current is not None)
+        await open_board_at_start(pilot, view, record_id=str(deal["id"]))
         await pilot.pause()
-        assert_inert(app, "[reverse]To Contact[/]", "│[link=https://evil.ex", "[/] Pipeline")
+        assert_inert(app, "[reverse]To Contact[/]", "[link=https://evil.ex", "[/] Pipeline")
         await pilot.press("escape")
         await wait_screen(pilot, VendorScreen)
 

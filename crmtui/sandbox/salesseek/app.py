@@ -277,7 +277,9 @@ async def reset(call: Call) -> None:
     if not isinstance(password, str) or not password:
         raise ApiError(400, "password must be text")
     del db.resets[user_id]
-    db.passwords[db.users[user_id]["email_address"].lower()] = password
+    user = db.users[user_id]
+    db.passwords[user["email_address"].lower()] = password
+    user["password_reset_required"] = False
 
 
 # -- records -----------------------------------------------------------------------------
@@ -296,9 +298,7 @@ def _writer(method: str) -> Writer:
     return write
 
 
-def record_handlers(
-    kind: str, writer: Writer | None, search: tuple[str, ...] = ()
-) -> dict[str, Handler]:
+def record_handlers(kind: str, writer: Writer, search: tuple[str, ...] = ()) -> dict[str, Handler]:
     """List, create, read, update and delete of one record type: one handler for each of
     those the contract documents (the update's method is the contract's)."""
     many, one = f"/api/{kind}", f"/api/{kind}/{{id}}"
@@ -307,7 +307,6 @@ def record_handlers(
         return call.listing(kind, list(call.db.store(kind).values()), search=search)
 
     async def create(call: Call) -> Response:
-        assert writer is not None
         rec = writer(call.db, None, await call.object(), call.user_id)
         return kit.reply(call.db.view(kind, rec), 201)
 
@@ -315,7 +314,6 @@ def record_handlers(
         return call.db.view(kind, call.db.find(kind, call.params["id"]))
 
     async def change(call: Call) -> Any:
-        assert writer is not None
         rec = call.db.find(kind, call.params["id"])
         return call.db.view(kind, writer(call.db, rec, await call.object(), call.user_id))
 

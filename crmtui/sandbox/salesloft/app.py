@@ -79,7 +79,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from starlette.applications import Starlette
@@ -120,6 +120,30 @@ def not_found() -> kit.ApiError:
 def invalid(errors: dict[str, list[str]]) -> kit.ApiError:
     """v2's validation error: 422 ``{"errors": {field: [message]}}``."""
     return kit.ApiError(422, body={"errors": errors})
+
+
+@cache
+def documented(key: str) -> Endpoint:
+    """The contract's endpoint ``"METHOD /path/{template}"`` (its fields, required...)."""
+    method, _, path = key.partition(" ")
+    found = next((e for e in CONTRACT.endpoints if (e.method, e.path) == (method, path)), None)
+    if found is None:
+        raise KeyError(key)
+    return found
+
+
+def permitted(body: dict[str, Any], key: str) -> dict[str, Any]:
+    """The body fields the contract lists for ``key``; any other is dropped, as Rails
+    drops unpermitted parameters (the contract layer already has; a bulk job has not)."""
+    fields = documented(key).fields or ()
+    return {k: v for k, v in body.items() if k in fields}
+
+
+def blank(body: dict[str, Any], required: tuple[str, ...]) -> None:
+    """422 naming every required field that is missing or empty."""
+    missing = {k: ["can't be blank"] for k in required if not body.get(k)}
+    if missing:
+        raise invalid(missing)
 
 
 # -- request parameters -------------------------------------------------------------
@@ -246,9 +270,7 @@ class Resource:
 
     @cached_property
     def endpoint(self) -> Endpoint:
-        found, _ = CONTRACT.find("GET", self.path)
-        assert found is not None, self.path
-        return found
+        return documented(f"GET {self.path}")
 
     @cached_property
     def sort_keys(self) -> tuple[str, ...]:
@@ -1052,9 +1074,8 @@ class Writable:
 
     @cached_property
     def text(self) -> tuple[str, ...]:
-        method, _, path = self.endpoint.partition(" ")
-        found, _ = CONTRACT.find(method, path)
-        assert found is not None and found.fields is not None, self.endpoint
+        found = documented(self.endpoint)
+        assert found.fields is not None, self.endpoint
         other = {*self.bools, *self.lists, *self.refs, *self.skip, "custom_fields"}
         return tuple(name for name in found.fields if name not in other)
 
@@ -1275,9 +1296,7 @@ def _account_checks(ctx: SalesloftCall, account: dict[str, Any]) -> None:
 
 
 def create_account(ctx: SalesloftCall) -> dict[str, Any]:
-    missing = {k: ["can't be blank"] for k in ("name", "domain") if not ctx.body.get(k)}
-    if missing:
-        raise invalid(missing)
+    blank(ctx.body, documented("POST /v2/accounts").required)
     now = ctx.stamp()
     account: dict[str, Any] = {key: None for key in ACCOUNT.text}
     account.update(
@@ -1400,28 +1419,14 @@ def _task_state(
         task["current_state"] = "scheduled"
 
 
-# contract §1 tasks / §2 "Tasks: write restrictions": what each method takes; any other
-# body field is ignored (decision: as Rails drops unpermitted parameters)
-POST_TASK = frozenset(
-    {"subject", "person_id", "user_id", "task_type", "due_date", "current_state",
-     "description", "remind_at", "idempotency_key"}
-)  # fmt: skip
-PUT_TASK = frozenset(
-    {"current_state", "subject", "description", "due_date", "remind_at", "is_logged"}
-)
-
-
 def post_task(ctx: SalesloftCall) -> Any:
-    body = {k: v for k, v in ctx.body.items() if k in POST_TASK}
+    body = permitted(ctx.body, "POST /v2/tasks")
     key = body.get("idempotency_key")
     if key:
         for existing in ctx.db["tasks"].values():
             if existing.get("_idempotency_key") == key:
                 return {"data": ctx.render("tasks", existing)}
-    required = ("subject", "person_id", "user_id", "task_type", "due_date", "current_state")
-    missing = {k: ["can't be blank"] for k in required if not body.get(k)}
-    if missing:
-        raise invalid(missing)
+    blank(body, documented("POST /v2/tasks").required)
     if body["current_state"] != "scheduled":  # a task is created scheduled, nothing else
         raise invalid({"current_state": ["is not included in the list"]})
     now = ctx.stamp()
@@ -1451,7 +1456,7 @@ def post_task(ctx: SalesloftCall) -> Any:
 def put_task(ctx: SalesloftCall) -> Any:
     task = ctx.find("tasks")
     draft = dict(task)
-    body = {k: v for k, v in ctx.body.items() if k in PUT_TASK}
+    body = permitted(ctx.body, "PUT /v2/tasks/{id}")
     state = body.get("current_state", "completed")
     if state != "completed" and task.get("current_state") != "completed":
         # PUT completes a task; it never sets another state
@@ -1932,10 +1937,7 @@ def external_email(ctx: SalesloftCall) -> Any:
 
 def calendar_upsert(ctx: SalesloftCall) -> Any:
     """``POST /v2/calendar/events/upsert`` (201), keyed by the event's own ``id``."""
-    required = ("id", "i_cal_uid", "start_time", "end_time", "calendar_id")
-    missing = {k: ["can't be blank"] for k in required if not ctx.body.get(k)}
-    if missing:
-        raise invalid(missing)
+    blank(ctx.body, ("id", "i_cal_uid", "start_time", "end_time", "calendar_id"))
     key = str(ctx.body["id"])
     found = next((e for e in ctx.db["calendar_events"].values() if e["event_id"] == key), None)
     record = found or ctx.db.insert("calendar_events", {"event_id": key})
@@ -1955,9 +1957,7 @@ def record_create(table: str, endpoint: str, required: tuple[str, ...]) -> Handl
     """A create storing the documented fields given (saved list views, webhooks)."""
 
     def handler(ctx: SalesloftCall) -> Any:
-        missing = {k: ["can't be blank"] for k in required if not ctx.body.get(k)}
-        if missing:
-            raise invalid(missing)
+        blank(ctx.body, required)
         now = ctx.stamp()
         given = {k: v for k, v in ctx.body.items() if k in _writable(endpoint)}
         record = {**given, "created_at": now, "updated_at": now, "user": ctx.user["id"]}
@@ -1986,9 +1986,7 @@ _SCHEMA_FIELDS = {
 
 def _fields(key: str) -> tuple[str, ...]:
     """The body fields the contract documents for ``"METHOD /path"``."""
-    method, _, path = key.partition(" ")
-    found, _ = CONTRACT.find(method, path)
-    return tuple(found.fields or ()) if found is not None else ()
+    return tuple(documented(key).fields or ())
 
 
 def _writable(key: str) -> tuple[str, ...]:

@@ -301,8 +301,9 @@ class SalesloftCall(kit.Call):
         """The user the Bearer token belongs to (``key`` is the user's id)."""
         return self.db["users"][int(self.key)]
 
-    @property
+    @cached_property
     def base(self) -> str:
+        """Where hrefs point: this server's ``/v2/``."""
         return str(self.request.base_url).rstrip("/") + "/v2/"
 
     def id(self, name: str = "id") -> int:
@@ -2113,7 +2114,8 @@ def _who(ctx: SalesloftCall, token: str) -> str | None:
 
 
 def _cost(ctx: kit.Call) -> float:
-    return page_cost(Params(list(ctx.query.multi_items())).integer("page", 1))
+    assert isinstance(ctx, SalesloftCall)  # the sandbox's context
+    return page_cost(ctx.args.integer("page", 1))
 
 
 def _refused(window: WindowLimit) -> kit.ApiError:

@@ -256,7 +256,7 @@ def serve(port: int, megabytes: float) -> None:
     from starlette.responses import JSONResponse, PlainTextResponse
 
     from crmtui.demo import demo_profiles
-    from crmtui.sandbox.freshsales import app as module
+    from crmtui.sandbox import kit as module  # the kit makes every sandbox's replies
     from crmtui.sandbox.serve import run
 
     encoded = ENCODED

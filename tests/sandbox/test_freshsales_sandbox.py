@@ -13,7 +13,6 @@ import pytest
 from crmtui.sandbox.faults import Faults
 from crmtui.sandbox.freshsales import create_app
 from crmtui.sandbox.freshsales.data import STAGE, build
-from crmtui.sandbox.ratelimit import WindowLimit
 from crmtui.sandbox.serve import serving
 
 AUTH = {"Authorization": "Token token=sandbox"}
@@ -301,13 +300,28 @@ async def test_appointments_and_sales_activities(client: httpx.AsyncClient) -> N
 
 
 async def test_rate_limit_429_past_the_budget(app: Any, client: httpx.AsyncClient) -> None:
-    app.state.limit = WindowLimit(3, 3600)
-    for _ in range(3):
-        assert (await client.get("/api/selector/owners")).status_code == 200
-    r = await client.get("/api/selector/owners")
-    assert r.status_code == 429
-    assert r.json()["errors"]["code"] == 429
-    assert int(r.headers["Retry-After"]) > 0
+    app.state.limit.limit = 3  # the account's hourly window, shrunk
+    # a second user's key counts in the same window: the limit is the account's
+    other = next(u for u in app.state.db.users if u != app.state.db.api_keys["sandbox"])
+    app.state.db.api_keys["second"] = other
+    assert (await client.get("/api/selector/owners")).status_code == 200
+    second = {"Authorization": "Token token=second"}
+    assert (await client.get("/api/selector/owners", headers=second)).status_code == 200
+    assert (await client.get("/api/selector/owners")).status_code == 200
+    for headers in (AUTH, second):
+        r = await client.get("/api/selector/owners", headers=headers)
+        assert r.status_code == 429
+        assert r.json() == {
+            "errors": {
+                "code": 429,
+                "message": "Too many requests: the limit is 1000 API requests per hour per account",
+            }
+        }
+        assert 3500 < int(r.headers["Retry-After"]) <= 3600
+    # a refused key does not count
+    assert (
+        await client.get("/api/selector/owners", headers={"Authorization": ""})
+    ).status_code == 401
 
 
 async def test_rate_limit_off() -> None:
@@ -358,3 +372,41 @@ async def test_the_undocumented_search_api_is_the_documented_404(client: httpx.A
     document (crmtui's search of Freshsales searches the cache)."""
     answer = await client.get("/api/search", params={"q": "a", "include": "contact"})
     assert answer.status_code == 404 and answer.json()["errors"]["code"] == 404
+
+
+async def test_a_bundle_account_answers_the_same_api_under_crm_sales(
+    client: httpx.AsyncClient,
+) -> None:
+    """Freshworks bundle accounts (``*.myfreshworks.com``) serve the API under
+    ``/crm/sales/api/``: every route answers there as under ``/api/``."""
+    plain = (await client.get("/api/contacts/view/4", params={"per_page": 3})).json()
+    mounted = await client.get("/crm/sales/api/contacts/view/4", params={"per_page": 3})
+    assert mounted.status_code == 200 and mounted.json() == plain
+    task = plain["contacts"][0]["id"]
+    made = await client.post(
+        "/crm/sales/api/notes",
+        json={"note": {"description": "hi", "targetable_type": "Contact", "targetable_id": task}},
+    )
+    assert made.status_code == 201 and made.json()["note"]["description"] == "hi"
+    fields = await client.get("/crm/sales/api/settings/deals/fields")
+    assert fields.status_code == 200 and fields.json()["fields"]
+
+
+async def test_unknown_urls_ids_and_methods_are_the_documented_404(
+    client: httpx.AsyncClient,
+) -> None:
+    not_found = {"errors": {"code": 404, "message": "The requested resource was not found"}}
+    for method, path in (
+        ("GET", "/api/contacts/abc"),  # an id is digits
+        ("GET", "/api/contacts/view/x"),
+        ("GET", "/api/selector/deal_pipelines/x/deal_stages"),
+        ("PATCH", "/api/contacts/1"),  # an undocumented method
+        ("GET", "/api/deals/1/activities"),  # documented for leads and contacts only
+        ("GET", "/crm/api/contacts/view/4"),  # not the bundle's mount
+    ):
+        answer = await client.request(method, path)
+        assert (answer.status_code, answer.json()) == (404, not_found), (method, path)
+    missing = await client.get("/api/contacts/99999999")
+    assert missing.json() == {
+        "errors": {"code": 404, "message": "Contact with id 99999999 not found"}
+    }

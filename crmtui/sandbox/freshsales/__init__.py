@@ -1,10 +1,16 @@
 """Freshsales sandbox: the documented ``/api/`` of Freshsales over a seeded sales team.
 
-Served: leads, contacts, sales accounts and deals (create, view, update, delete,
-``bulk_destroy``, ``filters``, ``view/<id>``, ``scroll/<id>``, lead ``convert``; leads'
-and contacts' ``<id>/activities``), tasks and appointments (``?filter=``), notes, sales activities, the
-Configuration selectors, ``/api/settings/<kind>/fields`` and ``include=`` side-loading.
-``data.py`` holds the seeded data, ``render.py`` the bodies, ``writes.py`` the checks.
+Served: every endpoint the contract (``contract.py``, from the seed) documents, and only
+those: the sandbox is declared on the shared kit (``crmtui.sandbox.kit``), which makes its
+routes from the contract, under ``/api/`` and a bundle account's ``/crm/sales/api/``.
+Leads, contacts, sales accounts and deals (create, view, update, delete, ``bulk_destroy``,
+``filters``, ``view/<id>``, ``scroll/<id>``, lead ``convert``; leads' and contacts'
+``<id>/activities``), tasks and appointments (``?filter=``), notes, sales activities, the
+Configuration selectors, ``/api/settings/<kind>/fields`` and ``include=`` side-loading
+(``app.py``); upsert, bulk upsert and Job Status, clone, forget, bulk owner assignment,
+team members, the manual call log, files and the CPQ products and documents
+(``extras.py``, with their decisions). ``data.py`` holds the seeded data, ``render.py``
+the bodies, ``writes.py`` the checks.
 
 Decisions where the documentation is silent or ambiguous:
 
@@ -15,9 +21,11 @@ Decisions where the documentation is silent or ambiguous:
 - Errors: ``{"errors": {"code": <status as a number>, "message": "..."}}``. Validation
   errors are 400 (accounts made after August 2018); unknown ids, views, paths and
   methods are 404. Unknown body attributes are ignored; unknown custom fields are 400.
-- Rate limit: 1000 authenticated requests per hour per account (a fixed window); past
-  it a 429 in the same body with ``Retry-After`` (seconds to the window's end; the doc
-  names no headers). Refused (401) requests do not count.
+- Rate limit: 1000 authenticated requests per hour per account (a fixed window that
+  every user's key of the account counts in); past it a 429 in the same body with
+  ``Retry-After`` (seconds to the window's end; the doc names no headers). Refused (401)
+  requests do not count. ``app.state.limit`` is the account's window.
+- Ids in paths are digits (a Rails route): ``/api/contacts/abc`` is an unknown URL, 404.
 - Creates answer 201 (as the upsert section says of creation), everything else 200.
   Deletes of leads/contacts/accounts/deals answer ``true``; tasks and notes the deleted
   body; appointments and sales activities ``{"success": "200"}``, as documented.
@@ -66,10 +74,9 @@ Decisions where the documentation is silent or ambiguous:
   types: STAGE_CHANGE, NOTE_CREATED, TASK_CREATED, TASK_COMPLETED, APPOINTMENT_CREATED,
   SALES_ACTIVITY_CREATED, EMAIL_SENT, EMAIL_REPLIED, PAGE_VIEWS. A contact's and an
   account's feed include their deals' entries. ``composite_id`` is ``<id>_<TYPE>``.
-- Search: ``GET /api/search?q=&include=contact,lead,sales_account,deal`` (the real,
-  undocumented endpoint) is not in the seed: the contract answers it the documented 404
-  before the route behind it (a JSON list of ``{"id", "name", "email", "type"}``) is
-  reached; crmtui searches Freshsales records in its cache.
+- Search: ``GET /api/search`` (the real, undocumented endpoint) is not in the seed, so
+  the sandbox does not serve it: it is the documented 404 of an unknown URL, and crmtui
+  searches Freshsales records in its cache.
 - Data: six users, ~100 accounts, ~300 contacts, 80 leads, 150 deals, 250 tasks, 60
   appointments per ``scale``; notes, calls/meetings/chats, emails, page visits and stage
   history are made per record on first need from the record's own RNG (so any scale

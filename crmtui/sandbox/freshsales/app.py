@@ -1,24 +1,20 @@
-"""The Freshsales sandbox's routes (see the package docstring for the decisions)."""
+"""The Freshsales sandbox, declared on the shared kit (see the package docstring for the
+decisions): its routes are the contract's endpoints (``contract.py``), each answered by
+one handler, a method of :class:`FreshCall` (the kit's call with Freshsales' helpers)."""
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from crmtui.sandbox import SandboxClock
-from crmtui.sandbox.contract import enforce
-from crmtui.sandbox.faults import FaultMiddleware, Faults
-from crmtui.sandbox.freshsales import render
-from crmtui.sandbox.freshsales.contract import CONTRACT
+from crmtui.sandbox.faults import Faults
+from crmtui.sandbox.freshsales import extras, render
+from crmtui.sandbox.freshsales.contract import CONTRACT, CREATES, KINDS, SELECTORS, SORTS
 from crmtui.sandbox.freshsales.data import (
     DEFAULT_VIEWS,
     FIELD_GROUPS,
@@ -28,107 +24,85 @@ from crmtui.sandbox.freshsales.data import (
     OUTCOMES_OF,
     PIPELINE_STAGES,
     PIPELINES,
-    SELECTORS,
     STAGE,
     VIEWS,
-    Db,
     Row,
     build,
     field_settings,
     ts,
 )
-from crmtui.sandbox.freshsales.writes import (
-    ApiError,
-    base_amount,
-    invalid,
-    read_body,
-    stage_for,
-)
+from crmtui.sandbox.freshsales.data import SELECTORS as SELECTOR_ROWS
+from crmtui.sandbox.freshsales.writes import base_amount, invalid, read_body, stage_for
+from crmtui.sandbox.kit import ApiError, Call, Handler, HeaderKey, Limit, PageNumber, Sandbox, reply
 from crmtui.sandbox.ratelimit import WindowLimit
 
-RECORD_KINDS = ("leads", "contacts", "sales_accounts", "deals")
-# ``/api/<kind>/<id>/activities`` is documented for leads and contacts only: accounts and
-# deals answer it with the documented 404 (an unknown URL), as the vendor would.
+# ``/api/<kind>/<id>/activities`` is documented for leads and contacts only (the contract
+# has no such path for accounts and deals: it answers them the documented 404).
 ACTIVITY_FEEDS = ("leads", "contacts")
-WRAPPER = {
-    "leads": "lead",
-    "contacts": "contact",
-    "sales_accounts": "sales_account",
-    "deals": "deal",
-    "tasks": "task",
-    "appointments": "appointment",
-    "notes": "note",
-    "sales_activities": "sales_activity",
-}
-SORTABLE = {
-    "leads": ("lead_score", "created_at", "updated_at", "lead_stage", "last_contacted"),
-    "contacts": ("lead_score", "created_at", "updated_at", "open_deals_amount", "last_contacted"),
-    "sales_accounts": ("open_deals_amount", "created_at", "updated_at", "last_contacted"),
-    "deals": ("amount", "expected_close", "created_at", "updated_at", "last_contacted"),
-}
-PER_PAGE, MAX_PER_PAGE = 25, 100
+ITEM_KINDS = ("tasks", "appointments", "notes", "sales_activities")
+# the key each kind's record sits under (``{"lead": {...}}``), as the contract's creates say
+WRAPPER: dict[str, str] = {kind: e.wrapper or kind for kind, e in CREATES.items()}
+PAGES = PageNumber(default=25, maximum=100)
 RATE_LIMIT, RATE_WINDOW = 1000, 3600.0
-Handler = Callable[[Request], Awaitable[Any]]
+NOT_FOUND = "The requested resource was not found"
+UNAUTHORIZED = "Authentication Failure: the Authorization header is missing or incorrect"
+TOO_MANY = "Too many requests: the limit is 1000 API requests per hour per account"
 
 
-def error(status: int, message: str) -> JSONResponse:
+def envelope(status: int, message: str, detail: str = "") -> Any:
     """The documented error body: ``{"errors": {"code": <status>, "message": ...}}``."""
-    return JSONResponse({"errors": {"code": status, "message": message}}, status_code=status)
+    return {"errors": {"code": status, "message": message}}
 
 
-class Api:
-    """The handlers, sharing the data, the clock and the token check."""
+def _too_many(window: WindowLimit) -> ApiError:
+    retry = str(max(1, math.ceil(window.reset_in)))
+    return ApiError(429, TOO_MANY, headers={"Retry-After": retry})
 
-    def __init__(self, db: Db, clock: SandboxClock) -> None:
-        self.db = db
-        self.clock = clock
-        self.expired = False
 
-    # -- plumbing ------------------------------------------------------------------------
+class FreshCall(Call):
+    """A request to the Freshsales sandbox, with the helpers its handlers share."""
 
-    def expire(self) -> None:
-        """The fault ``expire``: the next request is refused as with a wrong key."""
-        self.expired = True
+    # -- the request ---------------------------------------------------------------------
 
-    def user_of(self, request: Request) -> int:
-        header = request.headers.get("authorization", "")
-        scheme, _, rest = header.partition(" ")
-        key = None
-        if scheme.lower() == "token" and rest.strip().startswith("token="):
-            key = rest.strip()[len("token=") :].strip().strip('"')
-        user = self.db.api_keys.get(key or "")
-        if self.expired:
-            self.expired = False
-            user = None
-        if user is None:
-            raise ApiError(
-                401, "Authentication Failure: the Authorization header is missing or incorrect"
-            )
-        return user
+    @property
+    def user(self) -> int:
+        """The id of the user whose key made the call."""
+        return int(self.key)
 
-    def endpoint(
-        self, handler: Handler, status: int = 200
-    ) -> Callable[[Request], Awaitable[Response]]:
-        async def run(request: Request) -> Response:
-            try:
-                request.state.user = self.user_of(request)
-                limit: WindowLimit = request.app.state.limit  # tests may swap or shrink it
-                if not limit.take():
-                    response = error(
-                        429,
-                        "Too many requests: the limit is 1000 API requests per hour per account",
-                    )
-                    response.headers["Retry-After"] = str(max(1, math.ceil(limit.reset_in)))
-                    return response
-                result = await handler(request)
-            except ApiError as exc:
-                return error(exc.status, exc.message)
-            if isinstance(result, Response):
-                return result
-            code = status if request.method == "POST" else 200
-            return JSONResponse(result, status_code=code)
+    @property
+    def path(self) -> str:
+        """The path from the API root (``/api/...``; a bundle's ``/crm/sales`` removed)."""
+        path = self.request.url.path
+        for mount in CONTRACT.mounts:
+            if path.startswith(mount + "/"):
+                return path.removeprefix(mount)
+        return path
 
-        return run
+    def kind(self) -> str:
+        """The kind the path names: ``/api/<kind>/...``."""
+        return self.path.split("/")[2]
+
+    def ident(self, name: str = "id") -> int:
+        """The path's record id (a Rails route takes digits only: others are unknown URLs)."""
+        raw = self.params[name]
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 19):
+            raise ApiError(404, NOT_FOUND)
+        return int(raw)
+
+    def view_id(self) -> int:
+        return self.ident("view_id")
+
+    def includes(self) -> list[str]:
+        return render.includes(self.query.get("include"))
+
+    def page(self, rows: list[Row]) -> tuple[list[Row], Row]:
+        """One page of ``rows`` (``page``/``per_page``) and its ``meta``."""
+        try:
+            page = PAGES.of(self, rows)
+        except ApiError as exc:
+            words = "numbers" if "integer" in exc.message else "positive"
+            raise invalid(f"page and per_page must be {words}") from None
+        return page.rows, {"total_pages": page.pages, "total": page.total}
 
     def now(self) -> datetime:
         return self.clock()
@@ -136,23 +110,8 @@ class Api:
     def now_text(self) -> str:
         return ts(self.now()) or ""
 
-    @staticmethod
-    async def body(request: Request) -> Any:
-        raw = await request.body()
-        try:
-            return json.loads(raw or b"{}")
-        except ValueError:
-            raise invalid("Request body is not valid JSON") from None
-
-    @staticmethod
-    def kind(request: Request) -> str:
-        kind: str = request.path_params.get("kind", "")
-        if kind not in RECORD_KINDS:
-            raise ApiError(404, "The requested resource was not found")
-        return kind
-
-    def row(self, kind: str, request: Request) -> Row:
-        id_ = request.path_params["id"]
+    def row(self, kind: str) -> Row:
+        id_ = self.ident()
         table = self.db.table(kind)
         row = (
             table.get(id_)
@@ -163,12 +122,13 @@ class Api:
             raise ApiError(
                 404, f"{WRAPPER[kind].replace('_', ' ').capitalize()} with id {id_} not found"
             )
-        return row
+        found: Row = row
+        return found
 
     # -- configuration -------------------------------------------------------------------
 
-    async def selector(self, request: Request) -> Any:
-        name = request.path_params["name"]
+    async def selector(self) -> Any:
+        name = self.path.rsplit("/", 1)[-1]
         if name == "owners":
             return {"users": [render.user_brief(u) for u in self.db.users.values()]}
         if name == "deal_stages":
@@ -183,34 +143,32 @@ class Api:
                     {**p, "deal_stages": PIPELINE_STAGES[p["id"]]} for p in PIPELINES
                 ]
             }
-        if name not in SELECTORS:
-            raise ApiError(404, "The requested resource was not found")
-        key, rows = SELECTORS[name]
+        key, rows = SELECTOR_ROWS[name]
         return {key: rows}
 
-    async def pipeline_stages(self, request: Request) -> Any:
-        stages = PIPELINE_STAGES.get(request.path_params["id"])
+    async def pipeline_stages(self) -> Any:
+        stages = PIPELINE_STAGES.get(self.ident())
         if stages is None:
             raise ApiError(404, "Deal pipeline not found")
         return {"deal_stages": stages}
 
-    async def type_outcomes(self, request: Request) -> Any:
-        outcomes = OUTCOMES_OF.get(request.path_params["id"])
+    async def type_outcomes(self) -> Any:
+        outcomes = OUTCOMES_OF.get(self.ident())
         if outcomes is None:
             raise ApiError(404, "Sales activity type not found")
         return {"sales_activity_outcomes": outcomes}
 
-    async def fields(self, request: Request) -> Any:
-        kind = self.kind(request)
+    async def fields(self) -> Any:
+        kind = self.path.split("/")[3]  # /api/settings/<kind>/fields
         fields = field_settings(kind, list(self.db.users.values()))
-        if "field_group" in render.includes(request.query_params.get("include")):
+        if "field_group" in self.includes():
             return {"fields": fields, "field_groups": FIELD_GROUPS}
         return {"fields": [{k: v for k, v in f.items() if k != "field_group_id"} for f in fields]}
 
     # -- views ---------------------------------------------------------------------------
 
-    async def filters(self, request: Request) -> Any:
-        kind = self.kind(request)
+    async def filters(self) -> Any:
+        kind = self.kind()
         model = MODEL_CLASS[kind]
         return {
             "filters": [
@@ -280,17 +238,6 @@ class Api:
         return tests.get(name, lambda r: True)  # All Leads/Contacts/Accounts
 
     @staticmethod
-    def paging(request: Request) -> tuple[int, int]:
-        try:
-            page = int(request.query_params.get("page", 1))
-            per_page = int(request.query_params.get("per_page", PER_PAGE))
-        except ValueError:
-            raise invalid("page and per_page must be numbers") from None
-        if page < 1 or per_page < 1:
-            raise invalid("page and per_page must be positive")
-        return page, min(per_page, MAX_PER_PAGE)
-
-    @staticmethod
     def sort_key(kind: str, field: str) -> Callable[[Row], Any]:
         if field in ("amount", "open_deals_amount"):
             return lambda r: float(r[field]) if r.get(field) is not None else None
@@ -299,11 +246,11 @@ class Api:
             return lambda r: positions.get(r["lead_stage_id"])
         return lambda r: r.get(field)
 
-    def sorted_rows(self, kind: str, rows: list[Row], request: Request) -> list[Row]:
-        field = request.query_params.get("sort", "updated_at")
-        direction = request.query_params.get("sort_type", "desc")
-        if field not in SORTABLE[kind]:
-            raise invalid(f"Invalid sort field {field}; sortable: {', '.join(SORTABLE[kind])}")
+    def sorted_rows(self, kind: str, rows: list[Row]) -> list[Row]:
+        field = self.query.get("sort", "updated_at")
+        direction = self.query.get("sort_type", "desc")
+        if field not in SORTS[kind]:
+            raise invalid(f"Invalid sort field {field}; sortable: {', '.join(SORTS[kind])}")
         if direction not in ("asc", "desc"):
             raise invalid("sort_type must be asc or desc")
         key = self.sort_key(kind, field)
@@ -313,28 +260,27 @@ class Api:
         missing.sort(key=lambda r: r["id"], reverse=direction == "desc")
         return present + missing  # blanks last either way
 
-    async def view(self, request: Request) -> Any:
-        kind = self.kind(request)
-        test = self.in_view(kind, request.path_params["view_id"], request.state.user)
+    async def view(self) -> Any:
+        kind = self.kind()
+        test = self.in_view(kind, self.view_id(), self.user)
         rows = [r for r in self.db.table(kind).values() if test(r)]
-        rows = self.sorted_rows(kind, rows, request)
-        page, per_page = self.paging(request)
-        chosen = rows[(page - 1) * per_page : page * per_page]
-        out = self.bodies(kind, chosen, request)
-        out["meta"] = {"total_pages": math.ceil(len(rows) / per_page), "total": len(rows)}
+        rows = self.sorted_rows(kind, rows)
+        chosen, meta = self.page(rows)
+        out = self.bodies(kind, chosen)
+        out["meta"] = meta
         return out
 
-    async def scroll(self, request: Request) -> Any:
-        kind = self.kind(request)
-        test = self.in_view(kind, request.path_params["view_id"], request.state.user)
+    async def scroll(self) -> Any:
+        kind = self.kind()
+        test = self.in_view(kind, self.view_id(), self.user)
         try:
-            limit = min(int(request.query_params.get("limit", PER_PAGE)), MAX_PER_PAGE)
-            after = int(request.query_params.get("last_fetched_id", 0))
+            limit = min(int(self.query.get("limit", PAGES.default)), PAGES.maximum)
+            after = int(self.query.get("last_fetched_id", 0))
         except ValueError:
             raise invalid("limit and last_fetched_id must be numbers") from None
         ids = sorted(i for i, r in self.db.table(kind).items() if i > after and test(r))
         chosen = [self.db.table(kind)[i] for i in ids[: max(limit, 1)]]
-        out = self.bodies(kind, chosen, request)
+        out = self.bodies(kind, chosen)
         last = chosen[-1]["id"] if chosen else after
         out["meta"] = {
             "last_fetched_id": last,
@@ -343,8 +289,8 @@ class Api:
         }
         return out
 
-    def bodies(self, kind: str, rows: list[Row], request: Request) -> Row:
-        handles = render.includes(request.query_params.get("include"))
+    def bodies(self, kind: str, rows: list[Row]) -> Row:
+        handles = self.includes()
         side = render.Sideload(self.db)
         bodies = []
         for row in rows:
@@ -353,8 +299,8 @@ class Api:
             bodies.append(body)
         return {**side.out(), kind: bodies}
 
-    def one(self, kind: str, row: Row, request: Request, extra: tuple[str, ...] = ()) -> Row:
-        handles = render.includes(request.query_params.get("include")) + list(extra)
+    def one(self, kind: str, row: Row, extra: tuple[str, ...] = ()) -> Row:
+        handles = self.includes() + list(extra)
         side = render.Sideload(self.db)
         body = render.record(kind, row)
         side.record(kind, body, row, handles)
@@ -362,28 +308,24 @@ class Api:
 
     # -- records: leads, contacts, sales accounts, deals ------------------------------------
 
-    async def get_record(self, request: Request) -> Any:
-        kind = self.kind(request)
-        return self.one(kind, self.row(kind, request), request)
+    async def get_record(self) -> Any:
+        kind = self.kind()
+        return self.one(kind, self.row(kind))
 
-    async def create_record(self, request: Request) -> Any:
-        kind = self.kind(request)
-        body = await self.body(request)
+    def create(self, kind: str, body: Any) -> Row:
+        """A new record of ``kind`` from ``{"<wrapper>": {...}}``, checked and stored."""
         values = read_body(self.db, kind, body, WRAPPER[kind], None)
         given = body[WRAPPER[kind]]
         row = self.blank(kind)
-        row["owner_id"] = request.state.user
-        row["creater_id"] = request.state.user
-        self.apply(kind, row, values, given, request.state.user)
+        row["owner_id"] = self.user
+        row["creater_id"] = self.user
+        self.apply(kind, row, values, given, self.user)
         self.db.table(kind)[row["id"]] = row
         self.after_write(kind, row, None)
-        extra = ("creater",) if kind == "deals" else ()
-        return self.one(kind, row, request, extra)
+        return row
 
-    async def update_record(self, request: Request) -> Any:
-        kind = self.kind(request)
-        row = self.row(kind, request)
-        body = await self.body(request)
+    def update(self, kind: str, row: Row, body: Any) -> None:
+        """``row`` changed by ``{"<wrapper>": {...}}``, checked."""
         values = read_body(self.db, kind, body, WRAPPER[kind], row)
         before = dict(row)
         if kind == "deals":
@@ -391,22 +333,33 @@ class Api:
         elif kind == "contacts":
             self.db.unlink_contact(row)
         try:
-            self.apply(kind, row, values, body[WRAPPER[kind]], request.state.user)
+            self.apply(kind, row, values, body[WRAPPER[kind]], self.user)
         finally:
             self.after_write(kind, row, before)
-        row["updater_id"] = request.state.user
-        extra = ("updater",) if kind == "deals" else ()
-        return self.one(kind, row, request, extra)
+        row["updater_id"] = self.user
 
-    async def delete_record(self, request: Request) -> Any:
-        kind = self.kind(request)
-        row = self.row(kind, request)
+    async def create_record(self) -> Any:
+        kind = self.kind()
+        row = self.create(kind, await self.json())
+        extra = ("creater",) if kind == "deals" else ()
+        return reply(self.one(kind, row, extra), 201)
+
+    async def update_record(self) -> Any:
+        kind = self.kind()
+        row = self.row(kind)
+        self.update(kind, row, await self.json())
+        extra = ("updater",) if kind == "deals" else ()
+        return self.one(kind, row, extra)
+
+    async def delete_record(self) -> Any:
+        kind = self.kind()
+        row = self.row(kind)
         self.remove(kind, row)
         return True
 
-    async def bulk_destroy(self, request: Request) -> Any:
-        kind = self.kind(request)
-        body = await self.body(request)
+    async def bulk_destroy(self) -> Any:
+        kind = self.kind()
+        body = await self.json()
         ids = body.get("selected_ids") if isinstance(body, dict) else None
         if not isinstance(ids, list):
             raise invalid("selected_ids must be a list of ids")
@@ -698,22 +651,22 @@ class Api:
             for contact_id in deal.get("contact_ids") or []:
                 self.db.refresh_contact_total(contact_id)
 
-    async def record_activities(self, request: Request) -> Any:
-        kind = self.kind(request)
+    async def record_activities(self) -> Any:
+        kind = self.kind()
         if kind not in ACTIVITY_FEEDS:  # documented for leads and contacts only
-            raise ApiError(404, "The requested resource was not found")
-        row = self.row(kind, request)
+            raise ApiError(404, NOT_FOUND)
+        row = self.row(kind)
         feed = render.activities(self.db, kind, row)
-        limit = request.query_params.get("limit")
+        limit = self.query.get("limit")
         if limit is not None:
             try:
                 size = max(1, int(limit))
-                page = max(1, int(request.query_params.get("page", 1)))
+                page = max(1, int(self.query.get("page", 1)))
             except ValueError:
                 raise invalid("limit must be a number") from None
             feed = feed[(page - 1) * size : page * size]
         out: Row = {}
-        if "user" in render.includes(request.query_params.get("include")):
+        if "user" in self.includes():
             side = render.Sideload(self.db)
             for entry in feed:
                 side.user(entry["user_id"])
@@ -722,9 +675,9 @@ class Api:
         out["activities"] = feed
         return out
 
-    async def convert_lead(self, request: Request) -> Any:
-        lead = self.row("leads", request)
-        body = await self.body(request)
+    async def convert_lead(self) -> Any:
+        lead = self.row("leads")
+        body = await self.json()
         given = body.get("lead") if isinstance(body, dict) else None
         if (
             not isinstance(given, dict)
@@ -732,7 +685,7 @@ class Api:
             or not (given.get("company") or {}).get("name")
         ):
             raise invalid("last_name and company[name] are mandatory to convert a lead")
-        account = self.new_account({"name": given["company"]["name"]}, request.state.user)
+        account = self.new_account({"name": given["company"]["name"]}, self.user)
         contact = self.blank("contacts")
         keep = {
             k: v
@@ -767,12 +720,16 @@ class Api:
         if row.get("targetable_type"):
             self.db.attach(kind, row)
 
-    async def create_item(self, request: Request) -> Any:
-        kind = request.url.path.rstrip("/").rsplit("/", 1)[-1]
-        body = await self.body(request)
+    async def create_item(self) -> Any:
+        kind = self.kind()
+        row = self.new_item(kind, await self.json())
+        return reply(self.item_body(kind, row, single=True), 201)
+
+    def new_item(self, kind: str, body: Any) -> Row:
+        """A new task, appointment, note or sales activity from ``{"<wrapper>": {...}}``."""
         values = read_body(self.db, kind, body, WRAPPER[kind], None)
         now = self.now_text()
-        user = request.state.user
+        user = self.user
         row: Row = {"id": self.db.new_id(kind), "created_at": now, "updated_at": now}
         row.update(dict.fromkeys(w for w in _ATTRS[kind]))
         row.update({"creater_id": user, **_DEFAULTS[kind]})
@@ -787,12 +744,12 @@ class Api:
         if kind == "tasks" and row["status"] == 1:
             row["completed_date"] = now
         self.db.table(kind)[row["id"]] = row
-        return self.item_body(kind, row, request, single=True)
+        return row
 
-    async def update_item(self, request: Request) -> Any:
-        kind = request.url.path.split("/")[2]
-        row = self.row(kind, request)
-        body = await self.body(request)
+    async def update_item(self) -> Any:
+        kind = self.kind()
+        row = self.row(kind)
+        body = await self.json()
         values = read_body(self.db, kind, body, WRAPPER[kind], row)
         given = body[WRAPPER[kind]]
         if kind in ("appointments", "sales_activities"):
@@ -806,18 +763,18 @@ class Api:
                 row["completed_date"] = None
         if kind == "appointments" and "appointment_attendees_attributes" in given:
             row["_attendees"] = self.attendees(given, row["_attendees"])
-        row["updater_id"] = request.state.user if "updater_id" in row else None
+        row["updater_id"] = self.user if "updater_id" in row else None
         self.item_apply(kind, row, values)
-        return self.item_body(kind, row, request, single=True)
+        return self.item_body(kind, row, single=True)
 
-    async def get_item(self, request: Request) -> Any:
-        kind = request.url.path.split("/")[2]
-        return self.item_body(kind, self.row(kind, request), request, single=True)
+    async def get_item(self) -> Any:
+        kind = self.kind()
+        return self.item_body(kind, self.row(kind), single=True)
 
-    async def delete_item(self, request: Request) -> Any:
-        kind = request.url.path.split("/")[2]
-        row = self.row(kind, request)
-        body = self.item_body(kind, row, request, single=True)
+    async def delete_item(self) -> Any:
+        kind = self.kind()
+        row = self.row(kind)
+        body = self.item_body(kind, row, single=True)
         self.db.detach(kind, row)
         del self.db.table(kind)[row["id"]]
         if kind in ("appointments", "sales_activities"):
@@ -865,8 +822,8 @@ class Api:
         if row.get(start) and row.get(end) and row[end] < row[start]:
             raise invalid("End date must be after the start date")
 
-    def item_body(self, kind: str, row: Row, request: Request, single: bool) -> Row:
-        handles = render.includes(request.query_params.get("include"))
+    def item_body(self, kind: str, row: Row, single: bool) -> Row:
+        handles = self.includes()
         side = render.Sideload(self.db)
         body = self.item(kind, row, handles, side, single)
         return {**side.out(), WRAPPER[kind]: body}
@@ -891,8 +848,8 @@ class Api:
                 side.user(user_id)
         return body
 
-    async def list_tasks(self, request: Request) -> Any:
-        filter_ = (request.query_params.get("filter") or "").replace("_", " ").strip().lower()
+    async def list_tasks(self) -> Any:
+        filter_ = (self.query.get("filter") or "").replace("_", " ").strip().lower()
         now = self.now()
         now_text = ts(now) or ""
         today = now.date().isoformat()
@@ -914,10 +871,10 @@ class Api:
         )
         if filter_ == "completed":
             rows.reverse()
-        return self.item_list("tasks", rows, request)
+        return self.item_list("tasks", rows)
 
-    async def list_appointments(self, request: Request) -> Any:
-        filter_ = (request.query_params.get("filter") or "").strip().lower()
+    async def list_appointments(self) -> Any:
+        filter_ = (self.query.get("filter") or "").strip().lower()
         now_text = self.now_text()
         tests: dict[str, Callable[[Row], bool]] = {
             "open": lambda a: a["end_date"] >= now_text,
@@ -934,60 +891,23 @@ class Api:
         )
         if filter_ != "open" and filter_ != "upcoming":
             rows.reverse()
-        return self.item_list("appointments", rows, request)
+        return self.item_list("appointments", rows)
 
-    async def list_sales_activities(self, request: Request) -> Any:
+    async def list_sales_activities(self) -> Any:
         self.db.materialize_all()
         rows = sorted(
             self.db.sales_activities.values(),
             key=lambda r: (r["start_date"], r["id"]),
             reverse=True,
         )
-        return self.item_list("sales_activities", rows, request)
+        return self.item_list("sales_activities", rows)
 
-    def item_list(self, kind: str, rows: list[Row], request: Request) -> Row:
-        page, per_page = self.paging(request)
-        chosen = rows[(page - 1) * per_page : page * per_page]
-        handles = render.includes(request.query_params.get("include"))
+    def item_list(self, kind: str, rows: list[Row]) -> Row:
+        chosen, meta = self.page(rows)
+        handles = self.includes()
         side = render.Sideload(self.db)
         bodies = [self.item(kind, row, handles, side, single=False) for row in chosen]
-        return {
-            **side.out(),
-            kind: bodies,
-            "meta": {"total_pages": math.ceil(len(rows) / per_page), "total": len(rows)},
-        }
-
-    # -- search (undocumented in the reference; the real /api/search) ----------------------
-
-    async def search(self, request: Request) -> Any:
-        query = (request.query_params.get("q") or "").strip().lower()
-        if len(query) < 2:
-            raise invalid("Search query must have at least 2 characters")
-        wanted = render.includes(request.query_params.get("include")) or [
-            "contact",
-            "lead",
-            "sales_account",
-            "deal",
-        ]
-        out = []
-        for entity in wanted:
-            kind = f"{entity}s"
-            if kind not in RECORD_KINDS:
-                continue
-            for row in self.db.table(kind).values():
-                name = row.get("display_name") or row.get("name") or ""
-                if query in name.lower() or query in (row.get("email") or "").lower():
-                    out.append(
-                        {
-                            "id": str(row["id"]),
-                            "name": name,
-                            "email": row.get("email"),
-                            "type": entity,
-                        }
-                    )
-                    if len(out) >= 100:
-                        return out
-        return out
+        return {**side.out(), kind: bodies, "meta": meta}
 
 
 _ATTRS = {
@@ -1048,11 +968,64 @@ _DEFAULTS: dict[str, Row] = {
 }
 
 
-def _not_found(request: Request, exc: Exception) -> Response:
-    status = getattr(exc, "status_code", 404)
-    if status == 405:
-        status = 404  # an invalid URL for this method: the documented 404
-    return error(status, "The requested resource was not found")
+def _handlers() -> dict[str, Handler[FreshCall]]:
+    """One handler per documented endpoint, keyed as the contract writes it."""
+    c = FreshCall
+    table: dict[str, Handler[FreshCall]] = {
+        "GET /api/selector/deal_pipelines/{id}/deal_stages": c.pipeline_stages,
+        "GET /api/selector/sales_activity_types/{id}/sales_activity_outcomes": c.type_outcomes,
+        **{f"GET /api/selector/{name}": c.selector for name in SELECTORS},
+        "GET /api/tasks": c.list_tasks,
+        "GET /api/appointments": c.list_appointments,
+        "GET /api/sales_activities": c.list_sales_activities,
+    }
+    for kind in ITEM_KINDS:
+        api = f"/api/{kind}"
+        table[f"POST {api}"] = c.create_item
+        table[f"PUT {api}/{{id}}"] = c.update_item
+        table[f"DELETE {api}/{{id}}"] = c.delete_item
+        if kind != "notes":
+            table[f"GET {api}/{{id}}"] = c.get_item
+    for kind in KINDS:
+        api = f"/api/{kind}"
+        table |= {
+            f"GET /api/settings/{kind}/fields": c.fields,
+            f"GET {api}/filters": c.filters,
+            f"GET {api}/view/{{view_id}}": c.view,
+            f"GET {api}/scroll/{{view_id}}": c.scroll,
+            f"POST {api}/bulk_destroy": c.bulk_destroy,
+            f"POST {api}": c.create_record,
+            f"GET {api}/{{id}}": c.get_record,
+            f"PUT {api}/{{id}}": c.update_record,
+            f"DELETE {api}/{{id}}": c.delete_record,
+        }
+        if kind in ACTIVITY_FEEDS:
+            table[f"GET {api}/{{id}}/activities"] = c.record_activities
+            table[f"GET {api}/{{id}}/activities.json"] = c.record_activities
+    table["POST /api/leads/{id}/convert"] = c.convert_lead
+    return table | extras.handlers()
+
+
+def _who(call: FreshCall, credential: str) -> str | None:
+    """The user a key belongs to (the key may be quoted: ``token="..."``)."""
+    user = call.db.api_keys.get(credential.strip('"'))
+    return None if user is None else str(user)
+
+
+SANDBOX = Sandbox(
+    contract=CONTRACT,
+    handlers=_handlers(),
+    envelope=envelope,
+    auth=HeaderKey("authorization", "Token token="),
+    who=_who,
+    context=FreshCall,
+    # 1000 an hour for the whole Freshsales account (every user's key counts in it)
+    limit=Limit(RATE_LIMIT, RATE_WINDOW, per_key=False, refused=_too_many),
+    unauthorized=lambda reason: ApiError(401, UNAUTHORIZED),
+    bad_body=lambda: invalid("Request body is not valid JSON"),
+    # an invalid URL, whatever the method, is the documented 404
+    reasons={404: NOT_FOUND, 405: NOT_FOUND},
+)
 
 
 def create_app(
@@ -1066,54 +1039,7 @@ def create_app(
     """The Freshsales sandbox: ``/api/...`` as documented, over seeded data."""
     clock = SandboxClock(now)
     db = build(seed, scale, clock.anchor)
-    limit = WindowLimit(RATE_LIMIT, RATE_WINDOW, enabled=rate_limit)
-    api = Api(db, clock)
-    ep = api.endpoint
-    kinds = "{kind}"
-    routes = [
-        Route("/api/selector/deal_pipelines/{id:int}/deal_stages", ep(api.pipeline_stages)),
-        Route(
-            "/api/selector/sales_activity_types/{id:int}/sales_activity_outcomes",
-            ep(api.type_outcomes),
-        ),
-        Route("/api/selector/{name}", ep(api.selector)),
-        Route(f"/api/settings/{kinds}/fields", ep(api.fields)),
-        Route("/api/search", ep(api.search)),
-        Route("/api/tasks", ep(api.list_tasks), methods=["GET"]),
-        Route("/api/appointments", ep(api.list_appointments), methods=["GET"]),
-        Route("/api/sales_activities", ep(api.list_sales_activities), methods=["GET"]),
-    ]
-    for item_kind in ("tasks", "appointments", "notes", "sales_activities"):
-        routes.append(Route(f"/api/{item_kind}", ep(api.create_item, 201), methods=["POST"]))
-        if item_kind != "notes":
-            routes.append(Route(f"/api/{item_kind}/{{id:int}}", ep(api.get_item), methods=["GET"]))
-        routes.append(Route(f"/api/{item_kind}/{{id:int}}", ep(api.update_item), methods=["PUT"]))
-        routes.append(
-            Route(f"/api/{item_kind}/{{id:int}}", ep(api.delete_item), methods=["DELETE"])
-        )
-    routes += [
-        Route(f"/api/{kinds}/filters", ep(api.filters), methods=["GET"]),
-        Route(f"/api/{kinds}/view/{{view_id:int}}", ep(api.view), methods=["GET"]),
-        Route(f"/api/{kinds}/scroll/{{view_id:int}}", ep(api.scroll), methods=["GET"]),
-        Route(f"/api/{kinds}/bulk_destroy", ep(api.bulk_destroy), methods=["POST"]),
-        Route("/api/leads/{id:int}/convert", ep(api.convert_lead), methods=["POST"]),
-        Route(f"/api/{kinds}/{{id:int}}/activities", ep(api.record_activities), methods=["GET"]),
-        Route(
-            f"/api/{kinds}/{{id:int}}/activities.json", ep(api.record_activities), methods=["GET"]
-        ),
-        Route(f"/api/{kinds}", ep(api.create_record, 201), methods=["POST"]),
-        Route(f"/api/{kinds}/{{id:int}}", ep(api.get_record), methods=["GET"]),
-        Route(f"/api/{kinds}/{{id:int}}", ep(api.update_record), methods=["PUT"]),
-        Route(f"/api/{kinds}/{{id:int}}", ep(api.delete_record), methods=["DELETE"]),
-    ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
-    app.state.db = db
-    app.state.faults = faults or Faults()
-    app.state.limit = limit
-    app.state.clock = clock
-    app.state.api = api
-    app.add_middleware(FaultMiddleware, faults=app.state.faults, error=error, expire=api.expire)
-    return enforce(app, CONTRACT)  # held to its documented contract (contract.py)
+    return SANDBOX.app(db, clock=clock, faults=faults, rate_limit=rate_limit)
 
 
-__all__ = ["create_app", "error"]
+__all__ = ["SANDBOX", "FreshCall", "create_app", "envelope"]

@@ -242,7 +242,8 @@ def _kind(kind: str) -> tuple[Endpoint, ...]:
             required=(kind,),
             source=f"{SECTIONS[kind]} > Bulk Upsert",
         ),
-        Endpoint("POST", f"{api}/{{id}}/clone", fields=(), source=f"{SECTIONS[kind]} > Clone"),
+        # an empty body copies the record; ``{"<one>": {...}}`` sets fields of the copy
+        Endpoint("POST", f"{api}/{{id}}/clone", fields=(one,), source=f"{SECTIONS[kind]} > Clone"),
         Endpoint(
             "POST",
             f"{api}/bulk_destroy",
@@ -515,6 +516,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint("DELETE", "/api/cpq/cpq_documents/{id}/forget"),
 )
+
+CREATES: dict[str, Endpoint] = {
+    e.path.removeprefix("/api/"): e
+    for e in ENDPOINTS
+    if e.method == "POST" and e.wrapper and e.path.count("/") == 2
+}
+"""Each kind's create (``POST /api/<kind>``): the key its record sits under (``wrapper``),
+its writable and its required fields; the sandbox reads them from here."""
 
 
 def answer(v: Violation) -> Answer:

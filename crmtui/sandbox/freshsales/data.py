@@ -47,6 +47,10 @@ ID_BASE = {
     "sales_activities": 27000000,
     "events": 29000000,
     "attendees": 31000000,
+    "products": 33000000,
+    "cpq_documents": 35000000,
+    "documents": 37000000,
+    "phone_calls": 39000000,
 }
 
 # -- time and money as the API writes them ----------------------------------------------
@@ -516,6 +520,12 @@ class Db:
     notes: dict[int, Row] = field(default_factory=dict)
     sales_activities: dict[int, Row] = field(default_factory=dict)
     events: dict[int, Row] = field(default_factory=dict)  # stage changes, emails, page views
+    # the endpoints crmtui does not call (``extras.py``), empty until used
+    products: dict[int, Row] = field(default_factory=dict)
+    cpq_documents: dict[int, Row] = field(default_factory=dict)
+    documents: dict[int, Row] = field(default_factory=dict)  # files
+    phone_calls: dict[int, Row] = field(default_factory=dict)
+    jobs: dict[str, Row] = field(default_factory=dict)  # bulk upserts, by job id
     # reverse indexes, kept by ``attach``/``detach`` and ``link_*``
     timeline: defaultdict[Target, set[tuple[str, int]]] = field(
         default_factory=lambda: defaultdict(set)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from crmtui.sandbox.freshsales.contract import CREATES
 from crmtui.sandbox.freshsales.data import (
     ACTIVITY_OUTCOMES,
     ACTIVITY_TYPES,
@@ -35,15 +36,7 @@ from crmtui.sandbox.freshsales.data import (
     parse_when,
     ts,
 )
-
-
-class ApiError(Exception):
-    """A request the API refuses: answered with the documented error body."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+from crmtui.sandbox.kit import ApiError
 
 
 def invalid(message: str) -> ApiError:
@@ -209,24 +202,8 @@ WRITABLE: dict[str, dict[str, str]] = {
         "custom_field": "custom",
     },
 }
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "contacts": ("last_name",),
-    "leads": ("last_name",),
-    "sales_accounts": ("name",),
-    "deals": ("name", "amount"),
-    "tasks": ("title", "due_date", "targetable_id", "targetable_type", "owner_id"),
-    "appointments": ("title", "from_date", "end_date"),
-    "notes": ("description", "targetable_id", "targetable_type"),
-    "sales_activities": (
-        "title",
-        "sales_activity_type_id",
-        "start_date",
-        "end_date",
-        "owner_id",
-        "targetable_id",
-        "targetable_type",
-    ),
-}
+# required on create: as the contract declares each kind's create
+REQUIRED: dict[str, tuple[str, ...]] = {kind: CREATES[kind].required for kind in WRITABLE}
 CUSTOM_FIELDS: dict[str, dict[str, str]] = {
     "contacts": {"cf_preferred_language": "choice:languages", "cf_newsletter": "bool"},
     "leads": {"cf_primary": "bool"},

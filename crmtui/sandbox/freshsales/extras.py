@@ -1,0 +1,599 @@
+"""The documented Freshsales endpoints crmtui itself does not call, served as the seed
+describes them: a record's team (``manage_team_members``), upsert and bulk upsert (with
+the Job Status API), clone, forget, bulk owner assignment, the manual call log
+(``/api/phone_calls``), files (``/api/documents``, ``document_associations``) and the CPQ
+products and documents.
+
+Decisions where the seed is silent:
+
+- Upsert: ``unique_identifier`` is one ``{name: value}`` pair: ``id`` for every kind,
+  ``emails`` for leads and contacts (any of a record's addresses), ``name`` for accounts
+  (the fields each form marks unique); another name is the 400. Several matches are the
+  documented duplicate error, a 400 listing the ids to merge. A match is updated (200),
+  none is created (201) with the identifier's value as its field.
+- Bulk upsert runs each entry at once (at most 100, else the 400) and answers the
+  documented "Batch job ... initiated" with a job the Job Status API reports as
+  ``SUCCESS``, listing each failed entry by its identifier and the error.
+- Clone copies the record's writable fields except its email addresses (unique per
+  kind; the sample's clone has ``"email": null``) and the given fields over them, checked
+  as a create; it answers 200 (the contract's status), the new record in its body.
+- Forget deletes as Delete does (the sandbox keeps no recycle bin for these kinds).
+- Team members: each ``user_id`` must be a user and ``designation_id`` a designation
+  (``/api/selector/designations``); ``_destroy`` removes the user. The answer is the team.
+- Phone calls: ``targetable_type`` is read without regard to case or ``_``
+  (``lead``, ``contact``, ``salesAccount`` as the samples write it); a ``targetable``
+  without ``id`` is a new lead or contact from its fields. A ``note`` becomes a note on
+  the record (so the call shows in its activities).
+- Files: ``multipart/form-data`` only (as documented), read with the standard library's
+  MIME parser; ``file`` is required, ``file_name`` defaults to the upload's name.
+- CPQ Delete keeps the row (``is_deleted``: true, still readable by id) for Restore;
+  Forget removes a document for good. The bulk calls are applied at once and answer the
+  documented "added to queue" messages. Unknown ids in a bulk list are skipped.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+from typing import TYPE_CHECKING, Any
+
+from crmtui.sandbox.contract import Endpoint
+from crmtui.sandbox.freshsales.contract import CONTRACT, FIELDS, KINDS
+from crmtui.sandbox.freshsales.data import DESIGNATIONS, ID_BASE, TARGET_KIND, Row
+from crmtui.sandbox.freshsales.writes import invalid, read_value
+from crmtui.sandbox.kit import ApiError, Handler, reply
+
+if TYPE_CHECKING:
+    from crmtui.sandbox.freshsales.app import FreshCall
+
+UNIQUE = {"leads": ("id", "emails"), "contacts": ("id", "emails"), "sales_accounts": ("id", "name")}
+BULK_MAX = 100
+
+
+def _ids(value: Any, name: str = "selected_ids") -> list[int]:
+    if not isinstance(value, list):
+        raise invalid(f"{name} must be a list of ids")
+    try:
+        return [int(v) for v in value]
+    except (TypeError, ValueError):
+        raise invalid(f"{name} must be a list of ids") from None
+
+
+# -- records: leads, contacts, accounts, deals ------------------------------------------------
+
+
+async def manage_team(call: FreshCall) -> Any:
+    kind = call.kind()
+    row = call.row(kind)
+    body = await call.object()
+    entries = body.get("team_users")
+    if not isinstance(entries, list):
+        raise invalid("team_users must be a list")
+    designations = {d["id"] for d in DESIGNATIONS}
+    team: list[Row] = row.setdefault("_team", [])
+    now = call.now_text()
+    for entry in entries:
+        user = read_value(call.db, "owner_id", "user", (entry or {}).get("user_id"))
+        if user is None:
+            raise invalid("User can't be blank")
+        current = next((t for t in team if t["user_id"] == user), None)
+        if entry.get("_destroy"):
+            if current is not None:
+                team.remove(current)
+            continue
+        designation = entry.get("designation_id")
+        if designation is not None and designation not in designations:
+            raise invalid(f"Invalid designation: {designation} does not exist")
+        if current is None:
+            current = {"entity_id": row["id"], "user_id": user, "created_at": now}
+            team.append(current)
+        current.update(designation_id=designation, updated_at=now)
+    return {"team_users": team}
+
+
+def _matches(call: FreshCall, kind: str, name: str, value: Any) -> list[Row]:
+    if name not in UNIQUE.get(kind, ("id",)):
+        allowed = " or ".join(UNIQUE.get(kind, ("id",)))
+        raise invalid(f"Invalid unique identifier {name}: use {allowed}")
+    rows = call.db.table(kind).values()
+    if name == "id":
+        found = call.db.table(kind).get(read_value(call.db, "id", "int", value) or 0)
+        return [found] if found else []
+    if name == "emails":
+        wanted = str(value).strip().lower()
+        return [
+            r
+            for r in rows
+            if wanted in {(e.get("value") or "").lower() for e in r.get("emails") or []}
+            or (r.get("email") or "").lower() == wanted
+        ]
+    return [r for r in rows if (r.get(name) or "") == value]
+
+
+def _upsert(call: FreshCall, kind: str, name: str, value: Any, given: Any) -> tuple[Row, bool]:
+    """The record ``name=value`` names, updated with ``given`` (or made: ``True``)."""
+    if not isinstance(given, dict):
+        raise invalid(f"{KINDS[kind]} must be a hash of the record's fields")
+    found = _matches(call, kind, name, value)
+    if len(found) > 1:
+        ids = ",".join(str(r["id"]) for r in found)
+        raise invalid(f"{len(found)} records found with the same {name} - [{ids}]: merge them")
+    wrapper = KINDS[kind]
+    if found:
+        call.update(kind, found[0], {wrapper: given})
+        return found[0], False
+    if name != "id":
+        given = {**given, ("email" if name == "emails" else name): value}
+    return call.create(kind, {wrapper: given}), True
+
+
+async def upsert(call: FreshCall) -> Any:
+    kind = call.kind()
+    body = await call.object()
+    identifier = body.get("unique_identifier")
+    if not isinstance(identifier, dict) or len(identifier) != 1:
+        raise invalid("unique_identifier must be one field and its value")
+    ((name, value),) = identifier.items()
+    row, made = _upsert(call, kind, name, value, body.get(KINDS[kind]))
+    return reply(call.one(kind, row), 201 if made else 200)
+
+
+async def bulk_upsert(call: FreshCall) -> Any:
+    kind = call.kind()
+    body = await call.object()
+    entries = body.get(kind)
+    if not isinstance(entries, list) or not 0 < len(entries) <= BULK_MAX:
+        raise invalid(f"{kind} must be a list of 1 to {BULK_MAX} entries")
+    failures: list[Row] = []
+    for entry in entries:
+        keys = [k for k in (entry if isinstance(entry, dict) else {}) if k != "data"]
+        try:
+            if len(keys) != 1:
+                raise invalid("Exactly one unique identifier is required per entry")
+            _upsert(call, kind, keys[0], entry[keys[0]], entry.get("data"))
+        except ApiError as exc:
+            failures.append({**{k: entry[k] for k in keys}, "error_message": [exc.message]})
+    jobs: dict[str, Row] = call.db.jobs
+    job_id = f"{len(jobs) + 1:024x}"
+    now = call.now_text()
+    jobs[job_id] = {
+        "status": "SUCCESS",
+        "job_type_name": "BULK_UPSERT",
+        "created_at": now,
+        "status_updated_at": now,
+        "progress": 100,
+        "data": {
+            "record_status": {
+                "succeeded": len(entries) - len(failures),
+                "failed": len(failures),
+            },
+            "detailed_failure_report": failures,
+        },
+    }
+    root = str(call.request.base_url).rstrip("/") + call.request.url.path.split("/api/")[0]
+    return {
+        "message": f"Batch job {job_id} initiated. Please track progress in the job_status_url",
+        "job_status_url": f"{root}/api/job_statuses/{job_id}",
+    }
+
+
+def job_status(call: FreshCall) -> Any:
+    job = call.db.jobs.get(call.params["id"])
+    if job is None:
+        raise ApiError(404, f"Job status with id {call.params['id']} not found")
+    return job
+
+
+NOT_COPIED = frozenset({"email", "emails", "custom_field", "sales_accounts", "sales_account"})
+
+
+async def clone(call: FreshCall) -> Any:
+    kind = call.kind()
+    source = call.row(kind)
+    body = await call.json()
+    wrapper = KINDS[kind]
+    given = (body or {}).get(wrapper) if isinstance(body, dict) else None
+    if given is not None and not isinstance(given, dict):
+        raise invalid(f"{wrapper} must be a hash of the record's fields")
+    copied: Row = {
+        name: source[name]
+        for name in FIELDS[kind]
+        if name not in NOT_COPIED and source.get(name) is not None
+    }
+    copied["custom_field"] = dict(source.get("custom_field") or {})
+    if kind == "contacts" and source.get("_accounts"):
+        copied["sales_accounts"] = [dict(link) for link in source["_accounts"]]
+    if kind == "deals" and source.get("contact_ids"):
+        copied["contacts_added_list"] = list(source["contact_ids"])
+    row = call.create(kind, {wrapper: {**copied, **(given or {})}})
+    return call.one(kind, row)
+
+
+def forget(call: FreshCall) -> Any:
+    kind = call.kind()
+    call.remove(kind, call.row(kind))
+    return True
+
+
+async def bulk_assign_owner(call: FreshCall) -> Any:
+    kind = call.kind()
+    body = await call.object()
+    ids = _ids(body.get("selected_ids"))
+    owner = read_value(call.db, "owner_id", "user", body.get("owner_id"))
+    if owner is None:
+        raise invalid("Owner can't be blank")
+    out = []
+    for id_ in ids:
+        row = call.db.table(kind).get(id_)
+        if row is not None:
+            row.update(owner_id=owner, updated_at=call.now_text())
+        out.append({str(id_): row is not None})
+    return {kind: out}
+
+
+# -- the manual call log ----------------------------------------------------------------------
+
+CALL_TARGETS = {"lead": "leads", "contact": "contacts", "salesaccount": "sales_accounts"}
+
+
+async def phone_call(call: FreshCall) -> Any:
+    body = await call.object()
+    given = body.get("phone_call")
+    if not isinstance(given, dict):
+        raise invalid("Request body must be a JSON object with a 'phone_call' hash")
+    kind = CALL_TARGETS.get(str(given.get("targetable_type") or "").replace("_", "").lower())
+    if kind is None:
+        raise invalid("Targetable type must be lead, contact or salesAccount")
+    target = given.get("targetable")
+    if not isinstance(target, dict):
+        raise invalid("Targetable can't be blank")
+    wrapper = KINDS[kind]
+    if target.get("id") not in (None, ""):
+        row = call.db.table(kind).get(read_value(call.db, "targetable_id", "int", target["id"]))
+        if row is None:
+            raise invalid(f"Targetable not found: no {wrapper.replace('_', ' ')} {target['id']}")
+    elif kind == "sales_accounts":
+        raise invalid("An account to log a call on needs its id")
+    else:
+        fields = {k: v for k, v in target.items() if k in FIELDS[kind]}
+        row = call.create(kind, {wrapper: fields})
+    type_ = next(t for t, k in TARGET_KIND.items() if k == kind)
+    note = given.get("note")
+    notes: list[Row] = []
+    if isinstance(note, dict) and note.get("description"):
+        made = call.new_item(
+            "notes",
+            {
+                "note": {
+                    "description": str(note["description"]),
+                    "targetable_type": type_,
+                    "targetable_id": row["id"],
+                }
+            },
+        )
+        keys = ("id", "description", "created_at", "updated_at", "creater_id", "targetable_id")
+        notes.append({k: made[k] for k in keys})
+    now = call.now_text()
+    call_id = call.db.new_id("phone_calls")
+    direction = given.get("call_direction") in (True, "true", "True")
+    logged = {
+        "id": call_id,
+        "call_duration": None,
+        "call_direction": direction,
+        "recording_duration": None,
+        "status": "incoming" if direction else "outgoing",
+        "recording": None,
+        "conversation_time": now,
+        "cost": 0,
+        "is_manual": True,
+        "targetable": {"type": wrapper, "id": row["id"]},
+        "phone_number_id": None,
+        "phone_caller_id": None,
+        "note_id": notes[0]["id"] if notes else None,
+    }
+    call.db.phone_calls[call_id] = logged
+    user = call.db.users[call.user]
+    name = row.get("display_name") or row.get("name")
+    return {
+        kind: [{"partial": True, "id": row["id"]}],
+        "phone_numbers": [],
+        "phone_callers": [],
+        "notes": notes,
+        "user": [{k: user[k] for k in ("id", "display_name", "email", "is_active")}],
+        "targetables": [{"id": row["id"], "display_name": name, "email": row.get("email")}],
+        "phone_calls": logged,
+    }
+
+
+# -- files ------------------------------------------------------------------------------------
+
+
+def _form(content_type: str, raw: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """A ``multipart/form-data`` body: field → (file name, bytes)."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise invalid("Content-Type must be multipart/form-data")
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    if not message.is_multipart():
+        raise invalid("The body is not multipart/form-data")
+    out: dict[str, tuple[str | None, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if isinstance(name, str):
+            payload = part.get_payload(decode=True)
+            out[name] = (part.get_filename(), payload if isinstance(payload, bytes) else b"")
+    return out
+
+
+async def create_document(call: FreshCall) -> Any:
+    form = _form(call.request.headers.get("content-type", ""), await call.raw())
+    upload = form.get("file")
+    if upload is None or upload[0] is None:
+        raise invalid("File can't be blank")
+    text = {k: v[1].decode("utf-8", "replace") for k, v in form.items() if k != "file"}
+    type_ = text.get("targetable_type", "")
+    kind = {**TARGET_KIND, "Product": "products"}.get(type_)
+    if kind is None:
+        raise invalid("Targetable type must be one of Lead, Contact, SalesAccount, Deal, Product")
+    target_id = read_value(call.db, "targetable_id", "int", text.get("targetable_id"))
+    if target_id is None or target_id not in call.db.table(kind):
+        raise invalid("Targetable not found: no such lead, contact, account, deal or product")
+    doc_id = call.db.new_id("documents")
+    name = text.get("file_name") or upload[0]
+    url = f"{str(call.request.base_url).rstrip('/')}/_sandbox/documents/{doc_id}/{name}"
+    call.db.documents[doc_id] = {
+        "id": doc_id,
+        "url": url,
+        "name": name,
+        "is_shared": text.get("is_shared") in ("true", "1"),
+        "content_file_size": len(upload[1]),
+        "content_updated_at": call.now_text(),
+        "content_file_size_readable": f"{len(upload[1]) / 1024:.1f} KB",
+        "created_at": call.now_text(),
+        "is_attached": False,
+        "creater_id": call.user,
+        "_target": (type_, target_id),
+    }
+    return {"id": doc_id, "msg": "File uploaded successfully", "url": url}
+
+
+def document_associations(call: FreshCall) -> Any:
+    lead = call.row("leads")
+    docs = [d for d in call.db.documents.values() if d["_target"] == ("Lead", lead["id"])]
+    creators = {d["creater_id"] for d in docs}
+    users = [call.db.users[u] for u in sorted(creators) if u in call.db.users]
+    keys = ("id", "display_name", "email", "is_active", "work_number", "mobile_number")
+    return {
+        "users": [{k: u.get(k) for k in keys} for u in users],
+        "documents": [{k: v for k, v in d.items() if not k.startswith("_")} for d in docs],
+        "document_links": [],
+    }
+
+
+# -- CPQ: products and documents ----------------------------------------------------------
+
+CPQ_KINDS = ("products", "cpq_documents")
+# how each CPQ field's input is read (``writes.read_value``); others are kept as text
+CPQ_HOW = {
+    "is_active": "bool",
+    "owner_id": "user",
+    "valid_till": "datetime",
+    "territory_id": "ref",
+    "parent_product": "int",
+    "deal_id": "int",
+    "contact_id": "int",
+    "sales_account_id": "account",
+}
+CPQ_LINKS = {"deal_id": "deals", "contact_id": "contacts", "parent_product": "products"}
+CPQ_BLANK: dict[str, Row] = {
+    "products": {
+        "pricing_type": 0,
+        "product_pricings": [],
+        "avatar": None,
+        "base_currency_amount": None,
+    },
+    "cpq_documents": {
+        "currency_code": "USD",
+        "is_deal_primary": False,
+        "products": [],
+        "has_products": False,
+        "email_template_id": None,
+    },
+}
+QUEUED = {
+    "update": "Field update added to queue, you will be notified on success.",
+    "assign": "Sales owner assignment added to queue, you will be notified on success.",
+    "delete": "Bulk deletion added to queue, you will be notified on success.",
+}
+
+
+def _cpq_kind(call: FreshCall) -> str:
+    return call.path.split("/")[3]  # /api/cpq/<kind>/...
+
+
+def _cpq_create(kind: str) -> Endpoint:
+    """The kind's create, as the contract declares it (its wrapper and writable fields)."""
+    path = f"/api/cpq/{kind}"
+    return next(e for e in CONTRACT.endpoints if (e.method, e.path) == ("POST", path))
+
+
+def _cpq_one(kind: str) -> str:
+    return _cpq_create(kind).wrapper or kind
+
+
+def _cpq_fields(kind: str) -> tuple[str, ...]:
+    return _cpq_create(kind).fields or ()
+
+
+def _cpq_values(call: FreshCall, kind: str, given: Any) -> Row:
+    if not isinstance(given, dict):
+        raise invalid(f"Request body must be a JSON object with a '{_cpq_one(kind)}' hash")
+    values: Row = {}
+    for name in _cpq_fields(kind):
+        if name not in given:
+            continue
+        value = given[name]
+        if name == "custom_field":
+            if not isinstance(value, dict):
+                raise invalid("custom_field must be a hash")
+        elif name == "products":
+            if not isinstance(value, list):
+                raise invalid("products must be a list")
+        elif name == "amount":
+            value = float(read_value(call.db, "amount", "money", value) or 0)
+        elif name in CPQ_HOW:
+            value = read_value(call.db, name, CPQ_HOW[name], value)
+        elif value is not None:
+            value = str(value)
+        linked = CPQ_LINKS.get(name)
+        if linked and value is not None and value not in call.db.table(linked):
+            raise invalid(f"Invalid {name.removesuffix('_id')}: {value} does not exist")
+        values[name] = value
+    return values
+
+
+def _cpq_row(call: FreshCall, kind: str) -> Row:
+    id_ = call.ident()
+    row: Row | None = call.db.table(kind).get(id_)
+    if row is None:
+        raise ApiError(
+            404, f"{_cpq_one(kind).replace('_', ' ').capitalize()} with id {id_} not found"
+        )
+    return row
+
+
+def _cpq_write(call: FreshCall, kind: str, row: Row, values: Row) -> None:
+    custom = values.pop("custom_field", None)
+    row.update(values)
+    if custom is not None:
+        row["custom_field"] = {**row["custom_field"], **custom}
+    if kind == "cpq_documents":
+        row["base_currency_amount"] = row.get("amount")
+        row["has_products"] = bool(row.get("products"))
+    row["updated_at"] = call.now_text()
+
+
+def _cpq_body(kind: str, row: Row) -> Row:
+    return {_cpq_one(kind): dict(row)}
+
+
+async def cpq_create(call: FreshCall) -> Any:
+    kind = _cpq_kind(call)
+    values = _cpq_values(call, kind, (await call.object()).get(_cpq_one(kind)))
+    now = call.now_text()
+    id_ = call.db.new_id(kind)
+    row: Row = {
+        "id": id_,
+        **dict.fromkeys(_cpq_fields(kind)),
+        **CPQ_BLANK[kind],
+        "custom_field": {},
+        "owner_id": call.user,
+        "creater_id": call.user,
+        "updater_id": None,
+        "is_deleted": False,
+        "created_at": now,
+    }
+    if kind == "cpq_documents":
+        row["document_number"] = f"DOC-{id_ - ID_BASE[kind]}"
+    _cpq_write(call, kind, row, values)
+    call.db.table(kind)[id_] = row
+    return reply(_cpq_body(kind, row), 201)
+
+
+def cpq_get(call: FreshCall) -> Any:
+    kind = _cpq_kind(call)
+    return _cpq_body(kind, _cpq_row(call, kind))
+
+
+async def cpq_update(call: FreshCall) -> Any:
+    kind = _cpq_kind(call)
+    row = _cpq_row(call, kind)
+    values = _cpq_values(call, kind, (await call.object()).get(_cpq_one(kind)))
+    _cpq_write(call, kind, row, values)
+    row["updater_id"] = call.user
+    return _cpq_body(kind, row)
+
+
+def cpq_delete(call: FreshCall) -> Any:
+    kind = _cpq_kind(call)
+    row = _cpq_row(call, kind)
+    row.update(is_deleted=True, updated_at=call.now_text())
+    return {"msg": {"id": row["id"], "code": "success"}}
+
+
+def cpq_forget(call: FreshCall) -> Any:
+    kind = _cpq_kind(call)
+    row = _cpq_row(call, kind)
+    del call.db.table(kind)[row["id"]]
+    return {"msg": {"id": row["id"], "code": "success"}}
+
+
+def cpq_restore(call: FreshCall) -> Any:
+    kind = _cpq_kind(call)
+    row = _cpq_row(call, kind)
+    row.update(is_deleted=False, updated_at=call.now_text())
+    return _cpq_body(kind, row)
+
+
+async def cpq_bulk(call: FreshCall) -> Any:
+    """``<kind>_bulk_update``/``_assign``/``_delete``/``_restore``, applied at once."""
+    kind = _cpq_kind(call)
+    verb = call.path.rsplit("_", 1)[-1]
+    body = await call.object()
+    ids = _ids(body.get("ids"), "ids") if verb == "update" else _ids(body.get("selected_ids"))
+    if verb == "update":
+        values = _cpq_values(call, kind, body.get(_cpq_one(kind)))
+    elif verb == "assign":
+        owner = read_value(call.db, "owner_id", "user", body.get("owner_id"))
+        if owner is None:
+            raise invalid("Owner can't be blank")
+        values = {"owner_id": owner}
+    else:
+        values = {"is_deleted": verb == "delete"}
+    for id_ in ids:
+        row = call.db.table(kind).get(id_)
+        if row is not None:
+            _cpq_write(call, kind, row, dict(values))
+    if verb == "restore":
+        noun = "products" if kind == "products" else "documents"
+        return {
+            "message": f"Restoring your {noun}, you'll get a notification when this is complete."
+        }
+    return {"message": QUEUED[verb]}
+
+
+def handlers() -> dict[str, Handler[FreshCall]]:
+    """These endpoints' handlers, keyed as the contract writes them."""
+    table: dict[str, Handler[FreshCall]] = {
+        "GET /api/job_statuses/{id}": job_status,
+        "POST /api/phone_calls": phone_call,
+        "POST /api/documents": create_document,
+        "GET /api/leads/{id}/document_associations": document_associations,
+        "DELETE /api/cpq/cpq_documents/{id}/forget": cpq_forget,
+    }
+    for kind in KINDS:
+        api = f"/api/{kind}"
+        table |= {
+            f"POST {api}/{{id}}/manage_team_members": manage_team,
+            f"POST {api}/upsert": upsert,
+            f"POST {api}/bulk_upsert": bulk_upsert,
+            f"POST {api}/{{id}}/clone": clone,
+            f"DELETE {api}/{{id}}/forget": forget,
+        }
+        if kind != "deals":
+            table[f"POST {api}/bulk_assign_owner"] = bulk_assign_owner
+    for kind in CPQ_KINDS:
+        api = f"/api/cpq/{kind}"
+        table |= {
+            f"POST {api}": cpq_create,
+            f"GET {api}/{{id}}": cpq_get,
+            f"PUT {api}/{{id}}": cpq_update,
+            f"DELETE {api}/{{id}}": cpq_delete,
+            f"PUT {api}/{{id}}/restore": cpq_restore,
+            f"PUT {api}/{kind}_bulk_update": cpq_bulk,
+            **{
+                f"POST {api}/{kind}_bulk_{verb}": cpq_bulk
+                for verb in ("assign", "delete", "restore")
+            },
+        }
+    return table

@@ -190,6 +190,12 @@ async def test_notes_calls_and_people_writes(app: Any, client: httpx.AsyncClient
     r = await client.put("/v2/people/1001", json={"person_stage_id": 3, "owner_id": 4})
     assert (r.json()["data"]["person_stage"]["id"], r.json()["data"]["owner"]["id"]) == (3, 4)
     assert (await client.delete(f"/v2/notes/{note.json()['data']['id']}")).status_code == 204
+    # the definition declares every body as form fields: they are taken as JSON's are
+    form = {"content": "By form", "associated_with_type": "person", "associated_with_id": "1002"}
+    r = await client.post("/v2/notes.json", data=form)
+    assert r.status_code == 200 and r.json()["data"]["content"] == "By form"
+    r = await client.post("/v2/notes", content=b"[1]", headers={"content-type": "application/json"})
+    assert (r.status_code, r.json()) == (400, {"error": "The request body must be a JSON object"})
 
 
 async def test_rate_limit_headers_deep_page_cost_and_429(app: Any, client: httpx.AsyncClient):

@@ -87,7 +87,7 @@ from starlette.requests import Request
 
 from crmtui.fields import parse_date, parse_datetime
 from crmtui.sandbox import SandboxClock, kit
-from crmtui.sandbox.contract import Endpoint
+from crmtui.sandbox.contract import Endpoint, parse_body
 from crmtui.sandbox.faults import Faults
 from crmtui.sandbox.ratelimit import WindowLimit
 from crmtui.sandbox.salesloft.contract import CONTRACT, INTERVALS, TASK_TYPES
@@ -2095,8 +2095,8 @@ def _reads_body(handler: Handler) -> Handler:
         raw = await ctx.raw()
         if raw.strip():
             kind = ctx.request.headers.get("content-type", "")
-            if kind.startswith("application/x-www-form-urlencoded"):
-                ctx.body = dict((await ctx.request.form()).items())
+            if kind.startswith("application/x-www-form-urlencoded"):  # as the definition
+                ctx.body = parse_body(kind, raw)  # declares every body (no multipart here)
             else:
                 body = await ctx.json()
                 if not isinstance(body, dict):

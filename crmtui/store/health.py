@@ -191,9 +191,26 @@ def probe(path: Path) -> CacheUnusable | None:
     pages, counter, valid_for = struct.unpack(">I", head[28:32]), head[24:28], head[92:96]
     if size % page_size:
         return _damaged(path, f"{size} bytes is not a whole number of {page_size}-byte pages")
-    if counter == valid_for and pages[0] * page_size > size:
+    if counter == valid_for and pages[0] * page_size > size and not _checkpointing(path, size):
         return _damaged(path, f"truncated: {size} of {pages[0] * page_size} bytes")
     return None
+
+
+def _checkpointing(path: Path, size: int) -> bool:
+    """Whether a file that looks truncated (``size`` bytes, fewer than its header counts)
+    may be another process's checkpoint under way: it writes the header page first, then
+    the others from its WAL, and SQLite reads them from there meanwhile. Seen when a WAL
+    with frames is beside it or the file grew since ``size`` was read (the WAL may be gone
+    by then); a file truncated for good is neither, or SQLite finds it damaged itself."""
+    try:
+        wal = Path(f"{path}-wal").stat().st_size
+    except OSError:
+        wal = 0
+    try:
+        grown = path.stat().st_size != size
+    except OSError:
+        grown = False
+    return wal > 0 or grown
 
 
 def _page_size(head: bytes) -> int | None:

@@ -113,6 +113,7 @@ class BasicKey:
 
     def credential(self, request: Request) -> str | None:
         scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        encoded = encoded.strip()  # "Basic  dTpz " as servers read it
         if scheme.lower() != "basic" or not encoded:
             return None
         try:
@@ -198,12 +199,26 @@ def _int(call: Call, name: str, default: int, minimum: int) -> int:
     if raw is None or raw == "":
         return default
     try:
+        # ASCII only: Python's int() also reads other scripts' digits ("٣"), which no
+        # vendor's parser takes for a number (Rails' to_i, PHP's intval read 0)
+        if not raw.isascii():
+            raise ValueError(raw)
         value = int(raw)
     except ValueError:
         raise ApiError(400, f"{name} must be an integer", f"{name}={raw!r}") from None
     if value < minimum:
         raise ApiError(400, f"{name} must be at least {minimum}", f"{name}={raw!r}")
     return value
+
+
+def ident(raw: str) -> int | None:
+    """A record id as the vendors' routers read one from a path: ASCII digits that fit
+    a 64-bit integer, else ``None`` (the vendor's 404: no such record). ``str.isdigit``
+    alone lets "²" and "١٠١" through, and ``int()`` of 5,000 digits raises."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19):
+        return None
+    value = int(raw)
+    return value if value < 2**63 else None
 
 
 @dataclass(frozen=True)
@@ -281,8 +296,8 @@ class Call:
         if self._body is _UNREAD:
             raw = await self.request.body()
             try:
-                self._body = json.loads(raw) if raw.strip() else None
-            except (ValueError, UnicodeDecodeError):
+                self._body = _loads(raw) if raw.strip() else None
+            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
                 raise self.running.sandbox.bad_body() from None
         return self._body
 
@@ -295,6 +310,27 @@ class Call:
 
 
 _UNREAD = object()
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):  # 1e999
+        raise ValueError(f"number out of range: {text}")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _loads(raw: bytes) -> Any:
+    """Strict JSON, as the vendors' parsers read it: ``NaN``, ``Infinity`` and numbers
+    out of a double's range are invalid JSON (Python's json reads them, and the sandbox
+    then fails on every later answer holding the value: a 500 on each list). Nesting
+    deeper than the interpreter's recursion limit is refused by the caller."""
+    return json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+
+
 C = TypeVar("C", bound=Call)
 Handler = Callable[[C], Any | Awaitable[Any]]
 
@@ -394,8 +430,12 @@ class Sandbox(Generic[C]):
         routes += self.controls
 
         async def unrouted(request: Request, exc: Exception) -> Response:
+            running.take_revocation()  # a fault drawn on an unknown path ends here
             status = exc.status_code if isinstance(exc, HTTPException) else 500
-            return self.error(status, "", f"{request.method} {request.url.path}")
+            response = self.error(status, "", f"{request.method} {request.url.path}")
+            if isinstance(exc, HTTPException) and exc.headers:
+                response.headers.update(exc.headers)  # a 405's Allow
+            return response
 
         app = Starlette(
             routes=routes,
@@ -409,6 +449,9 @@ class Sandbox(Generic[C]):
             ],
             exception_handlers={HTTPException: unrouted},
         )
+        # No 307 from ``/x/`` to ``/x`` (Starlette's default): a path the contract does not
+        # write is the vendor's 404; a vendor that takes both declares optional_suffixes.
+        app.router.redirect_slashes = False
         app.state.db = db
         app.state.faults = faults
         app.state.limit = running.default_limit
@@ -463,7 +506,11 @@ class Running(Generic[C]):
         return self.clock().timestamp()
 
     def revoke(self) -> None:
-        """The ``expire`` fault: the next request's credential is refused."""
+        """The ``expire`` fault: the next request's credential is refused. The fault
+        middleware calls this just before it hands on the request drawing the fault, so
+        that request is the one refused; a faulted request that carries no credential
+        (a public login, a missing key, an unknown path) uses the fault up, so it never
+        refuses a later, unrelated request."""
         self.revoked = True
         if self.sandbox.expire is not None:
             self.sandbox.expire(self.db)
@@ -487,8 +534,9 @@ class Running(Generic[C]):
             handler = handlers["GET" if request.method == "HEAD" else request.method]
             window: WindowLimit | None = None  # the caller's, once identified
             call: C | None = None
+            revoked = self.take_revocation()
             try:
-                call = self._identify(request, f"{request.method} {path}")
+                call = self._identify(request, f"{request.method} {path}", revoked)
                 window = self.window(call.key)
                 self._take(call, window)
                 if sandbox.guard is not None:
@@ -509,15 +557,19 @@ class Running(Generic[C]):
 
         return run
 
-    def _identify(self, request: Request, key: str) -> C:
+    def take_revocation(self) -> bool:
+        """Whether an ``expire`` fault is pending for this request (used up here)."""
+        revoked, self.revoked = self.revoked, False
+        return revoked
+
+    def _identify(self, request: Request, key: str, revoked: bool) -> C:
         sandbox = self.sandbox
         if key in sandbox.public:
             return sandbox.context(request, self, "")
         credential = sandbox.auth.credential(request)
         if credential is None:
             raise sandbox.unauthorized("no credential")
-        if self.revoked:
-            self.revoked = False
+        if revoked:
             raise sandbox.unauthorized("the credential was revoked")
         call = sandbox.context(request, self, "")
         account = sandbox.who(call, credential)
@@ -549,5 +601,6 @@ __all__ = [
     "PageNumber",
     "Running",
     "Sandbox",
+    "ident",
     "reply",
 ]

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 
 from crmtui.sandbox import SandboxClock
 from crmtui.sandbox.contract import DEFER, Answer, Contract, Endpoint, Violation, params
-from crmtui.sandbox.kit import ApiError, Call, HeaderKey, PageNumber, Sandbox, reply
+from crmtui.sandbox.kit import ApiError, Call, HeaderKey, PageNumber, Sandbox, ident, reply
 
 KEY = "sandbox"
 SINGULAR = {"things": "thing", "makers": "maker"}
@@ -57,14 +57,16 @@ class ToyCall(Call):
         return table
 
     def row(self) -> dict[str, Any]:
-        row = self.table().get(int(self.params["id"])) if self.params["id"].isdigit() else None
+        key = ident(self.params["id"])
+        row = self.table().get(key) if key is not None else None
         if row is None:
             raise ApiError(404, f"no {SINGULAR[self.kind()]} {self.params['id']}")
         return row
 
     async def values(self) -> dict[str, Any]:
         values: dict[str, Any] = (await self.object())[SINGULAR[self.kind()]]
-        if "maker_id" in values and values["maker_id"] not in self.db["makers"]:
+        maker = values.get("maker_id")
+        if "maker_id" in values and not (type(maker) is int and maker in self.db["makers"]):
             raise ApiError(422, "maker_id: no such maker")
         if not str(values.get("name", "x")).strip():
             raise ApiError(422, "name can't be blank")

@@ -5,6 +5,12 @@ Decisions where the documentation is silent, and why:
 
 - Paths answer with or without a trailing ``/`` (the seed writes both:
   ``POST /api/individuals/`` beside ``GET /api/individuals``).
+- The login is a form: form-encoded as the seed says, or ``multipart/form-data`` as
+  public clients post it (a server's form reader takes both). The checker reads only
+  url-encoded and JSON bodies, so the sandbox checks a multipart login's fields itself.
+- ``POST /api/<type>/filters`` is the filter create for every type, also where
+  ``POST /api/<type>/{id}`` is the documented update (individuals, custom fields): the
+  filter endpoints are declared first, so ``filters`` is not read as an id.
 - Lists take ``rows``, ``start`` and ``order_by`` (``"<field> asc|desc"``, free field
   names as the seed's examples use several) and, where the seed says so, ``search``.
   ``filter`` is documented on custom fields only (``filter=view=<type>``); record lists

@@ -244,3 +244,38 @@ async def test_cpq_products_and_documents(app: Any, client: httpx.AsyncClient) -
     assert (await client.delete(f"/api/cpq/cpq_documents/{quote_id}/forget")).status_code == 200
     gone = await client.get(f"/api/cpq/cpq_documents/{quote_id}")
     assert gone.json() == error(404, f"Cpq document with id {quote_id} not found")
+
+
+async def test_hostile_bodies_get_the_documented_400(app: Any, client: httpx.AsyncClient) -> None:
+    """Whatever shape a body has, the answer is the documented 400, never a 500."""
+    for path, body in (
+        ("/api/deals/1/manage_team_members", {"team_users": ["x"]}),
+        ("/api/leads/upsert", {"unique_identifier": {"id": "x"}, "lead": {}}),
+        ("/api/leads/upsert", {"unique_identifier": [], "lead": {}}),
+        ("/api/leads/bulk_assign_owner", {"selected_ids": "all", "owner_id": 1}),
+        ("/api/phone_calls", {"phone_call": {"targetable_type": "deal"}}),
+        ("/api/cpq/products", {"product": {"name": "x", "custom_field": []}}),
+        ("/api/cpq/products/products_bulk_delete", {"selected_ids": [[1]]}),
+    ):
+        answer = await client.post(path, json=body)
+        assert answer.status_code in (400, 404), (path, answer.text)
+        assert answer.json()["errors"]["code"] == answer.status_code
+    for amount in ("nan", "1e999"):
+        quote = await client.post(
+            "/api/cpq/cpq_documents",
+            json={
+                "cpq_document": {
+                    "display_name": "Q",
+                    "document_type": "Quote",
+                    "cpq_document_template_name": "T",
+                    "deal_id": sorted(app.state.db.deals)[0],
+                    "contact_id": sorted(app.state.db.contacts)[0],
+                    "amount": amount,
+                }
+            },
+        )
+        assert quote.json() == error(400, "Amount is not a number")
+    # a bulk upsert takes every entry: the bad ones are its job's failures
+    bulk = await client.post("/api/contacts/bulk_upsert", json={"contacts": ["x", {"data": {}}]})
+    job = (await client.get(bulk.json()["job_status_url"])).json()
+    assert job["data"]["record_status"] == {"succeeded": 0, "failed": 2}

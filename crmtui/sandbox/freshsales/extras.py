@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import math
 from typing import TYPE_CHECKING, Any
 
 from crmtui.sandbox.contract import Endpoint
@@ -73,7 +74,9 @@ async def manage_team(call: FreshCall) -> Any:
     team: list[Row] = row.setdefault("_team", [])
     now = call.now_text()
     for entry in entries:
-        user = read_value(call.db, "owner_id", "user", (entry or {}).get("user_id"))
+        if not isinstance(entry, dict):
+            raise invalid("Each of team_users must be a hash with user_id")
+        user = read_value(call.db, "owner_id", "user", entry.get("user_id"))
         if user is None:
             raise invalid("User can't be blank")
         current = next((t for t in team if t["user_id"] == user), None)
@@ -441,6 +444,8 @@ def _cpq_values(call: FreshCall, kind: str, given: Any) -> Row:
                 raise invalid("products must be a list")
         elif name == "amount":
             value = float(read_value(call.db, "amount", "money", value) or 0)
+            if not math.isfinite(value):
+                raise invalid("Amount is not a number")
         elif name in CPQ_HOW:
             value = read_value(call.db, name, CPQ_HOW[name], value)
         elif value is not None:

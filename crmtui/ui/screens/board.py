@@ -272,6 +272,9 @@ class BoardScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         self._set_specs(self.crm.cached_fields(self.profile, self.info.kind))
+        if self.around is not None:  # as the cache holds it now: an edit or a sync since
+            # the list read it may have moved it to another stage or pipeline, or closed it
+            self.around = await self.crm.cached_async(self.around.ref) or self.around
         self._open_around()
         await self.build()
         self.load()
@@ -300,19 +303,32 @@ class BoardScreen(Screen[None]):
         return choice.value if choice else None
 
     def _set_specs(self, specs: list[FieldSpec]) -> None:
+        shown = self.group_value if self.groups else None
         self.specs = {spec.key: spec for spec in specs}
         board = self.board_spec
         self.groups = board_groups(board) if board else []
+        if shown is not None and shown in self.groups:  # fresh specs: the same pipeline
+            self.group = self.groups.index(shown)
         self.group = min(self.group, max(0, len(self.groups) - 1))
 
     def _open_around(self) -> None:
-        """Start on the board (pipeline) of the record the list had highlighted."""
+        """Start on the board (pipeline) of the record the list had highlighted, once
+        (when the specs are first known: from the cache, else from the vendor)."""
         record, board = self.around, self.board_spec
         if record is None or board is None:
             return
-        stage = board.choice(str(record.fields.get(self.stage_key, "")))
+        self.around = None  # a later refresh keeps the place the user went to
+        value = record.fields.get(self.stage_key)
+        stage = board.choice(str(value)) if value not in (None, "") else None
         if stage is not None and stage.group in self.groups:
             self.group = self.groups.index(stage.group)
+        else:  # on no column of any board: say so rather than highlight another card
+            shown = f"'{value}'" if value not in (None, "") else "empty"
+            self.notify(
+                clean(f"{record.title} is on no board: its {board.label.lower()} is {shown}"),
+                severity="warning",
+                markup=False,
+            )
         status = self.status_spec
         if status is not None and self.can_filter_open:
             self.open_only = str(record.fields.get(status.key, "")) == "open"
@@ -457,6 +473,7 @@ class BoardScreen(Screen[None]):
             specs = await self.crm.fields(self.profile, self.info.kind)
             if {s.key: s for s in specs} != self.specs or not self.columns:
                 self._set_specs(specs)
+                self._open_around()  # when the cache had no specs yet
                 await self.build()
             filters = {}
             group, value = self.group_spec, self.group_filter

@@ -410,3 +410,27 @@ async def test_unknown_urls_ids_and_methods_are_the_documented_404(
     assert missing.json() == {
         "errors": {"code": 404, "message": "Contact with id 99999999 not found"}
     }
+
+
+async def test_ids_of_the_wrong_shape_in_a_body_are_the_documented_400(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    """An id or a list of them given as something else is a validation error (it was a
+    500 from the sandbox's own ``int()``)."""
+    db = app.state.db
+    contact, deal, meeting = sorted(db.contacts)[0], sorted(db.deals)[0], sorted(db.appointments)[0]
+    for method, path, body in (
+        ("POST", "/api/leads/bulk_destroy", {"selected_ids": ["x"]}),
+        ("PUT", f"/api/contacts/{contact}", {"contact": {"sales_accounts": [5]}}),
+        ("PUT", f"/api/contacts/{contact}", {"contact": {"sales_account_id": "abc"}}),
+        ("PUT", f"/api/deals/{deal}", {"deal": {"contacts_added_list": 5}}),
+        ("PUT", f"/api/deals/{deal}", {"deal": {"contacts_added_list": [[1]]}}),
+        (
+            "PUT",
+            f"/api/appointments/{meeting}",
+            {"appointment": {"appointment_attendees_attributes": ["x"]}},
+        ),
+    ):
+        answer = await client.request(method, path, json=body)
+        assert answer.status_code == 400, (path, body, answer.text)
+        assert answer.json()["errors"]["code"] == 400

@@ -32,7 +32,15 @@ from crmtui.sandbox.freshsales.data import (
     ts,
 )
 from crmtui.sandbox.freshsales.data import SELECTORS as SELECTOR_ROWS
-from crmtui.sandbox.freshsales.writes import base_amount, invalid, read_body, stage_for
+from crmtui.sandbox.freshsales.writes import (
+    base_amount,
+    body_id,
+    hashes,
+    ids,
+    invalid,
+    read_body,
+    stage_for,
+)
 from crmtui.sandbox.kit import ApiError, Call, Handler, HeaderKey, Limit, PageNumber, Sandbox, reply
 from crmtui.sandbox.ratelimit import WindowLimit
 
@@ -360,12 +368,12 @@ class FreshCall(Call):
     async def bulk_destroy(self) -> Any:
         kind = self.kind()
         body = await self.json()
-        ids = body.get("selected_ids") if isinstance(body, dict) else None
-        if not isinstance(ids, list):
+        chosen = body.get("selected_ids") if isinstance(body, dict) else None
+        if not isinstance(chosen, list):
             raise invalid("selected_ids must be a list of ids")
         out = []
-        for raw in ids:
-            row = self.db.table(kind).get(int(raw))
+        for raw in chosen:
+            row = self.db.table(kind).get(body_id("selected_ids", raw))
             if row is not None:
                 self.remove(kind, row)
             out.append({str(raw): row is not None})
@@ -556,13 +564,18 @@ class FreshCall(Call):
             if not isinstance(links, list) or len(links) > 10:
                 raise invalid("sales_accounts must be a list of at most 10 accounts")
             links = [
-                {"id": int(link["id"]), "is_primary": bool(link.get("is_primary"))}
-                for link in links
+                {
+                    "id": body_id("sales_account_id", link.get("id")),
+                    "is_primary": bool(link.get("is_primary")),
+                }
+                for link in hashes("sales_accounts", links)
             ]
             if links and sum(link["is_primary"] for link in links) != 1:
                 raise invalid("Exactly one of the sales accounts must be primary")
         elif given.get("sales_account_id") is not None:
-            links = [{"id": int(given["sales_account_id"]), "is_primary": True}]
+            links = [
+                {"id": body_id("sales_account_id", given["sales_account_id"]), "is_primary": True}
+            ]
         elif isinstance(given.get("sales_account"), dict):
             links = [
                 {
@@ -597,8 +610,7 @@ class FreshCall(Call):
             raise invalid("Sales account can't be blank")
         contact_ids = list(row.get("contact_ids") or [])
         for key, adding in (("contacts_added_list", True), ("contacts_removed_list", False)):
-            for raw in given.get(key) or []:
-                contact_id = int(raw)
+            for contact_id in ids(key, given.get(key)):
                 if adding and contact_id not in self.db.contacts:
                     raise invalid(f"Invalid contact: {contact_id} does not exist")
                 if adding and contact_id not in contact_ids:
@@ -783,8 +795,8 @@ class FreshCall(Call):
 
     def task_users(self, given: Row) -> list[int]:
         users = []
-        for entry in given.get("task_users_attributes") or []:
-            user_id = int(entry.get("user_id"))
+        for entry in hashes("task_users_attributes", given.get("task_users_attributes")):
+            user_id = body_id("user_id", entry.get("user_id"))
             if user_id not in self.db.users:
                 raise invalid(f"Invalid user: {user_id} does not exist")
             users.append(user_id)
@@ -793,13 +805,14 @@ class FreshCall(Call):
     def attendees(self, given: Row, current: list[Row]) -> list[Row]:
         known = {(a["attendee"]["type"], a["attendee"]["id"]): a for a in current}
         out = []
-        for entry in given.get("appointment_attendees_attributes") or []:
+        attributes = given.get("appointment_attendees_attributes")
+        for entry in hashes("appointment_attendees_attributes", attributes):
             kind = {"FdMultitenant::User": "user", "Lead": "lead", "Contact": "contact"}.get(
-                entry.get("attendee_type")
+                str(entry.get("attendee_type"))
             )
             if kind is None:
                 raise invalid("attendee_type must be FdMultitenant::User, Lead or Contact")
-            attendee_id = int(entry.get("attendee_id"))
+            attendee_id = body_id("attendee_id", entry.get("attendee_id"))
             exists = self.db.users if kind == "user" else self.db.table(f"{kind}s")
             if attendee_id not in exists:
                 raise invalid(f"Invalid attendee: {kind} {attendee_id} does not exist")

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from crmtui.sandbox.contract import Endpoint
 from crmtui.sandbox.freshsales.contract import CONTRACT, FIELDS, KINDS
 from crmtui.sandbox.freshsales.data import DESIGNATIONS, ID_BASE, TARGET_KIND, Row
-from crmtui.sandbox.freshsales.writes import invalid, read_value
+from crmtui.sandbox.freshsales.writes import ids, invalid, read_value
 from crmtui.sandbox.kit import ApiError, Handler, reply
 
 if TYPE_CHECKING:
@@ -49,15 +49,6 @@ if TYPE_CHECKING:
 
 UNIQUE = {"leads": ("id", "emails"), "contacts": ("id", "emails"), "sales_accounts": ("id", "name")}
 BULK_MAX = 100
-
-
-def _ids(value: Any, name: str = "selected_ids") -> list[int]:
-    if not isinstance(value, list):
-        raise invalid(f"{name} must be a list of ids")
-    try:
-        return [int(v) for v in value]
-    except (TypeError, ValueError):
-        raise invalid(f"{name} must be a list of ids") from None
 
 
 # -- records: leads, contacts, accounts, deals ------------------------------------------------
@@ -119,8 +110,8 @@ def _upsert(call: FreshCall, kind: str, name: str, value: Any, given: Any) -> tu
         raise invalid(f"{KINDS[kind]} must be a hash of the record's fields")
     found = _matches(call, kind, name, value)
     if len(found) > 1:
-        ids = ",".join(str(r["id"]) for r in found)
-        raise invalid(f"{len(found)} records found with the same {name} - [{ids}]: merge them")
+        listed = ",".join(str(r["id"]) for r in found)
+        raise invalid(f"{len(found)} records found with the same {name} - [{listed}]: merge them")
     wrapper = KINDS[kind]
     if found:
         call.update(kind, found[0], {wrapper: given})
@@ -221,12 +212,12 @@ def forget(call: FreshCall) -> Any:
 async def bulk_assign_owner(call: FreshCall) -> Any:
     kind = call.kind()
     body = await call.object()
-    ids = _ids(body.get("selected_ids"))
+    chosen = ids("selected_ids", body.get("selected_ids"))
     owner = read_value(call.db, "owner_id", "user", body.get("owner_id"))
     if owner is None:
         raise invalid("Owner can't be blank")
     out = []
-    for id_ in ids:
+    for id_ in chosen:
         row = call.db.table(kind).get(id_)
         if row is not None:
             row.update(owner_id=owner, updated_at=call.now_text())
@@ -545,7 +536,11 @@ async def cpq_bulk(call: FreshCall) -> Any:
     kind = _cpq_kind(call)
     verb = call.path.rsplit("_", 1)[-1]
     body = await call.object()
-    ids = _ids(body.get("ids"), "ids") if verb == "update" else _ids(body.get("selected_ids"))
+    chosen = (
+        ids("ids", body.get("ids"))
+        if verb == "update"
+        else ids("selected_ids", body.get("selected_ids"))
+    )
     if verb == "update":
         values = _cpq_values(call, kind, body.get(_cpq_one(kind)))
     elif verb == "assign":
@@ -555,7 +550,7 @@ async def cpq_bulk(call: FreshCall) -> Any:
         values = {"owner_id": owner}
     else:
         values = {"is_deleted": verb == "delete"}
-    for id_ in ids:
+    for id_ in chosen:
         row = call.db.table(kind).get(id_)
         if row is not None:
             _cpq_write(call, kind, row, dict(values))

@@ -230,6 +230,32 @@ def _int(name: str, value: Any) -> int | None:
         raise invalid(f"{_label(name)} is not a number") from None
 
 
+def body_id(name: str, value: Any) -> int:
+    """An id a body gives (``"selected_ids": [1, "2"]``): a whole number, else the 400."""
+    number = _int(name, value)
+    if number is None:
+        raise invalid(f"{_label(name)} can't be blank")
+    return number
+
+
+def hashes(name: str, value: Any) -> list[Row]:
+    """A body's list of hashes (``task_users_attributes``), else the 400."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise invalid(f"{name} must be a list of hashes")
+    return value
+
+
+def ids(name: str, value: Any) -> list[int]:
+    """A body's list of ids (``contacts_added_list``), else the 400."""
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        raise invalid(f"{name} must be a list of ids")
+    return [body_id(name, v) for v in value]
+
+
 def read_value(db: Db, name: str, how: str, value: Any) -> Any:
     """One input value as stored, or an ``ApiError`` saying why it cannot be."""
     if how == TEXT:

@@ -41,7 +41,17 @@ from crmtui.sandbox.freshsales.writes import (
     read_body,
     stage_for,
 )
-from crmtui.sandbox.kit import ApiError, Call, Handler, HeaderKey, Limit, PageNumber, Sandbox, reply
+from crmtui.sandbox.kit import (
+    ApiError,
+    Call,
+    Handler,
+    HeaderKey,
+    Limit,
+    PageNumber,
+    Sandbox,
+    ident,
+    reply,
+)
 from crmtui.sandbox.ratelimit import WindowLimit
 
 # ``/api/<kind>/<id>/activities`` is documented for leads and contacts only (the contract
@@ -92,10 +102,10 @@ class FreshCall(Call):
 
     def ident(self, name: str = "id") -> int:
         """The path's record id (a Rails route takes digits only: others are unknown URLs)."""
-        raw = self.params[name]
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= 19):
+        value = ident(self.params[name])
+        if value is None:
             raise ApiError(404, NOT_FOUND)
-        return int(raw)
+        return value
 
     def view_id(self) -> int:
         return self.ident("view_id")

@@ -87,17 +87,26 @@ class Faults:
         self.next = deque(self.next)
 
     def update(self, values: dict[str, Any]) -> None:
+        """Set faults; a setting of the wrong type is a ValueError (the control's 400),
+        never stored: ``{"latency": "abc"}`` made every later request a 500."""
+        if not isinstance(values, dict):
+            raise ValueError("fault settings are a JSON object")
         names = {f.name for f in fields(self)} - {"counts"}
+        checked: dict[str, Any] = {}  # all checked first: a refused update changes nothing
         for key, value in values.items():
             if key not in names:
                 raise ValueError(f"unknown fault setting {key!r}")
             if key == "next":
-                unknown = [v for v in value if v not in FAULT_NAMES]
+                if not isinstance(value, list | tuple | deque):
+                    raise ValueError(f"next is a list of faults; known: {FAULT_NAMES}")
+                unknown = [v for v in value if not isinstance(v, str) or v not in FAULT_NAMES]
                 if unknown:
                     raise ValueError(f"unknown faults {unknown}; known: {FAULT_NAMES}")
-                self.next = deque(value)
+                checked[key] = deque(value)
             else:
-                setattr(self, key, value)
+                checked[key] = _setting(key, value)
+        for key, value in checked.items():
+            setattr(self, key, value)
         if "seed" in values:
             self._rng = random.Random(self.seed)
 
@@ -125,6 +134,21 @@ class Faults:
                 return name
             roll -= rate
         return None
+
+
+def _setting(key: str, value: Any) -> Any:
+    """``value`` for the setting ``key`` if it has the setting's type, else ValueError."""
+    if key == "redirect_to":
+        ok = isinstance(value, str)
+    elif key == "seed":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:  # seconds and rates: numbers (retry_after may be null: no Retry-After)
+        ok = (value is None and key == "retry_after") or (
+            isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1e9
+        )
+    if not ok:
+        raise ValueError(f"{key} cannot be {value!r}")
+    return value
 
 
 ErrorBody = Callable[[int, str], Response]

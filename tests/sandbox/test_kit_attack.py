@@ -381,3 +381,36 @@ async def test_a_bad_offset_is_a_400(query: str) -> None:
     async with _client(_app(HeaderKey("authorization", "Bearer "), count=100)) as api:
         response = await api.get(f"/v1/items?{query}", headers=_bearer("k1"))
     assert response.status_code == 400 and set(response.json()) == {"err", "detail"}
+
+
+# -- the sandbox's own fault control ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        b"[1]",
+        b'{"latency": "abc"}',
+        b'{"rate_500": "1"}',
+        b'{"rate_429": NaN}',
+        b'{"retry_after": "x", "next": ["429"]}',  # refused whole: no 429 queued either
+        b'{"next": "expire"}',
+        b'{"next": [["429"]]}',
+        b'{"seed": [1]}',
+        b'{"redirect_to": 5}',
+        b'{"late_delay": true}',
+    ],
+)
+async def test_a_bad_fault_setting_is_refused_and_the_sandbox_still_answers(
+    settings: bytes,
+) -> None:
+    app = create_app()
+    async with _client(app) as api:
+        refused = await api.post("/_sandbox/faults", content=settings)
+        assert refused.status_code == 400 and "error" in refused.json()
+        assert not app.state.faults.next and app.state.faults.latency == 0
+        assert (await api.get("/api/things", headers=KEY)).status_code == 200
+        taken = await api.post("/_sandbox/faults", json={"retry_after": None, "next": ["429"]})
+        assert taken.status_code == 200
+        limited = await api.get("/api/things", headers=KEY)
+        assert limited.status_code == 429 and "retry-after" not in limited.headers

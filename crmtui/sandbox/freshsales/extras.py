@@ -562,6 +562,27 @@ async def cpq_bulk(call: FreshCall) -> Any:
     return {"message": QUEUED[verb]}
 
 
+# (method, path under the kind's root, handler); ``<kind>`` is the kind's plural
+RECORD_ROUTES: tuple[tuple[str, str, Handler[FreshCall]], ...] = (
+    ("POST", "/{id}/manage_team_members", manage_team),
+    ("POST", "/upsert", upsert),
+    ("POST", "/bulk_upsert", bulk_upsert),
+    ("POST", "/{id}/clone", clone),
+    ("DELETE", "/{id}/forget", forget),
+)
+CPQ_ROUTES: tuple[tuple[str, str, Handler[FreshCall]], ...] = (
+    ("POST", "", cpq_create),
+    ("GET", "/{id}", cpq_get),
+    ("PUT", "/{id}", cpq_update),
+    ("DELETE", "/{id}", cpq_delete),
+    ("PUT", "/{id}/restore", cpq_restore),
+    ("PUT", "/<kind>_bulk_update", cpq_bulk),
+    ("POST", "/<kind>_bulk_assign", cpq_bulk),
+    ("POST", "/<kind>_bulk_delete", cpq_bulk),
+    ("POST", "/<kind>_bulk_restore", cpq_bulk),
+)
+
+
 def handlers() -> dict[str, Handler[FreshCall]]:
     """These endpoints' handlers, keyed as the contract writes them."""
     table: dict[str, Handler[FreshCall]] = {
@@ -571,29 +592,11 @@ def handlers() -> dict[str, Handler[FreshCall]]:
         "GET /api/leads/{id}/document_associations": document_associations,
         "DELETE /api/cpq/cpq_documents/{id}/forget": cpq_forget,
     }
-    for kind in KINDS:
-        api = f"/api/{kind}"
-        table |= {
-            f"POST {api}/{{id}}/manage_team_members": manage_team,
-            f"POST {api}/upsert": upsert,
-            f"POST {api}/bulk_upsert": bulk_upsert,
-            f"POST {api}/{{id}}/clone": clone,
-            f"DELETE {api}/{{id}}/forget": forget,
-        }
-        if kind != "deals":
-            table[f"POST {api}/bulk_assign_owner"] = bulk_assign_owner
-    for kind in CPQ_KINDS:
-        api = f"/api/cpq/{kind}"
-        table |= {
-            f"POST {api}": cpq_create,
-            f"GET {api}/{{id}}": cpq_get,
-            f"PUT {api}/{{id}}": cpq_update,
-            f"DELETE {api}/{{id}}": cpq_delete,
-            f"PUT {api}/{{id}}/restore": cpq_restore,
-            f"PUT {api}/{kind}_bulk_update": cpq_bulk,
-            **{
-                f"POST {api}/{kind}_bulk_{verb}": cpq_bulk
-                for verb in ("assign", "delete", "restore")
-            },
-        }
+    roots = [(f"/api/{kind}", kind, RECORD_ROUTES) for kind in KINDS]
+    roots += [(f"/api/cpq/{kind}", kind, CPQ_ROUTES) for kind in CPQ_KINDS]
+    for root, kind, routes in roots:
+        for method, path, handler in routes:
+            table[f"{method} {root}{path.replace('<kind>', kind)}"] = handler
+    for kind in ("leads", "contacts", "sales_accounts"):  # not documented for deals
+        table[f"POST /api/{kind}/bulk_assign_owner"] = bulk_assign_owner
     return table

@@ -8,12 +8,16 @@ from typing import Any
 from crmtui.sandbox.activecampaign.common import (
     AcCall,
     Problem,
+    as_int,
     check,
     contains,
     empty,
+    filter_time,
     int_text,
     listing,
     not_found,
+    ordered,
+    when,
     with_links,
 )
 from crmtui.sandbox.activecampaign.data import Db, Row, add_contact_deal, plain_stamp, stamp
@@ -172,13 +176,22 @@ async def get_me(c: AcCall) -> Any:
 
 
 async def list_contacts(c: AcCall) -> Any:
-    """``search`` (name or email) and ``email``, id order."""
+    """``search`` (name or email), ``email``, ``filters[updated_after]`` (``udate`` at or
+    after it, as the deals' ``updated_after``), ``id_greater`` and ``orders[id]``; id order."""
     rows = _by_id(c.db.contacts.values())
     if c.param("email"):
         rows = [r for r in rows if r["email"].lower() == (c.param("email") or "").lower()]
     if c.param("search"):
         hit = contains(c.param("search") or "")
         rows = [r for r in rows if hit(f"{r['firstName']} {r['lastName']} {r['email']}")]
+    since = c.filters().get("updated_after")
+    if since:
+        bound = filter_time(since)
+        rows = [r for r in rows if when(r["udate"]) >= bound]
+    if c.param("id_greater"):
+        after = as_int(c.param("id_greater"))
+        rows = [r for r in rows if int(r["id"]) > after]
+    rows = ordered(rows, c.orders(), {"id": lambda r: int(r["id"])})
     page, total = c.page(rows)
     return listing("contacts", [render_contact(r) for r in page], total)
 
@@ -191,10 +204,12 @@ async def get_contact(c: AcCall) -> Any:
 
 
 async def list_accounts(c: AcCall) -> Any:
+    """``search`` and ``filters[name]`` (the name contains it, ignoring case), id order."""
     rows = _by_id(c.db.accounts.values())
-    if c.param("search"):
-        hit = contains(c.param("search") or "")
-        rows = [r for r in rows if hit(r["name"])]
+    for text in (c.param("search"), c.filters().get("name")):
+        if text:
+            hit = contains(text)
+            rows = [r for r in rows if hit(r["name"])]
     page, total = c.page(rows)
     return listing("accounts", page, total)
 

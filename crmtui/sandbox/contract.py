@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
@@ -58,6 +58,33 @@ def params(*names: str, array: bool = False) -> tuple[Param, ...]:
 def ranged(name: str, ops: tuple[str, ...] = RANGE, *, plain: bool = False) -> Param:
     """A filter taken only with operators (``updated_at[gt]=...``)."""
     return Param(name, ops=ops, plain=plain)
+
+
+def ignoring(
+    endpoints: Iterable[Endpoint], why: Mapping[tuple[str, str], str]
+) -> tuple[Endpoint, ...]:
+    """``endpoints`` with each parameter named in ``why`` (``("GET /path", name)`` →
+    reason) noted ``"ignored: <reason>"``: documented, taken, but deliberately not applied
+    by the sandbox (which keeps nothing it could apply it to). A key naming no declared
+    parameter is an error, so a note cannot outlive its parameter."""
+    endpoints = tuple(endpoints)
+    found: set[tuple[str, str]] = set()
+    out: list[Endpoint] = []
+    for e in endpoints:
+        key = f"{e.method} {e.path}"
+        query = e.query
+        if query is not None and any((key, p.name) in why for p in query):
+            query = tuple(
+                replace(p, note=f"ignored: {why[(key, p.name)]}") if (key, p.name) in why else p
+                for p in query
+            )
+            found.update((key, p.name) for p in query if (key, p.name) in why)
+            e = replace(e, query=query)
+        out.append(e)
+    unknown = sorted(set(why) - found)
+    if unknown:
+        raise ValueError(f"ignored parameters that are not declared: {unknown}")
+    return tuple(out)
 
 
 def sort(name: str, *keys: str) -> Param:
@@ -478,6 +505,7 @@ __all__ = [
     "Param",
     "Violation",
     "enforce",
+    "ignoring",
     "params",
     "parse_body",
     "ranged",

@@ -215,8 +215,11 @@ class Filter:
 
     param: str
     field: str = ""
-    kind: str = "ints"  # arrays: ints | strs | tags | custom; once: int | str | bool; range
+    # arrays: ints | strs | tags | custom; once: int | str | bool; range; keyed
+    # (``custom_fields[Name]=value``: ``pred`` gets {name: value})
+    kind: str = "ints"
     pred: Pred | None = None
+    default: str | None = None  # the value v2 applies when the parameter is absent
 
 
 def _ids() -> Filter:
@@ -332,6 +335,14 @@ def _filter_one(
 ) -> tuple[list[dict[str, Any]], Any]:
     """Apply one filter if present in the query; return the kept records and the echo."""
     p = ctx.args
+    if f.kind == "keyed":
+        prefix = f"{f.param}["
+        keyed = {
+            k[len(prefix) : -1]: v for k, v in p.items if k.startswith(prefix) and k[-1] == "]"
+        }
+        if not keyed or f.pred is None:
+            return records, None
+        return [r for r in records if f.pred(ctx, r, keyed)], keyed
     if f.kind == "range":
         ops = p.range(f.param)
         if not ops:
@@ -348,6 +359,8 @@ def _filter_one(
     if f.kind in ("bool", "str", "int") or f.param in _SCALARS:
         raw = p.scalar(f.param)
         if raw is None:
+            raw = f.default
+        if raw is None:
             return records, None
         if f.kind == "bool":
             want = parse_bool(f.param, raw)
@@ -363,14 +376,26 @@ def _filter_one(
         return records, None
     if f.pred is not None:
         return [r for r in records if f.pred(ctx, r, values)], values
+    # ``_is_null`` among the values (the definition's sentinel) also keeps records
+    # without the field
+    null = NULL in values
+    values = [v for v in values if v != NULL]
     if f.kind == "ints":
         wanted_ints = parse_ints(f.param, values)
-        return [r for r in records if r.get(f.field) in wanted_ints], values
-    wanted = {v.lower() for v in values}
-    if f.kind == "tags":
-        return [r for r in records if wanted & {t.lower() for t in r.get(f.field) or ()}], values
-    return [r for r in records if str(r.get(f.field) or "").lower() in wanted], values
+        kept = [r for r in records if r.get(f.field) in wanted_ints]
+    elif f.kind == "tags":
+        wanted = {v.lower() for v in values}
+        kept = [r for r in records if wanted & {t.lower() for t in r.get(f.field) or ()}]
+    else:
+        wanted = {v.lower() for v in values}
+        kept = [r for r in records if str(r.get(f.field) or "").lower() in wanted]
+    if null:
+        chosen = {id(r) for r in kept}
+        kept = [r for r in records if r.get(f.field) is None or id(r) in chosen]
+    return kept, [*values, NULL] if null else values
 
+
+NULL = "_is_null"
 
 # Filters given once (not arrays) even though their kind is custom.
 _SCALARS = {"time_interval_filter", "associated_with_type", "associated_with_id", "search"}
@@ -437,10 +462,14 @@ def paginate(
     ctx: SalesloftCall, records: list[Any], *, all_without_page: bool = False
 ) -> tuple[list[Any], dict[str, Any]]:
     """One page (``page``/``per_page``) and v2's ``metadata.paging``."""
+    counts = (ctx.args.scalar("include_paging_counts") or "").lower() == "true"
     if all_without_page and ctx.args.scalar("page") is None:
         # users: "paginated only if page is given; without page, all users come back"
-        return records, {"per_page": len(records), "current_page": 1, "next_page": None,
-                         "prev_page": None}  # fmt: skip
+        whole: dict[str, Any] = {"per_page": len(records), "current_page": 1,
+                                 "next_page": None, "prev_page": None}  # fmt: skip
+        if counts:
+            whole.update(total_pages=1, total_count=len(records))
+        return records, whole
     page = PAGES.of(ctx, records)
     paging: dict[str, Any] = {
         "per_page": page.size,
@@ -448,7 +477,7 @@ def paginate(
         "next_page": page.number + 1 if page.more else None,
         "prev_page": page.number - 1 if page.number > 1 else None,
     }
-    if (ctx.args.scalar("include_paging_counts") or "").lower() == "true":
+    if counts:
         paging["total_pages"] = page.pages
         paging["total_count"] = page.total
     return page.rows, paging
@@ -548,6 +577,21 @@ def _by_name_of(key: str, table: str) -> SortKey:
     return value
 
 
+def _cadence_stage_name(ctx: SalesloftCall, record: dict[str, Any]) -> Any:
+    """``cadence_stage_name`` of a person (decision: the name of the cadence the person
+    was last added to and is still on; the sandbox keeps no per-cadence stage names)."""
+    current = [
+        m
+        for m in ctx.db["cadence_memberships"].values()
+        if m["person"] == record["id"] and m["currently_on_cadence"]
+    ]
+    if not current:
+        return None
+    latest = max(current, key=lambda m: (m["added_at"], m["id"]))
+    cadence = ctx.db.row("cadences", latest["cadence"])
+    return str(cadence["name"]).lower() if cadence else None
+
+
 def _step_due_actions(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
     """Steps with actions due: a current member of the cadence whose next step it is
     (the sandbox keeps no actions; decision: every step of a cadence with members)."""
@@ -602,13 +646,106 @@ def _task_interval(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool
 
 
 def _note_type(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
-    if raw not in ("person", "account"):
+    """``person``/``account``, also capitalised (``Person``): the definition lists both."""
+    kind = str(raw).lower()
+    if kind not in ("person", "account"):
         raise invalid({"associated_with_type": ["is not included in the list"]})
-    return bool(record["_associated_with_type"] == raw)
+    return bool(record["_associated_with_type"] == kind)
 
 
 def _note_target(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
     return record["associated_with"] in parse_ints("associated_with_id", [raw])
+
+
+def _owner_active(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
+    owner = ctx.db.row("users", record.get("owner"))
+    return owner is not None and bool(owner["active"]) == parse_bool("owner_is_active", raw)
+
+
+def _locales(ctx: SalesloftCall, record: dict[str, Any], values: Any) -> bool:
+    """``locales[]``; the literal ``Null`` keeps records without a locale (definition)."""
+    locale = record.get("locale")
+    return (locale is None and "Null" in values) or locale in values
+
+
+def _custom_fields(ctx: SalesloftCall, record: dict[str, Any], wanted: Any) -> bool:
+    """``custom_fields[Name]=value``: the name as written, the value without case."""
+    fields = record.get("custom_fields") or {}
+    return all(
+        name in fields and str(fields[name]).lower() == str(value).lower()
+        for name, value in wanted.items()
+    )
+
+
+def _can_text(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
+    """A mobile number, not do-not-contact, no ``message`` restriction (as ``can_call``)."""
+    able = bool(
+        record.get("mobile_phone")
+        and not record.get("do_not_contact")
+        and "message" not in (record.get("contact_restrictions") or ())
+    )
+    return able == parse_bool("can_text", raw)
+
+
+def _replied(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
+    return (record.get("last_replied_at") is not None) == parse_bool("replied", raw)
+
+
+def _succeeded(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
+    """A person with a success recorded (``/v2/successes``)."""
+    won = any(s.get("person") == record["id"] for s in ctx.db["successes"].values())
+    return won == parse_bool("success", raw)
+
+
+def _untouched(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
+    """``new``: never contacted (decision: the definition's Person ``untouched``, which
+    the sandbox reads as no ``last_contacted_at``)."""
+    return (record.get("last_contacted_at") is None) == parse_bool("new", raw)
+
+
+def _has_phone(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
+    phones = (record.get("phone"), record.get("mobile_phone"), record.get("home_phone"))
+    return any(phones) == parse_bool("phone_number", raw)
+
+
+def _task_locale(ctx: SalesloftCall, record: dict[str, Any], values: Any) -> bool:
+    """``locale[]`` of a task: its person's locale (a task keeps none of its own)."""
+    person = ctx.db.row("people", record.get("person"))
+    return person is not None and person.get("locale") in values
+
+
+def _has_crm_user(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
+    linked = any(c.get("user") == record["id"] for c in ctx.db["crm_users"].values())
+    return linked == parse_bool("has_crm_user", raw)
+
+
+def _role(ctx: SalesloftCall, record: dict[str, Any], values: Any) -> bool:
+    return record.get("role") in values
+
+
+def _cadence_archived(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
+    return (record.get("archived_at") is not None) == parse_bool("archived", raw)
+
+
+def _people_addable(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
+    """People can be added to a cadence that is neither archived nor a draft."""
+    addable = record.get("archived_at") is None and not record.get("draft")
+    return addable == parse_bool("people_addable", raw)
+
+
+def _guids(key: str) -> Pred:
+    """A reference ``key`` to a user whose guid is one of the values."""
+
+    def pred(ctx: SalesloftCall, record: dict[str, Any], values: Any) -> bool:
+        user = ctx.db.row("users", record.get(key))
+        return user is not None and user.get("guid") in set(values)
+
+    return pred
+
+
+def _shown(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
+    """``show_deleted`` (default false): deleted meetings only when true."""
+    return parse_bool("show_deleted", raw) or record.get("_deleted_at") is None
 
 
 RESOURCES: dict[str, Resource] = {
@@ -631,6 +768,10 @@ RESOURCES: dict[str, Resource] = {
             Filter("country", "country", "strs"),
             Filter("state", "state", "strs"),
             Filter("city", "city", "strs"),
+            Filter("locales", kind="custom", pred=_locales),
+            Filter("owner_crm_id", "owner_crm_id", "strs"),
+            Filter("owner_is_active", kind="str", pred=_owner_active),
+            Filter("custom_fields", kind="keyed", pred=_custom_fields),
             *_ranges("updated_at", "created_at"),
             Filter("last_contacted", "last_contacted_at", "range"),
         ),
@@ -665,6 +806,16 @@ RESOURCES: dict[str, Resource] = {
             Filter("can_call", kind="str", pred=_can_call),
             Filter("eu_resident", "eu_resident", "bool"),
             Filter("bounced", "bouncing", "bool"),
+            Filter("locales", kind="custom", pred=_locales),
+            Filter("owner_crm_id", "owner_crm_id", "strs"),
+            Filter("owner_is_active", kind="str", pred=_owner_active),
+            Filter("custom_fields", kind="keyed", pred=_custom_fields),
+            Filter("import_id", "import"),
+            Filter("can_text", kind="str", pred=_can_text),
+            Filter("replied", kind="str", pred=_replied),
+            Filter("success", kind="str", pred=_succeeded),
+            Filter("new", kind="str", pred=_untouched),
+            Filter("phone_number", kind="str", pred=_has_phone),
             *_ranges("updated_at", "created_at"),
             Filter("last_contacted", "last_contacted_at", "range"),
         ),
@@ -676,6 +827,7 @@ RESOURCES: dict[str, Resource] = {
             "viewed_emails": lambda ctx, r: r["counts"].get("emails_viewed"),
             "clicked_emails": lambda ctx, r: r["counts"].get("emails_clicked"),
             "replied_emails": lambda ctx, r: r["counts"].get("emails_replied_to"),
+            "cadence_stage_name": _cadence_stage_name,
         },
     ),
     "tasks": Resource(
@@ -690,6 +842,7 @@ RESOURCES: dict[str, Resource] = {
             Filter("task_type", "task_type", "strs"),
             Filter("time_interval_filter", kind="custom", pred=_task_interval),
             Filter("idempotency_key", kind="str", pred=_idempotency),
+            Filter("locale", kind="custom", pred=_task_locale),
             # contract §1 tasks: no updated_at / created_at / completed_at filter
         ),
         {},
@@ -761,8 +914,10 @@ RESOURCES: dict[str, Resource] = {
             Filter("group_id", "group"),
             Filter("active", "active", "bool"),
             Filter("search", kind="custom", pred=_user_search),
-            Filter("role_id", "role"),
-            Filter("visible_only", kind="str", pred=_visible_user),
+            Filter("role_id", kind="custom", pred=_role),
+            Filter("visible_only", kind="str", pred=_visible_user, default="true"),
+            Filter("work_country", "work_country", "strs"),
+            Filter("has_crm_user", kind="str", pred=_has_crm_user),
             # contract §1 users: no updated_at filter
         ),
         {},
@@ -815,6 +970,9 @@ RESOURCES: dict[str, Resource] = {
             Filter("team_cadence", "team_cadence", "bool"),
             Filter("shared", "shared", "bool"),
             Filter("name", "name", "strs"),
+            Filter("owned_by_guid", kind="custom", pred=_owned_by_guid),
+            Filter("archived", kind="str", pred=_cadence_archived),
+            Filter("people_addable", kind="str", pred=_people_addable),
             *_ranges("updated_at"),
         ),
         {},
@@ -853,6 +1011,7 @@ RESOURCES: dict[str, Resource] = {
             Filter("person_id", "person"),
             Filter("cadence_id", "cadence"),
             Filter("user_guid", kind="custom", pred=_user_guid),
+            Filter("multitouch_group_id", "multitouch_group_id"),
             *_ranges("updated_at", "due_on"),
         ),
     ),
@@ -881,6 +1040,10 @@ RESOURCES: dict[str, Resource] = {
             Filter("status", "status", "str"),
             Filter("person_id", "person", "int"),
             Filter("account_id", "account_id", "str"),
+            Filter("event_ids", "event_id", "strs"),
+            Filter("i_cal_uids", "i_cal_uid", "strs"),
+            Filter("user_guids", kind="custom", pred=_guids("booked_by_user")),
+            Filter("show_deleted", kind="str", pred=_shown, default="false"),
         ),
         default_sort="start_time",
     ),
@@ -892,11 +1055,26 @@ RESOURCES: dict[str, Resource] = {
     "activity_histories": Resource(
         "activity_histories",
         "/v2/activity_histories",
-        (Filter("type", "type", "str"), *_ranges("occurred_at", "updated_at")),
+        (
+            Filter("type", "type", "str"),
+            Filter("pinned", "pinned", "bool"),
+            Filter("resource_type", "resource_type", "str"),
+            Filter("resource_id", "resource_id", "strs"),
+            Filter("user_guid", kind="custom", pred=_guids("user")),
+            *_ranges("occurred_at", "updated_at"),
+        ),
         default_sort="occurred_at",
     ),
     "crm_users": Resource(
-        "crm_users", "/v2/crm_users", (_ids(), Filter("user_id", "user")), default_sort="id"
+        "crm_users",
+        "/v2/crm_users",
+        (
+            _ids(),
+            Filter("user_id", "user"),
+            Filter("crm_id", "crm_id", "strs"),
+            Filter("user_guid", kind="custom", pred=_user_guid),
+        ),
+        default_sort="id",
     ),
     "email_templates": Resource("email_templates", "/v2/email_templates", (_ids(),)),
     "team_templates": Resource("team_templates", "/v2/team_templates", (_ids(),)),
@@ -1023,8 +1201,8 @@ def list_crm_activity_fields(ctx: SalesloftCall) -> Any:
             "salesforce_object_type": crm_type,
             "picklist_values": {"Call": "Call", "Email": "Email"} if kind == "picklist" else {},
             "value": None,
-            "created_at": stamp,
-            "updated_at": stamp,
+            "created_at": stamp - timedelta(days=i),
+            "updated_at": stamp - timedelta(days=i),  # one a day, so updated_at sorts
         }
         for i, (field, title, kind, source, crm_type) in enumerate(CRM_ACTIVITY_FIELDS, 1)
     ]
@@ -1751,6 +1929,33 @@ def _cursor_page(ctx: SalesloftCall, rows: list[dict[str, Any]], table: str) -> 
     }
 
 
+def list_bulk_jobs(ctx: SalesloftCall) -> Any:
+    """``GET /v2/bulk_jobs``: by ``state``, paged by cursor like a job's data
+    (``id[gt]=<last id>``, ``per_page``, oldest first; the definition lists no ``page``)."""
+    after = _id(ctx.args.range("id").get("gt")) or 0
+    per_page = min(100, max(1, ctx.args.integer("per_page", 25)))
+    states = set(ctx.args.values("state") or ("open", "executing", "done"))
+    kept = [r for r in ctx.db["bulk_jobs"].values() if r["id"] > after and r["state"] in states]
+    chunk = sorted(kept, key=lambda r: r["id"])[:per_page]
+    return {
+        "data": [ctx.render("bulk_jobs", r) for r in chunk],
+        "metadata": {"filtering": {}, "paging": {"per_page": per_page}},
+    }
+
+
+MEETING_SETTINGS = ("owned_by_meetings_settings", "booked_by_meetings_settings")
+
+
+def list_meetings(ctx: SalesloftCall) -> Any:
+    """Meetings; their meetings-settings objects only with ``include_meetings_settings``."""
+    answer = listing(ctx, RESOURCES["meetings"])
+    if (ctx.args.scalar("include_meetings_settings") or "").lower() != "true":
+        for row in answer["data"]:
+            for key in MEETING_SETTINGS:
+                row.pop(key, None)
+    return answer
+
+
 def bulk_results(ctx: SalesloftCall) -> Any:
     job = ctx.find("bulk_jobs", name="bulk_jobs_id")
     rows = [r for r in ctx.db["bulk_job_results"].values() if r["_job"] == job["id"]]
@@ -2036,6 +2241,8 @@ SPECIAL: dict[str, Handler] = {
     "POST /v2/bulk_jobs": post_bulk_job,
     "PUT /v2/bulk_jobs/{id}": put_bulk_job,
     "POST /v2/bulk_jobs/{bulk_jobs_id}/job_data": post_job_data,
+    "GET /v2/bulk_jobs": list_bulk_jobs,
+    "GET /v2/meetings": list_meetings,
     "GET /v2/bulk_jobs/{bulk_jobs_id}/job_data": job_data,
     "GET /v2/bulk_jobs/{bulk_jobs_id}/results": bulk_results,
     "POST /v2/ongoing_actions": ongoing_action,

@@ -9,6 +9,7 @@ rendered), e.g. a note's ``_associated_with_type`` or a task's ``_idempotency_ke
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -68,6 +69,7 @@ REFS: dict[str, dict[str, RefPath]] = {
     "crm_activities": {"person": "people", "user": "users"},
     "call_data_records": {"call": "calls", "user": "users", "called_person": "people"},
     "users": {
+        "role": None,  # a role's id is its name ("Admin"), as v2's role_id filter takes
         "phone_client": None,
         "phone_number_assignment": "phone_number_assignments",
         "group": "groups",
@@ -214,6 +216,22 @@ class Db:
         return now
 
 
+def seniority(title: str | None) -> str:
+    """A person's ``job_seniority`` (one of the definition's values) read from the title,
+    without the random stream (so every other seeded value stays as it was)."""
+    text = (title or "").lower()
+    tokens = set(re.findall(r"[a-z]+", text))
+    for words, level in (
+        (("ceo", "cto", "cfo", "coo", "chief", "founder", "president"), "executive"),
+        (("vp", "vice president"), "vice_president"),
+        (("director", "head of"), "director"),
+        (("manager", "lead"), "manager"),
+    ):
+        if any(word in tokens or (" " in word and word in text) for word in words):
+            return level
+    return "individual_contributor" if text else "unknown"
+
+
 def href(base: str, path: str, id: int) -> str:
     return f"{base}{path}/{id}"
 
@@ -276,7 +294,12 @@ class _Builder:
     def config(self) -> None:
         created = self.year_ago - timedelta(days=200)
         for i, (name, parent) in enumerate(GROUPS, 1):
-            self.db.insert("groups", {"id": i, "name": name, "parent_id": parent})
+            stamp = created + timedelta(minutes=i)
+            self.db.insert(
+                "groups",
+                {"id": i, "name": name, "parent_id": parent, "created_at": stamp,
+                 "updated_at": stamp},
+            )  # fmt: skip
         for table, names in (
             ("person_stages", PERSON_STAGES),
             ("account_stages", ACCOUNT_STAGES),
@@ -363,6 +386,10 @@ class _Builder:
                     "phone_number_assignment": 8000 + i,
                     "group": 2 if i % 2 else 3,
                     "team": self.db.team_id,
+                    # the definition's User carries both; set without the random stream,
+                    # so every other seeded record stays as it was
+                    "work_country": "US" if i % 3 else "GB",
+                    "role": "Admin" if i == 1 else "User",
                 },
             )
         self.db.tokens["sandbox"] = 1
@@ -480,7 +507,7 @@ class _Builder:
                 "personal_website": None,
                 "twitter_handle": None,
                 "last_contacted_type": None,
-                "job_seniority": None,
+                "job_seniority": seniority(p.title),
                 "eu_resident": p.country in ("Germany", "France", "Netherlands", "Ireland"),
                 "custom_fields": {"Lead Source": self.fake.pick(LEAD_SOURCES)},
                 "tags": self.rng.sample(TAGS, self.rng.randint(0, 2)),

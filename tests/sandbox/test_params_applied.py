@@ -1,0 +1,640 @@
+"""Every query parameter a sandbox's contract declares on a list is applied, or is
+declared ignored on its Param with the reason (issue 14 point 1).
+
+A sandbox that silently ignores a documented filter lets an adapter relying on it pass
+here while a real account answers differently (issue 14's account timeline was exactly
+that). So, for each vendor below and each parameter of each served ``GET`` list of its
+contract, one request with a value that must change the answer:
+
+- a filter: a value matching nothing (``999999999``, a far-future ``[gt]``) gives fewer
+  rows than the list without it; an enumerated one (a boolean, a state): some value gives
+  other rows than the list without it;
+- a sort key: ascending and descending give different orders, each ordered by the key
+  (the row's field of that name, or the vendor's ``keys`` below);
+- anything else: the vendor's explicit probe in ``probes``.
+
+A parameter whose Param ``note`` starts with ``ignored`` is not applied on purpose, and
+the same probe must then show no effect (the note stays true). A parameter added to a
+contract later is probed the same way: if the sandbox does not apply it, this test fails
+until it is applied or declared ignored.
+
+Adding a vendor (Freshsales, SalesSeek): one :class:`Vendor` entry in ``VENDORS`` (see the
+placeholder there): its app, credentials, where a list's rows sit in the answer, how it
+asks for a whole list and sorts, concrete ids for templated paths, records for lists its
+seed leaves empty, and the probes the generic ones cannot derive.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from crmtui.sandbox.activecampaign import create_app as activecampaign_app
+from crmtui.sandbox.contract import Endpoint, Param
+from crmtui.sandbox.salesforceiq import create_app as salesforceiq_app
+from crmtui.sandbox.salesloft import create_app as salesloft_app
+
+Json = Any
+Rows = list[dict[str, Any]]
+NOTHING = "999999999"  # an id no record has, and a text no record carries
+FAR_FUTURE = "2999-01-01T00:00:00Z"
+FAR_PAST = "1900-01-01T00:00:00Z"
+
+
+@dataclass
+class Probe:
+    """How to see a parameter work on a list: ``fewer`` (each query gives fewer rows than
+    the list without it), ``differs`` (some query gives other rows, or another order),
+    ``check`` (an explicit check of the answer to ``client.get(path, params=...)``)."""
+
+    fewer: tuple[Mapping[str, str], ...] = ()
+    differs: tuple[Mapping[str, str], ...] = ()
+    check: Callable[[Lister, str], Awaitable[str | None]] | None = None
+
+
+class Lister:
+    """Lists one vendor's sandbox in process (ASGI, no network)."""
+
+    def __init__(self, vendor: Vendor, client: httpx.AsyncClient, app: Starlette) -> None:
+        self.vendor = vendor
+        self.client = client
+        self.app = app
+
+    async def answer(self, path: str, query: Mapping[str, str]) -> Json:
+        reply = await self.client.get(path, params={**self.vendor.whole, **query})
+        assert reply.status_code in (200, 201), f"{path} {dict(query)}: {reply.text[:300]}"
+        return reply.json()
+
+    async def rows(self, path: str, query: Mapping[str, str] | None = None) -> Rows:
+        rows: Rows = self.vendor.rows(path, await self.answer(path, query or {}))
+        return rows
+
+    async def ids(self, path: str, query: Mapping[str, str] | None = None) -> list[Any]:
+        return [r["id"] for r in await self.rows(path, query)]
+
+
+@dataclass
+class Vendor:
+    """One vendor's sandbox as this test lists it (see the module docstring)."""
+
+    name: str
+    make: Callable[[], Starlette]
+    headers: Mapping[str, str]
+    rows: Callable[[str, Json], Rows]
+    whole: Mapping[str, str]  # the query asking for a whole (first) page
+    sort_query: Callable[[Param, str, str], Mapping[str, str]]  # (param, key, ASC|DESC)
+    paths: Callable[[Starlette], Mapping[str, str]] = lambda app: {}
+    prepare: Callable[[httpx.AsyncClient, Starlette], Awaitable[None]] | None = None
+    probes: Mapping[tuple[str, str], Probe] = field(default_factory=dict)
+    everywhere: Mapping[str, Probe] = field(default_factory=dict)  # by name, on every list
+    # (list template or "", sort key) -> the value a row is ordered by, read with the app
+    keys: Mapping[tuple[str, str], Callable[[Starlette, dict[str, Any]], Any]] = field(
+        default_factory=dict
+    )
+    sorts: tuple[str, ...] = ()  # the names of sort parameters (besides ``orders[...]``)
+    direction: str = ""  # the direction parameter; a list without it is checked one way
+
+
+def is_sort(vendor: Vendor, p: Param) -> bool:
+    return p.name in vendor.sorts or p.name.startswith("orders[")
+
+
+def ignored(p: Param) -> bool:
+    return p.note.lower().startswith("ignored")
+
+
+def lists(app: Starlette) -> list[Endpoint]:
+    """The served GET endpoints whose contract declares query parameters."""
+    return [e for e in app.state.contract.endpoints if e.method == "GET" and e.query]
+
+
+def generic(vendor: Vendor, endpoint: Endpoint, p: Param) -> Probe:
+    """The probe derived from the Param's shape (module docstring)."""
+    if p.values is not None:
+        return Probe(differs=tuple({p.name: v} for v in p.values))
+    if p.ops == ("*",):
+        return Probe(fewer=({f"{p.name}[{NOTHING}]": NOTHING},))
+    queries: list[Mapping[str, str]] = []
+    for op in p.ops:
+        if op in ("gt", "gte"):
+            queries.append({f"{p.name}[{op}]": FAR_FUTURE})
+        elif op in ("lt", "lte"):
+            queries.append({f"{p.name}[{op}]": FAR_PAST})
+    if p.plain or p.array or not queries:
+        queries.append({p.name: NOTHING})
+    return Probe(fewer=tuple(queries))
+
+
+async def sort_failure(lister: Lister, path: str, endpoint: Endpoint, p: Param) -> str | None:
+    """Each key of sort parameter ``p`` orders the list both ways by the key."""
+    vendor = lister.vendor
+    inner = re.fullmatch(r"orders\[(.+)\]", p.name)  # ``orders[title]=ASC``: one key
+    wrong: list[str] = []
+    for key in (inner[1],) if inner else p.values or ():
+        up = await lister.rows(path, vendor.sort_query(p, key, "ASC"))
+        down = await lister.rows(path, vendor.sort_query(p, key, "DESC"))
+        value = vendor.keys.get((endpoint.path, key)) or vendor.keys.get(("", key))
+        if value is None and up and key in up[0]:
+            value = _field(key)
+        if value is None:
+            wrong.append(f"sort key {key!r}: no field to check the order by (give it in keys)")
+            continue
+        values = [_comparable(value(lister.app, r)) for r in up]
+        back = [_comparable(value(lister.app, r)) for r in down]
+        both_ways = not vendor.direction or endpoint.param(vendor.direction) is not None
+        if len(set(values) | set(back if both_ways else ())) < 2:
+            wrong.append(f"sort key {key!r}: the data do not differ, the order cannot be seen")
+        elif values != sorted(values):
+            wrong.append(f"sort key {key!r} ASC is not ordered by it: {values[:8]}")
+        elif both_ways and back != sorted(back, reverse=True):
+            wrong.append(f"sort key {key!r} DESC is not ordered by it: {back[:8]}")
+    return "; ".join(wrong) or None
+
+
+def _field(key: str) -> Callable[[Starlette, dict[str, Any]], Any]:
+    return lambda app, row: row.get(key)
+
+
+def _comparable(value: Any) -> tuple[int, Any]:
+    """None first, text without case (the vendors sort names so)."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, str):
+        return (1, value.lower())
+    if isinstance(value, dict):  # a reference
+        return (1, value.get("id"))
+    return (1, value)
+
+
+async def failure(lister: Lister, path: str, endpoint: Endpoint, p: Param) -> str | None:
+    """Why ``p`` does not change the answer of ``path`` (``None``: it does)."""
+    vendor = lister.vendor
+    probe = vendor.probes.get((endpoint.path, p.name)) or vendor.everywhere.get(p.name)
+    if probe is None and is_sort(vendor, p):
+        return await sort_failure(lister, path, endpoint, p)
+    probe = probe or generic(vendor, endpoint, p)
+    if probe.check is not None:
+        return await probe.check(lister, path)
+    base = await lister.ids(path)
+    if not base:
+        return "the list is empty: nothing to see a filter on (give records in prepare)"
+    for query in probe.fewer:
+        got = await lister.ids(path, query)
+        # fewer rows, or other ones (a first page of a longer list stays full)
+        if len(got) > len(base) or set(got) == set(base):
+            return f"{dict(query)} gives {len(got)} rows of {len(base)}: not applied"
+    if probe.differs:
+        answers = [await lister.ids(path, query) for query in probe.differs]
+        if all(got == base for got in answers):
+            return f"{[dict(q) for q in probe.differs]} all give the list unchanged"
+    return None
+
+
+def size(name: str) -> Probe:
+    """An offset-paging size parameter: ``name=1`` gives one row."""
+
+    async def check(lister: Lister, path: str) -> str | None:
+        got = await lister.rows(path, {name: "1"})
+        return None if len(got) == 1 else f"{name}=1 gives {len(got)} rows"
+
+    return Probe(check=check)
+
+
+def skip(name: str) -> Probe:
+    """An offset parameter: ``name=1`` starts at the list's second row."""
+
+    async def check(lister: Lister, path: str) -> str | None:
+        every = await lister.ids(path)
+        after = await lister.ids(path, {name: "1"})
+        good = bool(every) and after[:5] == every[1:6]
+        return None if good else f"{name}=1 gives {after[:5]} of {every[:5]}"
+
+    return Probe(check=check)
+
+
+def under(key: str) -> Callable[[str, Json], Rows]:
+    """A list's rows sit under ``key`` of the answer, whatever the list."""
+
+    def rows(path: str, body: Json) -> Rows:
+        found: Rows = body[key]
+        return found
+
+    return rows
+
+
+def concrete(template: str, app: Starlette, vendor: Vendor) -> str:
+    given = vendor.paths(app)
+    if template in given:
+        return given[template]
+    assert "{" not in template, f"{vendor.name}: give a concrete path for {template}"
+    return template
+
+
+# -- Salesloft --------------------------------------------------------------------------
+
+
+def _salesloft_records(app: Starlette) -> None:
+    """Records for the documented lists the sandbox's team starts without (no v2
+    endpoint creates them), with the fields the definition gives them; and one user
+    deactivated (``visible_only``)."""
+    db = app.state.db
+    now = db.now
+    people = sorted(db["people"])[:3]
+    users = sorted(db["users"])
+    db["users"][users[-1]]["_deactivated"] = True
+    # the seed gives every account 3 people and no clicks: two records that differ
+    for n, account in enumerate(sorted(db["accounts"])[:2], 1):
+        db["accounts"][account]["counts"]["people"] = 3 + n
+    for n, person in enumerate(sorted(db["people"])[:2], 1):
+        db["people"][person]["counts"]["emails_clicked"] = n
+    for n, person in enumerate(people, 1):
+        day = now - timedelta(days=n)
+        stamps = {"created_at": day, "updated_at": day}
+        db.insert("call_instructions", {"id": n, "instructions": f"Call {n}", **stamps})
+        db.insert(
+            "meetings",
+            {
+                "id": n,
+                "title": f"Meeting {n}",
+                "status": ("booked", "pending", "failed")[n - 1],
+                "start_time": now + timedelta(days=n),
+                "event_id": f"event-{n}",
+                "i_cal_uid": f"ical-{n}",
+                "account_id": str(db["people"][person]["account"]),
+                "task_id": str(n),
+                "person": person,
+                "booked_by_user": users[n - 1],
+                "owned_by_meetings_settings": {"email_address": f"owner{n}@example.com"},
+                "booked_by_meetings_settings": {"email_address": f"booker{n}@example.com"},
+                "_deleted_at": day if n == 3 else None,
+                **stamps,
+            },
+        )
+        db.insert(
+            "successes",
+            {"id": n, "person": person, "user": users[0], "succeeded_at": day, **stamps},
+        )
+        db.insert(
+            "activity_histories",
+            {
+                "id": n,
+                "type": ("call", "note", "sent_email")[n - 1],
+                "occurred_at": day,
+                "pinned": n == 1,
+                "resource_type": "person",
+                "resource_id": str(person),
+                "user": users[n - 1],
+                **stamps,
+            },
+        )
+        db.insert("crm_users", {"id": n, "user": users[n - 1], "crm_id": f"005{n:015d}", **stamps})
+
+
+async def _salesloft_prepare(client: httpx.AsyncClient, app: Starlette) -> None:
+    _salesloft_records(app)
+    job = (await client.post("/v2/bulk_jobs", json={"type": "person/upsert"})).json()["data"]
+    rows = [{"email_address": f"probe{n}@example.com", "first_name": "P"} for n in range(3)]
+    rows.append({"first_name": "no address: an error"})
+    await client.post(f"/v2/bulk_jobs/{job['id']}/job_data", json={"data": rows})
+    await client.put(f"/v2/bulk_jobs/{job['id']}", json={"ready_to_execute": True})
+    await client.post("/v2/bulk_jobs", json={"type": "person/upsert"})  # an open one
+
+
+def _salesloft_paths(app: Starlette) -> dict[str, str]:
+    job = min(app.state.db["bulk_jobs"])
+    return {
+        "/v2/bulk_jobs/{bulk_jobs_id}/job_data": f"/v2/bulk_jobs/{job}/job_data",
+        "/v2/bulk_jobs/{bulk_jobs_id}/results": f"/v2/bulk_jobs/{job}/results",
+    }
+
+
+async def _per_page(lister: Lister, path: str) -> str | None:
+    got = await lister.rows(path, {"per_page": "1", "page": "1"})
+    return None if len(got) == 1 else f"per_page=1 gives {len(got)} rows"
+
+
+async def _page(lister: Lister, path: str) -> str | None:
+    one = await lister.ids(path, {"per_page": "1", "page": "1"})
+    two = await lister.ids(path, {"per_page": "1", "page": "2"})
+    return None if one and two and one != two else f"page 1 {one}, page 2 {two}"
+
+
+async def _paging_counts(lister: Lister, path: str) -> str | None:
+    body = await lister.answer(path, {"include_paging_counts": "true"})
+    plain = await lister.answer(path, {"include_paging_counts": "false"})
+    with_counts = "total_count" in body["metadata"]["paging"]
+    without = "total_count" not in plain["metadata"]["paging"]
+    return None if with_counts and without else "include_paging_counts changes no paging counts"
+
+
+async def _sort_direction(lister: Lister, path: str) -> str | None:
+    up = await lister.ids(path, {"sort_direction": "ASC"})
+    down = await lister.ids(path, {"sort_direction": "DESC"})
+    return None if up != down else "sort_direction ASC and DESC give the same order"
+
+
+async def _caller_ids(lister: Lister, path: str) -> str | None:
+    person = next(p for p in lister.app.state.db["people"].values() if p.get("phone"))
+    found = await lister.answer(path, {"phone_number": person["phone"]})
+    none = await lister.answer(path, {"phone_number": NOTHING})
+    ids = [row["person"]["id"] for row in found["data"]]
+    return None if person["id"] in ids and not none["data"] else f"phone_number gives {ids}"
+
+
+async def _meeting_settings(lister: Lister, path: str) -> str | None:
+    shown = await lister.rows(path, {"include_meetings_settings": "true"})
+    hidden = await lister.rows(path, {"include_meetings_settings": "false"})
+    key = "owned_by_meetings_settings"
+    good = shown and all(key in r for r in shown) and not any(key in r for r in hidden)
+    return None if good else "include_meetings_settings changes no meeting"
+
+
+async def _cursor(lister: Lister, path: str) -> str | None:
+    every = await lister.ids(path)
+    after = await lister.ids(path, {"id[gt]": str(every[0])})
+    return None if every[0] not in after and after else f"id[gt] gives {after} of {every}"
+
+
+def _cadence_name(app: Starlette, row: dict[str, Any]) -> Any:
+    """The name of the cadence the person was last added to and is still on."""
+    db = app.state.db
+    on = [
+        m
+        for m in db["cadence_memberships"].values()
+        if m["person"] == row["id"] and m["currently_on_cadence"]
+    ]
+    latest = max(on, key=lambda m: (m["added_at"], m["id"]), default=None)
+    return db["cadences"][latest["cadence"]]["name"] if latest else None
+
+
+def _order_of(app: Starlette, table: str, ref: dict[str, Any] | None) -> Any:
+    return app.state.db[table][ref["id"]]["order"] if ref else None
+
+
+def _name_of(app: Starlette, table: str, ref: dict[str, Any] | None) -> Any:
+    return app.state.db[table][ref["id"]]["name"] if ref else None
+
+
+SALESLOFT = Vendor(
+    name="salesloft",
+    make=lambda: salesloft_app(rate_limit=False),
+    headers={"Authorization": "Bearer sandbox"},
+    rows=under("data"),
+    whole={"per_page": "100"},
+    sort_query=lambda p, key, way: {p.name: key, "sort_direction": way},
+    sorts=("sort_by",),
+    direction="sort_direction",
+    paths=_salesloft_paths,
+    prepare=_salesloft_prepare,
+    everywhere={
+        "per_page": Probe(check=_per_page),
+        "page": Probe(check=_page),
+        "include_paging_counts": Probe(check=_paging_counts),
+        "sort_direction": Probe(check=_sort_direction),
+    },
+    probes={
+        **{
+            (f"/v2/bulk_jobs/{{bulk_jobs_id}}/{tail}", "id"): Probe(check=_cursor)
+            for tail in ("job_data", "results")
+        },
+        ("/v2/bulk_jobs", "id"): Probe(check=_cursor),
+        ("/v2/phone_numbers/caller_ids", "phone_number"): Probe(check=_caller_ids),
+        ("/v2/meetings", "include_meetings_settings"): Probe(check=_meeting_settings),
+    },
+    keys={
+        ("/v2/people", "name"): lambda app, row: row["display_name"],
+        ("/v2/people", "account"): lambda app, row: _name_of(app, "accounts", row["account"]),
+        ("/v2/people", "call_count"): lambda app, row: row["counts"]["calls"],
+        ("/v2/people", "sent_emails"): lambda app, row: row["counts"]["emails_sent"],
+        ("/v2/people", "clicked_emails"): lambda app, row: row["counts"]["emails_clicked"],
+        ("/v2/people", "replied_emails"): lambda app, row: row["counts"]["emails_replied_to"],
+        ("/v2/people", "viewed_emails"): lambda app, row: row["counts"]["emails_viewed"],
+        ("/v2/accounts", "account_stage"): lambda app, row: _order_of(
+            app, "account_stages", row["company_stage"]
+        ),
+        ("/v2/accounts", "account_tier"): lambda app, row: _order_of(
+            app, "account_tiers", row["account_tier"]
+        ),
+        ("/v2/accounts", "account_stage_name"): lambda app, row: _name_of(
+            app, "account_stages", row["company_stage"]
+        ),
+        ("/v2/accounts", "account_tier_name"): lambda app, row: _name_of(
+            app, "account_tiers", row["account_tier"]
+        ),
+        ("/v2/accounts", "counts_people"): lambda app, row: row["counts"]["people"],
+        ("/v2/people", "cadence_stage_name"): _cadence_name,
+        ("/v2/activities/emails", "send_time"): lambda app, row: row["sent_at"],
+        ("/v2/users", "group"): lambda app, row: row["group"]["id"],
+        ("/v2/users", "role"): lambda app, row: row["role"]["id"],
+    },
+)
+
+
+# -- ActiveCampaign -----------------------------------------------------------------------
+
+_AC_KEYS = {"tasks": "dealTasks"}
+
+
+def _activecampaign_rows(path: str, body: Json) -> Rows:
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    rows: Rows = body[_AC_KEYS.get(last, last)]
+    return rows
+
+
+def _activecampaign_paths(app: Starlette) -> dict[str, str]:
+    db = app.state.db
+
+    def most(rows: Any, key: str) -> str:
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row[key]] = counts.get(row[key], 0) + 1
+        return max(counts, key=lambda k: counts[k])
+
+    deal = most(db.tasks.values(), "relid")
+    contact = most(db.deals.values(), "contact")
+    return {
+        "/api/3/contacts/{id}/contactDeals": f"/api/3/contacts/"
+        f"{most(db.contact_deals.values(), 'contact')}/contactDeals",
+        "/api/3/contacts/{id}/deals": f"/api/3/contacts/{contact}/deals",
+        "/api/3/deals/{id}/contactDeals": f"/api/3/deals/"
+        f"{most(db.contact_deals.values(), 'deal')}/contactDeals",
+        "/api/3/deals/{id}/notes": f"/api/3/deals/{most(db.notes.values(), 'relid')}/notes",
+        **{
+            f"/api/3/deals/{{id}}/{tail}": f"/api/3/deals/{deal}/{tail}"
+            for tail in ("dealActivities", "tasks", "dealCustomFieldData")
+        },
+    }
+
+
+async def _search_field(lister: Lister, path: str) -> str | None:
+    """A contact's name found by ``filters[search]`` is not in the deals' titles."""
+    db = lister.app.state.db
+    name = next(c["lastName"] for c in db.contacts.values() if c["lastName"])
+    every = await lister.ids(path, {"filters[search]": name})
+    titles = await lister.ids(path, {"filters[search]": name, "filters[search_field]": "title"})
+    return None if set(titles) < set(every) else f"search_field=title: {len(titles)} of {every}"
+
+
+def _flips(name: str) -> Probe:
+    """An order whose key is no field of the row: both ways differ from each other."""
+
+    async def check(lister: Lister, path: str) -> str | None:
+        up = await lister.ids(path, {name: "ASC"})
+        down = await lister.ids(path, {name: "DESC"})
+        return None if up != down else f"{name} ASC and DESC give the same order"
+
+    return Probe(check=check)
+
+
+def _ac_dates(*names: str, after: bool) -> dict[tuple[str, str], Probe]:
+    bound = FAR_FUTURE if after else FAR_PAST
+    return {("/api/3/deals", n): Probe(fewer=({n: bound},)) for n in names}
+
+
+ACTIVECAMPAIGN = Vendor(
+    name="activecampaign",
+    make=lambda: activecampaign_app(rate_limit=False),
+    headers={"Api-Token": "sandbox"},
+    rows=_activecampaign_rows,
+    whole={"limit": "100"},
+    sort_query=lambda p, key, way: {p.name: way},
+    paths=_activecampaign_paths,
+    everywhere={"limit": size("limit"), "offset": skip("offset")},
+    keys={
+        ("", "cdate"): lambda app, row: row["cdate"][:19],
+        ("", "value"): lambda app, row: int(row["value"]),
+        ("/api/3/contacts", "id"): lambda app, row: int(row["id"]),
+    },
+    probes={
+        **{
+            (path, "exclude"): Probe(fewer=({"exclude": "email"},))
+            for path in ("/api/3/dealActivities", "/api/3/deals/{id}/dealActivities")
+        },
+        ("/api/3/deals", "filters[search_field]"): Probe(check=_search_field),
+        ("/api/3/deals", "filters[nextdate_range]"): Probe(
+            differs=tuple(
+                {"filters[nextdate_range]": v}
+                for v in ("upcoming", "scheduled", "overdue", "no-task")
+            )
+        ),
+        **_ac_dates("filters[created_before]", "filters[updated_before]", after=False),
+        **_ac_dates("filters[created_after]", "filters[updated_after]", after=True),
+        ("/api/3/deals", "filters[maximum_value]"): Probe(fewer=({"filters[maximum_value]": "0"},)),
+        ("/api/3/deals", "filters[score]"): Probe(fewer=({"filters[score]": "1:999"},)),
+        ("/api/3/deals", "filters[score_greater_than]"): Probe(
+            fewer=({"filters[score_greater_than]": "1:999"},)
+        ),
+        ("/api/3/deals", "filters[score_less_than]"): Probe(
+            fewer=({"filters[score_less_than]": "1:-1"},)
+        ),
+        **{
+            ("/api/3/deals", f"orders[{key}]"): _flips(f"orders[{key}]")
+            for key in ("contact_name", "contact_orgname", "next-action")
+        },
+        ("/api/3/dealGroups", "orders[popular]"): _flips("orders[popular]"),
+        ("/api/3/dealTasks", "filters[due_after]"): Probe(
+            fewer=({"filters[due_after]": FAR_FUTURE},)
+        ),
+        **{
+            ("/api/3/dealTasks", name): Probe(fewer=({name: FAR_PAST},))
+            for name in ("filters[due_before]", "Fitlers[due_before]")
+        },
+        ("/api/3/dealTasks", "filters[duedate_range]"): Probe(
+            fewer=({"filters[duedate_range]": "2999-01-01+2999-01-02"},)
+        ),
+        ("/api/3/contacts", "filters[updated_after]"): Probe(
+            fewer=({"filters[updated_after]": FAR_FUTURE},)
+        ),
+    },
+)
+
+
+# -- SalesforceIQ -------------------------------------------------------------------------
+
+
+def _salesforceiq_paths(app: Starlette) -> dict[str, str]:
+    lists_ = app.state.db.lists
+    biggest = max(lists_, key=lambda i: len(app.state.db.items.get(i, {})))
+    return {"/v2/lists/{listId}/listitems": f"/v2/lists/{biggest}/listitems"}
+
+
+async def _ids_iq(lister: Lister, path: str) -> str | None:
+    every = await lister.ids(path)
+    some = await lister.ids(path, {"_ids": f"{every[0]},{every[-1]}"})
+    return None if sorted(some) == sorted({every[0], every[-1]}) else f"_ids gives {some[:5]}"
+
+
+SALESFORCEIQ = Vendor(
+    name="salesforceiq",
+    make=lambda: salesforceiq_app(rate_limit=False),
+    headers={"Authorization": "Basic " + base64.b64encode(b"sandbox:sandbox").decode()},
+    rows=under("objects"),
+    whole={"_limit": "200"},
+    sort_query=lambda p, key, way: {},
+    paths=_salesforceiq_paths,
+    everywhere={
+        "_start": skip("_start"),
+        "_limit": size("_limit"),
+        "_ids": Probe(check=_ids_iq),
+        # changed at or after this moment (ms): none yet
+        "modifiedDate": Probe(fewer=({"modifiedDate": "32503680000000"},)),
+    },
+)
+
+
+VENDORS: tuple[Vendor, ...] = (
+    SALESLOFT,
+    ACTIVECAMPAIGN,
+    SALESFORCEIQ,
+    # Freshsales and SalesSeek: add their Vendor entries here once their sandboxes are on
+    # the kit (crmtui/sandbox/freshsales, crmtui/sandbox/salesseek).
+)
+
+
+@pytest.mark.parametrize("vendor", VENDORS, ids=lambda v: v.name)
+async def test_every_declared_list_parameter_is_applied_or_declared_ignored(
+    vendor: Vendor,
+) -> None:
+    app = vendor.make()
+    failures: list[str] = []
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url=f"http://{vendor.name}.test",
+        headers=dict(vendor.headers),
+    ) as client:
+        if vendor.prepare is not None:
+            await vendor.prepare(client, app)
+        lister = Lister(vendor, client, app)
+        checked = 0
+        for endpoint in lists(app):
+            path = concrete(endpoint.path, app, vendor)
+            for p in endpoint.query or ():
+                try:
+                    why = await failure(lister, path, endpoint, p)
+                except AssertionError as exc:  # a refusal of a documented request
+                    why = str(exc).splitlines()[0]
+                checked += 1
+                where = f"{endpoint.path} {p.name}"
+                if ignored(p):
+                    if why is None:
+                        failures.append(f"{where}: declared ignored ({p.note}) but applied")
+                    elif len(p.note) < len("ignored: ") + 10:
+                        failures.append(f"{where}: ignored without saying why")
+                elif why is not None:
+                    failures.append(f"{where}: {why}")
+    assert checked
+    assert not failures, f"{vendor.name}: {len(failures)} of {checked}\n" + "\n".join(failures)
+
+
+def test_every_vendor_named_once() -> None:
+    names = [v.name for v in VENDORS]
+    assert len(names) == len(set(names))
+    assert all(re.fullmatch(r"[a-z]+", n) for n in names)

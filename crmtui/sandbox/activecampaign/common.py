@@ -59,6 +59,30 @@ def check(problems: list[Problem], status: int = 422) -> None:
         raise invalid(problems, status)
 
 
+def records(
+    body: dict[str, Any], name: str, entity: str
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """The list of objects ``body[name]`` holds (a deal's ``fields``: ``[{"customFieldId":
+    1, "fieldValue": ...}]``), and the problem when it holds anything else (a string, a
+    number, a list of numbers): v3's 422 ``field_invalid`` for the field, never a 500."""
+    value = body.get(name)
+    if value is None:
+        return [], []
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+        return value, []
+    return [], [Problem(f"The {entity} {name} is not valid.", "field_invalid", name)]
+
+
+def text_problems(body: dict[str, Any], names: Iterable[str], entity: str) -> list[Problem]:
+    """v3's 422 ``field_invalid`` for each text field in ``names`` that holds a list or an
+    object (a number is text to v3's PHP, as ``"5"`` would be)."""
+    return [
+        Problem(f"The {entity} {name} is not valid.", "field_invalid", name)
+        for name in names
+        if isinstance(body.get(name), list | dict)
+    ]
+
+
 def empty() -> Response:
     """AC's reply to a delete: 200 with an empty body."""
     return Response(status_code=200)

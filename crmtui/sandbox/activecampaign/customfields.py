@@ -16,6 +16,7 @@ from crmtui.sandbox.activecampaign.common import (
     invalid,
     listing,
     meta_not_found,
+    text_problems,
     with_links,
 )
 from crmtui.sandbox.activecampaign.contract import declared
@@ -120,17 +121,27 @@ async def list_meta(c: AcCall) -> Any:
 
 async def create_meta(c: AcCall) -> Any:
     body = await c.body("dealCustomFieldMetum")
-    problems = []
-    if not str(body.get("fieldLabel") or "").strip():
+    problems = _meta_shape(body)
+    if not problems and not str(body.get("fieldLabel") or "").strip():
         problems.append(Problem("The field label was not provided.", "field_missing", "fieldLabel"))
     if body.get("fieldType") not in FIELD_TYPES:
         problems.append(Problem("The field type is not valid.", "field_invalid", "fieldType"))
     check(problems)
     mid = c.db.next_id("cf_meta")
-    row = meta_row(mid, body["fieldLabel"].strip(), body["fieldType"], None, c.now)
+    row = meta_row(mid, str(body["fieldLabel"]).strip(), body["fieldType"], None, c.now)
     _apply_meta(row, body)
     c.db.cf_meta[mid] = row
     return {"dealCustomFieldMetum": render_meta(row)}
+
+
+def _meta_shape(body: dict[str, Any]) -> list[Problem]:
+    """A label that is no text, or options that are no list: v3's 422 ``field_invalid``."""
+    problems = text_problems(body, ("fieldLabel", "fieldDefault", "fieldDefaultCurrency"), "field")
+    if not isinstance(body.get("fieldOptions", []), list | None):
+        problems.append(
+            Problem("The field fieldOptions is not valid.", "field_invalid", "fieldOptions")
+        )
+    return problems
 
 
 def _apply_meta(row: Row, body: dict[str, Any]) -> None:
@@ -155,7 +166,9 @@ async def get_meta(c: AcCall) -> Any:
 
 async def update_meta(c: AcCall) -> Any:
     row = _meta(c)
-    _apply_meta(row, await c.body("dealCustomFieldMetum"))
+    body = await c.body("dealCustomFieldMetum")
+    check(_meta_shape(body))
+    _apply_meta(row, body)
     row["updatedTimestamp"] = plain_stamp(c.now)
     return {"dealCustomFieldMetum": render_meta(row)}
 

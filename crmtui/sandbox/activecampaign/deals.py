@@ -23,6 +23,8 @@ from crmtui.sandbox.activecampaign.common import (
     listing,
     not_found,
     ordered,
+    records,
+    text_problems,
     when,
     with_links,
 )
@@ -253,7 +255,9 @@ def _problems(c: AcCall, body: dict[str, Any], deal: Row | None) -> list[Problem
             out.append(Problem(f"The deal {name} was not provided.", "field_missing", name))
     if "title" in body and not creating and not str(body["title"] or "").strip():
         out.append(Problem("The deal title was not provided.", "field_missing", "title"))
-    if body.get("value") not in (None, ""):
+    if body.get("value") not in (None, "") or (not creating and body.get("value") == ""):
+        # an update's empty value would leave the deal with none (every later list of
+        # deals sums them): not valid, as any other value that is no whole number
         value = int_text(body["value"])
         if value is None or int(value) < 0:
             out.append(Problem("The deal value is not valid.", "field_invalid", "value"))
@@ -278,7 +282,10 @@ def _problems(c: AcCall, body: dict[str, Any], deal: Row | None) -> list[Problem
     if "percent" in body and not 0 <= int(int_text(body["percent"]) or -1) <= 100:
         out.append(Problem("The deal percent is not valid.", "field_invalid", "percent"))
     out.extend(_placement_problems(c, body, deal))
-    for item in body.get("fields") or []:
+    out.extend(text_problems(body, ("title", "description"), "deal"))
+    fields, shape = records(body, "fields", "deal")
+    out.extend(shape)
+    for item in fields:
         problem = value_problem(db, item.get("customFieldId"), item.get("fieldValue"))
         if problem:
             out.append(problem)

@@ -184,6 +184,7 @@ def open_sync(target: str, *, config: Config | None, db: Path | None) -> tuple[C
     entry = config.profiles.get(target)
     if entry is None:
         raise ConfigError(f"no profile {target!r} in {config.path}")
+    announce_upgrade(db or locations.cache_db())
     return open_crm([entry.resolve()], store=db or locations.cache_db()), target
 
 
@@ -263,6 +264,19 @@ def say(error: BaseException | str, prefix: str = "crmtui") -> None:
         print(f"{prefix}: {line}", file=sys.stderr)
 
 
+def announce_upgrade(path: Path) -> None:
+    """Say so before opening a cache that an upgrade of its schema will rewrite: at a
+    million records that takes a minute or two, before anything is on screen."""
+    from crmtui.store import pending_upgrade
+
+    found = pending_upgrade(path)
+    if found is not None:
+        say(
+            f"upgrading the offline cache {path} (schema {found[0]} to {found[1]}); a large"
+            " cache takes a minute or two, and queued edits are kept"
+        )
+
+
 def load_config(path: Path | None) -> Config | None:
     """The config, its warnings printed; None (its errors printed) if it cannot be used."""
     from crmtui.config import Config, ConfigError
@@ -312,6 +326,7 @@ def run_profiles(config_path: Path | None) -> int:
             if answer in ("", "y", "yes"):
                 return run_demo()
         return 2
+    announce_upgrade(locations.cache_db())
     try:
         app = profiles_app(config)
     except ConfigError as exc:

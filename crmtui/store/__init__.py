@@ -19,7 +19,14 @@ from pathlib import Path
 from crmtui.model import utcnow
 from crmtui.store import health, rows
 from crmtui.store.cache import CacheMixin
-from crmtui.store.db import MEMORY, CacheWriteError, Database, NotACache, SchemaTooNew
+from crmtui.store.db import (
+    MEMORY,
+    CacheWriteError,
+    Database,
+    NotACache,
+    SchemaTooNew,
+    pending_upgrade,
+)
 from crmtui.store.health import CacheUnusable
 from crmtui.store.optimistic import PLACEHOLDER_PREFIX
 from crmtui.store.outbox import ChangeBusy, ClaimLost, OutboxMixin, recover
@@ -35,6 +42,7 @@ __all__ = [
     "RecordPreview",
     "SchemaTooNew",
     "Store",
+    "pending_upgrade",
 ]
 
 _PROFILE_TABLES = (

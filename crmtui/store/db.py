@@ -713,6 +713,23 @@ def _wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.02)
 
 
+def pending_upgrade(path: str | Path) -> tuple[int, int] | None:
+    """``(from, to)`` schema versions when opening the cache at ``path`` will upgrade it
+    (read-only; ``None`` for a new, current or unreadable file: opening says why). A
+    caller shows it before the upgrade, which takes minutes at a million records."""
+    if str(path) == MEMORY or not Path(path).is_file():
+        return None
+    try:
+        conn = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=1.0)
+        try:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return (version, SCHEMA_VERSION) if 0 < version < SCHEMA_VERSION else None
+
+
 def connect(path: str | Path) -> sqlite3.Connection:
     """Open (creating if needed) the cache file with safe modes and the current schema."""
     memory = str(path) == MEMORY

@@ -123,3 +123,41 @@ def test_sync_prints_the_configs_warnings_like_the_app(
         for line in err
     ), err
     assert any("UNSET_KEY_FOR_TEST" in line and "not set" in line for line in err), err
+
+
+def test_a_cache_upgrade_is_announced_before_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An older cache is rewritten when opened (minutes at a million records, before the
+    screen shows anything): the command says so first, once; a current cache says nothing."""
+    import asyncio
+    import sqlite3
+
+    from crmtui.config import Config
+    from crmtui.store import pending_upgrade
+    from crmtui.store.db import MIGRATIONS, SCHEMA_VERSION
+
+    monkeypatch.setenv("CRMTUI_HOME", str(tmp_path))
+    monkeypatch.setenv("KEY_FOR_UPGRADE_TEST", "k")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[profiles.acme]\nvendor = "freshsales"\ndomain = "acme"\n'
+        'api_key_env = "KEY_FOR_UPGRADE_TEST"\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "old cache.sqlite3"
+    conn = sqlite3.connect(db)
+    for number, migration in enumerate(MIGRATIONS[:3]):
+        assert isinstance(migration, str)
+        conn.executescript(migration)
+        conn.execute(f"PRAGMA user_version = {number + 1}")
+    conn.close()
+    assert pending_upgrade(db) == (3, SCHEMA_VERSION)
+    for expected in (True, False):
+        crm, _ = open_sync("acme", config=Config.load(config), db=db)
+        asyncio.run(crm.close())
+        err = capsys.readouterr().err
+        said = f"crmtui: upgrading the offline cache {db} (schema 3 to {SCHEMA_VERSION})"
+        assert (said in err) is expected, err
+    assert pending_upgrade(db) is None
+    assert pending_upgrade(tmp_path / "none.sqlite3") is None

@@ -173,6 +173,17 @@ class SalesSeekCall(kit.Call):
     def order(self) -> tuple[str, bool] | None:
         return parse_order(self.query.get("order_by"))
 
+    async def object(self) -> dict[str, Any]:
+        """The body as a JSON object; a field naming a record (``owner_id``,
+        ``organization_id``, ``phase_id``, any ``*_id``) or a ``currency`` that is a list or
+        an object is the documented 400 ``{"detail": ...}`` here, before any handler
+        looks it up (each looks ids up in a table: a list there was a 500)."""
+        body = await super().object()
+        for key, value in body.items():
+            if (key.endswith("_id") or key == "currency") and isinstance(value, list | dict):
+                raise ApiError(400, f"{key} must be an id, not a {type(value).__name__}")
+        return body
+
     def window(self, rows: list[Any]) -> tuple[list[Any], dict[str, str]]:
         """The ``start``/``rows`` slice of ``rows`` and its ``Records-*`` headers."""
         page = PAGING.of(self, rows)
@@ -515,6 +526,12 @@ CUSTOM_FIELD_PLAIN = writable(
 def write_custom_field(
     db: SalesSeekDB, rec: dict[str, Any] | None, body: dict[str, Any], user_id: str
 ) -> dict[str, Any]:
+    value = body.get("value") or {}
+    options = body.get("options", value.get("options") if isinstance(value, dict) else None)
+    if not isinstance(value, dict) or not isinstance(options, list | None):
+        raise ApiError(400, "value must be an object and options a list of {id, value}")
+    if options is not None and not all(isinstance(o, dict) for o in options):
+        raise ApiError(400, "options must be a list of {id, value}")
     if rec is None:
         view = "opportunities" if body.get("view") == "deals" else body.get("view")
         if view not in VIEWS or not str(body.get("name") or "").strip() or not body.get("type"):
@@ -534,7 +551,6 @@ def write_custom_field(
     for key in CUSTOM_FIELD_PLAIN:
         if key in body:
             rec[key] = body[key]
-    options = body.get("options", (body.get("value") or {}).get("options"))
     if isinstance(options, list):
         rec["options"] = [
             {"id": o.get("id") or db.new_id(), "value": o.get("value")} for o in options

@@ -701,10 +701,12 @@ class FreshCall(Call):
         lead = self.row("leads")
         body = await self.json()
         given = body.get("lead") if isinstance(body, dict) else None
+        company = given.get("company") if isinstance(given, dict) else None
         if (
             not isinstance(given, dict)
             or not given.get("last_name")
-            or not (given.get("company") or {}).get("name")
+            or not isinstance(company, dict)  # a hash, not a name
+            or not company.get("name")
         ):
             raise invalid("last_name and company[name] are mandatory to convert a lead")
         account = self.new_account({"name": given["company"]["name"]}, self.user)

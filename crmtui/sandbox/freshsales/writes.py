@@ -385,6 +385,8 @@ def read_emails(value: Any) -> list[Row]:
         raise invalid("emails must be a list")
     out: list[Row] = []
     for i, item in enumerate(value):
+        if not isinstance(item, str | dict):
+            raise invalid("emails must be a list of addresses or hashes")
         entry = {"value": item} if isinstance(item, str) else dict(item or {})
         address = str(entry.get("value") or "")
         if not EMAIL.match(address):
@@ -405,6 +407,9 @@ def read_emails(value: Any) -> list[Row]:
 
 def stage_for(deal: Row, values: Row) -> None:
     """Keep a deal's stage and pipeline consistent after ``values`` are read."""
+    for name in ("deal_stage_id", "deal_pipeline_id"):
+        if name in values and values[name] is None:  # null or "": a deal is always in one
+            raise invalid(f"{_label(name)} can't be blank")
     stage_id = values.get("deal_stage_id")
     pipeline_id = values.get("deal_pipeline_id")
     if stage_id is not None:

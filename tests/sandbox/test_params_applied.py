@@ -433,7 +433,7 @@ SALESLOFT = Vendor(
         ("/v2/people", "cadence_stage_name"): _cadence_name,
         ("/v2/activities/emails", "send_time"): lambda app, row: row["sent_at"],
         ("/v2/users", "group"): lambda app, row: row["group"]["id"],
-        ("/v2/users", "role"): lambda app, row: row["role"]["id"],
+        ("/v2/users", "role"): lambda app, row: (row.get("role") or {}).get("id"),
     },
 )
 

@@ -180,10 +180,12 @@ async def failure(lister: Lister, path: str, endpoint: Endpoint, p: Param) -> st
     probe = vendor.probes.get((endpoint.path, p.name)) or vendor.everywhere.get(p.name)
     if probe is None and is_sort(vendor, p):
         return await sort_failure(lister, path, endpoint, p)
+    derived = probe is None
     probe = probe or generic(vendor, endpoint, p)
     if probe.check is not None:
         return await probe.check(lister, path)
-    base = await lister.ids(path)
+    rows = await lister.rows(path)
+    base = [r["id"] for r in rows]
     if not base:
         return "the list is empty: nothing to see a filter on (give records in prepare)"
     for query in probe.fewer:
@@ -191,10 +193,31 @@ async def failure(lister: Lister, path: str, endpoint: Endpoint, p: Param) -> st
         # fewer rows, or other ones (a first page of a longer list stays full)
         if len(got) > len(base) or set(got) == set(base):
             return f"{dict(query)} gives {len(got)} rows of {len(base)}: not applied"
+    value = row_value(rows[0], p.name) if derived and p.values is None else None
+    if value is not None and (p.plain or p.array):
+        # and the first row's own value keeps it (a filter that drops everything fails)
+        kept = await lister.ids(path, {p.name: value})
+        if base[0] not in kept:
+            return f"{p.name}={value!r} (the first row's) drops that row: {kept[:5]}"
     if probe.differs:
         answers = [await lister.ids(path, query) for query in probe.differs]
         if all(got == base for got in answers):
             return f"{[dict(q) for q in probe.differs]} all give the list unchanged"
+    return None
+
+
+def row_value(row: dict[str, Any], name: str) -> str | None:
+    """The value a row shows for filter ``name``, when it shows one: the field of that
+    name (``title``), of its singular (``ids`` → ``id``, ``person_ids`` → ``person``), of
+    its reference (``account_id`` → ``account.id``) or in brackets (``filters[title]``)."""
+    inner = re.fullmatch(r"\w+\[(\w+)\]", name)
+    base = inner[1] if inner else name
+    for key in (base, base.removesuffix("_ids"), base.removesuffix("_id"), base[:-1]):
+        value = row.get(key)
+        if isinstance(value, dict):
+            value = value.get("id")
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
+            return str(value)
     return None
 
 

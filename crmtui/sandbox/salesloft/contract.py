@@ -18,6 +18,10 @@ Decisions where the documentation (the definition) is silent, and why:
   list"]}}``; a missing required field is 422 ``{"errors": {field: ["can't be blank"]}}``.
 - An undocumented path, or a method not documented on a path, is 404
   ``{"error": "Not Found"}`` (Rails' routing error; the definition declares no 405).
+- Every documented list parameter is applied by the sandbox, except those in
+  ``IGNORED`` (each Param's ``note`` says why: the sandbox keeps nothing to apply it
+  to) and ``limit_paging_counts`` (counts are always exact);
+  ``tests/sandbox/test_params_applied.py`` holds this.
 - Required fields are checked on creates only: the definition marks ``name``/``domain``
   required on the account ``PUT`` too, but a partial update is what its own prose and
   every public client do, so a ``PUT`` without them is not refused.

@@ -1705,7 +1705,7 @@ def post_note(ctx: SalesloftCall) -> Any:
     kind = str(body.get("associated_with_type"))  # _target refuses all but two kinds
     target = _target(ctx, kind, body.get("associated_with_id"))
     call = body.get("call_id")
-    if call is not None and int(call) not in ctx.db["calls"]:
+    if call is not None and _id(call) not in ctx.db["calls"]:  # ["x"], "x": 422, not a 500
         raise invalid({"call_id": ["is invalid"]})
     note = create_note(ctx, str(body["content"]), kind, target["id"], call)
     if kind == "person":

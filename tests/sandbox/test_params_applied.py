@@ -39,6 +39,8 @@ from starlette.applications import Starlette
 
 from crmtui.sandbox.activecampaign import create_app as activecampaign_app
 from crmtui.sandbox.contract import Endpoint, Param
+from crmtui.sandbox.freshsales import create_app as freshsales_app
+from crmtui.sandbox.freshsales.data import LEAD_STAGES
 from crmtui.sandbox.salesforceiq import create_app as salesforceiq_app
 from crmtui.sandbox.salesloft import create_app as salesloft_app
 
@@ -69,7 +71,8 @@ class Lister:
         self.app = app
 
     async def answer(self, path: str, query: Mapping[str, str]) -> Json:
-        reply = await self.client.get(path, params={**self.vendor.whole, **query})
+        whole = {**self.vendor.whole, **self.vendor.given(path)}
+        reply = await self.client.get(path, params={**whole, **query})
         assert reply.status_code in (200, 201), f"{path} {dict(query)}: {reply.text[:300]}"
         return reply.json()
 
@@ -92,6 +95,8 @@ class Vendor:
     whole: Mapping[str, str]  # the query asking for a whole (first) page
     sort_query: Callable[[Param, str, str], Mapping[str, str]]  # (param, key, ASC|DESC)
     paths: Callable[[Starlette], Mapping[str, str]] = lambda app: {}
+    # what a list of this (concrete) path needs besides ``whole`` (a mandatory filter)
+    given: Callable[[str], Mapping[str, str]] = lambda path: {}
     prepare: Callable[[httpx.AsyncClient, Starlette], Awaitable[None]] | None = None
     probes: Mapping[tuple[str, str], Probe] = field(default_factory=dict)
     everywhere: Mapping[str, Probe] = field(default_factory=dict)  # by name, on every list
@@ -147,8 +152,10 @@ async def sort_failure(lister: Lister, path: str, endpoint: Endpoint, p: Param) 
         if value is None:
             wrong.append(f"sort key {key!r}: no field to check the order by (give it in keys)")
             continue
-        values = [_comparable(value(lister.app, r)) for r in up]
-        back = [_comparable(value(lister.app, r)) for r in down]
+        # blanks sit where the vendor puts them (Freshsales: last either way); the order
+        # is held among the rows that have a value
+        values = [v for v in (_comparable(value(lister.app, r)) for r in up) if v[0]]
+        back = [v for v in (_comparable(value(lister.app, r)) for r in down) if v[0]]
         both_ways = not vendor.direction or endpoint.param(vendor.direction) is not None
         if len(set(values) | set(back if both_ways else ())) < 2:
             wrong.append(f"sort key {key!r}: the data do not differ, the order cannot be seen")
@@ -613,12 +620,179 @@ SALESFORCEIQ = Vendor(
 )
 
 
+# -- Freshsales ---------------------------------------------------------------------------
+
+_FS_ITEMS = ("tasks", "appointments", "sales_activities")
+# the view each record kind is listed through (its id: the position in the kind's
+# ``/filters``): the "All ..." view; deals have none, "Open Deals" is the widest of theirs
+_FS_VIEWS = {"leads": 4, "contacts": 4, "sales_accounts": 2, "deals": 1}
+# a documented ``include`` handle each answer embeds something for (by the path's kind)
+_FS_INCLUDES = {"activities": "user", "fields": "field_group", "appointments": "targetable"}
+_FS_STAGES = {s["id"]: s["position"] for s in LEAD_STAGES}  # the vendor's stage order
+_FS_INCLUDES |= {"products": "product_pricings", "cpq_documents": "products"}
+
+
+def _fs_kind(path: str) -> str:
+    parts = path.split("/")  # "", "api", kind, ... (or "settings"/"cpq", kind, ...)
+    return parts[3] if parts[2] in ("settings", "cpq") else parts[2]
+
+
+def _freshsales_rows(path: str, body: Json) -> Rows:
+    last, kind = path.rsplit("/", 1)[-1], _fs_kind(path)
+    if last == "fields":
+        rows: Rows = body["fields"]
+    elif last.startswith("activities"):  # a feed entry's id is its composite_id
+        rows = [{**r, "id": r["composite_id"]} for r in body["activities"]]
+    elif isinstance(body.get(kind), list):
+        rows = body[kind]
+    else:  # one record, under its singular name
+        rows = [v for v in body.values() if isinstance(v, dict) and "id" in v][:1]
+    return rows
+
+
+def _freshsales_query(path: str) -> Mapping[str, str]:
+    """A whole first page: the largest ``per_page`` where a list pages so, and the
+    mandatory ``filter`` of the task and appointment lists (their widest value)."""
+    lists = tuple(f"/api/{kind}" for kind in _FS_ITEMS)
+    query = {"per_page": "100"} if "/view/" in path or path in lists else {}
+    if path == "/api/tasks":
+        query["filter"] = "open"
+    if path == "/api/appointments":
+        query["filter"] = "past"
+    return query
+
+
+async def _freshsales_prepare(client: httpx.AsyncClient, app: Starlette) -> None:
+    """A product and a quote (the seed starts with none: CPQ is not used by crmtui)."""
+    db = app.state.db
+    deal = db.deals[min(db.deals)]
+    contact = min(db.contacts)
+    made = await client.post("/api/cpq/products", json={"product": {"name": "Probe product"}})
+    product = made.json()["product"]["id"]
+    document = {
+        "display_name": "Probe quote",
+        "document_type": "Quote",
+        "cpq_document_template_name": "Sample Template",
+        "deal_id": deal["id"],
+        "contact_id": contact,
+        "products": [{"id": product, "quantity": 1, "unit_price": 100}],
+    }
+    await client.post("/api/cpq/cpq_documents", json={"cpq_document": document})
+
+
+def _freshsales_paths(app: Starlette) -> dict[str, str]:
+    db = app.state.db
+    out: dict[str, str] = {}
+    for kind, view in _FS_VIEWS.items():
+        out[f"/api/{kind}/view/{{view_id}}"] = f"/api/{kind}/view/{view}"
+        out[f"/api/{kind}/scroll/{{view_id}}"] = f"/api/{kind}/scroll/{view}"
+    for kind in ("leads", "contacts", "sales_accounts", "deals", "tasks", "appointments"):
+        # the first with something ``include`` embeds: an owner; an appointment's target
+        # that is none of its attendees (those are embedded without asking, as documented)
+        def embeds(row: dict[str, Any]) -> bool:
+            if "_attendees" not in row:
+                return bool(row.get("owner_id"))
+            seen = [(a["attendee"]["type"], a["attendee"]["id"]) for a in row["_attendees"]]
+            target = (str(row["targetable_type"]).lower(), row["targetable_id"])
+            return bool(row["targetable_type"]) and target not in seen
+
+        first = min(i for i, r in db.table(kind).items() if embeds(r))
+        out[f"/api/{kind}/{{id}}"] = f"/api/{kind}/{first}"
+    for kind in ("leads", "contacts"):  # the record with the longest feed
+        type_ = "Lead" if kind == "leads" else "Contact"
+        busiest = max(sorted(db.table(kind))[:50], key=lambda i: len(db.items(type_, i)))
+        for tail in ("activities", "activities.json"):
+            out[f"/api/{kind}/{{id}}/{tail}"] = f"/api/{kind}/{busiest}/{tail}"
+    db.materialize_all()
+    out["/api/sales_activities/{id}"] = f"/api/sales_activities/{min(db.sales_activities)}"
+    for kind in ("products", "cpq_documents"):
+        out[f"/api/cpq/{kind}/{{id}}"] = f"/api/cpq/{kind}/{min(db.table(kind))}"
+    return out
+
+
+async def _fs_include(lister: Lister, path: str) -> str | None:
+    """A documented handle embeds something the answer without it lacks."""
+    handle = _FS_INCLUDES.get(path.rsplit("/", 1)[-1].split(".")[0]) or _FS_INCLUDES.get(
+        _fs_kind(path), "owner"
+    )
+    plain = await lister.answer(path, {})
+    embedded = await lister.answer(path, {"include": handle})
+    return None if embedded != plain else f"include={handle} changes nothing"
+
+
+async def _fs_limit(lister: Lister, path: str) -> str | None:
+    """``limit=1`` gives one row, ``limit=1&page=2`` the second."""
+    every = await lister.ids(path)
+    first = await lister.ids(path, {"limit": "1"})
+    second = await lister.ids(path, {"limit": "1", "page": "2"})
+    good = len(every) > 1 and first == every[:1] and second == every[1:2]
+    return None if good else f"limit=1 gives {first}, page 2 {second} of {every[:3]}"
+
+
+async def _fs_page(lister: Lister, path: str) -> str | None:
+    size_ = "limit" if "activities" in path else "per_page"
+    one = await lister.ids(path, {size_: "1", "page": "1"})
+    two = await lister.ids(path, {size_: "1", "page": "2"})
+    return None if one and two and one != two else f"page 1 {one}, page 2 {two}"
+
+
+async def _fs_last_fetched(lister: Lister, path: str) -> str | None:
+    every = await lister.ids(path)
+    after = await lister.ids(path, {"last_fetched_id": str(every[0])})
+    good = len(every) > 1 and after[: len(every) - 1] == every[1:]
+    return None if good else f"last_fetched_id={every[0]} gives {after[:3]} of {every[:3]}"
+
+
+def _fs_deal_contacted(app: Starlette, row: dict[str, Any]) -> Any:
+    """A deal is last contacted when one of its contacts was (its body shows no such
+    field: the sandbox's decision, in its sort key)."""
+    contacts = app.state.db.contacts
+    deal = app.state.db.deals[row["id"]]
+    times = [contacts[i]["last_contacted"] for i in deal["contact_ids"] if i in contacts]
+    return max((t for t in times if t), default=None)
+
+
+FRESHSALES = Vendor(
+    name="freshsales",
+    make=lambda: freshsales_app(rate_limit=False),
+    headers={"Authorization": "Token token=sandbox"},
+    rows=_freshsales_rows,
+    whole={},
+    given=_freshsales_query,
+    sort_query=lambda p, key, way: {p.name: key, "sort_type": way.lower()},
+    sorts=("sort",),
+    direction="sort_type",
+    paths=_freshsales_paths,
+    prepare=_freshsales_prepare,
+    everywhere={
+        "include": Probe(check=_fs_include),
+        "per_page": size("per_page"),
+        "page": Probe(check=_fs_page),
+        "limit": size("limit"),
+        "last_fetched_id": Probe(check=_fs_last_fetched),
+    },
+    probes={
+        **{
+            (f"/api/{kind}/{{id}}/{tail}", "limit"): Probe(check=_fs_limit)
+            for kind in ("leads", "contacts")
+            for tail in ("activities", "activities.json")
+        },
+    },
+    keys={
+        ("", "amount"): lambda app, row: float(row["amount"]) if row.get("amount") else None,
+        ("", "open_deals_amount"): lambda app, row: float(row["open_deals_amount"] or 0),
+        ("", "lead_stage"): lambda app, row: _FS_STAGES.get(row.get("lead_stage_id")),
+        ("/api/deals/view/{view_id}", "last_contacted"): _fs_deal_contacted,
+    },
+)
+
+
 VENDORS: tuple[Vendor, ...] = (
     SALESLOFT,
     ACTIVECAMPAIGN,
     SALESFORCEIQ,
-    # Freshsales and SalesSeek: add their Vendor entries here once their sandboxes are on
-    # the kit (crmtui/sandbox/freshsales, crmtui/sandbox/salesseek).
+    FRESHSALES,
+    # SalesSeek: add its Vendor entry here (crmtui/sandbox/salesseek).
 )
 
 

@@ -255,14 +255,23 @@ class FreshCall(Call):
         }
         return tests.get(name, lambda r: True)  # All Leads/Contacts/Accounts
 
-    @staticmethod
-    def sort_key(kind: str, field: str) -> Callable[[Row], Any]:
+    def sort_key(self, kind: str, field: str) -> Callable[[Row], Any]:
         if field in ("amount", "open_deals_amount"):
             return lambda r: float(r[field]) if r.get(field) is not None else None
         if field == "lead_stage":
             positions = {s["id"]: s["position"] for s in LEAD_STAGES}
             return lambda r: positions.get(r["lead_stage_id"])
+        if kind == "deals" and field == "last_contacted":
+            return self.deal_contacted
         return lambda r: r.get(field)
+
+    def deal_contacted(self, deal: Row) -> str | None:
+        """A deal's ``last_contacted`` (a documented sort key; the seed's deal bodies show
+        no such field): when one of its contacts was last contacted, as the vendor's
+        contacted time is a person's. Not shown on the deal, only sorted by."""
+        contacts = self.db.contacts
+        times = [contacts[i].get("last_contacted") for i in deal["contact_ids"] if i in contacts]
+        return max((t for t in times if t), default=None)
 
     def sorted_rows(self, kind: str, rows: list[Row]) -> list[Row]:
         field = self.query.get("sort", "updated_at")

@@ -497,8 +497,14 @@ async def cpq_create(call: FreshCall) -> Any:
 
 
 def cpq_get(call: FreshCall) -> Any:
+    """A product or document. A document's products ("the products added to the document
+    along with the price details") come with ``include=products`` only, as the seed's
+    "View a Document" documents that handle for them."""
     kind = _cpq_kind(call)
-    return _cpq_body(kind, _cpq_row(call, kind))
+    body = _cpq_body(kind, _cpq_row(call, kind))
+    if kind == "cpq_documents" and "products" not in call.includes():
+        body[_cpq_one(kind)].pop("products", None)
+    return body
 
 
 async def cpq_update(call: FreshCall) -> Any:

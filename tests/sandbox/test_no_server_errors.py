@@ -61,9 +61,10 @@ WRONG: tuple[Any, ...] = (
     [1],
     ["x"],
     [[1], [2]],
-    [{"a": [1]}],
+    [{"id": [1], "value": {"a": 1}}],
     {"a": 1},
     12345,
+    1e300,
     "x",
     "",
     None,
@@ -71,7 +72,7 @@ WRONG: tuple[Any, ...] = (
 )
 # An update's wrong values: the same shapes less the three a create has already shown
 # read by the same field readers (CPU: a request costs about a millisecond).
-WRONG_UPDATE: tuple[Any, ...] = tuple(v for v in WRONG if v not in (["x"], [[1], [2]], LONG))
+WRONG_UPDATE: tuple[Any, ...] = tuple(v for v in WRONG if v not in (["x"], [[1], [2]], LONG, 12345))
 # A whole body, or the record under its wrapper, of the wrong shape.
 WRONG_BODIES: tuple[Any, ...] = ([1], "s", None)
 # Each vendor's page size parameter: set to 1 while another parameter is tried, so a

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import html
+import math
 import re
 import secrets
 import uuid
@@ -404,7 +405,10 @@ class SalesSeekDB:
             raise ApiError(400, "tags must be a list")
         out = []
         for item in value:
-            tag = self.tags.get(item.get("id", "")) if isinstance(item, dict) else None
+            tag_id = item.get("id", "") if isinstance(item, dict) else None
+            if isinstance(tag_id, list | dict):  # {"id": [1]}: no tag's id
+                raise ApiError(400, f"tags: {item!r} is not a tag")
+            tag = self.tags.get(tag_id or "") if isinstance(item, dict) else None
             name = item.get("name") if isinstance(item, dict) else item
             if tag is None and isinstance(name, str) and name.strip():
                 tag = next((t for t in self.tags.values() if t["name"] == name), None)
@@ -590,13 +594,18 @@ class SalesSeekDB:
         rec["phase_id"], rec["funnel_id"] = phase_id, phase["funnel_id"]
 
     def _money(self, rec: dict[str, Any], body: dict[str, Any]) -> None:
+        """A deal's ``buckets``, ``value`` and ``weight``, all checked before any is set."""
+        changes: dict[str, Any] = {}
         if "buckets" in body:
             buckets = body["buckets"]
             if not isinstance(buckets, list) or not all(
-                isinstance(b, dict) and isinstance(b.get("value", 0), int | float) for b in buckets
+                isinstance(b, dict)
+                and isinstance(b.get("value", 0), int | float)
+                and not isinstance(b.get("id"), list | dict)
+                for b in buckets
             ):
                 raise ApiError(400, "buckets must be a list of {id, value}")
-            rec["buckets"] = [
+            changes["buckets"] = [
                 {
                     "id": b.get("id"),
                     "name": self.buckets.get(b.get("id"), b.get("name")),
@@ -604,14 +613,25 @@ class SalesSeekDB:
                 }
                 for b in buckets
             ]
-            rec["value"] = sum(b["value"] for b in rec["buckets"])
+            changes["value"] = sum(b["value"] for b in changes["buckets"])
         for key in ("value", "weight"):
             if key in body:
                 number = body[key]
                 if isinstance(number, bool) or not isinstance(number, int | float):
                     raise ApiError(400, f"{key} must be a number")
-                rec[key] = number
-        rec["weighted_value"] = round(rec["value"] * rec["weight"], 2)
+                changes[key] = number
+        value, weight = changes.get("value", rec["value"]), changes.get("weight", rec["weight"])
+        # a value no JSON number can hold (1e300 weighted by 1e300, 10**400) is refused:
+        # kept, it would fail every later answer that shows the deal
+        try:
+            weighted = round(float(value) * float(weight), 2)
+            finite = math.isfinite(weighted) and math.isfinite(float(value))
+        except OverflowError:
+            finite = False
+        if not finite:
+            raise ApiError(400, "value is out of range")
+        rec.update(changes)
+        rec["weighted_value"] = weighted
         rec["bubble_representation_value"] = rec["value"]
 
     def movement(

@@ -604,7 +604,8 @@ def contact_properties(body: Json) -> Json:
         if key not in CONTACT_PROPERTIES:
             raise ApiError(422, f"Unknown contact property {key}", key)
         if not isinstance(entries, list) or not all(
-            isinstance(e, dict) and "value" in e for e in entries
+            isinstance(e, dict) and "value" in e and isinstance(e.get("metadata"), dict | None)
+            for e in entries
         ):
             raise ApiError(422, f"Invalid value for {key}", 'Expected [{"value": ...}]')
         out[key] = [_property(key, e) for e in entries if str(e["value"]).strip()]

@@ -43,6 +43,9 @@ from crmtui.sandbox.freshsales import create_app as freshsales_app
 from crmtui.sandbox.freshsales.data import LEAD_STAGES
 from crmtui.sandbox.salesforceiq import create_app as salesforceiq_app
 from crmtui.sandbox.salesloft import create_app as salesloft_app
+from crmtui.sandbox.salesseek import create_app as salesseek_app
+from crmtui.sandbox.salesseek.contract import CATEGORY_FLAGS, INCLUDE_FLAGS
+from crmtui.sandbox.salesseek.data import category
 
 Json = Any
 Rows = list[dict[str, Any]]
@@ -71,7 +74,7 @@ class Lister:
         self.app = app
 
     async def answer(self, path: str, query: Mapping[str, str]) -> Json:
-        whole = {**self.vendor.whole, **self.vendor.given(path)}
+        whole = {**self.vendor.whole, **self.vendor.given(self.app, path)}
         reply = await self.client.get(path, params={**whole, **query})
         assert reply.status_code in (200, 201), f"{path} {dict(query)}: {reply.text[:300]}"
         return reply.json()
@@ -96,7 +99,7 @@ class Vendor:
     sort_query: Callable[[Param, str, str], Mapping[str, str]]  # (param, key, ASC|DESC)
     paths: Callable[[Starlette], Mapping[str, str]] = lambda app: {}
     # what a list of this (concrete) path needs besides ``whole`` (a mandatory filter)
-    given: Callable[[str], Mapping[str, str]] = lambda path: {}
+    given: Callable[[Starlette, str], Mapping[str, str]] = lambda app, path: {}
     prepare: Callable[[httpx.AsyncClient, Starlette], Awaitable[None]] | None = None
     probes: Mapping[tuple[str, str], Probe] = field(default_factory=dict)
     everywhere: Mapping[str, Probe] = field(default_factory=dict)  # by name, on every list
@@ -650,7 +653,7 @@ def _freshsales_rows(path: str, body: Json) -> Rows:
     return rows
 
 
-def _freshsales_query(path: str) -> Mapping[str, str]:
+def _freshsales_query(app: Starlette, path: str) -> Mapping[str, str]:
     """A whole first page: the largest ``per_page`` where a list pages so, and the
     mandatory ``filter`` of the task and appointment lists (their widest value)."""
     lists = tuple(f"/api/{kind}" for kind in _FS_ITEMS)
@@ -787,12 +790,192 @@ FRESHSALES = Vendor(
 )
 
 
+# -- SalesSeek ----------------------------------------------------------------------------
+
+# a field each list is ordered by in the order_by probe (its rows differ in it)
+_SS_ORDER = {
+    "/api/organizations": "name",
+    "/api/individuals": "last_name",
+    "/api/opportunities": "value",
+    "/api/tasks": "due_date",
+    "/api/groups": "name",
+    "/api/campaigns": "name",
+    "/api/activities": "created",
+    "/api/tags": "name",
+    "/api/custom_fields": "name",
+}
+
+
+def _salesseek_rows(path: str, body: Json) -> Rows:
+    rows: Rows = body["rows"] if isinstance(body, dict) else body
+    return rows
+
+
+def _ss_group(app: Starlette) -> dict[str, Any]:
+    """The static group of organizations (its page's rows are organizations)."""
+    groups = app.state.db.groups.values()
+    return next(g for g in groups if g["element_type"] == "organizations")
+
+
+def _ss_item(app: Starlette, flag: str = "") -> dict[str, str]:
+    """An item with activities whose ``flag`` brings other records' activities in: an
+    organization (its individuals', its deals'), an individual (its organization's)."""
+    db = app.state.db
+    kind = "individuals" if flag == "include_org_related" else "organizations"
+    for item_id in sorted(db.store(kind)):
+        related = db.related_ids(kind, item_id, {flag} if flag else set())
+        others = all(db.by_target.get(r) for r in related[:1]) and (related or not flag)
+        if db.by_target.get(item_id) and others:
+            return {"item_type": kind, "item_id": item_id}
+    raise AssertionError(f"no {kind} with related activities for {flag}")
+
+
+async def _salesseek_prepare(client: httpx.AsyncClient, app: Starlette) -> None:
+    form = {"email_address": "demo@sandbox.test", "password": "sandbox"}
+    assert (await client.post("/api/login", data=form)).status_code == 200  # a cookie
+
+
+def _salesseek_query(app: Starlette, path: str) -> Mapping[str, str]:
+    """A group page needs its group."""
+    return {"group_id": _ss_group(app)["id"]} if path == "/api/group_pages" else {}
+
+
+async def _ss_group_id(lister: Lister, path: str) -> str | None:
+    """Another group's page has other rows."""
+    groups = lister.app.state.db.groups.values()
+    people = next(g for g in groups if g["element_type"] == "individuals")
+    mine = await lister.ids(path)
+    theirs = await lister.ids(path, {"group_id": people["id"]})
+    return None if theirs and set(theirs) != set(mine) else f"group_id gives {theirs[:3]}"
+
+
+async def _ss_order(lister: Lister, path: str) -> str | None:
+    """``order_by=<field> asc`` and ``<field> desc`` order by the field both ways."""
+    if path == "/api/group_pages":  # rows are cells: the first column is the name
+        up = await lister.answer(path, {"order_by": "name asc", "columns": "name"})
+        down = await lister.answer(path, {"order_by": "name desc", "columns": "name"})
+        ups = [r["cells"][0].lower() for r in up["rows"]]
+        downs = [r["cells"][0].lower() for r in down["rows"]]
+    else:
+        name = _SS_ORDER[path]
+        ups = [r[name] for r in await lister.rows(path, {"order_by": f"{name} asc"})]
+        downs = [r[name] for r in await lister.rows(path, {"order_by": f"{name} desc"})]
+        ups = [_comparable(v) for v in ups if v is not None]
+        downs = [_comparable(v) for v in downs if v is not None]
+    good = len(set(ups)) > 1 and ups == sorted(ups) and downs == sorted(downs, reverse=True)
+    return None if good else f"order_by asc {ups[:4]}, desc {downs[:4]}"
+
+
+async def _ss_search(lister: Lister, path: str) -> str | None:
+    """A word of the first row's name finds it, and not every row."""
+    rows = await lister.rows(path)
+    text = {"/api/individuals": "last_name", "/api/tasks": "text"}.get(path, "name")
+    word = str(rows[0][text])
+    found = await lister.ids(path, {"search": word})
+    none = await lister.ids(path, {"search": NOTHING})
+    good = rows[0]["id"] in found and len(found) < len(rows) and not none
+    return None if good else f"search={word!r} gives {len(found)} of {len(rows)}"
+
+
+async def _ss_rows(lister: Lister, path: str) -> str | None:
+    got = await lister.rows(path, {"rows": "1"})
+    every = await lister.rows(path)
+    return None if len(got) == 1 < len(every) else f"rows=1 gives {len(got)} rows"
+
+
+async def _ss_item_query(lister: Lister, path: str) -> str | None:
+    """``item_type`` with ``item_id``: the item's own activities only."""
+    item = _ss_item(lister.app)
+    every = await lister.ids(path)
+    own = await lister.ids(path, item)
+    mine = lister.app.state.db.by_target[item["item_id"]]
+    good = own and len(own) < len(every) and set(own) == set(mine)
+    return None if good else f"item_type/item_id give {len(own)} of {len(every)}"
+
+
+def _ss_related(flag: str) -> Probe:
+    """An include flag adds the related records' activities to an item's."""
+
+    async def check(lister: Lister, path: str) -> str | None:
+        item = _ss_item(lister.app, flag)
+        own = await lister.ids(path, item)
+        more = await lister.ids(path, {**item, flag: "true"})
+        return None if set(own) < set(more) else f"{flag}=true gives {len(more)} of {len(own)}"
+
+    return Probe(check=check)
+
+
+def _ss_category(flag: str) -> Probe:
+    """A category flag set ``true`` gives that category's activities only (some)."""
+
+    async def check(lister: Lister, path: str) -> str | None:
+        every = await lister.rows(path)
+        got = await lister.rows(path, {flag: "true"})
+        kinds = {category(r["activity_type"]) for r in got}
+        good = got and len(got) < len(every) and kinds == {flag}
+        return None if good else f"{flag}=true gives {len(got)} of {len(every)}: {kinds}"
+
+    return Probe(check=check)
+
+
+async def _ss_item_type(lister: Lister, path: str) -> str | None:
+    """A group page's ``item_type`` must be its group's: another is the documented 400."""
+    group = _ss_group(lister.app)
+    same = await lister.rows(path, {"item_type": group["element_type"]})
+    other = await lister.client.get(path, params={"group_id": group["id"], "item_type": "tasks"})
+    good = bool(same) and other.status_code == 400
+    return None if good else f"item_type=tasks answers {other.status_code}"
+
+
+async def _ss_columns(lister: Lister, path: str) -> str | None:
+    body = await lister.answer(path, {"columns": "name"})
+    good = body["columns"] == ["name"] and all(len(r["cells"]) == 1 for r in body["rows"])
+    return None if good else f"columns=name gives {body['columns']}"
+
+
+async def _ss_view(lister: Lister, path: str) -> str | None:
+    every = await lister.rows(path)
+    some = await lister.rows(path, {"filter": "view=individuals"})
+    good = some and len(some) < len(every) and all(r["view"] == "individuals" for r in some)
+    return None if good else f"filter=view=individuals gives {len(some)} of {len(every)}"
+
+
+SALESSEEK = Vendor(
+    name="salesseek",
+    make=lambda: salesseek_app(rate_limit=False),
+    headers={},
+    rows=_salesseek_rows,
+    whole={},
+    given=_salesseek_query,
+    sort_query=lambda p, key, way: {p.name: f"{key} {way.lower()}"},
+    prepare=_salesseek_prepare,
+    everywhere={
+        "order_by": Probe(check=_ss_order),
+        "rows": Probe(check=_ss_rows),
+        "start": skip("start"),
+        "search": Probe(check=_ss_search),
+    },
+    probes={
+        **{
+            ("/api/activities", name): Probe(check=_ss_item_query)
+            for name in ("item_type", "item_id")
+        },
+        **{("/api/activities", flag): _ss_related(flag) for flag in INCLUDE_FLAGS},
+        **{("/api/activities", flag): _ss_category(flag) for flag in CATEGORY_FLAGS},
+        ("/api/group_pages", "item_type"): Probe(check=_ss_item_type),
+        ("/api/group_pages", "columns"): Probe(check=_ss_columns),
+        ("/api/group_pages", "group_id"): Probe(check=_ss_group_id),
+        ("/api/custom_fields", "filter"): Probe(check=_ss_view),
+    },
+)
+
+
 VENDORS: tuple[Vendor, ...] = (
     SALESLOFT,
     ACTIVECAMPAIGN,
     SALESFORCEIQ,
     FRESHSALES,
-    # SalesSeek: add its Vendor entry here (crmtui/sandbox/salesseek).
+    SALESSEEK,
 )
 
 
@@ -835,3 +1018,46 @@ def test_every_vendor_named_once() -> None:
     names = [v.name for v in VENDORS]
     assert len(names) == len(set(names))
     assert all(re.fullmatch(r"[a-z]+", n) for n in names)
+
+
+# the embed handles the seed documents on each Freshsales record (its "Embed Handle"
+# tables); ``products`` on deals is CPQ's (the deal's line items)
+FRESHSALES_HANDLES = {
+    "leads": "owner creater updater source lead_stage lead_reason territory campaign tasks"
+    " appointments notes",
+    "contacts": "sales_activities owner creater updater source campaign tasks appointments"
+    " notes deals sales_accounts territory sales_account",
+    "sales_accounts": "owner creater updater territory business_type tasks appointments"
+    " contacts deals industry_type child_sales_accounts",
+    "deals": "sales_activities owner creater updater source contacts sales_account deal_stage"
+    " deal_type deal_reason campaign deal_payment_status deal_product currency",
+    "tasks": "users targetable",
+}
+
+
+async def test_freshsales_every_documented_include_handle_embeds() -> None:
+    """Each documented handle embeds something in some record's answer (the parameter
+    probe above tries one handle a record; this holds the rest of the seed's tables)."""
+    app = FRESHSALES.make()
+    wrong: list[str] = []
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://freshsales.test",
+        headers=dict(FRESHSALES.headers),
+    ) as client:
+        db = app.state.db
+        for kind, handles in FRESHSALES_HANDLES.items():
+            first = sorted(db.table(kind))[:12]
+            wrapper = kind.removesuffix("s")
+            # one record updated through the API, so that it has an updater
+            body = {wrapper: {"title" if kind == "tasks" else "city": "Probe"}}
+            assert (await client.put(f"/api/{kind}/{first[-1]}", json=body)).status_code == 200
+            plain = {i: (await client.get(f"/api/{kind}/{i}")).json() for i in first}
+            for handle in handles.split():
+                for i in first:
+                    got = await client.get(f"/api/{kind}/{i}", params={"include": handle})
+                    if got.json() != plain[i]:
+                        break
+                else:
+                    wrong.append(f"{kind} include={handle}: no record's answer changes")
+    assert not wrong, "\n".join(wrong)

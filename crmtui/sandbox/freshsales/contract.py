@@ -48,7 +48,11 @@ Decisions where the documentation is silent, and why:
   reason); ``tests/sandbox/test_params_applied.py`` holds this. A deal's
   ``sort=last_contacted`` (a documented key; the seed's deal bodies carry no such field)
   orders by when one of the deal's contacts was last contacted. A document's
-  ``products`` come with ``include=products`` only (its one documented handle).
+  ``products`` come with ``include=products`` only (its one documented handle). Every
+  ``include`` handle the seed's "Embed Handle" tables document embeds what it names,
+  but a deal's ``products`` (CPQ line items, written by the CPQ section's deal updates
+  with ``products``, which the Deals ATTRIBUTE table does not list): the sandbox keeps
+  no deal products, so that handle embeds nothing, as on a real deal without any.
 """
 
 from __future__ import annotations

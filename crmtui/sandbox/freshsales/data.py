@@ -967,7 +967,9 @@ class _Builder:
                 if stage["forecast_type"] == "Won"
                 else None,
                 "lead_source_id": rng.choice(LEAD_SOURCES)["id"],
-                "campaign_id": None,
+                # the campaign its first contact came from (the deal's ``campaign``
+                # handle embeds it); drawn from no random number, so the stream stays
+                "campaign_id": db.contacts[contact_ids[0]]["campaign_id"] if contact_ids else None,
                 "territory_id": account["territory_id"],
                 "owner_id": account["owner_id"],
                 "creater_id": account["owner_id"],
@@ -1064,6 +1066,7 @@ class _Builder:
 
     def tasks(self, count: int) -> None:
         rng, fake, db = self.rng, self.fake, self.db
+        admin = self.user_ids[0]
         today = self.now.replace(hour=0, minute=0, second=0, microsecond=0)
         for _ in range(count):
             type_, target = self.pick_target((0.15, 0.35, 0.1, 0.4))
@@ -1096,7 +1099,10 @@ class _Builder:
                 "owner_id": owner,
                 "creater_id": owner,
                 "updater_id": None,
-                "user_ids": [],
+                # other users on the task (the sample task has ``user_ids: [2]``, the
+                # ``users`` handle embeds them): the admin follows every fourth task of
+                # another owner (no random number drawn, so the stream stays)
+                "user_ids": [admin] if owner != admin and task_id % 4 == 0 else [],
                 "targetable_type": type_,
                 "targetable_id": target["id"],
                 "task_type_id": rng.choice((CALL, EMAIL, MEETING, TASK)),

@@ -281,6 +281,7 @@ class RecordTable(ScrollView, can_focus=True):
         self._blocks: OrderedDict[int, list[Record]] = OrderedDict()
         self._loading: set[int] = set()  # blocks a worker is reading
         self._ahead_asked = False  # a paint met a row not read yet
+        self._anchor: str | None = None  # the id the cursor was on before a reload
         self._epoch = 0  # moves on every reload: reads of an older source are dropped
         self.row_count = 0
         self.fetches = 0  # windows read, for benchmarks
@@ -317,6 +318,8 @@ class RecordTable(ScrollView, can_focus=True):
         count); the rows on screen are re-read meanwhile. A short list is counted now.
         """
         background = background and self.row_count >= COUNT_LATER_FROM
+        anchor = self.cached_at(self.cursor) if keep_cursor and not self._follow_end else None
+        self._anchor = anchor.id if anchor is not None else None
         self._epoch += 1
         self._blocks.clear()
         self._loading.clear()
@@ -348,6 +351,9 @@ class RecordTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, self.row_count + 1)
         last = self.row_count - 1
         self.cursor = max(0, last if self._follow_end else min(self.cursor, last))
+        anchor, self._anchor = self._anchor, None
+        if anchor is not None and self.row_count < COUNT_LATER_FROM:
+            self._stay_on(anchor)
         self._keep_cursor_in_view()
         top = int(self.scroll_offset.y)
         end = min(self.row_count, top + self.page_rows)
@@ -359,6 +365,23 @@ class RecordTable(ScrollView, can_focus=True):
         self.refresh()
         self._highlight(self.cursor, force=True)
         self._read_ahead()
+
+    def _stay_on(self, id_: str) -> None:
+        """Keep the cursor on the record it was on (``id_``) when rows were added, removed
+        or moved above it (a sync, an edit in a sorted list): it is looked for in the
+        rows around the cursor, nearest first, and the page scrolls with it so it stays
+        on the same screen line. Not found there (filtered out, moved far): the cursor
+        keeps its place. Short lists only: their rows read quickly whatever the cache."""
+        at = self.cursor
+        for step in range(BLOCK + 1):
+            for index in {at - step, at + step}:
+                record = self.record_at(index)
+                if record is not None and record.id == id_:
+                    if index != at:
+                        top = int(self.scroll_offset.y) + index - at
+                        self.scroll_to(y=max(0, top), animate=False, immediate=True, force=True)
+                        self.cursor = index
+                    return
 
     def set_source(
         self,

@@ -9,6 +9,8 @@ For each of the five vendors, one sandbox app, reused, in process:
   expected, text where a number is, null, a very long string, nested lists. The rest of
   the body is a plausible record (the required fields, from a seeded record where it has
   them), so the wrong field reaches the handler rather than an earlier refusal;
+- a field the seeded record holds as a structure (a contact's ``properties``, an
+  account's ``fieldValues``) gets that structure with each key inside of a wrong shape;
 - every write gets whole bodies of the wrong shape (a list, a string, null, nesting);
 - every documented path answers hostile path ids, and every documented query parameter
   hostile values;
@@ -70,6 +72,8 @@ WRONG: tuple[Any, ...] = (
     None,
     LONG,
 )
+# The wrong values an entry inside a structured field gets (a property's ``metadata``).
+WRONG_INSIDE: tuple[Any, ...] = ([1], {"a": 1}, None)
 # An update's wrong values: the same shapes less the three a create has already shown
 # read by the same field readers (CPU: a request costs about a millisecond).
 WRONG_UPDATE: tuple[Any, ...] = tuple(v for v in WRONG if v not in (["x"], [[1], [2]], LONG, 12345))
@@ -240,6 +244,21 @@ def _base(vendor: str, db: Any, endpoint: Endpoint) -> dict[str, Any]:
     return record
 
 
+def _inside(value: Any) -> list[Any]:
+    """``value`` (a seeded record's structured field: an object, a list of objects) with
+    each key of it, or of its first entry, in turn of a wrong shape, one level down too."""
+    if isinstance(value, list) and value:
+        return [[inner, *value[1:]] for inner in _inside(value[0])]
+    if not isinstance(value, dict):
+        return []
+    out: list[Any] = []
+    for key in list(value)[:8]:
+        out += [{**value, key: wrong} for wrong in WRONG_INSIDE]
+        if isinstance(value[key], list | dict):
+            out += [{**value, key: inner} for inner in _inside(value[key])[:12]]
+    return out
+
+
 def _wrap(endpoint: Endpoint, record: Any) -> Any:
     return {endpoint.wrapper: record} if endpoint.wrapper else record
 
@@ -324,6 +343,14 @@ async def test_no_request_makes_a_sandbox_fail(vendor: str) -> None:
                     # lead converted is gone), and the next one needs one that is there
                     path = _fill(vendor, db, endpoint.path)
                     await run.send(endpoint.method, path, _wrap(endpoint, {**base, name: value}))
+            sample = _sample(vendor, db, endpoint)
+            for name in fields:
+                if name in sample and _json(sample[name]):
+                    for value in _inside(sample[name]):
+                        path = _fill(vendor, db, endpoint.path)
+                        await run.send(
+                            endpoint.method, path, _wrap(endpoint, {**base, name: value})
+                        )
             path = _fill(vendor, db, endpoint.path)
             for body in WRONG_BODIES:
                 await run.send(endpoint.method, path, body)

@@ -40,7 +40,7 @@ from starlette.applications import Starlette
 from crmtui.sandbox.activecampaign import create_app as activecampaign_app
 from crmtui.sandbox.contract import Endpoint, Param
 from crmtui.sandbox.freshsales import create_app as freshsales_app
-from crmtui.sandbox.freshsales.data import LEAD_STAGES
+from crmtui.sandbox.freshsales.data import LEAD_STAGES, STAGE
 from crmtui.sandbox.salesforceiq import create_app as salesforceiq_app
 from crmtui.sandbox.salesloft import create_app as salesloft_app
 from crmtui.sandbox.salesseek import create_app as salesseek_app
@@ -1061,3 +1061,44 @@ async def test_freshsales_every_documented_include_handle_embeds() -> None:
                 else:
                     wrong.append(f"{kind} include={handle}: no record's answer changes")
     assert not wrong, "\n".join(wrong)
+
+
+async def test_freshsales_account_delete_takes_its_contacts_and_open_deals_on_request() -> None:
+    """``delete_associated_contacts_deals`` (a DELETE's query, a bulk delete's body field,
+    documented for accounts) deletes the account's contacts and open deals with it; without
+    it they stay, and its closed deals stay either way."""
+    app = FRESHSALES.make()
+    db = app.state.db
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://freshsales.test",
+        headers=dict(FRESHSALES.headers),
+    ) as client:
+
+        def linked(account: int) -> tuple[set[int], set[int], set[int]]:
+            deals = [db.deals[d] for d in db.deals_by_account[account]]
+            open_ = {d["id"] for d in deals if _fs_open(d)}
+            closed = {d["id"] for d in deals if not _fs_open(d)}
+            return set(db.contacts_by_account[account]), open_, closed
+
+        accounts = [a for a in sorted(db.sales_accounts) if all(linked(a))][:3]
+        plain, single, bulk = accounts
+        kept = linked(plain)
+        assert (await client.delete(f"/api/sales_accounts/{plain}")).status_code == 200
+        assert kept[0] <= set(db.contacts) and kept[1] | kept[2] <= set(db.deals)
+        for account in (single, bulk):
+            contacts, open_, closed = linked(account)
+            if account == single:
+                query = {"delete_associated_contacts_deals": "true"}
+                got = await client.delete(f"/api/sales_accounts/{account}", params=query)
+            else:
+                body = {"selected_ids": [account], "delete_associated_contacts_deals": True}
+                got = await client.post("/api/sales_accounts/bulk_destroy", json=body)
+            assert got.status_code == 200, got.text
+            assert account not in db.sales_accounts
+            assert not contacts & set(db.contacts) and not open_ & set(db.deals)
+            assert closed <= set(db.deals)
+
+
+def _fs_open(deal: dict[str, Any]) -> bool:
+    return bool(STAGE[deal["deal_stage_id"]]["forecast_type"] == "Open")

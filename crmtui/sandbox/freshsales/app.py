@@ -381,7 +381,8 @@ class FreshCall(Call):
     async def delete_record(self) -> Any:
         kind = self.kind()
         row = self.row(kind)
-        self.remove(kind, row)
+        with_them = self.query.get("delete_associated_contacts_deals", "")
+        self.remove(kind, row, associated=with_them.lower() == "true")
         return True
 
     async def bulk_destroy(self) -> Any:
@@ -390,16 +391,29 @@ class FreshCall(Call):
         chosen = body.get("selected_ids") if isinstance(body, dict) else None
         if not isinstance(chosen, list):
             raise invalid("selected_ids must be a list of ids")
+        associated = body.get("delete_associated_contacts_deals") in (True, "true")
         out = []
         for raw in chosen:
             row = self.db.table(kind).get(body_id("selected_ids", raw))
             if row is not None:
-                self.remove(kind, row)
+                self.remove(kind, row, associated=associated)
             out.append({str(raw): row is not None})
         return {kind: out}
 
-    def remove(self, kind: str, row: Row) -> None:
+    def remove(self, kind: str, row: Row, *, associated: bool = False) -> None:
+        """Delete ``row`` and its timeline; an account ``associated`` with its contacts
+        and its open deals ("delete an account along with the associated contacts and
+        open deals": ``delete_associated_contacts_deals``, documented for accounts)."""
         db = self.db
+        if associated and kind == "sales_accounts":
+            account = row["id"]
+            for deal_id in sorted(db.deals_by_account[account]):
+                deal = db.deals.get(deal_id)
+                if deal is not None and STAGE[deal["deal_stage_id"]]["forecast_type"] == "Open":
+                    self.remove("deals", deal)
+            for contact_id in sorted(db.contacts_by_account[account]):
+                if contact_id in db.contacts:
+                    self.remove("contacts", db.contacts[contact_id])
         del db.table(kind)[row["id"]]
         if kind == "deals":
             db.unlink_deal(row)

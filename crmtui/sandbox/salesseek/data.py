@@ -624,11 +624,11 @@ class SalesSeekDB:
         # a value no JSON number can hold (1e300 weighted by 1e300, 10**400) is refused:
         # kept, it would fail every later answer that shows the deal
         try:
-            weighted = round(float(value) * float(weight), 2)
-            finite = math.isfinite(weighted) and math.isfinite(float(value))
-        except OverflowError:
-            finite = False
-        if not finite:
+            number = float(value)
+            weighted = round(number * float(weight), 2)
+        except OverflowError:  # an int past a double's range (10**400)
+            number = weighted = math.inf
+        if not (math.isfinite(number) and math.isfinite(weighted)):
             raise ApiError(400, "value is out of range")
         rec.update(changes)
         rec["weighted_value"] = weighted

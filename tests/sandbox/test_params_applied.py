@@ -93,10 +93,11 @@ class Vendor:
 
     name: str
     make: Callable[[], Starlette]
-    headers: Mapping[str, str]
     rows: Callable[[str, Json], Rows]
-    whole: Mapping[str, str]  # the query asking for a whole (first) page
     sort_query: Callable[[Param, str, str], Mapping[str, str]]  # (param, key, ASC|DESC)
+    headers: Mapping[str, str] = field(default_factory=dict)  # (SalesSeek: a login cookie)
+    # the query asking for a whole (first) page (none: a list answers whole unasked)
+    whole: Mapping[str, str] = field(default_factory=dict)
     paths: Callable[[Starlette], Mapping[str, str]] = lambda app: {}
     # what a list of this (concrete) path needs besides ``whole`` (a mandatory filter)
     given: Callable[[Starlette, str], Mapping[str, str]] = lambda app, path: {}
@@ -759,14 +760,13 @@ FRESHSALES = Vendor(
     name="freshsales",
     make=lambda: freshsales_app(rate_limit=False),
     headers={"Authorization": "Token token=sandbox"},
-    rows=_freshsales_rows,
-    whole={},
-    given=_freshsales_query,
-    sort_query=lambda p, key, way: {p.name: key, "sort_type": way.lower()},
-    sorts=("sort",),
-    direction="sort_type",
+    prepare=_freshsales_prepare,  # CPQ records
     paths=_freshsales_paths,
-    prepare=_freshsales_prepare,
+    given=_freshsales_query,
+    rows=_freshsales_rows,
+    sorts=("sort",),
+    sort_query=lambda p, key, way: {p.name: key, "sort_type": way.lower()},
+    direction="sort_type",
     everywhere={
         "include": Probe(check=_fs_include),
         "per_page": size("per_page"),
@@ -943,9 +943,7 @@ async def _ss_view(lister: Lister, path: str) -> str | None:
 SALESSEEK = Vendor(
     name="salesseek",
     make=lambda: salesseek_app(rate_limit=False),
-    headers={},
     rows=_salesseek_rows,
-    whole={},
     given=_salesseek_query,
     sort_query=lambda p, key, way: {p.name: f"{key} {way.lower()}"},
     prepare=_salesseek_prepare,

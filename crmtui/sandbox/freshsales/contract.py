@@ -57,15 +57,8 @@ Decisions where the documentation is silent, and why:
 
 from __future__ import annotations
 
-from crmtui.sandbox.contract import (
-    IGNORE,
-    Answer,
-    Contract,
-    Endpoint,
-    Param,
-    Violation,
-    ignoring,
-)
+from crmtui.sandbox import contract as rules
+from crmtui.sandbox.contract import IGNORE, Answer, Contract, Endpoint, Param, Violation
 
 KINDS = {"leads": "lead", "contacts": "contact", "sales_accounts": "sales_account", "deals": "deal"}
 SORTS = {
@@ -588,7 +581,7 @@ IGNORED = {
 
 CONTRACT = Contract(
     vendor="freshsales",
-    endpoints=ignoring(ENDPOINTS, IGNORED),
+    endpoints=rules.ignoring(ENDPOINTS, IGNORED),
     answer=answer,
     mounts=("/crm/sales",),
     notes=__doc__ or "",

@@ -18,10 +18,15 @@ the same probe must then show no effect (the note stays true). A parameter added
 contract later is probed the same way: if the sandbox does not apply it, this test fails
 until it is applied or declared ignored.
 
-Adding a vendor (Freshsales, SalesSeek): one :class:`Vendor` entry in ``VENDORS`` (see the
-placeholder there): its app, credentials, where a list's rows sit in the answer, how it
-asks for a whole list and sorts, concrete ids for templated paths, records for lists its
-seed leaves empty, and the probes the generic ones cannot derive.
+A sort is held among the rows that have a value: where blanks go is the vendor's choice
+(Freshsales puts them last either way).
+
+Each of the five vendors is one :class:`Vendor` entry in ``VENDORS``: its app, credentials
+(SalesSeek logs in for a cookie), where a list's rows sit in the answer, how it asks for a
+whole list and sorts, concrete ids for templated paths (a single record's GET takes
+``include`` on Freshsales), records for lists its seed leaves empty, and the probes the
+generic ones cannot derive. Freshsales' documented ``include`` handles are held one by one
+below, and its account delete's ``delete_associated_contacts_deals``.
 """
 
 from __future__ import annotations

@@ -374,7 +374,7 @@ class RecordTable(ScrollView, can_focus=True):
         keeps its place. Short lists only: their rows read quickly whatever the cache."""
         at = self.cursor
         for step in range(BLOCK + 1):
-            for index in {at - step, at + step}:
+            for index in (at - step, at + step) if step else (at,):  # above first
                 record = self.record_at(index)
                 if record is not None and record.id == id_:
                     if index != at:

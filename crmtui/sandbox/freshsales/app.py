@@ -354,6 +354,8 @@ class FreshCall(Call):
     def update(self, kind: str, row: Row, body: Any) -> None:
         """``row`` changed by ``{"<wrapper>": {...}}``, checked."""
         values = read_body(self.db, kind, body, WRAPPER[kind], row)
+        if kind == "deals":  # its CPQ line items, checked before anything is written
+            extras.deal_products(self.db, row, body[WRAPPER[kind]], values)
         before = dict(row)
         if kind == "deals":
             self.db.unlink_deal(row)

@@ -45,14 +45,25 @@ Decisions where the documentation is silent, and why:
   ``call_direction`` true (incoming) or false (outgoing). Another value is the 400.
 - Freshworks bundle accounts answer the same API under ``/crm/sales/api/``.
 - Every documented list parameter is applied, but those in ``IGNORED`` (each with its
-  reason); ``tests/sandbox/test_params_applied.py`` holds this. A deal's
+  reason; none now); ``tests/sandbox/test_params_applied.py`` holds this. A deal's
   ``sort=last_contacted`` (a documented key; the seed's deal bodies carry no such field)
   orders by when one of the deal's contacts was last contacted. A document's
   ``products`` come with ``include=products`` only (its one documented handle). Every
-  ``include`` handle the seed's "Embed Handle" tables document embeds what it names,
-  but a deal's ``products`` (CPQ line items, written by the CPQ section's deal updates
-  with ``products``, which the Deals ATTRIBUTE table does not list): the sandbox keeps
-  no deal products, so that handle embeds nothing, as on a real deal without any.
+  ``include`` handle the seed's "Embed Handle" tables document embeds what it names.
+- CPQ deal products (the CPQ section's "Add/Edit/Delete Products of the Deal", ``PUT
+  /api/deals/[id]?include=products`` with ``{"deal": {"products": [...]}}``): an update
+  field only (the Deals ATTRIBUTE table and create do not list it; on a create it is
+  ignored). The list replaces the deal's line items ("If we pass only one product ... it
+  will remove other existing products"; ``[]`` removes all). ``include=products`` (on
+  the update and on ``GET /api/deals/[id]``, views and scroll) embeds ``has_products``
+  and ``products``, the line items as the samples show them (``_id`` is
+  ``"<deal>-<product>"``); without it neither is shown. The handler's docstring
+  (``extras.deal_products``) has the rules.
+- CPQ product prices ("Add/Edit/Delete Prices of the Product"): ``pricing_type`` and
+  ``product_pricings`` are written by ``PUT /api/cpq/products/[id]`` and, as Rails
+  nested attributes are, by the create; ``include=product_pricings`` embeds the prices
+  on a view or an update (the create's sample shows them always). The rules are in
+  ``extras.read_pricings``.
 """
 
 from __future__ import annotations
@@ -184,6 +195,9 @@ FIELDS = {
         "custom_field",
     ),
 }
+# written by an update only: a deal's CPQ line items (the CPQ section documents them on
+# ``PUT /api/deals/[id]?include=products``; the Deals ATTRIBUTE table and create do not)
+UPDATE_ONLY = {"deals": ("products",)}
 REACHABLE = ("email", "emails", "mobile_number", "twitter")  # "Either Email/Mobile/Twitter"
 CREATE: dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = {
     "leads": (("last_name",), (REACHABLE,)),
@@ -223,7 +237,15 @@ def _kind(kind: str) -> tuple[Endpoint, ...]:
             source=section,
         ),
         Endpoint("GET", f"{api}/{{id}}", query=(INCLUDE,)),
-        Endpoint("PUT", f"{api}/{{id}}", wrapper=one, fields=FIELDS[kind], source=section),
+        Endpoint(
+            "PUT",
+            f"{api}/{{id}}",
+            # a deal's ``products`` and ``?include=products``: CPQ's "Add Products to the Deal"
+            query=(INCLUDE,) if kind == "deals" else (),
+            wrapper=one,
+            fields=(*FIELDS[kind], *UPDATE_ONLY.get(kind, ())),
+            source=section + (", CPQ > Add Products to the Deal" if kind == "deals" else ""),
+        ),
         # an account's contacts and open deals go with it on request (documented for
         # accounts only; on another kind the parameter is undocumented, so ignored)
         Endpoint("DELETE", f"{api}/{{id}}", query=(*ASSOCIATED,) if kind == ACCOUNTS else ()),
@@ -340,6 +362,9 @@ PRODUCT = (
     "valid_till",
     "parent_product",
     "custom_field",
+    # "Add Prices to the Product" (nested prices: ``id`` edits one, ``_destroy`` removes it)
+    "pricing_type",
+    "product_pricings",
 )
 CPQ_DOCUMENT = (
     "display_name",
@@ -367,7 +392,10 @@ def _cpq(
     return (
         Endpoint("POST", api, wrapper=one, fields=fields, required=required, source=table),
         Endpoint("GET", f"{api}/{{id}}", query=(INCLUDE,)),
-        Endpoint("PUT", f"{api}/{{id}}", wrapper=one, fields=fields, source=table),
+        # ``?include=product_pricings`` / ``?include=products``, as the samples write them
+        Endpoint(
+            "PUT", f"{api}/{{id}}", query=(INCLUDE,), wrapper=one, fields=fields, source=table
+        ),
         Endpoint("DELETE", f"{api}/{{id}}"),
         Endpoint("PUT", f"{api}/{{id}}/restore", fields=(), source=f"{section} > Restore"),
         Endpoint(
@@ -571,12 +599,9 @@ def _wrapper(v: Violation) -> str | None:
 
 
 # Documented parameters the sandbox takes and deliberately does not apply (the reason is
-# each Param's note; ``tests/sandbox/test_params_applied.py`` holds every other one applied)
-IGNORED = {
-    ("GET /api/cpq/products/{id}", "include"): "its one handle, product_pricings, embeds a"
-    " product's configured prices, and the sandbox keeps none (the product fields it takes,"
-    " from the ATTRIBUTE table, carry no pricing): the product comes back as without it",
-}
+# each Param's note; ``tests/sandbox/test_params_applied.py`` holds every other one applied):
+# none now (a product's ``include=product_pricings`` embeds its prices)
+IGNORED: dict[tuple[str, str], str] = {}
 
 
 CONTRACT = Contract(

@@ -48,6 +48,7 @@ ID_BASE = {
     "events": 29000000,
     "attendees": 31000000,
     "products": 33000000,
+    "product_pricings": 34000000,  # a product's prices (``product_pricings``)
     "cpq_documents": 35000000,
     "documents": 37000000,
     "phone_calls": 39000000,

@@ -1,8 +1,8 @@
 """The documented Freshsales endpoints crmtui itself does not call, served as the seed
 describes them: a record's team (``manage_team_members``), upsert and bulk upsert (with
 the Job Status API), clone, forget, bulk owner assignment, the manual call log
-(``/api/phone_calls``), files (``/api/documents``, ``document_associations``) and the CPQ
-products and documents.
+(``/api/phone_calls``), files (``/api/documents``, ``document_associations``), the CPQ
+products (with their prices) and documents, and a deal's CPQ products.
 
 Decisions where the seed is silent:
 
@@ -28,7 +28,10 @@ Decisions where the seed is silent:
   MIME parser; ``file`` is required, ``file_name`` defaults to the upload's name.
 - CPQ Delete keeps the row (``is_deleted``: true, still readable by id) for Restore;
   Forget removes a document for good. The bulk calls are applied at once and answer the
-  documented "added to queue" messages. Unknown ids in a bulk list are skipped.
+  documented "added to queue" messages. Unknown ids in a bulk list are skipped. A new
+  product is active unless ``is_active`` says otherwise. A bulk update writes no prices
+  (its sample sends plain fields; ``pricing_type`` and ``product_pricings`` are dropped).
+- A product's prices: :func:`read_pricings`; a deal's products: :func:`deal_products`.
 """
 
 from __future__ import annotations
@@ -40,8 +43,25 @@ from typing import TYPE_CHECKING, Any
 
 from crmtui.sandbox.contract import Endpoint
 from crmtui.sandbox.freshsales.contract import CONTRACT, FIELDS, KINDS
-from crmtui.sandbox.freshsales.data import DESIGNATIONS, ID_BASE, TARGET_KIND, Row
-from crmtui.sandbox.freshsales.writes import ids, invalid, read_value
+from crmtui.sandbox.freshsales.data import (
+    CURRENCIES,
+    CURRENCY,
+    DESIGNATIONS,
+    ID_BASE,
+    TARGET_KIND,
+    Db,
+    Row,
+    money,
+)
+from crmtui.sandbox.freshsales.writes import (
+    DECIMAL_15_4,
+    body_id,
+    decimal,
+    ids,
+    invalid,
+    read_value,
+    whole,
+)
 from crmtui.sandbox.kit import ApiError, Handler, reply
 
 if TYPE_CHECKING:
@@ -381,6 +401,7 @@ CPQ_HOW = {
 CPQ_LINKS = {"deal_id": "deals", "contact_id": "contacts", "parent_product": "products"}
 CPQ_BLANK: dict[str, Row] = {
     "products": {
+        "is_active": True,  # "can be associated with the deal": a new product can
         "pricing_type": 0,
         "product_pricings": [],
         "avatar": None,
@@ -424,7 +445,7 @@ def _cpq_values(call: FreshCall, kind: str, given: Any) -> Row:
         raise invalid(f"Request body must be a JSON object with a '{_cpq_one(kind)}' hash")
     values: Row = {}
     for name in _cpq_fields(kind):
-        if name not in given:
+        if name not in given or name in PRICED:  # prices: ``read_pricings``
             continue
         value = given[name]
         if name == "custom_field":
@@ -469,13 +490,20 @@ def _cpq_write(call: FreshCall, kind: str, row: Row, values: Row) -> None:
     row["updated_at"] = call.now_text()
 
 
-def _cpq_body(kind: str, row: Row) -> Row:
-    return {_cpq_one(kind): dict(row)}
+def _cpq_body(kind: str, row: Row, handles: tuple[str, ...] | list[str] = ()) -> Row:
+    """A product or document; a product's prices with ``include=product_pricings`` only
+    (the seed's update and restore samples show none, its view with the handle does)."""
+    body = dict(row)
+    if kind == "products" and "product_pricings" not in handles:
+        body.pop("product_pricings", None)
+    return {_cpq_one(kind): body}
 
 
 async def cpq_create(call: FreshCall) -> Any:
     kind = _cpq_kind(call)
-    values = _cpq_values(call, kind, (await call.object()).get(_cpq_one(kind)))
+    given = (await call.object()).get(_cpq_one(kind))
+    values = _cpq_values(call, kind, given)
+    prices = read_pricings(None, given) if kind == "products" else {}
     now = call.now_text()
     id_ = call.db.new_id(kind)
     row: Row = {
@@ -492,16 +520,18 @@ async def cpq_create(call: FreshCall) -> Any:
     if kind == "cpq_documents":
         row["document_number"] = f"DOC-{id_ - ID_BASE[kind]}"
     _cpq_write(call, kind, row, values)
+    _priced(call.db, row, prices)
     call.db.table(kind)[id_] = row
-    return reply(_cpq_body(kind, row), 201)
+    return reply(_cpq_body(kind, row, ("product_pricings",)), 201)  # as the sample shows
 
 
 def cpq_get(call: FreshCall) -> Any:
-    """A product or document. A document's products ("the products added to the document
-    along with the price details") come with ``include=products`` only, as the seed's
-    "View a Document" documents that handle for them."""
+    """A product or document. A product's prices come with ``include=product_pricings``
+    only, a document's products ("the products added to the document along with the
+    price details") with ``include=products`` only, as the seed's "View a Product" and
+    "View a Document" document these handles."""
     kind = _cpq_kind(call)
-    body = _cpq_body(kind, _cpq_row(call, kind))
+    body = _cpq_body(kind, _cpq_row(call, kind), call.includes())
     if kind == "cpq_documents" and "products" not in call.includes():
         body[_cpq_one(kind)].pop("products", None)
     return body
@@ -510,10 +540,13 @@ def cpq_get(call: FreshCall) -> Any:
 async def cpq_update(call: FreshCall) -> Any:
     kind = _cpq_kind(call)
     row = _cpq_row(call, kind)
-    values = _cpq_values(call, kind, (await call.object()).get(_cpq_one(kind)))
+    given = (await call.object()).get(_cpq_one(kind))
+    values = _cpq_values(call, kind, given)
+    prices = read_pricings(row, given) if kind == "products" else {}
     _cpq_write(call, kind, row, values)
+    _priced(call.db, row, prices)
     row["updater_id"] = call.user
-    return _cpq_body(kind, row)
+    return _cpq_body(kind, row, call.includes())
 
 
 def cpq_delete(call: FreshCall) -> Any:
@@ -566,6 +599,232 @@ async def cpq_bulk(call: FreshCall) -> Any:
             "message": f"Restoring your {noun}, you'll get a notification when this is complete."
         }
     return {"message": QUEUED[verb]}
+
+
+# -- CPQ: a product's prices, a deal's products ------------------------------------------
+
+PRICED = ("pricing_type", "product_pricings")
+ONE_TIME, SUBSCRIPTION = 1, 2
+BILLING_TYPES = 4  # 1 monthly, 2 quarterly, 3 half-yearly, 4 yearly
+BILLING_CYCLES = 999  # billing cycles of a subscription price (the seed gives no bound)
+CODES = tuple(c["currency_code"] for c in CURRENCIES)
+BASE_CODE = next(c["currency_code"] for c in CURRENCIES if c["currency_type"] == 1)
+DEAL_PRODUCTS_MAX = 100  # "Maximum of 100 products can be added to the deal"
+QUANTITY_MAX = 1_000_000
+
+
+def _yes(value: Any) -> bool:
+    return value in (True, "true", "True", "1", 1)
+
+
+def _blank(entry: Row, name: str) -> bool:
+    """Not passed: absent, null or "" (Rails reads a blank value as none)."""
+    return entry.get(name) in (None, "")
+
+
+def read_pricings(product: Row | None, given: Any) -> Row:
+    """A product's ``pricing_type`` and ``product_pricings`` after ``given`` (a create's or
+    an update's product hash), checked, nothing stored; ``{}`` when it names neither.
+
+    As the seed's "Add/Edit/Delete Prices of the Product" document them, read as Rails
+    nested attributes (their ``_destroy`` key says so):
+
+    - ``pricing_type`` is 1 (one-time) or 2 (subscription), another value (null too) the
+      400. "You can pass this key only when you're adding [prices] for the first time":
+      a different type while the product has prices is the 400 (the same one is taken);
+      a product whose prices are all removed takes a type again.
+    - Each ``product_pricings`` entry without ``id`` adds a price (one with ``_destroy``
+      and no ``id`` adds nothing); one with ``id`` (``"18"`` too) names a price of this
+      product, else the 400 (an id in a body is a validation error; 404 is for the URL's
+      ids), and with ``_destroy`` true removes it, without it overwrites it whole ("it
+      will overwrite the existing price data with the new details": a key not passed is
+      blanked, the required ones checked again).
+    - A price needs ``currency_code`` (one of the account's currencies, once per product:
+      the table's "This field is unique") and ``unit_price`` (decimal(15,4), 0 or more);
+      the product needs a ``pricing_type`` first. A subscription price needs
+      ``billing_type`` (1 to 4) and ``billing_cycle`` (a whole number of cycles, 1 to
+      999), ``setup_fee`` is optional; on a one-time price the three are ignored (null, as
+      the one-time sample shows them: "needs to be passed only when the pricing_type is 2").
+    - ``product_pricings`` that is not a list of hashes is the 400.
+    """
+    if not isinstance(given, dict) or not any(name in given for name in PRICED):
+        return {}
+    prices = [dict(p) for p in (product or {}).get("product_pricings") or []]
+    type_: int = (product or {}).get("pricing_type") or 0
+    if "pricing_type" in given:
+        wanted = given["pricing_type"]
+        if isinstance(wanted, bool) or wanted not in (1, 2, "1", "2", 1.0, 2.0):
+            raise invalid("Pricing type must be 1 (one-time) or 2 (subscription)")
+        chosen = int(wanted)
+        if chosen != type_ and prices:
+            raise invalid("Pricing type can be set only when adding the product's first prices")
+        type_ = chosen
+    entries = given.get("product_pricings", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise invalid("product_pricings must be a list of prices")
+    added: list[Row] = []
+    for entry in entries:
+        if _blank(entry, "id"):
+            if not _yes(entry.get("_destroy")):
+                added.append(_price(entry, type_, None))
+            continue
+        price_id = body_id("product_pricing_id", entry["id"])
+        found = next((p for p in prices if p["id"] == price_id), None)
+        if found is None:
+            raise invalid(f"Invalid product pricing: {price_id} is not a price of this product")
+        if _yes(entry.get("_destroy")):
+            prices.remove(found)
+        else:
+            found.update(_price(entry, type_, price_id))
+    prices += added
+    codes = [p["currency_code"] for p in prices]
+    for code in codes:
+        if codes.count(code) > 1:
+            raise invalid(f"Currency code {code} has already been taken by another price")
+    return {"pricing_type": type_, "product_pricings": prices}
+
+
+def _price(entry: Row, type_: int, price_id: int | None) -> Row:
+    """One price as the samples show it, from a ``product_pricings`` entry (checked)."""
+    if type_ not in (ONE_TIME, SUBSCRIPTION):
+        raise invalid("Pricing type can't be blank: pass 1 (one-time) or 2 (subscription)")
+    code = entry.get("currency_code")
+    if _blank(entry, "currency_code"):
+        raise invalid("Currency code can't be blank")
+    if code not in CODES:
+        raise invalid(f"Currency code must be one of the account's currencies: {', '.join(CODES)}")
+    if _blank(entry, "unit_price"):
+        raise invalid("Unit price can't be blank")
+    price: Row = {
+        "id": price_id,
+        "currency_code": code,
+        "_destroy": False,
+        "billing_cycle": None,
+        "billing_type": None,
+        "unit_price": _value(entry, "unit_price", None),
+        "setup_fee": None,
+        "is_locked": False,
+    }
+    if type_ == SUBSCRIPTION:
+        for name, high in (("billing_type", BILLING_TYPES), ("billing_cycle", BILLING_CYCLES)):
+            if _blank(entry, name):
+                raise invalid(f"{name.replace('_', ' ').capitalize()} can't be blank")
+            price[name] = _value(entry, name, None, high, count=True)
+        price["setup_fee"] = _value(entry, "setup_fee", None)
+    return price
+
+
+def _priced(db: Db, row: Row, prices: Row) -> None:
+    """Store what ``read_pricings`` checked: new prices get their ids; the product's
+    ``base_currency_amount`` is its price in the account's base currency (the samples:
+    1000.0 beside 74000 INR), null without one."""
+    if not prices:
+        return
+    for price in prices["product_pricings"]:
+        if price["id"] is None:
+            price["id"] = db.new_id("product_pricings")
+    row.update(prices)
+    base = [p["unit_price"] for p in row["product_pricings"] if p["currency_code"] == BASE_CODE]
+    row["base_currency_amount"] = base[0] if base else None
+
+
+def deal_products(db: Db, deal: Row, given: Row, values: Row) -> None:
+    """A deal update's CPQ line items (``{"deal": {"products": [...]}}``, the seed's
+    "Add/Edit/Delete Products of the Deal"), checked into ``values`` (``_products`` and the
+    ``amount`` they make) before anything is written:
+
+    - ``products`` is a list of at most 100 hashes (another shape: the 400); it replaces
+      the deal's line items ("it will remove other existing products ... and add/update
+      only the product passed"; ``[]`` removes them all).
+    - Each needs ``id``, a product that exists, is not deleted and is active (the
+      ATTRIBUTE table's ``is_active``: "can be associated with the deal"), once per list;
+      and has a price in the deal's currency (its ``currency_code`` and defaults come from
+      that price). Another product id is the 400 (an id in a body is a validation error).
+    - ``quantity`` (default 1: a whole number, 1 to 1,000,000) and ``discount`` (default 0:
+      a percent, decimal(5,2) up to 100; the sample's 100 zeroes the line). ``unit_price``
+      (decimal(15,4)) defaults to the product's price. ``billing_cycle`` and ``setup_fee``
+      default to the price's and, as ``billing_type``, are for a subscription product only
+      (on a one-time one they are ignored, null as the sample shows them). A key passed
+      null or "" is not passed.
+    - The deal's ``amount`` is the lines' total while it has any, and 0 when they are
+      removed (the samples: "0.0"): each line is (unit price x quantity + setup fee) less
+      its discount. The samples' totals carry a further factor of the account's (8360 for
+      lines of 7600; 8316 for 7560), a tax the sandbox has no setting for: not applied. An
+      ``amount`` sent while the deal has products is overruled by their total.
+    - A deal with products keeps its currency: another ``currency_id`` without new
+      ``products`` is the 400 (the lines are priced in it); with them, they are priced in
+      the new one.
+    """
+    currency_id = values.get("currency_id", deal.get("currency_id"))
+    if "products" in given:
+        lines = _lines(db, given["products"], CURRENCY.get(currency_id or 0, CURRENCIES[0]))
+        values["_products"] = lines
+    else:
+        lines = deal.get("_products") or []
+        if lines and currency_id != deal.get("currency_id"):
+            raise invalid("Currency can't be changed while the deal has products")
+    if "products" in given or lines:
+        values["amount"] = money(sum(line_total(line) for line in lines))
+
+
+def line_total(line: Row) -> float:
+    """A line item's value: (unit price x quantity + setup fee) less the discount."""
+    gross = line["unit_price"] * line["quantity"] + (line["setup_fee"] or 0.0)
+    total: float = gross * (100.0 - line["discount"]) / 100.0
+    return total
+
+
+def _value(
+    entry: Row, name: str, default: Any, high: float = DECIMAL_15_4, count: bool = False
+) -> Any:
+    """``entry[name]`` read as a number up to ``high`` (``count``: a whole one from 1),
+    ``default`` when it is not passed."""
+    if _blank(entry, name):
+        return default
+    if count:
+        return whole(name, entry[name], 1, int(high))
+    return decimal(name, entry[name], high)
+
+
+def _lines(db: Db, value: Any, currency: Row) -> list[Row]:
+    if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+        raise invalid("products must be a list of hashes, each with a product's id")
+    if len(value) > DEAL_PRODUCTS_MAX:
+        raise invalid(f"Maximum of {DEAL_PRODUCTS_MAX} products can be added to the deal")
+    code = currency["currency_code"]
+    lines: list[Row] = []
+    for entry in value:
+        product_id = body_id("product_id", entry.get("id"))
+        product = db.products.get(product_id)
+        if product is None or product.get("is_deleted"):
+            raise invalid(f"Invalid product: {product_id} does not exist")
+        if product.get("is_active") is False:
+            raise invalid(f"Product {product_id} is inactive: it can't be added to a deal")
+        if any(line["product_id"] == product_id for line in lines):
+            raise invalid(f"Product {product_id} is given twice: a deal has each product once")
+        price = next(
+            (p for p in product.get("product_pricings") or [] if p["currency_code"] == code),
+            None,
+        )
+        if price is None:
+            raise invalid(f"Product {product_id} has no price in {code}, the deal's currency")
+        line: Row = {
+            "product_id": product_id,
+            "unit_price": _value(entry, "unit_price", price["unit_price"]),
+            "setup_fee": None,
+            "billing_type": None,
+            "billing_cycle": None,
+            "currency_code": code,
+            "quantity": _value(entry, "quantity", 1, QUANTITY_MAX, count=True),
+            "discount": _value(entry, "discount", 0.0, 100.0),
+        }
+        if product.get("pricing_type") == SUBSCRIPTION:
+            line["setup_fee"] = _value(entry, "setup_fee", price["setup_fee"])
+            line["billing_type"] = price["billing_type"]
+            cycles = _value(entry, "billing_cycle", price["billing_cycle"], BILLING_CYCLES, True)
+            line["billing_cycle"] = cycles
+        lines.append(line)
+    return lines
 
 
 # (method, path under the kind's root, handler); ``<kind>`` is the kind's plural

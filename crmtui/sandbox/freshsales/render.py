@@ -180,6 +180,9 @@ class Sideload:
                 body["deal_ids"] = sorted(i for i in index[row["id"]] if i in db.deals)
                 for deal_id in body["deal_ids"]:
                     self.add("deals", record("deals", db.deals[deal_id]))
+            elif handle == "products" and kind == "deals":  # CPQ's line items
+                body["has_products"] = bool(row.get("_products"))
+                body["products"] = deal_products(db, row)
             elif handle == "child_sales_accounts" and kind == "sales_accounts":
                 children = [
                     a
@@ -213,6 +216,28 @@ class Sideload:
 
     def out(self) -> dict[str, list[Row]]:
         return {key: list(rows.values()) for key, rows in self.arrays.items()}
+
+
+PRODUCT_KEYS = ("name", "pricing_type", "avatar", "owner_id", "category")
+
+
+def deal_products(db: Db, deal: Row) -> list[Row]:
+    """A deal's CPQ line items as ``include=products`` shows them (the seed's sample):
+    the line, its deal, ``_id`` ``"<deal>-<product>"``, ``id`` the product's, and the
+    product's name, pricing type, avatar, owner and category as they are now."""
+    out = []
+    for line in deal.get("_products") or []:
+        product = db.products.get(line["product_id"]) or {}
+        out.append(
+            {
+                **line,
+                "deal_id": deal["id"],
+                "_id": f"{deal['id']}-{line['product_id']}",
+                "id": line["product_id"],
+                **{key: product.get(key) for key in PRODUCT_KEYS},
+            }
+        )
+    return out
 
 
 def contact_accounts(db: Db, row: Row) -> list[Row]:

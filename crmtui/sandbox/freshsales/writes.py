@@ -238,6 +238,42 @@ def body_id(name: str, value: Any) -> int:
     return number
 
 
+DECIMAL_15_4 = 99_999_999_999.9999  # the largest decimal(15,4), as the CPQ tables type prices
+
+
+def _number(label: str, value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise invalid(f"{label} {what}")
+    try:
+        return float(value)
+    except ValueError:
+        raise invalid(f"{label} {what}") from None
+
+
+def _bound(number: float) -> str:
+    return f"{number:f}".rstrip("0").rstrip(".")
+
+
+def decimal(name: str, value: Any, high: float = DECIMAL_15_4) -> float:
+    """A number a body gives (``2000``, ``"2000.5"``) from 0 to ``high``, else the 400."""
+    label = _label(name)
+    number = _number(label, value, "is not a number")
+    if not 0 <= number <= high:  # NaN and the infinities fail too
+        raise invalid(f"{label} must be between 0 and {_bound(high)}")
+    return number
+
+
+def whole(name: str, value: Any, low: int, high: int) -> int:
+    """A whole number a body gives (``2``, ``"2"``, ``2.0``) from ``low`` to ``high``."""
+    label = _label(name)
+    number = _number(label, value, "must be a whole number")
+    if not number.is_integer():  # NaN and the infinities are not
+        raise invalid(f"{label} must be a whole number")
+    if not low <= number <= high:
+        raise invalid(f"{label} must be between {low} and {high}")
+    return int(number)
+
+
 def hashes(name: str, value: Any) -> list[Row]:
     """A body's list of hashes (``task_users_attributes``), else the 400."""
     if value in (None, ""):

@@ -40,7 +40,9 @@ class Param:
     """A documented query parameter: ``values`` lists what it may be (sort keys, enums;
     ``None``: any value), ``ops`` the bracket operators it takes (``updated_at[gt]``),
     ``array`` whether ``name[]=`` is accepted, ``plain`` whether it may be given without
-    an operator. ``ops=("*",)`` takes any key in brackets (``custom_fields[Name]=``)."""
+    an operator. ``ops=("*",)`` takes any key in brackets (``custom_fields[Name]=``).
+    ``sentinels`` are values with a meaning of their own it also takes (Salesloft's
+    ``_is_null``), plain even when it is otherwise taken only with an operator."""
 
     name: str
     values: tuple[str, ...] | None = None
@@ -48,6 +50,7 @@ class Param:
     array: bool = False
     plain: bool = True
     note: str = ""
+    sentinels: tuple[str, ...] = ()
 
 
 def params(*names: str, array: bool = False) -> tuple[Param, ...]:
@@ -194,7 +197,9 @@ class Contract:
     controls), never the vendor's; ``optional_suffixes`` path endings the vendor treats as
     the same path (a trailing ``/``), ``mounts`` path prefixes the same API also answers
     under (Freshworks' ``/crm/sales``); ``common`` parameters any endpoint takes (auth in the
-    query string). ``drifts`` are served as before (see :class:`Drift`)."""
+    query string). ``drifts`` are served as before (see :class:`Drift`). ``reserved`` are
+    sentinel values a parameter takes only if its Param lists them (a ``value`` rule
+    broken elsewhere)."""
 
     vendor: str
     endpoints: tuple[Endpoint, ...]
@@ -205,6 +210,7 @@ class Contract:
     mounts: tuple[str, ...] = ()  # other roots the same API answers under
     drifts: tuple[Drift, ...] = ()
     notes: str = ""
+    reserved: tuple[str, ...] = ()
 
     def find(self, method: str, path: str) -> tuple[Endpoint | None, bool]:
         """The endpoint for ``method path`` and whether the path is documented at all."""
@@ -241,7 +247,7 @@ class Contract:
         found: list[Violation] = []
         if endpoint.query is not None:
             for key, value in query:
-                found.extend(_check_param(endpoint, self.common, key, value, broken))
+                found.extend(_check_param(endpoint, self.common, key, value, broken, self.reserved))
         if body is not None and (
             endpoint.fields is not None or endpoint.wrapper or endpoint.required or endpoint.any_of
         ):
@@ -258,6 +264,7 @@ def _check_param(
     key: str,
     value: str,
     broken: Callable[..., Violation],
+    reserved: tuple[str, ...] = (),
 ) -> list[Violation]:
     everything = (*(endpoint.query or ()), *common)
     by_name = {p.name: p for p in everything}
@@ -275,11 +282,15 @@ def _check_param(
         if op and op not in p.ops and "*" not in p.ops:
             allowed = ", ".join(p.ops) or "none"
             return [broken("operator", key, value, f"{base} takes the operators: {allowed}")]
-    if not op and not p.plain and not is_array:
+    parts = value.split(",") if p.array or p.sentinels else [value]
+    stray = [v for v in parts if v in reserved and v not in p.sentinels]
+    if stray:
+        return [broken("value", key, value, f"{p.name} does not take {stray[0]}")]
+    if not op and not p.plain and not is_array and not set(parts) <= set(p.sentinels):
         return [broken("operator", key, value, f"{p.name} is taken only with an operator")]
     if p.values is not None:
         values = value.split(",") if p.array else [value]
-        bad = [v for v in values if v not in p.values]
+        bad = [v for v in values if v not in p.values and v not in p.sentinels]
         if bad:
             allowed = ", ".join(p.values)
             return [broken("value", key, value, f"{p.name} must be one of: {allowed}")]
@@ -321,11 +332,13 @@ def _check_body(endpoint: Endpoint, body: Any, broken: Callable[..., Violation])
     return found
 
 
-_BRACKET = re.compile(r"^(?P<base>[^\[\]]+)\[(?P<op>[^\[\]]*)\]$")
+_BRACKET = re.compile(r"^(?P<base>[^\[\]]+)\[(?P<op>[^\[\]]*)\](?:\[\])?$")
 
 
 def _split(key: str) -> tuple[str, str]:
-    """``updated_at[gt]`` → (``updated_at``, ``gt``); ``ids[]`` → (``ids``, "")."""
+    """``updated_at[gt]`` → (``updated_at``, ``gt``); ``ids[]`` → (``ids``, ""); an
+    operator taking an array, ``owner_crm_id[_not_in][]`` → (``owner_crm_id``,
+    ``_not_in``)."""
     m = _BRACKET.match(key)
     if m is None:
         return key, ""

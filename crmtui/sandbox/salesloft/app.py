@@ -24,6 +24,14 @@ bodies) and the vendor notes. Decisions where the documentation is silent:
   ``updated_at[gt|gte|lt|lte]=<iso8601>`` compared at microseconds; applied ones echoed
   as strings in ``metadata.filtering``. People and accounts have no free-text search (as
   in v2): exact ``email_addresses[]``, ``name[]``, ``domain``.
+- Sentinels, where the contract's Param lists them (elsewhere the contract refuses them,
+  422): ``x=_is_null`` keeps records without a value, and with other values records with
+  either (``owner_id=5,_is_null``); people's ``cadence_id=_is_null`` those on no cadence
+  now, people's ``locales=Null`` those without a locale; ``owner_crm_id[_not_in]=a,b``
+  (or ``[_not_in][]=``) drops records with one of these (``_is_null`` among them: those
+  without one), and with ``owner_crm_id=`` both apply; ``last_contacted=_is_null`` /
+  ``_is_not_null`` never / ever contacted, with a range either;
+  ``user_relationships[Name]=_is_null`` / ``_unmapped`` (see :func:`_relationships`).
 - What a list takes is Salesloft's published API definition (the contract table in the
   vendor notes, ``salesloft-contract.md`` §1-2), not what crmtui sends. Decision for a
   query parameter the definition does not list (``updated_at[gt]`` on tasks or users,
@@ -87,10 +95,18 @@ from starlette.requests import Request
 
 from crmtui.fields import parse_date, parse_datetime
 from crmtui.sandbox import SandboxClock, kit
-from crmtui.sandbox.contract import Endpoint, parse_body
+from crmtui.sandbox.contract import Endpoint, Param, parse_body
 from crmtui.sandbox.faults import Faults
 from crmtui.sandbox.ratelimit import WindowLimit
-from crmtui.sandbox.salesloft.contract import CONTRACT, INTERVALS, TASK_TYPES
+from crmtui.sandbox.salesloft.contract import (
+    CONTRACT,
+    INTERVALS,
+    NOT_IN,
+    NOT_NULL,
+    NULL,
+    TASK_TYPES,
+    UNMAPPED,
+)
 from crmtui.sandbox.salesloft.data import Db, build, iso, render, today_in
 
 LIMIT_PER_MINUTE = 600
@@ -155,8 +171,11 @@ class Params:
     def __init__(self, items: list[tuple[str, str]]) -> None:
         self.items = items
 
-    def values(self, name: str) -> list[str] | None:
-        found = [v for k, v in self.items if k in (name, f"{name}[]")]
+    def values(self, name: str, op: str = "") -> list[str] | None:
+        """The values of array filter ``name`` (``name[op]`` with ``op``), each way v2
+        takes an array: ``x[]=1&x[]=2``, repeated ``x=``, ``x=1,2``."""
+        key = f"{name}[{op}]" if op else name
+        found = [v for k, v in self.items if k in (key, f"{key}[]")]
         if not found:
             return None
         return [part.strip() for v in found for part in v.split(",") if part.strip()]
@@ -207,6 +226,7 @@ def parse_ints(name: str, values: list[str]) -> set[int]:
 # -- list machinery -------------------------------------------------------------------
 
 Pred = Callable[["SalesloftCall", dict[str, Any], Any], bool]
+Blank = Callable[["SalesloftCall", dict[str, Any]], bool]
 
 
 @dataclass(frozen=True)
@@ -220,6 +240,8 @@ class Filter:
     kind: str = "ints"
     pred: Pred | None = None
     default: str | None = None  # the value v2 applies when the parameter is absent
+    # whether a record has no value here (the sentinels' null); default: ``field`` empty
+    blank: Blank | None = None
 
 
 def _ids() -> Filter:
@@ -331,10 +353,12 @@ class SalesloftCall(kit.Call):
 
 
 def _filter_one(
-    ctx: SalesloftCall, f: Filter, records: list[dict[str, Any]]
+    ctx: SalesloftCall, f: Filter, records: list[dict[str, Any]], declared: Param | None
 ) -> tuple[list[dict[str, Any]], Any]:
-    """Apply one filter if present in the query; return the kept records and the echo."""
+    """Apply one filter if present in the query; return the kept records and the echo.
+    ``declared`` is the filter's Param in the contract: the sentinels it takes."""
     p = ctx.args
+    sentinels = declared.sentinels if declared is not None else ()
     if f.kind == "keyed":
         prefix = f"{f.param}["
         keyed = {
@@ -344,18 +368,7 @@ def _filter_one(
             return records, None
         return [r for r in records if f.pred(ctx, r, keyed)], keyed
     if f.kind == "range":
-        ops = p.range(f.param)
-        if not ops:
-            return records, None
-        for op, text in ops.items():
-            when = parse_datetime(text) if "T" in text or ":" in text else None
-            if when is None:
-                day = parse_date(text)
-                if day is None:
-                    raise invalid({f.param: ["is invalid"]})
-                when = datetime(day.year, day.month, day.day, tzinfo=ctx.now.tzinfo)
-            records = [r for r in records if _compare(r.get(f.field), op, when)]
-        return records, ops
+        return _range(ctx, f, records, sentinels)
     if f.kind in ("bool", "str", "int") or f.param in _SCALARS:
         raw = p.scalar(f.param)
         if raw is None:
@@ -372,30 +385,102 @@ def _filter_one(
             return [r for r in records if r.get(f.field) in wanted_ints], raw
         return [r for r in records if str(r.get(f.field)).lower() == raw.lower()], raw
     values = p.values(f.param)
-    if values is None:
+    excluded = p.values(f.param, NOT_IN) if declared and NOT_IN in declared.ops else None
+    if values is None and excluded is None:
         return records, None
+    if values is not None:
+        wanted = _one_of(ctx, f, values, sentinels)
+        records = [r for r in records if wanted(r)]
+    if excluded is None:
+        return records, values
+    unwanted = _one_of(ctx, f, excluded, sentinels)
+    records = [r for r in records if not unwanted(r)]
+    # echoed as Rails reads ``x[_not_in]=`` (a hash), with any plain values beside it
+    return records, {NOT_IN: excluded} if values is None else {"values": values, NOT_IN: excluded}
+
+
+def _one_of(
+    ctx: SalesloftCall, f: Filter, values: list[str], sentinels: tuple[str, ...]
+) -> Callable[[dict[str, Any]], bool]:
+    """Whether a record has one of ``values`` for array filter ``f``: a plain value
+    matches the field; a null sentinel the filter takes (``_is_null``, people's locales
+    ``Null``) a record without one (the definition's "additional value": either)."""
+    null = any(v in sentinels and v in NULLS for v in values)
+    plain = [v for v in values if v not in sentinels]
+
+    def blank(record: dict[str, Any]) -> bool:
+        return f.blank(ctx, record) if f.blank is not None else _empty(record.get(f.field))
+
+    if not plain:
+        return blank if null else lambda record: False
     if f.pred is not None:
-        return [r for r in records if f.pred(ctx, r, values)], values
-    # ``_is_null`` among the values (the definition's sentinel) also keeps records
-    # without the field
-    null = NULL in values
-    values = [v for v in values if v != NULL]
-    if f.kind == "ints":
-        wanted_ints = parse_ints(f.param, values)
-        kept = [r for r in records if r.get(f.field) in wanted_ints]
+        pred = f.pred
+
+        def matches(record: dict[str, Any]) -> bool:
+            return pred(ctx, record, plain)
+    elif f.kind == "ints":
+        wanted_ints = parse_ints(f.param, plain)
+
+        def matches(record: dict[str, Any]) -> bool:
+            return record.get(f.field) in wanted_ints
     elif f.kind == "tags":
-        wanted = {v.lower() for v in values}
-        kept = [r for r in records if wanted & {t.lower() for t in r.get(f.field) or ()}]
+        wanted = {v.lower() for v in plain}
+
+        def matches(record: dict[str, Any]) -> bool:
+            return bool(wanted & {t.lower() for t in record.get(f.field) or ()})
     else:
-        wanted = {v.lower() for v in values}
-        kept = [r for r in records if str(r.get(f.field) or "").lower() in wanted]
-    if null:
-        chosen = {id(r) for r in kept}
-        kept = [r for r in records if r.get(f.field) is None or id(r) in chosen]
-    return kept, [*values, NULL] if null else values
+        wanted = {v.lower() for v in plain}
+
+        def matches(record: dict[str, Any]) -> bool:
+            return str(record.get(f.field) or "").lower() in wanted
+
+    if not null:
+        return matches
+    return lambda record: matches(record) or blank(record)
 
 
-NULL = "_is_null"
+def _range(
+    ctx: SalesloftCall, f: Filter, records: list[dict[str, Any]], sentinels: tuple[str, ...]
+) -> tuple[list[dict[str, Any]], Any]:
+    """``name[gt|gte|lt|lte]=<iso8601>`` (all given: a range); where the filter takes
+    them, the values ``_is_null`` (no timestamp) and ``_is_not_null`` (any), either of
+    which widens the range to its records too (``last_contacted``)."""
+    ops = ctx.args.range(f.param)
+    words = (ctx.args.values(f.param) or []) if sentinels else []
+    if not ops and not words:
+        return records, None
+    if any(w not in sentinels for w in words):
+        raise invalid({f.param: ["is invalid"]})
+    ranged = records
+    for op, text in ops.items():
+        when = parse_datetime(text) if "T" in text or ":" in text else None
+        if when is None:
+            day = parse_date(text)
+            if day is None:
+                raise invalid({f.param: ["is invalid"]})
+            when = datetime(day.year, day.month, day.day, tzinfo=ctx.now.tzinfo)
+        ranged = [r for r in ranged if _compare(r.get(f.field), op, when)]
+    if not words:
+        return ranged, ops
+    chosen = {id(r) for r in ranged} if ops else set()
+    kept = [
+        r
+        for r in records
+        if id(r) in chosen
+        or (NULL in words and _empty(r.get(f.field)))
+        or (NOT_NULL in words and not _empty(r.get(f.field)))
+    ]
+    return kept, {**ops, **{w: "true" for w in words}} if ops else words
+
+
+def _empty(value: Any) -> bool:
+    """No value, as the null sentinels read a field: None, blank text, no items."""
+    return value is None or value == "" or value == [] or value == {}
+
+
+NULLS = (NULL, "Null")
+"""The sentinels selecting records without a value (people's ``locales`` spell it
+``Null``); a filter takes the ones its Param lists."""
 
 # Filters given once (not arrays) even though their kind is custom.
 _SCALARS = {"time_interval_filter", "associated_with_type", "associated_with_id", "search"}
@@ -430,7 +515,7 @@ def select(
     for f in res.filters:
         if f.param in skip or (only is not None and f.param not in only):
             continue
-        records, shown = _filter_one(ctx, f, records)
+        records, shown = _filter_one(ctx, f, records, res.endpoint.param(f.param))
         if shown is not None:
             echo[f.param] = shown
     return records, echo
@@ -663,9 +748,38 @@ def _owner_active(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
 
 
 def _locales(ctx: SalesloftCall, record: dict[str, Any], values: Any) -> bool:
-    """``locales[]``; the literal ``Null`` keeps records without a locale (definition)."""
-    locale = record.get("locale")
-    return (locale is None and "Null" in values) or locale in values
+    """``locales[]``, exact (people's sentinel ``Null``, records without a locale, is
+    read before: on accounts ``Null`` is a plain value)."""
+    return record.get("locale") in values
+
+
+def _off_cadence(ctx: SalesloftCall, record: dict[str, Any]) -> bool:
+    """A person on no cadence now (people's ``cadence_id=_is_null``)."""
+    return not any(
+        m["person"] == record["id"] and m["currently_on_cadence"]
+        for m in ctx.db["cadence_memberships"].values()
+    )
+
+
+def _relationships(ctx: SalesloftCall, record: dict[str, Any], wanted: Any) -> bool:
+    """``user_relationships[Name]=value``, every name given: the account's relationship
+    of that name is ``value`` (without case; decision: a relationship holds the CRM id
+    of the account-team user, as a synced CRM gives it); ``_is_null``: it has none;
+    ``_unmapped``: it names a CRM user no Salesloft user is mapped to (``/v2/crm_users``)."""
+    held = record.get("user_relationships") or {}
+    mapped = {str(c.get("crm_id") or "").lower() for c in ctx.db["crm_users"].values()}
+
+    def one(name: str, value: str) -> bool:
+        found = held.get(name)
+        if value == NULL:
+            return _empty(found)
+        if _empty(found):
+            return False
+        if value == UNMAPPED:
+            return str(found).lower() not in mapped
+        return str(found).lower() == value.lower()
+
+    return all(one(name, str(value)) for name, value in wanted.items())
 
 
 def _custom_fields(ctx: SalesloftCall, record: dict[str, Any], wanted: Any) -> bool:
@@ -768,10 +882,11 @@ RESOURCES: dict[str, Resource] = {
             Filter("country", "country", "strs"),
             Filter("state", "state", "strs"),
             Filter("city", "city", "strs"),
-            Filter("locales", kind="custom", pred=_locales),
+            Filter("locales", "locale", "custom", pred=_locales),
             Filter("owner_crm_id", "owner_crm_id", "strs"),
             Filter("owner_is_active", kind="str", pred=_owner_active),
             Filter("custom_fields", kind="keyed", pred=_custom_fields),
+            Filter("user_relationships", kind="keyed", pred=_relationships),
             *_ranges("updated_at", "created_at"),
             Filter("last_contacted", "last_contacted_at", "range"),
         ),
@@ -792,7 +907,7 @@ RESOURCES: dict[str, Resource] = {
             Filter("account_id", "account"),
             Filter("owner_id", "owner"),
             Filter("person_stage_id", "person_stage"),
-            Filter("cadence_id", kind="custom", pred=_person_on_cadence),
+            Filter("cadence_id", kind="custom", pred=_person_on_cadence, blank=_off_cadence),
             Filter("do_not_contact", "do_not_contact", "bool"),
             Filter("city", "city", "strs"),
             Filter("country", "country", "strs"),
@@ -806,7 +921,7 @@ RESOURCES: dict[str, Resource] = {
             Filter("can_call", kind="str", pred=_can_call),
             Filter("eu_resident", "eu_resident", "bool"),
             Filter("bounced", "bouncing", "bool"),
-            Filter("locales", kind="custom", pred=_locales),
+            Filter("locales", "locale", "custom", pred=_locales),
             Filter("owner_crm_id", "owner_crm_id", "strs"),
             Filter("owner_is_active", kind="str", pred=_owner_active),
             Filter("custom_fields", kind="keyed", pred=_custom_fields),
@@ -1489,6 +1604,7 @@ def create_account(ctx: SalesloftCall) -> dict[str, Any]:
         last_contacted_type=None,
         do_not_contact=False,
         custom_fields={},
+        user_relationships={},
         tags=[],
         counts={"people": 0},
         owner=ctx.user["id"],

@@ -16,6 +16,13 @@ Decisions where the documentation (the definition) is silent, and why:
   parameters drop it); a documented field given a value outside its list (a task ``PUT``
   with ``current_state=scheduled``) is 422 ``{"errors": {field: ["is not included in the
   list"]}}``; a missing required field is 422 ``{"errors": {field: ["can't be blank"]}}``.
+- The definition's sentinels (``_is_null``, ``_is_not_null``, ``_unmapped``, the
+  operator ``[_not_in]``; :data:`RESERVED`) are taken only by the filters whose rows list
+  them (each Param's ``sentinels``/``ops``); on any other parameter they are refused with
+  422 ``{"errors": {name: ["is invalid"]}}`` rather than ignored, since a caller sending
+  one means a filter the vendor would not run. ``last_contacted`` takes them as plain
+  values (``last_contacted=_is_null``: the definition's "additional values"); people's
+  ``locales`` takes the literal ``Null`` (on accounts' ``locales`` it is a plain value).
 - An undocumented path, or a method not documented on a path, is 404
   ``{"error": "Not Found"}`` (Rails' routing error; the definition declares no 405).
 - Every documented list parameter is applied by the sandbox, except those in
@@ -65,9 +72,25 @@ def _ids(*names: str) -> tuple[Param, ...]:
     return params(*names, array=True)
 
 
-def _nullable(name: str, *extra: str) -> Param:
-    """An array filter also taking the ``_is_null`` sentinel (and ``[_not_in]``)."""
-    return Param(name, array=True, ops=extra)
+NULL = "_is_null"
+NOT_NULL = "_is_not_null"
+UNMAPPED = "_unmapped"
+NOT_IN = "_not_in"
+RESERVED = (NULL, NOT_NULL, UNMAPPED, NOT_IN)
+"""The definition's sentinels: a filter takes one only where its row lists it (a value
+``_is_null``, an operator ``[_not_in]``); elsewhere 422 (see :func:`answer`)."""
+
+
+def _nullable(name: str, *ops: str) -> Param:
+    """An array filter also taking the value ``_is_null`` (records without one; with
+    other values, either), and the operators in ``ops`` (``[_not_in]``: none of these)."""
+    return Param(name, array=True, ops=ops, sentinels=(NULL,))
+
+
+def _contacted() -> Param:
+    """``last_contacted[gt|gte|lt|lte]``, or the values ``_is_null``/``_is_not_null``
+    (never / ever contacted; with a range, either)."""
+    return Param("last_contacted", ops=RANGE, plain=False, sentinels=(NULL, NOT_NULL))
 
 
 def _get(path: str, *query: Param, source: str = "") -> Endpoint:
@@ -190,10 +213,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         _nullable("account_stage_id"),
         _nullable("owner_id"),
         Param("owner_is_active", values=BOOL),
-        ranged("last_contacted", (*RANGE, "_is_null", "_is_not_null")),
+        _contacted(),
         Param("custom_fields", ops=("*",)),
-        _nullable("owner_crm_id", "_not_in"),
-        Param("user_relationships", ops=("*",)),
+        _nullable("owner_crm_id", NOT_IN),
+        Param("user_relationships", ops=("*",), sentinels=(NULL, UNMAPPED)),
         *LIST,
         sort(
             "sort_by",
@@ -238,12 +261,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _get(
         "/v2/people",
         *_ids("ids", "owned_by_guid", "owner_id", "crm_id", "account_id", "tag_id"),
-        *_ids("starred_by_guid", "title", "country", "state", "city", "locales"),
+        *_ids("starred_by_guid", "title", "country", "state", "city"),
+        Param("locales", array=True, sentinels=("Null",)),  # "Null": no locale
         ranged("updated_at"),
         ranged("created_at"),
-        ranged("last_contacted", (*RANGE, "_is_null", "_is_not_null")),
+        _contacted(),
         _nullable("email_addresses"),
-        _nullable("owner_crm_id", "_not_in"),
+        _nullable("owner_crm_id", NOT_IN),
         Param("owner_is_active", values=BOOL),
         _nullable("person_stage_id"),
         _nullable("cadence_id"),
@@ -617,8 +641,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 
 IGNORED = {
-    ("GET /v2/accounts", "user_relationships"): "the sandbox's accounts keep no user"
-    " relationships (they come from a synced CRM's account team, which v2 cannot write)",
     ("GET /v2/people", "starred_by_guid"): "the sandbox keeps no stars (a person's"
     " ``starred`` is per user and nothing in v2 writes one)",
     ("GET /v2/people", "_query"): "internal to Salesloft's own app (the definition: it"
@@ -638,6 +660,8 @@ def answer(v: Violation) -> Answer:
     """How v2 answers a request outside the definition (see the module docstring)."""
     if v.kind in ("path", "method"):
         return Answer(404, {"error": "Not Found"})
+    if _sentinel(v):
+        return Answer(422, {"errors": {v.name.split("[", 1)[0]: ["is invalid"]}})
     if v.kind == "param" or v.kind == "operator":
         return IGNORE
     if v.kind == "value" and v.name.split("[", 1)[0] == "sort_by":
@@ -649,10 +673,21 @@ def answer(v: Violation) -> Answer:
     return IGNORE  # an undocumented body field: dropped
 
 
+def _sentinel(v: Violation) -> bool:
+    """Whether ``v`` is a sentinel where its filter does not list it: a value
+    (``ids=_is_null``) or an operator (``name[_not_in]``) of :data:`RESERVED`."""
+    if v.kind == "value":
+        return any(part in RESERVED for part in v.value.split(","))
+    if v.kind == "operator":
+        return any(f"[{word}]" in v.name for word in RESERVED)
+    return False
+
+
 CONTRACT = Contract(
     vendor="salesloft",
     endpoints=ignoring(ENDPOINTS, IGNORED),
     answer=answer,
     optional_suffixes=(".json",),
     notes=__doc__ or "",
+    reserved=RESERVED,
 )

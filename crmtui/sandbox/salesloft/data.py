@@ -451,6 +451,7 @@ class _Builder:
                 "last_contacted_type": None,
                 "do_not_contact": False,
                 "custom_fields": {"Segment": self.fake.pick(("SMB", "Mid-Market", "Enterprise"))},
+                "user_relationships": {},  # a synced CRM's account team: none here
                 "tags": self.rng.sample(TAGS, self.rng.randint(0, 2)),
                 "counts": {"people": 0},
                 "owner": self.fake.pick(self.active_users),

@@ -1,9 +1,11 @@
 """Freshsales CPQ as the sandbox serves it from the seed (issue 14 point 1): a product's
 prices ("Add/Edit/Delete Prices of the Product": ``pricing_type``, ``product_pricings``
-with ``id`` and ``_destroy``, ``include=product_pricings``) and a deal's products ("Add/
-Edit/Delete Products of the Deal": ``PUT /api/deals/[id]?include=products``). Each test
-talks HTTP to the sandbox and holds what the vendor answers: the documented bodies, and
-the documented 400 envelope for a wrong one, which leaves the record as it was."""
+with ``id`` and ``_destroy``, ``include=product_pricings``), a deal's products ("Add/
+Edit/Delete Products of the Deal": ``PUT /api/deals/[id]?include=products``) and a
+document's ("Add/Edit/Delete Products of the Document": ``PUT
+/api/cpq/cpq_documents/[id]?include=products``). Each test talks HTTP to the sandbox and
+holds what the vendor answers: the documented bodies, and the documented 400 envelope for
+a wrong one, which leaves the record as it was."""
 
 from __future__ import annotations
 
@@ -19,6 +21,11 @@ AUTH = {"Authorization": "Token token=sandbox"}
 USD, EUR = 61000001, 61000002  # the sandbox's currencies (``/api/selector/currencies``)
 WITH_PRICES = {"include": "product_pricings"}
 WITH_PRODUCTS = {"include": "products"}
+DEALS, DOCUMENTS = "deals", "cpq_documents"  # the two records with line items
+ROOT = {DEALS: "/api/deals", DOCUMENTS: "/api/cpq/cpq_documents"}
+WRAPPER = {DEALS: "deal", DOCUMENTS: "cpq_document"}
+# how each names its currency, and the US dollar and the euro in that field
+CURRENCY = {DEALS: ("currency_id", USD, EUR), DOCUMENTS: ("currency_code", "USD", "EUR")}
 
 
 @pytest.fixture
@@ -261,6 +268,22 @@ async def catalogue(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str
     return plan, box
 
 
+def seed_lines(plan: dict[str, Any], box: dict[str, Any]) -> list[dict[str, Any]]:
+    """The seed's "Add Products to the Deal" (and "... to the Document") line items, for
+    the two products of :func:`catalogue`."""
+    return [
+        {
+            "id": plan["id"],
+            "quantity": 1,
+            "discount": 0,
+            "billing_cycle": 6,
+            "unit_price": 2000,
+            "setup_fee": 200,
+        },
+        {"id": box["id"], "quantity": 2, "discount": 10},
+    ]
+
+
 async def usd_deal(client: httpx.AsyncClient) -> dict[str, Any]:
     """A deal in US dollars, from the deals' widest view."""
     listed = await client.get("/api/deals/view/1", params={"per_page": "100"})
@@ -268,21 +291,51 @@ async def usd_deal(client: httpx.AsyncClient) -> dict[str, Any]:
     return deal
 
 
+async def document_body(client: httpx.AsyncClient, **given: Any) -> dict[str, Any]:
+    """The seed's "Create a Document" body (a quote in US dollars on a deal), and
+    ``given``."""
+    deal = await usd_deal(client)
+    contacts = await client.get("/api/contacts/view/4", params={"per_page": "1"})
+    return {
+        "deal_id": deal["id"],
+        "sales_account_id": deal["sales_account_id"],
+        "contact_id": contacts.json()["contacts"][0]["id"],
+        "document_type": "Quote",
+        "stage": "Draft",
+        "valid_till": "Thu Oct 21 2021 00:00:00 GMT+0500",
+        "amount": 100,
+        "display_name": "Sample Document",
+        "currency_code": "USD",
+        "cpq_document_template_name": "Sample Template",
+        **given,
+    }
+
+
+async def usd_document(client: httpx.AsyncClient, **given: Any) -> dict[str, Any]:
+    """A document made with :func:`document_body`; the answer's document."""
+    body = await document_body(client, **given)
+    made = await client.post(ROOT[DOCUMENTS], json={"cpq_document": body})
+    assert made.status_code == 201, made.text
+    document: dict[str, Any] = made.json()["cpq_document"]
+    return document
+
+
 async def with_products(
-    client: httpx.AsyncClient, deal_id: int, products: Any, **fields: Any
+    client: httpx.AsyncClient, record_id: int, products: Any, kind: str = DEALS, **fields: Any
 ) -> httpx.Response:
+    """``PUT <record>?include=products`` with ``products`` (and other ``fields``)."""
     return await client.put(
-        f"/api/deals/{deal_id}",
+        f"{ROOT[kind]}/{record_id}",
         params=WITH_PRODUCTS,
-        json={"deal": {"products": products, **fields}},
+        json={WRAPPER[kind]: {"products": products, **fields}},
     )
 
 
-async def lines_of(client: httpx.AsyncClient, deal_id: int) -> Any:
-    got = await client.get(f"/api/deals/{deal_id}", params=WITH_PRODUCTS)
+async def lines_of(client: httpx.AsyncClient, record_id: int, kind: str = DEALS) -> Any:
+    got = await client.get(f"{ROOT[kind]}/{record_id}", params=WITH_PRODUCTS)
     assert got.status_code == 200, got.text
-    deal = got.json()["deal"]
-    return deal["has_products"], deal["products"], deal["amount"]
+    record = got.json()[WRAPPER[kind]]
+    return record["has_products"], record["products"], record["amount"]
 
 
 async def test_products_are_added_edited_and_removed_as_the_seed_shows(
@@ -292,22 +345,7 @@ async def test_products_are_added_edited_and_removed_as_the_seed_shows(
     deal = await usd_deal(client)
     owner = plan["owner_id"]  # the key's user, who made them
     assert owner is not None and box["owner_id"] == owner
-    # the seed's "Add Products to the Deal" body
-    added = await with_products(
-        client,
-        deal["id"],
-        [
-            {
-                "id": plan["id"],
-                "quantity": 1,
-                "discount": 0,
-                "billing_cycle": 6,
-                "unit_price": 2000,
-                "setup_fee": 200,
-            },
-            {"id": box["id"], "quantity": 2, "discount": 10},
-        ],
-    )
+    added = await with_products(client, deal["id"], seed_lines(plan, box))
     assert added.status_code == 200, added.text
     body = added.json()["deal"]
     assert body["has_products"] is True
@@ -437,9 +475,12 @@ async def test_a_deal_create_takes_no_products(client: httpx.AsyncClient) -> Non
     assert await lines_of(client, made.json()["deal"]["id"]) == (False, [], "50.0")
 
 
+@pytest.mark.parametrize("kind", [DEALS, DOCUMENTS])
 async def test_a_wrong_product_is_the_documented_400_and_changes_nothing(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, kind: str
 ) -> None:
+    """The same rules on a deal's and on a document's line items (their sections
+    document them alike)."""
     plan, box = await catalogue(client)
     gone = await new_product(
         client, "Gone", pricing_type=1, product_pricings=[{"currency_code": "USD", "unit_price": 1}]
@@ -456,10 +497,12 @@ async def test_a_wrong_product_is_the_documented_400_and_changes_nothing(
         client, "Euro", pricing_type=1, product_pricings=[{"currency_code": "EUR", "unit_price": 1}]
     )
     unpriced = await new_product(client, "Unpriced")
-    deal = await usd_deal(client)
-    first = await with_products(client, deal["id"], [{"id": box["id"], "quantity": 3}])
+    record = await (usd_deal(client) if kind == DEALS else usd_document(client))
+    path, wrapper = f"{ROOT[kind]}/{record['id']}", WRAPPER[kind]
+    key, usd, eur = CURRENCY[kind]
+    first = await with_products(client, record["id"], [{"id": box["id"], "quantity": 3}], kind)
     assert first.status_code == 200, first.text
-    before = await lines_of(client, deal["id"])
+    before = await lines_of(client, record["id"], kind)
     wrong: list[tuple[Any, str]] = [
         ([{"id": 999}], "Invalid product: 999 does not exist"),
         ([{"id": gone["id"]}], f"Invalid product: {gone['id']} does not exist"),
@@ -482,19 +525,194 @@ async def test_a_wrong_product_is_the_documented_400_and_changes_nothing(
         ([{"id": box["id"], "quantity": 1}] * 101, "Maximum of 100 products"),
     ]
     for products, says in wrong:
-        assert says in refused(await with_products(client, deal["id"], products)), products
-    # a deal with products keeps its currency (its lines are priced in it)
-    moved = await client.put(f"/api/deals/{deal['id']}", json={"deal": {"currency_id": EUR}})
+        answer = await with_products(client, record["id"], products, kind)
+        assert says in refused(answer), products
+    # a record with products keeps its currency (its lines are priced in it)
+    moved = await client.put(path, json={wrapper: {key: eur}})
     assert "Currency" in refused(moved)
-    assert await lines_of(client, deal["id"]) == before
-    assert (await client.get(f"/api/deals/{deal['id']}")).json()["deal"]["currency_id"] == USD
+    assert await lines_of(client, record["id"], kind) == before
+    assert (await client.get(path)).json()[wrapper][key] == usd
     # with new products, it moves: they are priced in the new currency
-    moved = await with_products(client, deal["id"], [{"id": euro["id"]}], currency_id=EUR)
+    moved = await with_products(client, record["id"], [{"id": euro["id"]}], kind, **{key: eur})
     assert moved.status_code == 200, moved.text
-    assert [line["currency_code"] for line in moved.json()["deal"]["products"]] == ["EUR"]
+    assert [line["currency_code"] for line in moved.json()[wrapper]["products"]] == ["EUR"]
     # a one-time product's subscription keys are not for it: ignored
     ignored = await with_products(
-        client, deal["id"], [{"id": euro["id"], "billing_cycle": "x", "setup_fee": [1]}]
+        client, record["id"], [{"id": euro["id"], "billing_cycle": "x", "setup_fee": [1]}], kind
     )
     assert ignored.status_code == 200, ignored.text
-    assert ignored.json()["deal"]["products"][0]["setup_fee"] is None
+    assert ignored.json()[wrapper]["products"][0]["setup_fee"] is None
+
+
+# -- a document's products ------------------------------------------------------------------
+
+
+async def test_document_products_are_added_edited_and_removed_as_the_seed_shows(
+    client: httpx.AsyncClient,
+) -> None:
+    plan, box = await catalogue(client)
+    made = await usd_document(client)
+    # the create's answer shows its (no) line items, as the seed's sample does
+    assert (made["products"], made["has_products"], made["amount"]) == ([], False, 100.0)
+    path = f"{ROOT[DOCUMENTS]}/{made['id']}"
+    added = await with_products(client, made["id"], seed_lines(plan, box), DOCUMENTS)
+    assert added.status_code == 200, added.text
+    body = added.json()["cpq_document"]
+    owner = plan["owner_id"]
+    assert body["has_products"] is True
+    assert body["products"] == [
+        {
+            "id": plan["id"],
+            "product_id": plan["id"],
+            "cpq_document_id": made["id"],
+            "currency_code": "USD",
+            "billing_cycle": 6,
+            "billing_type": 1,
+            "unit_price": 2000.0,
+            "setup_fee": 200.0,
+            "quantity": 1,
+            "discount": 0.0,
+            "item_id": f"{made['id']}-{plan['id']}",
+            "name": "Sample Product",
+            "pricing_type": 2,
+            "avatar": None,
+            "owner_id": owner,
+        },
+        {
+            "id": box["id"],
+            "product_id": box["id"],
+            "cpq_document_id": made["id"],
+            "currency_code": "USD",
+            "billing_cycle": None,
+            "billing_type": None,
+            "unit_price": 3000.0,  # the product's price in the document's currency
+            "setup_fee": None,
+            "quantity": 2,
+            "discount": 10.0,
+            "item_id": f"{made['id']}-{box['id']}",
+            "name": "Sample Product 2",
+            "pricing_type": 1,
+            "avatar": None,
+            "owner_id": owner,
+        },
+    ]
+    # its value is its lines': 2000 + 200, and 2 x 3000 less 10%
+    assert (body["amount"], body["base_currency_amount"]) == (7600.0, 7600.0)
+    assert await lines_of(client, made["id"], DOCUMENTS) == (True, body["products"], 7600.0)
+
+    # without the handle, a view and an update show that it has products, not them (as
+    # the seed's "Update a Document" sample); the amount can't be set while it has them
+    plain = (await client.get(path)).json()["cpq_document"]
+    assert ("products" in plain, plain["has_products"]) == (False, True)
+    staged = await client.put(
+        path, json={"cpq_document": {"stage": "Sent to customer", "amount": 5}}
+    )
+    assert staged.status_code == 200, staged.text
+    shown = staged.json()["cpq_document"]
+    assert ("products" in shown, shown["has_products"], shown["stage"]) == (
+        False,
+        True,
+        "Sent to customer",
+    )
+    assert await lines_of(client, made["id"], DOCUMENTS) == (True, body["products"], 7600.0)
+
+    # "Edit Products of the Document": the one passed stays, the others go
+    edited = await with_products(
+        client,
+        made["id"],
+        [{"id": plan["id"], "quantity": 2, "discount": 10, "unit_price": 4000, "setup_fee": 400}],
+        DOCUMENTS,
+    )
+    has, lines, amount = await lines_of(client, made["id"], DOCUMENTS)
+    assert edited.json()["cpq_document"]["products"] == lines
+    # (2 x 4000 + 400) less 10%; its billing cycle the price's (6)
+    assert (has, [line["product_id"] for line in lines], amount) == (True, [plan["id"]], 7560.0)
+    assert lines[0]["billing_cycle"] == 6
+
+    # "Delete Products of the Document": an empty list; then the amount is its own again
+    emptied = await with_products(client, made["id"], [], DOCUMENTS)
+    assert emptied.json()["cpq_document"]["products"] == []
+    assert await lines_of(client, made["id"], DOCUMENTS) == (False, [], 0.0)
+    again = await client.put(path, json={"cpq_document": {"amount": 250}})
+    assert again.json()["cpq_document"]["amount"] == 250.0
+
+
+async def test_a_document_is_created_with_products_in_its_currency(
+    client: httpx.AsyncClient,
+) -> None:
+    """A create takes line items too, priced in the document's ``currency_code``; the
+    base currency amount is their total at the account's rate (EUR: 1.08)."""
+    euro = await new_product(
+        client,
+        "Euro",
+        pricing_type=1,
+        product_pricings=[
+            {"currency_code": "EUR", "unit_price": 50},
+            {"currency_code": "USD", "unit_price": 60},
+        ],
+    )
+    made = await usd_document(
+        client, currency_code="EUR", products=[{"id": euro["id"], "quantity": 4}]
+    )
+    assert (made["currency_code"], made["has_products"]) == ("EUR", True)
+    assert [(p["unit_price"], p["currency_code"]) for p in made["products"]] == [(50.0, "EUR")]
+    # the lines' total overrules the amount the body gives
+    assert (made["amount"], made["base_currency_amount"]) == (200.0, 216.0)
+    assert await lines_of(client, made["id"], DOCUMENTS) == (True, made["products"], 200.0)
+    # a document restored after a delete comes back without its lines shown (the sample)
+    path = f"{ROOT[DOCUMENTS]}/{made['id']}"
+    await client.delete(path)
+    restored = (await client.put(f"{path}/restore")).json()["cpq_document"]
+    assert ("products" in restored, restored["has_products"]) == (False, True)
+
+
+async def test_a_document_create_with_a_wrong_product_or_currency_makes_none(
+    client: httpx.AsyncClient,
+) -> None:
+    plan, _ = await catalogue(client)
+    last = await usd_document(client)
+    for given, says in (
+        ({"products": [{"id": 999}]}, "Invalid product: 999 does not exist"),
+        ({"products": {"id": plan["id"]}}, "products must be a list"),
+        ({"products": [{"id": plan["id"], "discount": "x"}]}, "Discount"),
+        ({"currency_code": "EUR", "products": [{"id": plan["id"]}]}, "has no price in EUR"),
+        ({"currency_code": "XYZ"}, "Currency code must be one of"),
+        ({"currency_code": None}, "Currency code can't be blank"),
+        ({"currency_code": ["USD"]}, "Currency code"),
+    ):
+        body = await document_body(client, **given)
+        assert says in refused(await client.post(ROOT[DOCUMENTS], json={"cpq_document": body}))
+    # none was made: the next document is the one after the last
+    after = await usd_document(client)
+    assert after["document_number"] == f"DOC-{int(last['document_number'][4:]) + 1}"
+
+
+async def test_a_document_bulk_update_keeps_its_lines_total_and_currency(
+    client: httpx.AsyncClient,
+) -> None:
+    """The bulk update's sample sets ``amount``: a document with line items keeps their
+    total (and its currency; the queued job skips it); one without takes it. Products in
+    a bulk body are dropped."""
+    _, box = await catalogue(client)
+    sold = await usd_document(client, products=[{"id": box["id"]}])
+    bare = await usd_document(client)
+    queued = await client.put(
+        f"{ROOT[DOCUMENTS]}/cpq_documents_bulk_update",
+        json={
+            "cpq_document": {"owner_id": sold["owner_id"], "amount": 300, "products": []},
+            "ids": [sold["id"], bare["id"]],
+        },
+    )
+    assert queued.status_code == 200, queued.text
+    assert await lines_of(client, sold["id"], DOCUMENTS) == (True, sold["products"], 3000.0)
+    assert (await lines_of(client, bare["id"], DOCUMENTS))[2] == 300.0
+    moved = await client.put(
+        f"{ROOT[DOCUMENTS]}/cpq_documents_bulk_update",
+        json={"cpq_document": {"currency_code": "EUR"}, "ids": [sold["id"], bare["id"]]},
+    )
+    assert moved.status_code == 200, moved.text
+    currencies = [
+        (await client.get(f"{ROOT[DOCUMENTS]}/{i}")).json()["cpq_document"]["currency_code"]
+        for i in (sold["id"], bare["id"])
+    ]
+    assert currencies == ["USD", "EUR"]

@@ -45,7 +45,7 @@ from starlette.applications import Starlette
 from crmtui.sandbox.activecampaign import create_app as activecampaign_app
 from crmtui.sandbox.contract import Endpoint, Param
 from crmtui.sandbox.freshsales import create_app as freshsales_app
-from crmtui.sandbox.freshsales.data import LEAD_STAGES, STAGE
+from crmtui.sandbox.freshsales.data import CURRENCIES, LEAD_STAGES, STAGE
 from crmtui.sandbox.salesforceiq import create_app as salesforceiq_app
 from crmtui.sandbox.salesloft import create_app as salesloft_app
 from crmtui.sandbox.salesseek import create_app as salesseek_app
@@ -672,11 +672,17 @@ def _freshsales_query(app: Starlette, path: str) -> Mapping[str, str]:
 
 
 async def _freshsales_prepare(client: httpx.AsyncClient, app: Starlette) -> None:
-    """A product and a quote (the seed starts with none: CPQ is not used by crmtui)."""
+    """A priced product, a quote with it as a line item, and a deal with it (the seed
+    starts with no CPQ records: crmtui does not use CPQ)."""
     db = app.state.db
     deal = db.deals[min(db.deals)]
     contact = min(db.contacts)
-    made = await client.post("/api/cpq/products", json={"product": {"name": "Probe product"}})
+    prices = [{"currency_code": c["currency_code"], "unit_price": 100} for c in CURRENCIES]
+    made = await client.post(
+        "/api/cpq/products",
+        json={"product": {"name": "Probe product", "pricing_type": 1, "product_pricings": prices}},
+    )
+    assert made.status_code == 201, made.text
     product = made.json()["product"]["id"]
     document = {
         "display_name": "Probe quote",
@@ -686,7 +692,11 @@ async def _freshsales_prepare(client: httpx.AsyncClient, app: Starlette) -> None
         "contact_id": contact,
         "products": [{"id": product, "quantity": 1, "unit_price": 100}],
     }
-    await client.post("/api/cpq/cpq_documents", json={"cpq_document": document})
+    quote = await client.post("/api/cpq/cpq_documents", json={"cpq_document": document})
+    assert quote.status_code == 201, quote.text
+    lines = {"products": [{"id": product, "quantity": 2}]}
+    sold = await client.put(f"/api/deals/{deal['id']}", json={"deal": lines})
+    assert sold.status_code == 200, sold.text
 
 
 def _freshsales_paths(app: Starlette) -> dict[str, str]:
@@ -1024,7 +1034,9 @@ def test_every_vendor_named_once() -> None:
 
 
 # the embed handles the seed documents on each Freshsales record (its "Embed Handle"
-# tables); ``products`` on deals is CPQ's (the deal's line items)
+# tables); ``products`` on deals is CPQ's (the deal's line items, ``has_products``), given
+# to the probed deal below (a CPQ document's one handle, ``products``, is held by
+# ``_FS_INCLUDES`` above and tests/sandbox/test_freshsales_cpq_products.py)
 FRESHSALES_HANDLES = {
     "leads": "owner creater updater source lead_stage lead_reason territory campaign tasks"
     " appointments notes",
@@ -1033,7 +1045,7 @@ FRESHSALES_HANDLES = {
     "sales_accounts": "owner creater updater territory business_type tasks appointments"
     " contacts deals industry_type child_sales_accounts",
     "deals": "sales_activities owner creater updater source contacts sales_account deal_stage"
-    " deal_type deal_reason campaign deal_payment_status deal_product currency",
+    " deal_type deal_reason campaign deal_payment_status deal_product currency products",
     "tasks": "users targetable",
 }
 
@@ -1049,17 +1061,30 @@ async def test_freshsales_every_documented_include_handle_embeds() -> None:
         headers=dict(FRESHSALES.headers),
     ) as client:
         db = app.state.db
+        prices = [{"currency_code": c["currency_code"], "unit_price": 5} for c in CURRENCIES]
+        product = {"name": "Probe", "pricing_type": 1, "product_pricings": prices}
+        made = await client.post("/api/cpq/products", json={"product": product})
+        line = {"id": made.json()["product"]["id"], "quantity": 2}
         for kind, handles in FRESHSALES_HANDLES.items():
             first = sorted(db.table(kind))[:12]
             wrapper = kind.removesuffix("s")
-            # one record updated through the API, so that it has an updater
-            body = {wrapper: {"title" if kind == "tasks" else "city": "Probe"}}
-            assert (await client.put(f"/api/{kind}/{first[-1]}", json=body)).status_code == 200
+            # one record updated through the API, so that it has an updater (a deal: and
+            # a line item, so that its ``products`` embeds one)
+            body: dict[str, Any] = {"title" if kind == "tasks" else "city": "Probe"}
+            if kind == "deals":
+                body["products"] = [line]
+            put = await client.put(f"/api/{kind}/{first[-1]}", json={wrapper: body})
+            assert put.status_code == 200, put.text
             plain = {i: (await client.get(f"/api/{kind}/{i}")).json() for i in first}
             for handle in handles.split():
                 for i in first:
                     got = await client.get(f"/api/{kind}/{i}", params={"include": handle})
-                    if got.json() != plain[i]:
+                    answer = got.json()
+                    if handle == "products":  # a line item (its key alone changes it too)
+                        embedded = bool(answer[wrapper].get("products"))
+                    else:
+                        embedded = answer != plain[i]
+                    if embedded:
                         break
                 else:
                     wrong.append(f"{kind} include={handle}: no record's answer changes")

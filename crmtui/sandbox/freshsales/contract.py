@@ -57,8 +57,17 @@ Decisions where the documentation is silent, and why:
   will remove other existing products"; ``[]`` removes all). ``include=products`` (on
   the update and on ``GET /api/deals/[id]``, views and scroll) embeds ``has_products``
   and ``products``, the line items as the samples show them (``_id`` is
-  ``"<deal>-<product>"``); without it neither is shown. The handler's docstring
-  (``extras.deal_products``) has the rules.
+  ``"<deal>-<product>"``); without it neither is shown. The rules are in
+  ``extras.read_lines``.
+- CPQ document products ("Add/Edit/Delete Products of the Document", ``PUT
+  /api/cpq/cpq_documents/[id]?include=products``): the same line items, read by the same
+  rules (``extras.read_lines``), priced in the document's ``currency_code`` (a field the
+  create sample sends; one of the account's currencies, USD when not given); the
+  document's ``amount`` is their total while it has any. A create takes them too (the
+  contract lists ``products`` there; its answer shows them, as its sample shows
+  ``"products": []``); a bulk update writes none. ``include=products`` embeds them on a
+  view or an update (``item_id`` is ``"<document>-<product>"``, ``id`` the product's);
+  ``has_products`` is always shown, as every document sample shows it.
 - CPQ product prices ("Add/Edit/Delete Prices of the Product"): ``pricing_type`` and
   ``product_pricings`` are written by ``PUT /api/cpq/products/[id]`` and, as Rails
   nested attributes are, by the create; ``include=product_pricings`` embeds the prices
@@ -380,6 +389,8 @@ CPQ_DOCUMENT = (
     "owner_id",
     "territory_id",
     "custom_field",
+    # the create sample's (the table lists none): the currency the products are priced in
+    "currency_code",
 )
 
 

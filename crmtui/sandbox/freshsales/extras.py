@@ -30,8 +30,13 @@ Decisions where the seed is silent:
   Forget removes a document for good. The bulk calls are applied at once and answer the
   documented "added to queue" messages. Unknown ids in a bulk list are skipped. A new
   product is active unless ``is_active`` says otherwise. A bulk update writes no prices
-  (its sample sends plain fields; ``pricing_type`` and ``product_pricings`` are dropped).
-- A product's prices: :func:`read_pricings`; a deal's products: :func:`deal_products`.
+  and no line items (its sample sends plain fields; ``pricing_type``,
+  ``product_pricings`` and ``products`` are dropped); on a document with line items its
+  ``amount`` is overruled by their total, and a document it would move to another
+  currency is skipped (as a queued job fails one record; its answer is the same).
+- A product's prices: :func:`read_pricings`; a deal's and a document's line items
+  (products): :func:`read_lines`, through :func:`deal_products` and
+  :func:`document_products`.
 """
 
 from __future__ import annotations
@@ -45,7 +50,6 @@ from crmtui.sandbox.contract import Endpoint
 from crmtui.sandbox.freshsales.contract import CONTRACT, FIELDS, KINDS
 from crmtui.sandbox.freshsales.data import (
     CURRENCIES,
-    CURRENCY,
     DESIGNATIONS,
     ID_BASE,
     TARGET_KIND,
@@ -53,6 +57,7 @@ from crmtui.sandbox.freshsales.data import (
     Row,
     money,
 )
+from crmtui.sandbox.freshsales.render import line_items, public
 from crmtui.sandbox.freshsales.writes import (
     DECIMAL_15_4,
     body_id,
@@ -398,6 +403,8 @@ CPQ_HOW = {
     "contact_id": "int",
     "sales_account_id": "account",
 }
+CODES = tuple(c["currency_code"] for c in CURRENCIES)
+BASE_CODE = next(c["currency_code"] for c in CURRENCIES if c["currency_type"] == 1)
 CPQ_LINKS = {"deal_id": "deals", "contact_id": "contacts", "parent_product": "products"}
 CPQ_BLANK: dict[str, Row] = {
     "products": {
@@ -408,10 +415,9 @@ CPQ_BLANK: dict[str, Row] = {
         "base_currency_amount": None,
     },
     "cpq_documents": {
-        "currency_code": "USD",
+        "currency_code": BASE_CODE,
         "is_deal_primary": False,
-        "products": [],
-        "has_products": False,
+        "has_products": False,  # its line items: ``_products`` (``document_products``)
         "email_template_id": None,
     },
 }
@@ -445,15 +451,14 @@ def _cpq_values(call: FreshCall, kind: str, given: Any) -> Row:
         raise invalid(f"Request body must be a JSON object with a '{_cpq_one(kind)}' hash")
     values: Row = {}
     for name in _cpq_fields(kind):
-        if name not in given or name in PRICED:  # prices: ``read_pricings``
+        if name not in given or name in NESTED:  # read by ``read_pricings``, ``read_lines``
             continue
         value = given[name]
         if name == "custom_field":
             if not isinstance(value, dict):
                 raise invalid("custom_field must be a hash")
-        elif name == "products":
-            if not isinstance(value, list):
-                raise invalid("products must be a list")
+        elif name == "currency_code":
+            value = currency_code(value)
         elif name == "amount":
             value = float(read_value(call.db, "amount", "money", value) or 0)
             if not math.isfinite(value):
@@ -485,30 +490,43 @@ def _cpq_write(call: FreshCall, kind: str, row: Row, values: Row) -> None:
     if custom is not None:
         row["custom_field"] = {**row["custom_field"], **custom}
     if kind == "cpq_documents":
-        row["base_currency_amount"] = row.get("amount")
-        row["has_products"] = bool(row.get("products"))
+        amount = row.get("amount")
+        rate = next(
+            float(c["exchange_rate"])
+            for c in CURRENCIES
+            if c["currency_code"] == row["currency_code"]
+        )
+        row["base_currency_amount"] = None if amount is None else round(amount * rate, 2)
+        row["has_products"] = bool(row.get("_products"))
     row["updated_at"] = call.now_text()
 
 
-def _cpq_body(kind: str, row: Row, handles: tuple[str, ...] | list[str] = ()) -> Row:
+def _cpq_body(db: Db, kind: str, row: Row, handles: tuple[str, ...] | list[str] = ()) -> Row:
     """A product or document; a product's prices with ``include=product_pricings`` only
-    (the seed's update and restore samples show none, its view with the handle does)."""
-    body = dict(row)
+    (the seed's update and restore samples show none, its view with the handle does), a
+    document's line items with ``include=products`` only (its view and its "Add Products
+    to the Document" samples have the handle; its update and restore samples, without
+    it, show ``has_products`` and no ``products``)."""
+    body = public(row)
     if kind == "products" and "product_pricings" not in handles:
         body.pop("product_pricings", None)
+    if kind == "cpq_documents" and "products" in handles:
+        body["products"] = line_items(db, row, "cpq_document_id", "item_id")
     return {_cpq_one(kind): body}
 
 
 async def cpq_create(call: FreshCall) -> Any:
     kind = _cpq_kind(call)
-    given = (await call.object()).get(_cpq_one(kind))
+    given: Any = (await call.object()).get(_cpq_one(kind))  # a hash: ``_cpq_values``
     values = _cpq_values(call, kind, given)
     prices = read_pricings(None, given) if kind == "products" else {}
+    if kind == "cpq_documents":
+        document_products(call.db, CPQ_BLANK[kind], given, values)
     now = call.now_text()
     id_ = call.db.new_id(kind)
     row: Row = {
         "id": id_,
-        **dict.fromkeys(_cpq_fields(kind)),
+        **dict.fromkeys(f for f in _cpq_fields(kind) if f not in NESTED),
         **CPQ_BLANK[kind],
         "custom_field": {},
         "owner_id": call.user,
@@ -522,7 +540,8 @@ async def cpq_create(call: FreshCall) -> Any:
     _cpq_write(call, kind, row, values)
     _priced(call.db, row, prices)
     call.db.table(kind)[id_] = row
-    return reply(_cpq_body(kind, row, ("product_pricings",)), 201)  # as the sample shows
+    # with its prices, its line items: as the create samples show them ("products": [])
+    return reply(_cpq_body(call.db, kind, row, ("product_pricings", "products")), 201)
 
 
 def cpq_get(call: FreshCall) -> Any:
@@ -531,22 +550,21 @@ def cpq_get(call: FreshCall) -> Any:
     price details") with ``include=products`` only, as the seed's "View a Product" and
     "View a Document" document these handles."""
     kind = _cpq_kind(call)
-    body = _cpq_body(kind, _cpq_row(call, kind), call.includes())
-    if kind == "cpq_documents" and "products" not in call.includes():
-        body[_cpq_one(kind)].pop("products", None)
-    return body
+    return _cpq_body(call.db, kind, _cpq_row(call, kind), call.includes())
 
 
 async def cpq_update(call: FreshCall) -> Any:
     kind = _cpq_kind(call)
     row = _cpq_row(call, kind)
-    given = (await call.object()).get(_cpq_one(kind))
+    given: Any = (await call.object()).get(_cpq_one(kind))  # a hash: ``_cpq_values``
     values = _cpq_values(call, kind, given)
     prices = read_pricings(row, given) if kind == "products" else {}
+    if kind == "cpq_documents":
+        document_products(call.db, row, given, values)
     _cpq_write(call, kind, row, values)
     _priced(call.db, row, prices)
     row["updater_id"] = call.user
-    return _cpq_body(kind, row, call.includes())
+    return _cpq_body(call.db, kind, row, call.includes())
 
 
 def cpq_delete(call: FreshCall) -> Any:
@@ -567,7 +585,7 @@ def cpq_restore(call: FreshCall) -> Any:
     kind = _cpq_kind(call)
     row = _cpq_row(call, kind)
     row.update(is_deleted=False, updated_at=call.now_text())
-    return _cpq_body(kind, row)
+    return _cpq_body(call.db, kind, row)
 
 
 async def cpq_bulk(call: FreshCall) -> Any:
@@ -591,8 +609,15 @@ async def cpq_bulk(call: FreshCall) -> Any:
         values = {"is_deleted": verb == "delete"}
     for id_ in chosen:
         row = call.db.table(kind).get(id_)
-        if row is not None:
-            _cpq_write(call, kind, row, dict(values))
+        if row is None:
+            continue
+        changes = dict(values)
+        if kind == "cpq_documents":  # its lines' total stays its amount, its currency theirs
+            try:
+                document_products(call.db, row, {}, changes)
+            except ApiError:
+                continue  # the queued job fails this one, as an unknown id is skipped
+        _cpq_write(call, kind, row, changes)
     if verb == "restore":
         noun = "products" if kind == "products" else "documents"
         return {
@@ -601,15 +626,14 @@ async def cpq_bulk(call: FreshCall) -> Any:
     return {"message": QUEUED[verb]}
 
 
-# -- CPQ: a product's prices, a deal's products ------------------------------------------
+# -- CPQ: a product's prices, a deal's and a document's products --------------------------
 
 PRICED = ("pricing_type", "product_pricings")
+NESTED = (*PRICED, "products")  # a document's line items: ``document_products``
 ONE_TIME, SUBSCRIPTION = 1, 2
 BILLING_TYPES = 4  # 1 monthly, 2 quarterly, 3 half-yearly, 4 yearly
 BILLING_CYCLES = 999  # billing cycles of a subscription price (the seed gives no bound)
-CODES = tuple(c["currency_code"] for c in CURRENCIES)
-BASE_CODE = next(c["currency_code"] for c in CURRENCIES if c["currency_type"] == 1)
-DEAL_PRODUCTS_MAX = 100  # "Maximum of 100 products can be added to the deal"
+PRODUCTS_MAX = 100  # "Maximum of 100 products can be added to the deal" (the document)
 QUANTITY_MAX = 1_000_000
 
 
@@ -620,6 +644,16 @@ def _yes(value: Any) -> bool:
 def _blank(entry: Row, name: str) -> bool:
     """Not passed: absent, null or "" (Rails reads a blank value as none)."""
     return entry.get(name) in (None, "")
+
+
+def currency_code(value: Any) -> str:
+    """A price's or a document's ``currency_code``: one of the account's currencies."""
+    if value in (None, ""):
+        raise invalid("Currency code can't be blank")
+    if value not in CODES:
+        raise invalid(f"Currency code must be one of the account's currencies: {', '.join(CODES)}")
+    code: str = value
+    return code
 
 
 def read_pricings(product: Row | None, given: Any) -> Row:
@@ -688,11 +722,7 @@ def _price(entry: Row, type_: int, price_id: int | None) -> Row:
     """One price as the samples show it, from a ``product_pricings`` entry (checked)."""
     if type_ not in (ONE_TIME, SUBSCRIPTION):
         raise invalid("Pricing type can't be blank: pass 1 (one-time) or 2 (subscription)")
-    code = entry.get("currency_code")
-    if _blank(entry, "currency_code"):
-        raise invalid("Currency code can't be blank")
-    if code not in CODES:
-        raise invalid(f"Currency code must be one of the account's currencies: {', '.join(CODES)}")
+    code = currency_code(entry.get("currency_code"))
     if _blank(entry, "unit_price"):
         raise invalid("Unit price can't be blank")
     price: Row = {
@@ -730,41 +760,72 @@ def _priced(db: Db, row: Row, prices: Row) -> None:
 
 def deal_products(db: Db, deal: Row, given: Row, values: Row) -> None:
     """A deal update's CPQ line items (``{"deal": {"products": [...]}}``, the seed's
-    "Add/Edit/Delete Products of the Deal"), checked into ``values`` (``_products`` and the
-    ``amount`` they make) before anything is written:
+    "Add/Edit/Delete Products of the Deal"), checked by :func:`read_lines` (priced in the
+    deal's ``currency_id``) before anything is written; the deal's ``amount`` (decimal
+    text, as a deal shows it) is their total."""
+    total = read_lines(db, "deal", deal, given, values)
+    if total is not None:
+        values["amount"] = money(total)
+
+
+def document_products(db: Db, document: Row, given: Row, values: Row) -> None:
+    """A CPQ document's line items (``{"cpq_document": {"products": [...]}}``, the seed's
+    "Add/Edit/Delete Products of the Document"), checked by :func:`read_lines` (priced in
+    the document's ``currency_code``) before anything is written, on an update and, as
+    the contract declares ``products`` a create field, on a create too; the document's
+    ``amount`` (a number, as a document shows it) is their total: "Once the products are
+    added to the document, amount can't be updated directly"."""
+    total = read_lines(db, "document", document, given, values)
+    if total is not None:
+        values["amount"] = round(total, 2)
+
+
+# the field a deal's or a document's currency is given by, and that field's name in a
+# currency (``/api/selector/currencies``)
+CURRENCY_OF = {"deal": ("currency_id", "id"), "document": ("currency_code", "currency_code")}
+
+
+def read_lines(db: Db, noun: str, row: Row, given: Row, values: Row) -> float | None:
+    """The CPQ line items of a deal or a document (``noun``: their two sections document
+    them alike) after ``given``, checked into ``values["_products"]`` (nothing written);
+    their total, or ``None`` when the record has none and is given none.
 
     - ``products`` is a list of at most 100 hashes (another shape: the 400); it replaces
-      the deal's line items ("it will remove other existing products ... and add/update
+      the record's line items ("it will remove other existing products ... and add/update
       only the product passed"; ``[]`` removes them all).
     - Each needs ``id``, a product that exists, is not deleted and is active (the
       ATTRIBUTE table's ``is_active``: "can be associated with the deal"), once per list;
-      and has a price in the deal's currency (its ``currency_code`` and defaults come from
-      that price). Another product id is the 400 (an id in a body is a validation error).
+      and has a price in the record's currency (its ``currency_code`` and defaults come
+      from that price). Another product id is the 400 (an id in a body is a validation
+      error).
     - ``quantity`` (default 1: a whole number, 1 to 1,000,000) and ``discount`` (default 0:
       a percent, decimal(5,2) up to 100; the sample's 100 zeroes the line). ``unit_price``
       (decimal(15,4)) defaults to the product's price. ``billing_cycle`` and ``setup_fee``
       default to the price's and, as ``billing_type``, are for a subscription product only
       (on a one-time one they are ignored, null as the sample shows them). A key passed
       null or "" is not passed.
-    - The deal's ``amount`` is the lines' total while it has any, and 0 when they are
-      removed (the samples: "0.0"): each line is (unit price x quantity + setup fee) less
-      its discount. The samples' totals carry a further factor of the account's (8360 for
-      lines of 7600; 8316 for 7560), a tax the sandbox has no setting for: not applied. An
-      ``amount`` sent while the deal has products is overruled by their total.
-    - A deal with products keeps its currency: another ``currency_id`` without new
-      ``products`` is the 400 (the lines are priced in it); with them, they are priced in
-      the new one.
+    - The total (the record's ``amount`` while it has lines, and 0 when they are removed:
+      the samples' "0.0") is the sum of (unit price x quantity + setup fee) less each
+      line's discount. The samples' amounts carry a further factor of the account's (8360
+      for lines of 7600; 8316 for 7560; the document view's 2483 for 1910, so not one
+      fixed rate), a tax the sandbox has no setting for: not applied. An ``amount`` sent
+      while the record has products is overruled by their total.
+    - A record with products keeps its currency: another one without new ``products`` is
+      the 400 (the lines are priced in it); with them, they are priced in the new one.
     """
-    currency_id = values.get("currency_id", deal.get("currency_id"))
+    key, field = CURRENCY_OF[noun]
+    chosen = values.get(key, row.get(key))
     if "products" in given:
-        lines = _lines(db, given["products"], CURRENCY.get(currency_id or 0, CURRENCIES[0]))
+        currency = next((c for c in CURRENCIES if c[field] == chosen), CURRENCIES[0])
+        lines = _lines(db, noun, given["products"], currency)
         values["_products"] = lines
     else:
-        lines = deal.get("_products") or []
-        if lines and currency_id != deal.get("currency_id"):
-            raise invalid("Currency can't be changed while the deal has products")
+        lines = row.get("_products") or []
+        if lines and chosen != row.get(key):
+            raise invalid(f"Currency can't be changed while the {noun} has products")
     if "products" in given or lines:
-        values["amount"] = money(sum(line_total(line) for line in lines))
+        return sum(line_total(line) for line in lines)
+    return None
 
 
 def line_total(line: Row) -> float:
@@ -786,11 +847,11 @@ def _value(
     return decimal(name, entry[name], high)
 
 
-def _lines(db: Db, value: Any, currency: Row) -> list[Row]:
+def _lines(db: Db, noun: str, value: Any, currency: Row) -> list[Row]:
     if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
         raise invalid("products must be a list of hashes, each with a product's id")
-    if len(value) > DEAL_PRODUCTS_MAX:
-        raise invalid(f"Maximum of {DEAL_PRODUCTS_MAX} products can be added to the deal")
+    if len(value) > PRODUCTS_MAX:
+        raise invalid(f"Maximum of {PRODUCTS_MAX} products can be added to the {noun}")
     code = currency["currency_code"]
     lines: list[Row] = []
     for entry in value:
@@ -799,15 +860,15 @@ def _lines(db: Db, value: Any, currency: Row) -> list[Row]:
         if product is None or product.get("is_deleted"):
             raise invalid(f"Invalid product: {product_id} does not exist")
         if product.get("is_active") is False:
-            raise invalid(f"Product {product_id} is inactive: it can't be added to a deal")
+            raise invalid(f"Product {product_id} is inactive: it can't be added to a {noun}")
         if any(line["product_id"] == product_id for line in lines):
-            raise invalid(f"Product {product_id} is given twice: a deal has each product once")
+            raise invalid(f"Product {product_id} is given twice: a {noun} has each product once")
         price = next(
             (p for p in product.get("product_pricings") or [] if p["currency_code"] == code),
             None,
         )
         if price is None:
-            raise invalid(f"Product {product_id} has no price in {code}, the deal's currency")
+            raise invalid(f"Product {product_id} has no price in {code}, the {noun}'s currency")
         line: Row = {
             "product_id": product_id,
             "unit_price": _value(entry, "unit_price", price["unit_price"]),

@@ -182,7 +182,9 @@ class Sideload:
                     self.add("deals", record("deals", db.deals[deal_id]))
             elif handle == "products" and kind == "deals":  # CPQ's line items
                 body["has_products"] = bool(row.get("_products"))
-                body["products"] = deal_products(db, row)
+                body["products"] = line_items(
+                    db, row, "deal_id", "_id", (*PRODUCT_KEYS, "category")
+                )
             elif handle == "child_sales_accounts" and kind == "sales_accounts":
                 children = [
                     a
@@ -218,23 +220,27 @@ class Sideload:
         return {key: list(rows.values()) for key, rows in self.arrays.items()}
 
 
-PRODUCT_KEYS = ("name", "pricing_type", "avatar", "owner_id", "category")
+PRODUCT_KEYS = ("name", "pricing_type", "avatar", "owner_id")
 
 
-def deal_products(db: Db, deal: Row) -> list[Row]:
-    """A deal's CPQ line items as ``include=products`` shows them (the seed's sample):
-    the line, its deal, ``_id`` ``"<deal>-<product>"``, ``id`` the product's, and the
-    product's name, pricing type, avatar, owner and category as they are now."""
+def line_items(
+    db: Db, row: Row, owner: str, item: str, keys: tuple[str, ...] = PRODUCT_KEYS
+) -> list[Row]:
+    """A deal's or a CPQ document's line items as ``include=products`` shows them (the
+    seed's samples): the line, its record's id as ``owner`` (``deal_id``,
+    ``cpq_document_id``), ``item`` (``_id``, ``item_id``) ``"<record>-<product>"``, ``id``
+    the product's, and the product's ``keys`` as they are now (its name, pricing type,
+    avatar and owner; a deal's lines its category too)."""
     out = []
-    for line in deal.get("_products") or []:
+    for line in row.get("_products") or []:
         product = db.products.get(line["product_id"]) or {}
         out.append(
             {
                 **line,
-                "deal_id": deal["id"],
-                "_id": f"{deal['id']}-{line['product_id']}",
+                owner: row["id"],
+                item: f"{row['id']}-{line['product_id']}",
                 "id": line["product_id"],
-                **{key: product.get(key) for key in PRODUCT_KEYS},
+                **{key: product.get(key) for key in keys},
             }
         )
     return out

@@ -144,7 +144,10 @@ PLANS: dict[str, Plan] = {
         "job_title",
         lambda db: db.contacts,
         "contact",
-        lambda marker, db: {"name": marker},
+        # with an email: a note on a contact the soak made goes to its events, and
+        # SalesforceIQ logs an event only with a participant's email or phone (crmtui
+        # refuses it otherwise: the soak's own notes on name-only contacts were refused)
+        lambda marker, db: {"name": marker, "email": f"{marker}@example.com"},
         lambda db: db.contacts,
         note_rows=lambda db: dict(enumerate(db.events)),
     ),

@@ -395,6 +395,9 @@ class Change(_Model):
     # sent). A later check that finds the old value on a newer version than this knows
     # someone else wrote after our send (it may have landed and been set back).
     sent_on_updated_at: datetime | None = None
+    # For an update: a write of ours on the same record (a note or a logged call on it)
+    # may have landed since that send, so a newer version is no sign of someone else.
+    ours_since_sent: bool = False
     # For an undo: the id of the sent change this one takes back (its compensating edit).
     undoes: str | None = None
     # For a change of a bulk edit: the id shared by all its changes (undone as one).

@@ -29,8 +29,9 @@ Rules (README "Offline and the outbox"):
   mid-send) is *maybe sent*, and before it is sent again the vendor is asked whether it
   arrived: an update by its values (new values: done; base values: send; others:
   conflict; base values on a newer version than the edit's: conflict too, as it may
-  have landed and been set back by someone), a delete by whether the record is gone
-  (``is_deleted``), a create by the adapter's ``find_created`` (the idempotency key, or a
+  have landed and been set back by someone, unless a write of ours on the record, a note
+  on it, may have landed since: vendors stamp a record when a note is added), a delete
+  by whether the record is gone (``is_deleted``), a create by the adapter's ``find_created`` (the idempotency key, or a
   look-up by its values; never a record another done change made), a note by its text
   on the record's timeline: before a note is posted, the ids of the notes with its text
   already there are kept with the change, and a later one with its text (read the same
@@ -302,6 +303,12 @@ class Outbox:
             and not same_value(current.fields.get(key), mine)
         }
 
+    def _ours_since_sent(self, change: Change) -> bool:
+        """Whether a write of ours on the update's record may have landed since it was
+        last sent (read afresh: another sender marks it while this one checks)."""
+        stored = self.store.get_change(change.id)
+        return stored is not None and stored.ours_since_sent
+
     @staticmethod
     def _arrived(change: Change, current: Record) -> bool:
         return all(same_value(current.fields.get(k), v) for k, v in change.values.items())
@@ -328,7 +335,10 @@ class Outbox:
         # user decides (theirs shown), nothing is sent. (Compared with the version read
         # right before the send, not the one the edit was based on: records move for
         # other reasons, e.g. a note bumps an ActiveCampaign deal, and the soak showed
-        # the wider rule holding back edits that had never landed.)
+        # the wider rule holding back edits that had never landed.) A newer version is no
+        # sign of someone else when a write of ours on the record (a note on it) may have
+        # landed since that send (``ours_since_sent``, kept by the store across senders):
+        # the soak showed our own note making a not-landed edit a conflict.
         moved = (
             unsure
             and not clashing
@@ -336,6 +346,7 @@ class Outbox:
             and change.sent_on_updated_at is not None
             and current.updated_at is not None
             and _aware(current.updated_at) > _aware(change.sent_on_updated_at)
+            and not self._ours_since_sent(change)
         )
         if clashing or moved:
             store.upsert_records([current], synced_at=utcnow())  # theirs, kept

@@ -24,6 +24,9 @@
   plain retry. A live claim is never touched: the claim of a process of this host that
   still runs is not taken on its lease alone (it may be stopped with Ctrl-Z or waiting
   for a very slow reply, and would carry on).
+- ``ours_since_sent`` (an update): a note or a logged call of ours on its record was
+  sent after it (``claim`` marks it) or may still land when it was sent
+  (``sending_on``), so a newer version of the record found by its check may be ours.
 - ``maybe_sent``: the change may have reached the vendor (an interrupted claim, or a
   reply that never came); it stays set until the change is done or the user says "send
   again". ``uncertain``: a check could not tell; the user decides.
@@ -337,6 +340,56 @@ def _unbase_followers(conn: sqlite3.Connection, gone: Change) -> None:
             _save(conn, other.model_copy(update={"base": base}))
 
 
+# A write of ours on a record that is not one of its own changes: a note or a logged call
+# on it (its ``values`` name it as target). Vendors stamp a record when one is added (a
+# Salesloft person is "last contacted", an ActiveCampaign deal is touched).
+_WRITES_ON = """
+SELECT 1 FROM outbox
+WHERE profile = ? AND id != ?
+  AND (state = 'sending' OR (maybe_sent = 1 AND state IN ('pending', 'failed')))
+  AND json_extract(data, '$.values.target_kind') = ?
+  AND json_extract(data, '$.values.target_id') = ?
+LIMIT 1
+"""
+
+
+def _target(change: Change) -> RecordRef | None:
+    """The record a note or a logged call writes on (None: any other change)."""
+    kind, id = change.values.get("target_kind"), change.values.get("target_id")
+    if not isinstance(kind, str) or id is None or isinstance(id, dict | list):
+        return None
+    return RecordRef(profile=change.ref.profile, kind=kind, id=str(id))
+
+
+def _ours_in_flight(conn: sqlite3.Connection, change: Change) -> bool:
+    """Whether a write of ours on ``change``'s record may still land: being sent, or sent
+    with an unknown outcome and not checked yet (a write may land after our timeout; one
+    waiting for the user has had its check). The record's next version may be ours."""
+    ref = change.ref
+    found = conn.execute(_WRITES_ON, (ref.profile, change.id, ref.kind, ref.id)).fetchone()
+    return found is not None
+
+
+def _mark_ours(conn: sqlite3.Connection, writer: Change) -> None:
+    """``writer`` (a note or a logged call) is about to write on its target: the target's
+    updates sent before it and not done are marked ``ours_since_sent``, so that their check
+    does not take the version it stamps for someone else setting the record back."""
+    target = _target(writer)
+    if target is None:
+        return
+    sql = (
+        "SELECT data FROM outbox WHERE profile = ? AND kind = ? AND record_id = ?"
+        " AND state != ? ORDER BY seq"
+    )
+    for other in _select(conn, sql, (*rows.key(target), _DONE)):
+        if (
+            other.op is ChangeOp.UPDATE
+            and other.sent_on_updated_at is not None
+            and not other.ours_since_sent
+        ):
+            _save(conn, other.model_copy(update={"ours_since_sent": True}))
+
+
 class OutboxMixin(HasDatabase):
     """Queued edits: enqueue, state changes, completion, discard and edit."""
 
@@ -399,6 +452,7 @@ class OutboxMixin(HasDatabase):
             update = {"state": ChangeState.SENDING, "attempts": change.attempts + 1}
             claimed = change.model_copy(update=update)
             _save(conn, claimed)
+            _mark_ours(conn, claimed)
         return claimed
 
     def renew(self, change_id: str, owner: str, lease: timedelta) -> bool:
@@ -420,8 +474,21 @@ class OutboxMixin(HasDatabase):
 
     def sending_on(self, change_id: str, owner: str, updated_at: datetime | None) -> Change:
         """Keep, before ``owner`` sends the update, the server version it was read at
-        (see ``Change.sent_on_updated_at``); ``ClaimLost`` when the claim is over."""
-        return self._remember(change_id, owner, sent_on_updated_at=updated_at)
+        (see ``Change.sent_on_updated_at``); ``ClaimLost`` when the claim is over.
+
+        ``ours_since_sent`` starts over: set when a write of ours on the record (a note
+        on it) is being sent or may still land, else when one is sent later (``claim``).
+        """
+        with self._db.transaction() as conn:
+            change = _load(conn, change_id)
+            self._guard(conn, change, owner)
+            update = {
+                "sent_on_updated_at": updated_at,
+                "ours_since_sent": _ours_in_flight(conn, change),
+            }
+            kept = change.model_copy(update=update)
+            _save(conn, kept)
+        return kept
 
     def _remember(self, change_id: str, owner: str, **update: Any) -> Change:
         with self._db.transaction() as conn:

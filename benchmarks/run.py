@@ -39,7 +39,9 @@ then measures, each timed figure over repeated runs (median, p95, min, max):
   ``benchmarks/syncrate.py``); ``sync_429`` the 429s it met
 - ``datatable_ratio``: Textual's ``DataTable`` time to show 100k rows over ours
 
-With ``--json`` the last line is one JSON object with every figure.
+With ``--json`` the last line is one JSON object with every figure. ``--size`` measures
+only the cache's size (after the list's indexes are built, as above), ``search_ms`` and
+``window_any_ms``: the figures a change to the cache's layout moves, in a few minutes.
 """
 
 from __future__ import annotations
@@ -381,6 +383,33 @@ async def measure(args: argparse.Namespace, db: Path) -> dict[str, Any]:
     }
 
 
+async def measure_size(args: argparse.Namespace, db: Path) -> dict[str, Any]:
+    """``--size``: the cache's size with every index the list needs, search and windows."""
+    store, build_s = open_built(db, args.records)
+    await prepared_sorts(store)
+    samples = {
+        name: shown(name, v) for name, v in list_queries(store, args.records, args.repeat).items()
+    }
+    windows, _ = any_windows(store, args.repeat)
+    samples["window_any_ms"] = shown("window_any_ms", windows)
+    for name in ("search_cpu_ms", "window_any_cpu_ms"):  # the same in CPU time: under load
+        samples[name] = shown(name, CPU.get(name) or [0.0])
+    store.close()
+    s = {name: stats(values) for name, values in samples.items()}
+    return {
+        "records": args.records,
+        "build_s": round(build_s, 1),
+        "search_ms_p50": s["search_ms"]["median"],
+        "search_ms_p95": s["search_ms"]["p95"],
+        "window_any_ms_p95": s["window_any_ms"]["p95"],
+        "search_cpu_ms_p95": s["search_cpu_ms"]["p95"],
+        "window_any_cpu_ms_p95": s["window_any_cpu_ms"]["p95"],
+        "bytes_per_record": round(bytes_per_record(db, args.records)),
+        "bytes_per_record_by_part": bytes_by_part(db, args.records),
+        "load_average": os.getloadavg(),
+    }
+
+
 def summary(raw: dict[str, Any]) -> dict[str, Any]:
     s = {name: stats(values) for name, values in raw["samples"].items()}
     sync = raw["sync"]
@@ -462,7 +491,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datatable-repeat", type=int, default=2)
     parser.add_argument("--db", type=Path, help="cache file to build once and reuse")
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
+    parser.add_argument("--size", action="store_true", help="size, search and windows only")
     args = parser.parse_args(argv)
+    if args.size:
+        with tempfile.TemporaryDirectory(prefix="crmtui-bench-") as folder:
+            db = args.db or Path(folder) / "bench.sqlite3"
+            print(json.dumps(asyncio.run(measure_size(args, db))))
+        return 0
     if args.db is not None:
         result = summary(asyncio.run(measure(args, args.db)))
     else:

@@ -437,9 +437,34 @@ def _stamp_of_text(value: Any) -> Any:
         return value
 
 
+# Schema 10 (issue 16, bytes per record): ``records_by_updated`` is built when a list is
+# first sorted by its update time, or in the background when a list shows that column
+# (``indexes.LAZY_COLUMN_INDEXES``), as ``records_by_created`` is: most lists show
+# neither (28 bytes a record at a million). A field's sort value is an integer when it
+# is a whole number (``indexes``: ``CAST .. AS NUMERIC``, 0 to 4 bytes where ``AS REAL``
+# took 8), so the sort indexes an older crmtui built (their expression is no longer
+# the one a list asks for) are dropped; each is built again when needed, as in a new
+# cache. The rows themselves do not change.
+_V10 = """
+DROP INDEX IF EXISTS records_by_updated;
+"""
+
+
+def _v10(conn: sqlite3.Connection) -> None:
+    """``_V10``, and the field sort indexes of ``CAST .. AS REAL`` dropped."""
+    for statement in _statements(_V10):
+        conn.execute(statement)
+    found = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name GLOB 'records_sort_*'"
+        " AND sql LIKE '% AS REAL)%'"
+    )
+    for (name,) in found.fetchall():
+        conn.execute(f'DROP INDEX "{name}"')
+
+
 # A migration is a script, or a function given the connection inside its transaction.
 Migration = str | Callable[[sqlite3.Connection], None]
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _v8, _v9)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _v8, _v9, _v10)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -28,10 +28,13 @@ from crmtui.model import FieldType
 NUMERIC_TYPES = (FieldType.NUMBER, FieldType.MONEY)
 
 # A field's value as a sort key: numbers and numeric text as numbers, other text as is.
+# A number is kept as an integer when it is whole (``CAST .. AS NUMERIC``; ``AS REAL``
+# stored 8 bytes for a stage "3" or an amount "86200.00", an integer 0 to 4: issue 16,
+# the cache's bytes per record). Integers and reals compare as numbers: the same order.
 _GENERIC_SORT = """(CASE
     WHEN typeof({v}) IN ('integer', 'real') THEN {v}
     WHEN {v} GLOB '[0-9-]*' AND {v} GLOB '*[0-9]*'
-        AND NOT substr({v}, 2) GLOB '*[^0-9.]*' THEN CAST({v} AS REAL)
+        AND NOT substr({v}, 2) GLOB '*[^0-9.]*' THEN CAST({v} AS NUMERIC)
     ELSE {v} END)"""
 
 # Built-in sorts on real columns, walked through the indexes of the schema.
@@ -42,10 +45,13 @@ COLUMN_SORTS = {
     "created_at": "created_at",
 }
 
-# Column sorts whose index is built the first time a list is sorted so (not every cache
-# needs it).
+# Column sorts whose index is built the first time a list is sorted so, or in the
+# background when a list shows the column (``for_list``); most lists show neither time,
+# so most caches need neither index (issue 16: ``records_by_updated`` took 28 bytes a
+# record in every cache until schema 10).
 LAZY_COLUMN_INDEXES = {
     "created_at": ("records_by_created", "(list, is_deleted, created_at, id)"),
+    "updated_at": ("records_by_updated", "(list, is_deleted, updated_at, id)"),
 }
 
 
@@ -121,7 +127,9 @@ def order(field: str | None, descending: bool, field_type: str | None) -> Order:
         return Order(((column, descending), ("id", descending)), LAZY_COLUMN_INDEXES.get(column))
     assert field is not None
     raw = extract(field)
-    value = f"CAST({raw} AS REAL)" if field_type in NUMERIC_TYPES else _GENERIC_SORT.format(v=raw)
+    value = (
+        f"CAST({raw} AS NUMERIC)" if field_type in NUMERIC_TYPES else _GENERIC_SORT.format(v=raw)
+    )
     definition = f"(list, is_deleted, {value}, id)"
     index = (_name("records_sort", definition), definition)
     if descending:
@@ -139,11 +147,10 @@ def filter_index(field: str) -> tuple[str, str]:
 def for_list(
     sorts: list[str], filters: list[str], types: dict[str, str | None]
 ) -> list[tuple[str, str]]:
-    """(name, definition) of every index that sorts (both ways) and filters a list."""
+    """(name, definition) of every index that sorts (both ways) and filters a list (a
+    column's sort: its index when it is built lazily, ``LAZY_COLUMN_INDEXES``)."""
     found: dict[str, tuple[str, str]] = {}
     for field in sorts:
-        if field in COLUMN_SORTS:
-            continue
         index = order(field, False, types.get(field)).index
         if index is not None:
             found[index[0]] = index

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from crmtui.model import Change, Record, RecordRef
+from crmtui.model import Change, ChangeOp, FieldSpec, Record, RecordRef
 from crmtui.store import Store
+from crmtui.store.db import MIGRATIONS, dumps
 from crmtui.store.fts import INDEXED_CHARS
 
 T0 = datetime(2026, 11, 1, 9, 0, 0, 123456, tzinfo=UTC)
@@ -67,3 +68,63 @@ def long_value(tail_word: str, size: int = 3 * INDEXED_CHARS) -> str:
     """Text that starts with "overture" and has ``tail_word`` far past the indexed bound."""
     filler = "lorem ipsum dolor sit amet " * (size // 27)
     return f"overture {filler} {tail_word} finale"
+
+
+def old_cache(path: Path, version: int) -> sqlite3.Connection:
+    """A new cache file at schema ``version``, as the crmtui of that schema made it
+    (an open connection, for the test to fill as that crmtui would)."""
+    conn = sqlite3.connect(path)
+    for number, migration in enumerate(MIGRATIONS[:version]):
+        conn.execute("BEGIN")
+        if isinstance(migration, str):
+            conn.executescript(migration)
+        else:
+            migration(conn)
+        conn.execute(f"PRAGMA user_version = {number + 1}")
+        conn.commit()
+    return conn
+
+
+def old_specs(conn: sqlite3.Connection, profile: str, kind: str, specs: list[FieldSpec]) -> None:
+    """A kind's field specs in an old cache."""
+    conn.execute(
+        "INSERT INTO field_specs (profile, kind, data) VALUES (?, ?, ?)",
+        (profile, kind, dumps([s.model_dump(mode="json") for s in specs])),
+    )
+
+
+def old_amount_index(conn: sqlite3.Connection, name: str, head: str) -> None:
+    """A sort index of the field ``amount`` as crmtui built it before schema 10 (its
+    value ``CAST .. AS REAL``), its columns ``head`` then the value and id."""
+    value = "CAST(json_extract(fields, '$.\"amount\"') AS REAL)"
+    conn.execute(f"CREATE INDEX {name} ON records ({head}, {value}, id)")
+
+
+def close_old_cache(conn: sqlite3.Connection, ref: RecordRef, change_id: str = "c1") -> None:
+    """An old cache made (``old_cache``) with a queued edit of ``ref`` in its outbox, as
+    its crmtui wrote it: committed and closed."""
+    change = Change(id=change_id, ref=ref, op=ChangeOp.UPDATE, values={"x": 1})
+    conn.execute(
+        "INSERT INTO outbox (id, profile, kind, record_id, state, data)"
+        " VALUES (?, ?, ?, ?, 'queued', ?)",
+        (change.id, ref.profile, ref.kind, ref.id, change.model_dump_json()),
+    )
+    conn.commit()
+    conn.close()
+
+
+def old_row(
+    conn: sqlite3.Connection, rowid: int, columns: dict[str, Any], search_text: str, raw: str
+) -> None:
+    """A record in an old cache: its row (``columns`` as that schema held them), its
+    entry in the search index (title, no subtitle, ``search_text``) and its raw payload."""
+    names = ", ".join(columns)
+    conn.execute(
+        f"INSERT INTO records (rowid, {names}) VALUES (?{', ?' * len(columns)})",
+        (rowid, *columns.values()),
+    )
+    conn.execute(
+        "INSERT INTO records_fts (rowid, title, subtitle, search_text) VALUES (?, ?, '', ?)",
+        (rowid, columns["title"], search_text),
+    )
+    conn.execute("INSERT INTO records_raw (rec, raw) VALUES (?, ?)", (rowid, raw))

@@ -7,16 +7,23 @@ comes through the change with nothing lost."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from crmtui.model import Change, ChangeOp, FieldSpec, FieldType, Record, RecordRef
+from crmtui.model import FieldSpec, FieldType, Record, RecordRef
 from crmtui.store import Store, positions, records
 from crmtui.store.db import LONG_VALUE, MIGRATIONS, dumps, to_text
-from tests.store.factory import T0, rec
+from tests.store.factory import (
+    T0,
+    close_old_cache,
+    old_amount_index,
+    old_cache,
+    old_row,
+    old_specs,
+    rec,
+)
 
 P, K = "acme-fs", "deal"
 AMOUNT = [FieldSpec(key="amount", label="Amount", type=FieldType.MONEY)]
@@ -101,19 +108,8 @@ def test_forgetting_a_profile_forgets_its_lists(store: Store) -> None:
 def _v8_cache(path: Path) -> None:
     """A schema-8 cache as the previous crmtui wrote it: ISO text times, a raw payload,
     a record with a long value (its preview row), a field sort index, a queued edit."""
-    conn = sqlite3.connect(path)
-    for number, migration in enumerate(MIGRATIONS[:8]):
-        conn.execute("BEGIN")
-        if isinstance(migration, str):
-            conn.executescript(migration)
-        else:
-            migration(conn)
-        conn.execute(f"PRAGMA user_version = {number + 1}")
-        conn.commit()
-    conn.execute(
-        "INSERT INTO field_specs (profile, kind, data) VALUES (?, ?, ?)",
-        (P, K, dumps([s.model_dump(mode="json") for s in AMOUNT])),
-    )
+    conn = old_cache(path, 8)
+    old_specs(conn, P, K, AMOUNT)
     rows = [  # (id, title, minutes after T0, amount, kind)
         ("1", "Deal b", 5, 300, K),
         ("2", "Deal a", -3, None, K),
@@ -126,30 +122,11 @@ def _v8_cache(path: Path) -> None:
         if id_ == "5":
             fields["notes"] = LONG
         when = to_text(T0 + timedelta(minutes=minutes))
-        conn.execute(
-            "INSERT INTO records (rowid, profile, kind, id, vendor, title, created_at,"
-            " updated_at, fields) VALUES (?, ?, ?, ?, 'freshsales', ?, ?, ?, ?)",
-            (n * 10, P, kind, id_, title, to_text(T0), when, dumps(fields)),
-        )
-        conn.execute(
-            "INSERT INTO records_fts (rowid, title, subtitle, search_text) VALUES (?, ?, '', ?)",
-            (n * 10, title, "open"),
-        )
-        conn.execute("INSERT INTO records_raw (rec, raw) VALUES (?, ?)", (n * 10, f'{{"n":{n}}}'))
-    value = "CAST(json_extract(fields, '$.\"amount\"') AS REAL)"
-    conn.execute(
-        f"CREATE INDEX records_sort_v8 ON records (profile, kind, is_deleted, {value}, id)"
-    )
-    change = Change(
-        id="c1", ref=RecordRef(profile=P, kind=K, id="1"), op=ChangeOp.UPDATE, values={"x": 1}
-    )
-    conn.execute(
-        "INSERT INTO outbox (id, profile, kind, record_id, state, data)"
-        " VALUES (?, ?, ?, ?, 'queued', ?)",
-        (change.id, P, K, "1", change.model_dump_json()),
-    )
-    conn.commit()
-    conn.close()
+        row = {"profile": P, "kind": kind, "id": id_, "vendor": "freshsales", "title": title}
+        row |= {"created_at": to_text(T0), "updated_at": when, "fields": dumps(fields)}
+        old_row(conn, n * 10, row, "open", f'{{"n":{n}}}')
+    old_amount_index(conn, "records_sort_v8", "profile, kind, is_deleted")
+    close_old_cache(conn, RecordRef(profile=P, kind=K, id="1"))
 
 
 def test_a_schema_8_cache_comes_through_with_nothing_lost(
@@ -161,7 +138,7 @@ def test_a_schema_8_cache_comes_through_with_nothing_lost(
     store = Store(path)
     try:
         with store._db.read() as conn:
-            assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 9
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
             names = {n for (n,) in conn.execute("SELECT name FROM sqlite_master")}
             assert "records_sort_v8" not in names and "records_v9" not in names
             assert conn.execute("SELECT count(*) FROM records_raw").fetchone()[0] == 5

@@ -402,6 +402,14 @@ async def _cursor(lister: Lister, path: str) -> str | None:
     return None if every[0] not in after and after else f"id[gt] gives {after} of {every}"
 
 
+async def _scoped_fields(lister: Lister, path: str) -> str | None:
+    """A scoped field (the definition's sensitive ``subject``) shows only when named."""
+    plain = await lister.rows(path)
+    named = await lister.rows(path, {"scoped_fields": "subject"})
+    good = not any("subject" in r for r in plain) and any(r.get("subject") for r in named)
+    return None if good else "scoped_fields=subject shows no subject, or it shows unasked"
+
+
 def _cadence_name(app: Starlette, row: dict[str, Any]) -> Any:
     """The name of the cadence the person was last added to and is still on."""
     db = app.state.db
@@ -447,6 +455,7 @@ SALESLOFT = Vendor(
         ("/v2/bulk_jobs", "id"): Probe(check=_cursor),
         ("/v2/phone_numbers/caller_ids", "phone_number"): Probe(check=_caller_ids),
         ("/v2/meetings", "include_meetings_settings"): Probe(check=_meeting_settings),
+        ("/v2/activities/emails", "scoped_fields"): Probe(check=_scoped_fields),
     },
     keys={
         ("/v2/people", "name"): lambda app, row: row["display_name"],

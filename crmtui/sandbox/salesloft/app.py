@@ -50,7 +50,12 @@ bodies) and the vendor notes. Decisions where the documentation is silent:
   ``last_contacted[...]``; accounts ``tag_id``, ``industry``, ``website``, place
   filters, sorts ``account_stage_name``/``account_tier_name``; people sorts
   ``account``, ``job_seniority``, counts; emails ``one_off`` (no cadence); users
-  ``visible_only`` (no sandbox user is deactivated), ``role_id``.
+  ``visible_only`` (no sandbox user is deactivated), ``role_id``; people
+  ``starred_by_guid`` (the seed's stars; a Person's ``starred`` is the caller's own);
+  cadences ``group_ids`` (one string: an id, ids with commas or a JSON array string,
+  matched against the Cadence's ``groups``); emails ``personalization`` (the score,
+  compared as numbers) and ``scoped_fields`` (``subject``/``error_message`` are shown
+  on the list only when named). The contract module's docstring says why each way.
 - ``GET /v2/actions`` lists the in-progress actions (decision: one per person currently
   on a cadence, at its first step; the sandbox runs no schedule); ``GET
   /v2/crm_activity_fields`` the Salesforce Task fields of e-mail and phone logging.
@@ -82,11 +87,13 @@ bodies) and the vendor notes. Decisions where the documentation is silent:
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property
 from typing import Any
 
@@ -284,6 +291,7 @@ class Resource:
     default_sort: str = "updated_at"
     default_direction: str = "DESC"
     all_without_page: bool = False  # users: no ``page``, no paging
+    scoped: str = ""  # the parameter naming the scoped fields shown (emails)
 
     def __post_init__(self) -> None:
         listed = self.endpoint.query is not None
@@ -339,8 +347,12 @@ class SalesloftCall(kit.Call):
             raise not_found()
         return found
 
-    def render(self, table: str, record: dict[str, Any]) -> dict[str, Any]:
-        return render(table, record, self.base)
+    def render(
+        self, table: str, record: dict[str, Any], scoped: tuple[str, ...] | list[str] = ()
+    ) -> dict[str, Any]:
+        """``record`` as v2 shows it to the caller (a person's ``starred`` is theirs),
+        with the scoped fields named in ``scoped``."""
+        return render(table, record, self.base, viewer=_id(self.key), scoped=scoped)
 
     def find(self, table: str, id: int | None = None, name: str = "id") -> dict[str, Any]:
         record = self.db[table].get(self.id(name) if id is None else id)
@@ -582,7 +594,8 @@ def listing(
     chunk, paging = paginate(ctx, records, all_without_page=res.all_without_page)
     metadata: dict[str, Any] = {"filtering": echo or {}, "paging": paging, "sorting": sorting}
     metadata.update(extra or {})
-    return {"metadata": metadata, "data": [ctx.render(res.table, r) for r in chunk]}
+    scoped = (ctx.args.values(res.scoped) or []) if res.scoped else []
+    return {"metadata": metadata, "data": [ctx.render(res.table, r, scoped) for r in chunk]}
 
 
 # -- filters needing more than a field ------------------------------------------------
@@ -638,6 +651,13 @@ def _owned_by_guid(ctx: SalesloftCall, record: dict[str, Any], values: Any) -> b
     return owner is not None and owner.get("guid") in set(values)
 
 
+def _starred_by(ctx: SalesloftCall, record: dict[str, Any], values: Any) -> bool:
+    """``starred_by_guid[]``: people starred by one of the users with these guids."""
+    wanted = set(values)
+    users = ctx.db["users"]
+    return any(users[u]["guid"] in wanted for u in record.get("_starred_by", ()) if u in users)
+
+
 def _user_guid(ctx: SalesloftCall, record: dict[str, Any], values: Any) -> bool:
     user = ctx.db.row("users", record.get("user"))
     return user is not None and user.get("guid") in set(values)
@@ -647,6 +667,55 @@ def _visible_user(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
     """``visible_only`` (default true): false includes deactivated users. The sandbox's
     users are all visible (the inactive one is inactive, not deactivated)."""
     return not parse_bool("visible_only", raw) or not record.get("_deactivated")
+
+
+def _score(text: Any) -> Decimal | None:
+    try:
+        return Decimal(str(text).strip())
+    except InvalidOperation:
+        return None
+
+
+def _personalization(ctx: SalesloftCall, record: dict[str, Any], values: Any) -> bool:
+    """``personalization[]``: e-mails whose personalization score is one of these (as
+    numbers: ``13.4`` is ``13.40``; a value that is no number matches the same text)."""
+    own = record.get("personalization")
+    if own is None:
+        return False
+    score = _score(own)
+    for value in values:
+        wanted = _score(value)
+        if value == own or (wanted is not None and score is not None and wanted == score):
+            return True
+    return False
+
+
+def group_ids(raw: str) -> set[int]:
+    """``group_ids`` (one string): an id, ids with commas, or a JSON array of ids (numbers
+    or their digits), as the definition allows; anything else 422 ``is invalid``."""
+    text = raw.strip()
+    parts: list[Any]
+    if text.startswith("["):
+        try:
+            found = json.loads(text)
+        except ValueError:
+            raise invalid({"group_ids": ["is invalid"]}) from None
+        parts = found if isinstance(found, list) else [found]
+    else:
+        parts = [p for p in text.split(",") if p.strip()]
+    ids = [None if isinstance(p, (bool, float)) else _id(p) for p in parts]
+    if None in ids:
+        raise invalid({"group_ids": ["is invalid"]})
+    return {i for i in ids if i is not None}
+
+
+def _cadence_groups(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
+    """A cadence shared with one of the groups (directly: a parent group does not take
+    in its subgroups' cadences). A blank ``group_ids=`` filters nothing (Rails reads a
+    blank parameter as absent); an empty JSON array names no group, so matches none."""
+    if not str(raw).strip():
+        return True
+    return bool(group_ids(str(raw)) & set(record.get("groups") or ()))
 
 
 def _one_off(ctx: SalesloftCall, record: dict[str, Any], raw: Any) -> bool:
@@ -917,6 +986,7 @@ RESOURCES: dict[str, Resource] = {
             Filter("title", "title", "strs"),
             Filter("job_seniority", "job_seniority", "strs"),
             Filter("owned_by_guid", kind="custom", pred=_owned_by_guid),
+            Filter("starred_by_guid", kind="custom", pred=_starred_by),
             Filter("can_email", kind="str", pred=_can_email),
             Filter("can_call", kind="str", pred=_can_call),
             Filter("eu_resident", "eu_resident", "bool"),
@@ -1002,9 +1072,11 @@ RESOURCES: dict[str, Resource] = {
             Filter("bounced", "bounced", "bool"),
             Filter("one_off", kind="str", pred=_one_off),
             Filter("status", "status", "strs"),
+            Filter("personalization", kind="custom", pred=_personalization),
             *_ranges("updated_at", "sent_at"),
         ),
         {"send_time": _by("sent_at")},
+        scoped="scoped_fields",
     ),
     "crm_activities": Resource(
         "crm_activities", "/v2/crm_activities", (_ids(), *_ranges("updated_at"))
@@ -1088,6 +1160,7 @@ RESOURCES: dict[str, Resource] = {
             Filter("owned_by_guid", kind="custom", pred=_owned_by_guid),
             Filter("archived", kind="str", pred=_cadence_archived),
             Filter("people_addable", kind="str", pred=_people_addable),
+            Filter("group_ids", kind="str", pred=_cadence_groups),
             *_ranges("updated_at"),
         ),
         {},
@@ -2245,6 +2318,7 @@ def cadence_import(ctx: SalesloftCall) -> Any:
         "name": str(name),
         "created_at": now,
         "updated_at": now,
+        "groups": [],  # shared with no group (decision: sharing_settings are not read)
         "counts": dict.fromkeys(template.get("counts") or {"cadence_people": 0}, 0),
     }
     made = ctx.db.insert("cadences", record)

@@ -29,6 +29,24 @@ Decisions where the documentation (the definition) is silent, and why:
   ``IGNORED`` (each Param's ``note`` says why: the sandbox keeps nothing to apply it
   to) and ``limit_paging_counts`` (counts are always exact);
   ``tests/sandbox/test_params_applied.py`` holds this.
+- People's ``starred_by_guid[]``: people starred by any of these users (an unknown guid
+  matches none). The Person's one ``starred`` boolean is read as the caller's own star
+  (Salesloft's app stars per user); nothing in v2 writes a star, the seed has some.
+- Cadences' ``group_ids`` is one string (the definition's type): an id, ids joined with
+  commas, or a JSON array string (``[1,2]`` or ``["1","2"]``); a value that is none of
+  these is 422 ``{"errors": {"group_ids": ["is invalid"]}}`` (as a non-integer id
+  elsewhere), a blank one filters nothing, and ``group_ids[]=`` is not the parameter
+  (ignored). A cadence matches when
+  one of its ``groups`` (the Cadence's ER[]) is named; a parent group does not take in
+  its subgroups' cadences (no hierarchy in the filter's description).
+- Emails' ``scoped_fields[]`` names the sensitive fields an e-mail shows (``subject``,
+  ``error_message``: the definition's "requires a specific scope"). Unnamed, they are
+  absent from the record; the sandbox's token holds the scope, so a named one is shown;
+  an unknown name is ignored. ``GET /v2/activities/emails/{id}`` documents no
+  parameters, so a single e-mail never shows them.
+- Emails' ``personalization[]`` ("by personalization score", ``str[]``): e-mails whose
+  ``personalization`` (a percentage string, ``"13.4"``) equals one of the values as a
+  number (``13.40`` finds it); a value that is no number matches the same text only.
 - Required fields are checked on creates only: the definition marks ``name``/``domain``
   required on the account ``PUT`` too, but a partial update is what its own prose and
   every public client do, so a ``PUT`` without them is not refused.
@@ -261,7 +279,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _get(
         "/v2/people",
         *_ids("ids", "owned_by_guid", "owner_id", "crm_id", "account_id", "tag_id"),
-        *_ids("starred_by_guid", "title", "country", "state", "city"),
+        Param(
+            "starred_by_guid",
+            array=True,
+            note="people starred by any of these users; a Person's ``starred`` is the"
+            " caller's own star",
+        ),
+        *_ids("title", "country", "state", "city"),
         Param("locales", array=True, sentinels=("Null",)),  # "Null": no locale
         ranged("updated_at"),
         ranged("created_at"),
@@ -329,7 +353,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         *_ids("ids", "owned_by_guid", "name"),
         ranged("updated_at"),
         *(Param(n, values=BOOL) for n in ("team_cadence", "shared", "people_addable", "archived")),
-        Param("group_ids"),
+        Param(
+            "group_ids",
+            note="one string: an id, ids with commas or a JSON array string of ids;"
+            " cadences shared with one of these groups directly (not via a parent);"
+            " another value is 422",
+        ),
         *LIST,
         sort("sort_by", "created_at", "updated_at", "name"),
     ),
@@ -467,7 +496,19 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _get(
         "/v2/activities/emails",
         *_ids("ids", "crm_activity_id", "action_id", "user_id", "cadence_id", "step_id"),
-        *_ids("scoped_fields", "person_id", "email_addresses", "personalization"),
+        Param(
+            "scoped_fields",
+            array=True,
+            note="names the scoped fields shown (``subject``, ``error_message``; absent"
+            " unless named, on the list only); other names are ignored",
+        ),
+        *_ids("person_id", "email_addresses"),
+        Param(
+            "personalization",
+            array=True,
+            note="the Email's ``personalization`` (a percentage string, ``13.4``) is one"
+            " of these, compared as numbers",
+        ),
         ranged("updated_at"),
         ranged("sent_at"),
         Param("bounced", values=BOOL),
@@ -641,16 +682,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 
 IGNORED = {
-    ("GET /v2/people", "starred_by_guid"): "the sandbox keeps no stars (a person's"
-    " ``starred`` is per user and nothing in v2 writes one)",
     ("GET /v2/people", "_query"): "internal to Salesloft's own app (the definition: it"
     " does not work for OAuth apps), its syntax undocumented",
-    ("GET /v2/cadences", "group_ids"): "the sandbox's cadences are shared with no group"
-    " (nothing in v2 writes a cadence's groups)",
-    ("GET /v2/activities/emails", "scoped_fields"): "it picks which scoped fields (subject,"
-    " error_message) an email shows; the sandbox's emails keep neither",
-    ("GET /v2/activities/emails", "personalization"): "the sandbox's emails keep no"
-    " personalization score",
 }
 """Documented parameters the sandbox takes but does not apply, and why (each Param's
 ``note``; ``tests/sandbox/test_params_applied.py`` holds every other one applied)."""

@@ -1,14 +1,22 @@
 """The Salesloft sandbox's data: one team's records, deterministic from a seed.
 
 Records are plain dicts keyed by the v2 field names. References are stored as bare
-integer ids under their v2 key (``task["person"] == 12``) and rendered as
-``{"_href": ..., "id": ...}`` by ``render``; timestamps are aware ``datetime`` objects
-rendered with microseconds and ``+00:00``. Keys starting with ``_`` are internal (never
-rendered), e.g. a note's ``_associated_with_type`` or a task's ``_idempotency_key``.
+integer ids under their v2 key (``task["person"] == 12``, a list of ids for a list of
+references: a cadence's ``groups``) and rendered as ``{"_href": ..., "id": ...}`` by
+``render``; timestamps are aware ``datetime`` objects rendered with microseconds and
+``+00:00``. Keys starting with ``_`` are internal (never rendered), e.g. a note's
+``_associated_with_type``, a task's ``_idempotency_key`` or the users who starred a
+person (``_starred_by``: a Person shows ``starred`` for the caller, see ``render``).
+
+Values added after the first seeded data (people's stars, e-mails' subjects, error
+messages and personalization) come from a second random stream seeded from the same
+seed (:class:`_Builder`'s ``aside``), so that every value drawn before them stays as it
+was for a given seed.
 """
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -82,6 +90,7 @@ REFS: dict[str, dict[str, RefPath]] = {
         "replied_stage": "cadence_stages",
         "added_stage": "cadence_stages",
         "finished_stage": "cadence_stages",
+        "groups": "groups",  # a list: the groups the cadence is shared with
     },
     "cadence_memberships": {
         "cadence": "cadences",
@@ -169,6 +178,19 @@ CUSTOM_FIELDS = (
 TIMELINE_PEOPLE = 3000
 DISTINCT_COMPANIES = 600
 LEAD_SOURCES = ("Website", "Webinar", "Referral", "Trade Show", "Outbound")
+SCOPED = {"emails": ("subject", "error_message")}
+"""The fields the definition marks sensitive ("requires a specific scope"): a record shows
+them only where the caller names them (emails' ``scoped_fields``, see ``render``)."""
+EMAIL_SUBJECTS = (
+    "Quick question, {first}",
+    "{company} and your Q3 pipeline",
+    "Following up on our call",
+    "Ideas for {company}",
+    "{first}, worth a conversation?",
+    "Re: next steps",
+    "Resources from the webinar",
+)
+BOUNCE = "550 5.1.1 The email account that you tried to reach does not exist."
 
 
 def iso(dt: datetime) -> str:
@@ -236,12 +258,23 @@ def href(base: str, path: str, id: int) -> str:
     return f"{base}{path}/{id}"
 
 
-def render(table: str, record: dict[str, Any], base: str) -> dict[str, Any]:
-    """A stored record as the v2 API returns it (``base`` ends with ``/v2/``)."""
+def render(
+    table: str,
+    record: dict[str, Any],
+    base: str,
+    *,
+    viewer: int | None = None,
+    scoped: tuple[str, ...] | list[str] = (),
+) -> dict[str, Any]:
+    """A stored record as the v2 API returns it (``base`` ends with ``/v2/``) to user
+    ``viewer``: a person's ``starred`` is whether the viewer starred it (decision: the
+    Person's one boolean is the caller's own star, as in Salesloft's app); a field of
+    :data:`SCOPED` is shown only when named in ``scoped`` (absent otherwise)."""
     refs = REFS.get(table, {})
+    hidden = {k for k in SCOPED.get(table, ()) if k not in scoped}
     out: dict[str, Any] = {}
     for key, value in record.items():
-        if key.startswith("_"):
+        if key.startswith("_") or key in hidden:
             continue
         if key in refs:
             out[key] = _ref(refs[key], record, value, base)
@@ -253,12 +286,16 @@ def render(table: str, record: dict[str, Any], base: str) -> dict[str, Any]:
             out[key] = list(value)
         else:
             out[key] = value
+    if table == "people":
+        out["starred"] = viewer is not None and viewer in record.get("_starred_by", ())
     return out
 
 
 def _ref(path: RefPath, record: dict[str, Any], value: Any, base: str) -> Any:
     if value is None:
         return None
+    if isinstance(value, list):
+        return [_ref(path, record, one, base) for one in value]
     if path is None:
         return {"id": value}
     where = path(record) if callable(path) else path
@@ -274,6 +311,8 @@ class _Builder:
     def __init__(self, seed: int, scale: int, now: datetime) -> None:
         self.fake = Fake(seed, now)
         self.rng = self.fake.rng
+        # values added later draw from their own stream (module docstring)
+        self.aside = random.Random(f"salesloft-aside:{seed}")
         self.scale = max(1, scale)
         self.now = now
         self.db = Db(now=now)
@@ -286,6 +325,8 @@ class _Builder:
         self.cadences()
         self.tasks()
         self.timelines()
+        self.stars()
+        self.email_contents()
         self.db._last_stamp = self.now
         return self.db
 
@@ -553,6 +594,7 @@ class _Builder:
                     "cadence_function": "outbound",
                     "name": name,
                     "tags": [],
+                    "groups": self.cadence_groups(owner),
                     "creator": owner,
                     "owner": owner,
                     "bounced_stage": 6,
@@ -568,6 +610,16 @@ class _Builder:
             for person_id in members:
                 self.membership(cadence, person_id)
             cadence["counts"]["cadence_people"] = len(members)
+
+    def cadence_groups(self, owner: int) -> list[int]:
+        """The groups a seeded cadence is shared with (decision, without the random
+        stream): its owner's group (Inside or Field Sales); the first cadence also the
+        whole Sales Team (group 1, their parent), the last none (shared with no group)."""
+        count = len(self.db["cadences"])
+        if count == len(CADENCES) - 1:
+            return []
+        own = self.db["users"][owner]["group"]
+        return [1, own] if count == 0 else [own]
 
     def steps(self, cadence: dict[str, Any], types: tuple[str, ...]) -> None:
         day = 1
@@ -860,6 +912,35 @@ class _Builder:
             },
         )
         return int(record["id"])
+
+    # -- values drawn from the second stream (module docstring) --------------------------
+
+    def stars(self) -> None:
+        """People starred by users (``_starred_by``, user ids): about one in ten by its
+        owner, one in twenty by the team's manager (user 1)."""
+        for person in self.db["people"].values():
+            starred = []
+            if self.aside.random() < 0.1:
+                starred.append(person["owner"])
+            if self.aside.random() < 0.05 and 1 not in starred:
+                starred.append(1)
+            person["_starred_by"] = starred
+
+    def email_contents(self) -> None:
+        """Each e-mail's ``subject``, ``error_message`` (a bounce's) and
+        ``personalization``: the percentage of it written by hand, as the definition's
+        string with one decimal (decision: a one-off e-mail is ``"100.0"``, a cadence
+        e-mail from its template ``"0.0"``-``"60.0"`` in halves)."""
+        for email in self.db["emails"].values():
+            person = self.db["people"][email["recipient"]]
+            account = self.db["accounts"][email["_account"]]
+            company = account["name"].rsplit(" ", 1)[0]
+            line = self.aside.choice(EMAIL_SUBJECTS)
+            email["subject"] = line.format(first=person["first_name"], company=company)
+            email["error_message"] = BOUNCE if email["bounced"] else None
+            one_off = email["cadence"] is None
+            share = 100.0 if one_off else self.aside.randint(0, 120) / 2
+            email["personalization"] = f"{share:.1f}"
 
 
 def build(seed: int = 0, scale: int = 1, now: datetime | None = None) -> Db:

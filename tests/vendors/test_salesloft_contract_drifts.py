@@ -232,3 +232,24 @@ async def test_a_task_edit_sends_only_fields_put_takes(rig: Rig) -> None:
         "2031-02-03",
         "completed",
     )
+
+
+async def test_a_bounced_email_is_sent_with_the_bounced_flag_and_reads_bounced(
+    wire: Wire,
+) -> None:
+    """v2's email ``status`` has twelve values and no ``bounced``: a bounce is a sent email
+    whose ``bounced`` flag is set. The sandbox keeps to the twelve, and the timeline still
+    says the email bounced."""
+    wired = wire("salesloft")
+    db = wired.db
+    statuses = {row["status"] for row in db["emails"].values()}
+    assert statuses <= {
+        *("sent", "sent_from_gmail", "sent_from_external", "pending", "pending_reply_check"),
+        *("scheduled", "sending", "delivering", "failed", "cancelled"),
+        *("pending_through_gmail", "pending_through_external"),
+    }
+    bounced = next(e for e in db["emails"].values() if e["bounced"])
+    person = bounced["recipient"]
+    timeline = await wired.adapter.timeline("contact", str(person))
+    summaries = {a.summary for a in timeline if a.family == "email"}
+    assert f"Email to {bounced['recipient_email_address']} (bounced)" in summaries

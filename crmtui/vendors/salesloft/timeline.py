@@ -50,7 +50,10 @@ def call_summary(raw: dict[str, Any], name: str | None = None) -> str:
 
 
 def email_summary(raw: dict[str, Any]) -> str:
-    return f"Email to {raw.get('recipient_email_address') or 'unknown'} ({raw.get('status')})"
+    """``Email to <recipient> (<status>)``; a bounce is the ``bounced`` flag of a sent
+    email (no status of its own among the definition's twelve)."""
+    status = "bounced" if raw.get("bounced") is True else raw.get("status")
+    return f"Email to {raw.get('recipient_email_address') or 'unknown'} ({status})"
 
 
 def _activity(

@@ -1,9 +1,20 @@
 """The vendors' contracts, held over every request an adapter sends in the tests.
 
-:func:`watching` wraps the transport every :class:`crmtui.http.Http` reaches a sandbox
-through (``RoutingTransport``, in-process or over loopback): each request to a sandbox
-that follows a contract (``crmtui/sandbox/<vendor>/contract.py``) is checked with the
-same :meth:`Contract.check` the sandbox enforces with, and every rule broken is kept.
+:func:`watching` checks each request crmtui's client (:class:`crmtui.http.Http`) sends to
+a sandbox that follows a contract (``crmtui/sandbox/<vendor>/contract.py``) with the same
+:meth:`Contract.check` the sandbox enforces with, plus the rules of :func:`breaks` that
+the contract's data settles but the check does not look at (a parameter given twice, a
+body it cannot read, a key beside the wrapped record, a body on a GET or DELETE), and
+keeps every rule broken. It watches in two places, so that no request escapes:
+
+- on the transport (``RoutingTransport``), each request to an origin mounted in-process,
+  answered or not (a lost reply, a dropped connection, a vendor unplugged with a
+  transport that refuses connections: the contract mounted there before is used);
+- in front of every sandbox app this process runs (``Enforce``), each request crmtui's
+  client sent (its ``User-Agent``) that the transport did not check: a loopback server's,
+  also for crmtui in a child process (the kill -9 tests), or an app mounted behind a
+  wrapper.
+
 The autouse ``vendor_contracts`` fixture in ``tests/conftest.py`` fails the test that
 sent it, naming the vendor, the request and the rule.
 
@@ -15,19 +26,23 @@ off-contract request on purpose (a sandbox test probing the vendor's error) says
 
 from __future__ import annotations
 
+import contextvars
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
+from starlette.types import Receive, Scope, Send
 
 from crmtui import sandbox
 from crmtui.http import Http
-from crmtui.http.client import RoutingTransport
+from crmtui.http.client import USER_AGENT, RoutingTransport
+from crmtui.http.urls import origin as origin_of
 from crmtui.sandbox import contract as contracts
-from crmtui.sandbox.contract import Contract, Drift, Violation, parse_body
+from crmtui.sandbox.contract import Contract, Drift, Enforce, Violation, parse_body
 
 KNOWN_DRIFTS: tuple[tuple[str, Drift], ...] = (
     # (vendor, Drift(method, endpoint template, parameter/field/path, issue point)); an
@@ -55,57 +70,194 @@ def allowed(vendor: str, v: Violation) -> bool:
 
 
 def contract_of(transport: RoutingTransport, url: httpx.URL) -> Contract | None:
-    """The contract of the sandbox ``url`` reaches: its mounted app's, or the one last
-    served at that host and port (a loopback sandbox in this process)."""
-    mounted = transport._mounts.get(_origin(url))
-    app: Any = getattr(mounted, "app", None)
+    """The contract of the sandbox mounted in-process at ``url``'s origin (its app's), or
+    the one last mounted there while watching (a test may unplug the vendor with a
+    transport that refuses every request: what the adapter sent is still checked). A
+    loopback sandbox is watched where it is served (see :func:`watching`)."""
+    origin = _origin(url)
+    mounted = transport._mounts.get(origin)
+    if mounted is None:
+        return None
+    return _app_contract(getattr(mounted, "app", None)) or _REMEMBERED.get(origin)
+
+
+_REMEMBERED: dict[str, Contract] = {}
+"""The contract of the sandbox last mounted at each origin while watching."""
+_DEPTH = [0]  # how many watches are open (a test may watch inside the suite's watch)
+
+
+def _app_contract(app: Any) -> Contract | None:
     while app is not None:
         state = getattr(app, "state", None)
         found = getattr(state, "contract", None) if state is not None else None
         if isinstance(found, Contract):
             return found
         app = getattr(app, "app", None)
-    if mounted is not None:
-        return None
-    port = url.port or (443 if url.scheme == "https" else 80)
-    return contracts.SERVED.get(f"{url.host}:{port}".lower())
+    return None
 
 
-def _origin(url: httpx.URL) -> str:
-    return f"{url.scheme}://{url.netloc.decode('ascii')}".rstrip("/").lower()
+def _origin(url: httpx.URL | str) -> str:
+    return origin_of(url).rstrip("/")  # as RoutingTransport keys its mounts
 
 
 def violations(c: Contract, request: httpx.Request) -> list[Violation]:
     """What ``request`` breaks of ``c`` (its body read as the sandbox reads it)."""
-    body: Any = None
-    if request.method in ("POST", "PUT", "PATCH"):
+    try:
         content = request.content
-        body = parse_body(request.headers.get("content-type", ""), content)
-        if body is None and content[:1] in (b"{", b"["):
+    except httpx.RequestNotRead:  # a streamed body (a file upload): not readable here
+        content = b"<a streamed body>"
+    query = request.url.params.multi_items()
+    content_type = request.headers.get("content-type", "")
+    return breaks(c, request.method, request.url.path, query, content_type, content)
+
+
+_NO_BODY = ("GET", "HEAD", "DELETE", "OPTIONS")
+
+
+def breaks(
+    c: Contract,
+    method: str,
+    path: str,
+    query: list[tuple[str, str]],
+    content_type: str,
+    content: bytes,
+) -> list[Violation]:
+    """Every rule a request breaks: those :meth:`Contract.check` names, and those the
+    contract's data settles although the check does not look (the transport's own):
+
+    - a parameter (not ``name[]``) given more than once: the vendors read one value
+      (Rails and PHP keep the last), an array goes as ``name[]``;
+    - a body the contract cannot read (not JSON, not a form) on an endpoint that declares
+      its body: nothing in it was checked;
+    - a body that is not an object where the endpoint declares its fields;
+    - keys beside the record on an endpoint whose record sits under a wrapper key;
+    - a body on a GET, HEAD, DELETE or OPTIONS whose endpoint declares none."""
+    method = method.upper()
+    body = parse_body(content_type, content) if content else None
+    if body is None and content[:1] in (b"{", b"["):
+        try:
             body = json.loads(content)
-    return c.check(request.method, request.url.path, request.url.params.multi_items(), body)
+        except ValueError:
+            body = None
+    found = c.check(method, path, query, body)
+    if any(path.startswith(p) for p in c.passthrough):
+        return found
+    endpoint, _ = c.find(method.upper(), path)
+    if endpoint is None:
+        return found
+
+    def broken(kind: contracts.Kind, name: str, value: str, rule: str) -> Violation:
+        return Violation(c.vendor, method, path, kind, name, value, endpoint.path, rule)
+
+    if endpoint.query is not None:
+        counts: dict[str, int] = {}
+        for key, _value in query:
+            counts[key] = counts.get(key, 0) + 1
+        for key, value in query:
+            if counts[key] > 1 and not key.endswith("[]"):
+                counts[key] = 0  # named once
+                found.append(
+                    broken(
+                        "param",
+                        key,
+                        value,
+                        "given more than once; the vendor reads one "
+                        "value (an array is sent as name[])",
+                    )
+                )
+    declared = endpoint.fields is not None or endpoint.wrapper is not None
+    if content and method in _NO_BODY and not declared:
+        found.append(broken("field", "", "", f"a body on a {method}, which takes none"))
+    elif content and body is None and declared:
+        found.append(
+            broken(
+                "field", "", "", f"a body the contract cannot read ({content_type or 'no type'})"
+            )
+        )
+    elif body is not None and endpoint.fields is not None and endpoint.wrapper is None:
+        if not isinstance(body, dict):
+            found.append(broken("field", "", "", "the body is not an object of fields"))
+    elif isinstance(body, dict) and endpoint.wrapper is not None:
+        for key in sorted(set(body) - {endpoint.wrapper}):
+            found.append(
+                broken(
+                    "field", key, "", f"beside the record, which goes under {endpoint.wrapper!r}"
+                )
+            )
+    return found
+
+
+_INPROCESS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "contract_checked_in_process", default=False
+)
+"""Set while the watched transport sends a request to an in-process app, so that the
+sandbox's side does not check the same request again."""
 
 
 @contextmanager
 def watching() -> Iterator[Watch]:
-    """Check every request sent through any ``Http`` against its sandbox's contract."""
+    """Check every request an adapter sends against its sandbox's contract.
+
+    On crmtui's transport (every :class:`Http`), each request to an origin mounted
+    in-process, whether or not it is answered (a lost reply, a refused connection); and
+    in front of every sandbox app this process serves (:class:`Enforce`), each request
+    sent by crmtui's client (its ``User-Agent``) that did not come through the transport
+    here: a loopback server's, also for a child process (the kill -9 tests)."""
     watch = Watch()
     original = RoutingTransport.handle_async_request
+    original_mount = RoutingTransport.mount
+    original_enforce = Enforce.__call__
+
+    def keep(v: Violation, c: Contract) -> None:
+        (watch.tolerated if allowed(c.vendor, v) else watch.broken).append(v)
 
     async def checked(self: RoutingTransport, request: httpx.Request) -> httpx.Response:
-        response = await original(self, request)
         c = contract_of(self, request.url)
+        token = _INPROCESS.set(c is not None)
+        try:
+            return await original(self, request)
+        finally:
+            _INPROCESS.reset(token)
+            if c is not None:
+                for v in violations(c, request):
+                    keep(v, c)
+
+    def mount(self: RoutingTransport, origin: str, transport: httpx.AsyncBaseTransport) -> None:
+        c = _app_contract(getattr(transport, "app", None))
         if c is not None:
-            for v in violations(c, request):
-                (watch.tolerated if allowed(c.vendor, v) else watch.broken).append(v)
-        return response
+            _REMEMBERED[_origin(origin)] = c
+        original_mount(self, origin, transport)
+
+    async def served(self: Enforce, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not _INPROCESS.get() and _by_crmtui(scope):
+            method: str = scope["method"]
+            raw, receive = await contracts._read_body(receive)
+            query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), True)
+            headers = dict(scope["headers"])
+            content_type = headers.get(b"content-type", b"").decode("latin-1")
+            for v in breaks(self.contract, method, scope["path"], query, content_type, raw):
+                keep(v, self.contract)
+        await original_enforce(self, scope, receive, send)
 
     RoutingTransport.handle_async_request = checked  # type: ignore[method-assign]
-    contracts.SERVED.clear()
+    RoutingTransport.mount = mount  # type: ignore[method-assign]
+    Enforce.__call__ = served  # type: ignore[method-assign]
+    if _DEPTH[0] == 0:
+        _REMEMBERED.clear()
+    _DEPTH[0] += 1
     try:
         yield watch
     finally:
+        _DEPTH[0] -= 1
         RoutingTransport.handle_async_request = original  # type: ignore[method-assign]
+        RoutingTransport.mount = original_mount  # type: ignore[method-assign]
+        Enforce.__call__ = original_enforce  # type: ignore[method-assign]
+
+
+def _by_crmtui(scope: Scope) -> bool:
+    """Whether crmtui's own client sent the request (its ``User-Agent``)."""
+    agent: bytes = dict(scope["headers"]).get(b"user-agent", b"")
+    return agent.decode("latin-1") == USER_AGENT
 
 
 @asynccontextmanager

@@ -334,7 +334,8 @@ def _v8(conn: sqlite3.Connection) -> None:
 # parameters (run once: an index seeks on its value).
 LIST_OF = "(SELECT list FROM lists WHERE profile = ? AND kind = ?)"
 # Every index of a list: ``records_by_title`` (the default order) and ``records_by_updated``
-# here, sort and filter indexes in ``indexes``.
+# here, sort and filter indexes in ``indexes`` (from schema 10 ``records_by_updated`` is
+# one of those, built when needed: ``_V10``).
 _LIST_INDEXES = """
 CREATE INDEX records_by_title ON records (list, is_deleted, title COLLATE NOCASE, id);
 CREATE INDEX records_by_updated ON records (list, is_deleted, updated_at, id);

@@ -248,10 +248,21 @@ async def open_field(pilot: Pilot, key: str) -> FieldItem:
     return item
 
 
+async def type_text(pilot: Pilot, box: Input, text: str) -> None:
+    """Type ``text`` into ``box`` (focused) as a fast typist does: a key event a character,
+    all delivered at once (``burst``), then wait until the box holds it. ``pilot.press``
+    waits for the app to go idle after each key (twice, at least 20 ms each) and paints
+    each: seconds for a sentence, where the tests of typing pace (tests/ui/test_typing.py)
+    are the ones about the pace."""
+    await wait_for(pilot, lambda: box.has_focus)
+    await burst(pilot, *text)
+    await wait_for(pilot, lambda: box.value == text)
+
+
 async def type_into(pilot: Pilot, item: FieldItem, text: str) -> None:
     editor = item.query_one(Input)
     editor.value = ""
-    await pilot.press(*list(text))
+    await type_text(pilot, editor, text)
     await pilot.press("enter")
 
 
@@ -307,7 +318,7 @@ async def pick_reference(pilot: Pilot, title: str, id: str) -> ReferencePicker:
     picker = pilot.app.screen
     assert isinstance(picker, ReferencePicker)
     await wait_for(pilot, lambda: picker.query_one(OptionList).option_count > 0)
-    await pilot.press(*title)
+    await type_text(pilot, picker.query_one(Input), title)
     await wait_for(
         pilot,
         lambda: (
@@ -346,7 +357,7 @@ async def palette_search(pilot: Pilot, text: str) -> None:
     """Open the command palette and type ``text``, until a hit shows it."""
     await pilot.press("ctrl+p")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
-    await pilot.press(*text)
+    await type_text(pilot, pilot.app.screen.query_one(Input), text)
     await wait_for(pilot, lambda: any(text in hit for hit in palette_hits(pilot.app)))
 
 
@@ -379,7 +390,7 @@ async def fill_field(pilot: Pilot, screen: Screen[Any], key: str, text: str) -> 
         assert isinstance(widget, Input)
         widget.focus()
         widget.value = ""
-        await pilot.press(*text)
+        await type_text(pilot, widget, text)
     await pilot.pause()
 
 

@@ -34,8 +34,9 @@ from crmtui.ui.screens.vendor import KindView, VendorScreen
 from crmtui.ui.widgets.reference_picker import ReferencePicker
 from crmtui.ui.widgets.timeline import Timeline
 from tests.helpers.waits import no_sleep as no_sleep  # re-exported for UI tests
+from tests.helpers.waits import polls
 
-POLL = 0.02  # seconds between two looks at a condition
+POLL = 0.02  # seconds between two looks at a condition, at most
 
 
 @dataclass
@@ -68,13 +69,18 @@ def build_demo(
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], Any], timeout: float = 10.0) -> None:
-    """Let the app work until ``condition()`` holds (fails the test after ``timeout``)."""
+    """Let the app work until ``condition()`` holds (fails the test once its pauses add
+    up to ``timeout`` seconds: the time the app had, however busy the machine). Looked at
+    again after each pause (``polls``: 1 ms first, doubling up to ``POLL``), the app
+    handling its messages meanwhile."""
     waited = 0.0
-    while not condition():
+    for delay in polls(POLL):
+        if condition():
+            return
         if waited >= timeout:
             raise AssertionError(f"timed out waiting for {condition}")
-        await pilot.pause(POLL)
-        waited += POLL
+        await pilot.pause(delay)
+        waited += delay
 
 
 def busy(pilot: Pilot) -> bool:

@@ -380,7 +380,7 @@ async def bulk_edits_25_at_the_previewed_cost(pilot: Pilot, rig: Rig, job: Job) 
     stage_key = info.role(Role.STAGE)
     stage = next(s for s in crm.cached_fields(rig.profile, kind) if s.key == stage_key)
     view.table.focus()
-    await pilot.press("home", *["space"] * MARKED)
+    await burst(pilot, "home", *["space"] * MARKED)  # held down: no pause between
     await wait_for(pilot, lambda: len(view.selection) == MARKED)
     marked = [r for i in range(MARKED) if (r := view.table.record_at(i)) is not None]
     assert len(marked) == MARKED

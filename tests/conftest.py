@@ -11,7 +11,7 @@ import pytest
 
 from crmtui.http import Http
 from tests.helpers import seeds
-from tests.helpers.contract import watching
+from tests.helpers.contract import children_watched, reach_children, watching
 from tests.helpers.wiring import Wired
 from tests.helpers.wiring import wire as wire_to
 
@@ -23,6 +23,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "off_contract: the test sends requests outside a vendor's contract on purpose"
     )
     seeds.install()  # each sandbox's seeded account built once per process, then copied
+    reach_children()  # crmtui in a child process is held to the contracts too
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -47,11 +48,14 @@ def seeded_accounts(request: pytest.FixtureRequest) -> None:
 def vendor_contracts(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fails any test in which a request to a sandbox leaves its vendor's contract (path,
     method, parameter, sort key, body field), unless a known drift
-    (``tests.helpers.contract.KNOWN_DRIFTS``) or marked ``off_contract``."""
-    with watching() as watch:
+    (``tests.helpers.contract.KNOWN_DRIFTS``) or marked ``off_contract``; also when
+    crmtui sent it from a child process the test started."""
+    with watching() as watch, children_watched() as by_children:
         yield
-    if watch.broken and request.node.get_closest_marker("off_contract") is None:
-        pytest.fail(watch.report(), pytrace=False)
+        children = by_children()
+    if (watch.broken or children) and request.node.get_closest_marker("off_contract") is None:
+        lines = "\n".join(f"  {line} (a child process)" for line in dict.fromkeys(children))
+        pytest.fail(watch.report() + ("\n" + lines if lines else ""), pytrace=False)
 
 
 @pytest.fixture

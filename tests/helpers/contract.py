@@ -28,9 +28,12 @@ from __future__ import annotations
 
 import contextvars
 import json
-from collections.abc import AsyncIterator, Iterator
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -195,7 +198,7 @@ sandbox's side does not check the same request again."""
 
 
 @contextmanager
-def watching() -> Iterator[Watch]:
+def watching(sink: Callable[[Violation], None] | None = None) -> Iterator[Watch]:
     """Check every request an adapter sends against its sandbox's contract.
 
     On crmtui's transport (every :class:`Http`), each request to an origin mounted
@@ -209,7 +212,12 @@ def watching() -> Iterator[Watch]:
     original_enforce = Enforce.__call__
 
     def keep(v: Violation, c: Contract) -> None:
-        (watch.tolerated if allowed(c.vendor, v) else watch.broken).append(v)
+        if allowed(c.vendor, v):
+            watch.tolerated.append(v)
+            return
+        watch.broken.append(v)
+        if sink is not None:
+            sink(v)
 
     async def checked(self: RoutingTransport, request: httpx.Request) -> httpx.Response:
         c = contract_of(self, request.url)
@@ -252,6 +260,41 @@ def watching() -> Iterator[Watch]:
         RoutingTransport.handle_async_request = original  # type: ignore[method-assign]
         RoutingTransport.mount = original_mount  # type: ignore[method-assign]
         Enforce.__call__ = original_enforce  # type: ignore[method-assign]
+
+
+CHILD_LOG = "CRMTUI_TEST_CONTRACTS"
+"""The environment variable naming the file a child process writes the rules it broke
+to (``tests/helpers/children/sitecustomize.py``)."""
+CHILDREN = Path(__file__).parent / "children"
+
+
+def reach_children() -> None:
+    """Put ``tests/helpers/children`` on ``PYTHONPATH``, so that every Python process the
+    suite starts (with the suite's environment) imports its ``sitecustomize``: crmtui
+    there is held to the contracts when :func:`children_watched` asks. A child started
+    with an environment of its own (no ``PYTHONPATH``) is not watched."""
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if str(CHILDREN) not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(CHILDREN), *paths])
+
+
+@contextmanager
+def children_watched() -> Iterator[Callable[[], list[str]]]:
+    """The child processes started meanwhile hold crmtui to the contracts (see
+    :func:`reach_children`); the function given reads the rules they broke so far."""
+    handle, name = tempfile.mkstemp(prefix="crmtui-contracts-", suffix=".txt")
+    os.close(handle)
+    log = Path(name)
+    before = os.environ.get(CHILD_LOG)
+    os.environ[CHILD_LOG] = name
+    try:
+        yield lambda: log.read_text(encoding="utf-8").splitlines()
+    finally:
+        if before is None:
+            os.environ.pop(CHILD_LOG, None)
+        else:
+            os.environ[CHILD_LOG] = before
+        log.unlink(missing_ok=True)
 
 
 def _by_crmtui(scope: Scope) -> bool:

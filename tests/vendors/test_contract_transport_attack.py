@@ -8,9 +8,12 @@ own and asserts what that watch names."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,7 +25,7 @@ from crmtui.http.client import USER_AGENT
 from crmtui.sandbox.contract import Violation
 from crmtui.sandbox.faults import Faults
 from crmtui.sandbox.serve import serving
-from tests.helpers.contract import Watch, watching
+from tests.helpers.contract import Watch, children_watched, watching
 from tests.helpers.service import Unreachable
 
 pytestmark = pytest.mark.off_contract
@@ -185,3 +188,40 @@ async def test_a_key_beside_the_wrapped_record_is_caught() -> None:
     finally:
         await http.aclose()
     assert [(v.kind, v.name) for v in rules(watch)] == [("field", "colour")]
+
+
+CHILD = """
+import asyncio
+from crmtui import sandbox
+from crmtui.http import Http
+
+async def main():
+    http = Http()
+    http.mount_app("http://salesloft.localhost", sandbox.create_app("salesloft"))
+    await http.client.get(
+        "http://salesloft.localhost/v2/tasks.json",
+        params={"updated_at[gt]": "2020-01-01T00:00:00Z"},
+        headers={"Authorization": "Bearer sandbox"},
+    )
+    await http.aclose()
+
+asyncio.run(main())
+"""
+
+
+def test_crmtui_in_a_child_process_with_its_own_sandbox_is_checked() -> None:
+    """``crmtui serve --demo`` and the crash tests run crmtui and its sandboxes in a
+    child process: nothing there passed this process's watch. The child holds itself to
+    the contracts and writes what it broke for the test that started it."""
+    with children_watched() as by_children:
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD],
+            cwd=Path(__file__).resolve().parents[2],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        lines = by_children()
+    assert done.returncode == 0, done.stderr
+    assert len(lines) == 1, lines
+    assert "salesloft: GET /v2/tasks.json: param 'updated_at[gt]'" in lines[0]

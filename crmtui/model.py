@@ -398,6 +398,11 @@ class Change(_Model):
     # For an update: a write of ours on the same record (a note or a logged call on it)
     # may have landed since that send, so a newer version is no sign of someone else.
     ours_since_sent: bool = False
+    # For an update: those writes of ours, {their change id: the vendor's time of the
+    # write once it is done (a note's), else None}. One that certainly did not land (the
+    # vendor refused it) excuses nothing, and a known time excuses no later version.
+    # Empty with ``ours_since_sent``: marked by an older crmtui (any version excused).
+    ours_since: dict[str, datetime | None] = Field(default_factory=dict)
     # For an undo: the id of the sent change this one takes back (its compensating edit).
     undoes: str | None = None
     # For a change of a bulk edit: the id shared by all its changes (undone as one).

@@ -30,7 +30,8 @@ Rules (README "Offline and the outbox"):
   arrived: an update by its values (new values: done; base values: send; others:
   conflict; base values on a newer version than the edit's: conflict too, as it may
   have landed and been set back by someone, unless a write of ours on the record, a note
-  on it, may have landed since: vendors stamp a record when a note is added), a delete
+  on it, may have landed since and the version is not newer than the vendor's time of
+  it: vendors stamp a record when a note is added), a delete
   by whether the record is gone (``is_deleted``), a create by the adapter's ``find_created`` (the idempotency key, or a
   look-up by its values; never a record another done change made), a note by its text
   on the record's timeline: before a note is posted, the ids of the notes with its text
@@ -75,7 +76,7 @@ from crmtui.service.events import (
 )
 from crmtui.service.ports import Ports
 from crmtui.store import ChangeBusy, ClaimLost
-from crmtui.store.outbox import owner_id
+from crmtui.store.outbox import OursSince, owner_id
 from crmtui.vendors.base import CannotTell, Vendor
 
 T = TypeVar("T")
@@ -86,6 +87,9 @@ RETRY_CAP = 600.0
 AUTH_RETRY = 300.0
 LEASE = 60.0  # seconds a claim holds without renewal; renewed every third of it
 CHECK_DELAYS = (2.0, 8.0)  # seconds before looking again for a write that may land late
+# A version of a record at most this long after the vendor's time of our note on it may be
+# the note's stamp (vendors give whole seconds: ActiveCampaign's deal ``mdate``).
+OURS_SLACK = timedelta(seconds=1)
 # Only for a note queued by an older crmtui (no ``seen_notes``): one found on the timeline
 # counts as ours when made at most this long before the change was queued.
 NOTE_CLOCK_SKEW = timedelta(minutes=2)
@@ -303,11 +307,16 @@ class Outbox:
             and not same_value(current.fields.get(key), mine)
         }
 
-    def _ours_since_sent(self, change: Change) -> bool:
-        """Whether a write of ours on the update's record may have landed since it was
-        last sent (read afresh: another sender marks it while this one checks)."""
-        stored = self.store.get_change(change.id)
-        return stored is not None and stored.ours_since_sent
+    @staticmethod
+    def _ours(ours: OursSince, current: Record) -> bool:
+        """Whether ``current``'s version may be a write of ours since the update was sent
+        (a note on the record): one may have landed, and when the vendor's time of each is
+        known, the version is not newer than the latest (``OURS_SLACK`` after it)."""
+        if not ours.landed:
+            return False
+        if ours.until is None or current.updated_at is None:
+            return True
+        return _aware(current.updated_at) <= _aware(ours.until) + OURS_SLACK
 
     @staticmethod
     def _arrived(change: Change, current: Record) -> bool:
@@ -317,16 +326,19 @@ class Outbox:
         store = self.store
         profile, ref = change.ref.profile, change.ref
 
-        async def read() -> Record:
-            return await self.ports.call(profile, adapter.get(ref.kind, ref.id))
+        async def read() -> tuple[Record, OursSince]:
+            # our writes on the record as they are before the read: one landing after it
+            # (another sender's) is not in what it reads, so it excuses nothing there
+            ours = store.ours_written(change.id)
+            return await self.ports.call(profile, adapter.get(ref.kind, ref.id)), ours
 
-        current = await read()
+        current, ours = await read()
         if unsure:  # an earlier try may still land: look again before sending
             for delay in self.check_delays:
                 if self._arrived(change, current) or self._clashing(change, current):
                     break
                 await asyncio.sleep(delay)
-                current = await read()
+                current, ours = await read()
         clashing = self._clashing(change, current)
         arrived = self._arrived(change, current)
         # ABA: it may have landed and someone then set the old value back. The server
@@ -337,8 +349,10 @@ class Outbox:
         # other reasons, e.g. a note bumps an ActiveCampaign deal, and the soak showed
         # the wider rule holding back edits that had never landed.) A newer version is no
         # sign of someone else when a write of ours on the record (a note on it) may have
-        # landed since that send (``ours_since_sent``, kept by the store across senders):
-        # the soak showed our own note making a not-landed edit a conflict.
+        # landed since that send (``ours_since``, kept by the store across senders, read
+        # before the record): the soak showed our own note making a not-landed edit a
+        # conflict. Not when the vendor refused it (it did not land), nor a version newer
+        # than the vendor's time of our note (someone wrote after it).
         moved = (
             unsure
             and not clashing
@@ -346,7 +360,7 @@ class Outbox:
             and change.sent_on_updated_at is not None
             and current.updated_at is not None
             and _aware(current.updated_at) > _aware(change.sent_on_updated_at)
-            and not self._ours_since_sent(change)
+            and not self._ours(ours, current)
         )
         if clashing or moved:
             store.upsert_records([current], synced_at=utcnow())  # theirs, kept
@@ -443,7 +457,9 @@ class Outbox:
         if activity is None:
             self._confirm_claim(change)
             activity = await self.ports.call(target.profile, adapter.add_note(target, text))
-        store.complete(change.id, None, result_id=activity.id, owner=self.owner)
+        # the note's time by the vendor's clock: a version of the record after it is not ours
+        made = activity.occurred_at
+        store.complete(change.id, None, result_id=activity.id, owner=self.owner, made_at=made)
         gone = {f"local:{change.id}", activity.id}
         timeline = [a for a in store.get_timeline(target) or [] if a.id not in gone]
         store.put_timeline(target, [activity, *timeline])

@@ -27,6 +27,9 @@
 - ``ours_since_sent`` (an update): a note or a logged call of ours on its record was
   sent after it (``claim`` marks it) or may still land when it was sent
   (``sending_on``), so a newer version of the record found by its check may be ours.
+  ``ours_since`` names those writes, with the vendor's time of a note once done
+  (``complete``'s ``made_at``); ``ours_written`` counts only those that may have landed
+  (not one the vendor refused), and gives the latest time when all are known.
 - ``maybe_sent``: the change may have reached the vendor (an interrupted claim, or a
   reply that never came); it stays set until the change is done or the user says "send
   again". ``uncertain``: a check could not tell; the user decides.
@@ -47,7 +50,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crmtui.model import Activity, Change, ChangeOp, ChangeState, Record, RecordRef, utcnow
@@ -344,12 +347,12 @@ def _unbase_followers(conn: sqlite3.Connection, gone: Change) -> None:
 # on it (its ``values`` name it as target). Vendors stamp a record when one is added (a
 # Salesloft person is "last contacted", an ActiveCampaign deal is touched).
 _WRITES_ON = """
-SELECT 1 FROM outbox
+SELECT id FROM outbox
 WHERE profile = ? AND id != ?
   AND (state = 'sending' OR (maybe_sent = 1 AND state IN ('pending', 'failed')))
   AND json_extract(data, '$.values.target_kind') = ?
   AND json_extract(data, '$.values.target_id') = ?
-LIMIT 1
+ORDER BY seq
 """
 
 
@@ -361,33 +364,58 @@ def _target(change: Change) -> RecordRef | None:
     return RecordRef(profile=change.ref.profile, kind=kind, id=str(id))
 
 
-def _ours_in_flight(conn: sqlite3.Connection, change: Change) -> bool:
-    """Whether a write of ours on ``change``'s record may still land: being sent, or sent
+def _ours_in_flight(conn: sqlite3.Connection, change: Change) -> list[str]:
+    """The writes of ours on ``change``'s record that may still land: being sent, or sent
     with an unknown outcome and not checked yet (a write may land after our timeout; one
-    waiting for the user has had its check). The record's next version may be ours."""
+    waiting for the user has had its check). The record's next version may be theirs."""
     ref = change.ref
-    found = conn.execute(_WRITES_ON, (ref.profile, change.id, ref.kind, ref.id)).fetchone()
-    return found is not None
+    found = conn.execute(_WRITES_ON, (ref.profile, change.id, ref.kind, ref.id))
+    return [str(writer) for (writer,) in found.fetchall()]
 
 
 def _mark_ours(conn: sqlite3.Connection, writer: Change) -> None:
     """``writer`` (a note or a logged call) is about to write on its target: the target's
-    updates sent before it and not done are marked ``ours_since_sent``, so that their check
-    does not take the version it stamps for someone else setting the record back."""
+    updates sent before it and not done are marked ``ours_since_sent`` (``ours_since``
+    names it), so that their check does not take the version it stamps for someone else
+    setting the record back."""
+    for other in _sent_updates_of(conn, writer):
+        if writer.id not in other.ours_since:
+            ours = {**other.ours_since, writer.id: None}
+            _save(conn, other.model_copy(update={"ours_since_sent": True, "ours_since": ours}))
+
+
+def _sent_updates_of(conn: sqlite3.Connection, writer: Change) -> list[Change]:
+    """The updates sent and not done of the record ``writer`` writes on (a note's)."""
     target = _target(writer)
     if target is None:
-        return
+        return []
     sql = (
         "SELECT data FROM outbox WHERE profile = ? AND kind = ? AND record_id = ?"
         " AND state != ? ORDER BY seq"
     )
-    for other in _select(conn, sql, (*rows.key(target), _DONE)):
-        if (
-            other.op is ChangeOp.UPDATE
-            and other.sent_on_updated_at is not None
-            and not other.ours_since_sent
-        ):
-            _save(conn, other.model_copy(update={"ours_since_sent": True}))
+    return [
+        other
+        for other in _select(conn, sql, (*rows.key(target), _DONE))
+        if other.op is ChangeOp.UPDATE and other.sent_on_updated_at is not None
+    ]
+
+
+def _landed(conn: sqlite3.Connection, writer: Change, when: datetime) -> None:
+    """``writer`` is done, made at ``when`` by the vendor's clock: the updates it marked
+    know that a version of their record newer than that is not its."""
+    when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    for other in _sent_updates_of(conn, writer):
+        if writer.id in other.ours_since:
+            ours = {**other.ours_since, writer.id: when}
+            _save(conn, other.model_copy(update={"ours_since": ours}))
+
+
+@dataclass(frozen=True)
+class OursSince:
+    """The writes of ours on an update's record since it was sent (``ours_written``)."""
+
+    landed: bool  # one of them may have landed
+    until: datetime | None  # the vendor's time of the latest (None: not known for all)
 
 
 class OutboxMixin(HasDatabase):
@@ -482,13 +510,43 @@ class OutboxMixin(HasDatabase):
         with self._db.transaction() as conn:
             change = _load(conn, change_id)
             self._guard(conn, change, owner)
+            flying = _ours_in_flight(conn, change)
             update = {
                 "sent_on_updated_at": updated_at,
-                "ours_since_sent": _ours_in_flight(conn, change),
+                "ours_since_sent": bool(flying),
+                "ours_since": dict.fromkeys(flying),
             }
             kept = change.model_copy(update=update)
             _save(conn, kept)
         return kept
+
+    def ours_written(self, change_id: str) -> OursSince:
+        """Whether a write of ours on the update's record may have landed since it was
+        last sent (done, being sent, or sent with an unknown outcome; not one the vendor
+        refused or that never went out), and the vendor's time of the latest when every
+        such write is done with its time known."""
+        with self._db.read() as conn:
+            try:
+                change = _load(conn, change_id)
+            except KeyError:
+                return OursSince(False, None)
+            if not change.ours_since:  # none, or marked by an older crmtui: unknown
+                return OursSince(change.ours_since_sent, None)
+            landed, times, unknown = False, [], False
+            for writer, when in change.ours_since.items():
+                found = conn.execute(
+                    "SELECT state, maybe_sent FROM outbox WHERE id = ?", (writer,)
+                ).fetchone()
+                if found is None:  # discarded
+                    continue
+                state, maybe = found
+                if state in (_DONE, _SENDING) or maybe:
+                    landed = True
+                    if state == _DONE and when is not None:
+                        times.append(when)
+                    else:  # it may land at any time, or the vendor gave no time
+                        unknown = True
+        return OursSince(landed, None if unknown or not times else max(times))
 
     def _remember(self, change_id: str, owner: str, **update: Any) -> Change:
         with self._db.transaction() as conn:
@@ -699,6 +757,7 @@ class OutboxMixin(HasDatabase):
         *,
         result_id: str | None = None,
         owner: str | None = None,
+        made_at: datetime | None = None,
     ) -> None:
         """The vendor confirmed the change: mark it done and cache the server's record.
 
@@ -707,7 +766,8 @@ class OutboxMixin(HasDatabase):
         case the change's values are taken as the server's (a create without it just
         drops its placeholder). ``result_id``: the vendor's id of what it made (a note).
         ``owner``: the sender completing its claim; ``ClaimLost`` (nothing written) when
-        the change is not ``sending`` by it any more.
+        the change is not ``sending`` by it any more. ``made_at``: the vendor's time of
+        what it made (a note's), for the updates of its record it marked (``ours_since``).
         """
         with self._db.transaction() as conn:
             change = _load(conn, change_id)
@@ -721,6 +781,8 @@ class OutboxMixin(HasDatabase):
                 "UPDATE outbox SET maybe_sent = 0, result_id = ? WHERE id = ?",
                 (result_id, change_id),
             )
+            if made_at is not None:
+                _landed(conn, change, made_at)
             ref = change.ref
             if change.op is ChangeOp.CREATE:
                 rows.delete(conn, ref)

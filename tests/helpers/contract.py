@@ -134,7 +134,9 @@ def breaks(
       its body: nothing in it was checked;
     - a body that is not an object where the endpoint declares its fields;
     - keys beside the record on an endpoint whose record sits under a wrapper key;
-    - a body on a GET, HEAD, DELETE or OPTIONS whose endpoint declares none."""
+    - a body on a GET, HEAD, DELETE or OPTIONS whose endpoint declares none;
+    - a path with a dot segment (``/api/individuals/%2E%2E``, an id of ``..``): it
+      matched a template as an id, but a server resolves it to another path."""
     method = method.upper()
     body = parse_body(content_type, content) if content else None
     if body is None and content[:1] in (b"{", b"["):
@@ -148,6 +150,9 @@ def breaks(
     endpoint, _ = c.find(method.upper(), path)
     if endpoint is None:
         return found
+    if any(part in (".", "..") for part in path.split("/")):
+        rule = "a dot segment: the server resolves the path to another one"
+        found.append(Violation(c.vendor, method, path, "path", "", "", endpoint.path, rule))
 
     def broken(kind: contracts.Kind, name: str, value: str, rule: str) -> Violation:
         return Violation(c.vendor, method, path, kind, name, value, endpoint.path, rule)

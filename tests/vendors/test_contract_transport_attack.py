@@ -190,6 +190,16 @@ async def test_a_key_beside_the_wrapped_record_is_caught() -> None:
     assert [(v.kind, v.name) for v in rules(watch)] == [("field", "colour")]
 
 
+async def test_an_id_that_is_a_dot_segment_is_caught() -> None:
+    """An id of ``..`` (sent encoded, as httpx resolves a plain one before sending) fills
+    the template's ``{id}``, but the vendor's server resolves it: another endpoint."""
+    async with salesloft() as (http, _):
+        with watching() as watch:
+            await http.client.get(ORIGIN + "/v2/people/%2E%2E")
+    assert [(v.kind, v.path) for v in rules(watch)] == [("path", "/v2/people/..")]
+    assert "dot segment" in rules(watch)[0].rule
+
+
 CHILD = """
 import asyncio
 from crmtui import sandbox

@@ -39,7 +39,8 @@
 - ``held_back``: changes that cannot go because an earlier change of their record (or the
   create they name) waits for the user (refused, conflict, uncertain).
 - ``edit_change`` replaces the change's values; resolving a conflict rebases the change
-  on the server version the user saw (``base`` takes ``theirs``).
+  on the server version the user saw (``base`` takes ``theirs``), and a sent update's
+  check for "set back since" compares with that version, not its first send (``_decided``).
 """
 
 from __future__ import annotations
@@ -408,6 +409,21 @@ def _landed(conn: sqlite3.Connection, writer: Change, when: datetime) -> None:
         if writer.id in other.ours_since:
             ours = {**other.ours_since, writer.id: when}
             _save(conn, other.model_copy(update={"ours_since": ours}))
+
+
+def _decided(conn: sqlite3.Connection, change: Change, version: datetime | None) -> dict[str, Any]:
+    """For a sent update whose conflict the user settled on the server's ``version``: its
+    check compares with that version from now on, as if sent on it (else the old value
+    they chose to write over, on a version newer than the send, made it a conflict again
+    at every try: "keep mine" after someone set our landed edit back never went)."""
+    if change.op is not ChangeOp.UPDATE or change.sent_on_updated_at is None or version is None:
+        return {}
+    flying = _ours_in_flight(conn, change)
+    return {
+        "sent_on_updated_at": version,
+        "ours_since_sent": bool(flying),
+        "ours_since": dict.fromkeys(flying),
+    }
 
 
 @dataclass(frozen=True)
@@ -895,6 +911,7 @@ class OutboxMixin(HasDatabase):
                     or (server.record.updated_at if server else change.base_updated_at)
                 )
                 update["theirs_updated_at"] = None
+                update.update(_decided(conn, change, update["base_updated_at"]))
             elif base_updated_at is not None:
                 update["base_updated_at"] = base_updated_at
             _save(conn, change.model_copy(update=update))
@@ -920,6 +937,8 @@ class OutboxMixin(HasDatabase):
                 "theirs": {},
                 "theirs_updated_at": None,
             }
+            if change.state is ChangeState.CONFLICT:
+                update.update(_decided(conn, change, base_updated_at))
             _save(conn, change.model_copy(update=update))
             optimistic.rebuild(conn, change.ref)
 

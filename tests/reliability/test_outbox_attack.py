@@ -25,9 +25,10 @@ from typing import Any
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from benchmarks.soak import Witness, no_sleep, unpace
+from benchmarks.soak import Witness, no_sleep, profile_for, unpace
+from crmtui import sandbox
 from crmtui.http import Http
-from crmtui.model import Change, ChangeState, RecordRef
+from crmtui.model import Change, ChangeState, RecordRef, utcnow
 from crmtui.service import Crm
 from crmtui.store import Store
 from tests.helpers.reliability import CHECKS, Rig
@@ -80,13 +81,20 @@ async def set_back(rig: Rig, edit: Landed) -> None:
 
 
 @asynccontextmanager
-async def beside(rig: Rig) -> AsyncIterator[Crm]:
-    """Another crmtui on the same cache and vendor (another process, in this one)."""
+async def beside(rig: Rig, account: Any = None) -> AsyncIterator[Crm]:
+    """Another crmtui on the same cache (another process, in this one): on the same
+    vendor account, or on another ``account`` (a sandbox app) of the same vendor, whose
+    profile is named ``<vendor>-b``."""
     path = rig.crm.store.path
     assert path is not None
     http = Http(sleep=no_sleep)
-    http.mount_app(f"http://{rig.vendor}.localhost", rig.app)
-    crm = Crm(Store(path), http, [rig.crm.adapter(rig.vendor).profile])
+    if account is None:
+        http.mount_app(f"http://{rig.vendor}.localhost", rig.app)
+        profile = rig.crm.adapter(rig.vendor).profile
+    else:
+        http.mount_app(f"http://{rig.vendor}-b.localhost", account)
+        profile = profile_for(rig.vendor, f"http://{rig.vendor}-b.localhost", f"{rig.vendor}-b")
+    crm = Crm(Store(path), http, [profile])
     unpace(crm, virtual=True)
     crm.outbox.check_delays = CHECKS
     try:
@@ -105,7 +113,15 @@ async def noted(crm: Crm, ref: RecordRef) -> None:
     assert state(crm, note).state is ChangeState.DONE
 
 
-async def assert_theirs_kept(rig: Rig, edit: Landed, value: str) -> None:
+async def checked(rig: Rig) -> None:
+    """The failed edit is due now: checked with the vendor, then sent or decided."""
+    rig.crm.outbox.wake(rig.vendor)
+    await rig.settle()
+
+
+async def check_keeps_theirs(rig: Rig, edit: Landed, value: str = "Mine, landed") -> None:
+    """The edit, due now, is checked: a conflict, their value kept, ours not sent again."""
+    await checked(rig)
     kept = state(rig.crm, edit.change)
     assert kept.state is ChangeState.CONFLICT, f"{rig.vendor}: {kept.state} {kept.last_error}"
     assert await held(rig, edit.ref, edit.field) == edit.before  # theirs, not overwritten
@@ -130,9 +146,7 @@ async def test_a_note_the_vendor_refused_does_not_hide_someone_setting_our_edit_
     assert not rig.crm.store.maybe_sent(note.id)  # it did not land
     assert edit.witness.count("Called about the renewal") == retries
 
-    rig.crm.outbox.wake(vendor)  # the edit is due: checked before it is sent again
-    await rig.settle()
-    await assert_theirs_kept(rig, edit, "Mine, landed")
+    await check_keeps_theirs(rig, edit)
 
 
 @pytest.mark.parametrize("vendor", STAMPED)
@@ -147,9 +161,7 @@ async def test_someone_setting_our_edit_back_after_our_note_landed_is_a_conflict
     rig.app.state.clock.anchor += timedelta(seconds=30)  # half a minute later...
     await set_back(rig, edit)  # ...someone sets our landed edit back
 
-    rig.crm.outbox.wake(vendor)
-    await rig.settle()
-    await assert_theirs_kept(rig, edit, "Mine, landed")
+    await check_keeps_theirs(rig, edit)
 
 
 class AfterRead:
@@ -199,7 +211,38 @@ async def test_our_note_landing_after_the_check_read_the_record_excuses_nothing(
 
         gate.path = f"/{edit.ref.id}"
         gate.meanwhile = our_note_there
-        rig.crm.outbox.wake("salesloft")
-        await rig.settle()
+        await check_keeps_theirs(rig, edit)
     assert gate.meanwhile is None  # the note went while the check read the record
-    await assert_theirs_kept(rig, edit, "Mine, landed")
+
+
+async def test_our_note_on_the_same_id_in_another_profile_excuses_nothing(
+    rigs: Callable[..., Rig],
+) -> None:
+    edit = await landed_edit(rig := rigs("salesloft"), "Mine, landed")
+    await set_back(rig, edit)
+    # a second Salesloft account in the same cache: the same seed, so the same ids
+    account = sandbox.create_app("salesloft", rate_limit=False, now=utcnow())
+    async with beside(rig, account) as other:
+        twin = RecordRef(profile="salesloft-b", kind=edit.ref.kind, id=edit.ref.id)
+        await noted(other, twin)
+    assert edit.witness.count("Called about the renewal") == 0  # not on this account
+
+    await check_keeps_theirs(rig, edit)
+
+
+@pytest.mark.parametrize("vendor", STAMPED)
+async def test_keeping_mine_after_someone_set_our_edit_back_sends_it_once(
+    rigs: Callable[..., Rig], vendor: str
+) -> None:
+    """Once the user has seen their value and chosen ours, ours goes (it conflicted again
+    at every try: the old value on a version newer than our first send)."""
+    edit = await landed_edit(rig := rigs(vendor), "Mine, landed")
+    await set_back(rig, edit)
+    await check_keeps_theirs(rig, edit)  # shown, theirs kept
+
+    rig.crm.resolve(edit.change.id, {edit.field: "mine"})  # the user keeps theirs out
+    await rig.settle()
+    kept = state(rig.crm, edit.change)
+    assert kept.state is ChangeState.DONE, f"{vendor}: {kept.state} {kept.last_error}"
+    assert await held(rig, edit.ref, edit.field) == "Mine, landed"
+    assert edit.witness.count("Mine, landed") == 2  # the lost send and the chosen one

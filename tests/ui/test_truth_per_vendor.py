@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import ListView
+from textual.widgets import Input, ListView
 
 from crmtui.fields import date_text, display, money_text
 from crmtui.model import Record, RecordRef
@@ -46,6 +46,7 @@ from tests.helpers.ui import (
     screen_text,
     settle,
     type_into,
+    type_text,
     wait_for,
 )
 
@@ -241,7 +242,7 @@ async def check_money_and_date(
 
     await pilot.press("ctrl+k")  # search: the queued amount
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, SearchScreen))
-    await pilot.press(*record.title[:24])
+    await type_text(pilot, pilot.app.screen.query_one(Input), record.title[:24])
     await wait_for(pilot, lambda: new in screen_text(pilot.app))
     assert old not in screen_text(pilot.app) and not UNGROUPED.search(screen_text(pilot.app))
     await back_to(pilot, RecordScreen)

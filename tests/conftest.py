@@ -11,7 +11,7 @@ import pytest
 
 from crmtui.http import Http
 from tests.helpers import seeds
-from tests.helpers.contract import children_watched, reach_children, watching
+from tests.helpers.contract import children_watched, reach_children, unexcused, watching
 from tests.helpers.wiring import Wired
 from tests.helpers.wiring import wire as wire_to
 
@@ -20,7 +20,9 @@ __all__ = ["Wired"]  # still importable from here meanwhile
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "off_contract: the test sends requests outside a vendor's contract on purpose"
+        "markers",
+        "off_contract(*texts): the test sends requests outside a vendor's contract on "
+        "purpose (only the rules broken whose description holds one of the texts, if any)",
     )
     seeds.install()  # each sandbox's seeded account built once per process, then copied
     reach_children()  # crmtui in a child process is held to the contracts too
@@ -49,13 +51,16 @@ def vendor_contracts(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fails any test in which a request to a sandbox leaves its vendor's contract (path,
     method, parameter, sort key, body field), unless a known drift
     (``tests.helpers.contract.KNOWN_DRIFTS``) or marked ``off_contract``; also when
-    crmtui sent it from a child process the test started."""
+    crmtui sent it from a child process the test started. ``off_contract("text", ...)``
+    excuses only the rules broken whose description holds one of the texts (the request
+    sent on purpose), so the test's other requests are still held to the contract."""
     with watching() as watch, children_watched() as by_children:
         yield
         children = by_children()
-    if (watch.broken or children) and request.node.get_closest_marker("off_contract") is None:
-        lines = "\n".join(f"  {line} (a child process)" for line in dict.fromkeys(children))
-        pytest.fail(watch.report() + ("\n" + lines if lines else ""), pytrace=False)
+    marker = request.node.get_closest_marker("off_contract")
+    report = unexcused(watch, children, None if marker is None else marker.args)
+    if report:
+        pytest.fail(report, pytrace=False)
 
 
 @pytest.fixture

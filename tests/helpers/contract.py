@@ -67,6 +67,27 @@ class Watch:
         return "requests outside the vendor's contract:\n" + "\n".join(lines)
 
 
+def unexcused(watch: Watch, children: list[str], excused: tuple[str, ...] | None) -> str:
+    """The report of the rules broken (``watch``; ``children``: lines from child
+    processes) that a test's ``off_contract`` mark does not excuse, "" if none.
+    ``excused``: the mark's texts (a rule whose description holds one is excused), ``()``
+    for a bare mark (the whole test is), None without a mark."""
+    if excused == ():
+        return ""
+    texts = excused or ()
+    broken = [v for v in dict.fromkeys(watch.broken) if not any(t in str(v) for t in texts)]
+    lines = [line for line in dict.fromkeys(children) if not any(t in line for t in texts)]
+    if not broken and not lines:
+        return ""
+    return "\n".join(
+        [
+            "requests outside the vendor's contract:",
+            *(f"  {v}" for v in broken),
+            *(f"  {line} (a child process)" for line in lines),
+        ]
+    )
+
+
 def allowed(vendor: str, v: Violation) -> bool:
     """Whether ``v`` is a known adapter drift (:data:`KNOWN_DRIFTS`)."""
     return any(name == vendor and drift.covers(v) for name, drift in KNOWN_DRIFTS)

@@ -25,7 +25,7 @@ from crmtui.http.client import USER_AGENT
 from crmtui.sandbox.contract import Violation
 from crmtui.sandbox.faults import Faults
 from crmtui.sandbox.serve import serving
-from tests.helpers.contract import Watch, children_watched, watching
+from tests.helpers.contract import Watch, children_watched, unexcused, watching
 from tests.helpers.service import Unreachable
 
 pytestmark = pytest.mark.off_contract
@@ -198,6 +198,22 @@ async def test_an_id_that_is_a_dot_segment_is_caught() -> None:
             await http.client.get(ORIGIN + "/v2/people/%2E%2E")
     assert [(v.kind, v.path) for v in rules(watch)] == [("path", "/v2/people/..")]
     assert "dot segment" in rules(watch)[0].rule
+
+
+async def test_a_mark_naming_the_request_sent_on_purpose_excuses_only_that_one() -> None:
+    """A bare ``off_contract`` mark turned the watch off for the whole test: a test that
+    sends one wrong request on purpose (a create without its required field) let every
+    other request of the test leave the contract unseen. A mark naming the rule excuses
+    that rule only."""
+    async with salesloft() as (http, _):
+        with watching() as watch:
+            await http.client.get(ORIGIN + TASKS, params=OFF)  # on purpose
+            await http.client.get(ORIGIN + TASKS, params={"per_page": ["5", "100"]})
+    report = unexcused(watch, ["salesloft: GET /v2/me.json: param 'x' — a child's"], ("[gt]'",))
+    assert "updated_at[gt]" not in report
+    assert "param 'per_page'" in report and "a child's (a child process)" in report
+    assert "updated_at[gt]" in unexcused(watch, [], None)  # no mark: all of them
+    assert unexcused(watch, [], ()) == ""  # a bare mark: the whole test
 
 
 CHILD = """

@@ -259,7 +259,7 @@ async def test_create_then_delete_a_task(wire: Wire) -> None:
         await wired.adapter.get("task", record.id)
 
 
-@pytest.mark.off_contract  # the create without a name is sent on purpose
+@pytest.mark.off_contract("POST /api/deals: required 'name'")  # sent on purpose
 async def test_create_deal_needs_what_freshsales_requires(wire: Wire) -> None:
     wired = fresh(wire)
     account = next(iter(wired.db.sales_accounts))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -253,3 +253,38 @@ async def test_a_bounced_email_is_sent_with_the_bounced_flag_and_reads_bounced(
     timeline = await wired.adapter.timeline("contact", str(person))
     summaries = {a.summary for a in timeline if a.family == "email"}
     assert f"Email to {bounced['recipient_email_address']} (bounced)" in summaries
+
+
+async def read_since(adapter: Any, kind: str, since: datetime, per_page: int) -> list[str]:
+    """Every id an incremental read from ``since`` yields, page by page (at most 200)."""
+    ids: list[str] = []
+    cursor: str | None = None
+    for _ in range(200):
+        page = await adapter.list_page(
+            kind, Query(updated_since=since, per_page=per_page, cursor=cursor)
+        )
+        ids += [r.id for r in page.records]
+        if (cursor := page.next_cursor) is None:
+            return ids
+    raise AssertionError("the incremental read did not end")
+
+
+@pytest.mark.parametrize("ties", [3, 7, 12])
+async def test_records_sharing_an_updated_at_across_a_page_break_are_all_read(
+    rig: Rig, ties: int
+) -> None:
+    """A bulk update gives many records one ``updated_at`` to the microsecond. Read 5 to a
+    page by ``updated_at``, ties fall on both sides of a page break (and, at 12, fill whole
+    pages): every record changed since the mark is read, each once. With ``[gt]`` and the
+    last row's stamp as the next mark, those after the break were skipped."""
+    accounts = rig.app.state.db["accounts"]
+    now = max(row["updated_at"] for row in accounts.values())
+    since = now + timedelta(seconds=1)
+    bulk = since + timedelta(minutes=5, microseconds=123456)
+    chosen = sorted(accounts)[: ties + 4]
+    for n, key in enumerate(chosen):
+        # two before the bulk update, the tied ones, two after it
+        when = bulk + timedelta(minutes=(n - 1 if n < 2 else 0 if n < ties + 2 else n))
+        accounts[key]["updated_at"] = when
+    read = await read_since(rig.crm.adapter("salesloft"), "company", since, per_page=5)
+    assert sorted(read) == sorted(str(k) for k in chosen)

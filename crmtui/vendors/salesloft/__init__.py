@@ -26,8 +26,10 @@ third-party connector's and loses where they disagree):
   ``metadata.paging.next_page`` (an integer, or in one seed sample a URL), followed only
   when it is after the page read, that page held records and it is at most page 1000.
   Incremental reads (people, accounts, cadences, calls, emails, memberships: the kinds
-  with an ``updated_at`` filter) use ``updated_at[gt]=<mark>&sort_by=updated_at&
-  sort_direction=ASC&page=1``, the mark moving only forward. Tasks, users and steps have
+  with an ``updated_at`` filter) use ``updated_at[gte]=<mark>&sort_by=updated_at&
+  sort_direction=ASC&page=1``, the mark moving only forward, the records already read at
+  the mark left out (``[gt]`` would skip records sharing the last row's stamp past a page
+  break), the next page of the same mark when a whole page sits at it. Tasks, users and steps have
   no ``updated_at`` filter: they are read whole, page by page (the sync writes only the
   records whose ``updated_at`` changed). Config lists: at most 20 pages of 100 through
   ``mapping.fetch_all`` (stops on a repeated cursor). Users come back all at once

@@ -15,8 +15,10 @@ Conventions:
 - Task quick filters (``KindInfo.views``) are v2's ``time_interval_filter`` buckets; the
   latest ``metadata.counts`` are kept in ``task_counts`` (and ``fetch_task_counts``).
 - Incremental reads (``Query.updated_since``): ``sort_by=updated_at&sort_direction=ASC&
-  updated_at[gt]=<last seen, microseconds kept>``, always page 1 (deep pages cost more);
-  the cursor carries the last ``updated_at`` seen.
+  updated_at[gte]=<last seen, microseconds kept>``, page 1 (deep pages cost more) unless
+  a whole page sits at the mark; the cursor carries the mark and the ids read at it
+  (``paging.Mark``: ``[gt]`` skipped records sharing the last row's stamp past a page
+  break).
 - Paging otherwise by ``page`` (cursor ``"p:<n>"``); each request is charged its
   documented cost (3/8/10/30 past page 100) and the limiter is corrected from
   ``x-ratelimit-remaining-minute``.
@@ -67,6 +69,7 @@ from crmtui.vendors.salesloft.auth import observe_remaining, parse_error
 from crmtui.vendors.salesloft.calls import CALLS, log_call
 from crmtui.vendors.salesloft.codecs import CreateOnly, person_title, ref_id
 from crmtui.vendors.salesloft.paging import (
+    Mark,
     NextPage,
     list_params,
     next_page,
@@ -92,14 +95,6 @@ WEB_APP = "https://app.salesloft.com/"
 NOTE_TARGETS: dict[str, str] = {Kind.CONTACT: "person", Kind.COMPANY: "account"}
 CONFIG_PAGES = 20  # a config list (users, stages...) is read up to this many pages of 100
 BY_PEOPLE = (Kind.CALL, Kind.EMAIL)  # listed for an account through its people
-
-
-def _later(stamp: Any, since: str) -> bool:
-    """Whether ``stamp`` (a record's updated_at) is after ``since``: a next
-    ``updated_at[gt]`` page only moves forward (a vendor ignoring the filter, or a page
-    of records all at the mark, ends the read rather than asking again forever)."""
-    after, mark = parse_datetime(stamp), parse_datetime(since)
-    return after is not None and mark is not None and after > mark
 
 
 class Salesloft(Vendor):
@@ -240,21 +235,15 @@ class Salesloft(Vendor):
         per_page = max(1, min(100, query.per_page))
         cursor = query.cursor or ""
         if query.updated_since is not None and resource.since_filter:
-            since = cursor[2:] if cursor.startswith("u:") else iso(query.updated_since) or ""
-            params += [
-                ("sort_by", "updated_at"),
-                ("sort_direction", "ASC"),
-                ("updated_at[gt]", since),
-                ("per_page", per_page),
-                ("page", 1),
-            ]
-            body = await self._get(path, params)
+            mark = Mark.read(
+                cursor[2:] if cursor.startswith("u:") else iso(query.updated_since) or ""
+            )
+            body = await self._get(path, [*params, *mark.params(per_page)])
             rows = body.get("data") or []
-            more = next_page(dig(body, "metadata.paging.next_page"))
-            last = rows[-1].get("updated_at") if rows else None
+            following = mark.after(rows, next_page(dig(body, "metadata.paging.next_page")))
             return Page(
-                records=await self._records(kind, rows),
-                next_cursor=f"u:{last}" if more and _later(last, since) else None,
+                records=await self._records(kind, mark.new(rows)),
+                next_cursor=following.cursor() if following else None,
             )
         # no updated_at filter (tasks, users, steps): every record, page by page (the
         # sync stores only those whose updated_at changed)

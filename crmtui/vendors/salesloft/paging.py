@@ -3,9 +3,12 @@ by number, each charged its documented cost; ``metadata.paging.next_page``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from crmtui.fields import parse_datetime
 from crmtui.http import Rejected
 from crmtui.model import Kind, Query
 from crmtui.vendors.mapping import Paging, dig
@@ -103,3 +106,63 @@ def sort_params(kind: str, query: Query) -> list[tuple[str, Any]]:
     if sort_by is None:
         raise Rejected(LABEL, f"cannot sort {kind} by {query.sort}")
     return [("sort_by", sort_by), ("sort_direction", "DESC" if query.descending else "ASC")]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Where an incremental read stands: ``updated_at[gte]=stamp`` on ``page``, the ids
+    already read at exactly ``stamp`` left out (cursor ``"u:<stamp>|<page>|<id,id…>"``;
+    a bare ``"u:<stamp>"`` is page 1 with none read).
+
+    ``[gte]``, not ``[gt]``: records sharing the last row's ``updated_at`` to the
+    microsecond (a bulk update) may fall on either side of a page break, and ``[gt]``
+    would skip those after it. A page whose rows all sit at the mark (more ties than a
+    page holds) is followed by the next page of the same mark, so the read moves on."""
+
+    stamp: str
+    page: int = 1
+    seen: frozenset[str] = frozenset()
+
+    @classmethod
+    def read(cls, cursor: str) -> Mark:
+        stamp, _, rest = cursor.partition("|")
+        page, _, ids = rest.partition("|")
+        return cls(
+            stamp, int(page) if page.isdigit() else 1, frozenset(filter(None, ids.split(",")))
+        )
+
+    def cursor(self) -> str:
+        return f"u:{self.stamp}|{self.page}|{','.join(sorted(self.seen))}"
+
+    def params(self, per_page: int) -> list[tuple[str, Any]]:
+        return [
+            ("sort_by", "updated_at"),
+            ("sort_direction", "ASC"),
+            ("updated_at[gte]", self.stamp),
+            ("per_page", per_page),
+            ("page", self.page),
+        ]
+
+    def _at(self, row: dict[str, Any], stamp: datetime | None) -> bool:
+        return stamp is not None and parse_datetime(row.get("updated_at")) == stamp
+
+    def new(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The page's rows less those already read at the mark."""
+        at = parse_datetime(self.stamp)
+        return [r for r in rows if not (self._at(r, at) and str(r.get("id")) in self.seen)]
+
+    def after(self, rows: list[dict[str, Any]], more: int | None) -> Mark | None:
+        """The mark after this page (``more``: the vendor's ``next_page``); None at the end,
+        past ``LAST_PAGE``, and when a row comes before the mark (a vendor ignoring the
+        filter: asking again would answer the same)."""
+        at = parse_datetime(self.stamp)
+        stamps = [parse_datetime(r.get("updated_at")) for r in rows]
+        if more is None or not rows or at is None or any(s is None or s < at for s in stamps):
+            return None
+        last = stamps[-1]
+        ids = {str(r.get("id")) for r, s in zip(rows, stamps, strict=True) if s == last}
+        if last == at:  # every row at the mark: its next page
+            if self.page >= LAST_PAGE:
+                return None
+            return Mark(self.stamp, self.page + 1, self.seen | ids)
+        return Mark(str(rows[-1].get("updated_at")), 1, frozenset(ids))

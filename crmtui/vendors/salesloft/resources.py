@@ -100,7 +100,7 @@ class LoftResource(Resource):
     custom_type: str = ""
     person: str = ""
     changeable: bool = False
-    since_filter: bool = True  # v2 lists it with ``updated_at[gt]`` and ``sort_by=updated_at``
+    since_filter: bool = True  # v2 lists it with ``updated_at[gte]`` and ``sort_by=updated_at``
     codecs: Mapping[FieldType, Codec] = field(default_factory=lambda: CODECS)
 
     def specs(

@@ -34,7 +34,8 @@ from __future__ import annotations
 
 from crmtui.sandbox.contract import IGNORE, Answer, Contract, Endpoint, Param, Violation
 
-PAGE = (Param("_ids", array=True), Param("_start"), Param("_limit"))
+# ``_ids`` is "an optional, comma separated list" (String[]): no ``_ids[]`` form
+PAGE = (Param("_ids"), Param("_start"), Param("_limit"))
 MODIFIED = Param("modifiedDate")
 REASONS = {
     400: "Bad Request",

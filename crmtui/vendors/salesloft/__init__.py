@@ -47,6 +47,12 @@ third-party connector's and loses where they disagree):
   on); tasks sharing a ``due_date`` keep their order between pages; account
   ``custom_fields`` are sent as an object of name -> value like people's (the contract
   types them as an array of objects without their shape).
+- Decided against the letter of the definition: bodies go as JSON, though the definition
+  declares every body ``application/x-www-form-urlencoded``. v2 is a Rails API, which
+  reads a JSON body into the same parameters, and public clients send JSON; a form
+  body cannot say null (clearing a field would send ``""``, a value) nor carry the
+  ``custom_fields`` object without Rails' bracket convention, which the definition does
+  not declare either. The sandbox reads both.
 """
 
 from crmtui.vendors.salesloft.adapter import Salesloft

@@ -368,7 +368,7 @@ def _target(change: Change) -> RecordRef | None:
 def _ours_in_flight(conn: sqlite3.Connection, change: Change) -> list[str]:
     """The writes of ours on ``change``'s record that may still land: being sent, or sent
     with an unknown outcome and not checked yet (a write may land after our timeout; one
-    waiting for the user has had its check). The record's next version may be theirs."""
+    waiting for the user has had its check). The record's next version may be ours."""
     ref = change.ref
     found = conn.execute(_WRITES_ON, (ref.profile, change.id, ref.kind, ref.id))
     return [str(writer) for (writer,) in found.fetchall()]
@@ -553,7 +553,7 @@ class OutboxMixin(HasDatabase):
                 found = conn.execute(
                     "SELECT state, maybe_sent FROM outbox WHERE id = ?", (writer,)
                 ).fetchone()
-                if found is None:  # discarded
+                if found is None:  # discarded: taken as not landed (a conflict at worst)
                     continue
                 state, maybe = found
                 if state in (_DONE, _SENDING) or maybe:

@@ -61,15 +61,18 @@ async def wait_for_idle(min_sleep: float = IDLE_SLICE, max_sleep: float = 1) -> 
     """Textual's ``wait_for_idle`` (Pilot waits with it after every key and in ``pause``),
     looking in 5 ms slices instead of 20 ms, and not mistaking a wait for the CPU for
     idleness: a slice in which the process ran (any thread) or the loop's thread stood
-    ready to run for 5 % of it is busy. The app is as settled as Textual's wait leaves
-    it, with no 20 ms floor a key, and a process held off the CPU of a busy machine is
-    not taken for one that has finished."""
+    ready to run (its own wake-up at the slice's end aside) for 5 % of it is busy. The
+    app is as settled as Textual's wait leaves it, with no 20 ms floor a key, and a
+    process held off the CPU of a busy machine is not taken for one that has finished."""
     start = time.monotonic()
     while True:
-        cpu, queued = time.process_time(), _waited_to_run()
+        began, cpu, queued = time.monotonic(), time.process_time(), _waited_to_run()
         await asyncio.sleep(IDLE_SLICE)
-        busy = time.process_time() - cpu + _waited_to_run() - queued
-        elapsed = time.monotonic() - start
+        ended = time.monotonic()
+        # the wait to run past the slice's end is this sleep's own wake-up, not work
+        held = _waited_to_run() - queued - max(0.0, ended - began - IDLE_SLICE)
+        busy = time.process_time() - cpu + max(0.0, held)
+        elapsed = ended - start
         if elapsed >= max_sleep or (elapsed > min_sleep and busy < IDLE_BUSY):
             return
 

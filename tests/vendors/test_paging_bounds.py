@@ -44,6 +44,10 @@ async def test_a_sync_ends_when_the_vendor_repeats_its_first_page(
         rig.crm.http.mount_app(f"http://{vendor}.localhost", IgnorePaging(rig.app, IGNORED[vendor]))
         (result,) = await rig.crm.sync(vendor, [KINDS[vendor]], per_page=10)
         assert not result.error
+        if vendor == "salesforceiq":  # a sync asks from the last modifiedDate read, at
+            # _start=0 but for ties filling a page: it reads every account, and ends
+            assert result.records == result.changed == len(rig.app.state.db.accounts)
+            return
         assert result.pages == 2  # the first page, then the same again: the end
         assert result.records == 20 and result.changed == 10
     finally:

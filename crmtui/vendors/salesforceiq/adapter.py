@@ -23,7 +23,9 @@ Decisions:
   items (the first page of each list when none seen yet) with ``GET /users/{id}``.
 - Paging: ``_start``/``_limit`` (≤ 200); the cursor is the next ``_start``; the last
   page is the one shorter than ``_limit`` (``nextPage`` is not read: the doc only shows
-  it null). ``updated_since`` → ``modifiedDate`` (ms, at or after; ascending).
+  it null). ``updated_since`` → ``modifiedDate`` (ms, at or after; ascending), each
+  page asked from the last ``modifiedDate`` read (``paging.Since``), not by offset: a
+  record edited during a sync moves to the end and an offset then skipped one.
 - No server search or sort: contacts search by email / phone through
   ``properties.email`` / ``properties.phone``; other searches, sorts and the
   open/won/lost views apply to the page fetched (the cache sorts and searches whole
@@ -102,7 +104,7 @@ from crmtui.vendors.salesforceiq.lists import (
     status_of,
     type_name,
 )
-from crmtui.vendors.salesforceiq.paging import MAX_LIMIT, PAGING, list_params, refine
+from crmtui.vendors.salesforceiq.paging import MAX_LIMIT, PAGING, Since, list_params, refine
 from crmtui.vendors.salesforceiq.resources import (
     CONTACT,
     LIST_PREFIX,
@@ -412,13 +414,21 @@ class SalesforceIQ(Vendor):
         start = int(cursor) if cursor and cursor.isdigit() else 0
         limit = max(1, min(MAX_LIMIT, query.per_page))
         params = list_params(kind, query)
-        objects = await self._page(self._path(kind), start, limit, params)
+        if query.updated_since is not None:  # from the last modifiedDate read (``Since``)
+            mark = Since.read(cursor, query.updated_since)
+            params["modifiedDate"] = mark.ms
+            objects = await self._page(self._path(kind), mark.start, limit, params)
+            following = mark.after(objects, limit)
+            objects = mark.new(objects)
+            next_cursor = following.cursor() if following else None
+        else:
+            objects = await self._page(self._path(kind), start, limit, params)
+            after = str(start + len(objects)) if len(objects) == limit else None
+            # the same page again (``_start`` ignored): the read ends here
+            next_cursor = None if repeated(seen, objects) else marked_cursor(after, objects)
         records = await self._records(kind, objects)
         searched_server = any(k.startswith("properties.") for k in params)
         records = refine(records, query, search=not searched_server)
-        after = str(start + len(objects)) if len(objects) == limit else None
-        # the same page again (``_start`` ignored): the read ends here
-        next_cursor = None if repeated(seen, objects) else marked_cursor(after, objects)
         return Page(records=records, next_cursor=next_cursor)
 
     async def get(self, kind: str, id: str) -> Record:

@@ -1,0 +1,125 @@
+"""``crmtui sync`` attacked with a vendor whose data moves while the sync reads it.
+
+Each test compares what the cache holds after a sync with what the vendor holds: a
+record the vendor changed that the cache never received is a record silently skipped.
+The vendor is an in-process sandbox; ``Between`` changes its data between two list
+pages (as a colleague editing in the vendor's web app would).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tests.helpers.reliability import Rig, build, close
+
+Hook = Callable[[Any], None]
+
+
+class Between:
+    """In front of a sandbox: after the ``nth`` answered GET of a path ending in
+    ``suffix``, ``hook(db)`` changes the vendor's data (once)."""
+
+    def __init__(self, app: Any, suffix: str, nth: int, hook: Hook) -> None:
+        self.app: ASGIApp = app
+        self.db = app.state.db
+        self.suffix, self.nth, self.hook = suffix, nth, hook
+        self.seen = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        watched = (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and scope["path"].rstrip("/").endswith(self.suffix)
+        )
+
+        async def sending(message: Message) -> None:
+            if watched and message["type"] == "http.response.body" and not message.get("more_body"):
+                self.seen += 1
+                if self.seen == self.nth:
+                    self.hook(self.db)
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+def between(rig: Rig, suffix: str, nth: int, hook: Hook) -> Between:
+    """Put a ``Between`` in front of the rig's sandbox."""
+    wrapper = Between(rig.app, suffix, nth, hook)
+    rig.crm.http.mount_app(f"http://{rig.vendor}.localhost", wrapper)
+    return wrapper
+
+
+def cached(rig: Rig, kind: str) -> dict[str, Any]:
+    """The cache's records of ``kind``: id -> updated_at."""
+    rows = rig.crm.store.window(rig.vendor, kind, offset=0, limit=100_000)
+    return {r.id: r.updated_at for r in rows}
+
+
+@pytest.fixture
+async def iq(tmp_path: Path) -> AsyncIterator[Rig]:
+    built = build("salesforceiq", tmp_path / "cache.sqlite3")
+    yield built
+    await close(built)
+
+
+# -- SalesforceIQ: modifiedDate (at or after, ascending) ------------------------------------
+
+
+def iq_contacts(db: Any) -> dict[str, int]:
+    """The vendor's contacts a full read lists: id -> modifiedDate (ms)."""
+    return {cid: c["modifiedDate"] for cid, c in db.contacts.items() if cid not in db.aliases}
+
+
+@pytest.mark.parametrize("incremental", [False, True])
+async def test_iq_a_contact_edited_while_the_sync_reads_skips_no_other(
+    iq: Rig, incremental: bool
+) -> None:
+    """SalesforceIQ lists by ascending ``modifiedDate``: a contact edited after the first
+    page moves to the end of the list. Read by ``_start`` offsets, every contact after it
+    moved up one place and the first of the next page was never read (its change lost
+    for good: the next sync's mark is past it)."""
+    db = iq.app.state.db
+    if incremental:
+        await iq.crm.sync("salesforceiq", ["contact"], per_page=5)
+        newest = max(iq_contacts(db).values())
+        for n, cid in enumerate(sorted(iq_contacts(db))[:12]):
+            db.contacts[cid]["modifiedDate"] = newest + 60_000 * (n + 1)
+    before = iq_contacts(db)
+    order = sorted(before, key=lambda cid: (before[cid], cid))
+    if incremental:
+        order = order[-12:]
+
+    def edit(db: Any) -> None:  # the first contact read is edited on the vendor
+        db.contacts[order[0]]["modifiedDate"] = max(iq_contacts(db).values()) + 1000
+
+    between(iq, "/contacts", 2 if not incremental else 1, edit)
+    (result,) = await iq.crm.sync("salesforceiq", ["contact"], per_page=5)
+    assert not result.error
+    want = {cid: ms for cid, ms in iq_contacts(db).items()}
+    have = cached(iq, "contact")
+    stale = sorted(
+        cid
+        for cid, ms in want.items()
+        if cid in order and (have.get(cid) is None or int(have[cid].timestamp() * 1000) != ms)
+    )
+    assert stale in ([], [order[0]]), stale  # at most the one edited during the sync lags
+
+
+async def test_iq_contacts_sharing_a_modified_date_past_a_page_are_all_read(iq: Rig) -> None:
+    """A bulk update gives twelve contacts one ``modifiedDate`` to the millisecond: read 5
+    to a page, the ties fill whole pages and every one of them reaches the cache."""
+    db = iq.app.state.db
+    await iq.crm.sync("salesforceiq", ["contact"], per_page=5)
+    bulk = max(iq_contacts(db).values()) + 60_000
+    chosen = sorted(iq_contacts(db))[:12]
+    for cid in chosen:
+        db.contacts[cid]["modifiedDate"] = bulk
+    (result,) = await iq.crm.sync("salesforceiq", ["contact"], per_page=5)
+    assert not result.error
+    have = cached(iq, "contact")
+    assert sorted(c for c in chosen if int(have[c].timestamp() * 1000) != bulk) == []

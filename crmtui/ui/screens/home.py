@@ -41,6 +41,7 @@ class HomeScreen(Screen[None]):
         super().__init__()
         self.crm = crm
         self.summaries: dict[str, ProfileSummary] = {}  # as the table shows them
+        self._stale = False  # a service event came while another screen was over this one
 
     def compose(self) -> ComposeResult:
         yield Static(inert(f"{self.app.title} — your CRM profiles"), classes="screen-title")
@@ -98,7 +99,18 @@ class HomeScreen(Screen[None]):
         self.show_problem()
 
     def on_crm_event(self, message: CrmEvent) -> None:
-        self.fill()
+        # Each event (a sent edit, a page of a sync, a status) re-counts every profile's
+        # cache (``Crm.summary``: a query a count, on the event loop): while another
+        # screen is over this one, once when it shows again, not at every event.
+        if self.is_current:
+            self.fill()
+        else:
+            self._stale = True
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self._stale = False
+            self.fill()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:

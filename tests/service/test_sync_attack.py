@@ -9,6 +9,7 @@ pages (as a colleague editing in the vendor's web app would).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,15 @@ Hook = Callable[[Any], None]
 
 class Between:
     """In front of a sandbox: after the ``nth`` answered GET of a path ending in
-    ``suffix``, ``hook(db)`` changes the vendor's data (once)."""
+    ``suffix``, ``hook(db)`` changes the vendor's data (once); or, with ``when`` set,
+    before the first such GET whose query string ``when`` accepts."""
 
     def __init__(self, app: Any, suffix: str, nth: int, hook: Hook) -> None:
         self.app: ASGIApp = app
         self.db = app.state.db
         self.suffix, self.nth, self.hook = suffix, nth, hook
         self.seen = 0
+        self.when: Callable[[str], bool] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         watched = (
@@ -36,6 +39,10 @@ class Between:
             and scope["method"] == "GET"
             and scope["path"].rstrip("/").endswith(self.suffix)
         )
+
+        if watched and self.when is not None and self.when(scope["query_string"].decode()):
+            self.when = None
+            self.hook(self.db)
 
         async def sending(message: Message) -> None:
             if watched and message["type"] == "http.response.body" and not message.get("more_body"):
@@ -123,3 +130,39 @@ async def test_iq_contacts_sharing_a_modified_date_past_a_page_are_all_read(iq: 
     assert not result.error
     have = cached(iq, "contact")
     assert sorted(c for c in chosen if int(have[c].timestamp() * 1000) != bulk) == []
+
+
+# -- Salesloft: updated_at[gte] with the ids read at the mark (paging.Mark) -----------------
+
+
+@pytest.fixture
+async def loft(tmp_path: Path) -> AsyncIterator[Rig]:
+    built = build("salesloft", tmp_path / "cache.sqlite3")
+    yield built
+    await close(built)
+
+
+async def test_loft_a_tied_account_edited_between_tie_pages_skips_no_other(loft: Rig) -> None:
+    """Twelve accounts share one ``updated_at`` (a bulk update); read 5 to a page, the ties
+    fill pages 1 and 2 of the same mark. One of page 1 edited before page 2 is asked moves
+    past the others: every tie after it moved up one place, and the first tie of page 2
+    must still be read."""
+    accounts = loft.app.state.db["accounts"]
+    await loft.crm.sync("salesloft", ["company"], per_page=5)
+    newest = max(row["updated_at"] for row in accounts.values())
+    bulk = newest + timedelta(minutes=10, microseconds=123456)
+    chosen = sorted(accounts)[:12]
+    for key in chosen:
+        accounts[key]["updated_at"] = bulk
+
+    def edit(db: Any) -> None:  # a tie already read is edited on the vendor
+        tied = sorted(k for k in chosen if db["accounts"][k]["updated_at"] == bulk)
+        db["accounts"][tied[0]]["updated_at"] = bulk + timedelta(minutes=1)
+
+    wrapper = between(loft, "/accounts", 0, edit)
+    wrapper.when = lambda query: "page=2" in query and "updated_at%5Bgte%5D" in query
+    (result,) = await loft.crm.sync("salesloft", ["company"], per_page=5)
+    assert not result.error
+    have = cached(loft, "company")
+    stale = [k for k in chosen if have.get(str(k)) != accounts[k]["updated_at"]]
+    assert stale == []

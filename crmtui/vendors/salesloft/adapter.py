@@ -18,7 +18,8 @@ Conventions:
   updated_at[gte]=<last seen, microseconds kept>``, page 1 (deep pages cost more) unless
   a whole page sits at the mark; the cursor carries the mark and the ids read at it
   (``paging.Mark``: ``[gt]`` skipped records sharing the last row's stamp past a page
-  break).
+  break); ties read over pages are read again from page 1 until a pass finds no new one
+  (a tie edited meanwhile moved the others up a place).
 - Paging otherwise by ``page`` (cursor ``"p:<n>"``); each request is charged its
   documented cost (3/8/10/30 past page 100) and the limiter is corrected from
   ``x-ratelimit-remaining-minute``.
@@ -242,7 +243,7 @@ class Salesloft(Vendor):
             rows = body.get("data") or []
             following = mark.after(rows, next_page(dig(body, "metadata.paging.next_page")))
             return Page(
-                records=await self._records(kind, mark.new(rows)),
+                records=await self._records(kind, mark.new(rows, following)),
                 next_cursor=following.cursor() if following else None,
             )
         # no updated_at filter (tasks, users, steps): every record, page by page (the

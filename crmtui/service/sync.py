@@ -6,11 +6,14 @@ kind into the store, page by page (``Sync`` does it through the service's ``Port
 - **Incremental**: the first sync of a kind is full; later ones ask the adapter only for
   what changed since the last one (``Query.updated_since``; each adapter's docstring
   says how its vendor honours it). The mark is the newest ``updated_at`` the vendor
-  sent (the vendor's clock, not ours), re-asked with ``OVERLAP`` of slack; records the
-  cache already holds at the same ``updated_at`` are skipped, not rewritten or counted.
-  A full sync is a sync "changed since 1970": every vendor then reads in update order,
-  so records edited while a long sync runs move to pages already read rather than
-  being skipped, and their new version comes with the next sync.
+  sent (the vendor's clock), but never later than when the sync began (ours), re-asked
+  with ``OVERLAP`` of slack; records the cache already holds at the same ``updated_at``
+  are skipped, not rewritten or counted. A full sync is a sync "changed since 1970".
+  Not every vendor reads in update order (ActiveCampaign's deals and Freshsales's
+  scroll go by id): a record read early and edited while a long sync runs is not read
+  again, and a record read later may carry a newer ``updated_at`` than that edit; the
+  mark held at the sync's start brings the edit with the next sync. (The vendor's
+  clock behind ours by less than ``OVERLAP`` is covered.)
 - **Resumable**: after each page the cursor, the counts and the mark so far are saved
   with ``store.put_sync_state(profile, kind, {..., "run": {...}})``; a sync that was
   interrupted (offline, Ctrl+C, a crash) continues from the next page.
@@ -284,7 +287,7 @@ class Sync:
         if run is None:
             # a mark that cannot be read means a full sync, never a crash
             known = state.get("since") if parse_datetime(state.get("since")) else None
-            run = {"since": known, "cursor": None, "mark": known}
+            run = {"since": known, "cursor": None, "mark": known, "began": to_text(utcnow())}
             run.update(records=0, changed=0, pages=0, total=None)
             if run["since"] is None:
                 try:
@@ -348,7 +351,7 @@ class Sync:
                 profile,
                 info.kind,
                 {
-                    "since": run["mark"],
+                    "since": _earlier(run["mark"], run.get("began")),
                     "synced_at": utcnow(),
                     "last": {k: run[k] for k in ("records", "changed", "pages")},
                 },
@@ -402,6 +405,15 @@ def _changed(record: Record, stamps: dict[str, str | None]) -> bool:
 def _newest(records: list[Record], mark: str | None) -> str | None:
     stamps = [to_text(r.updated_at) for r in records if r.updated_at is not None]
     return max([s for s in (*stamps, mark) if s is not None], default=None)
+
+
+def _earlier(mark: str | None, began: str | None) -> str | None:
+    """The mark a finished sync keeps: the newest ``updated_at`` read, but not past when
+    the sync began (a run saved by an older version has no ``began``)."""
+    newest, start = parse_datetime(mark), parse_datetime(began)
+    if newest is None or start is None:
+        return mark
+    return to_text(min(newest, start))
 
 
 def _stopped(bound: PageBound, vendor: str, info: KindInfo, read: int, expected: int | None) -> str:

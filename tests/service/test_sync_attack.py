@@ -9,13 +9,15 @@ pages (as a colleague editing in the vendor's web app would).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from crmtui.model import utcnow
+from crmtui.sandbox.activecampaign.data import parse_stamp, stamp
 from tests.helpers.reliability import Rig, build, close
 
 Hook = Callable[[Any], None]
@@ -166,3 +168,41 @@ async def test_loft_a_tied_account_edited_between_tie_pages_skips_no_other(loft:
     have = cached(loft, "company")
     stale = [k for k in chosen if have.get(str(k)) != accounts[k]["updated_at"]]
     assert stale == []
+
+
+# -- the mark a sync stores: reads not in update order --------------------------------------
+
+
+@pytest.fixture
+async def ac(tmp_path: Path) -> AsyncIterator[Rig]:
+    built = build("activecampaign", tmp_path / "cache.sqlite3")
+    yield built
+    await close(built)
+
+
+async def test_ac_a_deal_edited_early_in_a_long_sync_comes_with_the_next(ac: Rig) -> None:
+    """ActiveCampaign lists deals in id order, not by update. A deal already read is edited
+    early in a long sync; a deal read later was edited half an hour after it. The mark
+    the sync keeps must not pass the first edit: the next sync brings it."""
+    deals = ac.app.state.db.deals
+    newest = max([utcnow(), *(parse_stamp(d["mdate"]) for d in deals.values())])
+    start = newest.replace(microsecond=0)  # AC stamps whole seconds
+    edited: dict[str, datetime] = {}
+
+    def edit(db: Any) -> None:
+        have = cached(ac, "deal")
+        early = next(k for k in sorted(db.deals, key=int) if k in have)
+        late = next(k for k in sorted(db.deals, key=int, reverse=True) if k not in have)
+        for key, when in (
+            (early, start + timedelta(minutes=1)),
+            (late, start + timedelta(minutes=31)),
+        ):
+            db.deals[key]["mdate"] = stamp(when)
+            edited[key] = when
+
+    between(ac, "/deals", 3, edit)  # the plan, then two pages (the first one stored)
+    for _ in range(2):
+        (result,) = await ac.crm.sync("activecampaign", ["deal"], per_page=5)
+        assert not result.error
+    have = cached(ac, "deal")
+    assert {k: have.get(k) for k in edited} == edited

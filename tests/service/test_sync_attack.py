@@ -63,6 +63,20 @@ def between(rig: Rig, suffix: str, nth: int, hook: Hook) -> Between:
     return wrapper
 
 
+@pytest.fixture
+async def rigs(tmp_path: Path) -> AsyncIterator[Callable[[str], Rig]]:
+    """``rigs(vendor)``: a ``Rig`` over that vendor's sandbox, closed after the test."""
+    made: list[Rig] = []
+
+    def make(vendor: str) -> Rig:
+        made.append(build(vendor, tmp_path / f"{vendor}.sqlite3"))
+        return made[-1]
+
+    yield make
+    for rig in made:
+        await close(rig)
+
+
 def cached(rig: Rig, kind: str) -> dict[str, Any]:
     """The cache's records of ``kind``: id -> updated_at."""
     rows = rig.crm.store.window(rig.vendor, kind, offset=0, limit=100_000)
@@ -70,10 +84,8 @@ def cached(rig: Rig, kind: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def iq(tmp_path: Path) -> AsyncIterator[Rig]:
-    built = build("salesforceiq", tmp_path / "cache.sqlite3")
-    yield built
-    await close(built)
+async def iq(rigs: Callable[[str], Rig]) -> Rig:
+    return rigs("salesforceiq")
 
 
 # -- SalesforceIQ: modifiedDate (at or after, ascending) ------------------------------------
@@ -138,10 +150,8 @@ async def test_iq_contacts_sharing_a_modified_date_past_a_page_are_all_read(iq: 
 
 
 @pytest.fixture
-async def loft(tmp_path: Path) -> AsyncIterator[Rig]:
-    built = build("salesloft", tmp_path / "cache.sqlite3")
-    yield built
-    await close(built)
+async def loft(rigs: Callable[[str], Rig]) -> Rig:
+    return rigs("salesloft")
 
 
 async def test_loft_a_tied_account_edited_between_tie_pages_skips_no_other(loft: Rig) -> None:
@@ -174,10 +184,8 @@ async def test_loft_a_tied_account_edited_between_tie_pages_skips_no_other(loft:
 
 
 @pytest.fixture
-async def ac(tmp_path: Path) -> AsyncIterator[Rig]:
-    built = build("activecampaign", tmp_path / "cache.sqlite3")
-    yield built
-    await close(built)
+async def ac(rigs: Callable[[str], Rig]) -> Rig:
+    return rigs("activecampaign")
 
 
 async def test_ac_a_deal_edited_early_in_a_long_sync_comes_with_the_next(ac: Rig) -> None:

@@ -18,6 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crmtui.model import utcnow
 from crmtui.sandbox.activecampaign.data import parse_stamp, stamp
+from crmtui.sandbox.salesseek.app import ordered
+from crmtui.service.sync import SyncProgress
 from tests.helpers.reliability import Rig, build, close
 
 Hook = Callable[[Any], None]
@@ -214,3 +216,31 @@ async def test_ac_a_deal_edited_early_in_a_long_sync_comes_with_the_next(ac: Rig
         assert not result.error
     have = cached(ac, "deal")
     assert {k: have.get(k) for k in edited} == edited
+
+
+# -- deletions while a sync reads by offset -------------------------------------------------
+
+
+@pytest.mark.parametrize("gone", [["first"], ["anchor"], ["first", "anchor"]])
+async def test_seek_a_contact_deleted_while_the_sync_reads_skips_no_other(
+    rigs: Callable[[str], Rig], gone: list[str]
+) -> None:
+    """SalesSeek pages by ``start`` offsets (newest change first). Contacts already read
+    are deleted on the vendor after the second page (the first one read, the last one
+    read, or both): every contact after them moved up, and those that moved onto pages
+    already read must still be read."""
+    seek = rigs("salesseek")
+    db = seek.app.state.db
+
+    def delete(report: SyncProgress) -> None:
+        if report.pages != 2 or report.done:
+            return
+        have = cached(seek, "contact")
+        order = ordered(list(db.individuals.values()), ("modified", True), lambda r: r)
+        read = [r["id"] for r in order if r["id"] in have]
+        for which in gone:
+            db.remove("individuals", read[0] if which == "first" else read[-1])
+
+    (result,) = await seek.crm.sync("salesseek", ["contact"], delete, per_page=5)
+    assert not result.error
+    assert sorted(set(db.individuals) - set(cached(seek, "contact"))) == []

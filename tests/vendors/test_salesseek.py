@@ -274,7 +274,8 @@ async def test_updated_since_stops_at_older_records(wire: Any) -> None:
 async def test_over_loopback_login_paging_and_relogin(wire: Any) -> None:
     wired = wire("salesseek", transport="loopback")
     page = await wired.adapter.list_page("contact", Query(per_page=50))
-    assert page.total == 300 and page.next_cursor == "50"
+    # the next start, and the last id read (the anchor the next page starts after)
+    assert page.total == 300 and page.next_cursor == f"50~{page.records[-1].id}"
     wired.faults.update({"next": ["expire"]})
     second = await wired.adapter.list_page("contact", Query(per_page=50, cursor=page.next_cursor))
     assert len(second.records) == 50 and wired.adapter.auth.logins == 2

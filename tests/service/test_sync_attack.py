@@ -244,3 +244,21 @@ async def test_seek_a_contact_deleted_while_the_sync_reads_skips_no_other(
     (result,) = await seek.crm.sync("salesseek", ["contact"], delete, per_page=5)
     assert not result.error
     assert sorted(set(db.individuals) - set(cached(seek, "contact"))) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ActiveCampaign deals page by offset and no anchor yet: a deal deleted among"
+    " those read moves the next one onto a page already read (left for a follow-up)",
+)
+async def test_ac_a_deal_deleted_while_the_sync_reads_skips_no_other(ac: Rig) -> None:
+    """The same attack on ActiveCampaign's deals (``offset``/``limit``, id order)."""
+    deals = ac.app.state.db.deals
+
+    def delete(report: SyncProgress) -> None:
+        if report.pages == 2 and not report.done:
+            del deals[min(cached(ac, "deal"), key=int)]
+
+    (result,) = await ac.crm.sync("activecampaign", ["deal"], delete, per_page=5)
+    assert not result.error
+    assert sorted(set(deals) - set(cached(ac, "deal"))) == []

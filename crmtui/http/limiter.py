@@ -23,6 +23,10 @@ class RateBudget:
     seconds: float
     burst: float | None = None  # how many may go at once; default: the whole budget
     note: str = ""
+    # Share of the rate left unused, for a limit counted per second at the vendor's end:
+    # requests spaced exactly 1/rate apart arrive closer together after any delay on the
+    # way (a busy machine, the network), and the vendor counts one too many.
+    margin: float = 0.0
 
     @property
     def per_second(self) -> float:
@@ -52,7 +56,7 @@ class RateLimiter:
     ) -> None:
         self.budget = budget
         self.capacity = budget.burst if budget.burst is not None else budget.requests
-        self._rate = budget.per_second
+        self._rate = budget.per_second * (1 - budget.margin)
         self._clock = clock
         self._sleep = sleep
         self._tokens = self.capacity

@@ -207,9 +207,11 @@ def _duration(seconds: float | None) -> str:
 
 
 def steady_budget(budget: RateBudget) -> RateBudget:
-    """The budget a sync keeps: ``PACE`` of the rate, a burst the window can absorb."""
+    """The budget a sync keeps: ``PACE`` of the rate (less, where the budget keeps a wider
+    ``margin``), a burst the window can absorb."""
     burst = max(1.0, math.floor(budget.requests * (1 - PACE)))
-    return RateBudget(budget.requests * PACE, budget.seconds, burst, budget.note)
+    pace = min(PACE, 1 - budget.margin)
+    return RateBudget(budget.requests * pace, budget.seconds, burst, budget.note)
 
 
 def choose_kinds(profile: str, infos: list[KindInfo], wanted: list[str] | None) -> list[KindInfo]:

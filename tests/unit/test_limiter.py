@@ -146,3 +146,14 @@ async def test_cost_above_capacity_is_clamped_not_stuck() -> None:
     lim, clock = limiter(RateBudget(10, 1, burst=2))
     await acquire_many(lim, 2, cost=50)
     assert clock.total == pytest.approx(0.2)
+
+
+async def test_a_margin_leaves_room_for_requests_bunched_on_the_way() -> None:
+    """5 a second counted by the vendor, paced with a 20% margin: one every 0.25 s, so
+    requests held up to 50 ms on the way (a busy machine) still arrive at most 5 in any
+    second. The documented budget is what the status line shows."""
+    budget = RateBudget(5, 1, burst=1, margin=0.2)
+    lim, clock = limiter(budget)
+    await acquire_many(lim, 11)
+    assert clock.total == pytest.approx(10 * 0.25)
+    assert budget.describe() == "5 per second"

@@ -681,6 +681,75 @@ def repeated(seen: str | None, rows: list[Any], key: str = "id") -> bool:
     return str(rows[-1].get(key)) == seen
 
 
+def _ids(rows: list[Any], key: str) -> list[str]:
+    return [str(r.get(key)) if isinstance(r, Mapping) else "" for r in rows]
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Offset paging that skips no record when one is deleted while a list is read.
+
+    Pages moving on by an offset (``offset``, ``start``) lose a record when one among
+    those already read is deleted: every later one moves up a place and the first of the
+    next page was on the page before. So the cursor is the next offset and the last id
+    read, ``"<start>~<id>"`` (``marked_cursor``'s shape; a bare number, as older versions
+    saved it, has no anchor): each page is asked from the row before (``window``), which
+    must be that id; found elsewhere in the page, the read goes on after it (``kept``);
+    not found, the page before is read once more to find it (``"<start>~<id>~back"``). A
+    page ending on the anchor brought nothing new (a vendor that ignores its offset
+    answers the same rows again): the read ends there (``next``)."""
+
+    start: int = 0
+    id: str | None = None
+    back: bool = False
+
+    @classmethod
+    def read(cls, cursor: str | None) -> Anchor:
+        head, _, rest = (cursor or "").partition("~")
+        anchor, _, back = rest.partition("~")
+        return cls(int(head) if head.isdigit() else 0, anchor or None, back == "back")
+
+    def window(self, per_page: int, maximum: int | None = None) -> tuple[int, int]:
+        """``(offset, rows)`` asked for a page of ``per_page``: past the first, from the
+        row before it with one row more (at most ``maximum``, the vendor's largest page);
+        looking back, the page before and that row."""
+        if self.id is None or self.start == 0:
+            return self.start, per_page
+        rows = per_page + 1 if maximum is None else max(1, min(per_page + 1, maximum))
+        if self.back:
+            first = max(0, self.start - rows)
+            return first, self.start - first
+        return self.start - 1, rows
+
+    def _lost(self, ids: list[str]) -> bool:
+        return self.id is not None and self.start > 0 and self.id not in ids
+
+    def kept(self, rows: list[T], key: str = "id") -> list[T]:
+        """The rows of a page not read yet: those after the anchor (all when it is not
+        in the page)."""
+        ids = _ids(rows, key)
+        return rows[ids.index(self.id) + 1 :] if self.id in ids else rows
+
+    def next(
+        self,
+        rows: list[Any],
+        more: bool,
+        per_page: int,
+        maximum: int | None = None,
+        key: str = "id",
+    ) -> str | None:
+        """The cursor after a page of ``rows`` (all the vendor answered, ``window``);
+        ``more``: whether the vendor has rows after it. None at the end."""
+        ids = _ids(rows, key)
+        if self._lost(ids) and not self.back:  # look back for the anchor before going on
+            return f"{self.start}~{self.id}~back"
+        if not more or not ids or (not self.back and self.id is not None and ids[-1] == self.id):
+            return None
+        end = self.window(per_page, maximum)[0] + len(ids)
+        last = None if self._lost(ids) else ids[-1]  # the anchor gone: on by offset from here
+        return f"{end}~{last}" if last else str(end)
+
+
 # -- resources ---------------------------------------------------------------------------------
 
 
@@ -961,6 +1030,7 @@ __all__ = [
     "AS_SENT",
     "DEFAULT_CODECS",
     "ActivityLog",
+    "Anchor",
     "Bool",
     "Bool01",
     "Cents",

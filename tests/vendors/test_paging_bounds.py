@@ -48,8 +48,10 @@ async def test_a_sync_ends_when_the_vendor_repeats_its_first_page(
             # _start=0 but for ties filling a page: it reads every account, and ends
             assert result.records == result.changed == len(rig.app.state.db.accounts)
             return
-        assert result.pages == 2  # the first page, then the same again: the end
-        assert result.records == 20 and result.changed == 10
+        # the first page; then, asked from its last row (the anchor) with one more, the
+        # first page again and one row past the anchor; then one ending on it: the end
+        assert result.pages == 3
+        assert result.records == result.changed == 11
     finally:
         await close(rig)
 

@@ -1,9 +1,9 @@
 """SalesSeek's paging quirks: ``start``/``rows``, the total in a header, views on the client.
 
 - Paging: ``start``/``rows`` (100 a page); the cursor is the next ``start`` and the last
-  id read (``window``: each page is asked from the row before, which must be that id, so
-  a record deleted among those read skips none); the total is the ``Records-Total``
-  header. Sorting: ``order_by=<field> <asc|desc>``.
+  id read (``mapping.Anchor``: each page is asked from the row before, which must be that
+  id, so a record deleted among those read skips none); the total is the
+  ``Records-Total`` header. Sorting: ``order_by=<field> <asc|desc>``.
 - Views and ``filters`` (mine, open/won/lost, done/overdue, field equality) are applied to
   each page on the client: SalesSeek has no list filters outside smart groups. Pages may
   then hold fewer rows than asked; the cursor still moves on by the server's page.
@@ -23,6 +23,7 @@ import httpx
 
 from crmtui import fields as fv
 from crmtui.model import Query, Record, utcnow
+from crmtui.vendors.mapping import Anchor
 from crmtui.vendors.salesseek.resources import KIND_OF, SORTS, Row
 
 SEARCHABLE = ("company", "contact", "task")
@@ -46,31 +47,10 @@ def order(kind: str, query: Query) -> str | None:
     return f"{field} {'desc' if query.descending else 'asc'}"
 
 
-def position(cursor: str | None) -> tuple[int, str | None, bool]:
-    """``(start, anchor, back)`` of a cursor ``"<start>~<anchor id>[~back]"`` (a bare
-    number: an offset with no anchor, as older versions saved it)."""
-    head, _, rest = (cursor or "").partition("~")
-    anchor, _, back = rest.partition("~")
-    return (int(head) if head.isdigit() else 0), anchor or None, back == "back"
-
-
-def window(query: Query) -> tuple[int, int]:
-    """``(start, rows)`` asked for a page: past the first, from the row before it, which
-    must be the anchor (the last row read); looking back, the page before and that row.
-    A row deleted or moved away among those read moves every later one up a place: the
-    anchor found elsewhere says where the read stands, so no row is skipped."""
-    start, anchor, back = position(query.cursor)
-    if anchor is None or start == 0:
-        return start, query.per_page
-    if back:
-        first = max(0, start - 1 - query.per_page)
-        return first, start - first
-    return start - 1, query.per_page + 1
-
-
 def list_params(kind: str, query: Query) -> dict[str, Any]:
-    """The query of one page of a kind's list."""
-    start, rows = window(query)
+    """The query of one page of a kind's list (``Anchor.window``: past the first page,
+    from the last row read)."""
+    start, rows = Anchor.read(query.cursor).window(query.per_page)
     params: dict[str, Any] = {"start": start, "rows": rows}
     sort = order(kind, query)
     if sort:
@@ -86,28 +66,19 @@ def page_rows(
     response: httpx.Response, rows: list[Row], query: Query
 ) -> tuple[list[Row], int, str | None]:
     """The rows of a page to keep (a sync stops at the first older than its mark), the
-    total and the next cursor (``window``: the rows after the anchor, or when it is not
-    where it was, all of them and a look back for it)."""
-    at, anchor, back = position(query.cursor)
-    start, _ = window(query)
+    total and the next cursor (``Anchor``: the rows after the last one read, or when it
+    is not where it was, all of them and a look back for it)."""
+    anchor = Anchor.read(query.cursor)
+    start, _ = anchor.window(query.per_page)
     total = int(response.headers.get("Records-Total", start + len(rows)))
-    ids = [str(r.get("id")) for r in rows]
-    lost = anchor is not None and at > 0 and anchor not in ids
-    if anchor is not None and anchor in ids:
-        rows = rows[ids.index(anchor) + 1 :]
-    end = start + (len(ids) if not lost or back else 0)
-    more = bool(ids) and start + len(ids) < total
+    more = bool(rows) and start + len(rows) < total
+    kept = anchor.kept(rows)
     if query.updated_since is not None:
         mark = query.updated_since
-        fresh = [r for r in rows if (fv.parse_datetime(r.get("modified")) or mark) >= mark]
-        more = more and len(fresh) == len(rows)
-        rows = fresh
-    if lost and not back:  # look back for the anchor before going on
-        return rows, total, f"{at}~{anchor}~back"
-    if not more:
-        return rows, total, None
-    last = ids[-1] if not lost else None  # the anchor gone: on by offset from here
-    return rows, total, f"{end}~{last}" if last else str(end)
+        fresh = [r for r in kept if (fv.parse_datetime(r.get("modified")) or mark) >= mark]
+        more = more and len(fresh) == len(kept)
+        kept = fresh
+    return kept, total, anchor.next(rows, more, query.per_page)
 
 
 def _before_now(value: Any) -> bool:

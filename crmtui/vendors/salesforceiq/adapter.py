@@ -24,7 +24,7 @@ Decisions:
 - Paging: ``_start``/``_limit`` (≤ 200); the cursor is the next ``_start``; the last
   page is the one shorter than ``_limit`` (``nextPage`` is not read: the doc only shows
   it null). ``updated_since`` → ``modifiedDate`` (ms, at or after; ascending), each
-  page asked from the last ``modifiedDate`` read (``paging.Since``), not by offset: a
+  page asked from the last ``modifiedDate`` read (``keyset.Mark``), not by offset: a
   record edited during a sync moves to the end and an offset then skipped one.
 - No server search or sort: contacts search by email / phone through
   ``properties.email`` / ``properties.phone``; other searches, sorts and the
@@ -97,6 +97,7 @@ from crmtui.vendors.salesforceiq.lists import (
     ListSchema,
     MetaField,
     accounts_resource,
+    epoch_ms,
     held_ids,
     list_kind_info,
     parse_when,
@@ -104,7 +105,7 @@ from crmtui.vendors.salesforceiq.lists import (
     status_of,
     type_name,
 )
-from crmtui.vendors.salesforceiq.paging import MAX_LIMIT, PAGING, Since, list_params, refine
+from crmtui.vendors.salesforceiq.paging import MAX_LIMIT, MODIFIED, PAGING, list_params, refine
 from crmtui.vendors.salesforceiq.resources import (
     CONTACT,
     LIST_PREFIX,
@@ -414,12 +415,12 @@ class SalesforceIQ(Vendor):
         start = int(cursor) if cursor and cursor.isdigit() else 0
         limit = max(1, min(MAX_LIMIT, query.per_page))
         params = list_params(kind, query)
-        if query.updated_since is not None:  # from the last modifiedDate read (``Since``)
-            mark = Since.read(cursor, query.updated_since)
-            params["modifiedDate"] = mark.ms
-            objects = await self._page(self._path(kind), mark.start, limit, params)
-            following = mark.after(objects, limit)
-            objects = mark.new(objects)
+        if query.updated_since is not None:  # from the last modifiedDate read (``keyset``)
+            mark = MODIFIED.read(cursor, str(epoch_ms(query.updated_since)))
+            params["modifiedDate"] = mark.value()
+            objects = await self._page(self._path(kind), mark.position, limit, params)
+            following = mark.after(objects, len(objects) == limit)
+            objects = mark.new(objects, following)
             next_cursor = following.cursor() if following else None
         else:
             objects = await self._page(self._path(kind), start, limit, params)

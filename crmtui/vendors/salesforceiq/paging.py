@@ -3,11 +3,10 @@ but contacts' email/phone, so views, searches and sorts apply to the page fetche
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from crmtui.model import Query, Record
+from crmtui.vendors.keyset import OFFSETS, Keyset
 from crmtui.vendors.mapping import Offset
 from crmtui.vendors.salesforceiq.lists import epoch_ms
 from crmtui.vendors.salesforceiq.resources import LIST_PREFIX
@@ -19,56 +18,19 @@ MAX_LIMIT = 200
 PAGING = Offset(offset="_start", limit="_limit")
 
 
-def _ms(row: Json) -> int | None:
-    value = row.get("modifiedDate")
+def _ms(value: Any) -> int | None:
+    """A ``modifiedDate`` (a row's number or a cursor's digits) as UTC milliseconds."""
+    if isinstance(value, str):
+        return int(value) if value.isdigit() else None
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-@dataclass(frozen=True)
-class Since:
-    """Where an incremental read stands: ``modifiedDate=ms`` (at or after, ascending) from
-    ``_start=start``, the ids already read at exactly ``ms`` left out (cursor
-    ``"m:<ms>|<start>|<id,id…>"``; a plain number is an offset from the query's mark).
-
-    Each page asks again from the last ``modifiedDate`` read, not from an offset of one
-    fixed query: a record edited while the read runs moves to the end of the list, and
-    with offsets every record after its old place moved up one, the first of the next
-    page never read. A page whose rows all sit at the mark (more ties than a page holds)
-    is followed by the next offset of the same mark."""
-
-    ms: int
-    start: int = 0
-    seen: frozenset[str] = frozenset()
-
-    @classmethod
-    def read(cls, cursor: str | None, since: datetime) -> Since:
-        if cursor and cursor.startswith("m:"):
-            ms, _, rest = cursor[2:].partition("|")
-            start, _, ids = rest.partition("|")
-            if ms.isdigit():
-                seen = frozenset(filter(None, ids.split(",")))
-                return cls(int(ms), int(start) if start.isdigit() else 0, seen)
-        return cls(epoch_ms(since), int(cursor) if cursor and cursor.isdigit() else 0)
-
-    def cursor(self) -> str:
-        return f"m:{self.ms}|{self.start}|{','.join(sorted(self.seen))}"
-
-    def new(self, objects: list[Json]) -> list[Json]:
-        """The page's objects less those already read at the mark."""
-        return [o for o in objects if not (_ms(o) == self.ms and str(o.get("id")) in self.seen)]
-
-    def after(self, objects: list[Json], limit: int) -> Since | None:
-        """The mark after a page of ``objects`` (None at the end: a short page, or a page
-        at the mark past the first that brought nothing new, ``_start`` ignored)."""
-        if len(objects) < limit:
-            return None
-        last = _ms(objects[-1])
-        if last is not None and last > self.ms:
-            return Since(last, 0, frozenset(str(o.get("id")) for o in objects if _ms(o) == last))
-        if self.start and not self.new(objects):
-            return None
-        at = {str(o.get("id")) for o in objects if _ms(o) == self.ms}
-        return Since(self.ms, self.start + len(objects), self.seen | at)
+# Incremental reads (``keyset``): ``modifiedDate=<ms>`` (at or after, ascending) from
+# ``_start`` offsets; cursor ``"m:<ms>|<start>|<ids>|<found>"`` (an older ``"m:<ms>|<start>|
+# <ids>"`` reads on; a plain number is an offset from the query's mark).
+MODIFIED = Keyset(
+    prefix="m:", field="modifiedDate", parse=_ms, step=OFFSETS, text=lambda v: str(_ms(v))
+)
 
 
 def list_params(kind: str, query: Query) -> Json:

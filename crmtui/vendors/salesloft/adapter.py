@@ -17,7 +17,7 @@ Conventions:
 - Incremental reads (``Query.updated_since``): ``sort_by=updated_at&sort_direction=ASC&
   updated_at[gte]=<last seen, microseconds kept>``, page 1 (deep pages cost more) unless
   a whole page sits at the mark; the cursor carries the mark and the ids read at it
-  (``paging.Mark``: ``[gt]`` skipped records sharing the last row's stamp past a page
+  (``keyset.Mark``: ``[gt]`` skipped records sharing the last row's stamp past a page
   break); ties read over pages are read again from page 1 until a pass finds no new one
   (a tie edited meanwhile moved the others up a place).
 - Paging otherwise by ``page`` (cursor ``"p:<n>"``); each request is charged its
@@ -70,9 +70,10 @@ from crmtui.vendors.salesloft.auth import observe_remaining, parse_error
 from crmtui.vendors.salesloft.calls import CALLS, log_call
 from crmtui.vendors.salesloft.codecs import CreateOnly, person_title, ref_id
 from crmtui.vendors.salesloft.paging import (
-    Mark,
+    UPDATED,
     NextPage,
     list_params,
+    mark_params,
     next_page,
     page_after,
     page_cost,
@@ -236,12 +237,11 @@ class Salesloft(Vendor):
         per_page = max(1, min(100, query.per_page))
         cursor = query.cursor or ""
         if query.updated_since is not None and resource.since_filter:
-            mark = Mark.read(
-                cursor[2:] if cursor.startswith("u:") else iso(query.updated_since) or ""
-            )
-            body = await self._get(path, [*params, *mark.params(per_page)])
+            mark = UPDATED.read(cursor, iso(query.updated_since) or "")
+            body = await self._get(path, [*params, *mark_params(mark, per_page)])
             rows = body.get("data") or []
-            following = mark.after(rows, next_page(dig(body, "metadata.paging.next_page")))
+            further = next_page(dig(body, "metadata.paging.next_page")) is not None
+            following = mark.after(rows, further)
             return Page(
                 records=await self._records(kind, mark.new(rows, following)),
                 next_cursor=following.cursor() if following else None,

@@ -3,14 +3,13 @@ by number, each charged its documented cost; ``metadata.paging.next_page``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from crmtui.fields import parse_datetime
 from crmtui.http import Rejected
 from crmtui.model import Kind, Query
+from crmtui.vendors.keyset import PAGES, Keyset, Mark
 from crmtui.vendors.mapping import Paging, dig
 from crmtui.vendors.salesloft.resources import LABEL, RESOURCES, TASK_VIEWS
 
@@ -108,82 +107,18 @@ def sort_params(kind: str, query: Query) -> list[tuple[str, Any]]:
     return [("sort_by", sort_by), ("sort_direction", "DESC" if query.descending else "ASC")]
 
 
-@dataclass(frozen=True)
-class Mark:
-    """Where an incremental read stands: ``updated_at[gte]=stamp`` on ``page``, the ids
-    already read at exactly ``stamp`` left out (cursor ``"u:<stamp>|<page>|<id,id…>|<found>"``;
-    a bare ``"u:<stamp>"`` is page 1 with none read).
+# Incremental reads (``keyset``): ``sort_by=updated_at``, ``updated_at[gte]=<stamp>`` as the
+# vendor wrote it, page numbers up to ``LAST_PAGE``; cursor ``"u:<stamp>|<page>|<ids>|<found>"``
+# (a bare ``"u:<stamp>"`` is page 1 with none read).
+UPDATED = Keyset(prefix="u:", field="updated_at", parse=parse_datetime, step=PAGES, last=LAST_PAGE)
 
-    ``[gte]``, not ``[gt]``: records sharing the last row's ``updated_at`` to the
-    microsecond (a bulk update) may fall on either side of a page break, and ``[gt]``
-    would skip those after it. A page whose rows all sit at the mark (more ties than a
-    page holds) is followed by the next page of the same mark, so the read moves on.
-    Ties read over pages are read again from page 1 of the mark until a pass brings no
-    tie not read before (``found``): a tie edited meanwhile leaves the mark, every tie
-    after it moves up one place and the first of the next page was never read."""
 
-    stamp: str
-    page: int = 1
-    seen: frozenset[str] = frozenset()
-    found: bool = False  # this pass over the mark's pages read a tie not read before
-
-    @classmethod
-    def read(cls, cursor: str) -> Mark:
-        stamp, _, rest = cursor.partition("|")
-        page, _, rest = rest.partition("|")
-        ids, _, found = rest.partition("|")
-        number = int(page) if page.isdigit() else 1
-        return cls(
-            stamp,
-            number,
-            frozenset(filter(None, ids.split(","))),
-            found == "1" or (not found and number > 1),
-        )
-
-    def cursor(self) -> str:
-        return f"u:{self.stamp}|{self.page}|{','.join(sorted(self.seen))}|{int(self.found)}"
-
-    def params(self, per_page: int) -> list[tuple[str, Any]]:
-        return [
-            ("sort_by", "updated_at"),
-            ("sort_direction", "ASC"),
-            ("updated_at[gte]", self.stamp),
-            ("per_page", per_page),
-            ("page", self.page),
-        ]
-
-    def _at(self, row: dict[str, Any], stamp: datetime | None) -> bool:
-        return stamp is not None and parse_datetime(row.get("updated_at")) == stamp
-
-    def new(
-        self, rows: list[dict[str, Any]], following: Mark | None = None
-    ) -> list[dict[str, Any]]:
-        """The page's rows less those already read at the mark (and those past it when
-        ``following``, the mark after this page, reads the mark again: they come again)."""
-        at = parse_datetime(self.stamp)
-        again = following is not None and following.stamp == self.stamp and following.page == 1
-        return [
-            r for r in rows if (str(r.get("id")) not in self.seen if self._at(r, at) else not again)
-        ]
-
-    def after(self, rows: list[dict[str, Any]], more: int | None) -> Mark | None:
-        """The mark after this page (``more``: the vendor's ``next_page``); None at the end,
-        past ``LAST_PAGE``, and when a row comes before the mark (a vendor ignoring the
-        filter: asking again would answer the same)."""
-        at = parse_datetime(self.stamp)
-        stamps = [parse_datetime(r.get("updated_at")) for r in rows]
-        if at is None or any(s is None or s < at for s in stamps):
-            return None
-        tied = {str(r.get("id")) for r, s in zip(rows, stamps, strict=True) if s == at}
-        found = self.found or not tied <= self.seen
-        if more is not None and rows and stamps[-1] == at:  # every row at the mark
-            if self.page >= LAST_PAGE:
-                return None
-            return Mark(self.stamp, self.page + 1, self.seen | tied, found)
-        if self.page > 1 and found:  # ties over pages: once more from page 1
-            return Mark(self.stamp, 1, self.seen | tied)
-        if more is None or not rows:
-            return None
-        last = stamps[-1]
-        ids = {str(r.get("id")) for r, s in zip(rows, stamps, strict=True) if s == last}
-        return Mark(str(rows[-1].get("updated_at")), 1, frozenset(ids))
+def mark_params(mark: Mark, per_page: int) -> list[tuple[str, Any]]:
+    """v2 query parameters for a page of an incremental read at ``mark``."""
+    return [
+        ("sort_by", "updated_at"),
+        ("sort_direction", "ASC"),
+        ("updated_at[gte]", mark.stamp),
+        ("per_page", per_page),
+        ("page", mark.position),
+    ]

@@ -128,3 +128,9 @@ def old_row(
         (rowid, columns["title"], search_text),
     )
     conn.execute("INSERT INTO records_raw (rec, raw) VALUES (?, ?)", (rowid, raw))
+
+
+def upgraded_names(conn: sqlite3.Connection) -> set[str]:
+    """The schema objects of a cache that must be at the newest version (asserted)."""
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    return {n for (n,) in conn.execute("SELECT name FROM sqlite_master")}

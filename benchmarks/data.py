@@ -9,10 +9,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from crmtui.model import Choice, FieldSpec, FieldType, Record
-from crmtui.sandbox.fake import Company, Fake
 from crmtui.store import Store
+
+if TYPE_CHECKING:  # imported when deals are made: a cold start (``first_paint``) reads
+    # only the names here, and ``crmtui.sandbox`` (httpx, starlette) is the harness's
+    from crmtui.sandbox.fake import Company
 
 PROFILE = "bench"
 VENDOR = "freshsales"
@@ -44,6 +48,8 @@ COLUMNS = ["title", "amount", "stage", "owner", "expected_close"]
 
 def deals(count: int, *, seed: int = 0, start: int = 0) -> Iterator[Record]:
     """``count`` deals with ids ``start``.. (deterministic from ``seed``)."""
+    from crmtui.sandbox.fake import Fake
+
     fake = Fake(seed)
     companies: list[Company] = [fake.company() for _ in range(2_000)]
     for number in range(start, start + count):

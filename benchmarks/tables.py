@@ -17,16 +17,19 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from benchmarks.data import COLUMNS, KIND, PROFILE, SPECS
 from crmtui.model import KindInfo, Record, Role
 from crmtui.store import Store
 from crmtui.ui.widgets.record_table import Column, RecordTable
+
+if TYPE_CHECKING:  # the stock table is imported where it is compared: not in a cold start
+    from textual.widgets import DataTable
 
 SIZE = (120, 40)
 # the roles the vendor screen's table reads (currency of money cells, stage and status tone)
@@ -247,6 +250,8 @@ async def time_to_paint(
 
 async def datatable_vs_recordtable(store: Store, rows: int) -> tuple[float, float]:
     """(stock DataTable seconds, RecordTable seconds) to show ``rows`` deals."""
+    from textual.widgets import DataTable
+
     cols = columns()
     records = store.window(PROFILE, KIND, offset=0, limit=rows)
     cells = [tuple(c.cell(r) for c in cols) for r in records]

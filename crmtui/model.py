@@ -80,7 +80,9 @@ class ActivityType(StrEnum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=False, extra="forbid")
+    # Each model's validator is built when first used, not at import: a start that only
+    # reads records from the cache (``model_construct``) builds none of them.
+    model_config = ConfigDict(frozen=False, extra="forbid", defer_build=True)
 
 
 def _shown_text(value: Any) -> Any:
@@ -156,6 +158,13 @@ class RecordRef(_Model):
         return f"{self.profile}/{self.kind}/{self.id}"
 
 
+class RelatedRef(_Model):
+    kind: str
+    id: str
+    title: str
+    _title = field_validator("title", mode="before")(_shown_text)
+
+
 class Record(_Model):
     """One record of any kind, from any vendor."""
 
@@ -195,13 +204,6 @@ class Record(_Model):
         if not isinstance(other, BaseModel):
             return NotImplemented
         return type(self) is type(other) and self.__dict__ == other.__dict__
-
-
-class RelatedRef(_Model):
-    kind: str
-    id: str
-    title: str
-    _title = field_validator("title", mode="before")(_shown_text)
 
 
 class Activity(_Model):
@@ -407,6 +409,3 @@ class Change(_Model):
     undoes: str | None = None
     # For a change of a bulk edit: the id shared by all its changes (undone as one).
     batch: str | None = None
-
-
-Record.model_rebuild()

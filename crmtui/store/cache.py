@@ -11,14 +11,15 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
 from crmtui.model import Activity, FieldSpec, KindInfo, RecordRef, utcnow
 from crmtui.store import rows
 from crmtui.store.db import CacheWriteError, HasDatabase, dumps, from_text, to_text
 
-_KINDS = TypeAdapter(list[KindInfo])
-_SPECS = TypeAdapter(list[FieldSpec])
+# built when first used, as the models are (``crmtui.model._Model``)
+_KINDS = TypeAdapter(list[KindInfo], config=ConfigDict(defer_build=True))
+_SPECS = TypeAdapter(list[FieldSpec], config=ConfigDict(defer_build=True))
 
 _PUT_ACTIVITY = """
 INSERT OR REPLACE INTO activities (profile, kind, record_id, id, occurred_at, data)

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
 from crmtui.fields import date_text, local_text, money_text, parse_date, parse_datetime
 from crmtui.model import (
@@ -46,7 +46,8 @@ from crmtui.store import rows
 PLACEHOLDER_PREFIX = "local:"
 
 _TITLE_KEYS = ("name", "title", "subject")
-_KINDS = TypeAdapter(list[KindInfo])
+# built when first used, as the models are (``crmtui.model._Model``)
+_KINDS = TypeAdapter(list[KindInfo], config=ConfigDict(defer_build=True))
 
 
 def placeholder_id(change: Change) -> str:

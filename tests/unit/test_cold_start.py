@@ -1,0 +1,67 @@
+"""A new process showing the list: what it imports and builds before the first paint.
+
+Each check runs in a fresh interpreter (this one has imported everything already).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def fresh(code: str) -> object:
+    """What ``code`` (run in a new interpreter at the project root) prints, as JSON."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_timed_cold_start_imports_no_sandbox_and_no_http() -> None:
+    """``benchmarks/first_paint`` times what a list needs: the fake data of the
+    benchmark's sandboxes (and their server and HTTP libraries) are not imported."""
+    loaded = fresh(
+        "import json, sys\n"
+        "import benchmarks.tables, crmtui.store\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in"
+        " ('starlette', 'httpx', 'click') or m.startswith('crmtui.sandbox'))))"
+    )
+    assert loaded == []
+
+
+def test_reading_records_from_the_cache_builds_no_validator(tmp_path: Path) -> None:
+    """Records read back from the cache are not validated again, so a start that opens
+    the cache and shows a window builds no model's validator; one validated later
+    behaves as before."""
+    db = tmp_path / "cache.sqlite3"
+    fresh(
+        "import json\n"
+        "from benchmarks.data import KIND, PROFILE, deals\n"
+        "from crmtui.store import Store\n"
+        f"store = Store({str(db)!r})\n"
+        "print(json.dumps(store.upsert_records(list(deals(40)))))\n"
+        "store.close()"
+    )
+    built = fresh(
+        "import json\n"
+        "from crmtui import model\n"
+        "from crmtui.store import Store\n"
+        f"store = Store({str(db)!r})\n"
+        "shown = store.window('bench', 'deal', offset=0, limit=20)\n"
+        "models = [n for n in dir(model) if isinstance(getattr(model, n), type)"
+        " and issubclass(getattr(model, n), model.BaseModel) and n != 'BaseModel']\n"
+        "before = sorted(n for n in models if getattr(model, n).__pydantic_complete__)\n"
+        "again = model.Record.model_validate(shown[0].model_dump())\n"
+        "print(json.dumps([store.count('bench', 'deal'), len(shown), before,"
+        " again == shown[0], sorted(again.related)]))"
+    )
+    assert built == [40, 20, [], True, []]

@@ -7,17 +7,21 @@ of a million cached records costs the same to show as a list of fifty.
 Painting never reads: ``render_line`` draws what the block cache holds (a blank row for
 a block not read yet, and asks for it). A worker thread fills the cache ahead of the
 cursor in both directions (the page above, the two below) after every move, so a page
-down finds its rows ready; a jump (``G``, the scrollbar, ``jump_to``) paints at once
-and its rows follow within a read. ``reload(background=True)`` counts in the worker too,
+down finds its rows ready; a jump (``G``, the scrollbar, ``jump_to``) reads its screen's
+rows first, in one read it waits for at most ``JUMP_WAIT_S`` (then it paints blanks and
+they follow within the read), so its first frame shows them; the pages around it are
+read after that paint. ``reload(background=True)`` counts in the worker too,
 so a search typed into a long list never waits for its count (older answers dropped).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar, cast
 
 from rich.cells import cell_len, set_cell_size
@@ -42,7 +46,20 @@ BLOCK = 128
 AHEAD_PAGES = 2  # pages read ahead of the cursor (and one behind it)
 COUNT_LATER_FROM = 20_000  # rows of a list whose reload may count in the background
 KEEP_BLOCKS = 12
+# A jump (the cursor's page moves to rows not read yet) waits this long for them before
+# its frame is painted (blank rows then, filled when the read ends). A window of a built
+# list takes 1-3 ms; a read this slow would show its rows a frame or two later anyway.
+JUMP_WAIT_S = 0.03
 _UNSET = object()  # nothing highlighted yet
+_jump_reads: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _jump_reader() -> concurrent.futures.ThreadPoolExecutor:
+    """The thread that reads a jump's rows (one read at a time, as the key's wait is)."""
+    global _jump_reads
+    if _jump_reads is None:
+        _jump_reads = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="jump")
+    return _jump_reads
 
 
 @dataclass
@@ -281,6 +298,9 @@ class RecordTable(ScrollView, can_focus=True):
         self._blocks: OrderedDict[int, list[Record]] = OrderedDict()
         self._loading: set[int] = set()  # blocks a worker is reading
         self._ahead_asked = False  # a paint met a row not read yet
+        self._ahead_after_paint = False  # a jump read its screen: read ahead after the paint
+        # run once the next paint of the table is done (by name: the latest of each kind)
+        self._after_paint: dict[str, Callable[[], None]] = {}
         self._anchor: str | None = None  # the id the cursor was on before a reload
         self._epoch = 0  # moves on every reload: reads of an older source are dropped
         self.row_count = 0
@@ -363,6 +383,7 @@ class RecordTable(ScrollView, can_focus=True):
             for index in (*range(top, end, BLOCK), end - 1):
                 self.record_at(index)
         self.refresh()
+        self._after_paint["warm"] = partial(self._warm, self.cursor)
         self._highlight(self.cursor, force=True)
         self._read_ahead()
 
@@ -428,12 +449,68 @@ class RecordTable(ScrollView, can_focus=True):
         while len(self._blocks) > KEEP_BLOCKS:
             self._blocks.popitem(last=False)
 
+    def _read_screen(self, top: int) -> None:
+        """Read the rows of the screen from row ``top`` now, before its frame is painted,
+        when they are not cached (a jump: ``G``, ``jump_to``, a page farther than the
+        read-ahead): one read of the blocks it spans, in a thread, waited for at most
+        ``JUMP_WAIT_S``. The first frame then shows the rows, not blanks (Textual paints
+        the frame after a blank one up to two frame periods later). A slower read (or
+        one that fails) is left to a worker, as any read-ahead; the pages around are
+        read after the paint (``_read_ahead``)."""
+        top = max(0, min(top, self.row_count - self.page_rows))
+        last = min(self.row_count - 1, top + self.page_rows - 1)
+        wanted = range(top // BLOCK, last // BLOCK + 1)
+        missing = [b for b in wanted if b not in self._blocks and b not in self._loading]
+        if not missing:
+            return
+        first, blocks = missing[0], list(range(missing[0], missing[-1] + 1))
+        epoch, fetch = self._epoch, self._fetch
+        read = _jump_reader().submit(fetch, first * BLOCK, len(blocks) * BLOCK)
+        self._loading.update(blocks)
+        try:
+            rows = read.result(timeout=JUMP_WAIT_S)
+        except Exception:  # slow, or failed: a worker has it (and raises as ever)
+
+            async def arrive() -> None:
+                try:
+                    self._arrived(epoch, blocks, await asyncio.wrap_future(read))
+                finally:
+                    if epoch == self._epoch:
+                        self._loading.difference_update(blocks)
+
+            self.run_worker(_work(arrive), group="rows")
+            return
+        self._loading.difference_update(blocks)
+        self._arrived(epoch, blocks, rows)
+        self._ahead_after_paint = True
+        self._after_paint["read ahead"] = self._ahead_painted
+
+    def _ahead_painted(self) -> None:
+        self._ahead_after_paint = False
+        self._read_ahead()
+
+    def _arrived(self, epoch: int, blocks: list[int], rows: list[Record]) -> None:
+        """Keep the rows of one read of consecutive ``blocks`` (unless the list was
+        reloaded since) and repaint them if on screen."""
+        if epoch != self._epoch:
+            return
+        self.fetches += 1
+        for i, block in enumerate(blocks):
+            self._keep(block, rows[i * BLOCK : (i + 1) * BLOCK])
+        top = int(self.scroll_offset.y)
+        if blocks[0] * BLOCK < top + self.page_rows and (blocks[-1] + 1) * BLOCK > top:
+            self.refresh()  # rows of the screen arrived
+            self._highlight(self.cursor)
+
     def _read_ahead(self) -> None:
         """Have a worker read the blocks of the screen, the page above it and the pages
-        below it that are not cached yet."""
+        below it that are not cached yet (after the next paint, when a jump has just
+        read the screen's rows: they are painted first)."""
         self._ahead_asked = False
         if not self.row_count:
             return
+        if self._ahead_after_paint:
+            return  # after the paint of a jump's rows (``_read_screen``)
         top, rows = int(self.scroll_offset.y), self.page_rows
         first = max(0, top - rows) // BLOCK
         last = min(self.row_count - 1, top + (1 + AHEAD_PAGES) * rows) // BLOCK
@@ -462,13 +539,8 @@ class RecordTable(ScrollView, can_focus=True):
                 rows = await asyncio.to_thread(fetch, block * BLOCK, BLOCK)
                 if epoch != self._epoch:
                     return
-                self.fetches += 1
                 self._loading.discard(block)
-                self._keep(block, rows)
-                top = int(self.scroll_offset.y)
-                if block * BLOCK < top + self.page_rows and (block + 1) * BLOCK > top:
-                    self.refresh()  # rows of the screen arrived
-                    self._highlight(self.cursor)
+                self._arrived(epoch, [block], rows)
             self.call_after_refresh(self._warm, self.cursor)  # not before this paint
         finally:
             if epoch == self._epoch:
@@ -537,6 +609,9 @@ class RecordTable(ScrollView, can_focus=True):
             return super().render_lines(crop)
         finally:
             self._base_style = self._paint_styles = None
+            waiting, self._after_paint = self._after_paint, {}
+            for callback in waiting.values():  # after this frame is sent (that comes first)
+                self.call_later(callback)
 
     def _row_styles(self, base: Style) -> tuple[Style, Style, Style]:
         """(base, cursor row, odd row) styles."""
@@ -646,7 +721,7 @@ class RecordTable(ScrollView, can_focus=True):
                 self.refresh(Region(0, index - top + 1, self.size.width, 1))
         self._highlight(new)
         self._read_ahead()
-        self.call_after_refresh(self._warm, new)
+        self._after_paint["warm"] = partial(self._warm, new)  # not before the move's paint
         near = self.row_count - self.page_rows * 2
         if self.row_count and new >= near and self._near_end_at != self.row_count:
             self._near_end_at = self.row_count  # once until more rows arrive
@@ -687,6 +762,7 @@ class RecordTable(ScrollView, can_focus=True):
         if not self.row_count:
             return
         rows = self.page_rows
+        self._read_screen(int(self.scroll_offset.y) + direction * rows)
         top = self._scroll_rows(direction * rows)
         cursor = max(0, min(self.row_count - 1, self.cursor + direction * rows))
         self.cursor = max(top, min(top + rows - 1, cursor))  # on a row of the new page
@@ -721,7 +797,9 @@ class RecordTable(ScrollView, can_focus=True):
         if self.row_count:
             # the last row: rows the source has not read yet follow (``more_rows``)
             self._follow_end = where != 0 and self.more_rows is not None
-            self.cursor = 0 if where == 0 else self.row_count - 1
+            index = 0 if where == 0 else self.row_count - 1
+            self._read_screen(self._top_for(index))  # its rows in the first frame
+            self.cursor = index
             if self._follow_end and self.more_rows is not None:
                 self.more_rows()
 
@@ -729,9 +807,15 @@ class RecordTable(ScrollView, can_focus=True):
         """Put the cursor on row ``index`` (clamped), its page on screen."""
         if self.row_count:
             index = max(0, min(self.row_count - 1, index))
+            self._read_screen(self._top_for(index))
             if index == self.cursor:
                 self.watch_cursor(index, index)  # scrolled away: bring it back
             self.cursor = index
+
+    def _top_for(self, index: int) -> int:
+        """The top row of the page that shows row ``index`` (``watch_cursor``'s scroll)."""
+        top = int(self.scroll_offset.y)
+        return index if index < top else max(top, index - self.page_rows + 1)
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)

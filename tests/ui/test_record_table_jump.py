@@ -1,0 +1,118 @@
+"""A jump in a long list (``G``, a row by number, a page past the rows read ahead) shows its
+rows in its first frame: they are read, in one read, before that frame; a read that does
+not come back in time leaves the frame blank and the keys free, and fills it later."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+
+from crmtui.model import Record
+from crmtui.ui.widgets import record_table
+from crmtui.ui.widgets.record_table import BLOCK, Column, RecordTable
+from tests.helpers.ui import wait_for
+
+LONG = 5_000
+SIZE = (60, 20)  # 19 rows a page
+
+
+class Source:
+    """``LONG`` deals; notes each read (offset, limit); a read of ``held`` rows waits for
+    ``release`` (a slow cache)."""
+
+    def __init__(self) -> None:
+        self.rows = [
+            Record(vendor="x", profile="p", kind="deal", id=str(i), title=f"Deal {i:05}")
+            for i in range(LONG)
+        ]
+        self.reads: list[tuple[int, int]] = []
+        self.held: range = range(0)
+        self.release = threading.Event()
+
+    def read(self, offset: int, limit: int) -> list[Record]:
+        self.reads.append((offset, limit))
+        if any(i in self.held for i in range(offset, offset + limit)):
+            assert self.release.wait(30), "the test never let the slow read go"
+        return self.rows[offset : offset + limit]
+
+
+class JumpApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.source = Source()
+        self.table = RecordTable(
+            self.source.read, lambda: len(self.source.rows), [Column("title", "Name")]
+        )
+
+    def compose(self) -> ComposeResult:
+        yield self.table
+
+
+def titles(table: RecordTable) -> list[str | None]:
+    top = int(table.scroll_offset.y)
+    found = [table.cached_at(i) for i in range(top, top + table.page_rows)]
+    return [r.title if r else None for r in found]
+
+
+async def opened(pilot: Pilot, app: JumpApp) -> RecordTable:
+    table = app.table
+    table.reload()
+    table.focus()
+    await wait_for(pilot, lambda: table.showing() and not table._loading)
+    return table
+
+
+async def test_a_jump_has_its_rows_before_its_first_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(record_table, "JUMP_WAIT_S", 30.0)  # however slow the machine
+    app = JumpApp()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await opened(pilot, app)
+        for jump, first in (
+            (lambda: table.jump_to(LONG // 2), LONG // 2 - 18),
+            (lambda: table.action_jump(-1), LONG - 19),  # G
+            (lambda: table.action_jump(0), 0),  # g
+            (lambda: table.jump_to(3_001), 3_001 - 18),
+        ):
+            reads = len(app.source.reads)
+            jump()  # no frame painted since: the first one shows these rows
+            assert table.showing()
+            assert titles(table) == [f"Deal {i:05}" for i in range(first, first + 19)]
+            assert len(app.source.reads) - reads <= 1  # the pages around: after the frame
+            await wait_for(pilot, lambda: not table._loading)
+        assert table.current is not None and table.current.title == "Deal 03001"
+
+
+async def test_a_screen_across_two_blocks_is_one_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(record_table, "JUMP_WAIT_S", 30.0)
+    app = JumpApp()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await opened(pilot, app)
+        reads = len(app.source.reads)
+        table.jump_to(20 * BLOCK + 5)  # the page: rows 2,547 to 2,565
+        assert app.source.reads[reads:] == [(19 * BLOCK, 2 * BLOCK)]
+        assert titles(table) == [f"Deal {i:05}" for i in range(2_547, 2_566)]
+
+
+async def test_a_slow_jump_paints_blank_rows_keeps_the_keys_and_fills_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(record_table, "JUMP_WAIT_S", 0.01)
+    app = JumpApp()
+    async with app.run_test(size=SIZE) as pilot:
+        table = await opened(pilot, app)
+        app.source.held = range(4_000, 4_001)
+        try:
+            table.jump_to(4_000)  # returned while its read still waits
+            assert not table.showing()
+            await pilot.press("down")  # a key is handled meanwhile
+            assert table.cursor == 4_001
+            assert not table.showing()
+        finally:
+            app.source.release.set()
+        await wait_for(pilot, lambda: table.showing() and not table._loading)
+        assert titles(table) == [f"Deal {i:05}" for i in range(3_983, 4_002)]
+        assert table.current is not None and table.current.title == "Deal 04001"
+        assert app.source.reads.count((31 * BLOCK, BLOCK)) == 1  # read once, not again

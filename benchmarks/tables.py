@@ -114,6 +114,7 @@ class ScreenWatch:
         self.app = app
         self.cpu: list[float] = []  # the event loop thread's CPU milliseconds of each act
         self._painted_at = (0.0, 0.0)  # (wall, thread CPU) clocks when the screen was sent
+        self.painted_time = 0.0  # ``time.time()`` then (compared with another process's)
         self.painted = asyncio.Event()
         self.ready: Callable[[], bool] = lambda: False
         self._display = app._display
@@ -128,6 +129,7 @@ class ScreenWatch:
             # the screen is sent now: what the loop runs next (the callbacks waiting for
             # this paint, a table formatting the next page) is not on the key's path
             self._painted_at = time.perf_counter(), time.thread_time()
+            self.painted_time = time.time()
             self.painted.set()
 
     async def key(self, key: str, ready: Callable[[], bool]) -> float:

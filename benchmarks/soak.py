@@ -10,6 +10,9 @@ applied, then the connection drops before the answer; drawn from a seeded RNG). 
 * no create or note was applied twice (each carries a unique marker; the sandbox holds
   it once).
 
+A check for a write whose outcome is unknown looks again once no write is left in the
+sandboxes (``Settle``: each that reached one has landed), not after a fixed wait.
+
 Then the faults are switched off and the outbox drained (an uncertain change is decided
 as its user would: looked up in the vendor's data): every change must land exactly once.
 Exit status 1 if any check fails.
@@ -50,6 +53,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from crmtui import sandbox
 from crmtui.http import CrmError, Http, RateBudget, RateLimiter
@@ -220,7 +225,10 @@ class Witness:
     ``slow``: seconds each write waits before it reaches the sandbox (a slow vendor);
     ``armed``: faults for the next writes (not GETs), one each, in order. The sandbox's
     own fault middleware (inside) applies them, so a ``late`` or ``lost`` write is still
-    counted here once per request that reached the vendor.
+    counted here once per request that reached the vendor. One more fault is the
+    Witness's own: ``held``, a late write with no timer: it waits here (the client
+    gives up meanwhile) until ``land()``, then the sandbox applies it. ``in_flight``:
+    writes that reached the vendor and are not applied (or refused) yet.
     """
 
     def __init__(self, app: Any, slow: float = 0.0) -> None:
@@ -228,6 +236,8 @@ class Witness:
         self.slow = slow
         self.armed: list[str] = []
         self.writes: list[tuple[str, str, str]] = []  # (method, path, body)
+        self.in_flight = 0
+        self._held: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         self._lock = threading.Lock()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -241,18 +251,37 @@ class Witness:
             if message["type"] != "http.request" or not message.get("more_body"):
                 break
         body = b"".join(m.get("body", b"") for m in messages).decode("utf-8", "replace")
+        held: asyncio.Event | None = None
         with self._lock:
             self.writes.append((scope["method"], scope["path"], body))
-            if self.armed:
-                self.app.state.faults.next.appendleft(self.armed.pop(0))
-        if self.slow:
-            await asyncio.sleep(self.slow)
-        replay = iter(messages)
+            self.in_flight += 1
+            fault = self.armed.pop(0) if self.armed else None
+            if fault == "held":
+                held = asyncio.Event()
+                self._held.append((asyncio.get_running_loop(), held))
+            elif fault is not None:
+                self.app.state.faults.next.appendleft(fault)
+        try:
+            if held is not None:
+                await held.wait()
+            if self.slow:
+                await asyncio.sleep(self.slow)
+            replay = iter(messages)
 
-        async def again() -> Any:
-            return next(replay, None) or await receive()
+            async def again() -> Any:
+                return next(replay, None) or await receive()
 
-        await self.app(scope, again, send)
+            await self.app(scope, again, send)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def land(self) -> None:
+        """The ``held`` writes go on to the sandbox (from any thread)."""
+        with self._lock:
+            held, self._held = self._held, []
+        for loop, event in held:
+            loop.call_soon_threadsafe(event.set)
 
     def count(self, marker: str, method: str | None = None) -> int:
         """Writes whose path or body holds ``marker`` (of ``method`` only, if given)."""
@@ -261,6 +290,76 @@ class Witness:
                 (method is None or m == method) and (marker in path or marker in body)
                 for m, path, body in self.writes
             )
+
+
+LANDING_PATH = "/_soak/landing"
+
+
+class Landing:
+    """In front of a sandbox: how many writes are in it now, reached and not yet applied
+    or refused (a ``late`` one waits there), read in-process (``writes``) or by another
+    process at ``GET /_soak/landing`` (``{"writes": n}``)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.writes = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] == "GET":
+            if scope["type"] == "http" and scope["path"] == LANDING_PATH:
+                body = json.dumps({"writes": self.writes}).encode()
+                headers = [(b"content-type", b"application/json")]
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await self.app(scope, receive, send)
+            return
+        self.writes += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.writes -= 1
+
+
+class Settle:
+    """The outbox's wait before a check looks again for a write of unknown outcome
+    (``Outbox.sleep``), as the soak can tell it: over as soon as no write is in any
+    sandbox (each that reached one is applied: the next look sees the truth), and after
+    the outbox's own delay at the latest. ``landings`` (in this process) or
+    ``origins`` (the sandboxes' servers, for a worker process) say what is in them."""
+
+    def __init__(
+        self, landings: dict[str, Landing] | None = None, origins: dict[str, str] | None = None
+    ) -> None:
+        self.landings = landings or {}
+        self.origins = origins or {}
+        self.client: httpx.AsyncClient | None = None
+
+    async def _writes(self) -> int:
+        total = sum(landing.writes for landing in self.landings.values())
+        if self.origins:
+            if self.client is None:
+                self.client = httpx.AsyncClient(timeout=5.0)
+            for origin in self.origins.values():
+                reply = await self.client.get(origin + LANDING_PATH)
+                total += int(reply.json()["writes"])
+        return total
+
+    async def __call__(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        pause = 0.002
+        while time.monotonic() < deadline:
+            try:
+                if not await self._writes():
+                    return
+            except (httpx.HTTPError, ValueError, KeyError):  # cannot tell: the whole wait
+                pass
+            await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            pause = min(0.05, pause * 2)
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
 
 
 # -- the run --------------------------------------------------------------------------
@@ -598,9 +697,9 @@ def soak_faults(seed: int, rate: float = 0.10, kinds: tuple[str, ...] = RATES) -
 
 def serve_all(
     stack: ExitStack, seed: int, rate: float, kinds: tuple[str, ...] = RATES
-) -> dict[str, tuple[Any, str]]:
-    """Every sandbox on its own loopback port: vendor -> (app, origin)."""
-    served: dict[str, tuple[Any, str]] = {}
+) -> dict[str, tuple[Any, str, Landing]]:
+    """Every sandbox on its own loopback port: vendor -> (app, origin, its ``Landing``)."""
+    served: dict[str, tuple[Any, str, Landing]] = {}
     for index, vendor in enumerate(VENDORS):
         app = sandbox.create_app(  # anchored at the real time, as a vendor's clock is
             vendor,
@@ -609,7 +708,8 @@ def serve_all(
             rate_limit=False,
             now=utcnow(),
         )
-        served[vendor] = (app, stack.enter_context(serving(app)))
+        landing = Landing(app)
+        served[vendor] = (app, stack.enter_context(serving(landing)), landing)
     return served
 
 
@@ -628,12 +728,13 @@ async def soak(
         served = serve_all(stack, seed, rate)
         # A dropped connection is the point of that fault: no traceback for it.
         logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
-        apps = {vendor: app for vendor, (app, _) in served.items()}
+        apps = {vendor: app for vendor, (app, _, _) in served.items()}
         http = Http(sleep=no_sleep)
-        profiles = [profile_for(vendor, origin) for vendor, (_, origin) in served.items()]
+        profiles = [profile_for(vendor, origin) for vendor, (_, origin, _) in served.items()]
         crm = Crm(Store(Path(tmp) / "cache.sqlite3"), http, profiles)
         unpace(crm)
         crm.outbox.check_delays = (0.5, 1.0)  # no late writes here: a lost reply is there
+        crm.outbox.sleep = Settle(landings={v: landing for v, (_, _, landing) in served.items()})
         run = Soak(crm, templates(apps), random.Random(seed))
         try:
             await run.run(ops, seconds)
@@ -681,7 +782,9 @@ async def soak(
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 2.0  # the workers' client timeout...
 LATE = 3.0  # ...a late write lands this long after it reached the sandbox...
-CHECKS = (2.0, 3.0)  # ...and a check looks again after these (past LATE)
+# ...and a check looks again after these at the latest (past LATE); sooner once every
+# write in the sandboxes has landed (``Settle``)
+CHECKS = (2.0, 3.0)
 
 
 def worker() -> None:
@@ -697,6 +800,7 @@ async def _worker(job: dict[str, Any]) -> None:
     crm = Crm(Store(job["path"]), http, profiles)
     unpace(crm)
     crm.outbox.check_delays = CHECKS
+    settle = crm.outbox.sleep = Settle(origins=job["origins"])
     journal = open(job["journal"], "a", buffering=1)  # noqa: SIM115 - lives as long as we do
 
     def queued(op: str, change: Change, marker: str) -> None:
@@ -725,6 +829,7 @@ async def _worker(job: dict[str, Any]) -> None:
     finally:
         await crm.close()
         await http.aclose()
+        await settle.aclose()
         crm.store.close()
         journal.close()
 
@@ -827,8 +932,8 @@ async def shared_soak(
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         served = serve_all(stack, seed, 0.0, SHARED_RATES)
         logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
-        apps = {vendor: app for vendor, (app, _) in served.items()}
-        origins = {vendor: origin for vendor, (_, origin) in served.items()}
+        apps = {vendor: app for vendor, (app, _, _) in served.items()}
+        origins = {vendor: origin for vendor, (_, origin, _) in served.items()}
         path = Path(tmp) / "cache.sqlite3"
         await prime(path, origins)
         for app in apps.values():  # the faults start once the cache is primed
@@ -845,7 +950,9 @@ async def shared_soak(
             slot.start(job, seed)
         killed = 0
         while any(slot.running() for slot in slots):
-            await asyncio.sleep(rng.uniform(0.2, 2 * kill_every))
+            wake = time.monotonic() + rng.uniform(0.2, 2 * kill_every)
+            while time.monotonic() < wake and any(slot.running() for slot in slots):
+                await asyncio.sleep(min(0.05, wake - time.monotonic()))
             alive = [slot for slot in slots if slot.running()]
             if alive and killed < kills and time.time() < job["deadline"] - 5:
                 victim = rng.choice(alive)
@@ -860,6 +967,7 @@ async def shared_soak(
         crm = Crm(Store(path), http, [profile_for(v, o) for v, o in origins.items()])
         unpace(crm)
         crm.outbox.check_delays = CHECKS
+        crm.outbox.sleep = Settle(landings={v: landing for v, (_, _, landing) in served.items()})
         try:
             uncertain = len(crm.store.changes(states=[ChangeState.UNCERTAIN]))
             await drain(crm, rounds=10, seconds=max(30.0, seconds / 2), apps=apps)

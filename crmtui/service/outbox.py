@@ -134,6 +134,8 @@ class Outbox:
         self.owner = owner_id()  # this sender's name in the claims it makes
         self.lease = LEASE
         self.check_delays: tuple[float, ...] = CHECK_DELAYS
+        # waits between a check's looks (``check_delays``); tests pass a clock they move
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     def kick(self, profile: str) -> None:
         """Send what can be sent, in the background (no-op without a running loop)."""
@@ -289,7 +291,7 @@ class Outbox:
         ``check_delays`` (a write that timed out may land after our timeout)."""
         for delay in (0.0, *self.check_delays):
             if delay:
-                await asyncio.sleep(delay)
+                await self.sleep(delay)
             found = await probe()
             if found is not None:
                 return found
@@ -337,7 +339,7 @@ class Outbox:
             for delay in self.check_delays:
                 if self._arrived(change, current) or self._clashing(change, current):
                     break
-                await asyncio.sleep(delay)
+                await self.sleep(delay)
                 current, ours = await read()
         clashing = self._clashing(change, current)
         arrived = self._arrived(change, current)

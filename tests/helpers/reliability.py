@@ -6,6 +6,7 @@ The ``rigs`` fixture (tests/reliability/conftest.py) builds ``Rig``s with ``buil
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,21 @@ def grant(vendor: str, app: Any, secrets: dict[str, str], settings: dict[str, st
         db.keys[secrets["api_key"]] = secrets["api_secret"]
     else:
         raise KeyError(vendor)
+
+
+_SEEDED: list[datetime] = []
+RESEED = timedelta(minutes=5)
+
+
+def seeded_at() -> datetime:
+    """The time the rigs' sandbox accounts are seeded at: one for the process, so each
+    account is built once and copied (``tests.helpers.seeds``; one built at each test's
+    own time was built again for every test), renewed after ``RESEED`` and on a new
+    UTC day. The sandbox's clock still reads the real time: an account idle a while."""
+    now = utcnow()
+    if not _SEEDED or now - _SEEDED[0] > RESEED or now.date() != _SEEDED[0].date():
+        _SEEDED[:] = [now]
+    return _SEEDED[0]
 
 
 @dataclass
@@ -108,8 +124,11 @@ def build(
     **sandbox_options: Any,
 ) -> Rig:
     """The sandbox mounted at ``http://<vendor>.localhost``, a cache file at ``path``."""
-    sandbox_options.setdefault("now", utcnow())  # a vendor's clock is the real time
-    app = sandbox.create_app(vendor, rate_limit=False, **sandbox_options)
+    if "now" in sandbox_options:
+        app = sandbox.create_app(vendor, rate_limit=False, **sandbox_options)
+    else:  # an account seeded a moment ago (built once: tests.helpers.seeds), and...
+        app = sandbox.create_app(vendor, rate_limit=False, now=seeded_at(), **sandbox_options)
+        app.state.clock.anchor = utcnow()  # ...a vendor's clock is the real time
     http = http or Http(sleep=no_sleep)
     origin = f"http://{vendor}.localhost"
     http.mount_app(origin, app)

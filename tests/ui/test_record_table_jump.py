@@ -1,6 +1,7 @@
 """A jump in a long list (``G``, a row by number, a page past the rows read ahead) shows its
-rows in its first frame: they are read, in one read, before that frame; a read that does
-not come back in time leaves the frame blank and the keys free, and fills it later."""
+rows in its first frame: just they are read, in one read, before that frame (the blocks
+around them after it); a read that does not come back in time leaves the frame blank and
+the keys free, and fills it later."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class Source:
         self.reads.append((offset, limit))
         if any(i in self.held for i in range(offset, offset + limit)):
             assert self.release.wait(30), "the test never let the slow read go"
-        return self.rows[offset : offset + limit]
+        return [r.model_copy() for r in self.rows[offset : offset + limit]]  # as read anew
 
 
 class JumpApp(App[None]):
@@ -47,8 +48,14 @@ class JumpApp(App[None]):
             self.source.read, lambda: len(self.source.rows), [Column("title", "Name")]
         )
 
+        self.highlighted: list[str] = []
+
     def compose(self) -> ComposeResult:
         yield self.table
+
+    def on_record_table_highlighted(self, message: RecordTable.Highlighted) -> None:
+        if message.record is not None:
+            self.highlighted.append(message.record.id)
 
 
 def titles(table: RecordTable) -> list[str | None]:
@@ -85,15 +92,22 @@ async def test_a_jump_has_its_rows_before_its_first_frame(monkeypatch: pytest.Mo
         assert table.current is not None and table.current.title == "Deal 03001"
 
 
-async def test_a_screen_across_two_blocks_is_one_read(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_jump_reads_just_its_screen_then_the_blocks_around_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(record_table, "JUMP_WAIT_S", 30.0)
     app = JumpApp()
     async with app.run_test(size=SIZE) as pilot:
         table = await opened(pilot, app)
         reads = len(app.source.reads)
-        table.jump_to(20 * BLOCK + 5)  # the page: rows 2,547 to 2,565
-        assert app.source.reads[reads:] == [(19 * BLOCK, 2 * BLOCK)]
+        table.jump_to(20 * BLOCK + 5)  # the page: rows 2,547 to 2,565, across two blocks
+        assert app.source.reads[reads:] == [(2_547, 19)]
         assert titles(table) == [f"Deal {i:05}" for i in range(2_547, 2_566)]
+        await wait_for(pilot, lambda: not table._loading and len(app.source.reads) > reads + 2)
+        assert (19 * BLOCK, BLOCK) in app.source.reads and (20 * BLOCK, BLOCK) in app.source.reads
+        assert titles(table) == [f"Deal {i:05}" for i in range(2_547, 2_566)]
+        await pilot.pause()  # the messages posted meanwhile are handled
+        assert app.highlighted.count("2565") == 1  # once: its block brought the same record
 
 
 async def test_a_slow_jump_paints_blank_rows_keeps_the_keys_and_fills_in(
@@ -115,4 +129,4 @@ async def test_a_slow_jump_paints_blank_rows_keeps_the_keys_and_fills_in(
         await wait_for(pilot, lambda: table.showing() and not table._loading)
         assert titles(table) == [f"Deal {i:05}" for i in range(3_983, 4_002)]
         assert table.current is not None and table.current.title == "Deal 04001"
-        assert app.source.reads.count((31 * BLOCK, BLOCK)) == 1  # read once, not again
+        assert app.source.reads.count((3_982, 19)) == 1  # read once, not again

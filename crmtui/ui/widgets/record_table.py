@@ -297,6 +297,8 @@ class RecordTable(ScrollView, can_focus=True):
         self.info = info  # the rows' kind: its roles tone the status and stage cells
         self._blocks: OrderedDict[int, list[Record]] = OrderedDict()
         self._loading: set[int] = set()  # blocks a worker is reading
+        # the rows of a jump's screen by index, read before their blocks (``_read_screen``)
+        self._screen_rows: dict[int, Record] = {}
         self._ahead_asked = False  # a paint met a row not read yet
         self._ahead_after_paint = False  # a jump read its screen: read ahead after the paint
         # run once the next paint of the table is done (by name: the latest of each kind)
@@ -342,6 +344,7 @@ class RecordTable(ScrollView, can_focus=True):
         self._anchor = anchor.id if anchor is not None else None
         self._epoch += 1
         self._blocks.clear()
+        self._screen_rows.clear()
         self._loading.clear()
         self._texts.clear()
         self._strips.clear()
@@ -419,7 +422,7 @@ class RecordTable(ScrollView, can_focus=True):
         if index < 0 or index >= self.row_count:
             return None
         block = index // BLOCK
-        if block not in self._blocks:
+        if block not in self._blocks and index not in self._screen_rows:
             self.fetches += 1
             self._keep(block, self._fetch(block * BLOCK, BLOCK))
         return self.cached_at(index)
@@ -431,19 +434,25 @@ class RecordTable(ScrollView, can_focus=True):
         block, offset = divmod(index, BLOCK)
         rows = self._blocks.get(block)
         if rows is None:
-            return None
+            return self._screen_rows.get(index)
         self._blocks.move_to_end(block)
         return rows[offset] if offset < len(rows) else None
 
     def showing(self) -> bool:
         """Whether every row on screen is cached (painted as a row, not a blank)."""
         top = int(self.scroll_offset.y)
-        end = min(self.row_count, top + self.page_rows)
-        return all(i // BLOCK in self._blocks for i in range(top, end, BLOCK)) and (
-            end <= top or (end - 1) // BLOCK in self._blocks
-        )
+        return not self._unread(top, min(self.row_count, top + self.page_rows))
+
+    def _unread(self, start: int, end: int) -> list[int]:
+        """The rows from ``start`` to before ``end`` that are not cached."""
+        blocks = self._blocks
+        screen = self._screen_rows
+        return [i for i in range(start, end) if i // BLOCK not in blocks and i not in screen]
 
     def _keep(self, block: int, rows: list[Record]) -> None:
+        first = block * BLOCK
+        if self._screen_rows:  # the same records as on screen (``Highlighted`` is not re-sent)
+            rows = [self._screen_rows.pop(first + i, row) for i, row in enumerate(rows)]
         self._blocks[block] = rows
         self._blocks.move_to_end(block)
         while len(self._blocks) > KEEP_BLOCKS:
@@ -452,55 +461,44 @@ class RecordTable(ScrollView, can_focus=True):
     def _read_screen(self, top: int) -> None:
         """Read the rows of the screen from row ``top`` now, before its frame is painted,
         when they are not cached (a jump: ``G``, ``jump_to``, a page farther than the
-        read-ahead): one read of the blocks it spans, in a thread, waited for at most
+        read-ahead): one read of just those rows, in a thread, waited for at most
         ``JUMP_WAIT_S``. The first frame then shows the rows, not blanks (Textual paints
         the frame after a blank one up to two frame periods later). A slower read (or
-        one that fails) is left to a worker, as any read-ahead; the pages around are
-        read after the paint (``_read_ahead``)."""
+        one that fails) is left to a worker, as any read-ahead; the blocks around (the
+        screen's own too) are read after the paint (``_read_ahead``)."""
         top = max(0, min(top, self.row_count - self.page_rows))
-        last = min(self.row_count - 1, top + self.page_rows - 1)
-        wanted = range(top // BLOCK, last // BLOCK + 1)
-        missing = [b for b in wanted if b not in self._blocks and b not in self._loading]
-        if not missing:
+        unread = self._unread(top, min(self.row_count, top + self.page_rows))
+        if not unread:
             return
-        first, blocks = missing[0], list(range(missing[0], missing[-1] + 1))
-        epoch, fetch = self._epoch, self._fetch
-        read = _jump_reader().submit(fetch, first * BLOCK, len(blocks) * BLOCK)
-        self._loading.update(blocks)
+        start, limit = unread[0], unread[-1] + 1 - unread[0]
+        epoch = self._epoch
+        read = _jump_reader().submit(self._fetch, start, limit)
         try:
             rows = read.result(timeout=JUMP_WAIT_S)
         except Exception:  # slow, or failed: a worker has it (and raises as ever)
 
             async def arrive() -> None:
-                try:
-                    self._arrived(epoch, blocks, await asyncio.wrap_future(read))
-                finally:
-                    if epoch == self._epoch:
-                        self._loading.difference_update(blocks)
+                self._arrived_screen(epoch, start, await asyncio.wrap_future(read))
 
             self.run_worker(_work(arrive), group="rows")
             return
-        self._loading.difference_update(blocks)
-        self._arrived(epoch, blocks, rows)
+        self._arrived_screen(epoch, start, rows)
         self._ahead_after_paint = True
         self._after_paint["read ahead"] = self._ahead_painted
+
+    def _arrived_screen(self, epoch: int, start: int, rows: list[Record]) -> None:
+        """Keep the rows of a screen read from row ``start`` (``_read_screen``; those of
+        an earlier jump are let go) and repaint them."""
+        if epoch != self._epoch:
+            return
+        self.fetches += 1
+        self._screen_rows = {start + i: row for i, row in enumerate(rows)}
+        self.refresh()
+        self._highlight(self.cursor)
 
     def _ahead_painted(self) -> None:
         self._ahead_after_paint = False
         self._read_ahead()
-
-    def _arrived(self, epoch: int, blocks: list[int], rows: list[Record]) -> None:
-        """Keep the rows of one read of consecutive ``blocks`` (unless the list was
-        reloaded since) and repaint them if on screen."""
-        if epoch != self._epoch:
-            return
-        self.fetches += 1
-        for i, block in enumerate(blocks):
-            self._keep(block, rows[i * BLOCK : (i + 1) * BLOCK])
-        top = int(self.scroll_offset.y)
-        if blocks[0] * BLOCK < top + self.page_rows and (blocks[-1] + 1) * BLOCK > top:
-            self.refresh()  # rows of the screen arrived
-            self._highlight(self.cursor)
 
     def _read_ahead(self) -> None:
         """Have a worker read the blocks of the screen, the page above it and the pages
@@ -539,8 +537,13 @@ class RecordTable(ScrollView, can_focus=True):
                 rows = await asyncio.to_thread(fetch, block * BLOCK, BLOCK)
                 if epoch != self._epoch:
                     return
+                self.fetches += 1
                 self._loading.discard(block)
-                self._arrived(epoch, [block], rows)
+                self._keep(block, rows)
+                top = int(self.scroll_offset.y)
+                if block * BLOCK < top + self.page_rows and (block + 1) * BLOCK > top:
+                    self.refresh()  # rows of the screen arrived
+                    self._highlight(self.cursor)
             self.call_after_refresh(self._warm, self.cursor)  # not before this paint
         finally:
             if epoch == self._epoch:
@@ -561,11 +564,14 @@ class RecordTable(ScrollView, can_focus=True):
 
     def _wanted(self) -> Wanted:
         """Each column's width by its content: (capped at ``CAP``, its longest cell), from
-        the first cached block of rows (once per reload: widths do not jump as the cursor
-        moves). Formatting only: painting never reads the cache file."""
-        key = (self._epoch, bool(self._blocks), *map(id, self.columns))
+        the first cached block of rows, or the rows of a jump's screen read before any
+        block (once per reload: widths do not jump as the cursor moves). Formatting
+        only: painting never reads the cache file."""
+        read = bool(self._blocks or self._screen_rows)
+        key = (self._epoch, read, *map(id, self.columns))
         if self._wanted_for[0] != key:
-            sample = self._blocks[min(self._blocks)] if self._blocks else None
+            screen = list(self._screen_rows.values())
+            sample = self._blocks[min(self._blocks)] if self._blocks else screen or None
             self._wanted_for = (key, content_widths(self.columns, sample))
         return self._wanted_for[1]
 

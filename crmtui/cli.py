@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crmtui import __version__, locations, sandbox
+from crmtui.start import starting_app
 from crmtui.text import clean
 
 if TYPE_CHECKING:
@@ -292,8 +293,9 @@ def load_config(path: Path | None) -> Config | None:
 
 
 def run_demo(seed: int = 0, only: list[str] | None = None) -> int:
-    from crmtui.store import CacheUnusable
-    from crmtui.ui.launch import demo_app
+    with starting_app():
+        from crmtui.store import CacheUnusable
+        from crmtui.ui.launch import demo_app
 
     try:
         app = demo_app(seed=seed, vendors=only)
@@ -307,9 +309,10 @@ def run_demo(seed: int = 0, only: list[str] | None = None) -> int:
 
 
 def run_profiles(config_path: Path | None) -> int:
-    from crmtui.config import ConfigError, how_to
-    from crmtui.store import CacheUnusable
-    from crmtui.ui.launch import profiles_app
+    with starting_app():
+        from crmtui.config import ConfigError, how_to
+        from crmtui.store import CacheUnusable
+        from crmtui.ui.launch import profiles_app
 
     config = load_config(config_path)
     if config is None:

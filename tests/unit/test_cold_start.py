@@ -65,3 +65,25 @@ def test_reading_records_from_the_cache_builds_no_validator(tmp_path: Path) -> N
         " again == shown[0], sorted(again.related)]))"
     )
     assert built == [40, 20, [], True, []]
+
+
+def test_the_collector_runs_again_after_the_app_is_imported() -> None:
+    """The app's imports run with the cyclic collector paused (``starting_app``); after
+    them, even when one fails, it collects again, sparing what the imports made."""
+    state = fresh(
+        "import gc, json\n"
+        "from crmtui.start import starting_app\n"
+        "seen = []\n"
+        "try:\n"
+        "    with starting_app():\n"
+        "        seen.append(gc.isenabled())\n"
+        "        import crmtui.store\n"
+        "        raise ImportError('a module failed')\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "frozen = gc.get_freeze_count()\n"
+        "with starting_app():\n"
+        "    seen.append(gc.isenabled())\n"
+        "print(json.dumps([seen, gc.isenabled(), frozen > 1000, gc.get_freeze_count() == frozen]))"
+    )
+    assert state == [[False, True], True, True, True]

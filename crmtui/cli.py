@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crmtui import __version__, locations, sandbox
+from crmtui import __version__, locations
 from crmtui.start import starting_app
 from crmtui.text import clean
 
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from crmtui import sandbox
+
     parser = argparse.ArgumentParser(
         prog="crmtui",
         description="A keyboard-first terminal app for your CRM: browse, search and edit "
@@ -115,13 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
 def sandbox_name(typed: str) -> str:
     """A vendor named on the command line, in any case (``FreshSales``): the sandbox's
     own name, or ``typed`` as it is (argparse then lists the choices)."""
-    from crmtui import vendors
+    from crmtui import sandbox, vendors
 
     return vendors.canonical(typed, sandbox.available()) or typed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    with starting_app():  # the command line's modules and the app's, collector paused
+        args = build_parser().parse_args(argv)
+        if args.command in (None, "demo"):
+            import crmtui.ui.launch  # noqa: F401
     if args.command == "sandbox":
         return run_sandbox(args)
     if args.command == "demo":
@@ -219,6 +224,7 @@ async def sync_kinds(crm: Crm, profile: str, kinds: list[str]) -> int:
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
+    from crmtui import sandbox
     from crmtui.http.urls import is_loopback_host
     from crmtui.sandbox.faults import Faults
     from crmtui.sandbox.serve import run

@@ -79,7 +79,9 @@ async def test_open_demo_is_awaitable_and_names_its_vendor(crm: Client) -> None:
 async def test_client_over_the_apps_own_demo_service(tmp_path: Path) -> None:
     from crmtui.ui.launch import demo_crm
 
-    service, _ = demo_crm(vendors=["freshsales"], store_path=str(tmp_path / "c.sqlite3"))
+    service, _ = demo_crm(
+        vendors=["freshsales"], store_path=str(tmp_path / "c.sqlite3"), rate_limits=False
+    )
     async with Client(service, "demo-freshsales") as crm:
         page = await crm.records("company", limit=10)
         assert len(page) == 10 and page.total == 10

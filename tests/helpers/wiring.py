@@ -4,14 +4,32 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from benchmarks.soak import VirtualClock
 from crmtui import sandbox, vendors
-from crmtui.http import Http
+from crmtui.http import Http, RateLimiter
 from crmtui.sandbox.faults import Faults
 from crmtui.sandbox.serve import serving
 from crmtui.vendors.base import Profile, Vendor
 from tests.helpers.waits import no_sleep
+
+
+class SandboxTime(VirtualClock):
+    """The adapter's rate limiter and its sandbox on one clock that a wait moves on at
+    once: the client's pacing and a 429's hold cost no real time, and the sandbox's own
+    rate limit (and its clock) sees the time they stand for, real time passing too."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__()
+        self.app = app
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds)
+        clock = getattr(self.app.state, "clock", None)
+        if clock is not None:
+            clock.anchor += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -43,7 +61,8 @@ def wire(
     **sandbox_options: Any,
 ) -> Wired:
     """``vendor``'s adapter on its sandbox; a loopback server stays up until ``stack``
-    closes. Retries and rate-limit waits are not slept unless ``real_sleep``."""
+    closes. Retries and rate-limit waits are not slept unless ``real_sleep``: the
+    limiter waits on a ``SandboxTime``, the sandbox's limit sees the time it waited."""
     info = sandbox.info(vendor)
     app = sandbox.create_app(vendor, **sandbox_options)
     options = dict(http_options or {})
@@ -65,4 +84,7 @@ def wire(
         secrets=dict(info.secrets),
     )
     adapter = vendors.load(vendor)(profile, http)
+    if not real_sleep:
+        clock = SandboxTime(app)
+        adapter.limiter = RateLimiter(adapter.limiter.budget, clock=clock, sleep=clock.sleep)
     return Wired(adapter=adapter, app=app, http=http, origin=origin)

@@ -34,7 +34,9 @@ VALUES = (FieldType.TEXT, FieldType.NUMBER, FieldType.MONEY, FieldType.DATE, Fie
 async def test_an_emptied_field_is_cleared_or_refused_never_silently_kept(
     vendor: str, tmp_path: Path
 ) -> None:
-    crm, _ = demo_crm(vendors=[vendor], store_path=str(tmp_path / "cache.sqlite3"))
+    crm, _ = demo_crm(
+        vendors=[vendor], store_path=str(tmp_path / "cache.sqlite3"), rate_limits=False
+    )
     profile = f"demo-{vendor}"
     kept: list[str] = []
     bounced: list[str] = []  # "saved — sending", then the vendor refused the empty value

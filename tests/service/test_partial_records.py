@@ -10,7 +10,9 @@ from crmtui.ui.launch import demo_crm
 
 async def test_search_hits_do_not_overwrite_full_cached_records(tmp_path: Path) -> None:
     """SalesSeek's search answers are "reduced" (its doc): no communication, so no email."""
-    crm, _ = demo_crm(vendors=["salesseek"], store_path=str(tmp_path / "cache.sqlite3"))
+    crm, _ = demo_crm(
+        vendors=["salesseek"], store_path=str(tmp_path / "cache.sqlite3"), rate_limits=False
+    )
     profile = "demo-salesseek"
     page = await crm.refresh(profile, "contact", Query())
     person = next(r for r in page.records if r.fields["email"] and r.fields["last_name"])

@@ -14,7 +14,9 @@ from crmtui.ui.launch import demo_crm
 
 async def test_a_currency_change_alone_rechecks_the_amount(tmp_path: Path) -> None:
     """ActiveCampaign ended up with 1250.75 JPY: the amount was not checked again."""
-    crm, _ = demo_crm(vendors=["activecampaign"], store_path=str(tmp_path / "c.sqlite3"))
+    crm, _ = demo_crm(
+        vendors=["activecampaign"], store_path=str(tmp_path / "c.sqlite3"), rate_limits=False
+    )
     profile = "demo-activecampaign"
     try:
         record = (await crm.refresh(profile, "deal")).records[0]
@@ -31,7 +33,9 @@ async def test_a_currency_change_alone_rechecks_the_amount(tmp_path: Path) -> No
 
 async def test_a_stage_name_shared_by_pipelines_is_the_record_pipelines(tmp_path: Path) -> None:
     """SalesSeek's 'Won' is in every funnel: it was refused as matching several."""
-    crm, _ = demo_crm(vendors=["salesseek"], store_path=str(tmp_path / "c.sqlite3"))
+    crm, _ = demo_crm(
+        vendors=["salesseek"], store_path=str(tmp_path / "c.sqlite3"), rate_limits=False
+    )
     profile = "demo-salesseek"
     try:
         record = (await crm.refresh(profile, "deal")).records[0]
@@ -58,7 +62,7 @@ async def test_a_stage_name_shared_by_pipelines_is_the_record_pipelines(tmp_path
 async def test_what_the_vendor_cannot_keep_is_refused_up_front(vendor: str, tmp_path: Path) -> None:
     """ActiveCampaign keeps integer cents, Freshsales "decimal (15,2)" and integer
     probabilities: KWD 1.005 was kept as 1.00, 12.5 % refused by the vendor after queuing."""
-    crm, _ = demo_crm(vendors=[vendor], store_path=str(tmp_path / "c.sqlite3"))
+    crm, _ = demo_crm(vendors=[vendor], store_path=str(tmp_path / "c.sqlite3"), rate_limits=False)
     try:
         specs = {s.key: s for s in await crm.fields(f"demo-{vendor}", "deal")}
         with pytest.raises(FieldError, match="this CRM keeps at most 2 decimals"):

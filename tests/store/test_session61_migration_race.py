@@ -12,20 +12,19 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from crmtui.store import Store, db
 
-# Waits for a common start time, then opens the cache and counts its records.
+# Says it is ready, waits for "go" (given to both at once), then opens the cache and
+# counts its records.
 _OPEN = """
-import sys, time
+import sys
 from crmtui.store import Store
-start = float(sys.argv[2])
-while time.time() < start:
-    pass
+print("ready", flush=True)
+sys.stdin.readline()
 store = Store(sys.argv[1])
 print(store.count("p", "deals"))
 store.close()
@@ -69,16 +68,22 @@ def test_two_processes_open_at_once(tmp_path: Path, version: int) -> None:
         path = tmp_path / f"cache{attempt}.db"
         if version:
             _schema(path, version)
-        start = str(time.time() + 1.5)
         procs = [
             subprocess.Popen(
-                [sys.executable, "-c", _OPEN, str(path), start],
+                [sys.executable, "-c", _OPEN, str(path)],
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
             )
             for _ in range(2)
         ]
+        for proc in procs:  # both imported crmtui and wait
+            assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
         outs = [p.communicate(timeout=60) for p in procs]
         assert [p.returncode for p in procs] == [0, 0], [err[-500:] for _, err in outs]
         assert [out.strip() for out, _ in outs] == ["0", "0"]

@@ -51,7 +51,11 @@ def background() -> Iterator[Background]:
         served.stop()
 
 
-async def test_stop_ends_an_app_that_will_not_quit(tmp_path: Path) -> None:
+async def test_stop_ends_an_app_that_will_not_quit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # told to quit, it has half a second before it is terminated (3 s in the product)
+    monkeypatch.setattr("crmtui.serve.QUIT_SECONDS", 0.5)
     pids_file = tmp_path / "pids"
     served = serve_in_background([sys.executable, "-c", STUBBORN, str(pids_file)])
     try:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from crmtui.http import RateBudget, RateLimiter, Rejected
+from crmtui.http import Rejected
 from crmtui.model import ActivityType, Change, Query, RecordRef
 from crmtui.sandbox.faults import Faults
 from crmtui.vendors.mapping import unmarked_cursor
@@ -19,10 +19,10 @@ Wire = Callable[..., Wired]
 
 
 def ac(wire: Wire, **options: Any) -> Wired:
-    """The adapter wired to a sandbox, neither side pacing at 5/s (tests of rate limits
-    use ``wire`` directly)."""
+    """The adapter wired to a sandbox that does not limit at 5/s; the client's pacing
+    (and a 429's hold) waits on the clock ``wire`` gives it, in no real time (tests of
+    rate limits use ``wire`` directly)."""
     wired = wire("activecampaign", **options)
-    wired.adapter.session.limiter = RateLimiter(RateBudget(1000, 1))
     wired.app.state.limit.enabled = False
     return wired
 

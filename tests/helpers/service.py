@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks.soak import VirtualClock
 from crmtui import sandbox
 from crmtui.http import Http, RateBudget, RateLimiter
 from crmtui.model import Change, ChangeState, Query, Record, RecordRef
@@ -61,9 +62,11 @@ def make_profile(origin: str = ORIGIN, name: str = PROFILE) -> Profile:
 
 
 def unpaced(crm: Crm, profile: str = PROFILE) -> None:
-    """Lift the adapter's 5/s pacing (the sandbox's own limit is switched off apart)."""
+    """Lift the adapter's 5/s pacing (the sandbox's own limit is switched off apart);
+    a 429's hold is waited on a ``VirtualClock``, in no real time."""
     adapter = crm.adapter(profile)
-    adapter.limiter = RateLimiter(RateBudget(1000, 1))
+    clock = VirtualClock()
+    adapter.limiter = RateLimiter(RateBudget(1000, 1), clock=clock, sleep=clock.sleep)
     adapter.session.limiter = adapter.limiter
 
 

@@ -59,7 +59,7 @@ class Positions:
         self._db = db
         self._built: OrderedDict[Spec, tuple[int, array[int]]] = OrderedDict()
         self._building: set[Spec] = set()
-        self._next: Spec | None = None
+        self._next: tuple[Spec, str | None] | None = None  # a build asked for (and ``via``)
         self._builder: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -84,8 +84,8 @@ class Positions:
         current = version(conn, rows[0], rows[1])
         return next((n for v, n in lengths if v == current), None)
 
-    def request(self, spec: Spec) -> None:
-        """Build the order of ``spec`` in the background.
+    def request(self, spec: Spec, via: str | None = None) -> None:
+        """Build the order of ``spec`` in the background (``via``: see ``build``).
 
         One builder thread, one build at a time, started ``SETTLE_S`` after the request
         (the list's first reads go first); a request waiting for it is replaced by a
@@ -94,9 +94,9 @@ class Positions:
         if str(self._db.path) == MEMORY:
             return  # no second connection; ``build`` is called directly
         with self._lock:
-            if self._closed or spec in self._building or spec == self._next:
+            if self._closed or spec in self._building or (self._next and self._next[0] == spec):
                 return
-            self._next = spec
+            self._next = (spec, via)
             if self._builder is None or not self._builder.is_alive():
                 self._builder = threading.Thread(target=self._run, daemon=True)
                 self._builder.start()
@@ -105,35 +105,51 @@ class Positions:
         while True:
             time.sleep(SETTLE_S)  # the list just opened reads its first page unhindered
             with self._lock:
-                spec, self._next = self._next, None
-                if spec is None or self._closed:
+                asked, self._next = self._next, None
+                if asked is None or self._closed:
                     self._builder = None
                     return
+                spec, via = asked
                 self._building.add(spec)
             try:
-                self.build(spec)
+                self.build(spec, via)
             except sqlite3.Error:
                 pass  # the cache closed or is busy: the next read asks again
             finally:
                 with self._lock:
                     self._building.discard(spec)
 
-    def build(self, spec: Spec) -> int:
-        """Build the order of ``spec`` now (blocking); returns its length."""
+    def build(self, spec: Spec, via: str | None = None) -> int:
+        """Build the order of ``spec`` now (blocking); returns its length.
+
+        ``via``: the index to find a filtered list's rows by (its filter's), the rows
+        then sorted. SQLite would rather walk the index of the order, which reads every
+        row of the whole list to test the filter: a fifth of a million deals sorted by
+        amount took 5.9 s that way, 0.8 s this way. Without it when SQLite cannot read
+        the rows by that index (or it is gone).
+        """
         profile, kind, where, params, parts = spec
+
+        def walked(conn: sqlite3.Connection, hint: str) -> array[int]:
+            return _packed(
+                rowid
+                for condition, order in parts
+                for (rowid,) in conn.execute(
+                    f"SELECT r.rowid FROM records r {hint}{where}{condition} ORDER BY {order}",
+                    params,
+                )
+            )
+
         with self._reader() as conn:
             conn.execute("BEGIN")  # one snapshot for the counter and the rows
             try:
                 stamp = version(conn, profile, kind)
-                found = (
-                    rowid
-                    for condition, order in parts
-                    for (rowid,) in conn.execute(
-                        f"SELECT r.rowid FROM records r {where}{condition} ORDER BY {order}",
-                        params,
-                    )
-                )
-                rowids = _packed(found)
+                try:
+                    rowids = walked(conn, f"INDEXED BY {via} " if via else "")
+                except sqlite3.OperationalError:
+                    if via is None:
+                        raise
+                    rowids = walked(conn, "")  # that index is gone, or of no use here
             finally:
                 conn.execute("COMMIT")
         with self._lock:

@@ -337,7 +337,7 @@ class RecordsMixin(HasDatabase):
                 return rows.select_rowids(conn, built[offset : offset + limit])
             total = None if search or filters else _cached_count(conn, profile, kind)
             if total is None or total >= positions.BUILD_FROM:
-                self._positions.request(spec)
+                self._positions.request(spec, _found_by(search, filters))
             where, params = spec[2], list(spec[3])
             if total is None or offset + limit // 2 <= total // 2:
                 return _walked(conn, where, params, order.parts(), limit, offset)
@@ -363,7 +363,9 @@ class RecordsMixin(HasDatabase):
         with self._db.read() as conn:
             spec, _ = _spec(conn, profile, kind, sort, descending, search, filters)
             built = self._positions.get(conn, spec)
-        return len(built) if built is not None else self._positions.build(spec)
+        if built is not None:
+            return len(built)
+        return self._positions.build(spec, _found_by(search, filters))
 
     @property
     def _positions(self) -> positions.Positions:
@@ -533,6 +535,14 @@ def _spec(
     where, params = _where(conn, profile, kind, search, filters)
     order = _order(conn, profile, kind, sort, descending)
     return (profile, kind, where, tuple(params), order.parts()), order
+
+
+def _found_by(search: str, filters: dict[str, str] | None) -> str | None:
+    """The index a list's order is built through (``Positions.build``'s ``via``): a
+    filtered list's (not searched) first filter's."""
+    if search or not filters:
+        return None
+    return indexes.filter_index(next(iter(filters)))[0]
 
 
 def _walked(

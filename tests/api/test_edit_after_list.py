@@ -8,10 +8,14 @@ from pathlib import Path
 
 from crmtui.api import open_demo
 from crmtui.model import ChangeState
+from tests.helpers.wiring import on_sandbox_time
 
 
 async def test_an_edit_after_list_of_a_field_the_row_lacks_is_sent(tmp_path: Path) -> None:
     crm = await open_demo("activecampaign", store_path=tmp_path / "cache.sqlite3")
+    # the client's 5/s pacing costs no real time: it waits on the sandbox's clock
+    app = crm.service.http.transport._mounts["http://activecampaign.localhost"].app  # type: ignore[attr-defined]
+    on_sandbox_time(crm.service.adapter(crm.profile), app)
     try:
         row = (await crm.records("deal", limit=1))[0]
         assert "cf_contract_term_months" not in row.fields  # the list row lacks it

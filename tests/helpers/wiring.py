@@ -32,6 +32,14 @@ class SandboxTime(VirtualClock):
             clock.anchor += timedelta(seconds=seconds)
 
 
+def on_sandbox_time(adapter: Vendor, app: Any) -> None:
+    """``adapter``'s rate limiter (same budget) waits on a ``SandboxTime`` of ``app``."""
+    clock = SandboxTime(app)
+    adapter.limiter = RateLimiter(adapter.limiter.budget, clock=clock, sleep=clock.sleep)
+    if adapter.has_session:
+        adapter.session.limiter = adapter.limiter
+
+
 @dataclass
 class Wired:
     """An adapter talking to a sandbox; ``db`` is the sandbox's own data."""
@@ -85,6 +93,5 @@ def wire(
     )
     adapter = vendors.load(vendor)(profile, http)
     if not real_sleep:
-        clock = SandboxTime(app)
-        adapter.limiter = RateLimiter(adapter.limiter.budget, clock=clock, sleep=clock.sleep)
+        on_sandbox_time(adapter, app)
     return Wired(adapter=adapter, app=app, http=http, origin=origin)

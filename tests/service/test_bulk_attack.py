@@ -16,6 +16,7 @@ from crmtui.ui.screens.board import group_field
 from crmtui.ui.screens.bulk import value_choices
 from tests.helpers.service import Unreachable
 from tests.helpers.waits import no_sleep
+from tests.helpers.wiring import on_sandbox_time
 
 
 @pytest.fixture
@@ -81,6 +82,9 @@ async def test_a_stage_several_pipelines_share_is_offered_naming_them(tmp_path: 
     crm = await open_demo(
         "activecampaign", store_path=tmp_path / "cache.sqlite3", http=Http(sleep=no_sleep)
     )
+    # the client's 5/s pacing costs no real time: it waits on the sandbox's clock
+    app = crm.service.http.transport._mounts["http://activecampaign.localhost"].app  # type: ignore[attr-defined]
+    on_sandbox_time(crm.service.adapter(crm.profile), app)
     try:
         info = await crm.kind("deal")
         specs = await crm.service.bulk.fields(crm.profile, info.kind)

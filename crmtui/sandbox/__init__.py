@@ -16,10 +16,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import import_module
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crmtui.sandbox.fake import Fake
-from crmtui.sandbox.faults import Faults
+
+if TYPE_CHECKING:
+    from crmtui.sandbox.faults import Faults
+
+
+def __getattr__(name: str) -> Any:
+    """``Faults`` when first asked for: it imports Starlette and httpx, which every
+    ``crmtui`` start paid for when its command line listed the sandboxes."""
+    if name == "Faults":
+        from crmtui.sandbox.faults import Faults
+
+        return Faults
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class SandboxClock:

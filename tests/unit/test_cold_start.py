@@ -87,3 +87,19 @@ def test_the_collector_runs_again_after_the_app_is_imported() -> None:
         "print(json.dumps([seen, gc.isenabled(), frozen > 1000, gc.get_freeze_count() == frozen]))"
     )
     assert state == [[False, True], True, True, True]
+
+
+def test_the_command_line_lists_the_sandboxes_without_their_server() -> None:
+    """``crmtui`` reads its command line (which names the sandboxes ``demo`` and
+    ``sandbox`` take) without importing a sandbox's server, Starlette: a rep opening
+    their own profiles never runs one. The sandbox's faults are still there when asked
+    for."""
+    loaded = fresh(
+        "import json, sys\n"
+        "from crmtui.cli import build_parser\n"
+        "build_parser().parse_args([])\n"
+        "before = sorted(m for m in sys.modules if m.split('.')[0] == 'starlette')\n"
+        "from crmtui.sandbox import Faults\n"
+        "print(json.dumps([before, Faults.__module__, 'starlette' in sys.modules]))"
+    )
+    assert loaded == [[], "crmtui.sandbox.faults", True]

@@ -283,6 +283,13 @@ def unusable(path: Path, exc: BaseException) -> CacheUnusable:
         return CacheUnusable(
             path, "blocked", f"cannot be opened ({exc.strerror or exc})", "check the disk"
         )
+    if primary == sqlite3.SQLITE_FULL:  # an upgrade's write rolled back: nothing is damaged
+        return CacheUnusable(
+            path,
+            "blocked",
+            "cannot be written: the disk is full",
+            "free some disk space, then start crmtui again",
+        )
     return _damaged(path, str(exc))
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from crmtui.model import Record, RecordRef
-from crmtui.store import Store, db, rows
+from crmtui.store import Store, db, health, rows
+from crmtui.store.health import CacheUnusable
 from tests.helpers import processes
 from tests.helpers.waits import eventually_sync
 
@@ -275,5 +276,56 @@ def test_two_processes_upgrading_at_once_index_each_record_once(
     ):
         outs = [proc.communicate(timeout=processes.WAIT) for proc in (first, second)]
     assert [out.strip() for out, _ in outs] == ["opened", "opened"], outs
+
+    _upgraded_as_before(path, queries, before)
+
+
+# -- a full disk while upgrading ------------------------------------------------------------
+
+
+def _disk_full_error(tmp_path: Path) -> sqlite3.OperationalError:
+    """SQLite's own "database or disk is full" (SQLITE_FULL), as a write gets it when
+    the disk has no room left (here: a scratch database given no room to grow)."""
+    with closing(sqlite3.connect(tmp_path / "scratch.db")) as conn:
+        conn.execute("CREATE TABLE t (x)")
+        conn.execute("PRAGMA max_page_count = 2")
+        try:
+            conn.execute("INSERT INTO t VALUES (zeroblob(100000))")
+        except sqlite3.OperationalError as exc:
+            assert exc.sqlite_errorcode == sqlite3.SQLITE_FULL
+            return exc
+    raise AssertionError("the scratch database had room")
+
+
+def test_a_full_disk_while_upgrading_says_so_and_leaves_the_cache_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrading to schema 11 writes the whole search index again (a WAL of hundreds of
+    MB at a million deals): on a full disk it is rolled back, and the user is told the
+    disk is full, not that the cache is damaged and should be salvaged (moved aside for
+    a fresh one, which needs room too and loses nothing but time: nothing is damaged)."""
+    path = tmp_path / "cache.db"
+    records = _records(5, 100)
+    queries = _queries(records)
+    _schema10_cache(path, monkeypatch, records)
+    before = _before_upgrade(path, monkeypatch, queries)
+    full = _disk_full_error(tmp_path)
+    upgrade = db.MIGRATIONS[10]
+
+    def upgrading_on_a_full_disk(conn: sqlite3.Connection) -> None:
+        assert callable(upgrade)
+        upgrade(conn)  # the index dropped and half made again, then no room is left
+        raise full
+
+    with monkeypatch.context() as patched:
+        patched.setattr(db, "MIGRATIONS", (*db.MIGRATIONS[:10], upgrading_on_a_full_disk))
+        with pytest.raises(CacheUnusable) as raised:
+            Store(path)
+    said = str(raised.value)
+    assert "disk is full" in said and "free some disk space" in said, said
+    assert "damaged" not in said and "salvage" not in said, said
+    assert raised.value.kind != "damaged"
+    assert _version(path) == 10
+    assert health.check(path).ok  # `crmtui cache check`: sound
 
     _upgraded_as_before(path, queries, before)

@@ -62,6 +62,13 @@ def _jump_reader() -> concurrent.futures.ThreadPoolExecutor:
     return _jump_reads
 
 
+def _same(held: Record | None, read: Record) -> Record:
+    """The record ``read`` for a row, or the one held for it when they are the same data:
+    ``Highlighted`` is not sent again for a row read twice, and a row read after its
+    record changed or went (deleted: the rows below moved up) shows what was read."""
+    return held if held is not None and held == read else read
+
+
 @dataclass
 class Column:
     key: str
@@ -452,7 +459,9 @@ class RecordTable(ScrollView, can_focus=True):
     def _keep(self, block: int, rows: list[Record]) -> None:
         first = block * BLOCK
         if self._screen_rows:  # the same records as on screen (``Highlighted`` is not re-sent)
-            rows = [self._screen_rows.pop(first + i, row) for i, row in enumerate(rows)]
+            rows = [
+                _same(self._screen_rows.pop(first + i, None), row) for i, row in enumerate(rows)
+            ]
         self._blocks[block] = rows
         self._blocks.move_to_end(block)
         while len(self._blocks) > KEEP_BLOCKS:
@@ -471,28 +480,31 @@ class RecordTable(ScrollView, can_focus=True):
         if not unread:
             return
         start, limit = unread[0], unread[-1] + 1 - unread[0]
-        epoch = self._epoch
+        epoch, screen = self._epoch, range(top, top + self.page_rows)
         read = _jump_reader().submit(self._fetch, start, limit)
         try:
             rows = read.result(timeout=JUMP_WAIT_S)
         except Exception:  # slow, or failed: a worker has it (and raises as ever)
 
             async def arrive() -> None:
-                self._arrived_screen(epoch, start, await asyncio.wrap_future(read))
+                self._arrived_screen(epoch, screen, start, await asyncio.wrap_future(read))
 
             self.run_worker(_work(arrive), group="rows")
             return
-        self._arrived_screen(epoch, start, rows)
+        self._arrived_screen(epoch, screen, start, rows)
         self._ahead_after_paint = True
         self._after_paint["read ahead"] = self._ahead_painted
 
-    def _arrived_screen(self, epoch: int, start: int, rows: list[Record]) -> None:
-        """Keep the rows of a screen read from row ``start`` (``_read_screen``; those of
-        an earlier jump are let go) and repaint them."""
+    def _arrived_screen(self, epoch: int, screen: range, start: int, rows: list[Record]) -> None:
+        """Keep the rows of ``screen`` read from row ``start`` (``_read_screen``), with
+        those an earlier jump read on it (its other rows are let go), and repaint them."""
         if epoch != self._epoch:
             return
         self.fetches += 1
-        self._screen_rows = {start + i: row for i, row in enumerate(rows)}
+        held = self.cached_at  # rows read before keep their records (``_same``)
+        kept = {i: row for i, row in self._screen_rows.items() if i in screen}
+        kept.update({start + i: _same(held(start + i), row) for i, row in enumerate(rows)})
+        self._screen_rows = kept
         self.refresh()
         self._highlight(self.cursor)
 

@@ -61,7 +61,7 @@ class Source:
         return len(self.records)
 
     def table(self) -> RecordTable:
-        return RecordTable(self.fetch, self.count, [Column("title", "Deal")])
+        return RecordTable(self.fetch, self.count, [Column("title", "Deal", width=12)])
 
     def hold(self) -> None:
         """The cache turns slow: every read waits until ``release``."""
@@ -175,7 +175,10 @@ async def test_blocks_read_after_a_deletion_replace_the_jumps_rows() -> None:
         assert not gone & set(ids), ids
         assert len(ids) == len(set(ids))  # no record listed twice
         assert table.cached_at(4980) is not None and table.cached_at(4980).id == "d4985"
-        assert not any(text in ("Deal 4980", "Deal 4981") for text in shown(table))
+        rows = shown(table)  # rows 4977-4999 on screen: the last five none now
+        assert "Deal 4980" not in rows and "Deal 4984" not in rows, rows
+        assert rows[3] == "Deal 4985" and rows[15] == "Deal 4997", rows
+        assert rows[17] == "Deal 4999" and not any(rows[18:]), rows
 
 
 async def test_a_new_list_never_shows_a_slow_jumps_rows_of_the_old_one() -> None:

@@ -62,13 +62,6 @@ def _jump_reader() -> concurrent.futures.ThreadPoolExecutor:
     return _jump_reads
 
 
-def _same(held: Record | None, read: Record) -> Record:
-    """The record ``read`` for a row, or the one held for it when they are the same data:
-    ``Highlighted`` is not sent again for a row read twice, and a row read after its
-    record changed or went (deleted: the rows below moved up) shows what was read."""
-    return held if held is not None and held == read else read
-
-
 @dataclass
 class Column:
     key: str
@@ -459,8 +452,9 @@ class RecordTable(ScrollView, can_focus=True):
     def _keep(self, block: int, rows: list[Record]) -> None:
         first = block * BLOCK
         if self._screen_rows:  # the same records as on screen (``Highlighted`` is not re-sent)
+            screen = self._screen_rows
             rows = [
-                _same(self._screen_rows.pop(first + i, None), row) for i, row in enumerate(rows)
+                self._same(first + i, screen.pop(first + i, None), r) for i, r in enumerate(rows)
             ]
         self._blocks[block] = rows
         self._blocks.move_to_end(block)
@@ -501,12 +495,24 @@ class RecordTable(ScrollView, can_focus=True):
         if epoch != self._epoch:
             return
         self.fetches += 1
-        held = self.cached_at  # rows read before keep their records (``_same``)
         kept = {i: row for i, row in self._screen_rows.items() if i in screen}
-        kept.update({start + i: _same(held(start + i), row) for i, row in enumerate(rows)})
+        for i, row in enumerate(rows, start):  # rows read before keep their records
+            kept[i] = self._same(i, self.cached_at(i), row)
         self._screen_rows = kept
         self.refresh()
         self._highlight(self.cursor)
+
+    def _same(self, index: int, held: Record | None, read: Record) -> Record:
+        """The record ``read`` for row ``index``, or the one held for it when they are
+        the same data: ``Highlighted`` is not sent again for a row read twice, and a row
+        read after its record changed or went (deleted: the rows below moved up) shows
+        what was read (its text formatted again)."""
+        if held is None:
+            return read
+        if held == read:
+            return held
+        self._forget_row(index)
+        return read
 
     def _ahead_painted(self) -> None:
         self._ahead_after_paint = False
@@ -616,9 +622,13 @@ class RecordTable(ScrollView, can_focus=True):
         """
         by_distance = sorted(self._texts, key=lambda index: abs(index - self.cursor))
         for index in by_distance[len(by_distance) // 2 :]:
-            del self._texts[index]
-            self._strips.pop((index, False), None)
-            self._strips.pop((index, True), None)
+            self._forget_row(index)
+
+    def _forget_row(self, index: int) -> None:
+        """Forget row ``index``'s text and strips (formatted again when next painted)."""
+        self._texts.pop(index, None)
+        self._strips.pop((index, False), None)
+        self._strips.pop((index, True), None)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._base_style = self.rich_style  # once per paint, not once per line

@@ -737,8 +737,9 @@ def _statements(script: str) -> Iterator[str]:
 def _run(conn: sqlite3.Connection, number: int) -> None:
     """Bring a cache from version ``number`` to the next, in one transaction.
 
-    The write lock is taken first (waiting ``busy_timeout`` for another writer) and the
-    version read again under it: two processes opening an old cache at the same moment
+    The write lock is taken first (waiting up to ``UPGRADE_WAIT_S`` for another writer,
+    most likely another process upgrading the same cache) and the version read again
+    under it: two processes opening an old cache at the same moment
     both read its old version, and the second, once the first has migrated, finds the
     step done and skips it. A deferred transaction that read the schema before the other
     process's commit could not write after it ("database is locked"), and a script run
@@ -754,7 +755,14 @@ def _run(conn: sqlite3.Connection, number: int) -> None:
 
 
 def _run_step(conn: sqlite3.Connection, number: int) -> None:
-    conn.execute("BEGIN IMMEDIATE")
+    deadline = time.monotonic() + UPGRADE_WAIT_S
+    while True:
+        try:
+            _immediate(conn)
+            break
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
     try:
         if int(conn.execute("PRAGMA user_version").fetchone()[0]) <= number:
             migration = MIGRATIONS[number]
@@ -771,12 +779,22 @@ def _run_step(conn: sqlite3.Connection, number: int) -> None:
         raise
 
 
+def _immediate(conn: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE``: the write lock, waiting ``BUSY_S`` for it."""
+    conn.execute("BEGIN IMMEDIATE")
+
+
 def _migrate(conn: sqlite3.Connection) -> None:
     version = check_schema(conn)
     for number in range(version, SCHEMA_VERSION):
         _run(conn, number)
 
 
+BUSY_S = 5.0  # busy_timeout: how long a statement waits for another connection's lock
+# How long opening an old cache waits for the write lock, tried again every ``BUSY_S``:
+# the process holding it is most likely upgrading the same cache (schema 11 re-indexes
+# every record: a minute at a million deals), and the upgrade is then done, not failed.
+UPGRADE_WAIT_S = 600.0
 WAL_WAIT_S = 5.0  # as long as busy_timeout
 
 
@@ -821,9 +839,9 @@ def connect(path: str | Path) -> sqlite3.Connection:
         _create_private(path)
     with _private_umask():
         conn = sqlite3.connect(
-            str(path), check_same_thread=False, isolation_level=None, timeout=5.0
+            str(path), check_same_thread=False, isolation_level=None, timeout=BUSY_S
         )
-        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute(f"PRAGMA busy_timeout = {round(BUSY_S * 1000)}")
         check_schema(conn)  # before WAL mode is written into another program's file
         mode = 0 if memory else stat.S_IMODE(os.stat(path).st_mode)
         if mode & 0o077:  # a crmtui cache (checked above): its owner only, never loosened

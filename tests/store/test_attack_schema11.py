@@ -233,7 +233,9 @@ def child() -> None:
             seen[0] += 1
             if seen[0] == job["stop_after"]:
                 Path(job["marker"]).write_text("in the middle")
-                threading.Event().wait()  # killed here
+                go = Path(job.get("go", ""))
+                while not (job.get("go") and go.exists()):  # else killed here
+                    threading.Event().wait(0.01)
             return indexed(fields, whole)
 
         db._indexed_fields = stopping  # type: ignore[assignment]
@@ -329,3 +331,51 @@ def test_a_full_disk_while_upgrading_says_so_and_leaves_the_cache_as_it_was(
     assert health.check(path).ok  # `crmtui cache check`: sound
 
     _upgraded_as_before(path, queries, before)
+
+
+def test_a_second_process_waits_for_the_first_ones_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two crmtui windows (or a window and a notebook) opened at once on a schema-10
+    cache: the second waits for the first one's upgrade (a minute at a million deals),
+    rather than giving up after ``busy_timeout`` ("locked by another program; close
+    other crmtui windows") while nothing is wrong."""
+    path = tmp_path / "cache.db"
+    marker, go = tmp_path / "marker", tmp_path / "go"
+    records = _records(6, 300)
+    queries = _queries(records)
+    _schema10_cache(path, monkeypatch, records)
+    before = _before_upgrade(path, monkeypatch, queries)
+    monkeypatch.setattr(db, "BUSY_S", 0.05)  # this process's busy timeout, short
+    tried = [0]
+    immediate = db._immediate
+
+    def counted(conn: sqlite3.Connection) -> None:
+        try:
+            immediate(conn)
+        except sqlite3.OperationalError:
+            tried[0] += 1
+            raise
+
+    monkeypatch.setattr(db, "_immediate", counted)
+    job = {"path": str(path), "stop_after": 150, "marker": str(marker), "go": str(go)}
+    with processes.running(job, "tests.store.test_attack_schema11") as first:
+        eventually_sync(marker.exists, timeout=processes.WAIT)  # upgrading, the lock held
+        opened: list[object] = []
+        second = threading.Thread(target=lambda: opened.append(_opened(path)))
+        second.start()
+        eventually_sync(lambda: tried[0] >= 3 or not second.is_alive(), timeout=processes.WAIT)
+        go.write_text("go on")
+        second.join(processes.WAIT)
+        out, _ = first.communicate(timeout=processes.WAIT)
+    assert out.strip() == "opened"
+    assert opened == ["opened"], opened
+    _upgraded_as_before(path, queries, before)
+
+
+def _opened(path: Path) -> object:
+    try:
+        Store(path).close()
+    except CacheUnusable as exc:
+        return exc
+    return "opened"

@@ -127,7 +127,7 @@ async def test_slow_jump_back_and_forth_highlights_the_last_row_once() -> None:
         await wait_for(pilot, lambda: source.waiting >= 1)
         source.screen_gate.set()  # the screens' reads arrive, then the blocks
         await wait_for(pilot, table.showing)
-        await wait_for(pilot, lambda: sum(1 for r in source.reads if r[1] != BLOCK) >= 2)
+        await wait_for(pilot, lambda: screen_reads(source))
         await pilot.pause()
         source.block_gate.set()
         await idle(pilot, source)
@@ -345,3 +345,38 @@ async def test_a_jump_to_a_screen_partly_read_by_the_last_jump_shows_all_its_row
         assert table.current.id == "d4960"
         source.block_gate.set()
         await idle(pilot, source)
+
+
+def screen_reads(source: Source) -> list[tuple[int, int]]:
+    """The reads of a screen's rows (not of a block) the cache answered."""
+    return [read for read in source.reads if read[1] != BLOCK]
+
+
+async def test_a_slow_screen_is_read_once_however_often_it_is_jumped_to() -> None:
+    """G g G g G on a slow cache: the last screen's rows are asked for once while that
+    read runs, not once more per G."""
+    source = Source(5000)
+    async with running(source) as (pilot, _app, table):
+        source.hold()
+        await pilot.press("G", "g", "G", "g", "G")
+        await wait_for(pilot, lambda: source.waiting >= 1)
+        source.release()
+        await idle(pilot, source)
+        assert on(table, "d4999") and table.showing()
+        assert screen_reads(source) == [(4977, 23)]
+
+
+async def test_page_down_held_on_a_slow_cache_reads_no_screen_it_left() -> None:
+    """Page-down held while the cache is slow: the screens passed before their read
+    began are not read; the one the cursor is on is."""
+    source = Source(5000)
+    async with running(source) as (pilot, _app, table):
+        source.hold()
+        await pilot.press(*["pagedown"] * 10)
+        assert table.cursor == 230
+        source.release()
+        await idle(pilot, source)
+        await wait_for(pilot, table.showing)
+        assert shown(table)[0] == "Deal 230"
+        reads = screen_reads(source)
+        assert len(reads) <= 2 and reads[-1][0] <= 230 < sum(reads[-1]), reads

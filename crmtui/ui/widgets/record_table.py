@@ -301,6 +301,8 @@ class RecordTable(ScrollView, can_focus=True):
         self._screen_rows: dict[int, Record] = {}
         self._ahead_asked = False  # a paint met a row not read yet
         self._ahead_after_paint = False  # a jump read its screen: read ahead after the paint
+        # a jump's read left to a worker (its epoch, the rows it reads, its future)
+        self._screen_read: tuple[int, range, concurrent.futures.Future[list[Record]]] | None = None
         # run once the next paint of the table is done (by name: the latest of each kind)
         self._after_paint: dict[str, Callable[[], None]] = {}
         self._anchor: str | None = None  # the id the cursor was on before a reload
@@ -475,10 +477,16 @@ class RecordTable(ScrollView, can_focus=True):
             return
         start, limit = unread[0], unread[-1] + 1 - unread[0]
         epoch, screen = self._epoch, range(top, top + self.page_rows)
+        if self._screen_read is not None and not self._screen_read[2].done():
+            was, asked, earlier = self._screen_read  # an earlier jump's, still in flight
+            if was == epoch and start in asked and unread[-1] in asked:
+                return  # it reads these rows: its worker shows them
+            earlier.cancel()  # a screen left before its read began is not read
         read = _jump_reader().submit(self._fetch, start, limit)
         try:
             rows = read.result(timeout=JUMP_WAIT_S)
         except Exception:  # slow, or failed: a worker has it (and raises as ever)
+            self._screen_read = (epoch, range(start, start + limit), read)
 
             async def arrive() -> None:
                 self._arrived_screen(epoch, screen, start, await asyncio.wrap_future(read))

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.ui import Demo, build_demo, use_quick_idle_wait, wait_for
+from tests.helpers.ui import Demo, build_demo, use_quick_idle_wait, use_shared_css, wait_for
 
 __all__ = ["Demo", "build_demo", "wait_for"]  # still importable from here meanwhile
 
 use_quick_idle_wait()  # Pilot's waits after each key: 5 ms looks, see the helper
+use_shared_css()  # each CSS source parsed once a process, not once an app
 
 
 @pytest.fixture

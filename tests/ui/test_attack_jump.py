@@ -380,3 +380,67 @@ async def test_page_down_held_on_a_slow_cache_reads_no_screen_it_left() -> None:
         assert shown(table)[0] == "Deal 230"
         reads = screen_reads(source)
         assert len(reads) <= 2 and reads[-1][0] <= 230 < sum(reads[-1]), reads
+
+
+async def test_a_jump_while_a_reload_counts_lands_on_the_new_last_row() -> None:
+    """A long list loses rows (a sync deleted them) and is counted again in the
+    background; G meanwhile (the old count): once counted the cursor is on the new last
+    row, its screen painted, and no row past the end was highlighted."""
+    source = Source(30_000)
+    counting = threading.Event()
+    counting.set()
+    count = source.count
+
+    def slow_count() -> int:
+        counting.wait(10)
+        return count()
+
+    table = RecordTable(source.fetch, slow_count, [Column("title", "Deal", width=12)])
+    async with running(source, table) as (pilot, app, _):
+        await pilot.press("pagedown")
+        counting.clear()
+        del source.records[25_000:]
+        table.reload(background=True)
+        await pilot.press("G")
+        app.highlighted.clear()
+        counting.set()
+        await idle(pilot, source)
+        await wait_for(pilot, table.showing)
+        assert table.row_count == 25_000 and on(table, "d24999")
+        assert shown(table)[-1] == "Deal 24999"
+        assert app.highlighted == ["d24999"]
+
+
+async def test_a_jump_on_an_unread_screen_highlights_only_where_it_lands() -> None:
+    """A long list reloaded (its rows read again later) with the cursor on its last row,
+    then a jump to a row of the same screen before the rows arrive: ``Highlighted`` is
+    sent for the row jumped to, not first for the row the cursor leaves."""
+    source = Source(30_000)
+    async with running(source) as (pilot, app, table):
+        await pilot.press("G")
+        await idle(pilot, source)
+        source.block_gate.clear()  # the blocks read after the reload come later
+        table.reload()
+        await pilot.pause()
+        app.highlighted.clear()
+        table.jump_to(29_990)
+        await pilot.pause()
+        assert app.highlighted == ["d29990"]
+        source.block_gate.set()
+        await idle(pilot, source)
+        assert app.highlighted == ["d29990"] and on(table, "d29990")
+
+
+async def test_after_a_jump_the_table_is_busy_until_the_pages_around_are_read() -> None:
+    """Right after a jump (its screen read before the frame) the table's workers still
+    owe the pages around it: one waiting for the table to be idle then pressing
+    page-down finds that page read (no read of its own on the key)."""
+    source = Source(5000)
+    async with running(source) as (pilot, _app, table):
+        table.jump_to(2000)
+        await wait_for(pilot, lambda: not busy(pilot))
+        before = len(screen_reads(source))
+        await pilot.press("pagedown")
+        assert len(screen_reads(source)) == before
+        await wait_for(pilot, table.showing)
+        assert shown(table)[0] == "Deal 2001"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ KEEP_BLOCKS = 12
 # its frame is painted (blank rows then, filled when the read ends). A window of a built
 # list takes 1-3 ms; a read this slow would show its rows a frame or two later anyway.
 JUMP_WAIT_S = 0.03
+PAINT_WAIT_S = 0.1  # the read-ahead after a jump waits this long for its paint at most
 _UNSET = object()  # nothing highlighted yet
 _jump_reads: concurrent.futures.ThreadPoolExecutor | None = None
 
@@ -60,6 +62,13 @@ def _jump_reader() -> concurrent.futures.ThreadPoolExecutor:
     if _jump_reads is None:
         _jump_reads = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="jump")
     return _jump_reads
+
+
+async def _painted_or_not(painted: asyncio.Event) -> None:
+    """Until ``painted`` is set, or a few frames have passed (a table not shown is not
+    painted: its reads are not held back for ever)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(painted.wait(), PAINT_WAIT_S)
 
 
 @dataclass
@@ -300,7 +309,10 @@ class RecordTable(ScrollView, can_focus=True):
         # the rows of a jump's screen by index, read before their blocks (``_read_screen``)
         self._screen_rows: dict[int, Record] = {}
         self._ahead_asked = False  # a paint met a row not read yet
-        self._ahead_after_paint = False  # a jump read its screen: read ahead after the paint
+        # set once the table is painted after a jump read its screen: the read-ahead's
+        # worker waits for it (it starts at once: the table is busy until it is done)
+        self._painted = asyncio.Event()
+        self._painted.set()
         # a jump's read left to a worker (its epoch, the rows it reads, its future)
         self._screen_read: tuple[int, range, concurrent.futures.Future[list[Record]]] | None = None
         # run once the next paint of the table is done (by name: the latest of each kind)
@@ -494,8 +506,9 @@ class RecordTable(ScrollView, can_focus=True):
             self.run_worker(_work(arrive), group="rows")
             return
         self._arrived_screen(epoch, screen, start, rows)
-        self._ahead_after_paint = True
-        self._after_paint["read ahead"] = self._ahead_painted
+        if self._painted.is_set():
+            self._painted = asyncio.Event()
+        self._after_paint["read ahead"] = self._painted.set
 
     def _arrived_screen(self, epoch: int, screen: range, start: int, rows: list[Record]) -> None:
         """Keep the rows of ``screen`` read from row ``start`` (``_read_screen``), with
@@ -508,7 +521,8 @@ class RecordTable(ScrollView, can_focus=True):
             kept[i] = self._same(i, self.cached_at(i), row)
         self._screen_rows = kept
         self.refresh()
-        self._highlight(self.cursor)
+        # once the jump has put the cursor where it goes (not for the row it leaves)
+        self.call_later(lambda: self._highlight(self.cursor))
 
     def _same(self, index: int, held: Record | None, read: Record) -> Record:
         """The record ``read`` for row ``index``, or the one held for it when they are
@@ -522,19 +536,14 @@ class RecordTable(ScrollView, can_focus=True):
         self._forget_row(index)
         return read
 
-    def _ahead_painted(self) -> None:
-        self._ahead_after_paint = False
-        self._read_ahead()
-
     def _read_ahead(self) -> None:
         """Have a worker read the blocks of the screen, the page above it and the pages
         below it that are not cached yet (after the next paint, when a jump has just
-        read the screen's rows: they are painted first)."""
+        read the screen's rows: they are painted first; the worker is started now, so
+        the table is busy until they are read)."""
         self._ahead_asked = False
         if not self.row_count:
             return
-        if self._ahead_after_paint:
-            return  # after the paint of a jump's rows (``_read_screen``)
         top, rows = int(self.scroll_offset.y), self.page_rows
         first = max(0, top - rows) // BLOCK
         last = min(self.row_count - 1, top + (1 + AHEAD_PAGES) * rows) // BLOCK
@@ -549,10 +558,13 @@ class RecordTable(ScrollView, can_focus=True):
         )
         if missing:
             self._loading.update(missing)
-            epoch = self._epoch
+            epoch, painted = self._epoch, self._painted
 
             async def load() -> None:
-                await self._load(epoch, missing)
+                if not painted.is_set():  # after the paint of a jump's rows (``_read_screen``)
+                    await _painted_or_not(painted)
+                if epoch == self._epoch:
+                    await self._load(epoch, missing)
 
             self.run_worker(_work(load), group="rows")
 

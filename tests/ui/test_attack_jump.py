@@ -444,3 +444,34 @@ async def test_after_a_jump_the_table_is_busy_until_the_pages_around_are_read() 
         assert len(screen_reads(source)) == before
         await wait_for(pilot, table.showing)
         assert shown(table)[0] == "Deal 2001"
+
+
+async def test_a_table_not_shown_reads_the_rows_around_a_jump() -> None:
+    """A jump on a table not shown (never painted): the pages around are read anyway,
+    not held for a paint that does not come; shown again, its screen is painted."""
+    source = Source(5000)
+    async with running(source) as (pilot, _app, table):
+        table.display = False
+        await pilot.pause()
+        table.jump_to(3000)
+        await wait_for(pilot, lambda: not busy(pilot) and not table._loading)
+        table.display = True
+        await wait_for(pilot, lambda: table.size.height == SIZE[1] and table.showing())
+        rows = shown(table)
+        assert all(rows) and rows[0] == "Deal 3000" and on(table, "d3000")
+
+
+async def test_the_terminal_shrinks_during_a_slow_jump() -> None:
+    """The terminal shrinks while a jump's read is in flight: the cursor's row stays on
+    screen and the rows shown are the right ones."""
+    source = Source(5000)
+    async with running(source) as (pilot, _app, table):
+        source.hold()
+        await pilot.press("G", "k")
+        await pilot.resize_terminal(80, 8)
+        source.release()
+        await idle(pilot, source)
+        await wait_for(pilot, lambda: table.size.height == 8 and table.showing())
+        rows = shown(table)  # the cursor's row on screen, the last line (its page kept)
+        assert rows == [f"Deal {i}" for i in range(4992, 4999)], rows
+        assert on(table, "d4998")

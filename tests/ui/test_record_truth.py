@@ -148,6 +148,11 @@ async def edit_shows_in_the_timeline(
     """An edit shows in the timeline as queued at once; once sent, as the vendor records
     it (``recorded``: its words) or else as sent by crmtui. The heading's other parts and
     the related records stay on screen throughout, and after."""
+    # from a screen at rest: an earlier edit's read-back may still change what it shows
+    await wait_for(
+        pilot, lambda: not demo.crm.changes(screen.ref.profile) and not screen._rereading
+    )
+    await settle(pilot)
     label = spec_of(demo, screen, key).label
     record = screen.record
     assert record is not None

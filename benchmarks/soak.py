@@ -11,7 +11,8 @@ applied, then the connection drops before the answer; drawn from a seeded RNG). 
   it once).
 
 A check for a write whose outcome is unknown looks again once no write is left in the
-sandboxes (``Settle``: each that reached one has landed), not after a fixed wait.
+sandboxes (``Settle``: each that reached one has landed), not after a fixed wait (in the
+process that serves them).
 
 Then the faults are switched off and the outbox drained (an uncertain change is decided
 as its user would: looked up in the vendor's data): every change must land exactly once.
@@ -53,8 +54,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from crmtui import sandbox
 from crmtui.http import CrmError, Http, RateBudget, RateLimiter
@@ -292,13 +291,9 @@ class Witness:
             )
 
 
-LANDING_PATH = "/_soak/landing"
-
-
 class Landing:
     """In front of a sandbox: how many writes are in it now, reached and not yet applied
-    or refused (a ``late`` one waits there), read in-process (``writes``) or by another
-    process at ``GET /_soak/landing`` (``{"writes": n}``)."""
+    or refused (a ``late`` one waits there)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -306,12 +301,6 @@ class Landing:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] == "GET":
-            if scope["type"] == "http" and scope["path"] == LANDING_PATH:
-                body = json.dumps({"writes": self.writes}).encode()
-                headers = [(b"content-type", b"application/json")]
-                await send({"type": "http.response.start", "status": 200, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
-                return
             await self.app(scope, receive, send)
             return
         self.writes += 1
@@ -323,43 +312,21 @@ class Landing:
 
 class Settle:
     """The outbox's wait before a check looks again for a write of unknown outcome
-    (``Outbox.sleep``), as the soak can tell it: over as soon as no write is in any
-    sandbox (each that reached one is applied: the next look sees the truth), and after
-    the outbox's own delay at the latest. ``landings`` (in this process) or
-    ``origins`` (the sandboxes' servers, for a worker process) say what is in them."""
+    (``Outbox.sleep``) in the process that serves the sandboxes: over as soon as no
+    write is in any of them (each that reached one is applied: the next look sees the
+    truth), and after the outbox's own delay at the latest. (The shared soak's worker
+    processes wait their delays in full: a write a killed worker sent may not have been
+    read by the sandbox yet.)"""
 
-    def __init__(
-        self, landings: dict[str, Landing] | None = None, origins: dict[str, str] | None = None
-    ) -> None:
-        self.landings = landings or {}
-        self.origins = origins or {}
-        self.client: httpx.AsyncClient | None = None
-
-    async def _writes(self) -> int:
-        total = sum(landing.writes for landing in self.landings.values())
-        if self.origins:
-            if self.client is None:
-                self.client = httpx.AsyncClient(timeout=5.0)
-            for origin in self.origins.values():
-                reply = await self.client.get(origin + LANDING_PATH)
-                total += int(reply.json()["writes"])
-        return total
+    def __init__(self, landings: dict[str, Landing]) -> None:
+        self.landings = landings
 
     async def __call__(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         pause = 0.002
-        while time.monotonic() < deadline:
-            try:
-                if not await self._writes():
-                    return
-            except (httpx.HTTPError, ValueError, KeyError):  # cannot tell: the whole wait
-                pass
+        while time.monotonic() < deadline and any(x.writes for x in self.landings.values()):
             await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
             pause = min(0.05, pause * 2)
-
-    async def aclose(self) -> None:
-        if self.client is not None:
-            await self.client.aclose()
 
 
 # -- the run --------------------------------------------------------------------------
@@ -734,7 +701,7 @@ async def soak(
         crm = Crm(Store(Path(tmp) / "cache.sqlite3"), http, profiles)
         unpace(crm)
         crm.outbox.check_delays = (0.5, 1.0)  # no late writes here: a lost reply is there
-        crm.outbox.sleep = Settle(landings={v: landing for v, (_, _, landing) in served.items()})
+        crm.outbox.sleep = Settle({v: landing for v, (_, _, landing) in served.items()})
         run = Soak(crm, templates(apps), random.Random(seed))
         try:
             await run.run(ops, seconds)
@@ -782,8 +749,8 @@ async def soak(
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 2.0  # the workers' client timeout...
 LATE = 3.0  # ...a late write lands this long after it reached the sandbox...
-# ...and a check looks again after these at the latest (past LATE); sooner once every
-# write in the sandboxes has landed (``Settle``)
+# ...and a check looks again after these (past LATE); in the final drain sooner, once
+# every write in the sandboxes has landed (``Settle``)
 CHECKS = (2.0, 3.0)
 
 
@@ -800,7 +767,6 @@ async def _worker(job: dict[str, Any]) -> None:
     crm = Crm(Store(job["path"]), http, profiles)
     unpace(crm)
     crm.outbox.check_delays = CHECKS
-    settle = crm.outbox.sleep = Settle(origins=job["origins"])
     journal = open(job["journal"], "a", buffering=1)  # noqa: SIM115 - lives as long as we do
 
     def queued(op: str, change: Change, marker: str) -> None:
@@ -829,7 +795,6 @@ async def _worker(job: dict[str, Any]) -> None:
     finally:
         await crm.close()
         await http.aclose()
-        await settle.aclose()
         crm.store.close()
         journal.close()
 
@@ -967,7 +932,7 @@ async def shared_soak(
         crm = Crm(Store(path), http, [profile_for(v, o) for v, o in origins.items()])
         unpace(crm)
         crm.outbox.check_delays = CHECKS
-        crm.outbox.sleep = Settle(landings={v: landing for v, (_, _, landing) in served.items()})
+        crm.outbox.sleep = Settle({v: landing for v, (_, _, landing) in served.items()})
         try:
             uncertain = len(crm.store.changes(states=[ChangeState.UNCERTAIN]))
             await drain(crm, rounds=10, seconds=max(30.0, seconds / 2), apps=apps)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from crmtui.store.db import MEMORY, Database, connect
+from crmtui.store.db import MEMORY, Database, NotACache, SchemaTooNew, connect
 from crmtui.store.indexes import Part
 
 BUILD_FROM = 5_000  # shorter lists read fine with OFFSET
@@ -113,8 +113,10 @@ class Positions:
                 self._building.add(spec)
             try:
                 self.build(spec, via)
-            except sqlite3.Error:
-                pass  # the cache closed or is busy: the next read asks again
+            except (sqlite3.Error, OSError, SchemaTooNew, NotACache):
+                # the cache closed or is busy, or another program (a newer crmtui) took
+                # the file over: windows are read the slower way, the next read asks again
+                pass
             finally:
                 with self._lock:
                     self._building.discard(spec)

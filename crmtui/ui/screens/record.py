@@ -976,6 +976,13 @@ class RecordScreen(RecordLinks, Screen[None]):
             # when the edit was sent meanwhile (the vendor's read comes), and a second
             # quick enter flips from the value shown
             item.set_value(text == "yes", item.currency, item.length, item.ref_name)
+            # and shown as the newest read: a read started before the flip (a refresh's
+            # cache read, the vendor's record) is not shown when it lands after it. The
+            # flip's own read below is not shown when the edit was sent meanwhile, and
+            # the older read put the value from before back: the next quick enter flipped
+            # from that, and the vendor kept the value from before the flips
+            self._reads += 1
+            self._shown = self._reads
         self.query_one("#fields", ListView).focus()
         self.screen.set_focus(self.query_one("#fields", ListView))  # now, for the next key
         await self._read()  # with the edit, as queued

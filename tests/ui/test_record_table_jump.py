@@ -6,6 +6,8 @@ the keys free, and fills it later."""
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from textual.app import App, ComposeResult
@@ -72,11 +74,20 @@ async def opened(pilot: Pilot, app: JumpApp) -> RecordTable:
     return table
 
 
-async def test_a_jump_has_its_rows_before_its_first_frame(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(record_table, "JUMP_WAIT_S", 30.0)  # however slow the machine
+@asynccontextmanager
+async def shown(
+    monkeypatch: pytest.MonkeyPatch, wait: float
+) -> AsyncIterator[tuple[Pilot, JumpApp, RecordTable]]:
+    """The long list opened and at rest, a jump waiting at most ``wait`` seconds for its
+    screen's rows before its frame."""
+    monkeypatch.setattr(record_table, "JUMP_WAIT_S", wait)
     app = JumpApp()
     async with app.run_test(size=SIZE) as pilot:
-        table = await opened(pilot, app)
+        yield pilot, app, await opened(pilot, app)
+
+
+async def test_a_jump_has_its_rows_before_its_first_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with shown(monkeypatch, 30.0) as (pilot, app, table):  # however slow the machine
         for jump, first in (
             (lambda: table.jump_to(LONG // 2), LONG // 2 - 18),
             (lambda: table.action_jump(-1), LONG - 19),  # G
@@ -95,10 +106,7 @@ async def test_a_jump_has_its_rows_before_its_first_frame(monkeypatch: pytest.Mo
 async def test_a_jump_reads_just_its_screen_then_the_blocks_around_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(record_table, "JUMP_WAIT_S", 30.0)
-    app = JumpApp()
-    async with app.run_test(size=SIZE) as pilot:
-        table = await opened(pilot, app)
+    async with shown(monkeypatch, 30.0) as (pilot, app, table):
         reads = len(app.source.reads)
         table.jump_to(20 * BLOCK + 5)  # the page: rows 2,547 to 2,565, across two blocks
         assert app.source.reads[reads:] == [(2_547, 19)]
@@ -113,10 +121,7 @@ async def test_a_jump_reads_just_its_screen_then_the_blocks_around_it(
 async def test_a_slow_jump_paints_blank_rows_keeps_the_keys_and_fills_in(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(record_table, "JUMP_WAIT_S", 0.01)
-    app = JumpApp()
-    async with app.run_test(size=SIZE) as pilot:
-        table = await opened(pilot, app)
+    async with shown(monkeypatch, 0.01) as (pilot, app, table):
         app.source.held = range(4_000, 4_001)
         try:
             table.jump_to(4_000)  # returned while its read still waits

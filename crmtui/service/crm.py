@@ -378,19 +378,21 @@ class Crm:
 
     async def refresh(self, profile: str, kind: str, query: Query | None = None) -> Page:
         """Fetch one page from the vendor into the cache; listeners re-read their window."""
+        left = self.store.read_mark()  # an edit confirmed meanwhile is not undone by it
         page = await self.call(profile, self.adapter(profile).list_page(kind, query or Query()))
         # In a thread: a page holding a record with a 20 MB field takes seconds to store,
         # and the screens go on meanwhile (the store locks and orders its own writes).
-        await asyncio.to_thread(self._absorb, page.records)
+        await asyncio.to_thread(self._absorb, page.records, left)
         self.emit(ListChanged(profile, kind))
         return page
 
-    def _absorb(self, records: list[Record]) -> None:
-        """Store a page read from the vendor: a partial record (a search hit) only adds
-        what the cache does not know yet. The page's references are then named
-        (``Record.names``): a view or a search shows its rows as read."""
+    def _absorb(self, records: list[Record], left: int) -> None:
+        """Store a page read from the vendor (``left``: the store's ``read_mark`` when it
+        was asked for): a partial record (a search hit) only adds what the cache does not
+        know yet. The page's references are then named (``Record.names``): a view or a
+        search shows its rows as read."""
         fresh = [r for r in records if not r.partial or self.store.get_record(r.ref) is None]
-        self.store.upsert_records(fresh, synced_at=utcnow())
+        self.store.upsert_records(fresh, synced_at=utcnow(), left_at=left)
         self.references.annotate(records)
 
     async def sync(
@@ -516,6 +518,7 @@ class Crm:
             if found is None:
                 raise CrmError(ref.profile, "this record is not created yet")
             return found
+        left = self.store.read_mark()  # an edit confirmed meanwhile is not undone by it
         try:
             record = await self.call(ref.profile, self.adapter(ref.profile).get(ref.kind, ref.id))
         except Offline:
@@ -525,7 +528,9 @@ class Crm:
             return cached
         # In a thread: a record with a 20 MB field takes a while to store and to read
         # back, and the event loop goes on meanwhile (the store locks its connection).
-        await asyncio.to_thread(self.store.upsert_records, [record], synced_at=utcnow())
+        await asyncio.to_thread(
+            self.store.upsert_records, [record], synced_at=utcnow(), left_at=left
+        )
         stored = await asyncio.to_thread(read, ref)
         self.emit(RecordChanged(ref))
         return stored if stored is not None else fetched(record)

@@ -328,19 +328,19 @@ class Outbox:
         store = self.store
         profile, ref = change.ref.profile, change.ref
 
-        async def read() -> tuple[Record, OursSince]:
+        async def read() -> tuple[Record, OursSince, int]:
             # our writes on the record as they are before the read: one landing after it
             # (another sender's) is not in what it reads, so it excuses nothing there
-            ours = store.ours_written(change.id)
-            return await self.ports.call(profile, adapter.get(ref.kind, ref.id)), ours
+            ours, left = store.ours_written(change.id), store.read_mark()
+            return await self.ports.call(profile, adapter.get(ref.kind, ref.id)), ours, left
 
-        current, ours = await read()
+        current, ours, left = await read()
         if unsure:  # an earlier try may still land: look again before sending
             for delay in self.check_delays:
                 if self._arrived(change, current) or self._clashing(change, current):
                     break
                 await self.sleep(delay)
-                current, ours = await read()
+                current, ours, left = await read()
         clashing = self._clashing(change, current)
         arrived = self._arrived(change, current)
         # ABA: it may have landed and someone then set the old value back. The server
@@ -365,7 +365,7 @@ class Outbox:
             and not self._ours(ours, current)
         )
         if clashing or moved:
-            store.upsert_records([current], synced_at=utcnow())  # theirs, kept
+            store.upsert_records([current], synced_at=utcnow(), left_at=left)  # theirs, kept
             self._settle(
                 change,
                 ChangeState.CONFLICT,
@@ -563,6 +563,7 @@ class Outbox:
         already, "conflict" (settled so, theirs kept beside it, nothing deleted) when a
         field someone changed since, else "delete"."""
         ref = change.ref
+        left = self.store.read_mark()
         try:
             current = await self.ports.call(ref.profile, adapter.get(ref.kind, ref.id))
         except NotFound:
@@ -574,7 +575,7 @@ class Outbox:
             return "delete"
         specs = {s.key: s.label for s in self.store.get_fields(ref.profile, ref.kind) or []}
         named = ", ".join(specs.get(key, key) for key in moved)
-        self.store.upsert_records([current], synced_at=utcnow())  # theirs, kept
+        self.store.upsert_records([current], synced_at=utcnow(), left_at=left)  # theirs, kept
         self._settle(
             change,
             ChangeState.CONFLICT,

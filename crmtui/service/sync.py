@@ -329,6 +329,7 @@ class Sync:
         await _tell(progress, report(first=True))
         while True:
             query = Query(per_page=self.per_page, cursor=run["cursor"], updated_since=since)
+            left = store.read_mark()  # an edit confirmed while the page is read is kept
             try:
                 page = await self._list(profile, adapter, info.kind, query)
             except Offline as exc:
@@ -336,7 +337,7 @@ class Sync:
             here += len(page.records)
             # in a thread: a page holding a 20 MB field takes seconds to store, and the
             # screens go on meanwhile (pages are stored one after another, in order)
-            fresh = await asyncio.to_thread(self._store, profile, info.kind, page)
+            fresh = await asyncio.to_thread(self._store, profile, info.kind, page, left)
             self._count(page, fresh, run)
             if bound.ends(page.next_cursor):
                 break
@@ -380,12 +381,13 @@ class Sync:
     async def _list(self, profile: str, adapter: Vendor, kind: str, query: Query) -> Page:
         return await self.ports.call(profile, adapter.list_page(kind, query))
 
-    def _store(self, profile: str, kind: str, page: Page) -> int:
-        """Store the page's new or changed records; returns how many there were."""
+    def _store(self, profile: str, kind: str, page: Page, left: int) -> int:
+        """Store the page's new or changed records; returns how many there were.
+        ``left``: the store's ``read_mark`` when the page was asked for."""
         store = self.ports.store
         stamps = store.updated_stamps(profile, kind, [r.id for r in page.records])
         fresh = [r for r in page.records if _changed(r, stamps)]
-        store.upsert_records(fresh, synced_at=utcnow())
+        store.upsert_records(fresh, synced_at=utcnow(), left_at=left)
         return len(fresh)
 
     @staticmethod

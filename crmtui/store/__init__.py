@@ -30,7 +30,7 @@ from crmtui.store.db import (
 from crmtui.store.health import CacheUnusable
 from crmtui.store.optimistic import PLACEHOLDER_PREFIX
 from crmtui.store.outbox import ChangeBusy, ClaimLost, OutboxMixin, recover
-from crmtui.store.records import RecordPreview, RecordsMixin
+from crmtui.store.records import RecordPreview, RecordsMixin, forget_confirmed
 
 __all__ = [
     "MEMORY",
@@ -115,6 +115,7 @@ class Store(RecordsMixin, OutboxMixin, CacheMixin):
                     rows.delete_profile(conn, profile)
                     for table in (*_PROFILE_TABLES, "profiles"):
                         conn.execute(f"DELETE FROM {table} WHERE profile = ?", (profile,))
+                    forget_confirmed(conn, profile)
                 if str(self._db.path) != MEMORY:
                     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:

@@ -7,7 +7,9 @@
 - A create shows a placeholder record ``local:<change id>``; ``complete`` swaps it for
   the server's record and re-points later changes (and values naming the placeholder,
   e.g. a new contact's company) to the real id.
-- Done changes stay a week as history, then are pruned on open.
+- Done changes stay a week as history, then are pruned on open. ``complete`` notes the
+  confirmation (``records.note_confirmed``): a vendor read that left before it is not
+  stored over the record (``upsert_records``'s ``left_at``), in any process.
 - Any number of processes may share the file. A change is sent by the one that
   claims it (``claim``): the same UPDATE that moves it to ``sending`` writes the claimant
   (``owner``) and a lease, and only succeeds when the change is still due and still the
@@ -58,6 +60,7 @@ from crmtui.model import Activity, Change, ChangeOp, ChangeState, Record, Record
 from crmtui.store import optimistic, rows
 from crmtui.store.cache import _PUT_ACTIVITY, _activity_row
 from crmtui.store.db import CacheWriteError, HasDatabase, to_text
+from crmtui.store.records import note_confirmed
 
 DONE_KEPT_FOR = timedelta(days=7)
 INTERRUPTED = "Interrupted while sending; it may have reached the vendor."
@@ -806,6 +809,7 @@ class OutboxMixin(HasDatabase):
                     return
                 _repoint(conn, ref, server_record.ref)
                 ref = server_record.ref
+            note_confirmed(conn, ref)  # a read that left before is not stored over it
             if server_record is not None:
                 if change.op is ChangeOp.UPDATE:
                     _rebase_followers(conn, ref, server_record)

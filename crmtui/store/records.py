@@ -14,6 +14,10 @@ one.
 Windows and search results carry no ``raw`` (it lives in its own table so list rows stay
 small); ``get_record`` includes it. A record hidden by a queued delete, or gone on the
 server, is left out of lists and ``get_record`` returns None for it.
+
+A read from a vendor is stored with the ``read_mark`` it took when it left: a record a
+change of which the vendor confirmed meanwhile (the outbox's ``complete``, in any
+process sharing the file) keeps the confirmed version, not the one read before it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from crmtui.model import ChangeState, KindInfo, Record, RecordRef, utcnow
@@ -127,13 +131,33 @@ def _filter_clause(
 class RecordsMixin(HasDatabase):
     """Records: upsert, get, delete marks, windows, counts and search."""
 
+    def read_mark(self) -> int:
+        """Where the cache's confirmed writes stand: taken right before a read leaves for
+        the vendor, and given with what it brought to ``upsert_records`` (``left_at``).
+
+        It counts the changes vendors confirmed (``note_confirmed``), in the file, so a
+        confirmation by another process sharing the cache counts too."""
+        with self._db.read() as conn:
+            return _last_confirmed(conn)
+
     def upsert_records(
-        self, records: Iterable[Record], *, synced_at: datetime | None = None
+        self,
+        records: Iterable[Record],
+        *,
+        synced_at: datetime | None = None,
+        left_at: int | None = None,
     ) -> int:
         """Store records as the server sent them; returns how many were written.
 
         A record with unfinished changes keeps showing the user's values for the changed
         fields; the server's version is kept beside it (see ``server_version``).
+
+        ``left_at``: the ``read_mark`` taken when the read left for the vendor. A record
+        a change of which the vendor confirmed since (an edit, a delete) is left as the
+        cache holds it: the read may have been answered before that change landed, and
+        would put the value from before it back (or a deleted record back in its list)
+        until the next read. The next read brings any later change. None: every record
+        is written (a caller that read nothing from a vendor).
         """
         batch = list(records)
         if not batch:
@@ -146,10 +170,13 @@ class RecordsMixin(HasDatabase):
         size = sum(len(p[9]) for p in params.values()) + sum(map(len, raws.values()))
         try:
             with _writing(self._db, large=size >= LARGE) as conn:
-                locked = _locked_keys(conn, {r.profile for r in batch})
-                plain = [rows.key(r) for r in batch if rows.key(r) not in locked]
+                # read in the write's transaction: no confirmation comes in between
+                since = _confirmed_since(conn, left_at) if left_at is not None else set()
+                written = [r for r in batch if rows.key(r) not in since]
+                locked = _locked_keys(conn, {r.profile for r in written})
+                plain = [rows.key(r) for r in written if rows.key(r) not in locked]
                 rows.write_many(conn, (params[k] for k in plain), {k: raws[k] for k in plain})
-                refreshed = [r for r in batch if rows.key(r) in locked]
+                refreshed = [r for r in written if rows.key(r) in locked]
                 for record in refreshed:
                     server = rows.Version(record)
                     optimistic.rebuild(conn, record.ref, server=server)
@@ -163,7 +190,7 @@ class RecordsMixin(HasDatabase):
                 outcome="The list was not updated",
                 again="refresh again",
             ) from exc
-        return len(batch)
+        return len(written)
 
     def get_record(self, ref: RecordRef) -> Record | None:
         """One record as the user sees it (queued edits applied), with its raw payload.
@@ -645,6 +672,68 @@ def _locked_keys(conn: sqlite3.Connection, profiles: set[str]) -> set[tuple[str,
         f"SELECT DISTINCT profile, kind, record_id FROM outbox"
         f" WHERE state != ? AND profile IN ({marks})",
         (ChangeState.DONE.value, *profiles),
+    )
+    return {(p, k, i) for p, k, i in found}
+
+
+# The vendor's confirmations of changes, one row per record (its latest): ``seq`` counts
+# them across every process sharing the file (AUTOINCREMENT: never reused, so
+# ``sqlite_sequence`` holds the last one even once rows are pruned). Decided: a counter
+# in the file, not a clock (a read and a confirmation a few microseconds apart, two
+# processes, a clock set back) nor the vendor's ``updated_at`` (whole seconds at some
+# vendors, their clock). A table made when first needed: no schema version for it.
+_CONFIRMED = """
+CREATE TABLE IF NOT EXISTS confirmed_writes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    profile TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    confirmed_at TEXT NOT NULL,
+    UNIQUE (profile, kind, record_id)
+)
+"""
+# A confirmation is kept a day: far longer than any read is in flight (only a read that
+# left before it needs it), short enough that the table stays a few rows.
+CONFIRMED_KEPT_FOR = timedelta(days=1)
+
+
+def note_confirmed(conn: sqlite3.Connection, ref: RecordRef) -> None:
+    """The vendor confirmed a change of ``ref`` (in the transaction that marks it done):
+    a read that left before this is not stored over it (``upsert_records``)."""
+    now = utcnow()
+    conn.execute(_CONFIRMED)
+    conn.execute(
+        "DELETE FROM confirmed_writes WHERE confirmed_at < ?",
+        (to_text(now - CONFIRMED_KEPT_FOR),),
+    )
+    conn.execute(
+        "INSERT OR REPLACE INTO confirmed_writes (profile, kind, record_id, confirmed_at)"
+        " VALUES (?, ?, ?, ?)",
+        (*rows.key(ref), to_text(now)),
+    )
+
+
+def forget_confirmed(conn: sqlite3.Connection, profile: str) -> None:
+    """Drop a forgotten profile's confirmations (``Store.delete_profile``)."""
+    if _last_confirmed(conn):
+        conn.execute("DELETE FROM confirmed_writes WHERE profile = ?", (profile,))
+
+
+def _last_confirmed(conn: sqlite3.Connection) -> int:
+    """The ``seq`` of the last confirmation ever noted (0: none; the outbox's
+    AUTOINCREMENT made ``sqlite_sequence`` with the schema)."""
+    found = conn.execute(
+        "SELECT seq FROM sqlite_sequence WHERE name = 'confirmed_writes'"
+    ).fetchone()
+    return int(found[0]) if found else 0
+
+
+def _confirmed_since(conn: sqlite3.Connection, mark: int) -> set[tuple[str, str, str]]:
+    """(profile, kind, id) of the records with a change confirmed after ``mark``."""
+    if _last_confirmed(conn) <= mark:  # the usual case: one lookup, no table read
+        return set()
+    found = conn.execute(
+        "SELECT profile, kind, record_id FROM confirmed_writes WHERE seq > ?", (mark,)
     )
     return {(p, k, i) for p, k, i in found}
 

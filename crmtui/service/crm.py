@@ -30,6 +30,7 @@ from crmtui.http import (
     BadResponse,
     CrmError,
     Http,
+    NotFound,
     Offline,
     PermissionDenied,
     RateBudget,
@@ -512,7 +513,8 @@ class Crm:
         self, ref: RecordRef, read: Callable[[RecordRef], T | None], fetched: Callable[[Record], T]
     ) -> T:
         """``get``: the record ``read`` from the cache once the vendor's is stored
-        (``fetched``: the vendor's own, when the cache has none to show)."""
+        (``fetched``: the vendor's own, when the cache has none to show). ``NotFound``
+        as for the vendor's 404 when a delete of it was confirmed while it was read."""
         if ref.id.startswith("local:"):
             found = await asyncio.to_thread(read, ref)
             if found is None:
@@ -528,11 +530,14 @@ class Crm:
             return cached
         # In a thread: a record with a 20 MB field takes a while to store and to read
         # back, and the event loop goes on meanwhile (the store locks its connection).
-        await asyncio.to_thread(
+        written = await asyncio.to_thread(
             self.store.upsert_records, [record], synced_at=utcnow(), left_at=left
         )
         stored = await asyncio.to_thread(read, ref)
         self.emit(RecordChanged(ref))
+        if stored is None and not written:  # a delete of it was confirmed since it was read
+            label = self.adapter(ref.profile).label
+            raise NotFound(label, "this record was deleted (your delete was confirmed)", hint="")
         return stored if stored is not None else fetched(record)
 
     def cached_timeline(self, ref: RecordRef) -> list[Activity] | None:

@@ -320,7 +320,9 @@ class KindView(Selecting, RecordLinks, Vertical):
         self.next_cursor = page.next_cursor
         if page.view_counts:
             self.view_counts = dict(page.view_counts)
-        whole_kind = not (self.view or self.filters or self.search_text)
+        # the query sent, not the list's state: a kind the vendor cannot search is asked
+        # for all its records while the list searches the cache
+        whole_kind = not (query.view or query.filters or query.search)
         if page.total is not None and whole_kind:
             self.kind_total = page.total
         if page.total is not None and (self.info.searchable or not self.search_text):

@@ -71,6 +71,25 @@ async def _painted_or_not(painted: asyncio.Event) -> None:
         await asyncio.wait_for(painted.wait(), PAINT_WAIT_S)
 
 
+def _find_in(fetch: Callable[[int, int], list[Record]], id_: str, count: int) -> int | None:
+    """The row of record ``id_`` in the ``count`` rows of a list, read block by block
+    (in a worker thread: the source's reads, not a table's cache, which is the loop's)."""
+    for offset in range(0, count, BLOCK):
+        for i, record in enumerate(fetch(offset, BLOCK), offset):
+            if record.id == id_:
+                return i
+    return None
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    """The record the cursor was on before a reload (``RecordTable._stay_on``)."""
+
+    id: str
+    line: int  # its line on the page (0: the page's first row)
+    at_top: bool  # the page showed the top of the list
+
+
 @dataclass
 class Column:
     key: str
@@ -317,7 +336,7 @@ class RecordTable(ScrollView, can_focus=True):
         self._screen_read: tuple[int, range, concurrent.futures.Future[list[Record]]] | None = None
         # run once the next paint of the table is done (by name: the latest of each kind)
         self._after_paint: dict[str, Callable[[], None]] = {}
-        self._anchor: str | None = None  # the id the cursor was on before a reload
+        self._anchor: _Anchor | None = None  # where the cursor was before a reload
         self._epoch = 0  # moves on every reload: reads of an older source are dropped
         self.row_count = 0
         self.fetches = 0  # windows read, for benchmarks
@@ -355,7 +374,10 @@ class RecordTable(ScrollView, can_focus=True):
         """
         background = background and self.row_count >= COUNT_LATER_FROM
         anchor = self.cached_at(self.cursor) if keep_cursor and not self._follow_end else None
-        self._anchor = anchor.id if anchor is not None else None
+        self._anchor = None
+        if anchor is not None:
+            at_top = int(self.scroll_offset.y) == 0
+            self._anchor = _Anchor(anchor.id, self.cursor - int(self.scroll_offset.y), at_top)
         self._epoch += 1
         self._blocks.clear()
         self._screen_rows.clear()
@@ -384,13 +406,13 @@ class RecordTable(ScrollView, can_focus=True):
             self.post_message(self.Reloaded(self))
 
     def _counted(self, count: int, *, read_screen: bool = False) -> None:
-        self.row_count = count
+        rows_before, self.row_count = self.row_count, count
         self.virtual_size = Size(self.size.width, self.row_count + 1)
         last = self.row_count - 1
         self.cursor = max(0, last if self._follow_end else min(self.cursor, last))
         anchor, self._anchor = self._anchor, None
         if anchor is not None and self.row_count < COUNT_LATER_FROM:
-            self._stay_on(anchor)
+            self._stay_on(anchor, rows_before)
         self._keep_cursor_in_view()
         top = int(self.scroll_offset.y)
         end = min(self.row_count, top + self.page_rows)
@@ -404,22 +426,66 @@ class RecordTable(ScrollView, can_focus=True):
         self._highlight(self.cursor, force=True)
         self._read_ahead()
 
-    def _stay_on(self, id_: str) -> None:
-        """Keep the cursor on the record it was on (``id_``) when rows were added, removed
-        or moved above it (a sync, an edit in a sorted list): it is looked for in the
-        rows around the cursor, nearest first, and the page scrolls with it so it stays
-        on the same screen line. Not found there (filtered out, moved far): the cursor
-        keeps its place. Short lists only: their rows read quickly whatever the cache."""
+    def _stay_on(self, anchor: _Anchor, rows_before: int) -> None:
+        """Keep the cursor on the record it was on when rows were added, removed or moved
+        above it (a sync storing its pages, an edit in a sorted list). Short lists only:
+        their rows read quickly whatever the cache.
+
+        What a user reading the list expects of its page:
+        - a page at the top of the list stays at the top, the rows that now sort first
+          shown (a list opened while a sync was part way showed the first of the rows
+          stored then; once the rest is stored its true first rows head it), and the
+          highlight moves down with its record, as long as that record is on the page;
+        - else (a scrolled page, or the record pushed below the top page) the page
+          scrolls with the record, so it stays on the same screen line: the rows the user
+          was reading do not move under their eyes.
+
+        The record is looked for now nearest first around the cursor's row, and around the
+        row it would be at had the list grown or shrunk evenly (a sync of a vendor's pages
+        in another order: a record far down the first page moves far); not there (many
+        rows came or went on one side of it), a worker reads the rest of the list for it
+        and the cursor moves to it then, unless the user moved it meanwhile. Not in the
+        list (filtered out, deleted): the cursor keeps its row."""
+        index = self._find_near(anchor.id, rows_before)
+        if index is None:
+            epoch, cursor, count = self._epoch, self.cursor, self.row_count
+            fetch = self._fetch
+
+            async def find_far() -> None:
+                found = await asyncio.to_thread(_find_in, fetch, anchor.id, count)
+                if found is not None and epoch == self._epoch and cursor == self.cursor:
+                    self._move_with(anchor, found)
+
+            self.run_worker(_work(find_far), group="anchor", exclusive=True)
+            return
+        self._move_with(anchor, index)
+
+    def _move_with(self, anchor: _Anchor, index: int) -> None:
+        """Put the cursor on row ``index``, the anchor's record, its page as ``_stay_on``
+        says."""
+        if index == self.cursor:
+            return
+        if not (anchor.at_top and index < self.page_rows):
+            top = max(0, index - anchor.line)
+            self.scroll_to(y=top, animate=False, immediate=True, force=True)
+        self.cursor = index
+
+    def _find_near(self, id_: str, rows_before: int) -> int | None:
+        """The row of record ``id_`` (``_stay_on``): nearest first around the cursor's
+        row and around its evenly scaled row, ``BLOCK`` rows each way at most."""
         at = self.cursor
+        centres = [at]
+        if rows_before > 0 and self.row_count != rows_before:
+            scaled = min(self.row_count - 1, at * self.row_count // rows_before)
+            if abs(scaled - at) > BLOCK:  # else the rows around the cursor cover it
+                centres.append(scaled)
         for step in range(BLOCK + 1):
-            for index in (at - step, at + step) if step else (at,):  # above first
-                record = self.record_at(index)
-                if record is not None and record.id == id_:
-                    if index != at:
-                        top = int(self.scroll_offset.y) + index - at
-                        self.scroll_to(y=max(0, top), animate=False, immediate=True, force=True)
-                        self.cursor = index
-                    return
+            for centre in centres:
+                for index in (centre - step, centre + step) if step else (centre,):  # above first
+                    record = self.record_at(index)
+                    if record is not None and record.id == id_:
+                        return index
+        return None
 
     def set_source(
         self,

@@ -780,7 +780,10 @@ class RecordTable(ScrollView, can_focus=True):
                 style = style + Style(italic=True)
             if self.marked is not None and self.marked(record):  # marked for a bulk edit
                 text = marked_text(text)
-                style = style + self.get_component_rich_style("record-table--selected")
+                # its own style only (bold): with the table's colours it put the plain
+                # background over the cursor's, and the highlight vanished on a marked row
+                selected = self.get_component_rich_style("record-table--selected", partial=True)
+                style = style + selected
             segments = [Segment(text, style)] if on_cursor else None
             strip = Strip(segments or self._toned(text, record, widths, style), width)
             self._strips[(index, on_cursor)] = strip

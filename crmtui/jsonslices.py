@@ -86,14 +86,20 @@ def scan_string(s: str, end: int, strict: bool = True) -> tuple[str, int]:
 
 
 class _Decoder(json.JSONDecoder):
-    def __init__(self, parse_constant: Callable[[str], Any] | None) -> None:
-        super().__init__(parse_constant=parse_constant)
+    def __init__(self, parse_constant: Callable[[str], Any] | None, strict: bool) -> None:
+        super().__init__(parse_constant=parse_constant, strict=strict)
         self.parse_string = scan_string
         self.scan_once = _py_make_scanner(self)
 
 
-def loads(text: str | bytes, *, parse_constant: Callable[[str], Any] | None = None) -> Any:
-    """``json.loads(text, parse_constant=...)``, its long strings a slice at a time."""
+def loads(
+    text: str | bytes,
+    *,
+    parse_constant: Callable[[str], Any] | None = None,
+    strict: bool = True,
+) -> Any:
+    """``json.loads(text, parse_constant=..., strict=...)``, its long strings a slice at a
+    time."""
     if isinstance(text, bytes | bytearray):
         text = text.decode(json.detect_encoding(text), "surrogatepass")
-    return _Decoder(parse_constant).decode(text)
+    return _Decoder(parse_constant, strict).decode(text)

@@ -96,10 +96,11 @@ ErrorParser = Callable[[httpx.Response], str | None]
 
 
 def json_object(response: httpx.Response) -> dict[str, Any] | None:
-    """The body as a JSON object, or None (for error parsers: bodies may be anything)."""
+    """The body as a JSON object, or None (for error parsers: bodies may be anything).
+    Read as every reply is (``loads``): its text made whole."""
     try:
-        body = response.json()
-    except ValueError:
+        body = loads(response.content)
+    except (ValueError, RecursionError):
         return None
     return body if isinstance(body, dict) else None
 
@@ -260,37 +261,64 @@ def _refuse_constant(name: str) -> Any:
 
 
 def loads(content: bytes | str) -> Any:
-    """Strict JSON: refuses ``NaN``, ``Infinity`` and ``-Infinity`` (``_NonFinite``).
+    """A vendor's JSON: numbers strictly (``NaN``, ``Infinity`` and ``-Infinity`` are
+    refused: ``_NonFinite``), text as data.
+
+    Vendor text is data, so one odd string never fails the reply that holds it (a sync
+    page of a hundred records). Decision: this is the one place a vendor's JSON is read
+    (every reply of every session, error bodies too: ``json_object``), and what it returns
+    is text any UTF-8 writer takes (the cache, the search index, the screen, a log, an
+    export, the clipboard), so no later layer checks again:
+
+    - bytes that are not UTF-8 (a surrogate written as UTF-8 bytes among them) read as
+      U+FFFD, as a browser reads them;
+    - a lone ``\\udXXX`` escape (valid JSON, which Python keeps as a lone surrogate) reads
+      as U+FFFD; a pair stays the character it stands for; the rest of the text as sent;
+    - control characters left unescaped inside a string (a NUL, a tab: not JSON, which
+      wants them escaped) are kept as the characters, like their escapes (``strict``
+      off): the screen shows no control character whichever way it came
+      (``crmtui.text``).
 
     A large body's long strings are decoded a slice at a time (``jsonslices``): the
     thread decoding a reply with a 20 MB field lets the event loop run meanwhile.
     """
-    if len(content) >= LARGE_BODY:
-        value = jsonslices.loads(content, parse_constant=_refuse_constant)
+    if isinstance(content, str):  # a body already text: made whole if it holds a surrogate
+        text = whole(content) if _SURROGATE.search(content) else content
+        escaped = _SURROGATE_ESCAPE_TEXT.search(text) is not None
+    else:  # UTF-8, or UTF-16 or -32 told by its first bytes, as ``json.loads`` tells them
+        encoding = jsonlib.detect_encoding(content)
+        text = content.decode(encoding, "replace")
+        # An escape is ASCII: looked for in a UTF-8 body's bytes (much faster than in
+        # text that is not ASCII), in the text of any other.
+        if encoding.startswith("utf-8"):
+            escaped = _SURROGATE_ESCAPE.search(content) is not None
+        else:
+            escaped = _SURROGATE_ESCAPE_TEXT.search(text) is not None
+    if len(text) >= LARGE_BODY:
+        value = jsonslices.loads(text, parse_constant=_refuse_constant, strict=False)
     else:
-        value = jsonlib.loads(content, parse_constant=_refuse_constant)
-    if isinstance(content, str):
-        surrogates = _SURROGATE_ESCAPE_TEXT.search(content) is not None
-    else:
-        surrogates = _SURROGATE_ESCAPE.search(content) is not None
-    return _mended(value) if surrogates else value
+        value = jsonlib.loads(text, parse_constant=_refuse_constant, strict=False)
+    return _mended(value) if escaped else value
 
 
 # A ``\udXXX`` escape (a surrogate): JSON lets a reply carry one alone, which Python keeps
-# as a lone surrogate that no UTF-8 write (the cache, the screen) can take. Decision: such
-# a character reads as U+FFFD, the rest of the text as sent; pairs stay the character.
+# as a lone surrogate that no UTF-8 write (the cache, the screen) can take.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE_ESCAPE_TEXT = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _mended(value: Any) -> Any:
-    """``value`` (decoded JSON) with every string made whole (``log.whole``)."""
+    """``value`` (decoded JSON, or a write's body) with every string made whole
+    (``log.whole``)."""
     if isinstance(value, str):
         return whole(value)
     if isinstance(value, list):
         return [_mended(item) for item in value]
+    if isinstance(value, tuple):  # a query's (name, value) pairs
+        return tuple(_mended(item) for item in value)
     if isinstance(value, dict):
-        return {whole(key): _mended(item) for key, item in value.items()}
+        return {_mended(key): _mended(item) for key, item in value.items()}
     return value
 
 
@@ -624,7 +652,9 @@ class VendorSession:
             return loads(response.content)
         except _NonFinite as exc:
             what = f"{where} held {exc}, which JSON does not allow"
-        except (jsonlib.JSONDecodeError, UnicodeDecodeError):
+        except RecursionError:  # Python's decoder refuses JSON nested a thousand deep
+            what = f"{where} was JSON nested too deeply to be read"
+        except ValueError:
             what = f"{where} was not valid JSON"
         raise errors.BadResponse(
             self.vendor,
@@ -756,15 +786,26 @@ class VendorSession:
     ) -> httpx.Response:
         """One exchange, its body read with the size limit (also after decompression)."""
         client = self.http.client
-        request = client.build_request(
-            method,
-            url,
-            params=params,
-            json=json,
-            data=data,
-            headers=headers,
-            timeout=self.timeout if self.timeout is not None else httpx.USE_CLIENT_DEFAULT,
-        )
+        timeout = self.timeout if self.timeout is not None else httpx.USE_CLIENT_DEFAULT
+        try:
+            request = client.build_request(
+                method, url, params=params, json=json, data=data, headers=headers, timeout=timeout
+            )
+        except UnicodeEncodeError:
+            # Decision: text with a lone surrogate (a notebook's "\ud800", say) is sent
+            # with U+FFFD in its place, pairs as their character, as ``loads`` reads a
+            # reply: httpx writes a body as UTF-8 (``ensure_ascii`` off), which refuses a
+            # lone surrogate, and an escape of it would leave the vendor to store or refuse
+            # half a character. Mended only on this rare refusal: no other write pays.
+            request = client.build_request(
+                method,
+                url,
+                params=_mended(params),
+                json=_mended(json),
+                data=_mended(data),
+                headers=headers,
+                timeout=timeout,
+            )
         response = await client.send(
             request,
             auth=self.auth if self.auth is not None else httpx.USE_CLIENT_DEFAULT,
@@ -794,9 +835,9 @@ class VendorSession:
         """A body cut short or mangled (worth another try), not a whole strange one."""
         try:
             loads(response.content)
-        except _NonFinite:
+        except (_NonFinite, RecursionError):
             return False
-        except (ValueError, UnicodeDecodeError):
+        except ValueError:
             return True
         return False
 

@@ -41,10 +41,30 @@ _ENCODER = _MAKE_ENCODER and _MAKE_ENCODER(None, str, _string, None, ":", ",", F
 
 
 def encode(value: Any) -> str:
-    """``dumps`` (the same text), a long string escaped a slice at a time (``SLICE``)."""
+    """``dumps`` (the same text), a long string escaped a slice at a time (``SLICE``),
+    made ``whole``."""
     if _ENCODER is None:  # a Python without json's C encoder
-        return dumps(value)
-    return "".join(_ENCODER(value, 0))
+        return whole(dumps(value))
+    return whole("".join(_ENCODER(value, 0)))
+
+
+def whole(text: str) -> str:
+    """``text`` as SQLite can store it: a lone surrogate (which no UTF-8 write takes, so
+    one in a record failed the write of its whole batch) made U+FFFD, a surrogate pair
+    joined, as a vendor's reply is read (``crmtui.http.client.loads``). Vendor text comes
+    whole already; this is for text made in code (a record built, not read). Checked a
+    slice at a time, and only text that is not ASCII (a flag, not a scan)."""
+    if text.isascii():
+        return text
+    try:
+        if len(text) <= SLICE:
+            text.encode()
+        else:
+            for start in range(0, len(text), SLICE):
+                text[start : start + SLICE].encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 COLUMNS = (
@@ -193,13 +213,13 @@ def row_params(version: Version, *, server: Version | None) -> tuple[Any, ...]:
         r.profile,
         r.kind,
         r.id,
-        r.title,
-        r.subtitle,
+        whole(r.title),
+        whole(r.subtitle),
         to_stamp(r.created_at),
         to_stamp(r.updated_at),
         r.remote_url,
         encode(r.fields),
-        _related(r),
+        whole(_related(r)),
         None,
         int(version.deleted),
         server.to_json() if server else None,

@@ -89,10 +89,7 @@ class CookieLogin(httpx.Auth):
                 self.cookie = jar[COOKIE].value
                 if self._on_cookie is not None:
                     self._on_cookie(self.cookie)
-        try:
-            self.me = response.json()
-        except ValueError:
-            self.me = None
+        self.me = json_object(response)  # read as every reply is: its text made whole
         return self.cookie is not None
 
 

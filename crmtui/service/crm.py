@@ -71,6 +71,7 @@ from crmtui.service.sync import PER_PAGE, Sync, SyncResult, choose_kinds
 from crmtui.service.undo import Undo
 from crmtui.store import CacheUnusable, CacheWriteError, RecordPreview, Store
 from crmtui.store.outbox import Discarded
+from crmtui.store.records import timeline_key
 from crmtui.vendors.base import Profile, Vendor
 
 T = TypeVar("T")
@@ -551,6 +552,7 @@ class Crm:
         note takes a second or more to store, and the screens go on meanwhile."""
         if ref.id.startswith("local:"):
             return await self.cached_timeline_async(ref) or []
+        left = self.store.read_mark()  # a note confirmed meanwhile is not dropped by it
         try:
             activities = await self.call(
                 ref.profile, self.adapter(ref.profile).timeline(ref.kind, ref.id)
@@ -560,20 +562,28 @@ class Crm:
             if cached is None:
                 raise
             return cached
-        return await asyncio.to_thread(self._merge_timeline, ref, activities)
+        return await asyncio.to_thread(self._merge_timeline, ref, activities, left)
 
-    def _merge_timeline(self, ref: RecordRef, activities: list[Activity]) -> list[Activity]:
+    def _merge_timeline(
+        self, ref: RecordRef, activities: list[Activity], left: int
+    ) -> list[Activity]:
         """Store the vendor's timeline with the entries it does not have yet (queued
-        notes, entries kept), newest first; returns what is stored."""
-        fresh = {a.id for a in activities}
-        pending = [
-            a
-            for a in self.store.get_timeline(ref) or []
-            if (a.id.startswith("local:") and self._still_queued(a.id.removeprefix("local:")))
-            or (a.kept and a.id not in fresh)
-        ]
-        activities = sorted(pending + activities, key=lambda a: a.occurred_at, reverse=True)
-        self.store.put_timeline(ref, activities)
+        notes, entries kept), newest first; returns what is stored. A read that left
+        (``left``: the store's ``read_mark``) before a note or a logged call on the record
+        was confirmed is not stored: the cached timeline holds it, and is returned."""
+        with self.store.storing_read(timeline_key(ref), left) as stale:
+            cached = self.store.get_timeline(ref)
+            if stale and cached is not None:
+                return cached
+            fresh = {a.id for a in activities}
+            pending = [
+                a
+                for a in cached or []
+                if (a.id.startswith("local:") and self._still_queued(a.id.removeprefix("local:")))
+                or (a.kept and a.id not in fresh)
+            ]
+            activities = sorted(pending + activities, key=lambda a: a.occurred_at, reverse=True)
+            self.store.put_timeline(ref, activities)
         return activities
 
     def _still_queued(self, change_id: str) -> bool:

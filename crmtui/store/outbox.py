@@ -9,7 +9,8 @@
   e.g. a new contact's company) to the real id.
 - Done changes stay a week as history, then are pruned on open. ``complete`` notes the
   confirmation (``records.note_confirmed``): a vendor read that left before it is not
-  stored over the record (``upsert_records``'s ``left_at``), in any process.
+  stored over the record (``upsert_records``'s ``left_at``), nor a timeline read over
+  the record's timeline after a note or a logged call (``storing_read``), in any process.
 - Any number of processes may share the file. A change is sent by the one that
   claims it (``claim``): the same UPDATE that moves it to ``sending`` writes the claimant
   (``owner``) and a lease, and only succeeds when the change is still due and still the
@@ -60,7 +61,7 @@ from crmtui.model import Activity, Change, ChangeOp, ChangeState, Record, Record
 from crmtui.store import optimistic, rows
 from crmtui.store.cache import _PUT_ACTIVITY, _activity_row
 from crmtui.store.db import CacheWriteError, HasDatabase, to_text
-from crmtui.store.records import note_confirmed
+from crmtui.store.records import note_confirmed, timeline_key
 
 DONE_KEPT_FOR = timedelta(days=7)
 INTERRUPTED = "Interrupted while sending; it may have reached the vendor."
@@ -802,6 +803,9 @@ class OutboxMixin(HasDatabase):
             )
             if made_at is not None:
                 _landed(conn, change, made_at)
+            target = _target(change)
+            if target is not None:  # a note, a logged call: a timeline read that left before
+                note_confirmed(conn, timeline_key(target))  # it is not stored over it
             ref = change.ref
             if change.op is ChangeOp.CREATE:
                 rows.delete(conn, ref)

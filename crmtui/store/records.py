@@ -140,6 +140,15 @@ class RecordsMixin(HasDatabase):
         with self._db.read() as conn:
             return _last_confirmed(conn)
 
+    @contextmanager
+    def storing_read(self, key: RecordRef, left_at: int) -> Iterator[bool]:
+        """A write transaction for storing what a read brought about ``key`` (a record's
+        ``timeline_key``): yields True when a change of it was confirmed since the read
+        left (``read_mark``), and then the read is not to be stored (``upsert_records``'s
+        rule, for what is stored apart from records). Writes inside it join it."""
+        with self._db.transaction() as conn:
+            yield rows.key(key) in _confirmed_since(conn, left_at)
+
     def upsert_records(
         self,
         records: Iterable[Record],
@@ -695,6 +704,16 @@ CREATE TABLE IF NOT EXISTS confirmed_writes (
 # A confirmation is kept a day: far longer than any read is in flight (only a read that
 # left before it needs it), short enough that the table stays a few rows.
 CONFIRMED_KEPT_FOR = timedelta(days=1)
+
+
+# A record's timeline, as ``confirmed_writes`` names it: a kind no record has.
+_TIMELINE_OF = "timeline of "
+
+
+def timeline_key(ref: RecordRef) -> RecordRef:
+    """How a confirmed note or logged call on ``ref`` (or a logged call's delete) is
+    noted (``note_confirmed``): a timeline read that left before it is not stored."""
+    return ref.model_copy(update={"kind": _TIMELINE_OF + ref.kind})
 
 
 def note_confirmed(conn: sqlite3.Connection, ref: RecordRef) -> None:

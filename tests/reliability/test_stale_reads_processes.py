@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from tests.helpers.processes import running
 from tests.helpers.service import PROFILE, VENDOR, build_crm, close_crm, make_profile, unpaced
 
 DEALS = "/api/3/deals"
+NOTE = "Agreed on a pilot, contract next week"
 
 # -- the subprocess: the other process, whose outbox sends the change ---------------------
 
@@ -47,6 +48,8 @@ async def _child(job: dict[str, Any]) -> None:
     ref = RecordRef(profile=PROFILE, kind="deal", id=job["deal"])
     if job["op"] == "delete":
         change = await crm.delete(ref)
+    elif job["op"] == "note":
+        change = await crm.add_note(ref, NOTE)
     else:
         made = await crm.edit(ref, {"amount": job["amount"]})
         assert made is not None
@@ -74,10 +77,16 @@ def _record(deal_id: str) -> Matches:
     return lambda method, path, query: (method, path) == ("GET", f"{DEALS}/{deal_id}")
 
 
+def _timeline(deal_id: str) -> Matches:
+    """The timeline's first request (the child's look at the notes comes after it)."""
+    return lambda method, path, query: method == "GET" and path.startswith(f"{DEALS}/{deal_id}/")
+
+
 READS: dict[str, tuple[Callable[[str], Matches], Callable[[Crm, RecordRef], Awaitable[Any]]]] = {
     "sync": (_sync_page, lambda crm, ref: crm.sync(PROFILE, ["deal"])),
     "record refresh": (_record, lambda crm, ref: crm.get(ref)),
 }
+TIMELINE = (_timeline, lambda crm, ref: crm.timeline(ref))
 
 
 @pytest.fixture
@@ -87,23 +96,39 @@ def app() -> Any:
     return made
 
 
-async def _race(tmp_path: Path, app: Any, read: str, op: str) -> tuple[Crm, RecordRef]:
+Race = Callable[[str, str], Awaitable[tuple[Crm, RecordRef]]]
+
+
+@pytest.fixture
+async def race(tmp_path: Path, app: Any) -> AsyncIterator[Race]:
+    """``await race(read, op)``: ``_race`` (this process's service closed afterwards)."""
+    opened: list[Crm] = []
+    yield lambda read, op: _race(tmp_path, app, read, op, opened)
+    for crm in opened:
+        await close_crm(crm)
+
+
+async def _race(
+    tmp_path: Path, app: Any, read: str, op: str, opened: list[Crm]
+) -> tuple[Crm, RecordRef]:
     """Cache the deals, start ``read`` and hold its reply, let the child send ``op``
     of one deal to its confirmation, let the reply go. Returns this process's service
-    (open: the caller closes it) and the deal."""
+    (added to ``opened``) and the deal."""
     deal_id = next(d["id"] for d in app.state.db.deals.values() if d["status"] == "0")
     ref = RecordRef(profile=PROFILE, kind="deal", id=deal_id)
-    gate = HeldReply(app, READS[read][0](deal_id))
+    how = TIMELINE if read == "timeline" else READS[read]
+    gate = HeldReply(app, how[0](deal_id))
     gate.armed = False
     path = tmp_path / "cache.sqlite3"
     with serving(gate) as origin:
         crm = build_crm(Store(path), app, origin=origin, mount=False)
+        opened.append(crm)
         crm.outbox.paused = True  # the other process sends
         try:
             await crm.refresh(PROFILE, "deal", Query(per_page=100))
             await crm.fields(PROFILE, "deal")
             gate.armed = True
-            reading = asyncio.ensure_future(READS[read][1](crm, ref))
+            reading = asyncio.ensure_future(how[1](crm, ref))
             await gate.answered()  # the vendor read the deal as it was
             job = {"path": str(path), "origin": origin, "deal": deal_id, "op": op}
             with running({**job, "amount": "4321"}, __name__) as proc:
@@ -121,29 +146,35 @@ async def _race(tmp_path: Path, app: Any, read: str, op: str) -> tuple[Crm, Reco
 @pytest.mark.loopback
 @pytest.mark.parametrize("read", READS)
 async def test_an_edit_confirmed_by_another_process_is_not_undone_by_a_read_in_flight(
-    tmp_path: Path, app: Any, read: str
+    race: Race, app: Any, read: str
 ) -> None:
-    crm, ref = await _race(tmp_path, app, read, "edit")
-    try:
-        assert app.state.db.deals[ref.id]["value"] == "432100"
-        cached = crm.cached(ref)
-        assert cached is not None and cached.fields["amount"] == "4321.00"
-        rows = [r for r in crm.window(PROFILE, "deal", offset=0, limit=1000) if r.id == ref.id]
-        assert [r.fields["amount"] for r in rows] == ["4321.00"]
-    finally:
-        await close_crm(crm)
+    crm, ref = await race(read, "edit")
+
+    assert app.state.db.deals[ref.id]["value"] == "432100"
+    cached = crm.cached(ref)
+    assert cached is not None and cached.fields["amount"] == "4321.00"
+    rows = [r for r in crm.window(PROFILE, "deal", offset=0, limit=1000) if r.id == ref.id]
+    assert [r.fields["amount"] for r in rows] == ["4321.00"]
 
 
 @pytest.mark.loopback
 async def test_a_delete_confirmed_by_another_process_is_not_brought_back_by_a_sync(
-    tmp_path: Path, app: Any
+    race: Race, app: Any
 ) -> None:
-    crm, ref = await _race(tmp_path, app, "sync", "delete")
-    try:
-        assert ref.id not in app.state.db.deals
-        assert crm.cached(ref) is None
-        listed = crm.window(PROFILE, "deal", offset=0, limit=1000)
-        assert ref.id not in {r.id for r in listed}
-        assert crm.count(PROFILE, "deal") == len(listed)
-    finally:
-        await close_crm(crm)
+    crm, ref = await race("sync", "delete")
+
+    assert ref.id not in app.state.db.deals
+    assert crm.cached(ref) is None
+    listed = crm.window(PROFILE, "deal", offset=0, limit=1000)
+    assert ref.id not in {r.id for r in listed}
+    assert crm.count(PROFILE, "deal") == len(listed)
+
+
+@pytest.mark.loopback
+async def test_a_note_confirmed_by_another_process_is_kept_by_a_timeline_read_in_flight(
+    race: Race, app: Any
+) -> None:
+    crm, ref = await race("timeline", "note")
+
+    assert [n for n in app.state.db.notes.values() if n.get("note") == NOTE]
+    assert [a.body for a in crm.cached_timeline(ref) or []].count(NOTE) == 1

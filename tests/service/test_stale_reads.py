@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from crmtui.http import NotFound
-from crmtui.model import Change, ChangeState, Query, Record, RecordRef
-from crmtui.sandbox.activecampaign.data import parse_stamp, stamp
+from crmtui.model import Change, ChangeState, Query, Record, RecordRef, utcnow
+from crmtui.sandbox.activecampaign.data import add_note, parse_stamp, stamp
 from tests.helpers.gates import HeldReply, Matches
 from tests.helpers.service import ORIGIN, PROFILE, Rig
 
@@ -93,13 +93,17 @@ async def confirmed_edit(rig: Rig, ref: RecordRef) -> None:
     assert rig.change(change).state is ChangeState.DONE
 
 
-async def raced(rig: Rig, read: str, deal: Record, send: Callable[[], Awaitable[Change]]) -> Any:
-    """``read`` the deal; once the vendor answered it (the reply held), ``send`` a change
-    of it and see it confirmed, then let the reply go. Returns what the read returned
-    (None: the vendor said the deal is gone on one of its next requests)."""
-    gate = HeldReply(rig.app, READS[read].request(deal.id))
+async def raced(
+    rig: Rig, read: str | Read, deal: Record, send: Callable[[], Awaitable[Change]]
+) -> Any:
+    """``read`` the deal (one of ``READS``, or another); once the vendor answered it (the
+    reply held), ``send`` a change of it and see it confirmed, then let the reply go.
+    Returns what the read returned (None: the vendor said the deal is gone on one of its
+    next requests)."""
+    how = READS[read] if isinstance(read, str) else read
+    gate = HeldReply(rig.app, how.request(deal.id))
     rig.crm.http.mount_app(ORIGIN, gate)
-    reading = asyncio.ensure_future(READS[read].run(rig, deal))
+    reading = asyncio.ensure_future(how.run(rig, deal))
     try:
         await gate.answered()  # the vendor read the deal as it was
         change = await send()
@@ -187,3 +191,38 @@ async def test_a_forgotten_profile_leaves_no_confirmation_behind(rig: Rig, deal:
     rig.store.delete_profile(PROFILE)
     with rig.store._db.read() as conn:
         assert conn.execute("SELECT count(*) FROM confirmed_writes").fetchone() == (0,)
+
+
+async def _timeline(rig: Rig, deal: Record) -> Any:
+    return await rig.crm.timeline(deal.ref)
+
+
+# the timeline's first request (the outbox's own look at the notes comes after it)
+TIMELINE = Read(_timeline, lambda id: lambda m, p, q: m == "GET" and p.startswith(f"{DEALS}/{id}/"))
+
+
+async def test_a_timeline_read_that_left_before_a_note_was_confirmed_keeps_the_note(
+    rig: Rig, deal: Record
+) -> None:
+    text = "Agreed on a pilot, contract next week"
+    answer = await raced(rig, TIMELINE, deal, lambda: rig.crm.add_note(deal.ref, text))
+
+    assert [n for n in rig.db.notes.values() if n.get("note") == text]  # it landed
+    cached = rig.crm.cached_timeline(deal.ref) or []
+    assert text in [a.body for a in answer]
+    assert [a.body for a in cached].count(text) == 1
+
+
+async def test_a_timeline_read_that_left_after_a_note_was_confirmed_shows_a_later_note_of_theirs(
+    rig: Rig, deal: Record
+) -> None:
+    ours = "Agreed on a pilot, contract next week"
+    change = await rig.crm.add_note(deal.ref, ours)
+    await rig.settle()
+    assert rig.change(change).state is ChangeState.DONE
+    add_note(rig.db, deal.id, "Their note, added afterwards", "1", utcnow())
+
+    shown = [a.body for a in await rig.crm.timeline(deal.ref)]
+
+    assert shown.count(ours) == 1 and shown.count("Their note, added afterwards") == 1
+    assert [a.body for a in rig.crm.cached_timeline(deal.ref) or []] == shown

@@ -48,8 +48,8 @@ from pydantic import PrivateAttr
 from crmtui import locations
 from crmtui.config import Config, ConfigError
 from crmtui.demo import demo_profiles, mount
-from crmtui.fields import local_text, use_timezone
-from crmtui.http import Http, Offline
+from crmtui.fields import FieldError, id_shaped, local_text, use_timezone
+from crmtui.http import CrmError, Http, NotFound, Offline
 from crmtui.model import (
     Activity,
     Change,
@@ -58,7 +58,9 @@ from crmtui.model import (
     Query,
     Record,
     RecordRef,
+    Role,
     utcnow,
+    whole_text,
 )
 from crmtui.notebook_html import (
     changes_html,
@@ -72,6 +74,7 @@ from crmtui.notebook_html import (
 from crmtui.service import CacheUnusable, Crm, open_crm
 from crmtui.service.bulk import BulkPlan
 from crmtui.service.calls import LoggedCall
+from crmtui.service.references import reference_ids
 from crmtui.service.undo import UndoPlan
 
 __all__ = [
@@ -436,17 +439,63 @@ class Client:
 
     async def get(self, kind: RecordLike, id: str | int | None = None) -> RecordView:
         """The record from the vendor (cached for next time); the cache when offline."""
-        ref = await self._resolve(self.ref(kind, None if id is None else str(id)))
+        ref = await self._record(kind, None if id is None else str(id))
         record = await self.service.get(ref)
         info = self.service.kind_info(ref.profile, ref.kind)
         return RecordView.of(record, await self._specs(ref.kind), info)
 
-    async def _resolve(self, ref: RecordRef) -> RecordRef:
+    async def _record(self, record: RecordLike, id: str | None = None) -> RecordRef:
+        """``ref``, its kind by key or in the vendor's words (``ValueError`` naming the
+        kinds there are), its id one that names a record: ``ValueError`` for one that
+        would change which path a request asks for ("1/../2", "..", "a?b", a URL), before
+        any request is made or anything queued."""
+        ref = self.ref(record, id)
         info = await self.kind(ref.kind)
+        if not id_shaped(ref.id):
+            raise ValueError(
+                f"{ref.id!r} is not a {info.singular.lower()} id (an id has no blanks, /, ?,"
+                " #, %, \\ and is not . or ..); nothing was sent or queued"
+            )
         return ref if info.kind == ref.kind else ref.model_copy(update={"kind": info.kind})
 
+    async def _existing(self, ref: RecordRef) -> None:
+        """``NotFound`` (nothing queued) for a record neither cached nor at the vendor: a
+        delete, a note or a call on a mistyped id is refused, not sent to fail later."""
+        if self.service.cached(ref) is None:
+            await self.service.get(ref)
+
+    async def _references(self, ref: RecordRef, values: Mapping[str, Any]) -> None:
+        """``FieldError`` naming the field for a reference to a record the vendor does not
+        have (read when it is not cached); not checked when the vendor cannot be asked."""
+        info = self.service.kind_info(ref.profile, ref.kind)
+        wanted = {k: t for k, t in (info.references if info else {}).items() if k in values}
+        if not wanted:
+            return
+        typed = await self.service.validate(ref, {k: values[k] for k in wanted})
+        specs = await self._specs(ref.kind)
+        for key, target in wanted.items():
+            kind = self.service.kind_info(ref.profile, target)
+            if kind is None:
+                continue
+            for id in reference_ids(typed[key]):
+                label = specs[key].label if key in specs else key
+                if not id_shaped(id):
+                    raise FieldError(f"{label}: {id!r} is not a {kind.singular.lower()} id")
+                other = RecordRef(profile=ref.profile, kind=target, id=id)
+                if id.startswith("local:") or self.service.cached(other) is not None:
+                    continue
+                try:
+                    await self.service.get(other)
+                except NotFound:
+                    raise FieldError(
+                        f"{label}: {self.service.vendor_label(ref.profile)} has no"
+                        f" {kind.singular.lower()} {id}; pick one from its list"
+                    ) from None
+                except CrmError:
+                    continue  # offline, or the vendor cannot say: the vendor judges it
+
     async def timeline(self, record: RecordLike, id: str | None = None) -> Timeline:
-        ref = self.ref(record, id)
+        ref = await self._record(record, id)
         title = record.title if isinstance(record, Record) else f"{ref.kind} {ref.id}"
         return Timeline(await self.service.timeline(ref), title=title)
 
@@ -454,23 +503,41 @@ class Client:
 
     async def edit(self, record: RecordLike, **values: Any) -> Change | None:
         """Queue an edit of some fields (as a user would type them); None if nothing changes."""
-        ref = self.ref(record)
+        ref = await self._record(record)
         cached = self.service.cached(ref)
         # A list row may lack fields (ActiveCampaign's has no custom fields): the edit's
         # base must be the vendor's value, not "absent", or it looks like a conflict.
         if cached is None or cached.partial or any(k not in cached.fields for k in values):
             await self.service.get(ref)
+        await self._references(ref, values)
         return await self.service.edit(ref, values)
 
     async def create(self, kind: str, **values: Any) -> Change:
+        """Queue a new record; as the app's form, a required field left out is refused
+        ("Name is required"), the owner being you when it is required and not given."""
         info = await self.kind(kind)
+        specs = await self._specs(info.kind)
+        owner = info.role(Role.OWNER)
+        for key, spec in specs.items():
+            if spec.required and (spec.writable or spec.on_create) and key not in values:
+                me = await self.service.me(self.profile) if key == owner else None
+                values[key] = me or ""
+        await self._references(RecordRef(profile=self.profile, kind=info.kind, id="new"), values)
         return await self.service.create(self.profile, info.kind, values)
 
     async def delete(self, record: RecordLike) -> Change:
-        return await self.service.delete(self.ref(record))
+        ref = await self._record(record)
+        await self._existing(ref)
+        return await self.service.delete(ref)
 
-    async def add_note(self, record: RecordLike, text: str) -> Change:
-        return await self.service.add_note(self.ref(record), text)
+    async def add_note(self, record: RecordLike, text: Any) -> Change:
+        """Queue a note (text) on a record's timeline."""
+        if not isinstance(text, str):
+            what = "nothing" if text is None else f"a {type(text).__name__}"
+            raise FieldError(f"A note is text, not {what}")
+        ref = await self._record(record)
+        await self._existing(ref)
+        return await self.service.add_note(ref, whole_text(text))
 
     async def log_call(
         self,
@@ -488,8 +555,17 @@ class Client:
         minutes; ``choices`` are the vendor's own, by value or label (``outcome="No
         answer"``; Salesloft ``disposition=``, ``sentiment=``); ``follow_up`` (and ``due``)
         queue a follow-up task on the record."""
-        ref = self.ref(record)
+        ref = await self._record(record)
+        await self._existing(ref)
         form = await self.service.calls.form(ref)
+        offered = {spec.key for spec in form.specs} - {"activity", "note", "duration"}
+        unknown = sorted(set(choices) - offered - {"follow_up", "follow_up_due"})
+        if form.refusal is None and unknown:
+            offers = ", ".join(sorted(offered - {"follow_up", "follow_up_due"})) or "none"
+            raise FieldError(
+                f"{form.vendor} has no call choice {', '.join(map(repr, unknown))}; its"
+                f" choices: {offers}; nothing was queued"
+            )
         texts: dict[str, Any] = {"activity": activity, "note": note, **choices}
         for spec in form.specs:
             named = next((c for c in spec.choices if c.label == choices.get(spec.key)), None)

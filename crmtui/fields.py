@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tzlocal
 from iso4217 import Currency
 
-from crmtui.model import Choice, FieldSpec, FieldType
+from crmtui.model import Choice, FieldSpec, FieldType, whole_text
 
 
 class FieldError(ValueError):
@@ -409,13 +409,61 @@ def validate(
     stages may name their pipeline by id).
 
     Any other error reading the value is a ``FieldError`` too: the user always sees why.
+
+    ``text`` is what a user types (a string) or, from a notebook, a plain Python value:
+    a number (``int``, ``float``, ``Decimal``: read as its text, so NaN and infinities are
+    refused), ``True``/``False`` for a yes/no field, a ``date`` for a date, a ``datetime``
+    for a datetime, a list of choices for a multi-choice field, ``None`` to clear. Any
+    other value (a dict, a list, bytes, a bool for a text field...) is refused naming
+    its type and what the field takes, never sent as its ``repr``. A lone surrogate in
+    text becomes U+FFFD (``crmtui.model.whole_text``).
     """
+    text = _given(spec, text)
     try:
         return _validate(spec, text, currency, group, groups)
     except FieldError:
         raise
     except (ValueError, ArithmeticError) as exc:
         raise FieldError(f"{spec.label}: {str(text)!r} cannot be read ({exc})") from None
+
+
+_TAKES = {
+    FieldType.TEXT: "text",
+    FieldType.NUMBER: "a number",
+    FieldType.MONEY: "an amount (a number, a Decimal or text)",
+    FieldType.DATE: "a date (YYYY-MM-DD or a datetime.date)",
+    FieldType.DATETIME: "a date and time (YYYY-MM-DD HH:MM or a datetime)",
+    FieldType.BOOL: "yes or no (True or False)",
+    FieldType.CHOICE: "one of its choices",
+    FieldType.USER: "one of its users",
+    FieldType.MULTI_CHOICE: "its choices (a list, or text with commas)",
+}
+
+
+def _given(spec: FieldSpec, value: Any) -> Any:
+    """``value`` if ``validate`` reads it (text made whole), else ``FieldError``."""
+    if isinstance(value, str):
+        return whole_text(value)
+    if value is None or (isinstance(value, int | float | Decimal) and not isinstance(value, bool)):
+        return value
+    fits = {
+        FieldType.BOOL: isinstance(value, bool),
+        FieldType.DATE: isinstance(value, date) and not isinstance(value, datetime),
+        FieldType.DATETIME: isinstance(value, date),
+        FieldType.MULTI_CHOICE: isinstance(value, list | tuple)
+        and all(isinstance(v, str | int) and not isinstance(v, bool) for v in value),
+    }
+    if fits.get(spec.type, False):
+        if isinstance(value, list | tuple):  # each a choice: a comma in one is not a split
+            return [whole_text(str(v)) for v in value]
+        return value
+    what = type(value).__name__
+    raise FieldError(f"{spec.label} takes {_TAKES[spec.type]}, not a {what} ({_cut(value)})")
+
+
+def _cut(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:39] + "…"
 
 
 def _validate(
@@ -431,6 +479,11 @@ def _validate(
         moment = text if text.tzinfo else _localize(spec, text)
         _in_years(spec, text, moment, moment.astimezone(UTC))
         return iso(moment)
+    if isinstance(text, list):  # a multi-choice's choices, each whole (``_given``)
+        picked = [part.strip() for part in text if part.strip()]
+        if not picked:
+            return _empty(spec)
+        return [_choice(spec, part, group, groups) for part in picked]
     raw = "" if text is None else str(text).strip()
     if raw == "":
         return _empty(spec)
@@ -950,6 +1003,14 @@ _ID_SHAPES = (
     re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),  # a UUID
 )
 _ANY_ID = re.compile(r"[^\s/?#%\\\x00-\x1f\x7f]{1,200}")
+
+
+def id_shaped(text: str) -> bool:
+    """Whether ``text`` can be a record's id in a request path: no blanks, ``/``, ``?``,
+    ``#``, ``%``, ``\\`` or control characters, 1 to 200 characters, and not ``.`` or
+    ``..`` (which httpx resolves: ``deals/..`` is the API root). The adapters read a
+    vendor's ids by the same rule (``crmtui.vendors.mapping.record_id``)."""
+    return bool(_ANY_ID.fullmatch(text)) and text not in (".", "..")
 
 
 def check_reference(label: str, value: Any, known: Iterable[str], what: str = "record") -> None:

@@ -85,6 +85,32 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=False, extra="forbid", defer_build=True)
 
 
+def whole_text(text: str) -> str:
+    """``text`` with each lone surrogate made U+FFFD (a pair joined into its character).
+
+    Decision: user text is data, kept as near as it can be. A lone surrogate (a notebook's
+    ``"\\ud800"``) is half a character that no UTF-8 write takes (the cache, the outbox,
+    the vendor's JSON), so it is replaced where user text enters, as the HTTP client
+    replaces it in a write and reads it in a reply (``crmtui.http.client``): an edit or a
+    note holding one is queued and sent with U+FFFD, never refused for it."""
+    if text.isascii():
+        return text
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def _whole_values(value: Any) -> Any:
+    """A change's value (text, a list of choices) with ``whole_text``."""
+    if isinstance(value, str):
+        return whole_text(value)
+    if isinstance(value, list):
+        return [_whole_values(v) for v in value]
+    return value
+
+
 def _shown_text(value: Any) -> Any:
     """A title made of a vendor's value: null shows as "", a number or an object as its
     text, so one odd value never fails a record (or its page)."""
@@ -221,6 +247,11 @@ class Activity(_Model):
     raw: dict[str, Any] = Field(default_factory=dict)
     # The vendor cannot list it back (e.g. a SalesforceIQ event): the cache keeps it.
     kept: bool = False
+
+    @field_validator("summary", "body")
+    @classmethod
+    def _whole(cls, text: str) -> str:
+        return whole_text(text)  # a queued note's text, as the change holds it
 
 
 class Role(StrEnum):
@@ -409,3 +440,8 @@ class Change(_Model):
     undoes: str | None = None
     # For a change of a bulk edit: the id shared by all its changes (undone as one).
     batch: str | None = None
+
+    @field_validator("values")
+    @classmethod
+    def _whole(cls, values: dict[str, Any]) -> dict[str, Any]:
+        return {key: _whole_values(value) for key, value in values.items()}

@@ -1,0 +1,296 @@
+"""What a notebook user may type into the API, and what becomes of it.
+
+Each value is either refused at once with a typed error that names the field (or the
+record, or the kind) and says what is taken, with nothing queued and nothing sent, the
+client working on; or it is accepted and reaches the vendor (the sandbox) as the user
+meant it. An id never moves the path of a request.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crmtui.api import Client
+from crmtui.demo import demo_profiles, mount
+from crmtui.fields import FieldError
+from crmtui.http import Http, NotFound
+from crmtui.service import open_crm
+from tests.helpers.waits import no_sleep
+
+REPLACEMENT = "\ufffd"
+
+
+@dataclass
+class Demo:
+    crm: Client
+    db: Any  # the sandbox's own data
+
+    @property
+    def service(self) -> Any:
+        return self.crm.service
+
+    def requests(self) -> int:
+        return len(self.service.request_log())
+
+    def writes_since(self, mark: int) -> list[str]:
+        return [
+            f"{e.method} {e.path}" for e in self.service.request_log()[mark:] if e.method != "GET"
+        ]
+
+    def paths_since(self, mark: int) -> list[str]:
+        return [f"{e.method} {e.path}" for e in self.service.request_log()[mark:]]
+
+
+async def _open(vendor: str, tmp_path: Path) -> Demo:
+    demos = demo_profiles(vendors=[vendor], rate_limits=False)
+    http = Http(sleep=no_sleep)
+    profiles = mount(http, demos)
+    service = open_crm(profiles, store=tmp_path / f"{vendor}.sqlite3", http=http)
+    crm = await Client(service, profiles[0].name)
+    return Demo(crm, demos[0].app.state.db)
+
+
+@pytest.fixture
+async def opened(tmp_path: Path) -> AsyncIterator[Callable[[str], Any]]:
+    demos: list[Demo] = []
+
+    async def open_one(vendor: str) -> Demo:
+        demo = await _open(vendor, tmp_path)
+        demos.append(demo)
+        return demo
+
+    yield open_one
+    for demo in demos:
+        await demo.crm.close()
+
+
+@pytest.fixture
+async def fs(opened: Callable[[str], Any]) -> Demo:
+    return await opened("freshsales")  # type: ignore[no-any-return]
+
+
+async def a_deal(demo: Demo) -> Any:
+    page = await demo.crm.records("deal", limit=3)
+    return page[0]
+
+
+async def still_works(demo: Demo, deal: Any) -> None:
+    """After a refusal the client goes on: a good edit is queued and reaches the vendor."""
+    await demo.crm.edit(deal, name="Renamed after a refusal")
+    left = await demo.crm.sync_outbox()
+    assert not left, left.summary()
+    assert demo.db.deals[int(deal.id)]["name"] == "Renamed after a refusal"
+
+
+async def refused(demo: Demo, work: Any, error: type[BaseException], *words: str) -> str:
+    """``work`` raises ``error`` whose text holds every word; nothing queued or sent."""
+    mark, queued = demo.requests(), demo.crm.queued
+    with pytest.raises(error) as caught:
+        await work
+    text = str(caught.value)
+    for word in words:
+        assert word.lower() in text.lower(), text
+    assert demo.crm.queued == queued
+    await demo.crm.sync_outbox()
+    assert demo.writes_since(mark) == []
+    return text
+
+
+# -- a lone surrogate in user text ---------------------------------------------------------
+
+
+async def test_a_lone_surrogate_in_an_edit_reaches_the_vendor_as_the_replacement_character(
+    fs: Demo,
+) -> None:
+    deal = await a_deal(fs)
+    change = await fs.crm.edit(deal, name="Boss \ud800x")
+    assert change is not None and change.values == {"name": f"Boss {REPLACEMENT}x"}
+    assert not await fs.crm.sync_outbox()
+    assert fs.db.deals[int(deal.id)]["name"] == f"Boss {REPLACEMENT}x"
+
+
+async def test_a_lone_surrogate_in_a_note_reaches_the_vendor_as_the_replacement_character(
+    fs: Demo,
+) -> None:
+    deal = await a_deal(fs)
+    await fs.crm.add_note(deal, "note \udfff and a pair \U0001f600")
+    assert not await fs.crm.sync_outbox()
+    texts = [str(row) for row in fs.db.notes.values()]
+    assert any(f"note {REPLACEMENT} and a pair \U0001f600" in t for t in texts)
+    assert any(f"note {REPLACEMENT}" in (a.body or "") for a in await fs.crm.timeline(deal)), (
+        "the note shows on the record's timeline"
+    )
+
+
+async def test_a_lone_surrogate_in_a_create_and_a_logged_call_is_replaced(fs: Demo) -> None:
+    deal = await a_deal(fs)
+    created = await fs.crm.create("company", name="Surrogate \ud83d Ltd")
+    assert created.values["name"] == f"Surrogate {REPLACEMENT} Ltd"
+    logged = await fs.crm.log_call(deal, "rang \ud800")
+    assert logged.change.values["note"] == f"rang {REPLACEMENT}"
+    assert not await fs.crm.sync_outbox()
+    names = [row.get("name") for row in fs.db.sales_accounts.values()]
+    assert f"Surrogate {REPLACEMENT} Ltd" in names
+
+
+# -- values of the wrong type ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "words"),
+    [
+        ({"name": {"a": 1}}, ["Name", "dict", "text"]),
+        ({"name": ["a", "b"]}, ["Name", "list", "text"]),
+        ({"name": b"bytes"}, ["Name", "bytes", "text"]),
+        ({"name": True}, ["Name", "bool", "text"]),
+        ({"name": object()}, ["Name", "object", "text"]),
+        ({"amount": float("nan")}, ["Deal value", "nan"]),
+        ({"amount": float("inf")}, ["Deal value", "inf"]),
+        ({"amount": Decimal("NaN")}, ["Deal value", "NaN"]),
+        ({"amount": Decimal("-Infinity")}, ["Deal value", "Infinity"]),
+        ({"amount": 10**30}, ["Deal value", "too large"]),
+        ({"amount": 0.1 + 0.2}, ["Deal value", "decimals"]),
+        ({"amount": True}, ["Deal value", "bool"]),
+        ({"amount": {"value": 5}}, ["Deal value", "dict"]),
+        ({"probability": math.nan}, ["Probability", "nan"]),
+        ({"expected_close": 1.5}, ["Expected close", "YYYY-MM-DD"]),
+        ({"expected_close": "02/01/2027"}, ["Expected close", "YYYY-MM-DD"]),
+        ({"expected_close": [2027, 1, 2]}, ["Expected close", "list"]),
+        ({"stage": "Nope"}, ["stage", "Nope", "Won"]),
+        ({"stage": 7}, ["stage", "7", "Won"]),
+        ({"bogus": "x"}, ["bogus"]),
+        ({"status": "Won"}, ["Status", "cannot be changed"]),
+        ({"name": None}, ["Name", "required"]),
+    ],
+)
+async def test_a_wrong_value_is_refused_naming_the_field(
+    fs: Demo, values: dict[str, Any], words: list[str]
+) -> None:
+    deal = await a_deal(fs)
+    before = dict(fs.db.deals[int(deal.id)])
+    await refused(fs, fs.crm.edit(deal, **values), FieldError, *words)
+    assert fs.db.deals[int(deal.id)] == before
+    await still_works(fs, deal)
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        (Decimal("12.5"), "12.5"),
+        (Decimal("1E+3"), "1000"),
+        (1234, "1234"),
+        (99.99, "99.99"),
+        ("7,400.50", "7400.5"),
+    ],
+)
+async def test_an_amount_reaches_the_vendor_as_meant(fs: Demo, value: Any, stored: str) -> None:
+    deal = await a_deal(fs)
+    await fs.crm.edit(deal, amount=value)
+    assert not await fs.crm.sync_outbox()
+    assert Decimal(str(fs.db.deals[int(deal.id)]["amount"])) == Decimal(stored)
+
+
+async def test_a_date_object_reaches_the_vendor_as_that_day(fs: Demo) -> None:
+    deal = await a_deal(fs)
+    await fs.crm.edit(deal, expected_close=date(2027, 1, 2))
+    assert not await fs.crm.sync_outbox()
+    assert str(fs.db.deals[int(deal.id)]["expected_close"]).startswith("2027-01-02")
+
+
+async def test_a_create_missing_a_required_field_is_refused_as_the_app_refuses_it(
+    fs: Demo,
+) -> None:
+    await refused(fs, fs.crm.create("deal", amount="500"), FieldError, "Name", "required")
+
+
+async def test_a_note_that_is_not_text_is_refused(fs: Demo) -> None:
+    deal = await a_deal(fs)
+    await refused(fs, fs.crm.add_note(deal, {"text": "hi"}), FieldError, "note", "dict")
+    await refused(fs, fs.crm.add_note(deal, None), FieldError, "note")
+    await still_works(fs, deal)
+
+
+async def test_a_call_choice_the_vendor_does_not_have_is_refused(fs: Demo) -> None:
+    deal = await a_deal(fs)
+    text = await refused(fs, fs.crm.log_call(deal, "rang", outcom="No answer"), FieldError)
+    assert "outcom" in text and "outcome" in text, text
+
+
+# -- which record: kinds and ids -----------------------------------------------------------
+
+
+async def test_an_unknown_kind_is_refused_before_any_request(fs: Demo) -> None:
+    deal = await a_deal(fs)
+    widget = ("widget", deal.id)
+    for work in (
+        lambda: fs.crm.edit(widget, name="x"),
+        lambda: fs.crm.delete(widget),
+        lambda: fs.crm.add_note(widget, "hi"),
+        lambda: fs.crm.timeline(widget),
+    ):
+        mark = fs.requests()
+        await refused(fs, work(), ValueError, "widget", "deal (Deals)")
+        assert fs.paths_since(mark) == []
+
+
+async def test_a_kind_in_the_vendors_words_works_for_an_edit(fs: Demo) -> None:
+    deal = await a_deal(fs)
+    await fs.crm.edit(("Deals", deal.id), name="By the vendor's word")
+    assert not await fs.crm.sync_outbox()
+    assert fs.db.deals[int(deal.id)]["name"] == "By the vendor's word"
+
+
+async def test_a_record_that_does_not_exist_is_refused_before_anything_is_queued(
+    fs: Demo,
+) -> None:
+    missing = ("deal", "99999999")
+    await refused(fs, fs.crm.delete(missing), NotFound)
+    await refused(fs, fs.crm.add_note(missing, "hi"), NotFound)
+    await refused(fs, fs.crm.edit(missing, name="x"), NotFound)
+    await still_works(fs, await a_deal(fs))
+
+
+async def test_a_reference_to_a_record_that_does_not_exist_is_refused(fs: Demo) -> None:
+    deal = await a_deal(fs)
+    await refused(
+        fs, fs.crm.edit(deal, company="999999999"), FieldError, "Account name", "999999999"
+    )
+    await still_works(fs, deal)
+
+
+BAD_IDS = ["1/../{id}", "..", ".", "{id}?x=1", "{id}#x", "%2e%2e", "http://evil.example/x", ""]
+
+
+@pytest.mark.parametrize(
+    "vendor", ["freshsales", "salesseek", "activecampaign", "salesloft", "salesforceiq"]
+)
+async def test_an_id_that_would_move_the_path_is_refused(
+    opened: Callable[[str], Any], vendor: str
+) -> None:
+    demo: Demo = await opened(vendor)
+    kinds = await demo.crm.kinds()
+    info = next(k for k in kinds if k.deletable)
+    page = await demo.crm.records(info.kind, limit=2)
+    real = page[0]
+    text = next(s.key for s in await demo.crm.fields(info.kind) if s.writable)
+    for shape in BAD_IDS:
+        bad = shape.format(id=real.id)
+        for work in (
+            demo.crm.delete,
+            lambda ref: demo.crm.edit(ref, **{text: "x"}),
+            lambda ref: demo.crm.add_note(ref, "hi"),
+            lambda ref: demo.crm.get(*ref),
+            demo.crm.timeline,
+        ):
+            mark = demo.requests()
+            await refused(demo, work((info.kind, bad)), ValueError, "id")
+            assert demo.paths_since(mark) == []
+    assert (await demo.crm.get(info.kind, real.id)).id == real.id  # not deleted, still there

@@ -93,6 +93,7 @@ __all__ = [
 ]
 
 MAX_PER_PAGE = 100
+LIST_COLUMNS = ("title", "subtitle", "updated_at", "created_at")  # besides the fields
 RecordLike = Record | RecordRef | tuple[str, str] | str  # a kind, with the id apart
 
 
@@ -350,6 +351,10 @@ class Client:
         """
         info = await self.kind(kind)
         specs = await self._specs(info.kind)
+        view = self._view(info, view)
+        self._list_keys(info, specs, sort, filters or {})
+        if limit < 1:
+            raise ValueError(f"limit is how many records to show: at least 1, not {limit}")
         query = Query(
             search=search,
             sort=sort if sort in info.sortable else None,
@@ -389,6 +394,31 @@ class Client:
             total=total,
             stale=stale,
         )
+
+    @staticmethod
+    def _view(info: KindInfo, view: str | None) -> str | None:
+        """The vendor view by id or by name (``"Won Deals"``); ``ValueError`` naming the
+        kind's views for any other (a view's id goes into the request path)."""
+        if view is None:
+            return None
+        for id, name in info.views.items():
+            if str(view) == id or str(view).strip().lower() == name.lower():
+                return id
+        known = ", ".join(f"{id} ({name})" for id, name in info.views.items()) or "none"
+        raise ValueError(f"{info.label} has no view {view!r}; its views: {known}")
+
+    @staticmethod
+    def _list_keys(
+        info: KindInfo, specs: Mapping[str, FieldSpec], sort: str | None, filters: Mapping[str, Any]
+    ) -> None:
+        """``ValueError`` for a sort or a filter on a field the kind does not have (it
+        would sort by nothing, or match nothing, and look like an empty list)."""
+        keys = [*LIST_COLUMNS, *specs]
+        for what, key in [("sort by", sort), *(("filter on", k) for k in filters)]:
+            if key is not None and key not in keys:
+                raise ValueError(
+                    f"{info.label} cannot {what} {key!r}; its fields: {', '.join(keys)}"
+                )
 
     async def _fetch(self, kind: str, query: Query, limit: int) -> list[Record]:
         if query.search.strip():
@@ -637,6 +667,13 @@ class Client:
         wanted = field.strip().lower()
         key = next((k for k, s in specs.items() if wanted in (k.lower(), s.label.lower())), field)
         ids = [r.id if isinstance(r, Record | RecordRef) else str(r) for r in records]
+        bad = [id for id in ids if not id_shaped(id)]
+        if bad:
+            what = f"a {info.singular.lower()} id" if len(bad) == 1 else f"{info.label.lower()} ids"
+            raise ValueError(
+                f"{', '.join(map(repr, bad[:5]))} {'is' if len(bad) == 1 else 'are'} not"
+                f" {what}; nothing was sent or queued"
+            )
         plan = await self.service.bulk.plan(self.profile, info.kind, ids, key, value)
         if not preview:
             await self.service.bulk.apply(plan)

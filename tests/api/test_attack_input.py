@@ -294,3 +294,42 @@ async def test_an_id_that_would_move_the_path_is_refused(
             await refused(demo, work((info.kind, bad)), ValueError, "id")
             assert demo.paths_since(mark) == []
     assert (await demo.crm.get(info.kind, real.id)).id == real.id  # not deleted, still there
+
+
+async def test_a_bulk_edit_of_ids_that_would_move_the_path_is_refused(fs: Demo) -> None:
+    deal = await a_deal(fs)
+    mark = fs.requests()
+    bulk = fs.crm.bulk_edit("deal", [deal.id, f"1/../{deal.id}"], "name", "x")
+    await refused(fs, bulk, ValueError, f"'1/../{deal.id}'", "not a deal id")
+    assert fs.paths_since(mark) == []
+
+
+# -- lists: views, sorts, filters ----------------------------------------------------------
+
+
+async def test_a_view_that_is_not_the_kinds_is_refused_naming_its_views(fs: Demo) -> None:
+    await fs.crm.fields("deal")  # the kind's fields read (and cached) first
+    mark = fs.requests()
+    for view in ("../../contacts/1", "bogus"):
+        with pytest.raises(ValueError, match=r"no view .*Won Deals"):
+            await fs.crm.records("deal", view=view)
+    assert fs.paths_since(mark) == []
+    won = await fs.crm.records("deal", view="won deals")  # a view by its name
+    assert won and all(r.fields["status"] == "won" for r in won)
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"sort": "amuont"}, ["sort by 'amuont'", "amount"]),
+        ({"filters": {"stgae": "Won"}}, ["filter on 'stgae'", "stage"]),
+        ({"limit": 0}, ["limit", "at least 1"]),
+    ],
+)
+async def test_a_list_option_that_would_show_a_wrong_list_is_refused(
+    fs: Demo, options: dict[str, Any], words: list[str]
+) -> None:
+    with pytest.raises(ValueError) as caught:
+        await fs.crm.records("deal", **options)
+    for word in words:
+        assert word in str(caught.value), caught.value

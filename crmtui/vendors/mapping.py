@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar
+from urllib.parse import quote
 
 from crmtui.fields import (
     cents_to_money,
@@ -104,6 +105,14 @@ def record_id(vendor: str, value: Any, what: str = "record") -> str:
         "it was not stored",
         hint="This looks like a fault on the vendor's side; report it to the vendor.",
     )
+
+
+def path_id(id: str) -> str:
+    """``id`` as one segment of a request path: quoted, so no id moves the path (``/``,
+    ``?``, ``#`` and ``%`` escaped, ``.`` and ``..`` written ``%2E``). Ids read by
+    ``record_id`` are unchanged by it; this is for one that did not come that way."""
+    quoted = quote(str(id), safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
 def _described(value: Any) -> str:
@@ -808,7 +817,7 @@ class Resource:
         return {f.key: f.refers_to for f in self.fields if f.refers_to is not None}
 
     def item(self, id: str) -> str:
-        return (self.item_path or f"{self.path}/{{id}}").format(id=id)
+        return (self.item_path or f"{self.path}/{{id}}").format(id=path_id(id))
 
     def kind_info(self, **more: Any) -> KindInfo:
         """The kind's ``KindInfo`` as declared (kind, label, singular, the fields' roles

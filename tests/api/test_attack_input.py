@@ -8,6 +8,7 @@ meant it. An id never moves the path of a request.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from crmtui.api import Client
 from crmtui.demo import demo_profiles, mount
 from crmtui.fields import FieldError
 from crmtui.http import Http, NotFound
+from crmtui.model import Query, RecordRef
 from crmtui.service import open_crm
 from tests.helpers.waits import no_sleep
 
@@ -333,3 +335,24 @@ async def test_a_list_option_that_would_show_a_wrong_list_is_refused(
         await fs.crm.records("deal", **options)
     for word in words:
         assert word in str(caught.value), caught.value
+
+
+# -- the adapters: an id is one path segment -------------------------------------------------
+
+
+@pytest.mark.off_contract("no documented endpoint has this path", "a dot segment")
+@pytest.mark.parametrize(("vendor", "kind"), [("salesseek", "company"), ("freshsales", "deal")])
+async def test_an_adapter_sends_an_id_as_one_path_segment(
+    wire: Callable[..., Any], vendor: str, kind: str
+) -> None:
+    """Below the API's refusal: an adapter asked for "1/../<id>" or ".." never reads (or
+    deletes) another record, or another resource, than the one so named."""
+    wired = wire(vendor)
+    real = (await wired.adapter.list_page(kind, Query(per_page=1))).records[0]
+    for bad in (f"1/../{real.id}", "..", f"{real.id}?x=1", f"{real.id}#x"):
+        with pytest.raises(NotFound):
+            await wired.adapter.get(kind, bad)
+        ref = RecordRef(profile=real.ref.profile, kind=kind, id=bad)
+        with contextlib.suppress(NotFound):
+            await wired.adapter.delete(ref)
+    assert (await wired.adapter.get(kind, real.id)).id == real.id  # never deleted

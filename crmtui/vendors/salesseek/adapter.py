@@ -62,7 +62,7 @@ from crmtui.vendors.base import (
     https_url,
     record_id,
 )
-from crmtui.vendors.mapping import ActivityLog, Logged, Resource, number
+from crmtui.vendors.mapping import ActivityLog, Logged, Resource, number, path_id
 from crmtui.vendors.salesseek import paging
 from crmtui.vendors.salesseek.auth import CookieLogin, cookie_login, parse_error
 from crmtui.vendors.salesseek.calls import CALLS, delete_call, log_call
@@ -409,7 +409,7 @@ class SalesSeek(Vendor):
         return Page(records=records, total=total, next_cursor=cursor)
 
     async def get(self, kind: str, id: str) -> Record:
-        raw = await self.session.json("GET", f"{self.resource(kind).path}/{id}")
+        raw = await self.session.json("GET", f"{self.resource(kind).path}/{path_id(id)}")
         record = await self._record(kind, raw)
         if kind == "group" and str(raw.get("element_type")) in paging.MEMBER_COLUMNS:
             # a group of another element type (one SalesSeek added later) shows no members
@@ -524,7 +524,9 @@ class SalesSeek(Vendor):
         kind, id = change.ref.kind, change.ref.id
         body = await self._payload(kind, change.values)
         method = "POST" if kind == "contact" else "PATCH"  # individuals update by POST [doc]
-        raw = await self.session.json(method, f"{self.resource(kind).path}/{id}", json=body)
+        raw = await self.session.json(
+            method, f"{self.resource(kind).path}/{path_id(id)}", json=body
+        )
         return await self._record(kind, raw)
 
     async def create(self, kind: str, values: dict[str, Any], idempotency_key: str) -> Record:
@@ -553,7 +555,7 @@ class SalesSeek(Vendor):
 
     async def delete(self, ref: RecordRef) -> None:
         await self.session.request(
-            "DELETE", f"{self.resource(ref.kind).path}/{ref.id}", expect_json=False
+            "DELETE", f"{self.resource(ref.kind).path}/{path_id(ref.id)}", expect_json=False
         )
 
     async def log_activity(self, ref: RecordRef, logged: Logged) -> Activity:

@@ -53,6 +53,8 @@ from crmtui.http import CrmError, Http, NotFound, Offline
 from crmtui.model import (
     Activity,
     Change,
+    ChangeOp,
+    ChangeState,
     FieldSpec,
     KindInfo,
     Query,
@@ -353,6 +355,10 @@ class Client:
         specs = await self._specs(info.kind)
         view = self._view(info, view)
         self._list_keys(info, specs, sort, filters or {})
+        search = _search_text(search)
+        filters = {
+            k: whole_text(v) if isinstance(v, str) else v for k, v in (filters or {}).items()
+        }
         if limit < 1:
             raise ValueError(f"limit is how many records to show: at least 1, not {limit}")
         query = Query(
@@ -438,6 +444,7 @@ class Client:
 
     def search(self, text: str, *, limit: int = 50, kind: str | None = None) -> RecordList:
         """Search every cached record of this profile (works offline; no request)."""
+        text = _search_text(text)
         found = self.service.search(
             text, limit=limit, profiles=[self.profile], kinds=[kind] if kind else None
         )
@@ -644,8 +651,18 @@ class Client:
         changes = self.service.changes(self.profile)
         return Changes(changes, sent=sent, described=self.service.describe)
 
+    def _change_id(self, change: Change | str) -> str:
+        """The id of ``change`` (a ``Change`` or its id), ``KeyError`` when the outbox has
+        no such change: a mistyped id is said so, not taken as done."""
+        if not isinstance(change, Change | str):
+            raise TypeError(f"give a Change or its id (text), not a {type(change).__name__}")
+        id = change if isinstance(change, str) else change.id
+        if self.service.change(id) is None:
+            raise KeyError(f"no change {id!r} in the outbox")
+        return id
+
     def discard(self, change: Change | str) -> None:
-        self.service.discard(change if isinstance(change, str) else change.id)
+        self.service.discard(self._change_id(change))
 
     async def bulk_edit(
         self,
@@ -685,6 +702,8 @@ class Client:
         allows), queued in the outbox, which sends it only if the vendor still has what
         was sent (else a conflict, nothing overwritten). ``preview``: only say what it
         would do (``plan.lines``). Returns the plan; ``CannotUndo`` says why not."""
+        if not isinstance(change, Change | str):
+            raise TypeError(f"give a Change or its id (text), not a {type(change).__name__}")
         plan = await self.service.undo.plan(change if isinstance(change, str) else change.id)
         if not preview:
             self.service.undo.apply(plan)
@@ -693,15 +712,29 @@ class Client:
     def retry(self, change: Change | str) -> None:
         """Send a change again now; for an ``uncertain`` one: "send again" (you checked that
         it did not arrive). ``ChangeBusy`` says why not for a done change or one being sent."""
-        self.service.retry(change if isinstance(change, str) else change.id)
+        self.service.retry(self._change_id(change))
 
     def mark_arrived(self, change: Change | str) -> None:
         """An ``uncertain`` change you saw in the CRM: done, never sent again."""
-        self.service.mark_arrived(change if isinstance(change, str) else change.id)
+        self.service.mark_arrived(self._change_id(change))
 
     def resolve(self, change: Change | str, **choices: str) -> None:
         """Settle a conflict field by field: ``resolve(change, amount="mine", stage="theirs")``."""
-        self.service.resolve(change if isinstance(change, str) else change.id, choices)
+        id = self._change_id(change)
+        found = self.service.change(id)
+        if found is None or found.state is not ChangeState.CONFLICT:
+            state = found.state if found else "gone"
+            raise ValueError(f"change {id!r} is not in conflict (it is {state}): nothing to settle")
+        fields = list(found.values) or list(found.theirs)
+        said = {key: str(word).strip().lower() for key, word in choices.items()}
+        for key, word in said.items():
+            if key not in fields and found.op is ChangeOp.UPDATE:
+                raise ValueError(
+                    f"change {id!r} does not change {key!r}; it changes {', '.join(fields)}"
+                )
+            if word not in ("mine", "theirs"):
+                raise ValueError(f"{key}: {choices[key]!r} is not a choice; say mine or theirs")
+        self.service.resolve(id, said)
 
     # -- sync -------------------------------------------------------------------------
 
@@ -713,6 +746,15 @@ class Client:
         """
         results = await self.service.sync(self.profile, list(kinds) or None, progress)
         return SyncResults(results)
+
+
+def _search_text(text: str | None) -> str:
+    """What to search for: None is nothing, a lone surrogate U+FFFD (``whole_text``)."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        raise TypeError(f"search for text, not a {type(text).__name__}")
+    return whole_text(text)
 
 
 def _cache_errors(method: Callable[..., Any]) -> Callable[..., Any]:

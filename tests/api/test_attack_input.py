@@ -356,3 +356,47 @@ async def test_an_adapter_sends_an_id_as_one_path_segment(
         with contextlib.suppress(NotFound):
             await wired.adapter.delete(ref)
     assert (await wired.adapter.get(kind, real.id)).id == real.id  # never deleted
+
+
+# -- the outbox: which change, settled how -----------------------------------------------
+
+
+async def test_an_outbox_call_on_a_change_that_is_not_there_says_so(fs: Demo) -> None:
+    for call in (fs.crm.discard, fs.crm.retry, fs.crm.mark_arrived):
+        with pytest.raises(KeyError, match="no change 'nope'"):
+            call("nope")
+    with pytest.raises(KeyError, match="no change 'nope'"):
+        fs.crm.resolve("nope", name="mine")
+    for wrong in (None, 123):
+        with pytest.raises(TypeError, match="a Change or its id"):
+            fs.crm.discard(wrong)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="a Change or its id"):
+            await fs.crm.undo(wrong)  # type: ignore[arg-type]
+
+
+async def test_a_conflict_is_settled_only_by_mine_or_theirs_on_its_own_fields(
+    fs: Demo,
+) -> None:
+    deal = await a_deal(fs)
+    change = await fs.crm.edit(deal, name="Mine", probability="40")
+    assert change is not None
+    fs.db.deals[int(deal.id)]["name"] = "Theirs"  # someone else wrote first
+    fs.db.deals[int(deal.id)]["updated_at"] = "2099-01-01T00:00:00Z"
+    await fs.crm.sync_outbox()
+    assert [c.state for c in fs.crm.outbox] == ["conflict"]
+    with pytest.raises(ValueError, match=r"'mien'.*mine or theirs"):
+        fs.crm.resolve(change, name="mien")
+    with pytest.raises(ValueError, match=r"'amount'.*name, probability"):
+        fs.crm.resolve(change, amount="mine")
+    assert [c.state for c in fs.crm.outbox] == ["conflict"]  # nothing settled by a typo
+    fs.crm.resolve(change, name="Mine", probability="theirs")  # any case
+    assert not await fs.crm.sync_outbox()
+    assert fs.db.deals[int(deal.id)]["name"] == "Mine"
+
+
+async def test_a_search_holding_a_lone_surrogate_or_none_is_read_as_text(fs: Demo) -> None:
+    await a_deal(fs)
+    assert list(fs.crm.search("x\ud800")) == []
+    assert (await fs.crm.records("deal", search="x\ud800")).total == 0
+    assert (await fs.crm.records("deal", filters={"name": "x\ud800"})).total == 0
+    assert (await fs.crm.records("deal", search=None, refresh=False)).total  # type: ignore[arg-type]

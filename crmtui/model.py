@@ -248,11 +248,6 @@ class Activity(_Model):
     # The vendor cannot list it back (e.g. a SalesforceIQ event): the cache keeps it.
     kept: bool = False
 
-    @field_validator("summary", "body")
-    @classmethod
-    def _whole(cls, text: str) -> str:
-        return whole_text(text)  # a queued note's text, as the change holds it
-
 
 class Role(StrEnum):
     """What a field means to the app, whatever the vendor calls it.

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict, TypeAdapter
+from pydantic_core import PydanticSerializationError
 
 from crmtui.model import Activity, FieldSpec, KindInfo, RecordRef, utcnow
 from crmtui.store import rows
@@ -29,7 +30,13 @@ VALUES (?, ?, ?, ?, ?, ?)
 
 def _activity_row(ref: RecordRef, activity: Activity) -> tuple[str, ...]:
     occurred = to_text(activity.occurred_at) or ""
-    return (*rows.key(ref), activity.id, occurred, activity.model_dump_json())
+    try:
+        data = activity.model_dump_json()
+    except PydanticSerializationError:
+        # text with a lone surrogate, made in code (a queued note's entry), which no UTF-8
+        # write takes: stored with U+FFFD, as its change is (``Change.values``)
+        data = rows.encode(activity.model_dump(mode="json"))
+    return (*rows.key(ref), activity.id, occurred, data)
 
 
 class CacheMixin(HasDatabase):

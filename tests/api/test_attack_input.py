@@ -400,3 +400,15 @@ async def test_a_search_holding_a_lone_surrogate_or_none_is_read_as_text(fs: Dem
     assert (await fs.crm.records("deal", search="x\ud800")).total == 0
     assert (await fs.crm.records("deal", filters={"name": "x\ud800"})).total == 0
     assert (await fs.crm.records("deal", search=None, refresh=False)).total  # type: ignore[arg-type]
+
+
+async def test_the_apps_own_note_holding_a_lone_surrogate_is_queued_and_sent(fs: Demo) -> None:
+    """The service's ``add_note`` (the app's note screen), not the notebook's: the
+    change and its timeline entry are stored with U+FFFD and the note reaches the vendor."""
+    deal = await a_deal(fs)
+    await fs.crm.timeline(deal)  # the record's screen shows its timeline
+    await fs.service.add_note(deal.ref, "app note \ud800 here")
+    entries = fs.service.cached_timeline(deal.ref) or []
+    assert any(a.body == f"app note {REPLACEMENT} here" for a in entries)
+    assert not await fs.crm.sync_outbox()
+    assert any(f"app note {REPLACEMENT} here" in str(row) for row in fs.db.notes.values())

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 
 
 def utcnow() -> datetime:
@@ -438,5 +438,7 @@ class Change(_Model):
 
     @field_validator("values")
     @classmethod
-    def _whole(cls, values: dict[str, Any]) -> dict[str, Any]:
+    def _whole(cls, values: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if info.mode == "json":  # read back from the outbox: written whole
+            return values
         return {key: _whole_values(value) for key, value in values.items()}

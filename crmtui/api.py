@@ -48,7 +48,7 @@ from pydantic import PrivateAttr
 from crmtui import locations
 from crmtui.config import Config, ConfigError
 from crmtui.demo import demo_profiles, mount
-from crmtui.fields import FieldError, id_shaped, local_text, use_timezone
+from crmtui.fields import FieldError, id_shaped, local_text, use_timezone, validate
 from crmtui.http import CrmError, Http, NotFound, Offline
 from crmtui.model import (
     Activity,
@@ -56,6 +56,7 @@ from crmtui.model import (
     ChangeOp,
     ChangeState,
     FieldSpec,
+    FieldType,
     KindInfo,
     Query,
     Record,
@@ -356,9 +357,7 @@ class Client:
         view = self._view(info, view)
         self._list_keys(info, specs, sort, filters or {})
         search = _search_text(search)
-        filters = {
-            k: whole_text(v) if isinstance(v, str) else v for k, v in (filters or {}).items()
-        }
+        filters = {k: _filter_value(specs.get(k), v) for k, v in (filters or {}).items()}
         if limit < 1:
             raise ValueError(f"limit is how many records to show: at least 1, not {limit}")
         query = Query(
@@ -746,6 +745,18 @@ class Client:
         """
         results = await self.service.sync(self.profile, list(kinds) or None, progress)
         return SyncResults(results)
+
+
+def _filter_value(spec: FieldSpec | None, value: Any) -> Any:
+    """A filter's value as the cache holds it: a choice by its value or its label, as an
+    edit takes it (``FieldError`` naming the choices for any other: it would match
+    nothing); other values as given (text made whole)."""
+    if not isinstance(value, str):
+        return value
+    value = whole_text(value)
+    if spec and spec.type in (FieldType.CHOICE, FieldType.USER) and spec.choices and value.strip():
+        return validate(spec, value)
+    return value
 
 
 def _search_text(text: str | None) -> str:

@@ -412,3 +412,15 @@ async def test_the_apps_own_note_holding_a_lone_surrogate_is_queued_and_sent(fs:
     assert any(a.body == f"app note {REPLACEMENT} here" for a in entries)
     assert not await fs.crm.sync_outbox()
     assert any(f"app note {REPLACEMENT} here" in str(row) for row in fs.db.notes.values())
+
+
+async def test_a_choice_filter_takes_a_label_and_refuses_what_is_not_a_choice(fs: Demo) -> None:
+    await fs.crm.sync("deal")
+    specs = {s.key: s for s in await fs.crm.fields("deal")}
+    won = next(c for c in specs["stage"].choices if c.label == "Won")
+    by_label = await fs.crm.records("deal", filters={"stage": "Won"}, refresh=False)
+    by_value = await fs.crm.records("deal", filters={"stage": won.value}, refresh=False)
+    assert by_label.total == by_value.total and by_label.total
+    assert all(r.fields["stage"] == won.value for r in by_label)
+    with pytest.raises(ValueError, match=r"Deal stage: 'Wonn' is not one of .*Won"):
+        await fs.crm.records("deal", filters={"stage": "Wonn"}, refresh=False)

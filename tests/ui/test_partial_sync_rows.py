@@ -25,7 +25,7 @@ from textual.worker import WorkerState
 
 from crmtui.model import Page, Query, Record
 from crmtui.ui.screens.vendor import KindView
-from crmtui.ui.widgets.record_table import Column, RecordTable
+from crmtui.ui.widgets.record_table import COUNT_LATER_FROM, Column, RecordTable
 from tests.helpers.ui import Demo, busy, open_vendor, screen_text, settle, wait_for
 
 SIZE = (120, 30)
@@ -289,3 +289,25 @@ async def test_a_page_at_the_top_follows_its_record_pushed_past_the_page() -> No
         await wait_for(pilot, lambda: not busy(pilot) and table.showing())
         assert table.current is not None and table.current.id == "p302"
         assert table.cursor == 302 and int(table.scroll_offset.y) == 302 - 12
+
+
+async def test_a_long_list_counted_later_keeps_its_highlighted_record_too() -> None:
+    """A list long enough to be counted in the background (a sync storing pages of a
+    long list): its highlighted record stays highlighted, on its line, as rows arrive
+    above it (it kept its row number: another record, the rows moving under the eyes)."""
+    everyone = [person(i) for i in range(COUNT_LATER_FROM + 200)]
+    stored = Stored(everyone[100:])  # the first hundred names are not stored yet
+    app = ListApp(stored)
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.table
+        table.jump_to(15_000)
+        chosen = f"p{15_100}"
+        await wait_for(pilot, lambda: table.current is not None and table.current.id == chosen)
+        line = table.cursor - int(table.scroll_offset.y)
+
+        stored.records = everyone
+        table.reload(background=True)  # as a sync's ListChanged does
+        await wait_for(pilot, lambda: not busy(pilot) and table.row_count == len(everyone))
+        await wait_for(pilot, lambda: not busy(pilot) and table.showing())
+        assert table.current is not None and table.current.id == chosen
+        assert table.cursor == 15_100 and table.cursor - int(table.scroll_offset.y) == line

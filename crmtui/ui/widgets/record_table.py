@@ -71,11 +71,13 @@ async def _painted_or_not(painted: asyncio.Event) -> None:
         await asyncio.wait_for(painted.wait(), PAINT_WAIT_S)
 
 
-def _find_in(fetch: Callable[[int, int], list[Record]], id_: str, count: int) -> int | None:
-    """The row of record ``id_`` in the ``count`` rows of a list, read block by block
+def _find_in(
+    fetch: Callable[[int, int], list[Record]], id_: str, blocks: Iterable[int]
+) -> int | None:
+    """The row of record ``id_`` in these blocks of a list, read one by one in this order
     (in a worker thread: the source's reads, not a table's cache, which is the loop's)."""
-    for offset in range(0, count, BLOCK):
-        for i, record in enumerate(fetch(offset, BLOCK), offset):
+    for block in blocks:
+        for i, record in enumerate(fetch(block * BLOCK, BLOCK), block * BLOCK):
             if record.id == id_:
                 return i
     return None
@@ -413,6 +415,14 @@ class RecordTable(ScrollView, can_focus=True):
         anchor, self._anchor = self._anchor, None
         if anchor is not None and self.row_count < COUNT_LATER_FROM:
             self._stay_on(anchor, rows_before)
+        elif anchor is not None:  # a long list: its rows near the cursor, read off the loop
+            near = dict.fromkeys(
+                block
+                for row in self._likely_rows(rows_before)
+                for block in (row // BLOCK, row // BLOCK - 1, row // BLOCK + 1)
+                if 0 <= block * BLOCK < self.row_count
+            )
+            self._look_for(anchor, list(near))
         self._keep_cursor_in_view()
         top = int(self.scroll_offset.y)
         end = min(self.row_count, top + self.page_rows)
@@ -428,8 +438,9 @@ class RecordTable(ScrollView, can_focus=True):
 
     def _stay_on(self, anchor: _Anchor, rows_before: int) -> None:
         """Keep the cursor on the record it was on when rows were added, removed or moved
-        above it (a sync storing its pages, an edit in a sorted list). Short lists only:
-        their rows read quickly whatever the cache.
+        above it (a sync storing its pages, an edit in a sorted list). Short lists: their
+        rows read quickly whatever the cache (a long list's record is looked for by a
+        worker in the blocks where it likely is, ``_counted``; the page as below).
 
         What a user reading the list expects of its page:
         - a page at the top of the list stays at the top, the rows that now sort first
@@ -448,17 +459,21 @@ class RecordTable(ScrollView, can_focus=True):
         list (filtered out, deleted): the cursor keeps its row."""
         index = self._find_near(anchor.id, rows_before)
         if index is None:
-            epoch, cursor, count = self._epoch, self.cursor, self.row_count
-            fetch = self._fetch
-
-            async def find_far() -> None:
-                found = await asyncio.to_thread(_find_in, fetch, anchor.id, count)
-                if found is not None and epoch == self._epoch and cursor == self.cursor:
-                    self._move_with(anchor, found)
-
-            self.run_worker(_work(find_far), group="anchor", exclusive=True)
+            self._look_for(anchor, range(-(-self.row_count // BLOCK)))
             return
         self._move_with(anchor, index)
+
+    def _look_for(self, anchor: _Anchor, blocks: Iterable[int]) -> None:
+        """Have a worker read ``blocks`` for the anchor's record and move the cursor to it
+        (``_move_with``), unless the list was reloaded or the user moved it meanwhile."""
+        epoch, cursor, fetch = self._epoch, self.cursor, self._fetch
+
+        async def find() -> None:
+            found = await asyncio.to_thread(_find_in, fetch, anchor.id, blocks)
+            if found is not None and epoch == self._epoch and cursor == self.cursor:
+                self._move_with(anchor, found)
+
+        self.run_worker(_work(find), group="anchor", exclusive=True)
 
     def _move_with(self, anchor: _Anchor, index: int) -> None:
         """Put the cursor on row ``index``, the anchor's record, its page as ``_stay_on``
@@ -470,15 +485,22 @@ class RecordTable(ScrollView, can_focus=True):
             self.scroll_to(y=top, animate=False, immediate=True, force=True)
         self.cursor = index
 
-    def _find_near(self, id_: str, rows_before: int) -> int | None:
-        """The row of record ``id_`` (``_stay_on``): nearest first around the cursor's
-        row and around its evenly scaled row, ``BLOCK`` rows each way at most."""
+    def _likely_rows(self, rows_before: int) -> list[int]:
+        """Where the cursor's record likely is after a reload: the cursor's row, and the
+        row it would be at had the list grown or shrunk evenly (when that is farther than
+        a block: else the rows around the cursor cover it)."""
         at = self.cursor
         centres = [at]
         if rows_before > 0 and self.row_count != rows_before:
             scaled = min(self.row_count - 1, at * self.row_count // rows_before)
-            if abs(scaled - at) > BLOCK:  # else the rows around the cursor cover it
+            if abs(scaled - at) > BLOCK:
                 centres.append(scaled)
+        return centres
+
+    def _find_near(self, id_: str, rows_before: int) -> int | None:
+        """The row of record ``id_`` (``_stay_on``): nearest first around the cursor's
+        row and around its evenly scaled row, ``BLOCK`` rows each way at most."""
+        centres = self._likely_rows(rows_before)
         for step in range(BLOCK + 1):
             for centre in centres:
                 for index in (centre - step, centre + step) if step else (centre,):  # above first

@@ -536,9 +536,15 @@ class Crm:
         )
         stored = await asyncio.to_thread(read, ref)
         self.emit(RecordChanged(ref))
-        if stored is None and not written:  # a delete of it was confirmed since it was read
-            label = self.adapter(ref.profile).label
-            raise NotFound(label, "this record was deleted (your delete was confirmed)", hint="")
+        if stored is None and not written:  # a change of it was confirmed since it was read
+            # hidden by a queued delete: the vendor's version as confirmed, as for any other
+            kept = await asyncio.to_thread(self.store.server_version, ref)
+            if kept is None:  # a delete of it was confirmed
+                label = self.adapter(ref.profile).label
+                raise NotFound(
+                    label, "this record was deleted (your delete was confirmed)", hint=""
+                )
+            record = kept
         return stored if stored is not None else fetched(record)
 
     def cached_timeline(self, ref: RecordRef) -> list[Activity] | None:
@@ -552,29 +558,36 @@ class Crm:
         note takes a second or more to store, and the screens go on meanwhile."""
         if ref.id.startswith("local:"):
             return await self.cached_timeline_async(ref) or []
-        left = self.store.read_mark()  # a note confirmed meanwhile is not dropped by it
-        try:
-            activities = await self.call(
-                ref.profile, self.adapter(ref.profile).timeline(ref.kind, ref.id)
-            )
-        except Offline:
-            cached = await self.cached_timeline_async(ref)
-            if cached is None:
-                raise
-            return cached
-        return await asyncio.to_thread(self._merge_timeline, ref, activities, left)
+        again = True  # a read that left before a note was confirmed is made once more
+        while True:
+            left = self.store.read_mark()  # a note confirmed meanwhile is not dropped by it
+            try:
+                activities = await self.call(
+                    ref.profile, self.adapter(ref.profile).timeline(ref.kind, ref.id)
+                )
+            except Offline:
+                cached = await self.cached_timeline_async(ref)
+                if cached is None:
+                    raise
+                return cached
+            merged = await asyncio.to_thread(self._merge_timeline, ref, activities, left, again)
+            if merged is not None:
+                return merged
+            again = False
 
     def _merge_timeline(
-        self, ref: RecordRef, activities: list[Activity], left: int
-    ) -> list[Activity]:
+        self, ref: RecordRef, activities: list[Activity], left: int, again: bool = False
+    ) -> list[Activity] | None:
         """Store the vendor's timeline with the entries it does not have yet (queued
         notes, entries kept), newest first; returns what is stored. A read that left
         (``left``: the store's ``read_mark``) before a note or a logged call on the record
-        was confirmed is not stored: the cached timeline holds it, and is returned."""
+        was confirmed is not stored: None when it is to be read ``again`` (the cached
+        timeline may hold only that note: the record's first read), else the cached
+        timeline, which holds it."""
         with self.store.storing_read(timeline_key(ref), left) as stale:
             cached = self.store.get_timeline(ref)
             if stale and cached is not None:
-                return cached
+                return None if again else cached
             fresh = {a.id for a in activities}
             pending = [
                 a

@@ -8,7 +8,12 @@ kind into the store, page by page (``Sync`` does it through the service's ``Port
   says how its vendor honours it). The mark is the newest ``updated_at`` the vendor
   sent (the vendor's clock), but never later than when the sync began (ours), re-asked
   with ``OVERLAP`` of slack; records the cache already holds at the same ``updated_at``
-  are skipped, not rewritten or counted. A full sync is a sync "changed since 1970".
+  are skipped, not rewritten or counted (but for a record a change of which the vendor
+  confirmed lately: someone else's change in the same second carries the same stamp at
+  a vendor stamping whole seconds, see ``Store.updated_stamps``). A record a change of
+  which was confirmed while its page was read is left as the cache holds it, and not
+  counted (``upsert_records``' ``left_at``): the mark held at the sync's start brings
+  a later change of it with the next sync. A full sync is a sync "changed since 1970".
   Not every vendor reads in update order (ActiveCampaign's deals and Freshsales's
   scroll go by id): a record read early and edited while a long sync runs is not read
   again, and a record read later may carry a newer ``updated_at`` than that edit; the
@@ -382,13 +387,13 @@ class Sync:
         return await self.ports.call(profile, adapter.list_page(kind, query))
 
     def _store(self, profile: str, kind: str, page: Page, left: int) -> int:
-        """Store the page's new or changed records; returns how many there were.
-        ``left``: the store's ``read_mark`` when the page was asked for."""
+        """Store the page's new or changed records; returns how many were written (not
+        one a change of which was confirmed since the page was asked for: ``left``, the
+        store's ``read_mark`` then; the cache keeps the confirmed version)."""
         store = self.ports.store
         stamps = store.updated_stamps(profile, kind, [r.id for r in page.records])
         fresh = [r for r in page.records if _changed(r, stamps)]
-        store.upsert_records(fresh, synced_at=utcnow(), left_at=left)
-        return len(fresh)
+        return store.upsert_records(fresh, synced_at=utcnow(), left_at=left)
 
     @staticmethod
     def _count(page: Page, fresh: int, run: dict[str, Any]) -> None:

@@ -272,7 +272,11 @@ class RecordsMixin(HasDatabase):
     def updated_stamps(self, profile: str, kind: str, ids: list[str]) -> dict[str, str | None]:
         """``updated_at`` (as ``db.to_text``) of the cached, not deleted, records among ``ids``.
 
-        A sync skips records the cache already holds at the same version.
+        A sync skips records the cache already holds at the same version. None for a
+        record a change of which a vendor confirmed (kept in ``confirmed_writes``): its
+        cached version is the one the write's reply carried, and someone else's change
+        in the same second carries the same stamp at a vendor that stamps whole seconds
+        (ActiveCampaign; an automation our edit set off), so the stamp tells nothing.
         """
         with self._db.read() as conn:
             found = conn.execute(
@@ -280,7 +284,10 @@ class RecordsMixin(HasDatabase):
                 " AND is_deleted = 0 AND id IN (SELECT value FROM json_each(?))",
                 (profile, kind, dumps(ids)),
             )
-            return {id_: to_text(from_stamp(stamp)) for id_, stamp in found.fetchall()}
+            stamps = {id_: to_text(from_stamp(stamp)) for id_, stamp in found.fetchall()}
+            for id_ in _confirmed_among(conn, profile, kind, list(stamps)):
+                stamps[id_] = None
+            return stamps
 
     def titles(self, profile: str, kind: str, ids: Iterable[str]) -> dict[str, str]:
         """The titles of the cached, not deleted, records of ``kind`` among ``ids`` (one
@@ -701,9 +708,13 @@ CREATE TABLE IF NOT EXISTS confirmed_writes (
     UNIQUE (profile, kind, record_id)
 )
 """
-# A confirmation is kept a day: far longer than any read is in flight (only a read that
-# left before it needs it), short enough that the table stays a few rows.
+# A confirmation is kept a day and until ``CONFIRMED_KEPT_LEAST`` later ones were noted:
+# far longer than any read is in flight (only a read that left before it needs it), and
+# the table stays small (a day's rows, or the last thousand). Both, not the day alone: a
+# jump of the computer's clock (a laptop waking, a clock put right) must not drop one
+# that a read still in flight needs.
 CONFIRMED_KEPT_FOR = timedelta(days=1)
+CONFIRMED_KEPT_LEAST = 1_000
 
 
 # A record's timeline, as ``confirmed_writes`` names it: a kind no record has.
@@ -722,13 +733,13 @@ def note_confirmed(conn: sqlite3.Connection, ref: RecordRef) -> None:
     now = utcnow()
     conn.execute(_CONFIRMED)
     conn.execute(
-        "DELETE FROM confirmed_writes WHERE confirmed_at < ?",
-        (to_text(now - CONFIRMED_KEPT_FOR),),
-    )
-    conn.execute(
         "INSERT OR REPLACE INTO confirmed_writes (profile, kind, record_id, confirmed_at)"
         " VALUES (?, ?, ?, ?)",
         (*rows.key(ref), to_text(now)),
+    )
+    conn.execute(  # by seq first: its key's range, then the few rows in it
+        "DELETE FROM confirmed_writes WHERE seq <= ? AND confirmed_at < ?",
+        (_last_confirmed(conn) - CONFIRMED_KEPT_LEAST, to_text(now - CONFIRMED_KEPT_FOR)),
     )
 
 
@@ -755,6 +766,21 @@ def _confirmed_since(conn: sqlite3.Connection, mark: int) -> set[tuple[str, str,
         "SELECT profile, kind, record_id FROM confirmed_writes WHERE seq > ?", (mark,)
     )
     return {(p, k, i) for p, k, i in found}
+
+
+def _confirmed_among(
+    conn: sqlite3.Connection, profile: str, kind: str, ids: list[str]
+) -> list[str]:
+    """Those of ``ids`` of ``kind`` a change of which a vendor confirmed (kept in
+    ``confirmed_writes``; none when nothing was ever confirmed: no table read)."""
+    if not ids or not _last_confirmed(conn):
+        return []
+    found = conn.execute(
+        "SELECT record_id FROM confirmed_writes WHERE profile = ? AND kind = ?"
+        " AND record_id IN (SELECT value FROM json_each(?))",
+        (profile, kind, dumps(ids)),
+    )
+    return [id_ for (id_,) in found]
 
 
 def _note_profiles(

@@ -417,8 +417,10 @@ class Client:
         info: KindInfo, specs: Mapping[str, FieldSpec], sort: str | None, filters: Mapping[str, Any]
     ) -> None:
         """``ValueError`` for a sort or a filter on a field the kind does not have (it
-        would sort by nothing, or match nothing, and look like an empty list)."""
-        keys = [*LIST_COLUMNS, *specs]
+        would sort by nothing, or match nothing, and look like an empty list); the sorts
+        and filters the vendor's list takes (``KindInfo.sortable``, ``filters``) are kept."""
+        vendors = [*info.sortable, *(f.key for f in info.filters)]
+        keys = list(dict.fromkeys([*LIST_COLUMNS, *specs, *vendors]))
         for what, key in [("sort by", sort), *(("filter on", k) for k in filters)]:
             if key is not None and key not in keys:
                 raise ValueError(

@@ -320,6 +320,13 @@ async def test_a_view_that_is_not_the_kinds_is_refused_naming_its_views(fs: Demo
     assert won and all(r.fields["status"] == "won" for r in won)
 
 
+async def test_a_sort_the_vendor_takes_is_kept_though_no_field_has_its_name(fs: Demo) -> None:
+    info = await fs.crm.kind("deal")
+    assert "last_contacted" in info.sortable  # Freshsales sorts deals by it; no field is
+    assert "last_contacted" not in {s.key for s in await fs.crm.fields("deal")}
+    assert await fs.crm.records("deal", sort="last_contacted", limit=3)
+
+
 @pytest.mark.parametrize(
     ("options", "words"),
     [

@@ -364,8 +364,8 @@ class Outbox:
             and _aware(current.updated_at) > _aware(change.sent_on_updated_at)
             and not self._ours(ours, current)
         )
-        if clashing or moved:
-            store.upsert_records([current], synced_at=utcnow(), left_at=left)  # theirs, kept
+        if clashing or moved:  # theirs, kept (newest: a read from before is not stored over it)
+            store.upsert_records([current], synced_at=utcnow(), left_at=left, newest=True)
             self._settle(
                 change,
                 ChangeState.CONFLICT,
@@ -575,7 +575,8 @@ class Outbox:
             return "delete"
         specs = {s.key: s.label for s in self.store.get_fields(ref.profile, ref.kind) or []}
         named = ", ".join(specs.get(key, key) for key in moved)
-        self.store.upsert_records([current], synced_at=utcnow(), left_at=left)  # theirs, kept
+        # theirs, kept (newest: a read from before is not stored over it)
+        self.store.upsert_records([current], synced_at=utcnow(), left_at=left, newest=True)
         self._settle(
             change,
             ChangeState.CONFLICT,

@@ -155,6 +155,7 @@ class RecordsMixin(HasDatabase):
         *,
         synced_at: datetime | None = None,
         left_at: int | None = None,
+        newest: bool = False,
     ) -> int:
         """Store records as the server sent them; returns how many were written.
 
@@ -167,6 +168,11 @@ class RecordsMixin(HasDatabase):
         would put the value from before it back (or a deleted record back in its list)
         until the next read. The next read brings any later change. None: every record
         is written (a caller that read nothing from a vendor).
+
+        ``newest``: the records are as the vendor holds them now, read right before a
+        write (the outbox's read that found a conflict): noted as a confirmation is, so
+        a read that left before it is not stored over them either (a list read from
+        before someone else's change would hide it once the user keeps theirs).
         """
         batch = list(records)
         if not batch:
@@ -191,6 +197,8 @@ class RecordsMixin(HasDatabase):
                     optimistic.rebuild(conn, record.ref, server=server)
                 rows.write_raw(conn, refreshed)
                 _note_profiles(conn, {(r.profile, r.vendor) for r in batch}, synced)
+                for record in written if newest else ():
+                    note_confirmed(conn, record.ref)
         except (sqlite3.Error, OSError) as exc:  # locked by another process, read-only, full
             raise CacheWriteError.of(
                 exc,

@@ -21,7 +21,7 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from crmtui import sandbox
-from crmtui.model import Query, Record, RecordRef, utcnow
+from crmtui.model import ChangeState, Query, Record, RecordRef, utcnow
 from crmtui.sandbox.activecampaign.data import stamp
 from crmtui.service import Crm
 from crmtui.store import Store
@@ -300,6 +300,55 @@ async def test_a_refresh_of_a_record_edited_then_queued_for_delete_is_not_taken_
     got = await reading
 
     assert (got.id, got.fields["name"], deal in vendor.db.deals) == (deal, "Ours", True)
+
+
+async def test_two_edits_confirmed_in_quick_succession_with_reads_between_keep_the_last(
+    vendor: Vendor,
+) -> None:
+    """A list refresh leaves; the first edit is confirmed; a record refresh leaves (the
+    vendor reads the first edit); the second edit is confirmed; then both replies come,
+    the newer read first. Neither puts an older name back: the second edit shows."""
+    deal = vendor.deal()
+    listing = vendor.hold(deals_page)
+    listed = await vendor.edit_during(
+        listing, vendor.crm.refresh(PROFILE, "deal", Query(per_page=100)), deal
+    )
+    refresh = vendor.hold(one_deal(deal))
+    reading = asyncio.ensure_future(vendor.crm.get(vendor.ref(deal)))
+    await refresh.answered()
+    await vendor.crm.edit(vendor.ref(deal), {"name": "Second"})
+    await vendor.settle()
+    refresh.release()
+    got = await reading
+    listing.release()
+    await listed
+
+    assert (got.fields["name"], vendor.cached(deal).fields["name"]) == ("Second", "Second")
+
+
+async def test_a_list_read_from_before_a_conflict_does_not_hide_their_value(
+    vendor: Vendor,
+) -> None:
+    """A list refresh leaves; someone else renames the deal; the user's rename of it is
+    sent and found in conflict (the outbox read theirs right before writing). The
+    refresh, read before their rename, then comes back. The user keeps theirs (discards
+    the edit): the deal shows their name, not the one from before both."""
+    deal = vendor.deal()
+    gate = vendor.hold(deals_page)
+    reading = asyncio.ensure_future(vendor.crm.refresh(PROFILE, "deal", Query(per_page=100)))
+    await gate.answered()
+    later = vendor.app.state.clock() + timedelta(seconds=2)
+    vendor.db.deals[deal].update(title="Theirs", mdate=stamp(later))
+    change = await vendor.crm.edit(vendor.ref(deal), {"name": "Mine"})
+    await vendor.settle()
+    assert change is not None
+    assert vendor.crm.change(change.id).state is ChangeState.CONFLICT
+    gate.release()
+    await reading
+
+    vendor.crm.discard(change.id)
+
+    assert vendor.cached(deal).fields["name"] == "Theirs"
 
 
 # -- a profile forgotten -----------------------------------------------------------------

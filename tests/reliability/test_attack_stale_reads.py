@@ -351,6 +351,34 @@ async def test_a_list_read_from_before_a_conflict_does_not_hide_their_value(
     assert vendor.cached(deal).fields["name"] == "Theirs"
 
 
+async def test_a_sync_page_from_before_an_undo_in_conflict_does_not_hide_their_value(
+    vendor: Vendor,
+) -> None:
+    """The user undoes a deal crmtui created (a delete that expects the values created);
+    someone renamed the deal meanwhile, so the outbox, reading it right before deleting,
+    finds a conflict and deletes nothing. A sync page that left before that read comes
+    back after: the user keeps the deal (discards the undo) and sees their name."""
+    contact = vendor.db.deals[vendor.deal()]["contact"]
+    made = await vendor.crm.create(PROFILE, "deal", {"name": "Made", "contact": contact})
+    await vendor.settle()
+    deal = next(d["id"] for d in vendor.db.deals.values() if d["title"] == "Made")
+    plan = await vendor.crm.undo.plan(made.id)
+    gate = vendor.hold(deals_page)
+    reading = asyncio.ensure_future(vendor.crm.sync(PROFILE, ["deal"]))
+    await gate.answered()
+    later = vendor.app.state.clock() + timedelta(seconds=2)
+    vendor.db.deals[deal].update(title="Theirs", mdate=stamp(later))
+    [undo] = vendor.crm.undo.apply(plan)
+    await vendor.settle()
+    assert vendor.crm.change(undo.id).state is ChangeState.CONFLICT
+    gate.release()
+    await reading
+
+    vendor.crm.discard(undo.id)
+
+    assert vendor.cached(deal).fields["name"] == "Theirs"
+
+
 # -- a profile forgotten -----------------------------------------------------------------
 
 

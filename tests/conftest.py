@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack
 from functools import partial
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +20,11 @@ from tests.helpers.wiring import wire as wire_to
 __all__ = ["Wired"]  # still importable from here meanwhile
 
 
+MEMORY_TEMP = Path("/dev/shm")  # Linux's tmpfs: files in memory, no disk under them
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    temp_in_memory(config)
     config.addinivalue_line(
         "markers",
         "off_contract(*texts): the test sends requests outside a vendor's contract on "
@@ -26,6 +32,21 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     seeds.install()  # each sandbox's seeded account built once per process, then copied
     reach_children()  # crmtui in a child process is held to the contracts too
+
+
+def temp_in_memory(config: pytest.Config) -> None:
+    """Each test's ``tmp_path`` on tmpfs where the machine has one, as pytest's
+    ``PYTEST_DEBUG_TEMPROOT`` puts it (numbered ``pytest-of-<user>/pytest-N`` folders, a
+    folder per xdist worker), unless ``--basetemp`` or that variable says where. The
+    caches tests make there are SQLite files that sync on every checkpoint; nothing
+    tested needs a real disk (a full disk is SQLite's page limit, set by the test).
+    Measured on tests/store and tests/service (-n0, the two runs side by side, load 8-9),
+    twice: CPU 46.1 s -> 43.4 s and 45.2 s -> 44.1 s, wall 180 s -> 161 s and 186 s ->
+    171 s."""
+    if config.option.basetemp or os.environ.get("PYTEST_DEBUG_TEMPROOT"):
+        return
+    if MEMORY_TEMP.is_dir() and os.access(MEMORY_TEMP, os.W_OK | os.X_OK):
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(MEMORY_TEMP)  # workers inherit it
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

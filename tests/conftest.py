@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import compileall
 import gc
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack
+from fnmatch import fnmatch
 from functools import partial
 from pathlib import Path
 
@@ -20,11 +22,13 @@ from tests.helpers.wiring import wire as wire_to
 __all__ = ["Wired"]  # still importable from here meanwhile
 
 
+HERE = Path(__file__).parent  # tests/
 MEMORY_TEMP = Path("/dev/shm")  # Linux's tmpfs: files in memory, no disk under them
 
 
 def pytest_configure(config: pytest.Config) -> None:
     temp_in_memory(config)
+    compiled_once(config)
     config.addinivalue_line(
         "markers",
         "off_contract(*texts): the test sends requests outside a vendor's contract on "
@@ -32,6 +36,39 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     seeds.install()  # each sandbox's seeded account built once per process, then copied
     reach_children()  # crmtui in a child process is held to the contracts too
+
+
+def compiled_once(config: pytest.Config) -> None:
+    """With xdist workers: the test modules' assertion-rewritten bytecode, and the plain
+    bytecode of the modules they import from tests/ and benchmarks/, written once here
+    before the workers start, where it is missing or out of date. Each worker reads it
+    instead of rewriting and compiling all 185 modules itself (with
+    ``PYTHONDONTWRITEBYTECODE`` set nothing is ever cached; on a fresh clone the workers
+    collect at once, so each did all of it). Measured on a fresh clone, 3 workers, no
+    test selected (``-k`` matching none), side by side with the old way: CPU 32.5 s ->
+    17.6 s and 27.0 s -> 14.6 s (wall, load 8: 67.6 s -> 57.4 s and 48.2 s -> 46.8 s).
+    Uses pytest's own rewriter (``_pytest.assertion.rewrite``, not public API): if it
+    is not there as expected, the workers rewrite as before."""
+    if hasattr(config, "workerinput") or config.getoption("dist", "no") == "no":
+        return
+    try:
+        from _pytest.assertion import rewrite
+
+        state = config.stash[rewrite.assertstate_key]
+        for path in sorted(HERE.rglob("*.py")):
+            if not any(
+                fnmatch(path.name, p) for p in [*config.getini("python_files"), "conftest.py"]
+            ):
+                compileall.compile_file(path, quiet=2, legacy=False)
+                continue
+            cache = rewrite.get_cache_dir(path)
+            pyc = cache / (path.name[:-3] + rewrite.PYC_TAIL)
+            if rewrite._read_pyc(path, pyc, state.trace) is None and rewrite.try_makedirs(cache):
+                stat, code = rewrite._rewrite_test(path, config)
+                rewrite._write_pyc(state, code, stat, pyc)
+    except (AttributeError, ImportError, KeyError, OSError, SyntaxError):
+        return  # pytest's rewriter changed: each worker rewrites for itself
+    compileall.compile_dir(HERE.parent / "benchmarks", quiet=2, legacy=False)
 
 
 def temp_in_memory(config: pytest.Config) -> None:

@@ -34,6 +34,7 @@ from crmtui.http import (
     Offline,
     PermissionDenied,
     RateBudget,
+    Rejected,
     WriteTrace,
 )
 from crmtui.http.log import LogEntry
@@ -767,6 +768,9 @@ class Crm:
         text = text.strip()
         if not text:
             raise FieldError("A note needs some text")
+        why = self.note_refusal(ref)
+        if why is not None:
+            raise Rejected(self.vendor_label(ref.profile), f"{why}; nothing was queued", hint="")
         change = Change(
             ref=RecordRef(profile=ref.profile, kind=NOTE_KIND, id="new"),
             op=ChangeOp.CREATE,
@@ -784,6 +788,21 @@ class Crm:
             type=ActivityType.NOTE,
         )
         return self._enqueue(change, timeline_of=ref, entry=(ref, entry), what="your note")
+
+    def note_refusal(self, ref: RecordRef) -> str | None:
+        """Why no note can be added on ``ref``: its kind is none of those the vendor
+        declares notes on (``Vendor.notes``); None when it can (or the profile is not
+        open: nothing to tell by)."""
+        adapter = self.states[ref.profile].adapter
+        if adapter is None or adapter.notes.take(ref.kind):
+            return None
+        kinds = {k.kind: k.label.lower() for k in self.cached_kinds(ref.profile)}
+        named = [kinds.get(k, k) for k in adapter.notes.on]
+        where = " and ".join([", ".join(named[:-1]), *named[-1:]] if len(named) > 2 else named)
+        what = kinds.get(ref.kind, ref.kind)
+        if not where:
+            return f"{self.vendor_label(ref.profile)} takes no notes from crmtui"
+        return f"{self.vendor_label(ref.profile)} takes notes on {where}, not on {what}"
 
     def _enqueue(
         self,

@@ -53,6 +53,7 @@ from crmtui.vendors.mapping import (
     Context,
     Json,
     Logged,
+    Notes,
     Paging,
     Resource,
     dig,
@@ -226,6 +227,9 @@ class Vendor(ABC):
     # documented activity kind, declared in its package (``mapping.ActivityLog``); the
     # default logs nothing and says so.
     activity_log: ClassVar[ActivityLog] = ActivityLog()
+    # The kinds a note may be added on, as the vendor's docs say, declared in its package
+    # (``mapping.Notes``); the default takes none. ``Crm.add_note`` refuses the others.
+    notes: ClassVar[Notes] = Notes()
     # The domains the vendor's API is served from, besides those of its ``HOST_LABEL``
     # settings (``domains()`` gives all): a base_url elsewhere needs allow_other_host.
     api_domains: ClassVar[tuple[str, ...]] = ()

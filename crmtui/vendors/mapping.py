@@ -985,6 +985,22 @@ class ActivityLog:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Notes:
+    """The kinds a note may be added on (``n``), as the vendor's docs say: declared once
+    per vendor, in its package (``Vendor.notes``), as ``ActivityLog`` declares calls.
+
+    ``on``: those kinds; ``anywhere``: every kind (a vendor whose kinds are named at run
+    time). ``Crm.add_note`` refuses a note on another kind before anything is queued."""
+
+    on: tuple[str, ...] = ()
+    anywhere: bool = False
+
+    def take(self, kind: str) -> bool:
+        """Whether a note may be added on a ``kind`` record."""
+        return self.anywhere or kind in self.on
+
+
+@dataclass(frozen=True, kw_only=True)
 class Logged:
     """A call or meeting as the user logged it (neutral): what it was (``activity``, a key
     of ``ActivityLog.activities``), when, its note, how long it took (whole minutes; None:
@@ -1059,6 +1075,7 @@ __all__ = [
     "MoneyNumber",
     "Multi",
     "NextToken",
+    "Notes",
     "Number",
     "Offset",
     "PageBound",

@@ -992,6 +992,11 @@ class RecordScreen(RecordLinks, Screen[None]):
             )
 
     async def action_note(self, text: str = "", error: str = "") -> None:
+        why = self.crm.note_refusal(self.ref)  # the kind takes no notes: no dialog
+        if why is not None:
+            self.notify(why, severity="warning")
+            return
+
         def done(text: str | None) -> None:
             if text and text.strip():
                 self.add_note(text)

@@ -81,6 +81,7 @@ from crmtui.vendors.mapping import (
     Anchor,
     Context,
     Logged,
+    Notes,
     Resource,
     number,
     slug_key,
@@ -131,6 +132,7 @@ class ActiveCampaign(DealTimeline, Vendor):
     budget = RateBudget(5, 1, burst=1, margin=0.2, note="per account; 429 (sometimes 503) past it")
     notes_listed = True  # deal notes show on the deal's timeline
     activity_log = CALLS  # a call or meeting logged: a done deal task (``calls``)
+    notes = Notes(on=(Kind.DEAL,))  # deal notes: POST deals/{id}/notes
     connection = Connection(
         auth=HeaderToken("api_key", "Api-Token", "{secret}"), errors=parse_error
     )
@@ -605,7 +607,7 @@ class ActiveCampaign(DealTimeline, Vendor):
         await delete_call(self, id)
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:
-        if ref.kind != Kind.DEAL:
+        if not self.notes.take(ref.kind):
             return await super().add_note(ref, text)
         await self._config()
         note = (

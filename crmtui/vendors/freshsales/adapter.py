@@ -89,6 +89,7 @@ from crmtui.vendors.mapping import (
     Context,
     Json,
     Logged,
+    Notes,
     Resource,
     custom_spec,
     number,
@@ -119,6 +120,7 @@ class Freshsales(Vendor):
     budget = RateBudget(1000, 3600, note="1000 requests per hour per account")
     notes_listed = True  # notes show on the record's timeline, text and time
     activity_log = CALLS  # a call or meeting logged: a sales activity (``calls``)
+    notes = Notes(on=tuple(TARGETABLE))  # POST notes: a lead, contact, account or deal
     connection = CONNECTION
     resources = RESOURCES
 
@@ -586,7 +588,7 @@ class Freshsales(Vendor):
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:
         self.resource(ref.kind)
-        if ref.kind not in TARGETABLE:
+        if not self.notes.take(ref.kind):
             raise Rejected(
                 self.label, "Freshsales notes belong to leads, contacts, accounts and deals"
             )

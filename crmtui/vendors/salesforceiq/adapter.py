@@ -83,6 +83,7 @@ from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, holds, rec
 from crmtui.vendors.mapping import (
     ActivityLog,
     Logged,
+    Notes,
     Resource,
     Text,
     marked_cursor,
@@ -161,6 +162,8 @@ class SalesforceIQ(Vendor):
     # whose reply was lost cannot be looked for, so the user decides whether it arrived.
     notes_listed: ClassVar[bool] = False
     activity_log: ClassVar[ActivityLog] = CALLS  # an event (``calls``)
+    # a note is an event with the record's contacts: on every kind (lists named at run time)
+    notes: ClassVar[Notes] = Notes(anywhere=True)
 
     connection: ClassVar[Connection] = Connection(
         auth=Basic("api_key", "api_secret"), errors=parse_error

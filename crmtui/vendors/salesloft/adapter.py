@@ -59,6 +59,7 @@ from crmtui.vendors.base import CannotTell, Profile, Setting, Vendor, record_id
 from crmtui.vendors.mapping import (
     Context,
     Logged,
+    Notes,
     Resource,
     by_kind,
     custom_spec,
@@ -118,6 +119,7 @@ class Salesloft(Vendor):
     )
     notes_listed = True  # notes show on the person's or account's timeline
     activity_log = CALLS  # a call logged on a person: POST activities/calls
+    notes = Notes(on=tuple(NOTE_TARGETS))  # POST notes: on a person or an account
     connection = Connection(auth=HeaderToken(), errors=parse_error)
     resources = by_kind(*RESOURCES.values())
     _task_counts: dict[str, int] | None = None

@@ -62,7 +62,7 @@ from crmtui.vendors.base import (
     https_url,
     record_id,
 )
-from crmtui.vendors.mapping import ActivityLog, Logged, Resource, number, path_id
+from crmtui.vendors.mapping import ActivityLog, Logged, Notes, Resource, number, path_id
 from crmtui.vendors.salesseek import paging
 from crmtui.vendors.salesseek.auth import CookieLogin, cookie_login, parse_error
 from crmtui.vendors.salesseek.calls import CALLS, delete_call, log_call
@@ -144,6 +144,8 @@ class SalesSeek(Vendor):
     )
     notes_listed: ClassVar[bool] = True  # notes are activities on the record's timeline
     activity_log: ClassVar[ActivityLog] = CALLS  # an ``auto:call`` activity (``calls``)
+    # a note activity: on an organization, an individual or an opportunity
+    notes: ClassVar[Notes] = Notes(on=TIMELINE_KINDS)
     connection: ClassVar[Connection] = Connection(
         auth=Login(build=cookie_login, secrets=("password",)), errors=parse_error
     )
@@ -565,7 +567,7 @@ class SalesSeek(Vendor):
         await delete_call(self, id)
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:
-        if ref.kind not in TIMELINE_KINDS:
+        if not self.notes.take(ref.kind):
             return await super().add_note(ref, text)
         body = note_body(ref.kind, ref.id, text)
         return activity(await self.session.json("POST", "activities", json=body))

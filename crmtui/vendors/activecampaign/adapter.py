@@ -84,6 +84,7 @@ from crmtui.vendors.mapping import (
     Notes,
     Resource,
     number,
+    path_id,
     slug_key,
 )
 
@@ -212,7 +213,7 @@ class ActiveCampaign(DealTimeline, Vendor):
             return None
         if cid not in self._contacts:
             try:
-                body = await call(self.session, "GET", f"contacts/{cid}")
+                body = await call(self.session, "GET", f"contacts/{path_id(cid)}")
             except NotFound:  # a deal's contact deleted (or an odd id): the deal still opens
                 return None
             self._contacts[cid] = body.get("contact") or {}
@@ -362,20 +363,20 @@ class ActiveCampaign(DealTimeline, Vendor):
             return await self._get_deal(id)
         if kind == Kind.TASK:
             record = self._task_record(
-                (await call(self.session, "GET", f"dealTasks/{id}"))["dealTask"]
+                (await call(self.session, "GET", f"dealTasks/{path_id(id)}"))["dealTask"]
             )
             await self._relate_task(record)
             return record
         if kind == Kind.PIPELINE:
-            body = await call(self.session, "GET", f"dealGroups/{id}")
+            body = await call(self.session, "GET", f"dealGroups/{path_id(id)}")
             self._stages.update(usable(body.get("dealStages"), *STAGE_KEYS))
             return self._record(kind, body["dealGroup"])
         if kind == Kind.CONTACT:
             record = self._record(
-                kind, (await call(self.session, "GET", f"contacts/{id}"))["contact"]
+                kind, (await call(self.session, "GET", f"contacts/{path_id(id)}"))["contact"]
             )
             deals = await call(
-                self.session, "GET", f"contacts/{id}/deals", params={"limit": PAGE_MAX}
+                self.session, "GET", f"contacts/{path_id(id)}/deals", params={"limit": PAGE_MAX}
             )
             record.related["Deals"] = [
                 RelatedRef(kind=Kind.DEAL, id=txt(d["id"]), title=txt(d.get("title")) or "—")
@@ -385,13 +386,15 @@ class ActiveCampaign(DealTimeline, Vendor):
         raise Rejected(self.label, f"ActiveCampaign has no {kind} records here")
 
     async def _get_deal(self, id: str) -> Record:
-        record = self._record(Kind.DEAL, (await call(self.session, "GET", f"deals/{id}"))["deal"])
+        record = self._record(
+            Kind.DEAL, (await call(self.session, "GET", f"deals/{path_id(id)}"))["deal"]
+        )
         data = await read_all(
             self.session, "dealCustomFieldData", "dealCustomFieldData", {"filters[dealId]": id}
         )
         record.fields.update(self._custom_values(data))
         secondary = await call(
-            self.session, "GET", f"deals/{id}/contactDeals", params={"limit": PAGE_MAX}
+            self.session, "GET", f"deals/{path_id(id)}/contactDeals", params={"limit": PAGE_MAX}
         )
         for contact in secondary.get("contacts") or []:
             self._contacts[contact["id"]] = contact
@@ -434,7 +437,7 @@ class ActiveCampaign(DealTimeline, Vendor):
     async def _relate_task(self, record: Record) -> None:
         deal_id = record.fields["deal"]
         if deal_id:
-            deal = (await call(self.session, "GET", f"deals/{deal_id}"))["deal"]
+            deal = (await call(self.session, "GET", f"deals/{path_id(deal_id)}"))["deal"]
             title = txt(deal.get("title")) if isinstance(deal, dict) else ""
             record.related["Deal"] = [RelatedRef(kind=Kind.DEAL, id=deal_id, title=title or "—")]
         contact = await self._contact(record.fields["contact"])
@@ -611,7 +614,12 @@ class ActiveCampaign(DealTimeline, Vendor):
             return await super().add_note(ref, text)
         await self._config()
         note = (
-            await call(self.session, "POST", f"deals/{ref.id}/notes", json={"note": {"note": text}})
+            await call(
+                self.session,
+                "POST",
+                f"deals/{path_id(ref.id)}/notes",
+                json={"note": {"note": text}},
+            )
         )["note"]
         body = html_to_text(txt(note.get("note")))
         return Activity(

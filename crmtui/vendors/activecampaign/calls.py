@@ -25,7 +25,7 @@ from crmtui.http import Rejected
 from crmtui.model import Activity, ActivityType, Kind, RecordRef
 from crmtui.vendors.activecampaign.resources import txt
 from crmtui.vendors.activecampaign.transport import call
-from crmtui.vendors.mapping import ActivityLog, Logged
+from crmtui.vendors.mapping import ActivityLog, Logged, path_id
 
 if TYPE_CHECKING:
     from crmtui.vendors.activecampaign.adapter import ActiveCampaign
@@ -79,4 +79,4 @@ async def log_call(adapter: ActiveCampaign, ref: RecordRef, logged: Logged) -> A
 
 async def delete_call(adapter: ActiveCampaign, id: str) -> None:
     """DELETE the done task ``log_call`` made."""
-    await call(adapter.session, "DELETE", f"dealTasks/{id.removeprefix(PREFIX)}")
+    await call(adapter.session, "DELETE", f"dealTasks/{path_id(id.removeprefix(PREFIX))}")

@@ -22,6 +22,7 @@ from crmtui.model import Activity, ActivityType, Kind, Record, RelatedRef
 from crmtui.vendors.activecampaign.resources import STATUS, person_name, txt
 from crmtui.vendors.activecampaign.transport import call, read_all
 from crmtui.vendors.base import record_id
+from crmtui.vendors.mapping import path_id
 
 Row = dict[str, Any]
 TASK_ACTIVITY = {"call": ActivityType.CALL, "email": ActivityType.EMAIL}
@@ -83,8 +84,8 @@ class DealTimeline:
             activities = await read_all(
                 self.session, "dealActivities", "dealActivities", {"deal": id}
             )
-            deal = (await call(self.session, "GET", f"deals/{id}")).get("deal") or {}
-            notes = await read_all(self.session, f"deals/{id}/notes", "notes")
+            deal = (await call(self.session, "GET", f"deals/{path_id(id)}")).get("deal") or {}
+            notes = await read_all(self.session, f"deals/{path_id(id)}/notes", "notes")
             tasks = await read_all(
                 self.session,
                 "dealTasks",
@@ -92,7 +93,7 @@ class DealTimeline:
                 {"filters[reltype]": "Deal", "filters[relid]": id},
             )
         elif kind == Kind.TASK:
-            task = (await call(self.session, "GET", f"dealTasks/{id}"))["dealTask"]
+            task = (await call(self.session, "GET", f"dealTasks/{path_id(id)}"))["dealTask"]
             if task.get("reltype") != "Deal":
                 return []
             params = {"deal": task["relid"], "filters[data_type]": "task", "filters[data_id]": id}

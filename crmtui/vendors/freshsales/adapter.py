@@ -93,6 +93,7 @@ from crmtui.vendors.mapping import (
     Resource,
     custom_spec,
     number,
+    path_id,
     vendor_id,
 )
 
@@ -286,7 +287,7 @@ class Freshsales(Vendor):
         async def load() -> dict[str, Json]:
             stages: dict[str, Json] = {}
             for pipeline in await self._pipeline_list():
-                path = f"selector/deal_pipelines/{pipeline['id']}/deal_stages"
+                path = f"selector/deal_pipelines/{path_id(str(pipeline['id']))}/deal_stages"
                 for stage in items(await self.session.json("GET", path)):
                     stages[str(stage["id"])] = {"deal_pipeline_id": pipeline["id"], **stage}
             if not stages:
@@ -345,7 +346,7 @@ class Freshsales(Vendor):
             path = "tasks"
         else:
             view = query.view or await self._default_view(resource)
-            path = f"{resource.path}/view/{view}"
+            path = f"{resource.path}/view/{path_id(view)}"
         body = await self._get(path, paging.list_params(resource, query))
         found = self._take(body, resource.path, path, list)
         await self._prepare(kind)
@@ -369,7 +370,7 @@ class Freshsales(Vendor):
         if not views:
             raise BadResponse(self.label, f"Freshsales offered no views of {resource.label}")
         index, after = paging.scroll_position(query.cursor, len(views))
-        path = f"{resource.path}/scroll/{views[index]}"
+        path = f"{resource.path}/scroll/{path_id(views[index])}"
         params = paging.scroll_params(query.per_page, after)
         body = await self._get(path, params)
         found = self._take(body, resource.path, path, list)
@@ -563,7 +564,7 @@ class Freshsales(Vendor):
         term = str(how[1]).lower()
         exact: list[tuple[str, str]] = []
         for view in paging.whole_views(resource, await self._filters(resource)):
-            path = f"{resource.path}/view/{view}"
+            path = f"{resource.path}/view/{path_id(view)}"
             params = {"page": 1, "per_page": RECENT, "sort": "created_at", "sort_type": "desc"}
             for item in self._take(await self._get(path, params), resource.path, path, list):
                 if isinstance(item, dict) and "id" in item and term in _names(item):

@@ -25,7 +25,7 @@ from crmtui.model import Activity, Choice, Kind, RecordRef
 from crmtui.vendors.freshsales import timeline
 from crmtui.vendors.freshsales.records import name
 from crmtui.vendors.freshsales.resources import TARGETABLE
-from crmtui.vendors.mapping import ActivityLog, LogChoice, Logged, vendor_id
+from crmtui.vendors.mapping import ActivityLog, LogChoice, Logged, path_id, vendor_id
 
 if TYPE_CHECKING:
     from crmtui.vendors.freshsales.adapter import Freshsales
@@ -111,4 +111,4 @@ async def log_call(adapter: Freshsales, ref: RecordRef, logged: Logged) -> Activ
 async def delete_call(adapter: Freshsales, id: str) -> None:
     """DELETE the sales activity ``log_call`` made (its timeline id)."""
     own = id.removeprefix(PREFIX)
-    await adapter.session.request("DELETE", f"sales_activities/{own}", expect_json=False)
+    await adapter.session.request("DELETE", f"sales_activities/{path_id(own)}", expect_json=False)

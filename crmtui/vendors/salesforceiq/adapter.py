@@ -87,6 +87,7 @@ from crmtui.vendors.mapping import (
     Resource,
     Text,
     marked_cursor,
+    path_id,
     repeated,
     unmarked_cursor,
 )
@@ -205,7 +206,9 @@ class SalesforceIQ(Vendor):
         list_id = kind.removeprefix(LIST_PREFIX)
         schema = (await self.lists()).get(list_id)
         if schema is None:
-            schema = ListSchema.from_json(await self.session.json("GET", f"lists/{list_id}"))
+            schema = ListSchema.from_json(
+                await self.session.json("GET", f"lists/{path_id(list_id)}")
+            )
             self.state.lists[list_id] = schema
         return schema
 
@@ -311,11 +314,13 @@ class SalesforceIQ(Vendor):
         state = self.state
         if not state.user_ids:
             for schema in (await self.lists()).values():
-                for item in await self._page(f"lists/{schema.id}/listitems", 0, MAX_LIMIT, None):
+                for item in await self._page(
+                    f"lists/{path_id(schema.id)}/listitems", 0, MAX_LIMIT, None
+                ):
                     self._note_users(schema, item)
         for user_id in sorted(state.user_ids - set(state.users)):
             try:
-                state.users[user_id] = await self.session.json("GET", f"users/{user_id}")
+                state.users[user_id] = await self.session.json("GET", f"users/{path_id(user_id)}")
             except NotFound:
                 state.users[user_id] = {"id": user_id, "name": user_id, "email": ""}
         return USERS.choices(sorted(state.users.values(), key=lambda u: u.get("name") or ""))
@@ -406,7 +411,7 @@ class SalesforceIQ(Vendor):
 
     def _path(self, kind: str) -> str:
         if kind.startswith(LIST_PREFIX):
-            return f"lists/{kind.removeprefix(LIST_PREFIX)}/listitems"
+            return f"lists/{path_id(kind.removeprefix(LIST_PREFIX))}/listitems"
         if kind == "company":
             return "accounts"
         if kind == "contact":
@@ -438,7 +443,7 @@ class SalesforceIQ(Vendor):
     async def get(self, kind: str, id: str) -> Record:
         if kind.startswith(LIST_PREFIX):
             return await self._get_item(kind, id)
-        data = await self.session.json("GET", f"{self._path(kind)}/{id}")
+        data = await self.session.json("GET", f"{self._path(kind)}/{path_id(id)}")
         record = (await self._records(kind, [data]))[0]
         if kind == "company":
             contacts = await self._contacts(record.fields["contacts"])
@@ -452,11 +457,11 @@ class SalesforceIQ(Vendor):
 
     async def _get_item(self, kind: str, id: str) -> Record:
         schema = await self.schema(kind)
-        item = await self.session.json("GET", f"{self._path(kind)}/{id}")
+        item = await self.session.json("GET", f"{self._path(kind)}/{path_id(id)}")
         record = self._item_record(schema, item)
         account_id = ref_id(item.get("accountId"))
         if account_id:
-            account = await self.session.json("GET", f"accounts/{account_id}")
+            account = await self.session.json("GET", f"accounts/{path_id(account_id)}")
             record.related["Account"] = [
                 RelatedRef(
                     kind="company",
@@ -498,7 +503,7 @@ class SalesforceIQ(Vendor):
     async def _items_by(self, params: Json) -> list[tuple[ListSchema, Json]]:
         out = []
         for schema in (await self.lists()).values():
-            for item in await self._collect(f"lists/{schema.id}/listitems", params):
+            for item in await self._collect(f"lists/{path_id(schema.id)}/listitems", params):
                 out.append((schema, item))
         return out
 
@@ -513,18 +518,18 @@ class SalesforceIQ(Vendor):
     async def timeline(self, kind: str, id: str) -> list[Activity]:
         if kind.startswith(LIST_PREFIX):
             schema = await self.schema(kind)
-            item = await self.session.json("GET", f"{self._path(kind)}/{id}")
+            item = await self.session.json("GET", f"{self._path(kind)}/{path_id(id)}")
             pairs = [(schema, item)]
             contact_ids = ref_ids(item.get("contactIds"))
             own: list[Activity] = []
         elif kind == "company":
             pairs = await self._items_by({"accountIds": id})
-            account = await self.session.json("GET", f"accounts/{id}")
+            account = await self.session.json("GET", f"accounts/{path_id(id)}")
             contact_ids = raw_values((account.get("fieldValues") or {}).get("person_ids"))
             own = [modified_activity(account, "Account", account.get("name") or "")]
         else:
             pairs = await self._items_by({"contactIds": id})
-            contact = await self.session.json("GET", f"contacts/{id}")
+            contact = await self.session.json("GET", f"contacts/{path_id(id)}")
             contact_ids = [id]
             own = [modified_activity(contact, "Contact", property_value(contact, "name") or "")]
         logged = [a for cid in contact_ids for a in self.state.logged.get(cid, [])]
@@ -537,7 +542,7 @@ class SalesforceIQ(Vendor):
         if kind.startswith(LIST_PREFIX):
             schema = await self.schema(kind)
             body = self._item_body(schema, change.values)
-            item = await self.session.json("PUT", f"{self._path(kind)}/{id}", json=body)
+            item = await self.session.json("PUT", f"{self._path(kind)}/{path_id(id)}", json=body)
             return self._item_record(schema, item)
         if kind == "company":
             await self._put_account(id, change.values)
@@ -619,15 +624,15 @@ class SalesforceIQ(Vendor):
     async def _put_account(self, id: str, values: Json) -> None:
         name = values.get("name")
         if not name:  # the API wants the name on every update
-            current = await self.session.json("GET", f"accounts/{id}")
+            current = await self.session.json("GET", f"accounts/{path_id(id)}")
             name = current.get("name")
         body = {"id": id, "name": name, "fieldValues": await self._account_body(values)}
-        await self.session.json("PUT", f"accounts/{id}", json=body)
+        await self.session.json("PUT", f"accounts/{path_id(id)}", json=body)
 
     async def _put_contact(self, id: str, values: Json) -> None:
-        current = await self.session.json("GET", f"contacts/{id}")
+        current = await self.session.json("GET", f"contacts/{path_id(id)}")
         body = {"id": id, "properties": contact_properties(current, values)}
-        await self.session.json("PUT", f"contacts/{id}", json=body)
+        await self.session.json("PUT", f"contacts/{path_id(id)}", json=body)
 
     async def create(self, kind: str, values: dict[str, Any], idempotency_key: str) -> Record:
         if idempotency_key in self.state.created:
@@ -706,7 +711,7 @@ class SalesforceIQ(Vendor):
         return self._item_record(schema, item)
 
     async def delete(self, ref: RecordRef) -> None:
-        await self.session.json("DELETE", f"{self._path(ref.kind)}/{ref.id}")
+        await self.session.json("DELETE", f"{self._path(ref.kind)}/{path_id(ref.id)}")
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:
         """Log an event (``PUT /events``) with the record's contacts as participants."""
@@ -744,9 +749,9 @@ class SalesforceIQ(Vendor):
         if ref.kind == "contact":
             return [ref.id]
         if ref.kind == "company":
-            account = await self.session.json("GET", f"accounts/{ref.id}")
+            account = await self.session.json("GET", f"accounts/{path_id(ref.id)}")
             return raw_values((account.get("fieldValues") or {}).get("person_ids"))
-        item = await self.session.json("GET", f"{self._path(ref.kind)}/{ref.id}")
+        item = await self.session.json("GET", f"{self._path(ref.kind)}/{path_id(ref.id)}")
         return list(item.get("contactIds") or [])
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from crmtui.fields import iso, money, parse_date, parse_datetime
 from crmtui.http import Rejected
 from crmtui.model import Choice, FieldSpec, FieldType, Kind, KindInfo, Role
-from crmtui.vendors.mapping import Codec, Context, Field, Resource, number
+from crmtui.vendors.mapping import Codec, Context, Field, Resource, number, path_id
 from crmtui.vendors.salesforceiq.resources import LIST_PREFIX, NO_TIMELINE, account_key
 
 Json = dict[str, Any]
@@ -185,7 +185,7 @@ class ListSchema:
             key = self.keys[meta["id"]]
             group = self.title if key == "stage" else None  # a board's columns, per list
             fields.append(meta_field(meta, key, is_writable(meta), group))
-        return metadata_resource(self.kind, f"lists/{self.id}/listitems", fields)
+        return metadata_resource(self.kind, f"lists/{path_id(self.id)}/listitems", fields)
 
     @property
     def kind(self) -> str:

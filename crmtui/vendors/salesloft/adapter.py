@@ -65,6 +65,7 @@ from crmtui.vendors.mapping import (
     custom_spec,
     dig,
     number,
+    path_id,
     slug_key,
 )
 from crmtui.vendors.salesloft.auth import observe_remaining, parse_error
@@ -287,7 +288,7 @@ class Salesloft(Vendor):
 
     async def get(self, kind: str, id: str) -> Record:
         resource = self._resource(kind)
-        body = await self._get(f"{resource.path}/{int(id)}")
+        body = await self._get(f"{resource.path}/{path_id(id)}")
         record = (await self._records(kind, [body["data"]]))[0]
         related = RELATED.get(kind)
         if related is not None:
@@ -343,7 +344,7 @@ class Salesloft(Vendor):
         account = ref_id(raw, "account")
         if account is not None:
             try:
-                body = await self._get(f"accounts/{account}")
+                body = await self._get(f"accounts/{path_id(str(account))}")
                 title = str(body["data"].get("name") or "")
             except NotFound:
                 title = raw.get("person_company_name") or f"Account #{account}"
@@ -407,7 +408,7 @@ class Salesloft(Vendor):
         kind = change.ref.kind
         body = await self._body(kind, change.values)
         response = await self.session.json(
-            "PUT", f"{self._path(kind)}/{int(change.ref.id)}", json=body
+            "PUT", f"{self._path(kind)}/{path_id(change.ref.id)}", json=body
         )
         return (await self._records(kind, [response["data"]]))[0]
 
@@ -532,7 +533,7 @@ class Salesloft(Vendor):
         if ref.kind not in (Kind.CONTACT, Kind.COMPANY):
             raise Rejected(self.label, f"{ref.kind} records cannot be deleted from crmtui")
         await self.session.request(
-            "DELETE", f"{self._path(ref.kind)}/{int(ref.id)}", expect_json=False
+            "DELETE", f"{self._path(ref.kind)}/{path_id(ref.id)}", expect_json=False
         )
 
     async def add_note(self, ref: RecordRef, text: str) -> Activity:

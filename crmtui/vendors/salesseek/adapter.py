@@ -315,7 +315,9 @@ class SalesSeek(Vendor):
             for id in [i for i in dict.fromkeys(named) if i not in known][:USER_READS]:
                 try:
                     user = _user(
-                        await self.session.json("GET", f"users/{record_id(self.label, id)}")
+                        await self.session.json(
+                            "GET", f"users/{path_id(record_id(self.label, id))}"
+                        )
                     )
                 except (NotFound, BadResponse):  # deleted since, or not an id: not offered
                     continue
@@ -427,7 +429,7 @@ class SalesSeek(Vendor):
             raise Rejected(self.label, 'group members need Query(filters={"group": <group id>})')
         element = self._groups.get(group_id)
         if element is None:
-            group = await self.session.json("GET", f"groups/{group_id}")
+            group = await self.session.json("GET", f"groups/{path_id(str(group_id))}")
             element = self._groups[group_id] = group.get("element_type")
         if str(element) not in paging.MEMBER_COLUMNS:
             raise Rejected(

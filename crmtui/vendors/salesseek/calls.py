@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from crmtui.http import Rejected
 from crmtui.model import Activity, Kind, RecordRef
-from crmtui.vendors.mapping import ActivityLog, Logged
+from crmtui.vendors.mapping import ActivityLog, Logged, path_id
 from crmtui.vendors.salesseek.resources import PATHS
 from crmtui.vendors.salesseek.timeline import TIMELINE_KINDS, activity, note_html
 
@@ -51,4 +51,4 @@ async def log_call(adapter: SalesSeek, ref: RecordRef, logged: Logged) -> Activi
 
 async def delete_call(adapter: SalesSeek, id: str) -> None:
     """DELETE the activity ``log_call`` made."""
-    await adapter.session.request("DELETE", f"activities/{id}", expect_json=False)
+    await adapter.session.request("DELETE", f"activities/{path_id(id)}", expect_json=False)

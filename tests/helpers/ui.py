@@ -504,6 +504,7 @@ async def fill_field(pilot: Pilot, screen: Screen[Any], key: str, text: str) -> 
     """Type ``text`` into a form's field ``key`` (``#field-<key>``: the create form, the
     log-a-call form); a pick or a choice: its option of that value; a flag: ticked when
     ``text`` is not empty."""
+    await wait_for(pilot, lambda: screen.is_mounted)  # pushed, a form composes after
     widget = screen.query_one(f"#field-{key}")
     if isinstance(widget, Select):
         widget.value = text

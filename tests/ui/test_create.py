@@ -115,6 +115,14 @@ CONTACTS = [
 ]
 
 
+def form_shown(pilot: Pilot) -> bool:
+    """Whether the create form is up as a user sees it: its fields in, the first focused.
+    A pushed screen is the app's screen at once, before it composes: on a loaded machine
+    the form was read there and had no ``#field-…`` yet (NoMatches). Mounted, it has."""
+    screen = pilot.app.screen
+    return isinstance(screen, CreateScreen) and screen.is_mounted
+
+
 def form(pilot: Pilot) -> CreateScreen:
     screen = pilot.app.screen
     assert isinstance(screen, CreateScreen)
@@ -168,7 +176,7 @@ async def choose(pilot: Pilot, kind: str) -> None:
         i for i in range(options.option_count) if options.get_option_at_index(i).id == kind
     )
     await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CreateScreen))
+    await wait_for(pilot, lambda: form_shown(pilot))
 
 
 async def create_from_record(pilot: Pilot, demo: Demo, case: Case) -> None:
@@ -207,7 +215,7 @@ async def create_from_list(pilot: Pilot, demo: Demo, case: Case) -> None:
     kind = next(k.kind for k in kinds if k.kind.startswith(case.kind))
     view = await open_kind(pilot, kind)
     await pilot.press("c")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CreateScreen))
+    await wait_for(pilot, lambda: form_shown(pilot))
     await fill_case(pilot, demo, case, title)
     await save(pilot)
     made = await sent_record(pilot, demo, profile, kind, title)
@@ -228,7 +236,7 @@ async def stage_choices_are_those_of_the_pipeline_chosen(pilot: Pilot, demo: Dem
     await open_kind(pilot, "deal")
     specs = {s.key: s for s in await demo.crm.fields(profile, "deal")}
     await pilot.press("c")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CreateScreen))
+    await wait_for(pilot, lambda: form_shown(pilot))
     screen = form(pilot)
     stage = screen.query_one("#field-stage", Select)
     for pipeline in specs["pipeline"].choices:
@@ -248,7 +256,7 @@ async def the_form_checks_each_value_in_place_and_keeps_it(pilot: Pilot, demo: D
     profile = "demo-freshsales"
     await open_kind(pilot, "deal")
     await pilot.press("c")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CreateScreen))
+    await wait_for(pilot, lambda: form_shown(pilot))
     screen = form(pilot)
     await fill(pilot, screen, "amount", "12x")
     await pilot.press("tab")  # leaving the field checks it
@@ -285,7 +293,7 @@ async def a_kind_the_vendor_cannot_create_is_said_so(pilot: Pilot, demo: Demo) -
     await pilot.press("escape")
     await pilot.pause()
     await run_command(pilot, "New deal")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CreateScreen))
+    await wait_for(pilot, lambda: form_shown(pilot))
     assert form(pilot).info.kind == "deal"
     await cancel(pilot)
 
@@ -328,7 +336,7 @@ async def test_offline_the_new_record_shows_at_once_and_goes_when_back(tmp_path:
         view = await open_kind(pilot, "contact")
         demo.crm.http.transport.mount(origin, Unreachable())
         await pilot.press("c")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, CreateScreen))
+        await wait_for(pilot, lambda: form_shown(pilot))
         screen = form(pilot)
         await fill(pilot, screen, "first_name", "Grace")
         await fill(pilot, screen, "last_name", title)

@@ -93,13 +93,17 @@ def whole_text(text: str) -> str:
     the vendor's JSON), so it is replaced where user text enters, as the HTTP client
     replaces it in a write and reads it in a reply (``crmtui.http.client``): an edit or a
     note holding one is queued and sent with U+FFFD, never refused for it."""
-    if text.isascii():
+    if text.isascii():  # a flag, not a scan: the common case costs nothing
         return text
-    try:
-        text.encode()
+    try:  # a long text a slice at a time: a thread checking 20 MB lets others run
+        for start in range(0, len(text), _WHOLE_SLICE):
+            text[start : start + _WHOLE_SLICE].encode()
     except UnicodeEncodeError:
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return text
+
+
+_WHOLE_SLICE = 1 << 18  # characters checked in one go by ``whole_text``
 
 
 def _whole_values(value: Any) -> Any:

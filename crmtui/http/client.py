@@ -79,7 +79,7 @@ import httpx
 from crmtui import jsonslices
 from crmtui.http import errors
 from crmtui.http.limiter import RateLimiter
-from crmtui.http.log import LogEntry, Redactor, RequestLog, guard_library_logs, whole
+from crmtui.http.log import LogEntry, Redactor, RequestLog, guard_library_logs
 from crmtui.http.urls import (
     LOOPBACK_EXAMPLE,
     check_base_url,
@@ -90,6 +90,7 @@ from crmtui.http.urls import (
     shown,
     valid_address,
 )
+from crmtui.model import whole_text
 
 ErrorParser = Callable[[httpx.Response], str | None]
 """Reads the vendor's own error message from an error response (None if it has none)."""
@@ -283,7 +284,7 @@ def loads(content: bytes | str) -> Any:
     thread decoding a reply with a 20 MB field lets the event loop run meanwhile.
     """
     if isinstance(content, str):  # a body already text: made whole if it holds a surrogate
-        text = whole(content) if _SURROGATE.search(content) else content
+        text = whole_text(content) if _SURROGATE.search(content) else content
         escaped = _SURROGATE_ESCAPE_TEXT.search(text) is not None
     else:  # UTF-8, or UTF-16 or -32 told by its first bytes, as ``json.loads`` tells them
         encoding = jsonlib.detect_encoding(content)
@@ -310,9 +311,9 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 def _mended(value: Any) -> Any:
     """``value`` (decoded JSON, or a write's body) with every string made whole
-    (``log.whole``)."""
+    (``crmtui.model.whole_text``)."""
     if isinstance(value, str):
-        return whole(value)
+        return whole_text(value)
     if isinstance(value, list):
         return [_mended(item) for item in value]
     if isinstance(value, tuple):  # a query's (name, value) pairs

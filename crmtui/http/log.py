@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote, quote_plus
 
-from crmtui.model import utcnow
+from crmtui.model import utcnow, whole_text
 
 logger = logging.getLogger("crmtui.http")
 
@@ -198,13 +198,7 @@ def _unescaped(text: str) -> str | None:
     """``text`` with one layer of escapes undone (as ``_View.unescaped``), or None."""
     if not _ESCAPE.search(text):
         return None
-    return whole(_ESCAPE.sub(_unescape_token, text))
-
-
-def whole(text: str) -> str:
-    """``text`` with its surrogate pairs joined and any lone surrogate (a ``\\ud800``
-    escape standing alone) made U+FFFD: text that can be written as UTF-8."""
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return whole_text(_ESCAPE.sub(_unescape_token, text))
 
 
 def _unescape_token(match: re.Match[str]) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from crmtui import jsonslices
-from crmtui.model import Record, RecordRef, RelatedRef
+from crmtui.model import Record, RecordRef, RelatedRef, whole_text
 from crmtui.store import fts
 from crmtui.store.db import dumps, from_stamp, to_stamp
 from crmtui.store.fts import search_text
@@ -42,29 +42,11 @@ _ENCODER = _MAKE_ENCODER and _MAKE_ENCODER(None, str, _string, None, ":", ",", F
 
 def encode(value: Any) -> str:
     """``dumps`` (the same text), a long string escaped a slice at a time (``SLICE``),
-    made ``whole``."""
+    made whole (``whole_text``: a lone surrogate, which no UTF-8 write takes, as U+FFFD;
+    text a vendor sent is whole already, this is for a record made in code)."""
     if _ENCODER is None:  # a Python without json's C encoder
-        return whole(dumps(value))
-    return whole("".join(_ENCODER(value, 0)))
-
-
-def whole(text: str) -> str:
-    """``text`` as SQLite can store it: a lone surrogate (which no UTF-8 write takes, so
-    one in a record failed the write of its whole batch) made U+FFFD, a surrogate pair
-    joined, as a vendor's reply is read (``crmtui.http.client.loads``). Vendor text comes
-    whole already; this is for text made in code (a record built, not read). Checked a
-    slice at a time, and only text that is not ASCII (a flag, not a scan)."""
-    if text.isascii():
-        return text
-    try:
-        if len(text) <= SLICE:
-            text.encode()
-        else:
-            for start in range(0, len(text), SLICE):
-                text[start : start + SLICE].encode()
-    except UnicodeEncodeError:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text
+        return whole_text(dumps(value))
+    return whole_text("".join(_ENCODER(value, 0)))
 
 
 COLUMNS = (
@@ -213,13 +195,13 @@ def row_params(version: Version, *, server: Version | None) -> tuple[Any, ...]:
         r.profile,
         r.kind,
         r.id,
-        whole(r.title),
-        whole(r.subtitle),
+        whole_text(r.title),
+        whole_text(r.subtitle),
         to_stamp(r.created_at),
         to_stamp(r.updated_at),
         r.remote_url,
         encode(r.fields),
-        whole(_related(r)),
+        whole_text(_related(r)),
         None,
         int(version.deleted),
         server.to_json() if server else None,

@@ -284,6 +284,7 @@ class Sync:
         self, adapter: Vendor, profile: str, info: KindInfo, progress: Progress | None
     ) -> SyncResult:
         store = self.ports.store
+        began = store.read_mark()  # a profile forgotten from here on keeps no bookkeeping
         state = store.get_sync_state(profile, info.kind) or {}
         started, sent_before = time.perf_counter(), adapter.session.requests_sent
         run: dict[str, Any] | None = state.get("run")
@@ -346,14 +347,15 @@ class Sync:
             self._count(page, fresh, run)
             if bound.ends(page.next_cursor):
                 break
-            store.put_sync_state(profile, info.kind, {**state, "run": run})
+            store.put_sync_state(profile, info.kind, {**state, "run": run}, left_at=began)
             self.ports.emit(ListChanged(profile, info.kind))
             await _tell(progress, report())
         stopped = _stopped(bound, adapter.label, info, here, expected)
         if bound.stop == "capped":  # the next sync continues after the last page read
-            store.put_sync_state(profile, info.kind, {**state, "run": run})
+            store.put_sync_state(profile, info.kind, {**state, "run": run}, left_at=began)
         elif bound.stop == "repeated":  # the next sync reads the kind over (from the mark)
-            store.put_sync_state(profile, info.kind, {k: v for k, v in state.items() if k != "run"})
+            kept = {k: v for k, v in state.items() if k != "run"}
+            store.put_sync_state(profile, info.kind, kept, left_at=began)
         else:
             store.put_sync_state(
                 profile,
@@ -363,6 +365,7 @@ class Sync:
                     "synced_at": utcnow(),
                     "last": {k: run[k] for k in ("records", "changed", "pages")},
                 },
+                left_at=began,
             )
         self.ports.emit(ListChanged(profile, info.kind))
         if stopped:

@@ -17,6 +17,7 @@ from pydantic_core import PydanticSerializationError
 from crmtui.model import Activity, FieldSpec, KindInfo, RecordRef, utcnow
 from crmtui.store import rows
 from crmtui.store.db import CacheWriteError, HasDatabase, dumps, from_text, to_text
+from crmtui.store.records import confirmed_since
 
 # built when first used, as the models are (``crmtui.model._Model``)
 _KINDS = TypeAdapter(list[KindInfo], config=ConfigDict(defer_build=True))
@@ -119,9 +120,18 @@ class CacheMixin(HasDatabase):
             ).fetchone()
         return dict(json.loads(found[0])) if found else None
 
-    def put_sync_state(self, profile: str, kind: str, state: dict[str, Any]) -> None:
-        """Save sync bookkeeping (JSON-able; datetimes are written as ISO text)."""
+    def put_sync_state(
+        self, profile: str, kind: str, state: dict[str, Any], *, left_at: int | None = None
+    ) -> None:
+        """Save sync bookkeeping (JSON-able; datetimes are written as ISO text).
+
+        ``left_at``: the ``read_mark`` taken when the sync began. Not saved when a
+        profile was forgotten since (``crmtui forget``, in any process): a sync of the
+        forgotten one, added again, reads it whole instead of going on from a mark whose
+        records are gone (which one is not kept: another profile's sync reads again)."""
         with self._db.transaction() as conn:
+            if left_at is not None and confirmed_since(conn, left_at).forgotten:
+                return
             conn.execute(
                 "INSERT OR REPLACE INTO sync_state (profile, kind, data) VALUES (?, ?, ?)",
                 (profile, kind, dumps(_jsonable(state))),

@@ -27,6 +27,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -57,12 +58,22 @@ _KEY = "r.profile = :profile AND r.kind = :kind AND r.id = :id"
 _PREVIEWED = ", ".join(f"p.{name.strip()}" for name in rows.COLUMNS.split(","))
 _STORED = ", ".join(f"r.{name.strip()}" for name in rows.COLUMNS.split(","))
 _PREVIEW_SQL = f"""
-SELECT {_PREVIEWED}, p.lengths, p.cut_titles, p.is_deleted
+SELECT {_PREVIEWED}, NULL, p.lengths, p.cut_titles, p.is_deleted
 FROM records r JOIN records_preview p ON p.rec = r.rowid WHERE {_KEY}
 UNION ALL
-SELECT {_STORED}, '{{}}', 0, r.is_deleted FROM records r
+SELECT {_STORED}, {rows.KEYS}, '{{}}', 0, r.is_deleted FROM records r
 WHERE {_KEY} AND NOT EXISTS (SELECT 1 FROM records_preview WHERE rec = r.rowid)
 """
+
+
+_KEY_NAMES = ("profile", "kind", "id")
+# The path of the field ``:key`` (``:path``: by key) in a row of ``records r``: in an array
+# row, its place in the list's keys (none: NULL, nothing found), else by key.
+_FIELD_PATH = (
+    "(CASE WHEN substr(r.fields, 1, 1) = '[' THEN (SELECT '$[' || e.key || ']'"
+    " FROM lists l, json_each(l.keys) e WHERE l.list = r.list AND e.value = :key)"
+    " ELSE :path END)"
+)
 
 
 class RecordPreview(NamedTuple):
@@ -112,9 +123,10 @@ def _filter_clause(
     left out (each checked with one index probe), so the usual filter is one equality
     and a title-ordered window walks the index without sorting.
     """
-    name, definition = indexes.filter_index(field)
+    place = indexes.slot(_keys(conn, profile, kind), field)
+    name, definition = indexes.filter_index(field, place)
     indexes.ensure(conn, name, definition)
-    v = indexes.extract(field)
+    v = indexes.extract(field, place)
     candidates = _candidates(value)
     present = [c for c in candidates[1:] if _any(conn, profile, kind, f"{v} = ?", [c])]
     candidates = [candidates[0], *present]
@@ -123,9 +135,23 @@ def _filter_clause(
     arrays = f"{v}{_ARRAY_TEXT.format(v=v)}"
     if _any(conn, profile, kind, arrays, []):
         member = "EXISTS (SELECT 1 FROM json_each(r.fields, ?) WHERE value = ?)"
+        paths = [indexes.json_path(field)]
+        if place is not None:  # an array row's value at its place, an object row's by key
+            member = member.replace(
+                "?", "CASE WHEN substr(r.fields, 1, 1) = '[' THEN ? ELSE ? END", 1
+            )
+            paths.insert(0, indexes.path(field, place))
         clause = f"({clause} OR ({arrays} AND {member}))"
-        params += [indexes.json_path(field), value]
+        params += [*paths, value]
     return clause, params
+
+
+def _keys(conn: sqlite3.Connection, profile: str, kind: str) -> tuple[str, ...] | None:
+    """The keys of a list's array rows (``db``, schema 12), None while it has none."""
+    found = conn.execute(
+        "SELECT keys FROM lists WHERE profile = ? AND kind = ?", (profile, kind)
+    ).fetchone()
+    return rows.keys_of(found[0]) if found and found[0] is not None else None
 
 
 class RecordsMixin(HasDatabase):
@@ -147,7 +173,7 @@ class RecordsMixin(HasDatabase):
         left (``read_mark``), and then the read is not to be stored (``upsert_records``'s
         rule, for what is stored apart from records). Writes inside it join it."""
         with self._db.transaction() as conn:
-            yield rows.key(key) in _confirmed_since(conn, left_at)
+            yield rows.key(key) in confirmed_since(conn, left_at)
 
     def upsert_records(
         self,
@@ -186,7 +212,7 @@ class RecordsMixin(HasDatabase):
         try:
             with _writing(self._db, large=size >= LARGE) as conn:
                 # read in the write's transaction: no confirmation comes in between
-                since = _confirmed_since(conn, left_at) if left_at is not None else set()
+                since = confirmed_since(conn, left_at) if left_at is not None else Confirmed()
                 written = [r for r in batch if rows.key(r) not in since]
                 locked = _locked_keys(conn, {r.profile for r in written})
                 plain = [rows.key(r) for r in written if rows.key(r) not in locked]
@@ -196,7 +222,8 @@ class RecordsMixin(HasDatabase):
                     server = rows.Version(record)
                     optimistic.rebuild(conn, record.ref, server=server)
                 rows.write_raw(conn, refreshed)
-                _note_profiles(conn, {(r.profile, r.vendor) for r in batch}, synced)
+                if not since.forgotten:
+                    _note_profiles(conn, {(r.profile, r.vendor) for r in batch}, synced)
                 for record in written if newest else ():
                     note_confirmed(conn, record.ref)
         except (sqlite3.Error, OSError) as exc:  # locked by another process, read-only, full
@@ -247,7 +274,7 @@ class RecordsMixin(HasDatabase):
         long value is neither read, nor parsed, nor made a Python string.
         """
         with self._db.read_aside() as conn:
-            key = dict(zip(("profile", "kind", "id"), rows.key(ref), strict=True))
+            key = dict(zip(_KEY_NAMES, rows.key(ref), strict=True))
             row = conn.execute(_PREVIEW_SQL, key).fetchone()
         if row is None or row[-1]:  # none, or hidden (deleted)
             return None
@@ -261,12 +288,16 @@ class RecordsMixin(HasDatabase):
         the record or the field is not cached. For a value ``get_record_preview`` cut:
         SQLite finds it in the row, so only that value is read (in a thread, a 20 MB one
         takes a few milliseconds of the interpreter's time)."""
-        path = indexes.json_path(key)
         with self._db.read_aside() as conn:
             found = conn.execute(
-                "SELECT json_type(fields, ?), json_extract(fields, ?) FROM records"
-                " WHERE profile = ? AND kind = ? AND id = ? AND is_deleted = 0",
-                (path, path, *rows.key(ref)),
+                f"SELECT json_type(r.fields, {_FIELD_PATH}), json_extract(r.fields, {_FIELD_PATH})"
+                " FROM records r WHERE profile = :profile AND kind = :kind AND id = :id"
+                " AND is_deleted = 0",
+                {
+                    "path": indexes.json_path(key),
+                    "key": key,
+                    **dict(zip(_KEY_NAMES, rows.key(ref), strict=True)),
+                },
             ).fetchone()
         if found is None or found[0] is None:
             return None
@@ -388,7 +419,7 @@ class RecordsMixin(HasDatabase):
                 return rows.select_rowids(conn, built[offset : offset + limit])
             total = None if search or filters else _cached_count(conn, profile, kind)
             if total is None or total >= positions.BUILD_FROM:
-                self._positions.request(spec, _found_by(search, filters))
+                self._positions.request(spec, _found_by(conn, profile, kind, search, filters))
             where, params = spec[2], list(spec[3])
             if total is None or offset + limit // 2 <= total // 2:
                 return _walked(conn, where, params, order.parts(), limit, offset)
@@ -414,9 +445,10 @@ class RecordsMixin(HasDatabase):
         with self._db.read() as conn:
             spec, _ = _spec(conn, profile, kind, sort, descending, search, filters)
             built = self._positions.get(conn, spec)
+            via = _found_by(conn, profile, kind, search, filters)
         if built is not None:
             return len(built)
-        return self._positions.build(spec, _found_by(search, filters))
+        return self._positions.build(spec, via)
 
     @property
     def _positions(self) -> positions.Positions:
@@ -433,7 +465,8 @@ class RecordsMixin(HasDatabase):
         """
         with self._db.read() as conn:
             types = {field: _field_type(conn, profile, kind, field)}
-        self.build_indexes(indexes.for_list([field], [], types))
+            keys = _keys(conn, profile, kind)
+        self.build_indexes(indexes.for_list([field], [], types, keys))
 
     def list_indexes(self, profile: str, info: KindInfo) -> list[tuple[str, str]]:
         """The indexes a list of ``info`` sorts and filters by that are not built yet.
@@ -444,13 +477,15 @@ class RecordsMixin(HasDatabase):
         """
         with self._db.read() as conn:
             types = _field_types(conn, profile, info.kind)
+            keys = _keys(conn, profile, info.kind)
             built = {
                 name
                 for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
             }
         sorts = [key for key in info.columns if key in info.sortable]
         filters = [spec.key for spec in info.filters if not types or spec.key in types]
-        return [ix for ix in indexes.for_list(sorts, filters, types) if ix[0] not in built]
+        wanted = indexes.for_list(sorts, filters, types, keys)
+        return [ix for ix in wanted if ix[0] not in built]
 
     def build_indexes(self, wanted: list[tuple[str, str]]) -> int:
         """Build indexes (``list_indexes``) and return how many were built. Blocking:
@@ -588,12 +623,15 @@ def _spec(
     return (profile, kind, where, tuple(params), order.parts()), order
 
 
-def _found_by(search: str, filters: dict[str, str] | None) -> str | None:
+def _found_by(
+    conn: sqlite3.Connection, profile: str, kind: str, search: str, filters: dict[str, str] | None
+) -> str | None:
     """The index a list's order is built through (``Positions.build``'s ``via``): a
     filtered list's (not searched) first filter's."""
     if search or not filters:
         return None
-    return indexes.filter_index(next(iter(filters)))[0]
+    field = next(iter(filters))
+    return indexes.filter_index(field, indexes.slot(_keys(conn, profile, kind), field))[0]
 
 
 def _walked(
@@ -624,10 +662,11 @@ def _order(
     conn: sqlite3.Connection, profile: str, kind: str, sort: str | None, descending: bool
 ) -> indexes.Order:
     """The order of a list, its index built first when it is a field's."""
-    field_type = None
+    field_type, place = None, None
     if sort and sort not in indexes.COLUMN_SORTS:
         field_type = _field_type(conn, profile, kind, sort)
-    order = indexes.order(sort, descending, field_type)
+        place = indexes.slot(_keys(conn, profile, kind), sort)
+    order = indexes.order(sort, descending, field_type, place)
     if order.index is not None:
         indexes.ensure(conn, *order.index)
     return order
@@ -738,12 +777,17 @@ def timeline_key(ref: RecordRef) -> RecordRef:
 def note_confirmed(conn: sqlite3.Connection, ref: RecordRef) -> None:
     """The vendor confirmed a change of ``ref`` (in the transaction that marks it done):
     a read that left before this is not stored over it (``upsert_records``)."""
+    _note(conn, rows.key(ref))
+
+
+def _note(conn: sqlite3.Connection, key: tuple[str, str, str]) -> None:
+    """``note_confirmed`` of (profile, kind, id), old confirmations pruned."""
     now = utcnow()
     conn.execute(_CONFIRMED)
     conn.execute(
         "INSERT OR REPLACE INTO confirmed_writes (profile, kind, record_id, confirmed_at)"
         " VALUES (?, ?, ?, ?)",
-        (*rows.key(ref), to_text(now)),
+        (*key, to_text(now)),
     )
     conn.execute(  # by seq first: its key's range, then the few rows in it
         "DELETE FROM confirmed_writes WHERE seq <= ? AND confirmed_at < ?",
@@ -751,10 +795,20 @@ def note_confirmed(conn: sqlite3.Connection, ref: RecordRef) -> None:
     )
 
 
+# A profile forgotten (``crmtui forget``), as ``confirmed_writes`` notes it: a key no
+# record has, naming no profile (the forgotten one's name must not stay in the file). A
+# read of any profile that left before is not stored (its records, timelines, sync
+# bookkeeping), in any process: the forgotten records stay forgotten, and a read of
+# another profile is only read again by its next refresh or sync.
+_FORGOTTEN = ("", "", "")
+
+
 def forget_confirmed(conn: sqlite3.Connection, profile: str) -> None:
-    """Drop a forgotten profile's confirmations (``Store.delete_profile``)."""
+    """Drop a forgotten profile's confirmations and note that a profile was forgotten
+    (``Store.delete_profile``): a read in flight then is not stored (``Confirmed``)."""
     if _last_confirmed(conn):
         conn.execute("DELETE FROM confirmed_writes WHERE profile = ?", (profile,))
+    _note(conn, _FORGOTTEN)
 
 
 def _last_confirmed(conn: sqlite3.Connection) -> int:
@@ -766,14 +820,31 @@ def _last_confirmed(conn: sqlite3.Connection) -> int:
     return int(found[0]) if found else 0
 
 
-def _confirmed_since(conn: sqlite3.Connection, mark: int) -> set[tuple[str, str, str]]:
-    """(profile, kind, id) of the records with a change confirmed after ``mark``."""
+@dataclass(frozen=True)
+class Confirmed:
+    """What was confirmed after a read mark: ``key in it`` for a (profile, kind, id) with
+    a change confirmed since; every key once a profile was forgotten since
+    (``forget_confirmed``: which one is not kept)."""
+
+    keys: frozenset[tuple[str, str, str]] = frozenset()
+
+    @property
+    def forgotten(self) -> bool:
+        return _FORGOTTEN in self.keys
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys or self.forgotten
+
+
+def confirmed_since(conn: sqlite3.Connection, mark: int) -> Confirmed:
+    """The records with a change confirmed after ``mark`` (and whether a profile was
+    forgotten since)."""
     if _last_confirmed(conn) <= mark:  # the usual case: one lookup, no table read
-        return set()
+        return Confirmed()
     found = conn.execute(
         "SELECT profile, kind, record_id FROM confirmed_writes WHERE seq > ?", (mark,)
     )
-    return {(p, k, i) for p, k, i in found}
+    return Confirmed(frozenset((p, k, i) for p, k, i in found))
 
 
 def _confirmed_among(

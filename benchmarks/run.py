@@ -70,7 +70,7 @@ from benchmarks import data, syncrate, tables
 from crmtui.http import Http
 from crmtui.model import KindInfo
 from crmtui.service import Crm
-from crmtui.store import Store, indexes
+from crmtui.store import Store, indexes, records
 from crmtui.ui.widgets.record_table import BLOCK
 
 SEARCHES = ("acme", "tariq", "renewal", "allen expansion", "northwind", "sso")
@@ -211,7 +211,8 @@ def bytes_by_part(db: Path, records: int) -> dict[str, float]:
 def drop_sort_indexes(store: Store, field: str) -> None:
     """Forget ``field``'s sort indexes, so the next ``Crm.prepare`` builds them again."""
     with store._db.read() as conn:
-        for name, _ in indexes.for_list([field], [], {}):
+        keys = records.list_keys(conn, *LIST)  # the field's place in the list's rows
+        for name, _ in indexes.for_list([field], [], {}, keys):
             conn.execute(f"DROP INDEX IF EXISTS {name}")
 
 

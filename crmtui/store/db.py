@@ -10,6 +10,13 @@
   statement: enough for one asyncio app whose workers run in threads.
 - Datetimes are stored as ISO text in UTC with microseconds, so text order is time order;
   a record's own two (created, updated) as integer microseconds (``to_stamp``).
+- A record's fields (``records.fields``) are JSON: an array of their values when their
+  keys are exactly its list's ``keys`` (``lists.keys``, a JSON array of field keys, set
+  from the first vendor batch written to the list and never changed), in that order;
+  otherwise the object as the record holds it (a key absent, an extra key, another order,
+  no fields, a row long enough to be read key by key in SQL: see ``_v12``). A read of a
+  row reads its list's keys in the same statement (``rows.KEYS``); SQL reads a field from
+  its place in an array row (``indexes.extract``).
 """
 
 from __future__ import annotations
@@ -508,6 +515,62 @@ def _indexed_fields(fields: str, whole: int | None) -> str:
     return search_text(json.loads(fields), limit=None if whole is not None else INDEXED_CHARS)
 
 
+def _v12(conn: sqlite3.Connection) -> None:
+    """Keyless rows (issue 16, bytes per record: a deal's fields took ~275 bytes of JSON,
+    ~120 of them its eleven keys with their quotes): each list gets its ``keys``, the
+    most common key tuple of its rows, and a row whose fields have exactly those keys,
+    in that order, is stored as a JSON array of its values (the text ``rows`` writes).
+
+    Rows stay objects when SQL reads them key by key: more than ``rows.PREVIEW_ROW``
+    bytes of JSON (a window's preview cuts them with ``json_each``), or a title or
+    subtitle of more than ``LONG_VALUE`` bytes (the record screen's preview, ``_V7``);
+    and a row without fields. The search index is not touched: an array row's values
+    are its fields' in their order, so the text derived from it (``rows.
+    stored_search_text``) is the same. Every field sort and filter index is dropped
+    first: their expressions read a list's array rows by place (``indexes.extract``),
+    and each is built again when needed, as in a new cache. The file does not shrink
+    (SQLite keeps the freed pages for later rows); a new cache is smaller."""
+    from crmtui.store import rows  # here: rows imports this module
+
+    found = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index'"
+        " AND (name GLOB 'records_sort_*' OR name GLOB 'records_filter_*')"
+    )
+    for (name,) in found.fetchall():
+        conn.execute(f'DROP INDEX "{name}"')
+    conn.execute("ALTER TABLE lists ADD COLUMN keys TEXT")
+    shaped = (
+        "substr(r.fields, 1, 1) = '{' AND r.fields != '{}'"
+        f" AND length(CAST(r.fields AS BLOB)) <= {rows.PREVIEW_ROW}"
+        f" AND length(CAST(r.title AS BLOB)) <= {LONG_VALUE}"
+        f" AND length(CAST(r.subtitle AS BLOB)) <= {LONG_VALUE}"
+    )
+    shapes = conn.execute(
+        "SELECT list, shape, count(*) AS n FROM (SELECT r.list AS list,"
+        " (SELECT json_group_array(key) FROM json_each(r.fields)) AS shape"
+        f" FROM records r WHERE r.list IS NOT NULL AND {shaped})"
+        " GROUP BY list, shape ORDER BY list, n DESC, shape"
+    ).fetchall()
+    chosen: dict[int, str] = {}
+    for number, shape, _ in shapes:
+        chosen.setdefault(number, dumps(json.loads(shape)))
+    conn.executemany(
+        "UPDATE lists SET keys = ? WHERE list = ?", [(k, n) for n, k in chosen.items()]
+    )
+
+    def keyless(fields: str, keys: str) -> str:
+        values = json.loads(fields)
+        if tuple(values) != rows.keys_of(keys):
+            return fields
+        return rows.encode(list(values.values()))
+
+    conn.create_function("crmtui_keyless", 2, keyless, deterministic=True)
+    conn.execute(
+        "UPDATE records AS r SET fields = crmtui_keyless(r.fields, l.keys) FROM lists l"
+        f" WHERE l.list = r.list AND l.keys IS NOT NULL AND {shaped}"
+    )
+
+
 # A migration is a script, or a function given the connection inside its transaction.
 Migration = str | Callable[[sqlite3.Connection], None]
 MIGRATIONS: tuple[Migration, ...] = (
@@ -522,6 +585,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v9,
     _v10,
     _v11,
+    _v12,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

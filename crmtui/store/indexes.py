@@ -15,6 +15,11 @@ with the list's number (``db.LIST_OF``), not its profile and kind (issue 16: the
   (``ensure_sort_index`` builds it up front).
 - Filtering by a field: ``(list, is_deleted, json_extract(..), title, id)``
   answers counts from the index alone and walks title-ordered windows without sorting.
+- A list's rows may be stored as JSON arrays of their values (``db``, schema 12: the
+  list's ``keys``), so a field's value is read from the field's place in them (its
+  ``slot``, the field's index in the list's keys) in an array row, by its key in an
+  object row (``extract``). Lists whose keys hold the field at the same place share the
+  expression, and its indexes; every list's query spells its own.
 """
 
 from __future__ import annotations
@@ -65,9 +70,30 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def extract(field: str) -> str:
-    """``json_extract`` of a field with its path as a literal (index-matchable)."""
-    return f"json_extract(fields, {literal(json_path(field))})"
+def slot(keys: tuple[str, ...] | None, field: str) -> int | None:
+    """The place of ``field`` in a list's array rows (``keys``: the list's, ``db``), or
+    None when they have none (no keys, or not among them)."""
+    if keys is None or field not in keys:
+        return None
+    return keys.index(field)
+
+
+def path(field: str, place: int | None) -> str:
+    """The JSON path of a field in an array row (``place``: its ``slot``), or in an
+    object row (None)."""
+    return json_path(field) if place is None else f"$[{place}]"
+
+
+def extract(field: str, place: int | None = None) -> str:
+    """``json_extract`` of a field with its path as a literal (index-matchable), from an
+    array row at ``place`` (the list's ``slot`` of it) or an object row by its key."""
+    by_key = f"json_extract(fields, {literal(json_path(field))})"
+    if place is None:
+        return by_key
+    return (
+        f"(CASE WHEN substr(fields, 1, 1) = '[' THEN json_extract(fields, '$[{place}]')"
+        f" ELSE {by_key} END)"
+    )
 
 
 def _name(prefix: str, expression: str) -> str:
@@ -120,13 +146,16 @@ class Order:
         return (empty, valued) if reverse else (valued, empty)
 
 
-def order(field: str | None, descending: bool, field_type: str | None) -> Order:
-    """The order of a list sorted by ``field`` (title by default), ties broken by id."""
+def order(
+    field: str | None, descending: bool, field_type: str | None, place: int | None = None
+) -> Order:
+    """The order of a list sorted by ``field`` (title by default), ties broken by id
+    (``place``: the field's ``slot`` in the list's array rows)."""
     column = COLUMN_SORTS.get(field or "title")
     if column is not None:
         return Order(((column, descending), ("id", descending)), LAZY_COLUMN_INDEXES.get(column))
     assert field is not None
-    raw = extract(field)
+    raw = extract(field, place)
     value = (
         f"CAST({raw} AS NUMERIC)" if field_type in NUMERIC_TYPES else _GENERIC_SORT.format(v=raw)
     )
@@ -138,23 +167,28 @@ def order(field: str | None, descending: bool, field_type: str | None) -> Order:
     return Order(terms, index, nulls_last=value)
 
 
-def filter_index(field: str) -> tuple[str, str]:
-    """(name, definition) of the index that answers filters on ``field``."""
-    definition = f"(list, is_deleted, {extract(field)}, title COLLATE NOCASE, id)"
+def filter_index(field: str, place: int | None = None) -> tuple[str, str]:
+    """(name, definition) of the index that answers filters on ``field`` (``place``: its
+    ``slot`` in the list's array rows)."""
+    definition = f"(list, is_deleted, {extract(field, place)}, title COLLATE NOCASE, id)"
     return _name("records_filter", definition), definition
 
 
 def for_list(
-    sorts: list[str], filters: list[str], types: dict[str, str | None]
+    sorts: list[str],
+    filters: list[str],
+    types: dict[str, str | None],
+    keys: tuple[str, ...] | None = None,
 ) -> list[tuple[str, str]]:
     """(name, definition) of every index that sorts (both ways) and filters a list (a
-    column's sort: its index when it is built lazily, ``LAZY_COLUMN_INDEXES``)."""
+    column's sort: its index when it is built lazily, ``LAZY_COLUMN_INDEXES``; ``keys``:
+    the list's, ``db``)."""
     found: dict[str, tuple[str, str]] = {}
     for field in sorts:
-        index = order(field, False, types.get(field)).index
+        index = order(field, False, types.get(field), slot(keys, field)).index
         if index is not None:
             found[index[0]] = index
     for field in filters:
-        index = filter_index(field)
+        index = filter_index(field, slot(keys, field))
         found[index[0]] = index
     return list(found.values())

@@ -123,7 +123,7 @@ def _filter_clause(
     left out (each checked with one index probe), so the usual filter is one equality
     and a title-ordered window walks the index without sorting.
     """
-    place = indexes.slot(_keys(conn, profile, kind), field)
+    place = indexes.slot(list_keys(conn, profile, kind), field)
     name, definition = indexes.filter_index(field, place)
     indexes.ensure(conn, name, definition)
     v = indexes.extract(field, place)
@@ -146,7 +146,7 @@ def _filter_clause(
     return clause, params
 
 
-def _keys(conn: sqlite3.Connection, profile: str, kind: str) -> tuple[str, ...] | None:
+def list_keys(conn: sqlite3.Connection, profile: str, kind: str) -> tuple[str, ...] | None:
     """The keys of a list's array rows (``db``, schema 12), None while it has none."""
     found = conn.execute(
         "SELECT keys FROM lists WHERE profile = ? AND kind = ?", (profile, kind)
@@ -465,7 +465,7 @@ class RecordsMixin(HasDatabase):
         """
         with self._db.read() as conn:
             types = {field: _field_type(conn, profile, kind, field)}
-            keys = _keys(conn, profile, kind)
+            keys = list_keys(conn, profile, kind)
         self.build_indexes(indexes.for_list([field], [], types, keys))
 
     def list_indexes(self, profile: str, info: KindInfo) -> list[tuple[str, str]]:
@@ -477,7 +477,7 @@ class RecordsMixin(HasDatabase):
         """
         with self._db.read() as conn:
             types = _field_types(conn, profile, info.kind)
-            keys = _keys(conn, profile, info.kind)
+            keys = list_keys(conn, profile, info.kind)
             built = {
                 name
                 for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
@@ -631,7 +631,7 @@ def _found_by(
     if search or not filters:
         return None
     field = next(iter(filters))
-    return indexes.filter_index(field, indexes.slot(_keys(conn, profile, kind), field))[0]
+    return indexes.filter_index(field, indexes.slot(list_keys(conn, profile, kind), field))[0]
 
 
 def _walked(
@@ -665,7 +665,7 @@ def _order(
     field_type, place = None, None
     if sort and sort not in indexes.COLUMN_SORTS:
         field_type = _field_type(conn, profile, kind, sort)
-        place = indexes.slot(_keys(conn, profile, kind), sort)
+        place = indexes.slot(list_keys(conn, profile, kind), sort)
     order = indexes.order(sort, descending, field_type, place)
     if order.index is not None:
         indexes.ensure(conn, *order.index)

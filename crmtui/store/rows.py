@@ -3,6 +3,10 @@
 A row is a record as the user sees it (the server's version with any unfinished
 changes applied). ``Version`` is a record plus its deleted flag: what the server says
 (kept in the ``server`` column while changes are queued) or what a row shows.
+
+A row's fields are a JSON array of their values when their keys are exactly its list's
+``keys``, in order (``db``, schema 12; the list's keys are read with the row, ``KEYS``),
+else a JSON object as the record holds them.
 """
 
 from __future__ import annotations
@@ -12,14 +16,16 @@ import json.encoder
 import json.scanner
 import sqlite3
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, cast
 
 from crmtui import jsonslices
 from crmtui.model import Record, RecordRef, RelatedRef, whole_text
 from crmtui.store import fts
-from crmtui.store.db import dumps, from_stamp, to_stamp
+from crmtui.store.db import LONG_VALUE, dumps, from_stamp, to_stamp
 from crmtui.store.fts import search_text
 
 # A string this long is escaped in slices of this many characters: a thread that stores a
@@ -53,7 +59,12 @@ COLUMNS = (
     "vendor, profile, kind, id, title, subtitle, created_at, updated_at, remote_url,"
     " fields, related"
 )
-_PREFIXED = ", ".join(f"r.{name.strip()}" for name in COLUMNS.split(","))
+# The keys of the list of a row of ``records r`` when its fields are an array (``db``,
+# schema 12), read with it (one snapshot): ``to_record``'s last column after ``COLUMNS``.
+KEYS = (
+    "CASE WHEN substr(r.fields, 1, 1) = '[' THEN (SELECT keys FROM lists WHERE list = r.list) END"
+)
+_PREFIXED = ", ".join(f"r.{name.strip()}" for name in COLUMNS.split(",")) + f", {KEYS}"
 
 # A list, a board, My day and search show a record on one line: their rows carry the
 # first ``PREVIEW_CHARS`` characters of a long title or subtitle, and of each text value
@@ -93,7 +104,7 @@ _PREVIEWED = (
         else f"r.{name}"
         for name in (name.strip() for name in COLUMNS.split(","))
     )
-    + f", {_CUT}"
+    + f", {KEYS}, {_CUT}"
 )
 
 # ``synced_at`` is no longer written (nothing read it: a profile's last sync is kept in
@@ -184,12 +195,31 @@ def _related(record: Record) -> str:
     return dumps({label: [ref.model_dump() for ref in refs] for label, refs in related.items()})
 
 
+def _fits(text: str, bound: int) -> bool:
+    """Whether ``text`` takes at most ``bound`` bytes of UTF-8."""
+    return len(text) * 4 <= bound or (len(text) <= bound and len(text.encode()) <= bound)
+
+
+def _shape(record: Record, fields: str) -> tuple[tuple[str, ...], str] | None:
+    """A record's field keys and its values as a JSON array (``fields``: its fields as
+    an object), when its row may be stored so: not empty, and nothing in it long enough
+    for SQL to read it key by key (a window's preview of a row of more than
+    ``PREVIEW_ROW`` bytes, the record screen's of a row with a long title: ``db``)."""
+    if not record.fields or not _fits(fields, PREVIEW_ROW):
+        return None
+    if not (_fits(record.title, LONG_VALUE) and _fits(record.subtitle, LONG_VALUE)):
+        return None
+    return tuple(record.fields), encode(list(record.fields.values()))
+
+
 def row_params(version: Version, *, server: Version | None) -> tuple[Any, ...]:
-    """The parameters of ``UPSERT`` for one record, and a place for its search text
-    (index 11, None: ``write_many`` derives it from the fields as stored, JSON, the same
-    way it is derived again to take a row out of the contentless search index, and only
-    when the row is indexed anew)."""
+    """The parameters of ``UPSERT`` for one record, a place for its search text (index
+    11, None: ``write_many`` derives it from the fields as stored, JSON, the same way it
+    is derived again to take a row out of the contentless search index, and only when
+    the row is indexed anew), and its fields' keys and values as an array (index 14,
+    ``_shape``: ``write_many`` stores that when the keys are its list's)."""
     r = version.record
+    fields = encode(r.fields)
     return (
         r.vendor,
         r.profile,
@@ -200,17 +230,19 @@ def row_params(version: Version, *, server: Version | None) -> tuple[Any, ...]:
         to_stamp(r.created_at),
         to_stamp(r.updated_at),
         r.remote_url,
-        encode(r.fields),
+        fields,
         whole_text(_related(r)),
         None,
         int(version.deleted),
         server.to_json() if server else None,
+        _shape(r, fields),
     )
 
 
 def write(conn: sqlite3.Connection, version: Version, *, server: Version | None = None) -> None:
-    """Insert or replace one row (raw untouched)."""
-    write_many(conn, [row_params(version, server=server)])
+    """Insert or replace one row (raw untouched). A record written alone (an edit, a
+    record made here) does not set its list's keys: a vendor's list does (``write_many``)."""
+    write_many(conn, [row_params(version, server=server)], shapes=False)
 
 
 def _grouped(keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str], list[str]]:
@@ -222,8 +254,12 @@ def _grouped(keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str], list
 
 def stored_search_text(fields: str, *, whole: bool = False) -> str:
     """The indexed text of a row from its ``fields`` column (``whole``: of a row indexed
-    before values were cut to ``fts.INDEXED_CHARS``, listed in ``records_fts_whole``)."""
-    return search_text(_json(fields), limit=None if whole else fts.INDEXED_CHARS)
+    before values were cut to ``fts.INDEXED_CHARS``, listed in ``records_fts_whole``).
+    An array row's values are its fields' in their order: the same text."""
+    values = _json(fields)
+    if isinstance(values, list):
+        values = dict(enumerate(values))
+    return search_text(values, limit=None if whole else fts.INDEXED_CHARS)
 
 
 # The columns ``UPSERT`` writes, in its order (a row's own, to compare).
@@ -234,8 +270,58 @@ _STORED = (
 
 
 def _stored(params: tuple[Any, ...]) -> tuple[Any, ...]:
-    """What ``params`` (``row_params``) would store, as ``_STORED`` reads it back."""
-    return params[:11] + params[12:]
+    """What ``params`` (``row_params``, made ``_keyless``) would store, as ``_STORED``
+    reads it back."""
+    return params[:11] + params[12:14]
+
+
+def _keyless(params: tuple[Any, ...], keys: tuple[str, ...] | None) -> tuple[Any, ...]:
+    """``params`` with its fields as its list stores them: an array when their keys are
+    the list's ``keys``, else the object."""
+    shape = params[14]
+    if keys is None or shape is None or shape[0] != keys:
+        return params
+    return (*params[:9], shape[1], *params[10:])
+
+
+@lru_cache(maxsize=256)
+def keys_of(text: str) -> tuple[str, ...]:
+    """A list's keys (``lists.keys``, a JSON array) as a tuple (parsed once per text)."""
+    return tuple(json.loads(text))
+
+
+def _list_keys(
+    conn: sqlite3.Connection,
+    lists: dict[tuple[str, str], int],
+    params: Iterable[tuple[Any, ...]],
+    *,
+    shapes: bool,
+) -> dict[int, tuple[str, ...] | None]:
+    """The keys of each of ``lists`` by number. A list without keys yet gets the most
+    common keys among ``params`` (``shapes``: a vendor's batch), in this transaction,
+    never changed after: its rows are read with them (``db``, schema 12)."""
+    found: dict[int, tuple[str, ...] | None] = {}
+    read = "SELECT keys FROM lists WHERE list = ?"
+    counts: dict[int, Counter[tuple[str, ...]]] = {}
+    for number in lists.values():
+        (text,) = conn.execute(read, (number,)).fetchone()
+        found[number] = None if text is None else keys_of(text)
+        if text is None and shapes:
+            counts[number] = Counter()
+    for p in params if counts else ():
+        number = lists[p[1], p[2]]
+        if number in counts and p[14] is not None:
+            counts[number][p[14][0]] += 1
+    for number, counted in counts.items():
+        if counted:
+            keys = counted.most_common(1)[0][0]
+            conn.execute(
+                "UPDATE lists SET keys = ? WHERE list = ? AND keys IS NULL",
+                (encode(list(keys)), number),
+            )
+            (text,) = conn.execute(read, (number,)).fetchone()
+            found[number] = keys_of(text)
+    return found
 
 
 @dataclass
@@ -315,6 +401,8 @@ def write_many(
     conn: sqlite3.Connection,
     params: Iterable[tuple[Any, ...]],
     raws: dict[tuple[str, str, str], str] | None = None,
+    *,
+    shapes: bool = True,
 ) -> None:
     """Insert or replace rows (``row_params`` tuples) and keep the search index in step.
 
@@ -326,10 +414,16 @@ def write_many(
     rows whose indexed text changed are re-indexed. The index is written with plain
     VALUES statements: FTS5 flushes its buffer at every statement savepoint, which made
     trigger- or INSERT...SELECT-based upkeep about five times slower.
+
+    ``shapes``: a list without keys yet takes the most common keys of the batch's rows
+    (``_list_keys``); a row is stored as an array when its keys are its list's.
     """
     batch = {(p[1], p[2], p[3]): p for p in params}  # the last version of a key wins
     if not batch:
         return
+    lists = _lists(conn, {(p[1], p[2]) for p in batch.values()})
+    keys = _list_keys(conn, lists, batch.values(), shapes=shapes)
+    batch = {k: _keyless(p, keys[lists[k[:2]]]) for k, p in batch.items()}
     old = _existing(conn, batch)
     changed = {k: p for k, p in batch.items() if k not in old or old[k].columns != _stored(p)}
     texts: dict[tuple[str, str, str], str] = {}
@@ -352,8 +446,7 @@ def write_many(
     ]
     stale_keys = {(r.columns[1], r.columns[2], r.columns[3]) for r in stale}
     _unindex(conn, stale)
-    lists = _lists(conn, {(p[1], p[2]) for p in changed.values()})
-    conn.executemany(UPSERT, (p[:11] + p[12:] + (lists[p[1], p[2]],) for p in changed.values()))
+    conn.executemany(UPSERT, ((*_stored(p), lists[p[1], p[2]]) for p in changed.values()))
     fresh = [key for key in changed if key not in old or key in stale_keys]
     rowids = {k: row.rowid for k, row in old.items()}  # an upsert keeps a row's rowid
     rowids.update(_rowids(conn, [k for k in fresh if k not in old]))
@@ -413,12 +506,16 @@ def _related_refs(text: str) -> dict[str, list[RelatedRef]]:
 
 
 def to_record(row: Sequence[Any], raw: str | None = None, *, partial: bool = False) -> Record:
-    """A ``Record`` from the columns in ``COLUMNS`` order (``partial``: values were cut).
+    """A ``Record`` from the columns in ``COLUMNS`` order and the row's list's keys when
+    its fields are an array (``KEYS``) (``partial``: values were cut).
 
     Rows were validated when they were written, so they are not validated again: a
     window of 128 rows costs a fraction of a millisecond instead of a few.
     """
-    vendor, profile, kind, id_, title, subtitle, created, updated, url, fields, related = row
+    vendor, profile, kind, id_, title, subtitle, created, updated, url, fields, related, keys = row
+    parsed = _json(fields)
+    if keys is not None:
+        parsed = dict(zip(keys_of(keys), parsed, strict=True))
     values = {
         "vendor": vendor,
         "profile": profile,
@@ -429,7 +526,7 @@ def to_record(row: Sequence[Any], raw: str | None = None, *, partial: bool = Fal
         "created_at": from_stamp(created),
         "updated_at": from_stamp(updated),
         "remote_url": url,
-        "fields": _json(fields),
+        "fields": parsed,
         "related": _related_refs(related),
         "raw": _loads(raw) if raw else {},
         "partial": partial,

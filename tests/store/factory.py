@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from crmtui.model import Change, ChangeOp, FieldSpec, Record, RecordRef
-from crmtui.store import Store
+from crmtui.store import Store, db, rows
 from crmtui.store.db import MIGRATIONS, dumps
 from crmtui.store.fts import INDEXED_CHARS
 
@@ -134,3 +138,26 @@ def upgraded_names(conn: sqlite3.Connection) -> set[str]:
     """The schema objects of a cache that must be at the newest version (asserted)."""
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     return {n for (n,) in conn.execute("SELECT name FROM sqlite_master")}
+
+
+@contextmanager
+def store_at(path: Path, monkeypatch: pytest.MonkeyPatch, version: int) -> Iterator[Store]:
+    """This crmtui's store on a cache of schema ``version`` (11 or less), as the crmtui
+    of that schema used it: rows written as JSON objects, and a list's ``keys`` (schema
+    12), which its reads name, there only while it is open, empty."""
+    with monkeypatch.context() as patched:
+        patched.setattr(db, "SCHEMA_VERSION", version)
+        patched.setattr(rows, "_shape", lambda record, fields: None)
+        Store(path).close()
+        _alter_lists(path, "ADD COLUMN keys TEXT")
+        store = Store(path)
+        try:
+            yield store
+        finally:
+            store.close()
+            _alter_lists(path, "DROP COLUMN keys")
+
+
+def _alter_lists(path: Path, change: str) -> None:
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute(f"ALTER TABLE lists {change}")

@@ -25,6 +25,7 @@ from crmtui.store import Store, db, health, rows
 from crmtui.store.health import CacheUnusable
 from tests.helpers import processes
 from tests.helpers.waits import eventually_sync
+from tests.store.factory import store_at
 
 WORDS = [
     "acme",
@@ -136,11 +137,8 @@ def _searched(store: Store, queries: list[str]) -> dict[str, list[str]]:
 
 
 def _schema10_cache(path: Path, monkeypatch: pytest.MonkeyPatch, records: list[Record]) -> None:
-    with monkeypatch.context() as patched:
-        patched.setattr(db, "SCHEMA_VERSION", 10)
-        store = Store(path)
+    with store_at(path, monkeypatch, 10) as store:
         store.upsert_records(records)
-        store.close()
     _index_whole(path)
 
 
@@ -148,13 +146,9 @@ def _before_upgrade(
     path: Path, monkeypatch: pytest.MonkeyPatch, queries: list[str]
 ) -> dict[str, list[str]]:
     """What a schema-10 crmtui finds in the cache at ``path`` (a deleted row hidden)."""
-    with monkeypatch.context() as patched:
-        patched.setattr(db, "SCHEMA_VERSION", 10)
-        store = Store(path)
+    with store_at(path, monkeypatch, 10) as store:
         store.mark_deleted(RecordRef(profile="p", kind="deals", id="d0904"))
-        found = _searched(store, queries)
-        store.close()
-    return found
+        return _searched(store, queries)
 
 
 def _version(path: Path) -> int:
@@ -192,11 +186,11 @@ def _edited_and_emptied(store: Store) -> None:
 
 
 def _upgraded_as_before(path: Path, queries: list[str], before: dict[str, list[str]]) -> None:
-    """Opened by this crmtui: schema 11, sound, every search as before, then
+    """Opened by this crmtui: schema 11 and on, sound, every search as before, then
     ``_edited_and_emptied``."""
     store = Store(path)
     try:
-        assert _version(path) == db.SCHEMA_VERSION == 11
+        assert _version(path) == db.SCHEMA_VERSION >= 11
         assert store.integrity_check() == "ok"
         assert _searched(store, queries) == before
         _edited_and_emptied(store)
@@ -320,7 +314,8 @@ def test_a_full_disk_while_upgrading_says_so_and_leaves_the_cache_as_it_was(
         raise full
 
     with monkeypatch.context() as patched:
-        patched.setattr(db, "MIGRATIONS", (*db.MIGRATIONS[:10], upgrading_on_a_full_disk))
+        upgrades = (*db.MIGRATIONS[:10], upgrading_on_a_full_disk, *db.MIGRATIONS[11:])
+        patched.setattr(db, "MIGRATIONS", upgrades)
         with pytest.raises(CacheUnusable) as raised:
             Store(path)
     said = str(raised.value)

@@ -178,6 +178,7 @@ class Calls:
             return []
         adapter = self.crm.adapter(profile)
         specs = []
+        left = self.crm.store.read_mark()  # a profile forgotten meanwhile keeps none
         try:
             for choice in log.choices:
                 found = await self.crm.call(profile, adapter.log_choices(choice.source))
@@ -197,7 +198,7 @@ class Calls:
             # never read (offline since): the choices are not offered, the call still is
             return []
         with contextlib.suppress(CacheWriteError):
-            self.crm.store.put_fields(profile, LOG_KIND, specs)
+            self.crm.store.put_fields(profile, LOG_KIND, specs, left_at=left)
         return specs
 
     def _task_kind(self, profile: str, log: ActivityLog) -> KindInfo | None:

@@ -298,6 +298,7 @@ class Crm:
         if cached and any(info.roles for info in cached):
             state.kinds = cached
             return cached
+        left = self.store.read_mark()  # a profile forgotten meanwhile keeps no kinds
         try:
             kinds = await self.call(profile, self.adapter(profile).kinds())
         except CrmError:
@@ -305,7 +306,7 @@ class Crm:
                 return fallback
             raise
         with contextlib.suppress(CacheWriteError):  # a read-only cache: known for this run
-            self.store.put_kinds(profile, kinds)
+            self.store.put_kinds(profile, kinds, left_at=left)
         state.kinds = kinds
         return kinds
 
@@ -315,6 +316,7 @@ class Crm:
             return self._fields[key]
         cached = None if refresh else self.store.get_fields(profile, kind)
         if cached is None:
+            left = self.store.read_mark()  # a profile forgotten meanwhile keeps no fields
             try:
                 adapter = self.adapter(profile)
                 cached = await self.call(profile, adapter.fields(kind, refresh=refresh))
@@ -324,7 +326,7 @@ class Crm:
                     raise
             else:
                 with contextlib.suppress(CacheWriteError):  # a read-only cache: kept in memory
-                    self.store.put_fields(profile, kind, cached)
+                    self.store.put_fields(profile, kind, cached, left_at=left)
         self._fields[key] = cached
         return cached
 

@@ -116,6 +116,9 @@ class Store(RecordsMixin, OutboxMixin, CacheMixin):
                     for table in (*_PROFILE_TABLES, "profiles"):
                         conn.execute(f"DELETE FROM {table} WHERE profile = ?", (profile,))
                     forget_confirmed(conn, profile)
+                    # the search index keeps a deleted row's terms (and an edited row's
+                    # old ones) until its segments are merged: merged into one, whole
+                    conn.execute("INSERT INTO records_fts (records_fts) VALUES ('optimize')")
                 if str(self._db.path) != MEMORY:
                     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:

@@ -78,11 +78,16 @@ class CacheMixin(HasDatabase):
         with self._db.transaction() as conn:
             conn.execute(_PUT_ACTIVITY, _activity_row(ref, activity))
 
-    def put_kinds(self, profile: str, kinds: list[KindInfo]) -> None:
-        """Remember a profile's kinds (``CacheWriteError`` when the cache cannot be written)."""
+    def put_kinds(self, profile: str, kinds: list[KindInfo], *, left_at: int | None = None) -> None:
+        """Remember a profile's kinds (``CacheWriteError`` when the cache cannot be written).
+
+        ``left_at``: the ``read_mark`` taken before they were asked of the vendor; not
+        kept when a profile was forgotten since (as ``put_sync_state``)."""
         data = _KINDS.dump_json(kinds).decode()
         try:
             with self._db.transaction() as conn:
+                if _forgotten_since(conn, left_at):
+                    return
                 conn.execute(
                     "INSERT OR REPLACE INTO kinds (profile, data) VALUES (?, ?)", (profile, data)
                 )
@@ -94,10 +99,16 @@ class CacheMixin(HasDatabase):
             found = conn.execute("SELECT data FROM kinds WHERE profile = ?", (profile,)).fetchone()
         return _KINDS.validate_json(found[0]) if found else None
 
-    def put_fields(self, profile: str, kind: str, specs: list[FieldSpec]) -> None:
-        """Remember a kind's fields (``CacheWriteError`` when the cache cannot be written)."""
+    def put_fields(
+        self, profile: str, kind: str, specs: list[FieldSpec], *, left_at: int | None = None
+    ) -> None:
+        """Remember a kind's fields (``CacheWriteError`` when the cache cannot be written).
+
+        ``left_at``: as ``put_kinds``'."""
         try:
             with self._db.transaction() as conn:
+                if _forgotten_since(conn, left_at):
+                    return
                 conn.execute(
                     "INSERT OR REPLACE INTO field_specs (profile, kind, data) VALUES (?, ?, ?)",
                     (profile, kind, _SPECS.dump_json(specs).decode()),
@@ -130,7 +141,7 @@ class CacheMixin(HasDatabase):
         forgotten one, added again, reads it whole instead of going on from a mark whose
         records are gone (which one is not kept: another profile's sync reads again)."""
         with self._db.transaction() as conn:
-            if left_at is not None and confirmed_since(conn, left_at).forgotten:
+            if _forgotten_since(conn, left_at):
                 return
             conn.execute(
                 "INSERT OR REPLACE INTO sync_state (profile, kind, data) VALUES (?, ?, ?)",
@@ -144,6 +155,13 @@ class CacheMixin(HasDatabase):
                 "SELECT last_synced FROM profiles WHERE profile = ?", (profile,)
             ).fetchone()
         return from_text(found[0]) if found else None
+
+
+def _forgotten_since(conn: sqlite3.Connection, left_at: int | None) -> bool:
+    """Whether a profile was forgotten (``crmtui forget``, in any process) since the read
+    mark ``left_at`` was taken (None: not asked). Which one is not kept: what a read of
+    another profile brought is read again next time."""
+    return left_at is not None and confirmed_since(conn, left_at).forgotten
 
 
 def _jsonable(value: Any) -> Any:

@@ -528,8 +528,7 @@ class OutboxMixin(HasDatabase):
         on it) is being sent or may still land, else when one is sent later (``claim``).
         """
         with self._db.transaction() as conn:
-            change = _load(conn, change_id)
-            self._guard(conn, change, owner)
+            change = self._held(conn, change_id, owner)
             flying = _ours_in_flight(conn, change)
             update = {
                 "sent_on_updated_at": updated_at,
@@ -570,8 +569,7 @@ class OutboxMixin(HasDatabase):
 
     def _remember(self, change_id: str, owner: str, **update: Any) -> Change:
         with self._db.transaction() as conn:
-            change = _load(conn, change_id)
-            self._guard(conn, change, owner)
+            change = self._held(conn, change_id, owner)
             kept = change.model_copy(update=update)
             _save(conn, kept)
         return kept
@@ -639,6 +637,19 @@ class OutboxMixin(HasDatabase):
         if claimant != owner and not _stale(claimant, lease_until, utcnow()):
             raise ChangeBusy(BEING_SENT)
 
+    def _held(self, conn: sqlite3.Connection, change_id: str, owner: str) -> Change:
+        """The change, checked by ``_guard``. A sender's (``owner`` given) that left the
+        outbox (its profile forgotten: ``Store.delete_profile``) is ``ClaimLost`` too:
+        its reply, come after, stores nothing and is no error."""
+        try:
+            change = _load(conn, change_id)
+        except KeyError:
+            if owner:
+                raise ClaimLost("the change left the outbox") from None
+            raise
+        self._guard(conn, change, owner)
+        return change
+
     def get_change(self, change_id: str) -> Change | None:
         with self._db.read() as conn:
             try:
@@ -699,8 +710,7 @@ class OutboxMixin(HasDatabase):
             self.complete(change_id, None)
             return
         with self._db.transaction() as conn:
-            change = _load(conn, change_id)
-            self._guard(conn, change, owner or "")
+            change = self._held(conn, change_id, owner or "")
             if maybe_sent is not None:
                 conn.execute(
                     "UPDATE outbox SET maybe_sent = ? WHERE id = ?", (int(maybe_sent), change_id)
@@ -790,9 +800,7 @@ class OutboxMixin(HasDatabase):
         what it made (a note's), for the updates of its record it marked (``ours_since``).
         """
         with self._db.transaction() as conn:
-            change = _load(conn, change_id)
-            if owner:
-                self._guard(conn, change, owner)
+            change = self._held(conn, change_id, owner) if owner else _load(conn, change_id)
             done = change.model_copy(
                 update={"state": ChangeState.DONE, "last_error": None, "next_retry_at": None}
             )

@@ -1,0 +1,260 @@
+"""Forgetting a profile, attacked from the outside.
+
+The promise (``crmtui forget PROFILE``, ``Store.delete_profile``): once forgotten,
+nothing of that profile stays in the cache file or comes back (its records and what they
+said, the search index, timelines, the outbox, sync bookkeeping, field specs, kinds, its
+name), and nothing of any other profile is lost; the running service keeps working and
+shows the truth. Reads and sends in flight are made exact with ``HeldReply``: the vendor
+answers at once, the reply reaches crmtui only after the forget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.soak import PLANS
+from crmtui import sandbox
+from crmtui.http import Http
+from crmtui.model import Change, ChangeOp, ChangeState, Query, Record, RecordRef
+from crmtui.service import Crm, Event
+from crmtui.service.events import Notice
+from crmtui.store import Store
+from tests.helpers.gates import HeldReply, Matches
+from tests.helpers.service import ORIGIN, VENDOR, make_profile, unpaced
+from tests.helpers.waits import no_sleep
+
+GONE = "zz-gone"  # the profile forgotten
+KEPT = "zz-kept"  # another profile on the same cache, kept
+DEALS = "/api/3/deals"
+
+
+def file_bytes(path: Path) -> bytes:
+    """Everything on disk for the cache: the file, its WAL and its shared memory."""
+    parts = (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
+    return b"".join(p.read_bytes() for p in parts if p.exists())
+
+
+KEPT_ORIGIN = "http://kept.localhost"
+
+
+@dataclass
+class Two:
+    """A service with two ActiveCampaign profiles on one cache file, each over its own
+    sandbox (accounts with other data); every request of ``GONE`` goes through ``gate``
+    (a ``HeldReply`` disarmed until a test arms it)."""
+
+    crm: Crm
+    app: Any
+    kept_app: Any
+    gate: HeldReply
+    path: Path
+    events: list[Event] = field(default_factory=list)  # all the service emitted
+
+    def hold(self, matches: Matches) -> HeldReply:
+        """Hold the reply to the next request that ``matches`` (a fresh gate)."""
+        self.gate = HeldReply(self.app, matches)
+        self.crm.http.mount_app(ORIGIN, self.gate)
+        return self.gate
+
+    def ref(self, profile: str, id: str, kind: str = "deal") -> RecordRef:
+        return RecordRef(profile=profile, kind=kind, id=id)
+
+    @property
+    def store(self) -> Store:
+        return self.crm.store
+
+    def notices(self) -> list[str]:
+        return [e.text for e in self.events if isinstance(e, Notice)]
+
+    async def load(self, profile: str) -> list[Record]:
+        """Cache a profile's deals and their fields, as opening its list does."""
+        page = await self.crm.refresh(profile, "deal", Query(per_page=100))
+        await self.crm.fields(profile, "deal")
+        return page.records
+
+    def forget(self, profile: str = GONE) -> None:
+        """``crmtui forget`` in another process: its own connection to the file."""
+        other = Store(self.path)
+        try:
+            other.delete_profile(profile)
+        finally:
+            other.close()
+
+    def holds_nothing_of_gone(self) -> None:
+        """Nothing of the forgotten profile is left: not its rows, not its name."""
+        store = self.store
+        assert store.count(GONE, "deal") == 0
+        assert store.window(GONE, "deal", offset=0, limit=10) == []
+        assert store.get_fields(GONE, "deal") is None
+        assert store.get_kinds(GONE) is None
+        assert store.get_sync_state(GONE, "deal") is None
+        assert store.last_synced(GONE) is None
+        assert store.changes(profile=GONE) == []
+        assert GONE.encode() not in file_bytes(self.path)
+
+
+@pytest.fixture
+async def two(tmp_path: Path) -> AsyncIterator[Two]:
+    app, kept_app = (sandbox.create_app(VENDOR, seed=seed) for seed in (0, 1))
+    for each in (app, kept_app):
+        each.state.limit.enabled = False
+    gate = HeldReply(app, lambda *_: False, armed=False)
+    http = Http(sleep=no_sleep)
+    http.mount_app(ORIGIN, gate)
+    http.mount_app(KEPT_ORIGIN, kept_app)
+    path = tmp_path / "cache.sqlite3"
+    profiles = [make_profile(name=GONE), make_profile(KEPT_ORIGIN, name=KEPT)]
+    crm = Crm(Store(path), http, profiles)
+    for profile in (GONE, KEPT):
+        unpaced(crm, profile)
+    crm.outbox.check_delays = (0.01, 0.03)
+    made = Two(crm, app, kept_app, gate, path)
+    crm.subscribe(made.events.append)
+    yield made
+    made.gate.release()
+    await crm.close()
+    await http.aclose()
+    crm.store.close()
+
+
+async def forget_while_held(two: Two, matches: Matches, step: Awaitable[Any]) -> Any:
+    """Run ``step`` until the vendor has answered its request that ``matches``, forget
+    ``GONE`` (another process) while the reply is held, then let the reply go."""
+    gate = two.hold(matches)
+    running = asyncio.ensure_future(step)
+    try:
+        await gate.answered()
+        two.forget()
+    finally:
+        gate.release()
+    return await running
+
+
+def first_get(path_part: str) -> Matches:
+    return lambda method, path, query: method == "GET" and path_part in path
+
+
+# -- what stays in the file -------------------------------------------------------------
+
+
+async def test_what_the_forgotten_records_said_is_not_left_in_the_file(two: Two) -> None:
+    """The words of a forgotten record (its title, its fields) are not in the file:
+    not in the search index either, which kept every term of a deleted row."""
+    deal = next(iter(two.app.state.db.deals.values()))
+    deal["title"] = "Qzxwvfirstword deal"  # renamed below: both names were indexed
+    await two.load(GONE)
+    kept = await two.load(KEPT)
+    deal["title"] = "Qzxwvsecondword deal"
+    await two.crm.refresh(GONE, "deal", Query(per_page=100))
+    assert [r.id for r in two.crm.search("Qzxwvsecondword", profiles=[GONE])] == [deal["id"]]
+    words = [b"Qzxwvfirstword", b"qzxwvfirstword", b"Qzxwvsecondword", b"qzxwvsecondword"]
+    assert any(w in file_bytes(two.path) for w in words)
+
+    two.forget()
+
+    assert [w for w in words if w in file_bytes(two.path)] == []
+    two.holds_nothing_of_gone()
+    assert two.store.count(KEPT, "deal") == len(kept)
+    hit = kept[0].title.split()[0]
+    assert two.crm.search(hit, profiles=[KEPT]), "the kept profile's search still works"
+
+
+# -- reads in flight ----------------------------------------------------------------------
+
+
+async def test_field_specs_read_in_flight_when_the_profile_is_forgotten_stay_forgotten(
+    two: Two,
+) -> None:
+    """The fields of a kind, asked of the vendor as the profile is forgotten, are not
+    stored back under its name."""
+    await two.load(KEPT)
+    specs = await forget_while_held(
+        two, first_get("/api/3/"), two.crm.fields(GONE, "deal", refresh=True)
+    )
+
+    assert specs, "the caller still gets what the vendor answered"
+    two.holds_nothing_of_gone()
+    assert two.store.get_fields(KEPT, "deal")
+
+
+async def test_kinds_read_in_flight_when_the_profile_is_forgotten_stay_forgotten(
+    rigs: Callable[..., Any],
+) -> None:
+    """A vendor whose kinds are read from it (Freshsales' filters): read as the profile
+    is forgotten, they are not stored back."""
+    rig = rigs("freshsales")
+    store = rig.crm.store
+    assert store.path is not None
+    gate = HeldReply(rig.app, lambda method, path, query: "filters" in path)
+    rig.crm.http.mount_app("http://freshsales.localhost", gate)
+    reading = asyncio.ensure_future(rig.crm.kinds("freshsales", refresh=True))
+    try:
+        await gate.answered()
+        other = Store(store.path)
+        other.delete_profile("freshsales")
+        other.close()
+    finally:
+        gate.release()
+    assert await reading
+
+    assert store.get_kinds("freshsales") is None
+
+
+# -- the outbox: a send whose reply comes after the forget -------------------------------
+
+
+async def _queue(two: Two, op: str, deal: Record) -> Any:
+    crm = two.crm
+    if op == "edit":
+        return await crm.edit(deal.ref, {"amount": "4321"})
+    if op == "note":
+        return await crm.add_note(deal.ref, "Spoke to them, a pilot next week")
+    if op == "delete":
+        return await crm.delete(deal.ref)
+    plan = PLANS[VENDOR]  # its create needs a contact no form field gives: queued as is
+    values = plan.create_values("Forgotten deal", two.app.state.db)
+    ref = RecordRef(profile=GONE, kind=plan.create_kind, id="new")
+    return crm.store.enqueue(Change(ref=ref, op=ChangeOp.CREATE, values=values))
+
+
+def _write(method: str, path: str, query: str) -> bool:
+    return method != "GET"
+
+
+@pytest.mark.parametrize("op", ["edit", "note", "delete", "create"])
+async def test_a_send_answered_after_the_forget_leaves_nothing_and_shows_no_error(
+    two: Two, op: str
+) -> None:
+    """An edit (note, delete, create) of the profile is sent; the vendor applies it and
+    its reply comes after the profile was forgotten: nothing of it is stored back, no
+    error is shown for an edit that reached the vendor, and the outbox goes on sending
+    the other profile's edits."""
+    gone = await two.load(GONE)
+    kept = await two.load(KEPT)
+    two.crm.outbox.paused = True
+    change = await _queue(two, op, gone[0])
+    assert change is not None
+    two.crm.outbox.paused = False
+    before = len(two.notices())
+
+    async def send() -> None:
+        await two.crm.outbox.flush(GONE)
+        await two.crm.outbox.wait_idle()
+
+    await forget_while_held(two, _write, send())
+
+    assert two.notices()[before:] == []
+    two.holds_nothing_of_gone()
+    edit = await two.crm.edit(kept[0].ref, {"amount": "77"})
+    assert edit is not None
+    await two.crm.outbox.flush(KEPT)
+    await two.crm.outbox.wait_idle()
+    sent = two.store.get_change(edit.id)
+    assert sent is not None and sent.state is ChangeState.DONE
+    assert two.kept_app.state.db.deals[kept[0].id]["value"] == "7700"

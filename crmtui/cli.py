@@ -392,7 +392,7 @@ def run_forget(profile: str, config_path: Path | None) -> int:
     config = load_config(config_path)
     if config is None:
         return 2
-    db = locations.cache_db()
+    db, wiped = locations.cache_db(), True
     if db.exists():
         try:
             store = Store(db)
@@ -400,7 +400,7 @@ def run_forget(profile: str, config_path: Path | None) -> int:
             say(exc)
             return 1
         try:
-            store.delete_profile(profile)
+            wiped = store.delete_profile(profile)
         except Exception as exc:  # a page found corrupt: the cache's one line
             problem = store.unusable(exc)
             if problem is None:
@@ -421,6 +421,13 @@ def run_forget(profile: str, config_path: Path | None) -> int:
         f"Forgot the cached data of {profile!r}"
         + (f" and its stored {', '.join(removed)}" if removed else "")
     )
+    if not wiped:
+        say(
+            f"{db}: another program (a crmtui running?) kept reading the cache, so the "
+            f"bytes of what {profile!r} had there may still be in the file (crmtui shows "
+            f"none of it): run `crmtui forget {profile}` again once that program is closed"
+        )
+        return 1
     return 0
 
 

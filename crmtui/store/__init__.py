@@ -102,12 +102,16 @@ class Store(RecordsMixin, OutboxMixin, CacheMixin):
             conn.execute("INSERT INTO records_fts (records_fts) VALUES ('integrity-check')")
             return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
 
-    def delete_profile(self, profile: str) -> None:
+    def delete_profile(self, profile: str) -> bool:
         """Forget a profile: its records, timelines, schema, sync state and outbox.
 
-        Freed pages are zeroed (``secure_delete``) and the WAL is truncated, so the
-        forgotten data does not linger in the file.
+        Freed pages are zeroed (``secure_delete``) and the WAL is checkpointed into the
+        file and truncated, so the forgotten data does not linger in the file. False when
+        it still does: another connection (a crmtui running, mid-read) kept a read open
+        past ``BUSY_S``, and the file's pages it may read were not overwritten (they are
+        at the next checkpoint once it ends: a forget again, or its close).
         """
+        wiped = True
         with self._db.read() as conn:
             conn.execute("PRAGMA secure_delete = ON")
             try:
@@ -120,6 +124,8 @@ class Store(RecordsMixin, OutboxMixin, CacheMixin):
                     # old ones) until its segments are merged: merged into one, whole
                     conn.execute("INSERT INTO records_fts (records_fts) VALUES ('optimize')")
                 if str(self._db.path) != MEMORY:
-                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                    wiped = not busy
             finally:
                 conn.execute("PRAGMA secure_delete = OFF")
+        return wiped

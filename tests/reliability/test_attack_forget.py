@@ -11,6 +11,7 @@ answers at once, the reply reaches crmtui only after the forget.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +20,23 @@ from typing import Any
 import pytest
 
 from benchmarks.soak import PLANS
-from crmtui import sandbox
+from crmtui import cli, locations, sandbox
 from crmtui.http import Http
-from crmtui.model import Change, ChangeOp, ChangeState, Query, Record, RecordRef
+from crmtui.model import (
+    Activity,
+    Change,
+    ChangeOp,
+    ChangeState,
+    FieldSpec,
+    KindInfo,
+    Query,
+    Record,
+    RecordRef,
+    utcnow,
+)
 from crmtui.service import Crm, Event
 from crmtui.service.events import Notice
-from crmtui.store import Store
+from crmtui.store import Store, db
 from tests.helpers.gates import HeldReply, Matches
 from tests.helpers.service import ORIGIN, VENDOR, make_profile, unpaced
 from tests.helpers.waits import no_sleep
@@ -258,3 +270,114 @@ async def test_a_send_answered_after_the_forget_leaves_nothing_and_shows_no_erro
     sent = two.store.get_change(edit.id)
     assert sent is not None and sent.state is ChangeState.DONE
     assert two.kept_app.state.db.deals[kept[0].id]["value"] == "7700"
+
+
+# -- crmtui forget, the command ------------------------------------------------------------
+
+
+def _cached(path: Path) -> None:
+    """A cache with a deal of ``GONE`` and one of ``KEPT``, each with its own words."""
+    store = Store(path)
+    try:
+        for profile, word in ((GONE, "Qzxwvgoneword"), (KEPT, "Keptword")):
+            record = Record(
+                vendor=VENDOR,
+                profile=profile,
+                kind="deal",
+                id="1",
+                title=f"{word} deal",
+                fields={"notes": f"{word} notes"},
+                raw={"title": f"{word} deal"},
+            )
+            store.upsert_records([record])
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CRMTUI_HOME", str(tmp_path / "home"))
+    path = locations.cache_db()
+    path.parent.mkdir(parents=True)
+    return path
+
+
+def test_forget_while_another_program_reads_the_cache_says_so_and_again_wipes_it(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A crmtui running elsewhere is mid-read (its read transaction open) for longer than
+    the forget waits: the file's pages it may still read cannot be overwritten, so the
+    forgotten words stay in the file. The command says so (not "Forgot" alone, exit 0),
+    and run again once the reader is done, wipes them."""
+    monkeypatch.setattr(db, "BUSY_S", 0.05)  # how long the forget waits for the reader
+    _cached(home)
+    reader = sqlite3.connect(home)
+    try:
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM records").fetchone() == (2,)
+
+        assert cli.main(["forget", GONE]) == 1
+        out, err = capsys.readouterr()
+        assert f"Forgot the cached data of {GONE!r}" in out
+        assert "again" in err and "Traceback" not in err
+        store = Store(home)
+        assert store.count(GONE, "deal") == 0 and store.count(KEPT, "deal") == 1
+        store.close()
+    finally:
+        reader.close()
+
+    assert cli.main(["forget", GONE]) == 0
+    data = file_bytes(home)
+    assert b"Qzxwvgoneword" not in data and b"qzxwvgoneword" not in data
+    assert GONE.encode() not in data
+    assert b"Keptword" in data
+
+
+NEIGHBOURS = ["a_b", "axb", "a%", "ab", "a", "A", "a*", "a[b]", "a.b", "a b", "ä", "a\\b"]
+
+
+@pytest.mark.parametrize("gone", ["a_b", "a%", "A", "a", "a*", "a[b]", "ä"])
+def test_forget_takes_that_profile_only_not_its_look_alikes(tmp_path: Path, gone: str) -> None:
+    """Names a LIKE or GLOB pattern, a prefix, a case fold or an accent fold would match:
+    every other profile keeps all it had (records, search, timelines, fields, kinds, sync
+    bookkeeping, queued edits)."""
+    store = Store(tmp_path / "cache.sqlite3")
+    try:
+        for n, profile in enumerate(NEIGHBOURS):
+            ref = RecordRef(profile=profile, kind="deal", id="1")
+            word = f"Word{n}x"
+            store.upsert_records(
+                [Record(vendor=VENDOR, profile=profile, kind="deal", id="1", title=word)],
+                synced_at=utcnow(),
+            )
+            note = Activity(id="n1", occurred_at=utcnow(), summary=word, body=word)
+            store.put_timeline(ref, [note])
+            store.put_fields(profile, "deal", [FieldSpec(key="amount", label=word)])
+            store.put_kinds(profile, [KindInfo(kind="deal", label=word, singular=word)])
+            store.put_sync_state(profile, "deal", {"cursor": word})
+            store.enqueue(Change(ref=ref, op=ChangeOp.UPDATE, values={"amount": n}))
+
+        store.delete_profile(gone)
+
+        for n, profile in enumerate(NEIGHBOURS):
+            ref = RecordRef(profile=profile, kind="deal", id="1")
+            word = f"Word{n}x"
+            if profile == gone:
+                assert store.count(profile, "deal") == 0
+                assert store.get_timeline(ref) is None
+                assert store.get_fields(profile, "deal") is None
+                assert store.get_kinds(profile) is None
+                assert store.get_sync_state(profile, "deal") is None
+                assert store.changes(profile=profile) == []
+                assert store.search(word) == []
+                continue
+            assert store.count(profile, "deal") == 1, profile
+            assert [r.profile for r in store.search(word)] == [profile]
+            assert [a.body for a in store.get_timeline(ref) or []] == [word]
+            assert [s.label for s in store.get_fields(profile, "deal") or []] == [word]
+            assert [k.label for k in store.get_kinds(profile) or []] == [word]
+            assert store.get_sync_state(profile, "deal") == {"cursor": word}
+            assert [c.values for c in store.changes(profile=profile)] == [{"amount": n}]
+            assert store.last_synced(profile) is not None
+    finally:
+        store.close()

@@ -94,6 +94,9 @@ class Store(RecordsMixin, OutboxMixin, CacheMixin):
         return health.at_run_time(self.path, error)
 
     def close(self) -> None:
+        built = self.__dict__.get("_built_positions")  # ``_positions``, if ever made
+        if built is not None:
+            built.close()  # a build under way stops, and keeps nothing
         self._db.close()
 
     def integrity_check(self) -> str:

@@ -7,6 +7,12 @@ second connection so the app's reads go on) into an ``array``; a window at any o
 then a slice of it and ``limit`` primary-key lookups, wherever it is (top, middle, end,
 sorted either way, filtered, searched).
 
+The walk is one SQL statement per part of the order (an aggregate of the rowids as
+fixed-width hex), so SQLite runs it without Python's GIL: a walk in Python released and
+took the GIL back at every row, and the app's thread, waiting for it, read its windows
+up to a switch interval (5 ms) late. The hex is then turned into the array a slice at
+a time (``SLICE`` rowids), the GIL let go between slices.
+
 A built order is stamped with its list's change counter (``record_versions``, kept by
 triggers on ``records``: every writer, every connection and process, moves it). When the
 counter moved the order is stale: windows are read the old way (``OFFSET`` from the
@@ -15,7 +21,9 @@ nearer end) and the read asks for a rebuild. ``KEEP`` orders are kept (4 bytes a
 
 from __future__ import annotations
 
+import binascii
 import sqlite3
+import sys
 import threading
 import time
 from array import array
@@ -30,6 +38,10 @@ from crmtui.store.indexes import Part
 BUILD_FROM = 5_000  # shorter lists read fine with OFFSET
 SETTLE_S = 0.3  # a build starts this long after it is asked for (the latest request)
 KEEP = 6  # orders kept (a million-row order is 4 MB)
+SLICE = 32_768  # rowids turned from hex into the array between two yields of the GIL
+# How long the builder lets go of the GIL after each slice: a sleep(0) gave it back too
+# soon (the app's thread, woken, lost the race and waited a switch interval, 5 ms)
+YIELD_S = 0.0002
 
 # (profile, kind, WHERE ..., its parameters, its order's parts: ``indexes.Order.parts``):
 # one list as the user sees it.
@@ -44,12 +56,39 @@ def version(conn: sqlite3.Connection, profile: str, kind: str) -> int:
     return int(found[0]) if found else 0
 
 
-def _packed(rowids: Iterator[int]) -> array[int]:
-    """The rowids in 4 bytes each while they fit (below two billion rows they do)."""
-    wide = array("q", rowids)
-    if not wide or max(wide) < 2**31:
-        return array("i", wide)
-    return wide
+def _typecode(conn: sqlite3.Connection) -> str:
+    """The array type that holds every rowid of ``records``: 4 bytes each while they fit
+    (below two billion rows they do), else 8."""
+    low, high = conn.execute(
+        "SELECT (SELECT min(rowid) FROM records), (SELECT max(rowid) FROM records)"
+    ).fetchone()
+    narrow = array("i")
+    if (low or 0) >= 0 and (high or 0) < 2 ** (8 * narrow.itemsize - 1):
+        return narrow.typecode
+    return "q"
+
+
+def _unpacked(
+    conn: sqlite3.Connection, code: str, parts: int, stop: Callable[[], bool]
+) -> array[int] | None:
+    """The rowids of ``temp.built_order``'s parts (each ``2 * itemsize`` hex digits,
+    big-endian, as ``printf('%0Nx')`` writes a two's complement), one part after the
+    other, as an array of ``code``. Read a ``SLICE`` at a time (``blobopen``: SQLite
+    reads without the GIL; a whole part as one value took milliseconds with it held, a
+    million rows' 8 MB), the GIL let go between slices; None once ``stop()``."""
+    found = array(code)
+    step = 2 * found.itemsize * SLICE
+    for part in range(parts):
+        with conn.blobopen("built_order", "rowids", part, readonly=True, name="temp") as text:
+            while piece := text.read(step):
+                if stop():
+                    return None
+                rowids = array(code, binascii.unhexlify(piece))
+                if sys.byteorder == "little":
+                    rowids.byteswap()
+                found += rowids
+                time.sleep(YIELD_S)  # the app's thread, waiting for the GIL, takes it now
+    return found
 
 
 class Positions:
@@ -132,29 +171,43 @@ class Positions:
         """
         profile, kind, where, params, parts = spec
 
-        def walked(conn: sqlite3.Connection, hint: str) -> array[int]:
-            return _packed(
-                rowid
-                for condition, order in parts
-                for (rowid,) in conn.execute(
-                    f"SELECT r.rowid FROM records r {hint}{where}{condition} ORDER BY {order}",
-                    params,
+        def walked(conn: sqlite3.Connection, hint: str) -> None:
+            # one statement per part, run by SQLite alone (no GIL held): the part's
+            # rowids in its order (its subquery's, kept by LIMIT -1) as fixed-width hex,
+            # kept in a temporary table to be read a slice at a time (``_unpacked``)
+            conn.execute("DELETE FROM temp.built_order")
+            for part, (condition, order) in enumerate(parts):
+                conn.execute(
+                    "INSERT INTO temp.built_order (part, rowids)"
+                    f" SELECT ?, CAST(coalesce(group_concat(printf('%0{digits}x', k), ''), '')"
+                    f" AS BLOB) FROM (SELECT r.rowid AS k FROM records r {hint}{where}"
+                    f"{condition} ORDER BY {order} LIMIT -1)",
+                    (part, *params),
                 )
-            )
 
         with self._reader() as conn:
             conn.execute("BEGIN")  # one snapshot for the counter and the rows
             try:
                 stamp = version(conn, profile, kind)
+                code = _typecode(conn)
+                digits = 2 * array(code).itemsize
+                conn.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS built_order"
+                    " (part INTEGER PRIMARY KEY, rowids BLOB NOT NULL)"
+                )
                 try:
-                    rowids = walked(conn, f"INDEXED BY {via} " if via else "")
+                    walked(conn, f"INDEXED BY {via} " if via else "")
                 except sqlite3.OperationalError:
                     if via is None:
                         raise
-                    rowids = walked(conn, "")  # that index is gone, or of no use here
+                    walked(conn, "")  # that index is gone, or of no use here
+                rowids = _unpacked(conn, code, len(parts), lambda: self._closed)
+                conn.execute("DROP TABLE temp.built_order")
             finally:
                 conn.execute("COMMIT")
         with self._lock:
+            if rowids is None or self._closed:
+                return 0  # the store closed meanwhile: nothing kept
             self._built[spec] = (stamp, rowids)
             self._built.move_to_end(spec)
             while len(self._built) > KEEP:

@@ -904,14 +904,15 @@ class Crm:
 
     def undo_discard(self) -> list[Change]:
         """Bring back the changes of the last discard, exactly as they were (state,
-        values, base, tries, place in their record's order); [] when none is left."""
-        if not self._discarded:
-            return []
-        gone = self._discarded.pop()
-        self.store.restore(gone)
-        self._queue_moved(gone[0].change.ref)
-        self.outbox.kick(gone[0].change.ref.profile)
-        return [g.change for g in gone]
+        values, base, tries, place in their record's order); [] when none is left. A
+        discard of a profile forgotten since brings nothing back, and is passed over."""
+        while self._discarded:
+            back = self.store.restore(self._discarded.pop())
+            if back:  # none: its profile was forgotten since (``crmtui forget``)
+                self._queue_moved(back[0].ref)
+                self.outbox.kick(back[0].ref.profile)
+                return back
+        return []
 
     @property
     def can_undo_discard(self) -> bool:

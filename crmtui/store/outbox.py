@@ -61,7 +61,12 @@ from crmtui.model import Activity, Change, ChangeOp, ChangeState, Record, Record
 from crmtui.store import optimistic, rows
 from crmtui.store.cache import _PUT_ACTIVITY, _activity_row
 from crmtui.store.db import CacheWriteError, HasDatabase, to_text
-from crmtui.store.records import note_confirmed, timeline_key
+from crmtui.store.records import (
+    _last_confirmed,
+    confirmed_since,
+    note_confirmed,
+    timeline_key,
+)
 
 DONE_KEPT_FOR = timedelta(days=7)
 INTERRUPTED = "Interrupted while sending; it may have reached the vendor."
@@ -81,6 +86,7 @@ class Discarded:
     change: Change
     seq: int  # its place in the order of changes
     maybe_sent: bool
+    mark: int = 0  # the read mark when it was discarded: a profile forgotten since?
 
 
 # States in which a change waits for the user; the later changes of its record wait too.
@@ -245,6 +251,17 @@ def _load(conn: sqlite3.Connection, change_id: str) -> Change:
     if found is None:
         raise KeyError(f"no queued change {change_id}")
     return Change.model_validate_json(found[0])
+
+
+def _forgotten(conn: sqlite3.Connection, profile: str, mark: int) -> bool:
+    """Whether ``profile`` was forgotten since the read mark ``mark``: a profile was
+    (which one is not kept) and the cache holds nothing of it (not added again since)."""
+    if not confirmed_since(conn, mark).forgotten:
+        return False
+    return not any(
+        conn.execute(f"SELECT 1 FROM {table} WHERE profile = ? LIMIT 1", (profile,)).fetchone()
+        for table in ("outbox", "records", "kinds", "field_specs", "sync_state", "profiles")
+    )
 
 
 def _select(conn: sqlite3.Connection, sql: str, params: Iterable[Any]) -> list[Change]:
@@ -853,8 +870,9 @@ class OutboxMixin(HasDatabase):
                 " ORDER BY seq",
                 [*params, _DONE],
             ).fetchall()
+            mark = _last_confirmed(conn)  # the read mark (``read_mark``) now
             gone = [
-                Discarded(Change.model_validate_json(data), seq, bool(maybe))
+                Discarded(Change.model_validate_json(data), seq, bool(maybe), mark)
                 for seq, maybe, data in found
             ]
             conn.execute(f"DELETE FROM outbox WHERE {where}", params)
@@ -863,13 +881,17 @@ class OutboxMixin(HasDatabase):
             optimistic.rebuild(conn, change.ref)
         return gone
 
-    def restore(self, discarded: Iterable[Discarded]) -> None:
+    def restore(self, discarded: Iterable[Discarded]) -> list[Change]:
         """Put discarded changes back as they were: state, values, base, tries and their
-        place in the order (undo of ``discard``); the records show them again."""
+        place in the order (undo of ``discard``); the records show them again. Returns
+        those put back: not one of a profile forgotten since (``delete_profile``, in any
+        process: the cache holds nothing of it now), which stays forgotten."""
+        back: list[Change] = []
         with self._db.transaction() as conn:
-            refs = []
             for gone in discarded:
                 change = gone.change
+                if _forgotten(conn, change.ref.profile, gone.mark):
+                    continue
                 conn.execute(
                     "INSERT INTO outbox (seq, id, profile, kind, record_id, state,"
                     " next_retry_at, maybe_sent, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -883,9 +905,10 @@ class OutboxMixin(HasDatabase):
                         change.model_dump_json(),
                     ),
                 )
-                refs.append(change.ref)
-            for ref in dict.fromkeys(refs):
+                back.append(change)
+            for ref in dict.fromkeys(change.ref for change in back):
                 optimistic.rebuild(conn, ref)
+        return back
 
     def held_back(self, profile: str | None = None) -> dict[str, str]:
         """Changes that wait behind a change waiting for the user (refused, conflict,

@@ -11,7 +11,10 @@ answers at once, the reply reaches crmtui only after the forget.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import sqlite3
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +39,10 @@ from crmtui.model import (
 )
 from crmtui.service import Crm, Event
 from crmtui.service.events import Notice
+from crmtui.service.undo import CannotUndo
 from crmtui.store import Store, db
 from tests.helpers.gates import HeldReply, Matches
+from tests.helpers.processes import kill, running
 from tests.helpers.service import ORIGIN, VENDOR, make_profile, unpaced
 from tests.helpers.waits import no_sleep
 
@@ -381,3 +386,184 @@ def test_forget_takes_that_profile_only_not_its_look_alikes(tmp_path: Path, gone
             assert store.last_synced(profile) is not None
     finally:
         store.close()
+
+
+# -- the running app's lists -----------------------------------------------------------
+
+
+def _deals(profile: str, n: int, word: str) -> list[Record]:
+    return [
+        Record(vendor=VENDOR, profile=profile, kind="deal", id=str(i), title=f"{word} {i:03}")
+        for i in range(n)
+    ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="positions.py/db.py (H1, H2): a (profile, kind)'s change counter restarts at 0 "
+    "when its profile is forgotten, so the app's order built before stays 'current' once "
+    "as many rows are written again",
+)
+def test_a_list_order_built_before_the_forget_is_not_used_after_it(tmp_path: Path) -> None:
+    """The running app built a list's order (``prepare_list``); ``crmtui forget`` (another
+    process) forgets the profile; the app's next sync stores the profile's deals again:
+    the list shows them, not the rows of the order built before the forget."""
+    path = tmp_path / "cache.sqlite3"
+    app = Store(path)
+    try:
+        app.upsert_records(_deals(GONE, 40, "Old"))
+        app.upsert_records(_deals(KEPT, 5, "Kept"))
+        assert app.prepare_list(GONE, "deal") == 40
+        assert [r.title for r in app.window(GONE, "deal", offset=0, limit=2)] == [
+            "Old 000",
+            "Old 001",
+        ]
+        other = Store(path)
+        other.delete_profile(GONE)
+        other.close()
+        assert app.window(GONE, "deal", offset=0, limit=2) == []
+
+        app.upsert_records(_deals(GONE, 40, "New"))  # the app's sync, after
+
+        assert app.count(GONE, "deal") == 40
+        shown = [r.title for r in app.window(GONE, "deal", offset=0, limit=40)]
+        assert shown == [f"New {i:03}" for i in range(40)]
+    finally:
+        app.close()
+
+
+# -- kill -9 in the middle of a forget ----------------------------------------------------
+
+
+def child() -> None:
+    """Subprocess entry point: forget ``GONE`` from the cache ``sys.argv[1]`` names, and
+    stop dead in the middle (some rows deleted, the transaction open): say "in" and wait
+    for the SIGKILL."""
+    job = json.loads(sys.argv[1])
+    store = Store(job["path"])
+    conn = store._db.conn
+    start = conn.total_changes
+
+    def pause() -> int:
+        if conn.in_transaction and conn.total_changes - start >= 20:
+            print("in", flush=True)
+            sys.stdin.readline()  # until killed
+        return 0
+
+    conn.set_progress_handler(pause, 100)
+    store.delete_profile(GONE)
+    print("done", flush=True)
+
+
+def test_a_forget_killed_midway_forgets_nothing_and_a_forget_again_does_it_all(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "cache.sqlite3"
+    store = Store(path)
+    store.upsert_records(_deals(GONE, 200, "Qzxwvgoneword"))
+    store.upsert_records(_deals(KEPT, 50, "Keptword"))
+    store.close()
+
+    with running({"path": str(path)}, __name__) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "in\n", proc.stderr
+        kill(proc)
+
+    store = Store(path)
+    try:
+        assert store.integrity_check() == "ok"
+        assert store.count(GONE, "deal") == 200  # nothing half-forgotten
+        assert len(store.search("Qzxwvgoneword", limit=500)) == 200
+        assert store.count(KEPT, "deal") == 50
+        assert store.delete_profile(GONE)
+        assert store.count(GONE, "deal") == 0 and store.count(KEPT, "deal") == 50
+        assert len(store.search("Keptword", limit=500)) == 50
+    finally:
+        store.close()
+    data = file_bytes(path)
+    assert b"qzxwvgoneword" not in data.lower() and GONE.encode() not in data
+
+
+async def test_the_running_app_shows_the_forget_and_its_next_sync_brings_all_back(
+    two: Two,
+) -> None:
+    """``crmtui forget`` in another process while the app runs: the app's lists and
+    search show none of the profile at once, the other profile's are untouched, and the
+    app's next sync of the profile (its cursor forgotten too) reads it whole again."""
+    await two.load(KEPT)
+    await two.crm.sync(GONE, ["deal"])
+    await two.crm.sync(KEPT, ["deal"])
+    deals = len(two.app.state.db.deals)
+    kept = two.crm.count(KEPT, "deal")
+    assert two.crm.count(GONE, "deal") == deals
+    some = two.crm.window(GONE, "deal", offset=0, limit=1)[0]
+
+    two.forget()
+
+    assert two.crm.count(GONE, "deal") == 0
+    assert two.crm.window(GONE, "deal", offset=0, limit=50) == []
+    assert two.crm.cached(some.ref) is None
+    assert [r for r in two.crm.search(some.title) if r.profile == GONE] == []
+    assert two.crm.count(KEPT, "deal") == kept
+
+    await two.crm.sync(GONE, ["deal"])
+
+    assert two.crm.count(GONE, "deal") == deals
+    listed = two.crm.window(GONE, "deal", offset=0, limit=deals + 10)
+    assert {r.id for r in listed} == set(two.app.state.db.deals)
+    assert two.crm.count(KEPT, "deal") == kept
+
+
+async def test_a_bulk_edit_under_way_when_the_profile_is_forgotten_queues_no_more(
+    two: Two,
+) -> None:
+    """A bulk edit of ten deals is being queued when ``crmtui forget`` (another process)
+    forgets the profile, right after its first edit: the rest are not queued for a
+    profile that is gone (its outbox stays empty), and nothing reaches the vendor."""
+    gone = await two.load(GONE)
+    two.crm.outbox.paused = True
+    plan = await two.crm.bulk.plan(GONE, "deal", [r.id for r in gone[:10]], "amount", "999")
+    assert len(plan.changes) == 10
+
+    forgotten: list[int] = []
+
+    def forget_after_the_first(event: Event) -> None:
+        if not forgotten and two.store.changes(profile=GONE):
+            forgotten.append(len(two.store.changes(profile=GONE)))
+            two.forget()
+
+    two.crm.subscribe(forget_after_the_first)
+    await two.crm.bulk.apply(plan)
+    assert forgotten == [1]
+    two.crm.outbox.paused = False
+    await two.crm.outbox.flush(GONE)
+    await two.crm.outbox.wait_idle()
+
+    assert two.store.changes(profile=GONE) == []
+    assert [d["id"] for d in two.app.state.db.deals.values() if d["value"] == "99900"] == []
+    two.holds_nothing_of_gone()
+
+
+async def test_an_edit_discarded_before_the_forget_is_not_brought_back_by_undo(
+    two: Two,
+) -> None:
+    """The user discards a queued edit (the app keeps it to undo the discard), then the
+    profile is forgotten (another process): undoing the discard puts nothing of the
+    forgotten profile back in the outbox, and nothing reaches the vendor."""
+    gone = await two.load(GONE)
+    two.crm.outbox.paused = True
+    change = await two.crm.edit(gone[0].ref, {"amount": "4321"})
+    assert change is not None
+    assert [c.id for c in two.crm.discard(change.id)] == [change.id]
+    assert two.crm.can_undo_discard
+
+    two.forget()
+    with contextlib.suppress(CannotUndo):
+        two.crm.undo_discard()
+    two.crm.outbox.paused = False
+    await two.crm.outbox.flush(GONE)
+    await two.crm.outbox.wait_idle()
+
+    assert two.store.changes(profile=GONE) == []
+    assert two.app.state.db.deals[gone[0].id]["value"] != "432100"
+    two.holds_nothing_of_gone()

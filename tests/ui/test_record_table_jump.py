@@ -5,6 +5,8 @@ the keys free, and fills it later."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -135,3 +137,26 @@ async def test_a_slow_jump_paints_blank_rows_keeps_the_keys_and_fills_in(
         assert titles(table) == [f"Deal {i:05}" for i in range(3_983, 4_002)]
         assert table.current is not None and table.current.title == "Deal 04001"
         assert app.source.reads.count((3_982, 19)) == 1  # read once, not again
+
+
+async def test_no_collection_runs_while_a_frame_is_drawn_and_the_collector_is_back_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    collecting: list[bool] = []
+    draw = RecordTable.render_line
+
+    def noting(table: RecordTable, y: int) -> object:
+        collecting.append(gc.isenabled())
+        return draw(table, y)
+
+    monkeypatch.setattr(RecordTable, "render_line", noting)
+    assert gc.isenabled()
+    async with shown(monkeypatch, 30.0) as (pilot, _app, table):
+        for _ in range(3):
+            collecting.clear()
+            table.jump_to(LONG // 2 if table.cursor < LONG // 2 else 0)
+            await wait_for(pilot, lambda: bool(collecting) and not table._loading)
+            assert not any(collecting)  # a new screen of rows drawn, no collection in it
+            await wait_for(pilot, gc.isenabled)  # on again once the frame is sent
+    await asyncio.sleep(0)  # the loop's next turn after the app's last frame
+    assert gc.isenabled()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import gc
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
@@ -62,6 +63,30 @@ def _jump_reader() -> concurrent.futures.ThreadPoolExecutor:
     if _jump_reads is None:
         _jump_reads = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="jump")
     return _jump_reads
+
+
+_holding = False  # the cyclic collector is off until a frame is sent (``_hold_collection``)
+
+
+def _hold_collection() -> None:
+    """Keep Python's cyclic collector off until the frame being drawn is sent (the
+    loop's next turn: the screen's update sends its frame in this one)."""
+    global _holding
+    if gc.isenabled():
+        gc.disable()
+        _holding = True
+    if _holding:  # (again if a loop closed before its turn came: never left off)
+        try:
+            asyncio.get_running_loop().call_soon(_release_collection)
+        except RuntimeError:  # drawn outside a running loop (a test's direct render)
+            _release_collection()
+
+
+def _release_collection() -> None:
+    global _holding
+    if _holding:
+        _holding = False
+        gc.enable()
 
 
 async def _painted_or_not(painted: asyncio.Event) -> None:
@@ -350,6 +375,12 @@ class RecordTable(ScrollView, can_focus=True):
         self._texts_for: tuple[int, ...] = ()
         self._base_style: Style | None = None
         self._paint_styles: tuple[Style, Style, Style] | None = None
+        # (width, column widths, top row) during one paint: the same for each of its lines.
+        # Python's cyclic collector is held off from the paint until its frame is sent
+        # (``_hold_collection``): drawing a screen of new rows makes thousands of
+        # objects, and a collection they set off, walking the objects kept (the rows
+        # read, the strips drawn), took 2 to 15 ms in the middle of a jump's frame.
+        self._paint_at: tuple[int, list[int], int] | None = None
         # Each row's finished strip (by index and whether the cursor is on it) and the
         # header's, for the styles they were drawn with: a page down re-draws nothing
         # ``_warm`` prepared, a cursor move re-draws two lines.
@@ -741,10 +772,13 @@ class RecordTable(ScrollView, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         self._base_style = self.rich_style  # once per paint, not once per line
         self._paint_styles = self._row_styles(self._base_style)
+        width = self.size.width
+        self._paint_at = (width, self._widths(width - 1), int(self.scroll_offset.y))
+        _hold_collection()  # no collection in the middle of a frame (see ``_paint_at``)
         try:
             return super().render_lines(crop)
         finally:
-            self._base_style = self._paint_styles = None
+            self._base_style = self._paint_styles = self._paint_at = None
             waiting, self._after_paint = self._after_paint, {}
             for callback in waiting.values():  # after this frame is sent (that comes first)
                 self.call_later(callback)
@@ -755,11 +789,15 @@ class RecordTable(ScrollView, can_focus=True):
         return base, cursor, self.get_component_rich_style("record-table--odd")
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        widths = self._widths(width - 1)
+        if self._paint_at is None:
+            width = self.size.width
+            paint = (width, self._widths(width - 1), int(self.scroll_offset.y))
+        else:
+            paint = self._paint_at
+        width, widths, top = paint
         if y == 0:
             return self._header_strip(width, widths)
-        index = int(self.scroll_offset.y) + y - 1
+        index = top + y - 1
         record = self.cached_at(index)  # painting never reads the cache file
         base = self._base_style or self.rich_style
         if record is None:

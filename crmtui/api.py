@@ -431,11 +431,14 @@ class Client:
         if query.search.strip():
             return await self._fetch_search(kind, query)
         fetched: list[Record] = []
+        began = self.service.store.read_mark()
         while True:
             page = await self.service.refresh(self.profile, kind, query)
             fetched += page.records
             if len(fetched) >= limit or not page.next_cursor or not page.records:
                 return fetched
+            if self.service.store.forgotten(self.profile, began):  # crmtui forget, meanwhile
+                return fetched  # its next pages are not stored: it stays forgotten
             query = query.model_copy(update={"cursor": page.next_cursor})
 
     async def _fetch_search(self, kind: str, query: Query) -> list[Record]:

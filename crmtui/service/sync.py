@@ -340,6 +340,8 @@ class Sync:
                 page = await self._list(profile, adapter, info.kind, query)
             except Offline as exc:
                 raise _kept(exc, run, info) from exc
+            if store.forgotten(profile, began):  # crmtui forget, meanwhile: it stays so
+                break
             here += len(page.records)
             # in a thread: a page holding a 20 MB field takes seconds to store, and the
             # screens go on meanwhile (pages are stored one after another, in order)

@@ -148,6 +148,12 @@ class CacheMixin(HasDatabase):
                 (profile, kind, dumps(_jsonable(state))),
             )
 
+    def forgotten(self, profile: str, since: int) -> bool:
+        """Whether ``profile`` was forgotten (``crmtui forget``, in any process) since the
+        ``read_mark`` ``since``: a read of many pages stops there (``profile_forgotten``)."""
+        with self._db.read() as conn:
+            return profile_forgotten(conn, profile, since)
+
     def last_synced(self, profile: str) -> datetime | None:
         """When records of the profile were last written from the server."""
         with self._db.read() as conn:
@@ -162,6 +168,21 @@ def _forgotten_since(conn: sqlite3.Connection, left_at: int | None) -> bool:
     mark ``left_at`` was taken (None: not asked). Which one is not kept: what a read of
     another profile brought is read again next time."""
     return left_at is not None and confirmed_since(conn, left_at).forgotten
+
+
+def profile_forgotten(conn: sqlite3.Connection, profile: str, mark: int) -> bool:
+    """Whether ``profile`` was forgotten since the read mark ``mark``: a profile was
+    (which one is not kept) and the cache holds nothing of it (not added again since;
+    a profile read or synced has its kinds kept, one edited its outbox)."""
+    if not confirmed_since(conn, mark).forgotten:
+        return False
+    return not any(
+        conn.execute(f"SELECT 1 FROM {table} WHERE profile = ? LIMIT 1", (profile,)).fetchone()
+        for table in _HOLDING_A_PROFILE
+    )
+
+
+_HOLDING_A_PROFILE = ("kinds", "outbox", "records", "field_specs", "sync_state", "profiles")
 
 
 def _jsonable(value: Any) -> Any:

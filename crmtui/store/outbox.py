@@ -59,14 +59,9 @@ from typing import Any
 
 from crmtui.model import Activity, Change, ChangeOp, ChangeState, Record, RecordRef, utcnow
 from crmtui.store import optimistic, rows
-from crmtui.store.cache import _PUT_ACTIVITY, _activity_row
+from crmtui.store.cache import _PUT_ACTIVITY, _activity_row, profile_forgotten
 from crmtui.store.db import CacheWriteError, HasDatabase, to_text
-from crmtui.store.records import (
-    _last_confirmed,
-    confirmed_since,
-    note_confirmed,
-    timeline_key,
-)
+from crmtui.store.records import _last_confirmed, note_confirmed, timeline_key
 
 DONE_KEPT_FOR = timedelta(days=7)
 INTERRUPTED = "Interrupted while sending; it may have reached the vendor."
@@ -251,17 +246,6 @@ def _load(conn: sqlite3.Connection, change_id: str) -> Change:
     if found is None:
         raise KeyError(f"no queued change {change_id}")
     return Change.model_validate_json(found[0])
-
-
-def _forgotten(conn: sqlite3.Connection, profile: str, mark: int) -> bool:
-    """Whether ``profile`` was forgotten since the read mark ``mark``: a profile was
-    (which one is not kept) and the cache holds nothing of it (not added again since)."""
-    if not confirmed_since(conn, mark).forgotten:
-        return False
-    return not any(
-        conn.execute(f"SELECT 1 FROM {table} WHERE profile = ? LIMIT 1", (profile,)).fetchone()
-        for table in ("outbox", "records", "kinds", "field_specs", "sync_state", "profiles")
-    )
 
 
 def _select(conn: sqlite3.Connection, sql: str, params: Iterable[Any]) -> list[Change]:
@@ -890,7 +874,7 @@ class OutboxMixin(HasDatabase):
         with self._db.transaction() as conn:
             for gone in discarded:
                 change = gone.change
-                if _forgotten(conn, change.ref.profile, gone.mark):
+                if profile_forgotten(conn, change.ref.profile, gone.mark):
                     continue
                 conn.execute(
                     "INSERT INTO outbox (seq, id, profile, kind, record_id, state,"

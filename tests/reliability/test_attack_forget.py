@@ -24,6 +24,7 @@ import pytest
 
 from benchmarks.soak import PLANS
 from crmtui import cli, locations, sandbox
+from crmtui.api import MAX_PER_PAGE, Client
 from crmtui.http import Http
 from crmtui.model import (
     Activity,
@@ -566,4 +567,37 @@ async def test_an_edit_discarded_before_the_forget_is_not_brought_back_by_undo(
 
     assert two.store.changes(profile=GONE) == []
     assert two.app.state.db.deals[gone[0].id]["value"] != "432100"
+    two.holds_nothing_of_gone()
+
+
+async def test_a_sync_under_way_stores_no_more_pages_of_a_profile_forgotten_meanwhile(
+    two: Two,
+) -> None:
+    """A sync of the profile reads it page by page; the profile is forgotten (another
+    process) while its first page's reply is held: neither that page nor any page the
+    sync asks for after stores the profile back."""
+    await two.crm.kinds(GONE)
+
+    def first_page(method: str, path: str, query: str) -> bool:
+        return path == DEALS and "offset=0" in query and "updated_after" in query  # not the plan
+
+    await forget_while_held(two, first_page, two.crm.sync(GONE, ["deal"], per_page=5))
+
+    two.holds_nothing_of_gone()
+
+
+async def test_a_notebook_reading_many_pages_stores_none_after_the_profile_is_forgotten(
+    two: Two,
+) -> None:
+    """``Client.records`` reads a kind page after page; the profile is forgotten while
+    its first page's reply is held: the pages it would read after are not stored."""
+    client = await Client(two.crm, GONE)
+    deals = len(two.app.state.db.deals)
+    assert deals > MAX_PER_PAGE  # more than one page
+
+    def first_page(method: str, path: str, query: str) -> bool:
+        return path == DEALS and "offset=0" in query
+
+    await forget_while_held(two, first_page, client.records("deal", limit=deals))
+
     two.holds_nothing_of_gone()

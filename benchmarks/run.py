@@ -27,8 +27,10 @@ then measures, each timed figure over repeated runs (median, p95, min, max):
   slower) after ``Crm.prepare`` built the list's indexes in the background (the run
   drops that column's sort indexes first, so each run builds them again);
   ``ui_stall_ms_max`` the longest window read while that build ran (a UI reading
-  windows every 20 ms, at offsets all over the list), ``ui_quiet_ms_max`` the same reads
-  with no build running (OFFSET paging alone), ``index_build_s`` how long it took
+  windows every 20 ms, at offsets all over the list; ``ui_stall_ordered_ms`` those read
+  once the list's order was built, the ones before were OFFSET reads),
+  ``ui_quiet_ms_max`` the same reads with no build running (OFFSET paging alone),
+  ``index_build_s`` how long it took
 - ``search_ms``: ``Store.search`` of everyday words, common and rare
 - ``bytes_per_record``: the cache's pages in use (after the benchmark built every index
   the list needs) over the number of deals; ``bytes_per_record_by_part`` the same split
@@ -230,14 +232,22 @@ async def prepared_sorts(store: Store) -> dict[str, Any]:
         spot = spots[i % len(spots)]
         return timed_ms(lambda: store.window(*LIST, offset=spot, limit=BLOCK), 1)[0]
 
+    # the reads at offsets all over the list ask for its order (``positions``): until it
+    # is built they are OFFSET reads, after it slices of it (``ordered``: those stalls)
+    ordered_at: list[float] = []
+    store._positions.on_built = lambda spec: ordered_at.append(time.perf_counter())
+    ordered: list[float] = []
     started = time.perf_counter()
     build = crm.prepare(data.PROFILE, INFO)
     assert build is not None, "nothing to build"
     while not build.done():
         stalls.append(read(len(stalls)))
+        if ordered_at:
+            ordered.append(stalls[-1])
         await asyncio.sleep(0.02)
     built = await build
     build_s = time.perf_counter() - started
+    store._positions.on_built = None
     quiet = [read(i) for i in range(min(len(stalls), 200))]  # the same reads, no build
     firsts = []
     for descending in (False, True):
@@ -250,8 +260,11 @@ async def prepared_sorts(store: Store) -> dict[str, Any]:
         )
     await http.aclose()
     print(f"  {built} indexes built in {build_s:.1f} s", file=sys.stderr)
+    if ordered_at:
+        print(f"  the list's order built after {ordered_at[0] - started:.2f} s", file=sys.stderr)
     return {
         "stalls": stalls or [0.0],
+        "ordered": ordered or [0.0],
         "quiet": quiet or [0.0],
         "firsts": firsts,
         "build_s": build_s,
@@ -343,6 +356,7 @@ async def measure(args: argparse.Namespace, db: Path) -> dict[str, Any]:
     windows, positions_s = any_windows(store, args.repeat)
     samples["window_any_ms"] = shown("window_any_ms", windows)
     samples["ui_stall_ms"] = shown("ui_stall_ms", prepared["stalls"])
+    samples["ui_stall_ordered_ms"] = shown("ui_stall_ordered_ms", prepared["ordered"])
     samples["ui_quiet_ms"] = shown("ui_quiet_ms", prepared["quiet"])
     samples["first_sort_ms"] = shown("first_sort_ms", prepared["firsts"])
     lists: dict[str, dict[str, Any]] = {

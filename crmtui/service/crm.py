@@ -588,6 +588,8 @@ class Crm:
         timeline may hold only that note: the record's first read), else the cached
         timeline, which holds it."""
         with self.store.storing_read(timeline_key(ref), left) as stale:
+            if stale and self.store.forgotten(ref.profile, left):  # by crmtui forget
+                return activities  # shown as read, not stored: the profile stays forgotten
             cached = self.store.get_timeline(ref)
             if stale and cached is not None:
                 return None if again else cached

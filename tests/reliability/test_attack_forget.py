@@ -15,6 +15,7 @@ import contextlib
 import json
 import sqlite3
 import sys
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -448,7 +449,7 @@ def child() -> None:
     def pause() -> int:
         if conn.in_transaction and conn.total_changes - start >= 20:
             print("in", flush=True)
-            sys.stdin.readline()  # until killed
+            threading.Event().wait()  # until killed
         return 0
 
     conn.set_progress_handler(pause, 100)
@@ -601,3 +602,71 @@ async def test_a_notebook_reading_many_pages_stores_none_after_the_profile_is_fo
     await forget_while_held(two, first_page, client.records("deal", limit=deals))
 
     two.holds_nothing_of_gone()
+
+
+def test_forget_on_a_full_disk_says_so_and_forgets_nothing(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The disk is full (the file may not grow by a page): ``crmtui forget`` fails with
+    the cache's one line, exit 1, and nothing is half-forgotten."""
+    _cached(home)
+    opened = db.connect
+
+    def full(path: str | Path) -> sqlite3.Connection:
+        conn = opened(path)
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        return conn
+
+    monkeypatch.setattr(db, "connect", full)
+    assert cli.main(["forget", GONE]) == 1
+    monkeypatch.setattr(db, "connect", opened)
+
+    out, err = capsys.readouterr()
+    assert "Forgot" not in out and "Traceback" not in err
+    assert "disk is full" in err and len(err.strip().splitlines()) == 1
+    store = Store(home)
+    try:
+        assert store.count(GONE, "deal") == 1 and store.count(KEPT, "deal") == 1
+        assert [r.profile for r in store.search("Qzxwvgoneword")] == [GONE]
+        assert store.integrity_check() == "ok"
+    finally:
+        store.close()
+
+
+READS: dict[str, tuple[Callable[[str], Matches], Callable[[Crm, Record], Awaitable[Any]]]] = {
+    "list": (
+        lambda id: first_get(DEALS),
+        lambda crm, deal: crm.refresh(GONE, "deal", Query(per_page=100)),
+    ),
+    "vendor search": (
+        lambda id: first_get(DEALS),
+        lambda crm, deal: crm.refresh(GONE, "deal", Query(search=deal.title.split()[0])),
+    ),
+    "record": (lambda id: first_get(f"{DEALS}/{id}"), lambda crm, deal: crm.get(deal.ref)),
+    "timeline": (lambda id: first_get(f"{DEALS}/{id}/"), lambda crm, deal: crm.timeline(deal.ref)),
+}
+
+
+@pytest.mark.parametrize("read", READS)
+async def test_a_read_in_flight_when_the_profile_is_forgotten_stores_nothing_back(
+    two: Two, read: str
+) -> None:
+    """A list page, a vendor search, a record or its timeline, asked for before the
+    forget and answered after it: nothing of it is stored."""
+    deal = (await two.load(GONE))[0]
+    kept = await two.load(KEPT)
+    matches, step = READS[read]
+    gate = two.hold(matches(deal.id))
+    running = asyncio.ensure_future(step(two.crm, deal))
+    try:
+        await gate.answered()
+        two.forget()
+    finally:
+        gate.release()
+    with contextlib.suppress(Exception):  # what the caller gets is not the point here
+        await running
+
+    two.holds_nothing_of_gone()
+    assert two.crm.cached_timeline(deal.ref) is None
+    assert two.store.count(KEPT, "deal") == len(kept)

@@ -70,6 +70,9 @@ class Store(RecordsMixin, OutboxMixin, CacheMixin):
         db: Database | None = None
         try:
             db = Database(path)
+            # What a write frees (an edit's old version, a forgotten profile's rows) is
+            # zeroed, whatever SQLite was built with: nothing deleted lingers in the file.
+            db.conn.execute("PRAGMA secure_delete = ON")
             with db.transaction() as conn:
                 recover(conn, utcnow())
         except (sqlite3.Error, SchemaTooNew, NotACache, OSError) as exc:
@@ -108,27 +111,22 @@ class Store(RecordsMixin, OutboxMixin, CacheMixin):
     def delete_profile(self, profile: str) -> bool:
         """Forget a profile: its records, timelines, schema, sync state and outbox.
 
-        Freed pages are zeroed (``secure_delete``) and the WAL is checkpointed into the
-        file and truncated, so the forgotten data does not linger in the file. False when
+        What is freed is zeroed (``secure_delete``, on since the store opened), the search
+        index merged, and the WAL checkpointed into the file and truncated, so the
+        forgotten data does not linger in the file. False when
         it still does: another connection (a crmtui running, mid-read) kept a read open
         past ``BUSY_S``, and the file's pages it may read were not overwritten (they are
         at the next checkpoint once it ends: a forget again, or its close).
         """
-        wiped = True
+        with self._db.transaction() as conn:
+            rows.delete_profile(conn, profile)
+            for table in (*_PROFILE_TABLES, "profiles"):
+                conn.execute(f"DELETE FROM {table} WHERE profile = ?", (profile,))
+            forget_confirmed(conn, profile)
+            # the search index keeps a deleted row's terms (and an edited row's old ones)
+            # until its segments are merged: merged into one, whole
+            conn.execute("INSERT INTO records_fts (records_fts) VALUES ('optimize')")
+        if str(self._db.path) == MEMORY:
+            return True
         with self._db.read() as conn:
-            conn.execute("PRAGMA secure_delete = ON")
-            try:
-                with self._db.transaction():
-                    rows.delete_profile(conn, profile)
-                    for table in (*_PROFILE_TABLES, "profiles"):
-                        conn.execute(f"DELETE FROM {table} WHERE profile = ?", (profile,))
-                    forget_confirmed(conn, profile)
-                    # the search index keeps a deleted row's terms (and an edited row's
-                    # old ones) until its segments are merged: merged into one, whole
-                    conn.execute("INSERT INTO records_fts (records_fts) VALUES ('optimize')")
-                if str(self._db.path) != MEMORY:
-                    busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-                    wiped = not busy
-            finally:
-                conn.execute("PRAGMA secure_delete = OFF")
-        return wiped
+            return not conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]

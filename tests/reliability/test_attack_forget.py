@@ -670,3 +670,73 @@ async def test_a_read_in_flight_when_the_profile_is_forgotten_stores_nothing_bac
     two.holds_nothing_of_gone()
     assert two.crm.cached_timeline(deal.ref) is None
     assert two.store.count(KEPT, "deal") == len(kept)
+
+
+# -- what earlier versions leave in the file --------------------------------------------
+
+
+def _edited_twice(path: Path) -> None:
+    """``GONE``'s deals (on the same pages as ``KEPT``'s), each stored, then edited: the
+    first versions' words are freed space in the file unless it was zeroed."""
+    store = Store(path)
+    try:
+        for i in range(120):
+            store.upsert_records(
+                [
+                    Record(vendor=VENDOR, profile=KEPT, kind="deal", id=str(i), title=f"K {i}"),
+                    Record(
+                        vendor=VENDOR,
+                        profile=GONE,
+                        kind="deal",
+                        id=str(i),
+                        title=f"Qzxwvoldtitle{i:03}",
+                        fields={"notes": f"Qzxwvoldnote{i:03} of the deal"},
+                    ),
+                ]
+            )
+        store.upsert_records(_deals(GONE, 120, "New"))
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("default", ["on", "off"])
+def test_what_the_forgotten_records_said_before_an_edit_is_not_left_in_free_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, default: str
+) -> None:
+    """Records of the profile edited before the forget: their earlier versions' words
+    (and the profile's name, in the freed index cells) are not left in the file, also
+    with an SQLite built not to zero freed space by default (as many are: "off")."""
+    opened = db.connect
+
+    def connect(path: str | Path) -> sqlite3.Connection:
+        conn = opened(path)
+        conn.execute(f"PRAGMA secure_delete = {default.upper()}")  # as SQLite was built
+        return conn
+
+    monkeypatch.setattr(db, "connect", connect)
+    path = tmp_path / "cache.sqlite3"
+    _edited_twice(path)
+    store = Store(path)
+    try:
+        store.delete_profile(GONE)
+        assert store.count(KEPT, "deal") == 120
+    finally:
+        store.close()
+    data = file_bytes(path).lower()
+    assert [w for w in (b"qzxwvoldtitle", b"qzxwvoldnote", GONE.encode()) if w in data] == []
+
+
+def test_after_a_forget_the_process_still_zeroes_what_it_frees(tmp_path: Path) -> None:
+    """A forget in a long-lived process (a notebook): a record stored again after it does
+    not leave its old version in the file (the forget left freed space unzeroed)."""
+    path = tmp_path / "cache.sqlite3"
+    store = Store(path)
+    try:
+        store.upsert_records(_deals(KEPT, 50, "Kept"))
+        store.delete_profile(GONE)
+        for url in ("Qzxwvsecret" * 40, "o"):  # its link (not in the search index)
+            record = Record(vendor=VENDOR, profile=KEPT, kind="deal", id="7", title="K")
+            store.upsert_records([record.model_copy(update={"remote_url": f"https://x/{url}"})])
+    finally:
+        store.close()
+    assert b"qzxwvsecret" not in file_bytes(path).lower()

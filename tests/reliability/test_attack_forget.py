@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sqlite3
+import subprocess
 import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -44,7 +46,7 @@ from crmtui.service.events import Notice
 from crmtui.service.undo import CannotUndo
 from crmtui.store import Store, db
 from tests.helpers.gates import HeldReply, Matches
-from tests.helpers.processes import kill, running
+from tests.helpers.processes import ROOT, WAIT, kill, running
 from tests.helpers.service import ORIGIN, VENDOR, make_profile, unpaced
 from tests.helpers.waits import no_sleep
 
@@ -127,7 +129,8 @@ async def two(tmp_path: Path) -> AsyncIterator[Two]:
     http = Http(sleep=no_sleep)
     http.mount_app(ORIGIN, gate)
     http.mount_app(KEPT_ORIGIN, kept_app)
-    path = tmp_path / "cache.sqlite3"
+    path = tmp_path / "home" / "cache" / "cache.sqlite3"  # crmtui's, CRMTUI_HOME=home
+    path.parent.mkdir(parents=True)
     profiles = [make_profile(name=GONE), make_profile(KEPT_ORIGIN, name=KEPT)]
     crm = Crm(Store(path), http, profiles)
     for profile in (GONE, KEPT):
@@ -246,6 +249,20 @@ def _write(method: str, path: str, query: str) -> bool:
     return method != "GET"
 
 
+async def sent_across_the_forget(two: Two) -> list[str]:
+    """Send ``GONE``'s queued changes (the outbox paused until now), forgetting ``GONE``
+    while the vendor's reply to the first write is held; the notices shown meanwhile."""
+    two.crm.outbox.paused = False
+    before = len(two.notices())
+
+    async def send() -> None:
+        await two.crm.outbox.flush(GONE)
+        await two.crm.outbox.wait_idle()
+
+    await forget_while_held(two, _write, send())
+    return two.notices()[before:]
+
+
 @pytest.mark.parametrize("op", ["edit", "note", "delete", "create"])
 async def test_a_send_answered_after_the_forget_leaves_nothing_and_shows_no_error(
     two: Two, op: str
@@ -259,16 +276,8 @@ async def test_a_send_answered_after_the_forget_leaves_nothing_and_shows_no_erro
     two.crm.outbox.paused = True
     change = await _queue(two, op, gone[0])
     assert change is not None
-    two.crm.outbox.paused = False
-    before = len(two.notices())
 
-    async def send() -> None:
-        await two.crm.outbox.flush(GONE)
-        await two.crm.outbox.wait_idle()
-
-    await forget_while_held(two, _write, send())
-
-    assert two.notices()[before:] == []
+    assert await sent_across_the_forget(two) == []  # no notice
     two.holds_nothing_of_gone()
     edit = await two.crm.edit(kept[0].ref, {"amount": "77"})
     assert edit is not None
@@ -740,3 +749,59 @@ def test_after_a_forget_the_process_still_zeroes_what_it_frees(tmp_path: Path) -
     finally:
         store.close()
     assert b"qzxwvsecret" not in file_bytes(path).lower()
+
+
+async def test_crmtui_forget_in_another_process_while_the_app_runs(two: Two) -> None:
+    """The command itself, run in a process of its own beside the running app (its
+    store open, a timeline read and an edit queued): the app shows none of the profile,
+    the file holds none of it, and the app goes on writing and sending."""
+    gone = await two.load(GONE)
+    kept = await two.load(KEPT)
+    await two.crm.timeline(gone[0].ref)
+    two.crm.outbox.paused = True
+    assert await two.crm.edit(gone[1].ref, {"amount": "4321"}) is not None
+
+    env = {**os.environ, "CRMTUI_HOME": str(two.path.parent.parent)}
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "crmtui", "forget", GONE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+    )
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert f"Forgot the cached data of {GONE!r}" in done.stdout
+    two.holds_nothing_of_gone()
+    assert two.crm.cached_timeline(gone[0].ref) is None
+    two.crm.outbox.paused = False
+    edit = await two.crm.edit(kept[0].ref, {"amount": "77"})
+    assert edit is not None
+    await two.crm.outbox.flush(KEPT)
+    await two.crm.outbox.flush(GONE)
+    await two.crm.outbox.wait_idle()
+    sent = two.store.get_change(edit.id)
+    assert sent is not None and sent.state is ChangeState.DONE
+    assert two.app.state.db.deals[gone[1].id]["value"] != "432100"
+    two.holds_nothing_of_gone()
+
+
+async def test_edits_queued_behind_the_one_in_flight_are_not_sent_after_the_forget(
+    two: Two,
+) -> None:
+    """Three edits queued; the first is being sent when the profile is forgotten: the
+    two behind it never reach the vendor (they were forgotten with the outbox)."""
+    gone = await two.load(GONE)
+    was = [two.app.state.db.deals[d.id]["value"] for d in gone[:3]]
+    two.crm.outbox.paused = True
+    for n, deal in enumerate(gone[:3]):
+        assert await two.crm.edit(deal.ref, {"amount": str(1000 + n)}) is not None
+
+    assert await sent_across_the_forget(two) == []  # no notice
+
+    values = [two.app.state.db.deals[d.id]["value"] for d in gone[:3]]
+    assert values[1:] == was[1:]
+    assert values[0] == "100000"  # the one in flight had reached the vendor
+    two.holds_nothing_of_gone()

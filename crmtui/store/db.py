@@ -553,7 +553,9 @@ def _v12(conn: sqlite3.Connection) -> None:
     ).fetchall()
     chosen: dict[int, str] = {}
     for number, shape, _ in shapes:
-        chosen.setdefault(number, dumps(json.loads(shape)))
+        keys = json.loads(shape)
+        if len(set(keys)) == len(keys):  # a key twice (two lone surrogates made U+FFFD)
+            chosen.setdefault(number, dumps(keys))
     conn.executemany(
         "UPDATE lists SET keys = ? WHERE list = ?", [(k, n) for n, k in chosen.items()]
     )

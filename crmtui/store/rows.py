@@ -200,8 +200,12 @@ def _related(record: Record) -> str:
 
 
 def _fits(text: str, bound: int) -> bool:
-    """Whether ``text`` takes at most ``bound`` bytes of UTF-8."""
-    return len(text) * 4 <= bound or (len(text) <= bound and len(text.encode()) <= bound)
+    """Whether ``text`` takes at most ``bound`` bytes of UTF-8 as stored (a lone
+    surrogate, which UTF-8 cannot encode, is stored as U+FFFD: three bytes, as
+    ``surrogatepass`` counts it)."""
+    if len(text) * 4 <= bound:
+        return True
+    return len(text) <= bound and len(text.encode("utf-8", "surrogatepass")) <= bound
 
 
 def _shape(record: Record, fields: str) -> tuple[tuple[str, ...], str] | None:
@@ -290,8 +294,29 @@ def _keyless(params: tuple[Any, ...], keys: tuple[str, ...] | None) -> tuple[Any
 
 @lru_cache(maxsize=256)
 def keys_of(text: str) -> tuple[str, ...]:
-    """A list's keys (``lists.keys``, a JSON array) as a tuple (parsed once per text)."""
-    return tuple(json.loads(text))
+    """A list's keys (``lists.keys``, a JSON array) as a tuple (parsed once per text).
+
+    Anything else (not JSON, not an array of distinct texts) is a damaged cache, raised
+    as SQLite's error (``health.at_run_time`` names the file and what to do), never
+    read as names: a string's letters, an object's keys or a name twice would show
+    values under other fields' names, or lose one."""
+    try:
+        keys = json.loads(text)
+    except ValueError:
+        keys = None
+    if (
+        not isinstance(keys, list)
+        or not all(isinstance(k, str) for k in keys)
+        or len(set(keys)) != len(keys)
+    ):
+        raise sqlite3.DatabaseError("a list's field names in it are damaged")
+    return tuple(keys)
+
+
+def _whole_keys(keys: tuple[str, ...]) -> bool:
+    """Whether ``keys`` are stored as they are (no lone surrogate: two of them stored as
+    U+FFFD would name a list's keys twice, ``keys_of``)."""
+    return all(key.isascii() or whole_text(key) == key for key in keys)
 
 
 def _list_keys(
@@ -314,7 +339,7 @@ def _list_keys(
             counts[number] = Counter()
     for p in params if counts else ():
         number = lists[p[1], p[2]]
-        if number in counts and p[14] is not None:
+        if number in counts and p[14] is not None and _whole_keys(p[14][0]):
             counts[number][p[14][0]] += 1
     for number, counted in counts.items():
         if counted:
@@ -520,6 +545,8 @@ def to_record(row: Sequence[Any], raw: str | None = None, *, partial: bool = Fal
     parsed = _json(fields)
     if keys is not None:
         parsed = _named(keys_of(keys), parsed)
+    elif type(parsed) is list:  # an array row whose list lost its keys: nothing names them
+        raise sqlite3.DatabaseError("a record's fields in it have no names")
     values = {
         "vendor": vendor,
         "profile": profile,

@@ -17,7 +17,7 @@ import sqlite3
 from pathlib import Path
 
 from crmtui.model import utcnow
-from crmtui.store import health, rows
+from crmtui.store import health, indexes, rows
 from crmtui.store.cache import CacheMixin
 from crmtui.store.db import (
     MEMORY,
@@ -123,6 +123,7 @@ class Store(RecordsMixin, OutboxMixin, CacheMixin):
             for table in (*_PROFILE_TABLES, "profiles"):
                 conn.execute(f"DELETE FROM {table} WHERE profile = ?", (profile,))
             forget_confirmed(conn, profile)
+            _drop_field_indexes_of_none(conn)
             # the search index keeps a deleted row's terms (and an edited row's old ones)
             # until its segments are merged: merged into one, whole
             conn.execute("INSERT INTO records_fts (records_fts) VALUES ('optimize')")
@@ -130,3 +131,22 @@ class Store(RecordsMixin, OutboxMixin, CacheMixin):
             return True
         with self._db.read() as conn:
             return not conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+
+
+def _drop_field_indexes_of_none(conn: sqlite3.Connection) -> None:
+    """Drop the sort and filter indexes (``indexes``) whose field no profile left has
+    (in its field specs or its lists' keys): their definitions spell the field's name,
+    which must not stay in the file once its profile is forgotten. One dropped that a
+    list still sorts by is built again when it is (``indexes.ensure``)."""
+    known = conn.execute(
+        "SELECT json_extract(f.value, '$.key') FROM field_specs, json_each(field_specs.data) f"
+        " UNION SELECT k.value FROM lists, json_each(lists.keys) k WHERE lists.keys IS NOT NULL"
+    ).fetchall()
+    paths = [indexes.literal(indexes.json_path(str(key))) for (key,) in known if key is not None]
+    found = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+        " AND (name GLOB 'records_sort_*' OR name GLOB 'records_filter_*')"
+    ).fetchall()
+    for name, sql in found:
+        if not any(path in sql for path in paths):
+            conn.execute(f'DROP INDEX "{name}"')

@@ -35,6 +35,7 @@ from crmtui.model import (
     ChangeOp,
     ChangeState,
     FieldSpec,
+    FieldType,
     KindInfo,
     Query,
     Record,
@@ -805,3 +806,35 @@ async def test_edits_queued_behind_the_one_in_flight_are_not_sent_after_the_forg
     assert values[1:] == was[1:]
     assert values[0] == "100000"  # the one in flight had reached the vendor
     two.holds_nothing_of_gone()
+
+
+def test_the_forgotten_profiles_field_names_leave_the_files_indexes(tmp_path: Path) -> None:
+    """A list of the profile sorted and filtered by its own custom field: the indexes
+    built for them spell the field's name, and go with the profile; the other profile's
+    sort by a field of its own keeps working (and its index)."""
+    path = tmp_path / "cache.sqlite3"
+    store = Store(path)
+    try:
+        for profile, key in ((GONE, "cf_qzxwv_acquisition"), (KEPT, "cf_kept_region")):
+            spec = FieldSpec(key=key, label=key, type=FieldType.NUMBER)
+            store.put_fields(profile, "deal", [spec])
+            store.upsert_records(
+                [
+                    Record(
+                        vendor=VENDOR, profile=profile, kind="deal", id=str(i), title="D"
+                    ).model_copy(update={"fields": {key: i % 7, "amount": i}})
+                    for i in range(60)
+                ]
+            )
+            assert len(store.window(profile, "deal", offset=0, limit=5, sort=key)) == 5
+            assert store.count(profile, "deal", filters={key: "3"}) == 9
+        store.delete_profile(GONE)
+
+        by_region = store.window(KEPT, "deal", offset=0, limit=60, sort="cf_kept_region")
+        assert [r.fields["cf_kept_region"] for r in by_region] == sorted(i % 7 for i in range(60))
+        assert store.count(KEPT, "deal", filters={"cf_kept_region": "3"}) == 9
+    finally:
+        store.close()
+    data = file_bytes(path)
+    assert b"qzxwv" not in data
+    assert b"cf_kept_region" in data

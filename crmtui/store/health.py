@@ -23,10 +23,11 @@ import os
 import sqlite3
 import stat
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from crmtui import files
 from crmtui.model import Change, ChangeState
@@ -583,7 +584,7 @@ def _sqlite_check(path: Path) -> CacheUnusable | None:
     try:
         uri = f"{path.resolve().as_uri()}?mode=ro"
         conn = sqlite3.connect(uri, uri=True)
-        packed = 0
+        packed, unnamed = 0, None
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
@@ -592,6 +593,7 @@ def _sqlite_check(path: Path) -> CacheUnusable | None:
             if [r[0] for r in result] == ["ok"]:
                 check_schema(conn)  # the tables the app needs, as opening it checks them
                 packed = _unpackable_raws(conn)
+                unnamed = _unnamed_rows(conn) if version >= _KEYLESS else None
         finally:
             conn.close()
     except (sqlite3.Error, SchemaTooNew, NotACache) as exc:
@@ -600,6 +602,32 @@ def _sqlite_check(path: Path) -> CacheUnusable | None:
         return _damaged(path, _integrity_reason(result))
     if packed:
         return _damaged(path, f"{packed} record(s)' stored vendor payload does not unpack")
+    if unnamed:
+        return _damaged(path, unnamed)
+    return None
+
+
+_KEYLESS = 12  # the schema from which a list's rows may be arrays of values (``db._v12``)
+
+
+def _unnamed_rows(conn: sqlite3.Connection) -> str | None:
+    """What is wrong with the names of records stored as arrays of values (``rows``,
+    schema 12), if anything: a list's keys damaged (``rows.keys_of``: every read, sort
+    or filter of the list fails), an array row whose list has none, or of another
+    count. SQLite's own check cannot see that, and reading such a record says the
+    cache is damaged."""
+    from crmtui.store.rows import keys_of
+
+    damaged = _failing(keys_of, conn.execute("SELECT keys FROM lists WHERE keys IS NOT NULL"))
+    if damaged:
+        return f"{damaged} list(s)' field names are damaged"
+    found = conn.execute(
+        "SELECT count(*) FROM records r LEFT JOIN lists l ON l.list = r.list"
+        " WHERE substr(r.fields, 1, 1) = '[' AND (l.keys IS NULL"
+        " OR json_array_length(r.fields) != json_array_length(l.keys))"
+    ).fetchone()
+    if found[0]:
+        return f"{found[0]} record(s)' fields do not match their list's field names"
     return None
 
 
@@ -613,10 +641,18 @@ def _unpackable_raws(conn: sqlite3.Connection) -> int:
     )
     if found.fetchone() is None:
         return 0
+    return _failing(
+        unpack_raw, conn.execute("SELECT raw FROM records_raw WHERE typeof(raw) = 'blob'")
+    )
+
+
+def _failing(read: Callable[[Any], object], found: Iterable[tuple[Any]]) -> int:
+    """How many of the values ``found`` (one-column rows) ``read`` finds damaged (raises
+    SQLite's error for)."""
     bad = 0
-    for (raw,) in conn.execute("SELECT raw FROM records_raw WHERE typeof(raw) = 'blob'"):
+    for (value,) in found:
         try:
-            unpack_raw(raw)
+            read(value)
         except sqlite3.DatabaseError:
             bad += 1
     return bad

@@ -120,6 +120,31 @@ def _raised(call: Any) -> BaseException:
     raise AssertionError("no error")
 
 
+@pytest.mark.parametrize("keys", ['"abc"', "[", '["stage", "amount"]', None])
+def test_the_health_check_finds_damaged_list_keys_and_salvage_keeps_the_edits(
+    tmp_path: Path, keys: str | None
+) -> None:
+    """The app says the cache is damaged and to salvage it: ``cache check`` must agree,
+    and ``cache salvage`` must act, not answer "sound; nothing to salvage"."""
+    path = tmp_path / "c.sqlite"
+    store = Store(path)
+    store.upsert_records(three_deals())
+    store.enqueue(_stage_edit(store, "1", "lost"))
+    store.close()
+    assert health.check(path).ok
+    set_keys(path, keys)
+    report = health.check(path)
+    assert not report.ok and "damaged" in report.lines[0], report.lines
+    assert "1 queued edit(s)" in " ".join(report.lines), report.lines
+    saved = health.salvage(path)
+    assert saved.ok and "recovered 1 queued edit(s)" in " ".join(saved.lines), saved.lines
+    store = Store(path)
+    try:
+        assert store.queued_count() == 1
+    finally:
+        store.close()
+
+
 def _stage_edit(store: Store, id_: str, stage: str) -> Change:
     record = store.get_record(ref(id_))
     assert record is not None

@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -614,6 +615,21 @@ async def test_a_notebook_reading_many_pages_stores_none_after_the_profile_is_fo
     two.holds_nothing_of_gone()
 
 
+def refused_whole(home: Path, capsys: pytest.CaptureFixture[str], why: str) -> None:
+    """``crmtui forget`` printed one line saying ``why``, no "Forgot", and the cache
+    (``_cached``) is whole: nothing half-forgotten."""
+    out, err = capsys.readouterr()
+    assert "Forgot" not in out and "Traceback" not in err
+    assert why in err and len(err.strip().splitlines()) == 1
+    store = Store(home)
+    try:
+        assert store.count(GONE, "deal") == 1 and store.count(KEPT, "deal") == 1
+        assert [r.profile for r in store.search("Qzxwvgoneword")] == [GONE]
+        assert store.integrity_check() == "ok"
+    finally:
+        store.close()
+
+
 def test_forget_on_a_full_disk_says_so_and_forgets_nothing(
     home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -632,16 +648,7 @@ def test_forget_on_a_full_disk_says_so_and_forgets_nothing(
     assert cli.main(["forget", GONE]) == 1
     monkeypatch.setattr(db, "connect", opened)
 
-    out, err = capsys.readouterr()
-    assert "Forgot" not in out and "Traceback" not in err
-    assert "disk is full" in err and len(err.strip().splitlines()) == 1
-    store = Store(home)
-    try:
-        assert store.count(GONE, "deal") == 1 and store.count(KEPT, "deal") == 1
-        assert [r.profile for r in store.search("Qzxwvgoneword")] == [GONE]
-        assert store.integrity_check() == "ok"
-    finally:
-        store.close()
+    refused_whole(home, capsys, "disk is full")
 
 
 READS: dict[str, tuple[Callable[[str], Matches], Callable[[Crm, Record], Awaitable[Any]]]] = {
@@ -838,3 +845,58 @@ def test_the_forgotten_profiles_field_names_leave_the_files_indexes(tmp_path: Pa
     data = file_bytes(path)
     assert b"qzxwv" not in data
     assert b"cf_kept_region" in data
+
+
+def test_a_forgotten_name_is_in_the_file_in_no_encoding(tmp_path: Path) -> None:
+    """A profile whose name is not ASCII, with everything a profile leaves (records,
+    a timeline, field specs, kinds, sync state, a change sent and one queued): after the
+    forget its name is in the file, WAL and shared memory in no encoding crmtui or SQLite
+    writes (UTF-8, JSON's \\u escapes, UTF-16)."""
+    name = "zz-Zürich-Ωmega"
+    path = tmp_path / "cache.sqlite3"
+    store = Store(path)
+    try:
+        ref = RecordRef(profile=name, kind="deal", id="1")
+        record = Record(vendor=VENDOR, profile=name, kind="deal", id="1", title=f"{name} deal")
+        store.upsert_records([record], synced_at=utcnow())
+        note = Activity(id="n1", occurred_at=utcnow(), summary=name, body=name)
+        store.put_timeline(ref, [note])
+        store.put_fields(name, "deal", [FieldSpec(key="amount", label=name)])
+        store.put_kinds(name, [KindInfo(kind="deal", label=name, singular=name)])
+        store.put_sync_state(name, "deal", {"cursor": name})
+        sent = store.enqueue(Change(ref=ref, op=ChangeOp.UPDATE, values={"amount": 1}))
+        assert store.claim(sent.id, "me", timedelta(minutes=1), utcnow()) is not None
+        store.complete(sent.id, record, owner="me")
+        store.enqueue(Change(ref=ref, op=ChangeOp.UPDATE, values={"amount": 2}))
+        assert name.encode() in file_bytes(path) or json.dumps(name).encode() in file_bytes(path)
+
+        assert store.delete_profile(name)
+    finally:
+        store.close()
+    data = file_bytes(path)
+    forms = {
+        "utf-8": name.encode(),
+        "json": json.dumps(name)[1:-1].encode(),
+        "json, upper-case hex": json.dumps(name)[1:-1].upper().encode(),
+        "utf-16-le": name.encode("utf-16-le"),
+        "utf-16-be": name.encode("utf-16-be"),
+        "the non-ASCII part": "Zürich-Ωmega".encode(),
+    }
+    assert [form for form, raw in forms.items() if raw in data] == []
+
+
+def test_forget_while_another_program_writes_says_so_and_forgets_nothing(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A crmtui running elsewhere holds the write lock longer than the forget waits (an
+    index build, a long sync page): ``crmtui forget`` says the cache is locked, exits 1,
+    and nothing is half-forgotten (nor the stored secret dropped: it did not print)."""
+    monkeypatch.setattr(db, "BUSY_S", 0.05)
+    _cached(home)
+    writer = sqlite3.connect(home)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        assert cli.main(["forget", GONE]) == 1
+    finally:
+        writer.close()
+    refused_whole(home, capsys, "locked")

@@ -421,6 +421,17 @@ def run_forget(profile: str, config_path: Path | None) -> int:
         f"Forgot the cached data of {profile!r}"
         + (f" and its stored {', '.join(removed)}" if removed else "")
     )
+    aside = f"{db.name}.damaged-"  # health.salvage's names
+    found = db.parent.iterdir() if db.parent.is_dir() else iter(())
+    copies = sorted(
+        str(p) for p in found if p.name.startswith(aside) and not p.name.endswith(("-wal", "-shm"))
+    )
+    if copies:  # never changed by crmtui: the user's to delete
+        say(
+            f"{len(copies)} damaged copy(ies) of the cache that `crmtui cache salvage` kept "
+            f"aside may still hold what {profile!r} had: {', '.join(copies)} (delete them "
+            "once nothing in them is needed)"
+        )
     if not wiped:
         say(
             f"{db}: another program (a crmtui running?) kept reading the cache, so the "

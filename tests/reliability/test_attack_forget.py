@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -900,3 +901,21 @@ def test_forget_while_another_program_writes_says_so_and_forgets_nothing(
     finally:
         writer.close()
     refused_whole(home, capsys, "locked")
+
+
+def test_forget_names_the_damaged_copies_salvage_kept_aside(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``crmtui cache salvage`` keeps a damaged cache aside (never deleted), with all it
+    held: the forget cannot wipe the profile from it, so it says where it is."""
+    _cached(home)
+    aside = home.with_name(f"{home.name}.damaged-20261201T000000Z")
+    shutil.copyfile(home, aside)
+
+    assert cli.main(["forget", GONE]) == 0
+
+    out, err = capsys.readouterr()
+    assert f"Forgot the cached data of {GONE!r}" in out
+    assert str(aside) in err and "Traceback" not in err
+    assert b"Qzxwvgoneword" in aside.read_bytes()  # left as it was: the user's
+    assert b"Qzxwvgoneword" not in file_bytes(home)

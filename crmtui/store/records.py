@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -73,6 +74,17 @@ _FIELD_PATH = (
     "(CASE WHEN substr(r.fields, 1, 1) = '[' THEN (SELECT '$[' || e.key || ']'"
     " FROM lists l, json_each(l.keys) e WHERE l.list = r.list AND e.value = :key)"
     " ELSE :path END)"
+)
+
+# A key a JSON path spells: nothing in it that JSON escapes.
+_SPELLED = re.compile(r'[^"\\\x00-\x1f]*')
+# A field of an object row by its name (the last of that name, as a read of the row
+# takes it): for a key no JSON path spells (``get_field``).
+_FIELD_BY_NAME = (
+    "SELECT e.type, CASE WHEN e.type IN ('array', 'object') THEN json(e.value) ELSE e.value END"
+    " FROM records r, json_each(r.fields) e WHERE r.profile = :profile AND r.kind = :kind"
+    " AND r.id = :id AND r.is_deleted = 0 AND substr(r.fields, 1, 1) = '{' AND e.key = :key"
+    " ORDER BY e.id DESC LIMIT 1"
 )
 
 
@@ -288,17 +300,21 @@ class RecordsMixin(HasDatabase):
         the record or the field is not cached. For a value ``get_record_preview`` cut:
         SQLite finds it in the row, so only that value is read (in a thread, a 20 MB one
         takes a few milliseconds of the interpreter's time)."""
+        named = {"key": key, **dict(zip(_KEY_NAMES, rows.key(ref), strict=True))}
+        # a key JSON escapes (a quote, a backslash, a control character) has no path in
+        # an object row (SQLite's ends a quoted key at the first quote and compares it
+        # with the key as escaped; ``json_path`` drops quotes: another key's path):
+        # found by name
+        path = indexes.json_path(key) if _SPELLED.fullmatch(key) else None
         with self._db.read_aside() as conn:
             found = conn.execute(
                 f"SELECT json_type(r.fields, {_FIELD_PATH}), json_extract(r.fields, {_FIELD_PATH})"
                 " FROM records r WHERE profile = :profile AND kind = :kind AND id = :id"
                 " AND is_deleted = 0",
-                {
-                    "path": indexes.json_path(key),
-                    "key": key,
-                    **dict(zip(_KEY_NAMES, rows.key(ref), strict=True)),
-                },
+                {"path": path, **named},
             ).fetchone()
+            if path is None and found is not None and found[0] is None:
+                found = conn.execute(_FIELD_BY_NAME, named).fetchone()
         if found is None or found[0] is None:
             return None
         kind, value = found

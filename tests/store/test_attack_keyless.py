@@ -223,6 +223,42 @@ def test_one_field_at_other_places_in_two_lists(store: Store) -> None:
     assert shown(store, "3", "lead") == {"x": 2, "amount": -3, "stage": "a"}
 
 
+ODD_KEYS = ["", "$", "a.b", "a[0]", "it's", 'say "hi"', "say hi", "ключ 🔑", "\\", "$[1]", "a\tb"]
+
+
+def test_odd_keys_in_an_odd_first_batch(store: Store) -> None:
+    """Keys no path spells plainly, a first batch with one record of extra keys and one
+    with no fields: every value under its own name, found by its own name."""
+    values = {key: f"v{i}" for i, key in enumerate(ODD_KEYS)}
+    batch = [deal(str(n), f"D{n}", **{k: f"{v}-{n}" for k, v in values.items()}) for n in range(3)]
+    batch.append(deal("x", "Extra", **{**{k: f"{v}-x" for k, v in values.items()}, "more": 1}))
+    batch.append(deal("e", "Empty"))
+    store.upsert_records(batch)
+    for record in batch:
+        assert list(shown(store, record.id).items()) == list(record.fields.items())
+        for key, value in record.fields.items():
+            assert store.get_field(record.ref, key) == value, (record.id, key)
+    for n, key in enumerate(ODD_KEYS):
+        assert listed(store, filters={key: f"v{n}-1"}) == ["1"], key
+        if not any(c in key for c in '"\\\t'):  # an object row's: no path spells those
+            assert listed(store, filters={key: f"v{n}-x"}) == ["x"], key
+
+
+def test_a_quoted_key_beside_its_unquoted_twin_on_an_object_row(store: Store) -> None:
+    """``say "hi"`` and ``say hi``: the record screen's whole value of one is never the
+    other's, in an array row or an object row (extra keys) alike."""
+    store.upsert_records(
+        [
+            deal("1", "A", **{'say "hi"': "quoted", "say hi": "plain"}),
+            deal("2", "B", **{'say "hi"': "quoted2", "say hi": "plain2", "more": 1}),
+            deal("3", "C", **{'say "hi"': "quoted3"}),
+        ]
+    )
+    for id_, quoted in (("1", "quoted"), ("2", "quoted2"), ("3", "quoted3")):
+        assert store.get_field(ref(id_), 'say "hi"') == quoted, id_
+    assert store.get_field(ref("3"), "say hi") is None
+
+
 def test_values_that_look_like_json_none_and_absent(store: Store) -> None:
     looks = ["[1, 2]", '{"a": 1}', "null", "true", "3", "", "[", '"']
     batch = [

@@ -357,8 +357,8 @@ NEIGHBOURS = ["a_b", "axb", "a%", "ab", "a", "A", "a*", "a[b]", "a.b", "a b", "Ã
 
 @pytest.mark.parametrize("gone", ["a_b", "a%", "A", "a", "a*", "a[b]", "Ã¤"])
 def test_forget_takes_that_profile_only_not_its_look_alikes(tmp_path: Path, gone: str) -> None:
-    """Names a LIKE or GLOB pattern, a prefix, a case fold or an accent fold would match:
-    every other profile keeps all it had (records, search, timelines, fields, kinds, sync
+    """Names a LIKE or GLOB pattern, a prefix, a case fold or an accent fold would match,
+    forgotten twice: every other profile keeps all it had (records, search, timelines, fields, kinds, sync
     bookkeeping, queued edits)."""
     store = Store(tmp_path / "cache.sqlite3")
     try:
@@ -377,6 +377,7 @@ def test_forget_takes_that_profile_only_not_its_look_alikes(tmp_path: Path, gone
             store.enqueue(Change(ref=ref, op=ChangeOp.UPDATE, values={"amount": n}))
 
         store.delete_profile(gone)
+        assert store.delete_profile(gone)  # twice: nothing more goes
 
         for n, profile in enumerate(NEIGHBOURS):
             ref = RecordRef(profile=profile, kind="deal", id="1")
@@ -919,3 +920,24 @@ def test_forget_names_the_damaged_copies_salvage_kept_aside(
     assert str(aside) in err and "Traceback" not in err
     assert b"Qzxwvgoneword" in aside.read_bytes()  # left as it was: the user's
     assert b"Qzxwvgoneword" not in file_bytes(home)
+
+
+def test_forget_on_a_cache_it_may_not_write_says_so_and_forgets_nothing(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The cache may be read but not written (emulated: SQLite's query_only, as a
+    read-only file or folder is refused for any user, root included): one line, exit 1,
+    nothing half-forgotten."""
+    _cached(home)
+    opened = db.connect
+
+    def read_only(path: str | Path) -> sqlite3.Connection:
+        conn = opened(path)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    monkeypatch.setattr(db, "connect", read_only)
+    assert cli.main(["forget", GONE]) == 1
+    monkeypatch.setattr(db, "connect", opened)
+
+    refused_whole(home, capsys, str(home))

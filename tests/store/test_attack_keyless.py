@@ -400,3 +400,31 @@ def test_keys_with_lone_surrogates_never_name_a_list_twice(
             assert listed(store, sort="stage", descending=True) == ["2", "1", "0"]
         finally:
             store.close()
+
+
+def test_two_processes_share_keys_forget_and_sync_again(tmp_path: Path) -> None:
+    """One crmtui lists deals while another (a `crmtui sync`) writes the list's first
+    batch, forgets the profile and syncs it again with other fields: the first one's
+    reads show each record under its own names, sorted, filtered and counted."""
+    path = tmp_path / "c.sqlite"
+    app, sync = Store(path), Store(path)
+    try:
+        assert listed(app, filters={"stage": "won"}) == []
+        assert listed(app, sort="amount") == []
+        sync.upsert_records(three_deals())
+        assert listed(app, filters={"stage": "won"}) == ["1"]
+        assert listed(app, sort="amount", descending=True) == ["3", "2", "1"]
+        assert app.count("acme-fs", DEAL, filters={"owner": "ann"}) == 1
+        assert sync.delete_profile("acme-fs")
+        assert listed(app) == [] and app.get_record(ref("1")) is None
+        sync.upsert_records(
+            [deal("1", "Alpha", amount=7, region="eu"), deal("2", "Beta", amount=3, region="us")]
+        )
+        assert shown(app, "1") == {"amount": 7, "region": "eu"}
+        assert listed(app, sort="amount") == ["2", "1"]
+        assert listed(app, filters={"region": "us"}) == ["2"]
+        assert app.get_field(ref("2"), "stage") is None
+        assert ids(app.search("eu")) == ["1"]
+    finally:
+        app.close()
+        sync.close()

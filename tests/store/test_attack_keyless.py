@@ -428,3 +428,34 @@ def test_two_processes_share_keys_forget_and_sync_again(tmp_path: Path) -> None:
     finally:
         app.close()
         sync.close()
+
+
+def test_a_huge_value_in_a_keyless_list(store: Store) -> None:
+    """A record with a 300 KB note among array rows stays an object: listed cut,
+    previewed cut, read whole, sorted and filtered with the others."""
+    note = "word " * 60_000
+    store.upsert_records(three_deals())
+    store.upsert_records([deal("4", "Delta", stage="won", amount=5, owner=note)])
+    window = store.window("acme-fs", DEAL, offset=0, limit=10)
+    assert ids(window) == ["1", "2", "4", "3"]
+    big = window[2]
+    assert big.partial and big.fields["stage"] == "won" and len(big.fields["owner"]) < len(note)
+    preview = store.get_record_preview(ref("4"))
+    assert preview is not None and preview.lengths == {"owner": len(note)}
+    assert store.get_field(ref("4"), "owner") == note
+    assert shown(store, "4") == {"stage": "won", "amount": 5, "owner": note}
+    assert listed(store, filters={"stage": "won"}) == ["1", "4"]
+    assert listed(store, sort="amount") == ["4", "1", "2", "3"]
+
+
+def test_an_undone_discard_on_an_array_row_shows_the_edit_again(store: Store) -> None:
+    store.upsert_records(three_deals())
+    change = store.enqueue(_stage_edit(store, "1", "lost"))
+    dropped = store.discard(change.id)
+    assert shown(store, "1") == {"stage": "won", "amount": 10, "owner": None}
+    store.restore(dropped)
+    assert shown(store, "1") == {"stage": "lost", "amount": 10, "owner": None}
+    assert listed(store, filters={"stage": "lost"}) == ["1", "2"]
+    store.mark_deleted(ref("1"))  # gone at the vendor, the edit still queued
+    assert store.get_record(ref("1")) is None
+    assert listed(store, filters={"stage": "lost"}) == ["2"]

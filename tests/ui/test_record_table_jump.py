@@ -160,3 +160,26 @@ async def test_no_collection_runs_while_a_frame_is_drawn_and_the_collector_is_ba
             await wait_for(pilot, gc.isenabled)  # on again once the frame is sent
     await asyncio.sleep(0)  # the loop's next turn after the app's last frame
     assert gc.isenabled()
+
+
+async def test_an_app_that_quits_before_its_frame_is_sent_leaves_the_collector_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loop closes with the collector's release still waiting for its turn (here:
+    never run, as when the app quits in that turn): the table going leaves it on."""
+    dropped: list[object] = []
+
+    class Closing:
+        def call_soon(self, callback: object) -> None:
+            dropped.append(callback)  # the loop closed before this turn came
+
+    assert gc.isenabled()
+    try:
+        async with shown(monkeypatch, 30.0) as (_pilot, _app, table):
+            with monkeypatch.context() as patched:
+                patched.setattr(record_table.asyncio, "get_running_loop", Closing)
+                table.render_lines(table.region.reset_offset)
+            assert dropped and not gc.isenabled()
+        assert gc.isenabled()
+    finally:
+        gc.enable()

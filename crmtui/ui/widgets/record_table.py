@@ -769,6 +769,9 @@ class RecordTable(ScrollView, can_focus=True):
         self._strips.pop((index, False), None)
         self._strips.pop((index, True), None)
 
+    def on_unmount(self) -> None:
+        _release_collection()  # a table gone (the app quitting) leaves the collector on
+
     def render_lines(self, crop: Region) -> list[Strip]:
         self._base_style = self.rich_style  # once per paint, not once per line
         self._paint_styles = self._row_styles(self._base_style)

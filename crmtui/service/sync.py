@@ -255,8 +255,11 @@ class Sync:
         """
         adapter = self.ports.adapter(profile)
         results = []
+        began = self.ports.store.read_mark()
         with adapter.limiter.holding(steady_budget(adapter.limiter.budget)) as self.budget:
             for info in kinds:
+                if self.ports.store.forgotten(profile, began):  # crmtui forget, meanwhile
+                    break  # the kinds after are not read in: the profile stays forgotten
                 try:
                     results.append(await self._kind(adapter, profile, info, progress))
                 except Offline:

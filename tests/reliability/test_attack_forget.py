@@ -67,6 +67,22 @@ def file_bytes(path: Path) -> bytes:
 KEPT_ORIGIN = "http://kept.localhost"
 
 
+def orphans(store: Store) -> dict[str, int]:
+    """Rows kept beside a record (its raw payload, its preview, its search-index marks)
+    whose record is gone: what a forget would leave without naming the profile. Read on
+    the store's own connection (a new one, in this process, would meet the shared-memory
+    file another process's close may have deleted: see the xfail below)."""
+    tables = ("records_raw", "records_preview", "records_fts_whole", "records_fts_titles_whole")
+    with store._db.read() as conn:
+        found = {
+            table: conn.execute(
+                f"SELECT count(*) FROM {table} WHERE rec NOT IN (SELECT rowid FROM records)"
+            ).fetchone()[0]
+            for table in tables
+        }
+    return {table: n for table, n in found.items() if n}
+
+
 @dataclass
 class Two:
     """A service with two ActiveCampaign profiles on one cache file, each over its own
@@ -92,6 +108,18 @@ class Two:
     @property
     def store(self) -> Store:
         return self.crm.store
+
+    async def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``crmtui ARGS`` run in a process of its own, on this cache."""
+        return await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "crmtui", *args],
+            cwd=ROOT,
+            env={**os.environ, "CRMTUI_HOME": str(self.path.parent.parent)},
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+        )
 
     def notices(self) -> list[str]:
         return [e.text for e in self.events if isinstance(e, Notice)]
@@ -121,6 +149,7 @@ class Two:
         assert store.last_synced(GONE) is None
         assert store.changes(profile=GONE) == []
         assert GONE.encode() not in file_bytes(self.path)
+        assert orphans(store) == {}
 
 
 @pytest.fixture
@@ -771,16 +800,7 @@ async def test_crmtui_forget_in_another_process_while_the_app_runs(two: Two) -> 
     two.crm.outbox.paused = True
     assert await two.crm.edit(gone[1].ref, {"amount": "4321"}) is not None
 
-    env = {**os.environ, "CRMTUI_HOME": str(two.path.parent.parent)}
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "crmtui", "forget", GONE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-    )
+    done = await two.command("forget", GONE)
 
     assert (done.returncode, done.stderr) == (0, "")
     assert f"Forgot the cached data of {GONE!r}" in done.stdout
@@ -955,3 +975,30 @@ async def test_a_sync_of_several_kinds_goes_on_to_none_after_the_forget(two: Two
 
     assert two.store.count(GONE, "contact") == 0
     two.holds_nothing_of_gone()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="db.py (H2): connect()'s _create_private opens and closes the cache file, which "
+    "drops every POSIX lock this process holds on it, SQLite's shared lock too; a "
+    "crmtui forget beside it, closing, takes itself for the last connection and deletes "
+    "the -shm under the running app, whose later writes other processes may then miss",
+)
+async def test_edits_the_app_queues_after_crmtui_forget_beside_it_are_seen_by_others(
+    two: Two,
+) -> None:
+    """The running app has read a timeline aside (a second connection) when
+    ``crmtui forget`` runs in another process, twice; each edit the app queues after is
+    seen by ``crmtui cache check`` in a process of its own (the second was not: it saw
+    1 of 2, the app writing where no other process reads)."""
+    gone = await two.load(GONE)
+    kept = await two.load(KEPT)
+    await two.crm.timeline(gone[0].ref)  # read aside, on a connection of its own
+    two.crm.outbox.paused = True
+
+    for n, forgotten in enumerate((GONE, "zz-nobody")):
+        assert (await two.command("forget", forgotten)).returncode == 0
+        assert await two.crm.edit(kept[n].ref, {"amount": str(70 + n)}) is not None
+        check = await two.command("cache", "check")
+        assert len(two.store.changes(profile=KEPT)) == n + 1
+        assert f"{n + 1} queued edit(s)" in check.stdout, (check.stdout, check.stderr)

@@ -28,6 +28,7 @@ import sqlite3
 import stat
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
@@ -699,22 +700,69 @@ def _create_private(path: Path) -> None:
     Never through a symbolic link (``O_NOFOLLOW``); an existing link is used only when it
     leads to a regular file of this user, and no other file is opened, written or
     chmodded (``files.NotAFile``): a link to another user's file or to a device is refused.
+
+    An existing file is only looked at (``stat``), never opened: closing a descriptor of
+    a file drops every lock this process holds on it, SQLite's included (POSIX), so a
+    second connection opened beside the app's would leave its connections unlocked, and
+    another process (``crmtui forget`` closing) would take itself for the last one and
+    delete the ``-shm`` under them.
     """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     flags = os.O_RDWR | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    except OSError as exc:
-        if exc.errno != errno.ELOOP:
-            raise
-        fd = os.open(path, flags)  # a link: no O_CREAT, so a dangling one makes nothing
-    try:
-        st = os.fstat(fd)
+        fd = os.open(path, flags | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:  # a file or a link to one is there (a dangling link too)
+        st = os.stat(path)  # follows a link; a dangling one: FileNotFoundError, as before
         files.check_regular(path, st, own=True)
         if st.st_size == 0 and stat.S_IMODE(st.st_mode) != 0o600:
-            os.fchmod(fd, 0o600)  # a new cache; an existing file is tightened once known
+            os.chmod(path, 0o600)  # a new cache; an existing file is tightened once known
+        return
+    try:  # made here: no connection of this process has it open yet
+        files.check_regular(path, os.fstat(fd), own=True)
     finally:
         os.close(fd)
+
+
+def in_use(path: Path) -> bool:
+    """Whether a connection of this process has the file at ``path`` open (its header
+    must then not be read by opening it: see ``_create_private``)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    with _OPEN_LOCK:
+        return _OPEN.get((st.st_dev, st.st_ino), 0) > 0
+
+
+# The files this process has SQLite connections to, by (device, inode): how many.
+_OPEN: dict[tuple[int, int], int] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def _release(key: tuple[int, int]) -> None:
+    with _OPEN_LOCK:
+        left = _OPEN.get(key, 0) - 1
+        if left > 0:
+            _OPEN[key] = left
+        else:
+            _OPEN.pop(key, None)
+
+
+class _Counted(sqlite3.Connection):
+    """A connection that counts itself in ``_OPEN`` while open (``in_use``)."""
+
+    def count(self, path: Path) -> None:
+        st = os.stat(path)
+        key = (st.st_dev, st.st_ino)
+        with _OPEN_LOCK:
+            _OPEN[key] = _OPEN.get(key, 0) + 1
+        self._counted = weakref.finalize(self, _release, key)
+
+    def close(self) -> None:
+        super().close()
+        counted: weakref.finalize[Any, Any] | None = getattr(self, "_counted", None)
+        if counted is not None:
+            counted()  # once: a finalizer runs at most once
 
 
 @contextmanager
@@ -905,8 +953,18 @@ def connect(path: str | Path) -> sqlite3.Connection:
         _create_private(path)
     with _private_umask():
         conn = sqlite3.connect(
-            str(path), check_same_thread=False, isolation_level=None, timeout=BUSY_S
+            str(path),
+            check_same_thread=False,
+            isolation_level=None,
+            timeout=BUSY_S,
+            factory=_Counted,
         )
+        if not memory:
+            try:
+                conn.count(Path(path))
+            except BaseException:
+                conn.close()
+                raise
         conn.execute(f"PRAGMA busy_timeout = {round(BUSY_S * 1000)}")
         check_schema(conn)  # before WAL mode is written into another program's file
         mode = 0 if memory else stat.S_IMODE(os.stat(path).st_mode)

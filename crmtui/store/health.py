@@ -173,6 +173,10 @@ def probe(path: Path) -> CacheUnusable | None:
                 f"make it writable (chmod u+w {folder}) or set CRMTUI_HOME to another folder",
             )
         return None
+    from crmtui.store.db import in_use
+
+    if in_use(path):  # open here: reading its header would drop this process's locks
+        return None
     try:
         size = path.stat().st_size
         head = _header(path)

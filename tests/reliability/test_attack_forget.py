@@ -70,8 +70,7 @@ KEPT_ORIGIN = "http://kept.localhost"
 def orphans(store: Store) -> dict[str, int]:
     """Rows kept beside a record (its raw payload, its preview, its search-index marks)
     whose record is gone: what a forget would leave without naming the profile. Read on
-    the store's own connection (a new one, in this process, would meet the shared-memory
-    file another process's close may have deleted: see the xfail below)."""
+    the store's own connection."""
     tables = ("records_raw", "records_preview", "records_fts_whole", "records_fts_titles_whole")
     with store._db.read() as conn:
         found = {
@@ -977,13 +976,6 @@ async def test_a_sync_of_several_kinds_goes_on_to_none_after_the_forget(two: Two
     two.holds_nothing_of_gone()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="db.py (H2): connect()'s _create_private opens and closes the cache file, which "
-    "drops every POSIX lock this process holds on it, SQLite's shared lock too; a "
-    "crmtui forget beside it, closing, takes itself for the last connection and deletes "
-    "the -shm under the running app, whose later writes other processes may then miss",
-)
 async def test_edits_the_app_queues_after_crmtui_forget_beside_it_are_seen_by_others(
     two: Two,
 ) -> None:

@@ -48,12 +48,22 @@ YIELD_S = 0.0002
 Spec = tuple[str, str, str, tuple[Any, ...], tuple[Part, ...]]
 
 
-def version(conn: sqlite3.Connection, profile: str, kind: str) -> int:
-    """The change counter of a (profile, kind): moves with every change of its rows."""
+def version(conn: sqlite3.Connection, profile: str, kind: str) -> tuple[int, int]:
+    """The change counter of a (profile, kind), which moves with every change of its
+    rows, and the last forgetting of a profile (``records.forget_confirmed``): a forget
+    drops the counter (it names the profile) and a sync after it counts again from 1 with
+    the forgotten rows' rowids given again, so an order built before would be taken for
+    current once as many rows were written again (another process's forget and sync)."""
     found = conn.execute(
         "SELECT v FROM record_versions WHERE profile = ? AND kind = ?", (profile, kind)
     ).fetchone()
-    return int(found[0]) if found else 0
+    try:
+        forgot = conn.execute(
+            "SELECT seq FROM confirmed_writes WHERE profile = '' AND kind = '' AND record_id = ''"
+        ).fetchone()
+    except sqlite3.OperationalError:  # the table is made when first needed: none yet
+        forgot = None
+    return (int(found[0]) if found else 0, int(forgot[0]) if forgot else 0)
 
 
 def _typecode(conn: sqlite3.Connection) -> str:
@@ -96,7 +106,7 @@ class Positions:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._built: OrderedDict[Spec, tuple[int, array[int]]] = OrderedDict()
+        self._built: OrderedDict[Spec, tuple[tuple[int, int], array[int]]] = OrderedDict()
         self._building: set[Spec] = set()
         self._next: tuple[Spec, str | None] | None = None  # a build asked for (and ``via``)
         self._builder: threading.Thread | None = None

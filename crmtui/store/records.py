@@ -806,13 +806,14 @@ def _note(conn: sqlite3.Connection, key: tuple[str, str, str]) -> None:
         (*key, to_text(now)),
     )
     conn.execute(  # by seq first: its key's range, then the few rows in it
-        "DELETE FROM confirmed_writes WHERE seq <= ? AND confirmed_at < ?",
+        "DELETE FROM confirmed_writes WHERE seq <= ? AND confirmed_at < ? AND profile != ''",
         (_last_confirmed(conn) - CONFIRMED_KEPT_LEAST, to_text(now - CONFIRMED_KEPT_FOR)),
     )
 
 
 # A profile forgotten (``crmtui forget``), as ``confirmed_writes`` notes it: a key no
-# record has, naming no profile (the forgotten one's name must not stay in the file). A
+# record has, naming no profile (the forgotten one's name must not stay in the file),
+# never pruned (``positions.version`` reads the last one: one row). A
 # read of any profile that left before is not stored (its records, timelines, sync
 # bookkeeping), in any process: the forgotten records stay forgotten, and a read of
 # another profile is only read again by its next refresh or sync.

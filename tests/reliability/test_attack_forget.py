@@ -441,12 +441,6 @@ def _deals(profile: str, n: int, word: str) -> list[Record]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="positions.py/db.py (H1, H2): a (profile, kind)'s change counter restarts at 0 "
-    "when its profile is forgotten, so the app's order built before stays 'current' once "
-    "as many rows are written again",
-)
 def test_a_list_order_built_before_the_forget_is_not_used_after_it(tmp_path: Path) -> None:
     """The running app built a list's order (``prepare_list``); ``crmtui forget`` (another
     process) forgets the profile; the app's next sync stores the profile's deals again:

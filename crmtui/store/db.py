@@ -959,22 +959,22 @@ def connect(path: str | Path) -> sqlite3.Connection:
             timeout=BUSY_S,
             factory=_Counted,
         )
-        if not memory:
-            try:
+        try:  # a connection that fails to open is closed now, not when its error goes
+            if not memory:
                 conn.count(Path(path))
-            except BaseException:
-                conn.close()
-                raise
-        conn.execute(f"PRAGMA busy_timeout = {round(BUSY_S * 1000)}")
-        check_schema(conn)  # before WAL mode is written into another program's file
-        mode = 0 if memory else stat.S_IMODE(os.stat(path).st_mode)
-        if mode & 0o077:  # a crmtui cache (checked above): its owner only, never loosened
-            os.chmod(path, mode & 0o700)  # (a 0400 the user chose stays 0400)
-        if not memory:
-            _wal(conn)
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        _migrate(conn)
+            conn.execute(f"PRAGMA busy_timeout = {round(BUSY_S * 1000)}")
+            check_schema(conn)  # before WAL mode is written into another program's file
+            mode = 0 if memory else stat.S_IMODE(os.stat(path).st_mode)
+            if mode & 0o077:  # a crmtui cache (checked above): its owner only, never loosened
+                os.chmod(path, mode & 0o700)  # (a 0400 the user chose stays 0400)
+            if not memory:
+                _wal(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            _migrate(conn)
+        except BaseException:
+            conn.close()  # (uncounted: a later probe reads the file's header again)
+            raise
     return conn
 
 

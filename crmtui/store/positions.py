@@ -66,6 +66,22 @@ def version(conn: sqlite3.Connection, profile: str, kind: str) -> tuple[int, int
     return (int(found[0]) if found else 0, int(forgot[0]) if forgot else 0)
 
 
+@contextmanager
+def one_moment(conn: sqlite3.Connection) -> Iterator[None]:
+    """Reads on ``conn`` in one snapshot (a read transaction, unless one is open): a
+    built order found current (``Positions.get``) and the rows it names are read at the
+    same moment, so another connection's commit between them cannot show a row deleted
+    since beside one renamed since."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.commit()  # (nothing when SQLite already ended it: an error rolled back)
+
+
 def _typecode(conn: sqlite3.Connection) -> str:
     """The array type that holds every rowid of ``records``: 4 bytes each while they fit
     (below two billion rows they do), else 8."""

@@ -430,18 +430,20 @@ class RecordsMixin(HasDatabase):
         offset, limit = max(offset, 0), max(limit, 0)
         with self._db.read() as conn:
             spec, order = _spec(conn, profile, kind, sort, descending, search, filters)
-            built = self._positions.get(conn, spec)
-            if built is not None:
-                return rows.select_rowids(conn, built[offset : offset + limit])
-            total = None if search or filters else _cached_count(conn, profile, kind)
-            if total is None or total >= positions.BUILD_FROM:
-                self._positions.request(spec, _found_by(conn, profile, kind, search, filters))
-            where, params = spec[2], list(spec[3])
-            if total is None or offset + limit // 2 <= total // 2:
-                return _walked(conn, where, params, order.parts(), limit, offset)
-            limit = max(0, min(limit, total - offset))
-            parts = order.parts(reverse=True)
-            return _walked(conn, where, params, parts, limit, total - offset - limit)[::-1]
+            with positions.one_moment(conn):  # after _spec: it may write the sort's index
+                built = self._positions.get(conn, spec)
+                if built is not None:
+                    return rows.select_rowids(conn, built[offset : offset + limit])
+                total = None if search or filters else _cached_count(conn, profile, kind)
+                if total is None or total >= positions.BUILD_FROM:
+                    via = _found_by(conn, profile, kind, search, filters)
+                    self._positions.request(spec, via)
+                where, params = spec[2], list(spec[3])
+                if total is None or offset + limit // 2 <= total // 2:
+                    return _walked(conn, where, params, order.parts(), limit, offset)
+                limit = max(0, min(limit, total - offset))
+                parts = order.parts(reverse=True)
+                return _walked(conn, where, params, parts, limit, total - offset - limit)[::-1]
 
     def prepare_list(
         self,

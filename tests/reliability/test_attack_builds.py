@@ -148,6 +148,45 @@ def test_rowids_past_four_bytes_and_below_zero_written_after_a_build_read_as_pag
         app.close()
 
 
+def test_a_window_of_a_built_order_is_one_moment_of_the_list_while_another_store_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another Store deletes one row and renames another just after the app found its
+    built order current: the window shows the list as it was or as it is, never a mix
+    (a deleted row beside a renamed one)."""
+    path = tmp_path / "c.sqlite3"
+    app, other = filled(path), Store(path)
+    options = {"sort": "amount", "descending": True}
+    try:
+        assert app.prepare_list(P, K, **options) == 60  # type: ignore[arg-type]
+
+        def shown() -> list[tuple[str, str]]:
+            found = app.window(P, K, offset=0, limit=100, **options)  # type: ignore[arg-type]
+            return [(r.id, r.title) for r in found]
+
+        before = shown()
+        real = positions.version
+        armed: list[int] = []
+
+        def checked(conn: sqlite3.Connection, profile: str, kind: str) -> tuple[int, int]:
+            found = real(conn, profile, kind)
+            if not armed:
+                armed.append(1)
+                other.mark_deleted(rec("5", "", kind=K).ref)
+                other.upsert_records([rec("6", "Renamed", kind=K, amount="6.00")])
+            return found
+
+        monkeypatch.setattr(positions, "version", checked)
+        during = shown()
+        monkeypatch.setattr(positions, "version", real)
+        after = shown()
+        assert armed and before != after
+        assert during in (before, after)
+    finally:
+        other.close()
+        app.close()
+
+
 def test_a_search_typed_letter_by_letter_shows_each_search_as_paging_does(
     tmp_path: Path,
 ) -> None:

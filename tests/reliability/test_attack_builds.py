@@ -4,12 +4,14 @@ whatever happens around them."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import sqlite3
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -255,6 +257,44 @@ def test_searches_typed_quickly_with_background_builds_and_writes_between_read_a
         app.close()
 
 
+def test_a_background_build_that_fails_keeps_nothing_and_the_next_one_is_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The builder thread's temporary table cannot be written (a full disk): windows
+    read as paging meanwhile, and the list's next build, asked for by a window, is kept."""
+    app = filled(tmp_path / "c.sqlite3")
+    real = positions._unpacked
+    tried: list[int] = []
+    kept: list[int] = []
+    build = positions.Positions.build
+
+    def full(*args: Any) -> Any:
+        tried.append(1)
+        if len(tried) == 1:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(*args)
+
+    def recorded(self: positions.Positions, spec: positions.Spec, via: str | None = None) -> int:
+        n = build(self, spec, via)
+        kept.append(n)
+        return n
+
+    monkeypatch.setattr(positions, "BUILD_FROM", 1)
+    monkeypatch.setattr(positions, "SETTLE_S", 0.0)
+    monkeypatch.setattr(positions, "_unpacked", full)
+    monkeypatch.setattr(positions.Positions, "build", recorded)
+    try:
+        whole = paged(app, sort="amount")
+        assert ids(app.window(P, K, offset=0, limit=100, sort="amount")) == whole
+        eventually_sync(lambda: tried)  # the first build failed
+        eventually_sync(lambda: ids(app.window(P, K, offset=0, limit=100, sort="amount")) and kept)
+        assert kept == [60]
+        assert ids(app.window(P, K, offset=0, limit=100, sort="amount")) == whole
+        assert ids(app.window(P, K, offset=40, limit=7, sort="amount")) == whole[40:47]
+    finally:
+        app.close()
+
+
 # -- 2. the held-off collector -------------------------------------------------------------
 
 
@@ -270,6 +310,30 @@ def test_a_release_from_one_paint_never_leaves_the_collector_off(
         record_table._release_collection()
         assert gc.isenabled()
     finally:
+        gc.enable()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="left for the lead: a paint in the turn its loop stops in queues its release"
+    " for a turn that never comes (no table unmounted to catch it up)",
+)
+def test_a_paint_in_the_last_turn_of_a_loop_leaves_the_collector_on() -> None:
+    """A direct render in a loop of its own (a test, a notebook) that is told to stop in
+    the same turn, then closed: the process goes on with the collector on."""
+    loop = asyncio.new_event_loop()
+
+    def last_turn() -> None:
+        loop.stop()
+        record_table._hold_collection()  # the paint
+
+    try:
+        loop.call_soon(last_turn)
+        loop.run_forever()
+        loop.close()
+        assert gc.isenabled()
+    finally:
+        record_table._release_collection()  # (its hold is not left for the next test)
         gc.enable()
 
 
